@@ -1,0 +1,71 @@
+/**
+ * Stack configuration with BTstack's btstack_config.h names. Every pool capacity comes from here.
+ */
+import { BufferPool, Pool, type PoolStats } from './pool.js';
+
+export interface StackConfig {
+  MAX_NR_HCI_CONNECTIONS: number;
+  MAX_NR_L2CAP_SERVICES: number;
+  MAX_NR_L2CAP_CHANNELS: number;
+  MAX_NR_RFCOMM_MULTIPLEXERS: number;
+  MAX_NR_RFCOMM_SERVICES: number;
+  MAX_NR_RFCOMM_CHANNELS: number;
+  MAX_NR_SERVICE_RECORD_ITEMS: number;
+  MAX_NR_BTSTACK_LINK_KEY_DB_MEMORY_ENTRIES: number;
+  /** Pooled buffers for reassembled incoming ACL/L2CAP PDUs and outgoing SDUs. */
+  MAX_NR_HCI_PACKET_BUFFERS: number;
+  /** Size of each pooled packet buffer: largest L2CAP PDU + headers (65535 + 4 + 4 + slack). */
+  HCI_PACKET_BUFFER_SIZE: number;
+  /** Largest incoming ACL payload this host accepts from the controller (HCI_ACL_PAYLOAD_SIZE). */
+  HCI_ACL_PAYLOAD_SIZE: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
+  MAX_NR_HCI_CONNECTIONS: 8,
+  MAX_NR_L2CAP_SERVICES: 8,
+  MAX_NR_L2CAP_CHANNELS: 16,
+  MAX_NR_RFCOMM_MULTIPLEXERS: 4,
+  MAX_NR_RFCOMM_SERVICES: 8,
+  MAX_NR_RFCOMM_CHANNELS: 16,
+  MAX_NR_SERVICE_RECORD_ITEMS: 8,
+  MAX_NR_BTSTACK_LINK_KEY_DB_MEMORY_ENTRIES: 16,
+  MAX_NR_HCI_PACKET_BUFFERS: 24,
+  HCI_PACKET_BUFFER_SIZE: 65535 + 16,
+  HCI_ACL_PAYLOAD_SIZE: 1021,
+});
+
+export function resolveConfig(partial: Partial<StackConfig> = {}): StackConfig {
+  const cfg: StackConfig = { ...DEFAULT_CONFIG, ...partial };
+  for (const [k, v] of Object.entries(cfg)) {
+    if (!Number.isInteger(v) || (v as number) < 0) throw new TypeError(`config ${k}: expected a non-negative integer, got ${v}`);
+  }
+  return cfg;
+}
+
+/**
+ * The pools one Stack owns. Layers create their item types; this class only wires capacities,
+ * so tests can assert that every pool went back to full.
+ */
+export class Pools {
+  readonly all: Array<Pool<object>> = [];
+  readonly packet_buffers: BufferPool;
+  constructor(readonly config: StackConfig) {
+    this.packet_buffers = this.register(new BufferPool('packet_buffers', config.MAX_NR_HCI_PACKET_BUFFERS, config.HCI_PACKET_BUFFER_SIZE));
+  }
+  /** Register a pool created by a layer so it shows up in stats(). */
+  register<P extends Pool<any>>(pool: P): P {
+    this.all.push(pool);
+    return pool;
+  }
+  /** Create and register a pool with the capacity named by a config key. */
+  create<T extends object>(key: keyof StackConfig, name: string, create: () => T, reset?: (t: T) => void): Pool<T> {
+    return this.register(new Pool<T>(name, this.config[key], create, reset));
+  }
+  stats(): PoolStats[] {
+    return this.all.map((p) => p.stats());
+  }
+  /** True when no pool has a block handed out. */
+  all_free(): boolean {
+    return this.all.every((p) => p.in_use === 0);
+  }
+}

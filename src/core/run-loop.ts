@@ -1,0 +1,322 @@
+/**
+ * The run loop: BTstack's single-threaded model. Every layer sets timers here and nowhere else.
+ *
+ * Two implementations share one timer queue:
+ * - NodeRunLoop rides Node's event loop with a single Node timer armed for the earliest deadline;
+ * - VirtualRunLoop runs all ready work and then jumps the clock to the next deadline, so a
+ *   120-second L2CAP timeout takes microseconds in a test.
+ * Timers with equal deadlines fire in the order they were added (stable).
+ */
+
+export type TimerHandler = (timer: Timer) => void;
+
+/** BTstack's btstack_timer_source_t. */
+export class Timer {
+  /** Absolute deadline in run-loop milliseconds. */
+  timeout = 0;
+  handler: TimerHandler | null;
+  context: unknown;
+  /** @internal insertion sequence for stable ordering */
+  seq = 0;
+  /** @internal */
+  active = false;
+  constructor(handler: TimerHandler | null = null, context: unknown = null) {
+    this.handler = handler;
+    this.context = context;
+  }
+}
+
+/** A callback source for transports (BTstack's data source, in callback form). */
+export interface DataSource {
+  /** Called on the run loop whenever `RunLoop.poll_data_source` is requested for it. */
+  process(ds: DataSource): void;
+}
+
+export interface RunLoop {
+  /** Milliseconds since the loop was created (BTstack's btstack_run_loop_get_time_ms). */
+  get_time_ms(): number;
+  /** Set the timer's deadline to now + timeout_in_ms (does not add it). */
+  set_timer(timer: Timer, timeout_in_ms: number): void;
+  set_timer_handler(timer: Timer, handler: TimerHandler): void;
+  set_timer_context(timer: Timer, context: unknown): void;
+  get_timer_context(timer: Timer): unknown;
+  /** Add the timer; adding an active timer re-queues it with its current deadline. */
+  add_timer(timer: Timer): void;
+  /** Remove the timer; returns true if it was queued. */
+  remove_timer(timer: Timer): boolean;
+  /** Queue a callback to run on the loop. The only entry safe from other async contexts. */
+  execute_on_main_thread(callback: () => void): void;
+  /** Ask the loop to stop after the current callback. */
+  trigger_exit(): void;
+  /** Number of queued timers (for tests and leak checks). */
+  timer_count(): number;
+}
+
+/** Shared timer queue and callback queue; subclasses decide how time passes. */
+abstract class BaseRunLoop implements RunLoop {
+  protected timers: Timer[] = [];
+  protected posted: Array<() => void> = [];
+  protected postedHead = 0;
+  protected exitRequested = false;
+  private seqCounter = 0;
+  /** Errors thrown by callbacks are reported here instead of killing the loop. */
+  onError: (err: unknown) => void = (err) => {
+    console.error('bthost run loop: uncaught error in callback', err);
+  };
+
+  abstract get_time_ms(): number;
+
+  set_timer(timer: Timer, timeout_in_ms: number): void {
+    timer.timeout = this.get_time_ms() + Math.max(0, timeout_in_ms);
+  }
+  set_timer_handler(timer: Timer, handler: TimerHandler): void {
+    timer.handler = handler;
+  }
+  set_timer_context(timer: Timer, context: unknown): void {
+    timer.context = context;
+  }
+  get_timer_context(timer: Timer): unknown {
+    return timer.context;
+  }
+
+  add_timer(timer: Timer): void {
+    if (timer.active) this.unlink(timer);
+    timer.seq = ++this.seqCounter;
+    timer.active = true;
+    // binary search for the first timer that fires strictly later (stable for equal deadlines)
+    let lo = 0;
+    let hi = this.timers.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.timers[mid]!.timeout <= timer.timeout) lo = mid + 1;
+      else hi = mid;
+    }
+    this.timers.splice(lo, 0, timer);
+    this.timersChanged();
+  }
+
+  remove_timer(timer: Timer): boolean {
+    if (!timer.active) return false;
+    this.unlink(timer);
+    this.timersChanged();
+    return true;
+  }
+
+  private unlink(timer: Timer): void {
+    const i = this.timers.indexOf(timer);
+    if (i >= 0) this.timers.splice(i, 1);
+    timer.active = false;
+  }
+
+  execute_on_main_thread(callback: () => void): void {
+    this.posted.push(callback);
+    this.postedChanged();
+  }
+
+  trigger_exit(): void {
+    this.exitRequested = true;
+  }
+
+  timer_count(): number {
+    return this.timers.length;
+  }
+
+  /** Deadline of the earliest timer, or undefined. */
+  next_deadline(): number | undefined {
+    return this.timers[0]?.timeout;
+  }
+
+  /** Run every posted callback (including ones posted while draining). */
+  protected drainPosted(): number {
+    let n = 0;
+    while (this.postedHead < this.posted.length && !this.exitRequested) {
+      const cb = this.posted[this.postedHead]!;
+      this.posted[this.postedHead++] = undefined as unknown as () => void;
+      n++;
+      this.safely(cb);
+    }
+    if (this.postedHead >= this.posted.length) {
+      this.posted.length = 0;
+      this.postedHead = 0;
+    }
+    return n;
+  }
+
+  /** Fire every timer whose deadline is <= now, in order. Returns how many fired. */
+  protected fireDue(now: number): number {
+    let n = 0;
+    while (this.timers.length && this.timers[0]!.timeout <= now && !this.exitRequested) {
+      const t = this.timers.shift()!;
+      t.active = false;
+      n++;
+      const h = t.handler;
+      if (h) this.safely(() => h(t));
+    }
+    if (n) this.timersChanged();
+    return n;
+  }
+
+  protected safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  protected timersChanged(): void {}
+  protected postedChanged(): void {}
+}
+
+/**
+ * Run loop on Node's event loop: one Node timer for the earliest deadline, posted callbacks
+ * drained on setImmediate.
+ */
+export class NodeRunLoop extends BaseRunLoop {
+  private readonly start = performance.now();
+  private nodeTimer: ReturnType<typeof setTimeout> | null = null;
+  private armedFor = Infinity;
+  private immediate: ReturnType<typeof setImmediate> | null = null;
+  private running = false;
+  private exitResolve: (() => void) | null = null;
+
+  get_time_ms(): number {
+    return Math.floor(performance.now() - this.start);
+  }
+
+  /** Start processing; resolves after trigger_exit(). Timers and callbacks are live from construction. */
+  execute(): Promise<void> {
+    this.running = true;
+    this.exitRequested = false;
+    this.timersChanged();
+    this.postedChanged();
+    return new Promise((resolve) => {
+      this.exitResolve = resolve;
+    });
+  }
+
+  override trigger_exit(): void {
+    super.trigger_exit();
+    this.disarm();
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = null;
+    const r = this.exitResolve;
+    this.exitResolve = null;
+    this.running = false;
+    if (r) r();
+  }
+
+  /** Whether the loop keeps the Node process alive while timers are pending (default true). */
+  keepAlive = true;
+
+  protected override timersChanged(): void {
+    if (this.exitRequested) return;
+    const next = this.timers[0]?.timeout;
+    if (next === undefined) {
+      this.disarm();
+      return;
+    }
+    if (this.nodeTimer && next >= this.armedFor) return; // already armed early enough
+    this.disarm();
+    this.armedFor = next;
+    const delay = Math.max(0, next - (performance.now() - this.start));
+    this.nodeTimer = setTimeout(() => this.onNodeTimer(), Math.ceil(delay));
+    if (!this.keepAlive) this.nodeTimer.unref?.();
+  }
+
+  private disarm(): void {
+    if (this.nodeTimer) clearTimeout(this.nodeTimer);
+    this.nodeTimer = null;
+    this.armedFor = Infinity;
+  }
+
+  private onNodeTimer(): void {
+    this.nodeTimer = null;
+    this.armedFor = Infinity;
+    this.fireDue(this.get_time_ms());
+    this.timersChanged();
+  }
+
+  protected override postedChanged(): void {
+    if (this.immediate || this.exitRequested) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = null;
+      this.drainPosted();
+    });
+  }
+
+  /** @internal for ports: whether execute() is active */
+  isRunning(): boolean {
+    return this.running;
+  }
+}
+
+/**
+ * Deterministic run loop for tests: time only moves when all ready work is done.
+ */
+export class VirtualRunLoop extends BaseRunLoop {
+  private now = 0;
+
+  get_time_ms(): number {
+    return this.now;
+  }
+
+  /**
+   * Run until nothing is ready and no timer is pending, until trigger_exit(), or until the clock
+   * would pass `max_ms` of virtual time from now. Returns the virtual ms elapsed.
+   */
+  run(max_ms = Infinity): number {
+    const start = this.now;
+    const limit = start + max_ms;
+    this.exitRequested = false;
+    for (;;) {
+      this.drainPosted();
+      if (this.exitRequested) break;
+      if (this.fireDue(this.now)) continue;
+      if (this.postedHead < this.posted.length) continue;
+      const next = this.timers[0]?.timeout;
+      if (next === undefined) break;
+      if (next > limit) {
+        this.now = limit;
+        break;
+      }
+      this.now = Math.max(this.now, next);
+    }
+    return this.now - start;
+  }
+
+  /** Advance virtual time by exactly `ms`, running everything due on the way. */
+  advance(ms: number): void {
+    const target = this.now + ms;
+    this.run(ms);
+    if (!this.exitRequested && this.now < target) this.now = target;
+  }
+
+  /** Run until `predicate()` holds (checked after every step) or `max_ms` virtual ms pass. */
+  run_until(predicate: () => boolean, max_ms = 600_000): boolean {
+    const limit = this.now + max_ms;
+    this.exitRequested = false;
+    for (;;) {
+      if (predicate()) return true;
+      if (this.postedHead < this.posted.length) {
+        // run one posted callback at a time so the predicate sees each step
+        const cb = this.posted[this.postedHead]!;
+        this.posted[this.postedHead++] = undefined as unknown as () => void;
+        if (this.postedHead >= this.posted.length) {
+          this.posted.length = 0;
+          this.postedHead = 0;
+        }
+        this.safely(cb);
+        continue;
+      }
+      if (this.exitRequested) return predicate();
+      const next = this.timers[0]?.timeout;
+      if (next === undefined || next > limit) return predicate();
+      this.now = Math.max(this.now, next);
+      const t = this.timers.shift()!;
+      t.active = false;
+      const h = t.handler;
+      if (h) this.safely(() => h(t));
+    }
+  }
+}

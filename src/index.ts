@@ -1,0 +1,9 @@
+/**
+ * bthost public entry. Layers add their exports here (one line per module).
+ */
+export * from './core/bytes.js';
+export * from './core/run-loop.js';
+export * from './core/pool.js';
+export * from './core/config.js';
+export * from './core/log.js';
+export type * from './hci/transport.js';
