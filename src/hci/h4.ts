@@ -72,6 +72,9 @@ export class H4Deframer {
     this.on_packet = opts.on_packet;
     this.on_error = opts.on_error ?? (() => {});
     this.limits = { ...DEFAULT_H4_LIMITS, ...opts.limits };
+    for (const [k, v] of Object.entries(this.limits)) {
+      if (!Number.isInteger(v) || v < 0) throw new TypeError(`H4 limit ${k}: expected a non-negative integer, got ${v}`);
+    }
     for (const t of opts.accept ?? [1, 2, 3, 4, 5]) if (t >= 1 && t <= 5) this.accept[t] = true;
     const l = this.limits;
     const biggest = Math.max(3 + l.max_command, 4 + l.max_acl, 3 + l.max_sco, 2 + l.max_event, 4 + l.max_iso);
@@ -91,8 +94,9 @@ export class H4Deframer {
   }
 
   feed(chunk: Uint8Array, offset = 0, length = chunk.length - offset): void {
-    let i = offset;
-    const end = offset + length;
+    // clamp to the chunk: a bad offset/length must not read undefined bytes
+    let i = Math.max(0, offset | 0);
+    const end = Math.min(chunk.length, i + Math.max(0, length | 0));
     while (i < end) {
       if (this.state === State.Type) {
         const t = chunk[i++]!;
