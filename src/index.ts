@@ -7,3 +7,5 @@ export * from './core/pool.js';
 export * from './core/config.js';
 export * from './core/log.js';
 export type * from './hci/transport.js';
+export * from './hci/h4.js';
+export * from './chipset/index.js';

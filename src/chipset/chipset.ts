@@ -1,0 +1,75 @@
+/**
+ * BTstack's chipset interface (btstack_chipset_t) and the UART transport config
+ * (hci_transport_config_uart_t) it and the H4 serial transport read.
+ *
+ * A chipset driver writes complete HCI command packets (opcode, parameter length, parameters;
+ * no H4 type byte) into a buffer supplied by HCI. HCI drives it:
+ * - `init(config)` once from hci_init / power on, with the transport config;
+ * - `next_command(buf)` after HCI Reset until it returns 0 (vendor init scripts, patches);
+ * - `set_baudrate_command(baud, buf)` when `baudrate_main` differs from `baudrate_init`: HCI
+ *   sends it, and on its Command Complete calls `transport.set_baudrate(baudrate_main)`;
+ * - `set_bd_addr_command(addr, buf)` when the app asked for a public address (hci_set_bd_addr).
+ */
+import type { BdAddr } from '../core/bytes.js';
+
+/** BTstack's hci_transport_config_type_t. */
+export const HCI_TRANSPORT_CONFIG_UART = 0;
+export const HCI_TRANSPORT_CONFIG_USB = 1;
+
+/** BTstack's btstack_uart.h parity values. */
+export const BTSTACK_UART_PARITY_OFF = 0;
+export const BTSTACK_UART_PARITY_EVEN = 1;
+export const BTSTACK_UART_PARITY_ODD = 2;
+
+/** BTstack's hci_transport_config_uart_t. */
+export interface HciTransportConfigUart {
+  type: typeof HCI_TRANSPORT_CONFIG_UART;
+  /** Speed the port opens at and HCI Reset is sent at. */
+  baudrate_init: number;
+  /** Speed after the chipset's baud-rate command; 0 = stay at baudrate_init. */
+  baudrate_main: number;
+  /** RTS/CTS hardware flow control: 1/true on (the default in BTstack's examples), 0/false off. */
+  flowcontrol: number | boolean;
+  /** Serial device path, e.g. /dev/ttyACM0. */
+  device_name: string;
+  /** BTSTACK_UART_PARITY_OFF (default), _EVEN or _ODD. */
+  parity?: number;
+}
+export type hci_transport_config_uart_t = HciTransportConfigUart;
+
+/** BTstack's btstack_chipset_t: every hook optional except the name. */
+export interface BtstackChipset {
+  readonly name: string;
+  /** Called with the transport config (HciTransportConfigUart for UART) before power on. */
+  init?(transport_config: unknown): void;
+  /**
+   * Write the next vendor init command into buf; returns its size, or 0 when done.
+   * Called after HCI Reset completes, repeatedly, each after the previous command completed.
+   */
+  next_command?(buf: Uint8Array): number;
+  /** Write the vendor "change baud rate" command for `baudrate`; returns its size (0 = unsupported). */
+  set_baudrate_command?(baudrate: number, buf: Uint8Array): number;
+  /** Write the vendor "set public BD_ADDR" command; returns its size (0 = unsupported). */
+  set_bd_addr_command?(addr: BdAddr, buf: Uint8Array): number;
+  /** Speed the controller's UART comes up at (informational, for building configs). */
+  readonly default_baudrate?: number;
+  /** Whether the controller's UART expects RTS/CTS flow control (informational). */
+  readonly default_flowcontrol?: boolean;
+}
+export type btstack_chipset_t = BtstackChipset;
+
+/** A UART config for `device_name` with BTstack's defaults, optionally from a chipset's defaults. */
+export function hci_transport_config_uart(
+  device_name: string,
+  overrides: Partial<Omit<HciTransportConfigUart, 'type' | 'device_name'>> = {},
+  chipset?: BtstackChipset,
+): HciTransportConfigUart {
+  return {
+    type: HCI_TRANSPORT_CONFIG_UART,
+    baudrate_init: overrides.baudrate_init ?? chipset?.default_baudrate ?? 115200,
+    baudrate_main: overrides.baudrate_main ?? 0,
+    flowcontrol: overrides.flowcontrol ?? chipset?.default_flowcontrol ?? true,
+    device_name,
+    parity: overrides.parity ?? BTSTACK_UART_PARITY_OFF,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './chipset.js';
+export * from './zephyr.js';
+export * from './bcm.js';
