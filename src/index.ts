@@ -9,3 +9,4 @@ export * from './core/log.js';
 export type * from './hci/transport.js';
 export * from './hci/h4.js';
 export * from './chipset/index.js';
+export * from './hci/dump.js';
