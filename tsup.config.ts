@@ -4,6 +4,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     cli: 'src/cli.ts',
+    'codes-v1.4': 'src/codes/v1.4.ts',
+    'codes-v1.8': 'src/codes/v1.8.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

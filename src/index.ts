@@ -6,6 +6,7 @@ export * from './core/run-loop.js';
 export * from './core/pool.js';
 export * from './core/config.js';
 export * from './core/log.js';
+export * from './codes/index.js';
 export type * from './hci/transport.js';
 export * from './hci/h4.js';
 export * from './chipset/index.js';
