@@ -11,6 +11,11 @@
  *
  *   tsx tools/gen-codes.ts           regenerate the committed files
  *   tsx tools/gen-codes.ts --check   exit 1 if a committed file differs from a fresh generation
+ *   (--out DIR: write/check DIR/v1.4.ts and DIR/v1.8.ts instead of src/codes/)
+ *
+ * Sizes: a builder writes exactly the @format layout with a correct length byte. When the notes
+ * column says 'total N bytes' and N is larger than the fixed @format size, the builder appends
+ * zero reserved bytes up to N, as BTstack emits it (RFCOMM_EVENT_CHANNEL_OPENED: 18 bytes).
  *
  * The output depends only on the table contents (no time stamps, stable order).
  * A malformed table row fails generation with "<file>:<line>: <reason>".
@@ -37,8 +42,8 @@ export function reference_paths(profile: Profile): TablePaths {
   };
 }
 
-export function output_path(profile: Profile): string {
-  return resolve(REPO_ROOT, `src/codes/${profile}.ts`);
+export function output_path(profile: Profile, dir = resolve(REPO_ROOT, 'src/codes')): string {
+  return resolve(dir, `${profile}.ts`);
 }
 
 /* =================================================================== parsing */
@@ -77,6 +82,8 @@ interface EventRow {
   params: string[];
   notes: string;
   fields: Field[];
+  /** 'total N bytes' from the notes column: the size BTstack emits (may add reserved bytes). */
+  total: number | undefined;
   line: number;
 }
 
@@ -239,7 +246,9 @@ export function parse_events(text: string, file: string): { events: EventRow[]; 
     } else {
       fields = parse_fields(format_text, params, subevent !== undefined, file, line, name);
     }
-    return { name, code, subevent, layer, format, params, notes, fields, line };
+    const total_match = /\btotal (\d+) bytes\b/.exec(notes);
+    const total = total_match ? Number(total_match[1]) : undefined;
+    return { name, code, subevent, layer, format, params, notes, fields, total, line };
   });
   const aliases: Alias[] = [];
   for (const c of comments) {
@@ -581,8 +590,16 @@ function emit_builder(em: Emitter, ev: EventRow): void {
     prev_letter = f.letter;
   }
   if (fixed > 257) throw new TableError(em.file, ev.line, `${ev.name}: fixed parameters exceed 255 bytes`);
-  const size = [String(fixed), ...dyn].join(' + ');
   const variable = dyn.length > 0;
+  if (!variable && ev.total !== undefined && ev.total !== fixed) {
+    // The notes give the size BTstack really emits; only trailing reserved bytes can be added.
+    if (ev.total < fixed || ev.total > 257) {
+      throw new TableError(em.file, ev.line, `${ev.name}: notes say total ${ev.total} bytes but @format ${ev.format} gives ${fixed}`);
+    }
+    for (let k = fixed; k < ev.total; k++) writes.push(`buf[pos + ${k}] = 0; // reserved: BTstack emits ${ev.total} bytes (length byte ${ev.total - 2})`);
+    fixed = ev.total;
+  }
+  const size = [String(fixed), ...dyn].join(' + ');
   const body: string[] = [...pre];
   body.push(`const size = ${size};`);
   body.push(
@@ -600,6 +617,18 @@ function emit_builder(em: Emitter, ev: EventRow): void {
     `/**\n${docs.map((d) => ` * ${doc(d)}`).join('\n')}\n */`,
     use(em, `export function ${fn}(${args.join(', ')}): number {\n${body.map((l) => `  ${l}`).join('\n')}\n}`),
   );
+}
+
+/** Total bytes of an event with a fixed layout (notes' 'total N bytes' when larger), else undefined. */
+function fixed_size(ev: EventRow): number | undefined {
+  if (ev.format === null) return undefined;
+  let n = 2;
+  for (const f of ev.fields) {
+    const s = LETTER_SIZE[f.letter]!;
+    if (s < 0) return undefined;
+    n += s;
+  }
+  return ev.total !== undefined && ev.total > n ? ev.total : n;
 }
 
 function read_text(file: string): string {
@@ -688,8 +717,9 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
   em.out.push('export const EVENTS: readonly EventInfo[] = freeze_events([');
   for (const ev of events) {
     const sub = ev.subevent === undefined ? '' : ` subevent: ${hex2(ev.subevent)},`;
+    const size = fixed_size(ev);
     em.out.push(
-      `  { name: '${ev.name}', code: ${hex2(ev.code)},${sub} layer: ${JSON.stringify(ev.layer).replace(/"/g, "'")}, format: ${ev.format === null ? 'null' : `'${ev.format}'`}, params: [${ev.params.map((p) => `'${p}'`).join(', ')}] },`,
+      `  { name: '${ev.name}', code: ${hex2(ev.code)},${sub} layer: ${JSON.stringify(ev.layer).replace(/"/g, "'")}, format: ${ev.format === null ? 'null' : `'${ev.format}'`},${size === undefined ? '' : ` size: ${size},`} params: [${ev.params.map((p) => `'${p}'`).join(', ')}] },`,
     );
   }
   em.out.push(']);', '', '/** EVENTS indexed by code and by meta event + subevent code. */', 'export const EVENT_INDEX: EventIndex = index_events(EVENTS);', '');
@@ -723,12 +753,16 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
 
 /* ======================================================================= CLI */
 
-function main(argv: string[]): number {
+/** CLI: [--check] [--out DIR] (DIR defaults to src/codes). Returns the exit code. */
+export function main(argv: string[]): number {
   const check = argv.includes('--check');
+  const out_index = argv.indexOf('--out');
+  const dir = out_index >= 0 ? argv[out_index + 1] : undefined;
+  if (out_index >= 0 && !dir) throw new Error('--out needs a directory');
   let stale = 0;
   for (const profile of PROFILES) {
     const text = generate(profile);
-    const out = output_path(profile);
+    const out = output_path(profile, dir === undefined ? undefined : resolve(dir));
     let current: string | null = null;
     try {
       current = readFileSync(out, 'utf8');

@@ -21,6 +21,12 @@ export interface EventInfo {
   /** BTstack @format string ('' = no params), or null when the event has no @format. */
   readonly format: string | null;
   /**
+   * Total bytes (code + length byte + params) of an event with a fixed layout; undefined when the
+   * size varies or there is no @format. Larger than the @format size where BTstack emits reserved
+   * trailing bytes (RFCOMM_EVENT_CHANNEL_OPENED: 18 bytes, length byte 16).
+   */
+  readonly size?: number;
+  /**
    * Parameter names in format order, spelled as in BTstack (they name the getters). Meta
    * subevents start with 'subevent_code'. Arrays are written as in the tables:
    * '[name:' for '[' and 'field[]' for each item field; ']' has no entry.
