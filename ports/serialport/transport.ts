@@ -1,0 +1,423 @@
+/**
+ * H4 over a serial port (UART, USB-CDC): BTstack's hci_transport_h4 on top of `serialport`.
+ *
+ * - Opens at `baudrate_init` with RTS/CTS when `flowcontrol` is set (BTstack's default), 8 data
+ *   bits, 1 stop bit, the configured parity. Reports 'opened' or 'open-failed' (with a message a
+ *   user can act on: not found, busy/locked, permission denied -> dialout group).
+ * - Every serialport callback enters the stack through `run_loop.execute_on_main_thread`;
+ *   events and packets are delivered on the run loop, never re-entrantly from an API call.
+ * - Incoming bytes go through one H4Deframer (host side: types 2,3,4,5); packets are handed to
+ *   the packet handler as views valid during the call. Framing errors -> 'framing-error'.
+ * - Outgoing packets are copied into a fixed write ring; `can_send_packet_now` is false while
+ *   the bytes not yet accepted by the OS exceed `max_write_queue`, and 'can-send-now' follows
+ *   when they drain.
+ * - `set_baudrate` changes the port speed (writes are held back until the change is done).
+ * - A close or error we did not ask for (unplugged USB, pty peer gone) -> 'failed'.
+ * - Modem-line ioctls (DTR/RTS) that a pty refuses are logged and ignored.
+ */
+import { SerialPort } from 'serialport';
+import type { RunLoop } from '../../src/core/run-loop.js';
+import type { Logger } from '../../src/core/log.js';
+import { H4Deframer, type H4Limits } from '../../src/hci/h4.js';
+import type { HciTransport, TransportEvent, TransportEventHandler, TransportPacketHandler } from '../../src/hci/transport.js';
+import { BTSTACK_UART_PARITY_EVEN, BTSTACK_UART_PARITY_ODD, type HciTransportConfigUart } from '../../src/chipset/chipset.js';
+import { describe_open_error } from './errors.js';
+import { WriteRing } from './write-ring.js';
+
+// Status codes (Core spec Vol 1, Part F; BTstack's names).
+const ERROR_CODE_SUCCESS = 0x00;
+const ERROR_CODE_MEMORY_CAPACITY_EXCEEDED = 0x07;
+const ERROR_CODE_COMMAND_DISALLOWED = 0x0c;
+const ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS = 0x12;
+
+export interface SerialPortTransportOptions {
+  /** Log open/close/baud changes and ignored ioctl errors here. */
+  logger?: Logger;
+  /** Bytes handed to the port but not yet accepted by the OS above which can_send_packet_now() is false (default 8192). */
+  max_write_queue?: number;
+  /** Size of the outgoing byte ring (default 4 * max_write_queue + 66 KiB: room for a maximal ACL packet). */
+  write_ring_size?: number;
+  /** Limits for incoming packets (defaults from H4Deframer; ACL 4096). */
+  limits?: Partial<H4Limits>;
+  /** Take an exclusive lock on the device (default true). */
+  lock?: boolean;
+  /**
+   * Modem lines asserted after open (default DTR and RTS on, as Linux does on open; USB-CDC
+   * firmware such as Zephyr's often waits for DTR). null: leave them alone. Failures (a pty
+   * refuses these ioctls) are logged and ignored.
+   */
+  modem_lines?: { dtr: boolean; rts: boolean } | null;
+}
+
+type State = 'closed' | 'opening' | 'open' | 'closing';
+
+/** One open of the port: listeners check they still belong to the current session. */
+interface Session {
+  port: SerialPort;
+  /** Set once we asked for the close (ours, not a failure). */
+  closingByUs: boolean;
+  ended: boolean;
+}
+
+export class SerialPortTransport implements HciTransport {
+  readonly name = 'H4 serialport';
+  readonly config: Readonly<HciTransportConfigUart>;
+  private runLoop: RunLoop | null = null;
+  private packetHandler: TransportPacketHandler = () => {};
+  private eventHandler: TransportEventHandler = () => {};
+  private readonly logger: Logger | undefined;
+  private readonly maxWriteQueue: number;
+  private readonly ring: WriteRing;
+  private readonly deframer: H4Deframer;
+  private readonly lock: boolean;
+  private readonly modemLines: { dtr: boolean; rts: boolean } | null;
+
+  private state: State = 'closed';
+  private session: Session | null = null;
+  private reopenPending = false;
+  private currentBaud: number;
+  private baudUpdates = 0; // port.update calls in flight (each corks the stream once)
+  private blocked = false;
+
+  // incoming chunks and write completions queued for the run loop
+  private rxQueue: Buffer[] = [];
+  private rxPosted = false;
+  private writesDone = 0;
+  private writesPosted = false;
+  private readonly drainRx = (): void => this.processRx();
+  private readonly drainWrites = (): void => this.processWritesDone();
+
+  constructor(config: HciTransportConfigUart, options: SerialPortTransportOptions = {}) {
+    if (!config || typeof config.device_name !== 'string' || config.device_name === '') {
+      throw new TypeError('SerialPortTransport: config.device_name (the serial device path) is required');
+    }
+    if (!Number.isInteger(config.baudrate_init) || config.baudrate_init <= 0) {
+      throw new TypeError(`SerialPortTransport: bad baudrate_init ${config.baudrate_init}`);
+    }
+    this.config = { ...config };
+    this.currentBaud = config.baudrate_init;
+    this.logger = options.logger;
+    this.maxWriteQueue = options.max_write_queue ?? 8192;
+    if (!Number.isInteger(this.maxWriteQueue) || this.maxWriteQueue <= 0) {
+      throw new TypeError(`SerialPortTransport: bad max_write_queue ${options.max_write_queue}`);
+    }
+    this.ring = new WriteRing(options.write_ring_size ?? 4 * this.maxWriteQueue + 66 * 1024);
+    this.lock = options.lock ?? true;
+    this.modemLines = options.modem_lines === undefined ? { dtr: true, rts: true } : options.modem_lines;
+    this.deframer = new H4Deframer({
+      accept: [2, 3, 4, 5],
+      limits: options.limits,
+      on_packet: (type, packet, size) => this.packetHandler(type, packet, size),
+      on_error: (message) => {
+        this.logger?.error(`H4 framing error on ${this.config.device_name}: ${message}`);
+        this.eventHandler({ type: 'framing-error', error: message });
+      },
+    });
+  }
+
+  /** Current line speed. */
+  get baudrate(): number {
+    return this.currentBaud;
+  }
+
+  /** Whether the port is open (opened reported, not closed or failed since). */
+  get is_open(): boolean {
+    return this.state === 'open';
+  }
+
+  /** Bytes written but not yet accepted by the OS. */
+  get write_queue_bytes(): number {
+    return this.ring.used;
+  }
+
+  /** Framing errors seen since construction. */
+  get framing_errors(): number {
+    return this.deframer.errors;
+  }
+
+  init(run_loop: RunLoop): void {
+    this.runLoop = run_loop;
+  }
+
+  register_packet_handler(handler: TransportPacketHandler): void {
+    this.packetHandler = handler;
+  }
+
+  register_event_handler(handler: TransportEventHandler): void {
+    this.eventHandler = handler;
+  }
+
+  open(): void {
+    const loop = this.loop();
+    if (this.state === 'open' || this.state === 'opening') {
+      this.logger?.info(`${this.config.device_name}: open() while ${this.state}, ignored`);
+      return;
+    }
+    if (this.state === 'closing') {
+      this.reopenPending = true;
+      return;
+    }
+    const path = this.config.device_name;
+    this.state = 'opening';
+    this.currentBaud = this.config.baudrate_init;
+    this.baudUpdates = 0;
+    this.blocked = false;
+    this.ring.clear();
+    this.rxQueue.length = 0;
+    this.writesDone = 0;
+    this.deframer.reset();
+    let port: SerialPort;
+    try {
+      port = new SerialPort({
+        path,
+        baudRate: this.config.baudrate_init,
+        dataBits: 8,
+        stopBits: 1,
+        parity: this.config.parity === BTSTACK_UART_PARITY_EVEN ? 'even' : this.config.parity === BTSTACK_UART_PARITY_ODD ? 'odd' : 'none',
+        rtscts: !!this.config.flowcontrol,
+        lock: this.lock,
+        autoOpen: false,
+      });
+    } catch (err) {
+      this.state = 'closed';
+      const message = describe_open_error(path, err).message;
+      loop.execute_on_main_thread(() => this.emit({ type: 'open-failed', error: message }));
+      return;
+    }
+    const session: Session = { port, closingByUs: false, ended: false };
+    this.session = session;
+    port.on('data', (chunk: Buffer) => {
+      if (this.session !== session) return;
+      this.rxQueue.push(chunk);
+      if (!this.rxPosted) {
+        this.rxPosted = true;
+        loop.execute_on_main_thread(this.drainRx);
+      }
+    });
+    port.on('close', (err: Error | null) => {
+      loop.execute_on_main_thread(() => this.onPortGone(session, err ?? null, 'closed'));
+    });
+    port.on('error', (err: Error) => {
+      loop.execute_on_main_thread(() => this.onPortGone(session, err, 'error'));
+    });
+    port.open((err) => {
+      loop.execute_on_main_thread(() => this.onOpened(session, err ?? null));
+    });
+  }
+
+  close(): void {
+    const loop = this.loop();
+    this.reopenPending = false;
+    const session = this.session;
+    switch (this.state) {
+      case 'closed':
+        loop.execute_on_main_thread(() => this.emit({ type: 'closed' }));
+        return;
+      case 'closing':
+        return;
+      case 'opening':
+        // finish in onOpened: close the port if it opened, then report 'closed'
+        this.state = 'closing';
+        if (session) session.closingByUs = true;
+        return;
+      case 'open':
+        this.state = 'closing';
+        if (!session) return;
+        this.closePort(session);
+        return;
+    }
+  }
+
+  can_send_packet_now(_packet_type: number): boolean {
+    if (this.state !== 'open' || this.ring.used >= this.maxWriteQueue) {
+      if (this.state === 'open') this.blocked = true;
+      return false;
+    }
+    return true;
+  }
+
+  send_packet(packet_type: number, packet: Uint8Array, size: number): number {
+    if (!(packet instanceof Uint8Array)) throw new TypeError('send_packet: packet must be a Uint8Array');
+    if (!Number.isInteger(size) || size < 0 || size > packet.length) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    if (packet_type < 1 || packet_type > 5) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    const session = this.session;
+    if (this.state !== 'open' || !session) return ERROR_CODE_COMMAND_DISALLOWED;
+    const pos = this.ring.reserve(size + 1);
+    if (pos < 0) {
+      this.blocked = true;
+      return ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+    }
+    const buf = this.ring.buffer;
+    buf[pos] = packet_type;
+    buf.set(packet.subarray(0, size), pos + 1);
+    session.port.write(buf.subarray(pos, pos + size + 1), (err) => this.onWritten(session, err ?? null));
+    return ERROR_CODE_SUCCESS;
+  }
+
+  set_baudrate(baudrate: number): number {
+    if (!Number.isInteger(baudrate) || baudrate <= 0) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    const session = this.session;
+    if (this.state !== 'open' || !session) return ERROR_CODE_COMMAND_DISALLOWED;
+    const loop = this.loop();
+    const port = session.port;
+    const previous = this.currentBaud;
+    this.currentBaud = baudrate;
+    // Hold writes (sent after this call) until the port runs at the new speed.
+    port.cork();
+    this.baudUpdates++;
+    port.update({ baudRate: baudrate }, (err) => {
+      loop.execute_on_main_thread(() => {
+        if (this.session !== session) return;
+        this.baudUpdates--;
+        port.uncork();
+        if (err) {
+          this.currentBaud = previous;
+          this.fail(session, `cannot set ${this.config.device_name} to ${baudrate} baud: ${err.message}`);
+          return;
+        }
+        this.logger?.info(`${this.config.device_name}: now at ${baudrate} baud`);
+      });
+    });
+    return ERROR_CODE_SUCCESS;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private loop(): RunLoop {
+    if (!this.runLoop) throw new TypeError('SerialPortTransport: init(run_loop) must be called first');
+    return this.runLoop;
+  }
+
+  private emit(event: TransportEvent): void {
+    this.eventHandler(event);
+  }
+
+  private onOpened(session: Session, err: Error | null): void {
+    if (this.session !== session) return;
+    const path = this.config.device_name;
+    if (err) {
+      this.session = null;
+      const wasClosing = this.state === 'closing';
+      this.state = 'closed';
+      session.ended = true;
+      if (wasClosing) {
+        this.emit({ type: 'closed' });
+        this.maybeReopen();
+        return;
+      }
+      const described = describe_open_error(path, err);
+      this.logger?.error(described.message);
+      this.emit({ type: 'open-failed', error: described.message });
+      return;
+    }
+    if (this.state === 'closing') {
+      // close() was called while opening
+      this.closePort(session);
+      return;
+    }
+    this.state = 'open';
+    this.logger?.info(`${path}: open at ${this.currentBaud} baud, flow control ${this.config.flowcontrol ? 'on' : 'off'}`);
+    const lines = this.modemLines;
+    if (lines) {
+      session.port.set({ dtr: lines.dtr, rts: lines.rts }, (e) => {
+        if (e) this.logger?.info(`${path}: setting DTR/RTS not supported here, ignored (${e.message})`);
+      });
+    }
+    this.emit({ type: 'opened' });
+  }
+
+  private closePort(session: Session): void {
+    session.closingByUs = true;
+    const loop = this.loop();
+    const port = session.port;
+    if (!port.isOpen) {
+      loop.execute_on_main_thread(() => this.onClosedByUs(session));
+      return;
+    }
+    port.close(() => loop.execute_on_main_thread(() => this.onClosedByUs(session)));
+  }
+
+  private onClosedByUs(session: Session): void {
+    if (this.session !== session || session.ended) return;
+    session.ended = true;
+    this.session = null;
+    this.state = 'closed';
+    this.ring.clear();
+    this.rxQueue.length = 0;
+    this.logger?.info(`${this.config.device_name}: closed`);
+    this.emit({ type: 'closed' });
+    this.maybeReopen();
+  }
+
+  private maybeReopen(): void {
+    if (!this.reopenPending) return;
+    this.reopenPending = false;
+    this.open();
+  }
+
+  /** A 'close' or 'error' event from the port. */
+  private onPortGone(session: Session, err: Error | null, what: 'closed' | 'error'): void {
+    if (this.session !== session || session.ended) return;
+    if (session.closingByUs) {
+      // our own close: the close callback reports it; an error here means close failed
+      if (what === 'error' && this.state === 'closing') this.onClosedByUs(session);
+      return;
+    }
+    if (this.state !== 'open') return; // open errors arrive through the open callback
+    const reason = err?.message ?? (what === 'closed' ? 'port closed' : 'port error');
+    this.fail(session, `serial port ${this.config.device_name} failed: ${reason}`);
+  }
+
+  /** The device vanished or broke: drop the session and report 'failed'. */
+  private fail(session: Session, message: string): void {
+    if (this.session !== session || session.ended) return;
+    session.ended = true;
+    session.closingByUs = true;
+    this.session = null;
+    this.state = 'closed';
+    this.ring.clear();
+    this.rxQueue.length = 0;
+    this.deframer.reset();
+    if (session.port.isOpen) session.port.close(() => {});
+    this.logger?.error(message);
+    this.emit({ type: 'failed', error: message });
+  }
+
+  private processRx(): void {
+    this.rxPosted = false;
+    // A packet handler may close the transport: stop as soon as the queue is cleared.
+    for (let i = 0; i < this.rxQueue.length; i++) {
+      if (this.state !== 'open') break;
+      const chunk = this.rxQueue[i]!;
+      this.deframer.feed(chunk, 0, chunk.length);
+    }
+    this.rxQueue.length = 0;
+  }
+
+  private onWritten(session: Session, err: Error | null): void {
+    if (this.session !== session) return;
+    if (err) return; // the stream reports the failure through 'error'/'close'
+    this.writesDone++;
+    if (!this.writesPosted) {
+      this.writesPosted = true;
+      this.loop().execute_on_main_thread(this.drainWrites);
+    }
+  }
+
+  private processWritesDone(): void {
+    this.writesPosted = false;
+    const n = this.writesDone;
+    this.writesDone = 0;
+    if (this.state !== 'open') return;
+    for (let i = 0; i < n; i++) this.ring.release();
+    if (this.blocked && this.ring.used < this.maxWriteQueue) {
+      this.blocked = false;
+      this.emit({ type: 'can-send-now' });
+    }
+  }
+}
+
+/** BTstack-style factory: an H4 transport for the UART config. */
+export function hci_transport_h4_instance(config: HciTransportConfigUart, options?: SerialPortTransportOptions): SerialPortTransport {
+  return new SerialPortTransport(config, options);
+}
