@@ -6,6 +6,7 @@ export default defineConfig({
     cli: 'src/cli.ts',
     'codes-v1.4': 'src/codes/v1.4.ts',
     'codes-v1.8': 'src/codes/v1.8.ts',
+    serialport: 'ports/serialport/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
