@@ -4,4 +4,5 @@
  */
 export * from './transport.js';
 export * from './errors.js';
+export * from './main.js';
 export { WriteRing } from './write-ring.js';

@@ -1,0 +1,22 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chipset_zephyr } from '../../../src/chipset/index.js';
+import { parse_port_options, serialport_transport_from_options } from '../../../ports/serialport/main.js';
+
+test('no -u: no serial transport (the example uses the virtual controller)', () => {
+  assert.is(serialport_transport_from_options(parse_port_options([])), undefined);
+});
+
+test('-u builds a transport with the config HCI needs', () => {
+  const r = serialport_transport_from_options(parse_port_options(['-u', '/dev/ttyACM0', '--no-flow']), chipset_zephyr())!;
+  assert.is(r.config.device_name, '/dev/ttyACM0');
+  assert.is(r.config.baudrate_init, 1_000_000);
+  assert.is(r.config.flowcontrol, false);
+  assert.equal(r.transport.config, r.config);
+  assert.is(r.transport.baudrate, 1_000_000);
+  assert.is(r.transport.is_open, false);
+  assert.is(r.transport.name, 'H4 serialport');
+  assert.throws(() => r.transport.open(), /init\(run_loop\) must be called first/);
+});
+
+test.run();
