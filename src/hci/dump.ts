@@ -15,7 +15,7 @@
  *   field: 8 timestamp bytes + 1 type byte + payload), u32 seconds, u32 microseconds (Unix
  *   time), u8 type, then the HCI packet without the H4 byte. Types: 0x00 command, 0x01 event,
  *   0x02 ACL sent, 0x03 ACL received, 0x08 SCO sent, 0x09 SCO received, 0xFC note (text;
- *   used for log_message lines, UTF-8 without a terminating NUL). PacketLogger has no ISO
+ *   used for log_message lines: UTF-8, at most 255 bytes, plus a NUL). PacketLogger has no ISO
  *   type: an ISO packet is written as a 0xFC note summarising its header (as BTstack does).
  *
  * Cost: when no log is open or the packet log is disabled, log_packet() returns after one
@@ -405,10 +405,14 @@ export class HciDump {
   private writeNote(text: string): void {
     const b = this.ensure(PKLG_RECORD_HEADER_SIZE + MAX_MESSAGE_LEN);
     const body = b.subarray(PKLG_RECORD_HEADER_SIZE, PKLG_RECORD_HEADER_SIZE + MAX_MESSAGE_LEN - 1);
-    // Up to 255 bytes as BTstack's 256-byte buffer with its NUL; encodeInto never splits a character.
+    // Up to 255 bytes of text plus a NUL, as in BTstack's 256-byte message buffer; encodeInto
+    // never splits a character. The NUL is written (BTstack does not write it) because btmon
+    // prints a note as a C string from a reused buffer: without it a short note shows the tail
+    // of a longer one before it. Wireshark drops the trailing NUL when it shows the text.
     const { written } = te.encodeInto(text, body);
-    this.pklgHeader(b, written, PKLG_TYPE_NOTE);
-    this.emit(b.subarray(0, PKLG_RECORD_HEADER_SIZE + written), true);
+    b[PKLG_RECORD_HEADER_SIZE + written] = 0;
+    this.pklgHeader(b, written + 1, PKLG_TYPE_NOTE);
+    this.emit(b.subarray(0, PKLG_RECORD_HEADER_SIZE + written + 1), true);
   }
 
   private emit(bytes: Uint8Array, record: boolean): boolean {

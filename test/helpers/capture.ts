@@ -36,7 +36,7 @@ export interface CaptureRecord {
   data: Uint8Array;
   /** PacketLogger record type (undefined for btsnoop). */
   pklg_type?: number;
-  /** Text of a PacketLogger note. */
+  /** Text of a PacketLogger note (without the trailing NUL). */
   note?: string;
 }
 
@@ -207,7 +207,7 @@ function readPklg(b: Uint8Array, records: CaptureRecord[], problems: string[]): 
       continue;
     }
     const rec: CaptureRecord = { index, packet_type: known[0], incoming: known[1], ts_us, data, pklg_type: t };
-    if (t === 0xfc) rec.note = td.decode(data);
+    if (t === 0xfc) rec.note = td.decode(data).replace(/\0+$/, '');
     records.push(rec);
   }
 }

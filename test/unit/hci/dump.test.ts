@@ -117,8 +117,8 @@ test('pklg: first record and a log line, byte for byte', () => {
     0, 0, 0, 12, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xe2, 0x40, 0x00, 0x03, 0x0c, 0x00,
     // record 2: event type 0x01, 1 ms later
     0, 0, 0, 15, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xe6, 0x28, 0x01, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00,
-    // record 3: note 0xfc "hi" (no NUL)
-    0, 0, 0, 11, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xea, 0x10, 0xfc, 0x68, 0x69,
+    // record 3: note 0xfc "hi" and a NUL (for btmon, see dump.ts)
+    0, 0, 0, 12, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xea, 0x10, 0xfc, 0x68, 0x69, 0x00,
   ]);
 });
 
@@ -280,24 +280,27 @@ test('pklg: log lines are PacketLogger notes that tshark and btmon show; levels 
   d.log_message(0, 'debug line that is filtered');
   d.log_message(2, 'l2cap: something failed');
   d.log_message(9, 'unknown level is dropped');
+  d.log_message(1, 'ok'); // shorter than the note before it
   d.close();
   const r = assertCleanCapture(f);
-  assert.is(r.records, 4);
-  assert.equal(tsharkFields(f, ['packetlogger.info'], 'packetlogger.type == 0xfc'), [['hci: starting'], ['l2cap: something failed']]);
+  assert.is(r.records, 5);
+  assert.equal(tsharkFields(f, ['packetlogger.info'], 'packetlogger.type == 0xfc'), [['hci: starting'], ['l2cap: something failed'], ['ok']]);
   const text = btmonText(f);
-  assert.ok(/= Note: hci: starting/.test(text));
-  assert.ok(/= Note: l2cap: something failed/.test(text));
+  assert.ok(/= Note: hci: starting /.test(text));
+  assert.ok(/= Note: l2cap: something failed /.test(text));
+  assert.ok(/= Note: ok {10}/.test(text), 'no tail of the previous note (the NUL ends it for btmon)');
   assert.not.ok(text.includes('filtered'));
 });
 
-test('pklg: a long log line is cut at 255 bytes without splitting a character', () => {
+test('pklg: a long log line is cut at 255 bytes (+ NUL) without splitting a character', () => {
   const sink = new HciDumpMemorySink();
   const d = new HciDump({ now_us: () => 0 });
   d.open_sink(sink, 'pklg');
   d.log_message(1, 'x'.repeat(254) + 'é' + 'tail'); // é is 2 bytes in UTF-8: it would end at byte 256
   const b = sink.bytes();
-  assert.equal(Array.from(b.subarray(0, 4)), [0, 0, 0x01, 0x07]); // 9 + 254 = 263
-  assert.is(b.length, 13 + 254);
+  assert.equal(Array.from(b.subarray(0, 4)), [0, 0, 0x01, 0x08]); // 8 + 1 + 254 + 1 = 264
+  assert.is(b.length, 13 + 255);
+  assert.is(b[b.length - 1], 0);
   const parsed = readCapture(b);
   assert.is(parsed.records[0]!.note, 'x'.repeat(254));
 });
