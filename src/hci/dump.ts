@@ -148,10 +148,14 @@ class FileSink implements HciDumpSink {
   }
 }
 
-function formatCode(format: HciDumpFormat): number {
-  if (format === 'btsnoop') return 1;
-  if (format === 'pklg') return 2;
-  throw new TypeError(`hci_dump: unknown format ${String(format)} (expected 'btsnoop' or 'pklg')`);
+/**
+ * 'btsnoop' or 'pklg', or BTstack's hci_dump_format_t numbers for ported code:
+ * HCI_DUMP_PACKETLOGGER (2) and HCI_DUMP_BTSNOOP (3). HCI_DUMP_BLUEZ (1, hcidump) is not supported.
+ */
+function formatCode(format: HciDumpFormat | number): number {
+  if (format === 'btsnoop' || format === 3) return 1;
+  if (format === 'pklg' || format === 2) return 2;
+  throw new TypeError(`hci_dump: unsupported format ${String(format)} (expected 'btsnoop', 'pklg', HCI_DUMP_PACKETLOGGER or HCI_DUMP_BTSNOOP)`);
 }
 
 const te = new TextEncoder();
@@ -203,7 +207,7 @@ export class HciDump {
    * Returns 0, or the system error number when the file cannot be created (also reported
    * through on_error). An already open log is closed first.
    */
-  open(path: string, format: HciDumpFormat): number {
+  open(path: string, format: HciDumpFormat | number): number {
     const code = formatCode(format);
     this.close();
     let fd: number;
@@ -219,7 +223,7 @@ export class HciDump {
   }
 
   /** Log to a sink (a function receiving each record, or an HciDumpSink). */
-  open_sink(sink: HciDumpSink | ((bytes: Uint8Array) => void), format: HciDumpFormat): void {
+  open_sink(sink: HciDumpSink | ((bytes: Uint8Array) => void), format: HciDumpFormat | number): void {
     const code = formatCode(format);
     this.close();
     this.start(typeof sink === 'function' ? { write: sink } : sink, code);

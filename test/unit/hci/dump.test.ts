@@ -489,6 +489,12 @@ test('bad arguments never throw into the stack: unknown types ignored, len clamp
   assert.equal(recs.map((r) => r.data.length), [3, 0, 3]);
   assert.throws(() => d.open_sink(sink, 'bluez' as never), TypeError);
   assert.throws(() => d.open(file('x'), 'hcidump' as never), TypeError);
+  assert.throws(() => d.open_sink(sink, 1), TypeError, 'HCI_DUMP_BLUEZ is not supported');
+  // BTstack's HCI_DUMP_PACKETLOGGER = 2 and HCI_DUMP_BTSNOOP = 3 work for ported code
+  d.open_sink(sink, 2);
+  assert.is(d.format, 'pklg');
+  d.open_sink(sink, 3);
+  assert.is(d.format, 'btsnoop');
 });
 
 test('I/O errors: open failure returns errno; a failing write closes the log and reports once', () => {
