@@ -12,11 +12,14 @@
  *   the bytes not yet accepted by the OS exceed `max_write_queue`, and 'can-send-now' follows
  *   when they drain.
  * - `set_baudrate` changes the port speed (writes are held back until the change is done).
- * - A close or error we did not ask for (unplugged USB, pty peer gone) -> 'failed'.
+ * - A close or error we did not ask for (unplugged USB, pty peer gone) -> 'failed'. On Linux an
+ *   unplugged USB device does not always surface as a read error, so while open the device node
+ *   is also checked every `presence_check_ms` (a run-loop timer); when it is gone -> 'failed'.
  * - Modem-line ioctls (DTR/RTS) that a pty refuses are logged and ignored.
  */
+import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
-import type { RunLoop } from '../../src/core/run-loop.js';
+import { Timer, type RunLoop } from '../../src/core/run-loop.js';
 import type { Logger } from '../../src/core/log.js';
 import { H4Deframer, type H4Limits } from '../../src/hci/h4.js';
 import type { HciTransport, TransportEvent, TransportEventHandler, TransportPacketHandler } from '../../src/hci/transport.js';
@@ -47,6 +50,8 @@ export interface SerialPortTransportOptions {
    * refuses these ioctls) are logged and ignored.
    */
   modem_lines?: { dtr: boolean; rts: boolean } | null;
+  /** While open, check every this many ms that the device node still exists (default 500; 0 = off). */
+  presence_check_ms?: number;
 }
 
 type State = 'closed' | 'opening' | 'open' | 'closing';
@@ -71,6 +76,8 @@ export class SerialPortTransport implements HciTransport {
   private readonly deframer: H4Deframer;
   private readonly lock: boolean;
   private readonly modemLines: { dtr: boolean; rts: boolean } | null;
+  private readonly presenceMs: number;
+  private readonly presenceTimer = new Timer(() => this.checkPresence());
 
   private state: State = 'closed';
   private session: Session | null = null;
@@ -104,6 +111,7 @@ export class SerialPortTransport implements HciTransport {
     this.ring = new WriteRing(options.write_ring_size ?? 4 * this.maxWriteQueue + 66 * 1024);
     this.lock = options.lock ?? true;
     this.modemLines = options.modem_lines === undefined ? { dtr: true, rts: true } : options.modem_lines;
+    this.presenceMs = options.presence_check_ms ?? 500;
     this.deframer = new H4Deframer({
       accept: [2, 3, 4, 5],
       limits: options.limits,
@@ -323,12 +331,31 @@ export class SerialPortTransport implements HciTransport {
         if (e) this.logger?.info(`${path}: setting DTR/RTS not supported here, ignored (${e.message})`);
       });
     }
+    this.armPresenceCheck();
     this.emit({ type: 'opened' });
+  }
+
+  private armPresenceCheck(): void {
+    if (this.presenceMs <= 0) return;
+    const loop = this.loop();
+    loop.set_timer(this.presenceTimer, this.presenceMs);
+    loop.add_timer(this.presenceTimer);
+  }
+
+  private checkPresence(): void {
+    const session = this.session;
+    if (this.state !== 'open' || !session) return;
+    if (!existsSync(this.config.device_name)) {
+      this.fail(session, `serial port ${this.config.device_name} failed: device removed`);
+      return;
+    }
+    this.armPresenceCheck();
   }
 
   private closePort(session: Session): void {
     session.closingByUs = true;
     const loop = this.loop();
+    loop.remove_timer(this.presenceTimer);
     const port = session.port;
     if (!port.isOpen) {
       loop.execute_on_main_thread(() => this.onClosedByUs(session));
@@ -340,6 +367,7 @@ export class SerialPortTransport implements HciTransport {
   private onClosedByUs(session: Session): void {
     if (this.session !== session || session.ended) return;
     session.ended = true;
+    this.loop().remove_timer(this.presenceTimer);
     this.session = null;
     this.state = 'closed';
     this.ring.clear();
@@ -373,6 +401,7 @@ export class SerialPortTransport implements HciTransport {
     if (this.session !== session || session.ended) return;
     session.ended = true;
     session.closingByUs = true;
+    this.loop().remove_timer(this.presenceTimer);
     this.session = null;
     this.state = 'closed';
     this.ring.clear();

@@ -2,6 +2,7 @@
  * SerialPortTransport on a real pty pair made by socat; the test plays the controller on the
  * other end. Real time: every wait is a bounded poll.
  */
+import { unlinkSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NodeRunLoop } from '../../src/core/run-loop.js';
@@ -213,6 +214,35 @@ test('the other end vanishing (socat killed) is a transport failure; reopening r
     const of = r.events.find((e) => e.type === 'open-failed') as { error: string };
     assert.match(of.error, 'not found');
     assert.equal(types(r), ['opened', 'failed', 'open-failed']);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('device node removed while open (USB unplug without a read error) is a transport failure', async () => {
+  const r = await rig({ presence_check_ms: 50 });
+  try {
+    await openRig(r);
+    assert.is(r.loop.timer_count(), 1, 'presence check armed');
+    unlinkSync(r.pair.a); // the node goes away; the pty itself (socat) is still there
+    await until(has(r, 'failed'), 2000, 'failed');
+    const f = r.events.find((e) => e.type === 'failed') as { error: string };
+    assert.match(f.error, 'device removed');
+    assert.is(r.loop.timer_count(), 0, 'no timer left behind');
+    assert.equal(types(r), ['opened', 'failed']);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('closing removes the presence timer', async () => {
+  const r = await rig();
+  try {
+    await openRig(r);
+    assert.is(r.loop.timer_count(), 1);
+    r.t.close();
+    await until(has(r, 'closed'), 2000, 'closed');
+    assert.is(r.loop.timer_count(), 0);
   } finally {
     await r.cleanup();
   }
