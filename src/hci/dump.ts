@@ -55,7 +55,7 @@ const EPOCH_HI = 0x00dcddb3;
 const EPOCH_LO = 0x0f2f8000;
 const TWO_32 = 0x1_0000_0000;
 
-export const BTSNOOP_FILE_HEADER = Uint8Array.of(
+const BTSNOOP_FILE_HEADER = Uint8Array.of(
   0x62, 0x74, 0x73, 0x6e, 0x6f, 0x6f, 0x70, 0x00, // "btsnoop\0"
   0x00, 0x00, 0x00, 0x01, // version 1
   0x00, 0x00, 0x03, 0xea, // datalink 1002: H4
@@ -97,7 +97,7 @@ export function wall_clock_us(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
-/** Collects what a dump writes, for tests and tools. */
+/** Collects what a dump writes, for tests and tools (keeps everything: not for long runs). */
 export class HciDumpMemorySink implements HciDumpSink {
   private chunks: Uint8Array[] = [];
   private size = 0;
@@ -127,24 +127,28 @@ export class HciDumpMemorySink implements HciDumpSink {
   }
 }
 
-/** Writes records synchronously to a file descriptor. Throws on I/O errors (caught by HciDump). */
+/**
+ * Writes records synchronously at the file's current position (so pipes and FIFOs work, e.g.
+ * a live `wireshark -k -i FIFO`). Throws on I/O errors (caught by HciDump). reset() truncates
+ * by opening the path again.
+ */
 class FileSink implements HciDumpSink {
-  private pos = 0;
-  constructor(private fd: number) {}
+  constructor(
+    private fd: number,
+    private readonly path: string,
+  ) {}
   write(bytes: Uint8Array): void {
     let off = 0;
-    while (off < bytes.length) {
-      const n = fs.writeSync(this.fd, bytes, off, bytes.length - off, this.pos);
-      off += n;
-      this.pos += n;
-    }
+    while (off < bytes.length) off += fs.writeSync(this.fd, bytes, off, bytes.length - off);
   }
   reset(): void {
-    fs.ftruncateSync(this.fd, 0);
-    this.pos = 0;
+    fs.closeSync(this.fd);
+    this.fd = -1;
+    this.fd = fs.openSync(this.path, 'w');
   }
   close(): void {
-    fs.closeSync(this.fd);
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
   }
 }
 
@@ -218,7 +222,7 @@ export class HciDump {
       this.report(err);
       return typeof err.errno === 'number' ? Math.abs(err.errno) : 1;
     }
-    this.file = new FileSink(fd);
+    this.file = new FileSink(fd, path);
     return this.start(this.file, code) ? 0 : 5; // EIO when the header write failed
   }
 

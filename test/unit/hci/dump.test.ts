@@ -533,6 +533,22 @@ test('I/O errors: open failure returns errno; a failing write closes the log and
   assert.is(y.is_open, false);
 });
 
+test('a FIFO works (live capture: wireshark -k -i FIFO); no seeking on it', async () => {
+  const { spawn, spawnSync } = await import('node:child_process');
+  const fifo = file('live.fifo');
+  if (spawnSync('mkfifo', [fifo]).status !== 0) return; // no mkfifo: nothing to test here
+  const out = file('live-copy.btsnoop');
+  const reader = spawn('sh', ['-c', 'cat "$0" > "$1"', fifo, out]);
+  const done = new Promise((resolve) => reader.on('exit', resolve));
+  const d = new HciDump({ now_us: stepClock().clock, on_error: (e) => assert.unreachable(e.message) });
+  assert.is(d.open(fifo, 'btsnoop'), 0); // blocks until cat opens the other end
+  writeSession(d);
+  d.close();
+  assert.is(await done, 0);
+  const r = assertCleanCapture(out);
+  assert.is(r.frames, SESSION.length);
+});
+
 test('close() closes the sink, and the dump can be reopened', () => {
   const sink = new HciDumpMemorySink();
   const d = new HciDump({ now_us: () => 0 });
