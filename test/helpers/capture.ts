@@ -359,7 +359,7 @@ function scanTshark(path: string, ignore: RegExp[], timeoutMs: number): TsharkSc
     const msg = msgs === '' ? [] : msgs.split(AGG);
     let bad = false;
     if (malformed !== '') {
-      const text = `frame ${num}: malformed (${info.replace(AGG, ' ')})`;
+      const text = `frame ${num}: malformed (${info.split(AGG).join(' ')})`;
       if (!ignore.some((re) => re.test(text))) {
         res.problems.push(text);
         bad = true;
@@ -370,7 +370,7 @@ function scanTshark(path: string, ignore: RegExp[], timeoutMs: number): TsharkSc
       const s = sev[i] ?? 0;
       if (s < SEV_WARN) continue; // notes and chats (sequence info etc.)
       if (/^Malformed Packet/.test(m) && malformed !== '') continue; // already reported
-      const text = `frame ${num}: ${s >= SEV_ERROR ? 'error' : 'warning'}: ${m} (${info.replace(AGG, ' ')})`;
+      const text = `frame ${num}: ${s >= SEV_ERROR ? 'error' : 'warning'}: ${m} (${info.split(AGG).join(' ')})`;
       if (ignore.some((re) => re.test(text))) continue;
       if (TSHARK_BENIGN.some((re) => re.test(m))) {
         res.warnings.push(text);
