@@ -14,13 +14,22 @@ import { event_end, find_event, rd_reversed, rd_string } from './runtime.js';
 import type { EventInfo } from './runtime.js';
 
 export type { BtstackEventIterator, EventIndex, EventInfo } from './runtime.js';
-export { btstack_event_iterator_create, event_end, find_event, hci_event_packet_get_type } from './runtime.js';
+export { btstack_event_iterator_create, hci_event_packet_get_type } from './runtime.js';
 
 export type CodeProfile = 'v1.4' | 'v1.8';
 export const CODE_PROFILES: readonly CodeProfile[] = Object.freeze(['v1.4', 'v1.8'] as const);
 export const DEFAULT_CODE_PROFILE: CodeProfile = 'v1.4';
 
-/** The generated module of one profile (constants, getters, builders, EVENTS). */
+/**
+ * The generated module of one profile (constants, getters, builders, EVENTS). Layer code calls
+ * through it: `codes.l2cap_event_can_send_now_build(buf, 0, cid)`, `case codes.L2CAP_EVENT_CAN_SEND_NOW:`.
+ * Members that exist in one profile only are not on the union (narrow with `codes.PROFILE`).
+ * Where a layout grew at the end (RFCOMM_EVENT_INCOMING_CONNECTION + con_handle, GAP_EVENT_SECURITY_LEVEL
+ * + status, SM_EVENT_JUST_WORKS_REQUEST / PASSKEY_INPUT_NUMBER + secure_connection, SM_EVENT_PAIRING_COMPLETE
+ * + ctkd_active) the union builder takes the longer argument list and v1.4 ignores the extra arguments.
+ * CAUTION: SM_EVENT_PASSKEY_DISPLAY_NUMBER and SM_EVENT_NUMERIC_COMPARISON_REQUEST insert secure_connection
+ * BEFORE passkey in v1.8 (H1B4 -> H1B14): both type-check, so branch on `codes.PROFILE` for those.
+ */
 export type Codes = typeof import('./v1.4.js') | typeof import('./v1.8.js');
 export type CodesV14 = typeof import('./v1.4.js');
 export type CodesV18 = typeof import('./v1.8.js');

@@ -61,6 +61,43 @@ test('EVENTS metadata: one entry per table row, frozen', () => {
   assert.is(v18.PROFILE, 'v1.8');
 });
 
+test('events whose code, layout or param names differ between the profiles are the ones CODES.md lists', () => {
+  const changed: string[] = [];
+  for (const a of v14.EVENTS) {
+    const b = v18.EVENTS.find((e) => e.name === a.name);
+    if (!b) continue;
+    const what = [a.code !== b.code ? 'code' : '', a.format !== b.format ? 'format' : '', a.params.join() !== b.params.join() ? 'params' : ''].filter(Boolean);
+    if (what.length) changed.push(`${a.name}:${what.join('+')}`);
+  }
+  assert.equal(changed, [
+    'HCI_EVENT_FLUSH_OCCURRED:format+params', // no format -> H
+    'HCI_EVENT_INQUIRY_RESULT_WITH_RSSI:format', // rssi 1 -> a (same bytes)
+    'HCI_EVENT_EXTENDED_INQUIRY_RESPONSE:format',
+    'HCI_EVENT_SCO_CAN_SEND_NOW:format', // B -> H
+    'L2CAP_EVENT_CONNECTION_PARAMETER_UPDATE_REQUEST:params', // latencey -> latency
+    'L2CAP_EVENT_CAN_SEND_NOW:code', // 0x78 -> 0x79
+    'L2CAP_EVENT_ERTM_BUFFER_RELEASED:code',
+    'L2CAP_EVENT_TRIGGER_RUN:code',
+    'RFCOMM_EVENT_INCOMING_CONNECTION:format+params', // B12 -> B12H
+    'SM_EVENT_JUST_WORKS_REQUEST:format+params',
+    'SM_EVENT_PASSKEY_DISPLAY_NUMBER:format+params',
+    'SM_EVENT_PASSKEY_INPUT_NUMBER:format+params',
+    'SM_EVENT_NUMERIC_COMPARISON_REQUEST:format+params',
+    'SM_EVENT_PAIRING_COMPLETE:format+params',
+    'GAP_EVENT_SECURITY_LEVEL:format+params',
+    'GAP_EVENT_ADVERTISING_REPORT:format',
+    'GAP_EVENT_INQUIRY_RESULT:code+format',
+    'GAP_EVENT_INQUIRY_COMPLETE:code',
+    'GAP_EVENT_RSSI_MEASUREMENT:code',
+    'GAP_EVENT_LOCAL_OOB_DATA:code',
+    'GAP_EVENT_PAIRING_STARTED:code',
+    'GAP_EVENT_PAIRING_COMPLETE:code',
+  ]);
+  // v1.4.1 spelling gives the v1.4 getter name
+  assert.type(v14.l2cap_event_connection_parameter_update_request_get_latencey, 'function');
+  assert.type(v18.l2cap_event_connection_parameter_update_request_get_latency, 'function');
+});
+
 test('codes_for returns the module namespace of a profile', () => {
   assert.is(codes_for('v1.4'), v14);
   assert.is(codes_for('v1.8'), v18);
