@@ -34,6 +34,10 @@
  *   command in the C-frame"; the frame's commands are not processed.
  * - A command whose Length runs past the end of the C-frame, or 1-3 stray octets after the last
  *   command, cannot be delimited; they are dropped (the commands before them stand).
+ *
+ * Analyser note for the layer: Wireshark's btl2cap (tshark 4.0) marks an Echo Request/Response
+ * with no data as malformed, and reads everything after an Echo command in a C-frame as echo
+ * data. Both are valid L2CAP; to keep captures clean, put Echo commands last in a C-frame.
  */
 import { little_endian_read_16, little_endian_read_32, little_endian_store_16, little_endian_store_32 } from '../core/bytes.js';
 import {
