@@ -28,7 +28,10 @@
  *   "not understood".
  * - 4.2: the PSM field "is at least two octets", extended while the least significant bit of an
  *   octet is 1 (the most significant octet has it 0). The Connection Request is PSM + SCID, so it
- *   is at least 4 octets; a PSM whose extension runs past the data is a too-short request.
+ *   is at least 4 octets. A longer request whose PSM extension fits is read as an extended PSM.
+ *   When the extension would not leave 2 octets for the SCID, the PSM is read as 2 octets and
+ *   marked invalid: the request is understood, and the layer refuses it with result 0x0002
+ *   "PSM not supported" (what peers and test systems sending an invalid PSM expect).
  * - 4: a C-frame larger than the receiver's MTUsig is answered with one Command Reject "Signaling
  *   MTU exceeded" carrying the actual MTUsig, whose identifier "shall match the first Request
  *   command in the C-frame"; the frame's commands are not processed.
@@ -632,11 +635,6 @@ export function l2cap_sig_classify(cmd: L2capSignalingCommand): L2capSigVerdict 
         else if (reason === L2CAP_REJ_INVALID_CID) ok = len >= 6;
         break;
       }
-      case CONNECTION_REQUEST: {
-        const n = l2cap_sig_psm_length(b, d, len);
-        ok = n > 0 && n + 2 <= len;
-        break;
-      }
       case INFORMATION_RESPONSE:
         ok = len >= 4 + info_data_length(little_endian_read_16(b, d), little_endian_read_16(b, d + 2));
         break;
@@ -718,7 +716,10 @@ export class L2capConnectionRequest {
   psm = 0;
   /** Octets of the PSM field (2, or more for an extended PSM). */
   psm_length = 2;
-  /** Whether the PSM is valid (Vol 3 Part A, 4.2): odd least significant octet, even most significant octet. */
+  /**
+   * Whether the PSM is valid (Vol 3 Part A, 4.2): least significant octet odd, most significant
+   * octet even. An invalid PSM is refused with result "PSM not supported".
+   */
   psm_valid = false;
   scid = 0;
 }
@@ -726,8 +727,9 @@ export class L2capConnectionRequest {
 export function l2cap_sig_parse_connection_request(cmd: L2capSignalingCommand, out: L2capConnectionRequest): boolean {
   const b = cmd.buf, d = cmd.data_offset, n = cmd.data_length;
   if (cmd.code !== CONNECTION_REQUEST) return false;
-  const plen = l2cap_sig_psm_length(b, d, n);
-  if (plen < 0 || plen + 2 > n) return false;
+  if (n < 4) return false;
+  let plen = l2cap_sig_psm_length(b, d, n - 2); // the SCID needs the last 2 octets
+  if (plen < 0) plen = 2; // extension does not fit: a 2-octet PSM, invalid (see the file header)
   out.psm_length = plen;
   out.psm = plen === 2 ? little_endian_read_16(b, d) : -1;
   out.psm_valid = (b[d]! & 1) === 1 && (b[d + plen - 1]! & 1) === 0;

@@ -216,13 +216,21 @@ test('Connection Request: 2-octet PSM, extended PSM, invalid PSM, PSM running pa
   assert.is(l2cap_sig_classify(cmd).action, 'process');
   assert.ok(l2cap_sig_parse_connection_request(cmd, req));
   assert.equal({ ...req }, { psm: 0x1000, psm_length: 2, psm_valid: false, scid: 0x0041 });
-  // 01 11 -> extends into 40 (even, last): PSM is 3 octets, leaving 1 octet for the 2-octet SCID
+  // 4 octets 01 11 40 00: as a PSM grammar 01 11 would extend into 40, leaving 1 octet for the SCID; the
+  // request is still understood: PSM read as 2 octets 0x1101 (most significant octet odd: invalid), SCID 0x0040
   cmd = one('02 01 04 00 01 11 40 00');
-  assert.is(l2cap_sig_classify(cmd).problem, 'request-too-short');
-  assert.not.ok(l2cap_sig_parse_connection_request(cmd, req));
-  // every octet odd: the PSM never ends
+  assert.is(l2cap_sig_classify(cmd).action, 'process');
+  assert.ok(l2cap_sig_parse_connection_request(cmd, req));
+  assert.equal({ ...req }, { psm: 0x1101, psm_length: 2, psm_valid: false, scid: 0x0040 });
+  // every octet odd: the PSM never ends; same treatment
   cmd = one('02 01 04 00 01 03 05 07');
-  assert.is(l2cap_sig_classify(cmd).action, 'reject');
+  assert.is(l2cap_sig_classify(cmd).action, 'process');
+  assert.ok(l2cap_sig_parse_connection_request(cmd, req));
+  assert.equal({ ...req }, { psm: 0x0301, psm_length: 2, psm_valid: false, scid: 0x0705 });
+  // 5 octets whose extension does not fit either: 2-octet PSM, SCID after it, the last octet ignored
+  cmd = one('02 01 05 00 01 03 05 07 09');
+  assert.ok(l2cap_sig_parse_connection_request(cmd, req));
+  assert.equal({ ...req }, { psm: 0x0301, psm_length: 2, psm_valid: false, scid: 0x0705 });
   assert.is(l2cap_sig_psm_length(fromHex('01 03 05 07'), 0, 4), -1);
   assert.is(l2cap_sig_psm_length(fromHex('01'), 0, 1), -1);
   assert.is(l2cap_sig_psm_length(fromHex('03 00'), 0, 2), 2);
