@@ -1,0 +1,319 @@
+/**
+ * ACL data path of HCI: controller buffer credits, fragmentation of outgoing L2CAP PDUs to the
+ * controller's ACL packet size, and reassembly of incoming fragments into pooled buffers.
+ *
+ * BTstack's model: one outgoing packet buffer. L2CAP reserves it (hci_reserve_packet_buffer),
+ * writes a complete ACL packet (4-byte ACL header + L2CAP PDU) and hands it over with
+ * hci_send_acl_packet_buffer(size). HCI sends it in fragments as controller buffers allow; while
+ * fragments are pending, hci_can_send_acl_packet_now() is false. When the last fragment is out,
+ * the buffer is released and HCI_EVENT_TRANSPORT_PACKET_SENT is emitted so upper layers retry.
+ */
+import { little_endian_read_16, little_endian_store_16 } from '../core/bytes.js';
+import {
+  BTSTACK_ACL_BUFFERS_FULL,
+  ERROR_CODE_COMMAND_DISALLOWED,
+  ERROR_CODE_SUCCESS,
+  ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER,
+  HCI_ACL_DATA_PACKET,
+} from '../codes/v1.4.js';
+import type { HciConnection } from './hci-connection.js';
+import type { Hci } from './hci.js';
+
+/** Packet boundary flags (Core Vol 4, Part E, 5.4.2). */
+export const ACL_PB_FIRST_NON_FLUSHABLE = 0x00;
+export const ACL_PB_CONTINUATION = 0x01;
+export const ACL_PB_FIRST_FLUSHABLE = 0x02;
+export const ACL_PB_COMPLETE = 0x03;
+
+/** Size of the ACL data packet header: handle + flags (2), data length (2). */
+export const HCI_ACL_HEADER_SIZE = 4;
+
+export class HciAcl {
+  /** From Read Buffer Size: HC_ACL_Data_Packet_Length and HC_Total_Num_ACL_Data_Packets. */
+  acl_data_packet_length = 0;
+  acl_packets_total_num = 0;
+  /** From LE Read Buffer Size; 0 packets = LE shares the BR/EDR buffers. */
+  le_data_packets_length = 0;
+  le_acl_packets_total_num = 0;
+  /** Packets in the controller's (shared or BR/EDR) buffers, and in its LE buffers. */
+  acl_in_flight = 0;
+  le_in_flight = 0;
+
+  /** BTstack's single outgoing packet buffer. */
+  readonly outgoing: Uint8Array;
+  reserved = false;
+  /** Fragmentation in progress: total packet size (0 = idle), next payload offset, connection. */
+  private fragTotal = 0;
+  private fragPos = 0;
+  private fragConn: HciConnection | null = null;
+
+  constructor(private readonly hci: Hci, outgoing_size: number) {
+    this.outgoing = new Uint8Array(outgoing_size);
+  }
+
+  /** Forget the controller's buffers and everything in flight (power off / reset). */
+  reset(): void {
+    this.acl_data_packet_length = 0;
+    this.acl_packets_total_num = 0;
+    this.le_data_packets_length = 0;
+    this.le_acl_packets_total_num = 0;
+    this.acl_in_flight = 0;
+    this.le_in_flight = 0;
+    this.fragTotal = 0;
+    this.fragPos = 0;
+    this.fragConn = null;
+    this.reserved = false;
+  }
+
+  get fragmenting(): boolean {
+    return this.fragTotal > 0;
+  }
+
+  private usesLeBuffers(conn: HciConnection): boolean {
+    return conn.is_le && this.le_acl_packets_total_num > 0;
+  }
+
+  /** Free controller buffers for the connection's link type. */
+  free_slots(conn: HciConnection): number {
+    if (this.usesLeBuffers(conn)) return this.le_acl_packets_total_num - this.le_in_flight;
+    return this.acl_packets_total_num - this.acl_in_flight;
+  }
+
+  /** Largest ACL payload the controller takes per packet on this connection. */
+  max_payload(conn: HciConnection): number {
+    const n = this.usesLeBuffers(conn) ? this.le_data_packets_length : this.acl_data_packet_length;
+    return n > 0 ? n : 27; // 27: the smallest LE data length, a safe floor if the controller said 0
+  }
+
+  /** BTstack's hci_can_send_prepared_acl_packet_now: credits and no fragmentation pending. */
+  can_send_prepared(conn: HciConnection | null): boolean {
+    if (!conn || this.fragTotal > 0) return false;
+    if (!this.hci.transportCanSend(HCI_ACL_DATA_PACKET)) return false;
+    return this.free_slots(conn) > 0;
+  }
+
+  reserve(): boolean {
+    if (this.reserved) return false;
+    this.reserved = true;
+    return true;
+  }
+
+  release(): void {
+    this.reserved = false;
+  }
+
+  /**
+   * Send the reserved buffer holding a complete ACL packet of `size` bytes. Returns 0, or
+   * BTSTACK_ACL_BUFFERS_FULL / ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER (buffer released).
+   */
+  send_buffer(size: number): number {
+    if (!this.reserved) {
+      this.hci.log.error('hci_send_acl_packet_buffer called without a reserved buffer');
+      return ERROR_CODE_COMMAND_DISALLOWED;
+    }
+    const buf = this.outgoing;
+    if (!Number.isInteger(size) || size < HCI_ACL_HEADER_SIZE || size > buf.length) {
+      this.release();
+      throw new TypeError(`hci_send_acl_packet_buffer: bad size ${size}`);
+    }
+    const handle = little_endian_read_16(buf, 0) & 0x0fff;
+    const conn = this.hci.connections.for_handle(handle);
+    if (!conn) {
+      this.hci.log.error(() => `hci_send_acl_packet_buffer: no connection for handle 0x${handle.toString(16)}`);
+      this.release();
+      this.hci.emitTransportPacketSent();
+      return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
+    }
+    if (!this.can_send_prepared(conn)) {
+      this.hci.log.error('hci_send_acl_packet_buffer called but no free ACL buffers on controller');
+      this.release();
+      this.hci.emitTransportPacketSent();
+      return BTSTACK_ACL_BUFFERS_FULL;
+    }
+    this.fragTotal = size;
+    this.fragPos = HCI_ACL_HEADER_SIZE;
+    this.fragConn = conn;
+    this.pump();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /** Send pending fragments while the controller has buffers and the transport takes them. */
+  pump(): void {
+    while (this.fragTotal > 0) {
+      const conn = this.fragConn!;
+      if (!this.hci.transportCanSend(HCI_ACL_DATA_PACKET)) return;
+      if (this.free_slots(conn) <= 0) return;
+      const buf = this.outgoing;
+      const remaining = this.fragTotal - this.fragPos;
+      const max = this.max_payload(conn);
+      const len = remaining < max ? remaining : max;
+      const hdr = this.fragPos - HCI_ACL_HEADER_SIZE;
+      if (hdr > 0) {
+        // continuation: the header goes over bytes already sent (the transport copied them)
+        little_endian_store_16(buf, hdr, (conn.con_handle & 0x0fff) | (ACL_PB_CONTINUATION << 12));
+      }
+      little_endian_store_16(buf, hdr + 2, len);
+      conn.acl_outstanding++;
+      if (this.usesLeBuffers(conn)) this.le_in_flight++;
+      else this.acl_in_flight++;
+      this.fragPos += len;
+      const last = this.fragPos >= this.fragTotal;
+      if (last) {
+        this.fragTotal = 0;
+        this.fragConn = null;
+      }
+      this.hci.sendAclFragment(buf.subarray(hdr, hdr + HCI_ACL_HEADER_SIZE + len), HCI_ACL_HEADER_SIZE + len);
+      if (last) {
+        this.release();
+        this.hci.emitTransportPacketSent();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Number Of Completed Packets: return credits. Unknown handles and counts above what is
+   * outstanding are logged; the known part is applied.
+   */
+  completed(handle: number, count: number): void {
+    const conn = this.hci.connections.for_handle(handle);
+    if (!conn) {
+      this.hci.log.error(() => `Number Of Completed Packets for unknown handle 0x${handle.toString(16)} (${count}), ignored`);
+      return;
+    }
+    if (count > conn.acl_outstanding) {
+      this.hci.log.error(() => `Number Of Completed Packets: ${count} for handle 0x${handle.toString(16)} but only ${conn.acl_outstanding} outstanding`);
+      count = conn.acl_outstanding;
+    }
+    this.giveBack(conn, count);
+  }
+
+  private giveBack(conn: HciConnection, count: number): void {
+    conn.acl_outstanding -= count;
+    if (this.usesLeBuffers(conn)) this.le_in_flight = Math.max(0, this.le_in_flight - count);
+    else this.acl_in_flight = Math.max(0, this.acl_in_flight - count);
+  }
+
+  /** Disconnection / teardown: return the link's credits, drop its pending fragments and reassembly. */
+  release_connection(conn: HciConnection): void {
+    this.giveBack(conn, conn.acl_outstanding);
+    this.dropReassembly(conn);
+    if (this.fragConn === conn) {
+      this.fragTotal = 0;
+      this.fragConn = null;
+      this.release();
+      this.hci.emitTransportPacketSent();
+    }
+  }
+
+  private dropReassembly(conn: HciConnection): void {
+    if (conn.rx_buffer) this.hci.pools.packet_buffers.free(conn.rx_buffer);
+    conn.rx_buffer = null;
+    conn.rx_pos = 0;
+    conn.rx_expected = 0;
+  }
+
+  /** Largest L2CAP PDU (header included) that fits a pooled reassembly buffer. */
+  private get maxReassembly(): number {
+    return this.hci.pools.packet_buffers.buffer_size - HCI_ACL_HEADER_SIZE;
+  }
+
+  /** An incoming ACL packet from the transport (already length-checked against its header). */
+  receive(packet: Uint8Array, size: number): void {
+    if (size < HCI_ACL_HEADER_SIZE) {
+      this.hci.log.error(() => `ACL packet of ${size} bytes is shorter than its header, dropped`);
+      return;
+    }
+    const hf = little_endian_read_16(packet, 0);
+    const handle = hf & 0x0fff;
+    const pb = (hf >>> 12) & 0x03;
+    const dataLen = little_endian_read_16(packet, 2);
+    if (HCI_ACL_HEADER_SIZE + dataLen > size) {
+      this.hci.log.error(() => `ACL packet says ${dataLen} data bytes but carries ${size - HCI_ACL_HEADER_SIZE}, dropped`);
+      return;
+    }
+    const conn = this.hci.connections.for_handle(handle);
+    if (!conn) {
+      this.hci.log.error(() => `ACL packet for unknown handle 0x${handle.toString(16)}, dropped`);
+      return;
+    }
+    if (pb === ACL_PB_CONTINUATION) {
+      this.continuation(conn, packet, dataLen);
+      return;
+    }
+    // start of a PDU (first flushable, first non-flushable, or complete)
+    if (conn.rx_buffer) {
+      this.hci.log.error(() => `ACL start on handle 0x${handle.toString(16)} while ${conn.rx_pos - 4} of ${conn.rx_expected || '?'} bytes were reassembled: incomplete PDU dropped`);
+      this.dropReassembly(conn);
+    }
+    conn.rx_discard = false;
+    if (dataLen >= 4) {
+      const total = little_endian_read_16(packet, HCI_ACL_HEADER_SIZE) + 4;
+      if (total <= dataLen) {
+        // whole L2CAP PDU in one packet: deliver in place, no copy
+        this.hci.deliverAcl(handle, packet, HCI_ACL_HEADER_SIZE + dataLen);
+        return;
+      }
+      if (total > this.maxReassembly) {
+        this.hci.log.error(() => `L2CAP PDU of ${total} bytes exceeds the reassembly buffer, dropped`);
+        conn.rx_discard = true;
+        return;
+      }
+      this.startReassembly(conn, packet, dataLen, total);
+      return;
+    }
+    this.startReassembly(conn, packet, dataLen, 0);
+  }
+
+  private startReassembly(conn: HciConnection, packet: Uint8Array, dataLen: number, total: number): void {
+    const buf = this.hci.pools.packet_buffers.get();
+    if (!buf) {
+      this.hci.log.error('no packet buffer for ACL reassembly, PDU dropped');
+      conn.rx_discard = true;
+      return;
+    }
+    buf.set(packet.subarray(0, HCI_ACL_HEADER_SIZE + dataLen), 0);
+    conn.rx_buffer = buf;
+    conn.rx_pos = HCI_ACL_HEADER_SIZE + dataLen;
+    conn.rx_expected = total;
+  }
+
+  private continuation(conn: HciConnection, packet: Uint8Array, dataLen: number): void {
+    const buf = conn.rx_buffer;
+    if (!buf) {
+      if (!conn.rx_discard) this.hci.log.error(() => `ACL continuation without a start on handle 0x${conn.con_handle.toString(16)}, dropped`);
+      return;
+    }
+    const limit = conn.rx_expected > 0 ? HCI_ACL_HEADER_SIZE + conn.rx_expected : buf.length;
+    if (conn.rx_pos + dataLen > limit) {
+      this.hci.log.error(() => `ACL continuation overruns the L2CAP length on handle 0x${conn.con_handle.toString(16)}: PDU dropped`);
+      this.dropReassembly(conn);
+      conn.rx_discard = true;
+      return;
+    }
+    buf.set(packet.subarray(HCI_ACL_HEADER_SIZE, HCI_ACL_HEADER_SIZE + dataLen), conn.rx_pos);
+    conn.rx_pos += dataLen;
+    if (conn.rx_expected === 0 && conn.rx_pos >= HCI_ACL_HEADER_SIZE + 4) {
+      const total = little_endian_read_16(buf, HCI_ACL_HEADER_SIZE) + 4;
+      if (total > this.maxReassembly || conn.rx_pos > HCI_ACL_HEADER_SIZE + total) {
+        this.hci.log.error(() => `bad L2CAP length ${total - 4} in reassembly, PDU dropped`);
+        this.dropReassembly(conn);
+        conn.rx_discard = true;
+        return;
+      }
+      conn.rx_expected = total;
+    }
+    if (conn.rx_expected > 0 && conn.rx_pos === HCI_ACL_HEADER_SIZE + conn.rx_expected) {
+      little_endian_store_16(buf, 2, conn.rx_expected);
+      const size = conn.rx_pos;
+      conn.rx_buffer = null;
+      conn.rx_pos = 0;
+      conn.rx_expected = 0;
+      try {
+        this.hci.deliverAcl(conn.con_handle, buf, size);
+      } finally {
+        this.hci.pools.packet_buffers.free(buf);
+      }
+    }
+  }
+}

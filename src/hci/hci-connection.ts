@@ -1,0 +1,172 @@
+/**
+ * HCI connection records (BTstack's hci_connection_t) and the pool-backed connection table.
+ *
+ * One record per ACL (classic) or LE link, from the moment the host asks for it (Create
+ * Connection, LE Create Connection) or the controller offers it (Connection Request, LE
+ * Connection Complete as peripheral) until Disconnection Complete or stack teardown.
+ */
+import { bd_addr_cmp, bd_addr_copy, type BdAddr } from '../core/bytes.js';
+import type { Pool } from '../core/pool.js';
+import type { Pools } from '../core/config.js';
+import {
+  BD_ADDR_TYPE_ACL,
+  BD_ADDR_TYPE_LE_PUBLIC,
+  BD_ADDR_TYPE_LE_PRIVAT_FALLBACK_RANDOM,
+  HCI_ROLE_INVALID,
+} from '../codes/v1.4.js';
+
+/** Connection states, as BTstack's CONNECTION_STATE. */
+export enum ConnState {
+  /** Create Connection / LE Create Connection queued, not yet sent. */
+  SEND_CREATE_CONNECTION = 0,
+  /** Create Connection sent, waiting for Connection Complete. */
+  SENT_CREATE_CONNECTION = 1,
+  /** LE Create Connection Cancel queued. */
+  SEND_CANCEL_CONNECTION = 2,
+  SENT_CANCEL_CONNECTION = 3,
+  RECEIVED_CONNECTION_REQUEST = 4,
+  ACCEPTED_CONNECTION_REQUEST = 5,
+  OPEN = 6,
+  SEND_DISCONNECT = 7,
+  SENT_DISCONNECT = 8,
+  RECEIVED_DISCONNECTION_COMPLETE = 9,
+}
+
+/** Work a connection asks the HCI scheduler for (bit flags). */
+export const TODO_ACCEPT = 1 << 0;
+export const TODO_READ_REMOTE_FEATURES = 1 << 1;
+export const TODO_READ_REMOTE_VERSION = 1 << 2;
+export const TODO_CREATE_CONNECTION = 1 << 3;
+export const TODO_DISCONNECT = 1 << 4;
+export const TODO_LE_CREATE_CONNECTION = 1 << 5;
+export const TODO_LE_CREATE_CONNECTION_CANCEL = 1 << 6;
+export const TODO_CREATE_CONNECTION_CANCEL = 1 << 7;
+export const TODO_READ_REMOTE_EXTENDED_FEATURES = 1 << 8;
+
+export function is_le_address_type(address_type: number): boolean {
+  return address_type >= BD_ADDR_TYPE_LE_PUBLIC && address_type <= BD_ADDR_TYPE_LE_PRIVAT_FALLBACK_RANDOM;
+}
+
+export class HciConnection {
+  /** Connection handle (0x0000-0x0EFF), 0xFFFF while unknown. */
+  con_handle = 0xffff;
+  readonly address: BdAddr = new Uint8Array(6);
+  /** BD_ADDR_TYPE_ACL for classic; BD_ADDR_TYPE_LE_* for LE. */
+  address_type: number = BD_ADDR_TYPE_ACL;
+  role: number = HCI_ROLE_INVALID;
+  state: ConnState = ConnState.SEND_CREATE_CONNECTION;
+  /** Pending scheduler work (TODO_* bits). */
+  todo = 0;
+  /** Reason used for the next HCI_Disconnect. */
+  disconnect_reason = 0;
+
+  /** ACL packets sent to the controller and not yet reported by Number Of Completed Packets. */
+  acl_outstanding = 0;
+
+  /** Reassembly of an incoming L2CAP PDU: pooled buffer (ACL header + data), or null. */
+  rx_buffer: Uint8Array | null = null;
+  /** Bytes in rx_buffer (including the 4-byte ACL header). */
+  rx_pos = 0;
+  /** Expected ACL data length (L2CAP header + payload), 0 while the L2CAP header is incomplete. */
+  rx_expected = 0;
+  /** Drop continuation fragments until the next start fragment (after an error). */
+  rx_discard = false;
+
+  /** Remote LMP features page 0 (classic) or LE features. */
+  readonly remote_features = new Uint8Array(8);
+  remote_features_valid = false;
+  /** Remote LMP features page 1 (host features: SSP host support). */
+  readonly remote_features_page1 = new Uint8Array(8);
+  remote_version = 0;
+  remote_manufacturer = 0;
+  remote_subversion = 0;
+  remote_version_valid = false;
+
+  /** LE connection parameters (from LE Connection Complete / Update Complete). */
+  le_conn_interval = 0;
+  le_conn_latency = 0;
+  le_supervision_timeout = 0;
+
+  encryption_enabled = 0;
+
+  get is_le(): boolean {
+    return is_le_address_type(this.address_type);
+  }
+
+  reset(): void {
+    this.con_handle = 0xffff;
+    this.address.fill(0);
+    this.address_type = BD_ADDR_TYPE_ACL;
+    this.role = HCI_ROLE_INVALID;
+    this.state = ConnState.SEND_CREATE_CONNECTION;
+    this.todo = 0;
+    this.disconnect_reason = 0;
+    this.acl_outstanding = 0;
+    this.rx_buffer = null;
+    this.rx_pos = 0;
+    this.rx_expected = 0;
+    this.rx_discard = false;
+    this.remote_features.fill(0);
+    this.remote_features_valid = false;
+    this.remote_features_page1.fill(0);
+    this.remote_version = 0;
+    this.remote_manufacturer = 0;
+    this.remote_subversion = 0;
+    this.remote_version_valid = false;
+    this.le_conn_interval = 0;
+    this.le_conn_latency = 0;
+    this.le_supervision_timeout = 0;
+    this.encryption_enabled = 0;
+  }
+}
+
+/** The connection table: a pool (MAX_NR_HCI_CONNECTIONS) plus an ordered list for iteration. */
+export class HciConnectionTable {
+  private readonly pool: Pool<HciConnection>;
+  /** Live connections in creation order. Do not mutate; copy-on-write on add/remove. */
+  list: HciConnection[] = [];
+
+  constructor(pools: Pools) {
+    this.pool = pools.create('MAX_NR_HCI_CONNECTIONS', 'hci_connections', () => new HciConnection(), (c) => c.reset());
+  }
+
+  /** A new record for (addr, type), or null when the pool is exhausted. */
+  create(addr: BdAddr, address_type: number): HciConnection | null {
+    const c = this.pool.get();
+    if (!c) return null;
+    c.reset();
+    bd_addr_copy(c.address, addr);
+    c.address_type = address_type;
+    this.list = [...this.list, c];
+    return c;
+  }
+
+  /** Return a record to the pool. The caller has released its buffers. */
+  free(c: HciConnection): void {
+    const i = this.list.indexOf(c);
+    if (i < 0) return;
+    const next = this.list.slice();
+    next.splice(i, 1);
+    this.list = next;
+    this.pool.free(c);
+  }
+
+  for_handle(handle: number): HciConnection | null {
+    for (const c of this.list) if (c.con_handle === handle && c.con_handle !== 0xffff) return c;
+    return null;
+  }
+
+  /** Classic (BD_ADDR_TYPE_ACL) or LE record for addr; LE lookups match any LE address type given. */
+  for_addr(addr: BdAddr, address_type: number): HciConnection | null {
+    for (const c of this.list) {
+      if (c.address_type !== address_type) continue;
+      if (bd_addr_cmp(c.address, addr) === 0) return c;
+    }
+    return null;
+  }
+
+  /** Number of connection records, as BTstack counts them for BTSTACK_EVENT_NR_CONNECTIONS_CHANGED. */
+  get size(): number {
+    return this.list.length;
+  }
+}

@@ -1,0 +1,1417 @@
+/**
+ * The HCI host layer with BTstack's model and names (hci.c): power control and the init
+ * sequence, command flow control, ACL flow control with fragmentation and reassembly, the
+ * connection table, and event dispatch (every HCI event to every registered event handler,
+ * plus BTstack's own events: BTSTACK_EVENT_STATE, _NR_CONNECTIONS_CHANGED, _POWERON_FAILED,
+ * GAP_EVENT_*).
+ *
+ * Scheduling follows BTstack's hci_run(): API calls and incoming events only record work;
+ * run() then sends at most one command per Num_HCI_Command_Packets credit, in priority order:
+ * init sequence, queued hci_send_cmd commands, connection work, GAP work.
+ *
+ * One instance per Stack. Everything it emits goes through the stack's code profile.
+ */
+import { bd_addr_to_str, little_endian_read_16, reverse_bd_addr, type BdAddr } from '../core/bytes.js';
+import type { StackConfig, Pools } from '../core/config.js';
+import type { Logger } from '../core/log.js';
+import { BufferPool } from '../core/pool.js';
+import { Timer, type RunLoop } from '../core/run-loop.js';
+import type { Codes } from '../codes/index.js';
+import {
+  BD_ADDR_TYPE_ACL,
+  ERROR_CODE_COMMAND_DISALLOWED,
+  ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES,
+  ERROR_CODE_CONNECTION_TERMINATED_BY_LOCAL_HOST,
+  ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES,
+  ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF,
+  ERROR_CODE_SUCCESS,
+  ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER,
+  BTSTACK_MEMORY_ALLOC_FAILED,
+  HCI_ACL_DATA_PACKET,
+  HCI_COMMAND_DATA_PACKET,
+  HCI_EVENT_COMMAND_COMPLETE,
+  HCI_EVENT_COMMAND_STATUS,
+  HCI_EVENT_CONNECTION_COMPLETE,
+  HCI_EVENT_CONNECTION_REQUEST,
+  HCI_EVENT_DISCONNECTION_COMPLETE,
+  HCI_EVENT_ENCRYPTION_CHANGE,
+  HCI_EVENT_EXTENDED_INQUIRY_RESPONSE,
+  HCI_EVENT_HARDWARE_ERROR,
+  HCI_EVENT_INQUIRY_COMPLETE,
+  HCI_EVENT_INQUIRY_RESULT,
+  HCI_EVENT_INQUIRY_RESULT_WITH_RSSI,
+  HCI_EVENT_LE_META,
+  HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS,
+  HCI_EVENT_PACKET,
+  HCI_EVENT_READ_REMOTE_EXTENDED_FEATURES_COMPLETE,
+  HCI_EVENT_READ_REMOTE_SUPPORTED_FEATURES_COMPLETE,
+  HCI_EVENT_READ_REMOTE_VERSION_INFORMATION_COMPLETE,
+  HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE,
+  HCI_EVENT_ROLE_CHANGE,
+  HCI_POWER_OFF,
+  HCI_POWER_ON,
+  HCI_POWER_SLEEP,
+  HCI_ROLE_MASTER,
+  HCI_ROLE_SLAVE,
+  HCI_SCO_DATA_PACKET,
+  HCI_STATE_FALLING_ASLEEP,
+  HCI_STATE_HALTING,
+  HCI_STATE_INITIALIZING,
+  HCI_STATE_OFF,
+  HCI_STATE_SLEEPING,
+  HCI_STATE_WORKING,
+  HCI_SUBEVENT_LE_ADVERTISING_REPORT,
+  HCI_SUBEVENT_LE_CONNECTION_COMPLETE,
+  HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE,
+  HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE,
+} from '../codes/v1.4.js';
+import type { BtstackChipset } from '../chipset/chipset.js';
+import type { HciDump } from './dump.js';
+import type { HciTransport, TransportEvent } from './transport.js';
+import {
+  hci_accept_connection_request,
+  hci_cmd_encode,
+  hci_create_connection,
+  hci_create_connection_cancel,
+  hci_disconnect,
+  hci_le_create_connection,
+  hci_le_create_connection_cancel,
+  hci_read_remote_extended_features,
+  hci_read_remote_supported_features,
+  hci_read_remote_version_information,
+  hci_reject_connection_request,
+  hci_reset,
+  type HciArg,
+  type HciCommand,
+} from './commands.js';
+import {
+  ConnState,
+  HciConnection,
+  HciConnectionTable,
+  TODO_ACCEPT,
+  TODO_CREATE_CONNECTION,
+  TODO_CREATE_CONNECTION_CANCEL,
+  TODO_DISCONNECT,
+  TODO_LE_CREATE_CONNECTION,
+  TODO_LE_CREATE_CONNECTION_CANCEL,
+  TODO_READ_REMOTE_EXTENDED_FEATURES,
+  TODO_READ_REMOTE_FEATURES,
+  TODO_READ_REMOTE_VERSION,
+  is_le_address_type,
+} from './hci-connection.js';
+import { HciAcl } from './hci-acl.js';
+import { HciInit } from './hci-init.js';
+import { Gap } from './gap.js';
+
+/** BTstack's btstack_packet_handler_t. For events, channel is 0; for ACL, the connection handle. */
+export type PacketHandler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => void;
+
+/** BTstack's btstack_packet_callback_registration_t. */
+export interface BtstackPacketCallbackRegistration {
+  callback: PacketHandler;
+}
+
+/** Transport configuration as passed to hci_init (BTstack's `const void * config`). */
+export interface HciTransportConfig {
+  baudrate_init?: number;
+  baudrate_main?: number;
+  [key: string]: unknown;
+}
+
+/** What HCI needs from the Stack that owns it. */
+export interface HciHost {
+  readonly run_loop: RunLoop;
+  readonly config: StackConfig;
+  readonly pools: Pools;
+  readonly log: Logger;
+  readonly codes: Codes;
+  readonly dump?: HciDump;
+}
+
+/** App commands accepted while the controller has no command credit wait here (bounded). */
+export const HCI_COMMAND_QUEUE_SIZE = 8;
+/** How long HALTING waits for Disconnection Complete events before closing anyway. */
+export const HCI_HALTING_TIMEOUT_MS = 2000;
+/** How long to wait for the transport's 'closed' before reopening anyway. */
+export const HCI_TRANSPORT_CLOSE_TIMEOUT_MS = 500;
+/** ACL packet types for Create Connection: DM1 DH1 DM3 DH3 DM5 DH5, all EDR types allowed. */
+export const HCI_USABLE_ACL_PACKET_TYPES = 0xcc18;
+/** Pending Reject Connection Request commands kept at most. */
+const MAX_PENDING_REJECTS = 4;
+/** LMP feature bit 54: Non-flushable Packet Boundary Flag. */
+const LMP_FEATURE_NON_FLUSHABLE_PB = 54;
+/** Supported command bit: Read Remote Extended Features (octet 2, bit 6). */
+const SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES = 22;
+
+export class Hci {
+  readonly run_loop: RunLoop;
+  readonly config: StackConfig;
+  readonly pools: Pools;
+  readonly log: Logger;
+  readonly codes: Codes;
+  readonly dump: HciDump | undefined;
+
+  readonly connections: HciConnectionTable;
+  readonly acl: HciAcl;
+  readonly init: HciInit;
+  readonly gap: Gap;
+
+  transport: HciTransport | null = null;
+  transport_config: HciTransportConfig | undefined;
+  chipset: BtstackChipset | null = null;
+  /** Public address set with hci_set_bd_addr (written through the chipset), or null. */
+  custom_bd_addr: BdAddr | null = null;
+  /** Role asked for in Accept Connection Request: HCI_ROLE_MASTER (0) switch to central, HCI_ROLE_SLAVE (1) stay. */
+  master_slave_policy: number = HCI_ROLE_SLAVE;
+
+  private state = HCI_STATE_OFF;
+  private closed = false;
+  private transportOpen = false;
+  private transportOpening = false;
+  private transportClosing = false;
+  private openAfterClose = false;
+  private readonly closeTimer: Timer;
+  /** Power on again once the stack reached OFF (HALTING interrupted by ON, hardware error). */
+  private powerOnWhenOff = false;
+  /** FALLING_ASLEEP ends in SLEEPING instead of OFF. */
+  private haltToSleep = false;
+  private readonly haltTimer: Timer;
+  private hardwareErrorCallback: ((hardware_code: number) => void) | null = null;
+
+  // command flow control
+  private cmdCredits = 1;
+  private readonly outstanding: number[] = [];
+  private readonly cmdBuf = new Uint8Array(3 + 255);
+  private readonly appCmdBuf = new Uint8Array(3 + 255);
+  private readonly cmdPool: BufferPool;
+  private cmdQueue: Uint8Array[] = [];
+  private readonly pendingRejects: Array<{ addr: BdAddr; reason: number }> = [];
+  /** Handles of links the controller opened but no record could be kept for (to disconnect). */
+  private readonly pendingDisconnects: number[] = [];
+
+  // handlers
+  private eventHandlers: BtstackPacketCallbackRegistration[] = [];
+  private aclHandler: PacketHandler | null = null;
+
+  // emitted events: one buffer per nesting depth (a handler may cause another event)
+  private readonly emitBufs: Uint8Array[] = [];
+  private emitDepth = 0;
+
+  private running = false;
+  private runAgain = false;
+
+  constructor(host: HciHost) {
+    this.run_loop = host.run_loop;
+    this.config = host.config;
+    this.pools = host.pools;
+    this.log = host.log;
+    this.codes = host.codes;
+    this.dump = host.dump;
+    this.connections = new HciConnectionTable(this.pools);
+    this.acl = new HciAcl(this, this.config.HCI_PACKET_BUFFER_SIZE);
+    this.init = new HciInit(this);
+    this.gap = new Gap(this);
+    this.cmdPool = this.pools.register(new BufferPool('hci_command_queue', HCI_COMMAND_QUEUE_SIZE, 3 + 255));
+    this.haltTimer = new Timer(() => this.finishHalting());
+    this.closeTimer = new Timer(() => this.onTransportClosed());
+  }
+
+  // ===================================================================== BTstack API
+
+  /** Bind the transport (BTstack's hci_init). The stack starts OFF. */
+  hci_init(transport: HciTransport, config?: HciTransportConfig): void {
+    if (this.state !== HCI_STATE_OFF) throw new Error('hci_init: the stack is not OFF');
+    this.transport = transport;
+    this.transport_config = config;
+    this.closed = false;
+    transport.init(this.run_loop);
+    transport.register_packet_handler((type, packet, size) => this.onPacket(type, packet, size));
+    transport.register_event_handler((ev) => this.onTransportEvent(ev));
+  }
+
+  /** BTstack's hci_set_chipset. */
+  hci_set_chipset(chipset: BtstackChipset | null): void {
+    this.chipset = chipset;
+    if (chipset?.init && this.transport) chipset.init(this.transport_config);
+  }
+
+  /** Public BD_ADDR to program through the chipset after Reset (BTstack's hci_set_bd_addr). */
+  hci_set_bd_addr(addr: BdAddr): void {
+    if (!(addr instanceof Uint8Array) || addr.length !== 6) throw new TypeError('hci_set_bd_addr: addr must be a 6-byte BdAddr');
+    this.custom_bd_addr = Uint8Array.from(addr);
+  }
+
+  /** 0: become central (role switch) when accepting; 1: stay peripheral (default). */
+  hci_set_master_slave_policy(policy: number): void {
+    this.master_slave_policy = policy ? HCI_ROLE_SLAVE : HCI_ROLE_MASTER;
+  }
+
+  /** Called on HCI Hardware Error after the stack went OFF; without one, HCI powers on again (BTstack). */
+  hci_set_hardware_error_callback(callback: ((hardware_code: number) => void) | null): void {
+    this.hardwareErrorCallback = callback;
+  }
+
+  hci_add_event_handler(registration: BtstackPacketCallbackRegistration): void {
+    if (!registration || typeof registration.callback !== 'function') throw new TypeError('hci_add_event_handler: expected { callback }');
+    if (this.eventHandlers.includes(registration)) return;
+    this.eventHandlers = [...this.eventHandlers, registration];
+  }
+
+  hci_remove_event_handler(registration: BtstackPacketCallbackRegistration): void {
+    this.eventHandlers = this.eventHandlers.filter((r) => r !== registration);
+  }
+
+  /** The handler for complete incoming ACL packets (L2CAP). Channel = connection handle. */
+  hci_register_acl_packet_handler(handler: PacketHandler | null): void {
+    this.aclHandler = handler;
+  }
+
+  hci_get_state(): number {
+    return this.state;
+  }
+
+  /**
+   * Power control as BTstack: ON runs the init sequence and reaches HCI_STATE_WORKING; OFF
+   * disconnects every link (HALTING) and closes the transport; SLEEP disconnects and idles.
+   * Returns 0 or a status.
+   */
+  hci_power_control(power_mode: number): number {
+    if (power_mode !== HCI_POWER_ON && power_mode !== HCI_POWER_OFF && power_mode !== HCI_POWER_SLEEP) {
+      throw new TypeError(`hci_power_control: unknown power mode ${power_mode}`);
+    }
+    switch (this.state) {
+      case HCI_STATE_OFF:
+        if (power_mode === HCI_POWER_ON) return this.powerOn();
+        return ERROR_CODE_SUCCESS;
+      case HCI_STATE_INITIALIZING:
+        if (power_mode === HCI_POWER_OFF) this.powerOffNow();
+        return ERROR_CODE_SUCCESS;
+      case HCI_STATE_WORKING:
+        if (power_mode === HCI_POWER_OFF) this.startHalting(false);
+        else if (power_mode === HCI_POWER_SLEEP) this.startHalting(true);
+        return ERROR_CODE_SUCCESS;
+      case HCI_STATE_HALTING:
+        if (power_mode === HCI_POWER_ON) this.powerOnWhenOff = true;
+        return ERROR_CODE_SUCCESS;
+      case HCI_STATE_FALLING_ASLEEP:
+        if (power_mode === HCI_POWER_OFF) {
+          this.haltToSleep = false;
+          this.setState(HCI_STATE_HALTING);
+        } else if (power_mode === HCI_POWER_ON) this.powerOnWhenOff = true;
+        return ERROR_CODE_SUCCESS;
+      case HCI_STATE_SLEEPING:
+        if (power_mode === HCI_POWER_OFF) this.powerOffNow();
+        else if (power_mode === HCI_POWER_ON) {
+          this.setState(HCI_STATE_INITIALIZING);
+          this.startInit();
+        }
+        return ERROR_CODE_SUCCESS;
+      default:
+        return ERROR_CODE_COMMAND_DISALLOWED;
+    }
+  }
+
+  /** Shut down: tear every connection down, power off, and release the transport (BTstack's hci_close). */
+  hci_close(): void {
+    if (this.state !== HCI_STATE_OFF) this.powerOffNow();
+    this.closed = true;
+    this.eventHandlers = [];
+    this.aclHandler = null;
+  }
+
+  /**
+   * Send a command from a template (BTstack's hci_send_cmd). When the controller has no
+   * command credit the command waits in a bounded queue; returns 0, or
+   * ERROR_CODE_COMMAND_DISALLOWED (stack off, queue full), or BTSTACK_MEMORY_ALLOC_FAILED.
+   * Throws a TypeError when the arguments do not match the template's format.
+   */
+  hci_send_cmd(cmd: HciCommand, ...args: HciArg[]): number {
+    if (!cmd || typeof cmd.opcode !== 'number' || typeof cmd.format !== 'string') throw new TypeError('hci_send_cmd: expected an HciCommand template');
+    const n = hci_cmd_encode(this.appCmdBuf, cmd, ...args);
+    if (n < 0) throw new TypeError(`hci_send_cmd(${cmd.name}): arguments do not match format '${cmd.format}'`);
+    return this.hci_send_cmd_packet(this.appCmdBuf, n);
+  }
+
+  /** Send a complete command packet (opcode, length, parameters). Same rules as hci_send_cmd. */
+  hci_send_cmd_packet(packet: Uint8Array, size: number): number {
+    if (!(packet instanceof Uint8Array) || size < 3 || size > packet.length || size !== 3 + packet[2]!) {
+      throw new TypeError('hci_send_cmd_packet: not a complete HCI command packet');
+    }
+    if (this.state === HCI_STATE_OFF || this.state === HCI_STATE_SLEEPING || !this.transport) return ERROR_CODE_COMMAND_DISALLOWED;
+    if (this.cmdQueue.length === 0 && this.state !== HCI_STATE_INITIALIZING && this.canSendCommandInternal()) {
+      const st = this.prepareCommand(packet, size);
+      if (st !== ERROR_CODE_SUCCESS) return st;
+      this.sendCommandPacketInternal(packet, size);
+      this.run();
+      return ERROR_CODE_SUCCESS;
+    }
+    const slot = this.cmdPool.get();
+    if (!slot) {
+      this.log.error('hci_send_cmd: command queue full');
+      return ERROR_CODE_COMMAND_DISALLOWED;
+    }
+    const st = this.prepareCommand(packet, size);
+    if (st !== ERROR_CODE_SUCCESS) {
+      this.cmdPool.free(slot);
+      return st;
+    }
+    slot.set(packet.subarray(0, size));
+    this.cmdQueue = [...this.cmdQueue, slot];
+    this.run();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /** True when a command sent now goes straight to the controller. */
+  hci_can_send_command_packet_now(): boolean {
+    if (this.state === HCI_STATE_OFF || this.state === HCI_STATE_INITIALIZING || this.state === HCI_STATE_SLEEPING) return false;
+    return this.cmdQueue.length === 0 && this.canSendCommandInternal();
+  }
+
+  /** Classic ACL connection for L2CAP: queues Create Connection (paging). 0 or a status. */
+  hci_connect_acl(addr: BdAddr): number {
+    if (!(addr instanceof Uint8Array) || addr.length !== 6) throw new TypeError('hci_connect_acl: addr must be a 6-byte BdAddr');
+    if (this.state !== HCI_STATE_WORKING) return ERROR_CODE_COMMAND_DISALLOWED;
+    const existing = this.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
+    if (existing) return ERROR_CODE_SUCCESS; // already connected or connecting
+    const conn = this.connections.create(addr, BD_ADDR_TYPE_ACL);
+    if (!conn) return BTSTACK_MEMORY_ALLOC_FAILED;
+    conn.state = ConnState.SEND_CREATE_CONNECTION;
+    conn.role = HCI_ROLE_MASTER;
+    conn.todo |= TODO_CREATE_CONNECTION;
+    this.run();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /** Ask for the remote's version information (HCI_EVENT_READ_REMOTE_VERSION_INFORMATION_COMPLETE). */
+  hci_read_remote_version(handle: number): number {
+    const conn = this.connections.for_handle(handle);
+    if (!conn || conn.is_le) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
+    conn.todo |= TODO_READ_REMOTE_VERSION;
+    this.run();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  // ---- ACL (BTstack's API for L2CAP)
+
+  hci_can_send_acl_packet_now(con_handle: number): boolean {
+    if (this.acl.reserved) return false;
+    return this.acl.can_send_prepared(this.connections.for_handle(con_handle));
+  }
+
+  /** Any classic link could send (BTstack's hci_can_send_acl_classic_packet_now). */
+  hci_can_send_acl_classic_packet_now(): boolean {
+    if (this.acl.reserved || this.acl.fragmenting || !this.transportCanSend(HCI_ACL_DATA_PACKET)) return false;
+    return this.acl.acl_packets_total_num - this.acl.acl_in_flight > 0;
+  }
+
+  /** Any LE link could send (BTstack's hci_can_send_acl_le_packet_now). */
+  hci_can_send_acl_le_packet_now(): boolean {
+    if (this.acl.reserved || this.acl.fragmenting || !this.transportCanSend(HCI_ACL_DATA_PACKET)) return false;
+    if (this.acl.le_acl_packets_total_num > 0) return this.acl.le_acl_packets_total_num - this.acl.le_in_flight > 0;
+    return this.acl.acl_packets_total_num - this.acl.acl_in_flight > 0;
+  }
+
+  hci_number_free_acl_slots_for_handle(con_handle: number): number {
+    const conn = this.connections.for_handle(con_handle);
+    return conn ? this.acl.free_slots(conn) : 0;
+  }
+
+  /** Reserve the single outgoing packet buffer; false when it is in use. */
+  hci_reserve_packet_buffer(): boolean {
+    return this.acl.reserve();
+  }
+
+  hci_release_packet_buffer(): void {
+    this.acl.release();
+  }
+
+  hci_is_packet_buffer_reserved(): boolean {
+    return this.acl.reserved;
+  }
+
+  /** The outgoing buffer: write a 4-byte ACL header and the L2CAP PDU, then hci_send_acl_packet_buffer. */
+  hci_get_outgoing_packet_buffer(): Uint8Array {
+    return this.acl.outgoing;
+  }
+
+  /** Send the reserved buffer (complete ACL packet of `size` bytes), fragmented as needed. */
+  hci_send_acl_packet_buffer(size: number): number {
+    const st = this.acl.send_buffer(size);
+    this.run();
+    return st;
+  }
+
+  /** Largest ACL payload per packet on BR/EDR links (controller's buffer size). */
+  hci_max_acl_data_packet_length(): number {
+    return this.acl.acl_data_packet_length;
+  }
+
+  /** Largest ACL payload per packet on LE links. */
+  hci_max_acl_le_data_packet_length(): number {
+    return this.acl.le_acl_packets_total_num > 0 ? this.acl.le_data_packets_length : this.acl.acl_data_packet_length;
+  }
+
+  hci_usable_acl_packet_types(): number {
+    return HCI_USABLE_ACL_PACKET_TYPES;
+  }
+
+  hci_non_flushable_packet_boundary_flag_supported(): boolean {
+    return this.init.has_feature(LMP_FEATURE_NON_FLUSHABLE_PB);
+  }
+
+  hci_classic_supported(): boolean {
+    return this.init.classic_supported;
+  }
+
+  hci_le_supported(): boolean {
+    return this.init.le_supported;
+  }
+
+  hci_get_manufacturer(): number {
+    return this.init.manufacturer;
+  }
+
+  hci_connection_for_handle(con_handle: number): HciConnection | null {
+    return this.connections.for_handle(con_handle);
+  }
+
+  hci_connection_for_bd_addr_and_type(addr: BdAddr, addr_type: number): HciConnection | null {
+    return this.connections.for_addr(addr, addr_type);
+  }
+
+  /** Local address as "AA:BB:CC:DD:EE:FF" (zeros before Read BD_ADDR). */
+  local_bd_addr_string(): string {
+    return bd_addr_to_str(this.init.local_bd_addr);
+  }
+
+  // ===================================================================== internal: state
+
+  private setState(state: number): void {
+    this.state = state;
+    const buf = this.eventBuffer();
+    const n = this.codes.btstack_event_state_build(buf, 0, state);
+    this.emitEvent(buf, n);
+  }
+
+  private powerOn(): number {
+    if (!this.transport || this.closed) return ERROR_CODE_COMMAND_DISALLOWED;
+    this.powerOnWhenOff = false;
+    this.chipset?.init?.(this.transport_config);
+    this.setState(HCI_STATE_INITIALIZING);
+    if (this.state !== HCI_STATE_INITIALIZING) return ERROR_CODE_SUCCESS; // a handler turned it off again
+    this.openTransport();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  private openTransport(): void {
+    if (this.transportOpen) {
+      this.startInit();
+      return;
+    }
+    if (this.transportClosing) {
+      this.openAfterClose = true;
+      return;
+    }
+    if (this.transportOpening) return;
+    this.transportOpening = true;
+    this.transport!.open();
+  }
+
+  private closeTransport(): void {
+    if (!this.transportOpen && !this.transportOpening) return;
+    this.transportOpen = false;
+    this.transportOpening = false;
+    this.transportClosing = true;
+    this.run_loop.set_timer(this.closeTimer, HCI_TRANSPORT_CLOSE_TIMEOUT_MS);
+    this.run_loop.add_timer(this.closeTimer);
+    this.transport!.close();
+  }
+
+  private onTransportClosed(): void {
+    this.run_loop.remove_timer(this.closeTimer);
+    if (!this.transportClosing) return;
+    this.transportClosing = false;
+    if (this.openAfterClose) {
+      this.openAfterClose = false;
+      if (this.state === HCI_STATE_INITIALIZING) {
+        this.transportOpening = true;
+        this.transport!.open();
+      }
+    }
+  }
+
+  private startInit(): void {
+    this.resetControllerState();
+    this.init.start();
+    this.run();
+  }
+
+  /** @internal called by the init sequence when it is done */
+  initDone(): void {
+    this.init.stop();
+    this.setState(HCI_STATE_WORKING);
+    this.runAgain = true;
+  }
+
+  /** Forget everything the controller knew (it is being reset). */
+  private resetControllerState(): void {
+    this.cmdCredits = 1;
+    this.outstanding.length = 0;
+    this.acl.reset();
+    this.gap.reset_controller_state();
+  }
+
+  /** Tear down connections, queues and state; close the transport; emit OFF. */
+  private powerOffNow(): void {
+    this.run_loop.remove_timer(this.haltTimer);
+    this.init.stop();
+    this.discardConnections();
+    this.dropQueuedCommands();
+    this.pendingRejects.length = 0;
+    this.pendingDisconnects.length = 0;
+    this.resetControllerState();
+    this.closeTransport();
+    this.setState(HCI_STATE_OFF);
+    if (this.powerOnWhenOff && this.state === HCI_STATE_OFF) {
+      this.powerOnWhenOff = false;
+      this.powerOn();
+    }
+  }
+
+  private dropQueuedCommands(): void {
+    if (this.cmdQueue.length) this.log.info(() => `dropping ${this.cmdQueue.length} queued command(s) at power off`);
+    for (const b of this.cmdQueue) this.cmdPool.free(b);
+    this.cmdQueue = [];
+  }
+
+  /**
+   * Free every connection, as BTstack's hci_discard_connections: each gets a synthesized
+   * Disconnection Complete (reason Connection Terminated By Local Host) so upper layers close
+   * their channels, then BTSTACK_EVENT_NR_CONNECTIONS_CHANGED.
+   */
+  private discardConnections(): void {
+    for (const conn of this.connections.list) {
+      this.acl.release_connection(conn);
+      const handle = conn.con_handle;
+      if (handle !== 0xffff) {
+        const buf = this.eventBuffer();
+        const n = this.codes.hci_event_disconnection_complete_build(buf, 0, ERROR_CODE_SUCCESS, handle, ERROR_CODE_CONNECTION_TERMINATED_BY_LOCAL_HOST);
+        this.emitEvent(buf, n);
+      }
+      if (this.connections.list.includes(conn)) this.connections.free(conn);
+      this.emitNrConnectionsChanged();
+    }
+  }
+
+  private startHalting(toSleep: boolean): void {
+    this.haltToSleep = toSleep;
+    this.setState(toSleep ? HCI_STATE_FALLING_ASLEEP : HCI_STATE_HALTING);
+    if (this.state !== HCI_STATE_HALTING && this.state !== HCI_STATE_FALLING_ASLEEP) return;
+    for (const c of this.connections.list) {
+      switch (c.state) {
+        case ConnState.SEND_CREATE_CONNECTION:
+          break; // never sent: dropped when halting ends
+        case ConnState.SENT_CREATE_CONNECTION:
+          if (c.is_le) {
+            c.todo |= TODO_LE_CREATE_CONNECTION_CANCEL;
+            c.state = ConnState.SEND_CANCEL_CONNECTION;
+          } else c.todo |= TODO_CREATE_CONNECTION_CANCEL;
+          break;
+        case ConnState.SEND_DISCONNECT:
+        case ConnState.SENT_DISCONNECT:
+        case ConnState.RECEIVED_DISCONNECTION_COMPLETE:
+        case ConnState.SEND_CANCEL_CONNECTION:
+        case ConnState.SENT_CANCEL_CONNECTION:
+          break;
+        default:
+          if (c.con_handle !== 0xffff) {
+            c.disconnect_reason = ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF;
+            c.todo = TODO_DISCONNECT;
+            c.state = ConnState.SEND_DISCONNECT;
+          }
+      }
+    }
+    this.run_loop.set_timer(this.haltTimer, HCI_HALTING_TIMEOUT_MS);
+    this.run_loop.add_timer(this.haltTimer);
+    this.run();
+  }
+
+  /** Every link is gone (or the halting timeout fired): OFF, or SLEEPING with the transport open. */
+  private finishHalting(): void {
+    this.run_loop.remove_timer(this.haltTimer);
+    if (this.state !== HCI_STATE_HALTING && this.state !== HCI_STATE_FALLING_ASLEEP) return;
+    if (this.haltToSleep && this.state === HCI_STATE_FALLING_ASLEEP) {
+      this.discardConnections();
+      this.dropQueuedCommands();
+      this.setState(HCI_STATE_SLEEPING);
+      if (this.powerOnWhenOff) {
+        this.powerOnWhenOff = false;
+        this.hci_power_control(HCI_POWER_ON);
+      }
+      return;
+    }
+    this.powerOffNow();
+  }
+
+  /** Controller or transport trouble: everything to OFF, then power on again. */
+  private restart(): void {
+    this.powerOnWhenOff = true;
+    this.powerOffNow();
+  }
+
+  // ===================================================================== internal: transport
+
+  private onTransportEvent(ev: TransportEvent): void {
+    switch (ev.type) {
+      case 'opened':
+        if (!this.transportOpening) return;
+        this.transportOpening = false;
+        this.transportOpen = true;
+        if (this.state === HCI_STATE_INITIALIZING) this.startInit();
+        return;
+      case 'open-failed':
+        this.transportOpening = false;
+        this.log.error(() => `transport ${this.transport?.name ?? ''} failed to open: ${ev.error}`);
+        if (this.state === HCI_STATE_INITIALIZING) {
+          this.init.stop();
+          this.state = HCI_STATE_OFF;
+          const buf = this.eventBuffer();
+          const n = this.codes.btstack_event_poweron_failed_build(buf, 0);
+          this.emitEvent(buf, n);
+          if (this.state === HCI_STATE_OFF) this.setState(HCI_STATE_OFF);
+        }
+        return;
+      case 'failed':
+        this.log.error(() => `transport ${this.transport?.name ?? ''} failed: ${ev.error}`);
+        if (this.state !== HCI_STATE_OFF) this.powerOffNow();
+        return;
+      case 'closed':
+        this.onTransportClosed();
+        return;
+      case 'framing-error':
+        this.log.error(() => `transport framing error: ${ev.error}; resetting the transport and powering on again`);
+        if (this.state !== HCI_STATE_OFF) this.restart();
+        return;
+      case 'can-send-now':
+        this.run();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** @internal */
+  transportCanSend(packet_type: number): boolean {
+    return this.transportOpen && !!this.transport && this.transport.can_send_packet_now(packet_type);
+  }
+
+  private onPacket(packet_type: number, packet: Uint8Array, size: number): void {
+    if (!this.transportOpen || this.state === HCI_STATE_OFF) return;
+    if (size > packet.length) size = packet.length;
+    this.dump?.log_packet(packet_type, 1, packet, size);
+    switch (packet_type) {
+      case HCI_EVENT_PACKET:
+        this.handleEvent(packet, size);
+        break;
+      case HCI_ACL_DATA_PACKET:
+        this.acl.receive(packet, size);
+        break;
+      case HCI_SCO_DATA_PACKET:
+        this.log.debug('SCO packet dropped (SCO not supported)');
+        break;
+      default:
+        this.log.error(() => `transport delivered packet type ${packet_type}, dropped`);
+    }
+    this.run();
+  }
+
+  // ===================================================================== internal: commands
+
+  /** @internal the shared buffer for building internal commands */
+  commandBuffer(): Uint8Array {
+    return this.cmdBuf;
+  }
+
+  /** @internal a command may go to the controller now (credit, open transport) */
+  canSendCommandInternal(): boolean {
+    return this.cmdCredits > 0 && this.transportCanSend(HCI_COMMAND_DATA_PACKET);
+  }
+
+  /** @internal the Reset resend path: the controller may have lost the first Reset */
+  forceCommandCredit(): void {
+    if (this.cmdCredits < 1) this.cmdCredits = 1;
+  }
+
+  /** @internal encode and send an internal command; false on an encoding bug */
+  sendCommandInternal(cmd: HciCommand, ...args: HciArg[]): boolean {
+    const n = hci_cmd_encode(this.cmdBuf, cmd, ...args);
+    if (n < 0) {
+      this.log.error(() => `internal: cannot encode ${cmd.name}`);
+      return false;
+    }
+    return this.sendCommandPacketInternal(this.cmdBuf, n);
+  }
+
+  /** @internal send a complete command packet now (the caller checked canSendCommandInternal) */
+  sendCommandPacketInternal(packet: Uint8Array, size: number): boolean {
+    const opcode = little_endian_read_16(packet, 0);
+    if (this.cmdCredits > 0) this.cmdCredits--;
+    this.outstanding.push(opcode);
+    if (this.outstanding.length > 64) this.outstanding.shift();
+    this.onCommandSent(opcode, packet.subarray(3, size));
+    this.dump?.log_packet(HCI_COMMAND_DATA_PACKET, 0, packet, size);
+    const err = this.transport!.send_packet(HCI_COMMAND_DATA_PACKET, packet, size);
+    if (err) this.log.error(() => `transport refused command 0x${opcode.toString(16).padStart(4, '0')}: status ${err}`);
+    return true;
+  }
+
+  /**
+   * Bookkeeping for an app command before it is accepted (BTstack's hci_send_cmd_packet):
+   * connection records for Create Connection / LE Create Connection.
+   */
+  private prepareCommand(packet: Uint8Array, size: number): number {
+    const opcode = little_endian_read_16(packet, 0);
+    const params = packet.subarray(3, size);
+    if (opcode === hci_create_connection.opcode && params.length >= 6) {
+      const addr = reverse_bd_addr(params, 0);
+      if (this.connections.for_addr(addr, BD_ADDR_TYPE_ACL)) return ERROR_CODE_SUCCESS;
+      const conn = this.connections.create(addr, BD_ADDR_TYPE_ACL);
+      if (!conn) return BTSTACK_MEMORY_ALLOC_FAILED;
+      conn.state = ConnState.SEND_CREATE_CONNECTION;
+      conn.role = HCI_ROLE_MASTER;
+    } else if (opcode === hci_le_create_connection.opcode && params.length >= 12 && params[4] === 0) {
+      const type = params[5]!;
+      const addr = reverse_bd_addr(params, 6);
+      if (!is_le_address_type(type) || this.connections.for_addr(addr, type)) return ERROR_CODE_SUCCESS;
+      const conn = this.connections.create(addr, type);
+      if (!conn) return BTSTACK_MEMORY_ALLOC_FAILED;
+      conn.state = ConnState.SEND_CREATE_CONNECTION;
+      conn.role = HCI_ROLE_MASTER;
+    }
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /** State changes caused by any command going out (internal or from the app). */
+  private onCommandSent(opcode: number, params: Uint8Array): void {
+    switch (opcode) {
+      case hci_create_connection.opcode: {
+        if (params.length < 6) return;
+        const addr = reverse_bd_addr(params, 0);
+        const conn = this.connections.for_addr(addr, BD_ADDR_TYPE_ACL) ?? this.connections.create(addr, BD_ADDR_TYPE_ACL);
+        if (!conn) {
+          this.log.error('Create Connection sent without a free connection record');
+          return;
+        }
+        if (conn.con_handle === 0xffff) {
+          conn.state = ConnState.SENT_CREATE_CONNECTION;
+          conn.role = HCI_ROLE_MASTER;
+        }
+        return;
+      }
+      case hci_accept_connection_request.opcode: {
+        if (params.length < 7) return;
+        const conn = this.connections.for_addr(reverse_bd_addr(params, 0), BD_ADDR_TYPE_ACL);
+        if (conn) {
+          conn.state = ConnState.ACCEPTED_CONNECTION_REQUEST;
+          conn.role = params[6] === 0 ? HCI_ROLE_MASTER : HCI_ROLE_SLAVE;
+        }
+        return;
+      }
+      case hci_disconnect.opcode: {
+        const conn = this.connections.for_handle(little_endian_read_16(params, 0) & 0x0fff);
+        if (conn) conn.state = ConnState.SENT_DISCONNECT;
+        return;
+      }
+      case hci_le_create_connection.opcode: {
+        if (params.length < 12 || params[4] !== 0) return;
+        const type = params[5]!;
+        const addr = reverse_bd_addr(params, 6);
+        if (!is_le_address_type(type)) return;
+        const conn = this.connections.for_addr(addr, type) ?? this.connections.create(addr, type);
+        if (conn && conn.con_handle === 0xffff) {
+          conn.state = ConnState.SENT_CREATE_CONNECTION;
+          conn.role = HCI_ROLE_MASTER;
+        }
+        return;
+      }
+      case hci_le_create_connection_cancel.opcode:
+        for (const c of this.connections.list) {
+          if (c.is_le && (c.state === ConnState.SENT_CREATE_CONNECTION || c.state === ConnState.SEND_CANCEL_CONNECTION)) {
+            c.state = ConnState.SENT_CANCEL_CONNECTION;
+          }
+        }
+        return;
+      default:
+        this.gap.on_command_sent(opcode, params);
+    }
+  }
+
+  // ===================================================================== internal: scheduler
+
+  /** BTstack's hci_run: send what is due, one command per credit. Safe to call any time. */
+  run(): void {
+    if (this.running) {
+      this.runAgain = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.runAgain = false;
+        this.runOnce();
+      } while (this.runAgain);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private runOnce(): void {
+    if (this.state === HCI_STATE_OFF || this.state === HCI_STATE_SLEEPING || !this.transportOpen) return;
+    this.acl.pump();
+    if (this.state === HCI_STATE_INITIALIZING) {
+      // the init sequence checks credits itself; it also notices when it is done
+      while (this.state === HCI_STATE_INITIALIZING && this.init.run());
+      if (this.state === HCI_STATE_INITIALIZING) return;
+    }
+    while (this.canSendCommandInternal()) {
+      if (!this.runStep()) break;
+    }
+    if ((this.state === HCI_STATE_HALTING || this.state === HCI_STATE_FALLING_ASLEEP) && this.haltingDone()) {
+      this.finishHalting();
+    }
+  }
+
+  private haltingDone(): boolean {
+    for (const c of this.connections.list) {
+      if (c.state !== ConnState.SEND_CREATE_CONNECTION) return false;
+    }
+    return this.cmdQueue.length === 0;
+  }
+
+  /** Send one command if there is work. */
+  private runStep(): boolean {
+    switch (this.state) {
+      case HCI_STATE_WORKING:
+        if (this.sendQueuedCommand()) return true;
+        if (this.runConnections()) return true;
+        return this.gap.run();
+      case HCI_STATE_HALTING:
+      case HCI_STATE_FALLING_ASLEEP:
+        if (this.sendQueuedCommand()) return true;
+        return this.runConnections();
+      default:
+        return false;
+    }
+  }
+
+  private sendQueuedCommand(): boolean {
+    if (this.cmdQueue.length === 0) return false;
+    const slot = this.cmdQueue[0]!;
+    this.cmdQueue = this.cmdQueue.slice(1);
+    this.sendCommandPacketInternal(slot, 3 + slot[2]!);
+    this.cmdPool.free(slot);
+    return true;
+  }
+
+  private runConnections(): boolean {
+    const reject = this.pendingRejects.shift();
+    if (reject) return this.sendCommandInternal(hci_reject_connection_request, reject.addr, reject.reason);
+    const orphan = this.pendingDisconnects.shift();
+    if (orphan !== undefined) return this.sendCommandInternal(hci_disconnect, orphan, ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES);
+    const halting = this.state !== HCI_STATE_WORKING;
+    for (const c of this.connections.list) {
+      if (c.todo === 0) continue;
+      if (c.todo & TODO_DISCONNECT) {
+        c.todo &= ~TODO_DISCONNECT;
+        return this.sendCommandInternal(hci_disconnect, c.con_handle, c.disconnect_reason);
+      }
+      if (c.todo & TODO_CREATE_CONNECTION_CANCEL) {
+        c.todo &= ~TODO_CREATE_CONNECTION_CANCEL;
+        return this.sendCommandInternal(hci_create_connection_cancel, c.address);
+      }
+      if (c.todo & TODO_LE_CREATE_CONNECTION_CANCEL) {
+        c.todo &= ~TODO_LE_CREATE_CONNECTION_CANCEL;
+        return this.sendCommandInternal(hci_le_create_connection_cancel);
+      }
+      if (halting) {
+        c.todo = 0;
+        continue;
+      }
+      if (c.todo & TODO_ACCEPT) {
+        c.todo &= ~TODO_ACCEPT;
+        return this.sendCommandInternal(hci_accept_connection_request, c.address, this.master_slave_policy);
+      }
+      if (c.todo & TODO_CREATE_CONNECTION) {
+        c.todo &= ~TODO_CREATE_CONNECTION;
+        return this.sendCommandInternal(hci_create_connection, c.address, HCI_USABLE_ACL_PACKET_TYPES, 0, 0, 0, 1);
+      }
+      if (c.todo & TODO_LE_CREATE_CONNECTION) {
+        c.todo &= ~TODO_LE_CREATE_CONNECTION;
+        const p = this.gap.le_connection;
+        return this.sendCommandInternal(
+          hci_le_create_connection,
+          p.scan_interval,
+          p.scan_window,
+          0,
+          c.address_type,
+          c.address,
+          this.gap.le_own_address_type,
+          p.conn_interval_min,
+          p.conn_interval_max,
+          p.conn_latency,
+          p.supervision_timeout,
+          p.min_ce_length,
+          p.max_ce_length,
+        );
+      }
+      if (c.state !== ConnState.OPEN) continue;
+      if (c.todo & TODO_READ_REMOTE_FEATURES) {
+        c.todo &= ~TODO_READ_REMOTE_FEATURES;
+        return this.sendCommandInternal(hci_read_remote_supported_features, c.con_handle);
+      }
+      if (c.todo & TODO_READ_REMOTE_EXTENDED_FEATURES) {
+        c.todo &= ~TODO_READ_REMOTE_EXTENDED_FEATURES;
+        return this.sendCommandInternal(hci_read_remote_extended_features, c.con_handle, 1);
+      }
+      if (c.todo & TODO_READ_REMOTE_VERSION) {
+        c.todo &= ~TODO_READ_REMOTE_VERSION;
+        return this.sendCommandInternal(hci_read_remote_version_information, c.con_handle);
+      }
+    }
+    return false;
+  }
+
+  // ===================================================================== internal: events out
+
+  /** @internal a scratch buffer for building an event at the current nesting depth */
+  eventBuffer(): Uint8Array {
+    let b = this.emitBufs[this.emitDepth];
+    if (!b) {
+      b = new Uint8Array(2 + 255);
+      this.emitBufs[this.emitDepth] = b;
+    }
+    return b;
+  }
+
+  /** @internal hand an event to every event handler (channel 0) */
+  emitEvent(packet: Uint8Array, size: number): void {
+    if (size <= 0) return;
+    this.emitDepth++;
+    try {
+      this.dispatchEvent(packet, size);
+    } finally {
+      this.emitDepth--;
+    }
+  }
+
+  private dispatchEvent(packet: Uint8Array, size: number): void {
+    const handlers = this.eventHandlers;
+    for (let i = 0; i < handlers.length; i++) handlers[i]!.callback(HCI_EVENT_PACKET, 0, packet, size);
+  }
+
+  private emitNrConnectionsChanged(): void {
+    const buf = this.eventBuffer();
+    const n = this.codes.btstack_event_nr_connections_changed_build(buf, 0, this.connections.size);
+    this.emitEvent(buf, n);
+  }
+
+  /** @internal HCI_EVENT_TRANSPORT_PACKET_SENT: the outgoing buffer is free again. */
+  emitTransportPacketSent(): void {
+    const buf = this.eventBuffer();
+    buf[0] = this.codes.HCI_EVENT_TRANSPORT_PACKET_SENT;
+    buf[1] = 0;
+    this.emitEvent(buf, 2);
+  }
+
+  /** @internal a synthesized LE Connection Complete for an attempt that ended in the host */
+  emitLeConnectionComplete(status: number, address_type: number, address: BdAddr): void {
+    const buf = this.eventBuffer();
+    const n = this.codes.hci_subevent_le_connection_complete_build(buf, 0, status, 0, HCI_ROLE_MASTER, address_type, address, 0, 0, 0, 0);
+    this.emitEvent(buf, n);
+  }
+
+  private emitConnectionCompleteFailure(status: number, address: BdAddr): void {
+    const buf = this.eventBuffer();
+    const n = this.codes.hci_event_connection_complete_build(buf, 0, status, 0, address, 1, 0);
+    this.emitEvent(buf, n);
+  }
+
+  // ===================================================================== internal: ACL glue
+
+  /** @internal send one ACL fragment (already counted against the controller's buffers) */
+  sendAclFragment(packet: Uint8Array, size: number): void {
+    this.dump?.log_packet(HCI_ACL_DATA_PACKET, 0, packet, size);
+    const err = this.transport!.send_packet(HCI_ACL_DATA_PACKET, packet, size);
+    if (err) this.log.error(() => `transport refused an ACL packet: status ${err}`);
+  }
+
+  /** @internal a complete L2CAP PDU as an ACL packet */
+  deliverAcl(handle: number, packet: Uint8Array, size: number): void {
+    const h = this.aclHandler;
+    if (h) h(HCI_ACL_DATA_PACKET, handle, packet, size);
+    else this.log.debug('ACL packet without a registered ACL handler, dropped');
+  }
+
+  // ===================================================================== internal: events in
+
+  private handleEvent(packet: Uint8Array, size: number): void {
+    if (size < 2 || 2 + packet[1]! > size) {
+      this.log.error(() => `HCI event of ${size} bytes is shorter than its parameter length, dropped`);
+      return;
+    }
+    size = 2 + packet[1]!;
+    const plen = packet[1]!;
+    switch (packet[0]) {
+      case HCI_EVENT_COMMAND_COMPLETE:
+        this.onCommandComplete(packet, size, plen);
+        return;
+      case HCI_EVENT_COMMAND_STATUS:
+        this.onCommandStatus(packet, size, plen);
+        return;
+      case HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS:
+        if (!this.onNumberOfCompletedPackets(packet, plen)) return;
+        break;
+      case HCI_EVENT_CONNECTION_REQUEST:
+        if (plen < 10) return this.malformed(packet);
+        this.onConnectionRequest(packet);
+        break;
+      case HCI_EVENT_CONNECTION_COMPLETE:
+        if (plen < 11) return this.malformed(packet);
+        this.onConnectionComplete(packet);
+        break;
+      case HCI_EVENT_DISCONNECTION_COMPLETE:
+        if (plen < 4) return this.malformed(packet);
+        this.onDisconnectionComplete(packet, size);
+        return;
+      case HCI_EVENT_HARDWARE_ERROR:
+        this.dispatchEvent(packet, size);
+        this.onHardwareError(plen >= 1 ? packet[2]! : 0);
+        return;
+      case HCI_EVENT_INQUIRY_RESULT:
+        if (!this.gap.explode_inquiry_result(packet, size, 'standard')) return this.malformed(packet);
+        break;
+      case HCI_EVENT_INQUIRY_RESULT_WITH_RSSI:
+        if (!this.gap.explode_inquiry_result(packet, size, 'rssi')) return this.malformed(packet);
+        break;
+      case HCI_EVENT_EXTENDED_INQUIRY_RESPONSE:
+        if (!this.gap.explode_inquiry_result(packet, size, 'eir')) return this.malformed(packet);
+        break;
+      case HCI_EVENT_INQUIRY_COMPLETE:
+        if (plen < 1) return this.malformed(packet);
+        this.gap.on_inquiry_complete(packet[2]!);
+        break;
+      case HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE:
+        this.gap.on_remote_name_request_complete();
+        break;
+      case HCI_EVENT_READ_REMOTE_SUPPORTED_FEATURES_COMPLETE:
+        if (plen < 11) return this.malformed(packet);
+        this.onRemoteFeatures(packet);
+        break;
+      case HCI_EVENT_READ_REMOTE_EXTENDED_FEATURES_COMPLETE: {
+        if (plen < 13) return this.malformed(packet);
+        const conn = this.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+        if (conn && packet[2] === 0 && packet[5] === 1) conn.remote_features_page1.set(packet.subarray(7, 15));
+        break;
+      }
+      case HCI_EVENT_READ_REMOTE_VERSION_INFORMATION_COMPLETE: {
+        if (plen < 8) return this.malformed(packet);
+        const conn = this.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+        if (conn && packet[2] === 0) {
+          conn.remote_version = packet[5]!;
+          conn.remote_manufacturer = little_endian_read_16(packet, 6);
+          conn.remote_subversion = little_endian_read_16(packet, 8);
+          conn.remote_version_valid = true;
+        }
+        break;
+      }
+      case HCI_EVENT_ROLE_CHANGE: {
+        if (plen < 8) return this.malformed(packet);
+        const conn = this.connections.for_addr(reverse_bd_addr(packet, 3), BD_ADDR_TYPE_ACL);
+        if (conn && packet[2] === 0) conn.role = packet[9]!;
+        break;
+      }
+      case HCI_EVENT_ENCRYPTION_CHANGE: {
+        if (plen < 4) return this.malformed(packet);
+        const conn = this.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+        if (conn && packet[2] === 0) conn.encryption_enabled = packet[5]!;
+        break;
+      }
+      case HCI_EVENT_LE_META:
+        if (plen < 1) return this.malformed(packet);
+        if (!this.onLeMeta(packet, size, plen)) return this.malformed(packet);
+        break;
+      default:
+        break;
+    }
+    this.dispatchEvent(packet, size);
+  }
+
+  private malformed(packet: Uint8Array): void {
+    this.log.error(() => `malformed HCI event 0x${packet[0]!.toString(16).padStart(2, '0')} (${packet[1]} parameter bytes), dropped`);
+  }
+
+  /** Match a Command Complete / Status against the commands sent. */
+  private takeOutstanding(opcode: number): boolean {
+    const i = this.outstanding.indexOf(opcode);
+    if (i < 0) return false;
+    this.outstanding.splice(i, 1);
+    return true;
+  }
+
+  private onCommandComplete(packet: Uint8Array, size: number, plen: number): void {
+    if (plen < 3) return this.malformed(packet);
+    this.cmdCredits = packet[2]!;
+    const opcode = little_endian_read_16(packet, 3);
+    if (opcode === 0) return; // controller ready / credit update (NOP), nothing to dispatch
+    if (!this.takeOutstanding(opcode)) {
+      this.log.error(() => `Command Complete for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
+      return;
+    }
+    if (opcode === hci_reset.opcode) this.outstanding.length = 0;
+    const ret = packet.subarray(5, size);
+    this.init.command_complete(opcode, ret);
+    // GAP state follows both its own commands and init steps (Write Scan Enable emits its event)
+    this.gap.on_command_complete(opcode, ret);
+    this.dispatchEvent(packet, size);
+  }
+
+  private onCommandStatus(packet: Uint8Array, size: number, plen: number): void {
+    if (plen < 4) return this.malformed(packet);
+    const status = packet[2]!;
+    this.cmdCredits = packet[3]!;
+    const opcode = little_endian_read_16(packet, 4);
+    if (opcode === 0) return;
+    if (!this.takeOutstanding(opcode)) {
+      this.log.error(() => `Command Status for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
+      return;
+    }
+    if (status !== ERROR_CODE_SUCCESS) this.init.command_complete(opcode, packet.subarray(2, 3));
+    this.gap.on_command_status(opcode, status);
+    this.dispatchEvent(packet, size);
+    if (status !== ERROR_CODE_SUCCESS) this.onCommandFailed(opcode, status);
+  }
+
+  /** A connection-creating command was refused: drop its record and tell the upper layers. */
+  private onCommandFailed(opcode: number, status: number): void {
+    if (opcode === hci_create_connection.opcode) {
+      for (const c of this.connections.list) {
+        if (!c.is_le && c.state === ConnState.SENT_CREATE_CONNECTION && c.con_handle === 0xffff) {
+          const addr = Uint8Array.from(c.address);
+          this.connections.free(c);
+          this.emitNrConnectionsChanged();
+          this.emitConnectionCompleteFailure(status, addr);
+          return;
+        }
+      }
+    } else if (opcode === hci_le_create_connection.opcode) {
+      for (const c of this.connections.list) {
+        if (c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) {
+          const addr = Uint8Array.from(c.address);
+          const type = c.address_type;
+          this.connections.free(c);
+          this.emitLeConnectionComplete(status, type, addr);
+          return;
+        }
+      }
+    } else if (opcode === hci_disconnect.opcode) {
+      for (const c of this.connections.list) if (c.state === ConnState.SENT_DISCONNECT) c.state = ConnState.OPEN;
+    }
+  }
+
+  private onNumberOfCompletedPackets(packet: Uint8Array, plen: number): boolean {
+    if (plen < 1) {
+      this.malformed(packet);
+      return false;
+    }
+    const num = packet[2]!;
+    if (1 + 4 * num > plen) {
+      this.log.error(() => `Number Of Completed Packets lists ${num} handles in ${plen} bytes, dropped`);
+      return false;
+    }
+    for (let i = 0; i < num; i++) {
+      const o = 3 + 4 * i;
+      this.acl.completed(little_endian_read_16(packet, o) & 0x0fff, little_endian_read_16(packet, o + 2));
+    }
+    this.acl.pump();
+    return true;
+  }
+
+  private onConnectionRequest(packet: Uint8Array): void {
+    const addr = reverse_bd_addr(packet, 2);
+    const linkType = packet[11]!;
+    const reject = (reason: number) => {
+      if (this.pendingRejects.length >= MAX_PENDING_REJECTS) {
+        this.log.error('too many pending connection rejects, one dropped');
+        this.pendingRejects.shift();
+      }
+      this.pendingRejects.push({ addr, reason });
+    };
+    if (linkType !== 0x01 || this.state !== HCI_STATE_WORKING) {
+      // SCO/eSCO is not supported; nothing is accepted while halting
+      reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
+      return;
+    }
+    let conn = this.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
+    if (conn && conn.con_handle !== 0xffff) {
+      reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
+      return;
+    }
+    if (!conn) conn = this.connections.create(addr, BD_ADDR_TYPE_ACL);
+    if (!conn) {
+      this.log.error(() => `no free connection record for ${bd_addr_to_str(addr)}, rejecting`);
+      reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
+      return;
+    }
+    conn.state = ConnState.RECEIVED_CONNECTION_REQUEST;
+    conn.role = HCI_ROLE_SLAVE;
+    conn.todo |= TODO_ACCEPT;
+    conn.todo &= ~TODO_CREATE_CONNECTION;
+  }
+
+  private onConnectionComplete(packet: Uint8Array): void {
+    const status = packet[2]!;
+    const handle = little_endian_read_16(packet, 3) & 0x0fff;
+    const addr = reverse_bd_addr(packet, 5);
+    const linkType = packet[11]!;
+    if (linkType !== 0x01) return; // SCO: not tracked
+    let conn = this.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
+    if (status !== ERROR_CODE_SUCCESS) {
+      if (conn && conn.con_handle === 0xffff) {
+        this.connections.free(conn);
+        this.emitNrConnectionsChanged();
+      }
+      return;
+    }
+    if (!conn) conn = this.connections.create(addr, BD_ADDR_TYPE_ACL);
+    if (!conn) {
+      this.log.error(() => `Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
+      this.orphan(handle);
+      return;
+    }
+    conn.con_handle = handle;
+    conn.state = ConnState.OPEN;
+    if (conn.role === 0xff) conn.role = HCI_ROLE_SLAVE;
+    conn.encryption_enabled = packet[12]!;
+    conn.todo |= TODO_READ_REMOTE_FEATURES;
+    this.emitNrConnectionsChanged();
+  }
+
+  private orphan(handle: number): void {
+    if (this.pendingDisconnects.length < MAX_PENDING_REJECTS) this.pendingDisconnects.push(handle);
+  }
+
+  private onDisconnectionComplete(packet: Uint8Array, size: number): void {
+    const status = packet[2]!;
+    const handle = little_endian_read_16(packet, 3) & 0x0fff;
+    const conn = this.connections.for_handle(handle);
+    if (status !== ERROR_CODE_SUCCESS || !conn) {
+      if (conn && conn.state === ConnState.SENT_DISCONNECT) conn.state = ConnState.OPEN;
+      if (!conn) this.log.info(() => `Disconnection Complete for unknown handle 0x${handle.toString(16)}`);
+      this.dispatchEvent(packet, size);
+      return;
+    }
+    conn.state = ConnState.RECEIVED_DISCONNECTION_COMPLETE;
+    this.acl.release_connection(conn);
+    const le = conn.is_le;
+    this.dispatchEvent(packet, size);
+    // BTstack frees the record after the upper layers saw the event
+    if (this.connections.list.includes(conn)) this.connections.free(conn);
+    if (le) this.gap.on_le_disconnection();
+    this.emitNrConnectionsChanged();
+  }
+
+  private onHardwareError(code: number): void {
+    this.log.error(() => `Hardware Error 0x${code.toString(16).padStart(2, '0')}`);
+    if (this.state === HCI_STATE_OFF) return;
+    const cb = this.hardwareErrorCallback;
+    if (cb) {
+      this.powerOffNow();
+      cb(code);
+    } else {
+      this.restart();
+    }
+  }
+
+  private onRemoteFeatures(packet: Uint8Array): void {
+    const conn = this.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+    if (!conn || packet[2] !== 0) return;
+    conn.remote_features.set(packet.subarray(5, 13));
+    conn.remote_features_valid = true;
+    // extended features page 1 holds the remote host's SSP support (bit 63 = extended features)
+    if ((packet[12]! & 0x80) !== 0 && this.init.supports_command(SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES)) {
+      conn.todo |= TODO_READ_REMOTE_EXTENDED_FEATURES;
+    }
+  }
+
+  /** LE meta events. Returns false when malformed. */
+  private onLeMeta(packet: Uint8Array, size: number, plen: number): boolean {
+    switch (packet[2]) {
+      case HCI_SUBEVENT_LE_CONNECTION_COMPLETE:
+        if (plen < 19) return false;
+        this.onLeConnectionComplete(packet);
+        return true;
+      case HCI_SUBEVENT_LE_ADVERTISING_REPORT:
+        if (plen < 2) return false;
+        return this.gap.explode_advertising_report(packet, size);
+      case HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE: {
+        if (plen < 10) return false;
+        const conn = this.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
+        if (conn && packet[3] === 0) {
+          conn.le_conn_interval = little_endian_read_16(packet, 6);
+          conn.le_conn_latency = little_endian_read_16(packet, 8);
+          conn.le_supervision_timeout = little_endian_read_16(packet, 10);
+        }
+        return true;
+      }
+      case HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE: {
+        if (plen < 12) return false;
+        const conn = this.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
+        if (conn && packet[3] === 0) {
+          conn.remote_features.set(packet.subarray(6, 14));
+          conn.remote_features_valid = true;
+        }
+        return true;
+      }
+      default:
+        return true;
+    }
+  }
+
+  private onLeConnectionComplete(packet: Uint8Array): void {
+    const status = packet[3]!;
+    const handle = little_endian_read_16(packet, 4) & 0x0fff;
+    const role = packet[6]!;
+    const type = packet[7]!;
+    const addr = reverse_bd_addr(packet, 8);
+    if (status !== ERROR_CODE_SUCCESS) {
+      // the pending attempt failed or was cancelled
+      for (const c of this.connections.list) {
+        if (c.is_le && c.con_handle === 0xffff && c.state !== ConnState.SEND_CREATE_CONNECTION) {
+          this.connections.free(c);
+          this.emitNrConnectionsChanged();
+          break;
+        }
+      }
+      return;
+    }
+    let conn = this.connections.for_addr(addr, type);
+    if (!conn && role === HCI_ROLE_MASTER) {
+      // filter-accept-list connect: the pending record has no address yet
+      conn = this.connections.list.find((c) => c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) ?? null;
+    }
+    if (!conn) conn = this.connections.create(addr, is_le_address_type(type) ? type : 0);
+    if (!conn) {
+      this.log.error(() => `LE Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
+      this.orphan(handle);
+      return;
+    }
+    conn.con_handle = handle;
+    conn.state = ConnState.OPEN;
+    conn.role = role;
+    conn.le_conn_interval = little_endian_read_16(packet, 14);
+    conn.le_conn_latency = little_endian_read_16(packet, 16);
+    conn.le_supervision_timeout = little_endian_read_16(packet, 18);
+    this.gap.on_le_connection_complete(role === HCI_ROLE_SLAVE);
+    this.emitNrConnectionsChanged();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * One Bluetooth host: a Stack owns its run loop, configuration, pools, logger, code profile,
+ * packet log and layers. Nothing is shared between two Stacks in one process.
+ *
+ *   const stack = new Stack({ transport, profile: 'v1.4' });
+ *   stack.hci.hci_add_event_handler({ callback: (type, channel, packet, size) => { ... } });
+ *   stack.hci.hci_power_control(HCI_POWER_ON);
+ *
+ * Layers above HCI take the stack in their constructor and attach themselves
+ * (`stack.l2cap = new L2cap(stack)`); they declare the property with module augmentation:
+ *
+ *   declare module '../stack.js' { interface Stack { l2cap?: L2cap } }
+ *
+ * and register for HCI events and ACL data through `stack.hci`.
+ */
+import { resolveConfig, Pools, type StackConfig } from './core/config.js';
+import { Logger } from './core/log.js';
+import { NodeRunLoop, type RunLoop } from './core/run-loop.js';
+import { codes_for, DEFAULT_CODE_PROFILE, is_code_profile, type CodeProfile, type Codes } from './codes/index.js';
+import type { BtstackChipset } from './chipset/chipset.js';
+import { HciDump, type HciDumpFormat } from './hci/dump.js';
+import type { HciTransport } from './hci/transport.js';
+import { Hci, type HciTransportConfig } from './hci/hci.js';
+import type { Gap } from './hci/gap.js';
+
+export interface StackOptions {
+  /** The HCI transport (serial port, virtual controller, ...). */
+  transport: HciTransport;
+  /** Run loop; default: a new NodeRunLoop. Tests pass a VirtualRunLoop. */
+  run_loop?: RunLoop;
+  /** BTstack release whose event codes and layouts the stack emits. Default 'v1.4'. */
+  profile?: CodeProfile;
+  /** Pool capacities and sizes (BTstack's btstack_config.h names). */
+  config?: Partial<StackConfig>;
+  /** Chipset driver (baud-rate command, BD_ADDR, init script). */
+  chipset?: BtstackChipset;
+  /** Transport configuration handed to hci_init and the chipset (e.g. the UART config). */
+  transport_config?: HciTransportConfig;
+  /** Logger; default: a new Logger without sinks. */
+  log?: Logger;
+  /** Packet log; default: a new, closed HciDump. */
+  dump?: HciDump;
+}
+
+export class Stack {
+  readonly run_loop: RunLoop;
+  readonly config: StackConfig;
+  readonly pools: Pools;
+  readonly log: Logger;
+  readonly profile: CodeProfile;
+  readonly codes: Codes;
+  readonly dump: HciDump;
+  readonly hci: Hci;
+  readonly gap: Gap;
+  private dumpSink: ((level: number, message: string) => void) | null = null;
+
+  constructor(options: StackOptions) {
+    if (!options || typeof options !== 'object' || !options.transport) throw new TypeError('new Stack: options.transport is required');
+    const profile = options.profile ?? DEFAULT_CODE_PROFILE;
+    if (!is_code_profile(profile)) throw new TypeError(`new Stack: unknown profile ${String(profile)} (expected 'v1.4' or 'v1.8')`);
+    this.run_loop = options.run_loop ?? new NodeRunLoop();
+    this.config = resolveConfig(options.config);
+    this.pools = new Pools(this.config);
+    this.log = options.log ?? new Logger();
+    this.profile = profile;
+    this.codes = codes_for(profile);
+    this.dump = options.dump ?? new HciDump();
+    this.hci = new Hci(this);
+    this.gap = this.hci.gap;
+    this.hci.hci_init(options.transport, options.transport_config);
+    if (options.chipset) this.hci.hci_set_chipset(options.chipset);
+  }
+
+  /**
+   * Open a packet log (BTstack's hci_dump_open): every HCI packet in and out, and log lines
+   * (PacketLogger only). Returns 0 or a system error number.
+   */
+  open_packet_log(path: string, format: HciDumpFormat): number {
+    const err = this.dump.open(path, format);
+    if (err === 0 && !this.dumpSink) {
+      const dump = this.dump;
+      this.dumpSink = (level, message) => {
+        if (dump.is_open) dump.log_message(level, message);
+      };
+      this.log.add_sink(this.dumpSink);
+    }
+    return err;
+  }
+
+  close_packet_log(): void {
+    if (this.dumpSink) this.log.remove_sink(this.dumpSink);
+    this.dumpSink = null;
+    this.dump.close();
+  }
+}

@@ -1,0 +1,233 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { boot, cc, cs, DUAL_MODE, harness, init_reply } from './hci-script.js';
+import { fromHex, hex } from '../../../src/core/bytes.js';
+
+// Command packets below are written out from the Core spec (Vol 4, Part E, 7): opcode little
+// endian (OGF << 10 | OCF), parameter length, parameters.
+const NAME = 'BTstack 11:22:33:44:55:66';
+function nameField(): string {
+  const b = new Uint8Array(248);
+  b.set(new TextEncoder().encode(NAME));
+  return hex(b);
+}
+function eirField(): string {
+  const b = new Uint8Array(240);
+  b[0] = NAME.length + 1;
+  b[1] = 0x09; // Complete Local Name
+  b.set(new TextEncoder().encode(NAME), 2);
+  return hex(b);
+}
+
+test('power on: the full init sequence of a dual-mode controller, byte for byte, then WORKING', () => {
+  const h = harness();
+  assert.is(h.stack.hci.hci_power_control(1), 0);
+  assert.equal(h.codes(), [0x60]);
+  assert.equal(Array.from(h.events[0]!), [0x60, 1, 1], 'BTSTACK_EVENT_STATE INITIALIZING');
+  const sent = boot(h.t, h.rl, h.stack);
+  assert.equal(sent, [
+    '03 0c 00', // Reset
+    '01 10 00', // Read Local Version Information
+    '02 10 00', // Read Local Supported Commands
+    '03 10 00', // Read Local Supported Features
+    '04 10 01 01', // Read Local Extended Features, page 1
+    '09 10 00', // Read BD_ADDR
+    '05 10 00', // Read Buffer Size
+    '02 20 00', // LE Read Buffer Size
+    '01 0c 08 ff ff ff ff ff ff ff 3f', // Set Event Mask: all BR/EDR events + LE Meta
+    '01 20 08 df 01 00 00 00 00 00 00', // LE Set Event Mask
+    '56 0c 01 01', // Write Simple Pairing Mode: enabled
+    '7a 0c 01 01', // Write Secure Connections Host Support: enabled
+    '45 0c 01 02', // Write Inquiry Mode: RSSI or EIR
+    '24 0c 03 0c 02 7a', // Write Class of Device 0x7a020c
+    '13 0c f8 ' + nameField(), // Write Local Name, address filled in
+    '52 0c f1 01 ' + eirField(), // Write Extended Inquiry Response, FEC required
+    '6d 0c 02 01 00', // Write LE Host Supported
+    '1a 0c 01 00', // Write Scan Enable: no scans
+  ]);
+  assert.is(h.stack.hci.hci_get_state(), 2);
+  const states = h.events.filter((e) => e[0] === 0x60).map((e) => e[2]);
+  assert.equal(states, [1, 2], 'INITIALIZING then WORKING');
+  // the Write Scan Enable completion reports BTSTACK_EVENT_DISCOVERABLE_ENABLED (v1.4) = 0
+  assert.ok(h.events.some((e) => hex(e) === '66 01 00'));
+  assert.is(h.stack.hci.hci_max_acl_data_packet_length(), 310);
+  assert.is(h.stack.hci.hci_max_acl_le_data_packet_length(), 27);
+  assert.is(h.stack.gap.gap_local_bd_addr().join(','), [0x11, 0x22, 0x33, 0x44, 0x55, 0x66].join(','));
+  assert.ok(h.stack.hci.hci_le_supported());
+  assert.ok(h.stack.hci.hci_classic_supported());
+});
+
+test('LE-only controller: no BR/EDR commands; Read Buffer Size 0 LE length means shared buffers', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  const p = {
+    ...DUAL_MODE,
+    features: '00 00 00 00 60 00 00 00', // BR/EDR not supported, LE supported, no extended features
+    le_len: 0,
+    le_num: 0,
+  };
+  const sent = boot(h.t, h.rl, h.stack, p);
+  assert.equal(sent, [
+    '03 0c 00',
+    '01 10 00',
+    '02 10 00',
+    '03 10 00',
+    '09 10 00',
+    '05 10 00',
+    '02 20 00',
+    '01 0c 08 ff ff ff ff ff ff ff 3f',
+    '01 20 08 df 01 00 00 00 00 00 00',
+  ]);
+  assert.is(h.stack.hci.hci_get_state(), 2);
+  assert.is(h.stack.hci.hci_max_acl_le_data_packet_length(), 310, 'LE shares the BR/EDR buffers');
+});
+
+test('classic controller without LE, without extended features: inquiry mode RSSI, no LE commands', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  const p = { ...DUAL_MODE, features: 'ff ff 8f fe 18 ff 08 03' }; // RSSI inquiry, SSP, no EIR, no LE, no ext
+  const sent = boot(h.t, h.rl, h.stack, p);
+  assert.ok(!sent.some((c) => c.startsWith('02 20') || c.startsWith('01 20') || c.startsWith('6d 0c')), 'no LE commands');
+  assert.ok(!sent.includes('04 10 01 01'), 'no extended features read');
+  assert.ok(sent.includes('45 0c 01 01'), 'inquiry mode 1 (RSSI)');
+  assert.ok(!sent.some((c) => c.startsWith('52 0c')), 'no EIR without the feature');
+  assert.ok(sent.includes('01 0c 08 ff ff ff ff ff ff ff 1f'), 'no LE Meta bit without LE');
+  assert.is(h.stack.hci.hci_get_state(), 2);
+});
+
+test('supported commands bitmap decides optional steps (no Secure Connections, no Write Inquiry Mode)', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  const cmds = new Uint8Array(64).fill(0xff);
+  cmds[12] = 0x7f; // octet 12 bit 7: Write Inquiry Mode
+  cmds[32] = 0xf7; // octet 32 bit 3: Write Secure Connections Host Support
+  const sent = boot(h.t, h.rl, h.stack, { ...DUAL_MODE, supported_commands: hex(cmds) });
+  assert.not.ok(sent.some((c) => c.startsWith('45 0c')));
+  assert.not.ok(sent.some((c) => c.startsWith('7a 0c')));
+  assert.is(h.stack.hci.hci_get_state(), 2);
+});
+
+test('HCI Reset is resent every 200 ms (virtual time) until it completes, then never again', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(0);
+  assert.equal(h.t.take_commands(), ['03 0c 00']);
+  h.rl.advance(199);
+  assert.equal(h.t.take_commands(), []);
+  h.rl.advance(1);
+  assert.equal(h.t.take_commands(), ['03 0c 00'], 'resent at 200 ms');
+  h.rl.advance(200);
+  assert.equal(h.t.take_commands(), ['03 0c 00'], 'resent at 400 ms');
+  h.rl.advance(200);
+  assert.equal(h.t.take_commands(), ['03 0c 00'], 'resent at 600 ms');
+  h.t.event(cc(0x0c03));
+  assert.equal(h.t.take_commands(), ['01 10 00'], 'init goes on after the Reset completes');
+  h.rl.advance(5000);
+  assert.equal(h.t.take_commands(), [], 'no more resets');
+  assert.is(h.rl.timer_count(), 0);
+});
+
+test('a second Command Complete for a resent Reset is dropped, init is not confused', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(0);
+  h.rl.advance(200); // two resets out
+  assert.equal(h.t.take_commands(), ['03 0c 00', '03 0c 00']);
+  h.t.event(cc(0x0c03));
+  assert.equal(h.t.take_commands(), ['01 10 00']);
+  h.t.event(cc(0x0c03)); // the late answer to the second Reset
+  assert.equal(h.t.take_commands(), [], 'Read Local Version is still outstanding, nothing new sent');
+  h.t.event(cc(0x1001, init_reply(0x1001, DUAL_MODE)!));
+  assert.equal(h.t.take_commands(), ['02 10 00']);
+});
+
+test('init step answered with an error status is skipped; Command Status error for an init command too', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(0);
+  h.t.event(cc(0x0c03));
+  h.t.take_commands();
+  h.t.event(cc(0x1001, '01')); // Unknown HCI Command
+  assert.equal(h.t.take_commands(), ['02 10 00']);
+  h.t.event(cs(0x1002, 0x01)); // odd controller: Command Status with an error
+  assert.equal(h.t.take_commands(), ['03 10 00']);
+});
+
+test('open-failed: BTSTACK_EVENT_POWERON_FAILED, state OFF, power on possible again', () => {
+  const h = harness();
+  h.t.fail_open = true;
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(0);
+  assert.equal(h.events.map((e) => hex(e)), ['60 01 01', '62 00', '60 01 00']);
+  assert.is(h.stack.hci.hci_get_state(), 0);
+  h.t.fail_open = false;
+  h.clear();
+  h.stack.hci.hci_power_control(1);
+  boot(h.t, h.rl, h.stack);
+  assert.is(h.stack.hci.hci_get_state(), 2);
+});
+
+test('chipset: baud-rate command after Reset, transport switched on its Command Complete, BD_ADDR set', () => {
+  const chipset = {
+    name: 'test',
+    set_baudrate_command(baud: number, buf: Uint8Array): number {
+      buf.set(fromHex('18 fc 06 00 00'));
+      buf[5] = baud & 0xff;
+      buf[6] = (baud >> 8) & 0xff;
+      buf[7] = (baud >> 16) & 0xff;
+      buf[8] = (baud >>> 24) & 0xff;
+      return 9;
+    },
+    set_bd_addr_command(addr: Uint8Array, buf: Uint8Array): number {
+      buf.set(fromHex('01 fc 06'));
+      for (let i = 0; i < 6; i++) buf[3 + i] = addr[5 - i]!;
+      return 9;
+    },
+    script: ['3f fc 01 aa', '3e fc 00'],
+    next_command(buf: Uint8Array): number {
+      const c = this.script.shift();
+      if (!c) return 0;
+      const b = fromHex(c);
+      buf.set(b);
+      return b.length;
+    },
+  };
+  const h = harness({ chipset, transport_config: { baudrate_init: 115200, baudrate_main: 921600 } });
+  h.stack.hci.hci_set_bd_addr(fromHex('c0 ff ee 00 11 22'));
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(0);
+  assert.equal(h.t.take_commands(), ['03 0c 00']);
+  h.t.event(cc(0x0c03));
+  assert.equal(h.t.take_commands(), ['18 fc 06 00 00 00 10 0e 00'], '921600 = 0x000e1000');
+  assert.equal(h.t.baudrates, []);
+  h.t.event(cc(0xfc18));
+  assert.equal(h.t.baudrates, [921600], 'port switched after the Command Complete');
+  assert.equal(h.t.take_commands(), ['3f fc 01 aa']);
+  h.t.event(cc(0xfc3f));
+  assert.equal(h.t.take_commands(), ['3e fc 00']);
+  h.t.event(cc(0xfc3e));
+  assert.equal(h.t.take_commands(), ['01 fc 06 22 11 00 ee ff c0']);
+  h.t.event(cc(0xfc01));
+  assert.equal(h.t.take_commands(), ['01 10 00']);
+});
+
+test('BTSTACK_EVENT_STATE bytes for the v1.8 profile are the same; scan mode event differs', () => {
+  const h = harness({ profile: 'v1.8' });
+  h.stack.hci.hci_power_control(1);
+  boot(h.t, h.rl, h.stack);
+  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => hex(e)), ['60 01 01', '60 01 02']);
+  assert.ok(h.events.some((e) => hex(e) === '66 02 00 00'), 'BTSTACK_EVENT_SCAN_MODE_CHANGED discoverable=0 connectable=0');
+});
+
+test('two stacks in one process do not share state', () => {
+  const a = harness();
+  const b = harness();
+  a.stack.hci.hci_power_control(1);
+  boot(a.t, a.rl, a.stack);
+  assert.is(a.stack.hci.hci_get_state(), 2);
+  assert.is(b.stack.hci.hci_get_state(), 0);
+  assert.equal(b.t.sent, []);
+  assert.equal(b.events, []);
+});
+
+test.run();
