@@ -11,3 +11,8 @@ export type * from './hci/transport.js';
 export * from './hci/h4.js';
 export * from './chipset/index.js';
 export * from './hci/dump.js';
+export * from './hci/commands.js';
+export * from './hci/hci.js';
+export * from './hci/gap.js';
+export type { HciConnection } from './hci/hci-connection.js';
+export * from './stack.js';
