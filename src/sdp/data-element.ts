@@ -256,12 +256,24 @@ export function de_get_uuid32(buf: Uint8Array, pos: number, end: number = buf.le
   return 0;
 }
 
+/** Whether the UUID element at buf[pos] (fitting in [pos, end)) denotes `uuid128`. No allocation. */
+export function de_uuid_equals_uuid128(buf: Uint8Array, pos: number, uuid128: Uint8Array, end: number = buf.length, uuid_pos = 0): boolean {
+  if (de_element_size(buf, pos, end) < 0 || de_get_element_type(buf, pos) !== DE_UUID) return false;
+  const s = de_get_size_type(buf, pos);
+  if (s === DE_SIZE_128) return uuid128_equal(buf, uuid128, pos + 1, uuid_pos);
+  if (!uuid_has_bluetooth_prefix(uuid128, uuid_pos)) return false;
+  const n = s === DE_SIZE_16 ? 2 : 4;
+  for (let i = 0; i < 4; i++) {
+    const b = i < 4 - n ? 0 : buf[pos + 1 + i - (4 - n)]!;
+    if (uuid128[uuid_pos + i] !== b) return false;
+  }
+  return true;
+}
+
 /** Whether two UUID elements (any mix of 16/32/128 bits) denote the same UUID. */
 export function de_uuid_equal(a: Uint8Array, a_pos: number, b: Uint8Array, b_pos: number, a_end: number = a.length, b_end: number = b.length): boolean {
   const ua = new Uint8Array(16);
-  const ub = new Uint8Array(16);
-  if (!de_get_normalized_uuid(ua, a, a_pos, a_end) || !de_get_normalized_uuid(ub, b, b_pos, b_end)) return false;
-  return uuid128_equal(ua, ub);
+  return de_get_normalized_uuid(ua, a, a_pos, a_end) && de_uuid_equals_uuid128(b, b_pos, ua, b_end);
 }
 
 export function uuid128_equal(a: Uint8Array, b: Uint8Array, a_pos = 0, b_pos = 0): boolean {
@@ -699,10 +711,7 @@ export function sdp_element_contains_uuid128(buf: Uint8Array, pos: number, uuid1
   const n = de_element_size(buf, pos, end);
   if (n < 0) return false;
   const t = buf[pos]! >> 3;
-  if (t === DE_UUID) {
-    const u = new Uint8Array(16);
-    return de_get_normalized_uuid(u, buf, pos, end) && uuid128_equal(u, uuid128);
-  }
+  if (t === DE_UUID) return de_uuid_equals_uuid128(buf, pos, uuid128, end);
   if ((t !== DE_DES && t !== DE_DEA) || max_depth <= 0) return false;
   const stop = pos + n;
   for (let p = pos + de_get_header_size(buf, pos); p < stop; ) {

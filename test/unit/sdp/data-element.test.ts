@@ -53,6 +53,7 @@ import {
   de_store_descriptor_with_len,
   de_traverse_sequence,
   de_uuid_equal,
+  de_uuid_equals_uuid128,
   de_validate,
   des_iterator_get_element,
   des_iterator_get_size,
@@ -352,6 +353,15 @@ test('UUIDs: 16/32-bit forms equal their Base UUID 128-bit form', () => {
   assert.is(hex(out), hex(u128));
   assert.not.ok(de_get_normalized_uuid(out, fromHex('1c 00 00'), 0));
   assert.is(uuid128_from_string('xyz'), null);
+  // element against a 128-bit value, without normalising
+  assert.ok(de_uuid_equals_uuid128(e16, 0, u128));
+  assert.ok(de_uuid_equals_uuid128(e32, 0, u128));
+  assert.ok(de_uuid_equals_uuid128(e128, 0, u128));
+  assert.not.ok(de_uuid_equals_uuid128(e16, 0, custom));
+  assert.ok(de_uuid_equals_uuid128(eCustom, 0, custom));
+  assert.not.ok(de_uuid_equals_uuid128(fromHex('1a 00 01 11 01'), 0, u128)); // 0x00011101 != 0x00001101
+  assert.ok(de_uuid_equals_uuid128(fromHex('1a 00 01 11 01'), 0, uuid128_from_string('00011101-0000-1000-8000-00805F9B34FB')!));
+  assert.not.ok(de_uuid_equals_uuid128(fromHex('19 11'), 0, u128)); // truncated
 });
 
 test('DES iterator and traversal stop at broken children', () => {
