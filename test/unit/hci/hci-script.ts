@@ -223,3 +223,35 @@ export function settle(h: Harness): void {
     h.rl.run(0);
   }
 }
+
+/** Wire (little endian) hex of a display-order address string "AA:BB:..". */
+export function wire_addr(addr: string): string {
+  return hex(fromHex(addr).reverse());
+}
+
+/**
+ * An incoming classic connection: Connection Request, the host's Accept, Connection Complete,
+ * the host's Read Remote Supported Features answered. Returns the handle.
+ */
+export function connect_classic(h: Harness, handle: number, addr = '00:1A:7D:DA:71:13'): number {
+  h.t.event(`04 0a ${wire_addr(addr)} 0c 02 7a 01`);
+  const accept = h.t.take_commands();
+  if (accept.length !== 1 || !accept[0]!.startsWith('09 04 07')) throw new Error(`expected Accept Connection Request, got ${accept}`);
+  h.t.event(cs(0x0409));
+  h.t.event(`03 0b 00 ${u16(handle)} ${wire_addr(addr)} 01 00`);
+  const rf = h.t.take_commands();
+  if (rf.length !== 1 || !rf[0]!.startsWith('1b 04 02')) throw new Error(`expected Read Remote Supported Features, got ${rf}`);
+  h.t.event(cs(0x041b));
+  h.t.event(`0b 0b 00 ${u16(handle)} ff ff 8f fe 58 ff 49 03`);
+  h.rl.run(0);
+  return handle;
+}
+
+/** An LE connection in which the controller reports us as central (after gap_connect) or peripheral. */
+export function connect_le(h: Harness, handle: number, addr = 'C0:FF:EE:00:11:22', role = 1, addr_type = 0): number {
+  h.t.event(`3e 13 01 00 ${u16(handle)} ${hex(Uint8Array.of(role, addr_type))} ${wire_addr(addr)} 18 00 00 00 48 00 00`);
+  h.rl.run(0);
+  return handle;
+}
+
+export { u16 };
