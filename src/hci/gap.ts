@@ -127,6 +127,8 @@ export class Gap {
 
   // ---- LE advertising
   private advTodo = 0;
+  /** What the app configured (written again after every controller reset). */
+  private advConfigured = 0;
   private advEnabled = false; // what the app wants
   private advControllerEnabled = false; // what the controller does
   private advEnableSent = -1;
@@ -180,7 +182,7 @@ export class Gap {
     this.advControllerEnabled = false;
     this.advEnableSent = -1;
     // the controller was reset: everything configured must be written again
-    this.advTodo = ADV_PARAMS | ADV_DATA | ADV_SCAN_DATA | (this.advEnabled ? ADV_ENABLE : 0);
+    this.advTodo = this.advConfigured | (this.advEnabled ? ADV_ENABLE : 0);
     this.scanControllerEnabled = false;
     this.scanEnableSent = -1;
     this.scanParamsTodo = true;
@@ -331,6 +333,7 @@ export class Gap {
     this.adv_channel_map = channel_map;
     this.adv_filter_policy = filter_policy;
     this.advTodo |= ADV_PARAMS;
+    this.advConfigured |= ADV_PARAMS;
     this.hci.run();
   }
 
@@ -340,6 +343,7 @@ export class Gap {
     this.advData.set(advertising_data.subarray(0, n));
     this.advDataLen = n;
     this.advTodo |= ADV_DATA;
+    this.advConfigured |= ADV_DATA;
     this.hci.run();
   }
 
@@ -349,6 +353,7 @@ export class Gap {
     this.scanRspData.set(scan_response_data.subarray(0, n));
     this.scanRspDataLen = n;
     this.advTodo |= ADV_SCAN_DATA;
+    this.advConfigured |= ADV_SCAN_DATA;
     this.hci.run();
   }
 
@@ -555,7 +560,11 @@ export class Gap {
   private runAdvertising(): boolean {
     const hci = this.hci;
     if (this.advEnableSent >= 0) return false; // wait for the enable/disable to complete
-    if ((this.advTodo & ADV_PARAMS) && this.advControllerEnabled) return this.sendAdvEnable(0);
+    if ((this.advTodo & ADV_PARAMS) && this.advControllerEnabled) {
+      // parameters cannot change while advertising: off, parameters, on again
+      if (this.advEnabled) this.advTodo |= ADV_ENABLE;
+      return this.sendAdvEnable(0);
+    }
     if (this.advTodo & ADV_PARAMS) {
       this.advTodo &= ~ADV_PARAMS;
       return hci.sendCommandInternal(
