@@ -1,0 +1,169 @@
+/**
+ * Benchmark harness: result format, machine description, JSON output, and the standalone entry
+ * (`npx tsx bench/<name>.ts [--quick]`) that re-executes node with --expose-gc when needed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gcAvailable } from './measure.js';
+
+export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT_DIR = resolve(BENCH_DIR, '..');
+export const RESULTS_DIR = join(BENCH_DIR, 'results');
+
+export interface BenchOptions {
+  /** Seconds instead of minutes: small inputs, one round. */
+  quick: boolean;
+  /** Install bench/ dev dependencies (peer stacks) with npm when missing. Default true. */
+  install_peer?: boolean;
+  /** Print progress lines. Default true. */
+  verbose?: boolean;
+}
+
+export interface Target {
+  /** Figure key in `figures`. */
+  figure: string;
+  /** Human-readable target, e.g. '>= 5x'. */
+  target: string;
+  op: '>=' | '<=';
+  value: number;
+}
+
+export interface BenchResult {
+  name: string;
+  title: string;
+  quick: boolean;
+  date: string;
+  machine: MachineInfo;
+  /** Figures by key; null when a part could not be measured (see notes). */
+  figures: Record<string, number | string | null>;
+  /** Units or a short description per figure key. */
+  units: Record<string, string>;
+  targets: Target[];
+  notes: string[];
+}
+
+export interface MachineInfo {
+  nproc: number;
+  cpu_model: string;
+  node: string;
+  platform: string;
+  gc_exposed: boolean;
+  /** 1-minute load average when the benchmark started (other processes share the cores). */
+  load_1m: number;
+}
+
+export function machineInfo(): MachineInfo {
+  let model = cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) model = m[1]!.trim();
+  } catch {
+    // not Linux: keep os.cpus()
+  }
+  return {
+    nproc: cpus().length,
+    cpu_model: model,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    gc_exposed: gcAvailable(),
+    load_1m: Math.round(loadavg()[0]! * 100) / 100,
+  };
+}
+
+export function newResult(name: string, title: string, opts: BenchOptions): BenchResult {
+  return { name, title, quick: opts.quick, date: new Date().toISOString(), machine: machineInfo(), figures: {}, units: {}, targets: [], notes: [] };
+}
+
+/** Whether a target is met; undefined when the figure is missing. */
+export function targetMet(r: BenchResult, t: Target): boolean | undefined {
+  const v = r.figures[t.figure];
+  if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
+  return t.op === '>=' ? v >= t.value : v <= t.value;
+}
+
+export function resultPath(name: string, quick: boolean): string {
+  return join(RESULTS_DIR, `${name}${quick ? '.quick' : ''}.json`);
+}
+
+export function writeResult(r: BenchResult): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const p = resultPath(r.name, r.quick);
+  writeFileSync(p, JSON.stringify(r, null, 2) + '\n');
+  return p;
+}
+
+function formatValue(v: number | string | null): string {
+  if (v === null) return 'n/a';
+  if (typeof v === 'string') return v;
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+}
+
+export function printResult(r: BenchResult): void {
+  const lines: string[] = [];
+  lines.push(`== ${r.title}${r.quick ? ' (quick)' : ''}`);
+  const keys = Object.keys(r.figures);
+  const w = Math.max(...keys.map((k) => k.length), 10);
+  for (const k of keys) {
+    const unit = r.units[k] ? `  ${r.units[k]}` : '';
+    lines.push(`  ${k.padEnd(w)}  ${formatValue(r.figures[k]!).padStart(10)}${unit}`);
+  }
+  for (const t of r.targets) {
+    const met = targetMet(r, t);
+    lines.push(`  target ${t.figure} ${t.target}: ${met === undefined ? 'not measured' : met ? 'met' : 'MISSED'}`);
+  }
+  for (const n of r.notes) lines.push(`  note: ${n}`);
+  console.log(lines.join('\n'));
+}
+
+export function parseArgs(argv: string[]): BenchOptions & { json: boolean } {
+  return {
+    quick: argv.includes('--quick'),
+    install_peer: !argv.includes('--no-install'),
+    verbose: !argv.includes('--silent'),
+    json: argv.includes('--json'),
+  };
+}
+
+/** True when the module at `url` is the script node was started with. */
+export function isMain(url: string): boolean {
+  const argv1 = process.argv[1];
+  if (!argv1) return false;
+  const self = fileURLToPath(url);
+  return resolve(argv1) === self || resolve(argv1) === self.replace(/\.ts$/, '');
+}
+
+/**
+ * Run node again with --expose-gc (keeping tsx's loader flags) when GC is not exposed, so heap
+ * figures are after a real collection. Returns true when the child ran (the caller exits).
+ */
+export function reexecWithGc(): boolean {
+  if (gcAvailable() || process.env.BTHOST_BENCH_REEXEC) return false;
+  const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, BTHOST_BENCH_REEXEC: '1' },
+  });
+  process.exitCode = r.status ?? 1;
+  return true;
+}
+
+/** Standalone entry for a benchmark module. */
+export async function benchMain(run: (opts: BenchOptions) => Promise<BenchResult>): Promise<void> {
+  if (reexecWithGc()) return;
+  const args = parseArgs(process.argv.slice(2));
+  const r = await run(args);
+  const p = writeResult(r);
+  if (args.json) console.log(JSON.stringify(r));
+  else {
+    printResult(r);
+    console.log(`  (written to ${p})`);
+  }
+}
+
+export function log(opts: BenchOptions, msg: string): void {
+  if (opts.verbose !== false) console.error(`  .. ${msg}`);
+}

@@ -1,0 +1,111 @@
+/**
+ * Run every benchmark, each in its own node process (with --expose-gc, so heap figures follow a
+ * real collection and one benchmark's garbage does not land in the next one's figures), then
+ * print a summary against the targets. Results: bench/results/<name>[.quick].json and
+ * bench/results/summary[.quick].json.
+ *
+ *   npm run bench                      all benchmarks (under five minutes on 2 cores)
+ *   npm run bench -- --quick           seconds: small inputs, one round (CI smoke)
+ *   npm run bench -- --only parser     a subset (comma-separated names)
+ *   npm run bench -- --report          print the Markdown table of the latest results, run nothing
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH_DIR, isMain, machineInfo, resultPath, RESULTS_DIR, ROOT_DIR, targetMet, type BenchResult } from './lib/harness.js';
+
+/** Every benchmark, in the order of the issue's list where it exists. */
+export const BENCHMARKS: Array<{ name: string; file: string }> = [
+  { name: 'parser', file: 'parser.ts' },
+];
+
+function argValue(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function formatValue(v: number | string | null | undefined): string {
+  if (v === null || v === undefined) return 'n/a';
+  if (typeof v === 'string') return v;
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+}
+
+/** Markdown table: one row per target, then the other headline figures. */
+export function markdownTable(results: BenchResult[]): string {
+  const rows = ['| Benchmark | Figure | Result | Target | Met |', '|---|---|---:|---|---|'];
+  for (const r of results) {
+    for (const t of r.targets) {
+      const met = targetMet(r, t);
+      rows.push(`| ${r.title} | ${t.figure} | ${formatValue(r.figures[t.figure])} | ${t.target} | ${met === undefined ? 'not measured' : met ? 'yes' : '**no**'} |`);
+    }
+  }
+  return rows.join('\n');
+}
+
+export function figuresTable(r: BenchResult): string {
+  const rows = [`| ${r.title} | Value | Unit |`, '|---|---:|---|'];
+  for (const [k, v] of Object.entries(r.figures)) rows.push(`| ${k} | ${formatValue(v)} | ${r.units[k] ?? ''} |`);
+  return rows.join('\n');
+}
+
+function readResult(name: string, quick: boolean): BenchResult | null {
+  const p = resultPath(name, quick);
+  if (!existsSync(p)) return null;
+  return JSON.parse(readFileSync(p, 'utf8')) as BenchResult;
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const only = argValue(args, '--only')?.split(',');
+  const list = BENCHMARKS.filter((b) => !only || only.includes(b.name));
+  if (only && list.length !== only.length) {
+    console.error(`unknown benchmark in --only; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+    process.exitCode = 2;
+    return;
+  }
+
+  if (args.includes('--report')) {
+    const results = list.map((b) => readResult(b.name, quick)).filter((r): r is BenchResult => r !== null);
+    console.log(markdownTable(results));
+    for (const r of results) console.log('\n' + figuresTable(r));
+    return;
+  }
+
+  const m = machineInfo();
+  console.log(`bthost benchmarks${quick ? ' (quick)' : ''}: ${m.nproc} x ${m.cpu_model}, node ${m.node}, load ${m.load_1m}`);
+  const t0 = Date.now();
+  const passOn = args.filter((a) => a === '--no-install' || a === '--quick');
+  const results: BenchResult[] = [];
+  const failed: string[] = [];
+  for (const b of list) {
+    const start = Date.now();
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, b.file), ...passOn], {
+      cwd: ROOT_DIR,
+      stdio: 'inherit',
+      env: { ...process.env, BTHOST_BENCH_REEXEC: '1' },
+    });
+    if (r.status !== 0) {
+      failed.push(b.name);
+      console.error(`!! ${b.name} failed (exit ${r.status ?? r.signal})`);
+      continue;
+    }
+    const res = readResult(b.name, quick);
+    if (res) results.push(res);
+    console.log(`   (${b.name}: ${((Date.now() - start) / 1000).toFixed(1)} s)\n`);
+  }
+  const total_s = (Date.now() - t0) / 1000;
+  console.log('== Summary against targets');
+  console.log(markdownTable(results));
+  console.log(`total ${total_s.toFixed(1)} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(
+    join(RESULTS_DIR, `summary${quick ? '.quick' : ''}.json`),
+    JSON.stringify({ date: new Date().toISOString(), machine: m, total_s, failed, results: results.map((r) => r.name) }, null, 2) + '\n',
+  );
+  if (failed.length) process.exitCode = 1;
+}
+
+if (isMain(import.meta.url)) main();
