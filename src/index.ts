@@ -16,6 +16,7 @@ export * from './hci/hci.js';
 export * from './hci/gap.js';
 export type { HciConnection } from './hci/hci-connection.js';
 export * from './stack.js';
+export * from './btstack.js';
 export * from './rfcomm/frames.js';
 export * from './rfcomm/mux-commands.js';
 export * from './sdp/data-element.js';
