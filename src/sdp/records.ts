@@ -24,13 +24,12 @@ import {
   des_iterator_next,
   sdp_get_attribute_value_for_attribute_id,
 } from './data-element.js';
+import { BLUETOOTH_ATTRIBUTE_SERVICE_RECORD_HANDLE } from './constants.js';
 
 /** Handles 0x00000000-0x0000FFFF are reserved (0 is the SDP server's own record). */
 export const SDP_MAX_RESERVED_SERVICE_RECORD_HANDLE = 0xffff;
 /** Largest record the server accepts (its attribute lists use 16-bit sequence lengths). */
 export const SDP_MAX_RECORD_SIZE = 0xffff;
-
-export const BLUETOOTH_ATTRIBUTE_SERVICE_RECORD_HANDLE = 0x0000;
 
 export class ServiceRecordItem {
   service_record_handle = 0;

@@ -9,28 +9,10 @@ import { fromHex, hex, sscanf_bd_addr } from '../../../src/core/bytes.js';
 import { SdpServer } from '../../../src/sdp/server.js';
 import { BTSTACK_MEMORY_ALLOC_FAILED, SDP_HANDLE_ALREADY_REGISTERED, SDP_HANDLE_INVALID, L2CAP_SERVICE_ALREADY_REGISTERED } from '../../../src/codes/v1.4.js';
 import { FakeL2cap, FakeLink, RawPeer, fake_stack } from './sdp-fake-l2cap.js';
+import { OPP_RECORD, SPP_RECORD } from './sdp-vectors.js';
 
 const SERVER = sscanf_bd_addr('00:1B:DC:00:00:01')!;
 const CLIENT = sscanf_bd_addr('00:1B:DC:00:00:02')!;
-
-/**
- * The SPP record BTstack's spp_counter registers (handle 0x10001, RFCOMM channel 1, "SPP Counter"),
- * written out by hand (Core Vol 3 Part B 3.2/5.1, SPP 1.2 section 7):
- */
-const SPP_RECORD_BODY = [
-  '09 00 00 0a 00 01 00 01', // 0x0000 ServiceRecordHandle = uint32 0x00010001             (8)
-  '09 00 01 36 00 03 19 11 01', // 0x0001 ServiceClassIDList = { UUID16 SerialPort }      (9)
-  '09 00 04 36 00 0e 36 00 03 19 01 00 36 00 05 19 00 03 08 01', // 0x0004 { {L2CAP} {RFCOMM, 1} } (20)
-  '09 00 05 36 00 03 19 10 02', // 0x0005 BrowseGroupList = { PublicBrowseRoot }         (9)
-  '09 00 06 36 00 09 09 65 6e 09 00 6a 09 01 00', // 0x0006 LanguageBase { "en", UTF-8, 0x0100 } (15)
-  '09 00 09 36 00 09 36 00 06 19 11 01 09 01 02', // 0x0009 ProfileDescriptorList { {SerialPort, 0x0102} } (15)
-  '09 01 00 25 0b 53 50 50 20 43 6f 75 6e 74 65 72', // 0x0100 ServiceName "SPP Counter" (16)
-].join(' ');
-// 8 + 9 + 20 + 9 + 15 + 15 + 16 = 92 = 0x5c
-const SPP_RECORD = fromHex('36 00 5c ' + SPP_RECORD_BODY);
-
-/** A second record: handle 0x10002, class 0x1105 (OBEX Object Push), name "Push". */
-const OPP_RECORD = fromHex('36 00 23 09 00 00 0a 00 01 00 02 09 00 01 36 00 03 19 11 05 09 00 05 36 00 03 19 10 02 09 01 00 25 04 50 75 73 68');
 
 function setup(config = {}, peerMtu = 672) {
   const link = new FakeLink();
