@@ -21,8 +21,11 @@ export const BTSTACK_UART_PARITY_OFF = 0;
 export const BTSTACK_UART_PARITY_EVEN = 1;
 export const BTSTACK_UART_PARITY_ODD = 2;
 
-/** BTstack's hci_transport_config_uart_t. */
-export interface HciTransportConfigUart {
+/**
+ * BTstack's hci_transport_config_uart_t. A type alias (not an interface) so it is assignable to
+ * HCI's generic transport config (an object with an index signature).
+ */
+export type HciTransportConfigUart = {
   type: typeof HCI_TRANSPORT_CONFIG_UART;
   /** Speed the port opens at and HCI Reset is sent at. */
   baudrate_init: number;
@@ -34,7 +37,7 @@ export interface HciTransportConfigUart {
   device_name: string;
   /** BTSTACK_UART_PARITY_OFF (default), _EVEN or _ODD. */
   parity?: number;
-}
+};
 export type hci_transport_config_uart_t = HciTransportConfigUart;
 
 /** BTstack's btstack_chipset_t: every hook optional except the name. */
