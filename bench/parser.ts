@@ -7,7 +7,9 @@
  * at two levels: framing only (whole H4 packets out) and framing + ACL reassembly (whole L2CAP
  * PDUs out). Every run checks that both sides delivered exactly the generated packets and PDUs.
  *
- *   npx tsx bench/parser.ts [--quick] [--no-install]
+ *   npx tsx bench/parser.ts [--quick] [--no-install] [--side bthost|noble] [--level framing|reassembly]
+ *
+ * --side / --level restrict the run (for profiling one side with node --cpu-prof).
  */
 import { H4Deframer } from '../src/hci/h4.js';
 import { cutChunks, generateH4Stream, type H4Stream } from './lib/h4-stream.js';
@@ -187,8 +189,19 @@ function summarize(ms: Measurement[], bytes: number): SideFigures {
   };
 }
 
-export async function run(opts: BenchOptions): Promise<BenchResult> {
-  const r = newResult('parser', '5. Parser head-to-head (H4 framing + ACL reassembly)', opts);
+export interface ParserOptions extends BenchOptions {
+  side?: 'bthost' | 'noble';
+  level?: 'framing' | 'reassembly';
+}
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+export async function run(opts: ParserOptions): Promise<BenchResult> {
+  const restricted = opts.side || opts.level ? `.${opts.side ?? 'both'}.${opts.level ?? 'all'}` : '';
+  const r = newResult(`parser${restricted}`, '5. Parser head-to-head (H4 framing + ACL reassembly)', opts);
   const streamBytes = opts.quick ? 256 * 1024 : 8 * 1024 * 1024;
   const rounds = opts.quick ? 1 : 5;
   const targetMs = opts.quick ? 20 : 400;
@@ -207,9 +220,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   r.figures.chunks_per_pass = chunks.length;
   r.units.chunks_per_pass = 'chunks, log-uniform 1..4096 bytes';
 
-  for (const level of ['framing', 'full'] as Level[]) {
-    const sides: Side[] = [ourSide(level, s, chunks)];
-    if (peer) sides.push(peerSide(level, peer, s, chunks));
+  const levels = (['framing', 'full'] as Level[]).filter((l) => !opts.level || opts.level === (l === 'full' ? 'reassembly' : l));
+  for (const level of levels) {
+    const sides: Side[] = [];
+    if (opts.side !== 'noble') sides.push(ourSide(level, s, chunks));
+    if (peer && opts.side !== 'bthost') sides.push(peerSide(level, peer, s, chunks));
     // warm-up and calibration: one pass each, then enough passes to fill targetMs
     const passes = new Map<Side, number>();
     for (const side of sides) {
@@ -231,28 +246,36 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
         results.get(side)!.push({ ...m, wall_ms: m.wall_ms / n, cpu_ms: m.cpu_ms / n, gc: { ...m.gc, scavenge: m.gc.scavenge / n, mark_sweep: m.gc.mark_sweep / n, incremental: m.gc.incremental / n, weak: m.gc.weak / n, pause_ms: m.gc.pause_ms / n } });
       }
     }
-    const ours = summarize(results.get(sides[0]!)!, bytes);
-    const theirs = peer ? summarize(results.get(sides[1]!)!, bytes) : null;
+    const ourSideObj = sides.find((x) => x.name === 'bthost');
+    const peerSideObj = sides.find((x) => x.name === 'noble');
+    const ours = ourSideObj ? summarize(results.get(ourSideObj)!, bytes) : null;
+    const theirs = peerSideObj ? summarize(results.get(peerSideObj)!, bytes) : null;
     const label = level === 'framing' ? 'framing' : 'reassembly';
-    r.figures[`${label}_bthost_MBps`] = ours.mbps;
+    r.figures[`${label}_bthost_MBps`] = ours ? ours.mbps : null;
     r.figures[`${label}_noble_MBps`] = theirs ? theirs.mbps : null;
-    r.figures[`${label}_ratio`] = theirs ? ours.mbps / theirs.mbps : null;
-    r.figures[`${label}_cpu_ratio`] = theirs ? theirs.cpu_ms_per_mb / ours.cpu_ms_per_mb : null;
-    r.figures[`${label}_bthost_cpu_ms_per_MB`] = ours.cpu_ms_per_mb;
+    r.figures[`${label}_ratio`] = ours && theirs ? ours.mbps / theirs.mbps : null;
+    r.figures[`${label}_cpu_ratio`] = ours && theirs ? theirs.cpu_ms_per_mb / ours.cpu_ms_per_mb : null;
+    r.figures[`${label}_bthost_cpu_ms_per_MB`] = ours ? ours.cpu_ms_per_mb : null;
     r.figures[`${label}_noble_cpu_ms_per_MB`] = theirs ? theirs.cpu_ms_per_mb : null;
-    r.figures[`${label}_bthost_scavenges_per_100MB`] = ours.scavenges_per_100mb;
+    r.figures[`${label}_bthost_scavenges_per_100MB`] = ours ? ours.scavenges_per_100mb : null;
     r.figures[`${label}_noble_scavenges_per_100MB`] = theirs ? theirs.scavenges_per_100mb : null;
-    r.figures[`${label}_bthost_gc_pause_ms_per_100MB`] = ours.gc_pause_ms_per_100mb;
+    r.figures[`${label}_bthost_gc_pause_ms_per_100MB`] = ours ? ours.gc_pause_ms_per_100mb : null;
     r.figures[`${label}_noble_gc_pause_ms_per_100MB`] = theirs ? theirs.gc_pause_ms_per_100mb : null;
     r.units[`${label}_bthost_MBps`] = 'MB/s of H4 input';
     r.units[`${label}_noble_MBps`] = 'MB/s of H4 input';
     r.units[`${label}_ratio`] = 'x (bthost / noble, wall-clock throughput)';
     r.units[`${label}_cpu_ratio`] = 'x (noble / bthost, CPU ms per MB)';
-    log(opts, `${label}: bthost ${ours.mbps.toFixed(1)} MB/s${theirs ? `, noble ${theirs.mbps.toFixed(1)} MB/s, ratio ${(ours.mbps / theirs.mbps).toFixed(2)}x` : ''}`);
+    log(opts, `${label}: ${ours ? `bthost ${ours.mbps.toFixed(1)} MB/s` : ''}${theirs ? `, noble ${theirs.mbps.toFixed(1)} MB/s` : ''}${ours && theirs ? `, ratio ${(ours.mbps / theirs.mbps).toFixed(2)}x` : ''}`);
   }
   r.targets.push({ figure: 'reassembly_ratio', target: '>= 5x', op: '>=', value: 5 });
   r.notes.push('framing: whole H4 packets out of random chunks; reassembly: framing + ACL reassembly into whole L2CAP PDUs (ours through a booted Stack: HCI event handling and run() included)');
   return r;
 }
 
-if (isMain(import.meta.url)) await benchMain(run);
+if (isMain(import.meta.url)) {
+  const side = flag('--side');
+  const level = flag('--level');
+  await benchMain((o) =>
+    run({ ...o, side: side === 'bthost' || side === 'noble' ? side : undefined, level: level === 'framing' || level === 'reassembly' ? level : undefined }),
+  );
+}

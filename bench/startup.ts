@@ -1,0 +1,190 @@
+/**
+ * Benchmark 7, start-up: hci_power_control(HCI_POWER_ON) to HCI_STATE_WORKING against the
+ * in-process virtual controller, and `npm start` wall time once the demo exists.
+ *
+ * - cold: a fresh node process (tsx, as `npm start` runs): time from process start to the stack
+ *   modules imported, and to the first HCI_STATE_WORKING;
+ * - warm (in this process, after the first boots): the same boot repeated on Node's run loop
+ *   (every controller answer is a real event-loop turn) and on the virtual run loop (pure CPU),
+ *   median and p99.
+ *
+ *   npx tsx bench/startup.ts [--quick]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NodeRunLoop, VirtualRunLoop, type RunLoop } from '../src/core/run-loop.js';
+import { RadioLink } from '../src/controller/link.js';
+import { VirtualTransport } from '../ports/virtual/transport.js';
+import { Stack } from '../src/stack.js';
+import { BTSTACK_EVENT_STATE, HCI_POWER_OFF, HCI_POWER_ON, HCI_STATE_OFF, HCI_STATE_WORKING } from '../src/codes/v1.4.js';
+import { benchMain, isMain, log, newResult, ROOT_DIR, type BenchOptions, type BenchResult } from './lib/harness.js';
+import { median, percentile } from './lib/measure.js';
+
+class CountingTransport extends VirtualTransport {
+  commands = 0;
+  override send_packet(packet_type: number, packet: Uint8Array, size: number): number {
+    if (packet_type === 1) this.commands++;
+    return super.send_packet(packet_type, packet, size);
+  }
+}
+
+interface Boot {
+  stack: Stack;
+  transport: CountingTransport;
+  run_loop: RunLoop;
+}
+
+function makeStack(run_loop: RunLoop): Boot {
+  const link = new RadioLink(run_loop);
+  const transport = new CountingTransport(link.create_controller());
+  const stack = new Stack({ transport, run_loop });
+  return { stack, transport, run_loop };
+}
+
+/** Boot on a NodeRunLoop: resolves with ms from power on to HCI_STATE_WORKING, then powers off. */
+export async function bootOnNodeLoop(): Promise<{ ms: number; commands: number; off_ms: number }> {
+  const rl = new NodeRunLoop();
+  const b = makeStack(rl);
+  let t0 = 0;
+  let tWorking = 0;
+  const result = new Promise<{ ms: number; commands: number; off_ms: number }>((resolve, reject) => {
+    b.stack.hci.hci_add_event_handler({
+      callback: (_t, _c, packet) => {
+        if (packet[0] !== BTSTACK_EVENT_STATE) return;
+        if (packet[2] === HCI_STATE_WORKING) {
+          tWorking = performance.now();
+          b.stack.hci.hci_power_control(HCI_POWER_OFF);
+        } else if (packet[2] === HCI_STATE_OFF && tWorking) {
+          rl.trigger_exit();
+          resolve({ ms: tWorking - t0, commands: b.transport.commands, off_ms: performance.now() - tWorking });
+        }
+      },
+    });
+    setTimeout(() => reject(new Error('start-up: no HCI_STATE_WORKING within 10 s')), 10_000).unref();
+  });
+  void rl.execute();
+  t0 = performance.now();
+  b.stack.hci.hci_power_control(HCI_POWER_ON);
+  return result;
+}
+
+/** Boot on a VirtualRunLoop (no event-loop turns): ms of CPU from power on to WORKING. */
+export function bootOnVirtualLoop(): number {
+  const rl = new VirtualRunLoop();
+  const b = makeStack(rl);
+  const t0 = performance.now();
+  b.stack.hci.hci_power_control(HCI_POWER_ON);
+  rl.run_until(() => b.stack.hci.hci_get_state() === HCI_STATE_WORKING, 10_000);
+  const ms = performance.now() - t0;
+  if (b.stack.hci.hci_get_state() !== HCI_STATE_WORKING) throw new Error('start-up: virtual boot did not reach WORKING');
+  return ms;
+}
+
+/** Child mode: report process-start -> imports -> first WORKING, as JSON on stdout. */
+async function child(): Promise<void> {
+  const t_main = performance.now(); // performance.now() counts from process start (timeOrigin)
+  const boot = await bootOnNodeLoop();
+  console.log(JSON.stringify({ t_main, t_working: performance.now() - boot.off_ms, first_boot_ms: boot.ms }));
+}
+
+function coldRun(): { t_main: number; t_working: number; first_boot_ms: number; wall_ms: number } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT_DIR, 'bench', 'startup.ts'), '--child'], { cwd: ROOT_DIR, encoding: 'utf8' });
+  const wall_ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`start-up child failed: ${r.stderr}`);
+  return { ...JSON.parse(r.stdout.trim().split('\n').pop()!), wall_ms };
+}
+
+/**
+ * `npm start`: ms until the demo prints "up and running" (the examples' convention) and until it
+ * exits; a demo that keeps running after "up and running" is stopped (its process group, which
+ * this function started).
+ */
+async function npmStart(): Promise<{ up_ms: number | null; exit_ms: number | null; status: number | null } | null> {
+  if (!existsSync(join(ROOT_DIR, 'examples', 'demo.ts'))) return null;
+  const t0 = performance.now();
+  const child = spawn('npm', ['start', '--silent'], { cwd: ROOT_DIR, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let up_ms: number | null = null;
+  let out = '';
+  const stop = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    if (up_ms === null && /up and running/.test(out)) {
+      up_ms = performance.now() - t0;
+      // give a demo that finishes by itself a moment; otherwise stop it
+      setTimeout(stop, 2000).unref();
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const timer = setTimeout(stop, 60_000);
+  const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  clearTimeout(timer);
+  const exit_ms = performance.now() - t0;
+  return { up_ms, exit_ms: up_ms !== null && exit_ms - up_ms >= 1900 ? null : exit_ms, status };
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult> {
+  const r = newResult('startup', '7. Start-up (power on to HCI_STATE_WORKING)', opts);
+  const coldRuns = opts.quick ? 1 : 5;
+  const warmRuns = opts.quick ? 5 : 100;
+
+  const colds = [];
+  for (let i = 0; i < coldRuns; i++) colds.push(coldRun());
+  log(opts, `cold: ${colds.map((c) => c.first_boot_ms.toFixed(1)).join(', ')} ms to WORKING`);
+
+  // warm: the first boots in this process JIT-compile the path; measure after them
+  for (let i = 0; i < 3; i++) await bootOnNodeLoop();
+  const node: number[] = [];
+  let commands = 0;
+  for (let i = 0; i < warmRuns; i++) {
+    const b = await bootOnNodeLoop();
+    node.push(b.ms);
+    commands = b.commands;
+  }
+  for (let i = 0; i < 3; i++) bootOnVirtualLoop();
+  const virt: number[] = [];
+  for (let i = 0; i < warmRuns; i++) virt.push(bootOnVirtualLoop());
+
+  r.figures.cold_process_to_main_ms = median(colds.map((c) => c.t_main));
+  r.units.cold_process_to_main_ms = 'ms, process start to the benchmark module running (node + tsx + imports)';
+  r.figures.cold_first_boot_ms = median(colds.map((c) => c.first_boot_ms));
+  r.units.cold_first_boot_ms = 'ms, first power on -> HCI_STATE_WORKING in a fresh process';
+  r.figures.cold_process_to_working_ms = median(colds.map((c) => c.t_working));
+  r.units.cold_process_to_working_ms = 'ms, process start -> HCI_STATE_WORKING';
+  r.figures.warm_boot_median_ms = median(node);
+  r.figures.warm_boot_p99_ms = percentile(node, 99);
+  r.units.warm_boot_median_ms = 'ms, power on -> WORKING on NodeRunLoop (warm)';
+  r.units.warm_boot_p99_ms = 'ms';
+  r.figures.virtual_boot_median_ms = median(virt);
+  r.figures.virtual_boot_p99_ms = percentile(virt, 99);
+  r.units.virtual_boot_median_ms = 'ms, same on VirtualRunLoop (CPU only, no event-loop turns)';
+  r.units.virtual_boot_p99_ms = 'ms';
+  r.figures.init_commands = commands;
+  r.units.init_commands = 'HCI commands sent from power on to WORKING';
+
+  const demo = await npmStart();
+  if (demo) {
+    r.figures.npm_start_up_ms = demo.up_ms;
+    r.units.npm_start_up_ms = 'ms, `npm start` -> "up and running" printed';
+    r.figures.npm_start_exit_ms = demo.exit_ms;
+    r.units.npm_start_exit_ms = 'ms, `npm start` -> demo exited by itself (n/a: it keeps running and was stopped)';
+    if (demo.up_ms === null) r.notes.push(`npm start never printed "up and running" (exit status ${demo.status})`);
+  } else {
+    r.figures.npm_start_up_ms = null;
+    r.notes.push('npm start not measured: examples/demo.ts does not exist yet');
+  }
+  return r;
+}
+
+if (isMain(import.meta.url)) {
+  if (process.argv.includes('--child')) await child();
+  else await benchMain(run);
+}
