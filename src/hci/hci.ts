@@ -1015,13 +1015,27 @@ export class Hci {
     this.emitEvent(buf, n);
   }
 
-  /** @internal HCI_EVENT_TRANSPORT_PACKET_SENT: the outgoing buffer is free again. */
+  /**
+   * @internal HCI_EVENT_TRANSPORT_PACKET_SENT: the outgoing buffer is free again. Emitted from
+   * the run loop after the current call returns (as an asynchronous H4 transport does in
+   * BTstack), so a sender is never re-entered from inside hci_send_acl_packet_buffer.
+   */
   emitTransportPacketSent(): void {
+    if (this.packetSentPending) return;
+    this.packetSentPending = true;
+    this.run_loop.execute_on_main_thread(this.packetSentCallback);
+  }
+
+  private packetSentPending = false;
+  private readonly packetSentCallback = (): void => {
+    this.packetSentPending = false;
+    const st = this.state;
+    if (st !== HCI_STATE_WORKING && st !== HCI_STATE_HALTING && st !== HCI_STATE_FALLING_ASLEEP) return;
     const buf = this.eventBuffer();
     buf[0] = this.codes.HCI_EVENT_TRANSPORT_PACKET_SENT;
     buf[1] = 0;
     this.emitEvent(buf, 2);
-  }
+  };
 
   /** @internal a synthesized LE Connection Complete for an attempt that ended in the host */
   emitLeConnectionComplete(status: number, address_type: number, address: BdAddr): void {

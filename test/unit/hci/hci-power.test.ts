@@ -39,8 +39,7 @@ test('Hardware Error: event to handlers, links torn down as BTstack does, OFF wi
   h.t.event('10 01 05');
   h.rl.run(0);
   assert.equal(h.events.map((e) => hex(e)), [
-    '10 01 05', // the Hardware Error itself
-    '6e 00', // the pending ACL packet is dropped: the outgoing buffer is free
+    '10 01 05', // the Hardware Error itself (the pending ACL packet is dropped)
     `05 04 00 ${u16(a)} 16`, // synthesized Disconnection Complete, Connection Terminated By Local Host
     '61 01 01', // BTSTACK_EVENT_NR_CONNECTIONS_CHANGED 1
     `05 04 00 ${u16(b)} 16`,
