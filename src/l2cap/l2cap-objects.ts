@@ -1,0 +1,284 @@
+/**
+ * The records the L2CAP layer keeps (all pooled, reused, never allocated per packet):
+ * - L2capService: a registered PSM (BTstack's l2cap_service_t);
+ * - L2capChannel: a connection-oriented channel on ACL-U (BTstack's l2cap_channel_t), with its
+ *   BTstack state (L2CAP_STATE_*), configuration sub-state (L2CAP_CFG_*) and pending work;
+ * - L2capLink: what L2CAP knows about one classic ACL link (signalling responses waiting to be
+ *   sent, the information exchange, an outstanding echo request, the idle timer).
+ * Plus the narrow view of HCI that L2CAP uses (L2capHci), which the real Hci satisfies and the
+ * unit tests fake.
+ */
+import type { BdAddr } from '../core/bytes.js';
+import { Timer } from '../core/run-loop.js';
+import { HCI_CON_HANDLE_INVALID, L2CAP_DEFAULT_MTU, L2CAP_STATE_CLOSED } from '../codes/v1.4.js';
+import { L2capConfigAnswer, L2capConfigOptions, L2CAP_FLUSH_TIMEOUT_INFINITE } from './config-options.js';
+
+/** BTstack's btstack_packet_handler_t. */
+export type L2capPacketHandler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => void;
+
+/** BTstack's btstack_packet_callback_registration_t. */
+export interface L2capCallbackRegistration {
+  callback: L2capPacketHandler;
+}
+
+/** What L2CAP needs from HCI (BTstack names; src/hci/hci.ts implements it). */
+export interface L2capHci {
+  readonly gap: {
+    gap_connectable_control(enable: boolean | number): void;
+    gap_disconnect(handle: number): number;
+    gap_security_level(handle: number): number;
+  };
+  hci_add_event_handler(registration: L2capCallbackRegistration): void;
+  hci_remove_event_handler?(registration: L2capCallbackRegistration): void;
+  hci_register_acl_packet_handler(handler: L2capPacketHandler | null): void;
+  hci_get_state(): number;
+  hci_connect_acl(addr: BdAddr): number;
+  hci_can_send_acl_packet_now(con_handle: number): boolean;
+  hci_can_send_prepared_acl_packet_now(con_handle: number): boolean;
+  hci_reserve_packet_buffer(): boolean;
+  hci_release_packet_buffer(): void;
+  hci_is_packet_buffer_reserved(): boolean;
+  hci_get_outgoing_packet_buffer(): Uint8Array;
+  hci_send_acl_packet_buffer(size: number): number;
+  hci_non_flushable_packet_boundary_flag_supported(): boolean;
+  hci_connection_for_handle(con_handle: number): { readonly address: BdAddr; readonly is_le: boolean } | null;
+}
+
+/** ACL header (4) + basic L2CAP header (4): where an SDU starts in the outgoing buffer (BTstack's COMPLETE_L2CAP_HEADER). */
+export const COMPLETE_L2CAP_HEADER = 8;
+
+/** Signalling MTU of this host (MTUsig, Vol 3 Part A, 4): larger C-frames are rejected. */
+export const L2CAP_SIGNALING_MTU = L2CAP_DEFAULT_MTU;
+/** Connectionless MTU of this host (information type 0x0001, and the send limit on CID 0x0002). */
+export const L2CAP_CONNECTIONLESS_MTU = L2CAP_DEFAULT_MTU;
+/** Room for the options of one (possibly continued) Configuration Request of the remote. */
+export const L2CAP_CONFIG_BUFFER_SIZE = 1024;
+/** Room for the data echoed in one Echo Response (longer echo data is answered truncated). */
+export const L2CAP_ECHO_BUFFER_SIZE = L2CAP_SIGNALING_MTU;
+/** Signalling responses not tied to a channel that may wait per link (BTstack keeps 3 in all). */
+export const L2CAP_PENDING_RESPONSES_PER_LINK = 4;
+/** Configuration Requests we send for one channel after "unacceptable parameters" before giving up. */
+export const L2CAP_MAX_CONFIG_REQUESTS = 4;
+/** An incoming connection the application has not answered after this long gets a "pending" response. */
+export const L2CAP_INCOMING_PENDING_DELAY_MS = 1000;
+/** Default time an ACL link stays up after its last channel closed (0 = never closed by L2CAP). */
+export const L2CAP_DEFAULT_AUTO_DISCONNECT_TIMEOUT_MS = 10_000;
+
+// Channel work flags (L2capChannel.todo)
+export const TODO_SEND_CONF_REQ = 1 << 0;
+export const TODO_SEND_CONF_RSP = 1 << 1;
+/** Incoming channel: send Connection Response "pending, authorization pending". */
+export const TODO_SEND_CONN_RSP_PENDING = 1 << 2;
+/** Our Configuration Request just sent is an empty one asking for the rest of a continued response. */
+export const TODO_CONF_REQ_EMPTY = 1 << 3;
+/** Outgoing channel: l2cap_disconnect was called while the Connection Response was outstanding. */
+export const TODO_DISCONNECT_WHEN_CONNECTED = 1 << 4;
+
+export class L2capService {
+  psm = 0;
+  mtu = 0;
+  required_security_level = 0;
+  handler: L2capPacketHandler | null = null;
+  /** Reception of connectionless data (CID 0x0002) for this PSM (FreeBSD's ENABLE_CLT). */
+  connectionless_enabled = false;
+
+  reset(): void {
+    this.psm = 0;
+    this.mtu = 0;
+    this.required_security_level = 0;
+    this.handler = null;
+    this.connectionless_enabled = false;
+  }
+}
+
+export class L2capChannel {
+  /** BTstack L2CAP_STATE_* value (L2CAP_STATE_CLOSED while free or being torn down). */
+  state = L2CAP_STATE_CLOSED;
+  local_cid = 0;
+  remote_cid = 0;
+  psm = 0;
+  con_handle = HCI_CON_HANDLE_INVALID;
+  readonly address: BdAddr = new Uint8Array(6);
+  handler: L2capPacketHandler | null = null;
+  incoming = false;
+  /** The largest SDU we receive (our MTU, sent in our Configuration Request). */
+  local_mtu = L2CAP_DEFAULT_MTU;
+  /** The largest SDU the remote receives (from its Configuration Request; 672 when it did not say). */
+  remote_mtu = L2CAP_DEFAULT_MTU;
+  /** The remote's flush timeout from its Configuration Request. */
+  flush_timeout = L2CAP_FLUSH_TIMEOUT_INFINITE;
+  required_security_level = 0;
+  /** Configuration sub-state (L2CAP_CFG_* of channel-state.ts). */
+  cfg = 0;
+  /** TODO_* work flags. */
+  todo = 0;
+  /** Identifier of our outstanding request (connection, configuration, disconnection), 0 = none. */
+  local_sig_id = 0;
+  /** Identifier of the remote's request we still have to answer (connection, disconnection). */
+  remote_sig_id = 0;
+  /** The Configuration Response to send (TODO_SEND_CONF_RSP). */
+  conf_rsp_id = 0;
+  conf_rsp_flags = 0;
+  readonly conf_answer = new L2capConfigAnswer();
+  /** Options of the remote's Configuration Request collected so far (continuation fragments appended). */
+  readonly conf_buf = new Uint8Array(L2CAP_CONFIG_BUFFER_SIZE);
+  conf_len = 0;
+  /** Parsed options of the remote's last complete request. */
+  readonly remote_options = new L2capConfigOptions();
+  /** Options of our Configuration Request. */
+  readonly local_options = new L2capConfigOptions();
+  /** Configuration Requests sent so far (retries after "unacceptable parameters"). */
+  conf_requests = 0;
+  /** True once L2CAP_EVENT_CHANNEL_OPENED with status 0 was emitted. */
+  opened = false;
+  /** Status reported in L2CAP_EVENT_CHANNEL_OPENED if the channel ends before it opened. */
+  fail_status = 0;
+  waiting_for_can_send_now = false;
+  /** RTX / ERTX timer (also the "send pending" delay of an incoming connection). */
+  readonly timer: Timer;
+
+  constructor() {
+    this.timer = new Timer(null, this);
+  }
+
+  reset(): void {
+    this.state = L2CAP_STATE_CLOSED;
+    this.local_cid = 0;
+    this.remote_cid = 0;
+    this.psm = 0;
+    this.con_handle = HCI_CON_HANDLE_INVALID;
+    this.address.fill(0);
+    this.handler = null;
+    this.incoming = false;
+    this.local_mtu = L2CAP_DEFAULT_MTU;
+    this.remote_mtu = L2CAP_DEFAULT_MTU;
+    this.flush_timeout = L2CAP_FLUSH_TIMEOUT_INFINITE;
+    this.required_security_level = 0;
+    this.cfg = 0;
+    this.todo = 0;
+    this.local_sig_id = 0;
+    this.remote_sig_id = 0;
+    this.conf_rsp_id = 0;
+    this.conf_rsp_flags = 0;
+    this.conf_answer.clear();
+    this.conf_len = 0;
+    this.remote_options.clear();
+    this.local_options.clear();
+    this.conf_requests = 0;
+    this.opened = false;
+    this.fail_status = 0;
+    this.waiting_for_can_send_now = false;
+  }
+}
+
+/** A signalling response waiting to be sent on a link (not tied to a channel). */
+export class L2capPendingResponse {
+  /** Signalling code of the response (COMMAND_REJECT, CONNECTION_RESPONSE, ECHO_RESPONSE, INFORMATION_RESPONSE, DISCONNECTION_RESPONSE). */
+  code = 0;
+  identifier = 0;
+  /** Code of the request it answers (for duplicate detection). */
+  request_code = 0;
+  p1 = 0;
+  p2 = 0;
+  p3 = 0;
+  p4 = 0;
+}
+
+/** Information exchange with the remote (Vol 3 Part A, 4.10-4.11). */
+export const INFO_IDLE = 0;
+export const INFO_W2_SEND_EXTENDED_FEATURES = 1;
+export const INFO_W4_EXTENDED_FEATURES = 2;
+export const INFO_W2_SEND_FIXED_CHANNELS = 3;
+export const INFO_W4_FIXED_CHANNELS = 4;
+export const INFO_DONE = 5;
+
+export const ECHO_IDLE = 0;
+export const ECHO_W2_SEND = 1;
+export const ECHO_W4_RESPONSE = 2;
+
+/** Result callback of l2cap_send_echo_request: status 0 and the response's data, or a failure status. */
+export type L2capEchoCallback = (status: number, data: Uint8Array, size: number) => void;
+
+export class L2capLink {
+  con_handle = HCI_CON_HANDLE_INVALID;
+  readonly address: BdAddr = new Uint8Array(6);
+  /** Channels that use this link (any state). */
+  channels = 0;
+  /** Ring of signalling responses waiting for the outgoing buffer. */
+  readonly responses: L2capPendingResponse[] = [];
+  resp_head = 0;
+  resp_count = 0;
+  /** Echo data of the one pending Echo Response that carries data (others go out empty). */
+  readonly echo_rsp_data = new Uint8Array(L2CAP_ECHO_BUFFER_SIZE);
+  echo_rsp_busy = false;
+
+  info_state = INFO_IDLE;
+  info_sig_id = 0;
+  /** Remote's extended feature mask and fixed channels (bits 0-31), valid in INFO_DONE. */
+  extended_features = 0;
+  fixed_channels = 0;
+  readonly info_timer: Timer;
+
+  echo_state = ECHO_IDLE;
+  echo_sig_id = 0;
+  readonly echo_req_data = new Uint8Array(L2CAP_ECHO_BUFFER_SIZE);
+  echo_req_len = 0;
+  echo_callback: L2capEchoCallback | null = null;
+  readonly echo_timer: Timer;
+
+  /** Auto-disconnect once idle. */
+  readonly idle_timer: Timer;
+
+  constructor() {
+    for (let i = 0; i < L2CAP_PENDING_RESPONSES_PER_LINK; i++) this.responses.push(new L2capPendingResponse());
+    this.info_timer = new Timer(null, this);
+    this.echo_timer = new Timer(null, this);
+    this.idle_timer = new Timer(null, this);
+  }
+
+  reset(): void {
+    this.con_handle = HCI_CON_HANDLE_INVALID;
+    this.address.fill(0);
+    this.channels = 0;
+    this.resp_head = 0;
+    this.resp_count = 0;
+    this.echo_rsp_busy = false;
+    this.info_state = INFO_IDLE;
+    this.info_sig_id = 0;
+    this.extended_features = 0;
+    this.fixed_channels = 0;
+    this.echo_state = ECHO_IDLE;
+    this.echo_sig_id = 0;
+    this.echo_req_len = 0;
+    this.echo_callback = null;
+  }
+
+  /** Queue a response; false when the ring is full or the same request is already being answered. */
+  push_response(code: number, identifier: number, request_code: number, p1 = 0, p2 = 0, p3 = 0, p4 = 0): boolean {
+    for (let i = 0; i < this.resp_count; i++) {
+      const r = this.responses[(this.resp_head + i) % L2CAP_PENDING_RESPONSES_PER_LINK]!;
+      if (r.identifier === identifier && r.request_code === request_code) return false; // duplicate request
+    }
+    if (this.resp_count >= L2CAP_PENDING_RESPONSES_PER_LINK) return false;
+    const r = this.responses[(this.resp_head + this.resp_count) % L2CAP_PENDING_RESPONSES_PER_LINK]!;
+    r.code = code;
+    r.identifier = identifier;
+    r.request_code = request_code;
+    r.p1 = p1;
+    r.p2 = p2;
+    r.p3 = p3;
+    r.p4 = p4;
+    this.resp_count++;
+    return true;
+  }
+
+  peek_response(): L2capPendingResponse | null {
+    return this.resp_count > 0 ? this.responses[this.resp_head]! : null;
+  }
+
+  pop_response(): void {
+    if (this.resp_count === 0) return;
+    this.resp_head = (this.resp_head + 1) % L2CAP_PENDING_RESPONSES_PER_LINK;
+    this.resp_count--;
+  }
+}

@@ -1,0 +1,534 @@
+/**
+ * Incoming C-frames on CID 0x0001 (Vol 3 Part A, 4): walk the commands, answer what must be
+ * answered, advance the channels. Nothing is sent from here: answers are queued on the link
+ * (L2capLink.push_response) or flagged on the channel, and l2cap-run.ts sends them.
+ *
+ * Rules beyond the codec's (signaling.ts decides reject / drop for malformed commands):
+ * - A response is matched by identifier AND the CIDs it names; a response that matches nothing
+ *   we are waiting for (late, duplicated, forged) is dropped.
+ * - A duplicate request (same code and identifier as one whose answer is still queued) is
+ *   ignored; a retransmitted Connection Request for a channel we already answered gets the
+ *   same answer again ("a device receiving a duplicate request should reply with a duplicate
+ *   response", Vol 3 Part A, 4).
+ * - A request naming a CID we do not have (or one in a state where the request makes no sense)
+ *   gets Command Reject "invalid CID in request" with the CIDs as the request named them.
+ */
+import {
+  COMMAND_REJECT,
+  CONFIGURE_REQUEST,
+  CONFIGURE_RESPONSE,
+  CONNECTION_REQUEST,
+  CONNECTION_RESPONSE,
+  DISCONNECTION_REQUEST,
+  DISCONNECTION_RESPONSE,
+  ECHO_REQUEST,
+  ECHO_RESPONSE,
+  INFORMATION_REQUEST,
+  INFORMATION_RESPONSE,
+  L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD,
+  L2CAP_CONF_RESULT_PENDING,
+  L2CAP_CONF_RESULT_REJECT,
+  L2CAP_CONF_RESULT_SUCCESS,
+  L2CAP_CONF_RESULT_UNACCEPTABLE_PARAMETERS,
+  L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_RESOURCES,
+  L2CAP_CONNECTION_RESPONSE_RESULT_SUCCESSFUL,
+  L2CAP_CHANNEL_MODE_BASIC,
+  L2CAP_DEFAULT_MTU,
+  L2CAP_MINIMAL_MTU,
+  L2CAP_STATE_CLOSED,
+  L2CAP_STATE_CONFIG,
+  L2CAP_STATE_OPEN,
+  L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT,
+  L2CAP_STATE_WAIT_CONNECT_RSP,
+  L2CAP_STATE_WAIT_DISCONNECT,
+  L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST,
+  L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE,
+} from '../codes/v1.4.js';
+import {
+  L2CAP_CFG_LOCAL_ACKED,
+  L2CAP_CFG_REMOTE_CONTINUATION,
+  L2CAP_CFG_REMOTE_REQ_RECEIVED,
+  l2cap_config_done,
+} from './channel-state.js';
+import {
+  L2CAP_CONFIG_HAS_FLUSH_TIMEOUT,
+  L2CAP_CONFIG_HAS_MTU,
+  L2CAP_CONFIG_HAS_RFC,
+  L2capConfigOptions,
+  l2cap_config_options_parse,
+  l2cap_config_request_answer,
+} from './config-options.js';
+import { l2cap_cid_is_dynamic } from './pdu.js';
+import {
+  L2CAP_CONFIG_FLAG_CONTINUATION,
+  L2CAP_CONNECTION_RESULT_INVALID_SOURCE_CID,
+  L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE,
+  L2CAP_CONNECTION_RESULT_PENDING,
+  L2CAP_CONNECTION_RESULT_PSM_NOT_SUPPORTED,
+  L2CAP_CONNECTION_RESULT_SECURITY_BLOCK,
+  L2CAP_CONNECTION_RESULT_SOURCE_CID_ALREADY_ALLOCATED,
+  L2CAP_CONNECTION_RESULT_SUCCESS,
+  L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS,
+  L2CAP_INFO_RESULT_SUCCESS,
+  L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED,
+  L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED,
+  L2CAP_REJ_INVALID_CID,
+  L2CAP_REJ_MTU_EXCEEDED,
+  L2capCommandReject,
+  L2capConfigureRequest,
+  L2capConfigureResponse,
+  L2capConnectionRequest,
+  L2capConnectionResponse,
+  L2capDisconnection,
+  L2capInformationRequest,
+  L2capInformationResponse,
+  L2capSignalingCommand,
+  L2capSignalingReader,
+  l2cap_sig_classify,
+  l2cap_sig_classify_frame,
+  l2cap_sig_first_request_identifier,
+  l2cap_sig_parse_command_reject,
+  l2cap_sig_parse_configure_request,
+  l2cap_sig_parse_configure_response,
+  l2cap_sig_parse_connection_request,
+  l2cap_sig_parse_connection_response,
+  l2cap_sig_parse_disconnection,
+  l2cap_sig_parse_information_request,
+  l2cap_sig_parse_information_response,
+} from './signaling.js';
+import {
+  ECHO_W4_RESPONSE,
+  INFO_W2_SEND_FIXED_CHANNELS,
+  INFO_W4_EXTENDED_FEATURES,
+  INFO_W4_FIXED_CHANNELS,
+  L2CAP_MAX_CONFIG_REQUESTS,
+  L2CAP_SIGNALING_MTU,
+  TODO_CONF_REQ_EMPTY,
+  TODO_DISCONNECT_WHEN_CONNECTED,
+  TODO_SEND_CONF_REQ,
+  TODO_SEND_CONF_RSP,
+  type L2capChannel,
+  type L2capLink,
+} from './l2cap-objects.js';
+import type { L2cap } from './l2cap.js';
+
+/**
+ * The status L2CAP_EVENT_CHANNEL_OPENED reports when the remote refused our Connection Request
+ * with `result`: 0x63 + result. This is BTstack's own mapping (l2cap.c writes
+ * L2CAP_CONNECTION_RESPONSE_RESULT_SUCCESSFUL + result): 2 -> 0x65 REFUSED_PSM, 3 -> 0x66
+ * REFUSED_SECURITY, 4 -> 0x67 REFUSED_RESOURCES; results 5-7 land on 0x68-0x6A, which BTstack
+ * also uses for other meanings (ERTM not supported, RTX timeout, baseband disconnect). Ported
+ * code compares against these values, so the quirk is kept.
+ */
+export function l2cap_refusal_status(result: number): number {
+  return (L2CAP_CONNECTION_RESPONSE_RESULT_SUCCESSFUL + result) & 0xff;
+}
+
+/** Reusable views for decoding one C-frame (one set per L2cap instance). */
+export class L2capSignalingScratch {
+  readonly reader = new L2capSignalingReader();
+  readonly cmd = new L2capSignalingCommand();
+  readonly rej = new L2capCommandReject();
+  readonly connReq = new L2capConnectionRequest();
+  readonly connRsp = new L2capConnectionResponse();
+  readonly confReq = new L2capConfigureRequest();
+  readonly confRsp = new L2capConfigureResponse();
+  readonly disc = new L2capDisconnection();
+  readonly infoReq = new L2capInformationRequest();
+  readonly infoRsp = new L2capInformationResponse();
+  readonly options = new L2capConfigOptions();
+}
+
+/** Handle the C-frame payload packet[off, off + len) received on `link`. */
+export function l2cap_handle_signaling(l: L2cap, link: L2capLink, packet: Uint8Array, off: number, len: number): void {
+  const s = l.scratch;
+  if (l2cap_sig_classify_frame(len, L2CAP_SIGNALING_MTU).action === 'reject') {
+    const id = l2cap_sig_first_request_identifier(packet, off, len);
+    l.log.error(() => `C-frame of ${len} bytes exceeds our signalling MTU ${L2CAP_SIGNALING_MTU}`);
+    if (id !== 0) reject(l, link, id, 0, L2CAP_REJ_MTU_EXCEEDED, L2CAP_SIGNALING_MTU, 0);
+    return;
+  }
+  const reader = s.reader.reset(packet, off, len);
+  const cmd = s.cmd;
+  for (;;) {
+    const st = reader.next(cmd);
+    if (st === 'end') return;
+    if (st !== 'command') {
+      l.log.error(() => `signalling command dropped: ${st}`);
+      return;
+    }
+    const verdict = l2cap_sig_classify(cmd);
+    if (verdict.action === 'drop') {
+      l.log.info(() => `signalling command 0x${cmd.code.toString(16)} id ${cmd.identifier} dropped: ${verdict.problem}`);
+      continue;
+    }
+    if (verdict.action === 'reject') {
+      l.log.info(() => `signalling command 0x${cmd.code.toString(16)} id ${cmd.identifier} rejected: ${verdict.problem}`);
+      reject(l, link, cmd.identifier, cmd.code, verdict.reason, 0, 0);
+      continue;
+    }
+    dispatch(l, link, cmd);
+  }
+}
+
+/** Queue a Command Reject (reason with its data) answering the request `request_code` / `id`. */
+function reject(l: L2cap, link: L2capLink, id: number, request_code: number, reason: number, d1: number, d2: number): void {
+  if (!link.push_response(COMMAND_REJECT, id, request_code, reason, d1, d2)) l.log.info(() => `command reject for id ${id} not queued (duplicate or queue full)`);
+}
+
+function dispatch(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  switch (cmd.code) {
+    case COMMAND_REJECT:
+      return onCommandReject(l, link, cmd);
+    case CONNECTION_REQUEST:
+      return onConnectionRequest(l, link, cmd);
+    case CONNECTION_RESPONSE:
+      return onConnectionResponse(l, link, cmd);
+    case CONFIGURE_REQUEST:
+      return onConfigureRequest(l, link, cmd);
+    case CONFIGURE_RESPONSE:
+      return onConfigureResponse(l, link, cmd);
+    case DISCONNECTION_REQUEST:
+      return onDisconnectionRequest(l, link, cmd);
+    case DISCONNECTION_RESPONSE:
+      return onDisconnectionResponse(l, link, cmd);
+    case ECHO_REQUEST:
+      return onEchoRequest(l, link, cmd);
+    case ECHO_RESPONSE:
+      if (link.echo_state === ECHO_W4_RESPONSE && cmd.identifier === link.echo_sig_id) {
+        l.echoDone(link, 0, cmd.buf, cmd.data_offset, cmd.data_length);
+      } else l.log.info(() => `unexpected echo response id ${cmd.identifier} dropped`);
+      return;
+    case INFORMATION_REQUEST: {
+      const r = l.scratch.infoReq;
+      if (!l2cap_sig_parse_information_request(cmd, r)) return;
+      link.push_response(INFORMATION_RESPONSE, cmd.identifier, INFORMATION_REQUEST, r.info_type);
+      return;
+    }
+    case INFORMATION_RESPONSE:
+      return onInformationResponse(l, link, cmd);
+    default:
+      return;
+  }
+}
+
+/** The channel on `link` with local CID `cid` (not CLOSED), or null. */
+function channelOnLink(l: L2cap, link: L2capLink, cid: number): L2capChannel | null {
+  for (const c of l.channels) {
+    if (c.local_cid === cid && c.con_handle === link.con_handle && c.state !== L2CAP_STATE_CLOSED) return c;
+  }
+  return null;
+}
+
+function onCommandReject(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  const rej = l.scratch.rej;
+  if (!l2cap_sig_parse_command_reject(cmd, rej)) return;
+  const id = cmd.identifier;
+  for (const c of l.channels) {
+    if (c.con_handle !== link.con_handle || c.local_sig_id !== id || c.state === L2CAP_STATE_CLOSED) continue;
+    c.local_sig_id = 0;
+    l.stopTimer(c);
+    switch (c.state) {
+      case L2CAP_STATE_WAIT_CONNECT_RSP:
+        l.finalize(c, (L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD + Math.min(rej.reason, 2)) & 0xff);
+        return;
+      case L2CAP_STATE_CONFIG:
+      case L2CAP_STATE_OPEN:
+        failConfig(l, c);
+        return;
+      case L2CAP_STATE_WAIT_DISCONNECT:
+        l.finalize(c, c.fail_status);
+        return;
+      default:
+        return;
+    }
+  }
+  if (link.echo_state === ECHO_W4_RESPONSE && link.echo_sig_id === id) {
+    l.echoDone(link, (L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD + Math.min(rej.reason, 2)) & 0xff, null, 0, 0);
+    return;
+  }
+  if ((link.info_state === INFO_W4_EXTENDED_FEATURES || link.info_state === INFO_W4_FIXED_CHANNELS) && link.info_sig_id === id) {
+    l.infoDone(link, link.info_state === INFO_W4_FIXED_CHANNELS ? link.extended_features : 0, 0);
+    return;
+  }
+  l.log.info(() => `command reject for unknown id ${id} dropped`);
+}
+
+function refuse(link: L2capLink, id: number, scid: number, result: number): void {
+  link.push_response(CONNECTION_RESPONSE, id, CONNECTION_REQUEST, 0, scid, result, 0);
+}
+
+function onConnectionRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  const req = l.scratch.connReq;
+  if (!l2cap_sig_parse_connection_request(cmd, req)) return;
+  const id = cmd.identifier;
+  const scid = req.scid;
+  // duplicate of a request we already have a channel for
+  for (const c of l.channels) {
+    if (c.con_handle !== link.con_handle || !c.incoming || c.remote_cid !== scid || c.state === L2CAP_STATE_CLOSED) continue;
+    if (c.remote_sig_id === id) {
+      if (c.state === L2CAP_STATE_CONFIG || c.state === L2CAP_STATE_OPEN) {
+        link.push_response(CONNECTION_RESPONSE, id, CONNECTION_REQUEST, c.local_cid, scid, L2CAP_CONNECTION_RESULT_SUCCESS, 0);
+      }
+      return; // still deciding, or the answer is on its way
+    }
+    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_SOURCE_CID_ALREADY_ALLOCATED);
+    return;
+  }
+  const service = req.psm_valid && req.psm >= 0 ? l.serviceFor(req.psm) : null;
+  if (!service) {
+    l.log.info(() => `connection request for PSM 0x${req.psm.toString(16)}: no service`);
+    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_PSM_NOT_SUPPORTED);
+    return;
+  }
+  if (!l2cap_cid_is_dynamic(scid)) {
+    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_INVALID_SOURCE_CID);
+    return;
+  }
+  if (service.required_security_level > l.hci.gap.gap_security_level(link.con_handle)) {
+    l.log.info(() => `connection request for PSM 0x${req.psm.toString(16)}: security level ${service.required_security_level} required, refused`);
+    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_SECURITY_BLOCK);
+    return;
+  }
+  const ch = l.channelPool.get();
+  if (!ch) {
+    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
+    return;
+  }
+  ch.reset();
+  ch.local_cid = l.allocateCid();
+  ch.remote_cid = scid;
+  ch.remote_sig_id = id;
+  ch.psm = req.psm;
+  ch.con_handle = link.con_handle;
+  ch.address.set(link.address);
+  ch.incoming = true;
+  ch.local_mtu = service.mtu;
+  ch.required_security_level = service.required_security_level;
+  ch.handler = service.handler;
+  ch.state = L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT;
+  l.addChannel(ch);
+  l.startPendingTimer(ch);
+  l.emitIncomingConnection(ch);
+}
+
+function onConnectionResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  const rsp = l.scratch.connRsp;
+  if (!l2cap_sig_parse_connection_response(cmd, rsp)) return;
+  const c = channelOnLink(l, link, rsp.scid);
+  if (!c || c.state !== L2CAP_STATE_WAIT_CONNECT_RSP || c.local_sig_id !== cmd.identifier) {
+    l.log.info(() => `connection response id ${cmd.identifier} for cid 0x${rsp.scid.toString(16)} matches no request, dropped`);
+    return;
+  }
+  switch (rsp.result) {
+    case L2CAP_CONNECTION_RESULT_SUCCESS:
+      if (!l2cap_cid_is_dynamic(rsp.dcid)) {
+        l.log.error(() => `connection response with invalid destination CID 0x${rsp.dcid.toString(16)} dropped`);
+        return;
+      }
+      l.stopTimer(c);
+      c.local_sig_id = 0;
+      c.remote_cid = rsp.dcid;
+      if (c.todo & TODO_DISCONNECT_WHEN_CONNECTED) {
+        c.todo = 0;
+        c.opened = true;
+        c.state = L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST;
+        return;
+      }
+      c.state = L2CAP_STATE_CONFIG;
+      c.cfg = 0;
+      c.todo |= TODO_SEND_CONF_REQ;
+      return;
+    case L2CAP_CONNECTION_RESULT_PENDING:
+      l.startRtx(c, true);
+      return;
+    default:
+      l.log.info(() => `connection to PSM 0x${c.psm.toString(16)} refused, result ${rsp.result}`);
+      l.finalize(c, l2cap_refusal_status(rsp.result));
+      return;
+  }
+}
+
+function onConfigureRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  const req = l.scratch.confReq;
+  if (!l2cap_sig_parse_configure_request(cmd, req)) return;
+  const c = channelOnLink(l, link, req.dcid);
+  if (!c) {
+    reject(l, link, cmd.identifier, CONFIGURE_REQUEST, L2CAP_REJ_INVALID_CID, req.dcid, 0);
+    return;
+  }
+  if (c.state === L2CAP_STATE_WAIT_DISCONNECT || c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST || c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE) return;
+  if (c.state !== L2CAP_STATE_CONFIG && c.state !== L2CAP_STATE_OPEN) {
+    reject(l, link, cmd.identifier, CONFIGURE_REQUEST, L2CAP_REJ_INVALID_CID, req.dcid, c.remote_cid);
+    return;
+  }
+  // a request that does not continue an earlier one starts a fresh option buffer
+  if (!(c.cfg & L2CAP_CFG_REMOTE_CONTINUATION)) c.conf_len = 0;
+  const n = req.options_length;
+  c.conf_rsp_id = cmd.identifier;
+  c.todo |= TODO_SEND_CONF_RSP;
+  if (c.conf_len + n > c.conf_buf.length) {
+    l.log.error(() => `configuration options of channel 0x${c.local_cid.toString(16)} exceed ${c.conf_buf.length} bytes: rejected`);
+    c.conf_len = 0;
+    c.cfg &= ~L2CAP_CFG_REMOTE_CONTINUATION;
+    c.conf_rsp_flags = 0;
+    c.conf_answer.clear();
+    c.conf_answer.result = L2CAP_CONF_RESULT_REJECT;
+    return;
+  }
+  c.conf_buf.set(cmd.buf.subarray(req.options_offset, req.options_offset + n), c.conf_len);
+  c.conf_len += n;
+  if (req.continuation) {
+    // "each Configuration Request with the continuation flag shall be answered" with the flag set (Vol 3 Part A, 4.5)
+    c.cfg |= L2CAP_CFG_REMOTE_CONTINUATION;
+    c.conf_rsp_flags = L2CAP_CONFIG_FLAG_CONTINUATION;
+    c.conf_answer.clear();
+    return;
+  }
+  c.cfg &= ~L2CAP_CFG_REMOTE_CONTINUATION;
+  c.conf_rsp_flags = 0;
+  const opts = c.remote_options.clear();
+  const parse = l2cap_config_options_parse(c.conf_buf, 0, c.conf_len, opts);
+  const answer = l2cap_config_request_answer(opts, parse, c.conf_answer);
+  if (answer.result !== L2CAP_CONF_RESULT_SUCCESS) {
+    l.log.info(() => `configuration request on channel 0x${c.local_cid.toString(16)} answered with result ${answer.result}: ${answer.problem}`);
+    return;
+  }
+  if (opts.has(L2CAP_CONFIG_HAS_MTU)) c.remote_mtu = Math.min(opts.mtu, l.l2cap_max_mtu());
+  else if (c.state === L2CAP_STATE_CONFIG) c.remote_mtu = L2CAP_DEFAULT_MTU;
+  if (opts.has(L2CAP_CONFIG_HAS_FLUSH_TIMEOUT)) c.flush_timeout = opts.flush_timeout;
+  c.cfg |= L2CAP_CFG_REMOTE_REQ_RECEIVED;
+}
+
+/** Configuration failed: disconnect, and report the failure unless the channel had opened. */
+function failConfig(l: L2cap, c: L2capChannel): void {
+  c.todo = 0;
+  c.waiting_for_can_send_now = false;
+  if (!c.opened) c.fail_status = L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_RESOURCES;
+  c.state = L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST;
+}
+
+function onConfigureResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  const rsp = l.scratch.confRsp;
+  if (!l2cap_sig_parse_configure_response(cmd, rsp)) return;
+  const c = channelOnLink(l, link, rsp.scid);
+  if (!c || (c.state !== L2CAP_STATE_CONFIG && c.state !== L2CAP_STATE_OPEN) || c.local_sig_id !== cmd.identifier) {
+    l.log.info(() => `configuration response id ${cmd.identifier} for cid 0x${rsp.scid.toString(16)} matches no request, dropped`);
+    return;
+  }
+  l.stopTimer(c);
+  switch (rsp.result) {
+    case L2CAP_CONF_RESULT_SUCCESS:
+      c.local_sig_id = 0;
+      if (rsp.continuation) {
+        // the responder has more to say: ask for it with an empty request (Vol 3 Part A, 4.5)
+        c.todo |= TODO_SEND_CONF_REQ | TODO_CONF_REQ_EMPTY;
+        return;
+      }
+      c.cfg |= L2CAP_CFG_LOCAL_ACKED;
+      if (c.state === L2CAP_STATE_CONFIG && l2cap_config_done(c.cfg)) l.openChannel(c);
+      return;
+    case L2CAP_CONF_RESULT_UNACCEPTABLE_PARAMETERS: {
+      c.local_sig_id = 0;
+      const o = l.scratch.options.clear();
+      const ok = l2cap_config_options_parse(cmd.buf, rsp.options_offset, rsp.options_length, o) === 'ok';
+      let acceptable = ok && c.conf_requests < L2CAP_MAX_CONFIG_REQUESTS;
+      if (acceptable && o.has(L2CAP_CONFIG_HAS_MTU)) {
+        if (o.mtu >= L2CAP_MINIMAL_MTU && o.mtu <= l.l2cap_max_mtu()) c.local_mtu = o.mtu;
+        else acceptable = false;
+      }
+      if (acceptable && o.has(L2CAP_CONFIG_HAS_RFC) && o.mode !== L2CAP_CHANNEL_MODE_BASIC) acceptable = false;
+      if (!acceptable) {
+        l.log.info(() => `configuration of channel 0x${c.local_cid.toString(16)} failed: remote wants parameters we cannot use`);
+        failConfig(l, c);
+        return;
+      }
+      c.todo |= TODO_SEND_CONF_REQ;
+      return;
+    }
+    case L2CAP_CONF_RESULT_PENDING:
+      l.startRtx(c, true);
+      return;
+    default:
+      c.local_sig_id = 0;
+      l.log.info(() => `configuration of channel 0x${c.local_cid.toString(16)} failed with result ${rsp.result}`);
+      failConfig(l, c);
+      return;
+  }
+}
+
+function onDisconnectionRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  const d = l.scratch.disc;
+  if (!l2cap_sig_parse_disconnection(cmd, d)) return;
+  const c = channelOnLink(l, link, d.dcid);
+  const valid =
+    c !== null &&
+    c.remote_cid === d.scid &&
+    (c.state === L2CAP_STATE_CONFIG ||
+      c.state === L2CAP_STATE_OPEN ||
+      c.state === L2CAP_STATE_WAIT_DISCONNECT ||
+      c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST ||
+      c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE);
+  if (!valid) {
+    reject(l, link, cmd.identifier, DISCONNECTION_REQUEST, L2CAP_REJ_INVALID_CID, d.dcid, d.scid);
+    return;
+  }
+  if (c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE) return; // duplicate: the answer is on its way
+  l.stopTimer(c);
+  c.todo = 0;
+  c.waiting_for_can_send_now = false;
+  c.remote_sig_id = cmd.identifier;
+  // BTstack reports a channel the remote closed with L2CAP_EVENT_CHANNEL_CLOSED, also during configuration
+  if (c.fail_status === 0) c.opened = true;
+  c.state = L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE;
+}
+
+function onDisconnectionResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  const d = l.scratch.disc;
+  if (!l2cap_sig_parse_disconnection(cmd, d)) return;
+  const c = channelOnLink(l, link, d.scid);
+  if (!c || c.state !== L2CAP_STATE_WAIT_DISCONNECT || c.local_sig_id !== cmd.identifier || c.remote_cid !== d.dcid) {
+    l.log.info(() => `disconnection response id ${cmd.identifier} matches no request, dropped`);
+    return;
+  }
+  l.finalize(c, c.fail_status);
+}
+
+function onEchoRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  let len = 0;
+  let withData = 0;
+  if (!link.echo_rsp_busy && cmd.data_length > 0) {
+    len = Math.min(cmd.data_length, link.echo_rsp_data.length);
+    link.echo_rsp_data.set(cmd.buf.subarray(cmd.data_offset, cmd.data_offset + len), 0);
+    withData = 1;
+  }
+  if (link.push_response(ECHO_RESPONSE, cmd.identifier, ECHO_REQUEST, len, withData)) {
+    if (withData) link.echo_rsp_busy = true;
+  } else l.log.info(() => `echo response for id ${cmd.identifier} not queued (duplicate or queue full)`);
+}
+
+function onInformationResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
+  const r = l.scratch.infoRsp;
+  if (!l2cap_sig_parse_information_response(cmd, r)) return;
+  if (cmd.identifier !== link.info_sig_id) {
+    l.log.info(() => `information response id ${cmd.identifier} matches no request, dropped`);
+    return;
+  }
+  const ok = r.result === L2CAP_INFO_RESULT_SUCCESS;
+  if (link.info_state === INFO_W4_EXTENDED_FEATURES && r.info_type === L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED) {
+    const features = ok ? r.extended_features : 0;
+    if (features & L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS) {
+      l.run_loop.remove_timer(link.info_timer);
+      link.extended_features = features >>> 0;
+      link.info_state = INFO_W2_SEND_FIXED_CHANNELS;
+      link.info_sig_id = 0;
+    } else l.infoDone(link, features, 0);
+    return;
+  }
+  if (link.info_state === INFO_W4_FIXED_CHANNELS && r.info_type === L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED) {
+    l.infoDone(link, link.extended_features, ok ? r.fixed_channels_low : 0);
+    return;
+  }
+  l.log.info(() => `information response type ${r.info_type} does not match the request, dropped`);
+}
+
