@@ -15,7 +15,7 @@ import { H4Deframer } from '../src/hci/h4.js';
 import { cutChunks, generateH4Stream, type H4Stream } from './lib/h4-stream.js';
 import { createFeedHost } from './lib/feed-host.js';
 import { benchMain, isMain, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
-import { MB, measure, median, tick, type Measurement } from './lib/measure.js';
+import { allocatedBy, MB, measure, median, tick, type Measurement } from './lib/measure.js';
 import { loadPeer, type Peer } from './lib/peer.js';
 
 interface Counts {
@@ -37,6 +37,8 @@ interface Side {
   prepare(): void;
   /** Feed every body chunk once. */
   pass(): void;
+  /** Feed chunks [0, n) (for the allocation figure). */
+  passSome(n: number): void;
   counts: Counts;
 }
 
@@ -48,6 +50,7 @@ function ourSide(level: Level, s: H4Stream, chunks: Buffer[]): Side {
     counts: zero(),
     prepare() {},
     pass() {},
+    passSome() {},
   };
   if (level === 'framing') {
     let d: H4Deframer;
@@ -69,6 +72,9 @@ function ourSide(level: Level, s: H4Stream, chunks: Buffer[]): Side {
     side.pass = () => {
       for (let i = 0; i < chunks.length; i++) d.feed(chunks[i]!);
     };
+    side.passSome = (n) => {
+      for (let i = 0; i < n; i++) d.feed(chunks[i]!);
+    };
   } else {
     let host: ReturnType<typeof createFeedHost>;
     side.prepare = () => {
@@ -87,6 +93,10 @@ function ourSide(level: Level, s: H4Stream, chunks: Buffer[]): Side {
       for (let i = 0; i < chunks.length; i++) host.feed(chunks[i]!);
       host.settle();
       if (host.framing_errors()) throw new Error('bthost: framing errors on a valid stream');
+    };
+    side.passSome = (n) => {
+      for (let i = 0; i < n; i++) host.feed(chunks[i]!);
+      host.settle();
     };
   }
   return side;
@@ -127,8 +137,19 @@ function peerSide(level: Level, peer: Peer, s: H4Stream, chunks: Buffer[]): Side
     pass() {
       for (let i = 0; i < chunks.length; i++) parser.write(chunks[i]!);
     },
+    passSome(n) {
+      for (let i = 0; i < n; i++) parser.write(chunks[i]!);
+    },
   };
   return side;
+}
+
+/** How many leading chunks make up at least `bytes` bytes. */
+function chunkCountFor(chunks: Buffer[], bytes: number): number {
+  let n = 0;
+  let total = 0;
+  while (n < chunks.length && total < bytes) total += chunks[n++]!.length;
+  return n;
 }
 
 function check(side: Side, level: Level, s: H4Stream, passes: number): void {
@@ -208,6 +229,7 @@ export async function run(opts: ParserOptions): Promise<BenchResult> {
   const s = generateH4Stream(streamBytes, 1);
   const chunks = cutChunks(s.data, 2, 4096);
   const bytes = s.data.length;
+  const packetsPerByte = (s.acl_packets + s.events) / bytes;
   log(opts, `stream: ${(bytes / MB).toFixed(1)} MB, ${s.acl_packets} ACL packets, ${s.events} events, ${s.pdus} L2CAP PDUs, ${chunks.length} chunks`);
 
   const peerOrReason = loadPeer(opts.install_peer !== false);
@@ -236,6 +258,15 @@ export async function run(opts: ParserOptions): Promise<BenchResult> {
       check(side, level, s, 1);
       passes.set(side, Math.max(1, Math.min(2000, Math.ceil(targetMs / Math.max(dt, 0.01)))));
     }
+    // allocation: heap growth while feeding the first ~256 KB of chunks, in a window with no GC
+    const allocChunks = Math.min(chunks.length, chunkCountFor(chunks, 256 * 1024));
+    const allocBytesIn = chunks.slice(0, allocChunks).reduce((a, c) => a + c.length, 0);
+    const allocPerPacket = new Map<Side, number | null>();
+    for (const side of sides) {
+      side.prepare();
+      const a = await allocatedBy(() => side.passSome(allocChunks));
+      allocPerPacket.set(side, a === null ? null : a / (allocBytesIn * packetsPerByte));
+    }
     const results = new Map<Side, Measurement[]>(sides.map((x) => [x, []]));
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 ? [...sides].reverse() : sides;
@@ -259,6 +290,9 @@ export async function run(opts: ParserOptions): Promise<BenchResult> {
     r.figures[`${label}_noble_cpu_ms_per_MB`] = theirs ? theirs.cpu_ms_per_mb : null;
     r.figures[`${label}_bthost_scavenges_per_100MB`] = ours ? ours.scavenges_per_100mb : null;
     r.figures[`${label}_noble_scavenges_per_100MB`] = theirs ? theirs.scavenges_per_100mb : null;
+    r.figures[`${label}_bthost_alloc_bytes_per_packet`] = ourSideObj ? allocPerPacket.get(ourSideObj)! : null;
+    r.figures[`${label}_noble_alloc_bytes_per_packet`] = peerSideObj ? allocPerPacket.get(peerSideObj)! : null;
+    r.units[`${label}_bthost_alloc_bytes_per_packet`] = 'JS heap bytes allocated per H4 packet (no GC in the window)';
     r.figures[`${label}_bthost_gc_pause_ms_per_100MB`] = ours ? ours.gc_pause_ms_per_100mb : null;
     r.figures[`${label}_noble_gc_pause_ms_per_100MB`] = theirs ? theirs.gc_pause_ms_per_100mb : null;
     r.units[`${label}_bthost_MBps`] = 'MB/s of H4 input';

@@ -133,6 +133,29 @@ export async function measure<T>(fn: () => T | Promise<T>): Promise<{ m: Measure
   };
 }
 
+/**
+ * Bytes allocated on the JS heap by `fn` (synchronous), from heapUsed growth in a window with
+ * no GC; retried a few times, null when a collection always interfered. Run it on a slice of
+ * work small enough to fit the young generation (a few MB).
+ */
+export async function allocatedBy(fn: () => void, tries = 5): Promise<number | null> {
+  recorder.start();
+  for (let i = 0; i < tries; i++) {
+    forceGc();
+    await tick();
+    const h0 = process.memoryUsage().heapUsed;
+    const t0 = performance.now();
+    fn();
+    const h1 = process.memoryUsage().heapUsed;
+    const t1 = performance.now();
+    await tick();
+    await tick();
+    const gc = recorder.countBetween(t0, t1);
+    if (gc.scavenge + gc.mark_sweep + gc.incremental === 0) return Math.max(0, h1 - h0);
+  }
+  return null;
+}
+
 export function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
