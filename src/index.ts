@@ -17,6 +17,7 @@ export * from './hci/gap.js';
 export type { HciConnection } from './hci/hci-connection.js';
 export * from './stack.js';
 export * from './btstack.js';
+export * from './l2cap/l2cap.js';
 export * from './rfcomm/frames.js';
 export * from './rfcomm/mux-commands.js';
 export * from './sdp/data-element.js';

@@ -22,6 +22,7 @@ import { HciDump, type HciDumpFormat } from './hci/dump.js';
 import type { HciTransport } from './hci/transport.js';
 import { Hci, type HciTransportConfig } from './hci/hci.js';
 import type { Gap } from './hci/gap.js';
+import { L2cap } from './l2cap/l2cap.js';
 
 export interface StackOptions {
   /** The HCI transport (serial port, virtual controller, ...). */
@@ -52,6 +53,8 @@ export class Stack {
   readonly dump: HciDump;
   readonly hci: Hci;
   readonly gap: Gap;
+  /** L2CAP (BR/EDR); hooks into HCI on l2cap_init() (or the first service / channel). */
+  readonly l2cap: L2cap;
   private dumpSink: ((level: number, message: string) => void) | null = null;
 
   constructor(options: StackOptions) {
@@ -69,6 +72,7 @@ export class Stack {
     this.gap = this.hci.gap;
     this.hci.hci_init(options.transport, options.transport_config);
     if (options.chipset) this.hci.hci_set_chipset(options.chipset);
+    this.l2cap = new L2cap(this);
   }
 
   /**

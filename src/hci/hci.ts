@@ -398,6 +398,11 @@ export class Hci {
     return this.acl.can_send_prepared(this.connections.for_handle(con_handle));
   }
 
+  /** With the outgoing buffer already reserved: could it be sent now? (BTstack's hci_can_send_prepared_acl_packet_now) */
+  hci_can_send_prepared_acl_packet_now(con_handle: number): boolean {
+    return this.acl.can_send_prepared(this.connections.for_handle(con_handle));
+  }
+
   /** Any classic link could send (BTstack's hci_can_send_acl_classic_packet_now). */
   hci_can_send_acl_classic_packet_now(): boolean {
     if (this.acl.reserved || this.acl.fragmenting || !this.transportCanSend(HCI_ACL_DATA_PACKET)) return false;

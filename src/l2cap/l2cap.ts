@@ -99,7 +99,16 @@ import {
 import { L2capSignalingScratch, l2cap_handle_signaling } from './l2cap-signaling-in.js';
 import { l2cap_run_once } from './l2cap-run.js';
 
-export * from './l2cap-objects.js';
+export type { L2capCallbackRegistration, L2capEchoCallback, L2capHci, L2capPacketHandler } from './l2cap-objects.js';
+export {
+  COMPLETE_L2CAP_HEADER,
+  L2CAP_CONNECTIONLESS_MTU,
+  L2CAP_DEFAULT_AUTO_DISCONNECT_TIMEOUT_MS,
+  L2CAP_INCOMING_PENDING_DELAY_MS,
+  L2CAP_SIGNALING_MTU,
+} from './l2cap-objects.js';
+export { l2cap_refusal_status } from './l2cap-signaling-in.js';
+export { L2CAP_LOCAL_EXTENDED_FEATURES, L2CAP_LOCAL_FIXED_CHANNELS } from './l2cap-run.js';
 
 /** What L2CAP needs from the Stack that owns it. */
 export interface L2capHost {
@@ -240,6 +249,7 @@ export class L2cap {
     checkU16('l2cap_register_service', 'psm', psm);
     checkU16('l2cap_register_service', 'mtu', mtu);
     checkInt('l2cap_register_service', 'security_level', security_level);
+    this.l2cap_init();
     if (this.serviceFor(psm)) return L2CAP_SERVICE_ALREADY_REGISTERED;
     const s = this.servicePool.get();
     if (!s) return BTSTACK_MEMORY_ALLOC_FAILED;
