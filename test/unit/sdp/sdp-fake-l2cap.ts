@@ -224,3 +224,26 @@ export class RawPeer {
     return this.received.length > before ? this.received[this.received.length - 1]! : null;
   }
 }
+
+/** An SDP "server" that answers each request with whatever `respond` returns (malformed-answer tests). */
+export class ScriptedServer {
+  readonly requests: Uint8Array[] = [];
+  cid = 0;
+  respond: (req: Uint8Array, n: number) => Uint8Array[] = () => [];
+  readonly handler: SdpPacketHandler = (type, channel, packet, size) => {
+    const codes = this.l2cap.codes;
+    if (type === L2CAP_DATA_PACKET) {
+      const req = packet.slice(0, size);
+      this.requests.push(req);
+      for (const r of this.respond(req, this.requests.length)) this.l2cap.inject(channel, r);
+      return;
+    }
+    if (packet[0] === codes.L2CAP_EVENT_INCOMING_CONNECTION) {
+      this.cid = codes.l2cap_event_incoming_connection_get_local_cid(packet);
+      this.l2cap.l2cap_accept_connection(this.cid);
+    }
+  };
+  constructor(readonly l2cap: FakeL2cap) {
+    l2cap.l2cap_register_service(this.handler, 1, 0xffff, 0);
+  }
+}
