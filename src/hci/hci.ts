@@ -998,9 +998,14 @@ export class Hci {
     return b;
   }
 
-  /** @internal hand an event to every event handler (channel 0) */
-  emitEvent(packet: Uint8Array, size: number): void {
+  /**
+   * @internal hand an event built by the stack to every event handler (channel 0). As BTstack's
+   * hci_emit_event, it is also written to the packet log (as an incoming event) unless `dump`
+   * is false.
+   */
+  emitEvent(packet: Uint8Array, size: number, dump = true): void {
     if (size <= 0) return;
+    if (dump) this.dump?.log_packet(HCI_EVENT_PACKET, 1, packet, size);
     this.emitDepth++;
     try {
       this.dispatchEvent(packet, size);
@@ -1039,7 +1044,7 @@ export class Hci {
     const buf = this.eventBuffer();
     buf[0] = this.codes.HCI_EVENT_TRANSPORT_PACKET_SENT;
     buf[1] = 0;
-    this.emitEvent(buf, 2);
+    this.emitEvent(buf, 2, false); // BTstack does not log this one
   };
 
   /** @internal a synthesized LE Connection Complete for an attempt that ended in the host */

@@ -231,3 +231,26 @@ test('two stacks in one process do not share state', () => {
 });
 
 test.run();
+
+test('packet log: every command out and event in, plus the stack own events (not PACKET_SENT)', async () => {
+  const { HciDump, HciDumpMemorySink } = await import('../../../src/hci/dump.js');
+  const dump = new HciDump({ now_us: () => 0 });
+  const sink = new HciDumpMemorySink();
+  dump.open_sink(sink, 'pklg');
+  const h = harness({ dump });
+  h.stack.hci.hci_power_control(1);
+  const sent = boot(h.t, h.rl, h.stack);
+  const bytes = sink.bytes();
+  const records: Array<{ type: number; hex: string }> = [];
+  for (let p = 0; p < bytes.length; ) {
+    const len = ((bytes[p]! << 24) | (bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!) >>> 0;
+    records.push({ type: bytes[p + 12]!, hex: hex(bytes.subarray(p + 13, p + 4 + len)) });
+    p += 4 + len;
+  }
+  assert.equal(records.filter((r) => r.type === 0x00).map((r) => r.hex), sent, 'commands, in order');
+  const events = records.filter((r) => r.type === 0x01).map((r) => r.hex);
+  assert.is(events[0], '60 01 01', 'BTSTACK_EVENT_STATE INITIALIZING logged first');
+  assert.ok(events.includes('60 01 02'));
+  assert.is(events.filter((e) => e.startsWith('0e ')).length, sent.length, 'one Command Complete per command');
+  assert.not.ok(events.includes('6e 00'));
+});
