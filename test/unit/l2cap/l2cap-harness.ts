@@ -17,8 +17,8 @@ export const HANDLE = 0x0040;
 
 export class FakeHci implements L2capHci {
   state = 2; // HCI_STATE_WORKING
-  /** Controller ACL buffers free. */
-  credits = 8;
+  /** Controller ACL buffers free (plenty unless a test limits them). */
+  credits = 1000;
   reserved = false;
   readonly outgoing: Uint8Array;
   /** ACL packets sent (ACL header included), oldest first. */
@@ -239,3 +239,41 @@ export function readCid(pduHex: string, offset: number): number {
 }
 
 export { bd_addr_copy };
+
+/** Code and identifier of the first command of each sent C-frame (hex PDUs as take() returns them). */
+export function sigIds(pdus: string[]): Array<{ code: number; id: number; pdu: string }> {
+  return pdus
+    .map((p) => fromHex(p))
+    .filter((b) => b.length >= 8 && b[2] === 1 && b[3] === 0)
+    .map((b) => ({ code: b[4]!, id: b[5]!, pdu: hex(b) }));
+}
+
+/**
+ * Drive an outgoing channel from create to open on a fresh link: information exchange answered
+ * with "no features", connection accepted with `remote_cid`, configuration both ways (the remote
+ * asks for `remote_mtu`). Returns the local cid.
+ */
+export function openOutgoing(h: Harness, psm: number, remote_cid: number, remote_mtu = 672, handle = HANDLE): number {
+  const r = h.l2cap.l2cap_create_channel(h.handler, REMOTE, psm, 1000);
+  if (r.status !== 0) throw new Error(`create failed ${r.status}`);
+  if (!h.l2cap.linkForHandle(handle)) h.hci.connectionComplete(REMOTE, handle);
+  h.loop.run(0);
+  for (let i = 0; i < 10; i++) {
+    const sent = sigIds(h.hci.take());
+    if (sent.length === 0) break;
+    for (const s of sent) {
+      const b = fromHex(s.pdu);
+      if (s.code === 0x0a) h.hci.sig(handle, `0b ${s.id.toString(16).padStart(2, '0')} 0400 ${hex(b.subarray(8, 10)).replace(/ /g, '')} 0100`);
+      if (s.code === 0x02 && little_endian_read_16(b, 10) === r.local_cid) {
+        h.hci.sig(handle, `03 ${s.id.toString(16).padStart(2, '0')} 0800 ${le16(remote_cid)} ${le16(r.local_cid)} 0000 0000`);
+      }
+      if (s.code === 0x04 && little_endian_read_16(b, 8) === remote_cid) {
+        h.hci.sig(handle, `04 77 0800 ${le16(r.local_cid)} 0000 0102 ${le16(remote_mtu)}`);
+        h.hci.sig(handle, `05 ${s.id.toString(16).padStart(2, '0')} 0600 ${le16(r.local_cid)} 0000 0000`);
+      }
+    }
+    h.loop.run(0);
+  }
+  h.hci.take();
+  return r.local_cid;
+}
