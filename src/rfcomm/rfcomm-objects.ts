@@ -1,0 +1,290 @@
+/**
+ * The records the RFCOMM layer keeps, all pooled and reused (BTstack's rfcomm_service_t,
+ * rfcomm_multiplexer_t and rfcomm_channel_t), with their states and pending-work flags.
+ *
+ * State numbers follow BTstack's RFCOMM_MULTIPLEXER_* / RFCOMM_CHANNEL_* (internal, listed in
+ * the code tables); the two multiplexer states for our own close-down (DISC on DLCI 0) are added.
+ */
+import { Timer } from '../core/run-loop.js';
+import type { RfcommPacketHandler } from './rfcomm-l2cap.js';
+
+// ---- multiplexer states
+export const MUX_CLOSED = 1;
+/** Outgoing: the L2CAP channel is being opened. */
+export const MUX_W4_CONNECT = 2;
+export const MUX_SEND_SABM_0 = 3;
+export const MUX_W4_UA_0 = 4;
+/** Incoming: waiting for the initiator's SABM on DLCI 0. */
+export const MUX_W4_SABM_0 = 5;
+export const MUX_SEND_UA_0 = 6;
+export const MUX_OPEN = 7;
+/** The peer sent DISC on DLCI 0: answer UA, then close L2CAP. */
+export const MUX_SEND_UA_0_AND_DISC = 8;
+/** Channels finalized; the L2CAP channel is being closed. */
+export const MUX_SHUTTING_DOWN = 9;
+/** Idle: close down with DISC on DLCI 0. */
+export const MUX_SEND_DISC_0 = 10;
+export const MUX_W4_UA_0_AFTER_DISC = 11;
+
+// ---- channel (DLC) states
+export const CH_CLOSED = 1;
+export const CH_W4_MULTIPLEXER = 2;
+export const CH_SEND_UIH_PN = 3;
+export const CH_W4_PN_RSP = 4;
+export const CH_SEND_SABM_W4_UA = 5;
+export const CH_W4_UA = 6;
+/** Incoming: waiting for the application's accept/decline and the peer's PN/SABM. */
+export const CH_INCOMING_SETUP = 7;
+/** DLC established (SABM/UA done): exchanging MSC and initial credits. */
+export const CH_DLC_SETUP = 8;
+export const CH_OPEN = 9;
+export const CH_SEND_UA_AFTER_DISC = 10;
+export const CH_SEND_DISC = 11;
+export const CH_W4_UA_AFTER_DISC = 12;
+export const CH_SEND_DM = 13;
+
+// ---- channel flags (RfcommChannel.flags)
+export const F_ACCEPTED = 1 << 0;
+export const F_RCVD_PN = 1 << 1;
+export const F_RCVD_SABM = 1 << 2;
+export const F_SEND_PN_RSP = 1 << 3;
+export const F_SEND_UA = 1 << 4;
+export const F_SEND_MSC_CMD = 1 << 5;
+export const F_SENT_MSC_CMD = 1 << 6;
+export const F_RCVD_MSC_RSP = 1 << 7;
+export const F_SEND_MSC_RSP = 1 << 8;
+export const F_SEND_CREDITS = 1 << 9;
+export const F_SENT_CREDITS = 1 << 10;
+export const F_SEND_RPN_RSP = 1 << 11;
+export const F_SEND_RPN_QUERY = 1 << 12;
+export const F_SEND_RPN_CONFIG = 1 << 13;
+export const F_SEND_RLS_RSP = 1 << 14;
+export const F_SEND_RLS_CMD = 1 << 15;
+/** Application modem status (rfcomm_send_modem_status) to send once the DLC is open. */
+export const F_SEND_MSC_APP = 1 << 16;
+/** PN exchanged with the convergence layer 0xF0/0xE0: credit-based flow control on this DLC. */
+export const F_CREDIT_FLOW = 1 << 17;
+/** The peer set FC in its MSC (only meaningful without credit-based flow control). */
+export const F_REMOTE_FC = 1 << 18;
+/** The channel was created for a registered service (RFCOMM_EVENT_CHANNEL_OPENED incoming = 1). */
+export const F_INCOMING = 1 << 19;
+
+/** Flags that mean "a frame is waiting to be sent for this channel". */
+export const F_ANY_SEND =
+  F_SEND_PN_RSP | F_SEND_UA | F_SEND_MSC_CMD | F_SEND_MSC_RSP | F_SEND_CREDITS | F_SEND_RPN_RSP | F_SEND_RPN_QUERY | F_SEND_RPN_CONFIG | F_SEND_RLS_RSP | F_SEND_RLS_CMD | F_SEND_MSC_APP;
+
+/** V.24 signals BTstack sends in its MSC: EA=1, FC=0, RTC=1, RTR=1, IC=0, DV=1. */
+export const RFCOMM_DEFAULT_MODEM_STATUS = 0x8d;
+/** Test pattern octets kept for the echo (longer patterns are answered truncated, as BTstack does). */
+export const RFCOMM_TEST_DATA_MAX_LEN = 127;
+/** Unsupported command types remembered for NSC answers per multiplexer; more are dropped (logged). */
+export const RFCOMM_NSC_QUEUE_SIZE = 4;
+/** Largest outgoing credit count kept (a peer granting more is clamped, never wrapped). */
+export const RFCOMM_MAX_OUTGOING_CREDITS = 0xffff;
+/** Octets of RPN port settings (rfcomm_rpn_data_t). */
+export const RFCOMM_RPN_DATA_LEN = 7;
+
+/** BTstack's default port settings: 9600 baud, 8N1, no flow control, XON 0xD1, XOFF 0xD3, all masks set. */
+export function rpn_set_defaults(rpn: Uint8Array): void {
+  rpn[0] = 0x03; // RPN_BAUD_9600
+  rpn[1] = 0x03; // 8 data bits, 1 stop bit, no parity
+  rpn[2] = 0x00;
+  rpn[3] = 0xd1;
+  rpn[4] = 0xd3;
+  rpn[5] = 0x7f;
+  rpn[6] = 0x3f;
+}
+
+export class RfcommService {
+  handler: RfcommPacketHandler | null = null;
+  server_channel = 0;
+  max_frame_size = 0;
+  /** Manual credits (rfcomm_register_service_with_initial_credits). */
+  incoming_flow_control = false;
+  initial_credits = 0;
+
+  reset(): void {
+    this.handler = null;
+    this.server_channel = this.max_frame_size = this.initial_credits = 0;
+    this.incoming_flow_control = false;
+  }
+}
+
+export class RfcommMultiplexer {
+  /** Bumped on every reuse: stale references compare it. */
+  generation = 0;
+  state = MUX_CLOSED;
+  readonly addr = new Uint8Array(6);
+  con_handle = 0xffff;
+  /** 0 while unknown (outgoing channel being created). */
+  l2cap_cid = 0;
+  l2cap_open = false;
+  /** We sent the SABM on DLCI 0 (TS 07.10 initiator): C/R and the direction bit depend on it. */
+  initiator = false;
+  /** Largest information field that fits both L2CAP MTUs (5 octets of frame overhead). */
+  max_frame_size = 0;
+  /** Aggregate flow: false after the peer's FCoff. */
+  fcon = true;
+  /** 0: nothing; 1: send FCon response; 2: send FCoff response. */
+  fc_response = 0;
+  /** DLCIs to answer with DM (bit i of lo: DLCI i; of hi: DLCI 32 + i). */
+  dm_lo = 0;
+  dm_hi = 0;
+  readonly nsc = new Uint8Array(RFCOMM_NSC_QUEUE_SIZE);
+  nsc_count = 0;
+  readonly test_data = new Uint8Array(RFCOMM_TEST_DATA_MAX_LEN);
+  /** -1: no Test response pending. */
+  test_len = -1;
+  /** RPN for a DLCI of a registered service without a channel yet: answer with these settings. */
+  rpn_dlci = -1;
+  readonly rpn_data = new Uint8Array(RFCOMM_RPN_DATA_LEN);
+  /** Idle / response timer. */
+  readonly timer: Timer;
+  /** Next channel index for round-robin can-send-now among this multiplexer's channels. */
+  rr = 0;
+  /** Inside the CAN_SEND_NOW handler (re-entrant events set token_again instead). */
+  busy = false;
+  token_again = false;
+
+  constructor() {
+    this.timer = new Timer(null, this);
+  }
+
+  reset(): void {
+    this.generation++;
+    this.state = MUX_CLOSED;
+    this.addr.fill(0);
+    this.con_handle = 0xffff;
+    this.l2cap_cid = 0;
+    this.l2cap_open = false;
+    this.initiator = false;
+    this.max_frame_size = 0;
+    this.fcon = true;
+    this.fc_response = 0;
+    this.dm_lo = this.dm_hi = 0;
+    this.nsc_count = 0;
+    this.test_len = -1;
+    this.rpn_dlci = -1;
+    this.rr = 0;
+    this.busy = false;
+    this.token_again = false;
+  }
+
+  queueDm(dlci: number): void {
+    if (dlci < 32) this.dm_lo |= 1 << dlci;
+    else this.dm_hi |= 1 << (dlci - 32);
+  }
+
+  /** Lowest DLCI waiting for a DM, removing it; -1 when none. */
+  takeDm(): number {
+    if (this.dm_lo) {
+      const bit = 31 - Math.clz32(this.dm_lo & -this.dm_lo);
+      this.dm_lo &= ~(1 << bit);
+      return bit;
+    }
+    if (this.dm_hi) {
+      const bit = 31 - Math.clz32(this.dm_hi & -this.dm_hi);
+      this.dm_hi &= ~(1 << bit);
+      return 32 + bit;
+    }
+    return -1;
+  }
+
+  hasMuxWork(): boolean {
+    if (this.dm_lo || this.dm_hi || this.nsc_count || this.fc_response || this.test_len >= 0 || this.rpn_dlci >= 0) return true;
+    const s = this.state;
+    return s === MUX_SEND_SABM_0 || s === MUX_SEND_UA_0 || s === MUX_SEND_UA_0_AND_DISC || s === MUX_SEND_DISC_0;
+  }
+}
+
+export class RfcommChannel {
+  generation = 0;
+  rfcomm_cid = 0;
+  dlci = 0;
+  server_channel = 0;
+  mux: RfcommMultiplexer | null = null;
+  service: RfcommService | null = null;
+  handler: RfcommPacketHandler | null = null;
+  state = CH_CLOSED;
+  flags = 0;
+  /** Manual credit management (the *_with_initial_credits variants). */
+  incoming_flow_control = false;
+  /** Credits the peer may still use to send to us. */
+  credits_incoming = 0;
+  /** Credits still to grant (initial remainder, automatic refill, rfcomm_grant_credits). */
+  new_credits_incoming = 0;
+  /** Credits we may use to send. */
+  credits_outgoing = 0;
+  max_frame_size = 0;
+  priority = 0;
+  waiting_for_can_send_now = false;
+  /** MSC signals to echo in our MSC response. */
+  msc_rsp = 0;
+  /** Application modem status to send. */
+  msc_app = RFCOMM_DEFAULT_MODEM_STATUS;
+  /** Line status to echo in our RLS response / to send in an RLS command. */
+  rls_rsp = 0;
+  rls_cmd = 0;
+  /** Local port settings (what we answer to RPN). */
+  readonly rpn_local = new Uint8Array(RFCOMM_RPN_DATA_LEN);
+  /** Our RPN response value (settings + accepted masks). */
+  readonly rpn_rsp = new Uint8Array(RFCOMM_RPN_DATA_LEN);
+  /** Settings to send with rfcomm_send_port_configuration. */
+  readonly rpn_cfg = new Uint8Array(RFCOMM_RPN_DATA_LEN);
+  /** Response timer (PN, SABM, MSC, DISC). */
+  readonly timer: Timer;
+
+  constructor() {
+    this.timer = new Timer(null, this);
+    rpn_set_defaults(this.rpn_local);
+  }
+
+  reset(): void {
+    this.generation++;
+    this.rfcomm_cid = this.dlci = this.server_channel = 0;
+    this.mux = null;
+    this.service = null;
+    this.handler = null;
+    this.state = CH_CLOSED;
+    this.flags = 0;
+    this.incoming_flow_control = false;
+    this.credits_incoming = this.new_credits_incoming = this.credits_outgoing = 0;
+    this.max_frame_size = this.priority = 0;
+    this.waiting_for_can_send_now = false;
+    this.msc_rsp = 0;
+    this.msc_app = RFCOMM_DEFAULT_MODEM_STATUS;
+    this.rls_rsp = this.rls_cmd = 0;
+    rpn_set_defaults(this.rpn_local);
+    this.rpn_rsp.fill(0);
+    this.rpn_cfg.fill(0);
+  }
+
+  has(f: number): boolean {
+    return (this.flags & f) !== 0;
+  }
+  set(f: number): void {
+    this.flags |= f;
+  }
+  clear(f: number): void {
+    this.flags &= ~f;
+  }
+
+  /** Work for this channel's own state machine (not the application's CAN_SEND_NOW). */
+  hasWork(): boolean {
+    switch (this.state) {
+      case CH_SEND_UIH_PN:
+      case CH_SEND_SABM_W4_UA:
+      case CH_SEND_UA_AFTER_DISC:
+      case CH_SEND_DISC:
+      case CH_SEND_DM:
+        return true;
+      case CH_W4_MULTIPLEXER:
+      case CH_CLOSED:
+        return false;
+      default:
+        break;
+    }
+    if (this.flags & F_ANY_SEND) return true;
+    return (this.state === CH_OPEN || this.state === CH_DLC_SETUP) && this.new_credits_incoming > 0 && this.has(F_CREDIT_FLOW);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Two (or more) RFCOMM layers on the fake L2CAP air, with recorders for what each application
+ * handler sees, and an independent bit-by-bit TS 07.10 FCS for checking frames by hand.
+ */
+import { fromHex, hex, type BdAddr } from '../../../src/core/bytes.js';
+import type { StackConfig } from '../../../src/core/config.js';
+import { VirtualRunLoop } from '../../../src/core/run-loop.js';
+import type { CodeProfile } from '../../../src/codes/index.js';
+import { Rfcomm } from '../../../src/rfcomm/rfcomm.js';
+import { FakeAir, FakeL2cap, fake_stack } from './rfcomm-fake-l2cap.js';
+
+export interface Rec {
+  type: number;
+  channel: number;
+  /** Event/data bytes as lowercase hex without spaces. */
+  hex: string;
+  bytes: Uint8Array;
+}
+
+export class Node {
+  readonly stack: ReturnType<typeof fake_stack>;
+  readonly l2cap: FakeL2cap;
+  readonly rfcomm: Rfcomm;
+  readonly recs: Rec[] = [];
+  /** Called after recording (auto-accept and the like). */
+  on: ((r: Rec) => void) | null = null;
+  readonly handler = (type: number, channel: number, packet: Uint8Array, size: number): void => {
+    const bytes = packet.slice(0, size);
+    const r = { type, channel, hex: hex(bytes).replace(/ /g, ''), bytes };
+    this.recs.push(r);
+    this.on?.(r);
+  };
+
+  constructor(air: FakeAir, readonly addr: BdAddr, profile: CodeProfile, config: Partial<StackConfig> = {}) {
+    this.stack = fake_stack(air.run_loop, profile, config);
+    this.l2cap = new FakeL2cap(air, addr, profile);
+    this.rfcomm = new Rfcomm(this.stack, this.l2cap);
+    this.rfcomm.rfcomm_init();
+  }
+
+  /** Events (type 4) with the given code. */
+  events(code: number): Rec[] {
+    return this.recs.filter((r) => r.type === 4 && r.bytes[0] === code);
+  }
+  /** RFCOMM data packets (type 7). */
+  data(): Rec[] {
+    return this.recs.filter((r) => r.type === 7);
+  }
+  last(code: number): Rec | undefined {
+    const e = this.events(code);
+    return e[e.length - 1];
+  }
+  clear(): void {
+    this.recs.length = 0;
+  }
+}
+
+export const ADDR_A = fromHex('a1a2a3a4a5a6');
+export const ADDR_B = fromHex('b1b2b3b4b5b6');
+export const ADDR_C = fromHex('c1c2c3c4c5c6');
+
+export function make_pair(profile: CodeProfile = 'v1.4', config: Partial<StackConfig> = {}): { loop: VirtualRunLoop; air: FakeAir; a: Node; b: Node } {
+  const loop = new VirtualRunLoop();
+  loop.onError = (err) => {
+    throw err;
+  };
+  const air = new FakeAir(loop);
+  const a = new Node(air, ADDR_A, profile, config);
+  const b = new Node(air, ADDR_B, profile, config);
+  return { loop, air, a, b };
+}
+
+// Event codes (identical in v1.4 and v1.8)
+export const OPENED = 0x80;
+export const CLOSED = 0x81;
+export const INCOMING = 0x82;
+export const LINE_STATUS = 0x83;
+export const MODEM_STATUS = 0x87;
+export const PORT_CONFIG = 0x88;
+export const CAN_SEND = 0x89;
+
+/** Accept every RFCOMM_EVENT_INCOMING_CONNECTION on this node. */
+export function auto_accept(n: Node): void {
+  n.on = (r) => {
+    if (r.type === 4 && r.bytes[0] === INCOMING) n.rfcomm.rfcomm_accept_connection(r.bytes[9]! | (r.bytes[10]! << 8));
+  };
+}
+
+/** Status and rfcomm_cid of an RFCOMM_EVENT_CHANNEL_OPENED record. */
+export function opened_info(r: Rec): { status: number; cid: number; mfs: number; incoming: number } {
+  const b = r.bytes;
+  return { status: b[2]!, cid: b[12]! | (b[13]! << 8), mfs: b[14]! | (b[15]! << 8), incoming: b[16]! };
+}
+
+/**
+ * TS 07.10 FCS computed bit by bit (annex B: reflected polynomial x^8+x^2+x+1, register
+ * preset to all ones, ones' complement of the result), independent of src/rfcomm/frames.ts.
+ */
+export function fcs_by_hand(octets: number[]): number {
+  let reg = 0xff;
+  for (const o of octets) {
+    for (let i = 0; i < 8; i++) {
+      const bit = ((o >> i) & 1) ^ (reg & 1);
+      reg >>= 1;
+      if (bit) reg ^= 0xe0;
+    }
+  }
+  return 0xff - reg;
+}
+
+/** A whole frame by hand: address, control, length octet(s), [credits], info, FCS. */
+export function frame_by_hand(address: number, control: number, info: number[] = [], credits = -1): Uint8Array {
+  const hdr = [address, control];
+  if (info.length > 127) hdr.push((info.length & 0x7f) << 1, info.length >> 7);
+  else hdr.push((info.length << 1) | 1);
+  const isUih = (control & 0xef) === 0xef;
+  const fcs = fcs_by_hand(isUih ? hdr.slice(0, 2) : hdr);
+  const out = [...hdr];
+  if (credits >= 0) out.push(credits);
+  out.push(...info, fcs);
+  return Uint8Array.from(out);
+}
+
+/** Sent frames as hex, optionally only those from one address. */
+export function sent_hex(air: FakeAir, from?: BdAddr): string[] {
+  const f = from ? hex(from).replace(/ /g, ':').toUpperCase() : null;
+  return air.sent.filter((s) => !f || s.from === f).map((s) => hex(s.bytes).replace(/ /g, ''));
+}
