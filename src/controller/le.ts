@@ -58,6 +58,10 @@ export class LeState {
   adv_enabled = false;
   adv_timer: Timer | null = null;
   adv_timeout: Timer | null = null;
+  /** Run-loop time of the last advertising event. */
+  adv_last = -1;
+  /** Run-loop time scanning was enabled. */
+  scan_since = 0;
   scan_type = 0;
   scan_interval = 0x0010;
   scan_window = 0x0010;
@@ -89,6 +93,8 @@ export class LeState {
     this.adv_enabled = false;
     this.adv_timer = null;
     this.adv_timeout = null;
+    this.adv_last = -1;
+    this.scan_since = 0;
     this.scan_type = 0;
     this.scan_interval = 0x0010;
     this.scan_window = 0x0010;
@@ -157,6 +163,7 @@ function advInterval(c: VirtualController): number {
 function advTick(c: VirtualController): void {
   const l = c.le;
   if (!l.adv_enabled) return;
+  l.adv_last = c.run_loop.get_time_ms();
   for (const s of c.link.controllers) hear(c, s);
   l.adv_timer = c.after(advInterval(c), () => advTick(c));
 }
@@ -263,8 +270,9 @@ const setScanEnable: Handler = (c, a, cmd) => {
     c.complete(cmd, OK);
     if (!was) {
       // hear the advertisers already on air soon, not only after their next interval
+      const since = (l.scan_since = c.run_loop.get_time_ms());
       c.after(c.link.scan_report_ms, () => {
-        for (const adv of c.link.controllers) if (adv.le.adv_enabled) hear(adv, c);
+        for (const adv of c.link.controllers) if (adv.le.adv_enabled && adv.le.adv_last < since) hear(adv, c);
       });
     }
     return;
