@@ -7,6 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { run as runParser } from '../../../bench/parser.js';
+import { run as runL2capBulk } from '../../../bench/l2cap-bulk.js';
 
 function positive(r: { figures: Record<string, number | string | null> }, key: string): void {
   const v = r.figures[key];
@@ -24,6 +25,16 @@ test('parser benchmark (quick) runs and reports positive throughput for bthost',
     for (const k of ['framing_noble_MBps', 'reassembly_noble_MBps', 'framing_ratio', 'reassembly_ratio']) positive(r, k);
   } else {
     assert.ok(r.notes.some((n) => n.startsWith('peer not measured')), 'a missing peer is explained in the notes');
+  }
+});
+
+test('L2CAP bulk benchmark (quick, 1 MB per MTU) runs and reports positive throughput', async () => {
+  const r = await runL2capBulk({ quick: true, verbose: false, mb: 1 });
+  assert.is(r.name, 'l2cap-bulk');
+  for (const mtu of [65535, 672]) {
+    positive(r, `mtu${mtu}_MBps`);
+    positive(r, `mtu${mtu}_cpu_ms_per_MB`);
+    positive(r, `mtu${mtu}_heap_after_MB`);
   }
 });
 

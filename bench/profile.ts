@@ -1,0 +1,78 @@
+/**
+ * Profile one benchmark scenario (CPU self time, or allocation sites including short-lived
+ * garbage), for the notes in BENCHMARKS.md on what limits a figure.
+ *
+ *   npx tsx bench/profile.ts <scenario> [--cpu | --alloc] [--mb N]
+ *
+ * Scenarios: parser-framing, parser-reassembly (ours), l2cap-65535, l2cap-672.
+ */
+import { cutChunks, generateH4Stream } from './lib/h4-stream.js';
+import { createFeedHost } from './lib/feed-host.js';
+import { allocationProfile, cpuProfile } from './lib/inspector-profile.js';
+import { MB } from './lib/measure.js';
+import { H4Deframer } from '../src/hci/h4.js';
+
+type Scenario = { setup: () => { warm: () => void; work: () => void } };
+
+function parserScenario(level: 'framing' | 'reassembly', mb: number): Scenario {
+  return {
+    setup() {
+      const s = generateH4Stream(Math.round(mb * MB), 1);
+      const chunks = cutChunks(s.data, 2, 4096);
+      let feed: (c: Uint8Array) => void;
+      if (level === 'framing') {
+        const d = new H4Deframer({ accept: [2, 3, 4, 5], on_packet: () => {} });
+        d.feed(s.prologue);
+        feed = (c) => d.feed(c);
+      } else {
+        const host = createFeedHost();
+        host.stack.hci.hci_register_acl_packet_handler(() => {});
+        host.feed(s.prologue);
+        host.settle();
+        feed = (c) => {
+          host.feed(c);
+        };
+      }
+      const pass = () => {
+        for (const c of chunks) feed(c);
+      };
+      return { warm: pass, work: () => { for (let i = 0; i < 4; i++) pass(); } };
+    },
+  };
+}
+
+async function l2capScenario(mtu: number, mb: number): Promise<Scenario> {
+  const { bulkSetup } = await import('./l2cap-bulk.js');
+  return {
+    setup() {
+      const p = bulkSetup(mtu);
+      return { warm: () => p.send(8 * MB), work: () => p.send(Math.round(mb * MB)) };
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const name = args.find((a) => !a.startsWith('--') && !/^\d/.test(a));
+  const mbi = args.indexOf('--mb');
+  const mb = mbi >= 0 ? Number(args[mbi + 1]) : undefined;
+  const scenarios: Record<string, () => Promise<Scenario> | Scenario> = {
+    'parser-framing': () => parserScenario('framing', mb ?? 8),
+    'parser-reassembly': () => parserScenario('reassembly', mb ?? 8),
+    'l2cap-65535': () => l2capScenario(65535, mb ?? 128),
+    'l2cap-672': () => l2capScenario(672, mb ?? 64),
+  };
+  const make = name ? scenarios[name] : undefined;
+  if (!make) {
+    console.error(`usage: profile.ts <${Object.keys(scenarios).join('|')}> [--cpu|--alloc] [--mb N]`);
+    process.exitCode = 2;
+    return;
+  }
+  const sc = await make();
+  const { warm, work } = sc.setup();
+  warm();
+  if (!args.includes('--alloc')) console.log(await cpuProfile(work));
+  if (!args.includes('--cpu')) console.log(await allocationProfile(work));
+}
+
+await main();
