@@ -1,0 +1,122 @@
+/**
+ * L2CAP end to end, the failure paths in virtual time: RTX timeout against a peer without L2CAP,
+ * "pending" + ERTX (accepted late, and never answered), and link loss while SDUs are in flight
+ * on several channels in both directions (every channel gets its terminal event, pools back to
+ * full). Captures must stay clean.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
+import { VirtualTransport } from '../../ports/virtual/transport.js';
+import { ADDR_A, ADDR_B, h16, makePair, pattern, revAddr } from './l2cap-helpers.js';
+
+test('RTX: the peer never answers (no L2CAP there): CHANNEL_OPENED 0x69 after 10 s + 10 s of virtual time', () => {
+  const p = makePair({ tag: 'rtx', l2cap_b: false });
+  const { a, b } = p;
+  b.stack.gap.gap_connectable_control(1);
+  p.rl.run(50);
+  const t0 = p.rl.get_time_ms();
+  const c = a.stack.l2cap.l2cap_create_channel(a.handler, ADDR_B, 0x1001, 1000);
+  assert.is(c.status, 0);
+  p.until(() => a.events(0x70).length === 1, 'open failed', 60_000);
+  const dt = p.rl.get_time_ms() - t0;
+  // information request RTX (10 s, then the Connection Request goes out anyway) + connection RTX (10 s)
+  assert.ok(dt >= 20_000 && dt < 20_200, `failed after ${dt} ms`);
+  assert.equal(a.events(0x70), [`70 18 69 ${revAddr(ADDR_B)} ${h16(a.handle())} 01 10 40 00 00 00 e8 03 a0 02 ff ff 00 00 00`]);
+  assert.is(a.stack.l2cap.channelPool.in_use, 0);
+  const [logA, logB] = p.finish();
+  assertCleanCapture(logA);
+  assertCleanCapture(logB);
+});
+
+test('pending: an undecided server answers "pending" after 1 s, the client waits ERTX; accepted after 60 s it opens', () => {
+  const p = makePair({ tag: 'ertx-late' });
+  const { a, b } = p;
+  b.stack.l2cap.l2cap_register_service(b.handler, 0x1001, 1000, 0);
+  const c = a.stack.l2cap.l2cap_create_channel(a.handler, ADDR_B, 0x1001, 1000);
+  p.until(() => b.events(0x72).length === 1, 'incoming');
+  const t0 = p.rl.get_time_ms();
+  p.rl.run(60_000);
+  assert.is(a.events(0x70).length, 0, 'still waiting: pending moved the client to ERTX');
+  assert.is(b.stack.l2cap.l2cap_accept_connection(0x40), 0);
+  p.until(() => a.events(0x70).length === 1 && b.events(0x70).length === 1, 'open after the late accept');
+  assert.ok(p.rl.get_time_ms() - t0 < 61_000);
+  assert.is(a.events(0x70)[0]!.slice(0, 8), '70 18 00');
+  assert.equal(a.stack.l2cap.l2cap_get_channels().map((x) => [x.local_cid, x.state]), [[c.local_cid, 'OPEN']]);
+  a.stack.l2cap.l2cap_disconnect(c.local_cid);
+  p.until(() => b.events(0x71).length === 1, 'closed');
+  b.stack.l2cap.l2cap_unregister_service(0x1001);
+  const [logA, logB] = p.finish();
+  assertCleanCapture(logA);
+  assertCleanCapture(logB);
+  // the Connection Responses on the wire: pending (1) with status 2 authorization pending, then success
+  const rsps = tsharkFields(logA, ['btl2cap.result', 'btl2cap.status'], 'btl2cap.cmd_code == 0x03').map(([r, s]) => [parseInt(r!, 16), parseInt(s!, 16)]);
+  assert.equal(rsps, [[1, 2], [0, 0]]);
+});
+
+test('pending never resolved: the client gives up after ERTX (120 s) with 0x69; the server channel ends with the link', () => {
+  const p = makePair({ tag: 'ertx-never' });
+  const { a, b } = p;
+  b.stack.l2cap.l2cap_register_service(b.handler, 0x1001, 1000, 0);
+  a.stack.l2cap.l2cap_create_channel(a.handler, ADDR_B, 0x1001, 1000);
+  p.until(() => b.events(0x72).length === 1, 'incoming');
+  const hb = b.handle();
+  const t0 = p.rl.get_time_ms();
+  p.until(() => a.events(0x70).length === 1, 'client gives up', 200_000);
+  const dt = p.rl.get_time_ms() - t0;
+  assert.ok(dt >= 120_000 && dt < 121_500, `gave up after ${dt} ms`);
+  assert.is(a.events(0x70)[0]!.slice(0, 8), '70 18 69');
+  // a closes the idle link 10 s later; b's undecided channel ends with the link: CHANNEL_OPENED 0x6a
+  p.until(() => b.events(0x70).length === 1, 'server channel ends', 20_000);
+  assert.equal(b.events(0x70), [`70 18 6a ${revAddr(ADDR_A)} ${h16(hb)} 01 10 40 00 40 00 e8 03 a0 02 ff ff 01 00 00`]);
+  b.stack.l2cap.l2cap_unregister_service(0x1001);
+  const [logA, logB] = p.finish();
+  assertCleanCapture(logA);
+  assertCleanCapture(logB);
+});
+
+test('link loss with data in flight on three channels both ways: every channel CHANNEL_CLOSED, pools back to full', () => {
+  const p = makePair({ tag: 'linkloss', acl_size: 100, acl_buffers: 3 });
+  const { a, b } = p;
+  const la = a.stack.l2cap;
+  const lb = b.stack.l2cap;
+  la.l2cap_register_service(a.handler, 0x1003, 4000, 0);
+  lb.l2cap_register_service(b.handler, 0x1001, 4000, 0);
+  const accept = (r: { type: number; channel: number; bytes: Uint8Array }, n: typeof a) => {
+    if (r.type === 4 && r.bytes[0] === 0x72) n.stack.l2cap.l2cap_accept_connection(r.channel);
+    // keep sending: every CAN_SEND_NOW sends a 3000-byte SDU and asks again
+    if (r.type === 4 && r.bytes[0] === 0x78) {
+      n.stack.l2cap.l2cap_send(r.channel, pattern(3000, r.channel));
+      n.stack.l2cap.l2cap_request_can_send_now_event(r.channel);
+    }
+    if (r.type === 4 && r.bytes[0] === 0x70 && r.bytes[2] === 0) n.stack.l2cap.l2cap_request_can_send_now_event(r.channel);
+  };
+  a.on = accept;
+  b.on = accept;
+  la.l2cap_create_channel(a.handler, ADDR_B, 0x1001, 4000);
+  la.l2cap_create_channel(a.handler, ADDR_B, 0x1001, 4000);
+  p.until(() => a.events(0x70).length === 2, 'a -> b channels open');
+  lb.l2cap_create_channel(b.handler, ADDR_A, 0x1003, 4000);
+  p.until(() => a.events(0x70).length === 3 && b.events(0x70).length === 3, 'b -> a channel open');
+  p.until(() => a.data(0x40).length >= 2 && b.data(0x40).length >= 2, 'data flowing', 10_000);
+  const handle = a.handle();
+  // lose the radio link in the middle of it all
+  const ctrl = (a.stack.hci.transport as VirtualTransport).controller;
+  assert.ok(ctrl.faults.drop_link(handle));
+  p.until(() => a.events(0x71).length === 3 && b.events(0x71).length === 3, 'every channel closed on both sides', 60_000);
+  assert.equal(a.events(0x71).sort(), ['71 02 40 00', '71 02 41 00', '71 02 42 00']);
+  assert.equal(b.events(0x71).sort(), ['71 02 40 00', '71 02 41 00', '71 02 42 00']);
+  for (const n of [a, b]) {
+    const st = n.stack.pools.stats().filter((s) => s.in_use && s.name !== 'l2cap_services');
+    assert.equal(st, [], `${n.name}: only the services remain`);
+    // every SDU that arrived is intact
+    for (const cid of [0x40, 0x41, 0x42]) for (const sdu of n.data(cid)) assert.is(sdu.length, 3000);
+  }
+  la.l2cap_unregister_service(0x1003);
+  lb.l2cap_unregister_service(0x1001);
+  const [logA, logB] = p.finish();
+  assertCleanCapture(logA);
+  assertCleanCapture(logB);
+});
+
+test.run();
