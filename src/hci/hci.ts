@@ -11,7 +11,7 @@
  *
  * One instance per Stack. Everything it emits goes through the stack's code profile.
  */
-import { bd_addr_to_str, little_endian_read_16, reverse_bd_addr, type BdAddr } from '../core/bytes.js';
+import { bd_addr_to_str, little_endian_read_16, type BdAddr } from '../core/bytes.js';
 import type { StackConfig, Pools } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { BufferPool } from '../core/pool.js';
@@ -20,34 +20,14 @@ import type { Codes } from '../codes/index.js';
 import {
   BD_ADDR_TYPE_ACL,
   ERROR_CODE_COMMAND_DISALLOWED,
-  ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES,
   ERROR_CODE_CONNECTION_TERMINATED_BY_LOCAL_HOST,
-  ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES,
   ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF,
   ERROR_CODE_SUCCESS,
   ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER,
   BTSTACK_MEMORY_ALLOC_FAILED,
   HCI_ACL_DATA_PACKET,
   HCI_COMMAND_DATA_PACKET,
-  HCI_EVENT_COMMAND_COMPLETE,
-  HCI_EVENT_COMMAND_STATUS,
-  HCI_EVENT_CONNECTION_COMPLETE,
-  HCI_EVENT_CONNECTION_REQUEST,
-  HCI_EVENT_DISCONNECTION_COMPLETE,
-  HCI_EVENT_ENCRYPTION_CHANGE,
-  HCI_EVENT_EXTENDED_INQUIRY_RESPONSE,
-  HCI_EVENT_HARDWARE_ERROR,
-  HCI_EVENT_INQUIRY_COMPLETE,
-  HCI_EVENT_INQUIRY_RESULT,
-  HCI_EVENT_INQUIRY_RESULT_WITH_RSSI,
-  HCI_EVENT_LE_META,
-  HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS,
   HCI_EVENT_PACKET,
-  HCI_EVENT_READ_REMOTE_EXTENDED_FEATURES_COMPLETE,
-  HCI_EVENT_READ_REMOTE_SUPPORTED_FEATURES_COMPLETE,
-  HCI_EVENT_READ_REMOTE_VERSION_INFORMATION_COMPLETE,
-  HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE,
-  HCI_EVENT_ROLE_CHANGE,
   HCI_POWER_OFF,
   HCI_POWER_ON,
   HCI_POWER_SLEEP,
@@ -60,27 +40,12 @@ import {
   HCI_STATE_OFF,
   HCI_STATE_SLEEPING,
   HCI_STATE_WORKING,
-  HCI_SUBEVENT_LE_ADVERTISING_REPORT,
-  HCI_SUBEVENT_LE_CONNECTION_COMPLETE,
-  HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE,
-  HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE,
 } from '../codes/v1.4.js';
 import type { BtstackChipset } from '../chipset/chipset.js';
 import type { HciDump } from './dump.js';
 import type { HciTransport, TransportEvent } from './transport.js';
 import {
-  hci_accept_connection_request,
   hci_cmd_encode,
-  hci_create_connection,
-  hci_create_connection_cancel,
-  hci_disconnect,
-  hci_le_create_connection,
-  hci_le_create_connection_cancel,
-  hci_read_remote_extended_features,
-  hci_read_remote_supported_features,
-  hci_read_remote_version_information,
-  hci_reject_connection_request,
-  hci_reset,
   type HciArg,
   type HciCommand,
 } from './commands.js';
@@ -88,20 +53,19 @@ import {
   ConnState,
   HciConnection,
   HciConnectionTable,
-  TODO_ACCEPT,
   TODO_CREATE_CONNECTION,
   TODO_CREATE_CONNECTION_CANCEL,
   TODO_DISCONNECT,
-  TODO_LE_CREATE_CONNECTION,
   TODO_LE_CREATE_CONNECTION_CANCEL,
-  TODO_READ_REMOTE_EXTENDED_FEATURES,
-  TODO_READ_REMOTE_FEATURES,
   TODO_READ_REMOTE_VERSION,
-  is_le_address_type,
 } from './hci-connection.js';
 import { HciAcl } from './hci-acl.js';
 import { HciInit } from './hci-init.js';
 import { Gap } from './gap.js';
+import { HciEvents } from './hci-events.js';
+import { HCI_USABLE_ACL_PACKET_TYPES, HciLinkControl } from './hci-link-control.js';
+
+export { HCI_USABLE_ACL_PACKET_TYPES };
 
 /** BTstack's btstack_packet_handler_t. For events, channel is 0; for ACL, the connection handle. */
 export type PacketHandler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => void;
@@ -134,14 +98,8 @@ export const HCI_COMMAND_QUEUE_SIZE = 8;
 export const HCI_HALTING_TIMEOUT_MS = 2000;
 /** How long to wait for the transport's 'closed' before reopening anyway. */
 export const HCI_TRANSPORT_CLOSE_TIMEOUT_MS = 500;
-/** ACL packet types for Create Connection: DM1 DH1 DM3 DH3 DM5 DH5, all EDR types allowed. */
-export const HCI_USABLE_ACL_PACKET_TYPES = 0xcc18;
-/** Pending Reject Connection Request commands kept at most. */
-const MAX_PENDING_REJECTS = 4;
 /** LMP feature bit 54: Non-flushable Packet Boundary Flag. */
 const LMP_FEATURE_NON_FLUSHABLE_PB = 54;
-/** Supported command bit: Read Remote Extended Features (octet 2, bit 6). */
-const SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES = 22;
 
 export class Hci {
   readonly run_loop: RunLoop;
@@ -155,6 +113,8 @@ export class Hci {
   readonly acl: HciAcl;
   readonly init: HciInit;
   readonly gap: Gap;
+  private readonly events: HciEvents;
+  private readonly links: HciLinkControl;
 
   transport: HciTransport | null = null;
   transport_config: HciTransportConfig | undefined;
@@ -179,15 +139,19 @@ export class Hci {
   private hardwareErrorCallback: ((hardware_code: number) => void) | null = null;
 
   // command flow control
-  private cmdCredits = 1;
-  private readonly outstanding: number[] = [];
+  /** @internal */
+  cmdCredits = 1;
+  /** @internal opcodes sent and not yet answered by Command Complete / Status */
+  readonly outstanding: number[] = [];
   private readonly cmdBuf = new Uint8Array(3 + 255);
   private readonly appCmdBuf = new Uint8Array(3 + 255);
   private readonly cmdPool: BufferPool;
   private cmdQueue: Uint8Array[] = [];
-  private readonly pendingRejects: Array<{ addr: BdAddr; reason: number }> = [];
+  /** @internal */
+  readonly pendingRejects: Array<{ addr: BdAddr; reason: number }> = [];
   /** Handles of links the controller opened but no record could be kept for (to disconnect). */
-  private readonly pendingDisconnects: number[] = [];
+  /** @internal */
+  readonly pendingDisconnects: number[] = [];
 
   // handlers
   private eventHandlers: BtstackPacketCallbackRegistration[] = [];
@@ -211,6 +175,8 @@ export class Hci {
     this.acl = new HciAcl(this, this.config.HCI_PACKET_BUFFER_SIZE);
     this.init = new HciInit(this);
     this.gap = new Gap(this);
+    this.events = new HciEvents(this);
+    this.links = new HciLinkControl(this);
     this.cmdPool = this.pools.register(new BufferPool('hci_command_queue', HCI_COMMAND_QUEUE_SIZE, 3 + 255));
     this.haltTimer = new Timer(() => this.finishHalting());
     this.closeTimer = new Timer(() => this.onTransportClosed());
@@ -339,7 +305,7 @@ export class Hci {
     }
     if (this.state === HCI_STATE_OFF || this.state === HCI_STATE_SLEEPING || !this.transport) return ERROR_CODE_COMMAND_DISALLOWED;
     if (this.cmdQueue.length === 0 && this.state !== HCI_STATE_INITIALIZING && this.canSendCommandInternal()) {
-      const st = this.prepareCommand(packet, size);
+      const st = this.links.prepare(packet, size);
       if (st !== ERROR_CODE_SUCCESS) return st;
       this.sendCommandPacketInternal(packet, size);
       this.run();
@@ -350,7 +316,7 @@ export class Hci {
       this.log.error('hci_send_cmd: command queue full');
       return ERROR_CODE_COMMAND_DISALLOWED;
     }
-    const st = this.prepareCommand(packet, size);
+    const st = this.links.prepare(packet, size);
     if (st !== ERROR_CODE_SUCCESS) {
       this.cmdPool.free(slot);
       return st;
@@ -716,7 +682,7 @@ export class Hci {
     this.dump?.log_packet(packet_type, 1, packet, size);
     switch (packet_type) {
       case HCI_EVENT_PACKET:
-        this.handleEvent(packet, size);
+        this.events.handle(packet, size);
         break;
       case HCI_ACL_DATA_PACKET:
         this.acl.receive(packet, size);
@@ -763,92 +729,11 @@ export class Hci {
     if (this.cmdCredits > 0) this.cmdCredits--;
     this.outstanding.push(opcode);
     if (this.outstanding.length > 64) this.outstanding.shift();
-    this.onCommandSent(opcode, packet.subarray(3, size));
+    this.links.on_command_sent(opcode, packet.subarray(3, size));
     this.dump?.log_packet(HCI_COMMAND_DATA_PACKET, 0, packet, size);
     const err = this.transport!.send_packet(HCI_COMMAND_DATA_PACKET, packet, size);
     if (err) this.log.error(() => `transport refused command 0x${opcode.toString(16).padStart(4, '0')}: status ${err}`);
     return true;
-  }
-
-  /**
-   * Bookkeeping for an app command before it is accepted (BTstack's hci_send_cmd_packet):
-   * connection records for Create Connection / LE Create Connection.
-   */
-  private prepareCommand(packet: Uint8Array, size: number): number {
-    const opcode = little_endian_read_16(packet, 0);
-    const params = packet.subarray(3, size);
-    if (opcode === hci_create_connection.opcode && params.length >= 6) {
-      const addr = reverse_bd_addr(params, 0);
-      if (this.connections.for_addr(addr, BD_ADDR_TYPE_ACL)) return ERROR_CODE_SUCCESS;
-      const conn = this.connections.create(addr, BD_ADDR_TYPE_ACL);
-      if (!conn) return BTSTACK_MEMORY_ALLOC_FAILED;
-      conn.state = ConnState.SEND_CREATE_CONNECTION;
-      conn.role = HCI_ROLE_MASTER;
-    } else if (opcode === hci_le_create_connection.opcode && params.length >= 12 && params[4] === 0) {
-      const type = params[5]!;
-      const addr = reverse_bd_addr(params, 6);
-      if (!is_le_address_type(type) || this.connections.for_addr(addr, type)) return ERROR_CODE_SUCCESS;
-      const conn = this.connections.create(addr, type);
-      if (!conn) return BTSTACK_MEMORY_ALLOC_FAILED;
-      conn.state = ConnState.SEND_CREATE_CONNECTION;
-      conn.role = HCI_ROLE_MASTER;
-    }
-    return ERROR_CODE_SUCCESS;
-  }
-
-  /** State changes caused by any command going out (internal or from the app). */
-  private onCommandSent(opcode: number, params: Uint8Array): void {
-    switch (opcode) {
-      case hci_create_connection.opcode: {
-        if (params.length < 6) return;
-        const addr = reverse_bd_addr(params, 0);
-        const conn = this.connections.for_addr(addr, BD_ADDR_TYPE_ACL) ?? this.connections.create(addr, BD_ADDR_TYPE_ACL);
-        if (!conn) {
-          this.log.error('Create Connection sent without a free connection record');
-          return;
-        }
-        if (conn.con_handle === 0xffff) {
-          conn.state = ConnState.SENT_CREATE_CONNECTION;
-          conn.role = HCI_ROLE_MASTER;
-        }
-        return;
-      }
-      case hci_accept_connection_request.opcode: {
-        if (params.length < 7) return;
-        const conn = this.connections.for_addr(reverse_bd_addr(params, 0), BD_ADDR_TYPE_ACL);
-        if (conn) {
-          conn.state = ConnState.ACCEPTED_CONNECTION_REQUEST;
-          conn.role = params[6] === 0 ? HCI_ROLE_MASTER : HCI_ROLE_SLAVE;
-        }
-        return;
-      }
-      case hci_disconnect.opcode: {
-        const conn = this.connections.for_handle(little_endian_read_16(params, 0) & 0x0fff);
-        if (conn) conn.state = ConnState.SENT_DISCONNECT;
-        return;
-      }
-      case hci_le_create_connection.opcode: {
-        if (params.length < 12 || params[4] !== 0) return;
-        const type = params[5]!;
-        const addr = reverse_bd_addr(params, 6);
-        if (!is_le_address_type(type)) return;
-        const conn = this.connections.for_addr(addr, type) ?? this.connections.create(addr, type);
-        if (conn && conn.con_handle === 0xffff) {
-          conn.state = ConnState.SENT_CREATE_CONNECTION;
-          conn.role = HCI_ROLE_MASTER;
-        }
-        return;
-      }
-      case hci_le_create_connection_cancel.opcode:
-        for (const c of this.connections.list) {
-          if (c.is_le && (c.state === ConnState.SENT_CREATE_CONNECTION || c.state === ConnState.SEND_CANCEL_CONNECTION)) {
-            c.state = ConnState.SENT_CANCEL_CONNECTION;
-          }
-        }
-        return;
-      default:
-        this.gap.on_command_sent(opcode, params);
-    }
   }
 
   // ===================================================================== internal: scheduler
@@ -898,12 +783,12 @@ export class Hci {
     switch (this.state) {
       case HCI_STATE_WORKING:
         if (this.sendQueuedCommand()) return true;
-        if (this.runConnections()) return true;
+        if (this.links.run()) return true;
         return this.gap.run();
       case HCI_STATE_HALTING:
       case HCI_STATE_FALLING_ASLEEP:
         if (this.sendQueuedCommand()) return true;
-        return this.runConnections();
+        return this.links.run();
       default:
         return false;
     }
@@ -916,74 +801,6 @@ export class Hci {
     this.sendCommandPacketInternal(slot, 3 + slot[2]!);
     this.cmdPool.free(slot);
     return true;
-  }
-
-  private runConnections(): boolean {
-    const reject = this.pendingRejects.shift();
-    if (reject) return this.sendCommandInternal(hci_reject_connection_request, reject.addr, reject.reason);
-    const orphan = this.pendingDisconnects.shift();
-    if (orphan !== undefined) return this.sendCommandInternal(hci_disconnect, orphan, ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES);
-    const halting = this.state !== HCI_STATE_WORKING;
-    for (const c of this.connections.list) {
-      if (c.todo === 0) continue;
-      if (c.todo & TODO_DISCONNECT) {
-        c.todo &= ~TODO_DISCONNECT;
-        return this.sendCommandInternal(hci_disconnect, c.con_handle, c.disconnect_reason);
-      }
-      if (c.todo & TODO_CREATE_CONNECTION_CANCEL) {
-        c.todo &= ~TODO_CREATE_CONNECTION_CANCEL;
-        return this.sendCommandInternal(hci_create_connection_cancel, c.address);
-      }
-      if (c.todo & TODO_LE_CREATE_CONNECTION_CANCEL) {
-        c.todo &= ~TODO_LE_CREATE_CONNECTION_CANCEL;
-        return this.sendCommandInternal(hci_le_create_connection_cancel);
-      }
-      if (halting) {
-        c.todo = 0;
-        continue;
-      }
-      if (c.todo & TODO_ACCEPT) {
-        c.todo &= ~TODO_ACCEPT;
-        return this.sendCommandInternal(hci_accept_connection_request, c.address, this.master_slave_policy);
-      }
-      if (c.todo & TODO_CREATE_CONNECTION) {
-        c.todo &= ~TODO_CREATE_CONNECTION;
-        return this.sendCommandInternal(hci_create_connection, c.address, HCI_USABLE_ACL_PACKET_TYPES, 0, 0, 0, 1);
-      }
-      if (c.todo & TODO_LE_CREATE_CONNECTION) {
-        c.todo &= ~TODO_LE_CREATE_CONNECTION;
-        const p = this.gap.le_connection;
-        return this.sendCommandInternal(
-          hci_le_create_connection,
-          p.scan_interval,
-          p.scan_window,
-          0,
-          c.address_type,
-          c.address,
-          this.gap.le_own_address_type,
-          p.conn_interval_min,
-          p.conn_interval_max,
-          p.conn_latency,
-          p.supervision_timeout,
-          p.min_ce_length,
-          p.max_ce_length,
-        );
-      }
-      if (c.state !== ConnState.OPEN) continue;
-      if (c.todo & TODO_READ_REMOTE_FEATURES) {
-        c.todo &= ~TODO_READ_REMOTE_FEATURES;
-        return this.sendCommandInternal(hci_read_remote_supported_features, c.con_handle);
-      }
-      if (c.todo & TODO_READ_REMOTE_EXTENDED_FEATURES) {
-        c.todo &= ~TODO_READ_REMOTE_EXTENDED_FEATURES;
-        return this.sendCommandInternal(hci_read_remote_extended_features, c.con_handle, 1);
-      }
-      if (c.todo & TODO_READ_REMOTE_VERSION) {
-        c.todo &= ~TODO_READ_REMOTE_VERSION;
-        return this.sendCommandInternal(hci_read_remote_version_information, c.con_handle);
-      }
-    }
-    return false;
   }
 
   // ===================================================================== internal: events out
@@ -1014,12 +831,14 @@ export class Hci {
     }
   }
 
-  private dispatchEvent(packet: Uint8Array, size: number): void {
+  /** @internal hand an HCI event from the controller to every event handler */
+  dispatchEvent(packet: Uint8Array, size: number): void {
     const handlers = this.eventHandlers;
     for (let i = 0; i < handlers.length; i++) handlers[i]!.callback(HCI_EVENT_PACKET, 0, packet, size);
   }
 
-  private emitNrConnectionsChanged(): void {
+  /** @internal */
+  emitNrConnectionsChanged(): void {
     const buf = this.eventBuffer();
     const n = this.codes.btstack_event_nr_connections_changed_build(buf, 0, this.connections.size);
     this.emitEvent(buf, n);
@@ -1054,10 +873,24 @@ export class Hci {
     this.emitEvent(buf, n);
   }
 
-  private emitConnectionCompleteFailure(status: number, address: BdAddr): void {
+  /** @internal */
+  emitConnectionCompleteFailure(status: number, address: BdAddr): void {
     const buf = this.eventBuffer();
     const n = this.codes.hci_event_connection_complete_build(buf, 0, status, 0, address, 1, 0);
     this.emitEvent(buf, n);
+  }
+
+  /** @internal Hardware Error: OFF, then the app's callback or a new power on (BTstack). */
+  hardwareError(code: number): void {
+    this.log.error(() => `Hardware Error 0x${code.toString(16).padStart(2, '0')}`);
+    if (this.state === HCI_STATE_OFF) return;
+    const cb = this.hardwareErrorCallback;
+    if (cb) {
+      this.powerOffNow();
+      cb(code);
+    } else {
+      this.restart();
+    }
   }
 
   // ===================================================================== internal: ACL glue
@@ -1076,366 +909,4 @@ export class Hci {
     else this.log.debug('ACL packet without a registered ACL handler, dropped');
   }
 
-  // ===================================================================== internal: events in
-
-  private handleEvent(packet: Uint8Array, size: number): void {
-    if (size < 2 || 2 + packet[1]! > size) {
-      this.log.error(() => `HCI event of ${size} bytes is shorter than its parameter length, dropped`);
-      return;
-    }
-    size = 2 + packet[1]!;
-    const plen = packet[1]!;
-    switch (packet[0]) {
-      case HCI_EVENT_COMMAND_COMPLETE:
-        this.onCommandComplete(packet, size, plen);
-        return;
-      case HCI_EVENT_COMMAND_STATUS:
-        this.onCommandStatus(packet, size, plen);
-        return;
-      case HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS:
-        if (!this.onNumberOfCompletedPackets(packet, plen)) return;
-        break;
-      case HCI_EVENT_CONNECTION_REQUEST:
-        if (plen < 10) return this.malformed(packet);
-        this.onConnectionRequest(packet);
-        break;
-      case HCI_EVENT_CONNECTION_COMPLETE:
-        if (plen < 11) return this.malformed(packet);
-        this.onConnectionComplete(packet);
-        break;
-      case HCI_EVENT_DISCONNECTION_COMPLETE:
-        if (plen < 4) return this.malformed(packet);
-        this.onDisconnectionComplete(packet, size);
-        return;
-      case HCI_EVENT_HARDWARE_ERROR:
-        this.dispatchEvent(packet, size);
-        this.onHardwareError(plen >= 1 ? packet[2]! : 0);
-        return;
-      case HCI_EVENT_INQUIRY_RESULT:
-        if (!this.gap.explode_inquiry_result(packet, size, 'standard')) return this.malformed(packet);
-        break;
-      case HCI_EVENT_INQUIRY_RESULT_WITH_RSSI:
-        if (!this.gap.explode_inquiry_result(packet, size, 'rssi')) return this.malformed(packet);
-        break;
-      case HCI_EVENT_EXTENDED_INQUIRY_RESPONSE:
-        if (!this.gap.explode_inquiry_result(packet, size, 'eir')) return this.malformed(packet);
-        break;
-      case HCI_EVENT_INQUIRY_COMPLETE:
-        if (plen < 1) return this.malformed(packet);
-        this.gap.on_inquiry_complete(packet[2]!);
-        break;
-      case HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE:
-        this.gap.on_remote_name_request_complete();
-        break;
-      case HCI_EVENT_READ_REMOTE_SUPPORTED_FEATURES_COMPLETE:
-        if (plen < 11) return this.malformed(packet);
-        this.onRemoteFeatures(packet);
-        break;
-      case HCI_EVENT_READ_REMOTE_EXTENDED_FEATURES_COMPLETE: {
-        if (plen < 13) return this.malformed(packet);
-        const conn = this.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
-        if (conn && packet[2] === 0 && packet[5] === 1) conn.remote_features_page1.set(packet.subarray(7, 15));
-        break;
-      }
-      case HCI_EVENT_READ_REMOTE_VERSION_INFORMATION_COMPLETE: {
-        if (plen < 8) return this.malformed(packet);
-        const conn = this.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
-        if (conn && packet[2] === 0) {
-          conn.remote_version = packet[5]!;
-          conn.remote_manufacturer = little_endian_read_16(packet, 6);
-          conn.remote_subversion = little_endian_read_16(packet, 8);
-          conn.remote_version_valid = true;
-        }
-        break;
-      }
-      case HCI_EVENT_ROLE_CHANGE: {
-        if (plen < 8) return this.malformed(packet);
-        const conn = this.connections.for_addr(reverse_bd_addr(packet, 3), BD_ADDR_TYPE_ACL);
-        if (conn && packet[2] === 0) conn.role = packet[9]!;
-        break;
-      }
-      case HCI_EVENT_ENCRYPTION_CHANGE: {
-        if (plen < 4) return this.malformed(packet);
-        const conn = this.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
-        if (conn && packet[2] === 0) conn.encryption_enabled = packet[5]!;
-        break;
-      }
-      case HCI_EVENT_LE_META:
-        if (plen < 1) return this.malformed(packet);
-        if (!this.onLeMeta(packet, size, plen)) return this.malformed(packet);
-        break;
-      default:
-        break;
-    }
-    this.dispatchEvent(packet, size);
-  }
-
-  private malformed(packet: Uint8Array): void {
-    this.log.error(() => `malformed HCI event 0x${packet[0]!.toString(16).padStart(2, '0')} (${packet[1]} parameter bytes), dropped`);
-  }
-
-  /** Match a Command Complete / Status against the commands sent. */
-  private takeOutstanding(opcode: number): boolean {
-    const i = this.outstanding.indexOf(opcode);
-    if (i < 0) return false;
-    this.outstanding.splice(i, 1);
-    return true;
-  }
-
-  private onCommandComplete(packet: Uint8Array, size: number, plen: number): void {
-    if (plen < 3) return this.malformed(packet);
-    this.cmdCredits = packet[2]!;
-    const opcode = little_endian_read_16(packet, 3);
-    if (opcode === 0) return; // controller ready / credit update (NOP), nothing to dispatch
-    if (!this.takeOutstanding(opcode)) {
-      this.log.error(() => `Command Complete for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
-      return;
-    }
-    if (opcode === hci_reset.opcode) this.outstanding.length = 0;
-    const ret = packet.subarray(5, size);
-    this.init.command_complete(opcode, ret);
-    // GAP state follows both its own commands and init steps (Write Scan Enable emits its event)
-    this.gap.on_command_complete(opcode, ret);
-    this.dispatchEvent(packet, size);
-  }
-
-  private onCommandStatus(packet: Uint8Array, size: number, plen: number): void {
-    if (plen < 4) return this.malformed(packet);
-    const status = packet[2]!;
-    this.cmdCredits = packet[3]!;
-    const opcode = little_endian_read_16(packet, 4);
-    if (opcode === 0) return;
-    if (!this.takeOutstanding(opcode)) {
-      this.log.error(() => `Command Status for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
-      return;
-    }
-    if (status !== ERROR_CODE_SUCCESS) this.init.command_complete(opcode, packet.subarray(2, 3));
-    this.gap.on_command_status(opcode, status);
-    this.dispatchEvent(packet, size);
-    if (status !== ERROR_CODE_SUCCESS) this.onCommandFailed(opcode, status);
-  }
-
-  /** A connection-creating command was refused: drop its record and tell the upper layers. */
-  private onCommandFailed(opcode: number, status: number): void {
-    if (opcode === hci_create_connection.opcode) {
-      for (const c of this.connections.list) {
-        if (!c.is_le && c.state === ConnState.SENT_CREATE_CONNECTION && c.con_handle === 0xffff) {
-          const addr = Uint8Array.from(c.address);
-          this.connections.free(c);
-          this.emitNrConnectionsChanged();
-          this.emitConnectionCompleteFailure(status, addr);
-          return;
-        }
-      }
-    } else if (opcode === hci_le_create_connection.opcode) {
-      for (const c of this.connections.list) {
-        if (c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) {
-          const addr = Uint8Array.from(c.address);
-          const type = c.address_type;
-          this.connections.free(c);
-          this.emitLeConnectionComplete(status, type, addr);
-          return;
-        }
-      }
-    } else if (opcode === hci_disconnect.opcode) {
-      for (const c of this.connections.list) if (c.state === ConnState.SENT_DISCONNECT) c.state = ConnState.OPEN;
-    }
-  }
-
-  private onNumberOfCompletedPackets(packet: Uint8Array, plen: number): boolean {
-    if (plen < 1) {
-      this.malformed(packet);
-      return false;
-    }
-    const num = packet[2]!;
-    if (1 + 4 * num > plen) {
-      this.log.error(() => `Number Of Completed Packets lists ${num} handles in ${plen} bytes, dropped`);
-      return false;
-    }
-    for (let i = 0; i < num; i++) {
-      const o = 3 + 4 * i;
-      this.acl.completed(little_endian_read_16(packet, o) & 0x0fff, little_endian_read_16(packet, o + 2));
-    }
-    this.acl.pump();
-    return true;
-  }
-
-  private onConnectionRequest(packet: Uint8Array): void {
-    const addr = reverse_bd_addr(packet, 2);
-    const linkType = packet[11]!;
-    const reject = (reason: number) => {
-      if (this.pendingRejects.length >= MAX_PENDING_REJECTS) {
-        this.log.error('too many pending connection rejects, one dropped');
-        this.pendingRejects.shift();
-      }
-      this.pendingRejects.push({ addr, reason });
-    };
-    if (linkType !== 0x01 || this.state !== HCI_STATE_WORKING) {
-      // SCO/eSCO is not supported; nothing is accepted while halting
-      reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
-      return;
-    }
-    let conn = this.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
-    if (conn && conn.con_handle !== 0xffff) {
-      reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
-      return;
-    }
-    if (!conn) conn = this.connections.create(addr, BD_ADDR_TYPE_ACL);
-    if (!conn) {
-      this.log.error(() => `no free connection record for ${bd_addr_to_str(addr)}, rejecting`);
-      reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
-      return;
-    }
-    conn.state = ConnState.RECEIVED_CONNECTION_REQUEST;
-    conn.role = HCI_ROLE_SLAVE;
-    conn.todo |= TODO_ACCEPT;
-    conn.todo &= ~TODO_CREATE_CONNECTION;
-  }
-
-  private onConnectionComplete(packet: Uint8Array): void {
-    const status = packet[2]!;
-    const handle = little_endian_read_16(packet, 3) & 0x0fff;
-    const addr = reverse_bd_addr(packet, 5);
-    const linkType = packet[11]!;
-    if (linkType !== 0x01) return; // SCO: not tracked
-    let conn = this.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
-    if (status !== ERROR_CODE_SUCCESS) {
-      if (conn && conn.con_handle === 0xffff) {
-        this.connections.free(conn);
-        this.emitNrConnectionsChanged();
-      }
-      return;
-    }
-    if (!conn) conn = this.connections.create(addr, BD_ADDR_TYPE_ACL);
-    if (!conn) {
-      this.log.error(() => `Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
-      this.orphan(handle);
-      return;
-    }
-    conn.con_handle = handle;
-    conn.state = ConnState.OPEN;
-    if (conn.role === 0xff) conn.role = HCI_ROLE_SLAVE;
-    conn.encryption_enabled = packet[12]!;
-    conn.todo |= TODO_READ_REMOTE_FEATURES;
-    this.emitNrConnectionsChanged();
-  }
-
-  private orphan(handle: number): void {
-    if (this.pendingDisconnects.length < MAX_PENDING_REJECTS) this.pendingDisconnects.push(handle);
-  }
-
-  private onDisconnectionComplete(packet: Uint8Array, size: number): void {
-    const status = packet[2]!;
-    const handle = little_endian_read_16(packet, 3) & 0x0fff;
-    const conn = this.connections.for_handle(handle);
-    if (status !== ERROR_CODE_SUCCESS || !conn) {
-      if (conn && conn.state === ConnState.SENT_DISCONNECT) conn.state = ConnState.OPEN;
-      if (!conn) this.log.info(() => `Disconnection Complete for unknown handle 0x${handle.toString(16)}`);
-      this.dispatchEvent(packet, size);
-      return;
-    }
-    conn.state = ConnState.RECEIVED_DISCONNECTION_COMPLETE;
-    this.acl.release_connection(conn);
-    const le = conn.is_le;
-    this.dispatchEvent(packet, size);
-    // BTstack frees the record after the upper layers saw the event
-    if (this.connections.list.includes(conn)) this.connections.free(conn);
-    if (le) this.gap.on_le_disconnection();
-    this.emitNrConnectionsChanged();
-  }
-
-  private onHardwareError(code: number): void {
-    this.log.error(() => `Hardware Error 0x${code.toString(16).padStart(2, '0')}`);
-    if (this.state === HCI_STATE_OFF) return;
-    const cb = this.hardwareErrorCallback;
-    if (cb) {
-      this.powerOffNow();
-      cb(code);
-    } else {
-      this.restart();
-    }
-  }
-
-  private onRemoteFeatures(packet: Uint8Array): void {
-    const conn = this.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
-    if (!conn || packet[2] !== 0) return;
-    conn.remote_features.set(packet.subarray(5, 13));
-    conn.remote_features_valid = true;
-    // extended features page 1 holds the remote host's SSP support (bit 63 = extended features)
-    if ((packet[12]! & 0x80) !== 0 && this.init.supports_command(SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES)) {
-      conn.todo |= TODO_READ_REMOTE_EXTENDED_FEATURES;
-    }
-  }
-
-  /** LE meta events. Returns false when malformed. */
-  private onLeMeta(packet: Uint8Array, size: number, plen: number): boolean {
-    switch (packet[2]) {
-      case HCI_SUBEVENT_LE_CONNECTION_COMPLETE:
-        if (plen < 19) return false;
-        this.onLeConnectionComplete(packet);
-        return true;
-      case HCI_SUBEVENT_LE_ADVERTISING_REPORT:
-        if (plen < 2) return false;
-        return this.gap.explode_advertising_report(packet, size);
-      case HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE: {
-        if (plen < 10) return false;
-        const conn = this.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
-        if (conn && packet[3] === 0) {
-          conn.le_conn_interval = little_endian_read_16(packet, 6);
-          conn.le_conn_latency = little_endian_read_16(packet, 8);
-          conn.le_supervision_timeout = little_endian_read_16(packet, 10);
-        }
-        return true;
-      }
-      case HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE: {
-        if (plen < 12) return false;
-        const conn = this.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
-        if (conn && packet[3] === 0) {
-          conn.remote_features.set(packet.subarray(6, 14));
-          conn.remote_features_valid = true;
-        }
-        return true;
-      }
-      default:
-        return true;
-    }
-  }
-
-  private onLeConnectionComplete(packet: Uint8Array): void {
-    const status = packet[3]!;
-    const handle = little_endian_read_16(packet, 4) & 0x0fff;
-    const role = packet[6]!;
-    const type = packet[7]!;
-    const addr = reverse_bd_addr(packet, 8);
-    if (status !== ERROR_CODE_SUCCESS) {
-      // the pending attempt failed or was cancelled
-      for (const c of this.connections.list) {
-        if (c.is_le && c.con_handle === 0xffff && c.state !== ConnState.SEND_CREATE_CONNECTION) {
-          this.connections.free(c);
-          this.emitNrConnectionsChanged();
-          break;
-        }
-      }
-      return;
-    }
-    let conn = this.connections.for_addr(addr, type);
-    if (!conn && role === HCI_ROLE_MASTER) {
-      // filter-accept-list connect: the pending record has no address yet
-      conn = this.connections.list.find((c) => c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) ?? null;
-    }
-    if (!conn) conn = this.connections.create(addr, is_le_address_type(type) ? type : 0);
-    if (!conn) {
-      this.log.error(() => `LE Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
-      this.orphan(handle);
-      return;
-    }
-    conn.con_handle = handle;
-    conn.state = ConnState.OPEN;
-    conn.role = role;
-    conn.le_conn_interval = little_endian_read_16(packet, 14);
-    conn.le_conn_latency = little_endian_read_16(packet, 16);
-    conn.le_supervision_timeout = little_endian_read_16(packet, 18);
-    this.gap.on_le_connection_complete(role === HCI_ROLE_SLAVE);
-    this.emitNrConnectionsChanged();
-  }
 }

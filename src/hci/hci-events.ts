@@ -1,0 +1,403 @@
+/**
+ * HCI events from the controller (the receiving half of hci.c's event_handler): validation,
+ * command flow control (Command Complete / Status), ACL credits (Number Of Completed Packets),
+ * connection bookkeeping, GAP events derived from inquiry results and advertising reports, and
+ * dispatch of every HCI event to the registered event handlers.
+ *
+ * Bad input is logged and dropped: an event shorter than its parameter length, a known event
+ * too short for its fields, Command Complete / Status for an opcode that was not sent.
+ */
+import { bd_addr_to_str, little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
+import {
+  BD_ADDR_TYPE_ACL,
+  ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES,
+  ERROR_CODE_SUCCESS,
+  HCI_EVENT_COMMAND_COMPLETE,
+  HCI_EVENT_COMMAND_STATUS,
+  HCI_EVENT_CONNECTION_COMPLETE,
+  HCI_EVENT_CONNECTION_REQUEST,
+  HCI_EVENT_DISCONNECTION_COMPLETE,
+  HCI_EVENT_ENCRYPTION_CHANGE,
+  HCI_EVENT_EXTENDED_INQUIRY_RESPONSE,
+  HCI_EVENT_HARDWARE_ERROR,
+  HCI_EVENT_INQUIRY_COMPLETE,
+  HCI_EVENT_INQUIRY_RESULT,
+  HCI_EVENT_INQUIRY_RESULT_WITH_RSSI,
+  HCI_EVENT_LE_META,
+  HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS,
+  HCI_EVENT_READ_REMOTE_EXTENDED_FEATURES_COMPLETE,
+  HCI_EVENT_READ_REMOTE_SUPPORTED_FEATURES_COMPLETE,
+  HCI_EVENT_READ_REMOTE_VERSION_INFORMATION_COMPLETE,
+  HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE,
+  HCI_EVENT_ROLE_CHANGE,
+  HCI_ROLE_MASTER,
+  HCI_ROLE_SLAVE,
+  HCI_STATE_WORKING,
+  HCI_SUBEVENT_LE_ADVERTISING_REPORT,
+  HCI_SUBEVENT_LE_CONNECTION_COMPLETE,
+  HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE,
+  HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE,
+} from '../codes/v1.4.js';
+import { hci_create_connection, hci_disconnect, hci_le_create_connection, hci_reset } from './commands.js';
+import { ConnState, TODO_ACCEPT, TODO_CREATE_CONNECTION, TODO_READ_REMOTE_EXTENDED_FEATURES, TODO_READ_REMOTE_FEATURES, is_le_address_type } from './hci-connection.js';
+import type { Hci } from './hci.js';
+
+/** Pending Reject Connection Request commands (and orphan disconnects) kept at most. */
+export const MAX_PENDING_REJECTS = 4;
+/** Supported command bit: Read Remote Extended Features (octet 2, bit 6). */
+const SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES = 22;
+
+export class HciEvents {
+  constructor(private readonly hci: Hci) {}
+
+  /** An HCI event packet from the transport (valid during the call only). */
+  handle(packet: Uint8Array, size: number): void {
+    if (size < 2 || 2 + packet[1]! > size) {
+      this.hci.log.error(() => `HCI event of ${size} bytes is shorter than its parameter length, dropped`);
+      return;
+    }
+    size = 2 + packet[1]!;
+    const plen = packet[1]!;
+    switch (packet[0]) {
+      case HCI_EVENT_COMMAND_COMPLETE:
+        this.onCommandComplete(packet, size, plen);
+        return;
+      case HCI_EVENT_COMMAND_STATUS:
+        this.onCommandStatus(packet, size, plen);
+        return;
+      case HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS:
+        if (!this.onNumberOfCompletedPackets(packet, plen)) return;
+        break;
+      case HCI_EVENT_CONNECTION_REQUEST:
+        if (plen < 10) return this.malformed(packet);
+        this.onConnectionRequest(packet);
+        break;
+      case HCI_EVENT_CONNECTION_COMPLETE:
+        if (plen < 11) return this.malformed(packet);
+        this.onConnectionComplete(packet);
+        break;
+      case HCI_EVENT_DISCONNECTION_COMPLETE:
+        if (plen < 4) return this.malformed(packet);
+        this.onDisconnectionComplete(packet, size);
+        return;
+      case HCI_EVENT_HARDWARE_ERROR:
+        this.hci.dispatchEvent(packet, size);
+        this.hci.hardwareError(plen >= 1 ? packet[2]! : 0);
+        return;
+      case HCI_EVENT_INQUIRY_RESULT:
+        if (!this.hci.gap.explode_inquiry_result(packet, size, 'standard')) return this.malformed(packet);
+        break;
+      case HCI_EVENT_INQUIRY_RESULT_WITH_RSSI:
+        if (!this.hci.gap.explode_inquiry_result(packet, size, 'rssi')) return this.malformed(packet);
+        break;
+      case HCI_EVENT_EXTENDED_INQUIRY_RESPONSE:
+        if (!this.hci.gap.explode_inquiry_result(packet, size, 'eir')) return this.malformed(packet);
+        break;
+      case HCI_EVENT_INQUIRY_COMPLETE:
+        if (plen < 1) return this.malformed(packet);
+        this.hci.gap.on_inquiry_complete(packet[2]!);
+        break;
+      case HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE:
+        this.hci.gap.on_remote_name_request_complete();
+        break;
+      case HCI_EVENT_READ_REMOTE_SUPPORTED_FEATURES_COMPLETE:
+        if (plen < 11) return this.malformed(packet);
+        this.onRemoteFeatures(packet);
+        break;
+      case HCI_EVENT_READ_REMOTE_EXTENDED_FEATURES_COMPLETE: {
+        if (plen < 13) return this.malformed(packet);
+        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+        if (conn && packet[2] === 0 && packet[5] === 1) conn.remote_features_page1.set(packet.subarray(7, 15));
+        break;
+      }
+      case HCI_EVENT_READ_REMOTE_VERSION_INFORMATION_COMPLETE: {
+        if (plen < 8) return this.malformed(packet);
+        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+        if (conn && packet[2] === 0) {
+          conn.remote_version = packet[5]!;
+          conn.remote_manufacturer = little_endian_read_16(packet, 6);
+          conn.remote_subversion = little_endian_read_16(packet, 8);
+          conn.remote_version_valid = true;
+        }
+        break;
+      }
+      case HCI_EVENT_ROLE_CHANGE: {
+        if (plen < 8) return this.malformed(packet);
+        const conn = this.hci.connections.for_addr(reverse_bd_addr(packet, 3), BD_ADDR_TYPE_ACL);
+        if (conn && packet[2] === 0) conn.role = packet[9]!;
+        break;
+      }
+      case HCI_EVENT_ENCRYPTION_CHANGE: {
+        if (plen < 4) return this.malformed(packet);
+        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+        if (conn && packet[2] === 0) conn.encryption_enabled = packet[5]!;
+        break;
+      }
+      case HCI_EVENT_LE_META:
+        if (plen < 1) return this.malformed(packet);
+        if (!this.onLeMeta(packet, size, plen)) return this.malformed(packet);
+        break;
+      default:
+        break;
+    }
+    this.hci.dispatchEvent(packet, size);
+  }
+
+  private malformed(packet: Uint8Array): void {
+    this.hci.log.error(() => `malformed HCI event 0x${packet[0]!.toString(16).padStart(2, '0')} (${packet[1]} parameter bytes), dropped`);
+  }
+
+  /** Match a Command Complete / Status against the commands sent. */
+  private takeOutstanding(opcode: number): boolean {
+    const i = this.hci.outstanding.indexOf(opcode);
+    if (i < 0) return false;
+    this.hci.outstanding.splice(i, 1);
+    return true;
+  }
+
+  private onCommandComplete(packet: Uint8Array, size: number, plen: number): void {
+    if (plen < 3) return this.malformed(packet);
+    this.hci.cmdCredits = packet[2]!;
+    const opcode = little_endian_read_16(packet, 3);
+    if (opcode === 0) return; // controller ready / credit update (NOP), nothing to dispatch
+    if (!this.takeOutstanding(opcode)) {
+      this.hci.log.error(() => `Command Complete for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
+      return;
+    }
+    if (opcode === hci_reset.opcode) this.hci.outstanding.length = 0;
+    const ret = packet.subarray(5, size);
+    this.hci.init.command_complete(opcode, ret);
+    // GAP state follows both its own commands and init steps (Write Scan Enable emits its event)
+    this.hci.gap.on_command_complete(opcode, ret);
+    this.hci.dispatchEvent(packet, size);
+  }
+
+  private onCommandStatus(packet: Uint8Array, size: number, plen: number): void {
+    if (plen < 4) return this.malformed(packet);
+    const status = packet[2]!;
+    this.hci.cmdCredits = packet[3]!;
+    const opcode = little_endian_read_16(packet, 4);
+    if (opcode === 0) return;
+    if (!this.takeOutstanding(opcode)) {
+      this.hci.log.error(() => `Command Status for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
+      return;
+    }
+    if (status !== ERROR_CODE_SUCCESS) this.hci.init.command_complete(opcode, packet.subarray(2, 3));
+    this.hci.gap.on_command_status(opcode, status);
+    this.hci.dispatchEvent(packet, size);
+    if (status !== ERROR_CODE_SUCCESS) this.onCommandFailed(opcode, status);
+  }
+
+  /** A connection-creating command was refused: drop its record and tell the upper layers. */
+  private onCommandFailed(opcode: number, status: number): void {
+    if (opcode === hci_create_connection.opcode) {
+      for (const c of this.hci.connections.list) {
+        if (!c.is_le && c.state === ConnState.SENT_CREATE_CONNECTION && c.con_handle === 0xffff) {
+          const addr = Uint8Array.from(c.address);
+          this.hci.connections.free(c);
+          this.hci.emitNrConnectionsChanged();
+          this.hci.emitConnectionCompleteFailure(status, addr);
+          return;
+        }
+      }
+    } else if (opcode === hci_le_create_connection.opcode) {
+      for (const c of this.hci.connections.list) {
+        if (c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) {
+          const addr = Uint8Array.from(c.address);
+          const type = c.address_type;
+          this.hci.connections.free(c);
+          this.hci.emitLeConnectionComplete(status, type, addr);
+          return;
+        }
+      }
+    } else if (opcode === hci_disconnect.opcode) {
+      for (const c of this.hci.connections.list) if (c.state === ConnState.SENT_DISCONNECT) c.state = ConnState.OPEN;
+    }
+  }
+
+  private onNumberOfCompletedPackets(packet: Uint8Array, plen: number): boolean {
+    if (plen < 1) {
+      this.malformed(packet);
+      return false;
+    }
+    const num = packet[2]!;
+    if (1 + 4 * num > plen) {
+      this.hci.log.error(() => `Number Of Completed Packets lists ${num} handles in ${plen} bytes, dropped`);
+      return false;
+    }
+    for (let i = 0; i < num; i++) {
+      const o = 3 + 4 * i;
+      this.hci.acl.completed(little_endian_read_16(packet, o) & 0x0fff, little_endian_read_16(packet, o + 2));
+    }
+    this.hci.acl.pump();
+    return true;
+  }
+
+  private onConnectionRequest(packet: Uint8Array): void {
+    const addr = reverse_bd_addr(packet, 2);
+    const linkType = packet[11]!;
+    const reject = (reason: number) => {
+      if (this.hci.pendingRejects.length >= MAX_PENDING_REJECTS) {
+        this.hci.log.error('too many pending connection rejects, one dropped');
+        this.hci.pendingRejects.shift();
+      }
+      this.hci.pendingRejects.push({ addr, reason });
+    };
+    if (linkType !== 0x01 || this.hci.hci_get_state() !== HCI_STATE_WORKING) {
+      // SCO/eSCO is not supported; nothing is accepted while halting
+      reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
+      return;
+    }
+    let conn = this.hci.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
+    if (conn && conn.con_handle !== 0xffff) {
+      reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
+      return;
+    }
+    if (!conn) conn = this.hci.connections.create(addr, BD_ADDR_TYPE_ACL);
+    if (!conn) {
+      this.hci.log.error(() => `no free connection record for ${bd_addr_to_str(addr)}, rejecting`);
+      reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
+      return;
+    }
+    conn.state = ConnState.RECEIVED_CONNECTION_REQUEST;
+    conn.role = HCI_ROLE_SLAVE;
+    conn.todo |= TODO_ACCEPT;
+    conn.todo &= ~TODO_CREATE_CONNECTION;
+  }
+
+  private onConnectionComplete(packet: Uint8Array): void {
+    const status = packet[2]!;
+    const handle = little_endian_read_16(packet, 3) & 0x0fff;
+    const addr = reverse_bd_addr(packet, 5);
+    const linkType = packet[11]!;
+    if (linkType !== 0x01) return; // SCO: not tracked
+    let conn = this.hci.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
+    if (status !== ERROR_CODE_SUCCESS) {
+      if (conn && conn.con_handle === 0xffff) {
+        this.hci.connections.free(conn);
+        this.hci.emitNrConnectionsChanged();
+      }
+      return;
+    }
+    if (!conn) conn = this.hci.connections.create(addr, BD_ADDR_TYPE_ACL);
+    if (!conn) {
+      this.hci.log.error(() => `Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
+      this.orphan(handle);
+      return;
+    }
+    conn.con_handle = handle;
+    conn.state = ConnState.OPEN;
+    if (conn.role === 0xff) conn.role = HCI_ROLE_SLAVE;
+    conn.encryption_enabled = packet[12]!;
+    conn.todo |= TODO_READ_REMOTE_FEATURES;
+    this.hci.emitNrConnectionsChanged();
+  }
+
+  private orphan(handle: number): void {
+    if (this.hci.pendingDisconnects.length < MAX_PENDING_REJECTS) this.hci.pendingDisconnects.push(handle);
+  }
+
+  private onDisconnectionComplete(packet: Uint8Array, size: number): void {
+    const status = packet[2]!;
+    const handle = little_endian_read_16(packet, 3) & 0x0fff;
+    const conn = this.hci.connections.for_handle(handle);
+    if (status !== ERROR_CODE_SUCCESS || !conn) {
+      if (conn && conn.state === ConnState.SENT_DISCONNECT) conn.state = ConnState.OPEN;
+      if (!conn) this.hci.log.info(() => `Disconnection Complete for unknown handle 0x${handle.toString(16)}`);
+      this.hci.dispatchEvent(packet, size);
+      return;
+    }
+    conn.state = ConnState.RECEIVED_DISCONNECTION_COMPLETE;
+    this.hci.acl.release_connection(conn);
+    const le = conn.is_le;
+    this.hci.dispatchEvent(packet, size);
+    // BTstack frees the record after the upper layers saw the event
+    if (this.hci.connections.list.includes(conn)) this.hci.connections.free(conn);
+    if (le) this.hci.gap.on_le_disconnection();
+    this.hci.emitNrConnectionsChanged();
+  }
+
+
+  private onRemoteFeatures(packet: Uint8Array): void {
+    const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+    if (!conn || packet[2] !== 0) return;
+    conn.remote_features.set(packet.subarray(5, 13));
+    conn.remote_features_valid = true;
+    // extended features page 1 holds the remote host's SSP support (bit 63 = extended features)
+    if ((packet[12]! & 0x80) !== 0 && this.hci.init.supports_command(SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES)) {
+      conn.todo |= TODO_READ_REMOTE_EXTENDED_FEATURES;
+    }
+  }
+
+  /** LE meta events. Returns false when malformed. */
+  private onLeMeta(packet: Uint8Array, size: number, plen: number): boolean {
+    switch (packet[2]) {
+      case HCI_SUBEVENT_LE_CONNECTION_COMPLETE:
+        if (plen < 19) return false;
+        this.onLeConnectionComplete(packet);
+        return true;
+      case HCI_SUBEVENT_LE_ADVERTISING_REPORT:
+        if (plen < 2) return false;
+        return this.hci.gap.explode_advertising_report(packet, size);
+      case HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE: {
+        if (plen < 10) return false;
+        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
+        if (conn && packet[3] === 0) {
+          conn.le_conn_interval = little_endian_read_16(packet, 6);
+          conn.le_conn_latency = little_endian_read_16(packet, 8);
+          conn.le_supervision_timeout = little_endian_read_16(packet, 10);
+        }
+        return true;
+      }
+      case HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE: {
+        if (plen < 12) return false;
+        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
+        if (conn && packet[3] === 0) {
+          conn.remote_features.set(packet.subarray(6, 14));
+          conn.remote_features_valid = true;
+        }
+        return true;
+      }
+      default:
+        return true;
+    }
+  }
+
+  private onLeConnectionComplete(packet: Uint8Array): void {
+    const status = packet[3]!;
+    const handle = little_endian_read_16(packet, 4) & 0x0fff;
+    const role = packet[6]!;
+    const type = packet[7]!;
+    const addr = reverse_bd_addr(packet, 8);
+    if (status !== ERROR_CODE_SUCCESS) {
+      // the pending attempt failed or was cancelled
+      for (const c of this.hci.connections.list) {
+        if (c.is_le && c.con_handle === 0xffff && c.state !== ConnState.SEND_CREATE_CONNECTION) {
+          this.hci.connections.free(c);
+          this.hci.emitNrConnectionsChanged();
+          break;
+        }
+      }
+      return;
+    }
+    let conn = this.hci.connections.for_addr(addr, type);
+    if (!conn && role === HCI_ROLE_MASTER) {
+      // filter-accept-list connect: the pending record has no address yet
+      conn = this.hci.connections.list.find((c) => c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) ?? null;
+    }
+    if (!conn) conn = this.hci.connections.create(addr, is_le_address_type(type) ? type : 0);
+    if (!conn) {
+      this.hci.log.error(() => `LE Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
+      this.orphan(handle);
+      return;
+    }
+    conn.con_handle = handle;
+    conn.state = ConnState.OPEN;
+    conn.role = role;
+    conn.le_conn_interval = little_endian_read_16(packet, 14);
+    conn.le_conn_latency = little_endian_read_16(packet, 16);
+    conn.le_supervision_timeout = little_endian_read_16(packet, 18);
+    this.hci.gap.on_le_connection_complete(role === HCI_ROLE_SLAVE);
+    this.hci.emitNrConnectionsChanged();
+  }
+}
