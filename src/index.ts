@@ -20,5 +20,6 @@ export * from './btstack.js';
 export * from './l2cap/l2cap.js';
 export * from './rfcomm/frames.js';
 export * from './rfcomm/mux-commands.js';
+export * from './rfcomm/rfcomm.js';
 export * from './sdp/data-element.js';
 export * from './sdp/pdu.js';

@@ -23,6 +23,7 @@ import type { HciTransport } from './hci/transport.js';
 import { Hci, type HciTransportConfig } from './hci/hci.js';
 import type { Gap } from './hci/gap.js';
 import { L2cap } from './l2cap/l2cap.js';
+import { Rfcomm } from './rfcomm/rfcomm.js';
 
 export interface StackOptions {
   /** The HCI transport (serial port, virtual controller, ...). */
@@ -55,6 +56,8 @@ export class Stack {
   readonly gap: Gap;
   /** L2CAP (BR/EDR); hooks into HCI on l2cap_init() (or the first service / channel). */
   readonly l2cap: L2cap;
+  /** RFCOMM on L2CAP PSM 3; registers with L2CAP on the first rfcomm_register_service / rfcomm_create_channel. */
+  readonly rfcomm: Rfcomm;
   private dumpSink: ((level: number, message: string) => void) | null = null;
 
   constructor(options: StackOptions) {
@@ -73,6 +76,7 @@ export class Stack {
     this.hci.hci_init(options.transport, options.transport_config);
     if (options.chipset) this.hci.hci_set_chipset(options.chipset);
     this.l2cap = new L2cap(this);
+    this.rfcomm = new Rfcomm(this, this.l2cap);
   }
 
   /**

@@ -216,12 +216,12 @@ export class Rfcomm {
   private readonly ctl = new Uint8Array(RFCOMM_TEST_DATA_MAX_LEN + 16);
   /** Multiplexer command scratch (the information field of a control frame). */
   private readonly mcmd = new Uint8Array(RFCOMM_TEST_DATA_MAX_LEN + 8);
-  /** rfcomm_send frames. */
-  private readonly out: Uint8Array;
-  /** Zero-copy frames (rfcomm_reserve_packet_buffer / rfcomm_get_outgoing_buffer / rfcomm_send_prepared). */
-  private readonly app: Uint8Array;
-  private readonly appPayload: Uint8Array;
-  private readonly appFrom1: Uint8Array;
+  /** rfcomm_send frames (allocated on first use). */
+  private outBuf: Uint8Array | null = null;
+  /** Zero-copy frames (rfcomm_reserve_packet_buffer / rfcomm_get_outgoing_buffer / rfcomm_send_prepared), on first use. */
+  private appBuf: Uint8Array | null = null;
+  private appPayload: Uint8Array | null = null;
+  private appFrom1: Uint8Array | null = null;
   private appReserved = false;
   private readonly frame = new RfcommFrame();
   private readonly cmd = new RfcommMuxCommand();
@@ -254,14 +254,23 @@ export class Rfcomm {
     }, (c) => c.reset());
     const mtu = this.l2capMaxMtu(pools.config.HCI_ACL_PAYLOAD_SIZE - 4);
     this.maxInfo = frameSizeForMtu(mtu);
-    this.out = new Uint8Array(this.maxInfo + RFCOMM_FRAME_OVERHEAD + 1);
-    this.app = new Uint8Array(this.maxInfo + RFCOMM_FRAME_OVERHEAD + 1);
-    this.appPayload = this.app.subarray(4);
-    this.appFrom1 = this.app.subarray(1);
+  }
+
+  private get out(): Uint8Array {
+    return (this.outBuf ??= new Uint8Array(this.maxInfo + RFCOMM_FRAME_OVERHEAD + 1));
+  }
+
+  private get app(): Uint8Array {
+    if (!this.appBuf) {
+      this.appBuf = new Uint8Array(this.maxInfo + RFCOMM_FRAME_OVERHEAD + 1);
+      this.appPayload = this.appBuf.subarray(4);
+      this.appFrom1 = this.appBuf.subarray(1);
+    }
+    return this.appBuf;
   }
 
   /** Attach the L2CAP layer later (when the Rfcomm was created before it). */
-  set_l2cap(l2cap: RfcommL2cap): void {
+  attachL2cap(l2cap: RfcommL2cap): void {
     this.l2cap = l2cap;
   }
 
@@ -385,7 +394,8 @@ export class Rfcomm {
 
   /** Where to write the payload (rfcomm_get_max_frame_size octets fit); valid until send_prepared/release. */
   rfcomm_get_outgoing_buffer(): Uint8Array {
-    return this.appPayload;
+    void this.app;
+    return this.appPayload!;
   }
 
   /** Send `len` octets prepared in rfcomm_get_outgoing_buffer(); releases the buffer. 0 or a status. */
@@ -398,10 +408,11 @@ export class Rfcomm {
     }
     const err = this.checkSend(ch, len);
     if (err) return err; // the buffer stays reserved: the caller may retry or release it
-    const start = rfcomm_frame_encode_in_place(this.app, 4, len, rfcomm_address(ch.dlci, rfcomm_cr(ch.mux!.initiator, true)), RFCOMM_UIH);
+    const app = this.app;
+    const start = rfcomm_frame_encode_in_place(app, 4, len, rfcomm_address(ch.dlci, rfcomm_cr(ch.mux!.initiator, true)), RFCOMM_UIH);
     if (start < 0) return RFCOMM_DATA_LEN_EXCEEDS_MTU;
     const size = 4 + len + 1 - start;
-    const status = this.sendData(ch, start === 0 ? this.app : this.appFrom1, size, len);
+    const status = this.sendData(ch, start === 0 ? app : this.appFrom1!, size, len);
     if (status === 0) this.appReserved = false;
     return status;
   }
