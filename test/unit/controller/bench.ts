@@ -42,6 +42,12 @@ export class Host {
     this.rx.length = 0;
     return out;
   }
+  /** Remove and return the first event received (hex), or undefined. */
+  shift(): string | undefined {
+    const i = this.rx.findIndex((r) => r.type === 4);
+    if (i < 0) return undefined;
+    return this.rx.splice(i, 1)[0]!.hex;
+  }
   events(): string[] {
     return this.rx.filter((r) => r.type === 4).map((r) => r.hex);
   }
