@@ -17,6 +17,7 @@ import { BENCH_DIR, isMain, machineInfo, resultPath, RESULTS_DIR, ROOT_DIR, targ
 /** Every benchmark, in the order of the list where it exists. */
 export const BENCHMARKS: Array<{ name: string; file: string }> = [
   { name: 'l2cap-bulk', file: 'l2cap-bulk.ts' },
+  { name: 'rfcomm-bulk', file: 'rfcomm-bulk.ts' },
   { name: 'latency', file: 'latency.ts' },
   { name: 'parser', file: 'parser.ts' },
   { name: 'startup', file: 'startup.ts' },
