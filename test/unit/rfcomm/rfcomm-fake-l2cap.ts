@@ -203,12 +203,15 @@ export class FakeL2cap implements RfcommL2cap {
     });
   }
 
+  /** Closes after the SDUs already sent are delivered (as the Disconnection Request follows them on the link). */
   l2cap_disconnect(local_cid: number): void {
     this.calls.push('disconnect');
     const ch = this.channels.get(local_cid);
     if (!ch) return;
-    this.close(ch);
-    if (ch.peer) ch.peer.owner.close(ch.peer);
+    this.post(() => {
+      this.close(ch);
+      if (ch.peer) ch.peer.owner.close(ch.peer);
+    });
   }
 
   /** Link loss: every channel of this endpoint (and its peer ends) closes. */

@@ -126,3 +126,75 @@ export function sent_hex(air: FakeAir, from?: BdAddr): string[] {
   const f = from ? hex(from).replace(/ /g, ':').toUpperCase() : null;
   return air.sent.filter((s) => !f || s.from === f).map((s) => hex(s.bytes).replace(/ /g, ''));
 }
+
+/**
+ * A hand-driven RFCOMM peer: an L2CAP endpoint on the air without an RFCOMM layer. It accepts
+ * PSM 3 (or connects to it), records every SDU it receives and sends whatever bytes a test
+ * writes, so the RFCOMM layer under test can be fed exact (and broken) frames.
+ */
+export class RawPeer {
+  readonly l2cap: FakeL2cap;
+  readonly received: Uint8Array[] = [];
+  readonly events: Uint8Array[] = [];
+  cid = 0;
+  closed = false;
+  readonly handler = (type: number, channel: number, packet: Uint8Array, size: number): void => {
+    if (type === 4) {
+      const e = packet.slice(0, size);
+      this.events.push(e);
+      if (e[0] === this.l2cap.codes.L2CAP_EVENT_INCOMING_CONNECTION) {
+        this.cid = e[12]! | (e[13]! << 8);
+        this.l2cap.l2cap_accept_connection(this.cid);
+      } else if (e[0] === this.l2cap.codes.L2CAP_EVENT_CHANNEL_OPENED && e[2] === 0) {
+        this.cid = e[13]! | (e[14]! << 8);
+      } else if (e[0] === this.l2cap.codes.L2CAP_EVENT_CHANNEL_CLOSED) {
+        this.closed = true;
+      }
+    } else if (type === 6) {
+      this.received.push(packet.slice(0, size));
+    }
+  };
+
+  constructor(air: FakeAir, readonly addr: BdAddr, profile: CodeProfile = 'v1.4') {
+    this.l2cap = new FakeL2cap(air, addr, profile);
+  }
+
+  listen(): void {
+    this.l2cap.l2cap_register_service(this.handler, 3, 0xffff, 0);
+  }
+
+  connect(to: BdAddr): void {
+    this.l2cap.l2cap_create_channel(this.handler, to, 3, 0xffff);
+  }
+
+  send(bytes: Uint8Array | number[]): number {
+    const b = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes);
+    return this.l2cap.l2cap_send(this.cid, b, b.length);
+  }
+
+  /** Received SDUs as hex. */
+  rx(): string[] {
+    return this.received.map((b) => hex(b).replace(/ /g, ''));
+  }
+}
+
+/** A raw peer and an RFCOMM node on one air. */
+export function make_raw(profile: CodeProfile = 'v1.4', config: Partial<StackConfig> = {}): { loop: VirtualRunLoop; air: FakeAir; a: Node; p: RawPeer } {
+  const loop = new VirtualRunLoop();
+  loop.onError = (err) => {
+    throw err;
+  };
+  const air = new FakeAir(loop);
+  const a = new Node(air, ADDR_A, profile, config);
+  const p = new RawPeer(air, ADDR_B, profile);
+  return { loop, air, a, p };
+}
+
+/** Frame bytes as an array (for RawPeer.send). */
+export function fr(address: number, control: number, info: number[] = [], credits = -1): Uint8Array {
+  return frame_by_hand(address, control, info, credits);
+}
+
+export function pool_in_use(n: Node, name: string): number {
+  return n.stack.pools.all.find((p) => p.name === name)!.in_use;
+}
