@@ -157,6 +157,7 @@ export class RawPeer {
 
   constructor(air: FakeAir, readonly addr: BdAddr, profile: CodeProfile = 'v1.4') {
     this.l2cap = new FakeL2cap(air, addr, profile);
+    this.l2cap.window = 1 << 20; // a test driver: never out of buffers
   }
 
   listen(): void {
