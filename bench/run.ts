@@ -20,6 +20,7 @@ export const BENCHMARKS: Array<{ name: string; file: string }> = [
   { name: 'rfcomm-bulk', file: 'rfcomm-bulk.ts' },
   { name: 'latency', file: 'latency.ts' },
   { name: 'parser', file: 'parser.ts' },
+  { name: 'scale', file: 'scale.ts' },
   { name: 'startup', file: 'startup.ts' },
 ];
 
