@@ -11,6 +11,7 @@ import { bd_addr_to_str, little_endian_read_16, reverse_bd_addr } from '../core/
 import {
   BD_ADDR_TYPE_ACL,
   ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES,
+  ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF,
   ERROR_CODE_SUCCESS,
   HCI_EVENT_COMMAND_COMPLETE,
   HCI_EVENT_COMMAND_STATUS,
@@ -32,6 +33,8 @@ import {
   HCI_EVENT_ROLE_CHANGE,
   HCI_ROLE_MASTER,
   HCI_ROLE_SLAVE,
+  HCI_STATE_FALLING_ASLEEP,
+  HCI_STATE_HALTING,
   HCI_STATE_WORKING,
   HCI_SUBEVENT_LE_ADVERTISING_REPORT,
   HCI_SUBEVENT_LE_CONNECTION_COMPLETE,
@@ -39,7 +42,7 @@ import {
   HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE,
 } from '../codes/v1.4.js';
 import { hci_create_connection, hci_disconnect, hci_le_create_connection, hci_reset } from './commands.js';
-import { ConnState, TODO_ACCEPT, TODO_CREATE_CONNECTION, TODO_READ_REMOTE_EXTENDED_FEATURES, TODO_READ_REMOTE_FEATURES, is_le_address_type } from './hci-connection.js';
+import { ConnState, TODO_ACCEPT, TODO_CREATE_CONNECTION, TODO_DISCONNECT, TODO_READ_REMOTE_EXTENDED_FEATURES, TODO_READ_REMOTE_FEATURES, is_le_address_type, type HciConnection } from './hci-connection.js';
 import type { Hci } from './hci.js';
 
 /** Pending Reject Connection Request commands (and orphan disconnects) kept at most. */
@@ -290,7 +293,17 @@ export class HciEvents {
     if (conn.role === 0xff) conn.role = HCI_ROLE_SLAVE;
     conn.encryption_enabled = packet[12]!;
     conn.todo |= TODO_READ_REMOTE_FEATURES;
+    this.closeIfHalting(conn);
     this.hci.emitNrConnectionsChanged();
+  }
+
+  /** A link that completes while the stack powers off or falls asleep is closed right away. */
+  private closeIfHalting(conn: HciConnection): void {
+    const st = this.hci.hci_get_state();
+    if (st !== HCI_STATE_HALTING && st !== HCI_STATE_FALLING_ASLEEP) return;
+    conn.disconnect_reason = ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF;
+    conn.todo = TODO_DISCONNECT;
+    conn.state = ConnState.SEND_DISCONNECT;
   }
 
   private orphan(handle: number): void {
@@ -398,6 +411,7 @@ export class HciEvents {
     conn.le_conn_latency = little_endian_read_16(packet, 16);
     conn.le_supervision_timeout = little_endian_read_16(packet, 18);
     this.hci.gap.on_le_connection_complete(role === HCI_ROLE_SLAVE);
+    this.closeIfHalting(conn);
     this.hci.emitNrConnectionsChanged();
   }
 }

@@ -133,6 +133,28 @@ test('power off: HALTING disconnects every link (reason 0x15), then OFF; pools f
   assert.is(h.t.closes, 1);
 });
 
+test('power off: a link that completes while HALTING is disconnected at once', () => {
+  const h = working();
+  const a = connect_classic(h, 0x0001, '00:00:00:00:00:01');
+  h.stack.gap.gap_connect(new Uint8Array([0xc0, 0xff, 0xee, 0, 0x11, 0x22]), 0);
+  h.t.take_commands();
+  h.t.event(cs(0x200d));
+  h.stack.hci.hci_power_control(0);
+  const cmds = h.t.take_commands();
+  assert.equal(cmds, [`06 04 03 ${u16(a)} 15`]);
+  h.t.event(cs(0x0406));
+  assert.equal(h.t.take_commands(), ['0e 20 00'], 'the pending LE connect is cancelled');
+  h.t.event('0e 04 01 0e 20 0c'); // too late: the link came up first
+  connect_le(h, 0x0002);
+  assert.equal(h.t.take_commands(), ['06 04 03 02 00 15']);
+  h.t.event(cs(0x0406));
+  h.t.event(`05 04 00 ${u16(a)} 16`);
+  h.t.event('05 04 00 02 00 16');
+  h.rl.run(0);
+  assert.is(h.stack.hci.hci_get_state(), 0);
+  assert.ok(h.stack.pools.all_free());
+});
+
 test('power off: a controller that never answers the disconnects is closed after the halting timeout', () => {
   const h = working();
   connect_classic(h, 0x0001);
