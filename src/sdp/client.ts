@@ -135,7 +135,7 @@ export class SdpClient {
   private readonly pdu = new SdpPdu();
   private readonly completeEvent = new Uint8Array(8);
   private readonly requests: BtstackContextCallbackRegistration[] = [];
-  private readonly handler: SdpPacketHandler = (t, c, p, s) => this.packet_handler(t, c, p, s);
+  private readonly handler: SdpPacketHandler = (t, c, p, s) => this.packetHandler(t, c, p, s);
 
   constructor(stack: SdpStackLike, l2cap?: SdpL2cap) {
     this.codes = stack.codes;
@@ -298,7 +298,7 @@ export class SdpClient {
   }
 
   /** The L2CAP packet handler of the client's channel. */
-  packet_handler(packet_type: number, channel: number, packet: Uint8Array, size: number): void {
+  packetHandler(packet_type: number, channel: number, packet: Uint8Array, size: number): void {
     size = Math.min(size, packet.length);
     if (packet_type === L2CAP_DATA_PACKET) {
       if (channel === this.cid && this.state === W4_RESPONSE) this.response(packet, size);

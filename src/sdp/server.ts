@@ -42,7 +42,7 @@ export class SdpServer {
   private l2cap: SdpL2cap | null;
   private registered = false;
   private readonly handler = (packet_type: number, channel: number, packet: Uint8Array, size: number): void =>
-    this.packet_handler(packet_type, channel, packet, size);
+    this.packetHandler(packet_type, channel, packet, size);
 
   constructor(stack: SdpStackLike, l2cap?: SdpL2cap) {
     this.codes = stack.codes;
@@ -138,7 +138,7 @@ export class SdpServer {
   }
 
   /** The packet handler registered for PSM 1. */
-  packet_handler(packet_type: number, channel: number, packet: Uint8Array, size: number): void {
+  packetHandler(packet_type: number, channel: number, packet: Uint8Array, size: number): void {
     const l2cap = this.l2cap;
     if (!l2cap) return;
     if (packet_type === L2CAP_DATA_PACKET) {

@@ -80,7 +80,7 @@ test(`fuzz: ${TARGET_PDUS}+ random and mutated responses at the SDP client`, () 
       const part = ANSWER.subarray(c, c + chunk);
       const next = c + part.length;
       const cont = next < ANSWER.length ? [1, next] : [0];
-      let rsp = Uint8Array.from([0x07, tid >> 8, tid & 0xff, 0, 2 + part.length + cont.length, 0, part.length, ...part, ...cont]);
+      let rsp: Uint8Array = Uint8Array.from([0x07, tid >> 8, tid & 0xff, 0, 2 + part.length + cont.length, 0, part.length, ...part, ...cont]);
       if (mutating && r() < 0.3) rsp = mutate(r, rsp);
       return [rsp];
     };
