@@ -252,7 +252,7 @@ function channelStep(l: L2cap, c: L2capChannel): boolean {
       if (!buf) return false;
       const n = l2cap_sig_connection_response(buf, p, c.remote_sig_id, 0, c.remote_cid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE, 0);
       const sent = finish(l, c.con_handle, n);
-      l.finalize(c, -1); // declined by the application: no event
+      l.finalize(c, c.fail_status || -1); // declined by the application: no event (undecided for too long: CHANNEL_OPENED 0x69)
       return sent;
     }
     case L2CAP_STATE_CONFIG:

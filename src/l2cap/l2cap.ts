@@ -21,7 +21,9 @@
  * - L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_RESOURCES when configuration failed (remote answered
  *   Rejected / Unknown options, or "unacceptable parameters" too often): the channel is disconnected.
  * No event comes for an incoming channel the application declined, nor for one refused for
- * security (the application never saw it).
+ * security (the application never saw it). An incoming connection the application leaves
+ * unanswered gets "pending" after 1 s; if it is still unanswered when the remote's ERTX has run
+ * out (120 s later) it is declined and reported as CHANNEL_OPENED with the RTX timeout status.
  */
 import { bd_addr_cmp, bd_addr_copy, bd_addr_to_str, little_endian_read_16, little_endian_store_16, type BdAddr } from '../core/bytes.js';
 import type { Pools, StackConfig } from '../core/config.js';
@@ -693,6 +695,26 @@ export class L2cap {
     const ch = t.context as L2capChannel;
     if (!this.channelPool.owns(ch) || ch.state !== L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT) return;
     ch.todo |= TODO_SEND_CONN_RSP_PENDING;
+    // the remote waits ERTX after "pending"; past that nobody waits for this channel any more
+    this.run_loop.remove_timer(ch.timer);
+    ch.timer.handler = this.onUndecidedTimeout;
+    this.run_loop.set_timer(ch.timer, L2CAP_ERTX_TIMEOUT_MS);
+    this.run_loop.add_timer(ch.timer);
+    this.run();
+  };
+
+  /**
+   * The application never answered L2CAP_EVENT_INCOMING_CONNECTION and the remote has given up
+   * (ERTX after our "pending"): decline it so the channel does not stay forever, and tell the
+   * application with L2CAP_EVENT_CHANNEL_OPENED status L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT.
+   */
+  private readonly onUndecidedTimeout = (t: Timer): void => {
+    const ch = t.context as L2capChannel;
+    if (!this.channelPool.owns(ch) || ch.state !== L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT) return;
+    this.log.info(() => `L2CAP: incoming channel 0x${ch.local_cid.toString(16)} not answered by the application, declined`);
+    ch.todo &= ~TODO_SEND_CONN_RSP_PENDING;
+    ch.fail_status = L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT;
+    ch.state = L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE;
     this.run();
   };
 

@@ -60,6 +60,10 @@ export interface PairOptions {
   config?: Partial<StackConfig>;
   /** Call l2cap_init on b (default true); false leaves b without L2CAP (its ACL data is dropped). */
   l2cap_b?: boolean;
+  /** Same for a. */
+  l2cap_a?: boolean;
+  /** Write packet logs (default true). */
+  packet_log?: boolean;
   tag: string;
 }
 
@@ -70,7 +74,7 @@ function makeNode(link: RadioLink, rl: VirtualRunLoop, name: string, addr: BdAdd
   const controller = link.create_controller({ bd_addr: addr, acl_size: o.acl_size ?? 200, acl_buffers: o.acl_buffers ?? 4, name });
   const stack = new Stack({ transport: new VirtualTransport(controller), run_loop: rl, profile: o.profile ?? 'v1.4', config: o.config });
   const log = path.join(tmp, `${o.tag}-${name}.${format}`);
-  assert.is(stack.open_packet_log(log, format), 0);
+  if (o.packet_log !== false) assert.is(stack.open_packet_log(log, format), 0);
   let handle = -1;
   stack.hci.hci_add_event_handler({
     callback: (_t, _c, p) => {
@@ -111,7 +115,7 @@ export function makePair(o: PairOptions): Pair {
   a.stack.hci.hci_power_control(1);
   b.stack.hci.hci_power_control(1);
   until(() => a.stack.hci.hci_get_state() === 2 && b.stack.hci.hci_get_state() === 2, 'both stacks working', 5000);
-  a.stack.l2cap.l2cap_init();
+  if (o.l2cap_a !== false) a.stack.l2cap.l2cap_init();
   if (o.l2cap_b !== false) b.stack.l2cap.l2cap_init();
   return {
     rl,

@@ -236,6 +236,19 @@ test('an incoming connection left undecided gets "pending, authorization pending
   assert.equal(h.hci.take().slice(0, 1), ['0c 00 01 00 03 07 08 00 40 00 60 00 00 00 00 00']);
 });
 
+test('an incoming connection never answered is declined once the remote has given up (1 s + ERTX), CHANNEL_OPENED 0x69', () => {
+  const h = setup();
+  h.hci.sig(HANDLE, '02 07 0400 0110 6000');
+  h.loop.run(1001);
+  assert.equal(h.hci.take(), ['0c 00 01 00 03 07 08 00 40 00 60 00 01 00 02 00']);
+  h.loop.run(119_998);
+  assert.is(h.ofCode(0x70).length, 0);
+  h.loop.run(2);
+  assert.equal(h.hci.take(), ['0c 00 01 00 03 07 08 00 00 00 60 00 04 00 00 00']);
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 60 00 e8 03 a0 02 ff ff 01 00 00']);
+  assert.is(h.l2cap.channelPool.in_use, 0);
+});
+
 test('refused: unknown PSM -> result 2, invalid source CID -> 6, CID in use -> 7, security -> 3', () => {
   const h = setup();
   h.hci.sig(HANDLE, '02 01 0400 0310 5000'); // PSM 0x1003 not registered
