@@ -1,0 +1,183 @@
+/**
+ * The virtual radio out of process: serve_controllers on a Unix socket and on loopback TCP, one
+ * controller per connection with its own BD_ADDR, both on one radio; garbage H4 type bytes get a
+ * Hardware Error event and the stream resynchronises without disturbing the other connection;
+ * UART pacing at a given baud rate and the Broadcom baud-rate command; the `bthost controller` CLI.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { hex } from '../../src/core/bytes.js';
+import { NodeRunLoop } from '../../src/core/run-loop.js';
+import { RadioLink } from '../../src/controller/link.js';
+import { serve_controllers } from '../../ports/virtual/server.js';
+import { SocketClient, wait_for } from './controller-helpers.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-ctl-'));
+const wireHex = (a: Uint8Array): string => Array.from(a).reverse().map((b) => b.toString(16).padStart(2, '0')).join(' ');
+
+test('unix socket: every connection gets its own controller; both share the radio (inquiry)', async () => {
+  const loop = new NodeRunLoop();
+  const link = new RadioLink(loop, { seed: 'socket-test' });
+  const sock = path.join(tmp, 'radio.sock');
+  const server = await serve_controllers(link, `unix:${sock}`);
+  const a = await SocketClient.connect(sock);
+  const b = await SocketClient.connect(sock);
+  try {
+    a.cmd('03 0c 00');
+    b.cmd('03 0c 00');
+    await wait_for(() => a.events().length === 1 && b.events().length === 1, 3000, 'reset');
+    assert.equal(a.events(), ['0e 04 01 03 0c 00']);
+    assert.equal(Array.from(a.raw), [0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00], 'exact H4 bytes on the stream');
+    assert.is(server.controllers.length, 2);
+    const [ca, cb] = server.controllers;
+    assert.is.not(wireHex(ca!.bd_addr), wireHex(cb!.bd_addr));
+    a.clear();
+    b.clear();
+    a.cmd('09 10 00');
+    b.cmd('1a 0c 01 03'); // b discoverable
+    await wait_for(() => a.events().length === 1 && b.events().length === 1);
+    assert.equal(a.events(), [`0e 0a 01 09 10 00 ${wireHex(ca!.bd_addr)}`]);
+    a.clear();
+    a.cmd('01 04 05 33 8b 9e 01 01'); // inquiry, 1 response
+    await wait_for(() => !!a.find(0x01), 3000, 'inquiry complete');
+    assert.ok(a.find(0x02), 'inquiry result');
+    assert.is(hex(a.find(0x02)!.subarray(3, 9)), wireHex(cb!.bd_addr));
+  } finally {
+    await a.close();
+    await b.close();
+    await wait_for(() => server.controllers.length === 0, 3000, 'sessions closed');
+    assert.is(link.controllers.length, 0, 'controllers left the air');
+    await server.close();
+    loop.trigger_exit();
+  }
+  assert.not.ok(fs.existsSync(sock), 'socket file removed');
+});
+
+test('garbage H4 type bytes: one Hardware Error, then the stream resynchronises; the other connection is unaffected', async () => {
+  const loop = new NodeRunLoop();
+  const link = new RadioLink(loop);
+  const sock = path.join(tmp, 'garbage.sock');
+  const server = await serve_controllers(link, `unix:${sock}`);
+  const a = await SocketClient.connect(sock);
+  const b = await SocketClient.connect(sock);
+  try {
+    a.send('ff fe 07 00 04 0e'); // none is a type a host may send (0x04 is an event: not accepted)
+    a.send('01 03 0c 00');
+    b.cmd('03 0c 00');
+    await wait_for(() => a.events().length === 2 && b.events().length === 1, 3000, 'answers');
+    assert.equal(a.events(), ['10 01 01', '0e 04 01 03 0c 00']);
+    assert.equal(b.events(), ['0e 04 01 03 0c 00']);
+    // garbage again: a new Hardware Error (one per burst)
+    a.clear();
+    a.send('09 09 09');
+    a.cmd('03 0c 00');
+    await wait_for(() => a.events().length === 2);
+    assert.equal(a.events(), ['10 01 01', '0e 04 01 03 0c 00']);
+  } finally {
+    await a.close();
+    await b.close();
+    await server.close();
+    loop.trigger_exit();
+  }
+});
+
+test('tcp on loopback; ACL between two socket controllers', async () => {
+  const loop = new NodeRunLoop();
+  const link = new RadioLink(loop);
+  const server = await serve_controllers(link, 'tcp:127.0.0.1:0');
+  const port = server.port!;
+  assert.ok(port > 0);
+  const a = await SocketClient.connect({ host: '127.0.0.1', port });
+  const b = await SocketClient.connect({ host: '127.0.0.1', port });
+  try {
+    await wait_for(() => server.controllers.length === 2);
+    const [ca, cb] = server.controllers;
+    for (const c of [a, b]) {
+      c.cmd('01 0c 08 ff ff ff ff ff ff ff 3f');
+      c.cmd('1a 0c 01 02');
+    }
+    await wait_for(() => a.events().length === 2 && b.events().length === 2);
+    a.cmd(`05 04 0d ${wireHex(cb!.bd_addr)} 18 cc 01 00 00 00 01`);
+    await wait_for(() => !!b.find(0x04), 3000, 'connection request');
+    b.cmd(`09 04 07 ${wireHex(ca!.bd_addr)} 01`);
+    await wait_for(() => !!a.find(0x03) && !!b.find(0x03), 3000, 'connection complete');
+    const ha = a.find(0x03)![3]! | (a.find(0x03)![4]! << 8);
+    const hb = b.find(0x03)![3]! | (b.find(0x03)![4]! << 8);
+    a.send(`02 ${hex(Uint8Array.of(ha & 0xff, (ha >> 8) | 0x20))} 04 00 de ad be ef`);
+    await wait_for(() => b.packets.some((p) => p.type === 2) && !!a.find(0x13), 3000, 'acl');
+    const got = b.packets.find((p) => p.type === 2)!;
+    assert.is(got.hex, `${hex(Uint8Array.of(hb & 0xff, (hb >> 8) | 0x20))} 04 00 de ad be ef`);
+    await a.close();
+    // the peer's link is lost: supervision timeout on b's side
+    await wait_for(() => link.controllers.length === 1);
+  } finally {
+    await a.close();
+    await b.close();
+    await server.close();
+    loop.trigger_exit();
+  }
+});
+
+test('baud pacing: 10 bits per byte; the Broadcom baud command speeds the stream up after its Command Complete', async () => {
+  const loop = new NodeRunLoop();
+  const link = new RadioLink(loop);
+  const sock = path.join(tmp, 'paced.sock');
+  const server = await serve_controllers(link, `unix:${sock}`, { baud: 9600 });
+  const a = await SocketClient.connect(sock);
+  try {
+    // Read Local Name: 1 + 2 + 252 = 255 bytes on the wire back, 4 bytes out = 259 bytes at 960 B/s
+    let t0 = Date.now();
+    a.cmd('14 0c 00');
+    await wait_for(() => a.events().length === 1, 5000, 'name');
+    const slow = Date.now() - t0;
+    assert.ok(slow >= 255, `paced at 9600 baud: ${slow} ms`);
+    a.clear();
+    a.cmd('18 fc 06 00 00 00 10 0e 00'); // 921600 baud
+    await wait_for(() => a.events().length === 1, 5000, 'baud');
+    assert.equal(a.events(), ['0e 04 01 18 fc 00']);
+    a.clear();
+    t0 = Date.now();
+    a.cmd('14 0c 00');
+    await wait_for(() => a.events().length === 1, 5000, 'name fast');
+    const fast = Date.now() - t0;
+    assert.ok(fast < slow / 3, `faster after the baud change: ${fast} ms vs ${slow} ms`);
+  } finally {
+    await a.close();
+    await server.close();
+    loop.trigger_exit();
+  }
+});
+
+test('npx bthost controller --listen unix:PATH serves controllers; bad arguments exit 2', async () => {
+  const sock = path.join(tmp, 'cli.sock');
+  const cli = path.resolve('src/cli.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'controller', '--listen', `unix:${sock}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    await wait_for(() => out.includes('listening on'), 15000, 'cli listening');
+    assert.ok(out.includes(`listening on unix:${sock}`));
+    const a = await SocketClient.connect(sock);
+    a.cmd('03 0c 00');
+    await wait_for(() => a.events().length === 1);
+    assert.equal(a.events(), ['0e 04 01 03 0c 00']);
+    await wait_for(() => /controller 0 [0-9A-F:]{17} connected/.test(out));
+    await a.close();
+  } finally {
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.is(await exited, 0);
+  }
+  const bad = spawn(process.execPath, ['--import', 'tsx', cli, 'controller', '--baud', '9600'], { stdio: 'ignore' });
+  assert.is(await new Promise((r) => bad.once('exit', (code) => r(code))), 2);
+});
+
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test.run();
