@@ -149,8 +149,7 @@ export class Hci {
   private cmdQueue: Uint8Array[] = [];
   /** @internal */
   readonly pendingRejects: Array<{ addr: BdAddr; reason: number }> = [];
-  /** Handles of links the controller opened but no record could be kept for (to disconnect). */
-  /** @internal */
+  /** @internal handles of links the controller opened but no record could be kept for (to disconnect) */
   readonly pendingDisconnects: number[] = [];
 
   // handlers
