@@ -1,0 +1,91 @@
+/**
+ * examples/l2cap-server and examples/l2cap-client in two separate processes, each on its own
+ * socat pty linked to one `bthost controller` Unix socket (a third process): the client opens a
+ * channel to PSM 0x1001 on the server's address, sends with CAN_SEND_NOW, checks the echoes,
+ * disconnects; both exit 0 and their packet logs decode cleanly.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
+
+const haveSocat = spawnSync('socat', ['-V'], { encoding: 'utf8' }).status === 0;
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+interface Proc {
+  child: ChildProcess;
+  out: string;
+  exit: Promise<number | null>;
+}
+
+function run(cmd: string, args: string[]): Proc {
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p: Proc = { child, out: '', exit: Promise.resolve(null) };
+  child.stdout!.on('data', (d) => (p.out += d));
+  child.stderr!.on('data', (d) => (p.out += d));
+  p.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  return p;
+}
+
+async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function tsx(script: string, args: string[]): Proc {
+  return run(process.execPath, ['--import', 'tsx', script, ...args]);
+}
+
+test('l2cap-server and l2cap-client in separate processes over socat ptys of one bthost controller socket', async () => {
+  assert.ok(haveSocat, 'socat is installed');
+  const dir = mkdtempSync(join(tmpdir(), 'bthost-l2cap-examples-'));
+  const sock = join(dir, 'controller.sock');
+  const procs: Proc[] = [];
+  try {
+    const controller = tsx('src/cli.ts', ['controller', '--listen', `unix:${sock}`]);
+    procs.push(controller);
+    await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
+    const ttys: string[] = [];
+    for (const name of ['server', 'client']) {
+      const d = join(dir, name);
+      mkdirSync(d);
+      const tty = join(d, 'tty');
+      procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
+      await until(() => existsSync(tty), 5000, `pty ${tty}`);
+      ttys.push(tty);
+    }
+    const serverLog = join(dir, 'server.btsnoop');
+    const clientLog = join(dir, 'client.pklg');
+    const server = tsx('examples/l2cap-server.ts', ['-u', ttys[0]!, '--no-flow', '-l', serverLog, '--once']);
+    procs.push(server);
+    await until(() => /up and running at ([0-9A-F:]{17})/.test(server.out), 30_000, 'server up');
+    const addr = /up and running at ([0-9A-F:]{17})/.exec(server.out)![1]!;
+    const client = tsx('examples/l2cap-client.ts', ['-u', ttys[1]!, '--no-flow', '--addr', addr, '--count', '20', '--size', '1500', '-l', clientLog]);
+    procs.push(client);
+    const [cs, ss] = await Promise.all([client.exit, server.exit]);
+    assert.is(cs, 0, `client exit code\n${client.out.slice(-3000)}`);
+    assert.is(ss, 0, `server exit code\n${server.out.slice(-3000)}`);
+    assert.match(client.out, /echo test passed: 20 messages of 1500 bytes/);
+    assert.match(client.out, /L2CAP_EVENT_CHANNEL_OPENED status=0 /);
+    assert.match(server.out, /L2CAP_EVENT_INCOMING_CONNECTION /);
+    assert.match(server.out, /L2CAP_EVENT_CHANNEL_CLOSED /);
+    assert.is((server.out.match(/L2CAP_DATA_PACKET cid 0x0040 1500 bytes/g) ?? []).length, 20);
+    assertCleanCapture(serverLog);
+    assertCleanCapture(clientLog);
+    const psm = tsharkFields(clientLog, ['btl2cap.psm'], 'btl2cap.cmd_code == 0x02').map(([x]) => parseInt(x!, 16));
+    assert.equal(psm, [0x1001]);
+  } finally {
+    for (const p of procs.reverse()) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => Promise.race([p.exit, new Promise((r) => setTimeout(r, 2000))])));
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
