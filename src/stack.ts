@@ -24,6 +24,8 @@ import { Hci, type HciTransportConfig } from './hci/hci.js';
 import type { Gap } from './hci/gap.js';
 import { L2cap } from './l2cap/l2cap.js';
 import { Rfcomm } from './rfcomm/rfcomm.js';
+import { SdpServer } from './sdp/server.js';
+import { SdpClient } from './sdp/client.js';
 
 export interface StackOptions {
   /** The HCI transport (serial port, virtual controller, ...). */
@@ -58,6 +60,10 @@ export class Stack {
   readonly l2cap: L2cap;
   /** RFCOMM on L2CAP PSM 3; registers with L2CAP on the first rfcomm_register_service / rfcomm_create_channel. */
   readonly rfcomm: Rfcomm;
+  /** SDP server (records, PSM 1 once sdp_init() is called). */
+  readonly sdp: SdpServer;
+  /** SDP client (one query at a time). */
+  readonly sdp_client: SdpClient;
   private dumpSink: ((level: number, message: string) => void) | null = null;
 
   constructor(options: StackOptions) {
@@ -77,6 +83,8 @@ export class Stack {
     if (options.chipset) this.hci.hci_set_chipset(options.chipset);
     this.l2cap = new L2cap(this);
     this.rfcomm = new Rfcomm(this, this.l2cap);
+    this.sdp = new SdpServer(this, this.l2cap);
+    this.sdp_client = new SdpClient(this, this.l2cap);
   }
 
   /**

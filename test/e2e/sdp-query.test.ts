@@ -11,8 +11,7 @@ import * as assert from 'uvu/assert';
 import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
 import { ADDR_B, makePair } from './l2cap-helpers.js';
 import { fromHex, hex, sscanf_bd_addr } from '../../src/core/bytes.js';
-import { SdpServer } from '../../src/sdp/server.js';
-import { SdpClient } from '../../src/sdp/client.js';
+import { btstack_init_default } from '../../src/btstack.js';
 import { spp_create_sdp_record } from '../../src/sdp/spp.js';
 import { de, sdp_create_record } from '../../src/sdp/data-element.js';
 import type { SdpPacketHandler } from '../../src/sdp/l2cap-api.js';
@@ -53,11 +52,17 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
   test(`${profile}: SDP client queries the SDP server of another stack`, () => {
     const p = makePair({ profile, tag: `sdp-${profile}` });
     const { a, b } = p;
-    const server = new SdpServer(b.stack);
-    assert.is(server.sdp_init(), 0);
+    // b through the BTstack facade, as ported code does
+    const bt = btstack_init_default(b.stack) as unknown as {
+      sdp_init(): number;
+      sdp_register_service(r: Uint8Array): number;
+      sdp_create_service_record_handle(): number;
+    };
+    const server = b.stack.sdp;
+    assert.is(bt.sdp_init(), 0);
     const rec = new Uint8Array(200);
-    spp_create_sdp_record(rec, 0x10001, 1, 'SPP Counter');
-    assert.is(server.sdp_register_service(rec), 0);
+    spp_create_sdp_record(rec, bt.sdp_create_service_record_handle() + 1, 1, 'SPP Counter');
+    assert.is(bt.sdp_register_service(rec), 0);
     // a record of about 1.6 KB: more than one response (the server answers from one ACL payload)
     const big = new Uint8Array(2000);
     const n = sdp_create_record(big, 0, [
@@ -67,7 +72,7 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       [0x0200, de.text('0123456789'.repeat(160))],
     ]);
     assert.is(server.sdp_register_service(big.subarray(0, n)), 0);
-    const client = new SdpClient(a.stack);
+    const client = a.stack.sdp_client;
 
     // ---- RFCOMM channel and name
     const rf = new Events();
