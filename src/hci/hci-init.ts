@@ -323,6 +323,7 @@ export class HciInit {
             : INQUIRY_MODE_STANDARD;
         return this.send(hci_write_inquiry_mode, this.inquiry_mode);
       case Step.WRITE_CLASS_OF_DEVICE:
+        gap.class_of_device_todo = false;
         return this.send(hci_write_class_of_device, gap.class_of_device);
       case Step.WRITE_LOCAL_NAME:
         gap.local_name_todo = false;
