@@ -89,11 +89,11 @@ export function supported_commands_bitmap(commands: Iterable<HciCommand>): Uint8
 
 /**
  * LMP features page 0 (Vol 2 Part C 3.3): 3/5-slot, encryption, slot offset, timing accuracy,
- * role switch, sniff; RSSI; EDR 2/3 Mbps, enhanced/interlaced scans, inquiry with RSSI; LE
+ * role switch, sniff; EDR 2/3 Mbps, enhanced/interlaced scans, inquiry with RSSI; LE
  * supported (controller), 3-slot EDR; 5-slot EDR; EIR, simultaneous LE and BR/EDR (controller),
  * secure simple pairing, encapsulated PDU, non-flushable packet boundary flag; extended features.
  */
-export const LMP_FEATURES_PAGE0 = Uint8Array.of(0xbf, 0x02, 0x00, 0x7e, 0xc0, 0x01, 0x5b, 0x80);
+export const LMP_FEATURES_PAGE0 = Uint8Array.of(0xbf, 0x00, 0x00, 0x7e, 0xc0, 0x01, 0x5b, 0x80);
 /** Page 2: Secure Connections (Controller Support), bit 8. */
 export const LMP_FEATURES_PAGE2 = Uint8Array.of(0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
 export const LMP_MAX_PAGE = 2;

@@ -4,6 +4,7 @@
  */
 import { fromHex, hex } from '../../../src/core/bytes.js';
 import { VirtualRunLoop } from '../../../src/core/run-loop.js';
+import type { HciDump } from '../../../src/hci/dump.js';
 import { RadioLink, type RadioLinkOptions } from '../../../src/controller/link.js';
 import type { ControllerOptions, VirtualController } from '../../../src/controller/controller.js';
 
@@ -15,8 +16,11 @@ export interface Rx {
 
 export class Host {
   readonly rx: Rx[] = [];
+  /** Packet log of this host's side of the HCI (commands/ACL out, events/ACL in). */
+  dump: HciDump | null = null;
   constructor(readonly c: VirtualController) {
     c.attach_host((type, packet, size) => {
+      this.dump?.log_packet(type, 1, packet, size);
       const bytes = Uint8Array.from(packet.subarray(0, size));
       this.rx.push({ type, hex: hex(bytes), bytes });
     });
@@ -24,6 +28,7 @@ export class Host {
   /** Send a command given as hex (opcode LE, length, params). */
   cmd(h: string): void {
     const b = fromHex(h);
+    this.dump?.log_packet(0x01, 0, b, b.length);
     this.c.host_send(0x01, b, b.length);
   }
   acl(handle: number, pb: number, data: Uint8Array): void {
@@ -34,6 +39,7 @@ export class Host {
     b[2] = data.length & 0xff;
     b[3] = data.length >> 8;
     b.set(data, 4);
+    this.dump?.log_packet(0x02, 0, b, b.length);
     this.c.host_send(0x02, b, b.length);
   }
   /** Events received (hex), and forget them. */

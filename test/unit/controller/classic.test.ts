@@ -330,7 +330,7 @@ test('remote features, extended features and version of a connected peer', () =>
     '0f 04 12 01 1c 04',
     '0f 04 00 01 1d 04',
     '0f 04 02 01 1d 04',
-    `0b 0b 00 ${h} bf 02 00 7e c0 01 5b 80`,
+    `0b 0b 00 ${h} bf 00 00 7e c0 01 5b 80`,
     `23 0d 00 ${h} 01 02 03 00 00 00 00 00 00 00`,
     `0c 08 00 ${h} 09 ff ff 01 00`,
   ]);
