@@ -13,6 +13,7 @@
 import type { Timer, TimerHandler } from './core/run-loop.js';
 import type { Gap } from './hci/gap.js';
 import type { Hci } from './hci/hci.js';
+import type { L2cap } from './l2cap/l2cap.js';
 import type { Stack } from './stack.js';
 
 type Method = (...args: never[]) => unknown;
@@ -23,6 +24,8 @@ type Prefixed<T, P extends string> = {
 /** The HCI and GAP functions of BTstack's hci.h / gap.h. */
 export type BtstackHciApi = Prefixed<Hci, 'hci'>;
 export type BtstackGapApi = Prefixed<Gap, 'gap'>;
+/** The L2CAP functions of BTstack's l2cap.h (stack.l2cap). */
+export type BtstackL2capApi = Prefixed<L2cap, 'l2cap'>;
 
 /** BTstack's btstack_run_loop.h, on the stack's run loop. */
 export interface BtstackRunLoopApi {
@@ -41,6 +44,7 @@ export interface BtstackRunLoopApi {
 
 export type BtstackApi = BtstackHciApi &
   BtstackGapApi &
+  BtstackL2capApi &
   BtstackRunLoopApi & {
     /** The stack the functions are bound to. */
     readonly stack: Stack;
