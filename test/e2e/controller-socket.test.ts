@@ -85,6 +85,36 @@ test('garbage H4 type bytes: one Hardware Error, then the stream resynchronises;
   }
 });
 
+test('random bytes on one connection (seeded): the server keeps serving the other', async () => {
+  const loop = new NodeRunLoop();
+  const link = new RadioLink(loop);
+  const sock = path.join(tmp, 'fuzz.sock');
+  const server = await serve_controllers(link, `unix:${sock}`);
+  const errors: unknown[] = [];
+  loop.onError = (e) => errors.push(e);
+  const a = await SocketClient.connect(sock);
+  const b = await SocketClient.connect(sock);
+  try {
+    let s = 12345;
+    const rnd = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
+    for (let k = 0; k < 20; k++) a.socket.write(Buffer.from(Array.from({ length: 1024 }, rnd)));
+    b.cmd('03 0c 00');
+    await wait_for(() => b.events().length === 1, 3000, 'other connection answers');
+    assert.equal(b.events(), ['0e 04 01 03 0c 00']);
+    await a.close();
+    await wait_for(() => server.controllers.length === 1);
+    b.clear();
+    b.cmd('09 10 00');
+    await wait_for(() => b.events().length === 1);
+    assert.equal(errors, []);
+  } finally {
+    await a.close();
+    await b.close();
+    await server.close();
+    loop.trigger_exit();
+  }
+});
+
 test('tcp on loopback; ACL between two socket controllers', async () => {
   const loop = new NodeRunLoop();
   const link = new RadioLink(loop);
