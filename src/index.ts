@@ -28,5 +28,6 @@ export * from './sdp/records.js';
 export * from './sdp/server.js';
 export * from './sdp/client.js';
 export * from './sdp/spp.js';
+export * from './sdp/dump.js';
 export type { SdpL2cap, SdpPacketHandler } from './sdp/l2cap-api.js';
 export * from '../ports/virtual/index.js';
