@@ -641,7 +641,8 @@ export class Rfcomm {
   private onL2capEvent(packet: Uint8Array, size: number): void {
     if (size < 2) return;
     const c = this.codes;
-    const ev = packet.length === size ? packet : packet.subarray(0, size);
+    // the generated getters stop at the event's own length byte: no need to cut the packet
+    const ev = packet;
     switch (packet[0]) {
       case c.L2CAP_EVENT_INCOMING_CONNECTION: {
         if (c.l2cap_event_incoming_connection_get_psm(ev) !== BLUETOOTH_PROTOCOL_RFCOMM) return;
@@ -843,7 +844,8 @@ export class Rfcomm {
       }
       case RFCOMM_MUX_TEST:
         if (!cmd.command) return;
-        mux.test_len = Math.min(cmd.value_len, RFCOMM_TEST_DATA_MAX_LEN);
+        // echo as much of the pattern as fits our buffer and the peer's MTU (type + 2 length octets)
+        mux.test_len = Math.max(0, Math.min(cmd.value_len, RFCOMM_TEST_DATA_MAX_LEN, mux.max_frame_size - 3));
         mux.test_data.set(buf.subarray(cmd.value_pos, cmd.value_pos + mux.test_len));
         this.requestSend(mux);
         return;
@@ -1213,16 +1215,25 @@ export class Rfcomm {
     return false;
   }
 
+  /**
+   * Send a control frame from `ctl`. True when it went out, or failed for good (logged; the state
+   * machine moves on rather than retrying a frame L2CAP will never take); false when L2CAP had
+   * no buffer (BTSTACK_ACL_BUFFERS_FULL): the frame is tried again on the next CAN_SEND_NOW.
+   */
   private sendCtl(mux: RfcommMultiplexer, size: number): boolean {
-    if (size <= 0) return false;
+    if (size <= 0) {
+      this.log.error(() => `RFCOMM: control frame could not be encoded (${size})`);
+      return true;
+    }
     const status = this.l2cap!.l2cap_send(mux.l2cap_cid, this.ctl, size);
-    if (status !== 0) this.log.info(() => `RFCOMM: l2cap_send failed with 0x${status.toString(16)}, frame will be retried`);
-    return status === 0;
+    if (status === BTSTACK_ACL_BUFFERS_FULL) return false;
+    if (status !== 0) this.log.error(() => `RFCOMM: l2cap_send failed with 0x${status.toString(16)}, frame dropped`);
+    return true;
   }
 
   /** A multiplexer command in a UIH frame on DLCI 0 (`n` octets in mcmd). */
   private sendMcmd(mux: RfcommMultiplexer, n: number): boolean {
-    if (n <= 0) return false;
+    if (n <= 0) return this.sendCtl(mux, n);
     return this.sendCtl(mux, rfcomm_encode_uih(this.ctl, 0, mux.initiator, 0, -1, this.mcmd, 0, n));
   }
 
