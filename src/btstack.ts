@@ -14,6 +14,7 @@ import type { Timer, TimerHandler } from './core/run-loop.js';
 import type { Gap } from './hci/gap.js';
 import type { Hci } from './hci/hci.js';
 import type { L2cap } from './l2cap/l2cap.js';
+import type { Rfcomm } from './rfcomm/rfcomm.js';
 import type { Stack } from './stack.js';
 
 type Method = (...args: never[]) => unknown;
@@ -26,6 +27,8 @@ export type BtstackHciApi = Prefixed<Hci, 'hci'>;
 export type BtstackGapApi = Prefixed<Gap, 'gap'>;
 /** The L2CAP functions of BTstack's l2cap.h (stack.l2cap). */
 export type BtstackL2capApi = Prefixed<L2cap, 'l2cap'>;
+/** The RFCOMM functions of BTstack's rfcomm.h (stack.rfcomm). */
+export type BtstackRfcommApi = Prefixed<Rfcomm, 'rfcomm'>;
 
 /** BTstack's btstack_run_loop.h, on the stack's run loop. */
 export interface BtstackRunLoopApi {
@@ -45,6 +48,7 @@ export interface BtstackRunLoopApi {
 export type BtstackApi = BtstackHciApi &
   BtstackGapApi &
   BtstackL2capApi &
+  BtstackRfcommApi &
   BtstackRunLoopApi & {
     /** The stack the functions are bound to. */
     readonly stack: Stack;
