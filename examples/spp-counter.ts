@@ -1,0 +1,228 @@
+/**
+ * spp-counter, as BTstack's example/spp_counter.c: an SPP server on RFCOMM channel 1 with its SDP
+ * record ("SPP Counter"); while a client is connected it sends "BTstack counter NNNN" once a
+ * second and prints what it receives.
+ *
+ *   npx tsx examples/spp-counter.ts                    in-process virtual controller + a virtual SPP client
+ *   npx tsx examples/spp-counter.ts -u /dev/ttyACM0    an H4 controller on a serial port
+ *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --once (exit after the first client left),
+ *            --profile v1.4|v1.8
+ *
+ * Every BTstack event is printed by name; "up and running at ADDR" once HCI is working.
+ */
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { NodeRunLoop, Timer } from '../src/core/run-loop.js';
+import { bd_addr_to_str } from '../src/core/bytes.js';
+import { format_event, is_code_profile, type CodeProfile } from '../src/codes/index.js';
+import * as C from '../src/codes/v1.4.js';
+import { Stack } from '../src/stack.js';
+import { btstack_init_default } from '../src/btstack.js';
+import { spp_create_sdp_record } from '../src/sdp/spp.js';
+import type { HciTransport } from '../src/hci/transport.js';
+import type { HciTransportConfig } from '../src/hci/hci.js';
+import { parse_port_options, port_usage } from '../ports/main.js';
+
+export const RFCOMM_SERVER_CHANNEL = 1;
+const HEARTBEAT_PERIOD_MS = 1000;
+
+export interface SppCounterOptions {
+  /** Print a line (console.log, or a prefix for a virtual device). */
+  print: (line: string) => void;
+  /** Called when the first client's channel closed (the counter keeps serving otherwise). */
+  on_closed?: () => void;
+  /** Print every event by name (the example) or only the essentials (a virtual peer). */
+  verbose?: boolean;
+}
+
+/**
+ * The SPP counter service on `stack`: RFCOMM channel 1, its SDP record, the heartbeat. Call before
+ * powering on. Returns a function that stops the heartbeat.
+ */
+export function start_spp_counter(stack: Stack, o: SppCounterOptions): () => void {
+  const codes = stack.codes;
+  const bt = btstack_init_default(stack);
+  const rfcomm = stack.rfcomm;
+  const sdp = stack.sdp;
+  let rfcomm_channel_id = 0;
+  let counter = 0;
+  let line = new Uint8Array(0);
+
+  const packet_handler = (packet_type: number, channel: number, packet: Uint8Array, size: number): void => {
+    if (packet_type === C.RFCOMM_DATA_PACKET) {
+      o.print(`RCV: '${new TextDecoder().decode(packet.subarray(0, size)).replace(/\r?\n$/, '')}'`);
+      return;
+    }
+    if (packet_type !== C.HCI_EVENT_PACKET) return;
+    if (o.verbose) o.print(format_event(codes, packet, size));
+    switch (packet[0]) {
+      case codes.RFCOMM_EVENT_INCOMING_CONNECTION: {
+        const cid = codes.rfcomm_event_incoming_connection_get_rfcomm_cid(packet);
+        o.print(
+          `RFCOMM channel ${codes.rfcomm_event_incoming_connection_get_server_channel(packet)} requested for ${bd_addr_to_str(codes.rfcomm_event_incoming_connection_get_bd_addr(packet))}`,
+        );
+        rfcomm.rfcomm_accept_connection(cid);
+        break;
+      }
+      case codes.RFCOMM_EVENT_CHANNEL_OPENED: {
+        const status = codes.rfcomm_event_channel_opened_get_status(packet);
+        if (status) {
+          o.print(`RFCOMM channel open failed, status 0x${status.toString(16).padStart(2, '0')}`);
+          break;
+        }
+        rfcomm_channel_id = codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
+        o.print(`RFCOMM channel open succeeded. New RFCOMM Channel ID ${rfcomm_channel_id}, max frame size ${codes.rfcomm_event_channel_opened_get_max_frame_size(packet)}`);
+        break;
+      }
+      case codes.RFCOMM_EVENT_CAN_SEND_NOW:
+        if (rfcomm_channel_id && line.length) {
+          const status = rfcomm.rfcomm_send(rfcomm_channel_id, line, line.length);
+          if (status) o.print(`rfcomm_send failed, status 0x${status.toString(16)}`);
+          line = new Uint8Array(0);
+        }
+        break;
+      case codes.RFCOMM_EVENT_CHANNEL_CLOSED:
+        o.print('RFCOMM channel closed');
+        rfcomm_channel_id = 0;
+        o.on_closed?.();
+        break;
+      default:
+        break;
+    }
+  };
+
+  // BTstack's heartbeat: one line per second while connected, sent on RFCOMM_EVENT_CAN_SEND_NOW
+  const heartbeat = new Timer(() => {
+    if (rfcomm_channel_id) {
+      const text = `BTstack counter ${String(++counter).padStart(4, '0')}\n`;
+      o.print(text.trimEnd());
+      line = new TextEncoder().encode(text);
+      rfcomm.rfcomm_request_can_send_now_event(rfcomm_channel_id);
+    }
+    bt.btstack_run_loop_set_timer(heartbeat, HEARTBEAT_PERIOD_MS);
+    bt.btstack_run_loop_add_timer(heartbeat);
+  });
+  bt.btstack_run_loop_set_timer(heartbeat, HEARTBEAT_PERIOD_MS);
+  bt.btstack_run_loop_add_timer(heartbeat);
+
+  rfcomm.rfcomm_init();
+  const st = rfcomm.rfcomm_register_service(packet_handler, RFCOMM_SERVER_CHANNEL, 0xffff);
+  if (st) o.print(`rfcomm_register_service failed, status 0x${st.toString(16)}`);
+  sdp.sdp_init();
+  const record = new Uint8Array(150);
+  spp_create_sdp_record(record, 0x10001, RFCOMM_SERVER_CHANNEL, 'SPP Counter');
+  const sr = sdp.sdp_register_service(record);
+  o.print(sr ? `sdp_register_service failed, status 0x${sr.toString(16)}` : `SDP service record size: ${record[1]! + 2}`);
+  bt.gap_set_local_name('SPP Counter 00:00:00:00:00:00');
+  bt.gap_discoverable_control(1);
+  return () => {
+    bt.btstack_run_loop_remove_timer(heartbeat);
+  };
+}
+
+async function main(): Promise<number> {
+  const opts = parse_port_options(process.argv.slice(2));
+  const errors = [...opts.errors];
+  let once = false;
+  let profile: CodeProfile = 'v1.4';
+  for (let i = 0; i < opts.rest.length; i++) {
+    const k = opts.rest[i]!;
+    if (k === '--once') once = true;
+    else if (k === '--profile') {
+      const v = opts.rest[++i];
+      if (is_code_profile(v)) profile = v;
+      else errors.push(`--profile must be v1.4 or v1.8, got '${v ?? ''}'`);
+    } else errors.push(`unknown option ${k}`);
+  }
+  if (opts.help || errors.length) {
+    for (const e of errors) console.error(e);
+    console.error(port_usage('spp-counter', ['--once                 exit after the first client disconnected', '--profile v1.4|v1.8    BTstack release of the event codes']));
+    return opts.help ? 0 : 2;
+  }
+  const run_loop = new NodeRunLoop();
+  let transport: HciTransport;
+  let transport_config: HciTransportConfig | undefined;
+  const virtual = !opts.tty;
+  if (opts.tty) {
+    const { serialport_transport_from_options } = await import('../ports/serialport/main.js');
+    const port = serialport_transport_from_options(opts)!;
+    transport = port.transport;
+    transport_config = port.config as unknown as HciTransportConfig;
+  } else {
+    transport = await virtual_world(run_loop);
+  }
+  const stack = new Stack({ transport, run_loop, profile, transport_config });
+  if (opts.log_file) {
+    const err = stack.open_packet_log(opts.log_file, opts.log_format);
+    if (err) console.error(`cannot write packet log ${opts.log_file} (error ${err})`);
+    else console.log(`packet log: ${opts.log_file} (${opts.log_format})`);
+  }
+  const codes = stack.codes;
+  const bt = btstack_init_default(stack);
+  let finished = false;
+  const shutdown = () => {
+    if (finished) return;
+    finished = true;
+    stop();
+    bt.hci_power_control(C.HCI_POWER_OFF);
+  };
+  const stop = start_spp_counter(stack, { print: (l) => console.log(l), verbose: true, on_closed: once || virtual ? shutdown : undefined });
+
+  bt.hci_add_event_handler({
+    callback: (packet_type, _channel, packet, size) => {
+      if (packet_type !== C.HCI_EVENT_PACKET) return;
+      if (packet[0] !== C.HCI_EVENT_TRANSPORT_PACKET_SENT && packet[0] !== C.HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS) console.log(format_event(codes, packet, size));
+      if (packet[0] === C.BTSTACK_EVENT_STATE) {
+        const state = codes.btstack_event_state_get_state(packet);
+        if (state === C.HCI_STATE_WORKING) console.log(`up and running at ${bd_addr_to_str(bt.gap_local_bd_addr())}`);
+        else if (state === C.HCI_STATE_OFF && finished) bt.btstack_run_loop_trigger_exit();
+      } else if (packet[0] === C.BTSTACK_EVENT_POWERON_FAILED) {
+        console.error('power on failed: is the controller connected and powered?');
+        bt.btstack_run_loop_trigger_exit();
+      }
+    },
+  });
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  if (bt.hci_power_control(C.HCI_POWER_ON) !== 0) {
+    console.error('power on refused');
+    return 1;
+  }
+  await bt.btstack_run_loop_execute();
+  return 0;
+}
+
+/**
+ * Without -u: a virtual controller for us and a virtual SPP client on the same radio (the
+ * spp-client example's logic) that finds us through SDP, reads three lines, answers, disconnects.
+ */
+async function virtual_world(run_loop: NodeRunLoop): Promise<HciTransport> {
+  const { RadioLink } = await import('../src/controller/index.js');
+  const { VirtualTransport } = await import('../ports/virtual/transport.js');
+  const { start_spp_client } = await import('./spp-client.js');
+  const link = new RadioLink(run_loop);
+  const ours = link.create_controller({ name: 'spp-counter' });
+  const peer = new Stack({ transport: new VirtualTransport(link.create_controller({ name: 'spp-client' })), run_loop });
+  peer.hci.hci_add_event_handler({
+    callback: (_t, _c, p) => {
+      if (p[0] === C.BTSTACK_EVENT_STATE && p[2] === C.HCI_STATE_WORKING) {
+        // give the server a moment to come up, then look it up and connect
+        run_loop.set_timer(timer, 500);
+        run_loop.add_timer(timer);
+      }
+    },
+  });
+  const timer = new Timer(() => start_spp_client(peer, ours.bd_addr, { print: (l) => console.log(`[virtual client] ${l}`), lines: 3 }));
+  peer.hci.hci_power_control(C.HCI_POWER_ON);
+  return new VirtualTransport(ours);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
