@@ -202,7 +202,7 @@ function sendInfoRequest(l: L2cap, link: L2capLink): boolean {
   const n = l2cap_sig_information_request(buf, COMPLETE_L2CAP_HEADER, id, fixed ? L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED : L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED);
   link.info_sig_id = id;
   link.info_state = fixed ? INFO_W4_FIXED_CHANNELS : INFO_W4_EXTENDED_FEATURES;
-  l.startLinkTimer(link, link.info_timer, l.onInfoTimeout);
+  l.startLinkTimer(link.info_timer, l.onInfoTimeout);
   return finish(l, link.con_handle, n);
 }
 
@@ -213,7 +213,7 @@ function sendEchoRequest(l: L2cap, link: L2capLink): boolean {
   const n = l2cap_sig_echo_request(buf, COMPLETE_L2CAP_HEADER, id, link.echo_req_data, 0, link.echo_req_len);
   link.echo_sig_id = id;
   link.echo_state = ECHO_W4_RESPONSE;
-  l.startLinkTimer(link, link.echo_timer, l.onEchoTimeout);
+  l.startLinkTimer(link.echo_timer, l.onEchoTimeout);
   return finish(l, link.con_handle, n);
 }
 
@@ -326,7 +326,7 @@ function canSendNow(l: L2cap): void {
     if (!l.hci.hci_can_send_acl_packet_now(c.con_handle)) continue;
     c.waiting_for_can_send_now = false;
     l.rrIndex = idx + 1;
-    l.emitCanSendNow(c);
+    l.events.canSendNow(c);
   }
 }
 

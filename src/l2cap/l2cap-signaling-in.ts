@@ -309,7 +309,7 @@ function onConnectionRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingComma
   ch.state = L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT;
   l.addChannel(ch);
   l.startPendingTimer(ch);
-  l.emitIncomingConnection(ch);
+  l.events.incomingConnection(ch);
 }
 
 function onConnectionResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {

@@ -25,7 +25,7 @@
  * unanswered gets "pending" after 1 s; if it is still unanswered when the remote's ERTX has run
  * out (120 s later) it is declined and reported as CHANNEL_OPENED with the RTX timeout status.
  */
-import { bd_addr_cmp, bd_addr_copy, bd_addr_to_str, little_endian_read_16, little_endian_store_16, type BdAddr } from '../core/bytes.js';
+import { bd_addr_cmp, bd_addr_copy, bd_addr_to_str, little_endian_store_16, type BdAddr } from '../core/bytes.js';
 import type { Pools, StackConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { Pool } from '../core/pool.js';
@@ -33,26 +33,14 @@ import type { RunLoop, Timer } from '../core/run-loop.js';
 import type { Codes } from '../codes/index.js';
 import {
   BTSTACK_ACL_BUFFERS_FULL,
-  BTSTACK_EVENT_STATE,
   BTSTACK_MEMORY_ALLOC_FAILED,
   ERROR_CODE_COMMAND_DISALLOWED,
   ERROR_CODE_SUCCESS,
   ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER,
-  HCI_ACL_DATA_PACKET,
   HCI_CON_HANDLE_INVALID,
-  HCI_EVENT_CONNECTION_COMPLETE,
-  HCI_EVENT_DISCONNECTION_COMPLETE,
-  HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS,
-  HCI_EVENT_PACKET,
-  HCI_EVENT_TRANSPORT_PACKET_SENT,
-  HCI_STATE_OFF,
-  HCI_STATE_WORKING,
   L2CAP_CID_CONNECTIONLESS_CHANNEL,
-  L2CAP_CID_SIGNALING,
-  L2CAP_CONNECTION_BASEBAND_DISCONNECT,
   L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT,
   L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU,
-  L2CAP_DATA_PACKET,
   L2CAP_ERTX_TIMEOUT_MS,
   L2CAP_HEADER_SIZE,
   L2CAP_LOCAL_CID_DOES_NOT_EXIST,
@@ -72,11 +60,8 @@ import {
   L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_ACCEPT,
   L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE,
   L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST,
-  UCD_DATA_PACKET,
 } from '../codes/v1.4.js';
-import { l2cap_channel_state_from_btstack, l2cap_channel_state_name } from './channel-state.js';
-import { L2CAP_CID_DYNAMIC_FIRST, l2cap_pdu_check } from './pdu.js';
-import { l2cap_sig_psm_length } from './signaling.js';
+import { L2CAP_CID_DYNAMIC_FIRST } from './pdu.js';
 import {
   COMPLETE_L2CAP_HEADER,
   ECHO_IDLE,
@@ -98,8 +83,13 @@ import {
   type L2capHci,
   type L2capPacketHandler,
 } from './l2cap-objects.js';
-import { L2capSignalingScratch, l2cap_handle_signaling } from './l2cap-signaling-in.js';
+import { L2capSignalingScratch } from './l2cap-signaling-in.js';
 import { l2cap_run_once } from './l2cap-run.js';
+import { l2cap_on_acl, l2cap_on_hci_event } from './l2cap-input.js';
+import { L2capEvents } from './l2cap-events.js';
+import { l2cap_channel_list, l2cap_connection_list, type L2capChannelInfo, type L2capConnectionInfo } from './l2cap-lists.js';
+export type { L2capChannelInfo, L2capConnectionInfo } from './l2cap-lists.js';
+import { checkAddr, checkData, checkHandler, checkInt, checkU16 } from './l2cap-args.js';
 
 export type { L2capCallbackRegistration, L2capEchoCallback, L2capHci, L2capPacketHandler } from './l2cap-objects.js';
 export {
@@ -129,37 +119,6 @@ export interface L2capCreateChannelResult {
   local_cid: number;
 }
 
-/** One row of l2cap_get_channels() (the FreeBSD node's channel list). */
-export interface L2capChannelInfo {
-  local_cid: number;
-  remote_cid: number;
-  psm: number;
-  con_handle: number;
-  address: string;
-  /** FreeBSD-style state name: CLOSED, W4_L2CAP_CON_RSP, W4_L2CA_CON_RSP, CONFIG, OPEN, W4_L2CAP_DISCON_RSP, W4_L2CA_DISCON_RSP. */
-  state: string;
-  /** BTstack L2CAP_STATE_* value. */
-  btstack_state: number;
-  incoming: boolean;
-  local_mtu: number;
-  remote_mtu: number;
-  flush_timeout: number;
-}
-
-/** One row of l2cap_get_connections() (the FreeBSD node's connection list). */
-export interface L2capConnectionInfo {
-  con_handle: number;
-  address: string;
-  /** 'W4_LP_CON_CFM' while the ACL link is being created for a channel, 'OPEN' once it is up. */
-  state: string;
-  channels: number;
-  /** Remote's extended feature mask and fixed channels (bits 0-31), -1 until learned. */
-  extended_features: number;
-  fixed_channels: number;
-  /** Auto-disconnect timer running (the link is idle). */
-  idle: boolean;
-}
-
 export class L2cap {
   readonly run_loop: RunLoop;
   readonly config: StackConfig;
@@ -175,10 +134,11 @@ export class L2cap {
   /** @internal */ services: L2capService[] = [];
   /** @internal */ links: L2capLink[] = [];
 
+  /** @internal event builders and the event handlers */
+  readonly events: L2capEvents;
   /** @internal reusable decoding views */
   readonly scratch = new L2capSignalingScratch();
   private initialized = false;
-  private readonly eventHandlers: L2capCallbackRegistration[] = [];
   private readonly hciRegistration: L2capCallbackRegistration;
   private nextLocalCid = L2CAP_CID_DYNAMIC_FIRST;
   private sigId = 0;
@@ -196,8 +156,6 @@ export class L2cap {
     this.runScheduled = false;
     this.run();
   };
-  private readonly emitBufs: Uint8Array[] = [];
-  private emitDepth = 0;
   private outgoingView: Uint8Array | null = null;
 
   constructor(host: L2capHost) {
@@ -206,10 +164,11 @@ export class L2cap {
     this.log = host.log;
     this.codes = host.codes;
     this.hci = host.hci;
+    this.events = new L2capEvents(this.codes, this.log);
     this.channelPool = host.pools.create('MAX_NR_L2CAP_CHANNELS', 'l2cap_channels', () => new L2capChannel(), (c) => c.reset());
     this.servicePool = host.pools.create('MAX_NR_L2CAP_SERVICES', 'l2cap_services', () => new L2capService(), (s) => s.reset());
     this.linkPool = host.pools.create('MAX_NR_HCI_CONNECTIONS', 'l2cap_links', () => new L2capLink(), (l) => l.reset());
-    this.hciRegistration = { callback: (type, _ch, packet, size) => this.onHciEvent(type, packet, size) };
+    this.hciRegistration = { callback: (type, _ch, packet, size) => l2cap_on_hci_event(this, type, packet, size) };
   }
 
   // =================================================================================== API
@@ -219,18 +178,18 @@ export class L2cap {
     if (this.initialized) return;
     this.initialized = true;
     this.hci.hci_add_event_handler(this.hciRegistration);
-    this.hci.hci_register_acl_packet_handler((type, handle, packet, size) => this.onAcl(type, handle, packet, size));
+    this.hci.hci_register_acl_packet_handler((type, handle, packet, size) => l2cap_on_acl(this, type, handle, packet, size));
   }
 
   /** Handlers for L2CAP events not tied to a channel (BTstack >= v1.5 l2cap_add_event_handler). */
   l2cap_add_event_handler(registration: L2capCallbackRegistration): void {
     if (!registration || typeof registration.callback !== 'function') throw new TypeError('l2cap_add_event_handler: expected { callback }');
-    if (!this.eventHandlers.includes(registration)) this.eventHandlers.push(registration);
+    if (!this.events.handlers.includes(registration)) this.events.handlers.push(registration);
   }
 
   l2cap_remove_event_handler(registration: L2capCallbackRegistration): void {
-    const i = this.eventHandlers.indexOf(registration);
-    if (i >= 0) this.eventHandlers.splice(i, 1);
+    const i = this.events.handlers.indexOf(registration);
+    if (i >= 0) this.events.handlers.splice(i, 1);
   }
 
   /** BTstack v1.4's single L2CAP packet handler (same events as l2cap_add_event_handler). */
@@ -562,42 +521,12 @@ export class L2cap {
 
   /** The channels with their states (for tools and tests). */
   l2cap_get_channels(): L2capChannelInfo[] {
-    return this.channels
-      .filter((c) => c.state !== L2CAP_STATE_CLOSED)
-      .map((c) => ({
-        local_cid: c.local_cid,
-        remote_cid: c.remote_cid,
-        psm: c.psm,
-        con_handle: c.con_handle,
-        address: bd_addr_to_str(c.address),
-        state: l2cap_channel_state_name(l2cap_channel_state_from_btstack(c.state)),
-        btstack_state: c.state,
-        incoming: c.incoming,
-        local_mtu: c.local_mtu,
-        remote_mtu: c.remote_mtu,
-        flush_timeout: c.flush_timeout,
-      }));
+    return l2cap_channel_list(this);
   }
 
   /** The ACL links L2CAP uses or is creating, with their states (for tools and tests). */
   l2cap_get_connections(): L2capConnectionInfo[] {
-    const out: L2capConnectionInfo[] = this.links.map((l) => ({
-      con_handle: l.con_handle,
-      address: bd_addr_to_str(l.address),
-      state: 'OPEN',
-      channels: l.channels,
-      extended_features: l.info_state === INFO_DONE ? l.extended_features : -1,
-      fixed_channels: l.info_state === INFO_DONE ? l.fixed_channels : -1,
-      idle: l.idle_timer.active,
-    }));
-    for (const c of this.channels) {
-      if (c.state !== L2CAP_STATE_WAIT_CONNECTION_COMPLETE) continue;
-      const a = bd_addr_to_str(c.address);
-      const row = out.find((r) => r.address === a && r.state !== 'OPEN');
-      if (row) row.channels++;
-      else out.push({ con_handle: HCI_CON_HANDLE_INVALID, address: a, state: 'W4_LP_CON_CFM', channels: 1, extended_features: -1, fixed_channels: -1, idle: false });
-    }
-    return out;
+    return l2cap_connection_list(this);
   }
 
   // ============================================================================ internals: lookups
@@ -729,12 +658,11 @@ export class L2cap {
   };
 
   /** @internal start an information / echo request timer on a link */
-  startLinkTimer(link: L2capLink, timer: Timer, handler: (t: Timer) => void): void {
+  startLinkTimer(timer: Timer, handler: (t: Timer) => void): void {
     this.run_loop.remove_timer(timer);
     timer.handler = handler;
     this.run_loop.set_timer(timer, L2CAP_RTX_TIMEOUT_MS);
     this.run_loop.add_timer(timer);
-    void link;
   }
 
   /** @internal */
@@ -783,17 +711,7 @@ export class L2cap {
     for (const c of this.channels) {
       if (c.con_handle === link.con_handle && c.state === L2CAP_STATE_WAIT_OUTGOING_EXTENDED_FEATURES) c.state = L2CAP_STATE_WILL_SEND_CONNECTION_REQUEST;
     }
-    const codes = this.codes;
-    if (codes.PROFILE === 'v1.8') {
-      const buf = this.emitBuffer();
-      this.emitDepth++;
-      try {
-        const n = codes.l2cap_event_information_response_build(buf, 0, link.con_handle, link.extended_features & 0xffff, link.fixed_channels & 0xffff);
-        if (n > 0) this.emitToEventHandlers(buf, n);
-      } finally {
-        this.emitDepth--;
-      }
-    }
+    this.events.informationResponse(link);
   }
 
   /** @internal the echo request ended */
@@ -821,8 +739,8 @@ export class L2cap {
     this.run_loop.remove_timer(ch.timer);
     ch.state = L2CAP_STATE_CLOSED;
     ch.waiting_for_can_send_now = false;
-    if (ch.opened) this.emitChannelClosed(ch);
-    else if (status >= 0) this.emitChannelOpened(ch, status);
+    if (ch.opened) this.events.channelClosed(ch);
+    else if (status >= 0) this.events.channelOpened(ch, status);
     this.channels = this.channels.filter((c) => c !== ch);
     const link = ch.con_handle !== HCI_CON_HANDLE_INVALID ? this.linkForHandle(ch.con_handle) : null;
     this.channelPool.free(ch);
@@ -838,67 +756,7 @@ export class L2cap {
     ch.state = L2CAP_STATE_OPEN;
     ch.opened = true;
     this.log.info(() => `L2CAP channel 0x${ch.local_cid.toString(16)} open: PSM 0x${ch.psm.toString(16)} remote cid 0x${ch.remote_cid.toString(16)} local MTU ${ch.local_mtu} remote MTU ${ch.remote_mtu}`);
-    this.emitChannelOpened(ch, ERROR_CODE_SUCCESS);
-  }
-
-  // ============================================================================ internals: events out
-
-  /** @internal scratch buffer for the event being built at this nesting depth */
-  emitBuffer(): Uint8Array {
-    let b = this.emitBufs[this.emitDepth];
-    if (!b) {
-      b = new Uint8Array(2 + 255);
-      this.emitBufs[this.emitDepth] = b;
-    }
-    return b;
-  }
-
-  /** @internal hand an event to the channel's handler */
-  emitToChannel(ch: L2capChannel, packet: Uint8Array, size: number): void {
-    const h = ch.handler;
-    if (!h || size <= 0) return;
-    this.emitDepth++;
-    try {
-      h(HCI_EVENT_PACKET, ch.local_cid, packet, size);
-    } finally {
-      this.emitDepth--;
-    }
-  }
-
-  private emitToEventHandlers(packet: Uint8Array, size: number): void {
-    for (const r of this.eventHandlers.slice()) r.callback(HCI_EVENT_PACKET, 0, packet, size);
-  }
-
-  /** @internal */
-  emitChannelOpened(ch: L2capChannel, status: number): void {
-    const buf = this.emitBuffer();
-    const n = this.codes.l2cap_event_channel_opened_build(
-      buf, 0, status & 0xff, ch.address, ch.con_handle, ch.psm, ch.local_cid, ch.remote_cid, ch.local_mtu, ch.remote_mtu,
-      ch.flush_timeout, ch.incoming ? 1 : 0, 0, 0,
-    );
-    if (status !== 0) this.log.info(() => `L2CAP_EVENT_CHANNEL_OPENED status 0x${status.toString(16)} local cid 0x${ch.local_cid.toString(16)}`);
-    this.emitToChannel(ch, buf, n);
-  }
-
-  private emitChannelClosed(ch: L2capChannel): void {
-    const buf = this.emitBuffer();
-    const n = this.codes.l2cap_event_channel_closed_build(buf, 0, ch.local_cid);
-    this.log.info(() => `L2CAP_EVENT_CHANNEL_CLOSED local cid 0x${ch.local_cid.toString(16)}`);
-    this.emitToChannel(ch, buf, n);
-  }
-
-  /** @internal */
-  emitIncomingConnection(ch: L2capChannel): void {
-    const buf = this.emitBuffer();
-    const n = this.codes.l2cap_event_incoming_connection_build(buf, 0, ch.address, ch.con_handle, ch.psm, ch.local_cid, ch.remote_cid);
-    this.emitToChannel(ch, buf, n);
-  }
-
-  /** @internal */
-  emitCanSendNow(ch: L2capChannel): void {
-    const buf = this.emitBuffer();
-    const n = this.codes.l2cap_event_can_send_now_build(buf, 0, ch.local_cid);
-    this.emitToChannel(ch, buf, n);
+    this.events.channelOpened(ch, ERROR_CODE_SUCCESS);
   }
 
   // ============================================================================ internals: sending
@@ -939,168 +797,7 @@ export class L2cap {
     this.runScheduled = true;
     this.run_loop.execute_on_main_thread(this.scheduledRun);
   }
-
-  // ============================================================================ internals: HCI in
-
-  private onHciEvent(type: number, packet: Uint8Array, size: number): void {
-    if (type !== HCI_EVENT_PACKET || size < 2) return;
-    switch (packet[0]) {
-      case HCI_EVENT_CONNECTION_COMPLETE:
-        if (size >= 13 && packet[11] === 0x01) this.onConnectionComplete(packet);
-        break;
-      case HCI_EVENT_DISCONNECTION_COMPLETE:
-        if (size >= 6 && packet[2] === ERROR_CODE_SUCCESS) this.onLinkDown(little_endian_read_16(packet, 3) & 0x0fff);
-        break;
-      case HCI_EVENT_TRANSPORT_PACKET_SENT:
-      case HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS:
-        break;
-      case BTSTACK_EVENT_STATE:
-        if (size >= 3 && packet[2] === HCI_STATE_OFF) this.onStackOff();
-        else if (size >= 3 && packet[2] !== HCI_STATE_WORKING) return;
-        break;
-      default:
-        return;
-    }
-    this.run();
-  }
-
-  private onConnectionComplete(packet: Uint8Array): void {
-    const status = packet[2]!;
-    const handle = little_endian_read_16(packet, 3) & 0x0fff;
-    const addr = new Uint8Array(6);
-    for (let i = 0; i < 6; i++) addr[i] = packet[10 - i]!;
-    if (status !== ERROR_CODE_SUCCESS) {
-      for (const c of this.channels) {
-        if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) this.finalize(c, status);
-      }
-      return;
-    }
-    let link = this.linkForHandle(handle);
-    if (!link) {
-      link = this.linkPool.get();
-      if (!link) {
-        this.log.error(() => `L2CAP: no link record for handle 0x${handle.toString(16)}`);
-        for (const c of this.channels) {
-          if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) this.finalize(c, BTSTACK_MEMORY_ALLOC_FAILED);
-        }
-        return;
-      }
-      link.reset();
-      link.con_handle = handle;
-      bd_addr_copy(link.address, addr);
-      this.links = [...this.links, link];
-    }
-    for (const c of this.channels) {
-      if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) {
-        c.con_handle = handle;
-        c.state = this.outgoingStartState(link);
-        this.attach(c);
-      }
-    }
-  }
-
-  /** The ACL link is gone: every channel on it ends, pending signalling is dropped. */
-  private onLinkDown(handle: number): void {
-    const link = this.linkForHandle(handle);
-    for (const c of this.channels) {
-      if (c.con_handle === handle) this.finalize(c, L2CAP_CONNECTION_BASEBAND_DISCONNECT);
-    }
-    if (!link) return;
-    this.run_loop.remove_timer(link.idle_timer);
-    this.run_loop.remove_timer(link.info_timer);
-    if (link.echo_state !== ECHO_IDLE) this.echoDone(link, L2CAP_CONNECTION_BASEBAND_DISCONNECT, null, 0, 0);
-    this.run_loop.remove_timer(link.echo_timer);
-    this.links = this.links.filter((l) => l !== link);
-    this.linkPool.free(link);
-  }
-
-  /** HCI is off: whatever is left (channels waiting for a link) ends. */
-  private onStackOff(): void {
-    for (const l of this.links.slice()) this.onLinkDown(l.con_handle);
-    for (const c of this.channels) this.finalize(c, L2CAP_CONNECTION_BASEBAND_DISCONNECT);
-  }
-
-  // ============================================================================ internals: ACL in
-
-  private onAcl(type: number, handle: number, packet: Uint8Array, size: number): void {
-    if (type !== HCI_ACL_DATA_PACKET) return;
-    const check = l2cap_pdu_check(packet, 4, size - 4);
-    if (check !== 'ok') {
-      this.log.error(() => `L2CAP PDU on handle 0x${handle.toString(16)} dropped: ${check}`);
-      return;
-    }
-    const len = little_endian_read_16(packet, 4);
-    const cid = little_endian_read_16(packet, 6);
-    const link = this.linkForHandle(handle);
-    if (!link) {
-      this.log.debug(() => `L2CAP PDU for CID 0x${cid.toString(16)} on handle 0x${handle.toString(16)} without a classic link, dropped`);
-      return;
-    }
-    if (cid === L2CAP_CID_SIGNALING) {
-      l2cap_handle_signaling(this, link, packet, COMPLETE_L2CAP_HEADER, len);
-      this.run();
-      return;
-    }
-    if (cid === L2CAP_CID_CONNECTIONLESS_CHANNEL) {
-      this.onConnectionless(link, packet, len);
-      return;
-    }
-    if (cid < L2CAP_CID_DYNAMIC_FIRST) {
-      this.log.debug(() => `L2CAP PDU for fixed CID 0x${cid.toString(16)} dropped`);
-      return;
-    }
-    let ch: L2capChannel | null = null;
-    for (const c of this.channels) {
-      if (c.local_cid === cid && c.con_handle === handle) {
-        ch = c;
-        break;
-      }
-    }
-    if (!ch || ch.state !== L2CAP_STATE_OPEN) {
-      this.log.debug(() => `L2CAP data for CID 0x${cid.toString(16)} (no open channel) dropped`);
-      return;
-    }
-    if (len > ch.local_mtu) {
-      this.log.error(() => `L2CAP SDU of ${len} bytes on CID 0x${cid.toString(16)} exceeds our MTU ${ch!.local_mtu}, dropped`);
-      return;
-    }
-    const h = ch.handler;
-    if (h) h(L2CAP_DATA_PACKET, ch.local_cid, packet.subarray(COMPLETE_L2CAP_HEADER, COMPLETE_L2CAP_HEADER + len), len);
-  }
-
-  private onConnectionless(link: L2capLink, packet: Uint8Array, len: number): void {
-    const plen = l2cap_sig_psm_length(packet, COMPLETE_L2CAP_HEADER, len);
-    if (plen < 0) {
-      this.log.error('connectionless frame without a complete PSM, dropped');
-      return;
-    }
-    const psm = plen === 2 ? little_endian_read_16(packet, COMPLETE_L2CAP_HEADER) : -1;
-    const s = psm >= 0 ? this.serviceFor(psm) : null;
-    if (!s || !s.connectionless_enabled || !s.handler) {
-      this.log.debug(() => `connectionless data for PSM 0x${psm.toString(16)} not enabled, dropped`);
-      return;
-    }
-    const start = COMPLETE_L2CAP_HEADER + plen;
-    const n = len - plen;
-    s.handler(UCD_DATA_PACKET, link.con_handle, packet.subarray(start, start + n), n);
-  }
 }
 
 const EMPTY = new Uint8Array(0);
 
-function checkHandler(fn: string, handler: unknown): void {
-  if (typeof handler !== 'function') throw new TypeError(`${fn}: packet handler must be a function`);
-}
-function checkInt(fn: string, name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new TypeError(`${fn}: ${name} must be a non-negative integer`);
-}
-function checkU16(fn: string, name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) throw new TypeError(`${fn}: ${name} must be an integer 0..65535`);
-}
-function checkAddr(fn: string, a: unknown): void {
-  if (!(a instanceof Uint8Array) || a.length !== 6) throw new TypeError(`${fn}: address must be a 6-byte BdAddr`);
-}
-function checkData(fn: string, data: unknown, len: unknown): void {
-  if (!(data instanceof Uint8Array)) throw new TypeError(`${fn}: data must be a Uint8Array`);
-  if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > data.length) throw new TypeError(`${fn}: bad length ${String(len)}`);
-}
