@@ -1,0 +1,115 @@
+/**
+ * examples/spp-counter, examples/sdp-general-query and examples/spp-client in separate processes,
+ * each on its own socat pty linked to one `bthost controller` Unix socket (a fourth process): the
+ * general query lists the counter's SPP record; the client finds the RFCOMM channel through SDP,
+ * connects, receives three counter lines, answers each, disconnects; everyone exits 0 and every
+ * packet log decodes cleanly (tshark: SDP on PSM 1, RFCOMM on PSM 3).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
+
+const haveSocat = spawnSync('socat', ['-V'], { encoding: 'utf8' }).status === 0;
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+interface Proc {
+  child: ChildProcess;
+  out: string;
+  exit: Promise<number | null>;
+}
+
+function run(cmd: string, args: string[]): Proc {
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p: Proc = { child, out: '', exit: Promise.resolve(null) };
+  child.stdout!.on('data', (d) => (p.out += d));
+  child.stderr!.on('data', (d) => (p.out += d));
+  p.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  return p;
+}
+
+async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function tsx(script: string, args: string[]): Proc {
+  return run(process.execPath, ['--import', 'tsx', script, ...args]);
+}
+
+test('spp-counter, sdp-general-query and spp-client in separate processes over socat ptys of one bthost controller socket', async () => {
+  assert.ok(haveSocat, 'socat is installed');
+  const dir = mkdtempSync(join(tmpdir(), 'bthost-spp-examples-'));
+  const sock = join(dir, 'controller.sock');
+  const procs: Proc[] = [];
+  try {
+    const controller = tsx('src/cli.ts', ['controller', '--listen', `unix:${sock}`]);
+    procs.push(controller);
+    await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
+    const ttys: string[] = [];
+    for (const name of ['server', 'query', 'client']) {
+      const d = join(dir, name);
+      mkdirSync(d);
+      const tty = join(d, 'tty');
+      procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
+      await until(() => existsSync(tty), 5000, `pty ${tty}`);
+      ttys.push(tty);
+    }
+    const serverLog = join(dir, 'server.btsnoop');
+    const queryLog = join(dir, 'query.pklg');
+    const clientLog = join(dir, 'client.btsnoop');
+    const server = tsx('examples/spp-counter.ts', ['-u', ttys[0]!, '--no-flow', '-l', serverLog, '--once']);
+    procs.push(server);
+    await until(() => /up and running at ([0-9A-F:]{17})/.test(server.out), 30_000, `server up\n${server.out}`);
+    const addr = /up and running at ([0-9A-F:]{17})/.exec(server.out)![1]!;
+
+    // ---- the general query lists the SPP record
+    const query = tsx('examples/sdp-general-query.ts', ['-u', ttys[1]!, '--no-flow', '--addr', addr, '-l', queryLog]);
+    procs.push(query);
+    assert.is(await query.exit, 0, `query exit code\n${query.out.slice(-3000)}`);
+    assert.match(query.out, /up and running at /);
+    assert.match(query.out, /Record nr\. 0/);
+    assert.match(query.out, /SDP_EVENT_QUERY_ATTRIBUTE_VALUE record_id=0 attribute_id=0x0004 attribute_length=14\n {4}DES\n {6}DES\n {8}UUID16 0x0100 \(L2CAP\)\n {6}DES\n {8}UUID16 0x0003 \(RFCOMM\)\n {8}UINT8 0x01\n/);
+    assert.match(query.out, /STRING "SPP Counter"/);
+    assert.match(query.out, /SDP_EVENT_QUERY_COMPLETE status=0\nGeneral query done with status 0\./);
+
+    // ---- the SPP client
+    const client = tsx('examples/spp-client.ts', ['-u', ttys[2]!, '--no-flow', '--addr', addr, '--lines', '3', '-l', clientLog]);
+    procs.push(client);
+    const [cs, ss] = await Promise.all([client.exit, server.exit]);
+    assert.is(cs, 0, `client exit code\n${client.out.slice(-3000)}`);
+    assert.is(ss, 0, `server exit code\n${server.out.slice(-3000)}`);
+    assert.match(client.out, /SDP_EVENT_QUERY_RFCOMM_SERVICE rfcomm_channel=1 name="SPP Counter"/);
+    assert.match(client.out, /SDP_EVENT_QUERY_COMPLETE status=0/);
+    assert.match(client.out, /RFCOMM_EVENT_CHANNEL_OPENED status=0 /);
+    for (const n of ['0001', '0002', '0003']) {
+      assert.match(client.out, new RegExp(`RCV: 'BTstack counter ${n}'`));
+      assert.match(server.out, new RegExp(`RCV: 'Thanks for 'BTstack counter ${n}' \\(\\d/3\\)'`));
+    }
+    assert.match(client.out, /RFCOMM_EVENT_CHANNEL_CLOSED /);
+    assert.match(server.out, /RFCOMM_EVENT_INCOMING_CONNECTION /);
+    assert.match(server.out, /RFCOMM_EVENT_CHANNEL_CLOSED /);
+
+    for (const log of [serverLog, queryLog, clientLog]) assertCleanCapture(log);
+    // tshark: the query and the client spoke SDP on PSM 1, the client RFCOMM on PSM 3
+    const psms = tsharkFields(clientLog, ['btl2cap.psm'], 'btl2cap.cmd_code == 0x02').map(([x]) => parseInt(x!, 16));
+    assert.equal(psms, [0x0001, 0x0003]);
+    const sdpPdus = tsharkFields(queryLog, ['btsdp.pdu'], 'btsdp').map(([x]) => parseInt(x!, 16));
+    assert.equal(sdpPdus, [0x06, 0x07]);
+    const rfcommChannels = new Set(tsharkFields(clientLog, ['btrfcomm.channel'], 'btrfcomm && btrfcomm.channel > 0').map(([x]) => parseInt(x!, 10)));
+    assert.equal([...rfcommChannels], [1]);
+  } finally {
+    for (const p of procs.reverse()) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => Promise.race([p.exit, new Promise((r) => setTimeout(r, 2000))])));
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
