@@ -23,6 +23,9 @@ export class Slot {
   deliver_at = 0;
   drop = false;
   corrupt = false;
+  /** Bytes already handed to the receiving host (delivery may pause for host credits). */
+  off = 0;
+  started = false;
   constructor(size: number, readonly pool: SlotPool) {
     this.data = new Uint8Array(size);
   }
@@ -44,6 +47,8 @@ export class SlotPool {
     if (s.pool !== this) return; // from a pool discarded by a reset
     s.drop = false;
     s.corrupt = false;
+    s.off = 0;
+    s.started = false;
     this.free.push(s);
   }
 }
@@ -51,6 +56,8 @@ export class SlotPool {
 export class LinkEnd {
   /** Completed packets not yet reported in Number Of Completed Packets. */
   completed = 0;
+  /** ACL packets given to this end's host and not yet returned (controller-to-host flow control). */
+  to_host_outstanding = 0;
   /** Whether this end's controller still knows the connection (false after its reset). */
   present = true;
   /** Classic link policy settings (Write Link Policy Settings). */
@@ -119,8 +126,10 @@ class Pipe {
     while (this.queue.length && !air.lost && air.alive) {
       const slot = this.queue[0]!;
       if (slot.deliver_at > now) break;
+      // with controller-to-host flow control the receiver's host may have no room: the rest of
+      // the packet waits on the air, and the sender's buffer stays in use
+      if (!slot.drop && this.to.present && !deliver_to_host(air, this.to, slot, this)) return;
       this.queue.shift();
-      if (!slot.drop && this.to.present) deliver_to_host(air, this.to, slot);
       slot.pool.put(slot);
       if (this.from.present) {
         this.from.completed++;
@@ -130,9 +139,13 @@ class Pipe {
     this.arm();
   }
 
-  /** Resume after the link came back (not used for loss, which is final). */
+  /** Try again (the receiving host returned buffers). */
   rearm(): void {
-    this.arm();
+    if (this.queue.length === 0 || this.air.lost || !this.air.alive) return;
+    const rl = this.air.run_loop;
+    rl.remove_timer(this.timer);
+    rl.set_timer(this.timer, Math.max(0, this.queue[0]!.deliver_at - rl.get_time_ms()));
+    rl.add_timer(this.timer);
   }
 
   /** Free every buffer in flight (disconnection): no completion is reported for them. */
@@ -143,20 +156,31 @@ class Pipe {
   }
 }
 
-function deliver_to_host(air: AirLink, to: LinkEnd, slot: Slot): void {
-  if (slot.corrupt && slot.len > 0) {
+/** ACL data length per packet to `to`'s host: the air packet size, or less if its host asked. */
+function fragment_size(air: AirLink, to: LinkEnd): number {
+  const air_max = air.kind === 'le' ? Math.min(to.peer.tx_octets, LE_MAX_OCTETS) : CLASSIC_AIR_MAX;
+  return to.controller.host_fragment_size(air_max);
+}
+
+/**
+ * Hand `slot` to `to`'s host in packets of the host's fragment size, as far as the host has
+ * room; returns true once all of it was delivered.
+ */
+function deliver_to_host(air: AirLink, to: LinkEnd, slot: Slot, pipe: Pipe): boolean {
+  if (slot.corrupt && slot.len > 0 && !slot.started) {
     // flip bits in the last payload byte: the data arrives, but wrong
     slot.data[slot.len - 1]! ^= 0xa5;
   }
-  const frag = air.kind === 'le' ? Math.min(to.peer.tx_octets, LE_MAX_OCTETS) : CLASSIC_AIR_MAX;
-  let pb = slot.pb === 0x01 ? 0x01 : 0x02;
-  let off = 0;
-  do {
-    const n = Math.min(frag, slot.len - off);
-    to.controller.acl_to_host(to.handle, pb, slot.data, off, n);
-    off += n;
-    pb = 0x01;
-  } while (off < slot.len);
+  const frag = fragment_size(air, to);
+  while (!slot.started || slot.off < slot.len) {
+    if (!to.controller.may_deliver(pipe)) return false;
+    const pb = slot.started || slot.pb === 0x01 ? 0x01 : 0x02;
+    const n = Math.min(frag, slot.len - slot.off);
+    to.controller.acl_to_host(to.handle, pb, slot.data, slot.off, n);
+    slot.off += n;
+    slot.started = true;
+  }
+  return true;
 }
 
 export interface AirOptions {

@@ -8,7 +8,10 @@ import * as K from '../hci/commands.js';
 import type { HciArg, HciCommand } from '../hci/commands.js';
 import * as C from './codes.js';
 import type { Handler, VirtualController } from './controller.js';
-import { LE_FEATURES, LE_SUPPORTED_STATES, LMP_FEATURES_PAGE0, LMP_FEATURES_PAGE2, LMP_MAX_PAGE } from './defs.js';
+import {
+  LAP_MAX, LAP_MIN, LE_FEATURES, LE_SUPPORTED_STATES, LMP_FEATURES_PAGE0, LMP_FEATURES_PAGE2, LMP_MAX_PAGE,
+  NUM_SUPPORTED_IAC,
+} from './defs.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
 const INVALID = C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
@@ -71,6 +74,24 @@ const setEventFilter: Handler = (c, a, cmd) => {
     c.connection_filters.push({ type: cond, cod, mask, addr, auto: flag });
   }
   c.complete(cmd, OK);
+};
+
+/** Host Number Of Completed Packets (7.3.40): no event unless the parameters are wrong. */
+const hostNumberOfCompletedPackets: Handler = (c, a, cmd) => {
+  const num = n(a, 0);
+  const v = a[1] as Uint8Array;
+  if (num < 1 || v.length !== 4 * num) return c.fail(cmd, INVALID);
+  let total = 0;
+  for (let i = 0; i < num; i++) {
+    const handle = (v[4 * i]! | (v[4 * i + 1]! << 8)) & 0x0fff;
+    const count = v[4 * i + 2]! | (v[4 * i + 3]! << 8);
+    const end = c.connections.get(handle);
+    if (!end) continue; // a connection that just ended: its packets were accounted for
+    const k = Math.min(count, end.to_host_outstanding);
+    end.to_host_outstanding -= k;
+    total += k;
+  }
+  if (total > 0) c.host_credits_returned(total);
 };
 
 const readLocalName: Handler = (c, _a, cmd) => {
@@ -164,8 +185,60 @@ export const BASEBAND_HANDLERS: ReadonlyArray<readonly [HciCommand, Handler]> = 
     c.complete(cmd, OK);
   }],
   [K.hci_write_synchronous_flow_control_enable, writeByte(1, (c, v) => (c.synchronous_flow_control = v))],
-  [K.hci_set_controller_to_host_flow_control, writeByte(3, (c, v) => (c.controller_to_host_flow_control = v))],
-  [K.hci_host_buffer_size, (c, _a, cmd) => c.complete(cmd, OK)],
+  [K.hci_set_controller_to_host_flow_control, writeByte(3, (c, v) => {
+    c.controller_to_host_flow_control = v;
+    c.host_acl_credits = c.host_acl_total;
+  })],
+  [K.hci_host_buffer_size, (c, a, cmd) => {
+    c.host_acl_len = n(a, 0) || 0xffff;
+    c.host_acl_total = n(a, 2);
+    c.host_acl_credits = c.host_acl_total;
+    c.complete(cmd, OK);
+  }],
+  [K.hci_host_number_of_completed_packets, hostNumberOfCompletedPackets],
+  [K.hci_read_connection_accept_timeout, (c, _a, cmd) => c.complete(cmd, OK, c.connection_accept_timeout)],
+  [K.hci_write_connection_accept_timeout, (c, a, cmd) => {
+    if (n(a, 0) < 0x0001 || n(a, 0) > 0xb540) return c.fail(cmd, INVALID);
+    c.connection_accept_timeout = n(a, 0);
+    c.complete(cmd, OK);
+  }],
+  [K.hci_read_page_timeout, (c, _a, cmd) => c.complete(cmd, OK, c.page_timeout)],
+  [K.hci_read_page_scan_activity, (c, _a, cmd) => c.complete(cmd, OK, c.page_scan_interval, c.page_scan_window)],
+  [K.hci_read_inquiry_scan_activity, (c, _a, cmd) => c.complete(cmd, OK, c.inquiry_scan_interval, c.inquiry_scan_window)],
+  [K.hci_read_authentication_enable, (c, _a, cmd) => c.complete(cmd, OK, c.authentication_enable)],
+  [K.hci_read_voice_setting, (c, _a, cmd) => c.complete(cmd, OK, c.voice_setting)],
+  [K.hci_write_voice_setting, (c, a, cmd) => {
+    if (n(a, 0) > 0x03ff) return c.fail(cmd, INVALID);
+    c.voice_setting = n(a, 0);
+    c.complete(cmd, OK);
+  }],
+  [K.hci_read_number_of_supported_iac, (c, _a, cmd) => c.complete(cmd, OK, NUM_SUPPORTED_IAC)],
+  [K.hci_read_current_iac_lap, (c, _a, cmd) => {
+    const v = new Uint8Array(1 + 3 * c.current_iacs.length);
+    v[0] = c.current_iacs.length;
+    c.current_iacs.forEach((lap, i) => v.set([lap & 0xff, (lap >> 8) & 0xff, lap >> 16], 1 + 3 * i));
+    c.complete(cmd, OK, v);
+  }],
+  [K.hci_write_current_iac_lap, (c, a, cmd) => {
+    const num = n(a, 0);
+    const v = a[1] as Uint8Array;
+    if (num < 1 || num > NUM_SUPPORTED_IAC || v.length !== 3 * num) return c.fail(cmd, INVALID);
+    const laps: number[] = [];
+    for (let i = 0; i < num; i++) {
+      const lap = v[3 * i]! | (v[3 * i + 1]! << 8) | (v[3 * i + 2]! << 16);
+      if (lap < LAP_MIN || lap > LAP_MAX) return c.fail(cmd, INVALID);
+      laps.push(lap);
+    }
+    c.current_iacs = laps;
+    c.complete(cmd, OK);
+  }],
+  [K.hci_read_inquiry_scan_type, (c, _a, cmd) => c.complete(cmd, OK, c.inquiry_scan_type)],
+  [K.hci_read_inquiry_mode, (c, _a, cmd) => c.complete(cmd, OK, c.inquiry_mode)],
+  [K.hci_read_page_scan_type, (c, _a, cmd) => c.complete(cmd, OK, c.page_scan_type)],
+  [K.hci_read_simple_pairing_mode, (c, _a, cmd) => c.complete(cmd, OK, c.simple_pairing_mode)],
+  [K.hci_read_le_host_supported, (c, _a, cmd) => c.complete(cmd, OK, c.le_host_supported, c.le_simultaneous_host)],
+  [K.hci_read_secure_connections_host_support, (c, _a, cmd) => c.complete(cmd, OK, c.secure_connections_host)],
+  [K.hci_read_default_link_policy_settings, (c, _a, cmd) => c.complete(cmd, OK, c.default_link_policy)],
   [K.hci_write_inquiry_scan_type, writeByte(1, (c, v) => (c.inquiry_scan_type = v))],
   [K.hci_write_inquiry_mode, writeByte(2, (c, v) => (c.inquiry_mode = v))],
   [K.hci_write_page_scan_type, writeByte(1, (c, v) => (c.page_scan_type = v))],

@@ -20,8 +20,6 @@ const OK = C.ERROR_CODE_SUCCESS;
 const INVALID = C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
 const DISALLOWED = C.ERROR_CODE_COMMAND_DISALLOWED;
 const UNKNOWN_CONN = C.ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
-/** Connection accept timeout after reset: 0x1F40 slots = 5 s. */
-const CONN_ACCEPT_TIMEOUT_MS = 0x1f40 * 0.625;
 const ACL_LINK = 0x01;
 const PSRM_R1 = 0x01;
 
@@ -29,6 +27,7 @@ const n = (a: HciArg[], i: number): number => a[i] as number;
 const key = (a: BdAddr): string => Array.from(a, (x) => x.toString(16).padStart(2, '0')).join('');
 
 interface Inquiry {
+  lap: number;
   max: number;
   count: number;
   reported: Set<VirtualController>;
@@ -121,7 +120,9 @@ function inquiryTick(c: VirtualController): void {
   if (!inq) return;
   inq.tick = null;
   const peer = c.link.controllers.find(
-    (p) => p !== c && !p.powered_off && (p.scan_enable & 0x01) !== 0 && !inq.reported.has(p) && inquiryMatches(c, p),
+    (p) =>
+      p !== c && !p.powered_off && (p.scan_enable & 0x01) !== 0 && p.current_iacs.includes(inq.lap) &&
+      !inq.reported.has(p) && inquiryMatches(c, p),
   );
   if (peer) {
     inq.reported.add(peer);
@@ -144,6 +145,7 @@ const inquiry: Handler = (c, a, cmd) => {
   if (c.classic.inquiry) return c.status(cmd, DISALLOWED);
   c.status(cmd, OK);
   const inq: Inquiry = {
+    lap,
     max: n(a, 2),
     count: 0,
     reported: new Set(),
@@ -207,7 +209,7 @@ function incoming(t: VirtualController, from: VirtualController, page: Page): vo
     from,
     from_gen: from.generation,
     page,
-    timer: t.after(CONN_ACCEPT_TIMEOUT_MS, () => {
+    timer: t.after(t.connection_accept_timeout * 0.625, () => {
       t.classic.incoming.delete(k);
       t.ev.connection_complete(C.ERROR_CODE_CONNECTION_ACCEPT_TIMEOUT_EXCEEDED, 0, from.bd_addr, ACL_LINK, 0);
       if (from.generation === inc.from_gen && from.classic.pages.get(key(page.addr)) === page) {
@@ -507,4 +509,15 @@ export const CLASSIC_HANDLERS: ReadonlyArray<readonly [HciCommand, Handler]> = [
   [K.hci_sniff_mode, sniffMode],
   [K.hci_exit_sniff_mode, exitSniffMode],
   [K.hci_write_link_supervision_timeout, writeSupervisionTimeout],
+  [K.hci_read_link_supervision_timeout, (c, a, cmd) => {
+    const end = classicConn(c, a);
+    if (!end) return c.fail(cmd, UNKNOWN_CONN);
+    const v = end.air.supervision_timeout;
+    c.complete(cmd, OK, end.handle, Number.isFinite(v) ? v : 0);
+  }],
+  [K.hci_read_link_policy_settings, (c, a, cmd) => {
+    const end = classicConn(c, a);
+    if (!end) return c.fail(cmd, UNKNOWN_CONN);
+    c.complete(cmd, OK, end.handle, end.link_policy);
+  }],
 ];

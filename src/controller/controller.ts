@@ -17,7 +17,7 @@ import { BASEBAND_HANDLERS } from './baseband.js';
 import { CLASSIC_HANDLERS, ClassicState } from './classic.js';
 import * as C from './codes.js';
 import {
-  DEFAULT_EVENT_MASK_HI, DEFAULT_EVENT_MASK_LO, DEFAULT_LE_EVENT_MASK_HI, DEFAULT_LE_EVENT_MASK_LO,
+  DEFAULT_EVENT_MASK_HI, DEFAULT_EVENT_MASK_LO, DEFAULT_LE_EVENT_MASK_HI, DEFAULT_LE_EVENT_MASK_LO, GIAC,
   supported_commands_bitmap,
 } from './defs.js';
 import { Events } from './events.js';
@@ -28,6 +28,8 @@ import type { RadioLink } from './link.js';
 import { SECURITY_HANDLERS } from './security.js';
 
 export type Handler = (c: VirtualController, args: HciArg[], cmd: HciCommand) => void;
+
+const HOST_NUMBER_OF_COMPLETED_PACKETS = 0x0c35;
 
 /** Every command this controller implements, by opcode. */
 const HANDLERS: ReadonlyMap<number, Handler> = new Map(
@@ -133,6 +135,17 @@ export class VirtualController {
   controller_to_host_flow_control = 0;
   eir_fec = 0;
   eir = new Uint8Array(240);
+  voice_setting = 0x0060;
+  connection_accept_timeout = 0x1f40;
+  /** Inquiry access codes this controller answers to when inquiry scanning. */
+  current_iacs: number[] = [GIAC];
+  /** Host Buffer Size: ACL packet length and count the host accepts (controller-to-host). */
+  host_acl_len = 0xffff;
+  host_acl_total = 0;
+  /** Controller-to-host flow control: ACL packets the host can still take. */
+  host_acl_credits = 0;
+  /** Pipes waiting for host credits. */
+  readonly blocked_pipes = new Set<{ rearm(): void }>();
   /** Set Event Filter: inquiry result filters and connection setup filters (raw conditions). */
   inquiry_filters: Array<{ type: number; cod: number; mask: number; addr: BdAddr | null }> = [];
   connection_filters: Array<{ type: number; cod: number; mask: number; addr: BdAddr | null; auto: number }> = [];
@@ -243,7 +256,11 @@ export class VirtualController {
   /** Command Complete with return parameters per `cmd.ret` (the first is the status). */
   complete(cmd: HciCommand, ...ret: HciArg[]): void {
     const fmt = cmd.ret ?? '1';
-    const len = hci_format_size(fmt);
+    let len = hci_format_size(fmt);
+    if (len < 0) {
+      const tail = ret[ret.length - 1];
+      len = hci_format_size(fmt.slice(0, -1)) + (tail instanceof Uint8Array ? tail.length : 0);
+    }
     const off = this.ev.command_complete(cmd.opcode, len);
     const n = hci_format_encode(this.ev.buffer, off, fmt, ret);
     if (n !== len) {
@@ -264,6 +281,11 @@ export class VirtualController {
    * rest zero, as controllers answer.
    */
   fail(cmd: HciCommand, status: number): void {
+    if (cmd.opcode === HOST_NUMBER_OF_COMPLETED_PACKETS) {
+      // answered only when wrong, with Command Complete (Vol 4 Part E 7.3.40)
+      this.complete(cmd, status);
+      return;
+    }
     if (cmd.async || !cmd.ret) {
       this.status(cmd, status);
       return;
@@ -273,7 +295,8 @@ export class VirtualController {
     const addr = cmd.format.startsWith('B') && p.length >= 6 ? reverse_bd_addr(p, 0) : new Uint8Array(6);
     const args: HciArg[] = [status];
     for (const ch of cmd.ret.slice(1)) {
-      if (ch === 'H') args.push(handle);
+      if (ch === 'V') args.push(Uint8Array.of(0));
+      else if (ch === 'H') args.push(handle);
       else if (ch === 'B') args.push(addr);
       else if (ch === '1' || ch === '2' || ch === '3' || ch === '4') args.push(0);
       else args.push(new Uint8Array(0));
@@ -335,6 +358,11 @@ export class VirtualController {
   /** Queue ACL data for the host (from the air). */
   acl_to_host(handle: number, pb: number, data: Uint8Array, off: number, n: number): void {
     this.stats.acl_to_host++;
+    if (this.host_flow_control) {
+      this.host_acl_credits--;
+      const end = this.connections.get(handle);
+      if (end) end.to_host_outstanding++;
+    }
     const p = this.out.reserve(0x02, 4 + n);
     const b = this.out.buf;
     const hf = (handle & 0x0fff) | (pb << 12);
@@ -343,6 +371,35 @@ export class VirtualController {
     b[p + 2] = n & 0xff;
     b[p + 3] = n >>> 8;
     b.set(data.subarray(off, off + n), p + 4);
+  }
+
+  /** Whether controller-to-host flow control for ACL is on. */
+  get host_flow_control(): boolean {
+    return (this.controller_to_host_flow_control & 0x01) !== 0;
+  }
+
+  /** Largest ACL data length to hand the host, for data that crossed the air in `air_max` pieces. */
+  host_fragment_size(air_max: number): number {
+    return Math.max(1, Math.min(air_max, this.host_acl_len));
+  }
+
+  /**
+   * Whether one more ACL packet may go to the host now (controller-to-host flow control).
+   * When not, `pipe` is re-armed once the host returns credits.
+   */
+  may_deliver(pipe: { rearm(): void }): boolean {
+    if (!this.host_flow_control || this.host_acl_credits > 0) return true;
+    this.blocked_pipes.add(pipe);
+    return false;
+  }
+
+  /** The host returned `n` ACL buffers (Host Number Of Completed Packets, or a disconnection). */
+  host_credits_returned(n: number): void {
+    this.host_acl_credits = Math.min(this.host_acl_total, this.host_acl_credits + n);
+    if (this.host_acl_credits <= 0 || this.blocked_pipes.size === 0) return;
+    const pipes = [...this.blocked_pipes];
+    this.blocked_pipes.clear();
+    for (const p of pipes) p.rearm();
   }
 
   /** Some buffers drained: report Number Of Completed Packets on the next turn. */
@@ -382,6 +439,12 @@ export class VirtualController {
   /** Called by AirLink when a connection ends for this controller. */
   connection_closed(end: LinkEnd, reason: number): void {
     this.connections.delete(end.handle);
+    // the host considers every packet of this handle flushed
+    if (end.to_host_outstanding > 0) {
+      const n = end.to_host_outstanding;
+      end.to_host_outstanding = 0;
+      this.host_credits_returned(n);
+    }
     this.ev.disconnection_complete(C.ERROR_CODE_SUCCESS, end.handle, reason);
   }
 
@@ -464,6 +527,13 @@ export class VirtualController {
     this.controller_to_host_flow_control = 0;
     this.eir_fec = 0;
     this.eir = new Uint8Array(240);
+    this.voice_setting = 0x0060;
+    this.connection_accept_timeout = 0x1f40;
+    this.current_iacs = [GIAC];
+    this.host_acl_len = 0xffff;
+    this.host_acl_total = 0;
+    this.host_acl_credits = 0;
+    this.blocked_pipes.clear();
     this.inquiry_filters = [];
     this.connection_filters = [];
     this.faults.nocp_stalled = false;

@@ -32,7 +32,14 @@ import {
   hci_write_link_supervision_timeout, hci_write_local_name, hci_write_page_scan_activity,
   hci_write_page_scan_type, hci_write_page_timeout, hci_write_pin_type, hci_write_scan_enable,
   hci_write_secure_connections_host_support, hci_write_simple_pairing_mode,
-  hci_write_synchronous_flow_control_enable, type HciCommand,
+  hci_write_synchronous_flow_control_enable, hci_read_link_policy_settings, hci_read_default_link_policy_settings,
+  hci_read_connection_accept_timeout, hci_write_connection_accept_timeout, hci_read_page_timeout,
+  hci_read_page_scan_activity, hci_read_inquiry_scan_activity, hci_read_authentication_enable,
+  hci_read_voice_setting, hci_write_voice_setting, hci_host_number_of_completed_packets,
+  hci_read_link_supervision_timeout, hci_read_number_of_supported_iac, hci_read_current_iac_lap,
+  hci_write_current_iac_lap, hci_read_inquiry_scan_type, hci_read_inquiry_mode, hci_read_page_scan_type,
+  hci_read_simple_pairing_mode, hci_read_le_host_supported, hci_read_secure_connections_host_support,
+  type HciCommand,
 } from '../hci/commands.js';
 
 /**
@@ -75,6 +82,14 @@ export const SUPPORTED_COMMAND_BIT: ReadonlyMap<HciCommand, number> = new Map<Hc
   [hci_write_secure_connections_host_support, 259], [hci_le_set_data_length, 270],
   [hci_le_read_suggested_default_data_length, 271], [hci_le_write_suggested_default_data_length, 272],
   [hci_le_read_maximum_data_length, 283],
+  [hci_read_link_policy_settings, 41], [hci_read_default_link_policy_settings, 43],
+  [hci_read_connection_accept_timeout, 58], [hci_write_connection_accept_timeout, 59], [hci_read_page_timeout, 60],
+  [hci_read_page_scan_activity, 64], [hci_read_inquiry_scan_activity, 66], [hci_read_authentication_enable, 68],
+  [hci_read_voice_setting, 74], [hci_write_voice_setting, 75], [hci_host_number_of_completed_packets, 87],
+  [hci_read_link_supervision_timeout, 88], [hci_read_number_of_supported_iac, 90], [hci_read_current_iac_lap, 91],
+  [hci_write_current_iac_lap, 92], [hci_read_inquiry_scan_type, 100], [hci_read_inquiry_mode, 102],
+  [hci_read_page_scan_type, 104], [hci_read_simple_pairing_mode, 141], [hci_read_le_host_supported, 197],
+  [hci_read_secure_connections_host_support, 258],
 ]);
 
 /** Build the 64-byte Supported_Commands field for a set of implemented commands. */
@@ -147,6 +162,10 @@ export function le_octets_to_time(octets: number): number {
 /** Largest classic ACL payload carried in one baseband packet (3-DH5). */
 export const CLASSIC_AIR_MAX = 1021;
 
+/** General Inquiry Access Code LAP. */
+export const GIAC = 0x9e8b33;
+/** Current IAC LAPs a controller can listen to at once (Read Number Of Supported IAC). */
+export const NUM_SUPPORTED_IAC = 2;
 /** Inquiry LAP range (GIAC/DIAC): 0x9E8B00-0x9E8B3F. */
 export const LAP_MIN = 0x9e8b00;
 export const LAP_MAX = 0x9e8b3f;

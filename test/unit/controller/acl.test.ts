@@ -192,6 +192,37 @@ test('link loss: data stops, buffers stay used until the supervision timeout', (
   assert.is(a.c.acl_pool.available, 2);
 });
 
+test('controller-to-host flow control: data waits for Host Number Of Completed Packets; Host Buffer Size length', () => {
+  const { loop, hosts } = bench(2);
+  const [a, b] = hosts as [Host, Host];
+  const [ha, hb] = classic(loop, a, b);
+  b.cmd('33 0c 07 0a 00 40 02 00 00 00'); // Host Buffer Size: ACL 10 bytes x 2
+  b.cmd('31 0c 01 01'); // Set Controller To Host Flow Control: ACL on
+  loop.run();
+  assert.equal(b.take(), ['0e 04 01 33 0c 00', '0e 04 01 31 0c 00']);
+  const d = payload(25);
+  a.acl(ha, 0x2, d); // 3 packets of at most 10 bytes for b's host, which has room for 2
+  a.acl(ha, 0x2, payload(4, 7));
+  loop.run();
+  assert.equal(b.acls().map((r) => r.hex), [acl(hb, 0x2, d.subarray(0, 10)), acl(hb, 0x1, d.subarray(10, 20))]);
+  assert.equal(a.take(), [], "a's buffers stay in use while b's host is full");
+  b.clear();
+  b.cmd(`35 0c 05 01 ${le16(hb)} 02 00`); // b's host frees both
+  loop.run();
+  assert.equal(b.events(), [], 'no event for Host Number Of Completed Packets');
+  assert.equal(b.acls().map((r) => r.hex), [acl(hb, 0x1, d.subarray(20, 25)), acl(hb, 0x2, payload(4, 7))]);
+  assert.equal(a.take(), [`13 05 01 ${le16(ha)} 02 00`]);
+  // disconnection gives the host's outstanding buffers back
+  b.clear();
+  a.acl(ha, 0x2, payload(3));
+  loop.run();
+  assert.equal(b.acls().length, 0);
+  assert.is(b.c.host_acl_credits, 0);
+  b.cmd(`06 04 03 ${le16(hb)} 13`);
+  loop.run();
+  assert.is(b.c.host_acl_credits, 2);
+});
+
 test('Number Of Completed Packets covers several handles in one event', () => {
   const { loop, hosts } = bench(3);
   const [a, b, c] = hosts as [Host, Host, Host];

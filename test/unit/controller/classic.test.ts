@@ -105,6 +105,24 @@ test('inquiry finds only devices with inquiry scan on; Inquiry Cancel ends it wi
   assert.equal(a.take(), ['0f 04 12 01 01 04', '0f 04 12 01 01 04']);
 });
 
+test('limited discoverable: a device listening to the LIAC only answers a LIAC inquiry', () => {
+  const { loop, hosts } = bench(2);
+  const [a, b] = hosts as [Host, Host];
+  up(a);
+  up(b);
+  b.cmd('3a 0c 04 01 00 8b 9e'); // current IAC: LIAC 0x9E8B00
+  loop.run();
+  a.clear();
+  a.cmd('01 04 05 33 8b 9e 01 00'); // GIAC
+  loop.run();
+  assert.is(a.take().length, 2, 'Command Status and Inquiry Complete only');
+  a.cmd('01 04 05 00 8b 9e 01 00'); // LIAC
+  loop.run();
+  const ev = a.take();
+  assert.is(ev.length, 3);
+  assert.ok(ev[1]!.startsWith(`02 0f 01 ${wire(b.c.bd_addr)}`));
+});
+
 test('classic connect: Connection Request on the peer, Connection Complete on both sides', () => {
   const { loop, hosts } = bench(2);
   const [a, b] = hosts as [Host, Host];

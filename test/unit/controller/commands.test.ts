@@ -152,6 +152,50 @@ test('parameter ranges: scan enable, scan activity, page timeout, inquiry mode, 
   ]);
 });
 
+test('read-back of settings; IAC LAPs; connection accept timeout; voice setting', () => {
+  const { loop, h } = one();
+  h.cmd('25 0c 00'); // Read Voice Setting
+  h.cmd('38 0c 00'); // Read Number Of Supported IAC
+  h.cmd('39 0c 00'); // Read Current IAC LAP
+  h.cmd('3a 0c 07 02 00 8b 9e 33 8b 9e'); // LIAC + GIAC
+  h.cmd('39 0c 00');
+  h.cmd('3a 0c 04 01 00 00 00'); // LAP 0x000000: invalid
+  h.cmd('3a 0c 0a 03 00 8b 9e 33 8b 9e 01 8b 9e'); // 3 IACs > 2 supported
+  h.cmd('16 0c 02 00 7d'); // Write Connection Accept Timeout 0x7d00
+  h.cmd('15 0c 00');
+  h.cmd('17 0c 00'); // Read Page Timeout
+  h.cmd('1b 0c 00'); // Read Page Scan Activity
+  h.cmd('6c 0c 00'); // Read LE Host Support
+  h.cmd('0e 08 00'); // Read Default Link Policy Settings
+  h.cmd('26 0c 02 00 04'); // Write Voice Setting 0x0400: above 10 bits
+  loop.run();
+  assert.equal(h.take(), [
+    '0e 06 01 25 0c 00 60 00',
+    '0e 05 01 38 0c 00 02',
+    '0e 08 01 39 0c 00 01 33 8b 9e',
+    '0e 04 01 3a 0c 00',
+    '0e 0b 01 39 0c 00 02 00 8b 9e 33 8b 9e',
+    '0e 04 01 3a 0c 12',
+    '0e 04 01 3a 0c 12',
+    '0e 04 01 16 0c 00',
+    '0e 06 01 15 0c 00 00 7d',
+    '0e 06 01 17 0c 00 00 20',
+    '0e 08 01 1b 0c 00 00 08 12 00',
+    '0e 06 01 6c 0c 00 00 00',
+    '0e 06 01 0e 08 00 00 00',
+    '0e 04 01 26 0c 12',
+  ]);
+});
+
+test('Host Number Of Completed Packets: no event when valid, Command Complete 0x12 when not', () => {
+  const { loop, h } = one();
+  h.cmd('35 0c 05 01 01 00 01 00'); // one handle: nothing comes back
+  h.cmd('35 0c 04 02 01 00 01'); // two handles announced, three bytes follow
+  h.cmd('35 0c 00'); // too short for the format
+  loop.run();
+  assert.equal(h.take(), ['0e 04 01 35 0c 12', '0e 04 01 35 0c 12']);
+});
+
 test('Set Event Filter validates the filter layout', () => {
   const { loop, h } = one();
   h.cmd('05 0c 01 00'); // clear all
