@@ -76,6 +76,8 @@ export const hci_exit_sniff_mode = cmd('HCI_Exit_Sniff_Mode', LP, 0x04, 'H');
 export const hci_role_discovery = cmd('HCI_Role_Discovery', LP, 0x09, 'H', '1H1');
 export const hci_switch_role = cmd('HCI_Switch_Role', LP, 0x0b, 'B1');
 export const hci_write_link_policy_settings = cmd('HCI_Write_Link_Policy_Settings', LP, 0x0d, 'H2', '1H');
+export const hci_read_link_policy_settings = cmd('HCI_Read_Link_Policy_Settings', LP, 0x0c, 'H', '1H2');
+export const hci_read_default_link_policy_settings = cmd('HCI_Read_Default_Link_Policy_Settings', LP, 0x0e, '', '12');
 export const hci_write_default_link_policy_settings = cmd('HCI_Write_Default_Link_Policy_Settings', LP, 0x0f, '2', '1');
 
 // Controller and baseband
@@ -83,6 +85,26 @@ export const hci_set_event_mask = cmd('HCI_Set_Event_Mask', CB, 0x01, '44', '1')
 export const hci_reset = cmd('HCI_Reset', CB, 0x03, '', '1');
 export const hci_set_event_filter = cmd('HCI_Set_Event_Filter', CB, 0x05, '1V', '1');
 export const hci_write_pin_type = cmd('HCI_Write_PIN_Type', CB, 0x0a, '1', '1');
+export const hci_read_connection_accept_timeout = cmd('HCI_Read_Connection_Accept_Timeout', CB, 0x15, '', '12');
+export const hci_write_connection_accept_timeout = cmd('HCI_Write_Connection_Accept_Timeout', CB, 0x16, '2', '1');
+export const hci_read_page_timeout = cmd('HCI_Read_Page_Timeout', CB, 0x17, '', '12');
+export const hci_read_page_scan_activity = cmd('HCI_Read_Page_Scan_Activity', CB, 0x1b, '', '122');
+export const hci_read_inquiry_scan_activity = cmd('HCI_Read_Inquiry_Scan_Activity', CB, 0x1d, '', '122');
+export const hci_read_authentication_enable = cmd('HCI_Read_Authentication_Enable', CB, 0x1f, '', '11');
+export const hci_read_voice_setting = cmd('HCI_Read_Voice_Setting', CB, 0x25, '', '12');
+export const hci_write_voice_setting = cmd('HCI_Write_Voice_Setting', CB, 0x26, '2', '1');
+// No event answers Host Number Of Completed Packets unless its parameters are invalid (Command Complete 0x12).
+export const hci_host_number_of_completed_packets = cmd('HCI_Host_Number_Of_Completed_Packets', CB, 0x35, '1V');
+export const hci_read_link_supervision_timeout = cmd('HCI_Read_Link_Supervision_Timeout', CB, 0x36, 'H', '1H2');
+export const hci_read_number_of_supported_iac = cmd('HCI_Read_Number_Of_Supported_IAC', CB, 0x38, '', '11');
+export const hci_read_current_iac_lap = cmd('HCI_Read_Current_IAC_LAP', CB, 0x39, '', '1V');
+export const hci_write_current_iac_lap = cmd('HCI_Write_Current_IAC_LAP', CB, 0x3a, '1V', '1');
+export const hci_read_inquiry_scan_type = cmd('HCI_Read_Inquiry_Scan_Type', CB, 0x42, '', '11');
+export const hci_read_inquiry_mode = cmd('HCI_Read_Inquiry_Mode', CB, 0x44, '', '11');
+export const hci_read_page_scan_type = cmd('HCI_Read_Page_Scan_Type', CB, 0x46, '', '11');
+export const hci_read_simple_pairing_mode = cmd('HCI_Read_Simple_Pairing_Mode', CB, 0x55, '', '11');
+export const hci_read_le_host_supported = cmd('HCI_Read_LE_Host_Support', CB, 0x6c, '', '111');
+export const hci_read_secure_connections_host_support = cmd('HCI_Read_Secure_Connections_Host_Support', CB, 0x79, '', '11');
 export const hci_delete_stored_link_key = cmd('HCI_Delete_Stored_Link_Key', CB, 0x12, 'B1', '12');
 export const hci_write_local_name = cmd('HCI_Write_Local_Name', CB, 0x13, 'N', '1');
 export const hci_read_local_name = cmd('HCI_Read_Local_Name', CB, 0x14, '', '1N');
@@ -185,6 +207,13 @@ export const HCI_COMMANDS: ReadonlyMap<number, HciCommand> = new Map(
     hci_le_read_supported_states, hci_le_set_data_length, hci_le_read_suggested_default_data_length,
     hci_le_write_suggested_default_data_length, hci_le_read_maximum_data_length,
     hci_bcm_update_uart_baud_rate, hci_bcm_write_bd_addr,
+    hci_read_link_policy_settings, hci_read_default_link_policy_settings, hci_read_connection_accept_timeout,
+    hci_write_connection_accept_timeout, hci_read_page_timeout, hci_read_page_scan_activity,
+    hci_read_inquiry_scan_activity, hci_read_authentication_enable, hci_read_voice_setting, hci_write_voice_setting,
+    hci_host_number_of_completed_packets, hci_read_link_supervision_timeout, hci_read_number_of_supported_iac,
+    hci_read_current_iac_lap, hci_write_current_iac_lap, hci_read_inquiry_scan_type, hci_read_inquiry_mode,
+    hci_read_page_scan_type, hci_read_simple_pairing_mode, hci_read_le_host_supported,
+    hci_read_secure_connections_host_support,
   ].map((c) => [c.opcode, c]),
 );
 
