@@ -4,10 +4,9 @@
  * checked against its header and handed to the signalling handler, a connectionless service or
  * the channel it is for. Views handed to handlers are valid during the call only.
  */
-import { bd_addr_cmp, bd_addr_copy, little_endian_read_16 } from '../core/bytes.js';
+import { bd_addr_cmp, little_endian_read_16 } from '../core/bytes.js';
 import {
   BTSTACK_EVENT_STATE,
-  BTSTACK_MEMORY_ALLOC_FAILED,
   ERROR_CODE_SUCCESS,
   HCI_ACL_DATA_PACKET,
   HCI_EVENT_CONNECTION_COMPLETE,
@@ -64,28 +63,7 @@ function onConnectionComplete(l: L2cap, packet: Uint8Array): void {
     }
     return;
   }
-  let link = l.linkForHandle(handle);
-  if (!link) {
-    link = l.linkPool.get();
-    if (!link) {
-      l.log.error(() => `L2CAP: no link record for handle 0x${handle.toString(16)}`);
-      for (const c of l.channels) {
-        if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) l.finalize(c, BTSTACK_MEMORY_ALLOC_FAILED);
-      }
-      return;
-    }
-    link.reset();
-    link.con_handle = handle;
-    bd_addr_copy(link.address, addr);
-    l.links = [...l.links, link];
-  }
-  for (const c of l.channels) {
-    if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) {
-      c.con_handle = handle;
-      c.state = l.outgoingStartState(link);
-      l.attach(c);
-    }
-  }
+  l.linkUp(handle, addr);
 }
 
 /** The ACL link is gone: every channel on it ends, pending signalling is dropped. */
@@ -118,10 +96,15 @@ export function l2cap_on_acl(l: L2cap, type: number, handle: number, packet: Uin
   }
   const len = little_endian_read_16(packet, 4);
   const cid = little_endian_read_16(packet, 6);
-  const link = l.linkForHandle(handle);
+  let link = l.linkForHandle(handle);
   if (!link) {
-    l.log.debug(() => `L2CAP PDU for CID 0x${cid.toString(16)} on handle 0x${handle.toString(16)} without a classic link, dropped`);
-    return;
+    // a classic link HCI had before L2CAP was initialised: adopt it
+    const conn = l.hci.hci_connection_for_handle(handle);
+    if (conn && !conn.is_le) link = l.linkUp(handle, conn.address);
+    if (!link) {
+      l.log.debug(() => `L2CAP PDU for CID 0x${cid.toString(16)} on handle 0x${handle.toString(16)} without a classic link, dropped`);
+      return;
+    }
   }
   if (cid === L2CAP_CID_SIGNALING) {
     l2cap_handle_signaling(l, link, packet, COMPLETE_L2CAP_HEADER, len);

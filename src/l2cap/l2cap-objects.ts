@@ -42,6 +42,8 @@ export interface L2capHci {
   hci_send_acl_packet_buffer(size: number): number;
   hci_non_flushable_packet_boundary_flag_supported(): boolean;
   hci_connection_for_handle(con_handle: number): { readonly address: BdAddr; readonly is_le: boolean } | null;
+  /** The connection record for an address (con_handle 0xFFFF while it is being created). */
+  hci_connection_for_bd_addr_and_type(addr: BdAddr, addr_type: number): { readonly con_handle: number; readonly is_le: boolean } | null;
 }
 
 /** ACL header (4) + basic L2CAP header (4): where an SDU starts in the outgoing buffer (BTstack's COMPLETE_L2CAP_HEADER). */

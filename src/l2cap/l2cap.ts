@@ -32,6 +32,7 @@ import type { Pool } from '../core/pool.js';
 import type { RunLoop, Timer } from '../core/run-loop.js';
 import type { Codes } from '../codes/index.js';
 import {
+  BD_ADDR_TYPE_ACL,
   BTSTACK_ACL_BUFFERS_FULL,
   BTSTACK_MEMORY_ALLOC_FAILED,
   ERROR_CODE_COMMAND_DISALLOWED,
@@ -256,7 +257,12 @@ export class L2cap {
     ch.incoming = false;
     ch.local_mtu = this.clampMtu(mtu);
     bd_addr_copy(ch.address, address);
-    const link = this.linkForAddr(address);
+    let link = this.linkForAddr(address);
+    if (!link) {
+      // a classic link HCI already has (made before L2CAP was initialised): use it
+      const conn = this.hci.hci_connection_for_bd_addr_and_type(address, BD_ADDR_TYPE_ACL);
+      if (conn && conn.con_handle !== HCI_CON_HANDLE_INVALID) link = this.linkUp(conn.con_handle, address);
+    }
     if (link) {
       ch.con_handle = link.con_handle;
       ch.state = this.outgoingStartState(link);
@@ -581,6 +587,36 @@ export class L2cap {
     if (link.info_state === INFO_DONE) return L2CAP_STATE_WILL_SEND_CONNECTION_REQUEST;
     if (link.info_state === INFO_IDLE) link.info_state = INFO_W2_SEND_EXTENDED_FEATURES;
     return L2CAP_STATE_WAIT_OUTGOING_EXTENDED_FEATURES;
+  }
+
+  /**
+   * @internal A classic ACL link is up: its record (created once), and the channels waiting for
+   * it move on. Null when no record is left (those channels fail with BTSTACK_MEMORY_ALLOC_FAILED).
+   */
+  linkUp(handle: number, addr: BdAddr): L2capLink | null {
+    let link = this.linkForHandle(handle);
+    if (!link) {
+      link = this.linkPool.get();
+      if (!link) {
+        this.log.error(() => `L2CAP: no link record for handle 0x${handle.toString(16)}`);
+        for (const c of this.channels) {
+          if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) this.finalize(c, BTSTACK_MEMORY_ALLOC_FAILED);
+        }
+        return null;
+      }
+      link.reset();
+      link.con_handle = handle;
+      bd_addr_copy(link.address, addr);
+      this.links = [...this.links, link];
+    }
+    for (const c of this.channels) {
+      if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) {
+        c.con_handle = handle;
+        c.state = this.outgoingStartState(link);
+        this.attach(c);
+      }
+    }
+    return link;
   }
 
   /** @internal */

@@ -100,6 +100,14 @@ export class FakeHci implements L2capHci {
   hci_connection_for_handle(h: number) {
     return this.conns.get(h) ?? null;
   }
+  hci_connection_for_bd_addr_and_type(addr: BdAddr, _type: number) {
+    for (const [h, c] of this.conns) if (hex(c.address) === hex(addr)) return { con_handle: h, is_le: c.is_le };
+    return null;
+  }
+  /** A link HCI has but L2CAP never heard of (made before l2cap_init). */
+  preexisting(addr: BdAddr, handle: number): void {
+    this.conns.set(handle, { address: Uint8Array.from(addr), is_le: false });
+  }
 
   // ---- scripting
 

@@ -293,6 +293,27 @@ test('idle link: disconnected after the auto-disconnect timeout once the last ch
   assert.equal(k.hci.disconnects, []);
 });
 
+test('a link HCI made before L2CAP knew about it is adopted: by l2cap_create_channel and by incoming signalling', () => {
+  const h = makeHarness();
+  h.hci.preexisting(REMOTE, 0x0077);
+  const r = h.l2cap.l2cap_create_channel(h.handler, REMOTE, PSM, 1000);
+  assert.is(r.status, 0);
+  assert.equal(h.hci.connect_requests, [], 'no new link asked for');
+  h.loop.run(0);
+  assert.equal(h.hci.take(), ['06 00 01 00 0a 01 02 00 02 00'], 'information request on the existing link');
+  assert.equal(h.hci.aclHeaders(), [], 'taken');
+
+  const g = makeHarness();
+  g.l2cap.l2cap_register_service(g.handler, PSM, 1000, 0);
+  g.hci.preexisting(REMOTE, 0x0078);
+  g.hci.sig(0x0078, '02 01 0400 0110 5000');
+  g.loop.run(0);
+  assert.equal(g.ofCode(0x72).map((e) => e.bytes), ['72 0e 66 55 44 33 22 11 78 00 01 10 40 00 50 00']);
+  g.hci.sig(0x0099, '0a 02 0200 0200'); // a handle HCI does not know: dropped
+  g.loop.run(0);
+  assert.equal(g.hci.take(), []);
+});
+
 test('stack off: channels waiting for a link end with 0x6A', () => {
   const h = makeHarness();
   h.l2cap.l2cap_create_channel(h.handler, REMOTE, PSM, 1000);
