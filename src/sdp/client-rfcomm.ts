@@ -3,7 +3,8 @@
  * record the server returns, the RFCOMM channel from its ProtocolDescriptorList (0x0004) and its
  * ServiceName (0x0100), reported as SDP_EVENT_QUERY_RFCOMM_SERVICE (channel, name truncated to
  * SDP_SERVICE_NAME_LEN = 20 octets, zero terminated) when the record ends; records without an
- * RFCOMM channel are skipped. Then SDP_EVENT_QUERY_COMPLETE. Both go to the app's handler with
+ * RFCOMM channel are skipped (and, for the service-class query, records whose ServiceClassIDList does
+ * not hold the UUID). Then SDP_EVENT_QUERY_COMPLETE. Both go to the app's handler with
  * channel 0.
  */
 import { BLUETOOTH_PROTOCOL_RFCOMM, HCI_EVENT_PACKET, SDP_SERVICE_NAME_LEN } from '../codes/v1.4.js';
@@ -23,13 +24,17 @@ import {
   des_iterator_has_more,
   des_iterator_init,
   des_iterator_next,
+  sdp_element_contains_uuid128,
+  uuid128_from_short,
 } from './data-element.js';
-import { BLUETOOTH_ATTRIBUTE_PROTOCOL_DESCRIPTOR_LIST, SDP_ATTRIBUTE_SERVICE_NAME } from './constants.js';
+import { BLUETOOTH_ATTRIBUTE_PROTOCOL_DESCRIPTOR_LIST, BLUETOOTH_ATTRIBUTE_SERVICE_CLASS_ID_LIST, SDP_ATTRIBUTE_SERVICE_NAME } from './constants.js';
 import type { SdpPacketHandler } from './l2cap-api.js';
 import type { SdpQuerySink } from './client.js';
 
 /** ProtocolDescriptorLists larger than this are not examined (a real one is about 20 octets). */
 const PDL_MAX = 512;
+/** ServiceClassIDLists larger than this are not examined. */
+const CLASS_LIST_MAX = 256;
 
 /**
  * RFCOMM server channel in a ProtocolDescriptorList value (a DES of protocol descriptors, or a
@@ -64,11 +69,17 @@ export class RfcommQuerySink implements SdpQuerySink {
   private nameLen = 0;
   private channel = 0;
   private readonly ev = new Uint8Array(4 + SDP_SERVICE_NAME_LEN);
+  /** With a service class filter: the 128-bit form of the class UUID, and the record's ServiceClassIDList. */
+  private classUuid: Uint8Array | null = null;
+  private readonly classList = new Uint8Array(CLASS_LIST_MAX);
+  private classMatched = false;
 
   constructor(private readonly codes: Codes) {}
 
-  start(callback: SdpPacketHandler): void {
+  /** Start a query; with `service_class_uuid16`, report only records whose ServiceClassIDList holds it. */
+  start(callback: SdpPacketHandler, service_class_uuid16: number | null = null): void {
     this.callback = callback;
+    this.classUuid = service_class_uuid16 === null ? null : uuid128_from_short(service_class_uuid16);
     this.resetRecord();
   }
 
@@ -76,6 +87,7 @@ export class RfcommQuerySink implements SdpQuerySink {
     this.pdlLen = 0;
     this.nameLen = 0;
     this.channel = 0;
+    this.classMatched = false;
   }
 
   attribute_byte(_record_id: number, attribute_id: number, attribute_length: number, data_offset: number, data: number): void {
@@ -86,6 +98,13 @@ export class RfcommQuerySink implements SdpQuerySink {
         this.pdlLen = attribute_length;
         this.channel = sdp_find_rfcomm_channel(this.pdl, 0, this.pdlLen);
       }
+    } else if (attribute_id === BLUETOOTH_ATTRIBUTE_SERVICE_CLASS_ID_LIST && this.classUuid) {
+      if (attribute_length > CLASS_LIST_MAX) return;
+      this.classList[data_offset] = data;
+      if (data_offset + 1 === attribute_length) {
+        const t = de_get_element_type(this.classList, 0);
+        this.classMatched = (t === DE_DES || t === DE_DEA) && sdp_element_contains_uuid128(this.classList, 0, this.classUuid, attribute_length);
+      }
     } else if (attribute_id === SDP_ATTRIBUTE_SERVICE_NAME) {
       // keep the header and the first SDP_SERVICE_NAME_LEN octets of the text
       if (data_offset < this.name.length) this.name[data_offset] = data;
@@ -94,7 +113,7 @@ export class RfcommQuerySink implements SdpQuerySink {
   }
 
   record_end(): void {
-    if (this.channel) this.emitService();
+    if (this.channel && (!this.classUuid || this.classMatched)) this.emitService();
     this.resetRecord();
   }
 

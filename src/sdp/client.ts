@@ -13,7 +13,8 @@
  *   read it with the sdp_event_query_attribute_byte_get_* getters, as BTstack's examples do;
  * - sdp_client_service_search (ServiceSearchRequest): SDP_EVENT_QUERY_SERVICE_RECORD_HANDLE
  *   (total_count, record_index counting from 1, record_handle) per handle;
- * - sdp_client_query_rfcomm_channel_and_name_for_*: SDP_EVENT_QUERY_RFCOMM_SERVICE per record;
+ * - sdp_client_query_rfcomm_channel_and_name_for_*: SDP_EVENT_QUERY_RFCOMM_SERVICE per record with
+ *   an RFCOMM channel (_for_service_class_uuid: only records whose ServiceClassIDList holds the UUID);
  * - finally SDP_EVENT_QUERY_COMPLETE: 0, SDP_QUERY_INCOMPLETE (channel closed early, an
  *   ErrorResponse, or a malformed/inconsistent response, after which the client disconnects), or
  *   the L2CAP_EVENT_CHANNEL_OPENED failure status (e.g. 0x04 page timeout).
@@ -203,6 +204,14 @@ export class SdpClient {
     if (!this.sdp_client_ready()) return SDP_QUERY_BUSY;
     const pattern = copyPattern(des_service_search_pattern);
     this.rfcommSink.start(checkHandler(callback));
+    return this.start(SDP_ServiceSearchAttributeResponse, this.rfcommSink, remote, pattern, RFCOMM_QUERY_ATTRIBUTES, 0);
+  }
+
+  /** RFCOMM services whose ServiceClassIDList holds `uuid16` (the _for_uuid query matches the UUID anywhere in a record). */
+  sdp_client_query_rfcomm_channel_and_name_for_service_class_uuid(callback: SdpPacketHandler, remote: BdAddr, uuid16: number): number {
+    if (!this.sdp_client_ready()) return SDP_QUERY_BUSY;
+    const pattern = patternForUuid16(uuid16);
+    this.rfcommSink.start(checkHandler(callback), uuid16 & 0xffff);
     return this.start(SDP_ServiceSearchAttributeResponse, this.rfcommSink, remote, pattern, RFCOMM_QUERY_ATTRIBUTES, 0);
   }
 

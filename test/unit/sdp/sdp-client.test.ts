@@ -229,6 +229,34 @@ test('RFCOMM query for a custom UUID128 and a record without a name', () => {
   assert.equal(ev2.all.map((e) => hex(e)), ['92 08 05 43 75 73 74 6f 6d 00', '92 02 09 00', '91 01 00']);
 });
 
+test('RFCOMM query for a service class: only records with the UUID in their ServiceClassIDList', () => {
+  const { link, server, client } = setup();
+  const buf = new Uint8Array(200);
+  spp_create_sdp_record(buf, 0x10001, 1, 'SPP');
+  assert.is(server.sdp_register_service(buf), 0);
+  // SerialPort only in the profile descriptor list
+  spp_create_custom_sdp_record(buf, 0x10002, fromHex('8c e2 55 c0 20 0a 11 e0 ac 64 08 00 20 0c 9a 66'), 5, 'Custom');
+  assert.is(server.sdp_register_service(buf), 0);
+  // ServiceClassIDList { DialupNetworking, SerialPort (as UUID128) }, RFCOMM 7, no name
+  assert.is(
+    server.sdp_register_service(
+      fromHex('35 32 09 00 00 0a 00 01 00 03 09 00 01 35 14 19 11 03 1c 00 00 11 01 00 00 10 00 80 00 00 80 5f 9b 34 fb 09 00 04 35 0c 35 03 19 01 00 35 05 19 00 03 08 07'),
+    ),
+    0,
+  );
+  const any = new Events();
+  client.sdp_client_query_rfcomm_channel_and_name_for_uuid(any.handler, SERVER, 0x1101);
+  link.run();
+  assert.equal(any.all.map((e) => hex(e)), ['92 05 01 53 50 50 00', '92 08 05 43 75 73 74 6f 6d 00', '92 02 07 00', '91 01 00']);
+  const cls = new Events();
+  assert.is(client.sdp_client_query_rfcomm_channel_and_name_for_service_class_uuid(cls.handler, SERVER, 0x1101), 0);
+  link.run();
+  assert.equal(cls.all.map((e) => hex(e)), ['92 05 01 53 50 50 00', '92 02 07 00', '91 01 00']);
+  // the same pattern and attribute list on the wire as the _for_uuid query
+  const reqs = link.sent.filter((x) => x.from === '00:1B:DC:00:00:02');
+  assert.is(hex(reqs[reqs.length - 1]!.bytes).slice(9), hex(reqs[0]!.bytes).slice(9));
+});
+
 test('service search and service attribute search (extra queries)', () => {
   const { link, server, client } = setup();
   server.sdp_register_service(SPP_RECORD);
