@@ -1,16 +1,105 @@
 #!/usr/bin/env node
-/** `bthost` command-line tool. Subcommands are added as their layers land. */
-const [cmd] = process.argv.slice(2);
-const usage = 'usage: bthost <command> [options]\n\ncommands:\n  controller   serve virtual controllers on a socket (--listen unix:PATH|tcp:HOST:PORT [--baud N])\n';
-if (!cmd || cmd === '--help' || cmd === '-h') {
-  process.stdout.write(usage);
-  process.exit(cmd ? 0 : 1);
+/**
+ * `bthost` command-line tool: `npx bthost <command> [arguments] [options]`.
+ * Every command runs on a serial H4 controller (`--port /dev/ttyX`) or, without a port, on an
+ * in-process virtual controller that shares its radio with a virtual peer device
+ * (C0:FF:EE:00:00:02, see src/cli/virtual-peer.ts). `controller --listen` serves virtual
+ * controllers on a socket for other processes (ports/virtual/cli.ts).
+ */
+import { COMMON_USAGE, parse_cli_options } from './cli/options.js';
+
+const USAGE = `usage: bthost <command> [arguments] [options]
+
+commands:
+  info                      controller version, manufacturer, BD_ADDR, features, buffers, commands
+  scan                      classic inquiry and LE scan: a live table of devices
+  l2ping ADDR               L2CAP echo requests with round-trip times
+  l2cap listen PSM          accept an L2CAP channel: a byte stream on stdin/stdout, or throughput
+  l2cap connect ADDR PSM    open an L2CAP channel (same modes)
+  spp listen                Serial Port Profile server (RFCOMM + SDP record)
+  spp connect ADDR          find the SPP service by SDP and connect over RFCOMM
+  controller --listen ADDR  serve virtual controllers on unix:PATH or tcp:127.0.0.1:PORT
+
+'bthost <command> --help' shows a command's own options.
+
+${COMMON_USAGE}
+
+Without --port, the command runs on an in-process virtual controller (C0:FF:EE:00:00:01) next to
+a virtual peer at C0:FF:EE:00:00:02 named "bthost virtual peer": L2CAP echo on PSM 0x1001,
+discard on PSM 0x1003, SPP echo on RFCOMM channel 1 and discard on channel 2.
+`;
+
+type Main = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Main>> = {
+  info: async () => {
+    const { info_main } = await import('./cli/info.js');
+    return (argv) => withOptions(argv, info_main, 'info');
+  },
+  scan: async () => {
+    const { scan_main } = await import('./cli/scan.js');
+    return (argv) => withOptions(argv, scan_main, 'scan');
+  },
+  l2ping: async () => {
+    const { l2ping_main } = await import('./cli/l2ping.js');
+    return (argv) => withOptions(argv, l2ping_main, 'l2ping');
+  },
+  l2cap: async () => {
+    const { l2cap_main } = await import('./cli/l2cap.js');
+    return (argv) => withOptions(argv, l2cap_main, 'l2cap');
+  },
+  spp: async () => {
+    const { spp_main } = await import('./cli/spp.js');
+    return (argv) => withOptions(argv, spp_main, 'spp');
+  },
+  controller: async () => {
+    const { controller_main } = await import('../ports/virtual/cli.js');
+    return controller_main;
+  },
+};
+
+/** Parse the common options; print errors / help the same way for every command. */
+async function withOptions(
+  argv: string[],
+  main: (o: ReturnType<typeof parse_cli_options>) => Promise<number>,
+  name: string,
+): Promise<number> {
+  const o = parse_cli_options(argv);
+  if (o.help) {
+    const usage = (await import('./cli/usage.js')).command_usage(name);
+    process.stdout.write(`${usage}\n\n${COMMON_USAGE}\n`);
+    return 0;
+  }
+  if (o.errors.length) {
+    process.stderr.write(`bthost ${name}: ${o.errors[0]}\n(bthost ${name} --help for usage)\n`);
+    return 2;
+  }
+  return main(o);
 }
-if (cmd === 'controller') {
-  void import('../ports/virtual/cli.js')
-    .then((m) => m.controller_main(process.argv.slice(3)))
-    .then((code) => process.exit(code));
-} else {
-  process.stderr.write(`bthost: unknown command '${cmd}'\n${usage}`);
-  process.exit(2);
+
+async function cli(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!cmd) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const load = COMMANDS[cmd];
+  if (!load) {
+    process.stderr.write(`bthost: unknown command '${cmd}' (bthost --help lists the commands)\n`);
+    return 2;
+  }
+  const main = await load();
+  return main(rest);
 }
+
+cli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bthost: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(70);
+  },
+);

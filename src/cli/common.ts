@@ -1,0 +1,16 @@
+/** Small helpers shared by the `bthost` commands. */
+import { sscanf_bd_addr, type BdAddr } from '../core/bytes.js';
+import { status_text } from './format.js';
+
+/** A BD_ADDR argument, or the problem with it. */
+export function parse_addr(s: string | undefined): BdAddr | string {
+  if (s === undefined) return 'missing address (XX:XX:XX:XX:XX:XX)';
+  const a = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(s) ? sscanf_bd_addr(s) : null;
+  return a ?? `'${s}' is not a Bluetooth address (XX:XX:XX:XX:XX:XX)`;
+}
+
+/** The one line for a connection that did not come up (page timeout = nobody at that address). */
+export function page_failure(addr: string, status: number): string {
+  if (status === 0x04) return `no device answered at ${addr} (page timeout): is the address right, the device on, in range and connectable?`;
+  return `cannot connect to ${addr}: ${status_text(status)}`;
+}

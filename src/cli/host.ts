@@ -1,0 +1,237 @@
+/**
+ * The stack a `bthost` command runs on: a NodeRunLoop, one Stack on either a serial H4
+ * controller (`--port`) or an in-process virtual controller with a virtual peer, the packet log,
+ * power on with a time limit, Ctrl-C, and a clean power off before the process exits.
+ *
+ *   const host = new CliHost(options, 'scan');
+ *   if (!(await host.open())) return host.exit_code;
+ *   host.power_on(() => { ... the stack is working ... host.finish(0); });
+ *   return host.run();
+ *
+ * Problems a user can fix are reported as one line on stderr (`bthost: ...`) and a non-zero exit.
+ */
+import { bd_addr_to_str, sscanf_bd_addr } from '../core/bytes.js';
+import { NodeRunLoop, Timer } from '../core/run-loop.js';
+import { format_event } from '../codes/index.js';
+import { BTSTACK_EVENT_POWERON_FAILED, BTSTACK_EVENT_STATE, HCI_EVENT_PACKET, HCI_POWER_OFF, HCI_POWER_ON, HCI_STATE_OFF, HCI_STATE_WORKING } from '../codes/v1.4.js';
+import type { HciTransport, TransportEvent } from '../hci/transport.js';
+import type { HciTransportConfig } from '../hci/hci.js';
+import { Stack } from '../stack.js';
+import { RadioLink } from '../controller/link.js';
+import { VirtualTransport } from '../../ports/virtual/transport.js';
+import type { CliOptions } from './options.js';
+import { VirtualPeer, VIRTUAL_HOST_ADDR } from './virtual-peer.js';
+
+export type EventHandler = (packet: Uint8Array, size: number) => void;
+
+/** Wrap a transport to see its events (open failures carry the message a user needs). */
+function tap(t: HciTransport, on: (ev: TransportEvent) => void): HciTransport {
+  const wrapped: HciTransport = {
+    name: t.name,
+    init: (rl) => t.init(rl),
+    register_packet_handler: (h) => t.register_packet_handler(h),
+    register_event_handler: (h) =>
+      t.register_event_handler((ev) => {
+        on(ev);
+        h(ev);
+      }),
+    open: () => t.open(),
+    close: () => t.close(),
+    can_send_packet_now: (type) => t.can_send_packet_now(type),
+    send_packet: (type, p, size) => t.send_packet(type, p, size),
+  };
+  if (t.set_baudrate) wrapped.set_baudrate = (baud) => t.set_baudrate!(baud);
+  return wrapped;
+}
+
+export class CliHost {
+  readonly run_loop = new NodeRunLoop();
+  stack!: Stack;
+  /** The virtual peer (without --port), else null. */
+  peer: VirtualPeer | null = null;
+  link: RadioLink | null = null;
+  /** 'the virtual controller' or '/dev/ttyX (115200 baud, flow control on)'. */
+  where = '';
+  exit_code = 0;
+  /** Called on Ctrl-C (SIGINT/SIGTERM), on the run loop. Default: power off, exit 130. */
+  on_interrupt: () => void = () => this.finish(130, 'interrupted');
+  private finishing = false;
+  private working = false;
+  private openError: string | null = null;
+  private readonly powerTimer = new Timer(() => this.powerOnTimeout());
+  private readonly handlers: EventHandler[] = [];
+  private onWorking: (() => void) | null = null;
+  private readonly signal = () => this.run_loop.execute_on_main_thread(() => this.on_interrupt());
+
+  constructor(
+    readonly options: CliOptions,
+    readonly command: string,
+  ) {}
+
+  /** Print a status line on stderr (stdout carries the command's data). */
+  say(line: string): void {
+    process.stderr.write(`${line}\n`);
+  }
+
+  /** Build the transport and the stack; false (with the message printed) when that failed. */
+  async open(): Promise<boolean> {
+    const o = this.options;
+    let transport: HciTransport;
+    let transport_config: HciTransportConfig | undefined;
+    if (o.port.tty) {
+      const { serialport_transport_from_options } = await import('../../ports/serialport/main.js');
+      const port = serialport_transport_from_options(o.port)!;
+      transport = port.transport;
+      transport_config = port.config as unknown as HciTransportConfig;
+      this.where = `${o.port.tty} (${port.config.baudrate_init} baud, flow control ${port.config.flowcontrol ? 'on' : 'off'})`;
+    } else {
+      this.link = new RadioLink(this.run_loop, { seed: 'bthost cli' });
+      const ours = this.link.create_controller({ bd_addr: sscanf_bd_addr(VIRTUAL_HOST_ADDR)!, name: 'bthost' });
+      transport = new VirtualTransport(ours);
+      this.peer = new VirtualPeer(this.link, this.run_loop, o.profile);
+      this.where = 'the virtual controller';
+    }
+    this.stack = new Stack({
+      transport: tap(transport, (ev) => this.transportEvent(ev)),
+      run_loop: this.run_loop,
+      profile: o.profile,
+      transport_config,
+    });
+    if (o.port.log_file) {
+      const err = this.stack.open_packet_log(o.port.log_file, o.port.log_format);
+      if (err) {
+        this.say(`bthost: cannot write the packet log ${o.port.log_file} (error ${err})`);
+        this.exit_code = 1;
+        return false;
+      }
+    }
+    this.stack.hci.hci_add_event_handler({
+      callback: (type, _channel, packet, size) => {
+        if (type !== HCI_EVENT_PACKET) return;
+        this.event(packet, size);
+      },
+    });
+    return true;
+  }
+
+  /** Every HCI-level event (BTstack, GAP, HCI) goes to these, after the verbose trace. */
+  add_event_handler(h: EventHandler): void {
+    this.handlers.push(h);
+  }
+
+  /** Trace an event from any layer with --verbose (on stderr). */
+  trace(packet: Uint8Array, size: number): void {
+    if (this.options.verbose) this.say(`event: ${format_event(this.stack.codes, packet, size)}`);
+  }
+
+  /** Power on (and the virtual peer); `on_working` once both are up. */
+  power_on(on_working: () => void): void {
+    this.onWorking = on_working;
+    process.once('SIGINT', this.signal);
+    process.once('SIGTERM', this.signal);
+    this.run_loop.set_timer(this.powerTimer, this.options.timeout_ms);
+    this.run_loop.add_timer(this.powerTimer);
+    if (this.peer) {
+      this.peer.stack.hci.hci_add_event_handler({ callback: () => this.checkWorking() });
+      this.peer.power_on();
+    }
+    const st = this.stack.hci.hci_power_control(HCI_POWER_ON);
+    if (st !== 0) this.finish(1, `cannot power on (status 0x${st.toString(16)})`);
+  }
+
+  /** A run-loop timer (src/ never uses setTimeout). */
+  after(ms: number, fn: () => void): Timer {
+    const t = new Timer(() => fn());
+    this.run_loop.set_timer(t, ms);
+    this.run_loop.add_timer(t);
+    return t;
+  }
+
+  cancel(t: Timer | null): void {
+    if (t) this.run_loop.remove_timer(t);
+  }
+
+  get local_address(): string {
+    return bd_addr_to_str(this.stack.gap.gap_local_bd_addr());
+  }
+
+  /**
+   * End the command: print `message` (as `bthost: message` on stderr) when given, power off,
+   * close the packet log, stop the run loop. The first call decides the exit code.
+   */
+  finish(code: number, message?: string): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.exit_code = code;
+    if (message) this.say(`bthost: ${message}`);
+    this.run_loop.remove_timer(this.powerTimer);
+    process.off('SIGINT', this.signal);
+    process.off('SIGTERM', this.signal);
+    const done = () => {
+      if (!this.finishing) return;
+      this.finishing = false;
+      this.stack.close_packet_log();
+      this.run_loop.trigger_exit();
+    };
+    if (this.stack.hci.hci_get_state() === HCI_STATE_OFF) return this.run_loop.execute_on_main_thread(done);
+    this.stack.hci.hci_add_event_handler({
+      callback: (type, _c, packet) => {
+        if (type === HCI_EVENT_PACKET && packet[0] === BTSTACK_EVENT_STATE && packet[2] === HCI_STATE_OFF) done();
+      },
+    });
+    this.after(2000, done); // a controller that stopped answering cannot hold us
+    this.stack.hci.hci_power_control(HCI_POWER_OFF);
+    if (this.peer && this.peer.stack.hci.hci_get_state() !== HCI_STATE_OFF) this.peer.stack.hci.hci_power_control(HCI_POWER_OFF);
+  }
+
+  /** Run until finish(); resolves with the exit code. */
+  async run(): Promise<number> {
+    await this.run_loop.execute();
+    return this.exit_code;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private event(packet: Uint8Array, size: number): void {
+    this.trace(packet, size);
+    if (packet[0] === BTSTACK_EVENT_STATE) this.checkWorking();
+    if (packet[0] === BTSTACK_EVENT_POWERON_FAILED && !this.finishing) {
+      this.finish(1, this.openError ?? `cannot open the controller on ${this.where}`);
+      return;
+    }
+    if (packet[0] === BTSTACK_EVENT_STATE && packet[2] === HCI_STATE_OFF && this.working && !this.finishing) {
+      this.finish(1, `the controller on ${this.where} went away${this.openError ? `: ${this.openError}` : ''}`);
+      return;
+    }
+    for (const h of this.handlers) h(packet, size);
+  }
+
+  private checkWorking(): void {
+    if (this.working || this.finishing) return;
+    if (this.stack.hci.hci_get_state() !== HCI_STATE_WORKING) return;
+    if (this.peer && !this.peer.ready) return;
+    this.working = true;
+    this.run_loop.remove_timer(this.powerTimer);
+    const cb = this.onWorking;
+    this.onWorking = null;
+    cb?.();
+  }
+
+  private transportEvent(ev: TransportEvent): void {
+    if (ev.type === 'open-failed' || ev.type === 'failed') this.openError = ev.error;
+  }
+
+  private powerOnTimeout(): void {
+    if (this.working || this.finishing) return;
+    const o = this.options.port;
+    if (o.tty) {
+      this.finish(
+        1,
+        `no answer from the controller on ${this.where} within ${this.options.timeout_ms} ms: wrong baud rate or flow control? ` +
+          `(try --baud 115200 / 1000000, or --no-flow; is it an H4 controller and powered?)`,
+      );
+    } else {
+      this.finish(1, `the virtual controller did not start within ${this.options.timeout_ms} ms`);
+    }
+  }
+}

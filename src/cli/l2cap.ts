@@ -1,0 +1,155 @@
+/**
+ * `bthost l2cap listen PSM` / `bthost l2cap connect ADDR PSM`: one L2CAP channel (basic mode)
+ * as a byte stream or a throughput test (see stream.ts). `listen` serves one connection and
+ * exits when it closes. Without --port, the virtual peer dials in to `listen`, and `connect`
+ * reaches its echo (0x1001) and discard (0x1003) services.
+ */
+import { bd_addr_to_str, type BdAddr } from '../core/bytes.js';
+import { HCI_EVENT_PACKET, L2CAP_DATA_PACKET, LEVEL_0 } from '../codes/v1.4.js';
+import { hci_write_page_timeout } from '../hci/commands.js';
+import { CliHost } from './host.js';
+import { hex16, status_text } from './format.js';
+import { Flags, parse_psm, parse_size, type CliOptions } from './options.js';
+import { command_usage } from './usage.js';
+import { page_failure, parse_addr } from './common.js';
+import { ByteStream, STREAM_BOOLEANS, STREAM_VALUED, stream_options, type ChannelOps } from './stream.js';
+
+/** Why an outgoing channel did not open, in one line. */
+export function l2cap_open_failure(addr: string, psm: number, status: number): string {
+  switch (status) {
+    case 0x04:
+      return page_failure(addr, status);
+    case 0x65:
+      return `nothing listens on PSM ${hex16(psm)} at ${addr} (${status_text(status)})`;
+    case 0x66:
+      return `${addr} refused PSM ${hex16(psm)} for security reasons (${status_text(status)})`;
+    case 0x67:
+      return `${addr} has no resources for another channel (${status_text(status)})`;
+    default:
+      return `cannot open an L2CAP channel to ${addr} PSM ${hex16(psm)}: ${status_text(status)}`;
+  }
+}
+
+export async function l2cap_main(options: CliOptions): Promise<number> {
+  const flags = new Flags(options.rest, [...STREAM_VALUED, '--mtu', '--page-timeout', '--peer-send'], STREAM_BOOLEANS);
+  const [sub, ...args] = flags.positional;
+  const usage = (p: string) => {
+    process.stderr.write(`bthost l2cap: ${p}\n${command_usage('l2cap')}\n`);
+    return 2;
+  };
+  if (flags.errors.length) return usage(flags.errors[0]!);
+  if (sub !== 'listen' && sub !== 'connect') return usage(sub ? `unknown subcommand '${sub}' (listen or connect)` : 'listen or connect?');
+  const stream = stream_options(flags);
+  if (typeof stream === 'string') return usage(stream);
+  const mtu = flags.get('--mtu') === undefined ? 0xffff : Number(flags.get('--mtu'));
+  if (!Number.isInteger(mtu) || mtu < 48 || mtu > 0xffff) return usage(`--mtu: expected 48..65535, got '${flags.get('--mtu')}'`);
+  const pageTimeout = flags.get('--page-timeout') === undefined ? 0 : Number(flags.get('--page-timeout'));
+  if (!Number.isInteger(pageTimeout) || pageTimeout < 0 || pageTimeout > 40_000) return usage(`--page-timeout: expected 1..40000 ms`);
+  const peerSend = flags.get('--peer-send') === undefined ? null : parse_size(flags.get('--peer-send'));
+  if (peerSend !== null && !(peerSend > 0)) return usage(`--peer-send: expected a size such as 64k, got '${flags.get('--peer-send')}'`);
+
+  let addr: BdAddr | null = null;
+  let psmArg: string | undefined;
+  if (sub === 'listen') {
+    if (args.length !== 1) return usage(args.length ? `unexpected argument '${args[1]}'` : 'missing PSM');
+    psmArg = args[0];
+  } else {
+    const a = parse_addr(args[0] ?? (options.port.addr ? bd_addr_to_str(options.port.addr) : undefined));
+    if (typeof a === 'string') return usage(a);
+    addr = a;
+    psmArg = options.port.addr && args.length === 1 ? args[0] : args[1];
+    if (args.length > 2) return usage(`unexpected argument '${args[2]}'`);
+  }
+  const psm = parse_psm(psmArg);
+  if (typeof psm === 'string') return usage(psm);
+
+  const host = new CliHost(options, `l2cap ${sub}`);
+  if (!(await host.open())) return host.exit_code;
+  const l2cap = host.stack.l2cap;
+  const codes = host.stack.codes;
+  const bytes = new ByteStream(host, stream);
+  let cid = 0;
+  let peerStr = addr ? bd_addr_to_str(addr) : '';
+
+  const ops: ChannelOps = {
+    request_can_send_now: () => void l2cap.l2cap_request_can_send_now_event(cid),
+    max_payload: () => l2cap.l2cap_get_remote_mtu_for_local_cid(cid),
+    send: (data, len) => l2cap.l2cap_send(cid, data, len),
+    disconnect: () => void l2cap.l2cap_disconnect(cid),
+  };
+
+  const handler = (type: number, channel: number, packet: Uint8Array, size: number) => {
+    if (type === L2CAP_DATA_PACKET) {
+      if (channel === cid) bytes.data(packet, size);
+      return;
+    }
+    if (type !== HCI_EVENT_PACKET) return;
+    host.trace(packet, size);
+    switch (packet[0]) {
+      case codes.L2CAP_EVENT_INCOMING_CONNECTION: {
+        const local = codes.l2cap_event_incoming_connection_get_local_cid(packet);
+        if (cid) {
+          l2cap.l2cap_decline_connection(local); // one connection at a time
+          break;
+        }
+        cid = local;
+        peerStr = bd_addr_to_str(codes.l2cap_event_incoming_connection_get_address(packet));
+        host.say(`connection from ${peerStr} on PSM ${hex16(psm)}`);
+        l2cap.l2cap_accept_connection(local);
+        break;
+      }
+      case codes.L2CAP_EVENT_CHANNEL_OPENED: {
+        const status = codes.l2cap_event_channel_opened_get_status(packet);
+        if (status !== 0) {
+          if (sub === 'listen') {
+            host.say(`incoming channel failed: ${status_text(status)}`);
+            cid = 0;
+            break;
+          }
+          host.finish(1, l2cap_open_failure(peerStr, psm, status));
+          break;
+        }
+        cid = codes.l2cap_event_channel_opened_get_local_cid(packet);
+        host.say(
+          `L2CAP channel open: ${peerStr} PSM ${hex16(psm)}, local cid ${hex16(cid)}, ` +
+            `MTU ${codes.l2cap_event_channel_opened_get_local_mtu(packet)} in / ${codes.l2cap_event_channel_opened_get_remote_mtu(packet)} out` +
+            (stream.mode === 'interactive' ? ' (stdin -> channel -> stdout; end of input or Ctrl-C closes)' : ''),
+        );
+        bytes.opened(ops);
+        break;
+      }
+      case codes.L2CAP_EVENT_CAN_SEND_NOW:
+        if (codes.l2cap_event_can_send_now_get_local_cid(packet) === cid) bytes.can_send_now();
+        break;
+      case codes.L2CAP_EVENT_CHANNEL_CLOSED:
+        if (codes.l2cap_event_channel_closed_get_local_cid(packet) !== cid) break;
+        cid = 0;
+        bytes.closed();
+        break;
+    }
+  };
+
+  host.on_interrupt = () => {
+    if (bytes.is_open) bytes.close();
+    else host.finish(130, 'interrupted');
+  };
+
+  host.power_on(() => {
+    if (sub === 'listen') {
+      const st = l2cap.l2cap_register_service(handler, psm, mtu, LEVEL_0);
+      if (st !== 0) return host.finish(1, `cannot listen on PSM ${hex16(psm)}: ${status_text(st)}`);
+      host.say(`listening on PSM ${hex16(psm)} at ${host.local_address} on ${host.where} (Ctrl-C to stop)`);
+      if (host.peer) {
+        host.say(`the virtual peer ${bd_addr_to_str(host.peer.address)} dials in${peerSend ? ` and sends ${peerSend} bytes` : ''}`);
+        host.peer.dial_l2cap(host.stack.gap.gap_local_bd_addr(), psm, peerSend, (status) => host.finish(1, `the virtual peer could not connect: ${status_text(status)}`));
+      }
+      return;
+    }
+    if (pageTimeout) host.stack.hci.hci_send_cmd(hci_write_page_timeout, Math.max(1, Math.round(pageTimeout / 0.625)));
+    host.say(`connecting to ${peerStr} PSM ${hex16(psm)} ...`);
+    const r = l2cap.l2cap_create_channel(handler, addr!, psm, mtu);
+    if (r.status !== 0) host.finish(1, l2cap_open_failure(peerStr, psm, r.status));
+    else cid = r.local_cid;
+  });
+  return host.run();
+}

@@ -1,0 +1,236 @@
+/**
+ * A channel (L2CAP or RFCOMM) as a byte stream for `bthost l2cap` and `bthost spp`, like BlueZ's
+ * l2test / rctest:
+ *
+ * - interactive (default): stdin goes to the channel, what arrives goes to stdout. Sending
+ *   follows the can-send-now pattern, one chunk (at most the channel's payload size) per
+ *   CAN_SEND_NOW; stdin is paused while 256 KiB wait. At the end of stdin the stream waits
+ *   `linger_ms` for replies, then closes the channel.
+ * - send: SIZE bytes as fast as can-send-now allows, then close; prints MB/s.
+ * - receive: count what arrives until the channel closes; prints MB/s.
+ *
+ * A progress bar goes to stderr with `progress`. The summary goes to stdout in the throughput
+ * modes, status lines to stderr.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Timer } from '../core/run-loop.js';
+import type { CliHost } from './host.js';
+import { human_bytes, mb_per_s, progress_bar, status_text } from './format.js';
+import { parse_size, type Flags } from './options.js';
+
+export interface StreamOptions {
+  mode: 'interactive' | 'send' | 'receive';
+  /** Bytes to send in 'send' mode. */
+  send_bytes: number;
+  progress: boolean;
+  linger_ms: number;
+}
+
+/** What the stream needs from the channel (L2CAP or RFCOMM). */
+export interface ChannelOps {
+  request_can_send_now(): void;
+  /** Largest payload of one send. */
+  max_payload(): number;
+  /** 0 or a status. */
+  send(data: Uint8Array, len: number): number;
+  disconnect(): void;
+}
+
+export const STREAM_VALUED = ['--send', '--linger'];
+export const STREAM_BOOLEANS = ['--receive', '--progress', '--no-progress'];
+
+/** Stream options from command flags, or the problem with them. */
+export function stream_options(flags: Flags): StreamOptions | string {
+  const o: StreamOptions = { mode: 'interactive', send_bytes: 0, progress: !!process.stderr.isTTY, linger_ms: 500 };
+  const send = flags.get('--send');
+  if (send !== undefined) {
+    const n = parse_size(send);
+    if (!Number.isFinite(n) || n < 1) return `--send: expected a size such as 4096, 64k or 10M, got '${send}'`;
+    o.mode = 'send';
+    o.send_bytes = n;
+  }
+  if (flags.has('--receive')) {
+    if (o.mode === 'send') return '--send and --receive exclude each other';
+    o.mode = 'receive';
+  }
+  if (flags.has('--progress')) o.progress = true;
+  if (flags.has('--no-progress')) o.progress = false;
+  const linger = flags.get('--linger');
+  if (linger !== undefined) {
+    if (!/^\d+$/.test(linger)) return `--linger: expected milliseconds, got '${linger}'`;
+    o.linger_ms = Number(linger);
+  }
+  return o;
+}
+
+const HIGH_WATER = 256 * 1024;
+const LOW_WATER = 64 * 1024;
+
+export class ByteStream {
+  private ops: ChannelOps | null = null;
+  private readonly queue: Uint8Array[] = [];
+  private queued = 0;
+  private eof = false;
+  private paused = false;
+  private lingerTimer: Timer | null = null;
+  private progressTimer: Timer | null = null;
+  private readonly block: Uint8Array;
+  private closing = false;
+  sent = 0;
+  received = 0;
+  private t_first_sent = 0;
+  private t_last_sent = 0;
+  private t_first_received = 0;
+  private t_last_received = 0;
+  private readonly onStdinData = (chunk: Buffer) =>
+    this.host.run_loop.execute_on_main_thread(() => {
+      this.queue.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this.queued += chunk.byteLength;
+      if (this.queued > HIGH_WATER && !this.paused) {
+        this.paused = true;
+        process.stdin.pause();
+      }
+      this.ops?.request_can_send_now();
+    });
+  private readonly onStdinEnd = () =>
+    this.host.run_loop.execute_on_main_thread(() => {
+      this.eof = true;
+      if (this.queued === 0) this.linger();
+    });
+
+  constructor(
+    private readonly host: CliHost,
+    readonly options: StreamOptions,
+  ) {
+    this.block = new Uint8Array(options.mode === 'send' ? 65535 : 0);
+    for (let i = 0; i < this.block.length; i++) this.block[i] = i & 0xff;
+  }
+
+  get is_open(): boolean {
+    return this.ops !== null;
+  }
+
+  /** The channel is open: start the mode. */
+  opened(ops: ChannelOps): void {
+    this.ops = ops;
+    const o = this.options;
+    if (o.progress && o.mode !== 'interactive') this.tickProgress();
+    if (o.mode === 'send') {
+      this.t_first_sent = performance.now();
+      ops.request_can_send_now();
+    } else if (o.mode === 'interactive') {
+      process.stdin.on('data', this.onStdinData);
+      process.stdin.on('end', this.onStdinEnd);
+      process.stdin.resume();
+    }
+  }
+
+  data(packet: Uint8Array, size: number): void {
+    const now = performance.now();
+    if (this.received === 0) this.t_first_received = now;
+    this.t_last_received = now;
+    this.received += size;
+    if (this.options.mode === 'interactive') process.stdout.write(Buffer.from(packet.subarray(0, size)));
+  }
+
+  can_send_now(): void {
+    const ops = this.ops;
+    if (!ops || this.closing) return;
+    if (this.options.mode === 'send') return this.sendBlock(ops);
+    if (this.options.mode !== 'interactive' || this.queue.length === 0) return;
+    const head = this.queue[0]!;
+    const n = Math.min(head.length, ops.max_payload());
+    const st = ops.send(head, n);
+    if (st !== 0) {
+      // buffers full: try again on the next CAN_SEND_NOW
+      ops.request_can_send_now();
+      return;
+    }
+    this.sent += n;
+    this.queued -= n;
+    if (n === head.length) this.queue.shift();
+    else this.queue[0] = head.subarray(n);
+    if (this.paused && this.queued < LOW_WATER) {
+      this.paused = false;
+      process.stdin.resume();
+    }
+    if (this.queue.length) ops.request_can_send_now();
+    else if (this.eof) this.linger();
+  }
+
+  private sendBlock(ops: ChannelOps): void {
+    const left = this.options.send_bytes - this.sent;
+    if (left <= 0) {
+      // everything is with the controller
+      this.t_last_sent = performance.now();
+      this.close();
+      return;
+    }
+    const n = Math.min(left, ops.max_payload(), this.block.length);
+    const st = ops.send(this.block, n);
+    if (st === 0) this.sent += n;
+    else if (st !== 0x57) {
+      this.host.say(`bthost: send failed: ${status_text(st)}`);
+      this.close();
+      return;
+    }
+    ops.request_can_send_now();
+  }
+
+  /** Close our side (the CHANNEL_CLOSED event calls closed()). */
+  close(): void {
+    if (this.closing || !this.ops) return;
+    this.closing = true;
+    this.host.cancel(this.lingerTimer);
+    this.ops.disconnect();
+  }
+
+  /** The channel is closed (by either side): summary and exit. */
+  closed(reason?: string): void {
+    const o = this.options;
+    this.host.cancel(this.lingerTimer);
+    this.host.cancel(this.progressTimer);
+    process.stdin.off('data', this.onStdinData);
+    process.stdin.off('end', this.onStdinEnd);
+    process.stdin.pause();
+    this.ops = null;
+    if (o.progress && o.mode !== 'interactive') {
+      process.stderr.write(`\r\x1b[K${this.progressLine()}\n`);
+    }
+    this.host.say(`channel closed${reason ? ` (${reason})` : ''}`);
+    let code = 0;
+    let message: string | undefined;
+    if (o.mode === 'send') {
+      const end = this.t_last_sent || performance.now();
+      const ms = end - this.t_first_sent;
+      process.stdout.write(`sent ${this.sent} bytes (${human_bytes(this.sent)}) in ${(ms / 1000).toFixed(3)} s: ${mb_per_s(this.sent, ms)}\n`);
+      if (this.received) process.stdout.write(`received ${this.received} bytes back\n`);
+      if (this.sent < o.send_bytes) {
+        code = 1;
+        message = `the channel closed after ${this.sent} of ${o.send_bytes} bytes`;
+      }
+    } else if (o.mode === 'receive') {
+      const ms = this.t_last_received - this.t_first_received;
+      process.stdout.write(`received ${this.received} bytes (${human_bytes(this.received)}) in ${(ms / 1000).toFixed(3)} s: ${mb_per_s(this.received, ms)}\n`);
+    } else {
+      this.host.say(`${this.sent} bytes sent, ${this.received} bytes received`);
+    }
+    this.host.finish(code, message);
+  }
+
+  private linger(): void {
+    if (this.lingerTimer || this.closing) return;
+    this.lingerTimer = this.host.after(this.options.linger_ms, () => this.close());
+  }
+
+  private progressLine(): string {
+    const o = this.options;
+    if (o.mode === 'send') return progress_bar(this.sent, o.send_bytes, performance.now() - this.t_first_sent);
+    return progress_bar(this.received, 0, this.received ? this.t_last_received - this.t_first_received : 0);
+  }
+
+  private tickProgress(): void {
+    process.stderr.write(`\r${this.progressLine()}`);
+    this.progressTimer = this.host.after(200, () => this.tickProgress());
+  }
+}

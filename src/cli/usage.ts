@@ -1,0 +1,47 @@
+/** Usage text of each `bthost` command (the common options are printed after it). */
+
+export const USAGES: Record<string, string> = {
+  info: `usage: bthost info [--commands] [common options]
+  Power on and print the controller's version, manufacturer, BD_ADDR, features, buffer sizes and
+  supported commands. --commands lists every supported command bthost knows by name.`,
+
+  scan: `usage: bthost scan [--time SECONDS] [--classic | --le] [common options]
+  Classic inquiry and LE scan at the same time, as a live table (address, type, RSSI, class of
+  device, name). Names missing from the inquiry response are asked for with Remote Name Request.
+  --time SECONDS   how long to scan (default 5; classic inquiry in 1.28 s steps)
+  --classic        classic inquiry only       --le   LE scan only`,
+
+  l2ping: `usage: bthost l2ping ADDR [-c COUNT] [-s SIZE] [-i SECONDS] [common options]
+  Send L2CAP Echo Requests to ADDR and print each round-trip time, like BlueZ's l2ping.
+  -c COUNT         number of echo requests (default 5; 0 = until Ctrl-C)
+  -s SIZE          bytes of data in each request (default 44, at most 600)
+  -i SECONDS       wait between requests (default 1)
+  --page-timeout MS  give up paging ADDR after this long (default: the controller's, 5.12 s)`,
+
+  l2cap: `usage: bthost l2cap listen PSM [stream options] [common options]
+       bthost l2cap connect ADDR PSM [stream options] [common options]
+  An L2CAP channel (basic mode) as a byte stream, like BlueZ's l2test:
+  interactive / piped   stdin goes to the channel, what arrives goes to stdout; at the end of
+                        stdin the channel closes (after --linger MS, default 500, for replies)
+  --send SIZE           throughput: send SIZE bytes (64k, 10M, ...) as fast as can-send-now
+                        allows, then close; prints MB/s
+  --receive             throughput: count what arrives until the channel closes; prints MB/s
+  --progress            a progress bar on stderr (default: when stderr is a terminal)
+  --mtu N               the MTU to announce (default 65535)
+  --page-timeout MS     (connect) give up paging ADDR after this long
+  On the virtual controller the virtual peer dials in to 'listen' (it sends a greeting and echoes,
+  or with --peer-send SIZE sends that much and closes); 'connect' reaches its echo service on PSM
+  0x1001 and its discard service on PSM 0x1003.`,
+
+  spp: `usage: bthost spp listen [--channel N] [stream options] [common options]
+       bthost spp connect ADDR [--channel N] [stream options] [common options]
+  The Serial Port Profile: RFCOMM with an SDP record. 'listen' registers RFCOMM channel N
+  (default 1) and its SDP record; 'connect' asks ADDR's SDP server for its Serial Port services
+  and connects to the first (or to --channel N without asking). Stream options as for 'l2cap'
+  (--send SIZE, --receive, --progress, --linger MS, --page-timeout MS, --peer-send SIZE).
+  On the virtual controller: the peer's SPP echo is on channel 1, its discard on channel 2.`,
+};
+
+export function command_usage(name: string): string {
+  return USAGES[name] ?? `usage: bthost ${name} [options]`;
+}
