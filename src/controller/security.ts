@@ -3,7 +3,7 @@
  *
  * Classic authentication: Link Key Request to the initiator's host; with a key, the responder's
  * host is asked for its key and the two must match (missing: 0x06 PIN or Key Missing, different:
- * 0x05 Authentication Failure). Without a key the controllers pair: Secure Simple Pairing when
+ * 0x05 Authentication Failure, and the link is detached with that reason). Without a key the controllers pair: Secure Simple Pairing when
  * both hosts enabled it (IO Capability Request/Response both ways, then User Confirmation,
  * Passkey Request/Notification, Simple Pairing Complete and Link Key Notification with a fresh
  * random key on both sides), else legacy PIN pairing. Authentication Complete goes to the host
@@ -109,6 +109,17 @@ function finish(p: Proc, status: number): void {
   }
 }
 
+/**
+ * The two link keys differ (SRES mismatch): Authentication Complete 0x05, then the verifier
+ * detaches the link with Authentication Failure (Vol 2 Part C 4.2.1): both hosts see
+ * Disconnection Complete with reason 0x05.
+ */
+function authFailedDetach(p: Proc): void {
+  const air = p.init.air;
+  finish(p, C.ERROR_CODE_AUTHENTICATION_FAILURE);
+  air.lmp(() => air.disconnect(C.ERROR_CODE_AUTHENTICATION_FAILURE, C.ERROR_CODE_AUTHENTICATION_FAILURE));
+}
+
 /** Pairing failed: Simple Pairing Complete to the hosts that took part, then the waiters. */
 function pairingFailed(p: Proc, status: number, both: boolean): void {
   if (!p.legacy) {
@@ -134,7 +145,7 @@ function respLinkKey(p: Proc, key: Uint8Array | null): void {
   const air = p.init.air;
   air.lmp(() => {
     if (!key) return finish(p, C.ERROR_CODE_PIN_OR_KEY_MISSING);
-    if (!equal(key, p.init_key!)) return finish(p, C.ERROR_CODE_AUTHENTICATION_FAILURE);
+    if (!equal(key, p.init_key!)) return authFailedDetach(p);
     air.authenticated = true;
     air.link_key = key;
     finish(p, OK);
@@ -261,7 +272,7 @@ function pinReply(p: Proc, end: LinkEnd, pin: Uint8Array | null): void {
     return;
   }
   air.lmp(() => {
-    if (!equal(p.pins.get(p.init)!, pin)) return finish(p, C.ERROR_CODE_AUTHENTICATION_FAILURE);
+    if (!equal(p.pins.get(p.init)!, pin)) return authFailedDetach(p);
     const key = new Uint8Array(randomBytes(16));
     air.authenticated = true;
     air.link_key = key;

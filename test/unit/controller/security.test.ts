@@ -167,12 +167,12 @@ test('user rejects the number: Simple Pairing Complete 0x05 on both, Authenticat
   assert.equal(b.take(), [`0e 0a 01 2d 04 00 ${A}`, `36 07 05 ${A}`]);
 });
 
-test('later connection: Link Key Request on both sides; equal key ok, different 0x05, missing 0x06', () => {
+test('later connection: Link Key Request on both sides; equal key ok, missing 0x06, different 0x05 + detach', () => {
   const p = classicPair();
   const key = sspNumeric(p, '05');
-  const { loop, a, b, ha, A, B } = p;
+  const { loop, a, b, ha, hb, A, B } = p;
   const other = '11 '.repeat(15) + '11';
-  for (const [bReply, status] of [[`0b 04 16 ${A} ${key}`, '00'], [`0b 04 16 ${A} ${other}`, '05'], [`0c 04 06 ${A}`, '06']] as const) {
+  for (const [bReply, status] of [[`0b 04 16 ${A} ${key}`, '00'], [`0c 04 06 ${A}`, '06'], [`0b 04 16 ${A} ${other}`, '05']] as const) {
     a.cmd(`11 04 02 ${le16(ha)}`);
     loop.advance(100);
     assert.equal(a.take(), ['0f 04 00 01 11 04', `17 06 ${B}`]);
@@ -182,8 +182,14 @@ test('later connection: Link Key Request on both sides; equal key ok, different 
     assert.equal(b.take(), [`17 06 ${A}`]);
     b.cmd(bReply);
     loop.advance(100);
-    assert.equal(a.take(), [`06 03 ${status} ${le16(ha)}`]);
-    assert.is(b.take().length, 1); // its Command Complete only: the responder gets no Authentication Complete
+    if (status !== '05') {
+      assert.equal(a.take(), [`06 03 ${status} ${le16(ha)}`]);
+      assert.equal(b.take().length, 1); // its Command Complete only: the responder gets no Authentication Complete
+    } else {
+      // keys differ: the verifier detaches the link with Authentication Failure
+      assert.equal(a.take(), [`06 03 05 ${le16(ha)}`, `05 04 00 ${le16(ha)} 05`]);
+      assert.equal(b.take().slice(1), [`05 04 00 ${le16(hb)} 05`]);
+    }
   }
 });
 
@@ -235,7 +241,7 @@ test('legacy PIN pairing when SSP is off: PIN Code Request on both, combination 
       assert.is(ea[1], `06 03 00 ${le16(ha)}`);
       assert.is(b.take()[1]!.slice(0, -3), ea[0]!.replace(B, A).slice(0, -3));
     } else {
-      assert.equal(ea, [`06 03 05 ${le16(ha)}`]);
+      assert.equal(ea, [`06 03 05 ${le16(ha)}`, `05 04 00 ${le16(ha)} 05`]);
     }
   }
 });
