@@ -18,6 +18,7 @@ import { BENCH_DIR, isMain, machineInfo, resultPath, RESULTS_DIR, ROOT_DIR, targ
 export const BENCHMARKS: Array<{ name: string; file: string }> = [
   { name: 'l2cap-bulk', file: 'l2cap-bulk.ts' },
   { name: 'rfcomm-bulk', file: 'rfcomm-bulk.ts' },
+  { name: 'uart', file: 'uart.ts' },
   { name: 'latency', file: 'latency.ts' },
   { name: 'parser', file: 'parser.ts' },
   { name: 'scale', file: 'scale.ts' },

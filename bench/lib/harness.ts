@@ -53,6 +53,14 @@ export interface MachineInfo {
   gc_exposed: boolean;
   /** 1-minute load average when the benchmark started (other processes share the cores). */
   load_1m: number;
+  /** Source revision measured: BTHOST_BENCH_COMMIT, else `git describe --always --dirty`. */
+  commit: string;
+}
+
+function sourceCommit(): string {
+  if (process.env.BTHOST_BENCH_COMMIT) return process.env.BTHOST_BENCH_COMMIT;
+  const r = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: ROOT_DIR, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
 export function machineInfo(): MachineInfo {
@@ -70,6 +78,7 @@ export function machineInfo(): MachineInfo {
     platform: `${process.platform}-${process.arch}`,
     gc_exposed: gcAvailable(),
     load_1m: Math.round(loadavg()[0]! * 100) / 100,
+    commit: sourceCommit(),
   };
 }
 

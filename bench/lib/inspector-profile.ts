@@ -34,14 +34,26 @@ interface CpuNode {
 }
 
 export async function cpuProfile(fn: () => void | Promise<void>, top = 25): Promise<string> {
+  const stop = await startCpuProfile(top);
+  await fn();
+  return stop();
+}
+
+/** Start the sampling profiler now; the returned function stops it and returns the summary. */
+export async function startCpuProfile(top = 25, intervalUs = 100): Promise<() => Promise<string>> {
   const s = new Session();
   s.connect();
   await post(s, 'Profiler.enable');
-  await post(s, 'Profiler.setSamplingInterval', { interval: 100 });
+  await post(s, 'Profiler.setSamplingInterval', { interval: intervalUs });
   await post(s, 'Profiler.start');
-  await fn();
-  const { profile } = await post<{ profile: { nodes: CpuNode[]; samples: number[]; timeDeltas: number[] } }>(s, 'Profiler.stop');
-  s.disconnect();
+  return async () => {
+    const { profile } = await post<{ profile: { nodes: CpuNode[]; samples: number[]; timeDeltas: number[] } }>(s, 'Profiler.stop');
+    s.disconnect();
+    return summarizeCpu(profile, top);
+  };
+}
+
+function summarizeCpu(profile: { nodes: CpuNode[]; samples: number[]; timeDeltas: number[] }, top: number): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -70,11 +82,34 @@ export async function cpuProfile(fn: () => void | Promise<void>, top = 25): Prom
     const k = `${frameName(n.callFrame)}  <-  ${p !== undefined ? frameName(byId.get(p)!.callFrame) : '(root)'}`;
     withCaller.set(k, (withCaller.get(k) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
-  const out = [`CPU profile: ${(total / 1000).toFixed(0)} ms sampled; self time:`];
+  // self time by component: whose code the CPU was in
+  const groups = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i]!;
+    if (isProfiler(id)) continue;
+    const g = component(byId.get(id)!.callFrame);
+    groups.set(g, (groups.get(g) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const out = [`CPU profile: ${(total / 1000).toFixed(0)} ms sampled; self time by component:`];
+  for (const [k, us] of [...groups].sort((a, b) => b[1] - a[1])) out.push(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+  out.push('self time by function:');
   for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
   out.push('self time with caller (top 10):');
   for (const [k, us] of [...withCaller].sort((a, b) => b[1] - a[1]).slice(0, 10)) out.push(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
   return out.join('\n');
+}
+
+/** Which component a frame belongs to. */
+function component(cf: CallFrame): string {
+  const u = cf.url;
+  if (cf.functionName === '(idle)') return 'idle';
+  if (cf.functionName === '(garbage collector)') return 'GC';
+  if (/\/(src|ports)\//.test(u) && !u.includes('node_modules')) return 'bthost (src/, ports/)';
+  if (u.includes('/bench/')) return 'benchmark driver (bench/)';
+  if (u.includes('node_modules/@serialport') || u.includes('node_modules/serialport')) return 'serialport (JS)';
+  if (u.includes('node_modules/')) return 'other node_modules';
+  if (u.startsWith('node:')) return 'node internals (JS)';
+  return 'native / VM (bindings: fs read/write, (program))';
 }
 
 interface HeapNode {

@@ -1,0 +1,174 @@
+/**
+ * The measured side of the UART saturation benchmark, run as its own process so its CPU time is
+ * the stack's alone: a Stack on the serialport H4 transport (a socat pty to the paced virtual
+ * controller), an L2CAP channel to the peer, then bulk data for a fixed time, either sent by this
+ * stack (tx) or received from the peer (rx). Prints one JSON line with the figures.
+ *
+ *   node --import tsx bench/lib/uart-host.ts --tty PATH --baud N --peer AA:BB:.. --psm P --mode tx|rx --seconds S
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { sscanf_bd_addr } from '../../src/core/bytes.js';
+import { NodeRunLoop } from '../../src/core/run-loop.js';
+import { hci_transport_config_uart } from '../../src/chipset/index.js';
+import { SerialPortTransport } from '../../ports/serialport/transport.js';
+import { startCpuProfile } from './inspector-profile.js';
+import { Stack } from '../../src/stack.js';
+import {
+  HCI_EVENT_PACKET,
+  HCI_POWER_ON,
+  HCI_STATE_WORKING,
+  L2CAP_DATA_PACKET,
+  L2CAP_EVENT_CAN_SEND_NOW,
+  L2CAP_EVENT_CHANNEL_OPENED,
+  l2cap_event_channel_opened_get_local_cid,
+  l2cap_event_channel_opened_get_status,
+} from '../../src/codes/v1.4.js';
+
+function arg(name: string): string {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? process.argv[i + 1] : undefined;
+  if (v === undefined) throw new Error(`uart-host: missing ${name}`);
+  return v;
+}
+
+const tty = arg('--tty');
+const baud = Number(arg('--baud'));
+const peer = arg('--peer');
+const psm = Number(arg('--psm'));
+const mode = arg('--mode');
+const seconds = Number(arg('--seconds'));
+const WARM_MS = 700;
+/** One SDU per 1021-byte ACL packet (4-byte basic header): counting stays fine-grained, overhead is 9 of 1026 line bytes. */
+const MTU = Number(process.argv.includes("--mtu") ? arg("--mtu") : 1017);
+
+let scavenges = 0;
+let measuring = false;
+new PerformanceObserver((list) => {
+  if (!measuring) return;
+  for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+}).observe({ entryTypes: ['gc'] });
+
+const loop = new NodeRunLoop();
+loop.keepAlive = false;
+const config = hci_transport_config_uart(tty, { baudrate_init: baud });
+const transport = new SerialPortTransport(config);
+const stack = new Stack({ transport, run_loop: loop, transport_config: config });
+const addr = sscanf_bd_addr(peer);
+if (!addr) throw new Error(`uart-host: bad peer address ${peer}`);
+
+const payload = new Uint8Array(65535).fill(0x6b);
+let cid = 0;
+let bytes = 0;
+let mtu = 0;
+let sending = false;
+
+/** CPU per thread name (user/sys ms) from /proc/self/task/<tid>/stat; 10 ms resolution. */
+function threadCpu(): Map<string, { user: number; sys: number }> {
+  const out = new Map<string, { user: number; sys: number }>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      // threads of node 20 are mostly unnamed ("node"): tell the main thread from the others
+      const comm = stat.slice(stat.indexOf('(') + 1, close).trim();
+      const name = Number(tid) === process.pid ? 'main' : `other:${comm}`;
+      const f = stat.slice(close + 2).split(' ');
+      // fields after the name: state(0) ... utime is field 14 overall -> index 11 here, stime index 12
+      const user = Number(f[11]) * 10;
+      const sys = Number(f[12]) * 10;
+      const e = out.get(name) ?? { user: 0, sys: 0 };
+      e.user += user;
+      e.sys += sys;
+      out.set(name, e);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+function fail(msg: string): never {
+  console.error(`uart-host: ${msg}`);
+  process.exit(1);
+}
+
+const handler = (type: number, _ch: number, packet: Uint8Array, size: number): void => {
+  if (type === L2CAP_DATA_PACKET) {
+    bytes += size;
+    return;
+  }
+  if (type !== HCI_EVENT_PACKET) return;
+  if (packet[0] === L2CAP_EVENT_CHANNEL_OPENED) {
+    if (l2cap_event_channel_opened_get_status(packet) !== 0) fail(`channel open status ${l2cap_event_channel_opened_get_status(packet)}`);
+    cid = l2cap_event_channel_opened_get_local_cid(packet);
+    mtu = stack.l2cap.l2cap_get_remote_mtu_for_local_cid(cid);
+    start();
+  } else if (packet[0] === L2CAP_EVENT_CAN_SEND_NOW && sending) {
+    if (stack.l2cap.l2cap_send(cid, payload, mtu) === 0) bytes += mtu;
+    stack.l2cap.l2cap_request_can_send_now_event(cid);
+  }
+};
+
+function start(): void {
+  clearTimeout(openTimeout);
+  if (mode === 'tx') {
+    sending = true;
+    stack.l2cap.l2cap_request_can_send_now_event(cid);
+  }
+  // warm up, then measure a window of `seconds`
+  setTimeout(async () => {
+    const stopProfile = process.argv.includes('--profile') ? await startCpuProfile(30, 500) : null;
+    const b0 = bytes;
+    const th0 = threadCpu();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    measuring = true;
+    process.stdout.write('WINDOW-START\n'); // the orchestrator counts what the peer receives from here
+    setTimeout(async () => {
+      const wall_ms = performance.now() - t0;
+      const cpu = process.cpuUsage(c0);
+      process.stdout.write('WINDOW-END\n');
+      measuring = false;
+      if (stopProfile) console.error(await stopProfile());
+      const payload_Bps = ((bytes - b0) * 1000) / wall_ms;
+      const th1 = threadCpu();
+      const threads: Record<string, { user_ms: number; sys_ms: number }> = {};
+      for (const [name, v] of th1) {
+        const b = th0.get(name) ?? { user: 0, sys: 0 };
+        if (v.user - b.user || v.sys - b.sys) threads[name] = { user_ms: v.user - b.user, sys_ms: v.sys - b.sys };
+      }
+      const out = {
+        mode,
+        baud,
+        mtu,
+        wall_ms,
+        bytes: bytes - b0,
+        payload_Bps,
+        line_Bps: baud / 10,
+        fraction: payload_Bps / (baud / 10),
+        cpu_ms: (cpu.user + cpu.system) / 1000,
+        user_ms: cpu.user / 1000,
+        sys_ms: cpu.system / 1000,
+        threads,
+        cpu_pct: ((cpu.user + cpu.system) / 1000 / wall_ms) * 100,
+        scavenges,
+        framing_errors: transport.framing_errors,
+      };
+      console.log(JSON.stringify(out));
+      process.exit(0);
+    }, seconds * 1000);
+  }, WARM_MS);
+}
+
+stack.hci.hci_add_event_handler({
+  callback: (_t, _c, packet) => {
+    if (packet[0] === 0x60 && packet[2] === HCI_STATE_WORKING) {
+      const r = stack.l2cap.l2cap_create_channel(handler, addr, psm, MTU);
+      if (r.status !== 0) fail(`l2cap_create_channel status ${r.status}`);
+    }
+  },
+});
+const openTimeout = setTimeout(() => fail('timeout: no channel within 15 s'), 15_000);
+void loop.execute();
+stack.hci.hci_power_control(HCI_POWER_ON);
