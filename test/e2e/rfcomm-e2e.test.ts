@@ -20,6 +20,7 @@ import type { StackConfig } from '../../src/core/config.js';
 import { fromHex, hex, type BdAddr } from '../../src/core/bytes.js';
 import * as C from '../../src/codes/v1.4.js';
 import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
+import { frame_by_hand as fr } from '../unit/rfcomm/rfcomm-helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-rfcomm-e2e-'));
 const h = (b: Uint8Array): string => hex(b).replace(/ /g, '');
@@ -284,6 +285,86 @@ test('decline, link loss (open DLC and one being set up), a full multiplexer poo
   for (const n of [a, b, c]) {
     n.stack.close_packet_log();
     assertCleanCapture(n.log);
+  }
+});
+
+test('multiplexer commands on the wire (API senders and a hand-driven peer) decode cleanly in tshark and btmon', () => {
+  const rl = new VirtualRunLoop();
+  const link = new RadioLink(rl, { seed: 'rfcomm-mcc' });
+  const a = node(link, rl, 'alpha', 'A1:A2:A3:A4:A5:A6', 'btsnoop', 'v1.8');
+  const p = node(link, rl, 'raw', 'D1:D2:D3:D4:D5:D6', 'pklg', 'v1.8');
+  power_on(rl, a, p);
+  auto_accept(a);
+  a.stack.rfcomm.rfcomm_register_service(a.handler, 4, 300);
+  // the peer: a bare L2CAP channel to PSM 3, frames written by hand (the peer is the initiator)
+  const rx: Uint8Array[] = [];
+  let cid = 0;
+  const r = p.stack.l2cap.l2cap_create_channel(
+    (type, _ch, e, size) => {
+      if (type === C.L2CAP_DATA_PACKET) rx.push(e.slice(0, size));
+      else if (type === C.HCI_EVENT_PACKET && e[0] === p.stack.codes.L2CAP_EVENT_CHANNEL_OPENED && e[2] === 0) cid = p.stack.codes.l2cap_event_channel_opened_get_local_cid(e);
+    },
+    a.addr,
+    3,
+    1000,
+  );
+  assert.is(r.status, 0);
+  assert.ok(rl.run_until(() => cid !== 0, 30_000));
+  const send = (f: Uint8Array): void => {
+    assert.ok(rl.run_until(() => p.stack.l2cap.l2cap_can_send_packet_now(cid), 5000));
+    assert.is(p.stack.l2cap.l2cap_send(cid, f, f.length), 0);
+    rl.run_until(() => false, 200);
+  };
+  const rxHex = (): string[] => rx.splice(0).map(h);
+  send(fr(0x03, 0x3f)); // SABM 0
+  assert.equal(rxHex(), ['037301d7']);
+  send(fr(0x03, 0xef, [0x83, 0x11, 0x08, 0xf0, 0x00, 0x00, 0x2c, 0x01, 0x00, 0x07])); // PN DLCI 8, N1 300
+  send(fr(0x23, 0x3f)); // SABM 8
+  send(fr(0x03, 0xef, [0xe3, 0x05, 0x23, 0x8d])); // MSC command
+  send(fr(0x03, 0xef, [0xe1, 0x05, 0x23, 0x8d])); // MSC response
+  assert.ok(rl.run_until(() => events(a, OPENED).length === 1, 5000));
+  rxHex();
+  // commands from the peer, each answered
+  send(fr(0x03, 0xef, [0x23, 0x09, 0x74, 0x65, 0x73, 0x74])); // Test "test"
+  send(fr(0x03, 0xef, [0x53, 0x05, 0x23, 0x05])); // RLS parity error
+  send(fr(0x03, 0xef, [0x93, 0x11, 0x23, 0x07, 0x03, 0x00, 0x11, 0x13, 0x01, 0x00])); // RPN 115200
+  send(fr(0x03, 0xef, [0x93, 0x03, 0x23])); // RPN query
+  send(fr(0x03, 0xef, [0x63, 0x01])); // FCoff
+  send(fr(0x03, 0xef, [0xa3, 0x01])); // FCon
+  send(fr(0x03, 0xef, [0x43, 0x01])); // PSC: not supported -> NSC
+  send(fr(0x13, 0x53)); // DISC on DLCI 4 (not open) -> DM
+  assert.equal(rxHex(), [
+    h(fr(0x01, 0xef, [0x21, 0x09, 0x74, 0x65, 0x73, 0x74])),
+    h(fr(0x01, 0xef, [0x51, 0x05, 0x23, 0x05])),
+    h(fr(0x01, 0xef, [0x91, 0x11, 0x23, 0x07, 0x03, 0x00, 0xd1, 0xd3, 0x01, 0x00])),
+    h(fr(0x01, 0xef, [0x91, 0x11, 0x23, 0x07, 0x03, 0x00, 0xd1, 0xd3, 0x00, 0x00])),
+    h(fr(0x01, 0xef, [0x61, 0x01])),
+    h(fr(0x01, 0xef, [0xa1, 0x01])),
+    h(fr(0x01, 0xef, [0x11, 0x03, 0x43])),
+    h(fr(0x13, 0x1f)),
+  ]);
+  // commands from the API
+  const acid = events(a, OPENED)[0]!.bytes[12]!;
+  assert.is(a.stack.rfcomm.rfcomm_send_modem_status(acid, 0x8c), 0);
+  assert.is(a.stack.rfcomm.rfcomm_send_local_line_status(acid, 0x03), 0);
+  assert.is(a.stack.rfcomm.rfcomm_send_port_configuration(acid, 4, 3, 0, 0, 0), 0);
+  assert.is(a.stack.rfcomm.rfcomm_query_port_configuration(acid), 0);
+  rl.run_until(() => false, 500);
+  assert.equal(rxHex(), [
+    h(fr(0x01, 0xef, [0xe3, 0x05, 0x23, 0x8d])),
+    h(fr(0x01, 0xef, [0x53, 0x05, 0x23, 0x03])),
+    h(fr(0x01, 0xef, [0x93, 0x11, 0x23, 0x04, 0x03, 0x00, 0x00, 0x00, 0x1f, 0x3f])),
+    h(fr(0x01, 0xef, [0x93, 0x03, 0x23])),
+  ]);
+  send(fr(0x23, 0x53)); // DISC 8
+  send(fr(0x03, 0x53)); // DISC 0
+  assert.ok(rl.run_until(() => pools_in_use(a, 'rfcomm') === 0, 10_000));
+  a.stack.close_packet_log();
+  p.stack.close_packet_log();
+  for (const n of [a, p]) {
+    assertCleanCapture(n.log);
+    const cmds = tsharkFields(n.log, ['btrfcomm.mcc.cmd'], 'btrfcomm.mcc.cmd').map((row) => Number(row[0]));
+    for (const t of [0x08, 0x04, 0x14, 0x24, 0x18, 0x28, 0x38, 0x20]) assert.ok(cmds.includes(t), `${n.name}: MCC type 0x${t.toString(16)} decoded (${[...new Set(cmds)].map((x) => x.toString(16))})`);
   }
 });
 
