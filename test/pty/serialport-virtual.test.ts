@@ -114,4 +114,35 @@ test('a Stack boots to WORKING through the pty, switching 115200 -> 921600 with 
   }
 });
 
+test('the pty vanishing takes the Stack to OFF; with the device back, power on works again', async () => {
+  const s = await serveOverPty();
+  const loop = new NodeRunLoop();
+  loop.keepAlive = false;
+  const config = hci_transport_config_uart(s.pair.a, { baudrate_init: 1_000_000 });
+  const t = new SerialPortTransport(config, { presence_check_ms: 50 });
+  const stack = new Stack({ transport: t, run_loop: loop, transport_config: config });
+  let again: PtyPair | null = null;
+  try {
+    stack.hci.hci_power_control(HCI_POWER_ON);
+    await until(() => stack.hci.hci_get_state() === HCI_STATE_WORKING, 5000, 'WORKING');
+    await s.pair.kill(); // device gone
+    await until(() => stack.hci.hci_get_state() === HCI_STATE_OFF, 3000, 'OFF after the port vanished');
+    assert.is(t.is_open, false);
+    assert.ok(stack.pools.all_free(), 'pools back to full');
+    // the device comes back at the same path (a new connection: a fresh controller)
+    const sock = join(s.pair.dir, 'ctrl.sock');
+    const socat = await spawnSocat(s.pair.dir, [`pty,raw,echo=0,link=${s.pair.a}`, `UNIX-CONNECT:${sock}`]);
+    again = withKill(s.pair.dir, s.pair.a, sock, socat);
+    stack.hci.hci_power_control(HCI_POWER_ON);
+    await until(() => stack.hci.hci_get_state() === HCI_STATE_WORKING, 5000, 'WORKING again');
+    assert.is(t.framing_errors, 0);
+    stack.hci.hci_power_control(HCI_POWER_OFF);
+    await until(() => stack.hci.hci_get_state() === HCI_STATE_OFF && !t.is_open, 3000, 'OFF');
+  } finally {
+    if (t.is_open) t.close();
+    if (again) await again.kill();
+    await s.cleanup();
+  }
+});
+
 test.run();
