@@ -39,6 +39,7 @@ import {
   hci_read_link_supervision_timeout, hci_read_number_of_supported_iac, hci_read_current_iac_lap,
   hci_write_current_iac_lap, hci_read_inquiry_scan_type, hci_read_inquiry_mode, hci_read_page_scan_type,
   hci_read_simple_pairing_mode, hci_read_le_host_supported, hci_read_secure_connections_host_support,
+  hci_le_add_device_to_white_list, hci_le_remove_device_from_white_list,
   type HciCommand,
 } from '../hci/commands.js';
 
@@ -90,6 +91,7 @@ export const SUPPORTED_COMMAND_BIT: ReadonlyMap<HciCommand, number> = new Map<Hc
   [hci_write_current_iac_lap, 92], [hci_read_inquiry_scan_type, 100], [hci_read_inquiry_mode, 102],
   [hci_read_page_scan_type, 104], [hci_read_simple_pairing_mode, 141], [hci_read_le_host_supported, 197],
   [hci_read_secure_connections_host_support, 258],
+  [hci_le_add_device_to_white_list, 216], [hci_le_remove_device_from_white_list, 217],
 ]);
 
 /** Build the 64-byte Supported_Commands field for a set of implemented commands. */
@@ -158,6 +160,9 @@ export const LE_MAX_TIME = 2120;
 export function le_octets_to_time(octets: number): number {
   return (octets + 14) * 8;
 }
+
+/** Entries in the LE filter accept list. */
+export const LE_ACCEPT_LIST_SIZE = 8;
 
 /** Largest classic ACL payload carried in one baseband packet (3-DH5). */
 export const CLASSIC_AIR_MAX = 1021;

@@ -10,7 +10,9 @@ import type { HciArg, HciCommand } from '../hci/commands.js';
 import { AirLink, join_controllers, type LinkEnd } from './air.js';
 import * as C from './codes.js';
 import type { Handler, VirtualController } from './controller.js';
-import { LE_FEATURES, LE_MAX_OCTETS, LE_MAX_TIME, LE_MIN_OCTETS, LE_MIN_TIME, le_octets_to_time } from './defs.js';
+import {
+  LE_ACCEPT_LIST_SIZE, LE_FEATURES, LE_MAX_OCTETS, LE_MAX_TIME, LE_MIN_OCTETS, LE_MIN_TIME, le_octets_to_time,
+} from './defs.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
 const INVALID = C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
@@ -30,6 +32,7 @@ const HIGH_DUTY_INTERVAL_MS = 3.75;
 const CENTRAL_SCA = 0x01;
 
 const n = (a: HciArg[], i: number): number => a[i] as number;
+const listKey = (type: number, addr: BdAddr): string => `${type}:${Array.from(addr).join(',')}`;
 
 interface Initiating {
   filter_policy: number;
@@ -73,6 +76,8 @@ export class LeState {
   initiating: Initiating | null = null;
   suggested_tx_octets = LE_MIN_OCTETS;
   suggested_tx_time = LE_MIN_TIME;
+  /** Filter accept list: entries "type:address" (type 0 public, 1 random, 0xFF anonymous). */
+  readonly accept_list = new Set<string>();
 
   constructor(private readonly c: VirtualController) {}
 
@@ -106,6 +111,21 @@ export class LeState {
     this.initiating = null;
     this.suggested_tx_octets = LE_MIN_OCTETS;
     this.suggested_tx_time = LE_MIN_TIME;
+    this.accept_list.clear();
+  }
+
+  /** Whether (type, address) is on the filter accept list. */
+  accepts(type: number, addr: BdAddr): boolean {
+    return this.accept_list.has(listKey(type, addr));
+  }
+
+  /** Whether the accept list is in use (Vol 4 Part E 7.8.16: it may not change then). */
+  accept_list_in_use(): boolean {
+    return (
+      (this.adv_enabled && this.adv_filter !== 0) ||
+      (this.scan_enabled && (this.scan_filter & 1) === 1) ||
+      (this.initiating !== null && this.initiating.filter_policy === 1)
+    );
   }
 
   /** The address (type, address) this controller uses for own_address_type `t`. */
@@ -132,8 +152,8 @@ function hear(adv: VirtualController, s: VirtualController): void {
   const sl = s.le;
   const al = adv.le;
   if (!sl.scan_enabled || s === adv || s.powered_off || !al.adv_enabled) return;
-  if (sl.scan_filter === 1 || sl.scan_filter === 3) return; // filter accept list: empty
   const [atype, aaddr] = al.own_address(al.adv_own_type);
+  if ((sl.scan_filter & 1) === 1 && !sl.accepts(atype, aaddr)) return;
   let et = al.adv_type;
   if (isDirected(et)) {
     if (!directedAt(adv, s, sl.scan_own_type)) return;
@@ -150,7 +170,11 @@ function hear(adv: VirtualController, s: VirtualController): void {
   };
   if (et === 0x01) emit(0x01, EMPTY, 0);
   else emit(et, al.adv_data, al.adv_len);
-  if (sl.scan_type === 1 && (et === ADV_IND || et === ADV_SCAN_IND)) emit(SCAN_RSP, al.scan_rsp, al.scan_rsp_len);
+  if (sl.scan_type === 1 && (et === ADV_IND || et === ADV_SCAN_IND)) {
+    // the advertiser answers scan requests from its accept list only, when its policy says so
+    const [stype, saddr] = sl.own_address(sl.scan_own_type);
+    if ((al.adv_filter & 1) === 0 || al.accepts(stype, saddr)) emit(SCAN_RSP, al.scan_rsp, al.scan_rsp_len);
+  }
 }
 
 const EMPTY = new Uint8Array(0);
@@ -300,8 +324,12 @@ function matches(i: VirtualController, adv: VirtualController, init: Initiating)
   if (adv === i || adv.powered_off || !al.adv_enabled) return false;
   if (al.adv_type === ADV_SCAN_IND || al.adv_type === ADV_NONCONN_IND) return false;
   if (isDirected(al.adv_type) && !directedAt(adv, i, init.own_type)) return false;
-  if (init.filter_policy === 1) return false; // filter accept list: empty
   const [atype, aaddr] = al.own_address(al.adv_own_type);
+  if (!isDirected(al.adv_type) && (al.adv_filter & 2) !== 0) {
+    const [itype, iaddr] = i.le.own_address(init.own_type);
+    if (!al.accepts(itype, iaddr)) return false;
+  }
+  if (init.filter_policy === 1) return i.le.accepts(atype, aaddr);
   return (init.peer_type & 1) === atype && bd_addr_cmp(init.peer, aaddr) === 0;
 }
 
@@ -455,8 +483,30 @@ export const LE_HANDLERS: ReadonlyArray<readonly [HciCommand, Handler]> = [
   [K.hci_le_set_scan_enable, setScanEnable],
   [K.hci_le_create_connection, createConnection],
   [K.hci_le_create_connection_cancel, createConnectionCancel],
-  [K.hci_le_read_white_list_size, (c, _a, cmd) => c.complete(cmd, OK, 8)],
-  [K.hci_le_clear_white_list, (c, _a, cmd) => c.complete(cmd, OK)],
+  [K.hci_le_read_white_list_size, (c, _a, cmd) => c.complete(cmd, OK, LE_ACCEPT_LIST_SIZE)],
+  [K.hci_le_clear_white_list, (c, _a, cmd) => {
+    if (c.le.accept_list_in_use()) return c.fail(cmd, DISALLOWED);
+    c.le.accept_list.clear();
+    c.complete(cmd, OK);
+  }],
+  [K.hci_le_add_device_to_white_list, (c, a, cmd) => {
+    const type = n(a, 0);
+    if (type > 1 && type !== 0xff) return c.fail(cmd, INVALID);
+    if (c.le.accept_list_in_use()) return c.fail(cmd, DISALLOWED);
+    const k = listKey(type, a[1] as BdAddr);
+    if (!c.le.accept_list.has(k) && c.le.accept_list.size >= LE_ACCEPT_LIST_SIZE) {
+      return c.fail(cmd, C.ERROR_CODE_MEMORY_CAPACITY_EXCEEDED);
+    }
+    c.le.accept_list.add(k);
+    c.complete(cmd, OK);
+  }],
+  [K.hci_le_remove_device_from_white_list, (c, a, cmd) => {
+    const type = n(a, 0);
+    if (type > 1 && type !== 0xff) return c.fail(cmd, INVALID);
+    if (c.le.accept_list_in_use()) return c.fail(cmd, DISALLOWED);
+    c.le.accept_list.delete(listKey(type, a[1] as BdAddr));
+    c.complete(cmd, OK);
+  }],
   [K.hci_le_connection_update, connectionUpdate],
   [K.hci_le_read_remote_used_features, readRemoteFeatures],
   [K.hci_le_set_data_length, setDataLength],

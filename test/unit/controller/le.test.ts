@@ -195,6 +195,37 @@ test('high duty cycle directed advertising: only the target hears it; times out 
   assert.equal(c.take(), ['0e 04 01 0b 20 00', '0e 04 01 0c 20 00']);
 });
 
+test('filter accept list: scanning and connecting with filter policy 1; list locked while in use', () => {
+  const { loop, hosts } = bench(3, { rssi: -55 });
+  const [a, b, c] = hosts as [Host, Host, Host];
+  for (const h of hosts) unmask(h);
+  loop.run();
+  for (const h of hosts) h.clear();
+  advertise(b);
+  advertise(c);
+  a.cmd(`11 20 07 00 ${wire(b.c.bd_addr)}`); // add b (public)
+  a.cmd('0f 20 00');
+  a.cmd('0b 20 07 00 10 00 10 00 00 01'); // passive, accept list only
+  a.cmd('0c 20 02 01 01');
+  a.cmd(`11 20 07 00 ${wire(c.c.bd_addr)}`); // in use: disallowed
+  a.cmd(`11 20 07 02 ${wire(c.c.bd_addr)}`); // address type 2: invalid
+  loop.advance(100);
+  assert.equal(a.take(), [
+    '0e 04 01 11 20 00',
+    '0e 05 01 0f 20 00 08',
+    '0e 04 01 0b 20 00',
+    '0e 04 01 0c 20 00',
+    '0e 04 01 11 20 0c',
+    '0e 04 01 11 20 12',
+    `3e 0f 02 01 00 00 ${wire(b.c.bd_addr)} 03 02 01 06 c9`,
+  ]);
+  a.cmd('0c 20 02 00 00');
+  // initiator filter policy 1: the peer address in the command is ignored
+  a.cmd('0d 20 19 60 00 30 00 01 00 00 00 00 00 00 00 00 18 00 28 00 00 00 2a 00 00 00 00 00');
+  loop.run_until(() => !!a.find(0x3e, 1));
+  assert.is(a.find(0x3e, 1)!.subarray(8, 14).join(','), Uint8Array.from(b.c.bd_addr).reverse().join(','));
+});
+
 test('directed advertising: the target connects', () => {
   const { loop, a, b } = two();
   b.cmd(`06 20 0f 20 00 20 00 04 00 00 ${wire(a.c.bd_addr)} 07 00`); // low duty directed
