@@ -156,6 +156,8 @@ export const hci_le_create_connection = cmd('HCI_LE_Create_Connection', LE, 0x0d
 export const hci_le_create_connection_cancel = cmd('HCI_LE_Create_Connection_Cancel', LE, 0x0e, '', '1');
 export const hci_le_read_white_list_size = cmd('HCI_LE_Read_Filter_Accept_List_Size', LE, 0x0f, '', '11');
 export const hci_le_clear_white_list = cmd('HCI_LE_Clear_Filter_Accept_List', LE, 0x10, '', '1');
+export const hci_le_add_device_to_white_list = cmd('HCI_LE_Add_Device_To_Filter_Accept_List', LE, 0x11, '1B', '1');
+export const hci_le_remove_device_from_white_list = cmd('HCI_LE_Remove_Device_From_Filter_Accept_List', LE, 0x12, '1B', '1');
 export const hci_le_connection_update = cmd('HCI_LE_Connection_Update', LE, 0x13, 'H222222');
 export const hci_le_read_remote_used_features = cmd('HCI_LE_Read_Remote_Features', LE, 0x16, 'H');
 export const hci_le_encrypt = cmd('HCI_LE_Encrypt', LE, 0x17, 'PP', '1P');
@@ -213,7 +215,7 @@ export const HCI_COMMANDS: ReadonlyMap<number, HciCommand> = new Map(
     hci_host_number_of_completed_packets, hci_read_link_supervision_timeout, hci_read_number_of_supported_iac,
     hci_read_current_iac_lap, hci_write_current_iac_lap, hci_read_inquiry_scan_type, hci_read_inquiry_mode,
     hci_read_page_scan_type, hci_read_simple_pairing_mode, hci_read_le_host_supported,
-    hci_read_secure_connections_host_support,
+    hci_read_secure_connections_host_support, hci_le_add_device_to_white_list, hci_le_remove_device_from_white_list,
   ].map((c) => [c.opcode, c]),
 );
 
