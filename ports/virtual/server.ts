@@ -271,15 +271,17 @@ export class ControllerServer {
     return a && typeof a === 'object' ? a.port : undefined;
   }
 
-  /** Stop listening, drop every connection (their controllers leave the air). */
+  /**
+   * Stop listening and drop every connection (their controllers leave the air). Call it from the
+   * run loop's thread of control (not from another async context); resolves once the server is closed.
+   */
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => {
         if (this.listen.kind === 'unix') removeStaleSocket(this.listen.path);
         resolve();
       });
-      const rl = this.link.run_loop;
-      for (const s of [...this.sessions]) rl.execute_on_main_thread(() => s.close());
+      for (const s of [...this.sessions]) s.close();
     });
   }
 }
