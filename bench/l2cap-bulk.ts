@@ -14,6 +14,7 @@ import {
 } from '../src/codes/v1.4.js';
 import { benchMain, isMain, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
 import { allocatedBy, MB, measure } from './lib/measure.js';
+import { allocationByOwner } from './lib/inspector-profile.js';
 import { createWorld, openChannel } from './lib/pair.js';
 
 export interface BulkFigures {
@@ -26,6 +27,8 @@ export interface BulkFigures {
   heap_before_mb: number;
   heap_after_mb: number;
   alloc_bytes_per_sdu: number | null;
+  /** Sampled allocation per SDU by owner (stack, virtual controller, run loop, driver). */
+  alloc_by_owner_per_sdu: Record<string, number>;
 }
 
 /** One sender/receiver pair with a channel of `mtu`; returns a function sending `bytes` and running to completion. */
@@ -80,8 +83,16 @@ export async function bulkRun(mtu: number, bytes: number, warm: number): Promise
   const alloc = await allocatedBy(() => p.send(allocBytes));
   const allocSdus = p.sdus() - s0;
   const { m } = await measure(() => p.send(bytes));
+  // who allocates: a separate, profiled phase (the sampling profiler slows it; not timed)
+  const profBytes = Math.min(bytes, 16 * MB);
+  const s1 = p.sdus();
+  const owners = await allocationByOwner(() => p.send(profBytes));
+  const profSdus = p.sdus() - s1;
+  const alloc_by_owner_per_sdu: Record<string, number> = {};
+  for (const [k, v] of owners) alloc_by_owner_per_sdu[k] = v / profSdus;
   const per100 = (100 * MB) / bytes;
   return {
+    alloc_by_owner_per_sdu,
     mtu,
     mbps: bytes / MB / (m.wall_ms / 1000),
     cpu_ms_per_mb: m.cpu_ms / (bytes / MB),
@@ -105,6 +116,8 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
     const k = `mtu${mtu}`;
     r.figures[`${k}_MBps`] = f.mbps;
     r.units[`${k}_MBps`] = 'MB/s of payload';
+    r.figures[`${k}_MB_per_cpu_s`] = 1000 / f.cpu_ms_per_mb;
+    r.units[`${k}_MB_per_cpu_s`] = 'MB of payload per CPU second of the process (robust when other processes share the cores)';
     r.figures[`${k}_cpu_ms_per_MB`] = f.cpu_ms_per_mb;
     r.figures[`${k}_scavenges_per_100MB`] = f.scavenges_per_100mb;
     r.figures[`${k}_mark_sweeps_per_100MB`] = f.mark_sweeps_per_100mb;
@@ -114,6 +127,12 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
     r.units[`${k}_heap_after_MB`] = 'MB used after a forced GC';
     r.figures[`${k}_alloc_bytes_per_SDU`] = f.alloc_bytes_per_sdu;
     r.units[`${k}_alloc_bytes_per_SDU`] = 'JS heap bytes allocated per SDU, sender + receiver + controllers (no-GC window)';
+    const own = f.alloc_by_owner_per_sdu;
+    r.figures[`${k}_stack_alloc_bytes_per_SDU`] = own['stack (src/, ports/)'] ?? 0;
+    r.units[`${k}_stack_alloc_bytes_per_SDU`] = 'of which the two stacks (sampling heap profiler, attributed to the nearest src/ frame)';
+    r.figures[`${k}_controller_alloc_bytes_per_SDU`] = (own['virtual controller (src/controller)'] ?? 0) + (own['virtual transport (ports/virtual)'] ?? 0);
+    r.units[`${k}_controller_alloc_bytes_per_SDU`] = 'of which the virtual controllers and their transport (not part of a real deployment)';
+    r.figures[`${k}_run_loop_alloc_bytes_per_SDU`] = own['run loop (src/core/run-loop.ts)'] ?? 0;
     log(opts, `MTU ${mtu}: ${f.mbps.toFixed(1)} MB/s, ${f.cpu_ms_per_mb.toFixed(2)} CPU ms/MB, ${f.scavenges_per_100mb.toFixed(1)} scavenges/100 MB`);
     r.targets.push({ figure: `${k}_MBps`, target: '>= 200 MB/s', op: '>=', value: 200 });
     r.targets.push({ figure: `${k}_scavenges_per_100MB`, target: '<= 1 per 100 MB', op: '<=', value: 1 });

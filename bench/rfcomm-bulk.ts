@@ -115,6 +115,8 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
     const k = `frame${p.frame_size}`;
     r.figures[`${k}_MBps`] = bytes / MB / (m.wall_ms / 1000);
     r.units[`${k}_MBps`] = `MB/s of payload, ${p.frame_size}-byte frames (rfcomm_get_max_frame_size; ${requested} requested)`;
+    r.figures[`${k}_MB_per_cpu_s`] = bytes / MB / (m.cpu_ms / 1000);
+    r.units[`${k}_MB_per_cpu_s`] = 'MB of payload per CPU second of the process (robust when other processes share the cores)';
     r.figures[`${k}_cpu_ms_per_MB`] = m.cpu_ms / (bytes / MB);
     r.figures[`${k}_scavenges_per_100MB`] = m.gc.scavenge * per100;
     r.figures[`${k}_mark_sweeps_per_100MB`] = m.gc.mark_sweep * per100;

@@ -150,3 +150,44 @@ export async function allocationProfile(fn: () => void | Promise<void>, top = 20
   for (const [k, b] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`  ${((100 * b) / total).toFixed(1).padStart(5)}%  ${(b / 1e6).toFixed(2).padStart(7)} MB  ${k}`);
   return out.join('\n');
 }
+
+/** Which part of the system an allocation belongs to: the nearest frame in our own code decides. */
+function ownerOf(stack: CallFrame[]): string {
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const u = stack[i]!.url;
+    if (u.includes('node_modules')) continue;
+    if (u.includes('/src/controller/')) return 'virtual controller (src/controller)';
+    if (u.includes('/ports/virtual/')) return 'virtual transport (ports/virtual)';
+    if (u.includes('/src/core/run-loop')) return 'run loop (src/core/run-loop.ts)';
+    if (u.includes('/src/') || u.includes('/ports/')) return 'stack (src/, ports/)';
+    if (u.includes('/bench/')) return 'benchmark driver (bench/)';
+  }
+  return 'other';
+}
+
+/** Bytes allocated by `fn` per owner (sampled, collected objects included). */
+export async function allocationByOwner(fn: () => void | Promise<void>, interval = 1024): Promise<Map<string, number>> {
+  const s = new Session();
+  s.connect();
+  await post(s, 'HeapProfiler.enable');
+  await post(s, 'HeapProfiler.startSampling', {
+    samplingInterval: interval,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  await fn();
+  const { profile } = await post<{ profile: { head: HeapNode } }>(s, 'HeapProfiler.stopSampling');
+  s.disconnect();
+  const owners = new Map<string, number>();
+  const walk = (n: HeapNode, stack: CallFrame[]): void => {
+    stack.push(n.callFrame);
+    if (n.selfSize) {
+      const o = ownerOf(stack);
+      owners.set(o, (owners.get(o) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c, stack);
+    stack.pop();
+  };
+  walk(profile.head, []);
+  return owners;
+}
