@@ -11,7 +11,7 @@
  *   npx tsx bench/uart.ts [--quick] [--profile]   (--profile: CPU profile of the host process's window)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bd_addr_to_str } from '../src/core/bytes.js';
@@ -154,6 +154,61 @@ export async function uartRun(baud: number, mode: 'tx' | 'rx', seconds: number, 
   }
 }
 
+/**
+ * The serialport floor: `serial-floor.ts` reads a pty fed at the line rate in 256-byte chunks
+ * (as the paced controller sends them), with no stack. Returns its CPU share of one core.
+ */
+export async function floorRun(baud: number, seconds: number): Promise<{ cpu_pct: number; Bps: number; reads_per_s: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bthost-bench-floor-'));
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  const socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+  let fd = -1;
+  let pacer: ReturnType<typeof setInterval> | null = null;
+  try {
+    await until(() => (existsSync(a) && existsSync(b)) || socat.exitCode !== null, 3000, 'socat pty pair');
+    if (socat.exitCode !== null) throw new Error('uart bench: socat exited');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'lib', 'serial-floor.ts'), '--tty', a, '--baud', String(baud), '--seconds', String(seconds)], {
+      cwd: ROOT_DIR,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await until(() => out.includes('OPEN') || child.exitCode !== null, 10_000, 'floor reader open');
+    fd = openSync(b, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+    const chunk = Buffer.alloc(256, 0x55);
+    const rate = baud / 10 / 1000; // bytes per ms
+    const t0 = performance.now();
+    let written = 0;
+    pacer = setInterval(() => {
+      const due = (performance.now() - t0) * rate;
+      while (due - written >= chunk.length) {
+        try {
+          writeSync(fd, chunk);
+        } catch {
+          return; // EAGAIN: the pty is full; catch up on the next tick
+        }
+        written += chunk.length;
+      }
+    }, 1);
+    const code = await exited;
+    if (code !== 0) throw new Error(`uart bench: floor reader exited ${code}: ${err.trim()}`);
+    const f = JSON.parse(out.trim().split('\n').pop()!) as { cpu_pct: number; Bps: number; reads: number; wall_ms: number };
+    return { cpu_pct: f.cpu_pct, Bps: f.Bps, reads_per_s: f.reads / (f.wall_ms / 1000) };
+  } finally {
+    if (pacer) clearInterval(pacer);
+    if (fd >= 0) closeSync(fd);
+    if (socat.exitCode === null) {
+      socat.kill('SIGTERM');
+      await new Promise((r) => socat.once('exit', r));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const r = newResult('uart', '3. UART saturation (socat pty, paced virtual controller)', opts);
   const seconds = opts.quick ? 1 : 4;
@@ -162,6 +217,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     return r;
   }
   for (const baud of [921_600, 3_000_000]) {
+    const floor = await floorRun(baud, seconds);
+    r.figures[`floor_rx_${baud}_cpu_pct`] = floor.cpu_pct;
+    r.units[`floor_rx_${baud}_cpu_pct`] = `% of one core for a process that only reads the pty with serialport at ${floor.Bps.toFixed(0)} B/s, no stack (the I/O floor)`;
+    r.figures[`floor_rx_${baud}_reads_per_s`] = floor.reads_per_s;
+    log(opts, `floor @ ${baud}: serialport alone reading ${(floor.Bps / 1000).toFixed(1)} kB/s costs ${floor.cpu_pct.toFixed(1)} % CPU (${floor.reads_per_s.toFixed(0)} reads/s)`);
     for (const mode of ['tx', 'rx'] as const) {
       const f = await uartRun(baud, mode, seconds, process.argv.includes('--profile'));
       const k = `${mode}_${baud}`;
