@@ -97,6 +97,8 @@ export class CliHost {
       profile: o.profile,
       transport_config,
     });
+    // BTstack replaces 00:00:00:00:00:00 in the name with the address
+    this.stack.gap.gap_set_local_name('bthost 00:00:00:00:00:00');
     if (o.port.log_file) {
       const err = this.stack.open_packet_log(o.port.log_file, o.port.log_format);
       if (err) {

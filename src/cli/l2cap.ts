@@ -134,6 +134,11 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
     else host.finish(130, 'interrupted');
   };
 
+  if (sub === 'listen') {
+    // a server: others find it by inquiry and can page it
+    host.stack.gap.gap_discoverable_control(1);
+    host.stack.gap.gap_connectable_control(1);
+  }
   host.power_on(() => {
     if (sub === 'listen') {
       const st = l2cap.l2cap_register_service(handler, psm, mtu, LEVEL_0);

@@ -130,6 +130,11 @@ export async function spp_main(options: CliOptions): Promise<number> {
     else host.finish(130, 'interrupted');
   };
 
+  if (sub === 'listen') {
+    // a server: others find it by inquiry and can page it
+    host.stack.gap.gap_discoverable_control(1);
+    host.stack.gap.gap_connectable_control(1);
+  }
   host.power_on(() => {
     if (sub === 'listen') {
       const sdp = new SdpServer(host.stack);

@@ -1,0 +1,165 @@
+/**
+ * `bthost --port`: the errors a user meets on a serial port (no such port, port busy, permission
+ * denied, a pty where nothing answers), each one line and exit 1 within a bounded time; then the
+ * real thing: `bthost controller --listen unix:SOCK` serving virtual controllers, socat ptys onto
+ * it, and every command run as separate processes over those serial devices (info, scan,
+ * l2ping, l2cap listen/connect with throughput, spp listen/connect by SDP).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import { SerialPort } from 'serialport';
+import { assertCleanCapture } from '../helpers/capture.js';
+import { ADDR_RE, bthost, bthostAsync, Proc, Socat, start, tmp, waitForPaths } from './cli-helpers.js';
+
+let seq = 0;
+/** A pty pair made by socat: [our end, the other end nothing reads]. */
+async function ptyPair(): Promise<[string, string, Socat]> {
+  const a = path.join(tmp, `pty${++seq}a`);
+  const b = path.join(tmp, `pty${seq}b`);
+  const s = new Socat(`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`);
+  await waitForPaths([a, b]);
+  return [a, b, s];
+}
+
+/** A pty onto the controller socket: a fresh virtual controller per pty. */
+async function controllerPty(sock: string): Promise<[string, Socat]> {
+  const p = path.join(tmp, `tty${++seq}`);
+  const s = new Socat(`pty,raw,echo=0,link=${p}`, `UNIX-CONNECT:${sock}`);
+  await waitForPaths([p]);
+  return [p, s];
+}
+
+test('no such port: one line, exit 1', () => {
+  const r = bthost(['info', '--port', '/dev/ttyBTHOST-NOPE']);
+  assert.is(r.status, 1);
+  assert.is(r.stdout, '');
+  assert.equal(r.stderr.trim().split('\n'), [
+    'bthost: serial port /dev/ttyBTHOST-NOPE not found: is the controller plugged in and the path right? (try ls /dev/ttyACM* /dev/ttyUSB*)',
+  ]);
+});
+
+test('a pty with nothing answering: "no answer from the controller" within the timeout', async () => {
+  const [a, , s] = await ptyPair();
+  try {
+    const r = bthost(['info', '--port', a, '--baud', '1000000', '--timeout', '1500']);
+    assert.is(r.status, 1);
+    assert.is(r.stdout, '');
+    assert.equal(r.stderr.trim().split('\n'), [
+      `bthost: no answer from the controller on ${a} (1000000 baud, flow control on) within 1500 ms: wrong baud rate or flow control? ` +
+        `(try --baud 115200 / 1000000, or --no-flow; is it an H4 controller and powered?)`,
+    ]);
+    assert.ok(r.ms < 8000, `${r.ms} ms`);
+    // the default timeout (3 s) and --no-flow in the message
+    const d = bthost(['l2ping', '--port', a, '--no-flow', 'C0:FF:EE:00:00:02']);
+    assert.is(d.status, 1);
+    assert.match(d.stderr, /no answer from the controller on .* \(115200 baud, flow control off\) within 3000 ms/);
+    assert.ok(d.ms < 10_000, `${d.ms} ms`);
+  } finally {
+    s.kill();
+  }
+});
+
+test('port busy: another program holds the lock -> one line, exit 1', async () => {
+  const [a, , s] = await ptyPair();
+  const port = new SerialPort({ path: a, baudRate: 115200, autoOpen: false, lock: true });
+  await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+  try {
+    const r = await bthostAsync(['info', '--port', a]);
+    assert.is(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n'), [
+      `bthost: serial port ${a} is busy: another program has it open (a terminal, ModemManager, another bthost); close it and retry`,
+    ]);
+  } finally {
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+    s.kill();
+  }
+});
+
+test('permission denied: the dialout hint, exit 1', async () => {
+  const [a, , s] = await ptyPair();
+  try {
+    // a pty belongs to whoever made it (mode 0600 or 0620); open it as another user
+    const asOther = (os.userInfo().uid === 0 ? { uid: 65534, gid: 65534 } : {}) as { uid?: number; gid?: number };
+    if (!asOther.uid) spawnSync('chmod', ['000', a]);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'info', '--port', a], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      ...asOther,
+      env: { ...process.env, HOME: os.tmpdir() },
+    });
+    assert.is(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim().split('\n'), [
+      `bthost: permission denied opening serial port ${a}: add your user to the 'dialout' group (sudo usermod -aG dialout $USER) and log in again`,
+    ]);
+  } finally {
+    s.kill();
+  }
+});
+
+test('two processes on ptys of one `bthost controller`: every command over --port', async () => {
+  const sock = path.join(tmp, 'radio.sock');
+  const ctl = new Proc(['controller', '--listen', `unix:${sock}`]);
+  const socats: Socat[] = [];
+  const procs: Proc[] = [ctl];
+  const pty = async () => {
+    const [p, s] = await controllerPty(sock);
+    socats.push(s);
+    return p;
+  };
+  try {
+    await ctl.waitFor(/^listening on unix:/m);
+
+    // info over a serial device
+    const info = await bthostAsync(['info', '--port', await pty()]);
+    assert.is(info.status, 0, info.stderr);
+    assert.match(info.stdout, new RegExp(`^Controller on .*tty\\d+ \\(115200 baud, flow control on\\)$`, 'm'));
+    assert.match(info.stdout, new RegExp(`^  BD_ADDR: +${ADDR_RE}$`, 'm'));
+
+    // an L2CAP server in one process ...
+    const serverLog = path.join(tmp, 'server.btsnoop');
+    const server = start(['l2cap', 'listen', '0x1001', '--receive', '--port', await pty(), '--log', serverLog]);
+    procs.push(server);
+    const addr = (await server.waitFor(new RegExp(`listening on PSM 0x1001 at (${ADDR_RE})`)))[1]!;
+    assert.not.match(server.stderr, /virtual peer/, 'no virtual peer with --port');
+
+    // ... found by a scan from another, and pinged
+    const scan = await bthostAsync(['scan', '--time', '1', '--classic', '--port', await pty()]);
+    assert.is(scan.status, 0, scan.stderr);
+    assert.match(scan.stdout, new RegExp(`^found {3}${addr} {2}BR/EDR .* bthost ${addr}$`, 'm'));
+    const ping = await bthostAsync(['l2ping', addr, '-c', '2', '-i', '0.05', '--port', await pty()]);
+    assert.is(ping.status, 0, ping.stderr);
+    assert.match(ping.stdout, /^2 sent, 2 received, 0% loss$/m);
+
+    // ... and a client sending to it
+    const clientLog = path.join(tmp, 'client.pklg');
+    const client = await bthostAsync(['l2cap', 'connect', addr, '0x1001', '--send', '64k', '--port', await pty(), '--log', clientLog]);
+    assert.is(client.status, 0, client.stderr);
+    assert.match(client.stdout, /^sent 65536 bytes/);
+    const srv = await server.exited;
+    assert.is(srv.status, 0, srv.stderr);
+    assert.match(srv.stdout, /^received 65536 bytes \(64\.0 KiB\) in \d+\.\d{3} s: \d+\.\d\d MB\/s$/m);
+    assertCleanCapture(serverLog);
+    assertCleanCapture(clientLog);
+
+    // SPP: the client finds the server's record by SDP and streams a file through it
+    const spp = start(['spp', 'listen', '--port', await pty()]);
+    procs.push(spp);
+    const sppAddr = (await spp.waitFor(new RegExp(`listening on RFCOMM channel 1 at (${ADDR_RE})`)))[1]!;
+    const text = 'over two serial ports and one virtual radio\n'.repeat(50);
+    const sc = await bthostAsync(['spp', 'connect', sppAddr, '--port', await pty()], text);
+    assert.is(sc.status, 0, sc.stderr);
+    assert.match(sc.stderr, /'bthost SPP' on RFCOMM channel 1/);
+    const sl = await spp.exited;
+    assert.is(sl.status, 0, sl.stderr);
+    assert.is(sl.stdout, text, 'the listener wrote what the client piped in');
+  } finally {
+    for (const p of procs) p.kill();
+    for (const s of socats) s.kill();
+    await ctl.exited;
+  }
+});
+
+test.run();
