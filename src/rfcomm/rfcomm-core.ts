@@ -97,6 +97,9 @@ export abstract class RfcommCore {
   protected appPayload: Uint8Array | null = null;
   protected appFrom1: Uint8Array | null = null;
   protected appReserved = false;
+  /** rfcomm_get_outgoing_buffer's view into L2CAP's outgoing buffer (cached per buffer). */
+  protected l2capOut: Uint8Array | null = null;
+  protected l2capOutPayload: Uint8Array | null = null;
   protected readonly frame = new RfcommFrame();
   protected readonly cmd = new RfcommMuxCommand();
   protected readonly pn: RfcommPn = { dlci: 0, cl: 0, priority: 0, ack_timer: 0, max_frame_size: 0, max_retransmissions: 0, credits: 0 };

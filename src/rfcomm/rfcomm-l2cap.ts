@@ -36,6 +36,28 @@ export interface RfcommL2cap {
   l2cap_disconnect(local_cid: number): unknown;
   /** Largest incoming MTU the layer accepts (BTstack's l2cap_max_mtu). */
   l2cap_max_mtu?(): number;
+  /**
+   * Optional zero-copy path (BTstack's l2cap_reserve_packet_buffer & co.): when all four exist,
+   * RFCOMM writes data frames straight into L2CAP's outgoing buffer. l2cap_send_prepared releases
+   * the buffer whatever the outcome; the SDU starts at index 0 of l2cap_get_outgoing_buffer().
+   */
+  l2cap_reserve_packet_buffer?(): boolean;
+  l2cap_get_outgoing_buffer?(): Uint8Array;
+  l2cap_send_prepared?(local_cid: number, len: number): number;
+  l2cap_release_packet_buffer?(): void;
+}
+
+/** An L2CAP layer with the zero-copy send path. */
+export type RfcommL2capPrepared = RfcommL2cap & Required<Pick<RfcommL2cap, 'l2cap_reserve_packet_buffer' | 'l2cap_get_outgoing_buffer' | 'l2cap_send_prepared' | 'l2cap_release_packet_buffer'>>;
+
+export function l2cap_has_prepared(l2cap: RfcommL2cap | null): l2cap is RfcommL2capPrepared {
+  return (
+    !!l2cap &&
+    typeof l2cap.l2cap_reserve_packet_buffer === 'function' &&
+    typeof l2cap.l2cap_get_outgoing_buffer === 'function' &&
+    typeof l2cap.l2cap_send_prepared === 'function' &&
+    typeof l2cap.l2cap_release_packet_buffer === 'function'
+  );
 }
 
 /** What RFCOMM needs from its Stack. */

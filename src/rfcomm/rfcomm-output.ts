@@ -61,6 +61,7 @@ import {
 } from './rfcomm-objects.js';
 
 /** BTstack's RFCOMM_MULIPLEXER_TIMEOUT_MS: a multiplexer without DLCs is closed after this long. */
+import type { RfcommL2capPrepared } from './rfcomm-l2cap.js';
 import { RfcommCore, fillPn, rpnToStruct, MAX_FRAMES_PER_TOKEN } from './rfcomm-core.js';
 
 export abstract class RfcommOutput extends RfcommCore {
@@ -316,7 +317,8 @@ export abstract class RfcommOutput extends RfcommCore {
     }
   }
 
-  protected checkSend(ch: RfcommChannel, len: number): number {
+  /** Why `len` octets cannot go out on `ch` now (0: they can). `l2capToo`: also ask L2CAP (not for a reserved buffer). */
+  protected checkSend(ch: RfcommChannel, len: number, l2capToo = true): number {
     if (ch.state !== CH_OPEN) return ERROR_CODE_COMMAND_DISALLOWED;
     if (len > ch.max_frame_size) return RFCOMM_DATA_LEN_EXCEEDS_MTU;
     const mux = ch.mux!;
@@ -326,12 +328,19 @@ export abstract class RfcommOutput extends RfcommCore {
       return RFCOMM_NO_OUTGOING_CREDITS;
     }
     if (!mux.fcon) return RFCOMM_AGGREGATE_FLOW_OFF;
-    if (!this.l2cap!.l2cap_can_send_packet_now(mux.l2cap_cid)) return BTSTACK_ACL_BUFFERS_FULL;
+    if (l2capToo && !this.l2cap!.l2cap_can_send_packet_now(mux.l2cap_cid)) return BTSTACK_ACL_BUFFERS_FULL;
     return 0;
   }
 
   protected sendData(ch: RfcommChannel, buf: Uint8Array, size: number, len: number): number {
     const status = this.l2cap!.l2cap_send(ch.mux!.l2cap_cid, buf, size);
+    if (status === 0 && len > 0 && ch.has(F_CREDIT_FLOW)) ch.credits_outgoing--;
+    return status;
+  }
+
+  /** Send the `size`-octet frame already in L2CAP's outgoing buffer (reserved); releases it. */
+  protected sendPreparedData(ch: RfcommChannel, l2: RfcommL2capPrepared, size: number, len: number): number {
+    const status = l2.l2cap_send_prepared(ch.mux!.l2cap_cid, size);
     if (status === 0 && len > 0 && ch.has(F_CREDIT_FLOW)) ch.credits_outgoing--;
     return status;
   }

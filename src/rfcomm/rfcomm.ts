@@ -28,6 +28,7 @@
 import { bd_addr_copy, bd_addr_to_str, type BdAddr } from '../core/bytes.js';
 import {
   BLUETOOTH_PROTOCOL_RFCOMM,
+  BTSTACK_ACL_BUFFERS_FULL,
   BTSTACK_MEMORY_ALLOC_FAILED,
   ERROR_CODE_COMMAND_DISALLOWED,
   ERROR_CODE_SUCCESS,
@@ -46,7 +47,7 @@ import {
   rfcomm_address,
   rfcomm_cr,
 } from './frames.js';
-import { l2cap_create_result, type RfcommL2cap, type RfcommPacketHandler, type RfcommStackLike } from './rfcomm-l2cap.js';
+import { l2cap_create_result, l2cap_has_prepared, type RfcommL2cap, type RfcommPacketHandler, type RfcommStackLike } from './rfcomm-l2cap.js';
 import {
   CH_DLC_SETUP,
   CH_INCOMING_SETUP,
@@ -213,24 +214,54 @@ export class Rfcomm extends RfcommInput {
     const err = this.checkSend(ch, len);
     if (err) return err;
     const mux = ch.mux!;
+    const l2 = this.l2cap;
+    if (l2cap_has_prepared(l2)) {
+      // write the frame straight into L2CAP's outgoing buffer
+      if (!l2.l2cap_reserve_packet_buffer()) return BTSTACK_ACL_BUFFERS_FULL;
+      const size = rfcomm_encode_uih(l2.l2cap_get_outgoing_buffer(), 0, mux.initiator, ch.dlci, -1, data, 0, len);
+      if (size < 0) {
+        l2.l2cap_release_packet_buffer();
+        return RFCOMM_DATA_LEN_EXCEEDS_MTU;
+      }
+      return this.sendPreparedData(ch, l2, size, len);
+    }
     const size = rfcomm_encode_uih(this.out, 0, mux.initiator, ch.dlci, -1, data, 0, len);
     if (size < 0) return RFCOMM_DATA_LEN_EXCEEDS_MTU;
     return this.sendData(ch, this.out, size, len);
   }
 
-  /** Reserve the outgoing buffer for rfcomm_get_outgoing_buffer / rfcomm_send_prepared. */
+  /**
+   * Reserve the outgoing buffer for rfcomm_get_outgoing_buffer / rfcomm_send_prepared (L2CAP's
+   * own buffer when it has the zero-copy path). False when it is in use.
+   */
   rfcomm_reserve_packet_buffer(): boolean {
+    const l2 = this.l2cap;
+    if (l2cap_has_prepared(l2)) return l2.l2cap_reserve_packet_buffer();
     if (this.appReserved) return false;
     this.appReserved = true;
     return true;
   }
 
   rfcomm_release_packet_buffer(): void {
-    this.appReserved = false;
+    const l2 = this.l2cap;
+    if (l2cap_has_prepared(l2)) l2.l2cap_release_packet_buffer();
+    else this.appReserved = false;
   }
 
-  /** Where to write the payload (rfcomm_get_max_frame_size octets fit); valid until send_prepared/release. */
+  /**
+   * Where to write the payload (rfcomm_get_max_frame_size octets fit), after room for the frame
+   * header; valid until rfcomm_send_prepared / rfcomm_release_packet_buffer.
+   */
   rfcomm_get_outgoing_buffer(): Uint8Array {
+    const l2 = this.l2cap;
+    if (l2cap_has_prepared(l2)) {
+      const b = l2.l2cap_get_outgoing_buffer();
+      if (this.l2capOut !== b) {
+        this.l2capOut = b;
+        this.l2capOutPayload = b.subarray(4);
+      }
+      return this.l2capOutPayload!;
+    }
     void this.app;
     return this.appPayload!;
   }
@@ -238,19 +269,38 @@ export class Rfcomm extends RfcommInput {
   /** Send `len` octets prepared in rfcomm_get_outgoing_buffer(); releases the buffer. 0 or a status. */
   rfcomm_send_prepared(rfcomm_cid: number, len: number): number {
     if (!Number.isInteger(len) || len < 0) throw new RangeError(`rfcomm_send_prepared: bad length ${len}`);
+    const l2 = this.l2cap;
+    const prepared = l2cap_has_prepared(l2);
     const ch = this.channelForCid(rfcomm_cid);
-    if (!ch) {
-      this.appReserved = false;
-      return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
+    // with L2CAP's buffer reserved, L2CAP itself says whether it can go (l2cap_send_prepared)
+    const err = ch ? this.checkSend(ch, len, !prepared) : ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
+    if (err) {
+      // the buffer is released, as BTstack's rfcomm_send_prepared does
+      this.rfcomm_release_packet_buffer();
+      return err;
     }
-    const err = this.checkSend(ch, len);
-    if (err) return err; // the buffer stays reserved: the caller may retry or release it
+    const address = rfcomm_address(ch!.dlci, rfcomm_cr(ch!.mux!.initiator, true));
+    if (prepared) {
+      const buf = l2.l2cap_get_outgoing_buffer();
+      // the payload sits at 4 (room for a 2-octet length); a short one moves down a octet so
+      // the frame starts at 0 with the 1-octet length
+      if (len <= 127) buf.copyWithin(3, 4, 4 + len);
+      const start = rfcomm_frame_encode_in_place(buf, len <= 127 ? 3 : 4, len, address, RFCOMM_UIH);
+      if (start !== 0) {
+        l2.l2cap_release_packet_buffer();
+        return RFCOMM_DATA_LEN_EXCEEDS_MTU;
+      }
+      return this.sendPreparedData(ch!, l2, (len <= 127 ? 3 : 4) + len + 1, len);
+    }
     const app = this.app;
-    const start = rfcomm_frame_encode_in_place(app, 4, len, rfcomm_address(ch.dlci, rfcomm_cr(ch.mux!.initiator, true)), RFCOMM_UIH);
-    if (start < 0) return RFCOMM_DATA_LEN_EXCEEDS_MTU;
+    const start = rfcomm_frame_encode_in_place(app, 4, len, address, RFCOMM_UIH);
+    if (start < 0) {
+      this.appReserved = false;
+      return RFCOMM_DATA_LEN_EXCEEDS_MTU;
+    }
     const size = 4 + len + 1 - start;
-    const status = this.sendData(ch, start === 0 ? app : this.appFrom1!, size, len);
-    if (status === 0) this.appReserved = false;
+    const status = this.sendData(ch!, start === 0 ? app : this.appFrom1!, size, len);
+    this.appReserved = false;
     return status;
   }
 

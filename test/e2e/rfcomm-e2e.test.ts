@@ -178,6 +178,16 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- data B -> A
     blast(rl, b, a, 1, 1, 60, 333, 500);
 
+    // ---- zero-copy: the payload written straight into L2CAP's outgoing buffer
+    for (const len of [10, 300]) {
+      assert.ok(rl.run_until(() => a.stack.rfcomm.rfcomm_can_send_packet_now(1), 5000));
+      assert.ok(a.stack.rfcomm.rfcomm_reserve_packet_buffer());
+      a.stack.rfcomm.rfcomm_get_outgoing_buffer().set(payload(len, 7000 + len));
+      assert.is(a.stack.rfcomm.rfcomm_send_prepared(1, len), 0);
+    }
+    assert.ok(rl.run_until(() => data(b, 1).length === 122, 5000));
+    assert.equal(data(b, 1).slice(-2).map((r) => r.bytes), [payload(10, 7010), payload(300, 7300)]);
+
     // ---- DLC 2: manual credits on the server (2 initial), data A -> B: A runs dry until B grants
     a.recs.length = 0;
     const c2 = a.stack.rfcomm.rfcomm_create_channel(a.handler, b.addr, 2);

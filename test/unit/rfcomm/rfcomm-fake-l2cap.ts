@@ -192,6 +192,33 @@ export class FakeL2cap implements RfcommL2cap {
     return 0;
   }
 
+  /**
+   * Turn on BTstack's zero-copy path (l2cap_reserve_packet_buffer & co.) on this endpoint; RFCOMM
+   * uses it when present.
+   */
+  enable_prepared(): void {
+    const self = this as unknown as Record<string, unknown>;
+    const out = new Uint8Array(this.max_mtu + 64);
+    let reserved = false;
+    self.l2cap_reserve_packet_buffer = (): boolean => {
+      if (reserved) return false;
+      reserved = true;
+      return true;
+    };
+    self.l2cap_get_outgoing_buffer = (): Uint8Array => out;
+    self.l2cap_release_packet_buffer = (): void => {
+      reserved = false;
+    };
+    self.l2cap_send_prepared = (local_cid: number, len: number): number => {
+      if (!reserved) return BTSTACK_ACL_BUFFERS_FULL;
+      reserved = false;
+      this.prepared_sends++;
+      return this.l2cap_send(local_cid, out, len);
+    };
+  }
+  /** SDUs sent through l2cap_send_prepared. */
+  prepared_sends = 0;
+
   /** Deliver raw bytes to the RFCOMM layer on the other end of our channel `local_cid` (no checks). */
   inject(local_cid: number, bytes: Uint8Array): void {
     const ch = this.channels.get(local_cid);

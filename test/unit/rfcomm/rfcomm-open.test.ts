@@ -193,8 +193,10 @@ test('a second DLC opened by the responder: server on the initiator (D = 1), res
   assert.is(a.rfcomm.list()[0]!.channels.length, 1, 'the other DLC stays');
 });
 
-test('zero-copy send: reserve, write into the outgoing buffer, send_prepared (1- and 2-octet lengths)', () => {
+for (const viaL2cap of [false, true])
+test(`zero-copy send${viaL2cap ? ' through L2CAP\'s outgoing buffer' : ''}: reserve, write into the outgoing buffer, send_prepared (1- and 2-octet lengths)`, () => {
   const { loop, air, a, b } = make_pair('v1.4');
+  if (viaL2cap) a.l2cap.enable_prepared();
   auto_accept(b);
   b.rfcomm.rfcomm_register_service(b.handler, 1, 1000);
   a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1);
@@ -215,8 +217,17 @@ test('zero-copy send: reserve, write into the outgoing buffer, send_prepared (1-
   assert.equal(b.data().map((d) => d.bytes.length), [10, 300]);
   assert.ok(a.rfcomm.rfcomm_reserve_packet_buffer(), 'send_prepared released the buffer');
   a.rfcomm.rfcomm_release_packet_buffer();
+  assert.ok(a.rfcomm.rfcomm_reserve_packet_buffer());
   assert.is(a.rfcomm.rfcomm_send_prepared(1, 1001), 0x74, 'RFCOMM_DATA_LEN_EXCEEDS_MTU');
+  assert.ok(a.rfcomm.rfcomm_reserve_packet_buffer(), 'a failed send_prepared released the buffer too');
+  a.rfcomm.rfcomm_release_packet_buffer();
   assert.is(a.rfcomm.rfcomm_send(1, new Uint8Array(1001)), 0x74);
+  // rfcomm_send goes through the same buffer when L2CAP offers it
+  air.sent.length = 0;
+  assert.is(a.rfcomm.rfcomm_send(1, Uint8Array.of(1, 2, 3)), 0);
+  loop.run(1000);
+  assert.equal(sent_hex(air, ADDR_A), [h(frame_by_hand(0x0b, 0xef, [1, 2, 3]))]);
+  assert.is(a.l2cap.prepared_sends, viaL2cap ? 3 : 0);
 });
 
 test('a channel opened while the session is still being set up waits for it; several DLCs to one device share it', () => {
