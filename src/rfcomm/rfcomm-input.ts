@@ -81,7 +81,6 @@ import {
   RfcommMultiplexer,
   rpn_set_defaults,
 } from './rfcomm-objects.js';
-
 import { rpnFromCommand, rpnUpdate, RFCOMM_CREDITS_LOW_WATER, frameSizeForMtu } from './rfcomm-core.js';
 import { RfcommOutput } from './rfcomm-output.js';
 

@@ -203,7 +203,6 @@ export class RfcommChannel {
   dlci = 0;
   server_channel = 0;
   mux: RfcommMultiplexer | null = null;
-  service: RfcommService | null = null;
   handler: RfcommPacketHandler | null = null;
   state = CH_CLOSED;
   flags = 0;
@@ -243,7 +242,6 @@ export class RfcommChannel {
     this.generation++;
     this.rfcomm_cid = this.dlci = this.server_channel = 0;
     this.mux = null;
-    this.service = null;
     this.handler = null;
     this.state = CH_CLOSED;
     this.flags = 0;
