@@ -175,7 +175,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     r.figures.npm_start_up_ms = demo.up_ms;
     r.units.npm_start_up_ms = 'ms, `npm start` -> "up and running" printed';
     r.figures.npm_start_exit_ms = demo.exit_ms;
-    r.units.npm_start_exit_ms = 'ms, `npm start` -> demo exited by itself (n/a: it keeps running and was stopped)';
+    r.units.npm_start_exit_ms = 'ms, `npm start` -> the demo exited by itself (n/a when it kept running and was stopped)';
     if (demo.up_ms === null) r.notes.push(`npm start never printed "up and running" (exit status ${demo.status})`);
   } else {
     r.figures.npm_start_up_ms = null;

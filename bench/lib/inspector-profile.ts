@@ -104,6 +104,8 @@ function component(cf: CallFrame): string {
   const u = cf.url;
   if (cf.functionName === '(idle)') return 'idle';
   if (cf.functionName === '(garbage collector)') return 'GC';
+  if (u.includes('/src/controller/')) return 'virtual controller (src/controller)';
+  if (u.includes('/ports/virtual/')) return 'virtual transport (ports/virtual)';
   if (/\/(src|ports)\//.test(u) && !u.includes('node_modules')) return 'bthost (src/, ports/)';
   if (u.includes('/bench/')) return 'benchmark driver (bench/)';
   if (u.includes('node_modules/@serialport') || u.includes('node_modules/serialport')) return 'serialport (JS)';
