@@ -8,6 +8,8 @@
  *   npm run bench -- --quick           seconds: small inputs, one round (CI smoke)
  *   npm run bench -- --only parser     a subset (comma-separated names)
  *   npm run bench -- --report          print the Markdown table of the latest results, run nothing
+ *   npm run bench -- --report --write  also rewrite the generated blocks of BENCHMARKS.md (run info,
+ *                                      targets, figures; the hand-written notes stay)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -56,6 +58,45 @@ export function figuresTable(r: BenchResult): string {
   return rows.join('\n');
 }
 
+/** Replace the text between <!-- NAME:BEGIN --> and <!-- NAME:END --> (or a bare <!-- NAME --> marker). */
+function replaceBlock(doc: string, name: string, body: string): string {
+  const begin = `<!-- ${name}:BEGIN -->`;
+  const end = `<!-- ${name}:END -->`;
+  const block = `${begin}\n${body}\n${end}`;
+  const i = doc.indexOf(begin);
+  const j = doc.indexOf(end);
+  if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + end.length);
+  const bare = `<!-- ${name} -->`;
+  if (doc.includes(bare)) return doc.replace(bare, block);
+  return doc + `\n${block}\n`;
+}
+
+function runInfo(results: BenchResult[], quick: boolean): string {
+  const m = results[0]?.machine;
+  if (!m) return '(no results)';
+  const loads = results.map((r) => r.machine.load_1m);
+  const dates = results.map((r) => r.date).sort();
+  let total = '';
+  const sp = join(RESULTS_DIR, `summary${quick ? '.quick' : ''}.json`);
+  if (existsSync(sp)) total = `; whole run ${(JSON.parse(readFileSync(sp, 'utf8')) as { total_s: number }).total_s.toFixed(0)} s`;
+  return [
+    `- Command: \`npm run bench${quick ? ' -- --quick' : ''}\` (then \`npm run bench:report -- --write\`)`,
+    `- Source: commit \`${[...new Set(results.map((r) => r.machine.commit))].join(', ')}\`, ${dates[0]} .. ${dates[dates.length - 1]}${total}`,
+    `- Machine: ${m.nproc} cores (\`nproc\`), CPU \`${m.cpu_model}\` (/proc/cpuinfo model name), node ${m.node}, ${m.platform}, GC exposed: ${m.gc_exposed}`,
+    `- 1-minute load average when each benchmark started: ${Math.min(...loads)} .. ${Math.max(...loads)} (other work shares the 2 cores; wall-clock rates suffer first, CPU-time figures much less)`,
+  ].join('\n');
+}
+
+function writeBenchmarksMd(results: BenchResult[], quick: boolean): void {
+  const p = join(ROOT_DIR, 'BENCHMARKS.md');
+  let doc = existsSync(p) ? readFileSync(p, 'utf8') : '# Benchmarks\n';
+  doc = replaceBlock(doc, 'RUN-INFO', runInfo(results, quick));
+  doc = replaceBlock(doc, 'TARGETS', markdownTable(results));
+  doc = replaceBlock(doc, 'FIGURES', results.map((r) => figuresTable(r)).join('\n\n'));
+  writeFileSync(p, doc);
+  console.log(`\n(wrote ${p})`);
+}
+
 function readResult(name: string, quick: boolean): BenchResult | null {
   const p = resultPath(name, quick);
   if (!existsSync(p)) return null;
@@ -77,6 +118,7 @@ function main(): void {
     const results = list.map((b) => readResult(b.name, quick)).filter((r): r is BenchResult => r !== null);
     console.log(markdownTable(results));
     for (const r of results) console.log('\n' + figuresTable(r));
+    if (args.includes('--write')) writeBenchmarksMd(results, quick);
     return;
   }
 
