@@ -664,6 +664,8 @@ export class Hci {
         return;
       case 'can-send-now':
         this.run();
+        // upper layers that found the transport full wait for this (BTstack's H4 transport sends it too)
+        if (!this.acl.reserved) this.emitTransportPacketSent();
         return;
       default:
         return;
