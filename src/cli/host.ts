@@ -20,6 +20,7 @@ import { Stack } from '../stack.js';
 import { RadioLink } from '../controller/link.js';
 import { VirtualTransport } from '../../ports/virtual/transport.js';
 import type { CliOptions } from './options.js';
+import { chipset_bcm, chipset_zephyr, type BtstackChipset } from '../chipset/index.js';
 import { VirtualPeer, VIRTUAL_HOST_ADDR } from './virtual-peer.js';
 
 export type EventHandler = (packet: Uint8Array, size: number) => void;
@@ -78,9 +79,12 @@ export class CliHost {
     const o = this.options;
     let transport: HciTransport;
     let transport_config: HciTransportConfig | undefined;
+    let chipset: BtstackChipset | undefined;
+    if (o.chipset === 'bcm') chipset = chipset_bcm();
+    if (o.chipset === 'zephyr') chipset = chipset_zephyr();
     if (o.port.tty) {
       const { serialport_transport_from_options } = await import('../../ports/serialport/main.js');
-      const port = serialport_transport_from_options(o.port)!;
+      const port = serialport_transport_from_options(o.port, chipset)!;
       transport = port.transport;
       transport_config = port.config as unknown as HciTransportConfig;
       this.where = `${o.port.tty} (${port.config.baudrate_init} baud, flow control ${port.config.flowcontrol ? 'on' : 'off'})`;
@@ -96,6 +100,7 @@ export class CliHost {
       run_loop: this.run_loop,
       profile: o.profile,
       transport_config,
+      ...(chipset && o.port.tty ? { chipset } : {}),
     });
     // BTstack replaces 00:00:00:00:00:00 in the name with the address
     this.stack.gap.gap_set_local_name('bthost 00:00:00:00:00:00');

@@ -20,6 +20,8 @@ export interface CliOptions {
   /** Power-on timeout in ms. */
   timeout_ms: number;
   verbose: boolean;
+  /** --chipset: the controller's vendor driver (baud-rate command, BD_ADDR); undefined = generic. */
+  chipset: 'bcm' | 'zephyr' | undefined;
   /** Positional arguments and command flags, in order. */
   rest: string[];
   errors: string[];
@@ -40,7 +42,7 @@ export function parse_cli_options(argv: readonly string[]): CliOptions {
   const dash = argv.indexOf('--');
   const head = dash >= 0 ? argv.slice(0, dash) : argv;
   const port = parse_port_options([...head.map(alias), ...(dash >= 0 ? argv.slice(dash) : [])]);
-  const o: CliOptions = { port, profile: 'v1.4', timeout_ms: 3000, verbose: false, rest: [], errors: [...port.errors], help: port.help };
+  const o: CliOptions = { port, profile: 'v1.4', timeout_ms: 3000, verbose: false, chipset: undefined, rest: [], errors: [...port.errors], help: port.help };
   const r = port.rest;
   for (let i = 0; i < r.length; i++) {
     const a = r[i]!;
@@ -55,6 +57,10 @@ export function parse_cli_options(argv: readonly string[]): CliOptions {
       const v = take();
       if (v !== undefined && /^\d+$/.test(v) && Number(v) > 0) o.timeout_ms = Number(v);
       else o.errors.push(`--timeout: expected milliseconds, got '${v ?? ''}'`);
+    } else if (key === '--chipset') {
+      const v = take();
+      if (v === 'bcm' || v === 'zephyr') o.chipset = v;
+      else o.errors.push(`--chipset: expected bcm or zephyr, got '${v ?? ''}'`);
     } else if (a === '-v' || a === '--verbose') o.verbose = true;
     else o.rest.push(a);
   }
@@ -64,8 +70,10 @@ export function parse_cli_options(argv: readonly string[]): CliOptions {
 export const COMMON_USAGE = `common options:
   --port TTY, -u TTY     H4 controller on serial device TTY (default: an in-process virtual
                          controller, with a virtual peer device at C0:FF:EE:00:00:02)
-  --baud N, -b N         UART speed (default 115200, or the chipset's)
+  --baud N, -b N         initial UART speed (default 115200, or the chipset's)
   --no-flow              no RTS/CTS hardware flow control
+  --chipset C            bcm (Broadcom/Cypress, e.g. a Raspberry Pi's) or zephyr (hci_uart)
+  --main-baud N          switch the UART to N after Reset (with --chipset bcm)
   --log FILE, -l FILE    write a packet log (open it in Wireshark)
   --format F, -f F       packet log format: btsnoop (default) or pklg
   --profile P            BTstack event codes: v1.4 (default) or v1.8
