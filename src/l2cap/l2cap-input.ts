@@ -6,6 +6,7 @@
  */
 import { bd_addr_cmp, little_endian_read_16 } from '../core/bytes.js';
 import {
+  BTSTACK_EVENT_NR_CONNECTIONS_CHANGED,
   BTSTACK_EVENT_STATE,
   ERROR_CODE_SUCCESS,
   HCI_ACL_DATA_PACKET,
@@ -41,6 +42,7 @@ export function l2cap_on_hci_event(l: L2cap, type: number, packet: Uint8Array, s
       break;
     case HCI_EVENT_TRANSPORT_PACKET_SENT:
     case HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS:
+    case BTSTACK_EVENT_NR_CONNECTIONS_CHANGED: // a connection record went: channels waiting for a new link may go on
       break;
     case BTSTACK_EVENT_STATE:
       if (size >= 3 && packet[2] === HCI_STATE_OFF) onStackOff(l);

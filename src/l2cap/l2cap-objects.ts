@@ -75,6 +75,8 @@ export const TODO_SEND_CONN_RSP_PENDING = 1 << 2;
 export const TODO_CONF_REQ_EMPTY = 1 << 3;
 /** Outgoing channel: l2cap_disconnect was called while the Connection Response was outstanding. */
 export const TODO_DISCONNECT_WHEN_CONNECTED = 1 << 4;
+/** Outgoing channel created while its link was being closed: create a new link once the old one is gone. */
+export const TODO_CREATE_ACL = 1 << 5;
 
 export class L2capService {
   psm = 0;
@@ -230,6 +232,8 @@ export class L2capLink {
 
   /** Auto-disconnect once idle. */
   readonly idle_timer: Timer;
+  /** L2CAP asked HCI to disconnect the idle link; new channels wait for a new link. */
+  closing = false;
 
   constructor() {
     for (let i = 0; i < L2CAP_PENDING_RESPONSES_PER_LINK; i++) this.responses.push(new L2capPendingResponse());
@@ -242,6 +246,7 @@ export class L2capLink {
     this.con_handle = HCI_CON_HANDLE_INVALID;
     this.address.fill(0);
     this.channels = 0;
+    this.closing = false;
     this.resp_head = 0;
     this.resp_count = 0;
     this.echo_rsp_busy = false;

@@ -85,6 +85,7 @@ export const L2CAP_LOCAL_FIXED_CHANNELS = (1 << 1) | (1 << 2);
 const MAX_SENDS_PER_PASS = 4096;
 
 export function l2cap_run_once(l: L2cap): void {
+  l.createPendingLinks();
   for (let i = 0; i < MAX_SENDS_PER_PASS; i++) {
     if (!sendOne(l)) break;
   }

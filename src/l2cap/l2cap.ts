@@ -77,6 +77,7 @@ import {
   L2capChannel,
   L2capLink,
   L2capService,
+  TODO_CREATE_ACL,
   TODO_DISCONNECT_WHEN_CONNECTED,
   TODO_SEND_CONN_RSP_PENDING,
   type L2capCallbackRegistration,
@@ -263,7 +264,11 @@ export class L2cap {
       const conn = this.hci.hci_connection_for_bd_addr_and_type(address, BD_ADDR_TYPE_ACL);
       if (conn && conn.con_handle !== HCI_CON_HANDLE_INVALID) link = this.linkUp(conn.con_handle, address);
     }
-    if (link) {
+    if (link && link.closing) {
+      // the idle link is on its way down: a new one is made once it is gone
+      ch.state = L2CAP_STATE_WAIT_CONNECTION_COMPLETE;
+      ch.todo |= TODO_CREATE_ACL;
+    } else if (link) {
       ch.con_handle = link.con_handle;
       ch.state = this.outgoingStartState(link);
     } else {
@@ -612,11 +617,26 @@ export class L2cap {
     for (const c of this.channels) {
       if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) {
         c.con_handle = handle;
+        c.todo &= ~TODO_CREATE_ACL;
         c.state = this.outgoingStartState(link);
         this.attach(c);
       }
     }
     return link;
+  }
+
+  /**
+   * @internal Channels created while their link was closing: once HCI has let the old link go,
+   * ask for a new one (a channel whose link request fails ends with that status).
+   */
+  createPendingLinks(): void {
+    for (const c of this.channels) {
+      if (!(c.todo & TODO_CREATE_ACL) || c.state !== L2CAP_STATE_WAIT_CONNECTION_COMPLETE) continue;
+      if (this.linkForAddr(c.address) || this.hci.hci_connection_for_bd_addr_and_type(c.address, BD_ADDR_TYPE_ACL)) continue; // not gone yet
+      c.todo &= ~TODO_CREATE_ACL;
+      const st = this.hci.hci_connect_acl(c.address);
+      if (st !== ERROR_CODE_SUCCESS) this.finalize(c, st);
+    }
   }
 
   /** @internal */
@@ -725,7 +745,7 @@ export class L2cap {
       return;
     }
     this.log.info(() => `L2CAP: link 0x${link.con_handle.toString(16)} idle for ${this.auto_disconnect_timeout_ms} ms, disconnecting`);
-    this.hci.gap.gap_disconnect(link.con_handle);
+    if (this.hci.gap.gap_disconnect(link.con_handle) === ERROR_CODE_SUCCESS) link.closing = true;
   };
 
   private startIdleTimer(link: L2capLink): void {

@@ -78,6 +78,34 @@ test('pending never resolved: the client gives up after ERTX (120 s) with 0x69; 
   assertCleanCapture(logB);
 });
 
+test('a channel created while L2CAP is closing the idle link gets a new link and opens', () => {
+  const p = makePair({ tag: 'reconnect' });
+  const { a, b } = p;
+  b.on = (r, n) => {
+    if (r.type === 4 && r.bytes[0] === 0x72) n.stack.l2cap.l2cap_accept_connection(r.channel);
+  };
+  b.stack.l2cap.l2cap_register_service(b.handler, 0x1001, 1000, 0);
+  const la = a.stack.l2cap;
+  la.l2cap_set_auto_disconnect_timeout(1000);
+  const c1 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1001, 1000);
+  p.until(() => a.events(0x70).length === 1, 'first channel open');
+  la.l2cap_disconnect(c1.local_cid);
+  p.until(() => la.linkForAddr(ADDR_B)?.closing === true, 'idle link being closed', 5000);
+  const c2 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1001, 1000);
+  assert.is(c2.status, 0);
+  p.until(() => a.events(0x70).length === 2, 'second channel reported', 10_000);
+  assert.is(a.events(0x70)[1]!.slice(0, 8), '70 18 00');
+  assert.ok(a.handle() >= 0);
+  assert.equal(la.l2cap_get_connections().map((c) => [c.state, c.channels]), [['OPEN', 1]]);
+  assert.ok(a.events(0x70)[1]!.includes(h16(a.handle())), 'on the new link');
+  la.l2cap_disconnect(c2.local_cid);
+  p.until(() => b.events(0x71).length === 2, 'closed');
+  b.stack.l2cap.l2cap_unregister_service(0x1001);
+  const [logA, logB] = p.finish();
+  assertCleanCapture(logA);
+  assertCleanCapture(logB);
+});
+
 test('link loss with data in flight on three channels both ways: every channel CHANNEL_CLOSED, pools back to full', () => {
   const p = makePair({ tag: 'linkloss', acl_size: 100, acl_buffers: 3 });
   const { a, b } = p;

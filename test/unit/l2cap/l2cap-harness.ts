@@ -135,6 +135,7 @@ export class FakeHci implements L2capHci {
     const e = new Uint8Array([0x05, 4, 0, handle & 0xff, handle >> 8, reason]);
     this.event(e);
     this.conns.delete(handle);
+    this.event(new Uint8Array([0x61, 1, this.conns.size])); // BTSTACK_EVENT_NR_CONNECTIONS_CHANGED, after the record went (as HCI)
   }
 
   /** Return controller buffers (Number Of Completed Packets). */

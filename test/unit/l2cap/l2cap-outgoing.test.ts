@@ -314,6 +314,27 @@ test('a link HCI made before L2CAP knew about it is adopted: by l2cap_create_cha
   assert.equal(g.hci.take(), []);
 });
 
+test('a channel created while the idle link is being disconnected waits for it to go, then gets a new link', () => {
+  const h = makeHarness();
+  openOutgoing(h, PSM, 0x50);
+  h.hci.sig(HANDLE, '06 09 0400 4000 5000'); // remote closes the channel
+  h.loop.run(10_000);
+  assert.equal(h.hci.disconnects, [HANDLE], 'idle link disconnect asked for');
+  const r = h.l2cap.l2cap_create_channel(h.handler, REMOTE, 0x1003, 500);
+  assert.is(r.status, 0);
+  h.loop.run(0);
+  assert.equal(h.hci.connect_requests.length, 1, 'no new link while the old one is going');
+  assert.equal(h.hci.take().filter((p) => !p.startsWith('08 00 01 00 07')), [], 'nothing sent on the closing link');
+  h.hci.disconnectionComplete(HANDLE, 0x16);
+  h.loop.run(0);
+  assert.equal(h.hci.connect_requests.length, 2, 'a new link asked for');
+  assert.is(h.ofCode(0x70).filter((e) => e.channel === r.local_cid).length, 0, 'the channel lives on');
+  h.hci.connectionComplete(REMOTE, 0x0041);
+  h.loop.run(0);
+  assert.equal(h.hci.take(), ['06 00 01 00 0a 04 02 00 02 00'], 'information request on the new link');
+  assert.equal(h.l2cap.l2cap_get_channels().map((c) => [c.local_cid, c.con_handle, c.state]), [[r.local_cid, 0x41, 'W4_L2CAP_CON_RSP']]);
+});
+
 test('stack off: channels waiting for a link end with 0x6A', () => {
   const h = makeHarness();
   h.l2cap.l2cap_create_channel(h.handler, REMOTE, PSM, 1000);
