@@ -142,6 +142,7 @@ export class L2cap {
   readonly scratch = new L2capSignalingScratch();
   private initialized = false;
   private readonly hciRegistration: L2capCallbackRegistration;
+  private readonly packetHandlerRegistration: L2capCallbackRegistration = { callback: () => {} };
   private nextLocalCid = L2CAP_CID_DYNAMIC_FIRST;
   private sigId = 0;
   /** @internal round-robin start for CAN_SEND_NOW */
@@ -194,10 +195,11 @@ export class L2cap {
     if (i >= 0) this.events.handlers.splice(i, 1);
   }
 
-  /** BTstack v1.4's single L2CAP packet handler (same events as l2cap_add_event_handler). */
+  /** BTstack v1.4's single L2CAP packet handler (the same events as l2cap_add_event_handler); a new call replaces it. */
   l2cap_register_packet_handler(handler: L2capPacketHandler): void {
     checkHandler('l2cap_register_packet_handler', handler);
-    this.l2cap_add_event_handler({ callback: handler });
+    this.packetHandlerRegistration.callback = handler;
+    this.l2cap_add_event_handler(this.packetHandlerRegistration);
   }
 
   /**

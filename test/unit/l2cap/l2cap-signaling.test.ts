@@ -221,6 +221,21 @@ test('l2cap_send_information_request: exchange on an idle link, result in the co
   assert.equal(h.l2cap.l2cap_get_connections().map((c) => [c.extended_features, c.fixed_channels]), [[0x2b8, 0x86]]);
 });
 
+test('l2cap_register_packet_handler (v1.4) is one handler: a second call replaces the first', () => {
+  const h = makeHarness('v1.8');
+  const first: string[] = [];
+  const second: string[] = [];
+  h.l2cap.l2cap_register_packet_handler((_t, _c, p, n) => first.push(hex(p.subarray(0, n))));
+  h.l2cap.l2cap_register_packet_handler((_t, _c, p, n) => second.push(hex(p.subarray(0, n))));
+  linkUp(h);
+  h.l2cap.l2cap_send_information_request(HANDLE);
+  h.loop.run(0);
+  h.hci.sig(HANDLE, '0b 01 0800 0200 0000 00000000');
+  h.loop.run(0);
+  assert.equal(first, []);
+  assert.equal(second, ['78 06 40 00 00 00 00 00']);
+});
+
 test('information request not answered: the exchange ends after RTX and the channel goes on', () => {
   const h = makeHarness();
   h.l2cap.l2cap_create_channel(h.handler, fromHex('112233445566'), PSM, 1000);
