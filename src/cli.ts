@@ -26,7 +26,8 @@ ${COMMON_USAGE}
 
 Without --port, the command runs on an in-process virtual controller (C0:FF:EE:00:00:01) next to
 a virtual peer at C0:FF:EE:00:00:02 named "bthost virtual peer": L2CAP echo on PSM 0x1001,
-discard on PSM 0x1003, SPP echo on RFCOMM channel 1 and discard on channel 2.
+discard on PSM 0x1003, SPP echo on RFCOMM channel 1 and discard on channel 2; and a classic
+"bthost virtual headset" at C0:FF:EE:00:00:03 without services or a name in its inquiry response.
 `;
 
 type Main = (argv: string[]) => Promise<number>;

@@ -21,7 +21,7 @@ import { RadioLink } from '../controller/link.js';
 import { VirtualTransport } from '../../ports/virtual/transport.js';
 import type { CliOptions } from './options.js';
 import { chipset_bcm, chipset_zephyr, type BtstackChipset } from '../chipset/index.js';
-import { VirtualPeer, VIRTUAL_HOST_ADDR } from './virtual-peer.js';
+import { create_virtual_headset, VirtualPeer, VIRTUAL_HOST_ADDR } from './virtual-peer.js';
 
 export type EventHandler = (packet: Uint8Array, size: number) => void;
 
@@ -50,6 +50,8 @@ export class CliHost {
   stack!: Stack;
   /** The virtual peer (without --port), else null. */
   peer: VirtualPeer | null = null;
+  /** A classic device without a name in its inquiry response (without --port), else null. */
+  headset: Stack | null = null;
   link: RadioLink | null = null;
   /** 'the virtual controller' or '/dev/ttyX (115200 baud, flow control on)'. */
   where = '';
@@ -93,6 +95,7 @@ export class CliHost {
       const ours = this.link.create_controller({ bd_addr: sscanf_bd_addr(VIRTUAL_HOST_ADDR)!, name: 'bthost' });
       transport = new VirtualTransport(ours);
       this.peer = new VirtualPeer(this.link, this.run_loop, o.profile);
+      this.headset = create_virtual_headset(this.link, this.run_loop, o.profile);
       this.where = 'the virtual controller';
     }
     this.stack = new Stack({
@@ -142,6 +145,10 @@ export class CliHost {
       this.peer.stack.hci.hci_add_event_handler({ callback: () => this.checkWorking() });
       this.peer.power_on();
     }
+    if (this.headset) {
+      this.headset.hci.hci_add_event_handler({ callback: () => this.checkWorking() });
+      this.headset.hci.hci_power_control(HCI_POWER_ON);
+    }
     const st = this.stack.hci.hci_power_control(HCI_POWER_ON);
     if (st !== 0) this.finish(1, `cannot power on (status 0x${st.toString(16)})`);
   }
@@ -188,7 +195,9 @@ export class CliHost {
     });
     this.after(2000, done); // a controller that stopped answering cannot hold us
     this.stack.hci.hci_power_control(HCI_POWER_OFF);
-    if (this.peer && this.peer.stack.hci.hci_get_state() !== HCI_STATE_OFF) this.peer.stack.hci.hci_power_control(HCI_POWER_OFF);
+    for (const other of [this.peer?.stack, this.headset]) {
+      if (other && other.hci.hci_get_state() !== HCI_STATE_OFF) other.hci.hci_power_control(HCI_POWER_OFF);
+    }
   }
 
   /** Run until finish(); resolves with the exit code. */
@@ -217,6 +226,7 @@ export class CliHost {
     if (this.working || this.finishing) return;
     if (this.stack.hci.hci_get_state() !== HCI_STATE_WORKING) return;
     if (this.peer && !this.peer.ready) return;
+    if (this.headset && this.headset.hci.hci_get_state() !== HCI_STATE_WORKING) return;
     this.working = true;
     this.run_loop.remove_timer(this.powerTimer);
     const cb = this.onWorking;

@@ -35,6 +35,23 @@ export const PEER_PSM_DISCARD = 0x1003;
 export const PEER_SPP_ECHO_CHANNEL = 1;
 export const PEER_SPP_DISCARD_CHANNEL = 2;
 export const PEER_GREETING = 'hello from the bthost virtual peer\n';
+export const VIRTUAL_HEADSET_ADDR = 'C0:FF:EE:00:00:03';
+export const HEADSET_NAME = 'bthost virtual headset';
+
+/**
+ * A second, classic-only device on the virtual radio: discoverable, connectable, no name in its
+ * Extended Inquiry Response (scan asks for it with Remote Name Request), no services.
+ */
+export function create_virtual_headset(link: RadioLink, run_loop: RunLoop, profile: CodeProfile): Stack {
+  const controller = link.create_controller({ bd_addr: sscanf_bd_addr(VIRTUAL_HEADSET_ADDR)!, name: HEADSET_NAME, class_of_device: 0x240404 });
+  const s = new Stack({ transport: new VirtualTransport(controller), run_loop, profile });
+  s.gap.gap_set_local_name(HEADSET_NAME);
+  s.gap.gap_set_extended_inquiry_response(Uint8Array.of(0x02, 0x0a, 0x00)); // only TX power level 0 dBm
+  s.gap.gap_set_class_of_device(0x240404);
+  s.gap.gap_discoverable_control(1);
+  s.gap.gap_connectable_control(1);
+  return s;
+}
 
 /** Bytes the L2CAP echo may hold before it drops (basic mode has no flow control). */
 const ECHO_LIMIT = 256 * 1024;

@@ -10,6 +10,8 @@ import { assertCleanCapture, btmonText, readCapture, tsharkFields } from '../hel
 import * as fs from 'node:fs';
 import { bthost, bthostAsync, tmp, LOCAL, PEER } from './cli-helpers.js';
 
+const HEADSET = 'C0:FF:EE:00:00:03';
+
 test('help: the command list and common options; exit 0', async () => {
   const r = bthost(['--help']);
   assert.is(r.status, 0);
@@ -107,12 +109,16 @@ test('scan: the virtual peer over classic inquiry and LE, with RSSI, class and n
   const o = r.stdout;
   assert.match(o, new RegExp(`^found {3}${PEER} {2}BR/EDR +-\\d+ {2}0x5a020c {2}bthost virtual peer$`, 'm'));
   assert.match(o, new RegExp(`^found {3}${PEER} {2}LE public +-\\d+ +bthost virtual peer$`, 'm'));
+  // the headset has no name in its inquiry response: found without, then named by Remote Name Request
+  assert.match(o, new RegExp(`^found {3}${HEADSET} {2}BR/EDR +-\\d+ {2}0x240404 {2}$`, 'm'));
+  assert.match(o, new RegExp(`^update {2}${HEADSET} {2}BR/EDR +-\\d+ {2}0x240404 {2}bthost virtual headset$`, 'm'));
   assert.match(o, /^ADDRESS {12}TYPE {7}RSSI {2}CLASS {5}NAME$/m);
-  assert.match(o, /^2 device\(s\) found$/m);
+  assert.match(o, /^3 device\(s\) found$/m);
   assertCleanCapture(log);
   // the controller was asked for both an inquiry and an LE scan
   assert.ok(tsharkFields(log, ['frame.number'], 'bthci_cmd.opcode == 0x0401').length === 1, 'HCI_Inquiry');
   assert.ok(tsharkFields(log, ['frame.number'], 'bthci_cmd.opcode == 0x200c').length >= 2, 'LE Set Scan Enable on and off');
+  assert.equal(tsharkFields(log, ['bthci_cmd.bd_addr'], 'bthci_cmd.opcode == 0x0419'), [[HEADSET.toLowerCase()]], 'one Remote Name Request, for the headset');
 });
 
 test('scan --classic / --le: only that kind', () => {
@@ -120,7 +126,7 @@ test('scan --classic / --le: only that kind', () => {
   assert.is(c.status, 0, c.stderr);
   assert.match(c.stdout, /BR\/EDR/);
   assert.not.match(c.stdout, /LE public/);
-  assert.match(c.stdout, /^1 device\(s\) found$/m);
+  assert.match(c.stdout, /^2 device\(s\) found$/m);
   const l = bthost(['scan', '--time', '0.5', '--le']);
   assert.is(l.status, 0, l.stderr);
   assert.match(l.stdout, /LE public/);
