@@ -21,10 +21,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+// '../src/index.js' is the package entry ('bthost'), '../src/codes/v1.4.js' is 'bthost/v1.4'
 import {
   NodeRunLoop,
   Timer,
   Stack,
+  RadioLink,
+  VirtualTransport,
+  SdpServer,
+  SdpClient,
+  spp_create_sdp_record,
+  BLUETOOTH_SERVICE_CLASS_SERIAL_PORT,
   bd_addr_to_str,
   bd_addr_cmp,
   decode_event,
@@ -33,12 +40,6 @@ import {
   type CodeProfile,
 } from '../src/index.js';
 import * as C from '../src/codes/v1.4.js';
-import { RadioLink } from '../src/controller/index.js';
-import { VirtualTransport } from '../ports/virtual/transport.js';
-import { SdpServer } from '../src/sdp/server.js';
-import { SdpClient } from '../src/sdp/client.js';
-import { spp_create_sdp_record } from '../src/sdp/spp.js';
-import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../src/sdp/constants.js';
 
 const PSM_DEMO = 0x1001;
 const RFCOMM_SERVER_CHANNEL = 1;
