@@ -11,7 +11,9 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { SerialPort } from 'serialport';
-import { assertCleanCapture } from '../helpers/capture.js';
+import * as fs from 'node:fs';
+import { hex } from '../../src/core/bytes.js';
+import { assertCleanCapture, readCapture } from '../helpers/capture.js';
 import { ADDR_RE, bthost, bthostAsync, Proc, Socat, start, tmp, waitForPaths } from './cli-helpers.js';
 
 let seq = 0;
@@ -158,6 +160,30 @@ test('two processes on ptys of one `bthost controller`: every command over --por
   } finally {
     for (const p of procs) p.kill();
     for (const s of socats) s.kill();
+    await ctl.exited;
+  }
+});
+
+test('--chipset bcm --main-baud: the Broadcom baud-rate command on a paced 115200 baud link', async () => {
+  const sock = path.join(tmp, 'paced.sock');
+  const ctl = new Proc(['controller', '--listen', `unix:${sock}`, '--baud', '115200']);
+  let socat: Socat | null = null;
+  try {
+    await ctl.waitFor(/^listening on unix:.* at 115200 baud$/m);
+    const [p, s] = await controllerPty(sock);
+    socat = s;
+    const log = path.join(tmp, 'bcm.btsnoop');
+    const r = await bthostAsync(['info', '--port', p, '--chipset', 'bcm', '--main-baud', '921600', '--log', log]);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\(115200 baud, flow control on\)/);
+    assertCleanCapture(log);
+    // Update UART Baud Rate (0xFC18): 00 00 then 921600 little endian, right after Reset
+    const cmds = readCapture(fs.readFileSync(log)).records.filter((x) => x.packet_type === 1);
+    assert.is(hex(cmds[0]!.data), '03 0c 00');
+    assert.is(hex(cmds[1]!.data), '18 fc 06 00 00 00 10 0e 00');
+  } finally {
+    socat?.kill();
+    ctl.kill();
     await ctl.exited;
   }
 });
