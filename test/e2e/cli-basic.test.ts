@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import * as path from 'node:path';
 import { assertCleanCapture, btmonText, readCapture, tsharkFields } from '../helpers/capture.js';
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { bthost, bthostAsync, tmp, LOCAL, PEER } from './cli-helpers.js';
 
 const HEADSET = 'C0:FF:EE:00:00:03';
@@ -119,6 +120,20 @@ test('scan: the virtual peer over classic inquiry and LE, with RSSI, class and n
   assert.ok(tsharkFields(log, ['frame.number'], 'bthci_cmd.opcode == 0x0401').length === 1, 'HCI_Inquiry');
   assert.ok(tsharkFields(log, ['frame.number'], 'bthci_cmd.opcode == 0x200c').length >= 2, 'LE Set Scan Enable on and off');
   assert.equal(tsharkFields(log, ['bthci_cmd.bd_addr'], 'bthci_cmd.opcode == 0x0419'), [[HEADSET.toLowerCase()]], 'one Remote Name Request, for the headset');
+});
+
+test('scan on a terminal: the table is redrawn in place as devices appear and get names', () => {
+  // util-linux's script gives the command a pty as stdout
+  const r = spawnSync('script', ['-qec', `${process.execPath} --import tsx src/cli.ts scan --time 1`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+  assert.is(r.status, 0, r.stderr);
+  const out = r.stdout.replace(/\r/g, '');
+  assert.match(out, /\x1b\[\d+A\x1b\[J/, 'cursor up + clear');
+  assert.not.match(out, /^found /m, 'no per-device lines on a terminal');
+  // the last drawing has all three rows, the headset with its name
+  const last = out.slice(out.lastIndexOf('ADDRESS'));
+  assert.match(last, new RegExp(`${HEADSET} {2}BR/EDR +-\\d+ {2}0x240404 {2}bthost virtual headset`));
+  assert.is(last.trim().split('\n').length, 5, last);
+  assert.match(last, /3 device\(s\) found\s*$/);
 });
 
 test('scan --classic / --le: only that kind', () => {

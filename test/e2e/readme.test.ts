@@ -44,6 +44,7 @@ function installPackage(): string {
     'codes-v1.4': path.join(ROOT, 'src/codes/v1.4.ts'),
     'codes-v1.8': path.join(ROOT, 'src/codes/v1.8.ts'),
     serialport: path.join(ROOT, 'ports/serialport/index.ts'),
+    cli: path.join(ROOT, 'src/cli.ts'),
   };
   fs.writeFileSync(
     config,
@@ -119,6 +120,20 @@ test('every `npx bthost` line of the CLI section runs on the virtual controller'
     assert.is(r.status, 0, `${cmd}\n${r.stderr}`);
     if (input) assert.ok(r.stdout.includes(input), `${cmd}: echoed`);
   }
+});
+
+test('the built bin (package.json "bin": bthost) runs from the installed package', () => {
+  const pkgDir = path.join(tmp, 'node_modules', 'bthost');
+  if (!fs.existsSync(path.join(pkgDir, 'dist', 'cli.js'))) installPackage();
+  const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const bin = path.join(pkgDir, pkg.bin.bthost!);
+  assert.match(fs.readFileSync(bin, 'utf8').split('\n')[0]!, /^#!\/usr\/bin\/env node$/);
+  const r = spawnSync(process.execPath, [bin, 'l2ping', 'C0:FF:EE:00:00:02', '-c', '1'], { cwd: tmp, encoding: 'utf8', timeout: 30_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^1 sent, 1 received, 0% loss$/m);
+  const e = spawnSync(process.execPath, [bin, 'info', '--port', '/dev/ttyBTHOST-NOPE'], { cwd: tmp, encoding: 'utf8', timeout: 30_000 });
+  assert.is(e.status, 1);
+  assert.match(e.stderr, /^bthost: serial port \/dev\/ttyBTHOST-NOPE not found/);
 });
 
 test('npm run docs: the API reference builds from the doc comments without a warning', () => {
