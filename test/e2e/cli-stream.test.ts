@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { assertCleanCapture, readCapture, tsharkFields } from '../helpers/capture.js';
-import { bthost, bthostAsync, tmp, LOCAL, PEER } from './cli-helpers.js';
+import { bthost, bthostAsync, start, tmp, LOCAL, PEER } from './cli-helpers.js';
 
 const GREETING = 'hello from the bthost virtual peer\n';
 
@@ -124,6 +124,25 @@ test('spp errors: page timeout, a channel nobody serves', async () => {
   assert.match(nobody.stderr, /^bthost: no device answered at 12:34:56:78:9A:BC \(page timeout\)/m);
   assert.is(noChannel.status, 1);
   assert.match(noChannel.stderr, /^bthost: cannot open RFCOMM channel 9 at C0:FF:EE:00:00:02: /m);
+});
+
+test('Ctrl-C: l2ping -c 0 prints its statistics, an open stream closes its channel; both exit 0', async () => {
+  const ping = start(['l2ping', PEER, '-c', '0', '-i', '0.05']);
+  await ping.waitFor(/id 2 time/);
+  ping.kill('SIGINT');
+  const p = await ping.exited;
+  assert.is(p.status, 0, p.stderr);
+  assert.match(p.stdout, /^(\d+) sent, \1 received, 0% loss$/m);
+
+  const stream = start(['l2cap', 'connect', PEER, '0x1001']); // stdin stays open
+  await stream.waitFor(/L2CAP channel open/);
+  stream.child.stdin!.write('typed before Ctrl-C\n');
+  await stream.waitFor(/typed before Ctrl-C/);
+  stream.kill('SIGINT');
+  const r = await stream.exited;
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'typed before Ctrl-C\n');
+  assert.match(r.stderr, /^channel closed\n20 bytes sent, 20 bytes received$/m);
 });
 
 test.run();
