@@ -57,8 +57,8 @@ export async function scan_main(options: CliOptions): Promise<number> {
     process.stderr.write(`bthost scan: ${problem}\n${command_usage('scan')}\n`);
     return 2;
   }
-  const classic = !flags.has('--le') || flags.has('--classic');
-  const le = !flags.has('--classic') || flags.has('--le');
+  let classic = !flags.has('--le') || flags.has('--classic');
+  let le = !flags.has('--classic') || flags.has('--le');
   const live = !!process.stdout.isTTY;
 
   const host = new CliHost(options, 'scan');
@@ -192,6 +192,18 @@ export async function scan_main(options: CliOptions): Promise<number> {
   });
 
   host.power_on(() => {
+    const hci = host.stack.hci;
+    if (classic && !hci.hci_classic_supported()) {
+      host.say('the controller has no BR/EDR (classic): LE scan only');
+      classic = false;
+      inquiryDone = true;
+    }
+    if (le && !hci.hci_le_supported()) {
+      host.say('the controller has no LE: classic inquiry only');
+      le = false;
+      scanDone = true;
+    }
+    if (!classic && !le) return host.finish(1, 'the controller supports neither the requested classic inquiry nor LE scanning');
     const parts = [classic ? 'classic inquiry' : '', le ? 'LE scan' : ''].filter(Boolean).join(' + ');
     host.say(`scanning on ${host.where} for ${time} s (${parts}) ...`);
     if (classic) {

@@ -63,6 +63,8 @@ export function stream_options(flags: Flags): StreamOptions | string {
   return o;
 }
 
+/** Sending may fail for a moment (ACL buffers full, no RFCOMM credits, FCoff): try on the next CAN_SEND_NOW. */
+const RETRY = new Set([0x57, 0x72, 0x73]);
 const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
 
@@ -169,7 +171,7 @@ export class ByteStream {
     const n = Math.min(left, ops.max_payload(), this.block.length);
     const st = ops.send(this.block, n);
     if (st === 0) this.sent += n;
-    else if (st !== 0x57) {
+    else if (!RETRY.has(st)) {
       this.host.say(`bthost: send failed: ${status_text(st)}`);
       this.close();
       return;
