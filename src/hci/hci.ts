@@ -43,6 +43,7 @@ import {
 } from '../codes/v1.4.js';
 import type { BtstackChipset } from '../chipset/chipset.js';
 import type { HciDump } from './dump.js';
+import { EventOut, RegistrationList } from '../core/event-out.js';
 import type { HciTransport, TransportEvent } from './transport.js';
 import {
   hci_cmd_encode,
@@ -153,12 +154,11 @@ export class Hci {
   readonly pendingDisconnects: number[] = [];
 
   // handlers
-  private eventHandlers: BtstackPacketCallbackRegistration[] = [];
+  private readonly eventHandlers = new RegistrationList<BtstackPacketCallbackRegistration>();
   private aclHandler: PacketHandler | null = null;
 
-  // emitted events: one buffer per nesting depth (a handler may cause another event)
-  private readonly emitBufs: Uint8Array[] = [];
-  private emitDepth = 0;
+  /** @internal events out: scratch buffers per nesting depth, dispatch, packet log */
+  readonly event_out: EventOut;
 
   private running = false;
   private runAgain = false;
@@ -170,6 +170,7 @@ export class Hci {
     this.log = host.log;
     this.codes = host.codes;
     this.dump = host.dump;
+    this.event_out = new EventOut(host.dump ?? null);
     this.connections = new HciConnectionTable(this.pools);
     this.acl = new HciAcl(this, this.config.HCI_PACKET_BUFFER_SIZE);
     this.init = new HciInit(this);
@@ -218,12 +219,11 @@ export class Hci {
 
   hci_add_event_handler(registration: BtstackPacketCallbackRegistration): void {
     if (!registration || typeof registration.callback !== 'function') throw new TypeError('hci_add_event_handler: expected { callback }');
-    if (this.eventHandlers.includes(registration)) return;
-    this.eventHandlers = [...this.eventHandlers, registration];
+    this.eventHandlers.add(registration);
   }
 
   hci_remove_event_handler(registration: BtstackPacketCallbackRegistration): void {
-    this.eventHandlers = this.eventHandlers.filter((r) => r !== registration);
+    this.eventHandlers.remove(registration);
   }
 
   /** The handler for complete incoming ACL packets (L2CAP). Channel = connection handle. */
@@ -280,7 +280,7 @@ export class Hci {
   hci_close(): void {
     if (this.state !== HCI_STATE_OFF) this.powerOffNow();
     this.closed = true;
-    this.eventHandlers = [];
+    this.eventHandlers.clear();
     this.aclHandler = null;
   }
 
@@ -808,12 +808,7 @@ export class Hci {
 
   /** @internal a scratch buffer for building an event at the current nesting depth */
   eventBuffer(): Uint8Array {
-    let b = this.emitBufs[this.emitDepth];
-    if (!b) {
-      b = new Uint8Array(2 + 255);
-      this.emitBufs[this.emitDepth] = b;
-    }
-    return b;
+    return this.event_out.buffer();
   }
 
   /**
@@ -822,20 +817,12 @@ export class Hci {
    * is false.
    */
   emitEvent(packet: Uint8Array, size: number, dump = true): void {
-    if (size <= 0) return;
-    if (dump) this.dump?.log_packet(HCI_EVENT_PACKET, 1, packet, size);
-    this.emitDepth++;
-    try {
-      this.dispatchEvent(packet, size);
-    } finally {
-      this.emitDepth--;
-    }
+    this.event_out.to_list(this.eventHandlers, 0, packet, size, dump);
   }
 
-  /** @internal hand an HCI event from the controller to every event handler */
+  /** @internal hand an HCI event from the controller (already in the packet log) to every event handler */
   dispatchEvent(packet: Uint8Array, size: number): void {
-    const handlers = this.eventHandlers;
-    for (let i = 0; i < handlers.length; i++) handlers[i]!.callback(HCI_EVENT_PACKET, 0, packet, size);
+    this.event_out.to_list(this.eventHandlers, 0, packet, size, false);
   }
 
   /** @internal */

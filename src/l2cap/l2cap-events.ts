@@ -3,52 +3,37 @@
  * L2CAP_EVENT_CHANNEL_OPENED (26 bytes, mode and fcs 0 in Basic mode), CHANNEL_CLOSED,
  * INCOMING_CONNECTION, CAN_SEND_NOW (0x78 in v1.4, 0x79 in v1.8) to the channel's handler with
  * channel = local cid, and L2CAP_EVENT_INFORMATION_RESPONSE (v1.8 only) to the event handlers.
- * One scratch buffer per nesting depth: a handler may cause another event while it runs.
+ * Every one is also written into the packet log, as BTstack's l2cap.c does before dispatching.
+ * Buffers, dispatch and logging: the stack's shared mechanism (src/core/event-out.ts).
  */
 import type { Logger } from '../core/log.js';
+import { EventOut, RegistrationList, type EventPacketLog } from '../core/event-out.js';
 import type { Codes } from '../codes/index.js';
-import { HCI_EVENT_PACKET } from '../codes/v1.4.js';
 import type { L2capCallbackRegistration, L2capChannel, L2capLink } from './l2cap-objects.js';
 
 export class L2capEvents {
-  private readonly bufs: Uint8Array[] = [];
-  private depth = 0;
+  private readonly out: EventOut;
   /** l2cap_add_event_handler registrations. */
-  readonly handlers: L2capCallbackRegistration[] = [];
+  readonly handlers = new RegistrationList<L2capCallbackRegistration>();
 
   constructor(
     private readonly codes: Codes,
     private readonly log: Logger,
-  ) {}
+    packet_log: EventPacketLog | null = null,
+  ) {
+    this.out = new EventOut(packet_log);
+  }
 
   private buffer(): Uint8Array {
-    let b = this.bufs[this.depth];
-    if (!b) {
-      b = new Uint8Array(2 + 255);
-      this.bufs[this.depth] = b;
-    }
-    return b;
+    return this.out.buffer();
   }
 
   private toChannel(ch: L2capChannel, packet: Uint8Array, size: number): void {
-    const h = ch.handler;
-    if (!h || size <= 0) return;
-    this.depth++;
-    try {
-      h(HCI_EVENT_PACKET, ch.local_cid, packet, size);
-    } finally {
-      this.depth--;
-    }
+    this.out.to_handler(ch.handler, ch.local_cid, packet, size);
   }
 
   private toHandlers(packet: Uint8Array, size: number): void {
-    if (size <= 0) return;
-    this.depth++;
-    try {
-      for (const r of this.handlers.slice()) r.callback(HCI_EVENT_PACKET, 0, packet, size);
-    } finally {
-      this.depth--;
-    }
+    this.out.to_list(this.handlers, 0, packet, size);
   }
 
   channelOpened(ch: L2capChannel, status: number): void {

@@ -28,6 +28,7 @@
 import { bd_addr_cmp, bd_addr_copy, bd_addr_to_str, little_endian_store_16, type BdAddr } from '../core/bytes.js';
 import type { Pools, StackConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
+import type { EventPacketLog } from '../core/event-out.js';
 import type { Pool } from '../core/pool.js';
 import type { RunLoop, Timer } from '../core/run-loop.js';
 import type { Codes } from '../codes/index.js';
@@ -112,6 +113,8 @@ export interface L2capHost {
   readonly log: Logger;
   readonly codes: Codes;
   readonly hci: L2capHci;
+  /** Packet log for L2CAP's events (the stack's HciDump); none: not logged. */
+  readonly dump?: EventPacketLog;
 }
 
 /** Result of l2cap_create_channel (BTstack returns the status and writes the cid to an out parameter). */
@@ -167,7 +170,7 @@ export class L2cap {
     this.log = host.log;
     this.codes = host.codes;
     this.hci = host.hci;
-    this.events = new L2capEvents(this.codes, this.log);
+    this.events = new L2capEvents(this.codes, this.log, host.dump ?? null);
     this.channelPool = host.pools.create('MAX_NR_L2CAP_CHANNELS', 'l2cap_channels', () => new L2capChannel(), (c) => c.reset());
     this.servicePool = host.pools.create('MAX_NR_L2CAP_SERVICES', 'l2cap_services', () => new L2capService(), (s) => s.reset());
     this.linkPool = host.pools.create('MAX_NR_HCI_CONNECTIONS', 'l2cap_links', () => new L2capLink(), (l) => l.reset());
@@ -187,12 +190,11 @@ export class L2cap {
   /** Handlers for L2CAP events not tied to a channel (BTstack >= v1.5 l2cap_add_event_handler). */
   l2cap_add_event_handler(registration: L2capCallbackRegistration): void {
     if (!registration || typeof registration.callback !== 'function') throw new TypeError('l2cap_add_event_handler: expected { callback }');
-    if (!this.events.handlers.includes(registration)) this.events.handlers.push(registration);
+    this.events.handlers.add(registration);
   }
 
   l2cap_remove_event_handler(registration: L2capCallbackRegistration): void {
-    const i = this.events.handlers.indexOf(registration);
-    if (i >= 0) this.events.handlers.splice(i, 1);
+    this.events.handlers.remove(registration);
   }
 
   /** BTstack v1.4's single L2CAP packet handler (the same events as l2cap_add_event_handler); a new call replaces it. */

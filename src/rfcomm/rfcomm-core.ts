@@ -116,7 +116,7 @@ export abstract class RfcommCore {
     this.log = stack.log;
     this.codes = stack.codes;
     this.l2cap = l2cap ?? ((stack.l2cap as RfcommL2cap | undefined) || null);
-    this.events = new RfcommEvents(stack.codes);
+    this.events = new RfcommEvents(stack.codes, stack.dump ?? null);
     const pools = stack.pools;
     this.servicePool = pools.create('MAX_NR_RFCOMM_SERVICES', 'rfcomm_services', () => new RfcommService(), (s) => s.reset());
     this.muxPool = pools.create('MAX_NR_RFCOMM_MULTIPLEXERS', 'rfcomm_multiplexers', () => {

@@ -14,38 +14,34 @@
  * The generated builders of the stack's profile write every event that has an @format;
  * RFCOMM_EVENT_PORT_CONFIGURATION has none in either release and is written here. v1.4.1 emitted
  * REMOTE_MODEM_STATUS without its cid (3 bytes): that bug is not reproduced (see CODES.md).
+ * Every event is also written into the packet log, as BTstack's rfcomm.c does before dispatching;
+ * buffers, dispatch and logging are the stack's shared mechanism (src/core/event-out.ts).
  */
 import type { BdAddr } from '../core/bytes.js';
+import { EventOut, type EventPacketLog } from '../core/event-out.js';
 import type { Codes } from '../codes/index.js';
-import { HCI_EVENT_PACKET } from '../codes/v1.4.js';
 import type { RfcommPacketHandler } from './rfcomm-l2cap.js';
 
 /** RFCOMM_EVENT_PORT_CONFIGURATION: the event code (the same in both profiles). */
 const PORT_CONFIGURATION = 0x88;
 
 export class RfcommEvents {
-  private readonly bufs: Uint8Array[] = [];
-  private depth = 0;
+  private readonly out: EventOut;
 
-  constructor(private readonly codes: Codes) {}
+  /** `packet_log`: the stack's HciDump; every event is logged there before dispatch (BTstack's rfcomm.c). */
+  constructor(
+    private readonly codes: Codes,
+    packet_log: EventPacketLog | null = null,
+  ) {
+    this.out = new EventOut(packet_log);
+  }
 
   private buffer(): Uint8Array {
-    let b = this.bufs[this.depth];
-    if (!b) {
-      b = new Uint8Array(2 + 255);
-      this.bufs[this.depth] = b;
-    }
-    return b;
+    return this.out.buffer();
   }
 
   private deliver(handler: RfcommPacketHandler | null, channel: number, buf: Uint8Array, size: number): void {
-    if (!handler || size <= 0) return;
-    this.depth++;
-    try {
-      handler(HCI_EVENT_PACKET, channel, buf, size);
-    } finally {
-      this.depth--;
-    }
+    this.out.to_handler(handler, channel, buf, size);
   }
 
   incoming_connection(handler: RfcommPacketHandler | null, addr: BdAddr, server_channel: number, rfcomm_cid: number, con_handle: number): void {

@@ -10,6 +10,7 @@
  */
 import type { BdAddr } from '../core/bytes.js';
 import type { Logger } from '../core/log.js';
+import type { EventPacketLog } from '../core/event-out.js';
 import type { Pools } from '../core/config.js';
 import type { RunLoop } from '../core/run-loop.js';
 import type { Codes } from '../codes/index.js';
@@ -66,6 +67,8 @@ export interface RfcommStackLike {
   readonly pools: Pools;
   readonly codes: Codes;
   readonly log: Logger;
+  /** Packet log for RFCOMM's events (the stack's HciDump); none: not logged. */
+  readonly dump?: EventPacketLog;
   l2cap?: unknown;
 }
 

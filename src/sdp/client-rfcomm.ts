@@ -7,8 +7,9 @@
  * not hold the UUID). Then SDP_EVENT_QUERY_COMPLETE. Both go to the app's handler with
  * channel 0.
  */
-import { BLUETOOTH_PROTOCOL_RFCOMM, HCI_EVENT_PACKET, SDP_SERVICE_NAME_LEN } from '../codes/v1.4.js';
+import { BLUETOOTH_PROTOCOL_RFCOMM, SDP_SERVICE_NAME_LEN } from '../codes/v1.4.js';
 import type { Codes } from '../codes/index.js';
+import type { EventOut } from '../core/event-out.js';
 import {
   DE_DEA,
   DE_DES,
@@ -68,13 +69,15 @@ export class RfcommQuerySink implements SdpQuerySink {
   private readonly name = new Uint8Array(5 + SDP_SERVICE_NAME_LEN);
   private nameLen = 0;
   private channel = 0;
-  private readonly ev = new Uint8Array(4 + SDP_SERVICE_NAME_LEN);
   /** With a service class filter: the 128-bit form of the class UUID, and the record's ServiceClassIDList. */
   private classUuid: Uint8Array | null = null;
   private readonly classList = new Uint8Array(CLASS_LIST_MAX);
   private classMatched = false;
 
-  constructor(private readonly codes: Codes) {}
+  constructor(
+    private readonly codes: Codes,
+    private readonly out: EventOut,
+  ) {}
 
   /** Start a query; with `service_class_uuid16`, report only records whose ServiceClassIDList holds it. */
   start(callback: SdpPacketHandler, service_class_uuid16: number | null = null): void {
@@ -125,19 +128,20 @@ export class RfcommQuerySink implements SdpQuerySink {
     }
     const n = Math.min(text.length, SDP_SERVICE_NAME_LEN);
     // layout per @format `1T`: code, length, channel, name octets (as received), NUL
-    const ev = this.ev;
+    const ev = this.out.buffer(); // 2 + 255 octets: room for the longest name
     ev[0] = this.codes.SDP_EVENT_QUERY_RFCOMM_SERVICE;
     ev[1] = 1 + n + 1;
     ev[2] = this.channel;
     ev.set(text.subarray(0, n), 3);
     ev[3 + n] = 0;
-    this.callback(HCI_EVENT_PACKET, 0, ev, 4 + n);
+    this.out.to_handler(this.callback, 0, ev, 4 + n);
   }
 
   record_handle(): void {}
 
-  complete(status: number, buf: Uint8Array): void {
-    const n = this.codes.sdp_event_query_complete_build(buf, 0, status);
-    this.callback(HCI_EVENT_PACKET, 0, buf, n);
+  complete(status: number): void {
+    const ev = this.out.buffer();
+    const n = this.codes.sdp_event_query_complete_build(ev, 0, status);
+    this.out.to_handler(this.callback, 0, ev, n);
   }
 }

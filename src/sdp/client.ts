@@ -26,6 +26,7 @@
 import type { BdAddr } from '../core/bytes.js';
 import type { Logger } from '../core/log.js';
 import type { Codes } from '../codes/index.js';
+import { EventOut } from '../core/event-out.js';
 import {
   BLUETOOTH_PSM_SDP,
   BTSTACK_ACL_BUFFERS_FULL,
@@ -69,8 +70,8 @@ export interface BtstackContextCallbackRegistration {
 /** Where a query's results go. */
 export interface SdpQuerySink extends SdpAttributeSink {
   record_handle(total_count: number, record_index: number, record_handle: number): void;
-  /** Report SDP_EVENT_QUERY_COMPLETE; `buf` is scratch space for the event. */
-  complete(status: number, buf: Uint8Array): void;
+  /** Report SDP_EVENT_QUERY_COMPLETE. */
+  complete(status: number): void;
 }
 
 /** Attribute list of sdp_client_query_uuid16/uuid128: 0x0001-0xFFFF (as BTstack). */
@@ -92,22 +93,26 @@ const REQUEST_OVERHEAD = 5 + 2 + 4 + 1 + SDP_MAX_CONTINUATION_STATE;
 /** Forwards results to the app's packet handler. */
 class AppSink implements SdpQuerySink {
   callback: SdpPacketHandler = () => {};
-  private readonly ev = new Uint8Array(16);
-  constructor(private readonly codes: Codes) {}
+  constructor(
+    private readonly codes: Codes,
+    private readonly out: EventOut,
+  ) {}
   attribute_byte(record_id: number, attribute_id: number, attribute_length: number, data_offset: number, data: number): void {
-    const ev = this.ev;
+    const ev = this.out.buffer();
     const n = this.codes.sdp_event_query_attribute_byte_build(ev, 0, record_id, attribute_id, attribute_length, data_offset, data);
     ev[0] = this.codes.SDP_EVENT_QUERY_ATTRIBUTE_VALUE; // BTstack's code for this layout
-    this.callback(HCI_EVENT_PACKET, 0, ev, n);
+    this.out.to_handler(this.callback, 0, ev, n);
   }
   record_end(): void {}
   record_handle(total_count: number, record_index: number, record_handle: number): void {
-    const n = this.codes.sdp_event_query_service_record_handle_build(this.ev, 0, total_count, record_index, record_handle);
-    this.callback(HCI_EVENT_PACKET, 0, this.ev, n);
+    const ev = this.out.buffer();
+    const n = this.codes.sdp_event_query_service_record_handle_build(ev, 0, total_count, record_index, record_handle);
+    this.out.to_handler(this.callback, 0, ev, n);
   }
-  complete(status: number, buf: Uint8Array): void {
-    const n = this.codes.sdp_event_query_complete_build(buf, 0, status);
-    this.callback(HCI_EVENT_PACKET, 0, buf, n);
+  complete(status: number): void {
+    const ev = this.out.buffer();
+    const n = this.codes.sdp_event_query_complete_build(ev, 0, status);
+    this.out.to_handler(this.callback, 0, ev, n);
   }
 }
 
@@ -134,7 +139,6 @@ export class SdpClient {
   private readonly rfcommSink: RfcommQuerySink;
   private readonly parser: SdpAttributeParser;
   private readonly pdu = new SdpPdu();
-  private readonly completeEvent = new Uint8Array(8);
   private readonly requests: BtstackContextCallbackRegistration[] = [];
   private readonly handler: SdpPacketHandler = (t, c, p, s) => this.packetHandler(t, c, p, s);
 
@@ -142,8 +146,10 @@ export class SdpClient {
     this.codes = stack.codes;
     this.log = stack.log;
     this.l2cap = l2cap ?? ((stack.l2cap as SdpL2cap | undefined) || null);
-    this.appSink = new AppSink(this.codes);
-    this.rfcommSink = new RfcommQuerySink(this.codes);
+    // BTstack's SDP client hands its events to the query's handler without logging them
+    const out = new EventOut(null);
+    this.appSink = new AppSink(this.codes, out);
+    this.rfcommSink = new RfcommQuerySink(this.codes, out);
     this.sink = this.appSink;
     this.parser = new SdpAttributeParser(this.appSink);
   }
@@ -270,7 +276,7 @@ export class SdpClient {
   private done(status: number): void {
     this.state = INIT;
     this.cid = 0;
-    this.sink.complete(status, this.completeEvent);
+    this.sink.complete(status);
     this.notifyCallbacks();
   }
 
