@@ -4,12 +4,23 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { generate, main, output_path, reference_paths, PROFILES } from '../../../tools/gen-codes.js';
+import {
+  COMMITTED_REFERENCE_DIR,
+  generate,
+  main,
+  output_path,
+  reference_dir,
+  reference_paths,
+  REFERENCE_FILES,
+  SHARED_REFERENCE_DIR,
+  sync_reference_copy,
+  PROFILES,
+} from '../../../tools/gen-codes.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 
@@ -21,10 +32,57 @@ for (const profile of PROFILES) {
   });
 }
 
-test('generation is deterministic and reads ../shared/reference relative to the repo root', () => {
+test('generation is deterministic and reads ../shared/reference relative to the repo root when it exists, else tools/reference', () => {
   assert.is(generate('v1.8'), generate('v1.8'));
-  assert.is(reference_paths('v1.4').events, resolve(REPO, '../shared/reference/btstack-v1.4-events.tsv'));
+  assert.is(SHARED_REFERENCE_DIR, resolve(REPO, '../shared/reference'));
+  assert.is(COMMITTED_REFERENCE_DIR, resolve(REPO, 'tools/reference'));
+  const expected = existsSync(SHARED_REFERENCE_DIR) ? SHARED_REFERENCE_DIR : COMMITTED_REFERENCE_DIR;
+  assert.is(reference_paths('v1.4').events, join(expected, 'btstack-v1.4-events.tsv'));
+  assert.is(reference_dir(join(REPO, 'no-such-dir')), COMMITTED_REFERENCE_DIR);
+  assert.is(reference_dir(REPO), REPO, 'an existing shared directory wins');
   assert.ok(!/\d{4}-\d{2}-\d{2}T/.test(generate('v1.4')), 'no time stamps');
+});
+
+test('the committed copy tools/reference/ is byte-identical to ../shared/reference/ (when that exists)', () => {
+  assert.equal([...REFERENCE_FILES].sort(), ['CODES.md', 'btstack-v1.4-errors.tsv', 'btstack-v1.4-events.tsv', 'btstack-v1.8-errors.tsv', 'btstack-v1.8-events.tsv']);
+  for (const name of REFERENCE_FILES) assert.ok(existsSync(join(COMMITTED_REFERENCE_DIR, name)), `tools/reference/${name} is committed`);
+  if (!existsSync(SHARED_REFERENCE_DIR)) return; // a clone without ../shared: the copy is all there is
+  for (const name of REFERENCE_FILES) {
+    const shared = readFileSync(join(SHARED_REFERENCE_DIR, name));
+    const copy = readFileSync(join(COMMITTED_REFERENCE_DIR, name));
+    assert.ok(shared.equals(copy), `tools/reference/${name} differs from ../shared/reference/${name}: run npm run gen`);
+  }
+  assert.equal(sync_reference_copy(false), []);
+});
+
+for (const profile of PROFILES) {
+  test(`${profile}: the committed copy generates the committed module (a clone without ../shared)`, () => {
+    assert.ok(generate(profile, reference_paths(profile, COMMITTED_REFERENCE_DIR)) === readFileSync(output_path(profile), 'utf8'));
+  });
+}
+
+test('sync_reference_copy: reports and (when asked) rewrites the files of the copy that differ', () => {
+  const shared = temp_dir();
+  const copy = temp_dir();
+  try {
+    for (const name of REFERENCE_FILES) {
+      writeFileSync(join(shared, name), `${name} contents\n`);
+      writeFileSync(join(copy, name), `${name} contents\n`);
+    }
+    assert.equal(sync_reference_copy(true, shared, copy), []);
+    writeFileSync(join(shared, 'btstack-v1.8-events.tsv'), 'new contents\n');
+    rmSync(join(copy, 'CODES.md'));
+    assert.equal(sync_reference_copy(false, shared, copy), ['CODES.md', 'btstack-v1.8-events.tsv'], 'check only');
+    assert.not.ok(existsSync(join(copy, 'CODES.md')), 'check does not write');
+    assert.equal(sync_reference_copy(true, shared, copy), ['CODES.md', 'btstack-v1.8-events.tsv']);
+    assert.is(readFileSync(join(copy, 'btstack-v1.8-events.tsv'), 'utf8'), 'new contents\n');
+    assert.is(readFileSync(join(copy, 'CODES.md'), 'utf8'), 'CODES.md contents\n');
+    assert.equal(sync_reference_copy(false, shared, copy), []);
+    assert.equal(sync_reference_copy(true, join(shared, 'missing'), copy), [], 'no shared directory: nothing to do');
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(copy, { recursive: true, force: true });
+  }
 });
 
 function temp_dir(): string {
