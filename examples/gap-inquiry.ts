@@ -7,17 +7,14 @@
  *   npx tsx examples/gap-inquiry.ts -u /dev/ttyACM0      an H4 controller on a serial port
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --loop (inquire again and again), --profile v1.8
  *
- * Every BTstack event is printed by name; "up and running at ADDR" once HCI is working.
+ * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * every event printed by name, "up and running at ADDR" once HCI is working, exit.
  */
-import { NodeRunLoop } from '../src/core/run-loop.js';
+import type { NodeRunLoop } from '../src/core/run-loop.js';
 import { bd_addr_to_str, type BdAddr } from '../src/core/bytes.js';
-import { format_event, is_code_profile, type CodeProfile } from '../src/codes/index.js';
 import * as C from '../src/codes/v1.4.js';
 import { Stack } from '../src/stack.js';
-import { btstack_init_default } from '../src/btstack.js';
-import type { HciTransport } from '../src/hci/transport.js';
-import type { HciTransportConfig } from '../src/hci/hci.js';
-import { parse_port_options, port_usage } from '../ports/main.js';
+import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
 
 /** Inquiry length in 1.28 s units (BTstack's INQUIRY_INTERVAL). */
 const INQUIRY_INTERVAL = 5;
@@ -32,52 +29,15 @@ interface Device {
   state: 'found' | 'name-requested' | 'done';
 }
 
-async function main(): Promise<number> {
-  const opts = parse_port_options(process.argv.slice(2));
-  const loop = opts.rest.includes('--loop');
-  const pi = opts.rest.indexOf('--profile');
-  const profileArg = pi >= 0 ? opts.rest[pi + 1] : 'v1.4';
-  const unknown = opts.rest.filter((a, i) => a !== '--loop' && a !== '--profile' && !(pi >= 0 && i === pi + 1));
-  if (opts.help || opts.errors.length || unknown.length || !is_code_profile(profileArg)) {
-    for (const e of opts.errors) console.error(e);
-    for (const u of unknown) console.error(`unknown option ${u}`);
-    if (!is_code_profile(profileArg)) console.error(`--profile must be v1.4 or v1.8`);
-    console.error(port_usage('gap-inquiry', ['--loop                 inquire again after each round (as BTstack)', '--profile v1.4|v1.8    BTstack release of the event codes']));
-    return opts.help ? 0 : 2;
-  }
-  const profile: CodeProfile = profileArg;
-  const run_loop = new NodeRunLoop();
+const OPTIONS = {
+  loop: { help: 'inquire again after each round (as BTstack)' },
+};
 
-  let transport: HciTransport;
-  let transport_config: HciTransportConfig | undefined;
-  if (opts.tty) {
-    const { serialport_transport_from_options } = await import('../ports/serialport/main.js');
-    const port = serialport_transport_from_options(opts)!;
-    transport = port.transport;
-    transport_config = port.config as unknown as HciTransportConfig;
-  } else {
-    transport = await virtual_world(run_loop);
-  }
-
-  const stack = new Stack({ transport, run_loop, profile, transport_config });
-  if (opts.log_file) {
-    const err = stack.open_packet_log(opts.log_file, opts.log_format);
-    if (err) console.error(`cannot write packet log ${opts.log_file} (error ${err})`);
-    else console.log(`packet log: ${opts.log_file} (${opts.log_format})`);
-  }
+/** BTstack's btstack_main: the event handler that runs the inquiry and asks for missing names. */
+function btstack_main(stack: Stack, ctx: ExampleContext<ExampleArgs<typeof OPTIONS>>): void {
   const codes = stack.codes;
-  const {
-    hci_add_event_handler,
-    hci_power_control,
-    gap_inquiry_start,
-    gap_remote_name_request,
-    gap_local_bd_addr,
-    btstack_run_loop_trigger_exit,
-    btstack_run_loop_execute,
-  } = btstack_init_default(stack);
-
+  const { hci_add_event_handler, gap_inquiry_start, gap_remote_name_request } = ctx.bt;
   const devices: Device[] = [];
-  let finished = false;
 
   const find = (addr: BdAddr) => devices.find((d) => bd_addr_to_str(d.address) === bd_addr_to_str(addr));
 
@@ -94,34 +54,23 @@ async function main(): Promise<number> {
   const round_done = () => {
     console.log(`Inquiry round done: ${devices.length} device(s)`);
     for (const d of devices) console.log(`  ${bd_addr_to_str(d.address)}  ${d.name ?? '(no name)'}`);
-    if (loop) {
+    if (ctx.args.loop) {
       for (const d of devices) d.state = d.name === null ? 'found' : 'done';
       gap_inquiry_start(INQUIRY_INTERVAL);
       return;
     }
-    finished = true;
-    hci_power_control(C.HCI_POWER_OFF);
+    ctx.exit(0);
   };
 
   hci_add_event_handler({
-    callback: (packet_type, _channel, packet, size) => {
+    callback: (packet_type, _channel, packet) => {
       if (packet_type !== C.HCI_EVENT_PACKET) return;
-      console.log(format_event(codes, packet, size));
       switch (packet[0]) {
-        case C.BTSTACK_EVENT_STATE: {
-          const state = codes.btstack_event_state_get_state(packet);
-          if (state === C.HCI_STATE_WORKING) {
-            console.log(`up and running at ${bd_addr_to_str(gap_local_bd_addr())}`);
+        case C.BTSTACK_EVENT_STATE:
+          if (codes.btstack_event_state_get_state(packet) === C.HCI_STATE_WORKING) {
             console.log('Starting inquiry scan..');
             gap_inquiry_start(INQUIRY_INTERVAL);
-          } else if (state === C.HCI_STATE_OFF && finished) {
-            btstack_run_loop_trigger_exit();
           }
-          break;
-        }
-        case C.BTSTACK_EVENT_POWERON_FAILED:
-          console.error('power on failed: is the controller connected and powered?');
-          btstack_run_loop_trigger_exit();
           break;
         case codes.GAP_EVENT_INQUIRY_RESULT: {
           const addr = codes.gap_event_inquiry_result_get_bd_addr(packet);
@@ -175,13 +124,6 @@ async function main(): Promise<number> {
       }
     },
   });
-
-  if (hci_power_control(C.HCI_POWER_ON) !== 0) {
-    console.error('power on refused');
-    return 1;
-  }
-  await btstack_run_loop_execute();
-  return 0;
 }
 
 /**
@@ -189,7 +131,7 @@ async function main(): Promise<number> {
  * one announces its name in its Extended Inquiry Response, the other does not (its name is
  * fetched with a Remote Name Request). Each device runs its own Stack on the shared run loop.
  */
-async function virtual_world(run_loop: NodeRunLoop): Promise<HciTransport> {
+async function virtual_world(run_loop: NodeRunLoop): Promise<VirtualWorld> {
   const { RadioLink } = await import('../src/controller/index.js');
   const { VirtualTransport } = await import('../ports/virtual/transport.js');
   const link = new RadioLink(run_loop);
@@ -208,13 +150,7 @@ async function virtual_world(run_loop: NodeRunLoop): Promise<HciTransport> {
     peer.gap.gap_connectable_control(1);
     peer.hci.hci_power_control(C.HCI_POWER_ON);
   }
-  return new VirtualTransport(ours);
+  return { transport: new VirtualTransport(ours) };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+example_main(import.meta.url, { name: 'gap-inquiry', options: OPTIONS, virtual_world, btstack_main });

@@ -8,54 +8,21 @@
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --psm PSM, --count N, --size BYTES,
  *   --profile v1.4|v1.8
  *
- * Every BTstack event is printed by name; "up and running at ADDR" once HCI is working.
+ * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * every HCI event printed by name, "up and running at ADDR" once HCI is working, exit.
  */
-import { NodeRunLoop } from '../src/core/run-loop.js';
-import { bd_addr_to_str, type BdAddr } from '../src/core/bytes.js';
-import { format_event, is_code_profile, type CodeProfile } from '../src/codes/index.js';
+import type { NodeRunLoop } from '../src/core/run-loop.js';
+import { bd_addr_to_str } from '../src/core/bytes.js';
 import * as C from '../src/codes/v1.4.js';
 import { Stack } from '../src/stack.js';
-import { btstack_init_default } from '../src/btstack.js';
-import type { HciTransport } from '../src/hci/transport.js';
-import type { HciTransportConfig } from '../src/hci/hci.js';
-import { parse_port_options, port_usage } from '../ports/main.js';
+import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
 
-const EXTRA = [
-  '--psm PSM              PSM to connect to (default 0x1001)',
-  '--count N              messages to send (default 10)',
-  '--size BYTES           bytes per message (default 600)',
-  '--profile v1.4|v1.8    BTstack release of the event codes',
-];
-
-interface Args {
-  psm: number;
-  count: number;
-  size: number;
-  profile: CodeProfile;
-}
-
-function parse_args(rest: string[], errors: string[]): Args {
-  const a: Args = { psm: 0x1001, count: 10, size: 600, profile: 'v1.4' };
-  for (let i = 0; i < rest.length; i++) {
-    const k = rest[i]!;
-    const v = rest[i + 1];
-    const num = (max: number): number => {
-      i++;
-      const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
-      if (!Number.isInteger(n) || n < 0 || n > max) errors.push(`${k}: expected a number 0..${max}, got '${v ?? ''}'`);
-      return n;
-    };
-    if (k === '--psm') a.psm = num(0xffff);
-    else if (k === '--count') a.count = num(1_000_000);
-    else if (k === '--size') a.size = num(0xffff);
-    else if (k === '--profile') {
-      i++;
-      if (is_code_profile(v)) a.profile = v;
-      else errors.push(`--profile must be v1.4 or v1.8, got '${v ?? ''}'`);
-    } else errors.push(`unknown option ${k}`);
-  }
-  return a;
-}
+const OPTIONS = {
+  psm: { value: 'PSM', help: 'PSM to connect to (default 0x1001)', default: 0x1001 },
+  count: { value: 'N', help: 'messages to send (default 10)', default: 10, max: 1_000_000 },
+  size: { value: 'BYTES', help: 'bytes per message (default 600)', default: 600 },
+};
+type Args = ExampleArgs<typeof OPTIONS>;
 
 /** Message i: its number in the first 4 bytes, then a pattern that depends on it. */
 function message(i: number, size: number): Uint8Array {
@@ -65,54 +32,22 @@ function message(i: number, size: number): Uint8Array {
   return m;
 }
 
-async function main(): Promise<number> {
-  const opts = parse_port_options(process.argv.slice(2));
-  const errors = [...opts.errors];
-  const args = parse_args(opts.rest, errors);
-  if (opts.tty && !opts.addr) errors.push('--addr is required with -u');
-  if (opts.help || errors.length) {
-    for (const e of errors) console.error(e);
-    console.error(port_usage('l2cap-client', EXTRA));
-    return opts.help ? 0 : 2;
-  }
-  const run_loop = new NodeRunLoop();
-  let transport: HciTransport;
-  let transport_config: HciTransportConfig | undefined;
-  let remote: BdAddr;
-  if (opts.tty) {
-    const { serialport_transport_from_options } = await import('../ports/serialport/main.js');
-    const port = serialport_transport_from_options(opts)!;
-    transport = port.transport;
-    transport_config = port.config as unknown as HciTransportConfig;
-    remote = opts.addr!;
-  } else {
-    const world = await virtual_world(run_loop, args.psm);
-    transport = world.transport;
-    remote = opts.addr ?? world.server;
-  }
-
-  const stack = new Stack({ transport, run_loop, profile: args.profile, transport_config });
-  if (opts.log_file) {
-    const err = stack.open_packet_log(opts.log_file, opts.log_format);
-    if (err) console.error(`cannot write packet log ${opts.log_file} (error ${err})`);
-    else console.log(`packet log: ${opts.log_file} (${opts.log_format})`);
-  }
+/** BTstack's btstack_main: connect once HCI is working, send, check the echoes, disconnect. */
+function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
   const codes = stack.codes;
-  const bt = btstack_init_default(stack);
+  const { args, bt } = ctx;
   const l2cap = stack.l2cap;
+  const remote = ctx.remote!;
 
   let cid = 0;
   let sent = 0;
   let echoed = 0;
-  let result = 1;
-  let finished = false;
+  ctx.exit_code = 1; // until the echo test passed
 
   const finish = (code: number, why: string) => {
-    if (finished) return;
-    finished = true;
-    result = code;
+    if (ctx.exiting) return;
     console.log(why);
-    bt.hci_power_control(C.HCI_POWER_OFF);
+    ctx.exit(code);
   };
 
   const packet_handler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => {
@@ -132,7 +67,7 @@ async function main(): Promise<number> {
       return;
     }
     if (packet_type !== C.HCI_EVENT_PACKET) return;
-    console.log(format_event(codes, packet, size));
+    ctx.print_event(packet, size);
     switch (packet[0]) {
       case codes.L2CAP_EVENT_CHANNEL_OPENED: {
         const status = codes.l2cap_event_channel_opened_get_status(packet);
@@ -167,39 +102,21 @@ async function main(): Promise<number> {
   };
 
   bt.hci_add_event_handler({
-    callback: (packet_type, _channel, packet, size) => {
-      if (packet_type !== C.HCI_EVENT_PACKET) return;
-      if (packet[0] !== C.HCI_EVENT_TRANSPORT_PACKET_SENT && packet[0] !== C.HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS) console.log(format_event(codes, packet, size));
-      if (packet[0] === C.BTSTACK_EVENT_STATE) {
-        const state = codes.btstack_event_state_get_state(packet);
-        if (state === C.HCI_STATE_WORKING) {
-          console.log(`up and running at ${bd_addr_to_str(bt.gap_local_bd_addr())}`);
-          console.log(`connecting to ${bd_addr_to_str(remote)} PSM 0x${args.psm.toString(16)}`);
-          const r = l2cap.l2cap_create_channel(packet_handler, remote, args.psm, l2cap.l2cap_max_mtu());
-          if (r.status) finish(1, `l2cap_create_channel failed: status 0x${r.status.toString(16)}`);
-        } else if (state === C.HCI_STATE_OFF && finished) {
-          bt.btstack_run_loop_trigger_exit();
-        }
-      } else if (packet[0] === C.BTSTACK_EVENT_POWERON_FAILED) {
-        console.error('power on failed: is the controller connected and powered?');
-        bt.btstack_run_loop_trigger_exit();
-      }
+    callback: (packet_type, _channel, packet) => {
+      if (packet_type !== C.HCI_EVENT_PACKET || packet[0] !== C.BTSTACK_EVENT_STATE) return;
+      if (codes.btstack_event_state_get_state(packet) !== C.HCI_STATE_WORKING) return;
+      console.log(`connecting to ${bd_addr_to_str(remote)} PSM 0x${args.psm.toString(16)}`);
+      const r = l2cap.l2cap_create_channel(packet_handler, remote, args.psm, l2cap.l2cap_max_mtu());
+      if (r.status) finish(1, `l2cap_create_channel failed: status 0x${r.status.toString(16)}`);
     },
   });
 
   l2cap.l2cap_init();
-  process.once('SIGINT', () => finish(1, 'interrupted'));
-  process.once('SIGTERM', () => finish(1, 'terminated'));
-  if (bt.hci_power_control(C.HCI_POWER_ON) !== 0) {
-    console.error('power on refused');
-    return 1;
-  }
-  await bt.btstack_run_loop_execute();
-  return result;
 }
 
 /** Without -u: a virtual controller for us and a virtual echo server on PSM `psm` on the same radio. */
-async function virtual_world(run_loop: NodeRunLoop, psm: number): Promise<{ transport: HciTransport; server: BdAddr }> {
+async function virtual_world(run_loop: NodeRunLoop, args: Args): Promise<VirtualWorld> {
+  const psm = args.psm;
   const { RadioLink } = await import('../src/controller/index.js');
   const { VirtualTransport } = await import('../ports/virtual/transport.js');
   const link = new RadioLink(run_loop);
@@ -222,13 +139,7 @@ async function virtual_world(run_loop: NodeRunLoop, psm: number): Promise<{ tran
   };
   server.l2cap.l2cap_register_service(handler, psm, 0xffff, C.LEVEL_0);
   server.hci.hci_power_control(C.HCI_POWER_ON);
-  return { transport: new VirtualTransport(ours), server: serverCtl.bd_addr };
+  return { transport: new VirtualTransport(ours), peer: serverCtl.bd_addr };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+example_main(import.meta.url, { name: 'l2cap-client', options: OPTIONS, requires_addr: true, virtual_world, btstack_main });

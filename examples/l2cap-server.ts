@@ -7,95 +7,30 @@
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --psm PSM, --mtu MTU, --once (exit after the
  *   first channel closed), --profile v1.4|v1.8
  *
- * Every BTstack event is printed by name; "up and running at ADDR" once HCI is working.
+ * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * every HCI event printed by name, "up and running at ADDR" once HCI is working, exit.
  */
-import { NodeRunLoop } from '../src/core/run-loop.js';
+import { Timer, type NodeRunLoop } from '../src/core/run-loop.js';
 import { bd_addr_to_str } from '../src/core/bytes.js';
-import { format_event, is_code_profile, type CodeProfile } from '../src/codes/index.js';
 import * as C from '../src/codes/v1.4.js';
 import { Stack } from '../src/stack.js';
-import { btstack_init_default } from '../src/btstack.js';
-import type { HciTransport } from '../src/hci/transport.js';
-import type { HciTransportConfig } from '../src/hci/hci.js';
-import { parse_port_options, port_usage } from '../ports/main.js';
+import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
 
-const EXTRA = [
-  '--psm PSM              PSM to serve (default 0x1001)',
-  '--mtu MTU              MTU to receive (default 1691)',
-  '--once                 exit after the first channel closed',
-  '--profile v1.4|v1.8    BTstack release of the event codes',
-];
+const OPTIONS = {
+  psm: { value: 'PSM', help: 'PSM to serve (default 0x1001)', default: 0x1001 },
+  mtu: { value: 'MTU', help: 'MTU to receive (default 1691)', default: 1691 },
+  once: { help: 'exit after the first channel closed' },
+};
+type Args = ExampleArgs<typeof OPTIONS>;
 
-interface Args {
-  psm: number;
-  mtu: number;
-  once: boolean;
-  profile: CodeProfile;
-}
-
-function parse_args(rest: string[], errors: string[]): Args {
-  const a: Args = { psm: 0x1001, mtu: 1691, once: false, profile: 'v1.4' };
-  for (let i = 0; i < rest.length; i++) {
-    const k = rest[i]!;
-    const v = rest[i + 1];
-    const num = (): number => {
-      i++;
-      const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
-      if (!Number.isInteger(n) || n < 0 || n > 0xffff) errors.push(`${k}: expected a number 0..65535, got '${v ?? ''}'`);
-      return n;
-    };
-    if (k === '--psm') a.psm = num();
-    else if (k === '--mtu') a.mtu = num();
-    else if (k === '--once') a.once = true;
-    else if (k === '--profile') {
-      i++;
-      if (is_code_profile(v)) a.profile = v;
-      else errors.push(`--profile must be v1.4 or v1.8, got '${v ?? ''}'`);
-    } else errors.push(`unknown option ${k}`);
-  }
-  return a;
-}
-
-async function main(): Promise<number> {
-  const opts = parse_port_options(process.argv.slice(2));
-  const errors = [...opts.errors];
-  const args = parse_args(opts.rest, errors);
-  if (opts.help || errors.length) {
-    for (const e of errors) console.error(e);
-    console.error(port_usage('l2cap-server', EXTRA));
-    return opts.help ? 0 : 2;
-  }
-  const run_loop = new NodeRunLoop();
-  let transport: HciTransport;
-  let transport_config: HciTransportConfig | undefined;
-  if (opts.tty) {
-    const { serialport_transport_from_options } = await import('../ports/serialport/main.js');
-    const port = serialport_transport_from_options(opts)!;
-    transport = port.transport;
-    transport_config = port.config as unknown as HciTransportConfig;
-  } else {
-    transport = await virtual_world(run_loop, args.psm);
-  }
-
-  const stack = new Stack({ transport, run_loop, profile: args.profile, transport_config });
-  if (opts.log_file) {
-    const err = stack.open_packet_log(opts.log_file, opts.log_format);
-    if (err) console.error(`cannot write packet log ${opts.log_file} (error ${err})`);
-    else console.log(`packet log: ${opts.log_file} (${opts.log_format})`);
-  }
+/** BTstack's btstack_main: the L2CAP service and its packet handler; discoverable once up. */
+function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
   const codes = stack.codes;
-  const bt = btstack_init_default(stack);
+  const { args, bt } = ctx;
   const l2cap = stack.l2cap;
 
   /** Per channel: SDUs received and not yet echoed (the application's queue, not the stack's). */
   const pending = new Map<number, Uint8Array[]>();
-  let finished = false;
-
-  const shutdown = () => {
-    if (finished) return;
-    finished = true;
-    bt.hci_power_control(C.HCI_POWER_OFF);
-  };
 
   const packet_handler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => {
     if (packet_type === C.L2CAP_DATA_PACKET) {
@@ -107,7 +42,7 @@ async function main(): Promise<number> {
       return;
     }
     if (packet_type !== C.HCI_EVENT_PACKET) return;
-    console.log(format_event(codes, packet, size));
+    ctx.print_event(packet, size);
     switch (packet[0]) {
       case codes.L2CAP_EVENT_INCOMING_CONNECTION: {
         const cid = codes.l2cap_event_incoming_connection_get_local_cid(packet);
@@ -130,7 +65,7 @@ async function main(): Promise<number> {
       }
       case codes.L2CAP_EVENT_CHANNEL_CLOSED:
         pending.delete(codes.l2cap_event_channel_closed_get_local_cid(packet));
-        if (args.once) shutdown();
+        if (args.once) ctx.exit(0);
         break;
       default:
         break;
@@ -138,21 +73,9 @@ async function main(): Promise<number> {
   };
 
   bt.hci_add_event_handler({
-    callback: (packet_type, _channel, packet, size) => {
-      if (packet_type !== C.HCI_EVENT_PACKET) return;
-      // flow-control chatter is not printed
-      if (packet[0] !== C.HCI_EVENT_TRANSPORT_PACKET_SENT && packet[0] !== C.HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS) console.log(format_event(codes, packet, size));
-      if (packet[0] === C.BTSTACK_EVENT_STATE) {
-        const state = codes.btstack_event_state_get_state(packet);
-        if (state === C.HCI_STATE_WORKING) {
-          console.log(`up and running at ${bd_addr_to_str(bt.gap_local_bd_addr())}`);
-          bt.gap_discoverable_control(1);
-        } else if (state === C.HCI_STATE_OFF && finished) {
-          bt.btstack_run_loop_trigger_exit();
-        }
-      } else if (packet[0] === C.BTSTACK_EVENT_POWERON_FAILED) {
-        console.error('power on failed: is the controller connected and powered?');
-        bt.btstack_run_loop_trigger_exit();
+    callback: (packet_type, _channel, packet) => {
+      if (packet_type === C.HCI_EVENT_PACKET && packet[0] === C.BTSTACK_EVENT_STATE && codes.btstack_event_state_get_state(packet) === C.HCI_STATE_WORKING) {
+        bt.gap_discoverable_control(1);
       }
     },
   });
@@ -164,13 +87,6 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(`L2CAP service on PSM 0x${args.psm.toString(16)}, MTU ${Math.min(args.mtu, l2cap.l2cap_max_mtu())}`);
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  if (bt.hci_power_control(C.HCI_POWER_ON) !== 0) {
-    console.error('power on refused');
-    return 1;
-  }
-  await bt.btstack_run_loop_execute();
   return 0;
 }
 
@@ -178,7 +94,8 @@ async function main(): Promise<number> {
  * Without -u: a virtual controller for us, and a virtual client on the same radio that opens a
  * channel to our PSM once we are up, sends three messages, checks the echoes and disconnects.
  */
-async function virtual_world(run_loop: NodeRunLoop, psm: number): Promise<HciTransport> {
+async function virtual_world(run_loop: NodeRunLoop, args: Args): Promise<VirtualWorld> {
+  const psm = args.psm;
   const { RadioLink } = await import('../src/controller/index.js');
   const { VirtualTransport } = await import('../ports/virtual/transport.js');
   const link = new RadioLink(run_loop);
@@ -210,16 +127,9 @@ async function virtual_world(run_loop: NodeRunLoop, psm: number): Promise<HciTra
       }
     },
   });
-  const { Timer } = await import('../src/core/run-loop.js');
   const timer = new Timer(() => peer.l2cap.l2cap_create_channel(handler, ours.bd_addr, psm, 1000));
   peer.hci.hci_power_control(C.HCI_POWER_ON);
-  return new VirtualTransport(ours);
+  return { transport: new VirtualTransport(ours) };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+example_main(import.meta.url, { name: 'l2cap-server', options: OPTIONS, virtual_world, btstack_main });

@@ -6,72 +6,32 @@
  *   npx tsx examples/sdp-general-query.ts -u /dev/ttyACM0 --addr 00:1A:7D:DA:71:13
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --profile v1.4|v1.8
  *
- * Every BTstack event is printed by name; "up and running at ADDR" once HCI is working. The
+ * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * every HCI event printed by name, "up and running at ADDR" once HCI is working, exit. The
  * attribute octets arrive one per SDP_EVENT_QUERY_ATTRIBUTE_VALUE event (BTstack's byte layout,
  * read with the sdp_event_query_attribute_byte_* getters); each attribute is printed once complete.
  * Exit status 0 when the query completed with status 0.
  */
-import { NodeRunLoop } from '../src/core/run-loop.js';
-import { bd_addr_to_str, type BdAddr } from '../src/core/bytes.js';
-import { format_event, is_code_profile, type CodeProfile } from '../src/codes/index.js';
+import type { NodeRunLoop } from '../src/core/run-loop.js';
+import { bd_addr_to_str } from '../src/core/bytes.js';
 import * as C from '../src/codes/v1.4.js';
 import { Stack } from '../src/stack.js';
-import { btstack_init_default } from '../src/btstack.js';
 import { de, sdp_create_record, sdp_service_search_pattern_for_uuid16 } from '../src/sdp/data-element.js';
 import { de_data_element_to_string } from '../src/sdp/dump.js';
 import { BLUETOOTH_ATTRIBUTE_PUBLIC_BROWSE_ROOT } from '../src/sdp/constants.js';
 import { spp_create_sdp_record } from '../src/sdp/spp.js';
-import type { HciTransport } from '../src/hci/transport.js';
-import type { HciTransportConfig } from '../src/hci/hci.js';
-import { parse_port_options, port_usage } from '../ports/main.js';
+import { example_main, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
 
 /** AttributeIDList: the range 0x0000-0xFFFF. */
 const des_attribute_id_list = Uint8Array.of(0x35, 0x05, 0x0a, 0x00, 0x00, 0xff, 0xff);
 
-async function main(): Promise<number> {
-  const opts = parse_port_options(process.argv.slice(2));
-  const errors = [...opts.errors];
-  let profile: CodeProfile = 'v1.4';
-  for (let i = 0; i < opts.rest.length; i++) {
-    const k = opts.rest[i]!;
-    if (k === '--profile') {
-      const v = opts.rest[++i];
-      if (is_code_profile(v)) profile = v;
-      else errors.push(`--profile must be v1.4 or v1.8, got '${v ?? ''}'`);
-    } else errors.push(`unknown option ${k}`);
-  }
-  if (opts.tty && !opts.addr) errors.push('--addr XX:XX:XX:XX:XX:XX is required with -u');
-  if (opts.help || errors.length) {
-    for (const e of errors) console.error(e);
-    console.error(port_usage('sdp-general-query', ['--profile v1.4|v1.8    BTstack release of the event codes']));
-    return opts.help ? 0 : 2;
-  }
-  const run_loop = new NodeRunLoop();
-  let transport: HciTransport;
-  let transport_config: HciTransportConfig | undefined;
-  let remote = opts.addr;
-  if (opts.tty) {
-    const { serialport_transport_from_options } = await import('../ports/serialport/main.js');
-    const port = serialport_transport_from_options(opts)!;
-    transport = port.transport;
-    transport_config = port.config as unknown as HciTransportConfig;
-  } else {
-    const world = await virtual_world(run_loop);
-    transport = world.transport;
-    remote ??= world.server;
-  }
-  const stack = new Stack({ transport, run_loop, profile, transport_config });
-  if (opts.log_file) {
-    const err = stack.open_packet_log(opts.log_file, opts.log_format);
-    if (err) console.error(`cannot write packet log ${opts.log_file} (error ${err})`);
-    else console.log(`packet log: ${opts.log_file} (${opts.log_format})`);
-  }
+/** BTstack's btstack_main: once HCI is working, one general query; exit with its status. */
+function btstack_main(stack: Stack, ctx: ExampleContext<object>): void {
   const codes = stack.codes;
-  const bt = btstack_init_default(stack);
+  const remote = ctx.remote!;
   const sdp_client_query = stack.sdp_client.sdp_client_query.bind(stack.sdp_client);
+  ctx.exit_code = 1; // until the query completed with status 0
 
-  let exitCode = 1;
-  let finished = false;
   let record_id = -1;
   let attribute_value = new Uint8Array(64);
 
@@ -100,57 +60,35 @@ async function main(): Promise<number> {
         break;
       }
       case codes.SDP_EVENT_QUERY_COMPLETE: {
-        console.log(format_event(codes, packet, size));
+        ctx.print_event(packet, size);
         const status = codes.sdp_event_query_complete_get_status(packet);
         console.log(`General query done with status ${status}.`);
-        exitCode = status === 0 ? 0 : 1;
-        finished = true;
-        bt.hci_power_control(C.HCI_POWER_OFF);
+        ctx.exit(status === 0 ? 0 : 1);
         break;
       }
       default:
-        console.log(format_event(codes, packet, size));
+        ctx.print_event(packet, size);
     }
   };
 
-  bt.hci_add_event_handler({
-    callback: (packet_type, _channel, packet, size) => {
-      if (packet_type !== C.HCI_EVENT_PACKET) return;
-      if (packet[0] !== C.HCI_EVENT_TRANSPORT_PACKET_SENT && packet[0] !== C.HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS) console.log(format_event(codes, packet, size));
-      if (packet[0] === C.BTSTACK_EVENT_STATE) {
-        const state = codes.btstack_event_state_get_state(packet);
-        if (state === C.HCI_STATE_WORKING && !finished) {
-          console.log(`up and running at ${bd_addr_to_str(bt.gap_local_bd_addr())}`);
-          const pattern = new Uint8Array(5);
-          sdp_service_search_pattern_for_uuid16(pattern, 0, BLUETOOTH_ATTRIBUTE_PUBLIC_BROWSE_ROOT);
-          console.log(`SDP general query of ${bd_addr_to_str(remote!)}`);
-          const st = sdp_client_query(handle_sdp_client_query_result, remote!, pattern, des_attribute_id_list);
-          if (st) {
-            console.log(`sdp_client_query failed, status 0x${st.toString(16)}`);
-            finished = true;
-            bt.hci_power_control(C.HCI_POWER_OFF);
-          }
-        } else if (state === C.HCI_STATE_OFF && finished) bt.btstack_run_loop_trigger_exit();
-      } else if (packet[0] === C.BTSTACK_EVENT_POWERON_FAILED) {
-        console.error('power on failed: is the controller connected and powered?');
-        bt.btstack_run_loop_trigger_exit();
+  ctx.bt.hci_add_event_handler({
+    callback: (packet_type, _channel, packet) => {
+      if (packet_type !== C.HCI_EVENT_PACKET || packet[0] !== C.BTSTACK_EVENT_STATE || ctx.exiting) return;
+      if (codes.btstack_event_state_get_state(packet) !== C.HCI_STATE_WORKING) return;
+      const pattern = new Uint8Array(5);
+      sdp_service_search_pattern_for_uuid16(pattern, 0, BLUETOOTH_ATTRIBUTE_PUBLIC_BROWSE_ROOT);
+      console.log(`SDP general query of ${bd_addr_to_str(remote)}`);
+      const st = sdp_client_query(handle_sdp_client_query_result, remote, pattern, des_attribute_id_list);
+      if (st) {
+        console.log(`sdp_client_query failed, status 0x${st.toString(16)}`);
+        ctx.exit(1);
       }
     },
   });
-  process.once('SIGINT', () => {
-    finished = true;
-    bt.hci_power_control(C.HCI_POWER_OFF);
-  });
-  if (bt.hci_power_control(C.HCI_POWER_ON) !== 0) {
-    console.error('power on refused');
-    return 1;
-  }
-  await bt.btstack_run_loop_execute();
-  return exitCode;
 }
 
 /** Without -u: a virtual controller for us and a virtual device with an SPP record and a PnP record. */
-async function virtual_world(run_loop: NodeRunLoop): Promise<{ transport: HciTransport; server: BdAddr }> {
+async function virtual_world(run_loop: NodeRunLoop): Promise<VirtualWorld> {
   const { RadioLink } = await import('../src/controller/index.js');
   const { VirtualTransport } = await import('../ports/virtual/transport.js');
   const link = new RadioLink(run_loop);
@@ -175,13 +113,7 @@ async function virtual_world(run_loop: NodeRunLoop): Promise<{ transport: HciTra
   ]);
   peer.sdp.sdp_register_service(pnp.subarray(0, n));
   peer.hci.hci_power_control(C.HCI_POWER_ON);
-  return { transport: new VirtualTransport(ours), server: theirs.bd_addr };
+  return { transport: new VirtualTransport(ours), peer: theirs.bd_addr };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+example_main(import.meta.url, { name: 'sdp-general-query', requires_addr: true, virtual_world, btstack_main });

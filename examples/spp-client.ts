@@ -7,21 +7,17 @@
  *   npx tsx examples/spp-client.ts -u /dev/ttyACM0 --addr 00:1A:7D:DA:71:13
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --lines N (default 3), --profile v1.4|v1.8
  *
- * Every BTstack event is printed by name; "up and running at ADDR" once HCI is working. Exit
+ * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * every HCI event printed by name, "up and running at ADDR" once HCI is working, exit. Exit
  * status 0 after a clean disconnect, 1 when the service was not found or the channel failed.
  */
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
-import { NodeRunLoop } from '../src/core/run-loop.js';
+import type { NodeRunLoop } from '../src/core/run-loop.js';
 import { bd_addr_to_str, type BdAddr } from '../src/core/bytes.js';
-import { format_event, is_code_profile, type CodeProfile } from '../src/codes/index.js';
+import { format_event } from '../src/codes/index.js';
 import * as C from '../src/codes/v1.4.js';
 import { Stack } from '../src/stack.js';
-import { btstack_init_default } from '../src/btstack.js';
 import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../src/sdp/constants.js';
-import type { HciTransport } from '../src/hci/transport.js';
-import type { HciTransportConfig } from '../src/hci/hci.js';
-import { parse_port_options, port_usage } from '../ports/main.js';
+import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
 
 export interface SppClientOptions {
   print: (line: string) => void;
@@ -139,88 +135,25 @@ export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions
   }
 }
 
-async function main(): Promise<number> {
-  const opts = parse_port_options(process.argv.slice(2));
-  const errors = [...opts.errors];
-  let lines = 3;
-  let profile: CodeProfile = 'v1.4';
-  for (let i = 0; i < opts.rest.length; i++) {
-    const k = opts.rest[i]!;
-    const v = opts.rest[i + 1];
-    if (k === '--lines') {
-      i++;
-      if (v !== undefined && /^\d+$/.test(v) && Number(v) > 0) lines = Number(v);
-      else errors.push(`--lines: expected a positive number, got '${v ?? ''}'`);
-    } else if (k === '--profile') {
-      i++;
-      if (is_code_profile(v)) profile = v;
-      else errors.push(`--profile must be v1.4 or v1.8, got '${v ?? ''}'`);
-    } else errors.push(`unknown option ${k}`);
-  }
-  if (opts.tty && !opts.addr) errors.push('--addr XX:XX:XX:XX:XX:XX is required with -u');
-  if (opts.help || errors.length) {
-    for (const e of errors) console.error(e);
-    console.error(port_usage('spp-client', ['--lines N              lines to read before disconnecting (default 3)', '--profile v1.4|v1.8    BTstack release of the event codes']));
-    return opts.help ? 0 : 2;
-  }
-  const run_loop = new NodeRunLoop();
-  let transport: HciTransport;
-  let transport_config: HciTransportConfig | undefined;
-  let addr = opts.addr;
-  if (opts.tty) {
-    const { serialport_transport_from_options } = await import('../ports/serialport/main.js');
-    const port = serialport_transport_from_options(opts)!;
-    transport = port.transport;
-    transport_config = port.config as unknown as HciTransportConfig;
-  } else {
-    const world = await virtual_world(run_loop);
-    transport = world.transport;
-    addr ??= world.server;
-  }
-  const stack = new Stack({ transport, run_loop, profile, transport_config });
-  if (opts.log_file) {
-    const err = stack.open_packet_log(opts.log_file, opts.log_format);
-    if (err) console.error(`cannot write packet log ${opts.log_file} (error ${err})`);
-    else console.log(`packet log: ${opts.log_file} (${opts.log_format})`);
-  }
-  const codes = stack.codes;
-  const bt = btstack_init_default(stack);
-  let exitCode = 1;
-  let finished = false;
-  const shutdown = (code: number) => {
-    if (finished) return;
-    finished = true;
-    exitCode = code;
-    bt.hci_power_control(C.HCI_POWER_OFF);
-  };
-  bt.hci_add_event_handler({
-    callback: (packet_type, _channel, packet, size) => {
-      if (packet_type !== C.HCI_EVENT_PACKET) return;
-      if (packet[0] !== C.HCI_EVENT_TRANSPORT_PACKET_SENT && packet[0] !== C.HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS) console.log(format_event(codes, packet, size));
-      if (packet[0] === C.BTSTACK_EVENT_STATE) {
-        const state = codes.btstack_event_state_get_state(packet);
-        if (state === C.HCI_STATE_WORKING && !finished) {
-          console.log(`up and running at ${bd_addr_to_str(bt.gap_local_bd_addr())}`);
-          start_spp_client(stack, addr!, { print: (l) => console.log(l), lines, verbose: true, on_done: shutdown });
-        } else if (state === C.HCI_STATE_OFF && finished) bt.btstack_run_loop_trigger_exit();
-      } else if (packet[0] === C.BTSTACK_EVENT_POWERON_FAILED) {
-        console.error('power on failed: is the controller connected and powered?');
-        bt.btstack_run_loop_trigger_exit();
-      }
+const OPTIONS = {
+  lines: { value: 'N', help: 'lines to read before disconnecting (default 3)', default: 3, min: 1, max: 1_000_000 },
+};
+type Args = ExampleArgs<typeof OPTIONS>;
+
+/** BTstack's btstack_main: once HCI is working, find the SPP service of the remote and talk to it. */
+function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
+  ctx.exit_code = 1; // until the client disconnected cleanly
+  ctx.bt.hci_add_event_handler({
+    callback: (packet_type, _channel, packet) => {
+      if (packet_type !== C.HCI_EVENT_PACKET || packet[0] !== C.BTSTACK_EVENT_STATE || ctx.exiting) return;
+      if (stack.codes.btstack_event_state_get_state(packet) !== C.HCI_STATE_WORKING) return;
+      start_spp_client(stack, ctx.remote!, { print: (l) => console.log(l), lines: ctx.args.lines, verbose: true, on_done: (code) => ctx.exit(code) });
     },
   });
-  process.once('SIGINT', () => shutdown(1));
-  process.once('SIGTERM', () => shutdown(1));
-  if (bt.hci_power_control(C.HCI_POWER_ON) !== 0) {
-    console.error('power on refused');
-    return 1;
-  }
-  await bt.btstack_run_loop_execute();
-  return exitCode;
 }
 
 /** Without -u: a virtual controller for us and a virtual spp-counter on the same radio. */
-async function virtual_world(run_loop: NodeRunLoop): Promise<{ transport: HciTransport; server: BdAddr }> {
+async function virtual_world(run_loop: NodeRunLoop): Promise<VirtualWorld> {
   const { RadioLink } = await import('../src/controller/index.js');
   const { VirtualTransport } = await import('../ports/virtual/transport.js');
   const { start_spp_counter } = await import('./spp-counter.js');
@@ -230,15 +163,7 @@ async function virtual_world(run_loop: NodeRunLoop): Promise<{ transport: HciTra
   const peer = new Stack({ transport: new VirtualTransport(theirs), run_loop });
   const stop = start_spp_counter(peer, { print: (l) => console.log(`[virtual spp-counter] ${l}`), on_closed: () => stop() });
   peer.hci.hci_power_control(C.HCI_POWER_ON);
-  return { transport: new VirtualTransport(ours), server: theirs.bd_addr };
+  return { transport: new VirtualTransport(ours), peer: theirs.bd_addr };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+example_main(import.meta.url, { name: 'spp-client', options: OPTIONS, requires_addr: true, virtual_world, btstack_main });

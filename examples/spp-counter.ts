@@ -8,20 +8,17 @@
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --once (exit after the first client left),
  *            --profile v1.4|v1.8
  *
- * Every BTstack event is printed by name; "up and running at ADDR" once HCI is working.
+ * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * every HCI event printed by name, "up and running at ADDR" once HCI is working, exit.
  */
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
-import { NodeRunLoop, Timer } from '../src/core/run-loop.js';
+import { Timer, type NodeRunLoop } from '../src/core/run-loop.js';
 import { bd_addr_to_str } from '../src/core/bytes.js';
-import { format_event, is_code_profile, type CodeProfile } from '../src/codes/index.js';
+import { format_event } from '../src/codes/index.js';
 import * as C from '../src/codes/v1.4.js';
 import { Stack } from '../src/stack.js';
 import { btstack_init_default } from '../src/btstack.js';
 import { spp_create_sdp_record } from '../src/sdp/spp.js';
-import type { HciTransport } from '../src/hci/transport.js';
-import type { HciTransportConfig } from '../src/hci/hci.js';
-import { parse_port_options, port_usage } from '../ports/main.js';
+import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
 
 export const RFCOMM_SERVER_CHANNEL = 1;
 const HEARTBEAT_PERIOD_MS = 1000;
@@ -120,83 +117,22 @@ export function start_spp_counter(stack: Stack, o: SppCounterOptions): () => voi
   };
 }
 
-async function main(): Promise<number> {
-  const opts = parse_port_options(process.argv.slice(2));
-  const errors = [...opts.errors];
-  let once = false;
-  let profile: CodeProfile = 'v1.4';
-  for (let i = 0; i < opts.rest.length; i++) {
-    const k = opts.rest[i]!;
-    if (k === '--once') once = true;
-    else if (k === '--profile') {
-      const v = opts.rest[++i];
-      if (is_code_profile(v)) profile = v;
-      else errors.push(`--profile must be v1.4 or v1.8, got '${v ?? ''}'`);
-    } else errors.push(`unknown option ${k}`);
-  }
-  if (opts.help || errors.length) {
-    for (const e of errors) console.error(e);
-    console.error(port_usage('spp-counter', ['--once                 exit after the first client disconnected', '--profile v1.4|v1.8    BTstack release of the event codes']));
-    return opts.help ? 0 : 2;
-  }
-  const run_loop = new NodeRunLoop();
-  let transport: HciTransport;
-  let transport_config: HciTransportConfig | undefined;
-  const virtual = !opts.tty;
-  if (opts.tty) {
-    const { serialport_transport_from_options } = await import('../ports/serialport/main.js');
-    const port = serialport_transport_from_options(opts)!;
-    transport = port.transport;
-    transport_config = port.config as unknown as HciTransportConfig;
-  } else {
-    transport = await virtual_world(run_loop);
-  }
-  const stack = new Stack({ transport, run_loop, profile, transport_config });
-  if (opts.log_file) {
-    const err = stack.open_packet_log(opts.log_file, opts.log_format);
-    if (err) console.error(`cannot write packet log ${opts.log_file} (error ${err})`);
-    else console.log(`packet log: ${opts.log_file} (${opts.log_format})`);
-  }
-  const codes = stack.codes;
-  const bt = btstack_init_default(stack);
-  let finished = false;
-  const shutdown = () => {
-    if (finished) return;
-    finished = true;
-    stop();
-    bt.hci_power_control(C.HCI_POWER_OFF);
-  };
-  const stop = start_spp_counter(stack, { print: (l) => console.log(l), verbose: true, on_closed: once || virtual ? shutdown : undefined });
+const OPTIONS = {
+  once: { help: 'exit after the first client disconnected' },
+};
+type Args = ExampleArgs<typeof OPTIONS>;
 
-  bt.hci_add_event_handler({
-    callback: (packet_type, _channel, packet, size) => {
-      if (packet_type !== C.HCI_EVENT_PACKET) return;
-      if (packet[0] !== C.HCI_EVENT_TRANSPORT_PACKET_SENT && packet[0] !== C.HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS) console.log(format_event(codes, packet, size));
-      if (packet[0] === C.BTSTACK_EVENT_STATE) {
-        const state = codes.btstack_event_state_get_state(packet);
-        if (state === C.HCI_STATE_WORKING) console.log(`up and running at ${bd_addr_to_str(bt.gap_local_bd_addr())}`);
-        else if (state === C.HCI_STATE_OFF && finished) bt.btstack_run_loop_trigger_exit();
-      } else if (packet[0] === C.BTSTACK_EVENT_POWERON_FAILED) {
-        console.error('power on failed: is the controller connected and powered?');
-        bt.btstack_run_loop_trigger_exit();
-      }
-    },
-  });
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  if (bt.hci_power_control(C.HCI_POWER_ON) !== 0) {
-    console.error('power on refused');
-    return 1;
-  }
-  await bt.btstack_run_loop_execute();
-  return 0;
+/** BTstack's btstack_main: the SPP counter service; on the virtual world (or with --once) exit when the client left. */
+function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
+  const exit_when_closed = ctx.args.once || ctx.virtual;
+  start_spp_counter(stack, { print: (l) => console.log(l), verbose: true, on_closed: exit_when_closed ? () => ctx.exit(0) : undefined });
 }
 
 /**
  * Without -u: a virtual controller for us and a virtual SPP client on the same radio (the
  * spp-client example's logic) that finds us through SDP, reads three lines, answers, disconnects.
  */
-async function virtual_world(run_loop: NodeRunLoop): Promise<HciTransport> {
+async function virtual_world(run_loop: NodeRunLoop): Promise<VirtualWorld> {
   const { RadioLink } = await import('../src/controller/index.js');
   const { VirtualTransport } = await import('../ports/virtual/transport.js');
   const { start_spp_client } = await import('./spp-client.js');
@@ -214,15 +150,7 @@ async function virtual_world(run_loop: NodeRunLoop): Promise<HciTransport> {
   });
   const timer = new Timer(() => start_spp_client(peer, ours.bd_addr, { print: (l) => console.log(`[virtual client] ${l}`), lines: 3 }));
   peer.hci.hci_power_control(C.HCI_POWER_ON);
-  return new VirtualTransport(ours);
+  return { transport: new VirtualTransport(ours) };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+example_main(import.meta.url, { name: 'spp-counter', options: OPTIONS, virtual_world, btstack_main });

@@ -1,0 +1,154 @@
+/**
+ * ports/example-main.ts: the examples' shared main. Option parsing (the profile, flags, numbers in
+ * decimal or hex within their range, unknown options), usage and exit code 2 for bad options,
+ * 0 for -h; a whole run in this process on a virtual controller: "up and running at ADDR" after
+ * the HCI events printed by name, the example's handler after the helper's, the exit code the
+ * example chose, the packet log written; a failing btstack_main and an exit before power-on.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { btstack_main_run, parse_example_args, type Example } from '../../../ports/example-main.js';
+import { RadioLink } from '../../../src/controller/index.js';
+import { VirtualTransport } from '../../../ports/virtual/transport.js';
+import { bd_addr_to_str } from '../../../src/core/bytes.js';
+import { readCapture } from '../../helpers/capture.js';
+
+const SPECS = {
+  psm: { value: 'PSM', help: 'PSM (default 0x1001)', default: 0x1001 },
+  count: { value: 'N', help: 'count', default: 10, min: 1, max: 100 },
+  once: { help: 'exit after one' },
+};
+
+test('parse_example_args: defaults, flags, decimal and hex numbers, profile', () => {
+  const errors: string[] = [];
+  assert.equal(parse_example_args([], SPECS, errors), { profile: 'v1.4', args: { psm: 0x1001, count: 10, once: false } });
+  assert.equal(parse_example_args(['--once', '--psm', '0x0003', '--count', '7', '--profile', 'v1.8'], SPECS, errors), {
+    profile: 'v1.8',
+    args: { psm: 3, count: 7, once: true },
+  });
+  assert.equal(errors, []);
+});
+
+test('parse_example_args: out of range, not a number, missing value, unknown option, bad profile', () => {
+  const errors: string[] = [];
+  const r = parse_example_args(['--count', '0', '--psm', '0x10000', '--psm', 'x', '--count', '101', '--loop', 'stray', '--profile', 'v2', '--count'], SPECS, errors);
+  assert.equal(errors, [
+    "--count: expected a number 1..100, got '0'",
+    "--psm: expected a number 0..65535, got '0x10000'",
+    "--psm: expected a number 0..65535, got 'x'",
+    "--count: expected a number 1..100, got '101'",
+    'unknown option --loop',
+    'unknown option stray',
+    "--profile must be v1.4 or v1.8, got 'v2'",
+    "--count: expected a number 1..100, got ''",
+  ]);
+  assert.equal(r.args, { psm: 0x1001, count: 10, once: false }, 'bad values leave the defaults');
+});
+
+/** Run `fn` with console.log / console.error captured. */
+async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => void out.push(a.join(' '));
+  console.error = (...a: unknown[]) => void err.push(a.join(' '));
+  try {
+    return { result: await fn(), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+function example(overrides: Partial<Example<typeof SPECS>> = {}): Example<typeof SPECS> {
+  return {
+    name: 'unit-example',
+    options: SPECS,
+    requires_addr: true,
+    virtual_world: (run_loop) => {
+      const link = new RadioLink(run_loop);
+      return { transport: new VirtualTransport(link.create_controller({ bd_addr: '00:11:22:33:44:55' })), peer: link.create_controller().bd_addr };
+    },
+    btstack_main: () => {
+      throw new Error('not reached');
+    },
+    ...overrides,
+  };
+}
+
+test('bad options: problems and usage on stderr, exit 2; -h: usage, exit 0; --addr required with -u', async () => {
+  const bad = await captured(() => btstack_main_run(['--count', '0', '--bogus'], example()));
+  assert.is(bad.result, 2);
+  assert.equal(bad.err.slice(0, 2), ["--count: expected a number 1..100, got '0'", 'unknown option --bogus']);
+  const usage = bad.err[2]!;
+  assert.match(usage, /^usage: unit-example \[options\] \[example options\]/);
+  assert.match(usage, /\n {2}--psm PSM {14}PSM \(default 0x1001\)\n {2}--count N {14}count\n {2}--once {17}exit after one\n {2}--profile v1\.4\|v1\.8 {4}BTstack release of the event codes$/);
+  const help = await captured(() => btstack_main_run(['-h'], example()));
+  assert.is(help.result, 0);
+  assert.match(help.err.join('\n'), /usage: unit-example/);
+  const noAddr = await captured(() => btstack_main_run(['-u', '/dev/null'], example()));
+  assert.is(noAddr.result, 2);
+  assert.is(noAddr.err[0], '--addr XX:XX:XX:XX:XX:XX is required with -u');
+  assert.is(bad.out.length + help.out.length + noAddr.out.length, 0);
+});
+
+test('a whole run on the virtual controller: events by name, up and running, the example exits with its code', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-example-main-'));
+  const log = path.join(dir, 'run.pklg');
+  const seen: string[] = [];
+  let remote = '';
+  const r = await captured(() =>
+    btstack_main_run(
+      ['-l', log, '--once', '--profile', 'v1.8'],
+      example({
+        btstack_main(stack, ctx) {
+          assert.is(stack.profile, 'v1.8');
+          assert.equal(ctx.args, { psm: 0x1001, count: 10, once: true });
+          assert.ok(ctx.virtual);
+          remote = bd_addr_to_str(ctx.remote!);
+          ctx.exit_code = 1;
+          ctx.bt.hci_add_event_handler({
+            callback: (_t, _c, packet) => {
+              if (packet[0] !== stack.codes.BTSTACK_EVENT_STATE) return;
+              seen.push(`state ${packet[2]}`);
+              if (packet[2] === 2) {
+                console.log('example: working');
+                ctx.exit(7);
+              }
+            },
+          });
+        },
+      }),
+    ),
+  );
+  assert.is(r.result, 7, 'the code the example passed to exit()');
+  assert.equal(r.err, []);
+  assert.is(r.out[0], `packet log: ${log} (pklg)`);
+  assert.is(r.out[1], 'BTSTACK_EVENT_STATE state=1');
+  const i = r.out.indexOf('BTSTACK_EVENT_STATE state=2');
+  assert.ok(i > 1);
+  assert.equal(r.out.slice(i + 1, i + 3), ['up and running at 00:11:22:33:44:55', 'example: working'], "the helper's line first, then the example's handler");
+  assert.ok(r.out.some((l) => l.startsWith('HCI_EVENT_COMMAND_COMPLETE ')));
+  assert.is(r.out[r.out.length - 1], 'BTSTACK_EVENT_STATE state=0');
+  assert.equal(seen, ['state 1', 'state 2', 'state 3', 'state 0']);
+  assert.match(remote, /^([0-9A-F]{2}:){5}[0-9A-F]{2}$/);
+  assert.is.not(remote, '00:11:22:33:44:55', 'ctx.remote is the virtual peer without --addr');
+  assert.ok(readCapture(fs.readFileSync(log)).records.length > 10, 'packet log written');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('btstack_main failing: its code, no power-on; exit() before power-on: no run', async () => {
+  const failing = await captured(() => btstack_main_run([], example({ btstack_main: () => 5 })));
+  assert.is(failing.result, 5);
+  assert.equal(failing.out, [], 'not powered on: no events');
+  const early = await captured(() => btstack_main_run([], example({ btstack_main: (_s, ctx) => ctx.exit(4) })));
+  assert.is(early.result, 4);
+  assert.equal(early.out, []);
+  assert.is(process.listenerCount('SIGINT'), 0, 'signal handlers removed');
+});
+
+test.run();
