@@ -13,5 +13,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  splitting: false,
+  // ESM: code splitting on (tsup's default), so the cli's lazy import() of the serial port stays a
+  // separate chunk and virtual runs never load serialport's native binding; the entries share one
+  // copy of the stack. CJS: tsup's default (no splitting; esbuild keeps lazy require()s lazy).
 });

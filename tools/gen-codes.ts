@@ -784,7 +784,10 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
     `import type { BtstackEventIterator, EventIndex, EventInfo } from './runtime.js';`,
     '',
     `export { hci_event_packet_get_type } from './runtime.js';`,
-    `export type { BdAddr, BtstackEventIterator, EventIndex, EventInfo };`,
+    // No type exports here: src/codes/index.ts uses this module as a namespace (codes_for), and a
+    // namespace with type-only members bundles into .d.ts files that declare them as values (TS2693
+    // for consumers with skipLibCheck false). BdAddr, BtstackEventIterator, EventIndex and EventInfo
+    // come from 'bthost'.
     '',
     `/** The code profile of this module. */`,
     `export const PROFILE = '${profile}';`,

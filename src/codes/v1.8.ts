@@ -14,7 +14,6 @@ import { event_end, freeze_events, index_events, put_bytes, put_name, put_revers
 import type { BtstackEventIterator, EventIndex, EventInfo } from './runtime.js';
 
 export { hci_event_packet_get_type } from './runtime.js';
-export type { BdAddr, BtstackEventIterator, EventIndex, EventInfo };
 
 /** The code profile of this module. */
 export const PROFILE = 'v1.8';

@@ -43,6 +43,14 @@ test('generation is deterministic and reads ../shared/reference relative to the 
   assert.ok(!/\d{4}-\d{2}-\d{2}T/.test(generate('v1.4')), 'no time stamps');
 });
 
+test('generated modules export values only (index.ts uses them as namespaces; type members break the bundled .d.ts)', () => {
+  for (const profile of PROFILES) {
+    const text = generate(profile);
+    assert.not.match(text, /^export (type|interface) /m, profile);
+    assert.not.match(text, /^export \{[^}]*\btype\b/m, profile);
+  }
+});
+
 test('the committed copy tools/reference/ is byte-identical to ../shared/reference/ (when that exists)', () => {
   assert.equal([...REFERENCE_FILES].sort(), ['CODES.md', 'btstack-v1.4-errors.tsv', 'btstack-v1.4-events.tsv', 'btstack-v1.8-errors.tsv', 'btstack-v1.8-events.tsv']);
   for (const name of REFERENCE_FILES) assert.ok(existsSync(join(COMMITTED_REFERENCE_DIR, name)), `tools/reference/${name} is committed`);
