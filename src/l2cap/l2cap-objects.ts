@@ -63,6 +63,13 @@ export const L2CAP_PENDING_RESPONSES_PER_LINK = 4;
 export const L2CAP_MAX_CONFIG_REQUESTS = 4;
 /** An incoming connection the application has not answered after this long gets a "pending" response. */
 export const L2CAP_INCOMING_PENDING_DELAY_MS = 1000;
+/**
+ * Longest time a channel may stay in CONFIG (both directions configured). BTstack has no such
+ * guard (its RTX stops when our Configuration Request is answered, so a remote that never sends
+ * its own request keeps the channel forever); this is BlueZ's L2CAP_CONN_TIMEOUT (40 s). While our
+ * own request is outstanding its RTX / ERTX timer decides instead.
+ */
+export const L2CAP_CONFIG_TIMEOUT_MS = 40_000;
 /** Default time an ACL link stays up after its last channel closed (0 = never closed by L2CAP). */
 export const L2CAP_DEFAULT_AUTO_DISCONNECT_TIMEOUT_MS = 10_000;
 
@@ -140,9 +147,12 @@ export class L2capChannel {
   waiting_for_can_send_now = false;
   /** RTX / ERTX timer (also the "send pending" delay of an incoming connection). */
   readonly timer: Timer;
+  /** Guards the whole CONFIG state (L2CAP_CONFIG_TIMEOUT_MS). */
+  readonly config_timer: Timer;
 
   constructor() {
     this.timer = new Timer(null, this);
+    this.config_timer = new Timer(null, this);
   }
 
   reset(): void {

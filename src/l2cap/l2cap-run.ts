@@ -243,9 +243,7 @@ function channelStep(l: L2cap, c: L2capChannel): boolean {
       const buf = reserve(l);
       if (!buf) return false;
       const n = l2cap_sig_connection_response(buf, p, c.remote_sig_id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_SUCCESS, 0);
-      c.state = L2CAP_STATE_CONFIG;
-      c.cfg = 0;
-      c.todo |= TODO_SEND_CONF_REQ;
+      l.enterConfig(c);
       return finish(l, c.con_handle, n);
     }
     case L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE: {

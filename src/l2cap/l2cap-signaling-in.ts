@@ -335,9 +335,7 @@ function onConnectionResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingComm
         c.state = L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST;
         return;
       }
-      c.state = L2CAP_STATE_CONFIG;
-      c.cfg = 0;
-      c.todo |= TODO_SEND_CONF_REQ;
+      l.enterConfig(c);
       return;
     case L2CAP_CONNECTION_RESULT_PENDING:
       l.startRtx(c, true);

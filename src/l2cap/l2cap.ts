@@ -72,6 +72,7 @@ import {
   INFO_IDLE,
   INFO_W2_SEND_EXTENDED_FEATURES,
   L2CAP_CONNECTIONLESS_MTU,
+  L2CAP_CONFIG_TIMEOUT_MS,
   L2CAP_DEFAULT_AUTO_DISCONNECT_TIMEOUT_MS,
   L2CAP_ECHO_BUFFER_SIZE,
   L2CAP_INCOMING_PENDING_DELAY_MS,
@@ -80,6 +81,7 @@ import {
   L2capService,
   TODO_CREATE_ACL,
   TODO_DISCONNECT_WHEN_CONNECTED,
+  TODO_SEND_CONF_REQ,
   TODO_SEND_CONN_RSP_PENDING,
   type L2capCallbackRegistration,
   type L2capEchoCallback,
@@ -97,6 +99,7 @@ import { checkAddr, checkData, checkHandler, checkInt, checkU16 } from './l2cap-
 export type { L2capCallbackRegistration, L2capEchoCallback, L2capHci, L2capPacketHandler } from './l2cap-objects.js';
 export {
   COMPLETE_L2CAP_HEADER,
+  L2CAP_CONFIG_TIMEOUT_MS,
   L2CAP_CONNECTIONLESS_MTU,
   L2CAP_DEFAULT_AUTO_DISCONNECT_TIMEOUT_MS,
   L2CAP_INCOMING_PENDING_DELAY_MS,
@@ -672,6 +675,44 @@ export class L2cap {
     this.run_loop.remove_timer(ch.timer);
   }
 
+  /**
+   * @internal The channel is connected: configuration starts (we send our request, the remote
+   * sends its own), guarded by L2CAP_CONFIG_TIMEOUT_MS as a whole.
+   */
+  enterConfig(ch: L2capChannel): void {
+    ch.state = L2CAP_STATE_CONFIG;
+    ch.cfg = 0;
+    ch.todo |= TODO_SEND_CONF_REQ;
+    this.run_loop.remove_timer(ch.config_timer);
+    ch.config_timer.handler = this.onConfigTimeout;
+    this.run_loop.set_timer(ch.config_timer, L2CAP_CONFIG_TIMEOUT_MS);
+    this.run_loop.add_timer(ch.config_timer);
+  }
+
+  /**
+   * Configuration did not finish in time (typically: the remote accepted our Configuration
+   * Request but never sent its own). While our own request is outstanding its RTX / ERTX decides;
+   * otherwise the channel is disconnected and, as it never opened, ends with
+   * L2CAP_EVENT_CHANNEL_OPENED status L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT.
+   */
+  private readonly onConfigTimeout = (t: Timer): void => {
+    const ch = t.context as L2capChannel;
+    if (!this.channelPool.owns(ch) || ch.state !== L2CAP_STATE_CONFIG) return;
+    if (ch.local_sig_id !== 0) {
+      // our request is outstanding: its RTX / ERTX timer ends the channel if the remote stays silent
+      this.run_loop.set_timer(ch.config_timer, L2CAP_CONFIG_TIMEOUT_MS);
+      this.run_loop.add_timer(ch.config_timer);
+      return;
+    }
+    this.log.info(() => `L2CAP channel 0x${ch.local_cid.toString(16)}: configuration not complete after ${L2CAP_CONFIG_TIMEOUT_MS} ms, disconnecting`);
+    this.run_loop.remove_timer(ch.timer);
+    ch.todo = 0;
+    ch.waiting_for_can_send_now = false;
+    ch.fail_status = L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT;
+    ch.state = L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST;
+    this.run();
+  };
+
   /** @internal timer sending "pending" for an incoming connection the application sits on */
   startPendingTimer(ch: L2capChannel): void {
     this.run_loop.remove_timer(ch.timer);
@@ -797,6 +838,7 @@ export class L2cap {
   finalize(ch: L2capChannel, status: number): void {
     if (ch.state === L2CAP_STATE_CLOSED || !this.channelPool.owns(ch)) return;
     this.run_loop.remove_timer(ch.timer);
+    this.run_loop.remove_timer(ch.config_timer);
     ch.state = L2CAP_STATE_CLOSED;
     ch.waiting_for_can_send_now = false;
     if (ch.opened) this.events.channelClosed(ch);
@@ -813,6 +855,7 @@ export class L2cap {
   /** @internal both directions configured: OPEN and CHANNEL_OPENED(0) */
   openChannel(ch: L2capChannel): void {
     this.run_loop.remove_timer(ch.timer);
+    this.run_loop.remove_timer(ch.config_timer);
     ch.state = L2CAP_STATE_OPEN;
     ch.opened = true;
     this.log.info(() => `L2CAP channel 0x${ch.local_cid.toString(16)} open: PSM 0x${ch.psm.toString(16)} remote cid 0x${ch.remote_cid.toString(16)} local MTU ${ch.local_mtu} remote MTU ${ch.remote_mtu}`);

@@ -211,6 +211,27 @@ test('disconnect collision: both sides ask at once, one CHANNEL_CLOSED', () => {
   assert.is(h.ofCode(0x71).length, 1);
 });
 
+test('configuration guard on an incoming channel: our request accepted, none from the remote -> disconnected after 40 s, CHANNEL_OPENED 0x69', () => {
+  const h = setup();
+  h.hci.sig(HANDLE, '02 01 0400 0110 5000');
+  h.loop.run(0);
+  h.l2cap.l2cap_accept_connection(0x40);
+  h.loop.run(0);
+  h.hci.take();
+  h.hci.sig(HANDLE, '05 01 0600 4000 0000 0000');
+  h.loop.run(39_999);
+  assert.equal(h.hci.take(), []);
+  h.loop.run(1);
+  // Disconnection Request id 2: DCID 0x0050 SCID 0x0040
+  assert.equal(h.hci.take(), ['08 00 01 00 06 02 04 00 50 00 40 00']);
+  h.hci.sig(HANDLE, '07 02 0400 5000 4000');
+  h.loop.run(0);
+  // status 0x69, incoming 1
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 ff ff 01 00 00']);
+  assert.is(h.ofCode(0x71).length, 0);
+  assert.is(h.l2cap.channelPool.in_use, 0);
+});
+
 test('decline: result 0x0004 on the wire, no event, channel freed', () => {
   const h = setup();
   h.hci.sig(HANDLE, '02 07 0400 0110 6000');

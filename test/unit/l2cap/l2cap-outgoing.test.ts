@@ -226,6 +226,71 @@ test('configuration pending (result 4) waits ERTX; no answer to our request at a
   assert.is(g.ofCode(0x70)[0]!.bytes.slice(0, 8), '70 18 69');
 });
 
+test('configuration guard: our request accepted but the remote never sends its own -> Disconnection Request after 40 s, CHANNEL_OPENED 0x69, pools full', () => {
+  const h = makeHarness();
+  toConnectionRequest(h);
+  h.hci.sig(HANDLE, '03 02 0800 5000 4000 0000 0000'); // connected: CONFIG starts now
+  h.loop.run(0);
+  assert.equal(h.hci.take(), ['0c 00 01 00 04 03 08 00 50 00 00 00 01 02 e8 03']);
+  h.hci.sig(HANDLE, '05 03 0600 4000 0000 0000'); // success for our request, and then silence
+  h.loop.run(39_999);
+  assert.equal(h.hci.take(), []);
+  assert.is(h.l2cap.l2cap_get_channels()[0]!.state, 'CONFIG');
+  h.loop.run(1);
+  // Disconnection Request id 4: DCID 0x0050 SCID 0x0040
+  assert.equal(h.hci.take(), ['08 00 01 00 06 04 04 00 50 00 40 00']);
+  assert.is(h.ofCode(0x70).length, 0, 'reported once the disconnection is done');
+  h.hci.sig(HANDLE, '07 04 0400 5000 4000');
+  h.loop.run(0);
+  // status 0x69 (L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT), remote cid 0x0050, local MTU 1000, remote MTU 672
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 ff ff 00 00 00']);
+  assert.is(h.ofCode(0x71).length, 0, 'never opened: no CHANNEL_CLOSED');
+  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.equal(h.l2cap.l2cap_get_channels(), []);
+
+  // the remote does not answer the Disconnection Request either: RTX ends the channel with 0x69
+  const g = makeHarness();
+  toConnectionRequest(g);
+  g.hci.sig(HANDLE, '03 02 0800 5000 4000 0000 0000');
+  g.loop.run(0);
+  g.hci.sig(HANDLE, '05 03 0600 4000 0000 0000');
+  g.loop.run(40_000);
+  assert.equal(g.hci.take(), ['0c 00 01 00 04 03 08 00 50 00 00 00 01 02 e8 03', '08 00 01 00 06 04 04 00 50 00 40 00']);
+  g.loop.run(10_000);
+  assert.equal(g.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 69']);
+  assert.is(g.l2cap.channelPool.in_use, 0);
+});
+
+test('configuration guard: the remote sends its request but never answers ours -> RTX (10 s) decides, 0x69; a request answered "pending" outlives the guard', () => {
+  const h = makeHarness();
+  toConnectionRequest(h);
+  h.hci.sig(HANDLE, '03 02 0800 5000 4000 0000 0000');
+  h.loop.run(0);
+  h.hci.sig(HANDLE, '04 08 0400 4000 0000');
+  h.loop.run(0);
+  assert.equal(h.hci.take(), ['0c 00 01 00 04 03 08 00 50 00 00 00 01 02 e8 03', '0a 00 01 00 05 08 06 00 50 00 00 00 00 00']);
+  h.loop.run(10_000);
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 69']);
+  assert.is(h.l2cap.channelPool.in_use, 0);
+
+  // "pending" (result 4) to our request: ERTX (120 s) runs past the 40 s guard, then success opens
+  const g = makeHarness();
+  toConnectionRequest(g);
+  g.hci.sig(HANDLE, '03 02 0800 5000 4000 0000 0000');
+  g.hci.sig(HANDLE, '04 08 0400 4000 0000');
+  g.loop.run(0);
+  g.hci.sig(HANDLE, '05 03 0600 4000 0000 0400');
+  g.loop.run(110_000);
+  g.hci.take();
+  assert.is(g.ofCode(0x70).length, 0);
+  g.hci.sig(HANDLE, '05 03 0600 4000 0000 0000');
+  g.loop.run(0);
+  assert.equal(g.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 00']);
+  g.loop.run(200_000);
+  assert.equal(g.hci.take(), [], 'no guard left once open');
+  assert.is(g.ofCode(0x71).length, 0);
+});
+
 test('l2cap_disconnect before the link is up drops the channel with CHANNEL_CLOSED; during the request, disconnects once connected', () => {
   const h = makeHarness();
   h.l2cap.l2cap_create_channel(h.handler, REMOTE, PSM, 1000);
