@@ -94,25 +94,19 @@ function inquiryMatches(c: VirtualController, peer: VirtualController): boolean 
   });
 }
 
-/** EIR the peer's controller answers with: what its host wrote, else its local name. */
-function eirOf(peer: VirtualController): Uint8Array {
-  if (peer.eir.some((b) => b !== 0)) return peer.eir;
-  const z = peer.name.indexOf(0);
-  const len = Math.min(z < 0 ? 248 : z, 238);
-  const out = new Uint8Array(240);
-  out[0] = len + 1;
-  out[1] = 0x09; // Complete Local Name
-  out.set(peer.name.subarray(0, len), 2);
-  return out;
-}
-
+/**
+ * The response `peer` sends to `c`'s inquiry. In mode 2 the EIR is exactly what peer's host
+ * wrote with Write Extended Inquiry Response (all zero after reset when it wrote none): a
+ * controller never makes an EIR of its own, so a host that wants names without EIR asks with
+ * Remote Name Request.
+ */
 function report(c: VirtualController, peer: VirtualController): void {
   const link = c.link;
   const rssi = link.rssi(c, peer) & 0xff;
   const co = link.clock_offset(peer);
   if (c.inquiry_mode === 0) c.ev.inquiry_result(peer.bd_addr, PSRM_R1, peer.class_of_device, co);
   else if (c.inquiry_mode === 1) c.ev.inquiry_result_with_rssi(peer.bd_addr, PSRM_R1, peer.class_of_device, co, rssi);
-  else c.ev.extended_inquiry_result(peer.bd_addr, PSRM_R1, peer.class_of_device, co, rssi, eirOf(peer));
+  else c.ev.extended_inquiry_result(peer.bd_addr, PSRM_R1, peer.class_of_device, co, rssi, peer.eir);
 }
 
 function inquiryTick(c: VirtualController): void {

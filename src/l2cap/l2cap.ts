@@ -16,7 +16,8 @@
  * - HCI status (e.g. 0x04 page timeout) when the ACL link could not be created;
  * - 0x63 + the remote's result for a refused outgoing channel (BTstack quirk, see refusal_status());
  * - 0x60 + the reject reason when the remote answered our Connection Request with Command Reject;
- * - L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT when the remote did not answer in RTX / ERTX time;
+ * - L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT when the remote did not answer in RTX / ERTX time,
+ *   or configuration did not complete within L2CAP_CONFIG_TIMEOUT_MS (40 s; the channel is disconnected);
  * - L2CAP_CONNECTION_BASEBAND_DISCONNECT when the link went down before the channel opened;
  * - L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_RESOURCES when configuration failed (remote answered
  *   Rejected / Unknown options, or "unacceptable parameters" too often): the channel is disconnected.

@@ -50,7 +50,7 @@ test('inquiry (mode 0): Command Status, Inquiry Result, Inquiry Complete after I
   ]);
 });
 
-test('inquiry with RSSI (mode 1) and extended inquiry result (mode 2) with the local name', () => {
+test('inquiry with RSSI (mode 1); extended inquiry result (mode 2) carries only the EIR the host wrote', () => {
   const { loop, hosts, link } = bench(2, { rssi: -60 });
   const [a, b] = hosts as [Host, Host];
   up(a);
@@ -69,16 +69,25 @@ test('inquiry with RSSI (mode 1) and extended inquiry result (mode 2) with the l
   loop.run();
   const ev = a.take();
   assert.is(ev.length, 4);
-  // EIR: length 7, type 0x09 Complete Local Name, "peer-b", zero padded to 240
-  const eir = '07 09 70 65 65 72 2d 62' + ' 00'.repeat(232);
-  assert.is(ev[2], `2f ff 01 ${wire(b.c.bd_addr)} 01 00 00 00 00 ${co} c4 ${eir}`);
-  // EIR written by the host is sent as written
+  // b's host wrote a local name but no EIR: the controller sends 240 zero octets (7.7.38), it
+  // does not make an EIR of its own; the name is for Remote Name Request
+  const zeros = ' 00'.repeat(240);
+  assert.is(ev[2], `2f ff 01 ${wire(b.c.bd_addr)} 01 00 00 00 00 ${co} c4${zeros}`);
+  // EIR written by the host (Write Extended Inquiry Response) is sent as written
   b.cmd('52 0c f1 00 03 08 61 62' + ' 00'.repeat(236));
   loop.run();
   a.clear();
   a.cmd('01 04 05 33 8b 9e 01 01');
   loop.run();
   assert.is(a.take()[1], `2f ff 01 ${wire(b.c.bd_addr)} 01 00 00 00 00 ${co} c4 03 08 61 62` + ' 00'.repeat(236));
+  // HCI Reset forgets it: zeros again (the name written before is gone too)
+  b.cmd('03 0c 00');
+  up(b);
+  loop.run();
+  a.clear();
+  a.cmd('01 04 05 33 8b 9e 01 01');
+  loop.run();
+  assert.is(a.take()[1], `2f ff 01 ${wire(b.c.bd_addr)} 01 00 00 00 00 ${co} c4${zeros}`);
 });
 
 test('inquiry finds only devices with inquiry scan on; Inquiry Cancel ends it without Inquiry Complete', () => {
