@@ -709,6 +709,35 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
     const deprecated = row.group === 'removed-historical' ? '@deprecated ' : '';
     em.out.push(`/** ${deprecated}${doc(row.group)}${row.note ? `. ${doc(row.note)}` : ''} */`, `export const ${row.name} = ${row.literal};`);
   }
+  // Aliases named in a group: 'sdp-protocol-uuid (PSM_SDP/PSM_RFCOMM/PSM_BNEP alias these)' -> PSM_SDP =
+  // the row of that group named *_SDP (BTstack's l2cap.h: #define PSM_SDP BLUETOOTH_PROTOCOL_SDP).
+  const group_aliases: { name: string; target: string }[] = [];
+  const seen_groups = new Set<string>();
+  for (const row of errors) {
+    if (seen_groups.has(row.group)) continue;
+    seen_groups.add(row.group);
+    const m = /\(([A-Z0-9_/]+) alias these\)/.exec(row.group);
+    if (!m) continue;
+    const members = errors.filter((r) => r.group === row.group);
+    for (const name of m[1]!.split('/')) {
+      const suffix = name.slice(name.indexOf('_') + 1);
+      const targets = members.filter((r) => r.name.endsWith(`_${suffix}`));
+      if (!IDENT.test(name) || name.indexOf('_') < 0 || targets.length !== 1) {
+        throw new TableError(files.errors, row.line, `alias ${name} in group "${row.group}": expected exactly one row of the group named *_${suffix}, found ${targets.length}`);
+      }
+      group_aliases.push({ name, target: targets[0]!.name });
+    }
+  }
+  if (group_aliases.length) em.out.push('', '// ---- aliases named in the group notes');
+  for (const al of group_aliases) {
+    if (values.has(al.name)) {
+      em.out.push(`// ${al.name}: alias of ${al.target} not emitted, ${al.name} is defined by a row`);
+      continue;
+    }
+    values.set(al.name, values.get(al.target)!);
+    em.exported.add(al.name);
+    em.out.push(`/** Alias of ${al.target}. */`, `export const ${al.name} = ${al.target};`);
+  }
   if (values.get('ERROR_CODE_MEMORY_CAPACITY_EXCEEDED') === undefined) {
     throw new TableError(files.errors, 1, 'ERROR_CODE_MEMORY_CAPACITY_EXCEEDED is required by the builders');
   }

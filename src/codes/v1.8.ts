@@ -1192,6 +1192,14 @@ export const L2CAP_SERVICE_NOT_FOUND = 0x6B;
 /** @deprecated removed-historical. 2016-07 only; renamed L2CAP_LOCAL_CID_DOES_NOT_EXIST */
 export const L2CAP_LOCAL_CID_INVALID = 0x6C;
 
+// ---- aliases named in the group notes
+/** Alias of BLUETOOTH_PROTOCOL_SDP. */
+export const PSM_SDP = BLUETOOTH_PROTOCOL_SDP;
+/** Alias of BLUETOOTH_PROTOCOL_RFCOMM. */
+export const PSM_RFCOMM = BLUETOOTH_PROTOCOL_RFCOMM;
+/** Alias of BLUETOOTH_PROTOCOL_BNEP. */
+export const PSM_BNEP = BLUETOOTH_PROTOCOL_BNEP;
+
 /* ============================================== event codes (subevent codes for meta events) */
 
 /** hci (btstack-defined) event 0x00, no @format. custom, internal testing only */

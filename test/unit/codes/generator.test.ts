@@ -167,6 +167,26 @@ test('malformed rows fail with file and line: unknown format letter, param count
   with_bad_row('events', 45, 'HCI_EVENT_BROKEN\t0x20\thci\t1\tbad-name\t', /bad param name/);
 });
 
+test('group-note aliases: "(A_X/B_Y alias these)" becomes A_X = the group row named *_X; a bad alias names file and line', () => {
+  const text = generate('v1.4');
+  assert.match(text, 'export const PSM_SDP = BLUETOOTH_PROTOCOL_SDP;');
+  assert.match(text, 'export const PSM_RFCOMM = BLUETOOTH_PROTOCOL_RFCOMM;');
+  assert.match(text, 'export const PSM_BNEP = BLUETOOTH_PROTOCOL_BNEP;');
+  const dir = temp_dir();
+  try {
+    const errors = join(dir, 'errors.tsv');
+    const head = 'name\tvalue\tfile\tgroup\tnote\nERROR_CODE_MEMORY_CAPACITY_EXCEEDED\t0x07\tsrc/bluetooth.h\thci-status\t\n';
+    writeFileSync(errors, head + 'P_ONE\t0x01\tsrc/x.h\tproto (Q_ONE/Q_TWO alias these)\t\nP_TWO\t0x02\tsrc/x.h\tproto (Q_ONE/Q_TWO alias these)\t\n');
+    const ok = generate('v1.4', { errors });
+    assert.match(ok, 'export const Q_ONE = P_ONE;');
+    assert.match(ok, 'export const Q_TWO = P_TWO;');
+    writeFileSync(errors, head + 'P_ONE\t0x01\tsrc/x.h\tproto (Q_ONE/Q_THREE alias these)\t\n');
+    assert.throws(() => generate('v1.4', { errors }), (e: Error) => e.message.startsWith(`${errors}:3: alias Q_THREE`) && /found 0/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a header that is not the expected columns is refused', () => {
   const dir = temp_dir();
   try {

@@ -13,6 +13,20 @@ import {
 import type { CodeProfile, Codes } from '../../../src/codes/index.js';
 import { bytes, prng } from './helpers.js';
 
+test('PSM_SDP, PSM_RFCOMM, PSM_BNEP alias BLUETOOTH_PROTOCOL_* in both profiles (BTstack l2cap.h)', () => {
+  for (const c of [v14, v18]) {
+    // Assigned numbers (logical link control): SDP 0x0001, RFCOMM 0x0003, BNEP 0x000F
+    assert.is(c.PSM_SDP, 0x0001);
+    assert.is(c.PSM_RFCOMM, 0x0003);
+    assert.is(c.PSM_BNEP, 0x000f);
+    assert.is(c.PSM_SDP, c.BLUETOOTH_PROTOCOL_SDP);
+    assert.is(c.PSM_RFCOMM, c.BLUETOOTH_PROTOCOL_RFCOMM);
+    assert.is(c.PSM_BNEP, c.BLUETOOTH_PROTOCOL_BNEP);
+    assert.is(c.PSM_HID_CONTROL, 0x11);
+  }
+  assert.is(codes_for('v1.8').PSM_RFCOMM, 0x03);
+});
+
 test('status constants match CODES.md (not the manual errata)', () => {
   for (const c of [v14, v18]) {
     assert.is(c.L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_RESOURCES, 0x67); // manual says 0x65
