@@ -14,6 +14,7 @@ export * from './hci/dump.js';
 export * from './hci/commands.js';
 export * from './hci/hci.js';
 export * from './hci/gap.js';
+export * from './hci/link-key-db.js';
 export type { HciConnection } from './hci/hci-connection.js';
 export * from './stack.js';
 export * from './btstack.js';
