@@ -4,7 +4,8 @@
  *
  *   npx tsx bench/profile.ts <scenario> [--cpu | --alloc] [--mb N]
  *
- * Scenarios: parser-framing, parser-reassembly (ours), l2cap-65535, l2cap-672.
+ * Scenarios: parser-framing, parser-reassembly (ours), l2cap-65535, l2cap-672, rfcomm-667 (frames that
+ * fit an L2CAP MTU of 672, as benchmark 2's small frames), rfcomm-max (the largest frames).
  */
 import { cutChunks, generateH4Stream } from './lib/h4-stream.js';
 import { createFeedHost } from './lib/feed-host.js';
@@ -51,6 +52,16 @@ async function l2capScenario(mtu: number, mb: number): Promise<Scenario> {
   };
 }
 
+async function rfcommScenario(mfs: number, mb: number): Promise<Scenario> {
+  const { rfcommSetup } = await import('./rfcomm-bulk.js');
+  return {
+    setup() {
+      const p = rfcommSetup(mfs);
+      return { warm: () => p.send(8 * MB), work: () => p.send(Math.round(mb * MB)) };
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const name = args.find((a) => !a.startsWith('--') && !/^\d/.test(a));
@@ -61,6 +72,8 @@ async function main(): Promise<void> {
     'parser-reassembly': () => parserScenario('reassembly', mb ?? 8),
     'l2cap-65535': () => l2capScenario(65535, mb ?? 128),
     'l2cap-672': () => l2capScenario(672, mb ?? 64),
+    'rfcomm-667': () => rfcommScenario(667, mb ?? 64),
+    'rfcomm-max': () => rfcommScenario(0xffff, mb ?? 128),
   };
   const make = name ? scenarios[name] : undefined;
   if (!make) {

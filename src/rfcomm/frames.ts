@@ -173,6 +173,35 @@ function writeFcs(buf: Uint8Array, start: number, info_pos: number, info_len: nu
   buf[info_pos + info_len] = rfcomm_fcs(buf, start, covered);
 }
 
+/** Copies shorter than this go octet by octet (cheaper than making a view to hand to `set`). */
+const SMALL_COPY = 16;
+
+/**
+ * Copy info[info_pos .. info_pos+len) to buf[dst ..], as memmove does when both share memory,
+ * without making a view where it can: the whole of `info` goes with one `set`, the same array
+ * with copyWithin, a short range octet by octet; only a long part of another array needs a view
+ * (RFCOMM's rfcomm_send hands in an exact, cached view, so it never gets here).
+ */
+function copyInfo(buf: Uint8Array, dst: number, info: Uint8Array, info_pos: number, len: number): void {
+  if (info_pos === 0 && len === info.length) {
+    buf.set(info, dst);
+  } else if (info === buf) {
+    buf.copyWithin(dst, info_pos, info_pos + len);
+  } else if (len < SMALL_COPY) {
+    const sameMemory = info.buffer === buf.buffer;
+    const from = info.byteOffset + info_pos;
+    const to = buf.byteOffset + dst;
+    if (sameMemory && from < to) {
+      for (let i = len - 1; i >= 0; i--) buf[dst + i] = info[info_pos + i]!;
+    } else {
+      for (let i = 0; i < len; i++) buf[dst + i] = info[info_pos + i]!;
+    }
+  } else {
+    // TypedArray.set copies as memmove does when source and target share a buffer
+    buf.set(info.subarray(info_pos, info_pos + len), dst);
+  }
+}
+
 /**
  * Encode a frame at buf[pos]. `control` is the frame type, with RFCOMM_PF if wanted;
  * `credits` >= 0 adds a credit octet (UIH only) and sets P/F. The information field is copied
@@ -194,8 +223,7 @@ export function rfcomm_frame_encode(
   const hdr = rfcomm_frame_header_size(info_len, credits >= 0);
   const size = hdr + info_len + 1;
   if (pos < 0 || pos + size > buf.length) return RFCOMM_ENCODE_BUFFER_TOO_SMALL;
-  // TypedArray.set copies as memmove does when source and target share a buffer
-  if (info && info_len > 0) buf.set(info.subarray(info_pos, info_pos + info_len), pos + hdr);
+  if (info && info_len > 0) copyInfo(buf, pos + hdr, info, info_pos, info_len);
   writeHeader(buf, pos + hdr, info_len, address, control, credits);
   writeFcs(buf, pos, pos + hdr, info_len, control, credits);
   return size;

@@ -14,6 +14,7 @@ import { RfcommFrame, RFCOMM_MAX_INFORMATION_SIZE } from './frames.js';
 import { RfcommMuxCommand, type RfcommPn, type RfcommRpn } from './mux-commands.js';
 import { type RfcommL2cap, type RfcommPacketHandler, type RfcommStackLike } from './rfcomm-l2cap.js';
 import { RfcommEvents } from './rfcomm-events.js';
+import { ViewCache } from './view-cache.js';
 import {
   CH_DLC_SETUP,
   CH_INCOMING_SETUP,
@@ -100,6 +101,10 @@ export abstract class RfcommCore {
   /** rfcomm_get_outgoing_buffer's view into L2CAP's outgoing buffer (cached per buffer). */
   protected l2capOut: Uint8Array | null = null;
   protected l2capOutPayload: Uint8Array | null = null;
+  /** Views of received data (one per L2CAP buffer and header size): no view per frame. */
+  protected readonly rxViews = new ViewCache(4);
+  /** Exact views of rfcomm_send payloads shorter than their array (one per buffer and length). */
+  protected readonly txViews = new ViewCache(4);
   protected readonly frame = new RfcommFrame();
   protected readonly cmd = new RfcommMuxCommand();
   protected readonly pn: RfcommPn = { dlci: 0, cl: 0, priority: 0, ack_timer: 0, max_frame_size: 0, max_retransmissions: 0, credits: 0 };

@@ -571,7 +571,9 @@ export abstract class RfcommInput extends RfcommOutput {
       }
       const gen = ch.generation;
       const handler = ch.handler;
-      if (handler) handler(RFCOMM_DATA_PACKET, ch.rfcomm_cid, packet.subarray(f.info_pos, f.info_pos + f.info_len), f.info_len);
+      // as BTstack's pointer into the L2CAP buffer: a view from the payload on (made once per
+      // buffer and header size), `size` octets of which are the data
+      if (handler) handler(RFCOMM_DATA_PACKET, ch.rfcomm_cid, this.rxViews.view(packet, f.info_pos, packet.length), f.info_len);
       if (ch.generation !== gen) return;
       if (credit && !ch.incoming_flow_control && ch.state === CH_OPEN) {
         const outstanding = ch.credits_incoming + ch.new_credits_incoming;

@@ -21,6 +21,12 @@
  * rfcomm_register_service / rfcomm_create_channel refill the peer's credits automatically
  * (RFCOMM_CREDITS); the *_with_initial_credits variants leave it to rfcomm_grant_credits.
  *
+ * Data reaches the channel's handler as (RFCOMM_DATA_PACKET, rfcomm_cid, packet, size): as BTstack's
+ * pointer into the L2CAP buffer, `packet` is a view that starts at the payload and is valid during
+ * the call only; `size` octets are the data (the octets after them are the rest of the L2CAP buffer).
+ * No view is made per frame: one per L2CAP buffer and header size (3-5 octets) is kept. rfcomm_send
+ * copies the payload into the outgoing buffer without a view per frame either.
+ *
  * Bad input never throws: frames with a bad FCS, length or control field are discarded, as are
  * UIH frames on DLCs that are not established; SABM/PN for a channel nobody serves and DISC on a
  * closed DLC get DM; unknown multiplexer commands get NSC; absurd PN values are refused with DM.
@@ -215,17 +221,20 @@ export class Rfcomm extends RfcommInput {
     if (err) return err;
     const mux = ch.mux!;
     const l2 = this.l2cap;
+    // the encoder copies a whole array with one `set`; part of one goes as an exact view, made
+    // once per (array, length) and then reused, or octet by octet when short
+    const info = len < 16 ? data : this.txViews.view(data, 0, len);
     if (l2cap_has_prepared(l2)) {
       // write the frame straight into L2CAP's outgoing buffer
       if (!l2.l2cap_reserve_packet_buffer()) return BTSTACK_ACL_BUFFERS_FULL;
-      const size = rfcomm_encode_uih(l2.l2cap_get_outgoing_buffer(), 0, mux.initiator, ch.dlci, -1, data, 0, len);
+      const size = rfcomm_encode_uih(l2.l2cap_get_outgoing_buffer(), 0, mux.initiator, ch.dlci, -1, info, 0, len);
       if (size < 0) {
         l2.l2cap_release_packet_buffer();
         return RFCOMM_DATA_LEN_EXCEEDS_MTU;
       }
       return this.sendPreparedData(ch, l2, size, len);
     }
-    const size = rfcomm_encode_uih(this.out, 0, mux.initiator, ch.dlci, -1, data, 0, len);
+    const size = rfcomm_encode_uih(this.out, 0, mux.initiator, ch.dlci, -1, info, 0, len);
     if (size < 0) return RFCOMM_DATA_LEN_EXCEEDS_MTU;
     return this.sendData(ch, this.out, size, len);
   }

@@ -207,6 +207,38 @@ test('encode: in place writes header before and FCS after the caller-written pay
   assert.is(hex(b2.subarray(2, 7)), '0b ef 03 41 9a');
 });
 
+test('encode: the information field is copied from any part of the source, also from the target buffer itself', () => {
+  // 0b ef = UIH on DLCI 2 from the initiator (FCS 9a, over address + control); length octet (n << 1) | 1
+  const src = new Uint8Array(300).map((_, i) => (i * 7 + 3) & 0xff);
+  for (const [pos, len] of [[0, 3], [5, 3], [5, 15], [5, 16], [1, 127], [10, 200], [0, 300]] as const) {
+    const buf = new Uint8Array(320).fill(0xee);
+    const n = rfcomm_encode_uih(buf, 2, true, 2, -1, src, pos, len);
+    const hdr = len > 127 ? [0x0b, 0xef, (len & 0x7f) << 1, len >> 7] : [0x0b, 0xef, (len << 1) | 1];
+    assert.is(n, hdr.length + len + 1, `size for ${pos}+${len}`);
+    assert.equal(Array.from(buf.subarray(2, 2 + n)), [...hdr, ...src.subarray(pos, pos + len), 0x9a], `frame for ${pos}+${len}`);
+    assert.is(buf[1], 0xee, 'nothing written before the frame');
+    assert.is(buf[2 + n], 0xee, 'nothing written after the frame');
+  }
+  // payload already in the target, overlapping where the frame goes (memmove semantics), short and long
+  for (const len of [5, 40]) {
+    const buf = new Uint8Array(64).map((_, i) => i);
+    const frameOf = (first: number): number[] => [0x0b, 0xef, (len << 1) | 1, ...Array.from({ length: len }, (_, i) => first + i), 0x9a];
+    const expect = frameOf(1);
+    assert.is(rfcomm_encode_uih(buf, 0, true, 2, -1, buf, 1, len), len + 4);
+    assert.equal(Array.from(buf.subarray(0, len + 4)), expect, `same array, ${len} octets`);
+    // another view of the same memory, source after the target and before it
+    const mem = new Uint8Array(80).map((_, i) => i);
+    const target = mem.subarray(8);
+    assert.is(rfcomm_encode_uih(target, 0, true, 2, -1, mem, 9, len), len + 4);
+    assert.equal(Array.from(target.subarray(0, len + 4)), frameOf(9), `overlapping views (source later), ${len} octets`);
+    const mem2 = new Uint8Array(80).map((_, i) => i);
+    const target2 = mem2.subarray(2);
+    // the source starts at mem2[1], the information field lands at target2[3] = mem2[5]: it moves forward
+    assert.is(rfcomm_encode_uih(target2, 0, true, 2, -1, mem2, 1, len), len + 4);
+    assert.equal(Array.from(target2.subarray(0, len + 4)), expect, `overlapping views (source earlier), ${len} octets`);
+  }
+});
+
 test('encode: errors return negative codes and write nothing', () => {
   const buf = new Uint8Array(3).fill(0xaa);
   assert.is(RFCOMM_ENCODE_BUFFER_TOO_SMALL, -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED);

@@ -19,6 +19,7 @@ import {
   frame_by_hand,
   make_pair,
   make_raw,
+  open_with_raw,
   opened_info,
   sent_hex,
   type Node,
@@ -26,24 +27,6 @@ import {
 } from './rfcomm-helpers.js';
 
 const h = (b: Uint8Array): string => hex(b).replace(/ /g, '');
-
-/** Open A's DLC to server channel 1 on the raw peer (DLCI 2), the peer answering by hand. */
-function open_with_raw(loop: VirtualRunLoop, a: Node, p: RawPeer, opt: { credit: boolean; k: number; n1: number }): number {
-  p.listen();
-  const cid = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1).rfcomm_cid;
-  loop.run(10);
-  p.send(fr(0x03, 0x73)); // UA 0
-  loop.run(10);
-  p.send(fr(0x01, 0xef, [0x81, 0x11, 0x02, opt.credit ? 0xe0 : 0x00, 0x00, 0x00, opt.n1 & 0xff, opt.n1 >> 8, 0x00, opt.k]));
-  loop.run(10);
-  p.send(fr(0x0b, 0x73)); // UA 2
-  loop.run(10);
-  p.send(fr(0x01, 0xef, [0xe1, 0x05, 0x0b, 0x8d])); // MSC response
-  p.send(fr(0x01, 0xef, [0xe3, 0x05, 0x0b, 0x8d])); // MSC command
-  loop.run(10);
-  assert.equal(a.events(OPENED).map(opened_info).map((o) => o.status), [0], 'open');
-  return cid;
-}
 
 test('automatic credits: the sender runs dry, the receiver refills, 200 frames arrive in order', () => {
   const { loop, air, a, b } = make_pair('v1.4');

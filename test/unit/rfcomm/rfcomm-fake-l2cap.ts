@@ -186,7 +186,7 @@ export class FakeL2cap implements RfcommL2cap {
     ch.in_flight++;
     this.post(() => {
       ch.in_flight--;
-      if (p.open) p.handler(L2CAP_DATA_PACKET, p.local_cid, copy, copy.length);
+      if (p.open) p.owner.deliver(p, copy);
       this.notifyCanSend(ch);
     });
     return 0;
@@ -219,6 +219,24 @@ export class FakeL2cap implements RfcommL2cap {
   /** SDUs sent through l2cap_send_prepared. */
   prepared_sends = 0;
 
+  /**
+   * When set, every SDU is handed up in this one buffer (longer than the SDU; `size` tells the
+   * length), as a real L2CAP hands up views of its fixed receive buffer. Else each SDU comes in
+   * a fresh array of its own length.
+   */
+  rx_buffer: Uint8Array | null = null;
+
+  private deliver(ch: FakeChannel, sdu: Uint8Array): void {
+    const rx = this.rx_buffer;
+    if (rx) {
+      rx.fill(0xa5);
+      rx.set(sdu, 0);
+      ch.handler(L2CAP_DATA_PACKET, ch.local_cid, rx, sdu.length);
+    } else {
+      ch.handler(L2CAP_DATA_PACKET, ch.local_cid, sdu, sdu.length);
+    }
+  }
+
   /** Deliver raw bytes to the RFCOMM layer on the other end of our channel `local_cid` (no checks). */
   inject(local_cid: number, bytes: Uint8Array): void {
     const ch = this.channels.get(local_cid);
@@ -226,7 +244,7 @@ export class FakeL2cap implements RfcommL2cap {
     const p = ch.peer;
     const copy = bytes.slice();
     this.post(() => {
-      if (p.open) p.handler(L2CAP_DATA_PACKET, p.local_cid, copy, copy.length);
+      if (p.open) p.owner.deliver(p, copy);
     });
   }
 

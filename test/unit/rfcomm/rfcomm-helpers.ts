@@ -2,6 +2,7 @@
  * Two (or more) RFCOMM layers on the fake L2CAP air, with recorders for what each application
  * handler sees, and an independent bit-by-bit TS 07.10 FCS for checking frames by hand.
  */
+import * as assert from 'uvu/assert';
 import { fromHex, hex, type BdAddr } from '../../../src/core/bytes.js';
 import type { StackConfig } from '../../../src/core/config.js';
 import { VirtualRunLoop } from '../../../src/core/run-loop.js';
@@ -198,4 +199,22 @@ export function fr(address: number, control: number, info: number[] = [], credit
 
 export function pool_in_use(n: Node, name: string): number {
   return n.stack.pools.all.find((p) => p.name === name)!.in_use;
+}
+
+/** Open A's DLC to server channel 1 on the raw peer (DLCI 2), the peer answering by hand. */
+export function open_with_raw(loop: VirtualRunLoop, a: Node, p: RawPeer, opt: { credit: boolean; k: number; n1: number }): number {
+  p.listen();
+  const cid = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1).rfcomm_cid;
+  loop.run(10);
+  p.send(fr(0x03, 0x73)); // UA 0
+  loop.run(10);
+  p.send(fr(0x01, 0xef, [0x81, 0x11, 0x02, opt.credit ? 0xe0 : 0x00, 0x00, 0x00, opt.n1 & 0xff, opt.n1 >> 8, 0x00, opt.k]));
+  loop.run(10);
+  p.send(fr(0x0b, 0x73)); // UA 2
+  loop.run(10);
+  p.send(fr(0x01, 0xef, [0xe1, 0x05, 0x0b, 0x8d])); // MSC response
+  p.send(fr(0x01, 0xef, [0xe3, 0x05, 0x0b, 0x8d])); // MSC command
+  loop.run(10);
+  assert.equal(a.events(OPENED).map(opened_info).map((o) => o.status), [0], 'open');
+  return cid;
 }
