@@ -9,8 +9,7 @@ import type { HciArg, HciCommand } from '../hci/commands.js';
 import * as C from './codes.js';
 import type { Handler, VirtualController } from './controller.js';
 import {
-  LAP_MAX, LAP_MIN, LE_FEATURES, LE_SUPPORTED_STATES, LMP_FEATURES_PAGE0, LMP_FEATURES_PAGE2, LMP_MAX_PAGE,
-  NUM_SUPPORTED_IAC,
+  LAP_MAX, LAP_MIN, LMP_MAX_PAGE, NUM_SUPPORTED_IAC,
 } from './defs.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
@@ -115,9 +114,9 @@ const writeEir: Handler = (c, a, cmd) => {
 
 const readLocalExtendedFeatures: Handler = (c, a, cmd) => {
   const page = n(a, 0);
-  const pages = [LMP_FEATURES_PAGE0, c.host_features(), LMP_FEATURES_PAGE2];
-  if (page > LMP_MAX_PAGE) return c.complete(cmd, INVALID, page, LMP_MAX_PAGE, new Uint8Array(8));
-  c.complete(cmd, OK, page, LMP_MAX_PAGE, pages[page]!);
+  const features = page <= LMP_MAX_PAGE ? c.lmp_features(page) : undefined;
+  if (!features) return c.complete(cmd, INVALID, page, LMP_MAX_PAGE, new Uint8Array(8));
+  c.complete(cmd, OK, page, LMP_MAX_PAGE, features);
 };
 
 const readRssi: Handler = (c, a, cmd) => {
@@ -261,7 +260,7 @@ export const BASEBAND_HANDLERS: ReadonlyArray<readonly [HciCommand, Handler]> = 
     c.complete(cmd, OK, f.hci_version, f.hci_revision, f.lmp_version, f.manufacturer, f.lmp_subversion);
   }],
   [K.hci_read_local_supported_commands, (c, _a, cmd) => c.complete(cmd, OK, c.supported_commands)],
-  [K.hci_read_local_supported_features, (c, _a, cmd) => c.complete(cmd, OK, LMP_FEATURES_PAGE0)],
+  [K.hci_read_local_supported_features, (c, _a, cmd) => c.complete(cmd, OK, c.lmp_features_page0)],
   [K.hci_read_local_extended_features, readLocalExtendedFeatures],
   [K.hci_read_buffer_size, (c, _a, cmd) => {
     const f = c.config;
@@ -274,8 +273,8 @@ export const BASEBAND_HANDLERS: ReadonlyArray<readonly [HciCommand, Handler]> = 
     if (f.le_buffers === 0) c.complete(cmd, OK, 0, 0);
     else c.complete(cmd, OK, f.le_size, f.le_buffers);
   }],
-  [K.hci_le_read_local_supported_features, (c, _a, cmd) => c.complete(cmd, OK, LE_FEATURES)],
-  [K.hci_le_read_supported_states, (c, _a, cmd) => c.complete(cmd, OK, LE_SUPPORTED_STATES)],
+  [K.hci_le_read_local_supported_features, (c, _a, cmd) => c.complete(cmd, OK, c.le_features)],
+  [K.hci_le_read_supported_states, (c, _a, cmd) => c.complete(cmd, OK, c.le_supported_states)],
   [K.hci_bcm_update_uart_baud_rate, bcmUpdateBaud],
   [K.hci_bcm_write_bd_addr, bcmWriteBdAddr],
 ];

@@ -14,7 +14,7 @@ import type { HciArg, HciCommand } from '../hci/commands.js';
 import { AirLink, join_controllers, type LinkEnd } from './air.js';
 import * as C from './codes.js';
 import type { Handler, VirtualController } from './controller.js';
-import { LAP_MAX, LAP_MIN, LMP_FEATURES_PAGE0, LMP_FEATURES_PAGE2, LMP_MAX_PAGE } from './defs.js';
+import { LAP_MAX, LAP_MIN, LMP_MAX_PAGE } from './defs.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
 const INVALID = C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
@@ -347,7 +347,7 @@ const readRemoteFeatures: Handler = (c, a, cmd) => {
   if (!end) return c.status(cmd, UNKNOWN_CONN);
   c.status(cmd, OK);
   end.air.after(2 * end.air.latency_ms, () => {
-    c.ev.read_remote_supported_features_complete(OK, end.handle, LMP_FEATURES_PAGE0);
+    c.ev.read_remote_supported_features_complete(OK, end.handle, end.peer.controller.lmp_features_page0);
   });
 };
 
@@ -358,9 +358,8 @@ const readRemoteExtendedFeatures: Handler = (c, a, cmd) => {
   if (page > LMP_MAX_PAGE) return c.status(cmd, INVALID);
   c.status(cmd, OK);
   end.air.after(2 * end.air.latency_ms, () => {
-    const peer = end.peer.controller;
-    const pages = [LMP_FEATURES_PAGE0, peer.host_features(), LMP_FEATURES_PAGE2];
-    c.ev.read_remote_extended_features_complete(OK, end.handle, page, LMP_MAX_PAGE, pages[page]!);
+    const features = end.peer.controller.lmp_features(page) ?? new Uint8Array(8);
+    c.ev.read_remote_extended_features_complete(OK, end.handle, page, LMP_MAX_PAGE, features);
   });
 };
 

@@ -18,7 +18,7 @@ import { CLASSIC_HANDLERS, ClassicState } from './classic.js';
 import * as C from './codes.js';
 import {
   DEFAULT_EVENT_MASK_HI, DEFAULT_EVENT_MASK_LO, DEFAULT_LE_EVENT_MASK_HI, DEFAULT_LE_EVENT_MASK_LO, GIAC,
-  supported_commands_bitmap,
+  LE_FEATURES, LE_SUPPORTED_STATES, LMP_FEATURES_PAGE0, LMP_FEATURES_PAGE2, supported_commands_bitmap,
 } from './defs.js';
 import { Events } from './events.js';
 import { Faults } from './faults.js';
@@ -41,7 +41,8 @@ export function implemented_commands(): HciCommand[] {
   return [...HANDLERS.keys()].map((op) => HCI_COMMANDS.get(op)!);
 }
 
-const SUPPORTED_COMMANDS = supported_commands_bitmap(implemented_commands());
+/** Supported_Commands of every controller (frozen; each controller copies it). */
+const SUPPORTED_COMMANDS: readonly number[] = Object.freeze(Array.from(supported_commands_bitmap(implemented_commands())));
 
 export interface ControllerOptions {
   /** Public address; default derived from the link seed. */
@@ -171,6 +172,17 @@ export class VirtualController {
   private readonly nocp_pairs: number[] = [];
   /** Raw parameters of the command being handled (valid during the handler). */
   cur_params: Uint8Array = new Uint8Array(0);
+  /**
+   * What this controller reports about itself (Read Local Supported Commands / Features /
+   * Extended Features, LE Read Local Supported Features / Supported States) and what its peers
+   * read as its remote features. Each controller owns its copies: a test may change them to model
+   * a controller without some feature, and no other controller sees the change.
+   */
+  readonly supported_commands = Uint8Array.from(SUPPORTED_COMMANDS);
+  readonly lmp_features_page0 = Uint8Array.from(LMP_FEATURES_PAGE0);
+  readonly lmp_features_page2 = Uint8Array.from(LMP_FEATURES_PAGE2);
+  readonly le_features = Uint8Array.from(LE_FEATURES);
+  readonly le_supported_states = Uint8Array.from(LE_SUPPORTED_STATES);
   /** Counters for diagnostics and tests. */
   readonly stats = { commands: 0, unknown_commands: 0, acl_from_host: 0, acl_dropped: 0, acl_to_host: 0 };
 
@@ -314,8 +326,12 @@ export class VirtualController {
     this.complete(cmd, ...args);
   }
 
-  get supported_commands(): Uint8Array {
-    return SUPPORTED_COMMANDS;
+  /** LMP features page 0, 1 (host support bits) or 2; undefined beyond LMP_MAX_PAGE. */
+  lmp_features(page: number): Uint8Array | undefined {
+    if (page === 0) return this.lmp_features_page0;
+    if (page === 1) return this.host_features();
+    if (page === 2) return this.lmp_features_page2;
+    return undefined;
   }
 
   /** Features page 1: the host-support bits the host wrote. */

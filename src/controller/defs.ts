@@ -104,15 +104,21 @@ export function supported_commands_bitmap(commands: Iterable<HciCommand>): Uint8
   return out;
 }
 
+/*
+ * The feature and state tables below are the defaults every controller starts from. They are
+ * frozen arrays: each VirtualController holds its own Uint8Array copy (see controller.ts), so a
+ * test that changes one controller's features never affects another controller.
+ */
+
 /**
  * LMP features page 0 (Vol 2 Part C 3.3): 3/5-slot, encryption, slot offset, timing accuracy,
  * role switch, sniff; EDR 2/3 Mbps, enhanced/interlaced scans, inquiry with RSSI; LE
  * supported (controller), 3-slot EDR; 5-slot EDR; EIR, simultaneous LE and BR/EDR (controller),
  * secure simple pairing, encapsulated PDU, non-flushable packet boundary flag; extended features.
  */
-export const LMP_FEATURES_PAGE0 = Uint8Array.of(0xbf, 0x00, 0x00, 0x7e, 0xc0, 0x01, 0x5b, 0x80);
+export const LMP_FEATURES_PAGE0: readonly number[] = Object.freeze([0xbf, 0x00, 0x00, 0x7e, 0xc0, 0x01, 0x5b, 0x80]);
 /** Page 2: Secure Connections (Controller Support), bit 8. */
-export const LMP_FEATURES_PAGE2 = Uint8Array.of(0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+export const LMP_FEATURES_PAGE2: readonly number[] = Object.freeze([0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
 export const LMP_MAX_PAGE = 2;
 
 /** Host-support bits of features page 1, set from the host's Write commands. */
@@ -125,9 +131,9 @@ export const HOST_FEATURE_SC = 0x08;
  * LE features (Vol 6 Part B 4.6): LE Encryption, Extended Reject Indication, Peripheral-initiated
  * Features Exchange, LE Data Packet Length Extension.
  */
-export const LE_FEATURES = Uint8Array.of(0x2d, 0, 0, 0, 0, 0, 0, 0);
+export const LE_FEATURES: readonly number[] = Object.freeze([0x2d, 0, 0, 0, 0, 0, 0, 0]);
 /** LE_States: every legacy state and combination (bits 0-41). */
-export const LE_SUPPORTED_STATES = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0x03, 0, 0);
+export const LE_SUPPORTED_STATES: readonly number[] = Object.freeze([0xff, 0xff, 0xff, 0xff, 0xff, 0x03, 0, 0]);
 
 /** Default Event_Mask after reset (Vol 4 Part E 7.3.1): bits 0-44. */
 export const DEFAULT_EVENT_MASK_LO = 0xffffffff;

@@ -11,7 +11,7 @@ import { AirLink, join_controllers, type LinkEnd } from './air.js';
 import * as C from './codes.js';
 import type { Handler, VirtualController } from './controller.js';
 import {
-  LE_ACCEPT_LIST_SIZE, LE_FEATURES, LE_MAX_OCTETS, LE_MAX_TIME, LE_MIN_OCTETS, LE_MIN_TIME, le_octets_to_time,
+  LE_ACCEPT_LIST_SIZE, LE_MAX_OCTETS, LE_MAX_TIME, LE_MIN_OCTETS, LE_MIN_TIME, le_octets_to_time,
 } from './defs.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
@@ -443,7 +443,7 @@ const readRemoteFeatures: Handler = (c, a, cmd) => {
   const end = leConn(c, a);
   if (!end) return c.status(cmd, UNKNOWN_CONN);
   c.status(cmd, OK);
-  end.air.after(2 * end.air.latency_ms, () => c.ev.le_read_remote_features_complete(OK, end.handle, LE_FEATURES));
+  end.air.after(2 * end.air.latency_ms, () => c.ev.le_read_remote_features_complete(OK, end.handle, end.peer.controller.le_features));
 };
 
 const setDataLength: Handler = (c, a, cmd) => {

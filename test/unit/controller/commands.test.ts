@@ -8,7 +8,7 @@ import { fromHex } from '../../../src/core/bytes.js';
 import { HCI_COMMANDS } from '../../../src/hci/commands.js';
 import { implemented_commands } from '../../../src/controller/controller.js';
 import { SUPPORTED_COMMAND_BIT } from '../../../src/controller/defs.js';
-import { bench, le16, unmask } from './bench.js';
+import { bench, Host, le16, unmask, wire } from './bench.js';
 
 const one = (opts = {}) => {
   const { loop, hosts, link } = bench(1, {}, [opts]);
@@ -297,6 +297,78 @@ test('Supported_Commands matches exactly the commands implemented', () => {
     if (cmd.opcode >> 10 === 0x3f) continue;
     assert.ok(SUPPORTED_COMMAND_BIT.has(cmd), `${cmd.name} has a Supported_Commands bit`);
   }
+});
+
+test('each controller owns its Supported_Commands and feature tables: changing one changes no other', () => {
+  const { loop, hosts, link } = bench(2);
+  const [a, b] = hosts as [Host, Host];
+  const ask = (h: Host): string[] => {
+    h.cmd('02 10 00'); // Read Local Supported Commands
+    h.cmd('03 10 00'); // Read Local Supported Features
+    h.cmd('04 10 01 02'); // Read Local Extended Features page 2
+    h.cmd('03 20 00'); // LE Read Local Supported Features
+    h.cmd('1c 20 00'); // LE Read Supported States
+    loop.run();
+    return h.take();
+  };
+  const before = ask(b);
+  // a models a controller without BR/EDR features, LE or the Reset command
+  a.c.supported_commands.fill(0);
+  a.c.lmp_features_page0.fill(0);
+  a.c.lmp_features_page2.fill(0);
+  a.c.le_features.fill(0);
+  a.c.le_supported_states.fill(0);
+  const zero8 = ' 00'.repeat(8);
+  assert.equal(ask(a), [
+    `0e 44 01 02 10 00${' 00'.repeat(64)}`,
+    `0e 0c 01 03 10 00${zero8}`,
+    `0e 0e 01 04 10 00 02 02${zero8}`,
+    `0e 0c 01 03 20 00${zero8}`,
+    `0e 0c 01 1c 20 00${zero8}`,
+  ]);
+  // b, and a controller created afterwards, still report the defaults (vectors from the spec
+  // tables: Reset is octet 5 bit 7; features as in 'informational parameters')
+  const c = new Host(link.create_controller());
+  for (const ev of [ask(b), ask(c)]) {
+    assert.equal(ev, before);
+    assert.ok(fromHex(ev[0]!)[6 + 5]! & 0x80, 'Reset supported');
+    assert.equal(ev.slice(1), [
+      '0e 0c 01 03 10 00 bf 00 00 7e c0 01 5b 80',
+      '0e 0e 01 04 10 00 02 02 00 01 00 00 00 00 00 00',
+      '0e 0c 01 03 20 00 2d 00 00 00 00 00 00 00',
+      '0e 0c 01 1c 20 00 ff ff ff ff ff 03 00 00',
+    ]);
+  }
+});
+
+test('remote features read over a link are the peer controller\'s own', () => {
+  const { loop, hosts } = bench(2);
+  const [a, b] = hosts as [Host, Host];
+  for (const h of [a, b]) unmask(h);
+  b.c.lmp_features_page0[0] = 0x01; // 3-slot packets only
+  b.c.lmp_features_page2.fill(0);
+  b.cmd('1a 0c 01 02'); // page scan
+  loop.run();
+  a.cmd(`05 04 0d ${wire(b.c.bd_addr)} 18 cc 01 00 00 00 01`);
+  loop.run_until(() => !!b.find(0x04));
+  b.cmd(`09 04 07 ${wire(a.c.bd_addr)} 01`);
+  loop.run_until(() => !!a.find(0x03) && !!b.find(0x03));
+  const ha = le16(a.find(0x03)![3]! | (a.find(0x03)![4]! << 8));
+  const hb = le16(b.find(0x03)![3]! | (b.find(0x03)![4]! << 8));
+  loop.run();
+  a.clear();
+  b.clear();
+  a.cmd(`1b 04 02 ${ha}`);
+  a.cmd(`1c 04 03 ${ha} 02`);
+  b.cmd(`1b 04 02 ${hb}`);
+  loop.run();
+  assert.equal(a.take(), [
+    '0f 04 00 01 1b 04',
+    '0f 04 00 01 1c 04',
+    `0b 0b 00 ${ha} 01 00 00 7e c0 01 5b 80`,
+    `23 0d 00 ${ha} 02 02${' 00'.repeat(8)}`,
+  ]);
+  assert.equal(b.take(), ['0f 04 00 01 1b 04', `0b 0b 00 ${hb} bf 00 00 7e c0 01 5b 80`]);
 });
 
 test('every command template in commands.ts is answered (never 0x01)', () => {
