@@ -79,7 +79,7 @@ function answered_opcode(e: Uint8Array): number {
   return -1;
 }
 
-test('noble (@stoprocent/noble, UART driver) boots on a socat pty, scans, connects to and disconnects from a bthost peripheral', async () => {
+async function scenario(baud: number): Promise<void> {
   assert.ok(haveSocat, 'socat is installed');
   const tp = ensure_third_party();
   assert.ok(!('unavailable' in tp), 'unavailable' in tp ? tp.unavailable : '');
@@ -92,7 +92,7 @@ test('noble (@stoprocent/noble, UART driver) boots on a socat pty, scans, connec
   const loop = new NodeRunLoop();
   loop.keepAlive = false;
   const link = new RadioLink(loop, { seed: 'third-party' });
-  const server = await serve_controllers(link, `unix:${sock}`);
+  const server = await serve_controllers(link, `unix:${sock}`, baud ? { baud } : {});
   const dump = new HciDump();
   assert.is(dump.open(tapLog, 'btsnoop'), 0);
   const tap = await H4Tap.listen(tapSock, sock, dump);
@@ -247,6 +247,14 @@ test('noble (@stoprocent/noble, UART driver) boots on a socat pty, scans, connec
     loop.trigger_exit();
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('noble (@stoprocent/noble, UART driver) boots on a socat pty, scans, connects to and disconnects from a bthost peripheral', async () => {
+  await scenario(0);
+});
+
+test('the same with the controller paced like a 115200 baud UART (serve_controllers --baud 115200)', async () => {
+  await scenario(115200);
 });
 
 test.run();
