@@ -230,7 +230,6 @@ test('two stacks in one process do not share state', () => {
   assert.equal(b.events, []);
 });
 
-test.run();
 
 test('packet log: every command out and event in, plus the stack own events (not PACKET_SENT)', async () => {
   const { HciDump, HciDumpMemorySink } = await import('../../../src/hci/dump.js');
@@ -254,3 +253,5 @@ test('packet log: every command out and event in, plus the stack own events (not
   assert.is(events.filter((e) => e.startsWith('0e ')).length, sent.length, 'one Command Complete per command');
   assert.not.ok(events.includes('6e 00'));
 });
+
+test.run();
