@@ -108,6 +108,7 @@ export function l2cap_on_acl(l: L2cap, type: number, handle: number, packet: Uin
       return;
     }
   }
+  if (link.channels === 0) l.noteActivity(link);
   if (cid === L2CAP_CID_SIGNALING) {
     l2cap_handle_signaling(l, link, packet, COMPLETE_L2CAP_HEADER, len);
     l.run();

@@ -70,7 +70,10 @@ export const L2CAP_INCOMING_PENDING_DELAY_MS = 1000;
  * own request is outstanding its RTX / ERTX timer decides instead.
  */
 export const L2CAP_CONFIG_TIMEOUT_MS = 40_000;
-/** Default time an ACL link stays up after its last channel closed (0 = never closed by L2CAP). */
+/**
+ * Default time an ACL link without channels stays up: after it came up with none, or after its last
+ * channel closed (0 = never closed by L2CAP). BTstack's HCI_CONNECTION_TIMEOUT_MS.
+ */
 export const L2CAP_DEFAULT_AUTO_DISCONNECT_TIMEOUT_MS = 10_000;
 
 // Channel work flags (L2capChannel.todo)
@@ -240,8 +243,10 @@ export class L2capLink {
   echo_callback: L2capEchoCallback | null = null;
   readonly echo_timer: Timer;
 
-  /** Auto-disconnect once idle. */
+  /** Auto-disconnect once idle (no channel since the link came up, or since its last channel closed). */
   readonly idle_timer: Timer;
+  /** Run-loop time of the last L2CAP traffic while the link had no channel (an idle link with traffic stays). */
+  last_activity_ms = 0;
   /** L2CAP asked HCI to disconnect the idle link; new channels wait for a new link. */
   closing = false;
 
@@ -257,6 +262,7 @@ export class L2capLink {
     this.address.fill(0);
     this.channels = 0;
     this.closing = false;
+    this.last_activity_ms = 0;
     this.resp_head = 0;
     this.resp_count = 0;
     this.echo_rsp_busy = false;

@@ -215,6 +215,7 @@ function sendEchoRequest(l: L2cap, link: L2capLink): boolean {
   link.echo_sig_id = id;
   link.echo_state = ECHO_W4_RESPONSE;
   l.startLinkTimer(link.echo_timer, l.onEchoTimeout);
+  l.noteActivity(link);
   return finish(l, link.con_handle, n);
 }
 

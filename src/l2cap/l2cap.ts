@@ -522,6 +522,7 @@ export class L2cap {
     if (!this.linkForHandle(con_handle)) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     if (len > L2CAP_CONNECTIONLESS_MTU) return L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU;
     if (!this.hci.hci_can_send_acl_packet_now(con_handle) || !this.hci.hci_reserve_packet_buffer()) return BTSTACK_ACL_BUFFERS_FULL;
+    this.noteActivity(this.linkForHandle(con_handle)!);
     const buf = this.hci.hci_get_outgoing_packet_buffer();
     little_endian_store_16(buf, COMPLETE_L2CAP_HEADER, psm);
     buf.set(len === data.length ? data : data.subarray(0, len), COMPLETE_L2CAP_HEADER + 2);
@@ -529,8 +530,14 @@ export class L2cap {
   }
 
   /**
-   * Close an ACL link this long (ms) after its last channel closed; 0 = never (FreeBSD's
-   * auto-disconnect timeout). Default 10 s. Applies to links that become idle from now on.
+   * Close a classic ACL link that has no L2CAP channel this long (ms) after it came up without one
+   * (a remote that connects and opens nothing, hci_connect_acl with no channel following) or after
+   * its last channel closed; L2CAP traffic on the channel-less link (echo, information, connectionless
+   * data) restarts the wait. 0 = never (FreeBSD's auto-disconnect timeout). Default 10 s, BTstack's
+   * HCI_CONNECTION_TIMEOUT_MS: BTstack's L2CAP also disconnects every classic link that carries no
+   * channel 10 s after Connection Complete. Only once L2CAP is initialised (l2cap_init, a service or a
+   * channel): an application using raw HCI connections without L2CAP keeps them. Applies to links
+   * that become idle from now on.
    */
   l2cap_set_auto_disconnect_timeout(ms: number): void {
     checkInt('l2cap_set_auto_disconnect_timeout', 'ms', ms);
@@ -621,6 +628,8 @@ export class L2cap {
       link.con_handle = handle;
       bd_addr_copy(link.address, addr);
       this.links = [...this.links, link];
+      // a link that comes up without a channel waiting for it is idle from the start
+      this.startIdleTimer(link);
     }
     for (const c of this.channels) {
       if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) {
@@ -790,6 +799,13 @@ export class L2cap {
       this.startIdleTimer(link);
       return;
     }
+    const quiet = this.run_loop.get_time_ms() - link.last_activity_ms;
+    if (quiet < this.auto_disconnect_timeout_ms) {
+      // traffic on the channel-less link (echo, information, connectionless): wait the rest
+      this.run_loop.set_timer(link.idle_timer, this.auto_disconnect_timeout_ms - quiet);
+      this.run_loop.add_timer(link.idle_timer);
+      return;
+    }
     this.log.info(() => `L2CAP: link 0x${link.con_handle.toString(16)} idle for ${this.auto_disconnect_timeout_ms} ms, disconnecting`);
     if (this.hci.gap.gap_disconnect(link.con_handle) === ERROR_CODE_SUCCESS) link.closing = true;
   };
@@ -797,9 +813,15 @@ export class L2cap {
   private startIdleTimer(link: L2capLink): void {
     if (this.auto_disconnect_timeout_ms <= 0) return;
     this.run_loop.remove_timer(link.idle_timer);
+    link.last_activity_ms = this.run_loop.get_time_ms();
     link.idle_timer.handler = this.onIdleTimeout;
     this.run_loop.set_timer(link.idle_timer, this.auto_disconnect_timeout_ms);
     this.run_loop.add_timer(link.idle_timer);
+  }
+
+  /** @internal L2CAP traffic on a link: an idle one (no channel) waits the full timeout again */
+  noteActivity(link: L2capLink): void {
+    if (link.channels === 0) link.last_activity_ms = this.run_loop.get_time_ms();
   }
 
   // ============================================================================ internals: results

@@ -2,7 +2,7 @@
  * L2CAP end to end, the failure paths in virtual time: RTX timeout against a peer without L2CAP,
  * "pending" + ERTX (accepted late, and never answered), and link loss while SDUs are in flight
  * on several channels in both directions (every channel gets its terminal event, pools back to
- * full). Captures must stay clean.
+ * full), idle ACL links (closed after 10 s only when L2CAP runs). Captures must stay clean.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -104,6 +104,36 @@ test('a channel created while L2CAP is closing the idle link gets a new link and
   const [logA, logB] = p.finish();
   assertCleanCapture(logA);
   assertCleanCapture(logB);
+});
+
+test('idle ACL link: with L2CAP, a link no channel ever used is closed after 10 s (reason 0x13, as BTstack); without L2CAP (raw HCI) it stays', () => {
+  const p = makePair({ tag: 'idle-acl', l2cap_b: false });
+  const { a, b } = p;
+  const reasons: number[] = [];
+  b.stack.hci.hci_add_event_handler({ callback: (_t, _c, e) => void (e[0] === 0x05 && reasons.push(e[5]!)) });
+  b.stack.gap.gap_connectable_control(1);
+  p.rl.run(50);
+  assert.is(a.stack.hci.hci_connect_acl(ADDR_B), 0);
+  p.until(() => a.handle() >= 0 && b.handle() >= 0, 'link up');
+  const t0 = p.rl.get_time_ms();
+  p.until(() => a.handle() === -1 && b.handle() === -1, 'idle link closed by a', 20_000);
+  const dt = p.rl.get_time_ms() - t0;
+  assert.ok(dt >= 10_000 && dt < 10_500, `closed after ${dt} ms`);
+  assert.equal(reasons, [0x13], 'b: remote user terminated connection');
+  const [logA, logB] = p.finish();
+  assertCleanCapture(logA);
+  assertCleanCapture(logB);
+
+  const q = makePair({ tag: 'raw-acl', l2cap_a: false, l2cap_b: false });
+  q.b.stack.gap.gap_connectable_control(1);
+  q.rl.run(50);
+  assert.is(q.a.stack.hci.hci_connect_acl(ADDR_B), 0);
+  q.until(() => q.a.handle() >= 0 && q.b.handle() >= 0, 'raw link up');
+  q.rl.run(120_000);
+  assert.ok(q.a.handle() >= 0 && q.b.handle() >= 0, 'no L2CAP: nobody closes the link');
+  const [logC, logD] = q.finish();
+  assertCleanCapture(logC);
+  assertCleanCapture(logD);
 });
 
 test('link loss with data in flight on three channels both ways: every channel CHANNEL_CLOSED, pools back to full', () => {

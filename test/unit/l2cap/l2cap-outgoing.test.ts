@@ -358,6 +358,77 @@ test('idle link: disconnected after the auto-disconnect timeout once the last ch
   assert.equal(k.hci.disconnects, []);
 });
 
+test('idle from the start: a link that comes up without a channel (remote-initiated) is disconnected after 10 s', () => {
+  const h = makeHarness();
+  h.hci.connectionComplete(REMOTE, HANDLE);
+  h.loop.run(0);
+  assert.equal(h.l2cap.l2cap_get_connections().map((c) => c.idle), [true]);
+  h.loop.run(9_999);
+  assert.equal(h.hci.disconnects, []);
+  h.loop.run(1);
+  assert.equal(h.hci.disconnects, [HANDLE]);
+  assert.equal(h.hci.take(), [], 'no signalling on an idle link');
+  h.hci.disconnectionComplete(HANDLE);
+  h.loop.run(0);
+  assert.ok(h.pools.all_free());
+});
+
+test('idle from the start: a channel the remote opens within the timeout keeps the link; closing it restarts the wait', () => {
+  const h = makeHarness();
+  assert.is(h.l2cap.l2cap_register_service(h.handler, PSM, 1000, 0), 0);
+  h.hci.connectionComplete(REMOTE, HANDLE);
+  h.loop.run(5_000);
+  h.hci.sig(HANDLE, '02 01 0400 0110 5000'); // Connection Request at 5 s
+  h.loop.run(0);
+  h.l2cap.l2cap_accept_connection(0x40);
+  h.loop.run(0);
+  h.hci.sig(HANDLE, '05 01 0600 4000 0000 0000');
+  h.hci.sig(HANDLE, '04 02 0400 4000 0000');
+  h.loop.run(0);
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 00']);
+  h.loop.run(60_000);
+  assert.equal(h.hci.disconnects, []);
+  h.hci.sig(HANDLE, '06 03 0400 4000 5000'); // the remote disconnects the channel
+  h.loop.run(0);
+  assert.equal(h.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00']);
+  h.loop.run(9_999);
+  assert.equal(h.hci.disconnects, []);
+  h.loop.run(1);
+  assert.equal(h.hci.disconnects, [HANDLE]);
+});
+
+test('idle from the start: echo traffic on a channel-less link restarts the wait; l2cap_set_auto_disconnect_timeout(0) keeps it forever', () => {
+  const h = makeHarness();
+  h.hci.connectionComplete(REMOTE, HANDLE);
+  h.loop.run(8_000);
+  assert.is(h.l2cap.l2cap_send_echo_request(HANDLE, fromHex('0102'), 2), 0);
+  h.loop.run(0);
+  // Echo Request id 1, data 01 02
+  assert.equal(h.hci.take(), ['06 00 01 00 08 01 02 00 01 02']);
+  h.hci.sig(HANDLE, '09 01 0200 0102');
+  h.loop.run(2_000); // 10 s after link up
+  assert.equal(h.hci.disconnects, []);
+  h.loop.run(7_999);
+  assert.equal(h.hci.disconnects, []);
+  h.loop.run(1); // 10 s after the Echo Response
+  assert.equal(h.hci.disconnects, [HANDLE]);
+
+  const g = makeHarness();
+  g.l2cap.l2cap_set_auto_disconnect_timeout(0);
+  g.hci.connectionComplete(REMOTE, HANDLE);
+  g.loop.run(3_600_000);
+  assert.equal(g.hci.disconnects, []);
+
+  // a shorter timeout applies to links that come up afterwards
+  const k = makeHarness();
+  k.l2cap.l2cap_set_auto_disconnect_timeout(2_500);
+  k.hci.connectionComplete(REMOTE, HANDLE);
+  k.loop.run(2_499);
+  assert.equal(k.hci.disconnects, []);
+  k.loop.run(1);
+  assert.equal(k.hci.disconnects, [HANDLE]);
+});
+
 test('a link HCI made before L2CAP knew about it is adopted: by l2cap_create_channel and by incoming signalling', () => {
   const h = makeHarness();
   h.hci.preexisting(REMOTE, 0x0077);
