@@ -106,15 +106,9 @@ async function scenario(baud: number): Promise<void> {
     return tty;
   };
 
-  // ---- bthost on pty 2: an LE peripheral advertising its name
-  const stackTty = await ptyTo('bthost', sock);
-  const config = hci_transport_config_uart(stackTty, { flowcontrol: false });
-  const stack = new Stack({ transport: new SerialPortTransport(config, { modem_lines: null }), run_loop: loop, transport_config: config });
-  assert.is(stack.open_packet_log(stackLog, 'btsnoop'), 0);
-  const events: Uint8Array[] = [];
-  stack.hci.hci_add_event_handler({ callback: (_t, _c, p, n) => events.push(p.slice(0, n)) });
-
   let noble: Noble | null = null;
+  let stack: Stack | null = null;
+  const events: Uint8Array[] = [];
   const trace = (): string =>
     [
       `noble events: ${JSON.stringify(noble?.events ?? [])}`,
@@ -132,15 +126,22 @@ async function scenario(baud: number): Promise<void> {
   };
 
   try {
-    assert.is(stack.hci.hci_power_control(C.HCI_POWER_ON), 0);
-    await until(() => stack.hci.hci_get_state() === C.HCI_STATE_WORKING, 5000, 'bthost WORKING');
-    const bthostAddr = stack.gap.gap_local_bd_addr();
+    // ---- bthost on pty 2: an LE peripheral advertising its name
+    const stackTty = await ptyTo('bthost', sock);
+    const config = hci_transport_config_uart(stackTty, { flowcontrol: false });
+    const bt = new Stack({ transport: new SerialPortTransport(config, { modem_lines: null }), run_loop: loop, transport_config: config });
+    stack = bt;
+    assert.is(bt.open_packet_log(stackLog, 'btsnoop'), 0);
+    bt.hci.hci_add_event_handler({ callback: (_t, _c, p, n) => events.push(p.slice(0, n)) });
+    assert.is(bt.hci.hci_power_control(C.HCI_POWER_ON), 0);
+    await until(() => bt.hci.hci_get_state() === C.HCI_STATE_WORKING, 5000, 'bthost WORKING');
+    const bthostAddr = bt.gap.gap_local_bd_addr();
     const name = 'bthost-3p';
     // AD: Flags (LE General Discoverable, BR/EDR not supported), Complete Local Name
     const ad = Uint8Array.from([0x02, 0x01, 0x06, 1 + name.length, 0x09, ...new TextEncoder().encode(name)]);
-    stack.gap.gap_advertisements_set_params(0x0030, 0x0030, 0x00, 0, new Uint8Array(6), 0x07, 0);
-    stack.gap.gap_advertisements_set_data(ad.length, ad);
-    stack.gap.gap_advertisements_enable(1);
+    bt.gap.gap_advertisements_set_params(0x0030, 0x0030, 0x00, 0, new Uint8Array(6), 0x07, 0);
+    bt.gap.gap_advertisements_set_data(ad.length, ad);
+    bt.gap.gap_advertisements_enable(1);
 
     // ---- noble on pty 1, through the wiretap
     const nobleTty = await ptyTo('noble', tapSock);
@@ -229,17 +230,17 @@ async function scenario(baud: number): Promise<void> {
     await n.stop();
     // BTHOST_3P_TRACE=1: print noble's whole HCI conversation (docs/third-party-hosts.md)
     if (process.env.BTHOST_3P_TRACE) console.log(tap.packets.map((p) => `${p.dir === 'out' ? '>' : '<'} ${p.type} ${hex(p.bytes)}`).join('\n'));
-    stack.hci.hci_power_control(C.HCI_POWER_OFF);
-    await until(() => stack.hci.hci_get_state() === C.HCI_STATE_OFF, 5000, 'bthost OFF');
-    assert.ok(stack.pools.all_free(), 'bthost pools full');
-    stack.close_packet_log();
+    bt.hci.hci_power_control(C.HCI_POWER_OFF);
+    await until(() => bt.hci.hci_get_state() === C.HCI_STATE_OFF, 5000, 'bthost OFF');
+    assert.ok(bt.pools.all_free(), 'bthost pools full');
+    bt.close_packet_log();
     dump.close();
     const report = assertCleanCapture(tapLog);
     assert.is(report.frames, tap.packets.length, 'every packet noble exchanged is in the capture');
     assertCleanCapture(stackLog);
   } finally {
     await noble?.stop();
-    stack.hci.hci_close();
+    stack?.hci.hci_close();
     for (const p of ptys) await p.kill();
     await tap.close();
     await server.close();
