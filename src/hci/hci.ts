@@ -659,6 +659,12 @@ export class Hci {
         this.onTransportClosed();
         return;
       case 'framing-error':
+        // one garbage burst yields many framing errors (the deframer resynchronises byte by byte);
+        // the first one closes the transport: the rest, until it is open again, belong to that burst
+        if (!this.transportOpen) {
+          this.log.debug(() => `transport framing error while the transport is being reset, ignored: ${ev.error}`);
+          return;
+        }
         this.log.error(() => `transport framing error: ${ev.error}; resetting the transport and powering on again`);
         if (this.state !== HCI_STATE_OFF) this.restart();
         return;

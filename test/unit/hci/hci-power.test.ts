@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { boot, connect_classic, connect_le, cs, u16, working } from './hci-script.js';
 import { hex, little_endian_store_16 } from '../../../src/core/bytes.js';
 import { hci_read_bd_addr } from '../../../src/hci/commands.js';
+import { H4Deframer } from '../../../src/hci/h4.js';
 
 function busy(h: ReturnType<typeof working>) {
   // two links, pending fragments on one, a reassembly in progress on the other, a queued command
@@ -98,6 +99,44 @@ test("transport 'framing-error': the transport is reset and the stack powers on 
   boot(h.t, h.rl, h.stack);
   assert.is(h.stack.hci.hci_get_state(), 2);
   assert.ok(h.stack.pools.all_free());
+});
+
+test('a garbage burst (one framing error per bad byte) restarts the stack exactly once; a later burst once more', () => {
+  const h = working();
+  // the transport side: a host-side H4 deframer whose errors become 'framing-error' events, as ports/serialport does
+  const deframer = new H4Deframer({
+    accept: [2, 3, 4, 5],
+    on_packet: (type, packet, size) => (type === 4 ? h.t.event(packet.slice(0, size)) : undefined),
+    on_error: (error) => h.t.emit({ type: 'framing-error', error }),
+  });
+  const garbage = new Uint8Array(64).map((_, i) => 0x80 + i); // 64 bytes, none a valid H4 type
+  h.t.report_closed = false;
+  deframer.feed(garbage);
+  assert.is(deframer.errors, 64, 'one framing error per bad byte');
+  assert.is(h.t.closes, 1);
+  // more of the same burst while the transport is closing ...
+  deframer.feed(garbage.subarray(0, 8));
+  // ... and once it is closed, while it is being opened again
+  h.t.emit({ type: 'closed' });
+  assert.is(h.t.opens, 2, 'reopening');
+  deframer.feed(garbage.subarray(8, 16));
+  assert.is(deframer.errors, 80);
+  h.t.report_closed = true;
+  h.rl.run(0);
+  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => e[2]), [0, 1], 'OFF, INITIALIZING once');
+  assert.is(h.t.closes, 1);
+  assert.is(h.t.opens, 2);
+  boot(h.t, h.rl, h.stack);
+  assert.is(h.stack.hci.hci_get_state(), 2);
+  assert.ok(h.stack.pools.all_free());
+
+  // the transport is open again: a new burst is a new problem and restarts once more
+  h.clear();
+  deframer.feed(garbage.subarray(0, 16));
+  h.rl.run(0);
+  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => e[2]), [0, 1]);
+  assert.is(h.t.closes, 2);
+  assert.is(h.t.opens, 3);
 });
 
 test('a transport that never reports closed is reopened after a timeout', () => {
