@@ -6,6 +6,10 @@
  * - VirtualRunLoop runs all ready work and then jumps the clock to the next deadline, so a
  *   120-second L2CAP timeout takes microseconds in a test.
  * Timers with equal deadlines fire in the order they were added (stable).
+ *
+ * BTstack's data sources (file descriptors polled by the loop) have no counterpart: transports
+ * get their I/O callbacks from Node (serialport, sockets) and hand the work to the stack with
+ * `execute_on_main_thread`, the one way in from another async context.
  */
 
 export type TimerHandler = (timer: Timer) => void;
@@ -26,12 +30,6 @@ export class Timer {
   }
 }
 
-/** A callback source for transports (BTstack's data source, in callback form). */
-export interface DataSource {
-  /** Called on the run loop whenever `RunLoop.poll_data_source` is requested for it. */
-  process(ds: DataSource): void;
-}
-
 export interface RunLoop {
   /** Milliseconds since the loop was created (BTstack's btstack_run_loop_get_time_ms). */
   get_time_ms(): number;
@@ -44,7 +42,11 @@ export interface RunLoop {
   add_timer(timer: Timer): void;
   /** Remove the timer; returns true if it was queued. */
   remove_timer(timer: Timer): boolean;
-  /** Queue a callback to run on the loop. The only entry safe from other async contexts. */
+  /**
+   * Queue a callback to run on the loop (in order, after the current callback). The transport
+   * hook: I/O callbacks from Node (serialport data, socket events) enter the stack only through
+   * here, never by calling layers directly. The only entry safe from other async contexts.
+   */
   execute_on_main_thread(callback: () => void): void;
   /** Ask the loop to stop after the current callback. */
   trigger_exit(): void;
@@ -179,12 +181,16 @@ abstract class BaseRunLoop implements RunLoop {
 
 /**
  * Run loop on Node's event loop: one Node timer for the earliest deadline, posted callbacks
- * drained on setImmediate.
+ * drained on setImmediate. Timer changes are settled once per synchronous burst (a microtask):
+ * adding 100 timers, or a batch of handlers re-adding theirs, arms the Node timer once.
  */
 export class NodeRunLoop extends BaseRunLoop {
   private readonly start = performance.now();
   private nodeTimer: ReturnType<typeof setTimeout> | null = null;
   private armedFor = Infinity;
+  private armQueued = false;
+  private readonly armNow = (): void => this.arm();
+  private readonly onNodeTimerBound = (): void => this.onNodeTimer();
   private immediate: ReturnType<typeof setImmediate> | null = null;
   private running = false;
   private exitResolve: (() => void) | null = null;
@@ -219,6 +225,14 @@ export class NodeRunLoop extends BaseRunLoop {
   keepAlive = true;
 
   protected override timersChanged(): void {
+    if (this.exitRequested || this.armQueued) return;
+    this.armQueued = true;
+    queueMicrotask(this.armNow);
+  }
+
+  /** Arm (or keep) the one Node timer for the earliest deadline. */
+  private arm(): void {
+    this.armQueued = false;
     if (this.exitRequested) return;
     const next = this.timers[0]?.timeout;
     if (next === undefined) {
@@ -229,7 +243,7 @@ export class NodeRunLoop extends BaseRunLoop {
     this.disarm();
     this.armedFor = next;
     const delay = Math.max(0, next - (performance.now() - this.start));
-    this.nodeTimer = setTimeout(() => this.onNodeTimer(), Math.ceil(delay));
+    this.nodeTimer = setTimeout(this.onNodeTimerBound, Math.ceil(delay));
     if (!this.keepAlive) this.nodeTimer.unref?.();
   }
 

@@ -139,4 +139,81 @@ test('node loop: one Node timer for the earliest deadline, stable order, exit re
   assert.ok(loop.get_time_ms() >= 30);
 });
 
+test('node loop: 100 timers with at most one Node timer live at any time, armed once per burst', async () => {
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  const live = new Set<unknown>();
+  let maxLive = 0;
+  let sets = 0;
+  // count the Node timers the loop creates: live from setTimeout until fired or cleared
+  globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    sets++;
+    const handle: ReturnType<typeof setTimeout> = realSet(
+      (...a: unknown[]) => {
+        live.delete(handle);
+        fn(...a);
+      },
+      ms,
+      ...args,
+    );
+    live.add(handle);
+    maxLive = Math.max(maxLive, live.size);
+    return handle;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((handle?: Parameters<typeof clearTimeout>[0]) => {
+    live.delete(handle);
+    realClear(handle);
+  }) as typeof clearTimeout;
+  try {
+    const loop = new NodeRunLoop();
+    const fired: number[] = [];
+    const deadlines = new Set<number>();
+    // 100 timers added latest deadline first (each one earlier than the armed one), 10 distinct deadlines
+    for (let i = 99; i >= 0; i--) {
+      const ms = 5 + 5 * (i % 10);
+      deadlines.add(ms);
+      const t = new Timer(() => fired.push(i));
+      loop.set_timer(t, ms);
+      loop.add_timer(t);
+    }
+    // a handler that re-arms itself and adds another timer in the same batch
+    let rearmed = 0;
+    const again = new Timer((t) => {
+      if (++rearmed < 3) {
+        loop.set_timer(t, 7);
+        loop.add_timer(t);
+        const n = rearmed;
+        const extra = new Timer(() => fired.push(1000 + n));
+        loop.set_timer(extra, 8);
+        loop.add_timer(extra);
+      }
+    });
+    loop.set_timer(again, 12);
+    loop.add_timer(again);
+    const last = new Timer(() => loop.trigger_exit());
+    loop.set_timer(last, 80);
+    loop.add_timer(last);
+    assert.is(loop.timer_count(), 102);
+    assert.is(sets, 0, 'nothing armed inside the synchronous burst');
+    await Promise.resolve();
+    assert.is(sets, 1, 'the burst of 102 adds (10 of them earlier than the one before) armed one Node timer');
+    await loop.execute();
+    assert.is(maxLive, 1, 'never more than one Node timer live');
+    assert.is(live.size, 0, 'none left after exit');
+    const plain = fired.filter((i) => i < 1000);
+    assert.is(plain.length, 100, 'every timer fired');
+    // deadline order; equal deadlines in insertion order (i descending within a deadline)
+    const expected = Array.from({ length: 100 }, (_, k) => 99 - k).sort((a, b) => (a % 10) - (b % 10));
+    assert.equal(plain, expected);
+    assert.equal(fired.filter((i) => i >= 1000), [1001, 1002]);
+    assert.is(loop.timer_count(), 0);
+    // one arm per burst: the adds, then about one per firing batch (distinct deadlines, the
+    // re-armed ones, and slack for Node waking up a little early)
+    assert.ok(sets <= 2 * deadlines.size + 10, `${sets} setTimeout calls for ${deadlines.size} distinct deadlines`);
+  } finally {
+    globalThis.setTimeout = realSet;
+    globalThis.clearTimeout = realClear;
+  }
+});
+
 test.run();
