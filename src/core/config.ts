@@ -16,7 +16,15 @@ export interface StackConfig {
   MAX_NR_HCI_PACKET_BUFFERS: number;
   /** Size of each pooled packet buffer: largest L2CAP PDU + headers (65535 + 4 + 4 + slack). */
   HCI_PACKET_BUFFER_SIZE: number;
-  /** Largest incoming ACL payload this host accepts from the controller (HCI_ACL_PAYLOAD_SIZE). */
+  /**
+   * BTstack's HCI_ACL_PAYLOAD_SIZE: the size of "one ACL payload" for the buffers BTstack sizes
+   * from it. Used for the SDP server's response buffer per channel (responses of at most
+   * HCI_ACL_PAYLOAD_SIZE - 4 bytes, the L2CAP header excluded) and RFCOMM's largest frame when
+   * L2CAP reports no l2cap_max_mtu(). It does not limit incoming ACL packets: the H4 deframer
+   * accepts ACL data up to its max_acl limit (4096 by default, src/hci/h4.ts) and HCI reassembles
+   * L2CAP PDUs into HCI_PACKET_BUFFER_SIZE buffers; outgoing ACL packets follow the controller's
+   * buffer size (hci_max_acl_data_packet_length).
+   */
   HCI_ACL_PAYLOAD_SIZE: number;
 }
 
