@@ -12,14 +12,16 @@
  *     btstack_main(stack, ctx) { ...register services and handlers...; },
  *   });
  *
- * Command line: BTstack's port flags (ports/main.ts: -u TTY, -b BAUD, --main-baud, --no-flow,
- * -l LOGFILE, -f btsnoop|pklg, --addr ADDR, -h), `--profile v1.4|v1.8` (the stack's code profile),
+ * Command line: BTstack's port flags (ports/main.ts: -u TTY, -b BAUD, --main-baud, --chipset bcm|zephyr,
+ * --no-flow, -l LOGFILE, -f btsnoop|pklg, --addr ADDR, -h), `--profile v1.4|v1.8` (the stack's code profile),
  * then the example's own options, declared as `--name VALUE` numbers (decimal or 0x hex, within
  * [min, max]) or `--name` flags. Bad options: the problems and the usage on stderr, exit 2 (-h: 0).
  *
  * Without -u the example's `virtual_world` provides the transport (an in-process virtual
  * controller, usually with a virtual peer on the same radio, whose address becomes `ctx.remote`
- * when --addr is not given); with -u the serial port transport (serialport is loaded only then).
+ * when --addr is not given); with -u the serial port transport (serialport is loaded only then)
+ * and the --chipset driver, which the Stack uses for --main-baud (BCM's vendor baud-rate command
+ * after Reset); --main-baud without a chipset that has one is an option error.
  *
  * Exit: `ctx.exit(code?)` powers off and leaves the run loop once HCI is off; the process exits
  * with `code` (default `ctx.exit_code`, which starts at 0). SIGINT / SIGTERM do `ctx.exit()`.
@@ -45,7 +47,8 @@ import { Stack } from '../src/stack.js';
 import { btstack_init_default, type BtstackApi } from '../src/btstack.js';
 import type { HciTransport } from '../src/hci/transport.js';
 import type { HciTransportConfig } from '../src/hci/hci.js';
-import { parse_port_options, port_usage, type PortOptions } from './main.js';
+import type { BtstackChipset } from '../src/chipset/chipset.js';
+import { parse_port_options, port_chipset, port_usage, type PortOptions } from './main.js';
 
 /** One option of an example: `--NAME VALUE` (a number) when `value` is given, else a flag `--NAME`. */
 export interface ExampleOptionSpec {
@@ -161,7 +164,7 @@ export function parse_example_args<S extends ExampleOptionSpecs>(
  */
 export async function btstack_main_run<S extends ExampleOptionSpecs>(argv: readonly string[], example: Example<S>): Promise<number> {
   const specs = (example.options ?? {}) as S;
-  const opts = parse_port_options(argv);
+  const opts = parse_port_options(argv, { chipset: true });
   const errors = [...opts.errors];
   const { profile, args } = parse_example_args(opts.rest, specs, errors);
   if (example.requires_addr && opts.tty && !opts.addr) errors.push('--addr XX:XX:XX:XX:XX:XX is required with -u');
@@ -176,10 +179,12 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(argv: reado
   const run_loop = new NodeRunLoop();
   let transport: HciTransport;
   let transport_config: HciTransportConfig | undefined;
+  let chipset: BtstackChipset | undefined;
   let remote = opts.addr;
   if (opts.tty) {
     const { serialport_transport_from_options } = await import('./serialport/main.js');
-    const port = serialport_transport_from_options(opts)!;
+    chipset = port_chipset(opts);
+    const port = serialport_transport_from_options(opts, chipset)!;
     transport = port.transport;
     transport_config = port.config as unknown as HciTransportConfig;
   } else {
@@ -188,7 +193,7 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(argv: reado
     remote ??= world.peer;
   }
 
-  const stack = new Stack({ transport, run_loop, profile, transport_config });
+  const stack = new Stack({ transport, run_loop, profile, transport_config, ...(chipset ? { chipset } : {}) });
   if (opts.log_file) {
     const err = stack.open_packet_log(opts.log_file, opts.log_format);
     if (err) console.error(`cannot write packet log ${opts.log_file} (error ${err})`);

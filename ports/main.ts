@@ -4,6 +4,8 @@
  *   -u, --tty TTY          serial device of an H4 controller (without: in-process virtual controller)
  *   -b, --baudrate BAUD    initial UART speed (default: the chipset's, 115200 without one)
  *       --main-baud BAUD   speed to switch to after Reset via the chipset's baud-rate command
+ *       --chipset C        controller driver: bcm | zephyr (only with { chipset: true }, as the
+ *                          examples parse; --main-baud then needs a chipset with a baud-rate command)
  *       --no-flow          no RTS/CTS hardware flow control
  *   -l, --logfile FILE     write a packet log
  *   -f, --format FMT       btsnoop | pklg (default: from the file name, else btsnoop)
@@ -15,6 +17,26 @@
  */
 import { sscanf_bd_addr, type BdAddr } from '../src/core/bytes.js';
 import { hci_transport_config_uart, type BtstackChipset, type HciTransportConfigUart } from '../src/chipset/chipset.js';
+import { chipset_bcm } from '../src/chipset/bcm.js';
+import { chipset_zephyr } from '../src/chipset/zephyr.js';
+
+/** The chipset drivers `--chipset` names. */
+export type PortChipsetName = 'bcm' | 'zephyr';
+
+/** `--chipset` name -> driver factory (bcm: Broadcom/Cypress vendor baud-rate command; zephyr: hci_uart, none). */
+export const PORT_CHIPSETS: Readonly<Record<PortChipsetName, () => BtstackChipset>> = Object.freeze({
+  bcm: chipset_bcm,
+  zephyr: chipset_zephyr,
+});
+
+/** How to parse. */
+export interface PortParseOptions {
+  /**
+   * Parse `--chipset bcm|zephyr` into `chipset` and reject `--main-baud` without a chipset that
+   * can change the speed (default false: `--chipset` is left in `rest` for a caller that reads it itself).
+   */
+  chipset?: boolean;
+}
 
 export type PacketLogFormat = 'btsnoop' | 'pklg';
 
@@ -25,6 +47,8 @@ export interface PortOptions {
   baudrate: number | undefined;
   /** --main-baud: baud rate after the chipset's baud-rate command; undefined = stay. */
   baudrate_main: number | undefined;
+  /** --chipset: the controller's driver (parsed only with { chipset: true }); undefined = generic. */
+  chipset: PortChipsetName | undefined;
   /** RTS/CTS flow control (default true; --no-flow turns it off). */
   flowcontrol: boolean;
   /** -l: packet log path; undefined = no log (with only -f: /tmp/hci_dump.<format>). */
@@ -41,7 +65,7 @@ export interface PortOptions {
   errors: string[];
 }
 
-type ValueOption = 'tty' | 'baudrate' | 'main-baud' | 'logfile' | 'format' | 'addr';
+type ValueOption = 'tty' | 'baudrate' | 'main-baud' | 'logfile' | 'format' | 'addr' | 'chipset';
 
 const SHORT: Record<string, ValueOption> = { u: 'tty', b: 'baudrate', l: 'logfile', f: 'format' };
 const LONG_VALUE = new Set<string>(['tty', 'baudrate', 'main-baud', 'logfile', 'format', 'addr']);
@@ -55,11 +79,12 @@ function parseBaud(v: string, flag: string, errors: string[]): number | undefine
 }
 
 /** Parse BTstack port options from argv (without node and the script: process.argv.slice(2)). */
-export function parse_port_options(argv: readonly string[]): PortOptions {
+export function parse_port_options(argv: readonly string[], parse: PortParseOptions = {}): PortOptions {
   const o: PortOptions = {
     tty: undefined,
     baudrate: undefined,
     baudrate_main: undefined,
+    chipset: undefined,
     flowcontrol: true,
     log_file: undefined,
     log_format: 'btsnoop',
@@ -95,8 +120,13 @@ export function parse_port_options(argv: readonly string[]): PortOptions {
         else o.errors.push(`${flag}: address must look like XX:XX:XX:XX:XX:XX, got '${value}'`);
         break;
       }
+      case 'chipset':
+        if (Object.prototype.hasOwnProperty.call(PORT_CHIPSETS, value)) o.chipset = value as PortChipsetName;
+        else o.errors.push(`${flag}: chipset must be ${Object.keys(PORT_CHIPSETS).join(' or ')}, got '${value}'`);
+        break;
     }
   };
+  const isValueOption = (key: string): boolean => LONG_VALUE.has(key) || (key === 'chipset' && !!parse.chipset);
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -118,7 +148,7 @@ export function parse_port_options(argv: readonly string[]): PortOptions {
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const key = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      if (LONG_VALUE.has(key)) {
+      if (isValueOption(key)) {
         name = key as ValueOption;
         flag = `--${key}`;
         if (eq >= 0) inline = arg.slice(eq + 1);
@@ -148,7 +178,17 @@ export function parse_port_options(argv: readonly string[]): PortOptions {
   if (format) o.log_format = format;
   else if (o.log_file && /\.pklg$/i.test(o.log_file)) o.log_format = 'pklg';
   if (format && !o.log_file) o.log_file = `/tmp/hci_dump.${format}`;
+  if (parse.chipset && o.baudrate_main !== undefined && !port_chipset(o)?.set_baudrate_command) {
+    const able = (Object.keys(PORT_CHIPSETS) as PortChipsetName[]).filter((n) => PORT_CHIPSETS[n]().set_baudrate_command);
+    const why = o.chipset ? `chipset ${o.chipset} has no baud-rate command` : 'no --chipset given';
+    o.errors.push(`--main-baud: the speed is changed through the chipset's baud-rate command, and ${why} (use --chipset ${able.join(' | ')}, or drop --main-baud)`);
+  }
   return o;
+}
+
+/** A fresh driver for `--chipset` (undefined when none was given). */
+export function port_chipset(options: PortOptions): BtstackChipset | undefined {
+  return options.chipset ? PORT_CHIPSETS[options.chipset]() : undefined;
 }
 
 /** Usage text for an example named `program`; `extra` lines describe its own options. */
@@ -157,7 +197,8 @@ export function port_usage(program: string, extra: readonly string[] = []): stri
     `usage: ${program} [options]${extra.length ? ' [example options]' : ''}`,
     '  -u, --tty TTY          H4 controller on serial device TTY (default: in-process virtual controller)',
     '  -b, --baudrate BAUD    initial UART speed (default: the chipset\'s, else 115200)',
-    '      --main-baud BAUD   switch to BAUD after Reset (chipset baud-rate command)',
+    '      --main-baud BAUD   switch to BAUD after Reset (chipset baud-rate command: needs --chipset bcm)',
+    '      --chipset C        controller driver: bcm (Broadcom/Cypress) | zephyr (hci_uart); default: generic',
     '      --no-flow          disable RTS/CTS hardware flow control',
     '  -l, --logfile FILE     write a packet log to FILE',
     '  -f, --format FMT       packet log format: btsnoop | pklg (default: from FILE, else btsnoop)',

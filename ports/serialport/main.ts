@@ -3,23 +3,28 @@
  * Import this (or `bthost/serialport`) only when `-u` was given, so runs on the virtual
  * controller never load serialport's native binding:
  *
- *   const opts = parse_port_options(process.argv.slice(2));
+ *   const opts = parse_port_options(process.argv.slice(2), { chipset: true });
  *   if (opts.tty) {
  *     const { serialport_transport_from_options } = await import('../ports/serialport/main.js');
- *     const { transport, config } = serialport_transport_from_options(opts, chipset_zephyr())!;
- *     hci_init(transport, config);
+ *     const chipset = port_chipset(opts); // --chipset bcm|zephyr, or undefined
+ *     const { transport, config } = serialport_transport_from_options(opts, chipset)!;
+ *     new Stack({ transport, transport_config: config, chipset }); // the chipset sends the baud-rate command
  *   }
  */
 import type { BtstackChipset, HciTransportConfigUart } from '../../src/chipset/chipset.js';
-import { port_uart_config, type PortOptions } from '../main.js';
+import { port_chipset, port_uart_config, type PortOptions } from '../main.js';
 import { SerialPortTransport, type SerialPortTransportOptions } from './transport.js';
 
-export { parse_port_options, port_usage, port_uart_config, type PortOptions } from '../main.js';
+export { parse_port_options, port_chipset, port_usage, port_uart_config, PORT_CHIPSETS, type PortChipsetName, type PortOptions, type PortParseOptions } from '../main.js';
 
-/** The transport and UART config for `-u` options; undefined when no tty was given. */
+/**
+ * The transport and UART config for `-u` options; undefined when no tty was given. `chipset`
+ * (default: the `--chipset` of the options) supplies the default speed and flow control; hand
+ * the same driver to the Stack so it sends the baud-rate command for `--main-baud`.
+ */
 export function serialport_transport_from_options(
   options: PortOptions,
-  chipset?: BtstackChipset,
+  chipset: BtstackChipset | undefined = port_chipset(options),
   transport_options?: SerialPortTransportOptions,
 ): { transport: SerialPortTransport; config: HciTransportConfigUart } | undefined {
   const config = port_uart_config(options, chipset);

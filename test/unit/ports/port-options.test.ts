@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bd_addr_to_str } from '../../../src/core/bytes.js';
 import { chipset_bcm, chipset_zephyr, HCI_TRANSPORT_CONFIG_UART } from '../../../src/chipset/index.js';
-import { parse_port_options, port_uart_config, port_usage } from '../../../ports/main.js';
+import { parse_port_options, port_chipset, port_uart_config, port_usage, PORT_CHIPSETS } from '../../../ports/main.js';
 
 test('no arguments: virtual controller, flow control on, no log', () => {
   const o = parse_port_options([]);
@@ -10,6 +10,7 @@ test('no arguments: virtual controller, flow control on, no log', () => {
     tty: undefined,
     baudrate: undefined,
     baudrate_main: undefined,
+    chipset: undefined,
     flowcontrol: true,
     log_file: undefined,
     log_format: 'btsnoop',
@@ -100,9 +101,44 @@ test('the UART config follows the options and the chipset defaults', () => {
   assert.is(port_uart_config(parse_port_options(['-u', '/dev/ttyUSB0', '-b', '460800']))!.baudrate_init, 460800);
 });
 
+test('--chipset bcm|zephyr (with { chipset: true }): the driver, its defaults; --main-baud needs a chipset with a baud-rate command', () => {
+  const bcm = parse_port_options(['-u', '/dev/ttyAMA0', '--chipset', 'bcm', '--main-baud', '921600'], { chipset: true });
+  assert.equal(bcm.errors, []);
+  assert.is(bcm.chipset, 'bcm');
+  const driver = port_chipset(bcm)!;
+  assert.is(driver.name, PORT_CHIPSETS.bcm().name);
+  // the driver writes BCM's Update UART Baud Rate (0xFC18): 2 reserved octets + the speed, little endian
+  const cmd = new Uint8Array(16);
+  const n = driver.set_baudrate_command!(921600, cmd);
+  assert.equal(Array.from(cmd.subarray(0, n)), [0x18, 0xfc, 0x06, 0x00, 0x00, 0x00, 0x10, 0x0e, 0x00]);
+  assert.is(port_uart_config(bcm, driver)!.baudrate_main, 921600);
+
+  const zephyr = parse_port_options(['-u', '/dev/ttyACM0', '--chipset=zephyr'], { chipset: true });
+  assert.equal(zephyr.errors, []);
+  assert.is(zephyr.chipset, 'zephyr');
+  assert.is(port_uart_config(zephyr, port_chipset(zephyr))!.baudrate_init, 1_000_000, "zephyr's default speed");
+  assert.is(port_chipset(parse_port_options([], { chipset: true })), undefined);
+
+  // --main-baud that nothing would act on is an error, not silently ignored
+  assert.equal(parse_port_options(['-u', '/dev/ttyUSB0', '--main-baud', '921600'], { chipset: true }).errors, [
+    "--main-baud: the speed is changed through the chipset's baud-rate command, and no --chipset given (use --chipset bcm, or drop --main-baud)",
+  ]);
+  assert.equal(parse_port_options(['-u', '/dev/ttyACM0', '--chipset', 'zephyr', '--main-baud', '2000000'], { chipset: true }).errors, [
+    "--main-baud: the speed is changed through the chipset's baud-rate command, and chipset zephyr has no baud-rate command (use --chipset bcm, or drop --main-baud)",
+  ]);
+  assert.equal(parse_port_options(['--chipset', 'csr'], { chipset: true }).errors, ["--chipset: chipset must be bcm or zephyr, got 'csr'"]);
+  assert.equal(parse_port_options(['--chipset'], { chipset: true }).errors, ['--chipset: missing value']);
+
+  // without { chipset: true } (the bthost CLI reads --chipset itself): left in rest, --main-baud not checked
+  const cli = parse_port_options(['--chipset', 'bcm', '--main-baud', '921600']);
+  assert.equal(cli.rest, ['--chipset', 'bcm']);
+  assert.is(cli.chipset, undefined);
+  assert.equal(cli.errors, []);
+});
+
 test('usage lists every flag', () => {
   const u = port_usage('gap-inquiry', ['--count N   stop after N devices']);
-  for (const f of ['-u, --tty', '-b, --baudrate', '-l, --logfile', '-f, --format', '--addr', '--no-flow', '-h, --help', '--count N']) {
+  for (const f of ['-u, --tty', '-b, --baudrate', '--main-baud', '--chipset C', '-l, --logfile', '-f, --format', '--addr', '--no-flow', '-h, --help', '--count N']) {
     assert.ok(u.includes(f), f);
   }
   assert.ok(u.startsWith('usage: gap-inquiry [options]'));
