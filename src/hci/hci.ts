@@ -212,7 +212,12 @@ export class Hci {
     this.master_slave_policy = policy ? HCI_ROLE_SLAVE : HCI_ROLE_MASTER;
   }
 
-  /** Called on HCI Hardware Error after the stack went OFF; without one, HCI powers on again (BTstack). */
+  /**
+   * Called on HCI Hardware Error with the Hardware_Code. Differs from BTstack, which only calls the
+   * callback and leaves the stack as it is: here the stack is first taken to OFF (every link reported
+   * gone with a Disconnection Complete, queues and pools freed, transport closed), then `callback`
+   * runs and may power on again. Without a callback HCI powers off and on again, as BTstack does.
+   */
   hci_set_hardware_error_callback(callback: ((hardware_code: number) => void) | null): void {
     this.hardwareErrorCallback = callback;
   }
@@ -239,6 +244,12 @@ export class Hci {
    * Power control as BTstack: ON runs the init sequence and reaches HCI_STATE_WORKING; OFF
    * disconnects every link (HALTING) and closes the transport; SLEEP disconnects and idles.
    * Returns 0 or a status.
+   *
+   * Opening the transport is asynchronous here (a serial port opens in the background), so ON
+   * returns 0 and a transport that cannot be opened shows up afterwards as BTSTACK_EVENT_STATE
+   * INITIALIZING, BTSTACK_EVENT_POWERON_FAILED, BTSTACK_EVENT_STATE OFF. BTstack opens its
+   * transport synchronously: there hci_power_control returns the error and only
+   * BTSTACK_EVENT_POWERON_FAILED is emitted. Ported code should react to the event, not the return.
    */
   hci_power_control(power_mode: number): number {
     if (power_mode !== HCI_POWER_ON && power_mode !== HCI_POWER_OFF && power_mode !== HCI_POWER_SLEEP) {
@@ -640,6 +651,8 @@ export class Hci {
         if (this.state === HCI_STATE_INITIALIZING) this.startInit();
         return;
       case 'open-failed':
+        // BTstack learns this synchronously (hci_power_control returns the error, no state events);
+        // here INITIALIZING was already reported, so: POWERON_FAILED, then OFF (see hci_power_control)
         this.transportOpening = false;
         this.log.error(() => `transport ${this.transport?.name ?? ''} failed to open: ${ev.error}`);
         if (this.state === HCI_STATE_INITIALIZING) {
@@ -874,7 +887,10 @@ export class Hci {
     this.emitEvent(buf, n);
   }
 
-  /** @internal Hardware Error: OFF, then the app's callback or a new power on (BTstack). */
+  /**
+   * @internal Hardware Error: without a callback power off and on again (as BTstack); with one, OFF
+   * first and then the callback (BTstack only calls the callback; see hci_set_hardware_error_callback).
+   */
   hardwareError(code: number): void {
     this.log.error(() => `Hardware Error 0x${code.toString(16).padStart(2, '0')}`);
     if (this.state === HCI_STATE_OFF) return;

@@ -153,11 +153,12 @@ test('init step answered with an error status is skipped; Command Status error f
   assert.equal(h.t.take_commands(), ['03 10 00']);
 });
 
-test('open-failed: BTSTACK_EVENT_POWERON_FAILED, state OFF, power on possible again', () => {
+test('open-failed: BTSTACK_EVENT_POWERON_FAILED, state OFF, power on possible again (asynchronous, unlike BTstack: see hci_power_control)', () => {
   const h = harness();
   h.t.fail_open = true;
-  h.stack.hci.hci_power_control(1);
+  assert.is(h.stack.hci.hci_power_control(1), 0, 'the open fails later: the call itself succeeds');
   h.rl.run(0);
+  // STATE INITIALIZING, POWERON_FAILED, STATE OFF (BTstack: an error return and POWERON_FAILED only)
   assert.equal(h.events.map((e) => hex(e)), ['60 01 01', '62 00', '60 01 00']);
   assert.is(h.stack.hci.hci_get_state(), 0);
   h.t.fail_open = false;

@@ -57,14 +57,21 @@ test('Hardware Error: event to handlers, links torn down as BTstack does, OFF wi
   assert.equal(h.t.take_acl(), [], 'nothing from before the error is sent');
 });
 
-test('Hardware Error with a hardware error callback: OFF, the app decides', () => {
+test('Hardware Error with a hardware error callback: OFF first (BTstack only calls the callback), then the app decides', () => {
   const h = working();
   const codes: number[] = [];
-  h.stack.hci.hci_set_hardware_error_callback((c) => codes.push(c));
+  const atCallback: Array<[number, boolean, string[]]> = [];
+  h.stack.hci.hci_set_hardware_error_callback((c) => {
+    codes.push(c);
+    atCallback.push([h.stack.hci.hci_get_state(), h.stack.pools.all_free(), h.events.map((e) => hex(e))]);
+  });
   connect_classic(h, 0x0003);
+  h.clear();
   h.t.event('10 01 2a');
   h.rl.run(0);
   assert.equal(codes, [0x2a]);
+  assert.equal(atCallback, [[0, true, ['10 01 2a', '05 04 00 03 00 16', '61 01 00', '60 01 00']]], 'the callback sees an OFF stack');
+  assert.is(h.t.opens, 1, 'no power on by itself');
   assert.is(h.stack.hci.hci_get_state(), 0);
   assert.ok(h.stack.pools.all_free());
   h.stack.hci.hci_power_control(1);
