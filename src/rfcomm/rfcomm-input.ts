@@ -563,11 +563,11 @@ export abstract class RfcommInput extends RfcommOutput {
         return;
       }
       if (credit) {
-        if (ch.credits_incoming === 0) {
-          this.log.info(() => `RFCOMM: data on DLCI ${ch.dlci} without credits, discarded`);
-          return;
-        }
-        ch.credits_incoming--;
+        // the peer had no credit left for this frame: delivered all the same, as BTstack does
+        // (RFCOMM tells the sender not to send without credits and the receiver nothing;
+        // dropping would cut bytes out of the serial stream), the count stays at 0
+        if (ch.credits_incoming === 0) this.log.info(() => `RFCOMM: data on DLCI ${ch.dlci} beyond the credits granted, delivered`);
+        else ch.credits_incoming--;
       }
       const gen = ch.generation;
       const handler = ch.handler;

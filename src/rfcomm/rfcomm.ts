@@ -30,6 +30,46 @@
  * Bad input never throws: frames with a bad FCS, length or control field are discarded, as are
  * UIH frames on DLCs that are not established; SABM/PN for a channel nobody serves and DISC on a
  * closed DLC get DM; unknown multiplexer commands get NSC; absurd PN values are refused with DM.
+ *
+ * Differences from BTstack (v1.4.1 and today's rfcomm.c), each deliberate:
+ *
+ * - rfcomm_send_modem_status, rfcomm_send_local_line_status, rfcomm_send_port_configuration and
+ *   rfcomm_query_port_configuration queue the command and return 0; it goes out at the
+ *   multiplexer's next L2CAP_EVENT_CAN_SEND_NOW, in turn with the other frames (one of each kind
+ *   per DLC: a second call before it went out replaces the value). BTstack sends at once with
+ *   l2cap_send and returns L2CAP's status, so with the controller's buffers full it returns
+ *   BTSTACK_ACL_BUFFERS_FULL and the command is lost. Here it cannot be lost, and code that checks
+ *   for a non-zero status works unchanged. They return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER for
+ *   an unknown rfcomm_cid (BTstack: 0) and ERROR_CODE_COMMAND_DISALLOWED before the DLC is open
+ *   (the modem status may also be set during DLC setup: the setup MSC carries it, or a second MSC
+ *   follows it).
+ * - An idle multiplexer (no DLC for RFCOMM_MULTIPLEXER_TIMEOUT_MS, 60 s) is closed with DISC on
+ *   DLCI 0 and the peer's UA (or the response timer), then L2CAP, as TS 07.10's close-down
+ *   procedure reads (RFCOMM 5.2.2). BTstack disconnects the L2CAP channel directly. No event either
+ *   way (no DLC is left); the peer sees one more exchange.
+ * - Data the peer sends without a credit (credit-based flow control) is delivered, as BTstack does
+ *   (the RFCOMM spec tells the sender not to send without credits, nothing to the receiver, and
+ *   dropping a frame would cut bytes out of the serial stream); our count stays at 0 and is
+ *   refilled as usual. Data longer than the negotiated max frame size is discarded (BTstack
+ *   delivers it): the application was told the frame size in RFCOMM_EVENT_CHANNEL_OPENED and ported
+ *   C code sizes its buffers by it. Data on a DLC before its SABM/UA exchange is done is discarded
+ *   too (BTstack hands it to the handler whenever the DLC exists); during the MSC exchange that
+ *   follows it is delivered, as in BTstack, which can be before RFCOMM_EVENT_CHANNEL_OPENED.
+ * - RFCOMM_EVENT_CHANNEL_OPENED is 18 bytes, as the reference tables say (code, length byte 16,
+ *   status, bd_addr, con_handle, server_channel, rfcomm_cid, max_frame_size, incoming, one reserved
+ *   0), and the handler's size argument is 18. BTstack logs the same 18 bytes but passes size 17
+ *   (the octets it filled), one fewer than its own length byte promises.
+ * - RFCOMM_EVENT_REMOTE_MODEM_STATUS is 5 bytes with the rfcomm_cid in both profiles: neither
+ *   v1.4.1's 3-byte event without the cid nor today's length byte taken from sizeof(pointer) - 2
+ *   is reproduced (rfcomm-events.ts).
+ * - Server channels are 1-30 (RFCOMM 5.4): rfcomm_register_service* and rfcomm_create_channel*
+ *   return ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE for others; BTstack takes any value
+ *   and builds a DLCI from it.
+ * - PSM 3 is registered with security level 0 (BTstack: LEVEL_2), as this stack has no pairing
+ *   yet; rfcomm_set_required_security_level changes it.
+ * - Functions that BTstack declares void (rfcomm_accept_connection, rfcomm_decline_connection,
+ *   rfcomm_grant_credits, rfcomm_disconnect, rfcomm_request_can_send_now_event) return 0 or a
+ *   status here; rfcomm_create_channel* return { status, rfcomm_cid } instead of an out parameter.
  */
 import { bd_addr_copy, bd_addr_to_str, type BdAddr } from '../core/bytes.js';
 import {

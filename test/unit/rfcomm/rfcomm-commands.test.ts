@@ -157,6 +157,56 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
   });
 }
 
+test('MSC / RLS / RPN from the API are queued while L2CAP has no buffer (0 returned, nothing lost, the latest modem status wins); errors; server channels 1-30', () => {
+  const { loop, a, p } = make_raw('v1.4');
+  open_as_initiator(loop, a, p);
+  // the controller's buffers are full: BTstack would return BTSTACK_ACL_BUFFERS_FULL and drop the command
+  a.l2cap.window = 0;
+  assert.is(a.rfcomm.rfcomm_can_send_packet_now(1), false);
+  assert.is(a.rfcomm.rfcomm_send_modem_status(1, 0x0c), 0);
+  assert.is(a.rfcomm.rfcomm_send_modem_status(1, 0x8c), 0, 'a second value before the first went out replaces it');
+  assert.is(a.rfcomm.rfcomm_send_local_line_status(1, 0x05), 0);
+  assert.is(a.rfcomm.rfcomm_query_port_configuration(1), 0);
+  loop.run(100);
+  assert.equal(p.rx(), [], 'nothing on the wire while L2CAP cannot send');
+  a.l2cap.window = 4;
+  assert.is(a.rfcomm.rfcomm_request_can_send_now_event(1), 0);
+  loop.run(100);
+  // one MSC with the latest value (EA set), then RLS, then the RPN query, all on DLCI 0 from the responder
+  assert.equal(p.rx(), [fromA0([0xe3, 0x05, 0x23, 0x8d]), fromA0([0x53, 0x05, 0x23, 0x05]), fromA0([0x93, 0x03, 0x23])]);
+  // unknown rfcomm_cid (BTstack returns 0): ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER
+  assert.is(a.rfcomm.rfcomm_send_local_line_status(9, 0), 0x02);
+  assert.is(a.rfcomm.rfcomm_send_port_configuration(9, 0, 3, 0, 0, 0), 0x02);
+  // server channels outside 1-30: ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE
+  assert.is(a.rfcomm.rfcomm_register_service(a.handler, 0, 100), 0x11);
+  assert.is(a.rfcomm.rfcomm_register_service(a.handler, 31, 100), 0x11);
+  assert.is(a.rfcomm.rfcomm_register_service_with_initial_credits(a.handler, 40, 100, 1), 0x11);
+  assert.equal(a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 31), { status: 0x11, rfcomm_cid: 0 });
+  assert.equal(a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 0), { status: 0x11, rfcomm_cid: 0 });
+  assert.is(a.rfcomm.rfcomm_register_service(a.handler, 30, 100), 0);
+});
+
+test('before the DLC is open: modem status set for the setup MSC, line status and port configuration disallowed', () => {
+  const { loop, a, p } = make_raw('v1.4');
+  open_as_initiator(loop, a, p, false);
+  a.rfcomm.rfcomm_register_service(a.handler, 5, 100);
+  auto_accept(a);
+  p.send(fr(0x03, 0xef, [0x83, 0x11, 0x0a, 0xf0, 0x00, 0x00, 0x64, 0x00, 0x00, 0x07])); // PN for DLCI 10, N1 100
+  loop.run(10);
+  p.send(fr(0x2b, 0x3f)); // SABM 10
+  loop.run(10);
+  assert.is(a.events(INCOMING).length, 1, 'accepted: rfcomm_cid 1');
+  // UA sent, the setup MSC too: the DLC is in setup until the peer answers the MSC
+  assert.is(a.rfcomm.rfcomm_send_local_line_status(1, 0x05), 0x0c, 'ERROR_CODE_COMMAND_DISALLOWED');
+  assert.is(a.rfcomm.rfcomm_send_port_configuration(1, 0, 3, 0, 0, 0), 0x0c);
+  assert.is(a.rfcomm.rfcomm_query_port_configuration(1), 0x0c);
+  p.received.length = 0;
+  assert.is(a.rfcomm.rfcomm_send_modem_status(1, 0x04), 0, 'allowed during setup');
+  loop.run(10);
+  // the setup MSC went out already: the new value follows in a second MSC (EA set: 0x05)
+  assert.equal(p.rx(), [fromA0([0xe3, 0x05, 0x2b, 0x05])]);
+});
+
 test('bad frames are discarded silently and the session goes on: FCS, length, address, control, truncated', () => {
   const { loop, a, p } = make_raw('v1.4');
   open_as_initiator(loop, a, p);

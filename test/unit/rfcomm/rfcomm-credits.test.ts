@@ -2,7 +2,7 @@
  * RFCOMM flow control: credits exhausted and replenished (automatic and manual), credit frames on
  * the wire, ACL buffers full, aggregate FCoff/FCon, TS 07.10 flow control (MSC FC) on a DLC
  * without credit-based flow control, a DLC opened without PN, credits overflowing, a peer sending
- * beyond its credits or beyond the frame size.
+ * beyond its credits (delivered, as BTstack) or beyond the frame size (discarded).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -217,7 +217,7 @@ test('a DLC opened by SABM without PN: UA, frame size 127, no credit-based flow 
   assert.is(a.rfcomm.rfcomm_send(1, new Uint8Array(128)), 0x74);
 });
 
-test('credits overflowing are clamped, never wrapped; data beyond the credits or the frame size is discarded', () => {
+test('credits overflowing are clamped, never wrapped; data beyond the credits is delivered (as BTstack), beyond the frame size discarded', () => {
   const { loop, a, p } = make_raw('v1.4');
   a.rfcomm.rfcomm_register_service_with_initial_credits(a.handler, 4, 1000, 2);
   auto_accept(a);
@@ -237,18 +237,26 @@ test('credits overflowing are clamped, never wrapped; data beyond the credits or
   for (let i = 0; i < 300; i++) p.send(fr(0x23, 0xff, [], 255));
   loop.run(10);
   assert.is(a.rfcomm.list()[0]!.channels[0]!.credits_outgoing, 65535);
-  // the peer has 2 credits: the third frame is dropped; 17 octets exceed N1 16
+  // the peer has 2 credits: the third frame comes all the same (delivered, the count stays 0); 17 octets exceed N1 16 (discarded)
+  const incoming = (): number => a.rfcomm.list()[0]!.channels[0]!.credits_incoming;
+  assert.is(incoming(), 2);
   p.send(fr(0x23, 0xef, [1]));
   p.send(fr(0x23, 0xef, new Array<number>(17).fill(9)));
   p.send(fr(0x23, 0xef, [2]));
   p.send(fr(0x23, 0xef, [3]));
   loop.run(10);
-  assert.equal(a.data().map((d) => d.hex), ['01', '02']);
+  assert.equal(a.data().map((d) => d.hex), ['01', '02', '03']);
+  assert.is(incoming(), 0, 'no credit below 0');
+  const before = p.rx().length;
   assert.is(a.rfcomm.rfcomm_grant_credits(1, 1), 0);
   loop.run(10);
+  // the grant on the wire: UIH with P/F on DLCI 8 from the responder (address 0x21 = DLCI 8, C/R 0), 1 credit, FCS over 21 ff
+  assert.equal(p.rx().slice(before), [h(frame_by_hand(0x21, 0xff, [], 1))]);
+  assert.is(incoming(), 1);
   p.send(fr(0x23, 0xef, [4]));
   loop.run(10);
-  assert.equal(a.data().map((d) => d.hex), ['01', '02', '04']);
+  assert.equal(a.data().map((d) => d.hex), ['01', '02', '03', '04']);
+  assert.is(incoming(), 0);
   assert.is(a.rfcomm.rfcomm_send(1, new Uint8Array(16)), 0);
   assert.is(a.rfcomm.rfcomm_send(1, new Uint8Array(17)), 0x74);
 });
