@@ -14,10 +14,10 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { little_endian_read_16, little_endian_read_32 } from '../../src/core/bytes.js';
-import { Timer, type RunLoop } from '../../src/core/run-loop.js';
 import type { ControllerOptions, VirtualController } from '../../src/controller/controller.js';
 import type { RadioLink } from '../../src/controller/link.js';
 import { H4Deframer } from '../../src/hci/h4.js';
+import { Pacer } from './pacer.js';
 
 export interface ServeOptions {
   /** Pace the stream like a UART at this many baud (10 bits per byte); default: no pacing. */
@@ -59,94 +59,32 @@ function removeStaleSocket(path: string): void {
   }
 }
 
+/** Paced input from the host waiting for the line; beyond it the socket is not read. */
 const INPUT_HIGH_WATER = 64 * 1024;
+/**
+ * Host bytes given to the controller at a time, so that it can stop taking them mid-chunk: 16
+ * commands at most, whose answers (16 x 257 bytes) fit in the half of its buffer still free.
+ */
+const INPUT_SLICE = 64;
+/**
+ * Output waiting for the (paced) line: at OUTPUT_HIGH_WATER the controller is told its host does
+ * not take packets (as a UART whose RTS is deasserted), at OUTPUT_LOW_WATER it may send again.
+ */
+export const OUTPUT_HIGH_WATER = 16 * 1024;
+export const OUTPUT_LOW_WATER = 4 * 1024;
 
-/** One direction of a paced stream: chunks leave no faster than `baud` / 10 bytes per second. */
-class Pacer {
-  private readonly queue: Uint8Array[] = [];
-  private head_off = 0;
-  /** Bytes not yet handed to the sink (including the chunk on the line). */
-  private queued = 0;
-  private inflight: Uint8Array | null = null;
-  private idle = true;
-  private busy_until = 0;
-  private readonly timer: Timer;
-  /** Baud rate changes that take effect once this many more bytes have left. */
-  private readonly changes: Array<{ after: number; baud: number }> = [];
-  private sent = 0;
-
-  constructor(
-    private readonly run_loop: RunLoop,
-    public baud: number,
-    private readonly sink: (chunk: Uint8Array) => void,
-    private readonly on_drain?: () => void,
-  ) {
-    this.timer = new Timer(() => this.pump());
-  }
-
-  get pending(): number {
-    return this.queued;
-  }
-
-  push(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.queue.push(bytes);
-    this.queued += bytes.length;
-    if (!this.timer.active) this.pump();
-  }
-
-  /** Switch to `baud` once everything queued so far has left. */
-  change_after_queued(baud: number): void {
-    this.changes.push({ after: this.sent + this.queued, baud });
-  }
-
-  stop(): void {
-    this.run_loop.remove_timer(this.timer);
-    this.queue.length = 0;
-    this.queued = 0;
-    this.inflight = null;
-  }
-
-  private pump(): void {
-    const now = this.run_loop.get_time_ms();
-    while (this.queued > 0) {
-      if (!this.inflight) {
-        // the next chunk goes on the line; its last byte is out when busy_until is reached
-        const first = this.queue[0]!;
-        const per_ms = this.baud / 10 / 1000;
-        const size = Math.max(1, Math.min(256, Math.floor(per_ms * 4)));
-        const n = Math.min(size, first.length - this.head_off);
-        this.inflight = first.subarray(this.head_off, this.head_off + n);
-        this.head_off += n;
-        if (this.head_off >= first.length) {
-          this.queue.shift();
-          this.head_off = 0;
-        }
-        // a busy line continues where the previous chunk ended, even when the timer ran late
-        if (this.idle) this.busy_until = now;
-        this.idle = false;
-        this.busy_until += n / per_ms;
-      }
-      if (this.busy_until > now) break;
-      const chunk = this.inflight;
-      this.inflight = null;
-      this.queued -= chunk.length;
-      this.sent += chunk.length;
-      this.sink(chunk);
-      while (this.changes.length && this.sent >= this.changes[0]!.after) this.baud = this.changes.shift()!.baud;
-    }
-    if (this.queued > 0) {
-      this.run_loop.remove_timer(this.timer);
-      this.run_loop.set_timer(this.timer, this.busy_until - now);
-      this.run_loop.add_timer(this.timer);
-    } else {
-      this.idle = true;
-      this.on_drain?.();
-    }
-  }
-}
-
-class Session {
+/**
+ * One connection: its controller, H4 both ways, optional UART pacing, and flow control both ways.
+ *
+ * Towards the client nothing grows without bound: when the socket takes no more (write() returns
+ * false) or the paced line is OUTPUT_HIGH_WATER behind, the controller is told its host is not
+ * taking packets (`set_host_ready(false)`) until the socket drains and the line is back under
+ * OUTPUT_LOW_WATER; the controller then keeps what it has in its bounded buffer, drops
+ * advertising and inquiry reports that do not fit, and holds ACL data on the air. When that
+ * buffer is half full the socket is no longer read (the controller's RTS), so a client that sends
+ * commands and never reads stalls, as it would on a UART.
+ */
+export class Session {
   readonly controller: VirtualController;
   private readonly deframer: H4Deframer;
   private framing_error_reported = false;
@@ -154,7 +92,16 @@ class Session {
   private readonly out: Pacer | null;
   private readonly inp: Pacer | null;
   private pending_baud = 0;
+  /** The socket is not being read (paced input too far behind, or the controller congested). */
   private paused = false;
+  /** socket.write() returned false and 'drain' has not come yet. */
+  private socket_full = false;
+  /** The controller has been told its host takes no packets. */
+  private host_held = false;
+  private reported_drops = 0;
+  private release_posted = false;
+  /** Host bytes received that the controller could not take yet (it was congested). */
+  private readonly held_input: Uint8Array[] = [];
 
   constructor(
     private readonly server: ControllerServer,
@@ -171,34 +118,110 @@ class Session {
       on_error: (msg) => this.on_framing_error(msg),
     });
     const baud = opts.baud ?? 0;
-    this.out = baud > 0 ? new Pacer(rl, baud, (c) => this.write(Buffer.from(c))) : null;
-    this.inp =
+    this.out =
       baud > 0
-        ? new Pacer(rl, baud, (c) => this.deframer.feed(c), () => {
-            if (this.paused && !this.closed) {
-              this.paused = false;
-              this.socket.resume();
-            }
+        ? new Pacer(rl, baud, (c) => {
+            const ok = this.write(c);
+            this.update_flow();
+            return ok;
           })
         : null;
+    this.inp = baud > 0 ? new Pacer(rl, baud, (c) => this.feed_paced(c), () => this.update_input()) : null;
     this.controller.attach_host((type, packet, size) => this.to_host(type, packet, size));
     socket.on('data', (chunk: Buffer) => rl.execute_on_main_thread(() => this.input(chunk)));
+    socket.on('drain', () => rl.execute_on_main_thread(() => this.on_socket_drain()));
     socket.on('error', () => rl.execute_on_main_thread(() => this.close()));
     socket.on('close', () => rl.execute_on_main_thread(() => this.close()));
     opts.on_connect?.(this.controller);
   }
 
+  /**
+   * Bytes this connection holds for its client: on the paced line, in the socket's buffer and in
+   * the controller's buffer for its host.
+   */
+  get backlog(): number {
+    if (this.closed) return 0;
+    return (this.out?.pending ?? 0) + this.socket.writableLength + this.controller.out.pending;
+  }
+
+  /** Whether the controller is currently told that its host takes no packets. */
+  get held(): boolean {
+    return this.host_held;
+  }
+
+  /** Whether the socket is being read (false while the controller cannot take host input). */
+  get reading(): boolean {
+    return !this.paused && this.held_input.length === 0;
+  }
+
   private input(chunk: Buffer): void {
     if (this.closed) return;
-    if (!this.inp) {
-      this.deframer.feed(chunk);
-      return;
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (this.inp) this.inp.push(bytes);
+    else if (this.held_input.length > 0) this.held_input.push(bytes);
+    else {
+      const rest = this.feed(bytes);
+      if (rest) this.held_input.push(rest);
     }
-    this.inp.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-    if (this.inp.pending > INPUT_HIGH_WATER && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
+    this.update_input();
+  }
+
+  /**
+   * Give host bytes to the controller, a slice at a time, while it can answer; returns what it
+   * could not take (its buffer for the host is congested), or null.
+   */
+  private feed(bytes: Uint8Array): Uint8Array | null {
+    let off = 0;
+    while (off < bytes.length) {
+      if (this.closed) return null;
+      if (this.controller.out.congested) {
+        // a host that reads gets the answers on the next turn: continue after them
+        if (!this.host_held && !this.release_posted) {
+          this.release_posted = true;
+          this.server.link.run_loop.execute_on_main_thread(() => {
+            this.release_posted = false;
+            if (!this.host_held) this.release_input();
+            this.update_input();
+          });
+        }
+        return bytes.subarray(off);
+      }
+      const n = Math.min(INPUT_SLICE, bytes.length - off);
+      this.deframer.feed(bytes.subarray(off, off + n));
+      off += n;
     }
+    return null;
+  }
+
+  /** Paced input: the line stops while the controller cannot take more. */
+  private feed_paced(chunk: Uint8Array): boolean {
+    const rest = this.feed(chunk);
+    if (!rest) return true;
+    this.held_input.push(rest);
+    return false;
+  }
+
+  /** The controller can take input again: what it could not take first, then the line. */
+  private release_input(): void {
+    while (this.held_input.length > 0 && !this.controller.out.congested && !this.closed) {
+      const rest = this.feed(this.held_input.shift()!);
+      if (rest) this.held_input.unshift(rest);
+    }
+    if (this.held_input.length === 0) this.inp?.unblock();
+  }
+
+  /**
+   * Read the socket or not: not while paced input is too far behind, nor while the controller
+   * cannot answer (its RTS deasserted: a host that sends and never reads stalls, as on a UART).
+   */
+  private update_input(): void {
+    if (this.closed) return;
+    const stop =
+      (this.inp !== null && this.inp.pending > INPUT_HIGH_WATER) || this.held_input.length > 0 || this.controller.out.congested;
+    if (stop === this.paused) return;
+    this.paused = stop;
+    if (stop) this.socket.pause();
+    else this.socket.resume();
   }
 
   private on_packet(type: number, packet: Uint8Array, size: number): void {
@@ -223,6 +246,7 @@ class Session {
     bytes.set(packet.subarray(0, size), 1);
     if (!this.out) {
       this.write(bytes);
+      this.update_flow();
       return;
     }
     this.out.push(bytes);
@@ -233,10 +257,47 @@ class Session {
         this.inp?.change_after_queued(this.pending_baud);
       }
     }
+    this.update_flow();
   }
 
-  private write(b: Buffer): void {
-    if (!this.closed && !this.socket.destroyed) this.socket.write(b);
+  /** Hand bytes to the socket; false when it wants no more until 'drain'. */
+  private write(b: Uint8Array): boolean {
+    if (this.closed || this.socket.destroyed) return true;
+    const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length);
+    if (!this.socket.write(buf)) this.socket_full = true;
+    return !this.socket_full;
+  }
+
+  private on_socket_drain(): void {
+    if (this.closed) return;
+    this.socket_full = false;
+    this.out?.unblock();
+    this.update_flow();
+  }
+
+  /** Tell the controller whether its host takes packets, from the socket and the paced line. */
+  private update_flow(): void {
+    if (this.closed) return;
+    const behind = this.out?.pending ?? 0;
+    if (!this.host_held) {
+      if (this.socket_full || behind >= OUTPUT_HIGH_WATER) {
+        this.host_held = true;
+        this.controller.set_host_ready(false);
+      }
+    } else if (!this.socket_full && behind <= OUTPUT_LOW_WATER) {
+      this.host_held = false;
+      this.controller.set_host_ready(true);
+      const q = this.controller.out;
+      const drops = q.discarded + q.overflowed;
+      if (drops > this.reported_drops) {
+        this.server.link.logger.info(
+          () => `controller ${this.controller.index}: host was not reading: ${q.discarded} reports, ${q.overflowed} other packets dropped so far`,
+        );
+        this.reported_drops = drops;
+      }
+      this.release_input();
+    }
+    this.update_input();
   }
 
   close(): void {
@@ -244,6 +305,7 @@ class Session {
     this.closed = true;
     this.out?.stop();
     this.inp?.stop();
+    this.held_input.length = 0;
     this.controller.detach_host();
     this.server.link.remove_controller(this.controller);
     this.socket.destroy();

@@ -410,11 +410,12 @@ export class VirtualController {
   }
 
   /**
-   * Whether one more ACL packet may go to the host now (controller-to-host flow control).
-   * When not, `pipe` is re-armed once the host returns credits.
+   * Whether one more ACL packet may go to the host now: not while the host takes no packets
+   * (set_host_ready), nor without host credits (controller-to-host flow control). When not,
+   * `pipe` is re-armed once that changes; meanwhile the data waits on the air.
    */
   may_deliver(pipe: { rearm(): void }): boolean {
-    if (!this.host_flow_control || this.host_acl_credits > 0) return true;
+    if (this.out.ready && (!this.host_flow_control || this.host_acl_credits > 0)) return true;
     this.blocked_pipes.add(pipe);
     return false;
   }
@@ -422,7 +423,24 @@ export class VirtualController {
   /** The host returned `n` ACL buffers (Host Number Of Completed Packets, or a disconnection). */
   host_credits_returned(n: number): void {
     this.host_acl_credits = Math.min(this.host_acl_total, this.host_acl_credits + n);
-    if (this.host_acl_credits <= 0 || this.blocked_pipes.size === 0) return;
+    this.release_pipes();
+  }
+
+  /**
+   * Whether the host takes what the controller sends (a UART host's RTS; a socket client that
+   * reads). While it does not, events wait in the controller's bounded buffer, advertising and
+   * inquiry reports beyond their share of it are dropped (counted in `out.discarded`), and ACL
+   * data from peers waits on the air: the peers' buffers stay in use and they get no Number Of
+   * Completed Packets for it, as with a real controller whose host stopped reading.
+   */
+  set_host_ready(ready: boolean): void {
+    this.out.set_ready(ready);
+    this.release_pipes();
+  }
+
+  private release_pipes(): void {
+    if (this.blocked_pipes.size === 0 || !this.out.ready) return;
+    if (this.host_flow_control && this.host_acl_credits <= 0) return;
     const pipes = [...this.blocked_pipes];
     this.blocked_pipes.clear();
     for (const p of pipes) p.rearm();

@@ -19,6 +19,12 @@ export interface EventMasks {
 const H4_EVENT = 0x04;
 const LE_META_BIT = 61;
 
+/** Reports a controller drops first when its host is not taking events. */
+const discardable = (code: number): boolean =>
+  code === C.HCI_EVENT_INQUIRY_RESULT || code === C.HCI_EVENT_INQUIRY_RESULT_WITH_RSSI ||
+  code === C.HCI_EVENT_EXTENDED_INQUIRY_RESPONSE;
+const discardableLe = (sub: number): boolean => sub === C.HCI_SUBEVENT_LE_ADVERTISING_REPORT;
+
 export class Events {
   private b: Uint8Array = new Uint8Array(0);
   private p = 0;
@@ -42,7 +48,7 @@ export class Events {
   // ---- writer primitives ----
   private begin(code: number, len: number): boolean {
     if (!this.enabled(code)) return false;
-    const off = this.q.reserve(H4_EVENT, len + 2);
+    const off = this.q.reserve(H4_EVENT, len + 2, discardable(code));
     this.b = this.q.buf;
     this.b[off] = code;
     this.b[off + 1] = len;
@@ -59,7 +65,7 @@ export class Events {
   }
   private beginLe(sub: number, len: number): boolean {
     if (!this.enabled(C.HCI_EVENT_LE_META, sub)) return false;
-    const off = this.q.reserve(H4_EVENT, len + 3);
+    const off = this.q.reserve(H4_EVENT, len + 3, discardableLe(sub));
     this.b = this.q.buf;
     this.b[off] = C.HCI_EVENT_LE_META;
     this.b[off + 1] = len + 1;

@@ -7,6 +7,12 @@
  * drain is running the queue never moves bytes in place (it switches to a new buffer when it
  * must grow), so the view a host is handling stays intact even if the host sends a command
  * from its handler and the controller answers at once.
+ *
+ * A host may stop taking packets (`set_ready(false)`: a UART host deasserting RTS, a socket
+ * client that stops reading). Packets then wait here, in a bounded buffer as a controller's RAM
+ * is: advertising and inquiry reports ("discardable") may use REPORTS_ROOM bytes of it and are
+ * dropped beyond that; other packets are dropped only beyond CAPACITY (a transport stops giving
+ * the controller host input long before: see `congested`). Nothing grows without bound.
  */
 import type { RunLoop } from '../core/run-loop.js';
 
@@ -14,6 +20,11 @@ export type HostSink = (packet_type: number, packet: Uint8Array, size: number) =
 
 /** Packets handed to the sink per posted callback before yielding to the run loop. */
 const BATCH = 64;
+
+/** Bytes kept for a host that is not taking packets (records with their 3-byte headers). */
+export const HOST_QUEUE_CAPACITY = 16 * 1024;
+/** Of those, what advertising and inquiry reports may occupy; later reports are dropped. */
+export const HOST_QUEUE_REPORTS_ROOM = 4 * 1024;
 
 export class HostQueue {
   buf = new Uint8Array(4096);
@@ -25,16 +36,29 @@ export class HostQueue {
   /** Packets delivered and dropped (no sink attached), for diagnostics. */
   delivered = 0;
   dropped = 0;
+  /** Reports dropped while the host was not taking packets. */
+  discarded = 0;
+  /** Other packets dropped while the host was not taking packets and the buffer was full. */
+  overflowed = 0;
+  private host_ready = true;
   private readonly drainCb = (): void => this.drain();
 
   constructor(private readonly run_loop: RunLoop) {}
 
   /**
    * Reserve a packet of `size` bytes of type `type`; returns the offset of its first byte in
-   * `this.buf` (read `buf` after calling: the queue may have switched buffers).
+   * `this.buf` (read `buf` after calling: the queue may have switched buffers). `discardable`
+   * marks an advertising or inquiry report. A packet with no room (host not ready) is still
+   * written, where the next packet will go, and forgotten.
    */
-  reserve(type: number, size: number): number {
+  reserve(type: number, size: number, discardable = false): number {
     const need = 3 + size;
+    if (!this.host_ready && this.tail - this.head + need > (discardable ? HOST_QUEUE_REPORTS_ROOM : HOST_QUEUE_CAPACITY)) {
+      if (discardable) this.discarded++;
+      else this.overflowed++;
+      if (this.tail + need > this.buf.length) this.makeRoom(need);
+      return this.tail + 3;
+    }
     if (this.tail + need > this.buf.length) this.makeRoom(need);
     const b = this.buf;
     const p = this.tail;
@@ -52,6 +76,29 @@ export class HostQueue {
   /** Bytes waiting to be delivered. */
   get pending(): number {
     return this.tail - this.head;
+  }
+
+  /** Whether the host takes packets now. */
+  get ready(): boolean {
+    return this.host_ready;
+  }
+
+  /** The host stops (false) or resumes (true) taking packets; waiting ones follow on resume. */
+  set_ready(ready: boolean): void {
+    if (ready === this.host_ready) return;
+    this.host_ready = ready;
+    if (ready && this.head < this.tail && !this.posted) {
+      this.posted = true;
+      this.run_loop.execute_on_main_thread(this.drainCb);
+    }
+  }
+
+  /**
+   * Whether half the buffer is used: a transport should give the controller no more host input
+   * until it drains (a controller that cannot answer deasserts its RTS).
+   */
+  get congested(): boolean {
+    return this.tail - this.head >= HOST_QUEUE_CAPACITY / 2;
   }
 
   /** Forget everything queued (controller reset / removal). */
@@ -86,7 +133,7 @@ export class HostQueue {
     this.draining = true;
     let n = 0;
     try {
-      while (this.head < this.tail) {
+      while (this.head < this.tail && this.host_ready) {
         if (n++ === BATCH) {
           this.posted = true;
           this.run_loop.execute_on_main_thread(this.drainCb);
@@ -108,7 +155,7 @@ export class HostQueue {
       if (this.head >= this.tail) {
         this.head = 0;
         this.tail = 0;
-      } else if (!this.posted) {
+      } else if (!this.posted && this.host_ready) {
         // the sink threw: keep delivering what is left on a later turn
         this.posted = true;
         this.run_loop.execute_on_main_thread(this.drainCb);

@@ -8,9 +8,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hex } from '../../src/core/bytes.js';
+import { fromHex, hex } from '../../src/core/bytes.js';
 import { NodeRunLoop } from '../../src/core/run-loop.js';
 import { RadioLink } from '../../src/controller/link.js';
 import { serve_controllers } from '../../ports/virtual/server.js';
@@ -177,6 +178,124 @@ test('baud pacing: 10 bits per byte; the Broadcom baud command speeds the stream
     assert.ok(fast < slow / 3, `faster after the baud change: ${fast} ms vs ${slow} ms`);
   } finally {
     await a.close();
+    await server.close();
+    loop.trigger_exit();
+  }
+});
+
+/** Real milliseconds (only where a real socket must be given time to show that nothing moves). */
+const pause_ms = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The backlog bound of one connection: 16 KiB in the socket + 16 KiB controller buffer + a packet or two. */
+const BACKLOG_BOUND = 40 * 1024;
+
+test('a client that stops reading while scanning: backlog stays bounded, reports are dropped, the stream stays valid', async () => {
+  const loop = new NodeRunLoop();
+  const link = new RadioLink(loop, { seed: 'no-reader', rssi: -50 });
+  const sock = path.join(tmp, 'noread-scan.sock');
+  const server = await serve_controllers(link, `unix:${sock}`);
+  // 100 advertisers without a host: ADV_IND every 20 ms with 31 bytes of data (5000 reports/s)
+  for (let i = 0; i < 100; i++) {
+    const c = link.create_controller();
+    for (const h of [
+      '06 20 0f 20 00 20 00 00 00 00 00 00 00 00 00 00 07 00',
+      `08 20 20 1f 1e ff ${'ab '.repeat(29)}`,
+      '0a 20 01 01',
+    ]) {
+      const b = fromHex(h);
+      c.host_send(0x01, b, b.length);
+    }
+  }
+  const a = await SocketClient.connect(sock);
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  try {
+    a.cmd('01 0c 08 ff ff ff ff ff ff ff 3f'); // Set Event Mask: LE Meta included
+    a.cmd('0b 20 07 00 10 00 10 00 00 00'); // passive scan
+    a.cmd('0c 20 02 01 00'); // scan, no duplicate filter
+    await wait_for(() => !!a.find(0x3e, 0x02), 3000, 'first report');
+    const s = [...server.sessions][0]!;
+    a.socket.pause(); // the client stops reading
+    let max = 0;
+    sampler = setInterval(() => (max = Math.max(max, s.backlog)), 2);
+    await wait_for(() => s.controller.out.discarded >= 5000 || s.backlog > 1 << 20, 20_000, 'reports dropped');
+    max = Math.max(max, s.backlog);
+    assert.ok(s.held, 'the controller knows its host is not reading');
+    assert.ok(max <= BACKLOG_BOUND, `backlog ${max} bytes`);
+    assert.ok(s.controller.out.discarded >= 5000);
+    assert.is(s.controller.out.overflowed, 0, 'only reports were dropped');
+    // reading again: the stream is intact (whole packets, nothing cut), the controller answers
+    a.socket.resume();
+    await wait_for(() => !s.held, 5000, 'host reading again');
+    a.cmd('09 10 00'); // Read BD_ADDR
+    await wait_for(() => a.packets.some((p) => p.bytes[0] === 0x0e && p.bytes[3] === 0x09 && p.bytes[4] === 0x10), 5000, 'answer');
+    a.cmd('0c 20 02 00 00');
+    const bad = a.packets.filter(
+      (p) => p.type !== 4 || !(p.bytes[0] === 0x0e || (p.bytes[0] === 0x3e && p.bytes[2] === 0x02 && p.bytes.length === 45)),
+    );
+    assert.equal(bad.map((p) => p.hex), [], 'only Command Complete and whole advertising reports');
+    const wire = Array.from(s.controller.bd_addr).reverse().map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    assert.ok(a.events().includes(`0e 0a 01 09 10 00 ${wire}`));
+  } finally {
+    clearInterval(sampler);
+    await a.close();
+    await server.close();
+    loop.trigger_exit();
+  }
+});
+
+test('a client that sends commands and never reads stalls: the server stops reading it, no answer is lost', async () => {
+  const loop = new NodeRunLoop();
+  const link = new RadioLink(loop);
+  const sock = path.join(tmp, 'noread-cmd.sock');
+  const server = await serve_controllers(link, `unix:${sock}`);
+  // a raw client: counts the answers and checks each byte against the expected one
+  const client = net.connect(sock);
+  await new Promise<void>((r) => client.once('connect', () => r()));
+  const name = new Uint8Array(248);
+  name.set(new TextEncoder().encode('bthost virtual controller'));
+  // H4 event: Command Complete, 252 bytes: 1 command, Read Local Name, success, the name
+  const answer = Uint8Array.from([0x04, 0x0e, 0xfc, 0x01, 0x14, 0x0c, 0x00, ...name]);
+  let received = 0;
+  let mismatch = -1;
+  client.on('data', (chunk: Buffer) => {
+    for (const b of chunk) {
+      if (mismatch < 0 && b !== answer[received % answer.length]) mismatch = received;
+      received++;
+    }
+  });
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  try {
+    await wait_for(() => server.sessions.size === 1);
+    const s = [...server.sessions][0]!;
+    client.pause();
+    const N = 20_000; // 80 KB of commands asking for 5 MB of answers
+    client.write(Buffer.from('01140c00'.repeat(N), 'hex'));
+    let max = 0;
+    sampler = setInterval(() => (max = Math.max(max, s.backlog)), 2);
+    await wait_for(() => s.held && !s.reading, 10_000, 'server stops reading');
+    // the socket buffers on both sides fill up; then nothing moves
+    let taken = -1;
+    for (let i = 0; i < 20 && taken !== s.controller.stats.commands; i++) {
+      taken = s.controller.stats.commands;
+      await pause_ms(100);
+    }
+    await pause_ms(300);
+    assert.is(s.controller.stats.commands, taken, 'no command taken while the answers cannot go out');
+    assert.ok(s.held && !s.reading);
+    assert.ok(taken < N, `${taken} commands taken`);
+    max = Math.max(max, s.backlog);
+    assert.ok(max <= BACKLOG_BOUND, `backlog ${max} bytes`);
+    client.resume();
+    await wait_for(() => received >= N * answer.length, 30_000, 'every answer');
+    assert.is(received, N * answer.length);
+    assert.is(mismatch, -1, 'every answer intact, in order');
+    assert.is(s.controller.stats.commands, N);
+    assert.is(s.controller.out.overflowed, 0);
+    assert.ok(max <= BACKLOG_BOUND, `backlog ${max} bytes`);
+  } finally {
+    clearInterval(sampler);
+    client.destroy();
+    await wait_for(() => server.sessions.size === 0);
     await server.close();
     loop.trigger_exit();
   }
