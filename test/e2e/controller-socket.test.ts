@@ -243,6 +243,53 @@ test('a client that stops reading while scanning: backlog stays bounded, reports
   }
 });
 
+test('a paced line slower than the scan: the controller is held at 16 KiB behind, reports dropped, packets whole', async () => {
+  const loop = new NodeRunLoop();
+  const link = new RadioLink(loop, { seed: 'slow-line', rssi: -50 });
+  const sock = path.join(tmp, 'slow-scan.sock');
+  const server = await serve_controllers(link, `unix:${sock}`, { baud: 115200 });
+  // 100 advertisers: 5000 reports/s of 46 bytes, twenty times what 115200 baud carries
+  for (let i = 0; i < 100; i++) {
+    const c = link.create_controller();
+    for (const h of [
+      '06 20 0f 20 00 20 00 00 00 00 00 00 00 00 00 00 07 00',
+      `08 20 20 1f 1e ff ${'ab '.repeat(29)}`,
+      '0a 20 01 01',
+    ]) {
+      const b = fromHex(h);
+      c.host_send(0x01, b, b.length);
+    }
+  }
+  const a = await SocketClient.connect(sock);
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  try {
+    a.cmd('01 0c 08 ff ff ff ff ff ff ff 3f');
+    a.cmd('0b 20 07 00 10 00 10 00 00 00');
+    a.cmd('0c 20 02 01 00');
+    await wait_for(() => !!a.find(0x3e, 0x02), 3000, 'first report');
+    const s = [...server.sessions][0]!;
+    let max = 0;
+    sampler = setInterval(() => (max = Math.max(max, s.backlog)), 2);
+    await wait_for(() => s.controller.out.discarded >= 2000 || s.backlog > 1 << 20, 20_000, 'reports dropped');
+    max = Math.max(max, s.backlog);
+    assert.ok(max <= BACKLOG_BOUND, `backlog ${max} bytes`);
+    a.cmd('0c 20 02 00 00');
+    const scan_enable_answers = (): number =>
+      a.packets.filter((p) => p.bytes[0] === 0x0e && p.bytes[3] === 0x0c && p.bytes[4] === 0x20).length;
+    await wait_for(() => scan_enable_answers() === 2, 10_000, 'scan off');
+    const bad = a.packets.filter(
+      (p) => p.type !== 4 || !(p.bytes[0] === 0x0e || (p.bytes[0] === 0x3e && p.bytes[2] === 0x02 && p.bytes.length === 45)),
+    );
+    assert.equal(bad.map((p) => p.hex), []);
+    assert.is(s.controller.out.overflowed, 0);
+  } finally {
+    clearInterval(sampler);
+    await a.close();
+    await server.close();
+    loop.trigger_exit();
+  }
+});
+
 test('a client that sends commands and never reads stalls: the server stops reading it, no answer is lost', async () => {
   const loop = new NodeRunLoop();
   const link = new RadioLink(loop);
