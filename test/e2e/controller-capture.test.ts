@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HciDump, type HciDumpFormat } from '../../src/hci/dump.js';
-import { assertCleanCapture } from '../helpers/capture.js';
+import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
 import { bench, le16, wire, type Host } from '../unit/controller/bench.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-ctlcap-'));
@@ -23,6 +23,29 @@ function attachDump(loop: { get_time_ms(): number }, h: Host, file: string, form
   h.dump = d;
   return d;
 }
+
+/** [status, handle, reason] of every Disconnection Complete in a capture, as tshark decodes it. */
+function disconnections(file: string): number[][] {
+  return tsharkFields(file, ['bthci_evt.status', 'bthci_evt.connection_handle', 'bthci_evt.reason'], 'bthci_evt.code == 0x05')
+    .map((row) => row.map((v) => Number(v)));
+}
+
+/** Completed packets per connection handle, summed over every Number Of Completed Packets event. */
+function completedPackets(file: string): Map<number, number> {
+  const out = new Map<number, number>();
+  const rows = tsharkFields(file, ['bthci_evt.connection_handle', 'bthci_evt.num_compl_packets'], 'bthci_evt.code == 0x13');
+  for (const [handles, counts] of rows) {
+    const h = handles!.split(',').map(Number);
+    const n = counts!.split(',').map(Number);
+    assert.is(h.length, n.length, `NOCP row ${handles} / ${counts}`);
+    h.forEach((x, i) => out.set(x, (out.get(x) ?? 0) + n[i]!));
+  }
+  return out;
+}
+
+const REMOTE_USER_TERMINATED = 0x13;
+const TERMINATED_BY_LOCAL_HOST = 0x16;
+const CONNECTION_TIMEOUT = 0x08;
 
 /** The commands a dual-mode host sends at boot (valid parameters). */
 function boot(h: Host, name: string): void {
@@ -163,6 +186,7 @@ test('classic run: boot, inquiry (3 modes), remote name, connect, SSP, encryptio
   b.cmd(`09 04 07 ${A} 01`);
   go();
   const ha2 = a.find(0x03)![3]! | (a.find(0x03)![4]! << 8);
+  const hb2 = b.find(0x03)![3]! | (b.find(0x03)![4]! << 8);
   a.cmd(`11 04 02 ${le16(ha2)}`);
   go();
   a.cmd(`0b 04 16 ${B} ${keyHex}`);
@@ -178,6 +202,14 @@ test('classic run: boot, inquiry (3 modes), remote name, connect, SSP, encryptio
   const rb = assertCleanCapture(fb);
   assert.ok(ra.records > 100, `records: ${ra.records}`);
   assert.ok(rb.records > 60, `records: ${rb.records}`);
+  // b's host ended the first link (a hears Remote User Terminated, b Terminated By Local Host);
+  // the second was lost: both sides get Connection Timeout after the supervision timeout
+  assert.equal(disconnections(fa), [[0, ha, REMOTE_USER_TERMINATED], [0, ha2, CONNECTION_TIMEOUT]]);
+  assert.equal(disconnections(fb), [[0, hb, TERMINATED_BY_LOCAL_HOST], [0, hb2, CONNECTION_TIMEOUT]]);
+  // a sent 8 echo requests that fit its 8 buffers (the 9th overflowed) and one of 1008 bytes;
+  // b sent 8 echo responses: every one completed, on the first link only
+  assert.equal([...completedPackets(fa)], [[ha, 9]]);
+  assert.equal([...completedPackets(fb)], [[hb, 8]]);
 });
 
 test('LE run: advertising, active scan, connect, update, data length, fragmented ACL, encryption, disconnect, timeout', () => {
@@ -237,16 +269,24 @@ test('LE run: advertising, active scan, connect, update, data length, fragmented
   go();
   // reconnect (b advertises again) and lose the link
   a.clear();
+  b.clear();
   b.cmd('0a 20 01 01');
   a.cmd(`0d 20 19 60 00 30 00 00 00 ${B} 00 18 00 28 00 00 00 2a 00 00 00 00 00`);
   go();
   const ha2 = a.find(0x3e, 1)![4]! | (a.find(0x3e, 1)![5]! << 8);
+  const hb2 = b.find(0x3e, 1)![4]! | (b.find(0x3e, 1)![5]! << 8);
   a.c.faults.drop_link(ha2);
   go(1000);
   da.close();
   db.close();
   assertCleanCapture(fa);
   assertCleanCapture(fb);
+  // b's host ended the first link; the second was lost (supervision timeout 0x2a = 420 ms)
+  assert.equal(disconnections(fa), [[0, ha, REMOTE_USER_TERMINATED], [0, ha2, CONNECTION_TIMEOUT]]);
+  assert.equal(disconnections(fb), [[0, hb, TERMINATED_BY_LOCAL_HOST], [0, hb2, CONNECTION_TIMEOUT]]);
+  // a sent the MTU request and two writes, b the MTU response and one write
+  assert.equal([...completedPackets(fa)], [[ha, 3]]);
+  assert.equal([...completedPackets(fb)], [[hb, 2]]);
 });
 
 test.after(() => { if (!process.env.KEEP_CAPTURES) fs.rmSync(tmp, { recursive: true, force: true }); });
