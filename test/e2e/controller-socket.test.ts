@@ -153,6 +153,10 @@ test('tcp on loopback; ACL between two socket controllers', async () => {
   }
 });
 
+// The rate itself is checked exactly on a VirtualRunLoop (test/unit/controller/pacer.test.ts); this
+// checks the socket path end to end in real time with bounds that do not depend on load: 259 bytes
+// at 9600 baud cannot arrive in less than their 270 ms of line time, and at 921600 baud they need
+// 2.8 ms, leaving some 85 ms for scheduling before `fast < slow / 3` could fail.
 test('baud pacing: 10 bits per byte; the Broadcom baud command speeds the stream up after its Command Complete', async () => {
   const loop = new NodeRunLoop();
   const link = new RadioLink(loop);
