@@ -62,6 +62,8 @@ interface Session {
   /** Set once we asked for the close (ours, not a failure). */
   closingByUs: boolean;
   ended: boolean;
+  /** Write completion callback, one per session (not one closure per write). */
+  onWrite: (err: Error | null | undefined) => void;
 }
 
 export class SerialPortTransport implements HciTransport {
@@ -192,7 +194,8 @@ export class SerialPortTransport implements HciTransport {
       loop.execute_on_main_thread(() => this.emit({ type: 'open-failed', error: message }));
       return;
     }
-    const session: Session = { port, closingByUs: false, ended: false };
+    const session: Session = { port, closingByUs: false, ended: false, onWrite: () => {} };
+    session.onWrite = (err) => this.onWritten(session, err ?? null);
     this.session = session;
     port.on('data', (chunk: Buffer) => {
       if (this.session !== session) return;
@@ -258,7 +261,7 @@ export class SerialPortTransport implements HciTransport {
     const buf = this.ring.buffer;
     buf[pos] = packet_type;
     buf.set(packet.subarray(0, size), pos + 1);
-    session.port.write(buf.subarray(pos, pos + size + 1), (err) => this.onWritten(session, err ?? null));
+    session.port.write(buf.subarray(pos, pos + size + 1), session.onWrite);
     return ERROR_CODE_SUCCESS;
   }
 

@@ -2,11 +2,12 @@
  * H4 (UART) framing: a pure, chunk-fed deframer and an encoder for HCI packet types 1-5.
  *
  * The deframer never throws and never allocates per packet: packets are assembled in one
- * fixed buffer and handed to `on_packet(type, buffer, size)`; the buffer is valid only during
- * the call (as in BTstack). An unknown type byte or a length above the configured limit is a
+ * fixed buffer (spans copied without a view per span, see SpanCopier) and handed to
+ * `on_packet(type, buffer, size)`; the buffer is valid only during the call (as in BTstack). An unknown type byte or a length above the configured limit is a
  * framing error: `on_error` is called, the deframer drops its state and (by default) skips
  * bytes until a plausible type byte follows. The stack resets the transport on such errors.
  */
+import { SpanCopier } from './hci-copy.js';
 
 export const H4_COMMAND = 0x01;
 export const H4_ACL = 0x02;
@@ -61,6 +62,7 @@ export class H4Deframer {
   readonly limits: H4Limits;
   private readonly accept: boolean[] = [false, false, false, false, false, false];
   private readonly buf: Uint8Array;
+  private readonly copier = new SpanCopier();
   private state = State.Type;
   private type = 0;
   private have = 0; // bytes of header+payload collected
@@ -111,7 +113,7 @@ export class H4Deframer {
         continue;
       }
       const n = Math.min(this.need - this.have, end - i);
-      this.buf.set(chunk.subarray(i, i + n), this.have);
+      this.copier.copy(this.buf, this.have, chunk, i, n);
       this.have += n;
       i += n;
       if (this.have < this.need) continue;

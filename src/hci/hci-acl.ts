@@ -18,6 +18,7 @@ import {
 } from '../codes/v1.4.js';
 import type { HciConnection } from './hci-connection.js';
 import type { Hci } from './hci.js';
+import { SpanCopier } from './hci-copy.js';
 
 /** Packet boundary flags (Core Vol 4, Part E, 5.4.2). */
 export const ACL_PB_FIRST_NON_FLUSHABLE = 0x00;
@@ -27,6 +28,9 @@ export const ACL_PB_COMPLETE = 0x03;
 
 /** Size of the ACL data packet header: handle + flags (2), data length (2). */
 export const HCI_ACL_HEADER_SIZE = 4;
+
+/** Fragment start offsets whose views of the outgoing buffer are kept (more: the cache starts over). */
+const MAX_FRAGMENT_VIEWS = 512;
 
 export class HciAcl {
   /** From Read Buffer Size: HC_ACL_Data_Packet_Length and HC_Total_Num_ACL_Data_Packets. */
@@ -46,6 +50,17 @@ export class HciAcl {
   private fragTotal = 0;
   private fragPos = 0;
   private fragConn: HciConnection | null = null;
+  /**
+   * Views of the outgoing buffer from each fragment's start (the transport takes a packet from
+   * offset 0): made once per offset, so sending a fragment allocates nothing. The offsets are
+   * multiples of the controller's ACL payload size: a few dozen.
+   */
+  private readonly fragViews = new Map<number, Uint8Array>();
+  /**
+   * Copies fragments into reassembly buffers without a view per fragment: natively from a cached
+   * view when the transport hands over its fixed receive buffer (H4), else word by word.
+   */
+  private readonly copier = new SpanCopier(true);
 
   constructor(private readonly hci: Hci, outgoing_size: number) {
     this.outgoing = new Uint8Array(outgoing_size);
@@ -162,13 +177,25 @@ export class HciAcl {
         this.fragTotal = 0;
         this.fragConn = null;
       }
-      this.hci.sendAclFragment(buf.subarray(hdr, hdr + HCI_ACL_HEADER_SIZE + len), HCI_ACL_HEADER_SIZE + len);
+      this.hci.sendAclFragment(this.fragmentView(hdr), HCI_ACL_HEADER_SIZE + len);
       if (last) {
         this.release();
         this.hci.emitTransportPacketSent();
         return;
       }
     }
+  }
+
+  /** The outgoing buffer from `offset` on (cached per offset). */
+  private fragmentView(offset: number): Uint8Array {
+    if (offset === 0) return this.outgoing;
+    let v = this.fragViews.get(offset);
+    if (!v) {
+      if (this.fragViews.size >= MAX_FRAGMENT_VIEWS) this.fragViews.clear();
+      v = this.outgoing.subarray(offset);
+      this.fragViews.set(offset, v);
+    }
+    return v;
   }
 
   /**
@@ -272,7 +299,7 @@ export class HciAcl {
       conn.rx_discard = true;
       return;
     }
-    buf.set(packet.subarray(0, HCI_ACL_HEADER_SIZE + dataLen), 0);
+    this.copier.copy(buf, 0, packet, 0, HCI_ACL_HEADER_SIZE + dataLen);
     conn.rx_buffer = buf;
     conn.rx_pos = HCI_ACL_HEADER_SIZE + dataLen;
     conn.rx_expected = total;
@@ -291,7 +318,7 @@ export class HciAcl {
       conn.rx_discard = true;
       return;
     }
-    buf.set(packet.subarray(HCI_ACL_HEADER_SIZE, HCI_ACL_HEADER_SIZE + dataLen), conn.rx_pos);
+    this.copier.copy(buf, conn.rx_pos, packet, HCI_ACL_HEADER_SIZE, dataLen);
     conn.rx_pos += dataLen;
     if (conn.rx_expected === 0 && conn.rx_pos >= HCI_ACL_HEADER_SIZE + 4) {
       const total = little_endian_read_16(buf, HCI_ACL_HEADER_SIZE) + 4;

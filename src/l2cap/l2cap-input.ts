@@ -123,7 +123,9 @@ export function l2cap_on_acl(l: L2cap, type: number, handle: number, packet: Uin
     return;
   }
   let ch: L2capChannel | null = null;
-  for (const c of l.channels) {
+  const chans = l.channels;
+  for (let i = 0; i < chans.length; i++) {
+    const c = chans[i]!;
     if (c.local_cid === cid && c.con_handle === handle) {
       ch = c;
       break;
@@ -138,7 +140,8 @@ export function l2cap_on_acl(l: L2cap, type: number, handle: number, packet: Uin
     return;
   }
   const h = ch.handler;
-  if (h) h(L2CAP_DATA_PACKET, ch.local_cid, packet.subarray(COMPLETE_L2CAP_HEADER, COMPLETE_L2CAP_HEADER + len), len);
+  // the SDU from offset 0 (a view cached per buffer: the same few buffers come back), `len` bytes of it
+  if (h) h(L2CAP_DATA_PACKET, ch.local_cid, l.sduViews.at(packet, COMPLETE_L2CAP_HEADER), len);
 }
 
 function onConnectionless(l: L2cap, link: L2capLink, packet: Uint8Array, len: number): void {
@@ -155,5 +158,5 @@ function onConnectionless(l: L2cap, link: L2capLink, packet: Uint8Array, len: nu
   }
   const start = COMPLETE_L2CAP_HEADER + plen;
   const n = len - plen;
-  s.handler(UCD_DATA_PACKET, link.con_handle, packet.subarray(start, start + n), n);
+  s.handler(UCD_DATA_PACKET, link.con_handle, l.sduViews.at(packet, start), n);
 }

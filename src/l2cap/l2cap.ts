@@ -90,6 +90,7 @@ import {
   type L2capPacketHandler,
 } from './l2cap-objects.js';
 import { L2capSignalingScratch } from './l2cap-signaling-in.js';
+import { OffsetViewCache } from '../hci/hci-copy.js';
 import { l2cap_run_once } from './l2cap-run.js';
 import { l2cap_on_acl, l2cap_on_hci_event } from './l2cap-input.js';
 import { L2capEvents } from './l2cap-events.js';
@@ -147,6 +148,12 @@ export class L2cap {
   readonly events: L2capEvents;
   /** @internal reusable decoding views */
   readonly scratch = new L2capSignalingScratch();
+  /**
+   * @internal Views of incoming packets from the SDU on, handed to channel handlers with the SDU
+   * size (BTstack's (packet, size): the view may run past the SDU). Cached per buffer and offset:
+   * packets come in a transport's buffer or a pooled reassembly buffer, the same few every time.
+   */
+  readonly sduViews = new OffsetViewCache(8);
   private initialized = false;
   private readonly hciRegistration: L2capCallbackRegistration;
   private readonly packetHandlerRegistration: L2capCallbackRegistration = { callback: () => {} };
@@ -572,7 +579,8 @@ export class L2cap {
 
   /** @internal */
   linkForHandle(con_handle: number): L2capLink | null {
-    for (const l of this.links) if (l.con_handle === con_handle) return l;
+    const links = this.links;
+    for (let i = 0; i < links.length; i++) if (links[i]!.con_handle === con_handle) return links[i]!;
     return null;
   }
 
@@ -647,7 +655,9 @@ export class L2cap {
    * ask for a new one (a channel whose link request fails ends with that status).
    */
   createPendingLinks(): void {
-    for (const c of this.channels) {
+    const chans = this.channels;
+    for (let i = 0; i < chans.length; i++) {
+      const c = chans[i]!;
       if (!(c.todo & TODO_CREATE_ACL) || c.state !== L2CAP_STATE_WAIT_CONNECTION_COMPLETE) continue;
       if (this.linkForAddr(c.address) || this.hci.hci_connection_for_bd_addr_and_type(c.address, BD_ADDR_TYPE_ACL)) continue; // not gone yet
       c.todo &= ~TODO_CREATE_ACL;

@@ -206,6 +206,32 @@ test('disconnection returns the link credits, drops pending fragments and the re
   assert.equal(h.t.take_acl(), []);
 });
 
+test('no view per fragment: each fragment goes to the transport as a view of the outgoing buffer made once per offset', () => {
+  const h = working(); // BR/EDR buffers: 4 x 310
+  const handle = connect_classic(h, 0x0042);
+  const hci = h.stack.hci;
+  const refs: Array<{ packet: Uint8Array; size: number; head: string }> = [];
+  const send = h.t.send_packet.bind(h.t);
+  h.t.send_packet = (type, packet, size) => {
+    if (type === 2) refs.push({ packet, size, head: hex(packet.subarray(0, 4)) });
+    return send(type, packet, size);
+  };
+  const round = () => {
+    assert.is(hci.hci_send_acl_packet_buffer(prepare(h, handle, 1000)), 0); // 1004 bytes: 310 + 310 + 310 + 74
+    h.t.event(nocp(handle, 4));
+    h.rl.run(0);
+  };
+  round();
+  round();
+  assert.equal(refs.map((r) => [r.size, r.head]), [
+    [314, '42 20 36 01'], [314, '42 10 36 01'], [314, '42 10 36 01'], [78, '42 10 4a 00'],
+    [314, '42 20 36 01'], [314, '42 10 36 01'], [314, '42 10 36 01'], [78, '42 10 4a 00'],
+  ]);
+  assert.is(refs[0]!.packet, hci.hci_get_outgoing_packet_buffer(), 'the first fragment is the buffer itself');
+  for (let i = 0; i < 4; i++) assert.is(refs[4 + i]!.packet, refs[i]!.packet, `fragment ${i}: the same view in the second packet`);
+  assert.is(refs[1]!.packet.byteOffset - refs[0]!.packet.byteOffset, 310, 'the view starts at the fragment');
+});
+
 test('gap_disconnect sends HCI Disconnect (0x13) and the link is gone after Disconnection Complete', () => {
   const h = working();
   const a = connect_classic(h, 0x0007);

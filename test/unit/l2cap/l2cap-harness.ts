@@ -154,6 +154,11 @@ export class FakeHci implements L2capHci {
     this.aclHandler?.(2, handle, p, p.length);
   }
 
+  /** Deliver an ACL packet (ACL header included) as HCI would, this very array (a transport's fixed buffer). */
+  aclPacket(handle: number, packet: Uint8Array, size = packet.length): void {
+    this.aclHandler?.(2, handle, packet, size);
+  }
+
   /** Deliver a C-frame with the given command bytes (hex) on CID 1. */
   sig(handle: number, commandsHex: string): void {
     const cmds = fromHex(commandsHex);

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HANDLE, fromHex, linkUp, makeHarness } from './l2cap-harness.js';
+import { HANDLE, fromHex, hex, linkUp, makeHarness } from './l2cap-harness.js';
 
 const PSM = 0x1001;
 
@@ -98,6 +98,27 @@ test('data: remote SDU delivered as L2CAP_DATA_PACKET; l2cap_send writes ACL + L
   assert.is(h.l2cap.l2cap_send(0x40, fromHex('6869')), 0);
   assert.equal(h.hci.aclHeaders(), ['40 00 06 00'], 'PB 00 when the controller supports non-flushable');
   h.hci.take();
+});
+
+test("data: SDUs arriving in the same buffer (a transport's receive buffer) reach the handler as one cached view, packet from the SDU, size its length", () => {
+  const h = openIncoming();
+  const seen: Array<{ packet: Uint8Array; size: number; bytes: string }> = [];
+  h.l2cap.channelForCid(0x40)!.handler = (type, _ch, packet, size) => {
+    if (type === 6) seen.push({ packet, size, bytes: hex(packet.subarray(0, size)) });
+  };
+  // one receive buffer, reused: ACL handle 0x0040 PB=10, L2CAP length, CID 0x0040, SDU
+  const rx = new Uint8Array(64);
+  const deliver = (sdu: string) => {
+    const b = fromHex(sdu);
+    rx.set(fromHex(`40 20 ${hex(new Uint8Array([(b.length + 4) & 0xff, 0]))} ${hex(new Uint8Array([b.length, 0]))} 40 00`), 0);
+    rx.set(b, 8);
+    h.hci.aclPacket(HANDLE, rx, 8 + b.length);
+  };
+  deliver('01 02 03');
+  deliver('04 05 06 07 08');
+  assert.equal(seen.map((x) => [x.size, x.bytes]), [[3, '01 02 03'], [5, '04 05 06 07 08']]);
+  assert.is(seen[1]!.packet, seen[0]!.packet, 'no new view per SDU');
+  assert.is(seen[0]!.packet.byteOffset, rx.byteOffset + 8);
 });
 
 test('data: an SDU longer than our MTU is dropped and the channel stays usable', () => {
