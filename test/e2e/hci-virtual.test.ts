@@ -1,6 +1,7 @@
 /**
- * End to end over the virtual controller: two stacks on one radio link power on, inquire and
- * scan, connect classic and LE, exchange ACL larger than the controller's buffers both ways
+ * End to end over the virtual controller: two stacks on one radio link power on, inquire (the
+ * name from the EIR the peer's GAP wrote, byte for byte; with a custom EIR without a name: the
+ * Device ID from it and the name by Remote Name Request) and scan, connect classic and LE, exchange ACL larger than the controller's buffers both ways
  * with flow control, disconnect and power off with every pool back to full. Both packet logs
  * must decode in tshark and btmon without a malformed frame.
  */
@@ -124,20 +125,57 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.equal(a.stack.gap.gap_local_bd_addr(), a.addr);
     assert.ok(a.stack.hci.hci_max_acl_data_packet_length() === 100);
 
-    // ---- inquiry: b discoverable and connectable, a finds it (with its name from EIR)
+    // ---- inquiry: b discoverable and connectable. b's GAP writes its local name into its EIR (BTstack's
+    // default when no EIR was set: one Complete Local Name field), the controller answers the inquiry with
+    // that EIR, and a's GAP takes the name from it.
     b.stack.gap.gap_set_local_name('beta 00:00:00:00:00:00');
     b.stack.gap.gap_discoverable_control(1);
     b.stack.gap.gap_connectable_control(1);
     rl.run_until(() => false, 50);
-    assert.is(a.stack.gap.gap_inquiry_start(2), 0);
-    assert.ok(rl.run_until(() => has(a, (e) => e[0] === codes.GAP_EVENT_INQUIRY_COMPLETE), 10_000), 'inquiry completes');
-    const results = a.events.filter((e) => e[0] === codes.GAP_EVENT_INQUIRY_RESULT);
-    const found = results.find((e) => bd_addr_cmp(codes.gap_event_inquiry_result_get_bd_addr(e), b.addr) === 0);
-    assert.ok(found, `found ${bd_addr_to_str(b.addr)}`);
-    if (codes.gap_event_inquiry_result_get_name_available(found!)) {
-      const name = new TextDecoder().decode(codes.gap_event_inquiry_result_get_name(found!));
-      assert.is(name, `beta ${bd_addr_to_str(b.addr)}`);
-    }
+    const bName = new TextEncoder().encode(`beta ${bd_addr_to_str(b.addr)}`);
+    const fromB = (e: Uint8Array, at: number) => bd_addr_cmp(Uint8Array.from(e.subarray(at, at + 6)).reverse(), b.addr) === 0;
+    const inquire = () => {
+      const from = a.events.length;
+      const since = () => a.events.slice(from);
+      assert.is(a.stack.gap.gap_inquiry_start(2), 0);
+      assert.ok(rl.run_until(() => since().some((e) => e[0] === codes.GAP_EVENT_INQUIRY_COMPLETE), 10_000), 'inquiry completes');
+      // the controller's Extended Inquiry Result (0x2F): num 1, bd_addr, psrm, reserved, CoD, clock offset, RSSI, 240 octets of EIR
+      const hciResult = since().find((e) => e[0] === 0x2f && fromB(e, 3));
+      assert.ok(hciResult, `Extended Inquiry Result from ${bd_addr_to_str(b.addr)}`);
+      const gapResult = since().filter((e) => e[0] === codes.GAP_EVENT_INQUIRY_RESULT && fromB(e, 2));
+      assert.is(gapResult.length, 1, 'one GAP_EVENT_INQUIRY_RESULT for b');
+      return { hci: hciResult!, gap: gapResult[0]! };
+    };
+    let r = inquire();
+    const eirWithName = new Uint8Array(240);
+    eirWithName.set([1 + bName.length, 0x09, ...bName]);
+    assert.equal(r.hci.subarray(17, 257), eirWithName, "b's EIR: its local name, as its GAP wrote it");
+    // GAP_EVENT_INQUIRY_RESULT: code, length 25 + name, bd_addr, psrm, CoD, clock offset, rssi available 1, rssi,
+    // no Device ID (1 + 8 zero octets), name available 1, name length, name
+    const head = (hci: Uint8Array, len: number) => [codes.GAP_EVENT_INQUIRY_RESULT, len, ...hci.subarray(3, 10), ...hci.subarray(11, 16), 1, hci[16]!];
+    assert.equal(Array.from(r.gap), [...head(r.hci, 25 + bName.length), 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, bName.length, ...bName]);
+
+    // b sets its own EIR without a name (16-bit UUID SPP, Device ID): a's result has no name but the Device ID,
+    // and the name comes from a Remote Name Request
+    const eirNoName = new Uint8Array(240);
+    eirNoName.set([0x03, 0x03, 0x01, 0x11, 0x09, 0x10, 0x02, 0x00, 0x34, 0x12, 0x78, 0x56, 0x00, 0x01]);
+    b.stack.gap.gap_set_extended_inquiry_response(eirNoName);
+    rl.run_until(() => false, 50);
+    r = inquire();
+    assert.equal(r.hci.subarray(17, 257), eirNoName);
+    // Device ID available, source 2 (USB), vendor 0x1234, product 0x5678, version 0x0100; name available 0, length 0
+    assert.equal(Array.from(r.gap), [...head(r.hci, 25), 1, 0x02, 0x00, 0x34, 0x12, 0x78, 0x56, 0x00, 0x01, 0, 0]);
+    const psrm = codes.gap_event_inquiry_result_get_page_scan_repetition_mode(r.gap);
+    const clock = codes.gap_event_inquiry_result_get_clock_offset(r.gap);
+    assert.is(a.stack.gap.gap_remote_name_request(b.addr, psrm, clock | 0x8000), 0);
+    assert.ok(rl.run_until(() => has(a, (e) => e[0] === C.HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE), 10_000), 'remote name');
+    const rnr = a.events.find((e) => e[0] === C.HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE)!;
+    const name248 = new Uint8Array(248);
+    name248.set(bName);
+    // code, length 255, status 0, bd_addr, the name in 248 octets, zero padded
+    assert.equal(Array.from(rnr), [0x07, 0xff, 0x00, ...Uint8Array.from(b.addr).reverse(), ...name248]);
+    b.stack.gap.gap_set_extended_inquiry_response(null);
+    rl.run_until(() => false, 50);
 
     // ---- LE scan: b advertises, a scans
     const ad = Uint8Array.of(0x02, 0x01, 0x06, 0x05, 0x09, 0x62, 0x65, 0x74, 0x61);

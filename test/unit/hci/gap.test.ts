@@ -108,15 +108,29 @@ test('inquiry stop: Inquiry Cancel, then GAP_EVENT_INQUIRY_COMPLETE; stop when i
   assert.equal(h.events.map((e) => hex(e)), ['dc 01 0c', '0f 04 0c 01 01 04']);
 });
 
-test('v1.8 profile: GAP inquiry events use the current codes', () => {
+test('v1.8 profile: GAP inquiry events with the current codes (0xDC result, 0xDD complete), byte for byte', () => {
   const h = working({ profile: 'v1.8' });
   h.stack.gap.gap_inquiry_start(5);
   h.t.take_commands();
   h.t.event(cs(0x0401));
   h.clear();
+  // Inquiry Result with RSSI: psrm R1, CoD 0x5a020c, clock offset 0x1234, RSSI -60 (0xc4)
   h.t.event(`22 0f 01 ${wire_addr(A)} 01 00 0c 02 5a 34 12 c4`);
+  // Extended Inquiry Result: Complete Local Name 'Test', Device ID source 1 (SIG), vendor 0x005d, product 0x1234, version 0x0100
+  const eir = new Uint8Array(240);
+  eir.set([0x05, 0x09, ...new TextEncoder().encode('Test'), 0x09, 0x10, 0x01, 0x00, 0x5d, 0x00, 0x34, 0x12, 0x00, 0x01]);
+  h.t.event(`2f ff 01 ${wire_addr(A)} 01 00 0c 02 5a 34 12 c4 ${hex(eir)}`);
   h.t.event('01 01 00');
-  assert.equal(h.events.map((e) => e[0]), [0xdc, 0x22, 0xdd, 0x01]);
+  assert.equal(h.events.map((e) => hex(e)), [
+    // code, length 25, bd_addr, psrm, CoD, clock offset, rssi_available 1, rssi, no DID (1 + 8), no name (1 + 1)
+    `dc 19 ${wire_addr(A)} 01 0c 02 5a 34 12 01 c4 00 00 00 00 00 00 00 00 00 00 00`,
+    `22 0f 01 ${wire_addr(A)} 01 00 0c 02 5a 34 12 c4`,
+    // length 29: DID available, source 0x0001, vendor 0x005d, product 0x1234, version 0x0100; name available, 4, 'Test'
+    `dc 1d ${wire_addr(A)} 01 0c 02 5a 34 12 01 c4 01 01 00 5d 00 34 12 00 01 01 04 ${ascii('Test')}`,
+    `2f ff 01 ${wire_addr(A)} 01 00 0c 02 5a 34 12 c4 ${hex(eir)}`,
+    'dd 01 00', // GAP_EVENT_INQUIRY_COMPLETE status 0
+    '01 01 00',
+  ]);
 });
 
 test('remote name request: one at a time, sent with the given clock offset', () => {
