@@ -57,8 +57,10 @@ export interface RunLoop {
 /** Shared timer queue and callback queue; subclasses decide how time passes. */
 abstract class BaseRunLoop implements RunLoop {
   protected timers: Timer[] = [];
-  protected posted: Array<() => void> = [];
+  /** Posted callbacks in [postedHead, postedTail); the array keeps its capacity (no allocation per post). */
+  protected posted: Array<(() => void) | undefined> = [];
   protected postedHead = 0;
+  protected postedTail = 0;
   protected exitRequested = false;
   private seqCounter = 0;
   /** Errors thrown by callbacks are reported here instead of killing the loop. */
@@ -111,7 +113,7 @@ abstract class BaseRunLoop implements RunLoop {
   }
 
   execute_on_main_thread(callback: () => void): void {
-    this.posted.push(callback);
+    this.posted[this.postedTail++] = callback;
     this.postedChanged();
   }
 
@@ -131,17 +133,26 @@ abstract class BaseRunLoop implements RunLoop {
   /** Run every posted callback (including ones posted while draining). */
   protected drainPosted(): number {
     let n = 0;
-    while (this.postedHead < this.posted.length && !this.exitRequested) {
-      const cb = this.posted[this.postedHead]!;
-      this.posted[this.postedHead++] = undefined as unknown as () => void;
+    while (this.hasPosted() && !this.exitRequested) {
       n++;
-      this.safely(cb);
-    }
-    if (this.postedHead >= this.posted.length) {
-      this.posted.length = 0;
-      this.postedHead = 0;
+      this.safely(this.takePosted());
     }
     return n;
+  }
+
+  protected hasPosted(): boolean {
+    return this.postedHead < this.postedTail;
+  }
+
+  /** Remove and return the oldest posted callback (caller checked hasPosted). */
+  protected takePosted(): () => void {
+    const cb = this.posted[this.postedHead]!;
+    this.posted[this.postedHead++] = undefined;
+    if (this.postedHead === this.postedTail) {
+      this.postedHead = 0;
+      this.postedTail = 0;
+    }
+    return cb;
   }
 
   /** Fire every timer whose deadline is <= now, in order. Returns how many fired. */
@@ -296,7 +307,7 @@ export class VirtualRunLoop extends BaseRunLoop {
       this.drainPosted();
       if (this.exitRequested) break;
       if (this.fireDue(this.now)) continue;
-      if (this.postedHead < this.posted.length) continue;
+      if (this.hasPosted()) continue;
       const next = this.timers[0]?.timeout;
       if (next === undefined) break;
       if (next > limit) {
@@ -321,15 +332,9 @@ export class VirtualRunLoop extends BaseRunLoop {
     this.exitRequested = false;
     for (;;) {
       if (predicate()) return true;
-      if (this.postedHead < this.posted.length) {
+      if (this.hasPosted()) {
         // run one posted callback at a time so the predicate sees each step
-        const cb = this.posted[this.postedHead]!;
-        this.posted[this.postedHead++] = undefined as unknown as () => void;
-        if (this.postedHead >= this.posted.length) {
-          this.posted.length = 0;
-          this.postedHead = 0;
-        }
-        this.safely(cb);
+        this.safely(this.takePosted());
         continue;
       }
       if (this.exitRequested) return predicate();
