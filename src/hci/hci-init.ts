@@ -142,7 +142,7 @@ export class HciInit {
   resets_sent = 0;
 
   constructor(private readonly hci: Hci) {
-    this.resetTimer = new Timer(() => this.onResetTimeout());
+    this.resetTimer = new Timer(() => this.onResetExpired());
   }
 
   get active(): boolean {
@@ -341,7 +341,7 @@ export class HciInit {
     }
   }
 
-  private onResetTimeout(): void {
+  private onResetExpired(): void {
     if (this.step !== Step.RESET || this.waiting !== hci_reset.opcode) return;
     this.hci.log.info(() => `HCI Reset not answered within ${HCI_RESET_RESEND_TIMEOUT_MS} ms, resending`);
     this.waiting = 0;
