@@ -96,13 +96,36 @@ function nameBytes(s: string): Uint8Array {
 }
 
 /**
- * Copy n bytes. Short runs byte by byte (no view object allocated per packet); long runs with
- * TypedArray.set, whose speed outweighs one small view.
+ * Copies n bytes without a view object per packet: short runs byte by byte; long runs with
+ * TypedArray.set from the whole source (when it is exactly the span) or from an exact view made
+ * once per (source, offset, length) and kept while the source lives (weakly: a host sending ACL
+ * fragments out of the same buffers, packet after packet, reuses them; a buffer the host drops
+ * takes its views with it). One per controller: no module state.
  */
-function copy_bytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
-  if (n <= 128) {
-    for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
-  } else dst.set(src.subarray(from, from + n), to);
+class SpanCopy {
+  private readonly views = new WeakMap<Uint8Array, Array<Uint8Array | undefined>>();
+
+  copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+    if (n <= 128) {
+      for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+      return;
+    }
+    if (from === 0 && n === src.length) {
+      dst.set(src, to);
+      return;
+    }
+    let byFrom = this.views.get(src);
+    if (byFrom === undefined) {
+      byFrom = [];
+      this.views.set(src, byFrom);
+    }
+    let v = byFrom[from];
+    if (v === undefined || v.length !== n) {
+      v = src.subarray(from, from + n);
+      byFrom[from] = v;
+    }
+    dst.set(v, to);
+  }
 }
 
 export class VirtualController {
@@ -170,6 +193,8 @@ export class VirtualController {
   private readonly timers = new Set<Timer>();
   private readonly nocp_timer: Timer;
   private readonly nocp_pairs: number[] = [];
+  private readonly from_host_copy = new SpanCopy();
+  private readonly to_host_copy = new SpanCopy();
   /** Raw parameters of the command being handled (valid during the handler). */
   cur_params: Uint8Array = new Uint8Array(0);
   /**
@@ -369,7 +394,7 @@ export class VirtualController {
       this.ev.data_buffer_overflow(0x01);
       return this.drop_acl('ACL beyond the advertised buffer count');
     }
-    copy_bytes(packet, 4, slot.data, 0, len);
+    this.from_host_copy.copy(packet, 4, slot.data, 0, len);
     slot.len = len;
     slot.pb = pb;
     const delay = this.faults.take_acl_fault(slot);
@@ -396,7 +421,7 @@ export class VirtualController {
     b[p + 1] = hf >>> 8;
     b[p + 2] = n & 0xff;
     b[p + 3] = n >>> 8;
-    copy_bytes(data, off, b, p + 4, n);
+    this.to_host_copy.copy(data, off, b, p + 4, n);
   }
 
   /** Whether controller-to-host flow control for ACL is on. */
@@ -456,15 +481,17 @@ export class VirtualController {
   /** Emit Number Of Completed Packets for every handle with completed buffers. */
   flush_completed_packets(): void {
     if (this.faults.nocp_stalled) return;
+    // filled by index, never emptied: `length = 0` would make the next push allocate a new store
     const pairs = this.nocp_pairs;
-    pairs.length = 0;
+    let k = 0;
     for (const end of this.connections.values()) {
       if (end.completed > 0) {
-        pairs.push(end.handle, end.completed);
+        pairs[k++] = end.handle;
+        pairs[k++] = end.completed;
         end.completed = 0;
       }
     }
-    const total = pairs.length / 2;
+    const total = k / 2;
     for (let i = 0; i < total; i += 63) this.ev.number_of_completed_packets(pairs, i, Math.min(63, total - i));
   }
 

@@ -3,10 +3,13 @@
  * byte queue and handed to the host sink from a callback posted on the run loop, never inside the
  * call that produced them. Records are [type, size lo, size hi, packet...].
  *
- * The packet given to the sink is a view into the queue, valid during the call only. While a
- * drain is running the queue never moves bytes in place (it switches to a new buffer when it
- * must grow), so the view a host is handling stays intact even if the host sends a command
- * from its handler and the controller answers at once.
+ * The packet given to the sink is always the same fixed array (`delivery`, valid during the call
+ * only): the front of the queue's ArrayBuffer, into which each record is moved with copyWithin
+ * (no view or copy allocated per packet, and a host caching views per buffer keeps hitting).
+ * Records live after it, from offset `base`. While a drain is running the queue never moves
+ * bytes in place (it switches to a new buffer when it must grow), so the packet a host is
+ * handling stays intact even if the host sends a command from its handler and the controller
+ * answers at once.
  *
  * A host may stop taking packets (`set_ready(false)`: a UART host deasserting RTS, a socket
  * client that stops reading). Packets then wait here, in a bounded buffer as a controller's RAM
@@ -26,10 +29,17 @@ export const HOST_QUEUE_CAPACITY = 16 * 1024;
 /** Of those, what advertising and inquiry reports may occupy; later reports are dropped. */
 export const HOST_QUEUE_REPORTS_ROOM = 4 * 1024;
 
+/** Initial room at the front of the buffer for the packet being delivered (grows to the largest). */
+const DELIVERY_ROOM = 1024;
+
 export class HostQueue {
+  /** The whole buffer: [0, base) is `delivery`, records from `base` on. */
   buf = new Uint8Array(4096);
-  private head = 0;
-  private tail = 0;
+  /** What the sink is given: buf's first `base` bytes. */
+  delivery = this.buf.subarray(0, DELIVERY_ROOM);
+  private base = DELIVERY_ROOM;
+  private head = DELIVERY_ROOM;
+  private tail = DELIVERY_ROOM;
   private posted = false;
   private draining = false;
   sink: HostSink | null = null;
@@ -53,6 +63,7 @@ export class HostQueue {
    */
   reserve(type: number, size: number, discardable = false): number {
     const need = 3 + size;
+    if (size > this.base) this.makeRoom(need, size);
     if (!this.host_ready && this.tail - this.head + need > (discardable ? HOST_QUEUE_REPORTS_ROOM : HOST_QUEUE_CAPACITY)) {
       if (discardable) this.discarded++;
       else this.overflowed++;
@@ -106,26 +117,32 @@ export class HostQueue {
     if (this.draining) {
       this.head = this.tail;
     } else {
-      this.head = 0;
-      this.tail = 0;
+      this.head = this.base;
+      this.tail = this.base;
     }
   }
 
-  private makeRoom(need: number): void {
+  /** Room for `need` more record bytes after tail, and a delivery area of at least `room`. */
+  private makeRoom(need: number, room = this.base): void {
     const used = this.tail - this.head;
-    if (!this.draining && used + need <= this.buf.length) {
-      this.buf.copyWithin(0, this.head, this.tail);
-      this.head = 0;
-      this.tail = used;
+    const base = this.base;
+    if (!this.draining && room <= base && base + used + need <= this.buf.length) {
+      this.buf.copyWithin(base, this.head, this.tail);
+      this.head = base;
+      this.tail = base + used;
       return;
     }
+    let nbase = base;
+    while (nbase < room) nbase *= 2;
     let cap = this.buf.length;
-    while (cap < used + need) cap *= 2;
+    while (cap - nbase < used + need) cap *= 2;
     const nb = new Uint8Array(cap);
-    nb.set(this.buf.subarray(this.head, this.tail), 0);
+    nb.set(this.buf.subarray(this.head, this.tail), nbase);
     this.buf = nb;
-    this.head = 0;
-    this.tail = used;
+    this.delivery = nb.subarray(0, nbase);
+    this.base = nbase;
+    this.head = nbase;
+    this.tail = nbase + used;
   }
 
   private drain(): void {
@@ -147,14 +164,16 @@ export class HostQueue {
         const sink = this.sink;
         if (sink) {
           this.delivered++;
-          sink(type, b.subarray(p + 3, p + 3 + size), size);
+          // b and delivery share one ArrayBuffer (a sink that made the queue grow switched both)
+          b.copyWithin(0, p + 3, p + 3 + size);
+          sink(type, this.delivery, size);
         } else this.dropped++;
       }
     } finally {
       this.draining = false;
       if (this.head >= this.tail) {
-        this.head = 0;
-        this.tail = 0;
+        this.head = this.base;
+        this.tail = this.base;
       } else if (!this.posted && this.host_ready) {
         // the sink threw: keep delivering what is left on a later turn
         this.posted = true;
