@@ -276,4 +276,30 @@ test('faults: stall completions, drop, corrupt and delay packets', () => {
   assert.equal(b.acls().map((r) => r.bytes[4]), [9, 8]);
 });
 
+test('packets reach the host in one fixed array, valid during the call, with the right bytes (no view per packet)', () => {
+  const { loop, hosts } = bench(2);
+  const [a, b] = hosts as [Host, Host];
+  const [ha, hb] = classic(loop, a, b);
+  const seen: Array<{ array: Uint8Array; type: number; hex: string }> = [];
+  b.c.attach_host((type, packet, size) => {
+    seen.push({ array: packet, type, hex: hex(packet.subarray(0, size)) });
+  });
+  const sizes = [3, 300, 27, 1021];
+  for (let i = 0; i < sizes.length; i++) a.acl(ha, 0x2, payload(sizes[i]!, i + 1));
+  loop.run();
+  const acls = seen.filter((r) => r.type === 2);
+  assert.equal(
+    acls.map((r) => r.hex),
+    sizes.map((n, i) => acl(hb, 0x2, payload(n, i + 1))),
+    'every packet arrives whole and in order',
+  );
+  assert.ok(acls.length === sizes.length && acls.every((r) => r.array === acls[0]!.array), 'one array for every delivery');
+  // events come through the same delivery area
+  b.cmd('1a 0c 01 03'); // Write Scan Enable -> Command Complete
+  loop.run();
+  const ev = seen.filter((r) => r.type === 4);
+  assert.ok(ev.length >= 1 && ev.every((r) => r.array === acls[0]!.array), 'events share the array');
+  assert.equal(ev.at(-1)!.hex, '0e 04 01 1a 0c 00');
+});
+
 test.run();
