@@ -1266,6 +1266,42 @@ export const GAP_EVENT_LOCAL_OOB_DATA = 0xDE;
 export const GAP_EVENT_PAIRING_STARTED = 0xDF;
 /** gap event 0xE0, @format `HB1` (con_handle, bd_addr, status). BUG at v1.4.1: bytes are bd_addr(2-7) handle(8-9) status(10), not the declared HB1 (handle first since v1.5.0); length byte 9, 12 bytes passed; classic pairing, new in v1.4.1; code 0xE1 since v1.5.2 */
 export const GAP_EVENT_PAIRING_COMPLETE = 0xE0;
+/** gatt event 0xA0, @format `H1` (handle, att_status) */
+export const GATT_EVENT_QUERY_COMPLETE = 0xA0;
+/** gatt event 0xA1, @format `HX` (handle, service) */
+export const GATT_EVENT_SERVICE_QUERY_RESULT = 0xA1;
+/** gatt event 0xA2, @format `HY` (handle, characteristic) */
+export const GATT_EVENT_CHARACTERISTIC_QUERY_RESULT = 0xA2;
+/** gatt event 0xA3, @format `H2X` (handle, include_handle, service) */
+export const GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT = 0xA3;
+/** gatt event 0xA4, @format `HZ` (handle, characteristic_descriptor) */
+export const GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT = 0xA4;
+/** gatt event 0xA5, @format `H2LV` (handle, value_handle, value_length, value) */
+export const GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT = 0xA5;
+/** gatt event 0xA6, @format `H22LV` (handle, value_handle, value_offset, value_length, value) */
+export const GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT = 0xA6;
+/** gatt event 0xA7, @format `H2LV` (handle, value_handle, value_length, value) */
+export const GATT_EVENT_NOTIFICATION = 0xA7;
+/** gatt event 0xA8, @format `H2LV` (handle, value_handle, value_length, value) */
+export const GATT_EVENT_INDICATION = 0xA8;
+/** gatt event 0xA9, @format `H2LV` (handle, descriptor_handle, descriptor_length, descriptor) */
+export const GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT = 0xA9;
+/** gatt event 0xAA, @format `H2LV` (handle, descriptor_offset, descriptor_length, descriptor) */
+export const GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT = 0xAA;
+/** gatt event 0xAB, @format `H2` (handle, MTU) */
+export const GATT_EVENT_MTU = 0xAB;
+/** gatt event 0xAC, @format `H` (handle) */
+export const GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE = 0xAC;
+/** att event 0xB3, @format `1BH` (address_type, address, handle) */
+export const ATT_EVENT_CONNECTED = 0xB3;
+/** att event 0xB4, @format `H` (handle) */
+export const ATT_EVENT_DISCONNECTED = 0xB4;
+/** att event 0xB5, @format `H2` (handle, MTU) */
+export const ATT_EVENT_MTU_EXCHANGE_COMPLETE = 0xB5;
+/** att event 0xB6, @format `1H2` (status, conn_handle, attribute_handle) */
+export const ATT_EVENT_HANDLE_VALUE_INDICATION_COMPLETE = 0xB6;
+/** att event 0xB7, @format `` */
+export const ATT_EVENT_CAN_SEND_NOW = 0xB7;
 /** Alias of HCI_EVENT_AUTHENTICATION_COMPLETE. */
 export const HCI_EVENT_AUTHENTICATION_COMPLETE_EVENT = HCI_EVENT_AUTHENTICATION_COMPLETE;
 
@@ -4538,6 +4574,528 @@ export function gap_event_pairing_complete_build(buf: Uint8Array, pos: number, c
   return size;
 }
 
+// ---- GATT_EVENT_QUERY_COMPLETE
+/** GATT_EVENT_QUERY_COMPLETE.handle (H) */
+export function gatt_event_query_complete_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_QUERY_COMPLETE.att_status (1) */
+export function gatt_event_query_complete_get_att_status(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u8(packet, 4, e);
+}
+/**
+ * Build GATT_EVENT_QUERY_COMPLETE (@format `H1`) at buf[pos]: 5 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_query_complete_build(buf: Uint8Array, pos: number, handle: number, att_status: number): number {
+  const size = 5;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA0;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  buf[pos + 4] = att_status;
+  return size;
+}
+
+// ---- GATT_EVENT_SERVICE_QUERY_RESULT
+/** GATT_EVENT_SERVICE_QUERY_RESULT.handle (H) */
+export function gatt_event_service_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_SERVICE_QUERY_RESULT.service (X) */
+export function gatt_event_service_query_result_get_service(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 4, 20, e);
+}
+/**
+ * Build GATT_EVENT_SERVICE_QUERY_RESULT (@format `HX`) at buf[pos]: 24 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_service_query_result_build(buf: Uint8Array, pos: number, handle: number, service: Uint8Array): number {
+  const size = 24;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA1;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  put_bytes(buf, pos + 4, service, 20);
+  return size;
+}
+
+// ---- GATT_EVENT_CHARACTERISTIC_QUERY_RESULT
+/** GATT_EVENT_CHARACTERISTIC_QUERY_RESULT.handle (H) */
+export function gatt_event_characteristic_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_QUERY_RESULT.characteristic (Y) */
+export function gatt_event_characteristic_query_result_get_characteristic(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 4, 24, e);
+}
+/**
+ * Build GATT_EVENT_CHARACTERISTIC_QUERY_RESULT (@format `HY`) at buf[pos]: 28 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_characteristic_query_result_build(buf: Uint8Array, pos: number, handle: number, characteristic: Uint8Array): number {
+  const size = 28;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA2;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  put_bytes(buf, pos + 4, characteristic, 24);
+  return size;
+}
+
+// ---- GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT
+/** GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT.handle (H) */
+export function gatt_event_included_service_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT.include_handle (2) */
+export function gatt_event_included_service_query_result_get_include_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT.service (X) */
+export function gatt_event_included_service_query_result_get_service(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 6, 20, e);
+}
+/**
+ * Build GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT (@format `H2X`) at buf[pos]: 26 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_included_service_query_result_build(buf: Uint8Array, pos: number, handle: number, include_handle: number, service: Uint8Array): number {
+  const size = 26;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA3;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, include_handle);
+  put_bytes(buf, pos + 6, service, 20);
+  return size;
+}
+
+// ---- GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT
+/** GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT.handle (H) */
+export function gatt_event_all_characteristic_descriptors_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT.characteristic_descriptor (Z) */
+export function gatt_event_all_characteristic_descriptors_query_result_get_characteristic_descriptor(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 4, 18, e);
+}
+/**
+ * Build GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT (@format `HZ`) at buf[pos]: 22 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_all_characteristic_descriptors_query_result_build(buf: Uint8Array, pos: number, handle: number, characteristic_descriptor: Uint8Array): number {
+  const size = 22;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA4;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  put_bytes(buf, pos + 4, characteristic_descriptor, 18);
+  return size;
+}
+
+// ---- GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.handle (H) */
+export function gatt_event_characteristic_value_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.value_handle (2) */
+export function gatt_event_characteristic_value_query_result_get_value_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.value_length (L) */
+export function gatt_event_characteristic_value_query_result_get_value_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.value (V) */
+export function gatt_event_characteristic_value_query_result_get_value(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 8, rd_u16(packet, 6, e), e);
+}
+/**
+ * Build GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT (@format `H2LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_characteristic_value_query_result_build(buf: Uint8Array, pos: number, handle: number, value_handle: number, value: Uint8Array): number {
+  const size = 8 + value.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA5;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, value_handle);
+  little_endian_store_16(buf, pos + 6, value.length);
+  put_bytes(buf, pos + 8, value, value.length);
+  return size;
+}
+
+// ---- GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.handle (H) */
+export function gatt_event_long_characteristic_value_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.value_handle (2) */
+export function gatt_event_long_characteristic_value_query_result_get_value_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.value_offset (2) */
+export function gatt_event_long_characteristic_value_query_result_get_value_offset(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.value_length (L) */
+export function gatt_event_long_characteristic_value_query_result_get_value_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 8, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.value (V) */
+export function gatt_event_long_characteristic_value_query_result_get_value(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 10, rd_u16(packet, 8, e), e);
+}
+/**
+ * Build GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT (@format `H22LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_long_characteristic_value_query_result_build(buf: Uint8Array, pos: number, handle: number, value_handle: number, value_offset: number, value: Uint8Array): number {
+  const size = 10 + value.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA6;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, value_handle);
+  little_endian_store_16(buf, pos + 6, value_offset);
+  little_endian_store_16(buf, pos + 8, value.length);
+  put_bytes(buf, pos + 10, value, value.length);
+  return size;
+}
+
+// ---- GATT_EVENT_NOTIFICATION
+/** GATT_EVENT_NOTIFICATION.handle (H) */
+export function gatt_event_notification_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_NOTIFICATION.value_handle (2) */
+export function gatt_event_notification_get_value_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_NOTIFICATION.value_length (L) */
+export function gatt_event_notification_get_value_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_NOTIFICATION.value (V) */
+export function gatt_event_notification_get_value(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 8, rd_u16(packet, 6, e), e);
+}
+/**
+ * Build GATT_EVENT_NOTIFICATION (@format `H2LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_notification_build(buf: Uint8Array, pos: number, handle: number, value_handle: number, value: Uint8Array): number {
+  const size = 8 + value.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA7;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, value_handle);
+  little_endian_store_16(buf, pos + 6, value.length);
+  put_bytes(buf, pos + 8, value, value.length);
+  return size;
+}
+
+// ---- GATT_EVENT_INDICATION
+/** GATT_EVENT_INDICATION.handle (H) */
+export function gatt_event_indication_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_INDICATION.value_handle (2) */
+export function gatt_event_indication_get_value_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_INDICATION.value_length (L) */
+export function gatt_event_indication_get_value_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_INDICATION.value (V) */
+export function gatt_event_indication_get_value(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 8, rd_u16(packet, 6, e), e);
+}
+/**
+ * Build GATT_EVENT_INDICATION (@format `H2LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_indication_build(buf: Uint8Array, pos: number, handle: number, value_handle: number, value: Uint8Array): number {
+  const size = 8 + value.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA8;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, value_handle);
+  little_endian_store_16(buf, pos + 6, value.length);
+  put_bytes(buf, pos + 8, value, value.length);
+  return size;
+}
+
+// ---- GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.handle (H) */
+export function gatt_event_characteristic_descriptor_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor_handle (2) */
+export function gatt_event_characteristic_descriptor_query_result_get_descriptor_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor_length (L) */
+export function gatt_event_characteristic_descriptor_query_result_get_descriptor_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor (V) */
+export function gatt_event_characteristic_descriptor_query_result_get_descriptor(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 8, rd_u16(packet, 6, e), e);
+}
+/**
+ * Build GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT (@format `H2LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_characteristic_descriptor_query_result_build(buf: Uint8Array, pos: number, handle: number, descriptor_handle: number, descriptor: Uint8Array): number {
+  const size = 8 + descriptor.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA9;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, descriptor_handle);
+  little_endian_store_16(buf, pos + 6, descriptor.length);
+  put_bytes(buf, pos + 8, descriptor, descriptor.length);
+  return size;
+}
+
+// ---- GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.handle (H) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor_offset (2) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_descriptor_offset(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor_length (L) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_descriptor_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor (V) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_descriptor(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 8, rd_u16(packet, 6, e), e);
+}
+/**
+ * Build GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT (@format `H2LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_long_characteristic_descriptor_query_result_build(buf: Uint8Array, pos: number, handle: number, descriptor_offset: number, descriptor: Uint8Array): number {
+  const size = 8 + descriptor.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xAA;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, descriptor_offset);
+  little_endian_store_16(buf, pos + 6, descriptor.length);
+  put_bytes(buf, pos + 8, descriptor, descriptor.length);
+  return size;
+}
+
+// ---- GATT_EVENT_MTU
+/** GATT_EVENT_MTU.handle (H) */
+export function gatt_event_mtu_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_MTU.MTU (2) */
+export function gatt_event_mtu_get_MTU(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/**
+ * Build GATT_EVENT_MTU (@format `H2`) at buf[pos]: 6 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_mtu_build(buf: Uint8Array, pos: number, handle: number, MTU: number): number {
+  const size = 6;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xAB;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, MTU);
+  return size;
+}
+
+// ---- GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE
+/** GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE.handle (H) */
+export function gatt_event_can_write_without_response_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/**
+ * Build GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE (@format `H`) at buf[pos]: 4 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_can_write_without_response_build(buf: Uint8Array, pos: number, handle: number): number {
+  const size = 4;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xAC;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  return size;
+}
+
+// ---- ATT_EVENT_CONNECTED
+/** ATT_EVENT_CONNECTED.address_type (1) */
+export function att_event_connected_get_address_type(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u8(packet, 2, e);
+}
+/** ATT_EVENT_CONNECTED.address (B) */
+export function att_event_connected_get_address(packet: Uint8Array): BdAddr {
+  const e = event_end(packet);
+  return rd_reversed(packet, 3, 6, e);
+}
+/** ATT_EVENT_CONNECTED.handle (H) */
+export function att_event_connected_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 9, e);
+}
+/**
+ * Build ATT_EVENT_CONNECTED (@format `1BH`) at buf[pos]: 11 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function att_event_connected_build(buf: Uint8Array, pos: number, address_type: number, address: BdAddr, handle: number): number {
+  const size = 11;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xB3;
+  buf[pos + 1] = size - 2;
+  buf[pos + 2] = address_type;
+  store_bd_addr(buf, pos + 3, address);
+  little_endian_store_16(buf, pos + 9, handle);
+  return size;
+}
+
+// ---- ATT_EVENT_DISCONNECTED
+/** ATT_EVENT_DISCONNECTED.handle (H) */
+export function att_event_disconnected_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/**
+ * Build ATT_EVENT_DISCONNECTED (@format `H`) at buf[pos]: 4 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function att_event_disconnected_build(buf: Uint8Array, pos: number, handle: number): number {
+  const size = 4;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xB4;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  return size;
+}
+
+// ---- ATT_EVENT_MTU_EXCHANGE_COMPLETE
+/** ATT_EVENT_MTU_EXCHANGE_COMPLETE.handle (H) */
+export function att_event_mtu_exchange_complete_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** ATT_EVENT_MTU_EXCHANGE_COMPLETE.MTU (2) */
+export function att_event_mtu_exchange_complete_get_MTU(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/**
+ * Build ATT_EVENT_MTU_EXCHANGE_COMPLETE (@format `H2`) at buf[pos]: 6 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function att_event_mtu_exchange_complete_build(buf: Uint8Array, pos: number, handle: number, MTU: number): number {
+  const size = 6;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xB5;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, MTU);
+  return size;
+}
+
+// ---- ATT_EVENT_HANDLE_VALUE_INDICATION_COMPLETE
+/** ATT_EVENT_HANDLE_VALUE_INDICATION_COMPLETE.status (1) */
+export function att_event_handle_value_indication_complete_get_status(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u8(packet, 2, e);
+}
+/** ATT_EVENT_HANDLE_VALUE_INDICATION_COMPLETE.conn_handle (H) */
+export function att_event_handle_value_indication_complete_get_conn_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 3, e);
+}
+/** ATT_EVENT_HANDLE_VALUE_INDICATION_COMPLETE.attribute_handle (2) */
+export function att_event_handle_value_indication_complete_get_attribute_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 5, e);
+}
+/**
+ * Build ATT_EVENT_HANDLE_VALUE_INDICATION_COMPLETE (@format `1H2`) at buf[pos]: 7 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function att_event_handle_value_indication_complete_build(buf: Uint8Array, pos: number, status: number, conn_handle: number, attribute_handle: number): number {
+  const size = 7;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xB6;
+  buf[pos + 1] = size - 2;
+  buf[pos + 2] = status;
+  little_endian_store_16(buf, pos + 3, conn_handle);
+  little_endian_store_16(buf, pos + 5, attribute_handle);
+  return size;
+}
+
+// ---- ATT_EVENT_CAN_SEND_NOW
+/**
+ * Build ATT_EVENT_CAN_SEND_NOW (@format ``) at buf[pos]: 2 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function att_event_can_send_now_build(buf: Uint8Array, pos: number): number {
+  const size = 2;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xB7;
+  buf[pos + 1] = size - 2;
+  return size;
+}
+
 /* ============================================================ metadata */
 
 /** Every event row of the table: name, code, subevent, layer, format (null = no @format), params. */
@@ -4655,6 +5213,24 @@ export const EVENTS: readonly EventInfo[] = freeze_events([
   { name: 'GAP_EVENT_LOCAL_OOB_DATA', code: 0xDE, layer: 'gap', format: '1KKKK', size: 67, params: ['oob_data_present', 'c_192', 'r_192', 'c_256', 'r_256'] },
   { name: 'GAP_EVENT_PAIRING_STARTED', code: 0xDF, layer: 'gap', format: 'HB11', size: 12, params: ['con_handle', 'bd_addr', 'ssp', 'initiator'] },
   { name: 'GAP_EVENT_PAIRING_COMPLETE', code: 0xE0, layer: 'gap', format: 'HB1', size: 11, params: ['con_handle', 'bd_addr', 'status'] },
+  { name: 'GATT_EVENT_QUERY_COMPLETE', code: 0xA0, layer: 'gatt', format: 'H1', size: 5, params: ['handle', 'att_status'] },
+  { name: 'GATT_EVENT_SERVICE_QUERY_RESULT', code: 0xA1, layer: 'gatt', format: 'HX', size: 24, params: ['handle', 'service'] },
+  { name: 'GATT_EVENT_CHARACTERISTIC_QUERY_RESULT', code: 0xA2, layer: 'gatt', format: 'HY', size: 28, params: ['handle', 'characteristic'] },
+  { name: 'GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT', code: 0xA3, layer: 'gatt', format: 'H2X', size: 26, params: ['handle', 'include_handle', 'service'] },
+  { name: 'GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT', code: 0xA4, layer: 'gatt', format: 'HZ', size: 22, params: ['handle', 'characteristic_descriptor'] },
+  { name: 'GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT', code: 0xA5, layer: 'gatt', format: 'H2LV', params: ['handle', 'value_handle', 'value_length', 'value'] },
+  { name: 'GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT', code: 0xA6, layer: 'gatt', format: 'H22LV', params: ['handle', 'value_handle', 'value_offset', 'value_length', 'value'] },
+  { name: 'GATT_EVENT_NOTIFICATION', code: 0xA7, layer: 'gatt', format: 'H2LV', params: ['handle', 'value_handle', 'value_length', 'value'] },
+  { name: 'GATT_EVENT_INDICATION', code: 0xA8, layer: 'gatt', format: 'H2LV', params: ['handle', 'value_handle', 'value_length', 'value'] },
+  { name: 'GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT', code: 0xA9, layer: 'gatt', format: 'H2LV', params: ['handle', 'descriptor_handle', 'descriptor_length', 'descriptor'] },
+  { name: 'GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT', code: 0xAA, layer: 'gatt', format: 'H2LV', params: ['handle', 'descriptor_offset', 'descriptor_length', 'descriptor'] },
+  { name: 'GATT_EVENT_MTU', code: 0xAB, layer: 'gatt', format: 'H2', size: 6, params: ['handle', 'MTU'] },
+  { name: 'GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE', code: 0xAC, layer: 'gatt', format: 'H', size: 4, params: ['handle'] },
+  { name: 'ATT_EVENT_CONNECTED', code: 0xB3, layer: 'att', format: '1BH', size: 11, params: ['address_type', 'address', 'handle'] },
+  { name: 'ATT_EVENT_DISCONNECTED', code: 0xB4, layer: 'att', format: 'H', size: 4, params: ['handle'] },
+  { name: 'ATT_EVENT_MTU_EXCHANGE_COMPLETE', code: 0xB5, layer: 'att', format: 'H2', size: 6, params: ['handle', 'MTU'] },
+  { name: 'ATT_EVENT_HANDLE_VALUE_INDICATION_COMPLETE', code: 0xB6, layer: 'att', format: '1H2', size: 7, params: ['status', 'conn_handle', 'attribute_handle'] },
+  { name: 'ATT_EVENT_CAN_SEND_NOW', code: 0xB7, layer: 'att', format: '', size: 2, params: [] },
 ]);
 
 /** EVENTS indexed by code and by meta event + subevent code. */

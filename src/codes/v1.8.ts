@@ -1630,6 +1630,38 @@ export const GAP_SUBEVENT_CIS_CREATED = 0x07;
 export const GAP_SUBEVENT_LE_CONNECTION_COMPLETE = 0x08;
 /** gap-meta event 0xE7/0x09, @format `11B1H` (subevent_code, addr_type, address, index, handle) */
 export const GAP_SUBEVENT_BONDING_DELETED = 0x09;
+/** gatt event 0xA0, @format `H221` (handle, service_id, connection_id, att_status) */
+export const GATT_EVENT_QUERY_COMPLETE = 0xA0;
+/** gatt event 0xA1, @format `H22X` (handle, service_id, connection_id, service) */
+export const GATT_EVENT_SERVICE_QUERY_RESULT = 0xA1;
+/** gatt event 0xA2, @format `H22Y` (handle, service_id, connection_id, characteristic) */
+export const GATT_EVENT_CHARACTERISTIC_QUERY_RESULT = 0xA2;
+/** gatt event 0xA3, @format `H222X` (handle, service_id, connection_id, include_handle, service) */
+export const GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT = 0xA3;
+/** gatt event 0xA4, @format `H22Z` (handle, service_id, connection_id, characteristic_descriptor) */
+export const GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT = 0xA4;
+/** gatt event 0xA5, @format `H222LV` (handle, service_id, connection_id, value_handle, value_length, value) */
+export const GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT = 0xA5;
+/** gatt event 0xA6, @format `H2222LV` (handle, service_id, connection_id, value_handle, value_offset, value_length, value) */
+export const GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT = 0xA6;
+/** gatt event 0xA7, @format `H222LV` (handle, service_id, connection_id, value_handle, value_length, value) */
+export const GATT_EVENT_NOTIFICATION = 0xA7;
+/** gatt event 0xA8, @format `H222LV` (handle, service_id, connection_id, value_handle, value_length, value) */
+export const GATT_EVENT_INDICATION = 0xA8;
+/** gatt event 0xA9, @format `H222LV` (handle, service_id, connection_id, descriptor_handle, descriptor_length, descriptor) */
+export const GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT = 0xA9;
+/** gatt event 0xAA, @format `H2222LV` (handle, service_id, connection_id, descriptor_handle, descriptor_offset, descriptor_length, descriptor) */
+export const GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT = 0xAA;
+/** gatt event 0xAB, @format `H2` (handle, MTU) */
+export const GATT_EVENT_MTU = 0xAB;
+/** gatt event 0xAC, @format `H` (handle) */
+export const GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE = 0xAC;
+/** gatt event 0xAD, @format `11BH` (status, address_type, address, handle) */
+export const GATT_EVENT_CONNECTED = 0xAD;
+/** gatt event 0xAE, @format `H` (handle) */
+export const GATT_EVENT_DISCONNECTED = 0xAE;
+/** gatt event 0xAF, @format `H22` (handle, attribute_handle_start, attribute_handle_end) */
+export const GATT_EVENT_SERVICE_CHANGED = 0xAF;
 
 /* ===================================================== meta event subevent codes */
 
@@ -8430,6 +8462,634 @@ export function gap_subevent_bonding_deleted_build(buf: Uint8Array, pos: number,
   return size;
 }
 
+// ---- GATT_EVENT_QUERY_COMPLETE
+/** GATT_EVENT_QUERY_COMPLETE.handle (H) */
+export function gatt_event_query_complete_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_QUERY_COMPLETE.service_id (2) */
+export function gatt_event_query_complete_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_QUERY_COMPLETE.connection_id (2) */
+export function gatt_event_query_complete_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_QUERY_COMPLETE.att_status (1) */
+export function gatt_event_query_complete_get_att_status(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u8(packet, 8, e);
+}
+/**
+ * Build GATT_EVENT_QUERY_COMPLETE (@format `H221`) at buf[pos]: 9 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_query_complete_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, att_status: number): number {
+  const size = 9;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA0;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  buf[pos + 8] = att_status;
+  return size;
+}
+
+// ---- GATT_EVENT_SERVICE_QUERY_RESULT
+/** GATT_EVENT_SERVICE_QUERY_RESULT.handle (H) */
+export function gatt_event_service_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_SERVICE_QUERY_RESULT.service_id (2) */
+export function gatt_event_service_query_result_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_SERVICE_QUERY_RESULT.connection_id (2) */
+export function gatt_event_service_query_result_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_SERVICE_QUERY_RESULT.service (X) */
+export function gatt_event_service_query_result_get_service(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 8, 20, e);
+}
+/**
+ * Build GATT_EVENT_SERVICE_QUERY_RESULT (@format `H22X`) at buf[pos]: 28 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_service_query_result_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, service: Uint8Array): number {
+  const size = 28;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA1;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  put_bytes(buf, pos + 8, service, 20);
+  return size;
+}
+
+// ---- GATT_EVENT_CHARACTERISTIC_QUERY_RESULT
+/** GATT_EVENT_CHARACTERISTIC_QUERY_RESULT.handle (H) */
+export function gatt_event_characteristic_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_QUERY_RESULT.service_id (2) */
+export function gatt_event_characteristic_query_result_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_QUERY_RESULT.connection_id (2) */
+export function gatt_event_characteristic_query_result_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_QUERY_RESULT.characteristic (Y) */
+export function gatt_event_characteristic_query_result_get_characteristic(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 8, 24, e);
+}
+/**
+ * Build GATT_EVENT_CHARACTERISTIC_QUERY_RESULT (@format `H22Y`) at buf[pos]: 32 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_characteristic_query_result_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, characteristic: Uint8Array): number {
+  const size = 32;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA2;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  put_bytes(buf, pos + 8, characteristic, 24);
+  return size;
+}
+
+// ---- GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT
+/** GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT.handle (H) */
+export function gatt_event_included_service_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT.service_id (2) */
+export function gatt_event_included_service_query_result_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT.connection_id (2) */
+export function gatt_event_included_service_query_result_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT.include_handle (2) */
+export function gatt_event_included_service_query_result_get_include_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 8, e);
+}
+/** GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT.service (X) */
+export function gatt_event_included_service_query_result_get_service(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 10, 20, e);
+}
+/**
+ * Build GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT (@format `H222X`) at buf[pos]: 30 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_included_service_query_result_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, include_handle: number, service: Uint8Array): number {
+  const size = 30;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA3;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  little_endian_store_16(buf, pos + 8, include_handle);
+  put_bytes(buf, pos + 10, service, 20);
+  return size;
+}
+
+// ---- GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT
+/** GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT.handle (H) */
+export function gatt_event_all_characteristic_descriptors_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT.service_id (2) */
+export function gatt_event_all_characteristic_descriptors_query_result_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT.connection_id (2) */
+export function gatt_event_all_characteristic_descriptors_query_result_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT.characteristic_descriptor (Z) */
+export function gatt_event_all_characteristic_descriptors_query_result_get_characteristic_descriptor(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 8, 18, e);
+}
+/**
+ * Build GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT (@format `H22Z`) at buf[pos]: 26 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_all_characteristic_descriptors_query_result_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, characteristic_descriptor: Uint8Array): number {
+  const size = 26;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA4;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  put_bytes(buf, pos + 8, characteristic_descriptor, 18);
+  return size;
+}
+
+// ---- GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.handle (H) */
+export function gatt_event_characteristic_value_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.service_id (2) */
+export function gatt_event_characteristic_value_query_result_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.connection_id (2) */
+export function gatt_event_characteristic_value_query_result_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.value_handle (2) */
+export function gatt_event_characteristic_value_query_result_get_value_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 8, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.value_length (L) */
+export function gatt_event_characteristic_value_query_result_get_value_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 10, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT.value (V) */
+export function gatt_event_characteristic_value_query_result_get_value(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 12, rd_u16(packet, 10, e), e);
+}
+/**
+ * Build GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT (@format `H222LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_characteristic_value_query_result_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, value_handle: number, value: Uint8Array): number {
+  const size = 12 + value.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA5;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  little_endian_store_16(buf, pos + 8, value_handle);
+  little_endian_store_16(buf, pos + 10, value.length);
+  put_bytes(buf, pos + 12, value, value.length);
+  return size;
+}
+
+// ---- GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.handle (H) */
+export function gatt_event_long_characteristic_value_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.service_id (2) */
+export function gatt_event_long_characteristic_value_query_result_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.connection_id (2) */
+export function gatt_event_long_characteristic_value_query_result_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.value_handle (2) */
+export function gatt_event_long_characteristic_value_query_result_get_value_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 8, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.value_offset (2) */
+export function gatt_event_long_characteristic_value_query_result_get_value_offset(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 10, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.value_length (L) */
+export function gatt_event_long_characteristic_value_query_result_get_value_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 12, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT.value (V) */
+export function gatt_event_long_characteristic_value_query_result_get_value(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 14, rd_u16(packet, 12, e), e);
+}
+/**
+ * Build GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT (@format `H2222LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_long_characteristic_value_query_result_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, value_handle: number, value_offset: number, value: Uint8Array): number {
+  const size = 14 + value.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA6;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  little_endian_store_16(buf, pos + 8, value_handle);
+  little_endian_store_16(buf, pos + 10, value_offset);
+  little_endian_store_16(buf, pos + 12, value.length);
+  put_bytes(buf, pos + 14, value, value.length);
+  return size;
+}
+
+// ---- GATT_EVENT_NOTIFICATION
+/** GATT_EVENT_NOTIFICATION.handle (H) */
+export function gatt_event_notification_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_NOTIFICATION.service_id (2) */
+export function gatt_event_notification_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_NOTIFICATION.connection_id (2) */
+export function gatt_event_notification_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_NOTIFICATION.value_handle (2) */
+export function gatt_event_notification_get_value_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 8, e);
+}
+/** GATT_EVENT_NOTIFICATION.value_length (L) */
+export function gatt_event_notification_get_value_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 10, e);
+}
+/** GATT_EVENT_NOTIFICATION.value (V) */
+export function gatt_event_notification_get_value(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 12, rd_u16(packet, 10, e), e);
+}
+/**
+ * Build GATT_EVENT_NOTIFICATION (@format `H222LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_notification_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, value_handle: number, value: Uint8Array): number {
+  const size = 12 + value.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA7;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  little_endian_store_16(buf, pos + 8, value_handle);
+  little_endian_store_16(buf, pos + 10, value.length);
+  put_bytes(buf, pos + 12, value, value.length);
+  return size;
+}
+
+// ---- GATT_EVENT_INDICATION
+/** GATT_EVENT_INDICATION.handle (H) */
+export function gatt_event_indication_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_INDICATION.service_id (2) */
+export function gatt_event_indication_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_INDICATION.connection_id (2) */
+export function gatt_event_indication_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_INDICATION.value_handle (2) */
+export function gatt_event_indication_get_value_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 8, e);
+}
+/** GATT_EVENT_INDICATION.value_length (L) */
+export function gatt_event_indication_get_value_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 10, e);
+}
+/** GATT_EVENT_INDICATION.value (V) */
+export function gatt_event_indication_get_value(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 12, rd_u16(packet, 10, e), e);
+}
+/**
+ * Build GATT_EVENT_INDICATION (@format `H222LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_indication_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, value_handle: number, value: Uint8Array): number {
+  const size = 12 + value.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA8;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  little_endian_store_16(buf, pos + 8, value_handle);
+  little_endian_store_16(buf, pos + 10, value.length);
+  put_bytes(buf, pos + 12, value, value.length);
+  return size;
+}
+
+// ---- GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.handle (H) */
+export function gatt_event_characteristic_descriptor_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.service_id (2) */
+export function gatt_event_characteristic_descriptor_query_result_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.connection_id (2) */
+export function gatt_event_characteristic_descriptor_query_result_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor_handle (2) */
+export function gatt_event_characteristic_descriptor_query_result_get_descriptor_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 8, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor_length (L) */
+export function gatt_event_characteristic_descriptor_query_result_get_descriptor_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 10, e);
+}
+/** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor (V) */
+export function gatt_event_characteristic_descriptor_query_result_get_descriptor(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 12, rd_u16(packet, 10, e), e);
+}
+/**
+ * Build GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT (@format `H222LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_characteristic_descriptor_query_result_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, descriptor_handle: number, descriptor: Uint8Array): number {
+  const size = 12 + descriptor.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xA9;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  little_endian_store_16(buf, pos + 8, descriptor_handle);
+  little_endian_store_16(buf, pos + 10, descriptor.length);
+  put_bytes(buf, pos + 12, descriptor, descriptor.length);
+  return size;
+}
+
+// ---- GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.handle (H) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.service_id (2) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_service_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.connection_id (2) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_connection_id(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor_handle (2) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_descriptor_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 8, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor_offset (2) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_descriptor_offset(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 10, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor_length (L) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_descriptor_length(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 12, e);
+}
+/** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT.descriptor (V) */
+export function gatt_event_long_characteristic_descriptor_query_result_get_descriptor(packet: Uint8Array): Uint8Array {
+  const e = event_end(packet);
+  return rd_view(packet, 14, rd_u16(packet, 12, e), e);
+}
+/**
+ * Build GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT (@format `H2222LV`) at buf[pos]: variable size.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small or the parameters exceed 255 bytes (nothing written)
+ */
+export function gatt_event_long_characteristic_descriptor_query_result_build(buf: Uint8Array, pos: number, handle: number, service_id: number, connection_id: number, descriptor_handle: number, descriptor_offset: number, descriptor: Uint8Array): number {
+  const size = 14 + descriptor.length;
+  if (size > 257 || pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xAA;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, service_id);
+  little_endian_store_16(buf, pos + 6, connection_id);
+  little_endian_store_16(buf, pos + 8, descriptor_handle);
+  little_endian_store_16(buf, pos + 10, descriptor_offset);
+  little_endian_store_16(buf, pos + 12, descriptor.length);
+  put_bytes(buf, pos + 14, descriptor, descriptor.length);
+  return size;
+}
+
+// ---- GATT_EVENT_MTU
+/** GATT_EVENT_MTU.handle (H) */
+export function gatt_event_mtu_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_MTU.MTU (2) */
+export function gatt_event_mtu_get_MTU(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/**
+ * Build GATT_EVENT_MTU (@format `H2`) at buf[pos]: 6 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_mtu_build(buf: Uint8Array, pos: number, handle: number, MTU: number): number {
+  const size = 6;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xAB;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, MTU);
+  return size;
+}
+
+// ---- GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE
+/** GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE.handle (H) */
+export function gatt_event_can_write_without_response_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/**
+ * Build GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE (@format `H`) at buf[pos]: 4 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_can_write_without_response_build(buf: Uint8Array, pos: number, handle: number): number {
+  const size = 4;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xAC;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  return size;
+}
+
+// ---- GATT_EVENT_CONNECTED
+/** GATT_EVENT_CONNECTED.status (1) */
+export function gatt_event_connected_get_status(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u8(packet, 2, e);
+}
+/** GATT_EVENT_CONNECTED.address_type (1) */
+export function gatt_event_connected_get_address_type(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u8(packet, 3, e);
+}
+/** GATT_EVENT_CONNECTED.address (B) */
+export function gatt_event_connected_get_address(packet: Uint8Array): BdAddr {
+  const e = event_end(packet);
+  return rd_reversed(packet, 4, 6, e);
+}
+/** GATT_EVENT_CONNECTED.handle (H) */
+export function gatt_event_connected_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 10, e);
+}
+/**
+ * Build GATT_EVENT_CONNECTED (@format `11BH`) at buf[pos]: 12 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_connected_build(buf: Uint8Array, pos: number, status: number, address_type: number, address: BdAddr, handle: number): number {
+  const size = 12;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xAD;
+  buf[pos + 1] = size - 2;
+  buf[pos + 2] = status;
+  buf[pos + 3] = address_type;
+  store_bd_addr(buf, pos + 4, address);
+  little_endian_store_16(buf, pos + 10, handle);
+  return size;
+}
+
+// ---- GATT_EVENT_DISCONNECTED
+/** GATT_EVENT_DISCONNECTED.handle (H) */
+export function gatt_event_disconnected_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/**
+ * Build GATT_EVENT_DISCONNECTED (@format `H`) at buf[pos]: 4 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_disconnected_build(buf: Uint8Array, pos: number, handle: number): number {
+  const size = 4;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xAE;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  return size;
+}
+
+// ---- GATT_EVENT_SERVICE_CHANGED
+/** GATT_EVENT_SERVICE_CHANGED.handle (H) */
+export function gatt_event_service_changed_get_handle(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 2, e);
+}
+/** GATT_EVENT_SERVICE_CHANGED.attribute_handle_start (2) */
+export function gatt_event_service_changed_get_attribute_handle_start(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 4, e);
+}
+/** GATT_EVENT_SERVICE_CHANGED.attribute_handle_end (2) */
+export function gatt_event_service_changed_get_attribute_handle_end(packet: Uint8Array): number {
+  const e = event_end(packet);
+  return rd_u16(packet, 6, e);
+}
+/**
+ * Build GATT_EVENT_SERVICE_CHANGED (@format `H22`) at buf[pos]: 8 bytes.
+ * @returns bytes written, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED if buf is too small (nothing written)
+ */
+export function gatt_event_service_changed_build(buf: Uint8Array, pos: number, handle: number, attribute_handle_start: number, attribute_handle_end: number): number {
+  const size = 8;
+  if (pos < 0 || pos + size > buf.length) return -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
+  buf[pos] = 0xAF;
+  buf[pos + 1] = size - 2;
+  little_endian_store_16(buf, pos + 2, handle);
+  little_endian_store_16(buf, pos + 4, attribute_handle_start);
+  little_endian_store_16(buf, pos + 6, attribute_handle_end);
+  return size;
+}
+
 /* ============================================================ metadata */
 
 /** Every event row of the table: name, code, subevent, layer, format (null = no @format), params. */
@@ -8648,6 +9308,22 @@ export const EVENTS: readonly EventInfo[] = freeze_events([
   { name: 'GAP_SUBEVENT_CIS_CREATED', code: 0xE7, subevent: 0x07, layer: 'gap-meta', format: '1111HH211111', size: 17, params: ['subevent_code', 'status', 'cig_id', 'cis_id', 'cis_con_handle', 'acl_con_handle', 'iso_interval_1250us', 'number_of_subevents', 'burst_number_c_to_p', 'burst_number_p_to_c', 'flush_timeout_c_to_p', 'flush_timeout_p_to_c'] },
   { name: 'GAP_SUBEVENT_LE_CONNECTION_COMPLETE', code: 0xE7, subevent: 0x08, layer: 'gap-meta', format: '11H11BBB22211H', size: 36, params: ['subevent_code', 'status', 'connection_handle', 'role', 'peer_address_type', 'peer_address', 'local_resolvable_private_address', 'peer_resolvable_private_address', 'conn_interval', 'conn_latency', 'supervision_timeout', 'master_clock_accuracy', 'advertising_handle', 'sync_handle'] },
   { name: 'GAP_SUBEVENT_BONDING_DELETED', code: 0xE7, subevent: 0x09, layer: 'gap-meta', format: '11B1H', size: 13, params: ['subevent_code', 'addr_type', 'address', 'index', 'handle'] },
+  { name: 'GATT_EVENT_QUERY_COMPLETE', code: 0xA0, layer: 'gatt', format: 'H221', size: 9, params: ['handle', 'service_id', 'connection_id', 'att_status'] },
+  { name: 'GATT_EVENT_SERVICE_QUERY_RESULT', code: 0xA1, layer: 'gatt', format: 'H22X', size: 28, params: ['handle', 'service_id', 'connection_id', 'service'] },
+  { name: 'GATT_EVENT_CHARACTERISTIC_QUERY_RESULT', code: 0xA2, layer: 'gatt', format: 'H22Y', size: 32, params: ['handle', 'service_id', 'connection_id', 'characteristic'] },
+  { name: 'GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT', code: 0xA3, layer: 'gatt', format: 'H222X', size: 30, params: ['handle', 'service_id', 'connection_id', 'include_handle', 'service'] },
+  { name: 'GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT', code: 0xA4, layer: 'gatt', format: 'H22Z', size: 26, params: ['handle', 'service_id', 'connection_id', 'characteristic_descriptor'] },
+  { name: 'GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT', code: 0xA5, layer: 'gatt', format: 'H222LV', params: ['handle', 'service_id', 'connection_id', 'value_handle', 'value_length', 'value'] },
+  { name: 'GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT', code: 0xA6, layer: 'gatt', format: 'H2222LV', params: ['handle', 'service_id', 'connection_id', 'value_handle', 'value_offset', 'value_length', 'value'] },
+  { name: 'GATT_EVENT_NOTIFICATION', code: 0xA7, layer: 'gatt', format: 'H222LV', params: ['handle', 'service_id', 'connection_id', 'value_handle', 'value_length', 'value'] },
+  { name: 'GATT_EVENT_INDICATION', code: 0xA8, layer: 'gatt', format: 'H222LV', params: ['handle', 'service_id', 'connection_id', 'value_handle', 'value_length', 'value'] },
+  { name: 'GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT', code: 0xA9, layer: 'gatt', format: 'H222LV', params: ['handle', 'service_id', 'connection_id', 'descriptor_handle', 'descriptor_length', 'descriptor'] },
+  { name: 'GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT', code: 0xAA, layer: 'gatt', format: 'H2222LV', params: ['handle', 'service_id', 'connection_id', 'descriptor_handle', 'descriptor_offset', 'descriptor_length', 'descriptor'] },
+  { name: 'GATT_EVENT_MTU', code: 0xAB, layer: 'gatt', format: 'H2', size: 6, params: ['handle', 'MTU'] },
+  { name: 'GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE', code: 0xAC, layer: 'gatt', format: 'H', size: 4, params: ['handle'] },
+  { name: 'GATT_EVENT_CONNECTED', code: 0xAD, layer: 'gatt', format: '11BH', size: 12, params: ['status', 'address_type', 'address', 'handle'] },
+  { name: 'GATT_EVENT_DISCONNECTED', code: 0xAE, layer: 'gatt', format: 'H', size: 4, params: ['handle'] },
+  { name: 'GATT_EVENT_SERVICE_CHANGED', code: 0xAF, layer: 'gatt', format: 'H22', size: 8, params: ['handle', 'attribute_handle_start', 'attribute_handle_end'] },
 ]);
 
 /** EVENTS indexed by code and by meta event + subevent code. */
