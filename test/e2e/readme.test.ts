@@ -61,12 +61,12 @@ function installPackage(): string {
   return pkgDir;
 }
 
-test('two commands: npm install, npm start', () => {
+test('two commands: npm ci, npm start', () => {
   const [cmds] = blocks(section('Two commands'), 'sh');
-  assert.is(cmds, 'npm install\nnpm start\n');
+  assert.is(cmds, 'npm ci\nnpm start\n');
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   assert.is(pkg.scripts.start, 'tsx examples/demo.ts');
-  assert.ok(pkg.scripts.prepare, 'npm install builds the package (prepare)');
+  assert.ok(pkg.scripts.prepare, 'npm ci builds the package (prepare)');
 });
 
 test('the first program: at most 20 lines, runs as written, prints what the README says', () => {
