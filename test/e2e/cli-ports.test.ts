@@ -83,15 +83,22 @@ test('port busy: another program holds the lock -> one line, exit 1', async () =
 test('permission denied: the dialout hint, exit 1', async () => {
   const [a, , s] = await ptyPair();
   try {
-    // a pty belongs to whoever made it (mode 0600 or 0620); open it as another user
-    const asOther = (os.userInfo().uid === 0 ? { uid: 65534, gid: 65534 } : {}) as { uid?: number; gid?: number };
-    if (!asOther.uid) spawnSync('chmod', ['000', a]);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'info', '--port', a], {
+    // Make the pty unreadable and open it as the same user, so the CLI runs from this checkout
+    // wherever it lives (a clone in a private 0700 directory included). root passes permission
+    // checks through CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH, so as root the CLI runs under
+    // setpriv (util-linux) with both dropped from its bounding set: EACCES as a user would see it.
+    spawnSync('chmod', ['000', a]);
+    const argv = [process.execPath, '--import', 'tsx', 'src/cli.ts', 'info', '--port', a];
+    const cmd =
+      os.userInfo().uid === 0
+        ? ['setpriv', '--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search', ...argv]
+        : argv;
+    const r = spawnSync(cmd[0], cmd.slice(1), {
       encoding: 'utf8',
       timeout: 30_000,
-      ...asOther,
       env: { ...process.env, HOME: os.tmpdir() },
     });
+    assert.is(r.error, undefined, `${cmd[0]}: ${r.error?.message}`);
     assert.is(r.status, 1, r.stderr);
     assert.equal(r.stderr.trim().split('\n'), [
       `bthost: permission denied opening serial port ${a}: add your user to the 'dialout' group (sudo usermod -aG dialout $USER) and log in again`,
