@@ -11,7 +11,7 @@
 import type { BdAddr } from '../core/bytes.js';
 import { Timer } from '../core/run-loop.js';
 import { HCI_CON_HANDLE_INVALID, L2CAP_DEFAULT_MTU, L2CAP_STATE_CLOSED } from '../codes/v1.4.js';
-import { L2capConfigAnswer, L2capConfigOptions, L2CAP_FLUSH_TIMEOUT_INFINITE } from './config-options.js';
+import { L2capConfigAnswer, L2capConfigOptions } from './config-options.js';
 
 /** BTstack's btstack_packet_handler_t. */
 export type L2capPacketHandler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => void;
@@ -59,6 +59,8 @@ export const L2CAP_CONFIG_BUFFER_SIZE = 1024;
 export const L2CAP_ECHO_BUFFER_SIZE = L2CAP_SIGNALING_MTU;
 /** Signalling responses not tied to a channel that may wait per link (BTstack keeps 3 in all). */
 export const L2CAP_PENDING_RESPONSES_PER_LINK = 4;
+/** L2capChannel.flush_timeout (and CHANNEL_OPENED's field) while the remote sent no Flush Timeout option, as in BTstack. */
+export const L2CAP_FLUSH_TIMEOUT_NOT_RECEIVED = 0;
 /** Configuration Requests we send for one channel after "unacceptable parameters" before giving up. */
 export const L2CAP_MAX_CONFIG_REQUESTS = 4;
 /** An incoming connection the application has not answered after this long gets a "pending" response. */
@@ -119,8 +121,13 @@ export class L2capChannel {
   local_mtu = L2CAP_DEFAULT_MTU;
   /** The largest SDU the remote receives (from its Configuration Request; 672 when it did not say). */
   remote_mtu = L2CAP_DEFAULT_MTU;
-  /** The remote's flush timeout from its Configuration Request. */
-  flush_timeout = L2CAP_FLUSH_TIMEOUT_INFINITE;
+  /**
+   * The remote's Flush Timeout option from its Configuration Request; 0 while it sent none. This is
+   * what L2CAP_EVENT_CHANNEL_OPENED reports: BTstack zeroes a new channel (memset in
+   * l2cap_create_channel_entry, v1.4 and current) and only the remote's option sets the field, so
+   * ported code sees 0, not the spec's default 0xFFFF, when the option was absent.
+   */
+  flush_timeout = L2CAP_FLUSH_TIMEOUT_NOT_RECEIVED;
   required_security_level = 0;
   /** Configuration sub-state (L2CAP_CFG_* of channel-state.ts). */
   cfg = 0;
@@ -169,7 +176,7 @@ export class L2capChannel {
     this.incoming = false;
     this.local_mtu = L2CAP_DEFAULT_MTU;
     this.remote_mtu = L2CAP_DEFAULT_MTU;
-    this.flush_timeout = L2CAP_FLUSH_TIMEOUT_INFINITE;
+    this.flush_timeout = L2CAP_FLUSH_TIMEOUT_NOT_RECEIVED;
     this.required_security_level = 0;
     this.cfg = 0;
     this.todo = 0;

@@ -36,8 +36,8 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const hb = b.handle();
     assert.ok(ha >= 0 && hb >= 0);
     assert.equal(b.events(0x72), [`72 0e ${revAddr(ADDR_A)} ${h16(hb)} 01 10 40 00 40 00`]);
-    assert.equal(a.events(0x70), [`70 18 00 ${revAddr(ADDR_B)} ${h16(ha)} 01 10 40 00 40 00 20 03 e8 03 ff ff 00 00 00`]);
-    assert.equal(b.events(0x70), [`70 18 00 ${revAddr(ADDR_A)} ${h16(hb)} 01 10 40 00 40 00 e8 03 20 03 ff ff 01 00 00`]);
+    assert.equal(a.events(0x70), [`70 18 00 ${revAddr(ADDR_B)} ${h16(ha)} 01 10 40 00 40 00 20 03 e8 03 00 00 00 00 00`]);
+    assert.equal(b.events(0x70), [`70 18 00 ${revAddr(ADDR_A)} ${h16(hb)} 01 10 40 00 40 00 e8 03 20 03 00 00 01 00 00`]);
     assert.is(la.l2cap_get_remote_mtu_for_local_cid(0x40), 1000);
     assert.is(lb.l2cap_get_remote_mtu_for_local_cid(0x40), 800);
 
@@ -63,7 +63,7 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.is(c2.status, 0);
     p.until(() => a.events(0x70).length === 2 && b.events(0x70).length === 2, 'second channel open');
     assert.is(a.handle(), ha);
-    assert.equal(a.events(0x70)[1], `70 18 00 ${revAddr(ADDR_B)} ${h16(ha)} 01 10 41 00 41 00 20 03 e8 03 ff ff 00 00 00`);
+    assert.equal(a.events(0x70)[1], `70 18 00 ${revAddr(ADDR_B)} ${h16(ha)} 01 10 41 00 41 00 20 03 e8 03 00 00 00 00 00`);
     assert.is(lb.l2cap_send(0x41, Uint8Array.of(1, 2, 3)), 0);
     p.until(() => a.data(0x41).length === 1, 'data on the second channel');
     assert.is(lb.l2cap_disconnect(0x41), 0);
@@ -74,19 +74,19 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- decline: BTstack sends result 4 -> 0x63 + 4 = 0x67 at the client; no event at the server after INCOMING
     const c3 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1003, 800);
     p.until(() => a.events(0x70).length === 3, 'declined channel reported');
-    assert.equal(a.events(0x70)[2], `70 18 67 ${revAddr(ADDR_B)} ${h16(ha)} 03 10 ${h16(c3.local_cid)} 00 00 20 03 a0 02 ff ff 00 00 00`);
+    assert.equal(a.events(0x70)[2], `70 18 67 ${revAddr(ADDR_B)} ${h16(ha)} 03 10 ${h16(c3.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`);
     assert.is(b.events(0x72).length, 3);
     assert.is(b.events(0x70).length, 2);
 
     // ---- refused PSM: result 2 -> 0x65
     const c4 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1005, 800);
     p.until(() => a.events(0x70).length === 4, 'refused PSM reported');
-    assert.equal(a.events(0x70)[3], `70 18 65 ${revAddr(ADDR_B)} ${h16(ha)} 05 10 ${h16(c4.local_cid)} 00 00 20 03 a0 02 ff ff 00 00 00`);
+    assert.equal(a.events(0x70)[3], `70 18 65 ${revAddr(ADDR_B)} ${h16(ha)} 05 10 ${h16(c4.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`);
 
     // ---- security: the service wants level 2, the link has no pairing -> result 3 -> 0x66; b's app sees nothing
     const c5 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1007, 800);
     p.until(() => a.events(0x70).length === 5, 'security refusal reported');
-    assert.equal(a.events(0x70)[4], `70 18 66 ${revAddr(ADDR_B)} ${h16(ha)} 07 10 ${h16(c5.local_cid)} 00 00 20 03 a0 02 ff ff 00 00 00`);
+    assert.equal(a.events(0x70)[4], `70 18 66 ${revAddr(ADDR_B)} ${h16(ha)} 07 10 ${h16(c5.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`);
     assert.is(b.events(0x72).length, 3);
 
     // ---- the link, unused now, goes after the auto-disconnect timeout (10 s)

@@ -77,8 +77,8 @@ test('incoming: configuration both ways opens the channel with the 26-byte CHANN
     const opened = h.ofCode(0x70);
     assert.is(opened.length, 1, profile);
     // status 0, addr, handle 0x40, psm 0x1001, local 0x40, remote 0x50, local mtu 1000, remote mtu 512,
-    // flush timeout 0xffff, incoming 1, mode 0, fcs 0
-    assert.is(opened[0]!.bytes, '70 18 00 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 00 02 ff ff 01 00 00', profile);
+    // flush timeout 0 (no Flush Timeout option received, as BTstack reports), incoming 1, mode 0, fcs 0
+    assert.is(opened[0]!.bytes, '70 18 00 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 00 02 00 00 01 00 00', profile);
     assert.is(h.l2cap.l2cap_get_remote_mtu_for_local_cid(0x40), 512);
     assert.is(h.l2cap.l2cap_get_channels()[0]!.state, 'OPEN');
   }
@@ -248,7 +248,7 @@ test('configuration guard on an incoming channel: our request accepted, none fro
   h.hci.sig(HANDLE, '07 02 0400 5000 4000');
   h.loop.run(0);
   // status 0x69, incoming 1
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 ff ff 01 00 00']);
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 01 00 00']);
   assert.is(h.ofCode(0x71).length, 0);
   assert.is(h.l2cap.channelPool.in_use, 0);
 });
@@ -287,7 +287,7 @@ test('an incoming connection never answered is declined once the remote has give
   assert.is(h.ofCode(0x70).length, 0);
   h.loop.run(2);
   assert.equal(h.hci.take(), ['0c 00 01 00 03 07 08 00 00 00 60 00 04 00 00 00']);
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 60 00 e8 03 a0 02 ff ff 01 00 00']);
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 60 00 e8 03 a0 02 00 00 01 00 00']);
   assert.is(h.l2cap.channelPool.in_use, 0);
 });
 

@@ -64,7 +64,7 @@ test('outgoing open: configuration both ways, CHANNEL_OPENED with incoming 0 and
   assert.equal(h.hci.take(), ['0a 00 01 00 05 07 06 00 50 00 00 00 00 00']);
   h.hci.sig(HANDLE, '05 03 0600 4000 0000 0000');
   h.loop.run(0);
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 00 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 ff ff 00 00 00']);
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 00 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 00 00 00']);
   assert.is(h.ofCode(0x70)[0]!.channel, 0x40);
 });
 
@@ -76,7 +76,7 @@ test('pending: the Connection Response "pending" switches to ERTX (120 s), then 
   h.loop.run(119_999);
   assert.is(h.ofCode(0x70).length, 0, 'ERTX replaced RTX');
   h.loop.run(2);
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 00 00 e8 03 a0 02 ff ff 00 00 00']);
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 00 00 e8 03 a0 02 00 00 00 00 00']);
   assert.is(h.l2cap.channelPool.in_use, 0);
 });
 
@@ -142,8 +142,8 @@ test('ACL link failure: CHANNEL_OPENED with the HCI status and handle 0xffff', (
   h.hci.connectionComplete(REMOTE, 0, 0x04);
   h.loop.run(0);
   assert.equal(h.ofCode(0x70).map((e) => e.bytes), [
-    '70 18 04 66 55 44 33 22 11 ff ff 01 10 40 00 00 00 e8 03 a0 02 ff ff 00 00 00',
-    '70 18 04 66 55 44 33 22 11 ff ff 03 10 41 00 00 00 e8 03 a0 02 ff ff 00 00 00',
+    '70 18 04 66 55 44 33 22 11 ff ff 01 10 40 00 00 00 e8 03 a0 02 00 00 00 00 00',
+    '70 18 04 66 55 44 33 22 11 ff ff 03 10 41 00 00 00 e8 03 a0 02 00 00 00 00 00',
   ]);
   assert.is(h.l2cap.channelPool.in_use, 0);
 });
@@ -243,7 +243,7 @@ test('configuration guard: our request accepted but the remote never sends its o
   h.hci.sig(HANDLE, '07 04 0400 5000 4000');
   h.loop.run(0);
   // status 0x69 (L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT), remote cid 0x0050, local MTU 1000, remote MTU 672
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 ff ff 00 00 00']);
+  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 00 00 00']);
   assert.is(h.ofCode(0x71).length, 0, 'never opened: no CHANNEL_CLOSED');
   assert.is(h.l2cap.channelPool.in_use, 0);
   assert.equal(h.l2cap.l2cap_get_channels(), []);

@@ -40,6 +40,27 @@ test('config request with continuation: each fragment answered, the C flag echoe
   assert.is(h.ofCode(0x70)[0]!.bytes, '70 18 00 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 00 02 64 00 01 00 00');
 });
 
+test('CHANNEL_OPENED flush_timeout: 0 when the remote sent no Flush Timeout option (as BTstack), else its value', () => {
+  // no option at all: BTstack's zeroed channel reports 0 (not the spec's default 0xFFFF)
+  const h = configuring();
+  h.hci.sig(HANDLE, '04 02 0400 4000 0000');
+  h.hci.sig(HANDLE, '05 01 0600 4000 0000 0000');
+  h.loop.run(0);
+  assert.is(h.ofCode(0x70)[0]!.bytes, '70 18 00 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 01 00 00');
+  assert.is(h.l2cap.l2cap_get_channels()[0]!.flush_timeout, 0);
+  // an explicit 0xFFFF (infinite) is reported as sent
+  const g = configuring();
+  g.hci.sig(HANDLE, '04 02 0800 4000 0000 0202 ffff');
+  g.hci.sig(HANDLE, '05 01 0600 4000 0000 0000');
+  g.loop.run(0);
+  assert.is(g.ofCode(0x70)[0]!.bytes, '70 18 00 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 ff ff 01 00 00');
+  // an outgoing channel whose remote sends only an MTU: 0 as well
+  const o = makeHarness('v1.8');
+  linkUp(o);
+  openOutgoing(o, PSM, 0x0070);
+  assert.is(o.ofCode(o.l2cap.codes.L2CAP_EVENT_CHANNEL_OPENED).at(-1)!.bytes.split(' ').slice(21, 23).join(' '), '00 00');
+});
+
 test('config request with an unknown non-hint option: result 3 listing it (hints skipped)', () => {
   const h = configuring();
   // option 0x7e (len 1, 0x55) is unknown and not a hint; 0xfe (hint) is skipped silently
