@@ -40,7 +40,11 @@ export interface SerialPortTransportOptions {
   max_write_queue?: number;
   /** Size of the outgoing byte ring (default 4 * max_write_queue + 66 KiB: room for a maximal ACL packet). */
   write_ring_size?: number;
-  /** Limits for incoming packets (defaults from H4Deframer; ACL 4096). */
+  /**
+   * Limits for incoming packets (defaults from H4Deframer: every length H4 can express, ACL up to
+   * 65535 data bytes, in one 64 KiB receive buffer). Lower `max_acl` only with host flow control
+   * (`host_flow_control` Stack option): HCI then announces at most this length in Host Buffer Size.
+   */
   limits?: Partial<H4Limits>;
   /** Take an exclusive lock on the device (default true). */
   lock?: boolean;
@@ -117,6 +121,7 @@ export class SerialPortTransport implements HciTransport {
     this.deframer = new H4Deframer({
       accept: [2, 3, 4, 5],
       limits: options.limits,
+      // the message carries the stream position, the length and limit, and the error count
       on_packet: (type, packet, size) => this.packetHandler(type, packet, size),
       on_error: (message) => {
         this.logger?.error(`H4 framing error on ${this.config.device_name}: ${message}`);
@@ -143,6 +148,11 @@ export class SerialPortTransport implements HciTransport {
   /** Framing errors seen since construction. */
   get framing_errors(): number {
     return this.deframer.errors;
+  }
+
+  /** Largest ACL data length the receive path takes (the deframer's max_acl). */
+  max_acl_receive_length(): number {
+    return this.deframer.limits.max_acl;
   }
 
   init(run_loop: RunLoop): void {

@@ -3,9 +3,24 @@
  *
  * The deframer never throws and never allocates per packet: packets are assembled in one
  * fixed buffer (spans copied without a view per span, see SpanCopier) and handed to
- * `on_packet(type, buffer, size)`; the buffer is valid only during the call (as in BTstack). An unknown type byte or a length above the configured limit is a
- * framing error: `on_error` is called, the deframer drops its state and (by default) skips
- * bytes until a plausible type byte follows. The stack resets the transport on such errors.
+ * `on_packet(type, buffer, size)`; the buffer is valid only during the call (as in BTstack).
+ *
+ * Limits: by default every length the H4 header can express is accepted except where the HCI
+ * packet format caps it (commands, events, SCO: 255; ACL: 65535, the whole 16-bit
+ * Data_Total_Length; ISO: 16383, 14 bits). The buffer is sized for the largest limit (64 KiB + 4
+ * with the defaults). A smaller `max_acl` only makes sense together with controller-to-host flow
+ * control (Host Buffer Size announcing at most that length): without it a controller may send any
+ * length (Core Vol 4 Part E 7.3.39).
+ *
+ * Framing errors and resync: an unknown (or not accepted) type byte, or a length above the
+ * limit, is a framing error. `on_error(message, info)` is called with the stream position of the
+ * offending byte (bytes fed since construction, 0-based), the type, the length and limit, and the
+ * error count; the message says the same in words. The deframer then drops the partial packet
+ * (for a bad length: the type byte and header already read) and looks at the next byte as a type
+ * byte: every following byte that is not a plausible type byte is one more framing error, so a
+ * garbage burst yields one error per byte (HCI restarts once per burst). Resync is on the first
+ * byte that is an accepted type (it may still be payload of the lost packet; what follows is then
+ * judged by its header and limits again). The stack resets the transport on such errors.
  */
 import { SpanCopier } from './hci-copy.js';
 
@@ -33,14 +48,28 @@ export interface H4Limits {
 
 export const DEFAULT_H4_LIMITS: Readonly<H4Limits> = Object.freeze({
   max_command: 255,
-  max_acl: 4096,
+  max_acl: 0xffff,
   max_sco: 255,
   max_event: 255,
   max_iso: 16383,
 });
 
 export type H4PacketHandler = (packet_type: number, packet: Uint8Array, size: number) => void;
-export type H4ErrorHandler = (message: string) => void;
+/** Where and what a framing error was (see the header comment for the resync rules). */
+export interface H4FramingError {
+  /** Stream offset of the byte that broke framing (bytes fed since construction, 0-based). */
+  position: number;
+  /** The type byte (for an unknown type: that byte). */
+  packet_type: number;
+  /** Length from the header (-1 for an unknown type byte). */
+  length: number;
+  /** The limit it broke (-1 for an unknown type byte). */
+  limit: number;
+  /** Framing errors so far, this one included. */
+  errors: number;
+}
+
+export type H4ErrorHandler = (message: string, info: H4FramingError) => void;
 
 export interface H4DeframerOptions {
   on_packet: H4PacketHandler;
@@ -69,6 +98,10 @@ export class H4Deframer {
   private need = 0; // bytes of header+payload expected in total
   /** Count of framing errors seen (for diagnostics). */
   errors = 0;
+  /** Bytes fed since construction (the stream position of the next byte). */
+  bytes_fed = 0;
+  /** Packets delivered since construction. */
+  packets = 0;
 
   constructor(opts: H4DeframerOptions) {
     this.on_packet = opts.on_packet;
@@ -99,11 +132,14 @@ export class H4Deframer {
     // clamp to the chunk: a bad offset/length must not read undefined bytes
     let i = Math.max(0, offset | 0);
     const end = Math.min(chunk.length, i + Math.max(0, length | 0));
+    const start = i;
+    const base = this.bytes_fed;
+    this.bytes_fed += end - start;
     while (i < end) {
       if (this.state === State.Type) {
         const t = chunk[i++]!;
         if (t > 5 || !this.accept[t]) {
-          this.fail(`unknown H4 packet type 0x${t.toString(16).padStart(2, '0')}`);
+          this.fail(`unknown H4 packet type 0x${t.toString(16).padStart(2, '0')}`, base + (i - 1 - start), t, -1, -1);
           continue;
         }
         this.type = t;
@@ -120,7 +156,9 @@ export class H4Deframer {
       if (this.state === State.Header) {
         const len = this.payloadLength();
         if (len < 0) {
-          this.fail(`H4 packet type ${this.type}: length ${this.lastLength} above limit`);
+          // the position of the packet's type byte: header bytes are all in (have === need)
+          const pos = base + (i - start) - this.have - 1;
+          this.fail(`H4 packet type ${this.type}: length ${this.lastLength} above limit ${this.lastMax}`, pos, this.type, this.lastLength, this.lastMax);
           continue;
         }
         this.need += len;
@@ -133,11 +171,13 @@ export class H4Deframer {
       this.state = State.Type;
       this.have = 0;
       this.need = 0;
+      this.packets++;
       this.on_packet(type, this.buf, size);
     }
   }
 
   private lastLength = 0;
+  private lastMax = 0;
 
   /** Payload length from the header in buf, or -1 when above the limit. */
   private payloadLength(): number {
@@ -168,13 +208,15 @@ export class H4Deframer {
         break;
     }
     this.lastLength = len;
+    this.lastMax = max;
     return len > max ? -1 : len;
   }
 
-  private fail(message: string): void {
+  private fail(what: string, position: number, packet_type: number, length: number, limit: number): void {
     this.errors++;
     this.reset();
-    this.on_error(message);
+    const message = `${what} at stream byte ${position} (framing error ${this.errors}, ${this.packets} packets before)`;
+    this.on_error(message, { position, packet_type, length, limit, errors: this.errors });
   }
 }
 

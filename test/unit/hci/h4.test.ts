@@ -168,13 +168,30 @@ test('every type has its own limit', () => {
   }
 });
 
-test('default ACL limit: 4096 accepted, 4097 rejected', () => {
+test('default ACL limit: every length H4 can express (4097, 10000, 65535 data bytes) is accepted', () => {
   const { d, packets, errors } = collector();
-  d.feed(fromHex('02 01 20 00 10'));
-  d.feed(new Uint8Array(4096));
-  assert.is(packets.length, 1);
-  d.feed(fromHex('02 01 20 01 10'));
-  assert.is(errors.length, 1);
+  for (const len of [4097, 10000, 65535]) {
+    d.feed(Uint8Array.of(0x02, 0x01, 0x20, len & 0xff, len >> 8));
+    d.feed(new Uint8Array(len).fill(len & 0xff));
+  }
+  assert.equal(errors, []);
+  assert.equal(packets.map((p) => p.bytes.split(' ').length), [4 + 4097, 4 + 10000, 4 + 65535]);
+  assert.is(d.limits.max_acl, 65535);
+});
+
+test('a framing error says where: stream byte position of the type byte, length, limit, error count', () => {
+  const infos: unknown[] = [];
+  const errors: string[] = [];
+  const d = new H4Deframer({ accept: [2, 3, 4, 5], limits: { max_acl: 27 }, on_packet: () => {}, on_error: (m, info) => (errors.push(m), infos.push(info)) });
+  d.feed(fromHex(RESET_COMPLETE)); // bytes 0-6
+  d.feed(fromHex('02 01')); // type byte at position 7, header split across reads
+  d.feed(fromHex('20 1c 00')); // length 28 > 27
+  assert.equal(infos, [{ position: 7, packet_type: 2, length: 28, limit: 27, errors: 1 }]);
+  assert.is(errors[0], 'H4 packet type 2: length 28 above limit 27 at stream byte 7 (framing error 1, 1 packets before)');
+  d.feed(Uint8Array.of(0x7f)); // position 12
+  assert.equal(infos[1], { position: 12, packet_type: 0x7f, length: -1, limit: -1, errors: 2 });
+  assert.match(errors[1]!, /^unknown H4 packet type 0x7f at stream byte 12 \(framing error 2/);
+  assert.is(d.bytes_fed, 13);
 });
 
 test('unknown type byte is reported (not thrown) and the deframer resyncs', () => {
