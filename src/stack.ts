@@ -44,6 +44,13 @@ export interface StackOptions {
   log?: Logger;
   /** Packet log; default: a new, closed HciDump. */
   dump?: HciDump;
+  /**
+   * Controller-to-host flow control (BTstack's ENABLE_HCI_CONTROLLER_TO_HOST_FLOW_CONTROL): during
+   * init announce HCI_HOST_ACL_PACKET_NUM buffers of HCI_HOST_ACL_PACKET_LEN bytes (Host Buffer
+   * Size), turn it on (Set Controller To Host Flow Control) and return consumed ACL packets with
+   * Host Number Of Completed Packets. Default false.
+   */
+  host_flow_control?: boolean;
 }
 
 export class Stack {
@@ -54,6 +61,8 @@ export class Stack {
   readonly profile: CodeProfile;
   readonly codes: Codes;
   readonly dump: HciDump;
+  /** Controller-to-host flow control asked for (StackOptions.host_flow_control). */
+  readonly host_flow_control: boolean;
   readonly hci: Hci;
   readonly gap: Gap;
   /** L2CAP (BR/EDR); hooks into HCI on l2cap_init() (or the first service / channel). */
@@ -77,6 +86,7 @@ export class Stack {
     this.profile = profile;
     this.codes = codes_for(profile);
     this.dump = options.dump ?? new HciDump();
+    this.host_flow_control = options.host_flow_control === true;
     this.hci = new Hci(this);
     this.gap = this.hci.gap;
     this.hci.hci_init(options.transport, options.transport_config);

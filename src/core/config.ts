@@ -21,11 +21,20 @@ export interface StackConfig {
    * from it. Used for the SDP server's response buffer per channel (responses of at most
    * HCI_ACL_PAYLOAD_SIZE - 4 bytes, the L2CAP header excluded) and RFCOMM's largest frame when
    * L2CAP reports no l2cap_max_mtu(). It does not limit incoming ACL packets: the H4 deframer
-   * accepts ACL data up to its max_acl limit (4096 by default, src/hci/h4.ts) and HCI reassembles
-   * L2CAP PDUs into HCI_PACKET_BUFFER_SIZE buffers; outgoing ACL packets follow the controller's
-   * buffer size (hci_max_acl_data_packet_length).
+   * accepts every ACL length (up to 65535 data bytes, src/hci/h4.ts), HCI delivers a packet that
+   * holds a whole L2CAP PDU in place and reassembles the others into HCI_PACKET_BUFFER_SIZE
+   * buffers; outgoing ACL packets follow the controller's buffer size
+   * (hci_max_acl_data_packet_length).
    */
   HCI_ACL_PAYLOAD_SIZE: number;
+  /**
+   * With the Stack option `host_flow_control` (BTstack's ENABLE_HCI_CONTROLLER_TO_HOST_FLOW_CONTROL):
+   * the Host_ACL_Data_Packet_Length announced in Host Buffer Size (capped by the transport's
+   * receive buffer; default 65535) ...
+   */
+  HCI_HOST_ACL_PACKET_LEN: number;
+  /** ... and Host_Total_Num_ACL_Data_Packets (default 16): ACL packets the controller may send before the host returns them. */
+  HCI_HOST_ACL_PACKET_NUM: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
@@ -40,6 +49,8 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   MAX_NR_HCI_PACKET_BUFFERS: 24,
   HCI_PACKET_BUFFER_SIZE: 65535 + 16,
   HCI_ACL_PAYLOAD_SIZE: 1021,
+  HCI_HOST_ACL_PACKET_LEN: 0xffff,
+  HCI_HOST_ACL_PACKET_NUM: 16,
 });
 
 export function resolveConfig(partial: Partial<StackConfig> = {}): StackConfig {

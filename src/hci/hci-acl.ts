@@ -264,6 +264,8 @@ export class HciAcl {
       this.hci.log.error(() => `ACL packet for unknown handle 0x${handle.toString(16)}, dropped`);
       return;
     }
+    // consumed by the time this returns (copied or delivered): its host buffer is free again
+    this.hci.host_flow.consumed(conn, dataLen);
     if (pb === ACL_PB_CONTINUATION) {
       this.continuation(conn, packet, dataLen);
       return;

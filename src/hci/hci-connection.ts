@@ -71,6 +71,8 @@ export class HciConnection {
   rx_expected = 0;
   /** Drop continuation fragments until the next start fragment (after an error). */
   rx_discard = false;
+  /** ACL packets received and consumed, not yet reported with Host Number Of Completed Packets. */
+  host_completed = 0;
 
   /** Remote LMP features page 0 (classic) or LE features. */
   readonly remote_features = new Uint8Array(8);
@@ -106,6 +108,7 @@ export class HciConnection {
     this.rx_pos = 0;
     this.rx_expected = 0;
     this.rx_discard = false;
+    this.host_completed = 0;
     this.remote_features.fill(0);
     this.remote_features_valid = false;
     this.remote_features_page1.fill(0);

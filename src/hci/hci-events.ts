@@ -7,6 +7,7 @@
  * Bad input is logged and dropped: an event shorter than its parameter length, a known event
  * too short for its fields, Command Complete / Status for an opcode that was not sent.
  */
+import { HCI_OPCODE_HOST_NUMBER_OF_COMPLETED_PACKETS } from './hci-host-flow.js';
 import { bd_addr_to_str, little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
 import {
   BD_ADDR_TYPE_ACL,
@@ -163,6 +164,12 @@ export class HciEvents {
     this.hci.cmdCredits = packet[2]!;
     const opcode = little_endian_read_16(packet, 3);
     if (opcode === 0) return; // controller ready / credit update (NOP), nothing to dispatch
+    if (opcode === HCI_OPCODE_HOST_NUMBER_OF_COMPLETED_PACKETS) {
+      // sent without a credit and answered only when wrong (Vol 4 Part E 7.3.40)
+      this.hci.log.error(() => `Host Number Of Completed Packets refused with status 0x${(packet[5] ?? 0xff).toString(16).padStart(2, '0')}`);
+      this.hci.dispatchEvent(packet, size);
+      return;
+    }
     if (!this.takeOutstanding(opcode)) {
       this.hci.log.error(() => `Command Complete for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
       return;

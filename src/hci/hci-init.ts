@@ -6,6 +6,7 @@
  *   Read Local Version Information, Read Local Supported Commands, Read Local Supported Features,
  *   Read Local Extended Features page 1 (if the controller has extended features),
  *   Read BD_ADDR, Read Buffer Size, LE Read Buffer Size (LE controllers),
+ *   Host Buffer Size, Set Controller To Host Flow Control (host_flow_control, hci-host-flow.ts),
  *   Set Event Mask, LE Set Event Mask,
  *   Write Simple Pairing Mode, Write Secure Connections Host Support, Write Inquiry Mode,
  *   Write Class of Device, Write Local Name, Write Extended Inquiry Response,
@@ -18,6 +19,7 @@ import { bd_addr_to_str, little_endian_read_16, reverse_bd_addr } from '../core/
 import { Timer } from '../core/run-loop.js';
 import { ERROR_CODE_SUCCESS } from '../codes/v1.4.js';
 import {
+  hci_host_buffer_size,
   hci_le_read_buffer_size,
   hci_le_set_event_mask,
   hci_read_bd_addr,
@@ -27,6 +29,7 @@ import {
   hci_read_local_supported_features,
   hci_read_local_version_information,
   hci_reset,
+  hci_set_controller_to_host_flow_control,
   hci_set_event_mask,
   hci_write_class_of_device,
   hci_write_extended_inquiry_response,
@@ -50,6 +53,8 @@ export const SUPPORTED_COMMAND = {
   WRITE_CLASS_OF_DEVICE: 73,
   WRITE_INQUIRY_MODE: 103,
   READ_LOCAL_EXTENDED_FEATURES: 118,
+  SET_CONTROLLER_TO_HOST_FLOW_CONTROL: 85,
+  HOST_BUFFER_SIZE: 86,
   READ_BUFFER_SIZE: 119,
   READ_BD_ADDR: 121,
   WRITE_EXTENDED_INQUIRY_RESPONSE: 137,
@@ -99,6 +104,8 @@ const enum Step {
   READ_BD_ADDR,
   READ_BUFFER_SIZE,
   LE_READ_BUFFER_SIZE,
+  HOST_BUFFER_SIZE,
+  SET_CONTROLLER_TO_HOST_FLOW_CONTROL,
   SET_EVENT_MASK,
   LE_SET_EVENT_MASK,
   WRITE_SIMPLE_PAIRING_MODE,
@@ -206,6 +213,11 @@ export class HciInit {
         return le && this.supports_command(SUPPORTED_COMMAND.LE_READ_BUFFER_SIZE);
       case Step.LE_SET_EVENT_MASK:
         return le && this.supports_command(SUPPORTED_COMMAND.LE_SET_EVENT_MASK);
+      case Step.HOST_BUFFER_SIZE:
+        return hci.host_flow.enabled && this.supports_command(SUPPORTED_COMMAND.HOST_BUFFER_SIZE) &&
+          this.supports_command(SUPPORTED_COMMAND.SET_CONTROLLER_TO_HOST_FLOW_CONTROL);
+      case Step.SET_CONTROLLER_TO_HOST_FLOW_CONTROL:
+        return hci.host_flow.buffer_size_set;
       case Step.WRITE_SIMPLE_PAIRING_MODE:
         return classic && hci.gap.ssp_enabled && this.has_feature(LMP_FEATURE.SECURE_SIMPLE_PAIRING) && this.supports_command(SUPPORTED_COMMAND.WRITE_SIMPLE_PAIRING_MODE);
       case Step.WRITE_SECURE_CONNECTIONS_HOST:
@@ -307,6 +319,15 @@ export class HciInit {
         return this.send(hci_read_buffer_size);
       case Step.LE_READ_BUFFER_SIZE:
         return this.send(hci_le_read_buffer_size);
+      case Step.HOST_BUFFER_SIZE: {
+        const flow = hci.host_flow;
+        flow.acl_packet_length = flow.announced_length();
+        flow.acl_packet_num = flow.announced_count();
+        // synchronous length and count 0: SCO is not taken (synchronous flow control stays off)
+        return this.send(hci_host_buffer_size, flow.acl_packet_length, 0, flow.acl_packet_num, 0);
+      }
+      case Step.SET_CONTROLLER_TO_HOST_FLOW_CONTROL:
+        return this.send(hci_set_controller_to_host_flow_control, 0x01); // ACL on, synchronous off
       case Step.SET_EVENT_MASK:
         return this.send(hci_set_event_mask, HCI_EVENT_MASK_LOW, this.le_supported ? HCI_EVENT_MASK_HIGH : HCI_EVENT_MASK_HIGH & ~0x20000000);
       case Step.LE_SET_EVENT_MASK:
@@ -417,6 +438,13 @@ export class HciInit {
         this.sco_packets_total_num = little_endian_read_16(r, 6);
         hci.log.info(() => `controller ACL buffers: ${hci.acl.acl_packets_total_num} x ${hci.acl.acl_data_packet_length} bytes`);
         return;
+      case Step.HOST_BUFFER_SIZE:
+        hci.host_flow.buffer_size_set = true;
+        return;
+      case Step.SET_CONTROLLER_TO_HOST_FLOW_CONTROL:
+        hci.host_flow.active = true;
+        hci.log.info(() => `controller-to-host flow control on: ${hci.host_flow.acl_packet_num} x ${hci.host_flow.acl_packet_length} bytes`);
+        return;
       case Step.LE_READ_BUFFER_SIZE:
         if (r.length < 4) return;
         hci.acl.le_data_packets_length = little_endian_read_16(r, 1);
@@ -438,7 +466,7 @@ function stepName(step: Step): string {
   return [
     'Reset', 'chipset baud rate', 'chipset init', 'chipset BD_ADDR', 'Read Local Version', 'Read Local Supported Commands',
     'Read Local Supported Features', 'Read Local Extended Features', 'Read BD_ADDR', 'Read Buffer Size', 'LE Read Buffer Size',
-    'Set Event Mask', 'LE Set Event Mask', 'Write Simple Pairing Mode', 'Write Secure Connections Host Support',
+    'Host Buffer Size', 'Set Controller To Host Flow Control', 'Set Event Mask', 'LE Set Event Mask', 'Write Simple Pairing Mode', 'Write Secure Connections Host Support',
     'Write Inquiry Mode', 'Write Class of Device', 'Write Local Name', 'Write Extended Inquiry Response',
     'Write LE Host Supported', 'Write Scan Enable', 'done',
   ][step] ?? String(step);

@@ -61,6 +61,7 @@ import {
   TODO_READ_REMOTE_VERSION,
 } from './hci-connection.js';
 import { HciAcl } from './hci-acl.js';
+import { HciHostFlow } from './hci-host-flow.js';
 import { HciInit } from './hci-init.js';
 import { Gap } from './gap.js';
 import { HciEvents } from './hci-events.js';
@@ -91,6 +92,8 @@ export interface HciHost {
   readonly log: Logger;
   readonly codes: Codes;
   readonly dump?: HciDump;
+  /** Controller-to-host flow control (BTstack's ENABLE_HCI_CONTROLLER_TO_HOST_FLOW_CONTROL); default off. */
+  readonly host_flow_control?: boolean;
 }
 
 /** App commands accepted while the controller has no command credit wait here (bounded). */
@@ -112,6 +115,8 @@ export class Hci {
 
   readonly connections: HciConnectionTable;
   readonly acl: HciAcl;
+  /** Controller-to-host flow control (Host Buffer Size, Host Number Of Completed Packets). */
+  readonly host_flow: HciHostFlow;
   readonly init: HciInit;
   readonly gap: Gap;
   private readonly events: HciEvents;
@@ -138,6 +143,7 @@ export class Hci {
   private haltToSleep = false;
   private readonly haltTimer: Timer;
   private hardwareErrorCallback: ((hardware_code: number) => void) | null = null;
+  private framingErrorCallback: ((message: string) => void) | null = null;
 
   // command flow control
   /** @internal */
@@ -173,6 +179,7 @@ export class Hci {
     this.event_out = new EventOut(host.dump ?? null);
     this.connections = new HciConnectionTable(this.pools);
     this.acl = new HciAcl(this, this.config.HCI_PACKET_BUFFER_SIZE);
+    this.host_flow = new HciHostFlow(this, !!host.host_flow_control);
     this.init = new HciInit(this);
     this.gap = new Gap(this);
     this.events = new HciEvents(this);
@@ -220,6 +227,18 @@ export class Hci {
    */
   hci_set_hardware_error_callback(callback: ((hardware_code: number) => void) | null): void {
     this.hardwareErrorCallback = callback;
+  }
+
+  /**
+   * Called when the transport lost H4 framing (an unknown packet type byte, or a length above the
+   * receive limit): `message` says where in the stream (byte position), what (type, length,
+   * limit) and how many errors so far. No BTstack event code exists for this, so it is a callback,
+   * like the hardware error one. It runs before the stack restarts (OFF, transport reset, power on
+   * again: every link is reported gone), once per burst of errors. The error is also logged at
+   * error level.
+   */
+  hci_set_framing_error_callback(callback: ((message: string) => void) | null): void {
+    this.framingErrorCallback = callback;
   }
 
   hci_add_event_handler(registration: BtstackPacketCallbackRegistration): void {
@@ -539,6 +558,7 @@ export class Hci {
     this.cmdCredits = 1;
     this.outstanding.length = 0;
     this.acl.reset();
+    this.host_flow.reset();
     this.gap.reset_controller_state();
   }
 
@@ -679,6 +699,7 @@ export class Hci {
           return;
         }
         this.log.error(() => `transport framing error: ${ev.error}; resetting the transport and powering on again`);
+        this.framingErrorCallback?.(ev.error);
         if (this.state !== HCI_STATE_OFF) this.restart();
         return;
       case 'can-send-now':
@@ -733,6 +754,16 @@ export class Hci {
     if (this.cmdCredits < 1) this.cmdCredits = 1;
   }
 
+  /**
+   * @internal send a command that takes no command credit and gets no Command Complete unless it
+   * is wrong (Host Number Of Completed Packets, Vol 4 Part E 7.3.40); the caller checked the transport
+   */
+  sendCommandWithoutCredit(packet: Uint8Array, size: number): void {
+    this.dump?.log_packet(HCI_COMMAND_DATA_PACKET, 0, packet, size);
+    const err = this.transport!.send_packet(HCI_COMMAND_DATA_PACKET, packet, size);
+    if (err) this.log.error(() => `transport refused command 0x${little_endian_read_16(packet, 0).toString(16).padStart(4, '0')}: status ${err}`);
+  }
+
   /** @internal encode and send an internal command; false on an encoding bug */
   sendCommandInternal(cmd: HciCommand, ...args: HciArg[]): boolean {
     const n = hci_cmd_encode(this.cmdBuf, cmd, ...args);
@@ -777,6 +808,7 @@ export class Hci {
 
   private runOnce(): void {
     if (this.state === HCI_STATE_OFF || this.state === HCI_STATE_SLEEPING || !this.transportOpen) return;
+    this.host_flow.run();
     this.acl.pump();
     if (this.state === HCI_STATE_INITIALIZING) {
       // the init sequence checks credits itself; it also notices when it is done

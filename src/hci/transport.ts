@@ -13,7 +13,11 @@ export type TransportEvent =
   /** The device vanished or failed (unplugged, read error): HCI goes to OFF. */
   | { type: 'failed'; error: string }
   | { type: 'closed' }
-  /** H4 framing lost (unknown type byte, impossible length). HCI resets the transport. */
+  /**
+   * H4 framing lost (unknown type byte, length above the limit). `error` says where (stream byte
+   * position), what, and the error count. HCI logs it at error level, calls the framing error
+   * callback (hci_set_framing_error_callback) and resets the transport, once per burst.
+   */
   | { type: 'framing-error'; error: string }
   /** Room to send again after can_send_packet_now() returned false. */
   | { type: 'can-send-now' };
@@ -36,6 +40,12 @@ export interface HciTransport {
    * returning. Returns 0 on success or a BTstack status.
    */
   send_packet(packet_type: number, packet: Uint8Array, size: number): number;
+  /**
+   * Largest ACL data length (without the 4-byte header) the transport's receive path takes from
+   * the controller (H4: its deframer's max_acl). Absent: 65535, every length H4 can express.
+   * With host flow control HCI announces at most this in Host Buffer Size.
+   */
+  max_acl_receive_length?(): number;
   /** Change the transport's line speed (UART); 0 on success. */
   set_baudrate?(baudrate: number): number;
 }
