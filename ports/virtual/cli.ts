@@ -1,6 +1,7 @@
 /**
  * `bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS]
- * [--bandwidth BPS]`: serve virtual controllers on one radio link, one per connection.
+ * [--bandwidth BPS] [--acl-to-host-max N]`: serve virtual controllers on one radio link, one per
+ * connection.
  */
 import { bd_addr_to_str } from '../../src/core/bytes.js';
 import { NodeRunLoop } from '../../src/core/run-loop.js';
@@ -9,10 +10,16 @@ import { serve_controllers } from './server.js';
 
 export const CONTROLLER_USAGE =
   'usage: bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS] [--bandwidth BPS]\n' +
+  '                         [--acl-to-host-max N]\n' +
   '\n' +
   'Serves a simulated Bluetooth radio: every connection to the socket gets its own virtual\n' +
   'controller (own BD_ADDR) speaking H4. Make a serial device of a connection with\n' +
-  '  socat pty,raw,echo=0,link=/tmp/ttyV0 UNIX-CONNECT:PATH\n';
+  '  socat pty,raw,echo=0,link=/tmp/ttyV0 UNIX-CONNECT:PATH\n' +
+  '\n' +
+  '  --acl-to-host-max N  hand ACL data to the host in packets of up to N bytes (1..65535): each\n' +
+  '                       L2CAP PDU joined up to that size, as a controller reassembling PDUs;\n' +
+  '                       never above the length the host announced (Host Buffer Size).\n' +
+  '                       Default: the air packet size (1021).\n';
 
 interface Args {
   listen: string;
@@ -20,6 +27,7 @@ interface Args {
   seed?: string;
   latency?: number;
   bandwidth?: number;
+  acl_to_host_max?: number;
 }
 
 function parseArgs(argv: string[]): Args | string {
@@ -60,6 +68,11 @@ function parseArgs(argv: string[]): Args | string {
         if (typeof (r = num('--bandwidth')) === 'string') return r;
         out.bandwidth = r;
         break;
+      case '--acl-to-host-max':
+        if (typeof (r = num('--acl-to-host-max')) === 'string') return r;
+        if (!Number.isInteger(r) || r < 1 || r > 0xffff) return '--acl-to-host-max must be an integer in 1..65535';
+        out.acl_to_host_max = r;
+        break;
       default:
         return `unknown option '${a}'`;
     }
@@ -85,6 +98,7 @@ export async function controller_main(argv: string[]): Promise<number> {
   try {
     server = await serve_controllers(link, args.listen, {
       baud: args.baud,
+      ...(args.acl_to_host_max ? { controller: { acl_to_host_max: args.acl_to_host_max } } : {}),
       on_connect: (c) => process.stdout.write(`controller ${c.index} ${bd_addr_to_str(c.bd_addr)} connected\n`),
       on_disconnect: (c) => process.stdout.write(`controller ${c.index} ${bd_addr_to_str(c.bd_addr)} disconnected\n`),
     });
@@ -93,7 +107,8 @@ export async function controller_main(argv: string[]): Promise<number> {
     return 1;
   }
   const where = server.port !== undefined ? `tcp:${server.listen.kind === 'tcp' ? server.listen.host : ''}:${server.port}` : args.listen;
-  process.stdout.write(`listening on ${where}${args.baud ? ` at ${args.baud} baud` : ''}\n`);
+  const acl = args.acl_to_host_max ? `, ACL to the host up to ${args.acl_to_host_max} bytes` : '';
+  process.stdout.write(`listening on ${where}${args.baud ? ` at ${args.baud} baud` : ''}${acl}\n`);
   const stop = (): void => {
     void server.close().then(() => loop.trigger_exit());
   };

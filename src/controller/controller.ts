@@ -22,6 +22,7 @@ import {
 } from './defs.js';
 import { Events } from './events.js';
 import { Faults } from './faults.js';
+import { HostAclMerger } from './host-acl.js';
 import { HostQueue, type HostSink } from './host-queue.js';
 import { LE_HANDLERS, LeState } from './le.js';
 import type { RadioLink } from './link.js';
@@ -65,6 +66,13 @@ export interface ControllerOptions {
   manufacturer?: number;
   /** Class of device after reset (default 0). */
   class_of_device?: number;
+  /**
+   * Largest ACL data length handed to the host (0, the default: the air packet size, 1021 on
+   * BR/EDR). Above the air packet size the controller joins the pieces of each L2CAP PDU, so a
+   * PDU reaches the host unfragmented up to this size (65535 at most); never above the host's
+   * Host_ACL_Data_Packet_Length (Host Buffer Size). See host-acl.ts.
+   */
+  acl_to_host_max?: number;
 }
 
 interface Resolved {
@@ -81,6 +89,7 @@ interface Resolved {
   lmp_subversion: number;
   manufacturer: number;
   class_of_device: number;
+  acl_to_host_max: number;
 }
 
 function intOpt(v: number | undefined, def: number, min: number, max: number, what: string): number {
@@ -195,6 +204,12 @@ export class VirtualController {
   private readonly nocp_pairs: number[] = [];
   private readonly from_host_copy = new SpanCopy();
   private readonly to_host_copy = new SpanCopy();
+  /** Joins the air pieces of a PDU for the host (acl_to_host_max), per handle. */
+  private readonly merger = new HostAclMerger({
+    emit: (handle, pb, data, off, n) => this.emit_acl_to_host(handle, pb, data, off, n),
+    can_emit: () => this.out.ready && (!this.host_flow_control || this.host_acl_credits > 0),
+    copy: (src, from, dst, to, n) => this.to_host_copy.copy(src, from, dst, to, n),
+  });
   /** Raw parameters of the command being handled (valid during the handler). */
   cur_params: Uint8Array = new Uint8Array(0);
   /**
@@ -233,6 +248,7 @@ export class VirtualController {
       lmp_subversion: intOpt(options.lmp_subversion, 0x0001, 0, 0xffff, 'lmp_subversion'),
       manufacturer: intOpt(options.manufacturer, 0xffff, 0, 0xffff, 'manufacturer'),
       class_of_device: intOpt(options.class_of_device, 0, 0, 0xffffff, 'class_of_device'),
+      acl_to_host_max: intOpt(options.acl_to_host_max, 0, 0, 0xffff, 'acl_to_host_max'),
     });
     this.out = new HostQueue(this.run_loop);
     this.ev = new Events(this.out, this);
@@ -406,8 +422,22 @@ export class VirtualController {
     this.link.logger.info(() => `controller ${this.index}: dropped ACL: ${why}`);
   }
 
-  /** Queue ACL data for the host (from the air). */
+  /** Queue ACL data for the host (from the air), joined per PDU when acl_to_host_max asks for it. */
   acl_to_host(handle: number, pb: number, data: Uint8Array, off: number, n: number): void {
+    if (this.config.acl_to_host_max > 0) {
+      this.merger.push(handle, pb, data, off, n, this.host_packet_cap());
+      return;
+    }
+    this.emit_acl_to_host(handle, pb, data, off, n);
+  }
+
+  /** Largest ACL packet for the host: acl_to_host_max, within Host Buffer Size's length. */
+  private host_packet_cap(): number {
+    return Math.max(1, Math.min(this.config.acl_to_host_max, this.host_acl_len));
+  }
+
+  /** One ACL packet to the host: takes a host credit under controller-to-host flow control. */
+  private emit_acl_to_host(handle: number, pb: number, data: Uint8Array, off: number, n: number): void {
     this.stats.acl_to_host++;
     if (this.host_flow_control) {
       this.host_acl_credits--;
@@ -431,6 +461,7 @@ export class VirtualController {
 
   /** Largest ACL data length to hand the host, for data that crossed the air in `air_max` pieces. */
   host_fragment_size(air_max: number): number {
+    if (this.config.acl_to_host_max > 0) return Math.min(air_max, this.host_packet_cap());
     return Math.max(1, Math.min(air_max, this.host_acl_len));
   }
 
@@ -440,7 +471,7 @@ export class VirtualController {
    * `pipe` is re-armed once that changes; meanwhile the data waits on the air.
    */
   may_deliver(pipe: { rearm(): void }): boolean {
-    if (this.out.ready && (!this.host_flow_control || this.host_acl_credits > 0)) return true;
+    if (this.merger.held === 0 && this.out.ready && (!this.host_flow_control || this.host_acl_credits > 0)) return true;
     this.blocked_pipes.add(pipe);
     return false;
   }
@@ -464,6 +495,7 @@ export class VirtualController {
   }
 
   private release_pipes(): void {
+    if (!this.merger.release()) return;
     if (this.blocked_pipes.size === 0 || !this.out.ready) return;
     if (this.host_flow_control && this.host_acl_credits <= 0) return;
     const pipes = [...this.blocked_pipes];
@@ -510,6 +542,7 @@ export class VirtualController {
   /** Called by AirLink when a connection ends for this controller. */
   connection_closed(end: LinkEnd, reason: number): void {
     this.connections.delete(end.handle);
+    this.merger.drop(end.handle);
     // the host considers every packet of this handle flushed
     if (end.to_host_outstanding > 0) {
       const n = end.to_host_outstanding;
@@ -567,6 +600,7 @@ export class VirtualController {
       end.air.lose();
     }
     this.connections.clear();
+    this.merger?.clear();
     this.classic?.reset();
     this.le?.reset();
     const cfg = this.config;

@@ -1,7 +1,8 @@
 /**
  * The controller's output towards its host: packets (events, ACL) are written into one growable
  * byte queue and handed to the host sink from a callback posted on the run loop, never inside the
- * call that produced them. Records are [type, size lo, size hi, packet...].
+ * call that produced them. Records are [type | size bit 16 << 4, size lo, size hi, packet...]
+ * (an ACL packet of 65535 data bytes is 65539 bytes long).
  *
  * The packet given to the sink is always the same fixed array (`delivery`, valid during the call
  * only): the front of the queue's ArrayBuffer, into which each record is moved with copyWithin
@@ -73,9 +74,10 @@ export class HostQueue {
     if (this.tail + need > this.buf.length) this.makeRoom(need);
     const b = this.buf;
     const p = this.tail;
-    b[p] = type;
+    // sizes above 65535 (an ACL packet of 65535 data bytes is 65539 bytes): bit 16 in the type byte's high nibble
+    b[p] = type | ((size >>> 16) << 4);
     b[p + 1] = size & 0xff;
-    b[p + 2] = size >>> 8;
+    b[p + 2] = (size >>> 8) & 0xff;
     this.tail = p + need;
     if (!this.posted) {
       this.posted = true;
@@ -158,8 +160,8 @@ export class HostQueue {
         }
         const b = this.buf;
         const p = this.head;
-        const type = b[p]!;
-        const size = b[p + 1]! | (b[p + 2]! << 8);
+        const type = b[p]! & 0x0f;
+        const size = b[p + 1]! | (b[p + 2]! << 8) | ((b[p]! >>> 4) << 16);
         this.head = p + 3 + size;
         const sink = this.sink;
         if (sink) {
