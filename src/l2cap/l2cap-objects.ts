@@ -3,8 +3,8 @@
  * - L2capService: a registered PSM (BTstack's l2cap_service_t);
  * - L2capChannel: a connection-oriented channel on ACL-U (BTstack's l2cap_channel_t), with its
  *   BTstack state (L2CAP_STATE_*), configuration sub-state (L2CAP_CFG_*) and pending work;
- * - L2capLink: what L2CAP knows about one classic ACL link (signalling responses waiting to be
- *   sent, the information exchange, an outstanding echo request, the idle timer).
+ * - L2capLink: what L2CAP knows about one classic ACL link (signalling answers it owes, see
+ *   l2cap-responses.ts; the information exchange, an outstanding echo request, the idle timer).
  * Plus the narrow view of HCI that L2CAP uses (L2capHci), which the real Hci satisfies and the
  * unit tests fake.
  */
@@ -12,6 +12,9 @@ import type { BdAddr } from '../core/bytes.js';
 import { Timer } from '../core/run-loop.js';
 import { HCI_CON_HANDLE_INVALID, L2CAP_DEFAULT_MTU, L2CAP_STATE_CLOSED } from '../codes/v1.4.js';
 import { L2capConfigAnswer, L2capConfigOptions } from './config-options.js';
+import { L2capResponseQueue } from './l2cap-responses.js';
+
+export { L2CAP_PENDING_RESPONSES_PER_LINK, L2capPendingResponse } from './l2cap-responses.js';
 
 /** BTstack's btstack_packet_handler_t. */
 export type L2capPacketHandler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => void;
@@ -57,8 +60,6 @@ export const L2CAP_CONNECTIONLESS_MTU = L2CAP_DEFAULT_MTU;
 export const L2CAP_CONFIG_BUFFER_SIZE = 1024;
 /** Room for the data echoed in one Echo Response (longer echo data is answered truncated). */
 export const L2CAP_ECHO_BUFFER_SIZE = L2CAP_SIGNALING_MTU;
-/** Signalling responses not tied to a channel that may wait per link (BTstack keeps 3 in all). */
-export const L2CAP_PENDING_RESPONSES_PER_LINK = 4;
 /** L2capChannel.flush_timeout (and CHANNEL_OPENED's field) while the remote sent no Flush Timeout option, as in BTstack. */
 export const L2CAP_FLUSH_TIMEOUT_NOT_RECEIVED = 0;
 /** Configuration Requests we send for one channel after "unacceptable parameters" before giving up. */
@@ -195,19 +196,6 @@ export class L2capChannel {
   }
 }
 
-/** A signalling response waiting to be sent on a link (not tied to a channel). */
-export class L2capPendingResponse {
-  /** Signalling code of the response (COMMAND_REJECT, CONNECTION_RESPONSE, ECHO_RESPONSE, INFORMATION_RESPONSE, DISCONNECTION_RESPONSE). */
-  code = 0;
-  identifier = 0;
-  /** Code of the request it answers (for duplicate detection). */
-  request_code = 0;
-  p1 = 0;
-  p2 = 0;
-  p3 = 0;
-  p4 = 0;
-}
-
 /** Information exchange with the remote (Vol 3 Part A, 4.10-4.11). */
 export const INFO_IDLE = 0;
 export const INFO_W2_SEND_EXTENDED_FEATURES = 1;
@@ -228,10 +216,8 @@ export class L2capLink {
   readonly address: BdAddr = new Uint8Array(6);
   /** Channels that use this link (any state). */
   channels = 0;
-  /** Ring of signalling responses waiting for the outgoing buffer. */
-  readonly responses: L2capPendingResponse[] = [];
-  resp_head = 0;
-  resp_count = 0;
+  /** Signalling answers the link owes the remote (every request gets exactly one; see l2cap-responses.ts). */
+  readonly responses = new L2capResponseQueue();
   /** Echo data of the one pending Echo Response that carries data (others go out empty). */
   readonly echo_rsp_data = new Uint8Array(L2CAP_ECHO_BUFFER_SIZE);
   echo_rsp_busy = false;
@@ -258,7 +244,6 @@ export class L2capLink {
   closing = false;
 
   constructor() {
-    for (let i = 0; i < L2CAP_PENDING_RESPONSES_PER_LINK; i++) this.responses.push(new L2capPendingResponse());
     this.info_timer = new Timer(null, this);
     this.echo_timer = new Timer(null, this);
     this.idle_timer = new Timer(null, this);
@@ -270,8 +255,7 @@ export class L2capLink {
     this.channels = 0;
     this.closing = false;
     this.last_activity_ms = 0;
-    this.resp_head = 0;
-    this.resp_count = 0;
+    this.responses.clear();
     this.echo_rsp_busy = false;
     this.info_state = INFO_IDLE;
     this.info_sig_id = 0;
@@ -281,34 +265,5 @@ export class L2capLink {
     this.echo_sig_id = 0;
     this.echo_req_len = 0;
     this.echo_callback = null;
-  }
-
-  /** Queue a response; false when the ring is full or the same request is already being answered. */
-  push_response(code: number, identifier: number, request_code: number, p1 = 0, p2 = 0, p3 = 0, p4 = 0): boolean {
-    for (let i = 0; i < this.resp_count; i++) {
-      const r = this.responses[(this.resp_head + i) % L2CAP_PENDING_RESPONSES_PER_LINK]!;
-      if (r.identifier === identifier && r.request_code === request_code) return false; // duplicate request
-    }
-    if (this.resp_count >= L2CAP_PENDING_RESPONSES_PER_LINK) return false;
-    const r = this.responses[(this.resp_head + this.resp_count) % L2CAP_PENDING_RESPONSES_PER_LINK]!;
-    r.code = code;
-    r.identifier = identifier;
-    r.request_code = request_code;
-    r.p1 = p1;
-    r.p2 = p2;
-    r.p3 = p3;
-    r.p4 = p4;
-    this.resp_count++;
-    return true;
-  }
-
-  peek_response(): L2capPendingResponse | null {
-    return this.resp_count > 0 ? this.responses[this.resp_head]! : null;
-  }
-
-  pop_response(): void {
-    if (this.resp_count === 0) return;
-    this.resp_head = (this.resp_head + 1) % L2CAP_PENDING_RESPONSES_PER_LINK;
-    this.resp_count--;
   }
 }

@@ -113,7 +113,7 @@ function finish(l: L2cap, con_handle: number, n: number): boolean {
 function sendOne(l: L2cap): boolean {
   for (const link of l.links) {
     if (!l.hci.hci_can_send_acl_packet_now(link.con_handle)) continue;
-    if (link.peek_response()) return sendResponse(l, link);
+    if (!link.responses.empty) return sendResponse(l, link);
     if (link.info_state === INFO_W2_SEND_EXTENDED_FEATURES || link.info_state === INFO_W2_SEND_FIXED_CHANNELS) return sendInfoRequest(l, link);
     if (link.echo_state === ECHO_W2_SEND) return sendEchoRequest(l, link);
   }
@@ -154,26 +154,33 @@ function hasSignalling(c: L2capChannel): boolean {
 }
 
 function sendResponse(l: L2cap, link: L2capLink): boolean {
-  const r = link.peek_response()!;
+  const q = link.responses;
+  const r = q.peek();
   const buf = reserve(l);
   if (!buf) return false;
   const p = COMPLETE_L2CAP_HEADER;
+  if (!r) {
+    // a request the full queue had no room for: its Command Reject "not understood"
+    const id = q.next_owed_reject();
+    q.owed_reject_sent(id);
+    return finish(l, link.con_handle, l2cap_sig_command_reject_not_understood(buf, p, id));
+  }
   let n = -1;
   switch (r.code) {
     case COMMAND_REJECT:
-      if (r.p1 === L2CAP_REJ_MTU_EXCEEDED) n = l2cap_sig_command_reject_mtu_exceeded(buf, p, r.identifier, r.p2);
-      else if (r.p1 === L2CAP_REJ_INVALID_CID) n = l2cap_sig_command_reject_invalid_cid(buf, p, r.identifier, r.p2, r.p3);
+      if (r.reason === L2CAP_REJ_MTU_EXCEEDED) n = l2cap_sig_command_reject_mtu_exceeded(buf, p, r.identifier, r.mtu);
+      else if (r.reason === L2CAP_REJ_INVALID_CID) n = l2cap_sig_command_reject_invalid_cid(buf, p, r.identifier, r.local_cid, r.remote_cid);
       else n = l2cap_sig_command_reject_not_understood(buf, p, r.identifier);
       break;
     case CONNECTION_RESPONSE:
-      n = l2cap_sig_connection_response(buf, p, r.identifier, r.p1, r.p2, r.p3, r.p4);
+      n = l2cap_sig_connection_response(buf, p, r.identifier, r.local_cid, r.remote_cid, r.result, r.status);
       break;
     case ECHO_RESPONSE:
-      n = l2cap_sig_echo_response(buf, p, r.identifier, r.p2 ? link.echo_rsp_data : null, 0, r.p2 ? r.p1 : 0);
-      if (r.p2) link.echo_rsp_busy = false;
+      n = l2cap_sig_echo_response(buf, p, r.identifier, r.echo_len ? link.echo_rsp_data : null, 0, r.echo_len);
+      if (r.echo_len) link.echo_rsp_busy = false;
       break;
     case INFORMATION_RESPONSE:
-      switch (r.p1) {
+      switch (r.info_type) {
         case L2CAP_INFO_TYPE_CONNECTIONLESS_MTU:
           n = l2cap_sig_information_response_connectionless_mtu(buf, p, r.identifier, L2CAP_CONNECTIONLESS_MTU);
           break;
@@ -184,14 +191,14 @@ function sendResponse(l: L2cap, link: L2capLink): boolean {
           n = l2cap_sig_information_response_fixed_channels(buf, p, r.identifier, L2CAP_LOCAL_FIXED_CHANNELS, 0);
           break;
         default:
-          n = l2cap_sig_information_response_not_supported(buf, p, r.identifier, r.p1);
+          n = l2cap_sig_information_response_not_supported(buf, p, r.identifier, r.info_type);
       }
       break;
     case DISCONNECTION_RESPONSE:
-      n = l2cap_sig_disconnection_response(buf, p, r.identifier, r.p1, r.p2);
+      n = l2cap_sig_disconnection_response(buf, p, r.identifier, r.local_cid, r.remote_cid);
       break;
   }
-  link.pop_response();
+  q.pop();
   return finish(l, link.con_handle, n);
 }
 

@@ -1,15 +1,18 @@
 /**
  * Incoming C-frames on CID 0x0001 (Vol 3 Part A, 4): walk the commands, answer what must be
  * answered, advance the channels. Nothing is sent from here: answers are queued on the link
- * (L2capLink.push_response) or flagged on the channel, and l2cap-run.ts sends them.
+ * (L2capLink.responses, l2cap-responses.ts: every request gets exactly one answer, in bounded
+ * memory) or flagged on the channel, and l2cap-run.ts sends them.
  *
  * Rules beyond the codec's (signaling.ts decides reject / drop for malformed commands):
  * - A response is matched by identifier AND the CIDs it names; a response that matches nothing
  *   we are waiting for (late, duplicated, forged) is dropped.
- * - A duplicate request (same code and identifier as one whose answer is still queued) is
- *   ignored; a retransmitted Connection Request for a channel we already answered gets the
- *   same answer again ("a device receiving a duplicate request should reply with a duplicate
- *   response", Vol 3 Part A, 4).
+ * - Every request is answered, also one whose identifier is that of a request still being
+ *   answered: "a device receiving a duplicate request should reply with a duplicate response"
+ *   (Vol 3 Part A, 4), and a remote may reuse an identifier once it has used all others, so
+ *   the same identifier may legitimately be outstanding twice. A repeated Connection Request
+ *   for a channel we have gets the answer that channel stands for now (success, pending, or
+ *   the refusal), a repeated Disconnection Request a second Disconnection Response.
  * - A request naming a CID we do not have (or one in a state where the request makes no sense)
  *   gets Command Reject "invalid CID in request" with the CIDs as the request named them.
  */
@@ -41,6 +44,7 @@ import {
   L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT,
   L2CAP_STATE_WAIT_CONNECT_RSP,
   L2CAP_STATE_WAIT_DISCONNECT,
+  L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE,
   L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST,
   L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE,
 } from '../codes/v1.4.js';
@@ -68,6 +72,7 @@ import {
   L2CAP_CONNECTION_RESULT_SECURITY_BLOCK,
   L2CAP_CONNECTION_RESULT_SOURCE_CID_ALREADY_ALLOCATED,
   L2CAP_CONNECTION_RESULT_SUCCESS,
+  L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
   L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS,
   L2CAP_INFO_RESULT_SUCCESS,
   L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED,
@@ -145,7 +150,7 @@ export function l2cap_handle_signaling(l: L2cap, link: L2capLink, packet: Uint8A
   if (l2cap_sig_classify_frame(len, L2CAP_SIGNALING_MTU).action === 'reject') {
     const id = l2cap_sig_first_request_identifier(packet, off, len);
     l.log.error(() => `C-frame of ${len} bytes exceeds our signalling MTU ${L2CAP_SIGNALING_MTU}`);
-    if (id !== 0) reject(l, link, id, 0, L2CAP_REJ_MTU_EXCEEDED, L2CAP_SIGNALING_MTU, 0);
+    if (id !== 0) reject(l, link, id, L2CAP_REJ_MTU_EXCEEDED, L2CAP_SIGNALING_MTU, 0);
     return;
   }
   const reader = s.reader.reset(packet, off, len);
@@ -164,7 +169,7 @@ export function l2cap_handle_signaling(l: L2cap, link: L2capLink, packet: Uint8A
     }
     if (verdict.action === 'reject') {
       l.log.info(() => `signalling command 0x${cmd.code.toString(16)} id ${cmd.identifier} rejected: ${verdict.problem}`);
-      reject(l, link, cmd.identifier, cmd.code, verdict.reason, 0, 0);
+      reject(l, link, cmd.identifier, verdict.reason, 0, 0);
       continue;
     }
     dispatch(l, link, cmd);
@@ -172,8 +177,15 @@ export function l2cap_handle_signaling(l: L2cap, link: L2capLink, packet: Uint8A
 }
 
 /** Queue a Command Reject (reason with its data) answering the request `request_code` / `id`. */
-function reject(l: L2cap, link: L2capLink, id: number, request_code: number, reason: number, d1: number, d2: number): void {
-  if (!link.push_response(COMMAND_REJECT, id, request_code, reason, d1, d2)) l.log.info(() => `command reject for id ${id} not queued (duplicate or queue full)`);
+function reject(l: L2cap, link: L2capLink, id: number, reason: number, d1: number, d2: number): void {
+  if (!link.responses.command_reject(id, reason, d1, d2)) owed(l, link, id);
+}
+
+/** The request `id` got no room in the link's queue: it is owed a Command Reject "not understood" (l2cap-responses.ts). */
+function owed(l: L2cap, link: L2capLink, id: number): void {
+  const q = link.responses;
+  if (q.lost) l.log.error(() => `signalling request id ${id} on handle 0x${link.con_handle.toString(16)} cannot be answered: ${q.lost} answers lost`);
+  else l.log.info(() => `signalling queue of handle 0x${link.con_handle.toString(16)} full: request id ${id} will get Command Reject (${q.size} answers waiting)`);
 }
 
 function dispatch(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
@@ -202,7 +214,7 @@ function dispatch(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
     case INFORMATION_REQUEST: {
       const r = l.scratch.infoReq;
       if (!l2cap_sig_parse_information_request(cmd, r)) return;
-      link.push_response(INFORMATION_RESPONSE, cmd.identifier, INFORMATION_REQUEST, r.info_type);
+      if (!link.responses.information_response(cmd.identifier, r.info_type)) owed(l, link, cmd.identifier);
       return;
     }
     case INFORMATION_RESPONSE:
@@ -254,8 +266,30 @@ function onCommandReject(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand):
   l.log.info(() => `command reject for unknown id ${id} dropped`);
 }
 
-function refuse(link: L2capLink, id: number, scid: number, result: number): void {
-  link.push_response(CONNECTION_RESPONSE, id, CONNECTION_REQUEST, 0, scid, result, 0);
+function refuse(l: L2cap, link: L2capLink, id: number, scid: number, result: number): void {
+  connectionResponse(l, link, id, 0, scid, result, 0);
+}
+
+function connectionResponse(l: L2cap, link: L2capLink, id: number, dcid: number, scid: number, result: number, status: number): void {
+  if (!link.responses.connection_response(id, dcid, scid, result, status)) owed(l, link, id);
+}
+
+/**
+ * A repeated Connection Request (same SCID and identifier) for channel `c`: the answer the
+ * channel stands for now. Accepted (or past that): success; the application still deciding:
+ * pending; declined: the refusal the channel is about to send.
+ */
+function repeatConnectionResponse(l: L2cap, link: L2capLink, id: number, c: L2capChannel): void {
+  switch (c.state) {
+    case L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT:
+      connectionResponse(l, link, id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_PENDING, L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING);
+      return;
+    case L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE:
+      refuse(l, link, id, c.remote_cid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
+      return;
+    default:
+      connectionResponse(l, link, id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_SUCCESS, 0);
+  }
 }
 
 function onConnectionRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
@@ -266,33 +300,28 @@ function onConnectionRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingComma
   // duplicate of a request we already have a channel for
   for (const c of l.channels) {
     if (c.con_handle !== link.con_handle || !c.incoming || c.remote_cid !== scid || c.state === L2CAP_STATE_CLOSED) continue;
-    if (c.remote_sig_id === id) {
-      if (c.state === L2CAP_STATE_CONFIG || c.state === L2CAP_STATE_OPEN) {
-        link.push_response(CONNECTION_RESPONSE, id, CONNECTION_REQUEST, c.local_cid, scid, L2CAP_CONNECTION_RESULT_SUCCESS, 0);
-      }
-      return; // still deciding, or the answer is on its way
-    }
-    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_SOURCE_CID_ALREADY_ALLOCATED);
+    if (c.remote_sig_id === id) repeatConnectionResponse(l, link, id, c);
+    else refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_SOURCE_CID_ALREADY_ALLOCATED);
     return;
   }
   const service = req.psm_valid && req.psm >= 0 ? l.serviceFor(req.psm) : null;
   if (!service) {
     l.log.info(() => `connection request for PSM 0x${req.psm.toString(16)}: no service`);
-    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_PSM_NOT_SUPPORTED);
+    refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_PSM_NOT_SUPPORTED);
     return;
   }
   if (!l2cap_cid_is_dynamic(scid)) {
-    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_INVALID_SOURCE_CID);
+    refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_INVALID_SOURCE_CID);
     return;
   }
   if (service.required_security_level > l.hci.gap.gap_security_level(link.con_handle)) {
     l.log.info(() => `connection request for PSM 0x${req.psm.toString(16)}: security level ${service.required_security_level} required, refused`);
-    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_SECURITY_BLOCK);
+    refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_SECURITY_BLOCK);
     return;
   }
   const ch = l.channelPool.get();
   if (!ch) {
-    refuse(link, id, scid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
+    refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
     return;
   }
   ch.reset();
@@ -352,12 +381,12 @@ function onConfigureRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingComman
   if (!l2cap_sig_parse_configure_request(cmd, req)) return;
   const c = channelOnLink(l, link, req.dcid);
   if (!c) {
-    reject(l, link, cmd.identifier, CONFIGURE_REQUEST, L2CAP_REJ_INVALID_CID, req.dcid, 0);
+    reject(l, link, cmd.identifier, L2CAP_REJ_INVALID_CID, req.dcid, 0);
     return;
   }
-  if (c.state === L2CAP_STATE_WAIT_DISCONNECT || c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST || c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE) return;
   if (c.state !== L2CAP_STATE_CONFIG && c.state !== L2CAP_STATE_OPEN) {
-    reject(l, link, cmd.identifier, CONFIGURE_REQUEST, L2CAP_REJ_INVALID_CID, req.dcid, c.remote_cid);
+    // also while the channel is being disconnected: there is nothing left to configure (BlueZ answers the same)
+    reject(l, link, cmd.identifier, L2CAP_REJ_INVALID_CID, req.dcid, c.remote_cid);
     return;
   }
   // a request that does not continue an earlier one starts a fresh option buffer
@@ -468,10 +497,14 @@ function onDisconnectionRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCo
       c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST ||
       c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE);
   if (!valid) {
-    reject(l, link, cmd.identifier, DISCONNECTION_REQUEST, L2CAP_REJ_INVALID_CID, d.dcid, d.scid);
+    reject(l, link, cmd.identifier, L2CAP_REJ_INVALID_CID, d.dcid, d.scid);
     return;
   }
-  if (c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE) return; // duplicate: the answer is on its way
+  if (c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE) {
+    // repeated while our answer waits: it gets its own (duplicate) response
+    if (!link.responses.disconnection_response(cmd.identifier, c.local_cid, c.remote_cid)) owed(l, link, cmd.identifier);
+    return;
+  }
   l.stopTimer(c);
   c.todo = 0;
   c.waiting_for_can_send_now = false;
@@ -492,17 +525,19 @@ function onDisconnectionResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingC
   l.finalize(c, c.fail_status);
 }
 
+/**
+ * Echo Response: with the request's data while the link's one echo buffer is free, otherwise
+ * empty ("the data field ... may contain ... no data at all", Vol 3 Part A, 4.9).
+ */
 function onEchoRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  let len = 0;
-  let withData = 0;
-  if (!link.echo_rsp_busy && cmd.data_length > 0) {
-    len = Math.min(cmd.data_length, link.echo_rsp_data.length);
-    link.echo_rsp_data.set(cmd.buf.subarray(cmd.data_offset, cmd.data_offset + len), 0);
-    withData = 1;
+  const len = link.echo_rsp_busy ? 0 : Math.min(cmd.data_length, link.echo_rsp_data.length);
+  if (!link.responses.echo_response(cmd.identifier, len)) {
+    owed(l, link, cmd.identifier);
+    return;
   }
-  if (link.push_response(ECHO_RESPONSE, cmd.identifier, ECHO_REQUEST, len, withData)) {
-    if (withData) link.echo_rsp_busy = true;
-  } else l.log.info(() => `echo response for id ${cmd.identifier} not queued (duplicate or queue full)`);
+  if (len === 0) return;
+  link.echo_rsp_data.set(cmd.buf.subarray(cmd.data_offset, cmd.data_offset + len), 0);
+  link.echo_rsp_busy = true;
 }
 
 function onInformationResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {

@@ -324,16 +324,17 @@ test('channel pool exhausted: result 4 no resources', () => {
   assert.equal(h.hci.take(), ['0c 00 01 00 03 02 08 00 00 00 51 00 04 00 00 00']);
 });
 
-test('duplicate Connection Request: ignored while deciding, answered again once connected', () => {
+test('duplicate Connection Request (Vol 3 Part A, 4: duplicate response): "pending" while deciding, success again once connected', () => {
   const h = setup();
   h.hci.sig(HANDLE, '02 01 0400 0110 5000');
   h.hci.sig(HANDLE, '02 01 0400 0110 5000');
   h.loop.run(0);
-  assert.is(h.ofCode(0x72).length, 1);
-  assert.equal(h.hci.take(), []);
+  assert.is(h.ofCode(0x72).length, 1, 'one channel, one INCOMING_CONNECTION');
+  // the repeat is answered: DCID 0x0040 SCID 0x0050, result 1 pending, status 2 authorization pending
+  assert.equal(h.hci.take(), ['0c 00 01 00 03 01 08 00 40 00 50 00 01 00 02 00']);
   h.l2cap.l2cap_accept_connection(0x40);
   h.loop.run(0);
-  h.hci.take();
+  assert.equal(h.hci.take().slice(0, 1), ['0c 00 01 00 03 01 08 00 40 00 50 00 00 00 00 00'], 'the original request: success');
   h.hci.sig(HANDLE, '02 01 0400 0110 5000');
   h.loop.run(0);
   assert.equal(h.hci.take(), ['0c 00 01 00 03 01 08 00 40 00 50 00 00 00 00 00']);

@@ -1,0 +1,203 @@
+/**
+ * The signalling responses a link owes the remote that are not tied to a channel's state
+ * (Command Reject, refused Connection Requests, duplicate answers, Echo and Information
+ * Responses). Every request the remote sends on CID 0x0001 gets exactly one response
+ * (Core v5.4 Vol 3 Part A, 4: "a device receiving a duplicate request should reply with a
+ * duplicate response"; requests are matched to responses by identifier alone), in bounded
+ * memory, however fast the requests come:
+ *
+ * 1. A ring of L2CAP_PENDING_RESPONSES_PER_LINK full answers, sent first in arrival order as HCI
+ *    takes packets (one C-frame each).
+ * 2. When the ring is full, the request is owed a Command Reject "command not understood"
+ *    instead: 4.1 allows Command Reject for any request "when sending the corresponding
+ *    response is inappropriate", and it needs nothing but the identifier. Owed rejects are a
+ *    count per identifier (256 counters), so any number of them fits; while any is owed,
+ *    later requests are owed one too (no full answer overtakes an older refusal). They go out
+ *    after the ring, identifier by identifier from the one after the last sent (the order a
+ *    remote that counts its identifiers up used).
+ *
+ * Input cannot be paused per link (HCI ACL input has no per-link back-pressure without host flow
+ * control), and a remote packing 168 four-octet requests into one 672-octet C-frame outruns any
+ * one-answer-per-C-frame sender, so a sustained flood ends in (2): each request still gets its
+ * one answer, later. A counter would wrap only after 2^32 requests with one identifier were
+ * received while no buffer freed; that never happens on a real link, and it is logged if it
+ * does. Everything owed is forgotten when the link goes down (nobody is left to answer).
+ */
+import { COMMAND_REJECT, CONNECTION_RESPONSE, DISCONNECTION_RESPONSE, ECHO_RESPONSE, INFORMATION_RESPONSE } from '../codes/v1.4.js';
+import { L2CAP_REJ_INVALID_CID, L2CAP_REJ_MTU_EXCEEDED } from './signaling.js';
+
+/**
+ * Full signalling answers that may wait per link before further requests are answered with an
+ * owed Command Reject (see above). BTstack keeps 3 for all links and forgets requests beyond them.
+ */
+export const L2CAP_PENDING_RESPONSES_PER_LINK = 32;
+
+/** Reason "command not understood" of a Command Reject (Vol 3 Part A, 4.1). */
+export const L2CAP_REJ_NOT_UNDERSTOOD = 0x0000;
+
+/** One full signalling answer waiting for the outgoing buffer. */
+export class L2capPendingResponse {
+  /** Response code: COMMAND_REJECT, CONNECTION_RESPONSE, DISCONNECTION_RESPONSE, ECHO_RESPONSE, INFORMATION_RESPONSE. */
+  code = 0;
+  identifier = 0;
+  /** Command Reject: reason (L2CAP_REJ_*). */
+  reason = 0;
+  /** Command Reject "signalling MTU exceeded": our MTUsig. */
+  mtu = 0;
+  /**
+   * Our end of the channel as the answer names it: DCID of a Connection / Disconnection Response,
+   * the local endpoint of a Command Reject "invalid CID".
+   */
+  local_cid = 0;
+  /** The remote's end: SCID of a Connection / Disconnection Response, remote endpoint of a Command Reject "invalid CID". */
+  remote_cid = 0;
+  /** Connection Response result and status. */
+  result = 0;
+  status = 0;
+  /** Information Response: the InfoType asked for. */
+  info_type = 0;
+  /** Echo Response: octets of echo data in the link's echo buffer (0: an empty response). */
+  echo_len = 0;
+
+  clear(code: number, identifier: number): this {
+    this.code = code;
+    this.identifier = identifier;
+    this.reason = this.mtu = this.local_cid = this.remote_cid = this.result = this.status = this.info_type = this.echo_len = 0;
+    return this;
+  }
+}
+
+export class L2capResponseQueue {
+  private readonly ring: L2capPendingResponse[] = [];
+  private head = 0;
+  private count = 0;
+  /** Command Rejects owed per identifier (see the file comment). */
+  private readonly owed = new Uint32Array(256);
+  private owedTotal = 0;
+  /** Identifier the scan for owed rejects starts at. */
+  private owedCursor = 1;
+  /** Requests the ring had no room for (answered with an owed Command Reject), since the link came up. */
+  overflowed = 0;
+  /** Requests left unanswered because their identifier's counter was full (never on a real link; logged). */
+  lost = 0;
+
+  constructor() {
+    for (let i = 0; i < L2CAP_PENDING_RESPONSES_PER_LINK; i++) this.ring.push(new L2capPendingResponse());
+  }
+
+  clear(): void {
+    this.head = this.count = 0;
+    if (this.owedTotal) this.owed.fill(0);
+    this.owedTotal = 0;
+    this.owedCursor = 1;
+    this.overflowed = 0;
+    this.lost = 0;
+  }
+
+  /** Nothing waits. */
+  get empty(): boolean {
+    return this.count === 0 && this.owedTotal === 0;
+  }
+
+  /** Answers waiting (full ones and owed Command Rejects). */
+  get size(): number {
+    return this.count + this.owedTotal;
+  }
+
+  /**
+   * A record for the full answer to request `identifier`, or null when the ring is full (or
+   * rejects are owed): then the request is owed a Command Reject instead.
+   */
+  private add(code: number, identifier: number): L2capPendingResponse | null {
+    if (this.count < L2CAP_PENDING_RESPONSES_PER_LINK && this.owedTotal === 0) {
+      const r = this.ring[(this.head + this.count) % L2CAP_PENDING_RESPONSES_PER_LINK]!;
+      this.count++;
+      return r.clear(code, identifier);
+    }
+    this.overflowed++;
+    const id = identifier & 0xff;
+    if (this.owed[id] === 0xffffffff) {
+      this.lost++;
+      return null;
+    }
+    this.owed[id]!++;
+    this.owedTotal++;
+    return null;
+  }
+
+  /** Command Reject (reason L2CAP_REJ_*; `d1`, `d2`: the MTU, or the local and remote CIDs). False: owed as "not understood". */
+  command_reject(identifier: number, reason: number, d1 = 0, d2 = 0): boolean {
+    const r = this.add(COMMAND_REJECT, identifier);
+    if (!r) return false;
+    r.reason = reason;
+    if (reason === L2CAP_REJ_MTU_EXCEEDED) r.mtu = d1;
+    else if (reason === L2CAP_REJ_INVALID_CID) {
+      r.local_cid = d1;
+      r.remote_cid = d2;
+    }
+    return true;
+  }
+
+  connection_response(identifier: number, local_cid: number, remote_cid: number, result: number, status: number): boolean {
+    const r = this.add(CONNECTION_RESPONSE, identifier);
+    if (!r) return false;
+    r.local_cid = local_cid;
+    r.remote_cid = remote_cid;
+    r.result = result;
+    r.status = status;
+    return true;
+  }
+
+  disconnection_response(identifier: number, local_cid: number, remote_cid: number): boolean {
+    const r = this.add(DISCONNECTION_RESPONSE, identifier);
+    if (!r) return false;
+    r.local_cid = local_cid;
+    r.remote_cid = remote_cid;
+    return true;
+  }
+
+  /** Echo Response carrying `echo_len` octets of the link's echo buffer (0: empty). */
+  echo_response(identifier: number, echo_len: number): boolean {
+    const r = this.add(ECHO_RESPONSE, identifier);
+    if (!r) return false;
+    r.echo_len = echo_len;
+    return true;
+  }
+
+  information_response(identifier: number, info_type: number): boolean {
+    const r = this.add(INFORMATION_RESPONSE, identifier);
+    if (!r) return false;
+    r.info_type = info_type;
+    return true;
+  }
+
+  /** The oldest full answer, or null (then owed rejects may wait: next_owed_reject). */
+  peek(): L2capPendingResponse | null {
+    return this.count > 0 ? this.ring[this.head]! : null;
+  }
+
+  pop(): void {
+    if (this.count === 0) return;
+    this.head = (this.head + 1) % L2CAP_PENDING_RESPONSES_PER_LINK;
+    this.count--;
+  }
+
+  /** Identifier of the next owed Command Reject, or -1. */
+  next_owed_reject(): number {
+    if (this.owedTotal === 0) return -1;
+    for (let i = 0; i < 256; i++) {
+      const id = (this.owedCursor + i) & 0xff;
+      if (this.owed[id]! > 0) return id;
+    }
+    return -1;
+  }
+
+  /** The owed Command Reject for `identifier` went out. */
+  owed_reject_sent(identifier: number): void {
+    const id = identifier & 0xff;
+    if (this.owed[id]! === 0) return;
+    this.owed[id]!--;
+    this.owedTotal--;
+    this.owedCursor = (id + 1) & 0xff;
+  }
+}
