@@ -9,7 +9,8 @@ import type { Logger } from '../core/log.js';
 import type { Pool } from '../core/pool.js';
 import type { RunLoop, Timer } from '../core/run-loop.js';
 import type { Codes } from '../codes/index.js';
-import { ERROR_CODE_CONNECTION_TIMEOUT, LEVEL_0, RFCOMM_CREDITS, RFCOMM_MULTIPLEXER_STOPPED } from '../codes/v1.4.js';
+import { ERROR_CODE_CONNECTION_TIMEOUT, LEVEL_0, RFCOMM_CREDITS, RFCOMM_DATA_PACKET, RFCOMM_MULTIPLEXER_STOPPED } from '../codes/v1.4.js';
+import { HOLD_DATA_OFFSET, holdDropFirst, holdFirstLen } from './hold.js';
 import { RfcommFrame, RFCOMM_MAX_INFORMATION_SIZE } from './frames.js';
 import { RfcommMuxCommand, type RfcommPn, type RfcommRpn } from './mux-commands.js';
 import { type RfcommL2cap, type RfcommPacketHandler, type RfcommStackLike } from './rfcomm-l2cap.js';
@@ -27,9 +28,11 @@ import {
   CH_W4_UA_AFTER_DISC,
   F_ACCEPTED,
   F_CREDIT_FLOW,
+  F_HOLD_FC,
   F_INCOMING,
   F_RCVD_MSC_RSP,
   F_REMOTE_FC,
+  F_SEND_MSC_APP,
   F_SENT_MSC_CMD,
   MUX_CLOSED,
   MUX_OPEN,
@@ -40,6 +43,7 @@ import {
   MUX_W4_UA_0,
   MUX_W4_UA_0_AFTER_DISC,
   RFCOMM_TEST_DATA_MAX_LEN,
+  preOpenRoom,
   RfcommChannel,
   RfcommMultiplexer,
   RfcommService,
@@ -154,11 +158,16 @@ export abstract class RfcommCore {
 
   protected abstract onL2capPacket(packet_type: number, channel: number, packet: Uint8Array, size: number): void;
 
-  /** DLC_SETUP -> OPEN once our MSC was answered and the initial credits are out. */
+  /**
+   * DLC_SETUP -> OPEN once our MSC was answered and the initial credits are out (those that may
+   * be granted before the channel is open: preOpenRoom; the rest follow it). Events in BTstack's
+   * order (CHANNEL_OPENED, CAN_SEND_NOW, v1.4: PORT_CONFIGURATION), then the data that arrived
+   * before, in order (hold.ts).
+   */
   protected checkOpen(ch: RfcommChannel): void {
     if (ch.state !== CH_DLC_SETUP) return;
     if (!ch.has(F_SENT_MSC_CMD) || !ch.has(F_RCVD_MSC_RSP)) return;
-    if (ch.has(F_CREDIT_FLOW) && ch.new_credits_incoming > 0) return;
+    if (ch.has(F_CREDIT_FLOW) && ch.new_credits_incoming > 0 && preOpenRoom(ch) > 0) return;
     ch.state = CH_OPEN;
     this.stopChannelTimer(ch);
     const mux = ch.mux!;
@@ -172,7 +181,41 @@ export abstract class RfcommCore {
       if (ch.generation !== gen || ch.state !== CH_OPEN) return;
     }
     if (this.codes.PROFILE === 'v1.4') this.events.port_configuration(ch.handler, ch.rfcomm_cid, false, ch.rpn_local);
+    if (ch.generation !== gen) return;
+    this.deliverHeld(ch);
+    if (ch.generation !== gen) return;
+    if (ch.has(F_HOLD_FC)) {
+      // we told the peer to stop (FC = 1) while the data waited: an MSC with FC = 0 lets it go on
+      ch.clear(F_HOLD_FC);
+      if (ch.state === CH_OPEN) ch.set(F_SEND_MSC_APP);
+    }
+    if (ch.state === CH_OPEN) this.refillCredits(ch);
     if (ch.generation === gen && (ch.hasWork() || ch.waiting_for_can_send_now)) this.requestSend(mux);
+  }
+
+  /** Hand the data held before CHANNEL_OPENED to the application, oldest first, while the channel stays open. */
+  protected deliverHeld(ch: RfcommChannel): void {
+    const gen = ch.generation;
+    for (;;) {
+      const len = holdFirstLen(ch);
+      if (len < 0 || ch.state !== CH_OPEN) return;
+      const handler = ch.handler;
+      const hold = ch.hold!;
+      // one view of the hold buffer serves every frame (each is moved to the front in turn)
+      if (handler) handler(RFCOMM_DATA_PACKET, ch.rfcomm_cid, this.rxViews.view(hold, HOLD_DATA_OFFSET, hold.length), len);
+      if (ch.generation !== gen) return;
+      holdDropFirst(ch);
+    }
+  }
+
+  /** Automatic credits: top the peer up to RFCOMM_CREDITS once it holds fewer than half. */
+  protected refillCredits(ch: RfcommChannel): void {
+    if (!ch.has(F_CREDIT_FLOW) || ch.incoming_flow_control || ch.state !== CH_OPEN) return;
+    const outstanding = ch.credits_incoming + ch.new_credits_incoming;
+    if (outstanding < RFCOMM_CREDITS_LOW_WATER) {
+      ch.new_credits_incoming += RFCOMM_CREDITS - outstanding;
+      this.requestSend(ch.mux!);
+    }
   }
 
   // ====================================================================== channel creation

@@ -53,11 +53,13 @@ import {
   CH_W4_UA_AFTER_DISC,
   F_ACCEPTED,
   F_CREDIT_FLOW,
+  F_HOLD_FC,
   F_INCOMING,
   F_RCVD_MSC_RSP,
   F_RCVD_PN,
   F_RCVD_SABM,
   F_REMOTE_FC,
+  F_SEND_MSC_APP,
   F_SEND_MSC_CMD,
   F_SEND_MSC_RSP,
   F_SEND_PN_RSP,
@@ -81,7 +83,8 @@ import {
   RfcommMultiplexer,
   rpn_set_defaults,
 } from './rfcomm-objects.js';
-import { rpnFromCommand, rpnUpdate, RFCOMM_CREDITS_LOW_WATER, frameSizeForMtu } from './rfcomm-core.js';
+import { rpnFromCommand, rpnUpdate, frameSizeForMtu } from './rfcomm-core.js';
+import { holdNearlyFull, holdPut } from './hold.js';
 import { RfcommOutput } from './rfcomm-output.js';
 
 export abstract class RfcommInput extends RfcommOutput {
@@ -163,6 +166,9 @@ export abstract class RfcommInput extends RfcommOutput {
     }
     if (status !== 0) {
       this.log.info(() => `RFCOMM: L2CAP to ${bd_addr_to_str(mux.addr)} failed, status 0x${status.toString(16)}`);
+      // as BTstack: the failed CHANNEL_OPENED events carry the handle L2CAP reports (the ACL's
+      // when it came up and only L2CAP was refused; L2CAP's 0xFFFF when there was no ACL)
+      mux.con_handle = c.l2cap_event_channel_opened_get_handle(ev);
       mux.state = MUX_SHUTTING_DOWN;
       this.finalizeChannels(mux, status);
       this.freeMux(mux);
@@ -340,7 +346,10 @@ export abstract class RfcommInput extends RfcommOutput {
     }
     switch (ch.state) {
       case CH_INCOMING_SETUP:
-        if (pn.max_frame_size < 1) return;
+        if (pn.max_frame_size < 1) {
+          this.refusePn(mux, ch);
+          return;
+        }
         this.applyPn(ch, pn, true);
         ch.set(F_RCVD_PN);
         if (ch.has(F_ACCEPTED)) ch.set(F_SEND_PN_RSP);
@@ -348,7 +357,10 @@ export abstract class RfcommInput extends RfcommOutput {
       case CH_SEND_UIH_PN:
       case CH_W4_PN_RSP:
         // both sides negotiate the same DLC: answer with what we can take
-        if (pn.max_frame_size < 1) return;
+        if (pn.max_frame_size < 1) {
+          this.refusePn(mux, ch);
+          return;
+        }
         this.applyPn(ch, pn, true);
         ch.set(F_SEND_PN_RSP);
         break;
@@ -361,6 +373,21 @@ export abstract class RfcommInput extends RfcommOutput {
         return;
     }
     this.requestSend(mux);
+  }
+
+  /**
+   * A PN command with N1 = 0 for a DLC in setup: no frame could ever be sent on it, and a PN
+   * response may only offer an N1 up to the one proposed (RFCOMM 5.5.3, TS 07.10 5.4.6.3.1), so
+   * nothing we could answer is acceptable. The DLC is refused with DM (F = 1, as a refused SABM,
+   * TS 07.10 5.4.1; the same answer as to such a PN for a DLC we did not know yet) and the
+   * application gets CHANNEL_OPENED with ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE (as
+   * for a PN response with N1 = 0). BTstack takes N1 = 0 and answers a PN response with N1 0.
+   */
+  protected refusePn(mux: RfcommMultiplexer, ch: RfcommChannel): void {
+    this.log.info(() => `RFCOMM: PN with frame size 0 for DLCI ${ch.dlci} in setup: DM`);
+    mux.queueDm(ch.dlci);
+    this.requestSend(mux);
+    this.emitFinal(this.takeChannel(ch), ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE);
   }
 
   /** Take the peer's PN (command or response) into the channel. */
@@ -509,7 +536,16 @@ export abstract class RfcommInput extends RfcommOutput {
         this.requestSend(mux);
         return;
       case RFCOMM_UIH:
-        if (ch) this.onUih(mux, ch, packet);
+        if (ch) {
+          this.onUih(mux, ch, packet);
+        } else {
+          // TS 07.10 5.3.3: a DLCI in disconnected mode accepts no command but SABM and reports
+          // its state with DM (UIH frames are commands, RFCOMM 5.1.3). The F bit answers the P
+          // bit (TS 07.10 5.2.1.3: F = 1 only in the response to a poll); BTstack drops the frame.
+          this.log.info(() => `RFCOMM: UIH on DLCI ${dlci}, which is not open: DM`);
+          mux.queueDm(dlci, f.pf);
+          this.requestSend(mux);
+        }
         return;
       default:
         return;
@@ -569,19 +605,36 @@ export abstract class RfcommInput extends RfcommOutput {
         if (ch.credits_incoming === 0) this.log.info(() => `RFCOMM: data on DLCI ${ch.dlci} beyond the credits granted, delivered`);
         else ch.credits_incoming--;
       }
+      if (ch.state === CH_DLC_SETUP) {
+        this.holdData(mux, ch, packet);
+        return;
+      }
       const gen = ch.generation;
       const handler = ch.handler;
       // as BTstack's pointer into the L2CAP buffer: a view from the payload on (made once per
       // buffer and header size), `size` octets of which are the data
       if (handler) handler(RFCOMM_DATA_PACKET, ch.rfcomm_cid, this.rxViews.view(packet, f.info_pos, packet.length), f.info_len);
       if (ch.generation !== gen) return;
-      if (credit && !ch.incoming_flow_control && ch.state === CH_OPEN) {
-        const outstanding = ch.credits_incoming + ch.new_credits_incoming;
-        if (outstanding < RFCOMM_CREDITS_LOW_WATER) {
-          ch.new_credits_incoming += RFCOMM_CREDITS - outstanding;
-          this.requestSend(mux);
-        }
-      }
+      this.refillCredits(ch);
+    }
+  }
+
+  /**
+   * Data on a DLC whose SABM/UA exchange is done but which the application has not been told
+   * about yet (CHANNEL_OPENED follows the MSC exchange): held in order, delivered right after
+   * CHANNEL_OPENED (hold.ts, which also bounds it).
+   */
+  protected holdData(mux: RfcommMultiplexer, ch: RfcommChannel, packet: Uint8Array): void {
+    const f = this.frame;
+    if (!holdPut(ch, packet, f.info_pos, f.info_len)) {
+      this.log.error(() => `RFCOMM: ${f.info_len} octets on DLCI ${ch.dlci} before the channel is open and the hold buffer is full (${ch.hold_count} frames): the peer ignores flow control, discarded`);
+      return;
+    }
+    if (!ch.has(F_HOLD_FC) && holdNearlyFull(ch)) {
+      // no credits to withhold: ask the peer to stop with FC = 1 in our MSC until the channel is open
+      ch.set(F_HOLD_FC);
+      if (ch.has(F_SENT_MSC_CMD)) ch.set(F_SEND_MSC_APP);
+      this.requestSend(mux);
     }
   }
 

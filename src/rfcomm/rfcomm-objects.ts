@@ -68,10 +68,26 @@ export const F_CREDIT_FLOW = 1 << 17;
 export const F_REMOTE_FC = 1 << 18;
 /** The channel was created for a registered service (RFCOMM_EVENT_CHANNEL_OPENED incoming = 1). */
 export const F_INCOMING = 1 << 19;
+/**
+ * No credit-based flow control and the hold buffer (data before RFCOMM_EVENT_CHANNEL_OPENED) is
+ * nearly full: our MSC carries FC = 1 (TS 07.10 5.4.6.3.7) until the channel is open.
+ */
+export const F_HOLD_FC = 1 << 20;
 
 /** Flags that mean "a frame is waiting to be sent for this channel". */
 export const F_ANY_SEND =
   F_SEND_PN_RSP | F_SEND_UA | F_SEND_MSC_CMD | F_SEND_MSC_RSP | F_SEND_CREDITS | F_SEND_RPN_RSP | F_SEND_RPN_QUERY | F_SEND_RPN_CONFIG | F_SEND_RLS_RSP | F_SEND_RLS_CMD | F_SEND_MSC_APP;
+
+/**
+ * Frames held per DLC before RFCOMM_EVENT_CHANNEL_OPENED at most (hold.ts), and so the credits
+ * granted before it at most (the initial credits beyond this follow once the channel is open).
+ */
+export const RFCOMM_HOLD_FRAMES = 10; // BTstack's RFCOMM_CREDITS: automatic channels are unchanged
+
+/** Credits that may still be granted before the channel is open (credit-based flow control). */
+export function preOpenRoom(ch: RfcommChannel): number {
+  return Math.max(0, RFCOMM_HOLD_FRAMES - ch.credits_incoming - ch.hold_count);
+}
 
 /** V.24 signals BTstack sends in its MSC: EA=1, FC=0, RTC=1, RTR=1, IC=0, DV=1. */
 export const RFCOMM_DEFAULT_MODEM_STATUS = 0x8d;
@@ -130,6 +146,9 @@ export class RfcommMultiplexer {
   /** DLCIs to answer with DM (bit i of lo: DLCI i; of hi: DLCI 32 + i). */
   dm_lo = 0;
   dm_hi = 0;
+  /** The F bit of each queued DM (same bit layout): set unless it answers a frame with P = 0. */
+  dm_f_lo = 0;
+  dm_f_hi = 0;
   readonly nsc = new Uint8Array(RFCOMM_NSC_QUEUE_SIZE);
   nsc_count = 0;
   readonly test_data = new Uint8Array(RFCOMM_TEST_DATA_MAX_LEN);
@@ -161,7 +180,7 @@ export class RfcommMultiplexer {
     this.max_frame_size = 0;
     this.fcon = true;
     this.fc_response = 0;
-    this.dm_lo = this.dm_hi = 0;
+    this.dm_lo = this.dm_hi = this.dm_f_lo = this.dm_f_hi = 0;
     this.nsc_count = 0;
     this.test_len = -1;
     this.rpn_dlci = -1;
@@ -170,25 +189,41 @@ export class RfcommMultiplexer {
     this.token_again = false;
   }
 
-  queueDm(dlci: number): void {
-    if (dlci < 32) this.dm_lo |= 1 << dlci;
-    else this.dm_hi |= 1 << (dlci - 32);
+  /**
+   * Answer `dlci` with DM. `final`: the DM's F bit; a second DM queued for the same DLCI before
+   * the first went out keeps F = 1 if either asked for it.
+   */
+  queueDm(dlci: number, final = true): void {
+    if (dlci < 32) {
+      const m = 1 << dlci;
+      this.dm_f_lo = (this.dm_lo & m ? this.dm_f_lo : this.dm_f_lo & ~m) | (final ? m : 0);
+      this.dm_lo |= m;
+    } else {
+      const m = 1 << (dlci - 32);
+      this.dm_f_hi = (this.dm_hi & m ? this.dm_f_hi : this.dm_f_hi & ~m) | (final ? m : 0);
+      this.dm_hi |= m;
+    }
   }
 
-  /** Lowest DLCI waiting for a DM, removing it; -1 when none. */
+  /** Lowest DLCI waiting for a DM, removing it; -1 when none. `dmFinal` then holds its F bit. */
   takeDm(): number {
     if (this.dm_lo) {
       const bit = 31 - Math.clz32(this.dm_lo & -this.dm_lo);
       this.dm_lo &= ~(1 << bit);
+      this.dmFinal = (this.dm_f_lo & (1 << bit)) !== 0;
       return bit;
     }
     if (this.dm_hi) {
       const bit = 31 - Math.clz32(this.dm_hi & -this.dm_hi);
       this.dm_hi &= ~(1 << bit);
+      this.dmFinal = (this.dm_f_hi & (1 << bit)) !== 0;
       return 32 + bit;
     }
     return -1;
   }
+
+  /** F bit of the DLCI takeDm returned last. */
+  dmFinal = true;
 
   hasMuxWork(): boolean {
     if (this.dm_lo || this.dm_hi || this.nsc_count || this.fc_response || this.test_len >= 0 || this.rpn_dlci >= 0) return true;
@@ -232,6 +267,17 @@ export class RfcommChannel {
   readonly rpn_cfg = new Uint8Array(RFCOMM_RPN_DATA_LEN);
   /** Response timer (PN, SABM, MSC, DISC). */
   readonly timer: Timer;
+  /**
+   * Data that arrived before RFCOMM_EVENT_CHANNEL_OPENED, frames one after the other as a 2-octet
+   * length and the data (hold.ts). Made on first use, grown only when a DLC needs more than any
+   * before it (bounded: RFCOMM_HOLD_FRAMES frames of the DLC's max frame size), and kept with the
+   * pooled record, so an open channel never allocates.
+   */
+  hold: Uint8Array | null = null;
+  /** Octets of `hold` in use. */
+  hold_len = 0;
+  /** Frames in `hold`. */
+  hold_count = 0;
 
   constructor() {
     this.timer = new Timer(null, this);
@@ -255,6 +301,7 @@ export class RfcommChannel {
     rpn_set_defaults(this.rpn_local);
     this.rpn_rsp.fill(0);
     this.rpn_cfg.fill(0);
+    this.hold_len = this.hold_count = 0;
   }
 
   has(f: number): boolean {
@@ -283,6 +330,7 @@ export class RfcommChannel {
         break;
     }
     if (this.flags & F_ANY_SEND) return true;
-    return (this.state === CH_OPEN || this.state === CH_DLC_SETUP) && this.new_credits_incoming > 0 && this.has(F_CREDIT_FLOW);
+    if (this.new_credits_incoming === 0 || !this.has(F_CREDIT_FLOW)) return false;
+    return this.state === CH_OPEN || (this.state === CH_DLC_SETUP && preOpenRoom(this) > 0);
   }
 }

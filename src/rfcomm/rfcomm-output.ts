@@ -37,6 +37,7 @@ import {
   CH_W4_UA_AFTER_DISC,
   F_ACCEPTED,
   F_CREDIT_FLOW,
+  F_HOLD_FC,
   F_REMOTE_FC,
   F_SEND_MSC_APP,
   F_SEND_MSC_CMD,
@@ -58,6 +59,7 @@ import {
   MUX_W4_UA_0_AFTER_DISC,
   RfcommChannel,
   RfcommMultiplexer,
+  preOpenRoom,
 } from './rfcomm-objects.js';
 
 /** BTstack's RFCOMM_MULIPLEXER_TIMEOUT_MS: a multiplexer without DLCs is closed after this long. */
@@ -149,7 +151,8 @@ export abstract class RfcommOutput extends RfcommCore {
     const ctl = this.ctl;
     const dlci = mux.takeDm();
     if (dlci >= 0) {
-      if (!this.sendCtl(mux, rfcomm_encode_dm(ctl, 0, mux.initiator, dlci, true))) mux.queueDm(dlci);
+      const final = mux.dmFinal;
+      if (!this.sendCtl(mux, rfcomm_encode_dm(ctl, 0, mux.initiator, dlci, final))) mux.queueDm(dlci, final);
       return true;
     }
     if (mux.nsc_count > 0) {
@@ -269,7 +272,7 @@ export abstract class RfcommOutput extends RfcommCore {
       return;
     }
     if (ch.has(F_SEND_MSC_CMD)) {
-      if (this.sendMcmd(mux, rfcomm_mux_encode_msc(mc, 0, true, ch.dlci, ch.msc_app))) {
+      if (this.sendMcmd(mux, rfcomm_mux_encode_msc(mc, 0, true, ch.dlci, this.mscSignals(ch)))) {
         ch.clear(F_SEND_MSC_CMD);
         ch.set(F_SENT_MSC_CMD);
         this.startChannelTimer(ch);
@@ -280,8 +283,10 @@ export abstract class RfcommOutput extends RfcommCore {
       if (this.sendMcmd(mux, rfcomm_mux_encode_msc(mc, 0, false, ch.dlci, ch.msc_rsp))) ch.clear(F_SEND_MSC_RSP);
       return;
     }
-    if (ch.has(F_CREDIT_FLOW) && ch.new_credits_incoming > 0 && (ch.state === CH_DLC_SETUP || ch.state === CH_OPEN)) {
-      const n = Math.min(255, ch.new_credits_incoming);
+    // before the channel is open only as many credits as its hold buffer takes frames (hold.ts)
+    const creditRoom = ch.state === CH_OPEN ? 255 : ch.state === CH_DLC_SETUP ? preOpenRoom(ch) : 0;
+    if (ch.has(F_CREDIT_FLOW) && ch.new_credits_incoming > 0 && creditRoom > 0) {
+      const n = Math.min(255, creditRoom, ch.new_credits_incoming);
       if (this.sendCtl(mux, rfcomm_encode_uih(ctl, 0, mux.initiator, ch.dlci, n, null))) {
         ch.new_credits_incoming -= n;
         ch.credits_incoming += n;
@@ -299,7 +304,7 @@ export abstract class RfcommOutput extends RfcommCore {
       return;
     }
     if (ch.has(F_SEND_MSC_APP)) {
-      if (this.sendMcmd(mux, rfcomm_mux_encode_msc(mc, 0, true, ch.dlci, ch.msc_app))) ch.clear(F_SEND_MSC_APP);
+      if (this.sendMcmd(mux, rfcomm_mux_encode_msc(mc, 0, true, ch.dlci, this.mscSignals(ch)))) ch.clear(F_SEND_MSC_APP);
       return;
     }
     if (ch.has(F_SEND_RLS_CMD)) {
@@ -315,6 +320,11 @@ export abstract class RfcommOutput extends RfcommCore {
       if (this.sendMcmd(mux, rfcomm_mux_encode_rpn(mc, 0, true, ch.dlci, null))) ch.clear(F_SEND_RPN_QUERY);
       return;
     }
+  }
+
+  /** Our V.24 signals for an MSC command: the application's, with FC = 1 while held data waits (hold.ts). */
+  protected mscSignals(ch: RfcommChannel): number {
+    return ch.has(F_HOLD_FC) ? ch.msc_app | 0x02 : ch.msc_app;
   }
 
   /** Why `len` octets cannot go out on `ch` now (0: they can). `l2capToo`: also ask L2CAP (not for a reserved buffer). */

@@ -28,8 +28,10 @@
  * copies the payload into the outgoing buffer without a view per frame either.
  *
  * Bad input never throws: frames with a bad FCS, length or control field are discarded, as are
- * UIH frames on DLCs that are not established; SABM/PN for a channel nobody serves and DISC on a
- * closed DLC get DM; unknown multiplexer commands get NSC; absurd PN values are refused with DM.
+ * UIH frames on DLCs still being set up (before SABM/UA); SABM/PN for a channel nobody serves,
+ * DISC and UIH on a closed DLC get DM (TS 07.10 5.3.3); unknown multiplexer commands get NSC;
+ * absurd PN values are refused with DM (N1 = 0 also for a DLC in setup, which then fails with
+ * CHANNEL_OPENED 0x11).
  *
  * Differences from BTstack (v1.4.1 and today's rfcomm.c), each deliberate:
  *
@@ -54,7 +56,17 @@
  *   delivers it): the application was told the frame size in RFCOMM_EVENT_CHANNEL_OPENED and ported
  *   C code sizes its buffers by it. Data on a DLC before its SABM/UA exchange is done is discarded
  *   too (BTstack hands it to the handler whenever the DLC exists); during the MSC exchange that
- *   follows it is delivered, as in BTstack, which can be before RFCOMM_EVENT_CHANNEL_OPENED.
+ *   follows it is held and delivered in order right after RFCOMM_EVENT_CHANNEL_OPENED (BTstack
+ *   delivers it at once, with an rfcomm_cid the application has not heard of): hold.ts. For that
+ *   at most RFCOMM_CREDITS credits are granted before the channel is open (the rest of larger
+ *   initial credits follow it), and without credit-based flow control our MSC says FC = 1 while
+ *   the hold buffer is nearly full.
+ * - UIH on a DLCI that is not open gets DM with F = P (BTstack drops it); a PN with N1 = 0 for a
+ *   DLC in setup gets DM and the DLC fails (BTstack takes N1 = 0).
+ * - A failed RFCOMM_EVENT_CHANNEL_OPENED carries the fields BTstack's does: the con_handle of the
+ *   failed L2CAP event and the frame size held then, which before L2CAP is open is
+ *   min(32767, l2cap_max_mtu() - 5) (BTstack: l2cap_max_mtu() - 5, not clamped to the 15-bit
+ *   RFCOMM length field).
  * - RFCOMM_EVENT_CHANNEL_OPENED is 18 bytes, as the reference tables say (code, length byte 16,
  *   status, bd_addr, con_handle, server_channel, rfcomm_cid, max_frame_size, incoming, one reserved
  *   0), and the handler's size argument is 18. BTstack logs the same 18 bytes but passes size 17

@@ -252,8 +252,11 @@ test('unknown DLCI, UIH before SABM, DISC on a closed DLC, wrong direction bit, 
   loop.run(10);
   assert.equal(p.rx(), ['037301d7']);
   p.received.length = 0;
-  // data on a DLCI nobody opened, and on one that only had a PN so far: discarded
+  // data on a DLCI nobody opened: DM (TS 07.10 5.3.3), F = 0 as the UIH had P = 0; on one that only had a PN so far: discarded
   p.send(fr(0x53, 0xef, [1, 2, 3]));
+  loop.run(10);
+  assert.equal(p.rx(), [h(frame_by_hand(0x53, 0x0f))], 'DM without F for the UIH on DLCI 20');
+  p.received.length = 0;
   p.send(fr(0x03, 0xef, [0x83, 0x11, 0x08, 0xf0, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07]));
   loop.run(10);
   assert.is(a.events(INCOMING).length, 1);

@@ -110,17 +110,18 @@ export class FakeL2cap implements RfcommL2cap {
     const peer = this.air.endpoints.find((e) => e !== this && bd_addr_to_str(e.address) === bd_addr_to_str(address));
     const ch = this.alloc(handler, psm, Math.min(mtu, this.max_mtu), false);
     const codes = this.codes;
-    const fail = (status: number): void => {
-      this.emit(ch, (b) => codes.l2cap_event_channel_opened_build(b, 0, status, address, 0, psm, ch.local_cid, 0, ch.local_mtu, 0, 0, 0, 0, 0));
+    // as a real L2CAP: the ACL handle when the ACL came up and only L2CAP failed, 0xFFFF (HCI_CON_HANDLE_INVALID) without an ACL
+    const fail = (status: number, handle: number): void => {
+      this.emit(ch, (b) => codes.l2cap_event_channel_opened_build(b, 0, status, address, handle, psm, ch.local_cid, 0, ch.local_mtu, 0, 0, 0, 0, 0));
       this.channels.delete(ch.local_cid);
     };
     if (!peer || peer.unreachable) {
-      fail(ERROR_CODE_PAGE_TIMEOUT);
+      fail(ERROR_CODE_PAGE_TIMEOUT, 0xffff);
       return { status: 0, local_cid: ch.local_cid };
     }
     const svc = peer.services.get(psm);
     if (!svc) {
-      fail(L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_PSM);
+      fail(L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_PSM, 0x0b);
       return { status: 0, local_cid: ch.local_cid };
     }
     const remote = peer.alloc(svc.handler, psm, svc.mtu, true);

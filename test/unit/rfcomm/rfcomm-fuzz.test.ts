@@ -1,8 +1,9 @@
 /**
  * Fuzz the RFCOMM layer of a live node (fake L2CAP): more than 100,000 random, well-formed-but-
  * random and mutated frames from a peer, with the application accepting, declining, sending,
- * granting credits and disconnecting at random, and sessions torn down by link loss from time
- * to time. Checks: nothing throws; every frame the layer sends is a valid frame (FCS computed by
+ * granting credits and disconnecting at random, sessions torn down by link loss from time to
+ * time, and data sent before the MSC exchange is done (held). Checks: nothing throws; no data
+ * reaches the application for a channel before its RFCOMM_EVENT_CHANNEL_OPENED; every frame the layer sends is a valid frame (FCS computed by
  * hand); every DLC the application heard of ends with exactly one final event; after the last
  * link loss every pool is back to full and no timer is left.
  */
@@ -67,7 +68,13 @@ function drive(seed: number, frames: number, profile: 'v1.4' | 'v1.8'): void {
   };
   const tr: Tracker = { finals: new Map(), declined: new Set() };
   const open = new Set<number>();
+  let early = 0;
   a.on = (r) => {
+    if (r.type === 7) {
+      // data only ever for a channel the application was told is open (held until then)
+      assert.ok(open.has(r.channel), `data for cid ${r.channel} before RFCOMM_EVENT_CHANNEL_OPENED`);
+      return;
+    }
     if (r.type !== 4) return;
     const code = r.bytes[0];
     if (code === INCOMING) {
@@ -142,6 +149,11 @@ function drive(seed: number, frames: number, profile: 'v1.4' | 'v1.8'): void {
       p.send(fr(0x03, 0xef, [0x83, 0x11, dlci, rnd() < 0.8 ? 0xf0 : 0x00, 0x00, 0x00, randInt(rnd, 400), 0x00, 0x00, randInt(rnd, 8)]));
       if (rnd() < 0.9) p.send(fr((dlci << 2) | 3, 0x3f));
       loop.run(5);
+      // data at once, before the MSC exchange is done (held until CHANNEL_OPENED, or refused)
+      if (rnd() < 0.5) {
+        early++;
+        for (let k = randInt(rnd, 14); k > 0; k--) p.send(fr((dlci << 2) | 3, rnd() < 0.5 ? 0xef : 0xff, Array.from(randomBytes(rnd, randInt(rnd, 450))), randInt(rnd, 3) - 1));
+      }
     }
     for (const g of p.received) {
       if (g.length === 8 && g[0] === 0x01 && g[1] === 0xef && g[3] === 0xe3 && rnd() < 0.9) p.send(fr(0x03, 0xef, [0xe1, 0x05, g[5]!, g[6]!]));
@@ -191,6 +203,7 @@ function drive(seed: number, frames: number, profile: 'v1.4' | 'v1.8'): void {
     else assert.is(n, 1, `cid ${cid}: exactly one final event`);
   }
   assert.ok(tr.finals.size > 50, `many DLCs offered (${tr.finals.size})`);
+  assert.ok(early > 100, `early data sent often (${early})`);
   if (process.env.FUZZ_STATS) console.log({ sessions, dlcs: tr.finals.size, opened: a.recs.filter((r) => r.type === 4 && r.bytes[0] === OPENED && r.bytes[2] === 0).length, data: a.data().length, events: a.recs.length });
 }
 
