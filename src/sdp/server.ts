@@ -10,6 +10,14 @@
  * continuation state; requests are answered one at a time, the response is sent on
  * L2CAP_EVENT_CAN_SEND_NOW. Malformed requests get the ErrorResponse the spec prescribes
  * (see server-responder.ts); nothing from the wire throws.
+ *
+ * A client must wait for each response before its next request (Core Vol 3 Part B: one request
+ * outstanding per connection), but one that pipelines is not ignored: each request that arrives while
+ * an answer is still owed gets ErrorResponse 0x0006 (Insufficient Resources) with its own
+ * TransactionID, in arrival order after the answers owed before it. They are remembered as runs
+ * of consecutive TransactionIDs (SDP_SERVER_OWED_RUNS per channel), so a client counting its ids
+ * up costs one run however many it sends; a client that breaks more runs than that while its
+ * answers wait has its channel disconnected (the one answer left that needs no memory).
  */
 import { HCI_EVENT_PACKET, L2CAP_DATA_PACKET, LEVEL_0, BLUETOOTH_PSM_SDP, BTSTACK_ACL_BUFFERS_FULL, ERROR_CODE_SUCCESS } from '../codes/v1.4.js';
 import type { Pool } from '../core/pool.js';
@@ -18,9 +26,62 @@ import type { Codes } from '../codes/index.js';
 import { create_channel_status, type SdpL2cap, type SdpStackLike } from './l2cap-api.js';
 import { SdpRecordDb, sdp_get_service_record_handle as recordHandleOf } from './records.js';
 import { ContinuationSlot, SdpResponder } from './server-responder.js';
+import { SDP_ERROR_INSUFFICIENT_RESOURCES, sdp_encode_error_response } from './pdu.js';
 
 /** The smallest MTU an L2CAP channel may have (Core Vol 3 Part A 5.1). */
 const L2CAP_MIN_MTU = 48;
+
+/** Runs of consecutive TransactionIDs of pipelined requests a channel remembers (see above). */
+export const SDP_SERVER_OWED_RUNS = 16;
+
+/** Pipelined requests owed ErrorResponse 0x0006, oldest first, as runs of consecutive TransactionIDs. */
+class OwedErrors {
+  private readonly first = new Uint16Array(SDP_SERVER_OWED_RUNS);
+  private readonly count = new Uint32Array(SDP_SERVER_OWED_RUNS);
+  private head = 0;
+  private runs = 0;
+  /** Requests owed an ErrorResponse. */
+  total = 0;
+
+  clear(): void {
+    this.head = this.runs = this.total = 0;
+  }
+
+  /** Remember request `tid`; false when it would need one run more than there is room for. */
+  add(tid: number): boolean {
+    if (this.runs > 0) {
+      const last = (this.head + this.runs - 1) % SDP_SERVER_OWED_RUNS;
+      if (((this.first[last]! + this.count[last]!) & 0xffff) === tid && this.count[last]! < 0xffffffff) {
+        this.count[last]!++;
+        this.total++;
+        return true;
+      }
+    }
+    if (this.runs === SDP_SERVER_OWED_RUNS) return false;
+    const at = (this.head + this.runs) % SDP_SERVER_OWED_RUNS;
+    this.first[at] = tid;
+    this.count[at] = 1;
+    this.runs++;
+    this.total++;
+    return true;
+  }
+
+  /** TransactionID of the oldest owed answer (call only while total > 0). */
+  peek(): number {
+    return this.first[this.head]!;
+  }
+
+  /** The oldest owed answer went out. */
+  shift(): void {
+    if (this.total === 0) return;
+    this.total--;
+    this.first[this.head] = (this.first[this.head]! + 1) & 0xffff;
+    if (--this.count[this.head]! === 0) {
+      this.head = (this.head + 1) % SDP_SERVER_OWED_RUNS;
+      this.runs--;
+    }
+  }
+}
 
 class SdpServerChannel {
   local_cid = 0;
@@ -30,6 +91,8 @@ class SdpServerChannel {
   pending = 0;
   response: Uint8Array = new Uint8Array(0);
   readonly slot = new ContinuationSlot();
+  /** Requests that arrived while an answer was owed (pipelined), each owed ErrorResponse 0x0006. */
+  readonly owed = new OwedErrors();
 }
 
 export class SdpServer {
@@ -67,6 +130,7 @@ export class SdpServer {
         c.remote_mtu = L2CAP_MIN_MTU;
         c.pending = 0;
         c.slot.clear();
+        c.owed.clear();
       },
     );
   }
@@ -144,8 +208,16 @@ export class SdpServer {
     if (packet_type === L2CAP_DATA_PACKET) {
       const c = this.find(channel);
       if (!c || !c.open) return;
-      if (c.pending) {
-        this.log.info(() => `sdp: request on cid 0x${channel.toString(16)} while a response is pending, dropped`);
+      if (c.pending || c.owed.total) {
+        // pipelined: answered with an ErrorResponse after the answers owed before it
+        const n = Math.min(size, packet.length);
+        const tid = n >= 3 ? (packet[1]! << 8) | packet[2]! : 0;
+        if (c.owed.add(tid)) {
+          this.log.info(() => `sdp: request 0x${tid.toString(16)} on cid 0x${channel.toString(16)} while an answer is owed: ErrorResponse insufficient resources`);
+        } else {
+          this.log.error(() => `sdp: client on cid 0x${channel.toString(16)} pipelines beyond ${SDP_SERVER_OWED_RUNS} runs of requests: disconnecting`);
+          l2cap.l2cap_disconnect(c.local_cid);
+        }
         return;
       }
       const mtu = Math.min(c.remote_mtu, c.response.length);
@@ -183,14 +255,23 @@ export class SdpServer {
       }
       case codes.L2CAP_EVENT_CAN_SEND_NOW: {
         const c = this.find(codes.l2cap_event_can_send_now_get_local_cid(packet));
-        if (!c || !c.pending) return;
+        if (!c || !c.open) return;
+        // the pending response is older than every owed ErrorResponse
+        const owedError = c.pending === 0;
+        if (owedError) {
+          if (c.owed.total === 0) return;
+          c.pending = sdp_encode_error_response(c.response, 0, c.owed.peek(), SDP_ERROR_INSUFFICIENT_RESOURCES);
+        }
         const status = l2cap.l2cap_send(c.local_cid, c.response, c.pending);
         if (status === BTSTACK_ACL_BUFFERS_FULL) {
+          if (owedError) c.pending = 0;
           l2cap.l2cap_request_can_send_now_event(c.local_cid);
           return;
         }
         if (status !== ERROR_CODE_SUCCESS) this.log.error(`sdp: l2cap_send on cid 0x${c.local_cid.toString(16)} failed, status 0x${status.toString(16)}`);
         c.pending = 0;
+        if (owedError) c.owed.shift();
+        if (c.owed.total) l2cap.l2cap_request_can_send_now_event(c.local_cid);
         return;
       }
       case codes.L2CAP_EVENT_CHANNEL_CLOSED: {
