@@ -16,7 +16,7 @@
  *                              0x2905 aggregate format, 0x2908 report reference, 0x2909 digitals
  */
 import { ATT_PROPERTY_DYNAMIC, ATT_PROPERTY_READ, ATT_PROPERTY_UUID128, ATT_PROPERTY_WRITE, ATT_PROPERTY_WRITE_WITHOUT_RESPONSE } from './att-db.js';
-import { aes_cmac } from './aes-cmac.js';
+import { sm_aes_cmac } from '../sm/crypto.js';
 import { GATT_FLAG_RELIABLE_WRITE, gatt_parse_flags, gatt_value_flags, gatt_write_permission_flags } from './gatt-flags.js';
 import { gatt_fields, gatt_hex_bytes, gatt_string_bytes, gatt_value_is_string, py_strip, split_lines } from './gatt-lexer.js';
 import { GATT_STANDARD_IMPORTS } from './gatt-standard.js';
@@ -148,7 +148,7 @@ class GattCompiler {
     this.blocks.push({ comments: ['END'], bytes: [0, 0] });
     if (this.hash_slots.length > 0) {
       // Stored little endian: the CMAC's bytes reversed.
-      const hash = Array.from(aes_cmac(new Uint8Array(16), Uint8Array.from(this.hash_message))).reverse();
+      const hash = Array.from(sm_aes_cmac(new Uint8Array(16), Uint8Array.from(this.hash_message))).reverse();
       for (const slot of this.hash_slots) slot.splice(slot.length - 16, 16, ...hash);
     }
   }
