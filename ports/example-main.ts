@@ -201,6 +201,8 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(argv: reado
   }
   const codes = stack.codes;
   const bt = btstack_init_default(stack);
+  // a lost H4 framing is never silent: one line, then the stack restarts (links reported gone)
+  stack.hci.hci_set_framing_error_callback((message) => console.error(`H4 framing error: ${message}; the stack restarts`));
 
   let exiting = false;
   const ctx: ExampleContext<ExampleArgs<S>> = {

@@ -61,6 +61,7 @@ export class CliHost {
   private finishing = false;
   private working = false;
   private openError: string | null = null;
+  private framingError: string | null = null;
   private readonly powerTimer = new Timer(() => this.powerOnTimeout());
   private readonly handlers: EventHandler[] = [];
   private onWorking: (() => void) | null = null;
@@ -102,6 +103,7 @@ export class CliHost {
       transport: tap(transport, (ev) => this.transportEvent(ev)),
       run_loop: this.run_loop,
       profile: o.profile,
+      host_flow_control: o.host_flow_control,
       transport_config,
       ...(chipset && o.port.tty ? { chipset } : {}),
     });
@@ -120,6 +122,11 @@ export class CliHost {
         if (type !== HCI_EVENT_PACKET) return;
         this.event(packet, size);
       },
+    });
+    // never silent: the stack restarts after this, and every link is reported gone
+    this.stack.hci.hci_set_framing_error_callback((message) => {
+      this.framingError = message;
+      this.say(`bthost: H4 framing error on ${this.where}: ${message}; the stack restarts`);
     });
     return true;
   }
@@ -216,7 +223,8 @@ export class CliHost {
       return;
     }
     if (packet[0] === BTSTACK_EVENT_STATE && packet[2] === HCI_STATE_OFF && this.working && !this.finishing) {
-      this.finish(1, `the controller on ${this.where} went away${this.openError ? `: ${this.openError}` : ''}`);
+      const why = this.framingError ? `: H4 framing error (${this.framingError})` : this.openError ? `: ${this.openError}` : '';
+      this.finish(1, `the controller on ${this.where} went away${why}`);
       return;
     }
     for (const h of this.handlers) h(packet, size);

@@ -8,6 +8,7 @@
  *   --profile v1.4|v1.8      BTstack release of the event codes
  *   --timeout MS             how long to wait for the controller to answer at power on (default 3000)
  *   -v, --verbose            print every BTstack event the command's stack receives
+ *   --host-flow-control      controller-to-host flow control (Host Buffer Size, Host Number Of Completed Packets)
  *
  * `parse_cli_options` is pure (no I/O); commands read their own flags from `rest`.
  */
@@ -20,6 +21,8 @@ export interface CliOptions {
   /** Power-on timeout in ms. */
   timeout_ms: number;
   verbose: boolean;
+  /** --host-flow-control: the Stack option host_flow_control. */
+  host_flow_control: boolean;
   /** --chipset: the controller's vendor driver (baud-rate command, BD_ADDR); undefined = generic. */
   chipset: 'bcm' | 'zephyr' | undefined;
   /** Positional arguments and command flags, in order. */
@@ -42,7 +45,7 @@ export function parse_cli_options(argv: readonly string[]): CliOptions {
   const dash = argv.indexOf('--');
   const head = dash >= 0 ? argv.slice(0, dash) : argv;
   const port = parse_port_options([...head.map(alias), ...(dash >= 0 ? argv.slice(dash) : [])]);
-  const o: CliOptions = { port, profile: 'v1.4', timeout_ms: 3000, verbose: false, chipset: undefined, rest: [], errors: [...port.errors], help: port.help };
+  const o: CliOptions = { port, profile: 'v1.4', timeout_ms: 3000, verbose: false, host_flow_control: false, chipset: undefined, rest: [], errors: [...port.errors], help: port.help };
   const r = port.rest;
   for (let i = 0; i < r.length; i++) {
     const a = r[i]!;
@@ -62,6 +65,7 @@ export function parse_cli_options(argv: readonly string[]): CliOptions {
       if (v === 'bcm' || v === 'zephyr') o.chipset = v;
       else o.errors.push(`--chipset: expected bcm or zephyr, got '${v ?? ''}'`);
     } else if (a === '-v' || a === '--verbose') o.verbose = true;
+    else if (a === '--host-flow-control') o.host_flow_control = true;
     else o.rest.push(a);
   }
   return o;
@@ -78,6 +82,8 @@ export const COMMON_USAGE = `common options:
   --format F, -f F       packet log format: btsnoop (default) or pklg
   --profile P            BTstack event codes: v1.4 (default) or v1.8
   --timeout MS           wait this long for the controller at power on (default 3000)
+  --host-flow-control    controller-to-host flow control: announce the host's ACL buffers
+                         (Host Buffer Size) and return them (Host Number Of Completed Packets)
   -v, --verbose          print every BTstack event the stack receives`;
 
 /**

@@ -8,10 +8,14 @@
  *   `linger_ms` for replies, then closes the channel.
  * - send: SIZE bytes as fast as can-send-now allows, then close; prints MB/s.
  * - receive: count what arrives until the channel closes; prints MB/s.
+ * - with `sha256` (--sha256) in the throughput modes: send a stream whose every byte depends on
+ *   its offset (stream_byte), and print `sha256 HEX` of the bytes sent / received, so that two
+ *   runs prove every byte arrived, in order.
  *
  * A progress bar goes to stderr with `progress`. The summary goes to stdout in the throughput
  * modes, status lines to stderr.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Timer } from '../core/run-loop.js';
 import type { CliHost } from './host.js';
@@ -24,6 +28,8 @@ export interface StreamOptions {
   send_bytes: number;
   progress: boolean;
   linger_ms: number;
+  /** Hash what is sent / received (SHA-256) and print it. */
+  sha256: boolean;
 }
 
 /** What the stream needs from the channel (L2CAP or RFCOMM). */
@@ -37,11 +43,17 @@ export interface ChannelOps {
 }
 
 export const STREAM_VALUED = ['--send', '--linger'];
-export const STREAM_BOOLEANS = ['--receive', '--progress', '--no-progress'];
+export const STREAM_BOOLEANS = ['--receive', '--progress', '--no-progress', '--sha256'];
+
+/** Byte `k` of the --sha256 send stream: depends on the offset, so lost, repeated or reordered chunks change the hash. */
+export function stream_byte(k: number): number {
+  const x = Math.imul(k ^ (k >>> 13), 0x5bd1e995);
+  return (x ^ (x >>> 15)) & 0xff;
+}
 
 /** Stream options from command flags, or the problem with them. */
 export function stream_options(flags: Flags): StreamOptions | string {
-  const o: StreamOptions = { mode: 'interactive', send_bytes: 0, progress: !!process.stderr.isTTY, linger_ms: 500 };
+  const o: StreamOptions = { mode: 'interactive', send_bytes: 0, progress: !!process.stderr.isTTY, linger_ms: 500, sha256: false };
   const send = flags.get('--send');
   if (send !== undefined) {
     const n = parse_size(send);
@@ -55,6 +67,7 @@ export function stream_options(flags: Flags): StreamOptions | string {
   }
   if (flags.has('--progress')) o.progress = true;
   if (flags.has('--no-progress')) o.progress = false;
+  if (flags.has('--sha256')) o.sha256 = true;
   const linger = flags.get('--linger');
   if (linger !== undefined) {
     if (!/^\d+$/.test(linger)) return `--linger: expected milliseconds, got '${linger}'`;
@@ -78,6 +91,7 @@ export class ByteStream {
   private progressTimer: Timer | null = null;
   private readonly block: Uint8Array;
   private closing = false;
+  private readonly hash: Hash | null;
   sent = 0;
   received = 0;
   private t_first_sent = 0;
@@ -106,6 +120,7 @@ export class ByteStream {
   ) {
     this.block = new Uint8Array(options.mode === 'send' ? 65535 : 0);
     for (let i = 0; i < this.block.length; i++) this.block[i] = i & 0xff;
+    this.hash = options.sha256 && options.mode !== 'interactive' ? createHash('sha256') : null;
   }
 
   get is_open(): boolean {
@@ -132,6 +147,7 @@ export class ByteStream {
     if (this.received === 0) this.t_first_received = now;
     this.t_last_received = now;
     this.received += size;
+    this.hash?.update(packet.subarray(0, size));
     if (this.options.mode === 'interactive') process.stdout.write(Buffer.from(packet.subarray(0, size)));
   }
 
@@ -169,8 +185,12 @@ export class ByteStream {
       return;
     }
     const n = Math.min(left, ops.max_payload(), this.block.length);
+    if (this.hash) for (let i = 0, k = this.sent; i < n; i++, k++) this.block[i] = stream_byte(k);
     const st = ops.send(this.block, n);
-    if (st === 0) this.sent += n;
+    if (st === 0) {
+      this.hash?.update(this.block.subarray(0, n));
+      this.sent += n;
+    }
     else if (!RETRY.has(st)) {
       this.host.say(`bthost: send failed: ${status_text(st)}`);
       this.close();
@@ -207,6 +227,7 @@ export class ByteStream {
       const ms = end - this.t_first_sent;
       process.stdout.write(`sent ${this.sent} bytes (${human_bytes(this.sent)}) in ${(ms / 1000).toFixed(3)} s: ${mb_per_s(this.sent, ms)}\n`);
       if (this.received) process.stdout.write(`received ${this.received} bytes back\n`);
+      if (this.hash) process.stdout.write(`sha256 ${this.hash.digest('hex')}\n`);
       if (this.sent < o.send_bytes) {
         code = 1;
         message = `the channel closed after ${this.sent} of ${o.send_bytes} bytes`;
@@ -214,6 +235,7 @@ export class ByteStream {
     } else if (o.mode === 'receive') {
       const ms = this.t_last_received - this.t_first_received;
       process.stdout.write(`received ${this.received} bytes (${human_bytes(this.received)}) in ${(ms / 1000).toFixed(3)} s: ${mb_per_s(this.received, ms)}\n`);
+      if (this.hash) process.stdout.write(`sha256 ${this.hash.digest('hex')}\n`);
     } else {
       this.host.say(`${this.sent} bytes sent, ${this.received} bytes received`);
     }

@@ -26,6 +26,8 @@ export const USAGES: Record<string, string> = {
   --send SIZE           throughput: send SIZE bytes (64k, 10M, ...) as fast as can-send-now
                         allows, then close; prints MB/s
   --receive             throughput: count what arrives until the channel closes; prints MB/s
+  --sha256              with --send / --receive: send an offset-dependent byte stream and
+                        print 'sha256 HEX' of what was sent / received (compare the two)
   --progress            a progress bar on stderr (default: when stderr is a terminal)
   --mtu N               the MTU to announce (default 65535)
   --page-timeout MS     (connect) give up paging ADDR after this long
@@ -38,7 +40,7 @@ export const USAGES: Record<string, string> = {
   The Serial Port Profile: RFCOMM with an SDP record. 'listen' registers RFCOMM channel N
   (default 1) and its SDP record; 'connect' asks ADDR's SDP server for its Serial Port services
   and connects to the first (or to --channel N without asking). Stream options as for 'l2cap'
-  (--send SIZE, --receive, --progress, --linger MS, --page-timeout MS, --peer-send SIZE).
+  (--send SIZE, --receive, --sha256, --progress, --linger MS, --page-timeout MS, --peer-send SIZE).
   On the virtual controller: the peer's SPP echo is on channel 1, its discard on channel 2.`,
 };
 
