@@ -806,7 +806,6 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
     '// (min(packet.length, 2 + packet[1])): a field that does not fit reads as 0, an empty array or \'\'.',
     '// Builders write code, parameter length and params per @format into buf at pos and return the',
     '// size, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED without writing anything.',
-    '/* eslint-disable */',
     ...(bytes_imports.length ? [`import { ${bytes_imports.join(', ')} } from '../core/bytes.js';`] : []),
     `import type { BdAddr } from '../core/bytes.js';`,
     `import { ${runtime_imports.join(', ')} } from './runtime.js';`,

@@ -7,7 +7,6 @@
 // (min(packet.length, 2 + packet[1])): a field that does not fit reads as 0, an empty array or ''.
 // Builders write code, parameter length and params per @format into buf at pos and return the
 // size, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED without writing anything.
-/* eslint-disable */
 import { little_endian_store_16, little_endian_store_24, little_endian_store_32, store_bd_addr } from '../core/bytes.js';
 import type { BdAddr } from '../core/bytes.js';
 import { event_end, freeze_events, index_events, put_bytes, put_name, put_reversed, put_u16_array, put_utf8, rd_i16, rd_i8, rd_rest, rd_reversed, rd_string, rd_u16, rd_u24, rd_u32, rd_u8, rd_view, utf8_length } from './runtime.js';
