@@ -32,6 +32,12 @@ import { L2CAP_REJ_INVALID_CID, L2CAP_REJ_MTU_EXCEEDED } from './signaling.js';
  */
 export const L2CAP_PENDING_RESPONSES_PER_LINK = 32;
 
+/**
+ * Echo data each queued Echo Response holds itself; longer data goes into the link's one echo
+ * buffer while that is free, otherwise its first L2CAP_ECHO_INLINE octets are echoed.
+ */
+export const L2CAP_ECHO_INLINE = 16;
+
 /** Reason "command not understood" of a Command Reject (Vol 3 Part A, 4.1). */
 export const L2CAP_REJ_NOT_UNDERSTOOD = 0x0000;
 
@@ -56,13 +62,17 @@ export class L2capPendingResponse {
   status = 0;
   /** Information Response: the InfoType asked for. */
   info_type = 0;
-  /** Echo Response: octets of echo data in the link's echo buffer (0: an empty response). */
+  /** Echo Response: octets of echo data (0: an empty response, as to an empty request). */
   echo_len = 0;
+  /** Echo Response: the data is in the link's echo buffer (else in echo_inline). */
+  echo_shared = false;
+  readonly echo_inline = new Uint8Array(L2CAP_ECHO_INLINE);
 
   clear(code: number, identifier: number): this {
     this.code = code;
     this.identifier = identifier;
     this.reason = this.mtu = this.local_cid = this.remote_cid = this.result = this.status = this.info_type = this.echo_len = 0;
+    this.echo_shared = false;
     return this;
   }
 }
@@ -156,12 +166,9 @@ export class L2capResponseQueue {
     return true;
   }
 
-  /** Echo Response carrying `echo_len` octets of the link's echo buffer (0: empty). */
-  echo_response(identifier: number, echo_len: number): boolean {
-    const r = this.add(ECHO_RESPONSE, identifier);
-    if (!r) return false;
-    r.echo_len = echo_len;
-    return true;
+  /** An Echo Response whose data the caller fills in (echo_len, echo_shared / echo_inline); null: owed a Command Reject. */
+  echo_response(identifier: number): L2capPendingResponse | null {
+    return this.add(ECHO_RESPONSE, identifier);
   }
 
   information_response(identifier: number, info_type: number): boolean {

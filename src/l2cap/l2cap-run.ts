@@ -176,8 +176,8 @@ function sendResponse(l: L2cap, link: L2capLink): boolean {
       n = l2cap_sig_connection_response(buf, p, r.identifier, r.local_cid, r.remote_cid, r.result, r.status);
       break;
     case ECHO_RESPONSE:
-      n = l2cap_sig_echo_response(buf, p, r.identifier, r.echo_len ? link.echo_rsp_data : null, 0, r.echo_len);
-      if (r.echo_len) link.echo_rsp_busy = false;
+      n = l2cap_sig_echo_response(buf, p, r.identifier, r.echo_shared ? link.echo_rsp_data : r.echo_inline, 0, r.echo_len);
+      if (r.echo_shared) link.echo_rsp_busy = false;
       break;
     case INFORMATION_RESPONSE:
       switch (r.info_type) {

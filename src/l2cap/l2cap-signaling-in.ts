@@ -116,6 +116,7 @@ import {
   type L2capLink,
 } from './l2cap-objects.js';
 import type { L2cap } from './l2cap.js';
+import { L2CAP_ECHO_INLINE } from './l2cap-responses.js';
 
 /**
  * The status L2CAP_EVENT_CHANNEL_OPENED reports when the remote refused our Connection Request
@@ -526,18 +527,27 @@ function onDisconnectionResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingC
 }
 
 /**
- * Echo Response: with the request's data while the link's one echo buffer is free, otherwise
- * empty ("the data field ... may contain ... no data at all", Vol 3 Part A, 4.9).
+ * Echo Response with the request's data: short data (L2CAP_ECHO_INLINE) in the queued answer
+ * itself, longer data in the link's one echo buffer while it is free, otherwise its first
+ * L2CAP_ECHO_INLINE octets ("the data field ... may contain the contents of the data field in
+ * the request, different data, or no data at all", Vol 3 Part A, 4.9).
  */
 function onEchoRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const len = link.echo_rsp_busy ? 0 : Math.min(cmd.data_length, link.echo_rsp_data.length);
-  if (!link.responses.echo_response(cmd.identifier, len)) {
+  const r = link.responses.echo_response(cmd.identifier);
+  if (!r) {
     owed(l, link, cmd.identifier);
     return;
   }
-  if (len === 0) return;
-  link.echo_rsp_data.set(cmd.buf.subarray(cmd.data_offset, cmd.data_offset + len), 0);
-  link.echo_rsp_busy = true;
+  const data = cmd.buf.subarray(cmd.data_offset, cmd.data_offset + cmd.data_length);
+  if (data.length > L2CAP_ECHO_INLINE && !link.echo_rsp_busy) {
+    r.echo_len = Math.min(data.length, link.echo_rsp_data.length);
+    r.echo_shared = true;
+    link.echo_rsp_data.set(data.subarray(0, r.echo_len), 0);
+    link.echo_rsp_busy = true;
+    return;
+  }
+  r.echo_len = Math.min(data.length, L2CAP_ECHO_INLINE);
+  r.echo_inline.set(data.subarray(0, r.echo_len), 0);
 }
 
 function onInformationResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
