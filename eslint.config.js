@@ -10,14 +10,16 @@ import importPlugin from 'eslint-plugin-import';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 
-// Host layers, bottom to top: core <- codes <- hci <- l2cap <- rfcomm | sdp. A layer imports only
-// the layers below it and itself (rfcomm and sdp are siblings: neither imports the other). Beside
+// Host layers, bottom to top: core <- codes <- hci <- l2cap <- rfcomm | sdp | sm <- att. A layer
+// imports only the layers below it and itself (rfcomm, sdp and sm are siblings: none imports another;
+// att (with gatt) sits on sm, whose crypto it uses). Every directory of src/ but the CLI (which moves
+// to ports/) has an entry here: test/unit/meta/lint.test.ts checks that a new one gets placed. Beside
 // them: the chipset contract (src/chipset/chipset.ts) sits with core (hci calls it), the chipset
 // drivers sit above hci's command codec (they build vendor HCI commands); the virtual controller is
 // the other end of the wire: it shares only the codecs (hci/commands.ts, hci/h4.ts) with the host.
 // src/stack.ts, src/btstack.ts and src/index.ts assemble the host: every layer, not the controller.
 // Keys and values are paths under src/.
-const LAYERS = {
+export const LAYERS = {
   core: ['core'],
   codes: ['core', 'codes'],
   'chipset/chipset.ts': ['core', 'chipset/chipset.ts'],
@@ -26,11 +28,13 @@ const LAYERS = {
   l2cap: ['core', 'codes', 'hci', 'l2cap'],
   rfcomm: ['core', 'codes', 'hci', 'l2cap', 'rfcomm'],
   sdp: ['core', 'codes', 'hci', 'l2cap', 'sdp'],
+  sm: ['core', 'codes', 'hci', 'l2cap', 'sm'],
+  att: ['core', 'codes', 'hci', 'l2cap', 'sm', 'att'],
   controller: ['core', 'codes', 'controller', 'hci/commands.ts', 'hci/h4.ts'],
 };
-const LAYER_ORDER = 'layers: core <- codes <- hci <- l2cap <- rfcomm | sdp';
+const LAYER_ORDER = 'layers: core <- codes <- hci <- l2cap <- rfcomm | sdp | sm <- att';
 // The host: everything in src/ but the controller itself and the CLI (which moves to ports/).
-const HOST = ['core', 'codes', 'chipset', 'hci', 'l2cap', 'rfcomm', 'sdp', 'stack.ts', 'btstack.ts', 'index.ts'];
+const HOST = ['core', 'codes', 'chipset', 'hci', 'l2cap', 'rfcomm', 'sdp', 'sm', 'att', 'stack.ts', 'btstack.ts', 'index.ts'];
 const TOP = ['stack.ts', 'btstack.ts', 'index.ts'];
 
 const src = (p) => `./src/${p}`;

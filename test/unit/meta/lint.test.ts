@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ESLint } from 'eslint';
 import * as prettier from 'prettier';
 
@@ -35,7 +36,7 @@ const zone = (imported: string, why: string): string => `Unexpected path "${impo
 const PORTS = 'src/ must not import ports/: ports (transports, mains, the CLI) build on the stack, never the reverse.';
 const CONTROLLER =
   'The host must not import the virtual controller (src/controller): it reaches a controller only through an HciTransport.';
-const ORDER = '(layers: core <- codes <- hci <- l2cap <- rfcomm | sdp).';
+const ORDER = '(layers: core <- codes <- hci <- l2cap <- rfcomm | sdp | sm <- att).';
 const upward = (layer: string, allowed: string): string => `Upward import: src/${layer} may import only ${allowed} ${ORDER}`;
 const timer = (name: string): string =>
   `${name} in src/: time and scheduling go through the run loop (set_timer/add_timer, execute_on_main_thread, get_time_ms); ` +
@@ -92,6 +93,14 @@ const UPWARD: [string, string, string, string, string][] = [
     '../hci/hci.js',
     'chipset',
     'src/core, src/codes, src/chipset, src/hci/commands.ts',
+  ],
+  ['sm-imports-att.ts', 'src/sm/fixture.ts', '../att/att-db.js', 'sm', 'src/core, src/codes, src/hci, src/l2cap, src/sm'],
+  [
+    'att-imports-rfcomm.ts',
+    'src/att/gatt/fixture.ts',
+    '../../rfcomm/rfcomm.js',
+    'att',
+    'src/core, src/codes, src/hci, src/l2cap, src/sm, src/att',
   ],
   [
     'controller-imports-hci.ts',
@@ -226,6 +235,21 @@ test('Prettier: an unformatted file fails the check, the clean fixtures pass it'
   assert.equal(
     await prettier.format('export const a = {b: "c"}', { ...options, filepath: 'x.ts' }),
     "export const a = { b: 'c' };\n",
+  );
+});
+
+test('every directory of src/ is placed in a layer (but the CLI, which moves to ports/)', async () => {
+  const { LAYERS } = (await import(pathToFileURL(path.join(ROOT, 'eslint.config.js')).href)) as {
+    LAYERS: Record<string, string[]>;
+  };
+  const dirs = fs
+    .readdirSync(path.join(ROOT, 'src'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'cli')
+    .map((d) => d.name);
+  assert.equal(
+    dirs.filter((d) => !(d in LAYERS)),
+    [],
+    'add the new directory to LAYERS in eslint.config.js',
   );
 });
 
