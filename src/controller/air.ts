@@ -216,6 +216,8 @@ export class AirLink {
   private pipes: Pipe[] = [];
   private readonly timers = new Set<Timer>();
   private supervision: Timer | null = null;
+  /** Run-loop time at which the supervision timeout ends this lost link (Infinity: never). */
+  private ends_at = Infinity;
 
   // classic
   /** Link supervision timeout in slots (0.625 ms), set by the central. */
@@ -290,7 +292,14 @@ export class AirLink {
     this.lost = true;
     const ms = this.supervision_ms();
     if (!Number.isFinite(ms)) return;
+    this.ends_at = this.run_loop.get_time_ms() + ms;
     this.supervision = this.after(ms, () => this.disconnect(C.ERROR_CODE_CONNECTION_TIMEOUT, C.ERROR_CODE_CONNECTION_TIMEOUT), true);
+  }
+
+  /** Time left until a lost link ends by supervision timeout (0 if ended, Infinity if never). */
+  ends_in_ms(): number {
+    if (!this.alive) return 0;
+    return Math.max(0, this.ends_at - this.run_loop.get_time_ms());
   }
 
   /**

@@ -6,6 +6,14 @@
  * page fails after Page_Timeout; an unanswered Connection Request after the connection accept
  * timeout (5 s); inquiry responses arrive every `link.inquiry_response_ms` until
  * Inquiry_Length x 1.28 s.
+ *
+ * One ACL per pair of devices: a page from a device this controller already has an ACL with
+ * (typically one that was Reset while linked: its side is gone, ours lingers until the
+ * supervision timeout) is refused by the link manager with Connection Already Exists (0x0B,
+ * Vol 1 Part F 2.11). The pager's host gets Connection Complete 0x0B; ours hears nothing, so it
+ * never sees a second Connection Complete for the same BD_ADDR and every address-keyed command
+ * finds exactly one link. Pages that cross (each host accepting the other's) form one link; the
+ * later attempt ends 0x0B on both sides.
  */
 import { bd_addr_cmp, type BdAddr } from '../core/bytes.js';
 import type { Timer } from '../core/run-loop.js';
@@ -20,7 +28,10 @@ const OK = C.ERROR_CODE_SUCCESS;
 const INVALID = C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
 const DISALLOWED = C.ERROR_CODE_COMMAND_DISALLOWED;
 const UNKNOWN_CONN = C.ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
+const ALREADY_EXISTS = C.ERROR_CODE_ACL_CONNECTION_ALREADY_EXISTS;
 const ACL_LINK = 0x01;
+/** LMP response timeout, 30 s (error 0x22, Vol 1 Part F 2.34): a peer that never answers. */
+const LMP_RESPONSE_TIMEOUT_MS = 30_000;
 const PSRM_R1 = 0x01;
 
 const n = (a: HciArg[], i: number): number => a[i] as number;
@@ -191,8 +202,23 @@ function pageTry(c: VirtualController, page: Page): void {
   incoming(t, c, page);
 }
 
-/** The page from `from` reached `t`: apply connection filters or ask t's host. */
+/** Whether `page` of `from` is still the one it runs (no reset, cancel or completion since). */
+function pageLive(from: VirtualController, gen: number, page: Page): boolean {
+  return from.generation === gen && from.classic.pages.get(key(page.addr)) === page;
+}
+
+/** The page from `from` reached `t`: refuse a second ACL, apply connection filters or ask t's host. */
 function incoming(t: VirtualController, from: VirtualController, page: Page): void {
+  if (t.classic_end(from.bd_addr)) {
+    // t's link manager answers LMP_host_connection_req with LMP_not_accepted (0x0B); t's host
+    // is not asked, its link to `from` (stale until the supervision timeout) stays the only one
+    page.target = null;
+    const gen = from.generation;
+    from.after(t.link.latency_ms, () => {
+      if (pageLive(from, gen, page)) pageFail(from, page, ALREADY_EXISTS);
+    });
+    return;
+  }
   const filter = t.connection_filters.find((f) => {
     if (f.type === 0) return true;
     if (f.type === 1) return (from.class_of_device & f.mask) === (f.cod & f.mask);
@@ -228,6 +254,12 @@ function accept(t: VirtualController, inc: Incoming, role: number): void {
   t.after(t.link.latency_ms, () => {
     if (from.generation !== inc.from_gen || from.classic.pages.get(key(page.addr)) !== page) {
       t.ev.connection_complete(C.ERROR_CODE_CONNECTION_TIMEOUT, 0, from.bd_addr, ACL_LINK, 0);
+      return;
+    }
+    if (t.classic_end(from.bd_addr) || from.classic_end(t.bd_addr)) {
+      // the two formed an ACL meanwhile (pages crossed): no second one
+      pageFail(from, page, ALREADY_EXISTS);
+      t.ev.connection_complete(ALREADY_EXISTS, 0, from.bd_addr, ACL_LINK, 0);
       return;
     }
     from.cancel(page.retry);
@@ -379,6 +411,18 @@ const remoteNameRequest: Handler = (c, a, cmd) => {
   if (c.classic.name_requests.has(k)) return c.status(cmd, DISALLOWED);
   c.status(cmd, OK);
   const connected = c.classic_end(addr);
+  if (connected && connected.air.lost) {
+    // LMP_name_req on a link that carries nothing: no name through it. The request ends with
+    // the link (supervision timeout: 0x08) or at the LMP response timeout (0x22), if sooner.
+    const left = connected.air.ends_in_ms();
+    const ms = Math.min(left, LMP_RESPONSE_TIMEOUT_MS);
+    const st = left <= LMP_RESPONSE_TIMEOUT_MS ? C.ERROR_CODE_CONNECTION_TIMEOUT : C.ERROR_CODE_LMP_RESPONSE_TIMEOUT_LL_RESPONSE_TIMEOUT;
+    c.classic.name_requests.set(k, c.after(ms, () => {
+      c.classic.name_requests.delete(k);
+      c.ev.remote_name_request_complete(st, addr, new Uint8Array(0));
+    }));
+    return;
+  }
   const finish = (): void => {
     c.classic.name_requests.delete(k);
     const peer = connected ? connected.peer.controller : pageScanning(c, addr);
