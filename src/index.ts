@@ -30,5 +30,5 @@ export * from './sdp/server.js';
 export * from './sdp/client.js';
 export * from './sdp/spp.js';
 export * from './sdp/dump.js';
-export type { SdpL2cap, SdpPacketHandler } from './sdp/l2cap-api.js';
+export type { SdpPacketHandler } from './sdp/sdp-stack.js';
 export * from '../ports/virtual/index.js';

@@ -59,7 +59,8 @@ import {
 } from './pdu.js';
 import { SdpAttributeParser, type SdpAttributeSink } from './client-parser.js';
 import { RfcommQuerySink } from './client-rfcomm.js';
-import { create_channel_status, type SdpL2cap, type SdpPacketHandler, type SdpStackLike } from './l2cap-api.js';
+import type { L2capService } from '../l2cap/l2cap-service.js';
+import type { SdpPacketHandler, SdpStackLike } from './sdp-stack.js';
 
 /** BTstack's btstack_context_callback_registration_t. */
 export interface BtstackContextCallbackRegistration {
@@ -119,7 +120,7 @@ class AppSink implements SdpQuerySink {
 export class SdpClient {
   private readonly codes: Codes;
   private readonly log: Logger;
-  private l2cap: SdpL2cap | null;
+  private l2cap: L2capService | null;
   private state = INIT;
   private cid = 0;
   private pduId = 0;
@@ -142,10 +143,10 @@ export class SdpClient {
   private readonly requests: BtstackContextCallbackRegistration[] = [];
   private readonly handler: SdpPacketHandler = (t, c, p, s) => this.packetHandler(t, c, p, s);
 
-  constructor(stack: SdpStackLike, l2cap?: SdpL2cap) {
+  constructor(stack: SdpStackLike, l2cap?: L2capService) {
     this.codes = stack.codes;
     this.log = stack.log;
-    this.l2cap = l2cap ?? ((stack.l2cap as SdpL2cap | undefined) || null);
+    this.l2cap = l2cap ?? stack.l2cap ?? null;
     // BTstack's SDP client hands its events to the query's handler without logging them
     const out = new EventOut(null);
     this.appSink = new AppSink(this.codes, out);
@@ -258,8 +259,7 @@ export class SdpClient {
     else this.parser.reset('lists', sink);
     this.tx = new Uint8Array(REQUEST_OVERHEAD + pattern.length + attributeList.length);
     this.state = W4_CONNECT;
-    const mtu = l2cap.l2cap_max_mtu ? l2cap.l2cap_max_mtu() : 0xffff;
-    const status = create_channel_status(l2cap.l2cap_create_channel(this.handler, remote, BLUETOOTH_PSM_SDP, mtu));
+    const { status } = l2cap.l2cap_create_channel(this.handler, remote, BLUETOOTH_PSM_SDP, l2cap.l2cap_max_mtu());
     if (status !== ERROR_CODE_SUCCESS) {
       this.state = INIT;
       this.notifyCallbacks();

@@ -23,7 +23,8 @@ import { HCI_EVENT_PACKET, L2CAP_DATA_PACKET, LEVEL_0, BLUETOOTH_PSM_SDP, BTSTAC
 import type { Pool } from '../core/pool.js';
 import type { Logger } from '../core/log.js';
 import type { Codes } from '../codes/index.js';
-import { create_channel_status, type SdpL2cap, type SdpStackLike } from './l2cap-api.js';
+import type { L2capService } from '../l2cap/l2cap-service.js';
+import type { SdpStackLike } from './sdp-stack.js';
 import { SdpRecordDb, sdp_get_service_record_handle as recordHandleOf } from './records.js';
 import { ContinuationSlot, SdpResponder } from './server-responder.js';
 import { SDP_ERROR_INSUFFICIENT_RESOURCES, sdp_encode_error_response } from './pdu.js';
@@ -102,15 +103,15 @@ export class SdpServer {
   private readonly codes: Codes;
   private readonly log: Logger;
   private readonly responseSize: number;
-  private l2cap: SdpL2cap | null;
+  private l2cap: L2capService | null;
   private registered = false;
   private readonly handler = (packet_type: number, channel: number, packet: Uint8Array, size: number): void =>
     this.packetHandler(packet_type, channel, packet, size);
 
-  constructor(stack: SdpStackLike, l2cap?: SdpL2cap) {
+  constructor(stack: SdpStackLike, l2cap?: L2capService) {
     this.codes = stack.codes;
     this.log = stack.log;
-    this.l2cap = l2cap ?? ((stack.l2cap as SdpL2cap | undefined) || null);
+    this.l2cap = l2cap ?? stack.l2cap ?? null;
     this.db = new SdpRecordDb(stack.pools, stack.log);
     this.responder = new SdpResponder(this.db);
     // BTstack answers from a buffer of one ACL payload (HCI_ACL_PAYLOAD_SIZE - L2CAP header).
@@ -142,7 +143,7 @@ export class SdpServer {
     if (this.registered) return ERROR_CODE_SUCCESS;
     const l2cap = this.l2cap;
     if (!l2cap) throw new Error('sdp_init: the stack has no L2CAP layer');
-    const status = create_channel_status(l2cap.l2cap_register_service(this.handler, BLUETOOTH_PSM_SDP, 0xffff, LEVEL_0));
+    const status = l2cap.l2cap_register_service(this.handler, BLUETOOTH_PSM_SDP, 0xffff, LEVEL_0);
     if (status === ERROR_CODE_SUCCESS) this.registered = true;
     else this.log.error(`sdp_init: l2cap_register_service failed, status 0x${status.toString(16)}`);
     return status;

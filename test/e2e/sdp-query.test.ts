@@ -14,7 +14,7 @@ import { fromHex, hex, sscanf_bd_addr } from '../../src/core/bytes.js';
 import { btstack_init_default } from '../../src/btstack.js';
 import { spp_create_sdp_record } from '../../src/sdp/spp.js';
 import { de, sdp_create_record } from '../../src/sdp/data-element.js';
-import type { SdpPacketHandler } from '../../src/sdp/l2cap-api.js';
+import type { SdpPacketHandler } from '../../src/sdp/sdp-stack.js';
 
 const PUBLIC_BROWSE = fromHex('35 03 19 10 02');
 const ALL = fromHex('35 05 0a 00 00 ff ff');

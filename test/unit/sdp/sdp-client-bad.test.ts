@@ -8,8 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fromHex, hex, sscanf_bd_addr } from '../../../src/core/bytes.js';
 import { SdpClient } from '../../../src/sdp/client.js';
-import { FakeL2cap, FakeLink, ScriptedServer, fake_stack } from './sdp-fake-l2cap.js';
-import type { SdpPacketHandler } from '../../../src/sdp/l2cap-api.js';
+import { FakeL2cap, FakeAir, ScriptedServer, fake_stack, sdp_endpoint } from './sdp-peers.js';
+import type { SdpPacketHandler } from '../../../src/sdp/sdp-stack.js';
 import { SPP_RECORD } from './sdp-vectors.js';
 
 const SERVER = sscanf_bd_addr('00:1B:DC:00:00:01')!;
@@ -18,9 +18,9 @@ const PATTERN = fromHex('35 03 19 11 01');
 const ALL = fromHex('35 05 0a 00 00 ff ff');
 
 function setup() {
-  const link = new FakeLink();
-  const sl = new FakeL2cap(link, SERVER);
-  const cl = new FakeL2cap(link, CLIENT);
+  const link = new FakeAir();
+  const sl = sdp_endpoint(link, SERVER);
+  const cl = sdp_endpoint(link, CLIENT);
   const server = new ScriptedServer(sl);
   const client = new SdpClient(fake_stack(), cl);
   const events: string[] = [];

@@ -9,8 +9,8 @@ import * as assert from 'uvu/assert';
 import { hex, sscanf_bd_addr } from '../../../src/core/bytes.js';
 import { SdpClient } from '../../../src/sdp/client.js';
 import * as v14 from '../../../src/codes/v1.4.js';
-import { FakeL2cap, FakeLink, ScriptedServer, fake_stack } from './sdp-fake-l2cap.js';
-import type { SdpPacketHandler } from '../../../src/sdp/l2cap-api.js';
+import { FakeL2cap, FakeAir, ScriptedServer, fake_stack, sdp_endpoint } from './sdp-peers.js';
+import type { SdpPacketHandler } from '../../../src/sdp/sdp-stack.js';
 import { OPP_RECORD, SPP_RECORD } from './sdp-vectors.js';
 
 const SERVER = sscanf_bd_addr('00:1B:DC:00:00:01')!;
@@ -51,9 +51,9 @@ function mutate(r: () => number, b: Uint8Array): Uint8Array {
 }
 
 test(`fuzz: ${TARGET_PDUS}+ random and mutated responses at the SDP client`, () => {
-  const link = new FakeLink();
-  const sl = new FakeL2cap(link, SERVER);
-  const cl = new FakeL2cap(link, CLIENT);
+  const link = new FakeAir();
+  const sl = sdp_endpoint(link, SERVER);
+  const cl = sdp_endpoint(link, CLIENT);
   const server = new ScriptedServer(sl);
   const stack = fake_stack();
   const client = new SdpClient(stack, cl);

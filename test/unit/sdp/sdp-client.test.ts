@@ -11,9 +11,9 @@ import { SdpClient } from '../../../src/sdp/client.js';
 import { spp_create_custom_sdp_record, spp_create_sdp_record } from '../../../src/sdp/spp.js';
 import { codes_for } from '../../../src/codes/index.js';
 import * as v14 from '../../../src/codes/v1.4.js';
-import { FakeL2cap, FakeLink, fake_stack } from './sdp-fake-l2cap.js';
+import { FakeL2cap, FakeAir, fake_stack, sdp_endpoint } from './sdp-peers.js';
 import { OPP_RECORD, SPP_RECORD } from './sdp-vectors.js';
-import type { SdpPacketHandler } from '../../../src/sdp/l2cap-api.js';
+import type { SdpPacketHandler } from '../../../src/sdp/sdp-stack.js';
 
 const SERVER = sscanf_bd_addr('00:1B:DC:00:00:01')!;
 const CLIENT = sscanf_bd_addr('00:1B:DC:00:00:02')!;
@@ -22,9 +22,9 @@ const PUBLIC_BROWSE = fromHex('35 03 19 10 02');
 const ALL = fromHex('35 05 0a 00 00 ff ff');
 
 function setup(profile: 'v1.4' | 'v1.8' = 'v1.4', clientMtu = 1691) {
-  const link = new FakeLink();
-  const sl = new FakeL2cap(link, SERVER, profile);
-  const cl = new FakeL2cap(link, CLIENT, profile);
+  const link = new FakeAir();
+  const sl = sdp_endpoint(link, SERVER, profile);
+  const cl = sdp_endpoint(link, CLIENT, profile);
   cl.max_mtu = clientMtu;
   const server = new SdpServer(fake_stack(profile), sl);
   server.sdp_init();
@@ -290,7 +290,7 @@ test('failures: page timeout, PSM refused, ErrorResponse, server closing early',
   assert.is(client.sdp_client_query(ev.handler, NOBODY, PUBLIC_BROWSE, ALL), 0);
   link.run();
   assert.equal(ev.all.map((e) => hex(e)), ['91 01 04']);
-  const noSdp = new FakeL2cap(link, sscanf_bd_addr('00:1B:DC:00:00:03')!);
+  const noSdp = sdp_endpoint(link, sscanf_bd_addr('00:1B:DC:00:00:03')!);
   ev = new Events();
   client.sdp_client_query(ev.handler, noSdp.address, PUBLIC_BROWSE, ALL);
   link.run();

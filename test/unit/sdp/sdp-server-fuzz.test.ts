@@ -13,7 +13,7 @@ import { SdpServer } from '../../../src/sdp/server.js';
 import { SdpPdu, sdp_response_decode } from '../../../src/sdp/pdu.js';
 import { spp_create_custom_sdp_record, spp_create_sdp_record } from '../../../src/sdp/spp.js';
 import { de, de_encode_to_bytes, sdp_create_record } from '../../../src/sdp/data-element.js';
-import { FakeL2cap, FakeLink, RawPeer, fake_stack } from './sdp-fake-l2cap.js';
+import { FakeL2cap, FakeAir, RawPeer, fake_stack, sdp_endpoint } from './sdp-peers.js';
 import { OPP_RECORD, SPP_RECORD } from './sdp-vectors.js';
 
 const SERVER = sscanf_bd_addr('00:1B:DC:00:00:01')!;
@@ -34,9 +34,9 @@ function prng(seed: number): () => number {
 const UUIDS = [0x1101, 0x1002, 0x1105, 0x0100, 0x0003, 0x1234, 0x1200];
 
 function setup() {
-  const link = new FakeLink();
-  const sl = new FakeL2cap(link, SERVER);
-  const cl = new FakeL2cap(link, CLIENT);
+  const link = new FakeAir();
+  const sl = sdp_endpoint(link, SERVER);
+  const cl = sdp_endpoint(link, CLIENT);
   cl.max_mtu = 0xffff;
   const stack = fake_stack('v1.4', { MAX_NR_SERVICE_RECORD_ITEMS: 8 });
   const server = new SdpServer(stack, sl);

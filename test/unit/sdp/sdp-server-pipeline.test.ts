@@ -9,16 +9,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fromHex, hex, sscanf_bd_addr } from '../../../src/core/bytes.js';
 import { SdpServer } from '../../../src/sdp/server.js';
-import { FakeL2cap, FakeLink, RawPeer, fake_stack } from './sdp-fake-l2cap.js';
+import { FakeL2cap, FakeAir, RawPeer, fake_stack, sdp_endpoint } from './sdp-peers.js';
 import { SPP_RECORD } from './sdp-vectors.js';
 
 const SERVER = sscanf_bd_addr('00:1B:DC:00:00:01')!;
 const CLIENT = sscanf_bd_addr('00:1B:DC:00:00:02')!;
 
 function setup() {
-  const link = new FakeLink();
-  const sl = new FakeL2cap(link, SERVER);
-  const cl = new FakeL2cap(link, CLIENT);
+  const link = new FakeAir();
+  const sl = sdp_endpoint(link, SERVER);
+  const cl = sdp_endpoint(link, CLIENT);
   const stack = fake_stack('v1.4');
   const server = new SdpServer(stack, sl);
   assert.is(server.sdp_init(), 0);

@@ -8,16 +8,16 @@ import * as assert from 'uvu/assert';
 import { fromHex, hex, sscanf_bd_addr } from '../../../src/core/bytes.js';
 import { SdpServer } from '../../../src/sdp/server.js';
 import { BTSTACK_MEMORY_ALLOC_FAILED, SDP_HANDLE_ALREADY_REGISTERED, SDP_HANDLE_INVALID, L2CAP_SERVICE_ALREADY_REGISTERED } from '../../../src/codes/v1.4.js';
-import { FakeL2cap, FakeLink, RawPeer, fake_stack } from './sdp-fake-l2cap.js';
+import { FakeL2cap, FakeAir, RawPeer, fake_stack, sdp_endpoint } from './sdp-peers.js';
 import { OPP_RECORD, SPP_RECORD } from './sdp-vectors.js';
 
 const SERVER = sscanf_bd_addr('00:1B:DC:00:00:01')!;
 const CLIENT = sscanf_bd_addr('00:1B:DC:00:00:02')!;
 
 function setup(config = {}, peerMtu = 672) {
-  const link = new FakeLink();
-  const sl = new FakeL2cap(link, SERVER);
-  const cl = new FakeL2cap(link, CLIENT);
+  const link = new FakeAir();
+  const sl = sdp_endpoint(link, SERVER);
+  const cl = sdp_endpoint(link, CLIENT);
   const stack = fake_stack('v1.4', config);
   const server = new SdpServer(stack, sl);
   assert.is(server.sdp_init(), 0);
@@ -69,8 +69,8 @@ test('sdp_register_service: handles, statuses, pool exhaustion, copies the recor
 });
 
 test('sdp_init registers PSM 1 once; a second server on the same L2CAP is refused', () => {
-  const link = new FakeLink();
-  const sl = new FakeL2cap(link, SERVER);
+  const link = new FakeAir();
+  const sl = sdp_endpoint(link, SERVER);
   const a = new SdpServer(fake_stack(), sl);
   assert.is(a.sdp_init(), 0);
   assert.is(a.sdp_init(), 0);
@@ -352,20 +352,21 @@ test('continuation state: a record change or another channel invalidates the tok
   link.run();
 });
 
-test('flow control: response waits for CAN_SEND_NOW and is retried on ACL buffers full; a second request meanwhile is dropped', () => {
+test('flow control: response waits for CAN_SEND_NOW and is retried on ACL buffers full; a second request meanwhile gets ErrorResponse 0x0006', () => {
   const { server, peer, sl, link } = setup();
   assert.is(server.sdp_register_service(SPP_RECORD), 0);
   sl.refuse_sends = 2;
   const r = peer.request(fromHex('02 00 01 00 08 35 03 19 11 01 00 0a 00'));
   assert.is(hex(r!), '03 00 01 00 09 00 01 00 01 00 01 00 01 00');
-  // two requests back to back: the first is answered, the second dropped (the client must wait)
+  // two requests back to back: the first is answered, the second (the client must wait) gets Insufficient Resources
   const before = peer.received.length;
   sl.refuse_sends = 1;
   peer.l2cap.inject(peer.cid, fromHex('02 00 02 00 08 35 03 19 11 01 00 0a 00'));
   peer.l2cap.inject(peer.cid, fromHex('02 00 03 00 08 35 03 19 11 01 00 0a 00'));
   link.run();
-  assert.is(peer.received.length, before + 1);
+  assert.is(peer.received.length, before + 2);
   assert.is(hex(peer.received[before]!.subarray(0, 3)), '03 00 02');
+  assert.is(hex(peer.received[before + 1]!), '01 00 03 00 02 00 06');
 });
 
 test('channels: a pool per peer; full pool declines; close frees; pools back to full', () => {
@@ -388,9 +389,9 @@ test('channels: a pool per peer; full pool declines; close frees; pools back to 
 });
 
 test('v1.8 profile: the server follows the profile event codes (CAN_SEND_NOW 0x79)', () => {
-  const link = new FakeLink();
-  const sl = new FakeL2cap(link, SERVER, 'v1.8');
-  const cl = new FakeL2cap(link, CLIENT, 'v1.8');
+  const link = new FakeAir();
+  const sl = sdp_endpoint(link, SERVER, 'v1.8');
+  const cl = sdp_endpoint(link, CLIENT, 'v1.8');
   const server = new SdpServer(fake_stack('v1.8'), sl);
   server.sdp_init();
   assert.is(server.sdp_register_service(SPP_RECORD), 0);

@@ -10,7 +10,7 @@ import { spp_create_custom_sdp_record, spp_create_sdp_record } from '../../../sr
 import { DE_ERROR_NO_ROOM, uuid128_from_string } from '../../../src/sdp/data-element.js';
 import { SdpServer } from '../../../src/sdp/server.js';
 import { SPP_RECORD as SPP_RECORD_BTSTACK, SPP_RECORD_COMPACT as SPP_RECORD, SPP_RECORD_COMPACT_BODY as SPP_RECORD_BODY } from './sdp-vectors.js';
-import { FakeL2cap, FakeLink, fake_stack } from './sdp-fake-l2cap.js';
+import { FakeL2cap, FakeAir, fake_stack, sdp_endpoint } from './sdp-peers.js';
 import { sscanf_bd_addr } from '../../../src/core/bytes.js';
 
 test('spp_create_sdp_record: the record of BTstack spp_counter (8-bit sequence lengths), byte for byte', () => {
@@ -52,7 +52,7 @@ test('spp_create_sdp_record: too small a buffer is a status, not an exception', 
 });
 
 test('the same record with 16-bit sequence lengths (BTstack\'s builder) is equivalent for the server', () => {
-  const server = new SdpServer(fake_stack(), new FakeL2cap(new FakeLink(), sscanf_bd_addr('00:00:00:00:00:01')!));
+  const server = new SdpServer(fake_stack(), new FakeL2cap(new FakeAir(), sscanf_bd_addr('00:00:00:00:00:01')!));
   assert.is(server.sdp_register_service(SPP_RECORD_BTSTACK), 0);
   assert.is(server.sdp_get_service_record_handle(SPP_RECORD), 0x10001);
 });
@@ -68,7 +68,7 @@ test('spp_create_sdp_record: wrong arguments are TypeErrors', () => {
 });
 
 test('the SPP record registers with the server under its handle', () => {
-  const server = new SdpServer(fake_stack(), new FakeL2cap(new FakeLink(), sscanf_bd_addr('00:00:00:00:00:01')!));
+  const server = new SdpServer(fake_stack(), new FakeL2cap(new FakeAir(), sscanf_bd_addr('00:00:00:00:00:01')!));
   const buf = new Uint8Array(150);
   spp_create_sdp_record(buf, server.sdp_create_service_record_handle(), 3, 'SPP');
   assert.is(server.sdp_register_service(buf), 0);
