@@ -9,6 +9,7 @@
  */
 import { Timer } from '../core/run-loop.js';
 import type { BdAddr } from '../core/bytes.js';
+import { SpanViews } from '../core/span.js';
 import { CLASSIC_AIR_MAX, LE_MAX_OCTETS, LE_MIN_OCTETS } from './defs.js';
 import * as C from './codes.js';
 import type { VirtualController } from './controller.js';
@@ -26,19 +27,11 @@ export class Slot {
   /** Bytes already handed to the receiving host (delivery may pause for host credits). */
   off = 0;
   started = false;
-  /** Views of data made by `view`, by offset (kept: the same fragments come back slot after slot). */
-  private readonly views: Array<Uint8Array | undefined> = [];
+  /** Views of data by offset (kept: the same fragments come back slot after slot). */
+  readonly views: SpanViews;
   constructor(size: number, readonly pool: SlotPool) {
     this.data = new Uint8Array(size);
-  }
-
-  /** data[off, off + n) as an exact view, made once per (offset, length) while the length stays. */
-  view(off: number, n: number): Uint8Array {
-    const v = this.views[off];
-    if (v !== undefined && v.length === n) return v;
-    const nv = this.data.subarray(off, off + n);
-    this.views[off] = nv;
-    return nv;
+    this.views = new SpanViews(this.data);
   }
 }
 
@@ -187,7 +180,7 @@ function deliver_to_host(air: AirLink, to: LinkEnd, slot: Slot, pipe: Pipe): boo
     if (!to.controller.may_deliver(pipe)) return false;
     const pb = slot.started || slot.pb === 0x01 ? 0x01 : 0x02;
     const n = Math.min(frag, slot.len - slot.off);
-    to.controller.acl_to_host(to.handle, pb, slot.view(slot.off, n), 0, n);
+    to.controller.acl_to_host(to.handle, pb, slot.views.view(slot.off, n), 0, n);
     slot.off += n;
     slot.started = true;
   }

@@ -10,6 +10,7 @@
  * authentication, encryption).
  */
 import { type BdAddr, little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
+import { WeakSpanCopier } from '../core/span.js';
 import { Timer, type RunLoop } from '../core/run-loop.js';
 import { HCI_COMMANDS, hci_format_decode, hci_format_encode, hci_format_size, type HciArg, type HciCommand } from '../hci/commands.js';
 import { type LinkEnd, SlotPool } from './air.js';
@@ -104,39 +105,6 @@ function nameBytes(s: string): Uint8Array {
   return out;
 }
 
-/**
- * Copies n bytes without a view object per packet: short runs byte by byte; long runs with
- * TypedArray.set from the whole source (when it is exactly the span) or from an exact view made
- * once per (source, offset, length) and kept while the source lives (weakly: a host sending ACL
- * fragments out of the same buffers, packet after packet, reuses them; a buffer the host drops
- * takes its views with it). One per controller: no module state.
- */
-class SpanCopy {
-  private readonly views = new WeakMap<Uint8Array, Array<Uint8Array | undefined>>();
-
-  copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
-    if (n <= 128) {
-      for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
-      return;
-    }
-    if (from === 0 && n === src.length) {
-      dst.set(src, to);
-      return;
-    }
-    let byFrom = this.views.get(src);
-    if (byFrom === undefined) {
-      byFrom = [];
-      this.views.set(src, byFrom);
-    }
-    let v = byFrom[from];
-    if (v === undefined || v.length !== n) {
-      v = src.subarray(from, from + n);
-      byFrom[from] = v;
-    }
-    dst.set(v, to);
-  }
-}
-
 export class VirtualController {
   readonly run_loop: RunLoop;
   readonly out: HostQueue;
@@ -202,13 +170,13 @@ export class VirtualController {
   private readonly timers = new Set<Timer>();
   private readonly nocp_timer: Timer;
   private readonly nocp_pairs: number[] = [];
-  private readonly from_host_copy = new SpanCopy();
-  private readonly to_host_copy = new SpanCopy();
+  private readonly from_host_copy = new WeakSpanCopier();
+  private readonly to_host_copy = new WeakSpanCopier();
   /** Joins the air pieces of a PDU for the host (acl_to_host_max), per handle. */
   private readonly merger = new HostAclMerger({
     emit: (handle, pb, data, off, n) => this.emit_acl_to_host(handle, pb, data, off, n),
     can_emit: () => this.out.ready && (!this.host_flow_control || this.host_acl_credits > 0),
-    copy: (src, from, dst, to, n) => this.to_host_copy.copy(src, from, dst, to, n),
+    copy: (src, from, dst, to, n) => this.to_host_copy.copy(dst, to, src, from, n),
   });
   /** Raw parameters of the command being handled (valid during the handler). */
   cur_params: Uint8Array = new Uint8Array(0);
@@ -410,7 +378,7 @@ export class VirtualController {
       this.ev.data_buffer_overflow(0x01);
       return this.drop_acl('ACL beyond the advertised buffer count');
     }
-    this.from_host_copy.copy(packet, 4, slot.data, 0, len);
+    this.from_host_copy.copy(slot.data, 0, packet, 4, len);
     slot.len = len;
     slot.pb = pb;
     const delay = this.faults.take_acl_fault(slot);
@@ -451,7 +419,7 @@ export class VirtualController {
     b[p + 1] = hf >>> 8;
     b[p + 2] = n & 0xff;
     b[p + 3] = n >>> 8;
-    this.to_host_copy.copy(data, off, b, p + 4, n);
+    this.to_host_copy.copy(b, p + 4, data, off, n);
   }
 
   /** Whether controller-to-host flow control for ACL is on. */
