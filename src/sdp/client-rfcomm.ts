@@ -30,7 +30,7 @@ import {
 } from './data-element.js';
 import { BLUETOOTH_ATTRIBUTE_PROTOCOL_DESCRIPTOR_LIST, BLUETOOTH_ATTRIBUTE_SERVICE_CLASS_ID_LIST, SDP_ATTRIBUTE_SERVICE_NAME } from './constants.js';
 import type { SdpPacketHandler } from './sdp-stack.js';
-import type { SdpQuerySink } from './client.js';
+import type { SdpQuerySink } from './client-sinks.js';
 
 /** ProtocolDescriptorLists larger than this are not examined (a real one is about 20 octets). */
 const PDL_MAX = 512;
