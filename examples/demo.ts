@@ -21,13 +21,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-// '../src/index.js' is the package entry ('bthost'), '../src/codes/v1.4.js' is 'bthost/v1.4'
 import {
   NodeRunLoop,
   Timer,
   Stack,
-  RadioLink,
-  VirtualTransport,
   SdpServer,
   SdpClient,
   spp_create_sdp_record,
@@ -38,8 +35,9 @@ import {
   is_code_profile,
   type BdAddr,
   type CodeProfile,
-} from '../src/index.js';
-import * as C from '../src/codes/v1.4.js';
+} from 'bthost';
+import * as C from 'bthost/v1.4';
+import { RadioLink, VirtualTransport } from 'bthost/virtual';
 
 const PSM_DEMO = 0x1001;
 const RFCOMM_SERVER_CHANNEL = 1;

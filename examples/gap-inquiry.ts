@@ -7,14 +7,12 @@
  *   npx tsx examples/gap-inquiry.ts -u /dev/ttyACM0      an H4 controller on a serial port
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --loop (inquire again and again), --profile v1.8
  *
- * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * bthost/port does the rest, as BTstack's port main.c: flags, transport, packet log,
  * every event printed by name, "up and running at ADDR" once HCI is working, exit.
  */
-import type { NodeRunLoop } from '../src/core/run-loop.js';
-import { bd_addr_to_str, type BdAddr } from '../src/core/bytes.js';
-import * as C from '../src/codes/v1.4.js';
-import { Stack } from '../src/stack.js';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
+import { bd_addr_to_str, Stack, type NodeRunLoop, type BdAddr } from 'bthost';
+import * as C from 'bthost/v1.4';
+import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 /** Inquiry length in 1.28 s units (BTstack's INQUIRY_INTERVAL). */
 const INQUIRY_INTERVAL = 5;
@@ -132,8 +130,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<ExampleArgs<typeof OPTIO
  * fetched with a Remote Name Request). Each device runs its own Stack on the shared run loop.
  */
 async function virtual_world(run_loop: NodeRunLoop): Promise<VirtualWorld> {
-  const { RadioLink } = await import('../src/controller/index.js');
-  const { VirtualTransport } = await import('../ports/virtual/transport.js');
+  const { RadioLink, VirtualTransport } = await import('bthost/virtual');
   const link = new RadioLink(run_loop);
   const ours = link.create_controller({ name: 'gap-inquiry' });
   const peers: Array<[string, boolean]> = [

@@ -7,14 +7,12 @@
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --psm PSM, --mtu MTU, --once (exit after the
  *   first channel closed), --profile v1.4|v1.8
  *
- * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * bthost/port does the rest, as BTstack's port main.c: flags, transport, packet log,
  * every HCI event printed by name, "up and running at ADDR" once HCI is working, exit.
  */
-import { Timer, type NodeRunLoop } from '../src/core/run-loop.js';
-import { bd_addr_to_str } from '../src/core/bytes.js';
-import * as C from '../src/codes/v1.4.js';
-import { Stack } from '../src/stack.js';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
+import { Timer, bd_addr_to_str, Stack, type NodeRunLoop } from 'bthost';
+import * as C from 'bthost/v1.4';
+import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 const OPTIONS = {
   psm: { value: 'PSM', help: 'PSM to serve (default 0x1001)', default: 0x1001 },
@@ -96,8 +94,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
  */
 async function virtual_world(run_loop: NodeRunLoop, args: Args): Promise<VirtualWorld> {
   const psm = args.psm;
-  const { RadioLink } = await import('../src/controller/index.js');
-  const { VirtualTransport } = await import('../ports/virtual/transport.js');
+  const { RadioLink, VirtualTransport } = await import('bthost/virtual');
   const link = new RadioLink(run_loop);
   const ours = link.create_controller({ name: 'l2cap-server' });
   const peer = new Stack({ transport: new VirtualTransport(link.create_controller({ name: 'client' })), run_loop });

@@ -6,21 +6,25 @@
  *   npx tsx examples/sdp-general-query.ts -u /dev/ttyACM0 --addr 00:1A:7D:DA:71:13
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --profile v1.4|v1.8
  *
- * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * bthost/port does the rest, as BTstack's port main.c: flags, transport, packet log,
  * every HCI event printed by name, "up and running at ADDR" once HCI is working, exit. The
  * attribute octets arrive one per SDP_EVENT_QUERY_ATTRIBUTE_VALUE event (BTstack's byte layout,
  * read with the sdp_event_query_attribute_byte_* getters); each attribute is printed once complete.
  * Exit status 0 when the query completed with status 0.
  */
-import type { NodeRunLoop } from '../src/core/run-loop.js';
-import { bd_addr_to_str } from '../src/core/bytes.js';
-import * as C from '../src/codes/v1.4.js';
-import { Stack } from '../src/stack.js';
-import { de, sdp_create_record, sdp_service_search_pattern_for_uuid16 } from '../src/sdp/data-element.js';
-import { de_data_element_to_string } from '../src/sdp/dump.js';
-import { BLUETOOTH_ATTRIBUTE_PUBLIC_BROWSE_ROOT } from '../src/sdp/constants.js';
-import { spp_create_sdp_record } from '../src/sdp/spp.js';
-import { example_main, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
+import {
+  bd_addr_to_str,
+  Stack,
+  de,
+  sdp_create_record,
+  sdp_service_search_pattern_for_uuid16,
+  de_data_element_to_string,
+  BLUETOOTH_ATTRIBUTE_PUBLIC_BROWSE_ROOT,
+  spp_create_sdp_record,
+  type NodeRunLoop,
+} from 'bthost';
+import * as C from 'bthost/v1.4';
+import { example_main, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 /** AttributeIDList: the range 0x0000-0xFFFF. */
 const des_attribute_id_list = Uint8Array.of(0x35, 0x05, 0x0a, 0x00, 0x00, 0xff, 0xff);
@@ -89,8 +93,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<object>): void {
 
 /** Without -u: a virtual controller for us and a virtual device with an SPP record and a PnP record. */
 async function virtual_world(run_loop: NodeRunLoop): Promise<VirtualWorld> {
-  const { RadioLink } = await import('../src/controller/index.js');
-  const { VirtualTransport } = await import('../ports/virtual/transport.js');
+  const { RadioLink, VirtualTransport } = await import('bthost/virtual');
   const link = new RadioLink(run_loop);
   const ours = link.create_controller({ name: 'sdp-general-query' });
   const theirs = link.create_controller({ name: 'virtual device' });

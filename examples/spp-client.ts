@@ -7,17 +7,13 @@
  *   npx tsx examples/spp-client.ts -u /dev/ttyACM0 --addr 00:1A:7D:DA:71:13
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --lines N (default 3), --profile v1.4|v1.8
  *
- * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * bthost/port does the rest, as BTstack's port main.c: flags, transport, packet log,
  * every HCI event printed by name, "up and running at ADDR" once HCI is working, exit. Exit
  * status 0 after a clean disconnect, 1 when the service was not found or the channel failed.
  */
-import type { NodeRunLoop } from '../src/core/run-loop.js';
-import { bd_addr_to_str, type BdAddr } from '../src/core/bytes.js';
-import { format_event } from '../src/codes/index.js';
-import * as C from '../src/codes/v1.4.js';
-import { Stack } from '../src/stack.js';
-import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../src/sdp/constants.js';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
+import { bd_addr_to_str, format_event, Stack, BLUETOOTH_SERVICE_CLASS_SERIAL_PORT, type NodeRunLoop, type BdAddr } from 'bthost';
+import * as C from 'bthost/v1.4';
+import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 export interface SppClientOptions {
   print: (line: string) => void;
@@ -154,8 +150,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
 
 /** Without -u: a virtual controller for us and a virtual spp-counter on the same radio. */
 async function virtual_world(run_loop: NodeRunLoop): Promise<VirtualWorld> {
-  const { RadioLink } = await import('../src/controller/index.js');
-  const { VirtualTransport } = await import('../ports/virtual/transport.js');
+  const { RadioLink, VirtualTransport } = await import('bthost/virtual');
   const { start_spp_counter } = await import('./spp-counter.js');
   const link = new RadioLink(run_loop);
   const ours = link.create_controller({ name: 'spp-client' });

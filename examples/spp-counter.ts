@@ -8,17 +8,20 @@
  *   options: -b BAUD, -l LOGFILE, -f btsnoop|pklg, --once (exit after the first client left),
  *            --profile v1.4|v1.8
  *
- * ports/example-main.ts does the rest, as BTstack's port main.c: flags, transport, packet log,
+ * bthost/port does the rest, as BTstack's port main.c: flags, transport, packet log,
  * every HCI event printed by name, "up and running at ADDR" once HCI is working, exit.
  */
-import { Timer, type NodeRunLoop } from '../src/core/run-loop.js';
-import { bd_addr_to_str } from '../src/core/bytes.js';
-import { format_event } from '../src/codes/index.js';
-import * as C from '../src/codes/v1.4.js';
-import { Stack } from '../src/stack.js';
-import { btstack_init_default } from '../src/btstack.js';
-import { spp_create_sdp_record } from '../src/sdp/spp.js';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from '../ports/example-main.js';
+import {
+  Timer,
+  bd_addr_to_str,
+  format_event,
+  Stack,
+  btstack_init_default,
+  spp_create_sdp_record,
+  type NodeRunLoop,
+} from 'bthost';
+import * as C from 'bthost/v1.4';
+import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 export const RFCOMM_SERVER_CHANNEL = 1;
 const HEARTBEAT_PERIOD_MS = 1000;
@@ -133,8 +136,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
  * spp-client example's logic) that finds us through SDP, reads three lines, answers, disconnects.
  */
 async function virtual_world(run_loop: NodeRunLoop): Promise<VirtualWorld> {
-  const { RadioLink } = await import('../src/controller/index.js');
-  const { VirtualTransport } = await import('../ports/virtual/transport.js');
+  const { RadioLink, VirtualTransport } = await import('bthost/virtual');
   const { start_spp_client } = await import('./spp-client.js');
   const link = new RadioLink(run_loop);
   const ours = link.create_controller({ name: 'spp-counter' });

@@ -1,5 +1,7 @@
 /**
- * bthost public entry. Layers add their exports here (one line per module).
+ * bthost public entry. Layers add their exports here (one line per module). The virtual
+ * controller is its own entry, `bthost/virtual` (ports/virtual/index.ts); the example main and
+ * port flags are `bthost/port` (ports/port.ts); the serial port is `bthost/serialport`.
  */
 export * from './core/bytes.js';
 export * from './core/run-loop.js';
@@ -31,4 +33,3 @@ export * from './sdp/client.js';
 export * from './sdp/spp.js';
 export * from './sdp/dump.js';
 export type { SdpPacketHandler } from './sdp/sdp-stack.js';
-export * from '../ports/virtual/index.js';

@@ -1,8 +1,9 @@
 /**
  * The built package as a consumer sees it: the .d.ts/.d.cts files type-check in a strict
  * TypeScript project with skipLibCheck false, for ESM (an .mts file) and CJS (a .cts file)
- * resolution of 'bthost', 'bthost/v1.4', 'bthost/v1.8' and 'bthost/serialport'; and the built bin
- * runs a virtual command without loading serialport's native binding (@serialport/bindings-cpp).
+ * resolution of 'bthost', 'bthost/v1.4', 'bthost/v1.8', 'bthost/serialport', 'bthost/virtual' and
+ * 'bthost/port'; and the built bin runs a virtual command without loading serialport's native
+ * binding (@serialport/bindings-cpp).
  *
  * Uses the repository's dist/ when it is newer than every source file, else builds with the
  * repository's tsup config into a temporary directory (the repository's dist/ is not touched).
@@ -13,52 +14,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ROOT, builtDist, packageJson } from './package-helpers.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-package-types-'));
 const pkgDir = path.join(tmp, 'node_modules', 'bthost');
-
-interface ExportTarget {
-  types: string;
-  default: string;
-}
-type Exports = Record<string, string | { import: ExportTarget; require: ExportTarget }>;
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: Exports; bin: Record<string, string> };
-
-/** Every file package.json's "exports" and "bin" point into dist/. */
-function distFiles(): string[] {
-  const files = new Set<string>();
-  for (const v of Object.values(pkg.exports)) {
-    if (typeof v === 'string') continue;
-    for (const t of [v.import, v.require]) {
-      files.add(t.types);
-      files.add(t.default);
-    }
-  }
-  for (const b of Object.values(pkg.bin)) files.add(b);
-  return [...files].filter((f) => f.startsWith('./dist/')).map((f) => f.slice('./dist/'.length));
-}
-
-function newestMtime(p: string): number {
-  const st = fs.statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = 0;
-  for (const e of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, e)));
-  return newest;
-}
-
-/** The repository's dist/ when it has every exported file and is newer than the sources and build config. */
-function freshDist(): string | null {
-  const dist = path.join(ROOT, 'dist');
-  let oldest = Infinity;
-  for (const f of distFiles()) {
-    const file = path.join(dist, f);
-    if (!fs.existsSync(file)) return null;
-    oldest = Math.min(oldest, fs.statSync(file).mtimeMs);
-  }
-  const sources = ['src', 'ports', 'tsup.config.ts', 'package.json', 'tsconfig.json'].map((p) => newestMtime(path.join(ROOT, p)));
-  return oldest > Math.max(...sources) ? dist : null;
-}
+const pkg = packageJson();
 
 /** node_modules/bthost in tmp as `npm install` leaves it: package.json, dist/, its dependencies. */
 function installPackage(): void {
@@ -67,15 +27,8 @@ function installPackage(): void {
   // dependencies (serialport) resolve from the repository's node_modules
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkgDir, 'node_modules'));
   fs.symlinkSync(path.join(ROOT, 'node_modules', '@types'), path.join(tmp, 'node_modules', '@types'));
-  const fresh = freshDist();
-  if (fresh) {
-    fs.symlinkSync(fresh, path.join(pkgDir, 'dist'));
-    return;
-  }
-  const out = path.join(pkgDir, 'dist');
-  const r = spawnSync(path.join(ROOT, 'node_modules/.bin/tsup'), ['--out-dir', out, '--silent'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
-  assert.is(r.status, 0, `tsup: ${r.stderr}${r.stdout}`);
-  for (const f of distFiles()) assert.ok(fs.existsSync(path.join(out, f)), `built ${f}`);
+  const dist = builtDist(path.join(tmp, 'dist'));
+  fs.symlinkSync(dist, path.join(pkgDir, 'dist'));
 }
 
 installPackage();
@@ -87,6 +40,9 @@ import type { BdAddr, BtstackEventIterator, Codes, CodesV18, EventInfo, HciTrans
 import * as v14 from 'bthost/v1.4';
 import { L2CAP_EVENT_CAN_SEND_NOW, l2cap_event_can_send_now_build, EVENTS } from 'bthost/v1.8';
 import { SerialPortTransport, parse_port_options, serialport_transport_from_options } from 'bthost/serialport';
+import { RadioLink, VirtualTransport } from 'bthost/virtual';
+import type { VirtualController } from 'bthost/virtual';
+import { example_main, port_usage, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 const codes: Codes = codes_for('v1.4');
 const v18: CodesV18 = codes_for('v1.8');
@@ -106,7 +62,22 @@ function open_port(tty: string): HciTransport | undefined {
 function make_stack(transport: HciTransport, run_loop: VirtualRunLoop | NodeRunLoop): Stack {
   return new Stack({ transport, run_loop });
 }
-export { addr, opened, info, iter, name, code, open_port, make_stack };
+function virtual_world(run_loop: NodeRunLoop): VirtualWorld {
+  const link = new RadioLink(run_loop);
+  const ours: VirtualController = link.create_controller({ name: 'consumer' });
+  return { transport: new VirtualTransport(ours), peer: link.create_controller().bd_addr };
+}
+function run_example(): void {
+  example_main('file:///consumer.mjs', {
+    name: 'consumer',
+    virtual_world,
+    btstack_main(stack: Stack, ctx: ExampleContext<Record<string, never>>) {
+      ctx.bt.hci_add_event_handler({ callback: () => ctx.exit(stack.hci.hci_get_state()) });
+    },
+  });
+}
+const usage: string = port_usage('consumer');
+export { addr, opened, info, iter, name, code, open_port, make_stack, run_example, usage };
 `;
 
 test('the .d.ts and .d.cts files type-check in a consumer with skipLibCheck false (ESM and CJS resolution)', () => {
@@ -126,7 +97,7 @@ test('the .d.ts and .d.cts files type-check in a consumer with skipLibCheck fals
   // both resolutions were taken: the ESM (.d.ts) and the CJS (.d.cts) declarations of every entry
   // (tsc lists real paths: a fresh repository dist/ is linked into node_modules/bthost, so match on dist/)
   const listed = r.stdout.split('\n').map((l) => l.trim().replace(/\\/g, '/'));
-  for (const entry of ['index', 'codes-v1.4', 'codes-v1.8', 'serialport']) {
+  for (const entry of ['index', 'codes-v1.4', 'codes-v1.8', 'serialport', 'virtual', 'port']) {
     for (const ext of ['d.ts', 'd.cts']) assert.ok(listed.some((l) => l.endsWith(`/dist/${entry}.${ext}`)), `${entry}.${ext} resolved`);
   }
   const check = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir, encoding: 'utf8', timeout: 120_000 });

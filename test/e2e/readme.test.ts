@@ -44,6 +44,8 @@ function installPackage(): string {
     'codes-v1.4': path.join(ROOT, 'src/codes/v1.4.ts'),
     'codes-v1.8': path.join(ROOT, 'src/codes/v1.8.ts'),
     serialport: path.join(ROOT, 'ports/serialport/index.ts'),
+    virtual: path.join(ROOT, 'ports/virtual/index.ts'),
+    port: path.join(ROOT, 'ports/port.ts'),
     cli: path.join(ROOT, 'src/cli.ts'),
   };
   fs.writeFileSync(
