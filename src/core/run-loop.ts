@@ -7,12 +7,23 @@
  *   120-second L2CAP timeout takes microseconds in a test.
  * Timers with equal deadlines fire in the order they were added (stable).
  *
+ * Errors: an exception thrown by a timer handler or posted callback (a user's packet handler runs
+ * inside one) is rethrown, as any uncaught error in a Node callback: NodeRunLoop lets it leave the
+ * Node timer/setImmediate callback, so the process prints the stack and exits non-zero unless the
+ * application catches it (process.on('uncaughtException')); VirtualRunLoop.run() throws it to the
+ * test. The loop's own state is restored first, so later timers and callbacks still run if someone
+ * catches the error. `set_error_handler(fn)` opts in to reporting instead: fn gets the error and
+ * the loop goes on with the next callback.
+ *
  * BTstack's data sources (file descriptors polled by the loop) have no counterpart: transports
  * get their I/O callbacks from Node (serialport, sockets) and hand the work to the stack with
  * `execute_on_main_thread`, the one way in from another async context.
  */
 
 export type TimerHandler = (timer: Timer) => void;
+
+/** Receives an error thrown by a timer handler or posted callback (see RunLoop.set_error_handler). */
+export type RunLoopErrorHandler = (err: unknown) => void;
 
 /** BTstack's btstack_timer_source_t. */
 export class Timer {
@@ -50,6 +61,11 @@ export interface RunLoop {
   execute_on_main_thread(callback: () => void): void;
   /** Ask the loop to stop after the current callback. */
   trigger_exit(): void;
+  /**
+   * Opt in to reporting errors thrown by callbacks to `handler` (the loop then carries on with the
+   * next one); null restores the default, rethrowing them.
+   */
+  set_error_handler(handler: RunLoopErrorHandler | null): void;
   /** Number of queued timers (for tests and leak checks). */
   timer_count(): number;
 }
@@ -63,10 +79,15 @@ abstract class BaseRunLoop implements RunLoop {
   protected postedTail = 0;
   protected exitRequested = false;
   private seqCounter = 0;
-  /** Errors thrown by callbacks are reported here instead of killing the loop. */
-  onError: (err: unknown) => void = (err) => {
-    console.error('bthost run loop: uncaught error in callback', err);
-  };
+  /**
+   * Opt-in error handler (set_error_handler): errors thrown by callbacks go here and the loop goes
+   * on. null (the default) rethrows them.
+   */
+  onError: RunLoopErrorHandler | null = null;
+
+  set_error_handler(handler: RunLoopErrorHandler | null): void {
+    this.onError = handler;
+  }
 
   abstract get_time_ms(): number;
 
@@ -158,31 +179,45 @@ abstract class BaseRunLoop implements RunLoop {
   /** Fire every timer whose deadline is <= now, in order. Returns how many fired. */
   protected fireDue(now: number): number {
     let n = 0;
-    while (this.timers.length && this.timers[0]!.timeout <= now && !this.exitRequested) {
-      const t = this.timers.shift()!;
-      t.active = false;
-      n++;
-      const h = t.handler;
-      if (h) this.fireTimer(h, t);
+    try {
+      while (this.timers.length && this.timers[0]!.timeout <= now && !this.exitRequested) {
+        const t = this.timers.shift()!;
+        t.active = false;
+        n++;
+        const h = t.handler;
+        if (h) this.fireTimer(h, t);
+      }
+    } finally {
+      // also when a handler threw: the queue changed, re-arm for what is left
+      if (n) this.timersChanged();
     }
-    if (n) this.timersChanged();
     return n;
   }
 
   /** Call a timer handler without allocating a closure (hot in benchmarks and long tests). */
   protected fireTimer(h: TimerHandler, t: Timer): void {
+    const report = this.onError;
+    if (!report) {
+      h(t); // the default: an error leaves the loop (callers restore their state in finally)
+      return;
+    }
     try {
       h(t);
     } catch (err) {
-      this.onError(err);
+      report(err);
     }
   }
 
   protected safely(fn: () => void): void {
+    const report = this.onError;
+    if (!report) {
+      fn();
+      return;
+    }
     try {
       fn();
     } catch (err) {
-      this.onError(err);
+      report(err);
     }
   }
 
@@ -267,16 +302,27 @@ export class NodeRunLoop extends BaseRunLoop {
   private onNodeTimer(): void {
     this.nodeTimer = null;
     this.armedFor = Infinity;
-    this.fireDue(this.get_time_ms());
-    this.timersChanged();
+    try {
+      this.fireDue(this.get_time_ms());
+    } finally {
+      // a handler's error propagates out of this Node callback; the timers left are re-armed
+      this.timersChanged();
+    }
   }
+
+  private readonly onImmediateBound = (): void => {
+    this.immediate = null;
+    try {
+      this.drainPosted();
+    } finally {
+      // a callback's error propagates out of this Node callback; the ones behind it still run
+      if (this.hasPosted()) this.postedChanged();
+    }
+  };
 
   protected override postedChanged(): void {
     if (this.immediate || this.exitRequested) return;
-    this.immediate = setImmediate(() => {
-      this.immediate = null;
-      this.drainPosted();
-    });
+    this.immediate = setImmediate(this.onImmediateBound);
   }
 
   /** @internal for ports: whether execute() is active */

@@ -85,10 +85,10 @@ test('run(max) stops at the limit; advance moves the clock exactly', () => {
   assert.is(loop.get_time_ms(), 120_005);
 });
 
-test('trigger_exit stops the virtual loop; a throwing handler does not kill it', () => {
+test('trigger_exit stops the virtual loop; with an error handler a throwing callback does not kill it', () => {
   const loop = new VirtualRunLoop();
   const errors: unknown[] = [];
-  loop.onError = (e) => errors.push(e);
+  loop.set_error_handler((e) => errors.push(e));
   const log: number[] = [];
   loop.execute_on_main_thread(() => {
     throw new Error('boom');
