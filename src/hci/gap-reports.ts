@@ -5,7 +5,7 @@
  * GAP_EVENT_ADVERTISING_REPORT per advertising report. A malformed event emits nothing.
  */
 import { little_endian_read_16, little_endian_read_24, reverse_bd_addr } from '../core/bytes.js';
-import type { Hci } from './hci.js';
+import type { HciState } from './hci-state.js';
 
 /** Names in GAP_EVENT_INQUIRY_RESULT are shortened to this many bytes (BTstack's GAP_INQUIRY_MAX_NAME_LEN). */
 export const GAP_INQUIRY_MAX_NAME_LEN = 32;
@@ -18,8 +18,18 @@ const BLUETOOTH_DATA_TYPE_DEVICE_ID = 0x10;
 /** Which HCI event carried the responses: Inquiry Result, ... with RSSI, Extended Inquiry Response. */
 export type InquiryResultKind = 'standard' | 'rssi' | 'eir';
 
+/** Where GAP events go (hci-emit.ts). */
+export interface GapEventOut {
+  /** A scratch buffer for building an event at the current nesting depth. */
+  buffer(): Uint8Array;
+  emit(packet: Uint8Array, size: number): void;
+}
+
 export class GapReports {
-  constructor(private readonly hci: Hci) {}
+  constructor(
+    private readonly s: HciState,
+    private readonly out: GapEventOut,
+  ) {}
 
   /**
    * HCI Inquiry Result / with RSSI / Extended Inquiry Response: one GAP_EVENT_INQUIRY_RESULT per
@@ -92,12 +102,12 @@ export class GapReports {
           nameAvailable = 1;
         }
       }
-      const buf = this.hci.eventBuffer();
-      const n = this.hci.codes.gap_event_inquiry_result_build(
+      const buf = this.out.buffer();
+      const n = this.s.codes.gap_event_inquiry_result_build(
         buf, 0, addr, psrm, cod, clock, rssiAvailable, rssi, didAvailable, didSource, didVendor, didProduct, didVersion,
         nameAvailable, name.subarray(0, nameLen),
       );
-      if (n > 0) this.hci.emitEvent(buf, n);
+      if (n > 0) this.out.emit(buf, n);
     }
     return true;
   }
@@ -121,9 +131,9 @@ export class GapReports {
       const len = packet[p + 8]!;
       const data = packet.subarray(p + 9, p + 9 + len);
       const rssi = packet[p + 9 + len]!;
-      const buf = this.hci.eventBuffer();
-      const n = this.hci.codes.gap_event_advertising_report_build(buf, 0, type, addrType, addr, rssi, data);
-      if (n > 0) this.hci.emitEvent(buf, n);
+      const buf = this.out.buffer();
+      const n = this.s.codes.gap_event_advertising_report_build(buf, 0, type, addrType, addr, rssi, data);
+      if (n > 0) this.out.emit(buf, n);
       p += 9 + len + 1;
     }
     return true;

@@ -22,7 +22,7 @@
  * byte that is an accepted type (it may still be payload of the lost packet; what follows is then
  * judged by its header and limits again). The stack resets the transport on such errors.
  */
-import { SpanCopier } from './hci-copy.js';
+import { SpanCopier } from '../core/span.js';
 
 export const H4_COMMAND = 0x01;
 export const H4_ACL = 0x02;

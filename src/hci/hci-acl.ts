@@ -17,8 +17,8 @@ import {
   HCI_ACL_DATA_PACKET,
 } from '../codes/v1.4.js';
 import type { HciConnection } from './hci-connection.js';
-import type { Hci } from './hci.js';
-import { SpanCopier } from './hci-copy.js';
+import { SpanCopier } from '../core/span.js';
+import type { HciState } from './hci-state.js';
 
 /** Packet boundary flags (Core Vol 4, Part E, 5.4.2). */
 export const ACL_PB_FIRST_NON_FLUSHABLE = 0x00;
@@ -32,16 +32,20 @@ export const HCI_ACL_HEADER_SIZE = 4;
 /** Fragment start offsets whose views of the outgoing buffer are kept (more: the cache starts over). */
 const MAX_FRAGMENT_VIEWS = 512;
 
+/** What the ACL path needs from its siblings. */
+export interface HciAclPeers {
+  /** Write one ACL packet to the packet log and the transport. */
+  send_packet(packet: Uint8Array, size: number): void;
+  /** HCI_EVENT_TRANSPORT_PACKET_SENT (deferred). */
+  transport_packet_sent(): void;
+  /** An ACL packet of data_length bytes for conn was taken from the transport (host flow control). */
+  consumed(conn: HciConnection, data_length: number): void;
+}
+
 export class HciAcl {
-  /** From Read Buffer Size: HC_ACL_Data_Packet_Length and HC_Total_Num_ACL_Data_Packets. */
-  acl_data_packet_length = 0;
-  acl_packets_total_num = 0;
-  /** From LE Read Buffer Size; 0 packets = LE shares the BR/EDR buffers. */
-  le_data_packets_length = 0;
-  le_acl_packets_total_num = 0;
   /** Packets in the controller's (shared or BR/EDR) buffers, and in its LE buffers. */
-  acl_in_flight = 0;
-  le_in_flight = 0;
+  private acl_in_flight = 0;
+  private le_in_flight = 0;
 
   /** BTstack's single outgoing packet buffer. */
   readonly outgoing: Uint8Array;
@@ -62,16 +66,20 @@ export class HciAcl {
    */
   private readonly copier = new SpanCopier(true);
 
-  constructor(private readonly hci: Hci, outgoing_size: number) {
-    this.outgoing = new Uint8Array(outgoing_size);
+  constructor(
+    private readonly s: HciState,
+    private readonly x: HciAclPeers,
+  ) {
+    this.outgoing = new Uint8Array(s.config.HCI_PACKET_BUFFER_SIZE);
   }
 
   /** Forget the controller's buffers and everything in flight (power off / reset). */
   reset(): void {
-    this.acl_data_packet_length = 0;
-    this.acl_packets_total_num = 0;
-    this.le_data_packets_length = 0;
-    this.le_acl_packets_total_num = 0;
+    const c = this.s.controller;
+    c.acl_data_packet_length = 0;
+    c.acl_packets_total_num = 0;
+    c.le_data_packets_length = 0;
+    c.le_acl_packets_total_num = 0;
     this.acl_in_flight = 0;
     this.le_in_flight = 0;
     this.fragTotal = 0;
@@ -85,26 +93,41 @@ export class HciAcl {
   }
 
   private usesLeBuffers(conn: HciConnection): boolean {
-    return conn.is_le && this.le_acl_packets_total_num > 0;
+    return conn.is_le && this.s.controller.le_acl_packets_total_num > 0;
   }
 
   /** Free controller buffers for the connection's link type. */
   free_slots(conn: HciConnection): number {
-    if (this.usesLeBuffers(conn)) return this.le_acl_packets_total_num - this.le_in_flight;
-    return this.acl_packets_total_num - this.acl_in_flight;
+    if (this.usesLeBuffers(conn)) return this.s.controller.le_acl_packets_total_num - this.le_in_flight;
+    return this.s.controller.acl_packets_total_num - this.acl_in_flight;
   }
 
   /** Largest ACL payload the controller takes per packet on this connection. */
   max_payload(conn: HciConnection): number {
-    const n = this.usesLeBuffers(conn) ? this.le_data_packets_length : this.acl_data_packet_length;
+    const c = this.s.controller;
+    const n = this.usesLeBuffers(conn) ? c.le_data_packets_length : c.acl_data_packet_length;
     return n > 0 ? n : 27; // 27: the smallest LE data length, a safe floor if the controller said 0
   }
 
   /** BTstack's hci_can_send_prepared_acl_packet_now: credits and no fragmentation pending. */
   can_send_prepared(conn: HciConnection | null): boolean {
     if (!conn || this.fragTotal > 0) return false;
-    if (!this.hci.transportCanSend(HCI_ACL_DATA_PACKET)) return false;
+    if (!this.s.transport_can_send(HCI_ACL_DATA_PACKET)) return false;
     return this.free_slots(conn) > 0;
+  }
+
+  /** Any classic link could send (BTstack's hci_can_send_acl_classic_packet_now). */
+  can_send_classic(): boolean {
+    if (this.reserved || this.fragTotal > 0 || !this.s.transport_can_send(HCI_ACL_DATA_PACKET)) return false;
+    return this.s.controller.acl_packets_total_num - this.acl_in_flight > 0;
+  }
+
+  /** Any LE link could send (BTstack's hci_can_send_acl_le_packet_now). */
+  can_send_le(): boolean {
+    if (this.reserved || this.fragTotal > 0 || !this.s.transport_can_send(HCI_ACL_DATA_PACKET)) return false;
+    const c = this.s.controller;
+    if (c.le_acl_packets_total_num > 0) return c.le_acl_packets_total_num - this.le_in_flight > 0;
+    return c.acl_packets_total_num - this.acl_in_flight > 0;
   }
 
   reserve(): boolean {
@@ -123,7 +146,7 @@ export class HciAcl {
    */
   send_buffer(size: number): number {
     if (!this.reserved) {
-      this.hci.log.error('hci_send_acl_packet_buffer called without a reserved buffer');
+      this.s.log.error('hci_send_acl_packet_buffer called without a reserved buffer');
       return ERROR_CODE_COMMAND_DISALLOWED;
     }
     const buf = this.outgoing;
@@ -132,17 +155,17 @@ export class HciAcl {
       throw new TypeError(`hci_send_acl_packet_buffer: bad size ${size}`);
     }
     const handle = little_endian_read_16(buf, 0) & 0x0fff;
-    const conn = this.hci.connections.for_handle(handle);
+    const conn = this.s.connections.for_handle(handle);
     if (!conn) {
-      this.hci.log.error(() => `hci_send_acl_packet_buffer: no connection for handle 0x${handle.toString(16)}`);
+      this.s.log.error(() => `hci_send_acl_packet_buffer: no connection for handle 0x${handle.toString(16)}`);
       this.release();
-      this.hci.emitTransportPacketSent();
+      this.x.transport_packet_sent();
       return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     }
     if (!this.can_send_prepared(conn)) {
-      this.hci.log.error('hci_send_acl_packet_buffer called but no free ACL buffers on controller');
+      this.s.log.error('hci_send_acl_packet_buffer called but no free ACL buffers on controller');
       this.release();
-      this.hci.emitTransportPacketSent();
+      this.x.transport_packet_sent();
       return BTSTACK_ACL_BUFFERS_FULL;
     }
     this.fragTotal = size;
@@ -156,7 +179,7 @@ export class HciAcl {
   pump(): void {
     while (this.fragTotal > 0) {
       const conn = this.fragConn!;
-      if (!this.hci.transportCanSend(HCI_ACL_DATA_PACKET)) return;
+      if (!this.s.transport_can_send(HCI_ACL_DATA_PACKET)) return;
       if (this.free_slots(conn) <= 0) return;
       const buf = this.outgoing;
       const remaining = this.fragTotal - this.fragPos;
@@ -177,10 +200,10 @@ export class HciAcl {
         this.fragTotal = 0;
         this.fragConn = null;
       }
-      this.hci.sendAclFragment(this.fragmentView(hdr), HCI_ACL_HEADER_SIZE + len);
+      this.x.send_packet(this.fragmentView(hdr), HCI_ACL_HEADER_SIZE + len);
       if (last) {
         this.release();
-        this.hci.emitTransportPacketSent();
+        this.x.transport_packet_sent();
         return;
       }
     }
@@ -203,13 +226,13 @@ export class HciAcl {
    * outstanding are logged; the known part is applied.
    */
   completed(handle: number, count: number): void {
-    const conn = this.hci.connections.for_handle(handle);
+    const conn = this.s.connections.for_handle(handle);
     if (!conn) {
-      this.hci.log.error(() => `Number Of Completed Packets for unknown handle 0x${handle.toString(16)} (${count}), ignored`);
+      this.s.log.error(() => `Number Of Completed Packets for unknown handle 0x${handle.toString(16)} (${count}), ignored`);
       return;
     }
     if (count > conn.acl_outstanding) {
-      this.hci.log.error(() => `Number Of Completed Packets: ${count} for handle 0x${handle.toString(16)} but only ${conn.acl_outstanding} outstanding`);
+      this.s.log.error(() => `Number Of Completed Packets: ${count} for handle 0x${handle.toString(16)} but only ${conn.acl_outstanding} outstanding`);
       count = conn.acl_outstanding;
     }
     this.giveBack(conn, count);
@@ -229,12 +252,12 @@ export class HciAcl {
       this.fragTotal = 0;
       this.fragConn = null;
       this.release();
-      this.hci.emitTransportPacketSent();
+      this.x.transport_packet_sent();
     }
   }
 
   private dropReassembly(conn: HciConnection): void {
-    if (conn.rx_buffer) this.hci.pools.packet_buffers.free(conn.rx_buffer);
+    if (conn.rx_buffer) this.s.pools.packet_buffers.free(conn.rx_buffer);
     conn.rx_buffer = null;
     conn.rx_pos = 0;
     conn.rx_expected = 0;
@@ -242,13 +265,13 @@ export class HciAcl {
 
   /** Largest L2CAP PDU (header included) that fits a pooled reassembly buffer. */
   private get maxReassembly(): number {
-    return this.hci.pools.packet_buffers.buffer_size - HCI_ACL_HEADER_SIZE;
+    return this.s.pools.packet_buffers.buffer_size - HCI_ACL_HEADER_SIZE;
   }
 
   /** An incoming ACL packet from the transport (already length-checked against its header). */
   receive(packet: Uint8Array, size: number): void {
     if (size < HCI_ACL_HEADER_SIZE) {
-      this.hci.log.error(() => `ACL packet of ${size} bytes is shorter than its header, dropped`);
+      this.s.log.error(() => `ACL packet of ${size} bytes is shorter than its header, dropped`);
       return;
     }
     const hf = little_endian_read_16(packet, 0);
@@ -256,23 +279,23 @@ export class HciAcl {
     const pb = (hf >>> 12) & 0x03;
     const dataLen = little_endian_read_16(packet, 2);
     if (HCI_ACL_HEADER_SIZE + dataLen > size) {
-      this.hci.log.error(() => `ACL packet says ${dataLen} data bytes but carries ${size - HCI_ACL_HEADER_SIZE}, dropped`);
+      this.s.log.error(() => `ACL packet says ${dataLen} data bytes but carries ${size - HCI_ACL_HEADER_SIZE}, dropped`);
       return;
     }
-    const conn = this.hci.connections.for_handle(handle);
+    const conn = this.s.connections.for_handle(handle);
     if (!conn) {
-      this.hci.log.error(() => `ACL packet for unknown handle 0x${handle.toString(16)}, dropped`);
+      this.s.log.error(() => `ACL packet for unknown handle 0x${handle.toString(16)}, dropped`);
       return;
     }
     // consumed by the time this returns (copied or delivered): its host buffer is free again
-    this.hci.host_flow.consumed(conn, dataLen);
+    this.x.consumed(conn, dataLen);
     if (pb === ACL_PB_CONTINUATION) {
       this.continuation(conn, packet, dataLen);
       return;
     }
     // start of a PDU (first flushable, first non-flushable, or complete)
     if (conn.rx_buffer) {
-      this.hci.log.error(() => `ACL start on handle 0x${handle.toString(16)} while ${conn.rx_pos - 4} of ${conn.rx_expected || '?'} bytes were reassembled: incomplete PDU dropped`);
+      this.s.log.error(() => `ACL start on handle 0x${handle.toString(16)} while ${conn.rx_pos - 4} of ${conn.rx_expected || '?'} bytes were reassembled: incomplete PDU dropped`);
       this.dropReassembly(conn);
     }
     conn.rx_discard = false;
@@ -280,11 +303,11 @@ export class HciAcl {
       const total = little_endian_read_16(packet, HCI_ACL_HEADER_SIZE) + 4;
       if (total <= dataLen) {
         // whole L2CAP PDU in one packet: deliver in place, no copy
-        this.hci.deliverAcl(handle, packet, HCI_ACL_HEADER_SIZE + dataLen);
+        this.deliver(handle, packet, HCI_ACL_HEADER_SIZE + dataLen);
         return;
       }
       if (total > this.maxReassembly) {
-        this.hci.log.error(() => `L2CAP PDU of ${total} bytes exceeds the reassembly buffer, dropped`);
+        this.s.log.error(() => `L2CAP PDU of ${total} bytes exceeds the reassembly buffer, dropped`);
         conn.rx_discard = true;
         return;
       }
@@ -294,10 +317,17 @@ export class HciAcl {
     this.startReassembly(conn, packet, dataLen, 0);
   }
 
+  /** A complete L2CAP PDU as an ACL packet, to the registered ACL handler (L2CAP). */
+  private deliver(handle: number, packet: Uint8Array, size: number): void {
+    const h = this.s.acl_handler;
+    if (h) h(HCI_ACL_DATA_PACKET, handle, packet, size);
+    else this.s.log.debug('ACL packet without a registered ACL handler, dropped');
+  }
+
   private startReassembly(conn: HciConnection, packet: Uint8Array, dataLen: number, total: number): void {
-    const buf = this.hci.pools.packet_buffers.get();
+    const buf = this.s.pools.packet_buffers.get();
     if (!buf) {
-      this.hci.log.error('no packet buffer for ACL reassembly, PDU dropped');
+      this.s.log.error('no packet buffer for ACL reassembly, PDU dropped');
       conn.rx_discard = true;
       return;
     }
@@ -310,12 +340,12 @@ export class HciAcl {
   private continuation(conn: HciConnection, packet: Uint8Array, dataLen: number): void {
     const buf = conn.rx_buffer;
     if (!buf) {
-      if (!conn.rx_discard) this.hci.log.error(() => `ACL continuation without a start on handle 0x${conn.con_handle.toString(16)}, dropped`);
+      if (!conn.rx_discard) this.s.log.error(() => `ACL continuation without a start on handle 0x${conn.con_handle.toString(16)}, dropped`);
       return;
     }
     const limit = conn.rx_expected > 0 ? HCI_ACL_HEADER_SIZE + conn.rx_expected : buf.length;
     if (conn.rx_pos + dataLen > limit) {
-      this.hci.log.error(() => `ACL continuation overruns the L2CAP length on handle 0x${conn.con_handle.toString(16)}: PDU dropped`);
+      this.s.log.error(() => `ACL continuation overruns the L2CAP length on handle 0x${conn.con_handle.toString(16)}: PDU dropped`);
       this.dropReassembly(conn);
       conn.rx_discard = true;
       return;
@@ -325,7 +355,7 @@ export class HciAcl {
     if (conn.rx_expected === 0 && conn.rx_pos >= HCI_ACL_HEADER_SIZE + 4) {
       const total = little_endian_read_16(buf, HCI_ACL_HEADER_SIZE) + 4;
       if (total > this.maxReassembly || conn.rx_pos > HCI_ACL_HEADER_SIZE + total) {
-        this.hci.log.error(() => `bad L2CAP length ${total - 4} in reassembly, PDU dropped`);
+        this.s.log.error(() => `bad L2CAP length ${total - 4} in reassembly, PDU dropped`);
         this.dropReassembly(conn);
         conn.rx_discard = true;
         return;
@@ -339,9 +369,9 @@ export class HciAcl {
       conn.rx_pos = 0;
       conn.rx_expected = 0;
       try {
-        this.hci.deliverAcl(conn.con_handle, buf, size);
+        this.deliver(conn.con_handle, buf, size);
       } finally {
-        this.hci.pools.packet_buffers.free(buf);
+        this.s.pools.packet_buffers.free(buf);
       }
     }
   }

@@ -5,7 +5,8 @@
  * Connection, LE Create Connection) or the controller offers it (Connection Request, LE
  * Connection Complete as peripheral) until Disconnection Complete or stack teardown.
  */
-import { bd_addr_cmp, bd_addr_copy, type BdAddr } from '../core/bytes.js';
+import { bd_addr_cmp, bd_addr_copy, bd_addr_to_str, type BdAddr } from '../core/bytes.js';
+import type { Logger } from '../core/log.js';
 import type { Pool } from '../core/pool.js';
 import type { Pools } from '../core/config.js';
 import {
@@ -32,6 +33,35 @@ export enum ConnState {
   RECEIVED_DISCONNECTION_COMPLETE = 9,
 }
 
+/** ConnState names for the log (index = state). */
+export const HCI_CONNECTION_STATE_NAMES: readonly string[] = Object.freeze([
+  'SEND_CREATE_CONNECTION',
+  'SENT_CREATE_CONNECTION',
+  'SEND_CANCEL_CONNECTION',
+  'SENT_CANCEL_CONNECTION',
+  'RECEIVED_CONNECTION_REQUEST',
+  'ACCEPTED_CONNECTION_REQUEST',
+  'OPEN',
+  'SEND_DISCONNECT',
+  'SENT_DISCONNECT',
+  'RECEIVED_DISCONNECTION_COMPLETE',
+]);
+
+/**
+ * The one place a connection's state changes: sets it and logs
+ * `hci con 0x000b: OPEN -> SEND_DISCONNECT (why)` at debug level (the address while the
+ * handle is unknown; NEW for a record just created). The line is built only when a sink listens.
+ */
+export function hci_connection_set_state(log: Logger, conn: HciConnection, state: ConnState, why: string): void {
+  const from = conn.is_new ? 'NEW' : (HCI_CONNECTION_STATE_NAMES[conn.state] ?? String(conn.state));
+  conn.state = state;
+  conn.is_new = false;
+  log.debug(() => {
+    const who = conn.con_handle !== 0xffff ? `0x${conn.con_handle.toString(16).padStart(4, '0')}` : bd_addr_to_str(conn.address);
+    return `hci con ${who}: ${from} -> ${HCI_CONNECTION_STATE_NAMES[state] ?? state} (${why})`;
+  });
+}
+
 /** Work a connection asks the HCI scheduler for (bit flags). */
 export const TODO_ACCEPT = 1 << 0;
 export const TODO_READ_REMOTE_FEATURES = 1 << 1;
@@ -55,6 +85,8 @@ export class HciConnection {
   address_type: number = BD_ADDR_TYPE_ACL;
   role: number = HCI_ROLE_INVALID;
   state: ConnState = ConnState.SEND_CREATE_CONNECTION;
+  /** @internal created and not yet given a state (logged as NEW) */
+  is_new = false;
   /** Pending scheduler work (TODO_* bits). */
   todo = 0;
   /** Reason used for the next HCI_Disconnect. */
@@ -101,6 +133,7 @@ export class HciConnection {
     this.address_type = BD_ADDR_TYPE_ACL;
     this.role = HCI_ROLE_INVALID;
     this.state = ConnState.SEND_CREATE_CONNECTION;
+    this.is_new = false;
     this.todo = 0;
     this.disconnect_reason = 0;
     this.acl_outstanding = 0;
@@ -140,6 +173,7 @@ export class HciConnectionTable {
     c.reset();
     bd_addr_copy(c.address, addr);
     c.address_type = address_type;
+    c.is_new = true;
     this.list = [...this.list, c];
     return c;
   }

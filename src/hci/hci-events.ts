@@ -12,7 +12,6 @@ import { bd_addr_to_str, little_endian_read_16, reverse_bd_addr } from '../core/
 import {
   BD_ADDR_TYPE_ACL,
   ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES,
-  ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF,
   ERROR_CODE_SUCCESS,
   HCI_EVENT_COMMAND_COMPLETE,
   HCI_EVENT_COMMAND_STATUS,
@@ -43,21 +42,74 @@ import {
   HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE,
 } from '../codes/v1.4.js';
 import { hci_create_connection, hci_disconnect, hci_le_create_connection, hci_reset } from './commands.js';
-import { ConnState, TODO_ACCEPT, TODO_CREATE_CONNECTION, TODO_DISCONNECT, TODO_READ_REMOTE_EXTENDED_FEATURES, TODO_READ_REMOTE_FEATURES, is_le_address_type, type HciConnection } from './hci-connection.js';
-import type { Hci } from './hci.js';
+import {
+  ConnState,
+  TODO_ACCEPT,
+  TODO_CREATE_CONNECTION,
+  TODO_READ_REMOTE_EXTENDED_FEATURES,
+  TODO_READ_REMOTE_FEATURES,
+  hci_connection_set_state,
+  is_le_address_type,
+  type HciConnection,
+} from './hci-connection.js';
+import type { HciState } from './hci-state.js';
+import type { InquiryResultKind } from './gap-reports.js';
 
 /** Pending Reject Connection Request commands (and orphan disconnects) kept at most. */
 export const MAX_PENDING_REJECTS = 4;
 /** Supported command bit: Read Remote Extended Features (octet 2, bit 6). */
 const SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES = 22;
 
+/** GAP's part of incoming events (gap-classic.ts, gap-le.ts, gap-reports.ts). */
+export interface HciEventsGap {
+  command_complete(opcode: number, ret: Uint8Array): void;
+  command_status(opcode: number, status: number): void;
+  /** One GAP_EVENT_INQUIRY_RESULT per response; false when malformed. */
+  inquiry_result(packet: Uint8Array, size: number, kind: InquiryResultKind): boolean;
+  inquiry_complete(status: number): void;
+  remote_name_request_complete(): void;
+  /** One GAP_EVENT_ADVERTISING_REPORT per report; false when malformed. */
+  advertising_report(packet: Uint8Array, size: number): boolean;
+  le_connection_complete(role_peripheral: boolean): void;
+  le_disconnection(): void;
+}
+
+/** Events the stack emits itself (hci-emit.ts). */
+export interface HciEventsOut {
+  dispatch(packet: Uint8Array, size: number): void;
+  nr_connections_changed(): void;
+  le_connection_complete(status: number, address_type: number, address: Uint8Array): void;
+  connection_complete_failure(status: number, address: Uint8Array): void;
+}
+
+/** What event handling needs from its siblings. */
+export interface HciEventsPeers {
+  readonly gap: HciEventsGap;
+  readonly out: HciEventsOut;
+  /** Command Complete (or a failed Command Status) for the init sequence. */
+  init_command_complete(opcode: number, ret: Uint8Array): void;
+  acl_completed(handle: number, count: number): void;
+  acl_pump(): void;
+  release_connection(conn: HciConnection): void;
+  hardware_error(code: number): void;
+  /** A link up while powering off: disconnect it. */
+  close_for_power_off(conn: HciConnection): void;
+}
+
 export class HciEvents {
-  constructor(private readonly hci: Hci) {}
+  constructor(
+    private readonly s: HciState,
+    private readonly x: HciEventsPeers,
+  ) {}
+
+  private setState(conn: HciConnection, state: ConnState, why: string): void {
+    hci_connection_set_state(this.s.log, conn, state, why);
+  }
 
   /** An HCI event packet from the transport (valid during the call only). */
   handle(packet: Uint8Array, size: number): void {
     if (size < 2 || 2 + packet[1]! > size) {
-      this.hci.log.error(() => `HCI event of ${size} bytes is shorter than its parameter length, dropped`);
+      this.s.log.error(() => `HCI event of ${size} bytes is shorter than its parameter length, dropped`);
       return;
     }
     size = 2 + packet[1]!;
@@ -85,24 +137,24 @@ export class HciEvents {
         this.onDisconnectionComplete(packet, size);
         return;
       case HCI_EVENT_HARDWARE_ERROR:
-        this.hci.dispatchEvent(packet, size);
-        this.hci.hardwareError(plen >= 1 ? packet[2]! : 0);
+        this.x.out.dispatch(packet, size);
+        this.x.hardware_error(plen >= 1 ? packet[2]! : 0);
         return;
       case HCI_EVENT_INQUIRY_RESULT:
-        if (!this.hci.gap.explode_inquiry_result(packet, size, 'standard')) return this.malformed(packet);
+        if (!this.x.gap.inquiry_result(packet, size, 'standard')) return this.malformed(packet);
         break;
       case HCI_EVENT_INQUIRY_RESULT_WITH_RSSI:
-        if (!this.hci.gap.explode_inquiry_result(packet, size, 'rssi')) return this.malformed(packet);
+        if (!this.x.gap.inquiry_result(packet, size, 'rssi')) return this.malformed(packet);
         break;
       case HCI_EVENT_EXTENDED_INQUIRY_RESPONSE:
-        if (!this.hci.gap.explode_inquiry_result(packet, size, 'eir')) return this.malformed(packet);
+        if (!this.x.gap.inquiry_result(packet, size, 'eir')) return this.malformed(packet);
         break;
       case HCI_EVENT_INQUIRY_COMPLETE:
         if (plen < 1) return this.malformed(packet);
-        this.hci.gap.on_inquiry_complete(packet[2]!);
+        this.x.gap.inquiry_complete(packet[2]!);
         break;
       case HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE:
-        this.hci.gap.on_remote_name_request_complete();
+        this.x.gap.remote_name_request_complete();
         break;
       case HCI_EVENT_READ_REMOTE_SUPPORTED_FEATURES_COMPLETE:
         if (plen < 11) return this.malformed(packet);
@@ -110,13 +162,13 @@ export class HciEvents {
         break;
       case HCI_EVENT_READ_REMOTE_EXTENDED_FEATURES_COMPLETE: {
         if (plen < 13) return this.malformed(packet);
-        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+        const conn = this.s.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
         if (conn && packet[2] === 0 && packet[5] === 1) conn.remote_features_page1.set(packet.subarray(7, 15));
         break;
       }
       case HCI_EVENT_READ_REMOTE_VERSION_INFORMATION_COMPLETE: {
         if (plen < 8) return this.malformed(packet);
-        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+        const conn = this.s.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
         if (conn && packet[2] === 0) {
           conn.remote_version = packet[5]!;
           conn.remote_manufacturer = little_endian_read_16(packet, 6);
@@ -127,13 +179,13 @@ export class HciEvents {
       }
       case HCI_EVENT_ROLE_CHANGE: {
         if (plen < 8) return this.malformed(packet);
-        const conn = this.hci.connections.for_addr(reverse_bd_addr(packet, 3), BD_ADDR_TYPE_ACL);
+        const conn = this.s.connections.for_addr(reverse_bd_addr(packet, 3), BD_ADDR_TYPE_ACL);
         if (conn && packet[2] === 0) conn.role = packet[9]!;
         break;
       }
       case HCI_EVENT_ENCRYPTION_CHANGE: {
         if (plen < 4) return this.malformed(packet);
-        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+        const conn = this.s.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
         if (conn && packet[2] === 0) conn.encryption_enabled = packet[5]!;
         break;
       }
@@ -144,84 +196,84 @@ export class HciEvents {
       default:
         break;
     }
-    this.hci.dispatchEvent(packet, size);
+    this.x.out.dispatch(packet, size);
   }
 
   private malformed(packet: Uint8Array): void {
-    this.hci.log.error(() => `malformed HCI event 0x${packet[0]!.toString(16).padStart(2, '0')} (${packet[1]} parameter bytes), dropped`);
+    this.s.log.error(() => `malformed HCI event 0x${packet[0]!.toString(16).padStart(2, '0')} (${packet[1]} parameter bytes), dropped`);
   }
 
   /** Match a Command Complete / Status against the commands sent. */
   private takeOutstanding(opcode: number): boolean {
-    const i = this.hci.outstanding.indexOf(opcode);
+    const i = this.s.outstanding.indexOf(opcode);
     if (i < 0) return false;
-    this.hci.outstanding.splice(i, 1);
+    this.s.outstanding.splice(i, 1);
     return true;
   }
 
   private onCommandComplete(packet: Uint8Array, size: number, plen: number): void {
     if (plen < 3) return this.malformed(packet);
-    this.hci.cmdCredits = packet[2]!;
+    this.s.cmd_credits = packet[2]!;
     const opcode = little_endian_read_16(packet, 3);
     if (opcode === 0) return; // controller ready / credit update (NOP), nothing to dispatch
     if (opcode === HCI_OPCODE_HOST_NUMBER_OF_COMPLETED_PACKETS) {
       // sent without a credit and answered only when wrong (Vol 4 Part E 7.3.40)
-      this.hci.log.error(() => `Host Number Of Completed Packets refused with status 0x${(packet[5] ?? 0xff).toString(16).padStart(2, '0')}`);
-      this.hci.dispatchEvent(packet, size);
+      this.s.log.error(() => `Host Number Of Completed Packets refused with status 0x${(packet[5] ?? 0xff).toString(16).padStart(2, '0')}`);
+      this.x.out.dispatch(packet, size);
       return;
     }
     if (!this.takeOutstanding(opcode)) {
-      this.hci.log.error(() => `Command Complete for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
+      this.s.log.error(() => `Command Complete for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
       return;
     }
-    if (opcode === hci_reset.opcode) this.hci.outstanding.length = 0;
+    if (opcode === hci_reset.opcode) this.s.outstanding.length = 0;
     const ret = packet.subarray(5, size);
-    this.hci.init.command_complete(opcode, ret);
+    this.x.init_command_complete(opcode, ret);
     // GAP state follows both its own commands and init steps (Write Scan Enable emits its event)
-    this.hci.gap.on_command_complete(opcode, ret);
-    this.hci.dispatchEvent(packet, size);
+    this.x.gap.command_complete(opcode, ret);
+    this.x.out.dispatch(packet, size);
   }
 
   private onCommandStatus(packet: Uint8Array, size: number, plen: number): void {
     if (plen < 4) return this.malformed(packet);
     const status = packet[2]!;
-    this.hci.cmdCredits = packet[3]!;
+    this.s.cmd_credits = packet[3]!;
     const opcode = little_endian_read_16(packet, 4);
     if (opcode === 0) return;
     if (!this.takeOutstanding(opcode)) {
-      this.hci.log.error(() => `Command Status for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
+      this.s.log.error(() => `Command Status for opcode 0x${opcode.toString(16).padStart(4, '0')} that was not sent, dropped`);
       return;
     }
-    if (status !== ERROR_CODE_SUCCESS) this.hci.init.command_complete(opcode, packet.subarray(2, 3));
-    this.hci.gap.on_command_status(opcode, status);
-    this.hci.dispatchEvent(packet, size);
+    if (status !== ERROR_CODE_SUCCESS) this.x.init_command_complete(opcode, packet.subarray(2, 3));
+    this.x.gap.command_status(opcode, status);
+    this.x.out.dispatch(packet, size);
     if (status !== ERROR_CODE_SUCCESS) this.onCommandFailed(opcode, status);
   }
 
   /** A connection-creating command was refused: drop its record and tell the upper layers. */
   private onCommandFailed(opcode: number, status: number): void {
     if (opcode === hci_create_connection.opcode) {
-      for (const c of this.hci.connections.list) {
+      for (const c of this.s.connections.list) {
         if (!c.is_le && c.state === ConnState.SENT_CREATE_CONNECTION && c.con_handle === 0xffff) {
           const addr = Uint8Array.from(c.address);
-          this.hci.connections.free(c);
-          this.hci.emitNrConnectionsChanged();
-          this.hci.emitConnectionCompleteFailure(status, addr);
+          this.s.connections.free(c);
+          this.x.out.nr_connections_changed();
+          this.x.out.connection_complete_failure(status, addr);
           return;
         }
       }
     } else if (opcode === hci_le_create_connection.opcode) {
-      for (const c of this.hci.connections.list) {
+      for (const c of this.s.connections.list) {
         if (c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) {
           const addr = Uint8Array.from(c.address);
           const type = c.address_type;
-          this.hci.connections.free(c);
-          this.hci.emitLeConnectionComplete(status, type, addr);
+          this.s.connections.free(c);
+          this.x.out.le_connection_complete(status, type, addr);
           return;
         }
       }
     } else if (opcode === hci_disconnect.opcode) {
-      for (const c of this.hci.connections.list) if (c.state === ConnState.SENT_DISCONNECT) c.state = ConnState.OPEN;
+      for (const c of this.s.connections.list) if (c.state === ConnState.SENT_DISCONNECT) this.setState(c, ConnState.OPEN, 'Disconnect refused');
     }
   }
 
@@ -232,14 +284,14 @@ export class HciEvents {
     }
     const num = packet[2]!;
     if (1 + 4 * num > plen) {
-      this.hci.log.error(() => `Number Of Completed Packets lists ${num} handles in ${plen} bytes, dropped`);
+      this.s.log.error(() => `Number Of Completed Packets lists ${num} handles in ${plen} bytes, dropped`);
       return false;
     }
     for (let i = 0; i < num; i++) {
       const o = 3 + 4 * i;
-      this.hci.acl.completed(little_endian_read_16(packet, o) & 0x0fff, little_endian_read_16(packet, o + 2));
+      this.x.acl_completed(little_endian_read_16(packet, o) & 0x0fff, little_endian_read_16(packet, o + 2));
     }
-    this.hci.acl.pump();
+    this.x.acl_pump();
     return true;
   }
 
@@ -247,29 +299,29 @@ export class HciEvents {
     const addr = reverse_bd_addr(packet, 2);
     const linkType = packet[11]!;
     const reject = (reason: number) => {
-      if (this.hci.pendingRejects.length >= MAX_PENDING_REJECTS) {
-        this.hci.log.error('too many pending connection rejects, one dropped');
-        this.hci.pendingRejects.shift();
+      if (this.s.pending_rejects.length >= MAX_PENDING_REJECTS) {
+        this.s.log.error('too many pending connection rejects, one dropped');
+        this.s.pending_rejects.shift();
       }
-      this.hci.pendingRejects.push({ addr, reason });
+      this.s.pending_rejects.push({ addr, reason });
     };
-    if (linkType !== 0x01 || this.hci.hci_get_state() !== HCI_STATE_WORKING) {
+    if (linkType !== 0x01 || this.s.power !== HCI_STATE_WORKING) {
       // SCO/eSCO is not supported; nothing is accepted while halting
       reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
       return;
     }
-    let conn = this.hci.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
+    let conn = this.s.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
     if (conn && conn.con_handle !== 0xffff) {
       reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
       return;
     }
-    if (!conn) conn = this.hci.connections.create(addr, BD_ADDR_TYPE_ACL);
+    if (!conn) conn = this.s.connections.create(addr, BD_ADDR_TYPE_ACL);
     if (!conn) {
-      this.hci.log.error(() => `no free connection record for ${bd_addr_to_str(addr)}, rejecting`);
+      this.s.log.error(() => `no free connection record for ${bd_addr_to_str(addr)}, rejecting`);
       reject(ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES);
       return;
     }
-    conn.state = ConnState.RECEIVED_CONNECTION_REQUEST;
+    this.setState(conn, ConnState.RECEIVED_CONNECTION_REQUEST, 'Connection Request');
     conn.role = HCI_ROLE_SLAVE;
     conn.todo |= TODO_ACCEPT;
     conn.todo &= ~TODO_CREATE_CONNECTION;
@@ -281,70 +333,68 @@ export class HciEvents {
     const addr = reverse_bd_addr(packet, 5);
     const linkType = packet[11]!;
     if (linkType !== 0x01) return; // SCO: not tracked
-    let conn = this.hci.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
+    let conn = this.s.connections.for_addr(addr, BD_ADDR_TYPE_ACL);
     if (status !== ERROR_CODE_SUCCESS) {
       if (conn && conn.con_handle === 0xffff) {
-        this.hci.connections.free(conn);
-        this.hci.emitNrConnectionsChanged();
+        this.s.connections.free(conn);
+        this.x.out.nr_connections_changed();
       }
       return;
     }
-    if (!conn) conn = this.hci.connections.create(addr, BD_ADDR_TYPE_ACL);
+    if (!conn) conn = this.s.connections.create(addr, BD_ADDR_TYPE_ACL);
     if (!conn) {
-      this.hci.log.error(() => `Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
+      this.s.log.error(() => `Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
       this.orphan(handle);
       return;
     }
     conn.con_handle = handle;
-    conn.state = ConnState.OPEN;
+    this.setState(conn, ConnState.OPEN, 'Connection Complete');
     if (conn.role === 0xff) conn.role = HCI_ROLE_SLAVE;
     conn.encryption_enabled = packet[12]!;
     conn.todo |= TODO_READ_REMOTE_FEATURES;
     this.closeIfHalting(conn);
-    this.hci.emitNrConnectionsChanged();
+    this.x.out.nr_connections_changed();
   }
 
   /** A link that completes while the stack powers off or falls asleep is closed right away. */
   private closeIfHalting(conn: HciConnection): void {
-    const st = this.hci.hci_get_state();
+    const st = this.s.power;
     if (st !== HCI_STATE_HALTING && st !== HCI_STATE_FALLING_ASLEEP) return;
-    conn.disconnect_reason = ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF;
-    conn.todo = TODO_DISCONNECT;
-    conn.state = ConnState.SEND_DISCONNECT;
+    this.x.close_for_power_off(conn);
   }
 
   private orphan(handle: number): void {
-    if (this.hci.pendingDisconnects.length < MAX_PENDING_REJECTS) this.hci.pendingDisconnects.push(handle);
+    if (this.s.pending_disconnects.length < MAX_PENDING_REJECTS) this.s.pending_disconnects.push(handle);
   }
 
   private onDisconnectionComplete(packet: Uint8Array, size: number): void {
     const status = packet[2]!;
     const handle = little_endian_read_16(packet, 3) & 0x0fff;
-    const conn = this.hci.connections.for_handle(handle);
+    const conn = this.s.connections.for_handle(handle);
     if (status !== ERROR_CODE_SUCCESS || !conn) {
-      if (conn && conn.state === ConnState.SENT_DISCONNECT) conn.state = ConnState.OPEN;
-      if (!conn) this.hci.log.info(() => `Disconnection Complete for unknown handle 0x${handle.toString(16)}`);
-      this.hci.dispatchEvent(packet, size);
+      if (conn && conn.state === ConnState.SENT_DISCONNECT) this.setState(conn, ConnState.OPEN, 'Disconnection Complete failed');
+      if (!conn) this.s.log.info(() => `Disconnection Complete for unknown handle 0x${handle.toString(16)}`);
+      this.x.out.dispatch(packet, size);
       return;
     }
-    conn.state = ConnState.RECEIVED_DISCONNECTION_COMPLETE;
-    this.hci.acl.release_connection(conn);
+    this.setState(conn, ConnState.RECEIVED_DISCONNECTION_COMPLETE, 'Disconnection Complete');
+    this.x.release_connection(conn);
     const le = conn.is_le;
-    this.hci.dispatchEvent(packet, size);
+    this.x.out.dispatch(packet, size);
     // BTstack frees the record after the upper layers saw the event
-    if (this.hci.connections.list.includes(conn)) this.hci.connections.free(conn);
-    if (le) this.hci.gap.on_le_disconnection();
-    this.hci.emitNrConnectionsChanged();
+    if (this.s.connections.list.includes(conn)) this.s.connections.free(conn);
+    if (le) this.x.gap.le_disconnection();
+    this.x.out.nr_connections_changed();
   }
 
 
   private onRemoteFeatures(packet: Uint8Array): void {
-    const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
+    const conn = this.s.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
     if (!conn || packet[2] !== 0) return;
     conn.remote_features.set(packet.subarray(5, 13));
     conn.remote_features_valid = true;
     // extended features page 1 holds the remote host's SSP support (bit 63 = extended features)
-    if ((packet[12]! & 0x80) !== 0 && this.hci.init.supports_command(SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES)) {
+    if ((packet[12]! & 0x80) !== 0 && this.s.controller.supports_command(SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES)) {
       conn.todo |= TODO_READ_REMOTE_EXTENDED_FEATURES;
     }
   }
@@ -358,10 +408,10 @@ export class HciEvents {
         return true;
       case HCI_SUBEVENT_LE_ADVERTISING_REPORT:
         if (plen < 2) return false;
-        return this.hci.gap.explode_advertising_report(packet, size);
+        return this.x.gap.advertising_report(packet, size);
       case HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE: {
         if (plen < 10) return false;
-        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
+        const conn = this.s.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
         if (conn && packet[3] === 0) {
           conn.le_conn_interval = little_endian_read_16(packet, 6);
           conn.le_conn_latency = little_endian_read_16(packet, 8);
@@ -371,7 +421,7 @@ export class HciEvents {
       }
       case HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE: {
         if (plen < 12) return false;
-        const conn = this.hci.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
+        const conn = this.s.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
         if (conn && packet[3] === 0) {
           conn.remote_features.set(packet.subarray(6, 14));
           conn.remote_features_valid = true;
@@ -391,34 +441,34 @@ export class HciEvents {
     const addr = reverse_bd_addr(packet, 8);
     if (status !== ERROR_CODE_SUCCESS) {
       // the pending attempt failed or was cancelled
-      for (const c of this.hci.connections.list) {
+      for (const c of this.s.connections.list) {
         if (c.is_le && c.con_handle === 0xffff && c.state !== ConnState.SEND_CREATE_CONNECTION) {
-          this.hci.connections.free(c);
-          this.hci.emitNrConnectionsChanged();
+          this.s.connections.free(c);
+          this.x.out.nr_connections_changed();
           break;
         }
       }
       return;
     }
-    let conn = this.hci.connections.for_addr(addr, type);
+    let conn = this.s.connections.for_addr(addr, type);
     if (!conn && role === HCI_ROLE_MASTER) {
       // filter-accept-list connect: the pending record has no address yet
-      conn = this.hci.connections.list.find((c) => c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) ?? null;
+      conn = this.s.connections.list.find((c) => c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) ?? null;
     }
-    if (!conn) conn = this.hci.connections.create(addr, is_le_address_type(type) ? type : 0);
+    if (!conn) conn = this.s.connections.create(addr, is_le_address_type(type) ? type : 0);
     if (!conn) {
-      this.hci.log.error(() => `LE Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
+      this.s.log.error(() => `LE Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
       this.orphan(handle);
       return;
     }
     conn.con_handle = handle;
-    conn.state = ConnState.OPEN;
+    this.setState(conn, ConnState.OPEN, 'LE Connection Complete');
     conn.role = role;
     conn.le_conn_interval = little_endian_read_16(packet, 14);
     conn.le_conn_latency = little_endian_read_16(packet, 16);
     conn.le_supervision_timeout = little_endian_read_16(packet, 18);
-    this.hci.gap.on_le_connection_complete(role === HCI_ROLE_SLAVE);
+    this.x.gap.le_connection_complete(role === HCI_ROLE_SLAVE);
     this.closeIfHalting(conn);
-    this.hci.emitNrConnectionsChanged();
+    this.x.out.nr_connections_changed();
   }
 }

@@ -24,25 +24,21 @@
 import { little_endian_store_16 } from '../core/bytes.js';
 import { HCI_COMMAND_DATA_PACKET } from '../codes/v1.4.js';
 import type { HciConnection } from './hci-connection.js';
-import type { Hci } from './hci.js';
+import type { HciState } from './hci-state.js';
 
 /** Opcode of Host Number Of Completed Packets (OGF 0x03, OCF 0x0035). */
 export const HCI_OPCODE_HOST_NUMBER_OF_COMPLETED_PACKETS = 0x0c35;
 /** Handles per Host Number Of Completed Packets command: 1 + 4 * 63 = 253 parameter bytes. */
 const MAX_HANDLES_PER_COMMAND = 63;
 
+/** What host flow control needs from its siblings. */
+export interface HciHostFlowPeers {
+  /** Send a command that takes no credit and gets no Command Complete unless it is wrong. */
+  send_command_without_credit(packet: Uint8Array, size: number): void;
+}
+
+/** Status (enabled, announced sizes, active) is in HciState.host_flow, shared with the init sequence. */
 export class HciHostFlow {
-  /** Asked for (Stack option `host_flow_control`). */
-  enabled: boolean;
-  /** The controller accepted Host Buffer Size: its length and count apply. */
-  buffer_size_set = false;
-  /** The controller accepted Set Controller To Host Flow Control: completions are reported. */
-  active = false;
-  /** Announced Host_ACL_Data_Packet_Length and Host_Total_Num_ACL_Data_Packets (valid once announced). */
-  acl_packet_length = 0;
-  acl_packet_num = 0;
-  /** Host Number Of Completed Packets commands sent since power on (diagnostics, tests). */
-  commands_sent = 0;
   private posted = false;
   private waiting_for_transport = false;
   private readonly cmd = new Uint8Array(3 + 1 + 4 * MAX_HANDLES_PER_COMMAND);
@@ -51,41 +47,29 @@ export class HciHostFlow {
     this.flush();
   };
 
-  constructor(private readonly hci: Hci, enabled: boolean) {
-    this.enabled = enabled;
-  }
+  constructor(
+    private readonly s: HciState,
+    private readonly x: HciHostFlowPeers,
+  ) {}
 
   /** Power off / reset: the controller forgets the setting; nothing is owed. */
   reset(): void {
-    this.buffer_size_set = false;
-    this.active = false;
+    this.s.host_flow.buffer_size_set = false;
+    this.s.host_flow.active = false;
     this.waiting_for_transport = false;
-  }
-
-  /**
-   * The ACL data length to announce: HCI_HOST_ACL_PACKET_LEN, at most what the transport's
-   * receive path takes (its H4 buffer) and at most 65535; at least 1.
-   */
-  announced_length(): number {
-    const cfg = this.hci.config.HCI_HOST_ACL_PACKET_LEN;
-    const t = this.hci.transport?.max_acl_receive_length?.() ?? 0xffff;
-    return Math.max(1, Math.min(cfg, t, 0xffff));
-  }
-
-  announced_count(): number {
-    return Math.max(1, Math.min(this.hci.config.HCI_HOST_ACL_PACKET_NUM, 0xffff));
   }
 
   /** An ACL packet for `conn` was taken from the transport (and is consumed by the time this returns). */
   consumed(conn: HciConnection, data_length: number): void {
-    if (this.buffer_size_set && data_length > this.acl_packet_length) {
-      this.hci.log.error(() => `controller sent an ACL packet of ${data_length} bytes, above the announced Host_ACL_Data_Packet_Length ${this.acl_packet_length}`);
+    const f = this.s.host_flow;
+    if (f.buffer_size_set && data_length > f.acl_packet_length) {
+      this.s.log.error(() => `controller sent an ACL packet of ${data_length} bytes, above the announced Host_ACL_Data_Packet_Length ${f.acl_packet_length}`);
     }
-    if (!this.active) return;
+    if (!f.active) return;
     conn.host_completed++;
     if (this.posted) return;
     this.posted = true;
-    this.hci.run_loop.execute_on_main_thread(this.flushCb);
+    this.s.run_loop.execute_on_main_thread(this.flushCb);
   }
 
   /** Called from HCI's run(): send what waited for the transport. */
@@ -96,13 +80,12 @@ export class HciHostFlow {
   /** Report every consumed packet: one Host Number Of Completed Packets per 63 handles. */
   flush(): void {
     this.waiting_for_transport = false;
-    if (!this.active) return;
-    const hci = this.hci;
+    if (!this.s.host_flow.active) return;
     const b = this.cmd;
     let n = 0;
-    for (const conn of hci.connections.list) {
+    for (const conn of this.s.connections.list) {
       if (conn.host_completed === 0 || conn.con_handle === 0xffff) continue;
-      if (n === 0 && !hci.transportCanSend(HCI_COMMAND_DATA_PACKET)) {
+      if (n === 0 && !this.s.transport_can_send(HCI_COMMAND_DATA_PACKET)) {
         this.waiting_for_transport = true; // a 'can-send-now' runs HCI again
         return;
       }
@@ -124,7 +107,7 @@ export class HciHostFlow {
     little_endian_store_16(b, 0, HCI_OPCODE_HOST_NUMBER_OF_COMPLETED_PACKETS);
     b[2] = 1 + 4 * n;
     b[3] = n;
-    this.commands_sent++;
-    this.hci.sendCommandWithoutCredit(b, 3 + b[2]);
+    this.s.host_flow.commands_sent++;
+    this.x.send_command_without_credit(b, 3 + b[2]);
   }
 }

@@ -39,9 +39,10 @@ import {
   hci_write_scan_enable,
   hci_write_secure_connections_host_support,
   hci_write_simple_pairing_mode,
+  type HciArg,
   type HciCommand,
 } from './commands.js';
-import type { Hci } from './hci.js';
+import type { HciState } from './hci-state.js';
 
 /** BTstack's HCI_RESET_RESEND_TIMEOUT_MS. */
 export const HCI_RESET_RESEND_TIMEOUT_MS = 200;
@@ -119,8 +120,29 @@ const enum Step {
   DONE,
 }
 
-function bit(bitmap: Uint8Array, n: number): boolean {
-  return ((bitmap[n >> 3] ?? 0) & (1 << (n & 7))) !== 0;
+/** The GAP settings the init sequence writes (gap-classic.ts); `take_*` clears that setting's pending write. */
+export interface HciInitGap {
+  ssp_enabled(): boolean;
+  secure_connections_enabled(): boolean;
+  take_class_of_device(): number;
+  take_local_name(): Uint8Array;
+  take_eir(): Uint8Array;
+  take_scan_enable(): number;
+}
+
+/** What the init sequence needs from its siblings (the command scheduler, the power machine, GAP). */
+export interface HciInitPeers {
+  can_send_command(): boolean;
+  /** The shared buffer for building a command (chipset commands are written into it). */
+  command_buffer(): Uint8Array;
+  send_command(cmd: HciCommand, ...args: HciArg[]): boolean;
+  send_command_packet(packet: Uint8Array, size: number): boolean;
+  /** The Reset resend path: the controller may have lost the first Reset. */
+  force_command_credit(): void;
+  run(): void;
+  /** The sequence reached its end: HCI goes WORKING. */
+  done(): void;
+  readonly gap: HciInitGap;
 }
 
 export class HciInit {
@@ -130,30 +152,13 @@ export class HciInit {
   private waiting = 0;
   private readonly resetTimer: Timer;
   private chipsetCommands = 0;
+  private resets_sent = 0;
 
-  // What the controller told us
-  hci_version = 0;
-  hci_revision = 0;
-  lmp_version = 0;
-  manufacturer = 0;
-  lmp_subversion = 0;
-  readonly supported_commands = new Uint8Array(64);
-  supported_commands_known = false;
-  readonly local_features = new Uint8Array(8);
-  readonly local_features_page1 = new Uint8Array(8);
-  local_features_max_page = 0;
-  readonly local_bd_addr = new Uint8Array(6);
-  sco_data_packet_length = 0;
-  sco_packets_total_num = 0;
-  inquiry_mode = INQUIRY_MODE_STANDARD;
-  resets_sent = 0;
-
-  constructor(private readonly hci: Hci) {
+  constructor(
+    private readonly s: HciState,
+    private readonly x: HciInitPeers,
+  ) {
     this.resetTimer = new Timer(() => this.onResetExpired());
-  }
-
-  get active(): boolean {
-    return this.started;
   }
 
   /** Begin the sequence (transport open, state INITIALIZING). */
@@ -164,76 +169,65 @@ export class HciInit {
     this.waiting = 0;
     this.chipsetCommands = 0;
     this.resets_sent = 0;
-    this.supported_commands.fill(0);
-    this.supported_commands_known = false;
-    this.local_features.fill(0);
-    this.local_features_page1.fill(0);
-    this.local_features_max_page = 0;
+    const c = this.s.controller;
+    c.supported_commands.fill(0);
+    c.supported_commands_known = false;
+    c.local_features.fill(0);
+    c.local_features_page1.fill(0);
+    c.local_features_max_page = 0;
   }
 
   stop(): void {
     this.started = false;
     this.step = Step.DONE;
     this.waiting = 0;
-    this.hci.run_loop.remove_timer(this.resetTimer);
-  }
-
-  supports_command(bitNumber: number): boolean {
-    return !this.supported_commands_known || bit(this.supported_commands, bitNumber);
-  }
-  has_feature(bitNumber: number): boolean {
-    return bit(this.local_features, bitNumber);
-  }
-  get classic_supported(): boolean {
-    return !this.has_feature(LMP_FEATURE.BR_EDR_NOT_SUPPORTED);
-  }
-  get le_supported(): boolean {
-    return this.has_feature(LMP_FEATURE.LE_SUPPORTED_CONTROLLER);
+    this.s.run_loop.remove_timer(this.resetTimer);
   }
 
   /** Whether the step applies to this controller and configuration. */
   private applies(step: Step): boolean {
-    const hci = this.hci;
-    const chipset = hci.chipset;
-    const classic = this.classic_supported;
-    const le = this.le_supported;
+    const s = this.s;
+    const c = s.controller;
+    const chipset = s.chipset;
+    const classic = c.classic_supported;
+    const le = c.le_supported;
     switch (step) {
       case Step.CHIPSET_BAUDRATE: {
-        const cfg = hci.transport_config;
+        const cfg = s.transport_config;
         const main = cfg?.baudrate_main ?? 0;
         return !!chipset?.set_baudrate_command && main > 0 && main !== (cfg?.baudrate_init ?? 0);
       }
       case Step.CHIPSET_INIT:
         return !!chipset?.next_command;
       case Step.CHIPSET_BD_ADDR:
-        return !!chipset?.set_bd_addr_command && hci.custom_bd_addr !== null;
+        return !!chipset?.set_bd_addr_command && s.custom_bd_addr !== null;
       case Step.READ_EXTENDED_FEATURES:
-        return this.has_feature(LMP_FEATURE.EXTENDED_FEATURES) && this.supports_command(SUPPORTED_COMMAND.READ_LOCAL_EXTENDED_FEATURES);
+        return c.has_feature(LMP_FEATURE.EXTENDED_FEATURES) && c.supports_command(SUPPORTED_COMMAND.READ_LOCAL_EXTENDED_FEATURES);
       case Step.LE_READ_BUFFER_SIZE:
-        return le && this.supports_command(SUPPORTED_COMMAND.LE_READ_BUFFER_SIZE);
+        return le && c.supports_command(SUPPORTED_COMMAND.LE_READ_BUFFER_SIZE);
       case Step.LE_SET_EVENT_MASK:
-        return le && this.supports_command(SUPPORTED_COMMAND.LE_SET_EVENT_MASK);
+        return le && c.supports_command(SUPPORTED_COMMAND.LE_SET_EVENT_MASK);
       case Step.HOST_BUFFER_SIZE:
-        return hci.host_flow.enabled && this.supports_command(SUPPORTED_COMMAND.HOST_BUFFER_SIZE) &&
-          this.supports_command(SUPPORTED_COMMAND.SET_CONTROLLER_TO_HOST_FLOW_CONTROL);
+        return s.host_flow.enabled && c.supports_command(SUPPORTED_COMMAND.HOST_BUFFER_SIZE) &&
+          c.supports_command(SUPPORTED_COMMAND.SET_CONTROLLER_TO_HOST_FLOW_CONTROL);
       case Step.SET_CONTROLLER_TO_HOST_FLOW_CONTROL:
-        return hci.host_flow.buffer_size_set;
+        return s.host_flow.buffer_size_set;
       case Step.WRITE_SIMPLE_PAIRING_MODE:
-        return classic && hci.gap.ssp_enabled && this.has_feature(LMP_FEATURE.SECURE_SIMPLE_PAIRING) && this.supports_command(SUPPORTED_COMMAND.WRITE_SIMPLE_PAIRING_MODE);
+        return classic && this.x.gap.ssp_enabled() && c.has_feature(LMP_FEATURE.SECURE_SIMPLE_PAIRING) && c.supports_command(SUPPORTED_COMMAND.WRITE_SIMPLE_PAIRING_MODE);
       case Step.WRITE_SECURE_CONNECTIONS_HOST:
-        return classic && hci.gap.secure_connections_enabled && this.supported_commands_known && bit(this.supported_commands, SUPPORTED_COMMAND.WRITE_SECURE_CONNECTIONS_HOST_SUPPORT);
+        return classic && this.x.gap.secure_connections_enabled() && c.supports_command_known(SUPPORTED_COMMAND.WRITE_SECURE_CONNECTIONS_HOST_SUPPORT);
       case Step.WRITE_INQUIRY_MODE:
-        return classic && this.supports_command(SUPPORTED_COMMAND.WRITE_INQUIRY_MODE);
+        return classic && c.supports_command(SUPPORTED_COMMAND.WRITE_INQUIRY_MODE);
       case Step.WRITE_CLASS_OF_DEVICE:
-        return classic && this.supports_command(SUPPORTED_COMMAND.WRITE_CLASS_OF_DEVICE);
+        return classic && c.supports_command(SUPPORTED_COMMAND.WRITE_CLASS_OF_DEVICE);
       case Step.WRITE_LOCAL_NAME:
-        return classic && this.supports_command(SUPPORTED_COMMAND.WRITE_LOCAL_NAME);
+        return classic && c.supports_command(SUPPORTED_COMMAND.WRITE_LOCAL_NAME);
       case Step.WRITE_EIR:
-        return classic && this.has_feature(LMP_FEATURE.EXTENDED_INQUIRY_RESPONSE) && this.supports_command(SUPPORTED_COMMAND.WRITE_EXTENDED_INQUIRY_RESPONSE);
+        return classic && c.has_feature(LMP_FEATURE.EXTENDED_INQUIRY_RESPONSE) && c.supports_command(SUPPORTED_COMMAND.WRITE_EXTENDED_INQUIRY_RESPONSE);
       case Step.WRITE_LE_HOST_SUPPORTED:
-        return le && classic && this.supports_command(SUPPORTED_COMMAND.WRITE_LE_HOST_SUPPORTED);
+        return le && classic && c.supports_command(SUPPORTED_COMMAND.WRITE_LE_HOST_SUPPORTED);
       case Step.WRITE_SCAN_ENABLE:
-        return classic && this.supports_command(SUPPORTED_COMMAND.WRITE_SCAN_ENABLE);
+        return classic && c.supports_command(SUPPORTED_COMMAND.WRITE_SCAN_ENABLE);
       default:
         return true;
     }
@@ -247,16 +241,16 @@ export class HciInit {
     if (!this.started || this.waiting !== 0) return false;
     for (;;) {
       if (this.step === Step.DONE) {
-        this.hci.initDone();
+        this.x.done();
         return false;
       }
-      if (!this.hci.canSendCommandInternal()) return false;
+      if (!this.x.can_send_command()) return false;
       if (!this.applies(this.step)) {
         this.step++;
         continue;
       }
       if (this.step === Step.CHIPSET_INIT) {
-        const n = this.hci.chipset!.next_command!(this.hci.commandBuffer());
+        const n = this.s.chipset!.next_command!(this.x.command_buffer());
         if (n <= 0) {
           this.step++;
           continue;
@@ -271,36 +265,37 @@ export class HciInit {
   }
 
   private sendRaw(size: number): void {
-    const buf = this.hci.commandBuffer();
+    const buf = this.x.command_buffer();
     this.waiting = little_endian_read_16(buf, 0);
-    this.hci.sendCommandPacketInternal(buf, size);
+    this.x.send_command_packet(buf, size);
   }
 
-  private send(cmd: HciCommand, ...args: Array<number | Uint8Array | string>): true {
+  private send(cmd: HciCommand, ...args: HciArg[]): true {
     this.waiting = cmd.opcode;
-    this.hci.sendCommandInternal(cmd, ...args);
+    this.x.send_command(cmd, ...args);
     return true;
   }
 
   /** Send the step's command; false when there is nothing to send (the step is skipped). */
   private sendStep(step: Step): boolean {
-    const hci = this.hci;
-    const gap = hci.gap;
+    const s = this.s;
+    const c = s.controller;
+    const gap = this.x.gap;
     switch (step) {
       case Step.RESET:
         this.resets_sent++;
         // arm the resend timer first: the answer may come back before send() returns
-        hci.run_loop.set_timer(this.resetTimer, HCI_RESET_RESEND_TIMEOUT_MS);
-        hci.run_loop.add_timer(this.resetTimer);
+        s.run_loop.set_timer(this.resetTimer, HCI_RESET_RESEND_TIMEOUT_MS);
+        s.run_loop.add_timer(this.resetTimer);
         return this.send(hci_reset);
       case Step.CHIPSET_BAUDRATE: {
-        const n = hci.chipset!.set_baudrate_command!(hci.transport_config!.baudrate_main!, hci.commandBuffer());
+        const n = s.chipset!.set_baudrate_command!(s.transport_config!.baudrate_main!, this.x.command_buffer());
         if (n <= 0) return false;
         this.sendRaw(n);
         return true;
       }
       case Step.CHIPSET_BD_ADDR: {
-        const n = hci.chipset!.set_bd_addr_command!(hci.custom_bd_addr!, hci.commandBuffer());
+        const n = s.chipset!.set_bd_addr_command!(s.custom_bd_addr!, this.x.command_buffer());
         if (n <= 0) return false;
         this.sendRaw(n);
         return true;
@@ -320,16 +315,16 @@ export class HciInit {
       case Step.LE_READ_BUFFER_SIZE:
         return this.send(hci_le_read_buffer_size);
       case Step.HOST_BUFFER_SIZE: {
-        const flow = hci.host_flow;
-        flow.acl_packet_length = flow.announced_length();
-        flow.acl_packet_num = flow.announced_count();
+        const flow = s.host_flow;
+        flow.acl_packet_length = this.announced_length();
+        flow.acl_packet_num = Math.max(1, Math.min(s.config.HCI_HOST_ACL_PACKET_NUM, 0xffff));
         // synchronous length and count 0: SCO is not taken (synchronous flow control stays off)
         return this.send(hci_host_buffer_size, flow.acl_packet_length, 0, flow.acl_packet_num, 0);
       }
       case Step.SET_CONTROLLER_TO_HOST_FLOW_CONTROL:
         return this.send(hci_set_controller_to_host_flow_control, 0x01); // ACL on, synchronous off
       case Step.SET_EVENT_MASK:
-        return this.send(hci_set_event_mask, HCI_EVENT_MASK_LOW, this.le_supported ? HCI_EVENT_MASK_HIGH : HCI_EVENT_MASK_HIGH & ~0x20000000);
+        return this.send(hci_set_event_mask, HCI_EVENT_MASK_LOW, c.le_supported ? HCI_EVENT_MASK_HIGH : HCI_EVENT_MASK_HIGH & ~0x20000000);
       case Step.LE_SET_EVENT_MASK:
         return this.send(hci_le_set_event_mask, HCI_LE_EVENT_MASK_LOW, HCI_LE_EVENT_MASK_HIGH);
       case Step.WRITE_SIMPLE_PAIRING_MODE:
@@ -337,26 +332,22 @@ export class HciInit {
       case Step.WRITE_SECURE_CONNECTIONS_HOST:
         return this.send(hci_write_secure_connections_host_support, 1);
       case Step.WRITE_INQUIRY_MODE:
-        this.inquiry_mode = this.has_feature(LMP_FEATURE.EXTENDED_INQUIRY_RESPONSE)
+        c.inquiry_mode = c.has_feature(LMP_FEATURE.EXTENDED_INQUIRY_RESPONSE)
           ? INQUIRY_MODE_RSSI_AND_EIR
-          : this.has_feature(LMP_FEATURE.RSSI_WITH_INQUIRY_RESULTS)
+          : c.has_feature(LMP_FEATURE.RSSI_WITH_INQUIRY_RESULTS)
             ? INQUIRY_MODE_RSSI
             : INQUIRY_MODE_STANDARD;
-        return this.send(hci_write_inquiry_mode, this.inquiry_mode);
+        return this.send(hci_write_inquiry_mode, c.inquiry_mode);
       case Step.WRITE_CLASS_OF_DEVICE:
-        gap.class_of_device_todo = false;
-        return this.send(hci_write_class_of_device, gap.class_of_device);
+        return this.send(hci_write_class_of_device, gap.take_class_of_device());
       case Step.WRITE_LOCAL_NAME:
-        gap.local_name_todo = false;
-        return this.send(hci_write_local_name, gap.local_name_bytes());
+        return this.send(hci_write_local_name, gap.take_local_name());
       case Step.WRITE_EIR:
-        gap.eir_todo = false;
-        return this.send(hci_write_extended_inquiry_response, 1, gap.eir_bytes());
+        return this.send(hci_write_extended_inquiry_response, 1, gap.take_eir());
       case Step.WRITE_LE_HOST_SUPPORTED:
         return this.send(hci_write_le_host_supported, 1, 0);
       case Step.WRITE_SCAN_ENABLE:
-        gap.scan_enable_todo = false;
-        return this.send(hci_write_scan_enable, gap.scan_enable_value());
+        return this.send(hci_write_scan_enable, gap.take_scan_enable());
       default:
         return false;
     }
@@ -364,10 +355,10 @@ export class HciInit {
 
   private onResetExpired(): void {
     if (this.step !== Step.RESET || this.waiting !== hci_reset.opcode) return;
-    this.hci.log.info(() => `HCI Reset not answered within ${HCI_RESET_RESEND_TIMEOUT_MS} ms, resending`);
+    this.s.log.info(() => `HCI Reset not answered within ${HCI_RESET_RESEND_TIMEOUT_MS} ms, resending`);
     this.waiting = 0;
-    this.hci.forceCommandCredit();
-    this.hci.run();
+    this.x.force_command_credit();
+    this.x.run();
   }
 
   /**
@@ -379,9 +370,9 @@ export class HciInit {
     this.waiting = 0;
     const status = ret.length > 0 ? ret[0]! : 0xff;
     const step = this.step;
-    if (step === Step.RESET) this.hci.run_loop.remove_timer(this.resetTimer);
+    if (step === Step.RESET) this.s.run_loop.remove_timer(this.resetTimer);
     if (status !== ERROR_CODE_SUCCESS) {
-      this.hci.log.error(() => `init: ${stepName(step)} (opcode 0x${opcode.toString(16).padStart(4, '0')}) failed with status 0x${status.toString(16)}`);
+      this.s.log.error(() => `init: ${stepName(step)} (opcode 0x${opcode.toString(16).padStart(4, '0')}) failed with status 0x${status.toString(16)}`);
     } else {
       this.store(step, ret);
     }
@@ -390,69 +381,80 @@ export class HciInit {
     return true;
   }
 
+  /**
+   * The ACL data length to announce in Host Buffer Size: HCI_HOST_ACL_PACKET_LEN, at most what the
+   * transport's receive path takes (its H4 buffer) and at most 65535; at least 1.
+   */
+  private announced_length(): number {
+    const cfg = this.s.config.HCI_HOST_ACL_PACKET_LEN;
+    const t = this.s.transport?.max_acl_receive_length?.() ?? 0xffff;
+    return Math.max(1, Math.min(cfg, t, 0xffff));
+  }
+
   private store(step: Step, r: Uint8Array): void {
-    const hci = this.hci;
+    const s = this.s;
+    const c = s.controller;
     switch (step) {
       case Step.CHIPSET_BAUDRATE: {
-        const baud = hci.transport_config?.baudrate_main ?? 0;
-        const t = hci.transport;
+        const baud = s.transport_config?.baudrate_main ?? 0;
+        const t = s.transport;
         if (t?.set_baudrate && baud > 0) {
           const err = t.set_baudrate(baud);
-          if (err) hci.log.error(() => `transport.set_baudrate(${baud}) failed: ${err}`);
-          else hci.log.info(() => `switched to ${baud} baud`);
+          if (err) s.log.error(() => `transport.set_baudrate(${baud}) failed: ${err}`);
+          else s.log.info(() => `switched to ${baud} baud`);
         }
         return;
       }
       case Step.READ_LOCAL_VERSION:
         if (r.length < 9) return;
-        this.hci_version = r[1]!;
-        this.hci_revision = little_endian_read_16(r, 2);
-        this.lmp_version = r[4]!;
-        this.manufacturer = little_endian_read_16(r, 5);
-        this.lmp_subversion = little_endian_read_16(r, 7);
+        c.hci_version = r[1]!;
+        c.hci_revision = little_endian_read_16(r, 2);
+        c.lmp_version = r[4]!;
+        c.manufacturer = little_endian_read_16(r, 5);
+        c.lmp_subversion = little_endian_read_16(r, 7);
         return;
       case Step.READ_SUPPORTED_COMMANDS:
         if (r.length < 65) return;
-        this.supported_commands.set(r.subarray(1, 65));
-        this.supported_commands_known = true;
+        c.supported_commands.set(r.subarray(1, 65));
+        c.supported_commands_known = true;
         return;
       case Step.READ_FEATURES:
         if (r.length < 9) return;
-        this.local_features.set(r.subarray(1, 9));
+        c.local_features.set(r.subarray(1, 9));
         return;
       case Step.READ_EXTENDED_FEATURES:
         if (r.length < 11 || r[1] !== 1) return;
-        this.local_features_max_page = r[2]!;
-        this.local_features_page1.set(r.subarray(3, 11));
+        c.local_features_max_page = r[2]!;
+        c.local_features_page1.set(r.subarray(3, 11));
         return;
       case Step.READ_BD_ADDR:
         if (r.length < 7) return;
-        reverse_bd_addr(r, 1, this.local_bd_addr);
-        hci.log.info(() => `local address ${bd_addr_to_str(this.local_bd_addr)}`);
+        reverse_bd_addr(r, 1, c.local_bd_addr);
+        s.log.info(() => `local address ${bd_addr_to_str(c.local_bd_addr)}`);
         return;
       case Step.READ_BUFFER_SIZE:
         if (r.length < 8) return;
-        hci.acl.acl_data_packet_length = little_endian_read_16(r, 1);
-        this.sco_data_packet_length = r[3]!;
-        hci.acl.acl_packets_total_num = little_endian_read_16(r, 4);
-        this.sco_packets_total_num = little_endian_read_16(r, 6);
-        hci.log.info(() => `controller ACL buffers: ${hci.acl.acl_packets_total_num} x ${hci.acl.acl_data_packet_length} bytes`);
+        c.acl_data_packet_length = little_endian_read_16(r, 1);
+        c.sco_data_packet_length = r[3]!;
+        c.acl_packets_total_num = little_endian_read_16(r, 4);
+        c.sco_packets_total_num = little_endian_read_16(r, 6);
+        s.log.info(() => `controller ACL buffers: ${c.acl_packets_total_num} x ${c.acl_data_packet_length} bytes`);
         return;
       case Step.HOST_BUFFER_SIZE:
-        hci.host_flow.buffer_size_set = true;
+        s.host_flow.buffer_size_set = true;
         return;
       case Step.SET_CONTROLLER_TO_HOST_FLOW_CONTROL:
-        hci.host_flow.active = true;
-        hci.log.info(() => `controller-to-host flow control on: ${hci.host_flow.acl_packet_num} x ${hci.host_flow.acl_packet_length} bytes`);
+        s.host_flow.active = true;
+        s.log.info(() => `controller-to-host flow control on: ${s.host_flow.acl_packet_num} x ${s.host_flow.acl_packet_length} bytes`);
         return;
       case Step.LE_READ_BUFFER_SIZE:
         if (r.length < 4) return;
-        hci.acl.le_data_packets_length = little_endian_read_16(r, 1);
-        hci.acl.le_acl_packets_total_num = r[3]!;
-        if (hci.acl.le_data_packets_length === 0) hci.acl.le_acl_packets_total_num = 0; // shared with BR/EDR
-        hci.log.info(() =>
-          hci.acl.le_acl_packets_total_num > 0
-            ? `controller LE buffers: ${hci.acl.le_acl_packets_total_num} x ${hci.acl.le_data_packets_length} bytes`
+        c.le_data_packets_length = little_endian_read_16(r, 1);
+        c.le_acl_packets_total_num = r[3]!;
+        if (c.le_data_packets_length === 0) c.le_acl_packets_total_num = 0; // shared with BR/EDR
+        s.log.info(() =>
+          c.le_acl_packets_total_num > 0
+            ? `controller LE buffers: ${c.le_acl_packets_total_num} x ${c.le_data_packets_length} bytes`
             : 'controller LE buffers shared with BR/EDR',
         );
         return;

@@ -1,15 +1,22 @@
 /**
- * Link control for HCI: the connection bookkeeping every command going out implies (a Create
- * Connection owns a record, an Accept sets the role, a Disconnect marks the link) and the
- * scheduler part that sends connection work: rejects, disconnects, cancels, accepts, creates,
- * remote features / version reads. One command per call, as BTstack's hci_run.
+ * Link control for HCI: the API that asks for links (hci_connect_acl, gap_connect,
+ * gap_connect_cancel, gap_disconnect, hci_read_remote_version, disconnecting every link when
+ * powering off), the connection bookkeeping every command going out implies (a Create Connection
+ * owns a record, an Accept sets the role, a Disconnect marks the link) and the scheduler part that
+ * sends connection work: rejects, disconnects, cancels, accepts, creates, remote features / version
+ * reads. One command per call, as BTstack's hci_run.
  */
-import { little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
+import { bd_addr_copy, little_endian_read_16, reverse_bd_addr, type BdAddr } from '../core/bytes.js';
 import {
   BD_ADDR_TYPE_ACL,
   BTSTACK_MEMORY_ALLOC_FAILED,
+  ERROR_CODE_COMMAND_DISALLOWED,
+  ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS,
   ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES,
+  ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF,
+  ERROR_CODE_REMOTE_USER_TERMINATED_CONNECTION,
   ERROR_CODE_SUCCESS,
+  ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER,
   HCI_ROLE_MASTER,
   HCI_ROLE_SLAVE,
   HCI_STATE_WORKING,
@@ -25,9 +32,13 @@ import {
   hci_read_remote_supported_features,
   hci_read_remote_version_information,
   hci_reject_connection_request,
+  type HciArg,
+  type HciCommand,
 } from './commands.js';
 import {
   ConnState,
+  hci_connection_set_state,
+  type HciConnection,
   TODO_ACCEPT,
   TODO_CREATE_CONNECTION,
   TODO_CREATE_CONNECTION_CANCEL,
@@ -39,13 +50,172 @@ import {
   TODO_READ_REMOTE_VERSION,
   is_le_address_type,
 } from './hci-connection.js';
-import type { Hci } from './hci.js';
+import type { HciState } from './hci-state.js';
 
 /** ACL packet types for Create Connection: DM1 DH1 DM3 DH3 DM5 DH5, all EDR types allowed. */
 export const HCI_USABLE_ACL_PACKET_TYPES = 0xcc18;
 
+/** LE connection parameters BTstack uses for gap_connect (hci.c defaults). */
+export interface GapLeConnectionParameters {
+  scan_interval: number;
+  scan_window: number;
+  conn_interval_min: number;
+  conn_interval_max: number;
+  conn_latency: number;
+  supervision_timeout: number;
+  min_ce_length: number;
+  max_ce_length: number;
+}
+
+/** What link control needs from its siblings. */
+export interface HciLinkControlPeers {
+  send_command(cmd: HciCommand, ...args: HciArg[]): boolean;
+  run(): void;
+  /** GAP's part of a command going out (scan enable, inquiry, advertising, ...). */
+  gap_command_sent(opcode: number, params: Uint8Array): void;
+  /** LE Create Connection parameters (gap_set_connection_parameters) and own address type. */
+  le_connection_parameters(): GapLeConnectionParameters;
+  le_own_address_type(): number;
+  le_connection_complete_event(status: number, address_type: number, address: BdAddr): void;
+}
+
 export class HciLinkControl {
-  constructor(private readonly hci: Hci) {}
+  constructor(
+    private readonly s: HciState,
+    private readonly x: HciLinkControlPeers,
+  ) {}
+
+  private setState(conn: HciConnection, state: ConnState, why: string): void {
+    hci_connection_set_state(this.s.log, conn, state, why);
+  }
+
+  // ------------------------------------------------------------------ API
+
+  /** hci_connect_acl: queue Create Connection (paging). 0 or a status. */
+  connect_acl(addr: BdAddr): number {
+    const conns = this.s.connections;
+    if (this.s.power !== HCI_STATE_WORKING) return ERROR_CODE_COMMAND_DISALLOWED;
+    const existing = conns.for_addr(addr, BD_ADDR_TYPE_ACL);
+    if (existing) return ERROR_CODE_SUCCESS; // already connected or connecting
+    const conn = conns.create(addr, BD_ADDR_TYPE_ACL);
+    if (!conn) return BTSTACK_MEMORY_ALLOC_FAILED;
+    this.setState(conn, ConnState.SEND_CREATE_CONNECTION, 'hci_connect_acl');
+    conn.role = HCI_ROLE_MASTER;
+    conn.todo |= TODO_CREATE_CONNECTION;
+    this.x.run();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /** hci_read_remote_version. */
+  read_remote_version(handle: number): number {
+    const conn = this.s.connections.for_handle(handle);
+    if (!conn || conn.is_le) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
+    conn.todo |= TODO_READ_REMOTE_VERSION;
+    this.x.run();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /** gap_connect: LE Create Connection. Completion: HCI_SUBEVENT_LE_CONNECTION_COMPLETE. */
+  connect_le(addr: BdAddr, addr_type: number): number {
+    if (!is_le_address_type(addr_type)) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    if (this.s.power !== HCI_STATE_WORKING) return ERROR_CODE_COMMAND_DISALLOWED;
+    const conns = this.s.connections;
+    for (const c of conns.list) {
+      if (c.is_le && (c.state === ConnState.SEND_CREATE_CONNECTION || c.state === ConnState.SENT_CREATE_CONNECTION)) {
+        return ERROR_CODE_COMMAND_DISALLOWED; // one LE connection attempt at a time
+      }
+    }
+    const existing = conns.for_addr(addr, addr_type);
+    if (existing) return existing.state === ConnState.OPEN ? ERROR_CODE_SUCCESS : ERROR_CODE_COMMAND_DISALLOWED;
+    const conn = conns.create(addr, addr_type);
+    if (!conn) return BTSTACK_MEMORY_ALLOC_FAILED;
+    this.setState(conn, ConnState.SEND_CREATE_CONNECTION, 'gap_connect');
+    conn.role = HCI_ROLE_MASTER;
+    conn.todo |= TODO_LE_CREATE_CONNECTION;
+    this.x.run();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /** gap_connect_cancel. The controller answers with an LE Connection Complete (status 0x02). */
+  connect_le_cancel(): number {
+    for (const c of this.s.connections.list) {
+      if (!c.is_le) continue;
+      if (c.state === ConnState.SEND_CREATE_CONNECTION) {
+        // never sent: report it as BTstack does, with Unknown Connection Identifier
+        const type = c.address_type;
+        const addr = new Uint8Array(6);
+        bd_addr_copy(addr, c.address);
+        this.s.connections.free(c);
+        this.x.le_connection_complete_event(ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER, type, addr);
+        return ERROR_CODE_SUCCESS;
+      }
+      if (c.state === ConnState.SENT_CREATE_CONNECTION) {
+        c.todo |= TODO_LE_CREATE_CONNECTION_CANCEL;
+        this.setState(c, ConnState.SEND_CANCEL_CONNECTION, 'gap_connect_cancel');
+        this.x.run();
+        return ERROR_CODE_SUCCESS;
+      }
+    }
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /** gap_disconnect: a classic or LE link (reason: Remote User Terminated Connection). */
+  disconnect(handle: number): number {
+    const conn = this.s.connections.for_handle(handle);
+    if (!conn) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
+    switch (conn.state) {
+      case ConnState.SEND_DISCONNECT:
+      case ConnState.SENT_DISCONNECT:
+      case ConnState.RECEIVED_DISCONNECTION_COMPLETE:
+        return ERROR_CODE_SUCCESS;
+      case ConnState.SENT_CREATE_CONNECTION:
+        if (!conn.is_le) {
+          conn.todo |= TODO_CREATE_CONNECTION_CANCEL;
+          this.x.run();
+          return ERROR_CODE_SUCCESS;
+        }
+        return this.connect_le_cancel();
+      default:
+        conn.disconnect_reason = ERROR_CODE_REMOTE_USER_TERMINATED_CONNECTION;
+        conn.todo |= TODO_DISCONNECT;
+        this.setState(conn, ConnState.SEND_DISCONNECT, 'gap_disconnect');
+        this.x.run();
+        return ERROR_CODE_SUCCESS;
+    }
+  }
+
+  /** Powering off or falling asleep: cancel what is being created, disconnect what is up. */
+  halt_connections(): void {
+    for (const c of this.s.connections.list) {
+      switch (c.state) {
+        case ConnState.SEND_CREATE_CONNECTION:
+          break; // never sent: dropped when halting ends
+        case ConnState.SENT_CREATE_CONNECTION:
+          if (c.is_le) {
+            c.todo |= TODO_LE_CREATE_CONNECTION_CANCEL;
+            this.setState(c, ConnState.SEND_CANCEL_CONNECTION, 'power off');
+          } else c.todo |= TODO_CREATE_CONNECTION_CANCEL;
+          break;
+        case ConnState.SEND_DISCONNECT:
+        case ConnState.SENT_DISCONNECT:
+        case ConnState.RECEIVED_DISCONNECTION_COMPLETE:
+        case ConnState.SEND_CANCEL_CONNECTION:
+        case ConnState.SENT_CANCEL_CONNECTION:
+          break;
+        default:
+          if (c.con_handle !== 0xffff) this.close_for_power_off(c);
+      }
+    }
+  }
+
+  /** A link up while powering off or falling asleep: disconnect it (Remote Device Terminated: Power Off). */
+  close_for_power_off(conn: HciConnection): void {
+    conn.disconnect_reason = ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF;
+    conn.todo = TODO_DISCONNECT;
+    this.setState(conn, ConnState.SEND_DISCONNECT, 'power off');
+  }
+
+  // ------------------------------------------------------------------ commands out
 
   /**
    * Bookkeeping for an app command before it is accepted (BTstack's hci_send_cmd_packet):
@@ -56,18 +226,18 @@ export class HciLinkControl {
     const params = packet.subarray(3, size);
     if (opcode === hci_create_connection.opcode && params.length >= 6) {
       const addr = reverse_bd_addr(params, 0);
-      if (this.hci.connections.for_addr(addr, BD_ADDR_TYPE_ACL)) return ERROR_CODE_SUCCESS;
-      const conn = this.hci.connections.create(addr, BD_ADDR_TYPE_ACL);
+      if (this.s.connections.for_addr(addr, BD_ADDR_TYPE_ACL)) return ERROR_CODE_SUCCESS;
+      const conn = this.s.connections.create(addr, BD_ADDR_TYPE_ACL);
       if (!conn) return BTSTACK_MEMORY_ALLOC_FAILED;
-      conn.state = ConnState.SEND_CREATE_CONNECTION;
+      this.setState(conn, ConnState.SEND_CREATE_CONNECTION, 'hci_send_cmd Create Connection');
       conn.role = HCI_ROLE_MASTER;
     } else if (opcode === hci_le_create_connection.opcode && params.length >= 12 && params[4] === 0) {
       const type = params[5]!;
       const addr = reverse_bd_addr(params, 6);
-      if (!is_le_address_type(type) || this.hci.connections.for_addr(addr, type)) return ERROR_CODE_SUCCESS;
-      const conn = this.hci.connections.create(addr, type);
+      if (!is_le_address_type(type) || this.s.connections.for_addr(addr, type)) return ERROR_CODE_SUCCESS;
+      const conn = this.s.connections.create(addr, type);
       if (!conn) return BTSTACK_MEMORY_ALLOC_FAILED;
-      conn.state = ConnState.SEND_CREATE_CONNECTION;
+      this.setState(conn, ConnState.SEND_CREATE_CONNECTION, 'hci_send_cmd LE Create Connection');
       conn.role = HCI_ROLE_MASTER;
     }
     return ERROR_CODE_SUCCESS;
@@ -79,29 +249,29 @@ export class HciLinkControl {
       case hci_create_connection.opcode: {
         if (params.length < 6) return;
         const addr = reverse_bd_addr(params, 0);
-        const conn = this.hci.connections.for_addr(addr, BD_ADDR_TYPE_ACL) ?? this.hci.connections.create(addr, BD_ADDR_TYPE_ACL);
+        const conn = this.s.connections.for_addr(addr, BD_ADDR_TYPE_ACL) ?? this.s.connections.create(addr, BD_ADDR_TYPE_ACL);
         if (!conn) {
-          this.hci.log.error('Create Connection sent without a free connection record');
+          this.s.log.error('Create Connection sent without a free connection record');
           return;
         }
         if (conn.con_handle === 0xffff) {
-          conn.state = ConnState.SENT_CREATE_CONNECTION;
+          this.setState(conn, ConnState.SENT_CREATE_CONNECTION, 'Create Connection sent');
           conn.role = HCI_ROLE_MASTER;
         }
         return;
       }
       case hci_accept_connection_request.opcode: {
         if (params.length < 7) return;
-        const conn = this.hci.connections.for_addr(reverse_bd_addr(params, 0), BD_ADDR_TYPE_ACL);
+        const conn = this.s.connections.for_addr(reverse_bd_addr(params, 0), BD_ADDR_TYPE_ACL);
         if (conn) {
-          conn.state = ConnState.ACCEPTED_CONNECTION_REQUEST;
+          this.setState(conn, ConnState.ACCEPTED_CONNECTION_REQUEST, 'Accept Connection Request sent');
           conn.role = params[6] === 0 ? HCI_ROLE_MASTER : HCI_ROLE_SLAVE;
         }
         return;
       }
       case hci_disconnect.opcode: {
-        const conn = this.hci.connections.for_handle(little_endian_read_16(params, 0) & 0x0fff);
-        if (conn) conn.state = ConnState.SENT_DISCONNECT;
+        const conn = this.s.connections.for_handle(little_endian_read_16(params, 0) & 0x0fff);
+        if (conn) this.setState(conn, ConnState.SENT_DISCONNECT, 'Disconnect sent');
         return;
       }
       case hci_le_create_connection.opcode: {
@@ -109,45 +279,46 @@ export class HciLinkControl {
         const type = params[5]!;
         const addr = reverse_bd_addr(params, 6);
         if (!is_le_address_type(type)) return;
-        const conn = this.hci.connections.for_addr(addr, type) ?? this.hci.connections.create(addr, type);
+        const conn = this.s.connections.for_addr(addr, type) ?? this.s.connections.create(addr, type);
         if (conn && conn.con_handle === 0xffff) {
-          conn.state = ConnState.SENT_CREATE_CONNECTION;
+          this.setState(conn, ConnState.SENT_CREATE_CONNECTION, 'LE Create Connection sent');
           conn.role = HCI_ROLE_MASTER;
         }
         return;
       }
       case hci_le_create_connection_cancel.opcode:
-        for (const c of this.hci.connections.list) {
+        for (const c of this.s.connections.list) {
           if (c.is_le && (c.state === ConnState.SENT_CREATE_CONNECTION || c.state === ConnState.SEND_CANCEL_CONNECTION)) {
-            c.state = ConnState.SENT_CANCEL_CONNECTION;
+            this.setState(c, ConnState.SENT_CANCEL_CONNECTION, 'LE Create Connection Cancel sent');
           }
         }
         return;
       default:
-        this.hci.gap.on_command_sent(opcode, params);
+        this.x.gap_command_sent(opcode, params);
     }
   }
 
   /** Send one command for connection work (rejects, disconnects, accepts, creates, remote info). */
   run(): boolean {
-    const reject = this.hci.pendingRejects.shift();
-    if (reject) return this.hci.sendCommandInternal(hci_reject_connection_request, reject.addr, reject.reason);
-    const orphan = this.hci.pendingDisconnects.shift();
-    if (orphan !== undefined) return this.hci.sendCommandInternal(hci_disconnect, orphan, ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES);
-    const halting = this.hci.hci_get_state() !== HCI_STATE_WORKING;
-    for (const c of this.hci.connections.list) {
+    const s = this.s;
+    const reject = s.pending_rejects.shift();
+    if (reject) return this.x.send_command(hci_reject_connection_request, reject.addr, reject.reason);
+    const orphan = s.pending_disconnects.shift();
+    if (orphan !== undefined) return this.x.send_command(hci_disconnect, orphan, ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES);
+    const halting = s.power !== HCI_STATE_WORKING;
+    for (const c of this.s.connections.list) {
       if (c.todo === 0) continue;
       if (c.todo & TODO_DISCONNECT) {
         c.todo &= ~TODO_DISCONNECT;
-        return this.hci.sendCommandInternal(hci_disconnect, c.con_handle, c.disconnect_reason);
+        return this.x.send_command(hci_disconnect, c.con_handle, c.disconnect_reason);
       }
       if (c.todo & TODO_CREATE_CONNECTION_CANCEL) {
         c.todo &= ~TODO_CREATE_CONNECTION_CANCEL;
-        return this.hci.sendCommandInternal(hci_create_connection_cancel, c.address);
+        return this.x.send_command(hci_create_connection_cancel, c.address);
       }
       if (c.todo & TODO_LE_CREATE_CONNECTION_CANCEL) {
         c.todo &= ~TODO_LE_CREATE_CONNECTION_CANCEL;
-        return this.hci.sendCommandInternal(hci_le_create_connection_cancel);
+        return this.x.send_command(hci_le_create_connection_cancel);
       }
       if (halting) {
         c.todo = 0;
@@ -155,23 +326,23 @@ export class HciLinkControl {
       }
       if (c.todo & TODO_ACCEPT) {
         c.todo &= ~TODO_ACCEPT;
-        return this.hci.sendCommandInternal(hci_accept_connection_request, c.address, this.hci.master_slave_policy);
+        return this.x.send_command(hci_accept_connection_request, c.address, s.master_slave_policy);
       }
       if (c.todo & TODO_CREATE_CONNECTION) {
         c.todo &= ~TODO_CREATE_CONNECTION;
-        return this.hci.sendCommandInternal(hci_create_connection, c.address, HCI_USABLE_ACL_PACKET_TYPES, 0, 0, 0, 1);
+        return this.x.send_command(hci_create_connection, c.address, HCI_USABLE_ACL_PACKET_TYPES, 0, 0, 0, 1);
       }
       if (c.todo & TODO_LE_CREATE_CONNECTION) {
         c.todo &= ~TODO_LE_CREATE_CONNECTION;
-        const p = this.hci.gap.le_connection;
-        return this.hci.sendCommandInternal(
+        const p = this.x.le_connection_parameters();
+        return this.x.send_command(
           hci_le_create_connection,
           p.scan_interval,
           p.scan_window,
           0,
           c.address_type,
           c.address,
-          this.hci.gap.le_own_address_type,
+          this.x.le_own_address_type(),
           p.conn_interval_min,
           p.conn_interval_max,
           p.conn_latency,
@@ -183,15 +354,15 @@ export class HciLinkControl {
       if (c.state !== ConnState.OPEN) continue;
       if (c.todo & TODO_READ_REMOTE_FEATURES) {
         c.todo &= ~TODO_READ_REMOTE_FEATURES;
-        return this.hci.sendCommandInternal(hci_read_remote_supported_features, c.con_handle);
+        return this.x.send_command(hci_read_remote_supported_features, c.con_handle);
       }
       if (c.todo & TODO_READ_REMOTE_EXTENDED_FEATURES) {
         c.todo &= ~TODO_READ_REMOTE_EXTENDED_FEATURES;
-        return this.hci.sendCommandInternal(hci_read_remote_extended_features, c.con_handle, 1);
+        return this.x.send_command(hci_read_remote_extended_features, c.con_handle, 1);
       }
       if (c.todo & TODO_READ_REMOTE_VERSION) {
         c.todo &= ~TODO_READ_REMOTE_VERSION;
-        return this.hci.sendCommandInternal(hci_read_remote_version_information, c.con_handle);
+        return this.x.send_command(hci_read_remote_version_information, c.con_handle);
       }
     }
     return false;

@@ -271,7 +271,7 @@ test('a Hardware Error from the controller: links torn down on both sides, OFF, 
   a.outbox.push([ha, payload(5000, 7)]);
   a.pump();
   a.events.length = 0;
-  const ca = (a.stack.hci.transport as VirtualTransport).controller;
+  const ca = (a.stack.hci.state.transport as VirtualTransport).controller;
   ca.faults.hardware_error(0x42);
   assert.ok(rl.run_until(() => a.stack.hci.hci_get_state() === C.HCI_STATE_WORKING && a.events.some((e) => e[0] === C.HCI_EVENT_HARDWARE_ERROR), 5000));
   const states = a.events.filter((e) => e[0] === C.BTSTACK_EVENT_STATE).map((e) => e[2]);

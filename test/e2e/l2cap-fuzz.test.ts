@@ -162,7 +162,7 @@ test(`fuzz: ${PDUS} random and mutated signalling PDUs at a live stack`, () => {
     little_endian_store_16(buf, 4, l2len);
     little_endian_store_16(buf, 6, cid);
     buf.set(cmd.subarray(0, len), 8);
-    b.stack.hci.deliverAcl(hb, buf, 8 + len);
+    b.stack.hci.state.acl_handler?.(0x02, hb, buf, 8 + len); // as HCI delivers a complete PDU (HCI_ACL_DATA_PACKET)
     injected++;
     maxChannels = Math.max(maxChannels, lb.channelPool.in_use);
     if (i % 16 === 15) {

@@ -162,7 +162,7 @@ test('link loss with data in flight on three channels both ways: every channel C
   p.until(() => a.data(0x40).length >= 2 && b.data(0x40).length >= 2, 'data flowing', 10_000);
   const handle = a.handle();
   // lose the radio link in the middle of it all
-  const ctrl = (a.stack.hci.transport as VirtualTransport).controller;
+  const ctrl = (a.stack.hci.state.transport as VirtualTransport).controller;
   assert.ok(ctrl.faults.drop_link(handle));
   p.until(() => a.events(0x71).length === 3 && b.events(0x71).length === 3, 'every channel closed on both sides', 60_000);
   assert.equal(a.events(0x71).sort(), ['71 02 40 00', '71 02 41 00', '71 02 42 00']);

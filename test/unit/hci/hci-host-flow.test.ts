@@ -42,7 +42,7 @@ test('init: Host Buffer Size (65535 x 16 by default), then Set Controller To Hos
   assert.is(all[i + 1], '31 0c 01 01', 'Set Controller To Host Flow Control: ACL only');
   assert.ok(all[i + 2]!.startsWith('01 0c 08'), 'then Set Event Mask');
   assert.ok(all.indexOf('05 10 00') < i, 'after Read Buffer Size');
-  assert.ok(h.stack.hci.host_flow.active);
+  assert.ok(h.stack.hci.state.host_flow.active);
 });
 
 test('init: HCI_HOST_ACL_PACKET_LEN / _NUM from the config, the length capped by the transport receive path', () => {
@@ -89,7 +89,7 @@ test('a controller that refuses Host Buffer Size: flow control is not turned on'
   }
   assert.is(h.stack.hci.hci_get_state(), 2);
   assert.equal(commandsOf(all, '31 0c'), []);
-  assert.not.ok(h.stack.hci.host_flow.active);
+  assert.not.ok(h.stack.hci.state.host_flow.active);
 });
 
 test('Host Number Of Completed Packets: one command per run-loop turn for what was consumed, per handle, without a command credit', () => {
@@ -113,9 +113,9 @@ test('Host Number Of Completed Packets: one command per run-loop turn for what w
   assert.equal(h.t.take_commands(), ['35 0c 09 02 42 00 04 00 43 00 01 00']);
   h.rl.run(0);
   assert.equal(h.t.take_commands(), [], 'nothing owed');
-  assert.is(h.stack.hci.host_flow.commands_sent, 1);
+  assert.is(h.stack.hci.state.host_flow.commands_sent, 1);
   // the command credit was not taken: the app command is still the only one outstanding
-  assert.equal(h.stack.hci.outstanding, [0x0c14]);
+  assert.equal(h.stack.hci.state.outstanding, [0x0c14]);
 });
 
 test('a handle that disconnects before the report is not reported (its packets count as returned)', () => {

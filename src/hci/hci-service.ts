@@ -1,0 +1,41 @@
+/**
+ * The contract HCI offers the layer above it (L2CAP): BTstack's names, exact types. `Hci`
+ * (hci.ts) implements it; L2CAP's unit tests fake it.
+ */
+import type { BdAddr } from '../core/bytes.js';
+
+/** BTstack's btstack_packet_handler_t. For events, channel is 0; for ACL, the connection handle. */
+export type PacketHandler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => void;
+
+/** BTstack's btstack_packet_callback_registration_t. */
+export interface BtstackPacketCallbackRegistration {
+  callback: PacketHandler;
+}
+
+/** What L2CAP needs from HCI (BTstack names). */
+export interface HciService {
+  readonly gap: {
+    gap_connectable_control(enable: boolean | number): void;
+    gap_disconnect(handle: number): number;
+    gap_security_level(handle: number): number;
+  };
+  hci_add_event_handler(registration: BtstackPacketCallbackRegistration): void;
+  hci_remove_event_handler?(registration: BtstackPacketCallbackRegistration): void;
+  hci_register_acl_packet_handler(handler: PacketHandler | null): void;
+  hci_get_state(): number;
+  hci_connect_acl(addr: BdAddr): number;
+  hci_can_send_acl_packet_now(con_handle: number): boolean;
+  hci_can_send_prepared_acl_packet_now(con_handle: number): boolean;
+  hci_reserve_packet_buffer(): boolean;
+  hci_release_packet_buffer(): void;
+  hci_is_packet_buffer_reserved(): boolean;
+  hci_get_outgoing_packet_buffer(): Uint8Array;
+  hci_send_acl_packet_buffer(size: number): number;
+  hci_non_flushable_packet_boundary_flag_supported(): boolean;
+  hci_connection_for_handle(con_handle: number): { readonly address: BdAddr; readonly is_le: boolean } | null;
+  /** The connection record for an address (con_handle 0xFFFF while it is being created). */
+  hci_connection_for_bd_addr_and_type(
+    addr: BdAddr,
+    addr_type: number,
+  ): { readonly con_handle: number; readonly is_le: boolean } | null;
+}
