@@ -21,7 +21,7 @@ export type { HciConnection } from './hci/hci-connection.js';
 export * from './stack.js';
 export * from './btstack.js';
 export * from './l2cap/l2cap.js';
-export type * from './l2cap/l2cap-service.js';
+export type { L2capService, L2capServicePacketHandler } from './l2cap/l2cap-service.js';
 export * from './rfcomm/frames.js';
 export * from './rfcomm/mux-commands.js';
 export * from './rfcomm/rfcomm.js';
