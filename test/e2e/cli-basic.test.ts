@@ -124,7 +124,7 @@ test('scan: the virtual peer over classic inquiry and LE, with RSSI, class and n
 
 test('scan on a terminal: the table is redrawn in place as devices appear and get names', () => {
   // util-linux's script gives the command a pty as stdout
-  const r = spawnSync('script', ['-qec', `${process.execPath} --import tsx src/cli.ts scan --time 1`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('script', ['-qec', `${process.execPath} --import tsx ports/cli/cli.ts scan --time 1`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
   assert.is(r.status, 0, r.stderr);
   const out = r.stdout.replace(/\r/g, '');
   assert.match(out, /\x1b\[\d+A\x1b\[J/, 'cursor up + clear');

@@ -1,5 +1,5 @@
 /**
- * Run `bthost` (src/cli.ts through tsx) as a user would: a separate process, output and exit
+ * Run `bthost` (ports/cli/cli.ts through tsx) as a user would: a separate process, output and exit
  * code checked. `bthost()` waits for the exit; `start()` returns a running process whose output
  * can be waited for (for the two-process tests on socat ptys).
  */
@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-cli-test-'));
-const CLI = ['--import', 'tsx', 'src/cli.ts'];
+const CLI = ['--import', 'tsx', 'ports/cli/cli.ts'];
 
 export interface Run {
   status: number | null;

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { assertCleanCapture, readCapture, tsharkFields } from '../helpers/capture.js';
-import { stream_byte } from '../../src/cli/stream.js';
+import { stream_byte } from '../../ports/cli/stream.js';
 import { SerialPort } from 'serialport';
 import { ADDR_RE, bthostAsync, Proc, Socat, start, tmp, waitForPaths } from './cli-helpers.js';
 

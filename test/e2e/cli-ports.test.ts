@@ -88,7 +88,7 @@ test('permission denied: the dialout hint, exit 1', async () => {
     // checks through CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH, so as root the CLI runs under
     // setpriv (util-linux) with both dropped from its bounding set: EACCES as a user would see it.
     spawnSync('chmod', ['000', a]);
-    const argv = [process.execPath, '--import', 'tsx', 'src/cli.ts', 'info', '--port', a];
+    const argv = [process.execPath, '--import', 'tsx', 'ports/cli/cli.ts', 'info', '--port', a];
     const cmd =
       os.userInfo().uid === 0
         ? ['setpriv', '--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search', ...argv]

@@ -354,7 +354,7 @@ test('a client that sends commands and never reads stalls: the server stops read
 
 test('npx bthost controller --listen unix:PATH serves controllers; bad arguments exit 2', async () => {
   const sock = path.join(tmp, 'cli.sock');
-  const cli = path.resolve('src/cli.ts');
+  const cli = path.resolve('ports/cli/cli.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', cli, 'controller', '--listen', `unix:${sock}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

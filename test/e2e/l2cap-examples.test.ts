@@ -48,7 +48,7 @@ test('l2cap-server and l2cap-client in separate processes over socat ptys of one
   const sock = join(dir, 'controller.sock');
   const procs: Proc[] = [];
   try {
-    const controller = tsx('src/cli.ts', ['controller', '--listen', `unix:${sock}`]);
+    const controller = tsx('ports/cli/cli.ts', ['controller', '--listen', `unix:${sock}`]);
     procs.push(controller);
     await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
     const ttys: string[] = [];

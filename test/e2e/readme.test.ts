@@ -46,7 +46,7 @@ function installPackage(): string {
     serialport: path.join(ROOT, 'ports/serialport/index.ts'),
     virtual: path.join(ROOT, 'ports/virtual/index.ts'),
     port: path.join(ROOT, 'ports/port.ts'),
-    cli: path.join(ROOT, 'src/cli.ts'),
+    cli: path.join(ROOT, 'ports/cli/cli.ts'),
   };
   fs.writeFileSync(
     config,
@@ -113,7 +113,7 @@ test('every `npx bthost` line of the CLI section runs on the virtual controller'
     assert.ok(m, `understood: ${line}`);
     const input = m![1] !== undefined ? `${m![1]}\n` : '';
     const args = m![2]!.split(/\s+/);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'ports/cli/cli.ts'), ...args], {
       cwd: ROOT,
       input,
       encoding: 'utf8',

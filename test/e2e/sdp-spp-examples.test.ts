@@ -49,7 +49,7 @@ test('spp-counter, sdp-general-query and spp-client in separate processes over s
   const sock = join(dir, 'controller.sock');
   const procs: Proc[] = [];
   try {
-    const controller = tsx('src/cli.ts', ['controller', '--listen', `unix:${sock}`]);
+    const controller = tsx('ports/cli/cli.ts', ['controller', '--listen', `unix:${sock}`]);
     procs.push(controller);
     await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
     const ttys: string[] = [];

@@ -1,5 +1,5 @@
 /** Small helpers shared by the `bthost` commands. */
-import { sscanf_bd_addr, type BdAddr } from '../core/bytes.js';
+import { sscanf_bd_addr, type BdAddr } from '../../src/core/bytes.js';
 import { status_text } from './format.js';
 
 /** A BD_ADDR argument, or the problem with it. */

@@ -10,17 +10,17 @@
  *
  * Problems a user can fix are reported as one line on stderr (`bthost: ...`) and a non-zero exit.
  */
-import { bd_addr_to_str, sscanf_bd_addr } from '../core/bytes.js';
-import { NodeRunLoop, Timer } from '../core/run-loop.js';
-import { format_event } from '../codes/index.js';
-import { BTSTACK_EVENT_POWERON_FAILED, BTSTACK_EVENT_STATE, HCI_EVENT_PACKET, HCI_POWER_OFF, HCI_POWER_ON, HCI_STATE_OFF, HCI_STATE_WORKING } from '../codes/v1.4.js';
-import type { HciTransport, TransportEvent } from '../hci/transport.js';
-import type { HciTransportConfig } from '../hci/hci.js';
-import { Stack } from '../stack.js';
-import { RadioLink } from '../controller/link.js';
-import { VirtualTransport } from '../../ports/virtual/transport.js';
+import { bd_addr_to_str, sscanf_bd_addr } from '../../src/core/bytes.js';
+import { NodeRunLoop, Timer } from '../../src/core/run-loop.js';
+import { format_event } from '../../src/codes/index.js';
+import { BTSTACK_EVENT_POWERON_FAILED, BTSTACK_EVENT_STATE, HCI_EVENT_PACKET, HCI_POWER_OFF, HCI_POWER_ON, HCI_STATE_OFF, HCI_STATE_WORKING } from '../../src/codes/v1.4.js';
+import type { HciTransport, TransportEvent } from '../../src/hci/transport.js';
+import type { HciTransportConfig } from '../../src/hci/hci.js';
+import { Stack } from '../../src/stack.js';
+import { RadioLink } from '../../src/controller/link.js';
+import { VirtualTransport } from '../virtual/transport.js';
 import type { CliOptions } from './options.js';
-import { chipset_bcm, chipset_zephyr, type BtstackChipset } from '../chipset/index.js';
+import { chipset_bcm, chipset_zephyr, type BtstackChipset } from '../../src/chipset/index.js';
 import { create_virtual_headset, VirtualPeer, VIRTUAL_HOST_ADDR } from './virtual-peer.js';
 
 export type EventHandler = (packet: Uint8Array, size: number) => void;
@@ -86,7 +86,7 @@ export class CliHost {
     if (o.chipset === 'bcm') chipset = chipset_bcm();
     if (o.chipset === 'zephyr') chipset = chipset_zephyr();
     if (o.port.tty) {
-      const { serialport_transport_from_options } = await import('../../ports/serialport/main.js');
+      const { serialport_transport_from_options } = await import('../serialport/main.js');
       const port = serialport_transport_from_options(o.port, chipset)!;
       transport = port.transport;
       transport_config = port.config as unknown as HciTransportConfig;

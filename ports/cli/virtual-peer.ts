@@ -15,17 +15,17 @@
  * (found by SDP) RFCOMM channel, sends a greeting line and echoes, or with `send_bytes` sends
  * that many bytes and disconnects.
  */
-import { sscanf_bd_addr, type BdAddr } from '../core/bytes.js';
-import type { RunLoop } from '../core/run-loop.js';
-import type { CodeProfile } from '../codes/index.js';
-import { HCI_EVENT_PACKET, HCI_POWER_ON, HCI_STATE_WORKING, L2CAP_DATA_PACKET, LEVEL_0, RFCOMM_DATA_PACKET } from '../codes/v1.4.js';
-import { RadioLink } from '../controller/link.js';
-import { VirtualTransport } from '../../ports/virtual/transport.js';
-import { Stack } from '../stack.js';
-import { SdpServer } from '../sdp/server.js';
-import { SdpClient } from '../sdp/client.js';
-import { spp_create_sdp_record } from '../sdp/spp.js';
-import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../sdp/constants.js';
+import { sscanf_bd_addr, type BdAddr } from '../../src/core/bytes.js';
+import type { RunLoop } from '../../src/core/run-loop.js';
+import type { CodeProfile } from '../../src/codes/index.js';
+import { HCI_EVENT_PACKET, HCI_POWER_ON, HCI_STATE_WORKING, L2CAP_DATA_PACKET, LEVEL_0, RFCOMM_DATA_PACKET } from '../../src/codes/v1.4.js';
+import { RadioLink } from '../../src/controller/link.js';
+import { VirtualTransport } from '../virtual/transport.js';
+import { Stack } from '../../src/stack.js';
+import { SdpServer } from '../../src/sdp/server.js';
+import { SdpClient } from '../../src/sdp/client.js';
+import { spp_create_sdp_record } from '../../src/sdp/spp.js';
+import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../../src/sdp/constants.js';
 
 export const VIRTUAL_HOST_ADDR = 'C0:FF:EE:00:00:01';
 export const VIRTUAL_PEER_ADDR = 'C0:FF:EE:00:00:02';

@@ -17,7 +17,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Timer } from '../core/run-loop.js';
+import type { Timer } from '../../src/core/run-loop.js';
 import type { CliHost } from './host.js';
 import { human_bytes, mb_per_s, progress_bar, status_text } from './format.js';
 import { parse_size, type Flags } from './options.js';

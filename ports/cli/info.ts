@@ -2,7 +2,7 @@
  * `bthost info`: what the controller told the stack during power on: versions, manufacturer,
  * BD_ADDR, LMP features, buffer sizes and supported commands.
  */
-import { SUPPORTED_COMMAND_BIT } from '../controller/defs.js';
+import { SUPPORTED_COMMAND_BIT } from '../../src/controller/defs.js';
 import { CliHost } from './host.js';
 import { company_name, core_version, hex16, lmp_feature_names } from './format.js';
 import { Flags, type CliOptions } from './options.js';
@@ -33,8 +33,8 @@ export async function info_main(options: CliOptions): Promise<number> {
   if (!(await host.open())) return host.exit_code;
   host.power_on(() => {
     const hci = host.stack.hci;
-    const init = hci.state.controller;
-    const acl = init;
+    const init = hci.init;
+    const acl = hci.acl;
     const out: string[] = [];
     out.push(`Controller on ${host.where}`);
     out.push(`  BD_ADDR:       ${host.local_address}`);

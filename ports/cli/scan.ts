@@ -5,7 +5,7 @@
  * Classic devices without a name in their inquiry response are asked with Remote Name Request
  * once the inquiry is over, as BTstack's gap_inquiry example does.
  */
-import { bd_addr_to_str, type BdAddr } from '../core/bytes.js';
+import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
 import { CliHost } from './host.js';
 import { Flags, type CliOptions } from './options.js';
 import { command_usage } from './usage.js';

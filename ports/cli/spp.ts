@@ -6,13 +6,13 @@
  * `--channel N` without asking. Without --port, the virtual peer finds `listen` by SDP and
  * dials in; `connect` reaches its SPP echo (channel 1) or discard (channel 2) service.
  */
-import { bd_addr_to_str, type BdAddr } from '../core/bytes.js';
-import { HCI_EVENT_PACKET, RFCOMM_DATA_PACKET } from '../codes/v1.4.js';
-import { hci_write_page_timeout } from '../hci/commands.js';
-import { SdpServer } from '../sdp/server.js';
-import { SdpClient } from '../sdp/client.js';
-import { spp_create_sdp_record } from '../sdp/spp.js';
-import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../sdp/constants.js';
+import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
+import { HCI_EVENT_PACKET, RFCOMM_DATA_PACKET } from '../../src/codes/v1.4.js';
+import { hci_write_page_timeout } from '../../src/hci/commands.js';
+import { SdpServer } from '../../src/sdp/server.js';
+import { SdpClient } from '../../src/sdp/client.js';
+import { spp_create_sdp_record } from '../../src/sdp/spp.js';
+import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../../src/sdp/constants.js';
 import { CliHost } from './host.js';
 import { status_text } from './format.js';
 import { Flags, parse_size, type CliOptions } from './options.js';

@@ -3,10 +3,10 @@
  * `bthost` command-line tool: `npx bthost <command> [arguments] [options]`.
  * Every command runs on a serial H4 controller (`--port /dev/ttyX`) or, without a port, on an
  * in-process virtual controller that shares its radio with a virtual peer device
- * (C0:FF:EE:00:00:02, see src/cli/virtual-peer.ts). `controller --listen` serves virtual
+ * (C0:FF:EE:00:00:02, see ports/cli/virtual-peer.ts). `controller --listen` serves virtual
  * controllers on a socket for other processes (ports/virtual/cli.ts).
  */
-import { COMMON_USAGE, parse_cli_options } from './cli/options.js';
+import { COMMON_USAGE, parse_cli_options } from './options.js';
 
 const USAGE = `usage: bthost <command> [arguments] [options]
 
@@ -34,27 +34,27 @@ type Main = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Main>> = {
   info: async () => {
-    const { info_main } = await import('./cli/info.js');
+    const { info_main } = await import('./info.js');
     return (argv) => withOptions(argv, info_main, 'info');
   },
   scan: async () => {
-    const { scan_main } = await import('./cli/scan.js');
+    const { scan_main } = await import('./scan.js');
     return (argv) => withOptions(argv, scan_main, 'scan');
   },
   l2ping: async () => {
-    const { l2ping_main } = await import('./cli/l2ping.js');
+    const { l2ping_main } = await import('./l2ping.js');
     return (argv) => withOptions(argv, l2ping_main, 'l2ping');
   },
   l2cap: async () => {
-    const { l2cap_main } = await import('./cli/l2cap.js');
+    const { l2cap_main } = await import('./l2cap.js');
     return (argv) => withOptions(argv, l2cap_main, 'l2cap');
   },
   spp: async () => {
-    const { spp_main } = await import('./cli/spp.js');
+    const { spp_main } = await import('./spp.js');
     return (argv) => withOptions(argv, spp_main, 'spp');
   },
   controller: async () => {
-    const { controller_main } = await import('../ports/virtual/cli.js');
+    const { controller_main } = await import('../virtual/cli.js');
     return controller_main;
   },
 };
@@ -67,7 +67,7 @@ async function withOptions(
 ): Promise<number> {
   const o = parse_cli_options(argv);
   if (o.help) {
-    const usage = (await import('./cli/usage.js')).command_usage(name);
+    const usage = (await import('./usage.js')).command_usage(name);
     process.stdout.write(`${usage}\n\n${COMMON_USAGE}\n`);
     return 0;
   }

@@ -4,9 +4,9 @@
  * exits when it closes. Without --port, the virtual peer dials in to `listen`, and `connect`
  * reaches its echo (0x1001) and discard (0x1003) services.
  */
-import { bd_addr_to_str, type BdAddr } from '../core/bytes.js';
-import { HCI_EVENT_PACKET, L2CAP_DATA_PACKET, LEVEL_0 } from '../codes/v1.4.js';
-import { hci_write_page_timeout } from '../hci/commands.js';
+import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
+import { HCI_EVENT_PACKET, L2CAP_DATA_PACKET, LEVEL_0 } from '../../src/codes/v1.4.js';
+import { hci_write_page_timeout } from '../../src/hci/commands.js';
 import { CliHost } from './host.js';
 import { hex16, status_text } from './format.js';
 import { Flags, parse_psm, parse_size, type CliOptions } from './options.js';

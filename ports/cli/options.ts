@@ -12,8 +12,8 @@
  *
  * `parse_cli_options` is pure (no I/O); commands read their own flags from `rest`.
  */
-import { parse_port_options, type PortOptions } from '../../ports/main.js';
-import { is_code_profile, type CodeProfile } from '../codes/index.js';
+import { parse_port_options, type PortOptions } from '../main.js';
+import { is_code_profile, type CodeProfile } from '../../src/codes/index.js';
 
 export interface CliOptions {
   port: PortOptions;

@@ -10,9 +10,9 @@
  * reported as such. Exit 0 when at least one echo came back.
  */
 import { performance } from 'node:perf_hooks';
-import { bd_addr_cmp, bd_addr_to_str, type BdAddr } from '../core/bytes.js';
-import type { Timer } from '../core/run-loop.js';
-import { hci_write_page_timeout } from '../hci/commands.js';
+import { bd_addr_cmp, bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
+import type { Timer } from '../../src/core/run-loop.js';
+import { hci_write_page_timeout } from '../../src/hci/commands.js';
 import { CliHost } from './host.js';
 import { status_text } from './format.js';
 import { Flags, type CliOptions } from './options.js';
