@@ -20,7 +20,7 @@
 import type { BdAddr } from '../core/bytes.js';
 import { EventOut, type EventPacketLog } from '../core/event-out.js';
 import type { Codes } from '../codes/index.js';
-import type { RfcommPacketHandler } from './rfcomm-l2cap.js';
+import type { RfcommPacketHandler } from './rfcomm-objects.js';
 
 /** RFCOMM_EVENT_PORT_CONFIGURATION: the event code (the same in both profiles). */
 const PORT_CONFIGURATION = 0x88;

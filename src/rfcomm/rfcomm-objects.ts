@@ -6,7 +6,11 @@
  * the code tables); the two multiplexer states for our own close-down (DISC on DLCI 0) are added.
  */
 import { Timer } from '../core/run-loop.js';
-import type { RfcommPacketHandler } from './rfcomm-l2cap.js';
+import { RFCOMM_MAX_INFORMATION_SIZE } from './frames.js';
+import type { RfcommMuxCommand, RfcommPn, RfcommRpn } from './mux-commands.js';
+
+/** BTstack's btstack_packet_handler_t, as RFCOMM's applications get it. */
+export type RfcommPacketHandler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => void;
 
 // ---- multiplexer states
 export const MUX_CLOSED = 1;
@@ -26,6 +30,22 @@ export const MUX_SHUTTING_DOWN = 9;
 export const MUX_SEND_DISC_0 = 10;
 export const MUX_W4_UA_0_AFTER_DISC = 11;
 
+/** Multiplexer state names for the transition log (index: state number). */
+export const MUX_STATE_NAMES: readonly string[] = [
+  '?',
+  'CLOSED',
+  'W4_CONNECT',
+  'SEND_SABM_0',
+  'W4_UA_0',
+  'W4_SABM_0',
+  'SEND_UA_0',
+  'OPEN',
+  'SEND_UA_0_AND_DISC',
+  'SHUTTING_DOWN',
+  'SEND_DISC_0',
+  'W4_UA_0_AFTER_DISC',
+];
+
 // ---- channel (DLC) states
 export const CH_CLOSED = 1;
 export const CH_W4_MULTIPLEXER = 2;
@@ -42,6 +62,24 @@ export const CH_SEND_UA_AFTER_DISC = 10;
 export const CH_SEND_DISC = 11;
 export const CH_W4_UA_AFTER_DISC = 12;
 export const CH_SEND_DM = 13;
+
+/** Channel (DLC) state names for the transition log (index: state number). */
+export const CH_STATE_NAMES: readonly string[] = [
+  '?',
+  'CLOSED',
+  'W4_MULTIPLEXER',
+  'SEND_UIH_PN',
+  'W4_PN_RSP',
+  'SEND_SABM_W4_UA',
+  'W4_UA',
+  'INCOMING_SETUP',
+  'DLC_SETUP',
+  'OPEN',
+  'SEND_UA_AFTER_DISC',
+  'SEND_DISC',
+  'W4_UA_AFTER_DISC',
+  'SEND_DM',
+];
 
 // ---- channel flags (RfcommChannel.flags)
 export const F_ACCEPTED = 1 << 0;
@@ -333,4 +371,70 @@ export class RfcommChannel {
     if (this.new_credits_incoming === 0 || !this.has(F_CREDIT_FLOW)) return false;
     return this.state === CH_OPEN || (this.state === CH_DLC_SETUP && preOpenRoom(this) > 0);
   }
+}
+
+// ---- pure helpers (frame sizes, PN and RPN values)
+
+/** Octets of an RFCOMM frame around the information field when no credit octet is sent. */
+export const RFCOMM_FRAME_OVERHEAD = 5;
+
+/** Largest information field for an L2CAP MTU: address, control, two length octets and FCS around it. */
+export function frameSizeForMtu(mtu: number): number {
+  return Math.max(1, Math.min(RFCOMM_MAX_INFORMATION_SIZE, mtu - RFCOMM_FRAME_OVERHEAD));
+}
+
+export function checkByte(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 255) throw new TypeError(`RFCOMM: ${name} must be an integer 0-255, got ${String(v)}`);
+}
+
+export function fillPn(pn: RfcommPn, dlci: number, cl: number, priority: number, max_frame_size: number, credits: number): void {
+  pn.dlci = dlci;
+  pn.cl = cl;
+  pn.priority = priority;
+  pn.ack_timer = 0;
+  pn.max_frame_size = max_frame_size;
+  pn.max_retransmissions = 0;
+  pn.credits = credits;
+}
+
+export function rpnFromCommand(out: Uint8Array, cmd: RfcommMuxCommand): void {
+  out[0] = cmd.baud_rate;
+  out[1] = cmd.flags;
+  out[2] = cmd.flow_control;
+  out[3] = cmd.xon;
+  out[4] = cmd.xoff;
+  out[5] = cmd.parameter_mask_0;
+  out[6] = cmd.parameter_mask_1;
+}
+
+export function rpnToStruct(out: RfcommRpn, d: Uint8Array): void {
+  out.baud_rate = d[0]!;
+  out.flags = d[1]!;
+  out.flow_control = d[2]!;
+  out.xon = d[3]!;
+  out.xoff = d[4]!;
+  out.parameter_mask_0 = d[5]!;
+  out.parameter_mask_1 = d[6]!;
+}
+
+/**
+ * Apply the settings of an RPN command whose parameter-mask bits are set (TS 07.10 5.4.6.3.9):
+ * mask 0 bit 0 baud, 1 data bits, 2 stop bits, 3 parity, 4 parity type, 5 XON, 6 XOFF; mask 1
+ * bits 0-5 the flow-control bits of the same number. The masks are kept (the response carries them).
+ */
+export function rpnUpdate(dst: Uint8Array, src: Uint8Array): void {
+  const m0 = src[5]!;
+  const m1 = src[6]!;
+  if (m0 & 0x01) dst[0] = src[0]!;
+  let flags = dst[1]!;
+  if (m0 & 0x02) flags = (flags & ~0x03) | (src[1]! & 0x03);
+  if (m0 & 0x04) flags = (flags & ~0x04) | (src[1]! & 0x04);
+  if (m0 & 0x08) flags = (flags & ~0x08) | (src[1]! & 0x08);
+  if (m0 & 0x10) flags = (flags & ~0x30) | (src[1]! & 0x30);
+  dst[1] = flags;
+  dst[2] = (dst[2]! & ~(m1 & 0x3f)) | (src[2]! & m1 & 0x3f);
+  if (m0 & 0x20) dst[3] = src[3]!;
+  if (m0 & 0x40) dst[4] = src[4]!;
+  dst[5] = m0;
+  dst[6] = m1;
 }

@@ -1,18 +1,32 @@
 /**
  * The RFCOMM send side: L2CAP_EVENT_CAN_SEND_NOW turned into at most one frame per opportunity
  * (multiplexer work, then the DLCs' own frames round robin, then one application
- * RFCOMM_EVENT_CAN_SEND_NOW), control frames built in place, and the checks of rfcomm_send.
+ * RFCOMM_EVENT_CAN_SEND_NOW), control frames built in place, and the application's data frames
+ * (rfcomm_send, and the zero-copy path), written straight into L2CAP's outgoing buffer.
  */
 import {
   BTSTACK_ACL_BUFFERS_FULL,
   ERROR_CODE_COMMAND_DISALLOWED,
+  ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER,
   RFCOMM_AGGREGATE_FLOW_OFF,
   RFCOMM_DATA_LEN_EXCEEDS_MTU,
   RFCOMM_MULTIPLEXER_STOPPED,
   RFCOMM_NO_OUTGOING_CREDITS,
 } from '../codes/v1.4.js';
-import { rfcomm_encode_disc, rfcomm_encode_dm, rfcomm_encode_sabm, rfcomm_encode_ua, rfcomm_encode_uih } from './frames.js';
 import {
+  RFCOMM_UIH,
+  rfcomm_address,
+  rfcomm_cr,
+  rfcomm_encode_disc,
+  rfcomm_encode_dm,
+  rfcomm_encode_sabm,
+  rfcomm_encode_ua,
+  rfcomm_encode_uih,
+  rfcomm_frame_encode_in_place,
+} from './frames.js';
+import {
+  type RfcommPn,
+  type RfcommRpn,
   RFCOMM_PN_CL_CREDIT_ACCEPT,
   RFCOMM_PN_CL_CREDIT_REQUEST,
   rfcomm_mux_encode_fc,
@@ -55,19 +69,62 @@ import {
   MUX_SEND_SABM_0,
   MUX_SEND_UA_0,
   MUX_SEND_UA_0_AND_DISC,
+  MUX_SHUTTING_DOWN,
   MUX_W4_UA_0,
   MUX_W4_UA_0_AFTER_DISC,
-  RfcommChannel,
-  RfcommMultiplexer,
+  RFCOMM_TEST_DATA_MAX_LEN,
+  type RfcommChannel,
+  type RfcommMultiplexer,
+  fillPn,
   preOpenRoom,
+  rpnToStruct,
 } from './rfcomm-objects.js';
+import type { ChannelInfo } from './rfcomm-lifecycle.js';
+import { MAX_FRAMES_PER_TOKEN, type RfcommState } from './rfcomm-state.js';
+import { ViewCache } from './view-cache.js';
 
-/** BTstack's RFCOMM_MULIPLEXER_TIMEOUT_MS: a multiplexer without DLCs is closed after this long. */
-import type { RfcommL2capPrepared } from './rfcomm-l2cap.js';
-import { RfcommCore, fillPn, rpnToStruct, MAX_FRAMES_PER_TOKEN } from './rfcomm-core.js';
+/** What the send side needs of the life cycle (rfcomm-lifecycle.ts). */
+export interface RfcommOutputPeers {
+  takeChannel(ch: RfcommChannel, why: string): ChannelInfo;
+  startChannelTimer(ch: RfcommChannel): void;
+  startMuxTimer(mux: RfcommMultiplexer, ms: number): void;
+  muxOpened(mux: RfcommMultiplexer, why: string): void;
+  shutdown(mux: RfcommMultiplexer, status: number, why: string): void;
+  checkOpen(ch: RfcommChannel): void;
+}
 
-export abstract class RfcommOutput extends RfcommCore {
-  protected onCanSendNow(mux: RfcommMultiplexer): void {
+export class RfcommOutput {
+  /** Control frames (at most a Test echo). */
+  private readonly ctl = new Uint8Array(RFCOMM_TEST_DATA_MAX_LEN + 16);
+  /** Multiplexer command scratch (the information field of a control frame). */
+  private readonly mcmd = new Uint8Array(RFCOMM_TEST_DATA_MAX_LEN + 8);
+  private readonly pn: RfcommPn = { dlci: 0, cl: 0, priority: 0, ack_timer: 0, max_frame_size: 0, max_retransmissions: 0, credits: 0 };
+  private readonly rpn: RfcommRpn = { baud_rate: 0, flags: 0, flow_control: 0, xon: 0, xoff: 0, parameter_mask_0: 0, parameter_mask_1: 0 };
+  /** Exact views of rfcomm_send payloads shorter than their array (one per buffer and length). */
+  private readonly txViews = new ViewCache(4);
+  /** rfcomm_get_outgoing_buffer's view into L2CAP's outgoing buffer (cached per buffer). */
+  private l2capOut: Uint8Array | null = null;
+  private l2capOutPayload: Uint8Array | null = null;
+
+  constructor(
+    private readonly s: RfcommState,
+    private readonly x: RfcommOutputPeers,
+  ) {}
+
+  requestSend(mux: RfcommMultiplexer): void {
+    if (!mux.l2cap_open || mux.state === MUX_SHUTTING_DOWN) return;
+    this.s.l2cap!.l2cap_request_can_send_now_event(mux.l2cap_cid);
+  }
+
+  canSend(ch: RfcommChannel): boolean {
+    if (ch.state !== CH_OPEN) return false;
+    const mux = ch.mux!;
+    if (!mux.fcon) return false;
+    if (ch.has(F_CREDIT_FLOW) ? ch.credits_outgoing === 0 : ch.has(F_REMOTE_FC)) return false;
+    return this.s.l2cap!.l2cap_can_send_packet_now(mux.l2cap_cid);
+  }
+
+  onCanSendNow(mux: RfcommMultiplexer): void {
     if (mux.busy) {
       mux.token_again = true;
       return;
@@ -83,7 +140,7 @@ export abstract class RfcommOutput extends RfcommCore {
         if (!consumed && !mux.token_again) return;
         if (++frames >= MAX_FRAMES_PER_TOKEN) {
           // leave the rest to a later turn of the run loop
-          this.run_loop.execute_on_main_thread(() => {
+          this.s.run_loop.execute_on_main_thread(() => {
             if (mux.generation === gen) this.requestSend(mux);
           });
           return;
@@ -100,10 +157,10 @@ export abstract class RfcommOutput extends RfcommCore {
   }
 
   /** Send at most one frame (or emit one CAN_SEND_NOW); true when the opportunity was used. */
-  protected sendOne(mux: RfcommMultiplexer): boolean {
+  private sendOne(mux: RfcommMultiplexer): boolean {
     if (mux.hasMuxWork()) return this.sendMuxWork(mux);
     if (mux.state !== MUX_OPEN) return false;
-    const list = this.channels;
+    const list = this.s.channels;
     const n = list.length;
     if (n === 0) return false;
     const start = mux.rr % n;
@@ -119,7 +176,7 @@ export abstract class RfcommOutput extends RfcommCore {
       if (ch.mux !== mux || !ch.waiting_for_can_send_now || !this.canSend(ch)) continue;
       mux.rr = (start + k + 1) % n;
       ch.waiting_for_can_send_now = false;
-      this.events.can_send_now(ch.handler, ch.rfcomm_cid);
+      this.s.events.can_send_now(ch.handler, ch.rfcomm_cid);
       return true;
     }
     return false;
@@ -130,24 +187,24 @@ export abstract class RfcommOutput extends RfcommCore {
    * machine moves on rather than retrying a frame L2CAP will never take); false when L2CAP had
    * no buffer (BTSTACK_ACL_BUFFERS_FULL): the frame is tried again on the next CAN_SEND_NOW.
    */
-  protected sendCtl(mux: RfcommMultiplexer, size: number): boolean {
+  private sendCtl(mux: RfcommMultiplexer, size: number): boolean {
     if (size <= 0) {
-      this.log.error(() => `RFCOMM: control frame could not be encoded (${size})`);
+      this.s.log.error(() => `RFCOMM: control frame could not be encoded (${size})`);
       return true;
     }
-    const status = this.l2cap!.l2cap_send(mux.l2cap_cid, this.ctl, size);
+    const status = this.s.l2cap!.l2cap_send(mux.l2cap_cid, this.ctl, size);
     if (status === BTSTACK_ACL_BUFFERS_FULL) return false;
-    if (status !== 0) this.log.error(() => `RFCOMM: l2cap_send failed with 0x${status.toString(16)}, frame dropped`);
+    if (status !== 0) this.s.log.error(() => `RFCOMM: l2cap_send failed with 0x${status.toString(16)}, frame dropped`);
     return true;
   }
 
   /** A multiplexer command in a UIH frame on DLCI 0 (`n` octets in mcmd). */
-  protected sendMcmd(mux: RfcommMultiplexer, n: number): boolean {
+  private sendMcmd(mux: RfcommMultiplexer, n: number): boolean {
     if (n <= 0) return this.sendCtl(mux, n);
     return this.sendCtl(mux, rfcomm_encode_uih(this.ctl, 0, mux.initiator, 0, -1, this.mcmd, 0, n));
   }
 
-  protected sendMuxWork(mux: RfcommMultiplexer): boolean {
+  private sendMuxWork(mux: RfcommMultiplexer): boolean {
     const ctl = this.ctl;
     const dlci = mux.takeDm();
     if (dlci >= 0) {
@@ -166,27 +223,27 @@ export abstract class RfcommOutput extends RfcommCore {
       if (this.sendMcmd(mux, rfcomm_mux_encode_fc(this.mcmd, 0, false, mux.fc_response === 1))) {
         const on = mux.fc_response === 1;
         mux.fc_response = 0;
-        if (on) for (const ch of this.channels) if (ch.mux === mux && ch.waiting_for_can_send_now) this.requestSend(mux);
+        if (on) for (const ch of this.s.channels) if (ch.mux === mux && ch.waiting_for_can_send_now) this.requestSend(mux);
       }
       return true;
     }
     switch (mux.state) {
       case MUX_SEND_SABM_0:
         if (this.sendCtl(mux, rfcomm_encode_sabm(ctl, 0, true, 0))) {
-          mux.state = MUX_W4_UA_0;
-          this.startMuxTimer(mux, this.response_timeout_ms);
+          this.s.setMuxState(mux, MUX_W4_UA_0, 'SABM 0 sent');
+          this.x.startMuxTimer(mux, this.s.response_timeout_ms);
         }
         return true;
       case MUX_SEND_UA_0:
-        if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, 0))) this.muxOpened(mux);
+        if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, 0))) this.x.muxOpened(mux, 'UA 0 sent');
         return true;
       case MUX_SEND_UA_0_AND_DISC:
-        if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, 0))) this.shutdown(mux, RFCOMM_MULTIPLEXER_STOPPED);
+        if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, 0))) this.x.shutdown(mux, RFCOMM_MULTIPLEXER_STOPPED, 'UA 0 sent after DISC 0');
         return true;
       case MUX_SEND_DISC_0:
         if (this.sendCtl(mux, rfcomm_encode_disc(ctl, 0, mux.initiator, 0))) {
-          mux.state = MUX_W4_UA_0_AFTER_DISC;
-          this.startMuxTimer(mux, this.response_timeout_ms);
+          this.s.setMuxState(mux, MUX_W4_UA_0_AFTER_DISC, 'DISC 0 sent');
+          this.x.startMuxTimer(mux, this.s.response_timeout_ms);
         }
         return true;
       default:
@@ -204,7 +261,7 @@ export abstract class RfcommOutput extends RfcommCore {
     return false;
   }
 
-  protected sendChannelWork(ch: RfcommChannel): void {
+  private sendChannelWork(ch: RfcommChannel): void {
     const mux = ch.mux!;
     const ctl = this.ctl;
     const mc = this.mcmd;
@@ -212,8 +269,8 @@ export abstract class RfcommOutput extends RfcommCore {
       case CH_SEND_DM:
         if (this.sendCtl(mux, rfcomm_encode_dm(ctl, 0, mux.initiator, ch.dlci, true))) {
           const accepted = ch.has(F_ACCEPTED);
-          const info = this.takeChannel(ch);
-          if (accepted) this.events.channel_closed(info.handler, info.rfcomm_cid);
+          const info = this.x.takeChannel(ch, 'DM sent');
+          if (accepted) this.s.events.channel_closed(info.handler, info.rfcomm_cid);
         }
         return;
       case CH_SEND_UIH_PN: {
@@ -225,25 +282,25 @@ export abstract class RfcommOutput extends RfcommCore {
         if (this.sendMcmd(mux, rfcomm_mux_encode_pn(mc, 0, true, pn))) {
           ch.credits_incoming = k;
           ch.new_credits_incoming = total - k;
-          ch.state = CH_W4_PN_RSP;
-          this.startChannelTimer(ch);
+          this.s.setChannelState(ch, CH_W4_PN_RSP, 'PN sent');
+          this.x.startChannelTimer(ch);
         }
         return;
       }
       case CH_SEND_SABM_W4_UA:
         if (this.sendCtl(mux, rfcomm_encode_sabm(ctl, 0, mux.initiator, ch.dlci))) {
-          ch.state = CH_W4_UA;
-          this.startChannelTimer(ch);
+          this.s.setChannelState(ch, CH_W4_UA, 'SABM sent');
+          this.x.startChannelTimer(ch);
         }
         return;
       case CH_SEND_DISC:
         if (this.sendCtl(mux, rfcomm_encode_disc(ctl, 0, mux.initiator, ch.dlci))) {
-          ch.state = CH_W4_UA_AFTER_DISC;
-          this.startChannelTimer(ch);
+          this.s.setChannelState(ch, CH_W4_UA_AFTER_DISC, 'DISC sent');
+          this.x.startChannelTimer(ch);
         }
         return;
       case CH_SEND_UA_AFTER_DISC:
-        if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, ch.dlci))) this.takeChannel(ch);
+        if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, ch.dlci))) this.x.takeChannel(ch, 'UA sent after DISC');
         return;
       default:
         break;
@@ -265,7 +322,7 @@ export abstract class RfcommOutput extends RfcommCore {
       if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, ch.dlci))) {
         ch.clear(F_SEND_UA);
         if (ch.state === CH_INCOMING_SETUP) {
-          ch.state = CH_DLC_SETUP;
+          this.s.setChannelState(ch, CH_DLC_SETUP, 'UA sent');
           ch.set(F_SEND_MSC_CMD);
         }
       }
@@ -275,7 +332,7 @@ export abstract class RfcommOutput extends RfcommCore {
       if (this.sendMcmd(mux, rfcomm_mux_encode_msc(mc, 0, true, ch.dlci, this.mscSignals(ch)))) {
         ch.clear(F_SEND_MSC_CMD);
         ch.set(F_SENT_MSC_CMD);
-        this.startChannelTimer(ch);
+        this.x.startChannelTimer(ch);
       }
       return;
     }
@@ -290,7 +347,7 @@ export abstract class RfcommOutput extends RfcommCore {
       if (this.sendCtl(mux, rfcomm_encode_uih(ctl, 0, mux.initiator, ch.dlci, n, null))) {
         ch.new_credits_incoming -= n;
         ch.credits_incoming += n;
-        this.checkOpen(ch);
+        this.x.checkOpen(ch);
       }
       return;
     }
@@ -323,12 +380,12 @@ export abstract class RfcommOutput extends RfcommCore {
   }
 
   /** Our V.24 signals for an MSC command: the application's, with FC = 1 while held data waits (hold.ts). */
-  protected mscSignals(ch: RfcommChannel): number {
+  private mscSignals(ch: RfcommChannel): number {
     return ch.has(F_HOLD_FC) ? ch.msc_app | 0x02 : ch.msc_app;
   }
 
   /** Why `len` octets cannot go out on `ch` now (0: they can). `l2capToo`: also ask L2CAP (not for a reserved buffer). */
-  protected checkSend(ch: RfcommChannel, len: number, l2capToo = true): number {
+  private checkSend(ch: RfcommChannel, len: number, l2capToo = true): number {
     if (ch.state !== CH_OPEN) return ERROR_CODE_COMMAND_DISALLOWED;
     if (len > ch.max_frame_size) return RFCOMM_DATA_LEN_EXCEEDS_MTU;
     const mux = ch.mux!;
@@ -338,19 +395,76 @@ export abstract class RfcommOutput extends RfcommCore {
       return RFCOMM_NO_OUTGOING_CREDITS;
     }
     if (!mux.fcon) return RFCOMM_AGGREGATE_FLOW_OFF;
-    if (l2capToo && !this.l2cap!.l2cap_can_send_packet_now(mux.l2cap_cid)) return BTSTACK_ACL_BUFFERS_FULL;
+    if (l2capToo && !this.s.l2cap!.l2cap_can_send_packet_now(mux.l2cap_cid)) return BTSTACK_ACL_BUFFERS_FULL;
     return 0;
   }
 
-  protected sendData(ch: RfcommChannel, buf: Uint8Array, size: number, len: number): number {
-    const status = this.l2cap!.l2cap_send(ch.mux!.l2cap_cid, buf, size);
-    if (status === 0 && len > 0 && ch.has(F_CREDIT_FLOW)) ch.credits_outgoing--;
-    return status;
+  // ====================================================================== application data
+
+  /** rfcomm_send on a known channel (arguments checked): one UIH frame written into L2CAP's outgoing buffer. */
+  send(ch: RfcommChannel, data: Uint8Array, len: number): number {
+    const err = this.checkSend(ch, len);
+    if (err) return err;
+    const l2 = this.s.l2cap!;
+    // the encoder copies a whole array with one `set`; part of one goes as an exact view, made
+    // once per (array, length) and then reused, or octet by octet when short
+    const info = len < 16 ? data : this.txViews.view(data, 0, len);
+    if (!l2.l2cap_reserve_packet_buffer()) return BTSTACK_ACL_BUFFERS_FULL;
+    const size = rfcomm_encode_uih(l2.l2cap_get_outgoing_buffer(), 0, ch.mux!.initiator, ch.dlci, -1, info, 0, len);
+    if (size < 0) {
+      l2.l2cap_release_packet_buffer();
+      return RFCOMM_DATA_LEN_EXCEEDS_MTU;
+    }
+    return this.sendPrepared(ch, size, len);
+  }
+
+  /** rfcomm_reserve_packet_buffer: L2CAP's outgoing buffer (false when in use or there is no L2CAP). */
+  reserveBuffer(): boolean {
+    const l2 = this.s.l2cap;
+    return l2 ? l2.l2cap_reserve_packet_buffer() : false;
+  }
+
+  releaseBuffer(): void {
+    this.s.l2cap?.l2cap_release_packet_buffer();
+  }
+
+  /** rfcomm_get_outgoing_buffer: L2CAP's outgoing buffer after room for the frame header (a view cached per buffer). */
+  outgoingPayload(): Uint8Array {
+    const b = this.s.requireL2cap().l2cap_get_outgoing_buffer();
+    if (this.l2capOut !== b) {
+      this.l2capOut = b;
+      this.l2capOutPayload = b.subarray(4);
+    }
+    return this.l2capOutPayload!;
+  }
+
+  /** rfcomm_send_prepared (length checked): frame the payload in place and send it; the buffer is released whatever the outcome. */
+  sendPreparedPayload(rfcomm_cid: number, len: number): number {
+    const ch = this.s.channelForCid(rfcomm_cid);
+    // with L2CAP's buffer reserved, L2CAP itself says whether it can go (l2cap_send_prepared)
+    const err = ch ? this.checkSend(ch, len, false) : ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
+    if (err) {
+      // the buffer is released, as BTstack's rfcomm_send_prepared does
+      this.releaseBuffer();
+      return err;
+    }
+    const l2 = this.s.l2cap!;
+    const address = rfcomm_address(ch!.dlci, rfcomm_cr(ch!.mux!.initiator, true));
+    const buf = l2.l2cap_get_outgoing_buffer();
+    // the payload sits at 4 (room for a 2-octet length); a short one moves down a octet so
+    // the frame starts at 0 with the 1-octet length
+    if (len <= 127) buf.copyWithin(3, 4, 4 + len);
+    const start = rfcomm_frame_encode_in_place(buf, len <= 127 ? 3 : 4, len, address, RFCOMM_UIH);
+    if (start !== 0) {
+      l2.l2cap_release_packet_buffer();
+      return RFCOMM_DATA_LEN_EXCEEDS_MTU;
+    }
+    return this.sendPrepared(ch!, (len <= 127 ? 3 : 4) + len + 1, len);
   }
 
   /** Send the `size`-octet frame already in L2CAP's outgoing buffer (reserved); releases it. */
-  protected sendPreparedData(ch: RfcommChannel, l2: RfcommL2capPrepared, size: number, len: number): number {
-    const status = l2.l2cap_send_prepared(ch.mux!.l2cap_cid, size);
+  private sendPrepared(ch: RfcommChannel, size: number, len: number): number {
+    const status = this.s.l2cap!.l2cap_send_prepared(ch.mux!.l2cap_cid, size);
     if (status === 0 && len > 0 && ch.has(F_CREDIT_FLOW)) ch.credits_outgoing--;
     return status;
   }

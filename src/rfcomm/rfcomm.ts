@@ -12,6 +12,13 @@
  * DLCI 0), then the DLCs' own frames (PN, SABM, UA, MSC, RPN, RLS, credits, DISC) round robin,
  * then one application RFCOMM_EVENT_CAN_SEND_NOW.
  *
+ * Structure (docs/ARCHITECTURE.md, the layer pattern): this facade checks arguments and forwards
+ * to components sharing one state record (rfcomm-state.ts: pools, lists, L2CAP service, timers'
+ * settings, the two state machines' setters that log every transition at debug level):
+ * rfcomm-lifecycle.ts (services, records, open/close, final events, timers), rfcomm-output.ts
+ * (send side), rfcomm-input.ts (L2CAP events and frames in), rfcomm-mux-input.ts (multiplexer
+ * commands in). L2CAP is used only through L2capService (src/l2cap/l2cap-service.ts).
+ *
  * Roles: the station that sends SABM on DLCI 0 is the initiator; commands it sends have C/R=1,
  * responses C/R=0, and the other way round for the responder; UIH frames are commands. A server
  * channel on the initiator has direction bit 1 in its DLCI, one on the responder 0.
@@ -83,29 +90,18 @@
  *   rfcomm_grant_credits, rfcomm_disconnect, rfcomm_request_can_send_now_event) return 0 or a
  *   status here; rfcomm_create_channel* return { status, rfcomm_cid } instead of an out parameter.
  */
-import { bd_addr_copy, bd_addr_to_str, type BdAddr } from '../core/bytes.js';
+import { bd_addr_to_str, type BdAddr } from '../core/bytes.js';
 import {
-  BLUETOOTH_PROTOCOL_RFCOMM,
-  BTSTACK_ACL_BUFFERS_FULL,
-  BTSTACK_MEMORY_ALLOC_FAILED,
   ERROR_CODE_COMMAND_DISALLOWED,
   ERROR_CODE_SUCCESS,
   ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER,
   ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE,
-  RFCOMM_CHANNEL_ALREADY_REGISTERED,
   RFCOMM_CREDITS,
-  RFCOMM_DATA_LEN_EXCEEDS_MTU,
 } from '../codes/v1.4.js';
-import {
-  RFCOMM_MAX_INFORMATION_SIZE,
-  RFCOMM_UIH,
-  rfcomm_dlci_for_outgoing,
-  rfcomm_encode_uih,
-  rfcomm_frame_encode_in_place,
-  rfcomm_address,
-  rfcomm_cr,
-} from './frames.js';
-import { l2cap_create_result, l2cap_has_prepared, type RfcommL2cap, type RfcommPacketHandler, type RfcommStackLike } from './rfcomm-l2cap.js';
+import type { L2capService } from '../l2cap/l2cap-service.js';
+import { RfcommInput } from './rfcomm-input.js';
+import { RfcommLifecycle, type RfcommCreateChannelResult } from './rfcomm-lifecycle.js';
+import { RfcommMuxInput } from './rfcomm-mux-input.js';
 import {
   CH_DLC_SETUP,
   CH_INCOMING_SETUP,
@@ -113,7 +109,6 @@ import {
   CH_SEND_DISC,
   CH_SEND_DM,
   CH_SEND_UA_AFTER_DISC,
-  CH_SEND_UIH_PN,
   CH_W4_MULTIPLEXER,
   CH_W4_UA_AFTER_DISC,
   F_ACCEPTED,
@@ -127,14 +122,12 @@ import {
   F_SEND_RPN_QUERY,
   F_SEND_UA,
   F_SENT_MSC_CMD,
-  MUX_OPEN,
-  MUX_SEND_DISC_0,
-  MUX_W4_CONNECT,
   RFCOMM_MAX_OUTGOING_CREDITS,
+  checkByte,
+  type RfcommPacketHandler,
 } from './rfcomm-objects.js';
-
-import { RfcommInput } from './rfcomm-input.js';
-import { checkByte, isMuxOpen } from './rfcomm-core.js';
+import { RfcommOutput } from './rfcomm-output.js';
+import { RfcommState, type RfcommStackLike } from './rfcomm-state.js';
 
 export {
   rfcomm_event_port_configuration_get_baud_rate,
@@ -149,25 +142,62 @@ export {
   rfcomm_event_port_configuration_get_xoff,
   rfcomm_event_port_configuration_get_xon,
 } from './rfcomm-events.js';
-export type { RfcommL2cap, RfcommPacketHandler, RfcommStackLike } from './rfcomm-l2cap.js';
+export type { RfcommPacketHandler } from './rfcomm-objects.js';
+export type { RfcommStackLike } from './rfcomm-state.js';
+export type { RfcommCreateChannelResult } from './rfcomm-lifecycle.js';
+export { RFCOMM_MULTIPLEXER_TIMEOUT_MS, RFCOMM_RESPONSE_TIMEOUT_MS } from './rfcomm-state.js';
 
-export { RFCOMM_MULTIPLEXER_TIMEOUT_MS, RFCOMM_RESPONSE_TIMEOUT_MS } from './rfcomm-core.js';
+export class Rfcomm {
+  /** @internal The layer's state record (tests and tools read it; not part of the API). */
+  readonly state: RfcommState;
+  private readonly life: RfcommLifecycle;
+  private readonly out: RfcommOutput;
 
-export interface RfcommCreateChannelResult {
-  /** ERROR_CODE_SUCCESS or a status; the outcome arrives later as RFCOMM_EVENT_CHANNEL_OPENED. */
-  status: number;
-  /** The new channel's rfcomm_cid (0 on failure). */
-  rfcomm_cid: number;
-}
-
-export class Rfcomm extends RfcommInput {
-  constructor(stack: RfcommStackLike, l2cap?: RfcommL2cap) {
-    super(stack, l2cap);
+  constructor(stack: RfcommStackLike, l2cap?: L2capService) {
+    const s = (this.state = new RfcommState(stack, l2cap));
+    // the components reach each other only through the small interfaces each declares; the
+    // lambdas close the cycles (the life cycle asks the send side for CAN_SEND_NOW and the other way round)
+    const life: RfcommLifecycle = new RfcommLifecycle(s, {
+      requestSend: (mux) => out.requestSend(mux),
+      canSend: (ch) => out.canSend(ch),
+      get l2capHandler() {
+        return input.l2capHandler;
+      },
+    });
+    const out: RfcommOutput = new RfcommOutput(s, life);
+    const muxIn = new RfcommMuxInput(s, {
+      requestSend: (mux) => out.requestSend(mux),
+      createIncoming: (mux, dlci, why) => life.createIncoming(mux, dlci, why),
+      takeChannel: (ch, why) => life.takeChannel(ch, why),
+      emitFinal: (info, status) => life.emitFinal(info, status),
+      stopChannelTimer: (ch) => life.stopChannelTimer(ch),
+      checkOpen: (ch) => life.checkOpen(ch),
+    });
+    const input: RfcommInput = new RfcommInput(s, {
+      newMux: (addr, initiator) => life.newMux(addr, initiator),
+      createIncoming: (mux, dlci, why) => life.createIncoming(mux, dlci, why),
+      muxOpened: (mux, why) => life.muxOpened(mux, why),
+      shutdown: (mux, status, why) => life.shutdown(mux, status, why),
+      finalizeChannels: (mux, status, why) => life.finalizeChannels(mux, status, why),
+      freeMux: (mux, why) => life.freeMux(mux, why),
+      startMuxTimer: (mux, ms) => life.startMuxTimer(mux, ms),
+      stopMuxTimer: (mux) => life.stopMuxTimer(mux),
+      stopChannelTimer: (ch) => life.stopChannelTimer(ch),
+      takeChannel: (ch, why) => life.takeChannel(ch, why),
+      emitFinal: (info, status) => life.emitFinal(info, status),
+      emitFinalFor: (ch, state, accepted, status) => life.emitFinalFor(ch, state, accepted, status),
+      refillCredits: (ch) => life.refillCredits(ch),
+      requestSend: (mux) => out.requestSend(mux),
+      onCanSendNow: (mux) => out.onCanSendNow(mux),
+      onMuxCommands: (mux, buf, pos, len) => muxIn.onMuxCommands(mux, buf, pos, len),
+    });
+    this.life = life;
+    this.out = out;
   }
 
   /** Attach the L2CAP layer later (when the Rfcomm was created before it). */
-  attachL2cap(l2cap: RfcommL2cap): void {
-    this.l2cap = l2cap;
+  attachL2cap(l2cap: L2capService): void {
+    this.state.l2cap = l2cap;
   }
 
   // ====================================================================== BTstack API
@@ -177,7 +207,7 @@ export class Rfcomm extends RfcommInput {
 
   /** Deprecated in BTstack (use gap_set_security_level); applies to services registered afterwards. */
   rfcomm_set_required_security_level(security_level: number): void {
-    this.security_level = security_level;
+    this.state.security_level = security_level;
   }
 
   /** Register a server channel (1-30); the peer gets credits automatically. */
@@ -192,15 +222,7 @@ export class Rfcomm extends RfcommInput {
   }
 
   rfcomm_unregister_service(service_channel: number): void {
-    const i = this.services.findIndex((s) => s.server_channel === service_channel);
-    if (i < 0) return;
-    const s = this.services[i]!;
-    this.services.splice(i, 1);
-    this.servicePool.free(s);
-    if (this.services.length === 0 && this.l2capRegistered) {
-      this.l2capRegistered = false;
-      this.l2cap?.l2cap_unregister_service(BLUETOOTH_PROTOCOL_RFCOMM);
-    }
+    this.life.unregisterService(service_channel);
   }
 
   /** Open a DLC to `server_channel` on `addr`; automatic credits. Outcome: RFCOMM_EVENT_CHANNEL_OPENED. */
@@ -215,46 +237,46 @@ export class Rfcomm extends RfcommInput {
   }
 
   rfcomm_accept_connection(rfcomm_cid: number): number {
-    const ch = this.channelForCid(rfcomm_cid);
+    const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     if (ch.state !== CH_INCOMING_SETUP || ch.has(F_ACCEPTED)) return ERROR_CODE_COMMAND_DISALLOWED;
     ch.set(F_ACCEPTED);
     if (ch.has(F_RCVD_PN)) ch.set(F_SEND_PN_RSP);
     if (ch.has(F_RCVD_SABM)) ch.set(F_SEND_UA);
-    this.requestSend(ch.mux!);
+    this.out.requestSend(ch.mux!);
     return ERROR_CODE_SUCCESS;
   }
 
   rfcomm_decline_connection(rfcomm_cid: number): number {
-    const ch = this.channelForCid(rfcomm_cid);
+    const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     if (ch.state !== CH_INCOMING_SETUP) return ERROR_CODE_COMMAND_DISALLOWED;
-    ch.state = CH_SEND_DM;
-    this.requestSend(ch.mux!);
+    this.state.setChannelState(ch, CH_SEND_DM, 'rfcomm_decline_connection');
+    this.out.requestSend(ch.mux!);
     return ERROR_CODE_SUCCESS;
   }
 
   rfcomm_grant_credits(rfcomm_cid: number, credits: number): number {
     checkByte('credits', credits);
-    const ch = this.channelForCid(rfcomm_cid);
+    const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     if (!ch.incoming_flow_control) return ERROR_CODE_COMMAND_DISALLOWED;
     ch.new_credits_incoming = Math.min(RFCOMM_MAX_OUTGOING_CREDITS, ch.new_credits_incoming + credits);
-    this.requestSend(ch.mux!);
+    this.out.requestSend(ch.mux!);
     return ERROR_CODE_SUCCESS;
   }
 
   rfcomm_can_send_packet_now(rfcomm_cid: number): boolean {
-    const ch = this.channelForCid(rfcomm_cid);
-    return ch ? this.canSend(ch) : false;
+    const ch = this.state.channelForCid(rfcomm_cid);
+    return ch ? this.out.canSend(ch) : false;
   }
 
   /** RFCOMM_EVENT_CAN_SEND_NOW follows as soon as a frame can be sent on this channel. */
   rfcomm_request_can_send_now_event(rfcomm_cid: number): number {
-    const ch = this.channelForCid(rfcomm_cid);
+    const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     ch.waiting_for_can_send_now = true;
-    this.requestSend(ch.mux!);
+    this.out.requestSend(ch.mux!);
     return ERROR_CODE_SUCCESS;
   }
 
@@ -267,46 +289,21 @@ export class Rfcomm extends RfcommInput {
   rfcomm_send(rfcomm_cid: number, data: Uint8Array, len: number = data.length): number {
     if (!(data instanceof Uint8Array)) throw new TypeError('rfcomm_send: data must be a Uint8Array');
     if (!Number.isInteger(len) || len < 0 || len > data.length) throw new RangeError(`rfcomm_send: bad length ${len}`);
-    const ch = this.channelForCid(rfcomm_cid);
+    const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
-    const err = this.checkSend(ch, len);
-    if (err) return err;
-    const mux = ch.mux!;
-    const l2 = this.l2cap;
-    // the encoder copies a whole array with one `set`; part of one goes as an exact view, made
-    // once per (array, length) and then reused, or octet by octet when short
-    const info = len < 16 ? data : this.txViews.view(data, 0, len);
-    if (l2cap_has_prepared(l2)) {
-      // write the frame straight into L2CAP's outgoing buffer
-      if (!l2.l2cap_reserve_packet_buffer()) return BTSTACK_ACL_BUFFERS_FULL;
-      const size = rfcomm_encode_uih(l2.l2cap_get_outgoing_buffer(), 0, mux.initiator, ch.dlci, -1, info, 0, len);
-      if (size < 0) {
-        l2.l2cap_release_packet_buffer();
-        return RFCOMM_DATA_LEN_EXCEEDS_MTU;
-      }
-      return this.sendPreparedData(ch, l2, size, len);
-    }
-    const size = rfcomm_encode_uih(this.out, 0, mux.initiator, ch.dlci, -1, info, 0, len);
-    if (size < 0) return RFCOMM_DATA_LEN_EXCEEDS_MTU;
-    return this.sendData(ch, this.out, size, len);
+    return this.out.send(ch, data, len);
   }
 
   /**
    * Reserve the outgoing buffer for rfcomm_get_outgoing_buffer / rfcomm_send_prepared (L2CAP's
-   * own buffer when it has the zero-copy path). False when it is in use.
+   * own buffer: the frame is written straight into it). False when it is in use.
    */
   rfcomm_reserve_packet_buffer(): boolean {
-    const l2 = this.l2cap;
-    if (l2cap_has_prepared(l2)) return l2.l2cap_reserve_packet_buffer();
-    if (this.appReserved) return false;
-    this.appReserved = true;
-    return true;
+    return this.out.reserveBuffer();
   }
 
   rfcomm_release_packet_buffer(): void {
-    const l2 = this.l2cap;
-    if (l2cap_has_prepared(l2)) l2.l2cap_release_packet_buffer();
-    else this.appReserved = false;
+    this.out.releaseBuffer();
   }
 
   /**
@@ -314,75 +311,34 @@ export class Rfcomm extends RfcommInput {
    * header; valid until rfcomm_send_prepared / rfcomm_release_packet_buffer.
    */
   rfcomm_get_outgoing_buffer(): Uint8Array {
-    const l2 = this.l2cap;
-    if (l2cap_has_prepared(l2)) {
-      const b = l2.l2cap_get_outgoing_buffer();
-      if (this.l2capOut !== b) {
-        this.l2capOut = b;
-        this.l2capOutPayload = b.subarray(4);
-      }
-      return this.l2capOutPayload!;
-    }
-    void this.app;
-    return this.appPayload!;
+    return this.out.outgoingPayload();
   }
 
   /** Send `len` octets prepared in rfcomm_get_outgoing_buffer(); releases the buffer. 0 or a status. */
   rfcomm_send_prepared(rfcomm_cid: number, len: number): number {
     if (!Number.isInteger(len) || len < 0) throw new RangeError(`rfcomm_send_prepared: bad length ${len}`);
-    const l2 = this.l2cap;
-    const prepared = l2cap_has_prepared(l2);
-    const ch = this.channelForCid(rfcomm_cid);
-    // with L2CAP's buffer reserved, L2CAP itself says whether it can go (l2cap_send_prepared)
-    const err = ch ? this.checkSend(ch, len, !prepared) : ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
-    if (err) {
-      // the buffer is released, as BTstack's rfcomm_send_prepared does
-      this.rfcomm_release_packet_buffer();
-      return err;
-    }
-    const address = rfcomm_address(ch!.dlci, rfcomm_cr(ch!.mux!.initiator, true));
-    if (prepared) {
-      const buf = l2.l2cap_get_outgoing_buffer();
-      // the payload sits at 4 (room for a 2-octet length); a short one moves down a octet so
-      // the frame starts at 0 with the 1-octet length
-      if (len <= 127) buf.copyWithin(3, 4, 4 + len);
-      const start = rfcomm_frame_encode_in_place(buf, len <= 127 ? 3 : 4, len, address, RFCOMM_UIH);
-      if (start !== 0) {
-        l2.l2cap_release_packet_buffer();
-        return RFCOMM_DATA_LEN_EXCEEDS_MTU;
-      }
-      return this.sendPreparedData(ch!, l2, (len <= 127 ? 3 : 4) + len + 1, len);
-    }
-    const app = this.app;
-    const start = rfcomm_frame_encode_in_place(app, 4, len, address, RFCOMM_UIH);
-    if (start < 0) {
-      this.appReserved = false;
-      return RFCOMM_DATA_LEN_EXCEEDS_MTU;
-    }
-    const size = 4 + len + 1 - start;
-    const status = this.sendData(ch!, start === 0 ? app : this.appFrom1!, size, len);
-    this.appReserved = false;
-    return status;
+    return this.out.sendPreparedPayload(rfcomm_cid, len);
   }
 
   rfcomm_get_max_frame_size(rfcomm_cid: number): number {
-    return this.channelForCid(rfcomm_cid)?.max_frame_size ?? 0;
+    return this.state.channelForCid(rfcomm_cid)?.max_frame_size ?? 0;
   }
 
   /** Close the DLC (DISC); RFCOMM_EVENT_CHANNEL_CLOSED follows. */
   rfcomm_disconnect(rfcomm_cid: number): number {
-    const ch = this.channelForCid(rfcomm_cid);
+    const s = this.state;
+    const ch = s.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     const mux = ch.mux!;
     switch (ch.state) {
       case CH_W4_MULTIPLEXER: {
         // nothing went out on this DLCI yet
-        const info = this.takeChannel(ch);
-        this.events.channel_closed(info.handler, info.rfcomm_cid);
+        const info = this.life.takeChannel(ch, 'rfcomm_disconnect');
+        s.events.channel_closed(info.handler, info.rfcomm_cid);
         return ERROR_CODE_SUCCESS;
       }
       case CH_INCOMING_SETUP:
-        ch.state = CH_SEND_DM;
+        s.setChannelState(ch, CH_SEND_DM, 'rfcomm_disconnect');
         break;
       case CH_SEND_DISC:
       case CH_W4_UA_AFTER_DISC:
@@ -390,43 +346,43 @@ export class Rfcomm extends RfcommInput {
       case CH_SEND_DM:
         return ERROR_CODE_SUCCESS;
       default:
-        ch.state = CH_SEND_DISC;
+        s.setChannelState(ch, CH_SEND_DISC, 'rfcomm_disconnect');
         ch.clear(F_SEND_PN_RSP | F_SEND_UA | F_SEND_MSC_CMD);
-        this.stopChannelTimer(ch);
+        this.life.stopChannelTimer(ch);
         break;
     }
-    this.requestSend(mux);
+    this.out.requestSend(mux);
     return ERROR_CODE_SUCCESS;
   }
 
   /** Send our V.24 signals (MODEM_STATUS_*) in an MSC command. */
   rfcomm_send_modem_status(rfcomm_cid: number, modem_status: number): number {
     checkByte('modem_status', modem_status);
-    const ch = this.channelForCid(rfcomm_cid);
+    const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     if (ch.state !== CH_OPEN && ch.state !== CH_DLC_SETUP) return ERROR_CODE_COMMAND_DISALLOWED;
     ch.msc_app = modem_status | 1;
     if (ch.state === CH_OPEN || ch.has(F_SENT_MSC_CMD)) ch.set(F_SEND_MSC_APP);
-    this.requestSend(ch.mux!);
+    this.out.requestSend(ch.mux!);
     return ERROR_CODE_SUCCESS;
   }
 
   /** Send our line status (LINE_STATUS_*) in an RLS command. */
   rfcomm_send_local_line_status(rfcomm_cid: number, line_status: number): number {
     checkByte('line_status', line_status);
-    const ch = this.channelForCid(rfcomm_cid);
+    const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     if (ch.state !== CH_OPEN) return ERROR_CODE_COMMAND_DISALLOWED;
     ch.rls_cmd = line_status;
     ch.set(F_SEND_RLS_CMD);
-    this.requestSend(ch.mux!);
+    this.out.requestSend(ch.mux!);
     return ERROR_CODE_SUCCESS;
   }
 
   /** Configure the remote port (RPN command with every setting but XON/XOFF). */
   rfcomm_send_port_configuration(rfcomm_cid: number, baud_rate: number, data_bits: number, stop_bits: number, parity: number, flow_control: number): number {
     for (const [n, v] of [['baud_rate', baud_rate], ['data_bits', data_bits], ['stop_bits', stop_bits], ['parity', parity], ['flow_control', flow_control]] as const) checkByte(n, v);
-    const ch = this.channelForCid(rfcomm_cid);
+    const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     if (ch.state !== CH_OPEN) return ERROR_CODE_COMMAND_DISALLOWED;
     const c = ch.rpn_cfg;
@@ -438,17 +394,17 @@ export class Rfcomm extends RfcommInput {
     c[5] = 0x1f; // baud, data bits, stop bits, parity, parity type
     c[6] = 0x3f; // every flow control bit
     ch.set(F_SEND_RPN_CONFIG);
-    this.requestSend(ch.mux!);
+    this.out.requestSend(ch.mux!);
     return ERROR_CODE_SUCCESS;
   }
 
   /** Ask for the remote port settings (RPN query). */
   rfcomm_query_port_configuration(rfcomm_cid: number): number {
-    const ch = this.channelForCid(rfcomm_cid);
+    const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     if (ch.state !== CH_OPEN) return ERROR_CODE_COMMAND_DISALLOWED;
     ch.set(F_SEND_RPN_QUERY);
-    this.requestSend(ch.mux!);
+    this.out.requestSend(ch.mux!);
     return ERROR_CODE_SUCCESS;
   }
 
@@ -456,98 +412,33 @@ export class Rfcomm extends RfcommInput {
 
   /** Multiplexers and their DLCs with their states, for tools and tests. */
   list(): Array<{ addr: string; l2cap_cid: number; state: number; initiator: boolean; channels: Array<{ rfcomm_cid: number; dlci: number; state: number; credits_outgoing: number; credits_incoming: number; max_frame_size: number }> }> {
-    return this.muxes.map((m) => ({
+    const s = this.state;
+    return s.muxes.map((m) => ({
       addr: bd_addr_to_str(m.addr),
       l2cap_cid: m.l2cap_cid,
       state: m.state,
       initiator: m.initiator,
-      channels: this.channels
+      channels: s.channels
         .filter((c) => c.mux === m)
         .map((c) => ({ rfcomm_cid: c.rfcomm_cid, dlci: c.dlci, state: c.state, credits_outgoing: c.credits_outgoing, credits_incoming: c.credits_incoming, max_frame_size: c.max_frame_size })),
     }));
   }
 
-  // ====================================================================== services and channel creation
+  // ====================================================================== argument checks
 
-  protected registerService(handler: RfcommPacketHandler, channel: number, max_frame_size: number, manual: boolean, initial_credits: number): number {
+  private registerService(handler: RfcommPacketHandler, channel: number, max_frame_size: number, manual: boolean, initial_credits: number): number {
     if (typeof handler !== 'function') throw new TypeError('rfcomm_register_service: handler must be a function');
     if (!Number.isInteger(channel)) throw new TypeError('rfcomm_register_service: channel must be an integer');
     if (!Number.isInteger(max_frame_size)) throw new TypeError('rfcomm_register_service: max_frame_size must be an integer');
     if (channel < 1 || channel > 30 || max_frame_size < 1) return ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE;
-    if (this.serviceFor(channel)) return RFCOMM_CHANNEL_ALREADY_REGISTERED;
-    const s = this.servicePool.get();
-    if (!s) return BTSTACK_MEMORY_ALLOC_FAILED;
-    if (!this.l2capRegistered) {
-      const l2 = this.requireL2cap();
-      const status = l2.l2cap_register_service(this.l2capHandler, BLUETOOTH_PROTOCOL_RFCOMM, 0xffff, this.security_level);
-      if (status !== 0) {
-        this.servicePool.free(s);
-        return status;
-      }
-      this.l2capRegistered = true;
-    }
-    s.handler = handler;
-    s.server_channel = channel;
-    s.max_frame_size = Math.min(max_frame_size, RFCOMM_MAX_INFORMATION_SIZE);
-    s.incoming_flow_control = manual;
-    s.initial_credits = initial_credits;
-    this.services.push(s);
-    return ERROR_CODE_SUCCESS;
+    return this.life.registerService(handler, channel, max_frame_size, manual, initial_credits);
   }
 
-  protected createChannel(handler: RfcommPacketHandler, addr: BdAddr, server_channel: number, manual: boolean, initial_credits: number): RfcommCreateChannelResult {
+  private createChannel(handler: RfcommPacketHandler, addr: BdAddr, server_channel: number, manual: boolean, initial_credits: number): RfcommCreateChannelResult {
     if (typeof handler !== 'function') throw new TypeError('rfcomm_create_channel: handler must be a function');
     if (!(addr instanceof Uint8Array) || addr.length !== 6) throw new TypeError('rfcomm_create_channel: addr must be a 6-byte BdAddr');
     if (!Number.isInteger(server_channel)) throw new TypeError('rfcomm_create_channel: server_channel must be an integer');
     if (server_channel < 1 || server_channel > 30) return { status: ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE, rfcomm_cid: 0 };
-    const l2 = this.requireL2cap();
-    let mux = this.muxForAddr(addr);
-    let newMux = false;
-    if (!mux) {
-      mux = this.muxPool.get();
-      if (!mux) return { status: BTSTACK_MEMORY_ALLOC_FAILED, rfcomm_cid: 0 };
-      bd_addr_copy(mux.addr, addr);
-      mux.state = MUX_W4_CONNECT;
-      mux.initiator = true;
-      mux.max_frame_size = this.maxInfo;
-      this.muxes.push(mux);
-      newMux = true;
-    }
-    const dlci = rfcomm_dlci_for_outgoing(server_channel, mux.initiator);
-    if (this.channelFor(mux, dlci)) {
-      if (newMux) this.freeMux(mux);
-      return { status: RFCOMM_CHANNEL_ALREADY_REGISTERED, rfcomm_cid: 0 };
-    }
-    const ch = this.channelPool.get();
-    if (!ch) {
-      if (newMux) this.freeMux(mux);
-      return { status: BTSTACK_MEMORY_ALLOC_FAILED, rfcomm_cid: 0 };
-    }
-    this.initChannel(ch, mux, dlci, handler);
-    ch.incoming_flow_control = manual;
-    ch.new_credits_incoming = initial_credits;
-    ch.max_frame_size = mux.max_frame_size;
-    this.channels.push(ch);
-    if (mux.state === MUX_SEND_DISC_0) mux.state = MUX_OPEN; // idle close-down not sent yet: keep the session
-    if (mux.state === MUX_OPEN) this.stopMuxTimer(mux); // the idle timer (other states use it as a response timer)
-    if (isMuxOpen(mux)) {
-      ch.state = CH_SEND_UIH_PN;
-      this.requestSend(mux);
-    } else {
-      ch.state = CH_W4_MULTIPLEXER;
-      if (newMux) {
-        const r = l2cap_create_result(l2.l2cap_create_channel(this.l2capHandler, addr, BLUETOOTH_PROTOCOL_RFCOMM, this.l2capMaxMtu(0xffff)));
-        if (r.status !== 0) {
-          this.takeChannel(ch);
-          this.freeMux(mux);
-          return { status: r.status, rfcomm_cid: 0 };
-        }
-        if (r.local_cid) mux.l2cap_cid = r.local_cid;
-      }
-    }
-    this.log.info(() => `RFCOMM create channel ${bd_addr_to_str(addr)} #${server_channel} cid 0x${ch.rfcomm_cid.toString(16)}`);
-    return { status: ERROR_CODE_SUCCESS, rfcomm_cid: ch.rfcomm_cid };
+    return this.life.createOutgoing(handler, addr, server_channel, manual, initial_credits);
   }
-
-
 }

@@ -1,6 +1,6 @@
 /**
  * A fake L2CAP for RFCOMM unit tests: endpoints on one in-memory "air", each with BTstack's
- * L2CAP API (the RfcommL2cap contract), driven by a shared VirtualRunLoop. Events are built with
+ * L2CAP API (the L2capService contract, zero-copy path included), driven by a shared VirtualRunLoop. Events are built with
  * the profile's builders and posted with execute_on_main_thread, so nothing re-enters a handler
  * and timers interleave as on a real stack. A per-channel window of in-flight SDUs models the
  * controller's ACL buffers (l2cap_can_send_packet_now false while it is used up).
@@ -10,7 +10,8 @@ import { Pools, resolveConfig, type StackConfig } from '../../../src/core/config
 import { Logger } from '../../../src/core/log.js';
 import { VirtualRunLoop } from '../../../src/core/run-loop.js';
 import { codes_for, type CodeProfile, type Codes } from '../../../src/codes/index.js';
-import type { RfcommL2cap, RfcommPacketHandler, RfcommStackLike } from '../../../src/rfcomm/rfcomm-l2cap.js';
+import type { L2capCreateChannelResult, L2capService, L2capServicePacketHandler } from '../../../src/l2cap/l2cap-service.js';
+import type { RfcommStackLike } from '../../../src/rfcomm/rfcomm-state.js';
 import {
   BTSTACK_ACL_BUFFERS_FULL,
   ERROR_CODE_PAGE_TIMEOUT,
@@ -24,7 +25,7 @@ import {
 
 interface FakeChannel {
   owner: FakeL2cap;
-  handler: RfcommPacketHandler;
+  handler: L2capServicePacketHandler;
   local_cid: number;
   peer: FakeChannel | null;
   psm: number;
@@ -48,9 +49,9 @@ export class FakeAir {
   constructor(readonly run_loop: VirtualRunLoop) {}
 }
 
-export class FakeL2cap implements RfcommL2cap {
+export class FakeL2cap implements L2capService {
   readonly codes: Codes;
-  private services = new Map<number, { handler: RfcommPacketHandler; mtu: number }>();
+  private services = new Map<number, { handler: L2capServicePacketHandler; mtu: number }>();
   readonly channels = new Map<number, FakeChannel>();
   private nextCid = 0x41;
   private readonly ev = new Uint8Array(64);
@@ -80,7 +81,7 @@ export class FakeL2cap implements RfcommL2cap {
     return this.max_mtu;
   }
 
-  l2cap_register_service(handler: RfcommPacketHandler, psm: number, mtu: number, _security_level: number): number {
+  l2cap_register_service(handler: L2capServicePacketHandler, psm: number, mtu: number, _security_level: number): number {
     this.calls.push(`register ${psm}`);
     if (this.services.has(psm)) return L2CAP_SERVICE_ALREADY_REGISTERED;
     this.services.set(psm, { handler, mtu: Math.min(mtu, this.max_mtu) });
@@ -99,13 +100,13 @@ export class FakeL2cap implements RfcommL2cap {
     this.post(() => ch.handler(HCI_EVENT_PACKET, 0, copy, n));
   }
 
-  private alloc(handler: RfcommPacketHandler, psm: number, mtu: number, incoming: boolean): FakeChannel {
+  private alloc(handler: L2capServicePacketHandler, psm: number, mtu: number, incoming: boolean): FakeChannel {
     const ch: FakeChannel = { owner: this, handler, local_cid: this.nextCid++, peer: null, psm, local_mtu: mtu, open: false, incoming, in_flight: 0, can_send_requested: false };
     this.channels.set(ch.local_cid, ch);
     return ch;
   }
 
-  l2cap_create_channel(handler: RfcommPacketHandler, address: BdAddr, psm: number, mtu: number): { status: number; local_cid: number } {
+  l2cap_create_channel(handler: L2capServicePacketHandler, address: BdAddr, psm: number, mtu: number): L2capCreateChannelResult {
     this.calls.push('create');
     const peer = this.air.endpoints.find((e) => e !== this && bd_addr_to_str(e.address) === bd_addr_to_str(address));
     const ch = this.alloc(handler, psm, Math.min(mtu, this.max_mtu), false);
@@ -139,23 +140,25 @@ export class FakeL2cap implements RfcommL2cap {
     );
   }
 
-  l2cap_accept_connection(local_cid: number): void {
+  l2cap_accept_connection(local_cid: number): number {
     this.calls.push('accept');
     const ch = this.channels.get(local_cid);
-    if (!ch || !ch.peer || ch.open) return;
+    if (!ch || !ch.peer || ch.open) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
     ch.open = ch.peer.open = true;
     ch.peer.owner.openedEvent(ch.peer, 0);
     this.openedEvent(ch, 0);
+    return 0;
   }
 
-  l2cap_decline_connection(local_cid: number): void {
+  l2cap_decline_connection(local_cid: number): number {
     this.calls.push('decline');
     const ch = this.channels.get(local_cid);
-    if (!ch || !ch.peer) return;
+    if (!ch || !ch.peer) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
     const p = ch.peer;
     this.channels.delete(local_cid);
     p.owner.emit(p, (b) => p.owner.codes.l2cap_event_channel_opened_build(b, 0, 0x63 + 4, this.address, 0x0b, p.psm, p.local_cid, 0, p.local_mtu, 0, 0, 0, 0, 0));
     p.owner.channels.delete(p.local_cid);
+    return 0;
   }
 
   l2cap_can_send_packet_now(local_cid: number): boolean {
@@ -163,11 +166,12 @@ export class FakeL2cap implements RfcommL2cap {
     return !!ch && ch.open && ch.in_flight < this.window;
   }
 
-  l2cap_request_can_send_now_event(local_cid: number): void {
+  l2cap_request_can_send_now_event(local_cid: number): number {
     const ch = this.channels.get(local_cid);
-    if (!ch || !ch.open) return;
+    if (!ch || !ch.open) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
     ch.can_send_requested = true;
     this.notifyCanSend(ch);
+    return 0;
   }
 
   private notifyCanSend(ch: FakeChannel): void {
@@ -193,30 +197,32 @@ export class FakeL2cap implements RfcommL2cap {
     return 0;
   }
 
-  /**
-   * Turn on BTstack's zero-copy path (l2cap_reserve_packet_buffer & co.) on this endpoint; RFCOMM
-   * uses it when present.
-   */
-  enable_prepared(): void {
-    const self = this as unknown as Record<string, unknown>;
-    const out = new Uint8Array(this.max_mtu + 64);
-    let reserved = false;
-    self.l2cap_reserve_packet_buffer = (): boolean => {
-      if (reserved) return false;
-      reserved = true;
-      return true;
-    };
-    self.l2cap_get_outgoing_buffer = (): Uint8Array => out;
-    self.l2cap_release_packet_buffer = (): void => {
-      reserved = false;
-    };
-    self.l2cap_send_prepared = (local_cid: number, len: number): number => {
-      if (!reserved) return BTSTACK_ACL_BUFFERS_FULL;
-      reserved = false;
-      this.prepared_sends++;
-      return this.l2cap_send(local_cid, out, len);
-    };
+  // BTstack's zero-copy path: reserve, write the SDU at index 0 of the outgoing buffer, send_prepared
+  private out: Uint8Array | null = null;
+  private reserved = false;
+
+  l2cap_reserve_packet_buffer(): boolean {
+    if (this.reserved) return false;
+    this.reserved = true;
+    return true;
   }
+
+  l2cap_get_outgoing_buffer(): Uint8Array {
+    if (!this.out || this.out.length < this.max_mtu + 64) this.out = new Uint8Array(this.max_mtu + 64);
+    return this.out;
+  }
+
+  l2cap_release_packet_buffer(): void {
+    this.reserved = false;
+  }
+
+  l2cap_send_prepared(local_cid: number, len: number): number {
+    if (!this.reserved) return BTSTACK_ACL_BUFFERS_FULL;
+    this.reserved = false;
+    this.prepared_sends++;
+    return this.l2cap_send(local_cid, this.l2cap_get_outgoing_buffer(), len);
+  }
+
   /** SDUs sent through l2cap_send_prepared. */
   prepared_sends = 0;
 
@@ -250,14 +256,15 @@ export class FakeL2cap implements RfcommL2cap {
   }
 
   /** Closes after the SDUs already sent are delivered (as the Disconnection Request follows them on the link). */
-  l2cap_disconnect(local_cid: number): void {
+  l2cap_disconnect(local_cid: number): number {
     this.calls.push('disconnect');
     const ch = this.channels.get(local_cid);
-    if (!ch) return;
+    if (!ch) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
     this.post(() => {
       this.close(ch);
       if (ch.peer) ch.peer.owner.close(ch.peer);
     });
+    return 0;
   }
 
   /** Link loss: every channel of this endpoint (and its peer ends) closes. */
