@@ -4,7 +4,8 @@
  * checked against its header and handed to the signalling handler, a connectionless service or
  * the channel it is for. Views handed to handlers are valid during the call only.
  */
-import { bd_addr_cmp, little_endian_read_16 } from '../core/bytes.js';
+import { little_endian_read_16, type BdAddr } from '../core/bytes.js';
+import { ViewCache } from '../core/span.js';
 import {
   BTSTACK_EVENT_NR_CONNECTIONS_CHANGED,
   BTSTACK_EVENT_STATE,
@@ -19,144 +20,122 @@ import {
   HCI_STATE_WORKING,
   L2CAP_CID_CONNECTIONLESS_CHANNEL,
   L2CAP_CID_SIGNALING,
-  L2CAP_CONNECTION_BASEBAND_DISCONNECT,
   L2CAP_DATA_PACKET,
   L2CAP_STATE_OPEN,
-  L2CAP_STATE_WAIT_CONNECTION_COMPLETE,
-  UCD_DATA_PACKET,
 } from '../codes/v1.4.js';
 import { L2CAP_CID_DYNAMIC_FIRST, l2cap_pdu_check } from './pdu.js';
-import { l2cap_sig_psm_length } from './signaling.js';
-import { COMPLETE_L2CAP_HEADER, ECHO_IDLE, type L2capChannel, type L2capLink } from './l2cap-objects.js';
-import { l2cap_handle_signaling } from './l2cap-signaling-in.js';
-import type { L2cap } from './l2cap.js';
+import { COMPLETE_L2CAP_HEADER, type L2capChannel, type L2capLink } from './l2cap-objects.js';
+import type { L2capState } from './l2cap-state.js';
 
-export function l2cap_on_hci_event(l: L2cap, type: number, packet: Uint8Array, size: number): void {
-  if (type !== HCI_EVENT_PACKET || size < 2) return;
-  switch (packet[0]) {
-    case HCI_EVENT_CONNECTION_COMPLETE:
-      if (size >= 13 && packet[11] === 0x01) onConnectionComplete(l, packet);
-      break;
-    case HCI_EVENT_DISCONNECTION_COMPLETE:
-      if (size >= 6 && packet[2] === ERROR_CODE_SUCCESS) onLinkDown(l, little_endian_read_16(packet, 3) & 0x0fff);
-      break;
-    case HCI_EVENT_TRANSPORT_PACKET_SENT:
-    case HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS:
-    case BTSTACK_EVENT_NR_CONNECTIONS_CHANGED: // a connection record went: channels waiting for a new link may go on
-      break;
-    case BTSTACK_EVENT_STATE:
-      if (size >= 3 && packet[2] === HCI_STATE_OFF) onStackOff(l);
-      else if (size >= 3 && packet[2] !== HCI_STATE_WORKING) return;
-      break;
-    default:
-      return;
-  }
-  l.run();
+/** What the input side needs from its siblings. */
+export interface L2capInputPeers {
+  run(): void;
+  connectionComplete(status: number, handle: number, addr: BdAddr): void;
+  linkDown(handle: number): void;
+  stackOff(): void;
+  linkUp(handle: number, addr: BdAddr): L2capLink | null;
+  noteActivity(link: L2capLink): void;
+  /** A C-frame payload packet[off, off + len) on CID 0x0001. */
+  signaling(link: L2capLink, packet: Uint8Array, off: number, len: number): void;
+  /** A G-frame (payload packet[8, 8 + len)) on CID 0x0002. */
+  connectionless(link: L2capLink, packet: Uint8Array, len: number): void;
 }
 
-function onConnectionComplete(l: L2cap, packet: Uint8Array): void {
-  const status = packet[2]!;
-  const handle = little_endian_read_16(packet, 3) & 0x0fff;
-  const addr = new Uint8Array(6);
-  for (let i = 0; i < 6; i++) addr[i] = packet[10 - i]!;
-  if (status !== ERROR_CODE_SUCCESS) {
-    for (const c of l.channels) {
-      if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) l.finalize(c, status);
+export class L2capInput {
+  /**
+   * Views of incoming packets from the SDU on, handed to channel handlers with the SDU size
+   * (BTstack's (packet, size): the view may run past the SDU). Cached per buffer and offset:
+   * packets come in a transport's buffer or a pooled reassembly buffer, the same few every time.
+   */
+  private readonly sduViews = new ViewCache(8);
+
+  constructor(
+    private readonly s: L2capState,
+    private readonly x: L2capInputPeers,
+  ) {}
+
+  /** HCI event handler (registered on l2cap_init). */
+  readonly onHciEvent = (type: number, _channel: number, packet: Uint8Array, size: number): void => {
+    if (type !== HCI_EVENT_PACKET || size < 2) return;
+    switch (packet[0]) {
+      case HCI_EVENT_CONNECTION_COMPLETE:
+        if (size >= 13 && packet[11] === 0x01) {
+          const addr = new Uint8Array(6);
+          for (let i = 0; i < 6; i++) addr[i] = packet[10 - i]!;
+          this.x.connectionComplete(packet[2]!, little_endian_read_16(packet, 3) & 0x0fff, addr);
+        }
+        break;
+      case HCI_EVENT_DISCONNECTION_COMPLETE:
+        if (size >= 6 && packet[2] === ERROR_CODE_SUCCESS) this.x.linkDown(little_endian_read_16(packet, 3) & 0x0fff);
+        break;
+      case HCI_EVENT_TRANSPORT_PACKET_SENT:
+      case HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS:
+      case BTSTACK_EVENT_NR_CONNECTIONS_CHANGED: // a connection record went: channels waiting for a new link may go on
+        break;
+      case BTSTACK_EVENT_STATE:
+        if (size >= 3 && packet[2] === HCI_STATE_OFF) this.x.stackOff();
+        else if (size >= 3 && packet[2] !== HCI_STATE_WORKING) return;
+        break;
+      default:
+        return;
     }
-    return;
-  }
-  l.linkUp(handle, addr);
-}
+    this.x.run();
+  };
 
-/** The ACL link is gone: every channel on it ends, pending signalling is dropped. */
-function onLinkDown(l: L2cap, handle: number): void {
-  const link = l.linkForHandle(handle);
-  for (const c of l.channels) {
-    if (c.con_handle === handle) l.finalize(c, L2CAP_CONNECTION_BASEBAND_DISCONNECT);
-  }
-  if (!link) return;
-  l.run_loop.remove_timer(link.idle_timer);
-  l.run_loop.remove_timer(link.info_timer);
-  if (link.echo_state !== ECHO_IDLE) l.echoDone(link, L2CAP_CONNECTION_BASEBAND_DISCONNECT, null, 0, 0);
-  l.run_loop.remove_timer(link.echo_timer);
-  l.links = l.links.filter((x) => x !== link);
-  l.linkPool.free(link);
-}
-
-/** HCI is off: whatever is left (channels waiting for a link) ends. */
-function onStackOff(l: L2cap): void {
-  for (const link of l.links.slice()) onLinkDown(l, link.con_handle);
-  for (const c of l.channels) l.finalize(c, L2CAP_CONNECTION_BASEBAND_DISCONNECT);
-}
-
-export function l2cap_on_acl(l: L2cap, type: number, handle: number, packet: Uint8Array, size: number): void {
-  if (type !== HCI_ACL_DATA_PACKET) return;
-  const check = l2cap_pdu_check(packet, 4, size - 4);
-  if (check !== 'ok') {
-    l.log.error(() => `L2CAP PDU on handle 0x${handle.toString(16)} dropped: ${check}`);
-    return;
-  }
-  const len = little_endian_read_16(packet, 4);
-  const cid = little_endian_read_16(packet, 6);
-  let link = l.linkForHandle(handle);
-  if (!link) {
-    // a classic link HCI had before L2CAP was initialised: adopt it
-    const conn = l.hci.hci_connection_for_handle(handle);
-    if (conn && !conn.is_le) link = l.linkUp(handle, conn.address);
+  /** HCI ACL handler (registered on l2cap_init): one complete L2CAP PDU. */
+  readonly onAcl = (type: number, handle: number, packet: Uint8Array, size: number): void => {
+    if (type !== HCI_ACL_DATA_PACKET) return;
+    const s = this.s;
+    const check = l2cap_pdu_check(packet, 4, size - 4);
+    if (check !== 'ok') {
+      s.log.error(() => `L2CAP PDU on handle 0x${handle.toString(16)} dropped: ${check}`);
+      return;
+    }
+    const len = little_endian_read_16(packet, 4);
+    const cid = little_endian_read_16(packet, 6);
+    let link = s.linkForHandle(handle);
     if (!link) {
-      l.log.debug(() => `L2CAP PDU for CID 0x${cid.toString(16)} on handle 0x${handle.toString(16)} without a classic link, dropped`);
+      // a classic link HCI had before L2CAP was initialised: adopt it
+      const conn = s.hci.hci_connection_for_handle(handle);
+      if (conn && !conn.is_le) link = this.x.linkUp(handle, conn.address);
+      if (!link) {
+        s.log.debug(() => `L2CAP PDU for CID 0x${cid.toString(16)} on handle 0x${handle.toString(16)} without a classic link, dropped`);
+        return;
+      }
+    }
+    if (link.channels === 0) this.x.noteActivity(link);
+    if (cid === L2CAP_CID_SIGNALING) {
+      this.x.signaling(link, packet, COMPLETE_L2CAP_HEADER, len);
+      this.x.run();
       return;
     }
-  }
-  if (link.channels === 0) l.noteActivity(link);
-  if (cid === L2CAP_CID_SIGNALING) {
-    l2cap_handle_signaling(l, link, packet, COMPLETE_L2CAP_HEADER, len);
-    l.run();
-    return;
-  }
-  if (cid === L2CAP_CID_CONNECTIONLESS_CHANNEL) {
-    onConnectionless(l, link, packet, len);
-    return;
-  }
-  if (cid < L2CAP_CID_DYNAMIC_FIRST) {
-    l.log.debug(() => `L2CAP PDU for fixed CID 0x${cid.toString(16)} dropped`);
-    return;
-  }
-  let ch: L2capChannel | null = null;
-  const chans = l.channels;
-  for (let i = 0; i < chans.length; i++) {
-    const c = chans[i]!;
-    if (c.local_cid === cid && c.con_handle === handle) {
-      ch = c;
-      break;
+    if (cid === L2CAP_CID_CONNECTIONLESS_CHANNEL) {
+      this.x.connectionless(link, packet, len);
+      return;
     }
-  }
-  if (!ch || ch.state !== L2CAP_STATE_OPEN) {
-    l.log.debug(() => `L2CAP data for CID 0x${cid.toString(16)} (no open channel) dropped`);
-    return;
-  }
-  if (len > ch.local_mtu) {
-    l.log.error(() => `L2CAP SDU of ${len} bytes on CID 0x${cid.toString(16)} exceeds our MTU ${ch!.local_mtu}, dropped`);
-    return;
-  }
-  const h = ch.handler;
-  // the SDU from offset 0 (a view cached per buffer: the same few buffers come back), `len` bytes of it
-  if (h) h(L2CAP_DATA_PACKET, ch.local_cid, l.sduViews.at(packet, COMPLETE_L2CAP_HEADER), len);
-}
-
-function onConnectionless(l: L2cap, link: L2capLink, packet: Uint8Array, len: number): void {
-  const plen = l2cap_sig_psm_length(packet, COMPLETE_L2CAP_HEADER, len);
-  if (plen < 0) {
-    l.log.error('connectionless frame without a complete PSM, dropped');
-    return;
-  }
-  const psm = plen === 2 ? little_endian_read_16(packet, COMPLETE_L2CAP_HEADER) : -1;
-  const s = psm >= 0 ? l.serviceFor(psm) : null;
-  if (!s || !s.connectionless_enabled || !s.handler) {
-    l.log.debug(() => `connectionless data for PSM 0x${psm.toString(16)} not enabled, dropped`);
-    return;
-  }
-  const start = COMPLETE_L2CAP_HEADER + plen;
-  const n = len - plen;
-  s.handler(UCD_DATA_PACKET, link.con_handle, l.sduViews.at(packet, start), n);
+    if (cid < L2CAP_CID_DYNAMIC_FIRST) {
+      s.log.debug(() => `L2CAP PDU for fixed CID 0x${cid.toString(16)} dropped`);
+      return;
+    }
+    let ch: L2capChannel | null = null;
+    const chans = s.channels;
+    for (let i = 0; i < chans.length; i++) {
+      const c = chans[i]!;
+      if (c.local_cid === cid && c.con_handle === handle) {
+        ch = c;
+        break;
+      }
+    }
+    if (!ch || ch.state !== L2CAP_STATE_OPEN) {
+      s.log.debug(() => `L2CAP data for CID 0x${cid.toString(16)} (no open channel) dropped`);
+      return;
+    }
+    if (len > ch.local_mtu) {
+      s.log.error(() => `L2CAP SDU of ${len} bytes on CID 0x${cid.toString(16)} exceeds our MTU ${ch!.local_mtu}, dropped`);
+      return;
+    }
+    const h = ch.handler;
+    // the SDU from offset 0 (a view cached per buffer: the same few buffers come back), `len` bytes of it
+    if (h) h(L2CAP_DATA_PACKET, ch.local_cid, this.sduViews.at(packet, COMPLETE_L2CAP_HEADER), len);
+  };
 }

@@ -6,7 +6,7 @@ import { bd_addr_to_str } from '../core/bytes.js';
 import { HCI_CON_HANDLE_INVALID, L2CAP_STATE_CLOSED, L2CAP_STATE_WAIT_CONNECTION_COMPLETE } from '../codes/v1.4.js';
 import { l2cap_channel_state_from_btstack, l2cap_channel_state_name } from './channel-state.js';
 import { INFO_DONE } from './l2cap-objects.js';
-import type { L2cap } from './l2cap.js';
+import type { L2capState } from './l2cap-state.js';
 
 /** One row of l2cap_get_channels() (the FreeBSD node's channel list). */
 export interface L2capChannelInfo {
@@ -39,7 +39,7 @@ export interface L2capConnectionInfo {
   idle: boolean;
 }
 
-export function l2cap_channel_list(l: L2cap): L2capChannelInfo[] {
+export function l2cap_channel_list(l: L2capState): L2capChannelInfo[] {
   return l.channels
     .filter((c) => c.state !== L2CAP_STATE_CLOSED)
     .map((c) => ({
@@ -57,7 +57,7 @@ export function l2cap_channel_list(l: L2cap): L2capChannelInfo[] {
     }));
 }
 
-export function l2cap_connection_list(l: L2cap): L2capConnectionInfo[] {
+export function l2cap_connection_list(l: L2capState): L2capConnectionInfo[] {
   const out: L2capConnectionInfo[] = l.links.map((link) => ({
     con_handle: link.con_handle,
     address: bd_addr_to_str(link.address),

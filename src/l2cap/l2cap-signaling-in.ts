@@ -115,7 +115,7 @@ import {
   type L2capChannel,
   type L2capLink,
 } from './l2cap-objects.js';
-import type { L2cap } from './l2cap.js';
+import type { L2capState } from './l2cap-state.js';
 import { L2CAP_ECHO_INLINE } from './l2cap-responses.js';
 
 /**
@@ -131,7 +131,7 @@ export function l2cap_refusal_status(result: number): number {
 }
 
 /** Reusable views for decoding one C-frame (one set per L2cap instance). */
-export class L2capSignalingScratch {
+class L2capSignalingScratch {
   readonly reader = new L2capSignalingReader();
   readonly cmd = new L2capSignalingCommand();
   readonly rej = new L2capCommandReject();
@@ -145,433 +145,413 @@ export class L2capSignalingScratch {
   readonly options = new L2capConfigOptions();
 }
 
-/** Handle the C-frame payload packet[off, off + len) received on `link`. */
-export function l2cap_handle_signaling(l: L2cap, link: L2capLink, packet: Uint8Array, off: number, len: number): void {
-  const s = l.scratch;
-  if (l2cap_sig_classify_frame(len, L2CAP_SIGNALING_MTU).action === 'reject') {
-    const id = l2cap_sig_first_request_identifier(packet, off, len);
-    l.log.error(() => `C-frame of ${len} bytes exceeds our signalling MTU ${L2CAP_SIGNALING_MTU}`);
-    if (id !== 0) reject(l, link, id, L2CAP_REJ_MTU_EXCEEDED, L2CAP_SIGNALING_MTU, 0);
-    return;
-  }
-  const reader = s.reader.reset(packet, off, len);
-  const cmd = s.cmd;
-  for (;;) {
-    const st = reader.next(cmd);
-    if (st === 'end') return;
-    if (st !== 'command') {
-      l.log.error(() => `signalling command dropped: ${st}`);
+/** What incoming signalling needs from its siblings (the channel lifecycle and the echo / information requests). */
+export interface L2capSignalingInPeers {
+  setState(ch: L2capChannel, to: number, why: string): void;
+  add(ch: L2capChannel): void;
+  startRtx(ch: L2capChannel, ertx?: boolean): void;
+  stopTimer(ch: L2capChannel): void;
+  startPendingTimer(ch: L2capChannel): void;
+  enterConfig(ch: L2capChannel, why: string): void;
+  failConfig(ch: L2capChannel, why: string): void;
+  open(ch: L2capChannel): void;
+  finalize(ch: L2capChannel, status: number, why: string): void;
+  echoResponse(link: L2capLink, id: number, buf: Uint8Array, off: number, len: number): void;
+  informationResponse(link: L2capLink, id: number, r: L2capInformationResponse): void;
+  /** True when the Command Reject answered our echo or information request. */
+  commandReject(link: L2capLink, id: number, reason: number): boolean;
+}
+
+export class L2capSignalingIn {
+  /** Reusable decoding views. */
+  private readonly scratch = new L2capSignalingScratch();
+
+  constructor(
+    private readonly s: L2capState,
+    private readonly x: L2capSignalingInPeers,
+  ) {}
+
+  /** Handle the C-frame payload packet[off, off + len) received on `link`. */
+  handle(link: L2capLink, packet: Uint8Array, off: number, len: number): void {
+    const s = this.scratch;
+    if (l2cap_sig_classify_frame(len, L2CAP_SIGNALING_MTU).action === 'reject') {
+      const id = l2cap_sig_first_request_identifier(packet, off, len);
+      this.s.log.error(() => `C-frame of ${len} bytes exceeds our signalling MTU ${L2CAP_SIGNALING_MTU}`);
+      if (id !== 0) this.reject(link, id, L2CAP_REJ_MTU_EXCEEDED, L2CAP_SIGNALING_MTU, 0);
       return;
     }
-    const verdict = l2cap_sig_classify(cmd);
-    if (verdict.action === 'drop') {
-      l.log.info(() => `signalling command 0x${cmd.code.toString(16)} id ${cmd.identifier} dropped: ${verdict.problem}`);
-      continue;
-    }
-    if (verdict.action === 'reject') {
-      l.log.info(() => `signalling command 0x${cmd.code.toString(16)} id ${cmd.identifier} rejected: ${verdict.problem}`);
-      reject(l, link, cmd.identifier, verdict.reason, 0, 0);
-      continue;
-    }
-    dispatch(l, link, cmd);
-  }
-}
-
-/** Queue a Command Reject (reason with its data) answering the request `request_code` / `id`. */
-function reject(l: L2cap, link: L2capLink, id: number, reason: number, d1: number, d2: number): void {
-  if (!link.responses.command_reject(id, reason, d1, d2)) owed(l, link, id);
-}
-
-/** The request `id` got no room in the link's queue: it is owed a Command Reject "not understood" (l2cap-responses.ts). */
-function owed(l: L2cap, link: L2capLink, id: number): void {
-  const q = link.responses;
-  if (q.lost) l.log.error(() => `signalling request id ${id} on handle 0x${link.con_handle.toString(16)} cannot be answered: ${q.lost} answers lost`);
-  else l.log.info(() => `signalling queue of handle 0x${link.con_handle.toString(16)} full: request id ${id} will get Command Reject (${q.size} answers waiting)`);
-}
-
-function dispatch(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  switch (cmd.code) {
-    case COMMAND_REJECT:
-      return onCommandReject(l, link, cmd);
-    case CONNECTION_REQUEST:
-      return onConnectionRequest(l, link, cmd);
-    case CONNECTION_RESPONSE:
-      return onConnectionResponse(l, link, cmd);
-    case CONFIGURE_REQUEST:
-      return onConfigureRequest(l, link, cmd);
-    case CONFIGURE_RESPONSE:
-      return onConfigureResponse(l, link, cmd);
-    case DISCONNECTION_REQUEST:
-      return onDisconnectionRequest(l, link, cmd);
-    case DISCONNECTION_RESPONSE:
-      return onDisconnectionResponse(l, link, cmd);
-    case ECHO_REQUEST:
-      return onEchoRequest(l, link, cmd);
-    case ECHO_RESPONSE:
-      if (link.echo_state === ECHO_W4_RESPONSE && cmd.identifier === link.echo_sig_id) {
-        l.echoDone(link, 0, cmd.buf, cmd.data_offset, cmd.data_length);
-      } else l.log.info(() => `unexpected echo response id ${cmd.identifier} dropped`);
-      return;
-    case INFORMATION_REQUEST: {
-      const r = l.scratch.infoReq;
-      if (!l2cap_sig_parse_information_request(cmd, r)) return;
-      if (!link.responses.information_response(cmd.identifier, r.info_type)) owed(l, link, cmd.identifier);
-      return;
-    }
-    case INFORMATION_RESPONSE:
-      return onInformationResponse(l, link, cmd);
-    default:
-      return;
-  }
-}
-
-/** The channel on `link` with local CID `cid` (not CLOSED), or null. */
-function channelOnLink(l: L2cap, link: L2capLink, cid: number): L2capChannel | null {
-  for (const c of l.channels) {
-    if (c.local_cid === cid && c.con_handle === link.con_handle && c.state !== L2CAP_STATE_CLOSED) return c;
-  }
-  return null;
-}
-
-function onCommandReject(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const rej = l.scratch.rej;
-  if (!l2cap_sig_parse_command_reject(cmd, rej)) return;
-  const id = cmd.identifier;
-  for (const c of l.channels) {
-    if (c.con_handle !== link.con_handle || c.local_sig_id !== id || c.state === L2CAP_STATE_CLOSED) continue;
-    c.local_sig_id = 0;
-    l.stopTimer(c);
-    switch (c.state) {
-      case L2CAP_STATE_WAIT_CONNECT_RSP:
-        l.finalize(c, (L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD + Math.min(rej.reason, 2)) & 0xff);
+    const reader = s.reader.reset(packet, off, len);
+    const cmd = s.cmd;
+    for (;;) {
+      const st = reader.next(cmd);
+      if (st === 'end') return;
+      if (st !== 'command') {
+        this.s.log.error(() => `signalling command dropped: ${st}`);
         return;
-      case L2CAP_STATE_CONFIG:
-      case L2CAP_STATE_OPEN:
-        failConfig(l, c);
+      }
+      const verdict = l2cap_sig_classify(cmd);
+      if (verdict.action === 'drop') {
+        this.s.log.info(() => `signalling command 0x${cmd.code.toString(16)} id ${cmd.identifier} dropped: ${verdict.problem}`);
+        continue;
+      }
+      if (verdict.action === 'reject') {
+        this.s.log.info(() => `signalling command 0x${cmd.code.toString(16)} id ${cmd.identifier} rejected: ${verdict.problem}`);
+        this.reject(link, cmd.identifier, verdict.reason, 0, 0);
+        continue;
+      }
+      this.dispatch(link, cmd);
+    }
+  }
+
+  /** Queue a Command Reject (reason with its data) answering the request `request_code` / `id`. */
+  private reject(link: L2capLink, id: number, reason: number, d1: number, d2: number): void {
+    if (!link.responses.command_reject(id, reason, d1, d2)) this.owed(link, id);
+  }
+
+  /** The request `id` got no room in the link's queue: it is owed a Command Reject "not understood" (l2cap-responses.ts). */
+  private owed(link: L2capLink, id: number): void {
+    const q = link.responses;
+    if (q.lost) this.s.log.error(() => `signalling request id ${id} on handle 0x${link.con_handle.toString(16)} cannot be answered: ${q.lost} answers lost`);
+    else this.s.log.info(() => `signalling queue of handle 0x${link.con_handle.toString(16)} full: request id ${id} will get Command Reject (${q.size} answers waiting)`);
+  }
+
+  private dispatch(link: L2capLink, cmd: L2capSignalingCommand): void {
+    switch (cmd.code) {
+      case COMMAND_REJECT:
+        return this.onCommandReject(link, cmd);
+      case CONNECTION_REQUEST:
+        return this.onConnectionRequest(link, cmd);
+      case CONNECTION_RESPONSE:
+        return this.onConnectionResponse(link, cmd);
+      case CONFIGURE_REQUEST:
+        return this.onConfigureRequest(link, cmd);
+      case CONFIGURE_RESPONSE:
+        return this.onConfigureResponse(link, cmd);
+      case DISCONNECTION_REQUEST:
+        return this.onDisconnectionRequest(link, cmd);
+      case DISCONNECTION_RESPONSE:
+        return this.onDisconnectionResponse(link, cmd);
+      case ECHO_REQUEST:
+        return this.onEchoRequest(link, cmd);
+      case ECHO_RESPONSE:
+        return this.x.echoResponse(link, cmd.identifier, cmd.buf, cmd.data_offset, cmd.data_length);
+      case INFORMATION_REQUEST: {
+        const r = this.scratch.infoReq;
+        if (!l2cap_sig_parse_information_request(cmd, r)) return;
+        if (!link.responses.information_response(cmd.identifier, r.info_type)) this.owed(link, cmd.identifier);
         return;
-      case L2CAP_STATE_WAIT_DISCONNECT:
-        l.finalize(c, c.fail_status);
-        return;
+      }
+      case INFORMATION_RESPONSE:
+        return this.onInformationResponse(link, cmd);
       default:
         return;
     }
   }
-  if (link.echo_state === ECHO_W4_RESPONSE && link.echo_sig_id === id) {
-    l.echoDone(link, (L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD + Math.min(rej.reason, 2)) & 0xff, null, 0, 0);
-    return;
-  }
-  if ((link.info_state === INFO_W4_EXTENDED_FEATURES || link.info_state === INFO_W4_FIXED_CHANNELS) && link.info_sig_id === id) {
-    l.infoDone(link, link.info_state === INFO_W4_FIXED_CHANNELS ? link.extended_features : 0, 0);
-    return;
-  }
-  l.log.info(() => `command reject for unknown id ${id} dropped`);
-}
 
-function refuse(l: L2cap, link: L2capLink, id: number, scid: number, result: number): void {
-  connectionResponse(l, link, id, 0, scid, result, 0);
-}
-
-function connectionResponse(l: L2cap, link: L2capLink, id: number, dcid: number, scid: number, result: number, status: number): void {
-  if (!link.responses.connection_response(id, dcid, scid, result, status)) owed(l, link, id);
-}
-
-/**
- * A repeated Connection Request (same SCID and identifier) for channel `c`: the answer the
- * channel stands for now. Accepted (or past that): success; the application still deciding:
- * pending; declined: the refusal the channel is about to send.
- */
-function repeatConnectionResponse(l: L2cap, link: L2capLink, id: number, c: L2capChannel): void {
-  switch (c.state) {
-    case L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT:
-      connectionResponse(l, link, id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_PENDING, L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING);
-      return;
-    case L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE:
-      refuse(l, link, id, c.remote_cid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
-      return;
-    default:
-      connectionResponse(l, link, id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_SUCCESS, 0);
-  }
-}
-
-function onConnectionRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const req = l.scratch.connReq;
-  if (!l2cap_sig_parse_connection_request(cmd, req)) return;
-  const id = cmd.identifier;
-  const scid = req.scid;
-  // duplicate of a request we already have a channel for
-  for (const c of l.channels) {
-    if (c.con_handle !== link.con_handle || !c.incoming || c.remote_cid !== scid || c.state === L2CAP_STATE_CLOSED) continue;
-    if (c.remote_sig_id === id) repeatConnectionResponse(l, link, id, c);
-    else refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_SOURCE_CID_ALREADY_ALLOCATED);
-    return;
-  }
-  const service = req.psm_valid && req.psm >= 0 ? l.serviceFor(req.psm) : null;
-  if (!service) {
-    l.log.info(() => `connection request for PSM 0x${req.psm.toString(16)}: no service`);
-    refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_PSM_NOT_SUPPORTED);
-    return;
-  }
-  if (!l2cap_cid_is_dynamic(scid)) {
-    refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_INVALID_SOURCE_CID);
-    return;
-  }
-  if (service.required_security_level > l.hci.gap.gap_security_level(link.con_handle)) {
-    l.log.info(() => `connection request for PSM 0x${req.psm.toString(16)}: security level ${service.required_security_level} required, refused`);
-    refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_SECURITY_BLOCK);
-    return;
-  }
-  const ch = l.channelPool.get();
-  if (!ch) {
-    refuse(l, link, id, scid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
-    return;
-  }
-  ch.reset();
-  ch.local_cid = l.allocateCid();
-  ch.remote_cid = scid;
-  ch.remote_sig_id = id;
-  ch.psm = req.psm;
-  ch.con_handle = link.con_handle;
-  ch.address.set(link.address);
-  ch.incoming = true;
-  ch.local_mtu = service.mtu;
-  ch.required_security_level = service.required_security_level;
-  ch.handler = service.handler;
-  ch.state = L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT;
-  l.addChannel(ch);
-  l.startPendingTimer(ch);
-  l.events.incomingConnection(ch);
-}
-
-function onConnectionResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const rsp = l.scratch.connRsp;
-  if (!l2cap_sig_parse_connection_response(cmd, rsp)) return;
-  const c = channelOnLink(l, link, rsp.scid);
-  if (!c || c.state !== L2CAP_STATE_WAIT_CONNECT_RSP || c.local_sig_id !== cmd.identifier) {
-    l.log.info(() => `connection response id ${cmd.identifier} for cid 0x${rsp.scid.toString(16)} matches no request, dropped`);
-    return;
-  }
-  switch (rsp.result) {
-    case L2CAP_CONNECTION_RESULT_SUCCESS:
-      if (!l2cap_cid_is_dynamic(rsp.dcid)) {
-        l.log.error(() => `connection response with invalid destination CID 0x${rsp.dcid.toString(16)} dropped`);
-        return;
-      }
-      l.stopTimer(c);
+  private onCommandReject(link: L2capLink, cmd: L2capSignalingCommand): void {
+    const rej = this.scratch.rej;
+    if (!l2cap_sig_parse_command_reject(cmd, rej)) return;
+    const id = cmd.identifier;
+    for (const c of this.s.channels) {
+      if (c.con_handle !== link.con_handle || c.local_sig_id !== id || c.state === L2CAP_STATE_CLOSED) continue;
       c.local_sig_id = 0;
-      c.remote_cid = rsp.dcid;
-      if (c.todo & TODO_DISCONNECT_WHEN_CONNECTED) {
-        c.todo = 0;
-        c.opened = true;
-        c.state = L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST;
-        return;
+      this.x.stopTimer(c);
+      switch (c.state) {
+        case L2CAP_STATE_WAIT_CONNECT_RSP:
+          this.x.finalize(c, (L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD + Math.min(rej.reason, 2)) & 0xff, 'Connection Request rejected');
+          return;
+        case L2CAP_STATE_CONFIG:
+        case L2CAP_STATE_OPEN:
+          this.x.failConfig(c, 'configuration rejected');
+          return;
+        case L2CAP_STATE_WAIT_DISCONNECT:
+          this.x.finalize(c, c.fail_status, 'Disconnection Request rejected');
+          return;
+        default:
+          return;
       }
-      l.enterConfig(c);
-      return;
-    case L2CAP_CONNECTION_RESULT_PENDING:
-      l.startRtx(c, true);
-      return;
-    default:
-      l.log.info(() => `connection to PSM 0x${c.psm.toString(16)} refused, result ${rsp.result}`);
-      l.finalize(c, l2cap_refusal_status(rsp.result));
-      return;
+    }
+    if (this.x.commandReject(link, id, rej.reason)) return;
+    this.s.log.info(() => `command reject for unknown id ${id} dropped`);
   }
-}
 
-function onConfigureRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const req = l.scratch.confReq;
-  if (!l2cap_sig_parse_configure_request(cmd, req)) return;
-  const c = channelOnLink(l, link, req.dcid);
-  if (!c) {
-    reject(l, link, cmd.identifier, L2CAP_REJ_INVALID_CID, req.dcid, 0);
-    return;
+  private refuse(link: L2capLink, id: number, scid: number, result: number): void {
+    this.connectionResponse(link, id, 0, scid, result, 0);
   }
-  if (c.state !== L2CAP_STATE_CONFIG && c.state !== L2CAP_STATE_OPEN) {
-    // also while the channel is being disconnected: there is nothing left to configure (BlueZ answers the same)
-    reject(l, link, cmd.identifier, L2CAP_REJ_INVALID_CID, req.dcid, c.remote_cid);
-    return;
-  }
-  // a request that does not continue an earlier one starts a fresh option buffer
-  if (!(c.cfg & L2CAP_CFG_REMOTE_CONTINUATION)) c.conf_len = 0;
-  const n = req.options_length;
-  c.conf_rsp_id = cmd.identifier;
-  c.todo |= TODO_SEND_CONF_RSP;
-  if (c.conf_len + n > c.conf_buf.length) {
-    l.log.error(() => `configuration options of channel 0x${c.local_cid.toString(16)} exceed ${c.conf_buf.length} bytes: rejected`);
-    c.conf_len = 0;
-    c.cfg &= ~L2CAP_CFG_REMOTE_CONTINUATION;
-    c.conf_rsp_flags = 0;
-    c.conf_answer.clear();
-    c.conf_answer.result = L2CAP_CONF_RESULT_REJECT;
-    return;
-  }
-  c.conf_buf.set(cmd.buf.subarray(req.options_offset, req.options_offset + n), c.conf_len);
-  c.conf_len += n;
-  if (req.continuation) {
-    // "each Configuration Request with the continuation flag shall be answered" with the flag set (Vol 3 Part A, 4.5)
-    c.cfg |= L2CAP_CFG_REMOTE_CONTINUATION;
-    c.conf_rsp_flags = L2CAP_CONFIG_FLAG_CONTINUATION;
-    c.conf_answer.clear();
-    return;
-  }
-  c.cfg &= ~L2CAP_CFG_REMOTE_CONTINUATION;
-  c.conf_rsp_flags = 0;
-  const opts = c.remote_options.clear();
-  const parse = l2cap_config_options_parse(c.conf_buf, 0, c.conf_len, opts);
-  const answer = l2cap_config_request_answer(opts, parse, c.conf_answer);
-  if (answer.result !== L2CAP_CONF_RESULT_SUCCESS) {
-    l.log.info(() => `configuration request on channel 0x${c.local_cid.toString(16)} answered with result ${answer.result}: ${answer.problem}`);
-    return;
-  }
-  if (opts.has(L2CAP_CONFIG_HAS_MTU)) c.remote_mtu = Math.min(opts.mtu, l.l2cap_max_mtu());
-  else if (c.state === L2CAP_STATE_CONFIG) c.remote_mtu = L2CAP_DEFAULT_MTU;
-  if (opts.has(L2CAP_CONFIG_HAS_FLUSH_TIMEOUT)) c.flush_timeout = opts.flush_timeout;
-  c.cfg |= L2CAP_CFG_REMOTE_REQ_RECEIVED;
-}
 
-/** Configuration failed: disconnect, and report the failure unless the channel had opened. */
-function failConfig(l: L2cap, c: L2capChannel): void {
-  c.todo = 0;
-  c.waiting_for_can_send_now = false;
-  if (!c.opened) c.fail_status = L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_RESOURCES;
-  c.state = L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST;
-}
-
-function onConfigureResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const rsp = l.scratch.confRsp;
-  if (!l2cap_sig_parse_configure_response(cmd, rsp)) return;
-  const c = channelOnLink(l, link, rsp.scid);
-  if (!c || (c.state !== L2CAP_STATE_CONFIG && c.state !== L2CAP_STATE_OPEN) || c.local_sig_id !== cmd.identifier) {
-    l.log.info(() => `configuration response id ${cmd.identifier} for cid 0x${rsp.scid.toString(16)} matches no request, dropped`);
-    return;
+  private connectionResponse(link: L2capLink, id: number, dcid: number, scid: number, result: number, status: number): void {
+    if (!link.responses.connection_response(id, dcid, scid, result, status)) this.owed(link, id);
   }
-  l.stopTimer(c);
-  switch (rsp.result) {
-    case L2CAP_CONF_RESULT_SUCCESS:
-      c.local_sig_id = 0;
-      if (rsp.continuation) {
-        // the responder has more to say: ask for it with an empty request (Vol 3 Part A, 4.5)
-        c.todo |= TODO_SEND_CONF_REQ | TODO_CONF_REQ_EMPTY;
+
+  /**
+   * A repeated Connection Request (same SCID and identifier) for channel `c`: the answer the
+   * channel stands for now. Accepted (or past that): success; the application still deciding:
+   * pending; declined: the refusal the channel is about to send.
+   */
+  private repeatConnectionResponse(link: L2capLink, id: number, c: L2capChannel): void {
+    switch (c.state) {
+      case L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT:
+        this.connectionResponse(link, id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_PENDING, L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING);
         return;
-      }
-      c.cfg |= L2CAP_CFG_LOCAL_ACKED;
-      if (c.state === L2CAP_STATE_CONFIG && l2cap_config_done(c.cfg)) l.openChannel(c);
-      return;
-    case L2CAP_CONF_RESULT_UNACCEPTABLE_PARAMETERS: {
-      c.local_sig_id = 0;
-      const o = l.scratch.options.clear();
-      const ok = l2cap_config_options_parse(cmd.buf, rsp.options_offset, rsp.options_length, o) === 'ok';
-      let acceptable = ok && c.conf_requests < L2CAP_MAX_CONFIG_REQUESTS;
-      if (acceptable && o.has(L2CAP_CONFIG_HAS_MTU)) {
-        if (o.mtu >= L2CAP_MINIMAL_MTU && o.mtu <= l.l2cap_max_mtu()) c.local_mtu = o.mtu;
-        else acceptable = false;
-      }
-      if (acceptable && o.has(L2CAP_CONFIG_HAS_RFC) && o.mode !== L2CAP_CHANNEL_MODE_BASIC) acceptable = false;
-      if (!acceptable) {
-        l.log.info(() => `configuration of channel 0x${c.local_cid.toString(16)} failed: remote wants parameters we cannot use`);
-        failConfig(l, c);
+      case L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE:
+        this.refuse(link, id, c.remote_cid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
         return;
-      }
-      c.todo |= TODO_SEND_CONF_REQ;
+      default:
+        this.connectionResponse(link, id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_SUCCESS, 0);
+    }
+  }
+
+  private onConnectionRequest(link: L2capLink, cmd: L2capSignalingCommand): void {
+    const req = this.scratch.connReq;
+    if (!l2cap_sig_parse_connection_request(cmd, req)) return;
+    const id = cmd.identifier;
+    const scid = req.scid;
+    // duplicate of a request we already have a channel for
+    for (const c of this.s.channels) {
+      if (c.con_handle !== link.con_handle || !c.incoming || c.remote_cid !== scid || c.state === L2CAP_STATE_CLOSED) continue;
+      if (c.remote_sig_id === id) this.repeatConnectionResponse(link, id, c);
+      else this.refuse(link, id, scid, L2CAP_CONNECTION_RESULT_SOURCE_CID_ALREADY_ALLOCATED);
       return;
     }
-    case L2CAP_CONF_RESULT_PENDING:
-      l.startRtx(c, true);
+    const service = req.psm_valid && req.psm >= 0 ? this.s.serviceFor(req.psm) : null;
+    if (!service) {
+      this.s.log.info(() => `connection request for PSM 0x${req.psm.toString(16)}: no service`);
+      this.refuse(link, id, scid, L2CAP_CONNECTION_RESULT_PSM_NOT_SUPPORTED);
       return;
-    default:
-      c.local_sig_id = 0;
-      l.log.info(() => `configuration of channel 0x${c.local_cid.toString(16)} failed with result ${rsp.result}`);
-      failConfig(l, c);
+    }
+    if (!l2cap_cid_is_dynamic(scid)) {
+      this.refuse(link, id, scid, L2CAP_CONNECTION_RESULT_INVALID_SOURCE_CID);
       return;
+    }
+    if (service.required_security_level > this.s.hci.gap.gap_security_level(link.con_handle)) {
+      this.s.log.info(() => `connection request for PSM 0x${req.psm.toString(16)}: security level ${service.required_security_level} required, refused`);
+      this.refuse(link, id, scid, L2CAP_CONNECTION_RESULT_SECURITY_BLOCK);
+      return;
+    }
+    const ch = this.s.channelPool.get();
+    if (!ch) {
+      this.refuse(link, id, scid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
+      return;
+    }
+    ch.reset();
+    ch.local_cid = this.s.allocateCid();
+    ch.remote_cid = scid;
+    ch.remote_sig_id = id;
+    ch.psm = req.psm;
+    ch.con_handle = link.con_handle;
+    ch.address.set(link.address);
+    ch.incoming = true;
+    ch.local_mtu = service.mtu;
+    ch.required_security_level = service.required_security_level;
+    ch.handler = service.handler;
+    this.x.setState(ch, L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT, 'Connection Request received');
+    this.x.add(ch);
+    this.x.startPendingTimer(ch);
+    this.s.events.incomingConnection(ch);
+  }
+
+  private onConnectionResponse(link: L2capLink, cmd: L2capSignalingCommand): void {
+    const rsp = this.scratch.connRsp;
+    if (!l2cap_sig_parse_connection_response(cmd, rsp)) return;
+    const c = this.s.channelOnLink(link.con_handle, rsp.scid);
+    if (!c || c.state !== L2CAP_STATE_WAIT_CONNECT_RSP || c.local_sig_id !== cmd.identifier) {
+      this.s.log.info(() => `connection response id ${cmd.identifier} for cid 0x${rsp.scid.toString(16)} matches no request, dropped`);
+      return;
+    }
+    switch (rsp.result) {
+      case L2CAP_CONNECTION_RESULT_SUCCESS:
+        if (!l2cap_cid_is_dynamic(rsp.dcid)) {
+          this.s.log.error(() => `connection response with invalid destination CID 0x${rsp.dcid.toString(16)} dropped`);
+          return;
+        }
+        this.x.stopTimer(c);
+        c.local_sig_id = 0;
+        c.remote_cid = rsp.dcid;
+        if (c.todo & TODO_DISCONNECT_WHEN_CONNECTED) {
+          c.todo = 0;
+          c.opened = true;
+          c.state = L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST;
+          return;
+        }
+        this.x.enterConfig(c, 'Connection Response success');
+        return;
+      case L2CAP_CONNECTION_RESULT_PENDING:
+        this.x.startRtx(c, true);
+        return;
+      default:
+        this.s.log.info(() => `connection to PSM 0x${c.psm.toString(16)} refused, result ${rsp.result}`);
+        this.x.finalize(c, l2cap_refusal_status(rsp.result), 'connection refused');
+        return;
+    }
+  }
+
+  private onConfigureRequest(link: L2capLink, cmd: L2capSignalingCommand): void {
+    const req = this.scratch.confReq;
+    if (!l2cap_sig_parse_configure_request(cmd, req)) return;
+    const c = this.s.channelOnLink(link.con_handle, req.dcid);
+    if (!c) {
+      this.reject(link, cmd.identifier, L2CAP_REJ_INVALID_CID, req.dcid, 0);
+      return;
+    }
+    if (c.state !== L2CAP_STATE_CONFIG && c.state !== L2CAP_STATE_OPEN) {
+      // also while the channel is being disconnected: there is nothing left to configure (BlueZ answers the same)
+      this.reject(link, cmd.identifier, L2CAP_REJ_INVALID_CID, req.dcid, c.remote_cid);
+      return;
+    }
+    // a request that does not continue an earlier one starts a fresh option buffer
+    if (!(c.cfg & L2CAP_CFG_REMOTE_CONTINUATION)) c.conf_len = 0;
+    const n = req.options_length;
+    c.conf_rsp_id = cmd.identifier;
+    c.todo |= TODO_SEND_CONF_RSP;
+    if (c.conf_len + n > c.conf_buf.length) {
+      this.s.log.error(() => `configuration options of channel 0x${c.local_cid.toString(16)} exceed ${c.conf_buf.length} bytes: rejected`);
+      c.conf_len = 0;
+      c.cfg &= ~L2CAP_CFG_REMOTE_CONTINUATION;
+      c.conf_rsp_flags = 0;
+      c.conf_answer.clear();
+      c.conf_answer.result = L2CAP_CONF_RESULT_REJECT;
+      return;
+    }
+    c.conf_buf.set(cmd.buf.subarray(req.options_offset, req.options_offset + n), c.conf_len);
+    c.conf_len += n;
+    if (req.continuation) {
+      // "each Configuration Request with the continuation flag shall be answered" with the flag set (Vol 3 Part A, 4.5)
+      c.cfg |= L2CAP_CFG_REMOTE_CONTINUATION;
+      c.conf_rsp_flags = L2CAP_CONFIG_FLAG_CONTINUATION;
+      c.conf_answer.clear();
+      return;
+    }
+    c.cfg &= ~L2CAP_CFG_REMOTE_CONTINUATION;
+    c.conf_rsp_flags = 0;
+    const opts = c.remote_options.clear();
+    const parse = l2cap_config_options_parse(c.conf_buf, 0, c.conf_len, opts);
+    const answer = l2cap_config_request_answer(opts, parse, c.conf_answer);
+    if (answer.result !== L2CAP_CONF_RESULT_SUCCESS) {
+      this.s.log.info(() => `configuration request on channel 0x${c.local_cid.toString(16)} answered with result ${answer.result}: ${answer.problem}`);
+      return;
+    }
+    if (opts.has(L2CAP_CONFIG_HAS_MTU)) c.remote_mtu = Math.min(opts.mtu, this.s.maxMtu());
+    else if (c.state === L2CAP_STATE_CONFIG) c.remote_mtu = L2CAP_DEFAULT_MTU;
+    if (opts.has(L2CAP_CONFIG_HAS_FLUSH_TIMEOUT)) c.flush_timeout = opts.flush_timeout;
+    c.cfg |= L2CAP_CFG_REMOTE_REQ_RECEIVED;
+  }
+
+  private onConfigureResponse(link: L2capLink, cmd: L2capSignalingCommand): void {
+    const rsp = this.scratch.confRsp;
+    if (!l2cap_sig_parse_configure_response(cmd, rsp)) return;
+    const c = this.s.channelOnLink(link.con_handle, rsp.scid);
+    if (!c || (c.state !== L2CAP_STATE_CONFIG && c.state !== L2CAP_STATE_OPEN) || c.local_sig_id !== cmd.identifier) {
+      this.s.log.info(() => `configuration response id ${cmd.identifier} for cid 0x${rsp.scid.toString(16)} matches no request, dropped`);
+      return;
+    }
+    this.x.stopTimer(c);
+    switch (rsp.result) {
+      case L2CAP_CONF_RESULT_SUCCESS:
+        c.local_sig_id = 0;
+        if (rsp.continuation) {
+          // the responder has more to say: ask for it with an empty request (Vol 3 Part A, 4.5)
+          c.todo |= TODO_SEND_CONF_REQ | TODO_CONF_REQ_EMPTY;
+          return;
+        }
+        c.cfg |= L2CAP_CFG_LOCAL_ACKED;
+        if (c.state === L2CAP_STATE_CONFIG && l2cap_config_done(c.cfg)) this.x.open(c);
+        return;
+      case L2CAP_CONF_RESULT_UNACCEPTABLE_PARAMETERS: {
+        c.local_sig_id = 0;
+        const o = this.scratch.options.clear();
+        const ok = l2cap_config_options_parse(cmd.buf, rsp.options_offset, rsp.options_length, o) === 'ok';
+        let acceptable = ok && c.conf_requests < L2CAP_MAX_CONFIG_REQUESTS;
+        if (acceptable && o.has(L2CAP_CONFIG_HAS_MTU)) {
+          if (o.mtu >= L2CAP_MINIMAL_MTU && o.mtu <= this.s.maxMtu()) c.local_mtu = o.mtu;
+          else acceptable = false;
+        }
+        if (acceptable && o.has(L2CAP_CONFIG_HAS_RFC) && o.mode !== L2CAP_CHANNEL_MODE_BASIC) acceptable = false;
+        if (!acceptable) {
+          this.s.log.info(() => `configuration of channel 0x${c.local_cid.toString(16)} failed: remote wants parameters we cannot use`);
+          this.x.failConfig(c, 'configuration rejected');
+          return;
+        }
+        c.todo |= TODO_SEND_CONF_REQ;
+        return;
+      }
+      case L2CAP_CONF_RESULT_PENDING:
+        this.x.startRtx(c, true);
+        return;
+      default:
+        c.local_sig_id = 0;
+        this.s.log.info(() => `configuration of channel 0x${c.local_cid.toString(16)} failed with result ${rsp.result}`);
+        this.x.failConfig(c, 'configuration failed');
+        return;
+    }
+  }
+
+  private onDisconnectionRequest(link: L2capLink, cmd: L2capSignalingCommand): void {
+    const d = this.scratch.disc;
+    if (!l2cap_sig_parse_disconnection(cmd, d)) return;
+    const c = this.s.channelOnLink(link.con_handle, d.dcid);
+    const valid =
+      c !== null &&
+      c.remote_cid === d.scid &&
+      (c.state === L2CAP_STATE_CONFIG ||
+        c.state === L2CAP_STATE_OPEN ||
+        c.state === L2CAP_STATE_WAIT_DISCONNECT ||
+        c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST ||
+        c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE);
+    if (!valid) {
+      this.reject(link, cmd.identifier, L2CAP_REJ_INVALID_CID, d.dcid, d.scid);
+      return;
+    }
+    if (c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE) {
+      // repeated while our answer waits: it gets its own (duplicate) response
+      if (!link.responses.disconnection_response(cmd.identifier, c.local_cid, c.remote_cid)) this.owed(link, cmd.identifier);
+      return;
+    }
+    this.x.stopTimer(c);
+    c.todo = 0;
+    c.waiting_for_can_send_now = false;
+    c.remote_sig_id = cmd.identifier;
+    // BTstack reports a channel the remote closed with L2CAP_EVENT_CHANNEL_CLOSED, also during configuration
+    if (c.fail_status === 0) c.opened = true;
+    this.x.setState(c, L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE, 'Disconnection Request received');
+  }
+
+  private onDisconnectionResponse(link: L2capLink, cmd: L2capSignalingCommand): void {
+    const d = this.scratch.disc;
+    if (!l2cap_sig_parse_disconnection(cmd, d)) return;
+    const c = this.s.channelOnLink(link.con_handle, d.scid);
+    if (!c || c.state !== L2CAP_STATE_WAIT_DISCONNECT || c.local_sig_id !== cmd.identifier || c.remote_cid !== d.dcid) {
+      this.s.log.info(() => `disconnection response id ${cmd.identifier} matches no request, dropped`);
+      return;
+    }
+    this.x.finalize(c, c.fail_status, 'Disconnection Response');
+  }
+
+  /**
+   * Echo Response with the request's data: short data (L2CAP_ECHO_INLINE) in the queued answer
+   * itself, longer data in the link's one echo buffer while it is free, otherwise its first
+   * L2CAP_ECHO_INLINE octets ("the data field ... may contain the contents of the data field in
+   * the request, different data, or no data at all", Vol 3 Part A, 4.9).
+   */
+  private onEchoRequest(link: L2capLink, cmd: L2capSignalingCommand): void {
+    const r = link.responses.echo_response(cmd.identifier);
+    if (!r) {
+      this.owed(link, cmd.identifier);
+      return;
+    }
+    const data = cmd.buf.subarray(cmd.data_offset, cmd.data_offset + cmd.data_length);
+    if (data.length > L2CAP_ECHO_INLINE && !link.echo_rsp_busy) {
+      r.echo_len = Math.min(data.length, link.echo_rsp_data.length);
+      r.echo_shared = true;
+      link.echo_rsp_data.set(data.subarray(0, r.echo_len), 0);
+      link.echo_rsp_busy = true;
+      return;
+    }
+    r.echo_len = Math.min(data.length, L2CAP_ECHO_INLINE);
+    r.echo_inline.set(data.subarray(0, r.echo_len), 0);
+  }
+
+  private onInformationResponse(link: L2capLink, cmd: L2capSignalingCommand): void {
+    const r = this.scratch.infoRsp;
+    if (l2cap_sig_parse_information_response(cmd, r)) this.x.informationResponse(link, cmd.identifier, r);
   }
 }
-
-function onDisconnectionRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const d = l.scratch.disc;
-  if (!l2cap_sig_parse_disconnection(cmd, d)) return;
-  const c = channelOnLink(l, link, d.dcid);
-  const valid =
-    c !== null &&
-    c.remote_cid === d.scid &&
-    (c.state === L2CAP_STATE_CONFIG ||
-      c.state === L2CAP_STATE_OPEN ||
-      c.state === L2CAP_STATE_WAIT_DISCONNECT ||
-      c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST ||
-      c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE);
-  if (!valid) {
-    reject(l, link, cmd.identifier, L2CAP_REJ_INVALID_CID, d.dcid, d.scid);
-    return;
-  }
-  if (c.state === L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE) {
-    // repeated while our answer waits: it gets its own (duplicate) response
-    if (!link.responses.disconnection_response(cmd.identifier, c.local_cid, c.remote_cid)) owed(l, link, cmd.identifier);
-    return;
-  }
-  l.stopTimer(c);
-  c.todo = 0;
-  c.waiting_for_can_send_now = false;
-  c.remote_sig_id = cmd.identifier;
-  // BTstack reports a channel the remote closed with L2CAP_EVENT_CHANNEL_CLOSED, also during configuration
-  if (c.fail_status === 0) c.opened = true;
-  c.state = L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE;
-}
-
-function onDisconnectionResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const d = l.scratch.disc;
-  if (!l2cap_sig_parse_disconnection(cmd, d)) return;
-  const c = channelOnLink(l, link, d.scid);
-  if (!c || c.state !== L2CAP_STATE_WAIT_DISCONNECT || c.local_sig_id !== cmd.identifier || c.remote_cid !== d.dcid) {
-    l.log.info(() => `disconnection response id ${cmd.identifier} matches no request, dropped`);
-    return;
-  }
-  l.finalize(c, c.fail_status);
-}
-
-/**
- * Echo Response with the request's data: short data (L2CAP_ECHO_INLINE) in the queued answer
- * itself, longer data in the link's one echo buffer while it is free, otherwise its first
- * L2CAP_ECHO_INLINE octets ("the data field ... may contain the contents of the data field in
- * the request, different data, or no data at all", Vol 3 Part A, 4.9).
- */
-function onEchoRequest(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const r = link.responses.echo_response(cmd.identifier);
-  if (!r) {
-    owed(l, link, cmd.identifier);
-    return;
-  }
-  const data = cmd.buf.subarray(cmd.data_offset, cmd.data_offset + cmd.data_length);
-  if (data.length > L2CAP_ECHO_INLINE && !link.echo_rsp_busy) {
-    r.echo_len = Math.min(data.length, link.echo_rsp_data.length);
-    r.echo_shared = true;
-    link.echo_rsp_data.set(data.subarray(0, r.echo_len), 0);
-    link.echo_rsp_busy = true;
-    return;
-  }
-  r.echo_len = Math.min(data.length, L2CAP_ECHO_INLINE);
-  r.echo_inline.set(data.subarray(0, r.echo_len), 0);
-}
-
-function onInformationResponse(l: L2cap, link: L2capLink, cmd: L2capSignalingCommand): void {
-  const r = l.scratch.infoRsp;
-  if (!l2cap_sig_parse_information_response(cmd, r)) return;
-  if (cmd.identifier !== link.info_sig_id) {
-    l.log.info(() => `information response id ${cmd.identifier} matches no request, dropped`);
-    return;
-  }
-  const ok = r.result === L2CAP_INFO_RESULT_SUCCESS;
-  if (link.info_state === INFO_W4_EXTENDED_FEATURES && r.info_type === L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED) {
-    const features = ok ? r.extended_features : 0;
-    if (features & L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS) {
-      l.run_loop.remove_timer(link.info_timer);
-      link.extended_features = features >>> 0;
-      link.info_state = INFO_W2_SEND_FIXED_CHANNELS;
-      link.info_sig_id = 0;
-    } else l.infoDone(link, features, 0);
-    return;
-  }
-  if (link.info_state === INFO_W4_FIXED_CHANNELS && r.info_type === L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED) {
-    l.infoDone(link, link.extended_features, ok ? r.fixed_channels_low : 0);
-    return;
-  }
-  l.log.info(() => `information response type ${r.info_type} does not match the request, dropped`);
-}
-

@@ -164,7 +164,7 @@ test(`fuzz: ${PDUS} random and mutated signalling PDUs at a live stack`, () => {
     buf.set(cmd.subarray(0, len), 8);
     b.stack.hci.state.acl_handler?.(0x02, hb, buf, 8 + len); // as HCI delivers a complete PDU (HCI_ACL_DATA_PACKET)
     injected++;
-    maxChannels = Math.max(maxChannels, lb.channelPool.in_use);
+    maxChannels = Math.max(maxChannels, lb.state.channelPool.in_use);
     if (i % 16 === 15) {
       p.rl.run(ri(20) === 0 ? 15_000 : 12);
       live = lb.l2cap_get_channels();
@@ -183,12 +183,12 @@ test(`fuzz: ${PDUS} random and mutated signalling PDUs at a live stack`, () => {
   p.rl.run(300_000);
   const left = lb.l2cap_get_channels();
   for (const c of left) assert.is(c.state, 'OPEN', `channel 0x${c.local_cid.toString(16)} stuck in ${c.state}`);
-  assert.is(lb.channelPool.in_use, left.length);
+  assert.is(lb.state.channelPool.in_use, left.length);
   // the link goes: everything returns
   assert.is(b.stack.gap.gap_disconnect(hb), 0);
   p.until(() => b.handle() === -1 && a.handle() === -1, 'link down', 10_000);
-  assert.is(lb.channelPool.in_use, 0);
-  assert.is(lb.linkPool.in_use, 0);
+  assert.is(lb.state.channelPool.in_use, 0);
+  assert.is(lb.state.linkPool.in_use, 0);
   assert.is(b.stack.pools.packet_buffers.in_use, 0);
   for (const psm of [0x1001, 0x1003, 0x1005]) lb.l2cap_unregister_service(psm);
   p.finish();

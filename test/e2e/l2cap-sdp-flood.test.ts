@@ -109,7 +109,7 @@ test('flood: 500 Connection Requests, 500 Echo Requests, 100 pipelined SDP reque
   assert.is(got.filter((g) => g.cid === 0x0f00).length - sdpBefore, 100, 'exactly 100 SDP answers');
 
   // ---- b is still usable: once the flood's channels are gone (a never configures them), a new channel moves data
-  p.until(() => lb.channelPool.in_use === 1, 'flood channels closed by b', 200_000);
+  p.until(() => lb.state.channelPool.in_use === 1, 'flood channels closed by b', 200_000);
   const dcid = rawOpen(PSM, 0x0e00, 0xe0);
   bData = [];
   send(dcid, [1, 2, 3, 4, 5]);

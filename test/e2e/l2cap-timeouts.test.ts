@@ -23,7 +23,7 @@ test('RTX: the peer never answers (no L2CAP there): CHANNEL_OPENED 0x69 after 10
   // information request RTX (10 s, then the Connection Request goes out anyway) + connection RTX (10 s)
   assert.ok(dt >= 20_000 && dt < 20_200, `failed after ${dt} ms`);
   assert.equal(a.events(0x70), [`70 18 69 ${revAddr(ADDR_B)} ${h16(a.handle())} 01 10 40 00 00 00 e8 03 a0 02 00 00 00 00 00`]);
-  assert.is(a.stack.l2cap.channelPool.in_use, 0);
+  assert.is(a.stack.l2cap.state.channelPool.in_use, 0);
   const [logA, logB] = p.finish();
   assertCleanCapture(logA);
   assertCleanCapture(logB);
@@ -69,7 +69,7 @@ test('pending never resolved: the client gives up after ERTX (120 s) with 0x69; 
   // b's application never answered either: once the client's ERTX is over, b declines it itself
   p.until(() => b.events(0x70).length === 1, 'server channel ends', 20_000);
   assert.equal(b.events(0x70), [`70 18 69 ${revAddr(ADDR_A)} ${h16(hb)} 01 10 40 00 40 00 e8 03 a0 02 00 00 01 00 00`]);
-  assert.is(b.stack.l2cap.channelPool.in_use, 0);
+  assert.is(b.stack.l2cap.state.channelPool.in_use, 0);
   // and a closes the idle link 10 s after its channel ended
   p.until(() => a.handle() === -1 && b.handle() === -1, 'idle link closed', 15_000);
   b.stack.l2cap.l2cap_unregister_service(0x1001);
@@ -90,7 +90,7 @@ test('a channel created while L2CAP is closing the idle link gets a new link and
   const c1 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1001, 1000);
   p.until(() => a.events(0x70).length === 1, 'first channel open');
   la.l2cap_disconnect(c1.local_cid);
-  p.until(() => la.linkForAddr(ADDR_B)?.closing === true, 'idle link being closed', 5000);
+  p.until(() => la.state.linkForAddr(ADDR_B)?.closing === true, 'idle link being closed', 5000);
   const c2 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1001, 1000);
   assert.is(c2.status, 0);
   p.until(() => a.events(0x70).length === 2, 'second channel reported', 10_000);

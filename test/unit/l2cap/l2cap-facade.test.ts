@@ -53,10 +53,10 @@ test('btstack_init_default binds the l2cap_* functions to their stack', () => {
   assert.is(bt2.l2cap_register_service(handler, 0x1001, 100, 0), 0, 'the other stack has its own services');
   assert.is(bt1.l2cap_max_mtu(), 65535);
   assert.is(bt1.l2cap_request_can_send_now(0x40), 0x6e);
-  assert.is(s1.l2cap.servicePool.in_use, 1);
+  assert.is(s1.l2cap.state.servicePool.in_use, 1);
   assert.is(bt1.l2cap_unregister_service(0x1001), 0);
-  assert.is(s1.l2cap.servicePool.in_use, 0);
-  assert.is(s2.l2cap.servicePool.in_use, 1);
+  assert.is(s1.l2cap.state.servicePool.in_use, 0);
+  assert.is(s2.l2cap.state.servicePool.in_use, 1);
   // internal methods are not part of the facade
   for (const n of ['run', 'finalize', 'scheduleRun', 'channelForCid']) assert.is(bt1[n], undefined, n);
 });

@@ -180,7 +180,7 @@ test('Disconnection Request repeated before our response went out: two Disconnec
   // DCID 0x0040 (ours), SCID 0x0050 (theirs), identifier 7, twice
   assert.equal(h.hci.take(), ['08 00 01 00 07 07 04 00 40 00 50 00', '08 00 01 00 07 07 04 00 40 00 50 00']);
   assert.is(h.ofCode(0x71).length, 1);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
 test('Configuration Request on a channel being disconnected: Command Reject "invalid CID", not silence', () => {

@@ -270,7 +270,7 @@ export function sigIds(pdus: string[]): Array<{ code: number; id: number; pdu: s
 export function openOutgoing(h: Harness, psm: number, remote_cid: number, remote_mtu = 672, handle = HANDLE): number {
   const r = h.l2cap.l2cap_create_channel(h.handler, REMOTE, psm, 1000);
   if (r.status !== 0) throw new Error(`create failed ${r.status}`);
-  if (!h.l2cap.linkForHandle(handle)) h.hci.connectionComplete(REMOTE, handle);
+  if (!h.l2cap.state.linkForHandle(handle)) h.hci.connectionComplete(REMOTE, handle);
   h.loop.run(0);
   for (let i = 0; i < 10; i++) {
     const sent = sigIds(h.hci.take());

@@ -103,7 +103,7 @@ test('data: remote SDU delivered as L2CAP_DATA_PACKET; l2cap_send writes ACL + L
 test("data: SDUs arriving in the same buffer (a transport's receive buffer) reach the handler as one cached view, packet from the SDU, size its length", () => {
   const h = openIncoming();
   const seen: Array<{ packet: Uint8Array; size: number; bytes: string }> = [];
-  h.l2cap.channelForCid(0x40)!.handler = (type, _ch, packet, size) => {
+  h.l2cap.state.channelForCid(0x40)!.handler = (type, _ch, packet, size) => {
     if (type === 6) seen.push({ packet, size, bytes: hex(packet.subarray(0, size)) });
   };
   // one receive buffer, reused: ACL handle 0x0040 PB=10, L2CAP length, CID 0x0040, SDU
@@ -187,7 +187,7 @@ test('remote disconnects: Disconnection Response, then L2CAP_EVENT_CHANNEL_CLOSE
   assert.is(closed.length, 1);
   assert.is(closed[0]!.bytes, '71 02 40 00');
   assert.is(h.l2cap.l2cap_get_channels().length, 0);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
 test('local disconnect: Disconnection Request, CHANNEL_CLOSED when answered', () => {
@@ -205,7 +205,7 @@ test('local disconnect: Disconnection Request, CHANNEL_CLOSED when answered', ()
   h.hci.sig(HANDLE, '07 02 0400 5000 4000');
   h.loop.run(0);
   assert.equal(h.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00']);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
 test('local disconnect not answered: CHANNEL_CLOSED after RTX (10 s virtual)', () => {
@@ -215,7 +215,7 @@ test('local disconnect not answered: CHANNEL_CLOSED after RTX (10 s virtual)', (
   assert.is(h.ofCode(0x71).length, 0);
   h.loop.run(2);
   assert.is(h.ofCode(0x71).length, 1);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
 test('disconnect collision: both sides ask at once, one CHANNEL_CLOSED', () => {
@@ -250,7 +250,7 @@ test('configuration guard on an incoming channel: our request accepted, none fro
   // status 0x69, incoming 1
   assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 01 00 00']);
   assert.is(h.ofCode(0x71).length, 0);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
 test('decline: result 0x0004 on the wire, no event, channel freed', () => {
@@ -261,7 +261,7 @@ test('decline: result 0x0004 on the wire, no event, channel freed', () => {
   h.loop.run(0);
   assert.equal(h.hci.take(), ['0c 00 01 00 03 07 08 00 00 00 60 00 04 00 00 00']);
   assert.is(h.events.length, 1, 'only INCOMING_CONNECTION');
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
   assert.is(h.l2cap.l2cap_accept_connection(0x40), 0x6e, 'gone');
 });
 
@@ -288,7 +288,7 @@ test('an incoming connection never answered is declined once the remote has give
   h.loop.run(2);
   assert.equal(h.hci.take(), ['0c 00 01 00 03 07 08 00 00 00 60 00 04 00 00 00']);
   assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 60 00 e8 03 a0 02 00 00 01 00 00']);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
 test('refused: unknown PSM -> result 2, invalid source CID -> 6, CID in use -> 7, security -> 3', () => {
@@ -338,7 +338,7 @@ test('duplicate Connection Request (Vol 3 Part A, 4: duplicate response): "pendi
   h.hci.sig(HANDLE, '02 01 0400 0110 5000');
   h.loop.run(0);
   assert.equal(h.hci.take(), ['0c 00 01 00 03 01 08 00 40 00 50 00 00 00 00 00']);
-  assert.is(h.l2cap.channelPool.in_use, 1);
+  assert.is(h.l2cap.state.channelPool.in_use, 1);
 });
 
 test('link loss: open channel gets CHANNEL_CLOSED, unanswered incoming one CHANNEL_OPENED 0x6A', () => {

@@ -77,7 +77,7 @@ test('pending: the Connection Response "pending" switches to ERTX (120 s), then 
   assert.is(h.ofCode(0x70).length, 0, 'ERTX replaced RTX');
   h.loop.run(2);
   assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 00 00 e8 03 a0 02 00 00 00 00 00']);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
 test('pending then success opens normally', () => {
@@ -108,7 +108,7 @@ test('refused: status is 0x63 + the remote result (BTstack quirk): 2 -> 0x65, 3 
     const ev = h.ofCode(0x70);
     assert.is(ev.length, 1);
     assert.is(fromHex(ev[0]!.bytes)[2], status);
-    assert.is(h.l2cap.channelPool.in_use, 0);
+    assert.is(h.l2cap.state.channelPool.in_use, 0);
   }
 });
 
@@ -145,7 +145,7 @@ test('ACL link failure: CHANNEL_OPENED with the HCI status and handle 0xffff', (
     '70 18 04 66 55 44 33 22 11 ff ff 01 10 40 00 00 00 e8 03 a0 02 00 00 00 00 00',
     '70 18 04 66 55 44 33 22 11 ff ff 03 10 41 00 00 00 e8 03 a0 02 00 00 00 00 00',
   ]);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
 test('create channel: HCI refusing the link is returned; pool exhausted; bad arguments throw', () => {
@@ -245,7 +245,7 @@ test('configuration guard: our request accepted but the remote never sends its o
   // status 0x69 (L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT), remote cid 0x0050, local MTU 1000, remote MTU 672
   assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 00 00 00']);
   assert.is(h.ofCode(0x71).length, 0, 'never opened: no CHANNEL_CLOSED');
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
   assert.equal(h.l2cap.l2cap_get_channels(), []);
 
   // the remote does not answer the Disconnection Request either: RTX ends the channel with 0x69
@@ -258,7 +258,7 @@ test('configuration guard: our request accepted but the remote never sends its o
   assert.equal(g.hci.take(), ['0c 00 01 00 04 03 08 00 50 00 00 00 01 02 e8 03', '08 00 01 00 06 04 04 00 50 00 40 00']);
   g.loop.run(10_000);
   assert.equal(g.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 69']);
-  assert.is(g.l2cap.channelPool.in_use, 0);
+  assert.is(g.l2cap.state.channelPool.in_use, 0);
 });
 
 test('configuration guard: the remote sends its request but never answers ours -> RTX (10 s) decides, 0x69; a request answered "pending" outlives the guard', () => {
@@ -271,7 +271,7 @@ test('configuration guard: the remote sends its request but never answers ours -
   assert.equal(h.hci.take(), ['0c 00 01 00 04 03 08 00 50 00 00 00 01 02 e8 03', '0a 00 01 00 05 08 06 00 50 00 00 00 00 00']);
   h.loop.run(10_000);
   assert.equal(h.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 69']);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 
   // "pending" (result 4) to our request: ERTX (120 s) runs past the 40 s guard, then success opens
   const g = makeHarness();
@@ -296,7 +296,7 @@ test('l2cap_disconnect before the link is up drops the channel with CHANNEL_CLOS
   h.l2cap.l2cap_create_channel(h.handler, REMOTE, PSM, 1000);
   assert.is(h.l2cap.l2cap_disconnect(0x40), 0);
   assert.equal(h.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00']);
-  assert.is(h.l2cap.channelPool.in_use, 0);
+  assert.is(h.l2cap.state.channelPool.in_use, 0);
 
   const g = makeHarness();
   toConnectionRequest(g);

@@ -58,7 +58,7 @@ test('CHANNEL_OPENED flush_timeout: 0 when the remote sent no Flush Timeout opti
   const o = makeHarness('v1.8');
   linkUp(o);
   openOutgoing(o, PSM, 0x0070);
-  assert.is(o.ofCode(o.l2cap.codes.L2CAP_EVENT_CHANNEL_OPENED).at(-1)!.bytes.split(' ').slice(21, 23).join(' '), '00 00');
+  assert.is(o.ofCode(o.l2cap.state.codes.L2CAP_EVENT_CHANNEL_OPENED).at(-1)!.bytes.split(' ').slice(21, 23).join(' '), '00 00');
 });
 
 test('config request with an unknown non-hint option: result 3 listing it (hints skipped)', () => {
