@@ -1,14 +1,22 @@
 /**
- * Two (or more) RFCOMM layers on the fake L2CAP air, with recorders for what each application
+ * Two (or more) RFCOMM layers on the shared fake L2CAP air (test/helpers/fake-l2cap.ts), with recorders for what each application
  * handler sees, and an independent bit-by-bit TS 07.10 FCS for checking frames by hand.
  */
 import * as assert from 'uvu/assert';
 import { fromHex, hex, type BdAddr } from '../../../src/core/bytes.js';
-import type { StackConfig } from '../../../src/core/config.js';
+import { Pools, resolveConfig, type StackConfig } from '../../../src/core/config.js';
+import { Logger } from '../../../src/core/log.js';
 import { VirtualRunLoop } from '../../../src/core/run-loop.js';
-import type { CodeProfile } from '../../../src/codes/index.js';
-import { Rfcomm } from '../../../src/rfcomm/rfcomm.js';
-import { FakeAir, FakeL2cap, fake_stack } from './rfcomm-fake-l2cap.js';
+import { codes_for, type CodeProfile } from '../../../src/codes/index.js';
+import { Rfcomm, type RfcommStackLike } from '../../../src/rfcomm/rfcomm.js';
+import { FakeAir, FakeL2cap } from '../../helpers/fake-l2cap.js';
+
+export { FakeAir, FakeL2cap };
+
+/** A stack-like object for RFCOMM (run loop, pools, codes, log). */
+export function fake_stack(run_loop: VirtualRunLoop, profile: CodeProfile = 'v1.4', config: Partial<StackConfig> = {}): RfcommStackLike & { pools: Pools; log: Logger } {
+  return { run_loop, pools: new Pools(resolveConfig(config)), codes: codes_for(profile), log: new Logger() };
+}
 
 export interface Rec {
   type: number;
@@ -33,6 +41,7 @@ export class Node {
   };
 
   constructor(air: FakeAir, readonly addr: BdAddr, profile: CodeProfile, config: Partial<StackConfig> = {}) {
+    if (!air.run_loop) throw new Error('RFCOMM tests run the fake air on a VirtualRunLoop');
     this.stack = fake_stack(air.run_loop, profile, config);
     this.l2cap = new FakeL2cap(air, addr, profile);
     this.rfcomm = new Rfcomm(this.stack, this.l2cap);

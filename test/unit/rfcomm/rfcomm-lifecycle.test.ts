@@ -8,12 +8,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex } from '../../../src/core/bytes.js';
 import { VirtualRunLoop } from '../../../src/core/run-loop.js';
-import { FakeAir } from './rfcomm-fake-l2cap.js';
 import {
   ADDR_A,
   ADDR_B,
   ADDR_C,
   CLOSED,
+  FakeAir,
   INCOMING,
   Node,
   OPENED,
