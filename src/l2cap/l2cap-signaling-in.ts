@@ -370,7 +370,7 @@ export class L2capSignalingIn {
         if (c.todo & TODO_DISCONNECT_WHEN_CONNECTED) {
           c.todo = 0;
           c.opened = true;
-          c.state = L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST;
+          this.x.setState(c, L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST, 'connected after l2cap_disconnect');
           return;
         }
         this.x.enterConfig(c, 'Connection Response success');
