@@ -80,46 +80,51 @@ export const L2CAP_CONFIG_HAS_EWS = 1 << L2CAP_CONFIG_OPTION_TYPE_EXTENDED_WINDO
 
 /**
  * The options of one configuration exchange, as parsed or to be written. Reusable: `clear()`
- * restores the spec defaults. Fields are only meaningful when their bit is set in `present`.
+ * restores the spec defaults (the constructor calls it). Fields are only meaningful when their bit is set in `present`.
  * Parsing a request with the continuation flag into the same object merges the fragments.
  */
 export class L2capConfigOptions {
+  // every field is set by clear(), the one list of the defaults
   /** Bitmask of L2CAP_CONFIG_HAS_*. */
-  present = 0;
-  mtu = L2CAP_DEFAULT_MTU;
-  flush_timeout = L2CAP_FLUSH_TIMEOUT_INFINITE;
+  present!: number;
+  mtu!: number;
+  flush_timeout!: number;
   // QoS (flow specification)
-  qos_flags = 0;
-  qos_service_type = L2CAP_QOS_SERVICE_TYPE_BEST_EFFORT;
-  qos_token_rate = 0;
-  qos_token_bucket_size = 0;
-  qos_peak_bandwidth = 0;
-  qos_latency = 0xffffffff;
-  qos_delay_variation = 0xffffffff;
+  qos_flags!: number;
+  qos_service_type!: number;
+  qos_token_rate!: number;
+  qos_token_bucket_size!: number;
+  qos_peak_bandwidth!: number;
+  qos_latency!: number;
+  qos_delay_variation!: number;
   // Retransmission and Flow Control
-  mode = L2CAP_CHANNEL_MODE_BASIC;
-  tx_window_size = 0;
-  max_transmit = 0;
-  retransmission_timeout = 0;
-  monitor_timeout = 0;
-  mps = 0;
+  mode!: number;
+  tx_window_size!: number;
+  max_transmit!: number;
+  retransmission_timeout!: number;
+  monitor_timeout!: number;
+  mps!: number;
   // Frame Check Sequence
-  fcs = L2CAP_FCS_16_BIT;
+  fcs!: number;
   // Extended Flow Specification
-  efs_identifier = 0;
-  efs_service_type = 0;
-  efs_max_sdu_size = 0;
-  efs_sdu_inter_arrival_time = 0;
-  efs_access_latency = 0;
-  efs_flush_timeout = 0;
+  efs_identifier!: number;
+  efs_service_type!: number;
+  efs_max_sdu_size!: number;
+  efs_sdu_inter_arrival_time!: number;
+  efs_access_latency!: number;
+  efs_flush_timeout!: number;
   // Extended Window Size
-  extended_window_size = 0;
+  extended_window_size!: number;
   /** Unrecognised options without the hint bit (each must be listed in an Unknown Options response). */
-  unknown_count = 0;
+  unknown_count!: number;
   /** Type octet of the first unrecognised non-hint option (0 when none). */
-  first_unknown_type = 0;
+  first_unknown_type!: number;
   /** Unrecognised hint options skipped. */
-  hints_skipped = 0;
+  hints_skipped!: number;
+
+  constructor() {
+    this.clear();
+  }
 
   clear(): this {
     this.present = 0;
@@ -470,12 +475,16 @@ export type L2capConfigProblem =
  */
 export class L2capConfigAnswer {
   /** L2CAP_CONF_RESULT_* for the Configuration Response. */
-  result = L2CAP_CONF_RESULT_SUCCESS;
-  problem: L2capConfigProblem = 'none';
+  result!: number;
+  problem!: L2capConfigProblem;
   /** Options to put in the response (for unacceptable parameters: the acceptable values). */
   readonly options = new L2capConfigOptions();
   /** Echo the unrecognised non-hint options of the request (result Unknown Options). */
-  echo_unknown = false;
+  echo_unknown!: boolean;
+
+  constructor() {
+    this.clear();
+  }
 
   clear(): this {
     this.result = L2CAP_CONF_RESULT_SUCCESS;

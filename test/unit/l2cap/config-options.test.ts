@@ -229,4 +229,15 @@ test('continuation: fragments merge into one set of options', () => {
   assert.equal([o.present, o.mtu, o.flush_timeout], [0, 672, 0xffff]);
 });
 
+test('a new options object has the spec defaults, the same as clear() restores', () => {
+  const fresh = new L2capConfigOptions();
+  const used = new L2capConfigOptions().set_mtu(100).set_flush_timeout(5).set_rfc(3, 1, 2, 3, 4, 5).set_fcs(0).clear();
+  assert.equal({ ...fresh }, { ...used });
+  // spec defaults (Vol 3 Part A, 5): MTU 672, flush timeout 0xFFFF, QoS best effort with latency and delay variation 0xFFFFFFFF, Basic mode, 16-bit FCS
+  assert.equal(
+    [fresh.present, fresh.mtu, fresh.flush_timeout, fresh.qos_service_type, fresh.qos_latency, fresh.qos_delay_variation, fresh.mode, fresh.fcs],
+    [0, 672, 0xffff, 1, 0xffffffff, 0xffffffff, 0, 1],
+  );
+});
+
 test.run();
