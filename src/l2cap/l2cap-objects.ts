@@ -14,7 +14,7 @@ import { HCI_CON_HANDLE_INVALID, L2CAP_DEFAULT_MTU, L2CAP_STATE_CLOSED } from '.
 import { L2capConfigAnswer, L2capConfigOptions } from './config-options.js';
 import { L2capResponseQueue } from './l2cap-responses.js';
 
-export { L2CAP_PENDING_RESPONSES_PER_LINK, L2capPendingResponse } from './l2cap-responses.js';
+export { L2CAP_PENDING_RESPONSES_PER_LINK, type L2capPendingResponse } from './l2cap-responses.js';
 
 /** BTstack's btstack_packet_handler_t. */
 export type L2capPacketHandler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => void;

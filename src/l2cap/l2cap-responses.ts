@@ -41,44 +41,77 @@ export const L2CAP_ECHO_INLINE = 16;
 /** Reason "command not understood" of a Command Reject (Vol 3 Part A, 4.1). */
 export const L2CAP_REJ_NOT_UNDERSTOOD = 0x0000;
 
-/** One full signalling answer waiting for the outgoing buffer. */
-export class L2capPendingResponse {
-  /** Response code: COMMAND_REJECT, CONNECTION_RESPONSE, DISCONNECTION_RESPONSE, ECHO_RESPONSE, INFORMATION_RESPONSE. */
-  code = 0;
+// One record type per response kind (discriminated by `code`). Each ring slot holds one record
+// of every kind, preallocated, and points at the one in use: no allocation per request.
+
+/** Command Reject: reason (L2CAP_REJ_*) and its data. */
+export class L2capPendingCommandReject {
+  readonly code = COMMAND_REJECT;
   identifier = 0;
-  /** Command Reject: reason (L2CAP_REJ_*). */
   reason = 0;
-  /** Command Reject "signalling MTU exceeded": our MTUsig. */
+  /** Reason "signalling MTU exceeded": our MTUsig. */
   mtu = 0;
-  /**
-   * Our end of the channel as the answer names it: DCID of a Connection / Disconnection Response,
-   * the local endpoint of a Command Reject "invalid CID".
-   */
+  /** Reason "invalid CID in request": the local and remote endpoints as the request named them. */
   local_cid = 0;
-  /** The remote's end: SCID of a Connection / Disconnection Response, remote endpoint of a Command Reject "invalid CID". */
   remote_cid = 0;
-  /** Connection Response result and status. */
+}
+
+/** Connection Response: DCID (our end, 0 when refused), SCID (the requester's), result, status. */
+export class L2capPendingConnectionResponse {
+  readonly code = CONNECTION_RESPONSE;
+  identifier = 0;
+  local_cid = 0;
+  remote_cid = 0;
   result = 0;
   status = 0;
-  /** Information Response: the InfoType asked for. */
-  info_type = 0;
-  /** Echo Response: octets of echo data (0: an empty response, as to an empty request). */
+}
+
+/** Disconnection Response (to a repeated Disconnection Request): DCID and SCID as the request named them. */
+export class L2capPendingDisconnectionResponse {
+  readonly code = DISCONNECTION_RESPONSE;
+  identifier = 0;
+  local_cid = 0;
+  remote_cid = 0;
+}
+
+/** Echo Response: the request's data (see L2CAP_ECHO_INLINE). */
+export class L2capPendingEchoResponse {
+  readonly code = ECHO_RESPONSE;
+  identifier = 0;
+  /** Octets of echo data (0: an empty response, as to an empty request). */
   echo_len = 0;
-  /** Echo Response: the data is in the link's echo buffer (else in echo_inline). */
+  /** The data is in the link's echo buffer (else in echo_inline). */
   echo_shared = false;
   readonly echo_inline = new Uint8Array(L2CAP_ECHO_INLINE);
+}
 
-  clear(code: number, identifier: number): this {
-    this.code = code;
-    this.identifier = identifier;
-    this.reason = this.mtu = this.local_cid = this.remote_cid = this.result = this.status = this.info_type = this.echo_len = 0;
-    this.echo_shared = false;
-    return this;
-  }
+/** Information Response: the InfoType asked for (the answer is this host's constant). */
+export class L2capPendingInformationResponse {
+  readonly code = INFORMATION_RESPONSE;
+  identifier = 0;
+  info_type = 0;
+}
+
+/** One full signalling answer waiting for the outgoing buffer. */
+export type L2capPendingResponse =
+  | L2capPendingCommandReject
+  | L2capPendingConnectionResponse
+  | L2capPendingDisconnectionResponse
+  | L2capPendingEchoResponse
+  | L2capPendingInformationResponse;
+
+/** A ring slot: one preallocated record per kind, `active` the one in use. */
+class ResponseSlot {
+  readonly reject = new L2capPendingCommandReject();
+  readonly connection = new L2capPendingConnectionResponse();
+  readonly disconnection = new L2capPendingDisconnectionResponse();
+  readonly echo = new L2capPendingEchoResponse();
+  readonly information = new L2capPendingInformationResponse();
+  active: L2capPendingResponse = this.reject;
 }
 
 export class L2capResponseQueue {
-  private readonly ring: L2capPendingResponse[] = [];
+  private readonly ring: ResponseSlot[] = [];
   private head = 0;
   private count = 0;
   /** Command Rejects owed per identifier (see the file comment). */
@@ -92,7 +125,7 @@ export class L2capResponseQueue {
   lost = 0;
 
   constructor() {
-    for (let i = 0; i < L2CAP_PENDING_RESPONSES_PER_LINK; i++) this.ring.push(new L2capPendingResponse());
+    for (let i = 0; i < L2CAP_PENDING_RESPONSES_PER_LINK; i++) this.ring.push(new ResponseSlot());
   }
 
   clear(): void {
@@ -115,14 +148,14 @@ export class L2capResponseQueue {
   }
 
   /**
-   * A record for the full answer to request `identifier`, or null when the ring is full (or
-   * rejects are owed): then the request is owed a Command Reject instead.
+   * The ring slot for the full answer to a request, or null when the ring is full (or rejects
+   * are owed): then the request `identifier` is owed a Command Reject instead.
    */
-  private add(code: number, identifier: number): L2capPendingResponse | null {
+  private add(identifier: number): ResponseSlot | null {
     if (this.count < L2CAP_PENDING_RESPONSES_PER_LINK && this.owedTotal === 0) {
-      const r = this.ring[(this.head + this.count) % L2CAP_PENDING_RESPONSES_PER_LINK]!;
+      const slot = this.ring[(this.head + this.count) % L2CAP_PENDING_RESPONSES_PER_LINK]!;
       this.count++;
-      return r.clear(code, identifier);
+      return slot;
     }
     this.overflowed++;
     const id = identifier & 0xff;
@@ -137,20 +170,22 @@ export class L2capResponseQueue {
 
   /** Command Reject (reason L2CAP_REJ_*; `d1`, `d2`: the MTU, or the local and remote CIDs). False: owed as "not understood". */
   command_reject(identifier: number, reason: number, d1 = 0, d2 = 0): boolean {
-    const r = this.add(COMMAND_REJECT, identifier);
-    if (!r) return false;
+    const slot = this.add(identifier);
+    if (!slot) return false;
+    const r = (slot.active = slot.reject);
+    r.identifier = identifier;
     r.reason = reason;
-    if (reason === L2CAP_REJ_MTU_EXCEEDED) r.mtu = d1;
-    else if (reason === L2CAP_REJ_INVALID_CID) {
-      r.local_cid = d1;
-      r.remote_cid = d2;
-    }
+    r.mtu = reason === L2CAP_REJ_MTU_EXCEEDED ? d1 : 0;
+    r.local_cid = reason === L2CAP_REJ_INVALID_CID ? d1 : 0;
+    r.remote_cid = reason === L2CAP_REJ_INVALID_CID ? d2 : 0;
     return true;
   }
 
   connection_response(identifier: number, local_cid: number, remote_cid: number, result: number, status: number): boolean {
-    const r = this.add(CONNECTION_RESPONSE, identifier);
-    if (!r) return false;
+    const slot = this.add(identifier);
+    if (!slot) return false;
+    const r = (slot.active = slot.connection);
+    r.identifier = identifier;
     r.local_cid = local_cid;
     r.remote_cid = remote_cid;
     r.result = result;
@@ -159,28 +194,38 @@ export class L2capResponseQueue {
   }
 
   disconnection_response(identifier: number, local_cid: number, remote_cid: number): boolean {
-    const r = this.add(DISCONNECTION_RESPONSE, identifier);
-    if (!r) return false;
+    const slot = this.add(identifier);
+    if (!slot) return false;
+    const r = (slot.active = slot.disconnection);
+    r.identifier = identifier;
     r.local_cid = local_cid;
     r.remote_cid = remote_cid;
     return true;
   }
 
   /** An Echo Response whose data the caller fills in (echo_len, echo_shared / echo_inline); null: owed a Command Reject. */
-  echo_response(identifier: number): L2capPendingResponse | null {
-    return this.add(ECHO_RESPONSE, identifier);
+  echo_response(identifier: number): L2capPendingEchoResponse | null {
+    const slot = this.add(identifier);
+    if (!slot) return null;
+    const r = (slot.active = slot.echo);
+    r.identifier = identifier;
+    r.echo_len = 0;
+    r.echo_shared = false;
+    return r;
   }
 
   information_response(identifier: number, info_type: number): boolean {
-    const r = this.add(INFORMATION_RESPONSE, identifier);
-    if (!r) return false;
+    const slot = this.add(identifier);
+    if (!slot) return false;
+    const r = (slot.active = slot.information);
+    r.identifier = identifier;
     r.info_type = info_type;
     return true;
   }
 
   /** The oldest full answer, or null (then owed rejects may wait: next_owed_reject). */
   peek(): L2capPendingResponse | null {
-    return this.count > 0 ? this.ring[this.head]! : null;
+    return this.count > 0 ? this.ring[this.head]!.active : null;
   }
 
   pop(): void {
