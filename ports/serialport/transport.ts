@@ -12,13 +12,15 @@
  *   the bytes not yet accepted by the OS exceed `max_write_queue`, and 'can-send-now' follows
  *   when they drain.
  * - `set_baudrate` changes the port speed (writes are held back until the change is done).
- * - A close or error we did not ask for (unplugged USB, pty peer gone) -> 'failed'. On Linux an
- *   unplugged USB device does not always surface as a read error, so while open the device node
- *   is also checked every `presence_check_ms` (a run-loop timer); when it is gone -> 'failed'.
+ * - A close or error we did not ask for (unplugged USB: serialport's disconnect, pty peer gone)
+ *   -> 'failed'. On Linux an unplugged USB device does not always surface as a read error, so
+ *   while open the device node is also checked `presence_check_ms` after the previous check ended
+ *   (a run-loop timer starts an asynchronous fs.promises.access, never blocking the loop; its
+ *   answer comes back through execute_on_main_thread); when it is gone -> 'failed'.
  * - Modem-line ioctls (DTR/RTS) that a pty refuses are logged and ignored.
  */
-import { existsSync } from 'node:fs';
-import { SerialPort } from 'serialport';
+import { access } from 'node:fs/promises';
+import { SerialPort, type SerialPortMock } from 'serialport';
 import { Timer, type RunLoop } from '../../src/core/run-loop.js';
 import type { Logger } from '../../src/core/log.js';
 import { H4Deframer, type H4Limits } from '../../src/hci/h4.js';
@@ -54,15 +56,37 @@ export interface SerialPortTransportOptions {
    * refuses these ioctls) are logged and ignored.
    */
   modem_lines?: { dtr: boolean; rts: boolean } | null;
-  /** While open, check every this many ms that the device node still exists (default 500; 0 = off). */
+  /** While open, check this many ms after the last check that the device node still exists (default 500; 0 = off). */
   presence_check_ms?: number;
+  /**
+   * The presence check: resolves false when the device at `path` is gone (default: an
+   * fs.promises.access on the device node; only ENOENT counts as gone).
+   */
+  device_present?: (path: string) => Promise<boolean>;
+  /**
+   * The port class (default serialport's SerialPort; tests pass SerialPortMock, whose binding is
+   * @serialport/binding-mock's MockBinding).
+   */
+  port_class?: typeof SerialPort | typeof SerialPortMock;
 }
+
+/** The default presence check: the device node exists (an error other than ENOENT, e.g. EACCES, is not an unplug). */
+async function deviceNodePresent(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+type PortStream = SerialPort | SerialPortMock;
 
 type State = 'closed' | 'opening' | 'open' | 'closing';
 
 /** One open of the port: listeners check they still belong to the current session. */
 interface Session {
-  port: SerialPort;
+  port: PortStream;
   /** Set once we asked for the close (ours, not a failure). */
   closingByUs: boolean;
   ended: boolean;
@@ -84,6 +108,10 @@ export class SerialPortTransport implements HciTransport {
   private readonly modemLines: { dtr: boolean; rts: boolean } | null;
   private readonly presenceMs: number;
   private readonly presenceTimer = new Timer(() => this.checkPresence());
+  private readonly devicePresent: (path: string) => Promise<boolean>;
+  private readonly PortClass: typeof SerialPort | typeof SerialPortMock;
+  /** The session whose presence check is in flight (at most one at a time). */
+  private presenceChecking: Session | null = null;
 
   private state: State = 'closed';
   private session: Session | null = null;
@@ -118,6 +146,8 @@ export class SerialPortTransport implements HciTransport {
     this.lock = options.lock ?? true;
     this.modemLines = options.modem_lines === undefined ? { dtr: true, rts: true } : options.modem_lines;
     this.presenceMs = options.presence_check_ms ?? 500;
+    this.devicePresent = options.device_present ?? deviceNodePresent;
+    this.PortClass = options.port_class ?? SerialPort;
     this.deframer = new H4Deframer({
       accept: [2, 3, 4, 5],
       limits: options.limits,
@@ -186,9 +216,9 @@ export class SerialPortTransport implements HciTransport {
     this.rxQueue.length = 0;
     this.writesDone = 0;
     this.deframer.reset();
-    let port: SerialPort;
+    let port: PortStream;
     try {
-      port = new SerialPort({
+      port = new this.PortClass({
         path,
         baudRate: this.config.baudrate_init,
         dataBits: 8,
@@ -355,10 +385,21 @@ export class SerialPortTransport implements HciTransport {
     loop.add_timer(this.presenceTimer);
   }
 
+  /** The presence timer fired: ask asynchronously; the answer comes back on the run loop. */
   private checkPresence(): void {
     const session = this.session;
-    if (this.state !== 'open' || !session) return;
-    if (!existsSync(this.config.device_name)) {
+    if (this.state !== 'open' || !session || this.presenceChecking === session) return;
+    this.presenceChecking = session;
+    const loop = this.loop();
+    const path = this.config.device_name;
+    const answer = (present: boolean): void => loop.execute_on_main_thread(() => this.onPresence(session, present));
+    this.devicePresent(path).then(answer, () => answer(true));
+  }
+
+  private onPresence(session: Session, present: boolean): void {
+    if (this.presenceChecking === session) this.presenceChecking = null;
+    if (this.session !== session || this.state !== 'open') return;
+    if (!present) {
       this.fail(session, `serial port ${this.config.device_name} failed: device removed`);
       return;
     }
