@@ -141,11 +141,24 @@ export class L2cap implements L2capService {
     this.#echoInfo = echoInfo;
     this.#services = services;
     this.#hciRegistration = { callback: input.onHciEvent };
+    // BTstack's applications always call l2cap_init; ours may never (a host with no service that
+    // only answers): the first L2CAP PDU initialises L2CAP, so every request gets its answer
+    // (a Connection Request "PSM not supported"). Until then an idle ACL link stays (raw HCI use).
+    s.hci.hci_register_acl_packet_handler(this.#firstAcl);
   }
+
+  /** ACL handler until l2cap_init: initialise on the first PDU, then handle it. */
+  readonly #firstAcl = (type: number, handle: number, packet: Uint8Array, size: number): void => {
+    this.l2cap_init();
+    this.#input.onAcl(type, handle, packet, size);
+  };
 
   // =================================================================================== API
 
-  /** BTstack's l2cap_init: hook into HCI. Calling it again is harmless. */
+  /**
+   * BTstack's l2cap_init: hook into HCI. Calling it again is harmless. Done by the first service,
+   * channel or incoming L2CAP PDU otherwise.
+   */
   l2cap_init(): void {
     const s = this.state;
     if (s.initialized) return;

@@ -29,6 +29,8 @@ test(`fuzz: ${PDUS} random and mutated signalling PDUs at a live stack`, () => {
   const p = makePair({ tag: 'fuzz', packet_log: false, l2cap_a: false, config: { MAX_NR_L2CAP_CHANNELS: 12 } });
   const { a, b } = p;
   const lb = b.stack.l2cap;
+  // a is a raw HCI application: b's answers are dropped there (its L2CAP never sees them)
+  a.stack.hci.hci_register_acl_packet_handler(() => {});
   lb.l2cap_register_service(b.handler, 0x1001, 1000, 0);
   lb.l2cap_register_service(b.handler, 0x1003, 48, 2);
   lb.l2cap_register_service(b.handler, 0x1005, 0xffff, 0);

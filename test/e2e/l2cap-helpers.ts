@@ -58,7 +58,7 @@ export interface PairOptions {
   acl_size?: number;
   acl_buffers?: number;
   config?: Partial<StackConfig>;
-  /** Call l2cap_init on b (default true); false leaves b without L2CAP (its ACL data is dropped). */
+  /** Call l2cap_init on b (default true); false leaves it to b's first L2CAP PDU (a test that wants no L2CAP at all registers its own ACL handler). */
   l2cap_b?: boolean;
   /** Same for a. */
   l2cap_a?: boolean;

@@ -13,6 +13,8 @@ import { ADDR_A, ADDR_B, h16, makePair, pattern, revAddr } from './l2cap-helpers
 test('RTX: the peer never answers (no L2CAP there): CHANNEL_OPENED 0x69 after 10 s + 10 s of virtual time', () => {
   const p = makePair({ tag: 'rtx', l2cap_b: false });
   const { a, b } = p;
+  // b's application takes the ACL data itself (raw HCI): nothing reaches its L2CAP, nothing answers
+  b.stack.hci.hci_register_acl_packet_handler(() => {});
   b.stack.gap.gap_connectable_control(1);
   p.rl.run(50);
   const t0 = p.rl.get_time_ms();
