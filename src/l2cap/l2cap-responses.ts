@@ -23,7 +23,7 @@
  * received while no buffer freed; that never happens on a real link, and it is logged if it
  * does. Everything owed is forgotten when the link goes down (nobody is left to answer).
  */
-import { COMMAND_REJECT, CONNECTION_RESPONSE, DISCONNECTION_RESPONSE, ECHO_RESPONSE, INFORMATION_RESPONSE } from '../codes/v1.4.js';
+import { COMMAND_REJECT, CONFIGURE_RESPONSE, CONNECTION_RESPONSE, DISCONNECTION_RESPONSE, ECHO_RESPONSE, INFORMATION_RESPONSE } from '../codes/v1.4.js';
 import { L2CAP_REJ_INVALID_CID, L2CAP_REJ_MTU_EXCEEDED } from './signaling.js';
 
 /**
@@ -37,6 +37,13 @@ export const L2CAP_PENDING_RESPONSES_PER_LINK = 32;
  * buffer while that is free, otherwise its first L2CAP_ECHO_INLINE octets are echoed.
  */
 export const L2CAP_ECHO_INLINE = 16;
+
+/**
+ * Option octets a queued Configuration Response holds (the answers this host gives carry at most
+ * an MTU and a Retransmission and Flow Control option, 15 octets; Unknown Options lists longer
+ * than this are answered "rejected" instead).
+ */
+export const L2CAP_CONF_RSP_INLINE = 32;
 
 /** Reason "command not understood" of a Command Reject (Vol 3 Part A, 4.1). */
 export const L2CAP_REJ_NOT_UNDERSTOOD = 0x0000;
@@ -92,8 +99,24 @@ export class L2capPendingInformationResponse {
   info_type = 0;
 }
 
+/**
+ * Configuration Response to a request a newer request on the same channel overtook before its
+ * answer went out (the channel itself holds one answer): SCID (the requester's CID), flags,
+ * result and the option octets.
+ */
+export class L2capPendingConfigureResponse {
+  readonly code = CONFIGURE_RESPONSE;
+  identifier = 0;
+  remote_cid = 0;
+  flags = 0;
+  result = 0;
+  options_len = 0;
+  readonly options = new Uint8Array(L2CAP_CONF_RSP_INLINE);
+}
+
 /** One full signalling answer waiting for the outgoing buffer. */
 export type L2capPendingResponse =
+  | L2capPendingConfigureResponse
   | L2capPendingCommandReject
   | L2capPendingConnectionResponse
   | L2capPendingDisconnectionResponse
@@ -107,6 +130,7 @@ class ResponseSlot {
   readonly disconnection = new L2capPendingDisconnectionResponse();
   readonly echo = new L2capPendingEchoResponse();
   readonly information = new L2capPendingInformationResponse();
+  readonly configure = new L2capPendingConfigureResponse();
   active: L2capPendingResponse = this.reject;
 }
 
@@ -211,6 +235,19 @@ export class L2capResponseQueue {
     r.identifier = identifier;
     r.echo_len = 0;
     r.echo_shared = false;
+    return r;
+  }
+
+  /** A Configuration Response whose options the caller writes (options, options_len); null: owed a Command Reject. */
+  configure_response(identifier: number, remote_cid: number, flags: number, result: number): L2capPendingConfigureResponse | null {
+    const slot = this.add(identifier);
+    if (!slot) return null;
+    const r = (slot.active = slot.configure);
+    r.identifier = identifier;
+    r.remote_cid = remote_cid;
+    r.flags = flags;
+    r.result = result;
+    r.options_len = 0;
     return r;
   }
 

@@ -11,6 +11,7 @@ import { little_endian_store_16 } from '../core/bytes.js';
 import {
   BTSTACK_ACL_BUFFERS_FULL,
   COMMAND_REJECT,
+  CONFIGURE_RESPONSE,
   CONNECTION_RESPONSE,
   DISCONNECTION_RESPONSE,
   ECHO_RESPONSE,
@@ -53,6 +54,7 @@ import {
   l2cap_sig_command_reject_not_understood,
   l2cap_sig_configure_request,
   l2cap_sig_configure_response_answer,
+  l2cap_sig_configure_response_raw,
   l2cap_sig_connection_request,
   l2cap_sig_connection_response,
   l2cap_sig_disconnection_request,
@@ -304,6 +306,9 @@ export class L2capSender {
         break;
       case DISCONNECTION_RESPONSE:
         n = l2cap_sig_disconnection_response(buf, p, r.identifier, r.local_cid, r.remote_cid);
+        break;
+      case CONFIGURE_RESPONSE:
+        n = l2cap_sig_configure_response_raw(buf, p, r.identifier, r.remote_cid, r.flags, r.result, r.options, 0, r.options_len);
         break;
     }
     q.pop();

@@ -59,7 +59,9 @@ import {
   L2CAP_CONFIG_HAS_MTU,
   L2CAP_CONFIG_HAS_RFC,
   L2capConfigOptions,
+  l2cap_config_options_copy_unknown,
   l2cap_config_options_parse,
+  l2cap_config_options_write,
   l2cap_config_request_answer,
 } from './config-options.js';
 import { l2cap_cid_is_dynamic } from './pdu.js';
@@ -398,6 +400,9 @@ export class L2capSignalingIn {
       this.reject(link, cmd.identifier, L2CAP_REJ_INVALID_CID, req.dcid, c.remote_cid);
       return;
     }
+    // the answer to the previous request has not gone out yet: it waits in the link's queue (every
+    // request gets exactly one response, Vol 3 Part A, 4), this one takes the channel's place
+    if (c.todo & TODO_SEND_CONF_RSP) this.queueConfigResponse(link, c);
     // a request that does not continue an earlier one starts a fresh option buffer
     if (!(c.cfg & L2CAP_CFG_REMOTE_CONTINUATION)) c.conf_len = 0;
     const n = req.options_length;
@@ -434,6 +439,23 @@ export class L2capSignalingIn {
     else if (c.state === L2CAP_STATE_CONFIG) c.remote_mtu = L2CAP_DEFAULT_MTU;
     if (opts.has(L2CAP_CONFIG_HAS_FLUSH_TIMEOUT)) c.flush_timeout = opts.flush_timeout;
     c.cfg |= L2CAP_CFG_REMOTE_REQ_RECEIVED;
+  }
+
+  /** Move the channel's unsent Configuration Response into the link's queue. */
+  private queueConfigResponse(link: L2capLink, c: L2capChannel): void {
+    c.todo &= ~TODO_SEND_CONF_RSP;
+    const a = c.conf_answer;
+    const r = link.responses.configure_response(c.conf_rsp_id, c.remote_cid, c.conf_rsp_flags, a.result);
+    if (!r) {
+      this.owed(link, c.conf_rsp_id);
+      return;
+    }
+    const n = a.echo_unknown ? l2cap_config_options_copy_unknown(c.conf_buf, 0, c.conf_len, r.options, 0) : l2cap_config_options_write(r.options, 0, a.options);
+    if (n < 0) {
+      // more unknown options than a queued answer holds: "rejected" without a list
+      r.result = L2CAP_CONF_RESULT_REJECT;
+      r.options_len = 0;
+    } else r.options_len = n;
   }
 
   private onConfigureResponse(link: L2capLink, cmd: L2capSignalingCommand): void {

@@ -291,6 +291,24 @@ export function l2cap_sig_configure_response(
   return n;
 }
 
+/** Configuration Response with options already encoded in src[off, off+len). */
+export function l2cap_sig_configure_response_raw(
+  buf: Uint8Array,
+  pos: number,
+  identifier: number,
+  scid: number,
+  flags: number,
+  result: number,
+  src: Uint8Array,
+  off: number,
+  len: number,
+): number {
+  const n = Math.max(0, Math.min(len, src.length - off));
+  const size = l2cap_sig_write(buf, pos, CONFIGURE_RESPONSE, identifier, null, n, scid, flags, result);
+  if (size > 0) buf.set(src.subarray(off, off + n), pos + 4 + CONFIGURE_RESPONSE_FIXED);
+  return size;
+}
+
 /**
  * The Configuration Response for a request judged by l2cap_config_request_answer: result and
  * acceptable values from `answer`, or (Unknown Options) the unrecognised non-hint options copied

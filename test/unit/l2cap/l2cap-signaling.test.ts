@@ -95,13 +95,13 @@ test('config request with an option whose length lies: result 2 rejected', () =>
   h.hci.sig(HANDLE, '04 03 0700 4000 0000 0101 00'); // MTU option with length 1 (must be 2)
   h.loop.run(0);
   assert.equal(h.hci.take(), ['0a 00 01 00 05 02 06 00 50 00 00 00 02 00', '0a 00 01 00 05 03 06 00 50 00 00 00 02 00']);
-  // while the controller has no buffer, a newer request replaces the unanswered one
+  // while the controller has no buffer, each request still gets its own answer, in order (Vol 3 Part A, 4)
   h.hci.credits = 0;
   h.hci.sig(HANDLE, '04 04 0700 4000 0000 0105 00');
   h.hci.sig(HANDLE, '04 05 0600 4000 0000 0102');
   h.hci.complete(HANDLE, 5);
   h.loop.run(0);
-  assert.equal(h.hci.take(), ['0a 00 01 00 05 05 06 00 50 00 00 00 02 00']);
+  assert.equal(h.hci.take(), ['0a 00 01 00 05 04 06 00 50 00 00 00 02 00', '0a 00 01 00 05 05 06 00 50 00 00 00 02 00']);
 });
 
 test('config request QoS and flush timeout options are accepted as sent', () => {
