@@ -106,7 +106,7 @@ export function supported_commands_bitmap(commands: Iterable<HciCommand>): Uint8
 
 /*
  * The feature and state tables below are the defaults every controller starts from. They are
- * frozen arrays: each VirtualController holds its own Uint8Array copy (see controller.ts), so a
+ * frozen arrays: each controller holds its own Uint8Array copy (see controller-state.ts), so a
  * test that changes one controller's features never affects another controller.
  */
 

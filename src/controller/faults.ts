@@ -12,79 +12,62 @@
  * - `set_link_params(handle, { latency_ms, bandwidth_bps })`: change a connection's air timing.
  */
 import type { HciCommand } from '../hci/commands.js';
-import type { Slot } from './air.js';
-import type { VirtualController } from './controller.js';
+import type { ControllerState } from './controller-state.js';
 
 export interface LinkParams {
   latency_ms?: number;
   bandwidth_bps?: number;
 }
 
-export class Faults {
-  private readonly failures = new Map<number, { status: number; count: number }>();
-  private drop = 0;
-  private corrupt = 0;
-  private delays: number[] = [];
-  nocp_stalled = false;
+/** What Faults needs from the controller's ACL path. */
+export interface FaultsPeers {
+  /** Report buffers completed meanwhile (after a stall ends). */
+  schedule_completed_packets(): void;
+}
 
-  constructor(private readonly c: VirtualController) {}
+export class Faults {
+  /** @internal created by VirtualController. */
+  constructor(
+    private readonly s: ControllerState,
+    private readonly x: FaultsPeers,
+  ) {}
 
   fail_command(command: number | HciCommand, status: number, count = 1): void {
     const opcode = typeof command === 'number' ? command : command.opcode;
     if (!Number.isInteger(status) || status < 0 || status > 0xff) throw new RangeError('status must be a byte');
-    if (count <= 0) this.failures.delete(opcode);
-    else this.failures.set(opcode, { status, count });
-  }
-
-  /** @internal the status to fail this opcode with now, or -1. */
-  take_command_failure(opcode: number): number {
-    const f = this.failures.get(opcode);
-    if (!f) return -1;
-    if (--f.count <= 0) this.failures.delete(opcode);
-    return f.status;
+    if (count <= 0) this.s.command_failures.delete(opcode);
+    else this.s.command_failures.set(opcode, { status, count });
   }
 
   drop_next_acl(n = 1): void {
-    this.drop += n;
+    this.s.acl_drop += n;
   }
   corrupt_next_acl(n = 1): void {
-    this.corrupt += n;
+    this.s.acl_corrupt += n;
   }
   delay_next_acl(ms: number, n = 1): void {
-    for (let i = 0; i < n; i++) this.delays.push(ms);
-  }
-
-  /** @internal mark an outgoing ACL slot; returns the extra delay in ms. */
-  take_acl_fault(slot: Slot): number {
-    if (this.drop > 0) {
-      this.drop--;
-      slot.drop = true;
-    } else if (this.corrupt > 0) {
-      this.corrupt--;
-      slot.corrupt = true;
-    }
-    return this.delays.length ? this.delays.shift()! : 0;
+    for (let i = 0; i < n; i++) this.s.acl_delays.push(ms);
   }
 
   stall_completed_packets(stall = true): void {
-    this.nocp_stalled = stall;
-    if (!stall) this.c.schedule_completed_packets();
+    this.s.nocp_stalled = stall;
+    if (!stall) this.x.schedule_completed_packets();
   }
 
   /** Lose the radio link of `handle`; false when there is no such connection. */
   drop_link(handle: number): boolean {
-    const end = this.c.connections.get(handle);
+    const end = this.s.connections.get(handle);
     if (!end) return false;
     end.air.lose();
     return true;
   }
 
   hardware_error(code = 0x00): void {
-    this.c.ev.hardware_error(code);
+    this.s.ev.hardware_error(code);
   }
 
   set_link_params(handle: number, params: LinkParams): boolean {
-    const end = this.c.connections.get(handle);
+    const end = this.s.connections.get(handle);
     if (!end) return false;
     if (params.latency_ms !== undefined) end.air.latency_ms = Math.max(0, params.latency_ms);
     if (params.bandwidth_bps !== undefined) end.air.bandwidth_bps = Math.max(0, params.bandwidth_bps);

@@ -33,7 +33,24 @@ export const HOST_QUEUE_REPORTS_ROOM = 4 * 1024;
 /** Initial room at the front of the buffer for the packet being delivered (grows to the largest). */
 const DELIVERY_ROOM = 1024;
 
-export class HostQueue {
+/** What a transport and diagnostics read of the queue (VirtualController.out). */
+export interface HostQueueStatus {
+  /** Bytes waiting to be delivered. */
+  readonly pending: number;
+  /** Whether half the buffer is used: give the controller no more host input until it drains. */
+  readonly congested: boolean;
+  /** Whether the host takes packets now. */
+  readonly ready: boolean;
+  /** Packets delivered, and dropped because no host was attached. */
+  readonly delivered: number;
+  readonly dropped: number;
+  /** Reports dropped while the host was not taking packets. */
+  readonly discarded: number;
+  /** Other packets dropped while the host was not taking packets and the buffer was full. */
+  readonly overflowed: number;
+}
+
+export class HostQueue implements HostQueueStatus {
   /** The whole buffer: [0, base) is `delivery`, records from `base` on. */
   buf = new Uint8Array(4096);
   /** What the sink is given: buf's first `base` bytes. */

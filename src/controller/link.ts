@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { bd_addr_cmp, sscanf_bd_addr, type BdAddr } from '../core/bytes.js';
 import { Logger } from '../core/log.js';
 import type { RunLoop } from '../core/run-loop.js';
-import { VirtualController, type ControllerOptions } from './controller.js';
+import { VirtualController } from './controller.js';
+import type { ControllerOptions } from './controller-state.js';
 
 export interface RadioLinkOptions {
   /** Seed for the controllers' BD_ADDRs (default 0). */
@@ -79,7 +80,7 @@ export class RadioLink {
   remove_controller(c: VirtualController): void {
     const i = this.controllers.indexOf(c);
     if (i < 0) return;
-    c.power_off();
+    c.state.ops.power_off();
     this.controllers.splice(i, 1);
   }
 
@@ -106,14 +107,14 @@ export class RadioLink {
   }
 
   /** RSSI (dBm, signed) between two controllers. */
-  rssi(a: VirtualController, b: VirtualController): number {
+  rssi(a: { readonly bd_addr: BdAddr }, b: { readonly bd_addr: BdAddr }): number {
     if (this.fixed_rssi !== undefined) return this.fixed_rssi;
     const x = (a.bd_addr[5]! ^ b.bd_addr[5]! ^ a.bd_addr[4]! ^ b.bd_addr[4]!) % 40;
     return -40 - x;
   }
 
   /** Clock offset (bits 16-2 of CLKslave - CLKmaster) a device reports for a peer; deterministic. */
-  clock_offset(of: VirtualController): number {
+  clock_offset(of: { readonly bd_addr: BdAddr }): number {
     return ((of.bd_addr[4]! << 8) | of.bd_addr[5]!) & 0x7fff;
   }
 }

@@ -166,7 +166,7 @@ test('disconnect with data in flight: no completion after Disconnection Complete
   loop.run();
   assert.equal(a.take(), ['0f 04 00 01 06 04', `05 04 00 ${le16(ha)} 16`]);
   assert.is(b.acls().length, 0);
-  assert.is(a.c.acl_pool.available, 3);
+  assert.is(a.c.state.acl_pool.available, 3);
   b.cmd('1a 0c 01 02');
   [ha] = classic(loop, a, b);
   for (let i = 0; i < 3; i++) a.acl(ha, 0x2, payload(10, i));
@@ -189,7 +189,7 @@ test('link loss: data stops, buffers stay used until the supervision timeout', (
   loop.run();
   assert.equal(a.take(), [`05 04 00 ${le16(ha)} 08`]);
   assert.equal(b.take(), [`05 04 00 ${le16(hb)} 08`]);
-  assert.is(a.c.acl_pool.available, 2);
+  assert.is(a.c.state.acl_pool.available, 2);
 });
 
 test('controller-to-host flow control: data waits for Host Number Of Completed Packets; Host Buffer Size length', () => {
@@ -217,10 +217,10 @@ test('controller-to-host flow control: data waits for Host Number Of Completed P
   a.acl(ha, 0x2, payload(3));
   loop.run();
   assert.equal(b.acls().length, 0);
-  assert.is(b.c.host_acl_credits, 0);
+  assert.is(b.c.state.host_acl_credits, 0);
   b.cmd(`06 04 03 ${le16(hb)} 13`);
   loop.run();
-  assert.is(b.c.host_acl_credits, 2);
+  assert.is(b.c.state.host_acl_credits, 2);
 });
 
 test('Number Of Completed Packets covers several handles in one event', () => {

@@ -257,8 +257,8 @@ test('disconnect: local side 0x16, remote side the reason sent; bad reason and u
   loop.run();
   assert.equal(a.take(), ['0f 04 12 01 06 04', '0f 04 02 01 06 04', '0f 04 00 01 06 04', `05 04 00 ${le16(ha)} 16`]);
   assert.equal(b.take(), [`05 04 00 ${le16(hb)} 13`]);
-  assert.is(a.c.connections.size, 0);
-  assert.is(b.c.connections.size, 0);
+  assert.is(a.c.state.connections.size, 0);
+  assert.is(b.c.state.connections.size, 0);
   // the peripheral disconnects with "power off" on a new link
   const [ha2, hb2] = connect(loop, a, b);
   a.clear();

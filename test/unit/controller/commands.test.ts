@@ -313,11 +313,11 @@ test('each controller owns its Supported_Commands and feature tables: changing o
   };
   const before = ask(b);
   // a models a controller without BR/EDR features, LE or the Reset command
-  a.c.supported_commands.fill(0);
-  a.c.lmp_features_page0.fill(0);
-  a.c.lmp_features_page2.fill(0);
-  a.c.le_features.fill(0);
-  a.c.le_supported_states.fill(0);
+  a.c.state.supported_commands.fill(0);
+  a.c.state.lmp_features_page0.fill(0);
+  a.c.state.lmp_features_page2.fill(0);
+  a.c.state.le_features.fill(0);
+  a.c.state.le_supported_states.fill(0);
   const zero8 = ' 00'.repeat(8);
   assert.equal(ask(a), [
     `0e 44 01 02 10 00${' 00'.repeat(64)}`,
@@ -345,8 +345,8 @@ test('remote features read over a link are the peer controller\'s own', () => {
   const { loop, hosts } = bench(2);
   const [a, b] = hosts as [Host, Host];
   for (const h of [a, b]) unmask(h);
-  b.c.lmp_features_page0[0] = 0x01; // 3-slot packets only
-  b.c.lmp_features_page2.fill(0);
+  b.c.state.lmp_features_page0[0] = 0x01; // 3-slot packets only
+  b.c.state.lmp_features_page2.fill(0);
   b.cmd('1a 0c 01 02'); // page scan
   loop.run();
   a.cmd(`05 04 0d ${wire(b.c.bd_addr)} 18 cc 01 00 00 00 01`);

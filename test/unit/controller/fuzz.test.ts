@@ -74,7 +74,7 @@ for (const seed of [1, 2, 3, 4, 5]) {
         const p = Uint8Array.from({ length: len }, () => int(256));
         if (len >= 4 && rnd() < 0.5) {
           // a plausible header for a real handle
-          const handle = [...h.c.connections.keys()][0] ?? int(0x0eff);
+          const handle = [...h.c.state.connections.keys()][0] ?? int(0x0eff);
           p[0] = handle & 0xff;
           p[1] = (handle >> 8) | (int(4) << 4);
           p[2] = (len - 4) & 0xff;

@@ -122,12 +122,12 @@ test('a disconnection drops what the controller held for the host and gives the 
   sendPdu(a, ha, pdu(100, 2)); // held: the host has room for one
   loop.run();
   assert.is(b.acls().length, 1);
-  assert.is(b.c.host_acl_credits, 0);
+  assert.is(b.c.state.host_acl_credits, 0);
   b.clear();
   b.cmd(`06 04 03 ${le16(hb)} 13`);
   loop.run();
   assert.is(b.acls().length, 0, 'the held PDU is flushed with the link');
-  assert.is(b.c.host_acl_credits, 1);
+  assert.is(b.c.state.host_acl_credits, 1);
 });
 
 test('without acl_to_host_max the host still gets air-sized packets (1021)', () => {

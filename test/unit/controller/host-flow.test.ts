@@ -64,7 +64,7 @@ test('command answers beyond the whole buffer are dropped; the buffer never grow
   assert.is(a.c.out.pending, kept * 257);
   assert.is(a.c.out.overflowed, 200 - kept);
   assert.ok(a.c.out.congested, 'more than half full: the transport should stop reading the host');
-  assert.ok(a.c.out.buf.length <= 2 * 16384, `buffer ${a.c.out.buf.length} bytes`);
+  assert.ok(a.c.state.out.buf.length <= 2 * 16384, `buffer ${a.c.state.out.buf.length} bytes`);
   a.c.set_host_ready(true);
   loop.run();
   const ev = a.take();

@@ -85,7 +85,7 @@ test('a page from a device that still has an ACL here: Connection Complete 0x0B 
   b.cmd(`2b 04 09 ${A} 01 00 03`);
   loop.advance(10);
   assert.equal(b.take(), ['0f 04 02 01 09 04', `0e 0a 01 2b 04 0c ${A}`]);
-  assert.is(b.c.connections.size, 1);
+  assert.is(b.c.state.connections.size, 1);
   // the supervision timeout (0x7D00 slots = 20 s after the reset) ends the stale link
   loop.run_until(() => !!b.find(0x05), 30_000);
   assert.equal(b.take(), [`05 04 00 ${le16(hb)} 08`]);
@@ -101,7 +101,7 @@ test('after the stale link timed out: a fresh connection, and SSP replies by add
   assert.equal(b.take(), [`05 04 00 ${le16(hb)} 08`]);
   const [ha2, hb2] = connect(loop, a, b);
   assert.is.not(hb2, hb);
-  assert.is(b.c.connections.size, 1);
+  assert.is(b.c.state.connections.size, 1);
   // SSP, numeric comparison: every reply names the peer by BD_ADDR
   a.cmd(`11 04 02 ${le16(ha2)}`);
   loop.advance(100);
@@ -160,8 +160,8 @@ test('pages crossing: each host accepts the other\'s page, only one ACL forms; t
   // b's page completed; a's page meets the ACL now there: 0x0B to both hosts for that attempt
   assert.equal(a.take(), ['0f 04 00 01 09 04', `03 0b 00 ${le16(ha)} ${B} 01 00`, `03 0b 0b 00 00 ${B} 01 00`]);
   assert.equal(b.take(), ['0f 04 00 01 09 04', `03 0b 00 ${le16(hb)} ${A} 01 00`, `03 0b 0b 00 00 ${A} 01 00`]);
-  assert.is(a.c.connections.size, 1);
-  assert.is(b.c.connections.size, 1);
+  assert.is(a.c.state.connections.size, 1);
+  assert.is(b.c.state.connections.size, 1);
 });
 
 test('Remote Name Request over a lost link: no name through it; Connection Timeout when the link ends', () => {

@@ -20,7 +20,8 @@ import * as K from '../hci/commands.js';
 import type { HciArg, HciCommand } from '../hci/commands.js';
 import type { AirLink, LinkEnd } from './air.js';
 import * as C from './codes.js';
-import type { Handler, VirtualController } from './controller.js';
+import type { CommandReply, CommandTable } from './controller-commands.js';
+import type { ControllerState } from './controller-state.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
 const INVALID = C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
@@ -294,115 +295,6 @@ function encrypt(end: LinkEnd, on: boolean): void {
   });
 }
 
-// ------------------------------------------------------------------ command handlers
-
-/** The classic connection to the address of a reply command, and its procedure. */
-function replyTarget(c: VirtualController, a: HciArg[], cmd: HciCommand, what: LinkEnd['awaiting']): [LinkEnd, Proc] | null {
-  const addr = a[0] as BdAddr;
-  const end = c.classic_end(addr);
-  if (!end) {
-    c.complete(cmd, UNKNOWN_CONN, addr);
-    return null;
-  }
-  const p = procOf(end.air);
-  if (!p || end.awaiting !== what) {
-    c.complete(cmd, DISALLOWED, addr);
-    return null;
-  }
-  c.complete(cmd, OK, addr);
-  return [end, p];
-}
-
-const linkKeyReply: Handler = (c, a, cmd) => {
-  const t = replyTarget(c, a, cmd, 'link_key');
-  if (!t) return;
-  const [end, p] = t;
-  const key = copy(a[1]!);
-  if (end === p.init) initLinkKey(p, key);
-  else respLinkKey(p, key);
-};
-
-const linkKeyNegativeReply: Handler = (c, a, cmd) => {
-  const t = replyTarget(c, a, cmd, 'link_key');
-  if (!t) return;
-  const [end, p] = t;
-  if (end === p.init) initLinkKey(p, null);
-  else respLinkKey(p, null);
-};
-
-const ioCapabilityReply: Handler = (c, a, cmd) => {
-  if (n(a, 1) > 3 || n(a, 2) > 1 || n(a, 3) > 5) return c.fail(cmd, INVALID);
-  const t = replyTarget(c, a, cmd, 'io_cap');
-  if (t) ioCapReply(t[1], t[0], n(a, 1), n(a, 2), n(a, 3));
-};
-
-const ioCapabilityNegativeReply: Handler = (c, a, cmd) => {
-  const t = replyTarget(c, a, cmd, 'io_cap');
-  if (!t) return;
-  const [end, p] = t;
-  end.awaiting = '';
-  const reason = n(a, 1) || C.ERROR_CODE_PAIRING_NOT_ALLOWED;
-  end.air.lmp(() => pairingFailed(p, reason, end === p.resp));
-};
-
-const userConfirmReply = (yes: boolean): Handler => (c, a, cmd) => {
-  const t = replyTarget(c, a, cmd, 'user_confirm');
-  if (t) confirmReply(t[1], t[0], yes);
-};
-
-const passkeyReplyHandler: Handler = (c, a, cmd) => {
-  if (n(a, 1) > 999999) return c.fail(cmd, INVALID);
-  const t = replyTarget(c, a, cmd, 'passkey');
-  if (t) passkeyReply(t[1], t[0], n(a, 1));
-};
-
-const passkeyNegativeReply: Handler = (c, a, cmd) => {
-  const t = replyTarget(c, a, cmd, 'passkey');
-  if (t) passkeyReply(t[1], t[0], null);
-};
-
-const pinCodeReply: Handler = (c, a, cmd) => {
-  const len = n(a, 1);
-  if (len < 1 || len > 16) return c.fail(cmd, INVALID);
-  const t = replyTarget(c, a, cmd, 'pin');
-  if (t) pinReply(t[1], t[0], copy(a[2]!).subarray(0, len));
-};
-
-const pinCodeNegativeReply: Handler = (c, a, cmd) => {
-  const t = replyTarget(c, a, cmd, 'pin');
-  if (t) pinReply(t[1], t[0], null);
-};
-
-function classicByHandle(c: VirtualController, a: HciArg[]): LinkEnd | undefined {
-  const end = c.connections.get(n(a, 0));
-  return end && end.air.kind === 'classic' ? end : undefined;
-}
-
-const authenticationRequested: Handler = (c, a, cmd) => {
-  const end = classicByHandle(c, a);
-  if (!end) return c.status(cmd, UNKNOWN_CONN);
-  c.status(cmd, OK);
-  startAuth(end, 'auth');
-};
-
-const setConnectionEncryption: Handler = (c, a, cmd) => {
-  const end = classicByHandle(c, a);
-  const on = n(a, 1);
-  if (!end) return c.status(cmd, UNKNOWN_CONN);
-  if (on > 1) return c.status(cmd, INVALID);
-  if (end.air.encryption_pending) return c.status(cmd, DISALLOWED);
-  c.status(cmd, OK);
-  if (on === 1 && !end.air.authenticated) return startAuth(end, 'enc');
-  encrypt(end, on === 1);
-};
-
-const readEncryptionKeySize: Handler = (c, a, cmd) => {
-  const end = c.connections.get(n(a, 0));
-  if (!end) return c.fail(cmd, UNKNOWN_CONN);
-  if (end.air.encryption === 0) return c.fail(cmd, DISALLOWED);
-  c.complete(cmd, OK, end.handle, 16);
-};
-
 // ---- LE
 
 interface LeEnc {
@@ -411,21 +303,7 @@ interface LeEnc {
   ltk: Uint8Array;
 }
 
-const leStartEncryption: Handler = (c, a, cmd) => {
-  const end = c.connections.get(n(a, 0));
-  if (!end || end.air.kind !== 'le') return c.status(cmd, UNKNOWN_CONN);
-  if (end.role !== 0 || end.air.sec) return c.status(cmd, DISALLOWED);
-  c.status(cmd, OK);
-  const air = end.air;
-  const req: LeEnc = { rand: copy(a[1]!), ediv: n(a, 2), ltk: copy(a[3]!) };
-  air.sec = req;
-  air.lmp(() => {
-    const p = end.peer;
-    if (p.controller.ev.le_long_term_key_request(p.handle, req.rand, req.ediv)) p.awaiting = 'ltk';
-    else leLtk(air, null);
-  });
-};
-
+/** The peripheral's host answered the LTK request (null: negative reply, or the event is masked). */
 function leLtk(air: AirLink, ltk: Uint8Array | null): void {
   const req = air.sec as LeEnc | null;
   air.peripheral.awaiting = '';
@@ -454,30 +332,6 @@ function leLtk(air: AirLink, ltk: Uint8Array | null): void {
   });
 }
 
-function ltkReplyTarget(c: VirtualController, a: HciArg[], cmd: HciCommand): LinkEnd | null {
-  const end = c.connections.get(n(a, 0));
-  if (!end || end.air.kind !== 'le') {
-    c.fail(cmd, UNKNOWN_CONN);
-    return null;
-  }
-  if (end.awaiting !== 'ltk') {
-    c.complete(cmd, DISALLOWED, end.handle);
-    return null;
-  }
-  c.complete(cmd, OK, end.handle);
-  return end;
-}
-
-const leLtkReply: Handler = (c, a, cmd) => {
-  const end = ltkReplyTarget(c, a, cmd);
-  if (end) leLtk(end.air, copy(a[1]!));
-};
-
-const leLtkNegativeReply: Handler = (c, a, cmd) => {
-  const end = ltkReplyTarget(c, a, cmd);
-  if (end) leLtk(end.air, null);
-};
-
 /** LE Encrypt: AES-128 (FIPS 197); key and plaintext arrive least significant octet first. */
 export function le_encrypt(key_le: Uint8Array, plain_le: Uint8Array): Uint8Array {
   const key = Uint8Array.from(key_le).reverse();
@@ -488,23 +342,158 @@ export function le_encrypt(key_le: Uint8Array, plain_le: Uint8Array): Uint8Array
   return out.reverse();
 }
 
-export const SECURITY_HANDLERS: ReadonlyArray<readonly [HciCommand, Handler]> = [
-  [K.hci_authentication_requested, authenticationRequested],
-  [K.hci_set_connection_encryption, setConnectionEncryption],
-  [K.hci_link_key_request_reply, linkKeyReply],
-  [K.hci_link_key_request_negative_reply, linkKeyNegativeReply],
-  [K.hci_pin_code_request_reply, pinCodeReply],
-  [K.hci_pin_code_request_negative_reply, pinCodeNegativeReply],
-  [K.hci_io_capability_request_reply, ioCapabilityReply],
-  [K.hci_io_capability_request_negative_reply, ioCapabilityNegativeReply],
-  [K.hci_user_confirmation_request_reply, userConfirmReply(true)],
-  [K.hci_user_confirmation_request_negative_reply, userConfirmReply(false)],
-  [K.hci_user_passkey_request_reply, passkeyReplyHandler],
-  [K.hci_user_passkey_request_negative_reply, passkeyNegativeReply],
-  [K.hci_read_encryption_key_size, readEncryptionKeySize],
-  [K.hci_le_start_encryption, leStartEncryption],
-  [K.hci_le_long_term_key_request_reply, leLtkReply],
-  [K.hci_le_long_term_key_negative_reply, leLtkNegativeReply],
-  [K.hci_le_rand, (c, _a, cmd) => c.complete(cmd, OK, new Uint8Array(randomBytes(8)))],
-  [K.hci_le_encrypt, (c, a, cmd) => c.complete(cmd, OK, le_encrypt(a[0] as Uint8Array, a[1] as Uint8Array))],
-];
+// ------------------------------------------------------------------ command handlers
+
+export interface SecurityPeers {
+  reply: CommandReply;
+}
+
+/** The security commands of one controller; the procedures above run between the two ends of a link. */
+export class ControllerSecurity {
+  private readonly r: CommandReply;
+
+  constructor(
+    private readonly s: ControllerState,
+    x: SecurityPeers,
+  ) {
+    this.r = x.reply;
+  }
+
+  static readonly COMMANDS: CommandTable<ControllerSecurity> = [
+    [K.hci_authentication_requested, (x, a, cmd) => {
+      const end = x.s.end_of(n(a, 0), 'classic');
+      if (!end) return x.r.status(cmd, UNKNOWN_CONN);
+      x.r.status(cmd, OK);
+      startAuth(end, 'auth');
+    }],
+    [K.hci_set_connection_encryption, (x, a, cmd) => {
+      const end = x.s.end_of(n(a, 0), 'classic');
+      const on = n(a, 1);
+      if (!end) return x.r.status(cmd, UNKNOWN_CONN);
+      if (on > 1) return x.r.status(cmd, INVALID);
+      if (end.air.encryption_pending) return x.r.status(cmd, DISALLOWED);
+      x.r.status(cmd, OK);
+      if (on === 1 && !end.air.authenticated) return startAuth(end, 'enc');
+      encrypt(end, on === 1);
+    }],
+    [K.hci_link_key_request_reply, (x, a, cmd) => {
+      const t = x.replyTarget(a, cmd, 'link_key');
+      if (!t) return;
+      const [end, p] = t;
+      const key = copy(a[1]!);
+      if (end === p.init) initLinkKey(p, key);
+      else respLinkKey(p, key);
+    }],
+    [K.hci_link_key_request_negative_reply, (x, a, cmd) => {
+      const t = x.replyTarget(a, cmd, 'link_key');
+      if (!t) return;
+      const [end, p] = t;
+      if (end === p.init) initLinkKey(p, null);
+      else respLinkKey(p, null);
+    }],
+    [K.hci_pin_code_request_reply, (x, a, cmd) => {
+      const len = n(a, 1);
+      if (len < 1 || len > 16) return x.r.fail(cmd, INVALID);
+      const t = x.replyTarget(a, cmd, 'pin');
+      if (t) pinReply(t[1], t[0], copy(a[2]!).subarray(0, len));
+    }],
+    [K.hci_pin_code_request_negative_reply, (x, a, cmd) => {
+      const t = x.replyTarget(a, cmd, 'pin');
+      if (t) pinReply(t[1], t[0], null);
+    }],
+    [K.hci_io_capability_request_reply, (x, a, cmd) => {
+      if (n(a, 1) > 3 || n(a, 2) > 1 || n(a, 3) > 5) return x.r.fail(cmd, INVALID);
+      const t = x.replyTarget(a, cmd, 'io_cap');
+      if (t) ioCapReply(t[1], t[0], n(a, 1), n(a, 2), n(a, 3));
+    }],
+    [K.hci_io_capability_request_negative_reply, (x, a, cmd) => {
+      const t = x.replyTarget(a, cmd, 'io_cap');
+      if (!t) return;
+      const [end, p] = t;
+      end.awaiting = '';
+      const reason = n(a, 1) || C.ERROR_CODE_PAIRING_NOT_ALLOWED;
+      end.air.lmp(() => pairingFailed(p, reason, end === p.resp));
+    }],
+    [K.hci_user_confirmation_request_reply, (x, a, cmd) => {
+      const t = x.replyTarget(a, cmd, 'user_confirm');
+      if (t) confirmReply(t[1], t[0], true);
+    }],
+    [K.hci_user_confirmation_request_negative_reply, (x, a, cmd) => {
+      const t = x.replyTarget(a, cmd, 'user_confirm');
+      if (t) confirmReply(t[1], t[0], false);
+    }],
+    [K.hci_user_passkey_request_reply, (x, a, cmd) => {
+      if (n(a, 1) > 999999) return x.r.fail(cmd, INVALID);
+      const t = x.replyTarget(a, cmd, 'passkey');
+      if (t) passkeyReply(t[1], t[0], n(a, 1));
+    }],
+    [K.hci_user_passkey_request_negative_reply, (x, a, cmd) => {
+      const t = x.replyTarget(a, cmd, 'passkey');
+      if (t) passkeyReply(t[1], t[0], null);
+    }],
+    [K.hci_read_encryption_key_size, (x, a, cmd) => {
+      const end = x.s.connections.get(n(a, 0));
+      if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
+      if (end.air.encryption === 0) return x.r.fail(cmd, DISALLOWED);
+      x.r.complete(cmd, OK, end.handle, 16);
+    }],
+    [K.hci_le_start_encryption, (x, a, cmd) => x.leStartEncryption(a, cmd)],
+    [K.hci_le_long_term_key_request_reply, (x, a, cmd) => {
+      const end = x.ltkReplyTarget(a, cmd);
+      if (end) leLtk(end.air, copy(a[1]!));
+    }],
+    [K.hci_le_long_term_key_negative_reply, (x, a, cmd) => {
+      const end = x.ltkReplyTarget(a, cmd);
+      if (end) leLtk(end.air, null);
+    }],
+    [K.hci_le_rand, (x, _a, cmd) => x.r.complete(cmd, OK, new Uint8Array(randomBytes(8)))],
+    [K.hci_le_encrypt, (x, a, cmd) => x.r.complete(cmd, OK, le_encrypt(a[0] as Uint8Array, a[1] as Uint8Array))],
+  ];
+
+  /** The classic connection to the address of a reply command, and its procedure (answers the command). */
+  private replyTarget(a: HciArg[], cmd: HciCommand, what: LinkEnd['awaiting']): [LinkEnd, Proc] | null {
+    const addr = a[0] as BdAddr;
+    const end = this.s.classic_end(addr);
+    if (!end) {
+      this.r.complete(cmd, UNKNOWN_CONN, addr);
+      return null;
+    }
+    const p = procOf(end.air);
+    if (!p || end.awaiting !== what) {
+      this.r.complete(cmd, DISALLOWED, addr);
+      return null;
+    }
+    this.r.complete(cmd, OK, addr);
+    return [end, p];
+  }
+
+  private leStartEncryption(a: HciArg[], cmd: HciCommand): void {
+    const end = this.s.connections.get(n(a, 0));
+    if (!end || end.air.kind !== 'le') return this.r.status(cmd, UNKNOWN_CONN);
+    if (end.role !== 0 || end.air.sec) return this.r.status(cmd, DISALLOWED);
+    this.r.status(cmd, OK);
+    const air = end.air;
+    const req: LeEnc = { rand: copy(a[1]!), ediv: n(a, 2), ltk: copy(a[3]!) };
+    air.sec = req;
+    air.lmp(() => {
+      const p = end.peer;
+      if (p.controller.ev.le_long_term_key_request(p.handle, req.rand, req.ediv)) p.awaiting = 'ltk';
+      else leLtk(air, null);
+    });
+  }
+
+  /** The LE connection of an LTK reply, if it waits for one (answers the command). */
+  private ltkReplyTarget(a: HciArg[], cmd: HciCommand): LinkEnd | null {
+    const end = this.s.connections.get(n(a, 0));
+    if (!end || end.air.kind !== 'le') {
+      this.r.fail(cmd, UNKNOWN_CONN);
+      return null;
+    }
+    if (end.awaiting !== 'ltk') {
+      this.r.complete(cmd, DISALLOWED, end.handle);
+      return null;
+    }
+    this.r.complete(cmd, OK, end.handle);
+    return end;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * HCI commands from the host (Vol 4 Part E 4.4, 5.4.1): decoded with the shared templates of
+ * src/hci/commands.ts and handed to the component that implements them (each component declares
+ * its commands in a static table); answered with Command Complete or Command Status.
+ *
+ * `ControllerReply` writes the answers (the components' `CommandReply`); `ControllerCommands`
+ * takes a command packet, applies injected failures, checks the parameters and dispatches.
+ */
+import { little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
+import { HCI_COMMANDS, hci_format_decode, hci_format_encode, hci_format_size, type HciArg, type HciCommand } from '../hci/commands.js';
+import * as C from './codes.js';
+import type { ControllerState } from './controller-state.js';
+
+/** A command handler of component T: decoded arguments, and the command's template. */
+export type CommandHandler<T> = (x: T, args: HciArg[], cmd: HciCommand) => void;
+/** The commands a component implements. */
+export type CommandTable<T> = ReadonlyArray<readonly [HciCommand, CommandHandler<T>]>;
+/** One handler bound to its component. */
+export type BoundHandler = readonly [HciCommand, (args: HciArg[], cmd: HciCommand) => void];
+
+/** Bind a component's command table to the component. */
+export function bind_commands<T>(x: T, table: CommandTable<T>): BoundHandler[] {
+  return table.map(([cmd, h]) => [cmd, (args: HciArg[], c: HciCommand) => h(x, args, c)] as const);
+}
+
+/** How a component answers the command it handles. */
+export interface CommandReply {
+  /** Command Complete with return parameters per `cmd.ret` (the first is the status). */
+  complete(cmd: HciCommand, ...ret: HciArg[]): void;
+  /** Command Status for an asynchronous command. */
+  status(cmd: HciCommand, status: number): void;
+  /** Reject the command with `status`, as controllers answer that command. */
+  fail(cmd: HciCommand, status: number): void;
+}
+
+const HOST_NUMBER_OF_COMPLETED_PACKETS = 0x0c35;
+
+export class ControllerReply implements CommandReply {
+  constructor(private readonly s: ControllerState) {}
+
+  complete(cmd: HciCommand, ...ret: HciArg[]): void {
+    const ev = this.s.ev;
+    const fmt = cmd.ret ?? '1';
+    let len = hci_format_size(fmt);
+    if (len < 0) {
+      const tail = ret[ret.length - 1];
+      len = hci_format_size(fmt.slice(0, -1)) + (tail instanceof Uint8Array ? tail.length : 0);
+    }
+    const off = ev.command_complete(cmd.opcode, len);
+    const n = hci_format_encode(ev.buffer, off, fmt, ret);
+    if (n !== len) {
+      // a bug in a handler: answer with the status alone rather than garbage
+      ev.buffer.fill(0, off, off + len);
+      ev.buffer[off] = typeof ret[0] === 'number' ? ret[0] : C.ERROR_CODE_HARDWARE_FAILURE;
+    }
+  }
+
+  status(cmd: HciCommand, status: number): void {
+    this.s.ev.command_status(status, cmd.opcode);
+  }
+
+  /**
+   * Command Status for asynchronous commands; otherwise Command Complete with all return
+   * parameters, the handle or address echoed from the command and the rest zero.
+   */
+  fail(cmd: HciCommand, status: number): void {
+    if (cmd.opcode === HOST_NUMBER_OF_COMPLETED_PACKETS) {
+      // answered only when wrong, with Command Complete (Vol 4 Part E 7.3.40)
+      this.complete(cmd, status);
+      return;
+    }
+    if (cmd.async || !cmd.ret) {
+      this.status(cmd, status);
+      return;
+    }
+    const p = this.s.cur_params;
+    const handle = cmd.format.startsWith('H') && p.length >= 2 ? little_endian_read_16(p, 0) : 0;
+    const addr = cmd.format.startsWith('B') && p.length >= 6 ? reverse_bd_addr(p, 0) : new Uint8Array(6);
+    const args: HciArg[] = [status];
+    for (const ch of cmd.ret.slice(1)) {
+      if (ch === 'V') args.push(Uint8Array.of(0));
+      else if (ch === 'H') args.push(handle);
+      else if (ch === 'B') args.push(addr);
+      else if (ch === '1' || ch === '2' || ch === '3' || ch === '4') args.push(0);
+      else args.push(new Uint8Array(0));
+    }
+    this.complete(cmd, ...args);
+  }
+}
+
+export interface CommandsPeers {
+  reply: CommandReply;
+  /** Every implemented command with its bound handler. */
+  handlers: readonly BoundHandler[];
+}
+
+export class ControllerCommands {
+  private readonly handlers = new Map<number, (args: HciArg[], cmd: HciCommand) => void>();
+
+  constructor(
+    private readonly s: ControllerState,
+    private readonly x: CommandsPeers,
+  ) {
+    for (const [cmd, h] of x.handlers) this.handlers.set(cmd.opcode, h);
+  }
+
+  /** A command packet from the host (`size` bytes, without the H4 type). Never throws on bad input. */
+  on_command(packet: Uint8Array, size: number): void {
+    const s = this.s;
+    s.stats.commands++;
+    if (size < 3) {
+      s.link.logger.error(() => `controller ${s.index}: command shorter than its header dropped`);
+      return;
+    }
+    const opcode = little_endian_read_16(packet, 0);
+    const declared = packet[2]!;
+    const plen = Math.min(declared, size - 3);
+    const params = packet.subarray(3, 3 + plen);
+    s.cur_params = params;
+    const cmd = HCI_COMMANDS.get(opcode);
+    const handler = this.handlers.get(opcode);
+    if (!cmd || !handler) {
+      s.stats.unknown_commands++;
+      const off = s.ev.command_complete(opcode, 1);
+      s.ev.buffer[off] = C.ERROR_CODE_UNKNOWN_HCI_COMMAND;
+      return;
+    }
+    const injected = this.take_failure(opcode);
+    if (injected >= 0) {
+      this.x.reply.fail(cmd, injected);
+      return;
+    }
+    const args = declared === size - 3 ? hci_format_decode(params, 0, plen, cmd.format) : null;
+    if (!args) {
+      this.x.reply.fail(cmd, C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS);
+      return;
+    }
+    handler(args, cmd);
+  }
+
+  /** The status an injected failure (Faults.fail_command) answers this opcode with now, or -1. */
+  private take_failure(opcode: number): number {
+    const failures = this.s.command_failures;
+    const f = failures.get(opcode);
+    if (!f) return -1;
+    if (--f.count <= 0) failures.delete(opcode);
+    return f.status;
+  }
+}
