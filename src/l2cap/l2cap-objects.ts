@@ -5,10 +5,11 @@
  *   BTstack state (L2CAP_STATE_*), configuration sub-state (L2CAP_CFG_*) and pending work;
  * - L2capLink: what L2CAP knows about one classic ACL link (signalling answers it owes, see
  *   l2cap-responses.ts; the information exchange, an outstanding echo request, the idle timer).
- * Plus the narrow view of HCI that L2CAP uses (L2capHci), which the real Hci satisfies and the
- * unit tests fake.
+ * L2CAP reaches HCI only through HciService (src/hci/hci-service.ts), which the real Hci
+ * implements and the unit tests fake.
  */
 import type { BdAddr } from '../core/bytes.js';
+import type { BtstackPacketCallbackRegistration, PacketHandler } from '../hci/hci-service.js';
 import { Timer } from '../core/run-loop.js';
 import { HCI_CON_HANDLE_INVALID, L2CAP_DEFAULT_MTU, L2CAP_STATE_CLOSED } from '../codes/v1.4.js';
 import { L2capConfigAnswer, L2capConfigOptions } from './config-options.js';
@@ -16,38 +17,11 @@ import { L2capResponseQueue } from './l2cap-responses.js';
 
 export { L2CAP_PENDING_RESPONSES_PER_LINK, type L2capPendingResponse } from './l2cap-responses.js';
 
-/** BTstack's btstack_packet_handler_t. */
-export type L2capPacketHandler = (packet_type: number, channel: number, packet: Uint8Array, size: number) => void;
+/** BTstack's btstack_packet_handler_t (HCI's PacketHandler). */
+export type L2capPacketHandler = PacketHandler;
 
 /** BTstack's btstack_packet_callback_registration_t. */
-export interface L2capCallbackRegistration {
-  callback: L2capPacketHandler;
-}
-
-/** What L2CAP needs from HCI (BTstack names; src/hci/hci.ts implements it). */
-export interface L2capHci {
-  readonly gap: {
-    gap_connectable_control(enable: boolean | number): void;
-    gap_disconnect(handle: number): number;
-    gap_security_level(handle: number): number;
-  };
-  hci_add_event_handler(registration: L2capCallbackRegistration): void;
-  hci_remove_event_handler?(registration: L2capCallbackRegistration): void;
-  hci_register_acl_packet_handler(handler: L2capPacketHandler | null): void;
-  hci_get_state(): number;
-  hci_connect_acl(addr: BdAddr): number;
-  hci_can_send_acl_packet_now(con_handle: number): boolean;
-  hci_can_send_prepared_acl_packet_now(con_handle: number): boolean;
-  hci_reserve_packet_buffer(): boolean;
-  hci_release_packet_buffer(): void;
-  hci_is_packet_buffer_reserved(): boolean;
-  hci_get_outgoing_packet_buffer(): Uint8Array;
-  hci_send_acl_packet_buffer(size: number): number;
-  hci_non_flushable_packet_boundary_flag_supported(): boolean;
-  hci_connection_for_handle(con_handle: number): { readonly address: BdAddr; readonly is_le: boolean } | null;
-  /** The connection record for an address (con_handle 0xFFFF while it is being created). */
-  hci_connection_for_bd_addr_and_type(addr: BdAddr, addr_type: number): { readonly con_handle: number; readonly is_le: boolean } | null;
-}
+export type L2capCallbackRegistration = BtstackPacketCallbackRegistration;
 
 /** ACL header (4) + basic L2CAP header (4): where an SDU starts in the outgoing buffer (BTstack's COMPLETE_L2CAP_HEADER). */
 export const COMPLETE_L2CAP_HEADER = 8;

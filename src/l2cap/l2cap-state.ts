@@ -13,6 +13,7 @@ import type { Pool } from '../core/pool.js';
 import type { RunLoop } from '../core/run-loop.js';
 import type { Codes } from '../codes/index.js';
 import { L2CAP_MINIMAL_MTU, L2CAP_STATE_CLOSED } from '../codes/v1.4.js';
+import type { HciService } from '../hci/hci-service.js';
 import { L2CAP_CID_DYNAMIC_FIRST } from './pdu.js';
 import {
   COMPLETE_L2CAP_HEADER,
@@ -20,7 +21,6 @@ import {
   L2capChannel,
   L2capLink,
   L2capService,
-  type L2capHci,
 } from './l2cap-objects.js';
 import { L2capEvents } from './l2cap-events.js';
 
@@ -31,7 +31,7 @@ export interface L2capHost {
   readonly pools: Pools;
   readonly log: Logger;
   readonly codes: Codes;
-  readonly hci: L2capHci;
+  readonly hci: HciService;
   /** Packet log for L2CAP's events (the stack's HciDump); none: not logged. */
   readonly dump?: EventPacketLog;
 }
@@ -41,7 +41,7 @@ export class L2capState {
   readonly config: StackConfig;
   readonly log: Logger;
   readonly codes: Codes;
-  readonly hci: L2capHci;
+  readonly hci: HciService;
 
   readonly channelPool: Pool<L2capChannel>;
   readonly servicePool: Pool<L2capService>;

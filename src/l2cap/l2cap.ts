@@ -48,7 +48,7 @@ import { l2cap_channel_list, l2cap_connection_list, type L2capChannelInfo, type 
 import { checkAddr, checkData, checkHandler, checkInt, checkU16 } from './l2cap-args.js';
 
 export type { L2capChannelInfo, L2capConnectionInfo } from './l2cap-lists.js';
-export type { L2capCallbackRegistration, L2capEchoCallback, L2capHci, L2capPacketHandler } from './l2cap-objects.js';
+export type { L2capCallbackRegistration, L2capEchoCallback, L2capPacketHandler } from './l2cap-objects.js';
 export type { L2capCreateChannelResult } from './l2cap-service.js';
 export type { L2capHost } from './l2cap-state.js';
 export {

@@ -8,14 +8,15 @@ import { Pools, resolveConfig, type StackConfig } from '../../../src/core/config
 import { Logger } from '../../../src/core/log.js';
 import { VirtualRunLoop } from '../../../src/core/run-loop.js';
 import { codes_for, type CodeProfile } from '../../../src/codes/index.js';
-import { L2cap, type L2capCallbackRegistration, type L2capHci, type L2capPacketHandler } from '../../../src/l2cap/l2cap.js';
+import { L2cap, type L2capCallbackRegistration, type L2capPacketHandler } from '../../../src/l2cap/l2cap.js';
+import type { HciService } from '../../../src/hci/hci-service.js';
 
 export { fromHex, hex };
 
 export const REMOTE: BdAddr = fromHex('112233445566');
 export const HANDLE = 0x0040;
 
-export class FakeHci implements L2capHci {
+export class FakeHci implements HciService {
   state = 2; // HCI_STATE_WORKING
   /** Controller ACL buffers free (plenty unless a test limits them). */
   credits = 1000;
