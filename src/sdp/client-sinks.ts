@@ -4,11 +4,12 @@
  */
 import type { Codes } from '../codes/index.js';
 import type { EventOut } from '../core/event-out.js';
-import type { SdpAttributeSink } from './client-parser.js';
 import type { SdpPacketHandler } from './sdp-stack.js';
 
-/** Where a query's results go. */
-export interface SdpQuerySink extends SdpAttributeSink {
+/** Where a query's results go: the attribute parser's sink (SdpAttributeSink) plus handles and completion. */
+export interface SdpQuerySink {
+  attribute_byte(record_id: number, attribute_id: number, attribute_length: number, data_offset: number, data: number): void;
+  record_end(record_id: number): void;
   record_handle(total_count: number, record_index: number, record_handle: number): void;
   /** Report SDP_EVENT_QUERY_COMPLETE. */
   complete(status: number): void;

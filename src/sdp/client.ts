@@ -86,7 +86,8 @@ export class SdpClient {
    * is free now, possibly before this returns). ERROR_CODE_COMMAND_DISALLOWED if already queued.
    */
   sdp_client_register_query_callback(registration: BtstackContextCallbackRegistration): number {
-    if (!registration || typeof registration.callback !== 'function') throw new TypeError('sdp_client_register_query_callback: expected { callback, context }');
+    if (!registration || typeof registration.callback !== 'function')
+      throw new TypeError('sdp_client_register_query_callback: expected { callback, context }');
     const requests = this.state.requests;
     if (requests.includes(registration)) return ERROR_CODE_COMMAND_DISALLOWED;
     requests.push(registration);
@@ -95,10 +96,22 @@ export class SdpClient {
   }
 
   /** ServiceSearchAttributeRequest for a pattern (DES of UUIDs) and an AttributeIDList. */
-  sdp_client_query(callback: SdpPacketHandler, remote: BdAddr, des_service_search_pattern: Uint8Array, des_attribute_id_list: Uint8Array): number {
+  sdp_client_query(
+    callback: SdpPacketHandler,
+    remote: BdAddr,
+    des_service_search_pattern: Uint8Array,
+    des_attribute_id_list: Uint8Array,
+  ): number {
     if (!this.sdp_client_ready()) return SDP_QUERY_BUSY;
     this.#appSink.callback = checkHandler(callback);
-    return this.#query.start(SDP_ServiceSearchAttributeResponse, this.#appSink, remote, copyPattern(des_service_search_pattern), copyAttributeList(des_attribute_id_list), 0);
+    return this.#query.start(
+      SDP_ServiceSearchAttributeResponse,
+      this.#appSink,
+      remote,
+      copyPattern(des_service_search_pattern),
+      copyAttributeList(des_attribute_id_list),
+      0,
+    );
   }
 
   sdp_client_query_uuid16(callback: SdpPacketHandler, remote: BdAddr, uuid16: number): number {
@@ -112,20 +125,43 @@ export class SdpClient {
   }
 
   /** ServiceAttributeRequest for one record (ENABLE_SDP_EXTRA_QUERIES in BTstack). */
-  sdp_client_service_attribute_search(callback: SdpPacketHandler, remote: BdAddr, search_service_record_handle: number, des_attribute_id_list: Uint8Array): number {
+  sdp_client_service_attribute_search(
+    callback: SdpPacketHandler,
+    remote: BdAddr,
+    search_service_record_handle: number,
+    des_attribute_id_list: Uint8Array,
+  ): number {
     if (!this.sdp_client_ready()) return SDP_QUERY_BUSY;
     this.#appSink.callback = checkHandler(callback);
-    return this.#query.start(SDP_ServiceAttributeResponse, this.#appSink, remote, new Uint8Array(0), copyAttributeList(des_attribute_id_list), search_service_record_handle >>> 0);
+    return this.#query.start(
+      SDP_ServiceAttributeResponse,
+      this.#appSink,
+      remote,
+      new Uint8Array(0),
+      copyAttributeList(des_attribute_id_list),
+      search_service_record_handle >>> 0,
+    );
   }
 
   /** ServiceSearchRequest: the handles of matching records (ENABLE_SDP_EXTRA_QUERIES in BTstack). */
   sdp_client_service_search(callback: SdpPacketHandler, remote: BdAddr, des_service_search_pattern: Uint8Array): number {
     if (!this.sdp_client_ready()) return SDP_QUERY_BUSY;
     this.#appSink.callback = checkHandler(callback);
-    return this.#query.start(SDP_ServiceSearchResponse, this.#appSink, remote, copyPattern(des_service_search_pattern), new Uint8Array(0), 0);
+    return this.#query.start(
+      SDP_ServiceSearchResponse,
+      this.#appSink,
+      remote,
+      copyPattern(des_service_search_pattern),
+      new Uint8Array(0),
+      0,
+    );
   }
 
-  sdp_client_query_rfcomm_channel_and_name_for_search_pattern(callback: SdpPacketHandler, remote: BdAddr, des_service_search_pattern: Uint8Array): number {
+  sdp_client_query_rfcomm_channel_and_name_for_search_pattern(
+    callback: SdpPacketHandler,
+    remote: BdAddr,
+    des_service_search_pattern: Uint8Array,
+  ): number {
     if (!this.sdp_client_ready()) return SDP_QUERY_BUSY;
     const pattern = copyPattern(des_service_search_pattern);
     this.#rfcommSink.start(checkHandler(callback));
@@ -133,7 +169,11 @@ export class SdpClient {
   }
 
   /** RFCOMM services whose ServiceClassIDList holds `uuid16` (the _for_uuid query matches the UUID anywhere in a record). */
-  sdp_client_query_rfcomm_channel_and_name_for_service_class_uuid(callback: SdpPacketHandler, remote: BdAddr, uuid16: number): number {
+  sdp_client_query_rfcomm_channel_and_name_for_service_class_uuid(
+    callback: SdpPacketHandler,
+    remote: BdAddr,
+    uuid16: number,
+  ): number {
     if (!this.sdp_client_ready()) return SDP_QUERY_BUSY;
     const pattern = patternForUuid16(uuid16);
     this.#rfcommSink.start(checkHandler(callback), uuid16 & 0xffff);
@@ -164,14 +204,16 @@ function checkHandler(callback: SdpPacketHandler): SdpPacketHandler {
 function copyPattern(p: Uint8Array): Uint8Array {
   if (!(p instanceof Uint8Array)) throw new TypeError('sdp_client: service search pattern must be a Uint8Array');
   const n = de_validate(p, 0);
-  if (n < 0 || !sdp_valid_service_search_pattern(p, 0, n)) throw new TypeError('sdp_client: service search pattern must be a DES of 1-12 UUIDs');
+  if (n < 0 || !sdp_valid_service_search_pattern(p, 0, n))
+    throw new TypeError('sdp_client: service search pattern must be a DES of 1-12 UUIDs');
   return p.slice(0, n);
 }
 
 function copyAttributeList(p: Uint8Array): Uint8Array {
   if (!(p instanceof Uint8Array)) throw new TypeError('sdp_client: attribute id list must be a Uint8Array');
   const n = de_validate(p, 0);
-  if (n < 0 || !sdp_attribute_list_valid(p, 0, n)) throw new TypeError('sdp_client: attribute id list must be a DES of uint16 ids and uint32 ranges');
+  if (n < 0 || !sdp_attribute_list_valid(p, 0, n))
+    throw new TypeError('sdp_client: attribute id list must be a DES of uint16 ids and uint32 ranges');
   return p.slice(0, n);
 }
 
