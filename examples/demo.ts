@@ -32,12 +32,12 @@ import {
   bd_addr_to_str,
   bd_addr_cmp,
   decode_event,
-  is_code_profile,
   type BdAddr,
   type CodeProfile,
 } from 'bthost';
 import * as C from 'bthost/v1.4';
 import { RadioLink, VirtualTransport } from 'bthost/virtual';
+import { check_int, check_profile, flag_given, flag_string, parse_flags, pick_flags, read_flag, type FlagSpec } from 'bthost/port';
 
 const PSM_DEMO = 0x1001;
 const RFCOMM_SERVER_CHANNEL = 1;
@@ -58,33 +58,23 @@ interface Options {
   verbose: boolean;
 }
 
+/** The common --profile, -v and -h (bthost/port's one option parser) and the demo's own flags. */
+const DEMO_FLAGS: FlagSpec = {
+  ...pick_flags('profile', 'verbose', 'help'),
+  bytes: { type: 'string' },
+  out: { type: 'string' },
+};
+
 function parseArgs(argv: string[]): Options | string {
-  const o: Options = { bytes: 256 * 1024, out: os.tmpdir(), profile: 'v1.4', verbose: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a}: missing value`);
-      return v;
-    };
-    try {
-      if (a === '-v' || a === '--verbose') o.verbose = true;
-      else if (a === '--bytes') {
-        const v = value();
-        if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1 << 30) return `--bytes: expected 1..${1 << 30}, got '${v}'`;
-        o.bytes = Number(v);
-      } else if (a === '--out') o.out = value();
-      else if (a === '--profile') {
-        const v = value();
-        if (!is_code_profile(v)) return `--profile: expected v1.4 or v1.8, got '${v}'`;
-        o.profile = v;
-      } else if (a === '-h' || a === '--help') return 'help';
-      else return `unknown option ${a}`;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  }
-  return o;
+  const p = parse_flags(argv, DEMO_FLAGS, { positionals: false });
+  if (flag_given(p, 'help')) return 'help';
+  const o: Options = {
+    bytes: read_flag(p, 'bytes', check_int(1, 1 << 30, `1..${1 << 30}`)) ?? 256 * 1024,
+    out: flag_string(p, 'out') ?? os.tmpdir(),
+    profile: read_flag(p, 'profile', check_profile) ?? 'v1.4',
+    verbose: flag_given(p, 'verbose'),
+  };
+  return p.errors[0] ?? o;
 }
 
 const USAGE = `usage: npm start -- [options]    (or: npx tsx examples/demo.ts [options])
@@ -168,9 +158,13 @@ function mbps(bytes: number, ms: number): string {
 async function main(): Promise<number> {
   const parsed = parseArgs(process.argv.slice(2));
   if (typeof parsed === 'string') {
-    if (parsed !== 'help') console.error(`demo: ${parsed}`);
-    console.error(USAGE);
-    return parsed === 'help' ? 0 : 2;
+    if (parsed === 'help') {
+      console.error(USAGE);
+      return 0;
+    }
+    // a usage error is one line
+    console.error(`demo: ${parsed} (usage: npm start -- --help)`);
+    return 2;
   }
   const opt = parsed;
   const trace = new Trace(opt.verbose);

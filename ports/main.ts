@@ -13,12 +13,43 @@
  *   -h, --help             usage
  *
  * `parse_port_options` is a pure function of argv: no I/O, no exit; the example prints
- * `errors`/usage and decides. Arguments it does not know go to `rest` in order.
+ * `errors`/usage and decides. Arguments it does not know go to `rest` in order. The flags are
+ * defined once for every program in ports/options.ts (node:util parseArgs); `--port`, `--baud` and
+ * `--log` are accepted for --tty, --baudrate and --logfile, as the `bthost` CLI spells them.
  */
-import { sscanf_bd_addr, type BdAddr } from '../src/core/bytes.js';
+import type { BdAddr } from '../src/core/bytes.js';
 import { hci_transport_config_uart, type BtstackChipset, type HciTransportConfigUart } from '../src/chipset/chipset.js';
 import { chipset_bcm } from '../src/chipset/bcm.js';
 import { chipset_zephyr } from '../src/chipset/zephyr.js';
+import {
+  check_addr,
+  check_baud,
+  check_format,
+  check_path,
+  flag_given,
+  parse_flags,
+  pick_flags,
+  read_flag,
+  type PacketLogFormat,
+  type ParsedFlags,
+} from './options.js';
+
+// the one option parser, for an example's or a program's own flags (bthost/port)
+export {
+  COMMON_FLAGS,
+  check_int,
+  check_profile,
+  flag_given,
+  flag_string,
+  parse_flags,
+  pick_flags,
+  read_flag,
+  type CommonFlag,
+  type FlagDef,
+  type FlagSpec,
+  type ParsedFlags,
+  type ParseFlagsOptions,
+} from './options.js';
 
 /** The chipset drivers `--chipset` names. */
 export type PortChipsetName = 'bcm' | 'zephyr';
@@ -38,7 +69,7 @@ export interface PortParseOptions {
   chipset?: boolean;
 }
 
-export type PacketLogFormat = 'btsnoop' | 'pklg';
+export type { PacketLogFormat };
 
 export interface PortOptions {
   /** -u: serial device; undefined = use the in-process virtual controller. */
@@ -65,116 +96,38 @@ export interface PortOptions {
   errors: string[];
 }
 
-type ValueOption = 'tty' | 'baudrate' | 'main-baud' | 'logfile' | 'format' | 'addr' | 'chipset';
+/** The port flags: BTstack's -u -b -l -f and the rest of the common flags an example takes (ports/options.ts). */
+const PORT_FLAGS = pick_flags('tty', 'baudrate', 'main-baud', 'no-flow', 'logfile', 'format', 'addr', 'help');
+const PORT_FLAGS_CHIPSET = { ...PORT_FLAGS, ...pick_flags('chipset') };
 
-const SHORT: Record<string, ValueOption> = { u: 'tty', b: 'baudrate', l: 'logfile', f: 'format' };
-const LONG_VALUE = new Set<string>(['tty', 'baudrate', 'main-baud', 'logfile', 'format', 'addr']);
-
-function parseBaud(v: string, flag: string, errors: string[]): number | undefined {
-  if (!/^\d+$/.test(v) || Number(v) <= 0 || Number(v) > 0xffffffff) {
-    errors.push(`${flag}: baud rate must be a positive integer, got '${v}'`);
-    return undefined;
-  }
-  return Number(v);
-}
+const checkChipset = (v: string): PortChipsetName | { problem: string } =>
+  Object.prototype.hasOwnProperty.call(PORT_CHIPSETS, v) ? (v as PortChipsetName) : { problem: `chipset must be ${Object.keys(PORT_CHIPSETS).join(' or ')}, got '${v}'` };
 
 /** Parse BTstack port options from argv (without node and the script: process.argv.slice(2)). */
 export function parse_port_options(argv: readonly string[], parse: PortParseOptions = {}): PortOptions {
+  const p = parse_flags(argv, parse.chipset ? PORT_FLAGS_CHIPSET : PORT_FLAGS, { unknown: 'rest' });
+  return port_options_from_flags(p, parse);
+}
+
+/**
+ * PortOptions from flags already parsed with (at least) the port flags: for a program that parses
+ * its own flags in the same pass (the `bthost` CLI). Problems go to `p.errors` (shared).
+ */
+export function port_options_from_flags(p: ParsedFlags, parse: PortParseOptions = {}): PortOptions {
   const o: PortOptions = {
-    tty: undefined,
-    baudrate: undefined,
-    baudrate_main: undefined,
-    chipset: undefined,
-    flowcontrol: true,
-    log_file: undefined,
+    tty: read_flag(p, 'tty', check_path('device path')),
+    baudrate: read_flag(p, 'baudrate', check_baud),
+    baudrate_main: read_flag(p, 'main-baud', check_baud),
+    chipset: parse.chipset ? read_flag(p, 'chipset', checkChipset) : undefined,
+    flowcontrol: !flag_given(p, 'no-flow'),
+    log_file: read_flag(p, 'logfile', check_path('log file path')),
     log_format: 'btsnoop',
-    addr: undefined,
-    help: false,
-    rest: [],
-    errors: [],
+    addr: read_flag(p, 'addr', check_addr),
+    help: flag_given(p, 'help'),
+    rest: p.rest,
+    errors: p.errors,
   };
-  let format: PacketLogFormat | undefined;
-  const set = (name: ValueOption, value: string, flag: string) => {
-    switch (name) {
-      case 'tty':
-        if (value === '') o.errors.push(`${flag}: empty device path`);
-        else o.tty = value;
-        break;
-      case 'baudrate':
-        o.baudrate = parseBaud(value, flag, o.errors);
-        break;
-      case 'main-baud':
-        o.baudrate_main = parseBaud(value, flag, o.errors);
-        break;
-      case 'logfile':
-        if (value === '') o.errors.push(`${flag}: empty log file path`);
-        else o.log_file = value;
-        break;
-      case 'format':
-        if (value === 'btsnoop' || value === 'pklg') format = value;
-        else o.errors.push(`${flag}: log format must be btsnoop or pklg, got '${value}'`);
-        break;
-      case 'addr': {
-        const a = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(value) ? sscanf_bd_addr(value) : null;
-        if (a) o.addr = a;
-        else o.errors.push(`${flag}: address must look like XX:XX:XX:XX:XX:XX, got '${value}'`);
-        break;
-      }
-      case 'chipset':
-        if (Object.prototype.hasOwnProperty.call(PORT_CHIPSETS, value)) o.chipset = value as PortChipsetName;
-        else o.errors.push(`${flag}: chipset must be ${Object.keys(PORT_CHIPSETS).join(' or ')}, got '${value}'`);
-        break;
-    }
-  };
-  const isValueOption = (key: string): boolean => LONG_VALUE.has(key) || (key === 'chipset' && !!parse.chipset);
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      o.rest.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === '-h' || arg === '--help') {
-      o.help = true;
-      continue;
-    }
-    if (arg === '--no-flow') {
-      o.flowcontrol = false;
-      continue;
-    }
-    let name: ValueOption | undefined;
-    let inline: string | undefined;
-    let flag = arg;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const key = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      if (isValueOption(key)) {
-        name = key as ValueOption;
-        flag = `--${key}`;
-        if (eq >= 0) inline = arg.slice(eq + 1);
-      }
-    } else if (arg.length >= 2 && arg[0] === '-' && SHORT[arg[1]!]) {
-      name = SHORT[arg[1]!];
-      flag = arg.slice(0, 2);
-      if (arg.length > 2) inline = arg.slice(2);
-    }
-    if (!name) {
-      o.rest.push(arg);
-      continue;
-    }
-    if (inline !== undefined) {
-      set(name, inline, flag);
-      continue;
-    }
-    const value = argv[i + 1];
-    if (value === undefined || (value.startsWith('-') && value.length > 1)) {
-      o.errors.push(`${flag}: missing value`);
-      continue;
-    }
-    i++;
-    set(name, value, flag);
-  }
-
+  const format = read_flag(p, 'format', check_format);
   if (format) o.log_format = format;
   else if (o.log_file && /\.pklg$/i.test(o.log_file)) o.log_format = 'pklg';
   if (format && !o.log_file) o.log_file = `/tmp/hci_dump.${format}`;

@@ -8,6 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gcAvailable } from './measure.js';
+import { flag_given, parse_flags, type FlagSpec } from '../../ports/options.js';
 
 export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT_DIR = resolve(BENCH_DIR, '..');
@@ -129,12 +130,21 @@ export function printResult(r: BenchResult): void {
   console.log(lines.join('\n'));
 }
 
+/** The harness's flags; a benchmark's own (--mb N, --profile, ...) pass through (ports/options.ts). */
+const HARNESS_FLAGS: FlagSpec = {
+  quick: { type: 'boolean' },
+  'no-install': { type: 'boolean' },
+  silent: { type: 'boolean' },
+  json: { type: 'boolean' },
+};
+
 export function parseArgs(argv: string[]): BenchOptions & { json: boolean } {
+  const p = parse_flags(argv, HARNESS_FLAGS, { unknown: 'rest' });
   return {
-    quick: argv.includes('--quick'),
-    install_peer: !argv.includes('--no-install'),
-    verbose: !argv.includes('--silent'),
-    json: argv.includes('--json'),
+    quick: flag_given(p, 'quick'),
+    install_peer: !flag_given(p, 'no-install'),
+    verbose: !flag_given(p, 'silent'),
+    json: flag_given(p, 'json'),
   };
 }
 

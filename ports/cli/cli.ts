@@ -72,7 +72,7 @@ async function withOptions(
     return 0;
   }
   if (o.errors.length) {
-    process.stderr.write(`bthost ${name}: ${o.errors[0]}\n(bthost ${name} --help for usage)\n`);
+    process.stderr.write(`bthost ${name}: ${o.errors[0]} (bthost ${name} --help for usage)\n`);
     return 2;
   }
   return main(o);
@@ -85,7 +85,7 @@ async function cli(argv: string[]): Promise<number> {
     return 0;
   }
   if (!cmd) {
-    process.stderr.write(USAGE);
+    process.stderr.write('usage: bthost <command> [arguments] [options] (bthost --help lists the commands)\n');
     return 2;
   }
   const load = COMMANDS[cmd];

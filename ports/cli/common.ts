@@ -14,3 +14,9 @@ export function page_failure(addr: string, status: number): string {
   if (status === 0x04) return `no device answered at ${addr} (page timeout): is the address right, the device on, in range and connectable?`;
   return `cannot connect to ${addr}: ${status_text(status)}`;
 }
+
+/** A usage error: one line on stderr, `bthost CMD: PROBLEM (bthost CMD --help for usage)`; returns exit code 2. */
+export function usage_error(command: string, problem: string): number {
+  process.stderr.write(`bthost ${command}: ${problem} (bthost ${command} --help for usage)\n`);
+  return 2;
+}

@@ -6,7 +6,7 @@ import { SUPPORTED_COMMAND_BIT } from '../../src/controller/defs.js';
 import { CliHost } from './host.js';
 import { company_name, core_version, hex16, lmp_feature_names } from './format.js';
 import { Flags, type CliOptions } from './options.js';
-import { command_usage } from './usage.js';
+import { usage_error } from './common.js';
 
 /** Wrap `items` joined by ', ' into lines of at most `width` characters, indented. */
 function wrap(items: string[], indent: string, width = 100): string {
@@ -26,8 +26,7 @@ function wrap(items: string[], indent: string, width = 100): string {
 export async function info_main(options: CliOptions): Promise<number> {
   const flags = new Flags(options.rest, [], ['--commands']);
   if (flags.errors.length || flags.positional.length) {
-    process.stderr.write(`bthost info: ${[...flags.errors, ...flags.positional.map((p) => `unexpected argument '${p}'`)][0]}\n${command_usage('info')}\n`);
-    return 2;
+    return usage_error('info', [...flags.errors, ...flags.positional.map((p) => `unexpected argument '${p}'`)][0]!);
   }
   const host = new CliHost(options, 'info');
   if (!(await host.open())) return host.exit_code;

@@ -10,8 +10,7 @@ import { hci_write_page_timeout } from '../../src/hci/commands.js';
 import { CliHost } from './host.js';
 import { hex16, status_text } from './format.js';
 import { Flags, parse_psm, parse_size, type CliOptions } from './options.js';
-import { command_usage } from './usage.js';
-import { page_failure, parse_addr } from './common.js';
+import { usage_error, page_failure, parse_addr } from './common.js';
 import { ByteStream, STREAM_BOOLEANS, STREAM_VALUED, stream_options, type ChannelOps } from './stream.js';
 
 /** Why an outgoing channel did not open, in one line. */
@@ -34,8 +33,7 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
   const flags = new Flags(options.rest, [...STREAM_VALUED, '--mtu', '--page-timeout', '--peer-send'], STREAM_BOOLEANS);
   const [sub, ...args] = flags.positional;
   const usage = (p: string) => {
-    process.stderr.write(`bthost l2cap: ${p}\n${command_usage('l2cap')}\n`);
-    return 2;
+    return usage_error('l2cap', p);
   };
   if (flags.errors.length) return usage(flags.errors[0]!);
   if (sub !== 'listen' && sub !== 'connect') return usage(sub ? `unknown subcommand '${sub}' (listen or connect)` : 'listen or connect?');

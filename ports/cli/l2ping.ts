@@ -16,8 +16,7 @@ import { hci_write_page_timeout } from '../../src/hci/commands.js';
 import { CliHost } from './host.js';
 import { status_text } from './format.js';
 import { Flags, type CliOptions } from './options.js';
-import { command_usage } from './usage.js';
-import { parse_addr, page_failure } from './common.js';
+import { usage_error, parse_addr, page_failure } from './common.js';
 
 /** Largest echo payload the L2CAP layer sends (its echo buffer). */
 const MAX_SIZE = 600;
@@ -38,8 +37,7 @@ export async function l2ping_main(options: CliOptions): Promise<number> {
     (!Number.isFinite(interval) || interval < 0 ? `-i: expected seconds, got '${flags.get('-i')}'` : undefined) ??
     (!Number.isInteger(pageTimeout) || pageTimeout < 0 || pageTimeout > 40_000 ? `--page-timeout: expected 1..40000 ms, got '${flags.get('--page-timeout')}'` : undefined);
   if (problem) {
-    process.stderr.write(`bthost l2ping: ${problem}\n${command_usage('l2ping')}\n`);
-    return 2;
+    return usage_error('l2ping', problem);
   }
   const peer = addr as BdAddr;
   const peerStr = bd_addr_to_str(peer);

@@ -5,15 +5,18 @@
  *   --baud N   | -b N        initial UART speed
  *   --no-flow                no RTS/CTS flow control
  *   --log FILE | -l FILE     packet log; --format btsnoop|pklg (-f)
+ *   --chipset bcm|zephyr     the controller's driver; --main-baud N (needs --chipset bcm)
  *   --profile v1.4|v1.8      BTstack release of the event codes
  *   --timeout MS             how long to wait for the controller to answer at power on (default 3000)
  *   -v, --verbose            print every BTstack event the command's stack receives
  *   --host-flow-control      controller-to-host flow control (Host Buffer Size, Host Number Of Completed Packets)
  *
- * `parse_cli_options` is pure (no I/O); commands read their own flags from `rest`.
+ * One parser for all of them (ports/options.ts, node:util parseArgs): the common flags are defined
+ * there once. `parse_cli_options` is pure (no I/O); commands read their own flags from `rest`.
  */
-import { parse_port_options, type PortOptions } from '../main.js';
-import { is_code_profile, type CodeProfile } from '../../src/codes/index.js';
+import { port_options_from_flags, type PortChipsetName, type PortOptions } from '../main.js';
+import { check_int, check_profile, COMMON_FLAGS, flag_given, parse_flags, read_flag, type FlagSpec } from '../options.js';
+import type { CodeProfile } from '../../src/codes/index.js';
 
 export interface CliOptions {
   port: PortOptions;
@@ -24,51 +27,34 @@ export interface CliOptions {
   /** --host-flow-control: the Stack option host_flow_control. */
   host_flow_control: boolean;
   /** --chipset: the controller's vendor driver (baud-rate command, BD_ADDR); undefined = generic. */
-  chipset: 'bcm' | 'zephyr' | undefined;
+  chipset: PortChipsetName | undefined;
   /** Positional arguments and command flags, in order. */
   rest: string[];
   errors: string[];
   help: boolean;
 }
 
-const ALIASES: Record<string, string> = { '--port': '--tty', '--baud': '--baudrate', '--log': '--logfile' };
-
-/** Map the CLI's long names onto the port parser's (`--port=X` too). */
-function alias(arg: string): string {
-  const eq = arg.indexOf('=');
-  const key = eq >= 0 ? arg.slice(0, eq) : arg;
-  const to = ALIASES[key];
-  return to ? to + (eq >= 0 ? arg.slice(eq) : '') : arg;
-}
+/** Every common flag (ports/options.ts: --port/-u, --baud/-b, --log/-l, -f, ...) and the CLI's own. */
+const CLI_FLAGS: FlagSpec = {
+  ...COMMON_FLAGS,
+  timeout: { type: 'string' },
+  'host-flow-control': { type: 'boolean' },
+};
 
 export function parse_cli_options(argv: readonly string[]): CliOptions {
-  const dash = argv.indexOf('--');
-  const head = dash >= 0 ? argv.slice(0, dash) : argv;
-  const port = parse_port_options([...head.map(alias), ...(dash >= 0 ? argv.slice(dash) : [])]);
-  const o: CliOptions = { port, profile: 'v1.4', timeout_ms: 3000, verbose: false, host_flow_control: false, chipset: undefined, rest: [], errors: [...port.errors], help: port.help };
-  const r = port.rest;
-  for (let i = 0; i < r.length; i++) {
-    const a = r[i]!;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const key = eq >= 0 ? a.slice(0, eq) : a;
-    const take = (): string | undefined => (eq >= 0 ? a.slice(eq + 1) : r[++i]);
-    if (key === '--profile') {
-      const v = take();
-      if (is_code_profile(v)) o.profile = v;
-      else o.errors.push(`--profile: expected v1.4 or v1.8, got '${v ?? ''}'`);
-    } else if (key === '--timeout') {
-      const v = take();
-      if (v !== undefined && /^\d+$/.test(v) && Number(v) > 0) o.timeout_ms = Number(v);
-      else o.errors.push(`--timeout: expected milliseconds, got '${v ?? ''}'`);
-    } else if (key === '--chipset') {
-      const v = take();
-      if (v === 'bcm' || v === 'zephyr') o.chipset = v;
-      else o.errors.push(`--chipset: expected bcm or zephyr, got '${v ?? ''}'`);
-    } else if (a === '-v' || a === '--verbose') o.verbose = true;
-    else if (a === '--host-flow-control') o.host_flow_control = true;
-    else o.rest.push(a);
-  }
-  return o;
+  const p = parse_flags(argv, CLI_FLAGS, { unknown: 'rest' });
+  const port = port_options_from_flags(p, { chipset: true });
+  return {
+    port,
+    profile: read_flag(p, 'profile', check_profile) ?? 'v1.4',
+    timeout_ms: read_flag(p, 'timeout', check_int(1, Number.MAX_SAFE_INTEGER, 'milliseconds')) ?? 3000,
+    verbose: flag_given(p, 'verbose'),
+    host_flow_control: flag_given(p, 'host-flow-control'),
+    chipset: port.chipset,
+    rest: p.rest,
+    errors: p.errors,
+    help: port.help,
+  };
 }
 
 export const COMMON_USAGE = `common options:
@@ -106,41 +92,38 @@ export function parse_psm(s: string | undefined): number | string {
   return n;
 }
 
-/** Command flags: `--name value`, `--name=value`, `-x value`, booleans. Unknown ones are errors. */
+/**
+ * A command's own flags (`--name value`, `--name=value`, `-x value`, `-xVALUE`, switches), parsed by
+ * ports/options.ts's parse_flags; an unknown option is an error (`unknown option X`).
+ */
 export class Flags {
-  readonly positional: string[] = [];
-  readonly errors: string[] = [];
-  private readonly values = new Map<string, string>();
-  private readonly present = new Set<string>();
+  readonly positional: string[];
+  readonly errors: string[];
+  private readonly values: Map<string, string | true>;
 
   constructor(argv: readonly string[], valued: readonly string[], booleans: readonly string[]) {
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]!;
-      if (!a.startsWith('-') || a === '-' || /^-\d/.test(a)) {
-        this.positional.push(a);
-        continue;
-      }
-      const eq = a.indexOf('=');
-      const key = eq >= 0 ? a.slice(0, eq) : a;
-      if (valued.includes(key)) {
-        const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-        if (v === undefined) this.errors.push(`${key}: missing value`);
-        else this.values.set(key, v);
-        this.present.add(key);
-      } else if (booleans.includes(key) && eq < 0) {
-        this.present.add(key);
-      } else {
-        this.errors.push(`unknown option ${a}`);
-      }
-    }
+    const spec: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+    const add = (flag: string, type: 'string' | 'boolean') => {
+      if (/^-[^-]$/.test(flag)) spec[flag[1]!] = { type, short: flag[1]! };
+      else spec[flag.replace(/^--/, '')] = { type };
+    };
+    for (const f of valued) add(f, 'string');
+    for (const f of booleans) add(f, 'boolean');
+    const p = parse_flags(argv, spec);
+    this.positional = p.positionals;
+    this.errors = p.errors;
+    this.values = new Map([...p.values].map(([k, v]) => [k.length === 1 ? `-${k}` : `--${k}`, v]));
   }
 
   has(name: string): boolean {
-    return this.present.has(name);
+    return this.values.has(name);
   }
 
   get(...names: string[]): string | undefined {
-    for (const n of names) if (this.values.has(n)) return this.values.get(n);
+    for (const n of names) {
+      const v = this.values.get(n);
+      if (typeof v === 'string') return v;
+    }
     return undefined;
   }
 }

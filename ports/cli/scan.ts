@@ -8,7 +8,7 @@
 import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
 import { CliHost } from './host.js';
 import { Flags, type CliOptions } from './options.js';
-import { command_usage } from './usage.js';
+import { usage_error } from './common.js';
 
 interface Device {
   key: string;
@@ -54,8 +54,7 @@ export async function scan_main(options: CliOptions): Promise<number> {
     (flags.positional.length ? `unexpected argument '${flags.positional[0]}'` : undefined) ??
     (!Number.isFinite(time) || time <= 0 || time > 61 ? `--time: expected seconds (0 < s <= 61), got '${flags.get('--time')}'` : undefined);
   if (problem) {
-    process.stderr.write(`bthost scan: ${problem}\n${command_usage('scan')}\n`);
-    return 2;
+    return usage_error('scan', problem);
   }
   let classic = !flags.has('--le') || flags.has('--classic');
   let le = !flags.has('--classic') || flags.has('--le');

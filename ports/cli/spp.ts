@@ -16,8 +16,7 @@ import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../../src/sdp/constants.js'
 import { CliHost } from './host.js';
 import { status_text } from './format.js';
 import { Flags, parse_size, type CliOptions } from './options.js';
-import { command_usage } from './usage.js';
-import { page_failure, parse_addr } from './common.js';
+import { usage_error, page_failure, parse_addr } from './common.js';
 import { ByteStream, STREAM_BOOLEANS, STREAM_VALUED, stream_options, type ChannelOps } from './stream.js';
 
 const SPP_SERVICE_NAME = 'bthost SPP';
@@ -27,8 +26,7 @@ export async function spp_main(options: CliOptions): Promise<number> {
   const flags = new Flags(options.rest, [...STREAM_VALUED, '--channel', '--page-timeout', '--peer-send'], STREAM_BOOLEANS);
   const [sub, ...args] = flags.positional;
   const usage = (p: string) => {
-    process.stderr.write(`bthost spp: ${p}\n${command_usage('spp')}\n`);
-    return 2;
+    return usage_error('spp', p);
   };
   if (flags.errors.length) return usage(flags.errors[0]!);
   if (sub !== 'listen' && sub !== 'connect') return usage(sub ? `unknown subcommand '${sub}' (listen or connect)` : 'listen or connect?');

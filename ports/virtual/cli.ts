@@ -7,6 +7,7 @@ import { bd_addr_to_str } from '../../src/core/bytes.js';
 import { NodeRunLoop } from '../../src/core/run-loop.js';
 import { RadioLink } from '../../src/controller/link.js';
 import { serve_controllers } from './server.js';
+import { check_baud, check_int, flag_string, parse_flags, pick_flags, read_flag, type FlagSpec } from '../options.js';
 
 export const CONTROLLER_USAGE =
   'usage: bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS] [--bandwidth BPS]\n' +
@@ -30,66 +31,46 @@ interface Args {
   acl_to_host_max?: number;
 }
 
-function parseArgs(argv: string[]): Args | string {
-  const out: Partial<Args> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = argv[i + 1];
-    const num = (name: string): number | string => {
-      const n = Number(v);
-      if (v === undefined || !Number.isFinite(n) || n < 0) return `${name} needs a non-negative number`;
-      i++;
-      return n;
-    };
-    let r: number | string;
-    switch (a) {
-      case '--listen':
-      case '-l':
-        if (!v) return '--listen needs an address';
-        out.listen = v;
-        i++;
-        break;
-      case '--baud':
-      case '-b':
-        if (typeof (r = num('--baud')) === 'string') return r;
-        if (r === 0) return '--baud must be positive';
-        out.baud = r;
-        break;
-      case '--seed':
-        if (v === undefined) return '--seed needs a value';
-        out.seed = v;
-        i++;
-        break;
-      case '--latency':
-        if (typeof (r = num('--latency')) === 'string') return r;
-        out.latency = r;
-        break;
-      case '--bandwidth':
-        if (typeof (r = num('--bandwidth')) === 'string') return r;
-        out.bandwidth = r;
-        break;
-      case '--acl-to-host-max':
-        if (typeof (r = num('--acl-to-host-max')) === 'string') return r;
-        if (!Number.isInteger(r) || r < 1 || r > 0xffff) return '--acl-to-host-max must be an integer in 1..65535';
-        out.acl_to_host_max = r;
-        break;
-      default:
-        return `unknown option '${a}'`;
-    }
-  }
+/** `--baud`/`-b` is the common UART-speed flag (ports/options.ts); `-l` is the log file everywhere, so --listen has no short form. */
+const CONTROLLER_FLAGS: FlagSpec = {
+  ...pick_flags('baudrate', 'help'),
+  listen: { type: 'string' },
+  seed: { type: 'string' },
+  latency: { type: 'string' },
+  bandwidth: { type: 'string' },
+  'acl-to-host-max': { type: 'string' },
+};
+
+const nonNegative = (v: string): number | { problem: string } => {
+  const n = Number(v);
+  return v !== '' && Number.isFinite(n) && n >= 0 ? n : { problem: `expected a non-negative number, got '${v}'` };
+};
+
+function parseControllerArgs(argv: readonly string[]): Args | string {
+  const p = parse_flags(argv, CONTROLLER_FLAGS, { positionals: false });
+  const out: Args = {
+    listen: flag_string(p, 'listen') ?? '',
+    baud: read_flag(p, 'baudrate', check_baud),
+    seed: flag_string(p, 'seed'),
+    latency: read_flag(p, 'latency', nonNegative),
+    bandwidth: read_flag(p, 'bandwidth', nonNegative),
+    acl_to_host_max: read_flag(p, 'acl-to-host-max', check_int(1, 0xffff, 'an integer in 1..65535')),
+  };
+  if (p.errors.length) return p.errors[0]!;
   if (!out.listen) return '--listen is required';
-  return out as Args;
+  return out;
 }
 
 /** Run the controller server until SIGINT / SIGTERM; resolves with the exit code. */
 export async function controller_main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
+    // before the other checks: --help wins over a bad option
     process.stdout.write(CONTROLLER_USAGE);
     return 0;
   }
-  const args = parseArgs(argv);
+  const args = parseControllerArgs(argv);
   if (typeof args === 'string') {
-    process.stderr.write(`bthost controller: ${args}\n${CONTROLLER_USAGE}`);
+    process.stderr.write(`bthost controller: ${args} (bthost controller --help for usage)\n`);
     return 2;
   }
   const loop = new NodeRunLoop();

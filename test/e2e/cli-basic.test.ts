@@ -36,13 +36,14 @@ test('no command, unknown command, bad options: one line and exit 2', async () =
   const none = bthost([]);
   assert.is(none.status, 2);
   assert.match(none.stderr, /^usage: bthost/);
+  assert.is(none.stderr.trim().split('\n').length, 1);
   const unknown = bthost(['frobnicate']);
   assert.is(unknown.status, 2);
   assert.equal(unknown.stderr.trim().split('\n'), ["bthost: unknown command 'frobnicate' (bthost --help lists the commands)"]);
   const cases: Array<[string[], RegExp]> = [
     [['info', '--bogus'], /^bthost info: unknown option --bogus/],
     [['info', '--profile', 'v2'], /^bthost info: --profile: expected v1.4 or v1.8/],
-    [['info', '--baud', 'fast'], /^bthost info: --baudrate: baud rate must be a positive integer/],
+    [['info', '--baud', 'fast'], /^bthost info: --baud: baud rate must be a positive integer/],
     [['info', '--format', 'pcap', '--log', '/tmp/x'], /^bthost info: --format: log format must be btsnoop or pklg/],
     [['scan', '--time', '0'], /^bthost scan: --time: expected seconds/],
     [['l2ping'], /^bthost l2ping: missing address/],
@@ -62,7 +63,14 @@ test('no command, unknown command, bad options: one line and exit 2', async () =
     assert.is(r.status, 2, args.join(' '));
     assert.match(r.stderr, re, `${args.join(' ')}: ${r.stderr}`);
     assert.is(r.stdout, '', args.join(' '));
+    assert.is(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
   }
+  // bthost controller: --listen has no -l (-l is the log file of every other program)
+  const ctl = await bthostAsync(['controller', '-l', 'unix:/tmp/nope.sock']);
+  assert.is(ctl.status, 2);
+  assert.equal(ctl.stderr.trim().split('\n'), ['bthost controller: unknown option -l (bthost controller --help for usage)']);
+  const noListen = await bthostAsync(['controller', '--baud', '9600']);
+  assert.equal([noListen.status, noListen.stderr.trim()], [2, 'bthost controller: --listen is required (bthost controller --help for usage)']);
 });
 
 test('info: version, manufacturer, BD_ADDR, features, buffers, commands; btsnoop log', () => {
