@@ -32,8 +32,8 @@ export async function info_main(options: CliOptions): Promise<number> {
   if (!(await host.open())) return host.exit_code;
   host.power_on(() => {
     const hci = host.stack.hci;
-    const init = hci.init;
-    const acl = hci.acl;
+    const init = hci.state.controller;
+    const acl = init;
     const out: string[] = [];
     out.push(`Controller on ${host.where}`);
     out.push(`  BD_ADDR:       ${host.local_address}`);
