@@ -62,8 +62,8 @@ test('status constants match CODES.md (not the manual errata)', () => {
 });
 
 test('EVENTS metadata: one entry per table row, frozen', () => {
-  assert.is(v14.EVENTS.length, 113);
-  assert.is(v18.EVENTS.length, 214);
+  assert.is(v14.EVENTS.length, 131); // 113 + 13 GATT client + 5 ATT server rows
+  assert.is(v18.EVENTS.length, 230); // 214 + 16 GATT client rows
   const le = v14.EVENTS.find((e) => e.name === 'HCI_SUBEVENT_LE_CONNECTION_COMPLETE')!;
   assert.equal({ ...le, params: [...le.params] }, {
     name: 'HCI_SUBEVENT_LE_CONNECTION_COMPLETE', code: 0x3e, subevent: 0x01, layer: 'hci-le-meta', format: '11H11B2221', size: 21,
@@ -106,6 +106,19 @@ test('events whose code, layout or param names differ between the profiles are t
     'GAP_EVENT_LOCAL_OOB_DATA:code',
     'GAP_EVENT_PAIRING_STARTED:code',
     'GAP_EVENT_PAIRING_COMPLETE:code',
+    // GATT client events: since v1.5 every one carries service_id and connection_id after the handle
+    // (the reference tables' GATT rows: H1 -> H221, HX -> H22X, ...)
+    'GATT_EVENT_QUERY_COMPLETE:format+params',
+    'GATT_EVENT_SERVICE_QUERY_RESULT:format+params',
+    'GATT_EVENT_CHARACTERISTIC_QUERY_RESULT:format+params',
+    'GATT_EVENT_INCLUDED_SERVICE_QUERY_RESULT:format+params',
+    'GATT_EVENT_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY_RESULT:format+params',
+    'GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT:format+params',
+    'GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT:format+params',
+    'GATT_EVENT_NOTIFICATION:format+params',
+    'GATT_EVENT_INDICATION:format+params',
+    'GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT:format+params',
+    'GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT:format+params',
   ]);
   // v1.4.1 spelling gives the v1.4 getter name
   assert.type(v14.l2cap_event_connection_parameter_update_request_get_latencey, 'function');
