@@ -137,7 +137,7 @@ class Pipe {
       slot.pool.put(slot);
       if (this.from.present) {
         this.from.completed++;
-        this.from.controller.ops.schedule_completed_packets();
+        this.from.controller.air.schedule_completed_packets();
       }
     }
     this.arm();
@@ -163,7 +163,7 @@ class Pipe {
 /** ACL data length per packet to `to`'s host: the air packet size, or less if its host asked. */
 function fragment_size(air: AirLink, to: LinkEnd): number {
   const air_max = air.kind === 'le' ? Math.min(to.peer.tx_octets, LE_MAX_OCTETS) : CLASSIC_AIR_MAX;
-  return to.controller.ops.host_fragment_size(air_max);
+  return to.controller.air.host_fragment_size(air_max);
 }
 
 /**
@@ -177,10 +177,10 @@ function deliver_to_host(air: AirLink, to: LinkEnd, slot: Slot, pipe: Pipe): boo
   }
   const frag = fragment_size(air, to);
   while (!slot.started || slot.off < slot.len) {
-    if (!to.controller.ops.may_deliver(pipe)) return false;
+    if (!to.controller.air.may_deliver(pipe)) return false;
     const pb = slot.started || slot.pb === 0x01 ? 0x01 : 0x02;
     const n = Math.min(frag, slot.len - slot.off);
-    to.controller.ops.acl_to_host(to.handle, pb, slot.views.view(slot.off, n), 0, n);
+    to.controller.air.acl_to_host(to.handle, pb, slot.views.view(slot.off, n), 0, n);
     slot.off += n;
     slot.started = true;
   }
@@ -310,7 +310,7 @@ export class AirLink {
       end.awaiting = '';
       if (!end.present) continue;
       end.present = false;
-      end.controller.ops.connection_closed(end, reason);
+      end.controller.air.connection_closed(end, reason);
     }
     this.sec = null;
   }

@@ -14,7 +14,7 @@ import type { HciArg, HciCommand } from '../hci/commands.js';
 import type { LinkEnd, Slot } from './air.js';
 import * as C from './codes.js';
 import type { CommandReply, CommandTable } from './controller-commands.js';
-import type { BlockedPipe, ControllerState } from './controller-state.js';
+import type { BlockedPipe, ControllerAirPort, ControllerState } from './controller-state.js';
 import { HostAclMerger } from './host-acl.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
@@ -26,7 +26,7 @@ export interface AclPeers {
   reply: CommandReply;
 }
 
-export class ControllerAcl {
+export class ControllerAcl implements ControllerAirPort {
   private readonly nocp_timer: Timer;
   private readonly nocp_pairs: number[] = [];
   private readonly from_host_copy = new WeakSpanCopier();

@@ -6,7 +6,8 @@
  * procedures are in the components (controller-*.ts), which the facade (controller.ts) wires.
  *
  * The other controllers on the RadioLink read a peer's state (its address, scan settings,
- * features, advertising data) and reach its components only through `ops` (ControllerOps).
+ * features, advertising data) and reach its components only through `ops` (ControllerOps); the air
+ * links call its ACL component through `air` (ControllerAirPort).
  */
 import type { BdAddr } from '../core/bytes.js';
 import { Timer, type RunLoop } from '../core/run-loop.js';
@@ -104,17 +105,21 @@ export interface BlockedPipe {
   rearm(): void;
 }
 
-/**
- * What the air links and the other controllers on the radio call on this controller; the facade
- * wires each to the component that owns it.
- */
-export interface ControllerOps {
-  // ACL to the host, buffers back to the sender (controller-acl.ts)
+/** What the air links call on this controller's ACL path (controller-acl.ts, per packet). */
+export interface ControllerAirPort {
+  /** Buffers back to the sender: Number Of Completed Packets on the next turn. */
   schedule_completed_packets(): void;
   may_deliver(pipe: BlockedPipe): boolean;
   acl_to_host(handle: number, pb: number, data: Uint8Array, off: number, n: number): void;
   host_fragment_size(air_max: number): number;
   connection_closed(end: LinkEnd, reason: number): void;
+}
+
+/**
+ * What the other controllers on the radio call on this controller; the facade wires each to the
+ * component that owns it.
+ */
+export interface ControllerOps {
   // a pager's page (controller-classic.ts)
   page_arrived(from: ControllerState, page: Page): void;
   page_withdrawn(from: ControllerState, status: number): void;
@@ -377,6 +382,11 @@ export class ControllerState implements EventMasks {
   readonly lmp_features_page2 = Uint8Array.from(LMP_FEATURES_PAGE2);
   readonly le_features = Uint8Array.from(LE_FEATURES);
   readonly le_supported_states = Uint8Array.from(LE_SUPPORTED_STATES);
+  /**
+   * The ACL component, called by the air links on every packet. Set once by the facade right
+   * after it builds the component (a direct reference: no forwarding call on the data path).
+   */
+  air!: ControllerAirPort;
   readonly stats: ControllerStats = { commands: 0, unknown_commands: 0, acl_from_host: 0, acl_dropped: 0, acl_to_host: 0 };
 
   constructor(

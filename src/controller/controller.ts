@@ -65,11 +65,6 @@ export class VirtualController {
   /** Use RadioLink.create_controller, which derives the address and puts the controller on the air. */
   constructor(link: RadioLink, index: number, bd_addr: BdAddr, options: ControllerOptions = {}) {
     const s = new ControllerState(link, index, bd_addr, resolve_controller_options(options), SUPPORTED_COMMANDS, {
-      schedule_completed_packets: () => this.acl.schedule_completed_packets(),
-      may_deliver: (pipe) => this.acl.may_deliver(pipe),
-      acl_to_host: (handle, pb, data, off, n) => this.acl.acl_to_host(handle, pb, data, off, n),
-      host_fragment_size: (air_max) => this.acl.host_fragment_size(air_max),
-      connection_closed: (end, reason) => this.acl.connection_closed(end, reason),
       page_arrived: (from, page) => this.classic.page_arrived(from, page),
       page_withdrawn: (from, status) => this.classic.page_withdrawn(from, status),
       page_failed: (page, status) => this.classic.page_failed(page, status),
@@ -80,6 +75,7 @@ export class VirtualController {
     this.state = s;
     const reply = new ControllerReply(s);
     this.acl = new ControllerAcl(s, { reply });
+    s.air = this.acl;
     this.classic = new ControllerClassic(s, { reply, connection_closed: (end, reason) => this.acl.connection_closed(end, reason) });
     this.le = new ControllerLe(s, { reply });
     const baseband = new ControllerBaseband(s, { reply, reset: () => this.reset() });
