@@ -11,6 +11,8 @@ export * from './core/log.js';
 export * from './codes/index.js';
 export type * from './hci/transport.js';
 export * from './hci/h4.js';
+export * from './hci/h5.js';
+export * from './hci/h5-link.js';
 export * from './chipset/index.js';
 export * from './hci/dump.js';
 export * from './hci/commands.js';

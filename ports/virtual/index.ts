@@ -1,6 +1,7 @@
 /** The virtual controller port: in-process transport, socket server, CLI entry. */
 export { RadioLink, type RadioLinkOptions } from '../../src/controller/link.js';
-export { VirtualController, type ControllerOptions } from '../../src/controller/controller.js';
+export { VirtualController, type ControllerOptions, type ControllerStats } from '../../src/controller/controller.js';
+export type { HostQueueStatus } from '../../src/controller/host-queue.js';
 export type { Faults, LinkParams } from '../../src/controller/faults.js';
 export { VirtualTransport } from './transport.js';
 export { serve_controllers, ControllerServer, type ServeOptions } from './server.js';

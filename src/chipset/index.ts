@@ -1,3 +1,5 @@
 export * from './chipset.js';
 export * from './zephyr.js';
 export * from './bcm.js';
+export * from './detect.js';
+export * from './bcm-hcd.js';

@@ -81,7 +81,7 @@ import {
 } from './rfcomm-objects.js';
 import type { ChannelInfo } from './rfcomm-lifecycle.js';
 import { MAX_FRAMES_PER_TOKEN, type RfcommState } from './rfcomm-state.js';
-import { ViewCache } from './view-cache.js';
+import { ViewCache } from '../core/span.js';
 
 /** What the send side needs of the life cycle (rfcomm-lifecycle.ts). */
 export interface RfcommOutputPeers {

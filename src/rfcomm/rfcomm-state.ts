@@ -29,7 +29,7 @@ import {
   RfcommService,
   frameSizeForMtu,
 } from './rfcomm-objects.js';
-import { ViewCache } from './view-cache.js';
+import { ViewCache } from '../core/span.js';
 
 /** BTstack's RFCOMM_MULIPLEXER_TIMEOUT_MS: a multiplexer without DLCs is closed after this long. */
 export const RFCOMM_MULTIPLEXER_TIMEOUT_MS = 60_000;

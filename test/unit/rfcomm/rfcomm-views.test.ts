@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ViewCache } from '../../../src/rfcomm/view-cache.js';
+import { ViewCache } from '../../../src/core/span.js';
 import { ADDR_B, auto_accept, fr, make_pair, make_raw, open_with_raw } from './rfcomm-helpers.js';
 
 /** Count Uint8Array#subarray calls made from src/rfcomm while `fn` runs. */
