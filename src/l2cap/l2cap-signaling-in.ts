@@ -29,15 +29,7 @@ import {
   INFORMATION_REQUEST,
   INFORMATION_RESPONSE,
   L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD,
-  L2CAP_CONF_RESULT_PENDING,
-  L2CAP_CONF_RESULT_REJECT,
-  L2CAP_CONF_RESULT_SUCCESS,
-  L2CAP_CONF_RESULT_UNACCEPTABLE_PARAMETERS,
-  L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_RESOURCES,
   L2CAP_CONNECTION_RESPONSE_RESULT_SUCCESSFUL,
-  L2CAP_CHANNEL_MODE_BASIC,
-  L2CAP_DEFAULT_MTU,
-  L2CAP_MINIMAL_MTU,
   L2CAP_STATE_CLOSED,
   L2CAP_STATE_CONFIG,
   L2CAP_STATE_OPEN,
@@ -48,25 +40,9 @@ import {
   L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST,
   L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE,
 } from '../codes/v1.4.js';
-import {
-  L2CAP_CFG_LOCAL_ACKED,
-  L2CAP_CFG_REMOTE_CONTINUATION,
-  L2CAP_CFG_REMOTE_REQ_RECEIVED,
-  l2cap_config_done,
-} from './channel-state.js';
-import {
-  L2CAP_CONFIG_HAS_FLUSH_TIMEOUT,
-  L2CAP_CONFIG_HAS_MTU,
-  L2CAP_CONFIG_HAS_RFC,
-  L2capConfigOptions,
-  l2cap_config_options_copy_unknown,
-  l2cap_config_options_parse,
-  l2cap_config_options_write,
-  l2cap_config_request_answer,
-} from './config-options.js';
+import {} from './channel-state.js';
 import { l2cap_cid_is_dynamic } from './pdu.js';
 import {
-  L2CAP_CONFIG_FLAG_CONTINUATION,
   L2CAP_CONNECTION_RESULT_INVALID_SOURCE_CID,
   L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE,
   L2CAP_CONNECTION_RESULT_PENDING,
@@ -75,15 +51,9 @@ import {
   L2CAP_CONNECTION_RESULT_SOURCE_CID_ALREADY_ALLOCATED,
   L2CAP_CONNECTION_RESULT_SUCCESS,
   L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
-  L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS,
-  L2CAP_INFO_RESULT_SUCCESS,
-  L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED,
-  L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED,
   L2CAP_REJ_INVALID_CID,
   L2CAP_REJ_MTU_EXCEEDED,
   L2capCommandReject,
-  L2capConfigureRequest,
-  L2capConfigureResponse,
   L2capConnectionRequest,
   L2capConnectionResponse,
   L2capDisconnection,
@@ -95,30 +65,16 @@ import {
   l2cap_sig_classify_frame,
   l2cap_sig_first_request_identifier,
   l2cap_sig_parse_command_reject,
-  l2cap_sig_parse_configure_request,
-  l2cap_sig_parse_configure_response,
   l2cap_sig_parse_connection_request,
   l2cap_sig_parse_connection_response,
   l2cap_sig_parse_disconnection,
   l2cap_sig_parse_information_request,
   l2cap_sig_parse_information_response,
 } from './signaling.js';
-import {
-  ECHO_W4_RESPONSE,
-  INFO_W2_SEND_FIXED_CHANNELS,
-  INFO_W4_EXTENDED_FEATURES,
-  INFO_W4_FIXED_CHANNELS,
-  L2CAP_MAX_CONFIG_REQUESTS,
-  L2CAP_SIGNALING_MTU,
-  TODO_CONF_REQ_EMPTY,
-  TODO_DISCONNECT_WHEN_CONNECTED,
-  TODO_SEND_CONF_REQ,
-  TODO_SEND_CONF_RSP,
-  type L2capChannel,
-  type L2capLink,
-} from './l2cap-objects.js';
+import { L2CAP_SIGNALING_MTU, TODO_DISCONNECT_WHEN_CONNECTED, type L2capChannel, type L2capLink } from './l2cap-objects.js';
 import type { L2capState } from './l2cap-state.js';
 import { L2CAP_ECHO_INLINE } from './l2cap-responses.js';
+import { L2capConfigIn } from './l2cap-signaling-config.js';
 
 /**
  * The status L2CAP_EVENT_CHANNEL_OPENED reports when the remote refused our Connection Request
@@ -139,12 +95,9 @@ class L2capSignalingScratch {
   readonly rej = new L2capCommandReject();
   readonly connReq = new L2capConnectionRequest();
   readonly connRsp = new L2capConnectionResponse();
-  readonly confReq = new L2capConfigureRequest();
-  readonly confRsp = new L2capConfigureResponse();
   readonly disc = new L2capDisconnection();
   readonly infoReq = new L2capInformationRequest();
   readonly infoRsp = new L2capInformationResponse();
-  readonly options = new L2capConfigOptions();
 }
 
 /** What incoming signalling needs from its siblings (the channel lifecycle and the echo / information requests). */
@@ -168,10 +121,18 @@ export class L2capSignalingIn {
   /** Reusable decoding views. */
   private readonly scratch = new L2capSignalingScratch();
 
+  /** Configuration Requests and Responses (l2cap-signaling-config.ts). */
+  private readonly config: L2capConfigIn;
+
   constructor(
     private readonly s: L2capState,
     private readonly x: L2capSignalingInPeers,
-  ) {}
+  ) {
+    this.config = new L2capConfigIn(s, x, {
+      reject: (link, id, reason, d1, d2) => this.reject(link, id, reason, d1, d2),
+      owed: (link, id) => this.owed(link, id),
+    });
+  }
 
   /** Handle the C-frame payload packet[off, off + len) received on `link`. */
   handle(link: L2capLink, packet: Uint8Array, off: number, len: number): void {
@@ -213,8 +174,16 @@ export class L2capSignalingIn {
   /** The request `id` got no room in the link's queue: it is owed a Command Reject "not understood" (l2cap-responses.ts). */
   private owed(link: L2capLink, id: number): void {
     const q = link.responses;
-    if (q.lost) this.s.log.error(() => `signalling request id ${id} on handle 0x${link.con_handle.toString(16)} cannot be answered: ${q.lost} answers lost`);
-    else this.s.log.info(() => `signalling queue of handle 0x${link.con_handle.toString(16)} full: request id ${id} will get Command Reject (${q.size} answers waiting)`);
+    if (q.lost)
+      this.s.log.error(
+        () =>
+          `signalling request id ${id} on handle 0x${link.con_handle.toString(16)} cannot be answered: ${q.lost} answers lost`,
+      );
+    else
+      this.s.log.info(
+        () =>
+          `signalling queue of handle 0x${link.con_handle.toString(16)} full: request id ${id} will get Command Reject (${q.size} answers waiting)`,
+      );
   }
 
   private dispatch(link: L2capLink, cmd: L2capSignalingCommand): void {
@@ -226,9 +195,9 @@ export class L2capSignalingIn {
       case CONNECTION_RESPONSE:
         return this.onConnectionResponse(link, cmd);
       case CONFIGURE_REQUEST:
-        return this.onConfigureRequest(link, cmd);
+        return this.config.onConfigureRequest(link, cmd);
       case CONFIGURE_RESPONSE:
-        return this.onConfigureResponse(link, cmd);
+        return this.config.onConfigureResponse(link, cmd);
       case DISCONNECTION_REQUEST:
         return this.onDisconnectionRequest(link, cmd);
       case DISCONNECTION_RESPONSE:
@@ -260,7 +229,11 @@ export class L2capSignalingIn {
       this.x.stopTimer(c);
       switch (c.state) {
         case L2CAP_STATE_WAIT_CONNECT_RSP:
-          this.x.finalize(c, (L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD + Math.min(rej.reason, 2)) & 0xff, 'Connection Request rejected');
+          this.x.finalize(
+            c,
+            (L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD + Math.min(rej.reason, 2)) & 0xff,
+            'Connection Request rejected',
+          );
           return;
         case L2CAP_STATE_CONFIG:
         case L2CAP_STATE_OPEN:
@@ -293,7 +266,14 @@ export class L2capSignalingIn {
   private repeatConnectionResponse(link: L2capLink, id: number, c: L2capChannel): void {
     switch (c.state) {
       case L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT:
-        this.connectionResponse(link, id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_PENDING, L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING);
+        this.connectionResponse(
+          link,
+          id,
+          c.local_cid,
+          c.remote_cid,
+          L2CAP_CONNECTION_RESULT_PENDING,
+          L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
+        );
         return;
       case L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE:
         this.refuse(link, id, c.remote_cid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
@@ -326,7 +306,10 @@ export class L2capSignalingIn {
       return;
     }
     if (service.required_security_level > this.s.hci.gap.gap_security_level(link.con_handle)) {
-      this.s.log.info(() => `connection request for PSM 0x${req.psm.toString(16)}: security level ${service.required_security_level} required, refused`);
+      this.s.log.info(
+        () =>
+          `connection request for PSM 0x${req.psm.toString(16)}: security level ${service.required_security_level} required, refused`,
+      );
       this.refuse(link, id, scid, L2CAP_CONNECTION_RESULT_SECURITY_BLOCK);
       return;
     }
@@ -357,7 +340,9 @@ export class L2capSignalingIn {
     if (!l2cap_sig_parse_connection_response(cmd, rsp)) return;
     const c = this.s.channelOnLink(link.con_handle, rsp.scid);
     if (!c || c.state !== L2CAP_STATE_WAIT_CONNECT_RSP || c.local_sig_id !== cmd.identifier) {
-      this.s.log.info(() => `connection response id ${cmd.identifier} for cid 0x${rsp.scid.toString(16)} matches no request, dropped`);
+      this.s.log.info(
+        () => `connection response id ${cmd.identifier} for cid 0x${rsp.scid.toString(16)} matches no request, dropped`,
+      );
       return;
     }
     switch (rsp.result) {
@@ -383,126 +368,6 @@ export class L2capSignalingIn {
       default:
         this.s.log.info(() => `connection to PSM 0x${c.psm.toString(16)} refused, result ${rsp.result}`);
         this.x.finalize(c, l2cap_refusal_status(rsp.result), 'connection refused');
-        return;
-    }
-  }
-
-  private onConfigureRequest(link: L2capLink, cmd: L2capSignalingCommand): void {
-    const req = this.scratch.confReq;
-    if (!l2cap_sig_parse_configure_request(cmd, req)) return;
-    const c = this.s.channelOnLink(link.con_handle, req.dcid);
-    if (!c) {
-      this.reject(link, cmd.identifier, L2CAP_REJ_INVALID_CID, req.dcid, 0);
-      return;
-    }
-    if (c.state !== L2CAP_STATE_CONFIG && c.state !== L2CAP_STATE_OPEN) {
-      // also while the channel is being disconnected: there is nothing left to configure (BlueZ answers the same)
-      this.reject(link, cmd.identifier, L2CAP_REJ_INVALID_CID, req.dcid, c.remote_cid);
-      return;
-    }
-    // the answer to the previous request has not gone out yet: it waits in the link's queue (every
-    // request gets exactly one response, Vol 3 Part A, 4), this one takes the channel's place
-    if (c.todo & TODO_SEND_CONF_RSP) this.queueConfigResponse(link, c);
-    // a request that does not continue an earlier one starts a fresh option buffer
-    if (!(c.cfg & L2CAP_CFG_REMOTE_CONTINUATION)) c.conf_len = 0;
-    const n = req.options_length;
-    c.conf_rsp_id = cmd.identifier;
-    c.todo |= TODO_SEND_CONF_RSP;
-    if (c.conf_len + n > c.conf_buf.length) {
-      this.s.log.error(() => `configuration options of channel 0x${c.local_cid.toString(16)} exceed ${c.conf_buf.length} bytes: rejected`);
-      c.conf_len = 0;
-      c.cfg &= ~L2CAP_CFG_REMOTE_CONTINUATION;
-      c.conf_rsp_flags = 0;
-      c.conf_answer.clear();
-      c.conf_answer.result = L2CAP_CONF_RESULT_REJECT;
-      return;
-    }
-    c.conf_buf.set(cmd.buf.subarray(req.options_offset, req.options_offset + n), c.conf_len);
-    c.conf_len += n;
-    if (req.continuation) {
-      // "each Configuration Request with the continuation flag shall be answered" with the flag set (Vol 3 Part A, 4.5)
-      c.cfg |= L2CAP_CFG_REMOTE_CONTINUATION;
-      c.conf_rsp_flags = L2CAP_CONFIG_FLAG_CONTINUATION;
-      c.conf_answer.clear();
-      return;
-    }
-    c.cfg &= ~L2CAP_CFG_REMOTE_CONTINUATION;
-    c.conf_rsp_flags = 0;
-    const opts = c.remote_options.clear();
-    const parse = l2cap_config_options_parse(c.conf_buf, 0, c.conf_len, opts);
-    const answer = l2cap_config_request_answer(opts, parse, c.conf_answer);
-    if (answer.result !== L2CAP_CONF_RESULT_SUCCESS) {
-      this.s.log.info(() => `configuration request on channel 0x${c.local_cid.toString(16)} answered with result ${answer.result}: ${answer.problem}`);
-      return;
-    }
-    if (opts.has(L2CAP_CONFIG_HAS_MTU)) c.remote_mtu = Math.min(opts.mtu, this.s.maxMtu());
-    else if (c.state === L2CAP_STATE_CONFIG) c.remote_mtu = L2CAP_DEFAULT_MTU;
-    if (opts.has(L2CAP_CONFIG_HAS_FLUSH_TIMEOUT)) c.flush_timeout = opts.flush_timeout;
-    c.cfg |= L2CAP_CFG_REMOTE_REQ_RECEIVED;
-  }
-
-  /** Move the channel's unsent Configuration Response into the link's queue. */
-  private queueConfigResponse(link: L2capLink, c: L2capChannel): void {
-    c.todo &= ~TODO_SEND_CONF_RSP;
-    const a = c.conf_answer;
-    const r = link.responses.configure_response(c.conf_rsp_id, c.remote_cid, c.conf_rsp_flags, a.result);
-    if (!r) {
-      this.owed(link, c.conf_rsp_id);
-      return;
-    }
-    const n = a.echo_unknown ? l2cap_config_options_copy_unknown(c.conf_buf, 0, c.conf_len, r.options, 0) : l2cap_config_options_write(r.options, 0, a.options);
-    if (n < 0) {
-      // more unknown options than a queued answer holds: "rejected" without a list
-      r.result = L2CAP_CONF_RESULT_REJECT;
-      r.options_len = 0;
-    } else r.options_len = n;
-  }
-
-  private onConfigureResponse(link: L2capLink, cmd: L2capSignalingCommand): void {
-    const rsp = this.scratch.confRsp;
-    if (!l2cap_sig_parse_configure_response(cmd, rsp)) return;
-    const c = this.s.channelOnLink(link.con_handle, rsp.scid);
-    if (!c || (c.state !== L2CAP_STATE_CONFIG && c.state !== L2CAP_STATE_OPEN) || c.local_sig_id !== cmd.identifier) {
-      this.s.log.info(() => `configuration response id ${cmd.identifier} for cid 0x${rsp.scid.toString(16)} matches no request, dropped`);
-      return;
-    }
-    this.x.stopTimer(c);
-    switch (rsp.result) {
-      case L2CAP_CONF_RESULT_SUCCESS:
-        c.local_sig_id = 0;
-        if (rsp.continuation) {
-          // the responder has more to say: ask for it with an empty request (Vol 3 Part A, 4.5)
-          c.todo |= TODO_SEND_CONF_REQ | TODO_CONF_REQ_EMPTY;
-          return;
-        }
-        c.cfg |= L2CAP_CFG_LOCAL_ACKED;
-        if (c.state === L2CAP_STATE_CONFIG && l2cap_config_done(c.cfg)) this.x.open(c);
-        return;
-      case L2CAP_CONF_RESULT_UNACCEPTABLE_PARAMETERS: {
-        c.local_sig_id = 0;
-        const o = this.scratch.options.clear();
-        const ok = l2cap_config_options_parse(cmd.buf, rsp.options_offset, rsp.options_length, o) === 'ok';
-        let acceptable = ok && c.conf_requests < L2CAP_MAX_CONFIG_REQUESTS;
-        if (acceptable && o.has(L2CAP_CONFIG_HAS_MTU)) {
-          if (o.mtu >= L2CAP_MINIMAL_MTU && o.mtu <= this.s.maxMtu()) c.local_mtu = o.mtu;
-          else acceptable = false;
-        }
-        if (acceptable && o.has(L2CAP_CONFIG_HAS_RFC) && o.mode !== L2CAP_CHANNEL_MODE_BASIC) acceptable = false;
-        if (!acceptable) {
-          this.s.log.info(() => `configuration of channel 0x${c.local_cid.toString(16)} failed: remote wants parameters we cannot use`);
-          this.x.failConfig(c, 'configuration rejected');
-          return;
-        }
-        c.todo |= TODO_SEND_CONF_REQ;
-        return;
-      }
-      case L2CAP_CONF_RESULT_PENDING:
-        this.x.startRtx(c, true);
-        return;
-      default:
-        c.local_sig_id = 0;
-        this.s.log.info(() => `configuration of channel 0x${c.local_cid.toString(16)} failed with result ${rsp.result}`);
-        this.x.failConfig(c, 'configuration failed');
         return;
     }
   }
