@@ -7,11 +7,7 @@
  *
  *   npx tsx bench/l2cap-bulk.ts [--quick] [--mb N]
  */
-import {
-  HCI_EVENT_PACKET,
-  L2CAP_DATA_PACKET,
-  L2CAP_EVENT_CAN_SEND_NOW,
-} from '../src/codes/v1.4.js';
+import { HCI_EVENT_PACKET, L2CAP_DATA_PACKET, L2CAP_EVENT_CAN_SEND_NOW } from '../src/codes/v1.4.js';
 import { benchMain, isMain, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
 import { allocatedBy, MB, measure } from './lib/measure.js';
 import { allocationByOwner } from './lib/inspector-profile.js';
@@ -34,7 +30,7 @@ export interface BulkFigures {
 /** One sender/receiver pair with a channel of `mtu`; returns a function sending `bytes` and running to completion. */
 export function bulkSetup(mtu: number): { send: (bytes: number) => void; sdus: () => number } {
   const w = createWorld(2);
-  const [a, b] = w.nodes as [typeof w.nodes[0], typeof w.nodes[0]];
+  const [a, b] = w.nodes as [(typeof w.nodes)[0], (typeof w.nodes)[0]];
   const ends = openChannel(w, a, b, mtu, mtu);
   const l2cap = a.stack.l2cap;
   const remoteMtu = l2cap.l2cap_get_remote_mtu_for_local_cid(ends.cid_a);
@@ -129,15 +125,23 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
     r.units[`${k}_alloc_bytes_per_SDU`] = 'JS heap bytes allocated per SDU, sender + receiver + controllers (no-GC window)';
     const own = f.alloc_by_owner_per_sdu;
     r.figures[`${k}_stack_alloc_bytes_per_SDU`] = own['stack (src/, ports/)'] ?? 0;
-    r.units[`${k}_stack_alloc_bytes_per_SDU`] = 'of which the two stacks (sampling heap profiler, attributed to the nearest src/ frame)';
-    r.figures[`${k}_controller_alloc_bytes_per_SDU`] = (own['virtual controller (src/controller)'] ?? 0) + (own['virtual transport (ports/virtual)'] ?? 0);
-    r.units[`${k}_controller_alloc_bytes_per_SDU`] = 'of which the virtual controllers and their transport (not part of a real deployment)';
+    r.units[`${k}_stack_alloc_bytes_per_SDU`] =
+      'of which the two stacks (sampling heap profiler, attributed to the nearest src/ frame)';
+    r.figures[`${k}_controller_alloc_bytes_per_SDU`] =
+      (own['virtual controller (src/controller)'] ?? 0) + (own['virtual transport (ports/virtual)'] ?? 0);
+    r.units[`${k}_controller_alloc_bytes_per_SDU`] =
+      'of which the virtual controllers and their transport (not part of a real deployment)';
     r.figures[`${k}_run_loop_alloc_bytes_per_SDU`] = own['run loop (src/core/run-loop.ts)'] ?? 0;
-    log(opts, `MTU ${mtu}: ${f.mbps.toFixed(1)} MB/s, ${f.cpu_ms_per_mb.toFixed(2)} CPU ms/MB, ${f.scavenges_per_100mb.toFixed(1)} scavenges/100 MB`);
+    log(
+      opts,
+      `MTU ${mtu}: ${f.mbps.toFixed(1)} MB/s, ${f.cpu_ms_per_mb.toFixed(2)} CPU ms/MB, ${f.scavenges_per_100mb.toFixed(1)} scavenges/100 MB`,
+    );
     r.targets.push({ figure: `${k}_MBps`, target: '>= 200 MB/s', op: '>=', value: 200 });
     r.targets.push({ figure: `${k}_scavenges_per_100MB`, target: '<= 1 per 100 MB', op: '<=', value: 1 });
   }
-  r.notes.push('both stacks, both virtual controllers and the radio link run in this one process and are all counted in CPU and GC figures');
+  r.notes.push(
+    'both stacks, both virtual controllers and the radio link run in this one process and are all counted in CPU and GC figures',
+  );
   return r;
 }
 

@@ -22,7 +22,7 @@ interface Lat {
 
 async function echoLatency(rounds: number, warm: number): Promise<Lat> {
   const w = createWorld(2);
-  const [a, b] = w.nodes as [typeof w.nodes[0], typeof w.nodes[0]];
+  const [a, b] = w.nodes as [(typeof w.nodes)[0], (typeof w.nodes)[0]];
   const ends = openChannel(w, a, b, 672, 672); // brings up the ACL link
   const handle = ends.con_handle_a;
   const l2cap = a.stack.l2cap;
@@ -55,7 +55,7 @@ async function echoLatency(rounds: number, warm: number): Promise<Lat> {
 
 async function pingPongLatency(rounds: number, warm: number): Promise<Lat> {
   const w = createWorld(2);
-  const [a, b] = w.nodes as [typeof w.nodes[0], typeof w.nodes[0]];
+  const [a, b] = w.nodes as [(typeof w.nodes)[0], (typeof w.nodes)[0]];
   const ends = openChannel(w, a, b, 672, 672);
   const la = a.stack.l2cap;
   const lb = b.stack.l2cap;
@@ -132,7 +132,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     log(opts, `${name}: median ${percentile(l.samples, 50).toFixed(2)} us, p99 ${percentile(l.samples, 99).toFixed(2)} us`);
     r.targets.push({ figure: `${name}_median_us`, target: '<= 20 us', op: '<=', value: 20 });
   }
-  r.notes.push('echo: L2CAP Echo Request/Response on the signalling channel (20 bytes); pingpong: 20-byte SDUs on a basic-mode channel, echoed by the peer handler');
+  r.notes.push(
+    'echo: L2CAP Echo Request/Response on the signalling channel (20 bytes); pingpong: 20-byte SDUs on a basic-mode channel, echoed by the peer handler',
+  );
   return r;
 }
 

@@ -230,12 +230,20 @@ export async function run(opts: ParserOptions): Promise<BenchResult> {
   const chunks = cutChunks(s.data, 2, 4096);
   const bytes = s.data.length;
   const packetsPerByte = (s.acl_packets + s.events) / bytes;
-  log(opts, `stream: ${(bytes / MB).toFixed(1)} MB, ${s.acl_packets} ACL packets, ${s.events} events, ${s.pdus} L2CAP PDUs, ${chunks.length} chunks`);
+  log(
+    opts,
+    `stream: ${(bytes / MB).toFixed(1)} MB, ${s.acl_packets} ACL packets, ${s.events} events, ${s.pdus} L2CAP PDUs, ${chunks.length} chunks`,
+  );
 
   const peerOrReason = loadPeer(opts.install_peer !== false);
   const peer = 'unavailable' in peerOrReason ? null : peerOrReason;
   if (!peer) r.notes.push(`peer not measured: ${(peerOrReason as { unavailable: string }).unavailable}`);
-  else r.notes.push(`peer: ${Object.entries(peer.versions).map(([k, v]) => `${k}@${v}`).join(', ')} (JavaScript only, UART driver)`);
+  else
+    r.notes.push(
+      `peer: ${Object.entries(peer.versions)
+        .map(([k, v]) => `${k}@${v}`)
+        .join(', ')} (JavaScript only, UART driver)`,
+    );
 
   r.figures.stream_MB = bytes / MB;
   r.units.stream_MB = 'MB (1e6 bytes) of H4 per pass';
@@ -274,7 +282,19 @@ export async function run(opts: ParserOptions): Promise<BenchResult> {
         const n = passes.get(side)!;
         const m = await timeSide(side, n);
         check(side, level, s, n);
-        results.get(side)!.push({ ...m, wall_ms: m.wall_ms / n, cpu_ms: m.cpu_ms / n, gc: { ...m.gc, scavenge: m.gc.scavenge / n, mark_sweep: m.gc.mark_sweep / n, incremental: m.gc.incremental / n, weak: m.gc.weak / n, pause_ms: m.gc.pause_ms / n } });
+        results.get(side)!.push({
+          ...m,
+          wall_ms: m.wall_ms / n,
+          cpu_ms: m.cpu_ms / n,
+          gc: {
+            ...m.gc,
+            scavenge: m.gc.scavenge / n,
+            mark_sweep: m.gc.mark_sweep / n,
+            incremental: m.gc.incremental / n,
+            weak: m.gc.weak / n,
+            pause_ms: m.gc.pause_ms / n,
+          },
+        });
       }
     }
     const ourSideObj = sides.find((x) => x.name === 'bthost');
@@ -299,10 +319,15 @@ export async function run(opts: ParserOptions): Promise<BenchResult> {
     r.units[`${label}_noble_MBps`] = 'MB/s of H4 input';
     r.units[`${label}_ratio`] = 'x (bthost / noble, wall-clock throughput)';
     r.units[`${label}_cpu_ratio`] = 'x (noble / bthost, CPU ms per MB)';
-    log(opts, `${label}: ${ours ? `bthost ${ours.mbps.toFixed(1)} MB/s` : ''}${theirs ? `, noble ${theirs.mbps.toFixed(1)} MB/s` : ''}${ours && theirs ? `, ratio ${(ours.mbps / theirs.mbps).toFixed(2)}x` : ''}`);
+    log(
+      opts,
+      `${label}: ${ours ? `bthost ${ours.mbps.toFixed(1)} MB/s` : ''}${theirs ? `, noble ${theirs.mbps.toFixed(1)} MB/s` : ''}${ours && theirs ? `, ratio ${(ours.mbps / theirs.mbps).toFixed(2)}x` : ''}`,
+    );
   }
   r.targets.push({ figure: 'reassembly_ratio', target: '>= 5x', op: '>=', value: 5 });
-  r.notes.push('framing: whole H4 packets out of random chunks; reassembly: framing + ACL reassembly into whole L2CAP PDUs (ours through a booted Stack: HCI event handling and run() included)');
+  r.notes.push(
+    'framing: whole H4 packets out of random chunks; reassembly: framing + ACL reassembly into whole L2CAP PDUs (ours through a booted Stack: HCI event handling and run() included)',
+  );
   return r;
 }
 
@@ -310,6 +335,10 @@ if (isMain(import.meta.url)) {
   const side = flag('--side');
   const level = flag('--level');
   await benchMain((o) =>
-    run({ ...o, side: side === 'bthost' || side === 'noble' ? side : undefined, level: level === 'framing' || level === 'reassembly' ? level : undefined }),
+    run({
+      ...o,
+      side: side === 'bthost' || side === 'noble' ? side : undefined,
+      level: level === 'framing' || level === 'reassembly' ? level : undefined,
+    }),
   );
 }

@@ -37,7 +37,12 @@ function parserScenario(level: 'framing' | 'reassembly', mb: number): Scenario {
       const pass = () => {
         for (const c of chunks) feed(c);
       };
-      return { warm: pass, work: () => { for (let i = 0; i < 4; i++) pass(); } };
+      return {
+        warm: pass,
+        work: () => {
+          for (let i = 0; i < 4; i++) pass();
+        },
+      };
     },
   };
 }

@@ -26,7 +26,7 @@ const SERVER_CHANNEL = 1;
 /** A DLC between two stacks with max frame size `mfs` requested on both sides. */
 export function rfcommSetup(mfs: number): { send: (bytes: number) => void; frames: () => number; frame_size: number } {
   const w = createWorld(2);
-  const [a, b] = w.nodes as [typeof w.nodes[0], typeof w.nodes[0]];
+  const [a, b] = w.nodes as [(typeof w.nodes)[0], (typeof w.nodes)[0]];
   let cidA = 0;
   let cidB = 0;
   let failure = '';
@@ -46,7 +46,8 @@ export function rfcommSetup(mfs: number): { send: (bytes: number) => void; frame
         return;
       }
       if (type !== HCI_EVENT_PACKET) return;
-      if (packet[0] === RFCOMM_EVENT_INCOMING_CONNECTION) rb.rfcomm_accept_connection(rfcomm_event_incoming_connection_get_rfcomm_cid(packet));
+      if (packet[0] === RFCOMM_EVENT_INCOMING_CONNECTION)
+        rb.rfcomm_accept_connection(rfcomm_event_incoming_connection_get_rfcomm_cid(packet));
       else if (packet[0] === RFCOMM_EVENT_CHANNEL_OPENED) {
         if (rfcomm_event_channel_opened_get_status(packet) === 0) cidB = rfcomm_event_channel_opened_get_rfcomm_cid(packet);
         else failure = `b: open status ${rfcomm_event_channel_opened_get_status(packet)}`;
@@ -126,7 +127,10 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
     r.units[`${k}_heap_after_MB`] = 'MB used after a forced GC';
     r.figures[`${k}_alloc_bytes_per_frame`] = alloc === null ? null : alloc / allocFrames;
     r.units[`${k}_alloc_bytes_per_frame`] = 'JS heap bytes allocated per frame, both stacks + controllers (no-GC window)';
-    log(opts, `frame ${p.frame_size} bytes: ${(r.figures[`${k}_MBps`] as number).toFixed(1)} MB/s, ${(r.figures[`${k}_cpu_ms_per_MB`] as number).toFixed(2)} CPU ms/MB`);
+    log(
+      opts,
+      `frame ${p.frame_size} bytes: ${(r.figures[`${k}_MBps`] as number).toFixed(1)} MB/s, ${(r.figures[`${k}_cpu_ms_per_MB`] as number).toFixed(2)} CPU ms/MB`,
+    );
     r.targets.push({ figure: `${k}_MBps`, target: '>= 100 MB/s', op: '>=', value: 100 });
   }
   r.notes.push('both stacks, both virtual controllers and the radio link run in this one process and are all counted');

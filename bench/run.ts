@@ -46,7 +46,9 @@ export function markdownTable(results: BenchResult[]): string {
   for (const r of results) {
     for (const t of r.targets) {
       const met = targetMet(r, t);
-      rows.push(`| ${r.title} | ${t.figure} | ${formatValue(r.figures[t.figure])} | ${t.target} | ${met === undefined ? 'not measured' : met ? 'yes' : '**no**'} |`);
+      rows.push(
+        `| ${r.title} | ${t.figure} | ${formatValue(r.figures[t.figure])} | ${t.target} | ${met === undefined ? 'not measured' : met ? 'yes' : '**no**'} |`,
+      );
     }
   }
   return rows.join('\n');
@@ -151,7 +153,11 @@ function main(): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(
     join(RESULTS_DIR, `summary${quick ? '.quick' : ''}.json`),
-    JSON.stringify({ date: new Date().toISOString(), machine: m, total_s, failed, results: results.map((r) => r.name) }, null, 2) + '\n',
+    JSON.stringify(
+      { date: new Date().toISOString(), machine: m, total_s, failed, results: results.map((r) => r.name) },
+      null,
+      2,
+    ) + '\n',
   );
   if (failed.length) process.exitCode = 1;
 }

@@ -63,7 +63,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   let leFailure = '';
   central.stack.hci.hci_add_event_handler({
     callback: (type, _ch, packet) => {
-      if (type !== HCI_EVENT_PACKET || packet[0] !== HCI_EVENT_LE_META || packet[2] !== HCI_SUBEVENT_LE_CONNECTION_COMPLETE) return;
+      if (type !== HCI_EVENT_PACKET || packet[0] !== HCI_EVENT_LE_META || packet[2] !== HCI_SUBEVENT_LE_CONNECTION_COMPLETE)
+        return;
       if (packet[3] === 0) leUp++;
       else leFailure = `LE Connection Complete status 0x${packet[3]!.toString(16)}`;
     },
@@ -149,7 +150,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   r.targets.push({ figure: 'heap_drift_pct', target: '<= 1 %', op: '<=', value: 1 });
   r.targets.push({ figure: 'array_buffers_drift_pct', target: '<= 1 %', op: '<=', value: 1 });
   if (leFailure) r.notes.push(`LE links: ${leUp} of ${LE_LINKS} came up (${leFailure})`);
-  r.notes.push(`${SDU}-byte SDUs central -> peripherals, round robin over ${channels.length} channels; heap figures after forced GC; per-item costs include both ends and the virtual controllers`);
+  r.notes.push(
+    `${SDU}-byte SDUs central -> peripherals, round robin over ${channels.length} channels; heap figures after forced GC; per-item costs include both ends and the virtual controllers`,
+  );
   return r;
 }
 

@@ -90,7 +90,10 @@ async function child(): Promise<void> {
 
 function coldRun(): { t_main: number; t_working: number; first_boot_ms: number; wall_ms: number } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT_DIR, 'bench', 'startup.ts'), '--child'], { cwd: ROOT_DIR, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT_DIR, 'bench', 'startup.ts'), '--child'], {
+    cwd: ROOT_DIR,
+    encoding: 'utf8',
+  });
   const wall_ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`start-up child failed: ${r.stderr}`);
   return { ...JSON.parse(r.stdout.trim().split('\n').pop()!), wall_ms };

@@ -86,7 +86,8 @@ export async function uartRun(baud: number, mode: 'tx' | 'rx', seconds: number, 
         return;
       }
       if (type !== HCI_EVENT_PACKET) return;
-      if (packet[0] === L2CAP_EVENT_INCOMING_CONNECTION) l2.l2cap_accept_connection(l2cap_event_incoming_connection_get_local_cid(packet));
+      if (packet[0] === L2CAP_EVENT_INCOMING_CONNECTION)
+        l2.l2cap_accept_connection(l2cap_event_incoming_connection_get_local_cid(packet));
       else if (packet[0] === L2CAP_EVENT_CHANNEL_OPENED && l2cap_event_channel_opened_get_status(packet) === 0) {
         peerCid = l2cap_event_channel_opened_get_local_cid(packet);
         if (mode === 'rx') {
@@ -114,7 +115,24 @@ export async function uartRun(baud: number, mode: 'tx' | 'rx', seconds: number, 
     if (socat.exitCode !== null) throw new Error(`uart bench: socat exited: ${socatErr}`);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(BENCH_DIR, 'lib', 'uart-host.ts'), '--tty', tty, '--baud', String(baud), '--peer', peerAddr, '--psm', String(PSM), '--mode', mode, '--seconds', String(seconds), ...(profile ? ['--profile'] : [])],
+      [
+        '--import',
+        'tsx',
+        join(BENCH_DIR, 'lib', 'uart-host.ts'),
+        '--tty',
+        tty,
+        '--baud',
+        String(baud),
+        '--peer',
+        peerAddr,
+        '--psm',
+        String(PSM),
+        '--mode',
+        mode,
+        '--seconds',
+        String(seconds),
+        ...(profile ? ['--profile'] : []),
+      ],
       { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -168,10 +186,24 @@ export async function floorRun(baud: number, seconds: number): Promise<{ cpu_pct
   try {
     await until(() => (existsSync(a) && existsSync(b)) || socat.exitCode !== null, 3000, 'socat pty pair');
     if (socat.exitCode !== null) throw new Error('uart bench: socat exited');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'lib', 'serial-floor.ts'), '--tty', a, '--baud', String(baud), '--seconds', String(seconds)], {
-      cwd: ROOT_DIR,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(BENCH_DIR, 'lib', 'serial-floor.ts'),
+        '--tty',
+        a,
+        '--baud',
+        String(baud),
+        '--seconds',
+        String(seconds),
+      ],
+      {
+        cwd: ROOT_DIR,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -219,14 +251,19 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   for (const baud of [921_600, 3_000_000]) {
     const floor = await floorRun(baud, seconds);
     r.figures[`floor_rx_${baud}_cpu_pct`] = floor.cpu_pct;
-    r.units[`floor_rx_${baud}_cpu_pct`] = `% of one core for a process that only reads the pty with serialport at ${floor.Bps.toFixed(0)} B/s, no stack (the I/O floor)`;
+    r.units[`floor_rx_${baud}_cpu_pct`] =
+      `% of one core for a process that only reads the pty with serialport at ${floor.Bps.toFixed(0)} B/s, no stack (the I/O floor)`;
     r.figures[`floor_rx_${baud}_reads_per_s`] = floor.reads_per_s;
-    log(opts, `floor @ ${baud}: serialport alone reading ${(floor.Bps / 1000).toFixed(1)} kB/s costs ${floor.cpu_pct.toFixed(1)} % CPU (${floor.reads_per_s.toFixed(0)} reads/s)`);
+    log(
+      opts,
+      `floor @ ${baud}: serialport alone reading ${(floor.Bps / 1000).toFixed(1)} kB/s costs ${floor.cpu_pct.toFixed(1)} % CPU (${floor.reads_per_s.toFixed(0)} reads/s)`,
+    );
     for (const mode of ['tx', 'rx'] as const) {
       const f = await uartRun(baud, mode, seconds, process.argv.includes('--profile'));
       const k = `${mode}_${baud}`;
       r.figures[`${k}_line_pct`] = f.fraction * 100;
-      r.units[`${k}_line_pct`] = `% of ${baud / 10} B/s carried as L2CAP payload (${mode === 'tx' ? 'host sends' : 'host receives'})`;
+      r.units[`${k}_line_pct`] =
+        `% of ${baud / 10} B/s carried as L2CAP payload (${mode === 'tx' ? 'host sends' : 'host receives'})`;
       r.figures[`${k}_payload_kBps`] = f.payload_Bps / 1e3;
       r.figures[`${k}_cpu_pct`] = f.cpu_pct;
       r.units[`${k}_cpu_pct`] = '% of one core used by the host process (stack + serialport + node)';
@@ -246,7 +283,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       r.targets.push({ figure: `${k}_cpu_pct`, target: '<= 5 %', op: '<=', value: 5 });
     }
   }
-  r.notes.push(`measured over ${seconds} s per case after 0.7 s of warm-up; L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers 8 x 1021; the host process is node + tsx (TypeScript compiled at load, not during the window)`);
+  r.notes.push(
+    `measured over ${seconds} s per case after 0.7 s of warm-up; L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers 8 x 1021; the host process is node + tsx (TypeScript compiled at load, not during the window)`,
+  );
   return r;
 }
 

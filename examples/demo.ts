@@ -37,7 +37,16 @@ import {
 } from 'bthost';
 import * as C from 'bthost/v1.4';
 import { RadioLink, VirtualTransport } from 'bthost/virtual';
-import { check_int, check_profile, flag_given, flag_string, parse_flags, pick_flags, read_flag, type FlagSpec } from 'bthost/port';
+import {
+  check_int,
+  check_profile,
+  flag_given,
+  flag_string,
+  parse_flags,
+  pick_flags,
+  read_flag,
+  type FlagSpec,
+} from 'bthost/port';
 
 const PSM_DEMO = 0x1001;
 const RFCOMM_SERVER_CHANNEL = 1;
@@ -186,7 +195,10 @@ async function main(): Promise<number> {
     client: path.join(opt.out, 'bthost-demo-client.btsnoop'),
     server: path.join(opt.out, 'bthost-demo-server.btsnoop'),
   };
-  for (const [s, file] of [[client, captures.client], [server, captures.server]] as const) {
+  for (const [s, file] of [
+    [client, captures.client],
+    [server, captures.server],
+  ] as const) {
     const err = s.open_packet_log(file, 'btsnoop');
     if (err) {
       console.error(`demo: cannot write ${file} (error ${err})`);
@@ -225,7 +237,9 @@ async function main(): Promise<number> {
       if (type !== C.HCI_EVENT_PACKET) return;
       trace.event('server', server, packet, size);
       if (packet[0] === C.BTSTACK_EVENT_STATE && codes.btstack_event_state_get_state(packet) === C.HCI_STATE_WORKING) {
-        trace.note(`server up and running at ${bd_addr_to_str(server.gap.gap_local_bd_addr())}, discoverable as '${SERVER_NAME}'`);
+        trace.note(
+          `server up and running at ${bd_addr_to_str(server.gap.gap_local_bd_addr())}, discoverable as '${SERVER_NAME}'`,
+        );
         serverReady = true;
         maybeStartClient();
       }
@@ -344,7 +358,11 @@ async function main(): Promise<number> {
           trace.note('client: SDP query for the Serial Port service (UUID 0x1101)');
           client.gap.gap_set_local_name('bthost demo client');
           {
-            const st = sdpClient.sdp_client_query_rfcomm_channel_and_name_for_uuid(sdpHandler, peer, BLUETOOTH_SERVICE_CLASS_SERIAL_PORT);
+            const st = sdpClient.sdp_client_query_rfcomm_channel_and_name_for_uuid(
+              sdpHandler,
+              peer,
+              BLUETOOTH_SERVICE_CLASS_SERIAL_PORT,
+            );
             if (st !== 0) fail(`sdp query: status 0x${st.toString(16)}`);
           }
           break;
@@ -365,7 +383,12 @@ async function main(): Promise<number> {
   });
   server.hci.hci_add_event_handler({
     callback: (type, _ch, packet) => {
-      if (type === C.HCI_EVENT_PACKET && packet[0] === C.BTSTACK_EVENT_STATE && codes.btstack_event_state_get_state(packet) === C.HCI_STATE_OFF) checkDone();
+      if (
+        type === C.HCI_EVENT_PACKET &&
+        packet[0] === C.BTSTACK_EVENT_STATE &&
+        codes.btstack_event_state_get_state(packet) === C.HCI_STATE_OFF
+      )
+        checkDone();
     },
   });
 
@@ -379,7 +402,9 @@ async function main(): Promise<number> {
       case codes.SDP_EVENT_QUERY_COMPLETE: {
         const st = codes.sdp_event_query_complete_get_status(packet);
         if (st !== 0 || !rfcommChannel) return fail(`SDP query failed (status 0x${st.toString(16)}, channel ${rfcommChannel})`);
-        trace.note(`client: '${SERVICE_NAME}' is on RFCOMM channel ${rfcommChannel}; opening an L2CAP channel to PSM 0x${PSM_DEMO.toString(16)}`);
+        trace.note(
+          `client: '${SERVICE_NAME}' is on RFCOMM channel ${rfcommChannel}; opening an L2CAP channel to PSM 0x${PSM_DEMO.toString(16)}`,
+        );
         trace.phase();
         const r = client.l2cap.l2cap_create_channel(l2capHandler, peer!, PSM_DEMO, 0xffff);
         if (r.status !== 0) fail(`l2cap_create_channel: status 0x${r.status.toString(16)}`);
@@ -401,7 +426,9 @@ async function main(): Promise<number> {
         if (st !== 0) return fail(`L2CAP channel not opened: status 0x${st.toString(16)}`);
         l2capCid = codes.l2cap_event_channel_opened_get_local_cid(packet);
         const mtu = codes.l2cap_event_channel_opened_get_remote_mtu(packet);
-        trace.note(`client: sending ${opt.bytes} bytes on L2CAP cid 0x${l2capCid.toString(16)} in SDUs of up to ${mtu} bytes, on L2CAP_EVENT_CAN_SEND_NOW`);
+        trace.note(
+          `client: sending ${opt.bytes} bytes on L2CAP cid 0x${l2capCid.toString(16)} in SDUs of up to ${mtu} bytes, on L2CAP_EVENT_CAN_SEND_NOW`,
+        );
         stats.l2cap.t_first = performance.now();
         client.l2cap.l2cap_request_can_send_now_event(l2capCid);
         break;
@@ -439,7 +466,9 @@ async function main(): Promise<number> {
         if (st !== 0) return fail(`RFCOMM channel not opened: status 0x${st.toString(16)}`);
         rfcommCid = codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
         const mfs = client.rfcomm.rfcomm_get_max_frame_size(rfcommCid);
-        trace.note(`client: sending ${opt.bytes} bytes on RFCOMM cid ${rfcommCid} in frames of up to ${mfs} bytes, on RFCOMM_EVENT_CAN_SEND_NOW`);
+        trace.note(
+          `client: sending ${opt.bytes} bytes on RFCOMM cid ${rfcommCid} in frames of up to ${mfs} bytes, on RFCOMM_EVENT_CAN_SEND_NOW`,
+        );
         stats.rfcomm.t_first = performance.now();
         client.rfcomm.rfcomm_request_can_send_now_event(rfcommCid);
         break;
@@ -497,11 +526,17 @@ async function main(): Promise<number> {
   row('RFCOMM channel ' + rfcommChannel, stats.rfcomm);
   console.log(`  server greeting received by the client: '${stats.greeting}'`);
   let poolsOk = true;
-  for (const [name, s] of [['client', client], ['server', server]] as const) {
+  for (const [name, s] of [
+    ['client', client],
+    ['server', server],
+  ] as const) {
     const st = s.pools.stats();
     const busy = st.filter((p) => p.in_use !== 0);
     if (busy.length) poolsOk = false;
-    const peak = st.filter((p) => p.high_water > 0).map((p) => `${p.name} ${p.high_water}/${p.capacity}`).join(', ');
+    const peak = st
+      .filter((p) => p.high_water > 0)
+      .map((p) => `${p.name} ${p.high_water}/${p.capacity}`)
+      .join(', ');
     console.log(
       `  ${name} pools: ${busy.length ? `NOT back to full: ${busy.map((p) => `${p.name} ${p.in_use} in use`).join(', ')}` : `all ${st.length} back to full`} (peak use: ${peak})`,
     );
@@ -514,10 +549,15 @@ async function main(): Promise<number> {
   console.log(`  ${captures.server}`);
   console.log(`open one in Wireshark: wireshark ${captures.client}   (or: tshark -r FILE, btmon -r FILE)`);
 
-  const bytesOk = stats.l2cap.received === opt.bytes && stats.rfcomm.received === opt.bytes && stats.l2cap.sent === opt.bytes && stats.rfcomm.sent === opt.bytes;
+  const bytesOk =
+    stats.l2cap.received === opt.bytes &&
+    stats.rfcomm.received === opt.bytes &&
+    stats.l2cap.sent === opt.bytes &&
+    stats.rfcomm.sent === opt.bytes;
   if (!failure && !bytesOk) failure = 'not every byte arrived';
   if (!failure && !poolsOk) failure = 'pools not back to full';
-  if (!failure && bd_addr_cmp(peer ?? new Uint8Array(6), server.gap.gap_local_bd_addr()) !== 0) failure = 'found the wrong device';
+  if (!failure && bd_addr_cmp(peer ?? new Uint8Array(6), server.gap.gap_local_bd_addr()) !== 0)
+    failure = 'found the wrong device';
   if (failure) {
     console.error(`demo failed: ${failure}`);
     return 1;

@@ -52,7 +52,9 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
     if (packet_type === C.L2CAP_DATA_PACKET) {
       const want = message(echoed, args.size);
       const ok = size === want.length && want.every((b, k) => packet[k] === b);
-      console.log(`L2CAP_DATA_PACKET cid 0x${channel.toString(16).padStart(4, '0')} ${size} bytes: echo ${echoed} ${ok ? 'ok' : 'WRONG'}`);
+      console.log(
+        `L2CAP_DATA_PACKET cid 0x${channel.toString(16).padStart(4, '0')} ${size} bytes: echo ${echoed} ${ok ? 'ok' : 'WRONG'}`,
+      );
       if (!ok) {
         finish(1, `echo ${echoed} does not match what was sent`);
         return;
@@ -74,7 +76,9 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
           break;
         }
         cid = codes.l2cap_event_channel_opened_get_local_cid(packet);
-        console.log(`channel open: local cid 0x${cid.toString(16)}, remote MTU ${codes.l2cap_event_channel_opened_get_remote_mtu(packet)}`);
+        console.log(
+          `channel open: local cid 0x${cid.toString(16)}, remote MTU ${codes.l2cap_event_channel_opened_get_remote_mtu(packet)}`,
+        );
         if (args.count === 0) l2cap.l2cap_disconnect(cid);
         else l2cap.l2cap_request_can_send_now_event(cid);
         break;

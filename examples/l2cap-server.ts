@@ -44,12 +44,15 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
     switch (packet[0]) {
       case codes.L2CAP_EVENT_INCOMING_CONNECTION: {
         const cid = codes.l2cap_event_incoming_connection_get_local_cid(packet);
-        console.log(`accepting channel 0x${cid.toString(16)} from ${bd_addr_to_str(codes.l2cap_event_incoming_connection_get_address(packet))}`);
+        console.log(
+          `accepting channel 0x${cid.toString(16)} from ${bd_addr_to_str(codes.l2cap_event_incoming_connection_get_address(packet))}`,
+        );
         l2cap.l2cap_accept_connection(cid);
         break;
       }
       case codes.L2CAP_EVENT_CHANNEL_OPENED:
-        if (codes.l2cap_event_channel_opened_get_status(packet) === 0) pending.set(codes.l2cap_event_channel_opened_get_local_cid(packet), []);
+        if (codes.l2cap_event_channel_opened_get_status(packet) === 0)
+          pending.set(codes.l2cap_event_channel_opened_get_local_cid(packet), []);
         break;
       case codes.L2CAP_EVENT_CAN_SEND_NOW: {
         const cid = codes.l2cap_event_can_send_now_get_local_cid(packet);
@@ -72,7 +75,11 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
 
   bt.hci_add_event_handler({
     callback: (packet_type, _channel, packet) => {
-      if (packet_type === C.HCI_EVENT_PACKET && packet[0] === C.BTSTACK_EVENT_STATE && codes.btstack_event_state_get_state(packet) === C.HCI_STATE_WORKING) {
+      if (
+        packet_type === C.HCI_EVENT_PACKET &&
+        packet[0] === C.BTSTACK_EVENT_STATE &&
+        codes.btstack_event_state_get_state(packet) === C.HCI_STATE_WORKING
+      ) {
         bt.gap_discoverable_control(1);
       }
     },

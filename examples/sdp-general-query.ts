@@ -53,7 +53,9 @@ function btstack_main(stack: Stack, ctx: ExampleContext<object>): void {
         attribute_value[offset] = codes.sdp_event_query_attribute_byte_get_data(packet);
         if (offset + 1 === length) {
           const id = codes.sdp_event_query_attribute_byte_get_attribute_id(packet);
-          console.log(`SDP_EVENT_QUERY_ATTRIBUTE_VALUE record_id=${record_id} attribute_id=0x${id.toString(16).padStart(4, '0')} attribute_length=${length}`);
+          console.log(
+            `SDP_EVENT_QUERY_ATTRIBUTE_VALUE record_id=${record_id} attribute_id=0x${id.toString(16).padStart(4, '0')} attribute_length=${length}`,
+          );
           console.log(
             de_data_element_to_string(attribute_value, 0, length)
               .split('\n')

@@ -68,7 +68,9 @@ export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions
           break;
         }
         rfcomm_cid = codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
-        o.print(`RFCOMM channel ${server_channel} open, rfcomm_cid ${rfcomm_cid}, max frame size ${codes.rfcomm_event_channel_opened_get_max_frame_size(packet)}`);
+        o.print(
+          `RFCOMM channel ${server_channel} open, rfcomm_cid ${rfcomm_cid}, max frame size ${codes.rfcomm_event_channel_opened_get_max_frame_size(packet)}`,
+        );
         break;
       }
       case codes.RFCOMM_EVENT_CAN_SEND_NOW: {
@@ -101,7 +103,9 @@ export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions
     switch (packet[0]) {
       case codes.SDP_EVENT_QUERY_RFCOMM_SERVICE:
         if (!server_channel) server_channel = codes.sdp_event_query_rfcomm_service_get_rfcomm_channel(packet);
-        o.print(`Found RFCOMM channel ${codes.sdp_event_query_rfcomm_service_get_rfcomm_channel(packet)}: '${codes.sdp_event_query_rfcomm_service_get_name(packet)}'`);
+        o.print(
+          `Found RFCOMM channel ${codes.sdp_event_query_rfcomm_service_get_rfcomm_channel(packet)}: '${codes.sdp_event_query_rfcomm_service_get_name(packet)}'`,
+        );
         break;
       case codes.SDP_EVENT_QUERY_COMPLETE: {
         const status = codes.sdp_event_query_complete_get_status(packet);
@@ -124,7 +128,11 @@ export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions
   };
 
   o.print(`SDP query for SerialPort (0x1101) on ${bd_addr_to_str(addr)}`);
-  const st = stack.sdp_client.sdp_client_query_rfcomm_channel_and_name_for_uuid(sdp_handler, addr, BLUETOOTH_SERVICE_CLASS_SERIAL_PORT);
+  const st = stack.sdp_client.sdp_client_query_rfcomm_channel_and_name_for_uuid(
+    sdp_handler,
+    addr,
+    BLUETOOTH_SERVICE_CLASS_SERIAL_PORT,
+  );
   if (st) {
     o.print(`SDP query refused, status 0x${st.toString(16)}`);
     finish(1);
@@ -143,7 +151,12 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
     callback: (packet_type, _channel, packet) => {
       if (packet_type !== C.HCI_EVENT_PACKET || packet[0] !== C.BTSTACK_EVENT_STATE || ctx.exiting) return;
       if (stack.codes.btstack_event_state_get_state(packet) !== C.HCI_STATE_WORKING) return;
-      start_spp_client(stack, ctx.remote!, { print: (l) => console.log(l), lines: ctx.args.lines, verbose: true, on_done: (code) => ctx.exit(code) });
+      start_spp_client(stack, ctx.remote!, {
+        print: (l) => console.log(l),
+        lines: ctx.args.lines,
+        verbose: true,
+        on_done: (code) => ctx.exit(code),
+      });
     },
   });
 }

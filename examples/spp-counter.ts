@@ -71,7 +71,9 @@ export function start_spp_counter(stack: Stack, o: SppCounterOptions): () => voi
           break;
         }
         rfcomm_channel_id = codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
-        o.print(`RFCOMM channel open succeeded. New RFCOMM Channel ID ${rfcomm_channel_id}, max frame size ${codes.rfcomm_event_channel_opened_get_max_frame_size(packet)}`);
+        o.print(
+          `RFCOMM channel open succeeded. New RFCOMM Channel ID ${rfcomm_channel_id}, max frame size ${codes.rfcomm_event_channel_opened_get_max_frame_size(packet)}`,
+        );
         break;
       }
       case codes.RFCOMM_EVENT_CAN_SEND_NOW:
@@ -128,7 +130,11 @@ type Args = ExampleArgs<typeof OPTIONS>;
 /** BTstack's btstack_main: the SPP counter service; on the virtual world (or with --once) exit when the client left. */
 function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
   const exit_when_closed = ctx.args.once || ctx.virtual;
-  start_spp_counter(stack, { print: (l) => console.log(l), verbose: true, on_closed: exit_when_closed ? () => ctx.exit(0) : undefined });
+  start_spp_counter(stack, {
+    print: (l) => console.log(l),
+    verbose: true,
+    on_closed: exit_when_closed ? () => ctx.exit(0) : undefined,
+  });
 }
 
 /**
@@ -150,7 +156,9 @@ async function virtual_world(run_loop: NodeRunLoop): Promise<VirtualWorld> {
       }
     },
   });
-  const timer = new Timer(() => start_spp_client(peer, ours.bd_addr, { print: (l) => console.log(`[virtual client] ${l}`), lines: 3 }));
+  const timer = new Timer(() =>
+    start_spp_client(peer, ours.bd_addr, { print: (l) => console.log(`[virtual client] ${l}`), lines: 3 }),
+  );
   peer.hci.hci_power_control(C.HCI_POWER_ON);
   return { transport: new VirtualTransport(ours) };
 }

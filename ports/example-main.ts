@@ -162,7 +162,10 @@ export function parse_example_args<S extends ExampleOptionSpecs>(
  * BTstack's port main for `example`: returns the process exit code (0 ok, 1 failure, 2 bad
  * options). `argv` without node and the script (process.argv.slice(2)).
  */
-export async function btstack_main_run<S extends ExampleOptionSpecs>(argv: readonly string[], example: Example<S>): Promise<number> {
+export async function btstack_main_run<S extends ExampleOptionSpecs>(
+  argv: readonly string[],
+  example: Example<S>,
+): Promise<number> {
   const specs = (example.options ?? {}) as S;
   const opts = parse_port_options(argv, { chipset: true });
   const errors = [...opts.errors];

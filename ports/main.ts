@@ -101,7 +101,9 @@ const PORT_FLAGS = pick_flags('tty', 'baudrate', 'main-baud', 'no-flow', 'logfil
 const PORT_FLAGS_CHIPSET = { ...PORT_FLAGS, ...pick_flags('chipset') };
 
 const checkChipset = (v: string): PortChipsetName | { problem: string } =>
-  Object.prototype.hasOwnProperty.call(PORT_CHIPSETS, v) ? (v as PortChipsetName) : { problem: `chipset must be ${Object.keys(PORT_CHIPSETS).join(' or ')}, got '${v}'` };
+  Object.prototype.hasOwnProperty.call(PORT_CHIPSETS, v)
+    ? (v as PortChipsetName)
+    : { problem: `chipset must be ${Object.keys(PORT_CHIPSETS).join(' or ')}, got '${v}'` };
 
 /** Parse BTstack port options from argv (without node and the script: process.argv.slice(2)). */
 export function parse_port_options(argv: readonly string[], parse: PortParseOptions = {}): PortOptions {
@@ -134,7 +136,9 @@ export function port_options_from_flags(p: ParsedFlags, parse: PortParseOptions 
   if (parse.chipset && o.baudrate_main !== undefined && !port_chipset(o)?.set_baudrate_command) {
     const able = (Object.keys(PORT_CHIPSETS) as PortChipsetName[]).filter((n) => PORT_CHIPSETS[n]().set_baudrate_command);
     const why = o.chipset ? `chipset ${o.chipset} has no baud-rate command` : 'no --chipset given';
-    o.errors.push(`--main-baud: the speed is changed through the chipset's baud-rate command, and ${why} (use --chipset ${able.join(' | ')}, or drop --main-baud)`);
+    o.errors.push(
+      `--main-baud: the speed is changed through the chipset's baud-rate command, and ${why} (use --chipset ${able.join(' | ')}, or drop --main-baud)`,
+    );
   }
   return o;
 }
@@ -149,7 +153,7 @@ export function port_usage(program: string, extra: readonly string[] = []): stri
   return [
     `usage: ${program} [options]${extra.length ? ' [example options]' : ''}`,
     '  -u, --tty TTY          H4 controller on serial device TTY (default: in-process virtual controller)',
-    '  -b, --baudrate BAUD    initial UART speed (default: the chipset\'s, else 115200)',
+    "  -b, --baudrate BAUD    initial UART speed (default: the chipset's, else 115200)",
     '      --main-baud BAUD   switch to BAUD after Reset (chipset baud-rate command: needs --chipset bcm)',
     '      --chipset C        controller driver: bcm (Broadcom/Cypress) | zephyr (hci_uart); default: generic',
     '      --no-flow          disable RTS/CTS hardware flow control',

@@ -185,7 +185,9 @@ export function read_flag<T>(p: ParsedFlags, name: string, check: (v: string) =>
 
 /** A baud rate: a positive integer. */
 export const check_baud = (v: string): number | { problem: string } =>
-  /^\d+$/.test(v) && Number(v) > 0 && Number(v) <= 0xffffffff ? Number(v) : { problem: `baud rate must be a positive integer, got '${v}'` };
+  /^\d+$/.test(v) && Number(v) > 0 && Number(v) <= 0xffffffff
+    ? Number(v)
+    : { problem: `baud rate must be a positive integer, got '${v}'` };
 
 /** A path that is not empty (`what` names it in the message). */
 export const check_path =

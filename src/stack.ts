@@ -76,9 +76,11 @@ export class Stack {
   private dumpSink: ((level: number, message: string) => void) | null = null;
 
   constructor(options: StackOptions) {
-    if (!options || typeof options !== 'object' || !options.transport) throw new TypeError('new Stack: options.transport is required');
+    if (!options || typeof options !== 'object' || !options.transport)
+      throw new TypeError('new Stack: options.transport is required');
     const profile = options.profile ?? DEFAULT_CODE_PROFILE;
-    if (!is_code_profile(profile)) throw new TypeError(`new Stack: unknown profile ${String(profile)} (expected 'v1.4' or 'v1.8')`);
+    if (!is_code_profile(profile))
+      throw new TypeError(`new Stack: unknown profile ${String(profile)} (expected 'v1.4' or 'v1.8')`);
     this.run_loop = options.run_loop ?? new NodeRunLoop();
     this.config = resolveConfig(options.config);
     this.pools = new Pools(this.config);

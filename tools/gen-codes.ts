@@ -64,7 +64,11 @@ export function reference_paths(profile: Profile, dir: string = reference_dir())
  * Bring the committed copy up to date with `shared` (when that exists; write = false only checks).
  * Returns the names of the files that differed (and were rewritten when write is true).
  */
-export function sync_reference_copy(write: boolean, shared: string = SHARED_REFERENCE_DIR, copy: string = COMMITTED_REFERENCE_DIR): string[] {
+export function sync_reference_copy(
+  write: boolean,
+  shared: string = SHARED_REFERENCE_DIR,
+  copy: string = COMMITTED_REFERENCE_DIR,
+): string[] {
   if (!existsSync(shared) || resolve(shared) === resolve(copy)) return [];
   const differ: string[] = [];
   for (const name of REFERENCE_FILES) {
@@ -138,9 +142,29 @@ const ERRORS_COLUMNS = ['name', 'value', 'file', 'group', 'note'];
 
 /** Fixed sizes of the format letters; -1 = variable. */
 const LETTER_SIZE: Readonly<Record<string, number>> = {
-  '1': 1, a: 1, '2': 2, b: 2, '3': 3, '4': 4, H: 2, J: 1, L: 2,
-  B: 6, D: 8, P: 16, K: 16, Q: 32, N: 248, X: 20, Y: 24, Z: 18,
-  V: -1, R: -1, T: -1, C: -1, '[': -1,
+  '1': 1,
+  a: 1,
+  '2': 2,
+  b: 2,
+  '3': 3,
+  '4': 4,
+  H: 2,
+  J: 1,
+  L: 2,
+  B: 6,
+  D: 8,
+  P: 16,
+  K: 16,
+  Q: 32,
+  N: 248,
+  X: 20,
+  Y: 24,
+  Z: 18,
+  V: -1,
+  R: -1,
+  T: -1,
+  C: -1,
+  '[': -1,
 };
 const INT_LETTERS = '12ab34HJL';
 const ITEM_LETTERS = '12ab34HBDPKQJLVXYZ';
@@ -255,7 +279,8 @@ function parse_fields(format: string, params: string[], meta: boolean, file: str
       if (f.letter === 'V' && prev?.letter !== 'J' && prev?.letter !== 'L' && !last) {
         fail(`${where}'V' without a preceding 'J'/'L' length must be the last field`);
       }
-      if ((f.letter === 'R' || f.letter === 'T' || f.letter === '[') && !last) fail(`${where}'${f.letter}' must be the last field`);
+      if ((f.letter === 'R' || f.letter === 'T' || f.letter === '[') && !last)
+        fail(`${where}'${f.letter}' must be the last field`);
       if ((f.letter === 'C' || f.letter === '[') && (!prev || !'12H'.includes(prev.letter) || (meta && i === 1))) {
         fail(`${where}'${f.letter}' must follow its item count field`);
       }
@@ -301,10 +326,12 @@ export function parse_events(text: string, file: string): { events: EventRow[]; 
 /* ================================================================ generation */
 
 const RESERVED = new Set(
-  ('break case catch class const continue debugger default delete do else enum export extends false finally for ' +
+  (
+    'break case catch class const continue debugger default delete do else enum export extends false finally for ' +
     'function if import in instanceof new null return super switch this throw true try typeof var void while with ' +
     'yield let static implements interface package private protected public await arguments eval ' +
-    'buf pos size packet iter e').split(' '),
+    'buf pos size packet iter e'
+  ).split(' '),
 );
 
 function arg_name(name: string): string {
@@ -425,7 +452,9 @@ function declare(em: Emitter, name: string, line: number): void {
 
 /** Track runtime helpers used by an emitted snippet (for a minimal import list). */
 function use(em: Emitter, code: string): string {
-  for (const m of code.matchAll(/\b(rd_[a-z0-9]+|put_[a-z0-9_]+|utf8_length|event_end|little_endian_store_(?:16|24|32)|store_bd_addr)\(/g)) {
+  for (const m of code.matchAll(
+    /\b(rd_[a-z0-9]+|put_[a-z0-9_]+|utf8_length|event_end|little_endian_store_(?:16|24|32)|store_bd_addr)\(/g,
+  )) {
     em.used.add(m[1]!);
   }
   return code;
@@ -459,9 +488,12 @@ function emit_getters(em: Emitter, ev: EventRow): void {
       const count = prev_int!;
       em.out.push(
         `/** ${ev.name}.${f.name}[index] (C: uint16 array element, ${fields[i - 1]!.name} items) */`,
-        use(em, `export function ${fn}(packet: Uint8Array, index: number): number {\n` +
-          `  const e = event_end(packet);\n` +
-          `  return index >= 0 && index < ${count} ? rd_u16(packet, ${o} + 2 * index, e) : 0;\n}`),
+        use(
+          em,
+          `export function ${fn}(packet: Uint8Array, index: number): number {\n` +
+            `  const e = event_end(packet);\n` +
+            `  return index >= 0 && index < ${count} ? rd_u16(packet, ${o} + 2 * index, e) : 0;\n}`,
+        ),
       );
       off = off.add_dyn(`2 * ${count}`);
       continue;
@@ -475,7 +507,10 @@ function emit_getters(em: Emitter, ev: EventRow): void {
     declare(em, fn, ev.line);
     em.out.push(
       `/** ${ev.name}.${f.name} (${f.letter}) */`,
-      use(em, `export function ${fn}(packet: Uint8Array): ${r.type} {\n  const e = event_end(packet);\n  return ${r.expr(o)};\n}`),
+      use(
+        em,
+        `export function ${fn}(packet: Uint8Array): ${r.type} {\n  const e = event_end(packet);\n  return ${r.expr(o)};\n}`,
+      ),
     );
     if (f.letter === 'J' || f.letter === 'L') len_expr = reader_for(f.letter, null).expr(o);
     prev_int = INT_LETTERS.includes(f.letter) ? reader_for(f.letter, null).expr(o) : null;
@@ -499,8 +534,11 @@ function emit_array(em: Emitter, ev: EventRow, base: string, f: Field, start: st
     declare(em, fn, ev.line);
     getters.push(
       `/** ${ev.name}.${f.name}[].${x.name} (${x.letter}) of the iterator's current item */`,
-      use(em, `export function ${fn}(iter: BtstackEventIterator): ${r.type} {\n` +
-        `  const packet = iter.packet, e = iter.end, o = iter.pos;\n  return ${r.expr(item.toString())};\n}`),
+      use(
+        em,
+        `export function ${fn}(iter: BtstackEventIterator): ${r.type} {\n` +
+          `  const packet = iter.packet, e = iter.end, o = iter.pos;\n  return ${r.expr(item.toString())};\n}`,
+      ),
     );
     if (x.letter === 'J' || x.letter === 'L') len = reader_for(x.letter, null).expr(item.toString());
     if (x.letter === 'V') {
@@ -510,13 +548,19 @@ function emit_array(em: Emitter, ev: EventRow, base: string, f: Field, start: st
   }
   em.out.push(
     `/** Start iterating ${ev.name}.${f.name} (${f.items!.map((x) => x.letter).join('')} per item, count from the preceding field). */`,
-    use(em, `export function ${it}_init(iter: BtstackEventIterator, packet: Uint8Array): void {\n` +
-      `  const e = event_end(packet);\n` +
-      `  iter.packet = packet;\n  iter.end = e;\n  iter.pos = ${start};\n  iter.remaining = ${count};\n}`),
+    use(
+      em,
+      `export function ${it}_init(iter: BtstackEventIterator, packet: Uint8Array): void {\n` +
+        `  const e = event_end(packet);\n` +
+        `  iter.packet = packet;\n  iter.end = e;\n  iter.pos = ${start};\n  iter.remaining = ${count};\n}`,
+    ),
     `export function ${it}_has_next(iter: BtstackEventIterator): boolean {\n  return iter.remaining > 0 && iter.pos < iter.end;\n}`,
-    use(em, `export function ${it}_next(iter: BtstackEventIterator): void {\n` +
-      `  const packet = iter.packet, e = iter.end, o = iter.pos;\n` +
-      `  iter.pos = ${item.toString()};\n  iter.remaining--;\n}`),
+    use(
+      em,
+      `export function ${it}_next(iter: BtstackEventIterator): void {\n` +
+        `  const packet = iter.packet, e = iter.end, o = iter.pos;\n` +
+        `  iter.pos = ${item.toString()};\n  iter.remaining--;\n}`,
+    ),
     ...getters,
   );
 }
@@ -557,7 +601,9 @@ function emit_builder(em: Emitter, ev: EventRow): void {
     }
     if (f.letter === '[') {
       args.push(`${a}: Uint8Array`);
-      arg_docs.push(`@param ${a} the serialized items (${f.items!.map((x) => x.letter).join('')} each), as many as ${fields[i - 1]!.name} says`);
+      arg_docs.push(
+        `@param ${a} the serialized items (${f.items!.map((x) => x.letter).join('')} each), as many as ${fields[i - 1]!.name} says`,
+      );
       dyn.push(`${a}.length`);
       writes.push(`put_bytes(buf, ${o}, ${a}, ${a}.length);`);
       continue;
@@ -635,9 +681,14 @@ function emit_builder(em: Emitter, ev: EventRow): void {
   if (!variable && ev.total !== undefined && ev.total !== fixed) {
     // The notes give the size BTstack really emits; only trailing reserved bytes can be added.
     if (ev.total < fixed || ev.total > 257) {
-      throw new TableError(em.file, ev.line, `${ev.name}: notes say total ${ev.total} bytes but @format ${ev.format} gives ${fixed}`);
+      throw new TableError(
+        em.file,
+        ev.line,
+        `${ev.name}: notes say total ${ev.total} bytes but @format ${ev.format} gives ${fixed}`,
+      );
     }
-    for (let k = fixed; k < ev.total; k++) writes.push(`buf[pos + ${k}] = 0; // reserved: BTstack emits ${ev.total} bytes (length byte ${ev.total - 2})`);
+    for (let k = fixed; k < ev.total; k++)
+      writes.push(`buf[pos + ${k}] = 0; // reserved: BTstack emits ${ev.total} bytes (length byte ${ev.total - 2})`);
     fixed = ev.total;
   }
   const size = [String(fixed), ...dyn].join(' + ');
@@ -689,7 +740,12 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
   const { events, aliases } = parse_events(events_text, files.events);
   const source_line = (text: string) => (text.split('\n')[0] ?? '').replace(/^#\s*/, '');
 
-  const em: Emitter = { out: [], exported: new Set(['EVENTS', 'EVENT_INDEX', 'PROFILE', 'hci_event_packet_get_type']), used: new Set(), file: files.events };
+  const em: Emitter = {
+    out: [],
+    exported: new Set(['EVENTS', 'EVENT_INDEX', 'PROFILE', 'hci_event_packet_get_type']),
+    used: new Set(),
+    file: files.events,
+  };
   const values = new Map<string, number>();
 
   em.out.push('', '/* ======================================================= status codes and constants */');
@@ -697,7 +753,9 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
   for (const row of errors) {
     const prev = values.get(row.name);
     if (prev !== undefined) {
-      em.out.push(`// ${row.name} = ${row.literal} (line ${row.line}, ${row.group}) ${prev === row.value ? 'repeats the same value' : `ignored: the first definition (${prev}) wins`}`);
+      em.out.push(
+        `// ${row.name} = ${row.literal} (line ${row.line}, ${row.group}) ${prev === row.value ? 'repeats the same value' : `ignored: the first definition (${prev}) wins`}`,
+      );
       continue;
     }
     if (row.group !== group) {
@@ -707,7 +765,10 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
     values.set(row.name, row.value);
     em.exported.add(row.name);
     const deprecated = row.group === 'removed-historical' ? '@deprecated ' : '';
-    em.out.push(`/** ${deprecated}${doc(row.group)}${row.note ? `. ${doc(row.note)}` : ''} */`, `export const ${row.name} = ${row.literal};`);
+    em.out.push(
+      `/** ${deprecated}${doc(row.group)}${row.note ? `. ${doc(row.note)}` : ''} */`,
+      `export const ${row.name} = ${row.literal};`,
+    );
   }
   // Aliases named in a group: 'sdp-protocol-uuid (PSM_SDP/PSM_RFCOMM/PSM_BNEP alias these)' -> PSM_SDP =
   // the row of that group named *_SDP (BTstack's l2cap.h: #define PSM_SDP BLUETOOTH_PROTOCOL_SDP).
@@ -723,7 +784,11 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
       const suffix = name.slice(name.indexOf('_') + 1);
       const targets = members.filter((r) => r.name.endsWith(`_${suffix}`));
       if (!IDENT.test(name) || name.indexOf('_') < 0 || targets.length !== 1) {
-        throw new TableError(files.errors, row.line, `alias ${name} in group "${row.group}": expected exactly one row of the group named *_${suffix}, found ${targets.length}`);
+        throw new TableError(
+          files.errors,
+          row.line,
+          `alias ${name} in group "${row.group}": expected exactly one row of the group named *_${suffix}, found ${targets.length}`,
+        );
       }
       group_aliases.push({ name, target: targets[0]!.name });
     }
@@ -747,7 +812,9 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
     const value = ev.subevent ?? ev.code;
     const prev = values.get(ev.name);
     if (prev !== undefined) {
-      em.out.push(`// ${ev.name} (line ${ev.line}) ${prev === value ? 'repeats the same value' : `ignored: the first definition (${prev}) wins`}`);
+      em.out.push(
+        `// ${ev.name} (line ${ev.line}) ${prev === value ? 'repeats the same value' : `ignored: the first definition (${prev}) wins`}`,
+      );
       continue;
     }
     values.set(ev.name, value);
@@ -792,9 +859,17 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
       `  { name: '${ev.name}', code: ${hex2(ev.code)},${sub} layer: ${JSON.stringify(ev.layer).replace(/"/g, "'")}, format: ${ev.format === null ? 'null' : `'${ev.format}'`},${size === undefined ? '' : ` size: ${size},`} params: [${ev.params.map((p) => `'${p}'`).join(', ')}] },`,
     );
   }
-  em.out.push(']);', '', '/** EVENTS indexed by code and by meta event + subevent code. */', 'export const EVENT_INDEX: EventIndex = index_events(EVENTS);', '');
+  em.out.push(
+    ']);',
+    '',
+    '/** EVENTS indexed by code and by meta event + subevent code. */',
+    'export const EVENT_INDEX: EventIndex = index_events(EVENTS);',
+    '',
+  );
 
-  const bytes_imports = ['little_endian_store_16', 'little_endian_store_24', 'little_endian_store_32', 'store_bd_addr'].filter((n) => em.used.has(n));
+  const bytes_imports = ['little_endian_store_16', 'little_endian_store_24', 'little_endian_store_32', 'store_bd_addr'].filter(
+    (n) => em.used.has(n),
+  );
   const runtime_imports = [...em.used, 'freeze_events', 'index_events'].filter((n) => !bytes_imports.includes(n)).sort();
   const header = [
     `// Code profile ${profile}: GENERATED by tools/gen-codes.ts. Do not edit; run \`npm run gen\`.`,
@@ -803,7 +878,7 @@ export function generate(profile: Profile, paths: Partial<TablePaths> = {}): str
     `//   btstack-${profile}-errors.tsv: ${source_line(errors_text)}`,
     '//',
     '// Getters take the event packet (event code at packet[0]) and never read past the event',
-    '// (min(packet.length, 2 + packet[1])): a field that does not fit reads as 0, an empty array or \'\'.',
+    "// (min(packet.length, 2 + packet[1])): a field that does not fit reads as 0, an empty array or ''.",
     '// Builders write code, parameter length and params per @format into buf at pos and return the',
     '// size, or -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED without writing anything.',
     ...(bytes_imports.length ? [`import { ${bytes_imports.join(', ')} } from '../core/bytes.js';`] : []),

@@ -55,13 +55,27 @@ function connectionComplete(out: number[], handle: number, addrLow: number): voi
 /** Write an LE Connection Complete event (Core Vol 4 Part E 7.7.65.1). */
 function leConnectionComplete(out: number[], handle: number, addrLow: number): void {
   out.push(
-    0x04, 0x3e, 19, 0x01, 0x00, handle & 0xff, handle >> 8,
+    0x04,
+    0x3e,
+    19,
+    0x01,
+    0x00,
+    handle & 0xff,
+    handle >> 8,
     0x00, // role: central
     0x00, // peer address type: public
-    addrLow, 0x22, 0x33, 0x44, 0x55, 0x66,
-    0x18, 0x00, // interval 24 * 1.25 ms
-    0x00, 0x00, // latency
-    0xc8, 0x00, // supervision timeout 2 s
+    addrLow,
+    0x22,
+    0x33,
+    0x44,
+    0x55,
+    0x66,
+    0x18,
+    0x00, // interval 24 * 1.25 ms
+    0x00,
+    0x00, // latency
+    0xc8,
+    0x00, // supervision timeout 2 s
     0x00, // central clock accuracy
   );
 }

@@ -84,7 +84,17 @@ export function machineInfo(): MachineInfo {
 }
 
 export function newResult(name: string, title: string, opts: BenchOptions): BenchResult {
-  return { name, title, quick: opts.quick, date: new Date().toISOString(), machine: machineInfo(), figures: {}, units: {}, targets: [], notes: [] };
+  return {
+    name,
+    title,
+    quick: opts.quick,
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    figures: {},
+    units: {},
+    targets: [],
+    notes: [],
+  };
 }
 
 /** Whether a target is met; undefined when the figure is missing. */

@@ -47,7 +47,10 @@ export async function startCpuProfile(top = 25, intervalUs = 100): Promise<() =>
   await post(s, 'Profiler.setSamplingInterval', { interval: intervalUs });
   await post(s, 'Profiler.start');
   return async () => {
-    const { profile } = await post<{ profile: { nodes: CpuNode[]; samples: number[]; timeDeltas: number[] } }>(s, 'Profiler.stop');
+    const { profile } = await post<{ profile: { nodes: CpuNode[]; samples: number[]; timeDeltas: number[] } }>(
+      s,
+      'Profiler.stop',
+    );
     s.disconnect();
     return summarizeCpu(profile, top);
   };
@@ -59,7 +62,8 @@ function summarizeCpu(profile: { nodes: CpuNode[]; samples: number[]; timeDeltas
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   // the profiler's own stop call (node:inspector) is not the workload
   const isProfiler = (id: number): boolean => {
-    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) if (byId.get(x)!.callFrame.url === 'node:inspector') return true;
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x))
+      if (byId.get(x)!.callFrame.url === 'node:inspector') return true;
     return false;
   };
   const self = new Map<string, number>();
@@ -91,11 +95,14 @@ function summarizeCpu(profile: { nodes: CpuNode[]; samples: number[]; timeDeltas
     groups.set(g, (groups.get(g) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
   const out = [`CPU profile: ${(total / 1000).toFixed(0)} ms sampled; self time by component:`];
-  for (const [k, us] of [...groups].sort((a, b) => b[1] - a[1])) out.push(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+  for (const [k, us] of [...groups].sort((a, b) => b[1] - a[1]))
+    out.push(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
   out.push('self time by function:');
-  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top))
+    out.push(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
   out.push('self time with caller (top 10):');
-  for (const [k, us] of [...withCaller].sort((a, b) => b[1] - a[1]).slice(0, 10)) out.push(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  for (const [k, us] of [...withCaller].sort((a, b) => b[1] - a[1]).slice(0, 10))
+    out.push(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
   return out.join('\n');
 }
 
@@ -149,7 +156,8 @@ export async function allocationProfile(fn: () => void | Promise<void>, top = 20
   };
   walk(profile.head, []);
   const out = [`allocation profile: ${(total / 1e6).toFixed(1)} MB sampled (including collected objects); by site:`];
-  for (const [k, b] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`  ${((100 * b) / total).toFixed(1).padStart(5)}%  ${(b / 1e6).toFixed(2).padStart(7)} MB  ${k}`);
+  for (const [k, b] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, top))
+    out.push(`  ${((100 * b) / total).toFixed(1).padStart(5)}%  ${(b / 1e6).toFixed(2).padStart(7)} MB  ${k}`);
   return out.join('\n');
 }
 

@@ -52,7 +52,8 @@ export function createWorld(n: number, opts: WorldOptions = {}): World {
     nodes.push({ stack, addr: controller.bd_addr });
   }
   rl.run_until(() => nodes.every((x) => x.stack.hci.hci_get_state() === HCI_STATE_WORKING), 10_000);
-  if (!nodes.every((x) => x.stack.hci.hci_get_state() === HCI_STATE_WORKING)) throw new Error('bench: stacks did not reach HCI_STATE_WORKING');
+  if (!nodes.every((x) => x.stack.hci.hci_get_state() === HCI_STATE_WORKING))
+    throw new Error('bench: stacks did not reach HCI_STATE_WORKING');
   return { rl, link, nodes };
 }
 
@@ -87,7 +88,8 @@ export function openChannel(w: World, a: Node, b: Node, mtu_a: number, mtu_b: nu
         return;
       }
       if (packet[0] === L2CAP_EVENT_CHANNEL_OPENED) {
-        if (l2cap_event_channel_opened_get_status(packet) !== 0) failure = `b: open status ${l2cap_event_channel_opened_get_status(packet)}`;
+        if (l2cap_event_channel_opened_get_status(packet) !== 0)
+          failure = `b: open status ${l2cap_event_channel_opened_get_status(packet)}`;
         else {
           ends.cid_b = l2cap_event_channel_opened_get_local_cid(packet);
           openedB = true;
@@ -99,7 +101,8 @@ export function openChannel(w: World, a: Node, b: Node, mtu_a: number, mtu_b: nu
   };
   const ha = (type: number, channel: number, packet: Uint8Array, size: number): void => {
     if (type === HCI_EVENT_PACKET && packet[0] === L2CAP_EVENT_CHANNEL_OPENED) {
-      if (l2cap_event_channel_opened_get_status(packet) !== 0) failure = `a: open status ${l2cap_event_channel_opened_get_status(packet)}`;
+      if (l2cap_event_channel_opened_get_status(packet) !== 0)
+        failure = `a: open status ${l2cap_event_channel_opened_get_status(packet)}`;
       else {
         ends.cid_a = l2cap_event_channel_opened_get_local_cid(packet);
         ends.con_handle_a = l2cap_event_channel_opened_get_handle(packet);

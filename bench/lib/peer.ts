@@ -48,7 +48,10 @@ export function loadPeer(install: boolean): Peer | { unavailable: string } {
     if (!install) return { unavailable: 'bench/node_modules not installed (run `npm install --prefix bench`)' };
     console.error('  .. installing bench/ dev dependencies (peer stacks) with npm');
     // --ignore-scripts: only the JavaScript is used; no native build is wanted or needed
-    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: BENCH_DIR, stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], {
+      cwd: BENCH_DIR,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     if (r.status !== 0 || !installed()) return { unavailable: `npm install in bench/ failed (status ${r.status})` };
   }
   // select the pure-JS UART driver before noble's hci.js loads the driver index

@@ -40,13 +40,14 @@ const mode = arg('--mode');
 const seconds = Number(arg('--seconds'));
 const WARM_MS = 700;
 /** One SDU per 1021-byte ACL packet (4-byte basic header): counting stays fine-grained, overhead is 9 of 1026 line bytes. */
-const MTU = Number(process.argv.includes("--mtu") ? arg("--mtu") : 1017);
+const MTU = Number(process.argv.includes('--mtu') ? arg('--mtu') : 1017);
 
 let scavenges = 0;
 let measuring = false;
 new PerformanceObserver((list) => {
   if (!measuring) return;
-  for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+  for (const e of list.getEntries())
+    if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
 }).observe({ entryTypes: ['gc'] });
 
 const loop = new NodeRunLoop();
@@ -100,7 +101,8 @@ const handler = (type: number, _ch: number, packet: Uint8Array, size: number): v
   }
   if (type !== HCI_EVENT_PACKET) return;
   if (packet[0] === L2CAP_EVENT_CHANNEL_OPENED) {
-    if (l2cap_event_channel_opened_get_status(packet) !== 0) fail(`channel open status ${l2cap_event_channel_opened_get_status(packet)}`);
+    if (l2cap_event_channel_opened_get_status(packet) !== 0)
+      fail(`channel open status ${l2cap_event_channel_opened_get_status(packet)}`);
     cid = l2cap_event_channel_opened_get_local_cid(packet);
     mtu = stack.l2cap.l2cap_get_remote_mtu_for_local_cid(cid);
     start();

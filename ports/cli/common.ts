@@ -11,7 +11,8 @@ export function parse_addr(s: string | undefined): BdAddr | string {
 
 /** The one line for a connection that did not come up (page timeout = nobody at that address). */
 export function page_failure(addr: string, status: number): string {
-  if (status === 0x04) return `no device answered at ${addr} (page timeout): is the address right, the device on, in range and connectable?`;
+  if (status === 0x04)
+    return `no device answered at ${addr} (page timeout): is the address right, the device on, in range and connectable?`;
   return `cannot connect to ${addr}: ${status_text(status)}`;
 }
 

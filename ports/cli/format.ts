@@ -4,7 +4,24 @@
  */
 
 /** HCI / LMP version numbers (Assigned Numbers 2.1). */
-const CORE_VERSIONS = ['1.0b', '1.1', '1.2', '2.0+EDR', '2.1+EDR', '3.0+HS', '4.0', '4.1', '4.2', '5.0', '5.1', '5.2', '5.3', '5.4', '6.0', '6.1'];
+const CORE_VERSIONS = [
+  '1.0b',
+  '1.1',
+  '1.2',
+  '2.0+EDR',
+  '2.1+EDR',
+  '3.0+HS',
+  '4.0',
+  '4.1',
+  '4.2',
+  '5.0',
+  '5.1',
+  '5.2',
+  '5.3',
+  '5.4',
+  '6.0',
+  '6.1',
+];
 
 export function core_version(v: number): string {
   return CORE_VERSIONS[v] ?? 'unknown';

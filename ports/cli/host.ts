@@ -13,7 +13,15 @@
 import { bd_addr_to_str, sscanf_bd_addr } from '../../src/core/bytes.js';
 import { NodeRunLoop, Timer } from '../../src/core/run-loop.js';
 import { format_event } from '../../src/codes/index.js';
-import { BTSTACK_EVENT_POWERON_FAILED, BTSTACK_EVENT_STATE, HCI_EVENT_PACKET, HCI_POWER_OFF, HCI_POWER_ON, HCI_STATE_OFF, HCI_STATE_WORKING } from '../../src/codes/v1.4.js';
+import {
+  BTSTACK_EVENT_POWERON_FAILED,
+  BTSTACK_EVENT_STATE,
+  HCI_EVENT_PACKET,
+  HCI_POWER_OFF,
+  HCI_POWER_ON,
+  HCI_STATE_OFF,
+  HCI_STATE_WORKING,
+} from '../../src/codes/v1.4.js';
 import type { HciTransport, TransportEvent } from '../../src/hci/transport.js';
 import type { HciTransportConfig } from '../../src/hci/hci.js';
 import { Stack } from '../../src/stack.js';

@@ -38,7 +38,9 @@ export async function info_main(options: CliOptions): Promise<number> {
     out.push(`Controller on ${host.where}`);
     out.push(`  BD_ADDR:       ${host.local_address}`);
     out.push(`  HCI version:   ${core_version(init.hci_version)} (${init.hci_version}), revision ${hex16(init.hci_revision)}`);
-    out.push(`  LMP version:   ${core_version(init.lmp_version)} (${init.lmp_version}), subversion ${hex16(init.lmp_subversion)}`);
+    out.push(
+      `  LMP version:   ${core_version(init.lmp_version)} (${init.lmp_version}), subversion ${hex16(init.lmp_subversion)}`,
+    );
     out.push(`  Manufacturer:  ${hex16(init.manufacturer)} ${company_name(init.manufacturer)}`);
     const f = [...init.local_features].map((b) => b.toString(16).padStart(2, '0')).join(' ');
     out.push(`  Features:      ${f}`);
@@ -46,7 +48,9 @@ export async function info_main(options: CliOptions): Promise<number> {
     out.push(`  Classic:       ${hci.hci_classic_supported() ? 'yes' : 'no'}    LE: ${hci.hci_le_supported() ? 'yes' : 'no'}`);
     out.push(`  ACL buffers:   ${acl.acl_packets_total_num} x ${acl.acl_data_packet_length} bytes`);
     if (hci.hci_le_supported()) {
-      out.push(`  LE buffers:    ${acl.le_acl_packets_total_num > 0 ? `${acl.le_acl_packets_total_num} x ${acl.le_data_packets_length} bytes` : 'shared with ACL'}`);
+      out.push(
+        `  LE buffers:    ${acl.le_acl_packets_total_num > 0 ? `${acl.le_acl_packets_total_num} x ${acl.le_data_packets_length} bytes` : 'shared with ACL'}`,
+      );
     }
     out.push(`  SCO buffers:   ${init.sco_packets_total_num} x ${init.sco_data_packet_length} bytes`);
     let count = 0;

@@ -36,15 +36,18 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
     return usage_error('l2cap', p);
   };
   if (flags.errors.length) return usage(flags.errors[0]!);
-  if (sub !== 'listen' && sub !== 'connect') return usage(sub ? `unknown subcommand '${sub}' (listen or connect)` : 'listen or connect?');
+  if (sub !== 'listen' && sub !== 'connect')
+    return usage(sub ? `unknown subcommand '${sub}' (listen or connect)` : 'listen or connect?');
   const stream = stream_options(flags);
   if (typeof stream === 'string') return usage(stream);
   const mtu = flags.get('--mtu') === undefined ? 0xffff : Number(flags.get('--mtu'));
   if (!Number.isInteger(mtu) || mtu < 48 || mtu > 0xffff) return usage(`--mtu: expected 48..65535, got '${flags.get('--mtu')}'`);
   const pageTimeout = flags.get('--page-timeout') === undefined ? 0 : Number(flags.get('--page-timeout'));
-  if (!Number.isInteger(pageTimeout) || pageTimeout < 0 || pageTimeout > 40_000) return usage(`--page-timeout: expected 1..40000 ms`);
+  if (!Number.isInteger(pageTimeout) || pageTimeout < 0 || pageTimeout > 40_000)
+    return usage(`--page-timeout: expected 1..40000 ms`);
   const peerSend = flags.get('--peer-send') === undefined ? null : parse_size(flags.get('--peer-send'));
-  if (peerSend !== null && !(peerSend > 0)) return usage(`--peer-send: expected a size such as 64k, got '${flags.get('--peer-send')}'`);
+  if (peerSend !== null && !(peerSend > 0))
+    return usage(`--peer-send: expected a size such as 64k, got '${flags.get('--peer-send')}'`);
 
   let addr: BdAddr | null = null;
   let psmArg: string | undefined;
@@ -143,8 +146,12 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
       if (st !== 0) return host.finish(1, `cannot listen on PSM ${hex16(psm)}: ${status_text(st)}`);
       host.say(`listening on PSM ${hex16(psm)} at ${host.local_address} on ${host.where} (Ctrl-C to stop)`);
       if (host.peer) {
-        host.say(`the virtual peer ${bd_addr_to_str(host.peer.address)} dials in${peerSend ? ` and sends ${peerSend} bytes` : ''}`);
-        host.peer.dial_l2cap(host.stack.gap.gap_local_bd_addr(), psm, peerSend, (status) => host.finish(1, `the virtual peer could not connect: ${status_text(status)}`));
+        host.say(
+          `the virtual peer ${bd_addr_to_str(host.peer.address)} dials in${peerSend ? ` and sends ${peerSend} bytes` : ''}`,
+        );
+        host.peer.dial_l2cap(host.stack.gap.gap_local_bd_addr(), psm, peerSend, (status) =>
+          host.finish(1, `the virtual peer could not connect: ${status_text(status)}`),
+        );
       }
       return;
     }

@@ -33,9 +33,13 @@ export async function l2ping_main(options: CliOptions): Promise<number> {
     (typeof addr === 'string' ? addr : undefined) ??
     (flags.positional.length > 1 ? `unexpected argument '${flags.positional[1]}'` : undefined) ??
     (!Number.isInteger(count) || count < 0 ? `-c: expected a count, got '${flags.get('-c')}'` : undefined) ??
-    (!Number.isInteger(size) || size < 0 || size > MAX_SIZE ? `-s: expected 0..${MAX_SIZE} bytes, got '${flags.get('-s')}'` : undefined) ??
+    (!Number.isInteger(size) || size < 0 || size > MAX_SIZE
+      ? `-s: expected 0..${MAX_SIZE} bytes, got '${flags.get('-s')}'`
+      : undefined) ??
     (!Number.isFinite(interval) || interval < 0 ? `-i: expected seconds, got '${flags.get('-i')}'` : undefined) ??
-    (!Number.isInteger(pageTimeout) || pageTimeout < 0 || pageTimeout > 40_000 ? `--page-timeout: expected 1..40000 ms, got '${flags.get('--page-timeout')}'` : undefined);
+    (!Number.isInteger(pageTimeout) || pageTimeout < 0 || pageTimeout > 40_000
+      ? `--page-timeout: expected 1..40000 ms, got '${flags.get('--page-timeout')}'`
+      : undefined);
   if (problem) {
     return usage_error('l2ping', problem);
   }
@@ -82,7 +86,9 @@ export async function l2ping_main(options: CliOptions): Promise<number> {
       } else {
         received++;
         const same = n === size && echo.subarray(0, n).every((b, i) => b === data[i]);
-        process.stdout.write(`${n} bytes from ${peerStr} id ${id} time ${rtt.toFixed(2)}ms${same ? '' : ' (data differs from what was sent)'}\n`);
+        process.stdout.write(
+          `${n} bytes from ${peerStr} id ${id} time ${rtt.toFixed(2)}ms${same ? '' : ' (data differs from what was sent)'}\n`,
+        );
       }
       id = (id + 1) & 0xff;
       if (count && sent >= count) return done();
@@ -109,7 +115,9 @@ export async function l2ping_main(options: CliOptions): Promise<number> {
       case codes.HCI_EVENT_DISCONNECTION_COMPLETE:
         if (over || codes.hci_event_disconnection_complete_get_connection_handle(packet) !== handle) break;
         handle = -1;
-        process.stdout.write(`link to ${peerStr} closed: ${status_text(codes.hci_event_disconnection_complete_get_reason(packet))}\n`);
+        process.stdout.write(
+          `link to ${peerStr} closed: ${status_text(codes.hci_event_disconnection_complete_get_reason(packet))}\n`,
+        );
         done();
         break;
     }

@@ -88,7 +88,8 @@ export function parse_psm(s: string | undefined): number | string {
   if (s === undefined) return 'missing PSM';
   const n = /^0x[0-9a-f]+$/i.test(s) ? parseInt(s, 16) : /^\d+$/.test(s) ? Number(s) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 0xffff) return `PSM must be a number 0x0001..0xffff, got '${s}'`;
-  if ((n & 1) === 0 || (n & 0x100) !== 0) return `PSM 0x${n.toString(16)} is not valid: the low octet must be odd and the high octet even`;
+  if ((n & 1) === 0 || (n & 0x100) !== 0)
+    return `PSM 0x${n.toString(16)} is not valid: the low octet must be odd and the high octet even`;
   return n;
 }
 

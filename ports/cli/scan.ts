@@ -26,7 +26,7 @@ interface Device {
 /** The name in LE advertising data (AD types 0x09 complete, 0x08 shortened), or null. */
 export function ad_name(data: Uint8Array): string | null {
   let short: string | null = null;
-  for (let i = 0; i + 1 < data.length; ) {
+  for (let i = 0; i + 1 < data.length;) {
     const len = data[i]!;
     if (len === 0 || i + 1 + len > data.length) break;
     const type = data[i + 1]!;
@@ -52,7 +52,9 @@ export async function scan_main(options: CliOptions): Promise<number> {
   const problem =
     flags.errors[0] ??
     (flags.positional.length ? `unexpected argument '${flags.positional[0]}'` : undefined) ??
-    (!Number.isFinite(time) || time <= 0 || time > 61 ? `--time: expected seconds (0 < s <= 61), got '${flags.get('--time')}'` : undefined);
+    (!Number.isFinite(time) || time <= 0 || time > 61
+      ? `--time: expected seconds (0 < s <= 61), got '${flags.get('--time')}'`
+      : undefined);
   if (problem) {
     return usage_error('scan', problem);
   }
@@ -172,7 +174,17 @@ export async function scan_main(options: CliOptions): Promise<number> {
         const key = `l:${addrType & 1}:${bd_addr_to_str(addr)}`;
         upsert(
           key,
-          () => ({ key, address: addr, type, rssi: null, class_of_device: null, name: null, psrm: 0, clock_offset: 0, name_state: 'done' }),
+          () => ({
+            key,
+            address: addr,
+            type,
+            rssi: null,
+            class_of_device: null,
+            name: null,
+            psrm: 0,
+            clock_offset: 0,
+            name_state: 'done',
+          }),
           (d) => {
             const rssi = (codes.gap_event_advertising_report_get_rssi(packet) << 24) >> 24;
             let changed = rssi !== d.rssi && d.rssi === null;

@@ -29,16 +29,20 @@ export async function spp_main(options: CliOptions): Promise<number> {
     return usage_error('spp', p);
   };
   if (flags.errors.length) return usage(flags.errors[0]!);
-  if (sub !== 'listen' && sub !== 'connect') return usage(sub ? `unknown subcommand '${sub}' (listen or connect)` : 'listen or connect?');
+  if (sub !== 'listen' && sub !== 'connect')
+    return usage(sub ? `unknown subcommand '${sub}' (listen or connect)` : 'listen or connect?');
   const stream = stream_options(flags);
   if (typeof stream === 'string') return usage(stream);
   const chanArg = flags.get('--channel');
   const channelOpt = chanArg === undefined ? 0 : Number(chanArg);
-  if (chanArg !== undefined && (!Number.isInteger(channelOpt) || channelOpt < 1 || channelOpt > 30)) return usage(`--channel: expected 1..30, got '${chanArg}'`);
+  if (chanArg !== undefined && (!Number.isInteger(channelOpt) || channelOpt < 1 || channelOpt > 30))
+    return usage(`--channel: expected 1..30, got '${chanArg}'`);
   const pageTimeout = flags.get('--page-timeout') === undefined ? 0 : Number(flags.get('--page-timeout'));
-  if (!Number.isInteger(pageTimeout) || pageTimeout < 0 || pageTimeout > 40_000) return usage(`--page-timeout: expected 1..40000 ms`);
+  if (!Number.isInteger(pageTimeout) || pageTimeout < 0 || pageTimeout > 40_000)
+    return usage(`--page-timeout: expected 1..40000 ms`);
   const peerSend = flags.get('--peer-send') === undefined ? null : parse_size(flags.get('--peer-send'));
-  if (peerSend !== null && !(peerSend > 0)) return usage(`--peer-send: expected a size such as 64k, got '${flags.get('--peer-send')}'`);
+  if (peerSend !== null && !(peerSend > 0))
+    return usage(`--peer-send: expected a size such as 64k, got '${flags.get('--peer-send')}'`);
 
   let addr: BdAddr | null = null;
   if (sub === 'listen') {
@@ -94,7 +98,12 @@ export async function spp_main(options: CliOptions): Promise<number> {
             cid = 0;
             break;
           }
-          host.finish(1, status === 0x04 ? page_failure(peerStr, status) : `cannot open RFCOMM channel ${serverChannel} at ${peerStr}: ${status_text(status)}`);
+          host.finish(
+            1,
+            status === 0x04
+              ? page_failure(peerStr, status)
+              : `cannot open RFCOMM channel ${serverChannel} at ${peerStr}: ${status_text(status)}`,
+          );
           break;
         }
         cid = codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
@@ -143,10 +152,16 @@ export async function spp_main(options: CliOptions): Promise<number> {
       if (st !== 0) return host.finish(1, `cannot register the SDP record: ${status_text(st)}`);
       const rs = rfcomm.rfcomm_register_service(handler, serverChannel, 0xffff);
       if (rs !== 0) return host.finish(1, `cannot listen on RFCOMM channel ${serverChannel}: ${status_text(rs)}`);
-      host.say(`SPP '${SPP_SERVICE_NAME}' listening on RFCOMM channel ${serverChannel} at ${host.local_address} on ${host.where} (Ctrl-C to stop)`);
+      host.say(
+        `SPP '${SPP_SERVICE_NAME}' listening on RFCOMM channel ${serverChannel} at ${host.local_address} on ${host.where} (Ctrl-C to stop)`,
+      );
       if (host.peer) {
-        host.say(`the virtual peer ${bd_addr_to_str(host.peer.address)} finds it by SDP and dials in${peerSend ? ` and sends ${peerSend} bytes` : ''}`);
-        host.peer.dial_spp(host.stack.gap.gap_local_bd_addr(), peerSend, (status) => host.finish(1, `the virtual peer could not connect: ${status_text(status)}`));
+        host.say(
+          `the virtual peer ${bd_addr_to_str(host.peer.address)} finds it by SDP and dials in${peerSend ? ` and sends ${peerSend} bytes` : ''}`,
+        );
+        host.peer.dial_spp(host.stack.gap.gap_local_bd_addr(), peerSend, (status) =>
+          host.finish(1, `the virtual peer could not connect: ${status_text(status)}`),
+        );
       }
       return;
     }
@@ -161,7 +176,10 @@ export async function spp_main(options: CliOptions): Promise<number> {
         if (type !== HCI_EVENT_PACKET) return;
         host.trace(packet, size);
         if (packet[0] === codes.SDP_EVENT_QUERY_RFCOMM_SERVICE) {
-          const s = { channel: codes.sdp_event_query_rfcomm_service_get_rfcomm_channel(packet), name: codes.sdp_event_query_rfcomm_service_get_name(packet) };
+          const s = {
+            channel: codes.sdp_event_query_rfcomm_service_get_rfcomm_channel(packet),
+            name: codes.sdp_event_query_rfcomm_service_get_name(packet),
+          };
           found.push(s);
           host.say(`  '${s.name}' on RFCOMM channel ${s.channel}`);
         } else if (packet[0] === codes.SDP_EVENT_QUERY_COMPLETE) {

@@ -53,7 +53,13 @@ export function stream_byte(k: number): number {
 
 /** Stream options from command flags, or the problem with them. */
 export function stream_options(flags: Flags): StreamOptions | string {
-  const o: StreamOptions = { mode: 'interactive', send_bytes: 0, progress: !!process.stderr.isTTY, linger_ms: 500, sha256: false };
+  const o: StreamOptions = {
+    mode: 'interactive',
+    send_bytes: 0,
+    progress: !!process.stderr.isTTY,
+    linger_ms: 500,
+    sha256: false,
+  };
   const send = flags.get('--send');
   if (send !== undefined) {
     const n = parse_size(send);
@@ -190,8 +196,7 @@ export class ByteStream {
     if (st === 0) {
       this.hash?.update(this.block.subarray(0, n));
       this.sent += n;
-    }
-    else if (!RETRY.has(st)) {
+    } else if (!RETRY.has(st)) {
       this.host.say(`bthost: send failed: ${status_text(st)}`);
       this.close();
       return;
@@ -225,7 +230,9 @@ export class ByteStream {
     if (o.mode === 'send') {
       const end = this.t_last_sent || performance.now();
       const ms = end - this.t_first_sent;
-      process.stdout.write(`sent ${this.sent} bytes (${human_bytes(this.sent)}) in ${(ms / 1000).toFixed(3)} s: ${mb_per_s(this.sent, ms)}\n`);
+      process.stdout.write(
+        `sent ${this.sent} bytes (${human_bytes(this.sent)}) in ${(ms / 1000).toFixed(3)} s: ${mb_per_s(this.sent, ms)}\n`,
+      );
       if (this.received) process.stdout.write(`received ${this.received} bytes back\n`);
       if (this.hash) process.stdout.write(`sha256 ${this.hash.digest('hex')}\n`);
       if (this.sent < o.send_bytes) {
@@ -234,7 +241,9 @@ export class ByteStream {
       }
     } else if (o.mode === 'receive') {
       const ms = this.t_last_received - this.t_first_received;
-      process.stdout.write(`received ${this.received} bytes (${human_bytes(this.received)}) in ${(ms / 1000).toFixed(3)} s: ${mb_per_s(this.received, ms)}\n`);
+      process.stdout.write(
+        `received ${this.received} bytes (${human_bytes(this.received)}) in ${(ms / 1000).toFixed(3)} s: ${mb_per_s(this.received, ms)}\n`,
+      );
       if (this.hash) process.stdout.write(`sha256 ${this.hash.digest('hex')}\n`);
     } else {
       this.host.say(`${this.sent} bytes sent, ${this.received} bytes received`);

@@ -18,7 +18,14 @@
 import { sscanf_bd_addr, type BdAddr } from '../../src/core/bytes.js';
 import type { RunLoop } from '../../src/core/run-loop.js';
 import type { CodeProfile } from '../../src/codes/index.js';
-import { HCI_EVENT_PACKET, HCI_POWER_ON, HCI_STATE_WORKING, L2CAP_DATA_PACKET, LEVEL_0, RFCOMM_DATA_PACKET } from '../../src/codes/v1.4.js';
+import {
+  HCI_EVENT_PACKET,
+  HCI_POWER_ON,
+  HCI_STATE_WORKING,
+  L2CAP_DATA_PACKET,
+  LEVEL_0,
+  RFCOMM_DATA_PACKET,
+} from '../../src/codes/v1.4.js';
 import { RadioLink } from '../../src/controller/link.js';
 import { VirtualTransport } from '../virtual/transport.js';
 import { Stack } from '../../src/stack.js';
@@ -43,7 +50,11 @@ export const HEADSET_NAME = 'bthost virtual headset';
  * Extended Inquiry Response (scan asks for it with Remote Name Request), no services.
  */
 export function create_virtual_headset(link: RadioLink, run_loop: RunLoop, profile: CodeProfile): Stack {
-  const controller = link.create_controller({ bd_addr: sscanf_bd_addr(VIRTUAL_HEADSET_ADDR)!, name: HEADSET_NAME, class_of_device: 0x240404 });
+  const controller = link.create_controller({
+    bd_addr: sscanf_bd_addr(VIRTUAL_HEADSET_ADDR)!,
+    name: HEADSET_NAME,
+    class_of_device: 0x240404,
+  });
   const s = new Stack({ transport: new VirtualTransport(controller), run_loop, profile });
   s.gap.gap_set_local_name(HEADSET_NAME);
   s.gap.gap_set_extended_inquiry_response(Uint8Array.of(0x02, 0x0a, 0x00)); // only TX power level 0 dBm
@@ -113,7 +124,8 @@ export class VirtualPeer {
           s.l2cap.l2cap_accept_connection(codes.l2cap_event_incoming_connection_get_local_cid(packet));
           break;
         case codes.L2CAP_EVENT_CHANNEL_OPENED:
-          if (codes.l2cap_event_channel_opened_get_status(packet) === 0) this.opened('l2cap', codes.l2cap_event_channel_opened_get_local_cid(packet), { echo });
+          if (codes.l2cap_event_channel_opened_get_status(packet) === 0)
+            this.opened('l2cap', codes.l2cap_event_channel_opened_get_local_cid(packet), { echo });
           break;
         default:
           this.common('l2cap', channel, packet);
@@ -130,7 +142,8 @@ export class VirtualPeer {
           s.rfcomm.rfcomm_accept_connection(codes.rfcomm_event_incoming_connection_get_rfcomm_cid(packet));
           break;
         case codes.RFCOMM_EVENT_CHANNEL_OPENED:
-          if (codes.rfcomm_event_channel_opened_get_status(packet) === 0) this.opened('rfcomm', codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet), { echo, manual_credits: echo });
+          if (codes.rfcomm_event_channel_opened_get_status(packet) === 0)
+            this.opened('rfcomm', codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet), { echo, manual_credits: echo });
           break;
         default:
           this.common('rfcomm', channel, packet);
@@ -171,7 +184,11 @@ export class VirtualPeer {
         if (packet[0] === codes.L2CAP_EVENT_CHANNEL_OPENED) {
           const st = codes.l2cap_event_channel_opened_get_status(packet);
           if (st !== 0) return on_fail(st);
-          this.opened('l2cap', codes.l2cap_event_channel_opened_get_local_cid(packet), { echo: send_bytes === null, to_send: send_bytes ?? -1, dial_in: true });
+          this.opened('l2cap', codes.l2cap_event_channel_opened_get_local_cid(packet), {
+            echo: send_bytes === null,
+            to_send: send_bytes ?? -1,
+            dial_in: true,
+          });
         } else this.common('l2cap', channel, packet);
       },
       addr,
@@ -192,13 +209,18 @@ export class VirtualPeer {
       if (packet[0] === codes.RFCOMM_EVENT_CHANNEL_OPENED) {
         const st = codes.rfcomm_event_channel_opened_get_status(packet);
         if (st !== 0) return on_fail(st);
-        this.opened('rfcomm', codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet), { echo: send_bytes === null, to_send: send_bytes ?? -1, dial_in: true });
+        this.opened('rfcomm', codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet), {
+          echo: send_bytes === null,
+          to_send: send_bytes ?? -1,
+          dial_in: true,
+        });
       } else this.common('rfcomm', ch, packet);
     };
     const st = this.sdpClient.sdp_client_query_rfcomm_channel_and_name_for_uuid(
       (type, _ch, packet) => {
         if (type !== HCI_EVENT_PACKET) return;
-        if (packet[0] === codes.SDP_EVENT_QUERY_RFCOMM_SERVICE && !channel) channel = codes.sdp_event_query_rfcomm_service_get_rfcomm_channel(packet);
+        if (packet[0] === codes.SDP_EVENT_QUERY_RFCOMM_SERVICE && !channel)
+          channel = codes.sdp_event_query_rfcomm_service_get_rfcomm_channel(packet);
         if (packet[0] === codes.SDP_EVENT_QUERY_COMPLETE) {
           const status = codes.sdp_event_query_complete_get_status(packet);
           if (status !== 0 || !channel) return on_fail(status || 0x82);
@@ -218,8 +240,22 @@ export class VirtualPeer {
     return `${kind}:${cid}`;
   }
 
-  private opened(kind: 'l2cap' | 'rfcomm', cid: number, o: { echo: boolean; to_send?: number; dial_in?: boolean; manual_credits?: boolean }): void {
-    const ch: PeerChannel = { kind, cid, echo: o.echo, queue: [], queued: 0, to_send: o.to_send ?? -1, sent: 0, closing: false, manual_credits: !!o.manual_credits };
+  private opened(
+    kind: 'l2cap' | 'rfcomm',
+    cid: number,
+    o: { echo: boolean; to_send?: number; dial_in?: boolean; manual_credits?: boolean },
+  ): void {
+    const ch: PeerChannel = {
+      kind,
+      cid,
+      echo: o.echo,
+      queue: [],
+      queued: 0,
+      to_send: o.to_send ?? -1,
+      sent: 0,
+      closing: false,
+      manual_credits: !!o.manual_credits,
+    };
     this.channels.set(this.key(kind, cid), ch);
     if (o.dial_in && o.echo) {
       // dialled in without a byte count: greet, then echo
@@ -256,16 +292,23 @@ export class VirtualPeer {
     const codes = this.stack.codes;
     const ev = packet[0];
     if (ev === codes.L2CAP_EVENT_CHANNEL_CLOSED || ev === codes.RFCOMM_EVENT_CHANNEL_CLOSED) {
-      const cid = ev === codes.L2CAP_EVENT_CHANNEL_CLOSED ? codes.l2cap_event_channel_closed_get_local_cid(packet) : codes.rfcomm_event_channel_closed_get_rfcomm_cid(packet);
+      const cid =
+        ev === codes.L2CAP_EVENT_CHANNEL_CLOSED
+          ? codes.l2cap_event_channel_closed_get_local_cid(packet)
+          : codes.rfcomm_event_channel_closed_get_rfcomm_cid(packet);
       this.channels.delete(this.key(kind, cid));
       return;
     }
     if (ev !== codes.L2CAP_EVENT_CAN_SEND_NOW && ev !== codes.RFCOMM_EVENT_CAN_SEND_NOW) return;
-    const cid = kind === 'l2cap' ? codes.l2cap_event_can_send_now_get_local_cid(packet) : codes.rfcomm_event_can_send_now_get_rfcomm_cid(packet);
+    const cid =
+      kind === 'l2cap'
+        ? codes.l2cap_event_can_send_now_get_local_cid(packet)
+        : codes.rfcomm_event_can_send_now_get_rfcomm_cid(packet);
     const ch = this.channels.get(this.key(kind, cid ?? channel));
     if (!ch || ch.closing) return;
     const s = this.stack;
-    const max = kind === 'l2cap' ? s.l2cap.l2cap_get_remote_mtu_for_local_cid(ch.cid) : s.rfcomm.rfcomm_get_max_frame_size(ch.cid);
+    const max =
+      kind === 'l2cap' ? s.l2cap.l2cap_get_remote_mtu_for_local_cid(ch.cid) : s.rfcomm.rfcomm_get_max_frame_size(ch.cid);
     if (ch.queue.length) {
       const head = ch.queue[0]!;
       const n = Math.min(head.length, max);

@@ -13,7 +13,8 @@ export interface SerialOpenError {
 }
 
 function textOf(err: unknown): string {
-  if (err instanceof Error) return `${err.message}${(err as { code?: string }).code ? ` (${(err as { code?: string }).code})` : ''}`;
+  if (err instanceof Error)
+    return `${err.message}${(err as { code?: string }).code ? ` (${(err as { code?: string }).code})` : ''}`;
   return String(err);
 }
 
@@ -27,7 +28,12 @@ export function describe_open_error(path: string, err: unknown): SerialOpenError
       message: `serial port ${path} not found: is the controller plugged in and the path right? (try ls /dev/ttyACM* /dev/ttyUSB*)`,
     };
   }
-  if (t.includes('cannot lock port') || t.includes('resource temporarily unavailable') || t.includes('device or resource busy') || t.includes('ebusy')) {
+  if (
+    t.includes('cannot lock port') ||
+    t.includes('resource temporarily unavailable') ||
+    t.includes('device or resource busy') ||
+    t.includes('ebusy')
+  ) {
     return {
       kind: 'busy',
       message: `serial port ${path} is busy: another program has it open (a terminal, ModemManager, another bthost); close it and retry`,

@@ -15,7 +15,16 @@ import type { BtstackChipset, HciTransportConfigUart } from '../../src/chipset/c
 import { port_chipset, port_uart_config, type PortOptions } from '../main.js';
 import { SerialPortTransport, type SerialPortTransportOptions } from './transport.js';
 
-export { parse_port_options, port_chipset, port_usage, port_uart_config, PORT_CHIPSETS, type PortChipsetName, type PortOptions, type PortParseOptions } from '../main.js';
+export {
+  parse_port_options,
+  port_chipset,
+  port_usage,
+  port_uart_config,
+  PORT_CHIPSETS,
+  type PortChipsetName,
+  type PortOptions,
+  type PortParseOptions,
+} from '../main.js';
 
 /**
  * The transport and UART config for `-u` options; undefined when no tty was given. `chipset`

@@ -223,7 +223,12 @@ export class SerialPortTransport implements HciTransport {
         baudRate: this.config.baudrate_init,
         dataBits: 8,
         stopBits: 1,
-        parity: this.config.parity === BTSTACK_UART_PARITY_EVEN ? 'even' : this.config.parity === BTSTACK_UART_PARITY_ODD ? 'odd' : 'none',
+        parity:
+          this.config.parity === BTSTACK_UART_PARITY_EVEN
+            ? 'even'
+            : this.config.parity === BTSTACK_UART_PARITY_ODD
+              ? 'odd'
+              : 'none',
         rtscts: !!this.config.flowcontrol,
         lock: this.lock,
         autoOpen: false,
@@ -501,6 +506,9 @@ export class SerialPortTransport implements HciTransport {
 }
 
 /** BTstack-style factory: an H4 transport for the UART config. */
-export function hci_transport_h4_instance(config: HciTransportConfigUart, options?: SerialPortTransportOptions): SerialPortTransport {
+export function hci_transport_h4_instance(
+  config: HciTransportConfigUart,
+  options?: SerialPortTransportOptions,
+): SerialPortTransport {
   return new SerialPortTransport(config, options);
 }

@@ -87,7 +87,8 @@ export async function controller_main(argv: string[]): Promise<number> {
     process.stderr.write(`bthost controller: cannot listen on ${args.listen}: ${(err as Error).message}\n`);
     return 1;
   }
-  const where = server.port !== undefined ? `tcp:${server.listen.kind === 'tcp' ? server.listen.host : ''}:${server.port}` : args.listen;
+  const where =
+    server.port !== undefined ? `tcp:${server.listen.kind === 'tcp' ? server.listen.host : ''}:${server.port}` : args.listen;
   const acl = args.acl_to_host_max ? `, ACL to the host up to ${args.acl_to_host_max} bytes` : '';
   process.stdout.write(`listening on ${where}${args.baud ? ` at ${args.baud} baud` : ''}${acl}\n`);
   const stop = (): void => {

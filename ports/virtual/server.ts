@@ -126,7 +126,15 @@ export class Session {
             return ok;
           })
         : null;
-    this.inp = baud > 0 ? new Pacer(rl, baud, (c) => this.feed_paced(c), () => this.update_input()) : null;
+    this.inp =
+      baud > 0
+        ? new Pacer(
+            rl,
+            baud,
+            (c) => this.feed_paced(c),
+            () => this.update_input(),
+          )
+        : null;
     this.controller.attach_host((type, packet, size) => this.to_host(type, packet, size));
     socket.on('data', (chunk: Buffer) => rl.execute_on_main_thread(() => this.input(chunk)));
     socket.on('drain', () => rl.execute_on_main_thread(() => this.on_socket_drain()));
@@ -291,7 +299,8 @@ export class Session {
       const drops = q.discarded + q.overflowed;
       if (drops > this.reported_drops) {
         this.server.link.logger.info(
-          () => `controller ${this.controller.index}: host was not reading: ${q.discarded} reports, ${q.overflowed} other packets dropped so far`,
+          () =>
+            `controller ${this.controller.index}: host was not reading: ${q.discarded} reports, ${q.overflowed} other packets dropped so far`,
         );
         this.reported_drops = drops;
       }

@@ -224,7 +224,14 @@ export function att_db_find_by_uuid16(db: Uint8Array, start: number, end: number
  * the value's end (ATT's Invalid Offset). DYNAMIC entries hold no meaningful stored value; the
  * caller asks the app for those.
  */
-export function att_db_read_value(db: Uint8Array, handle: number, offset: number, out: Uint8Array, out_pos = 0, it: AttDbIterator = new AttDbIterator()): number {
+export function att_db_read_value(
+  db: Uint8Array,
+  handle: number,
+  offset: number,
+  out: Uint8Array,
+  out_pos = 0,
+  it: AttDbIterator = new AttDbIterator(),
+): number {
   if (!att_db_find_handle(db, handle, it)) return -1;
   if (offset > it.value_len || offset < 0) return -2;
   const room = Math.max(0, out.length - out_pos);

@@ -26,7 +26,9 @@ export function gatt_compile_file(path: string, options: GattCompileFileOptions 
   if (text === null) {
     return {
       status: GATT_COMPILE_ERROR_IMPORT_NOT_FOUND,
-      diagnostics: [{ file: path, line: 0, severity: 'error', status: GATT_COMPILE_ERROR_IMPORT_NOT_FOUND, message: `cannot read '${path}'` }],
+      diagnostics: [
+        { file: path, line: 0, severity: 'error', status: GATT_COMPILE_ERROR_IMPORT_NOT_FOUND, message: `cannot read '${path}'` },
+      ],
       profile_data: null,
       defines: [],
       handles: Object.create(null) as Record<string, number>,

@@ -15,7 +15,13 @@
  *   descriptors                0x2901 user description, 0x2903 server config, 0x2904 format,
  *                              0x2905 aggregate format, 0x2908 report reference, 0x2909 digitals
  */
-import { ATT_PROPERTY_DYNAMIC, ATT_PROPERTY_READ, ATT_PROPERTY_UUID128, ATT_PROPERTY_WRITE, ATT_PROPERTY_WRITE_WITHOUT_RESPONSE } from './att-db.js';
+import {
+  ATT_PROPERTY_DYNAMIC,
+  ATT_PROPERTY_READ,
+  ATT_PROPERTY_UUID128,
+  ATT_PROPERTY_WRITE,
+  ATT_PROPERTY_WRITE_WITHOUT_RESPONSE,
+} from './att-db.js';
 import { sm_aes_cmac } from '../sm/crypto.js';
 import { GATT_FLAG_RELIABLE_WRITE, gatt_parse_flags, gatt_value_flags, gatt_write_permission_flags } from './gatt-flags.js';
 import { gatt_fields, gatt_hex_bytes, gatt_string_bytes, gatt_value_is_string, py_strip, split_lines } from './gatt-lexer.js';
@@ -261,7 +267,10 @@ class GattCompiler {
       return out;
     }
     if (UUID16_RE.test(text)) return le16(parseInt(text.replace(/^0[xX]/, ''), 16));
-    this.error(GATT_COMPILE_ERROR_BAD_UUID, `${what}: bad UUID '${text}' (a known name, 16-bit hex, or 128-bit 8-4-4-4-12${only16 ? '; 16-bit only here' : ''})`);
+    this.error(
+      GATT_COMPILE_ERROR_BAD_UUID,
+      `${what}: bad UUID '${text}' (a known name, 16-bit hex, or 128-bit 8-4-4-4-12${only16 ? '; 16-bit only here' : ''})`,
+    );
     return null;
   }
 
@@ -282,7 +291,9 @@ class GattCompiler {
     if (gatt_value_is_string(value)) {
       for (const c of value) {
         if (c.codePointAt(0)! > 0x7f) {
-          this.warn(`${what}: non-ASCII text is stored one byte per character (code point & 0xff), as compile_gatt.py does; write UTF-8 as hex bytes instead`);
+          this.warn(
+            `${what}: non-ASCII text is stored one byte per character (code point & 0xff), as compile_gatt.py does; write UTF-8 as hex bytes instead`,
+          );
           break;
         }
       }
@@ -355,7 +366,10 @@ class GattCompiler {
     if (!uuid) return;
     const range = this.services.get(c_name(parts[1]!));
     if (!range) {
-      this.error(GATT_COMPILE_ERROR_UNKNOWN_SERVICE, `INCLUDE_SERVICE: no complete service '${parts[1]}' defined before this line`);
+      this.error(
+        GATT_COMPILE_ERROR_UNKNOWN_SERVICE,
+        `INCLUDE_SERVICE: no complete service '${parts[1]}' defined before this line`,
+      );
       return;
     }
     const short = uuid.length === 2 ? uuid : [];
@@ -372,7 +386,10 @@ class GattCompiler {
     const base = c_name(parts[1]!);
     const index = (this.char_indices.get(base) ?? 0) + 1;
     this.char_indices.set(base, index);
-    this.char_name = parts.length > 4 ? `${base}_${parts[4]!.toUpperCase().replace(/ /g, '_')}` : `${base}_${index.toString(16).padStart(2, '0')}`;
+    this.char_name =
+      parts.length > 4
+        ? `${base}_${parts[4]!.toUpperCase().replace(/ /g, '_')}`
+        : `${base}_${index.toString(16).padStart(2, '0')}`;
     const uuid = this.uuid(parts[1], 'CHARACTERISTIC');
     let properties = this.flags(parts[2], 'CHARACTERISTIC');
     if (!uuid || properties === null) return;
@@ -394,7 +411,12 @@ class GattCompiler {
     if (is_hash) this.hash_slots.push(bytes);
     this.char_defines.push({ name: `ATT_CHARACTERISTIC_${this.char_name}_VALUE_HANDLE`, value: value_handle });
     if (properties & 0x30) {
-      const flags = gatt_write_permission_flags(properties) | ATT_PROPERTY_READ | ATT_PROPERTY_WRITE | ATT_PROPERTY_WRITE_WITHOUT_RESPONSE | ATT_PROPERTY_DYNAMIC;
+      const flags =
+        gatt_write_permission_flags(properties) |
+        ATT_PROPERTY_READ |
+        ATT_PROPERTY_WRITE |
+        ATT_PROPERTY_WRITE_WITHOUT_RESPONSE |
+        ATT_PROPERTY_DYNAMIC;
       const h = this.handle;
       this.entry(['CLIENT_CHARACTERISTIC_CONFIGURATION'], flags, le16(0x2902), [0, 0]);
       this.hash(le16(h), le16(0x2902));
@@ -442,7 +464,10 @@ class GattCompiler {
   /** CHARACTERISTIC_FORMAT, id, format, exponent, unit, name space, description (Presentation Format, 7 bytes). */
   private parse_format(parts: string[]): void {
     if (parts.length < 7) {
-      this.error(GATT_COMPILE_ERROR_MISSING_FIELD, 'CHARACTERISTIC_FORMAT needs id, format, exponent, unit, name space, description');
+      this.error(
+        GATT_COMPILE_ERROR_MISSING_FIELD,
+        'CHARACTERISTIC_FORMAT needs id, format, exponent, unit, name space, description',
+      );
       return;
     }
     const format = this.one_byte(parts[2], 'CHARACTERISTIC_FORMAT format');
@@ -453,7 +478,13 @@ class GattCompiler {
     if (format === null || exponent === null || !unit || name_space === null || !description) return;
     const h = this.handle;
     this.formats.set(parts[1]!, h);
-    this.entry([`CHARACTERISTIC_FORMAT-${parts.slice(1).join('-')}`], ATT_PROPERTY_READ, le16(0x2904), [format, exponent, ...unit, name_space, ...description]);
+    this.entry([`CHARACTERISTIC_FORMAT-${parts.slice(1).join('-')}`], ATT_PROPERTY_READ, le16(0x2904), [
+      format,
+      exponent,
+      ...unit,
+      name_space,
+      ...description,
+    ]);
     this.hash(le16(h), le16(0x2904));
   }
 
@@ -462,7 +493,10 @@ class GattCompiler {
     for (const id of parts.slice(1)) {
       const h = this.formats.get(id);
       if (h === undefined) {
-        this.error(GATT_COMPILE_ERROR_UNKNOWN_FORMAT, `CHARACTERISTIC_AGGREGATE_FORMAT: no CHARACTERISTIC_FORMAT '${id}' before this line`);
+        this.error(
+          GATT_COMPILE_ERROR_UNKNOWN_FORMAT,
+          `CHARACTERISTIC_AGGREGATE_FORMAT: no CHARACTERISTIC_FORMAT '${id}' before this line`,
+        );
         return;
       }
       handles.push(...le16(h));
@@ -492,7 +526,13 @@ export function gatt_compile(text: string, options: GattCompileOptions = {}): Ga
     c.run(String(text), file);
   } catch (e) {
     if (!(e instanceof Abort)) {
-      c.diagnostics.push({ file, line: 0, severity: 'error', status: GATT_COMPILE_ERROR_INTERNAL, message: `internal error: ${String(e)}` });
+      c.diagnostics.push({
+        file,
+        line: 0,
+        severity: 'error',
+        status: GATT_COMPILE_ERROR_INTERNAL,
+        message: `internal error: ${String(e)}`,
+      });
     }
   }
   const first_error = c.diagnostics.find((d) => d.severity === 'error');
@@ -500,7 +540,15 @@ export function gatt_compile(text: string, options: GattCompileOptions = {}): Ga
   const handles: Record<string, number> = Object.create(null);
   for (const d of defines) handles[d.name] = d.value;
   if (first_error) {
-    return { status: first_error.status, diagnostics: c.diagnostics, profile_data: null, defines, handles, blocks: c.blocks, typescript: null };
+    return {
+      status: first_error.status,
+      diagnostics: c.diagnostics,
+      profile_data: null,
+      defines,
+      handles,
+      blocks: c.blocks,
+      typescript: null,
+    };
   }
   const total = c.blocks.reduce((n, b) => n + b.bytes.length, 0);
   const profile_data = new Uint8Array(total);

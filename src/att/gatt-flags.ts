@@ -87,9 +87,16 @@ export function gatt_parse_flags(text: string, strip: (s: string) => string): { 
 }
 
 const DISTINCT =
-  GATT_FLAG_READ_AUTHORIZED | GATT_FLAG_READ_AUTHENTICATED_SC | GATT_FLAG_READ_AUTHENTICATED | GATT_FLAG_READ_ENCRYPTED |
-  GATT_FLAG_READ_ANYBODY | GATT_FLAG_WRITE_AUTHORIZED | GATT_FLAG_WRITE_AUTHENTICATED | GATT_FLAG_WRITE_AUTHENTICATED_SC |
-  GATT_FLAG_WRITE_ENCRYPTED | GATT_FLAG_WRITE_ANYBODY;
+  GATT_FLAG_READ_AUTHORIZED |
+  GATT_FLAG_READ_AUTHENTICATED_SC |
+  GATT_FLAG_READ_AUTHENTICATED |
+  GATT_FLAG_READ_ENCRYPTED |
+  GATT_FLAG_READ_ANYBODY |
+  GATT_FLAG_WRITE_AUTHORIZED |
+  GATT_FLAG_WRITE_AUTHENTICATED |
+  GATT_FLAG_WRITE_AUTHENTICATED_SC |
+  GATT_FLAG_WRITE_ENCRYPTED |
+  GATT_FLAG_WRITE_ANYBODY;
 
 /**
  * The att_db flags of a characteristic value from its .gatt properties (compiler bits kept; the
@@ -114,8 +121,18 @@ export function gatt_value_flags(properties: number): number {
     if (p & enc) return [1, false];
     return [0, false];
   };
-  const [r, r_sc] = level(GATT_FLAG_READ_AUTHORIZED, GATT_FLAG_READ_AUTHENTICATED, GATT_FLAG_READ_AUTHENTICATED_SC, GATT_FLAG_READ_ENCRYPTED);
-  const [w, w_sc] = level(GATT_FLAG_WRITE_AUTHORIZED, GATT_FLAG_WRITE_AUTHENTICATED, GATT_FLAG_WRITE_AUTHENTICATED_SC, GATT_FLAG_WRITE_ENCRYPTED);
+  const [r, r_sc] = level(
+    GATT_FLAG_READ_AUTHORIZED,
+    GATT_FLAG_READ_AUTHENTICATED,
+    GATT_FLAG_READ_AUTHENTICATED_SC,
+    GATT_FLAG_READ_ENCRYPTED,
+  );
+  const [w, w_sc] = level(
+    GATT_FLAG_WRITE_AUTHORIZED,
+    GATT_FLAG_WRITE_AUTHENTICATED,
+    GATT_FLAG_WRITE_AUTHENTICATED_SC,
+    GATT_FLAG_WRITE_ENCRYPTED,
+  );
   if (r & 2) p |= ATT_PROPERTY_READ_PERMISSION_BIT_1;
   if (r & 1) p |= ATT_PROPERTY_READ_PERMISSION_BIT_0;
   if (r_sc) p |= ATT_PROPERTY_READ_PERMISSION_SC;
@@ -128,5 +145,8 @@ export function gatt_value_flags(properties: number): number {
 /** The write permission + key size part of the value flags: what descriptors a client writes
  *  (CCC, SCC, user description) inherit from their characteristic's flags field. */
 export function gatt_write_permission_flags(properties: number): number {
-  return gatt_value_flags(properties) & (ATT_PROPERTY_ENCRYPTION_KEY_SIZE_MASK | ATT_PROPERTY_WRITE_PERMISSION_BIT_0 | ATT_PROPERTY_WRITE_PERMISSION_BIT_1);
+  return (
+    gatt_value_flags(properties) &
+    (ATT_PROPERTY_ENCRYPTION_KEY_SIZE_MASK | ATT_PROPERTY_WRITE_PERMISSION_BIT_0 | ATT_PROPERTY_WRITE_PERMISSION_BIT_1)
+  );
 }

@@ -107,7 +107,15 @@ function read_int(p: Uint8Array, o: number, letter: string): number {
  * Walk a list of format letters with their param names from offset o, adding fields.
  * Returns the offset after the last field, or -1 when the packet ended first.
  */
-function walk(letters: string, names: readonly string[], p: Uint8Array, o: number, end: number, prefix: string, fields: Record<string, number | string>): number {
+function walk(
+  letters: string,
+  names: readonly string[],
+  p: Uint8Array,
+  o: number,
+  end: number,
+  prefix: string,
+  fields: Record<string, number | string>,
+): number {
   let len = -1; // value of the last J/L
   let count = 0; // value of the last integer (array / C item count)
   let ni = 0;

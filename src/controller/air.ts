@@ -29,7 +29,10 @@ export class Slot {
   started = false;
   /** Views of data by offset (kept: the same fragments come back slot after slot). */
   readonly views: SpanViews;
-  constructor(size: number, readonly pool: SlotPool) {
+  constructor(
+    size: number,
+    readonly pool: SlotPool,
+  ) {
     this.data = new Uint8Array(size);
     this.views = new SpanViews(this.data);
   }
@@ -38,7 +41,10 @@ export class Slot {
 /** A controller's ACL (or LE) data buffers: `count` buffers of `size` bytes. */
 export class SlotPool {
   private readonly free: Slot[] = [];
-  constructor(readonly size: number, readonly count: number) {
+  constructor(
+    readonly size: number,
+    readonly count: number,
+  ) {
     for (let i = 0; i < count; i++) this.free.push(new Slot(size, this));
   }
   get available(): number {
@@ -98,7 +104,11 @@ class Pipe {
   busy_until = 0;
   last_deliver = 0;
   readonly timer: Timer;
-  constructor(readonly air: AirLink, readonly from: LinkEnd, readonly to: LinkEnd) {
+  constructor(
+    readonly air: AirLink,
+    readonly from: LinkEnd,
+    readonly to: LinkEnd,
+  ) {
     this.timer = new Timer(() => this.fire());
   }
 
@@ -230,7 +240,10 @@ export class AirLink {
   timeout = 0;
   ltk: Uint8Array | null = null;
 
-  constructor(readonly run_loop: import('../core/run-loop.js').RunLoop, opts: AirOptions) {
+  constructor(
+    readonly run_loop: import('../core/run-loop.js').RunLoop,
+    opts: AirOptions,
+  ) {
     this.kind = opts.kind;
     this.latency_ms = opts.latency_ms;
     this.bandwidth_bps = opts.bandwidth_bps;
@@ -286,7 +299,11 @@ export class AirLink {
     const ms = this.supervision_ms();
     if (!Number.isFinite(ms)) return;
     this.ends_at = this.run_loop.get_time_ms() + ms;
-    this.supervision = this.after(ms, () => this.disconnect(C.ERROR_CODE_CONNECTION_TIMEOUT, C.ERROR_CODE_CONNECTION_TIMEOUT), true);
+    this.supervision = this.after(
+      ms,
+      () => this.disconnect(C.ERROR_CODE_CONNECTION_TIMEOUT, C.ERROR_CODE_CONNECTION_TIMEOUT),
+      true,
+    );
   }
 
   /** Time left until a lost link ends by supervision timeout (0 if ended, Infinity if never). */
@@ -305,7 +322,10 @@ export class AirLink {
     for (const t of this.timers) this.run_loop.remove_timer(t);
     this.timers.clear();
     for (const p of this.pipes) p.flush();
-    for (const [end, reason] of [[this.central, central_reason], [this.peripheral, peripheral_reason]] as const) {
+    for (const [end, reason] of [
+      [this.central, central_reason],
+      [this.peripheral, peripheral_reason],
+    ] as const) {
       end.completed = 0;
       end.awaiting = '';
       if (!end.present) continue;

@@ -41,40 +41,55 @@ export class ControllerClassicLink {
     [K.hci_read_remote_supported_features, (x, a, cmd) => x.readRemoteFeatures(a, cmd)],
     [K.hci_read_remote_extended_features, (x, a, cmd) => x.readRemoteExtendedFeatures(a, cmd)],
     [K.hci_read_remote_version_information, (x, a, cmd) => x.readRemoteVersion(a, cmd)],
-    [K.hci_role_discovery, (x, a, cmd) => {
-      const end = x.s.connections.get(n(a, 0));
-      if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
-      x.r.complete(cmd, OK, end.handle, end.role);
-    }],
+    [
+      K.hci_role_discovery,
+      (x, a, cmd) => {
+        const end = x.s.connections.get(n(a, 0));
+        if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
+        x.r.complete(cmd, OK, end.handle, end.role);
+      },
+    ],
     [K.hci_switch_role, (x, a, cmd) => x.switchRole(a, cmd)],
-    [K.hci_write_link_policy_settings, (x, a, cmd) => {
-      const end = x.s.connections.get(n(a, 0));
-      if (!end || end.air.kind !== 'classic') return x.r.fail(cmd, UNKNOWN_CONN);
-      if (n(a, 1) > 0x000f) return x.r.fail(cmd, INVALID);
-      end.link_policy = n(a, 1);
-      x.r.complete(cmd, OK, end.handle);
-    }],
+    [
+      K.hci_write_link_policy_settings,
+      (x, a, cmd) => {
+        const end = x.s.connections.get(n(a, 0));
+        if (!end || end.air.kind !== 'classic') return x.r.fail(cmd, UNKNOWN_CONN);
+        if (n(a, 1) > 0x000f) return x.r.fail(cmd, INVALID);
+        end.link_policy = n(a, 1);
+        x.r.complete(cmd, OK, end.handle);
+      },
+    ],
     [K.hci_sniff_mode, (x, a, cmd) => x.sniffMode(a, cmd)],
     [K.hci_exit_sniff_mode, (x, a, cmd) => x.exitSniffMode(a, cmd)],
-    [K.hci_write_link_supervision_timeout, (x, a, cmd) => {
-      const end = x.classicConn(a);
-      if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
-      const v = n(a, 1);
-      if (v !== 0 && v < 0x0001) return x.r.fail(cmd, INVALID);
-      end.air.supervision_timeout = v === 0 ? Infinity : v;
-      x.r.complete(cmd, OK, end.handle);
-    }],
-    [K.hci_read_link_supervision_timeout, (x, a, cmd) => {
-      const end = x.classicConn(a);
-      if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
-      const v = end.air.supervision_timeout;
-      x.r.complete(cmd, OK, end.handle, Number.isFinite(v) ? v : 0);
-    }],
-    [K.hci_read_link_policy_settings, (x, a, cmd) => {
-      const end = x.classicConn(a);
-      if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
-      x.r.complete(cmd, OK, end.handle, end.link_policy);
-    }],
+    [
+      K.hci_write_link_supervision_timeout,
+      (x, a, cmd) => {
+        const end = x.classicConn(a);
+        if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
+        const v = n(a, 1);
+        if (v !== 0 && v < 0x0001) return x.r.fail(cmd, INVALID);
+        end.air.supervision_timeout = v === 0 ? Infinity : v;
+        x.r.complete(cmd, OK, end.handle);
+      },
+    ],
+    [
+      K.hci_read_link_supervision_timeout,
+      (x, a, cmd) => {
+        const end = x.classicConn(a);
+        if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
+        const v = end.air.supervision_timeout;
+        x.r.complete(cmd, OK, end.handle, Number.isFinite(v) ? v : 0);
+      },
+    ],
+    [
+      K.hci_read_link_policy_settings,
+      (x, a, cmd) => {
+        const end = x.classicConn(a);
+        if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
+        x.r.complete(cmd, OK, end.handle, end.link_policy);
+      },
+    ],
   ];
 
   /** The classic connection of the command's handle (first parameter). */
@@ -130,11 +145,15 @@ export class ControllerClassicLink {
       // the link (supervision timeout: 0x08) or at the LMP response timeout (0x22), if sooner.
       const left = connected.air.ends_in_ms();
       const ms = Math.min(left, LMP_RESPONSE_TIMEOUT_MS);
-      const st = left <= LMP_RESPONSE_TIMEOUT_MS ? C.ERROR_CODE_CONNECTION_TIMEOUT : C.ERROR_CODE_LMP_RESPONSE_TIMEOUT_LL_RESPONSE_TIMEOUT;
-      s.classic.name_requests.set(k, s.after(ms, () => {
-        s.classic.name_requests.delete(k);
-        s.ev.remote_name_request_complete(st, addr, new Uint8Array(0));
-      }));
+      const st =
+        left <= LMP_RESPONSE_TIMEOUT_MS ? C.ERROR_CODE_CONNECTION_TIMEOUT : C.ERROR_CODE_LMP_RESPONSE_TIMEOUT_LL_RESPONSE_TIMEOUT;
+      s.classic.name_requests.set(
+        k,
+        s.after(ms, () => {
+          s.classic.name_requests.delete(k);
+          s.ev.remote_name_request_complete(st, addr, new Uint8Array(0));
+        }),
+      );
       return;
     }
     const finish = (): void => {
@@ -195,7 +214,16 @@ export class ControllerClassicLink {
     const end = this.classicConn(a);
     const [, max, min, attempt, timeout] = a as number[];
     if (!end) return this.r.status(cmd, UNKNOWN_CONN);
-    if (min! < 0x0002 || max! > 0xfffe || min! > max! || (min! & 1) || (max! & 1) || attempt! < 1 || attempt! > 0x7fff || timeout! > 0x7fff) {
+    if (
+      min! < 0x0002 ||
+      max! > 0xfffe ||
+      min! > max! ||
+      min! & 1 ||
+      max! & 1 ||
+      attempt! < 1 ||
+      attempt! > 0x7fff ||
+      timeout! > 0x7fff
+    ) {
       return this.r.status(cmd, INVALID);
     }
     if (end.mode !== 0) return this.r.status(cmd, DISALLOWED);

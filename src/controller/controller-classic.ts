@@ -114,8 +114,12 @@ export class ControllerClassic {
       .map((c) => c.state)
       .find(
         (p) =>
-          p !== s && !p.powered_off && (p.scan_enable & 0x01) !== 0 && p.current_iacs.includes(inq.lap) &&
-          !inq.reported.has(p) && this.inquiryMatches(p),
+          p !== s &&
+          !p.powered_off &&
+          (p.scan_enable & 0x01) !== 0 &&
+          p.current_iacs.includes(inq.lap) &&
+          !inq.reported.has(p) &&
+          this.inquiryMatches(p),
       );
     if (peer) {
       inq.reported.add(peer);
@@ -289,7 +293,11 @@ export class ControllerClassic {
       const switched = role === 0x00 && page.allow_role_switch === 0x01;
       const central = switched ? t : from;
       const peripheral = switched ? from : t;
-      const air = new AirLink(t.run_loop, { kind: 'classic', latency_ms: t.link.latency_ms, bandwidth_bps: t.link.bandwidth_bps });
+      const air = new AirLink(t.run_loop, {
+        kind: 'classic',
+        latency_ms: t.link.latency_ms,
+        bandwidth_bps: t.link.bandwidth_bps,
+      });
       air.central_addr = Uint8Array.from(central.bd_addr);
       air.peripheral_addr = Uint8Array.from(peripheral.bd_addr);
       const ends = join_controllers(air, central, peripheral);

@@ -7,7 +7,14 @@
  * takes a command packet, applies injected failures, checks the parameters and dispatches.
  */
 import { little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
-import { HCI_COMMANDS, hci_format_decode, hci_format_encode, hci_format_size, type HciArg, type HciCommand } from '../hci/commands.js';
+import {
+  HCI_COMMANDS,
+  hci_format_decode,
+  hci_format_encode,
+  hci_format_size,
+  type HciArg,
+  type HciCommand,
+} from '../hci/commands.js';
 import * as C from './codes.js';
 import type { ControllerState } from './controller-state.js';
 

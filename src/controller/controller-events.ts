@@ -21,7 +21,8 @@ const LE_META_BIT = 61;
 
 /** Reports a controller drops first when its host is not taking events. */
 const discardable = (code: number): boolean =>
-  code === C.HCI_EVENT_INQUIRY_RESULT || code === C.HCI_EVENT_INQUIRY_RESULT_WITH_RSSI ||
+  code === C.HCI_EVENT_INQUIRY_RESULT ||
+  code === C.HCI_EVENT_INQUIRY_RESULT_WITH_RSSI ||
   code === C.HCI_EVENT_EXTENDED_INQUIRY_RESPONSE;
 const discardableLe = (sub: number): boolean => sub === C.HCI_SUBEVENT_LE_ADVERTISING_REPORT;
 
@@ -157,9 +158,7 @@ export class Events {
     this.u8(rssi);
     return true;
   }
-  extended_inquiry_result(
-    addr: BdAddr, psrm: number, cod: number, clock_offset: number, rssi: number, eir: Uint8Array,
-  ): boolean {
+  extended_inquiry_result(addr: BdAddr, psrm: number, cod: number, clock_offset: number, rssi: number, eir: Uint8Array): boolean {
     if (!this.begin(C.HCI_EVENT_EXTENDED_INQUIRY_RESPONSE, 255)) return false;
     this.u8(1);
     this.addr(addr);
@@ -222,7 +221,11 @@ export class Events {
     return true;
   }
   read_remote_version_information_complete(
-    status: number, handle: number, version: number, manufacturer: number, subversion: number,
+    status: number,
+    handle: number,
+    version: number,
+    manufacturer: number,
+    subversion: number,
   ): boolean {
     if (!this.begin(C.HCI_EVENT_READ_REMOTE_VERSION_INFORMATION_COMPLETE, 8)) return false;
     this.u8(status);
@@ -276,7 +279,11 @@ export class Events {
     return true;
   }
   read_remote_extended_features_complete(
-    status: number, handle: number, page: number, max_page: number, features: Uint8Array,
+    status: number,
+    handle: number,
+    page: number,
+    max_page: number,
+    features: Uint8Array,
   ): boolean {
     if (!this.begin(C.HCI_EVENT_READ_REMOTE_EXTENDED_FEATURES_COMPLETE, 13)) return false;
     this.u8(status);
@@ -337,8 +344,15 @@ export class Events {
 
   // ---- LE ----
   le_connection_complete(
-    status: number, handle: number, role: number, peer_type: number, peer: BdAddr,
-    interval: number, latency: number, timeout: number, sca: number,
+    status: number,
+    handle: number,
+    role: number,
+    peer_type: number,
+    peer: BdAddr,
+    interval: number,
+    latency: number,
+    timeout: number,
+    sca: number,
   ): boolean {
     if (!this.beginLe(C.HCI_SUBEVENT_LE_CONNECTION_COMPLETE, 18)) return false;
     this.u8(status);
@@ -353,8 +367,15 @@ export class Events {
     return true;
   }
   le_enhanced_connection_complete(
-    status: number, handle: number, role: number, peer_type: number, peer: BdAddr,
-    interval: number, latency: number, timeout: number, sca: number,
+    status: number,
+    handle: number,
+    role: number,
+    peer_type: number,
+    peer: BdAddr,
+    interval: number,
+    latency: number,
+    timeout: number,
+    sca: number,
   ): boolean {
     if (!this.beginLe(C.HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE, 30)) return false;
     this.u8(status);
@@ -370,7 +391,14 @@ export class Events {
     this.u8(sca);
     return true;
   }
-  le_advertising_report(event_type: number, addr_type: number, addr: BdAddr, data: Uint8Array, data_len: number, rssi: number): boolean {
+  le_advertising_report(
+    event_type: number,
+    addr_type: number,
+    addr: BdAddr,
+    data: Uint8Array,
+    data_len: number,
+    rssi: number,
+  ): boolean {
     if (!this.beginLe(C.HCI_SUBEVENT_LE_ADVERTISING_REPORT, 11 + data_len)) return false;
     this.u8(1);
     this.u8(event_type);

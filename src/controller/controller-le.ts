@@ -10,9 +10,7 @@ import { AirLink, join_controllers, type LinkEnd } from './air.js';
 import * as C from './codes.js';
 import type { CommandReply, CommandTable } from './controller-commands.js';
 import { accept_list_key as listKey, ADV_IND, type ControllerState, type Initiating } from './controller-state.js';
-import {
-  LE_ACCEPT_LIST_SIZE, LE_MAX_OCTETS, LE_MAX_TIME, LE_MIN_OCTETS, LE_MIN_TIME, le_octets_to_time,
-} from './defs.js';
+import { LE_ACCEPT_LIST_SIZE, LE_MAX_OCTETS, LE_MAX_TIME, LE_MIN_OCTETS, LE_MIN_TIME, le_octets_to_time } from './defs.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
 const INVALID = C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
@@ -78,8 +76,16 @@ const EMPTY = new Uint8Array(0);
 
 /** LE (Enhanced) Connection Complete, whichever the host unmasked. */
 function connectionComplete(
-  c: ControllerState, status: number, handle: number, role: number, peer_type: number, peer: BdAddr,
-  interval: number, latency: number, timeout: number, sca: number,
+  c: ControllerState,
+  status: number,
+  handle: number,
+  role: number,
+  peer_type: number,
+  peer: BdAddr,
+  interval: number,
+  latency: number,
+  timeout: number,
+  sca: number,
 ): void {
   if (c.ev.enabled(C.HCI_EVENT_LE_META, C.HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE)) {
     c.ev.le_enhanced_connection_complete(status, handle, role, peer_type, peer, interval, latency, timeout, sca);
@@ -138,12 +144,15 @@ export class ControllerLe {
   }
 
   static readonly COMMANDS: CommandTable<ControllerLe> = [
-    [K.hci_le_set_random_address, (x, a, cmd) => {
-      const l = x.s.le;
-      if (l.adv_enabled || l.scan_enabled || l.initiating) return x.r.fail(cmd, DISALLOWED);
-      l.random_addr = a[0] as BdAddr;
-      x.r.complete(cmd, OK);
-    }],
+    [
+      K.hci_le_set_random_address,
+      (x, a, cmd) => {
+        const l = x.s.le;
+        if (l.adv_enabled || l.scan_enabled || l.initiating) return x.r.fail(cmd, DISALLOWED);
+        l.random_addr = a[0] as BdAddr;
+        x.r.complete(cmd, OK);
+      },
+    ],
     [K.hci_le_set_advertising_parameters, (x, a, cmd) => x.setAdvParams(a, cmd)],
     [K.hci_le_read_advertising_channel_tx_power, (x, _a, cmd) => x.r.complete(cmd, OK, 0)],
     [K.hci_le_set_advertising_data, (x, a, cmd) => x.setData('adv', a, cmd)],
@@ -152,67 +161,96 @@ export class ControllerLe {
     [K.hci_le_set_scan_parameters, (x, a, cmd) => x.setScanParams(a, cmd)],
     [K.hci_le_set_scan_enable, (x, a, cmd) => x.setScanEnable(a, cmd)],
     [K.hci_le_create_connection, (x, a, cmd) => x.createConnection(a, cmd)],
-    [K.hci_le_create_connection_cancel, (x, _a, cmd) => {
-      const s = x.s;
-      if (!s.le.initiating) return x.r.complete(cmd, DISALLOWED);
-      s.le.initiating = null;
-      x.r.complete(cmd, OK);
-      connectionComplete(s, UNKNOWN_CONN, 0, 0, 0, new Uint8Array(6), 0, 0, 0, 0);
-    }],
+    [
+      K.hci_le_create_connection_cancel,
+      (x, _a, cmd) => {
+        const s = x.s;
+        if (!s.le.initiating) return x.r.complete(cmd, DISALLOWED);
+        s.le.initiating = null;
+        x.r.complete(cmd, OK);
+        connectionComplete(s, UNKNOWN_CONN, 0, 0, 0, new Uint8Array(6), 0, 0, 0, 0);
+      },
+    ],
     [K.hci_le_read_white_list_size, (x, _a, cmd) => x.r.complete(cmd, OK, LE_ACCEPT_LIST_SIZE)],
-    [K.hci_le_clear_white_list, (x, _a, cmd) => {
-      const l = x.s.le;
-      if (l.accept_list_in_use()) return x.r.fail(cmd, DISALLOWED);
-      l.accept_list.clear();
-      x.r.complete(cmd, OK);
-    }],
-    [K.hci_le_add_device_to_white_list, (x, a, cmd) => {
-      const l = x.s.le;
-      const type = n(a, 0);
-      if (type > 1 && type !== 0xff) return x.r.fail(cmd, INVALID);
-      if (l.accept_list_in_use()) return x.r.fail(cmd, DISALLOWED);
-      const k = listKey(type, a[1] as BdAddr);
-      if (!l.accept_list.has(k) && l.accept_list.size >= LE_ACCEPT_LIST_SIZE) {
-        return x.r.fail(cmd, C.ERROR_CODE_MEMORY_CAPACITY_EXCEEDED);
-      }
-      l.accept_list.add(k);
-      x.r.complete(cmd, OK);
-    }],
-    [K.hci_le_remove_device_from_white_list, (x, a, cmd) => {
-      const l = x.s.le;
-      const type = n(a, 0);
-      if (type > 1 && type !== 0xff) return x.r.fail(cmd, INVALID);
-      if (l.accept_list_in_use()) return x.r.fail(cmd, DISALLOWED);
-      l.accept_list.delete(listKey(type, a[1] as BdAddr));
-      x.r.complete(cmd, OK);
-    }],
+    [
+      K.hci_le_clear_white_list,
+      (x, _a, cmd) => {
+        const l = x.s.le;
+        if (l.accept_list_in_use()) return x.r.fail(cmd, DISALLOWED);
+        l.accept_list.clear();
+        x.r.complete(cmd, OK);
+      },
+    ],
+    [
+      K.hci_le_add_device_to_white_list,
+      (x, a, cmd) => {
+        const l = x.s.le;
+        const type = n(a, 0);
+        if (type > 1 && type !== 0xff) return x.r.fail(cmd, INVALID);
+        if (l.accept_list_in_use()) return x.r.fail(cmd, DISALLOWED);
+        const k = listKey(type, a[1] as BdAddr);
+        if (!l.accept_list.has(k) && l.accept_list.size >= LE_ACCEPT_LIST_SIZE) {
+          return x.r.fail(cmd, C.ERROR_CODE_MEMORY_CAPACITY_EXCEEDED);
+        }
+        l.accept_list.add(k);
+        x.r.complete(cmd, OK);
+      },
+    ],
+    [
+      K.hci_le_remove_device_from_white_list,
+      (x, a, cmd) => {
+        const l = x.s.le;
+        const type = n(a, 0);
+        if (type > 1 && type !== 0xff) return x.r.fail(cmd, INVALID);
+        if (l.accept_list_in_use()) return x.r.fail(cmd, DISALLOWED);
+        l.accept_list.delete(listKey(type, a[1] as BdAddr));
+        x.r.complete(cmd, OK);
+      },
+    ],
     [K.hci_le_connection_update, (x, a, cmd) => x.connectionUpdate(a, cmd)],
-    [K.hci_le_read_remote_used_features, (x, a, cmd) => {
-      const s = x.s;
-      const end = x.leConn(a);
-      if (!end) return x.r.status(cmd, UNKNOWN_CONN);
-      x.r.status(cmd, OK);
-      end.air.after(2 * end.air.latency_ms, () => s.ev.le_read_remote_features_complete(OK, end.handle, end.peer.controller.le_features));
-    }],
-    [K.hci_le_set_data_length, (x, a, cmd) => {
-      const end = x.leConn(a);
-      const [, octets, time] = a as number[];
-      if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
-      if (!dataLengthValid(octets!, time!)) return x.r.fail(cmd, INVALID);
-      x.r.complete(cmd, OK, end.handle);
-      if (end.tx_octets === octets) return;
-      end.tx_octets = octets!;
-      end.air.after(2 * end.air.latency_ms, () => dataLengthChanged(end.air));
-    }],
-    [K.hci_le_read_suggested_default_data_length, (x, _a, cmd) => x.r.complete(cmd, OK, x.s.le.suggested_tx_octets, x.s.le.suggested_tx_time)],
-    [K.hci_le_write_suggested_default_data_length, (x, a, cmd) => {
-      const [octets, time] = a as number[];
-      if (!dataLengthValid(octets!, time!)) return x.r.fail(cmd, INVALID);
-      x.s.le.suggested_tx_octets = octets!;
-      x.s.le.suggested_tx_time = time!;
-      x.r.complete(cmd, OK);
-    }],
-    [K.hci_le_read_maximum_data_length, (x, _a, cmd) => x.r.complete(cmd, OK, LE_MAX_OCTETS, LE_MAX_TIME, LE_MAX_OCTETS, LE_MAX_TIME)],
+    [
+      K.hci_le_read_remote_used_features,
+      (x, a, cmd) => {
+        const s = x.s;
+        const end = x.leConn(a);
+        if (!end) return x.r.status(cmd, UNKNOWN_CONN);
+        x.r.status(cmd, OK);
+        end.air.after(2 * end.air.latency_ms, () =>
+          s.ev.le_read_remote_features_complete(OK, end.handle, end.peer.controller.le_features),
+        );
+      },
+    ],
+    [
+      K.hci_le_set_data_length,
+      (x, a, cmd) => {
+        const end = x.leConn(a);
+        const [, octets, time] = a as number[];
+        if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
+        if (!dataLengthValid(octets!, time!)) return x.r.fail(cmd, INVALID);
+        x.r.complete(cmd, OK, end.handle);
+        if (end.tx_octets === octets) return;
+        end.tx_octets = octets!;
+        end.air.after(2 * end.air.latency_ms, () => dataLengthChanged(end.air));
+      },
+    ],
+    [
+      K.hci_le_read_suggested_default_data_length,
+      (x, _a, cmd) => x.r.complete(cmd, OK, x.s.le.suggested_tx_octets, x.s.le.suggested_tx_time),
+    ],
+    [
+      K.hci_le_write_suggested_default_data_length,
+      (x, a, cmd) => {
+        const [octets, time] = a as number[];
+        if (!dataLengthValid(octets!, time!)) return x.r.fail(cmd, INVALID);
+        x.s.le.suggested_tx_octets = octets!;
+        x.s.le.suggested_tx_time = time!;
+        x.r.complete(cmd, OK);
+      },
+    ],
+    [
+      K.hci_le_read_maximum_data_length,
+      (x, _a, cmd) => x.r.complete(cmd, OK, LE_MAX_OCTETS, LE_MAX_TIME, LE_MAX_OCTETS, LE_MAX_TIME),
+    ],
   ];
 
   // ------------------------------------------------------------------ advertising
@@ -259,7 +297,16 @@ export class ControllerLe {
   private setAdvParams(a: HciArg[], cmd: HciCommand): void {
     const l = this.s.le;
     if (l.adv_enabled) return this.r.fail(cmd, DISALLOWED);
-    const [min, max, type, own, peerType, peer, map, filter] = a as [number, number, number, number, number, BdAddr, number, number];
+    const [min, max, type, own, peerType, peer, map, filter] = a as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      BdAddr,
+      number,
+      number,
+    ];
     if (type > 4 || own > 3 || peerType > 1 || map === 0 || map > 7 || filter > 3) return this.r.fail(cmd, INVALID);
     if (type !== ADV_DIRECT_IND_HIGH && (min < 0x0020 || max > 0x4000 || min > max)) return this.r.fail(cmd, INVALID);
     l.adv_interval_min = min;
@@ -309,7 +356,15 @@ export class ControllerLe {
     const l = this.s.le;
     if (l.scan_enabled) return this.r.fail(cmd, DISALLOWED);
     const [type, interval, window, own, filter] = a as number[];
-    if (type! > 1 || interval! < 0x0004 || interval! > 0x4000 || window! < 0x0004 || window! > interval! || own! > 3 || filter! > 3) {
+    if (
+      type! > 1 ||
+      interval! < 0x0004 ||
+      interval! > 0x4000 ||
+      window! < 0x0004 ||
+      window! > interval! ||
+      own! > 3 ||
+      filter! > 3
+    ) {
       return this.r.fail(cmd, INVALID);
     }
     l.scan_type = type!;
@@ -388,13 +443,24 @@ export class ControllerLe {
     pe.tx_octets = adv.le.suggested_tx_octets;
     connectionComplete(i, OK, ce.handle, 0, atype, aaddr, air.interval, air.latency, air.timeout, 0);
     connectionComplete(adv, OK, pe.handle, 1, itype, iaddr, air.interval, air.latency, air.timeout, CENTRAL_SCA);
-    if (ce.tx_octets !== LE_MIN_OCTETS || pe.tx_octets !== LE_MIN_OCTETS) air.after(2 * air.latency_ms, () => dataLengthChanged(air));
+    if (ce.tx_octets !== LE_MIN_OCTETS || pe.tx_octets !== LE_MIN_OCTETS)
+      air.after(2 * air.latency_ms, () => dataLengthChanged(air));
   }
 
   private createConnection(a: HciArg[], cmd: HciCommand): void {
     const s = this.s;
-    const [scanInt, scanWin, filter, peerType, peer, own, min, max, latency, timeout] =
-      a as [number, number, number, number, BdAddr, number, number, number, number, number];
+    const [scanInt, scanWin, filter, peerType, peer, own, min, max, latency, timeout] = a as [
+      number,
+      number,
+      number,
+      number,
+      BdAddr,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     if (scanInt < 0x0004 || scanInt > 0x4000 || scanWin < 0x0004 || scanWin > scanInt || filter > 1 || peerType > 3 || own > 3) {
       return this.r.status(cmd, INVALID);
     }

@@ -86,8 +86,18 @@ function startAuth(end: LinkEnd, kind: Waiter['kind']): void {
     return;
   }
   const p: Proc = {
-    init: end, resp: end.peer, waiters: [{ end, kind }], init_key: null, io: [], model: 'just_works', value: 0,
-    pending: new Set(), entries: new Map(), pins: new Map(), legacy: false, timer: null,
+    init: end,
+    resp: end.peer,
+    waiters: [{ end, kind }],
+    init_key: null,
+    io: [],
+    model: 'just_works',
+    value: 0,
+    pending: new Set(),
+    entries: new Map(),
+    pins: new Map(),
+    legacy: false,
+    timer: null,
   };
   air.sec = p;
   touch(p);
@@ -135,7 +145,9 @@ function initLinkKey(p: Proc, key: Uint8Array | null): void {
   touch(p);
   if (key) {
     p.init_key = key;
-    p.init.air.lmp(() => ask(p.resp, 'link_key', p.resp.controller.ev.link_key_request(p.resp.peer_addr), () => respLinkKey(p, null)));
+    p.init.air.lmp(() =>
+      ask(p.resp, 'link_key', p.resp.controller.ev.link_key_request(p.resp.peer_addr), () => respLinkKey(p, null)),
+    );
     return;
   }
   startPairing(p);
@@ -157,7 +169,9 @@ function startPairing(p: Proc): void {
   const ci = p.init.controller;
   const cr = p.resp.controller;
   if (ci.simple_pairing_mode && cr.simple_pairing_mode) {
-    ask(p.init, 'io_cap', ci.ev.io_capability_request(p.init.peer_addr), () => pairingFailed(p, C.ERROR_CODE_PAIRING_NOT_ALLOWED, false));
+    ask(p.init, 'io_cap', ci.ev.io_capability_request(p.init.peer_addr), () =>
+      pairingFailed(p, C.ERROR_CODE_PAIRING_NOT_ALLOWED, false),
+    );
     return;
   }
   p.legacy = true;
@@ -173,7 +187,9 @@ function ioCapReply(p: Proc, end: LinkEnd, io: number, oob: number, auth: number
     air.lmp(() => {
       const r = p.resp;
       r.controller.ev.io_capability_response(r.peer_addr, io, oob, auth);
-      ask(r, 'io_cap', r.controller.ev.io_capability_request(r.peer_addr), () => pairingFailed(p, C.ERROR_CODE_PAIRING_NOT_ALLOWED, true));
+      ask(r, 'io_cap', r.controller.ev.io_capability_request(r.peer_addr), () =>
+        pairingFailed(p, C.ERROR_CODE_PAIRING_NOT_ALLOWED, true),
+      );
     });
     return;
   }
@@ -217,7 +233,9 @@ function authStage1(p: Proc): void {
     if (display) display.controller.ev.user_passkey_notification(display.peer_addr, p.value);
     for (const e of inputs) {
       p.pending.add(e);
-      ask(e, 'passkey', e.controller.ev.user_passkey_request(e.peer_addr), () => pairingFailed(p, C.ERROR_CODE_AUTHENTICATION_FAILURE, true));
+      ask(e, 'passkey', e.controller.ev.user_passkey_request(e.peer_addr), () =>
+        pairingFailed(p, C.ERROR_CODE_AUTHENTICATION_FAILURE, true),
+      );
     }
     return;
   }
@@ -269,7 +287,11 @@ function pinReply(p: Proc, end: LinkEnd, pin: Uint8Array | null): void {
   if (!pin) return void air.lmp(() => finish(p, C.ERROR_CODE_PIN_OR_KEY_MISSING));
   p.pins.set(end, pin);
   if (end === p.init) {
-    air.lmp(() => ask(p.resp, 'pin', p.resp.controller.ev.pin_code_request(p.resp.peer_addr), () => finish(p, C.ERROR_CODE_PIN_OR_KEY_MISSING)));
+    air.lmp(() =>
+      ask(p.resp, 'pin', p.resp.controller.ev.pin_code_request(p.resp.peer_addr), () =>
+        finish(p, C.ERROR_CODE_PIN_OR_KEY_MISSING),
+      ),
+    );
     return;
   }
   air.lmp(() => {
@@ -319,7 +341,10 @@ function leLtk(air: AirLink, ltk: Uint8Array | null): void {
       return;
     }
     if (!equal(ltk, req.ltk)) {
-      air.disconnect(C.ERROR_CODE_CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE, C.ERROR_CODE_CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE);
+      air.disconnect(
+        C.ERROR_CODE_CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE,
+        C.ERROR_CODE_CONNECTION_TERMINATED_DUE_TO_MIC_FAILURE,
+      );
       return;
     }
     const refresh = air.encryption !== 0;
@@ -360,92 +385,137 @@ export class ControllerSecurity {
   }
 
   static readonly COMMANDS: CommandTable<ControllerSecurity> = [
-    [K.hci_authentication_requested, (x, a, cmd) => {
-      const end = x.s.end_of(n(a, 0), 'classic');
-      if (!end) return x.r.status(cmd, UNKNOWN_CONN);
-      x.r.status(cmd, OK);
-      startAuth(end, 'auth');
-    }],
-    [K.hci_set_connection_encryption, (x, a, cmd) => {
-      const end = x.s.end_of(n(a, 0), 'classic');
-      const on = n(a, 1);
-      if (!end) return x.r.status(cmd, UNKNOWN_CONN);
-      if (on > 1) return x.r.status(cmd, INVALID);
-      if (end.air.encryption_pending) return x.r.status(cmd, DISALLOWED);
-      x.r.status(cmd, OK);
-      if (on === 1 && !end.air.authenticated) return startAuth(end, 'enc');
-      encrypt(end, on === 1);
-    }],
-    [K.hci_link_key_request_reply, (x, a, cmd) => {
-      const t = x.replyTarget(a, cmd, 'link_key');
-      if (!t) return;
-      const [end, p] = t;
-      const key = copy(a[1]!);
-      if (end === p.init) initLinkKey(p, key);
-      else respLinkKey(p, key);
-    }],
-    [K.hci_link_key_request_negative_reply, (x, a, cmd) => {
-      const t = x.replyTarget(a, cmd, 'link_key');
-      if (!t) return;
-      const [end, p] = t;
-      if (end === p.init) initLinkKey(p, null);
-      else respLinkKey(p, null);
-    }],
-    [K.hci_pin_code_request_reply, (x, a, cmd) => {
-      const len = n(a, 1);
-      if (len < 1 || len > 16) return x.r.fail(cmd, INVALID);
-      const t = x.replyTarget(a, cmd, 'pin');
-      if (t) pinReply(t[1], t[0], copy(a[2]!).subarray(0, len));
-    }],
-    [K.hci_pin_code_request_negative_reply, (x, a, cmd) => {
-      const t = x.replyTarget(a, cmd, 'pin');
-      if (t) pinReply(t[1], t[0], null);
-    }],
-    [K.hci_io_capability_request_reply, (x, a, cmd) => {
-      if (n(a, 1) > 3 || n(a, 2) > 1 || n(a, 3) > 5) return x.r.fail(cmd, INVALID);
-      const t = x.replyTarget(a, cmd, 'io_cap');
-      if (t) ioCapReply(t[1], t[0], n(a, 1), n(a, 2), n(a, 3));
-    }],
-    [K.hci_io_capability_request_negative_reply, (x, a, cmd) => {
-      const t = x.replyTarget(a, cmd, 'io_cap');
-      if (!t) return;
-      const [end, p] = t;
-      end.awaiting = '';
-      const reason = n(a, 1) || C.ERROR_CODE_PAIRING_NOT_ALLOWED;
-      end.air.lmp(() => pairingFailed(p, reason, end === p.resp));
-    }],
-    [K.hci_user_confirmation_request_reply, (x, a, cmd) => {
-      const t = x.replyTarget(a, cmd, 'user_confirm');
-      if (t) confirmReply(t[1], t[0], true);
-    }],
-    [K.hci_user_confirmation_request_negative_reply, (x, a, cmd) => {
-      const t = x.replyTarget(a, cmd, 'user_confirm');
-      if (t) confirmReply(t[1], t[0], false);
-    }],
-    [K.hci_user_passkey_request_reply, (x, a, cmd) => {
-      if (n(a, 1) > 999999) return x.r.fail(cmd, INVALID);
-      const t = x.replyTarget(a, cmd, 'passkey');
-      if (t) passkeyReply(t[1], t[0], n(a, 1));
-    }],
-    [K.hci_user_passkey_request_negative_reply, (x, a, cmd) => {
-      const t = x.replyTarget(a, cmd, 'passkey');
-      if (t) passkeyReply(t[1], t[0], null);
-    }],
-    [K.hci_read_encryption_key_size, (x, a, cmd) => {
-      const end = x.s.connections.get(n(a, 0));
-      if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
-      if (end.air.encryption === 0) return x.r.fail(cmd, DISALLOWED);
-      x.r.complete(cmd, OK, end.handle, 16);
-    }],
+    [
+      K.hci_authentication_requested,
+      (x, a, cmd) => {
+        const end = x.s.end_of(n(a, 0), 'classic');
+        if (!end) return x.r.status(cmd, UNKNOWN_CONN);
+        x.r.status(cmd, OK);
+        startAuth(end, 'auth');
+      },
+    ],
+    [
+      K.hci_set_connection_encryption,
+      (x, a, cmd) => {
+        const end = x.s.end_of(n(a, 0), 'classic');
+        const on = n(a, 1);
+        if (!end) return x.r.status(cmd, UNKNOWN_CONN);
+        if (on > 1) return x.r.status(cmd, INVALID);
+        if (end.air.encryption_pending) return x.r.status(cmd, DISALLOWED);
+        x.r.status(cmd, OK);
+        if (on === 1 && !end.air.authenticated) return startAuth(end, 'enc');
+        encrypt(end, on === 1);
+      },
+    ],
+    [
+      K.hci_link_key_request_reply,
+      (x, a, cmd) => {
+        const t = x.replyTarget(a, cmd, 'link_key');
+        if (!t) return;
+        const [end, p] = t;
+        const key = copy(a[1]!);
+        if (end === p.init) initLinkKey(p, key);
+        else respLinkKey(p, key);
+      },
+    ],
+    [
+      K.hci_link_key_request_negative_reply,
+      (x, a, cmd) => {
+        const t = x.replyTarget(a, cmd, 'link_key');
+        if (!t) return;
+        const [end, p] = t;
+        if (end === p.init) initLinkKey(p, null);
+        else respLinkKey(p, null);
+      },
+    ],
+    [
+      K.hci_pin_code_request_reply,
+      (x, a, cmd) => {
+        const len = n(a, 1);
+        if (len < 1 || len > 16) return x.r.fail(cmd, INVALID);
+        const t = x.replyTarget(a, cmd, 'pin');
+        if (t) pinReply(t[1], t[0], copy(a[2]!).subarray(0, len));
+      },
+    ],
+    [
+      K.hci_pin_code_request_negative_reply,
+      (x, a, cmd) => {
+        const t = x.replyTarget(a, cmd, 'pin');
+        if (t) pinReply(t[1], t[0], null);
+      },
+    ],
+    [
+      K.hci_io_capability_request_reply,
+      (x, a, cmd) => {
+        if (n(a, 1) > 3 || n(a, 2) > 1 || n(a, 3) > 5) return x.r.fail(cmd, INVALID);
+        const t = x.replyTarget(a, cmd, 'io_cap');
+        if (t) ioCapReply(t[1], t[0], n(a, 1), n(a, 2), n(a, 3));
+      },
+    ],
+    [
+      K.hci_io_capability_request_negative_reply,
+      (x, a, cmd) => {
+        const t = x.replyTarget(a, cmd, 'io_cap');
+        if (!t) return;
+        const [end, p] = t;
+        end.awaiting = '';
+        const reason = n(a, 1) || C.ERROR_CODE_PAIRING_NOT_ALLOWED;
+        end.air.lmp(() => pairingFailed(p, reason, end === p.resp));
+      },
+    ],
+    [
+      K.hci_user_confirmation_request_reply,
+      (x, a, cmd) => {
+        const t = x.replyTarget(a, cmd, 'user_confirm');
+        if (t) confirmReply(t[1], t[0], true);
+      },
+    ],
+    [
+      K.hci_user_confirmation_request_negative_reply,
+      (x, a, cmd) => {
+        const t = x.replyTarget(a, cmd, 'user_confirm');
+        if (t) confirmReply(t[1], t[0], false);
+      },
+    ],
+    [
+      K.hci_user_passkey_request_reply,
+      (x, a, cmd) => {
+        if (n(a, 1) > 999999) return x.r.fail(cmd, INVALID);
+        const t = x.replyTarget(a, cmd, 'passkey');
+        if (t) passkeyReply(t[1], t[0], n(a, 1));
+      },
+    ],
+    [
+      K.hci_user_passkey_request_negative_reply,
+      (x, a, cmd) => {
+        const t = x.replyTarget(a, cmd, 'passkey');
+        if (t) passkeyReply(t[1], t[0], null);
+      },
+    ],
+    [
+      K.hci_read_encryption_key_size,
+      (x, a, cmd) => {
+        const end = x.s.connections.get(n(a, 0));
+        if (!end) return x.r.fail(cmd, UNKNOWN_CONN);
+        if (end.air.encryption === 0) return x.r.fail(cmd, DISALLOWED);
+        x.r.complete(cmd, OK, end.handle, 16);
+      },
+    ],
     [K.hci_le_start_encryption, (x, a, cmd) => x.leStartEncryption(a, cmd)],
-    [K.hci_le_long_term_key_request_reply, (x, a, cmd) => {
-      const end = x.ltkReplyTarget(a, cmd);
-      if (end) leLtk(end.air, copy(a[1]!));
-    }],
-    [K.hci_le_long_term_key_negative_reply, (x, a, cmd) => {
-      const end = x.ltkReplyTarget(a, cmd);
-      if (end) leLtk(end.air, null);
-    }],
+    [
+      K.hci_le_long_term_key_request_reply,
+      (x, a, cmd) => {
+        const end = x.ltkReplyTarget(a, cmd);
+        if (end) leLtk(end.air, copy(a[1]!));
+      },
+    ],
+    [
+      K.hci_le_long_term_key_negative_reply,
+      (x, a, cmd) => {
+        const end = x.ltkReplyTarget(a, cmd);
+        if (end) leLtk(end.air, null);
+      },
+    ],
     [K.hci_le_rand, (x, _a, cmd) => x.r.complete(cmd, OK, new Uint8Array(randomBytes(8)))],
     [K.hci_le_encrypt, (x, a, cmd) => x.r.complete(cmd, OK, le_encrypt(a[0] as Uint8Array, a[1] as Uint8Array))],
   ];

@@ -13,8 +13,17 @@ import type { BdAddr } from '../core/bytes.js';
 import { Timer, type RunLoop } from '../core/run-loop.js';
 import { SlotPool, type LinkEnd } from './air.js';
 import {
-  DEFAULT_EVENT_MASK_HI, DEFAULT_EVENT_MASK_LO, DEFAULT_LE_EVENT_MASK_HI, DEFAULT_LE_EVENT_MASK_LO, GIAC,
-  LE_FEATURES, LE_MIN_OCTETS, LE_MIN_TIME, LE_SUPPORTED_STATES, LMP_FEATURES_PAGE0, LMP_FEATURES_PAGE2,
+  DEFAULT_EVENT_MASK_HI,
+  DEFAULT_EVENT_MASK_LO,
+  DEFAULT_LE_EVENT_MASK_HI,
+  DEFAULT_LE_EVENT_MASK_LO,
+  GIAC,
+  LE_FEATURES,
+  LE_MIN_OCTETS,
+  LE_MIN_TIME,
+  LE_SUPPORTED_STATES,
+  LMP_FEATURES_PAGE0,
+  LMP_FEATURES_PAGE2,
 } from './defs.js';
 import { Events, type EventMasks } from './controller-events.js';
 import { HostQueue } from './host-queue.js';

@@ -26,9 +26,7 @@ import { ControllerClassicLink } from './controller-classic-link.js';
 import { bind_commands, ControllerCommands, ControllerReply } from './controller-commands.js';
 import { ControllerLe } from './controller-le.js';
 import { ControllerSecurity } from './controller-security.js';
-import {
-  ControllerState, resolve_controller_options, type ControllerOptions, type ControllerStats,
-} from './controller-state.js';
+import { ControllerState, resolve_controller_options, type ControllerOptions, type ControllerStats } from './controller-state.js';
 import { supported_commands_bitmap } from './defs.js';
 import { Faults } from './faults.js';
 import type { HostQueueStatus, HostSink } from './host-queue.js';
@@ -38,8 +36,12 @@ export type { ControllerOptions, ControllerStats } from './controller-state.js';
 
 /** The command tables of the components, in dispatch order. */
 const COMMAND_TABLES = [
-  ControllerBaseband.COMMANDS, ControllerAcl.COMMANDS, ControllerClassic.COMMANDS, ControllerClassicLink.COMMANDS,
-  ControllerLe.COMMANDS, ControllerSecurity.COMMANDS,
+  ControllerBaseband.COMMANDS,
+  ControllerAcl.COMMANDS,
+  ControllerClassic.COMMANDS,
+  ControllerClassicLink.COMMANDS,
+  ControllerLe.COMMANDS,
+  ControllerSecurity.COMMANDS,
 ] as const;
 
 /** The templates of every implemented command. */
@@ -76,7 +78,10 @@ export class VirtualController {
     const reply = new ControllerReply(s);
     this.acl = new ControllerAcl(s, { reply });
     s.air = this.acl;
-    this.classic = new ControllerClassic(s, { reply, connection_closed: (end, reason) => this.acl.connection_closed(end, reason) });
+    this.classic = new ControllerClassic(s, {
+      reply,
+      connection_closed: (end, reason) => this.acl.connection_closed(end, reason),
+    });
     this.le = new ControllerLe(s, { reply });
     const baseband = new ControllerBaseband(s, { reply, reset: () => this.reset() });
     const classicLink = new ControllerClassicLink(s, { reply });

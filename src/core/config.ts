@@ -69,7 +69,9 @@ export class Pools {
   readonly all: Array<Pool<object>> = [];
   readonly packet_buffers: BufferPool;
   constructor(readonly config: StackConfig) {
-    this.packet_buffers = this.register(new BufferPool('packet_buffers', config.MAX_NR_HCI_PACKET_BUFFERS, config.HCI_PACKET_BUFFER_SIZE));
+    this.packet_buffers = this.register(
+      new BufferPool('packet_buffers', config.MAX_NR_HCI_PACKET_BUFFERS, config.HCI_PACKET_BUFFER_SIZE),
+    );
   }
   /** Register a pool created by a layer so it shows up in stats(). */
   register<P extends Pool<any>>(pool: P): P {

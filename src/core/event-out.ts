@@ -113,7 +113,13 @@ export class EventOut {
   }
 
   /** Hand an event to one handler (nothing when there is none or size <= 0). */
-  to_handler(handler: EventPacketHandler | null | undefined, channel: number, packet: Uint8Array, size: number, log = true): void {
+  to_handler(
+    handler: EventPacketHandler | null | undefined,
+    channel: number,
+    packet: Uint8Array,
+    size: number,
+    log = true,
+  ): void {
     if (size <= 0) return;
     if (log) this.packet_log?.log_packet(HCI_EVENT_PACKET, 1, packet, size);
     if (!handler) return;

@@ -75,7 +75,11 @@ export class Pool<T extends object> {
 
 /** A pool of fixed-size byte buffers (packet buffers). */
 export class BufferPool extends Pool<Uint8Array> {
-  constructor(name: string, capacity: number, readonly buffer_size: number) {
+  constructor(
+    name: string,
+    capacity: number,
+    readonly buffer_size: number,
+  ) {
     super(name, capacity, () => new Uint8Array(buffer_size));
   }
 }

@@ -56,9 +56,22 @@ const EPOCH_LO = 0x0f2f8000;
 const TWO_32 = 0x1_0000_0000;
 
 const BTSNOOP_FILE_HEADER = Uint8Array.of(
-  0x62, 0x74, 0x73, 0x6e, 0x6f, 0x6f, 0x70, 0x00, // "btsnoop\0"
-  0x00, 0x00, 0x00, 0x01, // version 1
-  0x00, 0x00, 0x03, 0xea, // datalink 1002: H4
+  0x62,
+  0x74,
+  0x73,
+  0x6e,
+  0x6f,
+  0x6f,
+  0x70,
+  0x00, // "btsnoop\0"
+  0x00,
+  0x00,
+  0x00,
+  0x01, // version 1
+  0x00,
+  0x00,
+  0x03,
+  0xea, // datalink 1002: H4
 );
 export const BTSNOOP_RECORD_HEADER_SIZE = 24;
 export const PKLG_RECORD_HEADER_SIZE = 13;
@@ -159,7 +172,9 @@ class FileSink implements HciDumpSink {
 function formatCode(format: HciDumpFormat | number): number {
   if (format === 'btsnoop' || format === 3) return 1;
   if (format === 'pklg' || format === 2) return 2;
-  throw new TypeError(`hci_dump: unsupported format ${String(format)} (expected 'btsnoop', 'pklg', HCI_DUMP_PACKETLOGGER or HCI_DUMP_BTSNOOP)`);
+  throw new TypeError(
+    `hci_dump: unsupported format ${String(format)} (expected 'btsnoop', 'pklg', HCI_DUMP_PACKETLOGGER or HCI_DUMP_BTSNOOP)`,
+  );
 }
 
 const te = new TextEncoder();

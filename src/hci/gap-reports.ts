@@ -74,7 +74,7 @@ export class GapReports {
         const end = Math.min(size, start + 240);
         let shortName = -1;
         let shortLen = 0;
-        for (let p = start; p < end; ) {
+        for (let p = start; p < end;) {
           const len = packet[p]!;
           if (len === 0 || p + 1 + len > end) break;
           const type = packet[p + 1]!;
@@ -104,8 +104,21 @@ export class GapReports {
       }
       const buf = this.out.buffer();
       const n = this.s.codes.gap_event_inquiry_result_build(
-        buf, 0, addr, psrm, cod, clock, rssiAvailable, rssi, didAvailable, didSource, didVendor, didProduct, didVersion,
-        nameAvailable, name.subarray(0, nameLen),
+        buf,
+        0,
+        addr,
+        psrm,
+        cod,
+        clock,
+        rssiAvailable,
+        rssi,
+        didAvailable,
+        didSource,
+        didVendor,
+        didProduct,
+        didVersion,
+        nameAvailable,
+        name.subarray(0, nameLen),
       );
       if (n > 0) this.out.emit(buf, n);
     }

@@ -158,7 +158,13 @@ export class H4Deframer {
         if (len < 0) {
           // the position of the packet's type byte: header bytes are all in (have === need)
           const pos = base + (i - start) - this.have - 1;
-          this.fail(`H4 packet type ${this.type}: length ${this.lastLength} above limit ${this.lastMax}`, pos, this.type, this.lastLength, this.lastMax);
+          this.fail(
+            `H4 packet type ${this.type}: length ${this.lastLength} above limit ${this.lastMax}`,
+            pos,
+            this.type,
+            this.lastLength,
+            this.lastMax,
+          );
           continue;
         }
         this.need += len;

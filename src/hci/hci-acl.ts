@@ -232,7 +232,10 @@ export class HciAcl {
       return;
     }
     if (count > conn.acl_outstanding) {
-      this.s.log.error(() => `Number Of Completed Packets: ${count} for handle 0x${handle.toString(16)} but only ${conn.acl_outstanding} outstanding`);
+      this.s.log.error(
+        () =>
+          `Number Of Completed Packets: ${count} for handle 0x${handle.toString(16)} but only ${conn.acl_outstanding} outstanding`,
+      );
       count = conn.acl_outstanding;
     }
     this.giveBack(conn, count);
@@ -295,7 +298,10 @@ export class HciAcl {
     }
     // start of a PDU (first flushable, first non-flushable, or complete)
     if (conn.rx_buffer) {
-      this.s.log.error(() => `ACL start on handle 0x${handle.toString(16)} while ${conn.rx_pos - 4} of ${conn.rx_expected || '?'} bytes were reassembled: incomplete PDU dropped`);
+      this.s.log.error(
+        () =>
+          `ACL start on handle 0x${handle.toString(16)} while ${conn.rx_pos - 4} of ${conn.rx_expected || '?'} bytes were reassembled: incomplete PDU dropped`,
+      );
       this.dropReassembly(conn);
     }
     conn.rx_discard = false;
@@ -340,12 +346,15 @@ export class HciAcl {
   private continuation(conn: HciConnection, packet: Uint8Array, dataLen: number): void {
     const buf = conn.rx_buffer;
     if (!buf) {
-      if (!conn.rx_discard) this.s.log.error(() => `ACL continuation without a start on handle 0x${conn.con_handle.toString(16)}, dropped`);
+      if (!conn.rx_discard)
+        this.s.log.error(() => `ACL continuation without a start on handle 0x${conn.con_handle.toString(16)}, dropped`);
       return;
     }
     const limit = conn.rx_expected > 0 ? HCI_ACL_HEADER_SIZE + conn.rx_expected : buf.length;
     if (conn.rx_pos + dataLen > limit) {
-      this.s.log.error(() => `ACL continuation overruns the L2CAP length on handle 0x${conn.con_handle.toString(16)}: PDU dropped`);
+      this.s.log.error(
+        () => `ACL continuation overruns the L2CAP length on handle 0x${conn.con_handle.toString(16)}: PDU dropped`,
+      );
       this.dropReassembly(conn);
       conn.rx_discard = true;
       return;

@@ -163,7 +163,12 @@ export class HciConnectionTable {
   list: HciConnection[] = [];
 
   constructor(pools: Pools) {
-    this.pool = pools.create('MAX_NR_HCI_CONNECTIONS', 'hci_connections', () => new HciConnection(), (c) => c.reset());
+    this.pool = pools.create(
+      'MAX_NR_HCI_CONNECTIONS',
+      'hci_connections',
+      () => new HciConnection(),
+      (c) => c.reset(),
+    );
   }
 
   /** A new record for (addr, type), or null when the pool is exhausted. */

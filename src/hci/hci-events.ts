@@ -200,7 +200,9 @@ export class HciEvents {
   }
 
   private malformed(packet: Uint8Array): void {
-    this.s.log.error(() => `malformed HCI event 0x${packet[0]!.toString(16).padStart(2, '0')} (${packet[1]} parameter bytes), dropped`);
+    this.s.log.error(
+      () => `malformed HCI event 0x${packet[0]!.toString(16).padStart(2, '0')} (${packet[1]} parameter bytes), dropped`,
+    );
   }
 
   /** Match a Command Complete / Status against the commands sent. */
@@ -218,7 +220,9 @@ export class HciEvents {
     if (opcode === 0) return; // controller ready / credit update (NOP), nothing to dispatch
     if (opcode === HCI_OPCODE_HOST_NUMBER_OF_COMPLETED_PACKETS) {
       // sent without a credit and answered only when wrong (Vol 4 Part E 7.3.40)
-      this.s.log.error(() => `Host Number Of Completed Packets refused with status 0x${(packet[5] ?? 0xff).toString(16).padStart(2, '0')}`);
+      this.s.log.error(
+        () => `Host Number Of Completed Packets refused with status 0x${(packet[5] ?? 0xff).toString(16).padStart(2, '0')}`,
+      );
       this.x.out.dispatch(packet, size);
       return;
     }
@@ -273,7 +277,8 @@ export class HciEvents {
         }
       }
     } else if (opcode === hci_disconnect.opcode) {
-      for (const c of this.s.connections.list) if (c.state === ConnState.SENT_DISCONNECT) this.setState(c, ConnState.OPEN, 'Disconnect refused');
+      for (const c of this.s.connections.list)
+        if (c.state === ConnState.SENT_DISCONNECT) this.setState(c, ConnState.OPEN, 'Disconnect refused');
     }
   }
 
@@ -387,7 +392,6 @@ export class HciEvents {
     this.x.out.nr_connections_changed();
   }
 
-
   private onRemoteFeatures(packet: Uint8Array): void {
     const conn = this.s.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
     if (!conn || packet[2] !== 0) return;
@@ -453,11 +457,15 @@ export class HciEvents {
     let conn = this.s.connections.for_addr(addr, type);
     if (!conn && role === HCI_ROLE_MASTER) {
       // filter-accept-list connect: the pending record has no address yet
-      conn = this.s.connections.list.find((c) => c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) ?? null;
+      conn =
+        this.s.connections.list.find((c) => c.is_le && c.con_handle === 0xffff && c.state === ConnState.SENT_CREATE_CONNECTION) ??
+        null;
     }
     if (!conn) conn = this.s.connections.create(addr, is_le_address_type(type) ? type : 0);
     if (!conn) {
-      this.s.log.error(() => `LE Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`);
+      this.s.log.error(
+        () => `LE Connection Complete for ${bd_addr_to_str(addr)} without a free connection record; disconnecting`,
+      );
       this.orphan(handle);
       return;
     }

@@ -63,7 +63,10 @@ export class HciHostFlow {
   consumed(conn: HciConnection, data_length: number): void {
     const f = this.s.host_flow;
     if (f.buffer_size_set && data_length > f.acl_packet_length) {
-      this.s.log.error(() => `controller sent an ACL packet of ${data_length} bytes, above the announced Host_ACL_Data_Packet_Length ${f.acl_packet_length}`);
+      this.s.log.error(
+        () =>
+          `controller sent an ACL packet of ${data_length} bytes, above the announced Host_ACL_Data_Packet_Length ${f.acl_packet_length}`,
+      );
     }
     if (!f.active) return;
     conn.host_completed++;

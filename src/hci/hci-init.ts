@@ -208,14 +208,26 @@ export class HciInit {
       case Step.LE_SET_EVENT_MASK:
         return le && c.supports_command(SUPPORTED_COMMAND.LE_SET_EVENT_MASK);
       case Step.HOST_BUFFER_SIZE:
-        return s.host_flow.enabled && c.supports_command(SUPPORTED_COMMAND.HOST_BUFFER_SIZE) &&
-          c.supports_command(SUPPORTED_COMMAND.SET_CONTROLLER_TO_HOST_FLOW_CONTROL);
+        return (
+          s.host_flow.enabled &&
+          c.supports_command(SUPPORTED_COMMAND.HOST_BUFFER_SIZE) &&
+          c.supports_command(SUPPORTED_COMMAND.SET_CONTROLLER_TO_HOST_FLOW_CONTROL)
+        );
       case Step.SET_CONTROLLER_TO_HOST_FLOW_CONTROL:
         return s.host_flow.buffer_size_set;
       case Step.WRITE_SIMPLE_PAIRING_MODE:
-        return classic && this.x.gap.ssp_enabled() && c.has_feature(LMP_FEATURE.SECURE_SIMPLE_PAIRING) && c.supports_command(SUPPORTED_COMMAND.WRITE_SIMPLE_PAIRING_MODE);
+        return (
+          classic &&
+          this.x.gap.ssp_enabled() &&
+          c.has_feature(LMP_FEATURE.SECURE_SIMPLE_PAIRING) &&
+          c.supports_command(SUPPORTED_COMMAND.WRITE_SIMPLE_PAIRING_MODE)
+        );
       case Step.WRITE_SECURE_CONNECTIONS_HOST:
-        return classic && this.x.gap.secure_connections_enabled() && c.supports_command_known(SUPPORTED_COMMAND.WRITE_SECURE_CONNECTIONS_HOST_SUPPORT);
+        return (
+          classic &&
+          this.x.gap.secure_connections_enabled() &&
+          c.supports_command_known(SUPPORTED_COMMAND.WRITE_SECURE_CONNECTIONS_HOST_SUPPORT)
+        );
       case Step.WRITE_INQUIRY_MODE:
         return classic && c.supports_command(SUPPORTED_COMMAND.WRITE_INQUIRY_MODE);
       case Step.WRITE_CLASS_OF_DEVICE:
@@ -223,7 +235,11 @@ export class HciInit {
       case Step.WRITE_LOCAL_NAME:
         return classic && c.supports_command(SUPPORTED_COMMAND.WRITE_LOCAL_NAME);
       case Step.WRITE_EIR:
-        return classic && c.has_feature(LMP_FEATURE.EXTENDED_INQUIRY_RESPONSE) && c.supports_command(SUPPORTED_COMMAND.WRITE_EXTENDED_INQUIRY_RESPONSE);
+        return (
+          classic &&
+          c.has_feature(LMP_FEATURE.EXTENDED_INQUIRY_RESPONSE) &&
+          c.supports_command(SUPPORTED_COMMAND.WRITE_EXTENDED_INQUIRY_RESPONSE)
+        );
       case Step.WRITE_LE_HOST_SUPPORTED:
         return le && classic && c.supports_command(SUPPORTED_COMMAND.WRITE_LE_HOST_SUPPORTED);
       case Step.WRITE_SCAN_ENABLE:
@@ -324,7 +340,11 @@ export class HciInit {
       case Step.SET_CONTROLLER_TO_HOST_FLOW_CONTROL:
         return this.send(hci_set_controller_to_host_flow_control, 0x01); // ACL on, synchronous off
       case Step.SET_EVENT_MASK:
-        return this.send(hci_set_event_mask, HCI_EVENT_MASK_LOW, c.le_supported ? HCI_EVENT_MASK_HIGH : HCI_EVENT_MASK_HIGH & ~0x20000000);
+        return this.send(
+          hci_set_event_mask,
+          HCI_EVENT_MASK_LOW,
+          c.le_supported ? HCI_EVENT_MASK_HIGH : HCI_EVENT_MASK_HIGH & ~0x20000000,
+        );
       case Step.LE_SET_EVENT_MASK:
         return this.send(hci_le_set_event_mask, HCI_LE_EVENT_MASK_LOW, HCI_LE_EVENT_MASK_HIGH);
       case Step.WRITE_SIMPLE_PAIRING_MODE:
@@ -372,7 +392,10 @@ export class HciInit {
     const step = this.step;
     if (step === Step.RESET) this.s.run_loop.remove_timer(this.resetTimer);
     if (status !== ERROR_CODE_SUCCESS) {
-      this.s.log.error(() => `init: ${stepName(step)} (opcode 0x${opcode.toString(16).padStart(4, '0')}) failed with status 0x${status.toString(16)}`);
+      this.s.log.error(
+        () =>
+          `init: ${stepName(step)} (opcode 0x${opcode.toString(16).padStart(4, '0')}) failed with status 0x${status.toString(16)}`,
+      );
     } else {
       this.store(step, ret);
     }
@@ -445,7 +468,9 @@ export class HciInit {
         return;
       case Step.SET_CONTROLLER_TO_HOST_FLOW_CONTROL:
         s.host_flow.active = true;
-        s.log.info(() => `controller-to-host flow control on: ${s.host_flow.acl_packet_num} x ${s.host_flow.acl_packet_length} bytes`);
+        s.log.info(
+          () => `controller-to-host flow control on: ${s.host_flow.acl_packet_num} x ${s.host_flow.acl_packet_length} bytes`,
+        );
         return;
       case Step.LE_READ_BUFFER_SIZE:
         if (r.length < 4) return;
@@ -465,11 +490,32 @@ export class HciInit {
 }
 
 function stepName(step: Step): string {
-  return [
-    'Reset', 'chipset baud rate', 'chipset init', 'chipset BD_ADDR', 'Read Local Version', 'Read Local Supported Commands',
-    'Read Local Supported Features', 'Read Local Extended Features', 'Read BD_ADDR', 'Read Buffer Size', 'LE Read Buffer Size',
-    'Host Buffer Size', 'Set Controller To Host Flow Control', 'Set Event Mask', 'LE Set Event Mask', 'Write Simple Pairing Mode', 'Write Secure Connections Host Support',
-    'Write Inquiry Mode', 'Write Class of Device', 'Write Local Name', 'Write Extended Inquiry Response',
-    'Write LE Host Supported', 'Write Scan Enable', 'done',
-  ][step] ?? String(step);
+  return (
+    [
+      'Reset',
+      'chipset baud rate',
+      'chipset init',
+      'chipset BD_ADDR',
+      'Read Local Version',
+      'Read Local Supported Commands',
+      'Read Local Supported Features',
+      'Read Local Extended Features',
+      'Read BD_ADDR',
+      'Read Buffer Size',
+      'LE Read Buffer Size',
+      'Host Buffer Size',
+      'Set Controller To Host Flow Control',
+      'Set Event Mask',
+      'LE Set Event Mask',
+      'Write Simple Pairing Mode',
+      'Write Secure Connections Host Support',
+      'Write Inquiry Mode',
+      'Write Class of Device',
+      'Write Local Name',
+      'Write Extended Inquiry Response',
+      'Write LE Host Supported',
+      'Write Scan Enable',
+      'done',
+    ][step] ?? String(step)
+  );
 }

@@ -304,7 +304,8 @@ export class HciLinkControl {
     const reject = s.pending_rejects.shift();
     if (reject) return this.x.send_command(hci_reject_connection_request, reject.addr, reject.reason);
     const orphan = s.pending_disconnects.shift();
-    if (orphan !== undefined) return this.x.send_command(hci_disconnect, orphan, ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES);
+    if (orphan !== undefined)
+      return this.x.send_command(hci_disconnect, orphan, ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES);
     const halting = s.power !== HCI_STATE_WORKING;
     for (const c of this.s.connections.list) {
       if (c.todo === 0) continue;

@@ -204,10 +204,15 @@ class LinkKeyDbMemory implements BtstackLinkKeyDb {
  * btstack_link_key_db_memory_instance() returns its single static instance).
  */
 export function btstack_link_key_db_memory_instance(pools: Pools): BtstackLinkKeyDb {
-  const pool = pools.create('MAX_NR_BTSTACK_LINK_KEY_DB_MEMORY_ENTRIES', 'link_key_db_memory_entries', () => new MemoryEntry(), (e) => {
-    e.bd_addr.fill(0);
-    e.link_key.fill(0);
-    e.type = INVALID_LINK_KEY;
-  });
+  const pool = pools.create(
+    'MAX_NR_BTSTACK_LINK_KEY_DB_MEMORY_ENTRIES',
+    'link_key_db_memory_entries',
+    () => new MemoryEntry(),
+    (e) => {
+      e.bd_addr.fill(0);
+      e.link_key.fill(0);
+      e.type = INVALID_LINK_KEY;
+    },
+  );
   return new LinkKeyDbMemory(pool);
 }

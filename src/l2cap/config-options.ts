@@ -404,15 +404,40 @@ export function l2cap_config_options_write(buf: Uint8Array, pos: number, opts: L
   if (o.present & L2CAP_CONFIG_HAS_MTU) p += l2cap_config_option_write_mtu(buf, p, o.mtu);
   if (o.present & L2CAP_CONFIG_HAS_FLUSH_TIMEOUT) p += l2cap_config_option_write_flush_timeout(buf, p, o.flush_timeout);
   if (o.present & L2CAP_CONFIG_HAS_QOS)
-    p += l2cap_config_option_write_qos(buf, p, o.qos_flags, o.qos_service_type, o.qos_token_rate, o.qos_token_bucket_size,
-      o.qos_peak_bandwidth, o.qos_latency, o.qos_delay_variation);
+    p += l2cap_config_option_write_qos(
+      buf,
+      p,
+      o.qos_flags,
+      o.qos_service_type,
+      o.qos_token_rate,
+      o.qos_token_bucket_size,
+      o.qos_peak_bandwidth,
+      o.qos_latency,
+      o.qos_delay_variation,
+    );
   if (o.present & L2CAP_CONFIG_HAS_RFC)
-    p += l2cap_config_option_write_rfc(buf, p, o.mode, o.tx_window_size, o.max_transmit, o.retransmission_timeout,
-      o.monitor_timeout, o.mps);
+    p += l2cap_config_option_write_rfc(
+      buf,
+      p,
+      o.mode,
+      o.tx_window_size,
+      o.max_transmit,
+      o.retransmission_timeout,
+      o.monitor_timeout,
+      o.mps,
+    );
   if (o.present & L2CAP_CONFIG_HAS_FCS) p += l2cap_config_option_write_fcs(buf, p, o.fcs);
   if (o.present & L2CAP_CONFIG_HAS_EFS)
-    p += l2cap_config_option_write_efs(buf, p, o.efs_identifier, o.efs_service_type, o.efs_max_sdu_size,
-      o.efs_sdu_inter_arrival_time, o.efs_access_latency, o.efs_flush_timeout);
+    p += l2cap_config_option_write_efs(
+      buf,
+      p,
+      o.efs_identifier,
+      o.efs_service_type,
+      o.efs_max_sdu_size,
+      o.efs_sdu_inter_arrival_time,
+      o.efs_access_latency,
+      o.efs_flush_timeout,
+    );
   if (o.present & L2CAP_CONFIG_HAS_EWS) p += l2cap_config_option_write_extended_window_size(buf, p, o.extended_window_size);
   return p - pos;
 }
@@ -442,7 +467,13 @@ export function l2cap_config_unknown_options_size(src: Uint8Array, off: number, 
  * (Wireshark's btl2cap) decode; the option type octets the spec requires are included.
  * Returns bytes written or -1 when dst is too small.
  */
-export function l2cap_config_options_copy_unknown(src: Uint8Array, off: number, len: number, dst: Uint8Array, dpos: number): number {
+export function l2cap_config_options_copy_unknown(
+  src: Uint8Array,
+  off: number,
+  len: number,
+  dst: Uint8Array,
+  dpos: number,
+): number {
   if (!room(dst, dpos, l2cap_config_unknown_options_size(src, off, len))) return -1;
   let p = dpos;
   let pos = off;
@@ -504,7 +535,11 @@ export class L2capConfigAnswer {
  * Extended Flow Spec and Extended Window Size are accepted as sent (they do not constrain Basic
  * mode here). Returns `answer`.
  */
-export function l2cap_config_request_answer(opts: L2capConfigOptions, parse: L2capConfigParse, answer: L2capConfigAnswer): L2capConfigAnswer {
+export function l2cap_config_request_answer(
+  opts: L2capConfigOptions,
+  parse: L2capConfigParse,
+  answer: L2capConfigAnswer,
+): L2capConfigAnswer {
   answer.clear();
   if (parse !== 'ok') {
     answer.result = L2CAP_CONF_RESULT_REJECT;
@@ -523,7 +558,8 @@ export function l2cap_config_request_answer(opts: L2capConfigOptions, parse: L2c
     answer.result = L2CAP_CONF_RESULT_UNACCEPTABLE_PARAMETERS;
     if (small_mtu) answer.options.set_mtu(L2CAP_MINIMAL_MTU);
     if (bad_mode) answer.options.set_rfc(L2CAP_CHANNEL_MODE_BASIC);
-    answer.problem = small_mtu && bad_mode ? 'mtu-below-minimum+unsupported-mode' : small_mtu ? 'mtu-below-minimum' : 'unsupported-mode';
+    answer.problem =
+      small_mtu && bad_mode ? 'mtu-below-minimum+unsupported-mode' : small_mtu ? 'mtu-below-minimum' : 'unsupported-mode';
     return answer;
   }
   return answer;

@@ -72,7 +72,8 @@ export class L2capChannels {
     ch.state = to;
     if (from !== to) {
       this.s.log.debug(
-        () => `l2cap cid 0x${ch.local_cid.toString(16).padStart(4, '0')}: ${l2cap_btstack_state_name(from)} -> ${l2cap_btstack_state_name(to)} (${why})`,
+        () =>
+          `l2cap cid 0x${ch.local_cid.toString(16).padStart(4, '0')}: ${l2cap_btstack_state_name(from)} -> ${l2cap_btstack_state_name(to)} (${why})`,
       );
     }
   }
@@ -118,7 +119,9 @@ export class L2capChannels {
       this.setState(ch, L2CAP_STATE_WAIT_CONNECTION_COMPLETE, 'created, link requested');
     }
     this.add(ch);
-    s.log.info(() => `L2CAP create channel 0x${ch.local_cid.toString(16)} to ${bd_addr_to_str(address)} PSM 0x${psm.toString(16)}`);
+    s.log.info(
+      () => `L2CAP create channel 0x${ch.local_cid.toString(16)} to ${bd_addr_to_str(address)} PSM 0x${psm.toString(16)}`,
+    );
     this.x.scheduleRun();
     return { status: ERROR_CODE_SUCCESS, local_cid: ch.local_cid };
   }
@@ -258,7 +261,10 @@ export class L2capChannels {
       s.run_loop.add_timer(ch.config_timer);
       return;
     }
-    s.log.info(() => `L2CAP channel 0x${ch.local_cid.toString(16)}: configuration not complete after ${L2CAP_CONFIG_TIMEOUT_MS} ms, disconnecting`);
+    s.log.info(
+      () =>
+        `L2CAP channel 0x${ch.local_cid.toString(16)}: configuration not complete after ${L2CAP_CONFIG_TIMEOUT_MS} ms, disconnecting`,
+    );
     s.run_loop.remove_timer(ch.timer);
     ch.todo = 0;
     ch.waiting_for_can_send_now = false;

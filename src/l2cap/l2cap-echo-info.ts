@@ -86,7 +86,11 @@ export class L2capEchoInfo {
 
   /** The link has an information or echo request to send. */
   hasRequest(link: L2capLink): boolean {
-    return link.info_state === INFO_W2_SEND_EXTENDED_FEATURES || link.info_state === INFO_W2_SEND_FIXED_CHANNELS || link.echo_state === ECHO_W2_SEND;
+    return (
+      link.info_state === INFO_W2_SEND_EXTENDED_FEATURES ||
+      link.info_state === INFO_W2_SEND_FIXED_CHANNELS ||
+      link.echo_state === ECHO_W2_SEND
+    );
   }
 
   /** Write the link's next request at buf[pos] (information first, then echo): bytes written or -1. */
@@ -94,7 +98,12 @@ export class L2capEchoInfo {
     const id = this.s.nextSigId();
     if (link.info_state === INFO_W2_SEND_EXTENDED_FEATURES || link.info_state === INFO_W2_SEND_FIXED_CHANNELS) {
       const fixed = link.info_state === INFO_W2_SEND_FIXED_CHANNELS;
-      const n = l2cap_sig_information_request(buf, pos, id, fixed ? L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED : L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED);
+      const n = l2cap_sig_information_request(
+        buf,
+        pos,
+        id,
+        fixed ? L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED : L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED,
+      );
       link.info_sig_id = id;
       link.info_state = fixed ? INFO_W4_FIXED_CHANNELS : INFO_W4_EXTENDED_FEATURES;
       this.startTimer(link.info_timer, this.onInfoTimeout);
@@ -167,7 +176,10 @@ export class L2capEchoInfo {
       this.echoDone(link, (L2CAP_COMMAND_REJECT_REASON_COMMAND_NOT_UNDERSTOOD + Math.min(reason, 2)) & 0xff, null, 0, 0);
       return true;
     }
-    if ((link.info_state === INFO_W4_EXTENDED_FEATURES || link.info_state === INFO_W4_FIXED_CHANNELS) && link.info_sig_id === id) {
+    if (
+      (link.info_state === INFO_W4_EXTENDED_FEATURES || link.info_state === INFO_W4_FIXED_CHANNELS) &&
+      link.info_sig_id === id
+    ) {
       this.infoDone(link, link.info_state === INFO_W4_FIXED_CHANNELS ? link.extended_features : 0, 0);
       return true;
     }

@@ -39,10 +39,23 @@ export class L2capEvents {
   channelOpened(ch: L2capChannel, status: number): void {
     const buf = this.buffer();
     const n = this.codes.l2cap_event_channel_opened_build(
-      buf, 0, status & 0xff, ch.address, ch.con_handle, ch.psm, ch.local_cid, ch.remote_cid, ch.local_mtu, ch.remote_mtu,
-      ch.flush_timeout, ch.incoming ? 1 : 0, 0, 0,
+      buf,
+      0,
+      status & 0xff,
+      ch.address,
+      ch.con_handle,
+      ch.psm,
+      ch.local_cid,
+      ch.remote_cid,
+      ch.local_mtu,
+      ch.remote_mtu,
+      ch.flush_timeout,
+      ch.incoming ? 1 : 0,
+      0,
+      0,
     );
-    if (status !== 0) this.log.info(() => `L2CAP_EVENT_CHANNEL_OPENED status 0x${status.toString(16)} local cid 0x${ch.local_cid.toString(16)}`);
+    if (status !== 0)
+      this.log.info(() => `L2CAP_EVENT_CHANNEL_OPENED status 0x${status.toString(16)} local cid 0x${ch.local_cid.toString(16)}`);
     this.toChannel(ch, buf, n);
   }
 
@@ -55,7 +68,15 @@ export class L2capEvents {
 
   incomingConnection(ch: L2capChannel): void {
     const buf = this.buffer();
-    const n = this.codes.l2cap_event_incoming_connection_build(buf, 0, ch.address, ch.con_handle, ch.psm, ch.local_cid, ch.remote_cid);
+    const n = this.codes.l2cap_event_incoming_connection_build(
+      buf,
+      0,
+      ch.address,
+      ch.con_handle,
+      ch.psm,
+      ch.local_cid,
+      ch.remote_cid,
+    );
     this.toChannel(ch, buf, n);
   }
 
@@ -70,7 +91,13 @@ export class L2capEvents {
     const codes = this.codes;
     if (codes.PROFILE !== 'v1.8') return;
     const buf = this.buffer();
-    const n = codes.l2cap_event_information_response_build(buf, 0, link.con_handle, link.extended_features & 0xffff, link.fixed_channels & 0xffff);
+    const n = codes.l2cap_event_information_response_build(
+      buf,
+      0,
+      link.con_handle,
+      link.extended_features & 0xffff,
+      link.fixed_channels & 0xffff,
+    );
     this.toHandlers(buf, n);
   }
 }

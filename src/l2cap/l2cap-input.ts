@@ -99,7 +99,9 @@ export class L2capInput {
       const conn = s.hci.hci_connection_for_handle(handle);
       if (conn && !conn.is_le) link = this.x.linkUp(handle, conn.address);
       if (!link) {
-        s.log.debug(() => `L2CAP PDU for CID 0x${cid.toString(16)} on handle 0x${handle.toString(16)} without a classic link, dropped`);
+        s.log.debug(
+          () => `L2CAP PDU for CID 0x${cid.toString(16)} on handle 0x${handle.toString(16)} without a classic link, dropped`,
+        );
         return;
       }
     }

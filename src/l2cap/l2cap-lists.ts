@@ -72,7 +72,16 @@ export function l2cap_connection_list(l: L2capState): L2capConnectionInfo[] {
     const a = bd_addr_to_str(c.address);
     const row = out.find((r) => r.address === a && r.state !== 'OPEN');
     if (row) row.channels++;
-    else out.push({ con_handle: HCI_CON_HANDLE_INVALID, address: a, state: 'W4_LP_CON_CFM', channels: 1, extended_features: -1, fixed_channels: -1, idle: false });
+    else
+      out.push({
+        con_handle: HCI_CON_HANDLE_INVALID,
+        address: a,
+        state: 'W4_LP_CON_CFM',
+        channels: 1,
+        extended_features: -1,
+        fixed_channels: -1,
+        idle: false,
+      });
   }
   return out;
 }

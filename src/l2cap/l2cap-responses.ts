@@ -23,7 +23,14 @@
  * received while no buffer freed; that never happens on a real link, and it is logged if it
  * does. Everything owed is forgotten when the link goes down (nobody is left to answer).
  */
-import { COMMAND_REJECT, CONFIGURE_RESPONSE, CONNECTION_RESPONSE, DISCONNECTION_RESPONSE, ECHO_RESPONSE, INFORMATION_RESPONSE } from '../codes/v1.4.js';
+import {
+  COMMAND_REJECT,
+  CONFIGURE_RESPONSE,
+  CONNECTION_RESPONSE,
+  DISCONNECTION_RESPONSE,
+  ECHO_RESPONSE,
+  INFORMATION_RESPONSE,
+} from '../codes/v1.4.js';
 import { L2CAP_REJ_INVALID_CID, L2CAP_REJ_MTU_EXCEEDED } from './signaling.js';
 
 /**
@@ -239,7 +246,12 @@ export class L2capResponseQueue {
   }
 
   /** A Configuration Response whose options the caller writes (options, options_len); null: owed a Command Reject. */
-  configure_response(identifier: number, remote_cid: number, flags: number, result: number): L2capPendingConfigureResponse | null {
+  configure_response(
+    identifier: number,
+    remote_cid: number,
+    flags: number,
+    result: number,
+  ): L2capPendingConfigureResponse | null {
     const slot = this.add(identifier);
     if (!slot) return null;
     const r = (slot.active = slot.configure);

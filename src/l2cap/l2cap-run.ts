@@ -35,7 +35,12 @@ import {
   L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST,
   L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE,
 } from '../codes/v1.4.js';
-import { L2CAP_CFG_LOCAL_REQ_SENT, L2CAP_CFG_REMOTE_RESPONDED, L2CAP_CFG_REMOTE_REQ_RECEIVED, l2cap_config_done } from './channel-state.js';
+import {
+  L2CAP_CFG_LOCAL_REQ_SENT,
+  L2CAP_CFG_REMOTE_RESPONDED,
+  L2CAP_CFG_REMOTE_REQ_RECEIVED,
+  l2cap_config_done,
+} from './channel-state.js';
 import {
   L2CAP_CONFIG_FLAG_CONTINUATION,
   L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE,
@@ -78,7 +83,8 @@ import {
 import type { L2capState } from './l2cap-state.js';
 
 /** Extended features this host announces: fixed channels supported, unicast connectionless data reception. */
-export const L2CAP_LOCAL_EXTENDED_FEATURES = L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS | L2CAP_EXTENDED_FEATURE_UNICAST_CONNECTIONLESS_DATA_RECEPTION;
+export const L2CAP_LOCAL_EXTENDED_FEATURES =
+  L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS | L2CAP_EXTENDED_FEATURE_UNICAST_CONNECTIONLESS_DATA_RECEPTION;
 /** Fixed channels this host announces: bit 1 signalling, bit 2 connectionless. */
 export const L2CAP_LOCAL_FIXED_CHANNELS = (1 << 1) | (1 << 2);
 
@@ -183,7 +189,8 @@ export class L2capSender {
     let status: number = ERROR_CODE_SUCCESS;
     if (!ch) status = L2CAP_LOCAL_CID_DOES_NOT_EXIST;
     else if (ch.state !== L2CAP_STATE_OPEN) status = ERROR_CODE_COMMAND_DISALLOWED;
-    else if (len > ch.remote_mtu || COMPLETE_L2CAP_HEADER + len > hci.hci_get_outgoing_packet_buffer().length) status = L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU;
+    else if (len > ch.remote_mtu || COMPLETE_L2CAP_HEADER + len > hci.hci_get_outgoing_packet_buffer().length)
+      status = L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU;
     else if (!hci.hci_can_send_prepared_acl_packet_now(ch.con_handle)) status = BTSTACK_ACL_BUFFERS_FULL;
     if (status !== ERROR_CODE_SUCCESS) {
       hci.hci_release_packet_buffer();
@@ -279,7 +286,8 @@ export class L2capSender {
     switch (r.code) {
       case COMMAND_REJECT:
         if (r.reason === L2CAP_REJ_MTU_EXCEEDED) n = l2cap_sig_command_reject_mtu_exceeded(buf, p, r.identifier, r.mtu);
-        else if (r.reason === L2CAP_REJ_INVALID_CID) n = l2cap_sig_command_reject_invalid_cid(buf, p, r.identifier, r.local_cid, r.remote_cid);
+        else if (r.reason === L2CAP_REJ_INVALID_CID)
+          n = l2cap_sig_command_reject_invalid_cid(buf, p, r.identifier, r.local_cid, r.remote_cid);
         else n = l2cap_sig_command_reject_not_understood(buf, p, r.identifier);
         break;
       case CONNECTION_RESPONSE:
@@ -334,21 +342,45 @@ export class L2capSender {
       case L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT: {
         const buf = this.reserve();
         if (!buf) return false;
-        const n = l2cap_sig_connection_response(buf, p, c.remote_sig_id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_PENDING, L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING);
+        const n = l2cap_sig_connection_response(
+          buf,
+          p,
+          c.remote_sig_id,
+          c.local_cid,
+          c.remote_cid,
+          L2CAP_CONNECTION_RESULT_PENDING,
+          L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
+        );
         c.todo &= ~TODO_SEND_CONN_RSP_PENDING;
         return this.finish(c.con_handle, n);
       }
       case L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_ACCEPT: {
         const buf = this.reserve();
         if (!buf) return false;
-        const n = l2cap_sig_connection_response(buf, p, c.remote_sig_id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_SUCCESS, 0);
+        const n = l2cap_sig_connection_response(
+          buf,
+          p,
+          c.remote_sig_id,
+          c.local_cid,
+          c.remote_cid,
+          L2CAP_CONNECTION_RESULT_SUCCESS,
+          0,
+        );
         x.enterConfig(c, 'Connection Response success sent');
         return this.finish(c.con_handle, n);
       }
       case L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE: {
         const buf = this.reserve();
         if (!buf) return false;
-        const n = l2cap_sig_connection_response(buf, p, c.remote_sig_id, 0, c.remote_cid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE, 0);
+        const n = l2cap_sig_connection_response(
+          buf,
+          p,
+          c.remote_sig_id,
+          0,
+          c.remote_cid,
+          L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE,
+          0,
+        );
         const sent = this.finish(c.con_handle, n);
         x.finalize(c, c.fail_status || -1, 'declined'); // declined by the application: no event (undecided for too long: CHANNEL_OPENED 0x69)
         return sent;
@@ -384,11 +416,22 @@ export class L2capSender {
   private sendConfigResponse(c: L2capChannel): boolean {
     const buf = this.reserve();
     if (!buf) return false;
-    const n = l2cap_sig_configure_response_answer(buf, COMPLETE_L2CAP_HEADER, c.conf_rsp_id, c.remote_cid, c.conf_rsp_flags, c.conf_answer, c.conf_buf, 0, c.conf_len);
+    const n = l2cap_sig_configure_response_answer(
+      buf,
+      COMPLETE_L2CAP_HEADER,
+      c.conf_rsp_id,
+      c.remote_cid,
+      c.conf_rsp_flags,
+      c.conf_answer,
+      c.conf_buf,
+      0,
+      c.conf_len,
+    );
     c.todo &= ~TODO_SEND_CONF_RSP;
     const final = (c.conf_rsp_flags & L2CAP_CONFIG_FLAG_CONTINUATION) === 0;
     if (final) {
-      if (c.conf_answer.result === L2CAP_CONF_RESULT_SUCCESS && c.cfg & L2CAP_CFG_REMOTE_REQ_RECEIVED) c.cfg |= L2CAP_CFG_REMOTE_RESPONDED;
+      if (c.conf_answer.result === L2CAP_CONF_RESULT_SUCCESS && c.cfg & L2CAP_CFG_REMOTE_REQ_RECEIVED)
+        c.cfg |= L2CAP_CFG_REMOTE_RESPONDED;
       c.conf_len = 0;
     }
     const sent = this.finish(c.con_handle, n);

@@ -67,9 +67,24 @@ export class L2capState {
     this.codes = host.codes;
     this.hci = host.hci;
     this.events = new L2capEvents(this.codes, this.log, host.dump ?? null);
-    this.channelPool = host.pools.create('MAX_NR_L2CAP_CHANNELS', 'l2cap_channels', () => new L2capChannel(), (c) => c.reset());
-    this.servicePool = host.pools.create('MAX_NR_L2CAP_SERVICES', 'l2cap_services', () => new L2capService(), (s) => s.reset());
-    this.linkPool = host.pools.create('MAX_NR_HCI_CONNECTIONS', 'l2cap_links', () => new L2capLink(), (l) => l.reset());
+    this.channelPool = host.pools.create(
+      'MAX_NR_L2CAP_CHANNELS',
+      'l2cap_channels',
+      () => new L2capChannel(),
+      (c) => c.reset(),
+    );
+    this.servicePool = host.pools.create(
+      'MAX_NR_L2CAP_SERVICES',
+      'l2cap_services',
+      () => new L2capService(),
+      (s) => s.reset(),
+    );
+    this.linkPool = host.pools.create(
+      'MAX_NR_HCI_CONNECTIONS',
+      'l2cap_links',
+      () => new L2capLink(),
+      (l) => l.reset(),
+    );
   }
 
   serviceFor(psm: number): L2capService | null {

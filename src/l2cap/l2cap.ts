@@ -169,7 +169,8 @@ export class L2cap implements L2capService {
 
   /** Handlers for L2CAP events not tied to a channel (BTstack >= v1.5 l2cap_add_event_handler). */
   l2cap_add_event_handler(registration: L2capCallbackRegistration): void {
-    if (!registration || typeof registration.callback !== 'function') throw new TypeError('l2cap_add_event_handler: expected { callback }');
+    if (!registration || typeof registration.callback !== 'function')
+      throw new TypeError('l2cap_add_event_handler: expected { callback }');
     this.state.events.handlers.add(registration);
   }
 
@@ -327,7 +328,8 @@ export class L2cap implements L2capService {
     callback: L2capEchoCallback | null = null,
   ): number {
     if (data !== null) checkData('l2cap_send_echo_request', data, len);
-    if (callback !== null && typeof callback !== 'function') throw new TypeError('l2cap_send_echo_request: callback must be a function');
+    if (callback !== null && typeof callback !== 'function')
+      throw new TypeError('l2cap_send_echo_request: callback must be a function');
     return this.#echoInfo.echoRequest(con_handle, data, len, callback);
   }
 

@@ -38,9 +38,18 @@ export const L2CAP_CONFIG_FLAG_CONTINUATION = 0x0001;
 /** True for the request codes of Vol 3 Part A, 4 (any transport), which a response answers. */
 export function l2cap_sig_is_request(code: number): boolean {
   switch (code) {
-    case 0x02: case 0x04: case 0x06: case 0x08: case 0x0a: // BR/EDR
-    case 0x0c: case 0x0e: case 0x10: // AMP create/move channel, move confirmation
-    case 0x12: case 0x14: case 0x17: case 0x19: // LE parameter update, LE/enhanced credit based
+    case 0x02:
+    case 0x04:
+    case 0x06:
+    case 0x08:
+    case 0x0a: // BR/EDR
+    case 0x0c:
+    case 0x0e:
+    case 0x10: // AMP create/move channel, move confirmation
+    case 0x12:
+    case 0x14:
+    case 0x17:
+    case 0x19: // LE parameter update, LE/enhanced credit based
       return true;
     default:
       return false;
@@ -224,7 +233,8 @@ export function l2cap_sig_classify(cmd: L2capSignalingCommand): L2capSigVerdict 
     const b = cmd.buf;
     const d = cmd.data_offset;
     if (f.tail === 'reason-data') ok = len >= f.size + l2cap_sig_reject_data_size(little_endian_read_16(b, d));
-    else if (f.tail === 'info-data') ok = len >= f.size + l2cap_sig_info_data_size(little_endian_read_16(b, d), little_endian_read_16(b, d + 2));
+    else if (f.tail === 'info-data')
+      ok = len >= f.size + l2cap_sig_info_data_size(little_endian_read_16(b, d), little_endian_read_16(b, d + 2));
   }
   if (ok) return L2CAP_SIG_PROCESS;
   return f.request ? L2CAP_SIG_REJECT_TOO_SHORT : L2CAP_SIG_DROP_RESPONSE_TOO_SHORT;
@@ -306,7 +316,9 @@ export class L2capConnectionRequest {
 }
 
 export function l2cap_sig_parse_connection_request(cmd: L2capSignalingCommand, out: L2capConnectionRequest): boolean {
-  const b = cmd.buf, d = cmd.data_offset, n = cmd.data_length;
+  const b = cmd.buf,
+    d = cmd.data_offset,
+    n = cmd.data_length;
   if (cmd.code !== CONNECTION_REQUEST || n < FORMAT_CONNECTION_REQUEST.size) return false;
   let plen = l2cap_sig_psm_length(b, d, n - 2); // the SCID needs the last 2 octets
   if (plen < 0) plen = 2; // extension does not fit: a 2-octet PSM, invalid (see the file header)

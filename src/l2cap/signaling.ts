@@ -224,11 +224,27 @@ export function l2cap_sig_command_reject_invalid_cid(
   local_cid: number,
   remote_cid: number,
 ): number {
-  return l2cap_sig_write(buf, pos, COMMAND_REJECT, identifier, REJECT_INVALID_CID, 0, L2CAP_REJ_INVALID_CID, local_cid, remote_cid);
+  return l2cap_sig_write(
+    buf,
+    pos,
+    COMMAND_REJECT,
+    identifier,
+    REJECT_INVALID_CID,
+    0,
+    L2CAP_REJ_INVALID_CID,
+    local_cid,
+    remote_cid,
+  );
 }
 
 /** Connection Request: PSM (2 octets), source CID. */
-export function l2cap_sig_connection_request(buf: Uint8Array, pos: number, identifier: number, psm: number, scid: number): number {
+export function l2cap_sig_connection_request(
+  buf: Uint8Array,
+  pos: number,
+  identifier: number,
+  psm: number,
+  scid: number,
+): number {
   return l2cap_sig_write(buf, pos, CONNECTION_REQUEST, identifier, null, 0, psm, scid);
 }
 
@@ -254,7 +270,16 @@ export function l2cap_sig_configure_request(
   flags: number,
   options: L2capConfigOptions | null,
 ): number {
-  const n = l2cap_sig_write(buf, pos, CONFIGURE_REQUEST, identifier, null, options ? l2cap_config_options_size(options) : 0, dcid, flags);
+  const n = l2cap_sig_write(
+    buf,
+    pos,
+    CONFIGURE_REQUEST,
+    identifier,
+    null,
+    options ? l2cap_config_options_size(options) : 0,
+    dcid,
+    flags,
+  );
   if (n > 0 && options) l2cap_config_options_write(buf, pos + 4 + CONFIGURE_REQUEST_FIXED, options);
   return n;
 }
@@ -286,7 +311,17 @@ export function l2cap_sig_configure_response(
   result: number,
   options: L2capConfigOptions | null,
 ): number {
-  const n = l2cap_sig_write(buf, pos, CONFIGURE_RESPONSE, identifier, null, options ? l2cap_config_options_size(options) : 0, scid, flags, result);
+  const n = l2cap_sig_write(
+    buf,
+    pos,
+    CONFIGURE_RESPONSE,
+    identifier,
+    null,
+    options ? l2cap_config_options_size(options) : 0,
+    scid,
+    flags,
+    result,
+  );
   if (n > 0 && options) l2cap_config_options_write(buf, pos + 4 + CONFIGURE_RESPONSE_FIXED, options);
   return n;
 }
@@ -334,22 +369,48 @@ export function l2cap_sig_configure_response_answer(
 }
 
 /** Disconnection Request: destination CID, source CID. */
-export function l2cap_sig_disconnection_request(buf: Uint8Array, pos: number, identifier: number, dcid: number, scid: number): number {
+export function l2cap_sig_disconnection_request(
+  buf: Uint8Array,
+  pos: number,
+  identifier: number,
+  dcid: number,
+  scid: number,
+): number {
   return l2cap_sig_write(buf, pos, DISCONNECTION_REQUEST, identifier, null, 0, dcid, scid);
 }
 
 /** Disconnection Response: destination CID, source CID (echoing the request's values). */
-export function l2cap_sig_disconnection_response(buf: Uint8Array, pos: number, identifier: number, dcid: number, scid: number): number {
+export function l2cap_sig_disconnection_response(
+  buf: Uint8Array,
+  pos: number,
+  identifier: number,
+  dcid: number,
+  scid: number,
+): number {
   return l2cap_sig_write(buf, pos, DISCONNECTION_RESPONSE, identifier, null, 0, dcid, scid);
 }
 
 /** Echo Request with optional data (data[off, off+len)). */
-export function l2cap_sig_echo_request(buf: Uint8Array, pos: number, identifier: number, data: Uint8Array | null = null, off = 0, len = data ? data.length - off : 0): number {
+export function l2cap_sig_echo_request(
+  buf: Uint8Array,
+  pos: number,
+  identifier: number,
+  data: Uint8Array | null = null,
+  off = 0,
+  len = data ? data.length - off : 0,
+): number {
   return l2cap_sig_write_command(buf, pos, ECHO_REQUEST, identifier, data, off, len);
 }
 
 /** Echo Response with optional data (data[off, off+len)). */
-export function l2cap_sig_echo_response(buf: Uint8Array, pos: number, identifier: number, data: Uint8Array | null = null, off = 0, len = data ? data.length - off : 0): number {
+export function l2cap_sig_echo_response(
+  buf: Uint8Array,
+  pos: number,
+  identifier: number,
+  data: Uint8Array | null = null,
+  off = 0,
+  len = data ? data.length - off : 0,
+): number {
   return l2cap_sig_write_command(buf, pos, ECHO_RESPONSE, identifier, data, off, len);
 }
 
@@ -359,18 +420,53 @@ export function l2cap_sig_information_request(buf: Uint8Array, pos: number, iden
 }
 
 /** Information Response with result Not supported (no data), for any InfoType. */
-export function l2cap_sig_information_response_not_supported(buf: Uint8Array, pos: number, identifier: number, info_type: number): number {
+export function l2cap_sig_information_response_not_supported(
+  buf: Uint8Array,
+  pos: number,
+  identifier: number,
+  info_type: number,
+): number {
   return l2cap_sig_write(buf, pos, INFORMATION_RESPONSE, identifier, null, 0, info_type, L2CAP_INFO_RESULT_NOT_SUPPORTED);
 }
 
 /** Information Response, InfoType 0x0001: the connectionless MTU (2 octets). */
-export function l2cap_sig_information_response_connectionless_mtu(buf: Uint8Array, pos: number, identifier: number, mtu: number): number {
-  return l2cap_sig_write(buf, pos, INFORMATION_RESPONSE, identifier, INFO_CONNECTIONLESS_MTU, 0, L2CAP_INFO_TYPE_CONNECTIONLESS_MTU, L2CAP_INFO_RESULT_SUCCESS, mtu);
+export function l2cap_sig_information_response_connectionless_mtu(
+  buf: Uint8Array,
+  pos: number,
+  identifier: number,
+  mtu: number,
+): number {
+  return l2cap_sig_write(
+    buf,
+    pos,
+    INFORMATION_RESPONSE,
+    identifier,
+    INFO_CONNECTIONLESS_MTU,
+    0,
+    L2CAP_INFO_TYPE_CONNECTIONLESS_MTU,
+    L2CAP_INFO_RESULT_SUCCESS,
+    mtu,
+  );
 }
 
 /** Information Response, InfoType 0x0002: the extended feature mask (4 octets). */
-export function l2cap_sig_information_response_extended_features(buf: Uint8Array, pos: number, identifier: number, mask: number): number {
-  return l2cap_sig_write(buf, pos, INFORMATION_RESPONSE, identifier, INFO_EXTENDED_FEATURES, 0, L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED, L2CAP_INFO_RESULT_SUCCESS, mask);
+export function l2cap_sig_information_response_extended_features(
+  buf: Uint8Array,
+  pos: number,
+  identifier: number,
+  mask: number,
+): number {
+  return l2cap_sig_write(
+    buf,
+    pos,
+    INFORMATION_RESPONSE,
+    identifier,
+    INFO_EXTENDED_FEATURES,
+    0,
+    L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED,
+    L2CAP_INFO_RESULT_SUCCESS,
+    mask,
+  );
 }
 
 /**
@@ -384,7 +480,18 @@ export function l2cap_sig_information_response_fixed_channels(
   mask_low: number,
   mask_high = 0,
 ): number {
-  return l2cap_sig_write(buf, pos, INFORMATION_RESPONSE, identifier, INFO_FIXED_CHANNELS, 0, L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED, L2CAP_INFO_RESULT_SUCCESS, mask_low, mask_high);
+  return l2cap_sig_write(
+    buf,
+    pos,
+    INFORMATION_RESPONSE,
+    identifier,
+    INFO_FIXED_CHANNELS,
+    0,
+    L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED,
+    L2CAP_INFO_RESULT_SUCCESS,
+    mask_low,
+    mask_high,
+  );
 }
 
 export * from './signaling-decode.js';

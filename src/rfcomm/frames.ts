@@ -151,7 +151,14 @@ function validArgs(control: number, info_len: number, credits: number): boolean 
 }
 
 /** Write header octets ending right before `info_pos`; returns the frame start. Args validated. */
-function writeHeader(buf: Uint8Array, info_pos: number, info_len: number, address: number, control: number, credits: number): number {
+function writeHeader(
+  buf: Uint8Array,
+  info_pos: number,
+  info_len: number,
+  address: number,
+  control: number,
+  credits: number,
+): number {
   const start = info_pos - rfcomm_frame_header_size(info_len, credits >= 0);
   let p = start;
   buf[p++] = address & 0xff;
@@ -268,7 +275,12 @@ export function rfcomm_encode_ua(buf: Uint8Array, pos: number, local_is_initiato
 
 /** DM response; F mirrors the P bit of the frame it answers (default 1). Returns 4 or < 0. */
 export function rfcomm_encode_dm(buf: Uint8Array, pos: number, local_is_initiator: boolean, dlci: number, final = true): number {
-  return rfcomm_frame_encode(buf, pos, rfcomm_address(dlci, rfcomm_cr(local_is_initiator, false)), RFCOMM_DM | (final ? RFCOMM_PF : 0));
+  return rfcomm_frame_encode(
+    buf,
+    pos,
+    rfcomm_address(dlci, rfcomm_cr(local_is_initiator, false)),
+    RFCOMM_DM | (final ? RFCOMM_PF : 0),
+  );
 }
 
 /**
@@ -285,7 +297,16 @@ export function rfcomm_encode_uih(
   info_pos = 0,
   info_len = info ? info.length - info_pos : 0,
 ): number {
-  return rfcomm_frame_encode(buf, pos, rfcomm_address(dlci, rfcomm_cr(local_is_initiator, true)), RFCOMM_UIH, credits, info, info_pos, info_len);
+  return rfcomm_frame_encode(
+    buf,
+    pos,
+    rfcomm_address(dlci, rfcomm_cr(local_is_initiator, true)),
+    RFCOMM_UIH,
+    credits,
+    info,
+    info_pos,
+    info_len,
+  );
 }
 
 // ---- decoder ----
@@ -343,7 +364,13 @@ function isKnownType(t: number): boolean {
  * a UIH frame with P/F set on a DLCI other than 0 carries a credit octet.
  * Fills `out` and returns 'ok', or a reason to discard the frame. Never reads outside the range.
  */
-export function rfcomm_frame_decode(buf: Uint8Array, pos: number, len: number, out: RfcommFrame, credit_flow = true): RfcommFrameStatus {
+export function rfcomm_frame_decode(
+  buf: Uint8Array,
+  pos: number,
+  len: number,
+  out: RfcommFrame,
+  credit_flow = true,
+): RfcommFrameStatus {
   if (!(pos >= 0 && len >= 4 && pos + len <= buf.length)) return len >= 4 && pos >= 0 ? 'bad-length' : 'too-short';
   const address = buf[pos]!;
   if ((address & 1) === 0) return 'bad-address';

@@ -369,7 +369,14 @@ export function rfcomm_mux_encode_pn(buf: Uint8Array, pos: number, command: bool
  * MSC command or response: `signals` = MODEM_STATUS_* bits (the EA bit is set here);
  * `break_signal` >= 0 adds the break octet (then the signals octet has EA=0).
  */
-export function rfcomm_mux_encode_msc(buf: Uint8Array, pos: number, command: boolean, dlci: number, signals: number, break_signal = -1): number {
+export function rfcomm_mux_encode_msc(
+  buf: Uint8Array,
+  pos: number,
+  command: boolean,
+  dlci: number,
+  signals: number,
+  break_signal = -1,
+): number {
   const hasBreak = break_signal >= 0;
   const v = header(buf, pos, RFCOMM_MUX_MSC, command, hasBreak ? 3 : 2);
   if (v < 0) return v;
@@ -380,7 +387,13 @@ export function rfcomm_mux_encode_msc(buf: Uint8Array, pos: number, command: boo
 }
 
 /** RPN command or response; `rpn` null encodes the 1-octet query form. */
-export function rfcomm_mux_encode_rpn(buf: Uint8Array, pos: number, command: boolean, dlci: number, rpn: RfcommRpn | null): number {
+export function rfcomm_mux_encode_rpn(
+  buf: Uint8Array,
+  pos: number,
+  command: boolean,
+  dlci: number,
+  rpn: RfcommRpn | null,
+): number {
   const vlen = rpn ? RFCOMM_RPN_LEN : RFCOMM_RPN_QUERY_LEN;
   const v = header(buf, pos, RFCOMM_MUX_RPN, command, vlen);
   if (v < 0) return v;

@@ -44,9 +44,20 @@ export class RfcommEvents {
     this.out.to_handler(handler, channel, buf, size);
   }
 
-  incoming_connection(handler: RfcommPacketHandler | null, addr: BdAddr, server_channel: number, rfcomm_cid: number, con_handle: number): void {
+  incoming_connection(
+    handler: RfcommPacketHandler | null,
+    addr: BdAddr,
+    server_channel: number,
+    rfcomm_cid: number,
+    con_handle: number,
+  ): void {
     const b = this.buffer();
-    this.deliver(handler, 0, b, this.codes.rfcomm_event_incoming_connection_build(b, 0, addr, server_channel, rfcomm_cid, con_handle));
+    this.deliver(
+      handler,
+      0,
+      b,
+      this.codes.rfcomm_event_incoming_connection_build(b, 0, addr, server_channel, rfcomm_cid, con_handle),
+    );
   }
 
   channel_opened(
@@ -60,7 +71,17 @@ export class RfcommEvents {
     incoming: boolean,
   ): void {
     const b = this.buffer();
-    const n = this.codes.rfcomm_event_channel_opened_build(b, 0, status, addr, con_handle, server_channel, rfcomm_cid, max_frame_size, incoming ? 1 : 0);
+    const n = this.codes.rfcomm_event_channel_opened_build(
+      b,
+      0,
+      status,
+      addr,
+      con_handle,
+      server_channel,
+      rfcomm_cid,
+      max_frame_size,
+      incoming ? 1 : 0,
+    );
     this.deliver(handler, 0, b, n);
   }
 

@@ -87,7 +87,8 @@ export interface RfcommInputPeers {
 
 export class RfcommInput {
   /** The handler L2CAP delivers PSM 3 events and data to. */
-  readonly l2capHandler: L2capServicePacketHandler = (packet_type, channel, packet, size) => this.onL2capPacket(packet_type, channel, packet, size);
+  readonly l2capHandler: L2capServicePacketHandler = (packet_type, channel, packet, size) =>
+    this.onL2capPacket(packet_type, channel, packet, size);
   private readonly frame = new RfcommFrame();
 
   constructor(
@@ -158,9 +159,10 @@ export class RfcommInput {
     let mux = this.s.muxForL2capCid(cid);
     if (!mux) {
       const addr = c.l2cap_event_channel_opened_get_address(ev);
-      mux = this.s.muxes.find((m) => m.state === MUX_W4_CONNECT && m.l2cap_cid === 0 && bd_addr_cmp(m.addr, addr) === 0)
-        ?? this.s.muxes.find((m) => m.state === MUX_SHUTTING_DOWN && m.l2cap_cid === 0 && bd_addr_cmp(m.addr, addr) === 0)
-        ?? null;
+      mux =
+        this.s.muxes.find((m) => m.state === MUX_W4_CONNECT && m.l2cap_cid === 0 && bd_addr_cmp(m.addr, addr) === 0) ??
+        this.s.muxes.find((m) => m.state === MUX_SHUTTING_DOWN && m.l2cap_cid === 0 && bd_addr_cmp(m.addr, addr) === 0) ??
+        null;
     }
     if (!mux) {
       this.s.log.error(() => `RFCOMM: L2CAP_EVENT_CHANNEL_OPENED for unknown cid 0x${cid.toString(16)}`);
@@ -187,7 +189,8 @@ export class RfcommInput {
     }
     const mtu = Math.min(c.l2cap_event_channel_opened_get_local_mtu(ev), c.l2cap_event_channel_opened_get_remote_mtu(ev));
     mux.max_frame_size = Math.min(this.s.maxInfo, frameSizeForMtu(mtu));
-    for (const ch of this.s.channels) if (ch.mux === mux && ch.max_frame_size > mux.max_frame_size) ch.max_frame_size = mux.max_frame_size;
+    for (const ch of this.s.channels)
+      if (ch.mux === mux && ch.max_frame_size > mux.max_frame_size) ch.max_frame_size = mux.max_frame_size;
     if (mux.state === MUX_W4_CONNECT) {
       this.s.setMuxState(mux, MUX_SEND_SABM_0, 'L2CAP open');
       this.x.requestSend(mux);
@@ -235,7 +238,12 @@ export class RfcommInput {
         }
         return;
       case RFCOMM_DM:
-        if (mux.state === MUX_W4_UA_0 || mux.state === MUX_OPEN || mux.state === MUX_W4_UA_0_AFTER_DISC || mux.state === MUX_SEND_DISC_0) {
+        if (
+          mux.state === MUX_W4_UA_0 ||
+          mux.state === MUX_OPEN ||
+          mux.state === MUX_W4_UA_0_AFTER_DISC ||
+          mux.state === MUX_SEND_DISC_0
+        ) {
           this.s.log.info(() => `RFCOMM: DM on DLCI 0 from ${bd_addr_to_str(mux.addr)}, closing the multiplexer`);
           this.x.shutdown(mux, RFCOMM_MULTIPLEXER_STOPPED, 'DM 0');
         }
@@ -243,7 +251,12 @@ export class RfcommInput {
       case RFCOMM_DISC:
         if (mux.state === MUX_W4_SABM_0) {
           mux.queueDm(0); // disconnected mode: DISC gets DM
-        } else if (mux.state === MUX_OPEN || mux.state === MUX_SEND_DISC_0 || mux.state === MUX_W4_UA_0_AFTER_DISC || mux.state === MUX_W4_UA_0) {
+        } else if (
+          mux.state === MUX_OPEN ||
+          mux.state === MUX_SEND_DISC_0 ||
+          mux.state === MUX_W4_UA_0_AFTER_DISC ||
+          mux.state === MUX_W4_UA_0
+        ) {
           this.x.stopMuxTimer(mux);
           this.s.setMuxState(mux, MUX_SEND_UA_0_AND_DISC, 'DISC 0');
         }
@@ -339,7 +352,8 @@ export class RfcommInput {
       return;
     }
     if (ch.state === CH_INCOMING_SETUP) {
-      if (!ch.has(F_RCVD_PN) && ch.max_frame_size > RFCOMM_DEFAULT_MAX_FRAME_SIZE) ch.max_frame_size = RFCOMM_DEFAULT_MAX_FRAME_SIZE;
+      if (!ch.has(F_RCVD_PN) && ch.max_frame_size > RFCOMM_DEFAULT_MAX_FRAME_SIZE)
+        ch.max_frame_size = RFCOMM_DEFAULT_MAX_FRAME_SIZE;
       ch.set(F_RCVD_SABM);
       if (ch.has(F_ACCEPTED)) {
         ch.set(F_SEND_UA);
@@ -363,19 +377,23 @@ export class RfcommInput {
     if (f.credits > 0 && credit) {
       const before = ch.credits_outgoing;
       ch.credits_outgoing = Math.min(RFCOMM_MAX_OUTGOING_CREDITS, before + f.credits);
-      if (before + f.credits > RFCOMM_MAX_OUTGOING_CREDITS) this.s.log.info(() => `RFCOMM: credits for DLCI ${ch.dlci} clamped at ${RFCOMM_MAX_OUTGOING_CREDITS}`);
+      if (before + f.credits > RFCOMM_MAX_OUTGOING_CREDITS)
+        this.s.log.info(() => `RFCOMM: credits for DLCI ${ch.dlci} clamped at ${RFCOMM_MAX_OUTGOING_CREDITS}`);
       if (ch.waiting_for_can_send_now) this.x.requestSend(mux);
     }
     if (f.info_len > 0) {
       if (f.info_len > ch.max_frame_size) {
-        this.s.log.info(() => `RFCOMM: ${f.info_len} octets on DLCI ${ch.dlci} exceed the frame size ${ch.max_frame_size}, discarded`);
+        this.s.log.info(
+          () => `RFCOMM: ${f.info_len} octets on DLCI ${ch.dlci} exceed the frame size ${ch.max_frame_size}, discarded`,
+        );
         return;
       }
       if (credit) {
         // the peer had no credit left for this frame: delivered all the same, as BTstack does
         // (RFCOMM tells the sender not to send without credits and the receiver nothing;
         // dropping would cut bytes out of the serial stream), the count stays at 0
-        if (ch.credits_incoming === 0) this.s.log.info(() => `RFCOMM: data on DLCI ${ch.dlci} beyond the credits granted, delivered`);
+        if (ch.credits_incoming === 0)
+          this.s.log.info(() => `RFCOMM: data on DLCI ${ch.dlci} beyond the credits granted, delivered`);
         else ch.credits_incoming--;
       }
       if (ch.state === CH_DLC_SETUP) {
@@ -400,7 +418,10 @@ export class RfcommInput {
   private holdData(mux: RfcommMultiplexer, ch: RfcommChannel, packet: Uint8Array): void {
     const f = this.frame;
     if (!holdPut(ch, packet, f.info_pos, f.info_len)) {
-      this.s.log.error(() => `RFCOMM: ${f.info_len} octets on DLCI ${ch.dlci} before the channel is open and the hold buffer is full (${ch.hold_count} frames): the peer ignores flow control, discarded`);
+      this.s.log.error(
+        () =>
+          `RFCOMM: ${f.info_len} octets on DLCI ${ch.dlci} before the channel is open and the hold buffer is full (${ch.hold_count} frames): the peer ignores flow control, discarded`,
+      );
       return;
     }
     if (!ch.has(F_HOLD_FC) && holdNearlyFull(ch)) {
@@ -410,5 +431,4 @@ export class RfcommInput {
       this.x.requestSend(mux);
     }
   }
-
 }

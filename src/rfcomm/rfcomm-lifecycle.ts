@@ -91,13 +91,21 @@ export class RfcommLifecycle {
 
   // ====================================================================== services
 
-  registerService(handler: RfcommPacketHandler, channel: number, max_frame_size: number, manual: boolean, initial_credits: number): number {
+  registerService(
+    handler: RfcommPacketHandler,
+    channel: number,
+    max_frame_size: number,
+    manual: boolean,
+    initial_credits: number,
+  ): number {
     const s = this.s;
     if (s.serviceFor(channel)) return RFCOMM_CHANNEL_ALREADY_REGISTERED;
     const svc = s.servicePool.get();
     if (!svc) return BTSTACK_MEMORY_ALLOC_FAILED;
     if (!s.l2capRegistered) {
-      const status = s.requireL2cap().l2cap_register_service(this.x.l2capHandler, BLUETOOTH_PROTOCOL_RFCOMM, 0xffff, s.security_level);
+      const status = s
+        .requireL2cap()
+        .l2cap_register_service(this.x.l2capHandler, BLUETOOTH_PROTOCOL_RFCOMM, 0xffff, s.security_level);
       if (status !== 0) {
         s.servicePool.free(svc);
         return status;
@@ -154,7 +162,13 @@ export class RfcommLifecycle {
   }
 
   /** Open a DLC to `server_channel` on `addr` (the arguments are checked), on a new multiplexer when there is none. */
-  createOutgoing(handler: RfcommPacketHandler, addr: BdAddr, server_channel: number, manual: boolean, initial_credits: number): RfcommCreateChannelResult {
+  createOutgoing(
+    handler: RfcommPacketHandler,
+    addr: BdAddr,
+    server_channel: number,
+    manual: boolean,
+    initial_credits: number,
+  ): RfcommCreateChannelResult {
     const s = this.s;
     const l2 = s.requireL2cap();
     let mux = s.muxForAddr(addr);
@@ -240,8 +254,20 @@ export class RfcommLifecycle {
     this.stopChannelTimer(ch);
     const mux = ch.mux!;
     const gen = ch.generation;
-    s.log.info(() => `RFCOMM_EVENT_CHANNEL_OPENED cid 0x${ch.rfcomm_cid.toString(16)} DLCI ${ch.dlci} frame size ${ch.max_frame_size}${ch.has(F_CREDIT_FLOW) ? '' : ' (no credit flow control)'}`);
-    s.events.channel_opened(ch.handler, 0, mux.addr, mux.con_handle, ch.server_channel, ch.rfcomm_cid, ch.max_frame_size, ch.has(F_INCOMING));
+    s.log.info(
+      () =>
+        `RFCOMM_EVENT_CHANNEL_OPENED cid 0x${ch.rfcomm_cid.toString(16)} DLCI ${ch.dlci} frame size ${ch.max_frame_size}${ch.has(F_CREDIT_FLOW) ? '' : ' (no credit flow control)'}`,
+    );
+    s.events.channel_opened(
+      ch.handler,
+      0,
+      mux.addr,
+      mux.con_handle,
+      ch.server_channel,
+      ch.rfcomm_cid,
+      ch.max_frame_size,
+      ch.has(F_INCOMING),
+    );
     if (ch.generation !== gen || ch.state !== CH_OPEN) return;
     if (this.x.canSend(ch)) {
       ch.waiting_for_can_send_now = false;
@@ -338,7 +364,9 @@ export class RfcommLifecycle {
         this.shutdown(mux, RFCOMM_MULTIPLEXER_STOPPED, 'timeout');
         return;
       case MUX_SHUTTING_DOWN:
-        s.log.error(() => `RFCOMM: L2CAP did not report the channel of ${bd_addr_to_str(mux.addr)} closed; freeing the multiplexer`);
+        s.log.error(
+          () => `RFCOMM: L2CAP did not report the channel of ${bd_addr_to_str(mux.addr)} closed; freeing the multiplexer`,
+        );
         this.freeMux(mux, 'timeout');
         return;
       default:
@@ -417,11 +445,31 @@ export class RfcommLifecycle {
 
   /** CHANNEL_CLOSED for a DLC that was open (or closing at our request), CHANNEL_OPENED with `status` otherwise. */
   emitFinal(info: ChannelInfo, status: number): void {
-    this.emitFinalState(info.handler, info.mux, info.state, info.accepted, info.rfcomm_cid, info.server_channel, info.max_frame_size, info.incoming, status);
+    this.emitFinalState(
+      info.handler,
+      info.mux,
+      info.state,
+      info.accepted,
+      info.rfcomm_cid,
+      info.server_channel,
+      info.max_frame_size,
+      info.incoming,
+      status,
+    );
   }
 
   emitFinalFor(ch: RfcommChannel, state: number, accepted: boolean, status: number): void {
-    this.emitFinalState(ch.handler, ch.mux!, state, accepted, ch.rfcomm_cid, ch.server_channel, ch.max_frame_size, ch.has(F_INCOMING), status);
+    this.emitFinalState(
+      ch.handler,
+      ch.mux!,
+      state,
+      accepted,
+      ch.rfcomm_cid,
+      ch.server_channel,
+      ch.max_frame_size,
+      ch.has(F_INCOMING),
+      status,
+    );
   }
 
   private emitFinalState(

@@ -290,7 +290,8 @@ export class RfcommMuxInput {
       rpnFromCommand(this.rpnTmp, cmd);
       rpnUpdate(ch.rpn_local, this.rpnTmp);
       ch.rpn_rsp.set(ch.rpn_local);
-      if (ch.state === CH_OPEN || ch.state === CH_DLC_SETUP) this.s.events.port_configuration(ch.handler, ch.rfcomm_cid, false, ch.rpn_local);
+      if (ch.state === CH_OPEN || ch.state === CH_DLC_SETUP)
+        this.s.events.port_configuration(ch.handler, ch.rfcomm_cid, false, ch.rpn_local);
     }
     ch.set(F_SEND_RPN_RSP);
     this.x.requestSend(mux);

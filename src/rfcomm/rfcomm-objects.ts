@@ -114,7 +114,17 @@ export const F_HOLD_FC = 1 << 20;
 
 /** Flags that mean "a frame is waiting to be sent for this channel". */
 export const F_ANY_SEND =
-  F_SEND_PN_RSP | F_SEND_UA | F_SEND_MSC_CMD | F_SEND_MSC_RSP | F_SEND_CREDITS | F_SEND_RPN_RSP | F_SEND_RPN_QUERY | F_SEND_RPN_CONFIG | F_SEND_RLS_RSP | F_SEND_RLS_CMD | F_SEND_MSC_APP;
+  F_SEND_PN_RSP |
+  F_SEND_UA |
+  F_SEND_MSC_CMD |
+  F_SEND_MSC_RSP |
+  F_SEND_CREDITS |
+  F_SEND_RPN_RSP |
+  F_SEND_RPN_QUERY |
+  F_SEND_RPN_CONFIG |
+  F_SEND_RLS_RSP |
+  F_SEND_RLS_CMD |
+  F_SEND_MSC_APP;
 
 /**
  * Frames held per DLC before RFCOMM_EVENT_CHANNEL_OPENED at most (hold.ts), and so the credits

@@ -98,8 +98,24 @@ export class RfcommOutput {
   private readonly ctl = new Uint8Array(RFCOMM_TEST_DATA_MAX_LEN + 16);
   /** Multiplexer command scratch (the information field of a control frame). */
   private readonly mcmd = new Uint8Array(RFCOMM_TEST_DATA_MAX_LEN + 8);
-  private readonly pn: RfcommPn = { dlci: 0, cl: 0, priority: 0, ack_timer: 0, max_frame_size: 0, max_retransmissions: 0, credits: 0 };
-  private readonly rpn: RfcommRpn = { baud_rate: 0, flags: 0, flow_control: 0, xon: 0, xoff: 0, parameter_mask_0: 0, parameter_mask_1: 0 };
+  private readonly pn: RfcommPn = {
+    dlci: 0,
+    cl: 0,
+    priority: 0,
+    ack_timer: 0,
+    max_frame_size: 0,
+    max_retransmissions: 0,
+    credits: 0,
+  };
+  private readonly rpn: RfcommRpn = {
+    baud_rate: 0,
+    flags: 0,
+    flow_control: 0,
+    xon: 0,
+    xoff: 0,
+    parameter_mask_0: 0,
+    parameter_mask_1: 0,
+  };
   /** Exact views of rfcomm_send payloads shorter than their array (one per buffer and length). */
   private readonly txViews = new ViewCache(4);
   /** rfcomm_get_outgoing_buffer's view into L2CAP's outgoing buffer (cached per buffer). */
@@ -238,7 +254,8 @@ export class RfcommOutput {
         if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, 0))) this.x.muxOpened(mux, 'UA 0 sent');
         return true;
       case MUX_SEND_UA_0_AND_DISC:
-        if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, 0))) this.x.shutdown(mux, RFCOMM_MULTIPLEXER_STOPPED, 'UA 0 sent after DISC 0');
+        if (this.sendCtl(mux, rfcomm_encode_ua(ctl, 0, mux.initiator, 0)))
+          this.x.shutdown(mux, RFCOMM_MULTIPLEXER_STOPPED, 'UA 0 sent after DISC 0');
         return true;
       case MUX_SEND_DISC_0:
         if (this.sendCtl(mux, rfcomm_encode_disc(ctl, 0, mux.initiator, 0))) {

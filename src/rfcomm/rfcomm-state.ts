@@ -92,9 +92,24 @@ export class RfcommState {
     this.l2cap = l2cap ?? stack.l2cap ?? null;
     this.events = new RfcommEvents(stack.codes, stack.dump ?? null);
     const pools = stack.pools;
-    this.servicePool = pools.create('MAX_NR_RFCOMM_SERVICES', 'rfcomm_services', () => new RfcommService(), (s) => s.reset());
-    this.muxPool = pools.create('MAX_NR_RFCOMM_MULTIPLEXERS', 'rfcomm_multiplexers', () => new RfcommMultiplexer(), (m) => m.reset());
-    this.channelPool = pools.create('MAX_NR_RFCOMM_CHANNELS', 'rfcomm_channels', () => new RfcommChannel(), (c) => c.reset());
+    this.servicePool = pools.create(
+      'MAX_NR_RFCOMM_SERVICES',
+      'rfcomm_services',
+      () => new RfcommService(),
+      (s) => s.reset(),
+    );
+    this.muxPool = pools.create(
+      'MAX_NR_RFCOMM_MULTIPLEXERS',
+      'rfcomm_multiplexers',
+      () => new RfcommMultiplexer(),
+      (m) => m.reset(),
+    );
+    this.channelPool = pools.create(
+      'MAX_NR_RFCOMM_CHANNELS',
+      'rfcomm_channels',
+      () => new RfcommChannel(),
+      (c) => c.reset(),
+    );
     this.maxInfo = frameSizeForMtu(this.l2capMaxMtu(pools.config.HCI_ACL_PAYLOAD_SIZE - 4));
   }
 
@@ -109,7 +124,10 @@ export class RfcommState {
     const from = mux.state;
     if (from === state) return;
     mux.state = state;
-    if (this.log.level <= LOG_LEVEL_DEBUG && this.log.enabled) this.log.debug(() => `rfcomm mux 0x${hex4(mux.con_handle)}: ${MUX_STATE_NAMES[from]} -> ${MUX_STATE_NAMES[state]} (${why})`);
+    if (this.log.level <= LOG_LEVEL_DEBUG && this.log.enabled)
+      this.log.debug(
+        () => `rfcomm mux 0x${hex4(mux.con_handle)}: ${MUX_STATE_NAMES[from]} -> ${MUX_STATE_NAMES[state]} (${why})`,
+      );
   }
 
   /** The one way a DLC changes state; logs `rfcomm dlci <n> cid <rfcomm_cid>: FROM -> TO (why)` at debug level. */
@@ -117,7 +135,10 @@ export class RfcommState {
     const from = ch.state;
     if (from === state) return;
     ch.state = state;
-    if (this.log.level <= LOG_LEVEL_DEBUG && this.log.enabled) this.log.debug(() => `rfcomm dlci ${ch.dlci} cid 0x${hex4(ch.rfcomm_cid)}: ${CH_STATE_NAMES[from]} -> ${CH_STATE_NAMES[state]} (${why})`);
+    if (this.log.level <= LOG_LEVEL_DEBUG && this.log.enabled)
+      this.log.debug(
+        () => `rfcomm dlci ${ch.dlci} cid 0x${hex4(ch.rfcomm_cid)}: ${CH_STATE_NAMES[from]} -> ${CH_STATE_NAMES[state]} (${why})`,
+      );
   }
 
   // ====================================================================== lookups
@@ -146,7 +167,13 @@ export class RfcommState {
   /** The multiplexer with `addr` that can take new DLCs (not closing down). */
   muxForAddr(addr: BdAddr): RfcommMultiplexer | null {
     for (const m of this.muxes) {
-      if (m.state === MUX_SHUTTING_DOWN || m.state === MUX_W4_UA_0_AFTER_DISC || m.state === MUX_SEND_UA_0_AND_DISC || m.state === MUX_CLOSED) continue;
+      if (
+        m.state === MUX_SHUTTING_DOWN ||
+        m.state === MUX_W4_UA_0_AFTER_DISC ||
+        m.state === MUX_SEND_UA_0_AND_DISC ||
+        m.state === MUX_CLOSED
+      )
+        continue;
       if (bd_addr_cmp(m.addr, addr) === 0) return m;
     }
     return null;

@@ -216,7 +216,12 @@ export class Rfcomm {
   }
 
   /** Register a server channel with manual credits: `initial_credits` at setup, then rfcomm_grant_credits. */
-  rfcomm_register_service_with_initial_credits(handler: RfcommPacketHandler, channel: number, max_frame_size: number, initial_credits: number): number {
+  rfcomm_register_service_with_initial_credits(
+    handler: RfcommPacketHandler,
+    channel: number,
+    max_frame_size: number,
+    initial_credits: number,
+  ): number {
     checkByte('initial_credits', initial_credits);
     return this.registerService(handler, channel, max_frame_size, true, initial_credits);
   }
@@ -231,7 +236,12 @@ export class Rfcomm {
   }
 
   /** As rfcomm_create_channel with manual credits (`initial_credits` at setup, then rfcomm_grant_credits). */
-  rfcomm_create_channel_with_initial_credits(handler: RfcommPacketHandler, addr: BdAddr, server_channel: number, initial_credits: number): RfcommCreateChannelResult {
+  rfcomm_create_channel_with_initial_credits(
+    handler: RfcommPacketHandler,
+    addr: BdAddr,
+    server_channel: number,
+    initial_credits: number,
+  ): RfcommCreateChannelResult {
     checkByte('initial_credits', initial_credits);
     return this.createChannel(handler, addr, server_channel, true, initial_credits);
   }
@@ -380,8 +390,22 @@ export class Rfcomm {
   }
 
   /** Configure the remote port (RPN command with every setting but XON/XOFF). */
-  rfcomm_send_port_configuration(rfcomm_cid: number, baud_rate: number, data_bits: number, stop_bits: number, parity: number, flow_control: number): number {
-    for (const [n, v] of [['baud_rate', baud_rate], ['data_bits', data_bits], ['stop_bits', stop_bits], ['parity', parity], ['flow_control', flow_control]] as const) checkByte(n, v);
+  rfcomm_send_port_configuration(
+    rfcomm_cid: number,
+    baud_rate: number,
+    data_bits: number,
+    stop_bits: number,
+    parity: number,
+    flow_control: number,
+  ): number {
+    for (const [n, v] of [
+      ['baud_rate', baud_rate],
+      ['data_bits', data_bits],
+      ['stop_bits', stop_bits],
+      ['parity', parity],
+      ['flow_control', flow_control],
+    ] as const)
+      checkByte(n, v);
     const ch = this.state.channelForCid(rfcomm_cid);
     if (!ch) return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     if (ch.state !== CH_OPEN) return ERROR_CODE_COMMAND_DISALLOWED;
@@ -411,7 +435,20 @@ export class Rfcomm {
   // ====================================================================== introspection (tools, tests)
 
   /** Multiplexers and their DLCs with their states, for tools and tests. */
-  list(): Array<{ addr: string; l2cap_cid: number; state: number; initiator: boolean; channels: Array<{ rfcomm_cid: number; dlci: number; state: number; credits_outgoing: number; credits_incoming: number; max_frame_size: number }> }> {
+  list(): Array<{
+    addr: string;
+    l2cap_cid: number;
+    state: number;
+    initiator: boolean;
+    channels: Array<{
+      rfcomm_cid: number;
+      dlci: number;
+      state: number;
+      credits_outgoing: number;
+      credits_incoming: number;
+      max_frame_size: number;
+    }>;
+  }> {
     const s = this.state;
     return s.muxes.map((m) => ({
       addr: bd_addr_to_str(m.addr),
@@ -420,13 +457,26 @@ export class Rfcomm {
       initiator: m.initiator,
       channels: s.channels
         .filter((c) => c.mux === m)
-        .map((c) => ({ rfcomm_cid: c.rfcomm_cid, dlci: c.dlci, state: c.state, credits_outgoing: c.credits_outgoing, credits_incoming: c.credits_incoming, max_frame_size: c.max_frame_size })),
+        .map((c) => ({
+          rfcomm_cid: c.rfcomm_cid,
+          dlci: c.dlci,
+          state: c.state,
+          credits_outgoing: c.credits_outgoing,
+          credits_incoming: c.credits_incoming,
+          max_frame_size: c.max_frame_size,
+        })),
     }));
   }
 
   // ====================================================================== argument checks
 
-  private registerService(handler: RfcommPacketHandler, channel: number, max_frame_size: number, manual: boolean, initial_credits: number): number {
+  private registerService(
+    handler: RfcommPacketHandler,
+    channel: number,
+    max_frame_size: number,
+    manual: boolean,
+    initial_credits: number,
+  ): number {
     if (typeof handler !== 'function') throw new TypeError('rfcomm_register_service: handler must be a function');
     if (!Number.isInteger(channel)) throw new TypeError('rfcomm_register_service: channel must be an integer');
     if (!Number.isInteger(max_frame_size)) throw new TypeError('rfcomm_register_service: max_frame_size must be an integer');
@@ -434,11 +484,19 @@ export class Rfcomm {
     return this.life.registerService(handler, channel, max_frame_size, manual, initial_credits);
   }
 
-  private createChannel(handler: RfcommPacketHandler, addr: BdAddr, server_channel: number, manual: boolean, initial_credits: number): RfcommCreateChannelResult {
+  private createChannel(
+    handler: RfcommPacketHandler,
+    addr: BdAddr,
+    server_channel: number,
+    manual: boolean,
+    initial_credits: number,
+  ): RfcommCreateChannelResult {
     if (typeof handler !== 'function') throw new TypeError('rfcomm_create_channel: handler must be a function');
-    if (!(addr instanceof Uint8Array) || addr.length !== 6) throw new TypeError('rfcomm_create_channel: addr must be a 6-byte BdAddr');
+    if (!(addr instanceof Uint8Array) || addr.length !== 6)
+      throw new TypeError('rfcomm_create_channel: addr must be a 6-byte BdAddr');
     if (!Number.isInteger(server_channel)) throw new TypeError('rfcomm_create_channel: server_channel must be an integer');
-    if (server_channel < 1 || server_channel > 30) return { status: ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE, rfcomm_cid: 0 };
+    if (server_channel < 1 || server_channel > 30)
+      return { status: ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE, rfcomm_cid: 0 };
     return this.life.createOutgoing(handler, addr, server_channel, manual, initial_credits);
   }
 }

@@ -28,7 +28,11 @@ import {
   sdp_element_contains_uuid128,
   uuid128_from_short,
 } from './data-element.js';
-import { BLUETOOTH_ATTRIBUTE_PROTOCOL_DESCRIPTOR_LIST, BLUETOOTH_ATTRIBUTE_SERVICE_CLASS_ID_LIST, SDP_ATTRIBUTE_SERVICE_NAME } from './constants.js';
+import {
+  BLUETOOTH_ATTRIBUTE_PROTOCOL_DESCRIPTOR_LIST,
+  BLUETOOTH_ATTRIBUTE_SERVICE_CLASS_ID_LIST,
+  SDP_ATTRIBUTE_SERVICE_NAME,
+} from './constants.js';
 import type { SdpPacketHandler } from './sdp-stack.js';
 import type { SdpQuerySink } from './client-sinks.js';
 
@@ -50,7 +54,8 @@ export function sdp_find_rfcomm_channel(buf: Uint8Array, pos: number, end: numbe
   // a protocol descriptor: DES { UUID, params... }
   if (des_iterator_has_more(it) && de_get_uuid32(buf, it.pos, it.end) === BLUETOOTH_PROTOCOL_RFCOMM) {
     des_iterator_next(it);
-    if (des_iterator_has_more(it) && de_get_element_type(buf, it.pos) === DE_UINT && de_get_size_type(buf, it.pos) === DE_SIZE_8) return buf[it.pos + 1]!;
+    if (des_iterator_has_more(it) && de_get_element_type(buf, it.pos) === DE_UINT && de_get_size_type(buf, it.pos) === DE_SIZE_8)
+      return buf[it.pos + 1]!;
     return 0;
   }
   des_iterator_init(it, buf, pos, end);
@@ -106,7 +111,8 @@ export class RfcommQuerySink implements SdpQuerySink {
       this.classList[data_offset] = data;
       if (data_offset + 1 === attribute_length) {
         const t = de_get_element_type(this.classList, 0);
-        this.classMatched = (t === DE_DES || t === DE_DEA) && sdp_element_contains_uuid128(this.classList, 0, this.classUuid, attribute_length);
+        this.classMatched =
+          (t === DE_DES || t === DE_DEA) && sdp_element_contains_uuid128(this.classList, 0, this.classUuid, attribute_length);
       }
     } else if (attribute_id === SDP_ATTRIBUTE_SERVICE_NAME) {
       // keep the header and the first SDP_SERVICE_NAME_LEN octets of the text

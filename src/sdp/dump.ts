@@ -90,7 +90,8 @@ function dump(buf: Uint8Array, pos: number, end: number, indent: string, out: st
     case DE_UINT:
     case DE_INT: {
       const bits = len * 8;
-      if (de_get_size_type(buf, pos) === DE_SIZE_128 || len > 4) out.push(`${indent}${TYPE_NAMES[type]}${bits} 0x${hexOf(buf, d, len)}`);
+      if (de_get_size_type(buf, pos) === DE_SIZE_128 || len > 4)
+        out.push(`${indent}${TYPE_NAMES[type]}${bits} 0x${hexOf(buf, d, len)}`);
       else {
         let v = 0;
         for (let i = 0; i < len; i++) v = v * 256 + buf[d + i]!;
@@ -121,7 +122,7 @@ function dump(buf: Uint8Array, pos: number, end: number, indent: string, out: st
         out.push(`${indent}  ...`);
         break;
       }
-      for (let p = d; p < d + len; ) {
+      for (let p = d; p < d + len;) {
         const k = dump(buf, p, d + len, indent + '  ', out, depth + 1);
         if (k < 0) break;
         p += k;

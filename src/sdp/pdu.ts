@@ -289,7 +289,13 @@ function put32(buf: Uint8Array, p: number, v: number): void {
 }
 
 /** Write a header at buf[pos] (5 octets). Returns 5 or SDP_ENCODE_NO_ROOM. */
-export function sdp_encode_header(buf: Uint8Array, pos: number, pdu_id: number, transaction_id: number, param_len: number): number {
+export function sdp_encode_header(
+  buf: Uint8Array,
+  pos: number,
+  pdu_id: number,
+  transaction_id: number,
+  param_len: number,
+): number {
   if (!(param_len >= 0 && param_len <= 0xffff)) return SDP_ENCODE_INVALID_ARGUMENT;
   if (!room(buf, pos, SDP_PDU_HEADER_SIZE)) return SDP_ENCODE_NO_ROOM;
   putHeader(buf, pos, pdu_id, transaction_id, param_len);
@@ -385,7 +391,14 @@ export function sdp_encode_service_search_response(
   count = handles.length - first,
   cont: Uint8Array | null = null,
 ): number {
-  if (!validCont(cont) || count < 0 || first < 0 || first + count > handles.length || total_record_count > 0xffff || count > total_record_count) {
+  if (
+    !validCont(cont) ||
+    count < 0 ||
+    first < 0 ||
+    first + count > handles.length ||
+    total_record_count > 0xffff ||
+    count > total_record_count
+  ) {
     return SDP_ENCODE_INVALID_ARGUMENT;
   }
   const plen = 4 + 4 * count + 1 + (cont?.length ?? 0);
@@ -414,7 +427,8 @@ export function sdp_finish_attribute_response(
   byte_count: number,
   cont: Uint8Array | null = null,
 ): number {
-  if (pdu_id !== SDP_ServiceAttributeResponse && pdu_id !== SDP_ServiceSearchAttributeResponse) return SDP_ENCODE_INVALID_ARGUMENT;
+  if (pdu_id !== SDP_ServiceAttributeResponse && pdu_id !== SDP_ServiceSearchAttributeResponse)
+    return SDP_ENCODE_INVALID_ARGUMENT;
   const plen = 2 + byte_count + 1 + (cont?.length ?? 0);
   if (!validCont(cont) || byte_count < 0 || plen > 0xffff) return SDP_ENCODE_INVALID_ARGUMENT;
   if (!room(buf, pos, SDP_PDU_HEADER_SIZE + plen)) return SDP_ENCODE_NO_ROOM;
@@ -435,7 +449,8 @@ export function sdp_encode_attribute_response(
 ): number {
   const plen = 2 + data.length + 1 + (cont?.length ?? 0);
   if (!validCont(cont) || plen > 0xffff) return SDP_ENCODE_INVALID_ARGUMENT;
-  if (pdu_id !== SDP_ServiceAttributeResponse && pdu_id !== SDP_ServiceSearchAttributeResponse) return SDP_ENCODE_INVALID_ARGUMENT;
+  if (pdu_id !== SDP_ServiceAttributeResponse && pdu_id !== SDP_ServiceSearchAttributeResponse)
+    return SDP_ENCODE_INVALID_ARGUMENT;
   if (!room(buf, pos, SDP_PDU_HEADER_SIZE + plen)) return SDP_ENCODE_NO_ROOM;
   buf.set(data, pos + SDP_ATTRIBUTE_RESPONSE_DATA_OFFSET);
   return sdp_finish_attribute_response(buf, pos, pdu_id, transaction_id, data.length, cont);

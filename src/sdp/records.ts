@@ -7,7 +7,12 @@
 import type { Pools } from '../core/config.js';
 import type { Pool } from '../core/pool.js';
 import type { Logger } from '../core/log.js';
-import { BTSTACK_MEMORY_ALLOC_FAILED, ERROR_CODE_SUCCESS, SDP_HANDLE_ALREADY_REGISTERED, SDP_HANDLE_INVALID } from '../codes/v1.4.js';
+import {
+  BTSTACK_MEMORY_ALLOC_FAILED,
+  ERROR_CODE_SUCCESS,
+  SDP_HANDLE_ALREADY_REGISTERED,
+  SDP_HANDLE_INVALID,
+} from '../codes/v1.4.js';
 import {
   DE_DES,
   DE_SIZE_16,
@@ -48,7 +53,8 @@ export function sdp_record_problem(record: Uint8Array, pos = 0, end: number = re
   let last = -1;
   while (des_iterator_has_more(it)) {
     const idPos = it.pos;
-    if (de_get_element_type(record, idPos) !== DE_UINT || de_get_size_type(record, idPos) !== DE_SIZE_16) return 'attribute id is not a 16-bit unsigned integer';
+    if (de_get_element_type(record, idPos) !== DE_UINT || de_get_size_type(record, idPos) !== DE_SIZE_16)
+      return 'attribute id is not a 16-bit unsigned integer';
     const id = (record[idPos + 1]! << 8) | record[idPos + 2]!;
     if (id <= last) return `attribute ids not in ascending order (0x${id.toString(16).padStart(4, '0')})`;
     last = id;
@@ -82,10 +88,15 @@ export class SdpRecordDb {
     pools: Pools,
     private readonly log: Logger,
   ) {
-    this.pool = pools.create('MAX_NR_SERVICE_RECORD_ITEMS', 'sdp_service_records', () => new ServiceRecordItem(), (it) => {
-      it.service_record_handle = 0;
-      it.service_record = new Uint8Array(0);
-    });
+    this.pool = pools.create(
+      'MAX_NR_SERVICE_RECORD_ITEMS',
+      'sdp_service_records',
+      () => new ServiceRecordItem(),
+      (it) => {
+        it.service_record_handle = 0;
+        it.service_record = new Uint8Array(0);
+      },
+    );
   }
 
   get capacity(): number {
@@ -115,7 +126,9 @@ export class SdpRecordDb {
     item.service_record = record.slice(0, de_validate(record, 0));
     this.items.push(item);
     this.generation++;
-    this.log.info(() => `sdp: registered service record 0x${handle.toString(16).padStart(8, '0')} (${item.service_record.length} octets)`);
+    this.log.info(
+      () => `sdp: registered service record 0x${handle.toString(16).padStart(8, '0')} (${item.service_record.length} octets)`,
+    );
     return ERROR_CODE_SUCCESS;
   }
 

@@ -34,7 +34,11 @@ import {
   sdp_finish_attribute_response,
   sdp_request_decode,
 } from './pdu.js';
-import { sdp_filter_attributes_in_attribute_id_list, sdp_get_filtered_size, sdp_record_matches_service_search_pattern } from './data-element.js';
+import {
+  sdp_filter_attributes_in_attribute_id_list,
+  sdp_get_filtered_size,
+  sdp_record_matches_service_search_pattern,
+} from './data-element.js';
 import type { SdpRecordDb, ServiceRecordItem } from './records.js';
 
 /** Octets of the continuation token this server issues. */
@@ -123,7 +127,16 @@ class StreamWindow {
   attributes(item: ServiceRecordItem, ids: Uint8Array, idsPos: number, size: number): void {
     const [from, to] = this.clip(size);
     if (to > from) {
-      const n = sdp_filter_attributes_in_attribute_id_list(item.service_record, 0, ids, idsPos, from - this.pos, to - from, this.out, this.outPos + this.copied);
+      const n = sdp_filter_attributes_in_attribute_id_list(
+        item.service_record,
+        0,
+        ids,
+        idsPos,
+        from - this.pos,
+        to - from,
+        this.out,
+        this.outPos + this.copied,
+      );
       this.copied += n;
     }
     this.pos += size;
@@ -241,7 +254,16 @@ export class SdpResponder {
     const p = this.pdu;
     this.matched.length = 0;
     for (const it of this.db.items) {
-      if (sdp_record_matches_service_search_pattern(it.service_record, 0, req, p.pattern_pos, it.service_record.length, p.pattern_pos + p.pattern_len)) {
+      if (
+        sdp_record_matches_service_search_pattern(
+          it.service_record,
+          0,
+          req,
+          p.pattern_pos,
+          it.service_record.length,
+          p.pattern_pos + p.pattern_len,
+        )
+      ) {
         this.matched.push(it);
       }
     }

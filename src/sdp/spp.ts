@@ -38,9 +38,11 @@ export const SPP_PROFILE_VERSION = 0x0102;
 
 function build(service: Uint8Array, handle: number, uuid128: Uint8Array | null, channel: number, name: string): number {
   if (!(service instanceof Uint8Array)) throw new TypeError('spp_create_sdp_record: service must be a Uint8Array');
-  if (!Number.isInteger(channel) || channel < 1 || channel > 30) throw new TypeError(`spp_create_sdp_record: RFCOMM channel ${channel} is not 1-30`);
+  if (!Number.isInteger(channel) || channel < 1 || channel > 30)
+    throw new TypeError(`spp_create_sdp_record: RFCOMM channel ${channel} is not 1-30`);
   if (typeof name !== 'string') throw new TypeError('spp_create_sdp_record: name must be a string');
-  if (uuid128 && (!(uuid128 instanceof Uint8Array) || uuid128.length < 16)) throw new TypeError('spp_create_custom_sdp_record: service_uuid128 must be 16 octets');
+  if (uuid128 && (!(uuid128 instanceof Uint8Array) || uuid128.length < 16))
+    throw new TypeError('spp_create_custom_sdp_record: service_uuid128 must be 16 octets');
   const serviceClass = uuid128 ? de.uuid128(uuid128.subarray(0, 16)) : de.uuid16(BLUETOOTH_SERVICE_CLASS_SERIAL_PORT);
   const record = de.des(
     de.uint16(BLUETOOTH_ATTRIBUTE_SERVICE_RECORD_HANDLE),
@@ -66,7 +68,12 @@ function build(service: Uint8Array, handle: number, uuid128: Uint8Array | null, 
  * size, or a negative error (DE_ERROR_NO_ROOM when the buffer is too small, nothing written;
  * 80 octets plus the UTF-8 name are enough, 96 with a custom UUID). Throws a TypeError for a channel outside 1-30 or a wrong argument type.
  */
-export function spp_create_sdp_record(service: Uint8Array, service_record_handle: number, rfcomm_channel: number, name: string): number {
+export function spp_create_sdp_record(
+  service: Uint8Array,
+  service_record_handle: number,
+  rfcomm_channel: number,
+  name: string,
+): number {
   return build(service, service_record_handle, null, rfcomm_channel, name);
 }
 

@@ -26,8 +26,13 @@ import type { BdAddr } from '../core/bytes.js';
 
 export type { SmP256KeyPair } from './p256.js';
 export {
-  sm_p256_debug_key_pair, sm_p256_generate_key_pair, sm_p256_public_key_from_private, sm_p256_dhkey,
-  sm_p256_public_key_valid, sm_p256_public_key_from_wire, sm_p256_public_key_to_wire,
+  sm_p256_debug_key_pair,
+  sm_p256_generate_key_pair,
+  sm_p256_public_key_from_private,
+  sm_p256_dhkey,
+  sm_p256_public_key_valid,
+  sm_p256_public_key_from_wire,
+  sm_p256_public_key_to_wire,
 } from './p256.js';
 
 function need(name: string, v: unknown, len: number): asserts v is Uint8Array {
@@ -41,7 +46,10 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -50,7 +58,15 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 /** Read `len` octets stored least significant first at src[pos] into a new big-endian array; null if short. */
 export function sm_read_le(src: Uint8Array, pos: number, len: number): Uint8Array | null {
-  if (!(src instanceof Uint8Array) || !Number.isInteger(pos) || !Number.isInteger(len) || pos < 0 || len < 0 || pos + len > src.length) return null;
+  if (
+    !(src instanceof Uint8Array) ||
+    !Number.isInteger(pos) ||
+    !Number.isInteger(len) ||
+    pos < 0 ||
+    len < 0 ||
+    pos + len > src.length
+  )
+    return null;
   const out = new Uint8Array(len);
   for (let i = 0; i < len; i++) out[i] = src[pos + len - 1 - i];
   return out;
@@ -58,7 +74,14 @@ export function sm_read_le(src: Uint8Array, pos: number, len: number): Uint8Arra
 
 /** Write the big-endian `value` least significant octet first at dst[pos]; false if it does not fit. */
 export function sm_write_le(value: Uint8Array, dst: Uint8Array, pos: number): boolean {
-  if (!(value instanceof Uint8Array) || !(dst instanceof Uint8Array) || !Number.isInteger(pos) || pos < 0 || pos + value.length > dst.length) return false;
+  if (
+    !(value instanceof Uint8Array) ||
+    !(dst instanceof Uint8Array) ||
+    !Number.isInteger(pos) ||
+    pos < 0 ||
+    pos + value.length > dst.length
+  )
+    return false;
   for (let i = 0; i < value.length; i++) dst[pos + i] = value[value.length - 1 - i];
   return true;
 }
@@ -127,10 +150,22 @@ export function sm_aes_cmac(key: Uint8Array, message: Uint8Array): Uint8Array {
  * only bit 0 is used). ia / ra: addresses MSB first (BdAddr order).
  * p1 = pres || preq || rat' || iat';  p2 = padding(32) || ia || ra;  c1 = e(k, e(k, r ^ p1) ^ p2).
  */
-export function sm_c1(k: Uint8Array, r: Uint8Array, preq: Uint8Array, pres: Uint8Array,
-  iat: number, rat: number, ia: BdAddr, ra: BdAddr): Uint8Array {
-  need('k', k, 16); need('r', r, 16); need('preq', preq, 7); need('pres', pres, 7);
-  need('ia', ia, 6); need('ra', ra, 6);
+export function sm_c1(
+  k: Uint8Array,
+  r: Uint8Array,
+  preq: Uint8Array,
+  pres: Uint8Array,
+  iat: number,
+  rat: number,
+  ia: BdAddr,
+  ra: BdAddr,
+): Uint8Array {
+  need('k', k, 16);
+  need('r', r, 16);
+  need('preq', preq, 7);
+  need('pres', pres, 7);
+  need('ia', ia, 6);
+  need('ra', ra, 6);
   const p1 = concat(pres, preq, Uint8Array.of(rat & 1, iat & 1));
   const p2 = concat(new Uint8Array(4), ia, ra);
   const t = new Uint8Array(16);
@@ -146,7 +181,9 @@ export function sm_c1(k: Uint8Array, r: Uint8Array, preq: Uint8Array, pres: Uint
  * bits of r1 || the least significant 64 bits of r2; s1 = e(k, r').
  */
 export function sm_s1(k: Uint8Array, r1: Uint8Array, r2: Uint8Array): Uint8Array {
-  need('k', k, 16); need('r1', r1, 16); need('r2', r2, 16);
+  need('k', k, 16);
+  need('r1', r1, 16);
+  need('r2', r2, 16);
   return sm_e(k, concat(r1.subarray(8), r2.subarray(8)));
 }
 
@@ -154,7 +191,10 @@ export function sm_s1(k: Uint8Array, r1: Uint8Array, r2: Uint8Array): Uint8Array
 // LE Secure Connections: f4 (2.2.6), f5 (2.2.7), f6 (2.2.8), g2 (2.2.9)
 
 /** An LE address as f5/f6 take it (A1, A2: 56 bits = type octet || address). type: 0 public, 1 random. */
-export interface SmAddress { type: number; addr: BdAddr }
+export interface SmAddress {
+  type: number;
+  addr: BdAddr;
+}
 
 function a56(name: string, a: SmAddress): Uint8Array {
   if (!a || typeof a !== 'object') throw new TypeError(`${name} must be { type, addr }`);
@@ -168,7 +208,9 @@ function a56(name: string, a: SmAddress): Uint8Array {
  * key; Z: one octet (0 for Just Works / Numeric Comparison, 0x80 | bit for Passkey Entry).
  */
 export function sm_f4(u: Uint8Array, v: Uint8Array, x: Uint8Array, z: number): Uint8Array {
-  need('U', u, 32); need('V', v, 32); need('X', x, 16);
+  need('U', u, 32);
+  need('V', v, 32);
+  need('X', x, 16);
   return sm_aes_cmac(x, concat(u, v, Uint8Array.of(z & 0xff)));
 }
 
@@ -183,9 +225,16 @@ const F5_KEY_ID = Uint8Array.of(0x62, 0x74, 0x6c, 0x65);
  * T = AES-CMAC_SALT(W); MacKey = AES-CMAC_T(0 || keyID || N1 || N2 || A1 || A2 || 256),
  * LTK = the same with counter 1.
  */
-export function sm_f5(w: Uint8Array, n1: Uint8Array, n2: Uint8Array, a1: SmAddress, a2: SmAddress):
-  { mac_key: Uint8Array; ltk: Uint8Array } {
-  need('W', w, 32); need('N1', n1, 16); need('N2', n2, 16);
+export function sm_f5(
+  w: Uint8Array,
+  n1: Uint8Array,
+  n2: Uint8Array,
+  a1: SmAddress,
+  a2: SmAddress,
+): { mac_key: Uint8Array; ltk: Uint8Array } {
+  need('W', w, 32);
+  need('N1', n1, 16);
+  need('N2', n2, 16);
   const t = sm_aes_cmac(F5_SALT, w);
   const m = concat(Uint8Array.of(0), F5_KEY_ID, n1, n2, a56('A1', a1), a56('A2', a2), Uint8Array.of(0x01, 0x00));
   const mac_key = sm_aes_cmac(t, m);
@@ -198,9 +247,20 @@ export function sm_f5(w: Uint8Array, n1: Uint8Array, n2: Uint8Array, a1: SmAddre
  * check value. W: 16-octet MacKey; N1, N2, R: 16 octets; IOcap: 3 octets MSB first = AuthReq,
  * OOB data flag, IO capability (in that order, as the spec prints 0x010102). All MSB first.
  */
-export function sm_f6(w: Uint8Array, n1: Uint8Array, n2: Uint8Array, r: Uint8Array, io_cap: Uint8Array,
-  a1: SmAddress, a2: SmAddress): Uint8Array {
-  need('W', w, 16); need('N1', n1, 16); need('N2', n2, 16); need('R', r, 16); need('IOcap', io_cap, 3);
+export function sm_f6(
+  w: Uint8Array,
+  n1: Uint8Array,
+  n2: Uint8Array,
+  r: Uint8Array,
+  io_cap: Uint8Array,
+  a1: SmAddress,
+  a2: SmAddress,
+): Uint8Array {
+  need('W', w, 16);
+  need('N1', n1, 16);
+  need('N2', n2, 16);
+  need('R', r, 16);
+  need('IOcap', io_cap, 3);
   return sm_aes_cmac(w, concat(n1, n2, r, io_cap, a56('A1', a1), a56('A2', a2)));
 }
 
@@ -210,7 +270,10 @@ export function sm_f6(w: Uint8Array, n1: Uint8Array, n2: Uint8Array, r: Uint8Arr
  * coordinates (PKax, PKbx), X, Y: 16-octet nonces (Na, Nb). All MSB first.
  */
 export function sm_g2(u: Uint8Array, v: Uint8Array, x: Uint8Array, y: Uint8Array): number {
-  need('U', u, 32); need('V', v, 32); need('X', x, 16); need('Y', y, 16);
+  need('U', u, 32);
+  need('V', v, 32);
+  need('X', x, 16);
+  need('Y', y, 16);
   const m = sm_aes_cmac(x, concat(u, v, y));
   return ((m[12] << 24) | (m[13] << 16) | (m[14] << 8) | m[15]) >>> 0;
 }
@@ -225,7 +288,8 @@ export function sm_numeric_comparison_value(g2: number): number {
 
 /** ah(k, r) = e(k, padding(104) || r) mod 2^24. k: 16-octet IRK, r: 3-octet prand, result 3 octets; MSB first. */
 export function sm_ah(irk: Uint8Array, r: Uint8Array): Uint8Array {
-  need('IRK', irk, 16); need('r', r, 3);
+  need('IRK', irk, 16);
+  need('r', r, 3);
   const p = new Uint8Array(16);
   p.set(r, 13);
   return sm_e(irk, p).slice(13);
@@ -279,19 +343,23 @@ export function sm_rpa_resolve(irk: Uint8Array, addr: BdAddr): boolean {
 
 /** h6(W, keyID) = AES-CMAC_W(keyID). W: 16 octets, keyID: 4 octets (e.g. "lebr" = 6c656272), MSB first. */
 export function sm_h6(w: Uint8Array, key_id: Uint8Array): Uint8Array {
-  need('W', w, 16); need('keyID', key_id, 4);
+  need('W', w, 16);
+  need('keyID', key_id, 4);
   return sm_aes_cmac(w, key_id);
 }
 
 /** h7(SALT, W) = AES-CMAC_SALT(W). SALT, W: 16 octets, MSB first. */
 export function sm_h7(salt: Uint8Array, w: Uint8Array): Uint8Array {
-  need('SALT', salt, 16); need('W', w, 16);
+  need('SALT', salt, 16);
+  need('W', w, 16);
   return sm_aes_cmac(salt, w);
 }
 
 /** h8(K, S, keyID) = AES-CMAC_T(keyID) with T = AES-CMAC_S(K). K, S: 16 octets, keyID: 4 octets, MSB first. */
 export function sm_h8(k: Uint8Array, s: Uint8Array, key_id: Uint8Array): Uint8Array {
-  need('K', k, 16); need('S', s, 16); need('keyID', key_id, 4);
+  need('K', k, 16);
+  need('S', s, 16);
+  need('keyID', key_id, 4);
   return sm_aes_cmac(sm_aes_cmac(s, k), key_id);
 }
 

@@ -48,14 +48,13 @@ export function sm_p256_public_key_valid(x: Uint8Array, y: Uint8Array): boolean 
   const Y = toBig(y);
   if (X >= P || Y >= P) return false;
   if (X === 0n && Y === 0n) return false;
-  const rhs = (((X * X % P) * X - 3n * X + B) % P + P) % P;
+  const rhs = (((((X * X) % P) * X - 3n * X + B) % P) + P) % P;
   return (Y * Y) % P === rhs;
 }
 
 /** `sm_p256_public_key_valid` for a 64-octet X || Y key (MSB first each). */
 function publicKeyValid(pub: Uint8Array): boolean {
-  return pub instanceof Uint8Array && pub.length === 64 &&
-    sm_p256_public_key_valid(pub.subarray(0, 32), pub.subarray(32, 64));
+  return pub instanceof Uint8Array && pub.length === 64 && sm_p256_public_key_valid(pub.subarray(0, 32), pub.subarray(32, 64));
 }
 
 function uncompressed(pub: Uint8Array): Uint8Array {
@@ -109,8 +108,10 @@ export function sm_p256_debug_key_pair(): SmP256KeyPair {
   const h = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
   return {
     private_key: h('3f49f6d4a3c55f3874c9b3e3d2103f504aff607beb40b7995899b8a6cd3c1abd'),
-    public_key: h('20b003d2f297be2c5e2c83a7e9f9a5b9eff49111acf4fddbcc0301480e359de6' +
-      'dc809c49652aeb6d63329abf5a52155c766345c28fed3024741c8ed01589d28b'),
+    public_key: h(
+      '20b003d2f297be2c5e2c83a7e9f9a5b9eff49111acf4fddbcc0301480e359de6' +
+        'dc809c49652aeb6d63329abf5a52155c766345c28fed3024741c8ed01589d28b',
+    ),
   };
 }
 

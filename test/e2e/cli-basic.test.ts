@@ -16,7 +16,16 @@ const HEADSET = 'C0:FF:EE:00:00:03';
 test('help: the command list and common options; exit 0', async () => {
   const r = bthost(['--help']);
   assert.is(r.status, 0);
-  for (const c of ['info', 'scan', 'l2ping ADDR', 'l2cap listen PSM', 'l2cap connect ADDR PSM', 'spp listen', 'spp connect ADDR', 'controller --listen']) {
+  for (const c of [
+    'info',
+    'scan',
+    'l2ping ADDR',
+    'l2cap listen PSM',
+    'l2cap connect ADDR PSM',
+    'spp listen',
+    'spp connect ADDR',
+    'controller --listen',
+  ]) {
     assert.ok(r.stdout.includes(c), c);
   }
   assert.match(r.stdout, /--port TTY/);
@@ -70,7 +79,10 @@ test('no command, unknown command, bad options: one line and exit 2', async () =
   assert.is(ctl.status, 2);
   assert.equal(ctl.stderr.trim().split('\n'), ['bthost controller: unknown option -l (bthost controller --help for usage)']);
   const noListen = await bthostAsync(['controller', '--baud', '9600']);
-  assert.equal([noListen.status, noListen.stderr.trim()], [2, 'bthost controller: --listen is required (bthost controller --help for usage)']);
+  assert.equal(
+    [noListen.status, noListen.stderr.trim()],
+    [2, 'bthost controller: --listen is required (bthost controller --help for usage)'],
+  );
 });
 
 test('info: version, manufacturer, BD_ADDR, features, buffers, commands; btsnoop log', () => {
@@ -127,12 +139,19 @@ test('scan: the virtual peer over classic inquiry and LE, with RSSI, class and n
   // the controller was asked for both an inquiry and an LE scan
   assert.ok(tsharkFields(log, ['frame.number'], 'bthci_cmd.opcode == 0x0401').length === 1, 'HCI_Inquiry');
   assert.ok(tsharkFields(log, ['frame.number'], 'bthci_cmd.opcode == 0x200c').length >= 2, 'LE Set Scan Enable on and off');
-  assert.equal(tsharkFields(log, ['bthci_cmd.bd_addr'], 'bthci_cmd.opcode == 0x0419'), [[HEADSET.toLowerCase()]], 'one Remote Name Request, for the headset');
+  assert.equal(
+    tsharkFields(log, ['bthci_cmd.bd_addr'], 'bthci_cmd.opcode == 0x0419'),
+    [[HEADSET.toLowerCase()]],
+    'one Remote Name Request, for the headset',
+  );
 });
 
 test('scan on a terminal: the table is redrawn in place as devices appear and get names', () => {
   // util-linux's script gives the command a pty as stdout
-  const r = spawnSync('script', ['-qec', `${process.execPath} --import tsx ports/cli/cli.ts scan --time 1`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('script', ['-qec', `${process.execPath} --import tsx ports/cli/cli.ts scan --time 1`, '/dev/null'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.is(r.status, 0, r.stderr);
   const out = r.stdout.replace(/\r/g, '');
   assert.match(out, /\x1b\[\d+A\x1b\[J/, 'cursor up + clear');
@@ -191,7 +210,10 @@ test('--profile v1.8 and --verbose: events printed by name with v1.8 codes', () 
   const r = bthost(['l2ping', PEER, '-c', '1', '--profile', 'v1.8', '-v']);
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stderr, /^event: BTSTACK_EVENT_STATE state=2$/m);
-  assert.match(r.stderr, new RegExp(`^event: HCI_EVENT_CONNECTION_COMPLETE status=0 connection_handle=\\d+ bd_addr=${PEER} `, 'm'));
+  assert.match(
+    r.stderr,
+    new RegExp(`^event: HCI_EVENT_CONNECTION_COMPLETE status=0 connection_handle=\\d+ bd_addr=${PEER} `, 'm'),
+  );
   assert.match(r.stdout, /1 sent, 1 received, 0% loss/);
 });
 

@@ -49,7 +49,9 @@ export class Proc {
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => (this.stdout += s));
     this.child.stderr!.setEncoding('utf8').on('data', (s: string) => (this.stderr += s));
     this.exited = new Promise((resolve) => {
-      this.child.on('close', (code) => resolve({ status: code, stdout: this.stdout, stderr: this.stderr, ms: Date.now() - this.t0 }));
+      this.child.on('close', (code) =>
+        resolve({ status: code, stdout: this.stdout, stderr: this.stderr, ms: Date.now() - this.t0 }),
+      );
     });
   }
 
@@ -85,7 +87,10 @@ export function start(args: string[]): Proc {
 /** A socat pty pair (or pty <-> socket); killed with kill(). */
 export class Socat {
   readonly child: ChildProcess;
-  constructor(readonly a: string, readonly b: string) {
+  constructor(
+    readonly a: string,
+    readonly b: string,
+  ) {
     this.child = spawn('socat', ['-d', a, b], { stdio: 'ignore' });
   }
   kill(): void {

@@ -115,17 +115,51 @@ test('20 MiB with l2cap (MTU 65535) and, at the same time, with spp (frame size 
 test('--host-flow-control: Host Buffer Size and Host Number Of Completed Packets in a clean capture; ACL to the host within the announced length', async () => {
   await withController(async (pty, procs) => {
     const log = path.join(tmp, 'host-flow.btsnoop');
-    const server = start(['l2cap', 'listen', '0x1001', '--receive', '--sha256', '--host-flow-control', '--log', log, '--port', await pty()]);
+    const server = start([
+      'l2cap',
+      'listen',
+      '0x1001',
+      '--receive',
+      '--sha256',
+      '--host-flow-control',
+      '--log',
+      log,
+      '--port',
+      await pty(),
+    ]);
     procs.push(server);
     const addr = (await server.waitFor(new RegExp(`listening on PSM 0x1001 at (${ADDR_RE})`)))[1]!;
-    const client = await bthostAsync(['l2cap', 'connect', addr, '0x1001', '--send', '1M', '--sha256', '--host-flow-control', '--port', await pty()]);
+    const client = await bthostAsync([
+      'l2cap',
+      'connect',
+      addr,
+      '0x1001',
+      '--send',
+      '1M',
+      '--sha256',
+      '--host-flow-control',
+      '--port',
+      await pty(),
+    ]);
     const srv = await server.exited;
     assert.is(client.status, 0, client.stderr);
     assert.is(srv.status, 0, srv.stderr);
     assert.match(srv.stdout, new RegExp(`^sha256 ${expectedHash(1 << 20)}$`, 'm'));
     assertCleanCapture(log);
     // Host Buffer Size: 65535-byte ACL packets, 16 of them, no synchronous buffers
-    assert.equal(tsharkFields(log, ['bthci_cmd.max_data_length_acl', 'bthci_cmd.max_data_num_acl', 'bthci_cmd.max_data_length_sco', 'bthci_cmd.max_data_num_sco'], 'bthci_cmd.opcode == 0x0c33'), [['65535', '16', '0', '0']]);
+    assert.equal(
+      tsharkFields(
+        log,
+        [
+          'bthci_cmd.max_data_length_acl',
+          'bthci_cmd.max_data_num_acl',
+          'bthci_cmd.max_data_length_sco',
+          'bthci_cmd.max_data_num_sco',
+        ],
+        'bthci_cmd.opcode == 0x0c33',
+      ),
+      [['65535', '16', '0', '0']],
+    );
     assert.equal(tsharkFields(log, ['bthci_cmd.flow_contr_enable'], 'bthci_cmd.opcode == 0x0c31'), [['0x01']]);
     const nocp = tsharkFields(log, ['bthci_cmd.num_handles'], 'bthci_cmd.opcode == 0x0c35');
     assert.ok(nocp.length > 10, `Host Number Of Completed Packets sent (${nocp.length})`);
@@ -152,7 +186,10 @@ test('a framing error is never silent: the CLI prints it as one line (where, wha
     assert.is(r.status, 1);
     const lines = r.stderr.split('\n').filter((l) => l.includes('framing error'));
     assert.is(lines.length, 1, r.stderr);
-    assert.match(lines[0]!, /^bthost: H4 framing error on .*garbage-a .*: unknown H4 packet type 0xff at stream byte 0 \(framing error 1, 0 packets before\); the stack restarts$/);
+    assert.match(
+      lines[0]!,
+      /^bthost: H4 framing error on .*garbage-a .*: unknown H4 packet type 0xff at stream byte 0 \(framing error 1, 0 packets before\); the stack restarts$/,
+    );
   } finally {
     port.close();
     socat.kill();

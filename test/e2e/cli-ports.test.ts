@@ -144,7 +144,18 @@ test('two processes on ptys of one `bthost controller`: every command over --por
 
     // ... and a client sending to it
     const clientLog = path.join(tmp, 'client.pklg');
-    const client = await bthostAsync(['l2cap', 'connect', addr, '0x1001', '--send', '64k', '--port', await pty(), '--log', clientLog]);
+    const client = await bthostAsync([
+      'l2cap',
+      'connect',
+      addr,
+      '0x1001',
+      '--send',
+      '64k',
+      '--port',
+      await pty(),
+      '--log',
+      clientLog,
+    ]);
     assert.is(client.status, 0, client.stderr);
     assert.match(client.stdout, /^sent 65536 bytes/);
     const srv = await server.exited;

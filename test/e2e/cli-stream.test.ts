@@ -75,7 +75,10 @@ test('l2cap errors: refused PSM and page timeout -> one line, exit 1', async () 
     bthostAsync(['l2cap', 'connect', '12:34:56:78:9A:BC', '0x1001', '--page-timeout', '300']),
   ]);
   assert.is(refused.status, 1);
-  assert.match(refused.stderr, /^bthost: nothing listens on PSM 0x1005 at C0:FF:EE:00:00:02 \(L2CAP: PSM not supported \(0x65\)\)$/m);
+  assert.match(
+    refused.stderr,
+    /^bthost: nothing listens on PSM 0x1005 at C0:FF:EE:00:00:02 \(L2CAP: PSM not supported \(0x65\)\)$/m,
+  );
   assert.is(refused.stdout, '');
   assert.is(nobody.status, 1);
   assert.match(nobody.stderr, /^bthost: no device answered at 12:34:56:78:9A:BC \(page timeout\)/m);

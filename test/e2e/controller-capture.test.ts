@@ -26,8 +26,11 @@ function attachDump(loop: { get_time_ms(): number }, h: Host, file: string, form
 
 /** [status, handle, reason] of every Disconnection Complete in a capture, as tshark decodes it. */
 function disconnections(file: string): number[][] {
-  return tsharkFields(file, ['bthci_evt.status', 'bthci_evt.connection_handle', 'bthci_evt.reason'], 'bthci_evt.code == 0x05')
-    .map((row) => row.map((v) => Number(v)));
+  return tsharkFields(
+    file,
+    ['bthci_evt.status', 'bthci_evt.connection_handle', 'bthci_evt.reason'],
+    'bthci_evt.code == 0x05',
+  ).map((row) => row.map((v) => Number(v)));
 }
 
 /** Completed packets per connection handle, summed over every Number Of Completed Packets event. */
@@ -54,9 +57,17 @@ function boot(h: Host, name: string): void {
   const nameHex = Array.from(nm, (b) => b.toString(16).padStart(2, '0')).join(' ');
   for (const c of [
     '03 0c 00',
-    '01 10 00', '02 10 00', '03 10 00', '04 10 01 01', '04 10 01 02', '09 10 00', '05 10 00',
+    '01 10 00',
+    '02 10 00',
+    '03 10 00',
+    '04 10 01 01',
+    '04 10 01 02',
+    '09 10 00',
+    '05 10 00',
     '01 0c 08 ff ff ff ff ff ff ff 3f',
-    '02 20 00', '03 20 00', '1c 20 00',
+    '02 20 00',
+    '03 20 00',
+    '1c 20 00',
     '01 20 08 7f 00 00 00 00 00 00 00',
     '05 0c 01 00',
     '33 0c 07 fd 03 40 08 00 08 00',
@@ -81,7 +92,12 @@ function boot(h: Host, name: string): void {
     '23 0c 00',
     '1a 0c 01 03',
     '19 0c 00',
-    '07 20 00', '0f 20 00', '10 20 00', '23 20 00', '24 20 04 fb 00 48 08', '2f 20 00',
+    '07 20 00',
+    '0f 20 00',
+    '10 20 00',
+    '23 20 00',
+    '24 20 04 fb 00 48 08',
+    '2f 20 00',
     '18 20 00',
     '17 20 20 0f 0e 0d 0c 0b 0a 09 08 07 06 05 04 03 02 01 00 ff ee dd cc bb aa 99 88 77 66 55 44 33 22 11 00',
     '99 fc 00', // unknown vendor command: status 0x01 only
@@ -204,8 +220,14 @@ test('classic run: boot, inquiry (3 modes), remote name, connect, SSP, encryptio
   assert.ok(rb.records > 60, `records: ${rb.records}`);
   // b's host ended the first link (a hears Remote User Terminated, b Terminated By Local Host);
   // the second was lost: both sides get Connection Timeout after the supervision timeout
-  assert.equal(disconnections(fa), [[0, ha, REMOTE_USER_TERMINATED], [0, ha2, CONNECTION_TIMEOUT]]);
-  assert.equal(disconnections(fb), [[0, hb, TERMINATED_BY_LOCAL_HOST], [0, hb2, CONNECTION_TIMEOUT]]);
+  assert.equal(disconnections(fa), [
+    [0, ha, REMOTE_USER_TERMINATED],
+    [0, ha2, CONNECTION_TIMEOUT],
+  ]);
+  assert.equal(disconnections(fb), [
+    [0, hb, TERMINATED_BY_LOCAL_HOST],
+    [0, hb2, CONNECTION_TIMEOUT],
+  ]);
   // a sent 8 echo requests that fit its 8 buffers (the 9th overflowed) and one of 1008 bytes;
   // b sent 8 echo responses: every one completed, on the first link only
   assert.equal([...completedPackets(fa)], [[ha, 9]]);
@@ -282,13 +304,21 @@ test('LE run: advertising, active scan, connect, update, data length, fragmented
   assertCleanCapture(fa);
   assertCleanCapture(fb);
   // b's host ended the first link; the second was lost (supervision timeout 0x2a = 420 ms)
-  assert.equal(disconnections(fa), [[0, ha, REMOTE_USER_TERMINATED], [0, ha2, CONNECTION_TIMEOUT]]);
-  assert.equal(disconnections(fb), [[0, hb, TERMINATED_BY_LOCAL_HOST], [0, hb2, CONNECTION_TIMEOUT]]);
+  assert.equal(disconnections(fa), [
+    [0, ha, REMOTE_USER_TERMINATED],
+    [0, ha2, CONNECTION_TIMEOUT],
+  ]);
+  assert.equal(disconnections(fb), [
+    [0, hb, TERMINATED_BY_LOCAL_HOST],
+    [0, hb2, CONNECTION_TIMEOUT],
+  ]);
   // a sent the MTU request and two writes, b the MTU response and one write
   assert.equal([...completedPackets(fa)], [[ha, 3]]);
   assert.equal([...completedPackets(fb)], [[hb, 2]]);
 });
 
-test.after(() => { if (!process.env.KEEP_CAPTURES) fs.rmSync(tmp, { recursive: true, force: true }); });
+test.after(() => {
+  if (!process.env.KEEP_CAPTURES) fs.rmSync(tmp, { recursive: true, force: true });
+});
 
 test.run();

@@ -18,7 +18,11 @@ import { serve_controllers } from '../../ports/virtual/server.js';
 import { SocketClient, wait_for } from './controller-helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-ctl-'));
-const wireHex = (a: Uint8Array): string => Array.from(a).reverse().map((b) => b.toString(16).padStart(2, '0')).join(' ');
+const wireHex = (a: Uint8Array): string =>
+  Array.from(a)
+    .reverse()
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join(' ');
 
 test('unix socket: every connection gets its own controller; both share the radio (inquiry)', async () => {
   const loop = new NodeRunLoop();
@@ -231,13 +235,24 @@ test('a client that stops reading while scanning: backlog stays bounded, reports
     a.socket.resume();
     await wait_for(() => !s.held, 5000, 'host reading again');
     a.cmd('09 10 00'); // Read BD_ADDR
-    await wait_for(() => a.packets.some((p) => p.bytes[0] === 0x0e && p.bytes[3] === 0x09 && p.bytes[4] === 0x10), 5000, 'answer');
+    await wait_for(
+      () => a.packets.some((p) => p.bytes[0] === 0x0e && p.bytes[3] === 0x09 && p.bytes[4] === 0x10),
+      5000,
+      'answer',
+    );
     a.cmd('0c 20 02 00 00');
     const bad = a.packets.filter(
       (p) => p.type !== 4 || !(p.bytes[0] === 0x0e || (p.bytes[0] === 0x3e && p.bytes[2] === 0x02 && p.bytes.length === 45)),
     );
-    assert.equal(bad.map((p) => p.hex), [], 'only Command Complete and whole advertising reports');
-    const wire = Array.from(s.controller.bd_addr).reverse().map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    assert.equal(
+      bad.map((p) => p.hex),
+      [],
+      'only Command Complete and whole advertising reports',
+    );
+    const wire = Array.from(s.controller.bd_addr)
+      .reverse()
+      .map((b) => b.toString(16).padStart(2, '0'))
+      .join(' ');
     assert.ok(a.events().includes(`0e 0a 01 09 10 00 ${wire}`));
   } finally {
     clearInterval(sampler);
@@ -284,7 +299,10 @@ test('a paced line slower than the scan: the controller is held at 16 KiB behind
     const bad = a.packets.filter(
       (p) => p.type !== 4 || !(p.bytes[0] === 0x0e || (p.bytes[0] === 0x3e && p.bytes[2] === 0x02 && p.bytes.length === 45)),
     );
-    assert.equal(bad.map((p) => p.hex), []);
+    assert.equal(
+      bad.map((p) => p.hex),
+      [],
+    );
     assert.is(s.controller.out.overflowed, 0);
   } finally {
     clearInterval(sampler);

@@ -32,7 +32,10 @@ class RawHost {
       if (type === 0x04) this.ev.push(hex(packet.subarray(0, size)));
     },
   });
-  constructor(readonly port: SerialPort, capture: string) {
+  constructor(
+    readonly port: SerialPort,
+    capture: string,
+  ) {
     assert.is(this.dump.open(capture, 'btsnoop'), 0);
     port.on('data', (d: Buffer) => this.deframer.feed(d));
   }

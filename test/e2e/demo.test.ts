@@ -51,9 +51,21 @@ test('npm start: trace, summary, clean close, exit 0, clean captures', () => {
   assert.match(o, /client {2}BTSTACK_EVENT_STATE \(0x60\) state=0$/m);
   assert.match(o, /server {2}BTSTACK_EVENT_STATE \(0x60\) state=0$/m);
   // the steps come in this order
-  const order = ['GAP_EVENT_INQUIRY_RESULT', 'SDP_EVENT_QUERY_COMPLETE', 'L2CAP_EVENT_CHANNEL_OPENED', 'L2CAP_EVENT_CHANNEL_CLOSED', 'RFCOMM_EVENT_CHANNEL_OPENED', 'RFCOMM_EVENT_CHANNEL_CLOSED', 'HCI_EVENT_DISCONNECTION_COMPLETE', 'state=0'];
+  const order = [
+    'GAP_EVENT_INQUIRY_RESULT',
+    'SDP_EVENT_QUERY_COMPLETE',
+    'L2CAP_EVENT_CHANNEL_OPENED',
+    'L2CAP_EVENT_CHANNEL_CLOSED',
+    'RFCOMM_EVENT_CHANNEL_OPENED',
+    'RFCOMM_EVENT_CHANNEL_CLOSED',
+    'HCI_EVENT_DISCONNECTION_COMPLETE',
+    'state=0',
+  ];
   const at = order.map((s) => o.indexOf(s));
-  assert.ok(at.every((x, i) => x >= 0 && (i === 0 || x > at[i - 1]!)), `order ${JSON.stringify(at)}`);
+  assert.ok(
+    at.every((x, i) => x >= 0 && (i === 0 || x > at[i - 1]!)),
+    `order ${JSON.stringify(at)}`,
+  );
   // summary
   assert.match(o, new RegExp(`L2CAP  PSM 0x1001: sent ${bytes} bytes, received ${bytes} bytes in [\\d.]+ ms \\([\\d.]+ MB/s\\)`));
   assert.match(o, new RegExp(`RFCOMM channel 1: sent ${bytes} bytes, received ${bytes} bytes in [\\d.]+ ms \\([\\d.]+ MB/s\\)`));

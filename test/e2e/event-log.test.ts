@@ -52,7 +52,11 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.is(b.stack.sdp.sdp_register_service(rec), 0);
     const sdpEvents: string[] = [];
     assert.is(
-      a.stack.sdp_client.sdp_client_query_rfcomm_channel_and_name_for_uuid((_t, _c, pk, size) => sdpEvents.push(hex(pk.subarray(0, size))), ADDR_B, 0x1101),
+      a.stack.sdp_client.sdp_client_query_rfcomm_channel_and_name_for_uuid(
+        (_t, _c, pk, size) => sdpEvents.push(hex(pk.subarray(0, size))),
+        ADDR_B,
+        0x1101,
+      ),
       0,
     );
     p.until(() => sdpEvents.some((e) => e.startsWith('91 01')), 'SDP query complete');
@@ -61,17 +65,29 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- RFCOMM: b serves channel 1; a opens a DLC
     const rfA: Rec[] = [];
     assert.is(
-      b.stack.rfcomm.rfcomm_register_service((t, ch, pk, size) => {
-        if (t === 4 && pk[0] === C.RFCOMM_EVENT_INCOMING_CONNECTION) b.stack.rfcomm.rfcomm_accept_connection(pk[9]! | (pk[10]! << 8));
-        void ch;
-        void size;
-      }, 1, 500),
+      b.stack.rfcomm.rfcomm_register_service(
+        (t, ch, pk, size) => {
+          if (t === 4 && pk[0] === C.RFCOMM_EVENT_INCOMING_CONNECTION)
+            b.stack.rfcomm.rfcomm_accept_connection(pk[9]! | (pk[10]! << 8));
+          void ch;
+          void size;
+        },
+        1,
+        500,
+      ),
       0,
     );
-    const rfc = a.stack.rfcomm.rfcomm_create_channel((type, channel, pk, size) => rfA.push({ type, channel, bytes: pk.slice(0, size) }), ADDR_B, 1);
+    const rfc = a.stack.rfcomm.rfcomm_create_channel(
+      (type, channel, pk, size) => rfA.push({ type, channel, bytes: pk.slice(0, size) }),
+      ADDR_B,
+      1,
+    );
     assert.is(rfc.status, 0);
     p.until(() => rfA.some((r) => r.type === 4 && r.bytes[0] === RF_OPENED), 'RFCOMM channel open');
-    assert.ok(hciEvents.includes(C.HCI_EVENT_TRANSPORT_PACKET_SENT), 'a saw HCI_EVENT_TRANSPORT_PACKET_SENT (so its absence from the log means something)');
+    assert.ok(
+      hciEvents.includes(C.HCI_EVENT_TRANSPORT_PACKET_SENT),
+      'a saw HCI_EVENT_TRANSPORT_PACKET_SENT (so its absence from the log means something)',
+    );
 
     b.stack.rfcomm.rfcomm_unregister_service(1);
     b.stack.l2cap.l2cap_unregister_service(0x1001);

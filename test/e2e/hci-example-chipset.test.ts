@@ -20,10 +20,19 @@ test('--main-baud without a chipset that has a baud-rate command: the problem an
     [[], 'no --chipset given'],
     [['--chipset', 'zephyr'], 'chipset zephyr has no baud-rate command'],
   ] as const) {
-    const r = spawnSync(process.execPath, [...EXAMPLE, '-u', '/dev/ttyBTHOST-NOPE', ...extra, '--main-baud', '921600'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [...EXAMPLE, '-u', '/dev/ttyBTHOST-NOPE', ...extra, '--main-baud', '921600'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.is(r.status, 2, r.stderr);
     assert.is(r.stdout, '');
-    assert.match(r.stderr, new RegExp(`^--main-baud: the speed is changed through the chipset's baud-rate command, and ${why} \\(use --chipset bcm, or drop --main-baud\\)$`, 'm'));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^--main-baud: the speed is changed through the chipset's baud-rate command, and ${why} \\(use --chipset bcm, or drop --main-baud\\)$`,
+        'm',
+      ),
+    );
     assert.match(r.stderr, /usage: gap-inquiry/);
     assert.match(r.stderr, /--chipset C +controller driver: bcm/);
   }

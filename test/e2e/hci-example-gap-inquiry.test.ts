@@ -31,7 +31,10 @@ test('gap-inquiry example: devices and names found, clean exit, clean capture', 
 });
 
 test('gap-inquiry example: bad options print usage and exit 2', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/gap-inquiry.ts', '--bogus'], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/gap-inquiry.ts', '--bogus'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.is(r.status, 2);
   assert.match(r.stderr, /usage: gap-inquiry/);
 });

@@ -36,7 +36,8 @@ test('boot, inquiry, Hardware Error and a closed port over socat pty + serialpor
   loop.keepAlive = false;
   const link = new RadioLink(loop);
   const server = await serve_controllers(link, `unix:${sock}`);
-  const linkTty = async () => withKill(dir, tty, '', await spawnSocat(dir, [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
+  const linkTty = async () =>
+    withKill(dir, tty, '', await spawnSocat(dir, [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
   let pty = await linkTty();
 
   // the device to find: an in-process stack on the same radio
@@ -63,13 +64,19 @@ test('boot, inquiry, Hardware Error and a closed port over socat pty + serialpor
     // ---- inquiry: GAP results come through real H4 bytes
     assert.is(stack.gap.gap_inquiry_start(1), 0);
     await until(() => events.some((e) => e[0] === C.GAP_EVENT_INQUIRY_COMPLETE), 5000, 'inquiry complete');
-    const found = events.filter((e) => e[0] === C.GAP_EVENT_INQUIRY_RESULT).some((e) => bd_addr_cmp(C.gap_event_inquiry_result_get_bd_addr(e), peerCtl.bd_addr) === 0);
+    const found = events
+      .filter((e) => e[0] === C.GAP_EVENT_INQUIRY_RESULT)
+      .some((e) => bd_addr_cmp(C.gap_event_inquiry_result_get_bd_addr(e), peerCtl.bd_addr) === 0);
     assert.ok(found, 'the peer was found');
 
     // ---- Hardware Error from the controller: OFF, transport reset, clean power on
     events.length = 0;
     server.controllers[0]!.faults.hardware_error(0x33);
-    await until(() => states().includes(C.HCI_STATE_OFF) && state() === C.HCI_STATE_WORKING, 5000, 'power on after Hardware Error');
+    await until(
+      () => states().includes(C.HCI_STATE_OFF) && state() === C.HCI_STATE_WORKING,
+      5000,
+      'power on after Hardware Error',
+    );
     assert.ok(events.some((e) => e[0] === C.HCI_EVENT_HARDWARE_ERROR && e[2] === 0x33));
     assert.equal(states(), [C.HCI_STATE_OFF, C.HCI_STATE_INITIALIZING, C.HCI_STATE_WORKING]);
 

@@ -33,7 +33,14 @@ interface Node {
   pump(): void;
 }
 
-function node(link: RadioLink, rl: VirtualRunLoop, name: string, log: string, format: 'btsnoop' | 'pklg', profile: 'v1.4' | 'v1.8' = 'v1.4'): Node {
+function node(
+  link: RadioLink,
+  rl: VirtualRunLoop,
+  name: string,
+  log: string,
+  format: 'btsnoop' | 'pklg',
+  profile: 'v1.4' | 'v1.8' = 'v1.4',
+): Node {
   // small controller buffers so every PDU is fragmented and flow control matters
   const controller = link.create_controller({ acl_size: 100, acl_buffers: 3, le_size: 27, le_buffers: 2, name });
   const stack = new Stack({ transport: new VirtualTransport(controller), run_loop: rl, profile });
@@ -93,12 +100,23 @@ function has(n: Node, pred: (e: Uint8Array) => boolean): boolean {
   return n.events.some(pred);
 }
 
-function exchange(rl: VirtualRunLoop, from: Node, to: Node, fromHandle: number, toHandle: number, sizes: number[], seed: number): void {
+function exchange(
+  rl: VirtualRunLoop,
+  from: Node,
+  to: Node,
+  fromHandle: number,
+  toHandle: number,
+  sizes: number[],
+  seed: number,
+): void {
   const before = to.received.get(toHandle)?.length ?? 0;
   const sent = sizes.map((s, i) => payload(s, seed + i));
   for (const p of sent) from.outbox.push([fromHandle, p]);
   from.pump();
-  assert.ok(rl.run_until(() => (to.received.get(toHandle)?.length ?? 0) === before + sizes.length, 60_000), `${from.name} -> ${to.name}: all PDUs arrive`);
+  assert.ok(
+    rl.run_until(() => (to.received.get(toHandle)?.length ?? 0) === before + sizes.length, 60_000),
+    `${from.name} -> ${to.name}: all PDUs arrive`,
+  );
   const got = to.received.get(toHandle)!.slice(before);
   got.forEach((pkt, i) => {
     assert.is(little_endian_read_16(pkt, 0) & 0x0fff, toHandle);
@@ -121,7 +139,12 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- power on
     assert.is(a.stack.hci.hci_power_control(C.HCI_POWER_ON), 0);
     assert.is(b.stack.hci.hci_power_control(C.HCI_POWER_ON), 0);
-    assert.ok(rl.run_until(() => a.stack.hci.hci_get_state() === C.HCI_STATE_WORKING && b.stack.hci.hci_get_state() === C.HCI_STATE_WORKING, 5000));
+    assert.ok(
+      rl.run_until(
+        () => a.stack.hci.hci_get_state() === C.HCI_STATE_WORKING && b.stack.hci.hci_get_state() === C.HCI_STATE_WORKING,
+        5000,
+      ),
+    );
     assert.equal(a.stack.gap.gap_local_bd_addr(), a.addr);
     assert.ok(a.stack.hci.hci_max_acl_data_packet_length() === 100);
 
@@ -138,7 +161,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       const from = a.events.length;
       const since = () => a.events.slice(from);
       assert.is(a.stack.gap.gap_inquiry_start(2), 0);
-      assert.ok(rl.run_until(() => since().some((e) => e[0] === codes.GAP_EVENT_INQUIRY_COMPLETE), 10_000), 'inquiry completes');
+      assert.ok(
+        rl.run_until(() => since().some((e) => e[0] === codes.GAP_EVENT_INQUIRY_COMPLETE), 10_000),
+        'inquiry completes',
+      );
       // the controller's Extended Inquiry Result (0x2F): num 1, bd_addr, psrm, reserved, CoD, clock offset, RSSI, 240 octets of EIR
       const hciResult = since().find((e) => e[0] === 0x2f && fromB(e, 3));
       assert.ok(hciResult, `Extended Inquiry Result from ${bd_addr_to_str(b.addr)}`);
@@ -152,7 +178,14 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.equal(r.hci.subarray(17, 257), eirWithName, "b's EIR: its local name, as its GAP wrote it");
     // GAP_EVENT_INQUIRY_RESULT: code, length 25 + name, bd_addr, psrm, CoD, clock offset, rssi available 1, rssi,
     // no Device ID (1 + 8 zero octets), name available 1, name length, name
-    const head = (hci: Uint8Array, len: number) => [codes.GAP_EVENT_INQUIRY_RESULT, len, ...hci.subarray(3, 10), ...hci.subarray(11, 16), 1, hci[16]!];
+    const head = (hci: Uint8Array, len: number) => [
+      codes.GAP_EVENT_INQUIRY_RESULT,
+      len,
+      ...hci.subarray(3, 10),
+      ...hci.subarray(11, 16),
+      1,
+      hci[16]!,
+    ];
     assert.equal(Array.from(r.gap), [...head(r.hci, 25 + bName.length), 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, bName.length, ...bName]);
 
     // b sets its own EIR without a name (16-bit UUID SPP, Device ID): a's result has no name but the Device ID,
@@ -168,7 +201,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const psrm = codes.gap_event_inquiry_result_get_page_scan_repetition_mode(r.gap);
     const clock = codes.gap_event_inquiry_result_get_clock_offset(r.gap);
     assert.is(a.stack.gap.gap_remote_name_request(b.addr, psrm, clock | 0x8000), 0);
-    assert.ok(rl.run_until(() => has(a, (e) => e[0] === C.HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE), 10_000), 'remote name');
+    assert.ok(
+      rl.run_until(() => has(a, (e) => e[0] === C.HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE), 10_000),
+      'remote name',
+    );
     const rnr = a.events.find((e) => e[0] === C.HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE)!;
     const name248 = new Uint8Array(248);
     name248.set(bName);
@@ -186,7 +222,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     a.stack.gap.gap_start_scan();
     const isReportFromB = (e: Uint8Array) =>
       e[0] === C.GAP_EVENT_ADVERTISING_REPORT && bd_addr_cmp(codes.gap_event_advertising_report_get_address(e), b.addr) === 0;
-    assert.ok(rl.run_until(() => has(a, isReportFromB), 5000), 'advertising report from b');
+    assert.ok(
+      rl.run_until(() => has(a, isReportFromB), 5000),
+      'advertising report from b',
+    );
     const report = a.events.find(isReportFromB)!;
     const adv = a.events.filter(isReportFromB).find((e) => codes.gap_event_advertising_report_get_data_length(e) === ad.length);
     assert.ok(adv, 'the advertising data arrives');
@@ -197,7 +236,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- classic connection, paged by a
     assert.is(a.stack.hci.hci_connect_acl(b.addr), 0);
     const connected = (n: Node) => n.events.find((e) => e[0] === C.HCI_EVENT_CONNECTION_COMPLETE && e[2] === 0);
-    assert.ok(rl.run_until(() => !!connected(a) && !!connected(b), 10_000), 'classic link up on both sides');
+    assert.ok(
+      rl.run_until(() => !!connected(a) && !!connected(b), 10_000),
+      'classic link up on both sides',
+    );
     const ha = little_endian_read_16(connected(a)!, 3);
     const hb = little_endian_read_16(connected(b)!, 3);
     assert.ok(has(a, (e) => e[0] === C.BTSTACK_EVENT_NR_CONNECTIONS_CHANGED && e[2] === 1));
@@ -215,14 +257,21 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     b.pump();
     const na = a.received.get(ha)!.length;
     const nb = b.received.get(hb)!.length;
-    assert.ok(rl.run_until(() => a.received.get(ha)!.length === na + 1 && b.received.get(hb)!.length === nb + 1, 60_000), 'simultaneous PDUs arrive');
+    assert.ok(
+      rl.run_until(() => a.received.get(ha)!.length === na + 1 && b.received.get(hb)!.length === nb + 1, 60_000),
+      'simultaneous PDUs arrive',
+    );
     assert.equal(a.received.get(ha)![na]!.subarray(8), payload(1400, 10));
     assert.equal(b.received.get(hb)![nb]!.subarray(8), payload(1500, 9));
 
     // ---- LE connection: b is still advertising (connectable), a connects
     assert.is(a.stack.gap.gap_connect(b.addr, C.BD_ADDR_TYPE_LE_PUBLIC), 0);
-    const leUp = (n: Node) => n.events.find((e) => e[0] === C.HCI_EVENT_LE_META && e[2] === C.HCI_SUBEVENT_LE_CONNECTION_COMPLETE && e[3] === 0);
-    assert.ok(rl.run_until(() => !!leUp(a) && !!leUp(b), 10_000), 'LE link up on both sides');
+    const leUp = (n: Node) =>
+      n.events.find((e) => e[0] === C.HCI_EVENT_LE_META && e[2] === C.HCI_SUBEVENT_LE_CONNECTION_COMPLETE && e[3] === 0);
+    assert.ok(
+      rl.run_until(() => !!leUp(a) && !!leUp(b), 10_000),
+      'LE link up on both sides',
+    );
     const la = little_endian_read_16(leUp(a)!, 4);
     const lb = little_endian_read_16(leUp(b)!, 4);
     assert.is(a.stack.gap.gap_get_connection_type(la), C.GAP_CONNECTION_LE);
@@ -233,14 +282,23 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- disconnect both links
     assert.is(a.stack.gap.gap_disconnect(ha), 0);
     assert.is(b.stack.gap.gap_disconnect(lb), 0);
-    const gone = (n: Node, h: number) => n.events.some((e) => e[0] === C.HCI_EVENT_DISCONNECTION_COMPLETE && e[2] === 0 && little_endian_read_16(e, 3) === h);
-    assert.ok(rl.run_until(() => gone(a, ha) && gone(b, hb) && gone(a, la) && gone(b, lb), 10_000), 'both links down on both sides');
+    const gone = (n: Node, h: number) =>
+      n.events.some((e) => e[0] === C.HCI_EVENT_DISCONNECTION_COMPLETE && e[2] === 0 && little_endian_read_16(e, 3) === h);
+    assert.ok(
+      rl.run_until(() => gone(a, ha) && gone(b, hb) && gone(a, la) && gone(b, lb), 10_000),
+      'both links down on both sides',
+    );
     assert.is(a.stack.gap.gap_get_connection_type(ha), C.GAP_CONNECTION_INVALID);
 
     // ---- power off: every pool back to full
     a.stack.hci.hci_power_control(C.HCI_POWER_OFF);
     b.stack.hci.hci_power_control(C.HCI_POWER_OFF);
-    assert.ok(rl.run_until(() => a.stack.hci.hci_get_state() === C.HCI_STATE_OFF && b.stack.hci.hci_get_state() === C.HCI_STATE_OFF, 5000));
+    assert.ok(
+      rl.run_until(
+        () => a.stack.hci.hci_get_state() === C.HCI_STATE_OFF && b.stack.hci.hci_get_state() === C.HCI_STATE_OFF,
+        5000,
+      ),
+    );
     rl.run(1000);
     for (const n of [a, b]) {
       assert.ok(n.stack.pools.all_free(), `${n.name}: pools full ${JSON.stringify(n.stack.pools.stats())}`);
@@ -267,18 +325,31 @@ test('a Hardware Error from the controller: links torn down on both sides, OFF, 
   rl.run_until(() => false, 20);
   a.stack.hci.hci_connect_acl(b.addr);
   assert.ok(rl.run_until(() => has(a, (e) => e[0] === C.HCI_EVENT_CONNECTION_COMPLETE && e[2] === 0), 5000));
-  const ha = little_endian_read_16(a.events.find((e) => e[0] === C.HCI_EVENT_CONNECTION_COMPLETE)!, 3);
+  const ha = little_endian_read_16(
+    a.events.find((e) => e[0] === C.HCI_EVENT_CONNECTION_COMPLETE)!,
+    3,
+  );
   a.outbox.push([ha, payload(5000, 7)]);
   a.pump();
   a.events.length = 0;
   const ca = (a.stack.hci.state.transport as VirtualTransport).controller;
   ca.faults.hardware_error(0x42);
-  assert.ok(rl.run_until(() => a.stack.hci.hci_get_state() === C.HCI_STATE_WORKING && a.events.some((e) => e[0] === C.HCI_EVENT_HARDWARE_ERROR), 5000));
+  assert.ok(
+    rl.run_until(
+      () => a.stack.hci.hci_get_state() === C.HCI_STATE_WORKING && a.events.some((e) => e[0] === C.HCI_EVENT_HARDWARE_ERROR),
+      5000,
+    ),
+  );
   const states = a.events.filter((e) => e[0] === C.BTSTACK_EVENT_STATE).map((e) => e[2]);
   assert.equal(states, [C.HCI_STATE_OFF, C.HCI_STATE_INITIALIZING, C.HCI_STATE_WORKING]);
-  assert.ok(a.events.some((e) => e[0] === C.HCI_EVENT_DISCONNECTION_COMPLETE && little_endian_read_16(e, 3) === ha && e[5] === 0x16));
+  assert.ok(
+    a.events.some((e) => e[0] === C.HCI_EVENT_DISCONNECTION_COMPLETE && little_endian_read_16(e, 3) === ha && e[5] === 0x16),
+  );
   // the peer loses the link too (the controller reset dropped it)
-  assert.ok(rl.run_until(() => has(b, (e) => e[0] === C.HCI_EVENT_DISCONNECTION_COMPLETE), 30_000), 'peer sees the link go');
+  assert.ok(
+    rl.run_until(() => has(b, (e) => e[0] === C.HCI_EVENT_DISCONNECTION_COMPLETE), 30_000),
+    'peer sees the link go',
+  );
   assert.ok(a.stack.pools.all_free());
   // and the restarted stack works: connect again
   a.stack.hci.hci_connect_acl(b.addr);

@@ -38,26 +38,42 @@ test('CAN_SEND_NOW waits for a full transport and comes when it drains', () => {
   const link = new RadioLink(rl);
   const ta = new ChokedTransport(link.create_controller({ bd_addr: 'AA:00:00:00:00:01' }));
   const a = new Stack({ transport: ta, run_loop: rl });
-  const b = new Stack({ transport: new VirtualTransport(link.create_controller({ bd_addr: 'BB:00:00:00:00:02' })), run_loop: rl });
+  const b = new Stack({
+    transport: new VirtualTransport(link.create_controller({ bd_addr: 'BB:00:00:00:00:02' })),
+    run_loop: rl,
+  });
   a.hci.hci_power_control(1);
   b.hci.hci_power_control(1);
   assert.ok(rl.run_until(() => a.hci.hci_get_state() === 2 && b.hci.hci_get_state() === 2, 5000));
   const received: number[] = [];
-  b.l2cap.l2cap_register_service((type, cid, p, n) => {
-    if (type === 6) received.push(n);
-    else if (p[0] === 0x72) b.l2cap.l2cap_accept_connection(cid);
-  }, 0x1001, 1000, 0);
+  b.l2cap.l2cap_register_service(
+    (type, cid, p, n) => {
+      if (type === 6) received.push(n);
+      else if (p[0] === 0x72) b.l2cap.l2cap_accept_connection(cid);
+    },
+    0x1001,
+    1000,
+    0,
+  );
   let opened = 0;
   let canSend = 0;
-  const r = a.l2cap.l2cap_create_channel((type, cid, p) => {
-    if (type !== 4) return;
-    if (p[0] === 0x70 && p[2] === 0) opened = cid;
-    if (p[0] === 0x78) {
-      canSend++;
-      assert.is(a.l2cap.l2cap_send(cid, new Uint8Array(100)), 0);
-    }
-  }, sscanf_bd_addr('BB:00:00:00:00:02')!, 0x1001, 1000);
-  assert.ok(rl.run_until(() => opened === r.local_cid, 10_000), 'open');
+  const r = a.l2cap.l2cap_create_channel(
+    (type, cid, p) => {
+      if (type !== 4) return;
+      if (p[0] === 0x70 && p[2] === 0) opened = cid;
+      if (p[0] === 0x78) {
+        canSend++;
+        assert.is(a.l2cap.l2cap_send(cid, new Uint8Array(100)), 0);
+      }
+    },
+    sscanf_bd_addr('BB:00:00:00:00:02')!,
+    0x1001,
+    1000,
+  );
+  assert.ok(
+    rl.run_until(() => opened === r.local_cid, 10_000),
+    'open',
+  );
   ta.choked = true;
   assert.is(a.l2cap.l2cap_can_send_packet_now(opened), false);
   assert.is(a.l2cap.l2cap_send(opened, new Uint8Array(10)), 0x57, 'BTSTACK_ACL_BUFFERS_FULL: nothing queued');
@@ -65,7 +81,10 @@ test('CAN_SEND_NOW waits for a full transport and comes when it drains', () => {
   rl.run(1000);
   assert.is(canSend, 0, 'no CAN_SEND_NOW while the transport is full');
   ta.release();
-  assert.ok(rl.run_until(() => received.length === 1, 1000), 'the SDU goes out once the transport drains');
+  assert.ok(
+    rl.run_until(() => received.length === 1, 1000),
+    'the SDU goes out once the transport drains',
+  );
   assert.is(canSend, 1);
   assert.equal(received, [100]);
 });

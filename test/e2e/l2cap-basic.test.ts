@@ -74,23 +74,35 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- decline: BTstack sends result 4 -> 0x63 + 4 = 0x67 at the client; no event at the server after INCOMING
     const c3 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1003, 800);
     p.until(() => a.events(0x70).length === 3, 'declined channel reported');
-    assert.equal(a.events(0x70)[2], `70 18 67 ${revAddr(ADDR_B)} ${h16(ha)} 03 10 ${h16(c3.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`);
+    assert.equal(
+      a.events(0x70)[2],
+      `70 18 67 ${revAddr(ADDR_B)} ${h16(ha)} 03 10 ${h16(c3.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`,
+    );
     assert.is(b.events(0x72).length, 3);
     assert.is(b.events(0x70).length, 2);
 
     // ---- refused PSM: result 2 -> 0x65
     const c4 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1005, 800);
     p.until(() => a.events(0x70).length === 4, 'refused PSM reported');
-    assert.equal(a.events(0x70)[3], `70 18 65 ${revAddr(ADDR_B)} ${h16(ha)} 05 10 ${h16(c4.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`);
+    assert.equal(
+      a.events(0x70)[3],
+      `70 18 65 ${revAddr(ADDR_B)} ${h16(ha)} 05 10 ${h16(c4.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`,
+    );
 
     // ---- security: the service wants level 2, the link has no pairing -> result 3 -> 0x66; b's app sees nothing
     const c5 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1007, 800);
     p.until(() => a.events(0x70).length === 5, 'security refusal reported');
-    assert.equal(a.events(0x70)[4], `70 18 66 ${revAddr(ADDR_B)} ${h16(ha)} 07 10 ${h16(c5.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`);
+    assert.equal(
+      a.events(0x70)[4],
+      `70 18 66 ${revAddr(ADDR_B)} ${h16(ha)} 07 10 ${h16(c5.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`,
+    );
     assert.is(b.events(0x72).length, 3);
 
     // ---- the link, unused now, goes after the auto-disconnect timeout (10 s)
-    assert.equal(la.l2cap_get_connections().map((c) => [c.state, c.channels, c.idle]), [['OPEN', 0, true]]);
+    assert.equal(
+      la.l2cap_get_connections().map((c) => [c.state, c.channels, c.idle]),
+      [['OPEN', 0, true]],
+    );
     p.until(() => a.handle() === -1 && b.handle() === -1, 'idle link closed', 11_000);
     assert.equal(la.l2cap_get_connections(), []);
 
@@ -100,8 +112,21 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assertCleanCapture(logB);
     // tshark sees the PSMs the test asked for, in order, in both captures
     for (const log of [logA, logB]) {
-      const reqs = tsharkFields(log, ['btl2cap.psm', 'btl2cap.scid'], 'btl2cap.cmd_code == 0x02').map(([psm, scid]) => [parseInt(psm!, 16), parseInt(scid!, 16)]);
-      assert.equal(reqs, [[0x1001, 0x40], [0x1001, 0x41], [0x1003, 0x42], [0x1005, 0x43], [0x1007, 0x44]], log);
+      const reqs = tsharkFields(log, ['btl2cap.psm', 'btl2cap.scid'], 'btl2cap.cmd_code == 0x02').map(([psm, scid]) => [
+        parseInt(psm!, 16),
+        parseInt(scid!, 16),
+      ]);
+      assert.equal(
+        reqs,
+        [
+          [0x1001, 0x40],
+          [0x1001, 0x41],
+          [0x1003, 0x42],
+          [0x1005, 0x43],
+          [0x1007, 0x44],
+        ],
+        log,
+      );
       // data frames only on the CIDs of the two channels that carried data
       const dataCids = new Set(tsharkFields(log, ['btl2cap.cid'], 'btl2cap.cid >= 0x40').map(([cid]) => parseInt(cid!, 16)));
       assert.equal([...dataCids].sort(), [0x40, 0x41], log);

@@ -75,7 +75,11 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     for (const c of cids) a.stack.l2cap.l2cap_disconnect(c);
     p.until(() => b.events(0x71).length === 3, 'closed');
     const received = [0x40, 0x41, 0x42].map((c) => b.data(c).length);
-    assert.is(received.reduce((x, y) => x + y, 0), 300, 'every SDU sent arrived');
+    assert.is(
+      received.reduce((x, y) => x + y, 0),
+      300,
+      'every SDU sent arrived',
+    );
     b.stack.l2cap.l2cap_unregister_service(0x1001);
     const [logA, logB] = p.finish();
     assertCleanCapture(logA);
@@ -92,22 +96,41 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     p.until(() => a.events(0x70).length === 1, 'open');
     const ha = a.handle();
     const hb = b.handle();
-    assert.equal(a.stack.l2cap.l2cap_get_connections().map((x) => [x.con_handle, x.extended_features, x.fixed_channels]), [[ha, 0x280, 0x06]]);
+    assert.equal(
+      a.stack.l2cap.l2cap_get_connections().map((x) => [x.con_handle, x.extended_features, x.fixed_channels]),
+      [[ha, 0x280, 0x06]],
+    );
 
     // ---- echo a -> b and b -> a
     const echoes: string[] = [];
-    assert.is(a.stack.l2cap.l2cap_send_echo_request(ha, Uint8Array.of(1, 2, 3, 4), 4, (st, d, n) => echoes.push(`a ${st} ${hex(d.subarray(0, n))}`)), 0);
-    assert.is(b.stack.l2cap.l2cap_send_echo_request(hb, Uint8Array.of(0xee), 1, (st, d, n) => echoes.push(`b ${st} ${hex(d.subarray(0, n))}`)), 0);
+    assert.is(
+      a.stack.l2cap.l2cap_send_echo_request(ha, Uint8Array.of(1, 2, 3, 4), 4, (st, d, n) =>
+        echoes.push(`a ${st} ${hex(d.subarray(0, n))}`),
+      ),
+      0,
+    );
+    assert.is(
+      b.stack.l2cap.l2cap_send_echo_request(hb, Uint8Array.of(0xee), 1, (st, d, n) =>
+        echoes.push(`b ${st} ${hex(d.subarray(0, n))}`),
+      ),
+      0,
+    );
     p.until(() => echoes.length === 2, 'echo responses');
     assert.equal(echoes.sort(), ['a 0 01 02 03 04', 'b 0 ee']);
 
     // ---- information request b -> a (b never ran one: it only accepted)
     const info: string[] = [];
     b.stack.l2cap.l2cap_add_event_handler({ callback: (_t, _c, pk, n) => info.push(hex(pk.subarray(0, n))) });
-    assert.equal(b.stack.l2cap.l2cap_get_connections().map((x) => x.extended_features), [-1]);
+    assert.equal(
+      b.stack.l2cap.l2cap_get_connections().map((x) => x.extended_features),
+      [-1],
+    );
     assert.is(b.stack.l2cap.l2cap_send_information_request(hb), 0);
     p.until(() => b.stack.l2cap.l2cap_get_connections()[0]!.extended_features !== -1, 'information exchange done');
-    assert.equal(b.stack.l2cap.l2cap_get_connections().map((x) => [x.extended_features, x.fixed_channels]), [[0x280, 0x06]]);
+    assert.equal(
+      b.stack.l2cap.l2cap_get_connections().map((x) => [x.extended_features, x.fixed_channels]),
+      [[0x280, 0x06]],
+    );
     assert.equal(info, profile === 'v1.8' ? [`78 06 ${h16(hb)} 80 02 06 00`] : []);
 
     // ---- connectionless: off by default, then on
@@ -136,7 +159,9 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     for (const log of [logA, logB]) {
       const clt = tsharkFields(log, ['btl2cap.psm'], 'btl2cap.cid == 0x0002').map(([psm]) => parseInt(psm!, 16));
       assert.equal(clt, [0x1001, 0x1001], `${log}: connectionless frames to PSM 0x1001`);
-      const codes = tsharkFields(log, ['btl2cap.cmd_code'], 'btl2cap.cmd_code == 8 || btl2cap.cmd_code == 9').map(([x]) => parseInt(x!, 16));
+      const codes = tsharkFields(log, ['btl2cap.cmd_code'], 'btl2cap.cmd_code == 8 || btl2cap.cmd_code == 9').map(([x]) =>
+        parseInt(x!, 16),
+      );
       assert.equal(codes.sort(), [8, 8, 9, 9], `${log}: two echo requests, two responses`);
     }
   });

@@ -66,7 +66,19 @@ test('l2cap-server and l2cap-client in separate processes over socat ptys of one
     procs.push(server);
     await until(() => /up and running at ([0-9A-F:]{17})/.test(server.out), 30_000, 'server up');
     const addr = /up and running at ([0-9A-F:]{17})/.exec(server.out)![1]!;
-    const client = tsx('examples/l2cap-client.ts', ['-u', ttys[1]!, '--no-flow', '--addr', addr, '--count', '20', '--size', '1500', '-l', clientLog]);
+    const client = tsx('examples/l2cap-client.ts', [
+      '-u',
+      ttys[1]!,
+      '--no-flow',
+      '--addr',
+      addr,
+      '--count',
+      '20',
+      '--size',
+      '1500',
+      '-l',
+      clientLog,
+    ]);
     procs.push(client);
     const [cs, ss] = await Promise.all([client.exit, server.exit]);
     assert.is(cs, 0, `client exit code\n${client.out.slice(-3000)}`);

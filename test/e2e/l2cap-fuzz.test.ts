@@ -89,14 +89,29 @@ test(`fuzz: ${PDUS} random and mutated signalling PDUs at a live stack`, () => {
     const n = ri(4);
     for (let i = 0; i < n; i++) {
       switch (ri(8)) {
-        case 0: out.push(0x01, 2, ...u16(pick([0, 1, 47, 48, 672, 1000, 0xffff]))); break;
-        case 1: out.push(0x02, 2, ...u16(ri(0x10000))); break;
-        case 2: out.push(0x03, 22, ...Array.from({ length: 22 }, () => ri(256))); break;
-        case 3: out.push(0x04, 9, pick([0, 1, 2, 3, 4, 9]), ...Array.from({ length: 8 }, () => ri(256))); break;
-        case 4: out.push(0x05, 1, ri(3)); break;
-        case 5: out.push(pick([0x08, 0x7f, 0x88, 0xff]), ri(4), ...Array.from({ length: ri(4) }, () => ri(256))); break;
-        case 6: out.push(0x01, pick([0, 1, 3, 200]), 0x30); break; // lying length
-        default: out.push(0x07, 2, ...u16(ri(100)));
+        case 0:
+          out.push(0x01, 2, ...u16(pick([0, 1, 47, 48, 672, 1000, 0xffff])));
+          break;
+        case 1:
+          out.push(0x02, 2, ...u16(ri(0x10000)));
+          break;
+        case 2:
+          out.push(0x03, 22, ...Array.from({ length: 22 }, () => ri(256)));
+          break;
+        case 3:
+          out.push(0x04, 9, pick([0, 1, 2, 3, 4, 9]), ...Array.from({ length: 8 }, () => ri(256)));
+          break;
+        case 4:
+          out.push(0x05, 1, ri(3));
+          break;
+        case 5:
+          out.push(pick([0x08, 0x7f, 0x88, 0xff]), ri(4), ...Array.from({ length: ri(4) }, () => ri(256)));
+          break;
+        case 6:
+          out.push(0x01, pick([0, 1, 3, 200]), 0x30);
+          break; // lying length
+        default:
+          out.push(0x07, 2, ...u16(ri(100)));
       }
     }
     return out;
@@ -107,25 +122,58 @@ test(`fuzz: ${PDUS} random and mutated signalling PDUs at a live stack`, () => {
     const id = r < 2 ? ri(256) : r < 5 && recentIds.length ? pick(recentIds) : pick(ids);
     let data: number[];
     switch (code) {
-      case 0x01: data = [...u16(ri(4)), ...u16(cid()), ...u16(cid())].slice(0, pick([2, 4, 6])); break;
-      case 0x02: data = [...u16(pick(psms)), ...u16(cid())]; break;
-      case 0x03: data = [...u16(cid()), ...u16(cid()), ...u16(ri(9)), ...u16(ri(3))]; break;
-      case 0x04: data = [...u16(cid()), ...u16(ri(3)), ...options()]; break;
-      case 0x05: data = [...u16(cid()), ...u16(ri(3)), ...u16(ri(6)), ...options()]; break;
-      case 0x06: case 0x07: data = [...u16(cid()), ...u16(cid())]; break;
-      case 0x08: case 0x09: data = Array.from({ length: ri(8) === 0 ? 300 + ri(400) : ri(20) }, () => ri(256)); break;
-      case 0x0a: data = u16(ri(6)); break;
-      case 0x0b: data = [...u16(ri(5)), ...u16(ri(3)), ...Array.from({ length: ri(12) }, () => ri(256))]; break;
-      default: data = Array.from({ length: ri(16) }, () => ri(256));
+      case 0x01:
+        data = [...u16(ri(4)), ...u16(cid()), ...u16(cid())].slice(0, pick([2, 4, 6]));
+        break;
+      case 0x02:
+        data = [...u16(pick(psms)), ...u16(cid())];
+        break;
+      case 0x03:
+        data = [...u16(cid()), ...u16(cid()), ...u16(ri(9)), ...u16(ri(3))];
+        break;
+      case 0x04:
+        data = [...u16(cid()), ...u16(ri(3)), ...options()];
+        break;
+      case 0x05:
+        data = [...u16(cid()), ...u16(ri(3)), ...u16(ri(6)), ...options()];
+        break;
+      case 0x06:
+      case 0x07:
+        data = [...u16(cid()), ...u16(cid())];
+        break;
+      case 0x08:
+      case 0x09:
+        data = Array.from({ length: ri(8) === 0 ? 300 + ri(400) : ri(20) }, () => ri(256));
+        break;
+      case 0x0a:
+        data = u16(ri(6));
+        break;
+      case 0x0b:
+        data = [...u16(ri(5)), ...u16(ri(3)), ...Array.from({ length: ri(12) }, () => ri(256))];
+        break;
+      default:
+        data = Array.from({ length: ri(16) }, () => ri(256));
     }
     const out = [code, id, ...u16(data.length), ...data];
     // mutations: flip, truncate, extend, lie about the length
     switch (ri(6)) {
-      case 0: out[ri(out.length)] = ri(256); break;
-      case 1: out.length = ri(out.length + 1); break;
-      case 2: out.push(...Array.from({ length: 1 + ri(5) }, () => ri(256))); break;
-      case 3: if (out.length >= 4) { out[2] = ri(256); out[3] = ri(3); } break;
-      default: break;
+      case 0:
+        out[ri(out.length)] = ri(256);
+        break;
+      case 1:
+        out.length = ri(out.length + 1);
+        break;
+      case 2:
+        out.push(...Array.from({ length: 1 + ri(5) }, () => ri(256)));
+        break;
+      case 3:
+        if (out.length >= 4) {
+          out[2] = ri(256);
+          out[3] = ri(3);
+        }
+        break;
+      default:
+        break;
     }
     return out;
   }
@@ -145,7 +193,10 @@ test(`fuzz: ${PDUS} random and mutated signalling PDUs at a live stack`, () => {
       cid = pick([0x0002, 0x0040, 0x0041, 0x0042, 0x0007, 0x0003]);
       len = ri(60);
       for (let k = 0; k < len; k++) cmd[k] = ri(256);
-      if (cid === 0x0002 && len >= 2) { cmd[0] = 0x05; cmd[1] = 0x10; }
+      if (cid === 0x0002 && len >= 2) {
+        cmd[0] = 0x05;
+        cmd[1] = 0x10;
+      }
     } else {
       // one to three (mutated) commands in one C-frame
       const n = 1 + (ri(4) === 0 ? ri(3) : 0);
@@ -176,9 +227,15 @@ test(`fuzz: ${PDUS} random and mutated signalling PDUs at a live stack`, () => {
   // the fuzz reached the interesting places (deterministic for this seed)
   assert.ok(answers > 10_000, `answers sent: ${answers}`);
   assert.ok(incoming > 100, `incoming connections: ${incoming}`);
-  assert.ok(b.events(0x70).some((e) => e.startsWith('70 18 00')), 'some fuzzed channel opened');
+  assert.ok(
+    b.events(0x70).some((e) => e.startsWith('70 18 00')),
+    'some fuzzed channel opened',
+  );
   assert.ok(b.events(0x71).length > 0, 'some fuzzed channel closed');
-  assert.ok(b.recs.some((r) => r.type === 0x0c), 'connectionless data delivered');
+  assert.ok(
+    b.recs.some((r) => r.type === 0x0c),
+    'connectionless data delivered',
+  );
   assert.is(maxChannels, 12, 'the channel pool ran full at times');
   // accept what the handler left undecided; let every RTX / ERTX run out
   for (const c of lb.l2cap_get_channels()) if (c.state === 'W4_L2CA_CON_RSP') lb.l2cap_accept_connection(c.local_cid);

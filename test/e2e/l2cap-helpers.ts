@@ -70,9 +70,26 @@ export interface PairOptions {
 export const ADDR_A = sscanf_bd_addr('AA:00:00:00:00:01')!;
 export const ADDR_B = sscanf_bd_addr('BB:00:00:00:00:02')!;
 
-function makeNode(link: RadioLink, rl: VirtualRunLoop, name: string, addr: BdAddr, o: PairOptions, format: 'btsnoop' | 'pklg'): L2Node {
-  const controller = link.create_controller({ bd_addr: addr, acl_size: o.acl_size ?? 200, acl_buffers: o.acl_buffers ?? 4, name });
-  const stack = new Stack({ transport: new VirtualTransport(controller), run_loop: rl, profile: o.profile ?? 'v1.4', config: o.config });
+function makeNode(
+  link: RadioLink,
+  rl: VirtualRunLoop,
+  name: string,
+  addr: BdAddr,
+  o: PairOptions,
+  format: 'btsnoop' | 'pklg',
+): L2Node {
+  const controller = link.create_controller({
+    bd_addr: addr,
+    acl_size: o.acl_size ?? 200,
+    acl_buffers: o.acl_buffers ?? 4,
+    name,
+  });
+  const stack = new Stack({
+    transport: new VirtualTransport(controller),
+    run_loop: rl,
+    profile: o.profile ?? 'v1.4',
+    config: o.config,
+  });
   const log = path.join(tmp, `${o.tag}-${name}.${format}`);
   if (o.packet_log !== false) assert.is(stack.open_packet_log(log, format), 0);
   let handle = -1;
@@ -129,7 +146,10 @@ export function makePair(o: PairOptions): Pair {
       until(() => a.stack.hci.hci_get_state() === 0 && b.stack.hci.hci_get_state() === 0, 'both stacks off', 10_000);
       rl.run(1000);
       for (const n of [a, b]) {
-        assert.ok(n.stack.pools.all_free(), `${n.name}: pools back to full ${JSON.stringify(n.stack.pools.stats().filter((s) => s.in_use))}`);
+        assert.ok(
+          n.stack.pools.all_free(),
+          `${n.name}: pools back to full ${JSON.stringify(n.stack.pools.stats().filter((s) => s.in_use))}`,
+        );
         assert.is(n.stack.l2cap.l2cap_get_channels().length, 0, `${n.name}: no channel left`);
         n.stack.close_packet_log();
       }

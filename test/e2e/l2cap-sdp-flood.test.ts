@@ -67,14 +67,24 @@ test('flood: 500 Connection Requests, 500 Echo Requests, 100 pipelined SDP reque
   function rawOpen(psm: number, scid: number, id: number): number {
     const from = got.length;
     send(1, [0x02, id, 4, 0, ...u16(psm), ...u16(scid)]);
-    p.until(() => got.slice(from).some((g) => g.cid === 1 && g.pdu[0] === 0x03 && g.pdu[1] === id && little_endian_read_16(g.pdu, 8) === 0), 'connection response success');
+    p.until(
+      () =>
+        got.slice(from).some((g) => g.cid === 1 && g.pdu[0] === 0x03 && g.pdu[1] === id && little_endian_read_16(g.pdu, 8) === 0),
+      'connection response success',
+    );
     const rsp = got.slice(from).find((g) => g.cid === 1 && g.pdu[0] === 0x03 && g.pdu[1] === id)!.pdu;
     const dcid = little_endian_read_16(rsp, 4);
-    p.until(() => got.slice(from).some((g) => g.cid === 1 && g.pdu[0] === 0x04 && little_endian_read_16(g.pdu, 4) === scid), 'b configures');
+    p.until(
+      () => got.slice(from).some((g) => g.cid === 1 && g.pdu[0] === 0x04 && little_endian_read_16(g.pdu, 4) === scid),
+      'b configures',
+    );
     const req = got.slice(from).find((g) => g.cid === 1 && g.pdu[0] === 0x04 && little_endian_read_16(g.pdu, 4) === scid)!.pdu;
     send(1, [0x05, req[1]!, 6, 0, ...u16(dcid), 0, 0, 0, 0]); // success
     send(1, [0x04, id + 1, 4, 0, ...u16(dcid), 0, 0]); // our request: no options
-    p.until(() => got.slice(from).some((g) => g.cid === 1 && g.pdu[0] === 0x05 && g.pdu[1] === id + 1), 'b accepts our configuration');
+    p.until(
+      () => got.slice(from).some((g) => g.cid === 1 && g.pdu[0] === 0x05 && g.pdu[1] === id + 1),
+      'b accepts our configuration',
+    );
     return dcid;
   }
 
@@ -87,7 +97,7 @@ test('flood: 500 Connection Requests, 500 Echo Requests, 100 pipelined SDP reque
   // ---- 500 Connection Requests, 16 per C-frame, SCID 0x0040 + i, identifier (i % 255) + 1
   const answered = (codes: number[]) => sigAnswers().filter((x) => codes.includes(x[0]!)).length;
   const base1 = answered([0x01, 0x03]);
-  for (let i = 0; i < 500; ) {
+  for (let i = 0; i < 500;) {
     const frame: number[] = [];
     for (let k = 0; k < 16 && i < 500; k++, i++) frame.push(0x02, (i % 255) + 1, 4, 0, ...u16(PSM), ...u16(0x40 + i));
     send(1, frame);
@@ -114,7 +124,10 @@ test('flood: 500 Connection Requests, 500 Echo Requests, 100 pipelined SDP reque
   bData = [];
   send(dcid, [1, 2, 3, 4, 5]);
   p.until(() => got.some((g) => g.cid === 0x0e00), 'data back from b');
-  assert.equal(bData.map((d) => [...d]), [[1, 2, 3, 4, 5]]);
+  assert.equal(
+    bData.map((d) => [...d]),
+    [[1, 2, 3, 4, 5]],
+  );
   assert.equal([...got.find((g) => g.cid === 0x0e00)!.pdu], [5, 4, 3, 2, 1]);
   // a full SDP answer again
   const last = got.length;
@@ -131,7 +144,11 @@ test('flood: 500 Connection Requests, 500 Echo Requests, 100 pipelined SDP reque
   assertCleanCapture(logB);
 
   // ---- count in b's capture: every request exactly one answer
-  const rows = tsharkFields(logB, ['frame.number', 'btl2cap.cmd_code', 'btl2cap.cmd_ident', 'btl2cap.scid', 'btl2cap.result'], 'btl2cap.cid == 0x0001');
+  const rows = tsharkFields(
+    logB,
+    ['frame.number', 'btl2cap.cmd_code', 'btl2cap.cmd_ident', 'btl2cap.scid', 'btl2cap.result'],
+    'btl2cap.cid == 0x0001',
+  );
   const firstEcho = rows.find((r) => r[1]!.split(',').includes('0x08'))![0]!;
   const phase = (r: string[]) => (Number(r[0]) < Number(firstEcho) ? 'conn' : 'echo');
   const want = { conn: new Map<string, number>(), echo: new Map<string, number>() };
@@ -160,7 +177,8 @@ test('flood: 500 Connection Requests, 500 Echo Requests, 100 pipelined SDP reque
   }
   assert.is(requests, 1000, 'requests in the capture');
   assert.is(answers, 1000, 'answers in the capture');
-  for (const w of ['conn', 'echo'] as const) assert.equal([...have[w]].sort(), [...want[w]].sort(), `${w}: answers per identifier = requests per identifier`);
+  for (const w of ['conn', 'echo'] as const)
+    assert.equal([...have[w]].sort(), [...want[w]].sort(), `${w}: answers per identifier = requests per identifier`);
   // Connection Responses name a SCID that a request with that identifier named
   const scids = new Map<string, Set<number>>();
   for (const r of rows.filter((x) => x[1] === '0x02' || x[1]!.startsWith('0x02,'))) {
@@ -175,12 +193,21 @@ test('flood: 500 Connection Requests, 500 Echo Requests, 100 pipelined SDP reque
     assert.ok(scids.get(r[2]!)?.has(Number(r[3])), `Connection Response id ${r[2]} SCID ${r[3]}`);
     results.set(Number(r[4]), (results.get(Number(r[4])) ?? 0) + 1);
   }
-  assert.ok((results.get(0) ?? 0) >= 1 && (results.get(4) ?? 0) >= 1, `successes and "no resources": ${JSON.stringify([...results])}`);
+  assert.ok(
+    (results.get(0) ?? 0) >= 1 && (results.get(4) ?? 0) >= 1,
+    `successes and "no resources": ${JSON.stringify([...results])}`,
+  );
 
   // SDP: 101 + 1 requests, as many answers, TransactionIDs matched
   const sdp = tsharkFields(logB, ['btsdp.pdu', 'btsdp.tid'], 'btsdp');
-  const reqT = sdp.filter((r) => Number(r[0]) === 0x02).map((r) => Number(r[1])).sort((x, y) => x - y);
-  const rspT = sdp.filter((r) => Number(r[0]) === 0x03 || Number(r[0]) === 0x01).map((r) => Number(r[1])).sort((x, y) => x - y);
+  const reqT = sdp
+    .filter((r) => Number(r[0]) === 0x02)
+    .map((r) => Number(r[1]))
+    .sort((x, y) => x - y);
+  const rspT = sdp
+    .filter((r) => Number(r[0]) === 0x03 || Number(r[0]) === 0x01)
+    .map((r) => Number(r[1]))
+    .sort((x, y) => x - y);
   assert.is(reqT.length, 102, 'SDP requests in the capture');
   assert.equal(rspT, reqT, 'one SDP answer per request, by TransactionID');
 });

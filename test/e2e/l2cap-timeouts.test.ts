@@ -44,7 +44,10 @@ test('pending: an undecided server answers "pending" after 1 s, the client waits
   p.until(() => a.events(0x70).length === 1 && b.events(0x70).length === 1, 'open after the late accept');
   assert.ok(p.rl.get_time_ms() - t0 < 61_000);
   assert.is(a.events(0x70)[0]!.slice(0, 8), '70 18 00');
-  assert.equal(a.stack.l2cap.l2cap_get_channels().map((x) => [x.local_cid, x.state]), [[c.local_cid, 'OPEN']]);
+  assert.equal(
+    a.stack.l2cap.l2cap_get_channels().map((x) => [x.local_cid, x.state]),
+    [[c.local_cid, 'OPEN']],
+  );
   a.stack.l2cap.l2cap_disconnect(c.local_cid);
   p.until(() => b.events(0x71).length === 1, 'closed');
   b.stack.l2cap.l2cap_unregister_service(0x1001);
@@ -52,8 +55,14 @@ test('pending: an undecided server answers "pending" after 1 s, the client waits
   assertCleanCapture(logA);
   assertCleanCapture(logB);
   // the Connection Responses on the wire: pending (1) with status 2 authorization pending, then success
-  const rsps = tsharkFields(logA, ['btl2cap.result', 'btl2cap.status'], 'btl2cap.cmd_code == 0x03').map(([r, s]) => [parseInt(r!, 16), parseInt(s!, 16)]);
-  assert.equal(rsps, [[1, 2], [0, 0]]);
+  const rsps = tsharkFields(logA, ['btl2cap.result', 'btl2cap.status'], 'btl2cap.cmd_code == 0x03').map(([r, s]) => [
+    parseInt(r!, 16),
+    parseInt(s!, 16),
+  ]);
+  assert.equal(rsps, [
+    [1, 2],
+    [0, 0],
+  ]);
 });
 
 test('pending never resolved: the client gives up after ERTX (120 s) with 0x69; the undecided server channel is declined with 0x69', () => {
@@ -98,7 +107,10 @@ test('a channel created while L2CAP is closing the idle link gets a new link and
   p.until(() => a.events(0x70).length === 2, 'second channel reported', 10_000);
   assert.is(a.events(0x70)[1]!.slice(0, 8), '70 18 00');
   assert.ok(a.handle() >= 0);
-  assert.equal(la.l2cap_get_connections().map((c) => [c.state, c.channels]), [['OPEN', 1]]);
+  assert.equal(
+    la.l2cap_get_connections().map((c) => [c.state, c.channels]),
+    [['OPEN', 1]],
+  );
   assert.ok(a.events(0x70)[1]!.includes(h16(a.handle())), 'on the new link');
   la.l2cap_disconnect(c2.local_cid);
   p.until(() => b.events(0x71).length === 2, 'closed');

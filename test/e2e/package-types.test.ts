@@ -88,19 +88,40 @@ test('the .d.ts and .d.cts files type-check in a consumer with skipLibCheck fals
   fs.writeFileSync(
     path.join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2022'], types: ['node'], strict: true, skipLibCheck: false, noEmit: true },
+      compilerOptions: {
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        lib: ['ES2022'],
+        types: ['node'],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+      },
       files: ['esm.mts', 'cjs.cts'],
     }),
   );
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir, '--listFilesOnly'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir, '--listFilesOnly'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.is(r.status, 0, r.stdout + r.stderr);
   // both resolutions were taken: the ESM (.d.ts) and the CJS (.d.cts) declarations of every entry
   // (tsc lists real paths: a fresh repository dist/ is linked into node_modules/bthost, so match on dist/)
   const listed = r.stdout.split('\n').map((l) => l.trim().replace(/\\/g, '/'));
   for (const entry of ['index', 'codes-v1.4', 'codes-v1.8', 'serialport', 'virtual', 'port']) {
-    for (const ext of ['d.ts', 'd.cts']) assert.ok(listed.some((l) => l.endsWith(`/dist/${entry}.${ext}`)), `${entry}.${ext} resolved`);
+    for (const ext of ['d.ts', 'd.cts'])
+      assert.ok(
+        listed.some((l) => l.endsWith(`/dist/${entry}.${ext}`)),
+        `${entry}.${ext} resolved`,
+      );
   }
-  const check = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  const check = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.is(check.status, 0, `type errors in the published declarations:\n${check.stdout}${check.stderr}`);
   assert.is(check.stdout, '');
 });
@@ -112,13 +133,17 @@ function runBin(bin: string, args: string[]): { status: number | null; stdout: s
     probe,
     "process.on('exit', () => { const n = Object.keys(require.cache).filter((k) => k.includes('bindings-cpp')).length; process.stderr.write(`\\nPROBE bindings-cpp ${n}\\n`); });\n",
   );
-  const r = spawnSync(process.execPath, ['--require', probe, path.join(pkgDir, bin), ...args], { cwd: tmp, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--require', probe, path.join(pkgDir, bin), ...args], {
+    cwd: tmp,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const m = /PROBE bindings-cpp (\d+)/.exec(r.stderr);
   assert.ok(m, `probe ran: ${r.stderr}`);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, bindings: Number(m![1]) };
 }
 
-test('the built bin does not load serialport\'s native binding for virtual runs (ESM and CJS builds)', () => {
+test("the built bin does not load serialport's native binding for virtual runs (ESM and CJS builds)", () => {
   for (const bin of [pkg.bin.bthost!, './dist/cli.cjs']) {
     const help = runBin(bin, ['scan', '--help']);
     assert.is(help.status, 0, help.stderr);

@@ -52,14 +52,23 @@ function installPackage(): string {
     config,
     `export default ${JSON.stringify({ entry, format: ['esm'], outDir: path.join(pkgDir, 'dist'), dts: false, splitting: false, sourcemap: false, clean: true, target: 'node20', silent: true })};\n`,
   );
-  const r = spawnSync(path.join(ROOT, 'node_modules/.bin/tsup'), ['--config', config], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(path.join(ROOT, 'node_modules/.bin/tsup'), ['--config', config], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.is(r.status, 0, `tsup: ${r.stderr}${r.stdout}`);
   // the import paths of package.json's "exports" exist
-  const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { exports: Record<string, { import?: { default: string } }> };
+  const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as {
+    exports: Record<string, { import?: { default: string } }>;
+  };
   for (const [k, v] of Object.entries(pkg.exports)) {
     if (v.import) assert.ok(fs.existsSync(path.join(pkgDir, v.import.default)), `exports ${k} -> ${v.import.default}`);
   }
-  fs.writeFileSync(path.join(tmp, 'package.json'), JSON.stringify({ name: 'my-first-bthost-program', private: true, type: 'module' }));
+  fs.writeFileSync(
+    path.join(tmp, 'package.json'),
+    JSON.stringify({ name: 'my-first-bthost-program', private: true, type: 'module' }),
+  );
   return pkgDir;
 }
 
@@ -130,10 +139,18 @@ test('the built bin (package.json "bin": bthost) runs from the installed package
   const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
   const bin = path.join(pkgDir, pkg.bin.bthost!);
   assert.match(fs.readFileSync(bin, 'utf8').split('\n')[0]!, /^#!\/usr\/bin\/env node$/);
-  const r = spawnSync(process.execPath, [bin, 'l2ping', 'C0:FF:EE:00:00:02', '-c', '1'], { cwd: tmp, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin, 'l2ping', 'C0:FF:EE:00:00:02', '-c', '1'], {
+    cwd: tmp,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /^1 sent, 1 received, 0% loss$/m);
-  const e = spawnSync(process.execPath, [bin, 'info', '--port', '/dev/ttyBTHOST-NOPE'], { cwd: tmp, encoding: 'utf8', timeout: 30_000 });
+  const e = spawnSync(process.execPath, [bin, 'info', '--port', '/dev/ttyBTHOST-NOPE'], {
+    cwd: tmp,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.is(e.status, 1);
   assert.match(e.stderr, /^bthost: serial port \/dev\/ttyBTHOST-NOPE not found/);
 });
@@ -143,9 +160,18 @@ test('npm run docs: the API reference builds from the doc comments without a war
   assert.is(pkg.scripts.docs, 'typedoc');
   assert.match(section('API reference'), /npm run docs/);
   const out = path.join(tmp, 'api');
-  const r = spawnSync(path.join(ROOT, 'node_modules/.bin/typedoc'), ['--out', out, '--treatWarningsAsErrors'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(path.join(ROOT, 'node_modules/.bin/typedoc'), ['--out', out, '--treatWarningsAsErrors'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   assert.is(r.status, 0, r.stdout + r.stderr);
-  for (const page of ['index.html', 'classes/src.Stack.html', 'functions/src.btstack_init_default.html', 'classes/ports_serialport.SerialPortTransport.html']) {
+  for (const page of [
+    'index.html',
+    'classes/src.Stack.html',
+    'functions/src.btstack_init_default.html',
+    'classes/ports_serialport.SerialPortTransport.html',
+  ]) {
     assert.ok(fs.existsSync(path.join(out, page)), page);
   }
 });

@@ -48,7 +48,15 @@ const CLOSED = 0x81;
 const INCOMING = 0x82;
 const CAN_SEND = 0x89;
 
-function node(link: RadioLink, rl: VirtualRunLoop, name: string, addr: string, format: 'btsnoop' | 'pklg', profile: 'v1.4' | 'v1.8', config: Partial<StackConfig> = {}): Node {
+function node(
+  link: RadioLink,
+  rl: VirtualRunLoop,
+  name: string,
+  addr: string,
+  format: 'btsnoop' | 'pklg',
+  profile: 'v1.4' | 'v1.8',
+  config: Partial<StackConfig> = {},
+): Node {
   // small controller buffers: RFCOMM frames span several ACL fragments, ACL flow control matters
   const controller = link.create_controller({ bd_addr: addr, name, acl_size: 128, acl_buffers: 4 });
   const stack = new Stack({ transport: new VirtualTransport(controller), run_loop: rl, profile, config });
@@ -74,7 +82,10 @@ function node(link: RadioLink, rl: VirtualRunLoop, name: string, addr: string, f
 
 function power_on(rl: VirtualRunLoop, ...nodes: Node[]): void {
   for (const n of nodes) assert.is(n.stack.hci.hci_power_control(C.HCI_POWER_ON), 0);
-  assert.ok(rl.run_until(() => nodes.every((n) => n.stack.hci.hci_get_state() === C.HCI_STATE_WORKING), 10_000), 'stacks working');
+  assert.ok(
+    rl.run_until(() => nodes.every((n) => n.stack.hci.hci_get_state() === C.HCI_STATE_WORKING), 10_000),
+    'stacks working',
+  );
 }
 
 function events(n: Node, code: number): Rec[] {
@@ -87,7 +98,8 @@ function data(n: Node, cid?: number): Rec[] {
 
 function auto_accept(n: Node): void {
   n.on = (r) => {
-    if (r.type === C.HCI_EVENT_PACKET && r.bytes[0] === INCOMING) n.stack.rfcomm.rfcomm_accept_connection(r.bytes[9]! | (r.bytes[10]! << 8));
+    if (r.type === C.HCI_EVENT_PACKET && r.bytes[0] === INCOMING)
+      n.stack.rfcomm.rfcomm_accept_connection(r.bytes[9]! | (r.bytes[10]! << 8));
   };
 }
 
@@ -110,14 +122,26 @@ function payload(len: number, seed: number): Uint8Array {
 }
 
 function pools_in_use(n: Node, prefix: string): number {
-  return n.stack.pools.stats().filter((s) => s.name.startsWith(prefix) && !s.name.endsWith('_services')).reduce((a, s) => a + s.in_use, 0);
+  return n.stack.pools
+    .stats()
+    .filter((s) => s.name.startsWith(prefix) && !s.name.endsWith('_services'))
+    .reduce((a, s) => a + s.in_use, 0);
 }
 
 /**
  * Send `frames` payloads of `size` octets on `cid` as fast as RFCOMM allows: on every
  * CAN_SEND_NOW send until refused. Returns how often RFCOMM_NO_OUTGOING_CREDITS came back.
  */
-function blast(rl: VirtualRunLoop, from: Node, to: Node, cid: number, toCid: number, frames: number, size: number, seed: number): number {
+function blast(
+  rl: VirtualRunLoop,
+  from: Node,
+  to: Node,
+  cid: number,
+  toCid: number,
+  frames: number,
+  size: number,
+  seed: number,
+): number {
   let next = 0;
   let noCredits = 0;
   const prev = from.on;
@@ -136,7 +160,10 @@ function blast(rl: VirtualRunLoop, from: Node, to: Node, cid: number, toCid: num
     if (r.type === C.HCI_EVENT_PACKET && r.bytes[0] === CAN_SEND && r.channel === cid) pump();
   };
   pump();
-  assert.ok(rl.run_until(() => data(to, toCid).length === before + frames, 120_000), `${from.name} -> ${to.name}: ${frames} frames arrive`);
+  assert.ok(
+    rl.run_until(() => data(to, toCid).length === before + frames, 120_000),
+    `${from.name} -> ${to.name}: ${frames} frames arrive`,
+  );
   from.on = prev;
   const got = data(to, toCid).slice(before);
   got.forEach((r, i) => assert.equal(r.bytes, payload(size, seed + i), `frame ${i} intact and in order`));
@@ -157,20 +184,35 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- DLC 1: A -> B:1
     const c1 = a.stack.rfcomm.rfcomm_create_channel(a.handler, b.addr, 1);
     assert.equal(c1, { status: 0, rfcomm_cid: 1 });
-    assert.ok(rl.run_until(() => events(a, OPENED).length === 1 && events(b, OPENED).length === 1, 30_000), 'opened on both sides');
+    assert.ok(
+      rl.run_until(() => events(a, OPENED).length === 1 && events(b, OPENED).length === 1, 30_000),
+      'opened on both sides',
+    );
     const hA = handleTo(a, b);
     const hB = handleTo(b, a);
     const inc = events(b, INCOMING);
     assert.is(inc.length, 1);
     assert.is(inc[0]!.channel, 0);
-    assert.is(h(inc[0]!.bytes), profile === 'v1.4' ? `8209${rev(a.addr)}01${le16(1)}` : `820b${rev(a.addr)}01${le16(1)}${le16(hB)}`);
+    assert.is(
+      h(inc[0]!.bytes),
+      profile === 'v1.4' ? `8209${rev(a.addr)}01${le16(1)}` : `820b${rev(a.addr)}01${le16(1)}${le16(hB)}`,
+    );
     assert.is(events(a, OPENED)[0]!.channel, 0);
     assert.is(h(events(a, OPENED)[0]!.bytes), `801000${rev(b.addr)}${le16(hA)}01${le16(1)}${le16(1000)}0000`);
     assert.is(h(events(b, OPENED)[0]!.bytes), `801000${rev(a.addr)}${le16(hB)}01${le16(1)}${le16(1000)}0100`);
     for (const n of [a, b]) {
-      assert.equal(events(n, 0x87).map((r) => [r.channel, h(r.bytes)]), [[1, '870301008d']]);
-      assert.equal(events(n, CAN_SEND).map((r) => [r.channel, h(r.bytes)]), [[1, '89020100']]);
-      assert.equal(events(n, 0x88).map((r) => [r.channel, h(r.bytes)]), profile === 'v1.4' ? [[1, '8807030300d1d37f3f']] : []);
+      assert.equal(
+        events(n, 0x87).map((r) => [r.channel, h(r.bytes)]),
+        [[1, '870301008d']],
+      );
+      assert.equal(
+        events(n, CAN_SEND).map((r) => [r.channel, h(r.bytes)]),
+        [[1, '89020100']],
+      );
+      assert.equal(
+        events(n, 0x88).map((r) => [r.channel, h(r.bytes)]),
+        profile === 'v1.4' ? [[1, '8807030300d1d37f3f']] : [],
+      );
     }
 
     // ---- data A -> B, 1000-octet frames (8 ACL fragments each), automatic credits
@@ -186,7 +228,12 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       assert.is(a.stack.rfcomm.rfcomm_send_prepared(1, len), 0);
     }
     assert.ok(rl.run_until(() => data(b, 1).length === 122, 5000));
-    assert.equal(data(b, 1).slice(-2).map((r) => r.bytes), [payload(10, 7010), payload(300, 7300)]);
+    assert.equal(
+      data(b, 1)
+        .slice(-2)
+        .map((r) => r.bytes),
+      [payload(10, 7010), payload(300, 7300)],
+    );
 
     // ---- DLC 2: manual credits on the server (2 initial), data A -> B: A runs dry until B grants
     a.recs.length = 0;
@@ -202,10 +249,16 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.is(events(a, CAN_SEND).filter((r) => r.channel === 2).length, 1, 'only the CAN_SEND_NOW right after the open');
     assert.is(data(b, b2).length, 2);
     assert.is(b.stack.rfcomm.rfcomm_grant_credits(b2, 4), 0);
-    assert.ok(rl.run_until(() => events(a, CAN_SEND).filter((r) => r.channel === 2).length === 2, 5000), 'CAN_SEND_NOW after the grant');
+    assert.ok(
+      rl.run_until(() => events(a, CAN_SEND).filter((r) => r.channel === 2).length === 2, 5000),
+      'CAN_SEND_NOW after the grant',
+    );
     for (let i = 0; i < 4; i++) assert.is(a.stack.rfcomm.rfcomm_send(2, Uint8Array.of(10 + i)), 0);
     assert.ok(rl.run_until(() => data(b, b2).length === 6, 5000));
-    assert.equal(data(b, b2).map((r) => r.bytes[0]), [1, 2, 10, 11, 12, 13]);
+    assert.equal(
+      data(b, b2).map((r) => r.bytes[0]),
+      [1, 2, 10, 11, 12, 13],
+    );
     // B hands out one credit per frame it has consumed: A keeps running dry and getting more
     const prevB = b.on;
     b.on = (r) => {
@@ -220,18 +273,35 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- disconnect DLC 1 from A, DLC 2 from B
     assert.is(a.stack.rfcomm.rfcomm_disconnect(1), 0);
     assert.ok(rl.run_until(() => events(a, CLOSED).length === 1 && events(b, CLOSED).length === 1, 5000));
-    assert.equal(events(a, CLOSED).map((r) => [r.channel, h(r.bytes)]), [[0, '81020100']]);
+    assert.equal(
+      events(a, CLOSED).map((r) => [r.channel, h(r.bytes)]),
+      [[0, '81020100']],
+    );
     assert.is(b.stack.rfcomm.rfcomm_disconnect(b2), 0);
     assert.ok(rl.run_until(() => events(a, CLOSED).length === 2 && events(b, CLOSED).length === 2, 5000));
     assert.equal(events(a, CLOSED)[1]!.bytes[2], 2);
 
     // ---- idle: the session closes after 60 s, L2CAP after its own idle time; pools back to full
-    assert.ok(rl.run_until(() => pools_in_use(a, 'rfcomm') === 0 && pools_in_use(b, 'rfcomm_m') === 0, 70_000), 'session closed');
-    assert.ok(rl.run_until(() => pools_in_use(a, 'l2cap') === 0 && pools_in_use(b, 'l2cap') === 0, 120_000), 'L2CAP closed');
+    assert.ok(
+      rl.run_until(() => pools_in_use(a, 'rfcomm') === 0 && pools_in_use(b, 'rfcomm_m') === 0, 70_000),
+      'session closed',
+    );
+    assert.ok(
+      rl.run_until(() => pools_in_use(a, 'l2cap') === 0 && pools_in_use(b, 'l2cap') === 0, 120_000),
+      'L2CAP closed',
+    );
     b.stack.rfcomm.rfcomm_unregister_service(1);
     b.stack.rfcomm.rfcomm_unregister_service(2);
-    assert.equal(b.stack.pools.stats().filter((s) => s.in_use !== 0), [], 'every pool of B back to full');
-    assert.equal(a.stack.pools.stats().filter((s) => s.in_use !== 0), [], 'every pool of A back to full');
+    assert.equal(
+      b.stack.pools.stats().filter((s) => s.in_use !== 0),
+      [],
+      'every pool of B back to full',
+    );
+    assert.equal(
+      a.stack.pools.stats().filter((s) => s.in_use !== 0),
+      [],
+      'every pool of A back to full',
+    );
 
     a.stack.close_packet_log();
     b.stack.close_packet_log();
@@ -241,7 +311,8 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       const dlcis = new Set(rows.map((r) => Number(r[0])));
       assert.equal([...dlcis].sort(), [0, 2, 4], `${n.name}: tshark decodes RFCOMM on DLCIs 0, 2, 4`);
       const types = new Set(rows.map((r) => Number(r[1])));
-      for (const t of [0x2f, 0x63, 0xef, 0x43]) assert.ok(types.has(t), `${n.name}: frame type 0x${t.toString(16)} seen (${[...types].map((x) => x.toString(16))})`);
+      for (const t of [0x2f, 0x63, 0xef, 0x43])
+        assert.ok(types.has(t), `${n.name}: frame type 0x${t.toString(16)} seen (${[...types].map((x) => x.toString(16))})`);
       assert.ok(rows.length > 200, `${n.name}: ${rows.length} RFCOMM frames decoded`);
     }
   });
@@ -272,7 +343,10 @@ test('decline, link loss (open DLC and one being set up), a full multiplexer poo
   assert.equal(events(b, OPENED), [], 'no event for the declined DLC on the server');
 
   // the one multiplexer of A is in use for B: a channel to C fails
-  assert.equal(a.stack.rfcomm.rfcomm_create_channel(a.handler, c.addr, 1), { status: C.BTSTACK_MEMORY_ALLOC_FAILED, rfcomm_cid: 0 });
+  assert.equal(a.stack.rfcomm.rfcomm_create_channel(a.handler, c.addr, 1), {
+    status: C.BTSTACK_MEMORY_ALLOC_FAILED,
+    rfcomm_cid: 0,
+  });
   // C connects to A instead: A has no multiplexer left and declines the L2CAP channel
   c.stack.rfcomm.rfcomm_create_channel(c.handler, a.addr, 1);
   assert.ok(rl.run_until(() => events(c, OPENED).length === 1, 30_000));
@@ -287,9 +361,15 @@ test('decline, link loss (open DLC and one being set up), a full multiplexer poo
   a.stack.rfcomm.rfcomm_create_channel(a.handler, b.addr, 2);
   rl.run_until(() => false, 1);
   a.controller.faults.drop_link(handleTo(a, b));
-  assert.ok(rl.run_until(() => events(a, CLOSED).length === 1 && events(a, OPENED).length === 2, 60_000), 'final events after link loss');
+  assert.ok(
+    rl.run_until(() => events(a, CLOSED).length === 1 && events(a, OPENED).length === 2, 60_000),
+    'final events after link loss',
+  );
   assert.is(events(a, OPENED)[1]!.bytes[2], C.RFCOMM_MULTIPLEXER_STOPPED);
-  assert.ok(rl.run_until(() => events(b, CLOSED).length === 1, 60_000), 'B closed too');
+  assert.ok(
+    rl.run_until(() => events(b, CLOSED).length === 1, 60_000),
+    'B closed too',
+  );
   const ok = rl.run_until(() => [a, b, c].every((n) => pools_in_use(n, 'rfcomm') + pools_in_use(n, 'l2cap') === 0), 200_000);
   assert.ok(ok, `pools full: ${JSON.stringify([a, b, c].map((n) => n.stack.pools.stats().filter((s) => s.in_use)))}`);
   for (const n of [a, b, c]) {
@@ -312,7 +392,8 @@ test('multiplexer commands on the wire (API senders and a hand-driven peer) deco
   const r = p.stack.l2cap.l2cap_create_channel(
     (type, _ch, e, size) => {
       if (type === C.L2CAP_DATA_PACKET) rx.push(e.slice(0, size));
-      else if (type === C.HCI_EVENT_PACKET && e[0] === p.stack.codes.L2CAP_EVENT_CHANNEL_OPENED && e[2] === 0) cid = p.stack.codes.l2cap_event_channel_opened_get_local_cid(e);
+      else if (type === C.HCI_EVENT_PACKET && e[0] === p.stack.codes.L2CAP_EVENT_CHANNEL_OPENED && e[2] === 0)
+        cid = p.stack.codes.l2cap_event_channel_opened_get_local_cid(e);
     },
     a.addr,
     3,
@@ -374,7 +455,11 @@ test('multiplexer commands on the wire (API senders and a hand-driven peer) deco
   for (const n of [a, p]) {
     assertCleanCapture(n.log);
     const cmds = tsharkFields(n.log, ['btrfcomm.mcc.cmd'], 'btrfcomm.mcc.cmd').map((row) => Number(row[0]));
-    for (const t of [0x08, 0x04, 0x14, 0x24, 0x18, 0x28, 0x38, 0x20]) assert.ok(cmds.includes(t), `${n.name}: MCC type 0x${t.toString(16)} decoded (${[...new Set(cmds)].map((x) => x.toString(16))})`);
+    for (const t of [0x08, 0x04, 0x14, 0x24, 0x18, 0x28, 0x38, 0x20])
+      assert.ok(
+        cmds.includes(t),
+        `${n.name}: MCC type 0x${t.toString(16)} decoded (${[...new Set(cmds)].map((x) => x.toString(16))})`,
+      );
   }
 });
 

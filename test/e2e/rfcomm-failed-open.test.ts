@@ -41,7 +41,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.ok(rl.run_until(() => stacks.every((n) => n.stack.hci.hci_get_state() === C.HCI_STATE_WORKING), 10_000));
     a.stack.rfcomm.rfcomm_init();
     // B is connectable but has no RFCOMM service: PSM 3 is not registered there, L2CAP answers "PSM not supported"
-    assert.is(b.stack.l2cap.l2cap_register_service(() => {}, 0x1001, 672, 0), 0); // connectable, PSM 3 unknown
+    assert.is(
+      b.stack.l2cap.l2cap_register_service(() => {}, 0x1001, 672, 0),
+      0,
+    ); // connectable, PSM 3 unknown
     rl.run(100);
     const opened: string[] = [];
     let handleThen = -1;
@@ -52,7 +55,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     };
     const r = a.stack.rfcomm.rfcomm_create_channel(handler, b.addr, 5);
     assert.is(r.status, 0);
-    assert.ok(rl.run_until(() => opened.length === 1, 30_000), 'CHANNEL_OPENED');
+    assert.ok(
+      rl.run_until(() => opened.length === 1, 30_000),
+      'CHANNEL_OPENED',
+    );
     assert.ok(handleThen >= 0 && handleThen < 0x0f00, `the ACL was up (handle ${handleThen})`);
     const mfs = Math.min(32767, a.stack.l2cap.l2cap_max_mtu() - 5);
     // code, length 16, status 0x65 (L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_PSM), bd_addr reversed,
@@ -63,10 +69,17 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const nobody = fromHex('c0ffee000009');
     const r2 = a.stack.rfcomm.rfcomm_create_channel(handler, nobody, 6);
     assert.is(r2.status, 0);
-    assert.ok(rl.run_until(() => opened.length === 2, 60_000), 'CHANNEL_OPENED after the page timeout');
+    assert.ok(
+      rl.run_until(() => opened.length === 2, 60_000),
+      'CHANNEL_OPENED after the page timeout',
+    );
     assert.equal(opened[1], `801004${rev(nobody)}ffff06${le16(r2.rfcomm_cid)}${le16(mfs)}0000`);
     rl.run(20_000);
-    assert.equal(a.stack.pools.stats().filter((s) => s.name.startsWith('rfcomm') && s.in_use !== 0), [], 'RFCOMM pools back to full');
+    assert.equal(
+      a.stack.pools.stats().filter((s) => s.name.startsWith('rfcomm') && s.in_use !== 0),
+      [],
+      'RFCOMM pools back to full',
+    );
     for (const n of stacks) n.stack.close_packet_log();
     for (const name of ['A', 'B']) assertCleanCapture(path.join(tmp, `${name}-${profile}.btsnoop`));
   });

@@ -30,7 +30,10 @@ function wellFormed(rnd: () => number): Uint8Array {
   if (uih && dlci === 0) {
     const t = [0x83, 0x81, 0xe3, 0xe1, 0x93, 0x91, 0x53, 0x51, 0x23, 0xa3, 0x63, 0x43, 0xc3, 0xff][randInt(rnd, 14)]!;
     const d = [2, 4, 6, 8, randInt(rnd, 64)][randInt(rnd, 5)]!;
-    info = t >= 0x80 && t < 0x84 ? [t, 0x11, d, [0xf0, 0x00, 0xe0][randInt(rnd, 3)]!, 0, 0, randInt(rnd, 256), randInt(rnd, 4), 0, randInt(rnd, 256)] : [t, (randInt(rnd, 9) << 1) | 1, ...Array.from(randomBytes(rnd, randInt(rnd, 9)))];
+    info =
+      t >= 0x80 && t < 0x84
+        ? [t, 0x11, d, [0xf0, 0x00, 0xe0][randInt(rnd, 3)]!, 0, 0, randInt(rnd, 256), randInt(rnd, 4), 0, randInt(rnd, 256)]
+        : [t, (randInt(rnd, 9) << 1) | 1, ...Array.from(randomBytes(rnd, randInt(rnd, 9)))];
   } else if (uih) {
     info = Array.from(randomBytes(rnd, randInt(rnd, 3) * 40));
   }
@@ -51,7 +54,9 @@ test(`fuzz: ${TOTAL.toLocaleString('en')} frames at the RFCOMM layer of a live s
   const p = new Stack({ transport: new VirtualTransport(cp), run_loop: rl });
   a.hci.hci_power_control(C.HCI_POWER_ON);
   p.hci.hci_power_control(C.HCI_POWER_ON);
-  assert.ok(rl.run_until(() => a.hci.hci_get_state() === C.HCI_STATE_WORKING && p.hci.hci_get_state() === C.HCI_STATE_WORKING, 10_000));
+  assert.ok(
+    rl.run_until(() => a.hci.hci_get_state() === C.HCI_STATE_WORKING && p.hci.hci_get_state() === C.HCI_STATE_WORKING, 10_000),
+  );
 
   const open = new Set<number>();
   let opened = 0;
@@ -81,13 +86,23 @@ test(`fuzz: ${TOTAL.toLocaleString('en')} frames at the RFCOMM layer of a live s
   let sent = 0;
   const rx: Uint8Array[] = [];
   const frame = new RfcommFrame();
-  const corpus = [fr(0x03, 0x3f), fr(0x03, 0xef, [0x83, 0x11, 0x02, 0xf0, 0, 0, 0x7f, 0, 0, 7]), fr(0x0b, 0x3f), fr(0x0b, 0xff, [1, 2], 5), fr(0x03, 0xef, [0xe3, 0x05, 0x0b, 0x8d]), fr(0x0b, 0x53)];
+  const corpus = [
+    fr(0x03, 0x3f),
+    fr(0x03, 0xef, [0x83, 0x11, 0x02, 0xf0, 0, 0, 0x7f, 0, 0, 7]),
+    fr(0x0b, 0x3f),
+    fr(0x0b, 0xff, [1, 2], 5),
+    fr(0x03, 0xef, [0xe3, 0x05, 0x0b, 0x8d]),
+    fr(0x0b, 0x53),
+  ];
   const next = (): Uint8Array => {
     for (const g of rx.splice(0)) {
       // every frame the server sends is valid
-      assert.ok(rfcomm_frame_decode(g, 0, g.length, frame, true) === 'ok' || rfcomm_frame_decode(g, 0, g.length, frame, false) === 'ok', 'valid frame from the server');
+      assert.ok(
+        rfcomm_frame_decode(g, 0, g.length, frame, true) === 'ok' || rfcomm_frame_decode(g, 0, g.length, frame, false) === 'ok',
+        'valid frame from the server',
+      );
       const uih = (g[1]! & 0xef) === 0xef;
-      assert.is(g[g.length - 1], fcs_by_hand(Array.from(g.subarray(0, uih ? 2 : (g[2]! & 1) ? 3 : 4))));
+      assert.is(g[g.length - 1], fcs_by_hand(Array.from(g.subarray(0, uih ? 2 : g[2]! & 1 ? 3 : 4))));
       if (g.length === 8 && g[1] === 0xef && g[3] === 0xe3 && rnd() < 0.9) return fr(0x03, 0xef, [0xe1, 0x05, g[5]!, g[6]!]);
     }
     const x = rnd();
@@ -158,7 +173,10 @@ test(`fuzz: ${TOTAL.toLocaleString('en')} frames at the RFCOMM layer of a live s
   if (thrown) throw thrown;
   assert.is(sent, TOTAL, `${sent} frames sent`);
   if (up) p.l2cap.l2cap_disconnect(cid);
-  const ok = rl.run_until(() => a.pools.stats().filter((s) => !s.name.endsWith('services') && s.in_use !== 0).length === 0, 300_000);
+  const ok = rl.run_until(
+    () => a.pools.stats().filter((s) => !s.name.endsWith('services') && s.in_use !== 0).length === 0,
+    300_000,
+  );
   assert.ok(ok, `server pools back to full: ${JSON.stringify(a.pools.stats().filter((s) => s.in_use !== 0))}`);
   if (thrown) throw thrown;
   assert.ok(incoming > 100 && opened > 20, `DLCs offered ${incoming}, opened ${opened}`);

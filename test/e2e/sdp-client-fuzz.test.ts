@@ -53,7 +53,9 @@ const OPP_VALUE_OCTETS = 5 + 6 + 6 + 6;
 
 type Kind = 'query' | 'uuid16' | 'attribute' | 'search' | 'rfcomm' | 'rfcomm-class' | 'rfcomm128';
 const KINDS: Kind[] = ['query', 'uuid16', 'attribute', 'search', 'rfcomm', 'rfcomm-class', 'rfcomm128'];
-const SPP_UUID128 = Uint8Array.from([0x00, 0x00, 0x11, 0x01, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0x80, 0x5f, 0x9b, 0x34, 0xfb]);
+const SPP_UUID128 = Uint8Array.from([
+  0x00, 0x00, 0x11, 0x01, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0x80, 0x5f, 0x9b, 0x34, 0xfb,
+]);
 
 function mutate(r: () => number, b: Uint8Array): Uint8Array {
   const out = Array.from(b);
@@ -191,20 +193,25 @@ test(`fuzz: ${TARGET.toLocaleString('en')}+ random and mutated responses from a 
     if (closeAfter) lb.l2cap_disconnect(cidB);
   };
   assert.is(
-    lb.l2cap_register_service((type, channel, packet, size) => {
-      if (type === 6) {
-        if (channel === cidB) onRequest(packet.slice(0, size));
-        return;
-      }
-      if (packet[0] === codes.L2CAP_EVENT_INCOMING_CONNECTION) {
-        const cid = b.stack.codes.l2cap_event_incoming_connection_get_local_cid(packet);
-        if (declineNext) lb.l2cap_decline_connection(cid);
-        else {
-          cidB = cid;
-          lb.l2cap_accept_connection(cid);
+    lb.l2cap_register_service(
+      (type, channel, packet, size) => {
+        if (type === 6) {
+          if (channel === cidB) onRequest(packet.slice(0, size));
+          return;
         }
-      }
-    }, 1, 0xffff, 0),
+        if (packet[0] === codes.L2CAP_EVENT_INCOMING_CONNECTION) {
+          const cid = b.stack.codes.l2cap_event_incoming_connection_get_local_cid(packet);
+          if (declineNext) lb.l2cap_decline_connection(cid);
+          else {
+            cidB = cid;
+            lb.l2cap_accept_connection(cid);
+          }
+        }
+      },
+      1,
+      0xffff,
+      0,
+    ),
     0,
   );
 
@@ -234,7 +241,12 @@ test(`fuzz: ${TARGET.toLocaleString('en')}+ random and mutated responses from a 
     let st: number;
     switch (kind) {
       case 'query':
-        st = client.sdp_client_query(handler, ADDR_B, Uint8Array.of(0x35, 3, 0x19, 0x10, 0x02), Uint8Array.of(0x35, 5, 0x0a, 0, 0, 0xff, 0xff));
+        st = client.sdp_client_query(
+          handler,
+          ADDR_B,
+          Uint8Array.of(0x35, 3, 0x19, 0x10, 0x02),
+          Uint8Array.of(0x35, 5, 0x0a, 0, 0, 0xff, 0xff),
+        );
         break;
       case 'uuid16':
         st = client.sdp_client_query_uuid16(handler, ADDR_B, 0x1101);
@@ -265,7 +277,10 @@ test(`fuzz: ${TARGET.toLocaleString('en')}+ random and mutated responses from a 
       p.until(() => completes() > 0, `${kind}: the query ends once the responder closes the channel`);
     }
     // let the channel finish closing before the next query
-    p.until(() => client.sdp_client_ready() && lb.l2cap_get_channels().length === 0 && a.stack.l2cap.l2cap_get_channels().length === 0, 'channel closed on both sides');
+    p.until(
+      () => client.sdp_client_ready() && lb.l2cap_get_channels().length === 0 && a.stack.l2cap.l2cap_get_channels().length === 0,
+      'channel closed on both sides',
+    );
     assert.is(completes(), 1, 'exactly one SDP_EVENT_QUERY_COMPLETE');
     const last = events[events.length - 1]!;
     assert.is(last[0], codes.SDP_EVENT_QUERY_COMPLETE, 'COMPLETE comes last');
@@ -285,7 +300,10 @@ test(`fuzz: ${TARGET.toLocaleString('en')}+ random and mutated responses from a 
           assert.ok(kind === 'query' || kind === 'uuid16' || kind === 'attribute', `attribute event in a ${kind} query`);
           assert.is(e.length, 11);
           assert.is(e[1], 9);
-          assert.ok(codes.sdp_event_query_attribute_byte_get_data_offset(e) < codes.sdp_event_query_attribute_byte_get_attribute_length(e));
+          assert.ok(
+            codes.sdp_event_query_attribute_byte_get_data_offset(e) <
+              codes.sdp_event_query_attribute_byte_get_attribute_length(e),
+          );
           break;
         case codes.SDP_EVENT_QUERY_SERVICE_RECORD_HANDLE: {
           assert.is(kind, 'search');
@@ -330,10 +348,14 @@ test(`fuzz: ${TARGET.toLocaleString('en')}+ random and mutated responses from a 
     }
   }
   const seconds = (Date.now() - t0) / 1000;
-  if (process.env.SDP_FUZZ_STATS) console.log({ responses, requests, queries, stuck, declined, echoChecked, statuses: [...statuses], seconds });
+  if (process.env.SDP_FUZZ_STATS)
+    console.log({ responses, requests, queries, stuck, declined, echoChecked, statuses: [...statuses], seconds });
   assert.ok(responses >= TARGET);
   assert.is(reference.size, KINDS.length, 'every kind of query completed untouched at least once');
-  assert.ok((statuses.get(0) ?? 0) > queries / 10 && (statuses.get(SDP_QUERY_INCOMPLETE) ?? 0) > queries / 10, JSON.stringify([...statuses]));
+  assert.ok(
+    (statuses.get(0) ?? 0) > queries / 10 && (statuses.get(SDP_QUERY_INCOMPLETE) ?? 0) > queries / 10,
+    JSON.stringify([...statuses]),
+  );
   assert.ok(stuck > 0 && declined > 0, `stuck ${stuck}, declined ${declined}`);
   assert.ok(echoChecked > requests / 2, 'continuation echo checked on most requests');
   lb.l2cap_unregister_service(1);

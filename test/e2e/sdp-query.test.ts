@@ -135,7 +135,11 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const pdus = tsharkFields(logA, ['btsdp.pdu'], 'btsdp').map(([x]) => parseInt(x!, 16));
     for (const id of [1, 2, 3, 4, 5, 6, 7]) assert.ok(pdus.includes(id), `SDP PDU 0x0${id} decoded (${pdus.join(',')})`);
     // tshark lists the length of present continuation states: our 8-octet tokens
-    const conts = tsharkFields(logA, ['btsdp.continuation_state.length'], 'btsdp.pdu == 0x07 && btsdp.continuation_state.length').map(([x]) => parseInt(x!, 10));
+    const conts = tsharkFields(
+      logA,
+      ['btsdp.continuation_state.length'],
+      'btsdp.pdu == 0x07 && btsdp.continuation_state.length',
+    ).map(([x]) => parseInt(x!, 10));
     assert.ok(conts.length >= 1 && conts.every((c) => c === 8), `continuation states decoded (${conts.join(',')})`);
     const errors = tsharkFields(logB, ['btsdp.error_code'], 'btsdp.pdu == 0x01').map(([x]) => parseInt(x!, 16));
     assert.equal(errors, [2]);

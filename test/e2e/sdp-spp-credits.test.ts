@@ -59,18 +59,24 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       if (replied < replies.length) b.stack.rfcomm.rfcomm_request_can_send_now_event(bCid);
     };
     assert.is(
-      b.stack.rfcomm.rfcomm_register_service((type, channel, packet, size) => {
-        if (type === C.RFCOMM_DATA_PACKET) {
-          atB.push(packet.slice(0, size));
-          // an echo of the frame and a short acknowledgement: twice as many frames back
-          replies.push(packet.slice(0, size), pattern(REPLY, 50_000 + atB.length - 1));
-          bPump();
-          return;
-        }
-        if (packet[0] === C.RFCOMM_EVENT_INCOMING_CONNECTION) b.stack.rfcomm.rfcomm_accept_connection(C.rfcomm_event_incoming_connection_get_rfcomm_cid(packet));
-        else if (packet[0] === C.RFCOMM_EVENT_CHANNEL_OPENED && C.rfcomm_event_channel_opened_get_status(packet) === 0) bCid = C.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
-        else if (packet[0] === C.RFCOMM_EVENT_CAN_SEND_NOW && channel === bCid) bPump();
-      }, SERVER_CHANNEL, SIZE),
+      b.stack.rfcomm.rfcomm_register_service(
+        (type, channel, packet, size) => {
+          if (type === C.RFCOMM_DATA_PACKET) {
+            atB.push(packet.slice(0, size));
+            // an echo of the frame and a short acknowledgement: twice as many frames back
+            replies.push(packet.slice(0, size), pattern(REPLY, 50_000 + atB.length - 1));
+            bPump();
+            return;
+          }
+          if (packet[0] === C.RFCOMM_EVENT_INCOMING_CONNECTION)
+            b.stack.rfcomm.rfcomm_accept_connection(C.rfcomm_event_incoming_connection_get_rfcomm_cid(packet));
+          else if (packet[0] === C.RFCOMM_EVENT_CHANNEL_OPENED && C.rfcomm_event_channel_opened_get_status(packet) === 0)
+            bCid = C.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
+          else if (packet[0] === C.RFCOMM_EVENT_CAN_SEND_NOW && channel === bCid) bPump();
+        },
+        SERVER_CHANNEL,
+        SIZE,
+      ),
       0,
     );
 
@@ -132,7 +138,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.ok(aNoCredits > 0, `a: RFCOMM_NO_OUTGOING_CREDITS seen (${aNoCredits} times)`);
     assert.ok(aCredits.includes(0), 'a: outgoing credits reached 0');
     const firstZero = aCredits.indexOf(0);
-    assert.ok(firstZero < FRAMES - 1 && aCredits.slice(firstZero + 1).some((c) => c > 0), 'a: credits came back after running out');
+    assert.ok(
+      firstZero < FRAMES - 1 && aCredits.slice(firstZero + 1).some((c) => c > 0),
+      'a: credits came back after running out',
+    );
     assert.ok(bNoCredits > 0 && bMinCredits === 0, `b: ran out of credits for its replies (${bNoCredits} refusals)`);
 
     // ---- close, pools back to full, clean captures
@@ -148,7 +157,20 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // ---- the wire (a's capture, as tshark's RFCOMM dissector reads it): per direction, the credits
     // granted (PN initial credits + credit octets) against the data frames sent on the DLC
     const dlci = SERVER_CHANNEL << 1; // the server is on the responder: direction bit 0
-    const rows = tsharkFields(logA, ['hci_h4.direction', 'btrfcomm.dlci', 'btrfcomm.frame_type', 'btrfcomm.len', 'btrfcomm.credits', 'btrfcomm.mcc.cmd', 'btrfcomm.mcc.dlci', 'btrfcomm.error_recovery_mode'], 'btrfcomm').map((r) => ({
+    const rows = tsharkFields(
+      logA,
+      [
+        'hci_h4.direction',
+        'btrfcomm.dlci',
+        'btrfcomm.frame_type',
+        'btrfcomm.len',
+        'btrfcomm.credits',
+        'btrfcomm.mcc.cmd',
+        'btrfcomm.mcc.dlci',
+        'btrfcomm.error_recovery_mode',
+      ],
+      'btrfcomm',
+    ).map((r) => ({
       sent: parseInt(r[0]!, 16) === 0,
       dlci: parseInt(r[1]!, 16),
       type: parseInt(r[2]!, 16),
@@ -159,7 +181,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       // RFCOMM puts the initial credits (k) in TS 07.10's window-size octet, which Wireshark names "Error Recovery Mode"
       k: r[7] ? Number(r[7]) : -1,
     }));
-    for (const [what, senderIsA, total] of [['a -> b', true, FRAMES], ['b -> a', false, 2 * FRAMES]] as const) {
+    for (const [what, senderIsA, total] of [
+      ['a -> b', true, FRAMES],
+      ['b -> a', false, 2 * FRAMES],
+    ] as const) {
       const pn = rows.find((r) => r.dlci === 0 && r.mcc === 0x20 && r.mccDlci === dlci && r.sent !== senderIsA);
       assert.ok(pn && pn.k > 0 && pn.k < 10, `${what}: PN from the receiver offers initial credits (${pn?.k})`);
       let balance = pn!.k;

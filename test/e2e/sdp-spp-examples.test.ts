@@ -75,7 +75,10 @@ test('spp-counter, sdp-general-query and spp-client in separate processes over s
     assert.is(await query.exit, 0, `query exit code\n${query.out.slice(-3000)}`);
     assert.match(query.out, /up and running at /);
     assert.match(query.out, /Record nr\. 0/);
-    assert.match(query.out, /SDP_EVENT_QUERY_ATTRIBUTE_VALUE record_id=0 attribute_id=0x0004 attribute_length=14\n {4}DES\n {6}DES\n {8}UUID16 0x0100 \(L2CAP\)\n {6}DES\n {8}UUID16 0x0003 \(RFCOMM\)\n {8}UINT8 0x01\n/);
+    assert.match(
+      query.out,
+      /SDP_EVENT_QUERY_ATTRIBUTE_VALUE record_id=0 attribute_id=0x0004 attribute_length=14\n {4}DES\n {6}DES\n {8}UUID16 0x0100 \(L2CAP\)\n {6}DES\n {8}UUID16 0x0003 \(RFCOMM\)\n {8}UINT8 0x01\n/,
+    );
     assert.match(query.out, /STRING "SPP Counter"/);
     assert.match(query.out, /SDP_EVENT_QUERY_COMPLETE status=0\nGeneral query done with status 0\./);
 
@@ -102,7 +105,9 @@ test('spp-counter, sdp-general-query and spp-client in separate processes over s
     assert.equal(psms, [0x0001, 0x0003]);
     const sdpPdus = tsharkFields(queryLog, ['btsdp.pdu'], 'btsdp').map(([x]) => parseInt(x!, 16));
     assert.equal(sdpPdus, [0x06, 0x07]);
-    const rfcommChannels = new Set(tsharkFields(clientLog, ['btrfcomm.channel'], 'btrfcomm && btrfcomm.channel > 0').map(([x]) => parseInt(x!, 10)));
+    const rfcommChannels = new Set(
+      tsharkFields(clientLog, ['btrfcomm.channel'], 'btrfcomm && btrfcomm.channel > 0').map(([x]) => parseInt(x!, 10)),
+    );
     assert.equal([...rfcommChannels], [1]);
   } finally {
     for (const p of procs.reverse()) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');

@@ -43,7 +43,10 @@ class Noble {
   stderr = '';
   readonly child: ChildProcess;
   constructor(tty: string) {
-    this.child = spawn(process.execPath, [NOBLE_RUNNER, tty, '115200'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DEBUG: '' } });
+    this.child = spawn(process.execPath, [NOBLE_RUNNER, tty, '115200'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, DEBUG: '' },
+    });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       try {
         this.events.push(JSON.parse(line) as NobleEvent);
@@ -129,7 +132,11 @@ async function scenario(baud: number): Promise<void> {
     // ---- bthost on pty 2: an LE peripheral advertising its name
     const stackTty = await ptyTo('bthost', sock);
     const config = hci_transport_config_uart(stackTty, { flowcontrol: false });
-    const bt = new Stack({ transport: new SerialPortTransport(config, { modem_lines: null }), run_loop: loop, transport_config: config });
+    const bt = new Stack({
+      transport: new SerialPortTransport(config, { modem_lines: null }),
+      run_loop: loop,
+      transport_config: config,
+    });
     stack = bt;
     assert.is(bt.open_packet_log(stackLog, 'btsnoop'), 0);
     bt.hci.hci_add_event_handler({ callback: (_t, _c, p, n) => events.push(p.slice(0, n)) });
@@ -163,7 +170,9 @@ async function scenario(baud: number): Promise<void> {
     assert.is(found()!.connectable, true);
     // the advertising report noble got carries bthost's AD octet for octet (Vol 4 Part E 7.7.65.2)
     const reports = tap.of('in', 0x04).filter((e) => e[0] === 0x3e && e[2] === 0x02);
-    const adv = reports.find((e) => e[3] === 1 && e[4] === 0x00 && hex(e.subarray(6, 12)) === hex(reverse_bd_addr(bthostAddr, 0)));
+    const adv = reports.find(
+      (e) => e[3] === 1 && e[4] === 0x00 && hex(e.subarray(6, 12)) === hex(reverse_bd_addr(bthostAddr, 0)),
+    );
     assert.ok(adv, `an ADV_IND report from ${want}\n${trace()}`);
     assert.is(adv![1], adv!.length - 2, 'parameter length');
     assert.is(adv![5], 0x00, 'public address type');
@@ -197,7 +206,10 @@ async function scenario(baud: number): Promise<void> {
     const off = nc![2] === 0x0a ? 26 : 14; // enhanced: two RPAs precede the parameters
     const interval = little_endian_read_16(nc!, off);
     const [imin, imax] = [little_endian_read_16(create!, 3 + 13), little_endian_read_16(create!, 3 + 15)];
-    assert.ok(interval >= imin && interval <= imax, `connection interval ${interval} within [${imin}, ${imax}] (Vol 4 Part E 7.8.12)`);
+    assert.ok(
+      interval >= imin && interval <= imax,
+      `connection interval ${interval} within [${imin}, ${imax}] (Vol 4 Part E 7.8.12)`,
+    );
     assert.is(little_endian_read_16(nc!, off + 2), little_endian_read_16(create!, 3 + 17), 'latency as requested');
     assert.is(little_endian_read_16(nc!, off + 4), little_endian_read_16(create!, 3 + 19), 'supervision timeout as requested');
     const nobleHandle = little_endian_read_16(nc!, 4) & 0x0fff;
@@ -210,26 +222,42 @@ async function scenario(baud: number): Promise<void> {
     assert.ok(disc, 'noble sent Disconnect');
     assert.is(little_endian_read_16(disc!, 3), nobleHandle);
     assert.is(disc![5], 0x13, 'noble: Remote User Terminated Connection');
-    assert.is(hex(down()!), `05 04 00 ${hex(Uint8Array.of(bthostHandle & 0xff, bthostHandle >> 8))} 13`, 'bthost: reason 0x13 from the peer');
+    assert.is(
+      hex(down()!),
+      `05 04 00 ${hex(Uint8Array.of(bthostHandle & 0xff, bthostHandle >> 8))} 13`,
+      'bthost: reason 0x13 from the peer',
+    );
     const nd = tap.of('in', 0x04).find((e) => e[0] === 0x05);
     assert.ok(nd);
-    assert.is(hex(nd!), `05 04 00 ${hex(Uint8Array.of(nobleHandle & 0xff, nobleHandle >> 8))} 16`, 'noble: Connection Terminated By Local Host');
+    assert.is(
+      hex(nd!),
+      `05 04 00 ${hex(Uint8Array.of(nobleHandle & 0xff, nobleHandle >> 8))} 16`,
+      'noble: Connection Terminated By Local Host',
+    );
     assert.is(n.find((e) => e.ev === 'disconnect')!.reason, 0x16);
 
     // ---- the whole stream: clean H4, every command answered once, in order, with its opcode
     assert.equal(tap.framing_errors, []);
     const cmds = tap.of('out', 0x01).map((c) => little_endian_read_16(c, 0));
-    const answers = tap.of('in', 0x04).map(answered_opcode).filter((o) => o >= 0);
+    const answers = tap
+      .of('in', 0x04)
+      .map(answered_opcode)
+      .filter((o) => o >= 0);
     assert.equal(answers, cmds, 'one Command Complete/Status per command, in order');
     for (const e of tap.of('in', 0x04).filter((x) => x[0] === 0x0e || x[0] === 0x0f)) {
       assert.is(e[e[0] === 0x0e ? 2 : 3], 1, `Num_HCI_Command_Packets in ${hex(e)}`);
     }
     const unknown = tap.of('in', 0x04).filter((e) => (e[0] === 0x0e && e[5] === 0x01) || (e[0] === 0x0f && e[2] === 0x01));
-    assert.equal(unknown.map((e) => hex(e)), [], 'no command noble sent is unknown to the controller');
+    assert.equal(
+      unknown.map((e) => hex(e)),
+      [],
+      'no command noble sent is unknown to the controller',
+    );
 
     await n.stop();
     // BTHOST_3P_TRACE=1: print noble's whole HCI conversation (docs/third-party-hosts.md)
-    if (process.env.BTHOST_3P_TRACE) console.log(tap.packets.map((p) => `${p.dir === 'out' ? '>' : '<'} ${p.type} ${hex(p.bytes)}`).join('\n'));
+    if (process.env.BTHOST_3P_TRACE)
+      console.log(tap.packets.map((p) => `${p.dir === 'out' ? '>' : '<'} ${p.type} ${hex(p.bytes)}`).join('\n'));
     bt.hci.hci_power_control(C.HCI_POWER_OFF);
     await until(() => bt.hci.hci_get_state() === C.HCI_STATE_OFF, 5000, 'bthost OFF');
     assert.ok(bt.pools.all_free(), 'bthost pools full');

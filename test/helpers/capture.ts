@@ -160,7 +160,9 @@ function readBtsnoop(b: Uint8Array, records: CaptureRecord[], problems: string[]
     const incoming = (flags & 1) === 1;
     const cmdEvt = type === 1 || type === 4;
     if (((flags & 2) !== 0) !== cmdEvt) {
-      problems.push(`${where}: flags 0x${flags.toString(16)} say ${flags & 2 ? 'command/event' : 'data'} but H4 type is ${TYPE_NAMES[type]}`);
+      problems.push(
+        `${where}: flags 0x${flags.toString(16)} say ${flags & 2 ? 'command/event' : 'data'} but H4 type is ${TYPE_NAMES[type]}`,
+      );
     }
     if (type === 1 && incoming) problems.push(`${where}: command marked as received`);
     if (type === 4 && !incoming) problems.push(`${where}: event marked as sent`);
@@ -242,7 +244,8 @@ function checkHci(records: CaptureRecord[], problems: string[]): void {
         break;
       case 5:
         if (d.length < 4) problems.push(`${where}: ISO packet shorter than its 4-byte header`);
-        else if (4 + (le16(d, 2) & 0x3fff) !== d.length) problems.push(`${where}: ISO data length ${le16(d, 2) & 0x3fff} but ${d.length - 4} bytes`);
+        else if (4 + (le16(d, 2) & 0x3fff) !== d.length)
+          problems.push(`${where}: ISO data length ${le16(d, 2) & 0x3fff} but ${d.length - 4} bytes`);
         break;
       case 2: {
         if (d.length < 4) {
@@ -265,7 +268,10 @@ function checkHci(records: CaptureRecord[], problems: string[]): void {
             break;
           }
         } else {
-          if (st) problems.push(`${where}: new L2CAP PDU on handle 0x${handle.toString(16)} while ${st.need >= 0 ? st.need : 'some'} bytes of the previous one are missing`);
+          if (st)
+            problems.push(
+              `${where}: new L2CAP PDU on handle 0x${handle.toString(16)} while ${st.need >= 0 ? st.need : 'some'} bytes of the previous one are missing`,
+            );
           st = { need: -1, head: [] };
           pending.set(key, st);
         }
@@ -293,7 +299,9 @@ function checkHci(records: CaptureRecord[], problems: string[]): void {
     }
   }
   for (const [key, st] of pending) {
-    problems.push(`capture ends inside an L2CAP PDU on handle 0x${(key >> 1).toString(16)} (${key & 1 ? 'in' : 'out'}, ${st.need >= 0 ? st.need : 'unknown'} bytes missing)`);
+    problems.push(
+      `capture ends inside an L2CAP PDU on handle 0x${(key >> 1).toString(16)} (${key & 1 ? 'in' : 'out'}, ${st.need >= 0 ? st.need : 'unknown'} bytes missing)`,
+    );
   }
 }
 
@@ -319,7 +327,12 @@ function stripNoise(stderr: string): string[] {
 }
 
 function run(cmd: string, args: string[], timeoutMs: number): { out: string; err: string; problem?: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } });
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 512 * 1024 * 1024,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
   if (r.error) {
     const e = r.error as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'not installed' : e.code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : e.message;
@@ -345,8 +358,29 @@ function scanTshark(path: string, ignore: RegExp[], timeoutMs: number): TsharkSc
   const res: TsharkScan = { frames: 0, malformed: 0, problems: [], warnings: [] };
   const r = run(
     'tshark',
-    ['-n', '-r', path, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', `aggregator=${AGG}`,
-      '-e', 'frame.number', '-e', '_ws.col.Info', '-e', '_ws.malformed', '-e', '_ws.expert.severity', '-e', '_ws.expert.message'],
+    [
+      '-n',
+      '-r',
+      path,
+      '-T',
+      'fields',
+      '-E',
+      'separator=/t',
+      '-E',
+      'occurrence=a',
+      '-E',
+      `aggregator=${AGG}`,
+      '-e',
+      'frame.number',
+      '-e',
+      '_ws.col.Info',
+      '-e',
+      '_ws.malformed',
+      '-e',
+      '_ws.expert.severity',
+      '-e',
+      '_ws.expert.message',
+    ],
     timeoutMs,
   );
   if (r.problem) res.problems.push(r.problem);
@@ -455,7 +489,19 @@ export function checkCapture(path: string, options: CheckOptions = {}): CaptureR
     bytes = fs.readFileSync(path);
   } catch (e) {
     const p = `cannot read ${path}: ${(e as Error).message}`;
-    return { path, format: 'unknown', records: 0, frames: 0, malformed: 0, tsharkProblems: [], tsharkWarnings: [], btmonFrames: 0, btmonProblems: [], formatProblems: [p], problems: [p] };
+    return {
+      path,
+      format: 'unknown',
+      records: 0,
+      frames: 0,
+      malformed: 0,
+      tsharkProblems: [],
+      tsharkWarnings: [],
+      btmonFrames: 0,
+      btmonProblems: [],
+      formatProblems: [p],
+      problems: [p],
+    };
   }
   const parsed = readCapture(bytes);
   const formatProblems = parsed.problems.filter((p) => !ignore.some((re) => re.test(p)));

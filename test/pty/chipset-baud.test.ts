@@ -50,7 +50,10 @@ test('Reset, BCM baud-rate command, Command Complete, port switches to baudrate_
     await until(() => peer.received.length >= 14 + 4, 2000, 'command after switch');
     assert.is(sttySpeed(pair.a), 921600);
     assert.is(hex(Uint8Array.from(peer.received.slice(14))), '01 01 10 00');
-    assert.equal(events.map((e) => e.type), ['opened']);
+    assert.equal(
+      events.map((e) => e.type),
+      ['opened'],
+    );
   } finally {
     t.close();
     await until(() => events.some((e) => e.type === 'closed'), 2000, 'closed').catch(() => {});

@@ -55,7 +55,11 @@ async function rig(opts: SerialPortTransportOptions = {}, peerReads = true): Pro
     async cleanup() {
       if (t.is_open) {
         t.close();
-        await until(() => !t.is_open && events.some((e) => e.type === 'closed' || e.type === 'failed'), 2000, 'transport closed').catch(() => {});
+        await until(
+          () => !t.is_open && events.some((e) => e.type === 'closed' || e.type === 'failed'),
+          2000,
+          'transport closed',
+        ).catch(() => {});
       }
       await peer.close();
       await pair.cleanup();
@@ -64,7 +68,10 @@ async function rig(opts: SerialPortTransportOptions = {}, peerReads = true): Pro
 }
 
 const types = (r: Rig) => r.events.map((e) => e.type);
-const has = (r: Rig, type: TransportEvent['type'], n = 1) => () => r.events.filter((e) => e.type === type).length >= n;
+const has =
+  (r: Rig, type: TransportEvent['type'], n = 1) =>
+  () =>
+    r.events.filter((e) => e.type === type).length >= n;
 
 async function openRig(r: Rig): Promise<void> {
   r.t.open();

@@ -71,7 +71,8 @@ noble.on('discover', (p) => {
     connectable: p.connectable,
     localName: localName || null,
     rssi: p.rssi,
-    manufacturerData: p.advertisement && p.advertisement.manufacturerData ? p.advertisement.manufacturerData.toString('hex') : null,
+    manufacturerData:
+      p.advertisement && p.advertisement.manufacturerData ? p.advertisement.manufacturerData.toString('hex') : null,
   });
 });
 

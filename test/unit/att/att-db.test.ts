@@ -32,8 +32,10 @@ const DB = hx(
   '0a 00 02 00 01 00 00 28 00 18', // 0x0001 primary service 0x1800
   '0d 00 02 00 02 00 03 28 02 03 00 00 2a', // 0x0002 characteristic declaration -> 0x0003, 0x2A00
   '0c 00 02 00 03 00 00 2a 62 74 68 6f', // 0x0003 Device Name "btho"
-  '1b 00 02 00 04 00 03 28 1a 05 00', FF11, // 0x0004 declaration of a 128-bit characteristic
-  '16 00 0a 03 05 00', FF11, // 0x0005 value, READ | WRITE | DYNAMIC | UUID128, empty
+  '1b 00 02 00 04 00 03 28 1a 05 00',
+  FF11, // 0x0004 declaration of a 128-bit characteristic
+  '16 00 0a 03 05 00',
+  FF11, // 0x0005 value, READ | WRITE | DYNAMIC | UUID128, empty
   '0a 00 0e 01 06 00 02 29 00 00', // 0x0006 CCC
   '00 00',
 );
@@ -41,9 +43,18 @@ const DB = hx(
 test('iterate: every entry, fields from the layout', () => {
   const { status, entries } = att_db_entries(DB);
   assert.is(status, ATT_DB_OK);
-  assert.equal(entries.map((e) => e.handle), [1, 2, 3, 4, 5, 6]);
-  assert.equal(entries.map((e) => e.uuid16), [0x2800, 0x2803, 0x2a00, 0x2803, 0, 0x2902]);
-  assert.equal(entries.map((e) => e.flags), [2, 2, 2, 2, 0x030a, 0x010e]);
+  assert.equal(
+    entries.map((e) => e.handle),
+    [1, 2, 3, 4, 5, 6],
+  );
+  assert.equal(
+    entries.map((e) => e.uuid16),
+    [0x2800, 0x2803, 0x2a00, 0x2803, 0, 0x2902],
+  );
+  assert.equal(
+    entries.map((e) => e.flags),
+    [2, 2, 2, 2, 0x030a, 0x010e],
+  );
   assert.is(to_hex(entries[2]!.value), '62 74 68 6f');
   assert.is(to_hex(entries[4]!.uuid), FF11);
   assert.is(entries[4]!.value.length, 0);

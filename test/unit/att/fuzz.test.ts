@@ -9,7 +9,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GATT_COMPILE_ERROR_INTERNAL, gatt_compile } from '../../../src/att/gatt-compiler.js';
-import { ATT_DB_OK, AttDbIterator, att_db_entries, att_db_find_by_uuid16, att_db_find_handle, att_db_read_value, att_db_validate } from '../../../src/att/att-db.js';
+import {
+  ATT_DB_OK,
+  AttDbIterator,
+  att_db_entries,
+  att_db_find_by_uuid16,
+  att_db_find_handle,
+  att_db_read_value,
+  att_db_validate,
+} from '../../../src/att/att-db.js';
 import { prng } from './helpers.js';
 
 const SEEDS = [
@@ -19,8 +27,55 @@ const SEEDS = [
   'SECONDARY_SERVICE, 180F\nCHARACTERISTIC, 2A19, READ, 64\nPRIMARY_SERVICE, 1812\nINCLUDE_SERVICE, 180F\nCHARACTERISTIC, 2A4D, READ | NOTIFY | DYNAMIC, , Input\nREPORT_REFERENCE, READ, 1, 1\nCHARACTERISTIC_FORMAT, a, 04, 00, 2700, 01, 0000\nCHARACTERISTIC_AGGREGATE_FORMAT, a\nNUMBER_OF_DIGITALS, 02\n',
   'PRIMARY_SERVICE, 1234\nCHARACTERISTIC, 2A00, READ | WRITE | ENCRYPTION_KEY_SIZE_16, "A"\nCHARACTERISTIC, 2A03, WRITE | RELIABLE_WRITE | AUTHENTICATION_REQUIRED | INDICATE, 00\nSERVER_CHARACTERISTIC_CONFIGURATION, READ | WRITE | WRITE_ENCRYPTED\n',
 ];
-const KEYWORDS = ['PRIMARY_SERVICE', 'SECONDARY_SERVICE', 'INCLUDE_SERVICE', 'CHARACTERISTIC', 'CHARACTERISTIC_USER_DESCRIPTION', 'CLIENT_CHARACTERISTIC_CONFIGURATION', 'SERVER_CHARACTERISTIC_CONFIGURATION', 'CHARACTERISTIC_FORMAT', 'CHARACTERISTIC_AGGREGATE_FORMAT', 'REPORT_REFERENCE', 'NUMBER_OF_DIGITALS', 'VALID_RANGE', '#import', '#TODO', '//', 'FOO'];
-const FIELDS = ['1800', '180F', 'GAP_SERVICE', 'GATT_DATABASE_HASH', '2A2B', '2B2A', 'ORG_BLUETOOTH_CHARACTERISTIC_BATTERY_LEVEL', '0000FF11-0000-1000-8000-00805F9B34FB', 'READ', 'WRITE | NOTIFY', 'DYNAMIC|INDICATE|RELIABLE_WRITE', 'READ_AUTHENTICATED_SC | ENCRYPTION_KEY_SIZE_9', '"text, with comma"', '""', '01 02 ff', '123', 'a', 'b', '<gap.gatt>', '"gatt.gatt"', '<x.gatt>', '', ' ', '"', '\u2028', 'é', '0x', '-', '|'];
+const KEYWORDS = [
+  'PRIMARY_SERVICE',
+  'SECONDARY_SERVICE',
+  'INCLUDE_SERVICE',
+  'CHARACTERISTIC',
+  'CHARACTERISTIC_USER_DESCRIPTION',
+  'CLIENT_CHARACTERISTIC_CONFIGURATION',
+  'SERVER_CHARACTERISTIC_CONFIGURATION',
+  'CHARACTERISTIC_FORMAT',
+  'CHARACTERISTIC_AGGREGATE_FORMAT',
+  'REPORT_REFERENCE',
+  'NUMBER_OF_DIGITALS',
+  'VALID_RANGE',
+  '#import',
+  '#TODO',
+  '//',
+  'FOO',
+];
+const FIELDS = [
+  '1800',
+  '180F',
+  'GAP_SERVICE',
+  'GATT_DATABASE_HASH',
+  '2A2B',
+  '2B2A',
+  'ORG_BLUETOOTH_CHARACTERISTIC_BATTERY_LEVEL',
+  '0000FF11-0000-1000-8000-00805F9B34FB',
+  'READ',
+  'WRITE | NOTIFY',
+  'DYNAMIC|INDICATE|RELIABLE_WRITE',
+  'READ_AUTHENTICATED_SC | ENCRYPTION_KEY_SIZE_9',
+  '"text, with comma"',
+  '""',
+  '01 02 ff',
+  '123',
+  'a',
+  'b',
+  '<gap.gatt>',
+  '"gatt.gatt"',
+  '<x.gatt>',
+  '',
+  ' ',
+  '"',
+  '\u2028',
+  'é',
+  '0x',
+  '-',
+  '|',
+];
 
 function pick<T>(r: () => number, a: T[]): T {
   return a[Math.floor(r() * a.length)]!;
@@ -86,7 +141,8 @@ test('100,000 .gatt texts: never throws, accepted ones walk cleanly, refused one
       assert.unreachable(`threw on ${JSON.stringify(text)}: ${String(e)}`);
       return;
     }
-    if (res.status === GATT_COMPILE_ERROR_INTERNAL) assert.unreachable(`internal error on ${JSON.stringify(text)}: ${res.diagnostics.at(-1)!.message}`);
+    if (res.status === GATT_COMPILE_ERROR_INTERNAL)
+      assert.unreachable(`internal error on ${JSON.stringify(text)}: ${res.diagnostics.at(-1)!.message}`);
     if (res.status === 0) {
       accepted++;
       const db = res.profile_data!;
@@ -97,11 +153,14 @@ test('100,000 .gatt texts: never throws, accepted ones walk cleanly, refused one
         if (it.handle !== expect) assert.unreachable(`handle ${it.handle} != ${expect} for ${JSON.stringify(text)}`);
         expect++;
       }
-      if (it.status !== ATT_DB_OK || it.pos + 2 !== db.length) assert.unreachable(`db does not end cleanly for ${JSON.stringify(text)}`);
-      for (const d of res.defines) if (d.value < 1 || d.value >= expect) assert.unreachable(`${d.name} = ${d.value} outside 1..${expect - 1}`);
+      if (it.status !== ATT_DB_OK || it.pos + 2 !== db.length)
+        assert.unreachable(`db does not end cleanly for ${JSON.stringify(text)}`);
+      for (const d of res.defines)
+        if (d.value < 1 || d.value >= expect) assert.unreachable(`${d.name} = ${d.value} outside 1..${expect - 1}`);
     } else {
       const e = res.diagnostics.find((d) => d.severity === 'error');
-      if (!e || e.status !== res.status || e.line < 1 || !e.file) assert.unreachable(`bad diagnostic for ${JSON.stringify(text)}: ${JSON.stringify(e)}`);
+      if (!e || e.status !== res.status || e.line < 1 || !e.file)
+        assert.unreachable(`bad diagnostic for ${JSON.stringify(text)}: ${JSON.stringify(e)}`);
       assert.is(res.profile_data, null);
     }
   }
@@ -134,7 +193,8 @@ test('100,000 random / mutated databases through the walker', () => {
       const { entries } = att_db_entries(db);
       let pos = 1;
       for (const e of entries) {
-        if (e.offset !== pos || e.offset + e.size > db.length || e.size !== 6 + e.uuid.length + e.value.length) assert.unreachable(`entry outside the array at ${e.offset}`);
+        if (e.offset !== pos || e.offset + e.size > db.length || e.size !== 6 + e.uuid.length + e.value.length)
+          assert.unreachable(`entry outside the array at ${e.offset}`);
         pos += e.size;
       }
       const h = Math.floor(r() * 24);

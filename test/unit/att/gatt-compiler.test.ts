@@ -13,7 +13,10 @@ import { hx, to_hex } from './helpers.js';
 function compile_ok(text: string): GattCompileResult {
   const r = gatt_compile(text, { file: 'test.gatt' });
   assert.is(r.status, 0, JSON.stringify(r.diagnostics));
-  assert.equal(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   return r;
 }
 
@@ -47,8 +50,10 @@ test('le_counter shape: GAP + GATT imports and a 128-bit service with READ | NOT
     '05 00 03 28 02 06 00 01 2a', // 0x0004 Appearance declaration (as 5, 6)
     '06 00 00 28 01 18', // 0x0006 GATT service
     '08 00 03 28 02 09 00 2a 2b', // 0x0007 Database Hash declaration (as 8, 9)
-    '09 00 00 28', FF10, // 0x0009 counter service
-    '0b 00 03 28 12 0c 00', FF11, // 0x000a counter declaration (as 0x0b, 0x0c)
+    '09 00 00 28',
+    FF10, // 0x0009 counter service
+    '0b 00 03 28 12 0c 00',
+    FF11, // 0x000a counter declaration (as 0x0b, 0x0c)
     '0c 00 02 29', // 0x000c CCC
   );
   const hash = Array.from(sm_aes_cmac(new Uint8Array(16), message)).reverse();
@@ -64,10 +69,14 @@ test('le_counter shape: GAP + GATT imports and a 128-bit service with READ | NOT
       '0a 00 02 00 05 00 01 2a 00 00', // 0x0005 Appearance = 00 00
       '0a 00 02 00 06 00 00 28 01 18', // 0x0006 service 0x1801
       '0d 00 02 00 07 00 03 28 02 08 00 2a 2b', // 0x0007 decl Database Hash 0x2B2A
-      '18 00 02 00 08 00 2a 2b', hash_hex, // 0x0008 hash value: 6 + 2 + 16 = 0x18
-      '18 00 02 00 09 00 00 28', FF10, // 0x0009 service, 8 + 16 = 0x18
-      '1b 00 02 00 0a 00 03 28 12 0b 00', FF11, // 0x000a decl: 8 + 3 + 16 = 0x1b, props READ|NOTIFY = 0x12
-      '16 00 02 03 0b 00', FF11, // 0x000b value: 6 + 16 = 0x16; READ | DYNAMIC | LONG_UUID = 0x0302
+      '18 00 02 00 08 00 2a 2b',
+      hash_hex, // 0x0008 hash value: 6 + 2 + 16 = 0x18
+      '18 00 02 00 09 00 00 28',
+      FF10, // 0x0009 service, 8 + 16 = 0x18
+      '1b 00 02 00 0a 00 03 28 12 0b 00',
+      FF11, // 0x000a decl: 8 + 3 + 16 = 0x1b, props READ|NOTIFY = 0x12
+      '16 00 02 03 0b 00',
+      FF11, // 0x000b value: 6 + 16 = 0x16; READ | DYNAMIC | LONG_UUID = 0x0302
       '0a 00 0e 01 0c 00 02 29 00 00', // 0x000c CCC: READ | WRITE_WITHOUT_RESPONSE | WRITE | DYNAMIC = 0x010e
       '00 00',
     ),
@@ -114,15 +123,24 @@ test('device information import: nine READ | DYNAMIC characteristics', () => {
     hx(
       '01',
       '0a 00 02 00 01 00 00 28 0a 18', // 0x0001 service 0x180A
-      '0d 00 02 00 02 00 03 28 02 03 00 29 2a', '08 00 02 01 03 00 29 2a', // Manufacturer Name 0x2A29
-      '0d 00 02 00 04 00 03 28 02 05 00 24 2a', '08 00 02 01 05 00 24 2a', // Model Number 0x2A24
-      '0d 00 02 00 06 00 03 28 02 07 00 25 2a', '08 00 02 01 07 00 25 2a', // Serial Number 0x2A25
-      '0d 00 02 00 08 00 03 28 02 09 00 27 2a', '08 00 02 01 09 00 27 2a', // Hardware Revision 0x2A27
-      '0d 00 02 00 0a 00 03 28 02 0b 00 26 2a', '08 00 02 01 0b 00 26 2a', // Firmware Revision 0x2A26
-      '0d 00 02 00 0c 00 03 28 02 0d 00 28 2a', '08 00 02 01 0d 00 28 2a', // Software Revision 0x2A28
-      '0d 00 02 00 0e 00 03 28 02 0f 00 23 2a', '08 00 02 01 0f 00 23 2a', // System ID 0x2A23
-      '0d 00 02 00 10 00 03 28 02 11 00 2a 2a', '08 00 02 01 11 00 2a 2a', // IEEE 11073 list 0x2A2A
-      '0d 00 02 00 12 00 03 28 02 13 00 50 2a', '08 00 02 01 13 00 50 2a', // PnP ID 0x2A50
+      '0d 00 02 00 02 00 03 28 02 03 00 29 2a',
+      '08 00 02 01 03 00 29 2a', // Manufacturer Name 0x2A29
+      '0d 00 02 00 04 00 03 28 02 05 00 24 2a',
+      '08 00 02 01 05 00 24 2a', // Model Number 0x2A24
+      '0d 00 02 00 06 00 03 28 02 07 00 25 2a',
+      '08 00 02 01 07 00 25 2a', // Serial Number 0x2A25
+      '0d 00 02 00 08 00 03 28 02 09 00 27 2a',
+      '08 00 02 01 09 00 27 2a', // Hardware Revision 0x2A27
+      '0d 00 02 00 0a 00 03 28 02 0b 00 26 2a',
+      '08 00 02 01 0b 00 26 2a', // Firmware Revision 0x2A26
+      '0d 00 02 00 0c 00 03 28 02 0d 00 28 2a',
+      '08 00 02 01 0d 00 28 2a', // Software Revision 0x2A28
+      '0d 00 02 00 0e 00 03 28 02 0f 00 23 2a',
+      '08 00 02 01 0f 00 23 2a', // System ID 0x2A23
+      '0d 00 02 00 10 00 03 28 02 11 00 2a 2a',
+      '08 00 02 01 11 00 2a 2a', // IEEE 11073 list 0x2A2A
+      '0d 00 02 00 12 00 03 28 02 13 00 50 2a',
+      '08 00 02 01 13 00 50 2a', // PnP ID 0x2A50
       '00 00',
     ),
   );
@@ -161,7 +179,10 @@ test('heart-rate shape: CCC, user description, presentation format, write-only c
   );
   assert.is(r.handles['ATT_SERVICE_ORG_BLUETOOTH_SERVICE_HEART_RATE_END_HANDLE'], 0x0a);
   assert.is(r.handles['ATT_CHARACTERISTIC_ORG_BLUETOOTH_CHARACTERISTIC_HEART_RATE_MEASUREMENT_01_VALUE_HANDLE'], 3);
-  assert.is(r.handles['ATT_CHARACTERISTIC_ORG_BLUETOOTH_CHARACTERISTIC_HEART_RATE_MEASUREMENT_01_CLIENT_CONFIGURATION_HANDLE'], 4);
+  assert.is(
+    r.handles['ATT_CHARACTERISTIC_ORG_BLUETOOTH_CHARACTERISTIC_HEART_RATE_MEASUREMENT_01_CLIENT_CONFIGURATION_HANDLE'],
+    4,
+  );
   assert.is(r.handles['ATT_CHARACTERISTIC_ORG_BLUETOOTH_CHARACTERISTIC_HEART_RATE_MEASUREMENT_01_USER_DESCRIPTION_HANDLE'], 5);
   // compile_gatt.py keeps the UUID as written in the name (only '-' -> '_')
   assert.is(r.handles['ATT_CHARACTERISTIC_org.bluetooth.characteristic.body_sensor_location_01_VALUE_HANDLE'], 7);
@@ -243,7 +264,8 @@ test('secondary and included services, report reference, aggregate format, digit
       '0a 00 02 00 01 00 01 28 0f 18', // 0x0001 secondary service 0x180F (type 0x2801)
       '0d 00 02 00 02 00 03 28 02 03 00 19 2a', // 0x0002 decl
       '09 00 02 00 03 00 19 2a 64', // 0x0003 value 0x64
-      '18 00 02 00 04 00 01 28', S1234, // 0x0004 secondary 128-bit service
+      '18 00 02 00 04 00 01 28',
+      S1234, // 0x0004 secondary 128-bit service
       '0a 00 02 00 05 00 00 28 12 18', // 0x0005 primary 0x1812
       '0e 00 02 00 06 00 02 28 01 00 03 00 0f 18', // 0x0006 include 1..3 + uuid16: 12 + 2
       '0c 00 02 00 07 00 02 28 04 00 04 00', // 0x0007 include 4..4, 128-bit uuid left out: 12

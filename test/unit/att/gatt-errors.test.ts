@@ -38,13 +38,22 @@ test('unknown keyword', () => {
 });
 
 test('bad UUIDs', () => {
-  for (const uuid of ['12345', 'XYZ', '0000FF10-0000-1000-8000-00805F9B34F', '0000FF10-0000-1000-8000-00805F9B34FBAA', '-1', 'ORG_BLUETOOTH_SERVICE_NOPE']) {
+  for (const uuid of [
+    '12345',
+    'XYZ',
+    '0000FF10-0000-1000-8000-00805F9B34F',
+    '0000FF10-0000-1000-8000-00805F9B34FBAA',
+    '-1',
+    'ORG_BLUETOOTH_SERVICE_NOPE',
+  ]) {
     const e = first_error(`PRIMARY_SERVICE, ${uuid}`);
     assert.is(e.status, GATT_COMPILE_ERROR_BAD_UUID, uuid);
     assert.is(e.where, 'app.gatt:1');
   }
   // 128-bit units are not allowed in a presentation format (7 fixed bytes)
-  const e = first_error('PRIMARY_SERVICE, 1800\nCHARACTERISTIC_FORMAT, a, 04, 00, 0000FF10-0000-1000-8000-00805F9B34FB, 01, 0000');
+  const e = first_error(
+    'PRIMARY_SERVICE, 1800\nCHARACTERISTIC_FORMAT, a, 04, 00, 0000FF10-0000-1000-8000-00805F9B34FB, 01, 0000',
+  );
   assert.is(e.status, GATT_COMPILE_ERROR_BAD_UUID);
   assert.is(e.where, 'app.gatt:2');
 });
@@ -81,7 +90,9 @@ test('imports: not found, bad form, cycles, errors inside an import carry its na
   assert.is(e.status, GATT_COMPILE_ERROR_BAD_VALUE);
   assert.is(e.where, 'bad.gatt:3');
   // a resolver's file wins over the standard one of the same name
-  const r = gatt_compile('#import <gap.gatt>', { import_resolver: () => ({ file: 'mine/gap.gatt', text: 'PRIMARY_SERVICE, 1800' }) });
+  const r = gatt_compile('#import <gap.gatt>', {
+    import_resolver: () => ({ file: 'mine/gap.gatt', text: 'PRIMARY_SERVICE, 1800' }),
+  });
   assert.is(r.status, 0);
   assert.is(r.profile_data!.length, 1 + 10 + 2);
 });
@@ -91,12 +102,18 @@ test('missing fields, bad values, unknown include / format', () => {
   assert.is(first_error('PRIMARY_SERVICE,').status, GATT_COMPILE_ERROR_MISSING_FIELD);
   assert.is(first_error('PRIMARY_SERVICE, 1800\nCHARACTERISTIC, 2A00').status, GATT_COMPILE_ERROR_MISSING_FIELD);
   assert.is(first_error('PRIMARY_SERVICE, 1800\nCHARACTERISTIC_USER_DESCRIPTION, READ').status, GATT_COMPILE_ERROR_MISSING_FIELD);
-  assert.is(first_error('PRIMARY_SERVICE, 1800\nCHARACTERISTIC_FORMAT, a, 04, 00, 2700, 01').status, GATT_COMPILE_ERROR_MISSING_FIELD);
+  assert.is(
+    first_error('PRIMARY_SERVICE, 1800\nCHARACTERISTIC_FORMAT, a, 04, 00, 2700, 01').status,
+    GATT_COMPILE_ERROR_MISSING_FIELD,
+  );
   assert.is(first_error('PRIMARY_SERVICE, 1800\nREPORT_REFERENCE, READ, 1').status, GATT_COMPILE_ERROR_MISSING_FIELD);
   // 3 hex digits do not fit a byte (compile_gatt.py would write 0x123 into a uint8_t array)
   assert.is(first_error('PRIMARY_SERVICE, 1800\nCHARACTERISTIC, 2A00, READ, 01 123').status, GATT_COMPILE_ERROR_BAD_VALUE);
   assert.is(first_error('PRIMARY_SERVICE, 1800\nNUMBER_OF_DIGITALS, 01 02').status, GATT_COMPILE_ERROR_BAD_VALUE);
-  assert.is(first_error('PRIMARY_SERVICE, 1800\nCHARACTERISTIC_FORMAT, a, 04, -1, 2700, 01, 0000').status, GATT_COMPILE_ERROR_BAD_VALUE);
+  assert.is(
+    first_error('PRIMARY_SERVICE, 1800\nCHARACTERISTIC_FORMAT, a, 04, -1, 2700, 01, 0000').status,
+    GATT_COMPILE_ERROR_BAD_VALUE,
+  );
   // the included service must be complete (defined and followed by another service) before
   const e = first_error('PRIMARY_SERVICE, 1800\nINCLUDE_SERVICE, 1800');
   assert.is(e.status, GATT_COMPILE_ERROR_UNKNOWN_SERVICE);
@@ -117,7 +134,10 @@ test('more than 65535 attributes', () => {
 });
 
 test('every error is collected; warnings do not fail the compile', () => {
-  const r = gatt_compile('FOO\nPRIMARY_SERVICE, 1800\nBAR, 1\nVALID_RANGE, 1, 2\n#TODO later\nCHARACTERISTIC, 2A00, READ, "Grüße"\nCLIENT_CHARACTERISTIC_CONFIGURATION, READ', { file: 'x.gatt' });
+  const r = gatt_compile(
+    'FOO\nPRIMARY_SERVICE, 1800\nBAR, 1\nVALID_RANGE, 1, 2\n#TODO later\nCHARACTERISTIC, 2A00, READ, "Grüße"\nCLIENT_CHARACTERISTIC_CONFIGURATION, READ',
+    { file: 'x.gatt' },
+  );
   assert.equal(
     r.diagnostics.map((d) => `${d.file}:${d.line}:${d.severity}`),
     ['x.gatt:1:error', 'x.gatt:3:error', 'x.gatt:4:warning', 'x.gatt:5:warning', 'x.gatt:6:warning'],

@@ -30,7 +30,15 @@ test('the generated module type-checks (strict) and exports the bytes and handle
   assert.is(r.status, 0, JSON.stringify(r.diagnostics));
   const file = join(dir, 'le_counter.ts');
   writeFileSync(file, r.typescript!);
-  const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [], lib: ['lib.es2022.d.ts'] });
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: [],
+    lib: ['lib.es2022.d.ts'],
+  });
   const diags = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   assert.equal(diags, []);
   // handles: gap.gatt 1..5, battery 6..9 (value 8, CCC 9), FF10 service 10, FF11 decl 11,

@@ -20,11 +20,21 @@ test('parser benchmark (quick) runs and reports positive throughput for bthost',
   const r = await runParser({ quick: true, install_peer: false, verbose: false });
   assert.is(r.name, 'parser');
   assert.ok(r.quick);
-  for (const k of ['stream_MB', 'framing_bthost_MBps', 'reassembly_bthost_MBps', 'framing_bthost_cpu_ms_per_MB', 'reassembly_bthost_cpu_ms_per_MB']) positive(r, k);
+  for (const k of [
+    'stream_MB',
+    'framing_bthost_MBps',
+    'reassembly_bthost_MBps',
+    'framing_bthost_cpu_ms_per_MB',
+    'reassembly_bthost_cpu_ms_per_MB',
+  ])
+    positive(r, k);
   if (r.figures.framing_noble_MBps !== null) {
     for (const k of ['framing_noble_MBps', 'reassembly_noble_MBps', 'framing_ratio', 'reassembly_ratio']) positive(r, k);
   } else {
-    assert.ok(r.notes.some((n) => n.startsWith('peer not measured')), 'a missing peer is explained in the notes');
+    assert.ok(
+      r.notes.some((n) => n.startsWith('peer not measured')),
+      'a missing peer is explained in the notes',
+    );
   }
 });
 

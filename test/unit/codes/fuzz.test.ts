@@ -12,19 +12,30 @@ import { btstack_event_iterator_create } from '../../../src/codes/runtime.js';
 import type { EventInfo } from '../../../src/codes/runtime.js';
 import { base_name, events_with_format, fn, prng } from './helpers.js';
 
-const PROFILES: [string, Codes][] = [['v1.4', v14], ['v1.8', v18]];
+const PROFILES: [string, Codes][] = [
+  ['v1.4', v14],
+  ['v1.8', v18],
+];
 const CAPACITY_EXCEEDED = -0x07; // -ERROR_CODE_MEMORY_CAPACITY_EXCEEDED
 
 type Rnd = () => number;
 const int = (rnd: Rnd, lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
 const rand_bytes = (rnd: Rnd, n: number) => Uint8Array.from({ length: n }, () => int(rnd, 0, 255));
 const CHARS = ['a', 'Z', '0', ' ', '-', 'é', 'ß', '€', '😀'];
-const rand_string = (rnd: Rnd, max_chars: number) => Array.from({ length: int(rnd, 0, max_chars) }, () => CHARS[int(rnd, 0, CHARS.length - 1)]).join('');
+const rand_string = (rnd: Rnd, max_chars: number) =>
+  Array.from({ length: int(rnd, 0, max_chars) }, () => CHARS[int(rnd, 0, CHARS.length - 1)]).join('');
 const utf8_len = (s: string) => Buffer.byteLength(s, 'utf8');
 
 const INT_RANGE: Record<string, [number, number]> = {
-  '1': [0, 0xff], J: [0, 0xff], a: [-128, 127], '2': [0, 0xffff], H: [0, 0xffff], L: [0, 0xffff],
-  b: [-32768, 32767], '3': [0, 0xffffff], '4': [0, 0xffffffff],
+  '1': [0, 0xff],
+  J: [0, 0xff],
+  a: [-128, 127],
+  '2': [0, 0xffff],
+  H: [0, 0xffff],
+  L: [0, 0xffff],
+  b: [-32768, 32767],
+  '3': [0, 0xffffff],
+  '4': [0, 0xffffffff],
 };
 const BLOB: Record<string, number> = { B: 6, D: 8, P: 16, K: 16, Q: 32, X: 20, Y: 24, Z: 18 };
 
@@ -107,7 +118,8 @@ function plan(codes: Codes, ev: EventInfo, rnd: Rnd): Plan {
       args.push(v);
       expect.push({ getter, value: v });
       const prev = fields[i - 1];
-      if (prev && (prev.letter === 'J' || prev.letter === 'L')) expect.push({ getter: `${base}_get_${prev.name}`, value: v.length });
+      if (prev && (prev.letter === 'J' || prev.letter === 'L'))
+        expect.push({ getter: `${base}_get_${prev.name}`, value: v.length });
     } else if (f.letter === 'N') {
       const ascii = rnd() < 0.2;
       const v = ascii ? 'n'.repeat(248) : rand_string(rnd, 60);
@@ -130,7 +142,8 @@ function plan(codes: Codes, ev: EventInfo, rnd: Rnd): Plan {
           else if (BLOB[x.letter]) item[x.name] = rand_bytes(rnd, BLOB[x.letter]!);
           else if (x.letter !== 'J') item[x.name] = int(rnd, INT_RANGE[x.letter]![0], INT_RANGE[x.letter]![1]);
         }
-        for (const x of f.items!) if (x.letter === 'J') item[x.name] = (item[f.items![f.items!.indexOf(x) + 1]!.name] as Uint8Array).length;
+        for (const x of f.items!)
+          if (x.letter === 'J') item[x.name] = (item[f.items![f.items!.indexOf(x) + 1]!.name] as Uint8Array).length;
         values.push(item);
       }
       args.push(serialize_items(f.items!, values));
@@ -203,7 +216,8 @@ for (const [profile, codes] of PROFILES) {
         assert.is(buf[pos], ev.code, `${ctx}: code`);
         assert.is(buf[pos + 1], size - 2, `${ctx}: length byte`);
         if (ev.subevent !== undefined) assert.is(buf[pos + 2], ev.subevent, `${ctx}: subevent`);
-        for (let i = 0; i < buf.length; i++) if (i < pos || i >= pos + size) assert.is(buf[i], 0xa5, `${ctx}: byte ${i} outside the event untouched`);
+        for (let i = 0; i < buf.length; i++)
+          if (i < pos || i >= pos + size) assert.is(buf[i], 0xa5, `${ctx}: byte ${i} outside the event untouched`);
         // getters on the event inside the larger buffer (bounded by the length byte) and on an exact copy
         check_getters(codes, ev, buf.subarray(pos), p, ctx);
         check_getters(codes, ev, buf.slice(pos, pos + size), p, `${ctx} (copy)`);
@@ -255,7 +269,24 @@ for (const [profile, codes] of PROFILES) {
       const size = fn(codes, `${base_name(ev.name)}_build`)(buf, 0, ...p.args) as number;
       const full = buf.slice(0, size);
       // offsets of each field computed here from the format letters
-      const sizes: Record<string, number> = { '1': 1, a: 1, '2': 2, b: 2, H: 2, '3': 3, '4': 4, B: 6, D: 8, P: 16, K: 16, Q: 32, N: 248, X: 20, Y: 24, Z: 18 };
+      const sizes: Record<string, number> = {
+        '1': 1,
+        a: 1,
+        '2': 2,
+        b: 2,
+        H: 2,
+        '3': 3,
+        '4': 4,
+        B: 6,
+        D: 8,
+        P: 16,
+        K: 16,
+        Q: 32,
+        N: 248,
+        X: 20,
+        Y: 24,
+        Z: 18,
+      };
       let o = ev.subevent !== undefined ? 3 : 2;
       for (const f of fields_of(ev)) {
         const getter = `${base_name(ev.name)}_get_${f.name}`;
@@ -282,11 +313,20 @@ for (const [profile, codes] of PROFILES) {
       const p = plan(codes, ev, rnd);
       const build = fn(codes, `${base_name(ev.name)}_build`);
       const size = build(new Uint8Array(300), 0, ...p.args) as number;
-      for (const [len, pos] of [[size - 1, 0], [size + 2, 3], [0, 0], [size, 1], [size, -1]] as const) {
+      for (const [len, pos] of [
+        [size - 1, 0],
+        [size + 2, 3],
+        [0, 0],
+        [size, 1],
+        [size, -1],
+      ] as const) {
         if (len < 0) continue;
         const small = new Uint8Array(len).fill(0x3c);
         assert.is(build(small, pos, ...p.args), CAPACITY_EXCEEDED, `${ev.name} into ${len} bytes at ${pos}`);
-        assert.ok(small.every((b) => b === 0x3c), `${ev.name}: buffer untouched`);
+        assert.ok(
+          small.every((b) => b === 0x3c),
+          `${ev.name}: buffer untouched`,
+        );
       }
     }
   });

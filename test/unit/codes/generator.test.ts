@@ -52,8 +52,15 @@ test('generated modules export values only (index.ts uses them as namespaces; ty
 });
 
 test('the committed copy tools/reference/ is byte-identical to ../shared/reference/ (when that exists)', () => {
-  assert.equal([...REFERENCE_FILES].sort(), ['CODES.md', 'btstack-v1.4-errors.tsv', 'btstack-v1.4-events.tsv', 'btstack-v1.8-errors.tsv', 'btstack-v1.8-events.tsv']);
-  for (const name of REFERENCE_FILES) assert.ok(existsSync(join(COMMITTED_REFERENCE_DIR, name)), `tools/reference/${name} is committed`);
+  assert.equal([...REFERENCE_FILES].sort(), [
+    'CODES.md',
+    'btstack-v1.4-errors.tsv',
+    'btstack-v1.4-events.tsv',
+    'btstack-v1.8-errors.tsv',
+    'btstack-v1.8-events.tsv',
+  ]);
+  for (const name of REFERENCE_FILES)
+    assert.ok(existsSync(join(COMMITTED_REFERENCE_DIR, name)), `tools/reference/${name} is committed`);
   if (!existsSync(SHARED_REFERENCE_DIR)) return; // a clone without ../shared: the copy is all there is
   for (const name of REFERENCE_FILES) {
     const shared = readFileSync(join(SHARED_REFERENCE_DIR, name));
@@ -65,7 +72,9 @@ test('the committed copy tools/reference/ is byte-identical to ../shared/referen
 
 for (const profile of PROFILES) {
   test(`${profile}: the committed copy generates the committed module (a clone without ../shared)`, () => {
-    assert.ok(generate(profile, reference_paths(profile, COMMITTED_REFERENCE_DIR)) === readFileSync(output_path(profile), 'utf8'));
+    assert.ok(
+      generate(profile, reference_paths(profile, COMMITTED_REFERENCE_DIR)) === readFileSync(output_path(profile), 'utf8'),
+    );
   });
 }
 
@@ -114,7 +123,10 @@ test('--check returns 1 for a stale file and 0 when up to date (main and the CLI
       console.log = log;
       console.error = err;
     }
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'tools/gen-codes.ts', '--check', '--out', dir], { cwd: REPO, encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'tools/gen-codes.ts', '--check', '--out', dir], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
     assert.is(cli.status, 1, cli.stderr);
     assert.match(cli.stderr, /v1\.8\.ts: STALE/);
   } finally {
@@ -163,7 +175,12 @@ test('malformed rows fail with file and line: unknown format letter, param count
   with_bad_row('events', 45, 'HCI_EVENT_BROKEN\t0x20\thci\t12\tstatus\t', /fewer params than format letters/);
   with_bad_row('events', 45, 'HCI_EVENT_BROKEN\t0x20\thci\t1\tstatus,extra\t', /2 params for 1 format letters/);
   with_bad_row('events', 45, 'HCI_EVENT_BROKEN\t0x20\thci\tR1\trest,status\t', /'R' must be the last field/);
-  with_bad_row('events', 45, 'HCI_SUBEVENT_BROKEN\t0x3E/0x7F\thci-le-meta\t11\tstatus,reason\t', /must start with param subevent_code/);
+  with_bad_row(
+    'events',
+    45,
+    'HCI_SUBEVENT_BROKEN\t0x3E/0x7F\thci-le-meta\t11\tstatus,reason\t',
+    /must start with param subevent_code/,
+  );
   with_bad_row('events', 45, 'HCI_EVENT_BROKEN\t0x20\thci\t1\tbad-name\t', /bad param name/);
 });
 
@@ -176,12 +193,18 @@ test('group-note aliases: "(A_X/B_Y alias these)" becomes A_X = the group row na
   try {
     const errors = join(dir, 'errors.tsv');
     const head = 'name\tvalue\tfile\tgroup\tnote\nERROR_CODE_MEMORY_CAPACITY_EXCEEDED\t0x07\tsrc/bluetooth.h\thci-status\t\n';
-    writeFileSync(errors, head + 'P_ONE\t0x01\tsrc/x.h\tproto (Q_ONE/Q_TWO alias these)\t\nP_TWO\t0x02\tsrc/x.h\tproto (Q_ONE/Q_TWO alias these)\t\n');
+    writeFileSync(
+      errors,
+      head + 'P_ONE\t0x01\tsrc/x.h\tproto (Q_ONE/Q_TWO alias these)\t\nP_TWO\t0x02\tsrc/x.h\tproto (Q_ONE/Q_TWO alias these)\t\n',
+    );
     const ok = generate('v1.4', { errors });
     assert.match(ok, 'export const Q_ONE = P_ONE;');
     assert.match(ok, 'export const Q_TWO = P_TWO;');
     writeFileSync(errors, head + 'P_ONE\t0x01\tsrc/x.h\tproto (Q_ONE/Q_THREE alias these)\t\n');
-    assert.throws(() => generate('v1.4', { errors }), (e: Error) => e.message.startsWith(`${errors}:3: alias Q_THREE`) && /found 0/.test(e.message));
+    assert.throws(
+      () => generate('v1.4', { errors }),
+      (e: Error) => e.message.startsWith(`${errors}:3: alias Q_THREE`) && /found 0/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -192,7 +215,10 @@ test('a header that is not the expected columns is refused', () => {
   try {
     const events = join(dir, 'e.tsv');
     writeFileSync(events, '# comment\nname\tcode\tformat\n');
-    assert.throws(() => generate('v1.4', { events }), (e: Error) => e.message.startsWith(`${events}:2: expected header columns`));
+    assert.throws(
+      () => generate('v1.4', { events }),
+      (e: Error) => e.message.startsWith(`${events}:2: expected header columns`),
+    );
     assert.throws(() => generate('v1.4', { events: join(dir, 'missing.tsv') }), /cannot read/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -206,12 +232,16 @@ test('duplicate names: same value deduplicated, first definition wins; header al
     const errors = join(dir, 'errors.tsv');
     writeFileSync(
       errors,
-      readFileSync(src.errors, 'utf8') + 'L2CAP_SERVICE_ALREADY_REGISTERED\t0x6A\tdoc/manual\tl2cap-status\tmanual erratum\nBTSTACK_BUSY\t0x55\tsrc/x.h\tbtstack-status\t\n',
+      readFileSync(src.errors, 'utf8') +
+        'L2CAP_SERVICE_ALREADY_REGISTERED\t0x6A\tdoc/manual\tl2cap-status\tmanual erratum\nBTSTACK_BUSY\t0x55\tsrc/x.h\tbtstack-status\t\n',
     );
     const text = generate('v1.4', { errors });
     assert.is(text.match(/export const L2CAP_SERVICE_ALREADY_REGISTERED = /g)!.length, 1);
     assert.match(text, 'export const L2CAP_SERVICE_ALREADY_REGISTERED = 0x6B;');
-    assert.match(text, /\/\/ L2CAP_SERVICE_ALREADY_REGISTERED = 0x6A \(line \d+, l2cap-status\) ignored: the first definition \(107\) wins/);
+    assert.match(
+      text,
+      /\/\/ L2CAP_SERVICE_ALREADY_REGISTERED = 0x6A \(line \d+, l2cap-status\) ignored: the first definition \(107\) wins/,
+    );
     assert.match(text, /\/\/ BTSTACK_BUSY = 0x55 \(line \d+, btstack-status\) repeats the same value/);
     assert.match(generate('v1.4'), 'export const HCI_EVENT_AUTHENTICATION_COMPLETE_EVENT = HCI_EVENT_AUTHENTICATION_COMPLETE;');
   } finally {
@@ -225,7 +255,10 @@ test('params after a variable-length field are located with the lengths in the p
   try {
     const events = join(dir, 'events.tsv');
     const errors = join(dir, 'errors.tsv');
-    writeFileSync(errors, 'name\tvalue\tfile\tgroup\tnote\nERROR_CODE_MEMORY_CAPACITY_EXCEEDED\t0x07\tsrc/bluetooth.h\thci-status\t\n');
+    writeFileSync(
+      errors,
+      'name\tvalue\tfile\tgroup\tnote\nERROR_CODE_MEMORY_CAPACITY_EXCEEDED\t0x07\tsrc/bluetooth.h\thci-status\t\n',
+    );
     writeFileSync(
       events,
       'name\tcode\tlayer\tformat\tparams\tnotes\n' +

@@ -7,8 +7,14 @@ import * as assert from 'uvu/assert';
 import * as v14 from '../../../src/codes/v1.4.js';
 import * as v18 from '../../../src/codes/v1.8.js';
 import {
-  codes_for, decode_event, event_name, format_event, hci_event_packet_get_type, is_code_profile,
-  CODE_PROFILES, DEFAULT_CODE_PROFILE,
+  codes_for,
+  decode_event,
+  event_name,
+  format_event,
+  hci_event_packet_get_type,
+  is_code_profile,
+  CODE_PROFILES,
+  DEFAULT_CODE_PROFILE,
 } from '../../../src/codes/index.js';
 import type { CodeProfile, Codes } from '../../../src/codes/index.js';
 import { bytes, prng } from './helpers.js';
@@ -65,10 +71,29 @@ test('EVENTS metadata: one entry per table row, frozen', () => {
   assert.is(v14.EVENTS.length, 131); // 113 + 13 GATT client + 5 ATT server rows
   assert.is(v18.EVENTS.length, 230); // 214 + 16 GATT client rows
   const le = v14.EVENTS.find((e) => e.name === 'HCI_SUBEVENT_LE_CONNECTION_COMPLETE')!;
-  assert.equal({ ...le, params: [...le.params] }, {
-    name: 'HCI_SUBEVENT_LE_CONNECTION_COMPLETE', code: 0x3e, subevent: 0x01, layer: 'hci-le-meta', format: '11H11B2221', size: 21,
-    params: ['subevent_code', 'status', 'connection_handle', 'role', 'peer_address_type', 'peer_address', 'conn_interval', 'conn_latency', 'supervision_timeout', 'master_clock_accuracy'],
-  });
+  assert.equal(
+    { ...le, params: [...le.params] },
+    {
+      name: 'HCI_SUBEVENT_LE_CONNECTION_COMPLETE',
+      code: 0x3e,
+      subevent: 0x01,
+      layer: 'hci-le-meta',
+      format: '11H11B2221',
+      size: 21,
+      params: [
+        'subevent_code',
+        'status',
+        'connection_handle',
+        'role',
+        'peer_address_type',
+        'peer_address',
+        'conn_interval',
+        'conn_latency',
+        'supervision_timeout',
+        'master_clock_accuracy',
+      ],
+    },
+  );
   assert.is(v14.EVENTS.find((e) => e.name === 'HCI_EVENT_LE_META')!.format, null);
   assert.ok(Object.isFrozen(v14.EVENTS) && Object.isFrozen(v14.EVENTS[0]) && Object.isFrozen(v14.EVENTS[0]!.params));
   assert.is(v14.PROFILE, 'v1.4');
@@ -80,7 +105,11 @@ test('events whose code, layout or param names differ between the profiles are t
   for (const a of v14.EVENTS) {
     const b = v18.EVENTS.find((e) => e.name === a.name);
     if (!b) continue;
-    const what = [a.code !== b.code ? 'code' : '', a.format !== b.format ? 'format' : '', a.params.join() !== b.params.join() ? 'params' : ''].filter(Boolean);
+    const what = [
+      a.code !== b.code ? 'code' : '',
+      a.format !== b.format ? 'format' : '',
+      a.params.join() !== b.params.join() ? 'params' : '',
+    ].filter(Boolean);
     if (what.length) changed.push(`${a.name}:${what.join('+')}`);
   }
   assert.equal(changed, [
@@ -161,10 +190,21 @@ test('decode_event: names and fields (B as AA:BB.., bytes as hex), meta subevent
   const opened = bytes('70 18 00 EF 32 07 DC 1B 00 40 00 01 10 41 00 52 00 A0 02 FD 03 FF FF 01 03 01');
   for (const c of [v14, v18]) {
     assert.equal(decode_event(c, opened), {
-      name: 'L2CAP_EVENT_CHANNEL_OPENED', code: 0x70,
+      name: 'L2CAP_EVENT_CHANNEL_OPENED',
+      code: 0x70,
       fields: {
-        status: 0, address: '00:1B:DC:07:32:EF', handle: 0x40, psm: 0x1001, local_cid: 0x41, remote_cid: 0x52,
-        local_mtu: 672, remote_mtu: 1021, flush_timeout: 0xffff, incoming: 1, mode: 3, fcs: 1,
+        status: 0,
+        address: '00:1B:DC:07:32:EF',
+        handle: 0x40,
+        psm: 0x1001,
+        local_cid: 0x41,
+        remote_cid: 0x52,
+        local_mtu: 672,
+        remote_mtu: 1021,
+        flush_timeout: 0xffff,
+        incoming: 1,
+        mode: 3,
+        fcs: 1,
       },
     });
   }
@@ -185,10 +225,22 @@ test('decode_event: names and fields (B as AA:BB.., bytes as hex), meta subevent
   assert.is(event_name(v14, bytes('3E 02 7F 00')), 'HCI_EVENT_LE_META');
 
   const adv = bytes('DA 0D 00 01 55 44 33 22 11 C0 C4 03 02 01 06');
-  assert.equal(decode_event(v18, adv)!.fields, { advertising_event_type: 0, address_type: 1, address: 'C0:11:22:33:44:55', rssi: -60, data_length: 3, data: '020106' });
+  assert.equal(decode_event(v18, adv)!.fields, {
+    advertising_event_type: 0,
+    address_type: 1,
+    address: 'C0:11:22:33:44:55',
+    rssi: -60,
+    data_length: 3,
+    data: '020106',
+  });
   assert.is(decode_event(v14, adv)!.fields.rssi, 196, 'v1.4.1 declares rssi unsigned');
   assert.is(decode_event(v14, bytes('92 05 03 53 50 50 00'))!.fields.name, 'SPP');
-  assert.equal(decode_event(v18, bytes('E7 08 02 00 07 02 60 00 61 00'))!.fields, { status: 0, big_handle: 7, num_bis: 2, bis_con_handles: '96,97' });
+  assert.equal(decode_event(v18, bytes('E7 08 02 00 07 02 60 00 61 00'))!.fields, {
+    status: 0,
+    big_handle: 7,
+    num_bis: 2,
+    bis_con_handles: '96,97',
+  });
 
   // CS subevent result with an array of steps
   const cs = bytes('3E 19 31 78 56 34 12 11 14 13 16 15 17 18 19 1A 1B 02 A1 B1 02 C1 C2 A2 B2 01 D1');
@@ -201,7 +253,11 @@ test('decode_event: names and fields (B as AA:BB.., bytes as hex), meta subevent
 
   assert.equal(decode_event(v14, bytes('02 00')), { name: 'HCI_EVENT_INQUIRY_RESULT', code: 2, fields: {}, truncated: true });
   assert.is(decode_event(v14, bytes('FE 00')), null, 'unknown code');
-  assert.equal(decode_event(v14, bytes('13 05 01 40 00 01 00')), { name: 'HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS', code: 0x13, fields: {} }, 'no @format');
+  assert.equal(
+    decode_event(v14, bytes('13 05 01 40 00 01 00')),
+    { name: 'HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS', code: 0x13, fields: {} },
+    'no @format',
+  );
 });
 
 test('decode_event: truncated packets and the size argument', () => {
@@ -214,7 +270,10 @@ test('decode_event: truncated packets and the size argument', () => {
 
 test('format_event: one readable trace line', () => {
   assert.is(format_event(v14, bytes('78 02 41 00')), 'L2CAP_EVENT_CAN_SEND_NOW local_cid=65');
-  assert.is(format_event(v18, bytes('82 0B EF 32 07 DC 1B 00 01 02 00 40 00')), 'RFCOMM_EVENT_INCOMING_CONNECTION bd_addr=00:1B:DC:07:32:EF server_channel=1 rfcomm_cid=2 con_handle=64');
+  assert.is(
+    format_event(v18, bytes('82 0B EF 32 07 DC 1B 00 01 02 00 40 00')),
+    'RFCOMM_EVENT_INCOMING_CONNECTION bd_addr=00:1B:DC:07:32:EF server_channel=1 rfcomm_cid=2 con_handle=64',
+  );
   assert.is(format_event(v14, bytes('FE 01 02')), 'EVENT_0xFE fe0102');
   assert.is(format_event(v14, bytes('92 04 03 41 20 42')), 'SDP_EVENT_QUERY_RFCOMM_SERVICE rfcomm_channel=3 name="A B"');
   assert.is(format_event(v14, bytes('70 18 00 EF')), 'L2CAP_EVENT_CHANNEL_OPENED status=0 (truncated)');

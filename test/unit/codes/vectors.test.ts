@@ -39,10 +39,15 @@ const CHANNEL_OPENED = bytes(
     '01', //                fcs 1
 );
 
-for (const [profile, c] of [['v1.4', v14], ['v1.8', v18]] as const) {
+for (const [profile, c] of [
+  ['v1.4', v14],
+  ['v1.8', v18],
+] as const) {
   test(`${profile} L2CAP_EVENT_CHANNEL_OPENED: builder bytes, getters, 26 bytes`, () => {
     assert.is(c.L2CAP_EVENT_CHANNEL_OPENED, 0x70);
-    const pkt = build((b, p) => c.l2cap_event_channel_opened_build(b, p, 0, ADDR, 0x0040, 0x1001, 0x0041, 0x0052, 672, 1021, 0xffff, 1, 3, 1));
+    const pkt = build((b, p) =>
+      c.l2cap_event_channel_opened_build(b, p, 0, ADDR, 0x0040, 0x1001, 0x0041, 0x0052, 672, 1021, 0xffff, 1, 3, 1),
+    );
     assert.equal(pkt, CHANNEL_OPENED);
     assert.is(pkt.length, 26);
     assert.is(c.l2cap_event_channel_opened_get_status(CHANNEL_OPENED), 0);
@@ -121,8 +126,14 @@ test('L2CAP_EVENT_CAN_SEND_NOW is 0x78 in v1.4 and 0x79 in v1.8 (4 bytes)', () =
   const cur = bytes('79 02 41 00'); // code 0x79 since v1.5.0
   assert.is(v14.L2CAP_EVENT_CAN_SEND_NOW, 0x78);
   assert.is(v18.L2CAP_EVENT_CAN_SEND_NOW, 0x79);
-  assert.equal(build((b, p) => v14.l2cap_event_can_send_now_build(b, p, 0x0041)), old);
-  assert.equal(build((b, p) => v18.l2cap_event_can_send_now_build(b, p, 0x0041)), cur);
+  assert.equal(
+    build((b, p) => v14.l2cap_event_can_send_now_build(b, p, 0x0041)),
+    old,
+  );
+  assert.equal(
+    build((b, p) => v18.l2cap_event_can_send_now_build(b, p, 0x0041)),
+    cur,
+  );
   assert.is(v14.l2cap_event_can_send_now_get_local_cid(old), 0x41);
   assert.is(v18.l2cap_event_can_send_now_get_local_cid(cur), 0x41);
   // in v1.8, 0x78 is L2CAP_EVENT_INFORMATION_RESPONSE; in v1.4 0x79 was L2CAP_EVENT_LE_INCOMING_CONNECTION
@@ -140,8 +151,14 @@ test('RFCOMM_EVENT_INCOMING_CONNECTION: B12 (11 bytes) in v1.4, B12H (13 bytes) 
       '02 00', //             rfcomm_cid 0x0002
   );
   const cur = bytes('82 0B EF 32 07 DC 1B 00 01 02 00' + '40 00'); // length 11, then con_handle 0x0040
-  assert.equal(build((b, p) => v14.rfcomm_event_incoming_connection_build(b, p, ADDR, 1, 2)), old);
-  assert.equal(build((b, p) => v18.rfcomm_event_incoming_connection_build(b, p, ADDR, 1, 2, 0x0040)), cur);
+  assert.equal(
+    build((b, p) => v14.rfcomm_event_incoming_connection_build(b, p, ADDR, 1, 2)),
+    old,
+  );
+  assert.equal(
+    build((b, p) => v18.rfcomm_event_incoming_connection_build(b, p, ADDR, 1, 2, 0x0040)),
+    cur,
+  );
   assert.equal(v14.rfcomm_event_incoming_connection_get_bd_addr(old), ADDR);
   assert.is(v14.rfcomm_event_incoming_connection_get_server_channel(old), 1);
   assert.is(v14.rfcomm_event_incoming_connection_get_rfcomm_cid(old), 2);
@@ -198,7 +215,10 @@ test('GAP meta 0xE7 (v1.8): GAP_SUBEVENT_BIG_CREATED with a C array', () => {
       '61 00', //  bis_con_handles[1] 0x0061
   );
   assert.is(v18.HCI_EVENT_META_GAP, 0xe7);
-  assert.equal(build((b, p) => v18.gap_subevent_big_created_build(b, p, 0, 7, 2, [0x60, 0x61])), expected);
+  assert.equal(
+    build((b, p) => v18.gap_subevent_big_created_build(b, p, 0, 7, 2, [0x60, 0x61])),
+    expected,
+  );
   assert.is(v18.hci_event_gap_meta_get_subevent_code(expected), 0x02);
   assert.is(v18.gap_subevent_big_created_get_num_bis(expected), 2);
   assert.is(v18.gap_subevent_big_created_get_bis_con_handles(expected, 0), 0x60);
@@ -220,7 +240,10 @@ test('GAP_EVENT_ADVERTISING_REPORT (J/V): rssi unsigned in v1.4 (format 1), sign
   );
   const data = bytes('02 01 06');
   for (const c of [v14, v18]) {
-    assert.equal(build((b, p) => c.gap_event_advertising_report_build(b, p, 0, 1, LE_ADDR, -60, data)), expected);
+    assert.equal(
+      build((b, p) => c.gap_event_advertising_report_build(b, p, 0, 1, LE_ADDR, -60, data)),
+      expected,
+    );
     assert.is(c.gap_event_advertising_report_get_advertising_event_type(expected), 0);
     assert.is(c.gap_event_advertising_report_get_address_type(expected), 1);
     assert.equal(c.gap_event_advertising_report_get_address(expected), LE_ADDR);
@@ -246,7 +269,10 @@ test('SDP_EVENT_QUERY_RFCOMM_SERVICE (T): zero-terminated name, length counts th
       '53 50 50' + // "SPP"
       '00', //        terminator
   );
-  assert.equal(build((b, p) => v14.sdp_event_query_rfcomm_service_build(b, p, 3, 'SPP')), expected);
+  assert.equal(
+    build((b, p) => v14.sdp_event_query_rfcomm_service_build(b, p, 3, 'SPP')),
+    expected,
+  );
   assert.is(v14.sdp_event_query_rfcomm_service_get_rfcomm_channel(expected), 3);
   assert.is(v14.sdp_event_query_rfcomm_service_get_name(expected), 'SPP');
 });
@@ -254,7 +280,10 @@ test('SDP_EVENT_QUERY_RFCOMM_SERVICE (T): zero-terminated name, length counts th
 test('HCI_EVENT_COMMAND_COMPLETE (R): return parameters are the rest of the event', () => {
   // Command Complete for HCI_Reset (opcode 0x0C03): num packets 1, opcode 03 0C, status 0
   const expected = bytes('0E 04 01 03 0C 00');
-  assert.equal(build((b, p) => v14.hci_event_command_complete_build(b, p, 1, 0x0c03, bytes('00'))), expected);
+  assert.equal(
+    build((b, p) => v14.hci_event_command_complete_build(b, p, 1, 0x0c03, bytes('00'))),
+    expected,
+  );
   assert.is(v14.hci_event_command_complete_get_num_hci_command_packets(expected), 1);
   assert.is(v14.hci_event_command_complete_get_command_opcode(expected), 0x0c03);
   assert.equal(v14.hci_event_command_complete_get_return_parameters(expected), bytes('00'));

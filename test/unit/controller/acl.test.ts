@@ -56,14 +56,20 @@ test('classic ACL both ways; Number Of Completed Packets per handle as buffers d
   a.acl(ha, 0x2, d1); // first automatically flushable
   assert.equal(b.acls(), [], 'not delivered synchronously');
   loop.run();
-  assert.equal(b.acls().map((r) => r.hex), [acl(hb, 0x2, d1)]);
+  assert.equal(
+    b.acls().map((r) => r.hex),
+    [acl(hb, 0x2, d1)],
+  );
   assert.equal(a.take(), [`13 05 01 ${le16(ha)} 01 00`]);
   b.clear();
   const d2 = payload(12, 9);
   b.acl(hb, 0x0, d2); // first non-flushable: delivered to the peer's host as a start (0b10)
   b.acl(hb, 0x1, d1); // continuation
   loop.run();
-  assert.equal(a.acls().map((r) => r.hex), [acl(ha, 0x2, d2), acl(ha, 0x1, d1)]);
+  assert.equal(
+    a.acls().map((r) => r.hex),
+    [acl(ha, 0x2, d2), acl(ha, 0x1, d1)],
+  );
   assert.equal(b.take(), [`13 05 01 ${le16(hb)} 02 00`]);
 });
 
@@ -75,7 +81,10 @@ test('host beyond its credits: Data Buffer Overflow, packet dropped; credits bac
   loop.run();
   assert.equal(a.take(), ['1a 01 01', `13 05 01 ${le16(ha)} 04 00`]);
   assert.is(b.acls().length, 4);
-  assert.equal(b.acls().map((r) => r.bytes[4]), [0, 1, 2, 3]);
+  assert.equal(
+    b.acls().map((r) => r.bytes[4]),
+    [0, 1, 2, 3],
+  );
   b.clear();
   for (let i = 0; i < 4; i++) a.acl(ha, 0x2, payload(10, i));
   loop.run();
@@ -108,12 +117,15 @@ test('LE ACL: fragments of 27 octets to the peer host until the data length grow
   const d = payload(100);
   a.acl(ha, 0x0, d);
   loop.run();
-  assert.equal(b.acls().map((r) => r.hex), [
-    acl(hb, 0x2, d.subarray(0, 27)),
-    acl(hb, 0x1, d.subarray(27, 54)),
-    acl(hb, 0x1, d.subarray(54, 81)),
-    acl(hb, 0x1, d.subarray(81, 100)),
-  ]);
+  assert.equal(
+    b.acls().map((r) => r.hex),
+    [
+      acl(hb, 0x2, d.subarray(0, 27)),
+      acl(hb, 0x1, d.subarray(27, 54)),
+      acl(hb, 0x1, d.subarray(54, 81)),
+      acl(hb, 0x1, d.subarray(81, 100)),
+    ],
+  );
   assert.equal(a.take(), [`13 05 01 ${le16(ha)} 01 00`]);
   b.clear();
   a.cmd(`22 20 06 ${le16(ha)} fb 00 48 08`);
@@ -123,7 +135,10 @@ test('LE ACL: fragments of 27 octets to the peer host until the data length grow
   a.acl(ha, 0x0, payload(251));
   a.acl(ha, 0x0, payload(252)); // above the LE buffer size
   loop.run();
-  assert.equal(b.acls().map((r) => r.hex), [acl(hb, 0x2, payload(251))]);
+  assert.equal(
+    b.acls().map((r) => r.hex),
+    [acl(hb, 0x2, payload(251))],
+  );
   assert.equal(a.take(), ['1a 01 01', `13 05 01 ${le16(ha)} 01 00`]);
 });
 
@@ -204,13 +219,19 @@ test('controller-to-host flow control: data waits for Host Number Of Completed P
   a.acl(ha, 0x2, d); // 3 packets of at most 10 bytes for b's host, which has room for 2
   a.acl(ha, 0x2, payload(4, 7));
   loop.run();
-  assert.equal(b.acls().map((r) => r.hex), [acl(hb, 0x2, d.subarray(0, 10)), acl(hb, 0x1, d.subarray(10, 20))]);
+  assert.equal(
+    b.acls().map((r) => r.hex),
+    [acl(hb, 0x2, d.subarray(0, 10)), acl(hb, 0x1, d.subarray(10, 20))],
+  );
   assert.equal(a.take(), [], "a's buffers stay in use while b's host is full");
   b.clear();
   b.cmd(`35 0c 05 01 ${le16(hb)} 02 00`); // b's host frees both
   loop.run();
   assert.equal(b.events(), [], 'no event for Host Number Of Completed Packets');
-  assert.equal(b.acls().map((r) => r.hex), [acl(hb, 0x1, d.subarray(20, 25)), acl(hb, 0x2, payload(4, 7))]);
+  assert.equal(
+    b.acls().map((r) => r.hex),
+    [acl(hb, 0x1, d.subarray(20, 25)), acl(hb, 0x2, payload(4, 7))],
+  );
   assert.equal(a.take(), [`13 05 01 ${le16(ha)} 02 00`]);
   // disconnection gives the host's outstanding buffers back
   b.clear();
@@ -264,7 +285,10 @@ test('faults: stall completions, drop, corrupt and delay packets', () => {
   a.acl(ha, 0x2, Uint8Array.of(1, 2, 3));
   loop.run();
   // first lost, second corrupted (last byte ^ 0xa5), third intact; all three buffers completed
-  assert.equal(b.acls().map((r) => r.hex), [acl(hb, 0x2, Uint8Array.of(1, 2, 0xa6)), acl(hb, 0x2, Uint8Array.of(1, 2, 3))]);
+  assert.equal(
+    b.acls().map((r) => r.hex),
+    [acl(hb, 0x2, Uint8Array.of(1, 2, 0xa6)), acl(hb, 0x2, Uint8Array.of(1, 2, 3))],
+  );
   assert.equal(a.take(), [`13 05 01 ${le16(ha)} 03 00`]);
   b.clear();
   a.c.faults.delay_next_acl(100);
@@ -273,7 +297,10 @@ test('faults: stall completions, drop, corrupt and delay packets', () => {
   a.acl(ha, 0x2, Uint8Array.of(8));
   loop.run_until(() => b.acls().length === 2);
   assert.is(loop.get_time_ms() - t0, 101);
-  assert.equal(b.acls().map((r) => r.bytes[4]), [9, 8]);
+  assert.equal(
+    b.acls().map((r) => r.bytes[4]),
+    [9, 8],
+  );
 });
 
 test('packets reach the host in one fixed array, valid during the call, with the right bytes (no view per packet)', () => {

@@ -43,11 +43,7 @@ test('inquiry (mode 0): Command Status, Inquiry Result, Inquiry Complete after I
   assert.ok(loop.run_until(() => !!a.find(0x01), 10_000));
   assert.is(loop.get_time_ms() - t0, 2560);
   const co = le16(link.clock_offset(b.c));
-  assert.equal(a.take(), [
-    '0f 04 00 01 01 04',
-    `02 0f 01 ${wire(b.c.bd_addr)} 01 00 00 0c 02 5a ${co}`,
-    '01 01 00',
-  ]);
+  assert.equal(a.take(), ['0f 04 00 01 01 04', `02 0f 01 ${wire(b.c.bd_addr)} 01 00 00 0c 02 5a ${co}`, '01 01 00']);
 });
 
 test('inquiry with RSSI (mode 1); extended inquiry result (mode 2) carries only the EIR the host wrote', () => {
@@ -331,7 +327,11 @@ test('remote name request: connected, not connected, and page timeout', () => {
   a.cmd(`19 04 0a ${wire(b.c.bd_addr)} 01 00 00 00`);
   a.cmd(`1a 04 06 ${wire(c.c.bd_addr)}`); // cancel: nothing pending for c
   loop.run();
-  assert.equal(a.take(), ['0f 04 00 01 19 04', `0e 0a 01 1a 04 02 ${wire(c.c.bd_addr)}`, `07 ff 00 ${wire(b.c.bd_addr)} ${nameHex('bravo')}`]);
+  assert.equal(a.take(), [
+    '0f 04 00 01 19 04',
+    `0e 0a 01 1a 04 02 ${wire(c.c.bd_addr)}`,
+    `07 ff 00 ${wire(b.c.bd_addr)} ${nameHex('bravo')}`,
+  ]);
 });
 
 test('remote features, extended features and version of a connected peer', () => {

@@ -54,11 +54,7 @@ test('failed commands return full-length parameters with the handle or address e
   h.cmd('0b 04 16 06 05 04 03 02 01' + ' 00'.repeat(16)); // Link Key Request Reply for 01:02:03:04:05:06: no connection
   h.cmd('05 14 02 40 00'); // Read RSSI handle 0x0040
   loop.run();
-  assert.equal(h.take(), [
-    '0e 07 01 08 14 02 34 12 00',
-    '0e 0a 01 0b 04 02 06 05 04 03 02 01',
-    '0e 07 01 05 14 02 40 00 00',
-  ]);
+  assert.equal(h.take(), ['0e 07 01 08 14 02 34 12 00', '0e 0a 01 0b 04 02 06 05 04 03 02 01', '0e 07 01 05 14 02 40 00 00']);
 });
 
 test('informational parameters', () => {
@@ -204,7 +200,13 @@ test('Set Event Filter validates the filter layout', () => {
   h.cmd('05 0c 08 01 02 06 05 04 03 02 01'); // inquiry filter by BD_ADDR
   h.cmd('05 0c 02 03 00'); // filter type 3
   loop.run();
-  assert.equal(h.take(), ['0e 04 01 05 0c 00', '0e 04 01 05 0c 00', '0e 04 01 05 0c 12', '0e 04 01 05 0c 00', '0e 04 01 05 0c 12']);
+  assert.equal(h.take(), [
+    '0e 04 01 05 0c 00',
+    '0e 04 01 05 0c 00',
+    '0e 04 01 05 0c 12',
+    '0e 04 01 05 0c 00',
+    '0e 04 01 05 0c 12',
+  ]);
 });
 
 test('Inquiry Cancel and LE Create Connection Cancel with nothing to cancel -> Command Disallowed', () => {
@@ -284,7 +286,10 @@ test('Supported_Commands matches exactly the commands implemented', () => {
   const implemented = new Set(implemented_commands());
   const set: number[] = [];
   for (let i = 0; i < 64 * 8; i++) if (bitmap[i >> 3]! & (1 << (i & 7))) set.push(i);
-  const expected = [...SUPPORTED_COMMAND_BIT.entries()].filter(([cmd]) => implemented.has(cmd)).map(([, bit]) => bit).sort((a, b) => a - b);
+  const expected = [...SUPPORTED_COMMAND_BIT.entries()]
+    .filter(([cmd]) => implemented.has(cmd))
+    .map(([, bit]) => bit)
+    .sort((a, b) => a - b);
   assert.equal(set, expected);
   // spot checks from the spec table: Reset = octet 5 bit 7, LE Rand = octet 27 bit 7,
   // Read Encryption Key Size = octet 20 bit 4, Write Secure Connections Host Support = octet 32 bit 3
@@ -341,7 +346,7 @@ test('each controller owns its Supported_Commands and feature tables: changing o
   }
 });
 
-test('remote features read over a link are the peer controller\'s own', () => {
+test("remote features read over a link are the peer controller's own", () => {
   const { loop, hosts } = bench(2);
   const [a, b] = hosts as [Host, Host];
   for (const h of [a, b]) unmask(h);
@@ -374,7 +379,7 @@ test('remote features read over a link are the peer controller\'s own', () => {
 test('every command template in commands.ts is answered (never 0x01)', () => {
   const { loop, h } = one();
   for (const cmd of HCI_COMMANDS.values()) {
-    h.cmd(le16(cmd.opcode) + " 00");
+    h.cmd(le16(cmd.opcode) + ' 00');
   }
   loop.run();
   const ev = h.take();

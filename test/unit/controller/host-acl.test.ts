@@ -41,7 +41,8 @@ function pdu(n: number, seed: number): Uint8Array {
 
 /** Send `d` from a's host in ACL fragments of at most 1021 bytes (a's buffer size). */
 function sendPdu(a: Host, handle: number, d: Uint8Array): void {
-  for (let off = 0; off < d.length; off += 1021) a.acl(handle, off === 0 ? 0x2 : 0x1, d.subarray(off, Math.min(d.length, off + 1021)));
+  for (let off = 0; off < d.length; off += 1021)
+    a.acl(handle, off === 0 ? 0x2 : 0x1, d.subarray(off, Math.min(d.length, off + 1021)));
 }
 
 const header = (r: { bytes: Uint8Array }) => ({ pb: r.bytes[1]! >> 4, len: r.bytes[2]! | (r.bytes[3]! << 8) });
@@ -70,7 +71,11 @@ test('acl_to_host_max 65535: the largest PDU (65535 + 4 bytes) arrives as 65535 
   sendPdu(a, ha, small);
   loop.run();
   const got = b.acls();
-  assert.equal(got.map(header), [{ pb: 0x2, len: 65535 }, { pb: 0x1, len: 4 }, { pb: 0x2, len: 14 }]);
+  assert.equal(got.map(header), [
+    { pb: 0x2, len: 65535 },
+    { pb: 0x1, len: 4 },
+    { pb: 0x2, len: 14 },
+  ]);
   const joined = Buffer.concat([got[0]!.bytes.subarray(4), got[1]!.bytes.subarray(4)]);
   assert.ok(joined.equals(Buffer.from(big)), 'the big PDU intact');
   assert.is(got[2]!.hex, `${le16(hb | 0x2000)} 0e 00 ${hex(small)}`);
@@ -105,7 +110,12 @@ test('acl_to_host_max within Host Buffer Size: packets never above the announced
     if (got.length === 0) break;
     b.cmd(`35 0c 05 01 ${le16(hb)} ${le16(got.length)}`); // the host consumed them
   }
-  assert.equal(seen, [{ pb: 2, len: 1500 }, { pb: 1, len: 1500 }, { pb: 1, len: 1000 }, { pb: 2, len: 500 }]);
+  assert.equal(seen, [
+    { pb: 2, len: 1500 },
+    { pb: 1, len: 1500 },
+    { pb: 1, len: 1000 },
+    { pb: 2, len: 500 },
+  ]);
   assert.ok(Buffer.concat(data).equals(Buffer.concat([d1, d2])), 'every byte, in order');
   assert.equal(b.events(), [], 'Host Number Of Completed Packets gets no event');
 });
@@ -136,7 +146,11 @@ test('without acl_to_host_max the host still gets air-sized packets (1021)', () 
   const [ha] = classic(loop, a, b);
   sendPdu(a, ha, pdu(2996, 1));
   loop.run();
-  assert.equal(b.acls().map(header), [{ pb: 2, len: 1021 }, { pb: 1, len: 1021 }, { pb: 1, len: 958 }]);
+  assert.equal(b.acls().map(header), [
+    { pb: 2, len: 1021 },
+    { pb: 1, len: 1021 },
+    { pb: 1, len: 958 },
+  ]);
 });
 
 test('fuzz: random pieces, PB flags, L2CAP lengths, caps and host room: never a packet above the cap, never a byte lost or reordered, never a throw', () => {

@@ -44,7 +44,10 @@ test('advertising reports while the host does not read: 4 KiB kept, the rest dro
   loop.run_until(() => a.rx.length >= 205, 1);
   const ev = a.take();
   assert.is(ev.length, 205);
-  assert.ok(ev.slice(0, 204).every((e) => e === report), 'the kept reports, unchanged');
+  assert.ok(
+    ev.slice(0, 204).every((e) => e === report),
+    'the kept reports, unchanged',
+  );
   assert.is(ev[204], `0e 0a 01 09 10 00 ${wire(a.c.bd_addr)}`);
   assert.is(a.c.out.pending, 0);
   loop.advance(100);
@@ -69,7 +72,10 @@ test('command answers beyond the whole buffer are dropped; the buffer never grow
   loop.run();
   const ev = a.take();
   assert.is(ev.length, kept);
-  assert.ok(ev.every((e) => e.startsWith('0e fc 01 14 0c 00 62 74 68 6f 73 74')), 'Command Complete with the name "bthost..."');
+  assert.ok(
+    ev.every((e) => e.startsWith('0e fc 01 14 0c 00 62 74 68 6f 73 74')),
+    'Command Complete with the name "bthost..."',
+  );
   assert.not.ok(a.c.out.congested);
 });
 
@@ -95,7 +101,7 @@ test('ACL for a host that does not read waits on the air: the peer gets no compl
   for (let i = 0; i < 8; i++) b.acl(hb, 0x2, data(i)); // b's 8 buffers
   loop.advance(5000);
   assert.equal(a.rx, [], 'nothing for a');
-  assert.equal(b.take(), [], 'no Number Of Completed Packets: b\'s buffers are still in use');
+  assert.equal(b.take(), [], "no Number Of Completed Packets: b's buffers are still in use");
   b.acl(hb, 0x2, data(8));
   loop.advance(10);
   assert.equal(b.take(), ['1a 01 01'], 'a ninth packet: Data Buffer Overflow');

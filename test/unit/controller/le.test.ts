@@ -124,7 +124,13 @@ test('LE Create Connection parameter checks', () => {
   createConnection(a, b.c.bd_addr);
   createConnection(a, b.c.bd_addr); // already initiating
   loop.advance(50);
-  assert.equal(a.take(), ['0f 04 12 01 0d 20', '0f 04 12 01 0d 20', '0f 04 12 01 0d 20', '0f 04 00 01 0d 20', '0f 04 0c 01 0d 20']);
+  assert.equal(a.take(), [
+    '0f 04 12 01 0d 20',
+    '0f 04 12 01 0d 20',
+    '0f 04 12 01 0d 20',
+    '0f 04 00 01 0d 20',
+    '0f 04 0c 01 0d 20',
+  ]);
 });
 
 test('connection update (central), refused for the peripheral; remote features; data length', () => {
@@ -152,7 +158,12 @@ test('connection update (central), refused for the peripheral; remote features; 
   a.cmd('23 20 00');
   a.cmd('2f 20 00');
   loop.run();
-  assert.equal(a.take(), ['0e 08 01 23 20 00 1b 00 48 01', '0e 04 01 24 20 00', '0e 08 01 23 20 00 fb 00 48 08', '0e 0c 01 2f 20 00 fb 00 48 08 fb 00 48 08']);
+  assert.equal(a.take(), [
+    '0e 08 01 23 20 00 1b 00 48 01',
+    '0e 04 01 24 20 00',
+    '0e 08 01 23 20 00 fb 00 48 08',
+    '0e 0c 01 2f 20 00 fb 00 48 08 fb 00 48 08',
+  ]);
 });
 
 test('LE disconnect and LE supervision timeout (timeout x 10 ms)', () => {
@@ -190,7 +201,11 @@ test('high duty cycle directed advertising: only the target hears it; times out 
   const t0 = loop.get_time_ms();
   loop.run_until(() => !!b.find(0x3e, 1), 5000);
   assert.is(loop.get_time_ms() - t0, 1280);
-  assert.equal(b.take(), ['0e 04 01 06 20 00', '0e 04 01 0a 20 00', `3e 13 01 3c 00 00 01 00 ${wire(a.c.bd_addr)} 00 00 00 00 00 00 00`]);
+  assert.equal(b.take(), [
+    '0e 04 01 06 20 00',
+    '0e 04 01 0a 20 00',
+    `3e 13 01 3c 00 00 01 00 ${wire(a.c.bd_addr)} 00 00 00 00 00 00 00`,
+  ]);
   assert.equal(a.take(), ['0e 04 01 0b 20 00', '0e 04 01 0c 20 00', `3e 0c 02 01 01 00 ${wire(b.c.bd_addr)} 00 c9`]);
   assert.equal(c.take(), ['0e 04 01 0b 20 00', '0e 04 01 0c 20 00']);
 });

@@ -172,7 +172,11 @@ test('later connection: Link Key Request on both sides; equal key ok, missing 0x
   const key = sspNumeric(p, '05');
   const { loop, a, b, ha, hb, A, B } = p;
   const other = '11 '.repeat(15) + '11';
-  for (const [bReply, status] of [[`0b 04 16 ${A} ${key}`, '00'], [`0c 04 06 ${A}`, '06'], [`0b 04 16 ${A} ${other}`, '05']] as const) {
+  for (const [bReply, status] of [
+    [`0b 04 16 ${A} ${key}`, '00'],
+    [`0c 04 06 ${A}`, '06'],
+    [`0b 04 16 ${A} ${other}`, '05'],
+  ] as const) {
     a.cmd(`11 04 02 ${le16(ha)}`);
     loop.advance(100);
     assert.equal(a.take(), ['0f 04 00 01 11 04', `17 06 ${B}`]);

@@ -64,7 +64,13 @@ function staleLink(supervision?: string) {
   a.cmd('03 0c 00');
   boot(a);
   loop.advance(10);
-  assert.equal(a.take(), ['0e 04 01 03 0c 00', '0e 04 01 01 0c 00', '0e 04 01 01 20 00', '0e 04 01 1a 0c 00', '0e 04 01 56 0c 00']);
+  assert.equal(a.take(), [
+    '0e 04 01 03 0c 00',
+    '0e 04 01 01 0c 00',
+    '0e 04 01 01 20 00',
+    '0e 04 01 1a 0c 00',
+    '0e 04 01 56 0c 00',
+  ]);
   assert.equal(b.take(), [], 'b does not know yet that a is gone');
   return { loop, link, a, b, hb, A: wire(a.c.bd_addr), B: wire(b.c.bd_addr) };
 }
@@ -137,7 +143,7 @@ test('after the stale link timed out: a fresh connection, and SSP replies by add
   assert.is(eb.length, 3);
 });
 
-test('pages crossing: each host accepts the other\'s page, only one ACL forms; the second attempt ends 0x0B', () => {
+test("pages crossing: each host accepts the other's page, only one ACL forms; the second attempt ends 0x0B", () => {
   const { loop, hosts } = bench(2);
   const [a, b] = hosts as [Host, Host];
   boot(a);

@@ -1,6 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EVENT_BUFFER_SIZE, EventOut, RegistrationList, type EventPacketLog, type EventRegistration } from '../../../src/core/event-out.js';
+import {
+  EVENT_BUFFER_SIZE,
+  EventOut,
+  RegistrationList,
+  type EventPacketLog,
+  type EventRegistration,
+} from '../../../src/core/event-out.js';
 import { hex } from '../../../src/core/bytes.js';
 
 class FakeLog implements EventPacketLog {
@@ -22,10 +28,15 @@ test('to_handler: HCI_EVENT_PACKET with the channel, logged first as a received 
   const b = out.buffer();
   assert.is(b.length, EVENT_BUFFER_SIZE);
   const n = put(b, 0x78, 0x02, 0x41, 0x00);
-  out.to_handler((type, channel, packet, size) => {
-    assert.is(log.records.length, 1, 'logged before the handler runs');
-    seen.push(`${type} ${channel} ${hex(packet.subarray(0, size))}`);
-  }, 0x41, b, n);
+  out.to_handler(
+    (type, channel, packet, size) => {
+      assert.is(log.records.length, 1, 'logged before the handler runs');
+      seen.push(`${type} ${channel} ${hex(packet.subarray(0, size))}`);
+    },
+    0x41,
+    b,
+    n,
+  );
   assert.equal(seen, ['4 65 78 02 41 00']);
   assert.equal(log.records, [[4, 1, '78 02 41 00']]);
 
@@ -57,21 +68,31 @@ test('nesting: an event emitted from a handler gets its own buffer; the outer pa
   const order: string[] = [];
   const outer = out.buffer();
   const n = put(outer, 0x70, 0x01, 0xaa);
-  out.to_handler((_t, _c, packet, size) => {
-    assert.is(out.depth, 1);
-    const inner = out.buffer();
-    assert.is.not(inner, outer, 'depth 1 has its own buffer');
-    const m = put(inner, 0x78, 0x02, 0x40, 0x00);
-    out.to_handler((_t2, _c2, p2, s2) => {
-      assert.is(out.depth, 2);
-      const innermost = out.buffer();
-      assert.ok(innermost !== inner && innermost !== outer);
-      put(innermost, 0x71, 0x02, 0x40, 0x00);
-      out.to_handler(() => order.push('depth 3'), 0, innermost, 4);
-      order.push(`inner ${hex(p2.subarray(0, s2))}`);
-    }, 0x40, inner, m);
-    order.push(`outer ${hex(packet.subarray(0, size))}`);
-  }, 0, outer, n);
+  out.to_handler(
+    (_t, _c, packet, size) => {
+      assert.is(out.depth, 1);
+      const inner = out.buffer();
+      assert.is.not(inner, outer, 'depth 1 has its own buffer');
+      const m = put(inner, 0x78, 0x02, 0x40, 0x00);
+      out.to_handler(
+        (_t2, _c2, p2, s2) => {
+          assert.is(out.depth, 2);
+          const innermost = out.buffer();
+          assert.ok(innermost !== inner && innermost !== outer);
+          put(innermost, 0x71, 0x02, 0x40, 0x00);
+          out.to_handler(() => order.push('depth 3'), 0, innermost, 4);
+          order.push(`inner ${hex(p2.subarray(0, s2))}`);
+        },
+        0x40,
+        inner,
+        m,
+      );
+      order.push(`outer ${hex(packet.subarray(0, size))}`);
+    },
+    0,
+    outer,
+    n,
+  );
   assert.equal(order, ['depth 3', 'inner 78 02 40 00', 'outer 70 01 aa']);
   assert.is(out.depth, 0);
   assert.is(out.buffer(), outer, 'back at depth 0: the first buffer again');
@@ -82,12 +103,25 @@ test('a handler that throws leaves the depth where it was', () => {
   const out = new EventOut();
   const b = out.buffer();
   const n = put(b, 0x70, 0x00);
-  assert.throws(() => out.to_handler(() => {
-    throw new Error('app bug');
-  }, 0, b, n), /app bug/);
+  assert.throws(
+    () =>
+      out.to_handler(
+        () => {
+          throw new Error('app bug');
+        },
+        0,
+        b,
+        n,
+      ),
+    /app bug/,
+  );
   assert.is(out.depth, 0);
   const list = new RegistrationList();
-  list.add({ callback: () => { throw new Error('list bug'); } });
+  list.add({
+    callback: () => {
+      throw new Error('list bug');
+    },
+  });
   assert.throws(() => out.to_list(list, 0, b, n), /list bug/);
   assert.is(out.depth, 0);
   assert.is(out.buffer(), b);
@@ -165,7 +199,12 @@ test('added during dispatch: called from the next event on; removing all during 
 
   const killer = new RegistrationList();
   const got: string[] = [];
-  killer.add({ callback: () => { got.push('first'); killer.clear(); } });
+  killer.add({
+    callback: () => {
+      got.push('first');
+      killer.clear();
+    },
+  });
   killer.add({ callback: () => got.push('second') });
   out.to_list(killer, 0, buf, n);
   assert.equal(got, ['first']);
@@ -175,7 +214,12 @@ test('no allocation per event: buffers and the registration array are reused', (
   const out = new EventOut(null);
   const list = new RegistrationList();
   let total = 0;
-  list.add({ callback: (_t, _c, p, s) => { total += s; if (p[0] === 0x70) out.to_handler(() => total++, 0, out.buffer(), put(out.buffer(), 0x78, 0x02, 0x40, 0x00)); } });
+  list.add({
+    callback: (_t, _c, p, s) => {
+      total += s;
+      if (p[0] === 0x70) out.to_handler(() => total++, 0, out.buffer(), put(out.buffer(), 0x78, 0x02, 0x40, 0x00));
+    },
+  });
   list.add({ callback: () => total++ });
   const b0 = out.buffer();
   const items = list.items;
@@ -194,11 +238,16 @@ test('two EventOuts (two stacks) share nothing', () => {
   const y = new EventOut();
   assert.is.not(x.buffer(), y.buffer());
   const b = x.buffer();
-  x.to_handler(() => {
-    assert.is(x.depth, 1);
-    assert.is(y.depth, 0);
-    assert.is(y.buffer(), y.buffer());
-  }, 0, b, put(b, 0x60, 0x00));
+  x.to_handler(
+    () => {
+      assert.is(x.depth, 1);
+      assert.is(y.depth, 0);
+      assert.is(y.buffer(), y.buffer());
+    },
+    0,
+    b,
+    put(b, 0x60, 0x00),
+  );
 });
 
 test.run();

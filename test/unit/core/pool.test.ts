@@ -5,7 +5,9 @@ import { Pools, resolveConfig, DEFAULT_CONFIG } from '../../../src/core/config.j
 
 test('get returns null when exhausted; stats track in-use and high water', () => {
   const p = new Pool('l2cap_channels', 3, () => ({ cid: 0 }));
-  const a = p.get()!, b = p.get()!, c = p.get()!;
+  const a = p.get()!,
+    b = p.get()!,
+    c = p.get()!;
   assert.ok(a && b && c);
   assert.is(p.get(), null);
   assert.equal(p.stats(), { name: 'l2cap_channels', in_use: 3, capacity: 3, high_water: 3 });
@@ -13,7 +15,9 @@ test('get returns null when exhausted; stats track in-use and high water', () =>
   assert.is(p.in_use, 2);
   const d = p.get();
   assert.is(d, b, 'freed blocks are recycled, not reallocated');
-  p.free(a); p.free(c); p.free(d!);
+  p.free(a);
+  p.free(c);
+  p.free(d!);
   assert.equal(p.stats(), { name: 'l2cap_channels', in_use: 0, capacity: 3, high_water: 3 });
 });
 
@@ -29,7 +33,12 @@ test('double free and foreign free are programmer errors', () => {
 });
 
 test('reset hook clears a block on free', () => {
-  const p = new Pool('c', 1, () => ({ v: 0 }), (o) => (o.v = 0));
+  const p = new Pool(
+    'c',
+    1,
+    () => ({ v: 0 }),
+    (o) => (o.v = 0),
+  );
   const a = p.get()!;
   a.v = 7;
   p.free(a);
@@ -56,7 +65,10 @@ test('config uses BTstack MAX_NR_* names; Pools registers and reports all', () =
   assert.not.ok(pools.all_free());
   ch.free(x);
   assert.ok(pools.all_free());
-  assert.equal(pools.stats().map((s) => s.name), ['packet_buffers', 'l2cap_channels']);
+  assert.equal(
+    pools.stats().map((s) => s.name),
+    ['packet_buffers', 'l2cap_channels'],
+  );
 });
 
 test.run();

@@ -15,7 +15,7 @@ function addTimer(loop: VirtualRunLoop | NodeRunLoop, ms: number, fn: () => void
   return t;
 }
 
-test('VirtualRunLoop.run rethrows a posted callback\'s error; the callbacks behind it run on the next run()', () => {
+test("VirtualRunLoop.run rethrows a posted callback's error; the callbacks behind it run on the next run()", () => {
   const loop = new VirtualRunLoop();
   const log: string[] = [];
   const boom = new Error('handler boom');
@@ -33,7 +33,7 @@ test('VirtualRunLoop.run rethrows a posted callback\'s error; the callbacks behi
   assert.equal(log, ['a', 'c']);
 });
 
-test('VirtualRunLoop.run rethrows a timer handler\'s error at its deadline; later timers still fire', () => {
+test("VirtualRunLoop.run rethrows a timer handler's error at its deadline; later timers still fire", () => {
   const loop = new VirtualRunLoop();
   const log: Array<[string, number]> = [];
   addTimer(loop, 10, () => log.push(['t10', loop.get_time_ms()]));
@@ -95,7 +95,10 @@ test('opt-in handler: errors are reported and the loop goes on (virtual); null r
 /** Run a script on NodeRunLoop in a child process (through tsx, as the tests run). */
 function child(body: string): { status: number | null; stdout: string; stderr: string } {
   const src = `import { NodeRunLoop, Timer } from ${JSON.stringify(new URL('../../../src/core/run-loop.ts', import.meta.url).pathname)};\n${body}`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', src], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', src], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -15,7 +15,11 @@ test('virtual loop jumps to deadlines and fires in deadline order', () => {
   mk('ertx', 120_000);
   mk('short', 5);
   const elapsed = loop.run();
-  assert.equal(fired, [['short', 5], ['rtx', 10_000], ['ertx', 120_000]]);
+  assert.equal(fired, [
+    ['short', 5],
+    ['rtx', 10_000],
+    ['ertx', 120_000],
+  ]);
   assert.is(elapsed, 120_000);
   assert.is(loop.timer_count(), 0);
 });
@@ -29,7 +33,10 @@ test('equal deadlines fire in the order they were added', () => {
     loop.add_timer(t);
   }
   loop.run();
-  assert.equal(order, Array.from({ length: 50 }, (_, i) => i));
+  assert.equal(
+    order,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });
 
 test('remove_timer cancels; re-adding moves the deadline', () => {
@@ -57,7 +64,7 @@ test('posted callbacks run before time advances; timer handlers may re-arm', () 
   const log: string[] = [];
   const t = new Timer((tt) => {
     log.push(`tick@${loop.get_time_ms()}`);
-    if (log.filter((l) => l.startsWith("tick")).length < 3) {
+    if (log.filter((l) => l.startsWith('tick')).length < 3) {
       loop.set_timer(tt, 1000);
       loop.add_timer(tt);
     }
@@ -205,7 +212,10 @@ test('node loop: 100 timers with at most one Node timer live at any time, armed 
     // deadline order; equal deadlines in insertion order (i descending within a deadline)
     const expected = Array.from({ length: 100 }, (_, k) => 99 - k).sort((a, b) => (a % 10) - (b % 10));
     assert.equal(plain, expected);
-    assert.equal(fired.filter((i) => i >= 1000), [1001, 1002]);
+    assert.equal(
+      fired.filter((i) => i >= 1000),
+      [1001, 1002],
+    );
     assert.is(loop.timer_count(), 0);
     // one arm per burst: the adds, then about one per firing batch (distinct deadlines, the
     // re-armed ones, and slack for Node waking up a little early)

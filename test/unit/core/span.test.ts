@@ -31,13 +31,36 @@ test('SpanCopier: exact bytes for every span length around the thresholds, nothi
   for (const wordOnMiss of [false, true]) {
     const c = new SpanCopier(wordOnMiss);
     const src = filled(9000, 7);
-    for (const n of [0, 1, 3, 4, 5, 15, 16, 17, 31, 255, SPAN_COPY_VIEW_MIN - 1, SPAN_COPY_VIEW_MIN, SPAN_COPY_VIEW_MIN + 1, 1021, 4096, 8191]) {
-      for (const [sp, dp] of [[0, 0], [1, 3], [4, 0], [7, 13]] as const) {
+    for (const n of [
+      0,
+      1,
+      3,
+      4,
+      5,
+      15,
+      16,
+      17,
+      31,
+      255,
+      SPAN_COPY_VIEW_MIN - 1,
+      SPAN_COPY_VIEW_MIN,
+      SPAN_COPY_VIEW_MIN + 1,
+      1021,
+      4096,
+      8191,
+    ]) {
+      for (const [sp, dp] of [
+        [0, 0],
+        [1, 3],
+        [4, 0],
+        [7, 13],
+      ] as const) {
         const dst = new Uint8Array(9000).fill(0xee);
         c.copy(dst, dp, src, sp, n);
         for (let i = 0; i < dst.length; i++) {
           const want = i >= dp && i < dp + n ? src[sp + i - dp] : 0xee;
-          if (dst[i] !== want) assert.unreachable(`n=${n} sp=${sp} dp=${dp} wordOnMiss=${wordOnMiss}: byte ${i} is ${dst[i]}, want ${want}`);
+          if (dst[i] !== want)
+            assert.unreachable(`n=${n} sp=${sp} dp=${dp} wordOnMiss=${wordOnMiss}: byte ${i} is ${dst[i]}, want ${want}`);
         }
       }
     }
@@ -76,7 +99,10 @@ test('SpanCopier fuzz: views into shared ArrayBuffers, Node Buffers (pool slab),
         const want = i >= dp && i < dp + n ? src[sp + i - dp] : before[i];
         if (dst[i] !== want) assert.unreachable(`iter ${iter}: byte ${i} differs (n=${n} sp=${sp} dp=${dp})`);
       }
-      assert.ok(dstBacking.subarray(0, 17).every((b) => b === 0), 'nothing written before the destination view');
+      assert.ok(
+        dstBacking.subarray(0, 17).every((b) => b === 0),
+        'nothing written before the destination view',
+      );
     }
   }
 });
@@ -102,7 +128,12 @@ test('WeakSpanCopier: exact bytes for every span length around its thresholds, f
   const c = new WeakSpanCopier();
   const src = filled(9000, 11);
   for (const n of [0, 1, 15, 127, 128, 129, 255, 1021, 8191]) {
-    for (const [sp, dp] of [[0, 0], [1, 3], [4, 0], [7, 13]] as const) {
+    for (const [sp, dp] of [
+      [0, 0],
+      [1, 3],
+      [4, 0],
+      [7, 13],
+    ] as const) {
       const dst = new Uint8Array(9000).fill(0xee);
       c.copy(dst, dp, src, sp, n);
       for (let i = 0; i < dst.length; i++) {
@@ -145,10 +176,22 @@ test('WeakSpanCopier: one view per (source, offset, length), reused packet after
   });
   assert.is(again, 0, 'the same spans again: no view');
   assert.equal(Array.from(out.subarray(0, 1021)), Array.from(outgoing.subarray(3079, 3079 + 1021)));
-  assert.is(subarrayCalls(() => c.copy(out, 0, fragments[0]!, 4, 500)), 1, 'another length at that offset: a new view');
-  assert.is(subarrayCalls(() => c.copy(out, 0, fragments[0]!, 4, 128)), 0, '128 bytes and less: byte loop');
+  assert.is(
+    subarrayCalls(() => c.copy(out, 0, fragments[0]!, 4, 500)),
+    1,
+    'another length at that offset: a new view',
+  );
+  assert.is(
+    subarrayCalls(() => c.copy(out, 0, fragments[0]!, 4, 128)),
+    0,
+    '128 bytes and less: byte loop',
+  );
   const whole = filled(3000, 22);
-  assert.is(subarrayCalls(() => c.copy(out, 7, whole, 0, 3000)), 0, 'the whole source: copied from itself');
+  assert.is(
+    subarrayCalls(() => c.copy(out, 7, whole, 0, 3000)),
+    0,
+    'the whole source: copied from itself',
+  );
   assert.equal(Array.from(out.subarray(7, 3007)), Array.from(whole));
 });
 

@@ -50,13 +50,19 @@ test('Reset, Inquiry (GIAC, 10.24 s, unlimited responses)', () => {
 
 test('Create Connection: BD_ADDR reversed, packet types, R1, clock offset, role switch allowed', () => {
   const addr = sscanf_bd_addr('00:1A:7D:DA:71:13')!;
-  assert.is(enc(hci_create_connection, addr, 0xcc18, 0x01, 0x00, 0x8123, 0x01), '05 04 0d 13 71 da 7d 1a 00 18 cc 01 00 23 81 01');
+  assert.is(
+    enc(hci_create_connection, addr, 0xcc18, 0x01, 0x00, 0x8123, 0x01),
+    '05 04 0d 13 71 da 7d 1a 00 18 cc 01 00 23 81 01',
+  );
 });
 
 test('Disconnect, Accept Connection Request, Remote Name Request', () => {
   assert.is(enc(hci_disconnect, 0x0040, 0x13), '06 04 03 40 00 13');
   assert.is(enc(hci_accept_connection_request, sscanf_bd_addr('00:1A:7D:DA:71:13')!, 0x01), '09 04 07 13 71 da 7d 1a 00 01');
-  assert.is(enc(hci_remote_name_request, sscanf_bd_addr('AA:BB:CC:DD:EE:FF')!, 0x02, 0x00, 0x0000), '19 04 0a ff ee dd cc bb aa 02 00 00 00');
+  assert.is(
+    enc(hci_remote_name_request, sscanf_bd_addr('AA:BB:CC:DD:EE:FF')!, 0x02, 0x00, 0x0000),
+    '19 04 0a ff ee dd cc bb aa 02 00 00 00',
+  );
 });
 
 test('LE Create Connection: 25 parameter bytes in spec order', () => {

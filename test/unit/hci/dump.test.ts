@@ -12,8 +12,13 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-dump-'));
 const file = (name: string) => path.join(dir, name);
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const CMD = 1, ACL = 2, SCO = 3, EVT = 4, ISO = 5;
-const OUT = 0, IN = 1;
+const CMD = 1,
+  ACL = 2,
+  SCO = 3,
+  EVT = 4,
+  ISO = 5;
+const OUT = 0,
+  IN = 1;
 
 /**
  * A connection's worth of packets, hand-written from the Core spec (Vol 4 Part E for HCI,
@@ -73,25 +78,62 @@ test('btsnoop: file header and first record, byte for byte', () => {
   d.close();
   const b = fs.readFileSync(file('session.btsnoop'));
   assert.equal(Array.from(b.subarray(0, 16)), [
-    0x62, 0x74, 0x73, 0x6e, 0x6f, 0x6f, 0x70, 0x00, // "btsnoop\0"
-    0, 0, 0, 1, // version 1
-    0, 0, 0x03, 0xea, // datalink 1002 = H4
+    0x62,
+    0x74,
+    0x73,
+    0x6e,
+    0x6f,
+    0x6f,
+    0x70,
+    0x00, // "btsnoop\0"
+    0,
+    0,
+    0,
+    1, // version 1
+    0,
+    0,
+    0x03,
+    0xea, // datalink 1002 = H4
   ]);
   // Timestamp: T0 + 0x00dcddb30f2f8000 (0000-01-01 -> 1970-01-01 in us) = 0x00e2e7d7274fa240
   assert.equal(Array.from(b.subarray(16, 16 + 24 + 4)), [
-    0, 0, 0, 4, // original length: H4 byte + 3
-    0, 0, 0, 4, // included length
-    0, 0, 0, 2, // flags: sent (bit0 = 0), command/event (bit1 = 1)
-    0, 0, 0, 0, // cumulative drops
-    0x00, 0xe2, 0xe7, 0xd7, 0x27, 0x4f, 0xa2, 0x40, // timestamp
-    0x01, 0x03, 0x0c, 0x00, // H4 command + HCI_Reset
+    0,
+    0,
+    0,
+    4, // original length: H4 byte + 3
+    0,
+    0,
+    0,
+    4, // included length
+    0,
+    0,
+    0,
+    2, // flags: sent (bit0 = 0), command/event (bit1 = 1)
+    0,
+    0,
+    0,
+    0, // cumulative drops
+    0x00,
+    0xe2,
+    0xe7,
+    0xd7,
+    0x27,
+    0x4f,
+    0xa2,
+    0x40, // timestamp
+    0x01,
+    0x03,
+    0x0c,
+    0x00, // H4 command + HCI_Reset
   ]);
   // second record: the Command Complete, received event: flags 3, 1 ms later (0x...a240 + 1000 = 0x...a628)
-  assert.equal(Array.from(b.subarray(44, 44 + 24 + 7)), [
-    0, 0, 0, 7, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0, 0,
-    0x00, 0xe2, 0xe7, 0xd7, 0x27, 0x4f, 0xa6, 0x28,
-    0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00,
-  ]);
+  assert.equal(
+    Array.from(b.subarray(44, 44 + 24 + 7)),
+    [
+      0, 0, 0, 7, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0, 0, 0x00, 0xe2, 0xe7, 0xd7, 0x27, 0x4f, 0xa6, 0x28, 0x04, 0x0e, 0x04, 0x01,
+      0x03, 0x0c, 0x00,
+    ],
+  );
   // the first ACL record (6th): flags 0 (sent, data), H4 type 2
   const total = 16 + SESSION.reduce((s, [, , h]) => s + 24 + 1 + bytesOf(h).length, 0);
   assert.is(b.length, total);
@@ -112,14 +154,17 @@ test('pklg: first record and a log line, byte for byte', () => {
   d.log_message(1, 'hi');
   d.close();
   const b = fs.readFileSync(file('session.pklg'));
-  assert.equal(Array.from(b), [
-    // record 1: length 12 = 8 timestamp + 1 type + 3 packet; 1700000000 s = 0x6553f100; 123456 us = 0x0001e240
-    0, 0, 0, 12, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xe2, 0x40, 0x00, 0x03, 0x0c, 0x00,
-    // record 2: event type 0x01, 1 ms later
-    0, 0, 0, 15, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xe6, 0x28, 0x01, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00,
-    // record 3: note 0xfc "hi" and a NUL (for btmon, see dump.ts)
-    0, 0, 0, 12, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xea, 0x10, 0xfc, 0x68, 0x69, 0x00,
-  ]);
+  assert.equal(
+    Array.from(b),
+    [
+      // record 1: length 12 = 8 timestamp + 1 type + 3 packet; 1700000000 s = 0x6553f100; 123456 us = 0x0001e240
+      0, 0, 0, 12, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xe2, 0x40, 0x00, 0x03, 0x0c, 0x00,
+      // record 2: event type 0x01, 1 ms later
+      0, 0, 0, 15, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xe6, 0x28, 0x01, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00,
+      // record 3: note 0xfc "hi" and a NUL (for btmon, see dump.ts)
+      0, 0, 0, 12, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x01, 0xea, 0x10, 0xfc, 0x68, 0x69, 0x00,
+    ],
+  );
 });
 
 test('pklg: ACL and SCO types by direction', () => {
@@ -183,7 +228,8 @@ for (const fmt of ['btsnoop', 'pklg'] as const) {
       'L2CAP: Information Request (0x0a) ident 2 len 2',
       'L2CAP: Information Response (0x0b) ident 2 len 8',
       '> HCI Event: Disconnect Complete (0x05) plen 4',
-    ]) assert.ok(text.includes(s), `btmon shows "${s}"`);
+    ])
+      assert.ok(text.includes(s), `btmon shows "${s}"`);
   });
 
   test(`${fmt}: the checker flags a truncated packet`, () => {
@@ -197,10 +243,19 @@ for (const fmt of ['btsnoop', 'pklg'] as const) {
     d.close();
     const r = checkCapture(f);
     assert.ok(r.problems.length > 0);
-    assert.ok(r.formatProblems.some((p) => /ACL data length 12 but 8 bytes/.test(p)), r.formatProblems.join('; '));
+    assert.ok(
+      r.formatProblems.some((p) => /ACL data length 12 but 8 bytes/.test(p)),
+      r.formatProblems.join('; '),
+    );
     assert.is(r.malformed, 1, 'tshark marks the frame malformed');
-    assert.ok(r.tsharkProblems.some((p) => /^frame 6: malformed/.test(p)), r.tsharkProblems.join('; '));
-    assert.ok(r.btmonProblems.some((p) => /invalid packet size \(8 != 12\)/.test(p)), r.btmonProblems.join('; '));
+    assert.ok(
+      r.tsharkProblems.some((p) => /^frame 6: malformed/.test(p)),
+      r.tsharkProblems.join('; '),
+    );
+    assert.ok(
+      r.btmonProblems.some((p) => /invalid packet size \(8 != 12\)/.test(p)),
+      r.btmonProblems.join('; '),
+    );
     assert.throws(() => assertCleanCapture(f), /capture is not clean[\s\S]*ACL data length 12/);
     // an ignore pattern for each reader's complaint makes it pass: the checker reports nothing else
     const ok = checkCapture(f, { ignore: [/ACL data length 12/, /frame 6/, /invalid packet size \(8 != 12\)/] });
@@ -220,10 +275,22 @@ for (const fmt of ['btsnoop', 'pklg'] as const) {
     d.log_packet(ACL, IN, rej, rej.length);
     d.close();
     const r = checkCapture(f);
-    assert.ok(r.formatProblems.some((p) => /event parameter length 11 but 12 bytes/.test(p)), r.formatProblems.join('; '));
-    assert.ok(r.btmonProblems.some((p) => /Connect Complete.*invalid packet size \(12 != 11\)/.test(p)), r.btmonProblems.join('; '));
-    assert.ok(r.btmonProblems.some((p) => /invalid data size/.test(p)), r.btmonProblems.join('; '));
-    assert.ok(r.tsharkProblems.some((p) => /malformed \(Rcvd Command Reject/.test(p)), r.tsharkProblems.join('; '));
+    assert.ok(
+      r.formatProblems.some((p) => /event parameter length 11 but 12 bytes/.test(p)),
+      r.formatProblems.join('; '),
+    );
+    assert.ok(
+      r.btmonProblems.some((p) => /Connect Complete.*invalid packet size \(12 != 11\)/.test(p)),
+      r.btmonProblems.join('; '),
+    );
+    assert.ok(
+      r.btmonProblems.some((p) => /invalid data size/.test(p)),
+      r.btmonProblems.join('; '),
+    );
+    assert.ok(
+      r.tsharkProblems.some((p) => /malformed \(Rcvd Command Reject/.test(p)),
+      r.tsharkProblems.join('; '),
+    );
   });
 
   test(`${fmt}: the checker flags a file cut in the middle of a record`, () => {
@@ -235,8 +302,14 @@ for (const fmt of ['btsnoop', 'pklg'] as const) {
     const b = fs.readFileSync(f);
     fs.writeFileSync(f, b.subarray(0, b.length - 5));
     const r = checkCapture(f);
-    assert.ok(r.formatProblems.some((p) => /cut short/.test(p)), r.formatProblems.join('; '));
-    assert.ok(r.tsharkProblems.some((p) => /exited with 2/.test(p)), r.tsharkProblems.join('; '));
+    assert.ok(
+      r.formatProblems.some((p) => /cut short/.test(p)),
+      r.formatProblems.join('; '),
+    );
+    assert.ok(
+      r.tsharkProblems.some((p) => /exited with 2/.test(p)),
+      r.tsharkProblems.join('; '),
+    );
   });
 }
 
@@ -263,9 +336,18 @@ test('checker: a fragmented L2CAP PDU is clean; a broken fragment sequence is no
   e.log_packet(ACL, IN, b, b.length); // continuation without start (other direction)
   e.close();
   const r = checkCapture(g);
-  assert.ok(r.formatProblems.some((p) => /new L2CAP PDU on handle 0xb while 6 bytes/.test(p)), r.formatProblems.join('; '));
-  assert.ok(r.formatProblems.some((p) => /continuation fragment on handle 0xb without a start/.test(p)), r.formatProblems.join('; '));
-  assert.ok(r.formatProblems.some((p) => /capture ends inside an L2CAP PDU/.test(p)), r.formatProblems.join('; '));
+  assert.ok(
+    r.formatProblems.some((p) => /new L2CAP PDU on handle 0xb while 6 bytes/.test(p)),
+    r.formatProblems.join('; '),
+  );
+  assert.ok(
+    r.formatProblems.some((p) => /continuation fragment on handle 0xb without a start/.test(p)),
+    r.formatProblems.join('; '),
+  );
+  assert.ok(
+    r.formatProblems.some((p) => /capture ends inside an L2CAP PDU/.test(p)),
+    r.formatProblems.join('; '),
+  );
 });
 
 // ------------------------------------------------------------------ log lines
@@ -284,7 +366,11 @@ test('pklg: log lines are PacketLogger notes that tshark and btmon show; levels 
   d.close();
   const r = assertCleanCapture(f);
   assert.is(r.records, 5);
-  assert.equal(tsharkFields(f, ['packetlogger.info'], 'packetlogger.type == 0xfc'), [['hci: starting'], ['l2cap: something failed'], ['ok']]);
+  assert.equal(tsharkFields(f, ['packetlogger.info'], 'packetlogger.type == 0xfc'), [
+    ['hci: starting'],
+    ['l2cap: something failed'],
+    ['ok'],
+  ]);
   const text = btmonText(f);
   assert.ok(/= Note: hci: starting /.test(text));
   assert.ok(/= Note: l2cap: something failed /.test(text));
@@ -344,7 +430,10 @@ test('enable_packet_log(false) writes nothing and does not even read the clock',
   writeSession(d, SESSION.slice(0, 1));
   assert.is(d.records_written, 2);
   const recs = readCapture(sink.bytes()).records;
-  assert.equal(recs.map((r) => r.packet_type), [0, CMD]);
+  assert.equal(
+    recs.map((r) => r.packet_type),
+    [0, CMD],
+  );
 });
 
 test('no log open: log_packet and log_message are no-ops', () => {
@@ -382,7 +471,10 @@ test('set_max_packets with a pklg sink calls reset(); stop mode drops and counts
   d.log_message(1, 'notes are not packets');
   writeSession(d, SESSION.slice(0, 3));
   assert.is(sink.resets, 1);
-  assert.equal(readCapture(sink.bytes()).records.map((r) => r.data[0]), [0x09]); // Read BD_ADDR only
+  assert.equal(
+    readCapture(sink.bytes()).records.map((r) => r.data[0]),
+    [0x09],
+  ); // Read BD_ADDR only
 
   const stop = new HciDumpMemorySink();
   const e = new HciDump({ now_us: () => 0 });
@@ -459,7 +551,10 @@ test('ISO: btsnoop writes H4 type 5 (tshark decodes it; btmon skips it, and the 
   const r = assertCleanCapture(f);
   assert.is(r.frames, 3);
   assert.is(r.btmonFrames, 2);
-  assert.equal(tsharkFields(f, ['bthci_iso.chandle', 'bthci_iso_data.packet_seq_num', 'bthci_iso_data.sdu_length'], 'bthci_iso'), [['0x0001', '1', '4']]);
+  assert.equal(
+    tsharkFields(f, ['bthci_iso.chandle', 'bthci_iso_data.packet_seq_num', 'bthci_iso_data.sdu_length'], 'bthci_iso'),
+    [['0x0001', '1', '4']],
+  );
   const b = fs.readFileSync(f);
   assert.equal(Array.from(b.subarray(b.length - 13)), [0x05, ...iso]);
   assert.equal(Array.from(b.subarray(b.length - 13 - 24, b.length - 13 - 12)), [0, 0, 0, 13, 0, 0, 0, 13, 0, 0, 0, 0]);
@@ -486,7 +581,10 @@ test('bad arguments never throw into the stack: unknown types ignored, len clamp
   d.log_packet(CMD, OUT, p, -1);
   d.log_packet(CMD, OUT, p, NaN);
   const recs = readCapture(sink.bytes()).records;
-  assert.equal(recs.map((r) => r.data.length), [3, 0, 3]);
+  assert.equal(
+    recs.map((r) => r.data.length),
+    [3, 0, 3],
+  );
   assert.throws(() => d.open_sink(sink, 'bluez' as never), TypeError);
   assert.throws(() => d.open(file('x'), 'hcidump' as never), TypeError);
   assert.throws(() => d.open_sink(sink, 1), TypeError, 'HCI_DUMP_BLUEZ is not supported');
@@ -523,12 +621,24 @@ test('I/O errors: open failure returns errno; a failing write closes the log and
   writeSession(x);
   x.log_message(1, 'still fine');
   assert.is(calls, 1, 'the log closed after the first failure');
-  assert.equal(e3.map((e) => e.message), ['disk gone']);
+  assert.equal(
+    e3.map((e) => e.message),
+    ['disk gone'],
+  );
   assert.is(x.active, false);
 
   // a throwing on_error callback and a throwing clock do not escape either
-  const y = new HciDump({ now_us: () => { throw new Error('clock'); }, on_error: () => { throw new Error('cb'); } });
-  y.open_sink(() => { throw new Error('w'); }, 'pklg');
+  const y = new HciDump({
+    now_us: () => {
+      throw new Error('clock');
+    },
+    on_error: () => {
+      throw new Error('cb');
+    },
+  });
+  y.open_sink(() => {
+    throw new Error('w');
+  }, 'pklg');
   y.log_packet(CMD, OUT, fromHex('030c00'), 3);
   assert.is(y.is_open, false);
 });
@@ -620,7 +730,12 @@ test('fuzz: readCapture never throws on random or mutated files', () => {
   assert.equal(readCapture(goodPklg).problems, []);
   let flagged = 0;
   for (let i = 0; i < 2000; i++) {
-    const base = i % 3 === 0 ? goodSnoop : i % 3 === 1 ? goodPklg : new Uint8Array(Math.floor(rnd() * 200)).map(() => Math.floor(rnd() * 256));
+    const base =
+      i % 3 === 0
+        ? goodSnoop
+        : i % 3 === 1
+          ? goodPklg
+          : new Uint8Array(Math.floor(rnd() * 200)).map(() => Math.floor(rnd() * 256));
     const b = base.slice(0, Math.floor(rnd() * (base.length + 1)));
     for (let k = Math.floor(rnd() * 4); k > 0 && b.length > 0; k--) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
     const r = readCapture(b);

@@ -26,14 +26,20 @@ test('discoverable / connectable control: Write Scan Enable and BTSTACK_EVENT_DI
   h.stack.gap.gap_discoverable_control(1);
   assert.equal(h.t.take_commands(), ['1a 0c 01 01']);
   h.t.event(cc(0x0c1a));
-  assert.equal(h.events.filter((e) => e[0] === 0x66).map((e) => hex(e)), ['66 01 01']);
+  assert.equal(
+    h.events.filter((e) => e[0] === 0x66).map((e) => hex(e)),
+    ['66 01 01'],
+  );
   h.stack.gap.gap_connectable_control(1);
   assert.equal(h.t.take_commands(), ['1a 0c 01 03']);
   h.t.event(cc(0x0c1a));
   h.clear();
   h.stack.gap.gap_discoverable_control(1); // same value: no command, event again (BTstack)
   assert.equal(h.t.take_commands(), []);
-  assert.equal(h.events.map((e) => hex(e)), ['66 01 01']);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    ['66 01 01'],
+  );
   h.stack.gap.gap_discoverable_control(0);
   assert.equal(h.t.take_commands(), ['1a 0c 01 02']);
 });
@@ -51,7 +57,16 @@ test('scan enable set before power on is part of the init sequence', () => {
     for (const c of h.t.take_commands()) {
       seen.push(c);
       const op = parseInt(c.slice(3, 5) + c.slice(0, 2), 16);
-      const reply = op === 0x1003 ? '00 ff ff 8f fe 58 ff 49 83' : op === 0x1005 ? '00 36 01 40 04 00 08 00' : op === 0x2002 ? '00 1b 00 03' : op === 0x1002 ? '00 ' + 'ff '.repeat(64) : '00';
+      const reply =
+        op === 0x1003
+          ? '00 ff ff 8f fe 58 ff 49 83'
+          : op === 0x1005
+            ? '00 36 01 40 04 00 08 00'
+            : op === 0x2002
+              ? '00 1b 00 03'
+              : op === 0x1002
+                ? '00 ' + 'ff '.repeat(64)
+                : '00';
       h.t.event(cc(op, reply));
     }
     h.rl.run(0);
@@ -80,11 +95,20 @@ test('inquiry: command, GAP_EVENT_INQUIRY_RESULT from RSSI and EIR results, GAP_
   h.clear();
   // standard Inquiry Result with two responses
   h.t.event(`02 1d 02 ${wire_addr(A)} 01 00 00 0c 02 5a 34 12 ${wire_addr('00:00:00:00:00:02')} 02 00 00 04 04 20 00 00`);
-  assert.equal(h.events.map((e) => e[0]), [0xdb, 0xdb, 0x02]);
-  assert.is(hex(h.events[1]!), `db 19 ${wire_addr('00:00:00:00:00:02')} 02 04 04 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00`);
+  assert.equal(
+    h.events.map((e) => e[0]),
+    [0xdb, 0xdb, 0x02],
+  );
+  assert.is(
+    hex(h.events[1]!),
+    `db 19 ${wire_addr('00:00:00:00:00:02')} 02 04 04 20 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00`,
+  );
   h.clear();
   h.t.event('01 01 00');
-  assert.equal(h.events.map((e) => hex(e)), ['dc 01 00', '01 01 00']);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    ['dc 01 00', '01 01 00'],
+  );
   assert.is(h.stack.gap.gap_inquiry_start(0x31), 0x12, 'duration above 0x30');
   assert.is(h.stack.gap.gap_inquiry_start(0), 0x12);
 });
@@ -99,13 +123,19 @@ test('inquiry stop: Inquiry Cancel, then GAP_EVENT_INQUIRY_COMPLETE; stop when i
   assert.equal(h.t.take_commands(), ['02 04 00']);
   h.clear();
   h.t.event(cc(0x0402));
-  assert.equal(h.events.map((e) => hex(e)), ['dc 01 00', '0e 04 01 02 04 00']);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    ['dc 01 00', '0e 04 01 02 04 00'],
+  );
   // Command Status failure of Inquiry ends it with that status
   h.stack.gap.gap_inquiry_start(1);
   h.t.take_commands();
   h.clear();
   h.t.event(cs(0x0401, 0x0c));
-  assert.equal(h.events.map((e) => hex(e)), ['dc 01 0c', '0f 04 0c 01 01 04']);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    ['dc 01 0c', '0f 04 0c 01 01 04'],
+  );
 });
 
 test('v1.8 profile: GAP inquiry events with the current codes (0xDC result, 0xDD complete), byte for byte', () => {
@@ -121,16 +151,19 @@ test('v1.8 profile: GAP inquiry events with the current codes (0xDC result, 0xDD
   eir.set([0x05, 0x09, ...new TextEncoder().encode('Test'), 0x09, 0x10, 0x01, 0x00, 0x5d, 0x00, 0x34, 0x12, 0x00, 0x01]);
   h.t.event(`2f ff 01 ${wire_addr(A)} 01 00 0c 02 5a 34 12 c4 ${hex(eir)}`);
   h.t.event('01 01 00');
-  assert.equal(h.events.map((e) => hex(e)), [
-    // code, length 25, bd_addr, psrm, CoD, clock offset, rssi_available 1, rssi, no DID (1 + 8), no name (1 + 1)
-    `dc 19 ${wire_addr(A)} 01 0c 02 5a 34 12 01 c4 00 00 00 00 00 00 00 00 00 00 00`,
-    `22 0f 01 ${wire_addr(A)} 01 00 0c 02 5a 34 12 c4`,
-    // length 29: DID available, source 0x0001, vendor 0x005d, product 0x1234, version 0x0100; name available, 4, 'Test'
-    `dc 1d ${wire_addr(A)} 01 0c 02 5a 34 12 01 c4 01 01 00 5d 00 34 12 00 01 01 04 ${ascii('Test')}`,
-    `2f ff 01 ${wire_addr(A)} 01 00 0c 02 5a 34 12 c4 ${hex(eir)}`,
-    'dd 01 00', // GAP_EVENT_INQUIRY_COMPLETE status 0
-    '01 01 00',
-  ]);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    [
+      // code, length 25, bd_addr, psrm, CoD, clock offset, rssi_available 1, rssi, no DID (1 + 8), no name (1 + 1)
+      `dc 19 ${wire_addr(A)} 01 0c 02 5a 34 12 01 c4 00 00 00 00 00 00 00 00 00 00 00`,
+      `22 0f 01 ${wire_addr(A)} 01 00 0c 02 5a 34 12 c4`,
+      // length 29: DID available, source 0x0001, vendor 0x005d, product 0x1234, version 0x0100; name available, 4, 'Test'
+      `dc 1d ${wire_addr(A)} 01 0c 02 5a 34 12 01 c4 01 01 00 5d 00 34 12 00 01 01 04 ${ascii('Test')}`,
+      `2f ff 01 ${wire_addr(A)} 01 00 0c 02 5a 34 12 c4 ${hex(eir)}`,
+      'dd 01 00', // GAP_EVENT_INQUIRY_COMPLETE status 0
+      '01 01 00',
+    ],
+  );
 });
 
 test('remote name request: one at a time, sent with the given clock offset', () => {
@@ -193,11 +226,14 @@ test('LE scanning: parameters then enable; GAP_EVENT_ADVERTISING_REPORT per repo
   h.clear();
   // two reports: ADV_IND public with 3 data bytes rssi -50; SCAN_RSP random with no data rssi -70
   h.t.event(`3e 19 02 02 00 00 ${wire_addr('C0:FF:EE:00:11:22')} 03 02 01 06 ce 04 01 ${wire_addr('D0:00:00:00:00:01')} 00 ba`);
-  assert.equal(h.events.map((e) => hex(e)), [
-    `da 0d 00 00 ${wire_addr('C0:FF:EE:00:11:22')} ce 03 02 01 06`,
-    `da 0a 04 01 ${wire_addr('D0:00:00:00:00:01')} ba 00`,
-    `3e 19 02 02 00 00 ${wire_addr('C0:FF:EE:00:11:22')} 03 02 01 06 ce 04 01 ${wire_addr('D0:00:00:00:00:01')} 00 ba`,
-  ]);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    [
+      `da 0d 00 00 ${wire_addr('C0:FF:EE:00:11:22')} ce 03 02 01 06`,
+      `da 0a 04 01 ${wire_addr('D0:00:00:00:00:01')} ba 00`,
+      `3e 19 02 02 00 00 ${wire_addr('C0:FF:EE:00:11:22')} 03 02 01 06 ce 04 01 ${wire_addr('D0:00:00:00:00:01')} 00 ba`,
+    ],
+  );
   gap.gap_stop_scan();
   assert.equal(h.t.take_commands(), ['0c 20 02 00 00']);
   h.t.event(cc(0x200c));

@@ -45,24 +45,39 @@ function setup() {
   });
   a.hci.hci_power_control(1);
   b.hci.hci_power_control(1);
-  assert.ok(rl.run_until(() => a.hci.hci_get_state() === 2 && b.hci.hci_get_state() === 2, 5000), 'both working');
+  assert.ok(
+    rl.run_until(() => a.hci.hci_get_state() === 2 && b.hci.hci_get_state() === 2, 5000),
+    'both working',
+  );
   a.l2cap.l2cap_init();
   b.l2cap.l2cap_init();
   b.gap.gap_connectable_control(1);
   const sdus: Uint8Array[] = [];
   let b_cid = -1;
-  b.l2cap.l2cap_register_service((type, channel, packet, size) => {
-    if (type === 0x04 && packet[0] === 0x72) b.l2cap.l2cap_accept_connection(little_endian_read_16(packet, 12)); // INCOMING_CONNECTION: local cid
-    if (type === 0x04 && packet[0] === 0x70 && packet[2] === 0) b_cid = little_endian_read_16(packet, 13); // CHANNEL_OPENED: local cid
-    if (type === 0x06) sdus.push(packet.slice(0, size));
-    void channel;
-  }, PSM, 0xffff);
+  b.l2cap.l2cap_register_service(
+    (type, channel, packet, size) => {
+      if (type === 0x04 && packet[0] === 0x72) b.l2cap.l2cap_accept_connection(little_endian_read_16(packet, 12)); // INCOMING_CONNECTION: local cid
+      if (type === 0x04 && packet[0] === 0x70 && packet[2] === 0) b_cid = little_endian_read_16(packet, 13); // CHANNEL_OPENED: local cid
+      if (type === 0x06) sdus.push(packet.slice(0, size));
+      void channel;
+    },
+    PSM,
+    0xffff,
+  );
   let a_open = false;
-  const r = a.l2cap.l2cap_create_channel((type, _c, packet) => {
-    if (type === 0x04 && packet[0] === 0x70 && packet[2] === 0) a_open = true;
-  }, ADDR_B, PSM, 0xffff);
+  const r = a.l2cap.l2cap_create_channel(
+    (type, _c, packet) => {
+      if (type === 0x04 && packet[0] === 0x70 && packet[2] === 0) a_open = true;
+    },
+    ADDR_B,
+    PSM,
+    0xffff,
+  );
   assert.is(r.status, 0);
-  assert.ok(rl.run_until(() => a_open && b_cid > 0, 20_000), 'channel open');
+  assert.ok(
+    rl.run_until(() => a_open && b_cid > 0, 20_000),
+    'channel open',
+  );
   rl.run(100);
   states.length = 0;
   return { rl, a, b, pipe, sdus, states, b_cid: () => b_cid, handle: () => handle };

@@ -22,7 +22,11 @@ export class H4PipeTransport implements HciTransport {
   private posted = false;
   private readonly enc = new Uint8Array(1 + 4 + 0xffff);
 
-  constructor(readonly controller: VirtualController, readonly chunk = 4096, limits?: Partial<H4Limits>) {
+  constructor(
+    readonly controller: VirtualController,
+    readonly chunk = 4096,
+    limits?: Partial<H4Limits>,
+  ) {
     this.deframer = new H4Deframer({
       accept: [2, 3, 4, 5],
       ...(limits ? { limits } : {}),
@@ -71,7 +75,8 @@ export class H4PipeTransport implements HciTransport {
 
   /** Raw bytes from "the controller", read by the host in `chunk`-byte pieces on the run loop. */
   inject(bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; i += this.chunk) this.stream.push(bytes.subarray(i, Math.min(bytes.length, i + this.chunk)));
+    for (let i = 0; i < bytes.length; i += this.chunk)
+      this.stream.push(bytes.subarray(i, Math.min(bytes.length, i + this.chunk)));
     if (this.posted) return;
     this.posted = true;
     this.run_loop.execute_on_main_thread(() => this.drain());

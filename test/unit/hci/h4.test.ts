@@ -175,14 +175,22 @@ test('default ACL limit: every length H4 can express (4097, 10000, 65535 data by
     d.feed(new Uint8Array(len).fill(len & 0xff));
   }
   assert.equal(errors, []);
-  assert.equal(packets.map((p) => p.bytes.split(' ').length), [4 + 4097, 4 + 10000, 4 + 65535]);
+  assert.equal(
+    packets.map((p) => p.bytes.split(' ').length),
+    [4 + 4097, 4 + 10000, 4 + 65535],
+  );
   assert.is(d.limits.max_acl, 65535);
 });
 
 test('a framing error says where: stream byte position of the type byte, length, limit, error count', () => {
   const infos: unknown[] = [];
   const errors: string[] = [];
-  const d = new H4Deframer({ accept: [2, 3, 4, 5], limits: { max_acl: 27 }, on_packet: () => {}, on_error: (m, info) => (errors.push(m), infos.push(info)) });
+  const d = new H4Deframer({
+    accept: [2, 3, 4, 5],
+    limits: { max_acl: 27 },
+    on_packet: () => {},
+    on_error: (m, info) => (errors.push(m), infos.push(info)),
+  });
   d.feed(fromHex(RESET_COMPLETE)); // bytes 0-6
   d.feed(fromHex('02 01')); // type byte at position 7, header split across reads
   d.feed(fromHex('20 1c 00')); // length 28 > 27
@@ -249,7 +257,14 @@ test('fuzz: valid packet stream in random chunks is delivered exactly', () => {
   for (let n = 0; n < 2000; n++) {
     const t = 2 + Math.floor(rnd() * 4); // host side: 2..5
     const len = Math.floor(rnd() * (t === 2 ? 300 : t === 5 ? 300 : 256));
-    const head = t === 2 ? [0x01, 0x20, len & 0xff, len >> 8] : t === 3 ? [0x01, 0x00, len] : t === 4 ? [0x3e, len] : [0x01, 0x00, len & 0xff, len >> 8];
+    const head =
+      t === 2
+        ? [0x01, 0x20, len & 0xff, len >> 8]
+        : t === 3
+          ? [0x01, 0x00, len]
+          : t === 4
+            ? [0x3e, len]
+            : [0x01, 0x00, len & 0xff, len >> 8];
     const body = Array.from({ length: len }, () => Math.floor(rnd() * 256));
     const bytes = [t, ...head, ...body];
     vectors.push(hex(Uint8Array.from(bytes)));

@@ -51,9 +51,15 @@ test('fragmentation to the controller ACL size with credit accounting; PACKET_SE
   const last = fromHex(frags[0]!);
   assert.is(hex(last.subarray(0, 4)), '42 10 90 00', 'last: 144 bytes');
   assert.is(last[last.length - 1], (2000 - 1) & 0xff);
-  assert.not.ok(h.events.some((e) => hex(e) === '6e 00'), 'not from inside the call that sent the last fragment');
+  assert.not.ok(
+    h.events.some((e) => hex(e) === '6e 00'),
+    'not from inside the call that sent the last fragment',
+  );
   h.rl.run(0);
-  assert.ok(h.events.some((e) => hex(e) === '6e 00'), 'HCI_EVENT_TRANSPORT_PACKET_SENT from the run loop');
+  assert.ok(
+    h.events.some((e) => hex(e) === '6e 00'),
+    'HCI_EVENT_TRANSPORT_PACKET_SENT from the run loop',
+  );
   assert.not.ok(hci.hci_is_packet_buffer_reserved(), 'buffer released');
   assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 2, '4 - 2 outstanding');
   assert.ok(hci.hci_can_send_acl_packet_now(handle));
@@ -69,7 +75,10 @@ test('LE link uses the LE buffers (3 x 27) separately from BR/EDR', () => {
   const size = prepare(h, le, 60, 0x0); // 64 data bytes = 27 + 27 + 10
   assert.is(hci.hci_send_acl_packet_buffer(size), 0);
   const frags = h.t.take_acl();
-  assert.equal(frags.map((f) => f.slice(0, 11)), ['02 00 1b 00', '02 10 1b 00', '02 10 0a 00']);
+  assert.equal(
+    frags.map((f) => f.slice(0, 11)),
+    ['02 00 1b 00', '02 10 1b 00', '02 10 0a 00'],
+  );
   assert.is(hci.hci_number_free_acl_slots_for_handle(le), 0);
   assert.is(hci.hci_number_free_acl_slots_for_handle(classic), 4, 'BR/EDR credits untouched');
   assert.ok(hci.hci_can_send_acl_classic_packet_now());
@@ -143,7 +152,12 @@ test('reassembly: start + continuations into one pooled buffer, delivered as a c
   assert.equal(got.bytes.subarray(8), payload);
   assert.is(h.stack.pools.packet_buffers.in_use, 0, 'buffer returned after delivery');
   // a PDU in a single packet is delivered without reassembly
-  h.t.acl(frag(2, pdu.subarray(0, 8).map((v, i) => (i === 0 ? 4 : i === 1 ? 0 : v))));
+  h.t.acl(
+    frag(
+      2,
+      pdu.subarray(0, 8).map((v, i) => (i === 0 ? 4 : i === 1 ? 0 : v)),
+    ),
+  );
   assert.is(h.acl.length, 2);
   assert.is(h.acl[1]!.bytes.length, 12);
 });
@@ -202,7 +216,11 @@ test('disconnection returns the link credits, drops pending fragments and the re
   assert.is(h.stack.pools.packet_buffers.in_use, 0);
   assert.ok(hci.hci_can_send_acl_packet_now(b), 'credits of a returned, fragments dropped');
   assert.is(hci.hci_number_free_acl_slots_for_handle(b), 4);
-  assert.equal(h.events.map((e) => hex(e)), [`05 04 00 ${u16(a)} 13`, '61 01 01', '6e 00'], 'PACKET_SENT: the outgoing buffer is free again');
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    [`05 04 00 ${u16(a)} 13`, '61 01 01', '6e 00'],
+    'PACKET_SENT: the outgoing buffer is free again',
+  );
   assert.equal(h.t.take_acl(), []);
 });
 
@@ -223,12 +241,22 @@ test('no view per fragment: each fragment goes to the transport as a view of the
   };
   round();
   round();
-  assert.equal(refs.map((r) => [r.size, r.head]), [
-    [314, '42 20 36 01'], [314, '42 10 36 01'], [314, '42 10 36 01'], [78, '42 10 4a 00'],
-    [314, '42 20 36 01'], [314, '42 10 36 01'], [314, '42 10 36 01'], [78, '42 10 4a 00'],
-  ]);
+  assert.equal(
+    refs.map((r) => [r.size, r.head]),
+    [
+      [314, '42 20 36 01'],
+      [314, '42 10 36 01'],
+      [314, '42 10 36 01'],
+      [78, '42 10 4a 00'],
+      [314, '42 20 36 01'],
+      [314, '42 10 36 01'],
+      [314, '42 10 36 01'],
+      [78, '42 10 4a 00'],
+    ],
+  );
   assert.is(refs[0]!.packet, hci.hci_get_outgoing_packet_buffer(), 'the first fragment is the buffer itself');
-  for (let i = 0; i < 4; i++) assert.is(refs[4 + i]!.packet, refs[i]!.packet, `fragment ${i}: the same view in the second packet`);
+  for (let i = 0; i < 4; i++)
+    assert.is(refs[4 + i]!.packet, refs[i]!.packet, `fragment ${i}: the same view in the second packet`);
   assert.is(refs[1]!.packet.byteOffset - refs[0]!.packet.byteOffset, 310, 'the view starts at the fragment');
 });
 

@@ -13,7 +13,10 @@ test('incoming connection: accepted with the role policy, NR_CONNECTIONS_CHANGED
   h.t.event(cs(0x0409));
   h.clear();
   h.t.event(`03 0b 00 40 00 ${wire_addr(PEER)} 01 00`);
-  assert.equal(h.events.map((e) => hex(e).slice(0, 8)), ['61 01 01', '03 0b 00']);
+  assert.equal(
+    h.events.map((e) => hex(e).slice(0, 8)),
+    ['61 01 01', '03 0b 00'],
+  );
   assert.equal(h.t.take_commands(), ['1b 04 02 40 00'], 'remote features read');
   const conn = h.stack.hci.hci_connection_for_handle(0x40)!;
   assert.is(conn.role, 1);
@@ -56,7 +59,10 @@ test('hci_connect_acl (for L2CAP): Create Connection with BTstack parameters; pa
   h.t.event(cs(0x0405));
   h.clear();
   h.t.event(`03 0b 04 00 00 ${wire_addr(PEER)} 01 00`); // Page Timeout
-  assert.equal(h.events.map((e) => hex(e).slice(0, 8)), ['61 01 00', '03 0b 04']);
+  assert.equal(
+    h.events.map((e) => hex(e).slice(0, 8)),
+    ['61 01 00', '03 0b 04'],
+  );
   assert.ok(h.stack.pools.all_free());
 });
 
@@ -66,11 +72,10 @@ test('Create Connection refused by Command Status: record freed, Connection Comp
   h.t.take_commands();
   h.clear();
   h.t.event(cs(0x0405, 0x0c));
-  assert.equal(h.events.map((e) => hex(e)), [
-    '0f 04 0c 01 05 04',
-    '61 01 00',
-    `03 0b 0c 00 00 ${wire_addr(PEER)} 01 00`,
-  ]);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    ['0f 04 0c 01 05 04', '61 01 00', `03 0b 0c 00 00 ${wire_addr(PEER)} 01 00`],
+  );
   assert.ok(h.stack.pools.all_free());
 });
 
@@ -89,7 +94,10 @@ test('remote version: hci_read_remote_version and the completion is stored', () 
   h.t.event(cs(0x041d));
   h.t.event(`0c 08 00 ${u16(a)} 0a 0f 00 34 12`);
   const c = h.stack.hci.hci_connection_for_handle(a)!;
-  assert.equal([c.remote_version, c.remote_manufacturer, c.remote_subversion, c.remote_version_valid], [0x0a, 0x000f, 0x1234, true]);
+  assert.equal(
+    [c.remote_version, c.remote_manufacturer, c.remote_subversion, c.remote_version_valid],
+    [0x0a, 0x000f, 0x1234, true],
+  );
   assert.ok(c.remote_features_valid);
 });
 
@@ -124,7 +132,9 @@ test('LE: gap_connect sends LE Create Connection with BTstack defaults; cancel b
   const h = working();
   const addr = sscanf_bd_addr('C0:FF:EE:00:11:22')!;
   assert.is(h.stack.gap.gap_connect(addr, 0), 0);
-  assert.equal(h.t.take_commands(), [`0d 20 19 60 00 30 00 00 00 ${wire_addr('C0:FF:EE:00:11:22')} 00 08 00 18 00 04 00 48 00 02 00 30 00`]);
+  assert.equal(h.t.take_commands(), [
+    `0d 20 19 60 00 30 00 00 00 ${wire_addr('C0:FF:EE:00:11:22')} 00 08 00 18 00 04 00 48 00 02 00 30 00`,
+  ]);
   assert.is(h.stack.gap.gap_connect(sscanf_bd_addr('C0:FF:EE:00:11:23')!, 0), 0x0c, 'one attempt at a time');
   h.t.event(cs(0x200d));
   assert.is(h.stack.gap.gap_connect_cancel(), 0);
@@ -133,13 +143,19 @@ test('LE: gap_connect sends LE Create Connection with BTstack defaults; cancel b
   h.clear();
   h.t.event(`3e 13 01 02 00 00 00 00 ${wire_addr('C0:FF:EE:00:11:22')} 00 00 00 00 00 00 00`);
   assert.ok(h.stack.pools.all_free());
-  assert.equal(h.events.map((e) => hex(e).slice(0, 11)), ['61 01 00', '3e 13 01 02']);
+  assert.equal(
+    h.events.map((e) => hex(e).slice(0, 11)),
+    ['61 01 00', '3e 13 01 02'],
+  );
   // cancel before it was sent: BTstack reports Unknown Connection Identifier itself
   h.t.event('0e 03 00 00 00'); // no credits: the create stays queued
   assert.is(h.stack.gap.gap_connect(addr, 0), 0);
   h.clear();
   assert.is(h.stack.gap.gap_connect_cancel(), 0);
-  assert.equal(h.events.map((e) => hex(e)), [`3e 13 01 02 00 00 00 00 ${wire_addr('C0:FF:EE:00:11:22')} 00 00 00 00 00 00 00`]);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    [`3e 13 01 02 00 00 00 00 ${wire_addr('C0:FF:EE:00:11:22')} 00 00 00 00 00 00 00`],
+  );
   h.t.event('0e 03 01 00 00');
   assert.equal(h.t.take_commands(), []);
   assert.ok(h.stack.pools.all_free());

@@ -22,7 +22,10 @@ test('Num_HCI_Command_Packets 0 blocks sending; a credit releases the waiting co
   assert.not.ok(h.stack.hci.hci_can_send_command_packet_now(), 'the credit was used');
   h.t.event(cc(0x1009, '00 66 55 44 33 22 11'));
   assert.ok(h.stack.hci.hci_can_send_command_packet_now());
-  assert.ok(h.events.some((e) => e[0] === 0x0e && e[3] === 0x09 && e[4] === 0x10), 'the app saw its Command Complete');
+  assert.ok(
+    h.events.some((e) => e[0] === 0x0e && e[3] === 0x09 && e[4] === 0x10),
+    'the app saw its Command Complete',
+  );
 });
 
 test('the command queue is bounded and keeps order; nothing accepted is lost', () => {
@@ -39,7 +42,10 @@ test('the command queue is bounded and keeps order; nothing accepted is lost', (
     sent.push(...c);
     if (c.length) h.t.event(cc(0x0c24, '00', 0)); // completes, but gives no new credit
   }
-  assert.equal(sent, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `24 0c 03 ${hex(Uint8Array.of(i, 1, 0))}`));
+  assert.equal(
+    sent,
+    [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `24 0c 03 ${hex(Uint8Array.of(i, 1, 0))}`),
+  );
   assert.ok(h.stack.pools.all_free(), 'queue slots back in the pool');
 });
 

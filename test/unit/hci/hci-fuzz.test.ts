@@ -91,7 +91,7 @@ test('inquiry result / advertising report / NOCP fuzz with valid headers and ran
       b[0] = 0x2f;
       b[2] = rnd() < 0.9 ? 1 : int(3);
       // random EIR structures
-      for (let p = 17; p < 257; ) {
+      for (let p = 17; p < 257;) {
         const len = int(40);
         b[p] = len;
         b[p + 1] = [0x08, 0x09, 0x10, 0x0a, int(256)][int(5)]!;

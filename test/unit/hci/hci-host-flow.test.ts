@@ -83,7 +83,19 @@ test('a controller that refuses Host Buffer Size: flow control is not turned on'
       const opcode = op[0]! | (op[1]! << 8);
       // 0x01 Unknown HCI Command
       if (opcode === 0x0c33) h.t.event(cc(opcode, '01'));
-      else h.t.event(cc(opcode, opcode === 0x1005 ? `00 ${u16(310)} 40 ${u16(4)} 08 00` : opcode === 0x1003 ? '00 ff ff 8f fe 58 ff 49 83' : opcode === 0x1002 ? '00 ' + 'ff'.repeat(64) : '00'));
+      else
+        h.t.event(
+          cc(
+            opcode,
+            opcode === 0x1005
+              ? `00 ${u16(310)} 40 ${u16(4)} 08 00`
+              : opcode === 0x1003
+                ? '00 ff ff 8f fe 58 ff 49 83'
+                : opcode === 0x1002
+                  ? '00 ' + 'ff'.repeat(64)
+                  : '00',
+          ),
+        );
     }
     h.rl.run(0);
   }
@@ -125,7 +137,10 @@ test('a handle that disconnects before the report is not reported (its packets c
   h.t.acl(acl(0x0042, 10));
   h.t.event(`05 04 00 ${u16(0x0042)} 13`); // Disconnection Complete
   h.rl.run(0);
-  assert.equal(h.t.take_commands().filter((c) => c.startsWith('35 0c')), []);
+  assert.equal(
+    h.t.take_commands().filter((c) => c.startsWith('35 0c')),
+    [],
+  );
 });
 
 test('a report waits for the transport, and goes out on can-send-now', () => {
@@ -149,7 +164,10 @@ test('an ACL packet above the announced length is logged at error level and stil
   connect_classic(h, 0x0042);
   h.t.acl(acl(0x0042, 40));
   assert.is(h.acl.length, 1);
-  assert.ok(lines.some((l) => l.includes('ACL packet of 44 bytes, above the announced Host_ACL_Data_Packet_Length 27')), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => l.includes('ACL packet of 44 bytes, above the announced Host_ACL_Data_Packet_Length 27')),
+    lines.join('\n'),
+  );
 });
 
 test('a Command Complete for Host Number Of Completed Packets (a refusal) is logged, the stack goes on', () => {

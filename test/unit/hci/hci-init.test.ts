@@ -159,7 +159,10 @@ test('open-failed: BTSTACK_EVENT_POWERON_FAILED, state OFF, power on possible ag
   assert.is(h.stack.hci.hci_power_control(1), 0, 'the open fails later: the call itself succeeds');
   h.rl.run(0);
   // STATE INITIALIZING, POWERON_FAILED, STATE OFF (BTstack: an error return and POWERON_FAILED only)
-  assert.equal(h.events.map((e) => hex(e)), ['60 01 01', '62 00', '60 01 00']);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    ['60 01 01', '62 00', '60 01 00'],
+  );
   assert.is(h.stack.hci.hci_get_state(), 0);
   h.t.fail_open = false;
   h.clear();
@@ -216,8 +219,14 @@ test('BTSTACK_EVENT_STATE bytes for the v1.8 profile are the same; scan mode eve
   const h = harness({ profile: 'v1.8' });
   h.stack.hci.hci_power_control(1);
   boot(h.t, h.rl, h.stack);
-  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => hex(e)), ['60 01 01', '60 01 02']);
-  assert.ok(h.events.some((e) => hex(e) === '66 02 00 00'), 'BTSTACK_EVENT_SCAN_MODE_CHANGED discoverable=0 connectable=0');
+  assert.equal(
+    h.events.filter((e) => e[0] === 0x60).map((e) => hex(e)),
+    ['60 01 01', '60 01 02'],
+  );
+  assert.ok(
+    h.events.some((e) => hex(e) === '66 02 00 00'),
+    'BTSTACK_EVENT_SCAN_MODE_CHANGED discoverable=0 connectable=0',
+  );
 });
 
 test('two stacks in one process do not share state', () => {
@@ -231,7 +240,6 @@ test('two stacks in one process do not share state', () => {
   assert.equal(b.events, []);
 });
 
-
 test('packet log: every command out and event in, plus the stack own events (not PACKET_SENT)', async () => {
   const { HciDump, HciDumpMemorySink } = await import('../../../src/hci/dump.js');
   const dump = new HciDump({ now_us: () => 0 });
@@ -242,12 +250,16 @@ test('packet log: every command out and event in, plus the stack own events (not
   const sent = boot(h.t, h.rl, h.stack);
   const bytes = sink.bytes();
   const records: Array<{ type: number; hex: string }> = [];
-  for (let p = 0; p < bytes.length; ) {
+  for (let p = 0; p < bytes.length;) {
     const len = ((bytes[p]! << 24) | (bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!) >>> 0;
     records.push({ type: bytes[p + 12]!, hex: hex(bytes.subarray(p + 13, p + 4 + len)) });
     p += 4 + len;
   }
-  assert.equal(records.filter((r) => r.type === 0x00).map((r) => r.hex), sent, 'commands, in order');
+  assert.equal(
+    records.filter((r) => r.type === 0x00).map((r) => r.hex),
+    sent,
+    'commands, in order',
+  );
   const events = records.filter((r) => r.type === 0x01).map((r) => r.hex);
   assert.is(events[0], '60 01 01', 'BTSTACK_EVENT_STATE INITIALIZING logged first');
   assert.ok(events.includes('60 01 02'));

@@ -39,15 +39,18 @@ test('Hardware Error: event to handlers, links torn down as BTstack does, OFF wi
   });
   h.t.event('10 01 05');
   h.rl.run(0);
-  assert.equal(h.events.map((e) => hex(e)), [
-    '10 01 05', // the Hardware Error itself (the pending ACL packet is dropped)
-    `05 04 00 ${u16(a)} 16`, // synthesized Disconnection Complete, Connection Terminated By Local Host
-    '61 01 01', // BTSTACK_EVENT_NR_CONNECTIONS_CHANGED 1
-    `05 04 00 ${u16(b)} 16`,
-    '61 01 00',
-    '60 01 00', // BTSTACK_EVENT_STATE OFF
-    '60 01 01', // and INITIALIZING again (BTstack reboots the stack)
-  ]);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    [
+      '10 01 05', // the Hardware Error itself (the pending ACL packet is dropped)
+      `05 04 00 ${u16(a)} 16`, // synthesized Disconnection Complete, Connection Terminated By Local Host
+      '61 01 01', // BTSTACK_EVENT_NR_CONNECTIONS_CHANGED 1
+      `05 04 00 ${u16(b)} 16`,
+      '61 01 00',
+      '60 01 00', // BTSTACK_EVENT_STATE OFF
+      '60 01 01', // and INITIALIZING again (BTstack reboots the stack)
+    ],
+  );
   assert.ok(freeAtOff, 'every pool full when OFF is reported');
   assert.is(h.t.closes, 1);
   assert.is(h.t.opens, 2);
@@ -70,7 +73,11 @@ test('Hardware Error with a hardware error callback: OFF first (BTstack only cal
   h.t.event('10 01 2a');
   h.rl.run(0);
   assert.equal(codes, [0x2a]);
-  assert.equal(atCallback, [[0, true, ['10 01 2a', '05 04 00 03 00 16', '61 01 00', '60 01 00']]], 'the callback sees an OFF stack');
+  assert.equal(
+    atCallback,
+    [[0, true, ['10 01 2a', '05 04 00 03 00 16', '61 01 00', '60 01 00']]],
+    'the callback sees an OFF stack',
+  );
   assert.is(h.t.opens, 1, 'no power on by itself');
   assert.is(h.stack.hci.hci_get_state(), 0);
   assert.ok(h.stack.pools.all_free());
@@ -87,7 +94,10 @@ test("transport 'failed' (device unplugged): OFF, pools full, no restart; power 
   h.rl.run(0);
   assert.is(h.stack.hci.hci_get_state(), 0);
   assert.ok(h.stack.pools.all_free());
-  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => e[2]), [0]);
+  assert.equal(
+    h.events.filter((e) => e[0] === 0x60).map((e) => e[2]),
+    [0],
+  );
   assert.is(h.t.opens, 1);
   h.stack.hci.hci_power_control(1);
   boot(h.t, h.rl, h.stack);
@@ -100,7 +110,10 @@ test("transport 'framing-error': the transport is reset and the stack powers on 
   h.clear();
   h.t.emit({ type: 'framing-error', error: 'unknown packet type 0x7f' });
   h.rl.run(0);
-  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => e[2]), [0, 1]);
+  assert.equal(
+    h.events.filter((e) => e[0] === 0x60).map((e) => e[2]),
+    [0, 1],
+  );
   assert.is(h.t.closes, 1);
   assert.is(h.t.opens, 2);
   boot(h.t, h.rl, h.stack);
@@ -130,7 +143,11 @@ test('a garbage burst (one framing error per bad byte) restarts the stack exactl
   assert.is(deframer.errors, 80);
   h.t.report_closed = true;
   h.rl.run(0);
-  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => e[2]), [0, 1], 'OFF, INITIALIZING once');
+  assert.equal(
+    h.events.filter((e) => e[0] === 0x60).map((e) => e[2]),
+    [0, 1],
+    'OFF, INITIALIZING once',
+  );
   assert.is(h.t.closes, 1);
   assert.is(h.t.opens, 2);
   boot(h.t, h.rl, h.stack);
@@ -141,7 +158,10 @@ test('a garbage burst (one framing error per bad byte) restarts the stack exactl
   h.clear();
   deframer.feed(garbage.subarray(0, 16));
   h.rl.run(0);
-  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => e[2]), [0, 1]);
+  assert.equal(
+    h.events.filter((e) => e[0] === 0x60).map((e) => e[2]),
+    [0, 1],
+  );
   assert.is(h.t.closes, 2);
   assert.is(h.t.opens, 3);
 });
@@ -164,7 +184,10 @@ test('power off: HALTING disconnects every link (reason 0x15), then OFF; pools f
   const b = connect_le(h, 0x0002);
   h.clear();
   assert.is(h.stack.hci.hci_power_control(0), 0);
-  assert.equal(h.events.map((e) => hex(e)), ['60 01 03']);
+  assert.equal(
+    h.events.map((e) => hex(e)),
+    ['60 01 03'],
+  );
   assert.equal(h.t.take_commands(), [`06 04 03 ${u16(a)} 15`]);
   h.t.event(cs(0x0406));
   assert.equal(h.t.take_commands(), [`06 04 03 ${u16(b)} 15`]);
@@ -175,7 +198,10 @@ test('power off: HALTING disconnects every link (reason 0x15), then OFF; pools f
   h.rl.run(0);
   assert.is(h.stack.hci.hci_get_state(), 0);
   assert.ok(h.stack.pools.all_free());
-  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => e[2]), [3, 0]);
+  assert.equal(
+    h.events.filter((e) => e[0] === 0x60).map((e) => e[2]),
+    [3, 0],
+  );
   assert.is(h.t.closes, 1);
 });
 
@@ -211,7 +237,10 @@ test('power off: a controller that never answers the disconnects is closed after
   h.rl.advance(1);
   assert.is(h.stack.hci.hci_get_state(), 0);
   assert.ok(h.stack.pools.all_free());
-  assert.ok(h.events.some((e) => e[0] === 0x05 && e[5] === 0x16), 'links discarded with a synthesized Disconnection Complete');
+  assert.ok(
+    h.events.some((e) => e[0] === 0x05 && e[5] === 0x16),
+    'links discarded with a synthesized Disconnection Complete',
+  );
 });
 
 test('power off during init closes at once; sleep then wake re-runs init', () => {
@@ -219,7 +248,10 @@ test('power off during init closes at once; sleep then wake re-runs init', () =>
   h.stack.hci.hci_power_control(2);
   h.rl.run(0);
   assert.is(h.stack.hci.hci_get_state(), 4, 'SLEEPING (no links to disconnect)');
-  assert.equal(h.events.filter((e) => e[0] === 0x60).map((e) => e[2]), [5, 4]);
+  assert.equal(
+    h.events.filter((e) => e[0] === 0x60).map((e) => e[2]),
+    [5, 4],
+  );
   h.stack.hci.hci_power_control(1);
   const sent = boot(h.t, h.rl, h.stack);
   assert.is(sent[0], '03 0c 00');

@@ -134,15 +134,24 @@ function u16(v: number): string {
  */
 export function init_reply(opcode: number, p: ControllerProfile): string | null {
   switch (opcode) {
-    case 0x0c03: return '00';
-    case 0x1001: return '00 09 00 00 09 0f 00 00 00';
-    case 0x1002: return '00 ' + p.supported_commands;
-    case 0x1003: return '00 ' + p.features;
-    case 0x1004: return '00 01 02 ' + p.ext_features_page1;
-    case 0x1009: return '00 ' + p.bd_addr_wire;
-    case 0x1005: return `00 ${u16(p.acl_len)} 40 ${u16(p.acl_num)} 08 00`;
-    case 0x2002: return `00 ${u16(p.le_len)} ${hex(Uint8Array.of(p.le_num))}`;
-    default: return '00';
+    case 0x0c03:
+      return '00';
+    case 0x1001:
+      return '00 09 00 00 09 0f 00 00 00';
+    case 0x1002:
+      return '00 ' + p.supported_commands;
+    case 0x1003:
+      return '00 ' + p.features;
+    case 0x1004:
+      return '00 01 02 ' + p.ext_features_page1;
+    case 0x1009:
+      return '00 ' + p.bd_addr_wire;
+    case 0x1005:
+      return `00 ${u16(p.acl_len)} 40 ${u16(p.acl_num)} 08 00`;
+    case 0x2002:
+      return `00 ${u16(p.le_len)} ${hex(Uint8Array.of(p.le_num))}`;
+    default:
+      return '00';
   }
 }
 
@@ -236,7 +245,8 @@ export function wire_addr(addr: string): string {
 export function connect_classic(h: Harness, handle: number, addr = '00:1A:7D:DA:71:13'): number {
   h.t.event(`04 0a ${wire_addr(addr)} 0c 02 7a 01`);
   const accept = h.t.take_commands();
-  if (accept.length !== 1 || !accept[0]!.startsWith('09 04 07')) throw new Error(`expected Accept Connection Request, got ${accept}`);
+  if (accept.length !== 1 || !accept[0]!.startsWith('09 04 07'))
+    throw new Error(`expected Accept Connection Request, got ${accept}`);
   h.t.event(cs(0x0409));
   h.t.event(`03 0b 00 ${u16(handle)} ${wire_addr(addr)} 01 00`);
   const rf = h.t.take_commands();

@@ -131,7 +131,10 @@ test('no debug sink: no transition line is built', () => {
   h.stack.hci.hci_power_control(0);
   h.rl.run(0);
   assert.is(h.stack.hci.hci_get_state(), 0);
-  assert.not.ok(lines.some((l) => l.includes(' -> ')), 'no transition at info level');
+  assert.not.ok(
+    lines.some((l) => l.includes(' -> ')),
+    'no transition at info level',
+  );
 });
 
 test.run();

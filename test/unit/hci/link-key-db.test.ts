@@ -101,12 +101,19 @@ test('full: put of a new address reuses the least recently used entry (get and p
   assert.ok(db.get_link_key(A)); // A used: B is now the least recently used
   db.put_link_key(D, key(0xd0), COMBINATION_KEY);
   assert.is(db.get_link_key(B), null, 'B dropped');
-  assert.equal(walk(db).map((e) => e.bd_addr), [D, A, C], 'most recently used first');
+  assert.equal(
+    walk(db).map((e) => e.bd_addr),
+    [D, A, C],
+    'most recently used first',
+  );
   assert.equal(pool_stats(pools), { name: 'link_key_db_memory_entries', in_use: 3, capacity: 3, high_water: 3 });
   // replacing C's key counts as use: A is the oldest now
   db.put_link_key(C, key(0xc1), COMBINATION_KEY);
   db.put_link_key(B, key(0xb1), COMBINATION_KEY);
-  assert.equal(walk(db).map((e) => e.bd_addr), [B, C, D]);
+  assert.equal(
+    walk(db).map((e) => e.bd_addr),
+    [B, C, D],
+  );
   assert.equal(db.get_link_key(C)!.link_key, key(0xc1));
   assert.equal(db.get_link_key(D)!.link_key, key(0xd0), 'the reused entry holds only the new key');
   assert.equal(db.get_link_key(B)!.link_key, key(0xb1));

@@ -26,12 +26,21 @@ import {
 
 test('FreeBSD numbering and names', () => {
   assert.equal(
-    [L2CAP_CHANNEL_CLOSED, L2CAP_CHANNEL_W4_L2CAP_CON_RSP, L2CAP_CHANNEL_W4_L2CA_CON_RSP, L2CAP_CHANNEL_CONFIG, L2CAP_CHANNEL_OPEN,
-      L2CAP_CHANNEL_W4_L2CAP_DISCON_RSP, L2CAP_CHANNEL_W4_L2CA_DISCON_RSP],
+    [
+      L2CAP_CHANNEL_CLOSED,
+      L2CAP_CHANNEL_W4_L2CAP_CON_RSP,
+      L2CAP_CHANNEL_W4_L2CA_CON_RSP,
+      L2CAP_CHANNEL_CONFIG,
+      L2CAP_CHANNEL_OPEN,
+      L2CAP_CHANNEL_W4_L2CAP_DISCON_RSP,
+      L2CAP_CHANNEL_W4_L2CA_DISCON_RSP,
+    ],
     [0, 1, 2, 3, 4, 5, 6],
   );
-  assert.equal([...L2CAP_CHANNEL_STATE_NAMES],
-    ['CLOSED', 'W4_L2CAP_CON_RSP', 'W4_L2CA_CON_RSP', 'CONFIG', 'OPEN', 'W4_L2CAP_DISCON_RSP', 'W4_L2CA_DISCON_RSP']);
+  assert.equal(
+    [...L2CAP_CHANNEL_STATE_NAMES],
+    ['CLOSED', 'W4_L2CAP_CON_RSP', 'W4_L2CA_CON_RSP', 'CONFIG', 'OPEN', 'W4_L2CAP_DISCON_RSP', 'W4_L2CA_DISCON_RSP'],
+  );
   assert.is(l2cap_channel_state_name(3), 'CONFIG');
   assert.is(l2cap_channel_state_name(7), 'UNKNOWN');
 });
@@ -60,8 +69,14 @@ test('every BTstack v1.4.1 L2CAP_STATE_* but INVALID has a counterpart; spot che
 });
 
 test('configuration completes when both directions are done', () => {
-  const flags = [L2CAP_CFG_LOCAL_REQ_SENT, L2CAP_CFG_LOCAL_ACKED, L2CAP_CFG_REMOTE_REQ_RECEIVED, L2CAP_CFG_REMOTE_RESPONDED,
-    L2CAP_CFG_REMOTE_CONTINUATION, L2CAP_CFG_LOCAL_CONTINUATION];
+  const flags = [
+    L2CAP_CFG_LOCAL_REQ_SENT,
+    L2CAP_CFG_LOCAL_ACKED,
+    L2CAP_CFG_REMOTE_REQ_RECEIVED,
+    L2CAP_CFG_REMOTE_RESPONDED,
+    L2CAP_CFG_REMOTE_CONTINUATION,
+    L2CAP_CFG_LOCAL_CONTINUATION,
+  ];
   assert.is(new Set(flags).size, flags.length, 'distinct bits');
   for (const f of flags) assert.is(f & (f - 1), 0, 'single bit');
   let s = L2CAP_CFG_LOCAL_REQ_SENT | L2CAP_CFG_REMOTE_REQ_RECEIVED;

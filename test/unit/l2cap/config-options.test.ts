@@ -66,63 +66,134 @@ function answer(cmdHex: string): { answer: L2capConfigAnswer; response: string }
   const st = l2cap_config_options_parse(buf, req.options_offset, req.options_length, opts);
   const ans = l2cap_config_request_answer(opts, st, new L2capConfigAnswer());
   const out = new Uint8Array(64);
-  const n = l2cap_sig_configure_response_answer(out, 0, cmd.identifier, 0x0040, 0, ans, buf, req.options_offset, req.options_length);
+  const n = l2cap_sig_configure_response_answer(
+    out,
+    0,
+    cmd.identifier,
+    0x0040,
+    0,
+    ans,
+    buf,
+    req.options_offset,
+    req.options_length,
+  );
   return { answer: ans, response: hex(out.subarray(0, n)) };
 }
 
 test('option writers, byte for byte', () => {
   // MTU 672 = 0x02A0: type 01, length 02, a0 02
-  assert.is(enc(4, 0, (b, p) => l2cap_config_option_write_mtu(b, p, 672)), '01 02 a0 02');
+  assert.is(
+    enc(4, 0, (b, p) => l2cap_config_option_write_mtu(b, p, 672)),
+    '01 02 a0 02',
+  );
   // flush timeout 0xFFFF (infinite): type 02, length 02
-  assert.is(enc(4, 0, (b, p) => l2cap_config_option_write_flush_timeout(b, p, 0xffff)), '02 02 ff ff');
+  assert.is(
+    enc(4, 0, (b, p) => l2cap_config_option_write_flush_timeout(b, p, 0xffff)),
+    '02 02 ff ff',
+  );
   // QoS: type 03, length 22 = 0x16; flags 00, service type 01 best effort, token rate 0, bucket 0,
   // peak 0, latency 0xFFFFFFFF, delay variation 0xFFFFFFFF (4 octets each)
-  assert.is(enc(24, 0, (b, p) => l2cap_config_option_write_qos(b, p, 0, 1, 0, 0, 0, 0xffffffff, 0xffffffff)),
-    '03 16 00 01 00 00 00 00 00 00 00 00 00 00 00 00 ff ff ff ff ff ff ff ff');
+  assert.is(
+    enc(24, 0, (b, p) => l2cap_config_option_write_qos(b, p, 0, 1, 0, 0, 0, 0xffffffff, 0xffffffff)),
+    '03 16 00 01 00 00 00 00 00 00 00 00 00 00 00 00 ff ff ff ff ff ff ff ff',
+  );
   // RFC: type 04, length 9; mode 03 ERTM, TxWindow 10 = 0a, MaxTransmit 3, retransmission time-out 2000 = d0 07,
   // monitor time-out 12000 = e0 2e, MPS 1010 = f2 03
-  assert.is(enc(11, 0, (b, p) => l2cap_config_option_write_rfc(b, p, 3, 10, 3, 2000, 12000, 1010)), '04 09 03 0a 03 d0 07 e0 2e f2 03');
+  assert.is(
+    enc(11, 0, (b, p) => l2cap_config_option_write_rfc(b, p, 3, 10, 3, 2000, 12000, 1010)),
+    '04 09 03 0a 03 d0 07 e0 2e f2 03',
+  );
   // FCS: type 05, length 1, 00 = no FCS
-  assert.is(enc(3, 0, (b, p) => l2cap_config_option_write_fcs(b, p, 0)), '05 01 00');
+  assert.is(
+    enc(3, 0, (b, p) => l2cap_config_option_write_fcs(b, p, 0)),
+    '05 01 00',
+  );
   // Extended Flow Spec: type 06, length 16 = 0x10; id 01, service type 01, max SDU ffff, 3 x ffffffff
-  assert.is(enc(18, 0, (b, p) => l2cap_config_option_write_efs(b, p, 1, 1, 0xffff, 0xffffffff, 0xffffffff, 0xffffffff)),
-    '06 10 01 01 ff ff ff ff ff ff ff ff ff ff ff ff ff ff');
+  assert.is(
+    enc(18, 0, (b, p) => l2cap_config_option_write_efs(b, p, 1, 1, 0xffff, 0xffffffff, 0xffffffff, 0xffffffff)),
+    '06 10 01 01 ff ff ff ff ff ff ff ff ff ff ff ff ff ff',
+  );
   // Extended Window Size 0x3FFF: type 07, length 2, ff 3f
-  assert.is(enc(4, 0, (b, p) => l2cap_config_option_write_extended_window_size(b, p, 0x3fff)), '07 02 ff 3f');
+  assert.is(
+    enc(4, 0, (b, p) => l2cap_config_option_write_extended_window_size(b, p, 0x3fff)),
+    '07 02 ff 3f',
+  );
   // too small
-  assert.is(enc(10, 0, (b, p) => l2cap_config_option_write_rfc(b, p, 3, 10, 3, 2000, 12000, 1010)), '-1');
-  assert.is(enc(3, 0, (b, p) => l2cap_config_option_write_mtu(b, p, 672)), '-1');
+  assert.is(
+    enc(10, 0, (b, p) => l2cap_config_option_write_rfc(b, p, 3, 10, 3, 2000, 12000, 1010)),
+    '-1',
+  );
+  assert.is(
+    enc(3, 0, (b, p) => l2cap_config_option_write_mtu(b, p, 672)),
+    '-1',
+  );
 });
 
 test('a set of options is written in type order; sizes agree', () => {
   const o = new L2capConfigOptions().set_rfc(L2CAP_CHANNEL_MODE_BASIC).set_flush_timeout(0xffff).set_mtu(672);
   assert.is(l2cap_config_options_size(o), 4 + 4 + 11);
   // MTU (01 02 a0 02), flush timeout (02 02 ff ff), RFC basic (04 09 + nine zero octets)
-  assert.is(enc(19, 0, (b, p) => l2cap_config_options_write(b, p, o)), '01 02 a0 02 02 02 ff ff 04 09 00 00 00 00 00 00 00 00 00');
-  assert.is(enc(18, 0, (b, p) => l2cap_config_options_write(b, p, o)), '-1');
+  assert.is(
+    enc(19, 0, (b, p) => l2cap_config_options_write(b, p, o)),
+    '01 02 a0 02 02 02 ff ff 04 09 00 00 00 00 00 00 00 00 00',
+  );
+  assert.is(
+    enc(18, 0, (b, p) => l2cap_config_options_write(b, p, o)),
+    '-1',
+  );
   assert.is(l2cap_config_options_write(new Uint8Array(0), 0, new L2capConfigOptions()), 0);
 });
 
 test('parsing fills every option and its presence bit', () => {
   const [st, o] = parse(
     '01 02 a0 02' + // MTU 672
-    '02 02 64 00' + // flush timeout 100
-    '03 16 00 02 10 00 00 00 20 00 00 00 30 00 00 00 40 00 00 00 50 00 00 00' + // QoS guaranteed, 0x10 0x20 0x30 0x40 0x50
-    '04 09 00 01 02 03 00 04 00 05 00' + // RFC basic, 1, 2, 3, 4, 5
-    '05 01 01' + // FCS 16-bit
-    '06 10 07 01 08 00 09 00 00 00 0a 00 00 00 0b 00 00 00' + // EFS 7, 1, 8, 9, 10, 11
-    '07 02 20 00', // EWS 32
+      '02 02 64 00' + // flush timeout 100
+      '03 16 00 02 10 00 00 00 20 00 00 00 30 00 00 00 40 00 00 00 50 00 00 00' + // QoS guaranteed, 0x10 0x20 0x30 0x40 0x50
+      '04 09 00 01 02 03 00 04 00 05 00' + // RFC basic, 1, 2, 3, 4, 5
+      '05 01 01' + // FCS 16-bit
+      '06 10 07 01 08 00 09 00 00 00 0a 00 00 00 0b 00 00 00' + // EFS 7, 1, 8, 9, 10, 11
+      '07 02 20 00', // EWS 32
   );
   assert.is(st, 'ok');
-  assert.is(o.present, L2CAP_CONFIG_HAS_MTU | L2CAP_CONFIG_HAS_FLUSH_TIMEOUT | L2CAP_CONFIG_HAS_QOS | L2CAP_CONFIG_HAS_RFC |
-    L2CAP_CONFIG_HAS_FCS | L2CAP_CONFIG_HAS_EFS | L2CAP_CONFIG_HAS_EWS);
+  assert.is(
+    o.present,
+    L2CAP_CONFIG_HAS_MTU |
+      L2CAP_CONFIG_HAS_FLUSH_TIMEOUT |
+      L2CAP_CONFIG_HAS_QOS |
+      L2CAP_CONFIG_HAS_RFC |
+      L2CAP_CONFIG_HAS_FCS |
+      L2CAP_CONFIG_HAS_EFS |
+      L2CAP_CONFIG_HAS_EWS,
+  );
   assert.equal([o.mtu, o.flush_timeout], [672, 100]);
-  assert.equal([o.qos_flags, o.qos_service_type, o.qos_token_rate, o.qos_token_bucket_size, o.qos_peak_bandwidth, o.qos_latency,
-    o.qos_delay_variation], [0, 2, 0x10, 0x20, 0x30, 0x40, 0x50]);
-  assert.equal([o.mode, o.tx_window_size, o.max_transmit, o.retransmission_timeout, o.monitor_timeout, o.mps], [0, 1, 2, 3, 4, 5]);
+  assert.equal(
+    [
+      o.qos_flags,
+      o.qos_service_type,
+      o.qos_token_rate,
+      o.qos_token_bucket_size,
+      o.qos_peak_bandwidth,
+      o.qos_latency,
+      o.qos_delay_variation,
+    ],
+    [0, 2, 0x10, 0x20, 0x30, 0x40, 0x50],
+  );
+  assert.equal(
+    [o.mode, o.tx_window_size, o.max_transmit, o.retransmission_timeout, o.monitor_timeout, o.mps],
+    [0, 1, 2, 3, 4, 5],
+  );
   assert.is(o.fcs, 1);
-  assert.equal([o.efs_identifier, o.efs_service_type, o.efs_max_sdu_size, o.efs_sdu_inter_arrival_time, o.efs_access_latency,
-    o.efs_flush_timeout], [7, 1, 8, 9, 10, 11]);
+  assert.equal(
+    [
+      o.efs_identifier,
+      o.efs_service_type,
+      o.efs_max_sdu_size,
+      o.efs_sdu_inter_arrival_time,
+      o.efs_access_latency,
+      o.efs_flush_timeout,
+    ],
+    [7, 1, 8, 9, 10, 11],
+  );
   assert.is(o.extended_window_size, 32);
   assert.is(o.unknown_count, 0);
   // a known option sent with the hint bit (0x81 = MTU as a hint) is still understood
@@ -235,7 +306,16 @@ test('a new options object has the spec defaults, the same as clear() restores',
   assert.equal({ ...fresh }, { ...used });
   // spec defaults (Vol 3 Part A, 5): MTU 672, flush timeout 0xFFFF, QoS best effort with latency and delay variation 0xFFFFFFFF, Basic mode, 16-bit FCS
   assert.equal(
-    [fresh.present, fresh.mtu, fresh.flush_timeout, fresh.qos_service_type, fresh.qos_latency, fresh.qos_delay_variation, fresh.mode, fresh.fcs],
+    [
+      fresh.present,
+      fresh.mtu,
+      fresh.flush_timeout,
+      fresh.qos_service_type,
+      fresh.qos_latency,
+      fresh.qos_delay_variation,
+      fresh.mode,
+      fresh.fcs,
+    ],
     [0, 672, 0xffff, 1, 0xffffffff, 0xffffffff, 0, 1],
   );
 });

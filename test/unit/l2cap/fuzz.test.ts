@@ -67,7 +67,9 @@ const CORPUS = [
   '09 00 01 00 02 01 05 00 01 11 00 40 00', // extended PSM
 ].map(fromHex);
 
-const INTERESTING = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x12, 0x7f, 0x80, 0x81, 0x89, 0xfe, 0xff];
+const INTERESTING = [
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x12, 0x7f, 0x80, 0x81, 0x89, 0xfe, 0xff,
+];
 
 function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
   let a = Array.from(src);
@@ -75,17 +77,41 @@ function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
   for (let i = 0; i < k; i++) {
     const at = Math.floor(rnd() * (a.length + 1));
     switch (Math.floor(rnd() * 7)) {
-      case 0: if (a.length) a[at % a.length] = Math.floor(rnd() * 256); break;
-      case 1: if (a.length) a[at % a.length] = INTERESTING[Math.floor(rnd() * INTERESTING.length)]!; break;
-      case 2: a.splice(at, 0, Math.floor(rnd() * 256)); break;
-      case 3: a.splice(at, 1); break;
-      case 4: a = a.slice(0, at); break;
-      case 5: { const s = Math.floor(rnd() * a.length); a.splice(at, 0, ...a.slice(s, s + Math.floor(rnd() * 8))); break; }
-      default: if (a.length > 8) { a[6] = Math.floor(rnd() * 40); a[7] = rnd() < 0.9 ? 0 : Math.floor(rnd() * 256); } break; // command length
+      case 0:
+        if (a.length) a[at % a.length] = Math.floor(rnd() * 256);
+        break;
+      case 1:
+        if (a.length) a[at % a.length] = INTERESTING[Math.floor(rnd() * INTERESTING.length)]!;
+        break;
+      case 2:
+        a.splice(at, 0, Math.floor(rnd() * 256));
+        break;
+      case 3:
+        a.splice(at, 1);
+        break;
+      case 4:
+        a = a.slice(0, at);
+        break;
+      case 5: {
+        const s = Math.floor(rnd() * a.length);
+        a.splice(at, 0, ...a.slice(s, s + Math.floor(rnd() * 8)));
+        break;
+      }
+      default:
+        if (a.length > 8) {
+          a[6] = Math.floor(rnd() * 40);
+          a[7] = rnd() < 0.9 ? 0 : Math.floor(rnd() * 256);
+        }
+        break; // command length
     }
   }
   // keep the basic header honest half of the time, so the walk goes deep
-  if (a.length >= 4 && rnd() < 0.5) { a[0] = (a.length - 4) & 0xff; a[1] = (a.length - 4) >> 8; a[2] = 1; a[3] = 0; }
+  if (a.length >= 4 && rnd() < 0.5) {
+    a[0] = (a.length - 4) & 0xff;
+    a[1] = (a.length - 4) >> 8;
+    a[2] = 1;
+    a[3] = 0;
+  }
   return Uint8Array.from(a);
 }
 
@@ -103,7 +129,8 @@ function random(rnd: () => number): Uint8Array {
     const len = Math.floor(rnd() * 20);
     body.push(Math.floor(rnd() * 0x0e), Math.floor(rnd() * 4), len, 0);
     // option-like data for configure commands: type, length, data
-    for (let i = 0; i < len; i++) body.push(rnd() < 0.3 ? INTERESTING[Math.floor(rnd() * INTERESTING.length)]! : Math.floor(rnd() * 256));
+    for (let i = 0; i < len; i++)
+      body.push(rnd() < 0.3 ? INTERESTING[Math.floor(rnd() * INTERESTING.length)]! : Math.floor(rnd() * 256));
     if (rnd() < 0.1) body.pop(); // sometimes lie
   }
   return Uint8Array.from([body.length & 0xff, body.length >> 8, 1, 0, ...body]);
@@ -183,7 +210,15 @@ function decode(buf: Uint8Array, size: number, sum: number[]): void {
     if (r[2]) sum.push(crsp.dcid, crsp.scid, crsp.result, crsp.status);
     if (r[5]) sum.push(disc.dcid, disc.scid);
     if (r[6]) sum.push(ireq.info_type);
-    if (r[7]) sum.push(irsp.info_type, irsp.result, irsp.connectionless_mtu, irsp.extended_features, irsp.fixed_channels_low, irsp.fixed_channels_high);
+    if (r[7])
+      sum.push(
+        irsp.info_type,
+        irsp.result,
+        irsp.connectionless_mtu,
+        irsp.extended_features,
+        irsp.fixed_channels_low,
+        irsp.fixed_channels_high,
+      );
     if (r[3] || r[4]) {
       const off = r[3] ? cfq.options_offset : cfr.options_offset;
       const len = r[3] ? cfq.options_length : cfr.options_length;
@@ -191,8 +226,21 @@ function decode(buf: Uint8Array, size: number, sum: number[]): void {
       const os = l2cap_config_options_parse(buf, off, len, opts.clear());
       assert.ok(OPT.has(os));
       count(`options:${os}`);
-      sum.push(os.length, opts.present, opts.mtu, opts.flush_timeout, opts.mode, opts.mps, opts.qos_latency, opts.efs_flush_timeout,
-        opts.extended_window_size, opts.fcs, opts.unknown_count, opts.hints_skipped, opts.first_unknown_type);
+      sum.push(
+        os.length,
+        opts.present,
+        opts.mtu,
+        opts.flush_timeout,
+        opts.mode,
+        opts.mps,
+        opts.qos_latency,
+        opts.efs_flush_timeout,
+        opts.extended_window_size,
+        opts.fcs,
+        opts.unknown_count,
+        opts.hints_skipped,
+        opts.first_unknown_type,
+      );
       if (r[3]) {
         l2cap_config_request_answer(opts, os, ans);
         count(`answer:${ans.result}`);
@@ -227,17 +275,34 @@ test('100,000+ random and mutated signalling PDUs: no throw, typed outcomes, no 
     padded.set(pdu);
     for (let j = pdu.length; j < padded.length; j++) padded[j] = Math.floor(rnd() * 256);
     decode(padded, pdu.length, b); // same bytes, garbage after them
-    if (a.join() !== b.join()) assert.unreachable(`decoding differs with padding (read past the end) for ${Array.from(pdu, (x) => x.toString(16).padStart(2, '0')).join(' ')}`);
+    if (a.join() !== b.join())
+      assert.unreachable(
+        `decoding differs with padding (read past the end) for ${Array.from(pdu, (x) => x.toString(16).padStart(2, '0')).join(' ')}`,
+      );
   }
   // the fuzz reached every kind of outcome (so it tests something)
   for (const k of [
-    'pdu:ok', 'pdu:short-header', 'pdu:truncated', 'pdu:excess',
-    'read:command', 'read:truncated-header', 'read:length-exceeds-frame',
-    'verdict:process:none', 'verdict:reject:unknown-code', 'verdict:reject:request-too-short',
-    'verdict:drop:invalid-identifier', 'verdict:drop:response-too-short',
-    'options:ok', 'options:truncated-option', 'options:bad-option-length',
-    'answer:0', 'answer:1', 'answer:2', 'answer:3',
-  ]) assert.ok((seen.get(k) ?? 0) > 0, `fuzz never produced ${k}`);
+    'pdu:ok',
+    'pdu:short-header',
+    'pdu:truncated',
+    'pdu:excess',
+    'read:command',
+    'read:truncated-header',
+    'read:length-exceeds-frame',
+    'verdict:process:none',
+    'verdict:reject:unknown-code',
+    'verdict:reject:request-too-short',
+    'verdict:drop:invalid-identifier',
+    'verdict:drop:response-too-short',
+    'options:ok',
+    'options:truncated-option',
+    'options:bad-option-length',
+    'answer:0',
+    'answer:1',
+    'answer:2',
+    'answer:3',
+  ])
+    assert.ok((seen.get(k) ?? 0) > 0, `fuzz never produced ${k}`);
 });
 
 test('random option lists through the option parser: exact-size vs padded agree', () => {
@@ -247,7 +312,8 @@ test('random option lists through the option parser: exact-size vs padded agree'
   for (let i = 0; i < 20_000; i++) {
     const n = Math.floor(rnd() * 40);
     const bytes = new Uint8Array(n);
-    for (let j = 0; j < n; j++) bytes[j] = rnd() < 0.4 ? Math.floor(rnd() * 10) | (rnd() < 0.2 ? 0x80 : 0) : Math.floor(rnd() * 256);
+    for (let j = 0; j < n; j++)
+      bytes[j] = rnd() < 0.4 ? Math.floor(rnd() * 10) | (rnd() < 0.2 ? 0x80 : 0) : Math.floor(rnd() * 256);
     const padded = new Uint8Array(n + 8).fill(0xa5);
     padded.set(bytes);
     const s1 = l2cap_config_options_parse(bytes, 0, n, o1.clear());

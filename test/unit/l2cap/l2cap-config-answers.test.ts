@@ -37,7 +37,10 @@ test('three Configuration Requests while no buffer is free: three answers, oldes
   h.hci.sig(HANDLE, '05 01 0600 4000 0000 0000');
   h.loop.run(0);
   assert.equal(h.hci.take(), ['0a 00 01 00 05 13 06 00 50 00 00 00 00 00']);
-  assert.equal(h.l2cap.l2cap_get_channels().map((c) => c.state), ['OPEN']);
+  assert.equal(
+    h.l2cap.l2cap_get_channels().map((c) => c.state),
+    ['OPEN'],
+  );
 });
 
 test.run();

@@ -25,7 +25,7 @@ function commands(pdus: string[]): Answer[] {
   for (const pdu of pdus) {
     const b = fromHex(pdu);
     if (b[2] !== 1 || b[3] !== 0) continue;
-    for (let p = 4; p + 4 <= b.length; ) {
+    for (let p = 4; p + 4 <= b.length;) {
       const len = b[p + 2]! | (b[p + 3]! << 8);
       out.push({ code: b[p]!, id: b[p + 1]!, data: b.subarray(p + 4, p + 4 + len) });
       p += 4 + len;
@@ -38,7 +38,7 @@ function commands(pdus: string[]): Answer[] {
 function drain(h: Harness): string[] {
   const sent: string[] = [];
   h.loop.run(0);
-  for (let idle = 0; idle < 3; ) {
+  for (let idle = 0; idle < 3;) {
     h.hci.complete(HANDLE, 1);
     h.loop.run(0);
     const got = h.hci.take();
@@ -131,7 +131,10 @@ test('500 Echo Requests, 50 to a C-frame, while no buffer is free: each gets exa
     }
   }
   assert.is(answers.length, 500, 'one answer per request');
-  assert.ok([...pending.values()].every((n) => n === 0), 'every request answered');
+  assert.ok(
+    [...pending.values()].every((n) => n === 0),
+    'every request answered',
+  );
   assert.is(answers[0]!.code, 0x09);
   assert.is(hex(answers[0]!.data), '00 00', 'the first one echoes its data');
   assert.ok(echoed >= 1);

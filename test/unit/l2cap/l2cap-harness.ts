@@ -3,7 +3,15 @@
  * controller buffer credit count, and lets a test inject HCI events and incoming L2CAP PDUs as
  * a remote device would. One L2cap on a VirtualRunLoop, with the stack's real pools and codes.
  */
-import { bd_addr_copy, fromHex, hex, little_endian_read_16, little_endian_store_16, store_bd_addr, type BdAddr } from '../../../src/core/bytes.js';
+import {
+  bd_addr_copy,
+  fromHex,
+  hex,
+  little_endian_read_16,
+  little_endian_store_16,
+  store_bd_addr,
+  type BdAddr,
+} from '../../../src/core/bytes.js';
 import { Pools, resolveConfig, type StackConfig } from '../../../src/core/config.js';
 import { Logger } from '../../../src/core/log.js';
 import { VirtualRunLoop } from '../../../src/core/run-loop.js';
@@ -204,7 +212,11 @@ export interface Harness {
   ofCode(code: number): Event[];
 }
 
-export function makeHarness(profile: CodeProfile = 'v1.4', config: Partial<StackConfig> = {}, onEvent?: (e: Event, h: Harness) => void): Harness {
+export function makeHarness(
+  profile: CodeProfile = 'v1.4',
+  config: Partial<StackConfig> = {},
+  onEvent?: (e: Event, h: Harness) => void,
+): Harness {
   const cfg = resolveConfig(config);
   const pools = new Pools(cfg);
   const loop = new VirtualRunLoop();
@@ -278,7 +290,8 @@ export function openOutgoing(h: Harness, psm: number, remote_cid: number, remote
     if (sent.length === 0) break;
     for (const s of sent) {
       const b = fromHex(s.pdu);
-      if (s.code === 0x0a) h.hci.sig(handle, `0b ${s.id.toString(16).padStart(2, '0')} 0400 ${hex(b.subarray(8, 10)).replace(/ /g, '')} 0100`);
+      if (s.code === 0x0a)
+        h.hci.sig(handle, `0b ${s.id.toString(16).padStart(2, '0')} 0400 ${hex(b.subarray(8, 10)).replace(/ /g, '')} 0100`);
       if (s.code === 0x02 && little_endian_read_16(b, 10) === r.local_cid) {
         h.hci.sig(handle, `03 ${s.id.toString(16).padStart(2, '0')} 0800 ${le16(remote_cid)} ${le16(r.local_cid)} 0000 0000`);
       }

@@ -116,7 +116,13 @@ test("data: SDUs arriving in the same buffer (a transport's receive buffer) reac
   };
   deliver('01 02 03');
   deliver('04 05 06 07 08');
-  assert.equal(seen.map((x) => [x.size, x.bytes]), [[3, '01 02 03'], [5, '04 05 06 07 08']]);
+  assert.equal(
+    seen.map((x) => [x.size, x.bytes]),
+    [
+      [3, '01 02 03'],
+      [5, '04 05 06 07 08'],
+    ],
+  );
   assert.is(seen[1]!.packet, seen[0]!.packet, 'no new view per SDU');
   assert.is(seen[0]!.packet.byteOffset, rx.byteOffset + 8);
 });
@@ -204,7 +210,10 @@ test('local disconnect: Disconnection Request, CHANNEL_CLOSED when answered', ()
   assert.is(h.ofCode(0x71).length, 0);
   h.hci.sig(HANDLE, '07 02 0400 5000 4000');
   h.loop.run(0);
-  assert.equal(h.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00']);
+  assert.equal(
+    h.ofCode(0x71).map((e) => e.bytes),
+    ['71 02 40 00'],
+  );
   assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
@@ -248,7 +257,10 @@ test('configuration guard on an incoming channel: our request accepted, none fro
   h.hci.sig(HANDLE, '07 02 0400 5000 4000');
   h.loop.run(0);
   // status 0x69, incoming 1
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 01 00 00']);
+  assert.equal(
+    h.ofCode(0x70).map((e) => e.bytes),
+    ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 01 00 00'],
+  );
   assert.is(h.ofCode(0x71).length, 0);
   assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
@@ -287,7 +299,10 @@ test('an incoming connection never answered is declined once the remote has give
   assert.is(h.ofCode(0x70).length, 0);
   h.loop.run(2);
   assert.equal(h.hci.take(), ['0c 00 01 00 03 07 08 00 00 00 60 00 04 00 00 00']);
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 60 00 e8 03 a0 02 00 00 01 00 00']);
+  assert.equal(
+    h.ofCode(0x70).map((e) => e.bytes),
+    ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 60 00 e8 03 a0 02 00 00 01 00 00'],
+  );
   assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
@@ -347,11 +362,16 @@ test('link loss: open channel gets CHANNEL_CLOSED, unanswered incoming one CHANN
   h.loop.run(0);
   h.hci.disconnectionComplete(HANDLE);
   h.loop.run(0);
-  assert.equal(h.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00']);
+  assert.equal(
+    h.ofCode(0x71).map((e) => e.bytes),
+    ['71 02 40 00'],
+  );
   const failed = h.ofCode(0x70).filter((e) => e.bytes.startsWith('70 18 6a'));
   assert.is(failed.length, 1);
   assert.is(failed[0]!.channel, 0x41);
-  assert.ok(h.pools.all.filter((p) => p.name.startsWith('l2cap_channels') || p.name === 'l2cap_links').every((p) => p.in_use === 0));
+  assert.ok(
+    h.pools.all.filter((p) => p.name.startsWith('l2cap_channels') || p.name === 'l2cap_links').every((p) => p.in_use === 0),
+  );
   assert.equal(h.l2cap.l2cap_get_connections(), []);
 });
 

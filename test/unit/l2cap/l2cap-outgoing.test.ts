@@ -32,7 +32,10 @@ test('create channel: ACL link on demand, information exchange (features then fi
     const r = h.l2cap.l2cap_create_channel(h.handler, REMOTE, PSM, 1000);
     assert.equal(r, { status: 0, local_cid: 0x40 });
     assert.equal(h.hci.connect_requests, ['11 22 33 44 55 66']);
-    assert.equal(h.l2cap.l2cap_get_connections().map((c) => c.state), ['W4_LP_CON_CFM']);
+    assert.equal(
+      h.l2cap.l2cap_get_connections().map((c) => c.state),
+      ['W4_LP_CON_CFM'],
+    );
     assert.is(h.l2cap.l2cap_get_channels()[0]!.state, 'W4_L2CAP_CON_RSP');
     h.loop.run(0);
     assert.equal(h.hci.take(), []);
@@ -47,7 +50,10 @@ test('create channel: ACL link on demand, information exchange (features then fi
     h.loop.run(0);
     assert.equal(h.hci.take(), ['08 00 01 00 02 03 04 00 01 10 40 00']);
     const conn = h.l2cap.l2cap_get_connections();
-    assert.equal(conn.map((c) => [c.state, c.extended_features, c.fixed_channels]), [['OPEN', 0x80, 0x06]]);
+    assert.equal(
+      conn.map((c) => [c.state, c.extended_features, c.fixed_channels]),
+      [['OPEN', 0x80, 0x06]],
+    );
     // v1.8: L2CAP_EVENT_INFORMATION_RESPONSE (0x78, H22): handle, features (16 bit), fixed channels (16 bit)
     assert.equal(info, profile === 'v1.8' ? ['780640008000' + '0600'] : [], profile);
   }
@@ -64,7 +70,10 @@ test('outgoing open: configuration both ways, CHANNEL_OPENED with incoming 0 and
   assert.equal(h.hci.take(), ['0a 00 01 00 05 07 06 00 50 00 00 00 00 00']);
   h.hci.sig(HANDLE, '05 03 0600 4000 0000 0000');
   h.loop.run(0);
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 00 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 00 00 00']);
+  assert.equal(
+    h.ofCode(0x70).map((e) => e.bytes),
+    ['70 18 00 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 00 00 00'],
+  );
   assert.is(h.ofCode(0x70)[0]!.channel, 0x40);
 });
 
@@ -76,7 +85,10 @@ test('pending: the Connection Response "pending" switches to ERTX (120 s), then 
   h.loop.run(119_999);
   assert.is(h.ofCode(0x70).length, 0, 'ERTX replaced RTX');
   h.loop.run(2);
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 00 00 e8 03 a0 02 00 00 00 00 00']);
+  assert.equal(
+    h.ofCode(0x70).map((e) => e.bytes),
+    ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 00 00 e8 03 a0 02 00 00 00 00 00'],
+  );
   assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
@@ -100,7 +112,12 @@ test('RTX: no Connection Response within 10 s -> CHANNEL_OPENED status 0x69', ()
 });
 
 test('refused: status is 0x63 + the remote result (BTstack quirk): 2 -> 0x65, 3 -> 0x66, 4 -> 0x67, 7 -> 0x6a', () => {
-  for (const [result, status] of [[2, 0x65], [3, 0x66], [4, 0x67], [7, 0x6a]] as const) {
+  for (const [result, status] of [
+    [2, 0x65],
+    [3, 0x66],
+    [4, 0x67],
+    [7, 0x6a],
+  ] as const) {
     const h = makeHarness();
     toConnectionRequest(h);
     h.hci.sig(HANDLE, `03 02 0800 0000 4000 0${result}00 0000`);
@@ -141,10 +158,13 @@ test('ACL link failure: CHANNEL_OPENED with the HCI status and handle 0xffff', (
   h.l2cap.l2cap_create_channel(h.handler, REMOTE, 0x1003, 1000);
   h.hci.connectionComplete(REMOTE, 0, 0x04);
   h.loop.run(0);
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), [
-    '70 18 04 66 55 44 33 22 11 ff ff 01 10 40 00 00 00 e8 03 a0 02 00 00 00 00 00',
-    '70 18 04 66 55 44 33 22 11 ff ff 03 10 41 00 00 00 e8 03 a0 02 00 00 00 00 00',
-  ]);
+  assert.equal(
+    h.ofCode(0x70).map((e) => e.bytes),
+    [
+      '70 18 04 66 55 44 33 22 11 ff ff 01 10 40 00 00 00 e8 03 a0 02 00 00 00 00 00',
+      '70 18 04 66 55 44 33 22 11 ff ff 03 10 41 00 00 00 e8 03 a0 02 00 00 00 00 00',
+    ],
+  );
   assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
@@ -243,7 +263,10 @@ test('configuration guard: our request accepted but the remote never sends its o
   h.hci.sig(HANDLE, '07 04 0400 5000 4000');
   h.loop.run(0);
   // status 0x69 (L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT), remote cid 0x0050, local MTU 1000, remote MTU 672
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes), ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 00 00 00']);
+  assert.equal(
+    h.ofCode(0x70).map((e) => e.bytes),
+    ['70 18 69 66 55 44 33 22 11 40 00 01 10 40 00 50 00 e8 03 a0 02 00 00 00 00 00'],
+  );
   assert.is(h.ofCode(0x71).length, 0, 'never opened: no CHANNEL_CLOSED');
   assert.is(h.l2cap.state.channelPool.in_use, 0);
   assert.equal(h.l2cap.l2cap_get_channels(), []);
@@ -257,7 +280,10 @@ test('configuration guard: our request accepted but the remote never sends its o
   g.loop.run(40_000);
   assert.equal(g.hci.take(), ['0c 00 01 00 04 03 08 00 50 00 00 00 01 02 e8 03', '08 00 01 00 06 04 04 00 50 00 40 00']);
   g.loop.run(10_000);
-  assert.equal(g.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 69']);
+  assert.equal(
+    g.ofCode(0x70).map((e) => e.bytes.slice(0, 8)),
+    ['70 18 69'],
+  );
   assert.is(g.l2cap.state.channelPool.in_use, 0);
 });
 
@@ -270,7 +296,10 @@ test('configuration guard: the remote sends its request but never answers ours -
   h.loop.run(0);
   assert.equal(h.hci.take(), ['0c 00 01 00 04 03 08 00 50 00 00 00 01 02 e8 03', '0a 00 01 00 05 08 06 00 50 00 00 00 00 00']);
   h.loop.run(10_000);
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 69']);
+  assert.equal(
+    h.ofCode(0x70).map((e) => e.bytes.slice(0, 8)),
+    ['70 18 69'],
+  );
   assert.is(h.l2cap.state.channelPool.in_use, 0);
 
   // "pending" (result 4) to our request: ERTX (120 s) runs past the 40 s guard, then success opens
@@ -285,7 +314,10 @@ test('configuration guard: the remote sends its request but never answers ours -
   assert.is(g.ofCode(0x70).length, 0);
   g.hci.sig(HANDLE, '05 03 0600 4000 0000 0000');
   g.loop.run(0);
-  assert.equal(g.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 00']);
+  assert.equal(
+    g.ofCode(0x70).map((e) => e.bytes.slice(0, 8)),
+    ['70 18 00'],
+  );
   g.loop.run(200_000);
   assert.equal(g.hci.take(), [], 'no guard left once open');
   assert.is(g.ofCode(0x71).length, 0);
@@ -295,7 +327,10 @@ test('l2cap_disconnect before the link is up drops the channel with CHANNEL_CLOS
   const h = makeHarness();
   h.l2cap.l2cap_create_channel(h.handler, REMOTE, PSM, 1000);
   assert.is(h.l2cap.l2cap_disconnect(0x40), 0);
-  assert.equal(h.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00']);
+  assert.equal(
+    h.ofCode(0x71).map((e) => e.bytes),
+    ['71 02 40 00'],
+  );
   assert.is(h.l2cap.state.channelPool.in_use, 0);
 
   const g = makeHarness();
@@ -306,7 +341,10 @@ test('l2cap_disconnect before the link is up drops the channel with CHANNEL_CLOS
   assert.equal(g.hci.take(), ['08 00 01 00 06 03 04 00 50 00 40 00']);
   g.hci.sig(HANDLE, '07 03 0400 5000 4000');
   g.loop.run(0);
-  assert.equal(g.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00']);
+  assert.equal(
+    g.ofCode(0x71).map((e) => e.bytes),
+    ['71 02 40 00'],
+  );
   assert.is(g.ofCode(0x70).length, 0);
 });
 
@@ -318,9 +356,15 @@ test('link loss while channels open and opening: CLOSED for open ones, OPENED 0x
   h.loop.run(0);
   h.hci.disconnectionComplete(HANDLE, 0x08);
   h.loop.run(0);
-  assert.equal(h.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00', '71 02 41 00']);
+  assert.equal(
+    h.ofCode(0x71).map((e) => e.bytes),
+    ['71 02 40 00', '71 02 41 00'],
+  );
   const failed = h.ofCode(0x70).filter((e) => !e.bytes.startsWith('70 18 00'));
-  assert.equal(failed.map((e) => e.bytes.slice(0, 8) + ' ' + e.channel), ['70 18 6a 66']);
+  assert.equal(
+    failed.map((e) => e.bytes.slice(0, 8) + ' ' + e.channel),
+    ['70 18 6a 66'],
+  );
   assert.ok(h.pools.all_free(), JSON.stringify(h.pools.stats()));
 });
 
@@ -331,7 +375,10 @@ test('idle link: disconnected after the auto-disconnect timeout once the last ch
   h.loop.run(0);
   h.hci.sig(HANDLE, '07 04 0400 5000 4000');
   h.loop.run(0);
-  assert.equal(h.l2cap.l2cap_get_connections().map((c) => c.idle), [true]);
+  assert.equal(
+    h.l2cap.l2cap_get_connections().map((c) => c.idle),
+    [true],
+  );
   h.loop.run(9_999);
   assert.equal(h.hci.disconnects, []);
   h.loop.run(1);
@@ -353,7 +400,10 @@ test('idle link: disconnected after the auto-disconnect timeout once the last ch
   k.loop.run(4000);
   openOutgoing(k, PSM, 0x51);
   k.loop.run(0);
-  assert.equal(k.l2cap.l2cap_get_connections().map((c) => c.idle), [false]);
+  assert.equal(
+    k.l2cap.l2cap_get_connections().map((c) => c.idle),
+    [false],
+  );
   k.loop.run(60_000);
   assert.equal(k.hci.disconnects, []);
 });
@@ -362,7 +412,10 @@ test('idle from the start: a link that comes up without a channel (remote-initia
   const h = makeHarness();
   h.hci.connectionComplete(REMOTE, HANDLE);
   h.loop.run(0);
-  assert.equal(h.l2cap.l2cap_get_connections().map((c) => c.idle), [true]);
+  assert.equal(
+    h.l2cap.l2cap_get_connections().map((c) => c.idle),
+    [true],
+  );
   h.loop.run(9_999);
   assert.equal(h.hci.disconnects, []);
   h.loop.run(1);
@@ -385,12 +438,18 @@ test('idle from the start: a channel the remote opens within the timeout keeps t
   h.hci.sig(HANDLE, '05 01 0600 4000 0000 0000');
   h.hci.sig(HANDLE, '04 02 0400 4000 0000');
   h.loop.run(0);
-  assert.equal(h.ofCode(0x70).map((e) => e.bytes.slice(0, 8)), ['70 18 00']);
+  assert.equal(
+    h.ofCode(0x70).map((e) => e.bytes.slice(0, 8)),
+    ['70 18 00'],
+  );
   h.loop.run(60_000);
   assert.equal(h.hci.disconnects, []);
   h.hci.sig(HANDLE, '06 03 0400 4000 5000'); // the remote disconnects the channel
   h.loop.run(0);
-  assert.equal(h.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00']);
+  assert.equal(
+    h.ofCode(0x71).map((e) => e.bytes),
+    ['71 02 40 00'],
+  );
   h.loop.run(9_999);
   assert.equal(h.hci.disconnects, []);
   h.loop.run(1);
@@ -444,7 +503,10 @@ test('a link HCI made before L2CAP knew about it is adopted: by l2cap_create_cha
   g.hci.preexisting(REMOTE, 0x0078);
   g.hci.sig(0x0078, '02 01 0400 0110 5000');
   g.loop.run(0);
-  assert.equal(g.ofCode(0x72).map((e) => e.bytes), ['72 0e 66 55 44 33 22 11 78 00 01 10 40 00 50 00']);
+  assert.equal(
+    g.ofCode(0x72).map((e) => e.bytes),
+    ['72 0e 66 55 44 33 22 11 78 00 01 10 40 00 50 00'],
+  );
   g.hci.sig(0x0099, '0a 02 0200 0200'); // a handle HCI does not know: dropped
   g.loop.run(0);
   assert.equal(g.hci.take(), []);
@@ -460,7 +522,11 @@ test('a channel created while the idle link is being disconnected waits for it t
   assert.is(r.status, 0);
   h.loop.run(0);
   assert.equal(h.hci.connect_requests.length, 1, 'no new link while the old one is going');
-  assert.equal(h.hci.take().filter((p) => !p.startsWith('08 00 01 00 07')), [], 'nothing sent on the closing link');
+  assert.equal(
+    h.hci.take().filter((p) => !p.startsWith('08 00 01 00 07')),
+    [],
+    'nothing sent on the closing link',
+  );
   h.hci.disconnectionComplete(HANDLE, 0x16);
   h.loop.run(0);
   assert.equal(h.hci.connect_requests.length, 2, 'a new link asked for');
@@ -468,7 +534,10 @@ test('a channel created while the idle link is being disconnected waits for it t
   h.hci.connectionComplete(REMOTE, 0x0041);
   h.loop.run(0);
   assert.equal(h.hci.take(), ['06 00 01 00 0a 04 02 00 02 00'], 'information request on the new link');
-  assert.equal(h.l2cap.l2cap_get_channels().map((c) => [c.local_cid, c.con_handle, c.state]), [[r.local_cid, 0x41, 'W4_L2CAP_CON_RSP']]);
+  assert.equal(
+    h.l2cap.l2cap_get_channels().map((c) => [c.local_cid, c.con_handle, c.state]),
+    [[r.local_cid, 0x41, 'W4_L2CAP_CON_RSP']],
+  );
 });
 
 test('stack off: channels waiting for a link end with 0x6A', () => {

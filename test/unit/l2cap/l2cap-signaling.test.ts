@@ -140,11 +140,7 @@ test('command reject: unknown code, too-short request, LE-only code; identifier 
   h.hci.sig(HANDLE, '08 00 0000'); // echo request with identifier 0
   h.hci.sig(HANDLE, '03 08 0200 0000'); // short connection response
   h.loop.run(0);
-  assert.equal(h.hci.take(), [
-    '06 00 01 00 01 05 02 00 00 00',
-    '06 00 01 00 01 06 02 00 00 00',
-    '06 00 01 00 01 07 02 00 00 00',
-  ]);
+  assert.equal(h.hci.take(), ['06 00 01 00 01 05 02 00 00 00', '06 00 01 00 01 06 02 00 00 00', '06 00 01 00 01 07 02 00 00 00']);
 });
 
 test('a C-frame larger than our signalling MTU: one Command Reject "signalling MTU exceeded" (672)', () => {
@@ -240,7 +236,10 @@ test('l2cap_send_information_request: exchange on an idle link, result in the co
   h.hci.sig(HANDLE, '0b 02 0c00 0300 0000 8600000000000000'); // signalling, connectionless, BR/EDR SM
   h.loop.run(0);
   assert.equal(ev, ['78 06 40 00 b8 02 86 00']);
-  assert.equal(h.l2cap.l2cap_get_connections().map((c) => [c.extended_features, c.fixed_channels]), [[0x2b8, 0x86]]);
+  assert.equal(
+    h.l2cap.l2cap_get_connections().map((c) => [c.extended_features, c.fixed_channels]),
+    [[0x2b8, 0x86]],
+  );
 });
 
 test('l2cap_register_packet_handler (v1.4) is one handler: a second call replaces the first', () => {
@@ -266,7 +265,10 @@ test('information request not answered: the exchange ends after RTX and the chan
   assert.equal(h.hci.take(), ['06 00 01 00 0a 01 02 00 02 00']);
   h.loop.run(10_000);
   assert.equal(h.hci.take(), ['08 00 01 00 02 02 04 00 01 10 40 00']);
-  assert.equal(h.l2cap.l2cap_get_connections().map((c) => c.extended_features), [0]);
+  assert.equal(
+    h.l2cap.l2cap_get_connections().map((c) => c.extended_features),
+    [0],
+  );
 });
 
 test('command reject answering our information request ends the exchange', () => {
@@ -291,7 +293,10 @@ test('connectionless: G-frame to an enabled PSM delivered as UCD_DATA_PACKET; di
   h.hci.acl(HANDLE, fromHex('0500 0200 0110 616263'));
   h.hci.acl(HANDLE, fromHex('0500 0200 0310 616263')); // other PSM
   h.hci.acl(HANDLE, fromHex('0100 0200 01')); // PSM cut short
-  assert.equal(h.events.map((e) => [e.type, e.channel, e.bytes]), [[0x0c, HANDLE, '61 62 63']]);
+  assert.equal(
+    h.events.map((e) => [e.type, e.channel, e.bytes]),
+    [[0x0c, HANDLE, '61 62 63']],
+  );
   h.l2cap.l2cap_connectionless_enable(PSM, false);
   h.hci.acl(HANDLE, fromHex('0500 0200 0110 616263'));
   assert.is(h.events.length, 1);
@@ -302,13 +307,20 @@ test('connectionless: G-frame to an enabled PSM delivered as UCD_DATA_PACKET; di
 });
 
 test('CAN_SEND_NOW: event bytes per profile, never inside the request call, unknown cid', () => {
-  for (const [profile, code] of [['v1.4', '78'], ['v1.8', '79']] as const) {
+  for (const [profile, code] of [
+    ['v1.4', '78'],
+    ['v1.8', '79'],
+  ] as const) {
     const h = makeHarness(profile);
     const cid = openOutgoing(h, PSM, 0x50);
     assert.is(h.l2cap.l2cap_request_can_send_now_event(cid), 0);
     assert.is(h.events.filter((e) => e.bytes.startsWith(code + ' 02')).length, 0);
     h.loop.run(0);
-    assert.equal(h.events.filter((e) => e.bytes.startsWith(code + ' 02')).map((e) => e.bytes), [`${code} 02 40 00`], profile);
+    assert.equal(
+      h.events.filter((e) => e.bytes.startsWith(code + ' 02')).map((e) => e.bytes),
+      [`${code} 02 40 00`],
+      profile,
+    );
     assert.is(h.l2cap.l2cap_request_can_send_now(0x99), 0x6e);
   }
 });

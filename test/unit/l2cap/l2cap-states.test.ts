@@ -42,7 +42,11 @@ test('one outgoing channel: every transition logged with the names and the reaso
     'WILL_SEND_DISCONNECT_REQUEST -> WAIT_DISCONNECT (Disconnection Request sent)',
     'WAIT_DISCONNECT -> CLOSED (Disconnection Response)',
   ]);
-  assert.equal(h.ofCode(0x71).map((e) => e.bytes), ['71 02 40 00'], 'L2CAP_EVENT_CHANNEL_CLOSED');
+  assert.equal(
+    h.ofCode(0x71).map((e) => e.bytes),
+    ['71 02 40 00'],
+    'L2CAP_EVENT_CHANNEL_CLOSED',
+  );
   assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
@@ -53,7 +57,10 @@ test('above debug level no transition is logged', () => {
   h.hci.connectionComplete(REMOTE, HANDLE);
   h.loop.run(0);
   assert.equal(transitions(h.log, '0x0040'), []);
-  assert.ok(h.log.some((l) => l.startsWith('L2CAP create channel 0x40')), 'info lines still come');
+  assert.ok(
+    h.log.some((l) => l.startsWith('L2CAP create channel 0x40')),
+    'info lines still come',
+  );
 });
 
 test.run();

@@ -66,12 +66,36 @@ function pcap(frames: Uint8Array[]): Uint8Array {
 }
 
 const FIELDS = [
-  '_ws.malformed', 'btl2cap.cmd_code', 'btl2cap.cmd_ident', 'btl2cap.psm', 'btl2cap.scid', 'btl2cap.dcid', 'btl2cap.result',
-  'btl2cap.status', 'btl2cap.flags.continuation', 'btl2cap.conf_result', 'btl2cap.option_type', 'btl2cap.option_mtu',
-  'btl2cap.option_flushto', 'btl2cap.retransmissionmode', 'btl2cap.option_servicetype', 'btl2cap.option_fcs',
-  'btl2cap.option_window', 'btl2cap.rej_reason', 'btl2cap.sig_mtu', 'btl2cap.info_type', 'btl2cap.info_result', 'btl2cap.info_mtu',
-  'btl2cap.info_enh_retransmission', 'btl2cap.info_streaming', 'btl2cap.info_fcs', 'btl2cap.info_fixedchan',
-  'btl2cap.info_fixedchans_signal', 'btl2cap.info_fixedchans_connless', 'btl2cap.data', 'btl2cap.length.bad',
+  '_ws.malformed',
+  'btl2cap.cmd_code',
+  'btl2cap.cmd_ident',
+  'btl2cap.psm',
+  'btl2cap.scid',
+  'btl2cap.dcid',
+  'btl2cap.result',
+  'btl2cap.status',
+  'btl2cap.flags.continuation',
+  'btl2cap.conf_result',
+  'btl2cap.option_type',
+  'btl2cap.option_mtu',
+  'btl2cap.option_flushto',
+  'btl2cap.retransmissionmode',
+  'btl2cap.option_servicetype',
+  'btl2cap.option_fcs',
+  'btl2cap.option_window',
+  'btl2cap.rej_reason',
+  'btl2cap.sig_mtu',
+  'btl2cap.info_type',
+  'btl2cap.info_result',
+  'btl2cap.info_mtu',
+  'btl2cap.info_enh_retransmission',
+  'btl2cap.info_streaming',
+  'btl2cap.info_fcs',
+  'btl2cap.info_fixedchan',
+  'btl2cap.info_fixedchans_signal',
+  'btl2cap.info_fixedchans_connless',
+  'btl2cap.data',
+  'btl2cap.length.bad',
 ];
 
 /** The answer to a configuration request given as options in hex (via the real decision path). */
@@ -83,38 +107,104 @@ function answerTo(optionsHex: string): Writer {
 }
 
 const all = new L2capConfigOptions().set_mtu(1691).set_flush_timeout(0xffff).set_rfc(0).set_fcs(1);
-all.present |= 1 << 3 | 1 << 7; // QoS (defaults: best effort) and extended window size
+all.present |= (1 << 3) | (1 << 7); // QoS (defaults: best effort) and extended window size
 all.extended_window_size = 0x3fff;
 
 const CASES: Array<[Writer[], Record<string, string>]> = [
-  [[(b, p) => l2cap_sig_connection_request(b, p, 1, 0x1001, 0x0040)], { 'btl2cap.cmd_code': '0x02', 'btl2cap.cmd_ident': '0x01', 'btl2cap.psm': '0x1001', 'btl2cap.scid': '0x0040' }],
-  [[(b, p) => l2cap_sig_connection_response(b, p, 1, 0x0041, 0x0040, 1, 2)], { 'btl2cap.cmd_code': '0x03', 'btl2cap.dcid': '0x0041', 'btl2cap.scid': '0x0040', 'btl2cap.result': '0x0001', 'btl2cap.status': '0x0002' }],
-  [[(b, p) => l2cap_sig_configure_request(b, p, 2, 0x0041, 0, new L2capConfigOptions().set_mtu(672))], { 'btl2cap.cmd_code': '0x04', 'btl2cap.dcid': '0x0041', 'btl2cap.option_mtu': '672', 'btl2cap.flags.continuation': '0' }],
-  [[(b, p) => l2cap_sig_configure_request(b, p, 2, 0x0041, L2CAP_CONFIG_FLAG_CONTINUATION, all)], {
-    'btl2cap.option_type': '0x01,0x02,0x03,0x04,0x05,0x07', 'btl2cap.option_mtu': '1691', 'btl2cap.option_flushto': '65535',
-    'btl2cap.option_servicetype': '0x01', 'btl2cap.retransmissionmode': '0x00', 'btl2cap.option_fcs': '0x0001',
-    'btl2cap.option_window': '16383', 'btl2cap.flags.continuation': '1' }],
-  [[(b, p) => l2cap_sig_configure_response(b, p, 2, 0x0040, 0, 0, null)], { 'btl2cap.cmd_code': '0x05', 'btl2cap.scid': '0x0040', 'btl2cap.conf_result': '0x0000' }],
+  [
+    [(b, p) => l2cap_sig_connection_request(b, p, 1, 0x1001, 0x0040)],
+    { 'btl2cap.cmd_code': '0x02', 'btl2cap.cmd_ident': '0x01', 'btl2cap.psm': '0x1001', 'btl2cap.scid': '0x0040' },
+  ],
+  [
+    [(b, p) => l2cap_sig_connection_response(b, p, 1, 0x0041, 0x0040, 1, 2)],
+    {
+      'btl2cap.cmd_code': '0x03',
+      'btl2cap.dcid': '0x0041',
+      'btl2cap.scid': '0x0040',
+      'btl2cap.result': '0x0001',
+      'btl2cap.status': '0x0002',
+    },
+  ],
+  [
+    [(b, p) => l2cap_sig_configure_request(b, p, 2, 0x0041, 0, new L2capConfigOptions().set_mtu(672))],
+    { 'btl2cap.cmd_code': '0x04', 'btl2cap.dcid': '0x0041', 'btl2cap.option_mtu': '672', 'btl2cap.flags.continuation': '0' },
+  ],
+  [
+    [(b, p) => l2cap_sig_configure_request(b, p, 2, 0x0041, L2CAP_CONFIG_FLAG_CONTINUATION, all)],
+    {
+      'btl2cap.option_type': '0x01,0x02,0x03,0x04,0x05,0x07',
+      'btl2cap.option_mtu': '1691',
+      'btl2cap.option_flushto': '65535',
+      'btl2cap.option_servicetype': '0x01',
+      'btl2cap.retransmissionmode': '0x00',
+      'btl2cap.option_fcs': '0x0001',
+      'btl2cap.option_window': '16383',
+      'btl2cap.flags.continuation': '1',
+    },
+  ],
+  [
+    [(b, p) => l2cap_sig_configure_response(b, p, 2, 0x0040, 0, 0, null)],
+    { 'btl2cap.cmd_code': '0x05', 'btl2cap.scid': '0x0040', 'btl2cap.conf_result': '0x0000' },
+  ],
   // MTU 47 + ERTM -> unacceptable parameters, MTU 48 and Basic mode
-  [[answerTo('01 02 2f 00 04 09 03 0a 03 d0 07 e0 2e f2 03')], { 'btl2cap.conf_result': '0x0001', 'btl2cap.option_mtu': '48', 'btl2cap.retransmissionmode': '0x00' }],
+  [
+    [answerTo('01 02 2f 00 04 09 03 0a 03 d0 07 e0 2e f2 03')],
+    { 'btl2cap.conf_result': '0x0001', 'btl2cap.option_mtu': '48', 'btl2cap.retransmissionmode': '0x00' },
+  ],
   // unknown option 0x09 and a hint 0x89 -> unknown options, 0x09 echoed as an option
   [[answerTo('09 02 12 34 89 01 00 01 02 a0 02')], { 'btl2cap.conf_result': '0x0003', 'btl2cap.option_type': '0x09' }],
   [[answerTo('01 05 a0 02')], { 'btl2cap.conf_result': '0x0002', 'btl2cap.option_type': '' }],
-  [[(b, p) => l2cap_sig_disconnection_request(b, p, 5, 0x0041, 0x0040)], { 'btl2cap.cmd_code': '0x06', 'btl2cap.dcid': '0x0041', 'btl2cap.scid': '0x0040' }],
-  [[(b, p) => l2cap_sig_disconnection_response(b, p, 5, 0x0041, 0x0040)], { 'btl2cap.cmd_code': '0x07', 'btl2cap.dcid': '0x0041', 'btl2cap.scid': '0x0040' }],
-  [[(b, p) => l2cap_sig_echo_request(b, p, 7, new Uint8Array([0x68, 0x69]))], { 'btl2cap.cmd_code': '0x08', 'btl2cap.data': '6869' }],
+  [
+    [(b, p) => l2cap_sig_disconnection_request(b, p, 5, 0x0041, 0x0040)],
+    { 'btl2cap.cmd_code': '0x06', 'btl2cap.dcid': '0x0041', 'btl2cap.scid': '0x0040' },
+  ],
+  [
+    [(b, p) => l2cap_sig_disconnection_response(b, p, 5, 0x0041, 0x0040)],
+    { 'btl2cap.cmd_code': '0x07', 'btl2cap.dcid': '0x0041', 'btl2cap.scid': '0x0040' },
+  ],
+  [
+    [(b, p) => l2cap_sig_echo_request(b, p, 7, new Uint8Array([0x68, 0x69]))],
+    { 'btl2cap.cmd_code': '0x08', 'btl2cap.data': '6869' },
+  ],
   // (an Echo with no data is valid, but tshark 4.0 marks it malformed: its dissector adds a data item of length -1
   // at the end of the buffer; so these cases carry data)
-  [[(b, p) => l2cap_sig_echo_response(b, p, 7, new Uint8Array([0x00]))], { 'btl2cap.cmd_code': '0x09', 'btl2cap.cmd_ident': '0x07', 'btl2cap.data': '00' }],
-  [[(b, p) => l2cap_sig_information_request(b, p, 1, 2), (b, p) => l2cap_sig_information_request(b, p, 2, 3)], { 'btl2cap.cmd_code': '0x0a,0x0a', 'btl2cap.info_type': '0x0002,0x0003' }],
-  [[(b, p) => l2cap_sig_information_response_extended_features(b, p, 3, 0xb8)], { 'btl2cap.info_type': '0x0002', 'btl2cap.info_result': '0x0000',
-    'btl2cap.info_enh_retransmission': '1', 'btl2cap.info_streaming': '1', 'btl2cap.info_fcs': '1', 'btl2cap.info_fixedchan': '1' }],
-  [[(b, p) => l2cap_sig_information_response_fixed_channels(b, p, 4, 0x06)], { 'btl2cap.info_type': '0x0003', 'btl2cap.info_fixedchans_signal': '1', 'btl2cap.info_fixedchans_connless': '1' }],
-  [[(b, p) => l2cap_sig_information_response_connectionless_mtu(b, p, 5, 672)], { 'btl2cap.info_type': '0x0001', 'btl2cap.info_mtu': '672' }],
-  [[(b, p) => l2cap_sig_information_response_not_supported(b, p, 6, 4)], { 'btl2cap.info_type': '0x0004', 'btl2cap.info_result': '0x0001' }],
+  [
+    [(b, p) => l2cap_sig_echo_response(b, p, 7, new Uint8Array([0x00]))],
+    { 'btl2cap.cmd_code': '0x09', 'btl2cap.cmd_ident': '0x07', 'btl2cap.data': '00' },
+  ],
+  [
+    [(b, p) => l2cap_sig_information_request(b, p, 1, 2), (b, p) => l2cap_sig_information_request(b, p, 2, 3)],
+    { 'btl2cap.cmd_code': '0x0a,0x0a', 'btl2cap.info_type': '0x0002,0x0003' },
+  ],
+  [
+    [(b, p) => l2cap_sig_information_response_extended_features(b, p, 3, 0xb8)],
+    {
+      'btl2cap.info_type': '0x0002',
+      'btl2cap.info_result': '0x0000',
+      'btl2cap.info_enh_retransmission': '1',
+      'btl2cap.info_streaming': '1',
+      'btl2cap.info_fcs': '1',
+      'btl2cap.info_fixedchan': '1',
+    },
+  ],
+  [
+    [(b, p) => l2cap_sig_information_response_fixed_channels(b, p, 4, 0x06)],
+    { 'btl2cap.info_type': '0x0003', 'btl2cap.info_fixedchans_signal': '1', 'btl2cap.info_fixedchans_connless': '1' },
+  ],
+  [
+    [(b, p) => l2cap_sig_information_response_connectionless_mtu(b, p, 5, 672)],
+    { 'btl2cap.info_type': '0x0001', 'btl2cap.info_mtu': '672' },
+  ],
+  [
+    [(b, p) => l2cap_sig_information_response_not_supported(b, p, 6, 4)],
+    { 'btl2cap.info_type': '0x0004', 'btl2cap.info_result': '0x0001' },
+  ],
   [[(b, p) => l2cap_sig_command_reject_not_understood(b, p, 9)], { 'btl2cap.cmd_code': '0x01', 'btl2cap.rej_reason': '0x0000' }],
   [[(b, p) => l2cap_sig_command_reject_mtu_exceeded(b, p, 9, 48)], { 'btl2cap.rej_reason': '0x0001', 'btl2cap.sig_mtu': '48' }],
-  [[(b, p) => l2cap_sig_command_reject_invalid_cid(b, p, 9, 0x0040, 0x0041)], { 'btl2cap.rej_reason': '0x0002', 'btl2cap.scid': '0x0040', 'btl2cap.dcid': '0x0041' }],
+  [
+    [(b, p) => l2cap_sig_command_reject_invalid_cid(b, p, 9, 0x0040, 0x0041)],
+    { 'btl2cap.rej_reason': '0x0002', 'btl2cap.scid': '0x0040', 'btl2cap.dcid': '0x0041' },
+  ],
 ];
 
 test('tshark decodes every encoded command with the values we put in, and nothing is malformed', () => {

@@ -11,8 +11,10 @@ import * as path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
-const PASS = "import { test } from 'uvu';\nimport * as assert from 'uvu/assert';\ntest('one', () => assert.ok(true));\ntest('two', () => assert.ok(true));\ntest.run();\n";
-const FAIL = "import { test } from 'uvu';\nimport * as assert from 'uvu/assert';\ntest('bad', () => assert.ok(false));\ntest.run();\n";
+const PASS =
+  "import { test } from 'uvu';\nimport * as assert from 'uvu/assert';\ntest('one', () => assert.ok(true));\ntest('two', () => assert.ok(true));\ntest.run();\n";
+const FAIL =
+  "import { test } from 'uvu';\nimport * as assert from 'uvu/assert';\ntest('bad', () => assert.ok(false));\ntest.run();\n";
 const THROWS = "import { test } from 'uvu';\nthrow new Error('broken at import');\ntest('never', () => {});\ntest.run();\n";
 
 /** Run uvu over the given test files, then `.ci/run --summary` on its output: last line and exit status. */
@@ -22,14 +24,21 @@ function ci(files: Record<string, string>): { last: string; status: number | nul
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     fs.mkdirSync(path.join(dir, 't'));
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, 't', name), text);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'node_modules/uvu/bin.js'), 't', '\\.test\\.ts$'], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'node_modules/uvu/bin.js'), 't', '\\.test\\.ts$'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     const out = path.join(dir, 'out.txt');
     fs.writeFileSync(out, run.stdout + run.stderr);
-    const s = spawnSync('bash', [path.join(ROOT, '.ci/run'), '--summary', out, String(run.status)], { encoding: 'utf8', timeout: 30_000 });
+    const s = spawnSync('bash', [path.join(ROOT, '.ci/run'), '--summary', out, String(run.status)], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     const lines = s.stdout.trimEnd().split('\n');
     return { last: lines[lines.length - 1]!, status: s.status, output: run.stdout + run.stderr + s.stdout + s.stderr };
   } finally {

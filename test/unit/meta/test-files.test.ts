@@ -58,9 +58,13 @@ test('the checker: accepts a file ending in test.run(); flags a test after it, c
   const ok = "import { test } from 'uvu';\ntest('a', () => {});\n\ntest.run();\n";
   assert.equal(check_test_file(ok), []);
   assert.equal(check_test_file(ok + '\n// trailing comment\n/* block\n comment */\nexport type { A, B };\n'), []);
-  assert.equal(check_test_file(ok + "\ntest('never runs', () => {});\n"), ["line 6, after test.run(): test('never runs', () => {});"]);
+  assert.equal(check_test_file(ok + "\ntest('never runs', () => {});\n"), [
+    "line 6, after test.run(): test('never runs', () => {});",
+  ]);
   assert.equal(check_test_file(ok + '\nconsole.log(1);\n'), ['line 6, after test.run(): console.log(1);']);
-  assert.equal(check_test_file(ok + "test('b', () => {});\ntest.run();\n"), ['2 top-level test.run() lines (expected exactly 1)']);
+  assert.equal(check_test_file(ok + "test('b', () => {});\ntest.run();\n"), [
+    '2 top-level test.run() lines (expected exactly 1)',
+  ]);
   assert.equal(check_test_file("test('a', () => {});\n"), ['0 top-level test.run() lines (expected exactly 1)']);
   assert.equal(check_test_file(`${ONLY}'a', () => {});\ntest.run();\n`), ['line 1: .only / .skip']);
   assert.equal(check_test_file(`${SKIP}'a', () => {});\ntest.run();\n`), ['line 1: .only / .skip']);

@@ -34,7 +34,11 @@ test('parse_example_args: defaults, flags, decimal and hex numbers, profile', ()
 
 test('parse_example_args: out of range, not a number, missing value, unknown option, bad profile', () => {
   const errors: string[] = [];
-  const r = parse_example_args(['--count', '0', '--psm', '0x10000', '--psm', 'x', '--count', '101', '--loop', 'stray', '--profile', 'v2', '--count'], SPECS, errors);
+  const r = parse_example_args(
+    ['--count', '0', '--psm', '0x10000', '--psm', 'x', '--count', '101', '--loop', 'stray', '--profile', 'v2', '--count'],
+    SPECS,
+    errors,
+  );
   assert.equal(errors, [
     "--count: expected a number 1..100, got '0'",
     "--psm: expected a number 0..65535, got '0x10000'",
@@ -71,7 +75,10 @@ function example(overrides: Partial<Example<typeof SPECS>> = {}): Example<typeof
     requires_addr: true,
     virtual_world: (run_loop) => {
       const link = new RadioLink(run_loop);
-      return { transport: new VirtualTransport(link.create_controller({ bd_addr: '00:11:22:33:44:55' })), peer: link.create_controller().bd_addr };
+      return {
+        transport: new VirtualTransport(link.create_controller({ bd_addr: '00:11:22:33:44:55' })),
+        peer: link.create_controller().bd_addr,
+      };
     },
     btstack_main: () => {
       throw new Error('not reached');
@@ -86,7 +93,10 @@ test('bad options: problems and usage on stderr, exit 2; -h: usage, exit 0; --ad
   assert.equal(bad.err.slice(0, 2), ["--count: expected a number 1..100, got '0'", 'unknown option --bogus']);
   const usage = bad.err[2]!;
   assert.match(usage, /^usage: unit-example \[options\] \[example options\]/);
-  assert.match(usage, /\n {2}--psm PSM {14}PSM \(default 0x1001\)\n {2}--count N {14}count\n {2}--once {17}exit after one\n {2}--profile v1\.4\|v1\.8 {4}BTstack release of the event codes$/);
+  assert.match(
+    usage,
+    /\n {2}--psm PSM {14}PSM \(default 0x1001\)\n {2}--count N {14}count\n {2}--once {17}exit after one\n {2}--profile v1\.4\|v1\.8 {4}BTstack release of the event codes$/,
+  );
   const help = await captured(() => btstack_main_run(['-h'], example()));
   assert.is(help.result, 0);
   assert.match(help.err.join('\n'), /usage: unit-example/);
@@ -131,7 +141,11 @@ test('a whole run on the virtual controller: events by name, up and running, the
   assert.is(r.out[1], 'BTSTACK_EVENT_STATE state=1');
   const i = r.out.indexOf('BTSTACK_EVENT_STATE state=2');
   assert.ok(i > 1);
-  assert.equal(r.out.slice(i + 1, i + 3), ['up and running at 00:11:22:33:44:55', 'example: working'], "the helper's line first, then the example's handler");
+  assert.equal(
+    r.out.slice(i + 1, i + 3),
+    ['up and running at 00:11:22:33:44:55', 'example: working'],
+    "the helper's line first, then the example's handler",
+  );
   assert.ok(r.out.some((l) => l.startsWith('HCI_EVENT_COMMAND_COMPLETE ')));
   assert.is(r.out[r.out.length - 1], 'BTSTACK_EVENT_STATE state=0');
   assert.equal(seen, ['state 1', 'state 2', 'state 3', 'state 0']);

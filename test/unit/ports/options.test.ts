@@ -5,7 +5,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { check_baud, check_int, check_profile, COMMON_FLAGS, flag_given, flag_string, parse_flags, pick_flags, read_flag } from '../../../ports/options.js';
+import {
+  check_baud,
+  check_int,
+  check_profile,
+  COMMON_FLAGS,
+  flag_given,
+  flag_string,
+  parse_flags,
+  pick_flags,
+  read_flag,
+} from '../../../ports/options.js';
 import { parse_port_options } from '../../../ports/main.js';
 import { parse_cli_options, Flags } from '../../../ports/cli/options.js';
 
@@ -18,9 +28,17 @@ test("BTstack's example flags -u -b -l -f: short, attached, long and the CLI's l
   ];
   for (const argv of forms) {
     const o = parse_port_options(argv);
-    assert.equal([o.tty, o.baudrate, o.log_file, o.log_format, o.errors], ['/dev/ttyX', 921600, 'a.pklg', 'pklg', []], argv.join(' '));
+    assert.equal(
+      [o.tty, o.baudrate, o.log_file, o.log_format, o.errors],
+      ['/dev/ttyX', 921600, 'a.pklg', 'pklg', []],
+      argv.join(' '),
+    );
     const c = parse_cli_options(argv);
-    assert.equal([c.port.tty, c.port.baudrate, c.port.log_file, c.port.log_format, c.errors], ['/dev/ttyX', 921600, 'a.pklg', 'pklg', []], argv.join(' '));
+    assert.equal(
+      [c.port.tty, c.port.baudrate, c.port.log_file, c.port.log_format, c.errors],
+      ['/dev/ttyX', 921600, 'a.pklg', 'pklg', []],
+      argv.join(' '),
+    );
   }
 });
 
@@ -34,8 +52,20 @@ test('messages name the flag as typed', () => {
   assert.equal(parse_cli_options(['--no-flow=yes']).errors, ['--no-flow: takes no value']);
 });
 
-test('CLI: common flags, its own, and a command\'s flags left in rest in order', () => {
-  const c = parse_cli_options(['l2ping', '-v', 'C0:FF:EE:00:00:02', '-c', '3', '--profile=v1.8', '--timeout', '500', '--host-flow-control', '--send=1k', '-s5']);
+test("CLI: common flags, its own, and a command's flags left in rest in order", () => {
+  const c = parse_cli_options([
+    'l2ping',
+    '-v',
+    'C0:FF:EE:00:00:02',
+    '-c',
+    '3',
+    '--profile=v1.8',
+    '--timeout',
+    '500',
+    '--host-flow-control',
+    '--send=1k',
+    '-s5',
+  ]);
   assert.equal(c.rest, ['l2ping', 'C0:FF:EE:00:00:02', '-c', '3', '--send=1k', '-s5']);
   assert.equal([c.verbose, c.profile, c.timeout_ms, c.host_flow_control, c.errors], [true, 'v1.8', 500, true, []]);
   const f = new Flags(c.rest, ['-c', '-s', '--send'], []);
@@ -53,7 +83,10 @@ test('CLI: common flags, its own, and a command\'s flags left in rest in order',
 test('parse_flags: strict by default (unknown options and, if asked, positionals are errors); never throws', () => {
   const spec = { ...pick_flags('profile', 'verbose', 'help'), bytes: { type: 'string' } } as const;
   const p = parse_flags(['-v', '--bytes', '10', '--profile', 'v1.8'], spec, { positionals: false });
-  assert.equal([flag_given(p, 'verbose'), flag_string(p, 'bytes'), read_flag(p, 'profile', check_profile), p.errors], [true, '10', 'v1.8', []]);
+  assert.equal(
+    [flag_given(p, 'verbose'), flag_string(p, 'bytes'), read_flag(p, 'profile', check_profile), p.errors],
+    [true, '10', 'v1.8', []],
+  );
   assert.equal(parse_flags(['--bogus'], spec).errors, ['unknown option --bogus']);
   assert.equal(parse_flags(['stray'], spec, { positionals: false }).errors, ['unknown option stray']);
   assert.equal(parse_flags(['--bytes'], spec).errors, ['--bytes: missing value']);

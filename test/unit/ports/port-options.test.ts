@@ -23,7 +23,19 @@ test('no arguments: virtual controller, flow control on, no log', () => {
 });
 
 test('BTstack posix-h4 flags, separate values', () => {
-  const o = parse_port_options(['-u', '/dev/ttyACM0', '-b', '1000000', '-l', '/tmp/x.log', '-f', 'pklg', '--addr', '00:1a:7d:da:71:13', '--no-flow']);
+  const o = parse_port_options([
+    '-u',
+    '/dev/ttyACM0',
+    '-b',
+    '1000000',
+    '-l',
+    '/tmp/x.log',
+    '-f',
+    'pklg',
+    '--addr',
+    '00:1a:7d:da:71:13',
+    '--no-flow',
+  ]);
   assert.is(o.tty, '/dev/ttyACM0');
   assert.is(o.baudrate, 1_000_000);
   assert.is(o.log_file, '/tmp/x.log');
@@ -123,10 +135,15 @@ test('--chipset bcm|zephyr (with { chipset: true }): the driver, its defaults; -
   assert.equal(parse_port_options(['-u', '/dev/ttyUSB0', '--main-baud', '921600'], { chipset: true }).errors, [
     "--main-baud: the speed is changed through the chipset's baud-rate command, and no --chipset given (use --chipset bcm, or drop --main-baud)",
   ]);
-  assert.equal(parse_port_options(['-u', '/dev/ttyACM0', '--chipset', 'zephyr', '--main-baud', '2000000'], { chipset: true }).errors, [
-    "--main-baud: the speed is changed through the chipset's baud-rate command, and chipset zephyr has no baud-rate command (use --chipset bcm, or drop --main-baud)",
+  assert.equal(
+    parse_port_options(['-u', '/dev/ttyACM0', '--chipset', 'zephyr', '--main-baud', '2000000'], { chipset: true }).errors,
+    [
+      "--main-baud: the speed is changed through the chipset's baud-rate command, and chipset zephyr has no baud-rate command (use --chipset bcm, or drop --main-baud)",
+    ],
+  );
+  assert.equal(parse_port_options(['--chipset', 'csr'], { chipset: true }).errors, [
+    "--chipset: chipset must be bcm or zephyr, got 'csr'",
   ]);
-  assert.equal(parse_port_options(['--chipset', 'csr'], { chipset: true }).errors, ["--chipset: chipset must be bcm or zephyr, got 'csr'"]);
   assert.equal(parse_port_options(['--chipset'], { chipset: true }).errors, ['--chipset: missing value']);
 
   // without { chipset: true } (the bthost CLI reads --chipset itself): left in rest, --main-baud not checked
@@ -138,7 +155,18 @@ test('--chipset bcm|zephyr (with { chipset: true }): the driver, its defaults; -
 
 test('usage lists every flag', () => {
   const u = port_usage('gap-inquiry', ['--count N   stop after N devices']);
-  for (const f of ['-u, --tty', '-b, --baudrate', '--main-baud', '--chipset C', '-l, --logfile', '-f, --format', '--addr', '--no-flow', '-h, --help', '--count N']) {
+  for (const f of [
+    '-u, --tty',
+    '-b, --baudrate',
+    '--main-baud',
+    '--chipset C',
+    '-l, --logfile',
+    '-f, --format',
+    '--addr',
+    '--no-flow',
+    '-h, --help',
+    '--count N',
+  ]) {
     assert.ok(u.includes(f), f);
   }
   assert.ok(u.startsWith('usage: gap-inquiry [options]'));

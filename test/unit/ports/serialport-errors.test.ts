@@ -10,7 +10,10 @@ test('no such port', () => {
 });
 
 test('port busy / locked', () => {
-  for (const m of ['Error Resource temporarily unavailable Cannot lock port', 'Error: Device or resource busy, cannot open /dev/ttyACM0']) {
+  for (const m of [
+    'Error Resource temporarily unavailable Cannot lock port',
+    'Error: Device or resource busy, cannot open /dev/ttyACM0',
+  ]) {
     const d = describe_open_error('/dev/ttyACM0', new Error(m));
     assert.is(d.kind, 'busy', m);
     assert.match(d.message, 'serial port /dev/ttyACM0 is busy');
@@ -26,7 +29,10 @@ test('permission denied mentions the dialout group', () => {
 });
 
 test('not a serial port; anything else keeps the original text', () => {
-  const d = describe_open_error('/tmp/file', new Error('Error: Inappropriate ioctl for device setting custom baud rate of 115200'));
+  const d = describe_open_error(
+    '/tmp/file',
+    new Error('Error: Inappropriate ioctl for device setting custom baud rate of 115200'),
+  );
   assert.is(d.kind, 'not-a-tty');
   assert.match(d.message, '/tmp/file is not a serial port (Inappropriate ioctl');
   const o = describe_open_error('/dev/x', new Error('Error: Input/output error, cannot open /dev/x'));

@@ -20,9 +20,13 @@ test('-u builds a transport with the config HCI needs', () => {
 });
 
 test('the chipset defaults to the --chipset of the options', () => {
-  const z = serialport_transport_from_options(parse_port_options(['-u', '/dev/ttyACM0', '--chipset', 'zephyr'], { chipset: true }))!;
+  const z = serialport_transport_from_options(
+    parse_port_options(['-u', '/dev/ttyACM0', '--chipset', 'zephyr'], { chipset: true }),
+  )!;
   assert.is(z.config.baudrate_init, 1_000_000, "zephyr's speed without -b");
-  const b = serialport_transport_from_options(parse_port_options(['-u', '/dev/ttyAMA0', '--chipset', 'bcm', '--main-baud', '921600'], { chipset: true }))!;
+  const b = serialport_transport_from_options(
+    parse_port_options(['-u', '/dev/ttyAMA0', '--chipset', 'bcm', '--main-baud', '921600'], { chipset: true }),
+  )!;
   assert.is(b.config.baudrate_init, 115200);
   assert.is(b.config.baudrate_main, 921600);
   const g = serialport_transport_from_options(parse_port_options(['-u', '/dev/ttyUSB0'], { chipset: true }))!;

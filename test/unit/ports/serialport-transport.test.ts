@@ -114,9 +114,18 @@ test('open failures: no such device, the messages users meet from the OS, busy p
 
   const realOpen = MockBinding.open;
   const cases: Array<[string, RegExp]> = [
-    ['Error: No such file or directory, cannot open /dev/ttyMOCK0', /serial port \/dev\/ttyMOCK0 not found: is the controller plugged in/],
-    ['Error Resource temporarily unavailable Cannot lock port', /serial port \/dev\/ttyMOCK0 is busy: another program has it open/],
-    ['Error: Permission denied, cannot open /dev/ttyMOCK0', /permission denied opening serial port \/dev\/ttyMOCK0: add your user to the 'dialout' group/],
+    [
+      'Error: No such file or directory, cannot open /dev/ttyMOCK0',
+      /serial port \/dev\/ttyMOCK0 not found: is the controller plugged in/,
+    ],
+    [
+      'Error Resource temporarily unavailable Cannot lock port',
+      /serial port \/dev\/ttyMOCK0 is busy: another program has it open/,
+    ],
+    [
+      'Error: Permission denied, cannot open /dev/ttyMOCK0',
+      /permission denied opening serial port \/dev\/ttyMOCK0: add your user to the 'dialout' group/,
+    ],
   ];
   try {
     for (const [os, re] of cases) {

@@ -27,7 +27,7 @@ test('slots are contiguous, released in order, wrap by skipping the end', () => 
 
 test('fuzz against a model: reserved slots never overlap live ones; accounting returns to zero', () => {
   let seed = 12345;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const cap = 4096;
   const r = new WriteRing(cap);
   const live: Array<[number, number]> = [];

@@ -75,7 +75,14 @@ test('FCS: the reference CRC gives the published frames (SABM/UA/DISC on DLCI 0)
 });
 
 test('FCS: table-driven CRC equals the reference for every 1-4 octet prefix we use and random data', () => {
-  for (const v of [[0x03, 0x3f, 0x01], [0x03, 0x1f, 0x01], [0x0b, 0xef], [0x0b, 0xff], [0x01, 0xef], [0xff, 0xff, 0xff, 0xff]]) {
+  for (const v of [
+    [0x03, 0x3f, 0x01],
+    [0x03, 0x1f, 0x01],
+    [0x0b, 0xef],
+    [0x0b, 0xff],
+    [0x01, 0xef],
+    [0xff, 0xff, 0xff, 0xff],
+  ]) {
     assert.is(rfcomm_fcs(Uint8Array.from(v), 0, v.length), refFcs(v), hex(Uint8Array.from(v)));
   }
   let seed = 12345;
@@ -118,49 +125,94 @@ test('C/R and direction helpers follow TS 07.10 5.2.1.2 and the RFCOMM server ch
 });
 
 test('encode: SABM / UA / DISC / DM on DLCI 0 are the published frames', () => {
-  assert.is(enc((b, p) => rfcomm_encode_sabm(b, p, true, 0)), '03 3f 01 1c');
-  assert.is(enc((b, p) => rfcomm_encode_ua(b, p, false, 0)), '03 73 01 d7');
-  assert.is(enc((b, p) => rfcomm_encode_disc(b, p, true, 0)), '03 53 01 fd');
+  assert.is(
+    enc((b, p) => rfcomm_encode_sabm(b, p, true, 0)),
+    '03 3f 01 1c',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_encode_ua(b, p, false, 0)),
+    '03 73 01 d7',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_encode_disc(b, p, true, 0)),
+    '03 53 01 fd',
+  );
   // DM response from the responder: address 03 (C/R=1), control 0x0f|F = 0x1f
   assert.is(refFcs([0x03, 0x1f, 0x01]), 0x36);
-  assert.is(enc((b, p) => rfcomm_encode_dm(b, p, false, 0)), '03 1f 01 36');
+  assert.is(
+    enc((b, p) => rfcomm_encode_dm(b, p, false, 0)),
+    '03 1f 01 36',
+  );
 });
 
 test('encode: DLCI frames for both roles', () => {
   // initiator opens responder's server channel 1 (DLCI 2): SABM 0b 3f 01 59, UA from responder 0b 73 01 92
   assert.is(refFcs([0x0b, 0x3f, 0x01]), 0x59);
-  assert.is(enc((b, p) => rfcomm_encode_sabm(b, p, true, 2)), '0b 3f 01 59');
-  assert.is(enc((b, p) => rfcomm_encode_ua(b, p, false, 2)), '0b 73 01 92');
+  assert.is(
+    enc((b, p) => rfcomm_encode_sabm(b, p, true, 2)),
+    '0b 3f 01 59',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_encode_ua(b, p, false, 2)),
+    '0b 73 01 92',
+  );
   // responder opens initiator's channel 1 (DLCI 3): command from responder has C/R=0 -> 0x0d;
   // the initiator's UA response also has C/R=0 -> 0x0d
   assert.is(refFcs([0x0d, 0x3f, 0x01]), 0xfa);
   assert.is(refFcs([0x0d, 0x73, 0x01]), 0x31);
-  assert.is(enc((b, p) => rfcomm_encode_sabm(b, p, false, 3)), '0d 3f 01 fa');
-  assert.is(enc((b, p) => rfcomm_encode_ua(b, p, true, 3)), '0d 73 01 31');
+  assert.is(
+    enc((b, p) => rfcomm_encode_sabm(b, p, false, 3)),
+    '0d 3f 01 fa',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_encode_ua(b, p, true, 3)),
+    '0d 73 01 31',
+  );
   // DM without F (answering a UIH on an unknown DLCI) from the responder on DLCI 2: 0b 0f 01 xx
-  assert.is(enc((b, p) => rfcomm_encode_dm(b, p, false, 2, false)), `0b 0f 01 ${x(refFcs([0x0b, 0x0f, 0x01]))}`);
-  assert.is(enc((b, p) => rfcomm_encode_disc(b, p, true, 2)), '0b 53 01 b8');
+  assert.is(
+    enc((b, p) => rfcomm_encode_dm(b, p, false, 2, false)),
+    `0b 0f 01 ${x(refFcs([0x0b, 0x0f, 0x01]))}`,
+  );
+  assert.is(
+    enc((b, p) => rfcomm_encode_disc(b, p, true, 2)),
+    '0b 53 01 b8',
+  );
 });
 
 test('encode: UIH PN on DLCI 0 from the initiator is 03 ef 15 <pn> 70 (FCS over address+control only)', () => {
   assert.is(refFcs([0x03, 0xef]), 0x70);
   const pn = fromHex('83 11 02 f0 07 00 f0 03 00 07');
-  assert.is(enc((b, p) => rfcomm_encode_uih(b, p, true, 0, -1, pn)), '03 ef 15 83 11 02 f0 07 00 f0 03 00 07 70');
+  assert.is(
+    enc((b, p) => rfcomm_encode_uih(b, p, true, 0, -1, pn)),
+    '03 ef 15 83 11 02 f0 07 00 f0 03 00 07 70',
+  );
   // from the responder: address 01
   assert.is(refFcs([0x01, 0xef]), 0xaa);
-  assert.is(enc((b, p) => rfcomm_encode_uih(b, p, false, 0, -1, pn)), '01 ef 15 83 11 02 f0 07 00 f0 03 00 07 aa');
+  assert.is(
+    enc((b, p) => rfcomm_encode_uih(b, p, false, 0, -1, pn)),
+    '01 ef 15 83 11 02 f0 07 00 f0 03 00 07 aa',
+  );
 });
 
 test('encode: UIH with credits sets P/F and puts the credit octet after the length (not counted)', () => {
   assert.is(refFcs([0x0b, 0xff]), 0x86);
   const data = new TextEncoder().encode('hi');
-  assert.is(enc((b, p) => rfcomm_encode_uih(b, p, true, 2, 5, data)), '0b ff 05 05 68 69 86');
+  assert.is(
+    enc((b, p) => rfcomm_encode_uih(b, p, true, 2, 5, data)),
+    '0b ff 05 05 68 69 86',
+  );
   // credits only (empty information field), from the responder on DLCI 3
   assert.is(refFcs([0x0d, 0xff]), 0x29);
-  assert.is(enc((b, p) => rfcomm_encode_uih(b, p, false, 3, 33, null)), '0d ff 01 21 29');
+  assert.is(
+    enc((b, p) => rfcomm_encode_uih(b, p, false, 3, 33, null)),
+    '0d ff 01 21 29',
+  );
   // plain data without credits
   assert.is(refFcs([0x0b, 0xef]), 0x9a);
-  assert.is(enc((b, p) => rfcomm_encode_uih(b, p, true, 2, -1, data)), '0b ef 05 68 69 9a');
+  assert.is(
+    enc((b, p) => rfcomm_encode_uih(b, p, true, 2, -1, data)),
+    '0b ef 05 68 69 9a',
+  );
 });
 
 test('encode: information of 128+ octets uses a two-octet length (EA=0, low 7 bits first)', () => {
@@ -210,7 +262,15 @@ test('encode: in place writes header before and FCS after the caller-written pay
 test('encode: the information field is copied from any part of the source, also from the target buffer itself', () => {
   // 0b ef = UIH on DLCI 2 from the initiator (FCS 9a, over address + control); length octet (n << 1) | 1
   const src = new Uint8Array(300).map((_, i) => (i * 7 + 3) & 0xff);
-  for (const [pos, len] of [[0, 3], [5, 3], [5, 15], [5, 16], [1, 127], [10, 200], [0, 300]] as const) {
+  for (const [pos, len] of [
+    [0, 3],
+    [5, 3],
+    [5, 15],
+    [5, 16],
+    [1, 127],
+    [10, 200],
+    [0, 300],
+  ] as const) {
     const buf = new Uint8Array(320).fill(0xee);
     const n = rfcomm_encode_uih(buf, 2, true, 2, -1, src, pos, len);
     const hdr = len > 127 ? [0x0b, 0xef, (len & 0x7f) << 1, len >> 7] : [0x0b, 0xef, (len << 1) | 1];
@@ -222,7 +282,13 @@ test('encode: the information field is copied from any part of the source, also 
   // payload already in the target, overlapping where the frame goes (memmove semantics), short and long
   for (const len of [5, 40]) {
     const buf = new Uint8Array(64).map((_, i) => i);
-    const frameOf = (first: number): number[] => [0x0b, 0xef, (len << 1) | 1, ...Array.from({ length: len }, (_, i) => first + i), 0x9a];
+    const frameOf = (first: number): number[] => [
+      0x0b,
+      0xef,
+      (len << 1) | 1,
+      ...Array.from({ length: len }, (_, i) => first + i),
+      0x9a,
+    ];
     const expect = frameOf(1);
     assert.is(rfcomm_encode_uih(buf, 0, true, 2, -1, buf, 1, len), len + 4);
     assert.equal(Array.from(buf.subarray(0, len + 4)), expect, `same array, ${len} octets`);
@@ -249,7 +315,10 @@ test('encode: errors return negative codes and write nothing', () => {
   assert.is(rfcomm_frame_encode(new Uint8Array(64), 0, 0x03, RFCOMM_SABM, 3), RFCOMM_ENCODE_INVALID_ARGUMENT); // credits on SABM
   assert.is(rfcomm_frame_encode(new Uint8Array(64), 0, 0x03, RFCOMM_UIH, 256), RFCOMM_ENCODE_INVALID_ARGUMENT);
   assert.is(rfcomm_frame_encode(new Uint8Array(40000), 0, 0x03, RFCOMM_UIH, -1, null, 0, 32768), RFCOMM_ENCODE_INVALID_ARGUMENT);
-  assert.is(rfcomm_frame_encode(new Uint8Array(64), 0, 0x03, RFCOMM_UIH, -1, new Uint8Array(2), 0, 5), RFCOMM_ENCODE_INVALID_ARGUMENT);
+  assert.is(
+    rfcomm_frame_encode(new Uint8Array(64), 0, 0x03, RFCOMM_UIH, -1, new Uint8Array(2), 0, 5),
+    RFCOMM_ENCODE_INVALID_ARGUMENT,
+  );
   assert.is(rfcomm_frame_encode_in_place(new Uint8Array(64), 2, 1, 0x0b, RFCOMM_UIH), RFCOMM_ENCODE_BUFFER_TOO_SMALL); // no header room
   assert.is(rfcomm_frame_encode_in_place(new Uint8Array(8), 5, 3, 0x0b, RFCOMM_UIH), RFCOMM_ENCODE_BUFFER_TOO_SMALL); // no FCS room
 });

@@ -61,7 +61,7 @@ function run(buf: Uint8Array, pos: number, len: number, creditFlow: boolean): st
 function fixFcs(b: Uint8Array): void {
   if (b.length < 4) return;
   const isUih = (b[1]! & 0xef) === RFCOMM_UIH;
-  const covered = isUih ? 2 : (b[2]! & 1 ? 3 : 4);
+  const covered = isUih ? 2 : b[2]! & 1 ? 3 : 4;
   if (covered < b.length) b[b.length - 1] = rfcomm_fcs(b, 0, covered);
 }
 
@@ -125,7 +125,8 @@ test('fuzz: 100,000 random and mutated multiplexer command fields', () => {
       assert.is(g.outside(), 0);
     }
   }
-  for (const s of ['ok', 'not-supported', 'unknown-response', 'truncated', 'bad-type', 'bad-length', 'bad-value']) assert.ok(seen.has(s), s);
+  for (const s of ['ok', 'not-supported', 'unknown-response', 'truncated', 'bad-type', 'bad-length', 'bad-value'])
+    assert.ok(seen.has(s), s);
 });
 
 test.run();

@@ -77,10 +77,24 @@ const DATA_BITS_7 = 2;
 const DATA_BITS_8 = 3;
 
 test('PN command and response: type 83/81, length 0x11, 8 value octets (N1 little endian)', () => {
-  const pn = { dlci: 2, cl: RFCOMM_PN_CL_CREDIT_REQUEST, priority: 7, ack_timer: 0, max_frame_size: 1008, max_retransmissions: 0, credits: 7 };
+  const pn = {
+    dlci: 2,
+    cl: RFCOMM_PN_CL_CREDIT_REQUEST,
+    priority: 7,
+    ack_timer: 0,
+    max_frame_size: 1008,
+    max_retransmissions: 0,
+    credits: 7,
+  };
   // 1008 = 0x03f0 -> f0 03
-  assert.is(enc((b, p) => rfcomm_mux_encode_pn(b, p, true, pn)), '83 11 02 f0 07 00 f0 03 00 07');
-  assert.is(enc((b, p) => rfcomm_mux_encode_pn(b, p, false, { ...pn, cl: RFCOMM_PN_CL_CREDIT_ACCEPT, max_frame_size: 127 })), '81 11 02 e0 07 00 7f 00 00 07');
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_pn(b, p, true, pn)),
+    '83 11 02 f0 07 00 f0 03 00 07',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_pn(b, p, false, { ...pn, cl: RFCOMM_PN_CL_CREDIT_ACCEPT, max_frame_size: 127 })),
+    '81 11 02 e0 07 00 7f 00 00 07',
+  );
   assert.is(dec('83 11 02 f0 07 00 f0 03 00 07'), 'ok');
   assert.is(cmd.type, RFCOMM_MUX_PN);
   assert.is(cmd.type_octet, BT_RFCOMM_PN_CMD);
@@ -99,7 +113,15 @@ test('PN command and response: type 83/81, length 0x11, 8 value octets (N1 littl
 
 test('PN inside a UIH frame on DLCI 0: 03 ef 15 <pn> 70', () => {
   const info = new Uint8Array(10);
-  rfcomm_mux_encode_pn(info, 0, true, { dlci: 2, cl: 0xf0, priority: 7, ack_timer: 0, max_frame_size: 1008, max_retransmissions: 0, credits: 7 });
+  rfcomm_mux_encode_pn(info, 0, true, {
+    dlci: 2,
+    cl: 0xf0,
+    priority: 7,
+    ack_timer: 0,
+    max_frame_size: 1008,
+    max_retransmissions: 0,
+    credits: 7,
+  });
   const out = new Uint8Array(20);
   const n = rfcomm_encode_uih(out, 0, true, 0, -1, info);
   assert.is(hex(out, n), '03 ef 15 83 11 02 f0 07 00 f0 03 00 07 70');
@@ -111,11 +133,23 @@ test('PN inside a UIH frame on DLCI 0: 03 ef 15 <pn> 70', () => {
 
 test('MSC: DLCI octet (EA, 1, DLCI), V.24 signals with EA, optional break octet', () => {
   const sig = MODEM_STATUS_RTC | MODEM_STATUS_RTR | MODEM_STATUS_DV; // 0x8c
-  assert.is(enc((b, p) => rfcomm_mux_encode_msc(b, p, true, 2, sig)), 'e3 05 0b 8d');
-  assert.is(enc((b, p) => rfcomm_mux_encode_msc(b, p, false, 2, sig)), 'e1 05 0b 8d');
-  assert.is(enc((b, p) => rfcomm_mux_encode_msc(b, p, true, 3, MODEM_STATUS_FC)), 'e3 05 0f 03');
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_msc(b, p, true, 2, sig)),
+    'e3 05 0b 8d',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_msc(b, p, false, 2, sig)),
+    'e1 05 0b 8d',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_msc(b, p, true, 3, MODEM_STATUS_FC)),
+    'e3 05 0f 03',
+  );
   // break: B1 (0x02) + length 3 x 200 ms in bits 4-7 (0x30) + EA -> 0x33; the signals octet then has EA=0
-  assert.is(enc((b, p) => rfcomm_mux_encode_msc(b, p, true, 2, sig, 0x32)), 'e3 07 0b 8c 33');
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_msc(b, p, true, 2, sig, 0x32)),
+    'e3 07 0b 8c 33',
+  );
   assert.is(dec('e3 05 0b 8d'), 'ok');
   assert.is(cmd.type, RFCOMM_MUX_MSC);
   assert.is(cmd.type_octet, BT_RFCOMM_MSC_CMD);
@@ -130,15 +164,37 @@ test('MSC: DLCI octet (EA, 1, DLCI), V.24 signals with EA, optional break octet'
 });
 
 test('RPN: 1-octet query and 8-octet form with the table constants', () => {
-  assert.is(enc((b, p) => rfcomm_mux_encode_rpn(b, p, true, 2, null)), '93 03 0b');
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_rpn(b, p, true, 2, null)),
+    '93 03 0b',
+  );
   const flags = rfcomm_rpn_flags(DATA_BITS_8, RPN_STOP_BITS_1_0, RPN_PARITY_NONE);
   assert.is(flags, 0x03);
   const all0 =
-    RPN_PARAM_MASK_0_BAUD | RPN_PARAM_MASK_0_DATA_BITS | RPN_PARAM_MASK_0_STOP_BITS | RPN_PARAM_MASK_0_PARITY |
-    RPN_PARAM_MASK_0_PARITY_TYPE | RPN_PARAM_MASK_0_XON_CHAR | RPN_PARAM_MASK_0_XOFF_CHAR; // 0x7f
-  const rpn = { baud_rate: RPN_BAUD_115200, flags, flow_control: 0, xon: 0x11, xoff: 0x13, parameter_mask_0: all0, parameter_mask_1: 0x3f };
-  assert.is(enc((b, p) => rfcomm_mux_encode_rpn(b, p, true, 2, rpn)), '93 11 0b 07 03 00 11 13 7f 3f');
-  assert.is(enc((b, p) => rfcomm_mux_encode_rpn(b, p, false, 3, { ...rpn, baud_rate: RPN_BAUD_9600 })), '91 11 0f 03 03 00 11 13 7f 3f');
+    RPN_PARAM_MASK_0_BAUD |
+    RPN_PARAM_MASK_0_DATA_BITS |
+    RPN_PARAM_MASK_0_STOP_BITS |
+    RPN_PARAM_MASK_0_PARITY |
+    RPN_PARAM_MASK_0_PARITY_TYPE |
+    RPN_PARAM_MASK_0_XON_CHAR |
+    RPN_PARAM_MASK_0_XOFF_CHAR; // 0x7f
+  const rpn = {
+    baud_rate: RPN_BAUD_115200,
+    flags,
+    flow_control: 0,
+    xon: 0x11,
+    xoff: 0x13,
+    parameter_mask_0: all0,
+    parameter_mask_1: 0x3f,
+  };
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_rpn(b, p, true, 2, rpn)),
+    '93 11 0b 07 03 00 11 13 7f 3f',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_rpn(b, p, false, 3, { ...rpn, baud_rate: RPN_BAUD_9600 })),
+    '91 11 0f 03 03 00 11 13 7f 3f',
+  );
   // 7 data bits, 1.5 stop bits, even parity: 2 | 1<<2 | 3<<3 = 0x1e
   const f2 = rfcomm_rpn_flags(DATA_BITS_7, RPN_STOP_BITS_1_5, RPN_PARITY_EVEN);
   assert.is(f2, 0x1e);
@@ -162,25 +218,46 @@ test('RPN: 1-octet query and 8-octet form with the table constants', () => {
 });
 
 test('RLS, FCon/FCoff, Test and NSC', () => {
-  assert.is(enc((b, p) => rfcomm_mux_encode_rls(b, p, true, 2, LINE_STATUS_OVERRUN_ERROR)), '53 05 0b 03');
-  assert.is(enc((b, p) => rfcomm_mux_encode_rls(b, p, false, 2, LINE_STATUS_FRAMING_ERROR)), '51 05 0b 09');
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_rls(b, p, true, 2, LINE_STATUS_OVERRUN_ERROR)),
+    '53 05 0b 03',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_rls(b, p, false, 2, LINE_STATUS_FRAMING_ERROR)),
+    '51 05 0b 09',
+  );
   assert.is(dec('53 05 0b 05'), 'ok');
   assert.is(cmd.type, RFCOMM_MUX_RLS);
   assert.is(cmd.line_status, 0x05);
-  assert.is(enc((b, p) => rfcomm_mux_encode_fc(b, p, true, true)), 'a3 01');
-  assert.is(enc((b, p) => rfcomm_mux_encode_fc(b, p, true, false)), '63 01');
-  assert.is(enc((b, p) => rfcomm_mux_encode_fc(b, p, false, true)), 'a1 01');
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_fc(b, p, true, true)),
+    'a3 01',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_fc(b, p, true, false)),
+    '63 01',
+  );
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_fc(b, p, false, true)),
+    'a1 01',
+  );
   assert.is(dec('a3 01'), 'ok');
   assert.is(cmd.type, RFCOMM_MUX_FCON);
   assert.is(dec('61 01'), 'ok');
   assert.is(cmd.type, RFCOMM_MUX_FCOFF);
   assert.is(dec('63 03 00'), 'bad-length');
-  assert.is(enc((b, p) => rfcomm_mux_encode_test(b, p, true, fromHex('01 02 03 04'))), '23 09 01 02 03 04');
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_test(b, p, true, fromHex('01 02 03 04'))),
+    '23 09 01 02 03 04',
+  );
   assert.is(dec('23 09 01 02 03 04'), 'ok');
   assert.is(cmd.type, RFCOMM_MUX_TEST);
   assert.is(cmd.value_len, 4);
   assert.is(cmd.value_pos, 2);
-  assert.is(enc((b, p) => rfcomm_mux_encode_nsc(b, p, 0xc3)), '11 03 c3');
+  assert.is(
+    enc((b, p) => rfcomm_mux_encode_nsc(b, p, 0xc3)),
+    '11 03 c3',
+  );
   assert.is(dec('11 03 c3'), 'ok');
   assert.is(cmd.type, RFCOMM_MUX_NSC);
   assert.not.ok(cmd.command);
@@ -233,8 +310,30 @@ test('decoder reports the size so several commands in one field can be walked', 
 
 test('encoders refuse a too-small buffer without writing', () => {
   const b = new Uint8Array(9).fill(0xaa);
-  assert.is(rfcomm_mux_encode_pn(b, 0, true, { dlci: 2, cl: 0, priority: 0, ack_timer: 0, max_frame_size: 10, max_retransmissions: 0, credits: 0 }), RFCOMM_MUX_BUFFER_TOO_SMALL);
-  assert.is(rfcomm_mux_encode_rpn(b, 0, true, 2, { baud_rate: 0, flags: 0, flow_control: 0, xon: 0, xoff: 0, parameter_mask_0: 0, parameter_mask_1: 0 }), RFCOMM_MUX_BUFFER_TOO_SMALL);
+  assert.is(
+    rfcomm_mux_encode_pn(b, 0, true, {
+      dlci: 2,
+      cl: 0,
+      priority: 0,
+      ack_timer: 0,
+      max_frame_size: 10,
+      max_retransmissions: 0,
+      credits: 0,
+    }),
+    RFCOMM_MUX_BUFFER_TOO_SMALL,
+  );
+  assert.is(
+    rfcomm_mux_encode_rpn(b, 0, true, 2, {
+      baud_rate: 0,
+      flags: 0,
+      flow_control: 0,
+      xon: 0,
+      xoff: 0,
+      parameter_mask_0: 0,
+      parameter_mask_1: 0,
+    }),
+    RFCOMM_MUX_BUFFER_TOO_SMALL,
+  );
   assert.is(rfcomm_mux_encode_msc(b, 7, true, 2, 0), RFCOMM_MUX_BUFFER_TOO_SMALL);
   assert.is(rfcomm_mux_encode_test(b, 0, true, new Uint8Array(8)), RFCOMM_MUX_BUFFER_TOO_SMALL);
   assert.ok(b.every((x) => x === 0xaa));

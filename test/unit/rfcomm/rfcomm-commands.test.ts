@@ -23,7 +23,23 @@ import {
   rfcomm_event_port_configuration_get_xoff,
   rfcomm_event_port_configuration_get_xon,
 } from '../../../src/rfcomm/rfcomm.js';
-import { ADDR_A, ADDR_B, INCOMING, LINE_STATUS, MODEM_STATUS, OPENED, PORT_CONFIG, auto_accept, fr, frame_by_hand, make_pair, make_raw, opened_info, type Node, type RawPeer } from './rfcomm-helpers.js';
+import {
+  ADDR_A,
+  ADDR_B,
+  INCOMING,
+  LINE_STATUS,
+  MODEM_STATUS,
+  OPENED,
+  PORT_CONFIG,
+  auto_accept,
+  fr,
+  frame_by_hand,
+  make_pair,
+  make_raw,
+  opened_info,
+  type Node,
+  type RawPeer,
+} from './rfcomm-helpers.js';
 
 const h = (b: Uint8Array): string => hex(b).replace(/ /g, '');
 /** A UIH frame on DLCI 0 from the responder (A) carrying `cmd`. */
@@ -63,7 +79,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     p.received.length = 0;
     p.send(fr(0x03, 0xef, [0x53, 0x05, 0x23, 0x05]));
     loop.run(10);
-    assert.equal(a.events(LINE_STATUS).map((r) => [r.channel, r.hex]), [[0, '8303010005']]);
+    assert.equal(
+      a.events(LINE_STATUS).map((r) => [r.channel, r.hex]),
+      [[0, '8303010005']],
+    );
     assert.equal(p.rx(), [fromA0([0x51, 0x05, 0x23, 0x05])]);
     // RPN command: 115200 baud, 7 data bits, odd parity; masks: baud, data bits, parity (0x0B), RTC out (0x20)
     p.received.length = 0;
@@ -75,7 +94,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const pc = a.events(PORT_CONFIG);
     assert.is(pc.length, 1);
     assert.is(pc[0]!.channel, 1, 'PORT_CONFIGURATION with channel = rfcomm_cid');
-    assert.is(pc[0]!.hex, profile === 'v1.4' ? '8807' + h(Uint8Array.from(settings)) : '880a010000' + h(Uint8Array.from(settings)));
+    assert.is(
+      pc[0]!.hex,
+      profile === 'v1.4' ? '8807' + h(Uint8Array.from(settings)) : '880a010000' + h(Uint8Array.from(settings)),
+    );
     const e = pc[0]!.bytes;
     assert.is(rfcomm_event_port_configuration_get_rfcomm_cid(e), profile === 'v1.4' ? 0 : 1);
     assert.is(rfcomm_event_port_configuration_get_remote(e), false);
@@ -97,13 +119,19 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     p.received.length = 0;
     p.send(fr(0x03, 0xef, [0xe3, 0x05, 0x23, 0xcd]));
     loop.run(10);
-    assert.equal(a.events(MODEM_STATUS).map((r) => [r.channel, r.hex]), [[1, '87030100cd']]);
+    assert.equal(
+      a.events(MODEM_STATUS).map((r) => [r.channel, r.hex]),
+      [[1, '87030100cd']],
+    );
     assert.equal(p.rx(), [fromA0([0xe1, 0x05, 0x23, 0xcd])]);
     // unsupported commands: PSC (0x43), CLD (0xC3), SNC (0xD3), an unknown type (0xFF) -> NSC each
     p.received.length = 0;
     for (const t of [0x43, 0xc3, 0xd3, 0xff]) p.send(fr(0x03, 0xef, [t, 0x01]));
     loop.run(10);
-    assert.equal(p.rx(), [0x43, 0xc3, 0xd3, 0xff].map((t) => fromA0([0x11, 0x03, t])));
+    assert.equal(
+      p.rx(),
+      [0x43, 0xc3, 0xd3, 0xff].map((t) => fromA0([0x11, 0x03, t])),
+    );
     // a response of an unknown type is dropped without an answer; NSC from the peer is only logged
     p.received.length = 0;
     p.send(fr(0x03, 0xef, [0x41, 0x01]));
@@ -145,7 +173,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     loop.run(10);
     const pc = a.events(PORT_CONFIG);
     if (profile === 'v1.8') {
-      assert.equal(pc.map((r) => [r.channel, r.hex]), [[1, '880a0100010603001113' + '7f3f']]);
+      assert.equal(
+        pc.map((r) => [r.channel, r.hex]),
+        [[1, '880a0100010603001113' + '7f3f']],
+      );
       assert.is(rfcomm_event_port_configuration_get_remote(pc[0]!.bytes), true);
     } else {
       assert.is(pc.length, 0);
@@ -220,7 +251,17 @@ test('bad frames are discarded silently and the session goes on: FCS, length, ad
   eaZero[0] = 0x22;
   const badControl = Uint8Array.from([0x23, 0x2b, 0x01, 0x00]);
   const twoOctetLenLie = Uint8Array.from([0x23, 0xef, 0x00, 0x10, 0x41, 0x00]);
-  for (const f of [badFcs, lying, eaZero, badControl, twoOctetLenLie, Uint8Array.of(0x23), Uint8Array.of(), Uint8Array.of(0x23, 0xef, 0x01)]) p.send(f);
+  for (const f of [
+    badFcs,
+    lying,
+    eaZero,
+    badControl,
+    twoOctetLenLie,
+    Uint8Array.of(0x23),
+    Uint8Array.of(),
+    Uint8Array.of(0x23, 0xef, 0x01),
+  ])
+    p.send(f);
   // a PN response with a wrong length (7 octets of value), a truncated MSC
   p.send(fr(0x03, 0xef, [0x81, 0x0f, 0x08, 0xe0, 0x00, 0x00, 0x10, 0x00, 0x00]));
   p.send(fr(0x03, 0xef, [0xe3, 0x05, 0x23]));
@@ -229,7 +270,11 @@ test('bad frames are discarded silently and the session goes on: FCS, length, ad
   assert.is(a.data().length, 0);
   p.send(good);
   loop.run(10);
-  assert.equal(a.data().map((d) => d.hex), ['41'], 'a good frame afterwards is delivered');
+  assert.equal(
+    a.data().map((d) => d.hex),
+    ['41'],
+    'a good frame afterwards is delivered',
+  );
 });
 
 test('unknown DLCI, UIH before SABM, DISC on a closed DLC, wrong direction bit, frames before the session', () => {
@@ -264,7 +309,11 @@ test('unknown DLCI, UIH before SABM, DISC on a closed DLC, wrong direction bit, 
   p.send(fr(0x23, 0xff, [9, 9], 5));
   loop.run(10);
   assert.is(a.data().length, 0, 'UIH before SABM discarded');
-  assert.equal(p.rx(), [h(frame_by_hand(0x01, 0xef, [0x81, 0x11, 0x08, 0xe0, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07]))], 'only the PN response (N1 256 as asked)');
+  assert.equal(
+    p.rx(),
+    [h(frame_by_hand(0x01, 0xef, [0x81, 0x11, 0x08, 0xe0, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07]))],
+    'only the PN response (N1 256 as asked)',
+  );
   p.received.length = 0;
   // DISC on a DLC that is not open: DM
   p.send(fr(0x53, 0x53));
@@ -285,7 +334,13 @@ test('unknown DLCI, UIH before SABM, DISC on a closed DLC, wrong direction bit, 
   p.send(fr(0x03, 0xef, [0x93, 0x03, 0x33])); // RPN query for DLCI 12 (server channel 6)
   p.send(fr(0x03, 0xef, [0x93, 0x03, 0x63])); // RPN query for DLCI 24 (nobody): DM
   loop.run(10);
-  assert.equal(p.rx().sort(), [h(frame_by_hand(0x01, 0xef, [0x91, 0x11, 0x33, 0x03, 0x03, 0x00, 0xd1, 0xd3, 0x00, 0x00])), h(frame_by_hand(0x63, 0x1f))].sort());
+  assert.equal(
+    p.rx().sort(),
+    [
+      h(frame_by_hand(0x01, 0xef, [0x91, 0x11, 0x33, 0x03, 0x03, 0x00, 0xd1, 0xd3, 0x00, 0x00])),
+      h(frame_by_hand(0x63, 0x1f)),
+    ].sort(),
+  );
 });
 
 test('PN with absurd sizes: N1 0 refused with DM, N1 65535 answered with what we take, k above 7 masked', () => {
@@ -305,7 +360,13 @@ test('PN with absurd sizes: N1 0 refused with DM, N1 65535 answered with what we
   loop.run(10);
   p.send(fr(0x03, 0xef, [0xe1, 0x05, 0x23, 0x8d]));
   loop.run(10);
-  assert.equal(a.events(OPENED).map(opened_info).map((o) => [o.status, o.mfs]), [[0, 500]]);
+  assert.equal(
+    a
+      .events(OPENED)
+      .map(opened_info)
+      .map((o) => [o.status, o.mfs]),
+    [[0, 500]],
+  );
   assert.is(a.rfcomm.list()[0]!.channels[0]!.credits_outgoing, 7);
   // a PN on the open DLC: answered with the current parameters, nothing changes
   p.received.length = 0;
@@ -330,7 +391,10 @@ test('an unsolicited PN response, UA or DM for unknown DLCIs change nothing', ()
   loop.run(100);
   assert.is(a.rfcomm.rfcomm_send(cid, Uint8Array.of(7)), 0);
   loop.run(100);
-  assert.equal(b.data().map((d) => d.hex), ['07']);
+  assert.equal(
+    b.data().map((d) => d.hex),
+    ['07'],
+  );
   assert.is(a.events(0x81).length, 0);
 });
 

@@ -55,7 +55,10 @@ test('automatic credits: the sender runs dry, the receiver refills, 200 frames a
   assert.is(next, total);
   assert.ok(noCredits > 0, 'RFCOMM_NO_OUTGOING_CREDITS seen');
   const got = b.data().map((d) => d.bytes[0]! | (d.bytes[1]! << 8));
-  assert.equal(got, Array.from({ length: total }, (_, i) => i));
+  assert.equal(
+    got,
+    Array.from({ length: total }, (_, i) => i),
+  );
   // credit frames from B: UIH with P/F on DLCI 2 (address 0x09), never more than RFCOMM_CREDITS outstanding
   const credits = sent_hex(air, ADDR_B).filter((f) => f.startsWith('09ff01'));
   assert.ok(credits.length > 10);
@@ -75,7 +78,9 @@ test('manual credits: initial credits in PN, RFCOMM_NO_OUTGOING_CREDITS, rfcomm_
   const cid = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1).rfcomm_cid;
   loop.run(100);
   // PN response carries k = 2 and no credit frame follows from B
-  assert.ok(sent_hex(air, ADDR_B).includes(h(frame_by_hand(0x01, 0xef, [0x81, 0x11, 0x02, 0xe0, 0x00, 0x00, 0x64, 0x00, 0x00, 0x02]))));
+  assert.ok(
+    sent_hex(air, ADDR_B).includes(h(frame_by_hand(0x01, 0xef, [0x81, 0x11, 0x02, 0xe0, 0x00, 0x00, 0x64, 0x00, 0x00, 0x02]))),
+  );
   assert.is(sent_hex(air, ADDR_B).filter((f) => f.startsWith('09ff')).length, 0);
   a.clear();
   assert.is(a.rfcomm.rfcomm_send(cid, Uint8Array.of(1)), 0);
@@ -91,11 +96,17 @@ test('manual credits: initial credits in PN, RFCOMM_NO_OUTGOING_CREDITS, rfcomm_
   assert.is(b.rfcomm.rfcomm_grant_credits(bcid, 3), 0);
   loop.run(1000);
   assert.equal(sent_hex(air, ADDR_B), [h(frame_by_hand(0x09, 0xff, [], 3))]);
-  assert.equal(a.events(CAN_SEND).map((r) => [r.channel, r.hex]), [[cid, '89020100']]);
+  assert.equal(
+    a.events(CAN_SEND).map((r) => [r.channel, r.hex]),
+    [[cid, '89020100']],
+  );
   for (let i = 0; i < 3; i++) assert.is(a.rfcomm.rfcomm_send(cid, Uint8Array.of(10 + i)), 0);
   assert.is(a.rfcomm.rfcomm_send(cid, Uint8Array.of(99)), 0x72);
   loop.run(1000);
-  assert.equal(b.data().map((d) => d.bytes[0]), [1, 2, 10, 11, 12]);
+  assert.equal(
+    b.data().map((d) => d.bytes[0]),
+    [1, 2, 10, 11, 12],
+  );
   // errors
   assert.is(a.rfcomm.rfcomm_grant_credits(cid, 1), 0x0c, 'automatic channel: COMMAND_DISALLOWED');
   assert.is(b.rfcomm.rfcomm_grant_credits(99, 1), 0x02);
@@ -137,7 +148,10 @@ test('ACL buffers full: BTSTACK_ACL_BUFFERS_FULL, then CAN_SEND_NOW when the buf
   assert.is(a.events(CAN_SEND).length, 1);
   assert.is(a.rfcomm.rfcomm_send(cid, Uint8Array.of(2)), 0);
   loop.run(100);
-  assert.equal(b.data().map((d) => d.bytes[0]), [1, 2]);
+  assert.equal(
+    b.data().map((d) => d.bytes[0]),
+    [1, 2],
+  );
   assert.is(a.rfcomm.rfcomm_request_can_send_now_event(77), 0x02);
   assert.not.ok(a.rfcomm.rfcomm_can_send_packet_now(77));
 });
@@ -178,12 +192,18 @@ test('no credit-based flow control (PN answered with CL 0): no credit octets, MS
   // the peer's data with P/F set carries no credit octet here
   p.send(fr(0x09, 0xff, [0x41, 0x42]));
   loop.run(10);
-  assert.equal(a.data().map((d) => d.hex), ['4142']);
+  assert.equal(
+    a.data().map((d) => d.hex),
+    ['4142'],
+  );
   // MSC with FC set: flow off on this DLC
   a.clear();
   p.send(fr(0x01, 0xef, [0xe3, 0x05, 0x0b, 0x8f]));
   loop.run(10);
-  assert.equal(a.events(0x87).map((r) => r.hex), ['870301008f']);
+  assert.equal(
+    a.events(0x87).map((r) => r.hex),
+    ['870301008f'],
+  );
   assert.is(a.rfcomm.rfcomm_send(cid, Uint8Array.of(1)), 0x72);
   a.rfcomm.rfcomm_request_can_send_now_event(cid);
   loop.run(10);
@@ -206,7 +226,10 @@ test('a DLC opened by SABM without PN: UA, frame size 127, no credit-based flow 
   // server channel 4 on the responder: DLCI 8, SABM from the initiator: address (8 << 2) | 3 = 0x23
   p.send(fr(0x23, 0x3f));
   loop.run(10);
-  assert.equal(a.events(INCOMING).map((r) => r.hex), ['8209b6b5b4b3b2b1040100']);
+  assert.equal(
+    a.events(INCOMING).map((r) => r.hex),
+    ['8209b6b5b4b3b2b1040100'],
+  );
   assert.is(p.rx()[1], h(frame_by_hand(0x23, 0x73)), 'UA on DLCI 8');
   assert.is(p.rx()[2], h(frame_by_hand(0x01, 0xef, [0xe3, 0x05, 0x23, 0x8d])), 'MSC command from the responder');
   p.send(fr(0x03, 0xef, [0xe1, 0x05, 0x23, 0x8d]));
@@ -227,7 +250,11 @@ test('credits overflowing are clamped, never wrapped; data beyond the credits is
   loop.run(10);
   p.send(fr(0x03, 0xef, [0x83, 0x11, 0x08, 0xf0, 0x00, 0x00, 0x10, 0x00, 0x00, 0x07])); // PN: N1 16, k 7
   loop.run(10);
-  assert.is(p.rx()[1], h(frame_by_hand(0x01, 0xef, [0x81, 0x11, 0x08, 0xe0, 0x00, 0x00, 0x10, 0x00, 0x00, 0x02])), 'PN response: N1 16, k 2');
+  assert.is(
+    p.rx()[1],
+    h(frame_by_hand(0x01, 0xef, [0x81, 0x11, 0x08, 0xe0, 0x00, 0x00, 0x10, 0x00, 0x00, 0x02])),
+    'PN response: N1 16, k 2',
+  );
   p.send(fr(0x23, 0x3f));
   loop.run(10);
   p.send(fr(0x03, 0xef, [0xe1, 0x05, 0x23, 0x8d]));
@@ -245,7 +272,10 @@ test('credits overflowing are clamped, never wrapped; data beyond the credits is
   p.send(fr(0x23, 0xef, [2]));
   p.send(fr(0x23, 0xef, [3]));
   loop.run(10);
-  assert.equal(a.data().map((d) => d.hex), ['01', '02', '03']);
+  assert.equal(
+    a.data().map((d) => d.hex),
+    ['01', '02', '03'],
+  );
   assert.is(incoming(), 0, 'no credit below 0');
   const before = p.rx().length;
   assert.is(a.rfcomm.rfcomm_grant_credits(1, 1), 0);
@@ -255,7 +285,10 @@ test('credits overflowing are clamped, never wrapped; data beyond the credits is
   assert.is(incoming(), 1);
   p.send(fr(0x23, 0xef, [4]));
   loop.run(10);
-  assert.equal(a.data().map((d) => d.hex), ['01', '02', '03', '04']);
+  assert.equal(
+    a.data().map((d) => d.hex),
+    ['01', '02', '03', '04'],
+  );
   assert.is(incoming(), 0);
   assert.is(a.rfcomm.rfcomm_send(1, new Uint8Array(16)), 0);
   assert.is(a.rfcomm.rfcomm_send(1, new Uint8Array(17)), 0x74);

@@ -12,7 +12,20 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex } from '../../../src/core/bytes.js';
 import type { VirtualRunLoop } from '../../../src/core/run-loop.js';
-import { ADDR_A, CAN_SEND, INCOMING, MODEM_STATUS, OPENED, PORT_CONFIG, auto_accept, fr, frame_by_hand, make_raw, type Node, type RawPeer } from './rfcomm-helpers.js';
+import {
+  ADDR_A,
+  CAN_SEND,
+  INCOMING,
+  MODEM_STATUS,
+  OPENED,
+  PORT_CONFIG,
+  auto_accept,
+  fr,
+  frame_by_hand,
+  make_raw,
+  type Node,
+  type RawPeer,
+} from './rfcomm-helpers.js';
 
 const h = (b: Uint8Array): string => hex(b).replace(/ /g, '');
 /** A UIH frame on DLCI 0 from A, the responder (address EA 1, C/R 0, DLCI 0 = 0x01). */
@@ -28,8 +41,14 @@ function finish(loop: VirtualRunLoop, a: Node, p: RawPeer): void {
 
 /** What A's application saw: events by code name, data as "data:<hex>", in order. */
 function seen(a: Node): string[] {
-  const names: Record<number, string> = { [OPENED]: 'OPENED', [CAN_SEND]: 'CAN_SEND_NOW', [PORT_CONFIG]: 'PORT_CONFIGURATION', [INCOMING]: 'INCOMING', [MODEM_STATUS]: 'MODEM_STATUS' };
-  return a.recs.map((r) => (r.type === 7 ? `data:${r.hex}` : names[r.bytes[0]!] ?? `event:${r.hex}`));
+  const names: Record<number, string> = {
+    [OPENED]: 'OPENED',
+    [CAN_SEND]: 'CAN_SEND_NOW',
+    [PORT_CONFIG]: 'PORT_CONFIGURATION',
+    [INCOMING]: 'INCOMING',
+    [MODEM_STATUS]: 'MODEM_STATUS',
+  };
+  return a.recs.map((r) => (r.type === 7 ? `data:${r.hex}` : (names[r.bytes[0]!] ?? `event:${r.hex}`)));
 }
 
 /**
@@ -84,7 +103,13 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // data afterwards arrives as usual, the credits go on (10 granted, 4 used: no refill yet)
     p.send(fr(0x23, 0xef, [0x21]));
     loop.run(10);
-    assert.equal(a.data().map((d) => d.hex).slice(-1), ['21']);
+    assert.equal(
+      a
+        .data()
+        .map((d) => d.hex)
+        .slice(-1),
+      ['21'],
+    );
     assert.is(a.rfcomm.list()[0]!.channels[0]!.credits_incoming, 6);
     finish(loop, a, p);
   });
@@ -93,12 +118,16 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const { loop, a, p } = make_raw(profile);
     a.rfcomm.rfcomm_register_service_with_initial_credits(a.handler, 4, 100, 30);
     setup(loop, a, p, 0xf0, 100);
-    assert.equal(p.rx(), [
-      fromA0([0x81, 0x11, 0x08, 0xe0, 0x00, 0x00, 0x64, 0x00, 0x00, 0x07]),
-      h(frame_by_hand(0x23, 0x73)),
-      fromA0([0xe3, 0x05, 0x23, 0x8d]),
-      h(frame_by_hand(0x21, 0xff, [], 3)),
-    ], '7 + 3 credits before the channel is open');
+    assert.equal(
+      p.rx(),
+      [
+        fromA0([0x81, 0x11, 0x08, 0xe0, 0x00, 0x00, 0x64, 0x00, 0x00, 0x07]),
+        h(frame_by_hand(0x23, 0x73)),
+        fromA0([0xe3, 0x05, 0x23, 0x8d]),
+        h(frame_by_hand(0x21, 0xff, [], 3)),
+      ],
+      '7 + 3 credits before the channel is open',
+    );
     p.received.length = 0;
     p.send(fr(0x03, 0xef, [0xe3, 0x05, 0x23, 0x8d]));
     for (let i = 0; i < 10; i++) p.send(fr(0x23, 0xef, new Array<number>(100).fill(i)));
@@ -106,7 +135,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.equal(a.data().length, 0);
     p.send(fr(0x03, 0xef, [0xe1, 0x05, 0x23, 0x8d]));
     loop.run(10);
-    assert.equal(a.data().map((d) => d.hex), Array.from({ length: 10 }, (_, i) => i.toString(16).padStart(2, '0').repeat(100)));
+    assert.equal(
+      a.data().map((d) => d.hex),
+      Array.from({ length: 10 }, (_, i) => i.toString(16).padStart(2, '0').repeat(100)),
+    );
     // the other 20 initial credits after CHANNEL_OPENED
     assert.equal(p.rx(), [fromA0([0xe1, 0x05, 0x23, 0x8d]), h(frame_by_hand(0x21, 0xff, [], 20))]);
     finish(loop, a, p);
@@ -116,7 +148,11 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const { loop, a, p } = make_raw(profile);
     a.rfcomm.rfcomm_register_service(a.handler, 4, 500);
     setup(loop, a, p, 0x00, 50);
-    assert.equal(p.rx(), [fromA0([0x81, 0x11, 0x08, 0x00, 0x00, 0x00, 0x32, 0x00, 0x00, 0x00]), h(frame_by_hand(0x23, 0x73)), fromA0([0xe3, 0x05, 0x23, 0x8d])]);
+    assert.equal(p.rx(), [
+      fromA0([0x81, 0x11, 0x08, 0x00, 0x00, 0x00, 0x32, 0x00, 0x00, 0x00]),
+      h(frame_by_hand(0x23, 0x73)),
+      fromA0([0xe3, 0x05, 0x23, 0x8d]),
+    ]);
     p.received.length = 0;
     p.send(fr(0x03, 0xef, [0xe3, 0x05, 0x23, 0x8d]));
     for (let i = 0; i < 8; i++) p.send(fr(0x23, 0xef, [i]));
@@ -126,7 +162,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     p.received.length = 0;
     p.send(fr(0x03, 0xef, [0xe1, 0x05, 0x23, 0x8d])); // answers the first MSC
     loop.run(10);
-    assert.equal(a.data().map((d) => d.hex), ['00', '01', '02', '03', '04', '05', '06', '07']);
+    assert.equal(
+      a.data().map((d) => d.hex),
+      ['00', '01', '02', '03', '04', '05', '06', '07'],
+    );
     assert.equal(p.rx(), [fromA0([0xe3, 0x05, 0x23, 0x8d])], 'FC = 0 again');
     finish(loop, a, p);
   });
@@ -140,7 +179,10 @@ test('the channel fails before it opens: held data goes with it, CHANNEL_OPENED 
   p.send(fr(0x23, 0x53)); // DISC 8 before the MSC exchange
   loop.run(10);
   assert.equal(a.data().length, 0);
-  assert.equal(a.events(OPENED).map((r) => r.bytes[2]), [0x0d]);
+  assert.equal(
+    a.events(OPENED).map((r) => r.bytes[2]),
+    [0x0d],
+  );
   finish(loop, a, p);
 });
 

@@ -57,7 +57,8 @@ test('btstack_init_default binds the rfcomm_* functions to their stack', () => {
   assert.is(s1.pools.stats().find((p) => p.name === 'rfcomm_services')!.in_use, 0);
   assert.is(s2.pools.stats().find((p) => p.name === 'rfcomm_services')!.in_use, 1);
   // internal methods are not part of the facade
-  for (const n of ['attachL2cap', 'list', 'requestSend', 'onCanSendNow', 'sendOne', 'takeChannel']) assert.is(bt1[n], undefined, n);
+  for (const n of ['attachL2cap', 'list', 'requestSend', 'onCanSendNow', 'sendOne', 'takeChannel'])
+    assert.is(bt1[n], undefined, n);
 });
 
 test.run();

@@ -14,7 +14,9 @@ import { ADDR_A, CLOSED, INCOMING, OPENED, fcs_by_hand, fr, make_raw, type Node,
 import { mutate, prng, randInt, randomBytes } from './fuzz-util.js';
 
 const CONTROLS = [0x2f, 0x3f, 0x63, 0x73, 0x0f, 0x1f, 0x43, 0x53, 0xef, 0xff];
-const MUX_TYPES = [0x83, 0x81, 0xe3, 0xe1, 0x93, 0x91, 0x53, 0x51, 0x23, 0x21, 0xa3, 0xa1, 0x63, 0x61, 0x11, 0x43, 0xc3, 0xd3, 0xff, 0x02];
+const MUX_TYPES = [
+  0x83, 0x81, 0xe3, 0xe1, 0x93, 0x91, 0x53, 0x51, 0x23, 0x21, 0xa3, 0xa1, 0x63, 0x61, 0x11, 0x43, 0xc3, 0xd3, 0xff, 0x02,
+];
 
 /** A random multiplexer command: a supported type with plausible or absurd values. */
 function muxCommand(rnd: () => number): number[] {
@@ -24,7 +26,18 @@ function muxCommand(rnd: () => number): number[] {
   switch (t & 0xfc) {
     case 0x80: {
       const n1 = [0, 1, 127, 500, 0xffff, randInt(rnd, 0x10000)][randInt(rnd, 6)]!;
-      return [t, 0x11, dlci, [0xf0, 0xe0, 0x00, randInt(rnd, 256)][randInt(rnd, 4)]!, randInt(rnd, 256), 0, n1 & 0xff, n1 >> 8, 0, randInt(rnd, 256)];
+      return [
+        t,
+        0x11,
+        dlci,
+        [0xf0, 0xe0, 0x00, randInt(rnd, 256)][randInt(rnd, 4)]!,
+        randInt(rnd, 256),
+        0,
+        n1 & 0xff,
+        n1 >> 8,
+        0,
+        randInt(rnd, 256),
+      ];
     }
     case 0xe0:
       return rnd() < 0.5 ? [t, 0x05, addr, randInt(rnd, 256)] : [t, 0x07, addr, randInt(rnd, 256) & 0xfe, randInt(rnd, 256)];
@@ -49,7 +62,13 @@ function wellFormed(rnd: () => number, credits: boolean): Uint8Array {
   if (dlci === 0 && (control & 0xef) !== 0xef && rnd() < 0.9) control = 0xef;
   const uih = (control & 0xef) === 0xef;
   let info: number[] = [];
-  if (uih) info = dlci === 0 ? (rnd() < 0.8 ? muxCommand(rnd) : Array.from(randomBytes(rnd, randInt(rnd, 12)))) : Array.from(randomBytes(rnd, [0, 1, 5, 130][randInt(rnd, 4)]!));
+  if (uih)
+    info =
+      dlci === 0
+        ? rnd() < 0.8
+          ? muxCommand(rnd)
+          : Array.from(randomBytes(rnd, randInt(rnd, 12)))
+        : Array.from(randomBytes(rnd, [0, 1, 5, 130][randInt(rnd, 4)]!));
   const withCredits = uih && dlci !== 0 && (control & 0x10) !== 0 && credits;
   return fr(address, control, info, withCredits ? randInt(rnd, 256) : -1);
 }
@@ -122,9 +141,14 @@ function drive(seed: number, frames: number, profile: 'v1.4' | 'v1.8'): void {
   const received = new RfcommFrame();
   const checkSent = (): void => {
     for (const f of p.received) {
-      assert.is(rfcomm_frame_decode(f, 0, f.length, received, false) === 'ok' || rfcomm_frame_decode(f, 0, f.length, received, true) === 'ok', true, 'the layer sends valid frames');
+      assert.is(
+        rfcomm_frame_decode(f, 0, f.length, received, false) === 'ok' ||
+          rfcomm_frame_decode(f, 0, f.length, received, true) === 'ok',
+        true,
+        'the layer sends valid frames',
+      );
       const uih = (f[1]! & 0xef) === 0xef;
-      const lenOctets = (f[2]! & 1) ? 1 : 2;
+      const lenOctets = f[2]! & 1 ? 1 : 2;
       const covered = Array.from(f.subarray(0, uih ? 2 : 2 + lenOctets));
       assert.is(f[f.length - 1], fcs_by_hand(covered), 'FCS');
     }
@@ -146,17 +170,23 @@ function drive(seed: number, frames: number, profile: 'v1.4' | 'v1.8'): void {
     if (rnd() < 0.02) {
       const sc = 1 + randInt(rnd, 4);
       const dlci = sc << 1;
-      p.send(fr(0x03, 0xef, [0x83, 0x11, dlci, rnd() < 0.8 ? 0xf0 : 0x00, 0x00, 0x00, randInt(rnd, 400), 0x00, 0x00, randInt(rnd, 8)]));
+      p.send(
+        fr(0x03, 0xef, [0x83, 0x11, dlci, rnd() < 0.8 ? 0xf0 : 0x00, 0x00, 0x00, randInt(rnd, 400), 0x00, 0x00, randInt(rnd, 8)]),
+      );
       if (rnd() < 0.9) p.send(fr((dlci << 2) | 3, 0x3f));
       loop.run(5);
       // data at once, before the MSC exchange is done (held until CHANNEL_OPENED, or refused)
       if (rnd() < 0.5) {
         early++;
-        for (let k = randInt(rnd, 14); k > 0; k--) p.send(fr((dlci << 2) | 3, rnd() < 0.5 ? 0xef : 0xff, Array.from(randomBytes(rnd, randInt(rnd, 450))), randInt(rnd, 3) - 1));
+        for (let k = randInt(rnd, 14); k > 0; k--)
+          p.send(
+            fr((dlci << 2) | 3, rnd() < 0.5 ? 0xef : 0xff, Array.from(randomBytes(rnd, randInt(rnd, 450))), randInt(rnd, 3) - 1),
+          );
       }
     }
     for (const g of p.received) {
-      if (g.length === 8 && g[0] === 0x01 && g[1] === 0xef && g[3] === 0xe3 && rnd() < 0.9) p.send(fr(0x03, 0xef, [0xe1, 0x05, g[5]!, g[6]!]));
+      if (g.length === 8 && g[0] === 0x01 && g[1] === 0xef && g[3] === 0xe3 && rnd() < 0.9)
+        p.send(fr(0x03, 0xef, [0xe1, 0x05, g[5]!, g[6]!]));
     }
     if (rnd() < 0.001) a.rfcomm.rfcomm_create_channel(a.handler, p.addr, 1 + randInt(rnd, 30));
     const x = rnd();
@@ -196,7 +226,11 @@ function drive(seed: number, frames: number, profile: 'v1.4' | 'v1.8'): void {
   checkSent();
   assert.ok(sessions > 10, `several sessions (${sessions})`);
   for (const s of [1, 2, 3, 4]) a.rfcomm.rfcomm_unregister_service(s);
-  assert.equal(a.stack.pools.stats().filter((s) => s.in_use !== 0), [], 'every pool back to full');
+  assert.equal(
+    a.stack.pools.stats().filter((s) => s.in_use !== 0),
+    [],
+    'every pool back to full',
+  );
   assert.is(loop.timer_count(), 0, 'no timer left');
   for (const [cid, n] of tr.finals) {
     if (tr.declined.has(cid)) assert.is(n, 0, `declined cid ${cid}: no final event`);
@@ -204,7 +238,14 @@ function drive(seed: number, frames: number, profile: 'v1.4' | 'v1.8'): void {
   }
   assert.ok(tr.finals.size > 50, `many DLCs offered (${tr.finals.size})`);
   assert.ok(early > 100, `early data sent often (${early})`);
-  if (process.env.FUZZ_STATS) console.log({ sessions, dlcs: tr.finals.size, opened: a.recs.filter((r) => r.type === 4 && r.bytes[0] === OPENED && r.bytes[2] === 0).length, data: a.data().length, events: a.recs.length });
+  if (process.env.FUZZ_STATS)
+    console.log({
+      sessions,
+      dlcs: tr.finals.size,
+      opened: a.recs.filter((r) => r.type === 4 && r.bytes[0] === OPENED && r.bytes[2] === 0).length,
+      data: a.data().length,
+      events: a.recs.length,
+    });
 }
 
 test('fuzz: 60,000 frames against an RFCOMM server (v1.4)', () => {

@@ -14,7 +14,11 @@ import { FakeAir, FakeL2cap } from '../../helpers/fake-l2cap.js';
 export { FakeAir, FakeL2cap };
 
 /** A stack-like object for RFCOMM (run loop, pools, codes, log). */
-export function fake_stack(run_loop: VirtualRunLoop, profile: CodeProfile = 'v1.4', config: Partial<StackConfig> = {}): RfcommStackLike & { pools: Pools; log: Logger } {
+export function fake_stack(
+  run_loop: VirtualRunLoop,
+  profile: CodeProfile = 'v1.4',
+  config: Partial<StackConfig> = {},
+): RfcommStackLike & { pools: Pools; log: Logger } {
   return { run_loop, pools: new Pools(resolveConfig(config)), codes: codes_for(profile), log: new Logger() };
 }
 
@@ -40,7 +44,12 @@ export class Node {
     this.on?.(r);
   };
 
-  constructor(air: FakeAir, readonly addr: BdAddr, profile: CodeProfile, config: Partial<StackConfig> = {}) {
+  constructor(
+    air: FakeAir,
+    readonly addr: BdAddr,
+    profile: CodeProfile,
+    config: Partial<StackConfig> = {},
+  ) {
     if (!air.run_loop) throw new Error('RFCOMM tests run the fake air on a VirtualRunLoop');
     this.stack = fake_stack(air.run_loop, profile, config);
     this.l2cap = new FakeL2cap(air, addr, profile);
@@ -69,7 +78,10 @@ export const ADDR_A = fromHex('a1a2a3a4a5a6');
 export const ADDR_B = fromHex('b1b2b3b4b5b6');
 export const ADDR_C = fromHex('c1c2c3c4c5c6');
 
-export function make_pair(profile: CodeProfile = 'v1.4', config: Partial<StackConfig> = {}): { loop: VirtualRunLoop; air: FakeAir; a: Node; b: Node } {
+export function make_pair(
+  profile: CodeProfile = 'v1.4',
+  config: Partial<StackConfig> = {},
+): { loop: VirtualRunLoop; air: FakeAir; a: Node; b: Node } {
   const loop = new VirtualRunLoop();
   loop.onError = (err) => {
     throw err;
@@ -165,7 +177,11 @@ export class RawPeer {
     }
   };
 
-  constructor(air: FakeAir, readonly addr: BdAddr, profile: CodeProfile = 'v1.4') {
+  constructor(
+    air: FakeAir,
+    readonly addr: BdAddr,
+    profile: CodeProfile = 'v1.4',
+  ) {
     this.l2cap = new FakeL2cap(air, addr, profile);
     this.l2cap.window = 1 << 20; // a test driver: never out of buffers
   }
@@ -190,7 +206,10 @@ export class RawPeer {
 }
 
 /** A raw peer and an RFCOMM node on one air. */
-export function make_raw(profile: CodeProfile = 'v1.4', config: Partial<StackConfig> = {}): { loop: VirtualRunLoop; air: FakeAir; a: Node; p: RawPeer } {
+export function make_raw(
+  profile: CodeProfile = 'v1.4',
+  config: Partial<StackConfig> = {},
+): { loop: VirtualRunLoop; air: FakeAir; a: Node; p: RawPeer } {
   const loop = new VirtualRunLoop();
   loop.onError = (err) => {
     throw err;
@@ -211,7 +230,12 @@ export function pool_in_use(n: Node, name: string): number {
 }
 
 /** Open A's DLC to server channel 1 on the raw peer (DLCI 2), the peer answering by hand. */
-export function open_with_raw(loop: VirtualRunLoop, a: Node, p: RawPeer, opt: { credit: boolean; k: number; n1: number }): number {
+export function open_with_raw(
+  loop: VirtualRunLoop,
+  a: Node,
+  p: RawPeer,
+  opt: { credit: boolean; k: number; n1: number },
+): number {
   p.listen();
   const cid = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1).rfcomm_cid;
   loop.run(10);
@@ -224,6 +248,13 @@ export function open_with_raw(loop: VirtualRunLoop, a: Node, p: RawPeer, opt: { 
   p.send(fr(0x01, 0xef, [0xe1, 0x05, 0x0b, 0x8d])); // MSC response
   p.send(fr(0x01, 0xef, [0xe3, 0x05, 0x0b, 0x8d])); // MSC command
   loop.run(10);
-  assert.equal(a.events(OPENED).map(opened_info).map((o) => o.status), [0], 'open');
+  assert.equal(
+    a
+      .events(OPENED)
+      .map(opened_info)
+      .map((o) => o.status),
+    [0],
+    'open',
+  );
   return cid;
 }

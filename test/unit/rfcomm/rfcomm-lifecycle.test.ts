@@ -58,7 +58,10 @@ test('no service on the server channel: DM, CHANNEL_OPENED 0x0D', () => {
   b.rfcomm.rfcomm_register_service(b.handler, 1, 100);
   a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 9);
   loop.run(1000);
-  assert.equal(opened(a).map((o) => o.status), [0x0d]);
+  assert.equal(
+    opened(a).map((o) => o.status),
+    [0x0d],
+  );
   assert.is(b.recs.length, 0);
   loop.run();
   assert.ok(a.stack.pools.all_free());
@@ -74,12 +77,24 @@ test('disconnect from the server side, then the client reconnects on the same se
   assert.is(b.rfcomm.rfcomm_disconnect(bcid), 0);
   assert.is(b.rfcomm.rfcomm_disconnect(bcid), 0, 'a second call while closing is harmless');
   loop.run(1000);
-  assert.equal(a.events(CLOSED).map((r) => r.hex), ['81020100']);
-  assert.equal(b.events(CLOSED).map((r) => r.hex), ['81020100']);
+  assert.equal(
+    a.events(CLOSED).map((r) => r.hex),
+    ['81020100'],
+  );
+  assert.equal(
+    b.events(CLOSED).map((r) => r.hex),
+    ['81020100'],
+  );
   const again = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 2);
   assert.equal(again, { status: 0, rfcomm_cid: 2 });
   loop.run(1000);
-  assert.equal(opened(a).map((o) => [o.status, o.cid]), [[0, 1], [0, 2]]);
+  assert.equal(
+    opened(a).map((o) => [o.status, o.cid]),
+    [
+      [0, 1],
+      [0, 2],
+    ],
+  );
   assert.equal(a.l2cap.calls.filter((c) => c === 'create').length, 1, 'the session was reused');
 });
 
@@ -92,12 +107,27 @@ test('link loss: open DLCs get CHANNEL_CLOSED, DLCs being set up CHANNEL_OPENED 
   loop.run(1000);
   // the second DLC is still waiting for its PN response when the link goes
   a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 2);
-  assert.ok(loop.run_until(() => a.rfcomm.list()[0]!.channels[1]!.state === 4, 1000), 'W4_PN_RSP');
+  assert.ok(
+    loop.run_until(() => a.rfcomm.list()[0]!.channels[1]!.state === 4, 1000),
+    'W4_PN_RSP',
+  );
   a.l2cap.link_loss();
   loop.run(1000);
-  assert.equal(a.events(CLOSED).map((r) => r.hex), ['81020100']);
-  assert.equal(opened(a).map((o) => [o.status, o.cid]), [[0, 1], [0x70, 2]]);
-  assert.equal(b.events(CLOSED).map((r) => r.hex), ['81020100']);
+  assert.equal(
+    a.events(CLOSED).map((r) => r.hex),
+    ['81020100'],
+  );
+  assert.equal(
+    opened(a).map((o) => [o.status, o.cid]),
+    [
+      [0, 1],
+      [0x70, 2],
+    ],
+  );
+  assert.equal(
+    b.events(CLOSED).map((r) => r.hex),
+    ['81020100'],
+  );
   assert.ok(a.stack.pools.all_free(), 'A pools full');
   assert.is(pool_in_use(b, 'rfcomm_channels') + pool_in_use(b, 'rfcomm_multiplexers'), 0);
   assert.is(loop.timer_count(), 0);
@@ -111,8 +141,14 @@ test('link loss while the server has not answered INCOMING_CONNECTION: CHANNEL_O
   assert.ok(loop.run_until(() => b.events(INCOMING).length === 1, 1000));
   b.l2cap.link_loss();
   loop.run(1000);
-  assert.equal(opened(b).map((o) => [o.status, o.incoming]), [[0x70, 1]]);
-  assert.equal(opened(a).map((o) => o.status), [0x70]);
+  assert.equal(
+    opened(b).map((o) => [o.status, o.incoming]),
+    [[0x70, 1]],
+  );
+  assert.equal(
+    opened(a).map((o) => o.status),
+    [0x70],
+  );
   assert.is(b.rfcomm.rfcomm_accept_connection(1), 0x02, 'gone');
   assert.ok(a.stack.pools.all_free());
 });
@@ -123,13 +159,22 @@ test('L2CAP failures: page timeout and refused PSM reach every waiting DLC as CH
   a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1);
   a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 2);
   loop.run(1000);
-  assert.equal(opened(a).map((o) => [o.status, o.cid]), [[0x04, 1], [0x04, 2]]);
+  assert.equal(
+    opened(a).map((o) => [o.status, o.cid]),
+    [
+      [0x04, 1],
+      [0x04, 2],
+    ],
+  );
   assert.ok(a.stack.pools.all_free());
   b.l2cap.unreachable = false; // reachable, but nothing registered on PSM 3
   a.clear();
   a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1);
   loop.run(1000);
-  assert.equal(opened(a).map((o) => o.status), [0x65]);
+  assert.equal(
+    opened(a).map((o) => o.status),
+    [0x65],
+  );
   assert.ok(a.stack.pools.all_free());
 });
 
@@ -154,12 +199,23 @@ test('pools exhausted: BTSTACK_MEMORY_ALLOC_FAILED, DM for a DLC the server has 
   assert.equal(a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 3), { status: 0x56, rfcomm_cid: 0 }, 'no channel left');
   loop.run(1000);
   // B has room for one DLC: the second gets DM
-  assert.equal(opened(a).map((o) => [o.status, o.cid]).sort((x, y) => x[1]! - y[1]!), [[0, 1], [0x0d, 2]]);
+  assert.equal(
+    opened(a)
+      .map((o) => [o.status, o.cid])
+      .sort((x, y) => x[1]! - y[1]!),
+    [
+      [0, 1],
+      [0x0d, 2],
+    ],
+  );
   // C connects to B: B has no multiplexer left and declines the L2CAP channel
   c.rfcomm.rfcomm_create_channel(c.handler, ADDR_B, 2);
   loop.run(1000);
   assert.ok(b.l2cap.calls.includes('decline'));
-  assert.equal(opened(c).map((o) => o.status), [0x67]);
+  assert.equal(
+    opened(c).map((o) => o.status),
+    [0x67],
+  );
   // services: duplicate, pool, bad arguments
   assert.is(a.rfcomm.rfcomm_register_service(a.handler, 5, 100), 0);
   assert.is(a.rfcomm.rfcomm_register_service(a.handler, 5, 100), 0x71, 'RFCOMM_CHANNEL_ALREADY_REGISTERED');
@@ -189,7 +245,10 @@ test('response timeouts: no UA for SABM 0 -> 0x70 and L2CAP closed; no UA for th
   loop.run(58_000);
   assert.is(a.events(OPENED).length, 0, 'still waiting');
   loop.run(2_000);
-  assert.equal(opened(a).map((o) => o.status), [0x70]);
+  assert.equal(
+    opened(a).map((o) => o.status),
+    [0x70],
+  );
   assert.ok(a.l2cap.calls.includes('disconnect'));
   loop.run();
   assert.ok(a.stack.pools.all_free());
@@ -208,7 +267,10 @@ test('response timeouts: no UA for SABM 0 -> 0x70 and L2CAP closed; no UA for th
   loop.run(100);
   assert.is(h(p.received[2]!), h(frame_by_hand(0x1b, 0x3f)), 'SABM on DLCI 6');
   loop.run(61_000);
-  assert.equal(opened(a).map((o) => o.status), [0x08]);
+  assert.equal(
+    opened(a).map((o) => o.status),
+    [0x08],
+  );
   assert.is(pool_in_use(a, 'rfcomm_channels'), 0);
 });
 
@@ -226,12 +288,18 @@ test('the peer closes the session: DISC on DLCI 0 -> UA, DLCs closed, L2CAP clos
   p.send(fr(0x01, 0xef, [0xe1, 0x05, 0x0b, 0x8d])); // MSC response
   p.send(fr(0x01, 0xef, [0xe3, 0x05, 0x0b, 0x8d])); // MSC command
   loop.run(100);
-  assert.equal(opened(a).map((o) => [o.status, o.mfs]), [[0, 127]]);
+  assert.equal(
+    opened(a).map((o) => [o.status, o.mfs]),
+    [[0, 127]],
+  );
   p.received.length = 0;
   p.send(fr(0x01, 0x53)); // DISC 0 from the responder (command, C/R 0)
   loop.run(100);
   assert.equal(p.rx()[0], h(frame_by_hand(0x01, 0x73)), 'UA 0 from the initiator (response, C/R 0)');
-  assert.equal(a.events(CLOSED).map((r) => r.hex), ['81020100']);
+  assert.equal(
+    a.events(CLOSED).map((r) => r.hex),
+    ['81020100'],
+  );
   assert.ok(p.closed, 'L2CAP closed');
   assert.ok(a.stack.pools.all_free());
 
@@ -240,7 +308,10 @@ test('the peer closes the session: DISC on DLCI 0 -> UA, DLCs closed, L2CAP clos
   loop.run(100);
   p.send(fr(0x03, 0x1f)); // DM 0 with F
   loop.run(100);
-  assert.equal(opened(a).map((o) => o.status), [0x70]);
+  assert.equal(
+    opened(a).map((o) => o.status),
+    [0x70],
+  );
   loop.run();
   assert.ok(a.stack.pools.all_free());
 });
@@ -261,19 +332,34 @@ test('several sessions at once: A to B and C, data on both, link loss on one lea
   const cb = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1).rfcomm_cid;
   const cc = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_C, 1).rfcomm_cid;
   loop.run(1000);
-  assert.equal(opened(a).map((o) => o.status), [0, 0]);
+  assert.equal(
+    opened(a).map((o) => o.status),
+    [0, 0],
+  );
   assert.is(a.rfcomm.list().length, 2);
   assert.is(a.rfcomm.rfcomm_send(cb, Uint8Array.of(1)), 0);
   assert.is(a.rfcomm.rfcomm_send(cc, Uint8Array.of(2)), 0);
   loop.run(1000);
-  assert.equal(b.data().map((d) => d.hex), ['01']);
-  assert.equal(c.data().map((d) => d.hex), ['02']);
+  assert.equal(
+    b.data().map((d) => d.hex),
+    ['01'],
+  );
+  assert.equal(
+    c.data().map((d) => d.hex),
+    ['02'],
+  );
   b.l2cap.link_loss();
   loop.run(1000);
-  assert.equal(a.events(CLOSED).map((r) => r.bytes[2]), [cb]);
+  assert.equal(
+    a.events(CLOSED).map((r) => r.bytes[2]),
+    [cb],
+  );
   assert.is(a.rfcomm.rfcomm_send(cc, Uint8Array.of(3)), 0);
   loop.run(1000);
-  assert.equal(c.data().map((d) => d.hex), ['02', '03']);
+  assert.equal(
+    c.data().map((d) => d.hex),
+    ['02', '03'],
+  );
   assert.is(a.rfcomm.list().length, 1);
 });
 
@@ -285,10 +371,22 @@ test('rfcomm_disconnect in every phase ends with exactly one final event', () =>
     const cid = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1).rfcomm_cid;
     if (phase === 'w4-mux') {
       assert.is(a.rfcomm.rfcomm_disconnect(cid), 0);
-      assert.equal(a.events(CLOSED).map((r) => r.hex), ['81020100'], `${phase}: closed at once`);
+      assert.equal(
+        a.events(CLOSED).map((r) => r.hex),
+        ['81020100'],
+        `${phase}: closed at once`,
+      );
     } else if (phase === 'w4-pn' || phase === 'w4-ua') {
       const want = phase === 'w4-pn' ? '83' : '3f';
-      assert.ok(loop.run_until(() => sent_hex(a.l2cap.air, ADDR_A).some((f) => (phase === 'w4-pn' ? f.slice(6, 8) === want : f.slice(2, 4) === want && f.slice(0, 2) !== '03')), 1000));
+      assert.ok(
+        loop.run_until(
+          () =>
+            sent_hex(a.l2cap.air, ADDR_A).some((f) =>
+              phase === 'w4-pn' ? f.slice(6, 8) === want : f.slice(2, 4) === want && f.slice(0, 2) !== '03',
+            ),
+          1000,
+        ),
+      );
       assert.is(a.rfcomm.rfcomm_disconnect(cid), 0);
       loop.run(1000);
       assert.is(a.events(CLOSED).length + a.events(OPENED).length, 1, `${phase}: one final event`);
@@ -301,7 +399,10 @@ test('rfcomm_disconnect in every phase ends with exactly one final event', () =>
       assert.is(b.rfcomm.rfcomm_disconnect(bcid), 0);
       loop.run(1000);
       assert.equal(b.events(CLOSED).length, 1, 'accepted then disconnected: CHANNEL_CLOSED');
-      assert.equal(opened(a).map((o) => o.status), [0x0d]);
+      assert.equal(
+        opened(a).map((o) => o.status),
+        [0x0d],
+      );
     }
     loop.run();
     assert.ok(a.stack.pools.all_free(), `${phase}: A pools full`);

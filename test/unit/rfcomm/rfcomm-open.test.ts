@@ -48,27 +48,51 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const fromB = sent_hex(air, ADDR_B);
     const pnCmd = [0x83, 0x11, 0x0a, 0xf0, 0x00, 0x00, 0xf4, 0x03, 0x00, 0x07]; // N1 1012 = MTU 1017 - 5, CL 0xF0, k 7
     const pnRsp = [0x81, 0x11, 0x0a, 0xe0, 0x00, 0x00, 0xe8, 0x03, 0x00, 0x07]; // N1 1000 (service), CL 0xE0, k 7
-    assert.equal(fromA.slice(0, 3), ['033f011c', h(frame_by_hand(0x03, 0xef, pnCmd)), h(frame_by_hand(0x2b, 0x3f))], 'SABM 0, PN, SABM 10');
-    assert.equal(fromB.slice(0, 3), ['037301d7', h(frame_by_hand(0x01, 0xef, pnRsp)), h(frame_by_hand(0x2b, 0x73))], 'UA 0, PN response, UA 10');
+    assert.equal(
+      fromA.slice(0, 3),
+      ['033f011c', h(frame_by_hand(0x03, 0xef, pnCmd)), h(frame_by_hand(0x2b, 0x3f))],
+      'SABM 0, PN, SABM 10',
+    );
+    assert.equal(
+      fromB.slice(0, 3),
+      ['037301d7', h(frame_by_hand(0x01, 0xef, pnRsp)), h(frame_by_hand(0x2b, 0x73))],
+      'UA 0, PN response, UA 10',
+    );
     // then each side: MSC command (signals 0x8D), MSC response, the 3 initial credits PN could not carry
     assert.equal(
       fromA.slice(3).sort(),
-      [h(frame_by_hand(0x03, 0xef, [0xe3, 0x05, 0x2b, 0x8d])), h(frame_by_hand(0x03, 0xef, [0xe1, 0x05, 0x2b, 0x8d])), h(frame_by_hand(0x2b, 0xff, [], 3))].sort(),
+      [
+        h(frame_by_hand(0x03, 0xef, [0xe3, 0x05, 0x2b, 0x8d])),
+        h(frame_by_hand(0x03, 0xef, [0xe1, 0x05, 0x2b, 0x8d])),
+        h(frame_by_hand(0x2b, 0xff, [], 3)),
+      ].sort(),
     );
     assert.equal(
       fromB.slice(3).sort(),
-      [h(frame_by_hand(0x01, 0xef, [0xe3, 0x05, 0x2b, 0x8d])), h(frame_by_hand(0x01, 0xef, [0xe1, 0x05, 0x2b, 0x8d])), h(frame_by_hand(0x29, 0xff, [], 3))].sort(),
+      [
+        h(frame_by_hand(0x01, 0xef, [0xe3, 0x05, 0x2b, 0x8d])),
+        h(frame_by_hand(0x01, 0xef, [0xe1, 0x05, 0x2b, 0x8d])),
+        h(frame_by_hand(0x29, 0xff, [], 3)),
+      ].sort(),
     );
 
     // ---- events on B (server)
     const inc = b.events(INCOMING);
     assert.is(inc.length, 1);
     assert.is(inc[0]!.channel, 0, 'INCOMING_CONNECTION with channel 0');
-    assert.is(inc[0]!.hex, profile === 'v1.4' ? '8209a6a5a4a3a2a1050100' : '820ba6a5a4a3a2a10501000b00', 'B12 (v1.4) / B12H (v1.8)');
+    assert.is(
+      inc[0]!.hex,
+      profile === 'v1.4' ? '8209a6a5a4a3a2a1050100' : '820ba6a5a4a3a2a10501000b00',
+      'B12 (v1.4) / B12H (v1.8)',
+    );
     const bOpen = b.events(OPENED);
     assert.is(bOpen.length, 1);
     assert.is(bOpen[0]!.channel, 0);
-    assert.is(bOpen[0]!.hex, '801000a6a5a4a3a2a10b00050100e8030100', 'status 0, addr, handle 0x000b, #5, cid 1, mfs 1000, incoming 1, reserved');
+    assert.is(
+      bOpen[0]!.hex,
+      '801000a6a5a4a3a2a10b00050100e8030100',
+      'status 0, addr, handle 0x000b, #5, cid 1, mfs 1000, incoming 1, reserved',
+    );
     // ---- events on A (client)
     const aOpen = a.events(OPENED);
     assert.is(aOpen.length, 1);
@@ -91,7 +115,9 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
         assert.is(pc.length, 0, 'v1.8: no PORT_CONFIGURATION after the open');
       }
       // order: OPENED, CAN_SEND_NOW, (PORT_CONFIGURATION)
-      const codes = n.recs.filter((x) => x.type === 4 && x.bytes[0] !== MODEM_STATUS && x.bytes[0] !== INCOMING).map((x) => x.bytes[0]);
+      const codes = n.recs
+        .filter((x) => x.type === 4 && x.bytes[0] !== MODEM_STATUS && x.bytes[0] !== INCOMING)
+        .map((x) => x.bytes[0]);
       assert.equal(codes, profile === 'v1.4' ? [OPENED, CAN_SEND, PORT_CONFIG] : [OPENED, CAN_SEND]);
     }
     assert.is(a.rfcomm.rfcomm_get_max_frame_size(1), 1000);
@@ -105,8 +131,14 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     loop.run(1000);
     assert.equal(sent_hex(air, ADDR_A), [h(frame_by_hand(0x2b, 0xef, [...enc('hello')]))]);
     assert.equal(sent_hex(air, ADDR_B), [h(frame_by_hand(0x29, 0xef, [...enc('world!')]))]);
-    assert.equal(b.data().map((d) => [d.channel, d.hex]), [[1, h(enc('hello'))]]);
-    assert.equal(a.data().map((d) => [d.channel, d.hex]), [[1, h(enc('world!'))]]);
+    assert.equal(
+      b.data().map((d) => [d.channel, d.hex]),
+      [[1, h(enc('hello'))]],
+    );
+    assert.equal(
+      a.data().map((d) => [d.channel, d.hex]),
+      [[1, h(enc('world!'))]],
+    );
 
     // ---- disconnect from A: DISC / UA on DLCI 10, CHANNEL_CLOSED on both sides (channel 0)
     air.sent.length = 0;
@@ -178,9 +210,21 @@ test('a second DLC opened by the responder: server on the initiator (D = 1), res
   assert.is(a.rfcomm.rfcomm_send(first.rfcomm_cid, enc('dlc 6')), 0);
   loop.run(1000);
   assert.equal(sent_hex(air, ADDR_B), [h(frame_by_hand(0x3d, 0xef, [...enc('to A')]))]);
-  assert.equal(sent_hex(air, ADDR_A), [h(frame_by_hand(0x3f, 0xef, [...enc('to B')])), h(frame_by_hand(0x1b, 0xef, [...enc('dlc 6')]))]);
-  assert.equal(a.data().map((d) => [d.channel, new TextDecoder().decode(d.bytes)]), [[2, 'to A']]);
-  assert.equal(b.data().map((d) => [d.channel, new TextDecoder().decode(d.bytes)]), [[2, 'to B'], [1, 'dlc 6']]);
+  assert.equal(sent_hex(air, ADDR_A), [
+    h(frame_by_hand(0x3f, 0xef, [...enc('to B')])),
+    h(frame_by_hand(0x1b, 0xef, [...enc('dlc 6')])),
+  ]);
+  assert.equal(
+    a.data().map((d) => [d.channel, new TextDecoder().decode(d.bytes)]),
+    [[2, 'to A']],
+  );
+  assert.equal(
+    b.data().map((d) => [d.channel, new TextDecoder().decode(d.bytes)]),
+    [
+      [2, 'to B'],
+      [1, 'dlc 6'],
+    ],
+  );
   assert.is(a.rfcomm.list().length, 1, 'one session for both DLCs');
   assert.is(a.rfcomm.list()[0]!.channels.length, 2);
   // the responder closes its DLC: DISC with C/R 0, UA with C/R 0
@@ -212,7 +256,10 @@ test(`zero-copy send through L2CAP's outgoing buffer: reserve, write into the ou
   const pl = (n: number): number[] => Array.from({ length: n }, (_, i) => i & 0xff);
   // server channel 1 on the responder: DLCI 2, address (2 << 2) | 2 | 1 = 0x0B
   assert.equal(sent_hex(air, ADDR_A), [h(frame_by_hand(0x0b, 0xef, pl(10))), h(frame_by_hand(0x0b, 0xef, pl(300)))]);
-  assert.equal(b.data().map((d) => d.bytes.length), [10, 300]);
+  assert.equal(
+    b.data().map((d) => d.bytes.length),
+    [10, 300],
+  );
   assert.ok(a.rfcomm.rfcomm_reserve_packet_buffer(), 'send_prepared released the buffer');
   a.rfcomm.rfcomm_release_packet_buffer();
   assert.ok(a.rfcomm.rfcomm_reserve_packet_buffer());
@@ -236,10 +283,28 @@ test('a channel opened while the session is still being set up waits for it; sev
   const c2 = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 2);
   const c3 = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 30);
   assert.equal([c1.rfcomm_cid, c2.rfcomm_cid, c3.rfcomm_cid], [1, 2, 3]);
-  assert.is(a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 2).status, 0x71, 'RFCOMM_CHANNEL_ALREADY_REGISTERED for a second DLC to the same server channel');
-  assert.equal(a.l2cap.calls.filter((c) => c === 'create'), ['create'], 'one L2CAP channel');
+  assert.is(
+    a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 2).status,
+    0x71,
+    'RFCOMM_CHANNEL_ALREADY_REGISTERED for a second DLC to the same server channel',
+  );
+  assert.equal(
+    a.l2cap.calls.filter((c) => c === 'create'),
+    ['create'],
+    'one L2CAP channel',
+  );
   loop.run(1000);
-  assert.equal(a.events(OPENED).map(opened_info).map((o) => [o.status, o.cid, o.mfs]), [[0, 1, 500], [0, 2, 500], [0, 3, 500]]);
+  assert.equal(
+    a
+      .events(OPENED)
+      .map(opened_info)
+      .map((o) => [o.status, o.cid, o.mfs]),
+    [
+      [0, 1, 500],
+      [0, 2, 500],
+      [0, 3, 500],
+    ],
+  );
   assert.is(sent_hex(air, ADDR_A).filter((f) => f === '033f011c').length, 1, 'one SABM 0');
   // server channel 30 -> DLCI 60 -> address 0xF3
   assert.ok(sent_hex(air, ADDR_A).includes(h(frame_by_hand(0xf3, 0x3f))));

@@ -73,7 +73,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     loop.run(10);
     assert.equal(p.rx(), [h(frame_by_hand(0x23, 0x1f))], 'DM with F = 1 on DLCI 8');
     // status 0x11, bd_addr B reversed, handle 0x000b, channel 4, cid 1, N1 256 (held then), incoming 1, reserved
-    assert.equal(a.events(OPENED).map((r) => r.hex), ['801011b6b5b4b3b2b10b000401000001' + '0100']);
+    assert.equal(
+      a.events(OPENED).map((r) => r.hex),
+      ['801011b6b5b4b3b2b10b000401000001' + '0100'],
+    );
     assert.is(a.rfcomm.rfcomm_accept_connection(1), 0x02, 'the DLC is gone');
     // the DLCI can be set up afresh
     auto_accept(a);
@@ -101,7 +104,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     // DM from the initiator is a response with C/R 0: address 2 << 2 | 1 = 0x09
     assert.equal(p.rx(), [h(frame_by_hand(0x09, 0x1f))]);
     // status 0x11, handle 0x000b, channel 1, cid 1, N1 1012 (L2CAP MTU 1017 - 5), outgoing
-    assert.equal(a.events(OPENED).map((r) => r.hex), ['801011b6b5b4b3b2b10b0001' + '0100' + 'f4030000']);
+    assert.equal(
+      a.events(OPENED).map((r) => r.hex),
+      ['801011b6b5b4b3b2b10b0001' + '0100' + 'f4030000'],
+    );
     assert.is(cid, 1);
     p.l2cap.link_loss();
     loop.run(100);
@@ -115,13 +121,19 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 2);
     loop.run(1000);
     // status 0x65, bd_addr B reversed, handle 0x000b, channel, cid, N1 1012 (the multiplexer's: MTU 1017 - 5), outgoing, reserved
-    assert.equal(a.events(OPENED).map((r) => r.hex), ['801065b6b5b4b3b2b10b00010100f4030000', '801065b6b5b4b3b2b10b00020200f4030000']);
+    assert.equal(
+      a.events(OPENED).map((r) => r.hex),
+      ['801065b6b5b4b3b2b10b00010100f4030000', '801065b6b5b4b3b2b10b00020200f4030000'],
+    );
     assert.ok(a.stack.pools.all_free());
     a.clear();
     b.l2cap.unreachable = true; // page timeout: no ACL, L2CAP reports 0xFFFF
     a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 3);
     loop.run(1000);
-    assert.equal(a.events(OPENED).map((r) => r.hex), ['801004b6b5b4b3b2b1ffff030300f4030000']);
+    assert.equal(
+      a.events(OPENED).map((r) => r.hex),
+      ['801004b6b5b4b3b2b1ffff030300f4030000'],
+    );
     assert.ok(a.stack.pools.all_free());
   });
 }

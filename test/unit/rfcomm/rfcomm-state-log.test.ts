@@ -93,7 +93,10 @@ test('a refused DLC and a failed L2CAP channel end in CLOSED with their reasons;
   const r = a.rfcomm.rfcomm_create_channel(a.handler, ADDR_B, 1);
   loop.run(1000);
   assert.is(a.events(OPENED).length, 1);
-  assert.ok(la.includes(`rfcomm dlci 2 cid 0x${r.rfcomm_cid.toString(16).padStart(4, '0')}: W4_PN_RSP -> CLOSED (DM)`), la.join('\n'));
+  assert.ok(
+    la.includes(`rfcomm dlci 2 cid 0x${r.rfcomm_cid.toString(16).padStart(4, '0')}: W4_PN_RSP -> CLOSED (DM)`),
+    la.join('\n'),
+  );
   assert.equal(quiet, [], 'no transition line reaches a sink listening at info level');
   // L2CAP to an unreachable device fails: the multiplexer goes from W4_CONNECT to CLOSED
   const c = make_pair('v1.8');

@@ -86,14 +86,18 @@ test('receive: the handler gets one object per header size (a view from the payl
   const objs: Uint8Array[] = [];
   const sizes: number[] = [];
   const firsts: number[] = [];
-  const cid = a.rfcomm.rfcomm_create_channel((type, _ch, packet, size) => {
-    a.handler(type, _ch, packet, size);
-    if (type === 7) {
-      objs.push(packet);
-      sizes.push(size);
-      firsts.push(packet[0]!);
-    }
-  }, ADDR_B, 1).rfcomm_cid;
+  const cid = a.rfcomm.rfcomm_create_channel(
+    (type, _ch, packet, size) => {
+      a.handler(type, _ch, packet, size);
+      if (type === 7) {
+        objs.push(packet);
+        sizes.push(size);
+        firsts.push(packet[0]!);
+      }
+    },
+    ADDR_B,
+    1,
+  ).rfcomm_cid;
   loop.run(10);
   p.send(fr(0x03, 0x73)); // UA 0
   loop.run(10);
@@ -132,8 +136,14 @@ test('receive: fresh L2CAP arrays every time still deliver the right octets', ()
     p.send(fr(0x09, 0xef, [i, i + 1, i + 2]));
     loop.run(10); // A's credits are refilled as they run low
   }
-  const got = a.data().filter((d) => d.channel === cid).map((d) => Array.from(d.bytes));
-  assert.equal(got, Array.from({ length: 20 }, (_, i) => [i, i + 1, i + 2]));
+  const got = a
+    .data()
+    .filter((d) => d.channel === cid)
+    .map((d) => Array.from(d.bytes));
+  assert.equal(
+    got,
+    Array.from({ length: 20 }, (_, i) => [i, i + 1, i + 2]),
+  );
 });
 
 test('send (zero-copy L2CAP path): whole arrays, part of one buffer, short parts: no view per frame, octets right', () => {

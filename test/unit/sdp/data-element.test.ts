@@ -1,7 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fromHex, hex } from '../../../src/core/bytes.js';
-import { BLUETOOTH_PROTOCOL_L2CAP, BLUETOOTH_PROTOCOL_RFCOMM, ERROR_CODE_MEMORY_CAPACITY_EXCEEDED } from '../../../src/codes/v1.4.js';
+import {
+  BLUETOOTH_PROTOCOL_L2CAP,
+  BLUETOOTH_PROTOCOL_RFCOMM,
+  ERROR_CODE_MEMORY_CAPACITY_EXCEEDED,
+} from '../../../src/codes/v1.4.js';
 import {
   DE_BOOL,
   DE_DEA,
@@ -181,7 +185,10 @@ test('BTstack-style builder produces the same bytes as BTstack records (16-bit s
   de_add_number(b2, 0, DE_INT, DE_SIZE_8, -1);
   de_add_number(b2, 0, DE_UINT, DE_SIZE_64, 0x0102030405060708n);
   de_add_element(b2, 0, fromHex('35 02 08 09'));
-  assert.is(hex(b2, de_get_len(b2, 0)), '36 00 22 1c 00 00 11 01 00 00 10 00 80 00 00 80 5f 9b 34 fb 28 01 10 ff 0b 01 02 03 04 05 06 07 08 35 02 08 09');
+  assert.is(
+    hex(b2, de_get_len(b2, 0)),
+    '36 00 22 1c 00 00 11 01 00 00 10 00 80 00 00 80 5f 9b 34 fb 28 01 10 ff 0b 01 02 03 04 05 06 07 08 35 02 08 09',
+  );
 });
 
 test('builder never writes past the buffer and reports no room', () => {
@@ -238,7 +245,8 @@ test('validation: every header octet against the spec table of allowed size indi
     const type = h >> 3;
     const s = h & 7;
     // a well-sized element for the header: fixed data, or a var length of 0
-    const body = s < 5 ? new Uint8Array(type === DE_NIL ? 0 : dataLen[s]!) : new Uint8Array([0, 0, 0, 0].slice(0, [1, 2, 4][s - 5]!));
+    const body =
+      s < 5 ? new Uint8Array(type === DE_NIL ? 0 : dataLen[s]!) : new Uint8Array([0, 0, 0, 0].slice(0, [1, 2, 4][s - 5]!));
     const el = new Uint8Array(1 + body.length);
     el[0] = h;
     el.set(body, 1);
@@ -397,7 +405,10 @@ function sppRecord(channel: number): Uint8Array {
   const buf = new Uint8Array(128);
   const n = sdp_create_record(buf, 0, [
     [ATTR_SERVICE_NAME, de.text('SPP Counter')],
-    [ATTR_PROTOCOL_DESCRIPTOR_LIST, de.des(de.des(de.uuid16(BLUETOOTH_PROTOCOL_L2CAP)), de.des(de.uuid16(BLUETOOTH_PROTOCOL_RFCOMM), de.uint8(channel)))],
+    [
+      ATTR_PROTOCOL_DESCRIPTOR_LIST,
+      de.des(de.des(de.uuid16(BLUETOOTH_PROTOCOL_L2CAP)), de.des(de.uuid16(BLUETOOTH_PROTOCOL_RFCOMM), de.uint8(channel))),
+    ],
     [ATTR_SERVICE_RECORD_HANDLE, de.uint32(0x10001)],
     [ATTR_SERVICE_CLASS_ID_LIST, de.des(de.uuid16(UUID_SERIAL_PORT))],
     [ATTR_BROWSE_GROUP_LIST, de.des(de.uuid16(UUID_PUBLIC_BROWSE_ROOT))],
@@ -428,7 +439,9 @@ test('records: attributes sorted, found by id, handle rewritten in place, patter
   const pat = (s: string) => fromHex(s);
   assert.ok(sdp_record_matches_service_search_pattern(rec, 0, pat('35 03 19 11 01'), 0));
   assert.ok(sdp_record_matches_service_search_pattern(rec, 0, pat('35 06 19 01 00 19 00 03'), 0)); // L2CAP and RFCOMM
-  assert.ok(sdp_record_matches_service_search_pattern(rec, 0, pat('35 11 1c 00 00 11 01 00 00 10 00 80 00 00 80 5f 9b 34 fb'), 0));
+  assert.ok(
+    sdp_record_matches_service_search_pattern(rec, 0, pat('35 11 1c 00 00 11 01 00 00 10 00 80 00 00 80 5f 9b 34 fb'), 0),
+  );
   assert.not.ok(sdp_record_matches_service_search_pattern(rec, 0, pat('35 06 19 11 01 19 11 02'), 0)); // every UUID must match
   assert.not.ok(sdp_record_matches_service_search_pattern(rec, 0, pat('35 03 09 11 01'), 0)); // not a UUID
   // a lying record never matches and is never read past
@@ -474,7 +487,7 @@ test('attribute filtering: selected pairs in record order, sliced for continuati
   // slices of every size reassemble to the same stream
   for (const chunk of [1, 5, 7, 23]) {
     const parts: number[] = [];
-    for (let off = 0; off < total; ) {
+    for (let off = 0; off < total;) {
       const o = new Uint8Array(chunk);
       const n = sdp_filter_attributes_in_attribute_id_list(rec, 0, ids, 0, off, chunk, o, 0);
       assert.ok(n > 0 && n <= chunk);

@@ -119,10 +119,20 @@ function pduReport(buf: Uint8Array, pos: number, len: number): string {
     }
     assert.ok(pdu.continuation_len <= 16);
     // the server path: match, filter, slice
-    if (pdu.pattern_len) s += ` m${sdp_record_matches_service_search_pattern(RECORD, 0, buf, pdu.pattern_pos, RECORD.length, pdu.pattern_pos + pdu.pattern_len)}`;
+    if (pdu.pattern_len)
+      s += ` m${sdp_record_matches_service_search_pattern(RECORD, 0, buf, pdu.pattern_pos, RECORD.length, pdu.pattern_pos + pdu.pattern_len)}`;
     if (pdu.attribute_list_len) {
       const total = sdp_get_filtered_size(RECORD, 0, buf, pdu.attribute_list_pos);
-      const n = sdp_filter_attributes_in_attribute_id_list(RECORD, 0, buf, pdu.attribute_list_pos, pdu.continuation_len, 7, out, 0);
+      const n = sdp_filter_attributes_in_attribute_id_list(
+        RECORD,
+        0,
+        buf,
+        pdu.attribute_list_pos,
+        pdu.continuation_len,
+        7,
+        out,
+        0,
+      );
       assert.ok(n <= 7 && total <= RECORD.length);
       s += ` f${total} ${n}`;
     }
@@ -154,14 +164,16 @@ function differential(input: Uint8Array, report: (b: Uint8Array, p: number, l: n
 
 test('the fuzz seeds are valid to begin with', () => {
   for (const e of ELEMENT_SEEDS) assert.is(de_validate(e, 0), e.length, hex(e));
-  for (const p of PDU_SEEDS) assert.ok(sdp_request_decode(p, 0, p.length, pdu) === 0 || sdp_response_decode(p, 0, p.length, pdu) === 'ok', hex(p));
+  for (const p of PDU_SEEDS)
+    assert.ok(sdp_request_decode(p, 0, p.length, pdu) === 0 || sdp_response_decode(p, 0, p.length, pdu) === 'ok', hex(p));
 });
 
 test('fuzz: 100,000 random and mutated data elements through the decoder and helpers', () => {
   const rnd = prng(0x5d9e1e);
   let valid = 0;
   for (let i = 0; i < 100_000; i++) {
-    const input = rnd() < 0.2 ? randomBytes(rnd, randInt(rnd, 40)) : mutate(rnd, ELEMENT_SEEDS[randInt(rnd, ELEMENT_SEEDS.length)]!);
+    const input =
+      rnd() < 0.2 ? randomBytes(rnd, randInt(rnd, 40)) : mutate(rnd, ELEMENT_SEEDS[randInt(rnd, ELEMENT_SEEDS.length)]!);
     const r = differential(input, elementReport, i % 16 === 0);
     if (!r.startsWith('v-')) valid++;
   }

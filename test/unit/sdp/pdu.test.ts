@@ -52,8 +52,14 @@ const ALL_ATTRIBUTES = fromHex('35 05 0a 00 00 ff ff');
 
 test('ServiceSearchRequest: PDU 02, transaction id, parameter length, pattern, max count, continuation', () => {
   // params: 35 03 19 11 01 (5) + 00 10 (2) + 00 (1) = 8
-  assert.is(enc((b, p) => sdp_encode_service_search_request(b, p, 0x0001, SPP_PATTERN, 0x0010)), '02 00 01 00 08 35 03 19 11 01 00 10 00');
-  assert.is(enc((b, p) => sdp_encode_service_search_request(b, p, 0xabcd, SPP_PATTERN, 0x0010, fromHex('01 02'))), '02 ab cd 00 0a 35 03 19 11 01 00 10 02 01 02');
+  assert.is(
+    enc((b, p) => sdp_encode_service_search_request(b, p, 0x0001, SPP_PATTERN, 0x0010)),
+    '02 00 01 00 08 35 03 19 11 01 00 10 00',
+  );
+  assert.is(
+    enc((b, p) => sdp_encode_service_search_request(b, p, 0xabcd, SPP_PATTERN, 0x0010, fromHex('01 02'))),
+    '02 ab cd 00 0a 35 03 19 11 01 00 10 02 01 02',
+  );
   assert.is(req('02 00 01 00 08 35 03 19 11 01 00 10 00'), 0);
   assert.is(pdu.pdu_id, SDP_ServiceSearchRequest);
   assert.is(pdu.transaction_id, 1);
@@ -96,7 +102,10 @@ test('ServiceAttributeRequest and ServiceSearchAttributeRequest', () => {
 
 test('responses: ServiceSearch, ServiceAttribute, ServiceSearchAttribute, Error', () => {
   // params: total 2 + current 2 + 1 handle 4 + cont 1 = 9
-  assert.is(enc((b, p) => sdp_encode_service_search_response(b, p, 1, 1, [0x00010000])), '03 00 01 00 09 00 01 00 01 00 01 00 00 00');
+  assert.is(
+    enc((b, p) => sdp_encode_service_search_response(b, p, 1, 1, [0x00010000])),
+    '03 00 01 00 09 00 01 00 01 00 01 00 00 00',
+  );
   assert.is(
     enc((b, p) => sdp_encode_service_search_response(b, p, 1, 3, [0x10000, 0x10001, 0x10002], 1, 2, fromHex('02'))),
     '03 00 01 00 0e 00 03 00 02 00 01 00 01 00 01 00 02 01 02',
@@ -121,19 +130,27 @@ test('responses: ServiceSearch, ServiceAttribute, ServiceSearchAttribute, Error'
   assert.is(pdu.attribute_bytes_pos, 7);
   // partial AttributeLists with a continuation state of 2 octets: params 2 + 4 + 3 = 9
   assert.is(
-    enc((b2, p) => sdp_encode_attribute_response(b2, p, SDP_ServiceSearchAttributeResponse, 3, fromHex('35 10 36 00'), fromHex('00 04'))),
+    enc((b2, p) =>
+      sdp_encode_attribute_response(b2, p, SDP_ServiceSearchAttributeResponse, 3, fromHex('35 10 36 00'), fromHex('00 04')),
+    ),
     '07 00 03 00 09 00 04 35 10 36 00 02 00 04',
   );
   assert.is(rsp('07 00 03 00 09 00 04 35 10 36 00 02 00 04'), 'ok');
   assert.is(pdu.pdu_id, SDP_ServiceSearchAttributeResponse);
   assert.is(pdu.continuation_len, 2);
   assert.is(pdu.continuation_pos, 12);
-  assert.is(enc((b2, p) => sdp_encode_error_response(b2, p, 5, SDP_ERROR_INVALID_REQUEST_SYNTAX)), '01 00 05 00 02 00 03');
+  assert.is(
+    enc((b2, p) => sdp_encode_error_response(b2, p, 5, SDP_ERROR_INVALID_REQUEST_SYNTAX)),
+    '01 00 05 00 02 00 03',
+  );
   assert.is(rsp('01 00 05 00 02 00 03'), 'ok');
   assert.is(pdu.pdu_id, SDP_ErrorResponse);
   assert.is(pdu.error_code, 3);
   assert.is(pdu.error_info_len, 0);
-  assert.is(enc((b2, p) => sdp_encode_header(b2, p, SDP_ErrorResponse, 0x1234, 2)), '01 12 34 00 02');
+  assert.is(
+    enc((b2, p) => sdp_encode_header(b2, p, SDP_ErrorResponse, 0x1234, 2)),
+    '01 12 34 00 02',
+  );
 });
 
 test('zero-copy attribute response: data written first, header and continuation around it', () => {
@@ -201,10 +218,16 @@ test('encoders refuse bad arguments and small buffers without writing', () => {
   const b = new Uint8Array(12).fill(0xee);
   assert.is(sdp_encode_service_search_request(b, 0, 1, SPP_PATTERN, 16), SDP_ENCODE_NO_ROOM); // needs 13
   assert.ok(b.every((x) => x === 0xee));
-  assert.is(sdp_encode_service_search_request(new Uint8Array(64), 0, 1, SPP_PATTERN, 16, new Uint8Array(17)), SDP_ENCODE_INVALID_ARGUMENT);
+  assert.is(
+    sdp_encode_service_search_request(new Uint8Array(64), 0, 1, SPP_PATTERN, 16, new Uint8Array(17)),
+    SDP_ENCODE_INVALID_ARGUMENT,
+  );
   assert.is(sdp_encode_service_search_response(new Uint8Array(64), 0, 1, 1, [1, 2]), SDP_ENCODE_INVALID_ARGUMENT); // current > total
   assert.is(sdp_encode_error_response(new Uint8Array(6), 0, 1, 1), SDP_ENCODE_NO_ROOM);
-  assert.is(sdp_encode_attribute_response(new Uint8Array(64), 0, SDP_ServiceSearchRequest, 1, new Uint8Array(2)), SDP_ENCODE_INVALID_ARGUMENT);
+  assert.is(
+    sdp_encode_attribute_response(new Uint8Array(64), 0, SDP_ServiceSearchRequest, 1, new Uint8Array(2)),
+    SDP_ENCODE_INVALID_ARGUMENT,
+  );
   const small = new Uint8Array(10).fill(0xee);
   assert.is(sdp_encode_attribute_response(small, 0, SDP_ServiceAttributeResponse, 1, new Uint8Array(3)), SDP_ENCODE_NO_ROOM);
   assert.ok(small.every((x) => x === 0xee));

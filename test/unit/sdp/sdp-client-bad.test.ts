@@ -45,7 +45,12 @@ function ssar(tid: number, data: Uint8Array, cont: Uint8Array = Uint8Array.of(0)
 /** The answer to a search for the SPP record: DES { record } = 35 5f + 95 octets. */
 const ANSWER = Uint8Array.from([0x35, 0x5f, ...SPP_RECORD]);
 
-function run(respond: (req: Uint8Array, n: number) => Uint8Array[]): { events: string[]; client: SdpClient; server: ScriptedServer; sl: FakeL2cap } {
+function run(respond: (req: Uint8Array, n: number) => Uint8Array[]): {
+  events: string[];
+  client: SdpClient;
+  server: ScriptedServer;
+  sl: FakeL2cap;
+} {
   const s = setup();
   s.server.respond = respond;
   assert.is(s.client.sdp_client_query(s.handler, SERVER, PATTERN, ALL), 0);
@@ -67,7 +72,8 @@ test('an answer split after every octet, with 1- to 16-octet continuation states
         const off = req[req.length - 1] === 0 ? 0 : req[req.length - contLen]!;
         const part = ANSWER.subarray(off, off + chunk);
         const next = off + part.length;
-        const cont = next < ANSWER.length ? Uint8Array.from([contLen, next, ...new Array(contLen - 1).fill(0xee)]) : Uint8Array.of(0);
+        const cont =
+          next < ANSWER.length ? Uint8Array.from([contLen, next, ...new Array(contLen - 1).fill(0xee)]) : Uint8Array.of(0);
         return [ssar(tidOf(req), part, cont)];
       });
       assert.equal(r.events, whole.events, `chunks of ${chunk}, continuation of ${contLen}`);
@@ -76,7 +82,10 @@ test('an answer split after every octet, with 1- to 16-octet continuation states
       assert.is(reqs.length, Math.ceil(ANSWER.length / chunk));
       for (let i = 1; i < reqs.length; i++) {
         const q = reqs[i]!;
-        assert.is(hex(q.subarray(q.length - 1 - contLen)), hex(Uint8Array.from([contLen, i * chunk, ...new Array(contLen - 1).fill(0xee)])));
+        assert.is(
+          hex(q.subarray(q.length - 1 - contLen)),
+          hex(Uint8Array.from([contLen, i * chunk, ...new Array(contLen - 1).fill(0xee)])),
+        );
         assert.is(tidOf(q), i + 1, 'transaction ids count up');
       }
     }
@@ -102,7 +111,10 @@ const BAD: Array<[string, (req: Uint8Array) => Uint8Array[]]> = [
   ['ParameterLength one too long', (q) => [Uint8Array.from([0x07, q[1]!, q[2]!, 0x00, 0x06, 0x00, 0x02, 0x35, 0x00, 0x00])]],
   ['ParameterLength one too short', (q) => [Uint8Array.from([0x07, q[1]!, q[2]!, 0x00, 0x04, 0x00, 0x02, 0x35, 0x00, 0x00])]],
   ['byte count beyond the PDU', (q) => [pdu(0x07, tidOf(q), fromHex('00 09 35 00 00'))]],
-  ['more octets than MaximumAttributeByteCount', (q) => [ssar(tidOf(q), Uint8Array.from([0x36, 0x06, 0x81, ...new Array(0x681).fill(0)]))]],
+  [
+    'more octets than MaximumAttributeByteCount',
+    (q) => [ssar(tidOf(q), Uint8Array.from([0x36, 0x06, 0x81, ...new Array(0x681).fill(0)]))],
+  ],
   ['AttributeLists not a DES', (q) => [ssar(tidOf(q), fromHex('09 00 01'))]],
   ['AttributeLists is a DEA', (q) => [ssar(tidOf(q), fromHex('3d 00'))]],
   ['reserved type', (q) => [ssar(tidOf(q), fromHex('f8'))]],
@@ -112,7 +124,10 @@ const BAD: Array<[string, (req: Uint8Array) => Uint8Array[]]> = [
   ['attribute id as uint32', (q) => [ssar(tidOf(q), fromHex('35 08 35 06 0a 00 00 00 00 08'))]],
   ['attribute id without a value', (q) => [ssar(tidOf(q), fromHex('35 05 35 03 09 00 01'))]],
   ['value longer than its record', (q) => [ssar(tidOf(q), fromHex('35 08 35 06 09 00 01 25 05 41'))]],
-  ['value with an invalid size index (UUID of 8 octets)', (q) => [ssar(tidOf(q), fromHex('35 0e 35 0c 09 00 01 1b 00 00 00 00 00 00 00 00'))]],
+  [
+    'value with an invalid size index (UUID of 8 octets)',
+    (q) => [ssar(tidOf(q), fromHex('35 0e 35 0c 09 00 01 1b 00 00 00 00 00 00 00 00'))],
+  ],
   ['octets after the list', (q) => [ssar(tidOf(q), fromHex('35 00 00'))]],
   ['answer ends before the list does', (q) => [ssar(tidOf(q), fromHex('35 05 35 03 09 00'))]],
   ['continuation state of 17 octets', (q) => [ssar(tidOf(q), fromHex('35 00'), Uint8Array.from([17, ...new Array(17).fill(1)]))]],
@@ -123,7 +138,10 @@ for (const [name, respond] of BAD) {
   test(`bad answer: ${name} -> SDP_QUERY_INCOMPLETE`, () => {
     const r = run(respond);
     assert.is(r.events[r.events.length - 1], '91 01 81');
-    assert.ok(r.events.slice(0, -1).every((e) => e.startsWith('94 09')), 'only attribute octets before');
+    assert.ok(
+      r.events.slice(0, -1).every((e) => e.startsWith('94 09')),
+      'only attribute octets before',
+    );
   });
 }
 
@@ -145,7 +163,11 @@ test('ServiceSearchResponse: counts that do not add up -> SDP_QUERY_INCOMPLETE',
     ['fewer handles than the total, no continuation', (q) => [pdu(0x03, tidOf(q), fromHex('00 02 00 01 00 01 00 01 00'))]],
     [
       'total changes between responses',
-      (q, n) => [n === 1 ? pdu(0x03, tidOf(q), fromHex('00 03 00 01 00 01 00 01 01 07')) : pdu(0x03, tidOf(q), fromHex('00 04 00 01 00 01 00 02 00'))],
+      (q, n) => [
+        n === 1
+          ? pdu(0x03, tidOf(q), fromHex('00 03 00 01 00 01 00 01 01 07'))
+          : pdu(0x03, tidOf(q), fromHex('00 04 00 01 00 01 00 02 00')),
+      ],
     ],
   ];
   for (const [name, respond] of cases) {
@@ -159,7 +181,9 @@ test('ServiceSearchResponse: counts that do not add up -> SDP_QUERY_INCOMPLETE',
   // and a good one split over two responses
   const s = setup();
   s.server.respond = (q, n) => [
-    n === 1 ? pdu(0x03, tidOf(q), fromHex('00 02 00 01 00 01 00 01 01 07')) : pdu(0x03, tidOf(q), fromHex('00 02 00 01 00 01 00 02 00')),
+    n === 1
+      ? pdu(0x03, tidOf(q), fromHex('00 02 00 01 00 01 00 01 01 07'))
+      : pdu(0x03, tidOf(q), fromHex('00 02 00 01 00 01 00 02 00')),
   ];
   s.client.sdp_client_service_search(s.handler, SERVER, PATTERN);
   s.link.run();

@@ -80,11 +80,29 @@ test(`fuzz: ${TARGET_PDUS}+ random and mutated responses at the SDP client`, () 
       const part = ANSWER.subarray(c, c + chunk);
       const next = c + part.length;
       const cont = next < ANSWER.length ? [1, next] : [0];
-      let rsp: Uint8Array = Uint8Array.from([0x07, tid >> 8, tid & 0xff, 0, 2 + part.length + cont.length, 0, part.length, ...part, ...cont]);
+      let rsp: Uint8Array = Uint8Array.from([
+        0x07,
+        tid >> 8,
+        tid & 0xff,
+        0,
+        2 + part.length + cont.length,
+        0,
+        part.length,
+        ...part,
+        ...cont,
+      ]);
       if (mutating && r() < 0.3) rsp = mutate(r, rsp);
       return [rsp];
     };
-    assert.is(client.sdp_client_query(handler, SERVER, Uint8Array.of(0x35, 3, 0x19, 0x10, 0x02), Uint8Array.of(0x35, 5, 0x0a, 0, 0, 0xff, 0xff)), 0);
+    assert.is(
+      client.sdp_client_query(
+        handler,
+        SERVER,
+        Uint8Array.of(0x35, 3, 0x19, 0x10, 0x02),
+        Uint8Array.of(0x35, 5, 0x0a, 0, 0, 0xff, 0xff),
+      ),
+      0,
+    );
     link.run(100_000);
     queries++;
     if (!client.sdp_client_ready()) {
@@ -105,7 +123,9 @@ test(`fuzz: ${TARGET_PDUS}+ random and mutated responses at the SDP client`, () 
     for (const e of events.slice(0, -1)) {
       assert.is(e[0], 0x94);
       assert.is(e.length, 11);
-      assert.ok(v14.sdp_event_query_attribute_byte_get_data_offset(e) < v14.sdp_event_query_attribute_byte_get_attribute_length(e));
+      assert.ok(
+        v14.sdp_event_query_attribute_byte_get_data_offset(e) < v14.sdp_event_query_attribute_byte_get_attribute_length(e),
+      );
     }
     const seq = events.map((e) => hex(e));
     if (!mutating) {

@@ -53,7 +53,8 @@ class Events {
 function values(events: Uint8Array[]): Map<string, string> {
   const acc = new Map<string, number[]>();
   for (const e of events) {
-    const key = `${v14.sdp_event_query_attribute_byte_get_record_id(e)}:${v14.sdp_event_query_attribute_byte_get_attribute_id(e)
+    const key = `${v14.sdp_event_query_attribute_byte_get_record_id(e)}:${v14
+      .sdp_event_query_attribute_byte_get_attribute_id(e)
       .toString(16)
       .padStart(4, '0')}`;
     const len = v14.sdp_event_query_attribute_byte_get_attribute_length(e);
@@ -89,7 +90,10 @@ test('sdp_client_query: request bytes, one 0x94 event per value octet, complete 
   assert.is(hex(link.sent[0]!.bytes), '06 00 01 00 0f 35 03 19 10 02 06 83 35 05 0a 00 00 ff ff 00');
   // first event: code 0x94, length 9, record 0, attribute 0x0000, length 5, offset 0, octet 0x0a
   assert.is(hex(ev.all[0]!), '94 09 00 00 00 00 05 00 00 00 0a');
-  assert.ok(ev.channels.every((c) => c === 0), 'channel 0 for every event');
+  assert.ok(
+    ev.channels.every((c) => c === 0),
+    'channel 0 for every event',
+  );
   const bytes = ev.of(0x94);
   assert.is(bytes.length, ev.all.length - 1);
   const v = values(bytes);
@@ -116,8 +120,14 @@ test('sdp_client_query: continuation with a client MTU of 48 gives the same even
   b.link.run();
   const requests = b.link.sent.filter((s) => s.from === '00:1B:DC:00:00:02');
   assert.ok(requests.length >= 3, `several requests (${requests.length})`);
-  assert.ok(requests.slice(1).every((r) => r.bytes[r.bytes.length - 9] === 8), 'each follow-up carries the 8-octet token');
-  assert.equal(small.all.map((e) => hex(e)), big.all.map((e) => hex(e)));
+  assert.ok(
+    requests.slice(1).every((r) => r.bytes[r.bytes.length - 9] === 8),
+    'each follow-up carries the 8-octet token',
+  );
+  assert.equal(
+    small.all.map((e) => hex(e)),
+    big.all.map((e) => hex(e)),
+  );
   assert.is(hex(small.last), '91 01 00');
 });
 
@@ -163,7 +173,11 @@ test('one query at a time: SDP_QUERY_BUSY, and the query callback runs when the 
   link.run();
   assert.equal(order, ['callback ctx']);
   assert.is(hex(a.last), '91 01 00');
-  assert.equal(b.all.map((e) => hex(e)), ['92 0d 01 53 50 50 20 43 6f 75 6e 74 65 72 00', '91 01 00'], 'B got nothing from the busy calls, then its own query');
+  assert.equal(
+    b.all.map((e) => hex(e)),
+    ['92 0d 01 53 50 50 20 43 6f 75 6e 74 65 72 00', '91 01 00'],
+    'B got nothing from the busy calls, then its own query',
+  );
   // free: a registration runs right away
   let ran = 0;
   assert.is(client.sdp_client_register_query_callback({ callback: () => ran++ }), 0);
@@ -218,15 +232,28 @@ test('RFCOMM query for a custom UUID128 and a record without a name', () => {
   spp_create_custom_sdp_record(buf, 0x10001, uuid, 5, 'Custom');
   server.sdp_register_service(buf);
   // no ServiceName: PDL with RFCOMM 9 inside a DEA of alternatives
-  assert.is(server.sdp_register_service(fromHex('36 00 26 09 00 00 0a 00 01 00 02 09 00 01 36 00 03 19 11 01 09 00 04 3d 10 35 0c 35 03 19 01 00 35 05 19 00 03 08 09 35 00')), 0);
+  assert.is(
+    server.sdp_register_service(
+      fromHex(
+        '36 00 26 09 00 00 0a 00 01 00 02 09 00 01 36 00 03 19 11 01 09 00 04 3d 10 35 0c 35 03 19 01 00 35 05 19 00 03 08 09 35 00',
+      ),
+    ),
+    0,
+  );
   const ev = new Events();
   client.sdp_client_query_rfcomm_channel_and_name_for_uuid128(ev.handler, SERVER, uuid);
   link.run();
-  assert.equal(ev.all.map((e) => hex(e)), ['92 08 05 43 75 73 74 6f 6d 00', '91 01 00']);
+  assert.equal(
+    ev.all.map((e) => hex(e)),
+    ['92 08 05 43 75 73 74 6f 6d 00', '91 01 00'],
+  );
   const ev2 = new Events();
   client.sdp_client_query_rfcomm_channel_and_name_for_uuid(ev2.handler, SERVER, 0x1101);
   link.run();
-  assert.equal(ev2.all.map((e) => hex(e)), ['92 08 05 43 75 73 74 6f 6d 00', '92 02 09 00', '91 01 00']);
+  assert.equal(
+    ev2.all.map((e) => hex(e)),
+    ['92 08 05 43 75 73 74 6f 6d 00', '92 02 09 00', '91 01 00'],
+  );
 });
 
 test('RFCOMM query for a service class: only records with the UUID in their ServiceClassIDList', () => {
@@ -240,18 +267,26 @@ test('RFCOMM query for a service class: only records with the UUID in their Serv
   // ServiceClassIDList { DialupNetworking, SerialPort (as UUID128) }, RFCOMM 7, no name
   assert.is(
     server.sdp_register_service(
-      fromHex('35 32 09 00 00 0a 00 01 00 03 09 00 01 35 14 19 11 03 1c 00 00 11 01 00 00 10 00 80 00 00 80 5f 9b 34 fb 09 00 04 35 0c 35 03 19 01 00 35 05 19 00 03 08 07'),
+      fromHex(
+        '35 32 09 00 00 0a 00 01 00 03 09 00 01 35 14 19 11 03 1c 00 00 11 01 00 00 10 00 80 00 00 80 5f 9b 34 fb 09 00 04 35 0c 35 03 19 01 00 35 05 19 00 03 08 07',
+      ),
     ),
     0,
   );
   const any = new Events();
   client.sdp_client_query_rfcomm_channel_and_name_for_uuid(any.handler, SERVER, 0x1101);
   link.run();
-  assert.equal(any.all.map((e) => hex(e)), ['92 05 01 53 50 50 00', '92 08 05 43 75 73 74 6f 6d 00', '92 02 07 00', '91 01 00']);
+  assert.equal(
+    any.all.map((e) => hex(e)),
+    ['92 05 01 53 50 50 00', '92 08 05 43 75 73 74 6f 6d 00', '92 02 07 00', '91 01 00'],
+  );
   const cls = new Events();
   assert.is(client.sdp_client_query_rfcomm_channel_and_name_for_service_class_uuid(cls.handler, SERVER, 0x1101), 0);
   link.run();
-  assert.equal(cls.all.map((e) => hex(e)), ['92 05 01 53 50 50 00', '92 02 07 00', '91 01 00']);
+  assert.equal(
+    cls.all.map((e) => hex(e)),
+    ['92 05 01 53 50 50 00', '92 02 07 00', '91 01 00'],
+  );
   // the same pattern and attribute list on the wire as the _for_uuid query
   const reqs = link.sent.filter((x) => x.from === '00:1B:DC:00:00:02');
   assert.is(hex(reqs[reqs.length - 1]!.bytes).slice(9), hex(reqs[0]!.bytes).slice(9));
@@ -266,21 +301,27 @@ test('service search and service attribute search (extra queries)', () => {
   link.run();
   assert.is(hex(link.sent[0]!.bytes), '02 00 01 00 08 35 03 19 10 02 ff ff 00');
   // 95, length 8, total 2, index 1 / 2 (from 1, as BTstack), handle little endian
-  assert.equal(ev.all.map((e) => hex(e)), ['95 08 02 00 01 00 01 00 01 00', '95 08 02 00 02 00 02 00 01 00', '91 01 00']);
+  assert.equal(
+    ev.all.map((e) => hex(e)),
+    ['95 08 02 00 01 00 01 00 01 00', '95 08 02 00 02 00 02 00 01 00', '91 01 00'],
+  );
   const ev2 = new Events();
   assert.is(client.sdp_client_service_attribute_search(ev2.handler, SERVER, 0x10002, fromHex('35 03 09 01 00')), 0);
   link.run();
   const req = link.sent.filter((s) => s.from === '00:1B:DC:00:00:02').pop()!;
   assert.is(hex(req.bytes), '04 00 02 00 0c 00 01 00 02 06 83 35 03 09 01 00 00');
-  assert.equal(ev2.all.map((e) => hex(e)), [
-    '94 09 00 00 00 01 06 00 00 00 25',
-    '94 09 00 00 00 01 06 00 01 00 04',
-    '94 09 00 00 00 01 06 00 02 00 50',
-    '94 09 00 00 00 01 06 00 03 00 75',
-    '94 09 00 00 00 01 06 00 04 00 73',
-    '94 09 00 00 00 01 06 00 05 00 68',
-    '91 01 00',
-  ]);
+  assert.equal(
+    ev2.all.map((e) => hex(e)),
+    [
+      '94 09 00 00 00 01 06 00 00 00 25',
+      '94 09 00 00 00 01 06 00 01 00 04',
+      '94 09 00 00 00 01 06 00 02 00 50',
+      '94 09 00 00 00 01 06 00 03 00 75',
+      '94 09 00 00 00 01 06 00 04 00 73',
+      '94 09 00 00 00 01 06 00 05 00 68',
+      '91 01 00',
+    ],
+  );
 });
 
 test('failures: page timeout, PSM refused, ErrorResponse, server closing early', () => {
@@ -289,17 +330,27 @@ test('failures: page timeout, PSM refused, ErrorResponse, server closing early',
   let ev = new Events();
   assert.is(client.sdp_client_query(ev.handler, NOBODY, PUBLIC_BROWSE, ALL), 0);
   link.run();
-  assert.equal(ev.all.map((e) => hex(e)), ['91 01 04']);
+  assert.equal(
+    ev.all.map((e) => hex(e)),
+    ['91 01 04'],
+  );
   const noSdp = sdp_endpoint(link, sscanf_bd_addr('00:1B:DC:00:00:03')!);
   ev = new Events();
   client.sdp_client_query(ev.handler, noSdp.address, PUBLIC_BROWSE, ALL);
   link.run();
-  assert.equal(ev.all.map((e) => hex(e)), ['91 01 65'], 'refused: 0x63 + result 2 (PSM not supported)');
+  assert.equal(
+    ev.all.map((e) => hex(e)),
+    ['91 01 65'],
+    'refused: 0x63 + result 2 (PSM not supported)',
+  );
   // unknown handle: the server answers ErrorResponse 0x0002, the client disconnects -> SDP_QUERY_INCOMPLETE
   ev = new Events();
   client.sdp_client_service_attribute_search(ev.handler, SERVER, 0x20000, ALL);
   link.run();
-  assert.equal(ev.all.map((e) => hex(e)), ['91 01 81']);
+  assert.equal(
+    ev.all.map((e) => hex(e)),
+    ['91 01 81'],
+  );
   assert.is(server.channels_in_use, 0);
   // the server side drops the channel after the first response of a continued answer
   const small = setup('v1.4', 48);
@@ -334,7 +385,10 @@ test('v1.8 profile: same SDP event codes and layouts, L2CAP codes of v1.8', () =
   link.run();
   const c8 = codes_for('v1.8');
   assert.is(c8.SDP_EVENT_QUERY_RFCOMM_SERVICE, 0x92);
-  assert.equal(ev.all.map((e) => hex(e)), ['92 0d 01 53 50 50 20 43 6f 75 6e 74 65 72 00', '91 01 00']);
+  assert.equal(
+    ev.all.map((e) => hex(e)),
+    ['92 0d 01 53 50 50 20 43 6f 75 6e 74 65 72 00', '91 01 00'],
+  );
 });
 
 test.run();

@@ -46,7 +46,13 @@ function setup() {
   assert.is(server.sdp_register_service(OPP_RECORD), 0);
   spp_create_sdp_record(buf, 0x10003, 5, 'Serial Port Two');
   assert.is(server.sdp_register_service(buf), 0);
-  spp_create_custom_sdp_record(buf, 0x10004, Uint8Array.from({ length: 16 }, (_, i) => i * 17), 9, 'Custom');
+  spp_create_custom_sdp_record(
+    buf,
+    0x10004,
+    Uint8Array.from({ length: 16 }, (_, i) => i * 17),
+    9,
+    'Custom',
+  );
   assert.is(server.sdp_register_service(buf), 0);
   // a large record (about 700 octets) so that most answers need continuation
   const big = new Uint8Array(1000);
@@ -83,7 +89,11 @@ function genRequest(r: () => number): Req {
   const uuids = Array.from({ length: nUuid }, () => {
     const u = pick(UUIDS);
     const form = r();
-    return form < 0.6 ? de.uuid16(u) : form < 0.8 ? de.uuid32(u) : de.uuid128(`0000${u.toString(16).padStart(4, '0')}-0000-1000-8000-00805f9b34fb`);
+    return form < 0.6
+      ? de.uuid16(u)
+      : form < 0.8
+        ? de.uuid32(u)
+        : de.uuid128(`0000${u.toString(16).padStart(4, '0')}-0000-1000-8000-00805f9b34fb`);
   });
   const pattern = de_encode_to_bytes(de.des(...uuids));
   const nIds = 1 + Math.floor(r() * 3);
@@ -98,7 +108,17 @@ function genRequest(r: () => number): Req {
   if (kind < 0.3) return { id: 0x02, params: Uint8Array.from([...pattern, ...u16(1 + Math.floor(r() * 8))]) };
   if (kind < 0.6) {
     const handle = r() < 0.9 ? 0x10001 + Math.floor(r() * 5) : Math.floor(r() * 0x30000);
-    return { id: 0x04, params: Uint8Array.from([handle >>> 24, (handle >> 16) & 0xff, (handle >> 8) & 0xff, handle & 0xff, ...u16(maxBytes), ...list]) };
+    return {
+      id: 0x04,
+      params: Uint8Array.from([
+        handle >>> 24,
+        (handle >> 16) & 0xff,
+        (handle >> 8) & 0xff,
+        handle & 0xff,
+        ...u16(maxBytes),
+        ...list,
+      ]),
+    };
   }
   return { id: 0x06, params: Uint8Array.from([...pattern, ...u16(maxBytes), ...list]) };
 }
@@ -172,10 +192,18 @@ function oneShot(peer: RawPeer, req: Req): string | null {
 test(`fuzz: ${ITERATIONS} random / generated / mutated requests, genuine continuations reassemble, others are refused`, () => {
   const { server, stack, small, large, link, cl } = setup();
   const r = prng(0x5d9c0001);
-  const seen = { random: 0, generated: 0, mutated: 0, errors: new Map<number, number>(), continued: 0, reassembled: 0, refusedTokens: 0 };
+  const seen = {
+    random: 0,
+    generated: 0,
+    mutated: 0,
+    errors: new Map<number, number>(),
+    continued: 0,
+    reassembled: 0,
+    refusedTokens: 0,
+  };
   const oldTokens: Uint8Array[] = [];
   let tid = 1;
-  for (let i = 0; i < ITERATIONS; ) {
+  for (let i = 0; i < ITERATIONS;) {
     const peer = r() < 0.5 ? small : large;
     const mtu = peer === small ? 48 : 0xffff;
     const kind = r();
@@ -214,7 +242,8 @@ test(`fuzz: ${ITERATIONS} random / generated / mutated requests, genuine continu
       else parts.push(hex(rsp!.subarray(pdu.attribute_bytes_pos, pdu.attribute_bytes_pos + pdu.attribute_bytes_count)));
       if (!pdu.continuation_len) {
         if (k > 0) seen.reassembled++;
-        if (req.id !== 0x02) assert.is(parts.filter((p) => p).join(' '), oneShot(large, req) ?? '', 'continued answer == one-shot answer');
+        if (req.id !== 0x02)
+          assert.is(parts.filter((p) => p).join(' '), oneShot(large, req) ?? '', 'continued answer == one-shot answer');
         break;
       }
       seen.continued++;
@@ -243,7 +272,10 @@ test(`fuzz: ${ITERATIONS} random / generated / mutated requests, genuine continu
   assert.ok(seen.reassembled > 1000, `reassembled ${seen.reassembled}`);
   assert.ok(seen.refusedTokens > 100, `refused tokens ${seen.refusedTokens}`);
   // the server is still well: a known request gets the known answer, and everything goes back to its pool
-  assert.is(hex(large.request(Uint8Array.from([0x02, 0, 1, 0, 8, 0x35, 3, 0x19, 0x11, 0x05, 0, 10, 0]))!), '03 00 01 00 09 00 01 00 01 00 01 00 02 00');
+  assert.is(
+    hex(large.request(Uint8Array.from([0x02, 0, 1, 0, 8, 0x35, 3, 0x19, 0x11, 0x05, 0, 10, 0]))!),
+    '03 00 01 00 09 00 01 00 01 00 01 00 02 00',
+  );
   cl.l2cap_disconnect(small.cid);
   cl.l2cap_disconnect(large.cid);
   link.run();

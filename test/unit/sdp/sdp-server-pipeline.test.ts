@@ -61,7 +61,10 @@ test('pipelined requests while L2CAP has no buffer: still one response each, non
   for (const t of tids) cl.inject(peer.cid, search(t));
   cl.inject(peer.cid, fromHex('02 00'));
   link.run();
-  assert.equal(peer.received.map((b) => hex(b)), [found(5), ...tids.slice(1).map(insufficient), insufficient(0)]);
+  assert.equal(
+    peer.received.map((b) => hex(b)),
+    [found(5), ...tids.slice(1).map(insufficient), insufficient(0)],
+  );
 });
 
 test('a client that breaks more runs than the server remembers is disconnected, never ignored', () => {

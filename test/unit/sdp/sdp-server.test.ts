@@ -7,7 +7,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fromHex, hex, sscanf_bd_addr } from '../../../src/core/bytes.js';
 import { SdpServer } from '../../../src/sdp/server.js';
-import { BTSTACK_MEMORY_ALLOC_FAILED, SDP_HANDLE_ALREADY_REGISTERED, SDP_HANDLE_INVALID, L2CAP_SERVICE_ALREADY_REGISTERED } from '../../../src/codes/v1.4.js';
+import {
+  BTSTACK_MEMORY_ALLOC_FAILED,
+  SDP_HANDLE_ALREADY_REGISTERED,
+  SDP_HANDLE_INVALID,
+  L2CAP_SERVICE_ALREADY_REGISTERED,
+} from '../../../src/codes/v1.4.js';
 import { FakeL2cap, FakeAir, RawPeer, fake_stack, sdp_endpoint } from './sdp-peers.js';
 import { OPP_RECORD, SPP_RECORD } from './sdp-vectors.js';
 
@@ -90,7 +95,10 @@ test('ServiceSearchRequest for SerialPort: one handle', () => {
   // MaximumServiceRecordCount 1 caps TotalServiceRecordCount
   assert.is(ask(peer, '02 00 03 00 08 35 03 19 10 02 00 01 00'), '03 00 03 00 09 00 01 00 01 00 01 00 01 00');
   // a UUID128 form of 0x1101 and a UUID32 form match the same record; two UUIDs must both be present
-  assert.is(ask(peer, '02 00 04 00 16 35 11 1c 00 00 11 01 00 00 10 00 80 00 00 80 5f 9b 34 fb 00 0a 00'), '03 00 04 00 09 00 01 00 01 00 01 00 01 00');
+  assert.is(
+    ask(peer, '02 00 04 00 16 35 11 1c 00 00 11 01 00 00 10 00 80 00 00 80 5f 9b 34 fb 00 0a 00'),
+    '03 00 04 00 09 00 01 00 01 00 01 00 01 00',
+  );
   assert.is(ask(peer, '02 00 05 00 0a 35 05 1a 00 00 11 01 00 0a 00'), '03 00 05 00 09 00 01 00 01 00 01 00 01 00');
   assert.is(ask(peer, '02 00 06 00 0b 35 06 19 11 01 19 01 00 00 0a 00'), '03 00 06 00 09 00 01 00 01 00 01 00 01 00');
   assert.is(ask(peer, '02 00 07 00 0b 35 06 19 11 01 19 11 05 00 0a 00'), '03 00 07 00 05 00 00 00 00 00');
@@ -118,7 +126,10 @@ test('ServiceSearchAttributeRequest: the whole SPP record, and no match', () => 
   const { server, peer } = setup();
   assert.is(server.sdp_register_service(SPP_RECORD), 0);
   // AttributeLists = 36 00 5f { 36 00 5c <92 octets> } = 98 = 0x62 octets; params 2 + 98 + 1 = 101 = 0x65
-  assert.is(ask(peer, '06 00 20 00 0f 35 03 19 11 01 ff ff 35 05 0a 00 00 ff ff 00'), '07 00 20 00 65 00 62 36 00 5f ' + hex(SPP_RECORD) + ' 00');
+  assert.is(
+    ask(peer, '06 00 20 00 0f 35 03 19 11 01 ff ff 35 05 0a 00 00 ff ff 00'),
+    '07 00 20 00 65 00 62 36 00 5f ' + hex(SPP_RECORD) + ' 00',
+  );
   // no record with UUID 0x1234: an empty sequence
   assert.is(ask(peer, '06 00 21 00 0f 35 03 19 12 34 ff ff 35 05 0a 00 00 ff ff 00'), '07 00 21 00 06 00 03 36 00 00 00');
   // the RFCOMM query BTstack's client sends (0x0001-0x0100 -> without the handle attribute): 92 - 8 = 84 = 0x54
@@ -127,7 +138,13 @@ test('ServiceSearchAttributeRequest: the whole SPP record, and no match', () => 
 });
 
 /** Follow continuations; returns the reassembled AttributeLists octets and the PDU count. */
-function collect(peer: RawPeer, head: string, tail: string, tid0: number, mtu: number): { data: string; pdus: number; sizes: number[] } {
+function collect(
+  peer: RawPeer,
+  head: string,
+  tail: string,
+  tid0: number,
+  mtu: number,
+): { data: string; pdus: number; sizes: number[] } {
   let cont = '00';
   const data: number[] = [];
   const sizes: number[] = [];
@@ -205,7 +222,10 @@ test('continuation: ServiceAttributeRequest and ServiceSearchRequest across smal
     if (cont[0] === 0) break;
   }
   assert.equal(counts, [7, 7, 6]);
-  assert.equal(handles, Array.from({ length: 20 }, (_, i) => hex(fromHex(`00 01 00 ${(0x10 + i).toString(16)}`))));
+  assert.equal(
+    handles,
+    Array.from({ length: 20 }, (_, i) => hex(fromHex(`00 01 00 ${(0x10 + i).toString(16)}`))),
+  );
 
   // ServiceAttribute on one record with MaximumAttributeByteCount 7: 3 + 17 = 20 octets in 7 + 7 + 6
   const chunks: string[] = [];
@@ -273,7 +293,14 @@ function firstToken(peer: RawPeer, tid: number, pattern = '35 03 19 11 01', ids 
   return hex(r.subarray(14, 23));
 }
 
-function next(peer: RawPeer, tid: number, cont: string, pattern = '35 03 19 11 01', ids = '35 05 0a 00 00 ff ff', max = '00 07'): string {
+function next(
+  peer: RawPeer,
+  tid: number,
+  cont: string,
+  pattern = '35 03 19 11 01',
+  ids = '35 05 0a 00 00 ff ff',
+  max = '00 07',
+): string {
   const params = fromHex(`${pattern} ${max} ${ids} ${cont}`);
   const req = Uint8Array.from([0x06, tid >> 8, tid & 0xff, 0, params.length, ...params]);
   return hex(peer.request(req)!);

@@ -9,7 +9,11 @@ import { fromHex, hex } from '../../../src/core/bytes.js';
 import { spp_create_custom_sdp_record, spp_create_sdp_record } from '../../../src/sdp/spp.js';
 import { DE_ERROR_NO_ROOM, uuid128_from_string } from '../../../src/sdp/data-element.js';
 import { SdpServer } from '../../../src/sdp/server.js';
-import { SPP_RECORD as SPP_RECORD_BTSTACK, SPP_RECORD_COMPACT as SPP_RECORD, SPP_RECORD_COMPACT_BODY as SPP_RECORD_BODY } from './sdp-vectors.js';
+import {
+  SPP_RECORD as SPP_RECORD_BTSTACK,
+  SPP_RECORD_COMPACT as SPP_RECORD,
+  SPP_RECORD_COMPACT_BODY as SPP_RECORD_BODY,
+} from './sdp-vectors.js';
 import { FakeL2cap, FakeAir, fake_stack, sdp_endpoint } from './sdp-peers.js';
 import { sscanf_bd_addr } from '../../../src/core/bytes.js';
 
@@ -35,7 +39,10 @@ test('spp_create_custom_sdp_record: a UUID128 service class, everything else as 
   const buf = new Uint8Array(200);
   const n = spp_create_custom_sdp_record(buf, 0x10001, uuid, 1, 'SPP Counter');
   // 0x0001 becomes 35 11 1c <16 octets>: 22 instead of 8 octets -> 84 + 14 = 98 = 0x62
-  const body = SPP_RECORD_BODY.replace('09 00 01 35 03 19 11 01', '09 00 01 35 11 1c 8c e2 55 c0 20 0a 11 e0 ac 64 08 00 20 0c 9a 66');
+  const body = SPP_RECORD_BODY.replace(
+    '09 00 01 35 03 19 11 01',
+    '09 00 01 35 11 1c 8c e2 55 c0 20 0a 11 e0 ac 64 08 00 20 0c 9a 66',
+  );
   assert.is(n, 100);
   assert.is(hex(buf, n), hex(fromHex('35 62 ' + body)));
 });
@@ -51,7 +58,7 @@ test('spp_create_sdp_record: too small a buffer is a status, not an exception', 
   assert.is(hex(long.subarray(0, 6)), '36 01 76 09 00 00'); // 84 - 13 + (26 01 2c + 300) = 374 = 0x176
 });
 
-test('the same record with 16-bit sequence lengths (BTstack\'s builder) is equivalent for the server', () => {
+test("the same record with 16-bit sequence lengths (BTstack's builder) is equivalent for the server", () => {
   const server = new SdpServer(fake_stack(), new FakeL2cap(new FakeAir(), sscanf_bd_addr('00:00:00:00:00:01')!));
   assert.is(server.sdp_register_service(SPP_RECORD_BTSTACK), 0);
   assert.is(server.sdp_get_service_record_handle(SPP_RECORD), 0x10001);

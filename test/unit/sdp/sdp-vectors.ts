@@ -20,7 +20,9 @@ export const SPP_RECORD_BODY = [
 export const SPP_RECORD = fromHex('36 00 5c ' + SPP_RECORD_BODY);
 
 /** A second record: handle 0x10002, class 0x1105 (OBEX Object Push), PublicBrowseRoot, name "Push" (3 + 8 + 9 + 9 + 9 = 38 octets). */
-export const OPP_RECORD = fromHex('36 00 23 09 00 00 0a 00 01 00 02 09 00 01 36 00 03 19 11 05 09 00 05 36 00 03 19 10 02 09 01 00 25 04 50 75 73 68');
+export const OPP_RECORD = fromHex(
+  '36 00 23 09 00 00 0a 00 01 00 02 09 00 01 36 00 03 19 11 05 09 00 05 36 00 03 19 10 02 09 01 00 25 04 50 75 73 68',
+);
 
 /**
  * The same SPP record as bthost's spp_create_sdp_record writes it: every sequence with an 8-bit

@@ -12,14 +12,23 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ECDH, createECDH } from 'node:crypto';
 import {
-  sm_p256_public_key_valid, sm_p256_dhkey, sm_p256_generate_key_pair, sm_p256_debug_key_pair,
-  sm_p256_public_key_from_wire, sm_p256_public_key_to_wire, sm_read_le, sm_write_le, sm_rpa_resolve, sm_ah,
+  sm_p256_public_key_valid,
+  sm_p256_dhkey,
+  sm_p256_generate_key_pair,
+  sm_p256_debug_key_pair,
+  sm_p256_public_key_from_wire,
+  sm_p256_public_key_to_wire,
+  sm_read_le,
+  sm_write_le,
+  sm_rpa_resolve,
+  sm_ah,
 } from '../../../src/sm/crypto.js';
 
 const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
 const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
 
-function prng(seed: number): () => number { // mulberry32
+function prng(seed: number): () => number {
+  // mulberry32
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -30,38 +39,61 @@ function prng(seed: number): () => number { // mulberry32
   };
 }
 
-const toBig = (b: Uint8Array) => { let v = 0n; for (const x of b) v = (v << 8n) | BigInt(x); return v; };
+const toBig = (b: Uint8Array) => {
+  let v = 0n;
+  for (const x of b) v = (v << 8n) | BigInt(x);
+  return v;
+};
 function bytes32(v: bigint): Uint8Array {
   const out = new Uint8Array(32);
-  for (let i = 31; i >= 0; i--) { out[i] = Number(v & 0xffn); v >>= 8n; }
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
   return out;
 }
 function modpow(b: bigint, e: bigint): bigint {
-  let r = 1n; b %= P;
-  while (e) { if (e & 1n) r = r * b % P; b = b * b % P; e >>= 1n; }
+  let r = 1n;
+  b %= P;
+  while (e) {
+    if (e & 1n) r = (r * b) % P;
+    b = (b * b) % P;
+    e >>= 1n;
+  }
   return r;
 }
 /** Points with x = 0, 1, 2, ... where x^3 - 3x + b is a square (so x + p still fits in 256 bits). */
 function smallXPoints(n: number): Array<[bigint, bigint]> {
   const out: Array<[bigint, bigint]> = [];
   for (let x = 0n; out.length < n; x++) {
-    const rhs = ((x * x * x - 3n * x + B) % P + P) % P;
+    const rhs = (((x * x * x - 3n * x + B) % P) + P) % P;
     const y = modpow(rhs, (P + 1n) / 4n);
-    if (y * y % P === rhs) out.push([x, y]);
+    if ((y * y) % P === rhs) out.push([x, y]);
   }
   return out;
 }
 
 function nodeAccepts(x: Uint8Array, y: Uint8Array): boolean {
   const k = new Uint8Array(65);
-  k[0] = 4; k.set(x, 1); k.set(y, 33);
-  try { ECDH.convertKey(k, 'prime256v1'); return true; } catch { return false; }
+  k[0] = 4;
+  k.set(x, 1);
+  k.set(y, 33);
+  try {
+    ECDH.convertKey(k, 'prime256v1');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 test('sm_p256_public_key_valid agrees with node:crypto on 100,000 candidate points', () => {
   const rnd = prng(0x5383);
   const byte = () => (rnd() * 256) | 0;
-  const randBytes = (n: number) => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = byte(); return b; };
+  const randBytes = (n: number) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = byte();
+    return b;
+  };
   const pool: Uint8Array[] = [sm_p256_debug_key_pair().public_key];
   for (let i = 0; i < 63; i++) pool.push(sm_p256_generate_key_pair().public_key);
   const small = smallXPoints(8);
@@ -70,19 +102,50 @@ test('sm_p256_public_key_valid agrees with node:crypto on 100,000 candidate poin
   const shapes = new Map<string, number>();
   for (let i = 0; i < 100_000; i++) {
     const pick = pool[(rnd() * pool.length) | 0]!;
-    let x: Uint8Array = pick.slice(0, 32), y: Uint8Array = pick.slice(32, 64);
+    let x: Uint8Array = pick.slice(0, 32),
+      y: Uint8Array = pick.slice(32, 64);
     const s = (rnd() * 10) | 0;
     switch (s) {
-      case 0: x = randBytes(32); y = randBytes(32); break;
-      case 1: { const j = (rnd() * 64) | 0; const m = 1 << ((rnd() * 8) | 0); (j < 32 ? x : y)[j & 31] ^= m; break; }
-      case 2: y = randBytes(32); break;
-      case 3: y = new Uint8Array(32); break; // CVE-2018-5383
-      case 4: break; // unchanged: valid
-      case 5: y = bytes32(P - toBig(y)); break; // the negation: valid
-      case 6: if (rnd() < 0.5) x = near(P); else y = near(P); break;
-      case 7: { const [sx, sy] = small[(rnd() * small.length) | 0]!; x = bytes32(sx + (rnd() < 0.5 ? P : 0n)); y = bytes32(sy); break; }
-      case 8: x = bytes32(BigInt((rnd() * 4) | 0)); y = rnd() < 0.5 ? new Uint8Array(32) : randBytes(32); break;
-      default: { const j = (rnd() * 64) | 0; (j < 32 ? x : y)[j & 31] = byte(); break; }
+      case 0:
+        x = randBytes(32);
+        y = randBytes(32);
+        break;
+      case 1: {
+        const j = (rnd() * 64) | 0;
+        const m = 1 << ((rnd() * 8) | 0);
+        (j < 32 ? x : y)[j & 31] ^= m;
+        break;
+      }
+      case 2:
+        y = randBytes(32);
+        break;
+      case 3:
+        y = new Uint8Array(32);
+        break; // CVE-2018-5383
+      case 4:
+        break; // unchanged: valid
+      case 5:
+        y = bytes32(P - toBig(y));
+        break; // the negation: valid
+      case 6:
+        if (rnd() < 0.5) x = near(P);
+        else y = near(P);
+        break;
+      case 7: {
+        const [sx, sy] = small[(rnd() * small.length) | 0]!;
+        x = bytes32(sx + (rnd() < 0.5 ? P : 0n));
+        y = bytes32(sy);
+        break;
+      }
+      case 8:
+        x = bytes32(BigInt((rnd() * 4) | 0));
+        y = rnd() < 0.5 ? new Uint8Array(32) : randBytes(32);
+        break;
+      default: {
+        const j = (rnd() * 64) | 0;
+        (j < 32 ? x : y)[j & 31] = byte();
+        break;
+      }
     }
     let ours: boolean;
     try {
@@ -93,7 +156,9 @@ test('sm_p256_public_key_valid agrees with node:crypto on 100,000 candidate poin
     }
     const theirs = nodeAccepts(x, y);
     if (ours !== theirs) {
-      assert.unreachable(`case ${s}: ours ${ours}, node ${theirs}, x ${Buffer.from(x).toString('hex')} y ${Buffer.from(y).toString('hex')}`);
+      assert.unreachable(
+        `case ${s}: ours ${ours}, node ${theirs}, x ${Buffer.from(x).toString('hex')} y ${Buffer.from(y).toString('hex')}`,
+      );
     }
     if (ours) valid++;
     shapes.set(`${s}:${ours}`, (shapes.get(`${s}:${ours}`) ?? 0) + 1);
@@ -117,7 +182,9 @@ test('sm_p256_dhkey: a DHKey exactly for valid points, equal to node:crypto comp
     assert.is(dh !== null, valid);
     if (dh) {
       got++;
-      const k = new Uint8Array(65); k[0] = 4; k.set(peer, 1);
+      const k = new Uint8Array(65);
+      k[0] = 4;
+      k.set(peer, 1);
       assert.is(Buffer.from(dh).toString('hex'), ecdh.computeSecret(k).toString('hex'));
     }
   }
@@ -140,7 +207,10 @@ test('wire converters, sm_read_le / sm_write_le and sm_rpa_resolve: 100,000 rand
       if (key) {
         const back = new Uint8Array(len);
         assert.ok(sm_p256_public_key_to_wire(key, back, pos));
-        assert.is(Buffer.from(back.subarray(pos, pos + 64)).toString('hex'), Buffer.from(buf.subarray(pos, pos + 64)).toString('hex'));
+        assert.is(
+          Buffer.from(back.subarray(pos, pos + 64)).toString('hex'),
+          Buffer.from(buf.subarray(pos, pos + 64)).toString('hex'),
+        );
         round++;
       } else {
         assert.ok(!(pos >= 0 && Number.isInteger(pos) && pos + 64 <= len));
@@ -149,12 +219,16 @@ test('wire converters, sm_read_le / sm_write_le and sm_rpa_resolve: 100,000 rand
       if (v) {
         const back = new Uint8Array(len);
         assert.ok(sm_write_le(v, back, pos));
-        assert.is(Buffer.from(back.subarray(pos, pos + n)).toString('hex'), Buffer.from(buf.subarray(pos, pos + n)).toString('hex'));
+        assert.is(
+          Buffer.from(back.subarray(pos, pos + n)).toString('hex'),
+          Buffer.from(buf.subarray(pos, pos + n)).toString('hex'),
+        );
       }
       const irk = buf.subarray(0, rnd() < 0.9 ? 16 : (rnd() * 20) | 0);
       const addr = buf.subarray(16, 16 + (rnd() < 0.9 ? 6 : (rnd() * 8) | 0));
       const r = sm_rpa_resolve(irk, addr);
-      if (r) assert.is(Buffer.from(sm_ah(irk, addr.subarray(0, 3))).toString('hex'), Buffer.from(addr.subarray(3)).toString('hex'));
+      if (r)
+        assert.is(Buffer.from(sm_ah(irk, addr.subarray(0, 3))).toString('hex'), Buffer.from(addr.subarray(3)).toString('hex'));
       if (i % 1000 === 0) {
         const w = weird[(rnd() * weird.length) | 0] as Uint8Array;
         assert.not.ok(sm_p256_public_key_valid(w, w));

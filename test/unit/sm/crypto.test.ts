@@ -19,11 +19,33 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  sm_e, sm_aes_cmac, sm_c1, sm_s1, sm_f4, sm_f5, sm_f6, sm_g2, sm_numeric_comparison_value,
-  sm_ah, sm_rpa_generate, sm_rpa_resolve, sm_rpa_prand_generate, sm_h6, sm_h7, sm_h8,
-  sm_ltk_to_link_key, sm_link_key_to_ltk, sm_read_le, sm_write_le,
-  sm_p256_debug_key_pair, sm_p256_generate_key_pair, sm_p256_public_key_from_private, sm_p256_dhkey,
-  sm_p256_public_key_valid, sm_p256_public_key_from_wire, sm_p256_public_key_to_wire,
+  sm_e,
+  sm_aes_cmac,
+  sm_c1,
+  sm_s1,
+  sm_f4,
+  sm_f5,
+  sm_f6,
+  sm_g2,
+  sm_numeric_comparison_value,
+  sm_ah,
+  sm_rpa_generate,
+  sm_rpa_resolve,
+  sm_rpa_prand_generate,
+  sm_h6,
+  sm_h7,
+  sm_h8,
+  sm_ltk_to_link_key,
+  sm_link_key_to_ltk,
+  sm_read_le,
+  sm_write_le,
+  sm_p256_debug_key_pair,
+  sm_p256_generate_key_pair,
+  sm_p256_public_key_from_private,
+  sm_p256_dhkey,
+  sm_p256_public_key_valid,
+  sm_p256_public_key_from_wire,
+  sm_p256_public_key_to_wire,
 } from '../../../src/sm/crypto.js';
 import { fromHex as h, hex } from '../../../src/core/bytes.js';
 
@@ -33,15 +55,16 @@ const eq = (actual: Uint8Array | null, printed: string, msg?: string) =>
 // ------------------------------------------------------------------------------------------ e, AES-CMAC
 
 test('e: FIPS-197 Appendix C.1 AES-128 and RFC 4493 section 4 AES-128(K, 0)', () => {
-  eq(sm_e(h('000102030405060708090a0b0c0d0e0f'), h('00112233445566778899aabbccddeeff')),
-    '69c4e0d8 6a7b0430 d8cdb780 70b4c55a');
+  eq(sm_e(h('000102030405060708090a0b0c0d0e0f'), h('00112233445566778899aabbccddeeff')), '69c4e0d8 6a7b0430 d8cdb780 70b4c55a');
   eq(sm_e(h('2b7e1516 28aed2a6 abf71588 09cf4f3c'), new Uint8Array(16)), '7df76b0c 1ab899b3 3e42f047 b91b546f');
 });
 
 test('AES-CMAC: RFC 4493 section 4 examples 1-4 (= Core Vol 3 Part H D.1.1-D.1.4)', () => {
   const k = h('2b7e1516 28aed2a6 abf71588 09cf4f3c');
-  const m = h('6bc1bee2 2e409f96 e93d7e11 7393172a ae2d8a57 1e03ac9c 9eb76fac 45af8e51' +
-    '30c81c46 a35ce411 e5fbc119 1a0a52ef f69f2445 df4f9b17 ad2b417b e66c3710');
+  const m = h(
+    '6bc1bee2 2e409f96 e93d7e11 7393172a ae2d8a57 1e03ac9c 9eb76fac 45af8e51' +
+      '30c81c46 a35ce411 e5fbc119 1a0a52ef f69f2445 df4f9b17 ad2b417b e66c3710',
+  );
   eq(sm_aes_cmac(k, m.subarray(0, 0)), 'bb1d6929 e9593728 7fa37d12 9b756746', 'Len = 0');
   eq(sm_aes_cmac(k, m.subarray(0, 16)), '070a16b4 6b4d4144 f79bdd9d d04a287c', 'Len = 16');
   eq(sm_aes_cmac(k, m.subarray(0, 40)), 'dfa66747 de9ae630 30ca3261 1497c827', 'Len = 40');
@@ -49,10 +72,22 @@ test('AES-CMAC: RFC 4493 section 4 examples 1-4 (= Core Vol 3 Part H D.1.1-D.1.4
 });
 
 test('e and AES-CMAC: programmer errors are TypeErrors', () => {
-  assert.throws(() => sm_e(new Uint8Array(15), new Uint8Array(16)), (e: unknown) => e instanceof TypeError);
-  assert.throws(() => sm_e(new Uint8Array(16), new Uint8Array(17)), (e: unknown) => e instanceof TypeError);
-  assert.throws(() => sm_aes_cmac(new Uint8Array(16), 'abc' as unknown as Uint8Array), (e: unknown) => e instanceof TypeError);
-  assert.throws(() => sm_f4(new Uint8Array(31), new Uint8Array(32), new Uint8Array(16), 0), (e: unknown) => e instanceof TypeError);
+  assert.throws(
+    () => sm_e(new Uint8Array(15), new Uint8Array(16)),
+    (e: unknown) => e instanceof TypeError,
+  );
+  assert.throws(
+    () => sm_e(new Uint8Array(16), new Uint8Array(17)),
+    (e: unknown) => e instanceof TypeError,
+  );
+  assert.throws(
+    () => sm_aes_cmac(new Uint8Array(16), 'abc' as unknown as Uint8Array),
+    (e: unknown) => e instanceof TypeError,
+  );
+  assert.throws(
+    () => sm_f4(new Uint8Array(31), new Uint8Array(32), new Uint8Array(16), 0),
+    (e: unknown) => e instanceof TypeError,
+  );
 });
 
 // ------------------------------------------------------------------------------------------ legacy
@@ -60,25 +95,35 @@ test('e and AES-CMAC: programmer errors are TypeErrors', () => {
 test('c1: Core Vol 3 Part H 2.2.3 example (TK 0, Mrand, preq/pres, ia random, ra public)', () => {
   const preq = h('07071000000101');
   const pres = h('05000800000302');
-  eq(sm_c1(new Uint8Array(16), h('5783D52156AD6F0E6388274EC6702EE0'), preq, pres,
-    1, 0, h('A1A2A3A4A5A6'), h('B1B2B3B4B5B6')), '1e1e3fef 878988ea d2a74dc5 bef13b86');
+  eq(
+    sm_c1(new Uint8Array(16), h('5783D52156AD6F0E6388274EC6702EE0'), preq, pres, 1, 0, h('A1A2A3A4A5A6'), h('B1B2B3B4B5B6')),
+    '1e1e3fef 878988ea d2a74dc5 bef13b86',
+  );
   // The same preq as it travels in the Pairing Request PDU (3.5.1): code 0x01 first, then IO
   // capability 0x01, OOB 0x00, AuthReq 0x00, max key size 0x10, key distributions 0x07 0x07.
   eq(sm_read_le(Uint8Array.of(0x01, 0x01, 0x00, 0x00, 0x10, 0x07, 0x07), 0, 7), '07071000000101');
   // Only bit 0 of iat/rat is an address type: 0x03 means random, as 1.
-  eq(sm_c1(new Uint8Array(16), h('5783D52156AD6F0E6388274EC6702EE0'), preq, pres,
-    3, 0, h('A1A2A3A4A5A6'), h('B1B2B3B4B5B6')), '1e1e3fef 878988ea d2a74dc5 bef13b86');
+  eq(
+    sm_c1(new Uint8Array(16), h('5783D52156AD6F0E6388274EC6702EE0'), preq, pres, 3, 0, h('A1A2A3A4A5A6'), h('B1B2B3B4B5B6')),
+    '1e1e3fef 878988ea d2a74dc5 bef13b86',
+  );
   // Swapping the address types changes the value.
-  assert.is.not(hex(sm_c1(new Uint8Array(16), h('5783D52156AD6F0E6388274EC6702EE0'), preq, pres,
-    0, 1, h('A1A2A3A4A5A6'), h('B1B2B3B4B5B6'))), hex(h('1e1e3fef878988ead2a74dc5bef13b86')));
+  assert.is.not(
+    hex(sm_c1(new Uint8Array(16), h('5783D52156AD6F0E6388274EC6702EE0'), preq, pres, 0, 1, h('A1A2A3A4A5A6'), h('B1B2B3B4B5B6'))),
+    hex(h('1e1e3fef878988ead2a74dc5bef13b86')),
+  );
 });
 
 test('s1: Core Vol 3 Part H 2.2.4 example (r1 = Srand, r2 = Mrand; low 64 bits of each)', () => {
-  eq(sm_s1(new Uint8Array(16), h('000F0E0D0C0B0A091122334455667788'), h('010203040506070899AABBCCDDEEFF00')),
-    '9a1fe1f0 e8b0f49b 5b4216ae 796da062');
+  eq(
+    sm_s1(new Uint8Array(16), h('000F0E0D0C0B0A091122334455667788'), h('010203040506070899AABBCCDDEEFF00')),
+    '9a1fe1f0 e8b0f49b 5b4216ae 796da062',
+  );
   // The high 64 bits of r1 and r2 do not enter s1.
-  eq(sm_s1(new Uint8Array(16), h('FFFFFFFFFFFFFFFF1122334455667788'), h('000000000000000099AABBCCDDEEFF00')),
-    '9a1fe1f0 e8b0f49b 5b4216ae 796da062');
+  eq(
+    sm_s1(new Uint8Array(16), h('FFFFFFFFFFFFFFFF1122334455667788'), h('000000000000000099AABBCCDDEEFF00')),
+    '9a1fe1f0 e8b0f49b 5b4216ae 796da062',
+  );
 });
 
 // ------------------------------------------------------------------------------------------ Secure Connections
@@ -105,8 +150,10 @@ test('f5: Core Vol 3 Part H Appendix D.3 (MacKey and LTK)', () => {
 });
 
 test('f6: Core Vol 3 Part H Appendix D.4 (IOcap 010102 = AuthReq 01, OOB 01, IO capability 02)', () => {
-  eq(sm_f6(h('2965f176 a1084a02 fd3f6a20 ce636e20'), h(N1), h(N2), h('12a3343b b453bb54 08da42d2 0c2d0fc8'),
-    h('010102'), A1, A2), 'e3c47398 9cd0e8c5 d26c0b09 da958f61');
+  eq(
+    sm_f6(h('2965f176 a1084a02 fd3f6a20 ce636e20'), h(N1), h(N2), h('12a3343b b453bb54 08da42d2 0c2d0fc8'), h('010102'), A1, A2),
+    'e3c47398 9cd0e8c5 d26c0b09 da958f61',
+  );
 });
 
 test('g2: Core Vol 3 Part H Appendix D.5; the Numeric Comparison value is g2 mod 10^6', () => {
@@ -131,7 +178,9 @@ test('h7: Core Vol 3 Part H Appendix D.8 (SALT "tmp1")', () => {
 test('h8: Core Vol 6 Part E 1.1.1, the sample vector used by Zephyr (K ec0234a3.., S 1536d18d.., keyID cc030148)', () => {
   // Zephyr's tests/bluetooth/bt_crypto test_result_h8 lists these octets in this order; read most
   // significant octet first, as every vector in this file, they give e5e5beba.. (a 128-bit match).
-  const k = h(KEY), s = h('1536d18d e3d20df9 9b7044c1 2f9ed5ba'), id = h('cc030148');
+  const k = h(KEY),
+    s = h('1536d18d e3d20df9 9b7044c1 2f9ed5ba'),
+    id = h('cc030148');
   eq(sm_h8(k, s, id), 'e5e5beba ae7228e7 22a38904 ed350f6d');
   // h8 is h6 keyed by h7: AES-CMAC_{AES-CMAC_S(K)}(keyID).
   assert.is(hex(sm_h8(k, s, id)), hex(sm_h6(sm_h7(s, k), id)));
@@ -168,7 +217,8 @@ test('RPA: generated from D.7 is 70:81:94:0D:FB:AA and resolves; others do not',
   assert.not.ok(sm_rpa_resolve(irk, h('708195 0dfbaa')), 'prand changed');
   assert.not.ok(sm_rpa_resolve(irk, h('f08194 0dfbaa')), 'static random (11) is not resolvable');
   assert.not.ok(sm_rpa_resolve(irk, h('308194 0dfbaa')), 'non-resolvable private (00)');
-  const other = h(KEY); other[15] ^= 1;
+  const other = h(KEY);
+  other[15] ^= 1;
   assert.not.ok(sm_rpa_resolve(other, h('708194 0dfbaa')), 'another IRK');
   assert.not.ok(sm_rpa_resolve(irk, h('708194 0dfb')), 'short address');
   assert.not.ok(sm_rpa_resolve(irk.subarray(1), h('708194 0dfbaa')), 'short IRK');
@@ -194,10 +244,12 @@ test('RPA: random prand round trip (1000 addresses)', () => {
 // ------------------------------------------------------------------------------------------ P-256
 
 const PRIV_A = '3f49f6d4 a3c55f38 74c9b3e3 d2103f50 4aff607b eb40b799 5899b8a6 cd3c1abd';
-const PUB_A = '20b003d2 f297be2c 5e2c83a7 e9f9a5b9 eff49111 acf4fddb cc030148 0e359de6' +
+const PUB_A =
+  '20b003d2 f297be2c 5e2c83a7 e9f9a5b9 eff49111 acf4fddb cc030148 0e359de6' +
   'dc809c49 652aeb6d 63329abf 5a52155c 766345c2 8fed3024 741c8ed0 1589d28b';
 const PRIV_B = '55188b3d 32f6bb9a 900afcfb eed4e72a 59cb9ac2 f19d7cfb 6b4fdd49 f47fc5fd';
-const PUB_B = '1ea1f0f0 1faf1d96 09592284 f19e4c00 47b58afd 8615a69f 559077b2 2faaa190' +
+const PUB_B =
+  '1ea1f0f0 1faf1d96 09592284 f19e4c00 47b58afd 8615a69f 559077b2 2faaa190' +
   '4c55f33e 429dad37 7356703a 9ab85160 472d1130 e28e3676 5f89aff9 15b1214a';
 const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
 
@@ -263,17 +315,27 @@ test('P-256: the Pairing Public Key PDU carries X then Y, each least significant
 /** A point with a small X (so X + p still fits 256 bits): the smallest x whose x^3 - 3x + b is a square. */
 function smallXPoint(): [bigint, bigint] {
   const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
-  const pow = (b: bigint, e: bigint) => { let r = 1n; b %= P; while (e) { if (e & 1n) r = r * b % P; b = b * b % P; e >>= 1n; } return r; };
+  const pow = (b: bigint, e: bigint) => {
+    let r = 1n;
+    b %= P;
+    while (e) {
+      if (e & 1n) r = (r * b) % P;
+      b = (b * b) % P;
+      e >>= 1n;
+    }
+    return r;
+  };
   for (let x = 0n; ; x++) {
-    const rhs = ((x * x * x - 3n * x + B) % P + P) % P;
+    const rhs = (((x * x * x - 3n * x + B) % P) + P) % P;
     const y = pow(rhs, (P + 1n) / 4n); // p = 3 mod 4
-    if (y * y % P === rhs) return [x, y];
+    if ((y * y) % P === rhs) return [x, y];
   }
 }
 
 test('P-256: invalid public keys are refused, CVE-2018-5383 (X kept, Y = 0) included', () => {
   const A = h(PUB_A);
-  const X = A.subarray(0, 32), Y = A.subarray(32);
+  const X = A.subarray(0, 32),
+    Y = A.subarray(32);
   const valid = (x: Uint8Array, y: Uint8Array) => sm_p256_public_key_valid(x, y);
   const dh = (x: Uint8Array, y: Uint8Array) => sm_p256_dhkey(h(PRIV_B), Uint8Array.from([...x, ...y]));
   const cases: Array<[string, Uint8Array, Uint8Array]> = [
