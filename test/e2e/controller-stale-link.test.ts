@@ -13,13 +13,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { SerialPort } from 'serialport';
 import { hex } from '../../src/core/bytes.js';
 import { HciDump } from '../../src/hci/dump.js';
 import { H4Deframer } from '../../src/hci/h4.js';
 import { assertCleanCapture } from '../helpers/capture.js';
-import { Proc, Socat, tmp, waitForPaths } from './cli-helpers.js';
+import { Proc, Socat, waitForPaths } from './cli-helpers.js';
 import { wait_for } from './controller-helpers.js';
+
+// its own directory: cli-helpers' `tmp` is shared by every CLI test in the run and must outlive this file
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-stale-link-'));
 
 /** A host that writes raw HCI commands to a pty and records (and captures) the events. */
 class RawHost {

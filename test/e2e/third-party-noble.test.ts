@@ -157,6 +157,8 @@ async function scenario(baud: number): Promise<void> {
     await wait(() => !!n.find((e) => e.ev === 'state' && e.state === 'poweredOn'), 8000, 'noble poweredOn');
     const nobleCtl = server.controllers.find((c) => bd_addr_to_str(c.bd_addr) !== bd_addr_to_str(bthostAddr));
     assert.ok(nobleCtl, 'a second controller serves noble');
+    // noble reports its address when it has read it, which may come just after poweredOn
+    await wait(() => !!n.find((e) => e.ev === 'address'), 4000, "noble's address");
     const addrEv = n.find((e) => e.ev === 'address');
     assert.is(addrEv?.address, bd_addr_to_str(nobleCtl!.bd_addr).toLowerCase(), "noble read its controller's BD_ADDR");
     assert.equal(tap.framing_errors, [], 'clean H4 both ways during boot');
