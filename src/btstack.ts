@@ -52,12 +52,13 @@ export type BtstackApi = BtstackHciApi &
   BtstackRunLoopApi & {
     /** The stack the functions are bound to. */
     readonly stack: Stack;
-    /** Functions of attached layers (l2cap_*, rfcomm_*, sdp_*, sm_*, ...), by name. */
+    /** Functions of attached layers (l2cap_*, rfcomm_*, sdp_*, sdp_client_*), by name. */
     readonly [name: string]: unknown;
   };
 
 /** Layer properties of a Stack whose prefixed methods join the facade. */
-const LAYERS = ['l2cap', 'rfcomm', 'sdp', 'sdp_client', 'sm', 'att', 'gatt'] as const;
+// a new layer (sm, att, gatt, ...) joins this list when the Stack creates it
+const LAYERS = ['l2cap', 'rfcomm', 'sdp', 'sdp_client'] as const;
 const BTSTACK_NAME = /^[a-z][a-z0-9]*_[a-z0-9_]+$/;
 
 function bindMethods(target: Record<string, unknown>, obj: object | undefined, accept: (name: string) => boolean): void {

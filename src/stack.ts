@@ -6,12 +6,10 @@
  *   stack.hci.hci_add_event_handler({ callback: (type, channel, packet, size) => { ... } });
  *   stack.hci.hci_power_control(HCI_POWER_ON);
  *
- * Layers above HCI take the stack in their constructor and attach themselves
- * (`stack.l2cap = new L2cap(stack)`); they declare the property with module augmentation:
- *
- *   declare module '../stack.js' { interface Stack { l2cap?: L2cap } }
- *
- * and register for HCI events and ACL data through `stack.hci`.
+ * The constructor creates the layers in order, each from the stack (run loop, config, pools,
+ * logger, codes, packet log) and the layer below it as its typed service contract
+ * (docs/ARCHITECTURE.md, "The layer pattern"): `hci`, `l2cap` (on HciService), then `rfcomm`,
+ * `sdp` and `sdp_client` (on L2capService).
  */
 import { resolveConfig, Pools, type StackConfig } from './core/config.js';
 import { Logger } from './core/log.js';
