@@ -5,7 +5,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ViewCache } from '../../../src/core/span.js';
 import { ADDR_B, auto_accept, fr, make_pair, make_raw, open_with_raw } from './rfcomm-helpers.js';
 
 /** Count Uint8Array#subarray calls made from src/rfcomm while `fn` runs. */
@@ -25,35 +24,7 @@ function rfcommSubarrayCalls(fn: () => void): number {
   return n;
 }
 
-test('ViewCache: the whole array is itself; a range gives one view per (array, start, end), replaced round robin', () => {
-  const c = new ViewCache(2);
-  const a = Uint8Array.from([10, 11, 12, 13, 14, 15, 16, 17]);
-  const b = Uint8Array.from([20, 21, 22, 23, 24, 25, 26, 27]);
-  assert.is(c.view(a, 0, 8), a);
-  assert.is(c.view(a, -3, 99), a, 'clamped to the whole array');
-  assert.is(c.made, 0);
-  const v = c.view(a, 3, 8);
-  assert.equal(Array.from(v), [13, 14, 15, 16, 17]);
-  assert.is(c.view(a, 3, 8), v, 'same view again');
-  assert.is(c.made, 1);
-  const w = c.view(b, 3, 8);
-  assert.is.not(w, v, 'another array, another view');
-  assert.equal(Array.from(w), [23, 24, 25, 26, 27]);
-  assert.is(c.view(a, 3, 5).length, 2, 'another end, another view');
-  assert.is(c.made, 3);
-  // capacity 2: (a,3,8) was replaced by (a,3,5)
-  const v2 = c.view(a, 3, 8);
-  assert.is.not(v2, v);
-  assert.equal(Array.from(v2), [13, 14, 15, 16, 17]);
-  assert.is(c.view(a, 6, 2).length, 0, 'end before start: empty');
-  // a view stays a view: writes to the array show through
-  a[4] = 99;
-  assert.is(v2[1], 99);
-  c.clear();
-  c.view(a, 3, 8);
-  assert.is(c.made, 6);
-  assert.throws(() => new ViewCache(0), RangeError);
-});
+// ViewCache itself is tested in test/unit/core/span.test.ts; here: RFCOMM's use of it.
 
 test('receive: data frames from one L2CAP buffer come up as the same view per header size, with the right octets', () => {
   const { loop, a, p } = make_raw('v1.4');
