@@ -15,6 +15,7 @@ import {
   GAP_CONNECTION_ACL,
   GAP_CONNECTION_INVALID,
   GAP_CONNECTION_LE,
+  GAP_SECURITY_MODE_4,
   LEVEL_0,
 } from '../codes/v1.4.js';
 import type { GapClassic } from './gap-classic.js';
@@ -211,6 +212,14 @@ export class Gap {
   gap_get_security_level(): number {
     return LEVEL_0;
   }
+
+  /** Security mode (GAP_SECURITY_MODE_*). Contract stub until pairing lands (issue 13). */
+  gap_get_security_mode(): number {
+    return GAP_SECURITY_MODE_4;
+  }
+
+  /** Raise a link's security; GAP_EVENT_SECURITY_LEVEL follows. Contract stub until pairing lands (issue 13). */
+  gap_request_security_level(_con_handle: number, _level: number): void {}
 
   /** BTstack's gap_local_bd_addr: copies the controller's public address into addr (and returns it). */
   gap_local_bd_addr(addr: BdAddr = new Uint8Array(6)): BdAddr {

@@ -18,6 +18,16 @@ export interface HciService {
     gap_connectable_control(enable: boolean | number): void;
     gap_disconnect(handle: number): number;
     gap_security_level(handle: number): number;
+    /**
+     * BTstack's gap_request_security_level: raise the link's security (authentication, then
+     * encryption) to at least `level`; the outcome reaches every HCI event handler as
+     * GAP_EVENT_SECURITY_LEVEL (handle, reached level) exactly once per request.
+     */
+    gap_request_security_level(con_handle: number, level: number): void;
+    /** GAP_SECURITY_MODE_2 or _4 (BTstack default 4). */
+    gap_get_security_mode(): number;
+    /** The minimum level mode 4 asks of every service but SDP (BTstack default LEVEL_2). */
+    gap_get_security_level(): number;
   };
   hci_add_event_handler(registration: BtstackPacketCallbackRegistration): void;
   hci_remove_event_handler?(registration: BtstackPacketCallbackRegistration): void;

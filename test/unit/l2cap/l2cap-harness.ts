@@ -52,7 +52,17 @@ export class FakeHci implements HciService {
       return 0;
     },
     gap_security_level: (_handle: number): number => this.security_level,
+    gap_request_security_level: (con_handle: number, level: number): void => {
+      this.security_requests.push([con_handle, level]);
+    },
+    gap_get_security_mode: (): number => this.security_mode,
+    gap_get_security_level: (): number => this.mode4_level,
   };
+  /** gap_request_security_level calls, oldest first: [con_handle, level]. */
+  readonly security_requests: [number, number][] = [];
+  security_mode = 4;
+  /** What gap_get_security_level answers (the mode-4 minimum). */
+  mode4_level = 0;
 
   constructor(buffer_size: number) {
     this.outgoing = new Uint8Array(buffer_size);
