@@ -76,6 +76,10 @@ export class LinkEnd {
   mode = 0;
   /** LE: max octets this end transmits per air packet (data length). */
   tx_octets = LE_MIN_OCTETS;
+  /** LE: the PHY this end transmits on (1 = 1M, 2 = 2M, 3 = Coded). */
+  tx_phy = 1;
+  /** LE central: a peripheral's Connection Parameters Request waiting for this end's host. */
+  param_request: { min: number; max: number; latency: number; timeout: number; timer: Timer } | null = null;
   /** Which host reply this end's controller is waiting for (security procedures). */
   awaiting: '' | 'link_key' | 'io_cap' | 'user_confirm' | 'passkey' | 'pin' | 'ltk' = '';
 

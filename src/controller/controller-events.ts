@@ -442,6 +442,23 @@ export class Events {
     this.u16(rx_time);
     return true;
   }
+  le_remote_connection_parameter_request(handle: number, min: number, max: number, latency: number, timeout: number): boolean {
+    if (!this.beginLe(C.HCI_SUBEVENT_LE_REMOTE_CONNECTION_PARAMETER_REQUEST, 10)) return false;
+    this.u16(handle);
+    this.u16(min);
+    this.u16(max);
+    this.u16(latency);
+    this.u16(timeout);
+    return true;
+  }
+  le_phy_update_complete(status: number, handle: number, tx_phy: number, rx_phy: number): boolean {
+    if (!this.beginLe(C.HCI_SUBEVENT_LE_PHY_UPDATE_COMPLETE, 5)) return false;
+    this.u8(status);
+    this.u16(handle);
+    this.u8(tx_phy);
+    this.u8(rx_phy);
+    return true;
+  }
 }
 
 const EMPTY = new Uint8Array(0);

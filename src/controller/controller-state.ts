@@ -233,6 +233,10 @@ export class LeData {
   initiating: Initiating | null = null;
   suggested_tx_octets = LE_MIN_OCTETS;
   suggested_tx_time = LE_MIN_TIME;
+  /** LE Set Default PHY: ALL_PHYS, TX_PHYS, RX_PHYS (3, 0, 0 after reset: no preference). */
+  default_all_phys = 3;
+  default_tx_phys = 0;
+  default_rx_phys = 0;
   /** Filter accept list: entries "type:address" (type 0 public, 1 random, 0xFF anonymous). */
   readonly accept_list = new Set<string>();
 
@@ -268,6 +272,9 @@ export class LeData {
     this.initiating = null;
     this.suggested_tx_octets = LE_MIN_OCTETS;
     this.suggested_tx_time = LE_MIN_TIME;
+    this.default_all_phys = 3;
+    this.default_tx_phys = 0;
+    this.default_rx_phys = 0;
     this.accept_list.clear();
   }
 

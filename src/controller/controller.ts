@@ -10,7 +10,8 @@
  * - controller-baseband.ts: controller & baseband, informational and vendor commands;
  * - controller-classic.ts: inquiry, paging, disconnection; controller-classic-link.ts: remote
  *   name / features / version, roles, link policy, sniff;
- * - controller-le.ts: advertising, scanning, LE connections;
+ * - controller-le.ts: advertising, scanning, accept list; controller-le-conn.ts: LE connections,
+ *   connection update, data length, PHY;
  * - controller-security.ts: pairing, authentication, encryption;
  * - controller-acl.ts: ACL routing, Number Of Completed Packets, controller-to-host flow control;
  * - controller-events.ts: the HCI event encoders (in the state: every component emits events).
@@ -25,6 +26,7 @@ import { ControllerClassic } from './controller-classic.js';
 import { ControllerClassicLink } from './controller-classic-link.js';
 import { bind_commands, ControllerCommands, ControllerReply } from './controller-commands.js';
 import { ControllerLe } from './controller-le.js';
+import { ControllerLeConn } from './controller-le-conn.js';
 import { ControllerSecurity } from './controller-security.js';
 import { ControllerState, resolve_controller_options, type ControllerOptions, type ControllerStats } from './controller-state.js';
 import { supported_commands_bitmap } from './defs.js';
@@ -41,6 +43,7 @@ const COMMAND_TABLES = [
   ControllerClassic.COMMANDS,
   ControllerClassicLink.COMMANDS,
   ControllerLe.COMMANDS,
+  ControllerLeConn.COMMANDS,
   ControllerSecurity.COMMANDS,
 ] as const;
 
@@ -63,6 +66,7 @@ export class VirtualController {
   private readonly acl: ControllerAcl;
   private readonly classic: ControllerClassic;
   private readonly le: ControllerLe;
+  private readonly leConn: ControllerLeConn;
 
   /** Use RadioLink.create_controller, which derives the address and puts the controller on the air. */
   constructor(link: RadioLink, index: number, bd_addr: BdAddr, options: ControllerOptions = {}) {
@@ -70,7 +74,7 @@ export class VirtualController {
       page_arrived: (from, page) => this.classic.page_arrived(from, page),
       page_withdrawn: (from, status) => this.classic.page_withdrawn(from, status),
       page_failed: (page, status) => this.classic.page_failed(page, status),
-      try_connect: () => this.le.try_connect(),
+      try_connect: () => this.leConn.try_connect(),
       stop_advertising: () => this.le.stop_advertising(),
       power_off: () => this.power_off(),
     });
@@ -83,6 +87,7 @@ export class VirtualController {
       connection_closed: (end, reason) => this.acl.connection_closed(end, reason),
     });
     this.le = new ControllerLe(s, { reply });
+    this.leConn = new ControllerLeConn(s, { reply });
     const baseband = new ControllerBaseband(s, { reply, reset: () => this.reset() });
     const classicLink = new ControllerClassicLink(s, { reply });
     const security = new ControllerSecurity(s, { reply });
@@ -94,6 +99,7 @@ export class VirtualController {
         ...bind_commands(this.classic, ControllerClassic.COMMANDS),
         ...bind_commands(classicLink, ControllerClassicLink.COMMANDS),
         ...bind_commands(this.le, ControllerLe.COMMANDS),
+        ...bind_commands(this.leConn, ControllerLeConn.COMMANDS),
         ...bind_commands(security, ControllerSecurity.COMMANDS),
       ],
     });

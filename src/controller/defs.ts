@@ -118,6 +118,11 @@ import {
   hci_read_secure_connections_host_support,
   hci_le_add_device_to_white_list,
   hci_le_remove_device_from_white_list,
+  hci_le_remote_connection_parameter_request_reply,
+  hci_le_remote_connection_parameter_request_negative_reply,
+  hci_le_read_phy,
+  hci_le_set_default_phy,
+  hci_le_set_phy,
   type HciCommand,
 } from '../hci/commands.js';
 
@@ -240,6 +245,11 @@ export const SUPPORTED_COMMAND_BIT: ReadonlyMap<HciCommand, number> = new Map<Hc
   [hci_read_secure_connections_host_support, 258],
   [hci_le_add_device_to_white_list, 216],
   [hci_le_remove_device_from_white_list, 217],
+  [hci_le_remote_connection_parameter_request_reply, 268],
+  [hci_le_remote_connection_parameter_request_negative_reply, 269],
+  [hci_le_read_phy, 284],
+  [hci_le_set_default_phy, 285],
+  [hci_le_set_phy, 286],
 ]);
 
 /** Build the 64-byte Supported_Commands field for a set of implemented commands. */
@@ -276,10 +286,25 @@ export const HOST_FEATURE_LE_BREDR = 0x04;
 export const HOST_FEATURE_SC = 0x08;
 
 /**
- * LE features (Vol 6 Part B 4.6): LE Encryption, Extended Reject Indication, Peripheral-initiated
- * Features Exchange, LE Data Packet Length Extension.
+ * LE features (Vol 6 Part B 4.6): LE Encryption (bit 0), Connection Parameters Request procedure
+ * (1), Extended Reject Indication (2), Peripheral-initiated Features Exchange (3), LE Data Packet
+ * Length Extension (5), LE 2M PHY (8), LE Coded PHY (11).
  */
-export const LE_FEATURES: readonly number[] = Object.freeze([0x2d, 0, 0, 0, 0, 0, 0, 0]);
+export const LE_FEATURES: readonly number[] = Object.freeze([0x2f, 0x09, 0, 0, 0, 0, 0, 0]);
+/** LE feature bits the controller's procedures look at. */
+export const LE_FEATURE_CONN_PARAMS_REQUEST = 1;
+export const LE_FEATURE_2M_PHY = 8;
+export const LE_FEATURE_CODED_PHY = 11;
+/** Whether an LE features field has bit `bit`. */
+export function le_feature(features: Uint8Array, bit: number): boolean {
+  return ((features[bit >> 3] ?? 0) & (1 << (bit & 7))) !== 0;
+}
+/** PHY values in events (Vol 4 Part E 7.7.65.12) and the preference bits of LE Set PHY (7.8.49). */
+export const LE_PHY_1M = 1;
+export const LE_PHY_2M = 2;
+export const LE_PHY_CODED = 3;
+/** LL response timeout (Vol 6 Part B 5.2): 40 s. */
+export const LL_RESPONSE_TIMEOUT_MS = 40000;
 /** LE_States: every legacy state and combination (bits 0-41). */
 export const LE_SUPPORTED_STATES: readonly number[] = Object.freeze([0xff, 0xff, 0xff, 0xff, 0xff, 0x03, 0, 0]);
 

@@ -185,7 +185,24 @@ export const hci_le_read_supported_states = cmd('HCI_LE_Read_Supported_States', 
 export const hci_le_set_data_length = cmd('HCI_LE_Set_Data_Length', LE, 0x22, 'H22', '1H');
 export const hci_le_read_suggested_default_data_length = cmd('HCI_LE_Read_Suggested_Default_Data_Length', LE, 0x23, '', '122');
 export const hci_le_write_suggested_default_data_length = cmd('HCI_LE_Write_Suggested_Default_Data_Length', LE, 0x24, '22', '1');
+export const hci_le_remote_connection_parameter_request_reply = cmd(
+  'HCI_LE_Remote_Connection_Parameter_Request_Reply',
+  LE,
+  0x20,
+  'H222222',
+  '1H',
+);
+export const hci_le_remote_connection_parameter_request_negative_reply = cmd(
+  'HCI_LE_Remote_Connection_Parameter_Request_Negative_Reply',
+  LE,
+  0x21,
+  'H1',
+  '1H',
+);
 export const hci_le_read_maximum_data_length = cmd('HCI_LE_Read_Maximum_Data_Length', LE, 0x2f, '', '12222');
+export const hci_le_read_phy = cmd('HCI_LE_Read_PHY', LE, 0x30, 'H', '1H11');
+export const hci_le_set_default_phy = cmd('HCI_LE_Set_Default_PHY', LE, 0x31, '111', '1');
+export const hci_le_set_phy = cmd('HCI_LE_Set_PHY', LE, 0x32, 'H1112');
 
 // Vendor: Broadcom/Cypress "Update UART Baud Rate" (OCF 0x018): two zero bytes, then the rate.
 export const hci_bcm_update_uart_baud_rate = cmd('HCI_BCM_Update_UART_Baud_Rate', OGF_VENDOR, 0x18, '24', '1');
@@ -311,6 +328,11 @@ export const HCI_COMMANDS: ReadonlyMap<number, HciCommand> = new Map(
     hci_read_secure_connections_host_support,
     hci_le_add_device_to_white_list,
     hci_le_remove_device_from_white_list,
+    hci_le_remote_connection_parameter_request_reply,
+    hci_le_remote_connection_parameter_request_negative_reply,
+    hci_le_read_phy,
+    hci_le_set_default_phy,
+    hci_le_set_phy,
   ].map((c) => [c.opcode, c]),
 );
 

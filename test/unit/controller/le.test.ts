@@ -133,7 +133,7 @@ test('LE Create Connection parameter checks', () => {
   ]);
 });
 
-test('connection update (central), refused for the peripheral; remote features; data length', () => {
+test('connection update (central); the peripheral asks (refused by the central host); remote features; data length', () => {
   const { loop, a, b } = two();
   const [ha, hb] = leConnect(loop, a, b);
   a.clear();
@@ -143,12 +143,16 @@ test('connection update (central), refused for the peripheral; remote features; 
   assert.equal(a.take(), ['0f 04 00 01 13 20', `3e 0a 03 00 ${le16(ha)} 20 00 00 00 64 00`]);
   assert.equal(b.take(), [`3e 0a 03 00 ${le16(hb)} 20 00 00 00 64 00`]);
   b.cmd(`13 20 0e ${le16(hb)} 10 00 20 00 00 00 64 00 00 00 00 00`);
+  loop.run_until(() => !!a.find(0x3e, 0x06));
+  // 7.7.65.6 LE Remote Connection Parameter Request: handle, min 0x10, max 0x20, latency 0, timeout 0x64
+  assert.equal(a.take(), [`3e 0b 06 ${le16(ha)} 10 00 20 00 00 00 64 00`]);
+  a.cmd(`21 20 03 ${le16(ha)} 3b`); // 7.8.32 Negative Reply, Unacceptable Connection Parameters
   loop.run();
-  assert.equal(b.take(), ['0f 04 00 01 13 20', `3e 0a 03 1a ${le16(hb)} 20 00 00 00 64 00`]);
-  assert.equal(a.take(), []);
+  assert.equal(a.take(), [`0e 06 01 21 20 00 ${le16(ha)}`]);
+  assert.equal(b.take(), ['0f 04 00 01 13 20', `3e 0a 03 3b ${le16(hb)} 20 00 00 00 64 00`]);
   b.cmd(`16 20 02 ${le16(hb)}`);
   loop.run();
-  assert.equal(b.take(), ['0f 04 00 01 16 20', `3e 0c 04 00 ${le16(hb)} 2d 00 00 00 00 00 00 00`]);
+  assert.equal(b.take(), ['0f 04 00 01 16 20', `3e 0c 04 00 ${le16(hb)} 2f 09 00 00 00 00 00 00`]);
   a.cmd(`22 20 06 ${le16(ha)} fb 00 48 08`);
   loop.run();
   assert.equal(a.take(), [`0e 06 01 22 20 00 ${le16(ha)}`, `3e 0b 07 ${le16(ha)} fb 00 48 08 1b 00 48 01`]);
