@@ -12,6 +12,11 @@ export interface StackConfig {
   MAX_NR_RFCOMM_CHANNELS: number;
   MAX_NR_SERVICE_RECORD_ITEMS: number;
   MAX_NR_BTSTACK_LINK_KEY_DB_MEMORY_ENTRIES: number;
+  /**
+   * Link keys the TLV link key db keeps (BTstack's NVM_NUM_LINK_KEYS, at most 256): when full, a new
+   * key overwrites the least recently stored one (src/hci/link-key-db-tlv.ts).
+   */
+  NVM_NUM_LINK_KEYS: number;
   /** Pooled buffers for reassembled incoming ACL/L2CAP PDUs and outgoing SDUs. */
   MAX_NR_HCI_PACKET_BUFFERS: number;
   /** Size of each pooled packet buffer: largest L2CAP PDU + headers (65535 + 4 + 4 + slack). */
@@ -46,6 +51,7 @@ export const DEFAULT_CONFIG: Readonly<StackConfig> = Object.freeze({
   MAX_NR_RFCOMM_CHANNELS: 16,
   MAX_NR_SERVICE_RECORD_ITEMS: 8,
   MAX_NR_BTSTACK_LINK_KEY_DB_MEMORY_ENTRIES: 16,
+  NVM_NUM_LINK_KEYS: 16,
   MAX_NR_HCI_PACKET_BUFFERS: 24,
   HCI_PACKET_BUFFER_SIZE: 65535 + 16,
   HCI_ACL_PAYLOAD_SIZE: 1021,
