@@ -10,10 +10,10 @@ import importPlugin from 'eslint-plugin-import';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 
-// Host layers, bottom to top: core <- codes <- hci <- l2cap <- rfcomm | sdp | sm <- att. A layer
+// Host layers, bottom to top: core <- codes <- hci <- l2cap <- rfcomm | sdp | sm <- att <- gatt. A layer
 // imports only the layers below it and itself (rfcomm, sdp and sm are siblings: none imports another;
-// att (with gatt) sits on sm, whose crypto it uses). Every directory of src/ but the CLI (which moves
-// to ports/) has an entry here: test/unit/meta/lint.test.ts checks that a new one gets placed. Beside
+// att sits on sm, whose crypto it uses; gatt, the GATT client, on att, whose PDU codec it uses). Every
+// directory of src/ but the CLI (which moves to ports/) has an entry here: test/unit/meta/lint.test.ts checks that a new one gets placed. Beside
 // them: the chipset contract (src/chipset/chipset.ts) sits with core (hci calls it), the chipset
 // drivers sit above hci's command codec (they build vendor HCI commands); the virtual controller is
 // the other end of the wire: it shares only the codecs (hci/commands.ts, hci/h4.ts) with the host.
@@ -30,11 +30,26 @@ export const LAYERS = {
   sdp: ['core', 'codes', 'hci', 'l2cap', 'sdp'],
   sm: ['core', 'codes', 'hci', 'l2cap', 'sm'],
   att: ['core', 'codes', 'hci', 'l2cap', 'sm', 'att'],
+  gatt: ['core', 'codes', 'hci', 'l2cap', 'sm', 'att', 'gatt'],
   controller: ['core', 'codes', 'controller', 'hci/commands.ts', 'hci/h4.ts'],
 };
-const LAYER_ORDER = 'layers: core <- codes <- hci <- l2cap <- rfcomm | sdp | sm <- att';
+const LAYER_ORDER = 'layers: core <- codes <- hci <- l2cap <- rfcomm | sdp | sm <- att <- gatt';
 // The host: everything in src/ but the controller itself and the CLI (which moves to ports/).
-const HOST = ['core', 'codes', 'chipset', 'hci', 'l2cap', 'rfcomm', 'sdp', 'sm', 'att', 'stack.ts', 'btstack.ts', 'index.ts'];
+const HOST = [
+  'core',
+  'codes',
+  'chipset',
+  'hci',
+  'l2cap',
+  'rfcomm',
+  'sdp',
+  'sm',
+  'att',
+  'gatt',
+  'stack.ts',
+  'btstack.ts',
+  'index.ts',
+];
 const TOP = ['stack.ts', 'btstack.ts', 'index.ts'];
 
 const src = (p) => `./src/${p}`;

@@ -36,7 +36,7 @@ const zone = (imported: string, why: string): string => `Unexpected path "${impo
 const PORTS = 'src/ must not import ports/: ports (transports, mains, the CLI) build on the stack, never the reverse.';
 const CONTROLLER =
   'The host must not import the virtual controller (src/controller): it reaches a controller only through an HciTransport.';
-const ORDER = '(layers: core <- codes <- hci <- l2cap <- rfcomm | sdp | sm <- att).';
+const ORDER = '(layers: core <- codes <- hci <- l2cap <- rfcomm | sdp | sm <- att <- gatt).';
 const upward = (layer: string, allowed: string): string => `Upward import: src/${layer} may import only ${allowed} ${ORDER}`;
 const timer = (name: string): string =>
   `${name} in src/: time and scheduling go through the run loop (set_timer/add_timer, execute_on_main_thread, get_time_ms); ` +
@@ -101,6 +101,20 @@ const UPWARD: [string, string, string, string, string][] = [
     '../../rfcomm/rfcomm.js',
     'att',
     'src/core, src/codes, src/hci, src/l2cap, src/sm, src/att',
+  ],
+  [
+    'att-imports-gatt.ts',
+    'src/att/fixture.ts',
+    '../gatt/gatt-client.js',
+    'att',
+    'src/core, src/codes, src/hci, src/l2cap, src/sm, src/att',
+  ],
+  [
+    'gatt-imports-rfcomm.ts',
+    'src/gatt/fixture.ts',
+    '../rfcomm/rfcomm.js',
+    'gatt',
+    'src/core, src/codes, src/hci, src/l2cap, src/sm, src/att, src/gatt',
   ],
   [
     'controller-imports-hci.ts',
