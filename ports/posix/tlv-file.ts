@@ -36,7 +36,9 @@ import { ERROR_CODE_COMMAND_DISALLOWED, ERROR_CODE_HARDWARE_FAILURE } from '../.
 
 /** The magic that starts every file: "BTHTLV\r\n". */
 export const TLV_FILE_MAGIC: Readonly<Uint8Array> = Uint8Array.from([0x42, 0x54, 0x48, 0x54, 0x4c, 0x56, 0x0d, 0x0a]);
+/** The format version this code writes and reads. */
 export const TLV_FILE_VERSION = 1;
+/** Bytes of the header: magic, version, reserved, count, CRC-32. */
 export const TLV_FILE_HEADER_LEN = 20;
 /** Bytes a record adds to its value: tag, len, CRC. */
 export const TLV_FILE_RECORD_OVERHEAD = 12;
@@ -60,7 +62,9 @@ export function tlv_file_crc32(data: Uint8Array, start = 0, end = data.length): 
 
 /** What a file holds: its tags and values, and the problem found, if any (null: the file is whole). */
 export interface TlvFileContents {
+  /** The records read (all of them, or those before the damage). */
   values: Map<number, Uint8Array>;
+  /** What was wrong, for the log line; null when the file is whole. */
   problem: string | null;
 }
 
@@ -160,10 +164,12 @@ export class BtstackTlvFile extends BtstackTlvMemory {
     this.closed = true;
   }
 
+  /** @internal */
   protected override check_room(tag: number, len: number): number {
     return this.closed ? ERROR_CODE_COMMAND_DISALLOWED : super.check_room(tag, len);
   }
 
+  /** @internal writes the file: temp file, fsync, rename, directory fsync */
   protected override persist(): number {
     if (this.closed) return ERROR_CODE_COMMAND_DISALLOWED;
     const bytes = tlv_file_encode(this.values);

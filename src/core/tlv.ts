@@ -81,13 +81,19 @@ function check_index(index: number): number {
   return index;
 }
 
-/** Throws a TypeError for a tag that is not a 32-bit unsigned integer (a programmer error). */
+/**
+ * Throws a TypeError for a tag that is not a 32-bit unsigned integer (a programmer error).
+ * @internal
+ */
 export function check_tlv_tag(tag: number): void {
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffffff)
     throw new TypeError(`tlv: tag must be a 32-bit unsigned integer, got ${tag}`);
 }
 
-/** The bytes store_tag(tag, data, len) means; throws a TypeError for arguments of the wrong type. */
+/**
+ * The bytes store_tag(tag, data, len) means; throws a TypeError for arguments of the wrong type.
+ * @internal
+ */
 export function tlv_value_of(data: Uint8Array, len?: number): Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError('tlv: data must be a Uint8Array');
   if (len === undefined) return data;
@@ -100,7 +106,9 @@ export function tlv_value_of(data: Uint8Array, len?: number): Uint8Array {
  * cache of the file-backed store, which persists after each change (ports/posix/tlv-file.ts).
  */
 export class BtstackTlvMemory implements BtstackTlv {
+  /** The bounds this store enforces. */
   readonly limits: Readonly<BtstackTlvLimits>;
+  /** @internal tag -> private copy of its value */
   protected readonly values = new Map<number, Uint8Array>();
 
   constructor(limits: Partial<BtstackTlvLimits> = {}) {
@@ -111,12 +119,14 @@ export class BtstackTlvMemory implements BtstackTlv {
     this.limits = Object.freeze(l);
   }
 
+  /** A copy of the value stored for tag, or null. */
   get_tag(tag: number): Uint8Array | null {
     check_tlv_tag(tag);
     const v = this.values.get(tag);
     return v ? v.slice() : null;
   }
 
+  /** Store (or replace) the value: 0, or TLV_STATUS_FULL past the limits (the previous value stays). */
   store_tag(tag: number, data: Uint8Array, len?: number): number {
     check_tlv_tag(tag);
     const value = tlv_value_of(data, len);
@@ -131,6 +141,7 @@ export class BtstackTlvMemory implements BtstackTlv {
     return persisted;
   }
 
+  /** Forget the value for tag. */
   delete_tag(tag: number): void {
     check_tlv_tag(tag);
     const previous = this.values.get(tag);
@@ -149,14 +160,14 @@ export class BtstackTlvMemory implements BtstackTlv {
     return [...this.values.keys()].sort((a, b) => a - b);
   }
 
-  /** TLV_STATUS_FULL when storing len bytes under tag would break the bounds, else 0. */
+  /** @internal TLV_STATUS_FULL when storing len bytes under tag would break the bounds, else 0. */
   protected check_room(tag: number, len: number): number {
     if (len > this.limits.max_value_len) return TLV_STATUS_FULL;
     if (!this.values.has(tag) && this.values.size >= this.limits.max_tags) return TLV_STATUS_FULL;
     return TLV_OK;
   }
 
-  /** Called after each change of `values`: 0, or a status that undoes the change. The memory store has nothing to do. */
+  /** @internal Called after each change of `values`: 0, or a status that undoes the change. The memory store has nothing to do. */
   protected persist(): number {
     return TLV_OK;
   }

@@ -9,6 +9,9 @@
  * open / close / set_local_bd_addr do nothing for the memory db: keys stay until deleted, and the
  * pool shows them as in use.
  *
+ * The persistent implementation is btstack_link_key_db_tlv_get_instance (link-key-db-tlv.ts), on a
+ * tag-value store (src/core/tlv.ts; a file per controller: ports/posix/tlv-file.ts).
+ *
  * Not wired into HCI yet (HCI_EVENT_LINK_KEY_REQUEST / LINK_KEY_NOTIFICATION).
  */
 import { bd_addr_cmp, type BdAddr } from '../core/bytes.js';
