@@ -251,6 +251,19 @@ for (const p of PROFILES) {
     assert.is(g.rl.timer_count(), 0);
   });
 
+  test(`${p}: a value longer than one event holds: low 8 bits of the length octet, value_length and size right`, () => {
+    const g = new GattHarness(p);
+    g.client.gatt_client_read_value_of_characteristic_using_value_handle(g.handler, HANDLE, 3);
+    assert.equal(g.mtu(512), [h('0a 0300')]); // MTU min(1017, 512) = 512
+    const value = '5a'.repeat(300);
+    g.inject('0b' + value);
+    const [mtu, big, end] = g.got();
+    assert.is(mtu, h('ab04 4000 0002'));
+    // v1.4: 8 + 300 octets, parameter length 306 -> 0x32; v1.8: 12 + 300, 310 -> 0x36
+    assert.is(big, p === 'v1.8' ? h('a5 36 4000 00000000 0300 2c01') + value : h('a5 32 4000 0300 2c01') + value);
+    assert.is(end, done(p));
+  });
+
   test(`${p}: contexts beyond MAX_NR_HCI_CONNECTIONS are refused`, () => {
     const g = new GattHarness(p, { MAX_NR_HCI_CONNECTIONS: 1 });
     g.connected.add(0x41);
