@@ -48,6 +48,7 @@ export interface BtstackTlvLimits {
   max_value_len: number;
 }
 
+/** The bounds of a store made without limits. */
 export const DEFAULT_TLV_LIMITS: Readonly<BtstackTlvLimits> = Object.freeze({ max_tags: 64, max_value_len: 1000 });
 
 /** BTSTACK_TAG32(a, b, c, d): four characters (or byte values) as a tag, a most significant. */
