@@ -1,8 +1,8 @@
 /**
  * GAP with BTstack's names (gap.h): local name, class of device, discoverable / connectable
  * control, inquiry with GAP_EVENT_INQUIRY_RESULT / _COMPLETE, remote name request, LE advertising
- * and scanning with GAP_EVENT_ADVERTISING_REPORT, LE connect / cancel, disconnect, connection type
- * and security level getters.
+ * and scanning with GAP_EVENT_ADVERTISING_REPORT, LE connect / cancel, disconnect, connection type,
+ * and BR/EDR security (gap-security.ts: mode, level, SSP settings, pairing answers, link keys).
  *
  * The facade (`stack.gap`): it checks arguments and forwards to classic GAP (gap-classic.ts), LE
  * GAP (gap-le.ts) and HCI's link control (hci-link-control.ts). Every gap_* call records what is
@@ -10,15 +10,10 @@
  * (Num_HCI_Command_Packets).
  */
 import { bd_addr_copy, type BdAddr } from '../core/bytes.js';
-import {
-  ERROR_CODE_COMMAND_DISALLOWED,
-  GAP_CONNECTION_ACL,
-  GAP_CONNECTION_INVALID,
-  GAP_CONNECTION_LE,
-  GAP_SECURITY_MODE_4,
-  LEVEL_0,
-} from '../codes/v1.4.js';
+import { ERROR_CODE_COMMAND_DISALLOWED, GAP_CONNECTION_ACL, GAP_CONNECTION_INVALID, GAP_CONNECTION_LE } from '../codes/v1.4.js';
 import type { GapClassic } from './gap-classic.js';
+import type { GapSecurity } from './gap-security.js';
+import type { BtstackLinkKeyIterator, LinkKeyEntry, LinkKeyRecord, LinkKeyType } from './link-key-db.js';
 import type { GapLe } from './gap-le.js';
 import type { HciLinkControl } from './hci-link-control.js';
 import type { HciState } from './hci-state.js';
@@ -43,13 +38,15 @@ export class Gap {
   readonly #classic: GapClassic;
   readonly #le: GapLe;
   readonly #links: HciLinkControl;
+  readonly #sec: GapSecurity;
 
   /** @internal built by Hci */
-  constructor(s: HciState, classic: GapClassic, le: GapLe, links: HciLinkControl) {
+  constructor(s: HciState, classic: GapClassic, le: GapLe, links: HciLinkControl, security: GapSecurity) {
     this.#s = s;
     this.#classic = classic;
     this.#le = le;
     this.#links = links;
+    this.#sec = security;
   }
 
   // =============================================================== classic settings
@@ -203,23 +200,143 @@ export class Gap {
     return conn.is_le ? GAP_CONNECTION_LE : GAP_CONNECTION_ACL;
   }
 
-  /** Security level of a connection. Pairing is not implemented yet: always LEVEL_0. */
-  gap_security_level(_handle: number): number {
-    return LEVEL_0;
+  // =============================================================== BR/EDR security (gap-security.ts, hci-security.ts)
+
+  /**
+   * Security level of a connection now (BTstack's gap_security_level): 0 unless encrypted with a key
+   * of at least 7 octets; then 2 (unauthenticated key), 3 (authenticated or legacy PIN key), 4
+   * (authenticated P-256 key, 16-octet key). LE links: 0 (the Security Manager's).
+   */
+  gap_security_level(con_handle: number): number {
+    return this.#sec.level(con_handle);
   }
 
-  /** BTstack: the security level services ask for by default. */
-  gap_get_security_level(): number {
-    return LEVEL_0;
+  /**
+   * Raise a link's security to at least `level`: Authentication Requested (with the stored key, else
+   * pairing), Set Connection Encryption, Read Encryption Key Size. Every call gets exactly one
+   * GAP_EVENT_SECURITY_LEVEL (handle, level reached; lower on failure) from the run loop.
+   */
+  gap_request_security_level(con_handle: number, level: number): void {
+    this.#sec.request_security_level(con_handle, level);
   }
 
-  /** Security mode (GAP_SECURITY_MODE_*). Contract stub until pairing lands (issue 13). */
+  /** GAP_SECURITY_MODE_4 (default) or _2; returns 0 or ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS. */
+  gap_set_security_mode(security_mode: number): number {
+    return this.#sec.set_security_mode(security_mode);
+  }
+
   gap_get_security_mode(): number {
-    return GAP_SECURITY_MODE_4;
+    return this.#sec.security_mode();
   }
 
-  /** Raise a link's security; GAP_EVENT_SECURITY_LEVEL follows. Contract stub until pairing lands (issue 13). */
-  gap_request_security_level(_con_handle: number, _level: number): void {}
+  /** The minimum level mode 4 asks of every service but SDP (default LEVEL_2). */
+  gap_set_security_level(security_level: number): void {
+    this.#sec.set_security_level(security_level);
+  }
+
+  gap_get_security_level(): number {
+    return this.#sec.security_level();
+  }
+
+  /** SSP_IO_CAPABILITY_* (default NO_INPUT_NO_OUTPUT). */
+  gap_ssp_set_io_capability(io_capability: number): void {
+    this.#sec.set_io_capability(io_capability);
+  }
+
+  /** SSP_IO_AUTHREQ_* (default MITM_PROTECTION_NOT_REQUIRED_GENERAL_BONDING; the MITM bit counts, bonding follows gap_set_bondable_mode). */
+  gap_ssp_set_authentication_requirement(authentication_requirement: number): void {
+    this.#sec.set_authentication_requirement(authentication_requirement);
+  }
+
+  /** Answer User Confirmation Requests yes (and User Passkey Requests with 000000) at once. Default on. */
+  gap_ssp_set_auto_accept(auto_accept: boolean | number): void {
+    this.#sec.set_auto_accept(!!auto_accept);
+  }
+
+  /** Store keys and ask for bonding (default on); off: PIN requests and bonding peers are refused. */
+  gap_set_bondable_mode(enabled: boolean | number): void {
+    this.#sec.set_bondable(!!enabled);
+  }
+
+  gap_get_bondable_mode(): boolean {
+    return this.#sec.bondable();
+  }
+
+  /** Accept the numeric value of HCI_EVENT_USER_CONFIRMATION_REQUEST. 0 or a status. */
+  gap_ssp_confirmation_response(addr: BdAddr): number {
+    return this.#sec.confirmation('gap_ssp_confirmation_response', addr, true);
+  }
+
+  gap_ssp_confirmation_negative(addr: BdAddr): number {
+    return this.#sec.confirmation('gap_ssp_confirmation_negative', addr, false);
+  }
+
+  /** Answer HCI_EVENT_USER_PASSKEY_REQUEST with the passkey (0..999999). 0 or a status. */
+  gap_ssp_passkey_response(addr: BdAddr, passkey: number): number {
+    return this.#sec.passkey('gap_ssp_passkey_response', addr, true, passkey);
+  }
+
+  gap_ssp_passkey_negative(addr: BdAddr): number {
+    return this.#sec.passkey('gap_ssp_passkey_negative', addr, false);
+  }
+
+  /** Answer HCI_EVENT_PIN_CODE_REQUEST (legacy pairing) with a PIN of 1..16 octets (UTF-8). 0 or a status. */
+  gap_pin_code_response(addr: BdAddr, pin: string): number {
+    return this.#sec.pin('gap_pin_code_response', addr, pin);
+  }
+
+  gap_pin_code_response_binary(addr: BdAddr, pin_data: Uint8Array, pin_len: number = pin_data.length): number {
+    return this.#sec.pin('gap_pin_code_response_binary', addr, pin_data.subarray(0, pin_len));
+  }
+
+  gap_pin_code_negative(addr: BdAddr): number {
+    return this.#sec.pin('gap_pin_code_negative', addr, null);
+  }
+
+  /** The link uses a key made with MITM protection. */
+  gap_authenticated(con_handle: number): boolean {
+    return this.#sec.authenticated(con_handle);
+  }
+
+  /** Encryption key size in octets (0: not encrypted). */
+  gap_encryption_key_size(con_handle: number): number {
+    return this.#sec.encryption_key_size(con_handle);
+  }
+
+  /** The link uses a Secure Connections (P-256) key. */
+  gap_secure_connection(con_handle: number): boolean {
+    return this.#sec.secure_connection(con_handle);
+  }
+
+  gap_drop_link_key_for_bd_addr(addr: BdAddr): void {
+    this.#sec.drop_link_key(addr);
+  }
+
+  gap_store_link_key_for_bd_addr(addr: BdAddr, link_key: Uint8Array, type: LinkKeyType): void {
+    this.#sec.store_link_key(addr, link_key, type);
+  }
+
+  /** The stored key for addr (copies), or null. */
+  gap_get_link_key_for_bd_addr(addr: BdAddr): LinkKeyRecord | null {
+    return this.#sec.get_link_key(addr);
+  }
+
+  gap_delete_all_link_keys(): void {
+    this.#sec.delete_all_link_keys();
+  }
+
+  /** Walk the stored keys: init (false: no db), get_next until null, done. */
+  gap_link_key_iterator_init(it: BtstackLinkKeyIterator): boolean {
+    return this.#sec.iterator_init(it);
+  }
+
+  gap_link_key_iterator_get_next(it: BtstackLinkKeyIterator): LinkKeyEntry | null {
+    return this.#sec.iterator_get_next(it);
+  }
+
+  gap_link_key_iterator_done(it: BtstackLinkKeyIterator): void {
+    this.#sec.iterator_done(it);
+  }
 
   /** BTstack's gap_local_bd_addr: copies the controller's public address into addr (and returns it). */
   gap_local_bd_addr(addr: BdAddr = new Uint8Array(6)): BdAddr {

@@ -15,6 +15,7 @@ import {
   BD_ADDR_TYPE_LE_PRIVAT_FALLBACK_RANDOM,
   HCI_ROLE_INVALID,
 } from '../codes/v1.4.js';
+import { HciConnectionSecurity } from './hci-security-state.js';
 
 /** Connection states, as BTstack's CONNECTION_STATE. */
 export enum ConnState {
@@ -121,7 +122,10 @@ export class HciConnection {
   le_conn_latency = 0;
   le_supervision_timeout = 0;
 
+  /** Encryption_Enabled of the last Encryption Change (0 off, 1 E0 / AES-CCM on LE, 2 AES-CCM on BR/EDR). */
   encryption_enabled = 0;
+  /** BR/EDR security: link key type, key size, pairing, gap_request_security_level (hci-security.ts). */
+  readonly sec = new HciConnectionSecurity();
 
   get is_le(): boolean {
     return is_le_address_type(this.address_type);
@@ -153,6 +157,7 @@ export class HciConnection {
     this.le_conn_latency = 0;
     this.le_supervision_timeout = 0;
     this.encryption_enabled = 0;
+    this.sec.reset();
   }
 }
 

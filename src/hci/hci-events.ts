@@ -18,7 +18,6 @@ import {
   HCI_EVENT_CONNECTION_COMPLETE,
   HCI_EVENT_CONNECTION_REQUEST,
   HCI_EVENT_DISCONNECTION_COMPLETE,
-  HCI_EVENT_ENCRYPTION_CHANGE,
   HCI_EVENT_EXTENDED_INQUIRY_RESPONSE,
   HCI_EVENT_HARDWARE_ERROR,
   HCI_EVENT_INQUIRY_COMPLETE,
@@ -54,6 +53,7 @@ import {
 } from './hci-connection.js';
 import type { HciState } from './hci-state.js';
 import type { InquiryResultKind } from './gap-reports.js';
+import { SecurityEventResult } from './hci-security.js';
 
 /** Pending Reject Connection Request commands (and orphan disconnects) kept at most. */
 export const MAX_PENDING_REJECTS = 4;
@@ -86,6 +86,8 @@ export interface HciEventsOut {
 export interface HciEventsPeers {
   readonly gap: HciEventsGap;
   readonly out: HciEventsOut;
+  /** BR/EDR security events (hci-security.ts); MALFORMED drops, CONSUMED answers without dispatch. */
+  readonly security: { event(packet: Uint8Array, plen: number): SecurityEventResult };
   /** Command Complete (or a failed Command Status) for the init sequence. */
   init_command_complete(opcode: number, ret: Uint8Array): void;
   acl_completed(handle: number, count: number): void;
@@ -183,18 +185,17 @@ export class HciEvents {
         if (conn && packet[2] === 0) conn.role = packet[9]!;
         break;
       }
-      case HCI_EVENT_ENCRYPTION_CHANGE: {
-        if (plen < 4) return this.malformed(packet);
-        const conn = this.s.connections.for_handle(little_endian_read_16(packet, 3) & 0x0fff);
-        if (conn && packet[2] === 0) conn.encryption_enabled = packet[5]!;
-        break;
-      }
       case HCI_EVENT_LE_META:
         if (plen < 1) return this.malformed(packet);
         if (!this.onLeMeta(packet, size, plen)) return this.malformed(packet);
         break;
-      default:
+      default: {
+        // security events (link keys, pairing, authentication, encryption): hci-security.ts
+        const r = this.x.security.event(packet, plen);
+        if (r === SecurityEventResult.MALFORMED) return this.malformed(packet);
+        if (r === SecurityEventResult.CONSUMED) return;
         break;
+      }
     }
     this.x.out.dispatch(packet, size);
   }

@@ -24,6 +24,8 @@ import type { BtstackChipset } from '../chipset/chipset.js';
 import type { HciDump } from './dump.js';
 import type { HciTransport } from './transport.js';
 import { HciConnectionTable } from './hci-connection.js';
+import { HciSecuritySettings } from './hci-security-state.js';
+import { btstack_link_key_db_memory_instance, type BtstackLinkKeyDb } from './link-key-db.js';
 import type { BtstackPacketCallbackRegistration, PacketHandler } from './hci-service.js';
 
 /** Transport configuration as passed to hci_init (BTstack's `const void * config`). */
@@ -43,6 +45,8 @@ export interface HciHost {
   readonly dump?: HciDump;
   /** Controller-to-host flow control (BTstack's ENABLE_HCI_CONTROLLER_TO_HOST_FLOW_CONTROL); default off. */
   readonly host_flow_control?: boolean;
+  /** The link key store; undefined: an in-memory db (BTstack's btstack_link_key_db_memory), null: none. */
+  readonly link_key_db?: BtstackLinkKeyDb | null;
 }
 
 /** HCI power states by value, for the log (BTstack's HCI_STATE). */
@@ -152,6 +156,8 @@ export class HciState {
   readonly connections: HciConnectionTable;
   readonly controller = new HciControllerInfo();
   readonly host_flow = new HciHostFlowStatus();
+  /** GAP security settings and the link key db (hci-security.ts, gap-security.ts). */
+  readonly security: HciSecuritySettings;
 
   /** Command flow control: Num_HCI_Command_Packets from the last Command Complete / Status. */
   cmd_credits = 1;
@@ -172,6 +178,9 @@ export class HciState {
     this.event_out = new EventOut(host.dump ?? null);
     this.connections = new HciConnectionTable(this.pools);
     this.host_flow.enabled = !!host.host_flow_control;
+    const db = host.link_key_db === undefined ? btstack_link_key_db_memory_instance(this.pools) : host.link_key_db;
+    this.security = new HciSecuritySettings(db);
+    db?.open();
   }
 
   /** A packet of this type may go to the transport now (it is open and has room). */

@@ -16,7 +16,8 @@
  *   HciInit (hci-init.ts)                   the init sequence
  *   HciLinkControl (hci-link-control.ts)    connection records and the commands they need
  *   HciEmitter (hci-emit.ts)                events the stack builds itself
- *   GapClassic, GapLe, GapReports           GAP (the `Gap` facade, gap.ts)
+ *   HciSecurity (hci-security.ts)           pairing answers, link keys, gap_request_security_level
+ *   GapClassic, GapLe, GapReports           GAP (the `Gap` facade, gap.ts; GapSecurity: gap-security.ts)
  *
  * One instance per Stack. Everything it emits goes through the stack's code profile.
  */
@@ -41,6 +42,9 @@ import { Gap } from './gap.js';
 import { GapClassic } from './gap-classic.js';
 import { GapLe } from './gap-le.js';
 import { GapReports } from './gap-reports.js';
+import { GapSecurity } from './gap-security.js';
+import { HciSecurity } from './hci-security.js';
+import type { BtstackLinkKeyDb } from './link-key-db.js';
 
 export { HCI_USABLE_ACL_PACKET_TYPES };
 export { HCI_COMMAND_QUEUE_SIZE } from './hci-scheduler.js';
@@ -67,6 +71,7 @@ export class Hci implements HciService {
   readonly #scheduler: HciScheduler;
   readonly #acl: HciAcl;
   readonly #links: HciLinkControl;
+  readonly #gapSecurity: GapSecurity;
 
   constructor(host: HciHost) {
     const s = new HciState(host);
@@ -97,6 +102,11 @@ export class Hci implements HciService {
     const classic: GapClassic = new GapClassic(s, { send_command, run, out });
     const le: GapLe = new GapLe({ send_command, run });
     const reports = new GapReports(s, out);
+    const security = new HciSecurity(s, { send_command, run, emit: (p, n) => out.emit(p, n), buffer: () => out.buffer() });
+    const release_connection = (conn: HciConnection): void => {
+      security.link_down(conn);
+      acl.release_connection(conn);
+    };
     const links: HciLinkControl = new HciLinkControl(s, {
       send_command,
       run,
@@ -125,7 +135,7 @@ export class Hci implements HciService {
       host_flow_run: () => hostFlow.run(),
       acl_pump: () => acl.pump(),
       init_run: () => init.run(),
-      links_run: () => links.run(),
+      links_run: () => links.run() || security.run(),
       gap_run: () => classic.run() || (s.controller.le_supported && le.run()),
       finish_halting: () => power.finish_halting(),
     });
@@ -134,8 +144,12 @@ export class Hci implements HciService {
         command_complete: (opcode, ret) => {
           classic.on_command_complete(opcode);
           le.on_command_complete(opcode, ret);
+          security.command_complete(opcode, ret);
         },
-        command_status: (opcode, status) => classic.on_command_status(opcode, status),
+        command_status: (opcode, status) => {
+          classic.on_command_status(opcode, status);
+          security.command_status(opcode, status);
+        },
         inquiry_result: (p, n, kind) => reports.inquiry_result(p, n, kind),
         inquiry_complete: (status) => classic.on_inquiry_complete(status),
         remote_name_request_complete: () => classic.on_remote_name_request_complete(),
@@ -144,10 +158,11 @@ export class Hci implements HciService {
         le_disconnection: () => le.on_le_disconnection(),
       },
       out,
+      security,
       init_command_complete: (opcode, ret) => init.command_complete(opcode, ret),
       acl_completed: (handle, count) => acl.completed(handle, count),
       acl_pump: () => acl.pump(),
-      release_connection: (conn) => acl.release_connection(conn),
+      release_connection,
       hardware_error: (code) => power.hardware_error(code),
       close_for_power_off: (conn) => links.close_for_power_off(conn),
     });
@@ -166,7 +181,7 @@ export class Hci implements HciService {
         le.reset_controller_state();
       },
       drop_queued_commands: () => scheduler.drop_queued(),
-      release_connection: (conn) => acl.release_connection(conn),
+      release_connection,
       halt_connections: () => links.halt_connections(),
       state_event: (state) => out.state(state),
       poweron_failed_event: () => out.poweron_failed(),
@@ -179,7 +194,8 @@ export class Hci implements HciService {
     this.#scheduler = scheduler;
     this.#acl = acl;
     this.#links = links;
-    this.gap = new Gap(s, classic, le, links);
+    this.#gapSecurity = new GapSecurity(s, security);
+    this.gap = new Gap(s, classic, le, links, this.#gapSecurity);
   }
 
   // ===================================================================== BTstack API
@@ -267,9 +283,18 @@ export class Hci implements HciService {
     return this.#power.power_control(power_mode);
   }
 
+  /**
+   * The link key store (BTstack's hci_set_link_key_db; opened here). Default: an in-memory db
+   * (Stack option `link_key_db`); null: no keys kept, every Link Key Request answered negatively.
+   */
+  hci_set_link_key_db(link_key_db: BtstackLinkKeyDb | null): void {
+    this.#gapSecurity.set_link_key_db(link_key_db);
+  }
+
   /** Shut down: tear every connection down, power off, and release the transport (BTstack's hci_close). */
   hci_close(): void {
     this.#power.close();
+    this.#gapSecurity.close_link_key_db();
     const s = this.state;
     s.closed = true;
     s.event_handlers.clear();
