@@ -1,27 +1,49 @@
 /**
- * LE GAP: advertising (parameters, data, scan response, enable), scanning (parameters, enable) and
- * the parameters gap_connect uses. What the app configured is kept across power cycles and
+ * LE GAP: the random address (gap_random_address_set / _set_mode: off or static; the resolvable
+ * and non-resolvable private modes belong to the Security Manager), advertising (parameters,
+ * data, scan response, enable), scanning (parameters, enable) and the parameters gap_connect
+ * uses. Advertising, scanning and connecting use the random address (own address type 1) once one
+ * is set. What the app configured is kept across power cycles and
  * written again after every controller reset; run() sends one command at a time, waiting for each
  * enable / disable to complete.
  */
+import { randomBytes } from 'node:crypto';
 import { bd_addr_copy, type BdAddr } from '../core/bytes.js';
-import { ERROR_CODE_SUCCESS } from '../codes/v1.4.js';
+import { ERROR_CODE_SUCCESS, ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE } from '../codes/v1.4.js';
 import {
   hci_le_set_advertise_enable,
   hci_le_set_advertising_data,
   hci_le_set_advertising_parameters,
+  hci_le_set_random_address,
   hci_le_set_scan_enable,
   hci_le_set_scan_parameters,
   hci_le_set_scan_response_data,
   type HciArg,
   type HciCommand,
 } from './commands.js';
+import type { GapLeConn } from './gap-le-conn.js';
 import type { GapLeConnectionParameters } from './hci-link-control.js';
 
 const ADV_PARAMS = 1 << 0;
 const ADV_DATA = 1 << 1;
 const ADV_SCAN_DATA = 1 << 2;
 const ADV_ENABLE = 1 << 3;
+
+/** BTstack's gap_random_address_type_t (gap.h, v1.8 numbering; v1.4.1 had no STATIC). */
+export const GAP_RANDOM_ADDRESS_TYPE_OFF = 0;
+export const GAP_RANDOM_ADDRESS_TYPE_STATIC = 1;
+export const GAP_RANDOM_ADDRESS_NON_RESOLVABLE = 2;
+export const GAP_RANDOM_ADDRESS_RESOLVABLE = 3;
+
+/** A static random address (Vol 6 Part B 1.3.2.1): two top bits 1, the rest random, not all 0 or all 1. */
+export function gap_static_random_address(): BdAddr {
+  for (;;) {
+    const a = new Uint8Array(randomBytes(6));
+    a[0] = a[0]! | 0xc0;
+    const rest = Array.from(a, (v, i) => (i === 0 ? v & 0x3f : v));
+    if (rest.some((v) => v !== 0) && rest.some((v, i) => v !== (i === 0 ? 0x3f : 0xff))) return a;
+  }
+}
 
 /** What LE GAP needs from its siblings. */
 export interface GapLePeers {
@@ -40,7 +62,6 @@ export class GapLe {
   private adv_interval_min = 0x0800;
   private adv_interval_max = 0x0800;
   private adv_type = 0;
-  private adv_own_address_type = 0;
   private adv_direct_address_type = 0;
   private readonly adv_direct_address = new Uint8Array(6);
   private adv_channel_map = 0x07;
@@ -59,8 +80,11 @@ export class GapLe {
   private le_scan_interval = 0x01e0;
   private le_scan_window = 0x0030;
   private le_scan_filter_policy = 0;
-  /** Own_Address_Type of scanning and LE Create Connection. */
-  readonly le_own_address_type = 0;
+  // ---- random address
+  private random_mode = GAP_RANDOM_ADDRESS_TYPE_OFF;
+  private readonly random_addr = new Uint8Array(6);
+  private randomAddrTodo = false;
+  private randomAddrSent = false;
 
   /** LE connection parameters (BTstack defaults). */
   readonly le_connection: GapLeConnectionParameters = {
@@ -74,7 +98,61 @@ export class GapLe {
     max_ce_length: 0x0030,
   };
 
+  /** Connections, whitelist, parameter updates, data length, PHY (set once by Hci). */
+  conn!: GapLeConn;
+
   constructor(private readonly x: GapLePeers) {}
+
+  /** Own_Address_Type of advertising, scanning and LE Create Connection: 0 public, 1 random. */
+  get le_own_address_type(): number {
+    return this.random_mode === GAP_RANDOM_ADDRESS_TYPE_OFF ? 0 : 1;
+  }
+
+  // =============================================================== random address
+
+  /** gap_random_address_set_mode: OFF (public address) or STATIC (a new static random address). */
+  random_address_set_mode(mode: number): number {
+    if (mode === GAP_RANDOM_ADDRESS_TYPE_STATIC) {
+      this.random_address_set(gap_static_random_address());
+      return ERROR_CODE_SUCCESS;
+    }
+    if (mode !== GAP_RANDOM_ADDRESS_TYPE_OFF) return ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE;
+    this.setMode(GAP_RANDOM_ADDRESS_TYPE_OFF);
+    this.x.run();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /** No LE Set Random Address waits or is under way (LE Create Connection must wait for it). */
+  get address_settled(): boolean {
+    return !this.randomAddrTodo && !this.randomAddrSent;
+  }
+
+  get random_address_mode(): number {
+    return this.random_mode;
+  }
+
+  /** gap_random_address_set: use `addr` as static random address (mode STATIC, as BTstack). */
+  random_address_set(addr: BdAddr): void {
+    bd_addr_copy(this.random_addr, addr);
+    this.randomAddrTodo = true;
+    this.setMode(GAP_RANDOM_ADDRESS_TYPE_STATIC);
+    this.x.run();
+  }
+
+  /** gap_le_get_own_address: the type and address advertising and connections use. */
+  own_address(public_addr: BdAddr): { addr_type: number; addr: BdAddr } {
+    const random = this.le_own_address_type === 1;
+    return { addr_type: random ? 1 : 0, addr: Uint8Array.from(random ? this.random_addr : public_addr) };
+  }
+
+  private setMode(mode: number): void {
+    if (mode === this.random_mode) return;
+    this.random_mode = mode;
+    // the own address type is part of the advertising and scan parameters: write them again
+    this.advTodo |= ADV_PARAMS;
+    this.advConfigured |= ADV_PARAMS;
+    this.scanParamsTodo = true;
+  }
 
   /** Forget controller-side state after power off / reset; keep the app's settings. */
   reset_controller_state(): void {
@@ -85,6 +163,8 @@ export class GapLe {
     this.scanControllerEnabled = false;
     this.scanEnableSent = -1;
     this.scanParamsTodo = true;
+    this.randomAddrTodo = this.random_mode !== GAP_RANDOM_ADDRESS_TYPE_OFF;
+    this.randomAddrSent = false;
   }
 
   // =============================================================== advertising
@@ -167,8 +247,23 @@ export class GapLe {
 
   /** Send at most one LE GAP command. Returns true when one went out. Only called in WORKING on LE controllers. */
   run(): boolean {
+    if (this.randomAddrSent) return false; // wait for LE Set Random Address to complete
+    if (this.randomAddrTodo) return this.runRandomAddress();
     if (this.runAdvertising()) return true;
     return this.runScanning();
+  }
+
+  /** LE Set Random Address is refused while advertising or scanning: pause them first. */
+  private runRandomAddress(): boolean {
+    if (this.advEnableSent >= 0 || this.scanEnableSent >= 0) return false;
+    if (this.advControllerEnabled) {
+      if (this.advEnabled) this.advTodo |= ADV_ENABLE;
+      return this.sendAdvEnable(0);
+    }
+    if (this.scanControllerEnabled) return this.sendScanEnable(0);
+    this.randomAddrTodo = false;
+    this.randomAddrSent = true;
+    return this.x.send_command(hci_le_set_random_address, this.random_addr);
   }
 
   private runAdvertising(): boolean {
@@ -185,7 +280,7 @@ export class GapLe {
         this.adv_interval_min,
         this.adv_interval_max,
         this.adv_type,
-        this.adv_own_address_type,
+        this.le_own_address_type,
         this.adv_direct_address_type,
         this.adv_direct_address,
         this.adv_channel_map,
@@ -265,6 +360,9 @@ export class GapLe {
       case hci_le_set_scan_enable.opcode:
         if (status === ERROR_CODE_SUCCESS && this.scanEnableSent >= 0) this.scanControllerEnabled = this.scanEnableSent === 1;
         this.scanEnableSent = -1;
+        return;
+      case hci_le_set_random_address.opcode:
+        this.randomAddrSent = false;
         return;
       default:
         return;

@@ -15,6 +15,7 @@ import type { GapClassic } from './gap-classic.js';
 import type { GapSecurity } from './gap-security.js';
 import type { BtstackLinkKeyIterator, LinkKeyEntry, LinkKeyRecord, LinkKeyType } from './link-key-db.js';
 import type { GapLe } from './gap-le.js';
+import type { LeConnectionParameterRange, LeConnectionParameterUpdateRequest } from './gap-le-conn.js';
 import type { HciLinkControl } from './hci-link-control.js';
 import type { HciState } from './hci-state.js';
 
@@ -181,12 +182,153 @@ export class Gap {
   /** Connect to an LE peripheral (LE Create Connection). Completion: HCI_SUBEVENT_LE_CONNECTION_COMPLETE. */
   gap_connect(addr: BdAddr, addr_type: number): number {
     check_addr('gap_connect', addr);
+    if (this.#le.conn.whitelist_connecting) return ERROR_CODE_COMMAND_DISALLOWED;
     return this.#links.connect_le(addr, addr_type);
   }
 
-  /** Cancel gap_connect. The controller answers with an LE Connection Complete (status 0x02). */
+  /** Cancel gap_connect (or a whitelist connect). The controller answers with an LE Connection Complete (status 0x02). */
   gap_connect_cancel(): number {
+    if (this.#le.conn.whitelist_connecting) return this.#le.conn.cancel();
     return this.#links.connect_le_cancel();
+  }
+
+  // =============================================================== LE whitelist, auto connection (gap-le-conn.ts)
+
+  /** Add to the whitelist (LE Filter Accept List); address_type 0 public, 1 random. */
+  gap_whitelist_add(address_type: number, address: BdAddr): number {
+    check_addr('gap_whitelist_add', address);
+    return this.#le.conn.whitelist_add(address_type, address);
+  }
+
+  gap_whitelist_remove(address_type: number, address: BdAddr): number {
+    check_addr('gap_whitelist_remove', address);
+    return this.#le.conn.whitelist_remove(address_type, address);
+  }
+
+  gap_whitelist_clear(): number {
+    return this.#le.conn.whitelist_clear();
+  }
+
+  /** LE Create Connection with the whitelist (initiator filter policy 1), once. */
+  gap_connect_with_whitelist(): number {
+    return this.#le.conn.connect_with_whitelist();
+  }
+
+  /** Connect to this device whenever it advertises (whitelist + filter policy 1); the entry goes once connected. */
+  gap_auto_connection_start(address_type: number, address: BdAddr): number {
+    check_addr('gap_auto_connection_start', address);
+    return this.#le.conn.auto_connection_start(address_type, address);
+  }
+
+  gap_auto_connection_stop(address_type: number, address: BdAddr): number {
+    check_addr('gap_auto_connection_stop', address);
+    return this.#le.conn.auto_connection_stop(address_type, address);
+  }
+
+  gap_auto_connection_stop_all(): number {
+    return this.#le.conn.auto_connection_stop_all();
+  }
+
+  // =============================================================== LE random address
+
+  /** GAP_RANDOM_ADDRESS_TYPE_OFF (public) or _STATIC; the private modes come with the Security Manager (status 0x11). */
+  gap_random_address_set_mode(random_address_type: number): number {
+    return this.#le.random_address_set_mode(random_address_type);
+  }
+
+  gap_random_address_get_mode(): number {
+    return this.#le.random_address_mode;
+  }
+
+  /** Use `addr` as static random address for advertising, scanning and connecting. */
+  gap_random_address_set(addr: BdAddr): void {
+    check_addr('gap_random_address_set', addr);
+    this.#le.random_address_set(addr);
+  }
+
+  /** BTstack's gap_le_get_own_address: the type (0 public, 1 random) and address LE uses. */
+  gap_le_get_own_address(): { addr_type: number; addr: BdAddr } {
+    return this.#le.own_address(this.#s.controller.local_bd_addr);
+  }
+
+  // =============================================================== LE connection parameters, data length, PHY
+
+  /** As central: LE Connection Update; HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE follows. */
+  gap_update_connection_parameters(
+    con_handle: number,
+    conn_interval_min: number,
+    conn_interval_max: number,
+    conn_latency: number,
+    supervision_timeout: number,
+  ): number {
+    return this.#le.conn.update_connection_parameters(
+      con_handle,
+      conn_interval_min,
+      conn_interval_max,
+      conn_latency,
+      supervision_timeout,
+    );
+  }
+
+  /** As peripheral: L2CAP sends a Connection Parameter Update Request (L2CAP_EVENT_CONNECTION_PARAMETER_UPDATE_RESPONSE follows). */
+  gap_request_connection_parameter_update(
+    con_handle: number,
+    conn_interval_min: number,
+    conn_interval_max: number,
+    conn_latency: number,
+    supervision_timeout: number,
+  ): number {
+    const c = this.#le.conn;
+    return c.request_connection_parameter_update(
+      con_handle,
+      conn_interval_min,
+      conn_interval_max,
+      conn_latency,
+      supervision_timeout,
+    );
+  }
+
+  /** @internal L2CAP takes the peripheral's pending request (after L2CAP_EVENT_TRIGGER_RUN). */
+  gap_le_take_connection_parameter_update_request(): LeConnectionParameterUpdateRequest | null {
+    return this.#le.conn.take_connection_parameter_update_request();
+  }
+
+  /** The range LE Remote Connection Parameter Requests (and L2CAP requests) are accepted in. */
+  gap_get_connection_parameter_range(range: LeConnectionParameterRange): void {
+    Object.assign(range, this.#le.conn.range);
+  }
+
+  gap_set_connection_parameter_range(range: LeConnectionParameterRange): void {
+    Object.assign(this.#le.conn.range, range);
+  }
+
+  gap_connection_parameter_range_included(
+    existing_range: LeConnectionParameterRange,
+    le_conn_interval_min: number,
+    le_conn_interval_max: number,
+    le_conn_latency: number,
+    le_supervision_timeout: number,
+  ): number {
+    const c = this.#le.conn;
+    return c.range_included(existing_range, le_conn_interval_min, le_conn_interval_max, le_conn_latency, le_supervision_timeout)
+      ? 1
+      : 0;
+  }
+
+  /** LE Set Data Length (HCI_SUBEVENT_LE_DATA_LENGTH_CHANGE follows when it changes). */
+  gap_le_set_data_length(con_handle: number, tx_octets: number, tx_time: number): number {
+    return this.#le.conn.set_data_length(con_handle, tx_octets, tx_time);
+  }
+
+  /** LE Set PHY: tx/rx_phys bits 1 = 1M, 2 = 2M, 4 = Coded; HCI_SUBEVENT_LE_PHY_UPDATE_COMPLETE follows. */
+  gap_le_set_phy(con_handle: number, all_phys: number, tx_phys: number, rx_phys: number, phy_options: number): number {
+    return this.#le.conn.set_phy(con_handle, all_phys, tx_phys, rx_phys, phy_options);
+  }
+
+  /** Connection interval of an LE link (1.25 ms units), 0 if none. */
+  gap_le_connection_interval(con_handle: number): number {
+    const conn = this.#s.connections.for_handle(con_handle);
+    return conn?.is_le ? conn.le_conn_interval : 0;
   }
 
   /** Disconnect a classic or LE link (reason: Remote User Terminated Connection). */

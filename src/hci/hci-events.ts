@@ -38,6 +38,7 @@ import {
   HCI_SUBEVENT_LE_ADVERTISING_REPORT,
   HCI_SUBEVENT_LE_CONNECTION_COMPLETE,
   HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE,
+  HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE,
   HCI_SUBEVENT_LE_READ_REMOTE_USED_FEATURES_COMPLETE,
 } from '../codes/v1.4.js';
 import { hci_create_connection, hci_disconnect, hci_le_create_connection, hci_reset } from './commands.js';
@@ -72,6 +73,8 @@ export interface HciEventsGap {
   advertising_report(packet: Uint8Array, size: number): boolean;
   le_connection_complete(role_peripheral: boolean): void;
   le_disconnection(): void;
+  /** Every LE meta event, after HCI's bookkeeping and the event handlers (gap-le-conn.ts). */
+  le_meta(packet: Uint8Array, size: number): void;
 }
 
 /** Events the stack emits itself (hci-emit.ts). */
@@ -188,7 +191,9 @@ export class HciEvents {
       case HCI_EVENT_LE_META:
         if (plen < 1) return this.malformed(packet);
         if (!this.onLeMeta(packet, size, plen)) return this.malformed(packet);
-        break;
+        this.x.out.dispatch(packet, size);
+        this.x.gap.le_meta(packet, size);
+        return;
       default: {
         // security events (link keys, pairing, authentication, encryption): hci-security.ts
         const r = this.x.security.event(packet, plen);
@@ -409,7 +414,12 @@ export class HciEvents {
     switch (packet[2]) {
       case HCI_SUBEVENT_LE_CONNECTION_COMPLETE:
         if (plen < 19) return false;
-        this.onLeConnectionComplete(packet);
+        this.onLeConnectionComplete(packet, 14);
+        return true;
+      case HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE:
+        // as the legacy event, with the two resolvable private addresses before the parameters
+        if (plen < 31) return false;
+        this.onLeConnectionComplete(packet, 26);
         return true;
       case HCI_SUBEVENT_LE_ADVERTISING_REPORT:
         if (plen < 2) return false;
@@ -438,7 +448,8 @@ export class HciEvents {
     }
   }
 
-  private onLeConnectionComplete(packet: Uint8Array): void {
+  /** LE (Enhanced) Connection Complete; `o`: offset of Conn_Interval (Vol 4 Part E 7.7.65.1 / .10). */
+  private onLeConnectionComplete(packet: Uint8Array, o: number): void {
     const status = packet[3]!;
     const handle = little_endian_read_16(packet, 4) & 0x0fff;
     const role = packet[6]!;
@@ -473,9 +484,9 @@ export class HciEvents {
     conn.con_handle = handle;
     this.setState(conn, ConnState.OPEN, 'LE Connection Complete');
     conn.role = role;
-    conn.le_conn_interval = little_endian_read_16(packet, 14);
-    conn.le_conn_latency = little_endian_read_16(packet, 16);
-    conn.le_supervision_timeout = little_endian_read_16(packet, 18);
+    conn.le_conn_interval = little_endian_read_16(packet, o);
+    conn.le_conn_latency = little_endian_read_16(packet, o + 2);
+    conn.le_supervision_timeout = little_endian_read_16(packet, o + 4);
     this.x.gap.le_connection_complete(role === HCI_ROLE_SLAVE);
     this.closeIfHalting(conn);
     this.x.out.nr_connections_changed();

@@ -80,12 +80,13 @@ export const LMP_FEATURE = {
 export const HCI_EVENT_MASK_LOW = 0xffffffff;
 export const HCI_EVENT_MASK_HIGH = 0x3fffffff;
 /**
- * LE event mask: Connection Complete, Advertising Report, Connection Update Complete, Read Remote
- * Features Complete, Long Term Key Request, Data Length Change, Read Local P-256 Public Key
- * Complete, Generate DHKey Complete (bits 0-4, 6-8). Remote Connection Parameter Request (bit 5)
- * stays off so the controller answers parameter requests itself.
+ * LE event mask as BTstack's hci.c (0x809FF: bits 0-8, 11, 19): Connection Complete, Advertising
+ * Report, Connection Update Complete, Read Remote Features Complete, Long Term Key Request, Remote
+ * Connection Parameter Request (answered by gap-le-conn.ts within the accepted range), Data Length
+ * Change, Read Local P-256 Public Key Complete, Generate DHKey Complete, PHY Update Complete,
+ * Channel Selection Algorithm. Enhanced Connection Complete (bit 9) stays off.
  */
-export const HCI_LE_EVENT_MASK_LOW = 0x000001df;
+export const HCI_LE_EVENT_MASK_LOW = 0x000809ff;
 export const HCI_LE_EVENT_MASK_HIGH = 0;
 
 /** Inquiry_Mode values. */

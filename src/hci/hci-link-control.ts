@@ -76,6 +76,8 @@ export interface HciLinkControlPeers {
   /** LE Create Connection parameters (gap_set_connection_parameters) and own address type. */
   le_connection_parameters(): GapLeConnectionParameters;
   le_own_address_type(): number;
+  /** False while GAP's LE Set Random Address waits: LE Create Connection goes after it. */
+  le_address_settled(): boolean;
   le_connection_complete_event(status: number, address_type: number, address: BdAddr): void;
 }
 
@@ -333,7 +335,7 @@ export class HciLinkControl {
         c.todo &= ~TODO_CREATE_CONNECTION;
         return this.x.send_command(hci_create_connection, c.address, HCI_USABLE_ACL_PACKET_TYPES, 0, 0, 0, 1);
       }
-      if (c.todo & TODO_LE_CREATE_CONNECTION) {
+      if (c.todo & TODO_LE_CREATE_CONNECTION && this.x.le_address_settled()) {
         c.todo &= ~TODO_LE_CREATE_CONNECTION;
         const p = this.x.le_connection_parameters();
         return this.x.send_command(

@@ -28,6 +28,55 @@ export interface HciService {
     gap_get_security_mode(): number;
     /** The minimum level mode 4 asks of every service but SDP (BTstack default LEVEL_2). */
     gap_get_security_level(): number;
+    /**
+     * BTstack's gap_drop_link_key_for_bd_addr: forget the link key for `addr` (L2CAP calls it when
+     * the remote refuses a channel with "security block"). Optional until the key store lands.
+     */
+    gap_drop_link_key_for_bd_addr?(addr: BdAddr): void;
+    /**
+     * LE connection parameters (gap-le-conn.ts). As central, L2CAP answers a peripheral's
+     * Connection Parameter Update Request: accept when gap_connection_parameter_range_included
+     * (gap_get_connection_parameter_range), then gap_update_connection_parameters sends LE
+     * Connection Update. As peripheral, gap_request_connection_parameter_update stores the request
+     * and emits L2CAP_EVENT_TRIGGER_RUN; L2CAP then takes it (once) with
+     * gap_le_take_connection_parameter_update_request() and sends the signalling request.
+     */
+    gap_update_connection_parameters?(
+      con_handle: number,
+      conn_interval_min: number,
+      conn_interval_max: number,
+      conn_latency: number,
+      supervision_timeout: number,
+    ): number;
+    gap_le_take_connection_parameter_update_request?(): {
+      con_handle: number;
+      conn_interval_min: number;
+      conn_interval_max: number;
+      conn_latency: number;
+      supervision_timeout: number;
+    } | null;
+    gap_connection_parameter_range_included?(
+      existing_range: {
+        le_conn_interval_min: number;
+        le_conn_interval_max: number;
+        le_conn_latency_min: number;
+        le_conn_latency_max: number;
+        le_supervision_timeout_min: number;
+        le_supervision_timeout_max: number;
+      },
+      le_conn_interval_min: number,
+      le_conn_interval_max: number,
+      le_conn_latency: number,
+      le_supervision_timeout: number,
+    ): number;
+    gap_get_connection_parameter_range?(range: {
+      le_conn_interval_min: number;
+      le_conn_interval_max: number;
+      le_conn_latency_min: number;
+      le_conn_latency_max: number;
+      le_supervision_timeout_min: number;
+      le_supervision_timeout_max: number;
+    }): void;
   };
   hci_add_event_handler(registration: BtstackPacketCallbackRegistration): void;
   hci_remove_event_handler?(registration: BtstackPacketCallbackRegistration): void;

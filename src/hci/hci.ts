@@ -41,6 +41,7 @@ import { HciTransportLink } from './hci-transport-link.js';
 import { Gap } from './gap.js';
 import { GapClassic } from './gap-classic.js';
 import { GapLe } from './gap-le.js';
+import { GapLeConn } from './gap-le-conn.js';
 import { GapReports } from './gap-reports.js';
 import { GapSecurity } from './gap-security.js';
 import { HciSecurity } from './hci-security.js';
@@ -101,6 +102,14 @@ export class Hci implements HciService {
     });
     const classic: GapClassic = new GapClassic(s, { send_command, run, out });
     const le: GapLe = new GapLe({ send_command, run });
+    const leConn = (le.conn = new GapLeConn(s, {
+      send_command,
+      run,
+      emit: (p, n) => out.emit(p, n),
+      buffer: () => out.buffer(),
+      le_connection_parameters: () => le.le_connection,
+      le_own_address_type: () => le.le_own_address_type,
+    }));
     const reports = new GapReports(s, out);
     const security = new HciSecurity(s, { send_command, run, emit: (p, n) => out.emit(p, n), buffer: () => out.buffer() });
     const release_connection = (conn: HciConnection): void => {
@@ -116,6 +125,7 @@ export class Hci implements HciService {
       },
       le_connection_parameters: () => le.le_connection,
       le_own_address_type: () => le.le_own_address_type,
+      le_address_settled: () => le.address_settled,
       le_connection_complete_event: (status, type, addr) => out.le_connection_complete(status, type, addr),
     });
     const init: HciInit = new HciInit(s, {
@@ -136,7 +146,7 @@ export class Hci implements HciService {
       acl_pump: () => acl.pump(),
       init_run: () => init.run(),
       links_run: () => links.run() || security.run(),
-      gap_run: () => classic.run() || (s.controller.le_supported && le.run()),
+      gap_run: () => classic.run() || (s.controller.le_supported && (le.run() || (le.address_settled && leConn.run()))),
       finish_halting: () => power.finish_halting(),
     });
     const events: HciEvents = new HciEvents(s, {
@@ -144,10 +154,12 @@ export class Hci implements HciService {
         command_complete: (opcode, ret) => {
           classic.on_command_complete(opcode);
           le.on_command_complete(opcode, ret);
+          leConn.on_command_complete(opcode, ret);
           security.command_complete(opcode, ret);
         },
         command_status: (opcode, status) => {
           classic.on_command_status(opcode, status);
+          leConn.on_command_status(opcode, status);
           security.command_status(opcode, status);
         },
         inquiry_result: (p, n, kind) => reports.inquiry_result(p, n, kind),
@@ -156,6 +168,7 @@ export class Hci implements HciService {
         advertising_report: (p, n) => reports.advertising_report(p, n),
         le_connection_complete: (peripheral) => le.on_le_connection_complete(peripheral),
         le_disconnection: () => le.on_le_disconnection(),
+        le_meta: (p, n) => leConn.on_le_meta(p, n),
       },
       out,
       security,
@@ -179,6 +192,7 @@ export class Hci implements HciService {
         hostFlow.reset();
         classic.reset_controller_state();
         le.reset_controller_state();
+        leConn.reset_controller_state();
       },
       drop_queued_commands: () => scheduler.drop_queued(),
       release_connection,

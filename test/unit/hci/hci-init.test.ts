@@ -35,7 +35,7 @@ test('power on: the full init sequence of a dual-mode controller, byte for byte,
     '05 10 00', // Read Buffer Size
     '02 20 00', // LE Read Buffer Size
     '01 0c 08 ff ff ff ff ff ff ff 3f', // Set Event Mask: all BR/EDR events + LE Meta
-    '01 20 08 df 01 00 00 00 00 00 00', // LE Set Event Mask
+    '01 20 08 ff 09 08 00 00 00 00 00', // LE Set Event Mask
     '56 0c 01 01', // Write Simple Pairing Mode: enabled
     '7a 0c 01 01', // Write Secure Connections Host Support: enabled
     '45 0c 01 02', // Write Inquiry Mode: RSSI or EIR
@@ -76,7 +76,7 @@ test('LE-only controller: no BR/EDR commands; Read Buffer Size 0 LE length means
     '05 10 00',
     '02 20 00',
     '01 0c 08 ff ff ff ff ff ff ff 3f',
-    '01 20 08 df 01 00 00 00 00 00 00',
+    '01 20 08 ff 09 08 00 00 00 00 00',
   ]);
   assert.is(h.stack.hci.hci_get_state(), 2);
   assert.is(h.stack.hci.hci_max_acl_le_data_packet_length(), 310, 'LE shares the BR/EDR buffers');
