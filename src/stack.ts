@@ -18,6 +18,7 @@ import { codes_for, DEFAULT_CODE_PROFILE, is_code_profile, type CodeProfile, typ
 import type { BtstackChipset } from './chipset/chipset.js';
 import { HciDump, type HciDumpFormat } from './hci/dump.js';
 import type { HciTransport } from './hci/transport.js';
+import type { BtstackLinkKeyDb } from './hci/link-key-db.js';
 import { Hci, type HciTransportConfig } from './hci/hci.js';
 import type { Gap } from './hci/gap.js';
 import { L2cap } from './l2cap/l2cap.js';
@@ -49,6 +50,11 @@ export interface StackOptions {
    * Host Number Of Completed Packets. Default false.
    */
   host_flow_control?: boolean;
+  /**
+   * Link key store for BR/EDR bonding (BTstack's hci_set_link_key_db): default a new in-memory db
+   * (btstack_link_key_db_memory_instance: keys live as long as the Stack); null: keep no keys.
+   */
+  link_key_db?: BtstackLinkKeyDb | null;
 }
 
 export class Stack {
@@ -61,6 +67,8 @@ export class Stack {
   readonly dump: HciDump;
   /** Controller-to-host flow control asked for (StackOptions.host_flow_control). */
   readonly host_flow_control: boolean;
+  /** @internal StackOptions.link_key_db, read once by Hci (later changes: hci_set_link_key_db) */
+  readonly link_key_db: BtstackLinkKeyDb | null | undefined;
   readonly hci: Hci;
   readonly gap: Gap;
   /** L2CAP (BR/EDR); hooks into HCI on l2cap_init() (or the first service / channel). */
@@ -87,6 +95,7 @@ export class Stack {
     this.codes = codes_for(profile);
     this.dump = options.dump ?? new HciDump();
     this.host_flow_control = options.host_flow_control === true;
+    this.link_key_db = options.link_key_db;
     this.hci = new Hci(this);
     this.gap = this.hci.gap;
     this.hci.hci_init(options.transport, options.transport_config);

@@ -18,6 +18,8 @@ import { fromHex, hex, sscanf_bd_addr } from '../../../src/core/bytes.js';
 import { SSP_IO_CAPABILITY_DISPLAY_YES_NO, SSP_IO_CAPABILITY_KEYBOARD_ONLY } from '../../../src/codes/v1.4.js';
 import { GAP_PAIRING_USER_RESPONSE_TIMEOUT_MS } from '../../../src/hci/hci-security-state.js';
 import type { StackOptions } from '../../../src/stack.js';
+import { Pools, resolveConfig } from '../../../src/core/config.js';
+import { btstack_link_key_db_memory_instance } from '../../../src/hci/link-key-db.js';
 
 const PEER = '00:1A:7D:DA:71:13';
 const ADDR = sscanf_bd_addr(PEER)!;
@@ -461,6 +463,28 @@ test('malformed security events are dropped; random ones never throw and leave t
   h.stack.gap.gap_delete_all_link_keys();
   assert.ok(h.stack.pools.all_free(), JSON.stringify(h.stack.pools.stats().filter((s) => s.in_use)));
   assert.is(h.stack.hci.hci_get_state(), 2);
+});
+
+test('Stack option link_key_db: the given db answers Link Key Requests; null keeps no keys; hci_set_link_key_db swaps it', () => {
+  const pools = new Pools(resolveConfig({}));
+  const db = btstack_link_key_db_memory_instance(pools);
+  db.put_link_key(ADDR, fromHex(KEY), 4);
+  const h = link({ link_key_db: db });
+  h.t.event(`17 06 ${W}`);
+  assert.equal(sent(h), [`0b 04 16 ${W} ${KEY}`]);
+  const none = link({ link_key_db: null });
+  none.t.event(`17 06 ${W}`);
+  assert.equal(sent(none), [`0c 04 06 ${W}`]);
+  none.t.event(`18 17 ${W} ${KEY} 00`);
+  assert.is(none.stack.gap.gap_get_link_key_for_bd_addr(ADDR), null);
+  none.stack.hci.hci_set_link_key_db(db);
+  none.t.event(`17 06 ${W}`);
+  assert.equal(sent(none), [`0b 04 16 ${W} ${KEY}`]);
+  const it = { context: null };
+  assert.ok(none.stack.gap.gap_link_key_iterator_init(it));
+  assert.equal(none.stack.gap.gap_link_key_iterator_get_next(it)?.bd_addr, ADDR);
+  assert.is(none.stack.gap.gap_link_key_iterator_get_next(it), null);
+  none.stack.gap.gap_link_key_iterator_done(it);
 });
 
 test.run();
