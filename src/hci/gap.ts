@@ -367,6 +367,7 @@ export class Gap {
     return this.#sec.set_security_mode(security_mode);
   }
 
+  /** The security mode set with gap_set_security_mode. */
   gap_get_security_mode(): number {
     return this.#sec.security_mode();
   }
@@ -376,6 +377,7 @@ export class Gap {
     this.#sec.set_security_level(security_level);
   }
 
+  /** The level set with gap_set_security_level. */
   gap_get_security_level(): number {
     return this.#sec.security_level();
   }
@@ -400,6 +402,7 @@ export class Gap {
     this.#sec.set_bondable(!!enabled);
   }
 
+  /** True when bondable (keys stored, bonding asked for). */
   gap_get_bondable_mode(): boolean {
     return this.#sec.bondable();
   }
@@ -409,6 +412,7 @@ export class Gap {
     return this.#sec.confirmation('gap_ssp_confirmation_response', addr, true);
   }
 
+  /** Reject the numeric value of HCI_EVENT_USER_CONFIRMATION_REQUEST. 0 or a status. */
   gap_ssp_confirmation_negative(addr: BdAddr): number {
     return this.#sec.confirmation('gap_ssp_confirmation_negative', addr, false);
   }
@@ -418,6 +422,7 @@ export class Gap {
     return this.#sec.passkey('gap_ssp_passkey_response', addr, true, passkey);
   }
 
+  /** Refuse HCI_EVENT_USER_PASSKEY_REQUEST. 0 or a status. */
   gap_ssp_passkey_negative(addr: BdAddr): number {
     return this.#sec.passkey('gap_ssp_passkey_negative', addr, false);
   }
@@ -427,10 +432,12 @@ export class Gap {
     return this.#sec.pin('gap_pin_code_response', addr, pin);
   }
 
+  /** As gap_pin_code_response with the first pin_len octets of pin_data (1..16). */
   gap_pin_code_response_binary(addr: BdAddr, pin_data: Uint8Array, pin_len: number = pin_data.length): number {
     return this.#sec.pin('gap_pin_code_response_binary', addr, pin_data.subarray(0, pin_len));
   }
 
+  /** Refuse HCI_EVENT_PIN_CODE_REQUEST. 0 or a status. */
   gap_pin_code_negative(addr: BdAddr): number {
     return this.#sec.pin('gap_pin_code_negative', addr, null);
   }
@@ -450,10 +457,12 @@ export class Gap {
     return this.#sec.secure_connection(con_handle);
   }
 
+  /** Forget the stored key for addr (L2CAP calls it on "security block"). */
   gap_drop_link_key_for_bd_addr(addr: BdAddr): void {
     this.#sec.drop_link_key(addr);
   }
 
+  /** Store a key (16 octets as in HCI Link Key Notification) of a link_key_type_t for addr. */
   gap_store_link_key_for_bd_addr(addr: BdAddr, link_key: Uint8Array, type: LinkKeyType): void {
     this.#sec.store_link_key(addr, link_key, type);
   }
@@ -463,6 +472,7 @@ export class Gap {
     return this.#sec.get_link_key(addr);
   }
 
+  /** Forget every stored key. */
   gap_delete_all_link_keys(): void {
     this.#sec.delete_all_link_keys();
   }
@@ -472,10 +482,12 @@ export class Gap {
     return this.#sec.iterator_init(it);
   }
 
+  /** The next stored key (copies), or null at the end. */
   gap_link_key_iterator_get_next(it: BtstackLinkKeyIterator): LinkKeyEntry | null {
     return this.#sec.iterator_get_next(it);
   }
 
+  /** End a walk begun with gap_link_key_iterator_init. */
   gap_link_key_iterator_done(it: BtstackLinkKeyIterator): void {
     this.#sec.iterator_done(it);
   }

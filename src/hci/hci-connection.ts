@@ -124,7 +124,7 @@ export class HciConnection {
 
   /** Encryption_Enabled of the last Encryption Change (0 off, 1 E0 / AES-CCM on LE, 2 AES-CCM on BR/EDR). */
   encryption_enabled = 0;
-  /** BR/EDR security: link key type, key size, pairing, gap_request_security_level (hci-security.ts). */
+  /** @internal BR/EDR security: link key type, key size, pairing, gap_request_security_level (hci-security.ts) */
   readonly sec = new HciConnectionSecurity();
 
   get is_le(): boolean {
