@@ -12,7 +12,8 @@
  * The persistent implementation is btstack_link_key_db_tlv_get_instance (link-key-db-tlv.ts), on a
  * tag-value store (src/core/tlv.ts; a file per controller: ports/posix/tlv-file.ts).
  *
- * Not wired into HCI yet (HCI_EVENT_LINK_KEY_REQUEST / LINK_KEY_NOTIFICATION).
+ * HCI answers Link Key Requests from, and stores Link Key Notifications in, the db it holds
+ * (hci-pairing.ts; Stack option `link_key_db`, default a memory db; hci_set_link_key_db).
  */
 import { bd_addr_cmp, type BdAddr } from '../core/bytes.js';
 import type { Pools } from '../core/config.js';
