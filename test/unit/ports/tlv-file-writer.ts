@@ -6,6 +6,8 @@
  *
  *   node --import tsx test/unit/ports/tlv-file-writer.ts FILE
  */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { btstack_tlv_posix_init_instance } from '../../../ports/posix/tlv-file.js';
 import { btstack_link_key_db_tlv_get_instance } from '../../../src/hci/link-key-db-tlv.js';
 import { Logger } from '../../../src/core/log.js';
@@ -25,8 +27,10 @@ export function tlv_file_writer_key(g: number, i: number): Uint8Array {
   return k;
 }
 
+// only as the child's main module: the kill test imports this file for its helpers, and a test
+// runner's own argv must not start the loop
 const file = process.argv[2];
-if (file) {
+if (file && process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const tlv = btstack_tlv_posix_init_instance(file, { log: new Logger() });
   const db = btstack_link_key_db_tlv_get_instance(tlv, { NVM_NUM_LINK_KEYS: WRITER_ADDRS });
   let g = 0;
