@@ -37,6 +37,10 @@ export interface L2capInputPeers {
   noteActivity(link: L2capLink): void;
   /** A C-frame payload packet[off, off + len) on CID 0x0001. */
   signaling(link: L2capLink, packet: Uint8Array, off: number, len: number): void;
+  /** Every HCI event, first (LE links: l2cap-le-fixed.ts). */
+  leHciEvent(packet: Uint8Array, size: number): void;
+  /** A checked PDU on an LE link. */
+  leAcl(handle: number, packet: Uint8Array, size: number): void;
   /** A G-frame (payload packet[8, 8 + len)) on CID 0x0002. */
   connectionless(link: L2capLink, packet: Uint8Array, len: number): void;
 }
@@ -57,6 +61,7 @@ export class L2capInput {
   /** HCI event handler (registered on l2cap_init). */
   readonly onHciEvent = (type: number, _channel: number, packet: Uint8Array, size: number): void => {
     if (type !== HCI_EVENT_PACKET || size < 2) return;
+    this.x.leHciEvent(packet, size);
     switch (packet[0]) {
       case HCI_EVENT_CONNECTION_COMPLETE:
         if (size >= 13 && packet[11] === 0x01) {
@@ -97,11 +102,13 @@ export class L2capInput {
     if (!link) {
       // a classic link HCI had before L2CAP was initialised: adopt it
       const conn = s.hci.hci_connection_for_handle(handle);
-      if (conn && !conn.is_le) link = this.x.linkUp(handle, conn.address);
+      if (conn && conn.is_le) {
+        this.x.leAcl(handle, packet, size);
+        return;
+      }
+      if (conn) link = this.x.linkUp(handle, conn.address);
       if (!link) {
-        s.log.debug(
-          () => `L2CAP PDU for CID 0x${cid.toString(16)} on handle 0x${handle.toString(16)} without a classic link, dropped`,
-        );
+        s.log.debug(() => `L2CAP PDU for CID 0x${cid.toString(16)} on handle 0x${handle.toString(16)} without a link, dropped`);
         return;
       }
     }

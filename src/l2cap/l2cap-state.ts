@@ -23,6 +23,7 @@ import {
   L2capService,
 } from './l2cap-objects.js';
 import { L2capEvents } from './l2cap-events.js';
+import { L2capLeState } from './l2cap-le-state.js';
 
 /** What L2CAP needs from the Stack that owns it. */
 export interface L2capHost {
@@ -53,6 +54,8 @@ export class L2capState {
 
   /** Event builders and the l2cap_add_event_handler registrations. */
   readonly events: L2capEvents;
+  /** LE links, fixed channels, credit-based services and channels (l2cap-le-state.ts). */
+  readonly le: L2capLeState;
   /** l2cap_init done: hooked into HCI. */
   initialized = false;
   /** Auto-disconnect timeout of idle links in ms (0 = never). */
@@ -67,6 +70,7 @@ export class L2capState {
     this.codes = host.codes;
     this.hci = host.hci;
     this.events = new L2capEvents(this.codes, this.log, host.dump ?? null);
+    this.le = new L2capLeState(host.pools, host.dump ?? null);
     this.channelPool = host.pools.create(
       'MAX_NR_L2CAP_CHANNELS',
       'l2cap_channels',
@@ -123,7 +127,7 @@ export class L2capState {
     for (let i = 0; i < 0x10000; i++) {
       const cid = this.nextLocalCid;
       this.nextLocalCid = cid >= 0xffff ? L2CAP_CID_DYNAMIC_FIRST : cid + 1;
-      if (!this.channels.some((c) => c.local_cid === cid)) return cid;
+      if (!this.channels.some((c) => c.local_cid === cid) && !this.le.channels.some((c) => c.local_cid === cid)) return cid;
     }
     return L2CAP_CID_DYNAMIC_FIRST; // unreachable: the pool is far smaller than the CID space
   }

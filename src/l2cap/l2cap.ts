@@ -46,6 +46,11 @@ import { L2capEchoInfo } from './l2cap-echo-info.js';
 import { L2capServices } from './l2cap-services.js';
 import { l2cap_channel_list, l2cap_connection_list, type L2capChannelInfo, type L2capConnectionInfo } from './l2cap-lists.js';
 import { checkAddr, checkData, checkHandler, checkInt, checkU16 } from './l2cap-args.js';
+import { L2capLeApi, type L2capLeParts } from './l2cap-le-api.js';
+import { L2capLeEvents } from './l2cap-le-events.js';
+import { L2capLeFixed } from './l2cap-le-fixed.js';
+import { L2capLeSignaling } from './l2cap-le-signaling.js';
+import { L2capCbm } from './l2cap-cbm.js';
 
 export type { L2capChannelInfo, L2capConnectionInfo } from './l2cap-lists.js';
 export type { L2capCallbackRegistration, L2capEchoCallback, L2capPacketHandler } from './l2cap-objects.js';
@@ -62,7 +67,9 @@ export {
 export { l2cap_refusal_status } from './l2cap-signaling-in.js';
 export { L2CAP_LOCAL_EXTENDED_FEATURES, L2CAP_LOCAL_FIXED_CHANNELS } from './l2cap-run.js';
 
-export class L2cap implements L2capService {
+export type { L2capCbmCreateResult } from './l2cap-le-api.js';
+
+export class L2cap extends L2capLeApi implements L2capService {
   /** @internal The layer's state record (tests look at pools, channels and links through it). */
   readonly state: L2capState;
   readonly #channels: L2capChannels;
@@ -73,10 +80,36 @@ export class L2cap implements L2capService {
   readonly #services: L2capServices;
   readonly #hciRegistration: L2capCallbackRegistration;
   readonly #packetHandlerRegistration: L2capCallbackRegistration = { callback: () => {} };
+  /** @internal The LE components (l2cap-le-api.ts forwards to them). */
+  protected readonly le: L2capLeParts;
 
   constructor(host: L2capHost) {
+    super();
     const s = new L2capState(host);
     this.state = s;
+    // LE: fixed channels and the LE send side, signalling, credit-based channels
+    const leEvents = new L2capLeEvents(s);
+    const leFixed: L2capLeFixed = new L2capLeFixed(s, leEvents, {
+      signaling: (link, packet, off, len) => leSignaling.handle(link, packet, off, len),
+      kframe: (link, cid, packet, off, len) => cbm.kframe(link, cid, packet, off, len),
+      channelStep: (link) => cbm.step(link, () => false),
+      channelEvents: () => cbm.events(),
+      linkDown: (link) => cbm.linkDown(link),
+    });
+    const leSignaling: L2capLeSignaling = new L2capLeSignaling(s, leEvents, {
+      cbm: (link, code, id, packet, off) => cbm.command(link, code, id, packet, off),
+      cbmRejected: (link, id) => cbm.rejected(link, id),
+      cpuAnswered: (link, id, result) => leFixed.cpuAnswered(link, id, result),
+      scheduleRun: () => leFixed.scheduleRun(),
+    });
+    const cbm: L2capCbm = new L2capCbm(s, leEvents, {
+      scheduleRun: () => leFixed.scheduleRun(),
+      respond: (link, code, id, values, extra) => leSignaling.respond(link, code, id, values, extra),
+      reject: (link, id, reason, d1, d2) => leSignaling.reject(link, id, reason, d1, d2),
+      sendPrepared: (handle, cid, len) => leFixed.sendPrepared(handle, cid, len),
+      linkFor: (handle) => leFixed.linkFor(handle),
+    });
+    this.le = { fixed: leFixed, signaling: leSignaling, cbm };
     // siblings reach each other through lambdas: each component sees only its narrow interface
     const channels: L2capChannels = new L2capChannels(s, {
       run: () => sender.run(),
@@ -125,7 +158,12 @@ export class L2cap implements L2capService {
       commandReject: (link, id, reason) => echoInfo.commandReject(link, id, reason),
     });
     const input = new L2capInput(s, {
-      run: () => sender.run(),
+      run: () => {
+        sender.run();
+        leFixed.run();
+      },
+      leHciEvent: (packet, size) => leFixed.onHciEvent(packet, size),
+      leAcl: (handle, packet, size) => leFixed.onAcl(handle, packet, size),
       connectionComplete: (status, handle, addr) => links.connectionComplete(status, handle, addr),
       linkDown: (handle) => links.linkDown(handle),
       stackOff: () => links.stackOff(),
@@ -243,6 +281,7 @@ export class L2cap implements L2capService {
    * Returns 0 or L2CAP_LOCAL_CID_DOES_NOT_EXIST.
    */
   l2cap_disconnect(local_cid: number, _reason?: number): number {
+    if (this.state.le.channelForCid(local_cid)) return this.le.cbm.disconnect(local_cid); // CBM/ECBM (BTstack >= 1.5)
     return this.#channels.disconnect(local_cid);
   }
 
@@ -252,6 +291,7 @@ export class L2cap implements L2capService {
    * the channels waiting. Returns 0 or L2CAP_LOCAL_CID_DOES_NOT_EXIST.
    */
   l2cap_request_can_send_now_event(local_cid: number): number {
+    if (this.state.le.channelForCid(local_cid)) return this.le.cbm.requestCanSendNow(local_cid);
     const ch = this.state.channelForCid(local_cid);
     if (!ch) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
     ch.waiting_for_can_send_now = true;
@@ -266,6 +306,7 @@ export class L2cap implements L2capService {
 
   /** True when l2cap_send on this (open) channel would go out now. */
   l2cap_can_send_packet_now(local_cid: number): boolean {
+    if (this.state.le.channelForCid(local_cid)) return this.le.cbm.canSendNow(local_cid);
     const ch = this.state.channelForCid(local_cid);
     if (!ch || ch.state !== L2CAP_STATE_OPEN) return false;
     return this.state.hci.hci_can_send_acl_packet_now(ch.con_handle);
@@ -278,6 +319,7 @@ export class L2cap implements L2capService {
    */
   l2cap_send(local_cid: number, data: Uint8Array, len: number = data?.length): number {
     checkData('l2cap_send', data, len);
+    if (this.state.le.channelForCid(local_cid)) return this.le.cbm.send(local_cid, data, len); // CBM/ECBM: not copied (BTstack)
     return this.#sender.send(local_cid, data, len);
   }
 
@@ -356,19 +398,21 @@ export class L2cap implements L2capService {
     return this.#services.connectionlessEnable(psm, !!enable);
   }
 
-  /** True when l2cap_send_connectionless on this link would go out now. */
+  /** True when l2cap_send_connectionless_psm on this link would go out now. */
   l2cap_can_send_connectionless_packet_now(con_handle: number): boolean {
     return this.#services.canSendConnectionless(con_handle);
   }
 
   /**
-   * Send data[0, len) as a G-frame on CID 0x0002 to `psm` on the remote of `con_handle`.
+   * Send data[0, len) as a G-frame on CID 0x0002 to `psm` on the remote of `con_handle` (BR/EDR
+   * connectionless data; BTstack's l2cap_send_connectionless(con_handle, cid, ...) is the fixed-channel
+   * sender, l2cap-le-api.ts).
    * Returns 0, ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER, L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU
    * (over 672 bytes, the connectionless MTU assumed for the remote) or BTSTACK_ACL_BUFFERS_FULL.
    */
-  l2cap_send_connectionless(con_handle: number, psm: number, data: Uint8Array, len: number = data?.length): number {
-    checkU16('l2cap_send_connectionless', 'psm', psm);
-    checkData('l2cap_send_connectionless', data, len);
+  l2cap_send_connectionless_psm(con_handle: number, psm: number, data: Uint8Array, len: number = data?.length): number {
+    checkU16('l2cap_send_connectionless_psm', 'psm', psm);
+    checkData('l2cap_send_connectionless_psm', data, len);
     return this.#services.sendConnectionless(con_handle, psm, data, len);
   }
 

@@ -134,11 +134,11 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.equal(info, profile === 'v1.8' ? [`78 06 ${h16(hb)} 80 02 06 00`] : []);
 
     // ---- connectionless: off by default, then on
-    assert.is(a.stack.l2cap.l2cap_send_connectionless(ha, 0x1001, Uint8Array.of(9, 9)), 0);
+    assert.is(a.stack.l2cap.l2cap_send_connectionless_psm(ha, 0x1001, Uint8Array.of(9, 9)), 0);
     p.rl.run(100);
     assert.is(b.recs.filter((r) => r.type === 0x0c).length, 0);
     assert.is(b.stack.l2cap.l2cap_connectionless_enable(0x1001, 1), 0);
-    assert.is(a.stack.l2cap.l2cap_send_connectionless(ha, 0x1001, pattern(600, 5)), 0);
+    assert.is(a.stack.l2cap.l2cap_send_connectionless_psm(ha, 0x1001, pattern(600, 5)), 0);
     p.until(() => b.recs.some((r) => r.type === 0x0c), 'connectionless data arrives');
     const ucd = b.recs.filter((r) => r.type === 0x0c);
     assert.is(ucd.length, 1);

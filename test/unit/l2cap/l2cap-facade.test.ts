@@ -34,6 +34,7 @@ const NAMES = [
   'l2cap_send_information_request',
   'l2cap_connectionless_enable',
   'l2cap_send_connectionless',
+  'l2cap_send_connectionless_psm',
   'l2cap_set_auto_disconnect_timeout',
   'l2cap_get_channels',
   'l2cap_get_connections',

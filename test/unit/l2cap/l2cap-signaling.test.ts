@@ -300,10 +300,10 @@ test('connectionless: G-frame to an enabled PSM delivered as UCD_DATA_PACKET; di
   h.l2cap.l2cap_connectionless_enable(PSM, false);
   h.hci.acl(HANDLE, fromHex('0500 0200 0110 616263'));
   assert.is(h.events.length, 1);
-  assert.is(h.l2cap.l2cap_send_connectionless(HANDLE, 0x1003, fromHex('7879')), 0);
+  assert.is(h.l2cap.l2cap_send_connectionless_psm(HANDLE, 0x1003, fromHex('7879')), 0);
   assert.equal(h.hci.take(), ['04 00 02 00 03 10 78 79']);
-  assert.is(h.l2cap.l2cap_send_connectionless(HANDLE, 0x1003, new Uint8Array(673)), 0x6c);
-  assert.is(h.l2cap.l2cap_send_connectionless(0x0999, 0x1003, new Uint8Array(3)), 0x02);
+  assert.is(h.l2cap.l2cap_send_connectionless_psm(HANDLE, 0x1003, new Uint8Array(673)), 0x6c);
+  assert.is(h.l2cap.l2cap_send_connectionless_psm(0x0999, 0x1003, new Uint8Array(3)), 0x02);
 });
 
 test('CAN_SEND_NOW: event bytes per profile, never inside the request call, unknown cid', () => {

@@ -1,0 +1,656 @@
+/**
+ * Credit-based channels on LE (Core v5.4 Vol 3 Part A, 10.1 LE Credit Based Flow Control Mode;
+ * the enhanced mode's own signalling is in l2cap-ecbm.ts, which shares everything here):
+ *
+ * - Connection: LE Credit Based Connection Request / Response (4.22, 4.23). An incoming request
+ *   is checked before any application sees it: SPSM 0x0001-0x00FF with a registered service
+ *   (else result 0x0002, which also covers SPSM 0 and out-of-range values: the CVE-2022-42896
+ *   class), SCID in the LE dynamic range 0x0040-0x007F (0x0009) and not already used on the link
+ *   (0x000A), MTU and MPS >= 23 and MPS <= 65533 (0x000B), the service's security level
+ *   (0x0005), a free channel record (0x0004). Refusals answer with DCID, MTU, MPS, credits 0.
+ * - Data: K-frames (3.4): the first of an SDU carries the 2-octet SDU length; each K-frame costs
+ *   the sender one credit. Received SDUs are reassembled into the application's receive buffer
+ *   and delivered as (L2CAP_DATA_PACKET, local_cid, buffer, sdu_len). A K-frame without a credit,
+ *   longer than our MPS, an SDU longer than our MTU or overrunning its announced length is a
+ *   protocol error: the channel is disconnected (10.1, 3.4.3).
+ * - Credits: Flow Control Credit Indication (4.24); more than 65535 credits in total is an error
+ *   (the channel is disconnected). With L2CAP_LE_AUTOMATIC_CREDITS we grant as SDUs are consumed
+ *   (AUTOMATIC_CREDITS_INITIAL, then WATERMARK / INCREMENT, BTstack's numbers), otherwise the
+ *   application grants with l2cap_cbm_provide_credits.
+ * - Sending: l2cap_cbm_send_data keeps a reference to the application's SDU (as BTstack: the data
+ *   must stay until PACKET_SENT) and sends K-frames as credits and HCI allow.
+ * - Every channel ends with one terminal event (opened with a failure status, or closed) and goes
+ *   back to its pool; none comes for a declined incoming channel.
+ */
+import { little_endian_read_16, little_endian_store_16 } from '../core/bytes.js';
+import type { Timer } from '../core/run-loop.js';
+import {
+  BTSTACK_ACL_BUFFERS_FULL,
+  BTSTACK_MEMORY_ALLOC_FAILED,
+  ERROR_CODE_COMMAND_DISALLOWED,
+  ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS,
+  ERROR_CODE_SUCCESS,
+  ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER,
+  L2CAP_CONNECTION_BASEBAND_DISCONNECT,
+  L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT,
+  L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU,
+  L2CAP_DATA_PACKET,
+  L2CAP_LOCAL_CID_DOES_NOT_EXIST,
+  L2CAP_SERVICE_ALREADY_REGISTERED,
+  L2CAP_SERVICE_DOES_NOT_EXIST,
+} from '../codes/v1.4.js';
+import type { L2capPacketHandler } from './l2cap-objects.js';
+import {
+  CBM_CLOSED,
+  CBM_OPEN,
+  CBM_W4_ACCEPT,
+  CBM_W4_DISCONNECT_RESPONSE,
+  CBM_W4_RESPONSE,
+  CBM_WILL_SEND_DISCONNECT_REQUEST,
+  CBM_WILL_SEND_REQUEST,
+  CBM_WILL_SEND_RESPONSE,
+  type L2capCbmChannel,
+  type L2capLeLink,
+} from './l2cap-le-objects.js';
+import { L2CAP_LE_CID_DYNAMIC_FIRST, L2CAP_LE_CID_DYNAMIC_LAST } from './l2cap-le-state.js';
+import type { L2capLeEvents } from './l2cap-le-events.js';
+import {
+  LE_REJ_INVALID_CID,
+  LE_SIG_DISCONNECTION_REQUEST,
+  LE_SIG_DISCONNECTION_RESPONSE,
+  LE_SIG_FLOW_CONTROL_CREDIT_IND,
+  LE_SIG_LE_CREDIT_BASED_CONNECTION_REQUEST,
+  LE_SIG_LE_CREDIT_BASED_CONNECTION_RESPONSE,
+  L2CAP_CBM_MAX_CREDITS,
+  L2CAP_CBM_MAX_MPS,
+  L2CAP_CBM_MIN_MPS,
+  L2CAP_CBM_MIN_MTU,
+  L2CAP_LE_PSM_MAX,
+  le_sig_disconnection,
+  le_sig_flow_control_credit_ind,
+  le_sig_le_credit_based_connection_request,
+} from './l2cap-le-sig.js';
+import type { L2capState } from './l2cap-state.js';
+
+/** initial_credits value asking L2CAP to manage credits (BTstack's L2CAP_LE_AUTOMATIC_CREDITS). */
+export const L2CAP_LE_AUTOMATIC_CREDITS = 0xffff;
+/** Automatic credits: granted at connection time, and topped up by INCREMENT when fewer than WATERMARK remain. */
+export const AUTOMATIC_CREDITS_INITIAL = 10;
+export const AUTOMATIC_CREDITS_WATERMARK = 5;
+export const AUTOMATIC_CREDITS_INCREMENT = 5;
+/** Response timeout of our requests (RTX, Vol 3 Part A 6.2.1: 1-60 s). */
+export const L2CAP_LE_RTX_TIMEOUT_MS = 30_000;
+
+// LE Credit Based Connection Response results (4.23, Table 4.16)
+export const CBM_RESULT_SUCCESS = 0x0000;
+export const CBM_RESULT_SPSM_NOT_SUPPORTED = 0x0002;
+export const CBM_RESULT_NO_RESOURCES = 0x0004;
+export const CBM_RESULT_INSUFFICIENT_AUTHENTICATION = 0x0005;
+export const CBM_RESULT_INVALID_SOURCE_CID = 0x0009;
+export const CBM_RESULT_SOURCE_CID_ALREADY_ALLOCATED = 0x000a;
+export const CBM_RESULT_UNACCEPTABLE_PARAMETERS = 0x000b;
+
+export interface L2capCbmCreateResult {
+  status: number;
+  local_cid: number;
+}
+
+/** What the channels need from the LE send side and signalling. */
+export interface L2capCbmPeers {
+  scheduleRun(): void;
+  /** Queue a response to a request on the link (code, identifier, 16-bit values, 16-bit list). */
+  respond(link: L2capLeLink, code: number, identifier: number, values: ArrayLike<number>, extra?: ArrayLike<number>): void;
+  reject(link: L2capLeLink, identifier: number, reason?: number, d1?: number, d2?: number): void;
+  sendPrepared(con_handle: number, cid: number, len: number): number;
+  linkFor(handle: number): L2capLeLink | null;
+}
+
+export class L2capCbm {
+  private rr = 0;
+
+  constructor(
+    readonly s: L2capState,
+    readonly ev: L2capLeEvents,
+    readonly x: L2capCbmPeers,
+  ) {}
+
+  // ============================================================================ services
+
+  registerService(
+    handler: L2capPacketHandler,
+    psm: number,
+    security_level: number,
+    enhanced: boolean,
+    min_remote_mtu = 0,
+  ): number {
+    const le = this.s.le;
+    if (psm < 1 || psm > L2CAP_LE_PSM_MAX) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    if (le.services.some((x) => x.psm === psm && x.enhanced === enhanced)) return L2CAP_SERVICE_ALREADY_REGISTERED;
+    const svc = le.servicePool.get();
+    if (!svc) return BTSTACK_MEMORY_ALLOC_FAILED;
+    svc.psm = psm;
+    svc.security_level = security_level;
+    svc.enhanced = enhanced;
+    svc.min_remote_mtu = min_remote_mtu;
+    svc.handler = handler;
+    le.services = [...le.services, svc];
+    return ERROR_CODE_SUCCESS;
+  }
+
+  unregisterService(psm: number, enhanced: boolean): number {
+    const le = this.s.le;
+    const svc = le.services.find((x) => x.psm === psm && x.enhanced === enhanced);
+    if (!svc) return L2CAP_SERVICE_DOES_NOT_EXIST;
+    le.services = le.services.filter((x) => x !== svc);
+    le.servicePool.free(svc);
+    return ERROR_CODE_SUCCESS;
+  }
+
+  serviceFor(psm: number, enhanced: boolean) {
+    return this.s.le.services.find((x) => x.psm === psm && x.enhanced === enhanced) ?? null;
+  }
+
+  // ============================================================================ channels
+
+  /** A new channel record on `link` with a fresh local CID, or null (pool or CIDs exhausted). */
+  newChannel(link: L2capLeLink, handler: L2capPacketHandler | null, psm: number): L2capCbmChannel | null {
+    const le = this.s.le;
+    const cid = this.allocateCid();
+    if (cid === 0) return null;
+    const ch = le.channelPool.get();
+    if (!ch) return null;
+    ch.reset();
+    ch.local_cid = cid;
+    ch.con_handle = link.con_handle;
+    ch.address.set(link.address);
+    ch.address_type = link.address_type;
+    ch.handler = handler;
+    ch.psm = psm;
+    ch.timer.handler = this.onTimeout;
+    le.channels = [...le.channels, ch];
+    return ch;
+  }
+
+  /** A free LE dynamic CID not used by any L2CAP channel (classic CIDs share one number space with LE's for the v1.8 API). */
+  private allocateCid(): number {
+    for (let i = 0; i <= L2CAP_LE_CID_DYNAMIC_LAST - L2CAP_LE_CID_DYNAMIC_FIRST; i++) {
+      const cid = this.s.le.allocateCid();
+      if (cid === 0) return 0;
+      if (!this.s.channels.some((c) => c.local_cid === cid)) return cid;
+    }
+    return 0;
+  }
+
+  /** Set our receive side: buffer, MTU, MPS, initial credits. */
+  setLocal(ch: L2capCbmChannel, receive_buffer: Uint8Array, mtu: number, initial_credits: number): void {
+    ch.receive_buffer = receive_buffer;
+    ch.local_mtu = mtu;
+    ch.local_mps = Math.min(mtu + 2, L2CAP_CBM_MAX_MPS);
+    ch.automatic_credits = initial_credits === L2CAP_LE_AUTOMATIC_CREDITS;
+    ch.credits_incoming = ch.automatic_credits ? AUTOMATIC_CREDITS_INITIAL : initial_credits;
+  }
+
+  create(
+    handler: L2capPacketHandler,
+    con_handle: number,
+    psm: number,
+    receive_buffer: Uint8Array,
+    mtu: number,
+    initial_credits: number,
+    security_level: number,
+  ): L2capCbmCreateResult {
+    const link = this.x.linkFor(con_handle);
+    if (!link) return { status: ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER, local_cid: 0 };
+    if (psm < 1 || psm > L2CAP_LE_PSM_MAX || mtu < L2CAP_CBM_MIN_MTU)
+      return { status: ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS, local_cid: 0 };
+    const ch = this.newChannel(link, handler, psm);
+    if (!ch) return { status: BTSTACK_MEMORY_ALLOC_FAILED, local_cid: 0 };
+    this.setLocal(ch, receive_buffer, mtu, initial_credits);
+    ch.security_level = security_level;
+    ch.state = CBM_WILL_SEND_REQUEST;
+    this.x.scheduleRun();
+    return { status: ERROR_CODE_SUCCESS, local_cid: ch.local_cid };
+  }
+
+  accept(local_cid: number, receive_buffer: Uint8Array, mtu: number, initial_credits: number): number {
+    const ch = this.s.le.channelForCid(local_cid);
+    if (!ch || ch.enhanced) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
+    if (ch.state !== CBM_W4_ACCEPT) return ERROR_CODE_COMMAND_DISALLOWED;
+    if (mtu < L2CAP_CBM_MIN_MTU) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    this.setLocal(ch, receive_buffer, mtu, initial_credits);
+    ch.response_result = CBM_RESULT_SUCCESS;
+    ch.state = CBM_WILL_SEND_RESPONSE;
+    this.x.scheduleRun();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  decline(local_cid: number, result: number): number {
+    const ch = this.s.le.channelForCid(local_cid);
+    if (!ch || ch.enhanced) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
+    if (ch.state !== CBM_W4_ACCEPT) return ERROR_CODE_COMMAND_DISALLOWED;
+    ch.response_result = result === CBM_RESULT_SUCCESS ? CBM_RESULT_NO_RESOURCES : result;
+    ch.state = CBM_WILL_SEND_RESPONSE;
+    this.x.scheduleRun();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  send(local_cid: number, data: Uint8Array, len: number): number {
+    const ch = this.s.le.channelForCid(local_cid);
+    if (!ch) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
+    if (ch.state !== CBM_OPEN) return ERROR_CODE_COMMAND_DISALLOWED;
+    if (len > ch.remote_mtu) return L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU;
+    if (ch.tx_data) return BTSTACK_ACL_BUFFERS_FULL;
+    ch.tx_data = data;
+    ch.tx_len = len;
+    ch.tx_pos = 0;
+    this.x.scheduleRun();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  canSendNow(local_cid: number): boolean {
+    const ch = this.s.le.channelForCid(local_cid);
+    return !!ch && ch.state === CBM_OPEN && ch.tx_data === null;
+  }
+
+  requestCanSendNow(local_cid: number): number {
+    const ch = this.s.le.channelForCid(local_cid);
+    if (!ch) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
+    ch.waiting_for_can_send_now = true;
+    this.x.scheduleRun();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  provideCredits(local_cid: number, credits: number): number {
+    const ch = this.s.le.channelForCid(local_cid);
+    if (!ch) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
+    const room = L2CAP_CBM_MAX_CREDITS - ch.credits_incoming - ch.credits_to_return;
+    if (credits > room) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    ch.credits_to_return += credits;
+    this.x.scheduleRun();
+    return ERROR_CODE_SUCCESS;
+  }
+
+  availableCredits(local_cid: number): number {
+    return this.s.le.channelForCid(local_cid)?.credits_outgoing ?? 0;
+  }
+
+  disconnect(local_cid: number): number {
+    const ch = this.s.le.channelForCid(local_cid);
+    if (!ch) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
+    switch (ch.state) {
+      case CBM_OPEN:
+        ch.state = CBM_WILL_SEND_DISCONNECT_REQUEST;
+        this.x.scheduleRun();
+        break;
+      case CBM_W4_ACCEPT:
+        return this.decline(local_cid, CBM_RESULT_NO_RESOURCES);
+      case CBM_WILL_SEND_DISCONNECT_REQUEST:
+      case CBM_W4_DISCONNECT_RESPONSE:
+        break;
+      default:
+        // not connected yet: ends now (a response coming later finds no channel and is dropped)
+        ch.opened = true;
+        this.finalize(ch, 0, 'disconnected before it opened');
+    }
+    return ERROR_CODE_SUCCESS;
+  }
+
+  /**
+   * The channel ends: its terminal event (CLOSED once opened; OPENED with `status` otherwise; none
+   * when status < 0, a declined incoming channel), then back to the pool.
+   */
+  finalize(ch: L2capCbmChannel, status: number, why: string): void {
+    const le = this.s.le;
+    if (ch.state === CBM_CLOSED || !le.channelPool.owns(ch)) return;
+    this.s.log.debug(() => `L2CAP LE channel 0x${ch.local_cid.toString(16)} ends: ${why}`);
+    const wasIncomingUnanswered =
+      ch.incoming && !ch.opened && (ch.state === CBM_W4_ACCEPT || ch.state === CBM_WILL_SEND_RESPONSE);
+    ch.state = CBM_CLOSED;
+    this.s.run_loop.remove_timer(ch.timer);
+    le.channels = le.channels.filter((c) => c !== ch);
+    if (ch.opened) this.ev.closed(ch);
+    else if (status >= 0 && !(wasIncomingUnanswered && status === 0)) this.ev.opened(ch, status);
+    le.channelPool.free(ch);
+  }
+
+  startRtx(ch: L2capCbmChannel): void {
+    this.s.run_loop.remove_timer(ch.timer);
+    this.s.run_loop.set_timer(ch.timer, L2CAP_LE_RTX_TIMEOUT_MS);
+    this.s.run_loop.add_timer(ch.timer);
+  }
+
+  private readonly onTimeout = (t: Timer): void => {
+    const ch = t.context as L2capCbmChannel;
+    if (ch.state === CBM_W4_RESPONSE) this.finalize(ch, L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT, 'no response');
+    else if (ch.state === CBM_W4_DISCONNECT_RESPONSE) this.finalize(ch, 0, 'no disconnection response');
+    this.x.scheduleRun();
+  };
+
+  /** Channel opened (both directions known). */
+  open(ch: L2capCbmChannel): void {
+    ch.state = CBM_OPEN;
+    ch.opened = true;
+    this.s.run_loop.remove_timer(ch.timer);
+    this.ev.opened(ch, 0);
+  }
+
+  /** A protocol error on an open channel: disconnect it (10.1). */
+  protocolError(ch: L2capCbmChannel, why: string): void {
+    this.s.log.error(() => `L2CAP LE channel 0x${ch.local_cid.toString(16)}: ${why}, disconnecting`);
+    ch.tx_data = null;
+    if (ch.state === CBM_OPEN) ch.state = CBM_WILL_SEND_DISCONNECT_REQUEST;
+    this.x.scheduleRun();
+  }
+
+  linkDown(link: L2capLeLink): void {
+    for (const c of this.s.le.channels) {
+      if (c.con_handle === link.con_handle) this.finalize(c, L2CAP_CONNECTION_BASEBAND_DISCONNECT, 'link down');
+    }
+  }
+
+  // ============================================================================ incoming signalling
+
+  /** LE Credit Based Connection Request (4.22), data at packet[d, d + 10). */
+  incomingRequest(link: L2capLeLink, id: number, packet: Uint8Array, d: number): void {
+    const spsm = little_endian_read_16(packet, d);
+    const scid = little_endian_read_16(packet, d + 2);
+    const mtu = little_endian_read_16(packet, d + 4);
+    const mps = little_endian_read_16(packet, d + 6);
+    const credits = little_endian_read_16(packet, d + 8);
+    const refuse = (result: number) => this.x.respond(link, LE_SIG_LE_CREDIT_BASED_CONNECTION_RESPONSE, id, [0, 0, 0, 0, result]);
+    const svc = spsm >= 1 && spsm <= L2CAP_LE_PSM_MAX ? this.serviceFor(spsm, false) : null;
+    if (!svc) return refuse(CBM_RESULT_SPSM_NOT_SUPPORTED);
+    if (scid < L2CAP_LE_CID_DYNAMIC_FIRST || scid > L2CAP_LE_CID_DYNAMIC_LAST) return refuse(CBM_RESULT_INVALID_SOURCE_CID);
+    if (this.s.le.channelForRemote(link.con_handle, scid)) return refuse(CBM_RESULT_SOURCE_CID_ALREADY_ALLOCATED);
+    if (mtu < L2CAP_CBM_MIN_MTU || mps < L2CAP_CBM_MIN_MPS || mps > L2CAP_CBM_MAX_MPS)
+      return refuse(CBM_RESULT_UNACCEPTABLE_PARAMETERS);
+    if (svc.security_level > this.s.hci.gap.gap_security_level(link.con_handle))
+      return refuse(CBM_RESULT_INSUFFICIENT_AUTHENTICATION);
+    const ch = this.newChannel(link, svc.handler, spsm);
+    if (!ch) return refuse(CBM_RESULT_NO_RESOURCES);
+    ch.incoming = true;
+    ch.remote_cid = scid;
+    ch.remote_mtu = mtu;
+    ch.remote_mps = mps;
+    ch.credits_outgoing = credits;
+    ch.remote_sig_id = id;
+    ch.security_level = svc.security_level;
+    ch.state = CBM_W4_ACCEPT;
+    this.ev.incoming(ch);
+  }
+
+  /** LE Credit Based Connection Response (4.23) to our request `id`. */
+  incomingResponse(link: L2capLeLink, id: number, packet: Uint8Array, d: number): void {
+    const ch = this.s.le.channels.find(
+      (c) => c.con_handle === link.con_handle && c.state === CBM_W4_RESPONSE && !c.enhanced && c.local_sig_id === id,
+    );
+    if (!ch) {
+      this.s.log.info('LE Credit Based Connection Response without a request, dropped');
+      return;
+    }
+    const dcid = little_endian_read_16(packet, d);
+    const mtu = little_endian_read_16(packet, d + 2);
+    const mps = little_endian_read_16(packet, d + 4);
+    const credits = little_endian_read_16(packet, d + 6);
+    const result = little_endian_read_16(packet, d + 8);
+    if (result !== CBM_RESULT_SUCCESS) return this.finalize(ch, result, 'refused by the remote');
+    ch.remote_cid = dcid;
+    ch.remote_mtu = mtu;
+    ch.remote_mps = mps;
+    ch.credits_outgoing = credits;
+    if (
+      dcid < L2CAP_LE_CID_DYNAMIC_FIRST ||
+      dcid > L2CAP_LE_CID_DYNAMIC_LAST ||
+      this.s.le.channels.some(
+        (c) => c !== ch && c.con_handle === link.con_handle && c.remote_cid === dcid && c.state !== CBM_CLOSED,
+      ) ||
+      mtu < L2CAP_CBM_MIN_MTU ||
+      mps < L2CAP_CBM_MIN_MPS ||
+      mps > L2CAP_CBM_MAX_MPS
+    ) {
+      // the remote opened its end with parameters we cannot use: report failure, then close its end
+      ch.opened = false;
+      this.ev.opened(ch, CBM_RESULT_UNACCEPTABLE_PARAMETERS);
+      ch.opened = true; // the Disconnection exchange ends silently (the event went out)
+      ch.handler = null;
+      ch.state = CBM_WILL_SEND_DISCONNECT_REQUEST;
+      this.x.scheduleRun();
+      return;
+    }
+    this.open(ch);
+  }
+
+  /** Disconnection Request (4.6) naming our DCID and its SCID. */
+  remoteDisconnect(link: L2capLeLink, id: number, dcid: number, scid: number): void {
+    const ch = this.s.le.channels.find(
+      (c) => c.con_handle === link.con_handle && c.local_cid === dcid && c.remote_cid === scid && c.state !== CBM_CLOSED,
+    );
+    if (!ch || ch.state === CBM_W4_ACCEPT || ch.state === CBM_WILL_SEND_RESPONSE) {
+      this.x.reject(link, id, LE_REJ_INVALID_CID, dcid, scid);
+      return;
+    }
+    this.x.respond(link, LE_SIG_DISCONNECTION_RESPONSE, id, [dcid, scid]);
+    ch.closed_by_remote = true;
+    this.finalize(ch, L2CAP_CONNECTION_BASEBAND_DISCONNECT, 'disconnected by the remote');
+  }
+
+  disconnectResponse(link: L2capLeLink, id: number, dcid: number, scid: number): void {
+    const ch = this.s.le.channels.find(
+      (c) => c.con_handle === link.con_handle && c.state === CBM_W4_DISCONNECT_RESPONSE && c.local_sig_id === id,
+    );
+    if (!ch || ch.remote_cid !== dcid || ch.local_cid !== scid) {
+      this.s.log.info('LE Disconnection Response without a request, dropped');
+      return;
+    }
+    this.finalize(ch, 0, 'Disconnection Response');
+  }
+
+  /** Flow Control Credit Indication (4.24). */
+  credits(link: L2capLeLink, cid: number, credits: number): void {
+    const ch = this.s.le.channelForRemote(link.con_handle, cid);
+    if (!ch || ch.state !== CBM_OPEN) return;
+    if (ch.credits_outgoing + credits > L2CAP_CBM_MAX_CREDITS) {
+      this.protocolError(ch, `credit overflow (${ch.credits_outgoing} + ${credits})`);
+      return;
+    }
+    ch.credits_outgoing += credits;
+    this.x.scheduleRun();
+  }
+
+  /** A Command Reject for our request `id`: the channel (or ECBM group) did not open. */
+  rejected(link: L2capLeLink, id: number): void {
+    for (const c of this.s.le.channels) {
+      if (c.con_handle !== link.con_handle || c.local_sig_id !== id) continue;
+      if (c.state === CBM_W4_RESPONSE) this.finalize(c, CBM_RESULT_SPSM_NOT_SUPPORTED, 'request rejected');
+      else if (c.state === CBM_W4_DISCONNECT_RESPONSE) this.finalize(c, 0, 'disconnection rejected');
+    }
+  }
+
+  // ============================================================================ data
+
+  /** A K-frame packet[off, off + len) for local CID `cid` on `link`. */
+  kframe(link: L2capLeLink, cid: number, packet: Uint8Array, off: number, len: number): void {
+    const ch = this.s.le.channelForCid(cid);
+    if (!ch || ch.con_handle !== link.con_handle || ch.state !== CBM_OPEN) {
+      this.s.log.info(() => `L2CAP LE PDU for CID 0x${cid.toString(16)} (no open channel), dropped`);
+      return;
+    }
+    if (ch.credits_incoming === 0) return this.protocolError(ch, 'K-frame without credit');
+    ch.credits_incoming--;
+    if (len > ch.local_mps) return this.protocolError(ch, `K-frame of ${len} octets exceeds MPS ${ch.local_mps}`);
+    let p = off;
+    let n = len;
+    if (ch.rx_sdu_len < 0) {
+      if (n < 2) return this.protocolError(ch, 'first K-frame without SDU length');
+      const sdu = little_endian_read_16(packet, p);
+      if (sdu > ch.local_mtu) return this.protocolError(ch, `SDU of ${sdu} octets exceeds MTU ${ch.local_mtu}`);
+      ch.rx_sdu_len = sdu;
+      ch.rx_pos = 0;
+      p += 2;
+      n -= 2;
+    }
+    if (ch.rx_pos + n > ch.rx_sdu_len) return this.protocolError(ch, 'K-frame overruns its SDU');
+    const buf = ch.receive_buffer!;
+    buf.set(packet.subarray(p, p + n), ch.rx_pos);
+    ch.rx_pos += n;
+    if (ch.automatic_credits && ch.credits_incoming + ch.credits_to_return < AUTOMATIC_CREDITS_WATERMARK) {
+      ch.credits_to_return += AUTOMATIC_CREDITS_INCREMENT;
+      this.x.scheduleRun();
+    }
+    if (ch.rx_pos < ch.rx_sdu_len) return;
+    const size = ch.rx_sdu_len;
+    ch.rx_sdu_len = -1;
+    ch.rx_pos = 0;
+    ch.handler?.(L2CAP_DATA_PACKET, ch.local_cid, buf, size);
+  }
+
+  // ============================================================================ send side
+
+  /** One signalling PDU or K-frame of a channel on `link`, round robin; true when one went out. */
+  step(link: L2capLeLink, ecbmStep: (ch: L2capCbmChannel) => boolean): boolean {
+    const chans = this.s.le.channels;
+    const n = chans.length;
+    for (let i = 0; i < n; i++) {
+      const idx = (this.rr + i) % n;
+      const ch = chans[idx]!;
+      if (ch.con_handle !== link.con_handle) continue;
+      if ((ch.enhanced && ecbmStep(ch)) || this.channelStep(link, ch)) {
+        this.rr = idx + 1;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private reserve(): Uint8Array | null {
+    const hci = this.s.hci;
+    if (!hci.hci_reserve_packet_buffer()) return null;
+    return hci.hci_get_outgoing_packet_buffer();
+  }
+
+  /** Send the reserved buffer with a signalling command of `n` octets at offset 8. */
+  sig(link: L2capLeLink, n: number): boolean {
+    this.x.sendPrepared(link.con_handle, 0x0005, n);
+    return true;
+  }
+
+  private channelStep(link: L2capLeLink, ch: L2capCbmChannel): boolean {
+    const P = 8;
+    switch (ch.state) {
+      case CBM_WILL_SEND_REQUEST: {
+        if (ch.enhanced) return false;
+        const buf = this.reserve();
+        if (!buf) return false;
+        ch.local_sig_id = this.s.nextSigId();
+        const n = le_sig_le_credit_based_connection_request(
+          buf,
+          P,
+          ch.local_sig_id,
+          ch.psm,
+          ch.local_cid,
+          ch.local_mtu,
+          ch.local_mps,
+          ch.credits_incoming,
+        );
+        ch.state = CBM_W4_RESPONSE;
+        this.startRtx(ch);
+        return this.sig(link, n);
+      }
+      case CBM_WILL_SEND_RESPONSE: {
+        if (ch.enhanced) return false;
+        const ok = ch.response_result === CBM_RESULT_SUCCESS;
+        this.x.respond(
+          link,
+          LE_SIG_LE_CREDIT_BASED_CONNECTION_RESPONSE,
+          ch.remote_sig_id,
+          ok ? [ch.local_cid, ch.local_mtu, ch.local_mps, ch.credits_incoming, 0] : [0, 0, 0, 0, ch.response_result],
+        );
+        if (ok) this.open(ch);
+        else this.finalize(ch, -1, 'declined');
+        return false; // queued as the link's answer; it goes out first on the next step
+      }
+      case CBM_OPEN:
+        if (ch.credits_to_return > 0) {
+          const buf = this.reserve();
+          if (!buf) return false;
+          const n = le_sig_flow_control_credit_ind(buf, P, this.s.nextSigId(), ch.local_cid, ch.credits_to_return);
+          ch.credits_incoming += ch.credits_to_return;
+          ch.credits_to_return = 0;
+          return this.sig(link, n);
+        }
+        if (ch.tx_data && ch.credits_outgoing > 0) return this.sendKframe(ch);
+        return false;
+      case CBM_WILL_SEND_DISCONNECT_REQUEST: {
+        const buf = this.reserve();
+        if (!buf) return false;
+        ch.local_sig_id = this.s.nextSigId();
+        const n = le_sig_disconnection(buf, P, LE_SIG_DISCONNECTION_REQUEST, ch.local_sig_id, ch.remote_cid, ch.local_cid);
+        ch.state = CBM_W4_DISCONNECT_RESPONSE;
+        this.startRtx(ch);
+        return this.sig(link, n);
+      }
+      default:
+        return false;
+    }
+  }
+
+  private sendKframe(ch: L2capCbmChannel): boolean {
+    const buf = this.reserve();
+    if (!buf) return false;
+    let p = 8;
+    let room = ch.remote_mps;
+    if (ch.tx_pos === 0) {
+      little_endian_store_16(buf, p, ch.tx_len);
+      p += 2;
+      room -= 2;
+    }
+    const n = Math.min(room, ch.tx_len - ch.tx_pos, buf.length - p);
+    buf.set(ch.tx_data!.subarray(ch.tx_pos, ch.tx_pos + n), p);
+    ch.tx_pos += n;
+    ch.credits_outgoing--;
+    if (ch.tx_pos >= ch.tx_len) {
+      ch.tx_data = null;
+      ch.packet_sent_pending = true;
+    }
+    this.x.sendPrepared(ch.con_handle, ch.remote_cid, p + n - 8);
+    return true;
+  }
+
+  /** PACKET_SENT and CAN_SEND_NOW to the channels due them. */
+  events(): void {
+    for (const ch of this.s.le.channels) {
+      if (ch.state !== CBM_OPEN) continue;
+      if (ch.packet_sent_pending) {
+        ch.packet_sent_pending = false;
+        this.ev.packetSent(ch);
+      }
+      if (ch.waiting_for_can_send_now && ch.tx_data === null && ch.state === CBM_OPEN) {
+        ch.waiting_for_can_send_now = false;
+        this.ev.canSendNow(ch);
+      }
+    }
+  }
+
+  /** Commands for the channels (codes 0x06, 0x07, 0x14-0x16); false: not handled here. */
+  command(link: L2capLeLink, code: number, id: number, packet: Uint8Array, d: number): boolean {
+    switch (code) {
+      case LE_SIG_DISCONNECTION_REQUEST:
+        this.remoteDisconnect(link, id, little_endian_read_16(packet, d), little_endian_read_16(packet, d + 2));
+        return true;
+      case LE_SIG_DISCONNECTION_RESPONSE:
+        this.disconnectResponse(link, id, little_endian_read_16(packet, d), little_endian_read_16(packet, d + 2));
+        return true;
+      case LE_SIG_LE_CREDIT_BASED_CONNECTION_REQUEST:
+        this.incomingRequest(link, id, packet, d);
+        return true;
+      case LE_SIG_LE_CREDIT_BASED_CONNECTION_RESPONSE:
+        this.incomingResponse(link, id, packet, d);
+        return true;
+      case LE_SIG_FLOW_CONTROL_CREDIT_IND:
+        this.credits(link, little_endian_read_16(packet, d), little_endian_read_16(packet, d + 2));
+        return true;
+      default:
+        return false;
+    }
+  }
+}
