@@ -88,7 +88,7 @@ export class L2capLeFixed {
         if ((sub !== HCI_SUBEVENT_LE_CONNECTION_COMPLETE && sub !== LE_ENHANCED_CONNECTION_COMPLETE) || size < 13) return;
         if (packet[3] !== ERROR_CODE_SUCCESS) return;
         const addr = new Uint8Array(6);
-        for (let i = 0; i < 6; i++) addr[i] = packet[12 - i]!;
+        for (let i = 0; i < 6; i++) addr[i] = packet[13 - i]!;
         const link = this.linkUp(little_endian_read_16(packet, 4) & 0x0fff, addr, packet[7]!);
         if (link) link.peripheral = packet[6] === 0x01;
         return;
@@ -96,6 +96,23 @@ export class L2capLeFixed {
       case HCI_EVENT_DISCONNECTION_COMPLETE:
         if (size >= 6 && packet[2] === ERROR_CODE_SUCCESS) this.linkDown(little_endian_read_16(packet, 3) & 0x0fff);
         return;
+      case this.s.codes.L2CAP_EVENT_TRIGGER_RUN: {
+        // GAP's gap_request_connection_parameter_update (peripheral): take the requests and send them
+        const gap = this.s.hci.gap;
+        for (
+          let r = gap.gap_le_take_connection_parameter_update_request?.();
+          r;
+          r = gap.gap_le_take_connection_parameter_update_request?.()
+        )
+          this.requestConnectionParameterUpdate(
+            r.con_handle,
+            r.conn_interval_min,
+            r.conn_interval_max,
+            r.conn_latency,
+            r.supervision_timeout,
+          );
+        return;
+      }
       case BTSTACK_EVENT_STATE:
         if (size >= 3 && packet[2] === HCI_STATE_OFF) for (const l of this.s.le.links.slice()) this.linkDown(l.con_handle);
         return;

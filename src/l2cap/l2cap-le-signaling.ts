@@ -8,8 +8,8 @@
  *
  * Connection Parameter Update Request (4.20): a peripheral answers it with Command Reject (only
  * the central may be asked); the central accepts parameters inside the range of
- * gap_get_connection_parameter_range (BTstack's policy; default: the spec's limits) and
- * consistent (supervision timeout > (1 + latency) x interval max x 2), answers, reports
+ * gap_get_connection_parameter_range (BTstack's policy, gap_connection_parameter_range_included),
+ * answers, reports
  * L2CAP_EVENT_CONNECTION_PARAMETER_UPDATE_REQUEST to the event handlers and, when accepted, has
  * GAP issue HCI LE Connection Update. l2cap_set_connection_parameter_update_policy(false) leaves
  * accepting to the application (l2cap_connection_parameter_update_response).
@@ -87,6 +87,7 @@ function expectedLength(code: number): number {
     case LE_SIG_LE_CREDIT_BASED_CONNECTION_REQUEST:
     case LE_SIG_LE_CREDIT_BASED_CONNECTION_RESPONSE:
       return 10;
+    case LE_SIG_COMMAND_REJECT:
     case LE_SIG_CREDIT_BASED_CONNECTION_REQUEST:
     case LE_SIG_CREDIT_BASED_CONNECTION_RESPONSE:
     case LE_SIG_CREDIT_BASED_RECONFIGURE_REQUEST:
@@ -181,9 +182,7 @@ export class L2capLeSignaling {
       const ok = this.acceptable(min, max, latency, timeout);
       this.respond(link, LE_SIG_CONNECTION_PARAMETER_UPDATE_RESPONSE, id, [ok ? LE_CPU_RESULT_ACCEPTED : LE_CPU_RESULT_REJECTED]);
       if (ok) {
-        const gap = this.s.hci.gap as {
-          gap_update_connection_parameters?: (h: number, a: number, b: number, c: number, d: number) => number;
-        };
+        const gap = this.s.hci.gap;
         if (gap.gap_update_connection_parameters)
           gap.gap_update_connection_parameters(link.con_handle, min, max, latency, timeout);
         else
@@ -195,15 +194,21 @@ export class L2capLeSignaling {
     this.ev.connectionParameterUpdateRequest(link.con_handle, min, max, latency, timeout);
   }
 
-  /** Inside GAP's range (BTstack's gap_connection_parameter_range_included) and consistent (Vol 6 Part B 4.5.2). */
+  /**
+   * BTstack's policy: accept when the parameters lie inside GAP's connection parameter range
+   * (gap_connection_parameter_range_included with gap_get_connection_parameter_range; without a GAP
+   * that has them, the spec's limits and min <= max).
+   */
   acceptable(min: number, max: number, latency: number, timeout: number): boolean {
-    const gap = this.s.hci.gap as { gap_get_connection_parameter_range?: () => LeConnectionParameterRange };
-    const r = gap.gap_get_connection_parameter_range?.() ?? LE_CONNECTION_PARAMETER_RANGE_DEFAULT;
+    const gap = this.s.hci.gap;
+    const r = { ...LE_CONNECTION_PARAMETER_RANGE_DEFAULT };
+    if (gap.gap_get_connection_parameter_range && gap.gap_connection_parameter_range_included) {
+      gap.gap_get_connection_parameter_range(r);
+      return gap.gap_connection_parameter_range_included(r, min, max, latency, timeout) !== 0;
+    }
     if (min > max || min < r.le_conn_interval_min || max > r.le_conn_interval_max) return false;
     if (latency < r.le_conn_latency_min || latency > r.le_conn_latency_max) return false;
-    if (timeout < r.le_supervision_timeout_min || timeout > r.le_supervision_timeout_max) return false;
-    // supervision timeout (10 ms units) > (1 + latency) * interval max (1.25 ms units) * 2
-    return timeout * 10 * 4 > (1 + latency) * max * 5 * 2;
+    return timeout >= r.le_supervision_timeout_min && timeout <= r.le_supervision_timeout_max;
   }
 
   /** The application's answer to a request it was left (auto accept off). */
