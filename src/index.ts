@@ -26,6 +26,8 @@ export * from './stack.js';
 export * from './btstack.js';
 export * from './l2cap/l2cap.js';
 export type { L2capService, L2capServicePacketHandler } from './l2cap/l2cap-service.js';
+export { L2capLeApi, type L2capLeParts } from './l2cap/l2cap-le-api.js';
+export type { L2capFixedChannelService } from './l2cap/l2cap-fixed-service.js';
 export * from './rfcomm/frames.js';
 export * from './rfcomm/mux-commands.js';
 export * from './rfcomm/rfcomm.js';
