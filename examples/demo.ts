@@ -531,7 +531,7 @@ async function main(): Promise<number> {
     ['server', server],
   ] as const) {
     const st = s.pools.stats();
-    const busy = st.filter((p) => p.in_use !== 0);
+    const busy = s.pools.busy();
     if (busy.length) poolsOk = false;
     const peak = st
       .filter((p) => p.high_water > 0)

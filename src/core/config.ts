@@ -73,26 +73,42 @@ export function resolveConfig(partial: Partial<StackConfig> = {}): StackConfig {
  */
 export class Pools {
   readonly all: Array<Pool<object>> = [];
+  /** Pools that hold stored data (bonds), not working memory: all_free() does not count them. */
+  readonly stores = new Set<Pool<object>>();
   readonly packet_buffers: BufferPool;
   constructor(readonly config: StackConfig) {
     this.packet_buffers = this.register(
       new BufferPool('packet_buffers', config.MAX_NR_HCI_PACKET_BUFFERS, config.HCI_PACKET_BUFFER_SIZE),
     );
   }
-  /** Register a pool created by a layer so it shows up in stats(). */
-  register<P extends Pool<any>>(pool: P): P {
+  /**
+   * Register a pool created by a layer so it shows up in stats(). A `store` pool keeps data on
+   * purpose (the in-memory link key db keeps bonds): it is in stats() but not in all_free().
+   */
+  register<P extends Pool<any>>(pool: P, store = false): P {
     this.all.push(pool);
+    if (store) this.stores.add(pool);
     return pool;
   }
   /** Create and register a pool with the capacity named by a config key. */
-  create<T extends object>(key: keyof StackConfig, name: string, create: () => T, reset?: (t: T) => void): Pool<T> {
-    return this.register(new Pool<T>(name, this.config[key], create, reset));
+  create<T extends object>(
+    key: keyof StackConfig,
+    name: string,
+    create: () => T,
+    reset?: (t: T) => void,
+    store = false,
+  ): Pool<T> {
+    return this.register(new Pool<T>(name, this.config[key], create, reset), store);
   }
   stats(): PoolStats[] {
     return this.all.map((p) => p.stats());
   }
-  /** True when no pool has a block handed out. */
+  /** Stats of the working pools (not stores) that have blocks handed out: [] when all_free(). */
+  busy(): PoolStats[] {
+    return this.all.filter((p) => p.in_use !== 0 && !this.stores.has(p)).map((p) => p.stats());
+  }
+  /** True when no working pool has a block handed out (stores may hold data). */
   all_free(): boolean {
-    return this.all.every((p) => p.in_use === 0);
+    return this.all.every((p) => p.in_use === 0 || this.stores.has(p));
   }
 }

@@ -217,6 +217,7 @@ export function btstack_link_key_db_memory_instance(pools: Pools): BtstackLinkKe
       e.link_key.fill(0);
       e.type = INVALID_LINK_KEY;
     },
+    true, // bonds are kept on purpose: a store, not counted by Pools.all_free()
   );
   return new LinkKeyDbMemory(pool);
 }

@@ -24,7 +24,9 @@ import {
   L2CAP_STATE_WAIT_CONNECT_RSP,
   L2CAP_STATE_WAIT_CONNECTION_COMPLETE,
   L2CAP_STATE_WAIT_DISCONNECT,
+  L2CAP_STATE_WAIT_INCOMING_SECURITY_LEVEL_UPDATE,
   L2CAP_STATE_WAIT_OUTGOING_EXTENDED_FEATURES,
+  L2CAP_STATE_WAIT_OUTGOING_SECURITY_LEVEL_UPDATE,
   L2CAP_STATE_WILL_SEND_CONNECTION_REQUEST,
   L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_ACCEPT,
   L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE,
@@ -58,6 +60,12 @@ export interface L2capChannelsPeers {
   linkUp(handle: number, addr: BdAddr): L2capLink | null;
   /** The link has no channel left: its idle timer starts. */
   linkIdle(link: L2capLink): void;
+  /** The security level a channel to / from `psm` needs (l2cap-security.ts). */
+  requiredLevel(psm: number, service_level: number): number;
+  /** First state of an outgoing channel whose link is up: WAIT_OUTGOING_SECURITY_LEVEL_UPDATE or outgoingStartState(). */
+  outgoingState(ch: L2capChannel, link: L2capLink): number;
+  /** Ask HCI for the level of an outgoing channel waiting in WAIT_OUTGOING_SECURITY_LEVEL_UPDATE (else nothing). */
+  requestSecurity(ch: L2capChannel): void;
 }
 
 export class L2capChannels {
@@ -78,7 +86,7 @@ export class L2capChannels {
     }
   }
 
-  /** First state of an outgoing channel once its link is up. */
+  /** First state of an outgoing channel once its link is up and its security level reached. */
   outgoingStartState(link: L2capLink): number {
     if (link.info_state === INFO_DONE) return L2CAP_STATE_WILL_SEND_CONNECTION_REQUEST;
     if (link.info_state === INFO_IDLE) link.info_state = INFO_W2_SEND_EXTENDED_FEATURES;
@@ -96,6 +104,8 @@ export class L2capChannels {
     ch.handler = handler;
     ch.incoming = false;
     ch.local_mtu = s.clampMtu(mtu);
+    // BTstack: SDP at level 0, every other PSM at gap_get_security_level() (mode 4)
+    ch.required_security_level = this.x.requiredLevel(psm, 0);
     bd_addr_copy(ch.address, address);
     let link = s.linkForAddr(address);
     if (!link) {
@@ -109,7 +119,7 @@ export class L2capChannels {
       ch.todo |= TODO_CREATE_ACL;
     } else if (link) {
       ch.con_handle = link.con_handle;
-      this.setState(ch, this.outgoingStartState(link), 'created on a link that is up');
+      this.setState(ch, this.x.outgoingState(ch, link), 'created on a link that is up');
     } else {
       const st = s.hci.hci_connect_acl(address);
       if (st !== ERROR_CODE_SUCCESS) {
@@ -119,6 +129,7 @@ export class L2capChannels {
       this.setState(ch, L2CAP_STATE_WAIT_CONNECTION_COMPLETE, 'created, link requested');
     }
     this.add(ch);
+    this.x.requestSecurity(ch);
     s.log.info(
       () => `L2CAP create channel 0x${ch.local_cid.toString(16)} to ${bd_addr_to_str(address)} PSM 0x${psm.toString(16)}`,
     );
@@ -162,6 +173,7 @@ export class L2capChannels {
       default:
         if (
           ch.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE ||
+          ch.state === L2CAP_STATE_WAIT_OUTGOING_SECURITY_LEVEL_UPDATE ||
           ch.state === L2CAP_STATE_WAIT_OUTGOING_EXTENDED_FEATURES ||
           ch.state === L2CAP_STATE_WILL_SEND_CONNECTION_REQUEST
         ) {
@@ -193,10 +205,21 @@ export class L2capChannels {
       if (c.state === L2CAP_STATE_WAIT_CONNECTION_COMPLETE && bd_addr_cmp(c.address, addr) === 0) {
         c.con_handle = link.con_handle;
         c.todo &= ~TODO_CREATE_ACL;
-        this.setState(c, this.outgoingStartState(link), 'link up');
+        this.setState(c, this.x.outgoingState(c, link), 'link up');
         this.attach(c);
+        this.x.requestSecurity(c);
       }
     }
+  }
+
+  /**
+   * An incoming channel whose link has the security level it needs: offered to the application
+   * (L2CAP_EVENT_INCOMING_CONNECTION), "pending" after L2CAP_INCOMING_PENDING_DELAY_MS unanswered.
+   */
+  offerIncoming(ch: L2capChannel): void {
+    this.setState(ch, L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT, 'offered to the application');
+    this.startPendingTimer(ch);
+    this.s.events.incomingConnection(ch);
   }
 
   /** The link to `addr` could not be made (`status`): the channels waiting for it end. */
@@ -337,6 +360,8 @@ export class L2capChannels {
   finalize(ch: L2capChannel, status: number, why = 'closed'): void {
     const s = this.s;
     if (ch.state === L2CAP_STATE_CLOSED || !s.channelPool.owns(ch)) return;
+    // an incoming channel still waiting for its security level was never shown to the application
+    if (ch.state === L2CAP_STATE_WAIT_INCOMING_SECURITY_LEVEL_UPDATE) status = -1;
     s.run_loop.remove_timer(ch.timer);
     s.run_loop.remove_timer(ch.config_timer);
     this.setState(ch, L2CAP_STATE_CLOSED, why);

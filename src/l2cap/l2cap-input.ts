@@ -10,6 +10,7 @@ import {
   BTSTACK_EVENT_NR_CONNECTIONS_CHANGED,
   BTSTACK_EVENT_STATE,
   ERROR_CODE_SUCCESS,
+  GAP_EVENT_SECURITY_LEVEL,
   HCI_ACL_DATA_PACKET,
   HCI_EVENT_CONNECTION_COMPLETE,
   HCI_EVENT_DISCONNECTION_COMPLETE,
@@ -32,6 +33,8 @@ export interface L2capInputPeers {
   run(): void;
   connectionComplete(status: number, handle: number, addr: BdAddr): void;
   linkDown(handle: number): void;
+  /** GAP_EVENT_SECURITY_LEVEL: the link's security level after a gap_request_security_level. */
+  securityLevel(handle: number, level: number): void;
   stackOff(): void;
   linkUp(handle: number, addr: BdAddr): L2capLink | null;
   noteActivity(link: L2capLink): void;
@@ -72,6 +75,9 @@ export class L2capInput {
         break;
       case HCI_EVENT_DISCONNECTION_COMPLETE:
         if (size >= 6 && packet[2] === ERROR_CODE_SUCCESS) this.x.linkDown(little_endian_read_16(packet, 3) & 0x0fff);
+        break;
+      case GAP_EVENT_SECURITY_LEVEL: // handle and level at the same offsets in v1.4 (H1) and v1.8 (H11)
+        if (size >= 5) this.x.securityLevel(little_endian_read_16(packet, 2) & 0x0fff, packet[4]!);
         break;
       case HCI_EVENT_TRANSPORT_PACKET_SENT:
       case HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS:

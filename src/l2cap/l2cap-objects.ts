@@ -14,6 +14,7 @@ import { Timer } from '../core/run-loop.js';
 import { HCI_CON_HANDLE_INVALID, L2CAP_DEFAULT_MTU, L2CAP_STATE_CLOSED } from '../codes/v1.4.js';
 import { L2capConfigAnswer, L2capConfigOptions } from './config-options.js';
 import { L2capResponseQueue } from './l2cap-responses.js';
+import { L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE } from './signaling.js';
 
 export { L2CAP_PENDING_RESPONSES_PER_LINK, type L2capPendingResponse } from './l2cap-responses.js';
 
@@ -56,7 +57,7 @@ export const L2CAP_DEFAULT_AUTO_DISCONNECT_TIMEOUT_MS = 10_000;
 // Channel work flags (L2capChannel.todo)
 export const TODO_SEND_CONF_REQ = 1 << 0;
 export const TODO_SEND_CONF_RSP = 1 << 1;
-/** Incoming channel: send Connection Response "pending, authorization pending". */
+/** Incoming channel: send Connection Response "pending" (authentication pending while its security level is raised, else authorization pending). */
 export const TODO_SEND_CONN_RSP_PENDING = 1 << 2;
 /** Our Configuration Request just sent is an empty one asking for the rest of a continued response. */
 export const TODO_CONF_REQ_EMPTY = 1 << 3;
@@ -129,6 +130,8 @@ export class L2capChannel {
   opened = false;
   /** Status reported in L2CAP_EVENT_CHANNEL_OPENED if the channel ends before it opened. */
   fail_status = 0;
+  /** Result of the Connection Response refusing an incoming channel (0x0004 declined, 0x0003 security block). */
+  refuse_result = L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE;
   waiting_for_can_send_now = false;
   /** RTX / ERTX timer (also the "send pending" delay of an incoming connection). */
   readonly timer: Timer;
@@ -166,6 +169,7 @@ export class L2capChannel {
     this.conf_requests = 0;
     this.opened = false;
     this.fail_status = 0;
+    this.refuse_result = L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE;
     this.waiting_for_can_send_now = false;
   }
 }

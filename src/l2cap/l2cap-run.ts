@@ -29,6 +29,7 @@ import {
   L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT,
   L2CAP_STATE_WAIT_CONNECT_RSP,
   L2CAP_STATE_WAIT_DISCONNECT,
+  L2CAP_STATE_WAIT_INCOMING_SECURITY_LEVEL_UPDATE,
   L2CAP_STATE_WILL_SEND_CONNECTION_REQUEST,
   L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_ACCEPT,
   L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE,
@@ -43,9 +44,9 @@ import {
 } from './channel-state.js';
 import {
   L2CAP_CONFIG_FLAG_CONTINUATION,
-  L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE,
   L2CAP_CONNECTION_RESULT_PENDING,
   L2CAP_CONNECTION_RESULT_SUCCESS,
+  L2CAP_CONNECTION_STATUS_AUTHENTICATION_PENDING,
   L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
   L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS,
   L2CAP_EXTENDED_FEATURE_UNICAST_CONNECTIONLESS_DATA_RECEPTION,
@@ -339,9 +340,11 @@ export class L2capSender {
         x.startRtx(c);
         return this.finish(c.con_handle, n);
       }
+      case L2CAP_STATE_WAIT_INCOMING_SECURITY_LEVEL_UPDATE:
       case L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT: {
         const buf = this.reserve();
         if (!buf) return false;
+        // BTstack sends status 0 "no further information" for both; the spec's statuses say which wait it is
         const n = l2cap_sig_connection_response(
           buf,
           p,
@@ -349,7 +352,9 @@ export class L2capSender {
           c.local_cid,
           c.remote_cid,
           L2CAP_CONNECTION_RESULT_PENDING,
-          L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
+          c.state === L2CAP_STATE_WAIT_INCOMING_SECURITY_LEVEL_UPDATE
+            ? L2CAP_CONNECTION_STATUS_AUTHENTICATION_PENDING
+            : L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
         );
         c.todo &= ~TODO_SEND_CONN_RSP_PENDING;
         return this.finish(c.con_handle, n);
@@ -372,17 +377,10 @@ export class L2capSender {
       case L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE: {
         const buf = this.reserve();
         if (!buf) return false;
-        const n = l2cap_sig_connection_response(
-          buf,
-          p,
-          c.remote_sig_id,
-          0,
-          c.remote_cid,
-          L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE,
-          0,
-        );
+        const n = l2cap_sig_connection_response(buf, p, c.remote_sig_id, 0, c.remote_cid, c.refuse_result, 0);
         const sent = this.finish(c.con_handle, n);
-        x.finalize(c, c.fail_status || -1, 'declined'); // declined by the application: no event (undecided for too long: CHANNEL_OPENED 0x69)
+        // declined by the application or refused for security: no event (undecided for too long: CHANNEL_OPENED 0x69)
+        x.finalize(c, c.fail_status || -1, 'declined');
         return sent;
       }
       case L2CAP_STATE_CONFIG:
@@ -481,6 +479,7 @@ function hasSignalling(c: L2capChannel): boolean {
     case L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST:
     case L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE:
       return true;
+    case L2CAP_STATE_WAIT_INCOMING_SECURITY_LEVEL_UPDATE:
     case L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT:
       return (c.todo & TODO_SEND_CONN_RSP_PENDING) !== 0;
     case L2CAP_STATE_CONFIG:

@@ -36,6 +36,7 @@ import {
   L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT,
   L2CAP_STATE_WAIT_CONNECT_RSP,
   L2CAP_STATE_WAIT_DISCONNECT,
+  L2CAP_STATE_WAIT_INCOMING_SECURITY_LEVEL_UPDATE,
   L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE,
   L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST,
   L2CAP_STATE_WILL_SEND_DISCONNECT_RESPONSE,
@@ -50,6 +51,7 @@ import {
   L2CAP_CONNECTION_RESULT_SECURITY_BLOCK,
   L2CAP_CONNECTION_RESULT_SOURCE_CID_ALREADY_ALLOCATED,
   L2CAP_CONNECTION_RESULT_SUCCESS,
+  L2CAP_CONNECTION_STATUS_AUTHENTICATION_PENDING,
   L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
   L2CAP_REJ_INVALID_CID,
   L2CAP_REJ_MTU_EXCEEDED,
@@ -106,7 +108,10 @@ export interface L2capSignalingInPeers {
   add(ch: L2capChannel): void;
   startRtx(ch: L2capChannel, ertx?: boolean): void;
   stopTimer(ch: L2capChannel): void;
-  startPendingTimer(ch: L2capChannel): void;
+  /** The security level a channel to `psm` needs given its service's own level. */
+  requiredLevel(psm: number, service_level: number): number;
+  /** A new incoming channel (in the list): offered to the application, or waiting for its security level. */
+  incoming(ch: L2capChannel): void;
   enterConfig(ch: L2capChannel, why: string): void;
   failConfig(ch: L2capChannel, why: string): void;
   open(ch: L2capChannel): void;
@@ -265,6 +270,7 @@ export class L2capSignalingIn {
    */
   private repeatConnectionResponse(link: L2capLink, id: number, c: L2capChannel): void {
     switch (c.state) {
+      case L2CAP_STATE_WAIT_INCOMING_SECURITY_LEVEL_UPDATE:
       case L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT:
         this.connectionResponse(
           link,
@@ -272,11 +278,13 @@ export class L2capSignalingIn {
           c.local_cid,
           c.remote_cid,
           L2CAP_CONNECTION_RESULT_PENDING,
-          L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
+          c.state === L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT
+            ? L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING
+            : L2CAP_CONNECTION_STATUS_AUTHENTICATION_PENDING,
         );
         return;
       case L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE:
-        this.refuse(link, id, c.remote_cid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
+        this.refuse(link, id, c.remote_cid, c.refuse_result);
         return;
       default:
         this.connectionResponse(link, id, c.local_cid, c.remote_cid, L2CAP_CONNECTION_RESULT_SUCCESS, 0);
@@ -305,14 +313,6 @@ export class L2capSignalingIn {
       this.refuse(link, id, scid, L2CAP_CONNECTION_RESULT_INVALID_SOURCE_CID);
       return;
     }
-    if (service.required_security_level > this.s.hci.gap.gap_security_level(link.con_handle)) {
-      this.s.log.info(
-        () =>
-          `connection request for PSM 0x${req.psm.toString(16)}: security level ${service.required_security_level} required, refused`,
-      );
-      this.refuse(link, id, scid, L2CAP_CONNECTION_RESULT_SECURITY_BLOCK);
-      return;
-    }
     const ch = this.s.channelPool.get();
     if (!ch) {
       this.refuse(link, id, scid, L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE);
@@ -327,12 +327,11 @@ export class L2capSignalingIn {
     ch.address.set(link.address);
     ch.incoming = true;
     ch.local_mtu = service.mtu;
-    ch.required_security_level = service.required_security_level;
+    ch.required_security_level = this.x.requiredLevel(req.psm, service.required_security_level);
     ch.handler = service.handler;
-    this.x.setState(ch, L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT, 'Connection Request received');
     this.x.add(ch);
-    this.x.startPendingTimer(ch);
-    this.s.events.incomingConnection(ch);
+    // offered to the application now, or once the link has the security level (l2cap-security.ts)
+    this.x.incoming(ch);
   }
 
   private onConnectionResponse(link: L2capLink, cmd: L2capSignalingCommand): void {
@@ -367,6 +366,8 @@ export class L2capSignalingIn {
         return;
       default:
         this.s.log.info(() => `connection to PSM 0x${c.psm.toString(16)} refused, result ${rsp.result}`);
+        // BTstack: a security block means the remote does not trust our link key: drop it, the next attempt pairs anew
+        if (rsp.result === L2CAP_CONNECTION_RESULT_SECURITY_BLOCK) this.s.hci.gap.gap_drop_link_key_for_bd_addr?.(c.address);
         this.x.finalize(c, l2cap_refusal_status(rsp.result), 'connection refused');
         return;
     }

@@ -21,6 +21,8 @@
  * failure status. Status codes (BTstack's):
  * - HCI status (e.g. 0x04 page timeout) when the ACL link could not be created;
  * - 0x63 + the remote's result for a refused outgoing channel (BTstack quirk, see refusal_status());
+ * - L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_SECURITY (0x66, also 0x63 + 3) when the link's security
+ *   level could not be raised to what the channel needs (l2cap-security.ts);
  * - 0x60 + the reject reason when the remote answered our Connection Request with Command Reject;
  * - L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT when the remote did not answer in RTX / ERTX time,
  *   or configuration did not complete within L2CAP_CONFIG_TIMEOUT_MS (40 s; the channel is disconnected);
@@ -44,6 +46,7 @@ import { L2capInput } from './l2cap-input.js';
 import { L2capSignalingIn } from './l2cap-signaling-in.js';
 import { L2capEchoInfo } from './l2cap-echo-info.js';
 import { L2capServices } from './l2cap-services.js';
+import { L2capSecurity } from './l2cap-security.js';
 import { l2cap_channel_list, l2cap_connection_list, type L2capChannelInfo, type L2capConnectionInfo } from './l2cap-lists.js';
 import { checkAddr, checkData, checkHandler, checkInt, checkU16 } from './l2cap-args.js';
 import { L2capLeApi, type L2capLeParts } from './l2cap-le-api.js';
@@ -116,6 +119,16 @@ export class L2cap extends L2capLeApi implements L2capService {
       scheduleRun: () => sender.scheduleRun(),
       linkUp: (handle, addr) => links.linkUp(handle, addr),
       linkIdle: (link) => links.startIdleTimer(link),
+      requiredLevel: (psm, level) => security.requiredLevel(psm, level),
+      outgoingState: (ch, link) => security.outgoingState(ch, link),
+      requestSecurity: (ch) => security.request(ch),
+    });
+    const security: L2capSecurity = new L2capSecurity(s, {
+      setState: (ch, to, why) => channels.setState(ch, to, why),
+      finalize: (ch, status, why) => channels.finalize(ch, status, why),
+      offerIncoming: (ch) => channels.offerIncoming(ch),
+      outgoingReadyState: (link) => channels.outgoingStartState(link),
+      run: () => sender.run(),
     });
     const echoInfo: L2capEchoInfo = new L2capEchoInfo(s, {
       run: () => sender.run(),
@@ -148,7 +161,8 @@ export class L2cap extends L2capLeApi implements L2capService {
       add: (ch) => channels.add(ch),
       startRtx: (ch, ertx) => channels.startRtx(ch, ertx),
       stopTimer: (ch) => channels.stopTimer(ch),
-      startPendingTimer: (ch) => channels.startPendingTimer(ch),
+      requiredLevel: (psm, level) => security.requiredLevel(psm, level),
+      incoming: (ch) => security.incoming(ch),
       enterConfig: (ch, why) => channels.enterConfig(ch, why),
       failConfig: (ch, why) => channels.failConfig(ch, why),
       open: (ch) => channels.open(ch),
@@ -166,6 +180,7 @@ export class L2cap extends L2capLeApi implements L2capService {
       leAcl: (handle, packet, size) => leFixed.onAcl(handle, packet, size),
       connectionComplete: (status, handle, addr) => links.connectionComplete(status, handle, addr),
       linkDown: (handle) => links.linkDown(handle),
+      securityLevel: (handle, level) => security.onSecurityLevel(handle, level),
       stackOff: () => links.stackOff(),
       linkUp: (handle, addr) => links.linkUp(handle, addr),
       noteActivity: (link) => links.noteActivity(link),
@@ -226,8 +241,10 @@ export class L2cap extends L2capLeApi implements L2capService {
   /**
    * Register a service for `psm`: incoming connections are offered to `handler` with
    * L2CAP_EVENT_INCOMING_CONNECTION. Makes the device connectable. `mtu` is clamped to
-   * [48, l2cap_max_mtu()]. A security level above what the link has (LEVEL_0 until pairing
-   * exists) makes every incoming connection be refused with "security block".
+   * [48, l2cap_max_mtu()]. Incoming connections need `security_level`, raised to
+   * gap_get_security_level() in security mode 4 unless `psm` is SDP: a link below it answers
+   * "pending", is asked for it (gap_request_security_level) and, not reaching it, refused with
+   * "security block" (l2cap-security.ts).
    * Returns 0, L2CAP_SERVICE_ALREADY_REGISTERED or BTSTACK_MEMORY_ALLOC_FAILED.
    */
   l2cap_register_service(handler: L2capPacketHandler, psm: number, mtu: number, security_level = 0): number {
@@ -250,6 +267,9 @@ export class L2cap extends L2capLeApi implements L2capService {
    * comes to `handler` as L2CAP_EVENT_CHANNEL_OPENED. Returns { status, local_cid } where status
    * is 0, BTSTACK_MEMORY_ALLOC_FAILED, or the status of creating the link (e.g.
    * ERROR_CODE_COMMAND_DISALLOWED when the stack is not working). `mtu` is clamped to [48, l2cap_max_mtu()].
+   * In security mode 4 every PSM but SDP needs gap_get_security_level(): once the link is up it is
+   * raised before the Connection Request (not reached: CHANNEL_OPENED status
+   * L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_SECURITY).
    */
   l2cap_create_channel(handler: L2capPacketHandler, address: BdAddr, psm: number, mtu: number): L2capCreateChannelResult {
     checkHandler('l2cap_create_channel', handler);

@@ -14,7 +14,7 @@ import { LOG_LEVEL_DEBUG, type Logger } from '../core/log.js';
 import type { Pool } from '../core/pool.js';
 import type { RunLoop } from '../core/run-loop.js';
 import type { Codes } from '../codes/index.js';
-import { LEVEL_0, RFCOMM_CREDITS } from '../codes/v1.4.js';
+import { LEVEL_2, RFCOMM_CREDITS } from '../codes/v1.4.js';
 import type { L2capService } from '../l2cap/l2cap-service.js';
 import { RfcommEvents } from './rfcomm-events.js';
 import {
@@ -64,8 +64,8 @@ export class RfcommState {
   readonly events: RfcommEvents;
   /** The L2CAP layer below (null until attached). */
   l2cap: L2capService | null;
-  /** Security level asked of L2CAP for PSM 3 (BTstack's rfcomm_set_required_security_level). */
-  security_level = LEVEL_0;
+  /** Security level asked of L2CAP for PSM 3: LEVEL_2 as BTstack's rfcomm_init (rfcomm_set_required_security_level changes it). */
+  security_level = LEVEL_2;
   /** Idle time after which a multiplexer without DLCs is closed (DISC on DLCI 0). */
   multiplexer_timeout_ms = RFCOMM_MULTIPLEXER_TIMEOUT_MS;
   /** T1/T2 response timer. */

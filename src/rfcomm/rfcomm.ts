@@ -84,8 +84,6 @@
  * - Server channels are 1-30 (RFCOMM 5.4): rfcomm_register_service* and rfcomm_create_channel*
  *   return ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE for others; BTstack takes any value
  *   and builds a DLCI from it.
- * - PSM 3 is registered with security level 0 (BTstack: LEVEL_2), as this stack has no pairing
- *   yet; rfcomm_set_required_security_level changes it.
  * - Functions that BTstack declares void (rfcomm_accept_connection, rfcomm_decline_connection,
  *   rfcomm_grant_credits, rfcomm_disconnect, rfcomm_request_can_send_now_event) return 0 or a
  *   status here; rfcomm_create_channel* return { status, rfcomm_cid } instead of an out parameter.

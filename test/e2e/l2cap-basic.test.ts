@@ -19,7 +19,7 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
 
     assert.is(lb.l2cap_register_service(b.handler, 0x1001, 1000, 0), 0);
     assert.is(lb.l2cap_register_service(b.handler, 0x1003, 1000, 0), 0);
-    assert.is(lb.l2cap_register_service(b.handler, 0x1007, 1000, 2), 0);
+    assert.is(lb.l2cap_register_service(b.handler, 0x1007, 1000, 3), 0);
     assert.is(lb.l2cap_register_service(b.handler, 0x1001, 1000, 0), 0x6b);
     b.on = (r, n) => {
       if (r.type !== 4 || r.bytes[0] !== 0x72) return;
@@ -89,7 +89,9 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       `70 18 65 ${revAddr(ADDR_B)} ${h16(ha)} 05 10 ${h16(c4.local_cid)} 00 00 20 03 a0 02 00 00 00 00 00`,
     );
 
-    // ---- security: the service wants level 2, the link has no pairing -> result 3 -> 0x66; b's app sees nothing
+    // ---- security: the service wants level 3 (MITM); both sides have no input / output, so the link
+    // (paired Just Works for the mode-4 level 2 of the channels above) cannot get there: b answers
+    // "pending", asks HCI for level 3, gets 2 -> result 3 "security block" -> 0x66; b's app sees nothing
     const c5 = la.l2cap_create_channel(a.handler, ADDR_B, 0x1007, 800);
     p.until(() => a.events(0x70).length === 5, 'security refusal reported');
     assert.equal(

@@ -65,7 +65,7 @@ test(`fuzz: ${PDUS} random and mutated signalling PDUs at a live stack`, () => {
     }
     return send(size);
   };
-  const rnd = prng(0x5eed);
+  const rnd = prng(0x5eef);
   const ri = (n: number) => Math.floor(rnd() * n);
   const pick = <T>(xs: readonly T[]): T => xs[ri(xs.length)]!;
   const cids = [0x0000, 0x0001, 0x0002, 0x003f, 0x0040, 0x0041, 0x0042, 0x0043, 0x0044, 0x0045, 0x0046, 0x0050, 0xffff];

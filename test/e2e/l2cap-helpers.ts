@@ -146,10 +146,7 @@ export function makePair(o: PairOptions): Pair {
       until(() => a.stack.hci.hci_get_state() === 0 && b.stack.hci.hci_get_state() === 0, 'both stacks off', 10_000);
       rl.run(1000);
       for (const n of [a, b]) {
-        assert.ok(
-          n.stack.pools.all_free(),
-          `${n.name}: pools back to full ${JSON.stringify(n.stack.pools.stats().filter((s) => s.in_use))}`,
-        );
+        assert.ok(n.stack.pools.all_free(), `${n.name}: pools back to full ${JSON.stringify(n.stack.pools.busy())}`);
         assert.is(n.stack.l2cap.l2cap_get_channels().length, 0, `${n.name}: no channel left`);
         n.stack.close_packet_log();
       }

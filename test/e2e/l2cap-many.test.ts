@@ -114,8 +114,7 @@ test('one stack, three peers, two channels each, all at once', () => {
     s.hci.hci_power_control(0);
   }
   assert.ok(rl.run_until(() => [hub, ...peers.map((p) => p.stack)].every((s) => s.hci.hci_get_state() === 0), 5000));
-  for (const s of [hub, ...peers.map((p) => p.stack)])
-    assert.ok(s.pools.all_free(), JSON.stringify(s.pools.stats().filter((x) => x.in_use)));
+  for (const s of [hub, ...peers.map((p) => p.stack)]) assert.ok(s.pools.all_free(), JSON.stringify(s.pools.busy()));
   hub.close_packet_log();
   assertCleanCapture(log);
   // tshark: six connection requests to PSM 0x1001 with the hub's CIDs, over three handles

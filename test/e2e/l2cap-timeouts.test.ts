@@ -182,7 +182,7 @@ test('link loss with data in flight on three channels both ways: every channel C
   assert.equal(a.events(0x71).sort(), ['71 02 40 00', '71 02 41 00', '71 02 42 00']);
   assert.equal(b.events(0x71).sort(), ['71 02 40 00', '71 02 41 00', '71 02 42 00']);
   for (const n of [a, b]) {
-    const st = n.stack.pools.stats().filter((s) => s.in_use && s.name !== 'l2cap_services');
+    const st = n.stack.pools.busy().filter((s) => s.name !== 'l2cap_services');
     assert.equal(st, [], `${n.name}: only the services remain`);
     // every SDU that arrived is intact
     for (const cid of [0x40, 0x41, 0x42]) for (const sdu of n.data(cid)) assert.is(sdu.length, 3000);

@@ -132,7 +132,7 @@ export function pairWorld(setup: PairSetup): PairWorld {
       rl.run(30_000); // no timer left to answer anything
       for (const n of [a, b]) {
         n.stack.gap.gap_delete_all_link_keys();
-        assert.ok(n.stack.pools.all_free(), `${n.name}: pools ${JSON.stringify(n.stack.pools.stats().filter((s) => s.in_use))}`);
+        assert.ok(n.stack.pools.all_free(), `${n.name}: pools ${JSON.stringify(n.stack.pools.busy())}`);
         n.stack.close_packet_log();
         assertCleanCapture(n.log);
       }

@@ -292,16 +292,8 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     );
     b.stack.rfcomm.rfcomm_unregister_service(1);
     b.stack.rfcomm.rfcomm_unregister_service(2);
-    assert.equal(
-      b.stack.pools.stats().filter((s) => s.in_use !== 0),
-      [],
-      'every pool of B back to full',
-    );
-    assert.equal(
-      a.stack.pools.stats().filter((s) => s.in_use !== 0),
-      [],
-      'every pool of A back to full',
-    );
+    assert.equal(b.stack.pools.busy(), [], 'every pool of B back to full');
+    assert.equal(a.stack.pools.busy(), [], 'every pool of A back to full');
 
     a.stack.close_packet_log();
     b.stack.close_packet_log();
@@ -371,7 +363,7 @@ test('decline, link loss (open DLC and one being set up), a full multiplexer poo
     'B closed too',
   );
   const ok = rl.run_until(() => [a, b, c].every((n) => pools_in_use(n, 'rfcomm') + pools_in_use(n, 'l2cap') === 0), 200_000);
-  assert.ok(ok, `pools full: ${JSON.stringify([a, b, c].map((n) => n.stack.pools.stats().filter((s) => s.in_use)))}`);
+  assert.ok(ok, `pools full: ${JSON.stringify([a, b, c].map((n) => n.stack.pools.busy()))}`);
   for (const n of [a, b, c]) {
     n.stack.close_packet_log();
     assertCleanCapture(n.log);

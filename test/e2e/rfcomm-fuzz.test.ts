@@ -173,11 +173,8 @@ test(`fuzz: ${TOTAL.toLocaleString('en')} frames at the RFCOMM layer of a live s
   if (thrown) throw thrown;
   assert.is(sent, TOTAL, `${sent} frames sent`);
   if (up) p.l2cap.l2cap_disconnect(cid);
-  const ok = rl.run_until(
-    () => a.pools.stats().filter((s) => !s.name.endsWith('services') && s.in_use !== 0).length === 0,
-    300_000,
-  );
-  assert.ok(ok, `server pools back to full: ${JSON.stringify(a.pools.stats().filter((s) => s.in_use !== 0))}`);
+  const ok = rl.run_until(() => a.pools.busy().filter((s) => !s.name.endsWith('services')).length === 0, 300_000);
+  assert.ok(ok, `server pools back to full: ${JSON.stringify(a.pools.busy())}`);
   if (thrown) throw thrown;
   assert.ok(incoming > 100 && opened > 20, `DLCs offered ${incoming}, opened ${opened}`);
   if (process.env.FUZZ_STATS) console.log({ sent, incoming, opened, drops, rounds, t: rl.get_time_ms() });

@@ -71,4 +71,16 @@ test('config uses BTstack MAX_NR_* names; Pools registers and reports all', () =
   );
 });
 
+test('a store pool (bonds) shows in stats() but all_free() does not count it', () => {
+  const pools = new Pools(resolveConfig({ MAX_NR_BTSTACK_LINK_KEY_DB_MEMORY_ENTRIES: 2 }));
+  const keys = pools.create('MAX_NR_BTSTACK_LINK_KEY_DB_MEMORY_ENTRIES', 'keys', () => ({}), undefined, true);
+  const k = keys.get()!;
+  assert.ok(pools.all_free(), 'a kept bond is not a leak');
+  assert.equal(pools.stats()[1], { name: 'keys', in_use: 1, capacity: 2, high_water: 1 });
+  keys.free(k);
+  const work = pools.create('MAX_NR_BTSTACK_LINK_KEY_DB_MEMORY_ENTRIES', 'work', () => ({}));
+  work.get();
+  assert.not.ok(pools.all_free(), 'a working pool still counts');
+});
+
 test.run();

@@ -15,7 +15,7 @@ import {
 import { Pools, resolveConfig, type StackConfig } from '../../../src/core/config.js';
 import { Logger } from '../../../src/core/log.js';
 import { VirtualRunLoop } from '../../../src/core/run-loop.js';
-import { codes_for, type CodeProfile } from '../../../src/codes/index.js';
+import { codes_for, type CodeProfile, type Codes, type CodesV14, type CodesV18 } from '../../../src/codes/index.js';
 import { L2cap, type L2capCallbackRegistration, type L2capPacketHandler } from '../../../src/l2cap/l2cap.js';
 import type { HciService } from '../../../src/hci/hci-service.js';
 
@@ -57,7 +57,14 @@ export class FakeHci implements HciService {
     },
     gap_get_security_mode: (): number => this.security_mode,
     gap_get_security_level: (): number => this.mode4_level,
+    gap_drop_link_key_for_bd_addr: (addr: BdAddr): void => {
+      this.dropped_keys.push(hex(addr));
+    },
   };
+  /** gap_drop_link_key_for_bd_addr calls (addresses as hex). */
+  readonly dropped_keys: string[] = [];
+  /** The stack's codes (set by makeHarness): events are built through them. */
+  codes: Codes | null = null;
   /** gap_request_security_level calls, oldest first: [con_handle, level]. */
   readonly security_requests: [number, number][] = [];
   security_mode = 4;
@@ -133,6 +140,21 @@ export class FakeHci implements HciService {
   /** Deliver an HCI event to the registered handlers. */
   event(packet: Uint8Array): void {
     for (const r of this.handlers.slice()) r.callback(4, 0, packet, packet.length);
+  }
+
+  /**
+   * GAP_EVENT_SECURITY_LEVEL (handle, reached level; v1.8 adds a status) as HCI emits it after
+   * gap_request_security_level; the link's level (gap_security_level) becomes `level`.
+   */
+  securityLevel(handle: number, level: number, status = 0): void {
+    this.security_level = level;
+    const c = this.codes!;
+    const buf = new Uint8Array(8);
+    const n =
+      c.PROFILE === 'v1.8'
+        ? (c as CodesV18).gap_event_security_level_build(buf, 0, handle, level, status)
+        : (c as CodesV14).gap_event_security_level_build(buf, 0, handle, level);
+    this.event(buf.subarray(0, n));
   }
 
   /** HCI_EVENT_CONNECTION_COMPLETE (ACL). */
@@ -238,6 +260,7 @@ export function makeHarness(
   log.level = 0;
   log.add_sink((_lvl, m) => lines.push(m));
   const hci = new FakeHci(cfg.HCI_PACKET_BUFFER_SIZE);
+  hci.codes = codes_for(profile);
   const l2cap = new L2cap({ run_loop: loop, config: cfg, pools, log, codes: codes_for(profile), hci });
   l2cap.l2cap_init();
   const events: Event[] = [];

@@ -306,7 +306,7 @@ test('an incoming connection never answered is declined once the remote has give
   assert.is(h.l2cap.state.channelPool.in_use, 0);
 });
 
-test('refused: unknown PSM -> result 2, invalid source CID -> 6, CID in use -> 7, security -> 3', () => {
+test('refused: unknown PSM -> result 2, invalid source CID -> 6, CID in use -> 7, security not reached -> 3', () => {
   const h = setup();
   h.hci.sig(HANDLE, '02 01 0400 0310 5000'); // PSM 0x1003 not registered
   h.hci.sig(HANDLE, '02 02 0400 0110 3f00'); // SCID 0x003F is not dynamic
@@ -324,6 +324,10 @@ test('refused: unknown PSM -> result 2, invalid source CID -> 6, CID in use -> 7
   assert.equal(h.hci.take(), ['0c 00 01 00 03 05 08 00 00 00 50 00 07 00 00 00']);
   assert.is(h.l2cap.l2cap_register_service(h.handler, 0x1003, 100, 2), 0);
   h.hci.sig(HANDLE, '02 06 0400 0310 5100');
+  h.loop.run(0);
+  // pending (0x0001), authentication pending (0x0001) while the level is raised (l2cap-security.test.ts)
+  assert.equal(h.hci.take(), ['0c 00 01 00 03 06 08 00 41 00 51 00 01 00 01 00']);
+  h.hci.securityLevel(HANDLE, 0);
   h.loop.run(0);
   assert.equal(h.hci.take(), ['0c 00 01 00 03 06 08 00 00 00 51 00 03 00 00 00']);
   assert.is(h.ofCode(0x72).length, 1, 'refused requests never reach the application');

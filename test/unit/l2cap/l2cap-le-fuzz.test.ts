@@ -131,7 +131,7 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     h.hci.disconnectionComplete(LE_HANDLE);
     h.loop.run(100_000);
     h.l2cap.l2cap_cbm_unregister_service(0x80);
-    assert.ok(h.pools.all_free(), JSON.stringify(h.pools.stats().filter((s) => s.in_use > 0)));
+    assert.ok(h.pools.all_free(), JSON.stringify(h.pools.busy()));
 
     // still works: a new link, a channel, one SDU
     const got: string[] = [];

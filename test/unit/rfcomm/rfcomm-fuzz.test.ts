@@ -226,11 +226,7 @@ function drive(seed: number, frames: number, profile: 'v1.4' | 'v1.8'): void {
   checkSent();
   assert.ok(sessions > 10, `several sessions (${sessions})`);
   for (const s of [1, 2, 3, 4]) a.rfcomm.rfcomm_unregister_service(s);
-  assert.equal(
-    a.stack.pools.stats().filter((s) => s.in_use !== 0),
-    [],
-    'every pool back to full',
-  );
+  assert.equal(a.stack.pools.busy(), [], 'every pool back to full');
   assert.is(loop.timer_count(), 0, 'no timer left');
   for (const [cid, n] of tr.finals) {
     if (tr.declined.has(cid)) assert.is(n, 0, `declined cid ${cid}: no final event`);
