@@ -25,6 +25,8 @@ import { L2cap } from './l2cap/l2cap.js';
 import { Rfcomm } from './rfcomm/rfcomm.js';
 import { SdpServer } from './sdp/server.js';
 import { SdpClient } from './sdp/client.js';
+import { AttDispatch } from './att/att-dispatch.js';
+import { AttServer } from './att/att-server.js';
 
 export interface StackOptions {
   /** The HCI transport (serial port, virtual controller, ...). */
@@ -80,6 +82,8 @@ export class Stack {
   /** SDP client (one query at a time). */
   readonly sdp_client: SdpClient;
   private dumpSink: ((level: number, message: string) => void) | null = null;
+  #att_dispatch: AttDispatch | null = null;
+  #att_server: AttServer | null = null;
 
   constructor(options: StackOptions) {
     if (!options || typeof options !== 'object' || !options.transport)
@@ -104,6 +108,16 @@ export class Stack {
     this.rfcomm = new Rfcomm(this, this.l2cap);
     this.sdp = new SdpServer(this, this.l2cap);
     this.sdp_client = new SdpClient(this, this.l2cap);
+  }
+
+  /** @internal BTstack's att_dispatch: the LE ATT channel split between the ATT server (even opcodes) and the GATT client (odd). */
+  get att_dispatch(): AttDispatch {
+    return (this.#att_dispatch ??= new AttDispatch(this.l2cap));
+  }
+
+  /** ATT server (BTstack's att_server) on the LE ATT fixed channel; created on first use, serves after att_server_init. */
+  get att_server(): AttServer {
+    return (this.#att_server ??= new AttServer(this, this.att_dispatch.server, this.hci));
   }
 
   /**

@@ -29,6 +29,15 @@ export {
 } from './gap-classic.js';
 export { GAP_INQUIRY_MAX_NAME_LEN } from './gap-reports.js';
 export type { GapLeConnectionParameters } from './hci-link-control.js';
+export type { LeConnectionParameterRange, LeConnectionParameterUpdateRequest } from './gap-le-conn.js';
+export { MAX_NR_WHITELIST_ENTRIES } from './gap-le-conn.js';
+export {
+  GAP_RANDOM_ADDRESS_NON_RESOLVABLE,
+  GAP_RANDOM_ADDRESS_RESOLVABLE,
+  GAP_RANDOM_ADDRESS_TYPE_OFF,
+  GAP_RANDOM_ADDRESS_TYPE_STATIC,
+  gap_static_random_address,
+} from './gap-le.js';
 
 function check_addr(fn: string, addr: BdAddr): void {
   if (!(addr instanceof Uint8Array) || addr.length !== 6) throw new TypeError(`${fn}: addr must be a 6-byte BdAddr`);
