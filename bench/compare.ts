@@ -1,0 +1,148 @@
+/**
+ * Compare two checkouts on selected benchmarks, interleaved: each round runs every benchmark once in
+ * each tree (A B, then B A in the next round, so neither side always runs first), each in its own
+ * node process with --expose-gc, and prints per figure the median of each side and the ratio
+ * HEAD / base. Interleaving makes a busy machine slow both sides alike; medians drop outliers.
+ *
+ *   npx tsx bench/compare.ts --base /work/base                       this tree against /work/base
+ *   npx tsx bench/compare.ts --base DIR --head DIR --only latency,parser --rounds 7
+ *   npx tsx bench/compare.ts --base DIR --all-figures --mb 64        every numeric figure; --mb to the bulk ones
+ *
+ * Both trees need node_modules (a symlink to this tree's is fine when package.json only gained
+ * dev tools). The parser benchmark runs bthost's side only (--side bthost): noble is the same code
+ * in both trees, so bthost's CPU ms per MB carries the whole change of the ratio.
+ * Exit 0 when every run succeeded; 1 when one failed; 2 on a usage error.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { check_int, check_path, flag_given, flag_string, parse_flags, read_flag, type FlagSpec } from '../ports/options.js';
+import { ROOT_DIR, isMain } from './lib/harness.js';
+
+/** The benchmarks compare knows: file, extra arguments, and the figures shown by default. */
+export const COMPARABLE: Record<string, { file: string; args: string[]; figures: string[]; bulk?: boolean }> = {
+  latency: { file: 'latency.ts', args: [], figures: ['echo_median_us', 'pingpong_median_us', 'echo_p99_us', 'pingpong_p99_us'] },
+  'rfcomm-bulk': {
+    file: 'rfcomm-bulk.ts',
+    args: [],
+    bulk: true,
+    figures: ['frame667_MBps', 'frame667_cpu_ms_per_MB', 'frame32767_MBps', 'frame32767_cpu_ms_per_MB'],
+  },
+  'l2cap-bulk': {
+    file: 'l2cap-bulk.ts',
+    args: [],
+    bulk: true,
+    figures: ['mtu65535_MBps', 'mtu65535_cpu_ms_per_MB', 'mtu672_MBps', 'mtu672_cpu_ms_per_MB'],
+  },
+  parser: {
+    file: 'parser.ts',
+    args: ['--side', 'bthost', '--no-install'],
+    figures: ['framing_bthost_MBps', 'framing_bthost_cpu_ms_per_MB', 'reassembly_bthost_MBps', 'reassembly_bthost_cpu_ms_per_MB'],
+  },
+};
+
+const FLAGS: FlagSpec = {
+  base: { type: 'string' },
+  head: { type: 'string' },
+  only: { type: 'string' },
+  rounds: { type: 'string' },
+  mb: { type: 'string' },
+  quick: { type: 'boolean' },
+  'all-figures': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const USAGE = `usage: npx tsx bench/compare.ts --base DIR [--head DIR] [--only ${Object.keys(COMPARABLE).join(',')}]
+       [--rounds N (default 5)] [--mb N (bulk benchmarks)] [--quick] [--all-figures]`;
+
+type Figures = Record<string, number | string | null>;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** One benchmark process in `tree`; its figures (the --json line), or an error line. */
+function runOne(tree: string, name: string, extra: string[]): Figures | string {
+  const b = COMPARABLE[name]!;
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join(tree, 'bench', b.file), '--json', '--silent', ...b.args, ...extra],
+    { cwd: tree, encoding: 'utf8', env: { ...process.env, BTHOST_BENCH_REEXEC: '1' }, maxBuffer: 64 << 20 },
+  );
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{'))
+    return `${name} in ${tree}: exit ${r.status}: ${r.stderr.trim().split('\n').pop()}`;
+  return (JSON.parse(last) as { figures: Figures }).figures;
+}
+
+function fmt(v: number): string {
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+}
+
+export function main(argv: string[]): number {
+  const p = parse_flags(argv, FLAGS, { positionals: false });
+  if (flag_given(p, 'help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const base = read_flag(p, 'base', check_path('directory'));
+  const head = read_flag(p, 'head', check_path('directory')) ?? ROOT_DIR;
+  const rounds = read_flag(p, 'rounds', check_int(1, 1000, '1..1000')) ?? 5;
+  const mb = read_flag(p, 'mb', check_int(1, 100_000, '1..100000'));
+  const only = (flag_string(p, 'only') ?? 'latency,rfcomm-bulk,parser,l2cap-bulk').split(',');
+  if (base === undefined && p.errors.length === 0) p.errors.push('--base: missing (the tree to compare against)');
+  for (const n of only) if (!COMPARABLE[n]) p.errors.push(`--only: unknown benchmark '${n}'`);
+  for (const t of [base, head]) if (t !== undefined && !existsSync(join(t, 'bench'))) p.errors.push(`no bench/ in ${t}`);
+  if (p.errors.length > 0) {
+    console.error(`compare: ${p.errors[0]} (${USAGE.split('\n')[0]})`);
+    return 2;
+  }
+  const trees = { base: resolve(base!), head: resolve(head) };
+  const all = flag_given(p, 'all-figures');
+  const samples: Record<string, Record<'base' | 'head', Record<string, number[]>>> = {};
+  let failed = false;
+  console.log(`compare: base ${trees.base}, head ${trees.head}, ${rounds} rounds, ${only.join(', ')}`);
+  for (let round = 0; round < rounds; round++) {
+    const order: Array<'base' | 'head'> = round % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
+    for (const name of only) {
+      const extra = [
+        ...(flag_given(p, 'quick') ? ['--quick'] : []),
+        ...(mb && COMPARABLE[name]!.bulk ? ['--mb', String(mb)] : []),
+      ];
+      for (const side of order) {
+        const f = runOne(trees[side], name, extra);
+        if (typeof f === 'string') {
+          console.error(f);
+          failed = true;
+          continue;
+        }
+        const s = ((samples[name] ??= { base: {}, head: {} })[side] ??= {});
+        for (const [k, v] of Object.entries(f)) if (typeof v === 'number') (s[k] ??= []).push(v);
+      }
+    }
+    console.error(`  .. round ${round + 1} of ${rounds} done`);
+  }
+  const rows = ['| Benchmark | Figure | base (median) | head (median) | head / base | n |', '|---|---|---:|---:|---:|---:|'];
+  for (const name of only) {
+    const s = samples[name];
+    if (!s) continue;
+    const keys = all ? Object.keys(s.head).filter((k) => s.base[k]) : COMPARABLE[name]!.figures;
+    for (const k of keys) {
+      const a = s.base[k];
+      const b = s.head[k];
+      if (!a?.length || !b?.length) continue;
+      const ma = median(a);
+      const mh = median(b);
+      rows.push(
+        `| ${name} | ${k} | ${fmt(ma)} | ${fmt(mh)} | ${ma !== 0 ? (mh / ma).toFixed(3) : 'n/a'} | ${Math.min(a.length, b.length)} |`,
+      );
+    }
+  }
+  console.log(rows.join('\n'));
+  return failed ? 1 : 0;
+}
+
+if (isMain(import.meta.url)) process.exitCode = main(process.argv.slice(2));
