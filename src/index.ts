@@ -29,6 +29,8 @@ export type { L2capService, L2capServicePacketHandler } from './l2cap/l2cap-serv
 export { L2capLeApi } from './l2cap/l2cap-le-api.js';
 export type { L2capFixedChannelService } from './l2cap/l2cap-fixed-service.js';
 export * from './att/att-server.js';
+export * from './gatt/gatt-client.js';
+export * from './gatt/gatt-client-types.js';
 export * from './rfcomm/frames.js';
 export * from './rfcomm/mux-commands.js';
 export * from './rfcomm/rfcomm.js';

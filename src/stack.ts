@@ -27,6 +27,7 @@ import { SdpServer } from './sdp/server.js';
 import { SdpClient } from './sdp/client.js';
 import { AttDispatch } from './att/att-dispatch.js';
 import { AttServer } from './att/att-server.js';
+import { GattClient } from './gatt/gatt-client.js';
 
 export interface StackOptions {
   /** The HCI transport (serial port, virtual controller, ...). */
@@ -84,6 +85,7 @@ export class Stack {
   private dumpSink: ((level: number, message: string) => void) | null = null;
   #att_dispatch: AttDispatch | null = null;
   #att_server: AttServer | null = null;
+  #gatt_client: GattClient | null = null;
 
   constructor(options: StackOptions) {
     if (!options || typeof options !== 'object' || !options.transport)
@@ -118,6 +120,11 @@ export class Stack {
   /** ATT server (BTstack's att_server) on the LE ATT fixed channel; created on first use, serves after att_server_init. */
   get att_server(): AttServer {
     return (this.#att_server ??= new AttServer(this, this.att_dispatch.server, this.hci));
+  }
+
+  /** GATT client (BTstack's gatt_client) on the client side of att_dispatch; created on first use, registers at gatt_client_init or its first query. */
+  get gatt_client(): GattClient {
+    return (this.#gatt_client ??= new GattClient(this, this.att_dispatch.client, this.hci));
   }
 
   /**
