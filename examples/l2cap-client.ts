@@ -2,6 +2,9 @@
  * l2cap-client: opens an L2CAP channel to PSM 0x1001 on --addr, sends --count messages of
  * --size bytes (each when L2CAP_EVENT_CAN_SEND_NOW says so), checks that every one comes back
  * unchanged (examples/l2cap-server echoes), disconnects and exits 0 (1 on any failure).
+ * GAP security mode 4 at level 2 (BTstack's defaults): the link is paired and encrypted before
+ * the Connection Request (Secure Simple Pairing, display + yes/no, numeric value printed and auto
+ * accepted; PIN 0000 for a legacy peer).
  *
  *   npx tsx examples/l2cap-client.ts                      in-process virtual controller + a virtual echo server
  *   npx tsx examples/l2cap-client.ts -u /tmp/ttyV1 --no-flow --addr 11:22:33:44:55:66
@@ -102,6 +105,27 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
         break;
     }
   };
+
+  // pairing as BTstack's examples: print the numeric value (the stack accepts it), PIN 0000 for legacy peers
+  const hci_packet_handler = (packet_type: number, _channel: number, packet: Uint8Array): void => {
+    if (packet_type !== C.HCI_EVENT_PACKET) return;
+    switch (packet[0]) {
+      case codes.HCI_EVENT_PIN_CODE_REQUEST:
+        console.log("Pin code request - using '0000'");
+        bt.gap_pin_code_response(codes.hci_event_pin_code_request_get_bd_addr(packet), '0000');
+        break;
+      case codes.HCI_EVENT_USER_CONFIRMATION_REQUEST: {
+        const value = codes.hci_event_user_confirmation_request_get_numeric_value(packet);
+        console.log(`SSP User Confirmation Request with numeric value '${String(value).padStart(6, '0')}'`);
+        console.log('SSP User Confirmation Auto accept');
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  bt.hci_add_event_handler({ callback: hci_packet_handler });
+  bt.gap_ssp_set_io_capability(C.SSP_IO_CAPABILITY_DISPLAY_YES_NO);
 
   bt.hci_add_event_handler({
     callback: (packet_type, _channel, packet) => {

@@ -1,6 +1,9 @@
 /**
  * l2cap-server: registers an L2CAP service on PSM 0x1001, accepts every incoming channel and
  * sends back whatever it receives (with L2CAP_EVENT_CAN_SEND_NOW, never queueing in the stack).
+ * The service asks for security level 2 (BTstack's default in GAP security mode 4): a client
+ * pairs first (Secure Simple Pairing, display + yes/no, numeric value printed and auto accepted;
+ * PIN 0000 for a legacy peer) and a client that will not pair is refused ("security block").
  *
  *   npx tsx examples/l2cap-server.ts                      in-process virtual controller + a virtual client that connects
  *   npx tsx examples/l2cap-server.ts -u /tmp/ttyV0 --no-flow
@@ -73,6 +76,27 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
     }
   };
 
+  // pairing as BTstack's examples: print the numeric value (the stack accepts it), PIN 0000 for legacy peers
+  const hci_packet_handler = (packet_type: number, _channel: number, packet: Uint8Array): void => {
+    if (packet_type !== C.HCI_EVENT_PACKET) return;
+    switch (packet[0]) {
+      case codes.HCI_EVENT_PIN_CODE_REQUEST:
+        console.log("Pin code request - using '0000'");
+        bt.gap_pin_code_response(codes.hci_event_pin_code_request_get_bd_addr(packet), '0000');
+        break;
+      case codes.HCI_EVENT_USER_CONFIRMATION_REQUEST: {
+        const value = codes.hci_event_user_confirmation_request_get_numeric_value(packet);
+        console.log(`SSP User Confirmation Request with numeric value '${String(value).padStart(6, '0')}'`);
+        console.log('SSP User Confirmation Auto accept');
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  bt.hci_add_event_handler({ callback: hci_packet_handler });
+  bt.gap_ssp_set_io_capability(C.SSP_IO_CAPABILITY_DISPLAY_YES_NO);
+
   bt.hci_add_event_handler({
     callback: (packet_type, _channel, packet) => {
       if (
@@ -86,7 +110,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
   });
 
   l2cap.l2cap_init();
-  const st = l2cap.l2cap_register_service(packet_handler, args.psm, args.mtu, C.LEVEL_0);
+  const st = l2cap.l2cap_register_service(packet_handler, args.psm, args.mtu, C.LEVEL_2);
   if (st) {
     console.error(`l2cap_register_service failed: status 0x${st.toString(16)}`);
     return 1;

@@ -2,6 +2,9 @@
  * spp-client: finds the SPP server of --addr through SDP (the RFCOMM channel of its SerialPort
  * record), connects, prints the lines it receives, answers each one, and disconnects after a
  * few lines (BTstack's spp_counter on the other side sends "BTstack counter NNNN" every second).
+ * Pairing as BTstack's spp_streamer_client: Secure Simple Pairing with a display and yes/no, the
+ * numeric value printed and accepted by the stack (auto accept), PIN 0000 for a legacy peer; the
+ * link is raised to security level 2 (mode 4) before RFCOMM's L2CAP channel is requested.
  *
  *   npx tsx examples/spp-client.ts                                   in-process virtual controller + a virtual spp-counter
  *   npx tsx examples/spp-client.ts -u /dev/ttyACM0 --addr 00:1A:7D:DA:71:13
@@ -28,6 +31,7 @@ export interface SppClientOptions {
 /** Look up the SerialPort service of `addr` with SDP, connect, read `lines` lines, answer each, disconnect. */
 export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions): void {
   const codes = stack.codes;
+  const gap = stack.gap;
   const rfcomm = stack.rfcomm;
   let server_channel = 0;
   let rfcomm_cid = 0;
@@ -41,6 +45,27 @@ export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions
     done = true;
     o.on_done?.(code);
   };
+
+  // BTstack's spp_streamer_client answers the pairing requests in its HCI event handler
+  const hci_packet_handler = (packet_type: number, _channel: number, packet: Uint8Array): void => {
+    if (packet_type !== C.HCI_EVENT_PACKET) return;
+    switch (packet[0]) {
+      case codes.HCI_EVENT_PIN_CODE_REQUEST:
+        o.print("Pin code request - using '0000'");
+        gap.gap_pin_code_response(codes.hci_event_pin_code_request_get_bd_addr(packet), '0000');
+        break;
+      case codes.HCI_EVENT_USER_CONFIRMATION_REQUEST: {
+        const value = codes.hci_event_user_confirmation_request_get_numeric_value(packet);
+        o.print(`SSP User Confirmation Request with numeric value '${String(value).padStart(6, '0')}'`);
+        o.print('SSP User Confirmation Auto accept');
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  stack.hci.hci_add_event_handler({ callback: hci_packet_handler });
+  gap.gap_ssp_set_io_capability(C.SSP_IO_CAPABILITY_DISPLAY_YES_NO);
 
   const rfcomm_handler = (packet_type: number, channel: number, packet: Uint8Array, size: number): void => {
     if (packet_type === C.RFCOMM_DATA_PACKET) {

@@ -1,7 +1,9 @@
 /**
  * spp-counter, as BTstack's example/spp_counter.c: an SPP server on RFCOMM channel 1 with its SDP
  * record ("SPP Counter"); while a client is connected it sends "BTstack counter NNNN" once a
- * second and prints what it receives.
+ * second and prints what it receives. Security as BTstack's defaults: GAP security mode 4, RFCOMM at
+ * level 2, Secure Simple Pairing with a display and yes/no; the numeric value is printed and the
+ * stack accepts it (auto accept), a legacy peer gets PIN 0000.
  *
  *   npx tsx examples/spp-counter.ts                    in-process virtual controller + a virtual SPP client
  *   npx tsx examples/spp-counter.ts -u /dev/ttyACM0    an H4 controller on a serial port
@@ -47,6 +49,25 @@ export function start_spp_counter(stack: Stack, o: SppCounterOptions): () => voi
   let rfcomm_channel_id = 0;
   let counter = 0;
   let line = new Uint8Array(0);
+
+  // BTstack's spp_counter answers the pairing requests in its HCI event handler
+  const hci_packet_handler = (packet_type: number, _channel: number, packet: Uint8Array): void => {
+    if (packet_type !== C.HCI_EVENT_PACKET) return;
+    switch (packet[0]) {
+      case codes.HCI_EVENT_PIN_CODE_REQUEST:
+        o.print("Pin code request - using '0000'");
+        bt.gap_pin_code_response(codes.hci_event_pin_code_request_get_bd_addr(packet), '0000');
+        break;
+      case codes.HCI_EVENT_USER_CONFIRMATION_REQUEST: {
+        const value = codes.hci_event_user_confirmation_request_get_numeric_value(packet);
+        o.print(`SSP User Confirmation Request with numeric value '${String(value).padStart(6, '0')}'`);
+        o.print('SSP User Confirmation Auto accept');
+        break;
+      }
+      default:
+        break;
+    }
+  };
 
   const packet_handler = (packet_type: number, channel: number, packet: Uint8Array, size: number): void => {
     if (packet_type === C.RFCOMM_DATA_PACKET) {
@@ -107,6 +128,8 @@ export function start_spp_counter(stack: Stack, o: SppCounterOptions): () => voi
   bt.btstack_run_loop_set_timer(heartbeat, HEARTBEAT_PERIOD_MS);
   bt.btstack_run_loop_add_timer(heartbeat);
 
+  bt.hci_add_event_handler({ callback: hci_packet_handler });
+
   rfcomm.rfcomm_init();
   const st = rfcomm.rfcomm_register_service(packet_handler, RFCOMM_SERVER_CHANNEL, 0xffff);
   if (st) o.print(`rfcomm_register_service failed, status 0x${st.toString(16)}`);
@@ -117,6 +140,7 @@ export function start_spp_counter(stack: Stack, o: SppCounterOptions): () => voi
   o.print(sr ? `sdp_register_service failed, status 0x${sr.toString(16)}` : `SDP service record size: ${record[1]! + 2}`);
   bt.gap_set_local_name('SPP Counter 00:00:00:00:00:00');
   bt.gap_discoverable_control(1);
+  bt.gap_ssp_set_io_capability(C.SSP_IO_CAPABILITY_DISPLAY_YES_NO);
   return () => {
     bt.btstack_run_loop_remove_timer(heartbeat);
   };

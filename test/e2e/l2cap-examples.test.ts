@@ -3,6 +3,9 @@
  * socat pty linked to one `bthost controller` Unix socket (a third process): the client opens a
  * channel to PSM 0x1001 on the server's address, sends with CAN_SEND_NOW, checks the echoes,
  * disconnects; both exit 0 and their packet logs decode cleanly.
+ * Security at BTstack's defaults (mode 4, the service at level 2, SSP with display + yes/no on
+ * both sides): the client pairs with Numeric Comparison before its Connection Request; both print
+ * the same numeric value, the stack accepts it, the captures show the exchange.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -88,6 +91,27 @@ test('l2cap-server and l2cap-client in separate processes over socat ptys of one
     assert.match(server.out, /L2CAP_EVENT_INCOMING_CONNECTION /);
     assert.match(server.out, /L2CAP_EVENT_CHANNEL_CLOSED /);
     assert.is((server.out.match(/L2CAP_DATA_PACKET cid 0x0040 1500 bytes/g) ?? []).length, 20);
+    // ---- Secure Simple Pairing, Numeric Comparison: the same value on both sides, accepted
+    const values = (out: string): string[] =>
+      [...out.matchAll(/SSP User Confirmation Request with numeric value '(\d{6})'\nSSP User Confirmation Auto accept\n/g)].map(
+        (m) => m[1]!,
+      );
+    const value = values(client.out);
+    assert.is(value.length, 1, `one confirmation on the client\n${client.out.slice(-3000)}`);
+    assert.equal(values(server.out), value, 'the server printed the same numeric value');
+    assert.match(client.out, /GAP_EVENT_SECURITY_LEVEL handle=\d+ security_level=2/);
+    for (const log of [serverLog, clientLog]) {
+      assert.equal(tsharkFields(log, ['bthci_cmd.io_capability'], 'bthci_cmd.opcode == 0x042b'), [['1']], log);
+      const events = tsharkFields(
+        log,
+        ['bthci_evt.code', 'bthci_evt.numeric_value'],
+        'bthci_evt.code == 0x33 || bthci_evt.code == 0x18 || bthci_evt.code == 0x08',
+      ).map(([code, v]) => `${code}${v ? ` ${v.padStart(6, '0')}` : ''}`);
+      assert.equal(events, [`0x33 ${value[0]}`, '0x18', '0x08'], log);
+    }
+    // paired and encrypted before the Connection Request: accepted at once
+    const results = tsharkFields(clientLog, ['btl2cap.result'], 'btl2cap.cmd_code == 0x03').map(([x]) => parseInt(x!, 16));
+    assert.equal(results, [0]);
     assertCleanCapture(serverLog);
     assertCleanCapture(clientLog);
     const psm = tsharkFields(clientLog, ['btl2cap.psm'], 'btl2cap.cmd_code == 0x02').map(([x]) => parseInt(x!, 16));

@@ -4,6 +4,11 @@
  * general query lists the counter's SPP record; the client finds the RFCOMM channel through SDP,
  * connects, receives three counter lines, answers each, disconnects; everyone exits 0 and every
  * packet log decodes cleanly (tshark: SDP on PSM 1, RFCOMM on PSM 3).
+ * Security at BTstack's defaults (mode 4, RFCOMM at level 2, SSP with display + yes/no on both
+ * sides): SDP runs at level 0 (no pairing for the general query); before its RFCOMM channel the
+ * client pairs with Numeric Comparison: both examples print the same numeric value and the stack
+ * accepts it; the captures show the IO capabilities, the User Confirmation Request with that
+ * value, the Link Key Notification and the Encryption Change.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -98,6 +103,33 @@ test('spp-counter, sdp-general-query and spp-client in separate processes over s
     assert.match(client.out, /RFCOMM_EVENT_CHANNEL_CLOSED /);
     assert.match(server.out, /RFCOMM_EVENT_INCOMING_CONNECTION /);
     assert.match(server.out, /RFCOMM_EVENT_CHANNEL_CLOSED /);
+
+    // ---- Secure Simple Pairing, Numeric Comparison: the same value on both sides, accepted
+    const values = (out: string): string[] =>
+      [...out.matchAll(/SSP User Confirmation Request with numeric value '(\d{6})'\nSSP User Confirmation Auto accept\n/g)].map(
+        (m) => m[1]!,
+      );
+    const value = values(client.out);
+    assert.is(value.length, 1, `one confirmation on the client\n${client.out.slice(-3000)}`);
+    assert.equal(values(server.out), value, 'the server printed the same numeric value');
+    assert.not.match(query.out, /SSP User Confirmation|Pin code request/, 'SDP needs no pairing');
+    assert.not.match(client.out + server.out, /Pin code request/);
+    assert.match(client.out, /GAP_EVENT_SECURITY_LEVEL handle=\d+ security_level=2/);
+    for (const log of [serverLog, clientLog]) {
+      // IO Capability Request Reply: DisplayYesNo on both sides
+      assert.equal(tsharkFields(log, ['bthci_cmd.io_capability'], 'bthci_cmd.opcode == 0x042b'), [['1']], log);
+      // User Confirmation Request (0x33) with the printed value, Link Key Notification (0x18), Encryption Change (0x08) on
+      const events = tsharkFields(
+        log,
+        ['bthci_evt.code', 'bthci_evt.numeric_value'],
+        'bthci_evt.code == 0x33 || bthci_evt.code == 0x18 || bthci_evt.code == 0x08',
+      ).map(([code, v]) => `${code}${v ? ` ${v.padStart(6, '0')}` : ''}`);
+      assert.equal(events, [`0x33 ${value[0]}`, '0x18', '0x08'], log);
+    }
+    // the client paired before asking for PSM 3: the server accepted both channels at once
+    const results = tsharkFields(clientLog, ['btl2cap.result'], 'btl2cap.cmd_code == 0x03').map(([x]) => parseInt(x!, 16));
+    assert.equal(results, [0, 0]);
+    assert.equal(tsharkFields(queryLog, ['bthci_evt.code'], 'bthci_evt.code == 0x33 || bthci_evt.code == 0x16'), []);
 
     for (const log of [serverLog, queryLog, clientLog]) assertCleanCapture(log);
     // tshark: the query and the client spoke SDP on PSM 1, the client RFCOMM on PSM 3
