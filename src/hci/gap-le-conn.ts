@@ -339,6 +339,7 @@ export class GapLeConn {
   }
 
   private runTasks(): boolean {
+    if (this.tasks.size === 0) return false; // the common case, on every hci_run: no iterator
     for (const [handle, t] of this.tasks) {
       if (!this.s.connections.for_handle(handle)) {
         this.tasks.delete(handle);
@@ -374,8 +375,14 @@ export class GapLeConn {
 
   private runWhitelist(): boolean {
     if (this.connecting === 'cancel') return false; // wait for the LE Connection Complete
-    const modify = this.whitelist.some((e) => e.state & (W_ADD | W_REMOVE));
-    const active = this.whitelist.some((e) => !(e.state & W_REMOVE));
+    // plain loops: this runs on every hci_run (once per packet on a busy link), closures made garbage
+    let modify = false;
+    let active = false;
+    for (let i = 0; i < this.whitelist.length; i++) {
+      const st = this.whitelist[i]!.state;
+      if (st & (W_ADD | W_REMOVE)) modify = true;
+      if (!(st & W_REMOVE)) active = true;
+    }
     const wanted = this.autoWanted && active;
     if (this.connecting === 'sent' && (modify || !wanted)) {
       // the list may not change while it is in use (Vol 4 Part E 7.8.16): stop connecting first
