@@ -67,8 +67,31 @@ export class AttServerIo {
 
   // ---- out
 
-  /** Serve what waits (responses first, then the app's can-send-now) while L2CAP can take it. */
+  #running = false;
+  #again = false;
+
+  /**
+   * Serve what waits (responses first, then the app's can-send-now) while L2CAP can take it.
+   * Not re-entered: the app may call att_server_request_can_send_now_event (which runs this) from
+   * its read / write callback while a request is being answered; that call is served right after.
+   */
   run(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = true;
+    try {
+      do {
+        this.#again = false;
+        this.runOnce();
+      } while (this.#again);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  private runOnce(): void {
     const s = this.s;
     for (const c of s.connections.slice()) {
       if (c.state !== 'REQUEST_RECEIVED_AND_VALIDATED') continue;

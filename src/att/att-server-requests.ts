@@ -210,7 +210,7 @@ export class AttRequestHandler {
         if (len < 5) return att_error_response(out, op, 0, ATT_ERROR_INVALID_PDU);
         return this.prepare_write(conn, req, len, out);
       case ATT_EXECUTE_WRITE_REQUEST:
-        if (len < 2) return att_error_response(out, op, 0, ATT_ERROR_INVALID_PDU);
+        if (len !== 2) return att_error_response(out, op, 0, ATT_ERROR_INVALID_PDU);
         return this.execute_write(conn, req[1]!, out);
       case ATT_WRITE_COMMAND:
         this.write_command(conn, req, len);

@@ -104,6 +104,21 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
   });
 }
 
+test('the app asks for can-send-now inside its write callback (le-counter on a CCC write): one response, then one ATT_EVENT_CAN_SEND_NOW', () => {
+  const t = new Harness();
+  const hd = t.connect();
+  t.events.length = 0;
+  t.on_write = () => assert.is(t.server.att_server_request_can_send_now_event(hd), 0);
+  assert.equal(t.req('12 0a 00 01 00'), [h('13')]);
+  assert.equal(t.writes.length, 1);
+  assert.equal(t.events, [h('b7 00')]);
+  // the same from a Write Command (no response)
+  t.events.length = 0;
+  assert.equal(t.req('52 0a 00 01 00'), []);
+  assert.equal(t.events, [h('b7 00')]);
+  assert.is(t.writes.length, 2);
+});
+
 test('connection records from a fixed pool of MAX_NR_HCI_CONNECTIONS; one more link is not served', () => {
   const t = new Harness('v1.4', { MAX_NR_HCI_CONNECTIONS: 2 });
   const a = t.connect();

@@ -73,6 +73,8 @@ export class Harness {
   /** 2A01's read answer as ATT_READ_ERROR_CODE_OFFSET + code when set. */
   read_error = 0;
   con_handle = 0;
+  /** Called inside the write callback (an app calling back into the server from there). */
+  on_write: ((handle: number, mode: number) => void) | null = null;
 
   constructor(
     readonly profile: CodeProfile = 'v1.4',
@@ -92,6 +94,7 @@ export class Harness {
       (_h, handle, offset, buffer, size) => this.read(handle, offset, buffer, size),
       (_h, handle, mode, offset, buffer, size) => {
         this.writes.push({ handle, mode, offset, value: to_hex(buffer.subarray(0, size)) });
+        this.on_write?.(handle, mode);
         if (mode === 1) {
           if (this.queued >= this.queue_limit) return 0x09;
           this.queued++;

@@ -182,6 +182,7 @@ test('3.4.6 Prepare / Execute Write: echo, transaction modes, queue full from th
   assert.is(t.rsp('16 0c 00 00 00 41'), h('01 16 0c 00 05'));
   assert.is(t.rsp('16 0a 00 00'), h('01 16 00 00 04'));
   assert.is(t.rsp('18'), h('01 18 00 00 04'));
+  assert.is(t.rsp('18 01 00'), h('01 18 00 00 04')); // Flags is one octet (3.4.6.3)
 });
 
 test('security from the link level: encryption, authentication, authorization; key size by the rule', () => {
