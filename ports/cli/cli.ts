@@ -18,6 +18,9 @@ commands:
   l2cap connect ADDR PSM    open an L2CAP channel (same modes)
   spp listen                Serial Port Profile server (RFCOMM + SDP record)
   spp connect ADDR          find the SPP service by SDP and connect over RFCOMM
+  gatt compile FILE.gatt    compile a BTstack .gatt file into a TypeScript att_db module
+  pair ADDR                 bond with a classic device (pair --listen: wait for one to bond)
+  keys [list|delete ADDR]   the stored link keys (--keys FILE, or the per-controller files)
   controller --listen ADDR  serve virtual controllers on unix:PATH or tcp:127.0.0.1:PORT
 
 'bthost <command> --help' shows a command's own options.
@@ -31,6 +34,19 @@ discard on PSM 0x1003, SPP echo on RFCOMM channel 1 and discard on channel 2; an
 `;
 
 type Main = (argv: string[]) => Promise<number>;
+
+/** `bthost gatt SUB ...`: one file per subcommand (ports/cli/gatt-*.ts); add new ones here. */
+const GATT_SUBCOMMANDS: Record<string, () => Promise<Main>> = {
+  compile: async () => (await import('./gatt-compile.js')).gatt_compile_main,
+};
+
+async function gatt_main(argv: string[]): Promise<number> {
+  const load = GATT_SUBCOMMANDS[argv[0] ?? ''];
+  if (load) return (await load())(argv.slice(1));
+  // not a subcommand: `bthost gatt ADDR` (browse) goes here once the GATT client's CLI exists
+  process.stderr.write(`bthost gatt: expected one of: ${Object.keys(GATT_SUBCOMMANDS).join(', ')} (bthost --help for usage)\n`);
+  return 2;
+}
 
 const COMMANDS: Record<string, () => Promise<Main>> = {
   info: async () => {
@@ -52,6 +68,15 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   spp: async () => {
     const { spp_main } = await import('./spp.js');
     return (argv) => withOptions(argv, spp_main, 'spp');
+  },
+  gatt: () => Promise.resolve(gatt_main),
+  pair: async () => {
+    const { pair_main } = await import('./pair.js');
+    return (argv) => withOptions(argv, pair_main, 'pair');
+  },
+  keys: async () => {
+    const { keys_main } = await import('./keys.js');
+    return (argv) => withOptions(argv, keys_main, 'keys');
   },
   controller: async () => {
     const { controller_main } = await import('../virtual/cli.js');
