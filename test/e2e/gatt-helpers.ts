@@ -1,0 +1,177 @@
+/**
+ * Two Stacks on one RadioLink for the GATT end-to-end tests: B (peripheral) serves a database
+ * compiled from GATT_E2E_DB with our ATT server, A (central) connects with gap_connect and uses
+ * our GATT client. B's application keeps the dynamic FF12 value (writes, prepared writes queued
+ * and applied on execute, as BTstack's att_server apps do) and the CCC values it was written.
+ *
+ * Handles (worked out from the .gatt text, checked against the compiler in the test):
+ *   0x0001 GAP service, 0x0002 decl, 0x0003 Device Name "gatt e2e"
+ *   0x0004 Battery service, 0x0005 decl (READ|NOTIFY 0x12), 0x0006 level 0x64, 0x0007 CCC
+ *   0x0008 FF10 service (to 0x0011), 0x0009 include 0x0004-0x0007 0x180F
+ *   0x000A decl FF11 (READ 0x02), 0x000B value: 150 octets
+ *   0x000C decl FF12 (0x8E: ext | write | write without response | read), 0x000D value, 0x000E ext props
+ *   0x000F decl FF13 (0x32: indicate | notify | read), 0x0010 value, 0x0011 CCC
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as assert from 'uvu/assert';
+import { hex, little_endian_read_16, sscanf_bd_addr } from '../../src/core/bytes.js';
+import { VirtualRunLoop } from '../../src/core/run-loop.js';
+import { RadioLink } from '../../src/controller/index.js';
+import { Stack } from '../../src/stack.js';
+import { gatt_compile } from '../../src/att/gatt-compiler.js';
+import {
+  ATT_TRANSACTION_MODE_ACTIVE,
+  ATT_TRANSACTION_MODE_CANCEL,
+  ATT_TRANSACTION_MODE_EXECUTE,
+  ATT_TRANSACTION_MODE_NONE,
+} from '../../src/att/att-server.js';
+import type { PacketHandler } from '../../src/hci/hci-service.js';
+import { VirtualTransport } from '../../ports/virtual/transport.js';
+
+export const LONG_VALUE = 'klmnopqrstuvwxyz'.repeat(10).slice(0, 150);
+
+export const GATT_E2E_DB = `PRIMARY_SERVICE, GAP_SERVICE
+CHARACTERISTIC, GAP_DEVICE_NAME, READ, "gatt e2e"
+PRIMARY_SERVICE, ORG_BLUETOOTH_SERVICE_BATTERY_SERVICE
+CHARACTERISTIC, ORG_BLUETOOTH_CHARACTERISTIC_BATTERY_LEVEL, READ | NOTIFY, 64
+PRIMARY_SERVICE, 0000FF10-0000-1000-8000-00805F9B34FB
+INCLUDE_SERVICE, ORG_BLUETOOTH_SERVICE_BATTERY_SERVICE
+CHARACTERISTIC, 0000FF11-0000-1000-8000-00805F9B34FB, READ, "${LONG_VALUE}"
+CHARACTERISTIC, 0000FF12-0000-1000-8000-00805F9B34FB, READ | WRITE | WRITE_WITHOUT_RESPONSE | RELIABLE_WRITE | DYNAMIC,
+CHARACTERISTIC, 0000FF13-0000-1000-8000-00805F9B34FB, READ | NOTIFY | INDICATE | DYNAMIC,
+`;
+
+export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-gatt-'));
+export const ADDR_A = sscanf_bd_addr('AA:00:00:00:00:01')!;
+export const ADDR_B = sscanf_bd_addr('BB:00:00:00:00:02')!;
+
+/** B's application: the FF12 value, prepared writes, CCC values, ATT events. */
+export class ServerApp {
+  ff12 = new Uint8Array(0);
+  readonly queue: { offset: number; data: Uint8Array }[] = [];
+  readonly ccc = new Map<number, number>();
+  readonly events: string[] = [];
+  writes = 0;
+
+  read = (_con: number, handle: number, offset: number, buffer: Uint8Array | null, size: number): number => {
+    const v = handle === 0x000d ? this.ff12 : handle === 0x0010 ? Uint8Array.of(0x2a) : new Uint8Array(0);
+    if (!buffer) return v.length;
+    const n = Math.max(0, Math.min(size, v.length - offset));
+    buffer.set(v.subarray(offset, offset + n));
+    return n;
+  };
+
+  write = (_con: number, handle: number, mode: number, offset: number, buffer: Uint8Array, size: number): number => {
+    this.writes++;
+    const data = buffer.slice(0, size);
+    if (mode === ATT_TRANSACTION_MODE_CANCEL) this.queue.length = 0;
+    else if (mode === ATT_TRANSACTION_MODE_EXECUTE) {
+      for (const w of this.queue) {
+        const next = new Uint8Array(Math.max(this.ff12.length, w.offset + w.data.length));
+        next.set(this.ff12);
+        next.set(w.data, w.offset);
+        this.ff12 = next;
+      }
+      this.queue.length = 0;
+    } else if (mode === ATT_TRANSACTION_MODE_ACTIVE) {
+      if (handle !== 0x000d) return 0x03; // Write Not Permitted
+      this.queue.push({ offset, data });
+    } else if (mode === ATT_TRANSACTION_MODE_NONE) {
+      if (handle === 0x000d) this.ff12 = data;
+      else if (handle === 0x0007 || handle === 0x0011) this.ccc.set(handle, little_endian_read_16(data, 0));
+      else return 0x03;
+    }
+    return 0;
+  };
+}
+
+export interface GattPair {
+  rl: VirtualRunLoop;
+  A: Stack;
+  B: Stack;
+  logs: string[];
+  app: ServerApp;
+  /** A's LE connection handle. */
+  con: number;
+  /** B's LE connection handle. */
+  con_b: number;
+  until(pred: () => boolean, what: string, max?: number): void;
+  /** Start a query with a collecting handler; run until GATT_EVENT_QUERY_COMPLETE; the events as hex. */
+  query(start: (handler: PacketHandler) => number): string[];
+  close(): void;
+}
+
+export function gatt_pair(profile: 'v1.4' | 'v1.8', tag: string): GattPair {
+  const rl = new VirtualRunLoop();
+  const link = new RadioLink(rl, { seed: `gatt-${tag}` });
+  const logs: string[] = [];
+  const node = (addr: typeof ADDR_A, name: string, config = {}): Stack => {
+    const c = link.create_controller({ bd_addr: addr, name });
+    const stack = new Stack({ transport: new VirtualTransport(c), run_loop: rl, profile, config });
+    const log = path.join(tmp, `${tag}-${name}.btsnoop`);
+    assert.is(stack.open_packet_log(log, 'btsnoop'), 0);
+    logs.push(log);
+    return stack;
+  };
+  // A's ATT MTU 100 (HCI_ACL_PAYLOAD_SIZE - 4): long reads and writes take several PDUs
+  const A = node(ADDR_A, 'a', { HCI_ACL_PAYLOAD_SIZE: 104 });
+  const B = node(ADDR_B, 'b');
+  const until = (pred: () => boolean, what: string, max = 60_000): void => assert.ok(rl.run_until(pred, max), what);
+  const compiled = gatt_compile(GATT_E2E_DB, { file: 'e2e.gatt' });
+  assert.is(compiled.status, 0, JSON.stringify(compiled.diagnostics));
+  const app = new ServerApp();
+  B.att_server.att_server_init(compiled.profile_data!, app.read, app.write);
+  B.att_server.att_server_register_packet_handler((type, _ch, p, n) => {
+    if (type === 0x04) app.events.push(hex(p.subarray(0, n)).replace(/ /g, ''));
+  });
+  A.hci.hci_power_control(1);
+  B.hci.hci_power_control(1);
+  until(() => A.hci.hci_get_state() === 2 && B.hci.hci_get_state() === 2, 'both working');
+  B.gap.gap_advertisements_set_params(0x20, 0x20, 0, 0, new Uint8Array(6), 7, 0);
+  B.gap.gap_advertisements_set_data(3, Uint8Array.of(0x02, 0x01, 0x06));
+  B.gap.gap_advertisements_enable(1);
+  let con = -1;
+  let con_b = -1;
+  const leConn = (set: (h: number) => void) => ({
+    callback: (_t: number, _c: number, p: Uint8Array) => {
+      if (p[0] === 0x3e && p[2] === 0x01 && p[3] === 0) set(little_endian_read_16(p, 4));
+    },
+  });
+  A.hci.hci_add_event_handler(leConn((h) => (con = h)));
+  B.hci.hci_add_event_handler(leConn((h) => (con_b = h)));
+  assert.is(A.gap.gap_connect(ADDR_B, 0), 0);
+  until(() => con >= 0 && con_b >= 0, 'LE connection');
+  const pair: GattPair = {
+    rl,
+    A,
+    B,
+    logs,
+    app,
+    con,
+    con_b,
+    until,
+    query(start) {
+      const got: string[] = [];
+      let done = false;
+      const st = start((type, _ch, p, n) => {
+        assert.is(type, 0x04);
+        got.push(hex(p.subarray(0, n)).replace(/ /g, ''));
+        if (p[0] === 0xa0) done = true;
+      });
+      assert.is(st, 0, 'query accepted');
+      until(() => done, 'GATT_EVENT_QUERY_COMPLETE');
+      return got;
+    },
+    close() {
+      A.gap.gap_disconnect(con);
+      rl.run(2000);
+      A.hci.hci_power_control(0);
+      B.hci.hci_power_control(0);
+      until(() => A.hci.hci_get_state() === 0 && B.hci.hci_get_state() === 0, 'both off');
+      rl.run(1000);
+    },
+  };
+  return pair;
+}
