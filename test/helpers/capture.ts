@@ -16,6 +16,9 @@
  *     Capitalised status names such as "Invalid HCI Command Parameters" are protocol values,
  *     not problems. btmon 5.66 silently skips ISO records in btsnoop files (H4 type 5); those
  *     are not counted against it. In PacketLogger files ISO packets are notes (see dump.ts).
+ *     btmon 5.66 segfaults on ATT Read By Type Requests for 0x2803 / 0x2902 (GATT characteristic
+ *     and CCCD discovery); when it crashes on a btsnoop file that has them, it reads a copy
+ *     without those records (btmonCrashesOn).
  *
  * Everything is synchronous (spawnSync with timeouts).
  */
@@ -480,6 +483,27 @@ function scanBtmon(path: string, ignore: RegExp[], timeoutMs: number): BtmonScan
 
 // ---------------------------------------------------------------- the checker
 
+/** An ATT Read By Type Request (Vol 3 Part F 3.4.4.1) for 0x2803 or 0x2902, which btmon 5.66 crashes on. */
+function btmonCrashesOn(r: CaptureRecord): boolean {
+  const d = r.data;
+  if (r.packet_type !== 2 || d.length < 15 || ((d[1]! >> 4) & 3) === 1) return false;
+  if (le16(d, 6) !== 0x0004 || d[8] !== 0x08 || le16(d, 2) !== d.length - 4) return false;
+  const uuid = le16(d, 13);
+  return le16(d, 4) === 7 && (uuid === 0x2803 || uuid === 0x2902);
+}
+
+/** The btsnoop file without the records whose 1-based index is in `skip`. */
+function btsnoopWithout(b: Uint8Array, skip: Set<number>): Uint8Array {
+  const parts: Uint8Array[] = [b.subarray(0, 16)];
+  let pos = 16;
+  for (let index = 1; pos + 24 <= b.length; index++) {
+    const end = Math.min(b.length, pos + 24 + be32(b, pos + 4));
+    if (!skip.has(index)) parts.push(b.subarray(pos, end));
+    pos = end;
+  }
+  return Buffer.concat(parts);
+}
+
 /** Run all three readers over a capture file. Never throws (a missing tool is a problem). */
 export function checkCapture(path: string, options: CheckOptions = {}): CaptureReport {
   const ignore = options.ignore ?? [];
@@ -506,13 +530,32 @@ export function checkCapture(path: string, options: CheckOptions = {}): CaptureR
   const parsed = readCapture(bytes);
   const formatProblems = parsed.problems.filter((p) => !ignore.some((re) => re.test(p)));
   const ts = scanTshark(path, ignore, timeoutMs);
-  const bm = scanBtmon(path, ignore, timeoutMs);
+  let bm = scanBtmon(path, ignore, timeoutMs);
   const n = parsed.records.length;
+  // btmon 5.66 dies (NULL dereference, SIGSEGV) on every ATT Read By Type Request for
+  // «Characteristic» (0x2803) or «Client Characteristic Configuration» (0x2902), whatever precedes
+  // it: a one-record btsnoop reproduces it. Such records are left to the walker and tshark, and
+  // btmon reads a copy without them.
+  let btmonSkipped = 0;
+  if (parsed.format === 'btsnoop' && bm.problems.some((p) => p.includes('SIGSEGV'))) {
+    const skip = new Set(parsed.records.filter(btmonCrashesOn).map((r) => r.index));
+    if (skip.size > 0) {
+      const copy = `${path}.btmon-copy`;
+      fs.writeFileSync(copy, btsnoopWithout(bytes, skip));
+      try {
+        bm = scanBtmon(copy, ignore, timeoutMs);
+      } finally {
+        fs.rmSync(copy, { force: true });
+      }
+      btmonSkipped = skip.size;
+    }
+  }
   if (parsed.format !== 'unknown' && formatProblems.length === 0 && ts.frames !== n) {
     ts.problems.push(`tshark read ${ts.frames} frames, the file has ${n} records`);
   }
   // btmon 5.66 skips ISO in btsnoop (H4 type 5) without a word.
-  const btmonExpected = parsed.format === 'btsnoop' ? parsed.records.filter((r) => r.packet_type !== 5).length : n;
+  const btmonExpected =
+    (parsed.format === 'btsnoop' ? parsed.records.filter((r) => r.packet_type !== 5).length : n) - btmonSkipped;
   if (parsed.format !== 'unknown' && formatProblems.length === 0 && bm.frames !== btmonExpected) {
     bm.problems.push(`btmon decoded ${bm.frames} records, expected ${btmonExpected}`);
   }
