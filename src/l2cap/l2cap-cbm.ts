@@ -105,8 +105,18 @@ export interface L2capCbmPeers {
   linkFor(handle: number): L2capLeLink | null;
 }
 
+/** The enhanced mode's part of channel handling (l2cap-ecbm.ts; set by L2cap). */
+export interface L2capCbmEnhanced {
+  /** Decline the pending incoming group of `local_cid` with `result`. */
+  decline(local_cid: number, result: number): number;
+  /** RTX ran out on an open channel with a reconfiguration outstanding. */
+  reconfigureTimeout(ch: L2capCbmChannel): void;
+}
+
 export class L2capCbm {
   private rr = 0;
+  /** ECBM hooks (null: no enhanced mode). */
+  enhanced: L2capCbmEnhanced | null = null;
 
   constructor(
     readonly s: L2capState,
@@ -283,6 +293,7 @@ export class L2capCbm {
         this.x.scheduleRun();
         break;
       case CBM_W4_ACCEPT:
+        if (ch.enhanced) return this.enhanced?.decline(local_cid, CBM_RESULT_NO_RESOURCES) ?? ERROR_CODE_COMMAND_DISALLOWED;
         return this.decline(local_cid, CBM_RESULT_NO_RESOURCES);
       case CBM_WILL_SEND_DISCONNECT_REQUEST:
       case CBM_W4_DISCONNECT_RESPONSE:
@@ -323,6 +334,7 @@ export class L2capCbm {
     const ch = t.context as L2capCbmChannel;
     if (ch.state === CBM_W4_RESPONSE) this.finalize(ch, L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT, 'no response');
     else if (ch.state === CBM_W4_DISCONNECT_RESPONSE) this.finalize(ch, 0, 'no disconnection response');
+    else if (ch.state === CBM_OPEN && ch.reconf_sig_id !== 0) this.enhanced?.reconfigureTimeout(ch);
     this.x.scheduleRun();
   };
 

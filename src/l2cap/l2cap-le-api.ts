@@ -9,23 +9,33 @@
  */
 import type { PacketHandler } from '../hci/hci-service.js';
 import type { L2capCbm, L2capCbmCreateResult } from './l2cap-cbm.js';
+import type { L2capEcbm, L2capEcbmChannelsResult } from './l2cap-ecbm.js';
 import type { L2capLeFixed } from './l2cap-le-fixed.js';
 import type { L2capLeSignaling } from './l2cap-le-signaling.js';
 import type { L2capFixedChannelService } from './l2cap-fixed-service.js';
 import { checkData, checkHandler, checkInt, checkU16 } from './l2cap-args.js';
 
 export type { L2capCbmCreateResult } from './l2cap-cbm.js';
+export type { L2capEcbmChannelsResult } from './l2cap-ecbm.js';
 
 /** The LE components the facade forwards to (set once by L2cap's constructor). */
 export interface L2capLeParts {
   fixed: L2capLeFixed;
   signaling: L2capLeSignaling;
   cbm: L2capCbm;
+  ecbm: L2capEcbm;
 }
 
 function checkBuffer(fn: string, buf: unknown, mtu: number): void {
   if (!(buf instanceof Uint8Array) || buf.length < mtu)
     throw new TypeError(`${fn}: receive buffer must be a Uint8Array of at least mtu (${mtu}) octets`);
+}
+
+/** ECBM: `count` receive buffers of at least `size` octets each. */
+function checkBuffers(fn: string, bufs: unknown, count: number, size: number): void {
+  if (!Array.isArray(bufs) || bufs.length < count)
+    throw new TypeError(`${fn}: receive_buffers must be an array of at least ${count} Uint8Arrays`);
+  for (let i = 0; i < count; i++) checkBuffer(fn, bufs[i], size);
 }
 
 export abstract class L2capLeApi implements L2capFixedChannelService {
@@ -214,5 +224,126 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
   }
   l2cap_le_provide_credits(local_cid: number, credits: number): number {
     return this.l2cap_cbm_provide_credits(local_cid, credits);
+  }
+
+  // ===================================================== enhanced credit-based mode (v1.8)
+  // BTstack >= 1.5 (l2cap.h "ECBM"); LE links only. In the v1.4 profile (BTstack 1.4.1 has no
+  // ECBM) each returns ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE and creates nothing.
+  // Open ECBM channels use the unified l2cap_send, l2cap_can_send_packet_now,
+  // l2cap_request_can_send_now_event and l2cap_disconnect; events: l2cap-le-events.ts.
+
+  /**
+   * Accept Credit Based Connection Requests for `psm` (1-0x00FF): L2CAP_EVENT_ECBM_INCOMING_CONNECTION
+   * goes to `handler`. A remote announcing an MTU below `min_remote_mtu` is refused 0x000B; below
+   * `security_level` 0x0005. `authorization_required` is accepted for BTstack's signature and not
+   * used (no authorization step yet). 0, L2CAP_SERVICE_ALREADY_REGISTERED, BTSTACK_MEMORY_ALLOC_FAILED
+   * or ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS.
+   */
+  l2cap_ecbm_register_service(
+    handler: PacketHandler,
+    psm: number,
+    min_remote_mtu: number,
+    security_level = 0,
+    authorization_required = false,
+  ): number {
+    checkHandler('l2cap_ecbm_register_service', handler);
+    checkU16('l2cap_ecbm_register_service', 'psm', psm);
+    checkU16('l2cap_ecbm_register_service', 'min_remote_mtu', min_remote_mtu);
+    checkInt('l2cap_ecbm_register_service', 'security_level', security_level);
+    void authorization_required;
+    this.l2cap_init();
+    return this.le.ecbm.registerService(handler, psm, min_remote_mtu, security_level);
+  }
+
+  l2cap_ecbm_unregister_service(psm: number): number {
+    return this.le.ecbm.unregisterService(psm);
+  }
+
+  /**
+   * Open `num_channels` (1-5) channels to `psm` with one Credit Based Connection Request; SDUs up to
+   * `receive_buffer_size` (the MTU, >= 64) are reassembled into receive_buffers[i]. `initial_credits`
+   * per channel or L2CAP_LE_AUTOMATIC_CREDITS. One L2CAP_EVENT_ECBM_CHANNEL_OPENED per channel
+   * (status 0, or the remote's result for a refused one). Returns { status, local_cids }.
+   */
+  l2cap_ecbm_create_channels(
+    handler: PacketHandler,
+    con_handle: number,
+    security_level: number,
+    psm: number,
+    num_channels: number,
+    initial_credits: number,
+    receive_buffer_size: number,
+    receive_buffers: Uint8Array[],
+  ): L2capEcbmChannelsResult {
+    const fn = 'l2cap_ecbm_create_channels';
+    checkHandler(fn, handler);
+    checkInt(fn, 'security_level', security_level);
+    checkU16(fn, 'psm', psm);
+    checkInt(fn, 'num_channels', num_channels);
+    checkU16(fn, 'initial_credits', initial_credits);
+    checkU16(fn, 'receive_buffer_size', receive_buffer_size);
+    checkBuffers(fn, receive_buffers, Math.min(num_channels, 5), receive_buffer_size);
+    this.l2cap_init();
+    return this.le.ecbm.create(
+      handler,
+      con_handle,
+      security_level,
+      psm,
+      num_channels,
+      initial_credits,
+      receive_buffer_size,
+      receive_buffers,
+    );
+  }
+
+  /**
+   * Accept the first `num_channels` channels of an incoming request (`local_cid` from
+   * L2CAP_EVENT_ECBM_INCOMING_CONNECTION); the others are refused (0x0004). Returns { status, local_cids }.
+   */
+  l2cap_ecbm_accept_channels(
+    local_cid: number,
+    num_channels: number,
+    initial_credits: number,
+    receive_buffer_size: number,
+    receive_buffers: Uint8Array[],
+  ): L2capEcbmChannelsResult {
+    const fn = 'l2cap_ecbm_accept_channels';
+    checkInt(fn, 'num_channels', num_channels);
+    checkU16(fn, 'initial_credits', initial_credits);
+    checkU16(fn, 'receive_buffer_size', receive_buffer_size);
+    checkBuffers(fn, receive_buffers, Math.min(num_channels, 5), receive_buffer_size);
+    return this.le.ecbm.accept(local_cid, num_channels, initial_credits, receive_buffer_size, receive_buffers);
+  }
+
+  /** Refuse an incoming request with `result` (an L2CAP_ECBM_CONNECTION_RESULT_*; 0 counts as 0x0004). */
+  l2cap_ecbm_decline_channels(local_cid: number, result: number): number {
+    checkU16('l2cap_ecbm_decline_channels', 'result', result);
+    return this.le.ecbm.decline(local_cid, result);
+  }
+
+  /** Manual credits for an ECBM channel (as l2cap_cbm_provide_credits). */
+  l2cap_ecbm_provide_credits(local_cid: number, credits: number): number {
+    return this.l2cap_cbm_provide_credits(local_cid, credits);
+  }
+
+  /** L2CAP_EVENT_CAN_SEND_NOW for an ECBM channel (as l2cap_request_can_send_now_event). */
+  l2cap_ecbm_request_can_send_now_event(local_cid: number): number {
+    return this.le.cbm.requestCanSendNow(local_cid);
+  }
+
+  /**
+   * Raise the MTU (never lower it) of 1-5 open ECBM channels of one link to `receive_buffer_size`
+   * with one Credit Based Reconfigure Request; receive_buffers[i] (for local_cids[i]) take over
+   * once the remote accepts. L2CAP_EVENT_ECBM_RECONFIGURATION_COMPLETE per channel with the
+   * remote's result. 0, L2CAP_LOCAL_CID_DOES_NOT_EXIST, ERROR_CODE_COMMAND_DISALLOWED (not open, or
+   * one outstanding) or ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS.
+   */
+  l2cap_ecbm_reconfigure_channels(local_cids: number[], receive_buffer_size: number, receive_buffers: Uint8Array[]): number {
+    const fn = 'l2cap_ecbm_reconfigure_channels';
+    if (!Array.isArray(local_cids)) throw new TypeError(`${fn}: local_cids must be an array`);
+    for (const cid of local_cids) checkU16(fn, 'local_cid', cid);
+    checkU16(fn, 'receive_buffer_size', receive_buffer_size);
+    checkBuffers(fn, receive_buffers, Math.min(local_cids.length, 5), receive_buffer_size);
+    return this.le.ecbm.reconfigure(local_cids, receive_buffer_size, receive_buffers);
   }
 }

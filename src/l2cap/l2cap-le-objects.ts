@@ -228,9 +228,18 @@ export class L2capCbmChannel {
   response_result = 0;
   /** ECBM: channels created by one request share its identifier; this is the group leader's CID. */
   group_cid = 0;
+  /** ECBM incoming request (kept by the first channel of the group): the SCIDs in request order and the refusal found when it came (0: none). */
+  readonly ecbm_scids = new Uint16Array(5);
+  ecbm_count = 0;
+  ecbm_result = 0;
   /** ECBM reconfiguration outstanding (our request), and one to send (group leader). */
   reconf_sig_id = 0;
   reconf_pending = false;
+  /** ECBM reconfiguration: the first channel of our request (channels of one request share it), new MTU / MPS and receive buffer. */
+  reconf_group = 0;
+  reconf_mtu = 0;
+  reconf_mps = 0;
+  reconf_buffer: Uint8Array | null = null;
   /** An SDU went out completely: PACKET_SENT is due. */
   packet_sent_pending = false;
   /** True once the opened event with status 0 went out. */
@@ -264,8 +273,12 @@ export class L2capCbmChannel {
     this.waiting_for_can_send_now = false;
     this.local_sig_id = this.remote_sig_id = this.response_result = 0;
     this.group_cid = 0;
+    this.ecbm_scids.fill(0);
+    this.ecbm_count = this.ecbm_result = 0;
     this.reconf_sig_id = 0;
     this.reconf_pending = false;
+    this.reconf_group = this.reconf_mtu = this.reconf_mps = 0;
+    this.reconf_buffer = null;
     this.packet_sent_pending = false;
     this.opened = false;
     this.closed_by_remote = false;

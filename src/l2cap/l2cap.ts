@@ -54,6 +54,7 @@ import { L2capLeEvents } from './l2cap-le-events.js';
 import { L2capLeFixed } from './l2cap-le-fixed.js';
 import { L2capLeSignaling } from './l2cap-le-signaling.js';
 import { L2capCbm } from './l2cap-cbm.js';
+import { L2capEcbm } from './l2cap-ecbm.js';
 
 export type { L2capChannelInfo, L2capConnectionInfo } from './l2cap-lists.js';
 export type { L2capCallbackRegistration, L2capEchoCallback, L2capPacketHandler } from './l2cap-objects.js';
@@ -70,7 +71,7 @@ export {
 export { l2cap_refusal_status } from './l2cap-signaling-in.js';
 export { L2CAP_LOCAL_EXTENDED_FEATURES, L2CAP_LOCAL_FIXED_CHANNELS } from './l2cap-run.js';
 
-export type { L2capCbmCreateResult } from './l2cap-le-api.js';
+export type { L2capCbmCreateResult, L2capEcbmChannelsResult } from './l2cap-le-api.js';
 
 export class L2cap extends L2capLeApi implements L2capService {
   /** @internal The layer's state record (tests look at pools, channels and links through it). */
@@ -95,13 +96,17 @@ export class L2cap extends L2capLeApi implements L2capService {
     const leFixed: L2capLeFixed = new L2capLeFixed(s, leEvents, {
       signaling: (link, packet, off, len) => leSignaling.handle(link, packet, off, len),
       kframe: (link, cid, packet, off, len) => cbm.kframe(link, cid, packet, off, len),
-      channelStep: (link) => cbm.step(link, () => false),
+      channelStep: (link) => cbm.step(link, (ch) => ecbm.step(link, ch)),
       channelEvents: () => cbm.events(),
       linkDown: (link) => cbm.linkDown(link),
     });
     const leSignaling: L2capLeSignaling = new L2capLeSignaling(s, leEvents, {
-      cbm: (link, code, id, packet, off) => cbm.command(link, code, id, packet, off),
-      cbmRejected: (link, id) => cbm.rejected(link, id),
+      cbm: (link, code, id, packet, off, len) =>
+        ecbm.command(link, code, id, packet, off, len) || cbm.command(link, code, id, packet, off),
+      cbmRejected: (link, id) => {
+        cbm.rejected(link, id);
+        ecbm.rejected(link, id);
+      },
       cpuAnswered: (link, id, result) => leFixed.cpuAnswered(link, id, result),
       scheduleRun: () => leFixed.scheduleRun(),
     });
@@ -112,7 +117,12 @@ export class L2cap extends L2capLeApi implements L2capService {
       sendPrepared: (handle, cid, len) => leFixed.sendPrepared(handle, cid, len),
       linkFor: (handle) => leFixed.linkFor(handle),
     });
-    this.le = { fixed: leFixed, signaling: leSignaling, cbm };
+    const ecbm: L2capEcbm = new L2capEcbm(s, leEvents, cbm, cbm.x); // same peers as the CBM channels
+    cbm.enhanced = {
+      decline: (local_cid, result) => ecbm.decline(local_cid, result),
+      reconfigureTimeout: (ch) => ecbm.reconfigureTimeout(ch),
+    };
+    this.le = { fixed: leFixed, signaling: leSignaling, cbm, ecbm };
     // siblings reach each other through lambdas: each component sees only its narrow interface
     const channels: L2capChannels = new L2capChannels(s, {
       run: () => sender.run(),
