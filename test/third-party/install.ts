@@ -14,9 +14,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const THIRD_PARTY_DIR = dirname(fileURLToPath(import.meta.url));
-export const THIRD_PARTY_PACKAGES = ['@stoprocent/noble', '@stoprocent/bluetooth-hci-socket'] as const;
+export const THIRD_PARTY_PACKAGES = ['@stoprocent/noble', '@stoprocent/bluetooth-hci-socket', 'ble-host'] as const;
 /** The noble driver script (JSON lines on stdin/stdout); see its header. */
 export const NOBLE_RUNNER = join(THIRD_PARTY_DIR, 'noble-runner.cjs');
+/** The ble-host driver script (JSON lines on stdin/stdout, H4 over a Unix socket); see its header. */
+export const BLE_HOST_RUNNER = join(THIRD_PARTY_DIR, 'ble-host-runner.cjs');
 
 export interface ThirdParty {
   /** package name -> installed version */
