@@ -1,9 +1,11 @@
 /**
- * Fuzz: 120,000 random and mutated LE PDUs (seeded, reproducible) at a live L2cap (the real layer
+ * Fuzz: 160,000 random and mutated LE PDUs (seeded, reproducible) at a live L2cap (the real layer
  * on the scripted fake HCI): LE signalling C-frames of every code (Connection Parameter Update,
- * LE / enhanced credit-based connection, credits, disconnection, reject, unknown), K-frames on
- * the LE dynamic CIDs and PDUs on fixed CIDs, in both profiles, with the application accepting,
- * sending, disconnecting and HCI buffers coming and going in between.
+ * LE / enhanced credit-based connection and reconfiguration, credits, disconnection, reject,
+ * unknown), K-frames on the LE dynamic CIDs and PDUs on fixed CIDs, in both profiles (60,000 in
+ * v1.4, where ECBM PDUs are "not understood"; 100,000 in v1.8 with an ECBM service on the same
+ * SPSM), with the application accepting, declining, creating (CBM and 1-5 ECBM channels),
+ * reconfiguring, sending, disconnecting and HCI buffers coming and going in between.
  *
  * - Nothing throws.
  * - Every PDU L2CAP sends is well formed: ACL length = L2CAP length + 4, one command per LE
@@ -32,6 +34,10 @@ const CORPUS = [
   '18 09 0c 00 64 00 40 00 05 00 00 00 50 00 51 00', // ECBM response
   '19 0a 08 00 c8 00 64 00 40 00 41 00', // ECBM reconfigure request
   '1a 0b 02 00 00 00', // ECBM reconfigure response
+  '17 0d 12 00 80 00 64 00 40 00 05 00 40 00 41 00 42 00 43 00 44 00', // ECBM request, 5 channels
+  '18 0e 0e 00 c8 00 40 00 03 00 04 00 52 00 00 00 53 00', // ECBM response, one refused
+  '19 0f 06 00 2c 01 50 00 41 00', // ECBM reconfigure request, one channel
+  '1a 10 02 00 03 00', // ECBM reconfigure response: invalid DCID
   '08 0c 00 00', // echo request (BR/EDR only)
 ];
 
@@ -52,16 +58,32 @@ function checkSent(h: Harness): void {
 }
 
 for (const profile of ['v1.4', 'v1.8'] as const) {
-  test(`${profile}: 60,000 LE PDUs at a live L2cap: no throw, well-formed answers, pools full after, still works`, () => {
+  const N = profile === 'v1.4' ? 60_000 : 100_000;
+  test(`${profile}: ${N} LE PDUs at a live L2cap: no throw, well-formed answers, pools full after, still works`, () => {
     const rnd = prng(profile === 'v1.4' ? 14 : 18);
     const h = makeHarness(profile);
     const rx = new Uint8Array(512);
+    const ecbmRx = Array.from({ length: 5 }, () => new Uint8Array(400));
     let opened = 0;
+    let ecbmOpened = 0;
+    let reconf = 0;
     let sdus = 0;
     const handler = (type: number, channel: number, p: Uint8Array, size: number): void => {
       if (type === 6) sdus++;
       if (type !== 4) return;
-      if ((p[0] === 0x7a || p[0] === 0x7d) && p[2] === 0) opened++;
+      if ((p[0] === 0x7a || p[0] === 0x7d || p[0] === 0x8a) && p[2] === 0) opened++;
+      if (p[0] === 0x8a && p[2] === 0) ecbmOpened++;
+      if (profile === 'v1.8' && (p[0] === 0x8b || p[0] === 0x8c)) reconf++;
+      if (profile === 'v1.8' && p[0] === 0x7f) {
+        // ECBM incoming: accept some of the channels, or decline
+        const cid = little_endian_read_16(p, 14);
+        const n = p[13]!;
+        if (rnd() < 0.7) {
+          const k = 1 + Math.floor(rnd() * n);
+          h.l2cap.l2cap_ecbm_accept_channels(cid, k, rnd() < 0.5 ? 0xffff : 3, 100, ecbmRx.slice(0, k));
+        } else h.l2cap.l2cap_ecbm_decline_channels(cid, Math.floor(rnd() * 16));
+        return;
+      }
       // accept or decline incoming channels at random, as an application might
       if (p[0] === 0x79 || p[0] === 0x7c) {
         const cid = little_endian_read_16(p, 13);
@@ -72,11 +94,12 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       void size;
     };
     h.l2cap.l2cap_cbm_register_service(handler, 0x80, 0);
+    h.l2cap.l2cap_ecbm_register_service(handler, 0x80, 64, 0); // v1.4: 0x11, nothing registered
     h.l2cap.l2cap_register_fixed_channel(() => {}, 0x0004);
     h.l2cap.l2cap_register_packet_handler(() => {});
     leLinkUp(h, LE_HANDLE, rnd() < 0.5 ? 0 : 1);
     const data = new Uint8Array(300);
-    for (let i = 0; i < 60_000; i++) {
+    for (let i = 0; i < N; i++) {
       const r = rnd();
       let bytes: Uint8Array;
       if (r < 0.6) {
@@ -107,8 +130,15 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       } else if (r < 0.95) {
         const liveCh = h.l2cap.state.le.channels;
         const cid = liveCh.length ? liveCh[Math.floor(rnd() * liveCh.length)]!.local_cid : 0x40;
-        const op = Math.floor(rnd() * 5);
-        if (op === 0) h.l2cap.l2cap_cbm_create_channel(handler, LE_HANDLE, 0x80, rx, 100, rnd() < 0.5 ? 0xffff : 2);
+        const op = Math.floor(rnd() * 7);
+        if (op === 5) {
+          const n = 1 + Math.floor(rnd() * 5);
+          h.l2cap.l2cap_ecbm_create_channels(handler, LE_HANDLE, 0, 0x80, n, rnd() < 0.5 ? 0xffff : 2, 100, ecbmRx.slice(0, n));
+        } else if (op === 6) {
+          const cids = liveCh.filter((c) => c.enhanced).map((c) => c.local_cid);
+          const k = Math.min(cids.length, 1 + Math.floor(rnd() * 3));
+          if (k > 0) h.l2cap.l2cap_ecbm_reconfigure_channels(cids.slice(0, k), 100 + Math.floor(rnd() * 300), ecbmRx.slice(0, k));
+        } else if (op === 0) h.l2cap.l2cap_cbm_create_channel(handler, LE_HANDLE, 0x80, rx, 100, rnd() < 0.5 ? 0xffff : 2);
         else if (op === 1) h.l2cap.l2cap_le_send_data(cid, data, Math.floor(rnd() * 300));
         else if (op === 2) h.l2cap.l2cap_le_disconnect(cid);
         else if (op === 3) h.l2cap.l2cap_cbm_provide_credits(cid, Math.floor(rnd() * 100));
@@ -128,9 +158,12 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     h.loop.run(0);
     checkSent(h);
     assert.ok(opened > 20 && sdus > 20, `coverage: ${opened} channels opened, ${sdus} SDUs`);
+    if (profile === 'v1.8')
+      assert.ok(ecbmOpened > 20 && reconf > 0, `coverage: ${ecbmOpened} ECBM channels opened, ${reconf} reconfigured`);
     h.hci.disconnectionComplete(LE_HANDLE);
     h.loop.run(100_000);
     h.l2cap.l2cap_cbm_unregister_service(0x80);
+    h.l2cap.l2cap_ecbm_unregister_service(0x80);
     assert.ok(h.pools.all_free(), JSON.stringify(h.pools.busy()));
 
     // still works: a new link, a channel, one SDU
