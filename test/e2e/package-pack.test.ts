@@ -165,7 +165,8 @@ test('the examples import only bthost entry points that package.json exports', (
   for (const f of EXAMPLES) {
     const text = fs.readFileSync(path.join(project, f), 'utf8');
     const specifiers = [...text.matchAll(/(?:from|import\()\s*'([^']+)'/g)].map((m) => m[1]!);
-    assert.ok(specifiers.length > 0, `${f} imports`);
+    // a compiled .gatt module (bthost gatt compile) is data only: it imports nothing
+    assert.ok(specifiers.length > 0 || f.endsWith('-gatt.ts'), `${f} imports`);
     for (const s of specifiers) {
       assert.ok(
         s.startsWith('node:') || subpaths.includes(s) || /^\.\/[\w-]+\.js$/.test(s),
