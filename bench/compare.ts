@@ -17,7 +17,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { check_int, check_path, flag_given, flag_string, parse_flags, read_flag, type FlagSpec } from '../ports/options.js';
-import { ROOT_DIR, isMain } from './lib/harness.js';
+import { ROOT_DIR, isMain, reexecWithGc } from './lib/harness.js';
+import { AB_SCENARIOS, type AbScenario } from './lib/ab-scenarios.js';
+import type * as AbModule from './lib/ab-scenarios.js';
+import { performance } from 'node:perf_hooks';
 
 /** The benchmarks compare knows: file, extra arguments, and the figures shown by default. */
 export const COMPARABLE: Record<string, { file: string; args: string[]; figures: string[]; bulk?: boolean }> = {
@@ -49,11 +52,13 @@ const FLAGS: FlagSpec = {
   mb: { type: 'string' },
   quick: { type: 'boolean' },
   'all-figures': { type: 'boolean' },
+  inproc: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
 const USAGE = `usage: npx tsx bench/compare.ts --base DIR [--head DIR] [--only ${Object.keys(COMPARABLE).join(',')}]
-       [--rounds N (default 5)] [--mb N (bulk benchmarks)] [--quick] [--all-figures]`;
+       [--rounds N (default 5)] [--mb N (bulk benchmarks)] [--quick] [--all-figures]
+   or: npx tsx bench/compare.ts --base DIR [--head DIR] --inproc ${Object.keys(AB_SCENARIOS).join(',')} [--rounds N (default 41)]`;
 
 type Figures = Record<string, number | string | null>;
 
@@ -82,7 +87,56 @@ function fmt(v: number): string {
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
 }
 
-export function main(argv: string[]): number {
+/**
+ * --inproc: both trees' code in this one process; per round, one step of each scenario on each
+ * side (order alternating), CPU time per step; medians and the median of the per-round ratios.
+ */
+async function inproc(trees: { base: string; head: string }, names: string[], rounds: number): Promise<number> {
+  const rows = [
+    '| Scenario | base CPU ms / step | head CPU ms / step | head / base | median paired ratio | rounds |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (const name of names) {
+    // each side gets its own copy of the scenario module, so driver code is not shared (not polymorphic)
+    const own = async (tree: string): Promise<AbScenario> => {
+      const m = (await import(`./lib/ab-scenarios.js?tree=${encodeURIComponent(tree)}`)) as typeof AbModule;
+      return m.AB_SCENARIOS[name]!(tree);
+    };
+    const side = { base: await own(trees.base), head: await own(trees.head) };
+    side.base.warm();
+    side.head.warm();
+    const ms: Record<'base' | 'head', number[]> = { base: [], head: [] };
+    const ratios: number[] = [];
+    const one = (k: 'base' | 'head'): number => {
+      gc?.();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      side[k].step();
+      const c = process.cpuUsage(c0);
+      // CPU time, unless the process slept (then wall time is the better bound)
+      return Math.min((c.user + c.system) / 1000, performance.now() - t0) || performance.now() - t0;
+    };
+    for (let r = 0; r < rounds; r++) {
+      const order: Array<'base' | 'head'> = r % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
+      const got = { base: 0, head: 0 };
+      for (const k of order) got[k] = one(k);
+      ms.base.push(got.base);
+      ms.head.push(got.head);
+      ratios.push(got.head / got.base);
+    }
+    const mb = median(ms.base);
+    const mh = median(ms.head);
+    rows.push(
+      `| ${name} (${side.head.unit}) | ${fmt(mb)} | ${fmt(mh)} | ${(mh / mb).toFixed(3)} | ${median(ratios).toFixed(3)} | ${rounds} |`,
+    );
+    console.error(`  .. ${name} done`);
+  }
+  console.log(rows.join('\n'));
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
   const p = parse_flags(argv, FLAGS, { positionals: false });
   if (flag_given(p, 'help')) {
     console.log(USAGE);
@@ -90,17 +144,20 @@ export function main(argv: string[]): number {
   }
   const base = read_flag(p, 'base', check_path('directory'));
   const head = read_flag(p, 'head', check_path('directory')) ?? ROOT_DIR;
-  const rounds = read_flag(p, 'rounds', check_int(1, 1000, '1..1000')) ?? 5;
+  const inprocNames = flag_string(p, 'inproc')?.split(',');
+  const rounds = read_flag(p, 'rounds', check_int(1, 1000, '1..1000')) ?? (inprocNames ? 41 : 5);
   const mb = read_flag(p, 'mb', check_int(1, 100_000, '1..100000'));
   const only = (flag_string(p, 'only') ?? 'latency,rfcomm-bulk,parser,l2cap-bulk').split(',');
   if (base === undefined && p.errors.length === 0) p.errors.push('--base: missing (the tree to compare against)');
   for (const n of only) if (!COMPARABLE[n]) p.errors.push(`--only: unknown benchmark '${n}'`);
+  for (const n of inprocNames ?? []) if (!AB_SCENARIOS[n]) p.errors.push(`--inproc: unknown scenario '${n}'`);
   for (const t of [base, head]) if (t !== undefined && !existsSync(join(t, 'bench'))) p.errors.push(`no bench/ in ${t}`);
   if (p.errors.length > 0) {
     console.error(`compare: ${p.errors[0]} (${USAGE.split('\n')[0]})`);
     return 2;
   }
   const trees = { base: resolve(base!), head: resolve(head) };
+  if (inprocNames) return inproc(trees, inprocNames, rounds);
   const all = flag_given(p, 'all-figures');
   const samples: Record<string, Record<'base' | 'head', Record<string, number[]>>> = {};
   let failed = false;
@@ -145,4 +202,4 @@ export function main(argv: string[]): number {
   return failed ? 1 : 0;
 }
 
-if (isMain(import.meta.url)) process.exitCode = main(process.argv.slice(2));
+if (isMain(import.meta.url) && !reexecWithGc()) process.exitCode = await main(process.argv.slice(2));

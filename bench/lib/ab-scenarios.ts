@@ -1,0 +1,105 @@
+/**
+ * Work units for an in-process A/B comparison of two checkouts (bench/compare.ts --inproc): each
+ * scenario is built from one tree's bench/ and src/ modules (imported by absolute path, so the
+ * two trees' code is loaded and compiled separately in one process) and returns `step()`, which
+ * does a fixed amount of work. compare.ts alternates the trees' steps many times and compares
+ * CPU time per step, so load from other processes hits both sides alike.
+ */
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+
+export interface AbScenario {
+  /** Run once to warm up and open links. */
+  warm(): void;
+  /** One fixed amount of work. */
+  step(): void;
+  /** What a step does, for the table. */
+  unit: string;
+}
+
+type Mod = Record<string, unknown>;
+const load = (tree: string, rel: string): Promise<Mod> => import(pathToFileURL(join(tree, rel)).href) as Promise<Mod>;
+
+const MB = 1e6;
+
+/** The scenarios by name: each makes a fresh world from `tree`. */
+export const AB_SCENARIOS: Record<string, (tree: string) => Promise<AbScenario>> = {
+  async 'rfcomm-667'(tree) {
+    const m = await load(tree, 'bench/rfcomm-bulk.ts');
+    const p = (m.rfcommSetup as (mfs: number) => { send: (b: number) => void })(667);
+    return { warm: () => p.send(8 * MB), step: () => p.send(2 * MB), unit: '2 MB in 667-byte RFCOMM frames' };
+  },
+  async 'rfcomm-max'(tree) {
+    const m = await load(tree, 'bench/rfcomm-bulk.ts');
+    const p = (m.rfcommSetup as (mfs: number) => { send: (b: number) => void })(0xffff);
+    return { warm: () => p.send(16 * MB), step: () => p.send(8 * MB), unit: '8 MB in the largest RFCOMM frames' };
+  },
+  async 'l2cap-672'(tree) {
+    const m = await load(tree, 'bench/l2cap-bulk.ts');
+    const p = (m.bulkSetup as (mtu: number) => { send: (b: number) => void })(672);
+    return { warm: () => p.send(8 * MB), step: () => p.send(4 * MB), unit: '4 MB of 672-byte SDUs' };
+  },
+  async 'l2cap-65535'(tree) {
+    const m = await load(tree, 'bench/l2cap-bulk.ts');
+    const p = (m.bulkSetup as (mtu: number) => { send: (b: number) => void })(65535);
+    return { warm: () => p.send(16 * MB), step: () => p.send(8 * MB), unit: '8 MB of 65535-byte SDUs' };
+  },
+  async echo(tree) {
+    const pair = await load(tree, 'bench/lib/pair.ts');
+    const w = (pair.createWorld as (n: number) => { nodes: Node2[]; rl: RunLoopLike })(2);
+    const [a, b] = w.nodes as [Node2, Node2];
+    const ends = (pair.openChannel as (w: unknown, a: Node2, b: Node2, x: number, y: number) => { con_handle_a: number })(
+      w,
+      a,
+      b,
+      672,
+      672,
+    );
+    const data = new Uint8Array(20).fill(0x5a);
+    let left = 0;
+    const start = (): void => {
+      if (a.stack.l2cap.l2cap_send_echo_request(ends.con_handle_a, data, 20, onEcho) !== 0) throw new Error('echo refused');
+    };
+    const onEcho = (status: number): void => {
+      if (status !== 0) throw new Error(`echo status ${status}`);
+      if (--left > 0) w.rl.execute_on_main_thread(start);
+    };
+    const rounds = (n: number): void => {
+      left = n;
+      start();
+      w.rl.run_until(() => left === 0, 1e12);
+    };
+    return { warm: () => rounds(20_000), step: () => rounds(5_000), unit: '5000 L2CAP echo round trips' };
+  },
+  async 'parser-reassembly'(tree) {
+    const gen = await load(tree, 'bench/lib/h4-stream.ts');
+    const fh = await load(tree, 'bench/lib/feed-host.ts');
+    const s = (gen.generateH4Stream as (n: number, seed: number) => { data: Uint8Array; prologue: Uint8Array })(4 * MB, 1);
+    const chunks = (gen.cutChunks as (d: Uint8Array, a: number, b: number) => Uint8Array[])(s.data, 2, 4096);
+    const host = (fh.createFeedHost as () => FeedHostLike)();
+    host.stack.hci.hci_register_acl_packet_handler(() => {});
+    host.feed(s.prologue);
+    host.settle();
+    const pass = (): void => {
+      for (const c of chunks) host.feed(c);
+    };
+    return { warm: () => (pass(), pass()), step: pass, unit: '4 MB H4 stream, framing + ACL reassembly' };
+  },
+};
+
+interface Node2 {
+  stack: {
+    l2cap: {
+      l2cap_send_echo_request(h: number, d: Uint8Array, n: number, cb: (status: number) => void): number;
+    };
+  };
+}
+interface RunLoopLike {
+  execute_on_main_thread(f: () => void): void;
+  run_until(done: () => boolean, max: number): void;
+}
+interface FeedHostLike {
+  stack: { hci: { hci_register_acl_packet_handler(h: () => void): void } };
+  feed(c: Uint8Array): void;
+  settle(): void;
+}
