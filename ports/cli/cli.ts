@@ -21,6 +21,8 @@ commands:
   gatt compile FILE.gatt    compile a BTstack .gatt file into a TypeScript att_db module
   pair ADDR                 bond with a classic device (pair --listen: wait for one to bond)
   keys [list|delete ADDR]   the stored link keys (--keys FILE, or the per-controller files)
+  pair ADDR                 bond with a classic device (pair --listen: wait for one to bond)
+  keys [list|delete ADDR]   the stored link keys (--keys FILE, or the per-controller files)
   controller --listen ADDR  serve virtual controllers on unix:PATH or tcp:127.0.0.1:PORT
 
 'bthost <command> --help' shows a command's own options.
@@ -70,6 +72,14 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
     return (argv) => withOptions(argv, spp_main, 'spp');
   },
   gatt: () => Promise.resolve(gatt_main),
+  pair: async () => {
+    const { pair_main } = await import('./pair.js');
+    return (argv) => withOptions(argv, pair_main, 'pair');
+  },
+  keys: async () => {
+    const { keys_main } = await import('./keys.js');
+    return (argv) => withOptions(argv, keys_main, 'keys');
+  },
   pair: async () => {
     const { pair_main } = await import('./pair.js');
     return (argv) => withOptions(argv, pair_main, 'pair');

@@ -21,3 +21,9 @@ export function usage_error(command: string, problem: string): number {
   process.stderr.write(`bthost ${command}: ${problem} (bthost ${command} --help for usage)\n`);
   return 2;
 }
+
+/** --security LEVEL: a GAP security level 0..4 (gap_security_level_t), null when not given, or the problem. */
+export function parse_security(s: string | undefined): number | null | string {
+  if (s === undefined) return null;
+  return /^[0-4]$/.test(s) ? Number(s) : `--security: expected a level 0..4, got '${s}'`;
+}

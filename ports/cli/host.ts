@@ -30,6 +30,8 @@ import { VirtualTransport } from '../virtual/transport.js';
 import type { CliOptions } from './options.js';
 import { chipset_bcm, chipset_zephyr, type BtstackChipset } from '../../src/chipset/index.js';
 import { create_virtual_headset, VirtualPeer, VIRTUAL_HOST_ADDR } from './virtual-peer.js';
+import { PairingAgent, type LineSource } from './agent.js';
+import { key_file_for, open_key_file } from './keys.js';
 
 export type EventHandler = (packet: Uint8Array, size: number) => void;
 
@@ -64,6 +66,12 @@ export class CliHost {
   /** 'the virtual controller' or '/dev/ttyX (115200 baud, flow control on)'. */
   where = '';
   exit_code = 0;
+  /** Answers pairing requests (--io, --yes, --pin, --sc, --ssp); made by open(). */
+  agent!: PairingAgent;
+  /** Where the agent reads what the user types; set before open() by a command whose stdin is free. */
+  pairing_input: LineSource | null = null;
+  /** The link key file (--keys, or the per-controller default with --port); null: keys in memory. Set once working. */
+  key_file: string | null = null;
   /** Called on Ctrl-C (SIGINT/SIGTERM), on the run loop. Default: power off, exit 130. */
   on_interrupt: () => void = () => this.finish(130, 'interrupted');
   private finishing = false;
@@ -115,6 +123,8 @@ export class CliHost {
       transport_config,
       ...(chipset && o.port.tty ? { chipset } : {}),
     });
+    this.agent = new PairingAgent(this.stack, o.pairing, this.pairing_input, (line) => this.say(line));
+    this.agent.configure();
     // BTstack replaces 00:00:00:00:00:00 in the name with the address
     this.stack.gap.gap_set_local_name('bthost 00:00:00:00:00:00');
     if (o.port.log_file) {
@@ -193,6 +203,7 @@ export class CliHost {
     this.finishing = true;
     this.exit_code = code;
     if (message) this.say(`bthost: ${message}`);
+    this.pairing_input?.close();
     this.run_loop.remove_timer(this.powerTimer);
     process.off('SIGINT', this.signal);
     process.off('SIGTERM', this.signal);
@@ -235,6 +246,7 @@ export class CliHost {
       this.finish(1, `the controller on ${this.where} went away${why}`);
       return;
     }
+    this.agent.event(packet);
     for (const h of this.handlers) h(packet, size);
   }
 
@@ -245,6 +257,9 @@ export class CliHost {
     if (this.headset && this.headset.hci.hci_get_state() !== HCI_STATE_WORKING) return;
     this.working = true;
     this.run_loop.remove_timer(this.powerTimer);
+    // the key file is chosen by the controller's address (BTstack's posix ports do the same)
+    this.key_file = key_file_for(this.options, this.stack.gap.gap_local_bd_addr());
+    if (this.key_file !== null) this.stack.hci.hci_set_link_key_db(open_key_file(this.key_file));
     const cb = this.onWorking;
     this.onWorking = null;
     cb?.();

@@ -10,7 +10,8 @@ import { hci_write_page_timeout } from '../../src/hci/commands.js';
 import { CliHost } from './host.js';
 import { hex16, status_text } from './format.js';
 import { Flags, parse_psm, parse_size, type CliOptions } from './options.js';
-import { usage_error, page_failure, parse_addr } from './common.js';
+import { usage_error, page_failure, parse_addr, parse_security } from './common.js';
+import { security_failure } from './agent.js';
 import { ByteStream, STREAM_BOOLEANS, STREAM_VALUED, stream_options, type ChannelOps } from './stream.js';
 
 /** Why an outgoing channel did not open, in one line. */
@@ -30,7 +31,11 @@ export function l2cap_open_failure(addr: string, psm: number, status: number): s
 }
 
 export async function l2cap_main(options: CliOptions): Promise<number> {
-  const flags = new Flags(options.rest, [...STREAM_VALUED, '--mtu', '--page-timeout', '--peer-send'], STREAM_BOOLEANS);
+  const flags = new Flags(
+    options.rest,
+    [...STREAM_VALUED, '--mtu', '--page-timeout', '--peer-send', '--security'],
+    STREAM_BOOLEANS,
+  );
   const [sub, ...args] = flags.positional;
   const usage = (p: string) => {
     return usage_error('l2cap', p);
@@ -48,6 +53,9 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
   const peerSend = flags.get('--peer-send') === undefined ? null : parse_size(flags.get('--peer-send'));
   if (peerSend !== null && !(peerSend > 0))
     return usage(`--peer-send: expected a size such as 64k, got '${flags.get('--peer-send')}'`);
+
+  const security = parse_security(flags.get('--security'));
+  if (typeof security === 'string') return usage(security);
 
   let addr: BdAddr | null = null;
   let psmArg: string | undefined;
@@ -107,7 +115,8 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
             cid = 0;
             break;
           }
-          host.finish(1, l2cap_open_failure(peerStr, psm, status));
+          const ours = status === 0x66 ? security_failure(host.agent, peerStr, host.stack.gap.gap_get_security_level()) : null;
+          host.finish(1, ours ?? l2cap_open_failure(peerStr, psm, status));
           break;
         }
         cid = codes.l2cap_event_channel_opened_get_local_cid(packet);
@@ -135,6 +144,8 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
     else host.finish(130, 'interrupted');
   };
 
+  // BTstack's security mode 4: every service but SDP needs at least gap_set_security_level (default 2)
+  if (security !== null) host.stack.gap.gap_set_security_level(security);
   if (sub === 'listen') {
     // a server: others find it by inquiry and can page it
     host.stack.gap.gap_discoverable_control(1);
@@ -142,7 +153,7 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
   }
   host.power_on(() => {
     if (sub === 'listen') {
-      const st = l2cap.l2cap_register_service(handler, psm, mtu, LEVEL_0);
+      const st = l2cap.l2cap_register_service(handler, psm, mtu, security ?? LEVEL_0);
       if (st !== 0) return host.finish(1, `cannot listen on PSM ${hex16(psm)}: ${status_text(st)}`);
       host.say(`listening on PSM ${hex16(psm)} at ${host.local_address} on ${host.where} (Ctrl-C to stop)`);
       if (host.peer) {

@@ -10,12 +10,29 @@
  *   --timeout MS             how long to wait for the controller to answer at power on (default 3000)
  *   -v, --verbose            print every BTstack event the command's stack receives
  *   --host-flow-control      controller-to-host flow control (Host Buffer Size, Host Number Of Completed Packets)
+ *   --keys FILE              the link key store (ports/cli/keys.ts); --io, --yes, --pin, --sc, --ssp: how
+ *                            pairing requests are answered (ports/cli/agent.ts)
  *
  * One parser for all of them (ports/options.ts, node:util parseArgs): the common flags are defined
  * there once. `parse_cli_options` is pure (no I/O); commands read their own flags from `rest`.
  */
 import { port_options_from_flags, type PortChipsetName, type PortOptions } from '../main.js';
-import { check_int, check_profile, COMMON_FLAGS, flag_given, parse_flags, read_flag, type FlagSpec } from '../options.js';
+import {
+  SSP_IO_CAPABILITY_DISPLAY_ONLY,
+  SSP_IO_CAPABILITY_DISPLAY_YES_NO,
+  SSP_IO_CAPABILITY_KEYBOARD_ONLY,
+  SSP_IO_CAPABILITY_NO_INPUT_NO_OUTPUT,
+} from '../../src/codes/v1.4.js';
+import {
+  check_int,
+  check_path,
+  check_profile,
+  COMMON_FLAGS,
+  flag_given,
+  parse_flags,
+  read_flag,
+  type FlagSpec,
+} from '../options.js';
 import type { CodeProfile } from '../../src/codes/index.js';
 
 export interface CliOptions {
@@ -28,6 +45,10 @@ export interface CliOptions {
   host_flow_control: boolean;
   /** --chipset: the controller's vendor driver (baud-rate command, BD_ADDR); undefined = generic. */
   chipset: PortChipsetName | undefined;
+  /** --keys FILE: the link key store; undefined: the default (keys.ts: default_key_file). */
+  keys: string | undefined;
+  /** How this host pairs (--io, --yes, --pin, --sc, --ssp). */
+  pairing: PairingOptions;
   /** Positional arguments and command flags, in order. */
   rest: string[];
   errors: string[];
@@ -39,17 +60,68 @@ const CLI_FLAGS: FlagSpec = {
   ...COMMON_FLAGS,
   timeout: { type: 'string' },
   'host-flow-control': { type: 'boolean' },
+  keys: { type: 'string' },
+  io: { type: 'string' },
+  yes: { type: 'boolean' },
+  pin: { type: 'string' },
+  sc: { type: 'string' },
+  ssp: { type: 'string' },
 };
+
+/** --io values and their SSP IO capability (Core Vol 4 Part E 7.1.29). */
+export const IO_CAPABILITIES = {
+  'display-only': SSP_IO_CAPABILITY_DISPLAY_ONLY,
+  'display-yes-no': SSP_IO_CAPABILITY_DISPLAY_YES_NO,
+  'keyboard-only': SSP_IO_CAPABILITY_KEYBOARD_ONLY,
+  'no-io': SSP_IO_CAPABILITY_NO_INPUT_NO_OUTPUT,
+} as const;
+
+/** The pairing flags common to every command. */
+export interface PairingOptions {
+  /** --io: SSP IO capability (default no-io: Just Works). */
+  io: number;
+  /** --io as given (for messages), 'no-io' by default. */
+  io_name: keyof typeof IO_CAPABILITIES;
+  /** --yes: accept a Numeric Comparison without asking. */
+  yes: boolean;
+  /** --pin: answer for legacy PIN pairing (1..16 characters). */
+  pin: string | undefined;
+  /** --sc on|off: Secure Connections (default on). */
+  sc: boolean;
+  /** --ssp on|off: Secure Simple Pairing (default on; off: legacy PIN pairing only). */
+  ssp: boolean;
+}
+
+const check_io = (v: string): keyof typeof IO_CAPABILITIES | { problem: string } =>
+  Object.prototype.hasOwnProperty.call(IO_CAPABILITIES, v)
+    ? (v as keyof typeof IO_CAPABILITIES)
+    : { problem: `expected ${Object.keys(IO_CAPABILITIES).join(', ')}, got '${v}'` };
+
+const check_on_off = (v: string): boolean | { problem: string } =>
+  v === 'on' ? true : v === 'off' ? false : { problem: `expected on or off, got '${v}'` };
+
+const check_pin = (v: string): string | { problem: string } =>
+  v.length >= 1 && Buffer.byteLength(v) <= 16 ? v : { problem: `a PIN has 1 to 16 characters, got '${v}'` };
 
 export function parse_cli_options(argv: readonly string[]): CliOptions {
   const p = parse_flags(argv, CLI_FLAGS, { unknown: 'rest' });
   const port = port_options_from_flags(p, { chipset: true });
+  const io = read_flag(p, 'io', check_io) ?? 'no-io';
   return {
     port,
     profile: read_flag(p, 'profile', check_profile) ?? 'v1.4',
     timeout_ms: read_flag(p, 'timeout', check_int(1, Number.MAX_SAFE_INTEGER, 'milliseconds')) ?? 3000,
     verbose: flag_given(p, 'verbose'),
     host_flow_control: flag_given(p, 'host-flow-control'),
+    keys: read_flag(p, 'keys', check_path('key file path')),
+    pairing: {
+      io: IO_CAPABILITIES[io],
+      io_name: io,
+      yes: flag_given(p, 'yes'),
+      pin: read_flag(p, 'pin', check_pin),
+      sc: read_flag(p, 'sc', check_on_off) ?? true,
+      ssp: read_flag(p, 'ssp', check_on_off) ?? true,
+    },
     chipset: port.chipset,
     rest: p.rest,
     errors: p.errors,
@@ -70,7 +142,17 @@ export const COMMON_USAGE = `common options:
   --timeout MS           wait this long for the controller at power on (default 3000)
   --host-flow-control    controller-to-host flow control: announce the host's ACL buffers
                          (Host Buffer Size) and return them (Host Number Of Completed Packets)
-  -v, --verbose          print every BTstack event the stack receives`;
+  -v, --verbose          print every BTstack event the stack receives
+
+pairing options (every command that makes links):
+  --keys FILE            keep link keys in FILE (default with --port: ~/.bthost/bthost_<BD_ADDR>.tlv,
+                         one file per controller, $BTHOST_KEYS_DIR overrides the directory;
+                         without --port: in memory only)
+  --io CAP               display-yes-no, display-only, keyboard-only or no-io (default: Just Works)
+  --yes                  accept a Numeric Comparison without asking
+  --pin PIN              the PIN for legacy pairing (peers without Secure Simple Pairing)
+  --sc on|off            Secure Connections (default on)
+  --ssp on|off           Secure Simple Pairing (default on; off: legacy PIN pairing)`;
 
 /**
  * A byte count: 1000, 64k / 64K (KiB), 1m / 1M (MiB). Returns NaN when malformed.

@@ -16,14 +16,19 @@ import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../../src/sdp/constants.js'
 import { CliHost } from './host.js';
 import { status_text } from './format.js';
 import { Flags, parse_size, type CliOptions } from './options.js';
-import { usage_error, page_failure, parse_addr } from './common.js';
+import { usage_error, page_failure, parse_addr, parse_security } from './common.js';
+import { security_failure } from './agent.js';
 import { ByteStream, STREAM_BOOLEANS, STREAM_VALUED, stream_options, type ChannelOps } from './stream.js';
 
 const SPP_SERVICE_NAME = 'bthost SPP';
 const SPP_RECORD_HANDLE = 0x10001;
 
 export async function spp_main(options: CliOptions): Promise<number> {
-  const flags = new Flags(options.rest, [...STREAM_VALUED, '--channel', '--page-timeout', '--peer-send'], STREAM_BOOLEANS);
+  const flags = new Flags(
+    options.rest,
+    [...STREAM_VALUED, '--channel', '--page-timeout', '--peer-send', '--security'],
+    STREAM_BOOLEANS,
+  );
   const [sub, ...args] = flags.positional;
   const usage = (p: string) => {
     return usage_error('spp', p);
@@ -43,6 +48,9 @@ export async function spp_main(options: CliOptions): Promise<number> {
   const peerSend = flags.get('--peer-send') === undefined ? null : parse_size(flags.get('--peer-send'));
   if (peerSend !== null && !(peerSend > 0))
     return usage(`--peer-send: expected a size such as 64k, got '${flags.get('--peer-send')}'`);
+
+  const security = parse_security(flags.get('--security'));
+  if (typeof security === 'string') return usage(security);
 
   let addr: BdAddr | null = null;
   if (sub === 'listen') {
@@ -98,11 +106,12 @@ export async function spp_main(options: CliOptions): Promise<number> {
             cid = 0;
             break;
           }
+          const ours = security_failure(host.agent, peerStr, host.stack.gap.gap_get_security_level());
           host.finish(
             1,
             status === 0x04
               ? page_failure(peerStr, status)
-              : `cannot open RFCOMM channel ${serverChannel} at ${peerStr}: ${status_text(status)}`,
+              : (ours ?? `cannot open RFCOMM channel ${serverChannel} at ${peerStr}: ${status_text(status)}`),
           );
           break;
         }
@@ -137,6 +146,11 @@ export async function spp_main(options: CliOptions): Promise<number> {
     else host.finish(130, 'interrupted');
   };
 
+  if (security !== null) {
+    // the mode-4 minimum for outgoing channels, and the level RFCOMM registers PSM 3 with (BTstack: LEVEL_2)
+    host.stack.gap.gap_set_security_level(security);
+    rfcomm.rfcomm_set_required_security_level(security);
+  }
   if (sub === 'listen') {
     // a server: others find it by inquiry and can page it
     host.stack.gap.gap_discoverable_control(1);

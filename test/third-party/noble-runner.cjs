@@ -15,7 +15,14 @@
  *   {"ev":"error","message"}
  * Reads commands, one JSON object a line:
  *   {"cmd":"scan"} {"cmd":"stopScan"} {"cmd":"connect","address":"aa:bb:.."} {"cmd":"disconnect","address":".."}
+ *   {"cmd":"discoverAll","address"}     -> {"ev":"services","address","error","services":[{"uuid","characteristics":[{"uuid","properties"}]}]}
+ *   {"cmd":"read","address","service","characteristic"}            -> {"ev":"read","characteristic","error","value"} (hex)
+ *   {"cmd":"write","address","service","characteristic","value","withoutResponse"} -> {"ev":"write","characteristic","error"}
+ *   {"cmd":"subscribe","address","service","characteristic"}       -> {"ev":"subscribed","characteristic","error"},
+ *                                         then {"ev":"data","characteristic","value","isNotification"} per value
+ *   {"cmd":"unsubscribe","address","service","characteristic"}     -> {"ev":"unsubscribed","characteristic","error"}
  *   {"cmd":"exit"}
+ * UUIDs as noble writes them: lower case, no dashes, 16-bit ones as 4 digits ("ff10").
  * Every discovered address is printed once (the first report that carries a local name, or the first
  * report when none does within the run).
  */
@@ -76,6 +83,17 @@ noble.on('discover', (p) => {
   });
 });
 
+/** A characteristic noble discovered (discoverAll first). */
+function characteristic(cmd) {
+  const p = peripherals.get(cmd.address);
+  if (!p) throw new Error(`${cmd.address} was not discovered`);
+  const s = (p.services || []).find((x) => x.uuid === cmd.service);
+  if (!s) throw new Error(`service ${cmd.service} not discovered on ${cmd.address}`);
+  const c = (s.characteristics || []).find((x) => x.uuid === cmd.characteristic);
+  if (!c) throw new Error(`characteristic ${cmd.characteristic} not discovered in ${cmd.service}`);
+  return c;
+}
+
 function run(cmd) {
   switch (cmd.cmd) {
     case 'scan':
@@ -96,6 +114,52 @@ function run(cmd) {
       p.disconnect();
       break;
     }
+    case 'discoverAll': {
+      const p = peripherals.get(cmd.address);
+      if (!p) return emit({ ev: 'error', message: `discoverAll: ${cmd.address} was not discovered` });
+      p.discoverAllServicesAndCharacteristics((err, services) => {
+        emit({
+          ev: 'services',
+          address: p.address,
+          error: err ? String(err.message || err) : null,
+          services: (services || []).map((s) => ({
+            uuid: s.uuid,
+            characteristics: (s.characteristics || []).map((c) => ({ uuid: c.uuid, properties: c.properties })),
+          })),
+        });
+      });
+      break;
+    }
+    case 'read':
+      characteristic(cmd).read((err, data) =>
+        emit({
+          ev: 'read',
+          characteristic: cmd.characteristic,
+          error: err ? String(err.message || err) : null,
+          value: data ? data.toString('hex') : null,
+        }),
+      );
+      break;
+    case 'write':
+      characteristic(cmd).write(Buffer.from(cmd.value, 'hex'), !!cmd.withoutResponse, (err) =>
+        emit({ ev: 'write', characteristic: cmd.characteristic, error: err ? String(err.message || err) : null }),
+      );
+      break;
+    case 'subscribe': {
+      const c = characteristic(cmd);
+      c.on('data', (data, isNotification) =>
+        emit({ ev: 'data', characteristic: cmd.characteristic, value: data.toString('hex'), isNotification }),
+      );
+      c.subscribe((err) =>
+        emit({ ev: 'subscribed', characteristic: cmd.characteristic, error: err ? String(err.message || err) : null }),
+      );
+      break;
+    }
+    case 'unsubscribe':
+      characteristic(cmd).unsubscribe((err) =>
+        emit({ ev: 'unsubscribed', characteristic: cmd.characteristic, error: err ? String(err.message || err) : null }),
+      );
+      break;
     case 'exit':
       emit({ ev: 'exit' });
       process.exit(0);
