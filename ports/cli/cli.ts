@@ -18,9 +18,10 @@ commands:
   l2cap connect ADDR PSM    open an L2CAP channel (same modes)
   spp listen                Serial Port Profile server (RFCOMM + SDP record)
   spp connect ADDR          find the SPP service by SDP and connect over RFCOMM
+  gatt ADDR                 LE GATT client: list services and characteristics; --read H,
+                            --write H HEX, --notify H
   gatt compile FILE.gatt    compile a BTstack .gatt file into a TypeScript att_db module
-  pair ADDR                 bond with a classic device (pair --listen: wait for one to bond)
-  keys [list|delete ADDR]   the stored link keys (--keys FILE, or the per-controller files)
+  advertise                 LE advertising (--name NAME, --connectable: a GATT server)
   pair ADDR                 bond with a classic device (pair --listen: wait for one to bond)
   keys [list|delete ADDR]   the stored link keys (--keys FILE, or the per-controller files)
   controller --listen ADDR  serve virtual controllers on unix:PATH or tcp:127.0.0.1:PORT
@@ -31,7 +32,8 @@ ${COMMON_USAGE}
 
 Without --port, the command runs on an in-process virtual controller (C0:FF:EE:00:00:01) next to
 a virtual peer at C0:FF:EE:00:00:02 named "bthost virtual peer": L2CAP echo on PSM 0x1001,
-discard on PSM 0x1003, SPP echo on RFCOMM channel 1 and discard on channel 2; and a classic
+discard on PSM 0x1003, SPP echo on RFCOMM channel 1 and discard on channel 2, an LE GATT server
+(device name, battery level, a notifying counter at 0x000C, a writable note at 0x000F); and a classic
 "bthost virtual headset" at C0:FF:EE:00:00:03 without services or a name in its inquiry response.
 `;
 
@@ -45,9 +47,9 @@ const GATT_SUBCOMMANDS: Record<string, () => Promise<Main>> = {
 async function gatt_main(argv: string[]): Promise<number> {
   const load = GATT_SUBCOMMANDS[argv[0] ?? ''];
   if (load) return (await load())(argv.slice(1));
-  // not a subcommand: `bthost gatt ADDR` (browse) goes here once the GATT client's CLI exists
-  process.stderr.write(`bthost gatt: expected one of: ${Object.keys(GATT_SUBCOMMANDS).join(', ')} (bthost --help for usage)\n`);
-  return 2;
+  // not a subcommand: `bthost gatt ADDR [--read H | --write H HEX | --notify H]` (ports/cli/gatt.ts)
+  const { gatt_client_main } = await import('./gatt.js');
+  return withOptions(argv, gatt_client_main, 'gatt');
 }
 
 const COMMANDS: Record<string, () => Promise<Main>> = {
@@ -72,13 +74,9 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
     return (argv) => withOptions(argv, spp_main, 'spp');
   },
   gatt: () => Promise.resolve(gatt_main),
-  pair: async () => {
-    const { pair_main } = await import('./pair.js');
-    return (argv) => withOptions(argv, pair_main, 'pair');
-  },
-  keys: async () => {
-    const { keys_main } = await import('./keys.js');
-    return (argv) => withOptions(argv, keys_main, 'keys');
+  advertise: async () => {
+    const { advertise_main } = await import('./advertise.js');
+    return (argv) => withOptions(argv, advertise_main, 'advertise');
   },
   pair: async () => {
     const { pair_main } = await import('./pair.js');

@@ -10,6 +10,8 @@
  *   SPP channel 2    discard
  *   SDP              records for both SPP services
  *   L2CAP echo       answers l2ping (the L2CAP layer does this by itself)
+ *   LE GATT server   device name, battery level, a notifying counter, a writable note
+ *                    (ports/cli/virtual-peer-gatt.ts)
  *
  * For `l2cap listen` / `spp listen` the peer dials in: it connects to the listening PSM or
  * (found by SDP) RFCOMM channel, sends a greeting line and echoes, or with `send_bytes` sends
@@ -33,6 +35,7 @@ import { SdpServer } from '../../src/sdp/server.js';
 import { SdpClient } from '../../src/sdp/client.js';
 import { spp_create_sdp_record } from '../../src/sdp/spp.js';
 import { BLUETOOTH_SERVICE_CLASS_SERIAL_PORT } from '../../src/sdp/constants.js';
+import { serve_peer_gatt } from './virtual-peer-gatt.js';
 
 export const VIRTUAL_HOST_ADDR = 'C0:FF:EE:00:00:01';
 export const VIRTUAL_PEER_ADDR = 'C0:FF:EE:00:00:02';
@@ -115,6 +118,7 @@ export class VirtualPeer {
     s.gap.gap_advertisements_set_params(0x0030, 0x0030, 0, 0, new Uint8Array(6), 0x07, 0);
     s.gap.gap_advertisements_set_data(adv.length, adv);
     s.gap.gap_advertisements_enable(1);
+    serve_peer_gatt(s, run_loop);
 
     const l2capService = (echo: boolean) => (type: number, channel: number, packet: Uint8Array, size: number) => {
       if (type === L2CAP_DATA_PACKET) return this.onData('l2cap', channel, packet, size);
