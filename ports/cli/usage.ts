@@ -30,6 +30,8 @@ export const USAGES: Record<string, string> = {
                         print 'sha256 HEX' of what was sent / received (compare the two)
   --progress            a progress bar on stderr (default: when stderr is a terminal)
   --mtu N               the MTU to announce (default 65535)
+  --security LEVEL      GAP security level 0..4 the channel needs (default 2, BTstack's mode 4;
+                        0: none, 1: unauthenticated, 2: encrypted, 3: MITM, 4: Secure Connections)
   --page-timeout MS     (connect) give up paging ADDR after this long
   On the virtual controller the virtual peer dials in to 'listen' (it sends a greeting and echoes,
   or with --peer-send SIZE sends that much and closes); 'connect' reaches its echo service on PSM
@@ -41,7 +43,25 @@ export const USAGES: Record<string, string> = {
   (default 1) and its SDP record; 'connect' asks ADDR's SDP server for its Serial Port services
   and connects to the first (or to --channel N without asking). Stream options as for 'l2cap'
   (--send SIZE, --receive, --sha256, --progress, --linger MS, --page-timeout MS, --peer-send SIZE).
+  --security LEVEL      GAP security level 0..4 (default 2, as BTstack's RFCOMM)
   On the virtual controller: the peer's SPP echo is on channel 1, its discard on channel 2.`,
+
+  pair: `usage: bthost pair ADDR [--level N] [--page-timeout MS] [pairing options] [common options]
+       bthost pair --listen [pairing options] [common options]
+  Bond with a classic device: page ADDR, ask for security level N (default 2; 3 needs MITM, 4
+  Secure Connections), answer the pairing as --io says, store the link key (--keys), disconnect.
+  Any old key for ADDR is dropped first. Exit 0 only when bonded. --listen waits for a device to
+  bond with this one and exits 0 once it did and disconnected.
+  Numeric Comparison (both --io display-yes-no): the 6-digit value is printed; --yes accepts,
+  else type y or n. Passkey Entry: --io display-only shows the passkey, --io keyboard-only reads
+  it from stdin. Legacy PIN (a peer with --ssp off or an old device): --pin, else read from stdin.`,
+
+  keys: `usage: bthost keys [list] [--keys FILE]
+       bthost keys delete ADDR|--all [--keys FILE]
+  The stored link keys: with --keys that file, else every bthost_<BD_ADDR>.tlv in the key
+  directory ($BTHOST_KEYS_DIR or ~/.bthost). 'delete' removes ADDR's key (exit 1 when there is
+  none) or every key; the peer's copy stays, and the next connection that needs security pairs
+  anew (or fails with 'PIN or key missing', which deletes the other side's key too).`,
 
   gatt: `usage: bthost gatt ADDR [--read H | --write H HEX | --notify H] [gatt options] [common options]
        bthost gatt compile FILE.gatt [-o FILE.ts]
