@@ -30,7 +30,7 @@ import {
 import * as C from '../../src/codes/v1.4.js';
 import { assertCleanCapture } from '../helpers/capture.js';
 import { BLE_HOST_RUNNER, ensure_third_party } from '../third-party/install.js';
-import { gatt_client_of, gatt_query, haveSocat, JsonChild, open_rig, remove_rig, type Rig } from './third-party-helpers.js';
+import { gatt_query, haveSocat, JsonChild, open_rig, remove_rig, type Rig } from './third-party-helpers.js';
 
 const SERVICE_UUID = 'B7E50001-3F2A-4C6B-9D10-5A1E2B3C4D5E';
 const CHAR_RW = 'B7E50002-3F2A-4C6B-9D10-5A1E2B3C4D5E';
@@ -113,7 +113,7 @@ test('ble-host as GATT server: bthost scans, connects, discovers, reads, writes,
     assert.is(b.find((e) => e.ev === 'connect')!.peerAddress, bd_addr_to_str(bt.gap.gap_local_bd_addr()));
 
     // ---- discover: GAP, GATT (ble-host's own) and the test service with its range as ble-host reports it
-    const gc = gatt_client_of(bt);
+    const gc = bt.gatt_client;
     const svcEvents = await gatt_query((cb) => gc.gatt_client_discover_primary_services(cb, handle), 'services');
     assert.is(C.gatt_event_query_complete_get_att_status(svcEvents.at(-1)!), 0);
     const services = svcEvents

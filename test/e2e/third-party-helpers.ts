@@ -18,7 +18,6 @@ import { SerialPortTransport } from '../../ports/serialport/transport.js';
 import { hci_transport_config_uart } from '../../src/chipset/index.js';
 import { HciDump } from '../../src/hci/dump.js';
 import { Stack } from '../../src/stack.js';
-import { GattClient } from '../../src/gatt/gatt-client.js';
 import * as C from '../../src/codes/v1.4.js';
 import { spawnSocat, until, withKill, type PtyPair } from '../pty/pty-helpers.js';
 import { H4Tap } from '../third-party/h4-tap.js';
@@ -176,21 +175,6 @@ export function remove_rig(rig: Rig | null): void {
   if (!rig) return;
   if (process.env.BTHOST_3P_KEEP) console.log(`kept ${rig.dir}`);
   else rmSync(rig.dir, { recursive: true, force: true });
-}
-
-const clients = new WeakMap<Stack, GattClient>();
-
-/** The Stack's GATT client: Stack.gatt_client where the Stack has it, else one on its att_dispatch. */
-export function gatt_client_of(stack: Stack): GattClient {
-  const own = (stack as unknown as { gatt_client?: GattClient }).gatt_client;
-  if (own) return own;
-  let c = clients.get(stack);
-  if (!c) {
-    c = new GattClient(stack, stack.att_dispatch.client, stack.hci);
-    c.gatt_client_init();
-    clients.set(stack, c);
-  }
-  return c;
 }
 
 /**
