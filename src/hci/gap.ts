@@ -356,7 +356,8 @@ export class Gap {
   /**
    * Security level of a connection now (BTstack's gap_security_level): 0 unless encrypted with a key
    * of at least 7 octets; then 2 (unauthenticated key), 3 (authenticated or legacy PIN key), 4
-   * (authenticated P-256 key, 16-octet key). LE links: 0 (the Security Manager's).
+   * (authenticated P-256 key, 16-octet key). LE links: the same levels from what the Security Manager
+   * reported for the link's LTK / STK (src/hci/hci-le-security.ts).
    */
   gap_security_level(con_handle: number): number {
     return this.#sec.level(con_handle);

@@ -16,6 +16,7 @@ import {
   HCI_ROLE_INVALID,
 } from '../codes/v1.4.js';
 import { HciConnectionSecurity } from './hci-security-state.js';
+import { HciLeSecurity } from './hci-le-security.js';
 
 /** Connection states, as BTstack's CONNECTION_STATE. */
 export enum ConnState {
@@ -126,6 +127,8 @@ export class HciConnection {
   encryption_enabled = 0;
   /** @internal BR/EDR security: link key type, key size, pairing, gap_request_security_level (hci-security.ts) */
   readonly sec = new HciConnectionSecurity();
+  /** LE security the Security Manager reports (key size, authenticated, Secure Connections; hci-le-security.ts). */
+  readonly le_sec = new HciLeSecurity();
 
   get is_le(): boolean {
     return is_le_address_type(this.address_type);
@@ -158,6 +161,7 @@ export class HciConnection {
     this.le_supervision_timeout = 0;
     this.encryption_enabled = 0;
     this.sec.reset();
+    this.le_sec.reset();
   }
 }
 

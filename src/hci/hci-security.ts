@@ -50,6 +50,7 @@ import {
 } from './commands.js';
 import type { HciConnection } from './hci-connection.js';
 import { HciPairing } from './hci-pairing.js';
+import { gap_security_level_for_le_link } from './hci-le-security.js';
 import {
   SEC_PROCEDURE_BUSY,
   SEC_SEND_AUTH,
@@ -98,9 +99,11 @@ export class HciSecurity {
 
   // ================================================================== levels
 
-  /** BTstack's gap_security_level_for_connection (BR/EDR; LE links are the SM's, level 0 here). */
+  /** BTstack's gap_security_level_for_connection (LE links: from what the Security Manager reported). */
   level(conn: HciConnection): number {
-    if (conn.is_le || conn.encryption_enabled === 0) return LEVEL_0;
+    if (conn.is_le)
+      return gap_security_level_for_le_link(conn.encryption_enabled, conn.le_sec, this.s.security.required_encryption_key_size);
+    if (conn.encryption_enabled === 0) return LEVEL_0;
     const sec = conn.sec;
     if (sec.encryption_key_size < this.s.security.required_encryption_key_size) return LEVEL_0;
     const level = gap_security_level_for_link_key_type(sec.link_key_type);
