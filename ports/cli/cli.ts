@@ -16,6 +16,8 @@ commands:
   l2ping ADDR               L2CAP echo requests with round-trip times
   l2cap listen PSM          accept an L2CAP channel: a byte stream on stdin/stdout, or throughput
   l2cap connect ADDR PSM    open an L2CAP channel (same modes)
+  le-cbm listen SPSM        advertise and accept an LE credit-based channel (same modes)
+  le-cbm connect ADDR SPSM  connect over LE and open an LE credit-based channel (same modes)
   spp listen                Serial Port Profile server (RFCOMM + SDP record)
   spp connect ADDR          find the SPP service by SDP and connect over RFCOMM
   gatt ADDR                 LE GATT client: list services and characteristics; --read H,
@@ -68,6 +70,10 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   l2cap: async () => {
     const { l2cap_main } = await import('./l2cap.js');
     return (argv) => withOptions(argv, l2cap_main, 'l2cap');
+  },
+  'le-cbm': async () => {
+    const { le_cbm_main } = await import('./le-cbm.js');
+    return (argv) => withOptions(argv, le_cbm_main, 'le-cbm');
   },
   spp: async () => {
     const { spp_main } = await import('./spp.js');

@@ -212,8 +212,8 @@ export class ByteStream {
     this.ops.disconnect();
   }
 
-  /** The channel is closed (by either side): summary and exit. */
-  closed(reason?: string): void {
+  /** The channel is closed (by either side): summary and exit; with `failure` (e.g. the link was lost) exit 1 with that line. */
+  closed(reason?: string, failure?: string): void {
     const o = this.options;
     this.host.cancel(this.lingerTimer);
     this.host.cancel(this.progressTimer);
@@ -247,6 +247,10 @@ export class ByteStream {
       if (this.hash) process.stdout.write(`sha256 ${this.hash.digest('hex')}\n`);
     } else {
       this.host.say(`${this.sent} bytes sent, ${this.received} bytes received`);
+    }
+    if (failure && code === 0) {
+      code = 1;
+      message = failure;
     }
     this.host.finish(code, message);
   }

@@ -37,6 +37,17 @@ export const USAGES: Record<string, string> = {
   or with --peer-send SIZE sends that much and closes); 'connect' reaches its echo service on PSM
   0x1001 and its discard service on PSM 0x1003.`,
 
+  'le-cbm': `usage: bthost le-cbm listen SPSM [stream options] [common options]
+       bthost le-cbm connect ADDR SPSM [--random] [stream options] [common options]
+  An LE credit-based channel (L2CAP LE Credit Based Flow Control Mode, SPSM 0x01..0xff) as a
+  byte stream. 'listen' advertises as 'bthost le-cbm' and serves one channel; 'connect' makes an
+  LE connection to ADDR (--random: a random address) and opens the channel. Stream options as for
+  'l2cap' (--send SIZE, --receive, --sha256, --progress, --linger MS, --peer-send SIZE), and
+  --mtu N               the MTU to announce (default 2048)
+  --connect-timeout MS  (connect) give up the LE connection after this long (default 10000)
+  A lost LE link, a short --send or a refused channel exit 1. On the virtual controller the
+  virtual peer serves SPSM 0x80 (echo) and 0x81 (discard) and dials in to 'listen'.`,
+
   spp: `usage: bthost spp listen [--channel N] [stream options] [common options]
        bthost spp connect ADDR [--channel N] [stream options] [common options]
   The Serial Port Profile: RFCOMM with an SDP record. 'listen' registers RFCOMM channel N
