@@ -253,10 +253,9 @@ export class L2capEcbm {
   /** The ECBM part of a channel's step (before the CBM part); true when a PDU went out. */
   step(link: L2capLeLink, ch: L2capCbmChannel): boolean {
     if (ch.state === CBM_WILL_SEND_REQUEST) return this.sendRequest(link, ch);
-    if (ch.state === CBM_WILL_SEND_RESPONSE) {
-      this.sendResponse(link, ch);
-      return false; // queued as the link's answer
-    }
+    // the answer is queued on the link and goes out next, before any K-frame of the channels it
+    // opens (true: stop this pass here, so the CBM step cannot send one first)
+    if (ch.state === CBM_WILL_SEND_RESPONSE) return this.sendResponse(link, ch);
     if (ch.state === CBM_OPEN && ch.reconf_pending && ch.reconf_group === ch.local_cid) return this.sendReconfigure(link, ch);
     return false;
   }
@@ -277,10 +276,10 @@ export class L2capEcbm {
     return this.cbm.sig(link, n);
   }
 
-  private sendResponse(link: L2capLeLink, ch: L2capCbmChannel): void {
+  private sendResponse(link: L2capLeLink, ch: L2capCbmChannel): boolean {
     const g = this.group(ch);
     const lead = g[0]!;
-    if (lead !== ch || g.some((c) => c.state !== CBM_WILL_SEND_RESPONSE)) return;
+    if (lead !== ch || g.some((c) => c.state !== CBM_WILL_SEND_RESPONSE)) return false;
     const accepted = g.filter((c) => c.response_result === L2CAP_ECBM_CONNECTION_RESULT_ALL_SUCCESS);
     const dcids: number[] = [];
     for (let i = 0; i < lead.ecbm_count; i++) {
@@ -305,6 +304,7 @@ export class L2capEcbm {
       if (c.response_result === L2CAP_ECBM_CONNECTION_RESULT_ALL_SUCCESS) this.cbm.open(c);
       else this.cbm.finalize(c, -1, 'declined');
     }
+    return true;
   }
 
   private sendReconfigure(link: L2capLeLink, ch: L2capCbmChannel): boolean {

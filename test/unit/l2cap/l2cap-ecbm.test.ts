@@ -146,6 +146,24 @@ test('receiving on several channels: K-frames reassembled per channel; automatic
   assert.equal(sent(h), ['08 00 05 00 16 02 04 00 40 00 05 00']);
 });
 
+test('an SDU sent from the CHANNEL_OPENED handler goes out after the Response that opens the channel', () => {
+  const h = makeHarness('v1.8', {}, (e) => {
+    if (e.code === 0x8a) h.l2cap.l2cap_send(e.channel, fromHex('01 02 03'));
+  });
+  h.l2cap.l2cap_ecbm_register_service(h.handler, SPSM, 64, 0);
+  leLinkUp(h, LE_HANDLE, 1, undefined, 0);
+  leSig(h, '17 01 0c 00 80 00 64 00 40 00 0a 00 60 00 61 00');
+  h.loop.run(0);
+  h.l2cap.l2cap_ecbm_accept_channels(0x40, 2, 5, 100, bufs(2, 100));
+  const out = sent(h);
+  assert.is(out[0], '10 00 05 00 18 01 0c 00 64 00 66 00 05 00 00 00 40 00 41 00');
+  assert.equal(
+    out.slice(1).sort(),
+    ['05 00 60 00 03 00 01 02 03', '05 00 61 00 03 00 01 02 03'],
+    'then the K-frames (round robin)',
+  );
+});
+
 test('decline: all DCIDs 0 with the given result, MTU/MPS/credits 0, no event after INCOMING; partial accept refuses the rest 0x0004', () => {
   const h = server();
   leSig(h, '17 01 0c 00 80 00 64 00 40 00 0a 00 60 00 61 00');
