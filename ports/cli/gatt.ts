@@ -51,9 +51,11 @@ const PROPERTIES = ['broadcast', 'read', 'write-without-response', 'write', 'not
 export function gatt_uuid16_name(uuid16: number): string {
   for (const [k, v] of Object.entries(GATT_UUID_NAMES)) {
     if (v !== uuid16 || k.startsWith('ORG_BLUETOOTH_UNIT_')) continue;
-    return title(k.replace(/^ORG_BLUETOOTH_(SERVICE|CHARACTERISTIC|DESCRIPTOR|ATTRIBUTE)_/, ''));
+    const short = k.replace(/^ORG_BLUETOOTH_(SERVICE|CHARACTERISTIC|DESCRIPTOR|ATTRIBUTE)_/, '');
+    return title(short.endsWith('_SERVICE') ? short : short.replace(/^GAP_|^GATT_/, ''));
   }
-  for (const [k, v] of Object.entries(GATT_SHORT_UUID_NAMES)) if (v === uuid16) return title(k);
+  for (const [k, v] of Object.entries(GATT_SHORT_UUID_NAMES))
+    if (v === uuid16) return title(k.endsWith('_SERVICE') ? k : k.replace(/^GAP_|^GATT_/, ''));
   return '';
 }
 function title(s: string): string {

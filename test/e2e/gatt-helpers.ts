@@ -12,6 +12,7 @@
  *   0x000C decl FF12 (0x8E: ext | write | write without response | read), 0x000D value, 0x000E ext props
  *   0x000F decl FF13 (0x32: indicate | notify | read), 0x0010 value, 0x0011 CCC
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,6 +30,7 @@ import {
 } from '../../src/att/att-server.js';
 import type { PacketHandler } from '../../src/hci/hci-service.js';
 import { VirtualTransport } from '../../ports/virtual/transport.js';
+import { assertCleanCapture, checkCapture, formatReport, tsharkFields } from '../helpers/capture.js';
 
 export const LONG_VALUE = 'klmnopqrstuvwxyz'.repeat(10).slice(0, 150);
 
@@ -174,4 +176,23 @@ export function gatt_pair(profile: 'v1.4' | 'v1.8', tag: string): GattPair {
     },
   };
   return pair;
+}
+
+/**
+ * A capture with GATT client traffic, clean: tshark (and the record walker) on the whole file,
+ * btmon on a copy without the Read By Type Requests. btmon 5.66 (Debian 12) dies with SIGSEGV on
+ * a Read By Type Request whose type it has a GATT handler for (0x2803, 0x2902, ...): its
+ * att_read_type_req uses a connection record it does not keep for btsnoop input; a capture of
+ * just the LE Connection Complete and one such valid PDU crashes it.
+ */
+export function assertCleanGattCapture(log: string): void {
+  const full = checkCapture(log);
+  assert.equal([...full.formatProblems, ...full.tsharkProblems], [], formatReport(full));
+  assert.is(full.malformed, 0);
+  assert.is(full.frames, full.records);
+  const frames = tsharkFields(log, ['frame.number'], 'btatt.opcode == 0x08').map((r) => r[0]!);
+  const out = log.replace(/(\.btsnoop|\.pklg)?$/, '-btmon.btsnoop');
+  const r = spawnSync('editcap', ['-F', 'btsnoop', log, out, ...frames], { encoding: 'utf8' });
+  assert.is(r.status, 0, `editcap: ${r.stderr}`);
+  assertCleanCapture(out);
 }
