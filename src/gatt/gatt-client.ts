@@ -20,9 +20,9 @@
  * not copied (as BTstack: leave them unchanged until QUERY_COMPLETE); the handler is called with
  * views valid during the call only.
  *
- * The client takes the ATT fixed channel at gatt_client_init (or its first use): L2CAP has one
- * handler per fixed channel, so an ATT server in the same Stack needs BTstack's att_dispatch
- * between them (not built yet). Not built: GATT over BR/EDR, signed writes, security
+ * The client registers for the ATT fixed channel at gatt_client_init (or its first use). L2CAP has
+ * one handler per fixed channel: Stack.gatt_client takes att_dispatch's client view (odd opcodes),
+ * so it shares CID 0x0004 with Stack.att_server, as BTstack's att_dispatch. Not built: GATT over BR/EDR, signed writes, security
  * (gatt_client_set_required_security_level, pairing on Insufficient Authentication), descriptor
  * reads/writes, the *_with_context variants (v1.8 events carry service_id = connection_id = 0).
  *
