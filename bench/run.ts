@@ -25,6 +25,8 @@ export const BENCHMARKS: Array<{ name: string; file: string }> = [
   { name: 'parser', file: 'parser.ts' },
   { name: 'scale', file: 'scale.ts' },
   { name: 'startup', file: 'startup.ts' },
+  { name: 'le-cbm', file: 'le-cbm.ts' },
+  { name: 'gatt-notify', file: 'gatt-notify.ts' },
 ];
 
 function argValue(args: string[], flag: string): string | undefined {
