@@ -248,14 +248,20 @@ function authStage1(p: Proc): void {
 function confirmReply(p: Proc, end: LinkEnd, yes: boolean): void {
   end.awaiting = '';
   if (!p.pending.delete(end)) return;
-  if (!yes) return void end.air.lmp(() => pairingFailed(p, C.ERROR_CODE_AUTHENTICATION_FAILURE, true));
+  if (!yes) {
+    p.pending.clear(); // the other side's answer, even a yes on its way, no longer counts
+    return void end.air.lmp(() => pairingFailed(p, C.ERROR_CODE_AUTHENTICATION_FAILURE, true));
+  }
   if (p.pending.size === 0) end.air.lmp(() => pairingDone(p));
 }
 
 function passkeyReply(p: Proc, end: LinkEnd, value: number | null): void {
   end.awaiting = '';
   if (!p.pending.delete(end)) return;
-  if (value === null) return void end.air.lmp(() => pairingFailed(p, C.ERROR_CODE_AUTHENTICATION_FAILURE, true));
+  if (value === null) {
+    p.pending.clear();
+    return void end.air.lmp(() => pairingFailed(p, C.ERROR_CODE_AUTHENTICATION_FAILURE, true));
+  }
   p.entries.set(end, value);
   if (p.pending.size > 0) return;
   const values = [...p.entries.values()];
@@ -266,6 +272,7 @@ function passkeyReply(p: Proc, end: LinkEnd, value: number | null): void {
 
 function pairingDone(p: Proc): void {
   const air = p.init.air;
+  if (procOf(air) !== p) return; // failed (or the link went) meanwhile
   const sc = p.init.controller.secure_connections_host === 1 && p.resp.controller.secure_connections_host === 1;
   const authenticated = p.model !== 'just_works';
   const key_type = sc ? (authenticated ? 0x08 : 0x07) : authenticated ? 0x05 : 0x04;

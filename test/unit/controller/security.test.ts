@@ -167,6 +167,20 @@ test('user rejects the number: Simple Pairing Complete 0x05 on both, Authenticat
   assert.equal(b.take(), [`0e 0a 01 2d 04 00 ${A}`, `36 07 05 ${A}`]);
 });
 
+test('one side rejects the number first, the other accepts a moment later: still failure on both, no link key', () => {
+  const p = classicPair();
+  const { loop, a, b, ha, A, B } = p;
+  sspToStage1(p, '01 00 03', '01 00 03');
+  a.clear();
+  b.clear();
+  b.cmd(`2d 04 06 ${A}`);
+  loop.advance(0);
+  a.cmd(`2c 04 06 ${B}`);
+  loop.advance(100);
+  assert.equal(a.take(), [`0e 0a 01 2c 04 00 ${B}`, `36 07 05 ${B}`, `06 03 05 ${le16(ha)}`]);
+  assert.equal(b.take(), [`0e 0a 01 2d 04 00 ${A}`, `36 07 05 ${A}`]);
+});
+
 test('later connection: Link Key Request on both sides; equal key ok, missing 0x06, different 0x05 + detach', () => {
   const p = classicPair();
   const key = sspNumeric(p, '05');
