@@ -1,6 +1,7 @@
 /**
- * Credit-based channels on LE (Core v5.4 Vol 3 Part A, 10.1 LE Credit Based Flow Control Mode;
- * the enhanced mode's own signalling is in l2cap-ecbm.ts, which shares everything here):
+ * Credit-based channels on LE (Core v5.4 Vol 3 Part A, 10.1 LE Credit Based Flow Control Mode):
+ * the records, API, lifecycle and send side here; what comes in (signalling, K-frames) in
+ * l2cap-cbm-in.ts; the enhanced mode's own signalling in l2cap-ecbm.ts, which shares the rest:
  *
  * - Connection: LE Credit Based Connection Request / Response (4.22, 4.23). An incoming request
  *   is checked before any application sees it: SPSM 0x0001-0x00FF with a registered service
@@ -22,7 +23,7 @@
  * - Every channel ends with one terminal event (opened with a failure status, or closed) and goes
  *   back to its pool; none comes for a declined incoming channel.
  */
-import { little_endian_read_16, little_endian_store_16 } from '../core/bytes.js';
+import { little_endian_store_16 } from '../core/bytes.js';
 import type { Timer } from '../core/run-loop.js';
 import {
   BTSTACK_ACL_BUFFERS_FULL,
@@ -34,7 +35,6 @@ import {
   L2CAP_CONNECTION_BASEBAND_DISCONNECT,
   L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT,
   L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU,
-  L2CAP_DATA_PACKET,
   L2CAP_LOCAL_CID_DOES_NOT_EXIST,
   L2CAP_SERVICE_ALREADY_REGISTERED,
   L2CAP_SERVICE_DOES_NOT_EXIST,
@@ -55,15 +55,10 @@ import {
 import { L2CAP_LE_CID_DYNAMIC_FIRST, L2CAP_LE_CID_DYNAMIC_LAST } from './l2cap-le-state.js';
 import type { L2capLeEvents } from './l2cap-le-events.js';
 import {
-  LE_REJ_INVALID_CID,
   LE_SIG_DISCONNECTION_REQUEST,
-  LE_SIG_DISCONNECTION_RESPONSE,
-  LE_SIG_FLOW_CONTROL_CREDIT_IND,
-  LE_SIG_LE_CREDIT_BASED_CONNECTION_REQUEST,
   LE_SIG_LE_CREDIT_BASED_CONNECTION_RESPONSE,
   L2CAP_CBM_MAX_CREDITS,
   L2CAP_CBM_MAX_MPS,
-  L2CAP_CBM_MIN_MPS,
   L2CAP_CBM_MIN_MTU,
   L2CAP_LE_PSM_MAX,
   le_sig_disconnection,
@@ -360,162 +355,6 @@ export class L2capCbm {
     }
   }
 
-  // ============================================================================ incoming signalling
-
-  /** LE Credit Based Connection Request (4.22), data at packet[d, d + 10). */
-  incomingRequest(link: L2capLeLink, id: number, packet: Uint8Array, d: number): void {
-    const spsm = little_endian_read_16(packet, d);
-    const scid = little_endian_read_16(packet, d + 2);
-    const mtu = little_endian_read_16(packet, d + 4);
-    const mps = little_endian_read_16(packet, d + 6);
-    const credits = little_endian_read_16(packet, d + 8);
-    const refuse = (result: number) => this.x.respond(link, LE_SIG_LE_CREDIT_BASED_CONNECTION_RESPONSE, id, [0, 0, 0, 0, result]);
-    const svc = spsm >= 1 && spsm <= L2CAP_LE_PSM_MAX ? this.serviceFor(spsm, false) : null;
-    if (!svc) return refuse(CBM_RESULT_SPSM_NOT_SUPPORTED);
-    if (scid < L2CAP_LE_CID_DYNAMIC_FIRST || scid > L2CAP_LE_CID_DYNAMIC_LAST) return refuse(CBM_RESULT_INVALID_SOURCE_CID);
-    if (this.s.le.channelForRemote(link.con_handle, scid)) return refuse(CBM_RESULT_SOURCE_CID_ALREADY_ALLOCATED);
-    if (mtu < L2CAP_CBM_MIN_MTU || mps < L2CAP_CBM_MIN_MPS || mps > L2CAP_CBM_MAX_MPS)
-      return refuse(CBM_RESULT_UNACCEPTABLE_PARAMETERS);
-    if (svc.security_level > this.s.hci.gap.gap_security_level(link.con_handle))
-      return refuse(CBM_RESULT_INSUFFICIENT_AUTHENTICATION);
-    const ch = this.newChannel(link, svc.handler, spsm);
-    if (!ch) return refuse(CBM_RESULT_NO_RESOURCES);
-    ch.incoming = true;
-    ch.remote_cid = scid;
-    ch.remote_mtu = mtu;
-    ch.remote_mps = mps;
-    ch.credits_outgoing = credits;
-    ch.remote_sig_id = id;
-    ch.security_level = svc.security_level;
-    ch.state = CBM_W4_ACCEPT;
-    this.ev.incoming(ch);
-  }
-
-  /** LE Credit Based Connection Response (4.23) to our request `id`. */
-  incomingResponse(link: L2capLeLink, id: number, packet: Uint8Array, d: number): void {
-    const ch = this.s.le.channels.find(
-      (c) => c.con_handle === link.con_handle && c.state === CBM_W4_RESPONSE && !c.enhanced && c.local_sig_id === id,
-    );
-    if (!ch) {
-      this.s.log.info('LE Credit Based Connection Response without a request, dropped');
-      return;
-    }
-    const dcid = little_endian_read_16(packet, d);
-    const mtu = little_endian_read_16(packet, d + 2);
-    const mps = little_endian_read_16(packet, d + 4);
-    const credits = little_endian_read_16(packet, d + 6);
-    const result = little_endian_read_16(packet, d + 8);
-    if (result !== CBM_RESULT_SUCCESS) return this.finalize(ch, result, 'refused by the remote');
-    ch.remote_cid = dcid;
-    ch.remote_mtu = mtu;
-    ch.remote_mps = mps;
-    ch.credits_outgoing = credits;
-    if (
-      dcid < L2CAP_LE_CID_DYNAMIC_FIRST ||
-      dcid > L2CAP_LE_CID_DYNAMIC_LAST ||
-      this.s.le.channels.some(
-        (c) => c !== ch && c.con_handle === link.con_handle && c.remote_cid === dcid && c.state !== CBM_CLOSED,
-      ) ||
-      mtu < L2CAP_CBM_MIN_MTU ||
-      mps < L2CAP_CBM_MIN_MPS ||
-      mps > L2CAP_CBM_MAX_MPS
-    ) {
-      // the remote opened its end with parameters we cannot use: report failure, then close its end
-      ch.opened = false;
-      this.ev.opened(ch, CBM_RESULT_UNACCEPTABLE_PARAMETERS);
-      ch.opened = true; // the Disconnection exchange ends silently (the event went out)
-      ch.handler = null;
-      ch.state = CBM_WILL_SEND_DISCONNECT_REQUEST;
-      this.x.scheduleRun();
-      return;
-    }
-    this.open(ch);
-  }
-
-  /** Disconnection Request (4.6) naming our DCID and its SCID. */
-  remoteDisconnect(link: L2capLeLink, id: number, dcid: number, scid: number): void {
-    const ch = this.s.le.channels.find(
-      (c) => c.con_handle === link.con_handle && c.local_cid === dcid && c.remote_cid === scid && c.state !== CBM_CLOSED,
-    );
-    if (!ch || ch.state === CBM_W4_ACCEPT || ch.state === CBM_WILL_SEND_RESPONSE) {
-      this.x.reject(link, id, LE_REJ_INVALID_CID, dcid, scid);
-      return;
-    }
-    this.x.respond(link, LE_SIG_DISCONNECTION_RESPONSE, id, [dcid, scid]);
-    ch.closed_by_remote = true;
-    this.finalize(ch, L2CAP_CONNECTION_BASEBAND_DISCONNECT, 'disconnected by the remote');
-  }
-
-  disconnectResponse(link: L2capLeLink, id: number, dcid: number, scid: number): void {
-    const ch = this.s.le.channels.find(
-      (c) => c.con_handle === link.con_handle && c.state === CBM_W4_DISCONNECT_RESPONSE && c.local_sig_id === id,
-    );
-    if (!ch || ch.remote_cid !== dcid || ch.local_cid !== scid) {
-      this.s.log.info('LE Disconnection Response without a request, dropped');
-      return;
-    }
-    this.finalize(ch, 0, 'Disconnection Response');
-  }
-
-  /** Flow Control Credit Indication (4.24). */
-  credits(link: L2capLeLink, cid: number, credits: number): void {
-    const ch = this.s.le.channelForRemote(link.con_handle, cid);
-    if (!ch || ch.state !== CBM_OPEN) return;
-    if (ch.credits_outgoing + credits > L2CAP_CBM_MAX_CREDITS) {
-      this.protocolError(ch, `credit overflow (${ch.credits_outgoing} + ${credits})`);
-      return;
-    }
-    ch.credits_outgoing += credits;
-    this.x.scheduleRun();
-  }
-
-  /** A Command Reject for our request `id`: the channel (or ECBM group) did not open. */
-  rejected(link: L2capLeLink, id: number): void {
-    for (const c of this.s.le.channels) {
-      if (c.con_handle !== link.con_handle || c.local_sig_id !== id) continue;
-      if (c.state === CBM_W4_RESPONSE) this.finalize(c, CBM_RESULT_SPSM_NOT_SUPPORTED, 'request rejected');
-      else if (c.state === CBM_W4_DISCONNECT_RESPONSE) this.finalize(c, 0, 'disconnection rejected');
-    }
-  }
-
-  // ============================================================================ data
-
-  /** A K-frame packet[off, off + len) for local CID `cid` on `link`. */
-  kframe(link: L2capLeLink, cid: number, packet: Uint8Array, off: number, len: number): void {
-    const ch = this.s.le.channelForCid(cid);
-    if (!ch || ch.con_handle !== link.con_handle || ch.state !== CBM_OPEN) {
-      this.s.log.info(() => `L2CAP LE PDU for CID 0x${cid.toString(16)} (no open channel), dropped`);
-      return;
-    }
-    if (ch.credits_incoming === 0) return this.protocolError(ch, 'K-frame without credit');
-    ch.credits_incoming--;
-    if (len > ch.local_mps) return this.protocolError(ch, `K-frame of ${len} octets exceeds MPS ${ch.local_mps}`);
-    let p = off;
-    let n = len;
-    if (ch.rx_sdu_len < 0) {
-      if (n < 2) return this.protocolError(ch, 'first K-frame without SDU length');
-      const sdu = little_endian_read_16(packet, p);
-      if (sdu > ch.local_mtu) return this.protocolError(ch, `SDU of ${sdu} octets exceeds MTU ${ch.local_mtu}`);
-      ch.rx_sdu_len = sdu;
-      ch.rx_pos = 0;
-      p += 2;
-      n -= 2;
-    }
-    if (ch.rx_pos + n > ch.rx_sdu_len) return this.protocolError(ch, 'K-frame overruns its SDU');
-    const buf = ch.receive_buffer!;
-    buf.set(packet.subarray(p, p + n), ch.rx_pos);
-    ch.rx_pos += n;
-    if (ch.automatic_credits && ch.credits_incoming + ch.credits_to_return < AUTOMATIC_CREDITS_WATERMARK) {
-      ch.credits_to_return += AUTOMATIC_CREDITS_INCREMENT;
-      this.x.scheduleRun();
-    }
-    if (ch.rx_pos < ch.rx_sdu_len) return;
-    const size = ch.rx_sdu_len;
-    ch.rx_sdu_len = -1;
-    ch.rx_pos = 0;
-    ch.handler?.(L2CAP_DATA_PACKET, ch.local_cid, buf, size);
-  }
-
   // ============================================================================ send side
 
   /** One signalling PDU or K-frame of a channel on `link`, round robin; true when one went out. */
@@ -640,29 +479,6 @@ export class L2capCbm {
         ch.waiting_for_can_send_now = false;
         this.ev.canSendNow(ch);
       }
-    }
-  }
-
-  /** Commands for the channels (codes 0x06, 0x07, 0x14-0x16); false: not handled here. */
-  command(link: L2capLeLink, code: number, id: number, packet: Uint8Array, d: number): boolean {
-    switch (code) {
-      case LE_SIG_DISCONNECTION_REQUEST:
-        this.remoteDisconnect(link, id, little_endian_read_16(packet, d), little_endian_read_16(packet, d + 2));
-        return true;
-      case LE_SIG_DISCONNECTION_RESPONSE:
-        this.disconnectResponse(link, id, little_endian_read_16(packet, d), little_endian_read_16(packet, d + 2));
-        return true;
-      case LE_SIG_LE_CREDIT_BASED_CONNECTION_REQUEST:
-        this.incomingRequest(link, id, packet, d);
-        return true;
-      case LE_SIG_LE_CREDIT_BASED_CONNECTION_RESPONSE:
-        this.incomingResponse(link, id, packet, d);
-        return true;
-      case LE_SIG_FLOW_CONTROL_CREDIT_IND:
-        this.credits(link, little_endian_read_16(packet, d), little_endian_read_16(packet, d + 2));
-        return true;
-      default:
-        return false;
     }
   }
 }

@@ -54,6 +54,7 @@ import { L2capLeEvents } from './l2cap-le-events.js';
 import { L2capLeFixed } from './l2cap-le-fixed.js';
 import { L2capLeSignaling } from './l2cap-le-signaling.js';
 import { L2capCbm } from './l2cap-cbm.js';
+import { L2capCbmIn } from './l2cap-cbm-in.js';
 import { L2capEcbm } from './l2cap-ecbm.js';
 
 export type { L2capChannelInfo, L2capConnectionInfo } from './l2cap-lists.js';
@@ -95,16 +96,16 @@ export class L2cap extends L2capLeApi implements L2capService {
     const leEvents = new L2capLeEvents(s);
     const leFixed: L2capLeFixed = new L2capLeFixed(s, leEvents, {
       signaling: (link, packet, off, len) => leSignaling.handle(link, packet, off, len),
-      kframe: (link, cid, packet, off, len) => cbm.kframe(link, cid, packet, off, len),
+      kframe: (link, cid, packet, off, len) => cbmIn.kframe(link, cid, packet, off, len),
       channelStep: (link) => cbm.step(link, (ch) => ecbm.step(link, ch)),
       channelEvents: () => cbm.events(),
       linkDown: (link) => cbm.linkDown(link),
     });
     const leSignaling: L2capLeSignaling = new L2capLeSignaling(s, leEvents, {
       cbm: (link, code, id, packet, off, len) =>
-        ecbm.command(link, code, id, packet, off, len) || cbm.command(link, code, id, packet, off),
+        ecbm.command(link, code, id, packet, off, len) || cbmIn.command(link, code, id, packet, off),
       cbmRejected: (link, id) => {
-        cbm.rejected(link, id);
+        cbmIn.rejected(link, id);
         ecbm.rejected(link, id);
       },
       cpuAnswered: (link, id, result) => leFixed.cpuAnswered(link, id, result),
@@ -117,6 +118,7 @@ export class L2cap extends L2capLeApi implements L2capService {
       sendPrepared: (handle, cid, len) => leFixed.sendPrepared(handle, cid, len),
       linkFor: (handle) => leFixed.linkFor(handle),
     });
+    const cbmIn = new L2capCbmIn(cbm);
     const ecbm: L2capEcbm = new L2capEcbm(s, leEvents, cbm, cbm.x); // same peers as the CBM channels
     cbm.enhanced = {
       decline: (local_cid, result) => ecbm.decline(local_cid, result),
