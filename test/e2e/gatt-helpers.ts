@@ -105,16 +105,18 @@ export interface GattPair {
   close(): void;
 }
 
-export function gatt_pair(profile: 'v1.4' | 'v1.8', tag: string): GattPair {
+export function gatt_pair(profile: 'v1.4' | 'v1.8', tag: string, packet_log = true): GattPair {
   const rl = new VirtualRunLoop();
   const link = new RadioLink(rl, { seed: `gatt-${tag}` });
   const logs: string[] = [];
   const node = (addr: typeof ADDR_A, name: string, config = {}): Stack => {
     const c = link.create_controller({ bd_addr: addr, name });
     const stack = new Stack({ transport: new VirtualTransport(c), run_loop: rl, profile, config });
-    const log = path.join(tmp, `${tag}-${name}.btsnoop`);
-    assert.is(stack.open_packet_log(log, 'btsnoop'), 0);
-    logs.push(log);
+    if (packet_log) {
+      const log = path.join(tmp, `${tag}-${name}.btsnoop`);
+      assert.is(stack.open_packet_log(log, 'btsnoop'), 0);
+      logs.push(log);
+    }
     return stack;
   };
   // A's ATT MTU 100 (HCI_ACL_PAYLOAD_SIZE - 4): long reads and writes take several PDUs
