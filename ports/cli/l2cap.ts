@@ -115,8 +115,16 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
             cid = 0;
             break;
           }
-          const ours = status === 0x66 ? security_failure(host.agent, peerStr, host.stack.gap.gap_get_security_level()) : null;
-          host.finish(1, ours ?? l2cap_open_failure(peerStr, psm, status));
+          // 0x66: our side did not reach the level (say why), or the peer refused at its own level
+          const level = host.stack.gap.gap_get_security_level();
+          const mine =
+            status === 0x66 && host.stack.gap.gap_security_level(codes.l2cap_event_channel_opened_get_handle(packet)) < level;
+          // the HCI event behind our failure (Authentication Complete 0x06, ...) reaches the agent
+          // after the stack's own events (as in BTstack): decide the line once it has
+          host.run_loop.execute_on_main_thread(() => {
+            const ours = mine ? security_failure(host.agent, peerStr, level) : null;
+            host.finish(1, ours ?? l2cap_open_failure(peerStr, psm, status));
+          });
           break;
         }
         cid = codes.l2cap_event_channel_opened_get_local_cid(packet);

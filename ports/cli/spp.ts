@@ -106,13 +106,19 @@ export async function spp_main(options: CliOptions): Promise<number> {
             cid = 0;
             break;
           }
-          const ours = security_failure(host.agent, peerStr, host.stack.gap.gap_get_security_level());
-          host.finish(
-            1,
-            status === 0x04
-              ? page_failure(peerStr, status)
-              : (ours ?? `cannot open RFCOMM channel ${serverChannel} at ${peerStr}: ${status_text(status)}`),
-          );
+          // our side below the level: say why, after the HCI event behind it (Authentication Complete,
+          // ...) has reached the agent (see l2cap.ts)
+          const level = host.stack.gap.gap_get_security_level();
+          const mine = host.stack.gap.gap_security_level(codes.rfcomm_event_channel_opened_get_con_handle(packet)) < level;
+          host.run_loop.execute_on_main_thread(() => {
+            const ours = mine ? security_failure(host.agent, peerStr, level) : null;
+            host.finish(
+              1,
+              status === 0x04
+                ? page_failure(peerStr, status)
+                : (ours ?? `cannot open RFCOMM channel ${serverChannel} at ${peerStr}: ${status_text(status)}`),
+            );
+          });
           break;
         }
         cid = codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
