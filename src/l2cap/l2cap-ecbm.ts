@@ -87,7 +87,9 @@ import type { L2capState } from './l2cap-state.js';
 
 /** Outcome of l2cap_ecbm_create_channels / l2cap_ecbm_accept_channels: status and the local CIDs (BTstack's out_local_cids). */
 export interface L2capEcbmChannelsResult {
+  /** 0 or a BTstack status; nothing was created / accepted unless 0. */
   status: number;
+  /** The local CIDs, in request order (empty unless status is 0). */
   local_cids: number[];
 }
 

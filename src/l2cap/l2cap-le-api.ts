@@ -255,6 +255,7 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
     return this.le.ecbm.registerService(handler, psm, min_remote_mtu, security_level);
   }
 
+  /** 0 or L2CAP_SERVICE_DOES_NOT_EXIST; channels already open stay open. */
   l2cap_ecbm_unregister_service(psm: number): number {
     return this.le.ecbm.unregisterService(psm);
   }
