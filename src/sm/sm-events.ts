@@ -1,0 +1,105 @@
+/**
+ * SM_EVENT_* to the handlers added with sm_add_event_handler, as `(HCI_EVENT_PACKET, 0, event,
+ * size)`, built with the stack's code profile: v1.4 layouts (JUST_WORKS_REQUEST H1B, PASSKEY_*
+ * H1B4, PAIRING_COMPLETE H1B11) or v1.8's (a secure_connection octet, PAIRING_COMPLETE's
+ * ctkd_active, SM_EVENT_SECURITY_REQUEST). Events go into the packet log as well.
+ */
+import type { SmConnection, SmState } from './sm-state.js';
+
+export class SmEvents {
+  constructor(private readonly s: SmState) {}
+
+  private emit(size: number): void {
+    const s = this.s;
+    s.events.to_list(s.handlers, 0, s.events.buffer(), size);
+  }
+
+  /** PAIRING_STARTED, REENCRYPTION_STARTED, PASSKEY_DISPLAY_CANCEL, ... (H1B). */
+  base(code: 'started' | 'reencryption_started' | 'display_cancel', c: SmConnection): void {
+    const k = this.s.codes;
+    const b = this.s.events.buffer();
+    const build =
+      code === 'started'
+        ? k.sm_event_pairing_started_build
+        : code === 'reencryption_started'
+          ? k.sm_event_reencryption_started_build
+          : k.sm_event_passkey_display_cancel_build;
+    this.emit(build(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr));
+  }
+
+  just_works_request(c: SmConnection): void {
+    const k = this.s.codes;
+    const b = this.s.events.buffer();
+    this.emit(
+      k.PROFILE === 'v1.8'
+        ? k.sm_event_just_works_request_build(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr, c.sc ? 1 : 0)
+        : k.sm_event_just_works_request_build(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr),
+    );
+  }
+
+  passkey_input(c: SmConnection): void {
+    const k = this.s.codes;
+    const b = this.s.events.buffer();
+    this.emit(
+      k.PROFILE === 'v1.8'
+        ? k.sm_event_passkey_input_number_build(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr, c.sc ? 1 : 0)
+        : k.sm_event_passkey_input_number_build(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr),
+    );
+  }
+
+  /** PASSKEY_DISPLAY_NUMBER or NUMERIC_COMPARISON_REQUEST with the 6-digit value. */
+  number(kind: 'display' | 'compare', c: SmConnection, value: number): void {
+    const k = this.s.codes;
+    const b = this.s.events.buffer();
+    if (k.PROFILE === 'v1.8') {
+      const f = kind === 'display' ? k.sm_event_passkey_display_number_build : k.sm_event_numeric_comparison_request_build;
+      this.emit(f(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr, c.sc ? 1 : 0, value));
+    } else {
+      const f = kind === 'display' ? k.sm_event_passkey_display_number_build : k.sm_event_numeric_comparison_request_build;
+      this.emit(f(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr, value));
+    }
+  }
+
+  pairing_complete(c: SmConnection, status: number, reason: number): void {
+    const k = this.s.codes;
+    const b = this.s.events.buffer();
+    this.emit(
+      k.PROFILE === 'v1.8'
+        ? k.sm_event_pairing_complete_build(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr, status, reason, 0)
+        : k.sm_event_pairing_complete_build(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr, status, reason),
+    );
+  }
+
+  reencryption_complete(c: SmConnection, status: number): void {
+    const k = this.s.codes;
+    this.emit(
+      k.sm_event_reencryption_complete_build(this.s.events.buffer(), 0, c.con_handle, c.peer_addr_type, c.peer_addr, status),
+    );
+  }
+
+  /** v1.8 only: a peripheral's Security Request reached us (central). */
+  security_request(c: SmConnection, auth_req: number): void {
+    const k = this.s.codes;
+    if (k.PROFILE !== 'v1.8') return;
+    this.emit(
+      k.sm_event_security_request_build(this.s.events.buffer(), 0, c.con_handle, c.peer_addr_type, c.peer_addr, auth_req),
+    );
+  }
+
+  /** SM_EVENT_IDENTITY_CREATED after a bond with an identity address was stored. */
+  identity_created(c: SmConnection, identity_addr_type: number, identity_addr: Uint8Array, index: number): void {
+    const k = this.s.codes;
+    this.emit(
+      k.sm_event_identity_created_build(
+        this.s.events.buffer(),
+        0,
+        c.con_handle,
+        c.peer_addr_type,
+        c.peer_addr,
+        identity_addr_type,
+        identity_addr,
+        index,
+      ),
+    );
+  }
+}

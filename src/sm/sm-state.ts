@@ -1,0 +1,235 @@
+/**
+ * The Security Manager's state record (docs/ARCHITECTURE.md 2a): settings (sm_set_*), the event
+ * handlers, the le device db, our keys, and one SmConnection per LE connection (BTstack's
+ * sm_connection_t + sm_setup_context_t, from the fixed pool `sm_connections` of
+ * MAX_NR_HCI_CONNECTIONS) with the one state-change function. No protocol logic here.
+ */
+import { randomBytes } from 'node:crypto';
+import { Timer, type RunLoop } from '../core/run-loop.js';
+import type { Logger } from '../core/log.js';
+import type { Pool } from '../core/pool.js';
+import { RegistrationList, type EventOut } from '../core/event-out.js';
+import type { BdAddr } from '../core/bytes.js';
+import type { Codes } from '../codes/index.js';
+import type { HciArg, HciCommand } from '../hci/commands.js';
+import type { HciLeSecurity } from '../hci/hci-le-security.js';
+import type { BtstackPacketCallbackRegistration } from '../hci/hci-service.js';
+import type { L2capFixedChannelService } from '../l2cap/l2cap-fixed-service.js';
+import type { LeDeviceDb } from './le-device-db.js';
+import type { SmP256KeyPair } from './p256.js';
+
+/** What the SM needs from HCI (BTstack names): events, commands, the link's LE security record. */
+export interface SmHci {
+  hci_add_event_handler(registration: BtstackPacketCallbackRegistration): void;
+  hci_remove_event_handler?(registration: BtstackPacketCallbackRegistration): void;
+  hci_send_cmd(cmd: HciCommand, ...args: HciArg[]): number;
+  hci_connection_for_handle(con_handle: number): { readonly le_sec: HciLeSecurity } | null;
+  readonly gap: { gap_le_get_own_address(): { addr_type: number; addr: BdAddr } };
+}
+
+/** Association models (Vol 3 Part H 2.3.5.1). PK_INIT_INPUT: the initiator types what the responder shows. */
+export type SmMethod = 'JW' | 'NC' | 'PK_INIT_INPUT' | 'PK_RESP_INPUT' | 'PK_BOTH_INPUT';
+
+/** Where a connection's SMP procedure stands. */
+export type SmPhase =
+  | 'IDLE'
+  | 'W4_PAIRING_RESPONSE'
+  | 'W4_PUBLIC_KEY'
+  | 'W4_CONFIRM'
+  | 'W4_RANDOM'
+  | 'W4_DHKEY_CHECK'
+  | 'W4_LTK_REQUEST'
+  | 'W4_ENCRYPTION'
+  | 'W4_KEYS'
+  | 'REENCRYPTING'
+  | 'TIMEOUT';
+
+export type SmUserState = 'NONE' | 'PENDING' | 'CONFIRMED' | 'DECLINED';
+
+/** Keys the peer distributed in phase 3 (held until pairing completes, then stored when bonding). */
+export class SmPeerKeys {
+  ltk: Uint8Array | null = null;
+  ediv = 0;
+  rand: Uint8Array | null = null;
+  irk: Uint8Array | null = null;
+  identity_addr_type = -1;
+  identity_addr: BdAddr | null = null;
+  csrk: Uint8Array | null = null;
+
+  reset(): void {
+    this.ltk = this.rand = this.irk = this.identity_addr = this.csrk = null;
+    this.ediv = 0;
+    this.identity_addr_type = -1;
+  }
+}
+
+export class SmConnection {
+  con_handle = 0;
+  /** 0 central (initiator), 1 peripheral (responder). */
+  role = 0;
+  peer_addr_type = 0;
+  peer_addr: BdAddr = new Uint8Array(6);
+  local_addr_type = 0;
+  local_addr: BdAddr = new Uint8Array(6);
+  phase: SmPhase = 'IDLE';
+  /** Pairing started (PAIRING_STARTED sent, PAIRING_COMPLETE owed). */
+  pairing = false;
+  /** The link is encrypted (Encryption Change on). */
+  encrypted = false;
+  /** le device db index of this peer's bond, -1 none. */
+  db_index = -1;
+
+  // ---- pairing setup (phase 1 and 2)
+  /** Pairing Request / Response as on the wire (7 octets each). */
+  readonly preq = new Uint8Array(7);
+  readonly pres = new Uint8Array(7);
+  sc = false;
+  method: SmMethod = 'JW';
+  key_size = 16;
+  bonding = false;
+  /** Negotiated key distribution (initiator's, responder's). */
+  init_dist = 0;
+  resp_dist = 0;
+  user: SmUserState = 'NONE';
+  passkey = 0;
+  /** Passkey known (displayed, or entered by the user). */
+  passkey_ready = false;
+  /** TK (legacy) MSB first. */
+  readonly tk = new Uint8Array(16);
+  /** Our nonce / random for this round, MSB first. */
+  local_random: Uint8Array = new Uint8Array(16);
+  peer_confirm: Uint8Array | null = null;
+  peer_random: Uint8Array | null = null;
+  /** SC: the peer's public key (X || Y MSB first), DHKey, MacKey, LTK. */
+  peer_pk: Uint8Array | null = null;
+  dhkey: Uint8Array | null = null;
+  mac_key: Uint8Array | null = null;
+  /** The key the link is (to be) encrypted with: STK (legacy) or LTK (SC); MSB first, shortened to key_size. */
+  readonly key = new Uint8Array(16);
+  /** SC Passkey Entry: the round (0..19). */
+  passkey_round = 0;
+  /** A DHKey Check received before the user confirmed (responder), MSB first. */
+  peer_dhkey_check: Uint8Array | null = null;
+  /** Our confirm value of this round is sent (the initiator's comes first). */
+  local_confirm_sent = false;
+  /** Initiator: Ea sent. */
+  dhkey_check_sent = false;
+  /** Numeric comparison / passkey value shown to the user. */
+  display_value = 0;
+  readonly peer_keys = new SmPeerKeys();
+  /** Key distribution bits we still expect from the peer. */
+  keys_expected = 0;
+  /** Our keys are sent (phase 3). */
+  keys_sent = false;
+  /** Our legacy LTK / EDIV / Rand distributed in this pairing. */
+  local_ltk: Uint8Array | null = null;
+  local_ediv = 0;
+  local_rand: Uint8Array | null = null;
+
+  /** PDUs waiting for can-send-now (bounded: SM_OUT_MAX). */
+  readonly out: Uint8Array[] = [];
+  /** The SMP timer (30 s, Vol 3 Part H 3.4). */
+  readonly timer = new Timer();
+
+  reset(): void {
+    this.con_handle = 0;
+    this.role = 0;
+    this.peer_addr_type = 0;
+    this.peer_addr = new Uint8Array(6);
+    this.local_addr_type = 0;
+    this.local_addr = new Uint8Array(6);
+    this.phase = 'IDLE';
+    this.pairing = false;
+    this.encrypted = false;
+    this.db_index = -1;
+    this.out.length = 0;
+    this.timer.context = null;
+    this.reset_setup();
+  }
+
+  /** Forget everything of the current / last pairing. */
+  reset_setup(): void {
+    this.preq.fill(0);
+    this.pres.fill(0);
+    this.sc = false;
+    this.method = 'JW';
+    this.key_size = 16;
+    this.bonding = false;
+    this.init_dist = this.resp_dist = 0;
+    this.user = 'NONE';
+    this.passkey = 0;
+    this.passkey_ready = false;
+    this.tk.fill(0);
+    this.local_random = new Uint8Array(16);
+    this.peer_confirm = this.peer_random = this.peer_pk = this.dhkey = this.mac_key = null;
+    this.key.fill(0);
+    this.passkey_round = 0;
+    this.peer_dhkey_check = null;
+    this.local_confirm_sent = false;
+    this.dhkey_check_sent = false;
+    this.display_value = 0;
+    this.peer_keys.reset();
+    this.keys_expected = 0;
+    this.keys_sent = false;
+    this.local_ltk = this.local_rand = null;
+    this.local_ediv = 0;
+  }
+}
+
+/** At most this many SMP PDUs wait per connection (phase 3 sends up to 5 in a row). */
+export const SM_OUT_MAX = 8;
+/** The SMP timeout (Vol 3 Part H 3.4). */
+export const SM_TIMEOUT_MS = 30_000;
+
+/** sm_set_* settings, BTstack's defaults. */
+export class SmSettings {
+  io_capability = 3; // IO_CAPABILITY_NO_INPUT_NO_OUTPUT
+  auth_req = 0;
+  min_key_size = 7;
+  max_key_size = 16;
+  sc_only = false;
+  request_security = false;
+  fixed_passkey: number | null = null;
+  /** Key distribution we ask for / offer (EncKey | IdKey | SignKey), BTstack's default. */
+  key_distribution = 0x07;
+}
+
+export class SmState {
+  initialized = false;
+  readonly settings = new SmSettings();
+  readonly handlers = new RegistrationList<BtstackPacketCallbackRegistration>();
+  readonly connections: SmConnection[] = [];
+  /** Our Identity Resolving Key and CSRK (random per Stack; MSB first). */
+  irk: Uint8Array;
+  csrk: Uint8Array;
+  /** Our P-256 key pair, made on the first Secure Connections pairing and kept (as BTstack). */
+  key_pair: SmP256KeyPair | null = null;
+  /** Random octets; tests may replace it. */
+  random: (n: number) => Uint8Array = (n) => new Uint8Array(randomBytes(n));
+
+  constructor(
+    readonly codes: Codes,
+    readonly log: Logger,
+    readonly run_loop: RunLoop,
+    readonly l2cap: L2capFixedChannelService,
+    readonly hci: SmHci,
+    readonly pool: Pool<SmConnection>,
+    readonly events: EventOut,
+    public db: LeDeviceDb,
+  ) {
+    this.irk = this.random(16);
+    this.csrk = this.random(16);
+  }
+
+  connectionFor(con_handle: number): SmConnection | null {
+    for (const c of this.connections) if (c.con_handle === con_handle) return c;
+    return null;
+  }
+
+  /** The one state-change function (debug line per transition). */
+  setPhase(c: SmConnection, phase: SmPhase, why: string): void {
+    if (c.phase === phase) return;
+    this.log.debug(() => `sm 0x${c.con_handle.toString(16).padStart(4, '0')}: ${c.phase} -> ${phase} (${why})`);
+    c.phase = phase;
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * The LE Security Manager (BTstack's ble/sm.c API, sm.h names) on the SM fixed channel (CID
+ * 0x0006) of every LE connection.
+ *
+ *   const sm = stack.sm;
+ *   sm.sm_init();
+ *   sm.sm_set_io_capabilities(IO_CAPABILITY_DISPLAY_YES_NO);
+ *   sm.sm_set_authentication_requirements(SM_AUTHREQ_SECURE_CONNECTION | SM_AUTHREQ_BONDING);
+ *   sm.sm_add_event_handler({ callback: (type, channel, packet, size) => { ... } });
+ *
+ * Events (SmEvents, sm-events.ts) to every handler added with sm_add_event_handler, in the
+ * stack's code profile: SM_EVENT_PAIRING_STARTED, JUST_WORKS_REQUEST (answer sm_just_works_confirm
+ * or sm_bonding_decline), NUMERIC_COMPARISON_REQUEST (sm_numeric_comparison_confirm),
+ * PASSKEY_DISPLAY_NUMBER, PASSKEY_INPUT_NUMBER (sm_passkey_input), PAIRING_COMPLETE (status:
+ * ERROR_CODE_SUCCESS, _CONNECTION_TIMEOUT, _REMOTE_USER_TERMINATED_CONNECTION or
+ * _AUTHENTICATION_FAILURE with the SM_REASON_*), REENCRYPTION_STARTED / _COMPLETE, and in v1.8
+ * SM_EVENT_SECURITY_REQUEST when a peripheral asks a central for security.
+ *
+ * Roles: a central pairs on sm_request_pairing (or re-encrypts when it has a bond) and when a
+ * peripheral's Security Request arrives; a peripheral answers Pairing Requests, sends a Security
+ * Request on sm_request_pairing, and on every connection with sm_set_request_security(true).
+ *
+ * The layer pattern (docs/ARCHITECTURE.md 2a): this facade (API, HCI events, PDU dispatch); the
+ * state record sm-state.ts; components sm-io.ts (output, SMP timer, end of pairing),
+ * sm-pairing.ts (phases 1-2), sm-keys.ts (encryption, phase 3, bonds), sm-events.ts; the codecs
+ * sm-pdu.ts and crypto.ts / p256.ts; bonds in an LeDeviceDb (le-device-db.ts, in memory now).
+ * Not built yet: OOB, keypress notifications, the repeated-attempts rule, privacy (RPA
+ * resolution), CTKD, a persistent bond store, authorization, signed writes.
+ */
+import type { Logger } from '../core/log.js';
+import type { Pools, StackConfig } from '../core/config.js';
+import type { RunLoop } from '../core/run-loop.js';
+import { EventOut, type EventPacketLog } from '../core/event-out.js';
+import { little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
+import type { Codes } from '../codes/index.js';
+import {
+  ERROR_CODE_REMOTE_USER_TERMINATED_CONNECTION,
+  HCI_EVENT_DISCONNECTION_COMPLETE,
+  HCI_EVENT_ENCRYPTION_CHANGE,
+  HCI_EVENT_ENCRYPTION_KEY_REFRESH_COMPLETE,
+  HCI_EVENT_LE_META,
+  HCI_EVENT_PACKET,
+  HCI_SUBEVENT_LE_CONNECTION_COMPLETE,
+  HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE,
+  HCI_SUBEVENT_LE_LONG_TERM_KEY_REQUEST,
+  L2CAP_CID_SECURITY_MANAGER_PROTOCOL,
+  SM_DATA_PACKET,
+  SM_REASON_COMMAND_NOT_SUPPORTED,
+  SM_REASON_INVALID_PARAMETERS,
+  SM_REASON_UNSPECIFIED_REASON,
+} from '../codes/v1.4.js';
+import type { BtstackPacketCallbackRegistration } from '../hci/hci-service.js';
+import type { L2capFixedChannelService } from '../l2cap/l2cap-fixed-service.js';
+import { LeDeviceDbMemory, type LeDeviceDb } from './le-device-db.js';
+import { SmEvents } from './sm-events.js';
+import { SmIo } from './sm-io.js';
+import { SmKeys } from './sm-keys.js';
+import { SmPairing } from './sm-pairing.js';
+import {
+  SM_CODE_CENTRAL_IDENTIFICATION,
+  SM_CODE_ENCRYPTION_INFORMATION,
+  SM_CODE_IDENTITY_ADDRESS_INFORMATION,
+  SM_CODE_IDENTITY_INFORMATION,
+  SM_CODE_PAIRING_CONFIRM,
+  SM_CODE_PAIRING_DHKEY_CHECK,
+  SM_CODE_PAIRING_FAILED,
+  SM_CODE_PAIRING_KEYPRESS_NOTIFICATION,
+  SM_CODE_PAIRING_PUBLIC_KEY,
+  SM_CODE_PAIRING_RANDOM,
+  SM_CODE_PAIRING_REQUEST,
+  SM_CODE_PAIRING_RESPONSE,
+  SM_CODE_SECURITY_REQUEST,
+  SM_CODE_SIGNING_INFORMATION,
+  sm_build_pairing_failed,
+  sm_build_security_request,
+  sm_code_name,
+  sm_pdu_length,
+} from './sm-pdu.js';
+import { SmConnection, SmState, type SmHci } from './sm-state.js';
+
+export type { SmHci } from './sm-state.js';
+export type { LeDeviceDb, LeDeviceDbEncryption, LeDeviceDbInfo } from './le-device-db.js';
+export { LeDeviceDbMemory } from './le-device-db.js';
+
+/** What the SM takes from the Stack. */
+export interface SmStackLike {
+  readonly run_loop: RunLoop;
+  readonly config: StackConfig;
+  readonly pools: Pools;
+  readonly log: Logger;
+  readonly codes: Codes;
+  readonly dump?: EventPacketLog;
+}
+
+const SM = L2CAP_CID_SECURITY_MANAGER_PROTOCOL;
+
+function check_handle(fn: string, h: unknown): void {
+  if (!Number.isInteger(h)) throw new TypeError(`${fn}: con_handle must be an integer`);
+}
+
+export class Sm {
+  /** @internal The SM's state record (tests). */
+  readonly state: SmState;
+  readonly #io: SmIo;
+  readonly #ev: SmEvents;
+  readonly #keys: SmKeys;
+  readonly #pairing: SmPairing;
+  readonly #hciRegistration = { callback: this.#onHciEvent.bind(this) };
+
+  constructor(stack: SmStackLike, l2cap: L2capFixedChannelService, hci: SmHci, db: LeDeviceDb = new LeDeviceDbMemory()) {
+    const pool = stack.pools.create(
+      'MAX_NR_HCI_CONNECTIONS',
+      'sm_connections',
+      () => new SmConnection(),
+      (c) => c.reset(),
+    );
+    this.state = new SmState(stack.codes, stack.log, stack.run_loop, l2cap, hci, pool, new EventOut(stack.dump ?? null), db);
+    this.#ev = new SmEvents(this.state);
+    this.#io = new SmIo(this.state, this.#ev);
+    this.#keys = new SmKeys(this.state, this.#io, this.#ev);
+    this.#pairing = new SmPairing(this.state, this.#io, this.#ev, this.#keys);
+  }
+
+  // ================================================================ setup
+
+  /** BTstack's sm_init: take part in every LE connection from now on (idempotent). */
+  sm_init(): void {
+    const s = this.state;
+    if (s.initialized) return;
+    s.initialized = true;
+    s.hci.hci_add_event_handler(this.#hciRegistration);
+    s.l2cap.l2cap_register_fixed_channel(this.#onSm.bind(this), SM);
+  }
+
+  /** BTstack's sm_add_event_handler. */
+  sm_add_event_handler(registration: BtstackPacketCallbackRegistration): void {
+    this.state.handlers.add(registration);
+  }
+
+  /** BTstack's sm_remove_event_handler. */
+  sm_remove_event_handler(registration: BtstackPacketCallbackRegistration): void {
+    this.state.handlers.remove(registration);
+  }
+
+  /** IO_CAPABILITY_DISPLAY_ONLY .. _KEYBOARD_DISPLAY (default NO_INPUT_NO_OUTPUT). */
+  sm_set_io_capabilities(io_capability: number): void {
+    if (!Number.isInteger(io_capability) || io_capability < 0 || io_capability > 4)
+      throw new TypeError('sm_set_io_capabilities: io_capability must be 0..4');
+    this.state.settings.io_capability = io_capability;
+  }
+
+  /** SM_AUTHREQ_* bits (default 0: no bonding, no MITM, legacy pairing). */
+  sm_set_authentication_requirements(auth_req: number): void {
+    if (!Number.isInteger(auth_req) || auth_req < 0 || auth_req > 0xff)
+      throw new TypeError('sm_set_authentication_requirements: auth_req must be an octet');
+    this.state.settings.auth_req = auth_req;
+  }
+
+  /** Accepted encryption key sizes (7..16, default 7..16); smaller negotiated sizes fail with 0x06. */
+  sm_set_encryption_key_size_range(min_size: number, max_size: number): void {
+    if (!Number.isInteger(min_size) || !Number.isInteger(max_size) || min_size < 7 || max_size > 16 || min_size > max_size)
+      throw new TypeError('sm_set_encryption_key_size_range: 7 <= min <= max <= 16');
+    this.state.settings.min_key_size = min_size;
+    this.state.settings.max_key_size = max_size;
+  }
+
+  /** Only LE Secure Connections pairing (legacy peers fail with 0x03). */
+  sm_set_secure_connections_only_mode(enable: boolean): void {
+    this.state.settings.sc_only = !!enable;
+  }
+
+  /** Peripheral: send a Security Request on every new connection. */
+  sm_set_request_security(enable: boolean): void {
+    this.state.settings.request_security = !!enable;
+  }
+
+  /** Show this passkey instead of a random one when we display (BTstack's sm_use_fixed_passkey_in_display_role). */
+  sm_use_fixed_passkey_in_display_role(passkey: number): void {
+    if (!Number.isInteger(passkey) || passkey < 0 || passkey > 999999)
+      throw new TypeError('sm_use_fixed_passkey_in_display_role: passkey must be 0..999999');
+    this.state.settings.fixed_passkey = passkey;
+  }
+
+  /** The bond store (default: in memory); set before connections come up. */
+  sm_set_le_device_db(db: LeDeviceDb): void {
+    this.state.db = db;
+  }
+
+  get le_device_db(): LeDeviceDb {
+    return this.state.db;
+  }
+
+  // ================================================================ per connection
+
+  /**
+   * BTstack's sm_request_pairing: central: re-encrypt with a stored LTK, else send a Pairing
+   * Request; peripheral: send a Security Request. Ignored while a pairing runs.
+   */
+  sm_request_pairing(con_handle: number): void {
+    check_handle('sm_request_pairing', con_handle);
+    const c = this.state.connectionFor(con_handle);
+    if (!c || c.phase !== 'IDLE') return;
+    if (c.role === 0) {
+      if (!this.#keys.reencrypt(c)) this.#pairing.start_initiator(c);
+    } else {
+      this.#io.send(c, sm_build_security_request(this.state.settings.auth_req & 0x3f));
+    }
+  }
+
+  /** BTstack's sm_send_security_request (deprecated there): a peripheral's Security Request. */
+  sm_send_security_request(con_handle: number): void {
+    this.sm_request_pairing(con_handle);
+  }
+
+  sm_just_works_confirm(con_handle: number): void {
+    check_handle('sm_just_works_confirm', con_handle);
+    const c = this.state.connectionFor(con_handle);
+    if (c) this.#pairing.user_confirm(c);
+  }
+
+  sm_numeric_comparison_confirm(con_handle: number): void {
+    check_handle('sm_numeric_comparison_confirm', con_handle);
+    const c = this.state.connectionFor(con_handle);
+    if (c) this.#pairing.user_confirm(c);
+  }
+
+  sm_passkey_input(con_handle: number, passkey: number): void {
+    check_handle('sm_passkey_input', con_handle);
+    if (!Number.isInteger(passkey) || passkey < 0 || passkey > 999999)
+      throw new TypeError('sm_passkey_input: passkey must be 0..999999');
+    const c = this.state.connectionFor(con_handle);
+    if (c) this.#pairing.user_passkey(c, passkey);
+  }
+
+  sm_bonding_decline(con_handle: number): void {
+    check_handle('sm_bonding_decline', con_handle);
+    const c = this.state.connectionFor(con_handle);
+    if (c) this.#pairing.user_decline(c);
+  }
+
+  /** Key size of the link's encryption, 0 when not encrypted (BTstack's sm_encryption_key_size). */
+  sm_encryption_key_size(con_handle: number): number {
+    const c = this.state.connectionFor(con_handle);
+    if (!c || !c.encrypted) return 0;
+    return this.state.hci.hci_connection_for_handle(con_handle)?.le_sec.encryption_key_size ?? 0;
+  }
+
+  /** The link's key came from an MITM-protected pairing (BTstack's sm_authenticated). */
+  sm_authenticated(con_handle: number): boolean {
+    const c = this.state.connectionFor(con_handle);
+    return !!c && c.encrypted && !!this.state.hci.hci_connection_for_handle(con_handle)?.le_sec.authenticated;
+  }
+
+  // ================================================================ lower layers
+
+  #onSm(packet_type: number, channel: number, packet: Uint8Array, size: number): void {
+    const s = this.state;
+    if (packet_type === HCI_EVENT_PACKET) {
+      if (packet[0] === s.codes.L2CAP_EVENT_CAN_SEND_NOW) {
+        const c = s.connectionFor(channel);
+        if (c) this.#io.run(c);
+      }
+      return;
+    }
+    if (packet_type !== SM_DATA_PACKET) return;
+    const c = s.connectionFor(channel);
+    if (!c || size < 1 || c.phase === 'TIMEOUT') return;
+    this.#pdu(c, packet.subarray(0, size));
+  }
+
+  #pdu(c: SmConnection, pdu: Uint8Array): void {
+    const code = pdu[0]!;
+    const len = sm_pdu_length(code);
+    this.state.log.debug(
+      () => `sm 0x${c.con_handle.toString(16).padStart(4, '0')}: received ${sm_code_name(code)} (${pdu.length})`,
+    );
+    if (len === 0) return this.#refuse(c, SM_REASON_COMMAND_NOT_SUPPORTED);
+    if (pdu.length !== len) {
+      if (code === SM_CODE_PAIRING_FAILED) return this.#peerFailed(c, 0);
+      return this.#refuse(c, SM_REASON_INVALID_PARAMETERS);
+    }
+    if (c.pairing) this.#io.restart_timer(c);
+    const p = this.#pairing;
+    switch (code) {
+      case SM_CODE_PAIRING_FAILED:
+        return this.#peerFailed(c, pdu[1]!);
+      case SM_CODE_PAIRING_REQUEST:
+        if (c.role !== 1) return this.#refuse(c, SM_REASON_COMMAND_NOT_SUPPORTED);
+        if (c.phase !== 'IDLE') return this.#refuse(c, SM_REASON_UNSPECIFIED_REASON);
+        return p.on_pairing_request(c, pdu);
+      case SM_CODE_SECURITY_REQUEST:
+        if (c.role !== 0) return this.#refuse(c, SM_REASON_COMMAND_NOT_SUPPORTED);
+        if (c.phase !== 'IDLE') return; // a pairing / encryption runs already
+        this.#ev.security_request(c, pdu[1]!);
+        if (!this.#keys.reencrypt(c)) p.start_initiator(c);
+        return;
+      case SM_CODE_PAIRING_KEYPRESS_NOTIFICATION:
+        return; // not reported yet
+    }
+    if (!c.pairing) return this.#refuse(c, SM_REASON_UNSPECIFIED_REASON);
+    switch (code) {
+      case SM_CODE_PAIRING_RESPONSE:
+        if (c.role !== 0 || c.phase !== 'W4_PAIRING_RESPONSE') return this.#refuse(c, SM_REASON_UNSPECIFIED_REASON);
+        return p.on_pairing_response(c, pdu);
+      case SM_CODE_PAIRING_CONFIRM:
+        return p.on_confirm(c, pdu);
+      case SM_CODE_PAIRING_RANDOM:
+        return p.on_random(c, pdu);
+      case SM_CODE_PAIRING_PUBLIC_KEY:
+        return p.on_public_key(c, pdu);
+      case SM_CODE_PAIRING_DHKEY_CHECK:
+        return p.on_dhkey_check(c, pdu);
+      case SM_CODE_ENCRYPTION_INFORMATION:
+      case SM_CODE_CENTRAL_IDENTIFICATION:
+      case SM_CODE_IDENTITY_INFORMATION:
+      case SM_CODE_IDENTITY_ADDRESS_INFORMATION:
+      case SM_CODE_SIGNING_INFORMATION:
+        if (c.phase !== 'W4_KEYS') return this.#refuse(c, SM_REASON_UNSPECIFIED_REASON);
+        return this.#keys.on_key_pdu(c, pdu);
+    }
+  }
+
+  /** A PDU we do not accept: Pairing Failed, and the end of a running pairing. */
+  #refuse(c: SmConnection, reason: number): void {
+    if (c.pairing) return this.#io.fail(c, reason);
+    this.#io.send(c, sm_build_pairing_failed(reason));
+  }
+
+  #peerFailed(c: SmConnection, reason: number): void {
+    if (!c.pairing) return;
+    this.state.log.info(`sm 0x${c.con_handle.toString(16)}: peer sent Pairing Failed 0x${reason.toString(16)}`);
+    this.#io.complete(c, 0x05, reason); // ERROR_CODE_AUTHENTICATION_FAILURE
+  }
+
+  #onHciEvent(packet_type: number, _channel: number, packet: Uint8Array, size: number): void {
+    const s = this.state;
+    if (packet_type !== HCI_EVENT_PACKET || size < 2 || !s.initialized) return;
+    switch (packet[0]) {
+      case HCI_EVENT_LE_META: {
+        const sub = packet[2];
+        if ((sub === HCI_SUBEVENT_LE_CONNECTION_COMPLETE || sub === HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE) && size >= 14) {
+          if (packet[3] !== 0) return;
+          this.#connected(little_endian_read_16(packet, 4) & 0x0fff, packet[6]!, packet[7]!, reverse_bd_addr(packet, 8));
+        } else if (sub === HCI_SUBEVENT_LE_LONG_TERM_KEY_REQUEST && size >= 15) {
+          const c = s.connectionFor(little_endian_read_16(packet, 3) & 0x0fff);
+          if (c && c.role === 1) this.#keys.on_ltk_request(c, packet.slice(5, 13), little_endian_read_16(packet, 13));
+        }
+        return;
+      }
+      case HCI_EVENT_ENCRYPTION_CHANGE: {
+        if (size < 6) return;
+        const c = s.connectionFor(little_endian_read_16(packet, 3) & 0x0fff);
+        if (c) this.#keys.on_encryption_change(c, packet[2]!, packet[5]!);
+        return;
+      }
+      case HCI_EVENT_ENCRYPTION_KEY_REFRESH_COMPLETE: {
+        if (size < 5) return;
+        const c = s.connectionFor(little_endian_read_16(packet, 3) & 0x0fff);
+        if (c) this.#keys.on_encryption_change(c, packet[2]!, packet[2] === 0 ? 1 : 0);
+        return;
+      }
+      case HCI_EVENT_DISCONNECTION_COMPLETE: {
+        if (size < 6 || packet[2] !== 0) return;
+        const c = s.connectionFor(little_endian_read_16(packet, 3) & 0x0fff);
+        if (c) this.#release(c);
+        return;
+      }
+    }
+  }
+
+  #connected(con_handle: number, role: number, peer_addr_type: number, peer_addr: Uint8Array): void {
+    const s = this.state;
+    const old = s.connectionFor(con_handle);
+    if (old) this.#release(old);
+    const c = s.pool.get();
+    if (!c) {
+      s.log.error(`sm: no connection record free for handle 0x${con_handle.toString(16)}`);
+      return;
+    }
+    const own = s.hci.gap.gap_le_get_own_address();
+    c.con_handle = con_handle;
+    c.role = role;
+    c.peer_addr_type = peer_addr_type;
+    c.peer_addr = peer_addr;
+    c.local_addr_type = own.addr_type;
+    c.local_addr = own.addr.slice();
+    s.connections.push(c);
+    s.setPhase(c, 'IDLE', 'LE connection complete');
+    if (role === 1 && s.settings.request_security) this.sm_request_pairing(con_handle);
+  }
+
+  #release(c: SmConnection): void {
+    const s = this.state;
+    const i = s.connections.indexOf(c);
+    if (i < 0) return;
+    s.connections.splice(i, 1);
+    this.#io.stop_timer(c);
+    if (c.pairing) this.#io.complete(c, ERROR_CODE_REMOTE_USER_TERMINATED_CONNECTION, 0);
+    s.pool.free(c);
+  }
+}
