@@ -58,7 +58,7 @@ export type BtstackApi = BtstackHciApi &
 
 /** Layer properties of a Stack whose prefixed methods join the facade. */
 // a new layer (sm, att, gatt, ...) joins this list when the Stack creates it
-const LAYERS = ['l2cap', 'rfcomm', 'sdp', 'sdp_client', 'att_server', 'gatt_client'] as const;
+const LAYERS = ['l2cap', 'rfcomm', 'sdp', 'sdp_client', 'att_server', 'gatt_client', 'sm'] as const;
 const BTSTACK_NAME = /^[a-z][a-z0-9]*_[a-z0-9_]+$/;
 
 function bindMethods(target: Record<string, unknown>, obj: object | undefined, accept: (name: string) => boolean): void {

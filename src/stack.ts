@@ -28,6 +28,7 @@ import { SdpClient } from './sdp/client.js';
 import { AttDispatch } from './att/att-dispatch.js';
 import { AttServer } from './att/att-server.js';
 import { GattClient } from './gatt/gatt-client.js';
+import { Sm } from './sm/sm.js';
 
 export interface StackOptions {
   /** The HCI transport (serial port, virtual controller, ...). */
@@ -86,6 +87,7 @@ export class Stack {
   #att_dispatch: AttDispatch | null = null;
   #att_server: AttServer | null = null;
   #gatt_client: GattClient | null = null;
+  #sm: Sm | null = null;
 
   constructor(options: StackOptions) {
     if (!options || typeof options !== 'object' || !options.transport)
@@ -125,6 +127,11 @@ export class Stack {
   /** GATT client (BTstack's gatt_client) on the client side of att_dispatch; created on first use, registers at gatt_client_init or its first query. */
   get gatt_client(): GattClient {
     return (this.#gatt_client ??= new GattClient(this, this.att_dispatch.client, this.hci));
+  }
+
+  /** LE Security Manager (BTstack's sm) on the SM fixed channel; created on first use, takes part in LE connections after sm_init. */
+  get sm(): Sm {
+    return (this.#sm ??= new Sm(this, this.l2cap, this.hci));
   }
 
   /**
