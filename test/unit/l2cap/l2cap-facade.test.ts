@@ -41,6 +41,11 @@ const NAMES = [
   'l2cap_le_send_data',
   'l2cap_cbm_create_channel',
   'l2cap_cbm_accept_connection',
+  'l2cap_ecbm_register_service',
+  'l2cap_ecbm_create_channels',
+  'l2cap_ecbm_accept_channels',
+  'l2cap_ecbm_decline_channels',
+  'l2cap_ecbm_reconfigure_channels',
   'l2cap_request_connection_parameter_update',
   'l2cap_set_auto_disconnect_timeout',
   'l2cap_get_channels',
@@ -65,6 +70,10 @@ test('btstack_init_default binds the l2cap_* functions to their stack', () => {
   assert.is(bt1.l2cap_unregister_service(0x1001), 0);
   assert.is(s1.l2cap.state.servicePool.in_use, 0);
   assert.is(s2.l2cap.state.servicePool.in_use, 1);
+  // ECBM: v1.8 only (BTstack 1.4.1 has none)
+  assert.is(bt1.l2cap_ecbm_register_service(handler, 0x80, 64, 0), 0x11);
+  assert.is(bt2.l2cap_ecbm_register_service(handler, 0x80, 64, 0), 0);
+  assert.is(bt2.l2cap_ecbm_unregister_service(0x80), 0);
   // internal methods are not part of the facade
   for (const n of ['run', 'finalize', 'scheduleRun', 'channelForCid']) assert.is(bt1[n], undefined, n);
 });
