@@ -147,6 +147,17 @@ for (const p of PROFILES) {
     const before = app.writes;
     assert.is(gc.gatt_client_write_value_of_characteristic_without_response(con, 0x000d, 3, Uint8Array.of(0x78, 0x79, 0x7a)), 0);
     g.until(() => app.writes > before, 'Write Command at the server');
+    // GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE 0xAC (H, both profiles) to its handler, channel = handle
+    const can: string[] = [];
+    assert.is(
+      gc.gatt_client_request_can_write_without_response_event(
+        (_t, ch, pk, n) => can.push(ch.toString(16) + ':' + Buffer.from(pk.subarray(0, n)).toString('hex')),
+        con,
+      ),
+      0,
+    );
+    g.until(() => can.length > 0, 'CAN_WRITE_WITHOUT_RESPONSE');
+    assert.equal(can, [con.toString(16) + ':' + h('ac02' + le16(con))]);
     assert.is(Buffer.from(app.ff12).toString(), 'xyz');
     const big = Uint8Array.from({ length: 200 }, (_, i) => (i * 7) & 0xff);
     assert.equal(
