@@ -147,7 +147,10 @@ export class L2capEcbm {
     for (let i = 0; i < num_channels; i++) {
       const ch = this.cbm.newChannel(link, handler, psm);
       if (!ch) {
-        for (const c of made) this.cbm.finalize(c, -1, 'no CID');
+        for (const c of made) {
+          c.state = CBM_WILL_SEND_REQUEST; // not CLOSED, so finalize takes it back (no event: status < 0)
+          this.cbm.finalize(c, -1, 'no CID');
+        }
         return fail(BTSTACK_MEMORY_ALLOC_FAILED);
       }
       made.push(ch);
@@ -258,7 +261,7 @@ export class L2capEcbm {
     // the answer is queued on the link and goes out next, before any K-frame of the channels it
     // opens (true: stop this pass here, so the CBM step cannot send one first)
     if (ch.state === CBM_WILL_SEND_RESPONSE) return this.sendResponse(link, ch);
-    if (ch.state === CBM_OPEN && ch.reconf_pending && ch.reconf_group === ch.local_cid) return this.sendReconfigure(link, ch);
+    if (ch.state === CBM_OPEN && ch.reconf_pending) return this.sendReconfigure(link, ch);
     return false;
   }
 
@@ -313,6 +316,7 @@ export class L2capEcbm {
     const g = this.s.le.channels.filter(
       (c) => c.con_handle === ch.con_handle && c.reconf_pending && c.reconf_group === ch.reconf_group && c.state === CBM_OPEN,
     );
+    if (g[0] !== ch) return false; // the first live channel of the request asks for all
     const buf = this.reserve();
     if (!buf) return false;
     const id = this.s.nextSigId();

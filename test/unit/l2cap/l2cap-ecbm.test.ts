@@ -331,6 +331,15 @@ test('we reconfigure: Request bytes; success -> RECONFIGURATION_COMPLETE and the
   }
 });
 
+test('reconfiguration of two channels when the first is disconnected before the request goes out: the second asks alone', () => {
+  const { h } = incomingOpen(2);
+  assert.is(h.l2cap.l2cap_ecbm_reconfigure_channels([0x40, 0x41], 300, bufs(2, 300)), 0);
+  assert.is(h.l2cap.l2cap_disconnect(0x40), 0);
+  const out = sent(h).sort();
+  // Disconnection Request DCID 0x0060 SCID 0x0040; Reconfigure Request MTU 300, MPS 302, DCID 0x0061
+  assert.equal(out, ['08 00 05 00 06 02 04 00 60 00 40 00', '0a 00 05 00 19 01 06 00 2c 01 2e 01 61 00']);
+});
+
 test('reconfiguration: a Command Reject ends it (0x0004); no answer within 30 s disconnects the channels', () => {
   const { h } = incomingOpen(1);
   h.l2cap.l2cap_ecbm_reconfigure_channels([0x40], 300, bufs(1, 300));
