@@ -21,9 +21,11 @@
  *   it answers with l2cap_ecbm_accept_channels (the first num_channels; others refused 0x0004) or
  *   l2cap_ecbm_decline_channels. Refused channels answer DCID 0; MTU, MPS and credits are 0 when
  *   none was accepted. Each channel that opens gets L2CAP_EVENT_ECBM_CHANNEL_OPENED.
+ * - Our MPS: MTU + 2 within the range of l2cap_ecbm_mps_set_min / _max (default 64-65533).
  * - Reconfiguration (4.27, 4.28): l2cap_ecbm_reconfigure_channels raises our MTU (never lowers it)
- *   for 1-5 open channels of one link; the new receive buffers take over when the remote accepts
- *   (a partly reassembled SDU is carried over); L2CAP_EVENT_ECBM_RECONFIGURATION_COMPLETE per
+ *   for 1-5 open channels of one link (the MPS follows the range, lower only for a single
+ *   channel); the new receive buffers take over when the remote accepts (a partly reassembled
+ *   SDU is carried over); L2CAP_EVENT_ECBM_RECONFIGURATION_COMPLETE per
  *   channel with the remote's result; no answer within RTX disconnects the channels. A remote's
  *   request is checked: MTU or MPS below 64, or more than 5 DCIDs -> 0x0004; a DCID not an open
  *   ECBM channel of ours on the link -> 0x0003; a smaller MTU -> 0x0001; a smaller MPS with more
@@ -162,6 +164,7 @@ export class L2capEcbm {
       ch.group_cid = group;
       ch.security_level = security_level;
       this.cbm.setLocal(ch, receive_buffers[i]!, mtu, initial_credits);
+      ch.local_mps = this.mps(mtu);
       ch.state = CBM_WILL_SEND_REQUEST;
     }
     this.x.scheduleRun();
@@ -185,6 +188,7 @@ export class L2capEcbm {
     g.forEach((ch, i) => {
       if (i < num_channels) {
         this.cbm.setLocal(ch, receive_buffers[i]!, mtu, initial_credits);
+        ch.local_mps = this.mps(mtu);
         ch.response_result = L2CAP_ECBM_CONNECTION_RESULT_ALL_SUCCESS;
         local_cids.push(ch.local_cid);
       } else {
@@ -222,19 +226,33 @@ export class L2capEcbm {
       if (mtu < ch.local_mtu) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS; // 4.27: the MTU may not decrease
       chans.push(ch);
     }
-    const mps = Math.min(mtu + 2, L2CAP_CBM_MAX_MPS);
+    const mps = this.mps(mtu);
     chans.forEach((ch, i) => {
       ch.reconf_pending = true;
       ch.reconf_group = chans[0]!.local_cid;
       ch.reconf_mtu = mtu;
-      ch.reconf_mps = Math.max(mps, ch.local_mps); // never smaller: with one channel it could be, but we do not ask
+      ch.reconf_mps = n === 1 ? mps : Math.max(mps, ch.local_mps); // 4.27: a smaller MPS only for a single channel
       ch.reconf_buffer = receive_buffers[i]!;
     });
     this.x.scheduleRun();
     return ERROR_CODE_SUCCESS;
   }
 
+  /** l2cap_ecbm_mps_set_min / _max: our MPS range on new and reconfigured ECBM channels (kept within 64-65533). */
+  setMpsRange(min: number | null, max: number | null): void {
+    const le = this.s.le;
+    const clamp = (v: number) => Math.max(L2CAP_ECBM_MIN_MPS, Math.min(v, L2CAP_CBM_MAX_MPS));
+    if (min !== null) le.ecbm_mps_min = clamp(min);
+    if (max !== null) le.ecbm_mps_max = clamp(max);
+  }
+
   // ============================================================================ helpers
+
+  /** Our MPS for an MTU: a whole SDU per K-frame when the range allows (BTstack's choice is similar). */
+  private mps(mtu: number): number {
+    const le = this.s.le;
+    return Math.max(le.ecbm_mps_min, Math.min(mtu + 2, le.ecbm_mps_max, L2CAP_CBM_MAX_MPS));
+  }
 
   /** Live channels of `ch`'s request, in request order. */
   private group(ch: L2capCbmChannel): L2capCbmChannel[] {

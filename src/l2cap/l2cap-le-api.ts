@@ -322,6 +322,18 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
     return this.le.ecbm.decline(local_cid, result);
   }
 
+  /** Smallest MPS we announce on ECBM channels (64-65533; default 64). */
+  l2cap_ecbm_mps_set_min(mps_min: number): void {
+    checkU16('l2cap_ecbm_mps_set_min', 'mps_min', mps_min);
+    this.le.ecbm.setMpsRange(mps_min, null);
+  }
+
+  /** Largest MPS we announce on ECBM channels (64-65533; default 65533; we use MTU + 2 when it fits). */
+  l2cap_ecbm_mps_set_max(mps_max: number): void {
+    checkU16('l2cap_ecbm_mps_set_max', 'mps_max', mps_max);
+    this.le.ecbm.setMpsRange(null, mps_max);
+  }
+
   /** Manual credits for an ECBM channel (as l2cap_cbm_provide_credits). */
   l2cap_ecbm_provide_credits(local_cid: number, credits: number): number {
     return this.l2cap_cbm_provide_credits(local_cid, credits);

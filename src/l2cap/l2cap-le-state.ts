@@ -27,6 +27,9 @@ export class L2capLeState {
   /** l2cap_register_fixed_channel handlers by CID. */
   readonly fixed: (PacketHandler | null)[] = new Array<PacketHandler | null>(L2CAP_FIXED_CID_LAST + 1).fill(null);
   readonly out: EventOut;
+  /** Our MPS range on ECBM channels (l2cap_ecbm_mps_set_min / _max; Vol 3 Part A 4.25: 64-65533). */
+  ecbm_mps_min = 64;
+  ecbm_mps_max = 65533;
   private nextCid = L2CAP_LE_CID_DYNAMIC_FIRST;
 
   constructor(pools: Pools, packet_log: EventPacketLog | null) {

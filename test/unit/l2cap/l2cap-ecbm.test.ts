@@ -340,6 +340,31 @@ test('reconfiguration of two channels when the first is disconnected before the 
   assert.equal(out, ['08 00 05 00 06 02 04 00 60 00 40 00', '0a 00 05 00 19 01 06 00 2c 01 2e 01 61 00']);
 });
 
+test('l2cap_ecbm_mps_set_max / _min: the MPS we announce; a reconfiguration lowers it only for a single channel (4.27)', () => {
+  const h = server();
+  h.l2cap.l2cap_ecbm_mps_set_max(80);
+  h.l2cap.l2cap_ecbm_create_channels(h.handler, LE_HANDLE, 0, SPSM, 2, 5, 100, bufs(2, 100));
+  // SPSM 0x0080, MTU 100, MPS 80 (not 102), credits 5, SCIDs 0x0040 0x0041
+  assert.equal(sent(h), ['10 00 05 00 17 01 0c 00 80 00 64 00 50 00 05 00 40 00 41 00']);
+  leSig(h, '18 01 0c 00 64 00 40 00 05 00 00 00 60 00 61 00');
+  h.l2cap.l2cap_ecbm_mps_set_max(10); // clamped to the minimum, 64
+  h.l2cap.l2cap_ecbm_reconfigure_channels([0x40, 0x41], 200, bufs(2, 200));
+  // two channels: MTU 200, MPS stays 80
+  assert.equal(sent(h), ['0c 00 05 00 19 02 08 00 c8 00 50 00 60 00 61 00']);
+  leSig(h, '1a 02 02 00 00 00');
+  h.l2cap.l2cap_ecbm_reconfigure_channels([0x41], 300, bufs(1, 300));
+  // one channel: MTU 300, MPS 64
+  assert.equal(sent(h), ['0a 00 05 00 19 03 06 00 2c 01 40 00 61 00']);
+  leSig(h, '1a 03 02 00 00 00');
+  lePdu(h, 0x0041, '3e 00' + ' 00'.repeat(63)); // 65 octets > MPS 64: protocol error
+  assert.equal(sent(h), ['08 00 05 00 06 04 04 00 61 00 41 00']);
+  h.l2cap.l2cap_ecbm_mps_set_min(1000);
+  h.l2cap.l2cap_ecbm_mps_set_max(2000);
+  h.l2cap.l2cap_ecbm_create_channels(h.handler, LE_HANDLE, 0, SPSM, 1, 5, 100, bufs(1, 100));
+  // MTU 100, MPS 1000 (the minimum now), credits 5, SCID 0x0042
+  assert.equal(sent(h), ['0e 00 05 00 17 05 0a 00 80 00 64 00 e8 03 05 00 42 00']);
+});
+
 test('reconfiguration: a Command Reject ends it (0x0004); no answer within 30 s disconnects the channels', () => {
   const { h } = incomingOpen(1);
   h.l2cap.l2cap_ecbm_reconfigure_channels([0x40], 300, bufs(1, 300));
