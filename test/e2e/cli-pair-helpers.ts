@@ -68,27 +68,28 @@ export interface PairRun {
   addr_b: string;
 }
 
-/** B listens, A pairs with it; both exit. */
+/** B listens, A pairs with it; both exit. B starts while A's pty is made. */
 export async function pairOnce(ctl: Controller, tag: string, a: Side, b: Side): Promise<PairRun> {
-  const [pb, addr_b] = await ctl.pty();
-  const [pa, addr_a] = await ctl.pty();
   const la = path.join(tmp, `${tag}-a.btsnoop`);
   const lb = path.join(tmp, `${tag}-b.btsnoop`);
+  const [pb, addr_b] = await ctl.pty();
   const B = start(['pair', '--listen', '--port', pb, '--timeout', '30000', '--log', lb, ...(b.flags ?? [])]);
-  const A = new Proc(['pair', addr_b, '--port', pa, '--timeout', '30000', '--log', la, ...(a.flags ?? [])]);
+  let A: Proc | null = null;
   const feed = async (me: Proc, other: Proc, t: Side['types']) => {
     if (!t) return;
     const m = await other.waitFor(t.when, 60_000).catch(() => null);
     if (m) me.child.stdin!.write(`${t.line(m)}\n`);
   };
   try {
+    const [pa, addr_a] = await ctl.pty();
     await B.waitFor(/waiting for a device to pair/, 60_000);
+    A = new Proc(['pair', addr_b, '--port', pa, '--timeout', '30000', '--log', la, ...(a.flags ?? [])]);
     void feed(A, B, a.types);
     void feed(B, A, b.types);
     const [ra, rb] = await Promise.all([A.exited, B.exited]);
     return { a: ra, b: rb, la, lb, addr_a, addr_b };
   } finally {
-    A.kill();
+    A?.kill();
     B.kill();
   }
 }

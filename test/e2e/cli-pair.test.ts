@@ -7,6 +7,7 @@
  * confirmation, a wrong passkey. Each side's btsnoop capture is clean in tshark and btmon and
  * shows the exchange (IO Capability Request, User Confirmation / Passkey events, Link Key
  * Notification). Keys go to the default per-controller files under $BTHOST_KEYS_DIR.
+ * All eight pairings run side by side in before(); the tests check their results and captures.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmp } from './cli-helpers.js';
 import { tsharkFields } from '../helpers/capture.js';
-import { clean, Controller, oneLineWhy, pairOnce } from './cli-pair-helpers.js';
+import { clean, Controller, oneLineWhy, pairOnce, type PairRun } from './cli-pair-helpers.js';
 
 const KEYS_DIR = path.join(tmp, 'keys');
 process.env['BTHOST_KEYS_DIR'] = KEYS_DIR;
@@ -29,10 +30,49 @@ const IO_CAPABILITY_REQUEST_REPLY = 0x042b;
 const PIN_CODE_REQUEST_REPLY = 0x040d;
 
 let ctl: Controller;
+const PASSKEY_SHOWN = /passkey for \S+: (\d{6})/;
+type Name = 'jw' | 'jwOff' | 'nc' | 'pkA' | 'pkB' | 'pin' | 'refused' | 'wrong';
+let runs = {} as Record<Name, PairRun>;
 
 test.before(async () => {
   ctl = new Controller('cli-pair');
   await ctl.ready();
+  const started: Record<Name, Promise<PairRun>> = {
+    jw: pairOnce(ctl, 'jw-sc', {}, {}),
+    jwOff: pairOnce(ctl, 'jw-nosc', { flags: ['--sc', 'off'] }, { flags: ['--sc', 'off'] }),
+    nc: pairOnce(ctl, 'nc', { flags: ['--io', 'display-yes-no', '--yes'] }, { flags: ['--io', 'display-yes-no', '--yes'] }),
+    pkA: pairOnce(
+      ctl,
+      'pk-a-types',
+      { flags: ['--io', 'keyboard-only'], types: { when: PASSKEY_SHOWN, line: (m) => m[1]! } },
+      { flags: ['--io', 'display-only'] },
+    ),
+    pkB: pairOnce(
+      ctl,
+      'pk-b-types',
+      { flags: ['--io', 'display-only', '--sc', 'off'] },
+      { flags: ['--io', 'keyboard-only'], types: { when: PASSKEY_SHOWN, line: (m) => m[1]! } },
+    ),
+    pin: pairOnce(ctl, 'pin', { flags: ['--pin', '4711'] }, { flags: ['--ssp', 'off', '--pin', '4711'] }),
+    refused: pairOnce(
+      ctl,
+      'nc-refused',
+      { flags: ['--io', 'display-yes-no', '--yes'] },
+      { flags: ['--io', 'display-yes-no'], types: { when: /confirm value/, line: () => 'n' } },
+    ),
+    wrong: pairOnce(
+      ctl,
+      'pk-wrong',
+      {
+        flags: ['--io', 'keyboard-only'],
+        types: { when: PASSKEY_SHOWN, line: (m) => String((Number(m[1]) + 1) % 1_000_000).padStart(6, '0') },
+      },
+      { flags: ['--io', 'display-only'] },
+    ),
+  };
+  // the checks below run tshark and btmon synchronously: only once no pairing waits for typed input
+  const done = await Promise.all(Object.values(started));
+  runs = Object.fromEntries(Object.keys(started).map((k, i) => [k, done[i]!])) as Record<Name, PairRun>;
 });
 
 test.after(async () => {
@@ -50,28 +90,9 @@ function exchange(log: string): { ev: number[]; cmd: number[] } {
   };
 }
 
-const PASSKEY_SHOWN = /passkey for \S+: (\d{6})/;
-
 test('every association model, SC on and off, two processes each, run side by side; captures clean and showing the exchange', async () => {
-  const [jw, jwOff, nc, pkA, pkB, pin] = await Promise.all([
-    pairOnce(ctl, 'jw-sc', {}, {}),
-    pairOnce(ctl, 'jw-nosc', { flags: ['--sc', 'off'] }, { flags: ['--sc', 'off'] }),
-    pairOnce(ctl, 'nc', { flags: ['--io', 'display-yes-no', '--yes'] }, { flags: ['--io', 'display-yes-no', '--yes'] }),
-    pairOnce(
-      ctl,
-      'pk-a-types',
-      { flags: ['--io', 'keyboard-only'], types: { when: PASSKEY_SHOWN, line: (m) => m[1]! } },
-      { flags: ['--io', 'display-only'] },
-    ),
-    pairOnce(
-      ctl,
-      'pk-b-types',
-      { flags: ['--io', 'display-only', '--sc', 'off'] },
-      { flags: ['--io', 'keyboard-only'], types: { when: PASSKEY_SHOWN, line: (m) => m[1]! } },
-    ),
-    pairOnce(ctl, 'pin', { flags: ['--pin', '4711'] }, { flags: ['--ssp', 'off', '--pin', '4711'] }),
-  ]);
-  const ok = (r: typeof jw, model: string, level: number, type: number) => {
+  const { jw, jwOff, nc, pkA, pkB, pin } = runs;
+  const ok = (r: PairRun, model: string, level: number, type: number) => {
     assert.is(r.a.status, 0, r.a.stderr);
     assert.is(r.b.status, 0, r.b.stderr);
     assert.match(
@@ -105,23 +126,7 @@ test('every association model, SC on and off, two processes each, run side by si
 });
 
 test('bad input: a refused confirmation, a wrong passkey: both processes exit 1 with one line', async () => {
-  const [refused, wrong] = await Promise.all([
-    pairOnce(
-      ctl,
-      'nc-refused',
-      { flags: ['--io', 'display-yes-no', '--yes'] },
-      { flags: ['--io', 'display-yes-no'], types: { when: /confirm value/, line: () => 'n' } },
-    ),
-    pairOnce(
-      ctl,
-      'pk-wrong',
-      {
-        flags: ['--io', 'keyboard-only'],
-        types: { when: PASSKEY_SHOWN, line: (m) => String((Number(m[1]) + 1) % 1_000_000).padStart(6, '0') },
-      },
-      { flags: ['--io', 'display-only'] },
-    ),
-  ]);
+  const { refused, wrong } = runs;
   for (const r of [refused, wrong]) {
     assert.is(r.a.status, 1, r.a.stderr);
     assert.is(r.b.status, 1, r.b.stderr);
