@@ -334,6 +334,10 @@ export class GapLeConn {
 
   /** Send at most one command. Only called in WORKING on LE controllers. */
   run(): boolean {
+    if (this.tasks.size === 0 && this.whitelist.length === 0 && this.connecting === 'idle') {
+      this.autoWanted = false; // what runWhitelist concludes from an empty list, without its calls
+      return false;
+    }
     if (this.runTasks()) return true;
     return this.runWhitelist();
   }

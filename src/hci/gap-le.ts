@@ -249,6 +249,15 @@ export class GapLe {
   run(): boolean {
     if (this.randomAddrSent) return false; // wait for LE Set Random Address to complete
     if (this.randomAddrTodo) return this.runRandomAddress();
+    // idle (nothing asked, the controller as wanted): what runAdvertising and runScanning would
+    // find, without calling them; this runs on every hci_run (several per packet on a busy link)
+    if (
+      this.advTodo === 0 &&
+      (this.advEnabled || !this.advControllerEnabled) &&
+      this.scanWanted === this.scanControllerEnabled &&
+      !(this.scanParamsTodo && this.scanWanted)
+    )
+      return false;
     if (this.runAdvertising()) return true;
     return this.runScanning();
   }

@@ -33,12 +33,15 @@ export interface HciSchedulerPeers {
   command_sent(opcode: number, params: Uint8Array): void;
   /** Write one command packet to the packet log and the transport. */
   send_packet(packet: Uint8Array, size: number): void;
-  host_flow_run(): void;
-  acl_pump(): void;
+  /** Host flow control (hci-host-flow.ts): a report waiting for the transport. Called on every hci_run, so a component, not a closure. */
+  readonly host_flow: { run(): void };
+  /** ACL (hci-acl.ts): fragments waiting for controller buffers. Called on every hci_run. */
+  readonly acl: { pump(): void };
   /** Send the next init command; true when one went out. */
   init_run(): boolean;
-  /** Send one command for connection work; true when one went out. */
-  links_run(): boolean;
+  /** Connection work (hci-link-control.ts), then security work (hci-security.ts): one command; true when one went out. */
+  readonly links: { run(): boolean };
+  readonly security: { run(): boolean };
   /** Send one GAP command; true when one went out. */
   gap_run(): boolean;
   /** HALTING / FALLING_ASLEEP has nothing left to wait for. */
@@ -194,8 +197,8 @@ export class HciScheduler {
   private runOnce(): void {
     const s = this.s;
     if (s.power === HCI_STATE_OFF || s.power === HCI_STATE_SLEEPING || !s.transport_open) return;
-    this.x.host_flow_run();
-    this.x.acl_pump();
+    this.x.host_flow.run();
+    this.x.acl.pump();
     if (s.power === HCI_STATE_INITIALIZING) {
       // the init sequence checks credits itself; it also notices when it is done
       while (s.power === HCI_STATE_INITIALIZING && this.x.init_run());
@@ -221,12 +224,12 @@ export class HciScheduler {
     switch (this.s.power) {
       case HCI_STATE_WORKING:
         if (this.sendQueuedCommand()) return true;
-        if (this.x.links_run()) return true;
+        if (this.x.links.run() || this.x.security.run()) return true;
         return this.x.gap_run();
       case HCI_STATE_HALTING:
       case HCI_STATE_FALLING_ASLEEP:
         if (this.sendQueuedCommand()) return true;
-        return this.x.links_run();
+        return this.x.links.run() || this.x.security.run();
       default:
         return false;
     }

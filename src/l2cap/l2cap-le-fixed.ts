@@ -246,6 +246,9 @@ export class L2capLeFixed {
 
   run(): void {
     if (!this.s.initialized) return;
+    // no LE link and no credit-based channel: nothing to send and no event to give (the common
+    // case on BR/EDR, where l2cap-input.ts calls this after every HCI event and ACL packet)
+    if (this.s.le.links.length === 0 && this.s.le.channels.length === 0) return;
     if (this.running) {
       this.runAgain = true;
       return;

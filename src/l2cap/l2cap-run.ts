@@ -99,10 +99,16 @@ export interface L2capSenderPeers {
   startRtx(ch: L2capChannel): void;
   open(ch: L2capChannel): void;
   finalize(ch: L2capChannel, status: number, why: string): void;
-  createPendingLinks(): void;
-  /** The link has an information or echo request to send; writeRequest writes it (bytes or -1). */
-  hasRequest(link: L2capLink): boolean;
-  writeRequest(link: L2capLink, buf: Uint8Array, pos: number): number;
+  /** Links (l2cap-links.ts): ask HCI for the ACL links channels wait for. Called on every run, so a component, not a closure. */
+  readonly links: { createPendingLinks(): void };
+  /**
+   * Echo and information requests (l2cap-echo-info.ts): hasRequest says the link has one to send,
+   * writeRequest writes it (bytes or -1). Asked per link on every send pass.
+   */
+  readonly echoInfo: {
+    hasRequest(link: L2capLink): boolean;
+    writeRequest(link: L2capLink, buf: Uint8Array, pos: number): number;
+  };
 }
 
 export class L2capSender {
@@ -215,7 +221,7 @@ export class L2capSender {
   // ============================================================================ run loop pass
 
   private runOnce(): void {
-    this.x.createPendingLinks();
+    this.x.links.createPendingLinks();
     for (let i = 0; i < MAX_SENDS_PER_PASS; i++) {
       if (!this.sendOne()) break;
     }
@@ -248,10 +254,10 @@ export class L2capSender {
     for (const link of s.links) {
       if (!hci.hci_can_send_acl_packet_now(link.con_handle)) continue;
       if (!link.responses.empty) return this.sendResponse(link);
-      if (this.x.hasRequest(link)) {
+      if (this.x.echoInfo.hasRequest(link)) {
         const buf = this.reserve();
         if (!buf) return false;
-        return this.finish(link.con_handle, this.x.writeRequest(link, buf, COMPLETE_L2CAP_HEADER));
+        return this.finish(link.con_handle, this.x.echoInfo.writeRequest(link, buf, COMPLETE_L2CAP_HEADER));
       }
     }
     const chans = s.channels;

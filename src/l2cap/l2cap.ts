@@ -160,9 +160,8 @@ export class L2cap extends L2capLeApi implements L2capService {
       startRtx: (ch) => channels.startRtx(ch),
       open: (ch) => channels.open(ch),
       finalize: (ch, status, why) => channels.finalize(ch, status, why),
-      createPendingLinks: () => links.createPendingLinks(),
-      hasRequest: (link) => echoInfo.hasRequest(link),
-      writeRequest: (link, buf, pos) => echoInfo.writeRequest(link, buf, pos),
+      links,
+      echoInfo,
     });
     const services = new L2capServices(s, {
       noteActivity: (link) => links.noteActivity(link),
