@@ -98,6 +98,43 @@ for (const profile of PROFILES) {
     assert.is(t.cmds.at(-1)!.name, 'HCI_LE_Long_Term_Key_Request_Negative_Reply');
   });
 
+  test(`${profile}: legacy Passkey Entry as responder, showing (PASSKEY_DISPLAY_NUMBER) and typing (PASSKEY_INPUT_NUMBER)`, () => {
+    const mrand = fromHex('0102030405060708090a0b0c0d0e0f10');
+    for (const [io, req, ev] of [
+      [0, '01 02 00 05 10 00 00', 'display'],
+      [2, '01 00 00 05 10 00 00', 'input'],
+    ] as const) {
+      const t = responder(profile, 0x05, io);
+      t.sm.sm_use_fixed_passkey_in_display_role(123456);
+      const pres = `02 0${io} 00 05 10 00 00`;
+      assert.equal(t.pdu(req), [h(pres)]);
+      const passkey = ev === 'display' ? 123456 : 999999;
+      const tk = new Uint8Array(16);
+      new DataView(tk.buffer).setUint32(12, passkey);
+      // PASSKEY_DISPLAY_NUMBER: H1B4 (v1.4) / H1B14 (v1.8, secure_connection 0); the passkey LE 32
+      const shown = v18 ? t.ev(0xc9, 14, '00 40 e2 01 00') : t.ev(0xc9, 13, '40 e2 01 00');
+      const asked = v18 ? t.ev(0xcb, 10, '00') : t.ev(0xcb, 9);
+      assert.equal(t.events, [started(t), ev === 'display' ? shown : asked]);
+      const c1 = (r: Uint8Array): Uint8Array =>
+        sm_c1(tk, r, rev(fromHex(h(req))), rev(fromHex(h(pres))), 0, 0, ADDR_PEER, ADDR_US);
+      const srand = t.peek_random(16);
+      const mconfirm = `03 ${x(rev(c1(mrand)))}`;
+      if (ev === 'input') {
+        assert.equal(t.pdu(mconfirm), [], 'no Sconfirm before the user typed');
+        t.sm.sm_passkey_input(t.con, passkey);
+        assert.equal(t.flush(), [h(`03 ${x(rev(c1(srand)))}`)]);
+      } else {
+        assert.equal(t.pdu(mconfirm), [h(`03 ${x(rev(c1(srand)))}`)]);
+      }
+      assert.equal(t.pdu(`04 ${x(rev(mrand))}`), [h(`04 ${x(rev(srand))}`)]);
+      t.ltk_request();
+      assert.equal(x(t.cmds[0]!.args[1] as Uint8Array), x(rev(sm_s1(tk, srand, mrand))));
+      t.encryption_change();
+      assert.equal(t.events.at(-1), complete(t, 0, 0));
+      assert.is(t.level(), 3, 'authenticated legacy key');
+    }
+  });
+
   test(`${profile}: a central answers a Security Request with its Pairing Request (3.6.7)`, () => {
     const t = new SmHarness(profile);
     t.sm.sm_set_authentication_requirements(0x01);
