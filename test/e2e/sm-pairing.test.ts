@@ -5,7 +5,8 @@
  * profiles. Checked: the SM events each application sees (names, PAIRING_COMPLETE byte for
  * byte), the same Numeric Comparison value / passkey on both sides, gap_security_level on both
  * ends of the link (2 Just Works, 3 / 4 authenticated), bonds in the le device db with equal LTKs,
- * re-encryption with the stored LTK on reconnect (REENCRYPTION_COMPLETE, no new pairing), pools
+ * re-encryption with the stored LTK on reconnect, asked by the central and by the peripheral's
+ * Security Request (REENCRYPTION_* on both sides, no new pairing), pools
  * full after, and both captures clean under tshark (btsmp) and btmon.
  */
 import { test } from 'uvu';
@@ -177,6 +178,16 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
         assert.equal(p.a.names.slice(before_a), ['SM_EVENT_REENCRYPTION_STARTED', 'SM_EVENT_REENCRYPTION_COMPLETE']);
         assert.is(p.a.reencryption![p.a.reencryption!.length - 1], 0, 'status 0');
         assert.is(p.A.gap.gap_security_level(p.con), k.level, 'level after re-encryption');
+        assert.is(p.B.gap.gap_security_level(p.con_b), k.level);
+        // and when the peripheral asks (Security Request), the bonded central re-encrypts too
+        p.reconnect();
+        const mark_a = p.a.names.length;
+        const mark_b = p.b.names.length;
+        p.B.sm.sm_request_pairing(p.con_b);
+        p.until(() => p.a.reencryption !== null && p.b.reencryption !== null, 'REENCRYPTION_COMPLETE after a Security Request');
+        const reenc = ['SM_EVENT_REENCRYPTION_STARTED', 'SM_EVENT_REENCRYPTION_COMPLETE'];
+        assert.equal(p.a.names.slice(mark_a), [...(profile === 'v1.8' ? ['SM_EVENT_SECURITY_REQUEST'] : []), ...reenc]);
+        assert.equal(p.b.names.slice(mark_b), reenc);
         assert.is(p.B.gap.gap_security_level(p.con_b), k.level);
         p.close();
         assert.equal(p.A.pools.busy(), []);
