@@ -19,7 +19,7 @@ import {
 } from '../src/codes/v1.4.js';
 import { gatt_compile } from '../src/att/gatt-compiler.js';
 import type { GattClientCharacteristic, GattClientNotification } from '../src/gatt/gatt-client-types.js';
-import { benchMain, isMain, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
+import { benchMain, flag_mb, isMain, MB_FLAG, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
 import { MB, measure } from './lib/measure.js';
 import { createWorld, type Node } from './lib/pair.js';
 import { connectLe } from './lib/le-link.js';
@@ -134,7 +134,5 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
 }
 
 if (isMain(import.meta.url)) {
-  const i = process.argv.indexOf('--mb');
-  const mb = i >= 0 ? Number(process.argv[i + 1]) : undefined;
-  await benchMain((o) => run({ ...o, mb }));
+  await benchMain((o, f) => run({ ...o, mb: flag_mb(f) }), MB_FLAG, flag_mb);
 }

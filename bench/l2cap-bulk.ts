@@ -8,7 +8,7 @@
  *   npx tsx bench/l2cap-bulk.ts [--quick] [--mb N]
  */
 import { HCI_EVENT_PACKET, L2CAP_DATA_PACKET, L2CAP_EVENT_CAN_SEND_NOW } from '../src/codes/v1.4.js';
-import { benchMain, isMain, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
+import { benchMain, flag_mb, isMain, MB_FLAG, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
 import { allocatedBy, MB, measure } from './lib/measure.js';
 import { allocationByOwner } from './lib/inspector-profile.js';
 import { createWorld, openChannel } from './lib/pair.js';
@@ -146,7 +146,5 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
 }
 
 if (isMain(import.meta.url)) {
-  const i = process.argv.indexOf('--mb');
-  const mb = i >= 0 ? Number(process.argv[i + 1]) : undefined;
-  await benchMain((o) => run({ ...o, mb }));
+  await benchMain((o, f) => run({ ...o, mb: flag_mb(f) }), MB_FLAG, flag_mb);
 }

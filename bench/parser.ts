@@ -15,6 +15,7 @@ import { H4Deframer } from '../src/hci/h4.js';
 import { cutChunks, generateH4Stream, type H4Stream } from './lib/h4-stream.js';
 import { createFeedHost } from './lib/feed-host.js';
 import { benchMain, isMain, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
+import { read_flag, type FlagSpec, type ParsedFlags } from '../ports/options.js';
 import { allocatedBy, MB, measure, median, tick, type Measurement } from './lib/measure.js';
 import { loadPeer, type Peer } from './lib/peer.js';
 
@@ -215,9 +216,18 @@ export interface ParserOptions extends BenchOptions {
   level?: 'framing' | 'reassembly';
 }
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+/** The parser benchmark's own flags (besides the harness's). */
+const PARSER_FLAGS: FlagSpec = { side: { type: 'string' }, level: { type: 'string' } };
+
+/** --side bthost|noble, --level framing|reassembly: checked, so a typo is a usage error. */
+function readParserFlags(f: ParsedFlags): Pick<ParserOptions, 'side' | 'level'> {
+  const side = read_flag(f, 'side', (v) =>
+    v === 'bthost' || v === 'noble' ? v : { problem: `expected bthost or noble, got '${v}'` },
+  );
+  const level = read_flag(f, 'level', (v) =>
+    v === 'framing' || v === 'reassembly' ? v : { problem: `expected framing or reassembly, got '${v}'` },
+  );
+  return { side, level };
 }
 
 export async function run(opts: ParserOptions): Promise<BenchResult> {
@@ -332,13 +342,5 @@ export async function run(opts: ParserOptions): Promise<BenchResult> {
 }
 
 if (isMain(import.meta.url)) {
-  const side = flag('--side');
-  const level = flag('--level');
-  await benchMain((o) =>
-    run({
-      ...o,
-      side: side === 'bthost' || side === 'noble' ? side : undefined,
-      level: level === 'framing' || level === 'reassembly' ? level : undefined,
-    }),
-  );
+  await benchMain((o, f) => run({ ...o, ...readParserFlags(f) }), PARSER_FLAGS, readParserFlags);
 }

@@ -11,6 +11,8 @@ import { cutChunks, generateH4Stream } from './lib/h4-stream.js';
 import { createFeedHost } from './lib/feed-host.js';
 import { allocationProfile, cpuProfile } from './lib/inspector-profile.js';
 import { MB } from './lib/measure.js';
+import { flag_mb, MB_FLAG } from './lib/harness.js';
+import { flag_given, parse_flags, type FlagSpec } from '../ports/options.js';
 import { H4Deframer } from '../src/hci/h4.js';
 
 type Scenario = { setup: () => { warm: () => void; work: () => void } };
@@ -67,11 +69,19 @@ async function rfcommScenario(mfs: number, mb: number): Promise<Scenario> {
   };
 }
 
+/** bench/profile.ts's flags (ports/options.ts): a scenario name, --cpu or --alloc only, --mb N. */
+const PROFILE_FLAGS: FlagSpec = {
+  cpu: { type: 'boolean' },
+  alloc: { type: 'boolean' },
+  ...MB_FLAG,
+  help: { type: 'boolean', short: 'h' },
+};
+
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const name = args.find((a) => !a.startsWith('--') && !/^\d/.test(a));
-  const mbi = args.indexOf('--mb');
-  const mb = mbi >= 0 ? Number(args[mbi + 1]) : undefined;
+  const p = parse_flags(process.argv.slice(2), PROFILE_FLAGS);
+  const name = p.positionals[0];
+  const mb = flag_mb(p);
+  if (p.positionals.length > 1) p.errors.push(`one scenario, got '${p.positionals.join(' ')}'`);
   const scenarios: Record<string, () => Promise<Scenario> | Scenario> = {
     'parser-framing': () => parserScenario('framing', mb ?? 8),
     'parser-reassembly': () => parserScenario('reassembly', mb ?? 8),
@@ -81,16 +91,22 @@ async function main(): Promise<void> {
     'rfcomm-max': () => rfcommScenario(0xffff, mb ?? 128),
   };
   const make = name ? scenarios[name] : undefined;
-  if (!make) {
-    console.error(`usage: profile.ts <${Object.keys(scenarios).join('|')}> [--cpu|--alloc] [--mb N]`);
+  const usage = `usage: npx tsx bench/profile.ts <${Object.keys(scenarios).join('|')}> [--cpu|--alloc] [--mb N]`;
+  if (flag_given(p, 'help')) {
+    console.log(usage);
+    return;
+  }
+  if (!make && p.errors.length === 0) p.errors.push(name ? `unknown scenario '${name}'` : 'which scenario?');
+  if (p.errors.length > 0 || !make) {
+    console.error(`profile: ${p.errors[0]} (${usage})`);
     process.exitCode = 2;
     return;
   }
   const sc = await make();
   const { warm, work } = sc.setup();
   warm();
-  if (!args.includes('--alloc')) console.log(await cpuProfile(work));
-  if (!args.includes('--cpu')) console.log(await allocationProfile(work));
+  if (!flag_given(p, 'alloc')) console.log(await cpuProfile(work));
+  if (!flag_given(p, 'cpu')) console.log(await allocationProfile(work));
 }
 
 await main();

@@ -17,7 +17,7 @@ import {
   rfcomm_event_channel_opened_get_status,
   rfcomm_event_incoming_connection_get_rfcomm_cid,
 } from '../src/codes/v1.4.js';
-import { benchMain, isMain, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
+import { benchMain, flag_mb, isMain, MB_FLAG, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
 import { allocatedBy, MB, measure } from './lib/measure.js';
 import { createWorld } from './lib/pair.js';
 
@@ -138,7 +138,5 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
 }
 
 if (isMain(import.meta.url)) {
-  const i = process.argv.indexOf('--mb');
-  const mb = i >= 0 ? Number(process.argv[i + 1]) : undefined;
-  await benchMain((o) => run({ ...o, mb }));
+  await benchMain((o, f) => run({ ...o, mb: flag_mb(f) }), MB_FLAG, flag_mb);
 }

@@ -14,6 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { flag_given, flag_string, parse_flags, type FlagSpec } from '../ports/options.js';
 import { BENCH_DIR, isMain, machineInfo, resultPath, RESULTS_DIR, ROOT_DIR, targetMet, type BenchResult } from './lib/harness.js';
 
 /** Every benchmark, in the order of the issue's list where it exists. */
@@ -29,10 +30,16 @@ export const BENCHMARKS: Array<{ name: string; file: string }> = [
   { name: 'gatt-notify', file: 'gatt-notify.ts' },
 ];
 
-function argValue(args: string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+/** bench/run.ts's flags (ports/options.ts, the one option parser). */
+const RUN_FLAGS: FlagSpec = {
+  quick: { type: 'boolean' },
+  only: { type: 'string' },
+  report: { type: 'boolean' },
+  write: { type: 'boolean' },
+  'no-install': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+const RUN_USAGE = 'usage: npm run bench -- [--quick] [--only NAME,...] [--no-install] | --report [--write]';
 
 function formatValue(v: number | string | null | undefined): string {
   if (v === null || v === undefined) return 'n/a';
@@ -108,9 +115,18 @@ function readResult(name: string, quick: boolean): BenchResult | null {
 }
 
 function main(): void {
-  const args = process.argv.slice(2);
-  const quick = args.includes('--quick');
-  const only = argValue(args, '--only')?.split(',');
+  const p = parse_flags(process.argv.slice(2), RUN_FLAGS, { positionals: false });
+  if (flag_given(p, 'help')) {
+    console.log(RUN_USAGE);
+    return;
+  }
+  if (p.errors.length > 0) {
+    console.error(`bench: ${p.errors[0]} (${RUN_USAGE})`);
+    process.exitCode = 2;
+    return;
+  }
+  const quick = flag_given(p, 'quick');
+  const only = flag_string(p, 'only')?.split(',');
   const list = BENCHMARKS.filter((b) => !only || only.includes(b.name));
   if (only && list.length !== only.length) {
     console.error(`unknown benchmark in --only; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
@@ -118,18 +134,18 @@ function main(): void {
     return;
   }
 
-  if (args.includes('--report')) {
+  if (flag_given(p, 'report')) {
     const results = list.map((b) => readResult(b.name, quick)).filter((r): r is BenchResult => r !== null);
     console.log(markdownTable(results));
     for (const r of results) console.log('\n' + figuresTable(r));
-    if (args.includes('--write')) writeBenchmarksMd(results, quick);
+    if (flag_given(p, 'write')) writeBenchmarksMd(results, quick);
     return;
   }
 
   const m = machineInfo();
   console.log(`bthost benchmarks${quick ? ' (quick)' : ''}: ${m.nproc} x ${m.cpu_model}, node ${m.node}, load ${m.load_1m}`);
   const t0 = Date.now();
-  const passOn = args.filter((a) => a === '--no-install' || a === '--quick');
+  const passOn = [...(flag_given(p, 'no-install') ? ['--no-install'] : []), ...(quick ? ['--quick'] : [])];
   const results: BenchResult[] = [];
   const failed: string[] = [];
   for (const b of list) {

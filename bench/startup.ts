@@ -18,7 +18,8 @@ import { RadioLink } from '../src/controller/link.js';
 import { VirtualTransport } from '../ports/virtual/transport.js';
 import { Stack } from '../src/stack.js';
 import { BTSTACK_EVENT_STATE, HCI_POWER_OFF, HCI_POWER_ON, HCI_STATE_OFF, HCI_STATE_WORKING } from '../src/codes/v1.4.js';
-import { benchMain, isMain, log, newResult, ROOT_DIR, type BenchOptions, type BenchResult } from './lib/harness.js';
+import { flag_given, type FlagSpec } from '../ports/options.js';
+import { benchMain, isMain, parseArgs, log, newResult, ROOT_DIR, type BenchOptions, type BenchResult } from './lib/harness.js';
 import { median, percentile } from './lib/measure.js';
 
 class CountingTransport extends VirtualTransport {
@@ -187,7 +188,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   return r;
 }
 
+/** --child: internal, one boot measured in a fresh process. */
+const CHILD_FLAG: FlagSpec = { child: { type: 'boolean' } };
+
 if (isMain(import.meta.url)) {
-  if (process.argv.includes('--child')) await child();
-  else await benchMain(run);
+  // --child: one boot in a fresh process (the benchmark starts itself with it)
+  if (flag_given(parseArgs(process.argv.slice(2), CHILD_FLAG).flags, 'child')) await child();
+  else await benchMain(run, CHILD_FLAG);
 }

@@ -32,6 +32,7 @@ import {
   l2cap_event_channel_opened_get_status,
   l2cap_event_incoming_connection_get_local_cid,
 } from '../src/codes/v1.4.js';
+import { flag_given } from '../ports/options.js';
 import { benchMain, BENCH_DIR, isMain, log, newResult, ROOT_DIR, type BenchOptions, type BenchResult } from './lib/harness.js';
 
 const PSM = 0x1001;
@@ -241,7 +242,7 @@ export async function floorRun(baud: number, seconds: number): Promise<{ cpu_pct
   }
 }
 
-export async function run(opts: BenchOptions): Promise<BenchResult> {
+export async function run(opts: BenchOptions & { profile?: boolean }): Promise<BenchResult> {
   const r = newResult('uart', '3. UART saturation (socat pty, paced virtual controller)', opts);
   const seconds = opts.quick ? 1 : 4;
   if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status !== 0) {
@@ -259,7 +260,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
       `floor @ ${baud}: serialport alone reading ${(floor.Bps / 1000).toFixed(1)} kB/s costs ${floor.cpu_pct.toFixed(1)} % CPU (${floor.reads_per_s.toFixed(0)} reads/s)`,
     );
     for (const mode of ['tx', 'rx'] as const) {
-      const f = await uartRun(baud, mode, seconds, process.argv.includes('--profile'));
+      const f = await uartRun(baud, mode, seconds, opts.profile === true);
       const k = `${mode}_${baud}`;
       r.figures[`${k}_line_pct`] = f.fraction * 100;
       r.units[`${k}_line_pct`] =
@@ -289,4 +290,5 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   return r;
 }
 
-if (isMain(import.meta.url)) await benchMain(run);
+if (isMain(import.meta.url))
+  await benchMain((o, f) => run({ ...o, profile: flag_given(f, 'profile') }), { profile: { type: 'boolean' } });

@@ -15,7 +15,7 @@
  * Command line: BTstack's port flags (ports/main.ts: -u TTY, -b BAUD, --main-baud, --chipset bcm|zephyr,
  * --no-flow, -l LOGFILE, -f btsnoop|pklg, --addr ADDR, -h), `--profile v1.4|v1.8` (the stack's code profile),
  * then the example's own options, declared as `--name VALUE` numbers (decimal or 0x hex, within
- * [min, max]) or `--name` flags. Bad options: the problems and the usage on stderr, exit 2 (-h: 0).
+ * [min, max]) or `--name` flags. Bad options: one line on stderr (`NAME: PROBLEM (NAME --help for usage)`), exit 2; -h: the usage, exit 0. Parsed by ports/options.ts, the one option parser.
  *
  * Without -u the example's `virtual_world` provides the transport (an in-process virtual
  * controller, usually with a virtual peer on the same radio, whose address becomes `ctx.remote`
@@ -31,7 +31,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { NodeRunLoop } from '../src/core/run-loop.js';
 import { bd_addr_to_str, type BdAddr } from '../src/core/bytes.js';
-import { format_event, is_code_profile, type CodeProfile } from '../src/codes/index.js';
+import { format_event, type CodeProfile } from '../src/codes/index.js';
 import {
   BTSTACK_EVENT_POWERON_FAILED,
   BTSTACK_EVENT_STATE,
@@ -49,6 +49,16 @@ import type { HciTransport } from '../src/hci/transport.js';
 import type { HciTransportConfig } from '../src/hci/hci.js';
 import type { BtstackChipset } from '../src/chipset/chipset.js';
 import { parse_port_options, port_chipset, port_usage, type PortOptions } from './main.js';
+import {
+  check_int,
+  check_profile,
+  COMMON_FLAGS,
+  flag_given,
+  parse_flags,
+  read_flag,
+  usage_error_line,
+  type FlagDef,
+} from './options.js';
 
 /** One option of an example: `--NAME VALUE` (a number) when `value` is given, else a flag `--NAME`. */
 export interface ExampleOptionSpec {
@@ -127,34 +137,22 @@ export function parse_example_args<S extends ExampleOptionSpecs>(
   specs: S,
   errors: string[],
 ): { profile: CodeProfile; args: ExampleArgs<S> } {
+  // the one option parser (ports/options.ts): --profile as every program has it, then the example's own
+  const flags: Record<string, FlagDef> = { profile: COMMON_FLAGS.profile };
+  for (const [name, spec] of Object.entries(specs)) flags[name] = { type: spec.value ? 'string' : 'boolean' };
+  const p = parse_flags(rest, flags, { positionals: false });
   const args: Record<string, number | boolean> = {};
-  for (const [name, spec] of Object.entries(specs)) args[name] = spec.value ? (spec.default ?? 0) : false;
-  let profile: CodeProfile = 'v1.4';
-  for (let i = 0; i < rest.length; i++) {
-    const k = rest[i]!;
-    if (k === '--profile') {
-      const v = rest[++i];
-      if (is_code_profile(v)) profile = v;
-      else errors.push(`--profile must be v1.4 or v1.8, got '${v ?? ''}'`);
-      continue;
-    }
-    const name = k.startsWith('--') ? k.slice(2) : '';
-    const spec = Object.prototype.hasOwnProperty.call(specs, name) ? specs[name] : undefined;
-    if (!spec) {
-      errors.push(`unknown option ${k}`);
-      continue;
-    }
+  for (const [name, spec] of Object.entries(specs)) {
     if (!spec.value) {
-      args[name] = true;
+      args[name] = flag_given(p, name);
       continue;
     }
-    const v = rest[++i];
     const min = spec.min ?? 0;
     const max = spec.max ?? 0xffff;
-    const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
-    if (!Number.isInteger(n) || n < min || n > max) errors.push(`${k}: expected a number ${min}..${max}, got '${v ?? ''}'`);
-    else args[name] = n;
+    args[name] = read_flag(p, name, check_int(min, max, `a number ${min}..${max}`, true)) ?? spec.default ?? 0;
   }
+  const profile = read_flag(p, 'profile', check_profile) ?? 'v1.4';
+  errors.push(...p.errors);
   return { profile, args: args as ExampleArgs<S> };
 }
 
@@ -171,11 +169,15 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
   const errors = [...opts.errors];
   const { profile, args } = parse_example_args(opts.rest, specs, errors);
   if (example.requires_addr && opts.tty && !opts.addr) errors.push('--addr XX:XX:XX:XX:XX:XX is required with -u');
-  if (opts.help || errors.length) {
-    for (const e of errors) console.error(e);
+  if (errors.length && !opts.help) {
+    // a usage error is one line, as in every bthost program (the CLI, the demo, the benchmarks)
+    console.error(usage_error_line(example.name, errors[0]!, `${example.name} --help for usage`));
+    return 2;
+  }
+  if (opts.help) {
     const extra = [...Object.entries(specs).map(([name, spec]) => usageLine(name, spec)), PROFILE_USAGE];
     console.error(port_usage(example.name, extra));
-    return opts.help ? 0 : 2;
+    return 0;
   }
 
   // ---- transport: the serial port (-u), else the example's virtual world

@@ -8,7 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gcAvailable } from './measure.js';
-import { flag_given, parse_flags, type FlagSpec } from '../../ports/options.js';
+import { flag_given, flag_string, parse_flags, read_flag, type FlagSpec, type ParsedFlags } from '../../ports/options.js';
 
 export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT_DIR = resolve(BENCH_DIR, '..');
@@ -140,23 +140,47 @@ export function printResult(r: BenchResult): void {
   console.log(lines.join('\n'));
 }
 
-/** The harness's flags; a benchmark's own (--mb N, --profile, ...) pass through (ports/options.ts). */
-const HARNESS_FLAGS: FlagSpec = {
+/** Every benchmark's flags (ports/options.ts, the one option parser); a benchmark adds its own. */
+export const HARNESS_FLAGS: FlagSpec = {
   quick: { type: 'boolean' },
   'no-install': { type: 'boolean' },
   silent: { type: 'boolean' },
   json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 };
 
-export function parseArgs(argv: string[]): BenchOptions & { json: boolean } {
-  const p = parse_flags(argv, HARNESS_FLAGS, { unknown: 'rest' });
+/** --mb N: megabytes to move (the bulk benchmarks). */
+export const MB_FLAG: FlagSpec = { mb: { type: 'string' } };
+
+/** The value of --mb, a positive number of megabytes; undefined when not given or malformed (then p.errors says why). */
+export function flag_mb(p: ParsedFlags): number | undefined {
+  return read_flag(p, 'mb', (v) =>
+    /^\d+(\.\d+)?$/.test(v) && Number(v) > 0 ? Number(v) : { problem: `expected a positive number of megabytes, got '${v}'` },
+  );
+}
+
+/** Parse a benchmark's argv: the harness's flags and `own`; anything else is an error in `flags.errors`. */
+export function parseArgs(argv: string[], own: FlagSpec = {}): BenchOptions & { json: boolean; flags: ParsedFlags } {
+  const p = parse_flags(argv, { ...HARNESS_FLAGS, ...own }, { positionals: false });
   return {
     quick: flag_given(p, 'quick'),
     install_peer: !flag_given(p, 'no-install'),
     verbose: !flag_given(p, 'silent'),
     json: flag_given(p, 'json'),
+    flags: p,
   };
 }
+
+/** The usage line of a benchmark script: the harness's flags and its own. */
+export function benchUsage(script: string, own: FlagSpec = {}): string {
+  const flags = Object.entries({ ...HARNESS_FLAGS, ...own })
+    .filter(([n]) => n !== 'help')
+    .map(([n, d]) => `[--${n}${d.type === 'string' ? ' V' : ''}]`);
+  return `usage: npx tsx bench/${script} ${flags.join(' ')}`;
+}
+
+/** Value of a string flag of a benchmark's own (after parseArgs). */
+export { flag_string };
 
 /** True when the module at `url` is the script node was started with. */
 export function isMain(url: string): boolean {
@@ -180,11 +204,30 @@ export function reexecWithGc(): boolean {
   return true;
 }
 
-/** Standalone entry for a benchmark module. */
-export async function benchMain(run: (opts: BenchOptions) => Promise<BenchResult>): Promise<void> {
+/**
+ * Standalone entry for a benchmark module: the harness's flags and the benchmark's `own` (given to
+ * `run` as parsed flags). A usage error (unknown option, bad value) is one line on stderr, exit 2,
+ * before anything runs; --help prints the usage line.
+ */
+export async function benchMain(
+  run: (opts: BenchOptions, flags: ParsedFlags) => Promise<BenchResult>,
+  own: FlagSpec = {},
+  check?: (flags: ParsedFlags) => void,
+): Promise<void> {
+  const script = process.argv[1] ? process.argv[1].replace(/^.*\//, '') : 'benchmark';
+  const args = parseArgs(process.argv.slice(2), own);
+  check?.(args.flags);
+  if (flag_given(args.flags, 'help')) {
+    console.log(benchUsage(script, own));
+    return;
+  }
+  if (args.flags.errors.length > 0) {
+    console.error(`${script.replace(/\.ts$/, '')}: ${args.flags.errors[0]} (${benchUsage(script, own)})`);
+    process.exitCode = 2;
+    return;
+  }
   if (reexecWithGc()) return;
-  const args = parseArgs(process.argv.slice(2));
-  const r = await run(args);
+  const r = await run(args, args.flags);
   const p = writeResult(r);
   if (args.json) console.log(JSON.stringify(r));
   else {

@@ -29,12 +29,11 @@ test('--main-baud without a chipset that has a baud-rate command: the problem an
     assert.match(
       r.stderr,
       new RegExp(
-        `^--main-baud: the speed is changed through the chipset's baud-rate command, and ${why} \\(use --chipset bcm, or drop --main-baud\\)$`,
+        `^gap-inquiry: --main-baud: the speed is changed through the chipset's baud-rate command, and ${why} \\(use --chipset bcm, or drop --main-baud\\) \\(gap-inquiry --help for usage\\)$`,
         'm',
       ),
     );
-    assert.match(r.stderr, /usage: gap-inquiry/);
-    assert.match(r.stderr, /--chipset C +controller driver: bcm/);
+    assert.is(r.stderr.trim().split('\n').length, 1, 'one line');
   }
 });
 

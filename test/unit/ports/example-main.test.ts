@@ -33,23 +33,31 @@ test('parse_example_args: defaults, flags, decimal and hex numbers, profile', ()
 });
 
 test('parse_example_args: out of range, not a number, missing value, unknown option, bad profile', () => {
+  // ports/options.ts: an option given twice keeps its last value; each given option is checked once
+  const cases: Array<[string[], string]> = [
+    [['--count', '0'], "--count: expected a number 1..100, got '0'"],
+    [['--count', '101'], "--count: expected a number 1..100, got '101'"],
+    [['--psm', '0x10000'], "--psm: expected a number 0..65535, got '0x10000'"],
+    [['--psm', 'x'], "--psm: expected a number 0..65535, got 'x'"],
+    [['--count'], '--count: missing value'],
+    [['--loop'], 'unknown option --loop'],
+    [['stray'], 'unknown option stray'],
+    [['--profile', 'v2'], "--profile: expected v1.4 or v1.8, got 'v2'"],
+    [['--once=yes'], '--once: takes no value'],
+  ];
+  for (const [argv, message] of cases) {
+    const errors: string[] = [];
+    const r = parse_example_args(argv, SPECS, errors);
+    assert.equal(errors, [message], argv.join(' '));
+    assert.equal(r.args, { psm: 0x1001, count: 10, once: false }, `${argv.join(' ')}: bad values leave the defaults`);
+  }
   const errors: string[] = [];
-  const r = parse_example_args(
-    ['--count', '0', '--psm', '0x10000', '--psm', 'x', '--count', '101', '--loop', 'stray', '--profile', 'v2', '--count'],
-    SPECS,
-    errors,
-  );
-  assert.equal(errors, [
-    "--count: expected a number 1..100, got '0'",
-    "--psm: expected a number 0..65535, got '0x10000'",
-    "--psm: expected a number 0..65535, got 'x'",
-    "--count: expected a number 1..100, got '101'",
-    'unknown option --loop',
-    'unknown option stray',
-    "--profile must be v1.4 or v1.8, got 'v2'",
-    "--count: expected a number 1..100, got ''",
-  ]);
-  assert.equal(r.args, { psm: 0x1001, count: 10, once: false }, 'bad values leave the defaults');
+  assert.equal(parse_example_args(['--count', '0', '--count', '5', '--psm', '0X0A'], SPECS, errors).args, {
+    psm: 10,
+    count: 5,
+    once: false,
+  });
+  assert.equal(errors, []);
 });
 
 /** Run `fn` with console.log / console.error captured. */
@@ -87,22 +95,21 @@ function example(overrides: Partial<Example<typeof SPECS>> = {}): Example<typeof
   };
 }
 
-test('bad options: problems and usage on stderr, exit 2; -h: usage, exit 0; --addr required with -u', async () => {
-  const bad = await captured(() => btstack_main_run(['--count', '0', '--bogus'], example()));
+test('bad options: one line on stderr, exit 2; -h: usage, exit 0; --addr required with -u', async () => {
+  const bad = await captured(() => btstack_main_run(['--bogus', '--count', '0'], example()));
   assert.is(bad.result, 2);
-  assert.equal(bad.err.slice(0, 2), ["--count: expected a number 1..100, got '0'", 'unknown option --bogus']);
-  const usage = bad.err[2]!;
+  assert.equal(bad.err, ['unit-example: unknown option --bogus (unit-example --help for usage)']);
+  const help = await captured(() => btstack_main_run(['-h'], example()));
+  assert.is(help.result, 0);
+  const usage = help.err.join('\n');
   assert.match(usage, /^usage: unit-example \[options\] \[example options\]/);
   assert.match(
     usage,
     /\n {2}--psm PSM {14}PSM \(default 0x1001\)\n {2}--count N {14}count\n {2}--once {17}exit after one\n {2}--profile v1\.4\|v1\.8 {4}BTstack release of the event codes$/,
   );
-  const help = await captured(() => btstack_main_run(['-h'], example()));
-  assert.is(help.result, 0);
-  assert.match(help.err.join('\n'), /usage: unit-example/);
   const noAddr = await captured(() => btstack_main_run(['-u', '/dev/null'], example()));
   assert.is(noAddr.result, 2);
-  assert.is(noAddr.err[0], '--addr XX:XX:XX:XX:XX:XX is required with -u');
+  assert.equal(noAddr.err, ['unit-example: --addr XX:XX:XX:XX:XX:XX is required with -u (unit-example --help for usage)']);
   assert.is(bad.out.length + help.out.length + noAddr.out.length, 0);
 });
 
