@@ -202,4 +202,40 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
   }
 }
 
+for (const profile of ['v1.4', 'v1.8'] as const) {
+  test(`${profile}: the peripheral lost the bond: re-encryption fails with 0x06, the central drops its bond and pairs again`, () => {
+    const cfg = { io: IO_CAPABILITY_NO_INPUT_NO_OUTPUT, auth: SC };
+    const p = sm_pair(profile, `${profile}-lost`, cfg, cfg);
+    pairOnce(p, 'central');
+    assert.is(p.a.complete![11], 0);
+    const db_b = p.B.sm.le_device_db;
+    db_b.le_device_db_remove(db_b.le_device_db_lookup(0, ADDR_A));
+    p.reconnect();
+    p.A.sm.sm_request_pairing(p.con);
+    p.until(() => p.a.reencryption !== null, 'REENCRYPTION_COMPLETE at the central');
+    assert.is(
+      p.a.events.at(-1),
+      (() => {
+        const a = Array.from(ADDR_B).reverse();
+        return hex(Uint8Array.of(0xd7, 10, p.con & 0xff, p.con >> 8, 0, ...a, 0x06)).replace(/ /g, '');
+      })(),
+      'REENCRYPTION_COMPLETE status 0x06 (PIN or Key Missing)',
+    );
+    assert.is(p.A.sm.le_device_db.le_device_db_lookup(0, ADDR_B), -1, 'stale bond removed');
+    assert.is(p.A.gap.gap_security_level(p.con), 0);
+    p.A.sm.sm_request_pairing(p.con);
+    p.until(() => p.a.complete !== null && p.b.complete !== null, 'paired again');
+    assert.is(p.a.complete![11], 0);
+    assert.is(p.b.complete![11], 0);
+    assert.is(p.B.gap.gap_security_level(p.con_b), 2);
+    assert.ok(
+      p.A.sm.le_device_db.le_device_db_lookup(0, ADDR_B) >= 0 && db_b.le_device_db_lookup(0, ADDR_A) >= 0,
+      'bonded again',
+    );
+    p.close();
+    assert.equal(p.A.pools.busy(), []);
+    assert.equal(p.B.pools.busy(), []);
+  });
+}
+
 test.run();
