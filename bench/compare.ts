@@ -11,6 +11,11 @@
  * Both trees need node_modules (a symlink to this tree's is fine when package.json only gained
  * dev tools). The parser benchmark runs bthost's side only (--side bthost): noble is the same code
  * in both trees, so bthost's CPU ms per MB carries the whole change of the ratio.
+ * On a loaded machine prefer --inproc, started as
+ *   node --no-concurrent-recompilation --no-concurrent-osr --import tsx bench/compare.ts --base DIR --inproc echo,rfcomm-667
+ * (JIT tier-up on the main thread, so a busy core does not delay optimization of one side more than
+ * the other), and repeat it a few times; deterministic work counts come from V8's precise coverage
+ * (call counts per function under --no-opt), which is how the regressions were found.
  * Exit 0 when every run succeeded; 1 when one failed; 2 on a usage error.
  */
 import { spawnSync } from 'node:child_process';
