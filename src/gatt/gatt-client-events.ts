@@ -12,8 +12,12 @@
  * | GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT| H2LV       | H222LV        | query handler, ch 0    | yes    |
  * | GATT_EVENT_LONG_CHARACTERISTIC_VALUE_...    | H22LV      | H2222LV       | query handler, ch 0    | yes    |
  * | GATT_EVENT_NOTIFICATION / _INDICATION       | H2LV       | H222LV        | listeners, ch 0        | no     |
+ * | GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY..| H2LV       | H222LV        | query handler, ch 0    | yes    |
+ * | GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR.. | H2LV (*)   | H2222LV       | query handler, ch 0    | yes    |
  * | GATT_EVENT_MTU 0xAB                         | H2         | H2            | query handler, ch 0    | yes    |
  * | GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE 0xAC  | H          | H             | its handler, ch handle | no     |
+ *
+ * (*) v1.4's long descriptor event has no descriptor handle: handle, offset, length, value.
  *
  * Values longer than one event holds (2 + 255 octets) are delivered as BTstack does: the
  * parameter-length octet keeps only its low 8 bits, value_length and the `size` argument are
@@ -31,7 +35,7 @@ import { gatt_serialize_characteristic, gatt_serialize_descriptor, gatt_serializ
 const EMPTY = new Uint8Array(0);
 
 /** Which value event to build. */
-export type GattValueEvent = 'value' | 'notification' | 'indication';
+export type GattValueEvent = 'value' | 'notification' | 'indication' | 'descriptor';
 
 export class GattClientEvents {
   private readonly out: EventOut;
@@ -136,6 +140,25 @@ export class GattClientEvents {
     this.deliver(c, buf, size);
   }
 
+  /** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT to the query handler. */
+  descriptorValue(c: GattClientConnection, descriptor_handle: number, pdu: Uint8Array, from: number, len: number): void {
+    const [buf, size] = this.buildValue('descriptor', c, descriptor_handle, -1, pdu, from, len);
+    this.deliver(c, buf, size);
+  }
+
+  /** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT to the query handler. */
+  longDescriptor(
+    c: GattClientConnection,
+    descriptor_handle: number,
+    offset: number,
+    pdu: Uint8Array,
+    from: number,
+    len: number,
+  ): void {
+    const [buf, size] = this.buildValue('descriptor', c, descriptor_handle, offset, pdu, from, len);
+    this.deliver(c, buf, size);
+  }
+
   /** Hand a built event to one handler without logging it (listeners: BTstack calls them directly). */
   toHandlerUnlogged(handler: PacketHandler, channel: number, buf: Uint8Array, size: number): void {
     this.out.to_handler(handler, channel, buf, size, false);
@@ -183,10 +206,19 @@ export class GattClientEvents {
     if (k.PROFILE === 'v1.8') {
       const s = c.service_id;
       const id = c.connection_id;
+      if (kind === 'descriptor') {
+        if (offset >= 0) return k.gatt_event_long_characteristic_descriptor_query_result_build(b, 0, h, s, id, handle, offset, v);
+        return k.gatt_event_characteristic_descriptor_query_result_build(b, 0, h, s, id, handle, v);
+      }
       if (offset >= 0) return k.gatt_event_long_characteristic_value_query_result_build(b, 0, h, s, id, handle, offset, v);
       if (kind === 'notification') return k.gatt_event_notification_build(b, 0, h, s, id, handle, v);
       if (kind === 'indication') return k.gatt_event_indication_build(b, 0, h, s, id, handle, v);
       return k.gatt_event_characteristic_value_query_result_build(b, 0, h, s, id, handle, v);
+    }
+    if (kind === 'descriptor') {
+      // v1.4's layout (H2LV) has no descriptor handle in the long event
+      if (offset >= 0) return k.gatt_event_long_characteristic_descriptor_query_result_build(b, 0, h, offset, v);
+      return k.gatt_event_characteristic_descriptor_query_result_build(b, 0, h, handle, v);
     }
     if (offset >= 0) return k.gatt_event_long_characteristic_value_query_result_build(b, 0, h, handle, offset, v);
     if (kind === 'notification') return k.gatt_event_notification_build(b, 0, h, handle, v);

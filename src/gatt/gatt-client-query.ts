@@ -149,7 +149,8 @@ export class GattClientQuery {
       return true;
     }
     if (
-      (c.state === 'P_W2_SEND_WRITE_CHARACTERISTIC_VALUE' && c.attribute_length > c.mtu - 3) ||
+      ((c.state === 'P_W2_SEND_WRITE_CHARACTERISTIC_VALUE' || c.state === 'P_W2_SEND_WRITE_CHARACTERISTIC_DESCRIPTOR') &&
+        c.attribute_length > c.mtu - 3) ||
       (c.state === 'P_W2_SEND_READ_MULTIPLE_REQUEST' && 1 + 2 * c.read_multiple_handles.length > c.mtu)
     ) {
       this.complete(c, ATT_ERROR_INVALID_ATTRIBUTE_VALUE_LENGTH, 'longer than the MTU');
@@ -236,6 +237,27 @@ export class GattClientQuery {
       case 'P_W2_CANCEL_PREPARED_WRITE_DATA_MISMATCH':
         this.setState(c, 'P_W4_CANCEL_PREPARED_WRITE_DATA_MISMATCH_RESULT', 'Execute Write Request (cancel)');
         return att_encode_execute_write(tx, 0);
+      case 'P_W2_SEND_READ_CHARACTERISTIC_DESCRIPTOR_QUERY':
+        this.setState(c, 'P_W4_READ_CHARACTERISTIC_DESCRIPTOR_RESULT', 'Read Request');
+        return att_encode_handle(tx, ATT_READ_REQUEST, c.attribute_handle);
+      case 'P_W2_SEND_READ_BLOB_CHARACTERISTIC_DESCRIPTOR_QUERY':
+        this.setState(
+          c,
+          'P_W4_READ_BLOB_CHARACTERISTIC_DESCRIPTOR_RESULT',
+          c.attribute_offset === 0 ? 'Read Request' : 'Read Blob Request',
+        );
+        return c.attribute_offset === 0
+          ? att_encode_handle(tx, ATT_READ_REQUEST, c.attribute_handle)
+          : att_encode_handle_offset(tx, ATT_READ_BLOB_REQUEST, c.attribute_handle, c.attribute_offset);
+      case 'P_W2_SEND_WRITE_CHARACTERISTIC_DESCRIPTOR':
+        this.setState(c, 'P_W4_WRITE_CHARACTERISTIC_DESCRIPTOR_RESULT', 'Write Request');
+        return att_encode_write(tx, ATT_WRITE_REQUEST, c.attribute_handle, c.attribute_value, 0, c.attribute_length);
+      case 'P_W2_PREPARE_WRITE_CHARACTERISTIC_DESCRIPTOR':
+        this.setState(c, 'P_W4_PREPARE_WRITE_CHARACTERISTIC_DESCRIPTOR_RESULT', 'Prepare Write Request');
+        return att_encode_prepare_write(tx, c.attribute_handle, c.attribute_offset, c.attribute_value, this.writeBlobLength(c));
+      case 'P_W2_EXECUTE_PREPARED_WRITE_CHARACTERISTIC_DESCRIPTOR':
+        this.setState(c, 'P_W4_EXECUTE_PREPARED_WRITE_CHARACTERISTIC_DESCRIPTOR_RESULT', 'Execute Write Request');
+        return att_encode_execute_write(tx, 1);
       case 'P_W2_SEND_READ_CLIENT_CHARACTERISTIC_CONFIGURATION_QUERY':
         this.setState(c, 'P_W4_READ_CLIENT_CHARACTERISTIC_CONFIGURATION_QUERY_RESULT', 'Read By Type Request');
         return att_encode_read_by_type(tx, ATT_READ_BY_TYPE_REQUEST, start, end, GATT_CLIENT_CHARACTERISTICS_CONFIGURATION, null);

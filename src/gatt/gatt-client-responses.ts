@@ -107,20 +107,25 @@ export class GattClientResponses {
       case ATT_WRITE_RESPONSE:
         if (
           c.state === 'P_W4_WRITE_CHARACTERISTIC_VALUE_RESULT' ||
-          c.state === 'P_W4_CLIENT_CHARACTERISTIC_CONFIGURATION_RESULT'
+          c.state === 'P_W4_CLIENT_CHARACTERISTIC_CONFIGURATION_RESULT' ||
+          c.state === 'P_W4_WRITE_CHARACTERISTIC_DESCRIPTOR_RESULT'
         ) {
           this.q.complete(c, ATT_ERROR_SUCCESS, 'Write Response');
         }
         return;
       case ATT_READ_BLOB_RESPONSE:
-        if (c.state !== 'P_W4_READ_BLOB_RESULT') return;
+        if (c.state !== 'P_W4_READ_BLOB_RESULT' && c.state !== 'P_W4_READ_BLOB_CHARACTERISTIC_DESCRIPTOR_RESULT') return;
         this.blob(c, pdu, size);
         return;
       case ATT_PREPARE_WRITE_RESPONSE:
         this.prepareWrite(c, pdu, size);
         return;
       case ATT_EXECUTE_WRITE_RESPONSE:
-        if (c.state === 'P_W4_EXECUTE_PREPARED_WRITE_RESULT' || c.state === 'P_W4_CANCEL_PREPARED_WRITE_RESULT') {
+        if (
+          c.state === 'P_W4_EXECUTE_PREPARED_WRITE_RESULT' ||
+          c.state === 'P_W4_CANCEL_PREPARED_WRITE_RESULT' ||
+          c.state === 'P_W4_EXECUTE_PREPARED_WRITE_CHARACTERISTIC_DESCRIPTOR_RESULT'
+        ) {
           this.q.complete(c, ATT_ERROR_SUCCESS, 'Execute Write Response');
         } else if (c.state === 'P_W4_CANCEL_PREPARED_WRITE_DATA_MISMATCH_RESULT') {
           this.q.complete(c, ATT_ERROR_DATA_MISMATCH, 'Execute Write Response after a mismatch');
@@ -275,7 +280,13 @@ export class GattClientResponses {
         this.events.value(c, c.attribute_handle, pdu, 1, size - 1);
         this.events.queryComplete(c, ATT_ERROR_SUCCESS);
         return;
+      case 'P_W4_READ_CHARACTERISTIC_DESCRIPTOR_RESULT':
+        this.q.finish(c, 'Read Response');
+        this.events.descriptorValue(c, c.attribute_handle, pdu, 1, size - 1);
+        this.events.queryComplete(c, ATT_ERROR_SUCCESS);
+        return;
       case 'P_W4_READ_BLOB_RESULT':
+      case 'P_W4_READ_BLOB_CHARACTERISTIC_DESCRIPTOR_RESULT':
         this.blob(c, pdu, size);
         return;
       default:
@@ -283,17 +294,24 @@ export class GattClientResponses {
     }
   }
 
-  /** One part of a long read (Part G 4.8.3): report it, then the next Read Blob or the end. */
+  /**
+   * One part of a long read (Part G 4.8.3, 4.12.2): report it (value or descriptor event), then
+   * the next Read Blob or the end.
+   */
   private blob(c: GattClientConnection, pdu: Uint8Array, size: number): void {
     const n = size - 1;
-    this.events.longValue(c, c.attribute_handle, c.attribute_offset, pdu, 1, n);
-    if (c.state !== 'P_W4_READ_BLOB_RESULT') return; // the handler started over
+    const state = c.state;
+    if (state === 'P_W4_READ_BLOB_RESULT') this.events.longValue(c, c.attribute_handle, c.attribute_offset, pdu, 1, n);
+    else this.events.longDescriptor(c, c.attribute_handle, c.attribute_offset, pdu, 1, n);
+    if (c.state !== state) return; // the handler started over
     if (n < c.mtu - 1) {
       this.q.complete(c, ATT_ERROR_SUCCESS, 'short part: value complete');
       return;
     }
     c.attribute_offset += n;
-    this.q.setState(c, 'P_W2_SEND_READ_BLOB_QUERY', 'full part');
+    const again =
+      state === 'P_W4_READ_BLOB_RESULT' ? 'P_W2_SEND_READ_BLOB_QUERY' : 'P_W2_SEND_READ_BLOB_CHARACTERISTIC_DESCRIPTOR_QUERY';
+    this.q.setState(c, again, 'full part');
   }
 
   /** BTstack's is_value_valid: the echoed handle, offset and part match what was sent. */
@@ -312,6 +330,10 @@ export class GattClientResponses {
         c.attribute_offset = att_read_16(pdu, 3, size);
         this.nextPart(c, 'P_W2_PREPARE_WRITE');
         return;
+      case 'P_W4_PREPARE_WRITE_CHARACTERISTIC_DESCRIPTOR_RESULT':
+        c.attribute_offset = att_read_16(pdu, 3, size);
+        this.nextPart(c, 'P_W2_PREPARE_WRITE_CHARACTERISTIC_DESCRIPTOR', 'P_W2_EXECUTE_PREPARED_WRITE_CHARACTERISTIC_DESCRIPTOR');
+        return;
       case 'P_W4_PREPARE_RELIABLE_WRITE_RESULT':
         if (this.echoed(c, pdu, size)) {
           c.attribute_offset = att_read_16(pdu, 3, size);
@@ -326,9 +348,13 @@ export class GattClientResponses {
   }
 
   /** BTstack's trigger_next_prepare_write_query. */
-  private nextPart(c: GattClientConnection, again: GattClientQueryState): void {
+  private nextPart(
+    c: GattClientConnection,
+    again: GattClientQueryState,
+    execute: GattClientQueryState = 'P_W2_EXECUTE_PREPARED_WRITE',
+  ): void {
     c.attribute_offset += this.q.writeBlobLength(c);
-    if (this.q.writeBlobLength(c) === 0) this.q.setState(c, 'P_W2_EXECUTE_PREPARED_WRITE', 'all parts prepared');
+    if (this.q.writeBlobLength(c) === 0) this.q.setState(c, execute, 'all parts prepared');
     else this.q.setState(c, again, 'next part');
   }
 

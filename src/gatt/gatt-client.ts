@@ -23,10 +23,11 @@
  * The client registers for the ATT fixed channel at gatt_client_init (or its first use). L2CAP has
  * one handler per fixed channel: Stack.gatt_client takes att_dispatch's client view (odd opcodes),
  * so it shares CID 0x0004 with Stack.att_server, as BTstack's att_dispatch. Not built: GATT over BR/EDR, signed writes, security
- * (gatt_client_set_required_security_level, pairing on Insufficient Authentication), descriptor
- * reads/writes, the *_with_context variants (v1.8 events carry service_id = connection_id = 0).
+ * (gatt_client_set_required_security_level, pairing on Insufficient Authentication), the
+ * *_with_context variants (v1.8 events carry service_id = connection_id = 0).
  *
- * The layer pattern (docs/ARCHITECTURE.md 2a): this facade checks arguments and forwards; the state
+ * The layer pattern (docs/ARCHITECTURE.md 2a): this facade checks arguments and forwards; reads and
+ * writes (values, CCCD, descriptors) are in the base class gatt-client-rw-api.ts; the state
  * record is gatt-client-state.ts; components: gatt-client-query.ts (send side, states, timer),
  * gatt-client-responses.ts (responses in), gatt-client-events.ts (events per profile),
  * gatt-client-listeners.ts (value listeners), gatt-client-types.ts (records, (de)serializers),
@@ -43,11 +44,7 @@ import {
   ERROR_CODE_MEMORY_CAPACITY_EXCEEDED,
   ERROR_CODE_SUCCESS,
   ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER,
-  GATT_CLIENT_BUSY,
-  GATT_CLIENT_CHARACTERISTIC_INDICATION_NOT_SUPPORTED,
-  GATT_CLIENT_CHARACTERISTIC_NOTIFICATION_NOT_SUPPORTED,
   GATT_CLIENT_IN_WRONG_STATE,
-  GATT_CLIENT_VALUE_TOO_LONG,
   HCI_EVENT_DISCONNECTION_COMPLETE,
   HCI_EVENT_PACKET,
   L2CAP_CID_ATTRIBUTE_PROTOCOL,
@@ -60,22 +57,20 @@ import {
   ATT_DEFAULT_MTU,
   ATT_HANDLE_VALUE_INDICATION,
   ATT_HANDLE_VALUE_NOTIFICATION,
-  ATT_WRITE_COMMAND,
-  att_encode_write,
   uuid_add_bluetooth_prefix,
 } from '../att/att-pdu.js';
-import { ATT_PROPERTY_INDICATE, ATT_PROPERTY_NOTIFY } from '../att/att-db.js';
+import { checkHandler, checkU16, checkUuid128 } from './gatt-client-args.js';
 import { GattClientEvents } from './gatt-client-events.js';
 import { GattClientListeners } from './gatt-client-listeners.js';
 import { GattClientQuery } from './gatt-client-query.js';
 import { GattClientResponses } from './gatt-client-responses.js';
+import { GattClientReadWriteApi } from './gatt-client-rw-api.js';
 import { GattClientConnection, GattClientState, type GattClientHci, type GattClientQueryState } from './gatt-client-state.js';
 
 export type { GattClientHci } from './gatt-client-state.js';
+export { GattClientReadWriteApi } from './gatt-client-rw-api.js';
 import {
   GATT_CLIENT_ANY_VALUE_HANDLE,
-  GATT_CLIENT_CHARACTERISTICS_CONFIGURATION_INDICATION,
-  GATT_CLIENT_CHARACTERISTICS_CONFIGURATION_NOTIFICATION,
   type GattClientCharacteristic,
   type GattClientNotification,
   type GattClientService,
@@ -93,7 +88,7 @@ export interface GattClientStackLike {
 
 const ATT = L2CAP_CID_ATTRIBUTE_PROTOCOL;
 
-export class GattClient {
+export class GattClient extends GattClientReadWriteApi {
   /** @internal The client's state record (tests). */
   readonly state: GattClientState;
   readonly #query: GattClientQuery;
@@ -102,6 +97,7 @@ export class GattClient {
   readonly #hciRegistration = { callback: this.#onHciEvent.bind(this) };
 
   constructor(stack: GattClientStackLike, l2cap: L2capFixedChannelService, hci: GattClientHci) {
+    super();
     const local_mtu = Math.max(ATT_DEFAULT_MTU, stack.config.HCI_ACL_PAYLOAD_SIZE - 4);
     const pool = stack.pools.create(
       'MAX_NR_HCI_CONNECTIONS',
@@ -132,13 +128,13 @@ export class GattClient {
 
   /** 1 when no query runs on the connection (a context is made if needed), else 0. */
   gatt_client_is_ready(con_handle: number): number {
-    const { connection } = this.#provide(con_handle);
+    const { connection } = this.provideContext(con_handle);
     return connection && connection.state === 'P_READY' ? 1 : 0;
   }
 
   /** BTstack's gatt_client_get_mtu: the MTU once exchanged (or auto exchange is off), else 23 and GATT_CLIENT_IN_WRONG_STATE. */
   gatt_client_get_mtu(con_handle: number): { status: number; mtu: number } {
-    const { status, connection: c } = this.#provide(con_handle);
+    const { status, connection: c } = this.provideContext(con_handle);
     if (!c) return { status, mtu: ATT_DEFAULT_MTU };
     if (c.mtu_state === 'MTU_EXCHANGED' || c.mtu_state === 'MTU_AUTO_EXCHANGE_DISABLED') return { status: 0, mtu: c.mtu };
     return { status: GATT_CLIENT_IN_WRONG_STATE, mtu: ATT_DEFAULT_MTU };
@@ -146,8 +142,8 @@ export class GattClient {
 
   /** Start the MTU exchange when auto negotiation is off (GATT_EVENT_MTU to `callback`). */
   gatt_client_send_mtu_negotiation(callback: PacketHandler, con_handle: number): void {
-    handler(callback);
-    const { connection: c } = this.#provide(con_handle);
+    checkHandler(callback);
+    const { connection: c } = this.provideContext(con_handle);
     if (!c || c.mtu_state !== 'MTU_AUTO_EXCHANGE_DISABLED') return;
     c.callback = callback;
     c.mtu_state = 'SEND_MTU_EXCHANGE';
@@ -157,7 +153,7 @@ export class GattClient {
   // ---- discovery (Core Vol 3 Part G 4.4 - 4.7) ----
 
   gatt_client_discover_primary_services(callback: PacketHandler, con_handle: number): number {
-    return this.#start(callback, con_handle, 'P_W2_SEND_SERVICE_QUERY', 'discover primary services', (c) => {
+    return this.startQuery(callback, con_handle, 'P_W2_SEND_SERVICE_QUERY', 'discover primary services', (c) => {
       c.start_group_handle = 0x0001;
       c.end_group_handle = 0xffff;
       c.uuid16 = 0x2800;
@@ -165,8 +161,8 @@ export class GattClient {
   }
 
   gatt_client_discover_primary_services_by_uuid16(callback: PacketHandler, con_handle: number, uuid16: number): number {
-    u16(uuid16, 'uuid16');
-    return this.#start(callback, con_handle, 'P_W2_SEND_SERVICE_WITH_UUID_QUERY', 'discover services by UUID16', (c) => {
+    checkU16(uuid16, 'uuid16');
+    return this.startQuery(callback, con_handle, 'P_W2_SEND_SERVICE_WITH_UUID_QUERY', 'discover services by UUID16', (c) => {
       c.start_group_handle = 0x0001;
       c.end_group_handle = 0xffff;
       c.uuid16 = uuid16;
@@ -175,8 +171,8 @@ export class GattClient {
   }
 
   gatt_client_discover_primary_services_by_uuid128(callback: PacketHandler, con_handle: number, uuid128: Uint8Array): number {
-    uuid(uuid128);
-    return this.#start(callback, con_handle, 'P_W2_SEND_SERVICE_WITH_UUID_QUERY', 'discover services by UUID128', (c) => {
+    checkUuid128(uuid128);
+    return this.startQuery(callback, con_handle, 'P_W2_SEND_SERVICE_WITH_UUID_QUERY', 'discover services by UUID128', (c) => {
       c.start_group_handle = 0x0001;
       c.end_group_handle = 0xffff;
       c.uuid16 = 0;
@@ -189,7 +185,7 @@ export class GattClient {
     con_handle: number,
     service: GattClientService,
   ): number {
-    return this.#start(callback, con_handle, 'P_W2_SEND_INCLUDED_SERVICE_QUERY', 'find included services', (c) => {
+    return this.startQuery(callback, con_handle, 'P_W2_SEND_INCLUDED_SERVICE_QUERY', 'find included services', (c) => {
       c.start_group_handle = service.start_group_handle;
       c.end_group_handle = service.end_group_handle;
     });
@@ -200,7 +196,7 @@ export class GattClient {
     con_handle: number,
     service: GattClientService,
   ): number {
-    return this.#start(
+    return this.startQuery(
       callback,
       con_handle,
       'P_W2_SEND_ALL_CHARACTERISTICS_OF_SERVICE_QUERY',
@@ -221,8 +217,8 @@ export class GattClient {
     end_handle: number,
     uuid16: number,
   ): number {
-    u16(uuid16, 'uuid16');
-    return this.#start(
+    checkU16(uuid16, 'uuid16');
+    return this.startQuery(
       callback,
       con_handle,
       'P_W2_SEND_CHARACTERISTIC_WITH_UUID_QUERY',
@@ -245,8 +241,8 @@ export class GattClient {
     end_handle: number,
     uuid128: Uint8Array,
   ): number {
-    uuid(uuid128);
-    return this.#start(
+    checkUuid128(uuid128);
+    return this.startQuery(
       callback,
       con_handle,
       'P_W2_SEND_CHARACTERISTIC_WITH_UUID_QUERY',
@@ -288,229 +284,18 @@ export class GattClient {
     con_handle: number,
     characteristic: GattClientCharacteristic,
   ): number {
-    return this.#start(callback, con_handle, 'P_W2_SEND_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY', 'discover descriptors', (c) => {
-      if (characteristic.value_handle === characteristic.end_handle) return false;
-      c.start_group_handle = (characteristic.value_handle + 1) & 0xffff;
-      c.end_group_handle = characteristic.end_handle;
-      return true;
-    });
-  }
-
-  // ---- reads (Part G 4.8) ----
-
-  gatt_client_read_value_of_characteristic(
-    callback: PacketHandler,
-    con_handle: number,
-    characteristic: GattClientCharacteristic,
-  ): number {
-    return this.gatt_client_read_value_of_characteristic_using_value_handle(callback, con_handle, characteristic.value_handle);
-  }
-
-  gatt_client_read_value_of_characteristic_using_value_handle(
-    callback: PacketHandler,
-    con_handle: number,
-    value_handle: number,
-  ): number {
-    return this.#start(callback, con_handle, 'P_W2_SEND_READ_CHARACTERISTIC_VALUE_QUERY', 'read value', (c) => {
-      c.attribute_handle = value_handle;
-      c.attribute_offset = 0;
-    });
-  }
-
-  gatt_client_read_value_of_characteristics_by_uuid16(
-    callback: PacketHandler,
-    con_handle: number,
-    start_handle: number,
-    end_handle: number,
-    uuid16: number,
-  ): number {
-    u16(uuid16, 'uuid16');
-    return this.#start(callback, con_handle, 'P_W2_SEND_READ_BY_TYPE_REQUEST', 'read by UUID16', (c) => {
-      c.start_group_handle = c.query_start_handle = start_handle;
-      c.end_group_handle = c.query_end_handle = end_handle;
-      c.uuid16 = uuid16;
-      uuid_add_bluetooth_prefix(c.uuid128, uuid16);
-    });
-  }
-
-  gatt_client_read_value_of_characteristics_by_uuid128(
-    callback: PacketHandler,
-    con_handle: number,
-    start_handle: number,
-    end_handle: number,
-    uuid128: Uint8Array,
-  ): number {
-    uuid(uuid128);
-    return this.#start(callback, con_handle, 'P_W2_SEND_READ_BY_TYPE_REQUEST', 'read by UUID128', (c) => {
-      c.start_group_handle = c.query_start_handle = start_handle;
-      c.end_group_handle = c.query_end_handle = end_handle;
-      c.uuid16 = 0;
-      c.uuid128.set(uuid128.subarray(0, 16));
-    });
-  }
-
-  gatt_client_read_long_value_of_characteristic(
-    callback: PacketHandler,
-    con_handle: number,
-    characteristic: GattClientCharacteristic,
-  ): number {
-    return this.gatt_client_read_long_value_of_characteristic_using_value_handle(
+    return this.startQuery(
       callback,
       con_handle,
-      characteristic.value_handle,
+      'P_W2_SEND_ALL_CHARACTERISTIC_DESCRIPTORS_QUERY',
+      'discover descriptors',
+      (c) => {
+        if (characteristic.value_handle === characteristic.end_handle) return false;
+        c.start_group_handle = (characteristic.value_handle + 1) & 0xffff;
+        c.end_group_handle = characteristic.end_handle;
+        return true;
+      },
     );
-  }
-
-  gatt_client_read_long_value_of_characteristic_using_value_handle(
-    callback: PacketHandler,
-    con_handle: number,
-    value_handle: number,
-  ): number {
-    return this.gatt_client_read_long_value_of_characteristic_using_value_handle_with_offset(
-      callback,
-      con_handle,
-      value_handle,
-      0,
-    );
-  }
-
-  gatt_client_read_long_value_of_characteristic_using_value_handle_with_offset(
-    callback: PacketHandler,
-    con_handle: number,
-    value_handle: number,
-    offset: number,
-  ): number {
-    u16(offset, 'offset');
-    return this.#start(callback, con_handle, 'P_W2_SEND_READ_BLOB_QUERY', 'read long value', (c) => {
-      c.attribute_handle = value_handle;
-      c.attribute_offset = offset;
-    });
-  }
-
-  gatt_client_read_multiple_characteristic_values(
-    callback: PacketHandler,
-    con_handle: number,
-    num_value_handles: number,
-    value_handles: readonly number[] | Uint16Array,
-  ): number {
-    if (!Number.isInteger(num_value_handles) || num_value_handles < 0 || num_value_handles > value_handles.length)
-      throw new TypeError('gatt_client_read_multiple_characteristic_values: bad num_value_handles');
-    const handles = Array.from(value_handles).slice(0, num_value_handles);
-    return this.#start(callback, con_handle, 'P_W2_SEND_READ_MULTIPLE_REQUEST', 'read multiple', (c) => {
-      c.read_multiple_handles = handles;
-    });
-  }
-
-  // ---- writes (Part G 4.9) ----
-
-  /** Write Command now: GATT_CLIENT_VALUE_TOO_LONG past MTU - 3, GATT_CLIENT_BUSY when the channel cannot send. */
-  gatt_client_write_value_of_characteristic_without_response(
-    con_handle: number,
-    value_handle: number,
-    value_length: number,
-    value: Uint8Array,
-  ): number {
-    bytes(value, value_length);
-    const { status, connection: c } = this.#provide(con_handle);
-    if (!c) return status;
-    if (value_length > c.mtu - 3) return GATT_CLIENT_VALUE_TOO_LONG;
-    if (!this.state.l2cap.l2cap_can_send_fixed_channel_packet_now(con_handle, ATT)) return GATT_CLIENT_BUSY;
-    const n = att_encode_write(this.state.tx, ATT_WRITE_COMMAND, value_handle, value, 0, value_length);
-    return this.state.l2cap.l2cap_send_connectionless(con_handle, ATT, this.state.tx, n);
-  }
-
-  gatt_client_write_value_of_characteristic(
-    callback: PacketHandler,
-    con_handle: number,
-    value_handle: number,
-    value_length: number,
-    value: Uint8Array,
-  ): number {
-    bytes(value, value_length);
-    return this.#start(callback, con_handle, 'P_W2_SEND_WRITE_CHARACTERISTIC_VALUE', 'write value', (c) => {
-      c.attribute_handle = value_handle;
-      c.attribute_length = value_length;
-      c.attribute_value = value;
-    });
-  }
-
-  gatt_client_write_long_value_of_characteristic(
-    callback: PacketHandler,
-    con_handle: number,
-    value_handle: number,
-    value_length: number,
-    value: Uint8Array,
-  ): number {
-    return this.gatt_client_write_long_value_of_characteristic_with_offset(
-      callback,
-      con_handle,
-      value_handle,
-      0,
-      value_length,
-      value,
-    );
-  }
-
-  /** Prepare Write parts from `offset` (value[offset..value_length)), then Execute Write. */
-  gatt_client_write_long_value_of_characteristic_with_offset(
-    callback: PacketHandler,
-    con_handle: number,
-    value_handle: number,
-    offset: number,
-    value_length: number,
-    value: Uint8Array,
-  ): number {
-    bytes(value, value_length);
-    u16(offset, 'offset');
-    return this.#start(callback, con_handle, 'P_W2_PREPARE_WRITE', 'write long value', (c) => {
-      c.attribute_handle = value_handle;
-      c.attribute_length = value_length;
-      c.attribute_offset = offset;
-      c.attribute_value = value;
-    });
-  }
-
-  /** Prepare Write parts checked against their echo (Part G 4.9.5); a mismatch cancels: ATT_ERROR_DATA_MISMATCH. */
-  gatt_client_reliable_write_long_value_of_characteristic(
-    callback: PacketHandler,
-    con_handle: number,
-    value_handle: number,
-    value_length: number,
-    value: Uint8Array,
-  ): number {
-    bytes(value, value_length);
-    return this.#start(callback, con_handle, 'P_W2_PREPARE_RELIABLE_WRITE', 'reliable write', (c) => {
-      c.attribute_handle = value_handle;
-      c.attribute_length = value_length;
-      c.attribute_offset = 0;
-      c.attribute_value = value;
-    });
-  }
-
-  /** Find the CCCD (Read By Type 0x2902 over value_handle..end_handle), then write `configuration` to it. */
-  gatt_client_write_client_characteristic_configuration(
-    callback: PacketHandler,
-    con_handle: number,
-    characteristic: GattClientCharacteristic,
-    configuration: number,
-  ): number {
-    u16(configuration, 'configuration');
-    return this.#start(callback, con_handle, 'P_W2_SEND_READ_CLIENT_CHARACTERISTIC_CONFIGURATION_QUERY', 'write CCCD', (c) => {
-      if (
-        configuration & GATT_CLIENT_CHARACTERISTICS_CONFIGURATION_NOTIFICATION &&
-        (characteristic.properties & ATT_PROPERTY_NOTIFY) === 0
-      )
-        return GATT_CLIENT_CHARACTERISTIC_NOTIFICATION_NOT_SUPPORTED;
-      if (
-        configuration & GATT_CLIENT_CHARACTERISTICS_CONFIGURATION_INDICATION &&
-        (characteristic.properties & ATT_PROPERTY_INDICATE) === 0
-      )
-        return GATT_CLIENT_CHARACTERISTIC_INDICATION_NOT_SUPPORTED;
-      c.start_group_handle = characteristic.value_handle;
-      c.end_group_handle = characteristic.end_handle;
-      c.client_characteristic_configuration_value = configuration;
-      return true;
-    });
   }
 
   // ---- notifications and indications (Part G 4.10, 4.11) ----
@@ -522,7 +307,7 @@ export class GattClient {
     con_handle: number,
     characteristic: GattClientCharacteristic | null,
   ): void {
-    handler(callback);
+    checkHandler(callback);
     if (!notification || typeof notification !== 'object') throw new TypeError('notification: expected an object');
     this.gatt_client_init();
     const value_handle = characteristic ? characteristic.value_handle : GATT_CLIENT_ANY_VALUE_HANDLE;
@@ -535,8 +320,8 @@ export class GattClient {
 
   /** One GATT_EVENT_CAN_WRITE_WITHOUT_RESPONSE (channel = con_handle) once a Write Command can go; one at a time. */
   gatt_client_request_can_write_without_response_event(callback: PacketHandler, con_handle: number): number {
-    handler(callback);
-    const { status, connection: c } = this.#provide(con_handle);
+    checkHandler(callback);
+    const { status, connection: c } = this.provideContext(con_handle);
     if (!c) return status;
     if (c.write_without_response_callback) return GATT_CLIENT_IN_WRONG_STATE;
     c.write_without_response_callback = callback;
@@ -546,8 +331,8 @@ export class GattClient {
 
   // ---- internals ----
 
-  /** BTstack's gatt_client_provide_context_for_handle. */
-  #provide(con_handle: number): { status: number; connection: GattClientConnection | null } {
+  /** @internal BTstack's gatt_client_provide_context_for_handle. */
+  protected provideContext(con_handle: number): { status: number; connection: GattClientConnection | null } {
     this.gatt_client_init();
     const s = this.state;
     const found = s.connectionFor(con_handle);
@@ -567,18 +352,18 @@ export class GattClient {
   }
 
   /**
-   * A query: context (+ timer, as BTstack before the ready check), ready check, parameters
+   * @internal A query: context (+ timer, as BTstack before the ready check), ready check, parameters
    * (`setup` may end the call: false = QUERY_COMPLETE(0) now, a number = that status), run().
    */
-  #start(
+  protected startQuery(
     callback: PacketHandler,
     con_handle: number,
     to: GattClientQueryState,
     why: string,
     setup: (c: GattClientConnection) => void | boolean | number,
   ): number {
-    handler(callback);
-    const { status, connection: c } = this.#provide(con_handle);
+    checkHandler(callback);
+    const { status, connection: c } = this.provideContext(con_handle);
     if (!c) return status;
     this.#query.timerStart(c);
     if (c.state !== 'P_READY') return GATT_CLIENT_IN_WRONG_STATE;
@@ -621,25 +406,10 @@ export class GattClient {
     const opcode = packet[0];
     const c =
       opcode === ATT_HANDLE_VALUE_NOTIFICATION || opcode === ATT_HANDLE_VALUE_INDICATION
-        ? this.#provide(con_handle).connection
+        ? this.provideContext(con_handle).connection
         : this.state.connectionFor(con_handle);
     if (!c) return;
     this.#responses.handle(c, packet, size);
     this.#query.run();
   }
-}
-
-function handler(cb: unknown): void {
-  if (typeof cb !== 'function') throw new TypeError('callback: expected a packet handler function');
-}
-function u16(v: unknown, what: string): void {
-  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffff) throw new TypeError(`${what}: expected 0..0xFFFF`);
-}
-function uuid(v: unknown): void {
-  if (!(v instanceof Uint8Array) || v.length < 16) throw new TypeError('uuid128: expected 16 octets');
-}
-function bytes(v: unknown, len: unknown): void {
-  if (!(v instanceof Uint8Array)) throw new TypeError('value: expected a Uint8Array');
-  if (!Number.isInteger(len) || (len as number) < 0 || (len as number) > v.length || (len as number) > 0xffff)
-    throw new TypeError('value_length: expected 0..value.length');
 }

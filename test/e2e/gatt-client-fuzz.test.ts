@@ -82,6 +82,10 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       () => gc.gatt_client_write_long_value_of_characteristic(handler, con, 0x000d, 150, value),
       () => gc.gatt_client_reliable_write_long_value_of_characteristic(handler, con, 0x000d, 120, value),
       () => gc.gatt_client_write_client_characteristic_configuration(handler, con, ch, 1 + Math.floor(r() * 2)),
+      () => gc.gatt_client_read_characteristic_descriptor_using_descriptor_handle(handler, con, 0x0011),
+      () => gc.gatt_client_read_long_characteristic_descriptor_using_descriptor_handle_with_offset(handler, con, 0x0011, 0),
+      () => gc.gatt_client_write_characteristic_descriptor_using_descriptor_handle(handler, con, 0x0011, 2, value),
+      () => gc.gatt_client_write_long_characteristic_descriptor_using_descriptor_handle(handler, con, 0x0011, 150, value),
     ];
     const pdu = new Uint8Array(64);
     let sent = 0;

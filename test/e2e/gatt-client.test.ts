@@ -14,9 +14,23 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tsharkFields } from '../helpers/capture.js';
 import { gatt_compile } from '../../src/att/gatt-compiler.js';
-import { gatt_client_deserialize_characteristic, type GattClientNotification } from '../../src/gatt/gatt-client-types.js';
+import {
+  gatt_client_deserialize_characteristic,
+  gatt_client_deserialize_characteristic_descriptor,
+  type GattClientNotification,
+} from '../../src/gatt/gatt-client-types.js';
 import { fromHex } from '../../src/core/bytes.js';
-import { GATT_E2E_DB, LONG_VALUE, assertCleanGattCapture, gatt_pair } from './gatt-helpers.js';
+
+const hex = (pk: Uint8Array, n: number): string => Buffer.from(pk.subarray(0, n)).toString('hex');
+import {
+  DESCRIPTOR_DB,
+  DescriptorApp,
+  GATT_E2E_DB,
+  LONG_VALUE,
+  USER_DESCRIPTION,
+  assertCleanGattCapture,
+  gatt_pair,
+} from './gatt-helpers.js';
 
 const PROFILES = ['v1.4', 'v1.8'] as const;
 type Profile = (typeof PROFILES)[number];
@@ -251,6 +265,139 @@ for (const p of PROFILES) {
       '0x1d',
       '0x1e',
     ])
+      assert.ok(ops.has(op), `opcode ${op} in the capture (${[...ops].join(' ')})`);
+  });
+}
+
+test('the descriptor database: the handles of gatt-helpers.ts', () => {
+  const r = gatt_compile(DESCRIPTOR_DB);
+  assert.is(r.status, 0);
+  const v = r.handles;
+  assert.is(v.ATT_CHARACTERISTIC_0000FF21_0000_1000_8000_00805F9B34FB_01_VALUE_HANDLE, 0x0003);
+  assert.is(v.ATT_CHARACTERISTIC_0000FF21_0000_1000_8000_00805F9B34FB_01_CLIENT_CONFIGURATION_HANDLE, 0x0004);
+  assert.is(v.ATT_CHARACTERISTIC_0000FF21_0000_1000_8000_00805F9B34FB_01_USER_DESCRIPTION_HANDLE, 0x0005);
+  assert.is(v.ATT_CHARACTERISTIC_0000FF21_0000_1000_8000_00805F9B34FB_01_SERVER_CONFIGURATION_HANDLE, 0x0006);
+  assert.is(USER_DESCRIPTION.length, 130);
+});
+
+for (const p of PROFILES) {
+  test(`${p}: descriptor reads and writes (Part G 4.12) against our ATT server, events byte for byte; captures clean`, () => {
+    const app = new DescriptorApp();
+    const g = gatt_pair(p, `${p}-desc`, true, { db: DESCRIPTOR_DB, app });
+    const { A, B, con } = g;
+    const gc = A.gatt_client;
+    const E = (code: string, len14: number, rest: string): string => ev(p, con, code, len14, rest);
+    const done = (status = 0): string => E('a0', 3, status.toString(16).padStart(2, '0'));
+    // 0xA9: handle, [ids,] descriptor handle, length, value (v1.4 H2LV, v1.8 H222LV)
+    const desc = (dh: number, data: string): string => E('a9', 6 + data.length / 2, le16(dh) + le16(data.length / 2) + data);
+    // 0xAA: v1.4 H2LV: handle, offset, length, value; v1.8 H2222LV: handle, ids, descriptor handle, offset, length, value
+    const long = (dh: number, off: number, data: string): string =>
+      p === 'v1.8'
+        ? E('aa', 8 + data.length / 2, le16(dh) + le16(off) + le16(data.length / 2) + data)
+        : E('aa', 6 + data.length / 2, le16(off) + le16(data.length / 2) + data);
+
+    // discover FF21's descriptors: CCC, User Description, Server Characteristic Configuration
+    const ff21 = { start_handle: 2, value_handle: 3, end_handle: 6, properties: 0x12, uuid16: 0, uuid128: new Uint8Array(16) };
+    const found = g.query((cb) => gc.gatt_client_discover_characteristic_descriptors(cb, con, ff21));
+    assert.equal(found.slice(1), [
+      E('a4', 20, le16(0x0004) + U(0x2902)),
+      E('a4', 20, le16(0x0005) + U(0x2901)),
+      E('a4', 20, le16(0x0006) + U(0x2903)),
+      done(),
+    ]);
+    assert.is(found[0], h('ab04' + le16(con) + '6400'), 'MTU 100 first');
+    const at = p === 'v1.8' ? 8 : 4;
+    const [cccd, user, sccd] = found.slice(1, 4).map((e) => gatt_client_deserialize_characteristic_descriptor(fromHex(e), at));
+    assert.equal([cccd!.handle, cccd!.uuid16, user!.handle, user!.uuid16, sccd!.handle], [4, 0x2902, 5, 0x2901, 6]);
+
+    // CCCD: read 0x0000, write 0x0001 (Write Request), read it back
+    assert.equal(
+      g.query((cb) => gc.gatt_client_read_characteristic_descriptor(cb, con, cccd!)),
+      [desc(0x0004, '0000'), done()],
+    );
+    assert.equal(
+      g.query((cb) => gc.gatt_client_write_characteristic_descriptor(cb, con, cccd!, 2, Uint8Array.of(1, 0))),
+      [done()],
+    );
+    assert.equal(Array.from(app.store.get(0x0004)!), [1, 0]);
+    assert.equal(
+      g.query((cb) => gc.gatt_client_read_characteristic_descriptor_using_descriptor_handle(cb, con, 0x0004)),
+      [desc(0x0004, '0100'), done()],
+    );
+    // the CCCD write lets B notify: ATT_EVENT-free check that the server sees it subscribed
+    const notes: string[] = [];
+    const listener: GattClientNotification = { callback: null, con_handle: 0, attribute_handle: 0 };
+    gc.gatt_client_listen_for_characteristic_value_updates(listener, (_t, _c, pk, n) => notes.push(hex(pk, n)), con, ff21);
+    assert.is(B.att_server.att_server_notify(g.con_b, 0x0003, Uint8Array.of(0x18)), 0);
+    g.until(() => notes.length === 1, 'notification');
+    assert.equal(notes, [E('a7', 7, le16(0x0003) + le16(1) + '18')]);
+    gc.gatt_client_stop_listening_for_characteristic_value_updates(listener);
+
+    // User Description (130 octets): a plain read gets ATT_MTU - 1 = 99; the long read all of it
+    const ud = ascii(USER_DESCRIPTION);
+    assert.equal(
+      g.query((cb) => gc.gatt_client_read_characteristic_descriptor(cb, con, user!)),
+      [desc(0x0005, ud.slice(0, 198)), done()],
+    );
+    assert.equal(
+      g.query((cb) => gc.gatt_client_read_long_characteristic_descriptor(cb, con, user!)),
+      [long(0x0005, 0, ud.slice(0, 198)), long(0x0005, 99, ud.slice(198)), done()],
+    );
+    assert.equal(
+      g.query((cb) =>
+        gc.gatt_client_read_long_characteristic_descriptor_using_descriptor_handle_with_offset(cb, con, 0x0005, 120),
+      ),
+      [long(0x0005, 120, ud.slice(240)), done()],
+    );
+    // it is read only: Write Not Permitted (0x03) from the server ends the write
+    assert.equal(
+      g.query((cb) => gc.gatt_client_write_characteristic_descriptor(cb, con, user!, 3, Uint8Array.of(1, 2, 3))),
+      [done(0x03)],
+    );
+
+    // Server Characteristic Configuration: write long (Prepare Write parts of 95, Execute Write), read long back
+    const sccd_value = Uint8Array.from({ length: 150 }, (_, i) => (i * 3 + 1) & 0xff);
+    assert.equal(
+      g.query((cb) => gc.gatt_client_write_long_characteristic_descriptor(cb, con, sccd!, 150, sccd_value)),
+      [done()],
+    );
+    assert.equal(Array.from(app.store.get(0x0006)!), Array.from(sccd_value));
+    const sv = Buffer.from(sccd_value).toString('hex');
+    assert.equal(
+      g.query((cb) => gc.gatt_client_read_long_characteristic_descriptor_using_descriptor_handle(cb, con, 0x0006)),
+      [long(0x0006, 0, sv.slice(0, 198)), long(0x0006, 99, sv.slice(198)), done()],
+    );
+    // with an offset: bytes 140..150 replaced by the ten octets of `tail` from offset 140
+    const tail = new Uint8Array(150).fill(0xee);
+    assert.equal(
+      g.query((cb) =>
+        gc.gatt_client_write_long_characteristic_descriptor_using_descriptor_handle_with_offset(cb, con, 0x0006, 140, 150, tail),
+      ),
+      [done()],
+    );
+    assert.equal(Array.from(app.store.get(0x0006)!.subarray(138)), [
+      sccd_value[138],
+      sccd_value[139],
+      ...new Array(10).fill(0xee),
+    ]);
+    // a plain descriptor write: 2 octets by handle
+    assert.equal(
+      g.query((cb) =>
+        gc.gatt_client_write_characteristic_descriptor_using_descriptor_handle(cb, con, 0x0006, 2, Uint8Array.of(1, 0)),
+      ),
+      [done()],
+    );
+    assert.equal(Array.from(app.store.get(0x0006)!), [1, 0]);
+
+    g.close();
+    for (const s of [A, B]) {
+      assert.equal(s.pools.busy(), [], 'pools back to full');
+      s.close_packet_log();
+    }
+    for (const log of g.logs) assertCleanGattCapture(log);
+    // the client's capture: Read, Read Blob, Write, Prepare Write and Execute Write requests and their responses
+    const ops = new Set(tsharkFields(g.logs[0]!, ['btatt.opcode'], 'btatt').map((r) => r[0]));
+    for (const op of ['0x04', '0x05', '0x0a', '0x0b', '0x0c', '0x0d', '0x12', '0x13', '0x16', '0x17', '0x18', '0x19', '0x01'])
       assert.ok(ops.has(op), `opcode ${op} in the capture (${[...ops].join(' ')})`);
   });
 }

@@ -52,7 +52,7 @@ export const ADDR_B = sscanf_bd_addr('BB:00:00:00:00:02')!;
 /** B's application: the FF12 value, prepared writes, CCC values, ATT events. */
 export class ServerApp {
   ff12 = new Uint8Array(0);
-  readonly queue: { offset: number; data: Uint8Array }[] = [];
+  readonly queue: { offset: number; data: Uint8Array; handle?: number }[] = [];
   readonly ccc = new Map<number, number>();
   readonly events: string[] = [];
   writes = 0;
@@ -105,7 +105,13 @@ export interface GattPair {
   close(): void;
 }
 
-export function gatt_pair(profile: 'v1.4' | 'v1.8', tag: string, packet_log = true): GattPair {
+/** B's database (.gatt text, default GATT_E2E_DB) and application (default a new ServerApp). */
+export interface GattPairOptions {
+  db?: string;
+  app?: ServerApp;
+}
+
+export function gatt_pair(profile: 'v1.4' | 'v1.8', tag: string, packet_log = true, options: GattPairOptions = {}): GattPair {
   const rl = new VirtualRunLoop();
   const link = new RadioLink(rl, { seed: `gatt-${tag}` });
   const logs: string[] = [];
@@ -123,9 +129,9 @@ export function gatt_pair(profile: 'v1.4' | 'v1.8', tag: string, packet_log = tr
   const A = node(ADDR_A, 'a', { HCI_ACL_PAYLOAD_SIZE: 104 });
   const B = node(ADDR_B, 'b');
   const until = (pred: () => boolean, what: string, max = 60_000): void => assert.ok(rl.run_until(pred, max), what);
-  const compiled = gatt_compile(GATT_E2E_DB, { file: 'e2e.gatt' });
+  const compiled = gatt_compile(options.db ?? GATT_E2E_DB, { file: 'e2e.gatt' });
   assert.is(compiled.status, 0, JSON.stringify(compiled.diagnostics));
-  const app = new ServerApp();
+  const app = options.app ?? new ServerApp();
   B.att_server.att_server_init(compiled.profile_data!, app.read, app.write);
   B.att_server.att_server_register_packet_handler((type, _ch, p, n) => {
     if (type === 0x04) app.events.push(hex(p.subarray(0, n)).replace(/ /g, ''));
@@ -197,4 +203,54 @@ export function assertCleanGattCapture(log: string): void {
   const r = spawnSync('editcap', ['-F', 'btsnoop', log, out, ...frames], { encoding: 'utf8' });
   assert.is(r.status, 0, `editcap: ${r.stderr}`);
   assertCleanCapture(out);
+}
+
+export const USER_DESCRIPTION = 'The FF21 sensor value: updated by the peripheral and notified to subscribers. '
+  .repeat(2)
+  .slice(0, 130);
+
+/**
+ * The descriptor database (handles checked against the compiler in gatt-client.test.ts):
+ *   0x0001 FF20 service (to 0x0006), 0x0002 decl FF21 (READ | NOTIFY 0x12), 0x0003 value (dynamic)
+ *   0x0004 CCC 0x2902 (dynamic), 0x0005 User Description 0x2901 (static, 130 octets, read only)
+ *   0x0006 Server Characteristic Configuration 0x2903 (dynamic, writable)
+ */
+export const DESCRIPTOR_DB = `PRIMARY_SERVICE, 0000FF20-0000-1000-8000-00805F9B34FB
+CHARACTERISTIC, 0000FF21-0000-1000-8000-00805F9B34FB, READ | NOTIFY | DYNAMIC,
+CHARACTERISTIC_USER_DESCRIPTION, READ, "${USER_DESCRIPTION}"
+SERVER_CHARACTERISTIC_CONFIGURATION, READ | WRITE,
+`;
+
+/** B's application for DESCRIPTOR_DB: every dynamic handle keeps what was written (prepared writes applied on execute). */
+export class DescriptorApp extends ServerApp {
+  readonly store = new Map<number, Uint8Array>();
+
+  override read = (_con: number, handle: number, offset: number, buffer: Uint8Array | null, size: number): number => {
+    const v = this.store.get(handle) ?? (handle === 0x0003 ? Uint8Array.of(0x17) : Uint8Array.of(0, 0));
+    if (!buffer) return v.length;
+    const n = Math.max(0, Math.min(size, v.length - offset));
+    buffer.set(v.subarray(offset, offset + n));
+    return n;
+  };
+
+  override write = (_con: number, handle: number, mode: number, offset: number, buffer: Uint8Array, size: number): number => {
+    this.writes++;
+    const data = buffer.slice(0, size);
+    if (mode === ATT_TRANSACTION_MODE_CANCEL) this.queue.length = 0;
+    else if (mode === ATT_TRANSACTION_MODE_ACTIVE) this.queue.push({ offset, data, handle });
+    else if (mode === ATT_TRANSACTION_MODE_EXECUTE) {
+      for (const w of this.queue) {
+        const old = this.store.get(w.handle!) ?? new Uint8Array(0);
+        const next = new Uint8Array(Math.max(old.length, w.offset + w.data.length));
+        next.set(old);
+        next.set(w.data, w.offset);
+        this.store.set(w.handle!, next);
+      }
+      this.queue.length = 0;
+    } else if (mode === ATT_TRANSACTION_MODE_NONE) {
+      if (handle !== 0x0004 && handle !== 0x0006) return 0x03; // Write Not Permitted
+      this.store.set(handle, data);
+    }
+    return 0;
+  };
 }

@@ -118,6 +118,10 @@ test('fuzz: 100,000+ random and mutated server PDUs; one QUERY_COMPLETE per quer
       () => g.client.gatt_client_write_long_value_of_characteristic(g.handler, HANDLE, 3, 40, value),
       () => g.client.gatt_client_reliable_write_long_value_of_characteristic(g.handler, HANDLE, 3, 40, value),
       () => g.client.gatt_client_write_client_characteristic_configuration(g.handler, HANDLE, characteristic, 1),
+      () => g.client.gatt_client_read_characteristic_descriptor_using_descriptor_handle(g.handler, HANDLE, 4),
+      () => g.client.gatt_client_read_long_characteristic_descriptor_using_descriptor_handle(g.handler, HANDLE, 4),
+      () => g.client.gatt_client_write_characteristic_descriptor_using_descriptor_handle(g.handler, HANDLE, 4, 2, value),
+      () => g.client.gatt_client_write_long_characteristic_descriptor_using_descriptor_handle(g.handler, HANDLE, 4, 40, value),
     ];
     g.client.gatt_client_listen_for_characteristic_value_updates(
       { callback: null, con_handle: 0, attribute_handle: 0 },

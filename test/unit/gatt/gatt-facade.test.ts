@@ -32,6 +32,10 @@ test('stack.gatt_client: one instance; the facade binds gatt_client_*; client an
     'gatt_client_read_value_of_characteristic_using_value_handle',
     'gatt_client_write_client_characteristic_configuration',
     'gatt_client_listen_for_characteristic_value_updates',
+    // reads and writes live in the base class GattClientReadWriteApi: bound through the prototype chain
+    'gatt_client_read_characteristic_descriptor_using_descriptor_handle',
+    'gatt_client_read_long_characteristic_descriptor_using_descriptor_handle_with_offset',
+    'gatt_client_write_long_characteristic_descriptor_using_descriptor_handle_with_offset',
   ])
     assert.type(bt[name], 'function', name);
   (bt.gatt_client_init as () => void)();
