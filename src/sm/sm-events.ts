@@ -86,6 +86,11 @@ export class SmEvents {
     );
   }
 
+  /** SM_EVENT_KEYPRESS_NOTIFICATION (H1: handle, action), same layout in both profiles. */
+  keypress(c: SmConnection, action: number): void {
+    this.emit(this.s.codes.sm_event_keypress_notification_build(this.s.events.buffer(), 0, c.con_handle, action));
+  }
+
   /** SM_EVENT_IDENTITY_CREATED after a bond with an identity address was stored. */
   identity_created(c: SmConnection, identity_addr_type: number, identity_addr: Uint8Array, index: number): void {
     const k = this.s.codes;

@@ -14,7 +14,8 @@
  * PASSKEY_DISPLAY_NUMBER, PASSKEY_INPUT_NUMBER (sm_passkey_input), PAIRING_COMPLETE (status:
  * ERROR_CODE_SUCCESS, _CONNECTION_TIMEOUT, _REMOTE_USER_TERMINATED_CONNECTION or
  * _AUTHENTICATION_FAILURE with the SM_REASON_*), REENCRYPTION_STARTED / _COMPLETE, and in v1.8
- * SM_EVENT_SECURITY_REQUEST when a peripheral asks a central for security.
+ * SM_EVENT_SECURITY_REQUEST when a peripheral asks a central for security; KEYPRESS_NOTIFICATION
+ * when the peer reports keys typed during Passkey Entry (sm_keypress_notification sends ours).
  *
  * Roles: a central pairs on sm_request_pairing (or re-encrypts when it has a bond) and when a
  * peripheral's Security Request arrives; a peripheral answers Pairing Requests, sends a Security
@@ -24,7 +25,7 @@
  * state record sm-state.ts; components sm-io.ts (output, SMP timer, end of pairing),
  * sm-pairing.ts (phases 1-2), sm-keys.ts (encryption, phase 3, bonds), sm-events.ts; the codecs
  * sm-pdu.ts and crypto.ts / p256.ts; bonds in an LeDeviceDb (le-device-db.ts, in memory now).
- * Not built yet: OOB, keypress notifications, the repeated-attempts rule, privacy (RPA
+ * Not built yet: OOB, the repeated-attempts rule, privacy (RPA
  * resolution), CTKD, a persistent bond store, authorization, signed writes.
  */
 import type { Logger } from '../core/log.js';
@@ -45,6 +46,7 @@ import {
   HCI_SUBEVENT_LE_LONG_TERM_KEY_REQUEST,
   L2CAP_CID_SECURITY_MANAGER_PROTOCOL,
   SM_DATA_PACKET,
+  SM_AUTHREQ_KEYPRESS,
   SM_REASON_COMMAND_NOT_SUPPORTED,
   SM_REASON_INVALID_PARAMETERS,
   SM_REASON_UNSPECIFIED_REASON,
@@ -71,6 +73,7 @@ import {
   SM_CODE_PAIRING_RESPONSE,
   SM_CODE_SECURITY_REQUEST,
   SM_CODE_SIGNING_INFORMATION,
+  sm_build_keypress_notification,
   sm_build_pairing_failed,
   sm_build_security_request,
   sm_code_name,
@@ -238,6 +241,21 @@ export class Sm {
     if (c) this.#pairing.user_decline(c);
   }
 
+  /**
+   * BTstack's sm_keypress_notification: while the user types a passkey, tell the peer (Pairing
+   * Keypress Notification, 3.5.8) when both sides set SM_AUTHREQ_KEYPRESS; action
+   * SM_KEYPRESS_PASSKEY_ENTRY_STARTED .. _ENTRY_COMPLETED (0..4).
+   */
+  sm_keypress_notification(con_handle: number, action: number): void {
+    check_handle('sm_keypress_notification', con_handle);
+    if (!Number.isInteger(action) || action < 0 || action > 4)
+      throw new TypeError('sm_keypress_notification: action must be 0..4');
+    const c = this.state.connectionFor(con_handle);
+    if (!c || !c.pairing || c.user !== 'PENDING' || !c.method.startsWith('PK')) return;
+    if ((c.preq[3]! & c.pres[3]! & SM_AUTHREQ_KEYPRESS) === 0) return;
+    this.#io.send(c, sm_build_keypress_notification(action));
+  }
+
   /** Key size of the link's encryption, 0 when not encrypted (BTstack's sm_encryption_key_size). */
   sm_encryption_key_size(con_handle: number): number {
     const c = this.state.connectionFor(con_handle);
@@ -295,7 +313,10 @@ export class Sm {
         if (!this.#keys.reencrypt(c)) p.start_initiator(c);
         return;
       case SM_CODE_PAIRING_KEYPRESS_NOTIFICATION:
-        return; // not reported yet
+        // 3.5.8: only during Passkey Entry; notification types 5-255 are reserved
+        if (!c.pairing || !c.method.startsWith('PK')) return this.#refuse(c, SM_REASON_UNSPECIFIED_REASON);
+        if (pdu[1]! > 4) return this.#refuse(c, SM_REASON_INVALID_PARAMETERS);
+        return this.#ev.keypress(c, pdu[1]!);
     }
     if (!c.pairing) return this.#refuse(c, SM_REASON_UNSPECIFIED_REASON);
     switch (code) {

@@ -135,6 +135,25 @@ for (const profile of PROFILES) {
     }
   });
 
+  test(`${profile}: Keypress Notifications during Passkey Entry (3.5.8): KEYPRESS_NOTIFICATION both ways`, () => {
+    const t = responder(profile, 0x15, 2); // Bonding | MITM | Keypress, KeyboardOnly: we type
+    assert.equal(t.pdu('01 00 00 15 10 00 00'), [h('02 02 00 15 10 00 00')]);
+    const handle = x(Uint8Array.of(t.con & 0xff, t.con >> 8));
+    assert.equal(t.pdu('0e 00'), []);
+    assert.equal(t.events.at(-1), h(`d2 03 ${handle} 00`), 'SM_EVENT_KEYPRESS_NOTIFICATION H1, entry started');
+    t.pdu('0e 04');
+    assert.equal(t.events.at(-1), h(`d2 03 ${handle} 04`));
+    t.sm.sm_keypress_notification(t.con, 1);
+    assert.equal(t.flush(), ['0e01']);
+    assert.equal(t.pdu('0e 05'), ['050a'], 'reserved notification type');
+    // outside Passkey Entry: unexpected
+    const u = responder(profile);
+    u.pdu(PREQ);
+    u.sm.sm_keypress_notification(u.con, 1);
+    assert.equal(u.flush(), [], 'nothing sent during Just Works');
+    assert.equal(u.pdu('0e 01'), ['0508']);
+  });
+
   test(`${profile}: a central answers a Security Request with its Pairing Request (3.6.7)`, () => {
     const t = new SmHarness(profile);
     t.sm.sm_set_authentication_requirements(0x01);
