@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bthostAsync, Proc, tmp, type Run } from './cli-helpers.js';
-import { tsharkFields } from '../helpers/capture.js';
+import { spawn } from 'node:child_process';
 import { clean, Controller, oneLineWhy } from './cli-pair-helpers.js';
 import { list_keys, open_key_file } from '../../ports/cli/keys.js';
 import { bd_addr_to_str } from '../../src/core/bytes.js';
@@ -60,23 +60,44 @@ interface Step {
   status: number | null;
 }
 
-const decoded = new Map<string, Step[]>();
+const decoded = new Map<string, Promise<Step[]>>();
 
-/** A capture's HCI and L2CAP signalling exchange in order (one tshark run per capture). */
-function hci(log: string): Step[] {
+/**
+ * A capture's HCI and L2CAP signalling exchange in order, decoded by tshark (as tsharkFields in
+ * test/helpers/capture.ts) in the background: started when the process that wrote it has exited,
+ * so that it runs beside the next processes and the synchronous clean() checks.
+ */
+function hci(log: string): Promise<Step[]> {
   let steps = decoded.get(log);
   if (steps) return steps;
-  const rows = tsharkFields(
-    log,
-    ['bthci_evt.code', 'bthci_cmd.opcode', 'bthci_evt.status', 'btl2cap.cmd_code', 'btl2cap.result'],
-    'bthci_evt || bthci_cmd || btl2cap.cmd_code',
-  );
-  const num = (v: string | undefined) => (v ? parseInt(v.split(',')[0]!, 16) : null);
-  steps = rows.map((r): Step => {
-    if (r[0]) return { kind: 'e', code: num(r[0])!, status: num(r[2]) };
-    if (r[1]) return { kind: 'c', code: num(r[1])!, status: null };
-    return { kind: 's', code: num(r[3])!, status: num(r[4]) };
+  const fields = ['bthci_evt.code', 'bthci_cmd.opcode', 'bthci_evt.status', 'btl2cap.cmd_code', 'btl2cap.result'];
+  const args = ['-n', '-r', log, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=,'];
+  for (const f of fields) args.push('-e', f);
+  args.push('-Y', 'bthci_evt || bthci_cmd || btl2cap.cmd_code');
+  steps = new Promise<Step[]>((resolve, reject) => {
+    const child = spawn('tshark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`tshark on ${log} exited ${code}: ${err}`));
+      const num = (v: string | undefined) => (v ? parseInt(v.split(',')[0]!, 16) : null);
+      const rows = out
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split('\t'));
+      resolve(
+        rows.map((r): Step => {
+          if (r[0]) return { kind: 'e', code: num(r[0])!, status: num(r[2]) };
+          if (r[1]) return { kind: 'c', code: num(r[1])!, status: null };
+          return { kind: 's', code: num(r[3])!, status: num(r[4]) };
+        }),
+      );
+    });
   });
+  steps.catch(() => {}); // awaited by the test; no unhandled rejection meanwhile
   decoded.set(log, steps);
   return steps;
 }
@@ -89,23 +110,23 @@ const L2CAP_CONNECTION_REQUEST = 0x02;
 const L2CAP_CONNECTION_RESPONSE = 0x03;
 
 /** Results of the L2CAP Connection Responses in a capture. */
-const l2capResults = (log: string) =>
-  hci(log)
-    .filter((s) => s.kind === 's' && s.code === L2CAP_CONNECTION_RESPONSE)
-    .map((s) => s.status);
+const l2capResults = (x: Step[]) => x.filter((s) => s.kind === 's' && s.code === L2CAP_CONNECTION_RESPONSE).map((s) => s.status);
 
 const log = (tag: string) => path.join(tmp, `keys-${++seq}-${tag}.btsnoop`);
 
 /** A bthost process on B's pty, ready when `ready` appears. */
 async function listener(args: string[], ready: RegExp, logFile: string): Promise<Proc> {
   const p = new Proc([...args, '--port', pb, '--keys', KB, '--timeout', '20000', '--log', logFile]);
+  void p.exited.then(() => hci(logFile));
   await p.waitFor(ready, 30_000);
   return p;
 }
 
 /** A bthost process on A's pty, with `input` on stdin; resolves when it exited. */
-function connector(args: string[], logFile: string, input = ''): Promise<Run> {
-  return bthostAsync([...args, '--port', pa, '--keys', KA, '--timeout', '20000', '--log', logFile], input);
+async function connector(args: string[], logFile: string, input = ''): Promise<Run> {
+  const r = await bthostAsync([...args, '--port', pa, '--keys', KA, '--timeout', '20000', '--log', logFile], input);
+  void hci(logFile);
+  return r;
 }
 
 /** The keys in a file as `ADDR type T` (read in this process: bthost keys list is tested once). */
@@ -133,10 +154,10 @@ test('pair with --keys files; both exit 0; bthost keys list shows the peer and i
   assert.is(ka.status, 0);
   assert.is(ka.stdout, `${KA}: 1 key\n  ${addr_b}  type 7 (unauthenticated, P-256)\n`);
   assert.is(kb.stdout, `${KB}: 1 key\n  ${addr_a}  type 7 (unauthenticated, P-256)\n`);
-  const x = hci(la);
+  clean(la, lb);
+  const x = await hci(la);
   assert.ok(cmd(x, LINK_KEY_REQUEST_NEGATIVE_REPLY) >= 0 && ev(x, IO_CAPABILITY_REQUEST) >= 0, 'A had no key: it paired');
   assert.ok(has(x, 'e', LINK_KEY_NOTIFICATION));
-  clean(la, lb);
 });
 
 /** B listens on PSM 0x1001 at --security 2, A connects and sends a line; both exit 0 and B printed it. */
@@ -149,17 +170,26 @@ async function encryptedChannel(tag: string): Promise<{ la: string; lb: string }
   assert.is(a.status, 0, a.stderr);
   assert.is(b.status, 0, b.stderr);
   assert.is(b.stdout, `${tag}: over an encrypted link\n`, 'the data arrived');
-  assert.equal(l2capResults(la), [0], 'L2CAP connection accepted at once');
+  clean(la, lb);
+  assert.equal(l2capResults(await hci(la)), [0], 'L2CAP connection accepted at once');
   return { la, lb };
 }
 
-test('both restart: the stored key is used (Link Key Request Reply both sides, Encryption Change), no pairing; data moves', async () => {
+test('both restart, the controllers too: the stored key is used (Link Key Request Reply both sides, Encryption Change), no pairing; data moves', async () => {
+  // a power cycle of both radios: bthost controller again with the same --seed, ptys in the same order
+  await ctl.close();
+  ctl = new Controller('cli-pair-keys');
+  await ctl.ready();
+  const [b, a] = [addr_b, addr_a];
+  [pb, addr_b] = await ctl.pty();
+  [pa, addr_a] = await ctl.pty();
+  assert.equal([addr_b, addr_a], [b, a], 'the same controller addresses');
   const { la, lb } = await encryptedChannel('reconnect');
   for (const [who, l] of [
     ['A', la],
     ['B', lb],
   ] as const) {
-    const x = hci(l);
+    const x = await hci(l);
     const req = ev(x, LINK_KEY_REQUEST);
     const reply = cmd(x, LINK_KEY_REQUEST_REPLY);
     const enc = ev(x, ENCRYPTION_CHANGE);
@@ -169,8 +199,7 @@ test('both restart: the stored key is used (Link Key Request Reply both sides, E
     assert.not.ok(has(x, 'e', IO_CAPABILITY_REQUEST) || has(x, 'e', USER_CONFIRMATION_REQUEST), `${who}: no pairing`);
     assert.not.ok(has(x, 'e', LINK_KEY_NOTIFICATION), `${who}: no new key`);
   }
-  assert.ok(has(hci(la), 'e', AUTHENTICATION_COMPLETE), 'A authenticated the link');
-  clean(la, lb);
+  assert.ok(has(await hci(la), 'e', AUTHENTICATION_COMPLETE), 'A authenticated the link');
 });
 
 test('stale key: B deletes its key; A gets 0x06, deletes its own, exits 1 with one line; the next connection pairs anew', async () => {
@@ -190,7 +219,7 @@ test('stale key: B deletes its key; A gets 0x06, deletes its own, exits 1 with o
   );
   assert.equal(keysIn(KA), [], 'A deleted its stale key');
   assert.equal(keysIn(KB), []);
-  let x = hci(la1);
+  let x = await hci(la1);
   assert.ok(cmd(x, LINK_KEY_REQUEST_REPLY) > ev(x, LINK_KEY_REQUEST), 'A offered its key');
   const auth = ev(x, AUTHENTICATION_COMPLETE);
   assert.is(x[auth]!.status, 0x06, 'Authentication Complete: PIN or Key Missing');
@@ -205,18 +234,18 @@ test('stale key: B deletes its key; A gets 0x06, deletes its own, exits 1 with o
   assert.is(a2.status, 0, a2.stderr);
   assert.is(b.status, 0, b.stderr);
   assert.is(b.stdout, 'paired anew\n');
-  x = hci(la2);
+  clean(la1, la2, lb);
+  x = await hci(la2);
   assert.ok(cmd(x, LINK_KEY_REQUEST_NEGATIVE_REPLY) > ev(x, LINK_KEY_REQUEST), 'A: no key now');
   assert.ok(ev(x, IO_CAPABILITY_REQUEST) >= 0 && ev(x, LINK_KEY_NOTIFICATION) >= 0, 'A paired again');
   assert.is(x[ev(x, ENCRYPTION_CHANGE)]!.status, 0);
   // B: the first connection's Link Key Request answered negatively, then the pairing of the second
-  const y = hci(lb);
+  const y = await hci(lb);
   const neg = cmd(y, LINK_KEY_REQUEST_NEGATIVE_REPLY);
   assert.ok(neg > ev(y, LINK_KEY_REQUEST), 'B: Link Key Request Negative Reply');
   assert.ok(y.findIndex((s, i) => i > neg && s.kind === 'e' && s.code === LINK_KEY_NOTIFICATION) > neg, 'B: the new key');
   assert.equal(keysIn(KA), [`${addr_b} type 7`], 'a new key on both sides');
   assert.equal(keysIn(KB), [`${addr_a} type 7`]);
-  clean(la1, la2, lb);
 });
 
 test('the connector deleted its key: its Link Key Request Negative Reply, pairing at once, B keeps the new key', async () => {
@@ -224,16 +253,15 @@ test('the connector deleted its key: its Link Key Request Negative Reply, pairin
   assert.is(del.stdout, `deleted the key for ${addr_b} from ${KA}\n`);
   const before = fs.readFileSync(KB);
   const { la, lb } = await encryptedChannel('lost-a');
-  const x = hci(la);
+  const x = await hci(la);
   assert.ok(cmd(x, LINK_KEY_REQUEST_NEGATIVE_REPLY) > ev(x, LINK_KEY_REQUEST));
   assert.ok(ev(x, IO_CAPABILITY_REQUEST) >= 0 && ev(x, LINK_KEY_NOTIFICATION) >= 0, 'A paired');
-  const y = hci(lb);
+  const y = await hci(lb);
   assert.not.ok(has(y, 'e', LINK_KEY_REQUEST), 'B was not asked for its old key: A started pairing');
   assert.ok(has(y, 'e', LINK_KEY_NOTIFICATION), 'B got the new key');
   assert.not.equal(new Uint8Array(fs.readFileSync(KB)), new Uint8Array(before), "B's key file rewritten");
   assert.equal(keysIn(KA), [`${addr_b} type 7`]);
   assert.equal(keysIn(KB), [`${addr_a} type 7`]);
-  clean(la, lb);
 });
 
 test('--security 3 listener, no-io connector: Just Works is not enough; L2CAP result 3 security block, one line, exit 1', async () => {
@@ -251,19 +279,18 @@ test('--security 3 listener, no-io connector: Just Works is not enough; L2CAP re
   const b = await B.exited;
   assert.is(b.status, 130, b.stderr);
   assert.is(b.stdout, '', 'nothing reached the listener');
-  assert.equal(l2capResults(la), [1, 3], 'pending, then refused: security block');
-  assert.equal(l2capResults(lb), [1, 3]);
+  clean(la, lb);
+  const [x, y] = await Promise.all([hci(la), hci(lb)]);
+  assert.equal(l2capResults(x), [1, 3], 'pending, then refused: security block');
+  assert.equal(l2capResults(y), [1, 3]);
   // B's stored key is unauthenticated: B pairs again for MITM (its Link Key Request Negative Reply),
   // A has no input or output, so B refuses the Just Works confirmation itself; no new key anywhere
-  const y = hci(lb);
   const upgrade = cmd(y, LINK_KEY_REQUEST_NEGATIVE_REPLY);
   assert.ok(upgrade > cmd(y, LINK_KEY_REQUEST_REPLY), 'B: its old key first (the link at level 2), then not for level 3');
   assert.ok(cmd(y, USER_CONFIRMATION_REQUEST_NEGATIVE_REPLY) > upgrade, 'B: User Confirmation Request Negative Reply');
   assert.is(y[ev(y, AUTHENTICATION_COMPLETE)]!.status, 0x05, 'B: Authentication Failure');
-  const x = hci(la);
   assert.is(x[ev(x, SIMPLE_PAIRING_COMPLETE)]!.status, 0x05, 'A: Simple Pairing Complete 0x05');
   assert.not.ok(has(x, 'e', LINK_KEY_NOTIFICATION) || has(y, 'e', LINK_KEY_NOTIFICATION), 'no key from a refused pairing');
-  clean(la, lb);
 });
 
 test.run();
