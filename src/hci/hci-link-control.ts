@@ -303,9 +303,10 @@ export class HciLinkControl {
   /** Send one command for connection work (rejects, disconnects, accepts, creates, remote info). */
   run(): boolean {
     const s = this.s;
-    const reject = s.pending_rejects.shift();
+    // every hci_run passes here: look before shift() (a builtin call even on an empty array)
+    const reject = s.pending_rejects.length !== 0 ? s.pending_rejects.shift() : undefined;
     if (reject) return this.x.send_command(hci_reject_connection_request, reject.addr, reject.reason);
-    const orphan = s.pending_disconnects.shift();
+    const orphan = s.pending_disconnects.length !== 0 ? s.pending_disconnects.shift() : undefined;
     if (orphan !== undefined)
       return this.x.send_command(hci_disconnect, orphan, ERROR_CODE_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_LOW_RESOURCES);
     const halting = s.power !== HCI_STATE_WORKING;

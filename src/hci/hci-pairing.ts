@@ -102,6 +102,7 @@ export class HciPairing {
 
   /** A negative reply owed to an unknown address; true when one went out. */
   run_orphan(send: SendCommand): boolean {
+    if (this.orphans.length === 0) return false; // every hci_run asks: no shift() on an empty array
     const orphan = this.orphans.shift();
     if (!orphan) return false;
     if (orphan.cmd === hci_io_capability_request_negative_reply)
