@@ -9,7 +9,10 @@
  *
  * `fail(c, reason)` sends Pairing Failed and ends the pairing with ERROR_CODE_AUTHENTICATION_FAILURE
  * + reason; `complete(c, status, reason)` reports SM_EVENT_PAIRING_COMPLETE (when a pairing was
- * started) and forgets the setup: nothing of a failed pairing is stored.
+ * started) and forgets the setup: nothing of a failed pairing is stored. A failed check of the
+ * peer's proof (confirm value 0x04, DHKey check value 0x0B; sm-pairing.ts `refused_proof`) makes
+ * that peer wait before it may pair again (2.3.6 repeated attempts: 2 s, doubled per failure up to
+ * 64 s; SmState.attempt*). An invalid public key ends the pairing without that wait.
  */
 import {
   ERROR_CODE_AUTHENTICATION_FAILURE,
@@ -92,6 +95,7 @@ export class SmIo {
     c.pairing = false;
     c.reset_setup();
     this.s.setPhase(c, 'IDLE', status === 0 ? 'pairing complete' : `pairing ended 0x${status.toString(16)}`);
+    if (was && status === 0) this.s.attemptSucceeded(c);
     if (was) this.ev.pairing_complete(c, status, reason);
   }
 }

@@ -157,6 +157,12 @@ export class SmPairing {
     return c.role === 1 ? this.ourPk() : c.peer_pk!;
   }
 
+  /** The peer's confirm / DHKey check value is wrong: fail, and make it wait before the next try (2.3.6). */
+  private refused_proof(c: SmConnection, reason: number): void {
+    this.s.attemptFailed(c);
+    this.io.fail(c, reason);
+  }
+
   // ================================================================ phase 1
 
   /** Initiator: send the Pairing Request (sm_request_pairing, or a peripheral's Security Request). */
@@ -370,7 +376,7 @@ export class SmPairing {
   }
 
   private legacy_random(c: SmConnection): void {
-    if (!equal(this.c1(c, c.peer_random!), c.peer_confirm!)) return this.io.fail(c, SM_REASON_CONFIRM_VALUE_FAILED);
+    if (!equal(this.c1(c, c.peer_random!), c.peer_confirm!)) return this.refused_proof(c, SM_REASON_CONFIRM_VALUE_FAILED);
     const srand = c.role === 1 ? c.local_random : c.peer_random!;
     const mrand = c.role === 0 ? c.local_random : c.peer_random!;
     this.set_key(c, sm_s1(c.tk, srand, mrand));
@@ -442,7 +448,7 @@ export class SmPairing {
     const theirs = c.role === 0 ? this.pkb(c) : this.pka(c);
     const ours = c.role === 0 ? this.pka(c) : this.pkb(c);
     if (!equal(sm_f4(this.pk_x(theirs), this.pk_x(ours), c.peer_random!, this.rbit(c)), c.peer_confirm!))
-      return this.io.fail(c, SM_REASON_CONFIRM_VALUE_FAILED);
+      return this.refused_proof(c, SM_REASON_CONFIRM_VALUE_FAILED);
     if (c.role === 1) this.io.send(c, sm_build_value128(SM_CODE_PAIRING_RANDOM, c.local_random));
     c.passkey_round++;
     if (c.passkey_round < 20) {
@@ -459,7 +465,7 @@ export class SmPairing {
   private sc_random_jw_nc(c: SmConnection): void {
     if (c.role === 0) {
       const cb = sm_f4(this.pk_x(this.pkb(c)), this.pk_x(this.pka(c)), c.peer_random!, 0);
-      if (!equal(cb, c.peer_confirm!)) return this.io.fail(c, SM_REASON_CONFIRM_VALUE_FAILED);
+      if (!equal(cb, c.peer_confirm!)) return this.refused_proof(c, SM_REASON_CONFIRM_VALUE_FAILED);
     } else {
       this.io.send(c, sm_build_value128(SM_CODE_PAIRING_RANDOM, c.local_random));
     }
@@ -504,7 +510,7 @@ export class SmPairing {
       return;
     }
     if (!c.peer_dhkey_check) return;
-    if (!equal(c.peer_dhkey_check, this.f6(c, 'a'))) return this.io.fail(c, SM_REASON_DHKEY_CHECK_FAILED);
+    if (!equal(c.peer_dhkey_check, this.f6(c, 'a'))) return this.refused_proof(c, SM_REASON_DHKEY_CHECK_FAILED);
     this.io.send(c, sm_build_value128(SM_CODE_PAIRING_DHKEY_CHECK, this.f6(c, 'b')));
     this.s.setPhase(c, 'W4_LTK_REQUEST', 'Eb sent, LTK ready');
   }
@@ -514,7 +520,7 @@ export class SmPairing {
       return this.io.fail(c, SM_REASON_UNSPECIFIED_REASON);
     c.peer_dhkey_check = sm_parse_value128(pdu);
     if (c.role === 1) return this.sc_dhkey_check(c);
-    if (!equal(c.peer_dhkey_check, this.f6(c, 'b'))) return this.io.fail(c, SM_REASON_DHKEY_CHECK_FAILED);
+    if (!equal(c.peer_dhkey_check, this.f6(c, 'b'))) return this.refused_proof(c, SM_REASON_DHKEY_CHECK_FAILED);
     this.keys.start_encryption_stk(c);
   }
 }

@@ -9,7 +9,7 @@ import { Timer, type RunLoop } from '../core/run-loop.js';
 import type { Logger } from '../core/log.js';
 import type { Pool } from '../core/pool.js';
 import { RegistrationList, type EventOut } from '../core/event-out.js';
-import type { BdAddr } from '../core/bytes.js';
+import { bd_addr_to_str, type BdAddr } from '../core/bytes.js';
 import type { Codes } from '../codes/index.js';
 import type { HciArg, HciCommand } from '../hci/commands.js';
 import type { HciLeSecurity } from '../hci/hci-le-security.js';
@@ -181,6 +181,12 @@ export const SM_OUT_MAX = 8;
 /** The SMP timeout (Vol 3 Part H 3.4). */
 export const SM_TIMEOUT_MS = 30_000;
 
+/** Repeated attempts (Vol 3 Part H 2.3.6): the first wait after a failed check, doubled per failure, capped. */
+export const SM_REPEATED_ATTEMPTS_MIN_MS = 2_000;
+export const SM_REPEATED_ATTEMPTS_MAX_MS = 64_000;
+/** At most this many claimants are remembered (the oldest goes first). */
+export const SM_REPEATED_ATTEMPTS_ENTRIES = 16;
+
 /** sm_set_* settings, BTstack's defaults. */
 export class SmSettings {
   io_capability = 3; // IO_CAPABILITY_NO_INPUT_NO_OUTPUT
@@ -204,6 +210,8 @@ export class SmState {
   csrk: Uint8Array;
   /** Our P-256 key pair, made on the first Secure Connections pairing and kept (as BTstack). */
   key_pair: SmP256KeyPair | null = null;
+  /** Repeated attempts: per peer address ('type/AA:BB:..'), failed checks and when pairing is allowed again. */
+  readonly attempts = new Map<string, { fails: number; since: number; until: number }>();
   /** Random octets; tests may replace it. */
   random: (n: number) => Uint8Array = (n) => new Uint8Array(randomBytes(n));
 
@@ -219,6 +227,34 @@ export class SmState {
   ) {
     this.irk = this.random(16);
     this.csrk = this.random(16);
+  }
+
+  private attemptKey(c: SmConnection): string {
+    return `${c.peer_addr_type & 1}/${bd_addr_to_str(c.peer_addr)}`;
+  }
+
+  /** A check of the peer's values failed (confirm, DHKey check): make it wait longer before the next try. */
+  attemptFailed(c: SmConnection): void {
+    const now = this.run_loop.get_time_ms();
+    const key = this.attemptKey(c);
+    const prev = this.attempts.get(key);
+    // a quiet period as long as the last wait forgives the earlier failures
+    const fails = prev && now < prev.until + (prev.until - prev.since) ? prev.fails + 1 : 1;
+    const wait = Math.min(SM_REPEATED_ATTEMPTS_MAX_MS, SM_REPEATED_ATTEMPTS_MIN_MS * 2 ** (fails - 1));
+    this.attempts.delete(key);
+    if (this.attempts.size >= SM_REPEATED_ATTEMPTS_ENTRIES) this.attempts.delete(this.attempts.keys().next().value!);
+    this.attempts.set(key, { fails, since: now, until: now + wait });
+  }
+
+  /** True while this peer has to wait before pairing again. */
+  attemptBlocked(c: SmConnection): boolean {
+    const e = this.attempts.get(this.attemptKey(c));
+    return !!e && this.run_loop.get_time_ms() < e.until;
+  }
+
+  /** A pairing with this peer succeeded: forget its failures. */
+  attemptSucceeded(c: SmConnection): void {
+    this.attempts.delete(this.attemptKey(c));
   }
 
   connectionFor(con_handle: number): SmConnection | null {

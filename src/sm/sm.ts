@@ -25,7 +25,8 @@
  * state record sm-state.ts; components sm-io.ts (output, SMP timer, end of pairing),
  * sm-pairing.ts (phases 1-2), sm-keys.ts (encryption, phase 3, bonds), sm-events.ts; the codecs
  * sm-pdu.ts and crypto.ts / p256.ts; bonds in an LeDeviceDb (le-device-db.ts, in memory now).
- * Not built yet: OOB, the repeated-attempts rule, privacy (RPA
+ * A peer whose confirm / DHKey check failed gets Repeated Attempts (0x09) for a while (sm-io.ts).
+ * Not built yet: OOB, privacy (RPA
  * resolution), CTKD, a persistent bond store, authorization, signed writes.
  */
 import type { Logger } from '../core/log.js';
@@ -49,6 +50,7 @@ import {
   SM_AUTHREQ_KEYPRESS,
   SM_REASON_COMMAND_NOT_SUPPORTED,
   SM_REASON_INVALID_PARAMETERS,
+  SM_REASON_REPEATED_ATTEMPTS,
   SM_REASON_UNSPECIFIED_REASON,
 } from '../codes/v1.4.js';
 import type { BtstackPacketCallbackRegistration } from '../hci/hci-service.js';
@@ -305,6 +307,7 @@ export class Sm {
       case SM_CODE_PAIRING_REQUEST:
         if (c.role !== 1) return this.#refuse(c, SM_REASON_COMMAND_NOT_SUPPORTED);
         if (c.phase !== 'IDLE') return this.#refuse(c, SM_REASON_UNSPECIFIED_REASON);
+        if (this.state.attemptBlocked(c)) return this.#refuse(c, SM_REASON_REPEATED_ATTEMPTS);
         return p.on_pairing_request(c, pdu);
       case SM_CODE_SECURITY_REQUEST:
         if (c.role !== 0) return this.#refuse(c, SM_REASON_COMMAND_NOT_SUPPORTED);

@@ -11,7 +11,8 @@
  * SMP timeout, or drops and re-makes the link.
  *
  * What a user sees: nothing throws; every PDU B sends is a well-formed SMP PDU of a code a
- * responder may send, Pairing Failed only with a reason 3.5.5 defines; no bond is ever stored
+ * responder may send, Pairing Failed only with a reason 3.5.5 defines (0x09 Repeated Attempts
+ * after failed confirm / DHKey checks); no bond is ever stored
  * (no fuzzed pairing can succeed); after the last link went down both stacks' pools are full; and
  * then a real pairing between A (with its own SM now) and B still succeeds.
  */
@@ -63,12 +64,14 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     });
     // ---- A: a raw peer on the SM channel
     let a_handle = -1;
+    let told_to_wait = false;
     A.l2cap.l2cap_register_fixed_channel((type, channel, p, size) => {
       if (type !== 0x09 || channel !== a_handle) return;
       const code = p[0]!;
       assert.ok(RESPONDER_CODES.has(code), `B sent code 0x${code.toString(16)}`);
       assert.is(size, sm_pdu_length(code), `B's 0x${code.toString(16)} has its length`);
       if (code === 0x05) assert.ok(p[1]! >= 0x01 && p[1]! <= 0x0c, `reason 0x${p[1]!.toString(16)}`);
+      if (code === 0x05 && p[1] === 0x09) told_to_wait = true;
       bump(`pdu 0x${code.toString(16)}`);
     }, 0x0006);
     A.hci.hci_add_event_handler({
@@ -145,6 +148,13 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     let encryptions = 0;
     let timeouts = 0;
     while (sent < PER_PROFILE) {
+      if (told_to_wait) {
+        // Repeated Attempts: a patient fuzzer waits it out (at most 64 s) so pairings keep starting
+        told_to_wait = false;
+        rl.run_until(() => false, 65_000);
+        bump('waited');
+        continue;
+      }
       const roll = rnd();
       if (roll < 0.0004) {
         disconnect();
@@ -192,9 +202,11 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       'Numeric Comparison and passkey display reached',
     );
     assert.ok(encryptions > 10 && timeouts > 0);
+    assert.ok((counts.get('waited') ?? 0) > 0, 'Repeated Attempts seen');
     assert.is(counts.get('event 0xd4'), counts.get('event 0xd5'), 'every PAIRING_STARTED has its PAIRING_COMPLETE');
     // a real pairing still works (A gets its own SM on the same channel)
     fuzzing = false;
+    rl.run_until(() => false, 70_000); // past any repeated-attempts wait (2.3.6, at most 64 s)
     A.sm.sm_init();
     A.sm.sm_set_authentication_requirements(0x09);
     let done = -1;

@@ -242,6 +242,28 @@ for (const profile of PROFILES) {
     );
   });
 
+  test(`${profile}: repeated attempts (2.3.6): after a failed confirm the peer waits 2 s, then 4 s, before pairing again`, () => {
+    const t = responder(profile);
+    const mismatch = (): string[] => {
+      t.pdu(PREQ);
+      t.sm.sm_just_works_confirm(t.con);
+      t.pdu(`03 ${'5a'.repeat(16)}`);
+      return t.pdu(`04 ${'a5'.repeat(16)}`);
+    };
+    assert.equal(mismatch().at(-1), '0504');
+    const events = t.events.length;
+    assert.equal(t.pdu(PREQ), ['0509'], 'Repeated Attempts at once');
+    assert.is(t.events.length, events, 'no pairing started');
+    t.rl.advance(1_999);
+    assert.equal(t.pdu(PREQ), ['0509'], 'still within 2 s');
+    t.rl.advance(1);
+    assert.equal(mismatch().at(-1), '0504', 'allowed after 2 s, fails again');
+    t.rl.advance(3_999);
+    assert.equal(t.pdu(PREQ), ['0509'], 'now 4 s');
+    t.rl.advance(1);
+    assert.equal(t.pdu(PREQ), [h(PRES)], 'allowed after 4 s');
+  });
+
   test(`${profile}: the user declines -> 0x01 Passkey Entry Failed (legacy) / 0x0C Numeric Comparison Failed (SC)`, () => {
     failsWith(profile, (t) => (t.pdu(PREQ), t.sm.sm_bonding_decline(t.con), t.flush()), 0x01);
   });
