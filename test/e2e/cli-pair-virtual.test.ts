@@ -4,7 +4,7 @@
  * the next time: `spp connect` / `l2cap connect` at --security 2 get Authentication Complete 0x06
  * PIN or Key Missing, delete the key and exit 1 with one line saying so; the next run pairs anew
  * and the data is echoed. Nobody at the address: exit 1 with one line. Usage errors of the pairing
- * flags and commands: exit 2 with one line. Captures clean in tshark and btmon.
+ * flags and commands: exit 2 with one line. Every run's capture clean in tshark and btmon.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,7 +22,8 @@ const STALE = `bthost: security level 2 not reached with ${PEER}: PIN or key mis
 const why = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('bthost: '));
 
 test('pair with the virtual peer: exit 0, the key in --keys; later runs meet a peer without it: 0x06, key deleted, one line; then pairing anew', async () => {
-  const pair = await bthostAsync(['pair', PEER, '--keys', KEYS]);
+  const logs = ['pair', 'spp-stale', 'spp-anew', 'l2cap-stale'].map((t) => path.join(tmp, `virtual-${t}.btsnoop`));
+  const pair = await bthostAsync(['pair', PEER, '--keys', KEYS, '--log', logs[0]!]);
   assert.is(pair.status, 0, pair.stderr);
   assert.match(
     pair.stderr,
@@ -30,7 +31,7 @@ test('pair with the virtual peer: exit 0, the key in --keys; later runs meet a p
   );
   assert.equal(keysIn(), [`${PEER} type 7`]);
 
-  const log = path.join(tmp, 'virtual-spp-stale.btsnoop');
+  const log = logs[1]!;
   const stale = await bthostAsync(['spp', 'connect', PEER, '--keys', KEYS, '--security', '2', '--log', log], 'lost\n');
   assert.is(stale.status, 1, stale.stderr);
   assert.equal(why(stale.stderr), [STALE]);
@@ -42,25 +43,30 @@ test('pair with the virtual peer: exit 0, the key in --keys; later runs meet a p
     'Authentication Complete: PIN or Key Missing',
   );
   assert.equal(tsharkFields(log, ['frame.number'], 'bthci_cmd.opcode == 0x040b').length, 1, 'our key was offered');
-  assertCleanCapture(log);
 
-  const anew = await bthostAsync(['spp', 'connect', PEER, '--keys', KEYS, '--security', '2'], 'paired anew\n');
+  const anew = await bthostAsync(['spp', 'connect', PEER, '--keys', KEYS, '--security', '2', '--log', logs[2]!], 'paired anew\n');
   assert.is(anew.status, 0, anew.stderr);
   assert.is(anew.stdout, 'paired anew\n', 'echoed by the peer');
   assert.equal(keysIn(), [`${PEER} type 7`]);
 
-  const l2 = await bthostAsync(['l2cap', 'connect', PEER, '0x1001', '--keys', KEYS, '--security', '2'], 'lost\n');
+  const l2 = await bthostAsync(
+    ['l2cap', 'connect', PEER, '0x1001', '--keys', KEYS, '--security', '2', '--log', logs[3]!],
+    'lost\n',
+  );
   assert.is(l2.status, 1, l2.stderr);
   assert.equal(why(l2.stderr), [STALE]);
   assert.equal(keysIn(), []);
+  for (const l of logs) assertCleanCapture(l);
 });
 
 test('pair with nobody at the address: exit 1 with one line', async () => {
-  const r = await bthostAsync(['pair', '11:22:33:44:55:66', '--page-timeout', '300']);
+  const log = path.join(tmp, 'virtual-nobody.btsnoop');
+  const r = await bthostAsync(['pair', '11:22:33:44:55:66', '--page-timeout', '300', '--log', log]);
   assert.is(r.status, 1);
   assert.equal(why(r.stderr), [
     'bthost: no device answered at 11:22:33:44:55:66 (page timeout): is the address right, the device on, in range and connectable?',
   ]);
+  assertCleanCapture(log);
 });
 
 test('usage errors of pair and the pairing flags: exit 2 with one line each', async () => {
