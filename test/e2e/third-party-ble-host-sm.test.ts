@@ -1,0 +1,110 @@
+/**
+ * LE Secure Connections with an outside implementation: ble-host (pure JavaScript LE host, pinned
+ * in test/third-party) connects as central to a bthost Stack on a pty of the virtual radio and asks
+ * to pair (its `sendPairingRequest`, Just Works with bonding). bthost's Security Manager answers as
+ * peripheral (NoInputNoOutput, SM_AUTHREQ_SECURE_CONNECTION | BONDING, the app confirms Just
+ * Works). Both sides report success (ble-host 'pairingComplete' and 'encrypt' 0; bthost
+ * SM_EVENT_PAIRING_COMPLETE status 0, gap_security_level 2, a bond for ble-host's address), the
+ * wiretap shows the SC exchange (Pairing Response with the SC bit, both Public Keys, both DHKey
+ * Checks), pools are full after the link went down and both captures decode cleanly.
+ * The other direction (bthost central) and re-encryption after a restart are not tested here yet.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { bd_addr_to_str, hex, little_endian_read_16 } from '../../src/core/bytes.js';
+import { gatt_compile } from '../../src/att/gatt-compiler.js';
+import * as C from '../../src/codes/v1.4.js';
+import { assertCleanCapture } from '../helpers/capture.js';
+import { BLE_HOST_RUNNER, ensure_third_party } from '../third-party/install.js';
+import { haveSocat, JsonChild, open_rig, remove_rig, type Rig } from './third-party-helpers.js';
+
+function l2cap_of(packets: Uint8Array[], cid: number): Uint8Array[] {
+  return packets.filter((p) => p.length >= 8 && little_endian_read_16(p, 6) === cid).map((p) => p.subarray(8));
+}
+
+test('ble-host (central) pairs with bthost (peripheral) using LE Secure Connections Just Works', async () => {
+  assert.ok(haveSocat, 'socat is installed');
+  const tp = ensure_third_party();
+  assert.ok(!('unavailable' in tp), 'unavailable' in tp ? tp.unavailable : '');
+  let rig: Rig | null = null;
+  let ble: JsonChild | null = null;
+  try {
+    rig = await open_rig('bthost-3p-blehost-sm-');
+    const r = rig;
+    const bt = await r.stack();
+    const db = gatt_compile('PRIMARY_SERVICE, GAP_SERVICE\nCHARACTERISTIC, GAP_DEVICE_NAME, READ, "bthost-sm"\n');
+    assert.is(db.status, 0);
+    bt.att_server.att_server_init(db.profile_data!);
+    const sm = bt.sm;
+    sm.sm_init();
+    sm.sm_set_io_capabilities(C.IO_CAPABILITY_NO_INPUT_NO_OUTPUT);
+    sm.sm_set_authentication_requirements(C.SM_AUTHREQ_SECURE_CONNECTION | C.SM_AUTHREQ_BONDING);
+    const smEvents: Uint8Array[] = [];
+    sm.sm_add_event_handler({
+      callback: (_t, _c, p, n) => {
+        const e = p.slice(0, n);
+        smEvents.push(e);
+        if (e[0] === C.SM_EVENT_JUST_WORKS_REQUEST) sm.sm_just_works_confirm(little_endian_read_16(e, 2));
+      },
+    });
+    let conHandle = -1;
+    bt.hci.hci_add_event_handler({
+      callback: (_t, _c, p) => {
+        if (p[0] === 0x3e && p[2] === 0x01 && p[3] === 0) conHandle = little_endian_read_16(p, 4);
+      },
+    });
+    const name = 'bthost-sm';
+    const ad = Uint8Array.from([0x02, 0x01, 0x06, 1 + name.length, 0x09, ...new TextEncoder().encode(name)]);
+    bt.gap.gap_advertisements_set_params(0x0030, 0x0030, 0x00, 0, new Uint8Array(6), 0x07, 0);
+    bt.gap.gap_advertisements_set_data(ad.length, ad);
+    bt.gap.gap_advertisements_enable(1);
+    const ours = bd_addr_to_str(bt.gap.gap_local_bd_addr());
+
+    const cwd = join(r.dir, 'ble-host');
+    mkdirSync(cwd);
+    const b = new JsonChild(BLE_HOST_RUNNER, [r.tapSock], cwd);
+    ble = b;
+    b.send({ cmd: 'connect', address: ours, addressType: 'public' });
+    await r.wait(() => !!b.find((e) => e.ev === 'connect') && conHandle >= 0, 8000, 'ble-host connected', b);
+    b.send({ cmd: 'pair' });
+    const done = (): boolean => smEvents.some((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE);
+    await r.wait(() => done() && !!b.find((e) => e.ev === 'pairingComplete'), 8000, 'pairing complete on both sides', b);
+    await r.wait(() => !!b.find((e) => e.ev === 'encrypt'), 3000, "ble-host's encrypt event", b);
+    const complete = smEvents.find((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE)!;
+    assert.is(complete[11], 0, `bthost PAIRING_COMPLETE status (${hex(complete)})`);
+    assert.is(b.find((e) => e.ev === 'encrypt')!.status, 0);
+    assert.equal(
+      smEvents.map((e) => e[0]),
+      [C.SM_EVENT_PAIRING_STARTED, C.SM_EVENT_JUST_WORKS_REQUEST, C.SM_EVENT_PAIRING_COMPLETE],
+    );
+    assert.is(bt.gap.gap_security_level(conHandle), 2, 'LE level 2 (unauthenticated, encrypted)');
+    const peer = r.server.controllers.find((c) => bd_addr_to_str(c.bd_addr) !== ours)!;
+    assert.ok(sm.le_device_db.le_device_db_lookup(0, peer.bd_addr) >= 0, "a bond for ble-host's identity address");
+    // the SC exchange on the wire (ble-host's view: out = to its controller)
+    const fromBle = l2cap_of(r.tap.of('out', 0x02), 0x0006).map((p) => p[0]);
+    const toBle = l2cap_of(r.tap.of('in', 0x02), 0x0006);
+    assert.ok(
+      toBle[0]![0] === 0x02 && (toBle[0]![3]! & 0x09) === 0x09,
+      `Pairing Response with SC and bonding: ${hex(toBle[0]!)}`,
+    );
+    assert.ok(fromBle.includes(0x0c) && fromBle.includes(0x0d), 'ble-host sent its Public Key and DHKey Check');
+    const codes = toBle.map((p) => p[0]);
+    assert.ok(codes.includes(0x0c) && codes.includes(0x03) && codes.includes(0x04) && codes.includes(0x0d), `bthost: ${codes}`);
+
+    b.send({ cmd: 'disconnect' });
+    await r.wait(() => !!b.find((e) => e.ev === 'disconnect') && bt.sm.state.connections.length === 0, 5000, 'link down', b);
+    assert.equal(bt.pools.busy(), [], 'bthost pools back to full');
+    await b.stop();
+    await r.close();
+    assertCleanCapture(r.tapLog);
+    assertCleanCapture(r.stackLog);
+  } finally {
+    await ble?.stop();
+    await rig?.close();
+    remove_rig(rig);
+  }
+});
+
+test.run();
