@@ -7,7 +7,9 @@
  * SM_EVENT_PAIRING_COMPLETE status 0, gap_security_level 2, a bond for ble-host's address), the
  * wiretap shows the SC exchange (Pairing Response with the SC bit, both Public Keys, both DHKey
  * Checks), pools are full after the link went down and both captures decode cleanly.
- * The other direction (bthost central) and re-encryption after a restart are not tested here yet.
+ * And the other direction: bthost (central) pairs with ble-host (peripheral), then encrypts again
+ * with the stored LTK (REENCRYPTION_COMPLETE 0: ble-host holds the same key). Re-encryption on a new
+ * link and after a restart are not tested here yet (the runner advertises once).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -95,6 +97,85 @@ test('ble-host (central) pairs with bthost (peripheral) using LE Secure Connecti
 
     b.send({ cmd: 'disconnect' });
     await r.wait(() => !!b.find((e) => e.ev === 'disconnect') && bt.sm.state.connections.length === 0, 5000, 'link down', b);
+    assert.equal(bt.pools.busy(), [], 'bthost pools back to full');
+    await b.stop();
+    await r.close();
+    assertCleanCapture(r.tapLog);
+    assertCleanCapture(r.stackLog);
+  } finally {
+    await ble?.stop();
+    await rig?.close();
+    remove_rig(rig);
+  }
+});
+
+test('bthost (central) pairs with ble-host (peripheral) using LE Secure Connections Just Works', async () => {
+  assert.ok(haveSocat, 'socat is installed');
+  const tp = ensure_third_party();
+  assert.ok(!('unavailable' in tp), 'unavailable' in tp ? tp.unavailable : '');
+  let rig: Rig | null = null;
+  let ble: JsonChild | null = null;
+  try {
+    rig = await open_rig('bthost-3p-blehost-smc-');
+    const r = rig;
+    const bt = await r.stack();
+    const sm = bt.sm;
+    sm.sm_init();
+    sm.sm_set_io_capabilities(C.IO_CAPABILITY_NO_INPUT_NO_OUTPUT);
+    sm.sm_set_authentication_requirements(C.SM_AUTHREQ_SECURE_CONNECTION | C.SM_AUTHREQ_BONDING);
+    const smEvents: Uint8Array[] = [];
+    sm.sm_add_event_handler({
+      callback: (_t, _c, p, n) => {
+        const e = p.slice(0, n);
+        smEvents.push(e);
+        if (e[0] === C.SM_EVENT_JUST_WORKS_REQUEST) sm.sm_just_works_confirm(little_endian_read_16(e, 2));
+      },
+    });
+    let conHandle = -1;
+    bt.hci.hci_add_event_handler({
+      callback: (_t, _c, p) => {
+        if (p[0] === 0x3e && p[2] === 0x01 && p[3] === 0) conHandle = little_endian_read_16(p, 4);
+      },
+    });
+    const cwd = join(r.dir, 'ble-host');
+    mkdirSync(cwd);
+    const b = new JsonChild(BLE_HOST_RUNNER, [r.tapSock], cwd);
+    ble = b;
+    b.send({ cmd: 'serve', name: 'ble-host-sm' });
+    await r.wait(() => !!b.find((e) => e.ev === 'advertising'), 8000, 'ble-host advertising', b);
+    const ours = bd_addr_to_str(bt.gap.gap_local_bd_addr());
+    const peer = r.server.controllers.find((c) => bd_addr_to_str(c.bd_addr) !== ours)!;
+    assert.is(bt.gap.gap_connect(peer.bd_addr, 0), 0);
+    await r.wait(() => conHandle >= 0 && !!b.find((e) => e.ev === 'connect'), 8000, 'LE link up', b);
+    sm.sm_request_pairing(conHandle);
+    const done = (): boolean => smEvents.some((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE);
+    await r.wait(() => done() && !!b.find((e) => e.ev === 'pairingComplete'), 8000, 'pairing complete on both sides', b);
+    const complete = smEvents.find((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE)!;
+    assert.is(complete[11], 0, `bthost PAIRING_COMPLETE status (${hex(complete)})`);
+    assert.is(bt.gap.gap_security_level(conHandle), 2);
+    assert.ok(sm.le_device_db.le_device_db_lookup(0, peer.bd_addr) >= 0, 'bond stored');
+    // ble-host answered with SC (its view: in = from its controller = bthost's PDUs)
+    const fromBle = l2cap_of(r.tap.of('out', 0x02), 0x0006);
+    assert.ok(fromBle[0]![0] === 0x02 && (fromBle[0]![3]! & 0x08) === 0x08, `ble-host's Pairing Response: ${hex(fromBle[0]!)}`);
+    // the stored LTK is the one ble-host keeps: encrypt again with it (Key Refresh on this link;
+    // the runner advertises only once, so no second link)
+    const before = smEvents.length;
+    sm.sm_request_pairing(conHandle);
+    await r.wait(
+      () => smEvents.some((e, i) => i >= before && e[0] === C.SM_EVENT_REENCRYPTION_COMPLETE),
+      8000,
+      're-encrypted',
+      b,
+    );
+    const reenc = smEvents.slice(before);
+    assert.equal(
+      reenc.map((e) => e[0]),
+      [C.SM_EVENT_REENCRYPTION_STARTED, C.SM_EVENT_REENCRYPTION_COMPLETE],
+    );
+    assert.is(reenc[1]![reenc[1]!.length - 1], 0, 'REENCRYPTION_COMPLETE status 0: ble-host had our LTK');
+    assert.is(bt.gap.gap_security_level(conHandle), 2);
+    bt.gap.gap_disconnect(conHandle);
+    await r.wait(() => bt.sm.state.connections.length === 0, 5000, 'link down', b);
     assert.equal(bt.pools.busy(), [], 'bthost pools back to full');
     await b.stop();
     await r.close();
