@@ -15,8 +15,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bthostAsync, Proc, tmp, type Run } from './cli-helpers.js';
-import { spawn } from 'node:child_process';
-import { clean, Controller, oneLineWhy } from './cli-pair-helpers.js';
+import { clean, Controller, decodeHci as hci, oneLineWhy, type Step } from './cli-pair-helpers.js';
 import { list_keys, open_key_file } from '../../ports/cli/keys.js';
 import { bd_addr_to_str } from '../../src/core/bytes.js';
 
@@ -52,55 +51,6 @@ test.before(async () => {
 test.after(async () => {
   await ctl.close();
 });
-
-/** One step of a capture: an HCI event ('e', with its status when it has one), command ('c') or L2CAP signalling PDU ('s', with its result). */
-interface Step {
-  kind: 'e' | 'c' | 's';
-  code: number;
-  status: number | null;
-}
-
-const decoded = new Map<string, Promise<Step[]>>();
-
-/**
- * A capture's HCI and L2CAP signalling exchange in order, decoded by tshark (as tsharkFields in
- * test/helpers/capture.ts) in the background: started when the process that wrote it has exited,
- * so that it runs beside the next processes and the synchronous clean() checks.
- */
-function hci(log: string): Promise<Step[]> {
-  let steps = decoded.get(log);
-  if (steps) return steps;
-  const fields = ['bthci_evt.code', 'bthci_cmd.opcode', 'bthci_evt.status', 'btl2cap.cmd_code', 'btl2cap.result'];
-  const args = ['-n', '-r', log, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=,'];
-  for (const f of fields) args.push('-e', f);
-  args.push('-Y', 'bthci_evt || bthci_cmd || btl2cap.cmd_code');
-  steps = new Promise<Step[]>((resolve, reject) => {
-    const child = spawn('tshark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`tshark on ${log} exited ${code}: ${err}`));
-      const num = (v: string | undefined) => (v ? parseInt(v.split(',')[0]!, 16) : null);
-      const rows = out
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => l.split('\t'));
-      resolve(
-        rows.map((r): Step => {
-          if (r[0]) return { kind: 'e', code: num(r[0])!, status: num(r[2]) };
-          if (r[1]) return { kind: 'c', code: num(r[1])!, status: null };
-          return { kind: 's', code: num(r[3])!, status: num(r[4]) };
-        }),
-      );
-    });
-  });
-  steps.catch(() => {}); // awaited by the test; no unhandled rejection meanwhile
-  decoded.set(log, steps);
-  return steps;
-}
 
 const ev = (x: Step[], code: number) => x.findIndex((s) => s.kind === 'e' && s.code === code);
 const cmd = (x: Step[], code: number) => x.findIndex((s) => s.kind === 'c' && s.code === code);

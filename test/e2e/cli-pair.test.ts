@@ -14,8 +14,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmp } from './cli-helpers.js';
-import { tsharkFields } from '../helpers/capture.js';
-import { clean, Controller, oneLineWhy, pairOnce, type PairRun } from './cli-pair-helpers.js';
+import { clean, Controller, decodeHci, oneLineWhy, pairOnce, type PairRun } from './cli-pair-helpers.js';
 
 const KEYS_DIR = path.join(tmp, 'keys');
 process.env['BTHOST_KEYS_DIR'] = KEYS_DIR;
@@ -71,8 +70,16 @@ test.before(async () => {
     ),
   };
   // the checks below run tshark and btmon synchronously: only once no pairing waits for typed input
-  const done = await Promise.all(Object.values(started));
+  const done = await Promise.all(
+    Object.values(started).map((p) =>
+      p.then((r) => {
+        void decodeHci(r.la); // in the background, beside the other pairings and the clean() checks
+        return r;
+      }),
+    ),
+  );
   runs = Object.fromEntries(Object.keys(started).map((k, i) => [k, done[i]!])) as Record<Name, PairRun>;
+  void decodeHci(runs.pkA.lb); // B's capture is asked about too
 });
 
 test.after(async () => {
@@ -81,18 +88,18 @@ test.after(async () => {
 
 const keyFile = (addr: string) => path.join(KEYS_DIR, `bthost_${addr.replace(/:/g, '-')}.tlv`);
 
-/** Event codes and command opcodes of a capture, one tshark run. */
-function exchange(log: string): { ev: number[]; cmd: number[] } {
-  const rows = tsharkFields(log, ['bthci_evt.code', 'bthci_cmd.opcode'], 'bthci_evt || bthci_cmd');
+/** Event codes and command opcodes of a capture (tshark, decoded in the background). */
+async function exchange(log: string): Promise<{ ev: number[]; cmd: number[] }> {
+  const steps = await decodeHci(log);
   return {
-    ev: rows.filter((r) => r[0]).map((r) => parseInt(r[0]!, 16)),
-    cmd: rows.filter((r) => r[1]).map((r) => parseInt(r[1]!, 16)),
+    ev: steps.filter((s) => s.kind === 'e').map((s) => s.code),
+    cmd: steps.filter((s) => s.kind === 'c').map((s) => s.code),
   };
 }
 
 test('every association model, SC on and off, two processes each, run side by side; captures clean and showing the exchange', async () => {
   const { jw, jwOff, nc, pkA, pkB, pin } = runs;
-  const ok = (r: PairRun, model: string, level: number, type: number) => {
+  const ok = async (r: PairRun, model: string, level: number, type: number) => {
     assert.is(r.a.status, 0, r.a.stderr);
     assert.is(r.b.status, 0, r.b.stderr);
     assert.match(
@@ -103,24 +110,24 @@ test('every association model, SC on and off, two processes each, run side by si
     clean(r.la, r.lb);
     return exchange(r.la);
   };
-  let x = ok(jw, 'Just Works', 2, 7);
+  let x = await ok(jw, 'Just Works', 2, 7);
   assert.ok(
     x.ev.includes(IO_CAPABILITY_REQUEST) && x.ev.includes(USER_CONFIRMATION_REQUEST) && x.ev.includes(LINK_KEY_NOTIFICATION),
   );
   assert.ok(x.cmd.includes(IO_CAPABILITY_REQUEST_REPLY));
   assert.ok(fs.existsSync(keyFile(jw.addr_a)) && fs.existsSync(keyFile(jw.addr_b)), 'default per-controller key files');
-  ok(jwOff, 'Just Works', 2, 4);
-  x = ok(nc, 'Numeric Comparison', 4, 8);
+  await ok(jwOff, 'Just Works', 2, 4);
+  x = await ok(nc, 'Numeric Comparison', 4, 8);
   const va = /confirm value for \S+: (\d{6})/.exec(nc.a.stderr)![1];
   const vb = /confirm value for \S+: (\d{6})/.exec(nc.b.stderr)![1];
   assert.is(va, vb, 'both sides show the same number');
   assert.ok(x.ev.includes(USER_CONFIRMATION_REQUEST));
-  x = ok(pkA, 'Passkey Entry', 4, 8);
+  x = await ok(pkA, 'Passkey Entry', 4, 8);
   assert.ok(x.ev.includes(USER_PASSKEY_REQUEST), 'A was asked for the passkey');
-  assert.ok(exchange(pkA.lb).ev.includes(USER_PASSKEY_NOTIFICATION), 'B showed it');
-  x = ok(pkB, 'Passkey Entry', 3, 5);
+  assert.ok((await exchange(pkA.lb)).ev.includes(USER_PASSKEY_NOTIFICATION), 'B showed it');
+  x = await ok(pkB, 'Passkey Entry', 3, 5);
   assert.ok(x.ev.includes(USER_PASSKEY_NOTIFICATION), 'A showed the passkey');
-  x = ok(pin, 'legacy PIN', 3, 0);
+  x = await ok(pin, 'legacy PIN', 3, 0);
   assert.ok(x.ev.includes(PIN_CODE_REQUEST) && !x.ev.includes(IO_CAPABILITY_REQUEST), 'PIN, no SSP');
   assert.ok(x.cmd.includes(PIN_CODE_REQUEST_REPLY));
 });
