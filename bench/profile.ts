@@ -5,7 +5,9 @@
  *   npx tsx bench/profile.ts <scenario> [--cpu | --alloc] [--mb N]
  *
  * Scenarios: parser-framing, parser-reassembly (ours), l2cap-65535, l2cap-672, rfcomm-667 (frames that
- * fit an L2CAP MTU of 672, as benchmark 2's small frames), rfcomm-max (the largest frames).
+ * fit an L2CAP MTU of 672, as benchmark 2's small frames), rfcomm-max (the largest frames), le-cbm-2048
+ * and le-cbm-65535 (LE credit-based channel, central -> peripheral), gatt-notify-23 and
+ * gatt-notify-1017 (notifications at that ATT_MTU).
  */
 import { cutChunks, generateH4Stream } from './lib/h4-stream.js';
 import { createFeedHost } from './lib/feed-host.js';
@@ -69,6 +71,26 @@ async function rfcommScenario(mfs: number, mb: number): Promise<Scenario> {
   };
 }
 
+async function leCbmScenario(mtu: number, mb: number): Promise<Scenario> {
+  const { cbmSetup } = await import('./le-cbm.js');
+  return {
+    setup() {
+      const p = cbmSetup(mtu);
+      return { warm: () => p.send('c2p', 2 * MB), work: () => p.send('c2p', Math.round(mb * MB)) };
+    },
+  };
+}
+
+async function gattNotifyScenario(exchange: boolean, mb: number): Promise<Scenario> {
+  const { notifySetup } = await import('./gatt-notify.js');
+  return {
+    setup() {
+      const p = notifySetup(exchange);
+      return { warm: () => p.run(0.5 * MB), work: () => p.run(Math.round(mb * MB)) };
+    },
+  };
+}
+
 /** bench/profile.ts's flags (ports/options.ts): a scenario name, --cpu or --alloc only, --mb N. */
 const PROFILE_FLAGS: FlagSpec = {
   cpu: { type: 'boolean' },
@@ -89,6 +111,10 @@ async function main(): Promise<void> {
     'l2cap-672': () => l2capScenario(672, mb ?? 64),
     'rfcomm-667': () => rfcommScenario(667, mb ?? 64),
     'rfcomm-max': () => rfcommScenario(0xffff, mb ?? 128),
+    'le-cbm-2048': () => leCbmScenario(2048, mb ?? 8),
+    'le-cbm-65535': () => leCbmScenario(65535, mb ?? 8),
+    'gatt-notify-23': () => gattNotifyScenario(false, mb ?? 1),
+    'gatt-notify-1017': () => gattNotifyScenario(true, mb ?? 4),
   };
   const make = name ? scenarios[name] : undefined;
   const usage = `usage: npx tsx bench/profile.ts <${Object.keys(scenarios).join('|')}> [--cpu|--alloc] [--mb N]`;

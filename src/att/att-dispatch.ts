@@ -17,10 +17,43 @@ import type { L2capFixedChannelService } from '../l2cap/l2cap-fixed-service.js';
 
 const ATT = L2CAP_CID_ATTRIBUTE_PROTOCOL;
 
+/**
+ * A few connection handles (the connections whose can-send-now a view asked for): add / delete /
+ * has without an allocation per call, as a Set would make when it grows and shrinks around one
+ * entry on every notification.
+ */
+class HandleSet {
+  private handles = new Int32Array(4);
+  private count = 0;
+
+  has(handle: number): boolean {
+    for (let i = 0; i < this.count; i++) if (this.handles[i] === handle) return true;
+    return false;
+  }
+
+  add(handle: number): void {
+    if (this.has(handle)) return;
+    if (this.count === this.handles.length) {
+      const more = new Int32Array(this.handles.length * 2);
+      more.set(this.handles);
+      this.handles = more;
+    }
+    this.handles[this.count++] = handle;
+  }
+
+  delete(handle: number): void {
+    for (let i = 0; i < this.count; i++) {
+      if (this.handles[i] !== handle) continue;
+      this.handles[i] = this.handles[--this.count]!;
+      return;
+    }
+  }
+}
+
 class AttDispatchView implements L2capFixedChannelService {
   handler: PacketHandler | null = null;
   /** Connections whose can-send-now this view asked for. */
-  readonly waiting = new Set<number>();
+  readonly waiting = new HandleSet();
 
   constructor(
     private readonly lower: L2capFixedChannelService,
@@ -57,6 +90,8 @@ export class AttDispatch {
   readonly client: L2capFixedChannelService;
   readonly #server: AttDispatchView;
   readonly #client: AttDispatchView;
+  /** The views in the order CAN_SEND_NOW is offered (server first). */
+  readonly #views: readonly AttDispatchView[];
   #attached = false;
 
   constructor(private readonly lower: L2capFixedChannelService) {
@@ -65,6 +100,7 @@ export class AttDispatch {
     this.#client = new AttDispatchView(lower, attach);
     this.server = this.#server;
     this.client = this.#client;
+    this.#views = [this.#server, this.#client];
   }
 
   #attach(): void {
@@ -82,7 +118,9 @@ export class AttDispatch {
     }
     if (packet_type !== HCI_EVENT_PACKET) return;
     // L2CAP_EVENT_CAN_SEND_NOW (channel = con_handle)
-    for (const view of [this.#server, this.#client]) {
+    const views = this.#views;
+    for (let i = 0; i < views.length; i++) {
+      const view = views[i]!;
       if (!view.waiting.has(con_handle)) continue;
       if (!this.lower.l2cap_can_send_fixed_channel_packet_now(con_handle, ATT)) {
         this.lower.l2cap_request_can_send_fix_channel_now_event(con_handle, ATT);

@@ -11,6 +11,7 @@ import {
   L2CAP_CID_ATTRIBUTE_PROTOCOL,
 } from '../codes/v1.4.js';
 import { little_endian_store_16 } from '../core/bytes.js';
+import { SpanCopier } from '../core/span.js';
 import {
   ATT_EXCHANGE_MTU_RESPONSE,
   ATT_HANDLE_VALUE_CONFIRMATION,
@@ -25,6 +26,11 @@ const ATT = L2CAP_CID_ATTRIBUTE_PROTOCOL;
 export const ATT_TRANSACTION_TIMEOUT_MS = 30000;
 
 export class AttServerIo {
+  /** Values of notifications / indications into tx: the app's array, no view per value. */
+  private readonly values = new SpanCopier(true);
+  /** runOnce's copy of the connection list (handlers may change the list while it is served). */
+  private readonly snapshot: AttServerConnection[] = [];
+
   constructor(private readonly s: AttServerState) {}
 
   // ---- in
@@ -91,9 +97,20 @@ export class AttServerIo {
     }
   }
 
+  /** Copy the connection list into `snapshot` (filled by index: no new array per pass); its length. */
+  private takeSnapshot(): number {
+    const list = this.s.connections;
+    const snap = this.snapshot;
+    for (let i = 0; i < list.length; i++) snap[i] = list[i]!; // entries past the length are pooled records: harmless
+    return list.length;
+  }
+
   private runOnce(): void {
     const s = this.s;
-    for (const c of s.connections.slice()) {
+    const snap = this.snapshot;
+    let n = this.takeSnapshot();
+    for (let i = 0; i < n; i++) {
+      const c = snap[i]!;
       if (c.state !== 'REQUEST_RECEIVED_AND_VALIDATED') continue;
       if (!s.l2cap.l2cap_can_send_fixed_channel_packet_now(c.con_handle, ATT)) {
         s.l2cap.l2cap_request_can_send_fix_channel_now_event(c.con_handle, ATT);
@@ -101,7 +118,9 @@ export class AttServerIo {
       }
       this.respond(c);
     }
-    for (const c of s.connections.slice()) {
+    n = this.takeSnapshot();
+    for (let i = 0; i < n; i++) {
+      const c = snap[i]!;
       if (!c.can_send_now_requested || c.state !== 'IDLE' || s.connectionFor(c.con_handle) !== c) continue;
       if (!s.l2cap.l2cap_can_send_fixed_channel_packet_now(c.con_handle, ATT)) {
         s.l2cap.l2cap_request_can_send_fix_channel_now_event(c.con_handle, ATT);
@@ -151,7 +170,7 @@ export class AttServerIo {
     const tx = s.tx;
     tx[0] = opcode;
     little_endian_store_16(tx, 1, attribute_handle);
-    tx.set(value.subarray(0, n), 3);
+    this.values.copy(tx, 3, value, 0, n);
     const status = s.l2cap.l2cap_send_connectionless(con_handle, ATT, tx, 3 + n);
     if (status !== 0 || opcode !== ATT_HANDLE_VALUE_INDICATION) return status;
     c.value_indication_handle = attribute_handle;

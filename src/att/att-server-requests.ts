@@ -15,6 +15,7 @@
  * - The prepared-write error state is per connection (BTstack keeps one for all).
  */
 import { little_endian_read_16, little_endian_store_16 } from '../core/bytes.js';
+import { ViewCache } from '../core/span.js';
 import {
   ATT_ERROR_ATTRIBUTE_NOT_FOUND,
   ATT_ERROR_INSUFFICIENT_AUTHENTICATION,
@@ -161,6 +162,8 @@ export function att_validate_security(conn: AttConnection, flags: number, write:
 export class AttRequestHandler {
   private readonly it = new AttDbIterator();
   private readonly it2 = new AttDbIterator();
+  /** The values handed to the write callback: views of the request, made once per (PDU buffer, length). */
+  private readonly values = new ViewCache(4);
 
   constructor(
     readonly db: Uint8Array,
@@ -475,7 +478,7 @@ export class AttRequestHandler {
     const handle = little_endian_read_16(req, 1);
     let error = this.check_write(conn, handle, this.it);
     if (error === 0)
-      error = this.write_callback!(conn.con_handle, handle, ATT_TRANSACTION_MODE_NONE, 0, req.subarray(3, len), len - 3);
+      error = this.write_callback!(conn.con_handle, handle, ATT_TRANSACTION_MODE_NONE, 0, this.values.view(req, 3, len), len - 3);
     if (error !== 0) return att_error_response(out, ATT_WRITE_REQUEST, handle, error & 0xff);
     out[0] = ATT_WRITE_RESPONSE;
     return 1;
@@ -486,7 +489,14 @@ export class AttRequestHandler {
     const offset = little_endian_read_16(req, 3);
     let error = this.check_write(conn, handle, this.it);
     if (error === 0) {
-      error = this.write_callback!(conn.con_handle, handle, ATT_TRANSACTION_MODE_ACTIVE, offset, req.subarray(5, len), len - 5);
+      error = this.write_callback!(
+        conn.con_handle,
+        handle,
+        ATT_TRANSACTION_MODE_ACTIVE,
+        offset,
+        this.values.view(req, 5, len),
+        len - 5,
+      );
       if (error === ATT_ERROR_INVALID_OFFSET || error === ATT_ERROR_INVALID_ATTRIBUTE_VALUE_LENGTH) {
         // postponed to the Execute Write Response; Invalid Attribute Value Length wins
         if (error === ATT_ERROR_INVALID_ATTRIBUTE_VALUE_LENGTH && conn.prepare_write_error_code !== error) {
@@ -537,14 +547,16 @@ export class AttRequestHandler {
     if (handle === 0 || !att_db_find_handle(this.db, handle, it)) return;
     if ((it.flags & ATT_PROPERTY_DYNAMIC) === 0 || (it.flags & ATT_PROPERTY_WRITE_WITHOUT_RESPONSE) === 0) return;
     if (att_validate_security(conn, it.flags, true) !== 0) return;
-    this.write_callback(conn.con_handle, handle, ATT_TRANSACTION_MODE_NONE, 0, req.subarray(3, len), len - 3);
+    this.write_callback(conn.con_handle, handle, ATT_TRANSACTION_MODE_NONE, 0, this.values.view(req, 3, len), len - 3);
   }
 }
+
+/** The first 12 octets of the Bluetooth Base UUID, little endian. */
+const BASE_UUID_LE = [0xfb, 0x34, 0x9b, 0x5f, 0x80, 0x00, 0x00, 0x80, 0x00, 0x10, 0x00, 0x00];
 
 /** Whether a 2- or 16-octet little-endian UUID is the 16-bit `uuid16` (Base UUID form included). */
 function uuid_is(type: Uint8Array, uuid16: number): boolean {
   if (type.length === 2) return (type[0]! | (type[1]! << 8)) === uuid16;
-  const base = [0xfb, 0x34, 0x9b, 0x5f, 0x80, 0x00, 0x00, 0x80, 0x00, 0x10, 0x00, 0x00];
-  for (let i = 0; i < 12; i++) if (type[i] !== base[i]) return false;
+  for (let i = 0; i < 12; i++) if (type[i] !== BASE_UUID_LE[i]) return false;
   return type[14] === 0 && type[15] === 0 && (type[12]! | (type[13]! << 8)) === uuid16;
 }

@@ -27,6 +27,7 @@
  */
 import { EventOut, EVENT_BUFFER_SIZE, type EventPacketLog } from '../core/event-out.js';
 import { little_endian_store_16 } from '../core/bytes.js';
+import { SpanCopier } from '../core/span.js';
 import type { Codes } from '../codes/index.js';
 import type { PacketHandler } from '../hci/hci-service.js';
 import type { GattClientConnection } from './gatt-client-state.js';
@@ -42,6 +43,10 @@ export class GattClientEvents {
   private readonly field = new Uint8Array(24);
   /** Scratch buffers for values past one event's size, one per nesting depth. */
   private readonly big: Uint8Array[] = [];
+  /** Values from the PDU into the event: no view per value. */
+  private readonly copier = new SpanCopier();
+  /** The buffer the last buildValue wrote (take it right after the call: the next build may change it). */
+  built: Uint8Array = EMPTY;
 
   constructor(
     private readonly codes: Codes,
@@ -130,20 +135,20 @@ export class GattClientEvents {
 
   /** GATT_EVENT_CHARACTERISTIC_VALUE_QUERY_RESULT to the query handler. */
   value(c: GattClientConnection, value_handle: number, pdu: Uint8Array, from: number, len: number): void {
-    const [buf, size] = this.buildValue('value', c, value_handle, -1, pdu, from, len);
-    this.deliver(c, buf, size);
+    const size = this.buildValue('value', c, value_handle, -1, pdu, from, len);
+    this.deliver(c, this.built, size);
   }
 
   /** GATT_EVENT_LONG_CHARACTERISTIC_VALUE_QUERY_RESULT to the query handler. */
   longValue(c: GattClientConnection, value_handle: number, offset: number, pdu: Uint8Array, from: number, len: number): void {
-    const [buf, size] = this.buildValue('value', c, value_handle, offset, pdu, from, len);
-    this.deliver(c, buf, size);
+    const size = this.buildValue('value', c, value_handle, offset, pdu, from, len);
+    this.deliver(c, this.built, size);
   }
 
   /** GATT_EVENT_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT to the query handler. */
   descriptorValue(c: GattClientConnection, descriptor_handle: number, pdu: Uint8Array, from: number, len: number): void {
-    const [buf, size] = this.buildValue('descriptor', c, descriptor_handle, -1, pdu, from, len);
-    this.deliver(c, buf, size);
+    const size = this.buildValue('descriptor', c, descriptor_handle, -1, pdu, from, len);
+    this.deliver(c, this.built, size);
   }
 
   /** GATT_EVENT_LONG_CHARACTERISTIC_DESCRIPTOR_QUERY_RESULT to the query handler. */
@@ -155,8 +160,8 @@ export class GattClientEvents {
     from: number,
     len: number,
   ): void {
-    const [buf, size] = this.buildValue('descriptor', c, descriptor_handle, offset, pdu, from, len);
-    this.deliver(c, buf, size);
+    const size = this.buildValue('descriptor', c, descriptor_handle, offset, pdu, from, len);
+    this.deliver(c, this.built, size);
   }
 
   /** Hand a built event to one handler without logging it (listeners: BTstack calls them directly). */
@@ -164,7 +169,11 @@ export class GattClientEvents {
     this.out.to_handler(handler, channel, buf, size, false);
   }
 
-  /** Build a value event (offset >= 0: the LONG variant) with the profile's builder; see the header for long values. */
+  /**
+   * Build a value event (offset >= 0: the LONG variant) with the profile's builder: its fields
+   * with an empty value, then the value copied in behind them and the two lengths set (no view of
+   * the PDU per event). Returns the size; the buffer is `built`. See the header for long values.
+   */
   buildValue(
     kind: GattValueEvent,
     c: GattClientConnection,
@@ -173,24 +182,28 @@ export class GattClientEvents {
     pdu: Uint8Array,
     from: number,
     len: number,
-  ): [Uint8Array, number] {
-    const value = pdu.subarray(from, from + len);
-    const small = this.out.buffer();
-    const n = this.writeValue(small, kind, c, handle, offset, value);
-    if (n > 0) return [small, n];
-    // too long for one event: header with an empty value, then the value behind it
-    const depth = this.out.depth;
-    let big = this.big[depth];
-    if (!big) {
-      big = new Uint8Array(16 + this.max_value);
-      this.big[depth] = big;
+  ): number {
+    if (from < 0) from = 0;
+    if (from + len > pdu.length) len = Math.max(0, pdu.length - from); // as subarray would clamp
+    let b = this.out.buffer();
+    let header = this.writeValue(b, kind, c, handle, offset, EMPTY);
+    if (header > 0 && (header + len > b.length || header - 2 + len > 255)) {
+      // too long for one event: the same fields in a scratch buffer that holds the value
+      const depth = this.out.depth;
+      let big = this.big[depth];
+      if (!big) {
+        big = new Uint8Array(16 + this.max_value);
+        this.big[depth] = big;
+      }
+      b = big;
+      header = this.writeValue(b, kind, c, handle, offset, EMPTY);
     }
-    const header = this.writeValue(big, kind, c, handle, offset, EMPTY);
-    if (header <= 0 || header + len > big.length) return [big, 0];
-    big[1] = (header - 2 + len) & 0xff;
-    little_endian_store_16(big, header - 2, len);
-    big.set(value, header);
-    return [big, header + len];
+    this.built = b;
+    if (header <= 0 || header + len > b.length) return 0;
+    b[1] = (header - 2 + len) & 0xff;
+    little_endian_store_16(b, header - 2, len);
+    this.copier.copy(b, header, pdu, from, len);
+    return header + len;
   }
 
   private writeValue(

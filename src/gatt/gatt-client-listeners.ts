@@ -40,14 +40,18 @@ export class GattClientListeners {
     len: number,
   ): void {
     const list = this.s.listeners;
-    let built: [Uint8Array, number] | null = null;
+    let buf: Uint8Array | null = null;
+    let size = 0;
     for (const n of list) {
       if (list !== this.s.listeners && !this.s.listeners.includes(n)) continue;
       if (n.con_handle !== GATT_CLIENT_ANY_CONNECTION && n.con_handle !== c.con_handle) continue;
       if (n.attribute_handle !== GATT_CLIENT_ANY_VALUE_HANDLE && n.attribute_handle !== value_handle) continue;
       if (!n.callback) continue;
-      built ??= this.events.buildValue(kind, c, value_handle, -1, pdu, from, len);
-      this.events.toHandlerUnlogged(n.callback, 0, built[0], built[1]);
+      if (!buf) {
+        size = this.events.buildValue(kind, c, value_handle, -1, pdu, from, len);
+        buf = this.events.built; // taken now: a handler's own events may build again
+      }
+      this.events.toHandlerUnlogged(n.callback, 0, buf, size);
     }
   }
 }

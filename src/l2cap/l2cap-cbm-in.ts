@@ -6,6 +6,7 @@
  * result codes are listed in l2cap-cbm.ts's header; the enhanced mode's commands are l2cap-ecbm.ts's.
  */
 import { little_endian_read_16 } from '../core/bytes.js';
+import { SpanCopier } from '../core/span.js';
 import { L2CAP_CONNECTION_BASEBAND_DISCONNECT, L2CAP_DATA_PACKET } from '../codes/v1.4.js';
 import {
   AUTOMATIC_CREDITS_INCREMENT,
@@ -51,6 +52,8 @@ export class L2capCbmIn {
   private readonly s: L2capState;
   private readonly ev: L2capLeEvents;
   private readonly x: L2capCbmPeers;
+  /** K-frame payloads into the SDU buffer: from the few buffers HCI hands PDUs in, no view per K-frame. */
+  private readonly rxCopier = new SpanCopier();
 
   constructor(private readonly c: L2capCbm) {
     this.s = c.s;
@@ -201,7 +204,7 @@ export class L2capCbmIn {
     }
     if (ch.rx_pos + n > ch.rx_sdu_len) return this.c.protocolError(ch, 'K-frame overruns its SDU');
     const buf = ch.receive_buffer!;
-    buf.set(packet.subarray(p, p + n), ch.rx_pos);
+    this.rxCopier.copy(buf, ch.rx_pos, packet, p, n);
     ch.rx_pos += n;
     if (ch.automatic_credits && ch.credits_incoming + ch.credits_to_return < AUTOMATIC_CREDITS_WATERMARK) {
       ch.credits_to_return += AUTOMATIC_CREDITS_INCREMENT;

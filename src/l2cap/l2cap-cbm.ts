@@ -25,6 +25,7 @@
  */
 import { little_endian_store_16 } from '../core/bytes.js';
 import type { Timer } from '../core/run-loop.js';
+import { WeakSpanCopier } from '../core/span.js';
 import {
   BTSTACK_ACL_BUFFERS_FULL,
   BTSTACK_MEMORY_ALLOC_FAILED,
@@ -110,6 +111,11 @@ export interface L2capCbmEnhanced {
 
 export class L2capCbm {
   private rr = 0;
+  /**
+   * K-frame payloads out of the app's SDU: an exact view per (SDU array, offset) made once and
+   * kept while the array lives (apps send from the same buffer SDU after SDU), not one per K-frame.
+   */
+  private readonly kframeCopier = new WeakSpanCopier();
   /** ECBM hooks (null: no enhanced mode). */
   enhanced: L2capCbmEnhanced | null = null;
 
@@ -456,7 +462,7 @@ export class L2capCbm {
       room -= 2;
     }
     const n = Math.min(room, ch.tx_len - ch.tx_pos, buf.length - p);
-    buf.set(ch.tx_data!.subarray(ch.tx_pos, ch.tx_pos + n), p);
+    this.kframeCopier.copy(buf, p, ch.tx_data!, ch.tx_pos, n);
     ch.tx_pos += n;
     ch.credits_outgoing--;
     if (ch.tx_pos >= ch.tx_len) {

@@ -33,7 +33,7 @@ import {
   L2CAP_HEADER_SIZE,
   SM_DATA_PACKET,
 } from '../codes/v1.4.js';
-import { ViewCache } from '../core/span.js';
+import { SpanCopier, ViewCache } from '../core/span.js';
 import type { PacketHandler } from '../hci/hci-service.js';
 import { COMPLETE_L2CAP_HEADER } from './l2cap-objects.js';
 import { CPU_NONE, CPU_SEND_REQUEST, CPU_W4_RESPONSE, type L2capLeLink } from './l2cap-le-objects.js';
@@ -63,6 +63,8 @@ export interface L2capLeFixedPeers {
 
 export class L2capLeFixed {
   private readonly views = new ViewCache(4);
+  /** l2cap_send_connectionless's data into HCI's buffer: no view per PDU (the caller's array may be fresh each time). */
+  private readonly copier = new SpanCopier(true);
   private running = false;
   private runAgain = false;
   private runScheduled = false;
@@ -187,7 +189,7 @@ export class L2capLeFixed {
       return L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU;
     if (!hci.hci_can_send_acl_packet_now(con_handle) || !hci.hci_reserve_packet_buffer()) return BTSTACK_ACL_BUFFERS_FULL;
     const buf = hci.hci_get_outgoing_packet_buffer();
-    buf.set(len === data.length ? data : data.subarray(0, len), COMPLETE_L2CAP_HEADER);
+    this.copier.copy(buf, COMPLETE_L2CAP_HEADER, data, 0, len);
     return this.sendPrepared(con_handle, cid, len);
   }
 
