@@ -115,7 +115,11 @@ async function encryptedChannel(tag: string): Promise<{ la: string; lb: string }
   const lb = log(`${tag}-b`);
   const la = log(`${tag}-a`);
   const B = await listener(['l2cap', 'listen', '0x1001', '--security', '2'], /listening on PSM 0x1001/, lb);
-  const a = await connector(['l2cap', 'connect', addr_b, '0x1001', '--security', '2'], la, `${tag}: over an encrypted link\n`);
+  const a = await connector(
+    ['l2cap', 'connect', addr_b, '0x1001', '--security', '2', '--linger', '0'],
+    la,
+    `${tag}: over an encrypted link\n`,
+  );
   const b = await B.exited;
   assert.is(a.status, 0, a.stderr);
   assert.is(b.status, 0, b.stderr);
@@ -179,7 +183,7 @@ test('stale key: B deletes its key; A gets 0x06, deletes its own, exits 1 with o
     'no L2CAP Connection Request',
   );
 
-  const a2 = await connector(['l2cap', 'connect', addr_b, '0x1001', '--security', '2'], la2, 'paired anew\n');
+  const a2 = await connector(['l2cap', 'connect', addr_b, '0x1001', '--security', '2', '--linger', '0'], la2, 'paired anew\n');
   const b = await B.exited;
   assert.is(a2.status, 0, a2.stderr);
   assert.is(b.status, 0, b.stderr);
