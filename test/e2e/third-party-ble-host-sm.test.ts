@@ -1,7 +1,7 @@
 /**
  * LE Secure Connections with an outside implementation: ble-host (pure JavaScript LE host, pinned
  * in test/third-party) connects as central to a bthost Stack on a pty of the virtual radio and asks
- * to pair (its `sendPairingRequest`, Just Works with bonding). bthost's Security Manager answers as
+ * to pair (its `sendPairingRequest`: Just Works with bonding, or Passkey Entry typing what bthost shows). bthost's Security Manager answers as
  * peripheral (NoInputNoOutput, SM_AUTHREQ_SECURE_CONNECTION | BONDING, the app confirms Just
  * Works). Both sides report success (ble-host 'pairingComplete' and 'encrypt' 0; bthost
  * SM_EVENT_PAIRING_COMPLETE status 0, gap_security_level 2, a bond for ble-host's address), the
@@ -26,7 +26,7 @@ function l2cap_of(packets: Uint8Array[], cid: number): Uint8Array[] {
   return packets.filter((p) => p.length >= 8 && little_endian_read_16(p, 6) === cid).map((p) => p.subarray(8));
 }
 
-test('ble-host (central) pairs with bthost (peripheral) using LE Secure Connections Just Works', async () => {
+async function ble_central(passkey: boolean): Promise<void> {
   assert.ok(haveSocat, 'socat is installed');
   const tp = ensure_third_party();
   assert.ok(!('unavailable' in tp), 'unavailable' in tp ? tp.unavailable : '');
@@ -41,8 +41,11 @@ test('ble-host (central) pairs with bthost (peripheral) using LE Secure Connecti
     bt.att_server.att_server_init(db.profile_data!);
     const sm = bt.sm;
     sm.sm_init();
-    sm.sm_set_io_capabilities(C.IO_CAPABILITY_NO_INPUT_NO_OUTPUT);
-    sm.sm_set_authentication_requirements(C.SM_AUTHREQ_SECURE_CONNECTION | C.SM_AUTHREQ_BONDING);
+    sm.sm_set_io_capabilities(passkey ? C.IO_CAPABILITY_DISPLAY_ONLY : C.IO_CAPABILITY_NO_INPUT_NO_OUTPUT);
+    sm.sm_set_authentication_requirements(
+      C.SM_AUTHREQ_SECURE_CONNECTION | C.SM_AUTHREQ_BONDING | (passkey ? C.SM_AUTHREQ_MITM_PROTECTION : 0),
+    );
+    sm.sm_use_fixed_passkey_in_display_role(123456);
     const smEvents: Uint8Array[] = [];
     sm.sm_add_event_handler({
       callback: (_t, _c, p, n) => {
@@ -70,18 +73,27 @@ test('ble-host (central) pairs with bthost (peripheral) using LE Secure Connecti
     ble = b;
     b.send({ cmd: 'connect', address: ours, addressType: 'public' });
     await r.wait(() => !!b.find((e) => e.ev === 'connect') && conHandle >= 0, 8000, 'ble-host connected', b);
-    b.send({ cmd: 'pair' });
+    b.send(passkey ? { cmd: 'pair', ioCap: 2, mitm: true, passkey: '123456' } : { cmd: 'pair' });
     const done = (): boolean => smEvents.some((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE);
     await r.wait(() => done() && !!b.find((e) => e.ev === 'pairingComplete'), 8000, 'pairing complete on both sides', b);
     await r.wait(() => !!b.find((e) => e.ev === 'encrypt'), 3000, "ble-host's encrypt event", b);
     const complete = smEvents.find((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE)!;
     assert.is(complete[11], 0, `bthost PAIRING_COMPLETE status (${hex(complete)})`);
     assert.is(b.find((e) => e.ev === 'encrypt')!.status, 0);
+    const ask = passkey ? C.SM_EVENT_PASSKEY_DISPLAY_NUMBER : C.SM_EVENT_JUST_WORKS_REQUEST;
     assert.equal(
       smEvents.map((e) => e[0]),
-      [C.SM_EVENT_PAIRING_STARTED, C.SM_EVENT_JUST_WORKS_REQUEST, C.SM_EVENT_PAIRING_COMPLETE],
+      [C.SM_EVENT_PAIRING_STARTED, ask, C.SM_EVENT_PAIRING_COMPLETE],
     );
-    assert.is(bt.gap.gap_security_level(conHandle), 2, 'LE level 2 (unauthenticated, encrypted)');
+    if (passkey) {
+      assert.is(C.sm_event_passkey_display_number_get_passkey(smEvents[1]!), 123456, 'bthost shows 123456');
+      assert.ok(
+        b.find((e) => e.ev === 'passkeyExchange'),
+        'ble-host was asked for the passkey',
+      );
+    }
+    const level = passkey ? 4 : 2;
+    assert.is(bt.gap.gap_security_level(conHandle), level, `LE level ${level}`);
     const peer = r.server.controllers.find((c) => bd_addr_to_str(c.bd_addr) !== ours)!;
     assert.ok(sm.le_device_db.le_device_db_lookup(0, peer.bd_addr) >= 0, "a bond for ble-host's identity address");
     // the SC exchange on the wire (ble-host's view: out = to its controller)
@@ -107,7 +119,12 @@ test('ble-host (central) pairs with bthost (peripheral) using LE Secure Connecti
     await rig?.close();
     remove_rig(rig);
   }
-});
+}
+
+test('ble-host (central) pairs with bthost (peripheral) using LE Secure Connections Just Works', () => ble_central(false));
+
+test('ble-host (central, keyboard) pairs with bthost (peripheral, display) using LE Secure Connections Passkey Entry', () =>
+  ble_central(true));
 
 test('bthost (central) pairs with ble-host (peripheral) using LE Secure Connections Just Works', async () => {
   assert.ok(haveSocat, 'socat is installed');

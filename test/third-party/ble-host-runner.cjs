@@ -27,7 +27,8 @@
  *   {"cmd":"notify","uuid","value"}           notify the connected client (value hex)
  *   {"cmd":"connect","address","addressType"} as a central
  *   {"cmd":"mtu"} {"cmd":"discover"} {"cmd":"read","uuid"} {"cmd":"write","uuid","value"}
- *   {"cmd":"subscribe","uuid"} {"cmd":"pair"} {"cmd":"disconnect"} {"cmd":"exit"}
+ *   {"cmd":"subscribe","uuid"} {"cmd":"pair"[,"ioCap":N,"mitm":true,"passkey":"123456"]} {"cmd":"disconnect"} {"cmd":"exit"}
+ *   (pair with a passkey: ble-host emits {"ev":"passkeyExchange","associationModel","passkey"} and types it)
  */
 'use strict';
 
@@ -110,6 +111,8 @@ class H4SocketTransport extends EventEmitter {
 
 let manager = null;
 let conn = null;
+/** the passkey ble-host types when asked (Passkey Entry), from the 'pair' command */
+let typePasskey = null;
 /** central: characteristics by upper-case UUID after discover */
 const chars = new Map();
 /** peripheral: the GATT server characteristics by UUID */
@@ -126,6 +129,11 @@ function watch(c) {
   c.smp.on('pairingFailed', (reason, remote) => emit({ ev: 'pairingFailed', reason, remote }));
   c.smp.on('pairingComplete', () => emit({ ev: 'pairingComplete' }));
   c.smp.on('encrypt', (status) => emit({ ev: 'encrypt', status }));
+  // Passkey Entry: report what ble-host shows / asks; answer with the passkey given to 'pair'
+  c.smp.on('passkeyExchange', (associationModel, passkey, answer) => {
+    emit({ ev: 'passkeyExchange', associationModel, passkey });
+    if (typePasskey !== null) answer(typePasskey);
+  });
   // with a listener, an SMP timeout does not drop the link (ble-host's rule); report it instead
   c.smp.on('timeout', () => emit({ ev: 'smpTimeout' }));
   c.gatt.on('timeout', () => emit({ ev: 'gattTimeout' }));
@@ -235,8 +243,10 @@ function run(cmd) {
       return c.writeCCCD(true, false, (err) => emit({ ev: 'cccd', uuid: cmd.uuid, err }));
     }
     case 'pair':
-      // Just Works, bonding, as ble-host's defaults would answer a peer's request
-      return conn.smp.sendPairingRequest({ bondingFlags: 1 });
+      // default: Just Works, bonding, as ble-host's defaults would answer a peer's request;
+      // {"ioCap":2,"mitm":true,"passkey":"123456"}: Passkey Entry typing that passkey
+      typePasskey = cmd.passkey ?? null;
+      return conn.smp.sendPairingRequest({ bondingFlags: 1, ioCap: cmd.ioCap, mitm: cmd.mitm === true });
     case 'disconnect':
       return conn.disconnect();
     case 'exit':
