@@ -7,7 +7,8 @@
  * SM_EVENT_PAIRING_COMPLETE status 0, gap_security_level 2, a bond for ble-host's address), the
  * wiretap shows the SC exchange (Pairing Response with the SC bit, both Public Keys, both DHKey
  * Checks), pools are full after the link went down and both captures decode cleanly.
- * And the other direction: bthost (central) pairs with ble-host (peripheral), then encrypts again
+ * With the SC bit off on bthost's side, the same two models run as LE legacy pairing (c1, s1, our
+ * LTK distributed with Encryption Information / Central Identification). And the other direction: bthost (central) pairs with ble-host (peripheral), then encrypts again
  * with the stored LTK (REENCRYPTION_COMPLETE 0: ble-host holds the same key). Re-encryption on a new
  * link and after a restart are not tested here yet (the runner advertises once).
  */
@@ -26,7 +27,7 @@ function l2cap_of(packets: Uint8Array[], cid: number): Uint8Array[] {
   return packets.filter((p) => p.length >= 8 && little_endian_read_16(p, 6) === cid).map((p) => p.subarray(8));
 }
 
-async function ble_central(passkey: boolean): Promise<void> {
+async function ble_central(passkey: boolean, legacy = false): Promise<void> {
   assert.ok(haveSocat, 'socat is installed');
   const tp = ensure_third_party();
   assert.ok(!('unavailable' in tp), 'unavailable' in tp ? tp.unavailable : '');
@@ -43,7 +44,7 @@ async function ble_central(passkey: boolean): Promise<void> {
     sm.sm_init();
     sm.sm_set_io_capabilities(passkey ? C.IO_CAPABILITY_DISPLAY_ONLY : C.IO_CAPABILITY_NO_INPUT_NO_OUTPUT);
     sm.sm_set_authentication_requirements(
-      C.SM_AUTHREQ_SECURE_CONNECTION | C.SM_AUTHREQ_BONDING | (passkey ? C.SM_AUTHREQ_MITM_PROTECTION : 0),
+      (legacy ? 0 : C.SM_AUTHREQ_SECURE_CONNECTION) | C.SM_AUTHREQ_BONDING | (passkey ? C.SM_AUTHREQ_MITM_PROTECTION : 0),
     );
     sm.sm_use_fixed_passkey_in_display_role(123456);
     const smEvents: Uint8Array[] = [];
@@ -92,20 +93,27 @@ async function ble_central(passkey: boolean): Promise<void> {
         'ble-host was asked for the passkey',
       );
     }
-    const level = passkey ? 4 : 2;
+    const level = passkey ? (legacy ? 3 : 4) : 2;
     assert.is(bt.gap.gap_security_level(conHandle), level, `LE level ${level}`);
     const peer = r.server.controllers.find((c) => bd_addr_to_str(c.bd_addr) !== ours)!;
     assert.ok(sm.le_device_db.le_device_db_lookup(0, peer.bd_addr) >= 0, "a bond for ble-host's identity address");
     // the SC exchange on the wire (ble-host's view: out = to its controller)
     const fromBle = l2cap_of(r.tap.of('out', 0x02), 0x0006).map((p) => p[0]);
     const toBle = l2cap_of(r.tap.of('in', 0x02), 0x0006);
-    assert.ok(
-      toBle[0]![0] === 0x02 && (toBle[0]![3]! & 0x09) === 0x09,
-      `Pairing Response with SC and bonding: ${hex(toBle[0]!)}`,
-    );
-    assert.ok(fromBle.includes(0x0c) && fromBle.includes(0x0d), 'ble-host sent its Public Key and DHKey Check');
     const codes = toBle.map((p) => p[0]);
-    assert.ok(codes.includes(0x0c) && codes.includes(0x03) && codes.includes(0x04) && codes.includes(0x0d), `bthost: ${codes}`);
+    if (legacy) {
+      assert.ok(toBle[0]![0] === 0x02 && (toBle[0]![3]! & 0x09) === 0x01, `legacy Pairing Response: ${hex(toBle[0]!)}`);
+      assert.ok(!fromBle.includes(0x0c) && !codes.includes(0x0c), 'no public keys');
+      // legacy phase 3: our LTK (Encryption Information + Central Identification) reaches ble-host
+      assert.ok(codes.includes(0x03) && codes.includes(0x04) && codes.includes(0x06) && codes.includes(0x07), `bthost: ${codes}`);
+    } else {
+      assert.ok(
+        toBle[0]![0] === 0x02 && (toBle[0]![3]! & 0x09) === 0x09,
+        `Pairing Response with SC and bonding: ${hex(toBle[0]!)}`,
+      );
+      assert.ok(fromBle.includes(0x0c) && fromBle.includes(0x0d), 'ble-host sent its Public Key and DHKey Check');
+      assert.ok(codes.includes(0x0c) && codes.includes(0x03) && codes.includes(0x04) && codes.includes(0x0d), `bthost: ${codes}`);
+    }
 
     b.send({ cmd: 'disconnect' });
     await r.wait(() => !!b.find((e) => e.ev === 'disconnect') && bt.sm.state.connections.length === 0, 5000, 'link down', b);
@@ -125,6 +133,11 @@ test('ble-host (central) pairs with bthost (peripheral) using LE Secure Connecti
 
 test('ble-host (central, keyboard) pairs with bthost (peripheral, display) using LE Secure Connections Passkey Entry', () =>
   ble_central(true));
+
+test('ble-host (central) and bthost (peripheral, no SC bit): LE legacy pairing, Just Works and Passkey Entry', async () => {
+  await ble_central(false, true);
+  await ble_central(true, true);
+});
 
 test('bthost (central) pairs with ble-host (peripheral) using LE Secure Connections Just Works', async () => {
   assert.ok(haveSocat, 'socat is installed');
