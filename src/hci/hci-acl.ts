@@ -36,10 +36,10 @@ const MAX_FRAGMENT_VIEWS = 512;
 export interface HciAclPeers {
   /** Write one ACL packet to the packet log and the transport. */
   send_packet(packet: Uint8Array, size: number): void;
-  /** HCI_EVENT_TRANSPORT_PACKET_SENT (deferred). */
-  transport_packet_sent(): void;
-  /** An ACL packet of data_length bytes for conn was taken from the transport (host flow control). */
-  consumed(conn: HciConnection, data_length: number): void;
+  /** HCI_EVENT_TRANSPORT_PACKET_SENT (deferred; hci-emit.ts). Per packet: a component, not a closure. */
+  readonly out: { transport_packet_sent(): void };
+  /** An ACL packet of data_length bytes for conn was taken from the transport (host flow control, hci-host-flow.ts). */
+  readonly host_flow: { consumed(conn: HciConnection, data_length: number): void };
 }
 
 export class HciAcl {
@@ -159,13 +159,13 @@ export class HciAcl {
     if (!conn) {
       this.s.log.error(() => `hci_send_acl_packet_buffer: no connection for handle 0x${handle.toString(16)}`);
       this.release();
-      this.x.transport_packet_sent();
+      this.x.out.transport_packet_sent();
       return ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER;
     }
     if (!this.can_send_prepared(conn)) {
       this.s.log.error('hci_send_acl_packet_buffer called but no free ACL buffers on controller');
       this.release();
-      this.x.transport_packet_sent();
+      this.x.out.transport_packet_sent();
       return BTSTACK_ACL_BUFFERS_FULL;
     }
     this.fragTotal = size;
@@ -203,7 +203,7 @@ export class HciAcl {
       this.x.send_packet(this.fragmentView(hdr), HCI_ACL_HEADER_SIZE + len);
       if (last) {
         this.release();
-        this.x.transport_packet_sent();
+        this.x.out.transport_packet_sent();
         return;
       }
     }
@@ -255,7 +255,7 @@ export class HciAcl {
       this.fragTotal = 0;
       this.fragConn = null;
       this.release();
-      this.x.transport_packet_sent();
+      this.x.out.transport_packet_sent();
     }
   }
 
@@ -291,7 +291,7 @@ export class HciAcl {
       return;
     }
     // consumed by the time this returns (copied or delivered): its host buffer is free again
-    this.x.consumed(conn, dataLen);
+    this.x.host_flow.consumed(conn, dataLen);
     if (pb === ACL_PB_CONTINUATION) {
       this.continuation(conn, packet, dataLen);
       return;

@@ -93,8 +93,8 @@ export interface HciEventsPeers {
   readonly security: { event(packet: Uint8Array, plen: number): SecurityEventResult };
   /** Command Complete (or a failed Command Status) for the init sequence. */
   init_command_complete(opcode: number, ret: Uint8Array): void;
-  acl_completed(handle: number, count: number): void;
-  acl_pump(): void;
+  /** Number Of Completed Packets: credits back per handle, then send what waits (hci-acl.ts; a component: per packet). */
+  readonly acl: { completed(handle: number, count: number): void; pump(): void };
   release_connection(conn: HciConnection): void;
   hardware_error(code: number): void;
   /** A link up while powering off: disconnect it. */
@@ -300,9 +300,9 @@ export class HciEvents {
     }
     for (let i = 0; i < num; i++) {
       const o = 3 + 4 * i;
-      this.x.acl_completed(little_endian_read_16(packet, o) & 0x0fff, little_endian_read_16(packet, o + 2));
+      this.x.acl.completed(little_endian_read_16(packet, o) & 0x0fff, little_endian_read_16(packet, o + 2));
     }
-    this.x.acl_pump();
+    this.x.acl.pump();
     return true;
   }
 

@@ -42,8 +42,14 @@ export interface HciSchedulerPeers {
   /** Connection work (hci-link-control.ts), then security work (hci-security.ts): one command; true when one went out. */
   readonly links: { run(): boolean };
   readonly security: { run(): boolean };
-  /** Send one GAP command; true when one went out. */
-  gap_run(): boolean;
+  /**
+   * GAP work, in this order: classic (gap-classic.ts), then on an LE controller the LE GAP
+   * (gap-le.ts) and, once the random address is settled, LE connections (gap-le-conn.ts). Each
+   * run() sends one command; true when one went out. Called on every hci_run: components, not closures.
+   */
+  readonly classic: { run(): boolean };
+  readonly le: { run(): boolean; readonly address_settled: boolean };
+  readonly le_conn: { run(): boolean };
   /** HALTING / FALLING_ASLEEP has nothing left to wait for. */
   finish_halting(): void;
 }
@@ -222,10 +228,13 @@ export class HciScheduler {
   /** Send one command if there is work. */
   private runStep(): boolean {
     switch (this.s.power) {
-      case HCI_STATE_WORKING:
-        if (this.sendQueuedCommand()) return true;
-        if (this.x.links.run() || this.x.security.run()) return true;
-        return this.x.gap_run();
+      case HCI_STATE_WORKING: {
+        if (this.cmdQueue.length !== 0 && this.sendQueuedCommand()) return true;
+        const x = this.x;
+        if (x.links.run() || x.security.run() || x.classic.run()) return true;
+        if (!this.s.controller.le_supported) return false;
+        return x.le.run() || (x.le.address_settled && x.le_conn.run());
+      }
       case HCI_STATE_HALTING:
       case HCI_STATE_FALLING_ASLEEP:
         if (this.sendQueuedCommand()) return true;

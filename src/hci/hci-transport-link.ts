@@ -30,11 +30,12 @@ export interface HciTransportLinkPeers {
   failed(): void;
   /** Framing lost: everything to OFF, then power on again. */
   restart(): void;
-  /** An HCI event from the controller. */
-  event(packet: Uint8Array, size: number): void;
-  /** An ACL packet from the controller. */
-  acl(packet: Uint8Array, size: number): void;
-  run(): void;
+  /** HCI events from the controller (hci-events.ts). Called per packet: a component, not a closure. */
+  readonly events: { handle(packet: Uint8Array, size: number): void };
+  /** ACL packets from the controller (hci-acl.ts). Called per packet. */
+  readonly acl: { receive(packet: Uint8Array, size: number): void };
+  /** hci_run (hci-scheduler.ts), after every packet. */
+  readonly scheduler: { run(): void };
   /** The outgoing ACL buffer is reserved by an upper layer. */
   acl_buffer_reserved(): boolean;
   transport_packet_sent(): void;
@@ -154,7 +155,7 @@ export class HciTransportLink {
         if (s.power !== HCI_STATE_OFF) this.x.restart();
         return;
       case 'can-send-now':
-        this.x.run();
+        this.x.scheduler.run();
         // upper layers that found the transport full wait for this (BTstack's H4 transport sends it too)
         if (!this.x.acl_buffer_reserved()) this.x.transport_packet_sent();
         return;
@@ -170,10 +171,10 @@ export class HciTransportLink {
     s.dump?.log_packet(packet_type, 1, packet, size);
     switch (packet_type) {
       case HCI_EVENT_PACKET:
-        this.x.event(packet, size);
+        this.x.events.handle(packet, size);
         break;
       case HCI_ACL_DATA_PACKET:
-        this.x.acl(packet, size);
+        this.x.acl.receive(packet, size);
         break;
       case HCI_SCO_DATA_PACKET:
         s.log.debug('SCO packet dropped (SCO not supported)');
@@ -181,6 +182,6 @@ export class HciTransportLink {
       default:
         s.log.error(() => `transport delivered packet type ${packet_type}, dropped`);
     }
-    this.x.run();
+    this.x.scheduler.run();
   }
 }

@@ -81,24 +81,13 @@ export class Hci implements HciService {
     const run = (): void => scheduler.run();
     const send_command = (cmd: HciCommand, ...args: HciArg[]): boolean => scheduler.send_command(cmd, ...args);
 
-    const transport: HciTransportLink = new HciTransportLink(s, {
-      start_init: () => power.start_init(),
-      open_failed: () => power.transport_open_failed(),
-      failed: () => power.transport_failed(),
-      restart: () => power.restart('transport framing error'),
-      event: (p, n) => events.handle(p, n),
-      acl: (p, n) => acl.receive(p, n),
-      run,
-      acl_buffer_reserved: () => acl.reserved,
-      transport_packet_sent: () => out.transport_packet_sent(),
-    });
     const hostFlow: HciHostFlow = new HciHostFlow(s, {
       send_command_without_credit: (p, n) => scheduler.send_command_without_credit(p, n),
     });
     const acl: HciAcl = new HciAcl(s, {
       send_packet: (p, n) => transport.send_acl(p, n),
-      transport_packet_sent: () => out.transport_packet_sent(),
-      consumed: (conn, len) => hostFlow.consumed(conn, len),
+      out,
+      host_flow: hostFlow,
     });
     const classic: GapClassic = new GapClassic(s, { send_command, run, out });
     const le: GapLe = new GapLe({ send_command, run });
@@ -147,7 +136,9 @@ export class Hci implements HciService {
       init_run: () => init.run(),
       links,
       security,
-      gap_run: () => classic.run() || (s.controller.le_supported && (le.run() || (le.address_settled && leConn.run()))),
+      classic,
+      le,
+      le_conn: leConn,
       finish_halting: () => power.finish_halting(),
     });
     const events: HciEvents = new HciEvents(s, {
@@ -174,11 +165,21 @@ export class Hci implements HciService {
       out,
       security,
       init_command_complete: (opcode, ret) => init.command_complete(opcode, ret),
-      acl_completed: (handle, count) => acl.completed(handle, count),
-      acl_pump: () => acl.pump(),
+      acl,
       release_connection,
       hardware_error: (code) => power.hardware_error(code),
       close_for_power_off: (conn) => links.close_for_power_off(conn),
+    });
+    const transport: HciTransportLink = new HciTransportLink(s, {
+      start_init: () => power.start_init(),
+      open_failed: () => power.transport_open_failed(),
+      failed: () => power.transport_failed(),
+      restart: () => power.restart('transport framing error'),
+      events,
+      acl,
+      scheduler,
+      acl_buffer_reserved: () => acl.reserved,
+      transport_packet_sent: () => out.transport_packet_sent(),
     });
     const power: HciPower = new HciPower(s, {
       open_transport: () => transport.open(),

@@ -30,7 +30,14 @@ import type { L2capState } from './l2cap-state.js';
 
 /** What the input side needs from its siblings. */
 export interface L2capInputPeers {
-  run(): void;
+  /** The classic run pass (l2cap-run.ts); after every HCI event and C-frame: a component, not a closure. */
+  readonly sender: { run(): void };
+  /** LE links and fixed channels (l2cap-le-fixed.ts): every HCI event first, the checked PDUs of LE links, then its own run pass after the classic one. */
+  readonly le: {
+    onHciEvent(packet: Uint8Array, size: number): void;
+    onAcl(handle: number, packet: Uint8Array, size: number): void;
+    run(): void;
+  };
   connectionComplete(status: number, handle: number, addr: BdAddr): void;
   linkDown(handle: number): void;
   /** GAP_EVENT_SECURITY_LEVEL: the link's security level after a gap_request_security_level. */
@@ -38,12 +45,8 @@ export interface L2capInputPeers {
   stackOff(): void;
   linkUp(handle: number, addr: BdAddr): L2capLink | null;
   noteActivity(link: L2capLink): void;
-  /** A C-frame payload packet[off, off + len) on CID 0x0001. */
-  signaling(link: L2capLink, packet: Uint8Array, off: number, len: number): void;
-  /** Every HCI event, first (LE links: l2cap-le-fixed.ts). */
-  leHciEvent(packet: Uint8Array, size: number): void;
-  /** A checked PDU on an LE link. */
-  leAcl(handle: number, packet: Uint8Array, size: number): void;
+  /** C-frame payloads packet[off, off + len) on CID 0x0001 (l2cap-signaling-in.ts). */
+  readonly signaling: { handle(link: L2capLink, packet: Uint8Array, off: number, len: number): void };
   /** A G-frame (payload packet[8, 8 + len)) on CID 0x0002. */
   connectionless(link: L2capLink, packet: Uint8Array, len: number): void;
 }
@@ -64,7 +67,7 @@ export class L2capInput {
   /** HCI event handler (registered on l2cap_init). */
   readonly onHciEvent = (type: number, _channel: number, packet: Uint8Array, size: number): void => {
     if (type !== HCI_EVENT_PACKET || size < 2) return;
-    this.x.leHciEvent(packet, size);
+    this.x.le.onHciEvent(packet, size);
     switch (packet[0]) {
       case HCI_EVENT_CONNECTION_COMPLETE:
         if (size >= 13 && packet[11] === 0x01) {
@@ -90,8 +93,14 @@ export class L2capInput {
       default:
         return;
     }
-    this.x.run();
+    this.run();
   };
+
+  /** Classic pass, then LE. */
+  private run(): void {
+    this.x.sender.run();
+    this.x.le.run();
+  }
 
   /** HCI ACL handler (registered on l2cap_init): one complete L2CAP PDU. */
   readonly onAcl = (type: number, handle: number, packet: Uint8Array, size: number): void => {
@@ -109,7 +118,7 @@ export class L2capInput {
       // a classic link HCI had before L2CAP was initialised: adopt it
       const conn = s.hci.hci_connection_for_handle(handle);
       if (conn && conn.is_le) {
-        this.x.leAcl(handle, packet, size);
+        this.x.le.onAcl(handle, packet, size);
         return;
       }
       if (conn) link = this.x.linkUp(handle, conn.address);
@@ -120,8 +129,8 @@ export class L2capInput {
     }
     if (link.channels === 0) this.x.noteActivity(link);
     if (cid === L2CAP_CID_SIGNALING) {
-      this.x.signaling(link, packet, COMPLETE_L2CAP_HEADER, len);
-      this.x.run();
+      this.x.signaling.handle(link, packet, COMPLETE_L2CAP_HEADER, len);
+      this.run();
       return;
     }
     if (cid === L2CAP_CID_CONNECTIONLESS_CHANNEL) {

@@ -183,19 +183,15 @@ export class L2cap extends L2capLeApi implements L2capService {
       commandReject: (link, id, reason) => echoInfo.commandReject(link, id, reason),
     });
     const input = new L2capInput(s, {
-      run: () => {
-        sender.run();
-        leFixed.run();
-      },
-      leHciEvent: (packet, size) => leFixed.onHciEvent(packet, size),
-      leAcl: (handle, packet, size) => leFixed.onAcl(handle, packet, size),
+      sender,
+      le: leFixed,
       connectionComplete: (status, handle, addr) => links.connectionComplete(status, handle, addr),
       linkDown: (handle) => links.linkDown(handle),
       securityLevel: (handle, level) => security.onSecurityLevel(handle, level),
       stackOff: () => links.stackOff(),
       linkUp: (handle, addr) => links.linkUp(handle, addr),
       noteActivity: (link) => links.noteActivity(link),
-      signaling: (link, packet, off, len) => signaling.handle(link, packet, off, len),
+      signaling,
       connectionless: (link, packet, len) => services.receiveConnectionless(link, packet, len),
     });
     this.#channels = channels;
