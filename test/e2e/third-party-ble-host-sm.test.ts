@@ -1,7 +1,8 @@
 /**
  * LE Secure Connections with an outside implementation: ble-host (pure JavaScript LE host, pinned
  * in test/third-party) connects as central to a bthost Stack on a pty of the virtual radio and asks
- * to pair (its `sendPairingRequest`: Just Works with bonding, or Passkey Entry typing what bthost shows). bthost's Security Manager answers as
+ * to pair (its `sendPairingRequest`: Just Works with bonding, Numeric Comparison (both show the same
+ * value), or Passkey Entry typing what bthost shows). bthost's Security Manager answers as
  * peripheral (NoInputNoOutput, SM_AUTHREQ_SECURE_CONNECTION | BONDING, the app confirms Just
  * Works). Both sides report success (ble-host 'pairingComplete' and 'encrypt' 0; bthost
  * SM_EVENT_PAIRING_COMPLETE status 0, gap_security_level 2, a bond for ble-host's address), the
@@ -27,7 +28,7 @@ function l2cap_of(packets: Uint8Array[], cid: number): Uint8Array[] {
   return packets.filter((p) => p.length >= 8 && little_endian_read_16(p, 6) === cid).map((p) => p.subarray(8));
 }
 
-async function ble_central(passkey: boolean, legacy = false): Promise<void> {
+async function ble_central(passkey: boolean, legacy = false, nc = false): Promise<void> {
   assert.ok(haveSocat, 'socat is installed');
   const tp = ensure_third_party();
   assert.ok(!('unavailable' in tp), 'unavailable' in tp ? tp.unavailable : '');
@@ -42,9 +43,11 @@ async function ble_central(passkey: boolean, legacy = false): Promise<void> {
     bt.att_server.att_server_init(db.profile_data!);
     const sm = bt.sm;
     sm.sm_init();
-    sm.sm_set_io_capabilities(passkey ? C.IO_CAPABILITY_DISPLAY_ONLY : C.IO_CAPABILITY_NO_INPUT_NO_OUTPUT);
+    sm.sm_set_io_capabilities(
+      nc ? C.IO_CAPABILITY_DISPLAY_YES_NO : passkey ? C.IO_CAPABILITY_DISPLAY_ONLY : C.IO_CAPABILITY_NO_INPUT_NO_OUTPUT,
+    );
     sm.sm_set_authentication_requirements(
-      (legacy ? 0 : C.SM_AUTHREQ_SECURE_CONNECTION) | C.SM_AUTHREQ_BONDING | (passkey ? C.SM_AUTHREQ_MITM_PROTECTION : 0),
+      (legacy ? 0 : C.SM_AUTHREQ_SECURE_CONNECTION) | C.SM_AUTHREQ_BONDING | (passkey || nc ? C.SM_AUTHREQ_MITM_PROTECTION : 0),
     );
     sm.sm_use_fixed_passkey_in_display_role(123456);
     const smEvents: Uint8Array[] = [];
@@ -53,6 +56,7 @@ async function ble_central(passkey: boolean, legacy = false): Promise<void> {
         const e = p.slice(0, n);
         smEvents.push(e);
         if (e[0] === C.SM_EVENT_JUST_WORKS_REQUEST) sm.sm_just_works_confirm(little_endian_read_16(e, 2));
+        if (e[0] === C.SM_EVENT_NUMERIC_COMPARISON_REQUEST) sm.sm_numeric_comparison_confirm(little_endian_read_16(e, 2));
       },
     });
     let conHandle = -1;
@@ -74,26 +78,40 @@ async function ble_central(passkey: boolean, legacy = false): Promise<void> {
     ble = b;
     b.send({ cmd: 'connect', address: ours, addressType: 'public' });
     await r.wait(() => !!b.find((e) => e.ev === 'connect') && conHandle >= 0, 8000, 'ble-host connected', b);
-    b.send(passkey ? { cmd: 'pair', ioCap: 2, mitm: true, passkey: '123456' } : { cmd: 'pair' });
+    b.send(
+      nc
+        ? { cmd: 'pair', ioCap: 1, mitm: true, passkey: 'yes' }
+        : passkey
+          ? { cmd: 'pair', ioCap: 2, mitm: true, passkey: '123456' }
+          : { cmd: 'pair' },
+    );
     const done = (): boolean => smEvents.some((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE);
     await r.wait(() => done() && !!b.find((e) => e.ev === 'pairingComplete'), 8000, 'pairing complete on both sides', b);
     await r.wait(() => !!b.find((e) => e.ev === 'encrypt'), 3000, "ble-host's encrypt event", b);
     const complete = smEvents.find((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE)!;
     assert.is(complete[11], 0, `bthost PAIRING_COMPLETE status (${hex(complete)})`);
     assert.is(b.find((e) => e.ev === 'encrypt')!.status, 0);
-    const ask = passkey ? C.SM_EVENT_PASSKEY_DISPLAY_NUMBER : C.SM_EVENT_JUST_WORKS_REQUEST;
+    const ask = nc
+      ? C.SM_EVENT_NUMERIC_COMPARISON_REQUEST
+      : passkey
+        ? C.SM_EVENT_PASSKEY_DISPLAY_NUMBER
+        : C.SM_EVENT_JUST_WORKS_REQUEST;
     assert.equal(
       smEvents.map((e) => e[0]),
       [C.SM_EVENT_PAIRING_STARTED, ask, C.SM_EVENT_PAIRING_COMPLETE],
     );
-    if (passkey) {
+    if (nc) {
+      // the 6-digit value both users compare: bthost's g2 and ble-host's g2 agree
+      const shown = b.find((e) => e.ev === 'passkeyExchange')!.passkey as string;
+      assert.is(C.sm_event_numeric_comparison_request_get_passkey(smEvents[1]!), Number(shown), `same value (${shown})`);
+    } else if (passkey) {
       assert.is(C.sm_event_passkey_display_number_get_passkey(smEvents[1]!), 123456, 'bthost shows 123456');
       assert.ok(
         b.find((e) => e.ev === 'passkeyExchange'),
         'ble-host was asked for the passkey',
       );
     }
-    const level = passkey ? (legacy ? 3 : 4) : 2;
+    const level = nc ? 4 : passkey ? (legacy ? 3 : 4) : 2;
     assert.is(bt.gap.gap_security_level(conHandle), level, `LE level ${level}`);
     const peer = r.server.controllers.find((c) => bd_addr_to_str(c.bd_addr) !== ours)!;
     assert.ok(sm.le_device_db.le_device_db_lookup(0, peer.bd_addr) >= 0, "a bond for ble-host's identity address");
@@ -133,6 +151,9 @@ test('ble-host (central) pairs with bthost (peripheral) using LE Secure Connecti
 
 test('ble-host (central, keyboard) pairs with bthost (peripheral, display) using LE Secure Connections Passkey Entry', () =>
   ble_central(true));
+
+test('ble-host (central, DisplayYesNo) and bthost (peripheral, DisplayYesNo): SC Numeric Comparison, the same value', () =>
+  ble_central(false, false, true));
 
 test('ble-host (central) and bthost (peripheral, no SC bit): LE legacy pairing, Just Works and Passkey Entry', async () => {
   await ble_central(false, true);
