@@ -6,7 +6,9 @@
  * stack counts the values (gatt_client_listen_for_characteristic_value_updates after writing the
  * CCCD). Over an LE connection through the in-process virtual controllers and radio link (no link
  * delay, unlimited air bandwidth; LE buffers 8 x 251 octets), at the default ATT_MTU 23 and at the
- * MTU the GATT client's exchange reaches. Figures for the measured phase, after a warm-up.
+ * MTU the GATT client's exchange reaches. Figures for the measured phase, after a warm-up. The air
+ * carries 27-octet LE data PDUs (no Data Length Extension); `mtu1017_dle` repeats the exchanged
+ * MTU after both sides asked for 251 octets (gap_le_set_data_length, as BTstack's le_streamer).
  *
  *   npx tsx bench/gatt-notify.ts [--quick] [--mb N]
  */
@@ -29,7 +31,10 @@ CHARACTERISTIC, 0000FF11-0000-1000-8000-00805F9B34FB, READ | NOTIFY | DYNAMIC,
 `;
 
 /** Server and client over one LE link; `run(bytes)` notifies until `bytes` of values arrived. */
-export function notifySetup(exchange: boolean): { mtu: number; run: (bytes: number) => void; notifications: () => number } {
+export function notifySetup(
+  exchange: boolean,
+  data_length = 0,
+): { mtu: number; run: (bytes: number) => void; notifications: () => number } {
   const db = gatt_compile(GATT, { file: 'bench.gatt' });
   if (!db.profile_data) throw new Error('gatt-notify bench: the .gatt text did not compile');
   const value_handle = db.handles['ATT_CHARACTERISTIC_0000FF11_0000_1000_8000_00805F9B34FB_01_VALUE_HANDLE'];
@@ -59,7 +64,7 @@ export function notifySetup(exchange: boolean): { mtu: number; run: (bytes: numb
   });
   const gc = central.stack.gatt_client;
   gc.gatt_client_mtu_enable_auto_negotiation(0);
-  const le = connectLe(w, central, peripheral);
+  const le = connectLe(w, central, peripheral, { data_length });
   con = le.handle_peripheral;
   const c = le.handle_central;
   let done = false;
@@ -111,13 +116,17 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
   const warm = opts.quick ? 0.1 * MB : 0.5 * MB;
   r.figures.payload_MB = bytes / MB;
   r.units.payload_MB = 'MB (1e6 bytes) of notified values per ATT_MTU, after a warm-up';
-  for (const exchange of [false, true]) {
-    const pair = notifySetup(exchange);
+  for (const [exchange, dle] of [
+    [false, 0],
+    [true, 0],
+    [true, 251],
+  ] as const) {
+    const pair = notifySetup(exchange, dle);
     pair.run(warm);
     const n0 = pair.notifications();
     const { m } = await measure(() => pair.run(bytes));
     const notes = pair.notifications() - n0;
-    const k = `mtu${pair.mtu}`;
+    const k = `mtu${pair.mtu}${dle ? '_dle' : ''}`;
     const mbps = bytes / MB / (m.wall_ms / 1000);
     r.figures[`${k}_MBps`] = mbps;
     r.units[`${k}_MBps`] = `MB/s of values (ATT_MTU ${pair.mtu}: ${pair.mtu - 3} octets per notification)`;
@@ -125,7 +134,10 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
     r.figures[`${k}_MB_per_cpu_s`] = bytes / MB / (m.cpu_ms / 1000);
     r.units[`${k}_MB_per_cpu_s`] = 'MB of values per CPU second of the process (robust when other processes share the cores)';
     r.figures[`${k}_scavenges_per_100MB`] = (m.gc.scavenge * 100 * MB) / bytes;
-    log(opts, `ATT_MTU ${pair.mtu}: ${mbps.toFixed(2)} MB/s, ${(notes / (m.wall_ms / 1000)).toFixed(0)} notifications/s`);
+    log(
+      opts,
+      `ATT_MTU ${pair.mtu}${dle ? ' DLE' : ''}: ${mbps.toFixed(2)} MB/s, ${(notes / (m.wall_ms / 1000)).toFixed(0)} notifications/s`,
+    );
   }
   r.notes.push(
     'ATT server, GATT client, both virtual controllers and the radio link run in this one process and are all counted',

@@ -5,7 +5,10 @@
  * SDU size (MTU) of 2048 and of 65535, automatic credits (BTstack's 10 / watermark 5 / +5). The
  * sender follows BTstack's CBM pattern: on L2CAP_EVENT_LE_CAN_SEND_NOW send one SDU with
  * l2cap_le_send_data (not copied; the same buffer again once it went out), then ask again.
- * Figures for the measured phase, after a warm-up phase.
+ * Figures for the measured phase, after a warm-up phase. The air carries 27-octet LE data PDUs
+ * (no Data Length Extension: each 251-octet ACL packet reaches the other host as ten); the `_dle`
+ * figures repeat the runs after both sides asked for 251 octets (gap_le_set_data_length, as
+ * BTstack's le_streamer), the shape of a modern LE link.
  *
  *   npx tsx bench/le-cbm.ts [--quick] [--mb N]
  */
@@ -34,10 +37,10 @@ interface Side {
 }
 
 /** Two stacks, an LE link, one CBM channel of `mtu` both ways; `send(from, bytes)` runs until `bytes` arrived. */
-export function cbmSetup(mtu: number): { send: (dir: 'c2p' | 'p2c', bytes: number) => void } {
+export function cbmSetup(mtu: number, data_length = 0): { send: (dir: 'c2p' | 'p2c', bytes: number) => void } {
   const w = createWorld(2);
   const [central, peripheral] = w.nodes as [Node, Node];
-  const le = connectLe(w, central, peripheral);
+  const le = connectLe(w, central, peripheral, { data_length });
   const payload = new Uint8Array(mtu);
   for (let i = 0; i < payload.length; i++) payload[i] = i & 0xff;
   const sides: Side[] = [central, peripheral].map((node) => ({
@@ -96,23 +99,31 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
   const warm = opts.quick ? 0.5 * MB : 2 * MB;
   r.figures.payload_MB = bytes / MB;
   r.units.payload_MB = 'MB (1e6 bytes) of SDU payload per MTU and direction, after a warm-up';
-  for (const mtu of [2048, 65535]) {
-    const pair = cbmSetup(mtu);
+  for (const [mtu, dle] of [
+    [2048, 0],
+    [65535, 0],
+    [2048, 251],
+    [65535, 251],
+  ] as const) {
+    const pair = cbmSetup(mtu, dle);
     for (const dir of ['c2p', 'p2c'] as const) {
       pair.send(dir, warm);
       const { m } = await measure(() => pair.send(dir, bytes));
-      const k = `mtu${mtu}_${dir === 'c2p' ? 'central_to_peripheral' : 'peripheral_to_central'}`;
+      const k = `mtu${mtu}${dle ? '_dle' : ''}_${dir === 'c2p' ? 'central_to_peripheral' : 'peripheral_to_central'}`;
       const mbps = bytes / MB / (m.wall_ms / 1000);
       r.figures[`${k}_MBps`] = mbps;
       r.units[`${k}_MBps`] = 'MB/s of SDU payload';
       r.figures[`${k}_MB_per_cpu_s`] = bytes / MB / (m.cpu_ms / 1000);
       r.units[`${k}_MB_per_cpu_s`] = 'MB of payload per CPU second of the process (robust when other processes share the cores)';
       r.figures[`${k}_scavenges_per_100MB`] = (m.gc.scavenge * 100 * MB) / bytes;
-      log(opts, `MTU ${mtu} ${dir}: ${mbps.toFixed(2)} MB/s, ${(m.cpu_ms / (bytes / MB)).toFixed(1)} CPU ms/MB`);
+      log(
+        opts,
+        `MTU ${mtu}${dle ? ' DLE' : ''} ${dir}: ${mbps.toFixed(2)} MB/s, ${(m.cpu_ms / (bytes / MB)).toFixed(1)} CPU ms/MB`,
+      );
     }
   }
   r.notes.push(
-    'both stacks, both virtual controllers and the radio link run in this one process and are all counted; LE ACL fragments of 251 octets, one K-frame per SDU up to MPS',
+    'both stacks, both virtual controllers and the radio link run in this one process and are all counted; LE ACL packets of 251 octets from the host, 27-octet air PDUs (251 with _dle) and as many ACL packets to the receiving host, one K-frame per SDU up to MPS',
   );
   return r;
 }
