@@ -252,13 +252,14 @@ export class L2capSender {
     const s = this.s;
     const hci = s.hci;
     for (const link of s.links) {
+      // what the link has to send first (plain fields), HCI's buffers only then: most runs find nothing
+      const answer = !link.responses.empty;
+      if (!answer && !this.x.echoInfo.hasRequest(link)) continue;
       if (!hci.hci_can_send_acl_packet_now(link.con_handle)) continue;
-      if (!link.responses.empty) return this.sendResponse(link);
-      if (this.x.echoInfo.hasRequest(link)) {
-        const buf = this.reserve();
-        if (!buf) return false;
-        return this.finish(link.con_handle, this.x.echoInfo.writeRequest(link, buf, COMPLETE_L2CAP_HEADER));
-      }
+      if (answer) return this.sendResponse(link);
+      const buf = this.reserve();
+      if (!buf) return false;
+      return this.finish(link.con_handle, this.x.echoInfo.writeRequest(link, buf, COMPLETE_L2CAP_HEADER));
     }
     const chans = s.channels;
     const n = chans.length;
