@@ -57,8 +57,11 @@ export interface RfcommLifecyclePeers {
   requestSend(mux: RfcommMultiplexer): void;
   /** Whether the application may send on `ch` now (rfcomm-output.ts). */
   canSend(ch: RfcommChannel): boolean;
-  /** The handler L2CAP delivers PSM 3 events and data to (rfcomm-input.ts). */
-  readonly l2capHandler: L2capServicePacketHandler;
+  /**
+   * The handler L2CAP delivers PSM 3 events and data to (rfcomm-input.ts). A method, not a getter:
+   * an accessor in the peers' object literal puts it in dictionary mode, slowing every peer call.
+   */
+  l2capHandler(): L2capServicePacketHandler;
 }
 
 /** What a final event needs of a channel that is already freed. */
@@ -105,7 +108,7 @@ export class RfcommLifecycle {
     if (!s.l2capRegistered) {
       const status = s
         .requireL2cap()
-        .l2cap_register_service(this.x.l2capHandler, BLUETOOTH_PROTOCOL_RFCOMM, 0xffff, s.security_level);
+        .l2cap_register_service(this.x.l2capHandler(), BLUETOOTH_PROTOCOL_RFCOMM, 0xffff, s.security_level);
       if (status !== 0) {
         s.servicePool.free(svc);
         return status;
@@ -201,7 +204,7 @@ export class RfcommLifecycle {
     } else {
       s.setChannelState(ch, CH_W4_MULTIPLEXER, 'rfcomm_create_channel');
       if (newMux) {
-        const r = l2.l2cap_create_channel(this.x.l2capHandler, addr, BLUETOOTH_PROTOCOL_RFCOMM, s.l2capMaxMtu(0xffff));
+        const r = l2.l2cap_create_channel(this.x.l2capHandler(), addr, BLUETOOTH_PROTOCOL_RFCOMM, s.l2capMaxMtu(0xffff));
         if (r.status !== 0) {
           this.takeChannel(ch, 'l2cap_create_channel failed');
           this.freeMux(mux, 'l2cap_create_channel failed');

@@ -158,9 +158,7 @@ export class Rfcomm {
     const life: RfcommLifecycle = new RfcommLifecycle(s, {
       requestSend: (mux) => out.requestSend(mux),
       canSend: (ch) => out.canSend(ch),
-      get l2capHandler() {
-        return input.l2capHandler;
-      },
+      l2capHandler: () => input.l2capHandler,
     });
     const out: RfcommOutput = new RfcommOutput(s, life);
     const muxIn = new RfcommMuxInput(s, {
