@@ -42,6 +42,23 @@ export const COMPARABLE: Record<string, { file: string; args: string[]; figures:
     bulk: true,
     figures: ['mtu65535_MBps', 'mtu65535_cpu_ms_per_MB', 'mtu672_MBps', 'mtu672_cpu_ms_per_MB'],
   },
+  'le-cbm': {
+    file: 'le-cbm.ts',
+    args: [],
+    bulk: true,
+    figures: [
+      'mtu2048_central_to_peripheral_MB_per_cpu_s',
+      'mtu65535_central_to_peripheral_MB_per_cpu_s',
+      'mtu2048_dle_central_to_peripheral_MB_per_cpu_s',
+      'mtu65535_dle_central_to_peripheral_MB_per_cpu_s',
+    ],
+  },
+  'gatt-notify': {
+    file: 'gatt-notify.ts',
+    args: [],
+    bulk: true,
+    figures: ['mtu23_MB_per_cpu_s', 'mtu23_scavenges_per_100MB', 'mtu1017_MB_per_cpu_s', 'mtu1017_dle_MB_per_cpu_s'],
+  },
   parser: {
     file: 'parser.ts',
     args: ['--side', 'bthost', '--no-install'],

@@ -25,7 +25,6 @@
  */
 import { little_endian_store_16 } from '../core/bytes.js';
 import type { Timer } from '../core/run-loop.js';
-import { WeakSpanCopier } from '../core/span.js';
 import {
   BTSTACK_ACL_BUFFERS_FULL,
   BTSTACK_MEMORY_ALLOC_FAILED,
@@ -111,11 +110,6 @@ export interface L2capCbmEnhanced {
 
 export class L2capCbm {
   private rr = 0;
-  /**
-   * K-frame payloads out of the app's SDU: an exact view per (SDU array, offset) made once and
-   * kept while the array lives (apps send from the same buffer SDU after SDU), not one per K-frame.
-   */
-  private readonly kframeCopier = new WeakSpanCopier();
   /** ECBM hooks (null: no enhanced mode). */
   enhanced: L2capCbmEnhanced | null = null;
 
@@ -254,6 +248,7 @@ export class L2capCbm {
     ch.tx_data = data;
     ch.tx_len = len;
     ch.tx_pos = 0;
+    ch.tx_kframe = 0;
     this.x.scheduleRun();
     return ERROR_CODE_SUCCESS;
   }
@@ -462,8 +457,9 @@ export class L2capCbm {
       room -= 2;
     }
     const n = Math.min(room, ch.tx_len - ch.tx_pos, buf.length - p);
-    this.kframeCopier.copy(buf, p, ch.tx_data!, ch.tx_pos, n);
+    buf.set(this.kframeView(ch, n), p);
     ch.tx_pos += n;
+    ch.tx_kframe++;
     ch.credits_outgoing--;
     if (ch.tx_pos >= ch.tx_len) {
       ch.tx_data = null;
@@ -471,6 +467,26 @@ export class L2capCbm {
     }
     this.x.sendPrepared(ch.con_handle, ch.remote_cid, p + n - 8);
     return true;
+  }
+
+  /**
+   * The view of the SDU the next K-frame carries (n octets from tx_pos): the SDU itself when it
+   * is all of it, else the channel's view for this K-frame index, made again only when the app's
+   * buffer or the K-frame's place in it changed (not one view per K-frame).
+   */
+  private kframeView(ch: L2capCbmChannel, n: number): Uint8Array {
+    const src = ch.tx_data!;
+    const pos = ch.tx_pos;
+    if (pos === 0 && n === src.length) return src;
+    const views = ch.tx_views;
+    const i = ch.tx_kframe;
+    const v = i < views.length ? views[i]! : null;
+    if (v && v.buffer === src.buffer && v.byteOffset === src.byteOffset + pos && v.length === n) return v;
+    // a plain Uint8Array even when src is a Buffer (Buffer#subarray would make a FastBuffer)
+    const nv = new Uint8Array(src.buffer, src.byteOffset + pos, n);
+    if (i < views.length) views[i] = nv;
+    else views.push(nv);
+    return nv;
   }
 
   /** PACKET_SENT and CAN_SEND_NOW to the channels due them. */

@@ -16,6 +16,8 @@ import type { L2capPacketHandler } from './l2cap-objects.js';
 export const L2CAP_LE_PENDING_RESPONSES = 16;
 /** Room for one encoded LE signalling command (the largest: an ECBM response with 5 CIDs, 18 octets). */
 const SLOT_SIZE = 32;
+/** Placeholder for a dropped K-frame view. */
+const EMPTY_VIEW = new Uint8Array(0);
 
 /**
  * The LE signalling answers a link owes (Vol 3 Part A, 4: every request gets exactly one
@@ -219,6 +221,13 @@ export class L2capCbmChannel {
   tx_data: Uint8Array | null = null;
   tx_len = 0;
   tx_pos = 0;
+  /** K-frames of the SDU being sent so far (the index into tx_views). */
+  tx_kframe = 0;
+  /**
+   * Views of the app's SDU, one per K-frame index: apps send SDU after SDU from the same buffer,
+   * so K-frame i starts at the same offset every time and its view is made once (l2cap-cbm.ts).
+   */
+  readonly tx_views: Uint8Array[] = [];
   /** Waiting for L2CAP_EVENT_(LE_)CAN_SEND_NOW. */
   waiting_for_can_send_now = false;
   /** Identifier of our outstanding request / the remote's request to answer. */
@@ -269,7 +278,8 @@ export class L2capCbmChannel {
     this.rx_sdu_len = -1;
     this.rx_pos = 0;
     this.tx_data = null;
-    this.tx_len = this.tx_pos = 0;
+    this.tx_len = this.tx_pos = this.tx_kframe = 0;
+    this.tx_views.fill(EMPTY_VIEW); // drop the last app buffer's views, keep the array's storage
     this.waiting_for_can_send_now = false;
     this.local_sig_id = this.remote_sig_id = this.response_result = 0;
     this.group_cid = 0;
