@@ -61,6 +61,15 @@ export class HciScheduler {
   private cmdQueue: Uint8Array[] = [];
   private running = false;
   private runAgain = false;
+  /**
+   * The last pass found no security or GAP work (hci-security.ts, gap-classic.ts, gap-le.ts,
+   * gap-le-conn.ts), and only ACL traffic (run_acl) asked for a pass since. Their work is recorded
+   * by API calls, HCI events and timers, which all end in run(); so until the next run() those
+   * runners would find nothing again and are not asked (they were half the cost of a pass).
+   */
+  private gapIdle = false;
+  /** run() calls so far: a pass marks GAP idle only when no run() came while its runners ran. */
+  private wakeups = 0;
 
   constructor(
     private readonly s: HciState,
@@ -180,6 +189,21 @@ export class HciScheduler {
 
   /** BTstack's hci_run: send what is due, one command per credit. Safe to call any time. */
   run(): void {
+    this.gapIdle = false;
+    this.wakeups++;
+    this.pass();
+  }
+
+  /**
+   * hci_run after ACL traffic only (an ACL packet sent or received, Number Of Completed Packets):
+   * as run(), but the security and GAP runners are asked only when something else woke the
+   * scheduler since they last found nothing (ACL traffic records no work for them).
+   */
+  run_acl(): void {
+    this.pass();
+  }
+
+  private pass(): void {
     if (this.running) {
       this.runAgain = true;
       return;
@@ -231,9 +255,13 @@ export class HciScheduler {
       case HCI_STATE_WORKING: {
         if (this.cmdQueue.length !== 0 && this.sendQueuedCommand()) return true;
         const x = this.x;
-        if (x.links.run() || x.security.run() || x.classic.run()) return true;
-        if (!this.s.controller.le_supported) return false;
-        return x.le.run() || (x.le.address_settled && x.le_conn.run());
+        if (x.links.run()) return true;
+        if (this.gapIdle) return false;
+        const wakeups = this.wakeups;
+        if (x.security.run() || x.classic.run()) return true;
+        if (this.s.controller.le_supported && (x.le.run() || (x.le.address_settled && x.le_conn.run()))) return true;
+        if (this.wakeups === wakeups) this.gapIdle = true;
+        return false;
       }
       case HCI_STATE_HALTING:
       case HCI_STATE_FALLING_ASLEEP:

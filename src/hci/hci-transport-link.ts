@@ -9,6 +9,7 @@ import { Timer } from '../core/run-loop.js';
 import {
   HCI_ACL_DATA_PACKET,
   HCI_COMMAND_DATA_PACKET,
+  HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS,
   HCI_EVENT_PACKET,
   HCI_SCO_DATA_PACKET,
   HCI_STATE_INITIALIZING,
@@ -34,8 +35,8 @@ export interface HciTransportLinkPeers {
   readonly events: { handle(packet: Uint8Array, size: number): void };
   /** ACL packets from the controller (hci-acl.ts). Called per packet. */
   readonly acl: { receive(packet: Uint8Array, size: number): void };
-  /** hci_run (hci-scheduler.ts), after every packet. */
-  readonly scheduler: { run(): void };
+  /** hci_run (hci-scheduler.ts) after every packet: run_acl after ACL data and Number Of Completed Packets, run after any other event. */
+  readonly scheduler: { run(): void; run_acl(): void };
   /** The outgoing ACL buffer is reserved by an upper layer. */
   acl_buffer_reserved(): boolean;
   transport_packet_sent(): void;
@@ -170,12 +171,19 @@ export class HciTransportLink {
     if (size > packet.length) size = packet.length;
     s.dump?.log_packet(packet_type, 1, packet, size);
     switch (packet_type) {
-      case HCI_EVENT_PACKET:
+      case HCI_EVENT_PACKET: {
+        const completed = size > 0 && packet[0] === HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS;
         this.x.events.handle(packet, size);
+        if (completed) {
+          this.x.scheduler.run_acl();
+          return;
+        }
         break;
+      }
       case HCI_ACL_DATA_PACKET:
         this.x.acl.receive(packet, size);
-        break;
+        this.x.scheduler.run_acl();
+        return;
       case HCI_SCO_DATA_PACKET:
         s.log.debug('SCO packet dropped (SCO not supported)');
         break;

@@ -402,7 +402,7 @@ export class Hci implements HciService {
   /** Send the reserved buffer (complete ACL packet of `size` bytes), fragmented as needed. */
   hci_send_acl_packet_buffer(size: number): number {
     const st = this.#acl.send_buffer(size);
-    this.#scheduler.run();
+    this.#scheduler.run_acl();
     return st;
   }
 
