@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect_classic, connect_le, cs, u16, working } from './hci-script.js';
+import { cc, connect_classic, connect_le, cs, u16, working } from './hci-script.js';
 import { fromHex, hex, little_endian_store_16 } from '../../../src/core/bytes.js';
 import { Logger } from '../../../src/core/log.js';
 
@@ -274,3 +274,31 @@ test('gap_disconnect sends HCI Disconnect (0x13) and the link is gone after Disc
 });
 
 test.run();
+
+test('GAP work recorded during ACL traffic goes out: from an ACL handler, and when a credit returns after ACL traffic', () => {
+  const h = working();
+  const handle = connect_classic(h, 0x0042);
+  h.clear();
+  h.t.take_commands();
+  const hci = h.stack.hci;
+  // ACL out and its Number Of Completed Packets: no command (nothing to do)
+  assert.is(hci.hci_send_acl_packet_buffer(prepare(h, handle, 4)), 0);
+  h.t.event(nocp(handle, 1));
+  assert.equal(h.t.take_commands(), []);
+  // an ACL handler asks GAP for something: its command goes out at once
+  hci.hci_register_acl_packet_handler(() => h.stack.gap.gap_set_local_name('A'));
+  h.t.acl(`${u16(handle | 0x2000)} 05 00 01 00 40 00 aa`);
+  const sent = h.t.take_commands();
+  assert.is(sent.length, 1);
+  assert.is(sent[0]!.slice(0, 5), '13 0c', 'Write Local Name');
+  // no credit now: the next GAP command waits, through ACL in and out, for the Command Complete
+  hci.hci_register_acl_packet_handler(() => {});
+  h.stack.gap.gap_set_class_of_device(0x200404);
+  assert.equal(h.t.take_commands(), []);
+  h.t.acl(`${u16(handle | 0x2000)} 05 00 01 00 40 00 bb`);
+  assert.is(hci.hci_send_acl_packet_buffer(prepare(h, handle, 4)), 0);
+  h.t.event(nocp(handle, 1));
+  assert.equal(h.t.take_commands(), []);
+  h.t.event(cc(0x0c13));
+  assert.equal(h.t.take_commands(), ['24 0c 03 04 04 20'], 'Write Class of Device');
+});
