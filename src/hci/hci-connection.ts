@@ -203,7 +203,8 @@ export class HciConnectionTable {
   }
 
   for_handle(handle: number): HciConnection | null {
-    for (const c of this.list) if (c.con_handle === handle && c.con_handle !== 0xffff) return c;
+    const list = this.list; // indexed: called several times per packet
+    for (let i = 0; i < list.length; i++) if (list[i]!.con_handle === handle && handle !== 0xffff) return list[i]!;
     return null;
   }
 

@@ -143,13 +143,16 @@ export class RfcommState {
 
   // ====================================================================== lookups
 
+  // the lookups on the data path index the arrays (no iterator per frame before optimisation)
   channelForCid(cid: number): RfcommChannel | null {
-    for (const ch of this.channels) if (ch.rfcomm_cid === cid) return ch;
+    const chs = this.channels;
+    for (let i = 0; i < chs.length; i++) if (chs[i]!.rfcomm_cid === cid) return chs[i]!;
     return null;
   }
 
   channelFor(mux: RfcommMultiplexer, dlci: number): RfcommChannel | null {
-    for (const ch of this.channels) if (ch.mux === mux && ch.dlci === dlci) return ch;
+    const chs = this.channels;
+    for (let i = 0; i < chs.length; i++) if (chs[i]!.mux === mux && chs[i]!.dlci === dlci) return chs[i]!;
     return null;
   }
 
@@ -181,7 +184,8 @@ export class RfcommState {
 
   muxForL2capCid(cid: number): RfcommMultiplexer | null {
     if (!cid) return null;
-    for (const m of this.muxes) if (m.l2cap_cid === cid) return m;
+    const ms = this.muxes;
+    for (let i = 0; i < ms.length; i++) if (ms[i]!.l2cap_cid === cid) return ms[i]!;
     return null;
   }
 
