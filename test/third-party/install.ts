@@ -9,7 +9,7 @@
  * loads, in a child process (the test process never loads a native module).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,19 +38,24 @@ export function third_party_installed(): boolean {
  * serial port binding noble's UART driver uses loads. Returns the versions or why it is unavailable.
  */
 export function ensure_third_party(log: (line: string) => void = (l) => console.error(l)): ThirdParty | { unavailable: string } {
-  if (!third_party_installed()) {
-    log('  .. installing test/third-party (third-party host stacks) with npm');
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const r = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--ignore-scripts'], {
-      cwd: THIRD_PARTY_DIR,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
-    if (r.status !== 0 || !third_party_installed()) {
-      const why = (r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ');
-      return { unavailable: `npm install in test/third-party failed (status ${r.status}): ${why}` };
+  // test files run in parallel processes (tools/run-tests.ts): one installs, the others wait for it
+  const lock = join(THIRD_PARTY_DIR, '.install-lock');
+  for (const until = Date.now() + 360_000; ;) {
+    if (third_party_installed() && !existsSync(lock)) break;
+    try {
+      mkdirSync(lock);
+    } catch {
+      if (Date.now() > until) return { unavailable: `another install held ${lock} for 6 minutes` };
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200); // a synchronous 200 ms wait
+      continue;
     }
+    try {
+      const failed = third_party_installed() ? undefined : install(log);
+      if (failed) return failed;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+    break;
   }
   const versions: Record<string, string> = {};
   for (const p of THIRD_PARTY_PACKAGES) versions[p] = JSON.parse(readFileSync(pkgJson(p), 'utf8')).version;
@@ -67,4 +72,21 @@ export function ensure_third_party(log: (line: string) => void = (l) => console.
   if (r.status !== 0) return { unavailable: `serialport's native binding does not load: ${r.stderr.trim().split('\n')[0]}` };
   versions['serialport'] = r.stdout.trim();
   return { versions };
+}
+
+/** npm install in test/third-party; undefined when it worked, else why not. */
+function install(log: (line: string) => void): { unavailable: string } | undefined {
+  log('  .. installing test/third-party (third-party host stacks) with npm');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const r = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--ignore-scripts'], {
+    cwd: THIRD_PARTY_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  if (r.status !== 0 || !third_party_installed()) {
+    const why = (r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ');
+    return { unavailable: `npm install in test/third-party failed (status ${r.status}): ${why}` };
+  }
+  return undefined;
 }
