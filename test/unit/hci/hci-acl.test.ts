@@ -273,7 +273,6 @@ test('gap_disconnect sends HCI Disconnect (0x13) and the link is gone after Disc
   assert.ok(h.stack.pools.all_free());
 });
 
-test.run();
 
 test('GAP work recorded during ACL traffic goes out: from an ACL handler, and when a credit returns after ACL traffic', () => {
   const h = working();
@@ -309,3 +308,5 @@ test('GAP work recorded during ACL traffic goes out: from an ACL handler, and wh
   }
   assert.ok(after.includes('24 0c 03 04 04 20'), `Write Class of Device in ${JSON.stringify(after)}`);
 });
+
+test.run();
