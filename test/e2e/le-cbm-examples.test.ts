@@ -10,41 +10,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
+import { haveSocat, type Proc, run, tsx, until } from './proc-helpers.js';
 
-const haveSocat = spawnSync('socat', ['-V'], { encoding: 'utf8' }).status === 0;
-const ROOT = new URL('../../', import.meta.url).pathname;
 const TOTAL = 1 << 20;
-
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  exit: Promise<number | null>;
-}
-
-function run(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, out: '', exit: Promise.resolve(null) };
-  child.stdout!.on('data', (d) => (p.out += d));
-  child.stderr!.on('data', (d) => (p.out += d));
-  p.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  return p;
-}
-
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const tsx = (script: string, args: string[]): Proc => run(process.execPath, ['--import', 'tsx', script, ...args]);
 
 /** SHA-256 of the first `n` bytes of the test stream, worked out here (not by the examples' code). */
 function streamHash(n: number): string {

@@ -13,40 +13,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatt_compile } from '../../src/att/gatt-compiler.js';
 import { assertCleanCapture, btmonText, tsharkFields } from '../helpers/capture.js';
-
-const haveSocat = spawnSync('socat', ['-V'], { encoding: 'utf8' }).status === 0;
-const ROOT = new URL('../../', import.meta.url).pathname;
-
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  exit: Promise<number | null>;
-}
-
-function run(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, out: '', exit: Promise.resolve(null) };
-  child.stdout!.on('data', (d) => (p.out += d));
-  child.stderr!.on('data', (d) => (p.out += d));
-  p.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  return p;
-}
-
-const tsx = (script: string, args: string[]): Proc => run(process.execPath, ['--import', 'tsx', script, ...args]);
-
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { haveSocat, type Proc, ROOT, run, tsx, until } from './proc-helpers.js';
 
 test('examples/*-gatt.ts are the compiler output of their .gatt files (library and bthost gatt compile)', async () => {
   for (const name of ['le-counter', 'att-server']) {

@@ -12,41 +12,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
-
-const haveSocat = spawnSync('socat', ['-V'], { encoding: 'utf8' }).status === 0;
-const ROOT = new URL('../../', import.meta.url).pathname;
-
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  exit: Promise<number | null>;
-}
-
-function run(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, out: '', exit: Promise.resolve(null) };
-  child.stdout!.on('data', (d) => (p.out += d));
-  child.stderr!.on('data', (d) => (p.out += d));
-  p.exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  return p;
-}
-
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function tsx(script: string, args: string[]): Proc {
-  return run(process.execPath, ['--import', 'tsx', script, ...args]);
-}
+import { haveSocat, type Proc, run, tsx, until } from './proc-helpers.js';
 
 test('spp-counter, sdp-general-query and spp-client in separate processes over socat ptys of one bthost controller socket', async () => {
   assert.ok(haveSocat, 'socat is installed');
