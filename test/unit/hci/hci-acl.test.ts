@@ -273,7 +273,6 @@ test('gap_disconnect sends HCI Disconnect (0x13) and the link is gone after Disc
   assert.ok(h.stack.pools.all_free());
 });
 
-
 test('GAP work recorded during ACL traffic goes out: from an ACL handler, and when a credit returns after ACL traffic', () => {
   const h = working();
   const handle = connect_classic(h, 0x0042);
