@@ -8,29 +8,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCleanGattCapture } from './gatt-helpers.js';
-import { haveSocat, type Proc, run, tsx, until } from './proc-helpers.js';
-
-/** A `bthost controller` socket and `n` ptys on it. */
-async function radio(dir: string, procs: Proc[], n: number): Promise<string[]> {
-  const sock = join(dir, 'controller.sock');
-  const controller = tsx('ports/cli/cli.ts', ['controller', '--listen', `unix:${sock}`]);
-  procs.push(controller);
-  await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
-  const ttys: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const d = join(dir, `node${i}`);
-    mkdirSync(d);
-    const tty = join(d, 'tty');
-    procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
-    await until(() => existsSync(tty), 5000, `pty ${tty}`);
-    ttys.push(tty);
-  }
-  return ttys;
-}
+import { haveSocat, type Proc, tsx, until, radio } from './proc-helpers.js';
 
 function stop(procs: Proc[]): void {
   for (const p of procs.reverse()) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
@@ -41,7 +23,7 @@ test('gatt-browser finds le-counter by scanning, lists services and characterist
   const dir = mkdtempSync(join(tmpdir(), 'bthost-gatt-examples-'));
   const procs: Proc[] = [];
   try {
-    const [t0, t1] = await radio(dir, procs, 2);
+    const [t0, t1] = await radio(dir, procs, ['node0', 'node1']);
     const counterLog = join(dir, 'le-counter.btsnoop');
     const browserLog = join(dir, 'gatt-browser.btsnoop');
     const counter = tsx('examples/le-counter.ts', ['-u', t0!, '--no-flow', '-l', counterLog, '--once']);
@@ -80,7 +62,7 @@ test('bthost advertise --connectable meets bthost gatt ADDR (browse, --read) on 
   const dir = mkdtempSync(join(tmpdir(), 'bthost-gatt-cli-pty-'));
   const procs: Proc[] = [];
   try {
-    const [t0, t1] = await radio(dir, procs, 2);
+    const [t0, t1] = await radio(dir, procs, ['node0', 'node1']);
     const advLog = join(dir, 'advertise.btsnoop');
     const adv = tsx('ports/cli/cli.ts', [
       'advertise',

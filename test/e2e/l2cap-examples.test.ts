@@ -9,30 +9,18 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
-import { haveSocat, type Proc, run, tsx, until } from './proc-helpers.js';
+import { haveSocat, type Proc, tsx, until, radio } from './proc-helpers.js';
 
 test('l2cap-server and l2cap-client in separate processes over socat ptys of one bthost controller socket', async () => {
   assert.ok(haveSocat, 'socat is installed');
   const dir = mkdtempSync(join(tmpdir(), 'bthost-l2cap-examples-'));
-  const sock = join(dir, 'controller.sock');
   const procs: Proc[] = [];
   try {
-    const controller = tsx('ports/cli/cli.ts', ['controller', '--listen', `unix:${sock}`]);
-    procs.push(controller);
-    await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
-    const ttys: string[] = [];
-    for (const name of ['server', 'client']) {
-      const d = join(dir, name);
-      mkdirSync(d);
-      const tty = join(d, 'tty');
-      procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
-      await until(() => existsSync(tty), 5000, `pty ${tty}`);
-      ttys.push(tty);
-    }
+    const ttys = await radio(dir, procs, ['server', 'client']);
     const serverLog = join(dir, 'server.btsnoop');
     const clientLog = join(dir, 'client.pklg');
     const server = tsx('examples/l2cap-server.ts', ['-u', ttys[0]!, '--no-flow', '-l', serverLog, '--once']);

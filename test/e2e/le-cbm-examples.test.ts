@@ -11,11 +11,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
-import { haveSocat, type Proc, run, tsx, until } from './proc-helpers.js';
+import { haveSocat, type Proc, tsx, until, radio } from './proc-helpers.js';
 
 const TOTAL = 1 << 20;
 
@@ -34,21 +34,9 @@ const hashOf = (out: string, label: string): string => new RegExp(`^${label} sha
 test('le-cbm-server (v1.8) and le-cbm-client (v1.4) on two ptys of one bthost controller: 1 MiB each way intact', async () => {
   assert.ok(haveSocat, 'socat is installed');
   const dir = mkdtempSync(join(tmpdir(), 'bthost-le-cbm-examples-'));
-  const sock = join(dir, 'controller.sock');
   const procs: Proc[] = [];
   try {
-    const controller = tsx('ports/cli/cli.ts', ['controller', '--listen', `unix:${sock}`]);
-    procs.push(controller);
-    await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
-    const ttys: string[] = [];
-    for (const name of ['server', 'client']) {
-      const d = join(dir, name);
-      mkdirSync(d);
-      const tty = join(d, 'tty');
-      procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
-      await until(() => existsSync(tty), 5000, `pty ${tty}`);
-      ttys.push(tty);
-    }
+    const ttys = await radio(dir, procs, ['server', 'client']);
     const serverLog = join(dir, 'server.btsnoop');
     const clientLog = join(dir, 'client.pklg');
     const server = tsx('examples/le-cbm-server.ts', [

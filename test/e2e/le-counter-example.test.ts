@@ -13,12 +13,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatt_compile } from '../../src/att/gatt-compiler.js';
 import { assertCleanCapture, btmonText, tsharkFields } from '../helpers/capture.js';
-import { haveSocat, type Proc, ROOT, run, tsx, until } from './proc-helpers.js';
+import { haveSocat, type Proc, ROOT, tsx, until, radio } from './proc-helpers.js';
 
 test('examples/*-gatt.ts are the compiler output of their .gatt files (library and bthost gatt compile)', async () => {
   for (const name of ['le-counter', 'att-server']) {
@@ -71,21 +71,9 @@ test('examples/*-gatt.ts are the compiler output of their .gatt files (library a
 test('le-counter and att-server in separate processes on ptys of one bthost controller, met by le-counter-central', async () => {
   assert.ok(haveSocat, 'socat is installed');
   const dir = mkdtempSync(join(tmpdir(), 'bthost-le-examples-'));
-  const sock = join(dir, 'controller.sock');
   const procs: Proc[] = [];
   try {
-    const controller = tsx('ports/cli/cli.ts', ['controller', '--listen', `unix:${sock}`]);
-    procs.push(controller);
-    await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
-    const ttys: string[] = [];
-    for (const name of ['counter', 'central', 'att', 'central2']) {
-      const d = join(dir, name);
-      mkdirSync(d);
-      const tty = join(d, 'tty');
-      procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
-      await until(() => existsSync(tty), 5000, `pty ${tty}`);
-      ttys.push(tty);
-    }
+    const ttys = await radio(dir, procs, ['counter', 'central', 'att', 'central2']);
     const logs = ['counter.btsnoop', 'central.btsnoop', 'att.btsnoop', 'central2.pklg'].map((f) => join(dir, f));
     const UP = /up and running at ([0-9A-F:]{17})/;
 

@@ -4,6 +4,8 @@
  * (bounded, polling) for what a process prints.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The repository's root directory. */
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -41,4 +43,25 @@ export async function until(pred: () => boolean, ms: number, what: string): Prom
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A `bthost controller` serving virtual controllers on dir/controller.sock, and one socat pty on it
+ * per name (dir/NAME/tty); every process goes into `procs` (the caller kills them). Returns the ttys.
+ */
+export async function radio(dir: string, procs: Proc[], names: string[]): Promise<string[]> {
+  const sock = join(dir, 'controller.sock');
+  const controller = tsx('ports/cli/cli.ts', ['controller', '--listen', `unix:${sock}`]);
+  procs.push(controller);
+  await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
+  const ttys: string[] = [];
+  for (const name of names) {
+    const d = join(dir, name);
+    mkdirSync(d);
+    const tty = join(d, 'tty');
+    procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
+    await until(() => existsSync(tty), 5000, `pty ${tty}`);
+    ttys.push(tty);
+  }
+  return ttys;
 }
