@@ -59,6 +59,21 @@ export const COMPARABLE: Record<string, { file: string; args: string[]; figures:
     bulk: true,
     figures: ['mtu23_MB_per_cpu_s', 'mtu23_scavenges_per_100MB', 'mtu1017_MB_per_cpu_s', 'mtu1017_dle_MB_per_cpu_s'],
   },
+  uart: {
+    file: 'uart.ts',
+    args: [],
+    figures: ['tx_921600_cpu_pct', 'rx_921600_cpu_pct', 'tx_3000000_cpu_pct', 'rx_3000000_cpu_pct'],
+  },
+  scale: {
+    file: 'scale.ts',
+    args: [],
+    figures: ['mem_per_classic_link_kB', 'mem_per_channel_kB', 'mem_per_le_link_kB', 'packets_per_s'],
+  },
+  startup: {
+    file: 'startup.ts',
+    args: [],
+    figures: ['cold_process_to_working_ms', 'warm_boot_median_ms', 'virtual_boot_median_ms', 'init_commands'],
+  },
   parser: {
     file: 'parser.ts',
     args: ['--side', 'bthost', '--no-install'],
