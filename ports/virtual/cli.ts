@@ -1,17 +1,19 @@
 /**
  * `bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS]
- * [--bandwidth BPS] [--acl-to-host-max N]`: serve virtual controllers on one radio link, one per
- * connection.
+ * [--bandwidth BPS] [--acl-to-host-max N] [--fault SPECS] [--control unix:PATH]`: serve virtual
+ * controllers on one radio link, one per connection; faults from fault-spec.ts.
  */
 import { bd_addr_to_str } from '../../src/core/bytes.js';
 import { NodeRunLoop } from '../../src/core/run-loop.js';
 import { RadioLink } from '../../src/controller/link.js';
+import { serve_control } from './fault-control.js';
+import { parse_fault_specs, type FaultSpec } from './fault-spec.js';
 import { serve_controllers } from './server.js';
 import { check_baud, check_int, flag_string, parse_flags, pick_flags, read_flag, type FlagSpec } from '../options.js';
 
 export const CONTROLLER_USAGE =
   'usage: bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS] [--bandwidth BPS]\n' +
-  '                         [--acl-to-host-max N]\n' +
+  '                         [--acl-to-host-max N] [--fault SPECS] [--control unix:PATH]\n' +
   '\n' +
   'Serves a simulated Bluetooth radio: every connection to the socket gets its own virtual\n' +
   'controller (own BD_ADDR) speaking H4. Make a serial device of a connection with\n' +
@@ -20,7 +22,14 @@ export const CONTROLLER_USAGE =
   '  --acl-to-host-max N  hand ACL data to the host in packets of up to N bytes (1..65535): each\n' +
   '                       L2CAP PDU joined up to that size, as a controller reassembling PDUs;\n' +
   '                       never above the length the host announced (Host Buffer Size).\n' +
-  '                       Default: the air packet size (1021).\n';
+  '                       Default: the air packet size (1021).\n' +
+  '  --fault SPECS        inject faults into every controller as it connects (testing), SPECS =\n' +
+  '                       [cN:]ACTION[@MS][,...]: fail=CMD:STATUS[:COUNT], drop-acl=N, corrupt-acl=N,\n' +
+  '                       delay-acl=MS[:N], stall-nocp, release-nocp, inflate-nocp=COUNT[:TIMES],\n' +
+  '                       credits=N[:TIMES], hardware-error[=CODE], drop-link=HANDLE, stray=HEX,\n' +
+  '                       framing-error, silent, talk, unplug, clear (ports/virtual/fault-spec.ts)\n' +
+  '  --control unix:PATH  a control socket: a line of SPECS applies them now (answer `ok N`),\n' +
+  '                       `list` answers `controllers INDEX ADDR ...`\n';
 
 interface Args {
   listen: string;
@@ -29,6 +38,8 @@ interface Args {
   latency?: number;
   bandwidth?: number;
   acl_to_host_max?: number;
+  faults?: FaultSpec[];
+  control?: string;
 }
 
 /** `--baud`/`-b` is the common UART-speed flag (ports/options.ts); `-l` is the log file everywhere, so --listen has no short form. */
@@ -39,6 +50,8 @@ const CONTROLLER_FLAGS: FlagSpec = {
   latency: { type: 'string' },
   bandwidth: { type: 'string' },
   'acl-to-host-max': { type: 'string' },
+  fault: { type: 'string' },
+  control: { type: 'string' },
 };
 
 const nonNegative = (v: string): number | { problem: string } => {
@@ -55,6 +68,11 @@ function parseControllerArgs(argv: readonly string[]): Args | string {
     latency: read_flag(p, 'latency', nonNegative),
     bandwidth: read_flag(p, 'bandwidth', nonNegative),
     acl_to_host_max: read_flag(p, 'acl-to-host-max', check_int(1, 0xffff, 'an integer in 1..65535')),
+    faults: read_flag(p, 'fault', (v) => {
+      const f = parse_fault_specs(v);
+      return typeof f === 'string' ? { problem: f } : f;
+    }),
+    control: flag_string(p, 'control'),
   };
   if (p.errors.length) return p.errors[0]!;
   if (!out.listen) return '--listen is required';
@@ -80,6 +98,7 @@ export async function controller_main(argv: string[]): Promise<number> {
     server = await serve_controllers(link, args.listen, {
       baud: args.baud,
       ...(args.acl_to_host_max ? { controller: { acl_to_host_max: args.acl_to_host_max } } : {}),
+      ...(args.faults ? { faults: args.faults } : {}),
       on_connect: (c) => process.stdout.write(`controller ${c.index} ${bd_addr_to_str(c.bd_addr)} connected\n`),
       on_disconnect: (c) => process.stdout.write(`controller ${c.index} ${bd_addr_to_str(c.bd_addr)} disconnected\n`),
     });
@@ -87,11 +106,22 @@ export async function controller_main(argv: string[]): Promise<number> {
     process.stderr.write(`bthost controller: cannot listen on ${args.listen}: ${(err as Error).message}\n`);
     return 1;
   }
+  let control: import('node:net').Server | null = null;
+  if (args.control) {
+    try {
+      control = await serve_control(server, args.control);
+    } catch (err) {
+      process.stderr.write(`bthost controller: cannot listen on ${args.control}: ${(err as Error).message}\n`);
+      await server.close();
+      return 1;
+    }
+  }
   const where =
     server.port !== undefined ? `tcp:${server.listen.kind === 'tcp' ? server.listen.host : ''}:${server.port}` : args.listen;
   const acl = args.acl_to_host_max ? `, ACL to the host up to ${args.acl_to_host_max} bytes` : '';
   process.stdout.write(`listening on ${where}${args.baud ? ` at ${args.baud} baud` : ''}${acl}\n`);
   const stop = (): void => {
+    control?.close();
     void server.close().then(() => loop.trigger_exit());
   };
   process.once('SIGINT', stop);

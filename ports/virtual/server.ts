@@ -17,6 +17,7 @@ import { little_endian_read_16, little_endian_read_32 } from '../../src/core/byt
 import type { ControllerOptions, VirtualController } from '../../src/controller/controller.js';
 import type { RadioLink } from '../../src/controller/link.js';
 import { H4Deframer } from '../../src/hci/h4.js';
+import { LineFaults, schedule_faults, type FaultSpec, type FaultTarget } from './fault-spec.js';
 import { Pacer } from './pacer.js';
 
 export interface ServeOptions {
@@ -26,6 +27,8 @@ export interface ServeOptions {
   controller?: Omit<ControllerOptions, 'bd_addr'>;
   /** Hardware_Code of the Hardware Error event sent on H4 framing errors (default 0x01). */
   hardware_error_code?: number;
+  /** Faults for each controller as it connects (ports/virtual/fault-spec.ts; `bthost controller --fault`). */
+  faults?: readonly FaultSpec[];
   /** Called on the run loop when a connection gets its controller / when it ends. */
   on_connect?: (controller: VirtualController) => void;
   on_disconnect?: (controller: VirtualController) => void;
@@ -84,8 +87,10 @@ export const OUTPUT_LOW_WATER = 4 * 1024;
  * buffer is half full the socket is no longer read (the controller's RTS), so a client that sends
  * commands and never reads stalls, as it would on a UART.
  */
-export class Session {
+export class Session implements FaultTarget {
   readonly controller: VirtualController;
+  /** Byte-level faults of this line (fault-spec.ts). */
+  readonly line = new LineFaults();
   private readonly deframer: H4Deframer;
   private framing_error_reported = false;
   private closed = false;
@@ -141,6 +146,21 @@ export class Session {
     socket.on('error', () => rl.execute_on_main_thread(() => this.close()));
     socket.on('close', () => rl.execute_on_main_thread(() => this.close()));
     opts.on_connect?.(this.controller);
+    if (opts.faults) schedule_faults(rl, this, opts.faults, () => !this.closed);
+  }
+
+  /** Raw bytes to the client between two packets (fault injection: stray bytes, a framing error). */
+  write_raw(bytes: Uint8Array): void {
+    if (this.closed) return;
+    const b = Buffer.from(bytes);
+    if (this.out) this.out.push(b);
+    else this.write(b);
+    this.update_flow();
+  }
+
+  /** Drop the line (fault injection): the socket closes and the controller leaves the air. */
+  unplug(): void {
+    this.close();
   }
 
   /**
@@ -150,6 +170,11 @@ export class Session {
   get backlog(): number {
     if (this.closed) return 0;
     return (this.out?.pending ?? 0) + this.socket.writableLength + this.controller.out.pending;
+  }
+
+  /** Whether the connection has ended. */
+  get is_closed(): boolean {
+    return this.closed;
   }
 
   /** Whether the controller is currently told that its host takes no packets. */
@@ -234,6 +259,7 @@ export class Session {
 
   private on_packet(type: number, packet: Uint8Array, size: number): void {
     this.framing_error_reported = false;
+    if (this.line.silent) return;
     if (type === 0x01 && size >= 9 && little_endian_read_16(packet, 0) === 0xfc18) {
       this.pending_baud = little_endian_read_32(packet, 5);
     }
@@ -252,6 +278,7 @@ export class Session {
     const bytes = Buffer.allocUnsafe(size + 1);
     bytes[0] = type;
     bytes.set(packet.subarray(0, size), 1);
+    this.line.rewrite(type, bytes.subarray(1), size);
     if (!this.out) {
       this.write(bytes);
       this.update_flow();
@@ -336,6 +363,16 @@ export class ControllerServer {
     return [...this.sessions].map((s) => s.controller);
   }
 
+  /**
+   * Apply fault specs to the current connections (a spec with `cN:` to controller N only; `@MS`
+   * on a run-loop timer). Returns how many (spec, connection) pairs were applied or scheduled.
+   */
+  apply_faults(specs: readonly FaultSpec[]): number {
+    let n = 0;
+    for (const s of [...this.sessions]) n += schedule_faults(this.link.run_loop, s, specs, () => !s.is_closed);
+    return n;
+  }
+
   /** The TCP port actually bound (for 'tcp:127.0.0.1:0'), or undefined for a Unix socket. */
   get port(): number | undefined {
     const a = this.server.address();
@@ -372,7 +409,8 @@ export function serve_controllers(link: RadioLink, listen: string, opts: ServeOp
     const server = net.createServer({ noDelay: true } as net.ServerOpts, (socket) => {
       link.run_loop.execute_on_main_thread(() => {
         if (socket.destroyed) return;
-        cs.sessions.add(new Session(cs, socket, opts));
+        const session = new Session(cs, socket, opts);
+        if (!session.is_closed) cs.sessions.add(session);
       });
     });
     cs = new ControllerServer(link, server, spec);
