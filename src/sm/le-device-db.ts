@@ -1,8 +1,8 @@
 /**
  * The LE device db: bonds made by the Security Manager, with BTstack's le_device_db.h names, as a
  * contract (`LeDeviceDb`) and an in-memory implementation (`LeDeviceDbMemory`, BTstack's
- * le_device_db_memory.c). A persistent, TLV-backed implementation (the key store shared with
- * BR/EDR link keys) implements the same interface later.
+ * le_device_db_memory.c). The persistent one, in the TLV store shared with BR/EDR link keys, is
+ * `LeDeviceDbTlv` (le-device-db-tlv.ts, BTstack's le_device_db_tlv.c).
  *
  * Index-based like BTstack: `le_device_db_add` returns the index of a new (or the existing) entry
  * for an identity address; getters return null for an unused index. Keys are 16 octets MSB first
@@ -53,6 +53,12 @@ export interface LeDeviceDb {
   le_device_db_local_encryption_get(index: number): LeDeviceDbEncryption | null;
   /** Index of the entry for (addr_type, addr), or -1. */
   le_device_db_lookup(addr_type: number, addr: BdAddr): number;
+  /** BTstack's le_device_db_remote_counter_get: the last sign counter seen from the peer (0 without a remote CSRK). */
+  le_device_db_remote_counter_get?(index: number): number;
+  le_device_db_remote_counter_set?(index: number, counter: number): void;
+  /** BTstack's le_device_db_local_counter_get: our next sign counter (0 without a local CSRK). */
+  le_device_db_local_counter_get?(index: number): number;
+  le_device_db_local_counter_set?(index: number, counter: number): void;
 }
 
 interface Entry {
@@ -63,6 +69,8 @@ interface Entry {
   local_enc: LeDeviceDbEncryption | null;
   remote_csrk: Uint8Array | null;
   local_csrk: Uint8Array | null;
+  remote_counter: number;
+  local_counter: number;
 }
 
 function copyEnc(e: LeDeviceDbEncryption): LeDeviceDbEncryption {
@@ -103,6 +111,8 @@ export class LeDeviceDbMemory implements LeDeviceDb {
       local_enc: prev?.local_enc ?? null,
       remote_csrk: prev?.remote_csrk ?? null,
       local_csrk: prev?.local_csrk ?? null,
+      remote_counter: prev?.remote_counter ?? 0,
+      local_counter: prev?.local_counter ?? 0,
     };
     return index;
   }
@@ -138,7 +148,9 @@ export class LeDeviceDbMemory implements LeDeviceDb {
 
   le_device_db_remote_csrk_set(index: number, csrk: Uint8Array): void {
     const e = this.entries[index];
-    if (e) e.remote_csrk = csrk.slice();
+    if (!e) return;
+    e.remote_csrk = csrk.slice();
+    e.remote_counter = 0;
   }
 
   le_device_db_remote_csrk_get(index: number): Uint8Array | null {
@@ -147,11 +159,31 @@ export class LeDeviceDbMemory implements LeDeviceDb {
 
   le_device_db_local_csrk_set(index: number, csrk: Uint8Array): void {
     const e = this.entries[index];
-    if (e) e.local_csrk = csrk.slice();
+    if (!e) return;
+    e.local_csrk = csrk.slice();
+    e.local_counter = 0;
   }
 
   le_device_db_local_csrk_get(index: number): Uint8Array | null {
     return this.entries[index]?.local_csrk?.slice() ?? null;
+  }
+
+  le_device_db_remote_counter_get(index: number): number {
+    return this.entries[index]?.remote_counter ?? 0;
+  }
+
+  le_device_db_remote_counter_set(index: number, counter: number): void {
+    const e = this.entries[index];
+    if (e?.remote_csrk) e.remote_counter = counter >>> 0;
+  }
+
+  le_device_db_local_counter_get(index: number): number {
+    return this.entries[index]?.local_counter ?? 0;
+  }
+
+  le_device_db_local_counter_set(index: number, counter: number): void {
+    const e = this.entries[index];
+    if (e?.local_csrk) e.local_counter = counter >>> 0;
   }
 
   le_device_db_lookup(addr_type: number, addr: BdAddr): number {
