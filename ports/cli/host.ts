@@ -32,6 +32,15 @@ import { chipset_bcm, chipset_zephyr, type BtstackChipset } from '../../src/chip
 import { create_virtual_headset, VirtualPeer, VIRTUAL_HOST_ADDR } from './virtual-peer.js';
 import { PairingAgent, type LineSource } from './agent.js';
 import { key_file_for, open_key_file } from './keys.js';
+import { FaultWatch } from '../fault-watch.js';
+
+/** The longest timer the Node run loop can arm (Node's setTimeout: a signed 32-bit count of ms, about 24.8 days). */
+export const MAX_TIMER_MS = 0x7fffffff;
+
+/** A delay the run loop can represent: NaN and negatives -> 0, past MAX_TIMER_MS -> MAX_TIMER_MS. */
+export function clamp_timer_ms(ms: number): number {
+  return ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0;
+}
 
 export type EventHandler = (packet: Uint8Array, size: number) => void;
 
@@ -72,12 +81,21 @@ export class CliHost {
   pairing_input: LineSource | null = null;
   /** The link key file (--keys, or the per-controller default with --port); null: keys in memory. Set once working. */
   key_file: string | null = null;
+  /**
+   * A long-running command (`listen`) rides through faults: a framing error, a Hardware Error, the
+   * serial port lost and back (reopened with backoff); `on_working` runs again once the stack is
+   * WORKING. Without it (or with --once) the first fault ends the command: exit 1 and its cause.
+   */
+  recover = false;
+  /** Sees faults, names them, reopens a lost port (ports/fault-watch.ts); made by open(). */
+  faults!: FaultWatch;
+  /** Called when a fault took the stack down while `recover` holds (before it is up again). */
+  on_fault: (cause: string) => void = () => {};
   /** Called on Ctrl-C (SIGINT/SIGTERM), on the run loop. Default: power off, exit 130. */
   on_interrupt: () => void = () => this.finish(130, 'interrupted');
   private finishing = false;
   private working = false;
   private openError: string | null = null;
-  private framingError: string | null = null;
   private readonly powerTimer = new Timer(() => this.powerOnTimeout());
   private readonly handlers: EventHandler[] = [];
   private onWorking: (() => void) | null = null;
@@ -116,12 +134,25 @@ export class CliHost {
       this.where = 'the virtual controller';
     }
     this.stack = new Stack({
-      transport: tap(transport, (ev) => this.transportEvent(ev)),
+      transport: tap(transport, (ev) => {
+        this.faults?.transport_event(ev);
+        this.transportEvent(ev);
+      }),
       run_loop: this.run_loop,
       profile: o.profile,
       host_flow_control: o.host_flow_control,
       transport_config,
       ...(chipset && o.port.tty ? { chipset } : {}),
+    });
+    this.faults = new FaultWatch(this.stack.hci, this.run_loop, {
+      where: this.where,
+      reopen: true,
+      on_down: (cause) => this.faultDown(cause),
+      on_up: () => this.faultUp(),
+      on_retry: (attempt, ms) => {
+        if (attempt === 1 || attempt % 10 === 0)
+          this.say(`bthost: opening ${this.options.port.tty ?? this.where} again in ${ms} ms (attempt ${attempt})`);
+      },
     });
     this.agent = new PairingAgent(this.stack, o.pairing, this.pairing_input, (line) => this.say(line));
     this.agent.configure();
@@ -142,10 +173,8 @@ export class CliHost {
       },
     });
     // never silent: the stack restarts after this, and every link is reported gone
-    this.stack.hci.hci_set_framing_error_callback((message) => {
-      this.framingError = message;
-      this.say(`bthost: H4 framing error on ${this.where}: ${message}; the stack restarts`);
-    });
+    // (FaultWatch prints it once, as the fault's cause)
+    this.stack.hci.hci_set_framing_error_callback((message) => this.faults.framing_error(message));
     return true;
   }
 
@@ -164,7 +193,7 @@ export class CliHost {
     this.onWorking = on_working;
     process.once('SIGINT', this.signal);
     process.once('SIGTERM', this.signal);
-    this.run_loop.set_timer(this.powerTimer, this.options.timeout_ms);
+    this.run_loop.set_timer(this.powerTimer, clamp_timer_ms(this.options.timeout_ms));
     this.run_loop.add_timer(this.powerTimer);
     if (this.peer) {
       this.peer.stack.hci.hci_add_event_handler({ callback: () => this.checkWorking() });
@@ -181,7 +210,7 @@ export class CliHost {
   /** A run-loop timer (src/ never uses setTimeout). */
   after(ms: number, fn: () => void): Timer {
     const t = new Timer(() => fn());
-    this.run_loop.set_timer(t, ms);
+    this.run_loop.set_timer(t, clamp_timer_ms(ms));
     this.run_loop.add_timer(t);
     return t;
   }
@@ -202,6 +231,7 @@ export class CliHost {
     if (this.finishing) return;
     this.finishing = true;
     this.exit_code = code;
+    this.faults?.stop();
     if (message) this.say(`bthost: ${message}`);
     this.pairing_input?.close();
     this.run_loop.remove_timer(this.powerTimer);
@@ -236,19 +266,48 @@ export class CliHost {
 
   private event(packet: Uint8Array, size: number): void {
     this.trace(packet, size);
+    this.faults.event(packet);
+    if (this.finishing) return;
     if (packet[0] === BTSTACK_EVENT_STATE) this.checkWorking();
-    if (packet[0] === BTSTACK_EVENT_POWERON_FAILED && !this.finishing) {
+    if (packet[0] === BTSTACK_EVENT_POWERON_FAILED && !this.faults.is_down) {
       this.finish(1, this.openError ?? `cannot open the controller on ${this.where}`);
       return;
     }
-    if (packet[0] === BTSTACK_EVENT_STATE && packet[2] === HCI_STATE_OFF && this.working && !this.finishing) {
-      const why = this.framingError ? `: H4 framing error (${this.framingError})` : this.openError ? `: ${this.openError}` : '';
-      this.finish(1, `the controller on ${this.where} went away${why}`);
+    if (packet[0] === BTSTACK_EVENT_STATE && packet[2] === HCI_STATE_OFF && this.working && !this.faults.is_down) {
+      // turned off by nobody we know of
+      this.finish(1, `the controller on ${this.where} stopped${this.openError ? `: ${this.openError}` : ''}`);
       return;
     }
     this.agent.event(packet);
     for (const h of this.handlers) h(packet, size);
   }
+
+  /** The stack left WORKING because of a fault (FaultWatch): stop with its cause, or ride through it. */
+  private faultDown(cause: string): void {
+    if (this.finishing) return;
+    const lost = this.faults.port_lost;
+    if (!this.working) {
+      // still powering on: the stack restarts by itself within --timeout; a lost port ends it
+      if (lost) this.finish(1, cause);
+      else this.say(`bthost: ${cause}; the stack restarts`);
+      return;
+    }
+    if (!this.recover || this.options.once) {
+      this.finish(1, `${cause}${lost ? '' : '; the controller restarted'}`);
+      return;
+    }
+    this.say(`bthost: ${cause}; ${lost ? 'opening it again' : 'the stack restarts'} (--once: stop at a fault)`);
+    this.on_fault(cause);
+  }
+
+  /** WORKING again after a fault: the command sets itself up again (its on_working). */
+  private faultUp(): void {
+    if (this.finishing || !this.recover) return;
+    this.say(`bthost: the controller on ${this.where} is back (${this.local_address})`);
+    this.onWorkingAgain?.();
+  }
+
+  private onWorkingAgain: (() => void) | null = null;
 
   private checkWorking(): void {
     if (this.working || this.finishing) return;
@@ -262,6 +321,7 @@ export class CliHost {
     if (this.key_file !== null) this.stack.hci.hci_set_link_key_db(open_key_file(this.key_file));
     const cb = this.onWorking;
     this.onWorking = null;
+    this.onWorkingAgain = cb;
     cb?.();
   }
 

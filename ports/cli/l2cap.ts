@@ -1,7 +1,9 @@
 /**
  * `bthost l2cap listen PSM` / `bthost l2cap connect ADDR PSM`: one L2CAP channel (basic mode)
  * as a byte stream or a throughput test (see stream.ts). `listen` serves one connection and
- * exits when it closes. Without --port, the virtual peer dials in to `listen`, and `connect`
+ * exits when it closes; it rides through controller faults (a framing error, a Hardware Error, the
+ * serial port unplugged and back: host.recover), registers its service again once the stack is up,
+ * and a transfer cut by a fault is reported and followed by the next connection (--once: exit 1). Without --port, the virtual peer dials in to `listen`, and `connect`
  * reaches its echo (0x1001) and discard (0x1003) services.
  */
 import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
@@ -79,6 +81,11 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
   const bytes = new ByteStream(host, stream);
   let cid = 0;
   let peerStr = addr ? bd_addr_to_str(addr) : '';
+  if (sub === 'listen') {
+    host.recover = true;
+    bytes.keep_serving = true;
+    bytes.on_next = () => (cid = 0);
+  }
 
   const ops: ChannelOps = {
     request_can_send_now: () => void l2cap.l2cap_request_can_send_now_event(cid),
@@ -133,7 +140,7 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
             `MTU ${codes.l2cap_event_channel_opened_get_local_mtu(packet)} in / ${codes.l2cap_event_channel_opened_get_remote_mtu(packet)} out` +
             (stream.mode === 'interactive' ? ' (stdin -> channel -> stdout; end of input or Ctrl-C closes)' : ''),
         );
-        bytes.opened(ops);
+        bytes.opened(ops, codes.l2cap_event_channel_opened_get_handle(packet));
         break;
       }
       case codes.L2CAP_EVENT_CAN_SEND_NOW:
@@ -148,7 +155,7 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
   };
 
   host.on_interrupt = () => {
-    if (bytes.is_open) bytes.close();
+    if (bytes.is_open) bytes.interrupt();
     else host.finish(130, 'interrupted');
   };
 
@@ -161,6 +168,8 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
   }
   host.power_on(() => {
     if (sub === 'listen') {
+      cid = 0;
+      l2cap.l2cap_unregister_service(psm); // again after a fault: a fresh registration
       const st = l2cap.l2cap_register_service(handler, psm, mtu, security ?? LEVEL_0);
       if (st !== 0) return host.finish(1, `cannot listen on PSM ${hex16(psm)}: ${status_text(st)}`);
       host.say(`listening on PSM ${hex16(psm)} at ${host.local_address} on ${host.where} (Ctrl-C to stop)`);

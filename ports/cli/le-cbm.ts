@@ -193,7 +193,7 @@ export async function le_cbm_main(options: CliOptions): Promise<number> {
   });
 
   host.on_interrupt = () => {
-    if (bytes.is_open) bytes.close();
+    if (bytes.is_open) bytes.interrupt();
     else host.finish(130, 'interrupted');
   };
 

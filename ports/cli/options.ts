@@ -38,8 +38,10 @@ import type { CodeProfile } from '../../src/codes/index.js';
 export interface CliOptions {
   port: PortOptions;
   profile: CodeProfile;
-  /** Power-on timeout in ms. */
+  /** Power-on timeout in ms (at most MAX_TIMER_MS: longer values are clamped). */
   timeout_ms: number;
+  /** --once: a long-running command (listen) stops at the first fault (exit 1) instead of riding through it. */
+  once: boolean;
   verbose: boolean;
   /** --host-flow-control: the Stack option host_flow_control. */
   host_flow_control: boolean;
@@ -59,6 +61,7 @@ export interface CliOptions {
 const CLI_FLAGS: FlagSpec = {
   ...COMMON_FLAGS,
   timeout: { type: 'string' },
+  once: { type: 'boolean' },
   'host-flow-control': { type: 'boolean' },
   keys: { type: 'string' },
   io: { type: 'string' },
@@ -110,7 +113,9 @@ export function parse_cli_options(argv: readonly string[]): CliOptions {
   return {
     port,
     profile: read_flag(p, 'profile', check_profile) ?? 'v1.4',
-    timeout_ms: read_flag(p, 'timeout', check_int(1, Number.MAX_SAFE_INTEGER, 'milliseconds')) ?? 3000,
+    // the run loop's timers hold at most 2^31-1 ms (Node's setTimeout): longer is clamped, not overflowed
+    timeout_ms: Math.min(read_flag(p, 'timeout', check_int(1, Number.MAX_SAFE_INTEGER, 'milliseconds')) ?? 3000, 0x7fffffff),
+    once: flag_given(p, 'once'),
     verbose: flag_given(p, 'verbose'),
     host_flow_control: flag_given(p, 'host-flow-control'),
     keys: read_flag(p, 'keys', check_path('key file path')),
@@ -139,7 +144,10 @@ export const COMMON_USAGE = `common options:
   --log FILE, -l FILE    write a packet log (open it in Wireshark)
   --format F, -f F       packet log format: btsnoop (default) or pklg
   --profile P            BTstack event codes: v1.4 (default) or v1.8
-  --timeout MS           wait this long for the controller at power on (default 3000)
+  --timeout MS           wait this long for the controller at power on (default 3000; at most
+                         2147483647, about 24.8 days: longer values are clamped)
+  --once                 listen and other long-running commands stop at the first fault (exit 1)
+                         instead of riding through it
   --host-flow-control    controller-to-host flow control: announce the host's ACL buffers
                          (Host Buffer Size) and return them (Host Number Of Completed Packets)
   -v, --verbose          print every BTstack event the stack receives

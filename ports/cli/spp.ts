@@ -70,6 +70,13 @@ export async function spp_main(options: CliOptions): Promise<number> {
   let cid = 0;
   let peerStr = addr ? bd_addr_to_str(addr) : '';
   let serverChannel = channelOpt || 1;
+  // listen rides through controller faults and serves the next connection (see l2cap.ts)
+  if (sub === 'listen') {
+    host.recover = true;
+    bytes.keep_serving = true;
+    bytes.on_next = () => (cid = 0);
+  }
+  let sdp: SdpServer | null = null;
 
   const ops: ChannelOps = {
     request_can_send_now: () => void rfcomm.rfcomm_request_can_send_now_event(cid),
@@ -126,7 +133,7 @@ export async function spp_main(options: CliOptions): Promise<number> {
           `RFCOMM channel open: ${peerStr} channel ${serverChannel}, rfcomm cid ${cid}, max frame size ${codes.rfcomm_event_channel_opened_get_max_frame_size(packet)}` +
             (stream.mode === 'interactive' ? ' (stdin -> channel -> stdout; end of input or Ctrl-C closes)' : ''),
         );
-        bytes.opened(ops);
+        bytes.opened(ops, codes.rfcomm_event_channel_opened_get_con_handle(packet));
         break;
       }
       case codes.RFCOMM_EVENT_CAN_SEND_NOW:
@@ -148,7 +155,7 @@ export async function spp_main(options: CliOptions): Promise<number> {
   };
 
   host.on_interrupt = () => {
-    if (bytes.is_open) bytes.close();
+    if (bytes.is_open) bytes.interrupt();
     else host.finish(130, 'interrupted');
   };
 
@@ -164,8 +171,14 @@ export async function spp_main(options: CliOptions): Promise<number> {
   }
   host.power_on(() => {
     if (sub === 'listen') {
-      const sdp = new SdpServer(host.stack);
-      sdp.sdp_init();
+      cid = 0;
+      if (!sdp) {
+        sdp = new SdpServer(host.stack);
+        sdp.sdp_init();
+      }
+      // again after a fault: fresh registrations
+      sdp.sdp_unregister_service(SPP_RECORD_HANDLE);
+      rfcomm.rfcomm_unregister_service(serverChannel);
       const record = new Uint8Array(200);
       spp_create_sdp_record(record, SPP_RECORD_HANDLE, serverChannel, SPP_SERVICE_NAME);
       const st = sdp.sdp_register_service(record);

@@ -14,6 +14,15 @@
  *
  * A progress bar goes to stderr with `progress`. The summary goes to stdout in the throughput
  * modes, status lines to stderr.
+ *
+ * The exit code tells whether the requested work was done (README, "Exit codes"): 0 only when
+ * every byte to send went out and the channel then closed cleanly (our close answered, the link
+ * still up), every byte expected arrived, and a `--receive` ended with the peer closing the
+ * channel; else 1 with one line naming the cause (a fault of the controller or the port, the link
+ * lost, the peer closing early with N of M bytes). The verdict waits one run-loop turn after the
+ * channel closed, so that a Disconnection Complete or a fault behind the close is known.
+ * A `listen` (`keep_serving`) that rides through faults (host.recover) reports a transfer cut by
+ * a fault or a lost link in one line and waits for the next one instead of exiting.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -97,7 +106,17 @@ export class ByteStream {
   private progressTimer: Timer | null = null;
   private readonly block: Uint8Array;
   private closing = false;
-  private readonly hash: Hash | null;
+  private hash: Hash | null;
+  private interrupted = false;
+  private handle = -1;
+  /** Reasons of Disconnection Complete by handle, while a channel is open (recorded by watch()). */
+  private linkDown: number | null = null;
+  /**
+   * A listen: a transfer cut by a fault or a lost link is reported and the next connection is
+   * awaited (while host.recover and not --once); `on_next` runs then (the command forgets its channel).
+   */
+  keep_serving = false;
+  on_next: () => void = () => {};
   sent = 0;
   received = 0;
   private t_first_sent = 0;
@@ -127,15 +146,31 @@ export class ByteStream {
     this.block = new Uint8Array(options.mode === 'send' ? 65535 : 0);
     for (let i = 0; i < this.block.length; i++) this.block[i] = i & 0xff;
     this.hash = options.sha256 && options.mode !== 'interactive' ? createHash('sha256') : null;
+    // a lost link under the channel (BTstack reports the channel closed, without a reason)
+    host.add_event_handler((packet) => {
+      if (packet[0] !== host.stack.codes.HCI_EVENT_DISCONNECTION_COMPLETE || this.handle < 0) return;
+      if (host.stack.codes.hci_event_disconnection_complete_get_connection_handle(packet) !== this.handle) return;
+      const reason = host.stack.codes.hci_event_disconnection_complete_get_reason(packet);
+      // 0x16: we ended it; 0x13 / 0x15: the peer did (its data before that arrived in order)
+      if (reason !== 0x16 && reason !== 0x13 && reason !== 0x15) this.linkDown ??= reason;
+    });
+  }
+
+  /** Ctrl-C: close our side; the command then exits 130 (interactive: 0, as the end of input). */
+  interrupt(): void {
+    this.interrupted = true;
+    this.close();
   }
 
   get is_open(): boolean {
     return this.ops !== null;
   }
 
-  /** The channel is open: start the mode. */
-  opened(ops: ChannelOps): void {
+  /** The channel is open (on the ACL link `handle`, -1 when unknown): start the mode. */
+  opened(ops: ChannelOps, handle = -1): void {
     this.ops = ops;
+    this.handle = handle;
+    this.linkDown = null;
     const o = this.options;
     if (o.progress && o.mode !== 'interactive') this.tickProgress();
     if (o.mode === 'send') {
@@ -214,13 +249,19 @@ export class ByteStream {
 
   /** The channel is closed (by either side): summary and exit; with `failure` (e.g. the link was lost) exit 1 with that line. */
   closed(reason?: string, failure?: string): void {
+    if (!this.ops) return;
+    this.ops = null;
+    // a Disconnection Complete or a stack fault behind the close reaches us after it: decide next turn
+    this.host.after(0, () => this.verdict(reason, failure));
+  }
+
+  private verdict(reason?: string, failure?: string): void {
     const o = this.options;
     this.host.cancel(this.lingerTimer);
     this.host.cancel(this.progressTimer);
     process.stdin.off('data', this.onStdinData);
     process.stdin.off('end', this.onStdinEnd);
     process.stdin.pause();
-    this.ops = null;
     if (o.progress && o.mode !== 'interactive') {
       process.stderr.write(`\r\x1b[K${this.progressLine()}\n`);
     }
@@ -235,9 +276,9 @@ export class ByteStream {
       );
       if (this.received) process.stdout.write(`received ${this.received} bytes back\n`);
       if (this.hash) process.stdout.write(`sha256 ${this.hash.digest('hex')}\n`);
-      if (this.sent < o.send_bytes) {
+      if (this.sent < o.send_bytes && !this.interrupted) {
         code = 1;
-        message = `the channel closed after ${this.sent} of ${o.send_bytes} bytes`;
+        message = `the peer closed the channel after ${this.sent} of ${o.send_bytes} bytes`;
       }
     } else if (o.mode === 'receive') {
       const ms = this.t_last_received - this.t_first_received;
@@ -247,12 +288,65 @@ export class ByteStream {
       if (this.hash) process.stdout.write(`sha256 ${this.hash.digest('hex')}\n`);
     } else {
       this.host.say(`${this.sent} bytes sent, ${this.received} bytes received`);
+      // the peer closed while input was still coming or waiting: not everything went out
+      if (!this.closing && (!this.eof || this.queued > 0) && !process.stdin.isTTY) {
+        code = 1;
+        message =
+          `the peer closed the channel after ${this.sent} bytes sent, ` +
+          `before the end of the input (${this.sent + this.queued} bytes read so far)`;
+      }
     }
-    if (failure && code === 0) {
+    const cut = this.cutBy();
+    if (cut) {
+      code = 1;
+      message = cut;
+    } else if (failure && code === 0) {
       code = 1;
       message = failure;
     }
+    if (this.interrupted && o.mode !== 'interactive') {
+      code = 130;
+      message = `interrupted after ${o.mode === 'send' ? `${this.sent} of ${o.send_bytes} bytes sent` : `${this.received} bytes received`}`;
+    }
+    if (code === 1 && cut && this.keep_serving && this.host.recover && !this.host.options.once) {
+      this.host.say(`bthost: transfer failed: ${cut}; still listening`);
+      this.reset();
+      this.on_next();
+      return;
+    }
     this.host.finish(code, message);
+  }
+
+  /** Why the transfer was cut under the channel (a fault of the controller or port, a lost link), or null. */
+  private cutBy(): string | null {
+    const o = this.options;
+    const done =
+      o.mode === 'send'
+        ? `after ${this.sent} of ${o.send_bytes} bytes sent`
+        : o.mode === 'receive'
+          ? `after ${this.received} bytes received`
+          : `after ${this.sent} bytes sent, ${this.received} received`;
+    const fault = this.host.faults.cause;
+    if (fault) return `${fault}: the channel was cut ${done}`;
+    if (this.linkDown !== null) return `the link was lost (${status_text(this.linkDown)}): the channel was cut ${done}`;
+    return null;
+  }
+
+  /** Ready for the next channel (a listen that goes on). */
+  private reset(): void {
+    this.closing = false;
+    this.interrupted = false;
+    this.eof = false;
+    this.queue.length = 0;
+    this.queued = 0;
+    this.sent = 0;
+    this.received = 0;
+    this.t_first_sent = this.t_last_sent = this.t_first_received = this.t_last_received = 0;
+    this.lingerTimer = null;
+    this.progressTimer = null;
+    this.handle = -1;
+    this.linkDown = null;
+    this.hash = this.options.sha256 && this.options.mode !== 'interactive' ? createHash('sha256') : null;
   }
 
   private linger(): void {
