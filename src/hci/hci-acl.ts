@@ -17,6 +17,7 @@ import {
   HCI_ACL_DATA_PACKET,
 } from '../codes/v1.4.js';
 import type { HciConnection } from './hci-connection.js';
+import { Timer } from '../core/run-loop.js';
 import { SpanCopier } from '../core/span.js';
 import type { HciState } from './hci-state.js';
 
@@ -25,6 +26,14 @@ export const ACL_PB_FIRST_NON_FLUSHABLE = 0x00;
 export const ACL_PB_CONTINUATION = 0x01;
 export const ACL_PB_FIRST_FLUSHABLE = 0x02;
 export const ACL_PB_COMPLETE = 0x03;
+
+/**
+ * After a Number Of Completed Packets entry claimed more packets than were outstanding on its
+ * handle, the packets it may not have completed are taken back only once the controller has sent
+ * no Number Of Completed Packets for that handle for this long (ms): never more in flight than
+ * the controller's buffers, at the price of a pause after each lie.
+ */
+export const HCI_NOCP_DOUBT_TIMEOUT_MS = 1000;
 
 /** Size of the ACL data packet header: handle + flags (2), data length (2). */
 export const HCI_ACL_HEADER_SIZE = 4;
@@ -65,6 +74,9 @@ export class HciAcl {
    * view when the transport hands over its fixed receive buffer (H4), else word by word.
    */
   private readonly copier = new SpanCopier(true);
+  /** Packets per connection an over-reporting NOCP may or may not have completed (see completed()). */
+  private readonly doubt = new Map<HciConnection, number>();
+  private readonly doubtTimer = new Timer(() => this.resolveDoubt());
 
   constructor(
     private readonly s: HciState,
@@ -86,6 +98,8 @@ export class HciAcl {
     this.fragPos = 0;
     this.fragConn = null;
     this.reserved = false;
+    this.doubt.clear();
+    this.s.run_loop.remove_timer(this.doubtTimer);
   }
 
   get fragmenting(): boolean {
@@ -231,14 +245,46 @@ export class HciAcl {
       this.s.log.error(() => `Number Of Completed Packets for unknown handle 0x${handle.toString(16)} (${count}), ignored`);
       return;
     }
-    if (count > conn.acl_outstanding) {
+    const outstanding = conn.acl_outstanding;
+    if (count > outstanding) {
+      // a lie: at least one buffer left (the entry is there), how many more is unknown; the rest
+      // stay counted ("in doubt") until the controller has been quiet for HCI_NOCP_DOUBT_TIMEOUT_MS
+      this.s.nocp_overreports++;
+      const take = outstanding > 0 ? 1 : 0;
       this.s.log.error(
         () =>
-          `Number Of Completed Packets: ${count} for handle 0x${handle.toString(16)} but only ${conn.acl_outstanding} outstanding`,
+          `Number Of Completed Packets: ${count} for handle 0x${handle.toString(16)} but only ${outstanding} outstanding: ` +
+          `${take} taken, ${outstanding - take} in doubt (${this.s.nocp_overreports} over-reports)`,
       );
-      count = conn.acl_outstanding;
-    }
+      count = take;
+      this.doubt.set(conn, outstanding - take);
+      this.armDoubt();
+    } else if (this.doubt.size > 0 && this.doubt.has(conn)) this.armDoubt();
     this.giveBack(conn, count);
+    const d = this.doubt.get(conn);
+    if (d !== undefined && d > conn.acl_outstanding) this.doubt.set(conn, conn.acl_outstanding);
+  }
+
+  private armDoubt(): void {
+    const rl = this.s.run_loop;
+    rl.remove_timer(this.doubtTimer);
+    rl.set_timer(this.doubtTimer, HCI_NOCP_DOUBT_TIMEOUT_MS);
+    rl.add_timer(this.doubtTimer);
+  }
+
+  /** The controller has been quiet since its last over-report: what was in doubt has left its buffers. */
+  private resolveDoubt(): void {
+    if (this.doubt.size === 0) return;
+    for (const [conn, n] of this.doubt) {
+      const k = Math.min(n, conn.acl_outstanding);
+      this.s.log.error(
+        () => `Number Of Completed Packets: handle 0x${conn.con_handle.toString(16)} quiet, ${k} in doubt taken back`,
+      );
+      this.giveBack(conn, k);
+    }
+    this.doubt.clear();
+    this.pump();
+    if (this.fragTotal === 0) this.x.out.transport_packet_sent();
   }
 
   private giveBack(conn: HciConnection, count: number): void {
@@ -250,6 +296,7 @@ export class HciAcl {
   /** Disconnection / teardown: return the link's credits, drop its pending fragments and reassembly. */
   release_connection(conn: HciConnection): void {
     this.giveBack(conn, conn.acl_outstanding);
+    this.doubt.delete(conn);
     this.dropReassembly(conn);
     if (this.fragConn === conn) {
       this.fragTotal = 0;

@@ -161,6 +161,11 @@ export class HciState {
 
   /** Command flow control: Num_HCI_Command_Packets from the last Command Complete / Status. */
   cmd_credits = 1;
+  /**
+   * Number Of Completed Packets entries that claimed more packets than were outstanding on their
+   * handle (a controller lying about its buffers; hci-acl.ts). Logged at error level each time.
+   */
+  nocp_overreports = 0;
   /** Opcodes sent and not yet answered by Command Complete / Status. */
   readonly outstanding: number[] = [];
   /** Connection requests to reject (bounded, MAX_PENDING_REJECTS). */

@@ -105,7 +105,7 @@ test('sending without credits: BTSTACK_ACL_BUFFERS_FULL, buffer released; unknow
   assert.not.ok(hci.hci_can_send_acl_packet_now(0x0333));
 });
 
-test('Number Of Completed Packets: unknown handle and more than outstanding are logged, the rest applied', () => {
+test('Number Of Completed Packets: unknown handle ignored; more than outstanding is a lie: 1 taken, the rest after a quiet second', () => {
   const log = new Logger();
   const lines: string[] = [];
   log.add_sink((_l, m) => lines.push(m));
@@ -118,8 +118,13 @@ test('Number Of Completed Packets: unknown handle and more than outstanding are 
   assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 2);
   assert.ok(lines.some((l) => /unknown handle/.test(l)));
   h.t.event(nocp(handle, 7));
-  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 4, 'clamped to what was outstanding');
-  assert.ok(lines.some((l) => /only 2 outstanding/.test(l)));
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 3, 'a lie: one buffer taken back, one in doubt');
+  assert.ok(lines.some((l) => /7 for handle 0x10 but only 2 outstanding: 1 taken, 1 in doubt \(1 over-reports\)/.test(l)));
+  assert.is(hci.state.nocp_overreports, 1);
+  h.rl.advance(999);
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 3, 'still in doubt before HCI_NOCP_DOUBT_TIMEOUT_MS');
+  h.rl.advance(1);
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 4, 'quiet for 1 s: taken back');
   // events still go to handlers (L2CAP listens to them)
   assert.ok(h.events.filter((e) => e[0] === 0x13).length === 2);
 });
