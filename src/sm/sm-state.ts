@@ -17,6 +17,7 @@ import type { BtstackPacketCallbackRegistration } from '../hci/hci-service.js';
 import type { L2capFixedChannelService } from '../l2cap/l2cap-fixed-service.js';
 import type { LeDeviceDb } from './le-device-db.js';
 import type { SmP256KeyPair } from './p256.js';
+import type { SmOobDataCallback, SmScOobDataCallback } from './sm-oob.js';
 
 /** What the SM needs from HCI (BTstack names): events, commands, the link's LE security record. */
 export interface SmHci {
@@ -28,7 +29,7 @@ export interface SmHci {
 }
 
 /** Association models (Vol 3 Part H 2.3.5.1). PK_INIT_INPUT: the initiator types what the responder shows. */
-export type SmMethod = 'JW' | 'NC' | 'PK_INIT_INPUT' | 'PK_RESP_INPUT' | 'PK_BOTH_INPUT';
+export type SmMethod = 'JW' | 'NC' | 'PK_INIT_INPUT' | 'PK_RESP_INPUT' | 'PK_BOTH_INPUT' | 'OOB';
 
 /** Where a connection's SMP procedure stands. */
 export type SmPhase =
@@ -116,6 +117,12 @@ export class SmConnection {
   dhkey_check_sent = false;
   /** Numeric comparison / passkey value shown to the user. */
   display_value = 0;
+  /** OOB (sm-oob.ts): legacy TK, the peer's SC confirm / random from the application; SC ra / rb. */
+  oob_tk: Uint8Array | null = null;
+  oob_peer_confirm: Uint8Array | null = null;
+  oob_peer_random: Uint8Array | null = null;
+  oob_ra: Uint8Array | null = null;
+  oob_rb: Uint8Array | null = null;
   readonly peer_keys = new SmPeerKeys();
   /** Key distribution bits we still expect from the peer. */
   keys_expected = 0;
@@ -168,6 +175,7 @@ export class SmConnection {
     this.local_confirm_sent = false;
     this.dhkey_check_sent = false;
     this.display_value = 0;
+    this.oob_tk = this.oob_peer_confirm = this.oob_peer_random = this.oob_ra = this.oob_rb = null;
     this.peer_keys.reset();
     this.keys_expected = 0;
     this.keys_sent = false;
@@ -198,6 +206,9 @@ export class SmSettings {
   fixed_passkey: number | null = null;
   /** Key distribution we ask for / offer (EncKey | IdKey | SignKey), BTstack's default. */
   key_distribution = 0x07;
+  /** sm_register_oob_data_callback / sm_register_sc_oob_data_callback (sm-oob.ts). */
+  oob_data_callback: SmOobDataCallback | null = null;
+  sc_oob_data_callback: SmScOobDataCallback | null = null;
 }
 
 export class SmState {
@@ -210,6 +221,8 @@ export class SmState {
   csrk: Uint8Array;
   /** Our P-256 key pair, made on the first Secure Connections pairing and kept (as BTstack). */
   key_pair: SmP256KeyPair | null = null;
+  /** The random of our last sm_generate_sc_oob_data (MSB first), or null. */
+  oob_sc_local_random: Uint8Array | null = null;
   /** Repeated attempts: per peer address ('type/AA:BB:..'), failed checks and when pairing is allowed again. */
   readonly attempts = new Map<string, { fails: number; since: number; until: number }>();
   /** Random octets; tests may replace it. */

@@ -1,0 +1,781 @@
+/**
+ * The Enhanced Retransmission Mode and Streaming Mode engine of one channel (Core spec v5.4,
+ * Vol 3, Part A, 8.3-8.6), sans-I/O: frames in through `receive`, frames out through `poll`
+ * (one PDU per call, written whole with its Basic L2CAP header into the caller's buffer), SDUs up
+ * through `io.deliver`, work announced with `io.request_send`, failure with `io.fail` (the host
+ * disconnects the channel). Timers (retransmission, monitor) run on the stack's run loop.
+ *
+ * Memory: the application's buffer (l2cap_ertm_create_channel / accept_connection) holds
+ * everything that scales with the window: the reassembly buffer (local MTU), `num_rx_buffers`
+ * receive slots for out-of-order I-frames and `num_tx_buffers` transmit slots for unacknowledged
+ * I-frames, each `mps` octets (the MPS is what is left of the buffer divided by the slots, as in
+ * BTstack). The per-slot bookkeeping is fixed arrays of 64 entries (sequence numbers are modulo 64).
+ *
+ * Sender (8.6.5 XMIT / WAIT_F): frames are stored segmented (SAR, SDU Length in the start frame),
+ * sent while fewer than the remote TxWindow are unacknowledged and the remote is not busy; ReqSeq
+ * in any received frame acknowledges; the retransmission timer polls (RR/RNR with P=1) and enters
+ * WAIT_F, the monitor timer polls again until MaxTransmit polls are unanswered (then the channel
+ * fails); a frame with F=1 in WAIT_F returns to XMIT and retransmits every unacknowledged frame
+ * unless a REJ already did (REJ_Actioned); REJ retransmits from its ReqSeq, SREJ one frame; a frame
+ * sent MaxTransmit times fails the channel (MaxTransmit 0 = unlimited).
+ * Receiver (8.6.6 RECV / REJ_SENT / SREJ_SENT): in-sequence frames are reassembled and acknowledged
+ * (RR, or the ReqSeq of the next I-frame); one missing frame is asked for with SREJ and later
+ * frames are kept in the receive slots until the gap is filled; a gap of more than one frame is
+ * answered with REJ (later frames discarded until the expected one comes again); duplicates are
+ * dropped; a TxSeq outside the window or a ReqSeq acknowledging unsent frames fails the channel
+ * (8.6.5.x "invalid"); P=1 is answered with F=1; local busy sends RNR and drops I-frames.
+ * Streaming (8.5): I-frames only, nothing acknowledged or retransmitted; a missing TxSeq drops the
+ * SDU being reassembled, so only whole SDUs are delivered, in order.
+ * Frames failing the FCS are discarded (3.3.5), as are malformed ones.
+ */
+import type { RunLoop } from '../core/run-loop.js';
+import { Timer } from '../core/run-loop.js';
+import {
+  L2CAP_ERTM_CONTROL_SIZE,
+  L2CAP_ERTM_SDU_LENGTH_SIZE,
+  L2CAP_FCS_SIZE,
+  L2CAP_SAR_CONTINUATION,
+  L2CAP_SAR_END,
+  L2CAP_SAR_START,
+  L2CAP_SAR_UNSEGMENTED,
+  L2CAP_SUPERVISORY_REJ,
+  L2CAP_SUPERVISORY_RNR,
+  L2CAP_SUPERVISORY_RR,
+  L2CAP_SUPERVISORY_SREJ,
+  L2capErtmFrame,
+  l2cap_ertm_final,
+  l2cap_ertm_i_control,
+  l2cap_ertm_is_s_frame,
+  l2cap_ertm_parse,
+  l2cap_ertm_poll,
+  l2cap_ertm_req_seq,
+  l2cap_ertm_s_control,
+  l2cap_ertm_sar,
+  l2cap_ertm_supervisory,
+  l2cap_ertm_tx_seq,
+  l2cap_ertm_write,
+  l2cap_seq_delta,
+} from './l2cap-ertm-frames.js';
+import {
+  L2CAP_CHANNEL_MODE_ENHANCED_RETRANSMISSION,
+  L2CAP_CHANNEL_MODE_STREAMING_MODE,
+  L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU,
+  BTSTACK_ACL_BUFFERS_FULL,
+} from '../codes/v1.4.js';
+
+/** What the engine needs from the channel that hosts it. */
+export interface L2capErtmIo {
+  /** There is a frame to send: call poll() when the link can take a PDU. */
+  request_send(): void;
+  /** A whole SDU, in order (the view is valid during the call only). */
+  deliver(sdu: Uint8Array, len: number): void;
+  /** The channel cannot go on (MaxTransmit reached, invalid sequence numbers, SAR errors). */
+  fail(reason: string): void;
+}
+
+/** The negotiated parameters of one channel. */
+export interface L2capErtmParams {
+  mode: number;
+  fcs: boolean;
+  remote_cid: number;
+  local_mtu: number;
+  remote_mtu: number;
+  /** Largest I-frame payload we accept (our MPS) = the size of each slot. */
+  local_mps: number;
+  /** Largest I-frame payload the remote accepts. */
+  remote_mps: number;
+  /** Unacknowledged I-frames the remote may send us (our TxWindow, <= num_rx_buffers). */
+  local_tx_window: number;
+  /** Unacknowledged I-frames we may send (the remote's TxWindow). */
+  remote_tx_window: number;
+  num_rx_buffers: number;
+  num_tx_buffers: number;
+  /** Transmissions of one I-frame (and polls) before the channel fails; 0 = unlimited. */
+  max_transmit: number;
+  retransmission_timeout_ms: number;
+  monitor_timeout_ms: number;
+}
+
+const XMIT = 0;
+const WAIT_F = 1;
+const RECV = 0;
+const REJ_SENT = 1;
+const SREJ_SENT = 2;
+
+export class L2capErtmStats {
+  i_frames_sent = 0;
+  retransmissions = 0;
+  s_frames_sent = 0;
+  rej_sent = 0;
+  srej_sent = 0;
+  rnr_sent = 0;
+  polls_sent = 0;
+  fcs_errors = 0;
+  malformed = 0;
+  dropped = 0;
+  sdus_delivered = 0;
+  clear(): void {
+    this.i_frames_sent = this.retransmissions = this.s_frames_sent = this.rej_sent = this.srej_sent = 0;
+    this.rnr_sent = this.polls_sent = this.fcs_errors = this.malformed = this.dropped = this.sdus_delivered = 0;
+  }
+}
+
+export class L2capErtm {
+  readonly stats = new L2capErtmStats();
+  p!: L2capErtmParams;
+  private buf: Uint8Array = new Uint8Array(0);
+  private rx_base = 0;
+  private tx_base = 0;
+  private readonly frame = new L2capErtmFrame();
+  // sender
+  private readonly tx_len = new Uint16Array(64);
+  private readonly tx_sar = new Uint8Array(64);
+  private readonly tx_sdu_len = new Uint16Array(64);
+  private readonly tx_count = new Uint8Array(64);
+  /** Transmit slot of each stored sequence number (frames counted without wrapping, so any num_tx_buffers works). */
+  private readonly tx_slot = new Uint8Array(64);
+  private tx_stored_total = 0;
+  private readonly srej_pending = new Uint8Array(64);
+  private next_tx_seq = 0;
+  private expected_ack_seq = 0;
+  private next_send_seq = 0;
+  private sent_end_seq = 0;
+  private tx_state = XMIT;
+  private remote_busy = false;
+  private rej_actioned = false;
+  private poll_count = 0;
+  private send_poll = false;
+  // receiver
+  private readonly rx_valid = new Uint8Array(64);
+  private readonly rx_len = new Uint16Array(64);
+  private readonly rx_sar = new Uint8Array(64);
+  private readonly rx_sdu_len = new Uint16Array(64);
+  private readonly rx_slot = new Uint8Array(64);
+  /** In-sequence frames received so far (expected_tx_seq without wrapping): places out-of-order frames in distinct slots. */
+  private rx_total = 0;
+  private readonly srej_requested = new Uint8Array(64);
+  private readonly srej_to_send = new Uint8Array(64);
+  private srej_outstanding = 0;
+  private expected_tx_seq = 0;
+  private rx_highest = 0;
+  private last_ack_sent = 0;
+  private rx_state = RECV;
+  private local_busy = false;
+  private send_final = false;
+  private send_rej = false;
+  private send_busy_state = false;
+  private reasm_active = false;
+  private reasm_pos = 0;
+  private reasm_len = 0;
+  private active = false;
+  readonly retransmission_timer: Timer;
+  readonly monitor_timer: Timer;
+
+  constructor(
+    private readonly run_loop: RunLoop,
+    private readonly io: L2capErtmIo,
+  ) {
+    this.retransmission_timer = new Timer(() => this.onRetransmissionTimeout(), this);
+    this.monitor_timer = new Timer(() => this.onMonitorTimeout(), this);
+  }
+
+  /** The MPS a buffer of `size` octets gives (0 when too small for one slot of 1 octet). */
+  static mps_for_buffer(size: number, local_mtu: number, num_rx: number, num_tx: number): number {
+    const slots = num_rx + num_tx;
+    if (slots <= 0 || size <= local_mtu) return 0;
+    return Math.min(0xffff - 16, Math.floor((size - local_mtu) / slots));
+  }
+
+  /** Start on an opened channel; `buffer` is the application's memory (size checked by the caller). */
+  start(p: L2capErtmParams, buffer: Uint8Array): void {
+    this.stop();
+    this.p = p;
+    this.buf = buffer;
+    this.rx_base = p.local_mtu;
+    this.tx_base = this.rx_base + p.num_rx_buffers * p.local_mps;
+    this.tx_len.fill(0);
+    this.tx_count.fill(0);
+    this.srej_pending.fill(0);
+    this.rx_valid.fill(0);
+    this.srej_requested.fill(0);
+    this.srej_to_send.fill(0);
+    this.next_tx_seq = this.expected_ack_seq = this.next_send_seq = this.sent_end_seq = 0;
+    this.expected_tx_seq = this.rx_highest = this.last_ack_sent = 0;
+    this.tx_state = XMIT;
+    this.rx_state = RECV;
+    this.remote_busy = this.rej_actioned = this.send_poll = this.local_busy = false;
+    this.send_final = this.send_rej = this.send_busy_state = this.reasm_active = false;
+    this.poll_count = this.srej_outstanding = this.reasm_pos = this.reasm_len = 0;
+    this.tx_stored_total = this.rx_total = 0;
+    this.stats.clear();
+    this.active = true;
+  }
+
+  /** Stop the timers and forget the buffer (channel closed). */
+  stop(): void {
+    this.active = false;
+    this.run_loop.remove_timer(this.retransmission_timer);
+    this.run_loop.remove_timer(this.monitor_timer);
+    this.buf = new Uint8Array(0);
+  }
+
+  get running(): boolean {
+    return this.active;
+  }
+
+  private get streaming(): boolean {
+    return this.p.mode === L2CAP_CHANNEL_MODE_STREAMING_MODE;
+  }
+
+  /** Largest payload of one I-frame we send (start frames carry 2 octets of SDU Length on top of nothing: kept within the MPS). */
+  private get segment(): number {
+    return Math.max(1, Math.min(this.p.remote_mps, this.p.local_mps));
+  }
+
+  private segments(len: number): number {
+    const seg = this.segment;
+    if (len <= seg) return 1;
+    return Math.ceil((len + L2CAP_ERTM_SDU_LENGTH_SIZE) / seg);
+  }
+
+  private stored(): number {
+    return l2cap_seq_delta(this.next_tx_seq, this.expected_ack_seq);
+  }
+
+  /** Room in the transmit slots for an SDU of `len` octets. */
+  can_store(len: number): boolean {
+    return this.active && this.stored() + this.segments(len) <= this.p.num_tx_buffers;
+  }
+
+  /** Store an SDU for sending: 0, L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU or BTSTACK_ACL_BUFFERS_FULL. */
+  send_sdu(data: Uint8Array, off: number, len: number): number {
+    if (len > this.p.remote_mtu) return L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU;
+    if (!this.can_store(len)) return BTSTACK_ACL_BUFFERS_FULL;
+    const seg = this.segment;
+    const mps = this.p.local_mps;
+    if (len <= seg) {
+      this.storeFrame(L2CAP_SAR_UNSEGMENTED, 0, data, off, len, mps);
+    } else {
+      let pos = 0;
+      // the start frame's payload leaves room for the 2-octet SDU Length within the remote MPS
+      let n = seg - L2CAP_ERTM_SDU_LENGTH_SIZE;
+      this.storeFrame(L2CAP_SAR_START, len, data, off, n, mps);
+      pos += n;
+      while (pos < len) {
+        n = Math.min(seg, len - pos);
+        this.storeFrame(pos + n === len ? L2CAP_SAR_END : L2CAP_SAR_CONTINUATION, 0, data, off + pos, n, mps);
+        pos += n;
+      }
+    }
+    this.io.request_send();
+    return 0;
+  }
+
+  private storeFrame(sar: number, sdu_len: number, data: Uint8Array, off: number, n: number, mps: number): void {
+    const seq = this.next_tx_seq;
+    const slot = this.tx_stored_total % this.p.num_tx_buffers;
+    this.tx_stored_total++;
+    this.tx_slot[seq] = slot;
+    this.buf.set(data.subarray(off, off + n), this.tx_base + slot * mps);
+    this.tx_len[seq] = n;
+    this.tx_sar[seq] = sar;
+    this.tx_sdu_len[seq] = sdu_len;
+    this.tx_count[seq] = 0;
+    this.srej_pending[seq] = 0;
+    this.next_tx_seq = (seq + 1) & 0x3f;
+  }
+
+  /** Local busy (l2cap_ertm_set_busy / set_ready): RNR / RR go out. */
+  set_local_busy(busy: boolean): void {
+    if (!this.active || this.streaming || this.local_busy === busy) return;
+    this.local_busy = busy;
+    this.send_busy_state = true;
+    this.io.request_send();
+  }
+
+  get is_local_busy(): boolean {
+    return this.local_busy;
+  }
+
+  get unacked(): number {
+    return l2cap_seq_delta(this.sent_end_seq, this.expected_ack_seq);
+  }
+
+  /** True when poll() would write a frame. */
+  has_work(): boolean {
+    if (!this.active) return false;
+    if (this.streaming) return this.next_send_seq !== this.next_tx_seq;
+    if (this.send_final || this.send_rej || this.srej_outstanding_to_send() || this.send_poll || this.send_busy_state)
+      return true;
+    if (this.tx_state === XMIT && !this.remote_busy) {
+      if (this.nextSrejRetransmission() >= 0) return true;
+      if (this.canSendNext()) return true;
+    }
+    return this.expected_tx_seq !== this.last_ack_sent;
+  }
+
+  private srej_outstanding_to_send(): boolean {
+    for (let d = 0; d < 64; d++) if (this.srej_to_send[(this.expected_tx_seq + d) & 0x3f]) return true;
+    return false;
+  }
+
+  private canSendNext(): boolean {
+    return (
+      this.next_send_seq !== this.next_tx_seq &&
+      l2cap_seq_delta(this.next_send_seq, this.expected_ack_seq) < Math.min(this.p.remote_tx_window, this.p.num_tx_buffers)
+    );
+  }
+
+  private nextSrejRetransmission(): number {
+    const n = this.unacked;
+    for (let d = 0; d < n; d++) {
+      const seq = (this.expected_ack_seq + d) & 0x3f;
+      if (this.srej_pending[seq]) return seq;
+    }
+    return -1;
+  }
+
+  /**
+   * Write the next frame (whole PDU, Basic header included) at out[pos]; returns its size, 0 when
+   * there is nothing to send, -1 when `out` is too small.
+   */
+  poll(out: Uint8Array, pos: number): number {
+    if (!this.active) return 0;
+    if (this.streaming) return this.pollStreaming(out, pos);
+    const busy_s = this.local_busy ? L2CAP_SUPERVISORY_RNR : L2CAP_SUPERVISORY_RR;
+    if (this.send_final) {
+      this.send_final = false;
+      this.send_busy_state = false;
+      return this.sFrame(out, pos, busy_s, this.expected_tx_seq, false, true);
+    }
+    if (this.send_rej) {
+      this.send_rej = false;
+      this.stats.rej_sent++;
+      return this.sFrame(out, pos, L2CAP_SUPERVISORY_REJ, this.expected_tx_seq, false, false);
+    }
+    for (let d = 0; d < 64; d++) {
+      const seq = (this.expected_tx_seq + d) & 0x3f;
+      if (this.srej_to_send[seq]) {
+        this.srej_to_send[seq] = 0;
+        this.stats.srej_sent++;
+        // an SREJ's ReqSeq names the missing frame; it acknowledges nothing (8.6.1.4)
+        const n = l2cap_ertm_write(
+          out,
+          pos,
+          this.p.remote_cid,
+          l2cap_ertm_s_control(L2CAP_SUPERVISORY_SREJ, seq, false, false),
+          0,
+          null,
+          0,
+          0,
+          this.p.fcs,
+        );
+        if (n > 0) this.stats.s_frames_sent++;
+        return n;
+      }
+    }
+    if (this.send_poll) {
+      this.send_poll = false;
+      this.send_busy_state = false;
+      this.stats.polls_sent++;
+      return this.sFrame(out, pos, busy_s, this.expected_tx_seq, true, false);
+    }
+    if (this.send_busy_state) {
+      this.send_busy_state = false;
+      if (this.local_busy) this.stats.rnr_sent++;
+      return this.sFrame(out, pos, busy_s, this.expected_tx_seq, false, false);
+    }
+    if (this.tx_state === XMIT && !this.remote_busy) {
+      const srej = this.nextSrejRetransmission();
+      if (srej >= 0) {
+        this.srej_pending[srej] = 0;
+        return this.iFrame(out, pos, srej);
+      }
+      if (this.canSendNext()) {
+        const seq = this.next_send_seq;
+        const n = this.iFrame(out, pos, seq);
+        if (n > 0) {
+          this.next_send_seq = (seq + 1) & 0x3f;
+          if (
+            l2cap_seq_delta(this.next_send_seq, this.expected_ack_seq) > l2cap_seq_delta(this.sent_end_seq, this.expected_ack_seq)
+          )
+            this.sent_end_seq = this.next_send_seq;
+        }
+        return n;
+      }
+    }
+    if (this.expected_tx_seq !== this.last_ack_sent) return this.sFrame(out, pos, busy_s, this.expected_tx_seq, false, false);
+    return 0;
+  }
+
+  private sFrame(out: Uint8Array, pos: number, s: number, req: number, poll: boolean, final: boolean): number {
+    const n = l2cap_ertm_write(out, pos, this.p.remote_cid, l2cap_ertm_s_control(s, req, poll, final), 0, null, 0, 0, this.p.fcs);
+    if (n > 0) {
+      this.last_ack_sent = req;
+      this.stats.s_frames_sent++;
+    }
+    return n;
+  }
+
+  private iFrame(out: Uint8Array, pos: number, seq: number): number {
+    const mt = this.p.max_transmit;
+    if (this.tx_count[seq]! > 0) {
+      if (mt !== 0 && this.tx_count[seq]! >= mt) {
+        this.failWith('MaxTransmit reached');
+        return 0;
+      }
+      this.stats.retransmissions++;
+    }
+    const slot = this.tx_slot[seq]!;
+    const ctl = l2cap_ertm_i_control(seq, this.expected_tx_seq, this.tx_sar[seq]!, false);
+    const base = this.tx_base + slot * this.p.local_mps;
+    const n = l2cap_ertm_write(
+      out,
+      pos,
+      this.p.remote_cid,
+      ctl,
+      this.tx_sdu_len[seq]!,
+      this.buf,
+      base,
+      this.tx_len[seq]!,
+      this.p.fcs,
+    );
+    if (n <= 0) return n;
+    if (this.tx_count[seq]! < 255) this.tx_count[seq]!++;
+    this.last_ack_sent = this.expected_tx_seq;
+    this.stats.i_frames_sent++;
+    if (!this.retransmission_timer.active) this.startTimer(this.retransmission_timer, this.p.retransmission_timeout_ms);
+    return n;
+  }
+
+  private pollStreaming(out: Uint8Array, pos: number): number {
+    if (this.next_send_seq === this.next_tx_seq) return 0;
+    const seq = this.next_send_seq;
+    const slot = this.tx_slot[seq]!;
+    const ctl = l2cap_ertm_i_control(seq, 0, this.tx_sar[seq]!, false);
+    const base = this.tx_base + slot * this.p.local_mps;
+    const n = l2cap_ertm_write(
+      out,
+      pos,
+      this.p.remote_cid,
+      ctl,
+      this.tx_sdu_len[seq]!,
+      this.buf,
+      base,
+      this.tx_len[seq]!,
+      this.p.fcs,
+    );
+    if (n <= 0) return n;
+    this.stats.i_frames_sent++;
+    // nothing is kept: the slot is free once the frame is out (8.5)
+    this.next_send_seq = this.expected_ack_seq = this.sent_end_seq = (seq + 1) & 0x3f;
+    return n;
+  }
+
+  private startTimer(t: Timer, ms: number): void {
+    this.run_loop.remove_timer(t);
+    this.run_loop.set_timer(t, ms);
+    this.run_loop.add_timer(t);
+  }
+
+  private failWith(reason: string): void {
+    if (!this.active) return;
+    this.stop();
+    this.io.fail(reason);
+  }
+
+  private onRetransmissionTimeout(): void {
+    if (!this.active || this.tx_state !== XMIT || this.unacked === 0) return;
+    this.tx_state = WAIT_F;
+    this.poll_count = 1;
+    this.send_poll = true;
+    this.startTimer(this.monitor_timer, this.p.monitor_timeout_ms);
+    this.io.request_send();
+  }
+
+  private onMonitorTimeout(): void {
+    if (!this.active || this.tx_state !== WAIT_F) return;
+    const mt = this.p.max_transmit;
+    if (mt !== 0 && this.poll_count >= mt) {
+      this.failWith('MaxTransmit polls unanswered');
+      return;
+    }
+    this.poll_count++;
+    this.send_poll = true;
+    this.startTimer(this.monitor_timer, this.p.monitor_timeout_ms);
+    this.io.request_send();
+  }
+
+  /**
+   * One received PDU: buf[pdu_off] is its Basic L2CAP header, buf[off, off+len) the payload after
+   * it (control field onwards). Never throws; bad frames are counted and dropped or fail the channel.
+   */
+  receive(buf: Uint8Array, pdu_off: number, off: number, len: number): void {
+    if (!this.active) return;
+    const f = this.frame;
+    const r = l2cap_ertm_parse(buf, pdu_off, off, len, this.p.fcs, f);
+    if (r !== 'ok') {
+      if (r === 'fcs') this.stats.fcs_errors++;
+      else this.stats.malformed++;
+      return;
+    }
+    const c = f.control;
+    if (this.streaming) {
+      if (!l2cap_ertm_is_s_frame(c)) this.receiveStreaming(f, buf);
+      else this.stats.malformed++;
+      return;
+    }
+    if (l2cap_ertm_is_s_frame(c)) this.receiveS(c);
+    else this.receiveI(f, buf);
+    if (this.active && this.has_work()) this.io.request_send();
+  }
+
+  /** Acknowledge up to req_seq; false (channel failed) when it acknowledges frames never sent. */
+  private processReqSeq(req: number): boolean {
+    const d = l2cap_seq_delta(req, this.expected_ack_seq);
+    if (d > this.unacked) {
+      this.failWith('invalid ReqSeq');
+      return false;
+    }
+    if (d === 0) return true;
+    for (let i = 0; i < d; i++) this.srej_pending[(this.expected_ack_seq + i) & 0x3f] = 0;
+    const behind = l2cap_seq_delta(this.next_send_seq, this.expected_ack_seq) < d;
+    this.expected_ack_seq = req;
+    if (behind) this.next_send_seq = req;
+    if (this.tx_state === XMIT) {
+      if (this.unacked > 0) this.startTimer(this.retransmission_timer, this.p.retransmission_timeout_ms);
+      else this.run_loop.remove_timer(this.retransmission_timer);
+    }
+    return true;
+  }
+
+  /** F=1 while waiting for it: back to XMIT; everything unacknowledged goes again unless a REJ already did it. */
+  private onFinal(retransmit: boolean): void {
+    if (this.tx_state !== WAIT_F) return;
+    this.run_loop.remove_timer(this.monitor_timer);
+    this.tx_state = XMIT;
+    if (retransmit && !this.rej_actioned) this.next_send_seq = this.expected_ack_seq;
+    this.rej_actioned = false;
+    this.run_loop.remove_timer(this.retransmission_timer);
+    if (this.unacked > 0) this.startTimer(this.retransmission_timer, this.p.retransmission_timeout_ms);
+  }
+
+  private receiveS(c: number): void {
+    const poll = l2cap_ertm_poll(c);
+    const final = l2cap_ertm_final(c);
+    if (poll && final) {
+      this.stats.malformed++;
+      return;
+    }
+    const req = l2cap_ertm_req_seq(c);
+    const s = l2cap_ertm_supervisory(c);
+    if (poll) this.send_final = true;
+    switch (s) {
+      case L2CAP_SUPERVISORY_RR:
+      case L2CAP_SUPERVISORY_RNR:
+        this.remote_busy = s === L2CAP_SUPERVISORY_RNR;
+        if (!this.processReqSeq(req)) return;
+        if (final) this.onFinal(true);
+        return;
+      case L2CAP_SUPERVISORY_REJ:
+        this.remote_busy = false;
+        if (!this.processReqSeq(req)) return;
+        if (final && this.tx_state === WAIT_F) {
+          this.onFinal(true);
+          return;
+        }
+        this.next_send_seq = this.expected_ack_seq;
+        if (this.tx_state === WAIT_F) this.rej_actioned = true;
+        return;
+      default: {
+        // SREJ: retransmit the one frame it names (it must be unacknowledged)
+        this.remote_busy = false;
+        if (l2cap_seq_delta(req, this.expected_ack_seq) >= this.unacked) {
+          this.stats.malformed++;
+          return;
+        }
+        this.srej_pending[req] = 1;
+        if (final) this.onFinal(false);
+        return;
+      }
+    }
+  }
+
+  private receiveI(f: L2capErtmFrame, buf: Uint8Array): void {
+    const c = f.control;
+    if (!this.processReqSeq(l2cap_ertm_req_seq(c))) return;
+    if (l2cap_ertm_final(c)) this.onFinal(true);
+    if (this.local_busy) {
+      this.stats.dropped++;
+      return;
+    }
+    const tx = l2cap_ertm_tx_seq(c);
+    const win = this.p.local_tx_window;
+    const d = l2cap_seq_delta(tx, this.expected_tx_seq);
+    if (d >= win) {
+      if (l2cap_seq_delta(this.expected_tx_seq, tx) <= win) {
+        this.stats.dropped++; // duplicate
+        return;
+      }
+      this.failWith('invalid TxSeq');
+      return;
+    }
+    if (f.payload_length > this.p.local_mps) {
+      this.failWith('I-frame payload above MPS');
+      return;
+    }
+    if (d === 0) {
+      if (this.rx_state === REJ_SENT) this.rx_state = RECV;
+      if (this.srej_requested[tx]) {
+        this.srej_requested[tx] = 0;
+        this.srej_outstanding--;
+      }
+      if (!this.reassemble(l2cap_ertm_sar(c), f.sdu_length, buf, f.payload_offset, f.payload_length)) return;
+      this.expected_tx_seq = (tx + 1) & 0x3f;
+      this.rx_total++;
+      this.rx_valid[tx] = 0;
+      this.drainStored();
+      return;
+    }
+    if (this.rx_state === REJ_SENT) {
+      this.stats.dropped++;
+      return;
+    }
+    if (this.rx_state === RECV) {
+      if (d === 1) {
+        this.rx_state = SREJ_SENT;
+        this.requestSrej(this.expected_tx_seq);
+        this.rx_highest = this.expected_tx_seq;
+      } else {
+        this.rx_state = REJ_SENT;
+        this.send_rej = true;
+        this.stats.dropped++;
+        return;
+      }
+    }
+    // SREJ_SENT: keep the frame; ask for every new gap before it
+    this.storeRx(f, buf, tx, d);
+    if (this.srej_requested[tx]) {
+      this.srej_requested[tx] = 0;
+      this.srej_outstanding--;
+    }
+    const hd = l2cap_seq_delta(this.rx_highest, this.expected_tx_seq);
+    if (d >= hd) {
+      for (let s = (this.rx_highest + 1) & 0x3f; s !== tx; s = (s + 1) & 0x3f) {
+        if (s === this.expected_tx_seq || this.rx_valid[s] || this.srej_requested[s]) continue;
+        this.requestSrej(s);
+      }
+      this.rx_highest = tx;
+    }
+  }
+
+  private requestSrej(seq: number): void {
+    if (!this.srej_requested[seq]) this.srej_outstanding++;
+    this.srej_requested[seq] = 1;
+    this.srej_to_send[seq] = 1;
+  }
+
+  private storeRx(f: L2capErtmFrame, buf: Uint8Array, tx: number, d: number): void {
+    const slot = (this.rx_total + d) % this.p.num_rx_buffers;
+    this.rx_slot[tx] = slot;
+    const base = this.rx_base + slot * this.p.local_mps;
+    this.buf.set(buf.subarray(f.payload_offset, f.payload_offset + f.payload_length), base);
+    this.rx_valid[tx] = 1;
+    this.rx_len[tx] = f.payload_length;
+    this.rx_sar[tx] = l2cap_ertm_sar(f.control);
+    this.rx_sdu_len[tx] = f.sdu_length;
+  }
+
+  /** Reassemble the frames kept after a filled gap; back to RECV when no SREJ is outstanding. */
+  private drainStored(): void {
+    if (this.rx_state !== SREJ_SENT) return;
+    for (;;) {
+      const seq = this.expected_tx_seq;
+      if (!this.rx_valid[seq]) break;
+      this.rx_valid[seq] = 0;
+      const base = this.rx_base + this.rx_slot[seq]! * this.p.local_mps;
+      if (!this.reassemble(this.rx_sar[seq]!, this.rx_sdu_len[seq]!, this.buf, base, this.rx_len[seq]!)) return;
+      this.expected_tx_seq = (seq + 1) & 0x3f;
+      this.rx_total++;
+    }
+    if (this.srej_outstanding === 0) {
+      this.rx_state = RECV;
+      this.rx_valid.fill(0);
+    }
+  }
+
+  private receiveStreaming(f: L2capErtmFrame, buf: Uint8Array): void {
+    const tx = l2cap_ertm_tx_seq(f.control);
+    if (tx !== this.expected_tx_seq) {
+      // frames were lost: the SDU under reassembly is incomplete and is dropped (8.5)
+      if (this.reasm_active) this.stats.dropped++;
+      this.reasm_active = false;
+    }
+    this.expected_tx_seq = (tx + 1) & 0x3f;
+    if (f.payload_length > this.p.local_mps) {
+      this.stats.malformed++;
+      this.reasm_active = false;
+      return;
+    }
+    this.reassemble(l2cap_ertm_sar(f.control), f.sdu_length, buf, f.payload_offset, f.payload_length);
+  }
+
+  /** Add one I-frame's payload to the SDU; false when the SAR sequence is broken (ERTM: the channel fails). */
+  private reassemble(sar: number, sdu_len: number, src: Uint8Array, off: number, len: number): boolean {
+    const mtu = this.p.local_mtu;
+    let ok = true;
+    switch (sar) {
+      case L2CAP_SAR_UNSEGMENTED:
+        if (this.reasm_active || len > mtu) ok = false;
+        else {
+          this.buf.set(src.subarray(off, off + len), 0);
+          this.deliver(len);
+        }
+        break;
+      case L2CAP_SAR_START:
+        if (this.reasm_active || sdu_len > mtu || len >= sdu_len) ok = false;
+        else {
+          this.buf.set(src.subarray(off, off + len), 0);
+          this.reasm_active = true;
+          this.reasm_pos = len;
+          this.reasm_len = sdu_len;
+        }
+        break;
+      case L2CAP_SAR_CONTINUATION:
+        if (!this.reasm_active || this.reasm_pos + len >= this.reasm_len) ok = false;
+        else {
+          this.buf.set(src.subarray(off, off + len), this.reasm_pos);
+          this.reasm_pos += len;
+        }
+        break;
+      default: // END
+        if (!this.reasm_active || this.reasm_pos + len !== this.reasm_len) ok = false;
+        else {
+          this.buf.set(src.subarray(off, off + len), this.reasm_pos);
+          this.reasm_active = false;
+          this.deliver(this.reasm_len);
+        }
+        break;
+    }
+    if (ok) return true;
+    this.reasm_active = false;
+    if (this.streaming) {
+      this.stats.dropped++;
+      return true;
+    }
+    this.failWith('SAR error');
+    return false;
+  }
+
+  private deliver(len: number): void {
+    this.stats.sdus_delivered++;
+    this.io.deliver(this.buf.subarray(0, len), len);
+  }
+
+  /** Sizes used on the wire: largest PDU this engine writes (for the caller's outgoing buffer). */
+  max_pdu_size(): number {
+    return 4 + L2CAP_ERTM_CONTROL_SIZE + L2CAP_ERTM_SDU_LENGTH_SIZE + this.segment + L2CAP_FCS_SIZE;
+  }
+}
+
+export { L2CAP_CHANNEL_MODE_ENHANCED_RETRANSMISSION, L2CAP_CHANNEL_MODE_STREAMING_MODE };
