@@ -11,7 +11,9 @@
  * possible, 0x03 Authentication Requirements; a confirm value that does not match 0x04; a public
  * key not on P-256 (CVE-2018-5383: validated before any DHKey) or a DHKey Check mismatch 0x0B
  * (as BTstack's sm.c); the user declining 0x0C (Numeric Comparison / SC Just Works) or 0x01.
- * OOB data is not supported yet (the OOB flag is sent as 0 and the peer's is ignored).
+ * OOB (sm-oob.ts): legacy OOB when both sides set the OOB flag (TK from the application), SC OOB
+ * when either does (commitments checked against the Public Keys, then Na / Nb, then the DHKey
+ * checks with ra / rb); a legacy OOB pairing without a TK of ours fails with 0x02 OOB Not Available.
  */
 import {
   IO_CAPABILITY_KEYBOARD_DISPLAY,
@@ -24,6 +26,7 @@ import {
   SM_REASON_ENCRYPTION_KEY_SIZE,
   SM_REASON_INVALID_PARAMETERS,
   SM_REASON_NUMERIC_COMPARISON_FAILED,
+  SM_REASON_OOB_NOT_AVAILABLE,
   SM_REASON_PASSKEY_ENTRY_FAILED,
   SM_REASON_UNSPECIFIED_REASON,
 } from '../codes/v1.4.js';
@@ -52,6 +55,7 @@ import {
 import type { SmEvents } from './sm-events.js';
 import type { SmIo } from './sm-io.js';
 import type { SmKeys } from './sm-keys.js';
+import type { SmOob } from './sm-oob.js';
 import type { SmConnection, SmMethod, SmState } from './sm-state.js';
 
 const JW: SmMethod = 'JW';
@@ -76,8 +80,13 @@ const SC_METHOD: readonly (readonly SmMethod[])[] = [
   [PR, NC, PI, JW, NC],
 ];
 
-/** The association model for this pairing (2.3.5.1): Just Works when neither side asks for MITM. */
+/**
+ * The association model for this pairing (2.3.5.1): OOB when both OOB flags are set (legacy,
+ * Table 2.6) or either is (SC, Table 2.7); else Just Works when neither side asks for MITM; else
+ * Table 2.8 by IO capabilities.
+ */
 export function sm_association_model(preq: SmPairingParams, pres: SmPairingParams, sc: boolean): SmMethod {
+  if (sc ? preq.oob_data_flag | pres.oob_data_flag : preq.oob_data_flag & pres.oob_data_flag) return 'OOB';
   const mitm = ((preq.auth_req | pres.auth_req) & SM_AUTHREQ_MITM_PROTECTION) !== 0;
   if (!mitm) return 'JW';
   const row = (sc ? SC_METHOD : LEGACY_METHOD)[pres.io_capability];
@@ -106,6 +115,7 @@ export class SmPairing {
     private readonly io: SmIo,
     private readonly ev: SmEvents,
     private readonly keys: SmKeys,
+    private readonly oob: SmOob,
   ) {}
 
   // ================================================================ addresses and helpers
@@ -118,14 +128,14 @@ export class SmPairing {
     return c.role === 1 ? { type: c.local_addr_type & 1, addr: c.local_addr } : { type: c.peer_addr_type & 1, addr: c.peer_addr };
   }
 
-  private ourParams(): SmPairingParams {
+  private ourParams(c: SmConnection): SmPairingParams {
     const st = this.s.settings;
     let auth = st.auth_req;
     if (st.sc_only) auth |= SM_AUTHREQ_SECURE_CONNECTION;
     const dist = auth & SM_AUTHREQ_BONDING ? st.key_distribution : 0;
     return {
       io_capability: st.io_capability,
-      oob_data_flag: 0,
+      oob_data_flag: this.oob.lookup(c, auth),
       auth_req: auth & 0x3f, // Bonding_Flags, MITM, SC, Keypress, CT2
       max_encryption_key_size: st.max_key_size,
       initiator_key_distribution: dist,
@@ -168,7 +178,7 @@ export class SmPairing {
   /** Initiator: send the Pairing Request (sm_request_pairing, or a peripheral's Security Request). */
   start_initiator(c: SmConnection): void {
     c.reset_setup();
-    const req = sm_build_pairing(SM_CODE_PAIRING_REQUEST, this.ourParams());
+    const req = sm_build_pairing(SM_CODE_PAIRING_REQUEST, this.ourParams(c));
     c.preq.set(req);
     c.pairing = true;
     this.ev.base('started', c);
@@ -183,7 +193,7 @@ export class SmPairing {
     c.pairing = true;
     this.ev.base('started', c);
     const req = sm_parse_pairing(pdu);
-    const ours = this.ourParams();
+    const ours = this.ourParams(c);
     const res: SmPairingParams = {
       ...ours,
       initiator_key_distribution: req.initiator_key_distribution & ours.initiator_key_distribution & ~SM_KEYDIST_LINK_KEY,
@@ -272,7 +282,10 @@ export class SmPairing {
   }
 
   private legacy_ask_user(c: SmConnection): void {
-    if (c.method === 'JW') {
+    if (c.method === 'OOB') {
+      if (!c.oob_tk) return this.io.fail(c, SM_REASON_OOB_NOT_AVAILABLE);
+      c.tk.set(c.oob_tk);
+    } else if (c.method === 'JW') {
       c.user = 'PENDING';
       this.ev.just_works_request(c);
     } else {
@@ -371,6 +384,7 @@ export class SmPairing {
     if (c.phase !== 'W4_RANDOM') return this.io.fail(c, SM_REASON_UNSPECIFIED_REASON);
     c.peer_random = sm_parse_value128(pdu);
     if (!c.sc) return this.legacy_random(c);
+    if (c.method === 'OOB') return this.sc_random_oob(c);
     if (c.method === 'JW' || c.method === 'NC') return this.sc_random_jw_nc(c);
     return this.sc_random_passkey(c);
   }
@@ -413,6 +427,15 @@ export class SmPairing {
     c.peer_pk = pk;
     c.dhkey = dhkey;
     if (c.role === 1) this.send_public_key(c);
+    if (c.method === 'OOB') {
+      if (!this.oob.sc_public_key(c, pk)) return this.refused_proof(c, SM_REASON_CONFIRM_VALUE_FAILED);
+      this.s.setPhase(c, 'W4_RANDOM', 'public keys exchanged (OOB)');
+      if (c.role === 0) {
+        c.local_random = this.s.random(16);
+        this.io.send(c, sm_build_value128(SM_CODE_PAIRING_RANDOM, c.local_random));
+      }
+      return;
+    }
     if (c.method === 'JW' || c.method === 'NC') {
       if (c.role === 1) {
         c.local_random = this.s.random(16);
@@ -481,13 +504,25 @@ export class SmPairing {
     }
   }
 
+  /** SC OOB: Na in (responder: answer Nb) or Nb in (initiator); then the DHKey checks. */
+  private sc_random_oob(c: SmConnection): void {
+    if (c.role === 1) {
+      c.local_random = this.s.random(16);
+      this.io.send(c, sm_build_value128(SM_CODE_PAIRING_RANDOM, c.local_random));
+    }
+    this.s.setPhase(c, 'W4_DHKEY_CHECK', 'nonces exchanged (OOB)');
+    this.sc_dhkey_check(c);
+  }
+
   private iocap(p: Uint8Array): Uint8Array {
     return Uint8Array.of(p[3]!, p[2]!, p[1]!);
   }
 
   /** f6 for side A (initiator) or B. */
   private f6(c: SmConnection, side: 'a' | 'b'): Uint8Array {
-    const r = c.method === 'JW' || c.method === 'NC' ? new Uint8Array(16) : passkey128(c.passkey);
+    let r = c.method === 'JW' || c.method === 'NC' ? new Uint8Array(16) : passkey128(c.passkey);
+    // OOB: Ea carries rb, Eb ra (2.3.5.6.5)
+    if (c.method === 'OOB') r = (side === 'a' ? c.oob_rb : c.oob_ra) ?? new Uint8Array(16);
     const a = this.initiator(c);
     const b = this.responder(c);
     return side === 'a'

@@ -26,7 +26,8 @@
  * sm-pairing.ts (phases 1-2), sm-keys.ts (encryption, phase 3, bonds), sm-events.ts; the codecs
  * sm-pdu.ts and crypto.ts / p256.ts; bonds in an LeDeviceDb (le-device-db.ts, in memory now).
  * A peer whose confirm / DHKey check failed gets Repeated Attempts (0x09) for a while (sm-io.ts).
- * Not built yet: OOB, privacy (RPA
+ * OOB: sm_register_oob_data_callback, sm_register_sc_oob_data_callback, sm_generate_sc_oob_data (sm-oob.ts).
+ * Not built yet: privacy (RPA
  * resolution), CTKD, a persistent bond store, authorization, signed writes.
  */
 import type { Logger } from '../core/log.js';
@@ -60,6 +61,7 @@ import { SmEvents } from './sm-events.js';
 import { SmIo } from './sm-io.js';
 import { SmKeys } from './sm-keys.js';
 import { SmPairing } from './sm-pairing.js';
+import { SmOob, type SmOobDataCallback, type SmScOobDataCallback, type SmScOobGenerateCallback } from './sm-oob.js';
 import {
   SM_CODE_CENTRAL_IDENTIFICATION,
   SM_CODE_ENCRYPTION_INFORMATION,
@@ -86,6 +88,7 @@ import { SmConnection, SmState, type SmHci } from './sm-state.js';
 export type { SmHci } from './sm-state.js';
 export type { LeDeviceDb, LeDeviceDbEncryption, LeDeviceDbInfo } from './le-device-db.js';
 export { LeDeviceDbMemory } from './le-device-db.js';
+export type { SmOobDataCallback, SmScOobDataCallback, SmScOobGenerateCallback } from './sm-oob.js';
 
 /** What the SM takes from the Stack. */
 export interface SmStackLike {
@@ -110,6 +113,7 @@ export class Sm {
   readonly #ev: SmEvents;
   readonly #keys: SmKeys;
   readonly #pairing: SmPairing;
+  readonly #oob: SmOob;
   readonly #hciRegistration = { callback: this.#onHciEvent.bind(this) };
 
   constructor(stack: SmStackLike, l2cap: L2capFixedChannelService, hci: SmHci, db: LeDeviceDb = new LeDeviceDbMemory()) {
@@ -123,7 +127,8 @@ export class Sm {
     this.#ev = new SmEvents(this.state);
     this.#io = new SmIo(this.state, this.#ev);
     this.#keys = new SmKeys(this.state, this.#io, this.#ev);
-    this.#pairing = new SmPairing(this.state, this.#io, this.#ev, this.#keys);
+    this.#oob = new SmOob(this.state);
+    this.#pairing = new SmPairing(this.state, this.#io, this.#ev, this.#keys, this.#oob);
   }
 
   // ================================================================ setup
@@ -184,6 +189,33 @@ export class Sm {
     if (!Number.isInteger(passkey) || passkey < 0 || passkey > 999999)
       throw new TypeError('sm_use_fixed_passkey_in_display_role: passkey must be 0..999999');
     this.state.settings.fixed_passkey = passkey;
+  }
+
+  /**
+   * BTstack's sm_register_oob_data_callback: LE legacy OOB. The callback writes the TK for the peer
+   * (16 octets, MSB first) into oob_data and returns 1, or returns 0 (no OOB data); null removes it.
+   */
+  sm_register_oob_data_callback(callback: SmOobDataCallback | null): void {
+    this.state.settings.oob_data_callback = callback;
+  }
+
+  /**
+   * BTstack's sm_register_sc_oob_data_callback: LE Secure Connections OOB. The callback writes the
+   * peer's confirm and random (from the peer's sm_generate_sc_oob_data, MSB first) and returns 1,
+   * or returns 0; null removes it.
+   */
+  sm_register_sc_oob_data_callback(callback: SmScOobDataCallback | null): void {
+    this.state.settings.sc_oob_data_callback = callback;
+  }
+
+  /**
+   * BTstack's sm_generate_sc_oob_data: a new random r and confirm C = f4(PKx, PKx, r, 0) with our
+   * P-256 key, handed to the callback on the run loop (give both to the peer out of band). Returns
+   * ERROR_CODE_SUCCESS; the latest r is the one our SC OOB pairings use.
+   */
+  sm_generate_sc_oob_data(callback: SmScOobGenerateCallback): number {
+    if (typeof callback !== 'function') throw new TypeError('sm_generate_sc_oob_data: callback must be a function');
+    return this.#oob.generate(callback);
   }
 
   /** The bond store (default: in memory); set before connections come up. */
