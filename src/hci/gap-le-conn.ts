@@ -108,6 +108,8 @@ export interface GapLeConnPeers {
   buffer(): Uint8Array;
   le_connection_parameters(): GapLeConnectionParameters;
   le_own_address_type(): number;
+  /** No LE Set Random Address waits or is under way (LE Create Connection must wait for it). */
+  le_address_settled?(): boolean;
 }
 
 export class GapLeConn {
@@ -117,6 +119,11 @@ export class GapLeConn {
   private autoOnce = false;
   /** 'idle' | 'sent' (Create Connection sent) | 'cancel' (Cancel sent). */
   private connecting: 'idle' | 'sent' | 'cancel' = 'idle';
+
+  /** An LE Create Connection with the filter accept list is under way. */
+  get initiating(): boolean {
+    return this.connecting !== 'idle';
+  }
   private readonly tasks = new Map<number, ConnTasks>();
   readonly range: LeConnectionParameterRange = {
     le_conn_interval_min: 6,
@@ -409,6 +416,7 @@ export class GapLeConn {
       return false;
     }
     if (this.directConnecting()) return false;
+    if (this.x.le_address_settled && !this.x.le_address_settled()) return false;
     const p = this.x.le_connection_parameters();
     this.connecting = 'sent';
     return this.x.send_command(

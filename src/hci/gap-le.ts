@@ -1,14 +1,19 @@
 /**
- * LE GAP: the random address (gap_random_address_set / _set_mode: off or static; the resolvable
- * and non-resolvable private modes belong to the Security Manager), advertising (parameters,
- * data, scan response, enable), scanning (parameters, enable) and the parameters gap_connect
- * uses. Advertising, scanning and connecting use the random address (own address type 1) once one
- * is set. What the app configured is kept across power cycles and
- * written again after every controller reset; run() sends one command at a time, waiting for each
- * enable / disable to complete.
+ * LE GAP: the random address (gap_random_address_set / _set_mode: off, static, non-resolvable or
+ * resolvable private; the private addresses are made anew every update period, 15 minutes by
+ * default as BTstack, on a run-loop timer; resolvable ones come from the Security Manager, which
+ * holds our IRK: `set_resolvable_address_source`), advertising (parameters, data, scan response,
+ * enable), scanning (parameters, enable) and the parameters gap_connect uses. Advertising,
+ * scanning and connecting use the random address (own address type 1) once one is set. LE Set
+ * Random Address is refused while advertising, scanning or initiating (Vol 4 Part E 7.8.4), so
+ * run() pauses advertising and scanning around it (as BTstack does) and waits while an LE Create
+ * Connection is under way. What the app configured is kept across power cycles and written again
+ * after every controller reset; run() sends one command at a time, waiting for each enable /
+ * disable to complete.
  */
 import { randomBytes } from 'node:crypto';
-import { bd_addr_copy, type BdAddr } from '../core/bytes.js';
+import { bd_addr_cmp, bd_addr_copy, type BdAddr } from '../core/bytes.js';
+import { Timer, type RunLoop } from '../core/run-loop.js';
 import { ERROR_CODE_SUCCESS, ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE } from '../codes/v1.4.js';
 import {
   hci_le_set_advertise_enable,
@@ -45,10 +50,31 @@ export function gap_static_random_address(): BdAddr {
   }
 }
 
+/**
+ * A non-resolvable private address (Vol 6 Part B 1.3.2.2): two top bits 0, the rest random, not
+ * all 0 or all 1, and not the public address.
+ */
+export function gap_non_resolvable_private_address(public_addr: BdAddr): BdAddr {
+  for (;;) {
+    const a = new Uint8Array(randomBytes(6));
+    a[0] = a[0]! & 0x3f;
+    const ok = a.some((v) => v !== 0) && a.some((v, i) => v !== (i === 0 ? 0x3f : 0xff));
+    if (ok && bd_addr_cmp(a, public_addr) !== 0) return a;
+  }
+}
+
+/** BTstack's default update period of private addresses: 15 minutes. */
+export const GAP_RANDOM_ADDRESS_UPDATE_PERIOD_DEFAULT_MS = 15 * 60 * 1000;
+
 /** What LE GAP needs from its siblings. */
 export interface GapLePeers {
   send_command(cmd: HciCommand, ...args: HciArg[]): boolean;
   run(): void;
+  readonly run_loop: RunLoop;
+  /** The controller's public address (a non-resolvable address must differ from it). */
+  public_address(): BdAddr;
+  /** An LE Create Connection is under way (LE Set Random Address would be refused). */
+  initiating(): boolean;
 }
 
 export class GapLe {
@@ -85,6 +111,12 @@ export class GapLe {
   private readonly random_addr = new Uint8Array(6);
   private randomAddrTodo = false;
   private randomAddrSent = false;
+  /** A private address is due (timer fired or mode set) and is made once nothing initiates. */
+  private privateAddrDue = false;
+  private update_period_ms = GAP_RANDOM_ADDRESS_UPDATE_PERIOD_DEFAULT_MS;
+  private readonly updateTimer = new Timer();
+  /** Makes a resolvable private address from our IRK (set by the Security Manager), or null. */
+  private rpaSource: (() => BdAddr) | null = null;
 
   /** LE connection parameters (BTstack defaults). */
   readonly le_connection: GapLeConnectionParameters = {
@@ -101,7 +133,13 @@ export class GapLe {
   /** Connections, whitelist, parameter updates, data length, PHY (set once by Hci). */
   conn!: GapLeConn;
 
-  constructor(private readonly x: GapLePeers) {}
+  constructor(private readonly x: GapLePeers) {
+    this.updateTimer.handler = () => {
+      this.privateAddrDue = true;
+      this.startUpdateTimer();
+      this.x.run();
+    };
+  }
 
   /** Own_Address_Type of advertising, scanning and LE Create Connection: 0 public, 1 random. */
   get le_own_address_type(): number {
@@ -110,16 +148,64 @@ export class GapLe {
 
   // =============================================================== random address
 
-  /** gap_random_address_set_mode: OFF (public address) or STATIC (a new static random address). */
+  /**
+   * gap_random_address_set_mode: OFF (public address), STATIC (a new static random address),
+   * NON_RESOLVABLE or RESOLVABLE (a new private address now and every update period; RESOLVABLE
+   * needs the Security Manager's IRK: 0x11 before the SM exists).
+   */
   random_address_set_mode(mode: number): number {
+    if (mode === GAP_RANDOM_ADDRESS_RESOLVABLE && !this.rpaSource) return ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE;
+    this.x.run_loop.remove_timer(this.updateTimer);
+    this.privateAddrDue = false;
     if (mode === GAP_RANDOM_ADDRESS_TYPE_STATIC) {
       this.random_address_set(gap_static_random_address());
+      return ERROR_CODE_SUCCESS;
+    }
+    if (mode === GAP_RANDOM_ADDRESS_NON_RESOLVABLE || mode === GAP_RANDOM_ADDRESS_RESOLVABLE) {
+      this.setMode(mode);
+      this.privateAddrDue = true;
+      this.startUpdateTimer();
+      this.x.run();
       return ERROR_CODE_SUCCESS;
     }
     if (mode !== GAP_RANDOM_ADDRESS_TYPE_OFF) return ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE;
     this.setMode(GAP_RANDOM_ADDRESS_TYPE_OFF);
     this.x.run();
     return ERROR_CODE_SUCCESS;
+  }
+
+  /** gap_random_address_set_update_period: how often a private address is made anew (restarts the timer). */
+  random_address_set_update_period(period_ms: number): void {
+    this.update_period_ms = period_ms;
+    if (this.random_mode !== GAP_RANDOM_ADDRESS_NON_RESOLVABLE && this.random_mode !== GAP_RANDOM_ADDRESS_RESOLVABLE) return;
+    this.startUpdateTimer();
+  }
+
+  get random_address_update_period(): number {
+    return this.update_period_ms;
+  }
+
+  /** The Security Manager's maker of resolvable private addresses (null: none, RESOLVABLE refused). */
+  set_resolvable_address_source(source: (() => BdAddr) | null): void {
+    this.rpaSource = source;
+  }
+
+  private startUpdateTimer(): void {
+    const rl = this.x.run_loop;
+    rl.remove_timer(this.updateTimer);
+    rl.set_timer(this.updateTimer, this.update_period_ms);
+    rl.add_timer(this.updateTimer);
+  }
+
+  /** Make the private address that is due, once no LE Create Connection is under way. */
+  private makePrivateAddress(): void {
+    this.privateAddrDue = false;
+    const addr =
+      this.random_mode === GAP_RANDOM_ADDRESS_RESOLVABLE && this.rpaSource
+        ? this.rpaSource()
+        : gap_non_resolvable_private_address(this.x.public_address());
+    bd_addr_copy(this.random_addr, addr);
+    this.randomAddrTodo = true;
   }
 
   /** No LE Set Random Address waits or is under way (LE Create Connection must wait for it). */
@@ -133,6 +219,8 @@ export class GapLe {
 
   /** gap_random_address_set: use `addr` as static random address (mode STATIC, as BTstack). */
   random_address_set(addr: BdAddr): void {
+    this.x.run_loop.remove_timer(this.updateTimer);
+    this.privateAddrDue = false;
     bd_addr_copy(this.random_addr, addr);
     this.randomAddrTodo = true;
     this.setMode(GAP_RANDOM_ADDRESS_TYPE_STATIC);
@@ -248,6 +336,7 @@ export class GapLe {
   /** Send at most one LE GAP command. Returns true when one went out. Only called in WORKING on LE controllers. */
   run(): boolean {
     if (this.randomAddrSent) return false; // wait for LE Set Random Address to complete
+    if (this.privateAddrDue && !this.x.initiating()) this.makePrivateAddress();
     if (this.randomAddrTodo) return this.runRandomAddress();
     // idle (nothing asked, the controller as wanted): what runAdvertising and runScanning would
     // find, without calling them; this runs on every hci_run (several per packet on a busy link)
@@ -264,7 +353,7 @@ export class GapLe {
 
   /** LE Set Random Address is refused while advertising or scanning: pause them first. */
   private runRandomAddress(): boolean {
-    if (this.advEnableSent >= 0 || this.scanEnableSent >= 0) return false;
+    if (this.advEnableSent >= 0 || this.scanEnableSent >= 0 || this.x.initiating()) return false;
     if (this.advControllerEnabled) {
       if (this.advEnabled) this.advTodo |= ADV_ENABLE;
       return this.sendAdvEnable(0);

@@ -36,6 +36,8 @@ export {
   GAP_RANDOM_ADDRESS_RESOLVABLE,
   GAP_RANDOM_ADDRESS_TYPE_OFF,
   GAP_RANDOM_ADDRESS_TYPE_STATIC,
+  GAP_RANDOM_ADDRESS_UPDATE_PERIOD_DEFAULT_MS,
+  gap_non_resolvable_private_address,
   gap_static_random_address,
 } from './gap-le.js';
 
@@ -240,9 +242,28 @@ export class Gap {
 
   // =============================================================== LE random address
 
-  /** GAP_RANDOM_ADDRESS_TYPE_OFF (public) or _STATIC; the private modes come with the Security Manager (status 0x11). */
+  /**
+   * GAP_RANDOM_ADDRESS_TYPE_OFF (public), _STATIC, GAP_RANDOM_ADDRESS_NON_RESOLVABLE or
+   * GAP_RANDOM_ADDRESS_RESOLVABLE (a new private address now and every update period; RESOLVABLE
+   * uses the Security Manager's IRK: status 0x11 until `stack.sm` exists). Returns a status.
+   */
   gap_random_address_set_mode(random_address_type: number): number {
     return this.#le.random_address_set_mode(random_address_type);
+  }
+
+  /** How often a private address is made anew, in ms (BTstack's default 15 minutes). */
+  gap_random_address_set_update_period(period_ms: number): void {
+    if (!Number.isInteger(period_ms) || period_ms <= 0)
+      throw new TypeError('gap_random_address_set_update_period: period_ms must be a positive integer');
+    this.#le.random_address_set_update_period(period_ms);
+  }
+
+  /**
+   * @internal The Security Manager hands GAP its maker of resolvable private addresses (from our
+   * IRK); GAP cannot compute ah() itself (sm sits above hci).
+   */
+  le_set_resolvable_address_source(source: (() => BdAddr) | null): void {
+    this.#le.set_resolvable_address_source(source);
   }
 
   gap_random_address_get_mode(): number {

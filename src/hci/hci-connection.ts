@@ -13,6 +13,7 @@ import {
   BD_ADDR_TYPE_ACL,
   BD_ADDR_TYPE_LE_PUBLIC,
   BD_ADDR_TYPE_LE_PRIVAT_FALLBACK_RANDOM,
+  BD_ADDR_TYPE_UNKNOWN,
   HCI_ROLE_INVALID,
 } from '../codes/v1.4.js';
 import { HciConnectionSecurity } from './hci-security-state.js';
@@ -79,6 +80,16 @@ export function is_le_address_type(address_type: number): boolean {
   return address_type >= BD_ADDR_TYPE_LE_PUBLIC && address_type <= BD_ADDR_TYPE_LE_PRIVAT_FALLBACK_RANDOM;
 }
 
+/** An LE Create Connection for this record is under way (or being cancelled) in the controller. */
+export function le_initiating(c: HciConnection): boolean {
+  return (
+    c.is_le &&
+    (c.state === ConnState.SENT_CREATE_CONNECTION ||
+      c.state === ConnState.SEND_CANCEL_CONNECTION ||
+      c.state === ConnState.SENT_CANCEL_CONNECTION)
+  );
+}
+
 export class HciConnection {
   /** Connection handle (0x0000-0x0EFF), 0xFFFF while unknown. */
   con_handle = 0xffff;
@@ -129,6 +140,13 @@ export class HciConnection {
   readonly sec = new HciConnectionSecurity();
   /** LE security the Security Manager reports (key size, authenticated, Secure Connections; hci-le-security.ts). */
   readonly le_sec = new HciLeSecurity();
+  /**
+   * LE: the peer's identity address (public or static random) and its type (BD_ADDR_TYPE_LE_PUBLIC /
+   * _RANDOM) once the Security Manager found its bond (its resolvable private address resolved with
+   * a stored IRK, or its address is a bond's identity), or learnt it in pairing; null until then.
+   */
+  identity_addr: BdAddr | null = null;
+  identity_addr_type: number = BD_ADDR_TYPE_UNKNOWN;
 
   get is_le(): boolean {
     return is_le_address_type(this.address_type);
@@ -138,6 +156,8 @@ export class HciConnection {
     this.con_handle = 0xffff;
     this.address.fill(0);
     this.address_type = BD_ADDR_TYPE_ACL;
+    this.identity_addr = null;
+    this.identity_addr_type = BD_ADDR_TYPE_UNKNOWN;
     this.role = HCI_ROLE_INVALID;
     this.state = ConnState.SEND_CREATE_CONNECTION;
     this.is_new = false;
@@ -213,6 +233,16 @@ export class HciConnectionTable {
     for (const c of this.list) {
       if (c.address_type !== address_type) continue;
       if (bd_addr_cmp(c.address, addr) === 0) return c;
+    }
+    return null;
+  }
+
+  /** The LE record whose peer's identity address (resolved by the Security Manager) is (addr_type, addr). */
+  for_identity(addr: BdAddr, address_type: number): HciConnection | null {
+    if (!is_le_address_type(address_type)) return null;
+    for (const c of this.list) {
+      const id = c.identity_addr;
+      if (id && (c.identity_addr_type & 1) === (address_type & 1) && bd_addr_cmp(id, addr) === 0) return c;
     }
     return null;
   }

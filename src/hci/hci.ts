@@ -26,7 +26,7 @@ import { HCI_POWER_OFF, HCI_POWER_ON, HCI_POWER_SLEEP, HCI_ROLE_MASTER, HCI_ROLE
 import type { BtstackChipset } from '../chipset/chipset.js';
 import type { HciTransport } from './transport.js';
 import type { HciArg, HciCommand } from './commands.js';
-import type { HciConnection } from './hci-connection.js';
+import { le_initiating, type HciConnection } from './hci-connection.js';
 import { HciAcl } from './hci-acl.js';
 import { HciEmitter } from './hci-emit.js';
 import { HciEvents } from './hci-events.js';
@@ -90,7 +90,13 @@ export class Hci implements HciService {
       host_flow: hostFlow,
     });
     const classic: GapClassic = new GapClassic(s, { send_command, run, out });
-    const le: GapLe = new GapLe({ send_command, run });
+    const le: GapLe = new GapLe({
+      send_command,
+      run,
+      run_loop: s.run_loop,
+      public_address: () => s.controller.local_bd_addr,
+      initiating: () => leConn.initiating || s.connections.list.some(le_initiating),
+    });
     const leConn = (le.conn = new GapLeConn(s, {
       send_command,
       run,
@@ -98,6 +104,7 @@ export class Hci implements HciService {
       buffer: () => out.buffer(),
       le_connection_parameters: () => le.le_connection,
       le_own_address_type: () => le.le_own_address_type,
+      le_address_settled: () => le.address_settled,
     }));
     const reports = new GapReports(s, out);
     const security = new HciSecurity(s, { send_command, run, emit: (p, n) => out.emit(p, n), buffer: () => out.buffer() });
@@ -442,6 +449,7 @@ export class Hci implements HciService {
   }
 
   hci_connection_for_bd_addr_and_type(addr: BdAddr, addr_type: number): HciConnection | null {
-    return this.state.connections.for_addr(addr, addr_type);
+    // an LE peer is found by the address on the air or by its identity address once resolved
+    return this.state.connections.for_addr(addr, addr_type) ?? this.state.connections.for_identity(addr, addr_type);
   }
 }

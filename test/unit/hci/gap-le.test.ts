@@ -44,10 +44,10 @@ test('gap_random_address_set: LE Set Random Address, then advertising with own a
   assert.equal([own.addr_type, hex(own.addr)], [1, 'c1 00 00 00 00 01']);
 });
 
-test('gap_random_address_set_mode: STATIC makes a static random address, OFF goes back to public, private modes refused', () => {
+test('gap_random_address_set_mode: STATIC makes a static random address, OFF goes back to public, RESOLVABLE refused without the SM', () => {
   const h = working();
-  assert.is(h.stack.gap.gap_random_address_set_mode(3), 0x11); // resolvable: the Security Manager's
-  assert.is(h.stack.gap.gap_random_address_set_mode(2), 0x11);
+  assert.is(h.stack.gap.gap_random_address_set_mode(3), 0x11); // resolvable: needs the Security Manager's IRK
+  assert.is(h.stack.gap.gap_random_address_set_mode(4), 0x11);
   assert.equal(h.t.take_commands(), []);
   assert.is(h.stack.gap.gap_random_address_set_mode(1), 0);
   const [cmd] = h.t.take_commands();
@@ -70,6 +70,48 @@ test('gap_random_address_set_mode: STATIC makes a static random address, OFF goe
   settle(h);
   h.stack.gap.gap_connect(addr(P), 0);
   assert.equal(h.t.take_commands(), [`0d 20 19 60 00 30 00 00 00 ${wire_addr(P)} 00 ${CONN_PARAMS}`]);
+});
+
+test('NON_RESOLVABLE: a private address (top bits 00) now and every update period; advertising paused around LE Set Random Address', () => {
+  const h = working();
+  h.stack.gap.gap_advertisements_set_params(0x20, 0x20, 0, 0, new Uint8Array(6), 7, 0);
+  h.t.take_commands();
+  h.t.event(cc(0x2006));
+  h.stack.gap.gap_advertisements_enable(1);
+  assert.equal(h.t.take_commands(), ['0a 20 01 01']);
+  h.t.event(cc(0x200a));
+  h.stack.gap.gap_random_address_set_update_period(60_000);
+  assert.is(h.stack.gap.gap_random_address_set_mode(2), 0);
+  assert.is(h.stack.gap.gap_random_address_get_mode(), 2);
+  const first: string[] = [];
+  const rotate = (): void => {
+    // LE Set Random Address is refused while advertising (Vol 4 Part E 7.8.4): off, address, parameters, on
+    assert.equal(h.t.take_commands(), ['0a 20 01 00']);
+    h.t.event(cc(0x200a));
+    const [cmd] = h.t.take_commands();
+    assert.ok(cmd!.startsWith('05 20 06 '), cmd);
+    const wire = cmd!.slice(9);
+    assert.is(parseInt(wire.slice(-2), 16) & 0xc0, 0x00, 'non-resolvable private: two top bits 0 (Vol 6 Part B 1.3.2.2)');
+    first.push(wire);
+    h.t.event(cc(0x2005));
+    const rest = h.t.take_commands();
+    if (rest[0]!.startsWith('06 20')) {
+      // own address type 1 in the advertising parameters (first time only)
+      assert.is(rest[0]!.split(' ')[8], '01');
+      h.t.event(cc(0x2006));
+      assert.equal(h.t.take_commands(), ['0a 20 01 01']);
+    } else assert.equal(rest, ['0a 20 01 01']);
+    h.t.event(cc(0x200a));
+  };
+  h.rl.run(0);
+  rotate();
+  h.rl.advance(59_000);
+  assert.equal(h.t.take_commands(), [], 'nothing before the period');
+  h.rl.advance(1_000);
+  rotate();
+  assert.is.not(first[0], first[1], 'a new address');
+  assert.equal(hex(h.stack.gap.gap_le_get_own_address().addr).replace(/ /g, '').length, 12);
+  assert.is(h.stack.gap.gap_le_get_own_address().addr_type, 1);
 });
 
 test('gap_connect by random address from a random address: peer type 1 and own address type 1', () => {
