@@ -5,7 +5,10 @@
  * A chipset driver writes complete HCI command packets (opcode, parameter length, parameters;
  * no H4 type byte) into a buffer supplied by HCI. HCI drives it:
  * - `init(config)` once from hci_init / power on, with the transport config;
- * - `next_command(buf)` after HCI Reset until it returns 0 (vendor init scripts, patches);
+ * - `next_command(buf)` after HCI Reset and Read Local Version until it returns 0 (vendor init
+ *   scripts, patches); then, when `restart_delay_ms()` > 0 (the commands restarted the controller,
+ *   as Broadcom's Launch RAM does), HCI waits that long, switches the port back to
+ *   `baudrate_init`, sends Reset, the baud-rate command again and re-reads the version;
  * - `set_baudrate_command(baud, buf)` when `baudrate_main` differs from `baudrate_init`: HCI
  *   sends it, and on its Command Complete calls `transport.set_baudrate(baudrate_main)`;
  * - `set_bd_addr_command(addr, buf)` when the app asked for a public address (hci_set_bd_addr).
@@ -50,6 +53,11 @@ export interface BtstackChipset {
    * Called after HCI Reset completes, repeatedly, each after the previous command completed.
    */
   next_command?(buf: Uint8Array): number;
+  /**
+   * Asked once next_command returned 0 after sending commands: ms the controller needs to restart
+   * after them (0 or absent: it does not restart).
+   */
+  restart_delay_ms?(): number;
   /** Write the vendor "change baud rate" command for `baudrate`; returns its size (0 = unsupported). */
   set_baudrate_command?(baudrate: number, buf: Uint8Array): number;
   /** Write the vendor "set public BD_ADDR" command; returns its size (0 = unsupported). */

@@ -220,12 +220,12 @@ export class ControllerBaseband {
     ],
     [
       K.hci_read_local_version_information,
-      ControllerBaseband.read(({ config: f }) => [
+      ControllerBaseband.read(({ config: f, bcm }) => [
         f.hci_version,
         f.hci_revision,
         f.lmp_version,
         f.manufacturer,
-        f.lmp_subversion,
+        bcm.lmp_subversion, // the configured one, or the patched one after a BCM Launch RAM
       ]),
     ],
     [K.hci_read_local_supported_commands, ControllerBaseband.read((s) => [s.supported_commands])],

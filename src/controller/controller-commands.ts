@@ -6,6 +6,7 @@
  * `ControllerReply` writes the answers (the components' `CommandReply`); `ControllerCommands`
  * takes a command packet, applies injected failures, checks the parameters and dispatches.
  */
+import { ControllerBcm } from './controller-bcm.js';
 import { little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
 import {
   HCI_COMMANDS,
@@ -120,6 +121,12 @@ export class ControllerCommands {
       return;
     }
     const opcode = little_endian_read_16(packet, 0);
+    if (ControllerBcm.booting(s)) {
+      s.link.logger.info(
+        () => `controller ${s.index}: command 0x${opcode.toString(16)} while restarting after Launch RAM, no answer`,
+      );
+      return;
+    }
     const declared = packet[2]!;
     const plen = Math.min(declared, size - 3);
     const params = packet.subarray(3, 3 + plen);

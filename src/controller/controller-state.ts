@@ -57,6 +57,13 @@ export interface ControllerOptions {
    * Host_ACL_Data_Packet_Length (Host Buffer Size). See host-acl.ts.
    */
   acl_to_host_max?: number;
+  /**
+   * Pose as a Broadcom/Cypress UART chip that takes a patch (.hcd) download: Download Minidriver,
+   * Write RAM, Launch RAM are accepted (controller-bcm.ts); without it they are unknown commands.
+   * `patched_lmp_subversion`: what Read Local Version reports after Launch RAM (default the
+   * configured subversion + 0x0100).
+   */
+  bcm?: boolean | { patched_lmp_subversion?: number };
 }
 
 /** ControllerOptions checked, with defaults. */
@@ -75,6 +82,8 @@ export interface ControllerConfig {
   manufacturer: number;
   class_of_device: number;
   acl_to_host_max: number;
+  /** Accepts the BCM patch download (null: does not); the LMP subversion after Launch RAM. */
+  bcm: { patched_lmp_subversion: number } | null;
 }
 
 function intOpt(v: number | undefined, def: number, min: number, max: number, what: string): number {
@@ -106,6 +115,17 @@ export function resolve_controller_options(options: ControllerOptions): Readonly
     manufacturer: intOpt(options.manufacturer, 0xffff, 0, 0xffff, 'manufacturer'),
     class_of_device: intOpt(options.class_of_device, 0, 0, 0xffffff, 'class_of_device'),
     acl_to_host_max: intOpt(options.acl_to_host_max, 0, 0, 0xffff, 'acl_to_host_max'),
+    bcm: options.bcm
+      ? Object.freeze({
+          patched_lmp_subversion: intOpt(
+            typeof options.bcm === 'object' ? options.bcm.patched_lmp_subversion : undefined,
+            ((options.lmp_subversion ?? 0x0001) + 0x0100) & 0xffff,
+            0,
+            0xffff,
+            'bcm.patched_lmp_subversion',
+          ),
+        })
+      : null,
   });
 }
 
@@ -315,7 +335,23 @@ export interface ControllerStats {
   acl_to_host: number;
 }
 
+/** The BCM patch download as the chip sees it (controller-bcm.ts); kept over HCI Reset, cleared by power off. */
+export interface BcmPatchState {
+  phase: 'rom' | 'minidriver' | 'launched';
+  /** Write RAM records and data bytes taken since Download Minidriver. */
+  records: number;
+  bytes: number;
+  /** End of the last record written: the next must start at or above it. */
+  next_address: number;
+  /** Commands that arrive before this time (ms) find the chip restarting: no answer. */
+  boot_until: number;
+  /** LMP subversion reported now (the configured one until Launch RAM). */
+  lmp_subversion: number;
+}
+
 export class ControllerState implements EventMasks {
+  /** BCM patch state (used only with the `bcm` option). */
+  bcm: BcmPatchState = { phase: 'rom', records: 0, bytes: 0, next_address: 0, boot_until: 0, lmp_subversion: 0 };
   readonly run_loop: RunLoop;
   readonly out: HostQueue;
   readonly ev: Events;

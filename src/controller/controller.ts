@@ -17,6 +17,7 @@
  * - controller-events.ts: the HCI event encoders (in the state: every component emits events).
  * The air between controllers is air.ts; the radio they share, link.ts.
  */
+import { ControllerBcm } from './controller-bcm.js';
 import type { BdAddr } from '../core/bytes.js';
 import type { RunLoop } from '../core/run-loop.js';
 import { HCI_COMMANDS, type HciCommand } from '../hci/commands.js';
@@ -101,9 +102,11 @@ export class VirtualController {
         ...bind_commands(this.le, ControllerLe.COMMANDS),
         ...bind_commands(this.leConn, ControllerLeConn.COMMANDS),
         ...bind_commands(security, ControllerSecurity.COMMANDS),
+        ...bind_commands(new ControllerBcm(s, reply), ControllerBcm.COMMANDS),
       ],
     });
     this.faults = new Faults(s, this.acl);
+    ControllerBcm.power_on(s);
     this.reset();
   }
 
@@ -195,6 +198,7 @@ export class VirtualController {
     const s = this.state;
     if (s.powered_off) return;
     this.reset();
+    ControllerBcm.power_on(s);
     s.powered_off = true;
     s.out.sink = null;
     s.out.clear();

@@ -208,6 +208,11 @@ export const hci_le_set_phy = cmd('HCI_LE_Set_PHY', LE, 0x32, 'H1112');
 export const hci_bcm_update_uart_baud_rate = cmd('HCI_BCM_Update_UART_Baud_Rate', OGF_VENDOR, 0x18, '24', '1');
 // Vendor: Broadcom/Cypress "Write BD_ADDR" (OCF 0x001).
 export const hci_bcm_write_bd_addr = cmd('HCI_BCM_Write_BD_ADDR', OGF_VENDOR, 0x01, 'B', '1');
+// Vendor: Broadcom/Cypress patch download (.hcd): Download Minidriver (OCF 0x02E), Write RAM
+// (OCF 0x04C: 32-bit address, then the data), Launch RAM (OCF 0x04E: 32-bit address).
+export const hci_bcm_download_minidriver = cmd('HCI_BCM_Download_Minidriver', OGF_VENDOR, 0x2e, '', '1');
+export const hci_bcm_write_ram = cmd('HCI_BCM_Write_RAM', OGF_VENDOR, 0x4c, '4V', '1');
+export const hci_bcm_launch_ram = cmd('HCI_BCM_Launch_RAM', OGF_VENDOR, 0x4e, '4', '1');
 
 /** Every template above, by opcode. */
 export const HCI_COMMANDS: ReadonlyMap<number, HciCommand> = new Map(
@@ -305,6 +310,9 @@ export const HCI_COMMANDS: ReadonlyMap<number, HciCommand> = new Map(
     hci_le_read_maximum_data_length,
     hci_bcm_update_uart_baud_rate,
     hci_bcm_write_bd_addr,
+    hci_bcm_download_minidriver,
+    hci_bcm_write_ram,
+    hci_bcm_launch_ram,
     hci_read_link_policy_settings,
     hci_read_default_link_policy_settings,
     hci_read_connection_accept_timeout,

@@ -2,8 +2,13 @@
  * The power-on init sequence of HCI, one command at a time (BTstack's hci_initializing_run):
  *
  *   Reset (resent every 200 ms until Command Complete)
- *   chipset: baud-rate command (then transport.set_baudrate), vendor init commands, BD_ADDR
- *   Read Local Version Information, Read Local Supported Commands, Read Local Supported Features,
+ *   Read Local Version Information (an event handler may pick the chipset driver from it here,
+ *     as BTstack's posix-h4 main does: hci_set_chipset before the next step)
+ *   chipset: baud-rate command (then transport.set_baudrate), vendor init commands (patches);
+ *     when the chipset reports a restart (`restart_delay_ms`, Broadcom's Launch RAM): wait, switch
+ *     the port back to baudrate_init, Reset, baud-rate command again, Read Local Version again
+ *   chipset BD_ADDR
+ *   Read Local Supported Commands, Read Local Supported Features,
  *   Read Local Extended Features page 1 (if the controller has extended features),
  *   Read BD_ADDR, Read Buffer Size, LE Read Buffer Size (LE controllers),
  *   Host Buffer Size, Set Controller To Host Flow Control (host_flow_control, hci-host-flow.ts),
@@ -96,10 +101,14 @@ export const INQUIRY_MODE_RSSI_AND_EIR = 2;
 
 const enum Step {
   RESET,
+  READ_LOCAL_VERSION,
   CHIPSET_BAUDRATE,
   CHIPSET_INIT,
+  CHIPSET_RESTART_WAIT,
+  CHIPSET_RESTART_RESET,
+  CHIPSET_RESTART_BAUDRATE,
+  CHIPSET_RESTART_READ_LOCAL_VERSION,
   CHIPSET_BD_ADDR,
-  READ_LOCAL_VERSION,
   READ_SUPPORTED_COMMANDS,
   READ_FEATURES,
   READ_EXTENDED_FEATURES,
@@ -154,12 +163,16 @@ export class HciInit {
   private readonly resetTimer: Timer;
   private chipsetCommands = 0;
   private resets_sent = 0;
+  /** The port runs at baudrate_main (the chipset's baud-rate command completed). */
+  private switched = false;
+  private readonly restartTimer: Timer;
 
   constructor(
     private readonly s: HciState,
     private readonly x: HciInitPeers,
   ) {
     this.resetTimer = new Timer(() => this.onResetExpired());
+    this.restartTimer = new Timer(() => this.onRestartWaited());
   }
 
   /** Begin the sequence (transport open, state INITIALIZING). */
@@ -170,6 +183,8 @@ export class HciInit {
     this.waiting = 0;
     this.chipsetCommands = 0;
     this.resets_sent = 0;
+    this.switched = false;
+    this.restarted = false;
     const c = this.s.controller;
     c.supported_commands.fill(0);
     c.supported_commands_known = false;
@@ -183,7 +198,11 @@ export class HciInit {
     this.step = Step.DONE;
     this.waiting = 0;
     this.s.run_loop.remove_timer(this.resetTimer);
+    this.s.run_loop.remove_timer(this.restartTimer);
   }
+
+  /** The chipset restarted the controller after its init commands (the wait step ran). */
+  private restarted = false;
 
   /** Whether the step applies to this controller and configuration. */
   private applies(step: Step): boolean {
@@ -193,6 +212,13 @@ export class HciInit {
     const classic = c.classic_supported;
     const le = c.le_supported;
     switch (step) {
+      case Step.CHIPSET_RESTART_WAIT:
+        return this.chipsetCommands > 0 && (chipset?.restart_delay_ms?.() ?? 0) > 0;
+      case Step.CHIPSET_RESTART_RESET:
+      case Step.CHIPSET_RESTART_READ_LOCAL_VERSION:
+        return this.restarted;
+      case Step.CHIPSET_RESTART_BAUDRATE:
+        return this.restarted && this.applies(Step.CHIPSET_BAUDRATE);
       case Step.CHIPSET_BAUDRATE: {
         const cfg = s.transport_config;
         const main = cfg?.baudrate_main ?? 0;
@@ -299,13 +325,24 @@ export class HciInit {
     const c = s.controller;
     const gap = this.x.gap;
     switch (step) {
+      case Step.CHIPSET_RESTART_WAIT: {
+        const ms = s.chipset!.restart_delay_ms!();
+        s.log.info(() => `chipset: controller restarts, waiting ${ms} ms`);
+        this.restarted = true;
+        this.waiting = -1; // no command: the timer moves on
+        s.run_loop.set_timer(this.restartTimer, ms);
+        s.run_loop.add_timer(this.restartTimer);
+        return true;
+      }
       case Step.RESET:
+      case Step.CHIPSET_RESTART_RESET:
         this.resets_sent++;
         // arm the resend timer first: the answer may come back before send() returns
         s.run_loop.set_timer(this.resetTimer, HCI_RESET_RESEND_TIMEOUT_MS);
         s.run_loop.add_timer(this.resetTimer);
         return this.send(hci_reset);
-      case Step.CHIPSET_BAUDRATE: {
+      case Step.CHIPSET_BAUDRATE:
+      case Step.CHIPSET_RESTART_BAUDRATE: {
         const n = s.chipset!.set_baudrate_command!(s.transport_config!.baudrate_main!, this.x.command_buffer());
         if (n <= 0) return false;
         this.sendRaw(n);
@@ -318,6 +355,7 @@ export class HciInit {
         return true;
       }
       case Step.READ_LOCAL_VERSION:
+      case Step.CHIPSET_RESTART_READ_LOCAL_VERSION:
         return this.send(hci_read_local_version_information);
       case Step.READ_SUPPORTED_COMMANDS:
         return this.send(hci_read_local_supported_commands);
@@ -374,8 +412,24 @@ export class HciInit {
     }
   }
 
+  /** The controller has had its time to restart: the port back at baudrate_init, then Reset. */
+  private onRestartWaited(): void {
+    if (this.step !== Step.CHIPSET_RESTART_WAIT || this.waiting !== -1) return;
+    const s = this.s;
+    const init = s.transport_config?.baudrate_init ?? 0;
+    if (this.switched && init > 0 && s.transport?.set_baudrate) {
+      const err = s.transport.set_baudrate(init);
+      if (err) s.log.error(() => `transport.set_baudrate(${init}) failed: ${err}`);
+      else s.log.info(() => `back to ${init} baud after the controller restart`);
+    }
+    this.switched = false;
+    this.waiting = 0;
+    this.step++;
+    this.x.run();
+  }
+
   private onResetExpired(): void {
-    if (this.step !== Step.RESET || this.waiting !== hci_reset.opcode) return;
+    if ((this.step !== Step.RESET && this.step !== Step.CHIPSET_RESTART_RESET) || this.waiting !== hci_reset.opcode) return;
     this.s.log.info(() => `HCI Reset not answered within ${HCI_RESET_RESEND_TIMEOUT_MS} ms, resending`);
     this.waiting = 0;
     this.x.force_command_credit();
@@ -391,7 +445,7 @@ export class HciInit {
     this.waiting = 0;
     const status = ret.length > 0 ? ret[0]! : 0xff;
     const step = this.step;
-    if (step === Step.RESET) this.s.run_loop.remove_timer(this.resetTimer);
+    if (step === Step.RESET || step === Step.CHIPSET_RESTART_RESET) this.s.run_loop.remove_timer(this.resetTimer);
     if (status !== ERROR_CODE_SUCCESS) {
       this.s.log.error(
         () =>
@@ -419,17 +473,22 @@ export class HciInit {
     const s = this.s;
     const c = s.controller;
     switch (step) {
-      case Step.CHIPSET_BAUDRATE: {
+      case Step.CHIPSET_BAUDRATE:
+      case Step.CHIPSET_RESTART_BAUDRATE: {
         const baud = s.transport_config?.baudrate_main ?? 0;
         const t = s.transport;
         if (t?.set_baudrate && baud > 0) {
           const err = t.set_baudrate(baud);
           if (err) s.log.error(() => `transport.set_baudrate(${baud}) failed: ${err}`);
-          else s.log.info(() => `switched to ${baud} baud`);
+          else {
+            this.switched = true;
+            s.log.info(() => `switched to ${baud} baud`);
+          }
         }
         return;
       }
       case Step.READ_LOCAL_VERSION:
+      case Step.CHIPSET_RESTART_READ_LOCAL_VERSION:
         if (r.length < 9) return;
         c.hci_version = r[1]!;
         c.hci_revision = little_endian_read_16(r, 2);
@@ -494,10 +553,14 @@ function stepName(step: Step): string {
   return (
     [
       'Reset',
+      'Read Local Version',
       'chipset baud rate',
       'chipset init',
+      'chipset restart wait',
+      'Reset after the chipset restart',
+      'chipset baud rate after the restart',
+      'Read Local Version after the restart',
       'chipset BD_ADDR',
-      'Read Local Version',
       'Read Local Supported Commands',
       'Read Local Supported Features',
       'Read Local Extended Features',

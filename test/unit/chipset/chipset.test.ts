@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hex, sscanf_bd_addr } from '../../../src/core/bytes.js';
+import { fromHex, hex, sscanf_bd_addr } from '../../../src/core/bytes.js';
 import {
   BTSTACK_UART_PARITY_OFF,
   HCI_TRANSPORT_CONFIG_UART,
@@ -32,7 +32,7 @@ test('bcm: Write BD_ADDR 0xFC01 with the address little endian', () => {
   assert.is(hex(buf, 9), '01 fc 06 13 71 da 7d 1a 00');
 });
 
-test('bcm: no init script yet (patch download left out); keeps its config per instance', () => {
+test('bcm: without a .hcd no init script (ROM firmware); keeps its config per instance', () => {
   const a = chipset_bcm();
   const b = btstack_chipset_bcm_instance();
   assert.is.not(a, b);
@@ -43,6 +43,32 @@ test('bcm: no init script yet (patch download left out); keeps its config per in
   assert.is(b.transport_config, undefined);
   assert.is(a.next_command!(new Uint8Array(259)), 0);
   assert.is(a.default_baudrate, 115200);
+  assert.is(a.restart_delay_ms!(), 0);
+});
+
+test('bcm: with a .hcd: Download Minidriver, every record as it is, Launch RAM; restart 250 ms; again after init', () => {
+  const progress: string[] = [];
+  const a = chipset_bcm({
+    on_progress: (p) => progress.push(`${p.records_sent}/${p.records_total} ${p.bytes_sent}/${p.bytes_total} ${p.done}`),
+  });
+  // Write RAM 0x00085000 = 11 22 33, Write RAM 0x00085003 = 44, Launch RAM 0xFFFFFFFF
+  const hcd = fromHex('4c fc 07 00 50 08 00 11 22 33  4c fc 05 03 50 08 00 44  4e fc 04 ff ff ff ff');
+  assert.is(a.set_hcd(hcd), null);
+  assert.ok(a.has_patch);
+  a.init!(hci_transport_config_uart('/dev/ttyAMA0', {}, a));
+  const buf = new Uint8Array(259);
+  const out: string[] = [];
+  for (let n = a.next_command!(buf); n > 0; n = a.next_command!(buf)) out.push(hex(buf.subarray(0, n)));
+  assert.equal(out, ['2e fc 00', '4c fc 07 00 50 08 00 11 22 33', '4c fc 05 03 50 08 00 44', '4e fc 04 ff ff ff ff']);
+  assert.equal(progress, ['1/3 3/4 false', '2/3 4/4 false', '3/3 4/4 true']);
+  assert.is(a.restart_delay_ms!(), 250);
+  a.init!(undefined); // the next power on downloads again
+  assert.is(a.restart_delay_ms!(), 0);
+  assert.is(a.next_command!(buf), 3);
+  // a bad file is refused with the reader's reason and leaves no patch
+  assert.match(a.set_hcd(fromHex('4c fc 07 00 50'))!, /record 0xfc4c at offset 0/);
+  assert.not.ok(a.has_patch);
+  assert.is(a.next_command!(buf), 0);
 });
 
 test('bcm: a too-small buffer or a bad rate writes nothing and returns 0', () => {

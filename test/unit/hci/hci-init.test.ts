@@ -202,6 +202,8 @@ test('chipset: baud-rate command after Reset, transport switched on its Command 
   h.rl.run(0);
   assert.equal(h.t.take_commands(), ['03 0c 00']);
   h.t.event(cc(0x0c03));
+  assert.equal(h.t.take_commands(), ['01 10 00'], 'Read Local Version first (chipset detection reads it)');
+  h.t.event(cc(0x1001, init_reply(0x1001, DUAL_MODE)!));
   assert.equal(h.t.take_commands(), ['18 fc 06 00 00 00 10 0e 00'], '921600 = 0x000e1000');
   assert.equal(h.t.baudrates, []);
   h.t.event(cc(0xfc18));
@@ -212,7 +214,60 @@ test('chipset: baud-rate command after Reset, transport switched on its Command 
   h.t.event(cc(0xfc3e));
   assert.equal(h.t.take_commands(), ['01 fc 06 22 11 00 ee ff c0']);
   h.t.event(cc(0xfc01));
+  assert.equal(h.t.take_commands(), ['02 10 00'], 'no restart asked: Read Local Supported Commands');
+});
+
+test('chipset restart (Launch RAM): wait, port back to baudrate_init, Reset, baud-rate command again, version re-read, then BD_ADDR', () => {
+  const script = ['4e fc 04 ff ff ff ff'];
+  const chipset = {
+    name: 'test',
+    set_baudrate_command(baud: number, buf: Uint8Array): number {
+      buf.set(fromHex('18 fc 06 00 00'));
+      for (let i = 0; i < 4; i++) buf[5 + i] = (baud >>> (8 * i)) & 0xff;
+      return 9;
+    },
+    set_bd_addr_command(addr: Uint8Array, buf: Uint8Array): number {
+      buf.set(fromHex('01 fc 06'));
+      for (let i = 0; i < 6; i++) buf[3 + i] = addr[5 - i]!;
+      return 9;
+    },
+    next_command(buf: Uint8Array): number {
+      const c = script.shift();
+      if (!c) return 0;
+      const b = fromHex(c);
+      buf.set(b);
+      return b.length;
+    },
+    restart_delay_ms: () => 250,
+  };
+  const h = harness({ chipset, transport_config: { baudrate_init: 115200, baudrate_main: 3000000 } });
+  h.stack.hci.hci_set_bd_addr(fromHex('c0 ff ee 00 11 22'));
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(0);
+  assert.equal(h.t.take_commands(), ['03 0c 00']);
+  h.t.event(cc(0x0c03));
   assert.equal(h.t.take_commands(), ['01 10 00']);
+  h.t.event(cc(0x1001, init_reply(0x1001, DUAL_MODE)!));
+  assert.equal(h.t.take_commands(), ['18 fc 06 00 00 c0 c6 2d 00'], '3000000 = 0x002dc6c0');
+  h.t.event(cc(0xfc18));
+  assert.equal(h.t.baudrates, [3000000]);
+  assert.equal(h.t.take_commands(), ['4e fc 04 ff ff ff ff'], 'Launch RAM');
+  h.t.event(cc(0xfc4e));
+  h.rl.advance(249);
+  assert.equal(h.t.take_commands(), [], 'nothing during the restart');
+  assert.equal(h.t.baudrates, [3000000]);
+  h.rl.advance(1);
+  assert.equal(h.t.baudrates, [3000000, 115200], 'port back at the initial speed before the Reset');
+  assert.equal(h.t.take_commands(), ['03 0c 00']);
+  h.t.event(cc(0x0c03));
+  assert.equal(h.t.take_commands(), ['18 fc 06 00 00 c0 c6 2d 00']);
+  h.t.event(cc(0xfc18));
+  assert.equal(h.t.baudrates, [3000000, 115200, 3000000]);
+  assert.equal(h.t.take_commands(), ['01 10 00'], 'version read again (the patch changes the LMP subversion)');
+  h.t.event(cc(0x1001, init_reply(0x1001, DUAL_MODE)!));
+  assert.equal(h.t.take_commands(), ['01 fc 06 22 11 00 ee ff c0']);
+  h.t.event(cc(0xfc01));
+  assert.equal(h.t.take_commands(), ['02 10 00']);
 });
 
 test('BTSTACK_EVENT_STATE bytes for the v1.8 profile are the same; scan mode event differs', () => {
