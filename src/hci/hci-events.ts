@@ -8,7 +8,7 @@
  * too short for its fields, Command Complete / Status for an opcode that was not sent.
  */
 import { HCI_OPCODE_HOST_NUMBER_OF_COMPLETED_PACKETS } from './hci-host-flow.js';
-import { bd_addr_to_str, little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
+import { bd_addr_cmp, bd_addr_to_str, little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
 import {
   BD_ADDR_TYPE_ACL,
   ERROR_CODE_CONNECTION_REJECTED_DUE_TO_LIMITED_RESOURCES,
@@ -56,8 +56,12 @@ import type { HciState } from './hci-state.js';
 import type { InquiryResultKind } from './gap-reports.js';
 import { SecurityEventResult } from './hci-security.js';
 
-/** Pending Reject Connection Request commands (and orphan disconnects) kept at most. */
-export const MAX_PENDING_REJECTS = 4;
+/**
+ * Pending Reject Connection Request commands (and orphan disconnects) kept at most. A controller
+ * has one Connection Request open per paging device; 32 covers a burst from every device in
+ * range without dropping a reject (one dropped would wait out the accept timeout, issue 18).
+ */
+export const MAX_PENDING_REJECTS = 32;
 /** Supported command bit: Read Remote Extended Features (octet 2, bit 6). */
 const SUPPORTED_COMMAND_READ_REMOTE_EXTENDED_FEATURES = 22;
 
@@ -310,6 +314,8 @@ export class HciEvents {
     const addr = reverse_bd_addr(packet, 2);
     const linkType = packet[11]!;
     const reject = (reason: number) => {
+      // one reject answers a device's open request: a repeat while it waits adds nothing
+      for (const r of this.s.pending_rejects) if (bd_addr_cmp(r.addr, addr) === 0) return;
       if (this.s.pending_rejects.length >= MAX_PENDING_REJECTS) {
         this.s.log.error('too many pending connection rejects, one dropped');
         this.s.pending_rejects.shift();
