@@ -62,65 +62,15 @@ import {
   L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU,
   BTSTACK_ACL_BUFFERS_FULL,
 } from '../codes/v1.4.js';
+import { L2capErtmRx, type L2capErtmRxOwner } from './l2cap-ertm-rx.js';
+import { L2capErtmStats, type L2capErtmIo, type L2capErtmParams } from './l2cap-ertm-types.js';
 
-/** What the engine needs from the channel that hosts it. */
-export interface L2capErtmIo {
-  /** There is a frame to send: call poll() when the link can take a PDU. */
-  request_send(): void;
-  /** A whole SDU, in order (the view is valid during the call only). */
-  deliver(sdu: Uint8Array, len: number): void;
-  /** The channel cannot go on (MaxTransmit reached, invalid sequence numbers, SAR errors). */
-  fail(reason: string): void;
-}
-
-/** The negotiated parameters of one channel. */
-export interface L2capErtmParams {
-  mode: number;
-  fcs: boolean;
-  remote_cid: number;
-  local_mtu: number;
-  remote_mtu: number;
-  /** Largest I-frame payload we accept (our MPS) = the size of each slot. */
-  local_mps: number;
-  /** Largest I-frame payload the remote accepts. */
-  remote_mps: number;
-  /** Unacknowledged I-frames the remote may send us (our TxWindow, <= num_rx_buffers). */
-  local_tx_window: number;
-  /** Unacknowledged I-frames we may send (the remote's TxWindow). */
-  remote_tx_window: number;
-  num_rx_buffers: number;
-  num_tx_buffers: number;
-  /** Transmissions of one I-frame (and polls) before the channel fails; 0 = unlimited. */
-  max_transmit: number;
-  retransmission_timeout_ms: number;
-  monitor_timeout_ms: number;
-}
+export { L2capErtmStats, type L2capErtmIo, type L2capErtmParams };
 
 const XMIT = 0;
 const WAIT_F = 1;
-const RECV = 0;
-const REJ_SENT = 1;
-const SREJ_SENT = 2;
 
-export class L2capErtmStats {
-  i_frames_sent = 0;
-  retransmissions = 0;
-  s_frames_sent = 0;
-  rej_sent = 0;
-  srej_sent = 0;
-  rnr_sent = 0;
-  polls_sent = 0;
-  fcs_errors = 0;
-  malformed = 0;
-  dropped = 0;
-  sdus_delivered = 0;
-  clear(): void {
-    this.i_frames_sent = this.retransmissions = this.s_frames_sent = this.rej_sent = this.srej_sent = 0;
-    this.rnr_sent = this.polls_sent = this.fcs_errors = this.malformed = this.dropped = this.sdus_delivered = 0;
-  }
-}
-
-export class L2capErtm {
+export class L2capErtm implements L2capErtmRxOwner {
   readonly stats = new L2capErtmStats();
   p!: L2capErtmParams;
   private buf: Uint8Array = new Uint8Array(0);
@@ -145,35 +95,14 @@ export class L2capErtm {
   private rej_actioned = false;
   private poll_count = 0;
   private send_poll = false;
-  // receiver
-  private readonly rx_valid = new Uint8Array(64);
-  private readonly rx_len = new Uint16Array(64);
-  private readonly rx_sar = new Uint8Array(64);
-  private readonly rx_sdu_len = new Uint16Array(64);
-  private readonly rx_slot = new Uint8Array(64);
-  /** In-sequence frames received so far (expected_tx_seq without wrapping): places out-of-order frames in distinct slots. */
-  private rx_total = 0;
-  private readonly srej_requested = new Uint8Array(64);
-  private readonly srej_to_send = new Uint8Array(64);
-  private srej_outstanding = 0;
-  private expected_tx_seq = 0;
-  private rx_highest = 0;
-  private last_ack_sent = 0;
-  private rx_state = RECV;
-  private local_busy = false;
-  private send_final = false;
-  private send_rej = false;
-  private send_busy_state = false;
-  private reasm_active = false;
-  private reasm_pos = 0;
-  private reasm_len = 0;
+  private readonly rx = new L2capErtmRx(this);
   private active = false;
   readonly retransmission_timer: Timer;
   readonly monitor_timer: Timer;
 
   constructor(
     private readonly run_loop: RunLoop,
-    private readonly io: L2capErtmIo,
+    readonly io: L2capErtmIo,
   ) {
     this.retransmission_timer = new Timer(() => this.onRetransmissionTimeout(), this);
     this.monitor_timer = new Timer(() => this.onMonitorTimeout(), this);
@@ -196,17 +125,11 @@ export class L2capErtm {
     this.tx_len.fill(0);
     this.tx_count.fill(0);
     this.srej_pending.fill(0);
-    this.rx_valid.fill(0);
-    this.srej_requested.fill(0);
-    this.srej_to_send.fill(0);
+    this.rx.reset(this.rx_base);
     this.next_tx_seq = this.expected_ack_seq = this.next_send_seq = this.sent_end_seq = 0;
-    this.expected_tx_seq = this.rx_highest = this.last_ack_sent = 0;
     this.tx_state = XMIT;
-    this.rx_state = RECV;
-    this.remote_busy = this.rej_actioned = this.send_poll = this.local_busy = false;
-    this.send_final = this.send_rej = this.send_busy_state = this.reasm_active = false;
-    this.poll_count = this.srej_outstanding = this.reasm_pos = this.reasm_len = 0;
-    this.tx_stored_total = this.rx_total = 0;
+    this.remote_busy = this.rej_actioned = this.send_poll = false;
+    this.poll_count = this.tx_stored_total = 0;
     this.stats.clear();
     this.active = true;
   }
@@ -223,7 +146,17 @@ export class L2capErtm {
     return this.active;
   }
 
-  private get streaming(): boolean {
+  /** @internal the application's buffer (L2capErtmRxOwner) */
+  buffer(): Uint8Array {
+    return this.buf;
+  }
+
+  /** @internal the receiver cannot go on (L2capErtmRxOwner) */
+  rxFail(reason: string): void {
+    this.failWith(reason);
+  }
+
+  get streaming(): boolean {
     return this.p.mode === L2CAP_CHANNEL_MODE_STREAMING_MODE;
   }
 
@@ -287,14 +220,14 @@ export class L2capErtm {
 
   /** Local busy (l2cap_ertm_set_busy / set_ready): RNR / RR go out. */
   set_local_busy(busy: boolean): void {
-    if (!this.active || this.streaming || this.local_busy === busy) return;
-    this.local_busy = busy;
-    this.send_busy_state = true;
+    if (!this.active || this.streaming || this.rx.local_busy === busy) return;
+    this.rx.local_busy = busy;
+    this.rx.send_busy_state = true;
     this.io.request_send();
   }
 
   get is_local_busy(): boolean {
-    return this.local_busy;
+    return this.rx.local_busy;
   }
 
   get unacked(): number {
@@ -305,18 +238,12 @@ export class L2capErtm {
   has_work(): boolean {
     if (!this.active) return false;
     if (this.streaming) return this.next_send_seq !== this.next_tx_seq;
-    if (this.send_final || this.send_rej || this.srej_outstanding_to_send() || this.send_poll || this.send_busy_state)
-      return true;
+    if (this.rx.send_final || this.rx.send_rej || this.rx.srejToSend() || this.send_poll || this.rx.send_busy_state) return true;
     if (this.tx_state === XMIT && !this.remote_busy) {
       if (this.nextSrejRetransmission() >= 0) return true;
       if (this.canSendNext()) return true;
     }
-    return this.expected_tx_seq !== this.last_ack_sent;
-  }
-
-  private srej_outstanding_to_send(): boolean {
-    for (let d = 0; d < 64; d++) if (this.srej_to_send[(this.expected_tx_seq + d) & 0x3f]) return true;
-    return false;
+    return this.rx.expected_tx_seq !== this.rx.last_ack_sent;
   }
 
   private canSendNext(): boolean {
@@ -342,21 +269,21 @@ export class L2capErtm {
   poll(out: Uint8Array, pos: number): number {
     if (!this.active) return 0;
     if (this.streaming) return this.pollStreaming(out, pos);
-    const busy_s = this.local_busy ? L2CAP_SUPERVISORY_RNR : L2CAP_SUPERVISORY_RR;
-    if (this.send_final) {
-      this.send_final = false;
-      this.send_busy_state = false;
-      return this.sFrame(out, pos, busy_s, this.expected_tx_seq, false, true);
+    const busy_s = this.rx.local_busy ? L2CAP_SUPERVISORY_RNR : L2CAP_SUPERVISORY_RR;
+    if (this.rx.send_final) {
+      this.rx.send_final = false;
+      this.rx.send_busy_state = false;
+      return this.sFrame(out, pos, busy_s, this.rx.expected_tx_seq, false, true);
     }
-    if (this.send_rej) {
-      this.send_rej = false;
+    if (this.rx.send_rej) {
+      this.rx.send_rej = false;
       this.stats.rej_sent++;
-      return this.sFrame(out, pos, L2CAP_SUPERVISORY_REJ, this.expected_tx_seq, false, false);
+      return this.sFrame(out, pos, L2CAP_SUPERVISORY_REJ, this.rx.expected_tx_seq, false, false);
     }
     for (let d = 0; d < 64; d++) {
-      const seq = (this.expected_tx_seq + d) & 0x3f;
-      if (this.srej_to_send[seq]) {
-        this.srej_to_send[seq] = 0;
+      const seq = (this.rx.expected_tx_seq + d) & 0x3f;
+      if (this.rx.srej_to_send[seq]) {
+        this.rx.srej_to_send[seq] = 0;
         this.stats.srej_sent++;
         // an SREJ's ReqSeq names the missing frame; it acknowledges nothing (8.6.1.4)
         const n = l2cap_ertm_write(
@@ -376,14 +303,14 @@ export class L2capErtm {
     }
     if (this.send_poll) {
       this.send_poll = false;
-      this.send_busy_state = false;
+      this.rx.send_busy_state = false;
       this.stats.polls_sent++;
-      return this.sFrame(out, pos, busy_s, this.expected_tx_seq, true, false);
+      return this.sFrame(out, pos, busy_s, this.rx.expected_tx_seq, true, false);
     }
-    if (this.send_busy_state) {
-      this.send_busy_state = false;
-      if (this.local_busy) this.stats.rnr_sent++;
-      return this.sFrame(out, pos, busy_s, this.expected_tx_seq, false, false);
+    if (this.rx.send_busy_state) {
+      this.rx.send_busy_state = false;
+      if (this.rx.local_busy) this.stats.rnr_sent++;
+      return this.sFrame(out, pos, busy_s, this.rx.expected_tx_seq, false, false);
     }
     if (this.tx_state === XMIT && !this.remote_busy) {
       const srej = this.nextSrejRetransmission();
@@ -404,14 +331,15 @@ export class L2capErtm {
         return n;
       }
     }
-    if (this.expected_tx_seq !== this.last_ack_sent) return this.sFrame(out, pos, busy_s, this.expected_tx_seq, false, false);
+    if (this.rx.expected_tx_seq !== this.rx.last_ack_sent)
+      return this.sFrame(out, pos, busy_s, this.rx.expected_tx_seq, false, false);
     return 0;
   }
 
   private sFrame(out: Uint8Array, pos: number, s: number, req: number, poll: boolean, final: boolean): number {
     const n = l2cap_ertm_write(out, pos, this.p.remote_cid, l2cap_ertm_s_control(s, req, poll, final), 0, null, 0, 0, this.p.fcs);
     if (n > 0) {
-      this.last_ack_sent = req;
+      this.rx.last_ack_sent = req;
       this.stats.s_frames_sent++;
     }
     return n;
@@ -427,7 +355,7 @@ export class L2capErtm {
       this.stats.retransmissions++;
     }
     const slot = this.tx_slot[seq]!;
-    const ctl = l2cap_ertm_i_control(seq, this.expected_tx_seq, this.tx_sar[seq]!, false);
+    const ctl = l2cap_ertm_i_control(seq, this.rx.expected_tx_seq, this.tx_sar[seq]!, false);
     const base = this.tx_base + slot * this.p.local_mps;
     const n = l2cap_ertm_write(
       out,
@@ -442,7 +370,7 @@ export class L2capErtm {
     );
     if (n <= 0) return n;
     if (this.tx_count[seq]! < 255) this.tx_count[seq]!++;
-    this.last_ack_sent = this.expected_tx_seq;
+    this.rx.last_ack_sent = this.rx.expected_tx_seq;
     this.stats.i_frames_sent++;
     if (!this.retransmission_timer.active) this.startTimer(this.retransmission_timer, this.p.retransmission_timeout_ms);
     return n;
@@ -521,7 +449,7 @@ export class L2capErtm {
     }
     const c = f.control;
     if (this.streaming) {
-      if (!l2cap_ertm_is_s_frame(c)) this.receiveStreaming(f, buf);
+      if (!l2cap_ertm_is_s_frame(c)) this.rx.receiveStreaming(f, buf);
       else this.stats.malformed++;
       return;
     }
@@ -550,6 +478,12 @@ export class L2capErtm {
   }
 
   /** F=1 while waiting for it: back to XMIT; everything unacknowledged goes again unless a REJ already did it. */
+  private receiveI(f: L2capErtmFrame, buf: Uint8Array): void {
+    if (!this.processReqSeq(l2cap_ertm_req_seq(f.control))) return;
+    if (l2cap_ertm_final(f.control)) this.onFinal(true);
+    this.rx.onIFrame(f, buf);
+  }
+
   private onFinal(retransmit: boolean): void {
     if (this.tx_state !== WAIT_F) return;
     this.run_loop.remove_timer(this.monitor_timer);
@@ -569,7 +503,7 @@ export class L2capErtm {
     }
     const req = l2cap_ertm_req_seq(c);
     const s = l2cap_ertm_supervisory(c);
-    if (poll) this.send_final = true;
+    if (poll) this.rx.send_final = true;
     switch (s) {
       case L2CAP_SUPERVISORY_RR:
       case L2CAP_SUPERVISORY_RNR:
@@ -599,177 +533,6 @@ export class L2capErtm {
         return;
       }
     }
-  }
-
-  private receiveI(f: L2capErtmFrame, buf: Uint8Array): void {
-    const c = f.control;
-    if (!this.processReqSeq(l2cap_ertm_req_seq(c))) return;
-    if (l2cap_ertm_final(c)) this.onFinal(true);
-    if (this.local_busy) {
-      this.stats.dropped++;
-      return;
-    }
-    const tx = l2cap_ertm_tx_seq(c);
-    const win = this.p.local_tx_window;
-    const d = l2cap_seq_delta(tx, this.expected_tx_seq);
-    if (d >= win) {
-      if (l2cap_seq_delta(this.expected_tx_seq, tx) <= win) {
-        this.stats.dropped++; // duplicate
-        return;
-      }
-      this.failWith('invalid TxSeq');
-      return;
-    }
-    if (f.payload_length > this.p.local_mps) {
-      this.failWith('I-frame payload above MPS');
-      return;
-    }
-    if (d === 0) {
-      if (this.rx_state === REJ_SENT) this.rx_state = RECV;
-      if (this.srej_requested[tx]) {
-        this.srej_requested[tx] = 0;
-        this.srej_outstanding--;
-      }
-      if (!this.reassemble(l2cap_ertm_sar(c), f.sdu_length, buf, f.payload_offset, f.payload_length)) return;
-      this.expected_tx_seq = (tx + 1) & 0x3f;
-      this.rx_total++;
-      this.rx_valid[tx] = 0;
-      this.drainStored();
-      return;
-    }
-    if (this.rx_state === REJ_SENT) {
-      this.stats.dropped++;
-      return;
-    }
-    if (this.rx_state === RECV) {
-      if (d === 1) {
-        this.rx_state = SREJ_SENT;
-        this.requestSrej(this.expected_tx_seq);
-        this.rx_highest = this.expected_tx_seq;
-      } else {
-        this.rx_state = REJ_SENT;
-        this.send_rej = true;
-        this.stats.dropped++;
-        return;
-      }
-    }
-    // SREJ_SENT: keep the frame; ask for every new gap before it
-    this.storeRx(f, buf, tx, d);
-    if (this.srej_requested[tx]) {
-      this.srej_requested[tx] = 0;
-      this.srej_outstanding--;
-    }
-    const hd = l2cap_seq_delta(this.rx_highest, this.expected_tx_seq);
-    if (d >= hd) {
-      for (let s = (this.rx_highest + 1) & 0x3f; s !== tx; s = (s + 1) & 0x3f) {
-        if (s === this.expected_tx_seq || this.rx_valid[s] || this.srej_requested[s]) continue;
-        this.requestSrej(s);
-      }
-      this.rx_highest = tx;
-    }
-  }
-
-  private requestSrej(seq: number): void {
-    if (!this.srej_requested[seq]) this.srej_outstanding++;
-    this.srej_requested[seq] = 1;
-    this.srej_to_send[seq] = 1;
-  }
-
-  private storeRx(f: L2capErtmFrame, buf: Uint8Array, tx: number, d: number): void {
-    const slot = (this.rx_total + d) % this.p.num_rx_buffers;
-    this.rx_slot[tx] = slot;
-    const base = this.rx_base + slot * this.p.local_mps;
-    this.buf.set(buf.subarray(f.payload_offset, f.payload_offset + f.payload_length), base);
-    this.rx_valid[tx] = 1;
-    this.rx_len[tx] = f.payload_length;
-    this.rx_sar[tx] = l2cap_ertm_sar(f.control);
-    this.rx_sdu_len[tx] = f.sdu_length;
-  }
-
-  /** Reassemble the frames kept after a filled gap; back to RECV when no SREJ is outstanding. */
-  private drainStored(): void {
-    if (this.rx_state !== SREJ_SENT) return;
-    for (;;) {
-      const seq = this.expected_tx_seq;
-      if (!this.rx_valid[seq]) break;
-      this.rx_valid[seq] = 0;
-      const base = this.rx_base + this.rx_slot[seq]! * this.p.local_mps;
-      if (!this.reassemble(this.rx_sar[seq]!, this.rx_sdu_len[seq]!, this.buf, base, this.rx_len[seq]!)) return;
-      this.expected_tx_seq = (seq + 1) & 0x3f;
-      this.rx_total++;
-    }
-    if (this.srej_outstanding === 0) {
-      this.rx_state = RECV;
-      this.rx_valid.fill(0);
-    }
-  }
-
-  private receiveStreaming(f: L2capErtmFrame, buf: Uint8Array): void {
-    const tx = l2cap_ertm_tx_seq(f.control);
-    if (tx !== this.expected_tx_seq) {
-      // frames were lost: the SDU under reassembly is incomplete and is dropped (8.5)
-      if (this.reasm_active) this.stats.dropped++;
-      this.reasm_active = false;
-    }
-    this.expected_tx_seq = (tx + 1) & 0x3f;
-    if (f.payload_length > this.p.local_mps) {
-      this.stats.malformed++;
-      this.reasm_active = false;
-      return;
-    }
-    this.reassemble(l2cap_ertm_sar(f.control), f.sdu_length, buf, f.payload_offset, f.payload_length);
-  }
-
-  /** Add one I-frame's payload to the SDU; false when the SAR sequence is broken (ERTM: the channel fails). */
-  private reassemble(sar: number, sdu_len: number, src: Uint8Array, off: number, len: number): boolean {
-    const mtu = this.p.local_mtu;
-    let ok = true;
-    switch (sar) {
-      case L2CAP_SAR_UNSEGMENTED:
-        if (this.reasm_active || len > mtu) ok = false;
-        else {
-          this.buf.set(src.subarray(off, off + len), 0);
-          this.deliver(len);
-        }
-        break;
-      case L2CAP_SAR_START:
-        if (this.reasm_active || sdu_len > mtu || len >= sdu_len) ok = false;
-        else {
-          this.buf.set(src.subarray(off, off + len), 0);
-          this.reasm_active = true;
-          this.reasm_pos = len;
-          this.reasm_len = sdu_len;
-        }
-        break;
-      case L2CAP_SAR_CONTINUATION:
-        if (!this.reasm_active || this.reasm_pos + len >= this.reasm_len) ok = false;
-        else {
-          this.buf.set(src.subarray(off, off + len), this.reasm_pos);
-          this.reasm_pos += len;
-        }
-        break;
-      default: // END
-        if (!this.reasm_active || this.reasm_pos + len !== this.reasm_len) ok = false;
-        else {
-          this.buf.set(src.subarray(off, off + len), this.reasm_pos);
-          this.reasm_active = false;
-          this.deliver(this.reasm_len);
-        }
-        break;
-    }
-    if (ok) return true;
-    this.reasm_active = false;
-    if (this.streaming) {
-      this.stats.dropped++;
-      return true;
-    }
-    this.failWith('SAR error');
-    return false;
-  }
-
-  private deliver(len: number): void {
-    this.stats.sdus_delivered++;
-    this.io.deliver(this.buf.subarray(0, len), len);
   }
 
   /** Sizes used on the wire: largest PDU this engine writes (for the caller's outgoing buffer). */
