@@ -68,8 +68,12 @@ export class SmKeys {
     return this.s.db.le_device_db_lookup(c.peer_addr_type, c.peer_addr);
   }
 
-  /** Central: re-encrypt with the stored LTK; false when there is none. */
+  /**
+   * Central: re-encrypt with the stored LTK; false when there is none, or when re-encryption
+   * already failed on this link (then the caller pairs, as BTstack's sm_request_pairing does).
+   */
   reencrypt(c: SmConnection): boolean {
+    if (c.reencryption_failed) return false;
     const index = this.bond_index(c);
     const enc = index >= 0 ? this.s.db.le_device_db_encryption_get(index) : null;
     if (!enc || zero(enc.ltk)) return false;
@@ -122,6 +126,7 @@ export class SmKeys {
     const le_sec = this.s.hci.hci_connection_for_handle(c.con_handle)?.le_sec ?? null;
     if (status === 0 && enabled !== 0) {
       c.encrypted = true;
+      c.reencryption_failed = false;
       if (c.pairing && c.phase === 'W4_ENCRYPTION') {
         if (le_sec) {
           le_sec.encryption_key_size = c.key_size;
@@ -150,13 +155,14 @@ export class SmKeys {
     // failed
     if (c.pairing && c.phase === 'W4_ENCRYPTION') return this.io.complete(c, status, 0);
     if (c.phase === 'REENCRYPTING') {
+      // As BTstack: the bond stays; REENCRYPTION_COMPLETE carries the controller's status (PIN or
+      // Key Missing 0x06 when the peripheral lost the bond). The application decides: BTstack's
+      // sm_pairing_central deletes the bond (gap_delete_bonding) and calls sm_request_pairing,
+      // which on this link now sends a Pairing Request.
       this.s.setPhase(c, 'IDLE', `re-encryption failed 0x${status.toString(16)}`);
-      if (status === ERROR_CODE_PIN_OR_KEY_MISSING && c.role === 0 && c.db_index >= 0) {
-        // the peripheral lost the bond: ours is stale (pair again to make a new one)
-        this.s.log.info(`sm 0x${c.con_handle.toString(16)}: the peer has no key for our bond, bond removed`);
-        this.s.db.le_device_db_remove(c.db_index);
-        c.db_index = -1;
-      }
+      if (c.role === 0) c.reencryption_failed = true;
+      if (status === ERROR_CODE_PIN_OR_KEY_MISSING)
+        this.s.log.info(`sm 0x${c.con_handle.toString(16)}: the peer has no key for our bond (PIN or Key Missing)`);
       this.ev.reencryption_complete(c, status);
     }
   }

@@ -77,6 +77,11 @@ export class SmConnection {
   pairing = false;
   /** The link is encrypted (Encryption Change on). */
   encrypted = false;
+  /**
+   * Central: re-encryption with our bond failed on this link (BTstack's SM_GENERAL_REENCRYPTION_FAILED):
+   * sm_request_pairing pairs instead of trying the stored LTK again.
+   */
+  reencryption_failed = false;
   /** le device db index of this peer's bond, -1 none. */
   db_index = -1;
 
@@ -148,6 +153,7 @@ export class SmConnection {
     this.phase = 'IDLE';
     this.pairing = false;
     this.encrypted = false;
+    this.reencryption_failed = false;
     this.db_index = -1;
     this.out.length = 0;
     this.timer.context = null;

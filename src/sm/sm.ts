@@ -227,6 +227,22 @@ export class Sm {
     return this.state.db;
   }
 
+  /**
+   * BTstack's gap_delete_bonding (an LE function of its sm.c): forget the bond of the LE peer
+   * (address_type, identity address) in the le device db (a TLV db deletes its tag). Its
+   * connections keep going unencrypted or encrypted as they are; the next sm_request_pairing pairs.
+   */
+  gap_delete_bonding(address_type: number, address: Uint8Array): void {
+    if (!Number.isInteger(address_type)) throw new TypeError('gap_delete_bonding: address_type must be an integer');
+    if (!(address instanceof Uint8Array) || address.length !== 6)
+      throw new TypeError('gap_delete_bonding: address must be a 6-byte BdAddr');
+    const db = this.state.db;
+    const index = db.le_device_db_lookup(address_type, address);
+    if (index < 0) return;
+    db.le_device_db_remove(index);
+    for (const c of this.state.connections) if (c.db_index === index) c.db_index = -1;
+  }
+
   // ================================================================ per connection
 
   /**

@@ -202,36 +202,108 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
   }
 }
 
+/** SM_EVENT_REENCRYPTION_COMPLETE (H1B1) as the application sees it. */
+function reencVector(handle: number, addr: Uint8Array, status: number): string {
+  const a = Array.from(addr).reverse();
+  return hex(Uint8Array.of(0xd7, 10, handle & 0xff, handle >> 8, 0, ...a, status)).replace(/ /g, '');
+}
+
 for (const profile of ['v1.4', 'v1.8'] as const) {
-  test(`${profile}: the peripheral lost the bond: re-encryption fails with 0x06, the central drops its bond and pairs again`, () => {
+  test(`${profile}: the peripheral lost the bond: REENCRYPTION_COMPLETE 0x06, the bond stays until the app deletes it, then pairing again (BTstack's sm_pairing_central)`, () => {
     const cfg = { io: IO_CAPABILITY_NO_INPUT_NO_OUTPUT, auth: SC };
     const p = sm_pair(profile, `${profile}-lost`, cfg, cfg);
     pairOnce(p, 'central');
     assert.is(p.a.complete![11], 0);
+    const da = p.A.sm.le_device_db;
     const db_b = p.B.sm.le_device_db;
-    db_b.le_device_db_remove(db_b.le_device_db_lookup(0, ADDR_A));
+    const ia = da.le_device_db_lookup(0, ADDR_B);
+    const old_ltk = hex(da.le_device_db_encryption_get(ia)!.ltk);
+    p.B.sm.gap_delete_bonding(0, ADDR_A);
+    assert.is(db_b.le_device_db_lookup(0, ADDR_A), -1, 'the peripheral forgot the bond');
     p.reconnect();
+    const mark_b = p.b.names.length;
     p.A.sm.sm_request_pairing(p.con);
     p.until(() => p.a.reencryption !== null, 'REENCRYPTION_COMPLETE at the central');
-    assert.is(
-      p.a.events.at(-1),
-      (() => {
-        const a = Array.from(ADDR_B).reverse();
-        return hex(Uint8Array.of(0xd7, 10, p.con & 0xff, p.con >> 8, 0, ...a, 0x06)).replace(/ /g, '');
-      })(),
-      'REENCRYPTION_COMPLETE status 0x06 (PIN or Key Missing)',
-    );
-    assert.is(p.A.sm.le_device_db.le_device_db_lookup(0, ADDR_B), -1, 'stale bond removed');
+    assert.equal(p.a.names.slice(-2), ['SM_EVENT_REENCRYPTION_STARTED', 'SM_EVENT_REENCRYPTION_COMPLETE']);
+    assert.is(p.a.events.at(-1), reencVector(p.con, ADDR_B, 0x06), 'REENCRYPTION_COMPLETE status 0x06 (PIN or Key Missing)');
+    assert.equal(p.b.names.slice(mark_b), [], 'the peripheral answered the LTK Request negatively, no SM event');
+    assert.is(da.le_device_db_lookup(0, ADDR_B), ia, 'as BTstack, the SM keeps the bond');
     assert.is(p.A.gap.gap_security_level(p.con), 0);
+    // the application does what BTstack's sm_pairing_central does: delete the bond, pair again
+    p.A.sm.gap_delete_bonding(0, ADDR_B);
+    assert.is(da.le_device_db_lookup(0, ADDR_B), -1, 'gap_delete_bonding');
     p.A.sm.sm_request_pairing(p.con);
     p.until(() => p.a.complete !== null && p.b.complete !== null, 'paired again');
     assert.is(p.a.complete![11], 0);
     assert.is(p.b.complete![11], 0);
     assert.is(p.B.gap.gap_security_level(p.con_b), 2);
-    assert.ok(
-      p.A.sm.le_device_db.le_device_db_lookup(0, ADDR_B) >= 0 && db_b.le_device_db_lookup(0, ADDR_A) >= 0,
-      'bonded again',
+    const ia2 = da.le_device_db_lookup(0, ADDR_B);
+    const ib2 = db_b.le_device_db_lookup(0, ADDR_A);
+    assert.ok(ia2 >= 0 && ib2 >= 0, 'bonded again');
+    const new_ltk = hex(da.le_device_db_encryption_get(ia2)!.ltk);
+    assert.is(new_ltk, hex(db_b.le_device_db_encryption_get(ib2)!.ltk), 'same new LTK on both sides');
+    assert.not.equal(new_ltk, old_ltk);
+    // the new bond re-encrypts on the next link
+    p.reconnect();
+    p.A.sm.sm_request_pairing(p.con);
+    p.until(() => p.a.reencryption !== null && p.b.reencryption !== null, 'REENCRYPTION_COMPLETE on both');
+    assert.is(p.a.events.at(-1), reencVector(p.con, ADDR_B, 0));
+    p.close();
+    assert.equal(p.A.pools.busy(), []);
+    assert.equal(p.B.pools.busy(), []);
+    if (profile === 'v1.4') for (const log of p.logs) assertCleanCapture(log);
+  });
+
+  test(`${profile}: after a failed re-encryption sm_request_pairing pairs on that link even with the stale bond kept; the new bond replaces it`, () => {
+    const cfg = { io: IO_CAPABILITY_NO_INPUT_NO_OUTPUT, auth: SC };
+    const p = sm_pair(profile, `${profile}-stale`, cfg, cfg);
+    pairOnce(p, 'central');
+    const da = p.A.sm.le_device_db;
+    const ia = da.le_device_db_lookup(0, ADDR_B);
+    p.B.sm.gap_delete_bonding(0, ADDR_A);
+    p.reconnect();
+    p.A.sm.sm_request_pairing(p.con);
+    p.until(() => p.a.reencryption !== null, 'REENCRYPTION_COMPLETE at the central');
+    assert.is(p.a.reencryption![p.a.reencryption!.length - 1], 0x06);
+    const mark = p.a.names.length;
+    p.A.sm.sm_request_pairing(p.con);
+    p.until(() => p.a.complete !== null && p.b.complete !== null, 'paired');
+    assert.is(p.a.names[mark], 'SM_EVENT_PAIRING_STARTED', 'a Pairing Request, not the stored LTK again');
+    assert.is(p.a.complete![11], 0);
+    assert.is(da.le_device_db_lookup(0, ADDR_B), ia, 'same slot');
+    assert.is(da.le_device_db_count(), 1, 'replaced, not added');
+    assert.is(
+      hex(da.le_device_db_encryption_get(ia)!.ltk),
+      hex(p.B.sm.le_device_db.le_device_db_encryption_get(p.B.sm.le_device_db.le_device_db_lookup(0, ADDR_A))!.ltk),
     );
+    p.close();
+    assert.equal(p.A.pools.busy(), []);
+  });
+
+  test(`${profile}: the central lost the bond: it pairs (no re-encryption), the peripheral's bond for it is replaced`, () => {
+    const cfg = { io: IO_CAPABILITY_NO_INPUT_NO_OUTPUT, auth: SC };
+    const p = sm_pair(profile, `${profile}-lost-c`, cfg, cfg);
+    pairOnce(p, 'central');
+    const db_b = p.B.sm.le_device_db;
+    const ib = db_b.le_device_db_lookup(0, ADDR_A);
+    const old_ltk = hex(db_b.le_device_db_encryption_get(ib)!.ltk);
+    p.A.sm.gap_delete_bonding(0, ADDR_B);
+    assert.is(p.A.sm.le_device_db.le_device_db_count(), 0);
+    p.reconnect();
+    const mark_a = p.a.names.length;
+    const mark_b = p.b.names.length;
+    // asked by the peripheral (Security Request): the central has no key, so it pairs
+    p.B.sm.sm_request_pairing(p.con_b);
+    p.until(() => p.a.complete !== null && p.b.complete !== null, 'paired again');
+    assert.ok(!p.a.names.slice(mark_a).includes('SM_EVENT_REENCRYPTION_STARTED'), p.a.names.slice(mark_a).join(' '));
+    assert.is(p.b.names[mark_b], 'SM_EVENT_PAIRING_STARTED');
+    assert.is(p.a.complete![11], 0);
+    assert.is(p.b.complete![11], 0);
+    assert.is(db_b.le_device_db_lookup(0, ADDR_A), ib, "the peripheral reused its bond's slot");
+    assert.is(db_b.le_device_db_count(), 1);
+    const ltk = hex(db_b.le_device_db_encryption_get(ib)!.ltk);
+    assert.not.equal(ltk, old_ltk, 'the new LTK replaced the old one');
+    assert.is(ltk, hex(p.A.sm.le_device_db.le_device_db_encryption_get(p.A.sm.le_device_db.le_device_db_lookup(0, ADDR_B))!.ltk));
     p.close();
     assert.equal(p.A.pools.busy(), []);
     assert.equal(p.B.pools.busy(), []);
