@@ -1,6 +1,6 @@
 /**
  * `bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS]
- * [--bandwidth BPS] [--acl-to-host-max N] [--fault SPECS] [--control unix:PATH]`: serve virtual
+ * [--bandwidth BPS] [--acl-to-host-max N] [--acl-loss PCT[:PCT[:SEED]]] [--fault SPECS] [--control unix:PATH]`: serve virtual
  * controllers on one radio link, one per connection; faults from fault-spec.ts.
  */
 import { bd_addr_to_str } from '../../src/core/bytes.js';
@@ -13,7 +13,7 @@ import { check_baud, check_int, flag_string, parse_flags, pick_flags, read_flag,
 
 export const CONTROLLER_USAGE =
   'usage: bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS] [--bandwidth BPS]\n' +
-  '                         [--acl-to-host-max N] [--fault SPECS] [--control unix:PATH]\n' +
+  '                         [--acl-to-host-max N] [--acl-loss PCT[:PCT[:SEED]]] [--fault SPECS] [--control unix:PATH]\n' +
   '\n' +
   'Serves a simulated Bluetooth radio: every connection to the socket gets its own virtual\n' +
   'controller (own BD_ADDR) speaking H4. Make a serial device of a connection with\n' +
@@ -23,6 +23,9 @@ export const CONTROLLER_USAGE =
   '                       L2CAP PDU joined up to that size, as a controller reassembling PDUs;\n' +
   '                       never above the length the host announced (Host Buffer Size).\n' +
   '                       Default: the air packet size (1021).\n' +
+  '  --acl-loss DROP[:CORRUPT[:SEED]]  lose DROP % of the ACL packets every host sends on the air\n' +
+  '                       and deliver CORRUPT % with a flipped byte, drawn from SEED (default 1):\n' +
+  '                       the same seed loses the same packets (retransmission tests)\n' +
   '  --fault SPECS        inject faults into every controller as it connects (testing), SPECS =\n' +
   '                       [cN:]ACTION[@MS][,...]: fail=CMD:STATUS[:COUNT], drop-acl=N, corrupt-acl=N,\n' +
   '                       delay-acl=MS[:N], stall-nocp, release-nocp, inflate-nocp=COUNT[:TIMES],\n' +
@@ -40,6 +43,7 @@ interface Args {
   acl_to_host_max?: number;
   faults?: FaultSpec[];
   control?: string;
+  acl_loss?: { drop: number; corrupt: number; seed: number };
 }
 
 /** `--baud`/`-b` is the common UART-speed flag (ports/options.ts); `-l` is the log file everywhere, so --listen has no short form. */
@@ -51,8 +55,23 @@ const CONTROLLER_FLAGS: FlagSpec = {
   bandwidth: { type: 'string' },
   'acl-to-host-max': { type: 'string' },
   fault: { type: 'string' },
+  'acl-loss': { type: 'string' },
   control: { type: 'string' },
 };
+
+/** `DROP[:CORRUPT[:SEED]]`, percentages 0..100 (together at most 100), SEED a 32-bit integer. */
+export function parse_acl_loss(v: string): { drop: number; corrupt: number; seed: number } | { problem: string } {
+  const parts = v.split(':');
+  const pct = (x: string | undefined): number => (x === undefined || x === '' ? 0 : Number(x));
+  const drop = pct(parts[0]);
+  const corrupt = pct(parts[1]);
+  const seed = parts[2] === undefined ? 1 : Number(parts[2]);
+  const okPct = (n: number): boolean => Number.isFinite(n) && n >= 0 && n <= 100;
+  if (parts.length > 3 || parts[0] === '' || !okPct(drop) || !okPct(corrupt) || drop + corrupt > 100)
+    return { problem: `expected DROP[:CORRUPT[:SEED]] in percent (0..100), got '${v}'` };
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) return { problem: `bad seed in '${v}'` };
+  return { drop: drop / 100, corrupt: corrupt / 100, seed };
+}
 
 const nonNegative = (v: string): number | { problem: string } => {
   const n = Number(v);
@@ -73,6 +92,7 @@ function parseControllerArgs(argv: readonly string[]): Args | string {
       return typeof f === 'string' ? { problem: f } : f;
     }),
     control: flag_string(p, 'control'),
+    acl_loss: read_flag(p, 'acl-loss', parse_acl_loss),
   };
   if (p.errors.length) return p.errors[0]!;
   if (!out.listen) return '--listen is required';
@@ -92,7 +112,12 @@ export async function controller_main(argv: string[]): Promise<number> {
     return 2;
   }
   const loop = new NodeRunLoop();
-  const link = new RadioLink(loop, { seed: args.seed, latency_ms: args.latency, bandwidth_bps: args.bandwidth });
+  const link = new RadioLink(loop, {
+    seed: args.seed,
+    latency_ms: args.latency,
+    bandwidth_bps: args.bandwidth,
+    ...(args.acl_loss ? { acl_loss: args.acl_loss } : {}),
+  });
   let server;
   try {
     server = await serve_controllers(link, args.listen, {
@@ -119,7 +144,10 @@ export async function controller_main(argv: string[]): Promise<number> {
   const where =
     server.port !== undefined ? `tcp:${server.listen.kind === 'tcp' ? server.listen.host : ''}:${server.port}` : args.listen;
   const acl = args.acl_to_host_max ? `, ACL to the host up to ${args.acl_to_host_max} bytes` : '';
-  process.stdout.write(`listening on ${where}${args.baud ? ` at ${args.baud} baud` : ''}${acl}\n`);
+  const loss = args.acl_loss
+    ? `, ACL loss ${args.acl_loss.drop * 100} % corrupt ${args.acl_loss.corrupt * 100} % seed ${args.acl_loss.seed}`
+    : '';
+  process.stdout.write(`listening on ${where}${args.baud ? ` at ${args.baud} baud` : ''}${acl}${loss}\n`);
   const stop = (): void => {
     control?.close();
     void server.close().then(() => loop.trigger_exit());

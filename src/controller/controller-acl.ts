@@ -100,6 +100,10 @@ export class ControllerAcl implements ControllerAirPort {
     } else if (s.acl_corrupt > 0) {
       s.acl_corrupt--;
       slot.corrupt = true;
+    } else if (s.acl_loss_drop > 0 || s.acl_loss_corrupt > 0) {
+      const r = acl_loss_random(s);
+      if (r < s.acl_loss_drop) slot.drop = true;
+      else if (r < s.acl_loss_drop + s.acl_loss_corrupt) slot.corrupt = true;
     }
     return s.acl_delays.length ? s.acl_delays.shift()! : 0;
   }
@@ -262,4 +266,13 @@ export class ControllerAcl implements ControllerAirPort {
     }
     if (total > 0) this.host_credits_returned(total);
   }
+}
+
+/** mulberry32 step over the controller's loss generator: [0, 1), the same sequence for the same seed. */
+function acl_loss_random(s: ControllerState): number {
+  s.acl_loss_rng = (s.acl_loss_rng + 0x6d2b79f5) >>> 0;
+  let t = s.acl_loss_rng;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }

@@ -420,6 +420,10 @@ export class ControllerState implements EventMasks {
   readonly command_failures = new Map<number, { status: number; count: number }>();
   acl_drop = 0;
   acl_corrupt = 0;
+  /** Share of ACL packets lost / corrupted on the air (faults.ts acl_loss), drawn from a seeded generator. */
+  acl_loss_drop = 0;
+  acl_loss_corrupt = 0;
+  acl_loss_rng = 0;
   readonly acl_delays: number[] = [];
   nocp_stalled = false;
 

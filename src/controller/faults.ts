@@ -5,6 +5,9 @@
  * - `drop_next_acl(n)`, `corrupt_next_acl(n)`, `delay_next_acl(ms, n)`: ACL packets this
  *   controller's host sends next are lost on the air (the buffer is still reported completed),
  *   arrive with a flipped byte, or arrive `ms` later (packets behind them wait too);
+ * - `acl_loss(drop, corrupt, seed)`: from now on every ACL packet this controller's host sends is
+ *   lost with probability `drop` and corrupted with probability `corrupt` (0..1), drawn from a
+ *   generator seeded with `seed`: the same seed loses the same packets (0, 0 turns it off);
  * - `stall_completed_packets(true|false)`: hold Number Of Completed Packets back, then release;
  * - `drop_link(handle)`: the radio link is lost: nothing moves, and after the supervision
  *   timeout both sides get Disconnection Complete with Connection Timeout (0x08);
@@ -44,6 +47,13 @@ export class Faults {
   }
   corrupt_next_acl(n = 1): void {
     this.s.acl_corrupt += n;
+  }
+  acl_loss(drop: number, corrupt = 0, seed = 1): void {
+    const ok = (v: number): boolean => Number.isFinite(v) && v >= 0 && v <= 1;
+    if (!ok(drop) || !ok(corrupt) || drop + corrupt > 1) throw new RangeError('loss rates must be in 0..1');
+    this.s.acl_loss_drop = drop;
+    this.s.acl_loss_corrupt = corrupt;
+    this.s.acl_loss_rng = seed >>> 0;
   }
   delay_next_acl(ms: number, n = 1): void {
     for (let i = 0; i < n; i++) this.s.acl_delays.push(ms);

@@ -27,6 +27,11 @@ export interface RadioLinkOptions {
   rssi?: number;
   /** Log sink for diagnostics (dropped packets, framing errors). */
   logger?: Logger;
+  /**
+   * Share of ACL packets every controller's host sends that the air loses (`drop`) or delivers
+   * with a flipped byte (`corrupt`), 0..1, deterministic by `seed` (controller n uses seed + n).
+   */
+  acl_loss?: { drop?: number; corrupt?: number; seed?: number };
 }
 
 export class RadioLink {
@@ -39,6 +44,7 @@ export class RadioLink {
   readonly logger: Logger;
   private readonly seed: string;
   private readonly fixed_rssi: number | undefined;
+  private readonly acl_loss: RadioLinkOptions['acl_loss'];
   private next_index = 0;
   /** Controllers on the air, in creation order. */
   readonly controllers: VirtualController[] = [];
@@ -52,6 +58,7 @@ export class RadioLink {
     this.inquiry_response_ms = options.inquiry_response_ms ?? 40;
     this.scan_report_ms = options.scan_report_ms ?? 5;
     this.fixed_rssi = options.rssi;
+    this.acl_loss = options.acl_loss;
     this.logger = options.logger ?? new Logger();
   }
 
@@ -72,6 +79,8 @@ export class RadioLink {
       throw new Error(`a controller with this bd_addr is already on the link`);
     }
     const c = new VirtualController(this, index, addr, options);
+    const loss = this.acl_loss;
+    if (loss && (loss.drop || loss.corrupt)) c.faults.acl_loss(loss.drop ?? 0, loss.corrupt ?? 0, (loss.seed ?? 1) + index);
     this.controllers.push(c);
     return c;
   }

@@ -303,6 +303,39 @@ test('faults: stall completions, drop, corrupt and delay packets', () => {
   );
 });
 
+/** Send n numbered 3-byte ACL packets from a to b, 4 at a time; returns what b received (hex). */
+function numbered(loop: VirtualRunLoop, a: Host, b: Host, ha: number, n: number): string[] {
+  for (let i = 0; i < n; i += 4) {
+    for (let k = i; k < Math.min(n, i + 4); k++) a.acl(ha, 0x2, Uint8Array.of(k & 0xff, k >> 8, 0x33));
+    loop.run();
+  }
+  return b.acls().map((r) => hex(r.bytes.subarray(4)));
+}
+
+test('faults: acl_loss drops and corrupts a share of packets, the same ones for the same seed', () => {
+  const runs: string[][] = [];
+  for (let round = 0; round < 2; round++) {
+    const { loop, hosts } = bench(2);
+    const [a, b] = hosts as [Host, Host];
+    const [ha] = classic(loop, a, b);
+    a.c.faults.acl_loss(0.05, 0.05, 7);
+    runs.push(numbered(loop, a, b, ha, 2000));
+  }
+  const got = runs[0]!;
+  assert.equal(runs[1], got);
+  const intact = got.filter((h) => h.endsWith('33')).length;
+  const corrupted = got.filter((h) => h.endsWith('96')).length; // 0x33 ^ 0xa5
+  assert.ok(2000 - got.length > 60 && 2000 - got.length < 140, `lost ${2000 - got.length}`);
+  assert.ok(corrupted > 60 && corrupted < 140, `corrupted ${corrupted}`);
+  assert.is(intact + corrupted, got.length);
+  // the link option does the same for every controller (controller n seeded with seed + n)
+  const { loop, hosts } = bench(2, { acl_loss: { drop: 0.05, corrupt: 0.05, seed: 7 } });
+  const [a, b] = hosts as [Host, Host];
+  const [ha] = classic(loop, a, b);
+  assert.equal(numbered(loop, a, b, ha, 2000), got);
+  assert.throws(() => a.c.faults.acl_loss(1.5), RangeError);
+});
+
 test('packets reach the host in one fixed array, valid during the call, with the right bytes (no view per packet)', () => {
   const { loop, hosts } = bench(2);
   const [a, b] = hosts as [Host, Host];
