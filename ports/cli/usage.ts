@@ -69,10 +69,12 @@ export const USAGES: Record<string, string> = {
 
   keys: `usage: bthost keys [list] [--keys FILE]
        bthost keys delete ADDR|--all [--keys FILE]
-  The stored link keys: with --keys that file, else every bthost_<BD_ADDR>.tlv in the key
-  directory ($BTHOST_KEYS_DIR or ~/.bthost). 'delete' removes ADDR's key (exit 1 when there is
-  none) or every key; the peer's copy stays, and the next connection that needs security pairs
-  anew (or fails with 'PIN or key missing', which deletes the other side's key too).`,
+  The stored BR/EDR link keys and LE bonds: with --keys that file, else every bthost_<BD_ADDR>.tlv
+  in the key directory ($BTHOST_KEYS_DIR or ~/.bthost). An LE bond shows its address type, the
+  identity address, which keys it holds (LTK, local-LTK, IRK, CSRK, local-CSRK), authenticated,
+  SC and key size. 'delete' removes ADDR's key and LE bonds (exit 1 when there is none) or every
+  one; the peer's copy stays, and the next connection that needs security pairs anew (or fails
+  with 'PIN or key missing').`,
 
   gatt: `usage: bthost gatt ADDR [--read H | --write H HEX | --notify H] [gatt options] [common options]
        bthost gatt compile FILE.gatt [-o FILE.ts]

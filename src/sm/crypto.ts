@@ -284,6 +284,23 @@ export function sm_numeric_comparison_value(g2: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Key generation from IR (Vol 3 Part H Appendix B.2.1)
+
+/**
+ * d1(k, d, r) = e(k, d') with d' = padding(96 zero bits) || r(16) || d(16) (Appendix B.2.1.1);
+ * the IRK is d1(IR, 1, 0) and the DHK d1(IR, 3, 0) (B.2.2). k: 16 octets, d and r 0..0xffff; MSB first.
+ */
+export function sm_d1(k: Uint8Array, d: number, r: number): Uint8Array {
+  need('k', k, 16);
+  const p = new Uint8Array(16);
+  p[12] = (r >> 8) & 0xff;
+  p[13] = r & 0xff;
+  p[14] = (d >> 8) & 0xff;
+  p[15] = d & 0xff;
+  return sm_e(k, p);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Random address hash ah (2.2.2) and resolvable private addresses (Vol 6 Part B 1.3.2.2)
 
 /** ah(k, r) = e(k, padding(104) || r) mod 2^24. k: 16-octet IRK, r: 3-octet prand, result 3 octets; MSB first. */

@@ -60,21 +60,35 @@ export class SmEvents {
     }
   }
 
+  /** PAIRING_COMPLETE names the peer by the identity address it distributed, if any (as BTstack). */
   pairing_complete(c: SmConnection, status: number, reason: number): void {
     const k = this.s.codes;
     const b = this.s.events.buffer();
+    const pk = c.peer_keys;
+    const type = pk.identity_addr ? pk.identity_addr_type : c.peer_addr_type;
+    const addr = pk.identity_addr ?? c.peer_addr;
     this.emit(
       k.PROFILE === 'v1.8'
-        ? k.sm_event_pairing_complete_build(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr, status, reason, 0)
-        : k.sm_event_pairing_complete_build(b, 0, c.con_handle, c.peer_addr_type, c.peer_addr, status, reason),
+        ? k.sm_event_pairing_complete_build(b, 0, c.con_handle, type, addr, status, reason, 0)
+        : k.sm_event_pairing_complete_build(b, 0, c.con_handle, type, addr, status, reason),
     );
+  }
+
+  /** REENCRYPTION_STARTED / _COMPLETE name the peer by its bond's identity address (as BTstack). */
+  private bond_address(c: SmConnection): [number, Uint8Array] {
+    const info = c.db_index >= 0 ? this.s.db.le_device_db_info(c.db_index) : null;
+    return info ? [info.addr_type, info.addr] : [c.peer_addr_type, c.peer_addr];
+  }
+
+  reencryption_started(c: SmConnection): void {
+    const [type, addr] = this.bond_address(c);
+    this.emit(this.s.codes.sm_event_reencryption_started_build(this.s.events.buffer(), 0, c.con_handle, type, addr));
   }
 
   reencryption_complete(c: SmConnection, status: number): void {
     const k = this.s.codes;
-    this.emit(
-      k.sm_event_reencryption_complete_build(this.s.events.buffer(), 0, c.con_handle, c.peer_addr_type, c.peer_addr, status),
-    );
+    const [type, addr] = this.bond_address(c);
+    this.emit(k.sm_event_reencryption_complete_build(this.s.events.buffer(), 0, c.con_handle, type, addr, status));
   }
 
   /** v1.8 only: a peripheral's Security Request reached us (central). */
@@ -91,7 +105,27 @@ export class SmEvents {
     this.emit(this.s.codes.sm_event_keypress_notification_build(this.s.events.buffer(), 0, c.con_handle, action));
   }
 
-  /** SM_EVENT_IDENTITY_CREATED after a bond with an identity address was stored. */
+  /** SM_EVENT_IDENTITY_RESOLVING_STARTED / _FAILED (H1B) and _SUCCEEDED (H1B1B2). */
+  identity_resolving(
+    what: 'started' | 'failed' | 'succeeded',
+    handle: number,
+    addr_type: number,
+    addr: Uint8Array,
+    identity_addr_type = 0,
+    identity_addr: Uint8Array = addr,
+    index = 0,
+  ): void {
+    const k = this.s.codes;
+    const b = this.s.events.buffer();
+    if (what === 'started') this.emit(k.sm_event_identity_resolving_started_build(b, 0, handle, addr_type, addr));
+    else if (what === 'failed') this.emit(k.sm_event_identity_resolving_failed_build(b, 0, handle, addr_type, addr));
+    else
+      this.emit(
+        k.sm_event_identity_resolving_succeeded_build(b, 0, handle, addr_type, addr, identity_addr_type, identity_addr, index),
+      );
+  }
+
+  /** SM_EVENT_IDENTITY_CREATED after a bond was stored: the peer named by its identity address (as BTstack). */
   identity_created(c: SmConnection, identity_addr_type: number, identity_addr: Uint8Array, index: number): void {
     const k = this.s.codes;
     this.emit(
@@ -99,8 +133,8 @@ export class SmEvents {
         this.s.events.buffer(),
         0,
         c.con_handle,
-        c.peer_addr_type,
-        c.peer_addr,
+        identity_addr_type,
+        identity_addr,
         identity_addr_type,
         identity_addr,
         index,

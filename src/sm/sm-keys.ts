@@ -15,6 +15,7 @@ import {
 } from '../hci/commands.js';
 import { ERROR_CODE_PIN_OR_KEY_MISSING, SM_REASON_UNSPECIFIED_REASON } from '../codes/v1.4.js';
 import { little_endian_read_16 } from '../core/bytes.js';
+import { GAP_RANDOM_ADDRESS_NON_RESOLVABLE, GAP_RANDOM_ADDRESS_RESOLVABLE, GAP_RANDOM_ADDRESS_TYPE_OFF } from '../hci/gap-le.js';
 import type { LeDeviceDbEncryption } from './le-device-db.js';
 import {
   SM_CODE_CENTRAL_IDENTIFICATION,
@@ -44,6 +45,9 @@ function zero(v: Uint8Array): boolean {
 }
 
 export class SmKeys {
+  /** Called after a bond was stored (sm-privacy: SM_EVENT_IDENTITY_CREATED). */
+  on_stored: ((c: SmConnection, index: number) => void) | null = null;
+
   constructor(
     private readonly s: SmState,
     private readonly io: SmIo,
@@ -63,8 +67,9 @@ export class SmKeys {
     this.start_encryption(c, new Uint8Array(8), 0, c.key);
   }
 
-  /** The bond for this connection's peer, or -1. */
+  /** The bond for this connection's peer (found when the link came up, sm-privacy.ts), or -1. */
   bond_index(c: SmConnection): number {
+    if (c.db_index >= 0 && this.s.db.le_device_db_info(c.db_index)) return c.db_index;
     return this.s.db.le_device_db_lookup(c.peer_addr_type, c.peer_addr);
   }
 
@@ -79,7 +84,7 @@ export class SmKeys {
     if (!enc || zero(enc.ltk)) return false;
     c.db_index = index;
     this.s.setPhase(c, 'REENCRYPTING', 'stored LTK');
-    this.ev.base('reencryption_started', c);
+    this.ev.reencryption_started(c);
     this.start_encryption(c, enc.rand, enc.ediv, enc.ltk);
     return true;
   }
@@ -103,7 +108,7 @@ export class SmKeys {
       return;
     }
     this.s.setPhase(c, 'REENCRYPTING', 'LTK Request with a bond');
-    this.ev.base('reencryption_started', c);
+    this.ev.reencryption_started(c);
     hci.hci_send_cmd(hci_le_long_term_key_request_reply, c.con_handle, reversed(enc.ltk));
   }
 
@@ -191,11 +196,24 @@ export class SmKeys {
       this.io.send(c, sm_build_central_identification(c.local_ediv, c.local_rand));
     }
     if (dist & SM_KEYDIST_ID_KEY) {
-      const own = this.s.hci.gap.gap_le_get_own_address();
+      const id = this.identity_address();
       this.io.send(c, sm_build_value128(SM_CODE_IDENTITY_INFORMATION, this.s.irk));
-      this.io.send(c, sm_build_identity_address(own.addr_type & 1, own.addr));
+      this.io.send(c, sm_build_identity_address(id.addr_type, id.addr));
     }
     if (dist & SM_KEYDIST_SIGN) this.io.send(c, sm_build_value128(SM_CODE_SIGNING_INFORMATION, this.s.csrk));
+  }
+
+  /**
+   * Our identity address (Identity Address Information): the public or static random address we
+   * use, or the public one while we use private addresses (as BTstack).
+   */
+  private identity_address(): { addr_type: number; addr: Uint8Array } {
+    const gap = this.s.hci.gap;
+    const mode = gap.gap_random_address_get_mode?.() ?? GAP_RANDOM_ADDRESS_TYPE_OFF;
+    if ((mode === GAP_RANDOM_ADDRESS_NON_RESOLVABLE || mode === GAP_RANDOM_ADDRESS_RESOLVABLE) && gap.gap_local_bd_addr)
+      return { addr_type: 0, addr: gap.gap_local_bd_addr() };
+    const own = gap.gap_le_get_own_address();
+    return { addr_type: own.addr_type & 1, addr: own.addr };
   }
 
   /** A key distribution PDU (length checked); false when it does not belong here. */
@@ -266,5 +284,6 @@ export class SmKeys {
     if (k.csrk) db.le_device_db_remote_csrk_set(index, k.csrk);
     if ((c.role === 0 ? c.init_dist : c.resp_dist) & SM_KEYDIST_SIGN) db.le_device_db_local_csrk_set(index, this.s.csrk);
     c.db_index = index;
+    this.on_stored?.(c, index);
   }
 }

@@ -24,8 +24,16 @@ export interface SmHci {
   hci_add_event_handler(registration: BtstackPacketCallbackRegistration): void;
   hci_remove_event_handler?(registration: BtstackPacketCallbackRegistration): void;
   hci_send_cmd(cmd: HciCommand, ...args: HciArg[]): number;
-  hci_connection_for_handle(con_handle: number): { readonly le_sec: HciLeSecurity } | null;
-  readonly gap: { gap_le_get_own_address(): { addr_type: number; addr: BdAddr } };
+  hci_connection_for_handle(
+    con_handle: number,
+  ): { readonly le_sec: HciLeSecurity; identity_addr?: BdAddr | null; identity_addr_type?: number } | null;
+  readonly gap: {
+    gap_le_get_own_address(): { addr_type: number; addr: BdAddr };
+    /** Privacy (optional: test fakes lack them): the random address mode, our public address, GAP's RPA source. */
+    gap_random_address_get_mode?(): number;
+    gap_local_bd_addr?(): BdAddr;
+    le_set_resolvable_address_source?(source: (() => BdAddr) | null): void;
+  };
 }
 
 /** Association models (Vol 3 Part H 2.3.5.1). PK_INIT_INPUT: the initiator types what the responder shows. */
@@ -84,6 +92,9 @@ export class SmConnection {
   reencryption_failed = false;
   /** le device db index of this peer's bond, -1 none. */
   db_index = -1;
+  /** The peer's identity address once its bond is known (resolved or paired), else null (sm-privacy.ts). */
+  identity_addr: BdAddr | null = null;
+  identity_addr_type = 0;
 
   // ---- pairing setup (phase 1 and 2)
   /** Pairing Request / Response as on the wire (7 octets each). */
@@ -155,6 +166,8 @@ export class SmConnection {
     this.encrypted = false;
     this.reencryption_failed = false;
     this.db_index = -1;
+    this.identity_addr = null;
+    this.identity_addr_type = 0;
     this.out.length = 0;
     this.timer.context = null;
     this.reset_setup();
@@ -222,8 +235,12 @@ export class SmState {
   readonly settings = new SmSettings();
   readonly handlers = new RegistrationList<BtstackPacketCallbackRegistration>();
   readonly connections: SmConnection[] = [];
-  /** Our Identity Resolving Key and CSRK (random per Stack; MSB first). */
-  irk: Uint8Array;
+  /** Our Identity Root and Encryption Root (random per Stack unless set or stored; MSB first; sm-privacy.ts). */
+  ir: Uint8Array;
+  er: Uint8Array;
+  /** Our Identity Resolving Key d1(IR, 1, 0), DHK d1(IR, 3, 0) (set by SmPrivacy) and CSRK (random per Stack). */
+  irk: Uint8Array = new Uint8Array(16);
+  dhk: Uint8Array = new Uint8Array(16);
   csrk: Uint8Array;
   /** Our P-256 key pair, made on the first Secure Connections pairing and kept (as BTstack). */
   key_pair: SmP256KeyPair | null = null;
@@ -244,7 +261,8 @@ export class SmState {
     readonly events: EventOut,
     public db: LeDeviceDb,
   ) {
-    this.irk = this.random(16);
+    this.ir = this.random(16);
+    this.er = this.random(16);
     this.csrk = this.random(16);
   }
 

@@ -27,8 +27,8 @@
  * sm-pdu.ts and crypto.ts / p256.ts; bonds in an LeDeviceDb (le-device-db.ts, in memory now).
  * A peer whose confirm / DHKey check failed gets Repeated Attempts (0x09) for a while (sm-io.ts).
  * OOB: sm_register_oob_data_callback, sm_register_sc_oob_data_callback, sm_generate_sc_oob_data (sm-oob.ts).
- * Not built yet: privacy (RPA
- * resolution), CTKD, a persistent bond store, authorization, signed writes.
+ * Privacy (sm-privacy.ts): IR / ER -> IRK, GAP's resolvable private addresses, peers resolved
+ * against the bonds (SM_EVENT_IDENTITY_RESOLVING_*, IDENTITY_CREATED). Not built yet: CTKD, a persistent bond store, authorization, signed writes.
  */
 import type { Logger } from '../core/log.js';
 import type { Pools, StackConfig } from '../core/config.js';
@@ -61,6 +61,10 @@ import { SmEvents } from './sm-events.js';
 import { SmIo } from './sm-io.js';
 import { SmKeys } from './sm-keys.js';
 import { SmPairing } from './sm-pairing.js';
+import { SmPrivacy } from './sm-privacy.js';
+import { sm_rpa_generate } from './crypto.js';
+import type { BtstackTlv } from '../core/tlv.js';
+import type { BdAddr } from '../core/bytes.js';
 import { SmOob, type SmOobDataCallback, type SmScOobDataCallback, type SmScOobGenerateCallback } from './sm-oob.js';
 import {
   SM_CODE_CENTRAL_IDENTIFICATION,
@@ -113,6 +117,7 @@ export class Sm {
   readonly #ev: SmEvents;
   readonly #keys: SmKeys;
   readonly #pairing: SmPairing;
+  readonly #privacy: SmPrivacy;
   readonly #oob: SmOob;
   readonly #hciRegistration = { callback: this.#onHciEvent.bind(this) };
 
@@ -127,6 +132,10 @@ export class Sm {
     this.#ev = new SmEvents(this.state);
     this.#io = new SmIo(this.state, this.#ev);
     this.#keys = new SmKeys(this.state, this.#io, this.#ev);
+    this.#privacy = new SmPrivacy(this.state, this.#ev);
+    this.#keys.on_stored = (c, index) => this.#privacy.identity_created(c, index);
+    // GAP's resolvable private addresses come from our IRK (gap_random_address_set_mode)
+    hci.gap.le_set_resolvable_address_source?.(() => sm_rpa_generate(this.state.irk));
     this.#oob = new SmOob(this.state);
     this.#pairing = new SmPairing(this.state, this.#io, this.#ev, this.#keys, this.#oob);
   }
@@ -221,6 +230,42 @@ export class Sm {
   /** The bond store (default: in memory); set before connections come up. */
   sm_set_le_device_db(db: LeDeviceDb): void {
     this.state.db = db;
+  }
+
+  /** BTstack's sm_set_ir: our Identity Root (16 octets, MSB first); IRK = d1(IR, 1, 0) follows it. */
+  sm_set_ir(ir: Uint8Array): void {
+    if (!(ir instanceof Uint8Array) || ir.length !== 16) throw new TypeError('sm_set_ir: ir must be 16 octets');
+    this.#privacy.set_ir(ir);
+  }
+
+  /** BTstack's sm_set_er: our Encryption Root (16 octets, MSB first). */
+  sm_set_er(er: Uint8Array): void {
+    if (!(er instanceof Uint8Array) || er.length !== 16) throw new TypeError('sm_set_er: er must be 16 octets');
+    this.#privacy.set_er(er);
+  }
+
+  /**
+   * Keep IR / ER (so our IRK and identity) in a TLV store, as BTstack's SM does with the TLV
+   * instance: adopts the ones stored under 'SMIR' / 'SMER', else stores the current ones. Set it
+   * before privacy or pairing starts.
+   */
+  set_tlv(tlv: BtstackTlv | null): void {
+    this.#privacy.set_tlv(tlv);
+  }
+
+  /** Our Identity Resolving Key (16 octets, MSB first; a copy). */
+  get irk(): Uint8Array {
+    return this.state.irk.slice();
+  }
+
+  /**
+   * BTstack's sm_address_resolution_lookup: resolve an address (from an advertising report)
+   * against the bonds; SM_EVENT_IDENTITY_RESOLVING_STARTED then _SUCCEEDED / _FAILED, handle 0.
+   */
+  sm_address_resolution_lookup(address_type: number, address: BdAddr): number {
+    if (!(address instanceof Uint8Array) || address.length !== 6)
+      throw new TypeError('sm_address_resolution_lookup: address must be a 6-byte BdAddr');
+    return this.#privacy.address_resolution_lookup(address_type, address);
   }
 
   get le_device_db(): LeDeviceDb {
@@ -458,6 +503,7 @@ export class Sm {
     c.local_addr = own.addr.slice();
     s.connections.push(c);
     s.setPhase(c, 'IDLE', 'LE connection complete');
+    this.#privacy.connected(c);
     if (role === 1 && s.settings.request_security) this.sm_request_pairing(con_handle);
   }
 

@@ -35,6 +35,8 @@ export class SmApp {
   /** Every SM event, as hex. */
   readonly events: string[] = [];
   readonly names: string[] = [];
+  /** Names of the SM_EVENT_IDENTITY_RESOLVING_* events. */
+  readonly resolving: string[] = [];
   shown: number | null = null;
   compared: number | null = null;
   waiting_input = false;
@@ -51,6 +53,11 @@ export class SmApp {
   readonly registration = {
     callback: (_t: number, _c: number, p: Uint8Array, n: number) => {
       const ev = p.slice(0, n);
+      // identity resolution comes with every connection (SM_EVENT_IDENTITY_RESOLVING_*, 0xCD-0xCF): kept apart
+      if (ev[0]! >= 0xcd && ev[0]! <= 0xcf) {
+        this.resolving.push(event_name(this.stack.codes, ev) ?? '');
+        return;
+      }
       this.events.push(hex(ev).replace(/ /g, ''));
       this.names.push(event_name(this.stack.codes, ev) ?? `0x${ev[0]!.toString(16)}`);
       const sm = this.stack.sm;

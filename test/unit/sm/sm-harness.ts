@@ -29,6 +29,8 @@ export class SmHarness {
   readonly pools: Pools;
   readonly sm: Sm;
   readonly events: string[] = [];
+  /** SM_EVENT_IDENTITY_RESOLVING_* events, as hex. */
+  readonly resolving: string[] = [];
   readonly cmds: { name: string; args: HciArg[] }[] = [];
   readonly le_sec = new Map<number, HciLeSecurity>();
   encryption_enabled = 0;
@@ -65,7 +67,13 @@ export class SmHarness {
     this.sm.state.irk = fromHex('11111111111111111111111111111111');
     this.sm.state.csrk = fromHex('22222222222222222222222222222222');
     this.sm.sm_init();
-    this.sm.sm_add_event_handler({ callback: (_t, _c, p, n) => this.events.push(x(p.subarray(0, n))) });
+    // SM_EVENT_IDENTITY_RESOLVING_* (0xCD-0xCF) come with every connection; sm-privacy.test.ts checks them
+    this.sm.sm_add_event_handler({
+      callback: (_t, _c, p, n) => {
+        if (p[0]! >= 0xcd && p[0]! <= 0xcf) this.resolving.push(x(p.subarray(0, n)));
+        else this.events.push(x(p.subarray(0, n)));
+      },
+    });
   }
 
   /** Next `n` deterministic random octets the SM will draw (does not draw them). */

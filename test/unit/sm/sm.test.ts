@@ -75,7 +75,9 @@ for (const profile of PROFILES) {
     t.pdu(`08 ${'44'.repeat(16)}`);
     t.pdu(`09 00 ${x(rev(ADDR_PEER))}`);
     assert.equal(t.pdu(`0a ${'55'.repeat(16)}`), []);
-    assert.equal(t.events, [started(t), jw(t), complete(t, 0, 0)]);
+    // the bond is stored, SM_EVENT_IDENTITY_CREATED (identity address = the one distributed, db index 0), then complete
+    const created = t.ev(0xd3, 18, `00 ${x(rev(ADDR_PEER))} 0000`);
+    assert.equal(t.events, [started(t), jw(t), created, complete(t, 0, 0)]);
     const db = t.sm.le_device_db;
     const i = db.le_device_db_lookup(0, ADDR_PEER);
     assert.ok(i >= 0);
