@@ -148,15 +148,16 @@ export class AttServerIo {
   }
 
   /**
-   * The link's security as att_db checks it, from GAP's level (BTstack reads the key size and
-   * authentication from SM on Encryption Change): LEVEL_2 encrypted (key size taken as 16),
-   * LEVEL_3 authenticated, LEVEL_4 Secure Connections. Authorization stays off until SM grants it.
+   * The link's security as att_db checks it, as BTstack's att_server takes it on every Encryption
+   * Change: gap_encryption_key_size (the LTK / STK's size the SM reported, 0 unencrypted),
+   * gap_authenticated, gap_secure_connection. Read before each request, so a link encrypted a
+   * moment ago is served at once. Authorization stays off (no grant API yet).
    */
   private refreshSecurity(c: AttServerConnection): void {
-    const level = this.s.hci.gap.gap_security_level(c.con_handle);
-    c.encryption_key_size = level >= 2 ? 16 : 0;
-    c.authenticated = level >= 3;
-    c.secure_connection = level >= 4;
+    const gap = this.s.hci.gap;
+    c.encryption_key_size = gap.gap_encryption_key_size(c.con_handle);
+    c.authenticated = c.encryption_key_size > 0 && gap.gap_authenticated(c.con_handle);
+    c.secure_connection = c.encryption_key_size > 0 && gap.gap_secure_connection(c.con_handle);
   }
 
   /** Handle Value Notification (3.4.7.1) / Indication (3.4.7.2): value cut to ATT_MTU - 3. */

@@ -15,9 +15,16 @@ import type { L2capFixedChannelService } from '../l2cap/l2cap-fixed-service.js';
 import { ATT_DEFAULT_MTU } from './att-pdu.js';
 import type { AttConnection, AttRequestHandler } from './att-server-requests.js';
 
+/** The link security BTstack's att_server reads on Encryption Change (gap.h names; Gap has them). */
+export interface AttServerGapSecurity {
+  gap_encryption_key_size(con_handle: number): number;
+  gap_authenticated(con_handle: number): boolean;
+  gap_secure_connection(con_handle: number): boolean;
+}
+
 /** What the ATT server needs from HCI: connection events and the link's security level. */
 export type AttServerHci = Pick<HciService, 'hci_add_event_handler' | 'hci_remove_event_handler'> & {
-  readonly gap: Pick<HciService['gap'], 'gap_security_level'>;
+  readonly gap: Pick<HciService['gap'], 'gap_security_level'> & AttServerGapSecurity;
 };
 
 /** BTstack's att_server_state_t (the states this server uses). */

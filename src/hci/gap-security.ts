@@ -20,6 +20,7 @@ import {
   SSP_IO_CAPABILITY_UNKNOWN,
 } from '../codes/v1.4.js';
 import type { HciSecurity } from './hci-security.js';
+import type { HciLeSecurityProvider } from './hci-le-security.js';
 import {
   UserAnswer,
   gap_authenticated_for_link_key_type,
@@ -137,19 +138,32 @@ export class GapSecurity {
     return conn ? this.sec.level(conn) : LEVEL_0;
   }
 
+  // LE links: what the Security Manager reported for the key the link is encrypted with (le_sec)
+
   authenticated(handle: number): boolean {
     const conn = this.s.connections.for_handle(handle);
-    return !!conn && !conn.is_le && gap_authenticated_for_link_key_type(conn.sec.link_key_type);
+    if (conn?.is_le) return conn.encryption_enabled !== 0 && conn.le_sec.authenticated;
+    return !!conn && gap_authenticated_for_link_key_type(conn.sec.link_key_type);
   }
 
   encryption_key_size(handle: number): number {
     const conn = this.s.connections.for_handle(handle);
-    return conn && !conn.is_le && conn.encryption_enabled !== 0 ? conn.sec.encryption_key_size : 0;
+    if (!conn || conn.encryption_enabled === 0) return 0;
+    return conn.is_le ? conn.le_sec.encryption_key_size : conn.sec.encryption_key_size;
   }
 
   secure_connection(handle: number): boolean {
     const conn = this.s.connections.for_handle(handle);
-    return !!conn && !conn.is_le && gap_secure_connection_for_link_key_type(conn.sec.link_key_type);
+    if (conn?.is_le) return conn.encryption_enabled !== 0 && conn.le_sec.secure_connection;
+    return !!conn && gap_secure_connection_for_link_key_type(conn.sec.link_key_type);
+  }
+
+  set_le_security_provider(provider: HciLeSecurityProvider | null): void {
+    this.s.security.le_security_provider = provider;
+  }
+
+  le_security_procedure_complete(handle: number, status: number): void {
+    this.sec.le_procedure_complete(handle, status);
   }
 
   // ------------------------------------------------------------------ link key store

@@ -13,6 +13,7 @@ import { bd_addr_copy, type BdAddr } from '../core/bytes.js';
 import { ERROR_CODE_COMMAND_DISALLOWED, GAP_CONNECTION_ACL, GAP_CONNECTION_INVALID, GAP_CONNECTION_LE } from '../codes/v1.4.js';
 import type { GapClassic } from './gap-classic.js';
 import type { GapSecurity } from './gap-security.js';
+import type { HciLeSecurityProvider } from './hci-le-security.js';
 import type { BtstackLinkKeyIterator, LinkKeyEntry, LinkKeyRecord, LinkKeyType } from './link-key-db.js';
 import type { GapLe } from './gap-le.js';
 import type { LeConnectionParameterRange, LeConnectionParameterUpdateRequest } from './gap-le-conn.js';
@@ -387,10 +388,22 @@ export class Gap {
   /**
    * Raise a link's security to at least `level`: Authentication Requested (with the stored key, else
    * pairing), Set Connection Encryption, Read Encryption Key Size. Every call gets exactly one
-   * GAP_EVENT_SECURITY_LEVEL (handle, level reached; lower on failure) from the run loop.
+   * GAP_EVENT_SECURITY_LEVEL (handle, level reached; lower on failure) from the run loop. LE links:
+   * the Security Manager pairs or encrypts (sm_request_pairing), its end gives the event; without
+   * sm_init the current level (v1.8 status ERROR_CODE_INSUFFICIENT_SECURITY).
    */
   gap_request_security_level(con_handle: number, level: number): void {
     this.#sec.request_security_level(con_handle, level);
+  }
+
+  /** @internal The Security Manager (sm_init) registers here: LE gap_request_security_level asks it. */
+  gap_le_set_security_provider(provider: HciLeSecurityProvider | null): void {
+    this.#sec.set_le_security_provider(provider);
+  }
+
+  /** @internal The Security Manager reports the end of a pairing / encryption on an LE link. */
+  gap_le_security_procedure_complete(con_handle: number, status: number): void {
+    this.#sec.le_security_procedure_complete(con_handle, status);
   }
 
   /** GAP_SECURITY_MODE_4 (default) or _2; returns 0 or ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS. */

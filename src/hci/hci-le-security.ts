@@ -7,6 +7,18 @@
  */
 import { LEVEL_0, LEVEL_2, LEVEL_3, LEVEL_4 } from '../codes/v1.4.js';
 
+/**
+ * The Security Manager as HCI asks it for more security on an LE link (gap_request_security_level
+ * on an LE handle; BTstack's hci.c calls sm_request_pairing for it). The SM registers itself at
+ * sm_init (Gap.gap_le_set_security_provider) and reports the end of every pairing / encryption with
+ * Gap.gap_le_security_procedure_complete; HCI then answers the pending requests with
+ * GAP_EVENT_SECURITY_LEVEL.
+ */
+export interface HciLeSecurityProvider {
+  /** Start pairing or encryption on the link (true), or say that none can run now (false). */
+  le_request_security(con_handle: number): boolean;
+}
+
 /** The LE security the Security Manager reports for one connection. */
 export class HciLeSecurity {
   /** Key size of the LTK / STK the link is encrypted with (7..16), 0 when not encrypted. */

@@ -25,6 +25,7 @@ import {
 } from '../codes/v1.4.js';
 import type { Logger } from '../core/log.js';
 import type { HciConnection } from './hci-connection.js';
+import type { HciLeSecurityProvider } from './hci-le-security.js';
 import {
   AUTHENTICATED_COMBINATION_KEY_GENERATED_FROM_P192,
   AUTHENTICATED_COMBINATION_KEY_GENERATED_FROM_P256,
@@ -111,6 +112,8 @@ export class HciSecuritySettings {
   required_encryption_key_size = GAP_REQUIRED_ENCRYPTION_KEY_SIZE;
   /** The link key store (hci_set_link_key_db); null: every Link Key Request answered negatively. */
   link_key_db: BtstackLinkKeyDb | null = null;
+  /** The Security Manager, once sm_init ran: LE gap_request_security_level asks it (hci-le-security.ts). */
+  le_security_provider: HciLeSecurityProvider | null = null;
 
   constructor(link_key_db: BtstackLinkKeyDb | null) {
     this.link_key_db = link_key_db;

@@ -114,10 +114,11 @@ export class HciSecurity {
 
   request(handle: number, level: number): void {
     const conn = this.s.connections.for_handle(handle);
-    if (!conn || conn.is_le) {
+    if (!conn) {
       this.post(handle, 1, LEVEL_0, ERROR_CODE_UNKNOWN_CONNECTION_IDENTIFIER);
       return;
     }
+    if (conn.is_le) return this.requestLe(conn, level);
     const sec = conn.sec;
     if (sec.pending_requests > 0) {
       sec.pending_requests++;
@@ -138,9 +139,49 @@ export class HciSecurity {
     this.x.run();
   }
 
+  /**
+   * LE link: met already -> GAP_EVENT_SECURITY_LEVEL from the run loop; else the Security Manager
+   * pairs or encrypts (central: LE Start Encryption with a bond's LTK, else Pairing Request;
+   * peripheral: Security Request) and its end answers (le_procedure_complete). Without an SM
+   * (sm_init not called) or when it cannot start: the current level with
+   * ERROR_CODE_INSUFFICIENT_SECURITY. Requests while one runs fold into it, each gets its event.
+   */
+  private requestLe(conn: HciConnection, level: number): void {
+    const sec = conn.sec;
+    if (sec.pending_requests > 0) {
+      sec.pending_requests++;
+      if (level > sec.requested_level) sec.requested_level = level;
+      return;
+    }
+    const current = this.level(conn);
+    if (level <= current) return this.post(conn.con_handle, 1, current, ERROR_CODE_SUCCESS);
+    const sm = this.s.security.le_security_provider;
+    sec.pending_requests = 1;
+    sec.requested_level = level;
+    this.s.log.debug(() => `hci sec 0x${hex4(conn.con_handle)}: LE level ${level} requested (now ${current})`);
+    if (sm && sm.le_request_security(conn.con_handle)) return;
+    sec.pending_requests = 0;
+    sec.requested_level = LEVEL_0;
+    this.post(conn.con_handle, 1, current, ERROR_CODE_INSUFFICIENT_SECURITY);
+  }
+
+  /**
+   * The Security Manager ended a pairing / encryption on an LE link (status 0 or its failure): the
+   * requests waiting get the level reached, with ERROR_CODE_INSUFFICIENT_SECURITY when below the
+   * level asked for (the SM's failure status when it failed).
+   */
+  le_procedure_complete(handle: number, status: number): void {
+    const conn = this.s.connections.for_handle(handle);
+    if (!conn || !conn.is_le || conn.sec.pending_requests === 0) return;
+    const level = this.level(conn);
+    const ok = level >= conn.sec.requested_level;
+    this.finish(conn, level, ok ? ERROR_CODE_SUCCESS : status !== 0 ? status : ERROR_CODE_INSUFFICIENT_SECURITY);
+  }
+
   /** Next step of a running procedure, or its end (GAP_EVENT_SECURITY_LEVEL per request). */
   private advance(conn: HciConnection, why: string): void {
     const sec = conn.sec;
+    if (conn.is_le) return; // LE: the Security Manager's end of pairing answers (le_procedure_complete)
     if (sec.pending_requests === 0 || (sec.todo & SEC_PROCEDURE_BUSY) !== 0) return;
     const level = this.level(conn);
     if (level >= sec.requested_level) return this.finish(conn, level, ERROR_CODE_SUCCESS);

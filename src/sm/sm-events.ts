@@ -3,8 +3,19 @@
  * size)`, built with the stack's code profile: v1.4 layouts (JUST_WORKS_REQUEST H1B, PASSKEY_*
  * H1B4, PAIRING_COMPLETE H1B11) or v1.8's (a secure_connection octet, PAIRING_COMPLETE's
  * ctkd_active, SM_EVENT_SECURITY_REQUEST). Events go into the packet log as well.
+ *
+ * After PAIRING_COMPLETE and REENCRYPTION_COMPLETE, HCI hears of the end too
+ * (gap_le_security_procedure_complete), so a gap_request_security_level on the link gets its
+ * GAP_EVENT_SECURITY_LEVEL (the SM is HCI's LE security provider from sm_init).
  */
+import type { HciLeSecurityProvider } from '../hci/hci-le-security.js';
 import type { SmConnection, SmState } from './sm-state.js';
+
+/** The Gap methods the SM uses to serve LE gap_request_security_level (optional: test fakes lack them). */
+export interface SmGapHooks {
+  gap_le_set_security_provider(provider: HciLeSecurityProvider | null): void;
+  gap_le_security_procedure_complete(con_handle: number, status: number): void;
+}
 
 export class SmEvents {
   constructor(private readonly s: SmState) {}
@@ -72,6 +83,12 @@ export class SmEvents {
         ? k.sm_event_pairing_complete_build(b, 0, c.con_handle, type, addr, status, reason, 0)
         : k.sm_event_pairing_complete_build(b, 0, c.con_handle, type, addr, status, reason),
     );
+    this.procedure_complete(c, status);
+  }
+
+  /** Tell HCI a pairing / encryption ended (answers LE gap_request_security_level). */
+  procedure_complete(c: SmConnection, status: number): void {
+    (this.s.hci.gap as Partial<SmGapHooks>).gap_le_security_procedure_complete?.(c.con_handle, status);
   }
 
   /** REENCRYPTION_STARTED / _COMPLETE name the peer by its bond's identity address (as BTstack). */
@@ -89,6 +106,7 @@ export class SmEvents {
     const k = this.s.codes;
     const [type, addr] = this.bond_address(c);
     this.emit(k.sm_event_reencryption_complete_build(this.s.events.buffer(), 0, c.con_handle, type, addr, status));
+    this.procedure_complete(c, status);
   }
 
   /** v1.8 only: a peripheral's Security Request reached us (central). */

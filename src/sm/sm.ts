@@ -57,7 +57,7 @@ import {
 import type { BtstackPacketCallbackRegistration } from '../hci/hci-service.js';
 import type { L2capFixedChannelService } from '../l2cap/l2cap-fixed-service.js';
 import { LeDeviceDbMemory, type LeDeviceDb } from './le-device-db.js';
-import { SmEvents } from './sm-events.js';
+import { SmEvents, type SmGapHooks } from './sm-events.js';
 import { SmIo } from './sm-io.js';
 import { SmKeys } from './sm-keys.js';
 import { SmPairing } from './sm-pairing.js';
@@ -149,6 +149,15 @@ export class Sm {
     s.initialized = true;
     s.hci.hci_add_event_handler(this.#hciRegistration);
     s.l2cap.l2cap_register_fixed_channel(this.#onSm.bind(this), SM);
+    (s.hci.gap as Partial<SmGapHooks>).gap_le_set_security_provider?.({ le_request_security: (h) => this.#gapRequest(h) });
+  }
+
+  /** HCI's LE gap_request_security_level: pair / encrypt now (true), or a running one will end (true). */
+  #gapRequest(con_handle: number): boolean {
+    const c = this.state.connectionFor(con_handle);
+    if (!c || c.phase === 'TIMEOUT') return false;
+    if (c.phase === 'IDLE') this.sm_request_pairing(con_handle);
+    return true;
   }
 
   /** BTstack's sm_add_event_handler. */

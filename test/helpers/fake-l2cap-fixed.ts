@@ -35,13 +35,16 @@
  *   sent them (malformed input welcome).
  * - Security: `hci.gap.gap_security_level(h)` returns the level `set_security_level(h, level)` set
  *   (default 0); `gap_request_security_level` is recorded in `security_requests` and answered with
- *   nothing; `set_security_level(h, level, true)` also posts GAP_EVENT_SECURITY_LEVEL.
+ *   nothing; `set_security_level(h, level, true)` also posts GAP_EVENT_SECURITY_LEVEL. The level
+ *   gives gap_encryption_key_size (16 from level 2 on, or `set_key_size`), gap_authenticated (3+)
+ *   and gap_secure_connection (4).
  * - Events are built with the endpoint's code profile (`codes`).
  */
 import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
 import type { VirtualRunLoop } from '../../src/core/run-loop.js';
 import { codes_for, type CodeProfile, type Codes } from '../../src/codes/index.js';
 import type { BtstackPacketCallbackRegistration, HciService, PacketHandler } from '../../src/hci/hci-service.js';
+import type { AttServerGapSecurity } from '../../src/att/att-server-state.js';
 import type { L2capFixedChannelService } from '../../src/l2cap/l2cap-fixed-service.js';
 import {
   ATT_DATA_PACKET,
@@ -58,7 +61,8 @@ export type FakeLeHciService = Pick<HciService, 'hci_add_event_handler' | 'hci_c
     readonly gap: Pick<
       HciService['gap'],
       'gap_security_level' | 'gap_request_security_level' | 'gap_get_security_mode' | 'gap_get_security_level' | 'gap_disconnect'
-    >;
+    > &
+      AttServerGapSecurity;
   };
 
 export interface FakeLeConnection {
@@ -70,6 +74,8 @@ export interface FakeLeConnection {
   /** The other endpoint's end of the link (air.connect), or null (connect_remote). */
   peer: { endpoint: FakeL2capFixed; con_handle: number } | null;
   security_level: number;
+  /** Encryption key size reported from level 2 on (default 16). */
+  key_size: number;
 }
 
 export interface FakeFixedSent {
@@ -129,6 +135,12 @@ export class FakeL2capFixed implements L2capFixedChannelService {
     },
     gap: {
       gap_security_level: (h) => this.connections.get(h)?.security_level ?? 0,
+      gap_encryption_key_size: (h) => {
+        const c = this.connections.get(h);
+        return c && c.security_level >= 2 ? c.key_size : 0;
+      },
+      gap_authenticated: (h) => (this.connections.get(h)?.security_level ?? 0) >= 3,
+      gap_secure_connection: (h) => (this.connections.get(h)?.security_level ?? 0) >= 4,
       gap_request_security_level: (h, level) => {
         this.security_requests.push([h, level]);
       },
@@ -207,6 +219,12 @@ export class FakeL2capFixed implements L2capFixedChannelService {
     });
   }
 
+  /** Set the encryption key size reported while the level is 2 or more. */
+  set_key_size(con_handle: number, key_size: number): void {
+    const conn = this.connections.get(con_handle);
+    if (conn) conn.key_size = key_size;
+  }
+
   /** Set the level gap_security_level reports; with `emit`, post GAP_EVENT_SECURITY_LEVEL. */
   set_security_level(con_handle: number, level: number, emit = false): void {
     const conn = this.connections.get(con_handle);
@@ -240,7 +258,7 @@ export class FakeL2capFixed implements L2capFixedChannelService {
   /** @internal used by FakeLeAir */
   add_connection(address: BdAddr, address_type: number, role: number): number {
     const con_handle = this.next_handle++;
-    this.connections.set(con_handle, { con_handle, address, address_type, role, peer: null, security_level: 0 });
+    this.connections.set(con_handle, { con_handle, address, address_type, role, peer: null, security_level: 0, key_size: 16 });
     const buf = new Uint8Array(32);
     const n = this.codes.hci_subevent_le_connection_complete_build(
       buf,

@@ -79,6 +79,7 @@ export class Harness {
   constructor(
     readonly profile: CodeProfile = 'v1.4',
     config: Partial<StackConfig> = {},
+    db: Uint8Array = DB,
   ) {
     this.config = resolveConfig(config);
     this.pools = new Pools(this.config);
@@ -90,7 +91,7 @@ export class Harness {
       this.l2.hci,
     );
     this.server.att_server_init(
-      DB,
+      db,
       (_h, handle, offset, buffer, size) => this.read(handle, offset, buffer, size),
       (_h, handle, mode, offset, buffer, size) => {
         this.writes.push({ handle, mode, offset, value: to_hex(buffer.subarray(0, size)) });
