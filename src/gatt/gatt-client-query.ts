@@ -39,6 +39,7 @@ import {
 } from '../att/att-pdu.js';
 import type { PacketHandler } from '../hci/hci-service.js';
 import type { GattClientEvents } from './gatt-client-events.js';
+import type { GattClientSecurity } from './gatt-client-security.js';
 import {
   GATT_CLIENT_TIMEOUT_MS,
   type GattClientConnection,
@@ -50,6 +51,8 @@ const ATT = L2CAP_CID_ATTRIBUTE_PROTOCOL;
 
 export class GattClientQuery {
   private readonly scratch = new Uint8Array(16);
+  /** The security gate (gatt-client-security.ts), set by the facade. */
+  security: GattClientSecurity | null = null;
 
   constructor(
     private readonly s: GattClientState,
@@ -133,6 +136,8 @@ export class GattClientQuery {
   /** One PDU for this connection if it has one to send; true when sent (or a callback was served). */
   private runFor(c: GattClientConnection): boolean {
     const tx = this.s.tx;
+    const gate = this.security?.gate(c) ?? 'GO';
+    if (gate !== 'GO') return gate === 'SENT';
     switch (c.mtu_state) {
       case 'SEND_MTU_EXCHANGE':
         c.mtu_state = 'SENT_MTU_EXCHANGE';

@@ -361,6 +361,7 @@ export class GattClientResponses {
   private error(c: GattClientConnection, code: number): void {
     const why = `Error Response 0x${code.toString(16).padStart(2, '0')}`;
     if (code !== ATT_ERROR_ATTRIBUTE_NOT_FOUND) {
+      if (this.q.security?.onError(c, code)) return; // pairing, then the same request again
       this.q.reportErrorIfPending(c, code, why);
       return;
     }

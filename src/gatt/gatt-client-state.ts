@@ -103,6 +103,14 @@ export class GattClientConnection {
   client_characteristic_configuration_value = 0;
   send_confirmation = false;
   write_without_response_callback: PacketHandler | null = null;
+  /** Security (gatt-client-security.ts): pairing asked, its end awaited before any PDU. */
+  wait_for_authentication_complete = false;
+  /** The SM re-encrypts the link (SM_EVENT_REENCRYPTION_STARTED seen): PDUs wait. */
+  reencryption_active = false;
+  /** The ATT error reported if the pairing fails. */
+  pending_error_code = 0;
+  /** Security errors answered with pairing on this connection (BTstack retries once). */
+  security_counter = 0;
   readonly timer = new Timer();
 
   reset(): void {
@@ -119,6 +127,10 @@ export class GattClientConnection {
     this.read_multiple_handles = [];
     this.send_confirmation = false;
     this.write_without_response_callback = null;
+    this.wait_for_authentication_complete = false;
+    this.reencryption_active = false;
+    this.pending_error_code = 0;
+    this.security_counter = 0;
     this.timer.context = null;
   }
 }

@@ -22,9 +22,10 @@
  *
  * The client registers for the ATT fixed channel at gatt_client_init (or its first use). L2CAP has
  * one handler per fixed channel: Stack.gatt_client takes att_dispatch's client view (odd opcodes),
- * so it shares CID 0x0004 with Stack.att_server, as BTstack's att_dispatch. Not built: GATT over BR/EDR, signed writes, security
- * (gatt_client_set_required_security_level, pairing on Insufficient Authentication), the
- * *_with_context variants (v1.8 events carry service_id = connection_id = 0).
+ * so it shares CID 0x0004 with Stack.att_server, as BTstack's att_dispatch. Security
+ * (gatt_client_set_required_security_level, pairing on Insufficient Authentication / Encryption):
+ * gatt-client-security.ts. Not built: GATT over BR/EDR, signed writes, the *_with_context variants
+ * (v1.8 events carry service_id = connection_id = 0).
  *
  * The layer pattern (docs/ARCHITECTURE.md 2a): this facade checks arguments and forwards; reads and
  * writes (values, CCCD, descriptors) are in the base class gatt-client-rw-api.ts; the state
@@ -65,6 +66,7 @@ import { GattClientListeners } from './gatt-client-listeners.js';
 import { GattClientQuery } from './gatt-client-query.js';
 import { GattClientResponses } from './gatt-client-responses.js';
 import { GattClientReadWriteApi } from './gatt-client-rw-api.js';
+import { GattClientSecurity, type GattClientGapSecurity, type GattClientSm } from './gatt-client-security.js';
 import { GattClientConnection, GattClientState, type GattClientHci, type GattClientQueryState } from './gatt-client-state.js';
 
 export type { GattClientHci } from './gatt-client-state.js';
@@ -84,6 +86,8 @@ export interface GattClientStackLike {
   readonly log: Logger;
   readonly codes: Codes;
   readonly dump?: EventPacketLog;
+  /** The Security Manager (the Stack makes it on first use): pairing for the required level / on errors. */
+  readonly sm?: GattClientSm;
 }
 
 const ATT = L2CAP_CID_ATTRIBUTE_PROTOCOL;
@@ -94,6 +98,7 @@ export class GattClient extends GattClientReadWriteApi {
   readonly #query: GattClientQuery;
   readonly #responses: GattClientResponses;
   readonly #listeners: GattClientListeners;
+  readonly #security: GattClientSecurity;
   readonly #hciRegistration = { callback: this.#onHciEvent.bind(this) };
 
   constructor(stack: GattClientStackLike, l2cap: L2capFixedChannelService, hci: GattClientHci) {
@@ -110,6 +115,38 @@ export class GattClient extends GattClientReadWriteApi {
     this.#query = new GattClientQuery(this.state, events);
     this.#listeners = new GattClientListeners(this.state, events);
     this.#responses = new GattClientResponses(this.state, this.#query, events, this.#listeners);
+    const gap = (hci as { gap?: Partial<GattClientGapSecurity> }).gap;
+    this.#security = new GattClientSecurity(
+      this.state,
+      this.#query,
+      () => stack.sm ?? null,
+      gap?.gap_encryption_key_size && gap.gap_authenticated ? (gap as GattClientGapSecurity) : null,
+    );
+    this.#query.security = this.#security;
+  }
+
+  /**
+   * BTstack's gatt_client_set_required_security_level (default LEVEL_0): with a level above 0 every
+   * query on an LE link below it first has the Security Manager pair (the SM must be set up with
+   * sm_init); pairing failed -> GATT_EVENT_QUERY_COMPLETE with ATT_ERROR_INSUFFICIENT_AUTHENTICATION
+   * (level 3, 4) or _ENCRYPTION (1, 2). gatt_client_write_value_of_characteristic_without_response
+   * does not wait (as BTstack's).
+   */
+  gatt_client_set_required_security_level(level: number): void {
+    if (!Number.isInteger(level) || level < 0 || level > 4)
+      throw new TypeError('gatt_client_set_required_security_level: level must be 0..4');
+    this.#security.required_level = level;
+    if (level > 0) this.#security.register();
+  }
+
+  /**
+   * BTstack's compile-time ENABLE_GATT_CLIENT_PAIRING as a switch (default off, as BTstack builds
+   * without it): on ATT Insufficient Authentication / Encryption / Encryption Key Size the client
+   * has the SM pair once per connection and sends the request again.
+   */
+  gatt_client_set_pairing_on_security_error(enabled: boolean): void {
+    this.#security.pairing_on_error = !!enabled;
+    if (enabled) this.#security.register();
   }
 
   // ---- set-up ----

@@ -109,6 +109,8 @@ export interface GattPair {
 export interface GattPairOptions {
   db?: string;
   app?: ServerApp;
+  /** Called once both stacks are up, before A connects (e.g. sm_init on both). */
+  before_connect?: (A: Stack, B: Stack) => void;
 }
 
 export function gatt_pair(profile: 'v1.4' | 'v1.8', tag: string, packet_log = true, options: GattPairOptions = {}): GattPair {
@@ -142,6 +144,7 @@ export function gatt_pair(profile: 'v1.4' | 'v1.8', tag: string, packet_log = tr
   B.gap.gap_advertisements_set_params(0x20, 0x20, 0, 0, new Uint8Array(6), 7, 0);
   B.gap.gap_advertisements_set_data(3, Uint8Array.of(0x02, 0x01, 0x06));
   B.gap.gap_advertisements_enable(1);
+  options.before_connect?.(A, B);
   let con = -1;
   let con_b = -1;
   const leConn = (set: (h: number) => void) => ({
