@@ -18,7 +18,12 @@
  *   Write LE Host Supported, Write Scan Enable
  *
  * Optional steps are sent only when the controller lists the command in its supported commands
- * (and has the feature). A step answered with an error status is logged and skipped over.
+ * (and has the feature). The answers the host depends on (Reset, Read Local Version, Read Local
+ * Supported Commands / Features, Read BD_ADDR, Read Buffer Size, LE Read Buffer Size) must come
+ * with status success and their full return parameters, and some ACL buffer must exist: otherwise
+ * power-on fails (BTSTACK_EVENT_POWERON_FAILED, OFF) with the command and status logged. Any
+ * other step answered with an error status is logged and skipped over. No answer for
+ * HCI_INIT_TIMEOUT_MS (a silent controller, or one granting no command credit) fails power-on too.
  */
 import { bd_addr_to_str, little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
 import { Timer } from '../core/run-loop.js';
@@ -47,10 +52,16 @@ import {
   type HciArg,
   type HciCommand,
 } from './commands.js';
+import { REQUIRED_ANSWERS, Step, op4, stepName } from './hci-init-steps.js';
 import type { HciState } from './hci-state.js';
 
 /** BTstack's HCI_RESET_RESEND_TIMEOUT_MS. */
 export const HCI_RESET_RESEND_TIMEOUT_MS = 200;
+/**
+ * Power-on gives up when the init sequence makes no progress for this long (ms): BTstack resends
+ * Reset forever; bthost fails with BTSTACK_EVENT_POWERON_FAILED after 5 s (25 Resets).
+ */
+export const HCI_INIT_TIMEOUT_MS = 5000;
 
 /** Bit numbers in the Supported_Commands bitmap (Core Vol 4, Part E, 6.27): octet * 8 + bit. */
 export const SUPPORTED_COMMAND = {
@@ -99,37 +110,6 @@ export const INQUIRY_MODE_STANDARD = 0;
 export const INQUIRY_MODE_RSSI = 1;
 export const INQUIRY_MODE_RSSI_AND_EIR = 2;
 
-const enum Step {
-  RESET,
-  READ_LOCAL_VERSION,
-  CHIPSET_BAUDRATE,
-  CHIPSET_INIT,
-  CHIPSET_RESTART_WAIT,
-  CHIPSET_RESTART_RESET,
-  CHIPSET_RESTART_BAUDRATE,
-  CHIPSET_RESTART_READ_LOCAL_VERSION,
-  CHIPSET_BD_ADDR,
-  READ_SUPPORTED_COMMANDS,
-  READ_FEATURES,
-  READ_EXTENDED_FEATURES,
-  READ_BD_ADDR,
-  READ_BUFFER_SIZE,
-  LE_READ_BUFFER_SIZE,
-  HOST_BUFFER_SIZE,
-  SET_CONTROLLER_TO_HOST_FLOW_CONTROL,
-  SET_EVENT_MASK,
-  LE_SET_EVENT_MASK,
-  WRITE_SIMPLE_PAIRING_MODE,
-  WRITE_SECURE_CONNECTIONS_HOST,
-  WRITE_INQUIRY_MODE,
-  WRITE_CLASS_OF_DEVICE,
-  WRITE_LOCAL_NAME,
-  WRITE_EIR,
-  WRITE_LE_HOST_SUPPORTED,
-  WRITE_SCAN_ENABLE,
-  DONE,
-}
-
 /** The GAP settings the init sequence writes (gap-classic.ts); `take_*` clears that setting's pending write. */
 export interface HciInitGap {
   ssp_enabled(): boolean;
@@ -152,6 +132,8 @@ export interface HciInitPeers {
   run(): void;
   /** The sequence reached its end: HCI goes WORKING. */
   done(): void;
+  /** Power-on failed (`why` names the command and status): POWERON_FAILED, then OFF. */
+  failed(why: string): void;
   readonly gap: HciInitGap;
 }
 
@@ -166,12 +148,15 @@ export class HciInit {
   /** The port runs at baudrate_main (the chipset's baud-rate command completed). */
   private switched = false;
   private readonly restartTimer: Timer;
+  /** No progress for HCI_INIT_TIMEOUT_MS: power-on fails. */
+  private readonly progressTimer: Timer;
 
   constructor(
     private readonly s: HciState,
     private readonly x: HciInitPeers,
   ) {
     this.resetTimer = new Timer(() => this.onResetExpired());
+    this.progressTimer = new Timer(() => this.onNoProgress());
     this.restartTimer = new Timer(() => this.onRestartWaited());
   }
 
@@ -191,6 +176,30 @@ export class HciInit {
     c.local_features.fill(0);
     c.local_features_page1.fill(0);
     c.local_features_max_page = 0;
+    this.progress();
+  }
+
+  /** The sequence moved on: the controller has another HCI_INIT_TIMEOUT_MS (plus `extra_ms`). */
+  private progress(extra_ms = 0): void {
+    const rl = this.s.run_loop;
+    rl.remove_timer(this.progressTimer);
+    rl.set_timer(this.progressTimer, HCI_INIT_TIMEOUT_MS + extra_ms);
+    rl.add_timer(this.progressTimer);
+  }
+
+  private onNoProgress(): void {
+    if (!this.started) return;
+    const what =
+      this.waiting > 0
+        ? `${stepName(this.step)} (opcode ${op4(this.waiting)}) not answered`
+        : `${stepName(this.step)} not sent: the controller gives no command credit (Num_HCI_Command_Packets ${this.s.cmd_credits})`;
+    const resets = this.resets_sent > 1 ? ` (${this.resets_sent} Resets sent)` : '';
+    this.fail(`${what} within ${HCI_INIT_TIMEOUT_MS} ms${resets}`);
+  }
+
+  private fail(why: string): void {
+    this.stop();
+    this.x.failed(why);
   }
 
   stop(): void {
@@ -199,6 +208,7 @@ export class HciInit {
     this.waiting = 0;
     this.s.run_loop.remove_timer(this.resetTimer);
     this.s.run_loop.remove_timer(this.restartTimer);
+    this.s.run_loop.remove_timer(this.progressTimer);
   }
 
   /** The chipset restarted the controller after its init commands (the wait step ran). */
@@ -284,6 +294,17 @@ export class HciInit {
     if (!this.started || this.waiting !== 0) return false;
     for (;;) {
       if (this.step === Step.DONE) {
+        const c = this.s.controller;
+        if (
+          !(c.acl_packets_total_num > 0 && c.acl_data_packet_length > 0) &&
+          !(c.le_acl_packets_total_num > 0 && c.le_data_packets_length > 0)
+        ) {
+          this.fail(
+            `no ACL buffers: Read Buffer Size gave ${c.acl_packets_total_num} x ${c.acl_data_packet_length}, LE Read Buffer Size ${c.le_acl_packets_total_num} x ${c.le_data_packets_length}`,
+          );
+          return false;
+        }
+        this.stop();
         this.x.done();
         return false;
       }
@@ -330,6 +351,7 @@ export class HciInit {
         s.log.info(() => `chipset: controller restarts, waiting ${ms} ms`);
         this.restarted = true;
         this.waiting = -1; // no command: the timer moves on
+        this.progress(ms);
         s.run_loop.set_timer(this.restartTimer, ms);
         s.run_loop.add_timer(this.restartTimer);
         return true;
@@ -446,11 +468,20 @@ export class HciInit {
     const status = ret.length > 0 ? ret[0]! : 0xff;
     const step = this.step;
     if (step === Step.RESET || step === Step.CHIPSET_RESTART_RESET) this.s.run_loop.remove_timer(this.resetTimer);
+    this.progress();
+    const required = REQUIRED_ANSWERS.get(step);
     if (status !== ERROR_CODE_SUCCESS) {
-      this.s.log.error(
-        () =>
-          `init: ${stepName(step)} (opcode 0x${opcode.toString(16).padStart(4, '0')}) failed with status 0x${status.toString(16)}`,
+      const why = `${stepName(step)} (opcode ${op4(opcode)}) failed with status 0x${status.toString(16).padStart(2, '0')}`;
+      if (required !== undefined) {
+        this.fail(why);
+        return true;
+      }
+      this.s.log.error(() => `init: ${why}`);
+    } else if (required !== undefined && ret.length < required) {
+      this.fail(
+        `${stepName(step)} (opcode ${op4(opcode)}): malformed answer, ${ret.length} bytes of return parameters, ${required} expected`,
       );
+      return true;
     } else {
       this.store(step, ret);
     }
@@ -547,39 +578,4 @@ export class HciInit {
         return;
     }
   }
-}
-
-function stepName(step: Step): string {
-  return (
-    [
-      'Reset',
-      'Read Local Version',
-      'chipset baud rate',
-      'chipset init',
-      'chipset restart wait',
-      'Reset after the chipset restart',
-      'chipset baud rate after the restart',
-      'Read Local Version after the restart',
-      'chipset BD_ADDR',
-      'Read Local Supported Commands',
-      'Read Local Supported Features',
-      'Read Local Extended Features',
-      'Read BD_ADDR',
-      'Read Buffer Size',
-      'LE Read Buffer Size',
-      'Host Buffer Size',
-      'Set Controller To Host Flow Control',
-      'Set Event Mask',
-      'LE Set Event Mask',
-      'Write Simple Pairing Mode',
-      'Write Secure Connections Host Support',
-      'Write Inquiry Mode',
-      'Write Class of Device',
-      'Write Local Name',
-      'Write Extended Inquiry Response',
-      'Write LE Host Supported',
-      'Write Scan Enable',
-      'done',
-    ][step] ?? String(step)
-  );
 }

@@ -121,6 +121,7 @@ export class HciPower {
 
   /** The transport is open while INITIALIZING: reset what the controller knew, run the init sequence. */
   start_init(): void {
+    this.s.poweron_failure = '';
     this.x.reset_controller_state();
     this.x.init_start();
     this.x.run();
@@ -139,6 +140,18 @@ export class HciPower {
     this.set_state(HCI_STATE_OFF, 'transport failed to open', false);
     this.x.poweron_failed_event();
     if (this.s.power === HCI_STATE_OFF) this.set_state(HCI_STATE_OFF, 'transport failed to open');
+  }
+
+  /**
+   * The init sequence failed (an answer power-on depends on was an error or malformed, or the
+   * controller stayed silent): logged, kept in `poweron_failure`, BTSTACK_EVENT_POWERON_FAILED, OFF.
+   */
+  init_failed(why: string): void {
+    this.s.log.error(() => `power on failed: ${why}`);
+    this.s.poweron_failure = why;
+    this.powerOnWhenOff = false;
+    this.x.poweron_failed_event();
+    this.powerOffNow(`power on failed: ${why}`);
   }
 
   transport_failed(): void {

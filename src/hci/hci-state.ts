@@ -166,6 +166,8 @@ export class HciState {
    * handle (a controller lying about its buffers; hci-acl.ts). Logged at error level each time.
    */
   nocp_overreports = 0;
+  /** Why the last power-on failed in the init sequence (command, status), '' when it did not. */
+  poweron_failure = '';
   /** Opcodes sent and not yet answered by Command Complete / Status. */
   readonly outstanding: number[] = [];
   /** Connection requests to reject (bounded, MAX_PENDING_REJECTS). */

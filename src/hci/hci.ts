@@ -132,6 +132,7 @@ export class Hci implements HciService {
       force_command_credit: () => scheduler.force_command_credit(),
       run,
       done: () => power.init_done(),
+      failed: (why) => power.init_failed(why),
       gap: classic,
     });
     const scheduler: HciScheduler = new HciScheduler(s, {

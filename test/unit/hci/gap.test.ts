@@ -66,7 +66,11 @@ test('scan enable set before power on is part of the init sequence', () => {
               ? '00 1b 00 03'
               : op === 0x1002
                 ? '00 ' + 'ff '.repeat(64)
-                : '00';
+                : op === 0x1001
+                  ? '00 09 00 00 09 0f 00 00 00' // Read Local Version: full return parameters
+                  : op === 0x1009
+                    ? '00 13 71 da 7d 1a 00' // Read BD_ADDR
+                    : '00';
       h.t.event(cc(op, reply));
     }
     h.rl.run(0);

@@ -93,7 +93,13 @@ test('a controller that refuses Host Buffer Size: flow control is not turned on'
                 ? '00 ff ff 8f fe 58 ff 49 83'
                 : opcode === 0x1002
                   ? '00 ' + 'ff'.repeat(64)
-                  : '00',
+                  : opcode === 0x1001
+                    ? '00 09 00 00 09 0f 00 00 00' // Read Local Version: full return parameters
+                    : opcode === 0x1009
+                      ? '00 13 71 da 7d 1a 00' // Read BD_ADDR
+                      : opcode === 0x2002
+                        ? '00 1b 00 03' // LE Read Buffer Size
+                        : '00',
           ),
         );
     }

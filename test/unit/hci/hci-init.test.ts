@@ -141,16 +141,118 @@ test('a second Command Complete for a resent Reset is dropped, init is not confu
   assert.equal(h.t.take_commands(), ['02 10 00']);
 });
 
-test('init step answered with an error status is skipped; Command Status error for an init command too', () => {
+test('an optional init step answered with an error status is logged and skipped over', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  const sent: string[] = [];
+  h.rl.run(0);
+  for (let guard = 0; guard < 100 && h.stack.hci.hci_get_state() !== 2; guard++) {
+    const cmds = h.t.take_commands();
+    if (!cmds.length) break;
+    for (const c of cmds) {
+      sent.push(c);
+      const op = fromHex(c);
+      const opcode = op[0]! | (op[1]! << 8);
+      // Write Class of Device (0x0c24) refused with Unknown HCI Command, Write Local Name by a Command Status error
+      if (opcode === 0x0c24) h.t.event(cc(opcode, '01'));
+      else if (opcode === 0x0c13) h.t.event(cs(opcode, 0x01));
+      else h.t.event(cc(opcode, init_reply(opcode, DUAL_MODE) ?? '00'));
+    }
+    h.rl.run(0);
+  }
+  assert.is(h.stack.hci.hci_get_state(), 2, 'WORKING');
+  assert.ok(sent.some((c) => c.startsWith('24 0c')) && sent.some((c) => c.startsWith('13 0c')));
+});
+
+/** Boot answering every command from DUAL_MODE except `opcode`, answered `reply` (Command Complete return parameters). */
+function bootWith(opcode: number, reply: string) {
+  const h = harness();
+  const lines: string[] = [];
+  h.stack.log.add_sink((_l, m) => lines.push(m));
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(0);
+  for (let guard = 0; guard < 100 && h.stack.hci.hci_get_state() === 1; guard++) {
+    const cmds = h.t.take_commands();
+    if (!cmds.length) break;
+    for (const c of cmds) {
+      const op = fromHex(c);
+      const o = op[0]! | (op[1]! << 8);
+      h.t.event(cc(o, o === opcode ? reply : (init_reply(o, DUAL_MODE) ?? '00')));
+    }
+    h.rl.run(0);
+  }
+  return { h, lines };
+}
+
+for (const [name, opcode, reply, why] of [
+  ['Reset with an error status', 0x0c03, '03', /Reset \(opcode 0x0c03\) failed with status 0x03/],
+  ['Read Local Version with an error status', 0x1001, '01', /Read Local Version \(opcode 0x1001\) failed with status 0x01/],
+  ['Read BD_ADDR with an error status', 0x1009, '1f', /Read BD_ADDR \(opcode 0x1009\) failed with status 0x1f/],
+  ['Read Buffer Size with an error status', 0x1005, '01', /Read Buffer Size \(opcode 0x1005\) failed with status 0x01/],
+  [
+    'Read BD_ADDR short (status only)',
+    0x1009,
+    '00',
+    /Read BD_ADDR \(opcode 0x1009\): malformed answer, 1 bytes of return parameters, 7 expected/,
+  ],
+  ['Read Buffer Size short', 0x1005, '00 36 01', /Read Buffer Size \(opcode 0x1005\): malformed answer, 3 bytes/],
+  ['Read Local Supported Commands short', 0x1002, '00 ff ff', /malformed answer, 3 bytes of return parameters, 65 expected/],
+] as const) {
+  test(`init: ${name} is a power-on failure naming the command (POWERON_FAILED, OFF, never WORKING)`, () => {
+    const { h, lines } = bootWith(opcode, reply);
+    const codes = h.events.map((e) => hex(e));
+    assert.ok(codes.includes('62 00'), `BTSTACK_EVENT_POWERON_FAILED (${codes.join(' | ')})`);
+    const states = codes.filter((c) => c.startsWith('60 01') || c === '62 00');
+    assert.equal(states.slice(-2), ['62 00', '60 01 00'], 'POWERON_FAILED, then BTSTACK_EVENT_STATE OFF');
+    assert.not.ok(codes.includes('60 01 02'), 'never WORKING');
+    assert.is(h.stack.hci.hci_get_state(), 0);
+    assert.match(h.stack.hci.state.poweron_failure, why);
+    assert.ok(
+      lines.some((l) => /^power on failed: /.test(l) && why.test(l)),
+      'logged',
+    );
+    assert.ok(h.stack.pools.all_free());
+  });
+}
+
+test('init: Read Buffer Size and LE Read Buffer Size with zero buffers: power-on fails (no ACL buffers)', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  boot(h.t, h.rl, h.stack, { ...DUAL_MODE, acl_num: 0, acl_len: 0, le_num: 0, le_len: 0 });
+  assert.is(h.stack.hci.hci_get_state(), 0);
+  assert.match(h.stack.hci.state.poweron_failure, /^no ACL buffers: Read Buffer Size gave 0 x 0/);
+});
+
+test('init: a silent controller: Reset resent every 200 ms, power-on fails after 5 s with POWERON_FAILED', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(4999);
+  assert.is(h.stack.hci.hci_get_state(), 1, 'still INITIALIZING at 4.999 s');
+  const resets = h.t.take_commands().filter((c) => c === '03 0c 00').length;
+  assert.ok(resets >= 24 && resets <= 26, `Reset resent every 200 ms (${resets})`);
+  h.rl.run(2);
+  assert.is(h.stack.hci.hci_get_state(), 0, 'OFF after 5 s');
+  assert.ok(
+    h.events.some((e) => hex(e) === '62 00'),
+    'POWERON_FAILED',
+  );
+  assert.match(h.stack.hci.state.poweron_failure, /Reset \(opcode 0x0c03\) not answered within 5000 ms \(2\d Resets sent\)/);
+  h.rl.run(60_000);
+  assert.equal(h.t.take_commands(), [], 'no endless Resets');
+});
+
+test('init: zero command credits: power-on fails naming the credits, not the line', () => {
   const h = harness();
   h.stack.hci.hci_power_control(1);
   h.rl.run(0);
-  h.t.event(cc(0x0c03));
   h.t.take_commands();
-  h.t.event(cc(0x1001, '01')); // Unknown HCI Command
-  assert.equal(h.t.take_commands(), ['02 10 00']);
-  h.t.event(cs(0x1002, 0x01)); // odd controller: Command Status with an error
-  assert.equal(h.t.take_commands(), ['03 10 00']);
+  h.t.event(cc(0x0c03, '00', 0)); // Reset done, Num_HCI_Command_Packets 0
+  h.rl.run(6000);
+  assert.is(h.stack.hci.hci_get_state(), 0);
+  assert.match(
+    h.stack.hci.state.poweron_failure,
+    /Read Local Version not sent: the controller gives no command credit \(Num_HCI_Command_Packets 0\)/,
+  );
 });
 
 test('open-failed: BTSTACK_EVENT_POWERON_FAILED, state OFF, power on possible again (asynchronous, unlike BTstack: see hci_power_control)', () => {
