@@ -33,6 +33,7 @@ export * from './att/att-server.js';
 export * from './gatt/gatt-client.js';
 export * from './gatt/gatt-client-types.js';
 export * from './sm/sm.js';
+export * from './sm/le-device-db-tlv.js';
 export * from './rfcomm/frames.js';
 export * from './rfcomm/mux-commands.js';
 export * from './rfcomm/rfcomm.js';

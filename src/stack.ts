@@ -29,6 +29,7 @@ import { AttDispatch } from './att/att-dispatch.js';
 import { AttServer } from './att/att-server.js';
 import { GattClient } from './gatt/gatt-client.js';
 import { Sm } from './sm/sm.js';
+import type { LeDeviceDb } from './sm/le-device-db.js';
 
 export interface StackOptions {
   /** The HCI transport (serial port, virtual controller, ...). */
@@ -59,6 +60,12 @@ export interface StackOptions {
    * (btstack_link_key_db_memory_instance: keys live as long as the Stack); null: keep no keys.
    */
   link_key_db?: BtstackLinkKeyDb | null;
+  /**
+   * LE bonds of the Security Manager (BTstack's le_device_db): default in memory (LeDeviceDbMemory).
+   * A LeDeviceDbTlv (le_device_db_tlv_get_instance) on the store the link key db uses keeps both
+   * kinds of bond in one file that survives a restart. Later changes: sm_set_le_device_db.
+   */
+  le_device_db?: LeDeviceDb;
 }
 
 export class Stack {
@@ -88,6 +95,7 @@ export class Stack {
   #att_server: AttServer | null = null;
   #gatt_client: GattClient | null = null;
   #sm: Sm | null = null;
+  readonly #le_device_db: LeDeviceDb | undefined;
 
   constructor(options: StackOptions) {
     if (!options || typeof options !== 'object' || !options.transport)
@@ -104,6 +112,7 @@ export class Stack {
     this.dump = options.dump ?? new HciDump();
     this.host_flow_control = options.host_flow_control === true;
     this.link_key_db = options.link_key_db;
+    this.#le_device_db = options.le_device_db;
     this.hci = new Hci(this);
     this.gap = this.hci.gap;
     this.hci.hci_init(options.transport, options.transport_config);
@@ -131,7 +140,7 @@ export class Stack {
 
   /** LE Security Manager (BTstack's sm) on the SM fixed channel; created on first use, takes part in LE connections after sm_init. */
   get sm(): Sm {
-    return (this.#sm ??= new Sm(this, this.l2cap, this.hci));
+    return (this.#sm ??= new Sm(this, this.l2cap, this.hci, this.#le_device_db));
   }
 
   /**

@@ -24,6 +24,12 @@ import {
 } from '../../../src/sm/le-device-db-tlv.js';
 import type { LeDeviceDbEncryption } from '../../../src/sm/le-device-db.js';
 import { btstack_tlv_posix_init_instance } from '../../../ports/posix/tlv-file.js';
+import { VirtualRunLoop } from '../../../src/core/run-loop.js';
+import { RadioLink } from '../../../src/controller/index.js';
+import { Stack } from '../../../src/stack.js';
+import { LeDeviceDbMemory } from '../../../src/sm/le-device-db.js';
+import * as pkg from '../../../src/index.js';
+import { VirtualTransport } from '../../../ports/virtual/transport.js';
 
 const addr = (s: string): BdAddr => sscanf_bd_addr(s)!;
 const A = addr('C0:FF:EE:00:00:01');
@@ -270,6 +276,19 @@ test('argument checks are programmer errors (TypeError)', () => {
   const i = db.le_device_db_add(0, A, null);
   assert.throws(() => db.le_device_db_encryption_set(i, { ...enc(1), key_size: 6 }), TypeError);
   assert.throws(() => db.le_device_db_remote_csrk_set(i, new Uint8Array(15)), TypeError);
+});
+
+test("Stack option le_device_db: the SM keeps its bonds there (default: in memory); exported from 'bthost'", () => {
+  const rl = new VirtualRunLoop();
+  const link = new RadioLink(rl, { seed: 'le-db-option' });
+  const tlv = btstack_tlv_memory_instance();
+  const db = pkg.le_device_db_tlv_get_instance(tlv);
+  const s = new Stack({ transport: new VirtualTransport(link.create_controller()), run_loop: rl, le_device_db: db });
+  assert.is(s.sm.le_device_db, db);
+  const plain = new Stack({ transport: new VirtualTransport(link.create_controller()), run_loop: rl });
+  assert.ok(plain.sm.le_device_db instanceof LeDeviceDbMemory);
+  assert.is(pkg.LE_DEVICE_DB_TLV_ENTRY_LEN, LE_DEVICE_DB_TLV_ENTRY_LEN);
+  assert.is(pkg.LeDeviceDbTlv, db.constructor);
 });
 
 test.run();
