@@ -11,7 +11,6 @@ import { L2CAP_CONNECTION_BASEBAND_DISCONNECT, L2CAP_DATA_PACKET } from '../code
 import {
   AUTOMATIC_CREDITS_INCREMENT,
   AUTOMATIC_CREDITS_WATERMARK,
-  CBM_RESULT_INSUFFICIENT_AUTHENTICATION,
   CBM_RESULT_INVALID_SOURCE_CID,
   CBM_RESULT_NO_RESOURCES,
   CBM_RESULT_SOURCE_CID_ALREADY_ALLOCATED,
@@ -46,6 +45,7 @@ import {
   L2CAP_CBM_MIN_MTU,
   L2CAP_LE_PSM_MAX,
 } from './l2cap-le-sig.js';
+import { l2cap_le_security_result } from './l2cap-le-security.js';
 import type { L2capState } from './l2cap-state.js';
 
 export class L2capCbmIn {
@@ -77,8 +77,8 @@ export class L2capCbmIn {
     if (this.s.le.channelForRemote(link.con_handle, scid)) return refuse(CBM_RESULT_SOURCE_CID_ALREADY_ALLOCATED);
     if (mtu < L2CAP_CBM_MIN_MTU || mps < L2CAP_CBM_MIN_MPS || mps > L2CAP_CBM_MAX_MPS)
       return refuse(CBM_RESULT_UNACCEPTABLE_PARAMETERS);
-    if (svc.security_level > this.s.hci.gap.gap_security_level(link.con_handle))
-      return refuse(CBM_RESULT_INSUFFICIENT_AUTHENTICATION);
+    const security = l2cap_le_security_result(this.s.hci.gap, link.con_handle, svc.security_level);
+    if (security !== 0) return refuse(security);
     const ch = this.c.newChannel(link, svc.handler, spsm);
     if (!ch) return refuse(CBM_RESULT_NO_RESOURCES);
     ch.incoming = true;

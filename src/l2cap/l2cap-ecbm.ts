@@ -43,7 +43,6 @@ import {
   L2CAP_LOCAL_CID_DOES_NOT_EXIST,
 } from '../codes/v1.4.js';
 import {
-  L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_INSUFFICIENT_AUTHENTICATION,
   L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_INVALID_PARAMETERS,
   L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_SPSM_NOT_SUPPORTED,
   L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_UNACCEPTABLE_PARAMETERS,
@@ -85,6 +84,7 @@ import {
   le_sig_credit_based_connection_request,
   le_sig_credit_based_reconfigure_request,
 } from './l2cap-le-sig.js';
+import { l2cap_le_security_result } from './l2cap-le-security.js';
 import type { L2capState } from './l2cap-state.js';
 
 /** Outcome of l2cap_ecbm_create_channels / l2cap_ecbm_accept_channels: status and the local CIDs (BTstack's out_local_cids). */
@@ -399,8 +399,8 @@ export class L2capEcbm {
     if (!svc) return refuse(L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_SPSM_NOT_SUPPORTED);
     if (mtu < L2CAP_ECBM_MIN_MTU || mps < L2CAP_ECBM_MIN_MPS || mps > L2CAP_CBM_MAX_MPS)
       return refuse(L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_INVALID_PARAMETERS);
-    if (svc.security_level > this.s.hci.gap.gap_security_level(link.con_handle))
-      return refuse(L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_INSUFFICIENT_AUTHENTICATION);
+    const security = l2cap_le_security_result(this.s.hci.gap, link.con_handle, svc.security_level);
+    if (security !== 0) return refuse(security); // ECBM's 0x05 / 0x07 / 0x08 are CBM's values
     if (mtu < svc.min_remote_mtu) return refuse(L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_UNACCEPTABLE_PARAMETERS);
     const made: L2capCbmChannel[] = [];
     const seen: number[] = [];

@@ -80,6 +80,34 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.equal(a, [profile === 'v1.8' ? `d804${h16(p.con)}0013` : `d803${h16(p.con)}00`]);
     p.close();
   });
+  test(`${profile}: LE credit-based service at level 2: 0x0008 on an unencrypted link, opens once paired`, () => {
+    const p = sm_pair(profile, `cbm-level-${profile}`, { io: NO_IO, auth: SC_BOND }, { io: NO_IO, auth: SC_BOND });
+    const opened_code = profile === 'v1.8' ? 0x7d : 0x7a; // L2CAP_EVENT_CBM_CHANNEL_OPENED / LE_CHANNEL_OPENED
+    const statuses: number[] = [];
+    const handler = (t: number, _c: number, ev: Uint8Array): void => {
+      if (t === 0x04 && ev[0] === opened_code) statuses.push(ev[2]!);
+      if (t === 0x04 && ev[0] === (profile === 'v1.8' ? 0x7c : 0x79))
+        p.B.l2cap.l2cap_cbm_accept_connection(ev[13]! | (ev[14]! << 8), new Uint8Array(100), 100, 1);
+    };
+    assert.is(p.B.l2cap.l2cap_cbm_register_service(handler, 0x0081, 2), 0);
+    const open = (): void => {
+      const r = p.A.l2cap.l2cap_cbm_create_channel(handler, p.con, 0x0081, new Uint8Array(100), 100, 1, 0);
+      assert.is(r.status, 0);
+    };
+    open();
+    p.until(() => statuses.length === 1, 'refused');
+    // the wire result 0x0008 Insufficient Encryption, reported raw in both profiles (BTstack 1.8's
+    // l2cap_cbm_status_for_result maps it to 0x66 REFUSED_SECURITY: not done by our CBM yet)
+    assert.equal(statuses, [0x08]);
+    const a = levels(p, 'A');
+    p.A.gap.gap_request_security_level(p.con, 2);
+    p.until(() => a.length === 1, 'paired');
+    open();
+    p.until(() => statuses.length === 3, 'opened on both sides');
+    assert.equal(statuses.slice(1), [0, 0]);
+    p.close();
+    for (const log of p.logs) assertCleanCapture(log);
+  });
 }
 
 test.run();
