@@ -139,8 +139,9 @@ export function parse_flags(argv: readonly string[], spec: FlagSpec, how: ParseF
       }
       continue;
     }
-    // a value in the next argument that looks like an option is a forgotten value (`-l -u x`)
-    if (t.value === undefined || (!t.inlineValue && t.value.startsWith('-') && t.value.length > 1)) {
+    // a value in the next argument that looks like an option is a forgotten value (`-l -u x`);
+    // a negative number (`--baud -9600`) is a value, for the flag's check to refuse
+    if (t.value === undefined || (!t.inlineValue && t.value.startsWith('-') && t.value.length > 1 && !/^-\d/.test(t.value))) {
       out.errors.push(`${flag}: missing value`);
       continue;
     }

@@ -33,6 +33,7 @@ import { create_virtual_headset, VirtualPeer, VIRTUAL_HOST_ADDR } from './virtua
 import { PairingAgent, type LineSource } from './agent.js';
 import { key_file_for, open_key_file } from './keys.js';
 import { FaultWatch } from '../fault-watch.js';
+import { status_text } from './format.js';
 
 /** The longest timer the Node run loop can arm (Node's setTimeout: a signed 32-bit count of ms, about 24.8 days). */
 export const MAX_TIMER_MS = 0x7fffffff;
@@ -204,7 +205,7 @@ export class CliHost {
       this.headset.hci.hci_power_control(HCI_POWER_ON);
     }
     const st = this.stack.hci.hci_power_control(HCI_POWER_ON);
-    if (st !== 0) this.finish(1, `cannot power on (status 0x${st.toString(16)})`);
+    if (st !== 0) this.finish(1, `cannot power on: ${status_text(st)}`);
   }
 
   /** A run-loop timer (src/ never uses setTimeout). */
@@ -293,7 +294,8 @@ export class CliHost {
       return;
     }
     if (!this.recover || this.options.once) {
-      this.finish(1, `${cause}${lost ? '' : '; the controller restarted'}`);
+      // a channel cut by this fault decides first (its line names the bytes done); else this line
+      this.after(0, () => this.finish(1, `${cause}${lost ? '' : '; the controller restarted'}`));
       return;
     }
     this.say(`bthost: ${cause}; ${lost ? 'opening it again' : 'the stack restarts'} (--once: stop at a fault)`);
