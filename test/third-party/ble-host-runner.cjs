@@ -8,12 +8,13 @@
  *   node test/third-party/ble-host-runner.cjs /tmp/radio.sock
  *
  * Run it with a scratch working directory: ble-host keeps its bonds and GATT caches in
- * ./NodeBleLib-storage-dir.
+ * ./NodeBleLib-storage-dir (per own address, then per peer): a runner started again in the same
+ * directory, on a controller with the same address, still has its bonds.
  *
  * Prints one JSON object a line:
  *   {"ev":"ready"}                                          BleManager.create succeeded
  *   {"ev":"error","message"}                               anything that failed
- *   peripheral: {"ev":"advertising","start","end"} (the service's handle range) {"ev":"connect","peerAddress","peerAddressType","ownAddress"}
+ *   peripheral: {"ev":"advertising","start","end"} (the service's handle range) {"ev":"connect","peerAddress","peerAddressType","ownAddress","hasLtk"}
  *     {"ev":"written","uuid","value"} (hex) {"ev":"subscription","uuid","notification","indication"}
  *     {"ev":"notified","uuid","sent"} {"ev":"mtu","mtu"}
  *   central: {"ev":"connect",...} {"ev":"mtu","mtu"} {"ev":"services","services":[{uuid,start,end,
@@ -28,6 +29,7 @@
  *   {"cmd":"connect","address","addressType"} as a central
  *   {"cmd":"mtu"} {"cmd":"discover"} {"cmd":"read","uuid"} {"cmd":"write","uuid","value"}
  *   {"cmd":"subscribe","uuid"} {"cmd":"pair"[,"ioCap":N,"mitm":true,"passkey":"123456"]} {"cmd":"disconnect"} {"cmd":"exit"}
+ *   {"cmd":"startEncryption"}                 central with a bond: encrypt with the stored LTK (smp.startEncryption)
  *   (pair with a passkey: ble-host emits {"ev":"passkeyExchange","associationModel","passkey"} and types it)
  */
 'use strict';
@@ -121,7 +123,13 @@ let servedService = null;
 
 function watch(c) {
   conn = c;
-  emit({ ev: 'connect', peerAddress: c.peerAddress, peerAddressType: c.peerAddressType, ownAddress: c.ownAddress });
+  emit({
+    ev: 'connect',
+    peerAddress: c.peerAddress,
+    peerAddressType: c.peerAddressType,
+    ownAddress: c.ownAddress,
+    hasLtk: c.smp.hasLtk,
+  });
   c.on('disconnect', (reason) => {
     emit({ ev: 'disconnect', reason });
     if (conn === c) conn = null;
@@ -247,6 +255,8 @@ function run(cmd) {
       // {"ioCap":2,"mitm":true,"passkey":"123456"}: Passkey Entry typing that passkey
       typePasskey = cmd.passkey ?? null;
       return conn.smp.sendPairingRequest({ bondingFlags: 1, ioCap: cmd.ioCap, mitm: cmd.mitm === true });
+    case 'startEncryption':
+      return conn.smp.startEncryption();
     case 'disconnect':
       return conn.disconnect();
     case 'exit':
