@@ -6,6 +6,8 @@
  *       --main-baud BAUD   speed to switch to after Reset via the chipset's baud-rate command
  *       --chipset C        controller driver: bcm | zephyr (only with { chipset: true }, as the
  *                          examples parse; --main-baud then needs a chipset with a baud-rate command)
+ *       --firmware PATH    Broadcom/Cypress patch: a .hcd file, a directory to search, or none
+ *                          (default: /lib/firmware/brcm; with { chipset: true })
  *       --no-flow          no RTS/CTS hardware flow control
  *   -l, --logfile FILE     write a packet log
  *   -f, --format FMT       btsnoop | pklg (default: from the file name, else btsnoop)
@@ -80,6 +82,8 @@ export interface PortOptions {
   baudrate_main: number | undefined;
   /** --chipset: the controller's driver (parsed only with { chipset: true }); undefined = generic. */
   chipset: PortChipsetName | undefined;
+  /** --firmware: .hcd file, directory, or 'none' (parsed only with { chipset: true }); undefined = search /lib/firmware/brcm. */
+  firmware: string | undefined;
   /** RTS/CTS flow control (default true; --no-flow turns it off). */
   flowcontrol: boolean;
   /** -l: packet log path; undefined = no log (with only -f: /tmp/hci_dump.<format>). */
@@ -98,7 +102,7 @@ export interface PortOptions {
 
 /** The port flags: BTstack's -u -b -l -f and the rest of the common flags an example takes (ports/options.ts). */
 const PORT_FLAGS = pick_flags('tty', 'baudrate', 'main-baud', 'no-flow', 'logfile', 'format', 'addr', 'help');
-const PORT_FLAGS_CHIPSET = { ...PORT_FLAGS, ...pick_flags('chipset') };
+const PORT_FLAGS_CHIPSET = { ...PORT_FLAGS, ...pick_flags('chipset', 'firmware') };
 
 const checkChipset = (v: string): PortChipsetName | { problem: string } =>
   Object.prototype.hasOwnProperty.call(PORT_CHIPSETS, v)
@@ -121,6 +125,7 @@ export function port_options_from_flags(p: ParsedFlags, parse: PortParseOptions 
     baudrate: read_flag(p, 'baudrate', check_baud),
     baudrate_main: read_flag(p, 'main-baud', check_baud),
     chipset: parse.chipset ? read_flag(p, 'chipset', checkChipset) : undefined,
+    firmware: parse.chipset ? read_flag(p, 'firmware', check_path('firmware path')) : undefined,
     flowcontrol: !flag_given(p, 'no-flow'),
     log_file: read_flag(p, 'logfile', check_path('log file path')),
     log_format: 'btsnoop',
@@ -155,7 +160,8 @@ export function port_usage(program: string, extra: readonly string[] = []): stri
     '  -u, --tty TTY          H4 controller on serial device TTY (default: in-process virtual controller)',
     "  -b, --baudrate BAUD    initial UART speed (default: the chipset's, else 115200)",
     '      --main-baud BAUD   switch to BAUD after Reset (chipset baud-rate command: needs --chipset bcm)',
-    '      --chipset C        controller driver: bcm (Broadcom/Cypress) | zephyr (hci_uart); default: generic',
+    '      --chipset C        controller driver: bcm (Broadcom/Cypress) | zephyr (hci_uart); default: detected',
+    '      --firmware PATH    Broadcom/Cypress .hcd patch file or directory, or none (default: /lib/firmware/brcm)',
     '      --no-flow          disable RTS/CTS hardware flow control',
     '  -l, --logfile FILE     write a packet log to FILE',
     '  -f, --format FMT       packet log format: btsnoop | pklg (default: from FILE, else btsnoop)',

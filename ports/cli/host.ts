@@ -33,6 +33,8 @@ import { create_virtual_headset, VirtualPeer, VIRTUAL_HOST_ADDR } from './virtua
 import { PairingAgent, type LineSource } from './agent.js';
 import { key_file_for, open_key_file } from './keys.js';
 import { FaultWatch } from '../fault-watch.js';
+import { cli_chipset } from './chipset.js';
+import type { ChipsetAuto } from '../chipset-auto.js';
 import { status_text } from './format.js';
 
 /** The longest timer the Node run loop can arm (Node's setTimeout: a signed 32-bit count of ms, about 24.8 days). */
@@ -90,6 +92,8 @@ export class CliHost {
   recover = false;
   /** Sees faults, names them, reopens a lost port (ports/fault-watch.ts); made by open(). */
   faults!: FaultWatch;
+  /** The chipset driver chosen at power on (detected or --chipset). */
+  chipsets!: ChipsetAuto;
   /** Called when a fault took the stack down while `recover` holds (before it is up again). */
   on_fault: (cause: string) => void = () => {};
   /** Called on Ctrl-C (SIGINT/SIGTERM), on the run loop. Default: power off, exit 130. */
@@ -145,6 +149,13 @@ export class CliHost {
       transport_config,
       ...(chipset && o.port.tty ? { chipset } : {}),
     });
+    // Read Local Version picks the driver unless --chipset forced one (ports/cli/chipset.ts)
+    this.chipsets = cli_chipset(
+      this.stack.hci,
+      chipset && o.chipset && o.port.tty ? { name: o.chipset, driver: chipset } : undefined,
+      o.port.firmware,
+      { say: (l) => this.say(l), fail: (m) => this.finish(1, m) },
+    );
     this.faults = new FaultWatch(this.stack.hci, this.run_loop, {
       where: this.where,
       reopen: true,

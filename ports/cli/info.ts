@@ -7,6 +7,7 @@ import { CliHost } from './host.js';
 import { company_name, core_version, hex16, lmp_feature_names } from './format.js';
 import { Flags, type CliOptions } from './options.js';
 import { usage_error } from './common.js';
+import { chipset_info_lines } from './chipset.js';
 
 /** Wrap `items` joined by ', ' into lines of at most `width` characters, indented. */
 function wrap(items: string[], indent: string, width = 100): string {
@@ -42,6 +43,7 @@ export async function info_main(options: CliOptions): Promise<number> {
       `  LMP version:   ${core_version(init.lmp_version)} (${init.lmp_version}), subversion ${hex16(init.lmp_subversion)}`,
     );
     out.push(`  Manufacturer:  ${hex16(init.manufacturer)} ${company_name(init.manufacturer)}`);
+    out.push(...chipset_info_lines(host.chipsets.choice));
     const f = [...init.local_features].map((b) => b.toString(16).padStart(2, '0')).join(' ');
     out.push(`  Features:      ${f}`);
     out.push(wrap(lmp_feature_names(init.local_features), '                 '));

@@ -1,6 +1,6 @@
 /**
  * `bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS]
- * [--bandwidth BPS] [--acl-to-host-max N] [--acl-loss PCT[:PCT[:SEED]]] [--fault SPECS] [--control unix:PATH]`: serve virtual
+ * [--bandwidth BPS] [--acl-to-host-max N] [--acl-loss PCT[:PCT[:SEED]]] [--fault SPECS] [--control unix:PATH] [--bcm]`: serve virtual
  * controllers on one radio link, one per connection; faults from fault-spec.ts.
  */
 import { bd_addr_to_str } from '../../src/core/bytes.js';
@@ -14,6 +14,7 @@ import { check_baud, check_int, flag_string, parse_flags, pick_flags, read_flag,
 export const CONTROLLER_USAGE =
   'usage: bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS] [--bandwidth BPS]\n' +
   '                         [--acl-to-host-max N] [--acl-loss PCT[:PCT[:SEED]]] [--fault SPECS] [--control unix:PATH]\n' +
+  '                         [--bcm]\n' +
   '\n' +
   'Serves a simulated Bluetooth radio: every connection to the socket gets its own virtual\n' +
   'controller (own BD_ADDR) speaking H4. Make a serial device of a connection with\n' +
@@ -32,7 +33,18 @@ export const CONTROLLER_USAGE =
   '                       credits=N[:TIMES], hardware-error[=CODE], drop-link=HANDLE, stray=HEX,\n' +
   '                       framing-error, silent, talk, unplug, clear (ports/virtual/fault-spec.ts)\n' +
   '  --control unix:PATH  a control socket: a line of SPECS applies them now (answer `ok N`),\n' +
-  '                       `list` answers `controllers INDEX ADDR ...`\n';
+  '                       `list` answers `controllers INDEX ADDR ...`\n' +
+  '  --bcm                pose as a Broadcom BCM43430A1 UART chip (manufacturer 0x000F, LMP subversion\n' +
+  '                       0x2209) taking a .hcd patch download (Download Minidriver, Write RAM, Launch\n' +
+  '                       RAM); reports LMP subversion 0x4209 after it\n';
+
+/** `--bcm`: what a Raspberry Pi 3's BCM43430A1 answers before its patch (manufacturer, LMP subversion, name). */
+const BCM_POSE = {
+  manufacturer: 0x000f,
+  lmp_subversion: 0x2209,
+  name: 'BCM43430A1',
+  bcm: { patched_lmp_subversion: 0x4209 },
+} as const;
 
 interface Args {
   listen: string;
@@ -44,6 +56,7 @@ interface Args {
   faults?: FaultSpec[];
   control?: string;
   acl_loss?: { drop: number; corrupt: number; seed: number };
+  bcm?: boolean;
 }
 
 /** `--baud`/`-b` is the common UART-speed flag (ports/options.ts); `-l` is the log file everywhere, so --listen has no short form. */
@@ -57,6 +70,7 @@ const CONTROLLER_FLAGS: FlagSpec = {
   fault: { type: 'string' },
   'acl-loss': { type: 'string' },
   control: { type: 'string' },
+  bcm: { type: 'boolean' },
 };
 
 /** `DROP[:CORRUPT[:SEED]]`, percentages 0..100 (together at most 100), SEED a 32-bit integer. */
@@ -93,6 +107,7 @@ function parseControllerArgs(argv: readonly string[]): Args | string {
     }),
     control: flag_string(p, 'control'),
     acl_loss: read_flag(p, 'acl-loss', parse_acl_loss),
+    bcm: p.values.has('bcm'),
   };
   if (p.errors.length) return p.errors[0]!;
   if (!out.listen) return '--listen is required';
@@ -122,7 +137,10 @@ export async function controller_main(argv: string[]): Promise<number> {
   try {
     server = await serve_controllers(link, args.listen, {
       baud: args.baud,
-      ...(args.acl_to_host_max ? { controller: { acl_to_host_max: args.acl_to_host_max } } : {}),
+      controller: {
+        ...(args.acl_to_host_max ? { acl_to_host_max: args.acl_to_host_max } : {}),
+        ...(args.bcm ? BCM_POSE : {}),
+      },
       ...(args.faults ? { faults: args.faults } : {}),
       on_connect: (c) => process.stdout.write(`controller ${c.index} ${bd_addr_to_str(c.bd_addr)} connected\n`),
       on_disconnect: (c) => process.stdout.write(`controller ${c.index} ${bd_addr_to_str(c.bd_addr)} disconnected\n`),
@@ -143,7 +161,9 @@ export async function controller_main(argv: string[]): Promise<number> {
   }
   const where =
     server.port !== undefined ? `tcp:${server.listen.kind === 'tcp' ? server.listen.host : ''}:${server.port}` : args.listen;
-  const acl = args.acl_to_host_max ? `, ACL to the host up to ${args.acl_to_host_max} bytes` : '';
+  const acl =
+    (args.acl_to_host_max ? `, ACL to the host up to ${args.acl_to_host_max} bytes` : '') +
+    (args.bcm ? ', posing as BCM43430A1 (patch download)' : '');
   const loss = args.acl_loss
     ? `, ACL loss ${args.acl_loss.drop * 100} % corrupt ${args.acl_loss.corrupt * 100} % seed ${args.acl_loss.seed}`
     : '';

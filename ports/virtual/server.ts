@@ -6,7 +6,7 @@
  *
  * With `baud`, bytes move at a UART's pace (10 bits per byte, 8N1) both ways; the Broadcom
  * Update UART Baud Rate vendor command (0xFC18) changes the pace after its Command Complete has
- * been sent, as the chip does. Garbage H4 type bytes get one Hardware Error event per burst and the
+ * been sent, as the chip does, and a BCM Launch RAM (controller option `bcm`) puts it back at `baud`. Garbage H4 type bytes get one Hardware Error event per burst and the
  * stream resynchronises on the next plausible packet; other connections are never affected.
  *
  * Socket callbacks enter the stack only through run_loop.execute_on_main_thread.
@@ -291,6 +291,11 @@ export class Session implements FaultTarget {
         this.out.change_after_queued(this.pending_baud);
         this.inp?.change_after_queued(this.pending_baud);
       }
+    }
+    // Command Complete for BCM Launch RAM: the chip restarts at its initial speed
+    if (type === 0x04 && size >= 6 && packet[0] === 0x0e && little_endian_read_16(packet, 3) === 0xfc4e && packet[5] === 0) {
+      this.out.change_after_queued(this.opts.baud!);
+      this.inp?.change_after_queued(this.opts.baud!);
     }
     this.update_flow();
   }

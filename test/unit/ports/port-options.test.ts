@@ -11,6 +11,7 @@ test('no arguments: virtual controller, flow control on, no log', () => {
     baudrate: undefined,
     baudrate_main: undefined,
     chipset: undefined,
+    firmware: undefined,
     flowcontrol: true,
     log_file: undefined,
     log_format: 'btsnoop',
