@@ -26,6 +26,13 @@
  * Exit: `ctx.exit(code?)` powers off and leaves the run loop once HCI is off; the process exits
  * with `code` (default `ctx.exit_code`, which starts at 0). SIGINT / SIGTERM do `ctx.exit()`.
  * A failed power-on (BTSTACK_EVENT_POWERON_FAILED) exits with 1.
+ *
+ * Faults (ports/fault-watch.ts): an H4 framing error, a Hardware Error or the serial port lost is
+ * printed as one line on stderr (`H4 framing error on WHERE: ...; the stack restarts`, `port lost:
+ * ...; opening it again`); the stack powers on again (a lost port: reopened with backoff, 250 ms up
+ * to every 4 s) and the example's services, registered in the stack, serve again once it is
+ * WORKING (`up and running at ADDR` again). `--once` (an example's own "one session" option, or
+ * the common one) makes the first fault end the program with exit code 1 instead.
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -49,6 +56,7 @@ import type { HciTransport } from '../src/hci/transport.js';
 import type { HciTransportConfig } from '../src/hci/hci.js';
 import type { BtstackChipset } from '../src/chipset/chipset.js';
 import { parse_port_options, port_chipset, port_usage, type PortOptions } from './main.js';
+import { FaultWatch } from './fault-watch.js';
 import {
   check_int,
   check_profile,
@@ -124,6 +132,7 @@ export interface Example<S extends ExampleOptionSpecs = ExampleOptionSpecs> {
 }
 
 const PROFILE_USAGE = '--profile v1.4|v1.8    BTstack release of the event codes';
+const ONCE_USAGE = '--once                 stop at the first controller fault (exit 1) instead of riding through it';
 /** HCI events not printed: flow-control chatter, one per packet. */
 const QUIET_EVENTS = new Set([HCI_EVENT_TRANSPORT_PACKET_SENT, HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS]);
 
@@ -136,9 +145,9 @@ export function parse_example_args<S extends ExampleOptionSpecs>(
   rest: readonly string[],
   specs: S,
   errors: string[],
-): { profile: CodeProfile; args: ExampleArgs<S> } {
-  // the one option parser (ports/options.ts): --profile as every program has it, then the example's own
-  const flags: Record<string, FlagDef> = { profile: COMMON_FLAGS.profile };
+): { profile: CodeProfile; args: ExampleArgs<S>; once: boolean } {
+  // the one option parser (ports/options.ts): --profile and --once as every example has them, then its own
+  const flags: Record<string, FlagDef> = { profile: COMMON_FLAGS.profile, once: { type: 'boolean' } };
   for (const [name, spec] of Object.entries(specs)) flags[name] = { type: spec.value ? 'string' : 'boolean' };
   const p = parse_flags(rest, flags, { positionals: false });
   const args: Record<string, number | boolean> = {};
@@ -153,7 +162,7 @@ export function parse_example_args<S extends ExampleOptionSpecs>(
   }
   const profile = read_flag(p, 'profile', check_profile) ?? 'v1.4';
   errors.push(...p.errors);
-  return { profile, args: args as ExampleArgs<S> };
+  return { profile, args: args as ExampleArgs<S>, once: flag_given(p, 'once') };
 }
 
 /**
@@ -167,7 +176,7 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
   const specs = (example.options ?? {}) as S;
   const opts = parse_port_options(argv, { chipset: true });
   const errors = [...opts.errors];
-  const { profile, args } = parse_example_args(opts.rest, specs, errors);
+  const { profile, args, once } = parse_example_args(opts.rest, specs, errors);
   if (example.requires_addr && opts.tty && !opts.addr) errors.push('--addr XX:XX:XX:XX:XX:XX is required with -u');
   if (errors.length && !opts.help) {
     // a usage error is one line, as in every bthost program (the CLI, the demo, the benchmarks)
@@ -175,7 +184,11 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
     return 2;
   }
   if (opts.help) {
-    const extra = [...Object.entries(specs).map(([name, spec]) => usageLine(name, spec)), PROFILE_USAGE];
+    const extra = [
+      ...Object.entries(specs).map(([name, spec]) => usageLine(name, spec)),
+      PROFILE_USAGE,
+      ...(specs['once'] ? [] : [ONCE_USAGE]),
+    ];
     console.error(port_usage(example.name, extra));
     return 0;
   }
@@ -198,7 +211,32 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
     remote ??= world.peer;
   }
 
-  const stack = new Stack({ transport, run_loop, profile, transport_config, ...(chipset ? { chipset } : {}) });
+  // the fault watcher sees the transport's events before HCI does (a lost port names its cause)
+  let faults: FaultWatch | null = null;
+  const inner = transport;
+  const watched: HciTransport = {
+    name: inner.name,
+    init: (rl) => inner.init(rl),
+    register_packet_handler: (h) => inner.register_packet_handler(h),
+    register_event_handler: (h) =>
+      inner.register_event_handler((ev) => {
+        faults?.transport_event(ev);
+        h(ev);
+      }),
+    open: () => inner.open(),
+    close: () => inner.close(),
+    can_send_packet_now: (type) => inner.can_send_packet_now(type),
+    send_packet: (type, p, size) => inner.send_packet(type, p, size),
+    ...(inner.set_baudrate ? { set_baudrate: (baud: number) => inner.set_baudrate!(baud) } : {}),
+    ...(inner.max_acl_receive_length ? { max_acl_receive_length: () => inner.max_acl_receive_length!() } : {}),
+  };
+  const stack = new Stack({
+    transport: watched,
+    run_loop,
+    profile,
+    transport_config,
+    ...(chipset ? { chipset } : {}),
+  });
   if (opts.log_file) {
     const err = stack.open_packet_log(opts.log_file, opts.log_format);
     if (err) console.error(`cannot write packet log ${opts.log_file} (error ${err})`);
@@ -206,8 +244,8 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
   }
   const codes = stack.codes;
   const bt = btstack_init_default(stack);
-  // a lost H4 framing is never silent: one line, then the stack restarts (links reported gone)
-  stack.hci.hci_set_framing_error_callback((message) => console.error(`H4 framing error: ${message}; the stack restarts`));
+  // a fault is never silent: one line (FaultWatch's cause), then the stack restarts or the port reopens
+  stack.hci.hci_set_framing_error_callback((message) => faults?.framing_error(message));
 
   let exiting = false;
   const ctx: ExampleContext<ExampleArgs<S>> = {
@@ -227,21 +265,44 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
       if (code !== undefined) ctx.exit_code = code;
       if (exiting) return;
       exiting = true;
+      faults?.stop();
       if (bt.hci_get_state() === HCI_STATE_OFF) bt.btstack_run_loop_trigger_exit();
       else bt.hci_power_control(HCI_POWER_OFF);
     },
   };
 
+  const stopAtFault =
+    once || (typeof (args as Record<string, unknown>)['once'] === 'boolean' && !!(args as Record<string, boolean>)['once']);
+  faults = new FaultWatch(stack.hci, run_loop, {
+    where: opts.tty ?? 'the virtual controller',
+    reopen: true,
+    on_down: (cause) => {
+      if (exiting) return;
+      if (stopAtFault) {
+        console.error(`${cause}: stopping (--once)`);
+        ctx.exit(1);
+        return;
+      }
+      console.error(`${cause}; ${faults!.port_lost ? 'opening it again' : 'the stack restarts'}`);
+    },
+    on_up: () => console.error('the controller is back: serving again'),
+    on_retry: (attempt, ms) => {
+      if (attempt === 1 || attempt % 10 === 0)
+        console.error(`opening ${opts.tty ?? 'the port'} again in ${ms} ms (attempt ${attempt})`);
+    },
+  });
+
   // main.c's handler comes first: the example's handlers see each event after it was printed
   bt.hci_add_event_handler({
     callback: (packet_type, _channel, packet, size) => {
       if (packet_type !== HCI_EVENT_PACKET) return;
+      faults!.event(packet);
       if (!QUIET_EVENTS.has(packet[0]!)) console.log(format_event(codes, packet, size));
       if (packet[0] === BTSTACK_EVENT_STATE) {
         const state = codes.btstack_event_state_get_state(packet);
         if (state === HCI_STATE_WORKING) console.log(`up and running at ${bd_addr_to_str(bt.gap_local_bd_addr())}`);
         else if (state === HCI_STATE_OFF && exiting) bt.btstack_run_loop_trigger_exit();
-      } else if (packet[0] === BTSTACK_EVENT_POWERON_FAILED) {
+      } else if (packet[0] === BTSTACK_EVENT_POWERON_FAILED && !faults!.is_down) {
         console.error('power on failed: is the controller connected and powered?');
         ctx.exit_code = 1;
         exiting = true;

@@ -2,6 +2,7 @@
  * Text for people: Bluetooth versions, company names, LMP feature names, status codes, sizes,
  * rates and a progress bar. Facts from the Core spec and the Bluetooth SIG assigned numbers.
  */
+import * as CODES_V14 from '../../src/codes/v1.4.js';
 
 /** HCI / LMP version numbers (Assigned Numbers 2.1). */
 const CORE_VERSIONS = [
@@ -164,8 +165,44 @@ const STATUS: Record<number, string> = {
   0x84: 'SDP: query busy',
 };
 
+/** Words of the generated ERROR_CODE_* names kept in capitals. */
+const ACRONYMS = new Set([
+  'HCI',
+  'LMP',
+  'LL',
+  'ACL',
+  'SCO',
+  'QOS',
+  'BD',
+  'ADDR',
+  'PIN',
+  'AMP',
+  'MAC',
+  'MIC',
+  'CSR',
+  'LE',
+  'ID',
+  'PDU',
+]);
+
+/** Status value -> its generated ERROR_CODE_* constant as words (`Connection Accept Timeout Exceeded`). */
+const ERROR_CODE_NAMES: ReadonlyMap<number, string> = (() => {
+  const m = new Map<number, string>();
+  for (const [name, value] of Object.entries(CODES_V14)) {
+    if (!name.startsWith('ERROR_CODE_') || typeof value !== 'number' || m.has(value)) continue;
+    const words = name
+      .slice('ERROR_CODE_'.length)
+      .split('_')
+      .map((w) => (ACRONYMS.has(w) ? w : w.charAt(0) + w.slice(1).toLowerCase()));
+    m.set(value, words.join(' ').replace('BD ADDR', 'BD_ADDR'));
+  }
+  return m;
+})();
+
+/** A status code in words with its value: `page timeout (0x04)`, `Connection Accept Timeout Exceeded (0x10)`. */
 export function status_text(status: number): string {
-  return `${STATUS[status] ?? 'error'} (0x${status.toString(16).padStart(2, '0')})`;
+  const name = STATUS[status] ?? ERROR_CODE_NAMES.get(status) ?? 'unknown status';
+  return `${name} (0x${status.toString(16).padStart(2, '0')})`;
 }
 
 export function hex16(n: number): string {

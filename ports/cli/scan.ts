@@ -9,6 +9,7 @@ import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
 import { CliHost } from './host.js';
 import { Flags, type CliOptions } from './options.js';
 import { usage_error } from './common.js';
+import { status_text } from './format.js';
 
 interface Device {
   key: string;
@@ -220,7 +221,7 @@ export async function scan_main(options: CliOptions): Promise<number> {
     if (classic) {
       const units = Math.max(1, Math.min(0x30, Math.round(time / 1.28)));
       const st = gap.gap_inquiry_start(units);
-      if (st !== 0) return host.finish(1, `cannot start the inquiry (status 0x${st.toString(16)})`);
+      if (st !== 0) return host.finish(1, `cannot start the inquiry: ${status_text(st)}`);
     }
     if (le) {
       gap.gap_set_scan_params(1, 0x0030, 0x0030, 0);
