@@ -153,7 +153,7 @@ export const COMMON_USAGE = `common options:
   -v, --verbose          print every BTstack event the stack receives
 
 pairing options (every command that makes links):
-  --keys FILE            keep link keys in FILE (default with --port: ~/.bthost/bthost_<BD_ADDR>.tlv,
+  --keys FILE            keep link keys and LE bonds in FILE (default with --port: ~/.bthost/bthost_<BD_ADDR>.tlv,
                          one file per controller, $BTHOST_KEYS_DIR overrides the directory;
                          without --port: in memory only)
   --io CAP               display-yes-no, display-only, keyboard-only or no-io (default: Just Works)

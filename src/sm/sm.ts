@@ -24,11 +24,12 @@
  * The layer pattern (docs/ARCHITECTURE.md 2a): this facade (API, HCI events, PDU dispatch); the
  * state record sm-state.ts; components sm-io.ts (output, SMP timer, end of pairing),
  * sm-pairing.ts (phases 1-2), sm-keys.ts (encryption, phase 3, bonds), sm-events.ts; the codecs
- * sm-pdu.ts and crypto.ts / p256.ts; bonds in an LeDeviceDb (le-device-db.ts, in memory now).
+ * sm-pdu.ts and crypto.ts / p256.ts; bonds in an LeDeviceDb (le-device-db.ts: in memory, or
+ * le-device-db-tlv.ts: in the TLV store shared with link keys; Stack option le_device_db).
  * A peer whose confirm / DHKey check failed gets Repeated Attempts (0x09) for a while (sm-io.ts).
  * OOB: sm_register_oob_data_callback, sm_register_sc_oob_data_callback, sm_generate_sc_oob_data (sm-oob.ts).
  * Privacy (sm-privacy.ts): IR / ER -> IRK, GAP's resolvable private addresses, peers resolved
- * against the bonds (SM_EVENT_IDENTITY_RESOLVING_*, IDENTITY_CREATED). Not built yet: CTKD, a persistent bond store, authorization, signed writes.
+ * against the bonds (SM_EVENT_IDENTITY_RESOLVING_*, IDENTITY_CREATED). Not built yet: CTKD, authorization, signed writes.
  */
 import type { Logger } from '../core/log.js';
 import type { Pools, StackConfig } from '../core/config.js';

@@ -11,7 +11,7 @@
  * With the SC bit off on bthost's side, the same two models run as LE legacy pairing (c1, s1, our
  * LTK distributed with Encryption Information / Central Identification). And the other direction: bthost (central) pairs with ble-host (peripheral), then encrypts again
  * with the stored LTK (REENCRYPTION_COMPLETE 0: ble-host holds the same key). Re-encryption on a new
- * link and after a restart are not tested here yet (the runner advertises once).
+ * link after a restart of both: third-party-ble-host-bond.test.ts.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
