@@ -3,6 +3,8 @@
  * [--bandwidth BPS] [--acl-to-host-max N] [--acl-loss PCT[:PCT[:SEED]]] [--fault SPECS] [--control unix:PATH] [--bcm]`: serve virtual
  * controllers on one radio link, one per connection; faults from fault-spec.ts.
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { bd_addr_to_str } from '../../src/core/bytes.js';
 import { NodeRunLoop } from '../../src/core/run-loop.js';
 import { RadioLink } from '../../src/controller/link.js';
@@ -99,7 +101,11 @@ function parseControllerArgs(argv: readonly string[]): Args | string {
     baud: read_flag(p, 'baudrate', check_baud),
     seed: flag_string(p, 'seed'),
     latency: read_flag(p, 'latency', nonNegative),
-    bandwidth: read_flag(p, 'bandwidth', nonNegative),
+    // 0 would mean "no limit" to the radio: leaving --bandwidth out says that
+    bandwidth: read_flag(p, 'bandwidth', (v) => {
+      const n = nonNegative(v);
+      return n === 0 ? { problem: `expected a positive number of bits per second, got '${v}' (leave it out for no limit)` } : n;
+    }),
     acl_to_host_max: read_flag(p, 'acl-to-host-max', check_int(1, 0xffff, 'an integer in 1..65535')),
     faults: read_flag(p, 'fault', (v) => {
       const f = parse_fault_specs(v);
@@ -112,6 +118,15 @@ function parseControllerArgs(argv: readonly string[]): Args | string {
   if (p.errors.length) return p.errors[0]!;
   if (!out.listen) return '--listen is required';
   return out;
+}
+
+/** Why listening failed: a unix socket's missing directory by name (Node reports EACCES for it). */
+function listen_problem(listen: string, err: Error): string {
+  if (listen.startsWith('unix:')) {
+    const dir = dirname(listen.slice(5));
+    if (!existsSync(dir)) return `the directory ${dir} does not exist (ENOENT)`;
+  }
+  return err.message;
 }
 
 /** Run the controller server until SIGINT / SIGTERM; resolves with the exit code. */
@@ -146,7 +161,7 @@ export async function controller_main(argv: string[]): Promise<number> {
       on_disconnect: (c) => process.stdout.write(`controller ${c.index} ${bd_addr_to_str(c.bd_addr)} disconnected\n`),
     });
   } catch (err) {
-    process.stderr.write(`bthost controller: cannot listen on ${args.listen}: ${(err as Error).message}\n`);
+    process.stderr.write(`bthost controller: cannot listen on ${args.listen}: ${listen_problem(args.listen, err as Error)}\n`);
     return 1;
   }
   let control: import('node:net').Server | null = null;
