@@ -10,6 +10,7 @@
  *   @MS   MS milliseconds after the controller connected (command line) or after the request (control)
  * ACTIONs:
  *   fail=CMD:STATUS[:COUNT]  the next COUNT (default 1) commands CMD (opcode 0x0c03 or name HCI_Reset) fail with STATUS
+ *   swallow=CMD[:COUNT]     the next COUNT (default 1) asynchronous commands CMD get Command Status 0 and no completion
  *   drop-acl=N | corrupt-acl=N | delay-acl=MS[:N]   the host's next N ACL packets are lost / corrupted / delayed on the air
  *   stall-nocp | release-nocp                       hold Number Of Completed Packets back / let them go
  *   inflate-nocp=COUNT[:TIMES]  every NOCP handle entry on the line says COUNT (TIMES events, default: all)
@@ -29,6 +30,7 @@ import { HCI_COMMANDS } from '../../src/hci/commands.js';
 
 export type FaultAction =
   | { kind: 'fail'; opcode: number; status: number; count: number }
+  | { kind: 'swallow'; opcode: number; count: number }
   | { kind: 'drop-acl' | 'corrupt-acl'; n: number }
   | { kind: 'delay-acl'; ms: number; n: number }
   | { kind: 'stall-nocp' | 'release-nocp' | 'framing-error' | 'silent' | 'talk' | 'unplug' | 'clear' }
@@ -74,6 +76,13 @@ function parseAction(body: string): FaultAction | string {
       const count = parts[2] === undefined ? 1 : num(parts[2], 1, 1e9);
       if (opcode === null || status === null || count === null) return bad('expected fail=CMD:STATUS[:COUNT]');
       return { kind: 'fail', opcode, status, count };
+    }
+    case 'swallow': {
+      const opcode = opcodeOf(parts[0] ?? '');
+      const count = parts[1] === undefined ? 1 : num(parts[1], 1, 1e9);
+      if (opcode === null || count === null) return bad('expected swallow=CMD[:COUNT]');
+      if (HCI_COMMANDS.get(opcode)?.async !== true) return bad('only a command answered by Command Status can be swallowed');
+      return { kind: 'swallow', opcode, count };
     }
     case 'drop-acl':
     case 'corrupt-acl': {
@@ -204,6 +213,8 @@ export function apply_fault(t: FaultTarget, a: FaultAction): void {
   switch (a.kind) {
     case 'fail':
       return f.fail_command(a.opcode, a.status, a.count);
+    case 'swallow':
+      return f.swallow_completion(a.opcode, a.count);
     case 'drop-acl':
       return f.drop_next_acl(a.n);
     case 'corrupt-acl':

@@ -145,11 +145,24 @@ export class ControllerCommands {
       return;
     }
     const args = declared === size - 3 ? hci_format_decode(params, 0, plen, cmd.format) : null;
+    if (args && cmd.async && this.take_swallow(opcode)) {
+      this.x.reply.status(cmd, C.ERROR_CODE_SUCCESS); // acknowledged, never completed (Faults.swallow_completion)
+      return;
+    }
     if (!args) {
       this.x.reply.fail(cmd, C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS);
       return;
     }
     handler(args, cmd);
+  }
+
+  /** True when an injected swallow (Faults.swallow_completion) takes this command. */
+  private take_swallow(opcode: number): boolean {
+    const left = this.s.command_swallows.get(opcode);
+    if (left === undefined) return false;
+    if (left <= 1) this.s.command_swallows.delete(opcode);
+    else this.s.command_swallows.set(opcode, left - 1);
+    return true;
   }
 
   /** The status an injected failure (Faults.fail_command) answers this opcode with now, or -1. */

@@ -418,6 +418,8 @@ export class ControllerState implements EventMasks {
 
   // fault plan (faults.ts writes it; commands and ACL take from it)
   readonly command_failures = new Map<number, { status: number; count: number }>();
+  /** Commands acknowledged (Command Status 0) and never carried out, by opcode: how many more. */
+  readonly command_swallows = new Map<number, number>();
   acl_drop = 0;
   acl_corrupt = 0;
   /** Share of ACL packets lost / corrupted on the air (faults.ts acl_loss), drawn from a seeded generator. */

@@ -2,6 +2,9 @@
  * Fault injection for one controller, all on the run loop's clock:
  * - `fail_command(opcode, status, count)`: the next `count` commands with that opcode fail with
  *   `status` (Command Status or Command Complete, as the command is answered normally);
+ * - `swallow_completion(opcode, count)`: the next `count` commands with that opcode (asynchronous
+ *   ones: Create Connection, Disconnect, Authentication Requested, Remote Name Request, ...) are
+ *   acknowledged with Command Status 0 and then never carried out: no completion event follows;
  * - `drop_next_acl(n)`, `corrupt_next_acl(n)`, `delay_next_acl(ms, n)`: ACL packets this
  *   controller's host sends next are lost on the air (the buffer is still reported completed),
  *   arrive with a flipped byte, or arrive `ms` later (packets behind them wait too);
@@ -40,6 +43,12 @@ export class Faults {
     if (!Number.isInteger(status) || status < 0 || status > 0xff) throw new RangeError('status must be a byte');
     if (count <= 0) this.s.command_failures.delete(opcode);
     else this.s.command_failures.set(opcode, { status, count });
+  }
+
+  swallow_completion(command: number | HciCommand, count = 1): void {
+    const opcode = typeof command === 'number' ? command : command.opcode;
+    if (count <= 0) this.s.command_swallows.delete(opcode);
+    else this.s.command_swallows.set(opcode, count);
   }
 
   drop_next_acl(n = 1): void {

@@ -250,6 +250,11 @@ export class GapClassic implements HciInitGap {
     return ERROR_CODE_SUCCESS;
   }
 
+  /** A Remote Name Request was sent (by GAP or the app) and not completed. */
+  get remote_name_waiting(): boolean {
+    return this.remoteNameState === RemoteName.W4_COMPLETE;
+  }
+
   /** gap_remote_name_request may start now. */
   get remote_name_idle(): boolean {
     return this.working && this.remoteNameState === RemoteName.IDLE;

@@ -104,6 +104,11 @@ export class HciConnection {
   todo = 0;
   /** Reason used for the next HCI_Disconnect. */
   disconnect_reason = 0;
+  /** @internal host-side supervision (hci-supervision.ts): what is bounded (SupOp), until when (run-loop ms) */
+  sup_op = 0;
+  sup_deadline = 0;
+  /** @internal Authentication Requested waits for Authentication Complete until then (0: not waiting) */
+  sup_auth_deadline = 0;
 
   /** ACL packets sent to the controller and not yet reported by Number Of Completed Packets. */
   acl_outstanding = 0;
@@ -163,6 +168,9 @@ export class HciConnection {
     this.is_new = false;
     this.todo = 0;
     this.disconnect_reason = 0;
+    this.sup_op = 0;
+    this.sup_deadline = 0;
+    this.sup_auth_deadline = 0;
     this.acl_outstanding = 0;
     this.rx_buffer = null;
     this.rx_pos = 0;

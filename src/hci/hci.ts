@@ -17,6 +17,7 @@
  *   HciLinkControl (hci-link-control.ts)    connection records and the commands they need
  *   HciEmitter (hci-emit.ts)                events the stack builds itself
  *   HciSecurity (hci-security.ts)           pairing answers, link keys, gap_request_security_level
+ *   HciSupervision (hci-supervision.ts)     host-side bounds on what the controller was asked to complete
  *   GapClassic, GapLe, GapReports           GAP (the `Gap` facade, gap.ts; GapSecurity: gap-security.ts)
  *
  * One instance per Stack. Everything it emits goes through the stack's code profile.
@@ -45,6 +46,7 @@ import { GapLeConn } from './gap-le-conn.js';
 import { GapReports } from './gap-reports.js';
 import { GapSecurity } from './gap-security.js';
 import { HciSecurity } from './hci-security.js';
+import { HciSupervision } from './hci-supervision.js';
 import type { BtstackLinkKeyDb } from './link-key-db.js';
 
 export { HCI_USABLE_ACL_PACKET_TYPES };
@@ -137,7 +139,10 @@ export class Hci implements HciService {
     });
     const scheduler: HciScheduler = new HciScheduler(s, {
       prepare: (p, n) => links.prepare(p, n),
-      command_sent: (opcode, params) => links.on_command_sent(opcode, params),
+      command_sent: (opcode, params) => {
+        links.on_command_sent(opcode, params);
+        supervision.command_sent(opcode, params);
+      },
       send_packet: (p, n) => transport.send_command(p, n),
       host_flow: hostFlow,
       acl,
@@ -178,6 +183,15 @@ export class Hci implements HciService {
       hardware_error: (code) => power.hardware_error(code),
       close_for_power_off: (conn) => links.close_for_power_off(conn),
     });
+    const supervision: HciSupervision = new HciSupervision(s, {
+      inject: (p, n) => {
+        s.event_out.log(p, n);
+        events.handle(p, n);
+      },
+      queue_command: (cmd, ...args) => void scheduler.send_app_command(cmd, ...args),
+      run,
+      remote_name_waiting: () => classic.remote_name_waiting,
+    });
     const transport: HciTransportLink = new HciTransportLink(s, {
       start_init: () => power.start_init(),
       open_failed: () => power.transport_open_failed(),
@@ -198,6 +212,7 @@ export class Hci implements HciService {
       run_again: () => scheduler.run_again(),
       reset_controller_state: () => {
         scheduler.reset_flow();
+        supervision.reset();
         acl.reset();
         hostFlow.reset();
         classic.reset_controller_state();
