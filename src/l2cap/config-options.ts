@@ -19,8 +19,9 @@
  *   unrecognised options are listed in the response (hints are never listed).
  * - The MTU minimum on ACL-U is 48 octets (L2CAP_MINIMAL_MTU); a smaller MTU is answered with
  *   0x0001 "Failure - unacceptable parameters" carrying the acceptable value, 48.
- * - This host supports Basic mode only: a Retransmission and Flow Control option asking for any
- *   other mode is answered with "unacceptable parameters" proposing Basic mode.
+ * - A Retransmission and Flow Control option asking for a mode other than the channel's (Basic
+ *   unless the channel was made for ERTM / streaming; no option = Basic) is answered with
+ *   "unacceptable parameters" proposing the channel's mode.
  * - An option whose length runs past the Config field, or a recognised option whose Length is not
  *   its defined size, makes the request unparseable; it is answered with 0x0002 "Failure - rejected".
  *
@@ -530,15 +531,17 @@ export class L2capConfigAnswer {
  * Decide the answer to a (complete) configuration request whose options were parsed into `opts`
  * with outcome `parse`. Precedence: unparseable -> Rejected; unknown non-hint options -> Unknown
  * Options (nothing else is judged until the peer drops them); otherwise MTU below 48 and/or a mode
- * other than Basic -> Unacceptable Parameters with MTU 48 and/or an RFC option proposing Basic
- * mode; otherwise Success with no options (every value accepted as sent). Flush timeout, QoS, FCS,
- * Extended Flow Spec and Extended Window Size are accepted as sent (they do not constrain Basic
- * mode here). Returns `answer`.
+ * other than `channel_mode` (default Basic) -> Unacceptable Parameters with MTU 48 and/or an RFC
+ * option proposing `channel_mode` (its other fields 0: the ERTM layer fills them); otherwise Success
+ * with no options (every value accepted as sent; for ERTM / streaming the caller adds the RFC
+ * option). Flush timeout, QoS, FCS, Extended Flow Spec and Extended Window Size are accepted as
+ * sent. Returns `answer`.
  */
 export function l2cap_config_request_answer(
   opts: L2capConfigOptions,
   parse: L2capConfigParse,
   answer: L2capConfigAnswer,
+  channel_mode: number = L2CAP_CHANNEL_MODE_BASIC,
 ): L2capConfigAnswer {
   answer.clear();
   if (parse !== 'ok') {
@@ -553,11 +556,12 @@ export function l2cap_config_request_answer(
     return answer;
   }
   const small_mtu = (opts.present & L2CAP_CONFIG_HAS_MTU) !== 0 && opts.mtu < L2CAP_MINIMAL_MTU;
-  const bad_mode = (opts.present & L2CAP_CONFIG_HAS_RFC) !== 0 && opts.mode !== L2CAP_CHANNEL_MODE_BASIC;
+  const asked = (opts.present & L2CAP_CONFIG_HAS_RFC) !== 0 ? opts.mode : L2CAP_CHANNEL_MODE_BASIC;
+  const bad_mode = asked !== channel_mode;
   if (small_mtu || bad_mode) {
     answer.result = L2CAP_CONF_RESULT_UNACCEPTABLE_PARAMETERS;
     if (small_mtu) answer.options.set_mtu(L2CAP_MINIMAL_MTU);
-    if (bad_mode) answer.options.set_rfc(L2CAP_CHANNEL_MODE_BASIC);
+    if (bad_mode) answer.options.set_rfc(channel_mode);
     answer.problem =
       small_mtu && bad_mode ? 'mtu-below-minimum+unsupported-mode' : small_mtu ? 'mtu-below-minimum' : 'unsupported-mode';
     return answer;

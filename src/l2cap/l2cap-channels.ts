@@ -66,6 +66,8 @@ export interface L2capChannelsPeers {
   outgoingState(ch: L2capChannel, link: L2capLink): number;
   /** Ask HCI for the level of an outgoing channel waiting in WAIT_OUTGOING_SECURITY_LEVEL_UPDATE (else nothing). */
   requestSecurity(ch: L2capChannel): void;
+  /** ERTM / streaming (l2cap-ertm-channel.ts): start the engine on open, release the buffer at the end. */
+  readonly ertm: { opened(ch: L2capChannel): void; closed(ch: L2capChannel): void };
 }
 
 export class L2capChannels {
@@ -368,6 +370,7 @@ export class L2capChannels {
     ch.waiting_for_can_send_now = false;
     if (ch.opened) s.events.channelClosed(ch);
     else if (status >= 0) s.events.channelOpened(ch, status);
+    this.x.ertm.closed(ch);
     s.channels = s.channels.filter((c) => c !== ch);
     const link = ch.con_handle !== HCI_CON_HANDLE_INVALID ? s.linkForHandle(ch.con_handle) : null;
     s.channelPool.free(ch);
@@ -384,9 +387,10 @@ export class L2capChannels {
     s.run_loop.remove_timer(ch.config_timer);
     this.setState(ch, L2CAP_STATE_OPEN, 'configuration done');
     ch.opened = true;
+    this.x.ertm.opened(ch);
     s.log.info(
       () =>
-        `L2CAP channel 0x${ch.local_cid.toString(16)} open: PSM 0x${ch.psm.toString(16)} remote cid 0x${ch.remote_cid.toString(16)} local MTU ${ch.local_mtu} remote MTU ${ch.remote_mtu}`,
+        `L2CAP channel 0x${ch.local_cid.toString(16)} open: mode ${ch.mode} PSM 0x${ch.psm.toString(16)} remote cid 0x${ch.remote_cid.toString(16)} local MTU ${ch.local_mtu} remote MTU ${ch.remote_mtu}`,
     );
     s.events.channelOpened(ch, ERROR_CODE_SUCCESS);
   }

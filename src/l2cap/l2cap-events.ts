@@ -1,6 +1,7 @@
 /**
  * The events L2CAP emits, built with the stack's code profile (byte-exact BTstack layouts):
- * L2CAP_EVENT_CHANNEL_OPENED (26 bytes, mode and fcs 0 in Basic mode), CHANNEL_CLOSED,
+ * L2CAP_EVENT_CHANNEL_OPENED (26 bytes; mode L2CAP_CHANNEL_MODE_*, fcs 1 when the ERTM /
+ * streaming channel uses the FCS, both 0 in Basic mode), ERTM_BUFFER_RELEASED, CHANNEL_CLOSED,
  * INCOMING_CONNECTION, CAN_SEND_NOW (0x78 in v1.4, 0x79 in v1.8) to the channel's handler with
  * channel = local cid, and L2CAP_EVENT_INFORMATION_RESPONSE (v1.8 only) to the event handlers.
  * Every one is also written into the packet log, as BTstack's l2cap.c does before dispatching.
@@ -51,8 +52,8 @@ export class L2capEvents {
       ch.remote_mtu,
       ch.flush_timeout,
       ch.incoming ? 1 : 0,
-      0,
-      0,
+      ch.mode,
+      ch.mode !== 0 && ch.ertm_cfg.fcs_in_use ? 1 : 0,
     );
     if (status !== 0)
       this.log.info(() => `L2CAP_EVENT_CHANNEL_OPENED status 0x${status.toString(16)} local cid 0x${ch.local_cid.toString(16)}`);
@@ -77,6 +78,13 @@ export class L2capEvents {
       ch.local_cid,
       ch.remote_cid,
     );
+    this.toChannel(ch, buf, n);
+  }
+
+  /** L2CAP_EVENT_ERTM_BUFFER_RELEASED (0x7E in v1.4, 0x7B in v1.8): the application's ERTM buffer is free again. */
+  ertmBufferReleased(ch: L2capChannel): void {
+    const buf = this.buffer();
+    const n = this.codes.l2cap_event_ertm_buffer_released_build(buf, 0, ch.local_cid);
     this.toChannel(ch, buf, n);
   }
 

@@ -31,7 +31,7 @@ import type { L2capState } from './l2cap-state.js';
 /** What the input side needs from its siblings. */
 export interface L2capInputPeers {
   /** The classic run pass (l2cap-run.ts); after every HCI event and C-frame: a component, not a closure. */
-  readonly sender: { run(): void };
+  readonly sender: { run(): void; scheduleRun(): void };
   /** LE links and fixed channels (l2cap-le-fixed.ts): every HCI event first, the checked PDUs of LE links, then its own run pass after the classic one. */
   readonly le: {
     onHciEvent(packet: Uint8Array, size: number): void;
@@ -152,6 +152,12 @@ export class L2capInput {
     }
     if (!ch || ch.state !== L2CAP_STATE_OPEN) {
       s.log.debug(() => `L2CAP data for CID 0x${cid.toString(16)} (no open channel) dropped`);
+      return;
+    }
+    if (ch.ertm?.running) {
+      // ERTM / streaming: the engine checks the frame (FCS over the Basic header at offset 4) and delivers whole SDUs
+      ch.ertm.receive(packet, 4, COMPLETE_L2CAP_HEADER, len);
+      if (ch.waiting_for_can_send_now) this.x.sender.scheduleRun();
       return;
     }
     if (len > ch.local_mtu) {

@@ -11,7 +11,9 @@
 import type { BdAddr } from '../core/bytes.js';
 import type { BtstackPacketCallbackRegistration, PacketHandler } from '../hci/hci-service.js';
 import { Timer } from '../core/run-loop.js';
-import { HCI_CON_HANDLE_INVALID, L2CAP_DEFAULT_MTU, L2CAP_STATE_CLOSED } from '../codes/v1.4.js';
+import { HCI_CON_HANDLE_INVALID, L2CAP_CHANNEL_MODE_BASIC, L2CAP_DEFAULT_MTU, L2CAP_STATE_CLOSED } from '../codes/v1.4.js';
+import type { L2capErtm } from './l2cap-ertm.js';
+import { L2capErtmChannelConfig } from './l2cap-ertm-types.js';
 import { L2capConfigAnswer, L2capConfigOptions } from './config-options.js';
 import { L2capResponseQueue } from './l2cap-responses.js';
 import { L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE } from './signaling.js';
@@ -133,6 +135,12 @@ export class L2capChannel {
   /** Result of the Connection Response refusing an incoming channel (0x0004 declined, 0x0003 security block). */
   refuse_result = L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE;
   waiting_for_can_send_now = false;
+  /** L2CAP_CHANNEL_MODE_*: Basic, or ERTM / streaming once negotiated (l2cap-ertm-channel.ts). */
+  mode = L2CAP_CHANNEL_MODE_BASIC;
+  /** ERTM / streaming: what the application asked for, its buffer, the remote's parameters. */
+  readonly ertm_cfg = new L2capErtmChannelConfig();
+  /** The ERTM / streaming engine, made the first time this record carries such a channel, then reused. */
+  ertm: L2capErtm | null = null;
   /** RTX / ERTX timer (also the "send pending" delay of an incoming connection). */
   readonly timer: Timer;
   /** Guards the whole CONFIG state (L2CAP_CONFIG_TIMEOUT_MS). */
@@ -171,6 +179,9 @@ export class L2capChannel {
     this.fail_status = 0;
     this.refuse_result = L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE;
     this.waiting_for_can_send_now = false;
+    this.mode = L2CAP_CHANNEL_MODE_BASIC;
+    this.ertm_cfg.reset();
+    this.ertm?.stop();
   }
 }
 

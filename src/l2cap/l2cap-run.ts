@@ -48,7 +48,10 @@ import {
   L2CAP_CONNECTION_RESULT_SUCCESS,
   L2CAP_CONNECTION_STATUS_AUTHENTICATION_PENDING,
   L2CAP_CONNECTION_STATUS_AUTHORIZATION_PENDING,
+  L2CAP_EXTENDED_FEATURE_ENHANCED_RETRANSMISSION_MODE,
+  L2CAP_EXTENDED_FEATURE_FCS_OPTION,
   L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS,
+  L2CAP_EXTENDED_FEATURE_STREAMING_MODE,
   L2CAP_EXTENDED_FEATURE_UNICAST_CONNECTIONLESS_DATA_RECEPTION,
   L2CAP_INFO_TYPE_CONNECTIONLESS_MTU,
   L2CAP_INFO_TYPE_EXTENDED_FEATURES_SUPPORTED,
@@ -81,11 +84,19 @@ import {
   type L2capChannel,
   type L2capLink,
 } from './l2cap-objects.js';
+import type { L2capErtmChannels } from './l2cap-ertm-channel.js';
 import type { L2capState } from './l2cap-state.js';
 
-/** Extended features this host announces: fixed channels supported, unicast connectionless data reception. */
+/**
+ * Extended features this host announces: Enhanced Retransmission Mode, Streaming Mode, the FCS
+ * option, fixed channels supported, unicast connectionless data reception.
+ */
 export const L2CAP_LOCAL_EXTENDED_FEATURES =
-  L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS | L2CAP_EXTENDED_FEATURE_UNICAST_CONNECTIONLESS_DATA_RECEPTION;
+  L2CAP_EXTENDED_FEATURE_ENHANCED_RETRANSMISSION_MODE |
+  L2CAP_EXTENDED_FEATURE_STREAMING_MODE |
+  L2CAP_EXTENDED_FEATURE_FCS_OPTION |
+  L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS |
+  L2CAP_EXTENDED_FEATURE_UNICAST_CONNECTIONLESS_DATA_RECEPTION;
 /** Fixed channels this host announces: bit 1 signalling, bit 2 connectionless. */
 export const L2CAP_LOCAL_FIXED_CHANNELS = (1 << 1) | (1 << 2);
 
@@ -109,6 +120,8 @@ export interface L2capSenderPeers {
     hasRequest(link: L2capLink): boolean;
     writeRequest(link: L2capLink, buf: Uint8Array, pos: number): number;
   };
+  /** ERTM / streaming channels (l2cap-ertm-channel.ts). */
+  readonly ertm: L2capErtmChannels;
 }
 
 export class L2capSender {
@@ -116,6 +129,8 @@ export class L2capSender {
   private rrIndex = 0;
   /** Round-robin start for channel signalling. */
   private rrSignal = 0;
+  /** Round-robin start for ERTM / streaming frames. */
+  private rrErtm = 0;
   private running = false;
   private runAgain = false;
   private runScheduled = false;
@@ -166,6 +181,7 @@ export class L2capSender {
     if (!ch) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
     if (ch.state !== L2CAP_STATE_OPEN) return ERROR_CODE_COMMAND_DISALLOWED;
     if (len > ch.remote_mtu) return L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU;
+    if (this.x.ertm.isErtm(ch)) return this.x.ertm.send(ch, data, len);
     if (!hci.hci_can_send_acl_packet_now(ch.con_handle)) return BTSTACK_ACL_BUFFERS_FULL;
     if (!hci.hci_reserve_packet_buffer()) return BTSTACK_ACL_BUFFERS_FULL;
     const buf = hci.hci_get_outgoing_packet_buffer();
@@ -275,6 +291,36 @@ export class L2capSender {
         return true;
       }
     }
+    return this.sendErtmFrame();
+  }
+
+  /** One frame of an ERTM / streaming channel with something to send (round robin). */
+  private sendErtmFrame(): boolean {
+    const s = this.s;
+    const hci = s.hci;
+    const chans = s.channels;
+    const n = chans.length;
+    const start = this.rrErtm % n;
+    for (let i = 0; i < n; i++) {
+      const idx = (start + i) % n;
+      const c = chans[idx]!;
+      if (!this.x.ertm.isErtm(c) || !c.ertm!.has_work()) continue;
+      if (!hci.hci_can_send_acl_packet_now(c.con_handle)) continue;
+      const buf = this.reserve();
+      if (!buf) return false;
+      // the engine writes the whole PDU (Basic header, control, SDU Length, payload, FCS) after the ACL header
+      const len = c.ertm!.poll(buf, 4);
+      if (len <= 0) {
+        hci.hci_release_packet_buffer();
+        continue;
+      }
+      this.rrErtm = idx + 1;
+      const pb = hci.hci_non_flushable_packet_boundary_flag_supported() ? 0x00 : 0x02;
+      little_endian_store_16(buf, 0, (c.con_handle & 0x0fff) | (pb << 12));
+      little_endian_store_16(buf, 2, len);
+      hci.hci_send_acl_packet_buffer(len + 4);
+      return true;
+    }
     return false;
   }
 
@@ -338,6 +384,12 @@ export class L2capSender {
     const p = COMPLETE_L2CAP_HEADER;
     switch (c.state) {
       case L2CAP_STATE_WILL_SEND_CONNECTION_REQUEST: {
+        const link = s.linkForHandle(c.con_handle);
+        const refused = this.x.ertm.featuresKnown(c, link ? link.extended_features : 0);
+        if (refused) {
+          x.finalize(c, refused, 'mode not supported by the remote');
+          return true;
+        }
         const buf = this.reserve();
         if (!buf) return false;
         const id = s.nextSigId();
@@ -450,7 +502,10 @@ export class L2capSender {
     const id = this.s.nextSigId();
     const empty = (c.todo & TODO_CONF_REQ_EMPTY) !== 0;
     const opts = c.local_options.clear();
-    if (!empty) opts.set_mtu(c.local_mtu);
+    if (!empty) {
+      opts.set_mtu(c.local_mtu);
+      this.x.ertm.requestOptions(c, opts);
+    }
     const n = l2cap_sig_configure_request(buf, COMPLETE_L2CAP_HEADER, id, c.remote_cid, 0, opts);
     c.todo &= ~(TODO_SEND_CONF_REQ | TODO_CONF_REQ_EMPTY);
     c.local_sig_id = id;
@@ -470,7 +525,7 @@ export class L2capSender {
       const idx = (start + i) % n;
       const c = chans[idx]!;
       if (!c.waiting_for_can_send_now || c.state !== L2CAP_STATE_OPEN) continue;
-      if (!s.hci.hci_can_send_acl_packet_now(c.con_handle)) continue;
+      if (this.x.ertm.isErtm(c) ? !this.x.ertm.canSend(c) : !s.hci.hci_can_send_acl_packet_now(c.con_handle)) continue;
       c.waiting_for_can_send_now = false;
       this.rrIndex = idx + 1;
       s.events.canSendNow(c);

@@ -6,7 +6,6 @@
  * queued on the link so every request gets its own answer; l2cap-run.ts sends them.
  */
 import {
-  L2CAP_CHANNEL_MODE_BASIC,
   L2CAP_CONF_RESULT_PENDING,
   L2CAP_CONF_RESULT_REJECT,
   L2CAP_CONF_RESULT_SUCCESS,
@@ -52,7 +51,7 @@ import {
 import type { L2capState } from './l2cap-state.js';
 import type { L2capSignalingInPeers } from './l2cap-signaling-in.js';
 /** What configuration handling needs from the channel lifecycle. */
-export type L2capConfigInPeers = Pick<L2capSignalingInPeers, 'failConfig' | 'open' | 'startRtx' | 'stopTimer'>;
+export type L2capConfigInPeers = Pick<L2capSignalingInPeers, 'failConfig' | 'open' | 'startRtx' | 'stopTimer' | 'ertm'>;
 
 /** How configuration handling answers with a Command Reject (the queue in l2cap-signaling-in.ts). */
 export interface L2capConfigInAnswers {
@@ -116,7 +115,13 @@ export class L2capConfigIn {
     c.conf_rsp_flags = 0;
     const opts = c.remote_options.clear();
     const parse = l2cap_config_options_parse(c.conf_buf, 0, c.conf_len, opts);
-    const answer = l2cap_config_request_answer(opts, parse, c.conf_answer);
+    const answer = l2cap_config_request_answer(
+      opts,
+      parse,
+      c.conf_answer,
+      parse === 'ok' ? this.x.ertm.modeForRequest(c, opts) : c.mode,
+    );
+    this.x.ertm.requestAnswered(c, opts, answer);
     if (answer.result !== L2CAP_CONF_RESULT_SUCCESS) {
       this.s.log.info(
         () =>
@@ -180,7 +185,7 @@ export class L2capConfigIn {
           if (o.mtu >= L2CAP_MINIMAL_MTU && o.mtu <= this.s.maxMtu()) c.local_mtu = o.mtu;
           else acceptable = false;
         }
-        if (acceptable && o.has(L2CAP_CONFIG_HAS_RFC) && o.mode !== L2CAP_CHANNEL_MODE_BASIC) acceptable = false;
+        if (acceptable && o.has(L2CAP_CONFIG_HAS_RFC) && !this.x.ertm.proposedMode(c, o.mode)) acceptable = false;
         if (!acceptable) {
           this.s.log.info(
             () => `configuration of channel 0x${c.local_cid.toString(16)} failed: remote wants parameters we cannot use`,

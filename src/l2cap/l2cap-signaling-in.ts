@@ -74,6 +74,7 @@ import {
   l2cap_sig_parse_information_response,
 } from './signaling.js';
 import { L2CAP_SIGNALING_MTU, TODO_DISCONNECT_WHEN_CONNECTED, type L2capChannel, type L2capLink } from './l2cap-objects.js';
+import type { L2capErtmChannels } from './l2cap-ertm-channel.js';
 import type { L2capState } from './l2cap-state.js';
 import { L2CAP_ECHO_INLINE } from './l2cap-responses.js';
 import { L2capConfigIn } from './l2cap-signaling-config.js';
@@ -104,6 +105,8 @@ class L2capSignalingScratch {
 
 /** What incoming signalling needs from its siblings (the channel lifecycle and the echo / information requests). */
 export interface L2capSignalingInPeers {
+  /** ERTM / streaming mode negotiation in configuration (l2cap-ertm-channel.ts). */
+  readonly ertm: Pick<L2capErtmChannels, 'modeForRequest' | 'requestAnswered' | 'proposedMode'>;
   setState(ch: L2capChannel, to: number, why: string): void;
   add(ch: L2capChannel): void;
   startRtx(ch: L2capChannel, ertx?: boolean): void;

@@ -35,7 +35,12 @@
  * out (120 s later) it is declined and reported as CHANNEL_OPENED with the RTX timeout status.
  */
 import type { BdAddr } from '../core/bytes.js';
-import { ERROR_CODE_SUCCESS, L2CAP_LOCAL_CID_DOES_NOT_EXIST, L2CAP_STATE_OPEN } from '../codes/v1.4.js';
+import {
+  ERROR_CODE_SUCCESS,
+  L2CAP_LOCAL_CID_DOES_NOT_EXIST,
+  L2CAP_STATE_OPEN,
+  L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT,
+} from '../codes/v1.4.js';
 import type { L2capCallbackRegistration, L2capEchoCallback, L2capPacketHandler } from './l2cap-objects.js';
 import type { L2capCreateChannelResult, L2capService } from './l2cap-service.js';
 import { L2capState, type L2capHost } from './l2cap-state.js';
@@ -56,11 +61,14 @@ import { L2capLeSignaling } from './l2cap-le-signaling.js';
 import { L2capCbm } from './l2cap-cbm.js';
 import { L2capCbmIn } from './l2cap-cbm-in.js';
 import { L2capEcbm } from './l2cap-ecbm.js';
+import { L2capErtmChannels } from './l2cap-ertm-channel.js';
+import type { l2cap_ertm_config_t } from './l2cap-ertm-types.js';
 
 export type { L2capChannelInfo, L2capConnectionInfo } from './l2cap-lists.js';
 export type { L2capCallbackRegistration, L2capEchoCallback, L2capPacketHandler } from './l2cap-objects.js';
 export type { L2capCreateChannelResult } from './l2cap-service.js';
 export type { L2capHost } from './l2cap-state.js';
+export type { l2cap_ertm_config_t } from './l2cap-ertm-types.js';
 export {
   COMPLETE_L2CAP_HEADER,
   L2CAP_CONFIG_TIMEOUT_MS,
@@ -83,6 +91,7 @@ export class L2cap extends L2capLeApi implements L2capService {
   readonly #input: L2capInput;
   readonly #echoInfo: L2capEchoInfo;
   readonly #services: L2capServices;
+  readonly #ertm: L2capErtmChannels;
   readonly #hciRegistration: L2capCallbackRegistration;
   readonly #packetHandlerRegistration: L2capCallbackRegistration = { callback: () => {} };
   /** @internal The LE components (l2cap-le-api.ts forwards to them). */
@@ -126,6 +135,13 @@ export class L2cap extends L2capLeApi implements L2capService {
     };
     this.le = { fixed: leFixed, signaling: leSignaling, cbm, ecbm };
     // siblings reach each other through lambdas: each component sees only its narrow interface
+    const ertm: L2capErtmChannels = new L2capErtmChannels(s, {
+      scheduleRun: () => sender.scheduleRun(),
+      disconnect: (ch, why) => {
+        s.log.info(() => `l2cap cid 0x${ch.local_cid.toString(16)}: ${why}, disconnecting`);
+        channels.disconnect(ch.local_cid);
+      },
+    });
     const channels: L2capChannels = new L2capChannels(s, {
       run: () => sender.run(),
       scheduleRun: () => sender.scheduleRun(),
@@ -134,6 +150,7 @@ export class L2cap extends L2capLeApi implements L2capService {
       requiredLevel: (psm, level) => security.requiredLevel(psm, level),
       outgoingState: (ch, link) => security.outgoingState(ch, link),
       requestSecurity: (ch) => security.request(ch),
+      ertm,
     });
     const security: L2capSecurity = new L2capSecurity(s, {
       setState: (ch, to, why) => channels.setState(ch, to, why),
@@ -162,12 +179,14 @@ export class L2cap extends L2capLeApi implements L2capService {
       finalize: (ch, status, why) => channels.finalize(ch, status, why),
       links,
       echoInfo,
+      ertm,
     });
     const services = new L2capServices(s, {
       noteActivity: (link) => links.noteActivity(link),
       sendPrepared: (handle, cid, len) => sender.sendPrepared(handle, cid, len),
     });
     const signaling = new L2capSignalingIn(s, {
+      ertm,
       setState: (ch, to, why) => channels.setState(ch, to, why),
       add: (ch) => channels.add(ch),
       startRtx: (ch, ertx) => channels.startRtx(ch, ertx),
@@ -200,6 +219,7 @@ export class L2cap extends L2capLeApi implements L2capService {
     this.#input = input;
     this.#echoInfo = echoInfo;
     this.#services = services;
+    this.#ertm = ertm;
     this.#hciRegistration = { callback: input.onHciEvent };
     // BTstack's applications always call l2cap_init; ours may never (a host with no service that
     // only answers): the first L2CAP PDU initialises L2CAP, so every request gets its answer
@@ -287,6 +307,62 @@ export class L2cap extends L2capLeApi implements L2capService {
     return this.#channels.create(handler, address, psm, mtu);
   }
 
+  /**
+   * l2cap_create_channel in Enhanced Retransmission Mode (or, with `ertm_config.mode`
+   * L2CAP_CHANNEL_MODE_STREAMING_MODE, streaming mode). `buffer[0, size)` holds the channel's
+   * reassembly buffer and its receive / transmit windows until L2CAP_EVENT_ERTM_BUFFER_RELEASED.
+   * Not mandatory: a remote without the mode gets a Basic channel. Returns { status, local_cid }:
+   * status as l2cap_create_channel, ERROR_CODE_UNSUPPORTED_FEATURE_OR_PARAMETER_VALUE for a bad
+   * config, BTSTACK_MEMORY_ALLOC_FAILED when the buffer gives slots under 48 octets.
+   */
+  l2cap_ertm_create_channel(
+    handler: L2capPacketHandler,
+    address: BdAddr,
+    psm: number,
+    ertm_config: l2cap_ertm_config_t,
+    buffer: Uint8Array,
+    size: number = buffer?.length,
+  ): L2capCreateChannelResult {
+    checkData('l2cap_ertm_create_channel', buffer, size);
+    const st = this.#ertm.check(ertm_config, size);
+    if (st !== ERROR_CODE_SUCCESS) return { status: st, local_cid: 0 };
+    const r = this.l2cap_create_channel(handler, address, psm, Math.min(ertm_config.local_mtu, this.l2cap_max_mtu()));
+    const ch = r.status === ERROR_CODE_SUCCESS ? this.state.channelForCid(r.local_cid) : null;
+    if (ch) this.#ertm.apply(ch, ertm_config, buffer, size);
+    return r;
+  }
+
+  /** Accept an incoming connection in ERTM / streaming mode (see l2cap_ertm_create_channel). Returns 0 or a status. */
+  l2cap_ertm_accept_connection(
+    local_cid: number,
+    ertm_config: l2cap_ertm_config_t,
+    buffer: Uint8Array,
+    size: number = buffer?.length,
+  ): number {
+    checkData('l2cap_ertm_accept_connection', buffer, size);
+    const ch = this.state.channelForCid(local_cid);
+    if (!ch || ch.state !== L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT) return L2CAP_LOCAL_CID_DOES_NOT_EXIST;
+    const st = this.#ertm.check(ertm_config, size);
+    if (st !== ERROR_CODE_SUCCESS) return st;
+    this.#ertm.apply(ch, ertm_config, buffer, size);
+    return this.#channels.answerIncoming(local_cid, true);
+  }
+
+  /** Decline an incoming connection offered for ERTM (as l2cap_decline_connection). */
+  l2cap_ertm_decline_connection(local_cid: number): number {
+    return this.#channels.answerIncoming(local_cid, false);
+  }
+
+  /** ERTM local busy: RNR goes out, received I-frames wait (until l2cap_ertm_set_ready). 0, L2CAP_LOCAL_CID_DOES_NOT_EXIST or COMMAND_DISALLOWED. */
+  l2cap_ertm_set_busy(local_cid: number): number {
+    return this.#ertm.setBusy(local_cid, true);
+  }
+
+  /** End the local busy condition of l2cap_ertm_set_busy (RR goes out). */
+  l2cap_ertm_set_ready(local_cid: number): number {
+    return this.#ertm.setBusy(local_cid, false);
+  }
+
   /** Accept an incoming connection (after L2CAP_EVENT_INCOMING_CONNECTION). Returns 0 or L2CAP_LOCAL_CID_DOES_NOT_EXIST. */
   l2cap_accept_connection(local_cid: number): number {
     return this.#channels.answerIncoming(local_cid, true);
@@ -336,6 +412,7 @@ export class L2cap extends L2capLeApi implements L2capService {
     if (this.state.le.channelForCid(local_cid)) return this.le.cbm.canSendNow(local_cid);
     const ch = this.state.channelForCid(local_cid);
     if (!ch || ch.state !== L2CAP_STATE_OPEN) return false;
+    if (this.#ertm.isErtm(ch)) return this.#ertm.canSend(ch);
     return this.state.hci.hci_can_send_acl_packet_now(ch.con_handle);
   }
 

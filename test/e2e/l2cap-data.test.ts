@@ -98,7 +98,7 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const hb = b.handle();
     assert.equal(
       a.stack.l2cap.l2cap_get_connections().map((x) => [x.con_handle, x.extended_features, x.fixed_channels]),
-      [[ha, 0x280, 0x06]],
+      [[ha, 0x2b8, 0x06]],
     );
 
     // ---- echo a -> b and b -> a
@@ -129,9 +129,9 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     p.until(() => b.stack.l2cap.l2cap_get_connections()[0]!.extended_features !== -1, 'information exchange done');
     assert.equal(
       b.stack.l2cap.l2cap_get_connections().map((x) => [x.extended_features, x.fixed_channels]),
-      [[0x280, 0x06]],
+      [[0x2b8, 0x06]],
     );
-    assert.equal(info, profile === 'v1.8' ? [`78 06 ${h16(hb)} 80 02 06 00`] : []);
+    assert.equal(info, profile === 'v1.8' ? [`78 06 ${h16(hb)} b8 02 06 00`] : []);
 
     // ---- connectionless: off by default, then on
     assert.is(a.stack.l2cap.l2cap_send_connectionless_psm(ha, 0x1001, Uint8Array.of(9, 9)), 0);

@@ -154,8 +154,8 @@ test('repeated requests with an identifier still being answered: one answer each
   h.loop.run(0);
   // extended features: fixed channels (bit 7) + unicast connectionless reception (bit 9)
   assert.equal(h.hci.take(), [
-    '0c 00 01 00 0b 21 08 00 02 00 00 00 80 02 00 00',
-    '0c 00 01 00 0b 21 08 00 02 00 00 00 80 02 00 00',
+    '0c 00 01 00 0b 21 08 00 02 00 00 00 b8 02 00 00',
+    '0c 00 01 00 0b 21 08 00 02 00 00 00 b8 02 00 00',
     '06 00 01 00 01 22 02 00 00 00',
     '06 00 01 00 01 22 02 00 00 00',
   ]);

@@ -212,8 +212,9 @@ test('information request from the remote: connectionless MTU, extended features
   h.loop.run(0);
   assert.equal(h.hci.take(), [
     '0a 00 01 00 0b 11 06 00 01 00 00 00 a0 02',
-    // features: fixed channels (bit 7) + unicast connectionless data reception (bit 9)
-    '0c 00 01 00 0b 12 08 00 02 00 00 00 80 02 00 00',
+    // features (Vol 3 Part A, 4.12 table 4.13): ERTM (bit 3), streaming (bit 4), FCS option (bit 5),
+    // fixed channels (bit 7), unicast connectionless data reception (bit 9) = 0x02B8
+    '0c 00 01 00 0b 12 08 00 02 00 00 00 b8 02 00 00',
     // fixed channels: signalling (bit 1) + connectionless (bit 2)
     '10 00 01 00 0b 13 0c 00 03 00 00 00 06 00 00 00 00 00 00 00',
     '08 00 01 00 0b 14 04 00 04 00 01 00',
