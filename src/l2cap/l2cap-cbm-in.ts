@@ -46,6 +46,7 @@ import {
   L2CAP_LE_PSM_MAX,
 } from './l2cap-le-sig.js';
 import { l2cap_le_security_result } from './l2cap-le-security.js';
+import { l2cap_cbm_rejected_status, l2cap_cbm_status_for_result } from './l2cap-cbm-status.js';
 import type { L2capState } from './l2cap-state.js';
 
 export class L2capCbmIn {
@@ -106,7 +107,8 @@ export class L2capCbmIn {
     const mps = little_endian_read_16(packet, d + 4);
     const credits = little_endian_read_16(packet, d + 6);
     const result = little_endian_read_16(packet, d + 8);
-    if (result !== CBM_RESULT_SUCCESS) return this.c.finalize(ch, result, 'refused by the remote');
+    if (result !== CBM_RESULT_SUCCESS)
+      return this.c.finalize(ch, l2cap_cbm_status_for_result(this.s.codes.PROFILE, result), 'refused by the remote');
     ch.remote_cid = dcid;
     ch.remote_mtu = mtu;
     ch.remote_mps = mps;
@@ -123,7 +125,7 @@ export class L2capCbmIn {
     ) {
       // the remote opened its end with parameters we cannot use: report failure, then close its end
       ch.opened = false;
-      this.ev.opened(ch, CBM_RESULT_UNACCEPTABLE_PARAMETERS);
+      this.ev.opened(ch, l2cap_cbm_status_for_result(this.s.codes.PROFILE, CBM_RESULT_UNACCEPTABLE_PARAMETERS));
       ch.opened = true; // the Disconnection exchange ends silently (the event went out)
       ch.handler = null;
       ch.state = CBM_WILL_SEND_DISCONNECT_REQUEST;
@@ -174,7 +176,8 @@ export class L2capCbmIn {
   rejected(link: L2capLeLink, id: number): void {
     for (const c of this.s.le.channels) {
       if (c.con_handle !== link.con_handle || c.local_sig_id !== id) continue;
-      if (c.state === CBM_W4_RESPONSE) this.c.finalize(c, CBM_RESULT_SPSM_NOT_SUPPORTED, 'request rejected');
+      if (c.state === CBM_W4_RESPONSE)
+        this.c.finalize(c, l2cap_cbm_rejected_status(this.s.codes.PROFILE, c.enhanced), 'request rejected');
       else if (c.state === CBM_W4_DISCONNECT_RESPONSE) this.c.finalize(c, 0, 'disconnection rejected');
     }
   }

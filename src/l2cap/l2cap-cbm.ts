@@ -8,7 +8,10 @@
  *   (else result 0x0002, which also covers SPSM 0 and out-of-range values: the CVE-2022-42896
  *   class), SCID in the LE dynamic range 0x0040-0x007F (0x0009) and not already used on the link
  *   (0x000A), MTU and MPS >= 23 and MPS <= 65533 (0x000B), the service's security level
- *   (0x0005), a free channel record (0x0004). Refusals answer with DCID, MTU, MPS, credits 0.
+ *   (0x0005 / 0x0007 / 0x0008, l2cap-le-security.ts), a free channel record (0x0004). Refusals
+ *   answer with DCID, MTU, MPS, credits 0. An outgoing channel with a security level above the
+ *   link's pairs first (l2cap-cbm-security.ts); a refusal reaches the application as the
+ *   profile's status (l2cap-cbm-status.ts: raw in v1.4, 0x65-0x6F in v1.8).
  * - Data: K-frames (3.4): the first of an SDU carries the 2-octet SDU length; each K-frame costs
  *   the sender one credit. Received SDUs are reassembled into the application's receive buffer
  *   and delivered as (L2CAP_DATA_PACKET, local_cid, buffer, sdu_len). A K-frame without a credit,
@@ -53,6 +56,7 @@ import {
   type L2capLeLink,
 } from './l2cap-le-objects.js';
 import { L2CAP_LE_CID_DYNAMIC_FIRST, L2CAP_LE_CID_DYNAMIC_LAST } from './l2cap-le-state.js';
+import { L2capCbmSecurity } from './l2cap-cbm-security.js';
 import type { L2capLeEvents } from './l2cap-le-events.js';
 import {
   LE_SIG_DISCONNECTION_REQUEST,
@@ -112,12 +116,19 @@ export class L2capCbm {
   private rr = 0;
   /** ECBM hooks (null: no enhanced mode). */
   enhanced: L2capCbmEnhanced | null = null;
+  /** The security level of outgoing channels (pairing before the request). */
+  readonly security: L2capCbmSecurity;
 
   constructor(
     readonly s: L2capState,
     readonly ev: L2capLeEvents,
     readonly x: L2capCbmPeers,
-  ) {}
+  ) {
+    this.security = new L2capCbmSecurity(s, {
+      finalize: (ch, status, why) => this.finalize(ch, status, why),
+      scheduleRun: () => x.scheduleRun(),
+    });
+  }
 
   // ============================================================================ services
 
@@ -212,7 +223,7 @@ export class L2capCbm {
     if (!ch) return { status: BTSTACK_MEMORY_ALLOC_FAILED, local_cid: 0 };
     this.setLocal(ch, receive_buffer, mtu, initial_credits);
     ch.security_level = security_level;
-    ch.state = CBM_WILL_SEND_REQUEST;
+    this.security.start(ch); // CBM_WILL_SEND_REQUEST, or pairing first
     this.x.scheduleRun();
     return { status: ERROR_CODE_SUCCESS, local_cid: ch.local_cid };
   }

@@ -14,13 +14,16 @@
  * - An incoming request is checked before the application sees it (result for all channels):
  *   0 or more than 5 SCIDs -> 0x000C (invalid parameters); SPSM outside 0x0001-0x00FF or without an
  *   ECBM service -> 0x0002 (the CVE-2022-42896 class); MTU or MPS below 64 or MPS above 65533 ->
- *   0x000C; the service's security level not reached -> 0x0005; MTU below the service's
+ *   0x000C; the service's security level not reached -> 0x0005 / 0x0007 / 0x0008
+ *   (l2cap-le-security.ts); MTU below the service's
  *   min_remote_mtu -> 0x000B. Then per SCID: outside 0x0040-0x007F -> refused, 0x0009; already
  *   used on the link (or twice in the request) -> 0x000A; no channel record -> 0x0004. The rest
  *   reach the application as one L2CAP_EVENT_ECBM_INCOMING_CONNECTION (num_channels, first CID);
  *   it answers with l2cap_ecbm_accept_channels (the first num_channels; others refused 0x0004) or
  *   l2cap_ecbm_decline_channels. Refused channels answer DCID 0; MTU, MPS and credits are 0 when
  *   none was accepted. Each channel that opens gets L2CAP_EVENT_ECBM_CHANNEL_OPENED.
+ * - Outgoing with a security level above the link's: the group pairs first (l2cap-cbm-security.ts).
+ *   A refused channel reports BTstack 1.8's status for the result (l2cap-cbm-status.ts: 0x65-0x6F).
  * - Our MPS: MTU + 2 within the range of l2cap_ecbm_mps_set_min / _max (default 64-65533).
  * - Reconfiguration (4.27, 4.28): l2cap_ecbm_reconfigure_channels raises our MTU (never lowers it)
  *   for 1-5 open channels of one link (the MPS follows the range, lower only for a single
@@ -85,6 +88,7 @@ import {
   le_sig_credit_based_reconfigure_request,
 } from './l2cap-le-sig.js';
 import { l2cap_le_security_result } from './l2cap-le-security.js';
+import { l2cap_cbm_status_for_result } from './l2cap-cbm-status.js';
 import type { L2capState } from './l2cap-state.js';
 
 /** Outcome of l2cap_ecbm_create_channels / l2cap_ecbm_accept_channels: status and the local CIDs (BTstack's out_local_cids). */
@@ -165,7 +169,9 @@ export class L2capEcbm {
       ch.security_level = security_level;
       this.cbm.setLocal(ch, receive_buffers[i]!, mtu, initial_credits);
       ch.local_mps = this.mps(mtu);
-      ch.state = CBM_WILL_SEND_REQUEST;
+      // the group waits for the link's security level together (one request for all)
+      if (i === 0) this.cbm.security.start(ch);
+      else ch.state = made[0]!.state;
     }
     this.x.scheduleRun();
     return { status: ERROR_CODE_SUCCESS, local_cids: made.map((c) => c.local_cid) };
@@ -458,8 +464,9 @@ export class L2capEcbm {
     g.forEach((ch, i) => {
       const dcid = i < n ? little_endian_read_16(packet, d + 8 + 2 * i) : 0;
       if (dcid === 0) {
-        const status = result === 0 ? L2CAP_ECBM_CONNECTION_RESULT_SOME_REFUSED_INSUFFICIENT_RESOURCES_AVAILABLE : result;
-        this.cbm.finalize(ch, status, 'refused by the remote');
+        // a DCID 0 under result 0: refused all the same (BTstack would report success), as "no resources"
+        const r = result === 0 ? L2CAP_ECBM_CONNECTION_RESULT_SOME_REFUSED_INSUFFICIENT_RESOURCES_AVAILABLE : result;
+        this.cbm.finalize(ch, l2cap_cbm_status_for_result(this.s.codes.PROFILE, r), 'refused by the remote');
         return;
       }
       ch.remote_cid = dcid;
@@ -480,7 +487,10 @@ export class L2capEcbm {
       taken.push(dcid);
       if (bad) {
         // the remote opened its end with parameters we cannot use: report failure, then close its end
-        this.ev.opened(ch, L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_INVALID_PARAMETERS);
+        this.ev.opened(
+          ch,
+          l2cap_cbm_status_for_result(this.s.codes.PROFILE, L2CAP_ECBM_CONNECTION_RESULT_ALL_REFUSED_INVALID_PARAMETERS),
+        );
         ch.opened = true; // the Disconnection exchange ends silently (the event went out)
         ch.handler = null;
         ch.state = CBM_WILL_SEND_DISCONNECT_REQUEST;

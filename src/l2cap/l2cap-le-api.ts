@@ -136,8 +136,11 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
   /**
    * Open a credit-based channel to `psm` on the LE link `con_handle`; SDUs up to `mtu` (>= 23) are
    * reassembled into `receive_buffer`. `initial_credits` or L2CAP_LE_AUTOMATIC_CREDITS (0xFFFF).
-   * The outcome: L2CAP_EVENT_LE_CHANNEL_OPENED (v1.4) / _CBM_CHANNEL_OPENED (v1.8); status 0 or the
-   * remote's result. Returns { status, local_cid }.
+   * A link below `security_level` is paired first (the SM must be set up with sm_init); the
+   * request goes out once the level is reached. The outcome: L2CAP_EVENT_LE_CHANNEL_OPENED (v1.4) /
+   * _CBM_CHANNEL_OPENED (v1.8); status 0, ERROR_CODE_INSUFFICIENT_SECURITY (0x2F) when the level
+   * was not reached, or the remote's refusal: its result raw in v1.4, 0x65-0x6F in v1.8
+   * (l2cap-cbm-status.ts). Returns { status, local_cid }.
    */
   l2cap_cbm_create_channel(
     handler: PacketHandler,
@@ -235,7 +238,7 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
   /**
    * Accept Credit Based Connection Requests for `psm` (1-0x00FF): L2CAP_EVENT_ECBM_INCOMING_CONNECTION
    * goes to `handler`. A remote announcing an MTU below `min_remote_mtu` is refused 0x000B; below
-   * `security_level` 0x0005. `authorization_required` is accepted for BTstack's signature and not
+   * `security_level` 0x0005 / 0x0007 / 0x0008 (l2cap-le-security.ts). `authorization_required` is accepted for BTstack's signature and not
    * used (no authorization step yet). 0, L2CAP_SERVICE_ALREADY_REGISTERED, BTSTACK_MEMORY_ALLOC_FAILED
    * or ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS.
    */
@@ -263,8 +266,9 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
   /**
    * Open `num_channels` (1-5) channels to `psm` with one Credit Based Connection Request; SDUs up to
    * `receive_buffer_size` (the MTU, >= 64) are reassembled into receive_buffers[i]. `initial_credits`
-   * per channel or L2CAP_LE_AUTOMATIC_CREDITS. One L2CAP_EVENT_ECBM_CHANNEL_OPENED per channel
-   * (status 0, or the remote's result for a refused one). Returns { status, local_cids }.
+   * per channel or L2CAP_LE_AUTOMATIC_CREDITS. A link below `security_level` is paired first, as
+   * for CBM. One L2CAP_EVENT_ECBM_CHANNEL_OPENED per channel (status 0; 0x2F when the level was not
+   * reached; a refused one: 0x65-0x6F, l2cap-cbm-status.ts). Returns { status, local_cids }.
    */
   l2cap_ecbm_create_channels(
     handler: PacketHandler,

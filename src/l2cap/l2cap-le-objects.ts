@@ -185,6 +185,8 @@ export const CBM_WILL_SEND_RESPONSE = 4;
 export const CBM_OPEN = 5;
 export const CBM_WILL_SEND_DISCONNECT_REQUEST = 6;
 export const CBM_W4_DISCONNECT_RESPONSE = 7;
+/** Outgoing: waiting for the link's security level before the request (BTstack's WAIT_OUTGOING_SECURITY_LEVEL_UPDATE; l2cap-cbm-security.ts). */
+export const CBM_W4_SECURITY = 8;
 
 export class L2capCbmChannel {
   state = CBM_CLOSED;

@@ -150,7 +150,7 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.ok(h.pools.all_free());
   });
 
-  test(`${profile}: outgoing channel: Request bytes, Response success -> OPENED; refusal -> OPENED with the raw result`, () => {
+  test(`${profile}: outgoing channel: Request bytes, Response success -> OPENED; refusal -> OPENED with the profile's status`, () => {
     const h = server(profile);
     const r = h.l2cap.l2cap_le_create_channel(h.handler, LE_HANDLE, SPSM, new Uint8Array(100), 100, 5);
     assert.equal(r, { status: 0, local_cid: 0x40 });
@@ -169,9 +169,11 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     sent(h);
     leSig(h, '15 02 0a 00 00 00 00 00 00 00 00 00 02 00'); // SPSM not supported
     h.loop.run(0);
+    // v1.4: the raw result (BTstack 1.4.1); v1.8: l2cap_cbm_status_for_result, 0x0002 -> 0x65 REFUSED_PSM
+    const refused = profile === 'v1.4' ? '02' : '65';
     assert.equal(
       h.events.map((e) => e.bytes),
-      [`${op} 15 02 00 ${ADDR} 41 00 00 81 00 41 00 00 00 64 00 00 00`],
+      [`${op} 15 ${refused} 00 ${ADDR} 41 00 00 81 00 41 00 00 00 64 00 00 00`],
     );
   });
 }
@@ -202,7 +204,7 @@ test('the spec checks of an incoming request, each refused with its result and a
     ['80 00 40 00 16 00 17 00 0a 00', '0b 00'], // MTU 22 < 23: unacceptable parameters
     ['80 00 40 00 64 00 16 00 0a 00', '0b 00'], // MPS 22
     ['80 00 40 00 64 00 fe ff 0a 00', '0b 00'], // MPS 65534 > 65533
-    ['f0 00 40 00 64 00 17 00 0a 00', '05 00'], // link at level 0: insufficient authentication
+    ['f0 00 40 00 64 00 17 00 0a 00', '08 00'], // level 2 service, link unencrypted: insufficient encryption
   ];
   let id = 1;
   for (const [data, result] of cases) {

@@ -76,7 +76,7 @@ test('5 channels in one incoming request: INCOMING_CONNECTION once, accept -> on
   assert.ok(h.pools.all_free());
 });
 
-test('5 channels created in one request; partial refusal (result 0x0004, DCID 0) -> OPENED with the result for those', () => {
+test('5 channels created in one request; partial refusal (result 0x0004, DCID 0) -> OPENED 0x67 for those', () => {
   const h = server();
   const r = h.l2cap.l2cap_ecbm_create_channels(h.handler, LE_HANDLE, 0, SPSM, 5, 5, 100, bufs(5, 100));
   assert.equal(r, { status: 0, local_cids: [0x40, 0x41, 0x42, 0x43, 0x44] });
@@ -90,9 +90,10 @@ test('5 channels created in one request; partial refusal (result 0x0004, DCID 0)
     [
       [0x40, openedEv(0, 0, 0x40, 0x60, 100, 200)],
       [0x41, openedEv(0, 0, 0x41, 0x61, 100, 200)],
-      [0x42, openedEv(4, 0, 0x42, 0, 100, 0)],
+      // BTstack 1.8's l2cap_ecbm_status_for_result: 0x0004 -> 0x67 L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_RESOURCES
+      [0x42, openedEv(0x67, 0, 0x42, 0, 100, 0)],
       [0x43, openedEv(0, 0, 0x43, 0x62, 100, 200)],
-      [0x44, openedEv(4, 0, 0x44, 0, 100, 0)],
+      [0x44, openedEv(0x67, 0, 0x44, 0, 100, 0)],
     ],
   );
   assert.is(h.l2cap.state.le.channelPool.in_use, 3);
@@ -200,7 +201,7 @@ test('incoming request checks: each refusal answered with its result and one DCI
     ['80 00 3f 00 40 00 0a 00 60 00', '0c 00'], // MTU 63 < 64: invalid parameters
     ['80 00 64 00 3f 00 0a 00 60 00', '0c 00'], // MPS 63
     ['80 00 64 00 fe ff 0a 00 60 00', '0c 00'], // MPS 65534 > 65533
-    ['f0 00 64 00 40 00 0a 00 60 00', '05 00'], // link at level 0: insufficient authentication
+    ['f0 00 64 00 40 00 0a 00 60 00', '08 00'], // level 2 service, link unencrypted: insufficient encryption
     ['f1 00 64 00 40 00 0a 00 60 00', '0b 00'], // MTU 100 < the service's 200: unacceptable parameters
     ['80 00 64 00 40 00 0a 00 00 00', '09 00'], // SCID 0: invalid source CID
     ['80 00 64 00 40 00 0a 00 80 00 3f 00', '09 00'], // SCIDs 0x0080 and 0x003F: outside 0x0040-0x007F
@@ -395,7 +396,8 @@ test('outgoing: Command Reject / RTX / link down fail every channel of the reque
   h.loop.run(0);
   assert.equal(
     h.events.map((e) => e.bytes),
-    [openedEv(2, 0, 0x40, 0, 100, 0), openedEv(2, 0, 0x41, 0, 100, 0)],
+    // Command Reject of an ECBM request: 0x65 REFUSED_PSM (BTstack 1.8; a CBM request's reject stays 0x02)
+    [openedEv(0x65, 0, 0x40, 0, 100, 0), openedEv(0x65, 0, 0x41, 0, 100, 0)],
   );
   h.events.length = 0;
   h.l2cap.l2cap_ecbm_create_channels(h.handler, LE_HANDLE, 0, SPSM, 2, 5, 100, bufs(2, 100));
@@ -407,12 +409,13 @@ test('outgoing: Command Reject / RTX / link down fail every channel of the reque
     'RTX: L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT',
   );
   h.events.length = 0;
-  // the remote answers with MPS 63 for one channel: reported 0x000C, then its end is closed
+  // the remote answers with MPS 63 for one channel: reported as 0x000C through BTstack 1.8's table (0x6F
+  // L2CAP_CONNECTION_RESPONSE_UNKNOWN_ERROR), then its end is closed
   const r = h.l2cap.l2cap_ecbm_create_channels(h.handler, LE_HANDLE, 0, SPSM, 1, 5, 100, bufs(1, 100));
   sent(h);
   leSig(h, '18 03 0a 00 64 00 3f 00 05 00 00 00 60 00');
   assert.equal(sent(h), [`08 00 05 00 06 04 04 00 60 00 ${u16(r.local_cids[0]!)}`]);
-  assert.equal(h.events[0]!.bytes.slice(0, 8), '8a 15 0c');
+  assert.equal(h.events[0]!.bytes.slice(0, 8), '8a 15 6f');
   leSig(h, `07 04 04 00 60 00 ${u16(r.local_cids[0]!)}`);
   h.loop.run(0);
   assert.is(h.events.length, 1, 'no CHANNEL_CLOSED after a failed OPENED');
