@@ -18,6 +18,11 @@
  *   (a run-loop timer starts an asynchronous fs.promises.access, never blocking the loop; its
  *   answer comes back through execute_on_main_thread); when it is gone -> 'failed'.
  * - Modem-line ioctls (DTR/RTS) that a pty refuses are logged and ignored.
+ * - I/O path (issue 19): once serialport has opened and configured the port, the bytes go through
+ *   the binding's fd on the event loop (`FdSerialIo`, fd-io.ts: non-blocking reads into one fixed
+ *   buffer, one write per burst) where the binding offers an fd and a poller (Linux, macOS);
+ *   elsewhere (Windows, the mock binding) through serialport's streams. Option `io` or the
+ *   environment variable BTHOST_SERIAL_IO=fd|stream|auto chooses; `io_path` says which is in use.
  */
 import { access } from 'node:fs/promises';
 import { SerialPort, type SerialPortMock } from 'serialport';
@@ -28,6 +33,7 @@ import type { HciTransport, TransportEvent, TransportEventHandler, TransportPack
 import { BTSTACK_UART_PARITY_EVEN, BTSTACK_UART_PARITY_ODD, type HciTransportConfigUart } from '../../src/chipset/chipset.js';
 import { describe_open_error } from './errors.js';
 import { WriteRing } from './write-ring.js';
+import { FdSerialIo, fd_io_handle, serial_io_choice, type SerialIoPath, type SerialIoStats } from './fd-io.js';
 
 // Status codes (Core spec Vol 1, Part F; BTstack's names).
 const ERROR_CODE_SUCCESS = 0x00;
@@ -68,6 +74,11 @@ export interface SerialPortTransportOptions {
    * @serialport/binding-mock's MockBinding).
    */
   port_class?: typeof SerialPort | typeof SerialPortMock;
+  /**
+   * The I/O path: 'fd' (the port's fd on the event loop), 'stream' (serialport's streams), 'auto'
+   * (default: fd where the binding has one, else stream). Default from BTHOST_SERIAL_IO.
+   */
+  io?: SerialIoPath;
 }
 
 /** The default presence check: the device node exists (an error other than ENOENT, e.g. EACCES, is not an unplug). */
@@ -92,6 +103,8 @@ interface Session {
   ended: boolean;
   /** Write completion callback, one per session (not one closure per write). */
   onWrite: (err: Error | null | undefined) => void;
+  /** The fd path's reader/writer, when that path is in use. */
+  fd: FdSerialIo | null;
 }
 
 export class SerialPortTransport implements HciTransport {
@@ -112,6 +125,9 @@ export class SerialPortTransport implements HciTransport {
   private readonly PortClass: typeof SerialPort | typeof SerialPortMock;
   /** The session whose presence check is in flight (at most one at a time). */
   private presenceChecking: Session | null = null;
+  private readonly ioChoice: SerialIoPath;
+  private ioPathUsed: 'fd' | 'stream' | null = null;
+  private readonly streamStats: SerialIoStats = { reads: 0, read_bytes: 0, writes: 0, write_bytes: 0, write_waits: 0 };
 
   private state: State = 'closed';
   private session: Session | null = null;
@@ -148,6 +164,7 @@ export class SerialPortTransport implements HciTransport {
     this.presenceMs = options.presence_check_ms ?? 500;
     this.devicePresent = options.device_present ?? deviceNodePresent;
     this.PortClass = options.port_class ?? SerialPort;
+    this.ioChoice = serial_io_choice(options.io);
     this.deframer = new H4Deframer({
       accept: [2, 3, 4, 5],
       limits: options.limits,
@@ -172,7 +189,22 @@ export class SerialPortTransport implements HciTransport {
 
   /** Bytes written but not yet accepted by the OS. */
   get write_queue_bytes(): number {
-    return this.ring.used;
+    return this.session?.fd ? this.session.fd.queued : this.ring.used;
+  }
+
+  /** The I/O path of the open port ('fd' or 'stream'; the last one used once closed; null before any open). */
+  get io_path(): 'fd' | 'stream' | null {
+    return this.ioPathUsed;
+  }
+
+  /** The I/O path asked for (option `io`, else BTHOST_SERIAL_IO, else 'auto'). */
+  get io_choice(): SerialIoPath {
+    return this.ioChoice;
+  }
+
+  /** Reads and writes of the current (or last) session's path: counts and bytes. */
+  get io_stats(): Readonly<SerialIoStats> {
+    return this.session?.fd ? this.session.fd.stats : this.streamStats;
   }
 
   /** Framing errors seen since construction. */
@@ -239,17 +271,9 @@ export class SerialPortTransport implements HciTransport {
       loop.execute_on_main_thread(() => this.emit({ type: 'open-failed', error: message }));
       return;
     }
-    const session: Session = { port, closingByUs: false, ended: false, onWrite: () => {} };
+    const session: Session = { port, closingByUs: false, ended: false, onWrite: () => {}, fd: null };
     session.onWrite = (err) => this.onWritten(session, err ?? null);
     this.session = session;
-    port.on('data', (chunk: Buffer) => {
-      if (this.session !== session) return;
-      this.rxQueue.push(chunk);
-      if (!this.rxPosted) {
-        this.rxPosted = true;
-        loop.execute_on_main_thread(this.drainRx);
-      }
-    });
     port.on('close', (err: Error | null) => {
       loop.execute_on_main_thread(() => this.onPortGone(session, err ?? null, 'closed'));
     });
@@ -285,6 +309,8 @@ export class SerialPortTransport implements HciTransport {
   }
 
   can_send_packet_now(_packet_type: number): boolean {
+    const fd = this.session?.fd;
+    if (fd) return this.state === 'open' && fd.can_write();
     if (this.state !== 'open' || this.ring.used >= this.maxWriteQueue) {
       if (this.state === 'open') this.blocked = true;
       return false;
@@ -298,6 +324,7 @@ export class SerialPortTransport implements HciTransport {
     if (packet_type < 1 || packet_type > 5) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
     const session = this.session;
     if (this.state !== 'open' || !session) return ERROR_CODE_COMMAND_DISALLOWED;
+    if (session.fd) return session.fd.write(packet_type, packet, size) ? ERROR_CODE_SUCCESS : ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
     const pos = this.ring.reserve(size + 1);
     if (pos < 0) {
       this.blocked = true;
@@ -307,6 +334,8 @@ export class SerialPortTransport implements HciTransport {
     buf[pos] = packet_type;
     buf.set(packet.subarray(0, size), pos + 1);
     session.port.write(buf.subarray(pos, pos + size + 1), session.onWrite);
+    this.streamStats.writes++;
+    this.streamStats.write_bytes += size + 1;
     return ERROR_CODE_SUCCESS;
   }
 
@@ -319,13 +348,15 @@ export class SerialPortTransport implements HciTransport {
     const previous = this.currentBaud;
     this.currentBaud = baudrate;
     // Hold writes (sent after this call) until the port runs at the new speed.
-    port.cork();
+    if (session.fd) session.fd.hold();
+    else port.cork();
     this.baudUpdates++;
     port.update({ baudRate: baudrate }, (err) => {
       loop.execute_on_main_thread(() => {
         if (this.session !== session) return;
         this.baudUpdates--;
-        port.uncork();
+        if (session.fd) session.fd.release();
+        else port.uncork();
         if (err) {
           this.currentBaud = previous;
           this.fail(session, `cannot set ${this.config.device_name} to ${baudrate} baud: ${err.message}`);
@@ -372,7 +403,10 @@ export class SerialPortTransport implements HciTransport {
       return;
     }
     this.state = 'open';
-    this.logger?.info(`${path}: open at ${this.currentBaud} baud, flow control ${this.config.flowcontrol ? 'on' : 'off'}`);
+    this.startIo(session);
+    this.logger?.info(
+      `${path}: open at ${this.currentBaud} baud, flow control ${this.config.flowcontrol ? 'on' : 'off'}, I/O ${this.ioPathUsed}`,
+    );
     const lines = this.modemLines;
     if (lines) {
       session.port.set({ dtr: lines.dtr, rts: lines.rts }, (e) => {
@@ -381,6 +415,47 @@ export class SerialPortTransport implements HciTransport {
     }
     this.armPresenceCheck();
     this.emit({ type: 'opened' });
+  }
+
+  /** The fd path where the binding offers one (and it was not refused), else serialport's stream. */
+  private startIo(session: Session): void {
+    const loop = this.loop();
+    const handle = this.ioChoice === 'stream' ? null : fd_io_handle((session.port as { port?: unknown }).port);
+    if (!handle && this.ioChoice === 'fd') {
+      this.logger?.info(`${this.config.device_name}: no file descriptor from the serial binding here, using the stream path`);
+    }
+    if (handle) {
+      const fd = new FdSerialIo(
+        handle,
+        loop,
+        {
+          on_data: (bytes, length) => {
+            if (this.session === session && this.state === 'open') this.deframer.feed(bytes, 0, length);
+          },
+          on_drained: () => {
+            if (this.session === session && this.state === 'open') this.emit({ type: 'can-send-now' });
+          },
+          on_lost: (reason) => this.fail(session, `serial port ${this.config.device_name} failed: ${reason}`),
+        },
+        this.maxWriteQueue,
+        this.ring.capacity,
+      );
+      session.fd = fd;
+      this.ioPathUsed = 'fd';
+      fd.start();
+      return;
+    }
+    this.ioPathUsed = 'stream';
+    session.port.on('data', (chunk: Buffer) => {
+      if (this.session !== session) return;
+      this.streamStats.reads++;
+      this.streamStats.read_bytes += chunk.length;
+      this.rxQueue.push(chunk);
+      if (!this.rxPosted) {
+        this.rxPosted = true;
+        loop.execute_on_main_thread(this.drainRx);
+      }
+    });
   }
 
   private armPresenceCheck(): void {
@@ -415,6 +490,7 @@ export class SerialPortTransport implements HciTransport {
     session.closingByUs = true;
     const loop = this.loop();
     loop.remove_timer(this.presenceTimer);
+    session.fd?.stop();
     const port = session.port;
     if (!port.isOpen) {
       loop.execute_on_main_thread(() => this.onClosedByUs(session));
@@ -466,6 +542,7 @@ export class SerialPortTransport implements HciTransport {
     this.ring.clear();
     this.rxQueue.length = 0;
     this.deframer.reset();
+    session.fd?.stop();
     if (session.port.isOpen) session.port.close(() => {});
     this.logger?.error(message);
     this.emit({ type: 'failed', error: message });

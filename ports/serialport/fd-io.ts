@@ -1,0 +1,292 @@
+/**
+ * The serial port's bytes on the event loop itself (issue 19): `serialport` still finds, opens,
+ * locks and configures the port (baud, RTS/CTS, parity, termios), then this class does the
+ * per-byte work on the file descriptor the binding opened (non-blocking: bindings-cpp opens with
+ * O_NONBLOCK), with the binding's own uv_poll handle for readiness:
+ *
+ * - read: the poller says readable -> the run loop (execute_on_main_thread, the one way into the
+ *   stack) -> `readSync` into one fixed 64 KiB buffer, fed straight to the consumer (the H4
+ *   deframer), again while a read fills the buffer, then poll again. No thread-pool hop, no
+ *   stream, no Buffer per read.
+ * - write: packets are copied into a byte FIFO; one flush per run-loop turn writes what is queued
+ *   with one `writeSync` per contiguous span (a burst of packets is one syscall); a short write or
+ *   EAGAIN waits for the poller's writable.
+ * - a read or write error other than EAGAIN / EINTR (EIO: the pty's other end closed; ENXIO /
+ *   ENODEV: the USB adapter unplugged), or a read of 0 bytes (a hung-up tty), is the port lost:
+ *   `on_lost(reason)`, the same 'failed' the stream path reports.
+ *
+ * The stream path (serialport's Readable / Writable: an fs.read / fs.write in libuv's thread pool
+ * per chunk) stays as the fallback where this one cannot be used (see `fd_io_handle`).
+ */
+import { readSync, writeSync } from 'node:fs';
+import type { RunLoop } from '../../src/core/run-loop.js';
+
+/** The binding's poller (bindings-cpp's Poller: an EventEmitter over uv_poll). */
+export interface FdPoller {
+  poll(flags: number): void;
+  on(event: 'readable' | 'writable', listener: (err: Error | null) => void): unknown;
+  removeListener(event: 'readable' | 'writable', listener: (err: Error | null) => void): unknown;
+}
+
+/** bindings-cpp's poller flags. */
+const UV_READABLE = 1;
+const UV_WRITABLE = 2;
+
+/** What the serialport binding must offer for the fd path: an open fd and its poller. */
+export interface FdIoHandle {
+  fd: number;
+  poller: FdPoller;
+}
+
+/**
+ * The fd and poller of an open serialport binding (bindings-cpp's LinuxPortBinding /
+ * DarwinPortBinding), or null where there are none (Windows, the mock binding, a port not open).
+ */
+export function fd_io_handle(binding: unknown): FdIoHandle | null {
+  if (process.platform === 'win32' || !binding || typeof binding !== 'object') return null;
+  const b = binding as { fd?: unknown; poller?: unknown };
+  const p = b.poller as Partial<FdPoller> | undefined;
+  if (typeof b.fd !== 'number' || b.fd < 0 || !p) return null;
+  if (typeof p.poll !== 'function' || typeof p.on !== 'function' || typeof p.removeListener !== 'function') return null;
+  return { fd: b.fd, poller: p as FdPoller };
+}
+
+/** Which I/O path a serial transport uses: 'fd' (the fast one), 'stream' (serialport's streams), 'auto' (fd where it can). */
+export type SerialIoPath = 'auto' | 'fd' | 'stream';
+
+/** The path asked for: the option, else the environment variable BTHOST_SERIAL_IO, else 'auto'. */
+export function serial_io_choice(option?: SerialIoPath, env: NodeJS.ProcessEnv = process.env): SerialIoPath {
+  if (option) return option;
+  const v = env.BTHOST_SERIAL_IO?.trim().toLowerCase();
+  return v === 'fd' || v === 'stream' || v === 'auto' ? v : 'auto';
+}
+
+export interface FdIoConsumer {
+  /** Bytes read, valid during the call. */
+  on_data(bytes: Uint8Array, length: number): void;
+  /** The write queue drained below the bound after a write was refused or a can-send check failed. */
+  on_drained(): void;
+  /** The port is gone (read/write error or hang-up): `reason` is the errno text. */
+  on_lost(reason: string): void;
+}
+
+/** Counters, for the benchmark and `bthost info`. */
+export interface SerialIoStats {
+  reads: number;
+  read_bytes: number;
+  writes: number;
+  write_bytes: number;
+  /** Times a write waited for the poller (EAGAIN or short write). */
+  write_waits: number;
+}
+
+function errnoText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e && typeof e === 'object' && e.code ? `${e.code}: ${e.message}` : String(err);
+}
+
+function isRetry(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR';
+}
+
+export class FdSerialIo {
+  readonly stats: SerialIoStats = { reads: 0, read_bytes: 0, writes: 0, write_bytes: 0, write_waits: 0 };
+  private readonly rx: Buffer;
+  private readonly ring: Buffer;
+  private head = 0; // next byte to queue
+  private tail = 0; // next byte to write
+  private used = 0;
+  private stopped = false;
+  private held = 0;
+  private blocked = false;
+  private flushPosted = false;
+  private waitingWritable = false;
+  private readArmed = false;
+  private readonly onReadable = (err: Error | null): void => this.readable(err);
+  private readonly onWritable = (err: Error | null): void => this.writable(err);
+  private readonly drainRead = (): void => this.readNow();
+  private readonly drainWrite = (): void => this.flush();
+
+  constructor(
+    private readonly handle: FdIoHandle,
+    private readonly loop: RunLoop,
+    private readonly consumer: FdIoConsumer,
+    private readonly maxQueue: number,
+    ringSize: number,
+    readSize = 65536,
+  ) {
+    this.rx = Buffer.allocUnsafe(readSize);
+    this.ring = Buffer.allocUnsafe(ringSize);
+  }
+
+  /** Bytes queued and not yet accepted by the OS. */
+  get queued(): number {
+    return this.used;
+  }
+
+  start(): void {
+    this.handle.poller.on('readable', this.onReadable);
+    this.handle.poller.on('writable', this.onWritable);
+    // bytes may already wait: read once on the loop, which polls afterwards
+    this.loop.execute_on_main_thread(this.drainRead);
+  }
+
+  /** Stop reading and writing (before the binding closes the fd); queued bytes are dropped. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.handle.poller.removeListener('readable', this.onReadable);
+    this.handle.poller.removeListener('writable', this.onWritable);
+    this.used = 0;
+  }
+
+  /** Whether `size` more bytes would stay under the bound; false marks us blocked (on_drained later). */
+  can_write(): boolean {
+    if (this.used < this.maxQueue) return true;
+    this.blocked = true;
+    return false;
+  }
+
+  /** Queue one H4 packet (type byte + size bytes); false when the ring has no room (on_drained later). */
+  write(type: number, packet: Uint8Array, size: number): boolean {
+    if (this.stopped) return false;
+    const n = size + 1;
+    const cap = this.ring.length;
+    if (cap - this.used < n) {
+      this.blocked = true;
+      return false;
+    }
+    const ring = this.ring;
+    let h = this.head;
+    ring[h] = type;
+    h = h + 1 === cap ? 0 : h + 1;
+    const first = Math.min(size, cap - h);
+    ring.set(first === packet.length ? packet : packet.subarray(0, first), h);
+    if (first < size) ring.set(packet.subarray(first, size), 0);
+    h += size;
+    if (h >= cap) h -= cap;
+    this.head = h;
+    this.used += n;
+    if (!this.flushPosted && !this.waitingWritable && this.held === 0) {
+      this.flushPosted = true;
+      this.loop.execute_on_main_thread(this.drainWrite);
+    }
+    return true;
+  }
+
+  /** Hold writes (a baud change in progress) until release(). */
+  hold(): void {
+    this.held++;
+  }
+
+  release(): void {
+    if (this.held > 0) this.held--;
+    if (this.held === 0 && this.used > 0 && !this.flushPosted && !this.waitingWritable) {
+      this.flushPosted = true;
+      this.loop.execute_on_main_thread(this.drainWrite);
+    }
+  }
+
+  // ---- read ------------------------------------------------------------------------------------
+
+  /** Ask the poller for what we wait for (its poll() replaces the previous interest). */
+  private arm(): void {
+    this.handle.poller.poll((this.readArmed ? UV_READABLE : 0) | (this.waitingWritable ? UV_WRITABLE : 0));
+  }
+
+  private readable(err: Error | null): void {
+    if (this.stopped || !this.readArmed) return;
+    this.readArmed = false;
+    if (err) {
+      if ((err as { canceled?: boolean }).canceled) return; // the binding closes the poller
+      this.lost(`poll: ${err.message}`);
+      return;
+    }
+    this.loop.execute_on_main_thread(this.drainRead);
+  }
+
+  private readNow(): void {
+    const rx = this.rx;
+    while (!this.stopped) {
+      let n: number;
+      try {
+        n = readSync(this.handle.fd, rx, 0, rx.length, null);
+      } catch (err) {
+        if (isRetry(err)) break;
+        this.lost(`read: ${errnoText(err)}`);
+        return;
+      }
+      if (n === 0) {
+        this.lost('read: end of file (the line hung up)');
+        return;
+      }
+      this.stats.reads++;
+      this.stats.read_bytes += n;
+      this.consumer.on_data(rx, n);
+      if (n < rx.length) break;
+    }
+    if (this.stopped) return;
+    this.readArmed = true;
+    this.arm();
+  }
+
+  // ---- write -----------------------------------------------------------------------------------
+
+  private writable(err: Error | null): void {
+    if (this.stopped || !this.waitingWritable) return;
+    this.waitingWritable = false;
+    if (err) {
+      if ((err as { canceled?: boolean }).canceled) return;
+      this.lost(`poll: ${err.message}`);
+      return;
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    this.flushPosted = false;
+    if (this.stopped || this.held > 0) return;
+    const cap = this.ring.length;
+    while (this.used > 0) {
+      const span = Math.min(this.used, cap - this.tail);
+      let n: number;
+      try {
+        n = writeSync(this.handle.fd, this.ring, this.tail, span);
+      } catch (err) {
+        if (isRetry(err)) n = 0;
+        else {
+          this.lost(`write: ${errnoText(err)}`);
+          return;
+        }
+      }
+      if (n > 0) {
+        this.stats.writes++;
+        this.stats.write_bytes += n;
+        this.used -= n;
+        this.tail += n;
+        if (this.tail >= cap) this.tail -= cap;
+      }
+      if (n < span) {
+        this.stats.write_waits++;
+        this.waitingWritable = true;
+        this.arm();
+        break;
+      }
+    }
+    if (this.used === 0) {
+      this.head = 0;
+      this.tail = 0;
+    }
+    if (this.blocked && this.used < this.maxQueue) {
+      this.blocked = false;
+      this.consumer.on_drained();
+    }
+  }
+
+  private lost(reason: string): void {
+    if (this.stopped) return;
+    this.stop();
+    this.consumer.on_lost(reason);
+  }
+}
