@@ -7,6 +7,7 @@
  * controllers on a socket for other processes (ports/virtual/cli.ts).
  */
 import { COMMON_USAGE, parse_cli_options } from './options.js';
+import { EXIT_USAGE } from './usage.js';
 
 const USAGE = `usage: bthost <command> [arguments] [options]
 
@@ -37,6 +38,8 @@ a virtual peer at C0:FF:EE:00:00:02 named "bthost virtual peer": L2CAP echo on P
 discard on PSM 0x1003, SPP echo on RFCOMM channel 1 and discard on channel 2, an LE GATT server
 (device name, battery level, a notifying counter at 0x000C, a writable note at 0x000F); and a classic
 "bthost virtual headset" at C0:FF:EE:00:00:03 without services or a name in its inquiry response.
+
+${EXIT_USAGE}
 `;
 
 type Main = (argv: string[]) => Promise<number>;
@@ -107,7 +110,7 @@ async function withOptions(
   const o = parse_cli_options(argv);
   if (o.help) {
     const usage = (await import('./usage.js')).command_usage(name);
-    process.stdout.write(`${usage}\n\n${COMMON_USAGE}\n`);
+    process.stdout.write(`${usage}\n\n${COMMON_USAGE}\n\n${(await import('./usage.js')).EXIT_USAGE}\n`);
     return 0;
   }
   if (o.errors.length) {

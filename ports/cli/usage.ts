@@ -98,6 +98,19 @@ export const USAGES: Record<string, string> = {
   --time SECONDS  stop after this long (default: at Ctrl-C); exit 0 when stopped`,
 };
 
+/** The exit-code contract every command keeps (README, "Exit codes"). */
+export const EXIT_USAGE = `exit codes:
+  0    the requested work completed: every byte to send went out and the channel then closed
+       cleanly; every byte expected arrived; --receive (no size) ended with the peer closing
+  1    a failure at run time, named in one line on stderr: the port lost, the controller restarted
+       (H4 framing error, Hardware Error), the link lost, the peer closed early (N of M bytes), ...
+  2    a usage error (one line naming the option as typed)
+  130  interrupted (Ctrl-C)
+  listen (l2cap, spp) rides through a framing error, a Hardware Error and an unplugged port (opened
+  again after 0.25, 0.5, 1, 2, then every 4 s), one line per event, its service registered again;
+  a transfer cut by one is a failure line and the next connection is served. --once: exit 1 at the
+  first fault instead.`;
+
 export function command_usage(name: string): string {
   return USAGES[name] ?? `usage: bthost ${name} [options]`;
 }
