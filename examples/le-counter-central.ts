@@ -5,8 +5,12 @@
  * the Counter Service 0xFF10 (Find By Type Value), its characteristic 0xFF11 (Read By Type 0x2803)
  * and that characteristic's Client Characteristic Configuration (Find Information), writes 0x0001
  * to it, prints --notifications N Handle Value Notifications, writes 0x0000, disconnects and exits 0.
+ * When the service has the protected characteristic 0xFF12 (read needs encryption), the central
+ * reads it before subscribing: the server answers Insufficient Encryption (0x0F), the central
+ * pairs (sm_request_pairing, Just Works: no input / no output, confirmed) and reads it again.
  * With --notifications 0 it reads the GAP Device Name (Read By Type 0x2A00) instead and disconnects.
- * Any ATT Error Response ends the program with exit code 1 and one line saying why.
+ * Any other ATT Error Response, or a failed pairing, ends the program with exit code 1 and one
+ * line saying why.
  *
  *   npx tsx examples/le-counter-central.ts -u /dev/ttyUSB0 --addr C0:FF:EE:00:00:01 [--random]
  *   options: --notifications N (default 3), --random (the peer's address is random static)
@@ -26,6 +30,8 @@ const ATT_FIND_BY_TYPE_VALUE_REQUEST = 0x06;
 const ATT_FIND_BY_TYPE_VALUE_RESPONSE = 0x07;
 const ATT_READ_BY_TYPE_REQUEST = 0x08;
 const ATT_READ_BY_TYPE_RESPONSE = 0x09;
+const ATT_READ_REQUEST = 0x0a;
+const ATT_READ_RESPONSE = 0x0b;
 const ATT_WRITE_REQUEST = 0x12;
 const ATT_WRITE_RESPONSE = 0x13;
 const ATT_HANDLE_VALUE_NOTIFICATION = 0x1b;
@@ -34,6 +40,7 @@ const uuid128 = (u16: number): Uint8Array =>
   Uint8Array.of(0xfb, 0x34, 0x9b, 0x5f, 0x80, 0x00, 0x00, 0x80, 0x00, 0x10, 0x00, 0x00, u16 & 0xff, u16 >> 8, 0x00, 0x00);
 const COUNTER_SERVICE = uuid128(0xff10);
 const COUNTER_CHARACTERISTIC = uuid128(0xff11);
+const PROTECTED_CHARACTERISTIC = uuid128(0xff12);
 
 export interface LeCounterCentralOptions {
   print: (line: string) => void;
@@ -55,6 +62,8 @@ export function start_le_counter_central(stack: Stack, addr: BdAddr, o: LeCounte
   let svc_end = 0;
   let value_handle = 0;
   let ccc_handle = 0;
+  let protected_handle = 0;
+  let paired = false;
   let received = 0;
   let finished = false;
   const text = new TextDecoder();
@@ -88,6 +97,23 @@ export function start_le_counter_central(stack: Stack, addr: BdAddr, o: LeCounte
   };
   const u16 = (v: number): number[] => [v & 0xff, v >> 8];
   const write_ccc = (value: number, next: string): void => send([ATT_WRITE_REQUEST, ...u16(ccc_handle), ...u16(value)], next);
+  const find_ccc = (): void => send([ATT_FIND_INFORMATION_REQUEST, ...u16(value_handle + 1), ...u16(svc_end)], 'ccc');
+  const read_protected = (): void => send([ATT_READ_REQUEST, ...u16(protected_handle)], 'protected');
+
+  // LE Security Manager for the protected characteristic: Just Works (no input / no output), confirmed
+  const sm = stack.sm;
+  sm.sm_init();
+  sm.sm_add_event_handler({
+    callback: (_type, _channel, p) => {
+      if (p[0] === stack.codes.SM_EVENT_JUST_WORKS_REQUEST) sm.sm_just_works_confirm(little_endian_read_16(p, 2));
+      if (p[0] !== stack.codes.SM_EVENT_PAIRING_COMPLETE || step !== 'pairing') return;
+      const status = p[11]!; // SM_EVENT_PAIRING_COMPLETE status (H1B11 / H1B111)
+      if (status !== 0) return finish(1, `pairing failed, status 0x${status.toString(16).padStart(2, '0')}`);
+      paired = true;
+      o.print(`paired (Just Works), security level ${stack.gap.gap_security_level(con_handle)}`);
+      read_protected();
+    },
+  });
 
   const on_att = (p: Uint8Array, size: number): void => {
     const op = p[0]!;
@@ -101,6 +127,12 @@ export function start_le_counter_central(stack: Stack, addr: BdAddr, o: LeCounte
     }
     if (op === ATT_ERROR_RESPONSE && size >= 5) {
       const code = p[4]!;
+      if (step === 'protected' && code === C.ATT_ERROR_INSUFFICIENT_ENCRYPTION && !paired) {
+        o.print('protected characteristic 0xFF12: ATT error 0x0f (Insufficient Encryption), pairing');
+        step = 'pairing';
+        sm.sm_request_pairing(con_handle);
+        return;
+      }
       finish(
         1,
         `ATT Error Response to 0x${p[1]!.toString(16).padStart(2, '0')} handle 0x${little_endian_read_16(p, 2).toString(16).padStart(4, '0')}: error 0x${code.toString(16).padStart(2, '0')}`,
@@ -134,6 +166,8 @@ export function start_le_counter_central(stack: Stack, addr: BdAddr, o: LeCounte
         const len = p[1]!;
         for (let i = 2; i + len <= size && len === 21; i += len) {
           // handle(2) properties(1) value handle(2) uuid(16)
+          if (p.subarray(i + 5, i + 21).every((b, k) => b === PROTECTED_CHARACTERISTIC[k]))
+            protected_handle = little_endian_read_16(p, i + 3);
           if (!p.subarray(i + 5, i + 21).every((b, k) => b === COUNTER_CHARACTERISTIC[k])) continue;
           value_handle = little_endian_read_16(p, i + 3);
           o.print(
@@ -141,9 +175,15 @@ export function start_le_counter_central(stack: Stack, addr: BdAddr, o: LeCounte
           );
         }
         if (value_handle === 0) return finish(1, 'no Counter characteristic 0xFF11 in the Counter Service');
-        send([ATT_FIND_INFORMATION_REQUEST, ...u16(value_handle + 1), ...u16(svc_end)], 'ccc');
+        if (protected_handle !== 0) read_protected();
+        else find_ccc();
         break;
       }
+      case 'protected':
+        if (op !== ATT_READ_RESPONSE) return;
+        o.print(`protected characteristic 0xFF12: '${text.decode(p.subarray(1, size))}'`);
+        find_ccc();
+        break;
       case 'ccc': {
         if (op !== ATT_FIND_INFORMATION_REPLY || size < 6 || p[1] !== 1)
           return finish(1, 'no descriptors after the Counter value');

@@ -4,7 +4,10 @@
  * A counter ticks once per second; while a central has enabled notifications on the Counter
  * characteristic 0xFF11 (its Client Characteristic Configuration), each tick is sent as a Handle
  * Value Notification "BTstack counter NNNN" on ATT_EVENT_CAN_SEND_NOW. Reads of 0xFF11 return the
- * current text; what a central writes to it is printed.
+ * current text; what a central writes to it is printed. The protected characteristic 0xFF12
+ * (READ_ENCRYPTED) gives "encrypted BTstack counter NNNN" over an encrypted link only: before the
+ * central pairs, the server answers Insufficient Encryption (0x0F). The Security Manager runs
+ * (sm_init, no input / no output): pairing is Just Works, confirmed here (sm_just_works_confirm).
  *
  *   npx tsx examples/le-counter.ts                    in-process virtual controller + a virtual central
  *   npx tsx examples/le-counter.ts -u /dev/ttyACM0    an H4 controller on a serial port
@@ -23,6 +26,7 @@ import {
   ATT_CHARACTERISTIC_0000FF11_0000_1000_8000_00805F9B34FB_01_CLIENT_CONFIGURATION_HANDLE as COUNTER_CCC_HANDLE,
   ATT_CHARACTERISTIC_ORG_BLUETOOTH_CHARACTERISTIC_BATTERY_LEVEL_01_VALUE_HANDLE as BATTERY_LEVEL_HANDLE,
   ATT_CHARACTERISTIC_ORG_BLUETOOTH_CHARACTERISTIC_BATTERY_LEVEL_01_CLIENT_CONFIGURATION_HANDLE as BATTERY_CCC_HANDLE,
+  ATT_CHARACTERISTIC_0000FF12_0000_1000_8000_00805F9B34FB_01_VALUE_HANDLE as PROTECTED_VALUE_HANDLE,
 } from './le-counter-gatt.js';
 
 const HEARTBEAT_PERIOD_MS = 1000;
@@ -62,6 +66,26 @@ export function start_le_counter(stack: Stack, o: LeCounterOptions): () => void 
   let notification_enabled = false;
   let battery_ccc = 0;
   let con_handle = 0;
+  const protected_text = (): Uint8Array => new TextEncoder().encode(`encrypted ${new TextDecoder().decode(counter_text)}`);
+
+  // LE Security Manager: Just Works pairing (BTstack's defaults: no input / no output), confirmed here
+  const sm = stack.sm;
+  sm.sm_init();
+  sm.sm_add_event_handler({
+    callback: (_type, _channel, packet) => {
+      switch (packet[0]) {
+        case codes.SM_EVENT_JUST_WORKS_REQUEST:
+          o.print('Just Works pairing requested: confirmed');
+          sm.sm_just_works_confirm(little_endian_read_16(packet, 2));
+          break;
+        case codes.SM_EVENT_PAIRING_COMPLETE:
+          o.print(`pairing complete, status 0x${packet[11]!.toString(16).padStart(2, '0')}`);
+          break;
+        default:
+          break;
+      }
+    },
+  });
 
   const packet_handler = (packet_type: number, _channel: number, packet: Uint8Array, size: number): void => {
     if (packet_type !== C.HCI_EVENT_PACKET) return;
@@ -100,6 +124,8 @@ export function start_le_counter(stack: Stack, o: LeCounterOptions): () => void 
     if (attribute_handle === COUNTER_CCC_HANDLE) return read_blob(u16(notification_enabled ? 1 : 0), offset, buffer, size);
     if (attribute_handle === BATTERY_LEVEL_HANDLE) return read_blob(Uint8Array.of(100), offset, buffer, size);
     if (attribute_handle === BATTERY_CCC_HANDLE) return read_blob(u16(battery_ccc), offset, buffer, size);
+    // the ATT server checked the link's encryption (READ_ENCRYPTED) before asking
+    if (attribute_handle === PROTECTED_VALUE_HANDLE) return read_blob(protected_text(), offset, buffer, size);
     return 0;
   };
 

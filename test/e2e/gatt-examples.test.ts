@@ -44,8 +44,9 @@ test('gatt-browser finds le-counter by scanning, lists services and characterist
       '  characteristic 2a19 [0x0005-0x0006-0x0007], properties 0x12',
       'service 1801 [0x0008-0x000a]',
       '  characteristic 2b2a [0x0009-0x000a-0x000a], properties 0x02',
-      'service ff10 [0x000b-0x000e]',
+      'service ff10 [0x000b-0x0010]',
       '  characteristic ff11 [0x000c-0x000d-0x000e], properties 0x16',
+      '  characteristic ff12 [0x000f-0x0010-0x0010], properties 0x02',
     ]);
     // v1.8 layouts printed by name: service_id and connection_id 0
     assert.match(browser.out, /GATT_EVENT_QUERY_COMPLETE handle=\d+ service_id=0 connection_id=0 att_status=0/);

@@ -2,8 +2,9 @@
  * examples/le-counter and examples/att-server as separate processes, each on its own socat pty of
  * one `bthost controller` Unix socket, met by examples/le-counter-central on another pty:
  * - le-counter: the central connects (gap_connect to the address le-counter printed), exchanges
- *   the MTU, finds the Counter Service and its CCC, subscribes, receives three "BTstack counter
- *   NNNN" notifications, unsubscribes and disconnects; both exit 0 (le-counter with --once).
+ *   the MTU, finds the Counter Service, reads the protected characteristic 0xFF12 (READ_ENCRYPTED):
+ *   Insufficient Encryption (0x0F), pairs (LE legacy Just Works, SMP in the capture), reads it again: the value; finds the CCC, subscribes, receives three "BTstack
+ *   counter NNNN" notifications, unsubscribes and disconnects; both exit 0 (le-counter with --once).
  * - att-server: the central connects and reads the device name; att-server prints the central's
  *   address type and address (ATT_EVENT_CONNECTED) and exits 0 with --once.
  * Every packet log decodes cleanly under tshark and btmon, and tshark's btatt sees the PDUs
@@ -32,7 +33,7 @@ test('examples/*-gatt.ts are the compiler output of their .gatt files (library a
     );
   }
   const le = gatt_compile(readFileSync(join(ROOT, 'examples/le-counter.gatt'), 'utf8'));
-  // GAP 0x0001-0x0003, Battery 0x0004-0x0007, GATT 0x0008-0x000A, Counter 0x000B-0x000E
+  // GAP 0x0001-0x0003, Battery 0x0004-0x0007, GATT 0x0008-0x000A, Counter 0x000B-0x0010 (0xFF12 protected)
   assert.equal(
     { ...le.handles },
     {
@@ -43,13 +44,14 @@ test('examples/*-gatt.ts are the compiler output of their .gatt files (library a
       ATT_SERVICE_GATT_SERVICE_START_HANDLE: 0x08,
       ATT_SERVICE_GATT_SERVICE_END_HANDLE: 0x0a,
       ATT_SERVICE_0000FF10_0000_1000_8000_00805F9B34FB_START_HANDLE: 0x0b,
-      ATT_SERVICE_0000FF10_0000_1000_8000_00805F9B34FB_END_HANDLE: 0x0e,
+      ATT_SERVICE_0000FF10_0000_1000_8000_00805F9B34FB_END_HANDLE: 0x10,
       ATT_CHARACTERISTIC_GAP_DEVICE_NAME_01_VALUE_HANDLE: 0x03,
       ATT_CHARACTERISTIC_ORG_BLUETOOTH_CHARACTERISTIC_BATTERY_LEVEL_01_VALUE_HANDLE: 0x06,
       ATT_CHARACTERISTIC_ORG_BLUETOOTH_CHARACTERISTIC_BATTERY_LEVEL_01_CLIENT_CONFIGURATION_HANDLE: 0x07,
       ATT_CHARACTERISTIC_GATT_DATABASE_HASH_01_VALUE_HANDLE: 0x0a,
       ATT_CHARACTERISTIC_0000FF11_0000_1000_8000_00805F9B34FB_01_VALUE_HANDLE: 0x0d,
       ATT_CHARACTERISTIC_0000FF11_0000_1000_8000_00805F9B34FB_01_CLIENT_CONFIGURATION_HANDLE: 0x0e,
+      ATT_CHARACTERISTIC_0000FF12_0000_1000_8000_00805F9B34FB_01_VALUE_HANDLE: 0x10,
     },
   );
   // the CLI writes the same module
@@ -58,7 +60,7 @@ test('examples/*-gatt.ts are the compiler output of their .gatt files (library a
     const out = join(dir, 'out.ts');
     const cli = tsx('ports/cli/cli.ts', ['gatt', 'compile', 'examples/le-counter.gatt', '-o', out]);
     assert.is(await cli.exit, 0, cli.out);
-    assert.match(cli.out, /examples\/le-counter\.gatt -> .*out\.ts \(215 octets of att_db\)/);
+    assert.match(cli.out, /examples\/le-counter\.gatt -> .*out\.ts \(264 octets of att_db\)/);
     assert.is(readFileSync(out, 'utf8'), readFileSync(join(ROOT, 'examples/le-counter-gatt.ts'), 'utf8'));
     const bad = tsx('ports/cli/cli.ts', ['gatt', 'compile', join(dir, 'missing.gatt')]);
     assert.is(await bad.exit, 1);
@@ -89,8 +91,21 @@ test('le-counter and att-server in separate processes on ptys of one bthost cont
     assert.is(s1, 0, `le-counter exit code\n${counter.out.slice(-3000)}`);
     const centralAddr = UP.exec(central.out)![1]!;
     assert.match(central.out, /ATT MTU exchanged: server rx mtu 64/);
-    assert.match(central.out, /Counter Service 0xFF10: handles 0x000b-0x000e/);
+    assert.match(central.out, /Counter Service 0xFF10: handles 0x000b-0x0010/);
     assert.match(central.out, /Counter characteristic 0xFF11: properties 0x16, value handle 0x000d/);
+    // the protected characteristic: refused before pairing, its value after Just Works pairing
+    const steps = [
+      /protected characteristic 0xFF12: ATT error 0x0f \(Insufficient Encryption\), pairing\n/,
+      /paired \(Just Works\), security level 2\n/,
+      /protected characteristic 0xFF12: 'encrypted BTstack counter \d{4}'\n/,
+      /subscribed: notifications enabled/,
+    ].map((re) => central.out.search(re));
+    assert.ok(
+      steps.every((at, i) => at > (i === 0 ? 0 : steps[i - 1]!)),
+      `in this order: ${steps}\n${central.out}`,
+    );
+    assert.match(counter.out, /Just Works pairing requested: confirmed\n/);
+    assert.match(counter.out, /pairing complete, status 0x00\n/);
     assert.match(central.out, /subscribed: notifications enabled \(CCC 0x000e = 0x0001\)/);
     const notes = [...central.out.matchAll(/ATT notification handle 0x000d: 'BTstack counter (\d{4})'/g)].map((m) =>
       Number(m[1]),
@@ -128,9 +143,17 @@ test('le-counter and att-server in separate processes on ptys of one bthost cont
     // ---- captures
     for (const log of logs) assertCleanCapture(log);
     const opcodes = (log: string): number[] => tsharkFields(log, ['btatt.opcode'], 'btatt').map(([x]) => parseInt(x!, 16));
-    // the central's view: MTU, service, characteristic, CCC, subscribe, 3 notifications, unsubscribe
+    // the central's view: MTU, service, characteristics, protected read -> Error Response, (pairing),
+    // the same Read -> Read Response, CCC, subscribe, 3 notifications, unsubscribe
     const seen = opcodes(logs[1]!);
-    assert.equal(seen.slice(0, 10), [0x02, 0x03, 0x06, 0x07, 0x08, 0x09, 0x04, 0x05, 0x12, 0x13]);
+    assert.equal(seen.slice(0, 14), [0x02, 0x03, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x01, 0x0a, 0x0b, 0x04, 0x05, 0x12, 0x13]);
+    assert.equal(tsharkFields(logs[1]!, ['btatt.handle', 'btatt.error_code'], 'btatt.opcode == 0x01'), [['0x0010', '0x0f']]);
+    // SMP between the two reads: LE legacy Just Works (BTstack's default authentication requirements,
+    // no SC flag): Pairing Request / Response, Confirms, Randoms; no key distribution (no bonding)
+    assert.equal(
+      tsharkFields(logs[1]!, ['btsmp.opcode'], 'btsmp').map(([x]) => parseInt(x!, 16)),
+      [0x01, 0x02, 0x03, 0x03, 0x04, 0x04],
+    );
     assert.equal(seen.filter((o) => o === 0x1b).length, 3);
     assert.equal(seen.slice(-2), [0x12, 0x13]);
     assert.equal(opcodes(logs[0]!), seen, 'both ends saw the same ATT PDUs');

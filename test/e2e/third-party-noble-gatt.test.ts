@@ -97,7 +97,13 @@ test('noble as central on a pty: finds le-counter, discovers, reads, writes, get
         ['1800', [['2a00', ['read']]]],
         ['180f', [['2a19', ['read', 'notify']]]],
         ['1801', [['2b2a', ['read']]]],
-        ['0000ff1000001000800000805f9b34fb', [['0000ff1100001000800000805f9b34fb', ['read', 'writeWithoutResponse', 'notify']]]],
+        [
+          '0000ff1000001000800000805f9b34fb',
+          [
+            ['0000ff1100001000800000805f9b34fb', ['read', 'writeWithoutResponse', 'notify']],
+            ['0000ff1200001000800000805f9b34fb', ['read']], // the protected one (READ_ENCRYPTED), not read here
+          ],
+        ],
       ],
       "le-counter's database as noble sees it (examples/le-counter.gatt)",
     );
