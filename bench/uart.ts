@@ -8,10 +8,18 @@
  * stack (for tx, the peer's count between the host's window markers), and the measured process's
  * CPU share of one core.
  *
- *   npx tsx bench/uart.ts [--quick] [--profile]   (--profile: CPU profile of the host process's window)
+ * Issue 19: the same run measures two floors on a pty fed at the line rate (`cat PTY > /dev/null`,
+ * and a Node process reading the pty with serialport's stream, no stack) and gives bthost's CPU
+ * per MB of payload as a ratio to each, for both I/O paths of the serialport transport (fd: the
+ * default; stream: the fallback).
+ *
+ *   npx tsx bench/uart.ts [--quick] [--profile] [--strace] [--io fd,stream] [--baud 921600,3000000]
+ *   (--profile: CPU profile of the host process's window; --strace: syscall counts per MB over the
+ *   window from strace -c attached to each measured process; it slows them, so CPU figures of such
+ *   a run are not comparable)
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bd_addr_to_str } from '../src/core/bytes.js';
@@ -33,7 +41,18 @@ import {
   l2cap_event_incoming_connection_get_local_cid,
 } from '../src/codes/v1.4.js';
 import { flag_given } from '../ports/options.js';
-import { benchMain, BENCH_DIR, isMain, log, newResult, ROOT_DIR, type BenchOptions, type BenchResult } from './lib/harness.js';
+import {
+  benchMain,
+  BENCH_DIR,
+  flag_string,
+  isMain,
+  log,
+  newResult,
+  ROOT_DIR,
+  type BenchOptions,
+  type BenchResult,
+} from './lib/harness.js';
+import { strace_attach, strace_available, type SyscallCounts } from './lib/strace-window.js';
 
 const PSM = 0x1001;
 
@@ -54,7 +73,16 @@ export interface UartFigures {
   cpu_pct: number;
   scavenges: number;
   framing_errors: number;
+  io_path: string;
+  reads: number;
+  read_bytes: number;
+  writes: number;
+  write_bytes: number;
+  /** With --strace: syscalls of the host process over the window. */
+  syscalls?: SyscallCounts;
 }
+
+export type SerialIo = 'fd' | 'stream';
 
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -64,7 +92,14 @@ async function until(pred: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
-export async function uartRun(baud: number, mode: 'tx' | 'rx', seconds: number, profile = false): Promise<UartFigures> {
+export async function uartRun(
+  baud: number,
+  mode: 'tx' | 'rx',
+  seconds: number,
+  profile = false,
+  io: SerialIo = 'fd',
+  strace = false,
+): Promise<UartFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'bthost-bench-uart-'));
   const sock = join(dir, 'ctrl.sock');
   const tty = join(dir, 'tty');
@@ -132,6 +167,8 @@ export async function uartRun(baud: number, mode: 'tx' | 'rx', seconds: number, 
         mode,
         '--seconds',
         String(seconds),
+        '--io',
+        io,
         ...(profile ? ['--profile'] : []),
       ],
       { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -140,11 +177,17 @@ export async function uartRun(baud: number, mode: 'tx' | 'rx', seconds: number, 
     let err = '';
     // the peer's count between the host's window markers: what actually crossed the line (tx)
     const marks: Array<{ t: number; received: number }> = [];
+    let tracer: ReturnType<typeof strace_attach> | null = null;
+    let traced: Promise<SyscallCounts> | null = null;
     child.stdout!.on('data', (d) => {
       const before = out;
       out += d;
       for (const mark of ['WINDOW-START', 'WINDOW-END']) {
-        if (!before.includes(mark) && out.includes(mark)) marks.push({ t: performance.now(), received: peerReceived });
+        if (!before.includes(mark) && out.includes(mark)) {
+          marks.push({ t: performance.now(), received: peerReceived });
+          if (strace && mark === 'WINDOW-START') tracer = strace_attach(child.pid!);
+          if (tracer && mark === 'WINDOW-END') traced = tracer.stop();
+        }
       }
     });
     child.stderr!.on('data', (d) => (err += d));
@@ -159,6 +202,7 @@ export async function uartRun(baud: number, mode: 'tx' | 'rx', seconds: number, 
       f.payload_Bps = (f.bytes * 1000) / (marks[1]!.t - marks[0]!.t);
       f.fraction = f.payload_Bps / f.line_Bps;
     }
+    if (traced) f.syscalls = await traced;
     return f;
   } finally {
     peerSending = false;
@@ -173,44 +217,82 @@ export async function uartRun(baud: number, mode: 'tx' | 'rx', seconds: number, 
   }
 }
 
+export interface FloorFigures {
+  reader: 'cat' | 'stream';
+  wall_ms: number;
+  bytes: number;
+  Bps: number;
+  cpu_ms: number;
+  cpu_pct: number;
+  cpu_ms_per_MB: number;
+  reads: number;
+  reads_per_s: number;
+  syscalls?: SyscallCounts;
+}
+
+/** CPU ns on the CPU of a single-threaded process (schedstat), and its read syscalls and bytes (/proc/PID/io). */
+function procSample(pid: number): { cpu_ns: number; syscr: number; rchar: number } {
+  const cpu_ns = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const field = (k: string) => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(io)?.[1] ?? NaN);
+  return { cpu_ns, syscr: field('syscr'), rchar: field('rchar') };
+}
+
 /**
- * The serialport floor: `serial-floor.ts` reads a pty fed at the line rate in 256-byte chunks
- * (as the paced controller sends them), with no stack. Returns its CPU share of one core.
+ * A floor: a reader with no stack on a pty fed at the line rate in 256-byte chunks (as the paced
+ * controller sends them). 'cat': `cat PTY > /dev/null`, measured from /proc (schedstat: CPU ns;
+ * io: read syscalls and bytes); 'stream': `serial-floor.ts`, a Node process reading the pty with
+ * serialport's stream (same library, baud and RTS/CTS as the transport's stream path).
  */
-export async function floorRun(baud: number, seconds: number): Promise<{ cpu_pct: number; Bps: number; reads_per_s: number }> {
+export async function floorRun(baud: number, seconds: number, reader: 'cat' | 'stream', strace = false): Promise<FloorFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'bthost-bench-floor-'));
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   const socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
   let fd = -1;
   let pacer: ReturnType<typeof setInterval> | null = null;
+  let child: ChildProcess | null = null;
   try {
     await until(() => (existsSync(a) && existsSync(b)) || socat.exitCode !== null, 3000, 'socat pty pair');
     if (socat.exitCode !== null) throw new Error('uart bench: socat exited');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(BENCH_DIR, 'lib', 'serial-floor.ts'),
-        '--tty',
-        a,
-        '--baud',
-        String(baud),
-        '--seconds',
-        String(seconds),
-      ],
-      {
-        cwd: ROOT_DIR,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
     let out = '';
     let err = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    await until(() => out.includes('OPEN') || child.exitCode !== null, 10_000, 'floor reader open');
+    let tracer: ReturnType<typeof strace_attach> | null = null;
+    let traced: Promise<SyscallCounts> | null = null;
+    let exited: Promise<number | null>;
+    if (reader === 'stream') {
+      const c = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(BENCH_DIR, 'lib', 'serial-floor.ts'),
+          '--tty',
+          a,
+          '--baud',
+          String(baud),
+          '--seconds',
+          String(seconds),
+        ],
+        { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      child = c;
+      c.stdout!.on('data', (d) => {
+        const before = out;
+        out += d;
+        if (strace && !before.includes('WINDOW-START') && out.includes('WINDOW-START')) tracer = strace_attach(c.pid!);
+        if (tracer && !before.includes('WINDOW-END') && out.includes('WINDOW-END')) traced = tracer.stop();
+      });
+      c.stderr!.on('data', (d) => (err += d));
+      exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
+      await until(() => out.includes('OPEN') || c.exitCode !== null, 10_000, 'floor reader open');
+    } else {
+      const c = spawn('cat', [a], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      c.stderr!.on('data', (d) => (err += d));
+      exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
+      await until(() => existsSync(`/proc/${c.pid}/io`) || c.exitCode !== null, 3000, 'cat started');
+    }
     fd = openSync(b, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
     const chunk = Buffer.alloc(256, 0x55);
     const rate = baud / 10 / 1000; // bytes per ms
@@ -227,12 +309,60 @@ export async function floorRun(baud: number, seconds: number): Promise<{ cpu_pct
         written += chunk.length;
       }
     }, 1);
-    const code = await exited;
-    if (code !== 0) throw new Error(`uart bench: floor reader exited ${code}: ${err.trim()}`);
-    const f = JSON.parse(out.trim().split('\n').pop()!) as { cpu_pct: number; Bps: number; reads: number; wall_ms: number };
-    return { cpu_pct: f.cpu_pct, Bps: f.Bps, reads_per_s: f.reads / (f.wall_ms / 1000) };
+    if (reader === 'stream') {
+      const code = await exited;
+      if (code !== 0) throw new Error(`uart bench: floor reader exited ${code}: ${err.trim()}`);
+      const f = JSON.parse(out.trim().split('\n').pop()!) as {
+        cpu_ms: number;
+        Bps: number;
+        reads: number;
+        bytes: number;
+        wall_ms: number;
+      };
+      return {
+        reader,
+        wall_ms: f.wall_ms,
+        bytes: f.bytes,
+        Bps: f.Bps,
+        cpu_ms: f.cpu_ms,
+        cpu_pct: (100 * f.cpu_ms) / f.wall_ms,
+        cpu_ms_per_MB: f.cpu_ms / (f.bytes / 1e6),
+        reads: f.reads,
+        reads_per_s: f.reads / (f.wall_ms / 1000),
+        ...(traced ? { syscalls: await traced } : {}),
+      };
+    }
+    // cat: the same warm-up and window as the Node readers, measured from outside
+    const pid = child.pid!;
+    await new Promise((r) => setTimeout(r, 700));
+    const s0 = procSample(pid);
+    const w0 = performance.now();
+    if (strace) tracer = strace_attach(pid);
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const s1 = procSample(pid);
+    const wall_ms = performance.now() - w0;
+    if (tracer) traced = (tracer as ReturnType<typeof strace_attach>).stop();
+    const bytes = s1.rchar - s0.rchar;
+    const cpu_ms = (s1.cpu_ns - s0.cpu_ns) / 1e6;
+    return {
+      reader,
+      wall_ms,
+      bytes,
+      Bps: (bytes * 1000) / wall_ms,
+      cpu_ms,
+      cpu_pct: (100 * cpu_ms) / wall_ms,
+      cpu_ms_per_MB: cpu_ms / (bytes / 1e6),
+      reads: s1.syscr - s0.syscr,
+      reads_per_s: (s1.syscr - s0.syscr) / (wall_ms / 1000),
+      ...(traced ? { syscalls: await traced } : {}),
+    };
   } finally {
     if (pacer) clearInterval(pacer);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await gone;
+    }
     if (fd >= 0) closeSync(fd);
     if (socat.exitCode === null) {
       socat.kill('SIGTERM');
@@ -242,53 +372,122 @@ export async function floorRun(baud: number, seconds: number): Promise<{ cpu_pct
   }
 }
 
-export async function run(opts: BenchOptions & { profile?: boolean }): Promise<BenchResult> {
+/** Syscalls per MB of payload, busiest first: 'read 812, epoll_wait 790, ...'. */
+function syscallsPerMB(s: SyscallCounts, bytes: number): string {
+  return Object.entries(s)
+    .map(([name, v]) => [name, v.calls / (bytes / 1e6)] as const)
+    .filter(([, n]) => n >= 1)
+    .sort((x, y) => y[1] - x[1])
+    .map(([name, n]) => `${name} ${n.toFixed(0)}`)
+    .join(', ');
+}
+
+function listFlag(v: string | undefined, all: string[]): string[] {
+  if (!v) return all;
+  const out = v.split(',').map((x) => x.trim());
+  for (const x of out) if (!all.includes(x)) throw new Error(`uart bench: unknown value ${x} (one of ${all.join(', ')})`);
+  return out;
+}
+
+export async function run(
+  opts: BenchOptions & { profile?: boolean; strace?: boolean; io?: string; baud?: string },
+): Promise<BenchResult> {
   const r = newResult('uart', '3. UART saturation (socat pty, paced virtual controller)', opts);
   const seconds = opts.quick ? 1 : 4;
   if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status !== 0) {
     r.notes.push('not measured: socat is not installed');
     return r;
   }
-  for (const baud of [921_600, 3_000_000]) {
-    const floor = await floorRun(baud, seconds);
-    r.figures[`floor_rx_${baud}_cpu_pct`] = floor.cpu_pct;
-    r.units[`floor_rx_${baud}_cpu_pct`] =
-      `% of one core for a process that only reads the pty with serialport at ${floor.Bps.toFixed(0)} B/s, no stack (the I/O floor)`;
-    r.figures[`floor_rx_${baud}_reads_per_s`] = floor.reads_per_s;
-    log(
-      opts,
-      `floor @ ${baud}: serialport alone reading ${(floor.Bps / 1000).toFixed(1)} kB/s costs ${floor.cpu_pct.toFixed(1)} % CPU (${floor.reads_per_s.toFixed(0)} reads/s)`,
-    );
-    for (const mode of ['tx', 'rx'] as const) {
-      const f = await uartRun(baud, mode, seconds, opts.profile === true);
-      const k = `${mode}_${baud}`;
-      r.figures[`${k}_line_pct`] = f.fraction * 100;
-      r.units[`${k}_line_pct`] =
-        `% of ${baud / 10} B/s carried as L2CAP payload (${mode === 'tx' ? 'host sends' : 'host receives'})`;
-      r.figures[`${k}_payload_kBps`] = f.payload_Bps / 1e3;
+  const strace = opts.strace === true && strace_available();
+  if (opts.strace && !strace) r.notes.push('--strace: strace is not installed, no syscall counts');
+  const ios = listFlag(opts.io, ['fd', 'stream']) as SerialIo[];
+  const bauds = listFlag(opts.baud, ['921600', '3000000']).map(Number);
+  for (const baud of bauds) {
+    const floors: Record<string, FloorFigures> = {};
+    for (const reader of ['cat', 'stream'] as const) {
+      const f = await floorRun(baud, seconds, reader, strace);
+      floors[reader] = f;
+      const k = `floor_${reader}_${baud}`;
+      r.figures[`${k}_cpu_ms_per_MB`] = f.cpu_ms_per_MB;
+      r.units[`${k}_cpu_ms_per_MB`] =
+        reader === 'cat'
+          ? `CPU ms per MB read by \`cat PTY > /dev/null\` at ${f.Bps.toFixed(0)} B/s (the kernel floor)`
+          : `CPU ms per MB for a Node process that only reads the pty with serialport's stream at ${f.Bps.toFixed(0)} B/s (the stream floor)`;
       r.figures[`${k}_cpu_pct`] = f.cpu_pct;
-      r.units[`${k}_cpu_pct`] = '% of one core used by the host process (stack + serialport + node)';
-      r.figures[`${k}_cpu_user_pct`] = (100 * f.user_ms) / f.wall_ms;
-      r.figures[`${k}_cpu_sys_pct`] = (100 * f.sys_ms) / f.wall_ms;
-      const main = f.threads.main ?? { user_ms: 0, sys_ms: 0 };
-      let other = 0;
-      for (const [name, v] of Object.entries(f.threads)) if (name !== 'main') other += v.user_ms + v.sys_ms;
-      r.figures[`${k}_main_thread_pct`] = (100 * (main.user_ms + main.sys_ms)) / f.wall_ms;
-      r.figures[`${k}_other_threads_pct`] = (100 * other) / f.wall_ms;
-      r.units[`${k}_main_thread_pct`] = '% of one core on the JS thread (user + kernel), from /proc';
-      r.units[`${k}_other_threads_pct`] = '% of one core on other threads (libuv pool: serialport reads/writes; V8 workers)';
-      r.figures[`${k}_scavenges_per_s`] = f.scavenges / (f.wall_ms / 1000);
-      if (f.framing_errors) r.notes.push(`${k}: ${f.framing_errors} H4 framing errors`);
-      log(opts, `${mode} @ ${baud}: ${(f.fraction * 100).toFixed(1)} % of the line, host CPU ${f.cpu_pct.toFixed(1)} %`);
-      r.targets.push({ figure: `${k}_line_pct`, target: '>= 90 %', op: '>=', value: 90 });
-      r.targets.push({ figure: `${k}_cpu_pct`, target: '<= 5 %', op: '<=', value: 5 });
+      r.figures[`${k}_reads_per_s`] = f.reads_per_s;
+      r.figures[`${k}_bytes_per_read`] = f.bytes / Math.max(1, f.reads);
+      const sys = f.syscalls ? `; syscalls/MB: ${syscallsPerMB(f.syscalls, f.bytes)}` : '';
+      if (f.syscalls) r.notes.push(`floor ${reader} @ ${baud} syscalls per MB: ${syscallsPerMB(f.syscalls, f.bytes)}`);
+      log(
+        opts,
+        `floor ${reader} @ ${baud}: ${(f.Bps / 1000).toFixed(1)} kB/s, ${f.cpu_ms_per_MB.toFixed(1)} ms/MB (${f.cpu_pct.toFixed(1)} % CPU), ${f.reads_per_s.toFixed(0)} reads/s, ${(f.bytes / Math.max(1, f.reads)).toFixed(0)} B/read${sys}`,
+      );
+    }
+    for (const io of ios) {
+      for (const mode of ['tx', 'rx'] as const) {
+        const f = await uartRun(baud, mode, seconds, opts.profile === true, io, strace);
+        if (f.io_path !== io) r.notes.push(`${io} ${mode} @ ${baud}: the transport used the ${f.io_path} path`);
+        // the default path (fd) keeps the historical figure names; the fallback is prefixed
+        const k = `${io === 'fd' ? '' : 'stream_'}${mode}_${baud}`;
+        const ms_per_MB = f.cpu_ms / (f.bytes / 1e6);
+        const xCat = ms_per_MB / floors.cat!.cpu_ms_per_MB;
+        const xStream = ms_per_MB / floors.stream!.cpu_ms_per_MB;
+        r.figures[`${k}_line_pct`] = f.fraction * 100;
+        r.units[`${k}_line_pct`] =
+          `% of ${baud / 10} B/s carried as L2CAP payload (${mode === 'tx' ? 'host sends' : 'host receives'}; ${io} I/O path)`;
+        r.figures[`${k}_payload_kBps`] = f.payload_Bps / 1e3;
+        r.figures[`${k}_cpu_pct`] = f.cpu_pct;
+        r.units[`${k}_cpu_pct`] = `% of one core used by the host process (stack + serialport + node; ${io} I/O path)`;
+        r.figures[`${k}_cpu_ms_per_MB`] = ms_per_MB;
+        r.units[`${k}_cpu_ms_per_MB`] = 'CPU ms of the host process per MB of L2CAP payload';
+        r.figures[`${k}_x_cat`] = xCat;
+        r.units[`${k}_x_cat`] = "host CPU per MB / the cat floor's, same run";
+        r.figures[`${k}_x_stream`] = xStream;
+        r.units[`${k}_x_stream`] = "host CPU per MB / the serialport-stream floor's, same run";
+        r.figures[`${k}_cpu_user_pct`] = (100 * f.user_ms) / f.wall_ms;
+        r.figures[`${k}_cpu_sys_pct`] = (100 * f.sys_ms) / f.wall_ms;
+        const main = f.threads.main ?? { user_ms: 0, sys_ms: 0 };
+        let other = 0;
+        for (const [name, v] of Object.entries(f.threads)) if (name !== 'main') other += v.user_ms + v.sys_ms;
+        r.figures[`${k}_main_thread_pct`] = (100 * (main.user_ms + main.sys_ms)) / f.wall_ms;
+        r.figures[`${k}_other_threads_pct`] = (100 * other) / f.wall_ms;
+        r.units[`${k}_main_thread_pct`] = '% of one core on the JS thread (user + kernel), from /proc';
+        r.units[`${k}_other_threads_pct`] = '% of one core on other threads (libuv pool: serialport reads/writes; V8 workers)';
+        const secs = f.wall_ms / 1000;
+        r.figures[`${k}_reads_per_s`] = f.reads / secs;
+        r.figures[`${k}_bytes_per_read`] = f.read_bytes / Math.max(1, f.reads);
+        r.figures[`${k}_writes_per_s`] = f.writes / secs;
+        r.figures[`${k}_bytes_per_write`] = f.write_bytes / Math.max(1, f.writes);
+        r.figures[`${k}_scavenges_per_s`] = f.scavenges / secs;
+        if (f.framing_errors) r.notes.push(`${k}: ${f.framing_errors} H4 framing errors`);
+        if (f.syscalls) r.notes.push(`${io} ${mode} @ ${baud} syscalls per MB: ${syscallsPerMB(f.syscalls, f.bytes)}`);
+        log(
+          opts,
+          `${io} ${mode} @ ${baud}: ${(f.fraction * 100).toFixed(1)} % of the line, host CPU ${f.cpu_pct.toFixed(1)} %, ${ms_per_MB.toFixed(0)} ms/MB = ${xCat.toFixed(2)}x cat, ${xStream.toFixed(2)}x stream floor; ${(f.reads / secs).toFixed(0)} reads/s of ${(f.read_bytes / Math.max(1, f.reads)).toFixed(0)} B, ${(f.writes / secs).toFixed(0)} writes/s of ${(f.write_bytes / Math.max(1, f.writes)).toFixed(0)} B${f.syscalls ? `; syscalls/MB: ${syscallsPerMB(f.syscalls, f.bytes)}` : ''}`,
+        );
+        if (io === 'fd') {
+          r.targets.push({ figure: `${k}_line_pct`, target: '>= 90 %', op: '>=', value: 90 });
+          r.targets.push({ figure: `${k}_cpu_pct`, target: '<= 5 %', op: '<=', value: 5 });
+          if (baud === 3_000_000) r.targets.push({ figure: `${k}_x_cat`, target: '<= 3x the cat floor', op: '<=', value: 3 });
+        }
+      }
     }
   }
   r.notes.push(
-    `measured over ${seconds} s per case after 0.7 s of warm-up; L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers 8 x 1021; the host process is node + tsx (TypeScript compiled at load, not during the window)`,
+    `measured over ${seconds} s per case after 0.7 s of warm-up; L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers 8 x 1021; the host process is node + tsx (TypeScript compiled at load, not during the window); floors read a pty fed in 256-byte chunks at the line rate; I/O paths: ${ios.join(', ')}${strace ? '; strace attached (CPU figures inflated)' : ''}`,
   );
   return r;
 }
 
 if (isMain(import.meta.url))
-  await benchMain((o, f) => run({ ...o, profile: flag_given(f, 'profile') }), { profile: { type: 'boolean' } });
+  await benchMain(
+    (o, f) =>
+      run({
+        ...o,
+        profile: flag_given(f, 'profile'),
+        strace: flag_given(f, 'strace'),
+        io: flag_string(f, 'io'),
+        baud: flag_string(f, 'baud'),
+      }),
+    { profile: { type: 'boolean' }, strace: { type: 'boolean' }, io: { type: 'string' }, baud: { type: 'string' } },
+  );

@@ -38,9 +38,11 @@ port.open((err) => {
     const r0 = reads;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
+    process.stdout.write('WINDOW-START\n');
     setTimeout(() => {
       const wall_ms = performance.now() - t0;
       const cpu = process.cpuUsage(c0);
+      process.stdout.write('WINDOW-END\n');
       console.log(
         JSON.stringify({
           baud,

@@ -4,7 +4,7 @@
  * controller), an L2CAP channel to the peer, then bulk data for a fixed time, either sent by this
  * stack (tx) or received from the peer (rx). Prints one JSON line with the figures.
  *
- *   node --import tsx bench/lib/uart-host.ts --tty PATH --baud N --peer AA:BB:.. --psm P --mode tx|rx --seconds S
+ *   node --import tsx bench/lib/uart-host.ts --tty PATH --baud N --peer AA:BB:.. --psm P --mode tx|rx --seconds S [--io fd|stream]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
@@ -53,7 +53,8 @@ new PerformanceObserver((list) => {
 const loop = new NodeRunLoop();
 loop.keepAlive = false;
 const config = hci_transport_config_uart(tty, { baudrate_init: baud });
-const transport = new SerialPortTransport(config);
+const io = process.argv.includes('--io') ? (arg('--io') as 'fd' | 'stream') : undefined;
+const transport = new SerialPortTransport(config, { io });
 const stack = new Stack({ transport, run_loop: loop, transport_config: config });
 const addr = sscanf_bd_addr(peer);
 if (!addr) throw new Error(`uart-host: bad peer address ${peer}`);
@@ -122,6 +123,7 @@ function start(): void {
   setTimeout(async () => {
     const stopProfile = process.argv.includes('--profile') ? await startCpuProfile(30, 500) : null;
     const b0 = bytes;
+    const io0 = { ...transport.io_stats };
     const th0 = threadCpu();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -130,6 +132,7 @@ function start(): void {
     setTimeout(async () => {
       const wall_ms = performance.now() - t0;
       const cpu = process.cpuUsage(c0);
+      const io1 = transport.io_stats;
       process.stdout.write('WINDOW-END\n');
       measuring = false;
       if (stopProfile) console.error(await stopProfile());
@@ -156,6 +159,11 @@ function start(): void {
         cpu_pct: ((cpu.user + cpu.system) / 1000 / wall_ms) * 100,
         scavenges,
         framing_errors: transport.framing_errors,
+        io_path: transport.io_path,
+        reads: io1.reads - io0.reads,
+        read_bytes: io1.read_bytes - io0.read_bytes,
+        writes: io1.writes - io0.writes,
+        write_bytes: io1.write_bytes - io0.write_bytes,
       };
       console.log(JSON.stringify(out));
       process.exit(0);
