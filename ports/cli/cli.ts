@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `bthost` command-line tool: `npx bthost <command> [arguments] [options]`.
- * Every command runs on a serial H4 controller (`--port /dev/ttyX`) or, without a port, on an
+ * Every command runs on a controller named by `--port` (a serial H4 port, hci0, usb, auto) or, without a port, on an
  * in-process virtual controller that shares its radio with a virtual peer device
  * (C0:FF:EE:00:00:02, see ports/cli/virtual-peer.ts). `controller --listen` serves virtual
  * controllers on a socket for other processes (ports/virtual/cli.ts).
@@ -28,6 +28,7 @@ commands:
   pair ADDR                 bond with a classic device (pair --listen: wait for one to bond)
   keys [list|delete ADDR]   the stored link keys (--keys FILE, or the per-controller files)
   controller --listen ADDR  serve virtual controllers on unix:PATH or tcp:127.0.0.1:PORT
+  list                      the controllers on this machine and the --port for each
 
 'bthost <command> --help' shows a command's own options.
 
@@ -94,6 +95,10 @@ const COMMANDS: Record<string, () => Promise<Main>> = {
   keys: async () => {
     const { keys_main } = await import('./keys.js');
     return (argv) => withOptions(argv, keys_main, 'keys');
+  },
+  list: async () => {
+    const { list_main } = await import('./list.js');
+    return (argv) => list_main(argv);
   },
   controller: async () => {
     const { controller_main } = await import('../virtual/cli.js');

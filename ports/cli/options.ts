@@ -135,8 +135,10 @@ export function parse_cli_options(argv: readonly string[]): CliOptions {
 }
 
 export const COMMON_USAGE = `common options:
-  --port TTY, -u TTY     H4 controller on serial device TTY (default: an in-process virtual
-                         controller, with a virtual peer device at C0:FF:EE:00:00:02)
+  --port PORT, -u PORT   the controller (default: an in-process virtual controller, with a
+                         virtual peer device at C0:FF:EE:00:00:02): a serial device (/dev/ttyACM0,
+                         H4), hci0 (Linux HCI user channel), usb, usb:VID:PID or usb:BUS-PORTS
+                         (libusb), or auto (the only one bthost list finds)
   --baud N, -b N         initial UART speed (default 115200, or the chipset's)
   --no-flow              no RTS/CTS hardware flow control
   --chipset C            bcm (Broadcom/Cypress, e.g. a Raspberry Pi's) or zephyr (hci_uart)

@@ -1,6 +1,11 @@
 /** Usage text of each `bthost` command (the common options are printed after it). */
 
 export const USAGES: Record<string, string> = {
+  list: `usage: bthost list
+  The controllers on this machine and what to pass to --port for each: kernel HCI devices
+  (--port hci0: the HCI user channel), USB Bluetooth controllers (--port usb:1-1.2: libusb) and
+  serial ports (--port /dev/ttyACM0: H4). --port auto takes the only one there is.`,
+
   info: `usage: bthost info [--commands] [common options]
   Power on and print the controller's version, manufacturer, BD_ADDR, features, buffer sizes and
   supported commands. --commands lists every supported command bthost knows by name.`,
@@ -20,7 +25,7 @@ export const USAGES: Record<string, string> = {
 
   l2cap: `usage: bthost l2cap listen PSM [stream options] [common options]
        bthost l2cap connect ADDR PSM [stream options] [common options]
-  An L2CAP channel (basic mode) as a byte stream, like BlueZ's l2test:
+  An L2CAP channel (basic mode, or --mode ertm|streaming) as a byte stream, like BlueZ's l2test:
   interactive / piped   stdin goes to the channel, what arrives goes to stdout; at the end of
                         stdin the channel closes (after --linger MS, default 500, for replies)
   --send SIZE           throughput: send SIZE bytes (64k, 10M, ...) as fast as can-send-now
@@ -29,7 +34,11 @@ export const USAGES: Record<string, string> = {
   --sha256              with --send / --receive: send an offset-dependent byte stream and
                         print 'sha256 HEX' of what was sent / received (compare the two)
   --progress            a progress bar on stderr (default: when stderr is a terminal)
-  --mtu N               the MTU to announce (default 65535)
+  --mtu N               the MTU to announce (default 65535; 8192 with --mode ertm|streaming)
+  --mode MODE           basic (default), ertm (Enhanced Retransmission Mode: lost or corrupted
+                        frames sent again) or streaming (lost frames dropped, whole SDUs only);
+                        a peer without the mode gets basic mode unless --mandatory
+  --mandatory           with --mode: refuse a channel in any other mode
   --security LEVEL      GAP security level 0..4 the channel needs (default 2, BTstack's mode 4;
                         0: none, 1: unauthenticated, 2: encrypted, 3: MITM, 4: Secure Connections)
   --page-timeout MS     (connect) give up paging ADDR after this long
