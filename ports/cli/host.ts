@@ -31,7 +31,8 @@ import type { CliOptions } from './options.js';
 import { chipset_bcm, chipset_zephyr, type BtstackChipset } from '../../src/chipset/index.js';
 import { create_virtual_headset, VirtualPeer, VIRTUAL_HOST_ADDR } from './virtual-peer.js';
 import { PairingAgent, type LineSource } from './agent.js';
-import { key_file_for, open_key_file } from './keys.js';
+import { key_file_for, open_key_store } from './keys.js';
+import type { LeDeviceDb } from '../../src/sm/le-device-db.js';
 import { FaultWatch } from '../fault-watch.js';
 import { cli_chipset } from './chipset.js';
 import type { ChipsetAuto } from '../chipset-auto.js';
@@ -84,6 +85,8 @@ export class CliHost {
   pairing_input: LineSource | null = null;
   /** The link key file (--keys, or the per-controller default with --port); null: keys in memory. Set once working. */
   key_file: string | null = null;
+  /** LE bonds in the key file (with key_file; sm_set_le_device_db it where the SM is used), else null. */
+  le_device_db: LeDeviceDb | null = null;
   /**
    * A long-running command (`listen`) rides through faults: a framing error, a Hardware Error, the
    * serial port lost and back (reopened with backoff); `on_working` runs again once the stack is
@@ -124,20 +127,12 @@ export class CliHost {
     let chipset: BtstackChipset | undefined;
     if (o.chipset === 'bcm') chipset = chipset_bcm();
     if (o.chipset === 'zephyr') chipset = chipset_zephyr();
-    let host_flow_control = o.host_flow_control;
     if (o.port.tty) {
-      // a serial path, hci0 / hci:0, usb / usb:VID:PID / usb:BUS-PORTS, or auto (ports/port-transport.ts)
-      const { open_port_transport } = await import('../port-transport.js');
-      const port = await open_port_transport(o.port, chipset);
-      if ('error' in port) {
-        this.say(`bthost: ${port.error}`);
-        this.exit_code = port.exit;
-        return false;
-      }
+      const { serialport_transport_from_options } = await import('../serialport/main.js');
+      const port = serialport_transport_from_options(o.port, chipset)!;
       transport = port.transport;
-      transport_config = port.config as unknown as HciTransportConfig | undefined;
-      this.where = port.where;
-      host_flow_control ||= port.host_flow_control; // the HCI user channel reads at most 1019-byte ACL packets
+      transport_config = port.config as unknown as HciTransportConfig;
+      this.where = `${o.port.tty} (${port.config.baudrate_init} baud, flow control ${port.config.flowcontrol ? 'on' : 'off'})`;
     } else {
       this.link = new RadioLink(this.run_loop, { seed: 'bthost cli' });
       const ours = this.link.create_controller({ bd_addr: sscanf_bd_addr(VIRTUAL_HOST_ADDR)!, name: 'bthost' });
@@ -153,7 +148,7 @@ export class CliHost {
       }),
       run_loop: this.run_loop,
       profile: o.profile,
-      host_flow_control,
+      host_flow_control: o.host_flow_control,
       transport_config,
       ...(chipset && o.port.tty ? { chipset } : {}),
     });
@@ -339,7 +334,11 @@ export class CliHost {
     this.run_loop.remove_timer(this.powerTimer);
     // the key file is chosen by the controller's address (BTstack's posix ports do the same)
     this.key_file = key_file_for(this.options, this.stack.gap.gap_local_bd_addr());
-    if (this.key_file !== null) this.stack.hci.hci_set_link_key_db(open_key_file(this.key_file));
+    if (this.key_file !== null) {
+      const store = open_key_store(this.key_file);
+      this.stack.hci.hci_set_link_key_db(store.link_keys);
+      this.le_device_db = store.le_devices;
+    }
     const cb = this.onWorking;
     this.onWorking = null;
     this.onWorkingAgain = cb;

@@ -8,7 +8,7 @@
  * is in the key store; otherwise one line says why. `--listen` is the responder: connectable and
  * discoverable, it answers with the same flags and exits 0 once a device bonded with it and
  * disconnected. stdin is the agent's: a Numeric Comparison is answered from it (y/n) unless --yes,
- * a passkey is typed there.
+ * a passkey is typed there. `--le` pairs over LE instead (pair-le.ts).
  */
 import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
 import { hci_write_page_timeout } from '../../src/hci/commands.js';
@@ -17,6 +17,7 @@ import { status_text } from './format.js';
 import { Flags, type CliOptions } from './options.js';
 import { page_failure, parse_addr, usage_error } from './common.js';
 import { link_key_type_text, stdin_lines, type PairingReport } from './agent.js';
+import { pair_le_main } from './pair-le.js';
 
 /** Why a pairing failed, in words a user can act on. */
 function failure_text(addr: string, status: number, r: PairingReport | undefined, level: number): string {
@@ -34,8 +35,10 @@ function failure_text(addr: string, status: number, r: PairingReport | undefined
 }
 
 export async function pair_main(options: CliOptions): Promise<number> {
-  const flags = new Flags(options.rest, ['--level', '--page-timeout'], ['--listen']);
+  const flags = new Flags(options.rest, ['--level', '--page-timeout'], ['--listen', '--le', '--legacy', '--random']);
   if (flags.errors.length) return usage_error('pair', flags.errors[0]!);
+  if (flags.has('--le')) return pair_le_main(options, flags);
+  for (const f of ['--legacy', '--random']) if (flags.has(f)) return usage_error('pair', `${f} goes with --le`);
   const listen = flags.has('--listen');
   const args = flags.positional;
   let addr: BdAddr | null = null;
