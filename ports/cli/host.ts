@@ -127,12 +127,20 @@ export class CliHost {
     let chipset: BtstackChipset | undefined;
     if (o.chipset === 'bcm') chipset = chipset_bcm();
     if (o.chipset === 'zephyr') chipset = chipset_zephyr();
+    let host_flow_control = o.host_flow_control;
     if (o.port.tty) {
-      const { serialport_transport_from_options } = await import('../serialport/main.js');
-      const port = serialport_transport_from_options(o.port, chipset)!;
+      // a serial path, hci0 / hci:0, usb / usb:VID:PID / usb:BUS-PORTS, or auto (ports/port-transport.ts)
+      const { open_port_transport } = await import('../port-transport.js');
+      const port = await open_port_transport(o.port, chipset);
+      if ('error' in port) {
+        this.say(`bthost: ${port.error}`);
+        this.exit_code = port.exit;
+        return false;
+      }
       transport = port.transport;
-      transport_config = port.config as unknown as HciTransportConfig;
-      this.where = `${o.port.tty} (${port.config.baudrate_init} baud, flow control ${port.config.flowcontrol ? 'on' : 'off'})`;
+      transport_config = port.config as unknown as HciTransportConfig | undefined;
+      this.where = port.where;
+      host_flow_control ||= port.host_flow_control; // the HCI user channel reads at most 1019-byte ACL packets
     } else {
       this.link = new RadioLink(this.run_loop, { seed: 'bthost cli' });
       const ours = this.link.create_controller({ bd_addr: sscanf_bd_addr(VIRTUAL_HOST_ADDR)!, name: 'bthost' });
@@ -148,7 +156,7 @@ export class CliHost {
       }),
       run_loop: this.run_loop,
       profile: o.profile,
-      host_flow_control: o.host_flow_control,
+      host_flow_control,
       transport_config,
       ...(chipset && o.port.tty ? { chipset } : {}),
     });
