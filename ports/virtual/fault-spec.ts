@@ -16,6 +16,8 @@
  *   inflate-nocp=COUNT[:TIMES]  every NOCP handle entry on the line says COUNT (TIMES events, default: all)
  *   credits=N[:TIMES]           Command Complete / Status on the line carry Num_HCI_Command_Packets N
  *   hardware-error[=CODE]       a Hardware Error event now (default code 0x00)
+ *   crash[=CODE]                the controller restarts by itself (its links lost: the peers' supervision
+ *                               timeout ends them), then a Hardware Error event (default code 0x00)
  *   drop-link=HANDLE            the radio link of HANDLE is lost (supervision timeout follows)
  *   stray=HEX                   these raw bytes on the line to the host, between two packets
  *   framing-error               stray=ff (no H4 packet type: the host's deframer reports it)
@@ -36,7 +38,7 @@ export type FaultAction =
   | { kind: 'stall-nocp' | 'release-nocp' | 'framing-error' | 'silent' | 'talk' | 'unplug' | 'clear' }
   | { kind: 'inflate-nocp'; count: number; times: number }
   | { kind: 'credits'; n: number; times: number }
-  | { kind: 'hardware-error'; code: number }
+  | { kind: 'hardware-error' | 'crash'; code: number }
   | { kind: 'drop-link'; handle: number }
   | { kind: 'stray'; bytes: Uint8Array };
 
@@ -104,9 +106,10 @@ function parseAction(body: string): FaultAction | string {
       const times = parts[1] === undefined ? 0 : num(parts[1], 1, 1e9);
       return n === null || times === null ? bad('expected credits=N[:TIMES]') : { kind: name, n, times };
     }
-    case 'hardware-error': {
+    case 'hardware-error':
+    case 'crash': {
       const code = arg === undefined ? 0 : num(arg, 0, 0xff);
-      return code === null ? bad('expected hardware-error[=CODE]') : { kind: name, code };
+      return code === null ? bad(`expected ${name}[=CODE]`) : { kind: name, code };
     }
     case 'drop-link': {
       const handle = num(arg, 0, 0x0eff);
@@ -231,6 +234,8 @@ export function apply_fault(t: FaultTarget, a: FaultAction): void {
       return t.line.set_credits(a.n, a.times);
     case 'hardware-error':
       return f.hardware_error(a.code);
+    case 'crash':
+      return f.crash(a.code);
     case 'drop-link':
       f.drop_link(a.handle);
       return;

@@ -105,7 +105,10 @@ export class VirtualController {
         ...bind_commands(new ControllerBcm(s, reply), ControllerBcm.COMMANDS),
       ],
     });
-    this.faults = new Faults(s, this.acl);
+    this.faults = new Faults(s, {
+      schedule_completed_packets: () => this.acl.schedule_completed_packets(),
+      restart: () => this.reset(),
+    });
     ControllerBcm.power_on(s);
     this.reset();
   }

@@ -14,7 +14,11 @@
  * - `stall_completed_packets(true|false)`: hold Number Of Completed Packets back, then release;
  * - `drop_link(handle)`: the radio link is lost: nothing moves, and after the supervision
  *   timeout both sides get Disconnection Complete with Connection Timeout (0x08);
- * - `hardware_error(code)`: send a Hardware Error event now;
+ * - `hardware_error(code)`: send a Hardware Error event now (nothing else changes: the host decides);
+ * - `crash(code)`: the controller fails and restarts by itself (a firmware crash, a watchdog): what
+ *   HCI Reset puts back happens (its links are lost: each peer's controller ends the link by its
+ *   supervision timeout, Disconnection Complete 0x08; this host hears nothing of them), then it
+ *   reports Hardware Error `code`;
  * - `set_link_params(handle, { latency_ms, bandwidth_bps })`: change a connection's air timing.
  */
 import type { HciCommand } from '../hci/commands.js';
@@ -29,6 +33,8 @@ export interface LinkParams {
 export interface FaultsPeers {
   /** Report buffers completed meanwhile (after a stall ends). */
   schedule_completed_packets(): void;
+  /** Everything HCI Reset does (the controller restarted). */
+  restart(): void;
 }
 
 export class Faults {
@@ -82,6 +88,11 @@ export class Faults {
   }
 
   hardware_error(code = 0x00): void {
+    this.s.ev.hardware_error(code);
+  }
+
+  crash(code = 0x00): void {
+    this.x.restart();
     this.s.ev.hardware_error(code);
   }
 

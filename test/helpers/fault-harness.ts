@@ -19,7 +19,7 @@
  * delay after connect (--fault) or after the request (control). ACTIONs: fail=CMD:STATUS[:COUNT]
  * (CMD an opcode 0x0c03 or a name HCI_Reset), drop-acl=N, corrupt-acl=N, delay-acl=MS[:N],
  * stall-nocp, release-nocp, inflate-nocp=COUNT[:TIMES], credits=N[:TIMES] (Num_HCI_Command_Packets
- * on the line), hardware-error[=CODE], drop-link=HANDLE, stray=HEX, framing-error, silent, talk,
+ * on the line), hardware-error[=CODE], crash[=CODE] (restarts by itself: links lost), drop-link=HANDLE, stray=HEX, framing-error, silent, talk,
  * unplug, clear. A `silent` controller answers nothing (power-on timeout); `fail=HCI_Reset:0x03:1000`
  * gives every Reset an error status.
  *
