@@ -19,6 +19,7 @@ import type { RadioLink } from '../../src/controller/link.js';
 import { H4Deframer } from '../../src/hci/h4.js';
 import { LineFaults, schedule_faults, type FaultSpec, type FaultTarget } from './fault-spec.js';
 import { Pacer } from './pacer.js';
+import { ControllerH5, LineErrors, type LineErrorOptions } from './h5-line.js';
 
 export interface ServeOptions {
   /** Pace the stream like a UART at this many baud (10 bits per byte); default: no pacing. */
@@ -29,6 +30,12 @@ export interface ServeOptions {
   hardware_error_code?: number;
   /** Faults for each controller as it connects (ports/virtual/fault-spec.ts; `bthost controller --fault`). */
   faults?: readonly FaultSpec[];
+  /**
+   * Speak H5 (Three-wire UART, h5-line.ts) instead of H4: `true`, or the controller link's
+   * retransmission timeout and line errors (a share of the bytes both ways lost or corrupted,
+   * seeded: connection n uses seed + n).
+   */
+  h5?: boolean | { retransmit_ms?: number; line_errors?: LineErrorOptions };
   /** Called on the run loop when a connection gets its controller / when it ends. */
   on_connect?: (controller: VirtualController) => void;
   on_disconnect?: (controller: VirtualController) => void;
@@ -91,6 +98,8 @@ export class Session implements FaultTarget {
   readonly controller: VirtualController;
   /** Byte-level faults of this line (fault-spec.ts). */
   readonly line = new LineFaults();
+  /** The H5 link of this connection (ServeOptions.h5), else null: H4. */
+  readonly h5: ControllerH5 | null = null;
   private readonly deframer: H4Deframer;
   private framing_error_reported = false;
   private closed = false;
@@ -140,7 +149,26 @@ export class Session implements FaultTarget {
             () => this.update_input(),
           )
         : null;
+    if (opts.h5) {
+      const h5 = opts.h5 === true ? {} : opts.h5;
+      const e = h5.line_errors;
+      this.h5 = new ControllerH5({
+        run_loop: rl,
+        on_packet: (type, packet, size) => this.on_packet(type, packet, size),
+        write: (bytes) => {
+          if (this.closed) return;
+          if (this.out) this.out.push(bytes);
+          else this.write(bytes);
+          this.update_flow();
+        },
+        on_drain: () => this.update_flow(),
+        errors: e && e.rate > 0 ? new LineErrors({ ...e, seed: (e.seed ?? 1) + this.controller.index }) : null,
+        ...(h5.retransmit_ms !== undefined ? { retransmit_ms: h5.retransmit_ms } : {}),
+        log: (line) => link.logger.debug(() => `controller ${this.controller.index}: ${line}`),
+      });
+    }
     this.controller.attach_host((type, packet, size) => this.to_host(type, packet, size));
+    this.h5?.open();
     socket.on('data', (chunk: Buffer) => rl.execute_on_main_thread(() => this.input(chunk)));
     socket.on('drain', () => rl.execute_on_main_thread(() => this.on_socket_drain()));
     socket.on('error', () => rl.execute_on_main_thread(() => this.close()));
@@ -169,7 +197,7 @@ export class Session implements FaultTarget {
    */
   get backlog(): number {
     if (this.closed) return 0;
-    return (this.out?.pending ?? 0) + this.socket.writableLength + this.controller.out.pending;
+    return (this.out?.pending ?? 0) + (this.h5?.pending ?? 0) + this.socket.writableLength + this.controller.out.pending;
   }
 
   /** Whether the connection has ended. */
@@ -220,7 +248,8 @@ export class Session implements FaultTarget {
         return bytes.subarray(off);
       }
       const n = Math.min(INPUT_SLICE, bytes.length - off);
-      this.deframer.feed(bytes.subarray(off, off + n));
+      if (this.h5) this.h5.input(bytes.subarray(off, off + n));
+      else this.deframer.feed(bytes.subarray(off, off + n));
       off += n;
     }
     return null;
@@ -275,6 +304,11 @@ export class Session implements FaultTarget {
 
   private to_host(type: number, packet: Uint8Array, size: number): void {
     if (this.closed) return;
+    if (this.h5) {
+      this.h5.send(type, packet, size);
+      this.update_flow();
+      return;
+    }
     const bytes = Buffer.allocUnsafe(size + 1);
     bytes[0] = type;
     bytes.set(packet.subarray(0, size), 1);
@@ -318,7 +352,7 @@ export class Session implements FaultTarget {
   /** Tell the controller whether its host takes packets, from the socket and the paced line. */
   private update_flow(): void {
     if (this.closed) return;
-    const behind = this.out?.pending ?? 0;
+    const behind = (this.out?.pending ?? 0) + (this.h5?.pending ?? 0);
     if (!this.host_held) {
       if (this.socket_full || behind >= OUTPUT_HIGH_WATER) {
         this.host_held = true;
@@ -346,6 +380,7 @@ export class Session implements FaultTarget {
     this.closed = true;
     this.out?.stop();
     this.inp?.stop();
+    this.h5?.close();
     this.held_input.length = 0;
     this.controller.detach_host();
     this.server.link.remove_controller(this.controller);

@@ -1,7 +1,7 @@
 /**
  * HCI's side of the transport: binding (hci_init), opening and closing (the transport opens and
  * closes asynchronously: a reopen waits for 'closed', or HCI_TRANSPORT_CLOSE_TIMEOUT_MS), the
- * transport's events (opened, open-failed, failed, closed, framing-error, can-send-now), packets
+ * transport's events (opened, open-failed, failed, closed, framing-error, reset, can-send-now), packets
  * in (to the event handler or the ACL path) and packets out (through the packet log).
  */
 import { little_endian_read_16 } from '../core/bytes.js';
@@ -29,8 +29,8 @@ export interface HciTransportLinkPeers {
   open_failed(): void;
   /** The transport failed while in use (everything to OFF). */
   failed(): void;
-  /** Framing lost: everything to OFF, then power on again. */
-  restart(): void;
+  /** Framing lost or the controller restarted: everything to OFF, then power on again. */
+  restart(why: string): void;
   /** HCI events from the controller (hci-events.ts). Called per packet: a component, not a closure. */
   readonly events: { handle(packet: Uint8Array, size: number): void };
   /** ACL packets from the controller (hci-acl.ts). Called per packet. */
@@ -153,7 +153,12 @@ export class HciTransportLink {
         }
         s.log.error(() => `transport framing error: ${ev.error}; resetting the transport and powering on again`);
         s.framing_error_callback?.(ev.error);
-        if (s.power !== HCI_STATE_OFF) this.x.restart();
+        if (s.power !== HCI_STATE_OFF) this.x.restart('transport framing error');
+        return;
+      case 'reset':
+        if (!s.transport_open) return;
+        s.log.error(() => `${ev.error}; powering on again`);
+        if (s.power !== HCI_STATE_OFF) this.x.restart('controller restarted');
         return;
       case 'can-send-now':
         this.x.scheduler.run();

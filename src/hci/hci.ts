@@ -196,7 +196,7 @@ export class Hci implements HciService {
       start_init: () => power.start_init(),
       open_failed: () => power.transport_open_failed(),
       failed: () => power.transport_failed(),
-      restart: () => power.restart('transport framing error'),
+      restart: (why) => power.restart(why),
       events,
       acl,
       scheduler,

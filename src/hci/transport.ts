@@ -19,6 +19,12 @@ export type TransportEvent =
    * callback (hci_set_framing_error_callback) and resets the transport, once per burst.
    */
   | { type: 'framing-error'; error: string }
+  /**
+   * The controller restarted on its own (H5: a SYNC on an active link, Core Vol 4 Part D 8.3).
+   * HCI logs it at error level and restarts as after a Hardware Error without a callback: every
+   * link reported gone, OFF, the transport reset, power on again.
+   */
+  | { type: 'reset'; error: string }
   /** Room to send again after can_send_packet_now() returned false. */
   | { type: 'can-send-now' };
 
