@@ -13,8 +13,13 @@ import {
   hci_le_long_term_key_request_reply,
   hci_le_start_encryption,
 } from '../hci/commands.js';
-import { ERROR_CODE_PIN_OR_KEY_MISSING, SM_REASON_UNSPECIFIED_REASON } from '../codes/v1.4.js';
-import { little_endian_read_16 } from '../core/bytes.js';
+import { ERROR_CODE_PIN_OR_KEY_MISSING, SM_AUTHREQ_CT2, SM_REASON_UNSPECIFIED_REASON } from '../codes/v1.4.js';
+import { little_endian_read_16, type BdAddr } from '../core/bytes.js';
+import {
+  AUTHENTICATED_COMBINATION_KEY_GENERATED_FROM_P256,
+  UNAUTHENTICATED_COMBINATION_KEY_GENERATED_FROM_P256,
+} from '../hci/link-key-db.js';
+import { sm_ltk_to_link_key } from './crypto.js';
 import { GAP_RANDOM_ADDRESS_NON_RESOLVABLE, GAP_RANDOM_ADDRESS_RESOLVABLE, GAP_RANDOM_ADDRESS_TYPE_OFF } from '../hci/gap-le.js';
 import type { LeDeviceDbEncryption } from './le-device-db.js';
 import {
@@ -285,5 +290,22 @@ export class SmKeys {
     if ((c.role === 0 ? c.init_dist : c.resp_dist) & SM_KEYDIST_SIGN) db.le_device_db_local_csrk_set(index, this.s.csrk);
     c.db_index = index;
     this.on_stored?.(c, index);
+    if (c.ctkd) this.derive_link_key(c, addr_type, addr);
+  }
+
+  /**
+   * CTKD, LE -> BR/EDR (2.4.2.4): link key = h6(ILK, "lebr"), ILK = h7(SALT "tmp1", LTK) when both
+   * set CT2, else h6(LTK, "tmp1"); into the link key db for the peer's public (identity) address,
+   * typed as an SC combination key (authenticated when the pairing was), so a BR/EDR connection to
+   * the same device authenticates with it and does not pair again.
+   */
+  private derive_link_key(c: SmConnection, addr_type: number, addr: BdAddr): void {
+    const store = this.s.hci.gap.gap_store_link_key_for_bd_addr;
+    if (!store || addr_type !== 0) return;
+    const ct2 = (c.preq[3]! & c.pres[3]! & SM_AUTHREQ_CT2) !== 0;
+    const type =
+      c.method === 'JW' ? UNAUTHENTICATED_COMBINATION_KEY_GENERATED_FROM_P256 : AUTHENTICATED_COMBINATION_KEY_GENERATED_FROM_P256;
+    store.call(this.s.hci.gap, addr.slice(), sm_ltk_to_link_key(c.key, ct2), type);
+    this.s.log.info(`sm 0x${c.con_handle.toString(16)}: BR/EDR link key derived from the LTK (CTKD, ${ct2 ? 'h7' : 'h6'})`);
   }
 }

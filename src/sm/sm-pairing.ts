@@ -18,6 +18,7 @@
 import {
   IO_CAPABILITY_KEYBOARD_DISPLAY,
   SM_AUTHREQ_BONDING,
+  SM_AUTHREQ_CT2,
   SM_AUTHREQ_MITM_PROTECTION,
   SM_AUTHREQ_SECURE_CONNECTION,
   SM_REASON_AUTHENTHICATION_REQUIREMENTS,
@@ -132,7 +133,12 @@ export class SmPairing {
     const st = this.s.settings;
     let auth = st.auth_req;
     if (st.sc_only) auth |= SM_AUTHREQ_SECURE_CONNECTION;
-    const dist = auth & SM_AUTHREQ_BONDING ? st.key_distribution : 0;
+    let dist = auth & SM_AUTHREQ_BONDING ? st.key_distribution : 0;
+    // CTKD (2.4.2.4): a dual-mode stack offers to derive the BR/EDR link key from an SC LTK, with CT2 (h7)
+    if (dist && auth & SM_AUTHREQ_SECURE_CONNECTION && this.s.hci.gap.gap_store_link_key_for_bd_addr) {
+      dist |= SM_KEYDIST_LINK_KEY;
+      auth |= SM_AUTHREQ_CT2;
+    }
     return {
       io_capability: st.io_capability,
       oob_data_flag: this.oob.lookup(c, auth),
@@ -196,8 +202,8 @@ export class SmPairing {
     const ours = this.ourParams(c);
     const res: SmPairingParams = {
       ...ours,
-      initiator_key_distribution: req.initiator_key_distribution & ours.initiator_key_distribution & ~SM_KEYDIST_LINK_KEY,
-      responder_key_distribution: req.responder_key_distribution & ours.responder_key_distribution & ~SM_KEYDIST_LINK_KEY,
+      initiator_key_distribution: req.initiator_key_distribution & ours.initiator_key_distribution,
+      responder_key_distribution: req.responder_key_distribution & ours.responder_key_distribution,
     };
     const reason = this.negotiate(c, req, res);
     if (reason) return this.io.fail(c, reason);
@@ -250,7 +256,8 @@ export class SmPairing {
     let init = res.initiator_key_distribution;
     let resp = res.responder_key_distribution;
     if (c.sc) {
-      // the EncKey bit is ignored with LE Secure Connections (3.6.1); no CTKD yet
+      // the EncKey bit is ignored with LE Secure Connections (3.6.1); the LinkKey bit asks for CTKD
+      c.ctkd = ((init | resp) & SM_KEYDIST_LINK_KEY) !== 0;
       init &= ~0x09;
       resp &= ~0x09;
     }

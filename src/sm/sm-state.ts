@@ -29,6 +29,8 @@ export interface SmHci {
   ): { readonly le_sec: HciLeSecurity; identity_addr?: BdAddr | null; identity_addr_type?: number } | null;
   readonly gap: {
     gap_le_get_own_address(): { addr_type: number; addr: BdAddr };
+    /** The BR/EDR link key store (dual-mode stacks): where CTKD puts the key derived from an LE SC LTK (sm-keys.ts). */
+    gap_store_link_key_for_bd_addr?(addr: BdAddr, link_key: Uint8Array, type: number): void;
     /** Privacy (optional: test fakes lack them): the random address mode, our public address, GAP's RPA source. */
     gap_random_address_get_mode?(): number;
     gap_local_bd_addr?(): BdAddr;
@@ -139,6 +141,8 @@ export class SmConnection {
   oob_peer_random: Uint8Array | null = null;
   oob_ra: Uint8Array | null = null;
   oob_rb: Uint8Array | null = null;
+  /** CTKD (2.4.2.4): the Link Key bit agreed in an SC pairing; ct2: both set CT2 (h7 instead of h6 for the ILK). */
+  ctkd = false;
   readonly peer_keys = new SmPeerKeys();
   /** Key distribution bits we still expect from the peer. */
   keys_expected = 0;
@@ -195,6 +199,7 @@ export class SmConnection {
     this.dhkey_check_sent = false;
     this.display_value = 0;
     this.oob_tk = this.oob_peer_confirm = this.oob_peer_random = this.oob_ra = this.oob_rb = null;
+    this.ctkd = false;
     this.peer_keys.reset();
     this.keys_expected = 0;
     this.keys_sent = false;
