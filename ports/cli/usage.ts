@@ -68,13 +68,20 @@ export const USAGES: Record<string, string> = {
 
   pair: `usage: bthost pair ADDR [--level N] [--page-timeout MS] [pairing options] [common options]
        bthost pair --listen [pairing options] [common options]
+       bthost pair ADDR --le [--random] [--legacy] [pairing options] [common options]
+       bthost pair --le --listen [--legacy] [pairing options] [common options]
   Bond with a classic device: page ADDR, ask for security level N (default 2; 3 needs MITM, 4
   Secure Connections), answer the pairing as --io says, store the link key (--keys), disconnect.
   Any old key for ADDR is dropped first. Exit 0 only when bonded. --listen waits for a device to
   bond with this one and exits 0 once it did and disconnected.
   Numeric Comparison (both --io display-yes-no): the 6-digit value is printed; --yes accepts,
   else type y or n. Passkey Entry: --io display-only shows the passkey, --io keyboard-only reads
-  it from stdin. Legacy PIN (a peer with --ssp off or an old device): --pin, else read from stdin.`,
+  it from stdin. Legacy PIN (a peer with --ssp off or an old device): --pin, else read from stdin.
+  --le: pair over LE with the Security Manager: connect to ADDR as central (--random: a random
+  address) and send a Pairing Request; with --listen advertise as 'bthost pair' and answer as
+  peripheral. LE Secure Connections unless --legacy or --sc off; --io picks Just Works, Numeric
+  Comparison or Passkey Entry as above. Prints the model, SC or legacy, the security level, the
+  key size and where the bond is stored (--keys, beside the link keys); exit 1 with the SMP reason.`,
 
   keys: `usage: bthost keys [list] [--keys FILE]
        bthost keys delete ADDR|--all [--keys FILE]

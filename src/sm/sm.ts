@@ -29,7 +29,7 @@
  * A peer whose confirm / DHKey check failed gets Repeated Attempts (0x09) for a while (sm-io.ts).
  * OOB: sm_register_oob_data_callback, sm_register_sc_oob_data_callback, sm_generate_sc_oob_data (sm-oob.ts).
  * Privacy (sm-privacy.ts): IR / ER -> IRK, GAP's resolvable private addresses, peers resolved
- * against the bonds (SM_EVENT_IDENTITY_RESOLVING_*, IDENTITY_CREATED). Not built yet: CTKD, authorization, signed writes.
+ * against the bonds (SM_EVENT_IDENTITY_RESOLVING_*, IDENTITY_CREATED). CTKD LE -> BR/EDR (sm-keys.ts). Not built yet: CTKD from BR/EDR (SMP on channel 0x0007), authorization, signed writes.
  */
 import type { Logger } from '../core/log.js';
 import type { Pools, StackConfig } from '../core/config.js';
