@@ -28,10 +28,8 @@ export const ACL_PB_FIRST_FLUSHABLE = 0x02;
 export const ACL_PB_COMPLETE = 0x03;
 
 /**
- * After a Number Of Completed Packets entry claimed more packets than were outstanding on its
- * handle, the packets it may not have completed are taken back only once the controller has sent
- * no Number Of Completed Packets for that handle for this long (ms): never more in flight than
- * the controller's buffers, at the price of a pause after each lie.
+ * How long (ms) the controller must send no Number Of Completed Packets for a handle in doubt
+ * before the host takes its in-doubt packets back (see HciAcl.completed for the argument).
  */
 export const HCI_NOCP_DOUBT_TIMEOUT_MS = 1000;
 
@@ -76,6 +74,8 @@ export class HciAcl {
   private readonly copier = new SpanCopier(true);
   /** Packets per connection an over-reporting NOCP may or may not have completed (see completed()). */
   private readonly doubt = new Map<HciConnection, number>();
+  /** Per connection in doubt: run-loop time at which it has been quiet long enough. */
+  private readonly quietAt = new Map<HciConnection, number>();
   private readonly doubtTimer = new Timer(() => this.resolveDoubt());
 
   constructor(
@@ -99,6 +99,7 @@ export class HciAcl {
     this.fragConn = null;
     this.reserved = false;
     this.doubt.clear();
+    this.quietAt.clear();
     this.s.run_loop.remove_timer(this.doubtTimer);
   }
 
@@ -236,8 +237,37 @@ export class HciAcl {
   }
 
   /**
-   * Number Of Completed Packets: return credits. Unknown handles and counts above what is
-   * outstanding are logged; the known part is applied.
+   * Number Of Completed Packets: return credits. Unknown handles are logged and ignored.
+   *
+   * Over-reporting (issue 18 item 3). Let O be the packets the host counts as outstanding on a
+   * handle and R those the controller really holds. Sending stays within the controller's real
+   * free buffers as long as R <= O on every handle (in_flight is the sum of the O's). An entry
+   * with count <= O is taken as the truth (R and O both drop by count; nothing can tell it from
+   * the truth). An entry with count > O is a lie and proves nothing: it may be an inflated real
+   * completion (R dropped by some 1..O unknown) or made up from nothing (R unchanged). So:
+   *
+   * 1. A lie takes nothing back. O stays, R <= O still holds whatever the lie was. Taking back
+   *    even one buffer per lie (b500f38) lets N made-up lies free N buffers the controller still
+   *    holds: the host overruns it and an SDU is lost on a channel that stays open.
+   * 2. It marks the handle's O packets "in doubt": some of them (the "phantoms": completed but
+   *    reported by the lie, P <= O) will never be reported again. A later truthful entry lowers
+   *    O, so the doubt is capped at O (P <= O always, and P <= doubt since doubt was O at the lie
+   *    and phantoms never leave O except through step 3); packets sent after the last lie are
+   *    not in doubt. A later lie sets the doubt to the O of that moment.
+   * 3. The in-doubt packets are taken back (never more than O) only once the controller has sent
+   *    no Number Of Completed Packets entry for the handle for HCI_NOCP_DOUBT_TIMEOUT_MS; every
+   *    entry for a handle in doubt, lie or not, starts its wait again. The assumption: a controller
+   *    that still holds a packet reports a completion within that time. Then a quiet handle has
+   *    R = 0 and its O are all phantoms, and the release restores R <= O exactly. Lies alone can
+   *    therefore only delay a release, never cause one: no sequence of lying events makes the
+   *    host send beyond the real free buffers. (What remains: a lie followed by a controller that
+   *    holds packets silently for longer than the wait, e.g. a peer that stops the baseband flow;
+   *    the release then over-trusts by at most the doubt.)
+   *
+   * Progress: a controller that inflates every entry (hci-nocp-lie) returns nothing through
+   * NOCP, so the host stops once its buffers are full of phantoms; the controller then has
+   * nothing to report, goes quiet, and all of them come back after HCI_NOCP_DOUBT_TIMEOUT_MS:
+   * one controller buffer pool per wait at worst.
    */
   completed(handle: number, count: number): void {
     const conn = this.s.connections.for_handle(handle);
@@ -247,42 +277,67 @@ export class HciAcl {
     }
     const outstanding = conn.acl_outstanding;
     if (count > outstanding) {
-      // a lie: at least one buffer left (the entry is there), how many more is unknown; the rest
-      // stay counted ("in doubt") until the controller has been quiet for HCI_NOCP_DOUBT_TIMEOUT_MS
       this.s.nocp_overreports++;
-      const take = outstanding > 0 ? 1 : 0;
       this.s.log.error(
         () =>
           `Number Of Completed Packets: ${count} for handle 0x${handle.toString(16)} but only ${outstanding} outstanding: ` +
-          `${take} taken, ${outstanding - take} in doubt (${this.s.nocp_overreports} over-reports)`,
+          `0 taken, ${outstanding} in doubt (${this.s.nocp_overreports} over-reports)`,
       );
-      count = take;
-      this.doubt.set(conn, outstanding - take);
-      this.armDoubt();
-    } else if (this.doubt.size > 0 && this.doubt.has(conn)) this.armDoubt();
-    this.giveBack(conn, count);
+      if (outstanding > 0) {
+        this.doubt.set(conn, outstanding);
+        this.waitQuiet(conn);
+      }
+      return;
+    }
     const d = this.doubt.get(conn);
-    if (d !== undefined && d > conn.acl_outstanding) this.doubt.set(conn, conn.acl_outstanding);
+    this.giveBack(conn, count);
+    if (d === undefined) return;
+    if (conn.acl_outstanding === 0) this.forgetDoubt(conn);
+    else {
+      if (d > conn.acl_outstanding) this.doubt.set(conn, conn.acl_outstanding);
+      this.waitQuiet(conn);
+    }
   }
 
+  /** An entry for conn (in doubt): its quiet period starts again. */
+  private waitQuiet(conn: HciConnection): void {
+    this.quietAt.set(conn, this.s.run_loop.get_time_ms() + HCI_NOCP_DOUBT_TIMEOUT_MS);
+    this.armDoubt();
+  }
+
+  private forgetDoubt(conn: HciConnection): void {
+    this.doubt.delete(conn);
+    if (this.quietAt.delete(conn)) this.armDoubt();
+  }
+
+  /** The timer at the earliest end of a quiet period (none: stopped). */
   private armDoubt(): void {
     const rl = this.s.run_loop;
     rl.remove_timer(this.doubtTimer);
-    rl.set_timer(this.doubtTimer, HCI_NOCP_DOUBT_TIMEOUT_MS);
+    let first = Infinity;
+    for (const t of this.quietAt.values()) if (t < first) first = t;
+    if (first === Infinity) return;
+    rl.set_timer(this.doubtTimer, first - rl.get_time_ms());
     rl.add_timer(this.doubtTimer);
   }
 
-  /** The controller has been quiet since its last over-report: what was in doubt has left its buffers. */
+  /** Handles quiet for HCI_NOCP_DOUBT_TIMEOUT_MS since their last entry: their in-doubt packets come back. */
   private resolveDoubt(): void {
-    if (this.doubt.size === 0) return;
-    for (const [conn, n] of this.doubt) {
-      const k = Math.min(n, conn.acl_outstanding);
+    const now = this.s.run_loop.get_time_ms() + 0.001; // deadlines are floats: due within a microsecond
+    let released = false;
+    for (const [conn, at] of this.quietAt) {
+      if (at > now) continue;
+      const k = Math.min(this.doubt.get(conn) ?? 0, conn.acl_outstanding);
       this.s.log.error(
         () => `Number Of Completed Packets: handle 0x${conn.con_handle.toString(16)} quiet, ${k} in doubt taken back`,
       );
       this.giveBack(conn, k);
+      this.doubt.delete(conn);
+      this.quietAt.delete(conn);
+      released = true;
     }
-    this.doubt.clear();
+    this.armDoubt();
+    if (!released) return;
     this.pump();
     if (this.fragTotal === 0) this.x.out.transport_packet_sent();
   }
@@ -296,7 +351,7 @@ export class HciAcl {
   /** Disconnection / teardown: return the link's credits, drop its pending fragments and reassembly. */
   release_connection(conn: HciConnection): void {
     this.giveBack(conn, conn.acl_outstanding);
-    this.doubt.delete(conn);
+    this.forgetDoubt(conn);
     this.dropReassembly(conn);
     if (this.fragConn === conn) {
       this.fragTotal = 0;

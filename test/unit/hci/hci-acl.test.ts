@@ -105,7 +105,7 @@ test('sending without credits: BTSTACK_ACL_BUFFERS_FULL, buffer released; unknow
   assert.not.ok(hci.hci_can_send_acl_packet_now(0x0333));
 });
 
-test('Number Of Completed Packets: unknown handle ignored; more than outstanding is a lie: 1 taken, the rest after a quiet second', () => {
+test('Number Of Completed Packets: unknown handle ignored; more than outstanding is a lie: nothing taken, all back after a quiet second', () => {
   const log = new Logger();
   const lines: string[] = [];
   log.add_sink((_l, m) => lines.push(m));
@@ -118,15 +118,61 @@ test('Number Of Completed Packets: unknown handle ignored; more than outstanding
   assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 2);
   assert.ok(lines.some((l) => /unknown handle/.test(l)));
   h.t.event(nocp(handle, 7));
-  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 3, 'a lie: one buffer taken back, one in doubt');
-  assert.ok(lines.some((l) => /7 for handle 0x10 but only 2 outstanding: 1 taken, 1 in doubt \(1 over-reports\)/.test(l)));
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 2, 'a lie: nothing taken back, two in doubt');
+  assert.ok(lines.some((l) => /7 for handle 0x10 but only 2 outstanding: 0 taken, 2 in doubt \(1 over-reports\)/.test(l)));
   assert.is(hci.state.nocp_overreports, 1);
   h.rl.advance(999);
-  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 3, 'still in doubt before HCI_NOCP_DOUBT_TIMEOUT_MS');
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 2, 'still in doubt before HCI_NOCP_DOUBT_TIMEOUT_MS');
   h.rl.advance(1);
   assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 4, 'quiet for 1 s: taken back');
   // events still go to handlers (L2CAP listens to them)
   assert.ok(h.events.filter((e) => e[0] === 0x13).length === 2);
+});
+
+test('repeated lies take nothing back: the host never sends beyond the buffers the controller really freed', () => {
+  const h = working(); // BR/EDR buffers: 4
+  const handle = connect_classic(h, 0x0010);
+  const hci = h.stack.hci;
+  for (let i = 0; i < 4; i++) assert.is(hci.hci_send_acl_packet_buffer(prepare(h, handle, 10)), 0);
+  assert.is(h.t.take_acl().length, 4);
+  // 50 made-up completions, 200 ms apart (each one restarts the wait): the controller still holds 4
+  for (let i = 0; i < 50; i++) {
+    h.t.event(nocp(handle, 5 + i));
+    h.rl.advance(200);
+    assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 0, `after lie ${i + 1}`);
+    assert.not.ok(hci.hci_can_send_acl_packet_now(handle));
+  }
+  assert.is(hci.state.nocp_overreports, 50);
+  // the real completions come, truthfully: the credits follow them one for one
+  h.t.event(nocp(handle, 1));
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 1);
+  h.t.event(nocp(handle, 3));
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 4, 'doubt capped at what is outstanding: none left');
+  h.rl.advance(5000);
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 4, 'the release never goes beyond what was sent');
+  assert.equal(h.t.take_acl(), []);
+});
+
+test('doubt: a truthful entry restarts the wait and lowers the doubt; packets sent after the lie stay counted', () => {
+  const h = working(); // BR/EDR buffers: 4
+  const handle = connect_classic(h, 0x0010);
+  const hci = h.stack.hci;
+  for (let i = 0; i < 3; i++) hci.hci_send_acl_packet_buffer(prepare(h, handle, 10));
+  h.t.event(nocp(handle, 9)); // a lie: 3 in doubt
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 1);
+  h.rl.advance(900);
+  h.t.event(nocp(handle, 2)); // truthful: 1 outstanding, doubt 1, the wait starts again
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 3);
+  for (let i = 0; i < 2; i++) hci.hci_send_acl_packet_buffer(prepare(h, handle, 10)); // not in doubt
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 1);
+  h.rl.advance(999);
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 1, 'the truthful entry restarted the wait');
+  h.rl.advance(1);
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 2, 'only the one in doubt comes back');
+  h.rl.advance(10_000);
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 2, 'the two sent after the lie wait for their completion');
+  h.t.event(nocp(handle, 2));
+  assert.is(hci.hci_number_free_acl_slots_for_handle(handle), 4);
 });
 
 test('reassembly: start + continuations into one pooled buffer, delivered as a complete ACL packet', () => {
