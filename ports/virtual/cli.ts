@@ -30,10 +30,11 @@ export const CONTROLLER_USAGE =
   '                       and deliver CORRUPT % with a flipped byte, drawn from SEED (default 1):\n' +
   '                       the same seed loses the same packets (retransmission tests)\n' +
   '  --fault SPECS        inject faults into every controller as it connects (testing), SPECS =\n' +
-  '                       [cN:]ACTION[@MS][,...]: fail=CMD:STATUS[:COUNT], drop-acl=N, corrupt-acl=N,\n' +
-  '                       delay-acl=MS[:N], stall-nocp, release-nocp, inflate-nocp=COUNT[:TIMES],\n' +
-  '                       credits=N[:TIMES], hardware-error[=CODE], crash[=CODE], drop-link=HANDLE,\n' +
-  '                       stray=HEX, framing-error, silent, talk, unplug, clear (ports/virtual/fault-spec.ts)\n' +
+  '                       [cN:]ACTION[@MS][,...]: fail=CMD:STATUS[:COUNT], swallow=CMD[:COUNT],\n' +
+  '                       drop-acl=N, corrupt-acl=N, delay-acl=MS[:N], stall-nocp, release-nocp,\n' +
+  '                       inflate-nocp=COUNT[:TIMES], credits=N[:TIMES], hardware-error[=CODE],\n' +
+  '                       crash[=CODE], drop-link=HANDLE, stray=HEX, framing-error, silent, talk, unplug,\n' +
+  '                       clear (ports/virtual/fault-spec.ts)\n' +
   '  --control unix:PATH  a control socket: a line of SPECS applies them now (answer `ok N`),\n' +
   '                       `list` answers `controllers INDEX ADDR ...`\n' +
   '  --bcm                pose as a Broadcom BCM43430A1 UART chip (manufacturer 0x000F, LMP subversion\n' +
