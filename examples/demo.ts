@@ -45,6 +45,7 @@ import {
   parse_flags,
   pick_flags,
   read_flag,
+  status_text,
   type FlagSpec,
 } from 'bthost/port';
 
@@ -301,7 +302,7 @@ async function main(): Promise<number> {
   spp_create_sdp_record(record, SPP_RECORD_HANDLE, RFCOMM_SERVER_CHANNEL, SERVICE_NAME);
   const sdpStatus = sdpServer.sdp_register_service(record);
   if (sdpStatus !== 0) {
-    console.error(`demo: sdp_register_service failed: 0x${sdpStatus.toString(16)}`);
+    console.error(`demo: sdp_register_service failed: ${status_text(sdpStatus)}`);
     return 1;
   }
 
@@ -363,7 +364,7 @@ async function main(): Promise<number> {
               peer,
               BLUETOOTH_SERVICE_CLASS_SERIAL_PORT,
             );
-            if (st !== 0) fail(`sdp query: status 0x${st.toString(16)}`);
+            if (st !== 0) fail(`sdp query: ${status_text(st)}`);
           }
           break;
         case C.HCI_EVENT_CONNECTION_COMPLETE:
@@ -401,13 +402,13 @@ async function main(): Promise<number> {
         break;
       case codes.SDP_EVENT_QUERY_COMPLETE: {
         const st = codes.sdp_event_query_complete_get_status(packet);
-        if (st !== 0 || !rfcommChannel) return fail(`SDP query failed (status 0x${st.toString(16)}, channel ${rfcommChannel})`);
+        if (st !== 0 || !rfcommChannel) return fail(`SDP query failed (${status_text(st)}, channel ${rfcommChannel})`);
         trace.note(
           `client: '${SERVICE_NAME}' is on RFCOMM channel ${rfcommChannel}; opening an L2CAP channel to PSM 0x${PSM_DEMO.toString(16)}`,
         );
         trace.phase();
         const r = client.l2cap.l2cap_create_channel(l2capHandler, peer!, PSM_DEMO, 0xffff);
-        if (r.status !== 0) fail(`l2cap_create_channel: status 0x${r.status.toString(16)}`);
+        if (r.status !== 0) fail(`l2cap_create_channel: ${status_text(r.status)}`);
         break;
       }
     }
@@ -423,7 +424,7 @@ async function main(): Promise<number> {
     switch (packet[0]) {
       case codes.L2CAP_EVENT_CHANNEL_OPENED: {
         const st = codes.l2cap_event_channel_opened_get_status(packet);
-        if (st !== 0) return fail(`L2CAP channel not opened: status 0x${st.toString(16)}`);
+        if (st !== 0) return fail(`L2CAP channel not opened: ${status_text(st)}`);
         l2capCid = codes.l2cap_event_channel_opened_get_local_cid(packet);
         const mtu = codes.l2cap_event_channel_opened_get_remote_mtu(packet);
         trace.note(
@@ -442,7 +443,7 @@ async function main(): Promise<number> {
         }
         const n = Math.min(left, client.l2cap.l2cap_get_remote_mtu_for_local_cid(l2capCid));
         const st = client.l2cap.l2cap_send(l2capCid, l2capData.subarray(stats.l2cap.sent, stats.l2cap.sent + n), n);
-        if (st !== 0) return fail(`l2cap_send: status 0x${st.toString(16)}`);
+        if (st !== 0) return fail(`l2cap_send: ${status_text(st)}`);
         stats.l2cap.sent += n;
         client.l2cap.l2cap_request_can_send_now_event(l2capCid);
         break;
@@ -451,7 +452,7 @@ async function main(): Promise<number> {
         trace.note(`client: opening RFCOMM channel ${rfcommChannel}`);
         trace.phase();
         const r = client.rfcomm.rfcomm_create_channel(rfcommHandler, peer!, rfcommChannel);
-        if (r.status !== 0) fail(`rfcomm_create_channel: status 0x${r.status.toString(16)}`);
+        if (r.status !== 0) fail(`rfcomm_create_channel: ${status_text(r.status)}`);
         break;
       }
     }
@@ -463,7 +464,7 @@ async function main(): Promise<number> {
     switch (packet[0]) {
       case codes.RFCOMM_EVENT_CHANNEL_OPENED: {
         const st = codes.rfcomm_event_channel_opened_get_status(packet);
-        if (st !== 0) return fail(`RFCOMM channel not opened: status 0x${st.toString(16)}`);
+        if (st !== 0) return fail(`RFCOMM channel not opened: ${status_text(st)}`);
         rfcommCid = codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
         const mfs = client.rfcomm.rfcomm_get_max_frame_size(rfcommCid);
         trace.note(
@@ -482,7 +483,7 @@ async function main(): Promise<number> {
         }
         const n = Math.min(left, client.rfcomm.rfcomm_get_max_frame_size(rfcommCid));
         const st = client.rfcomm.rfcomm_send(rfcommCid, rfcommData.subarray(stats.rfcomm.sent, stats.rfcomm.sent + n), n);
-        if (st !== 0) return fail(`rfcomm_send: status 0x${st.toString(16)}`);
+        if (st !== 0) return fail(`rfcomm_send: ${status_text(st)}`);
         stats.rfcomm.sent += n;
         client.rfcomm.rfcomm_request_can_send_now_event(rfcommCid);
         break;

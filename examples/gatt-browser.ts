@@ -23,7 +23,7 @@ import {
   type NodeRunLoop,
 } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 const OPTIONS = {
   random: { help: "with --addr: the peer's address is a random (static) one" },
@@ -61,7 +61,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
     console.log(`Connecting to ${peer} (${addr_type === 0 ? 'public' : 'random'})`);
     const st = gap.gap_connect(addr, addr_type);
     if (st !== 0) {
-      console.log(`gap_connect failed: status 0x${st.toString(16)}`);
+      console.log(`gap_connect failed: ${status_text(st)}`);
       ctx.exit(1);
     }
   };

@@ -16,7 +16,7 @@
  */
 import { bd_addr_to_str, Stack, type NodeRunLoop } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 const OPTIONS = {
   psm: { value: 'PSM', help: 'PSM to connect to (default 0x1001)', default: 0x1001 },
@@ -75,7 +75,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
       case codes.L2CAP_EVENT_CHANNEL_OPENED: {
         const status = codes.l2cap_event_channel_opened_get_status(packet);
         if (status !== 0) {
-          finish(1, `channel to PSM 0x${args.psm.toString(16)} failed: status 0x${status.toString(16)}`);
+          finish(1, `channel to PSM 0x${args.psm.toString(16)} failed: ${status_text(status)}`);
           break;
         }
         cid = codes.l2cap_event_channel_opened_get_local_cid(packet);
@@ -90,7 +90,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
         const m = message(sent, args.size);
         const status = l2cap.l2cap_send(cid, m, m.length);
         if (status) {
-          finish(1, `l2cap_send failed: status 0x${status.toString(16)}`);
+          finish(1, `l2cap_send failed: ${status_text(status)}`);
           break;
         }
         sent++;
@@ -133,7 +133,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
       if (codes.btstack_event_state_get_state(packet) !== C.HCI_STATE_WORKING) return;
       console.log(`connecting to ${bd_addr_to_str(remote)} PSM 0x${args.psm.toString(16)}`);
       const r = l2cap.l2cap_create_channel(packet_handler, remote, args.psm, l2cap.l2cap_max_mtu());
-      if (r.status) finish(1, `l2cap_create_channel failed: status 0x${r.status.toString(16)}`);
+      if (r.status) finish(1, `l2cap_create_channel failed: ${status_text(r.status)}`);
     },
   });
 

@@ -15,7 +15,7 @@
  */
 import { Timer, bd_addr_to_str, Stack, type NodeRunLoop } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 const OPTIONS = {
   psm: { value: 'PSM', help: 'PSM to serve (default 0x1001)', default: 0x1001 },
@@ -63,7 +63,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
         const sdu = q?.shift();
         if (!sdu) break;
         const status = l2cap.l2cap_send(cid, sdu, sdu.length);
-        if (status) console.log(`l2cap_send failed: status 0x${status.toString(16)}`);
+        if (status) console.log(`l2cap_send failed: ${status_text(status)}`);
         if (q!.length) l2cap.l2cap_request_can_send_now_event(cid);
         break;
       }
@@ -112,7 +112,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
   l2cap.l2cap_init();
   const st = l2cap.l2cap_register_service(packet_handler, args.psm, args.mtu, C.LEVEL_2);
   if (st) {
-    console.error(`l2cap_register_service failed: status 0x${st.toString(16)}`);
+    console.error(`l2cap_register_service failed: ${status_text(st)}`);
     return 1;
   }
   console.log(`L2CAP service on PSM 0x${args.psm.toString(16)}, MTU ${Math.min(args.mtu, l2cap.l2cap_max_mtu())}`);

@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import { bd_addr_to_str, Stack, type BdAddr, type NodeRunLoop } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 import {
   CbmStream,
   LE_CBM_SERVER_NAME,
@@ -66,7 +66,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
       console.log(`Connect to ${bd_addr_to_str(server)}`);
       state = 'connect';
       const st = bt.gap_connect(server, 0);
-      if (st) finish(1, `gap_connect failed: status 0x${st.toString(16)}`);
+      if (st) finish(1, `gap_connect failed: ${status_text(st)}`);
       return;
     }
     console.log('Start scanning!');
@@ -114,7 +114,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
       case C.HCI_EVENT_LE_META: {
         if (packet[2] !== C.HCI_SUBEVENT_LE_CONNECTION_COMPLETE || state !== 'connect') return;
         const status = codes.hci_subevent_le_connection_complete_get_status(packet);
-        if (status) return finish(1, `LE connection to ${bd_addr_to_str(server!)} failed: status 0x${status.toString(16)}`);
+        if (status) return finish(1, `LE connection to ${bd_addr_to_str(server!)} failed: ${status_text(status)}`);
         const interval = codes.hci_subevent_le_connection_complete_get_conn_interval(packet);
         console.log(
           `Connection Interval: ${Math.floor((interval * 125) / 100)}.${String(25 * (interval & 3)).padStart(2, '0')} ms`,
@@ -124,7 +124,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
         state = 'channel';
         const handle = codes.hci_subevent_le_connection_complete_get_connection_handle(packet);
         const r = api.create(packet_handler, handle, args.psm, rx, args.mtu);
-        if (r.status) finish(1, `creating the channel failed: status 0x${r.status.toString(16)}`);
+        if (r.status) finish(1, `creating the channel failed: ${status_text(r.status)}`);
         return;
       }
       case C.HCI_EVENT_DISCONNECTION_COMPLETE:
@@ -139,8 +139,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): void {
       ctx.print_event(packet, size);
       const status = opened_status(packet);
       const addr = bd_addr_to_str(opened_address(packet));
-      if (status !== 0)
-        return finish(1, `L2CAP: Connection to device ${addr} failed. status code 0x${status.toString(16).padStart(2, '0')}`);
+      if (status !== 0) return finish(1, `L2CAP: Connection to device ${addr} failed: ${status_text(status)}`);
       const cid = opened_local_cid(packet);
       console.log(
         `L2CAP: CBM Channel successfully opened: ${addr}, handle 0x${opened_handle(packet).toString(16).padStart(2, '0')}, ` +

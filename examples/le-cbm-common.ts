@@ -15,6 +15,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Stack } from 'bthost';
+import { status_text } from 'bthost/port';
 import * as V14 from 'bthost/v1.4';
 
 /** BTstack's examples use SPSM 0x25 (TSPX_le_psm) and advertise as "LE CBM Server". */
@@ -216,7 +217,7 @@ export class CbmStream {
 
   private submit(data: Uint8Array, len: number): void {
     const st = this.api.send(this.cid, data, len);
-    if (st !== 0) throw new Error(`send on 0x${this.cid.toString(16)} failed with status 0x${st.toString(16)}`);
+    if (st !== 0) throw new Error(`send on 0x${this.cid.toString(16)} failed: ${status_text(st)}`);
     this.in_flight = true;
   }
 

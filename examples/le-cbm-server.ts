@@ -16,7 +16,7 @@
  */
 import { Timer, bd_addr_to_str, Stack, type NodeRunLoop } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 import {
   CbmStream,
   LE_CBM_SERVER_NAME,
@@ -93,7 +93,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
         `L2CAP: Accepting incoming connection request for 0x${cid.toString(16)}, PSM ${psm.toString(16).padStart(2, '0')}`,
       );
       const st = api.accept(cid, rx, args.mtu);
-      if (st) console.log(`accept failed: status 0x${st.toString(16)}`);
+      if (st) console.log(`accept failed: ${status_text(st)}`);
     } else if (event === api.OPENED) {
       ctx.print_event(packet, size);
       const addr = bd_addr_to_str(opened_address(packet));
@@ -152,7 +152,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<Args>): number {
   stack.l2cap.l2cap_init();
   const st = api.register(packet_handler, args.psm);
   if (st) {
-    console.error(`registering SPSM 0x${args.psm.toString(16)} failed: status 0x${st.toString(16)}`);
+    console.error(`registering SPSM 0x${args.psm.toString(16)} failed: ${status_text(st)}`);
     return 1;
   }
   const adv = adv_data();

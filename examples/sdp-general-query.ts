@@ -24,7 +24,7 @@ import {
   type NodeRunLoop,
 } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 /** AttributeIDList: the range 0x0000-0xFFFF. */
 const des_attribute_id_list = Uint8Array.of(0x35, 0x05, 0x0a, 0x00, 0x00, 0xff, 0xff);
@@ -86,7 +86,7 @@ function btstack_main(stack: Stack, ctx: ExampleContext<object>): void {
       console.log(`SDP general query of ${bd_addr_to_str(remote)}`);
       const st = sdp_client_query(handle_sdp_client_query_result, remote, pattern, des_attribute_id_list);
       if (st) {
-        console.log(`sdp_client_query failed, status 0x${st.toString(16)}`);
+        console.log(`sdp_client_query failed: ${status_text(st)}`);
         ctx.exit(1);
       }
     },

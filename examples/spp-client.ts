@@ -16,7 +16,7 @@
  */
 import { bd_addr_to_str, format_event, Stack, BLUETOOTH_SERVICE_CLASS_SERIAL_PORT, type NodeRunLoop, type BdAddr } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 export interface SppClientOptions {
   print: (line: string) => void;
@@ -88,7 +88,7 @@ export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions
       case codes.RFCOMM_EVENT_CHANNEL_OPENED: {
         const status = codes.rfcomm_event_channel_opened_get_status(packet);
         if (status) {
-          o.print(`RFCOMM channel open failed, status 0x${status.toString(16).padStart(2, '0')}`);
+          o.print(`RFCOMM channel open failed: ${status_text(status)}`);
           finish(1);
           break;
         }
@@ -102,7 +102,7 @@ export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions
         const reply = replies.shift();
         if (reply) {
           const status = rfcomm.rfcomm_send(rfcomm_cid, reply, reply.length);
-          if (status) o.print(`rfcomm_send failed, status 0x${status.toString(16)}`);
+          if (status) o.print(`rfcomm_send failed: ${status_text(status)}`);
           else o.print(`SENT: '${new TextDecoder().decode(reply).trimEnd()}'`);
         }
         if (replies.length) rfcomm.rfcomm_request_can_send_now_event(rfcomm_cid);
@@ -135,14 +135,14 @@ export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions
       case codes.SDP_EVENT_QUERY_COMPLETE: {
         const status = codes.sdp_event_query_complete_get_status(packet);
         if (status || !server_channel) {
-          o.print(status ? `SDP query failed, status 0x${status.toString(16).padStart(2, '0')}` : 'no SerialPort service found');
+          o.print(status ? `SDP query failed: ${status_text(status)}` : 'no SerialPort service found');
           finish(1);
           break;
         }
         o.print(`connecting to RFCOMM channel ${server_channel} of ${bd_addr_to_str(addr)}`);
         const r = rfcomm.rfcomm_create_channel(rfcomm_handler, addr, server_channel);
         if (r.status) {
-          o.print(`rfcomm_create_channel failed, status 0x${r.status.toString(16)}`);
+          o.print(`rfcomm_create_channel failed: ${status_text(r.status)}`);
           finish(1);
         }
         break;
@@ -159,7 +159,7 @@ export function start_spp_client(stack: Stack, addr: BdAddr, o: SppClientOptions
     BLUETOOTH_SERVICE_CLASS_SERIAL_PORT,
   );
   if (st) {
-    o.print(`SDP query refused, status 0x${st.toString(16)}`);
+    o.print(`SDP query refused: ${status_text(st)}`);
     finish(1);
   }
 }

@@ -23,7 +23,7 @@ import {
   type NodeRunLoop,
 } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 export const RFCOMM_SERVER_CHANNEL = 1;
 const HEARTBEAT_PERIOD_MS = 1000;
@@ -88,7 +88,7 @@ export function start_spp_counter(stack: Stack, o: SppCounterOptions): () => voi
       case codes.RFCOMM_EVENT_CHANNEL_OPENED: {
         const status = codes.rfcomm_event_channel_opened_get_status(packet);
         if (status) {
-          o.print(`RFCOMM channel open failed, status 0x${status.toString(16).padStart(2, '0')}`);
+          o.print(`RFCOMM channel open failed: ${status_text(status)}`);
           break;
         }
         rfcomm_channel_id = codes.rfcomm_event_channel_opened_get_rfcomm_cid(packet);
@@ -100,7 +100,7 @@ export function start_spp_counter(stack: Stack, o: SppCounterOptions): () => voi
       case codes.RFCOMM_EVENT_CAN_SEND_NOW:
         if (rfcomm_channel_id && line.length) {
           const status = rfcomm.rfcomm_send(rfcomm_channel_id, line, line.length);
-          if (status) o.print(`rfcomm_send failed, status 0x${status.toString(16)}`);
+          if (status) o.print(`rfcomm_send failed: ${status_text(status)}`);
           line = new Uint8Array(0);
         }
         break;
@@ -132,12 +132,12 @@ export function start_spp_counter(stack: Stack, o: SppCounterOptions): () => voi
 
   rfcomm.rfcomm_init();
   const st = rfcomm.rfcomm_register_service(packet_handler, RFCOMM_SERVER_CHANNEL, 0xffff);
-  if (st) o.print(`rfcomm_register_service failed, status 0x${st.toString(16)}`);
+  if (st) o.print(`rfcomm_register_service failed: ${status_text(st)}`);
   sdp.sdp_init();
   const record = new Uint8Array(150);
   spp_create_sdp_record(record, 0x10001, RFCOMM_SERVER_CHANNEL, 'SPP Counter');
   const sr = sdp.sdp_register_service(record);
-  o.print(sr ? `sdp_register_service failed, status 0x${sr.toString(16)}` : `SDP service record size: ${record[1]! + 2}`);
+  o.print(sr ? `sdp_register_service failed: ${status_text(sr)}` : `SDP service record size: ${record[1]! + 2}`);
   bt.gap_set_local_name('SPP Counter 00:00:00:00:00:00');
   bt.gap_discoverable_control(1);
   bt.gap_ssp_set_io_capability(C.SSP_IO_CAPABILITY_DISPLAY_YES_NO);

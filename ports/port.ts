@@ -9,3 +9,4 @@
 export * from './example-main.js';
 export * from './main.js';
 export * from './posix/tlv-file.js';
+export * from './status-text.js';

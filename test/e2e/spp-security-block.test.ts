@@ -203,7 +203,7 @@ test('v1.4: SSP peer that is not bondable, through the spp-client example: SDP w
   const opened = lines.filter((l) => l.startsWith('RFCOMM_EVENT_CHANNEL_OPENED'));
   assert.is(opened.length, 1, lines.join('\n'));
   assert.match(opened[0]!, /^RFCOMM_EVENT_CHANNEL_OPENED status=102 /);
-  assert.ok(lines.includes('RFCOMM channel open failed, status 0x66'), lines.join('\n'));
+  assert.ok(lines.includes('RFCOMM channel open failed: L2CAP: security block (0x66)'), lines.join('\n'));
   assert.not.ok(
     lines.some((l) => l.startsWith('RFCOMM_EVENT_CHANNEL_CLOSED')),
     'no close event for a channel never opened',
