@@ -4,11 +4,21 @@
  * was forced (`--chipset`), picks the driver by manufacturer (src/chipset/detect.ts) and hands it
  * to hci_set_chipset before HCI's next init step, which is the chipset's baud-rate command.
  *
- * For Broadcom/Cypress the port also finds the patch file the way Linux btbcm names it
- * (bcm_firmware_names: chip name from the LMP subversion; searched in `firmware_dirs`, default
- * /lib/firmware/brcm) or takes `firmware` (a file path, or 'none' for the ROM firmware), reads and
- * validates it, and gives it to the driver. Problems (no .hcd found, a bad .hcd) go to `on_error`
- * as one line; the caller decides (the CLI exits 1).
+ * For Broadcom/Cypress on a UART (`bus` 'uart', the default) the port also finds the patch file
+ * the way Linux btbcm names it (bcm_firmware_names: chip name from the LMP subversion; searched in
+ * `firmware_dirs`, default /lib/firmware/brcm) or takes `firmware` (a file path, or 'none' for the
+ * ROM firmware), reads and validates it, and gives it to the driver. Problems (no .hcd found, a
+ * bad .hcd) go to `on_error` as one line; the caller decides (the CLI exits 1). Through the HCI user
+ * channel (`bus` 'hci') the kernel has loaded the firmware already, and USB and the virtual
+ * controller have no UART config: no .hcd there (the BCM driver still takes BD_ADDR).
+ *
+ * Realtek on USB: the chip by its version (realtek-fw.ts), its rtl_bt firmware and config files
+ * searched in `firmware_dirs` (default /lib/firmware/rtl_bt) or `firmware` (a file or a directory;
+ * the config next to the file), given to the Realtek driver; a missing firmware file is one line
+ * naming it and where it was looked for. A Realtek controller whose version is not in the table
+ * runs its firmware already (a download earlier since the dongle was plugged in) or is unknown: no
+ * download. Realtek elsewhere (the kernel's, or a UART part): no download. Intel on USB: one line
+ * (`on_warning`) that its firmware download is not supported.
  *
  * File I/O lives here, in ports/; the driver and the detection table stay pure.
  */
@@ -16,6 +26,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   BCM_FIRMWARE_DIR,
+  chipset_realtek,
+  REALTEK_FIRMWARE_DIR,
+  realtek_find_chip,
+  type ChipsetRealtek,
+  type RealtekChip,
+  type RealtekProgress,
   bcm_chip_name,
   bcm_firmware_names,
   chipset_bcm,
@@ -57,17 +73,28 @@ export interface ChipsetChoice {
   detection: ChipsetDetection | null;
   /** Read Local Version after the chipset restarted the controller (patch launched), else null. */
   info_after_patch: LocalVersionInformation | null;
-  /** The .hcd downloaded (path), 'none' (ROM firmware asked for), or null (no patch: not BCM). */
+  /** The .hcd / rtl_bt file downloaded (path), 'none' (ROM firmware asked for), or null (no download). */
   firmware: string | null;
+  /** Why there is no download although the driver may have one (kernel path, no UART, firmware running), or null. */
+  note: string | null;
 }
+
+/** Where the controller is: a UART (serial port), USB (libusb), the Linux HCI user channel, or in-process. */
+export type ChipsetBus = 'uart' | 'usb' | 'hci' | 'virtual';
 
 export interface ChipsetAutoOptions {
   /** `--chipset`: this driver, no detection (already given to the Stack). */
   forced?: { name: string; driver: BtstackChipset };
-  /** `--firmware`: a .hcd path, or 'none' (no download). Default: search firmware_dirs. */
+  /** `--firmware`: a .hcd / rtl_bt file or a directory, or 'none' (no download). Default: search firmware_dirs. */
   firmware?: string;
-  /** Directories searched for the btbcm names (default [BCM_FIRMWARE_DIR]). */
+  /** Directories searched for the firmware names (default [BCM_FIRMWARE_DIR] / [REALTEK_FIRMWARE_DIR]). */
   firmware_dirs?: string[];
+  /** Where the controller is (default 'uart'): which downloads apply. */
+  bus?: ChipsetBus;
+  /** Realtek download progress. */
+  on_realtek_progress?: (p: RealtekProgress) => void;
+  /** Something the user should know that does not stop the stack (one line). */
+  on_warning?: (message: string) => void;
   /** Device-tree board name for btbcm's board-specific names (default: none). */
   board?: string;
   on_progress?: (p: BcmPatchProgress) => void;
@@ -81,7 +108,7 @@ export interface ChipsetAutoOptions {
 export function describe_choice(c: ChipsetChoice | null): string {
   if (!c) return 'none (the controller did not answer Read Local Version Information)';
   const why = c.how === 'forced' ? 'forced by --chipset' : `detected: ${c.detection?.description ?? 'no version answer'}`;
-  return `${c.name ?? 'generic (no vendor driver)'} (${why})`;
+  return `${c.name ?? 'generic (no vendor driver)'} (${why})${c.note ? `; ${c.note}` : ''}`;
 }
 
 function isDirectory(p: string): boolean {
@@ -100,6 +127,14 @@ export function find_bcm_firmware(info: LocalVersionInformation, dirs: readonly 
       const p = path.join(dir, name);
       if (fs.existsSync(p)) return p;
     }
+  }
+  return null;
+}
+
+function find_in(dirs: readonly string[], name: string): string | null {
+  for (const dir of dirs) {
+    const p = path.join(dir, name);
+    if (fs.existsSync(p)) return p;
   }
   return null;
 }
@@ -129,13 +164,26 @@ export class ChipsetAuto {
   }
 
   /** The driver for a detected name, one instance per name (BCM keeps its patch between power ons). */
-  private driver(name: 'bcm' | 'zephyr'): BtstackChipset {
+  private driver(name: 'bcm' | 'zephyr' | 'realtek'): BtstackChipset {
     let d = this.drivers.get(name);
     if (!d) {
-      d = name === 'bcm' ? chipset_bcm({ ...(this.o.on_progress ? { on_progress: this.o.on_progress } : {}) }) : chipset_zephyr();
+      const o = this.o;
+      d =
+        name === 'bcm'
+          ? chipset_bcm({ ...(o.on_progress ? { on_progress: o.on_progress } : {}) })
+          : name === 'realtek'
+            ? chipset_realtek({
+                ...(o.on_realtek_progress ? { on_progress: o.on_realtek_progress } : {}),
+                on_error: (m) => o.on_error?.(m),
+              })
+            : chipset_zephyr();
       this.drivers.set(name, d);
     }
     return d;
+  }
+
+  private get bus(): ChipsetBus {
+    return this.o.bus ?? 'uart';
   }
 
   private onVersion(packet: Uint8Array, size: number): void {
@@ -148,20 +196,25 @@ export class ChipsetAuto {
       return;
     }
     const forced = this.o.forced;
+    const bus = this.bus;
     let name: string | null;
     let driver: BtstackChipset | null;
+    let note: string | null = null;
+    const detected = r.status === 'ok' ? r.detection.chipset : null;
     if (forced) {
       name = forced.name;
       driver = forced.driver;
-    } else if (
-      r.status === 'ok' &&
-      r.detection.supported &&
-      (r.detection.chipset === 'bcm' || r.detection.chipset === 'zephyr')
-    ) {
-      name = r.detection.chipset;
-      driver = this.driver(r.detection.chipset);
+    } else if (detected === 'bcm' || detected === 'zephyr' || (detected === 'realtek' && bus === 'usb')) {
+      name = detected;
+      driver = this.driver(detected);
       this.hci.hci_set_chipset(driver);
     } else {
+      if (detected === 'realtek')
+        note = bus === 'hci' ? 'firmware loaded by the kernel' : 'firmware download only on the USB path';
+      if (detected === 'intel' && bus === 'usb')
+        this.o.on_warning?.(
+          'Intel USB controllers need their firmware download (ibt files), which bthost does not support yet: the controller may not work',
+        );
       name = null;
       driver = null;
       this.hci.hci_set_chipset(null);
@@ -174,9 +227,70 @@ export class ChipsetAuto {
       detection: r.status === 'ok' ? r.detection : null,
       info_after_patch: null,
       firmware: null,
+      note,
     };
-    if (name === 'bcm' && driver && info) this.choice.firmware = this.loadFirmware(driver as ChipsetBcm, info);
+    if (name === 'bcm' && driver && info) {
+      if (bus === 'uart') this.choice.firmware = this.loadFirmware(driver as ChipsetBcm, info);
+      else {
+        (driver as ChipsetBcm).set_hcd?.(null);
+        this.choice.note = bus === 'hci' ? 'firmware loaded by the kernel, no .hcd download' : 'no UART here, no .hcd download';
+      }
+    }
+    if (name === 'realtek' && driver && info) this.choice.firmware = this.loadRealtek(driver as ChipsetRealtek, info);
     this.o.on_choice?.(this.choice);
+  }
+
+  /** Find, read and check the rtl_bt files for a Realtek chip; returns the firmware path, 'none', or null. */
+  private loadRealtek(rtk: ChipsetRealtek, info: LocalVersionInformation): string | null {
+    rtk.set_firmware(null);
+    const chip = realtek_find_chip(info);
+    if (!chip) {
+      this.choice!.note = `LMP subversion 0x${info.lmp_subversion.toString(16).padStart(4, '0')} / HCI revision 0x${info.hci_revision.toString(16).padStart(4, '0')} not in the table: firmware running already (or an unknown chip), no download`;
+      return null;
+    }
+    const given = this.o.firmware;
+    if (given === 'none') return 'none';
+    let dirs = this.o.firmware_dirs ?? [REALTEK_FIRMWARE_DIR];
+    let file: string | null = null;
+    if (given !== undefined) {
+      if (isDirectory(given)) dirs = [given];
+      else {
+        file = given;
+        dirs = [path.dirname(given)];
+      }
+    }
+    file ??= find_in(dirs, chip.firmware);
+    if (file === null) {
+      this.o.on_error?.(
+        `no firmware for ${chip.name}: ${chip.firmware} not found in ${dirs.join(', ')} ` +
+          `(install linux-firmware's rtl_bt files, give one with --firmware PATH, or --firmware none to run the ROM firmware)`,
+      );
+      return null;
+    }
+    const cfgPath = chip.config ? find_in(dirs, chip.config) : null;
+    const firmware = this.read(file, chip);
+    if (!firmware) return null;
+    const config = cfgPath ? this.read(cfgPath, chip) : null;
+    if (cfgPath && !config) return null;
+    if (!config && chip.config_needed) {
+      this.o.on_error?.(`no config for ${chip.name}: ${chip.config} not found in ${dirs.join(', ')}`);
+      return null;
+    }
+    const bad = rtk.set_firmware({ chip, firmware, config });
+    if (bad) {
+      this.o.on_error?.(`bad firmware file ${file} for ${chip.name}: ${bad}`);
+      return null;
+    }
+    return file;
+  }
+
+  private read(file: string, chip: RealtekChip): Uint8Array | null {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      this.o.on_error?.(`cannot read ${file} for ${chip.name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return null;
+    }
   }
 
   /** Find, read and validate the .hcd; returns its path, 'none', or null after an error. */

@@ -6,7 +6,7 @@
  * no H4 type byte) into a buffer supplied by HCI. HCI drives it:
  * - `init(config)` once from hci_init / power on, with the transport config;
  * - `next_command(buf)` after HCI Reset and Read Local Version until it returns 0 (vendor init
- *   scripts, patches); then, when `restart_delay_ms()` > 0 (the commands restarted the controller,
+ *   scripts, patches), each answer first handed to `command_complete(opcode, ret)`; then, when `restart_delay_ms()` > 0 (the commands restarted the controller,
  *   as Broadcom's Launch RAM does), HCI waits that long, switches the port back to
  *   `baudrate_init`, sends Reset, the baud-rate command again and re-reads the version;
  * - `set_baudrate_command(baud, buf)` when `baudrate_main` differs from `baudrate_init`: HCI
@@ -53,6 +53,11 @@ export interface BtstackChipset {
    * Called after HCI Reset completes, repeatedly, each after the previous command completed.
    */
   next_command?(buf: Uint8Array): number;
+  /**
+   * The Command Complete of a command next_command handed out (`ret`: its return parameters,
+   * status first), before HCI asks next_command again (Realtek reads its ROM version so).
+   */
+  command_complete?(opcode: number, ret: Uint8Array): void;
   /**
    * Asked once next_command returned 0 after sending commands: ms the controller needs to restart
    * after them (0 or absent: it does not restart).

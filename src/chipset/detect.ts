@@ -9,7 +9,7 @@
  * Toshiba -> tc3566x; BTstack's HCI treats Cypress as Broadcom. Realtek and Intel are named for the
  * USB dongles that need their firmware download. Infineon (0x0009, the company id of Infineon's
  * own older parts), Ericsson, Atmel, MediaTek, Marvell and Qualcomm are named but get no driver.
- * `supported` says whether bthost has that driver (src/chipset: bcm, zephyr).
+ * `supported` says whether bthost has that driver (src/chipset: bcm, zephyr, realtek: USB only).
  *
  * Pure: bytes in, a typed value or a status out; never throws.
  */
@@ -68,7 +68,7 @@ export const CHIPSET_TABLE: ReadonlyMap<number, Readonly<Entry>> = new Map<numbe
   [0x07e8, { name: 'Packetcraft, Inc.', chipset: 'zephyr', note: 'Packetcraft controller (Zephyr driver)' }],
 ]);
 
-const SUPPORTED: ReadonlySet<ChipsetName> = new Set<ChipsetName>(['bcm', 'zephyr']);
+const SUPPORTED: ReadonlySet<ChipsetName> = new Set<ChipsetName>(['bcm', 'zephyr', 'realtek']);
 
 const HCI_EVENT_COMMAND_COMPLETE = 0x0e;
 /** OGF 0x04 (informational), OCF 0x001. */

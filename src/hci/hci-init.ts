@@ -485,7 +485,10 @@ export class HciInit {
     } else {
       this.store(step, ret);
     }
-    if (step === Step.CHIPSET_INIT) return true; // next_command() decides when the script ends
+    if (step === Step.CHIPSET_INIT) {
+      this.s.chipset?.command_complete?.(opcode, ret); // then next_command() decides when the script ends
+      return true;
+    }
     this.step++;
     return true;
   }

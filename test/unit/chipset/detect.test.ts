@@ -32,7 +32,7 @@ const ANSWERS: [string, string, string | null, boolean][] = [
   ['0e 0c 01 01 10 00 0b 00 00 0b 59 00 00 00', 'Nordic Semiconductor ASA', 'zephyr', true],
   ['0e 0c 01 01 10 00 06 00 00 06 5a 00 00 00', 'EM Microelectronic-Marin SA', 'em9301', false],
   // RTL8761B: HCI 5.1 (0a), revision 0x000B, LMP 0a, 0x005D, subversion 0x8761
-  ['0e 0c 01 01 10 00 0a 0b 00 0a 5d 00 61 87', 'Realtek Semiconductor Corporation', 'realtek', false],
+  ['0e 0c 01 01 10 00 0a 0b 00 0a 5d 00 61 87', 'Realtek Semiconductor Corporation', 'realtek', true],
   // CYW43455 on a Pi 4 after the patch: 0x0131
   ['0e 0c 01 01 10 00 09 b2 01 09 31 01 19 61', 'Cypress Semiconductor', 'bcm', true],
   // Zephyr hci_uart (nRF52840 dongle): 0x05F1
