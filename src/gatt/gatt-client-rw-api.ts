@@ -55,6 +55,27 @@ export abstract class GattClientReadWriteApi {
     setup: (c: GattClientConnection) => void | boolean | number,
   ): number;
 
+  /** The write-type queries: value[offset..length) to `handle` through the `to` procedure. */
+  private writeQuery(
+    callback: PacketHandler,
+    con_handle: number,
+    to: GattClientQueryState,
+    why: string,
+    handle: number,
+    offset: number,
+    length: number,
+    value: Uint8Array,
+  ): number {
+    checkBytes(value, length);
+    checkU16(offset, 'offset');
+    return this.startQuery(callback, con_handle, to, why, (c) => {
+      c.attribute_handle = handle;
+      c.attribute_length = length;
+      c.attribute_offset = offset;
+      c.attribute_value = value;
+    });
+  }
+
   // ---- reads (Part G 4.8) ----
 
   gatt_client_read_value_of_characteristic(
@@ -185,12 +206,16 @@ export abstract class GattClientReadWriteApi {
     value_length: number,
     value: Uint8Array,
   ): number {
-    checkBytes(value, value_length);
-    return this.startQuery(callback, con_handle, 'P_W2_SEND_WRITE_CHARACTERISTIC_VALUE', 'write value', (c) => {
-      c.attribute_handle = value_handle;
-      c.attribute_length = value_length;
-      c.attribute_value = value;
-    });
+    return this.writeQuery(
+      callback,
+      con_handle,
+      'P_W2_SEND_WRITE_CHARACTERISTIC_VALUE',
+      'write value',
+      value_handle,
+      0,
+      value_length,
+      value,
+    );
   }
 
   gatt_client_write_long_value_of_characteristic(
@@ -219,14 +244,16 @@ export abstract class GattClientReadWriteApi {
     value_length: number,
     value: Uint8Array,
   ): number {
-    checkBytes(value, value_length);
-    checkU16(offset, 'offset');
-    return this.startQuery(callback, con_handle, 'P_W2_PREPARE_WRITE', 'write long value', (c) => {
-      c.attribute_handle = value_handle;
-      c.attribute_length = value_length;
-      c.attribute_offset = offset;
-      c.attribute_value = value;
-    });
+    return this.writeQuery(
+      callback,
+      con_handle,
+      'P_W2_PREPARE_WRITE',
+      'write long value',
+      value_handle,
+      offset,
+      value_length,
+      value,
+    );
   }
 
   /** Prepare Write parts checked against their echo (Part G 4.9.5); a mismatch cancels: ATT_ERROR_DATA_MISMATCH. */
@@ -237,13 +264,16 @@ export abstract class GattClientReadWriteApi {
     value_length: number,
     value: Uint8Array,
   ): number {
-    checkBytes(value, value_length);
-    return this.startQuery(callback, con_handle, 'P_W2_PREPARE_RELIABLE_WRITE', 'reliable write', (c) => {
-      c.attribute_handle = value_handle;
-      c.attribute_length = value_length;
-      c.attribute_offset = 0;
-      c.attribute_value = value;
-    });
+    return this.writeQuery(
+      callback,
+      con_handle,
+      'P_W2_PREPARE_RELIABLE_WRITE',
+      'reliable write',
+      value_handle,
+      0,
+      value_length,
+      value,
+    );
   }
 
   /** Find the CCCD (Read By Type 0x2902 over value_handle..end_handle), then write `configuration` to it. */
@@ -364,13 +394,8 @@ export abstract class GattClientReadWriteApi {
     data: Uint8Array,
   ): number {
     checkU16(descriptor_handle, 'descriptor_handle');
-    checkBytes(data, length);
-    return this.startQuery(callback, con_handle, 'P_W2_SEND_WRITE_CHARACTERISTIC_DESCRIPTOR', 'write descriptor', (c) => {
-      c.attribute_handle = descriptor_handle;
-      c.attribute_length = length;
-      c.attribute_offset = 0;
-      c.attribute_value = data;
-    });
+    const to = 'P_W2_SEND_WRITE_CHARACTERISTIC_DESCRIPTOR';
+    return this.writeQuery(callback, con_handle, to, 'write descriptor', descriptor_handle, 0, length, data);
   }
 
   /** Prepare Write Requests, then Execute Write; `data` is not copied: keep it until QUERY_COMPLETE. */
@@ -418,14 +443,7 @@ export abstract class GattClientReadWriteApi {
     data: Uint8Array,
   ): number {
     checkU16(descriptor_handle, 'descriptor_handle');
-    checkU16(offset, 'offset');
-    checkBytes(data, length);
     const to = 'P_W2_PREPARE_WRITE_CHARACTERISTIC_DESCRIPTOR';
-    return this.startQuery(callback, con_handle, to, 'write long descriptor', (c) => {
-      c.attribute_handle = descriptor_handle;
-      c.attribute_length = length;
-      c.attribute_offset = offset;
-      c.attribute_value = data;
-    });
+    return this.writeQuery(callback, con_handle, to, 'write long descriptor', descriptor_handle, offset, length, data);
   }
 }
