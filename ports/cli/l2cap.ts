@@ -1,13 +1,22 @@
 /**
- * `bthost l2cap listen PSM` / `bthost l2cap connect ADDR PSM`: one L2CAP channel (basic mode)
- * as a byte stream or a throughput test (see stream.ts). `listen` serves one connection and
+ * `bthost l2cap listen PSM` / `bthost l2cap connect ADDR PSM`: one L2CAP channel (basic mode, or
+ * with --mode ertm|streaming Enhanced Retransmission / Streaming mode through
+ * l2cap_ertm_create_channel / l2cap_ertm_accept_connection) as a byte stream or a throughput test
+ * (see stream.ts). `listen` serves one connection and
  * exits when it closes; it rides through controller faults (a framing error, a Hardware Error, the
  * serial port unplugged and back: host.recover), registers its service again once the stack is up,
  * and a transfer cut by a fault is reported and followed by the next connection (--once: exit 1). Without --port, the virtual peer dials in to `listen`, and `connect`
  * reaches its echo (0x1001) and discard (0x1003) services.
  */
 import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
-import { HCI_EVENT_PACKET, L2CAP_DATA_PACKET, LEVEL_0 } from '../../src/codes/v1.4.js';
+import {
+  HCI_EVENT_PACKET,
+  L2CAP_CHANNEL_MODE_ENHANCED_RETRANSMISSION,
+  L2CAP_CHANNEL_MODE_STREAMING_MODE,
+  L2CAP_DATA_PACKET,
+  LEVEL_0,
+} from '../../src/codes/v1.4.js';
+import type { l2cap_ertm_config_t } from '../../src/l2cap/l2cap.js';
 import { hci_write_page_timeout } from '../../src/hci/commands.js';
 import { CliHost } from './host.js';
 import { hex16, status_text } from './format.js';
@@ -35,8 +44,8 @@ export function l2cap_open_failure(addr: string, psm: number, status: number): s
 export async function l2cap_main(options: CliOptions): Promise<number> {
   const flags = new Flags(
     options.rest,
-    [...STREAM_VALUED, '--mtu', '--page-timeout', '--peer-send', '--security'],
-    STREAM_BOOLEANS,
+    [...STREAM_VALUED, '--mtu', '--page-timeout', '--peer-send', '--security', '--mode'],
+    [...STREAM_BOOLEANS, '--mandatory'],
   );
   const [sub, ...args] = flags.positional;
   const usage = (p: string) => {
@@ -58,6 +67,8 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
 
   const security = parse_security(flags.get('--security'));
   if (typeof security === 'string') return usage(security);
+  const ertm = ertm_options(flags.get('--mode'), flags.has('--mandatory'), flags.get('--mtu') === undefined ? null : mtu);
+  if (typeof ertm === 'string') return usage(ertm);
 
   let addr: BdAddr | null = null;
   let psmArg: string | undefined;
@@ -80,6 +91,8 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
   const codes = host.stack.codes;
   const bytes = new ByteStream(host, stream);
   let cid = 0;
+  /** L2CAP_CHANNEL_MODE_* of the open channel (CHANNEL_OPENED's mode). */
+  let chMode = 0;
   let peerStr = addr ? bd_addr_to_str(addr) : '';
   if (sub === 'listen') {
     host.recover = true;
@@ -89,7 +102,8 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
 
   const ops: ChannelOps = {
     request_can_send_now: () => void l2cap.l2cap_request_can_send_now_event(cid),
-    max_payload: () => l2cap.l2cap_get_remote_mtu_for_local_cid(cid),
+    // ERTM / streaming: SDUs of one I-frame (the MPS both bthost sides announce)
+    max_payload: () => Math.min(l2cap.l2cap_get_remote_mtu_for_local_cid(cid), ertm && chMode ? ERTM_MPS : 0xffff),
     send: (data, len) => l2cap.l2cap_send(cid, data, len),
     disconnect: () => void l2cap.l2cap_disconnect(cid),
   };
@@ -111,7 +125,8 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
         cid = local;
         peerStr = bd_addr_to_str(codes.l2cap_event_incoming_connection_get_address(packet));
         host.say(`connection from ${peerStr} on PSM ${hex16(psm)}`);
-        l2cap.l2cap_accept_connection(local);
+        if (ertm) l2cap.l2cap_ertm_accept_connection(local, ertm, new Uint8Array(ertm_buffer_size(ertm)));
+        else l2cap.l2cap_accept_connection(local);
         break;
       }
       case codes.L2CAP_EVENT_CHANNEL_OPENED: {
@@ -135,9 +150,13 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
           break;
         }
         cid = codes.l2cap_event_channel_opened_get_local_cid(packet);
+        chMode = codes.l2cap_event_channel_opened_get_mode(packet);
         host.say(
           `L2CAP channel open: ${peerStr} PSM ${hex16(psm)}, local cid ${hex16(cid)}, ` +
             `MTU ${codes.l2cap_event_channel_opened_get_local_mtu(packet)} in / ${codes.l2cap_event_channel_opened_get_remote_mtu(packet)} out` +
+            (ertm
+              ? `, ${MODE_NAMES[chMode] ?? `mode ${chMode}`}${chMode ? `, FCS ${codes.l2cap_event_channel_opened_get_fcs(packet) ? 'on' : 'off'}` : ''}`
+              : '') +
             (stream.mode === 'interactive' ? ' (stdin -> channel -> stdout; end of input or Ctrl-C closes)' : ''),
         );
         bytes.opened(ops, codes.l2cap_event_channel_opened_get_handle(packet));
@@ -185,9 +204,46 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
     }
     if (pageTimeout) host.stack.hci.hci_send_cmd(hci_write_page_timeout, Math.max(1, Math.round(pageTimeout / 0.625)));
     host.say(`connecting to ${peerStr} PSM ${hex16(psm)} ...`);
-    const r = l2cap.l2cap_create_channel(handler, addr!, psm, mtu);
+    const r = ertm
+      ? l2cap.l2cap_ertm_create_channel(handler, addr!, psm, ertm, new Uint8Array(ertm_buffer_size(ertm)))
+      : l2cap.l2cap_create_channel(handler, addr!, psm, mtu);
     if (r.status !== 0) host.finish(1, l2cap_open_failure(peerStr, psm, r.status));
     else cid = r.local_cid;
   });
   return host.run();
+}
+
+/** Payload of one I-frame (MPS) the CLI's ERTM / streaming buffers give. */
+export const ERTM_MPS = 1000;
+const MODE_NAMES: Record<number, string> = { 0: 'Basic mode', 3: 'ERTM', 4: 'streaming mode' };
+
+/**
+ * `--mode basic|ertm|streaming [--mandatory]`: null for basic, else the l2cap_ertm_config_t the CLI
+ * uses (16 + 16 buffers of ERTM_MPS, MaxTransmit 50, retransmission 250 ms and monitor 500 ms
+ * (BTstack recommends 2000 / 12000 for a real radio; these suit a pty), FCS; MTU --mtu or
+ * ERTM_MPS, so every SDU is one I-frame), or a usage problem.
+ */
+export function ertm_options(
+  mode: string | undefined,
+  mandatory: boolean,
+  mtu: number | null,
+): l2cap_ertm_config_t | null | string {
+  if (mode === undefined || mode === 'basic') return mandatory ? '--mandatory needs --mode ertm or streaming' : null;
+  if (mode !== 'ertm' && mode !== 'streaming') return `--mode: expected basic, ertm or streaming, got '${mode}'`;
+  return {
+    ertm_mandatory: mandatory ? 1 : 0,
+    max_transmit: 50,
+    retransmission_timeout_ms: 250,
+    monitor_timeout_ms: 500,
+    local_mtu: mtu ?? ERTM_MPS,
+    num_tx_buffers: 16,
+    num_rx_buffers: 16,
+    fcs_option: 1,
+    mode: mode === 'ertm' ? L2CAP_CHANNEL_MODE_ENHANCED_RETRANSMISSION : L2CAP_CHANNEL_MODE_STREAMING_MODE,
+  };
+}
+
+/** The buffer an ERTM config needs for ERTM_MPS slots: reassembly (MTU) + every window slot. */
+export function ertm_buffer_size(c: l2cap_ertm_config_t): number {
+  return c.local_mtu + (c.num_rx_buffers + c.num_tx_buffers) * ERTM_MPS;
 }

@@ -34,7 +34,7 @@ export const USAGES: Record<string, string> = {
   --sha256              with --send / --receive: send an offset-dependent byte stream and
                         print 'sha256 HEX' of what was sent / received (compare the two)
   --progress            a progress bar on stderr (default: when stderr is a terminal)
-  --mtu N               the MTU to announce (default 65535; 8192 with --mode ertm|streaming)
+  --mtu N               the MTU to announce (default 65535; 1000 with --mode ertm|streaming)
   --mode MODE           basic (default), ertm (Enhanced Retransmission Mode: lost or corrupted
                         frames sent again) or streaming (lost frames dropped, whole SDUs only);
                         a peer without the mode gets basic mode unless --mandatory

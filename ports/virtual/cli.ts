@@ -26,9 +26,10 @@ export const CONTROLLER_USAGE =
   '                       L2CAP PDU joined up to that size, as a controller reassembling PDUs;\n' +
   '                       never above the length the host announced (Host Buffer Size).\n' +
   '                       Default: the air packet size (1021).\n' +
-  '  --acl-loss DROP[:CORRUPT[:SEED]]  lose DROP % of the ACL packets every host sends on the air\n' +
-  '                       and deliver CORRUPT % with a flipped byte, drawn from SEED (default 1):\n' +
-  '                       the same seed loses the same packets (retransmission tests)\n' +
+  '  --acl-loss DROP[:CORRUPT[:SEED]]  lose DROP % of the ACL data packets (L2CAP PDUs to dynamic\n' +
+  '                       channels) every host sends on the air and deliver CORRUPT % with a\n' +
+  '                       flipped byte, drawn from SEED (default 1): the same seed loses the same\n' +
+  '                       packets; signalling passes (ERTM retransmission tests)\n' +
   '  --fault SPECS        inject faults into every controller as it connects (testing), SPECS =\n' +
   '                       [cN:]ACTION[@MS][,...]: fail=CMD:STATUS[:COUNT], swallow=CMD[:COUNT],\n' +
   '                       drop-acl=N, corrupt-acl=N, delay-acl=MS[:N], stall-nocp, release-nocp,\n' +

@@ -101,9 +101,17 @@ export class ControllerAcl implements ControllerAirPort {
       s.acl_corrupt--;
       slot.corrupt = true;
     } else if (s.acl_loss_drop > 0 || s.acl_loss_corrupt > 0) {
-      const r = acl_loss_random(s);
-      if (r < s.acl_loss_drop) slot.drop = true;
-      else if (r < s.acl_loss_drop + s.acl_loss_corrupt) slot.corrupt = true;
+      // the share applies to data channels only (an L2CAP PDU to a dynamic CID, >= 0x0040, and its
+      // continuation fragments): signalling and fixed channels cross intact, as the retransmission
+      // the tests exercise is ERTM's, not the signalling's RTX
+      const start = slot.pb !== 0x01;
+      const data = start ? slot.len >= 4 && (slot.data[2]! | (slot.data[3]! << 8)) >= 0x0040 : s.acl_loss_data;
+      if (start) s.acl_loss_data = data;
+      if (data) {
+        const r = acl_loss_random(s);
+        if (r < s.acl_loss_drop) slot.drop = true;
+        else if (r < s.acl_loss_drop + s.acl_loss_corrupt) slot.corrupt = true;
+      }
     }
     return s.acl_delays.length ? s.acl_delays.shift()! : 0;
   }

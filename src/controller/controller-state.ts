@@ -426,6 +426,8 @@ export class ControllerState implements EventMasks {
   acl_loss_drop = 0;
   acl_loss_corrupt = 0;
   acl_loss_rng = 0;
+  /** The last start fragment carried data (dynamic CID): its continuations share its fate. */
+  acl_loss_data = false;
   readonly acl_delays: number[] = [];
   nocp_stalled = false;
 

@@ -28,8 +28,9 @@ export interface RadioLinkOptions {
   /** Log sink for diagnostics (dropped packets, framing errors). */
   logger?: Logger;
   /**
-   * Share of ACL packets every controller's host sends that the air loses (`drop`) or delivers
-   * with a flipped byte (`corrupt`), 0..1, deterministic by `seed` (controller n uses seed + n).
+   * Share of ACL data packets (L2CAP PDUs to dynamic CIDs, with their continuation fragments) every
+   * controller's host sends that the air loses (`drop`) or delivers with a flipped byte (`corrupt`),
+   * 0..1, deterministic by `seed` (controller n uses seed + n); signalling and fixed channels pass.
    */
   acl_loss?: { drop?: number; corrupt?: number; seed?: number };
 }

@@ -67,7 +67,7 @@ export interface L2capChannelsPeers {
   /** Ask HCI for the level of an outgoing channel waiting in WAIT_OUTGOING_SECURITY_LEVEL_UPDATE (else nothing). */
   requestSecurity(ch: L2capChannel): void;
   /** ERTM / streaming (l2cap-ertm-channel.ts): start the engine on open, release the buffer at the end. */
-  readonly ertm: { opened(ch: L2capChannel): void; closed(ch: L2capChannel): void };
+  readonly ertm: { opened(ch: L2capChannel): void; closed(ch: L2capChannel): void; deferDisconnect(ch: L2capChannel): boolean };
 }
 
 export class L2capChannels {
@@ -158,6 +158,8 @@ export class L2capChannels {
     switch (ch.state) {
       case L2CAP_STATE_OPEN:
       case L2CAP_STATE_CONFIG:
+        // ERTM / streaming: the frames already accepted by l2cap_send go out (and are acknowledged) first
+        if (this.x.ertm.deferDisconnect(ch)) break;
         this.s.run_loop.remove_timer(ch.timer);
         ch.todo = 0;
         ch.waiting_for_can_send_now = false;

@@ -183,6 +183,11 @@ export class L2capErtmChannels {
       request_send: () => x.scheduleRun(),
       deliver: (sdu, len) => ch.handler?.(L2CAP_DATA_PACKET, ch.local_cid, sdu, len),
       fail: (reason) => x.disconnect(ch, `ERTM: ${reason}`),
+      drained: () => {
+        if (!ch.ertm_cfg.close_pending) return;
+        ch.ertm_cfg.close_pending = false;
+        x.disconnect(ch, 'every frame delivered');
+      },
     });
     return ch.ertm;
   }
@@ -219,6 +224,16 @@ export class L2capErtmChannels {
       ch.ertm_cfg.buffer = null;
       this.s.events.ertmBufferReleased(ch);
     }
+  }
+
+  /** l2cap_disconnect on an ERTM / streaming channel with frames still queued: wait for them (true = deferred). */
+  deferDisconnect(ch: L2capChannel): boolean {
+    if (!this.isErtm(ch) || ch.ertm!.queued === 0) return false;
+    ch.ertm_cfg.close_pending = true;
+    this.s.log.info(
+      () => `l2cap cid 0x${ch.local_cid.toString(16)}: disconnect once ${ch.ertm!.queued} queued frames are through`,
+    );
+    return true;
   }
 
   isErtm(ch: L2capChannel): boolean {

@@ -8,6 +8,8 @@ export interface L2capErtmIo {
   deliver(sdu: Uint8Array, len: number): void;
   /** The channel cannot go on (MaxTransmit reached, invalid sequence numbers, SAR errors). */
   fail(reason: string): void;
+  /** Every stored frame is sent (streaming) or acknowledged (ERTM). */
+  drained?(): void;
 }
 
 /** The negotiated parameters of one channel. */
@@ -96,6 +98,8 @@ export class L2capErtmChannelConfig {
   remote_no_fcs = false;
   /** Fallback to Basic already done (the remote refused the mode). */
   fallback = false;
+  /** l2cap_disconnect while frames were still queued or unacknowledged: disconnect once drained. */
+  close_pending = false;
 
   reset(): void {
     this.wanted_mode = 0;
@@ -110,6 +114,7 @@ export class L2capErtmChannelConfig {
     this.remote_mps = 0;
     this.remote_no_fcs = false;
     this.fallback = false;
+    this.close_pending = false;
   }
 
   /** FCS on the channel: unless both sides asked for No FCS. */

@@ -175,6 +175,11 @@ export class L2capErtm implements L2capErtmRxOwner {
     return l2cap_seq_delta(this.next_tx_seq, this.expected_ack_seq);
   }
 
+  /** Frames stored and not yet acknowledged (ERTM) or not yet sent (streaming). */
+  get queued(): number {
+    return this.active ? this.stored() : 0;
+  }
+
   /** Room in the transmit slots for an SDU of `len` octets. */
   can_store(len: number): boolean {
     return this.active && this.stored() + this.segments(len) <= this.p.num_tx_buffers;
@@ -397,6 +402,8 @@ export class L2capErtm implements L2capErtmRxOwner {
     this.stats.i_frames_sent++;
     // nothing is kept: the slot is free once the frame is out (8.5)
     this.next_send_seq = this.expected_ack_seq = this.sent_end_seq = (seq + 1) & 0x3f;
+    if (this.stored() === 0 && this.io.drained)
+      this.run_loop.execute_on_main_thread(() => this.active && this.stored() === 0 && this.io.drained?.());
     return n;
   }
 
@@ -474,6 +481,7 @@ export class L2capErtm implements L2capErtmRxOwner {
       if (this.unacked > 0) this.startTimer(this.retransmission_timer, this.p.retransmission_timeout_ms);
       else this.run_loop.remove_timer(this.retransmission_timer);
     }
+    if (this.stored() === 0) this.io.drained?.();
     return true;
   }
 

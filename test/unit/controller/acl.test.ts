@@ -303,16 +303,16 @@ test('faults: stall completions, drop, corrupt and delay packets', () => {
   );
 });
 
-/** Send n numbered 3-byte ACL packets from a to b, 4 at a time; returns what b received (hex). */
-function numbered(loop: VirtualRunLoop, a: Host, b: Host, ha: number, n: number): string[] {
+/** Send n numbered L2CAP PDUs (3 octets to `cid`) from a to b, 4 at a time; returns what b received (hex). */
+function numbered(loop: VirtualRunLoop, a: Host, b: Host, ha: number, n: number, cid = 0x40): string[] {
   for (let i = 0; i < n; i += 4) {
-    for (let k = i; k < Math.min(n, i + 4); k++) a.acl(ha, 0x2, Uint8Array.of(k & 0xff, k >> 8, 0x33));
+    for (let k = i; k < Math.min(n, i + 4); k++) a.acl(ha, 0x2, Uint8Array.of(3, 0, cid, 0, k & 0xff, k >> 8, 0x33));
     loop.run();
   }
-  return b.acls().map((r) => hex(r.bytes.subarray(4)));
+  return b.acls().map((r) => hex(r.bytes.subarray(8)));
 }
 
-test('faults: acl_loss drops and corrupts a share of packets, the same ones for the same seed', () => {
+test('faults: acl_loss drops and corrupts a share of data packets, the same ones for the same seed; signalling passes', () => {
   const runs: string[][] = [];
   for (let round = 0; round < 2; round++) {
     const { loop, hosts } = bench(2);
@@ -334,6 +334,11 @@ test('faults: acl_loss drops and corrupts a share of packets, the same ones for 
   const [ha] = classic(loop, a, b);
   assert.equal(numbered(loop, a, b, ha, 2000), got);
   assert.throws(() => a.c.faults.acl_loss(1.5), RangeError);
+  // PDUs on the signalling channel (CID 0x0001) all arrive intact
+  b.clear();
+  const sig = numbered(loop, a, b, ha, 400, 0x0001);
+  assert.is(sig.length, 400);
+  assert.ok(sig.every((h) => h.endsWith('33')));
 });
 
 test('packets reach the host in one fixed array, valid during the call, with the right bytes (no view per packet)', () => {

@@ -1,0 +1,156 @@
+/**
+ * Issue 17's done-when, as a user runs it: two `bthost` processes on socat ptys of one
+ * `bthost controller --acl-loss DROP:CORRUPT:SEED`, `l2cap listen --mode ertm --receive --sha256`
+ * and `l2cap connect --mode ertm --send SIZE --sha256`: at 0 %, 1 % and 5 % of the ACL packets
+ * lost and as many corrupted, every byte arrives once and in order (the two sha256 lines agree),
+ * both exit 0, the captures decode cleanly in tshark and btmon and show the recovery (REJ / SREJ
+ * S-frames, I-frames sent again). Streaming mode at 1 % loss: the receiver gets whole SDUs only
+ * (fewer bytes, a multiple of the SDU size) and says nothing it dropped arrived.
+ * The size here is 256 KiB per run to keep the suite quick; bench/ertm runs the 10 MiB case.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
+import { run, tsx, until, type Proc } from './proc-helpers.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-cli-ertm-'));
+const procs: Proc[] = [];
+const ADDR = /at ((?:[0-9A-F]{2}:){5}[0-9A-F]{2})/;
+const SIZE = 256 * 1024;
+let seq = 0;
+
+test.after.each(() => {
+  for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+});
+
+async function exitOf(p: Proc, ms: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms:\n${p.out}`)), ms);
+  });
+  try {
+    return await Promise.race([p.exit, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A controller losing `loss` % and corrupting `corrupt` % of the ACL packets, and two ptys on it. */
+async function lossyRadio(loss: number, corrupt: number): Promise<{ dir: string; ttys: string[] }> {
+  const dir = path.join(tmp, `r${++seq}`);
+  fs.mkdirSync(dir);
+  process.env['BTHOST_KEYS_DIR'] = path.join(dir, 'keys');
+  const sock = path.join(dir, 'controller.sock');
+  const controller = tsx('ports/cli/cli.ts', [
+    'controller',
+    '--listen',
+    `unix:${sock}`,
+    '--acl-loss',
+    `${loss}:${corrupt}:${seq}`,
+  ]);
+  procs.push(controller);
+  await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
+  assert.match(controller.out, new RegExp(`ACL loss ${loss} % corrupt ${corrupt} % seed ${seq}`));
+  const ttys: string[] = [];
+  for (const name of ['a', 'b']) {
+    const tty = path.join(dir, name);
+    procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
+    await until(() => fs.existsSync(tty), 5000, `pty ${tty}`);
+    ttys.push(tty);
+  }
+  return { dir, ttys };
+}
+
+async function transfer(mode: string, loss: number, corrupt: number) {
+  const { dir, ttys } = await lossyRadio(loss, corrupt);
+  const logA = path.join(dir, 'listen.btsnoop');
+  const logB = path.join(dir, 'connect.btsnoop');
+  const common = ['--mode', mode, '--sha256', '--no-progress', '--security', '0'];
+  const server = tsx('ports/cli/cli.ts', [
+    'l2cap',
+    'listen',
+    '0x1005',
+    '--receive',
+    '--once',
+    ...common,
+    '--port',
+    ttys[0]!,
+    '--log',
+    logA,
+  ]);
+  procs.push(server);
+  await until(() => ADDR.test(server.out), 20_000, 'listening');
+  const addr = ADDR.exec(server.out)![1]!;
+  const client = tsx('ports/cli/cli.ts', [
+    'l2cap',
+    'connect',
+    addr,
+    '0x1005',
+    '--send',
+    String(SIZE),
+    ...common,
+    '--port',
+    ttys[1]!,
+    '--log',
+    logB,
+  ]);
+  procs.push(client);
+  const c = await exitOf(client, 120_000);
+  const s = await exitOf(server, 20_000);
+  return { server, client, c, s, logA, logB };
+}
+
+const sha = (p: Proc) => /sha256 ([0-9a-f]{64})/.exec(p.out)?.[1];
+
+for (const loss of [0, 1, 5]) {
+  test(`ERTM over ptys with ${loss} % of ACL packets lost and ${loss} % corrupted: every byte once, in order (sha256)`, async () => {
+    const r = await transfer('ertm', loss, loss);
+    assert.is(r.c, 0, r.client.out);
+    assert.is(r.s, 0, r.server.out);
+    assert.match(r.client.out, /L2CAP channel open: .* ERTM, FCS on/);
+    assert.match(r.server.out, /L2CAP channel open: .* ERTM, FCS on/);
+    assert.ok(sha(r.client), r.client.out);
+    assert.is(sha(r.server), sha(r.client), `${r.server.out}\n${r.client.out}`);
+    assert.match(r.server.out, new RegExp(`received ${SIZE} bytes`));
+    assertCleanCapture(r.logA);
+    assertCleanCapture(r.logB);
+    if (loss > 0) {
+      // the receiver's S-frames (0x0001 REJ, 0x0003 SREJ) and the sender's I-frames, as tshark decodes them
+      const s = tsharkFields(
+        r.logA,
+        ['btl2cap.control_supervisory'],
+        'btl2cap.control_type == 1 && !(btl2cap.cid == 0x0001)',
+      ).map((x) => x[0]);
+      const i = tsharkFields(r.logB, ['btl2cap.control_txseq'], 'btl2cap.control_type == 0 && !(btl2cap.cid == 0x0001)').length;
+      assert.ok(
+        s.some((v) => /^(0x0*)?3$/.test(v!)),
+        `SREJ in the listener's capture: ${[...new Set(s)]}`,
+      );
+      assert.ok(i > SIZE / 1000, `I-frames sent again: ${i} for ${Math.ceil(SIZE / 1000)} SDUs`);
+      if (loss >= 5)
+        assert.ok(
+          s.some((v) => /^(0x0*)?1$/.test(v!)),
+          `REJ in the listener's capture: ${[...new Set(s)]}`,
+        );
+    }
+  });
+}
+
+test('streaming mode at 1 % loss: whole SDUs only, nothing dropped reported as delivered', async () => {
+  const r = await transfer('streaming', 1, 0);
+  assert.is(r.c, 0, r.client.out);
+  assert.match(r.client.out, /streaming mode, FCS on/);
+  const got = /received (\d+) bytes/.exec(r.server.out);
+  assert.ok(got, r.server.out);
+  const n = Number(got![1]);
+  assert.ok(n < SIZE && n > SIZE * 0.9, `received ${n} of ${SIZE}`);
+  // the stream is 1000-octet SDUs and a last one of SIZE % 1000 (144): a partial SDU would show in the sum
+  assert.ok(n % 1000 === 0 || n % 1000 === SIZE % 1000, `whole SDUs only: ${n} bytes`);
+  assertCleanCapture(r.logA);
+  assertCleanCapture(r.logB);
+});
+
+test.run();
