@@ -17,7 +17,7 @@
  */
 import { Stack, bd_addr_to_str, little_endian_read_16, type BdAddr } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 
 const ATT = C.L2CAP_CID_ATTRIBUTE_PROTOCOL;
 // ATT opcodes this central uses (Core spec Vol 3 Part F 3.4.8; BTstack's bluetooth.h names)
@@ -93,7 +93,7 @@ export function start_le_counter_central(stack: Stack, addr: BdAddr, o: LeCounte
     const n = tx_len;
     tx_len = 0;
     const st = l2cap.l2cap_send_connectionless(con_handle, ATT, tx, n);
-    if (st !== 0) finish(1, `l2cap_send_connectionless failed, status 0x${st.toString(16)}`);
+    if (st !== 0) finish(1, `l2cap_send_connectionless failed: ${status_text(st)}`);
   };
   const u16 = (v: number): number[] => [v & 0xff, v >> 8];
   const write_ccc = (value: number, next: string): void => send([ATT_WRITE_REQUEST, ...u16(ccc_handle), ...u16(value)], next);
@@ -108,7 +108,7 @@ export function start_le_counter_central(stack: Stack, addr: BdAddr, o: LeCounte
       if (p[0] === stack.codes.SM_EVENT_JUST_WORKS_REQUEST) sm.sm_just_works_confirm(little_endian_read_16(p, 2));
       if (p[0] !== stack.codes.SM_EVENT_PAIRING_COMPLETE || step !== 'pairing') return;
       const status = p[11]!; // SM_EVENT_PAIRING_COMPLETE status (H1B11 / H1B111)
-      if (status !== 0) return finish(1, `pairing failed, status 0x${status.toString(16).padStart(2, '0')}`);
+      if (status !== 0) return finish(1, `pairing failed: ${status_text(status)}`);
       paired = true;
       o.print(`paired (Just Works), security level ${stack.gap.gap_security_level(con_handle)}`);
       read_protected();
@@ -219,10 +219,10 @@ export function start_le_counter_central(stack: Stack, addr: BdAddr, o: LeCounte
       if (p[0] === C.BTSTACK_EVENT_STATE && p[2] === C.HCI_STATE_WORKING && step === 'connect') {
         o.print(`connecting to ${bd_addr_to_str(addr)} (address type ${o.addr_type ?? 0})`);
         const st = stack.gap.gap_connect(addr, o.addr_type ?? 0);
-        if (st !== 0) finish(1, `gap_connect failed, status 0x${st.toString(16)}`);
+        if (st !== 0) finish(1, `gap_connect failed: ${status_text(st)}`);
         step = 'connecting';
       } else if (p[0] === C.HCI_EVENT_LE_META && p[2] === C.HCI_SUBEVENT_LE_CONNECTION_COMPLETE && step === 'connecting') {
-        if (p[3] !== 0) return finish(1, `LE connection to ${bd_addr_to_str(addr)} failed, status 0x${p[3]!.toString(16)}`);
+        if (p[3] !== 0) return finish(1, `LE connection to ${bd_addr_to_str(addr)} failed: ${status_text(p[3]!)}`);
         con_handle = little_endian_read_16(p, 4) & 0x0fff;
         o.print(`connected, handle 0x${con_handle.toString(16).padStart(4, '0')}`);
         send([ATT_EXCHANGE_MTU_REQUEST, ...u16(64)], 'mtu');

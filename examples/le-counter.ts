@@ -19,7 +19,7 @@
  */
 import { Timer, bd_addr_to_str, format_event, little_endian_read_16, type Stack, type NodeRunLoop } from 'bthost';
 import * as C from 'bthost/v1.4';
-import { example_main, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
+import { example_main, status_text, type ExampleArgs, type ExampleContext, type VirtualWorld } from 'bthost/port';
 import {
   profile_data,
   ATT_CHARACTERISTIC_0000FF11_0000_1000_8000_00805F9B34FB_01_VALUE_HANDLE as COUNTER_VALUE_HANDLE,
@@ -79,7 +79,7 @@ export function start_le_counter(stack: Stack, o: LeCounterOptions): () => void 
           sm.sm_just_works_confirm(little_endian_read_16(packet, 2));
           break;
         case codes.SM_EVENT_PAIRING_COMPLETE:
-          o.print(`pairing complete, status 0x${packet[11]!.toString(16).padStart(2, '0')}`);
+          o.print(`pairing complete: ${status_text(packet[11]!)}`);
           break;
         default:
           break;

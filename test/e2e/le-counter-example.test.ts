@@ -105,7 +105,7 @@ test('le-counter and att-server in separate processes on ptys of one bthost cont
       `in this order: ${steps}\n${central.out}`,
     );
     assert.match(counter.out, /Just Works pairing requested: confirmed\n/);
-    assert.match(counter.out, /pairing complete, status 0x00\n/);
+    assert.match(counter.out, /pairing complete: success \(0x00\)\n/);
     assert.match(central.out, /subscribed: notifications enabled \(CCC 0x000e = 0x0001\)/);
     const notes = [...central.out.matchAll(/ATT notification handle 0x000d: 'BTstack counter (\d{4})'/g)].map((m) =>
       Number(m[1]),
