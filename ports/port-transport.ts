@@ -42,6 +42,8 @@ export interface OpenedPort {
   port: string;
   /** The transport cannot take every ACL length: announce its limit (Host Buffer Size). */
   host_flow_control: boolean;
+  /** Where the controller is, for chipset detection (which firmware downloads apply: ports/chipset-auto.ts). */
+  bus: 'uart' | 'usb' | 'hci';
 }
 
 /**
@@ -67,12 +69,12 @@ export async function open_port_transport(
     case 'hci': {
       const { HciSocketTransport } = await import('./hci-socket/transport.js');
       const transport = new HciSocketTransport(spec.dev, { logger: how.logger });
-      return { transport, where: `hci${spec.dev} (HCI user channel)`, port, host_flow_control: true };
+      return { transport, where: `hci${spec.dev} (HCI user channel)`, port, host_flow_control: true, bus: 'hci' };
     }
     case 'usb': {
       const { UsbTransport } = await import('./usb/transport.js');
       const transport = new UsbTransport(spec.selector, { logger: how.logger });
-      return { transport, where: `${port} (USB)`, port, host_flow_control: false };
+      return { transport, where: `${port} (USB)`, port, host_flow_control: false, bus: 'usb' };
     }
     default: {
       const { serialport_transport_from_options } = await import('./serialport/main.js');
@@ -83,6 +85,7 @@ export async function open_port_transport(
         where: `${spec.path} (${p.config.baudrate_init} baud, flow control ${p.config.flowcontrol ? 'on' : 'off'})`,
         port,
         host_flow_control: false,
+        bus: 'uart',
       };
     }
   }

@@ -3,8 +3,8 @@
  * Broadcom patch download's progress on stderr, its problems as one line and exit 1, and the
  * lines `bthost info` prints about the driver.
  */
-import { ChipsetAuto, describe_choice, type ChipsetChoice } from '../chipset-auto.js';
-import type { BtstackChipset, BcmPatchProgress } from '../../src/chipset/index.js';
+import { ChipsetAuto, describe_choice, type ChipsetBus, type ChipsetChoice } from '../chipset-auto.js';
+import type { BtstackChipset, BcmPatchProgress, RealtekProgress } from '../../src/chipset/index.js';
 import type { Hci } from '../../src/hci/hci.js';
 
 export interface CliChipsetHooks {
@@ -20,6 +20,7 @@ export function cli_chipset(
   forced: { name: string; driver: BtstackChipset } | undefined,
   firmware: string | undefined,
   hooks: CliChipsetHooks,
+  bus: ChipsetBus = 'uart',
 ): ChipsetAuto {
   let quarter = -1;
   const progress = (p: BcmPatchProgress): void => {
@@ -34,13 +35,30 @@ export function cli_chipset(
       hooks.say(`bthost: patch: ${q * 25} % (${p.bytes_sent} of ${p.bytes_total} bytes)`);
     }
   };
+  let rtkQuarter = -1;
+  const rtkProgress = (p: RealtekProgress): void => {
+    const q = Math.floor((p.bytes_sent * 4) / Math.max(1, p.bytes_total));
+    if (p.done) {
+      hooks.say(
+        `bthost: firmware: ${p.chip} ROM version ${p.rom_version}, ${p.bytes_total} bytes in ${p.fragments_total} commands; resetting`,
+      );
+      rtkQuarter = -1;
+    } else if (q !== rtkQuarter) {
+      rtkQuarter = q;
+      hooks.say(`bthost: firmware: ${q * 25} % (${p.bytes_sent} of ${p.bytes_total} bytes)`);
+    }
+  };
   return new ChipsetAuto(hci, {
     ...(forced ? { forced } : {}),
     ...(firmware !== undefined ? { firmware } : {}),
+    bus,
     on_progress: progress,
+    on_realtek_progress: rtkProgress,
+    on_warning: (m) => hooks.say(`bthost: ${m}`),
     on_error: (m) => hooks.fail(m),
     on_choice: (c) => {
-      if (c.firmware && c.firmware !== 'none') hooks.say(`bthost: chipset ${c.name}: downloading the patch ${c.firmware}`);
+      if (c.firmware && c.firmware !== 'none')
+        hooks.say(`bthost: chipset ${c.name}: downloading the ${c.name === 'realtek' ? 'firmware' : 'patch'} ${c.firmware}`);
     },
   });
 }

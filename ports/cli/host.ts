@@ -34,9 +34,9 @@ import { PairingAgent, type LineSource } from './agent.js';
 import { key_file_for, open_key_store } from './keys.js';
 import type { LeDeviceDb } from '../../src/sm/le-device-db.js';
 import { FaultWatch } from '../fault-watch.js';
+import { status_text } from './format.js';
 import { cli_chipset } from './chipset.js';
 import type { ChipsetAuto } from '../chipset-auto.js';
-import { status_text } from './format.js';
 
 /** The longest timer the Node run loop can arm (Node's setTimeout: a signed 32-bit count of ms, about 24.8 days). */
 export const MAX_TIMER_MS = 0x7fffffff;
@@ -128,6 +128,7 @@ export class CliHost {
     if (o.chipset === 'bcm') chipset = chipset_bcm();
     if (o.chipset === 'zephyr') chipset = chipset_zephyr();
     let host_flow_control = o.host_flow_control;
+    let bus: 'uart' | 'usb' | 'hci' | 'virtual' = 'virtual';
     if (o.port.tty) {
       // a serial path, hci0 / hci:0, usb / usb:VID:PID / usb:BUS-PORTS, or auto (ports/port-transport.ts)
       const { open_port_transport } = await import('../port-transport.js');
@@ -141,6 +142,7 @@ export class CliHost {
       transport_config = port.config as unknown as HciTransportConfig | undefined;
       this.where = port.where;
       host_flow_control ||= port.host_flow_control; // the HCI user channel reads at most 1019-byte ACL packets
+      bus = port.bus;
     } else {
       this.link = new RadioLink(this.run_loop, { seed: 'bthost cli' });
       const ours = this.link.create_controller({ bd_addr: sscanf_bd_addr(VIRTUAL_HOST_ADDR)!, name: 'bthost' });
@@ -166,6 +168,7 @@ export class CliHost {
       chipset && o.chipset && o.port.tty ? { name: o.chipset, driver: chipset } : undefined,
       o.port.firmware,
       { say: (l) => this.say(l), fail: (m) => this.finish(1, m) },
+      bus,
     );
     this.faults = new FaultWatch(this.stack.hci, this.run_loop, {
       where: this.where,

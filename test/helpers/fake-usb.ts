@@ -11,6 +11,8 @@
  *   completes when full or at a short packet (a zero-length one when a packet ends on a packet
  *   boundary), so one 'data' may hold part of an HCI packet or parts of two.
  * - unplug(): transfers in flight fail with LIBUSB_TRANSFER_NO_DEVICE, the module emits 'detach'.
+ * - `realtek`: a Realtek ROM in front of the controller (test/helpers/fake-realtek.ts) answers its
+ *   vendor commands and Read Local Version as the chip would.
  */
 import { EventEmitter } from 'node:events';
 import type { RunLoop } from '../../src/core/run-loop.js';
@@ -25,6 +27,7 @@ import type {
   UsbModuleLike,
   UsbOutEndpointLike,
 } from '../../ports/usb/binding.js';
+import type { FakeRealtekChip } from './fake-realtek.js';
 
 const NAMES: Record<number, string> = {
   [-3]: 'LIBUSB_ERROR_ACCESS',
@@ -204,6 +207,8 @@ export interface FakeUsbDeviceOptions {
   mps_event?: number;
   mps_bulk?: number;
   errors?: { open?: number; claim?: number; detach?: number };
+  /** A Realtek dongle: its ROM answers the vendor commands (firmware download). */
+  realtek?: FakeRealtekChip;
 }
 
 export class FakeUsbDevice implements UsbDeviceLike {
@@ -229,6 +234,7 @@ export class FakeUsbDevice implements UsbDeviceLike {
   hold_out = false;
   private held: (() => void)[] = [];
   readonly errors: NonNullable<FakeUsbDeviceOptions['errors']>;
+  readonly realtek: FakeRealtekChip | null;
 
   constructor(
     readonly module: FakeUsbModule,
@@ -268,6 +274,7 @@ export class FakeUsbDevice implements UsbDeviceLike {
       ],
     };
     this.errors = o.errors ?? {};
+    this.realtek = o.realtek ?? null;
   }
 
   get rl(): RunLoop {
@@ -283,7 +290,7 @@ export class FakeUsbDevice implements UsbDeviceLike {
       const i = this.interfaces?.[0];
       if (!i || this.gone) return;
       const bytes = Uint8Array.from(p.subarray(0, n));
-      if (type === 4) i.events.deliver(bytes);
+      if (type === 4) i.events.deliver(this.realtek ? this.realtek.event(bytes) : bytes);
       else if (type === 2) i.aclIn.deliver(bytes);
     });
   }
@@ -319,7 +326,9 @@ export class FakeUsbDevice implements UsbDeviceLike {
       if (this.stall || bmRequestType !== 0x20 || bRequest !== 0 || wValue !== 0 || wIndex !== 0)
         return callback?.(libusb_error(4));
       this.commands++;
-      this.controller.host_send(1, copy, copy.length);
+      const own = this.realtek?.command(copy);
+      if (own) this.interfaces?.[0]?.events.deliver(own);
+      else this.controller.host_send(1, copy, copy.length);
       callback?.(undefined, copy.length);
     });
     return this;
