@@ -4,6 +4,9 @@
  * with the GAP service (Device Name = NAME) on our ATT server, printing each central that
  * connects (ATT_EVENT_CONNECTED) and leaves; without it ADV_NONCONN_IND. Runs --time seconds
  * (default: until Ctrl-C) and exits 0 then; 1 with one line when the controller refuses.
+ * Rides through faults (a framing error, a Hardware Error, the port unplugged and back:
+ * host.recover): one line each, advertising again once the stack is up; --once: the first fault
+ * ends it with exit 1.
  */
 import { bd_addr_to_str } from '../../src/core/bytes.js';
 import { gatt_compile } from '../../src/att/gatt-compiler.js';
@@ -50,6 +53,8 @@ export async function advertise_main(options: CliOptions): Promise<number> {
     host.finish(0);
   };
   host.on_interrupt = end;
+  host.recover = true;
+  let timer: ReturnType<CliHost['after']> | null = null;
 
   if (connectable) {
     const db = gatt_compile(`PRIMARY_SERVICE, GAP_SERVICE\nCHARACTERISTIC, GAP_DEVICE_NAME, READ, "${name}"\n`);
@@ -81,7 +86,8 @@ export async function advertise_main(options: CliOptions): Promise<number> {
     gap.gap_advertisements_set_data(adv.length, adv);
     gap.gap_advertisements_enable(1);
     out(`advertising as "${name}" at ${host.local_address} (${connectable ? 'connectable' : 'non-connectable'})`);
-    if (time > 0) host.after(time * 1000, end);
+    // (again after a fault: --time counts from the start)
+    if (time > 0) timer ??= host.after(time * 1000, end);
   });
   return host.run();
 }

@@ -7,7 +7,10 @@
  * model, the security level and the link key type, disconnects, and exits 0 only when the new key
  * is in the key store; otherwise one line says why. `--listen` is the responder: connectable and
  * discoverable, it answers with the same flags and exits 0 once a device bonded with it and
- * disconnected. stdin is the agent's: a Numeric Comparison is answered from it (y/n) unless --yes,
+ * disconnected; it rides through faults (a framing error, a Hardware Error, the port unplugged and
+ * back: host.recover): one line each, a pairing cut by the fault forgotten, waiting again once the
+ * stack is up (--once: the first fault ends it with exit 1). stdin is the agent's: a Numeric
+ * Comparison is answered from it (y/n) unless --yes,
  * a passkey is typed there. `--le` pairs over LE instead (pair-le.ts).
  */
 import { bd_addr_to_str, type BdAddr } from '../../src/core/bytes.js';
@@ -68,6 +71,16 @@ export async function pair_main(options: CliOptions): Promise<number> {
   let peer = peerStr;
   let failure = '';
   let peerAddr: BdAddr | null = addr;
+  if (listen) {
+    host.recover = true;
+    host.on_fault = () => {
+      handle = -1;
+      failure = '';
+      peerAddr = null;
+    };
+  }
+  /** A fault took the stack down under a listen (the stack reports its links gone): its line follows. */
+  const faulted = (): boolean => listen && host.faults.cause !== null;
 
   /** The one result line; true when bonded (the key is in the store). */
   const result = (a: BdAddr | null, levelReached: number | null): boolean => {
@@ -109,7 +122,7 @@ export async function pair_main(options: CliOptions): Promise<number> {
         if (c.gap_event_pairing_complete_get_con_handle(packet) !== handle) break;
         const status = c.gap_event_pairing_complete_get_status(packet);
         if (status !== 0) failure = failure_text(peer, status, host.agent.reports.get(peer), level);
-        if (status !== 0 && listen) return host.finish(1, failure);
+        if (status !== 0 && listen && !faulted()) return host.finish(1, failure);
         break;
       }
       case c.GAP_EVENT_SECURITY_LEVEL: {
@@ -129,6 +142,7 @@ export async function pair_main(options: CliOptions): Promise<number> {
         handle = -1;
         if (listen) {
           if (result(peerAddr, null)) return host.finish(0);
+          if (faulted()) return; // host.on_fault forgets this pairing, or --once ends with the fault's line
           return host.finish(1, failure || `${peer} disconnected before bonding (${status_text(reason)})`);
         }
         if (!failure) failure = `${peerStr} disconnected during pairing (${status_text(reason)})`;

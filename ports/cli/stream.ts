@@ -247,7 +247,10 @@ export class ByteStream {
     this.ops.disconnect();
   }
 
-  /** The channel is closed (by either side): summary and exit; with `failure` (e.g. the link was lost) exit 1 with that line. */
+  /**
+   * The channel is closed (by either side): summary and exit; with `failure` (the link under it was
+   * lost, in the command's words) exit 1 with that line: a cut transfer, which a listen rides through.
+   */
   closed(reason?: string, failure?: string): void {
     if (!this.ops) return;
     this.ops = null;
@@ -296,13 +299,10 @@ export class ByteStream {
           `before the end of the input (${this.sent + this.queued} bytes read so far)`;
       }
     }
-    const cut = this.cutBy();
+    const cut = this.cutBy() ?? failure ?? null;
     if (cut) {
       code = 1;
       message = cut;
-    } else if (failure && code === 0) {
-      code = 1;
-      message = failure;
     }
     if (this.interrupted && o.mode !== 'interactive') {
       code = 130;

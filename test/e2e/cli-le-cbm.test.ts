@@ -4,8 +4,8 @@
  * to its discard (SPSM 0x81, v1.8) puts every byte on the wire as K-frames, `listen` with the peer
  * dialling in (greeting + echo; --receive --sha256 --peer-send with the hash of the peer's bytes),
  * usage / refused SPSM / no connection errors. Over two socat ptys of one `bthost controller`:
- * listen --receive in one process, connect --send in another, the sender killed mid-transfer:
- * the listener reports the lost LE link and exits 1.
+ * listen --receive --once in one process, connect --send in another, the sender killed mid-transfer:
+ * the listener reports the lost LE link and exits 1 (without --once it serves on: cli-faults-le).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -105,7 +105,7 @@ test('le-cbm errors: usage 2; refused SPSM and no LE connection 1 with one line'
   assert.match(nobody.stderr, /^bthost: no LE connection to 12:34:56:78:9A:BC within 300 ms: is it advertising connectable\?$/m);
 });
 
-test('le-cbm over two ptys of bthost controller: the sender killed mid-transfer -> the listener exits 1 (link lost)', async () => {
+test('le-cbm over two ptys of bthost controller: the sender killed mid-transfer -> the --once listener exits 1 (link lost)', async () => {
   const dir = fs.mkdtempSync(path.join(tmp, 'le-cbm-lost-'));
   const sock = path.join(dir, 'controller.sock');
   const controller = start(['controller', '--listen', `unix:${sock}`]);
@@ -117,7 +117,7 @@ test('le-cbm over two ptys of bthost controller: the sender killed mid-transfer 
     for (const t of ttys) socats.push(new Socat(`pty,raw,echo=0,link=${t}`, `UNIX-CONNECT:${sock}`));
     await waitForPaths(ttys);
     const log = path.join(dir, 'listener.btsnoop');
-    const listener = start(['le-cbm', 'listen', '0x85', '--receive', '-u', ttys[0]!, '--no-flow', '--log', log]);
+    const listener = start(['le-cbm', 'listen', '0x85', '--receive', '--once', '-u', ttys[0]!, '--no-flow', '--log', log]);
     procs.push(listener);
     const [, addr] = await listener.waitFor(/listening on SPSM 0x85 at ((?:[0-9A-F]{2}:){5}[0-9A-F]{2})/, 30_000);
     const sender = start(['le-cbm', 'connect', addr!, '0x85', '--send', '100M', '-u', ttys[1]!, '--no-flow']);
