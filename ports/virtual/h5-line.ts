@@ -100,7 +100,8 @@ export class ControllerH5 {
   readonly link: H5Link;
   private readonly queue: { type: number; packet: Uint8Array }[] = [];
   private queued = 0;
-  private readonly errors: LineErrors | null;
+  /** The line's damage (null: a clean line). */
+  readonly errors: LineErrors | null;
 
   constructor(private readonly o: ControllerH5Options) {
     this.errors = o.errors ?? null;

@@ -110,6 +110,8 @@ export interface H5LinkStats {
   packets_in: number;
   packets_out: number;
   retransmits: number;
+  /** Retransmissions started by a pure ACK that acknowledged nothing new (a frame was lost). */
+  fast_retransmits: number;
   out_of_order: number;
   acks_sent: number;
   resets: number;
@@ -159,6 +161,8 @@ export class H5Link {
   private ack_pending = false;
   private blocked = false;
   private peer_xoff = false;
+  /** A fast retransmission was made since the last acknowledgement that moved the window. */
+  private fast_done = false;
 
   readonly stats: H5LinkStats = {
     frames_in: 0,
@@ -166,6 +170,7 @@ export class H5Link {
     packets_in: 0,
     packets_out: 0,
     retransmits: 0,
+    fast_retransmits: 0,
     out_of_order: 0,
     acks_sent: 0,
     resets: 0,
@@ -322,6 +327,7 @@ export class H5Link {
     this.rx_expected = 0;
     this.ack_pending = false;
     this.blocked = false;
+    this.fast_done = false;
     this.peer_xoff = false;
     this.config_known = false;
     this.cfg = { ...H5_DEFAULT_CONFIG };
@@ -357,6 +363,7 @@ export class H5Link {
     const log = this.log;
     if (log) log(`h5 ${this.role}: retransmit ${this.in_flight} from seq ${this.tx_base}`);
     this.tx_unsent = this.tx_base;
+    this.fast_done = false;
     this.transmitPending();
     if (!this.retx_timer.active) this.armRetransmit();
   }
@@ -449,8 +456,9 @@ export class H5Link {
       this.dropped('reliable packet without data integrity check', this.decoder.bytes_fed);
       return;
     }
-    this.onAck(h5_header_ack(frame));
+    const moved = this.onAck(h5_header_ack(frame));
     if (this.link_state !== H5_LINK_ACTIVE) return; // an event handler closed or restarted the link
+    if (!moved && !reliable && type === H5_ACK_PACKET) this.fastRetransmit();
     if (reliable) {
       this.ack_pending = true;
       const seq = h5_header_seq(frame);
@@ -466,9 +474,27 @@ export class H5Link {
     this.on_packet(type, frame.subarray(H5_HEADER_SIZE, H5_HEADER_SIZE + size), size);
   }
 
-  private onAck(ack: number): void {
+  /**
+   * A pure ACK that moves nothing while packets are in flight: the peer received a reliable packet
+   * out of order or again (it acknowledges those with a pure ACK), so one before it was lost. Go
+   * back to the oldest unacknowledged packet now instead of at the timer; at most once until an
+   * acknowledgement moves the window (the ACKs of the rest of that window follow).
+   */
+  private fastRetransmit(): void {
+    if (this.fast_done || this.in_flight === 0) return;
+    this.fast_done = true;
+    this.stats.fast_retransmits++;
+    this.stats.retransmits++;
+    this.tx_unsent = this.tx_base;
+    this.transmitPending();
+    this.armRetransmit();
+  }
+
+  /** Returns whether the acknowledgement moved the window. */
+  private onAck(ack: number): boolean {
     const acked = (ack - this.tx_base) & 7;
-    if (acked === 0 || acked > this.in_flight) return;
+    if (acked === 0 || acked > this.in_flight) return false;
+    this.fast_done = false;
     this.tx_base = ack;
     if (this.tx_base === this.tx_unsent) this.loop.remove_timer(this.retx_timer);
     else this.armRetransmit();
@@ -476,6 +502,7 @@ export class H5Link {
       this.blocked = false;
       this.on_event({ kind: 'can_send' });
     }
+    return true;
   }
 
   private onLinkControl(frame: Uint8Array, size: number): void {

@@ -93,6 +93,27 @@ test('host link establishment and a command/event exchange, byte by byte', () =>
   assert.is(link.stats.out_of_order, 1);
 });
 
+test('fast retransmission: a pure ACK that moves nothing resends the window at once, once until the window moves', () => {
+  const { link, writes, feed } = single();
+  link.open();
+  feed(SYNC_RESPONSE);
+  feed('c0 00 3f 00 db dc 04 7b 14 c0'); // CONFIG RESPONSE field 0x14: window 4, DIC
+  assert.is(link.state, H5_LINK_ACTIVE);
+  for (let i = 0; i < 3; i++) assert.ok(link.send(1, fromHex('03 0c 00'), 3));
+  const sent = writes.slice(-3); // seq 0, 1, 2
+  assert.is(sent[0], RESET_CMD);
+  feed('c0 00 00 00 ff c0'); // pure ACK, ack 0 (b0 = 00, b3 = FF): the controller got seq 1 or 2 without seq 0
+  assert.equal(writes.slice(-3), sent, 'seq 0, 1, 2 again, before any timer');
+  assert.is(link.stats.fast_retransmits, 1);
+  const n = writes.length;
+  feed('c0 00 00 00 ff c0'); // the ACKs of the rest of that window: no second resend
+  assert.is(writes.length, n);
+  feed(ACK_1); // seq 0 arrived: the window moves, the next pure ACK 1 may resend again
+  feed(ACK_1);
+  assert.equal(writes.slice(-2), sent.slice(1), 'seq 1 and 2 again');
+  assert.is(link.stats.fast_retransmits, 2);
+});
+
 test('controller role answers CONFIG with the combination and goes active', () => {
   const { link, writes, events, feed } = single({ role: 'controller', config: { window: 3, dic: true } });
   link.open();
