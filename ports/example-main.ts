@@ -19,9 +19,13 @@
  *
  * Without -u the example's `virtual_world` provides the transport (an in-process virtual
  * controller, usually with a virtual peer on the same radio, whose address becomes `ctx.remote`
- * when --addr is not given); with -u the serial port transport (serialport is loaded only then)
- * and the --chipset driver, which the Stack uses for --main-baud (BCM's vendor baud-rate command
- * after Reset); --main-baud without a chipset that has one is an option error.
+ * when --addr is not given); with -u the transport `open_port_transport` (ports/port-transport.ts)
+ * names, as the CLI's --port: a serial port (serialport loaded only then) with the --chipset driver,
+ * which the Stack uses for --main-baud (BCM's vendor baud-rate command after Reset), `hci0` (the HCI
+ * user channel), `usb` / `usb:VID:PID` / `usb:BUS-PORTS` (libusb), `auto`; a port that cannot be had:
+ * one line, exit 1 (2 for a malformed name). Over USB and the HCI user channel the chipset is
+ * detected (ports/chipset-auto.ts: Realtek's firmware download on USB, `--firmware`; a problem:
+ * one line, exit 1). --main-baud without a chipset that has one is an option error.
  *
  * Exit: `ctx.exit(code?)` powers off and leaves the run loop once HCI is off; the process exits
  * with `code` (default `ctx.exit_code`, which starts at 0). SIGINT / SIGTERM do `ctx.exit()`.
@@ -57,6 +61,7 @@ import type { HciTransportConfig } from '../src/hci/hci.js';
 import type { BtstackChipset } from '../src/chipset/chipset.js';
 import { parse_port_options, port_chipset, port_usage, type PortOptions } from './main.js';
 import { FaultWatch } from './fault-watch.js';
+import type { ChipsetBus } from './chipset-auto.js';
 import {
   check_int,
   check_profile,
@@ -199,12 +204,21 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
   let transport_config: HciTransportConfig | undefined;
   let chipset: BtstackChipset | undefined;
   let remote = opts.addr;
+  let host_flow_control = false;
+  let bus: ChipsetBus = 'virtual';
   if (opts.tty) {
-    const { serialport_transport_from_options } = await import('./serialport/main.js');
+    // a serial path, hci0 / hci:0, usb / usb:VID:PID / usb:BUS-PORTS, or auto, as the CLI's --port
+    const { open_port_transport } = await import('./port-transport.js');
     chipset = port_chipset(opts);
-    const port = serialport_transport_from_options(opts, chipset)!;
+    const port = await open_port_transport(opts, chipset);
+    if ('error' in port) {
+      console.error(`${example.name}: ${port.error}`);
+      return port.exit;
+    }
     transport = port.transport;
-    transport_config = port.config as unknown as HciTransportConfig;
+    transport_config = port.config as unknown as HciTransportConfig | undefined;
+    host_flow_control = port.host_flow_control; // the HCI user channel reads at most 1019-byte ACL packets
+    bus = port.bus;
   } else {
     const world = await example.virtual_world(run_loop, args);
     transport = world.transport;
@@ -213,6 +227,7 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
 
   // the fault watcher sees the transport's events before HCI does (a lost port names its cause)
   let faults: FaultWatch | null = null;
+  let openError: string | null = null;
   const inner = transport;
   const watched: HciTransport = {
     name: inner.name,
@@ -220,6 +235,7 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
     register_packet_handler: (h) => inner.register_packet_handler(h),
     register_event_handler: (h) =>
       inner.register_event_handler((ev) => {
+        if (ev.type === 'open-failed') openError = ev.error;
         faults?.transport_event(ev);
         h(ev);
       }),
@@ -235,6 +251,7 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
     run_loop,
     profile,
     transport_config,
+    host_flow_control,
     ...(chipset ? { chipset } : {}),
   });
   if (opts.log_file) {
@@ -271,6 +288,19 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
     },
   };
 
+  if (bus === 'usb' || bus === 'hci') {
+    const { ChipsetAuto } = await import('./chipset-auto.js');
+    new ChipsetAuto(stack.hci, {
+      bus,
+      ...(opts.firmware !== undefined ? { firmware: opts.firmware } : {}),
+      on_warning: (m) => console.error(m),
+      on_error: (m) => {
+        console.error(m);
+        ctx.exit(1);
+      },
+    });
+  }
+
   const stopAtFault =
     once || (typeof (args as Record<string, unknown>)['once'] === 'boolean' && !!(args as Record<string, boolean>)['once']);
   faults = new FaultWatch(stack.hci, run_loop, {
@@ -303,7 +333,8 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
         if (state === HCI_STATE_WORKING) console.log(`up and running at ${bd_addr_to_str(bt.gap_local_bd_addr())}`);
         else if (state === HCI_STATE_OFF && exiting) bt.btstack_run_loop_trigger_exit();
       } else if (packet[0] === BTSTACK_EVENT_POWERON_FAILED && !faults!.is_down) {
-        console.error('power on failed: is the controller connected and powered?');
+        // the transport's own line when it could not open (hci0: no device, capabilities...; usb: package, permission...)
+        console.error(openError ? `${example.name}: ${openError}` : 'power on failed: is the controller connected and powered?');
         ctx.exit_code = 1;
         exiting = true;
         bt.btstack_run_loop_trigger_exit();

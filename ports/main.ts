@@ -161,7 +161,7 @@ export function port_usage(program: string, extra: readonly string[] = []): stri
     "  -b, --baudrate BAUD    initial UART speed (default: the chipset's, else 115200)",
     '      --main-baud BAUD   switch to BAUD after Reset (chipset baud-rate command: needs --chipset bcm)',
     '      --chipset C        controller driver: bcm (Broadcom/Cypress) | zephyr (hci_uart); default: detected',
-    '      --firmware PATH    Broadcom/Cypress .hcd patch file or directory, or none (default: /lib/firmware/brcm)',
+    '      --firmware PATH    firmware file or directory, or none: Broadcom .hcd (UART; default /lib/firmware/brcm), Realtek rtl_bt (USB; default /lib/firmware/rtl_bt)',
     '      --no-flow          disable RTS/CTS hardware flow control',
     '  -l, --logfile FILE     write a packet log to FILE',
     '  -f, --format FMT       packet log format: btsnoop | pklg (default: from FILE, else btsnoop)',

@@ -24,10 +24,15 @@ const SPECS = {
 
 test('parse_example_args: defaults, flags, decimal and hex numbers, profile', () => {
   const errors: string[] = [];
-  assert.equal(parse_example_args([], SPECS, errors), { profile: 'v1.4', args: { psm: 0x1001, count: 10, once: false } });
+  assert.equal(parse_example_args([], SPECS, errors), {
+    profile: 'v1.4',
+    args: { psm: 0x1001, count: 10, once: false },
+    once: false,
+  });
   assert.equal(parse_example_args(['--once', '--psm', '0x0003', '--count', '7', '--profile', 'v1.8'], SPECS, errors), {
     profile: 'v1.8',
     args: { psm: 3, count: 7, once: true },
+    once: true,
   });
   assert.equal(errors, []);
 });
@@ -111,6 +116,30 @@ test('bad options: one line on stderr, exit 2; -h: usage, exit 0; --addr require
   assert.is(noAddr.result, 2);
   assert.equal(noAddr.err, ['unit-example: --addr XX:XX:XX:XX:XX:XX is required with -u (unit-example --help for usage)']);
   assert.is(bad.out.length + help.out.length + noAddr.out.length, 0);
+});
+
+test('-u takes every --port name (ports/port-transport.ts): hci0, usb, malformed names; a port not to be had is one line', async () => {
+  const addr = ['--addr', '00:11:22:33:44:55'];
+  const bad = await captured(() => btstack_main_run(['-u', 'hcix', ...addr], example()));
+  assert.is(bad.result, 2);
+  assert.equal(bad.err, ["unit-example: --port: an HCI device is hciN or hci:N (e.g. hci0), got 'hcix'"]);
+  const badUsb = await captured(() => btstack_main_run(['-u', 'usb:zz', ...addr], example()));
+  assert.is(badUsb.result, 2);
+  assert.is(badUsb.err.length, 1);
+  assert.match(badUsb.err[0]!, /^unit-example: --port: a USB port is usb, usb:VID:PID/);
+  // neither optional package is installed here: the user channel and USB say so in one line, exit 1
+  for (const port of ['hci0', 'hci:1', 'usb', 'usb:0bda:8771']) {
+    const r = await captured(() => btstack_main_run(['-u', port, ...addr], example({ btstack_main: () => {} })));
+    assert.is(r.result, 1, port);
+    assert.is(r.err.length, 1, `${port}: ${r.err.join(' | ')}`);
+    assert.ok(
+      /@stoprocent\/bluetooth-hci-socket|no Bluetooth controller hci|Linux only|npm install usb@2|no USB Bluetooth controller/.test(
+        r.err[0]!,
+      ),
+      r.err[0],
+    );
+    assert.ok(r.err[0]!.startsWith('unit-example: '), r.err[0]);
+  }
 });
 
 test('a whole run on the virtual controller: events by name, up and running, the example exits with its code', async () => {
