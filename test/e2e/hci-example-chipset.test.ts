@@ -1,7 +1,8 @@
 /**
  * The examples' --chipset over a real serial line: examples/gap-inquiry.ts with
  * `-u PTY --chipset bcm --main-baud 921600` against `bthost controller --listen` (paced like a
- * 115200 baud UART) through a socat pty sends BCM's Update UART Baud Rate right after Reset and
+ * 115200 baud UART) through a socat pty sends Reset, Read Local Version Information (BTstack's
+ * hci.c reads it right after Reset, for chipset detection), then BCM's Update UART Baud Rate, and
  * comes up; `--main-baud` without a chipset that can change the speed is an option error (exit 2).
  */
 import { test } from 'uvu';
@@ -37,7 +38,7 @@ test('--main-baud without a chipset that has a baud-rate command: the problem an
   }
 });
 
-test('--chipset bcm --main-baud 921600 on a paced 115200 baud pty: Update UART Baud Rate right after Reset, up and running', async () => {
+test('--chipset bcm --main-baud 921600 on a paced 115200 baud pty: Reset, Read Local Version, Update UART Baud Rate, up and running', async () => {
   const sock = path.join(tmp, 'example-bcm.sock');
   const ctl = new Proc(['controller', '--listen', `unix:${sock}`, '--baud', '115200']);
   let socat: Socat | null = null;
@@ -56,8 +57,9 @@ test('--chipset bcm --main-baud 921600 on a paced 115200 baud pty: Update UART B
     assertCleanCapture(log);
     const cmds = readCapture(fs.readFileSync(log)).records.filter((x) => x.packet_type === 1);
     assert.is(hex(cmds[0]!.data), '03 0c 00', 'Reset');
+    assert.is(hex(cmds[1]!.data), '01 10 00', 'Read Local Version Information');
     // BCM Update UART Baud Rate (0xFC18), 6 octets: 00 00, then 921600 = 0x000E1000 little endian
-    assert.is(hex(cmds[1]!.data), '18 fc 06 00 00 00 10 0e 00');
+    assert.is(hex(cmds[2]!.data), '18 fc 06 00 00 00 10 0e 00');
   } finally {
     ex?.kill('SIGKILL');
     socat?.kill();
