@@ -319,6 +319,7 @@ export class CliHost {
       return;
     }
     if (!this.recover || this.options.once) {
+      this.faults.stop(); // no reopening (nor its 'opening ... again' line) for a command that ends here
       // a channel cut by this fault decides first (its line names the bytes done); else this line
       this.after(0, () => this.finish(1, `${cause}${lost ? '' : '; the controller restarted'}`));
       return;
