@@ -9,6 +9,7 @@
  *       --firmware PATH    Broadcom/Cypress patch: a .hcd file, a directory to search, or none
  *                          (default: /lib/firmware/brcm; with { chipset: true })
  *       --no-flow          no RTS/CTS hardware flow control
+ *       --h5               H5 (Three-wire UART) instead of H4 on the serial port
  *   -l, --logfile FILE     write a packet log
  *   -f, --format FMT       btsnoop | pklg (default: from the file name, else btsnoop)
  *       --addr ADDR        peer address XX:XX:XX:XX:XX:XX
@@ -86,6 +87,8 @@ export interface PortOptions {
   firmware: string | undefined;
   /** RTS/CTS flow control (default true; --no-flow turns it off). */
   flowcontrol: boolean;
+  /** --h5: H5 (Three-wire UART, ports/serialport/h5-transport.ts) instead of H4 on the serial port. */
+  h5: boolean;
   /** -l: packet log path; undefined = no log (with only -f: /tmp/hci_dump.<format>). */
   log_file: string | undefined;
   /** -f: packet log format. */
@@ -101,7 +104,7 @@ export interface PortOptions {
 }
 
 /** The port flags: BTstack's -u -b -l -f and the rest of the common flags an example takes (ports/options.ts). */
-const PORT_FLAGS = pick_flags('tty', 'baudrate', 'main-baud', 'no-flow', 'logfile', 'format', 'addr', 'help');
+const PORT_FLAGS = pick_flags('tty', 'baudrate', 'main-baud', 'no-flow', 'h5', 'logfile', 'format', 'addr', 'help');
 const PORT_FLAGS_CHIPSET = { ...PORT_FLAGS, ...pick_flags('chipset', 'firmware') };
 
 const checkChipset = (v: string): PortChipsetName | { problem: string } =>
@@ -127,6 +130,7 @@ export function port_options_from_flags(p: ParsedFlags, parse: PortParseOptions 
     chipset: parse.chipset ? read_flag(p, 'chipset', checkChipset) : undefined,
     firmware: parse.chipset ? read_flag(p, 'firmware', check_path('firmware path')) : undefined,
     flowcontrol: !flag_given(p, 'no-flow'),
+    h5: flag_given(p, 'h5'),
     log_file: read_flag(p, 'logfile', check_path('log file path')),
     log_format: 'btsnoop',
     addr: read_flag(p, 'addr', check_addr),
@@ -163,6 +167,7 @@ export function port_usage(program: string, extra: readonly string[] = []): stri
     '      --chipset C        controller driver: bcm (Broadcom/Cypress) | zephyr (hci_uart); default: detected',
     '      --firmware PATH    firmware file or directory, or none: Broadcom .hcd (UART; default /lib/firmware/brcm), Realtek rtl_bt (USB; default /lib/firmware/rtl_bt)',
     '      --no-flow          disable RTS/CTS hardware flow control',
+    '      --h5               H5 (Three-wire UART: SLIP, acknowledged packets) instead of H4 on the serial port',
     '  -l, --logfile FILE     write a packet log to FILE',
     '  -f, --format FMT       packet log format: btsnoop | pklg (default: from FILE, else btsnoop)',
     '      --addr ADDR        peer address XX:XX:XX:XX:XX:XX',

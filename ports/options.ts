@@ -7,7 +7,7 @@
  *   -b, --baudrate BAUD (--baud)  initial UART speed
  *   -l, --logfile FILE (--log)    packet log file
  *   -f, --format FMT              packet log format: btsnoop | pklg
- *       --main-baud BAUD, --chipset C, --firmware PATH, --no-flow, --addr ADDR, --profile P
+ *       --main-baud BAUD, --chipset C, --firmware PATH, --no-flow, --h5, --addr ADDR, --profile P
  *   -v, --verbose                 -h, --help
  *
  * A program picks the common flags it takes (`pick_flags`) and adds its own; `parse_flags` is
@@ -44,6 +44,7 @@ export const COMMON_FLAGS = {
   chipset: { type: 'string' },
   firmware: { type: 'string' },
   'no-flow': { type: 'boolean' },
+  h5: { type: 'boolean' },
   addr: { type: 'string' },
   profile: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },

@@ -141,6 +141,8 @@ export const COMMON_USAGE = `common options:
                          (libusb), or auto (the only one bthost list finds)
   --baud N, -b N         initial UART speed (default 115200, or the chipset's)
   --no-flow              no RTS/CTS hardware flow control
+  --h5                   H5 (Three-wire UART) instead of H4 on a serial port: for UARTs without
+                         RTS/CTS; the link (SYNC / CONFIG) must come up within 2 s
   --chipset C            bcm (Broadcom/Cypress, e.g. a Raspberry Pi's) or zephyr (hci_uart)
   --main-baud N          switch the UART to N after Reset (with --chipset bcm)
   --log FILE, -l FILE    write a packet log (open it in Wireshark)

@@ -29,7 +29,7 @@ const ERROR_CODE_COMMAND_DISALLOWED = 0x0c;
 export const H5_MAX_ACL = H5_MAX_PAYLOAD - 4;
 
 /** Default time for link establishment before 'open-failed'. */
-export const H5_ESTABLISH_MS = 3000;
+export const H5_ESTABLISH_MS = 2000;
 
 export interface H5LineOptions {
   /** What the host offers in CONFIG (default: window 4, data integrity check, no OOF flow control). */

@@ -1,6 +1,7 @@
 /**
  * `bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS]
- * [--bandwidth BPS] [--acl-to-host-max N] [--acl-loss PCT[:PCT[:SEED]]] [--fault SPECS] [--control unix:PATH] [--bcm]`: serve virtual
+ * [--bandwidth BPS] [--acl-to-host-max N] [--acl-loss PCT[:PCT[:SEED]]] [--fault SPECS] [--control unix:PATH] [--bcm]
+ * [--h5 [--line-errors PCT[:BURST[:SEED]]]] [--acl-size N]`: serve virtual
  * controllers on one radio link, one per connection; faults from fault-spec.ts.
  */
 import { existsSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { check_baud, check_int, flag_string, parse_flags, pick_flags, read_flag,
 export const CONTROLLER_USAGE =
   'usage: bthost controller --listen unix:PATH|tcp:HOST:PORT [--baud N] [--seed S] [--latency MS] [--bandwidth BPS]\n' +
   '                         [--acl-to-host-max N] [--acl-loss PCT[:PCT[:SEED]]] [--fault SPECS] [--control unix:PATH]\n' +
-  '                         [--bcm]\n' +
+  '                         [--bcm] [--h5 [--line-errors PCT[:BURST[:SEED]]]] [--acl-size N]\n' +
   '\n' +
   'Serves a simulated Bluetooth radio: every connection to the socket gets its own virtual\n' +
   'controller (own BD_ADDR) speaking H4. Make a serial device of a connection with\n' +
@@ -40,7 +41,14 @@ export const CONTROLLER_USAGE =
   '                       `list` answers `controllers INDEX ADDR ...`\n' +
   '  --bcm                pose as a Broadcom BCM43430A1 UART chip (manufacturer 0x000F, LMP subversion\n' +
   '                       0x2209) taking a .hcd patch download (Download Minidriver, Write RAM, Launch\n' +
-  '                       RAM); reports LMP subversion 0x4209 after it\n';
+  '                       RAM); reports LMP subversion 0x4209 after it\n' +
+  '  --h5                 speak H5 (Three-wire UART: SLIP frames, SYNC / CONFIG, acknowledged and\n' +
+  '                       retransmitted packets) instead of H4; hosts connect with --h5\n' +
+  '  --line-errors PCT[:BURST[:SEED]]  with --h5: lose or corrupt PCT % of the bytes both ways, in\n' +
+  '                       bursts of BURST bytes (default 1), drawn from SEED (default 1; controller n\n' +
+  '                       uses SEED + n): the same seed damages the same bytes\n' +
+  '  --acl-size N         ACL buffer size the controllers announce (27..1021, default 1021): small\n' +
+  '                       frames for a lossy H5 line\n';
 
 /** `--bcm`: what a Raspberry Pi 3's BCM43430A1 answers before its patch (manufacturer, LMP subversion, name). */
 const BCM_POSE = {
@@ -61,6 +69,9 @@ interface Args {
   control?: string;
   acl_loss?: { drop: number; corrupt: number; seed: number };
   bcm?: boolean;
+  h5?: boolean;
+  line_errors?: { rate: number; burst: number; seed: number };
+  acl_size?: number;
 }
 
 /** `--baud`/`-b` is the common UART-speed flag (ports/options.ts); `-l` is the log file everywhere, so --listen has no short form. */
@@ -75,7 +86,23 @@ const CONTROLLER_FLAGS: FlagSpec = {
   'acl-loss': { type: 'string' },
   control: { type: 'string' },
   bcm: { type: 'boolean' },
+  h5: { type: 'boolean' },
+  'line-errors': { type: 'string' },
+  'acl-size': { type: 'string' },
 };
+
+/** `PCT[:BURST[:SEED]]`: PCT in 0..50 (% of bytes), BURST 1..4096 bytes, SEED a 32-bit integer. */
+export function parse_line_errors(v: string): { rate: number; burst: number; seed: number } | { problem: string } {
+  const parts = v.split(':');
+  const pct = Number(parts[0]);
+  const burst = parts[1] === undefined || parts[1] === '' ? 1 : Number(parts[1]);
+  const seed = parts[2] === undefined ? 1 : Number(parts[2]);
+  if (parts.length > 3 || parts[0] === '' || !Number.isFinite(pct) || pct < 0 || pct > 50)
+    return { problem: `expected PCT[:BURST[:SEED]] with PCT in 0..50 (percent of bytes), got '${v}'` };
+  if (!Number.isInteger(burst) || burst < 1 || burst > 4096) return { problem: `bad burst length in '${v}' (1..4096 bytes)` };
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) return { problem: `bad seed in '${v}'` };
+  return { rate: pct / 100, burst, seed };
+}
 
 /** `DROP[:CORRUPT[:SEED]]`, percentages 0..100 (together at most 100), SEED a 32-bit integer. */
 export function parse_acl_loss(v: string): { drop: number; corrupt: number; seed: number } | { problem: string } {
@@ -116,8 +143,13 @@ function parseControllerArgs(argv: readonly string[]): Args | string {
     control: flag_string(p, 'control'),
     acl_loss: read_flag(p, 'acl-loss', parse_acl_loss),
     bcm: p.values.has('bcm'),
+    h5: p.values.has('h5'),
+    line_errors: read_flag(p, 'line-errors', parse_line_errors),
+    acl_size: read_flag(p, 'acl-size', check_int(27, 1021, 'an integer in 27..1021')),
   };
   if (p.errors.length) return p.errors[0]!;
+  if (out.line_errors && !out.h5)
+    return '--line-errors needs --h5 (H4 has no retransmission: every damaged byte breaks the stream)';
   if (!out.listen) return '--listen is required';
   return out;
 }
@@ -157,7 +189,9 @@ export async function controller_main(argv: string[]): Promise<number> {
       controller: {
         ...(args.acl_to_host_max ? { acl_to_host_max: args.acl_to_host_max } : {}),
         ...(args.bcm ? BCM_POSE : {}),
+        ...(args.acl_size ? { acl_size: args.acl_size } : {}),
       },
+      ...(args.h5 ? { h5: args.line_errors ? { line_errors: args.line_errors } : true } : {}),
       ...(args.faults ? { faults: args.faults } : {}),
       on_connect: (c) => process.stdout.write(`controller ${c.index} ${bd_addr_to_str(c.bd_addr)} connected\n`),
       on_disconnect: (c) => process.stdout.write(`controller ${c.index} ${bd_addr_to_str(c.bd_addr)} disconnected\n`),
@@ -180,7 +214,12 @@ export async function controller_main(argv: string[]): Promise<number> {
     server.port !== undefined ? `tcp:${server.listen.kind === 'tcp' ? server.listen.host : ''}:${server.port}` : args.listen;
   const acl =
     (args.acl_to_host_max ? `, ACL to the host up to ${args.acl_to_host_max} bytes` : '') +
-    (args.bcm ? ', posing as BCM43430A1 (patch download)' : '');
+    (args.bcm ? ', posing as BCM43430A1 (patch download)' : '') +
+    (args.acl_size ? `, ACL buffers of ${args.acl_size} bytes` : '') +
+    (args.h5 ? ', H5' : '') +
+    (args.line_errors
+      ? ` with ${args.line_errors.rate * 100} % of bytes damaged (bursts of ${args.line_errors.burst}, seed ${args.line_errors.seed})`
+      : '');
   const loss = args.acl_loss
     ? `, ACL loss ${args.acl_loss.drop * 100} % corrupt ${args.acl_loss.corrupt * 100} % seed ${args.acl_loss.seed}`
     : '';

@@ -180,7 +180,7 @@ test('no H5 controller on the line (an H4 one): open-failed with one line, POWER
     assert.is(r.stack.hci.hci_power_control(C.HCI_POWER_ON), 0);
     await until(() => failed.length > 0, 10_000, 'POWERON_FAILED');
     assert.equal(r.lines, [
-      `open-failed: no H5 link with the controller on ${t.config.device_name} at 115200 baud: no answer to SYNC within 3 s (an H5 controller at this baud rate? for H4 leave out --h5)`,
+      `open-failed: no H5 link with the controller on ${t.config.device_name} at 115200 baud: no answer to SYNC within 2 s (an H5 controller at this baud rate? for H4 leave out --h5)`,
     ]);
     assert.is(r.stack.hci.hci_get_state(), C.HCI_STATE_OFF);
     assert.not.ok(t.is_open);

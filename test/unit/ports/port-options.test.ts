@@ -13,6 +13,7 @@ test('no arguments: virtual controller, flow control on, no log', () => {
     chipset: undefined,
     firmware: undefined,
     flowcontrol: true,
+    h5: false,
     log_file: undefined,
     log_format: 'btsnoop',
     addr: undefined,
@@ -83,7 +84,7 @@ test('malformed values are reported, never thrown', () => {
     [['-u'], /-u: missing value/],
     [['-b', 'fast'], /-b: baud rate must be a positive integer, got 'fast'/],
     [['-b', '0'], /positive integer/],
-    [['-b', '-5'], /-b: missing value/],
+    [['-b', '-5'], /-b: baud rate must be a positive integer, got '-5'/], // a value, not a missing one (f05cc2d)
     [['--baudrate=1.5'], /--baudrate: baud rate must be a positive integer/],
     [['-f', 'pcap'], /-f: log format must be btsnoop or pklg, got 'pcap'/],
     [['--addr', '00:11:22:33:44'], /--addr: address must look like XX:XX:XX:XX:XX:XX/],

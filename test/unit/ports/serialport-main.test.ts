@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chipset_zephyr } from '../../../src/chipset/index.js';
 import { parse_port_options, serialport_transport_from_options } from '../../../ports/serialport/main.js';
+import { H5SerialPortTransport } from '../../../ports/serialport/h5-transport.js';
 
 test('no -u: no serial transport (the example uses the virtual controller)', () => {
   assert.is(serialport_transport_from_options(parse_port_options([])), undefined);
@@ -16,6 +17,19 @@ test('-u builds a transport with the config HCI needs', () => {
   assert.is(r.transport.baudrate, 1_000_000);
   assert.is(r.transport.is_open, false);
   assert.is(r.transport.name, 'H4 serialport');
+  assert.throws(() => r.transport.open(), /init\(run_loop\) must be called first/);
+});
+
+test('--h5: the H5 transport on the same UART config (link establishment bound, ACL limit of an H5 frame)', () => {
+  const o = parse_port_options(['-u', '/dev/ttyS0', '--h5', '--no-flow']);
+  assert.is(o.h5, true);
+  assert.is(parse_port_options(['-u', '/dev/ttyS0']).h5, false);
+  const r = serialport_transport_from_options(o, undefined, { establish_ms: 500 })!;
+  assert.ok(r.transport instanceof H5SerialPortTransport);
+  assert.is(r.transport.name, 'H5 serialport');
+  assert.is(r.config.baudrate_init, 115200);
+  assert.is(r.config.flowcontrol, false);
+  assert.is(r.transport.max_acl_receive_length?.(), 4091);
   assert.throws(() => r.transport.open(), /init\(run_loop\) must be called first/);
 });
 
