@@ -122,10 +122,10 @@ export const EXIT_USAGE = `exit codes:
        (H4 framing error, Hardware Error), the link lost, the peer closed early (N of M bytes), ...
   2    a usage error (one line naming the option as typed)
   130  interrupted (Ctrl-C)
-  listen (l2cap, spp) rides through a framing error, a Hardware Error and an unplugged port (opened
-  again after 0.25, 0.5, 1, 2, then every 4 s), one line per event, its service registered again;
-  a transfer cut by one is a failure line and the next connection is served. --once: exit 1 at the
-  first fault instead.`;
+  listen (l2cap, spp, le-cbm), advertise and pair --listen ride through a framing error, a Hardware
+  Error and an unplugged port (opened again after 0.25, 0.5, 1, 2, then every 4 s), one line per
+  event, their service registered (advertised) again; a transfer cut by one is a failure line and
+  the next connection is served. --once: exit 1 at the first fault instead.`;
 
 export function command_usage(name: string): string {
   return USAGES[name] ?? `usage: bthost ${name} [options]`;
