@@ -5,7 +5,9 @@
  * The initiator (LE central) drops any bond it holds for ADDR, connects (gap_connect; --random for
  * a random address) and sends a Pairing Request (sm_request_pairing). `--listen` is the responder
  * (LE peripheral): it advertises connectable as "bthost pair" and answers the central's Pairing
- * Request; it exits once a central bonded with it and disconnected. Both sides use the pairing
+ * Request; once bonded (the responder completes last: the initiator's keys end phase 3) it
+ * disconnects and exits, and the initiator exits on that disconnection (or disconnects itself
+ * after INITIATOR_LINGER_MS when the peer stays connected). Both sides use the pairing
  * flags of every command: --io (IO capability; with a display or keyboard we ask for MITM, so the
  * IO capabilities pick Numeric Comparison or Passkey Entry over Just Works, Vol 3 Part H 2.3.5.1),
  * --sc off or --legacy (LE legacy pairing instead of LE Secure Connections), --yes (accept a
@@ -25,6 +27,7 @@ import {
   SM_AUTHREQ_SECURE_CONNECTION,
   SSP_IO_CAPABILITY_NO_INPUT_NO_OUTPUT,
 } from '../../src/codes/v1.4.js';
+import type { Timer } from '../../src/core/run-loop.js';
 import { CliHost } from './host.js';
 import { status_text } from './format.js';
 import type { CliOptions } from './options.js';
@@ -47,6 +50,9 @@ const SM_REASONS: Record<number, string> = {
   0x0b: 'DHKey check failed',
   0x0c: 'numeric comparison failed',
 };
+
+/** The initiator, bonded, waits this long for the responder to disconnect before it does (a peer that stays connected). */
+const INITIATOR_LINGER_MS = 3000;
 
 export function sm_reason_text(reason: number): string {
   return `${SM_REASONS[reason] ?? 'reason'} (0x${reason.toString(16).padStart(2, '0')})`;
@@ -88,6 +94,7 @@ export async function pair_le_main(options: CliOptions, flags: Flags): Promise<n
   let model = '';
   let failure = '';
   let bonded = '';
+  let linger: Timer | null = null;
 
   /** The result line once PAIRING_COMPLETE succeeded; '' when no bond was stored. */
   const result = (type: number, a: BdAddr): string => {
@@ -162,10 +169,10 @@ export async function pair_le_main(options: CliOptions, flags: Flags): Promise<n
           bonded = result(c.sm_event_pairing_complete_get_addr_type(packet), c.sm_event_pairing_complete_get_address(packet));
           if (!bonded) return host.finish(1, `paired with ${peer}, but no bond was stored (the peer did not ask for bonding)`);
           host.say(bonded);
-          if (!listen) {
-            stack.gap.gap_disconnect(handle);
-            return host.finish(0);
-          }
+          // the responder completes last (it receives the initiator's keys, phase 3 ends with them):
+          // it disconnects; the initiator waits for that, so its own last keys are not cut off
+          if (listen) stack.gap.gap_disconnect(handle);
+          else linger = host.after(INITIATOR_LINGER_MS, () => (handle >= 0 ? stack.gap.gap_disconnect(handle) : undefined));
           break;
         }
       }
@@ -196,7 +203,8 @@ export async function pair_le_main(options: CliOptions, flags: Flags): Promise<n
       if (c.hci_event_disconnection_complete_get_connection_handle(packet) !== handle) return;
       const reason = c.hci_event_disconnection_complete_get_reason(packet);
       handle = -1;
-      if (listen && bonded) return host.finish(0);
+      host.cancel(linger);
+      if (bonded) return host.finish(0);
       host.finish(1, failure || `${peer} disconnected before bonding (${status_text(reason)})`);
     }
   });

@@ -87,6 +87,11 @@ export async function pairOnce(ctl: Controller, tag: string, a: Side, b: Side): 
     A = new Proc(['pair', addr_b, '--port', pa, '--timeout', '30000', '--log', la, ...(a.flags ?? [])]);
     void feed(A, B, a.types);
     void feed(B, A, b.types);
+    // a listener whose initiator died (say, at start-up) would wait for ever: 20 s after A, B goes too
+    void A.exited.then(() => {
+      const t = setTimeout(() => B.kill(), 20_000);
+      void B.exited.then(() => clearTimeout(t));
+    });
     const [ra, rb] = await Promise.all([A.exited, B.exited]);
     return { a: ra, b: rb, la, lb, addr_a, addr_b };
   } finally {
