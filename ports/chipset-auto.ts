@@ -102,6 +102,11 @@ export interface ChipsetAutoOptions {
   on_error?: (message: string) => void;
   /** The driver was chosen (each power on). */
   on_choice?: (choice: ChipsetChoice) => void;
+  /**
+   * `--main-baud` given without `--chipset`: a detected driver without a baud-rate command (or no
+   * driver) is an error (on_error, one line) instead of staying at the initial speed unnoticed.
+   */
+  baudrate_main?: number;
 }
 
 /** One line for `bthost info`: which driver and why. */
@@ -238,6 +243,13 @@ export class ChipsetAuto {
     }
     if (name === 'realtek' && driver && info) this.choice.firmware = this.loadRealtek(driver as ChipsetRealtek, info);
     this.o.on_choice?.(this.choice);
+    const main = this.o.baudrate_main;
+    if (main !== undefined && !forced && !driver?.set_baudrate_command) {
+      this.o.on_error?.(
+        `--main-baud ${main}: the speed is changed through the chipset's baud-rate command, and the driver chosen, ` +
+          `${describe_choice(this.choice)}, has none (leave out --main-baud, or name the chipset with --chipset bcm)`,
+      );
+    }
   }
 
   /** Find, read and check the rtl_bt files for a Realtek chip; returns the firmware path, 'none', or null. */

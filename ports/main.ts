@@ -70,6 +70,12 @@ export interface PortParseOptions {
    * can change the speed (default false: `--chipset` is left in `rest` for a caller that reads it itself).
    */
   chipset?: boolean;
+  /**
+   * The program detects the chipset from Read Local Version (ports/chipset-auto.ts, the CLI):
+   * `--main-baud` without `--chipset` is then allowed; the detection refuses it (one line) when the
+   * driver it picks has no baud-rate command. Without it (the examples on a UART) it is refused here.
+   */
+  detect?: boolean;
 }
 
 export type { PacketLogFormat };
@@ -142,7 +148,7 @@ export function port_options_from_flags(p: ParsedFlags, parse: PortParseOptions 
   if (format) o.log_format = format;
   else if (o.log_file && /\.pklg$/i.test(o.log_file)) o.log_format = 'pklg';
   if (format && !o.log_file) o.log_file = `/tmp/hci_dump.${format}`;
-  if (parse.chipset && o.baudrate_main !== undefined && !port_chipset(o)?.set_baudrate_command) {
+  if (parse.chipset && o.baudrate_main !== undefined && (o.chipset || !parse.detect) && !port_chipset(o)?.set_baudrate_command) {
     const able = (Object.keys(PORT_CHIPSETS) as PortChipsetName[]).filter((n) => PORT_CHIPSETS[n]().set_baudrate_command);
     const why = o.chipset ? `chipset ${o.chipset} has no baud-rate command` : 'no --chipset given';
     o.errors.push(

@@ -21,6 +21,7 @@ export function cli_chipset(
   firmware: string | undefined,
   hooks: CliChipsetHooks,
   bus: ChipsetBus = 'uart',
+  baudrate_main?: number,
 ): ChipsetAuto {
   let quarter = -1;
   const progress = (p: BcmPatchProgress): void => {
@@ -52,6 +53,7 @@ export function cli_chipset(
     ...(forced ? { forced } : {}),
     ...(firmware !== undefined ? { firmware } : {}),
     bus,
+    ...(baudrate_main !== undefined ? { baudrate_main } : {}),
     on_progress: progress,
     on_realtek_progress: rtkProgress,
     on_warning: (m) => hooks.say(`bthost: ${m}`),

@@ -169,6 +169,7 @@ export class CliHost {
       o.port.firmware,
       { say: (l) => this.say(l), fail: (m) => this.finish(1, m) },
       bus,
+      o.port.baudrate_main,
     );
     this.faults = new FaultWatch(this.stack.hci, this.run_loop, {
       where: this.where,

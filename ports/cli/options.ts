@@ -108,7 +108,7 @@ const check_pin = (v: string): string | { problem: string } =>
 
 export function parse_cli_options(argv: readonly string[]): CliOptions {
   const p = parse_flags(argv, CLI_FLAGS, { unknown: 'rest' });
-  const port = port_options_from_flags(p, { chipset: true });
+  const port = port_options_from_flags(p, { chipset: true, detect: true });
   const io = read_flag(p, 'io', check_io) ?? 'no-io';
   return {
     port,
@@ -144,7 +144,8 @@ export const COMMON_USAGE = `common options:
   --h5                   H5 (Three-wire UART) instead of H4 on a serial port: for UARTs without
                          RTS/CTS; the link (SYNC / CONFIG) must come up within 2 s
   --chipset C            bcm (Broadcom/Cypress, e.g. a Raspberry Pi's) or zephyr (hci_uart)
-  --main-baud N          switch the UART to N after Reset (with --chipset bcm)
+  --main-baud N          switch the UART to N after Reset (the chipset's baud-rate command: a
+                         detected or --chipset bcm driver; a chipset without one: exit 1)
   --log FILE, -l FILE    write a packet log (open it in Wireshark)
   --format F, -f F       packet log format: btsnoop (default) or pklg
   --profile P            BTstack event codes: v1.4 (default) or v1.8

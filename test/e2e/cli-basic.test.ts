@@ -28,7 +28,7 @@ test('help: the command list and common options; exit 0', async () => {
   ]) {
     assert.ok(r.stdout.includes(c), c);
   }
-  assert.match(r.stdout, /--port TTY/);
+  assert.match(r.stdout, /--port PORT/);
   assert.match(r.stdout, /--log FILE/);
   assert.match(r.stdout, /C0:FF:EE:00:00:02/);
   const commands = ['info', 'scan', 'l2ping', 'l2cap', 'spp'];
