@@ -376,6 +376,8 @@ export class Events {
     latency: number,
     timeout: number,
     sca: number,
+    local_rpa: BdAddr | null = null,
+    peer_rpa: BdAddr | null = null,
   ): boolean {
     if (!this.beginLe(C.HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE, 30)) return false;
     this.u8(status);
@@ -383,8 +385,11 @@ export class Events {
     this.u8(role);
     this.u8(peer_type);
     this.addr(peer);
-    this.bytes(EMPTY, 6); // local resolvable private address: none
-    this.bytes(EMPTY, 6); // peer resolvable private address: none
+    // the resolvable private addresses used (zeros: none; controller-privacy.ts)
+    if (local_rpa) this.addr(local_rpa);
+    else this.bytes(EMPTY, 6);
+    if (peer_rpa) this.addr(peer_rpa);
+    else this.bytes(EMPTY, 6);
     this.u16(interval);
     this.u16(latency);
     this.u16(timeout);

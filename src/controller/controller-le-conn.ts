@@ -3,7 +3,8 @@
  * filter accept list) and its cancel, the connection update (the central's Connection Update
  * procedure; the peripheral's Connection Parameters Request procedure with the central's host
  * answering LE Remote Connection Parameter Request), remote features, data length and PHY.
- * Every peer address is reported with its type (public 0 / random 1) as its owner uses it.
+ * Every peer address is reported with its type (public 0 / random 1) as its owner uses it, or, with
+ * address resolution on, a resolved RPA by its identity (0x02 / 0x03; controller-privacy.ts).
  */
 import { bd_addr_cmp, type BdAddr } from '../core/bytes.js';
 import * as K from '../hci/commands.js';
@@ -12,6 +13,7 @@ import { AirLink, join_controllers, type LinkEnd } from './air.js';
 import * as C from './codes.js';
 import type { CommandReply, CommandTable } from './controller-commands.js';
 import { connectionComplete, directedAt, isDirected, ADV_NONCONN_IND, ADV_SCAN_IND } from './controller-le.js';
+import { resolve_peer, same_peer } from './controller-privacy.js';
 import type { ControllerState, Initiating } from './controller-state.js';
 import {
   LE_FEATURE_2M_PHY,
@@ -51,8 +53,12 @@ function matches(i: ControllerState, adv: ControllerState, init: Initiating): bo
     const [itype, iaddr] = i.le.own_address(init.own_type);
     if (!al.accepts(itype, iaddr)) return false;
   }
-  if (init.filter_policy === 1) return i.le.accepts(atype, aaddr);
-  return (init.peer_type & 1) === atype && bd_addr_cmp(init.peer, aaddr) === 0;
+  // with address resolution on, the advertiser's RPA stands for its identity address
+  const seen = resolve_peer(i, atype, aaddr);
+  if (!seen) return false;
+  if (init.filter_policy === 1)
+    return i.le.accepts(atype, aaddr) || (seen.rpa !== null && i.le.accepts(seen.type & 1, seen.addr));
+  return same_peer(init.peer_type, init.peer, seen, atype, aaddr);
 }
 
 function dataLengthChanged(air: AirLink): void {
@@ -234,8 +240,11 @@ export class ControllerLeConn {
     const [ce, pe] = ends;
     ce.tx_octets = i.le.suggested_tx_octets;
     pe.tx_octets = adv.le.suggested_tx_octets;
-    connectionComplete(i, OK, ce.handle, 0, atype, aaddr, air.interval, air.latency, air.timeout, 0);
-    connectionComplete(adv, OK, pe.handle, 1, itype, iaddr, air.interval, air.latency, air.timeout, CENTRAL_SCA);
+    // each side names the other as its address resolution sees it (identity + RPA, or the address on the air)
+    const a = resolve_peer(i, atype, aaddr) ?? { type: atype, addr: aaddr, rpa: null };
+    const c = resolve_peer(adv, itype, iaddr) ?? { type: itype, addr: iaddr, rpa: null };
+    connectionComplete(i, OK, ce.handle, 0, a.type, a.addr, air.interval, air.latency, air.timeout, 0, a.rpa);
+    connectionComplete(adv, OK, pe.handle, 1, c.type, c.addr, air.interval, air.latency, air.timeout, CENTRAL_SCA, c.rpa);
     if (ce.tx_octets !== LE_MIN_OCTETS || pe.tx_octets !== LE_MIN_OCTETS)
       air.after(2 * air.latency_ms, () => dataLengthChanged(air));
   }

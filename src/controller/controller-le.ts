@@ -2,7 +2,8 @@
  * LE advertising and scanning (legacy advertising commands) of the virtual controller: the random
  * address, reports delivered at the advertiser's interval tagged with the advertiser's address
  * type (public 0 / random 1), scan responses for active scanners, directed advertising and the
- * filter accept list. LE connections are in controller-le-conn.ts.
+ * filter accept list; with address resolution on, advertisers by their identity (controller-privacy.ts).
+ * LE connections are in controller-le-conn.ts.
  */
 import { bd_addr_cmp, type BdAddr } from '../core/bytes.js';
 import * as K from '../hci/commands.js';
@@ -10,6 +11,7 @@ import type { HciArg, HciCommand } from '../hci/commands.js';
 import * as C from './codes.js';
 import type { CommandReply, CommandTable } from './controller-commands.js';
 import { accept_list_key as listKey, ADV_IND, type ControllerState } from './controller-state.js';
+import { resolve_peer } from './controller-privacy.js';
 import { LE_ACCEPT_LIST_SIZE } from './defs.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
@@ -45,7 +47,10 @@ function hear(adv: ControllerState, s: ControllerState): void {
   const al = adv.le;
   if (!sl.scan_enabled || s === adv || s.powered_off || !al.adv_enabled) return;
   const [atype, aaddr] = al.own_address(al.adv_own_type);
-  if ((sl.scan_filter & 1) === 1 && !sl.accepts(atype, aaddr)) return;
+  // with address resolution on, a peer's RPA is reported by its identity (type 0x02 / 0x03)
+  const seen = resolve_peer(s, atype, aaddr);
+  if (!seen) return;
+  if ((sl.scan_filter & 1) === 1 && !sl.accepts(atype, aaddr) && !(seen.rpa && sl.accepts(seen.type & 1, seen.addr))) return;
   let et = al.adv_type;
   if (isDirected(et)) {
     if (!directedAt(adv, s, sl.scan_own_type)) return;
@@ -58,7 +63,7 @@ function hear(adv: ControllerState, s: ControllerState): void {
       if (sl.seen.has(k)) return;
       sl.seen.add(k);
     }
-    s.ev.le_advertising_report(event_type, atype, aaddr, data, len, rssi);
+    s.ev.le_advertising_report(event_type, seen.type, seen.addr, data, len, rssi);
   };
   if (et === 0x01) emit(0x01, EMPTY, 0);
   else emit(et, al.adv_data, al.adv_len);
@@ -83,11 +88,13 @@ export function connectionComplete(
   latency: number,
   timeout: number,
   sca: number,
+  peer_rpa: BdAddr | null = null,
 ): void {
   if (c.ev.enabled(C.HCI_EVENT_LE_META, C.HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE)) {
-    c.ev.le_enhanced_connection_complete(status, handle, role, peer_type, peer, interval, latency, timeout, sca);
+    c.ev.le_enhanced_connection_complete(status, handle, role, peer_type, peer, interval, latency, timeout, sca, null, peer_rpa);
   } else {
-    c.ev.le_connection_complete(status, handle, role, peer_type, peer, interval, latency, timeout, sca);
+    // the legacy event has types 0 / 1 only: a resolved peer by its identity address
+    c.ev.le_connection_complete(status, handle, role, peer_type & 1, peer, interval, latency, timeout, sca);
   }
 }
 

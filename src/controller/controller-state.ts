@@ -9,7 +9,7 @@
  * features, advertising data) and reach its components only through `ops` (ControllerOps); the air
  * links call its ACL component through `air` (ControllerAirPort).
  */
-import type { BdAddr } from '../core/bytes.js';
+import { bd_addr_cmp, type BdAddr } from '../core/bytes.js';
 import { Timer, type RunLoop } from '../core/run-loop.js';
 import { SlotPool, type LinkEnd } from './air.js';
 import {
@@ -21,11 +21,13 @@ import {
   LE_FEATURES,
   LE_MIN_OCTETS,
   LE_MIN_TIME,
+  LE_RESOLVING_LIST_SIZE,
   LE_SUPPORTED_STATES,
   LMP_FEATURES_PAGE0,
   LMP_FEATURES_PAGE2,
 } from './defs.js';
 import { Events, type EventMasks } from './controller-events.js';
+import { ResolvingList } from './controller-privacy.js';
 import { HostQueue } from './host-queue.js';
 import type { RadioLink } from './link.js';
 
@@ -64,6 +66,8 @@ export interface ControllerOptions {
    * configured subversion + 0x0100).
    */
   bcm?: boolean | { patched_lmp_subversion?: number };
+  /** Entries in the LE resolving list (default 8); 0: no LL Privacy (controller-privacy.ts). */
+  resolving_list_size?: number;
 }
 
 /** ControllerOptions checked, with defaults. */
@@ -84,6 +88,7 @@ export interface ControllerConfig {
   acl_to_host_max: number;
   /** Accepts the BCM patch download (null: does not); the LMP subversion after Launch RAM. */
   bcm: { patched_lmp_subversion: number } | null;
+  resolving_list_size: number;
 }
 
 function intOpt(v: number | undefined, def: number, min: number, max: number, what: string): number {
@@ -115,6 +120,7 @@ export function resolve_controller_options(options: ControllerOptions): Readonly
     manufacturer: intOpt(options.manufacturer, 0xffff, 0, 0xffff, 'manufacturer'),
     class_of_device: intOpt(options.class_of_device, 0, 0, 0xffffff, 'class_of_device'),
     acl_to_host_max: intOpt(options.acl_to_host_max, 0, 0, 0xffff, 'acl_to_host_max'),
+    resolving_list_size: intOpt(options.resolving_list_size, LE_RESOLVING_LIST_SIZE, 0, 0xff, 'resolving_list_size'),
     bcm: options.bcm
       ? Object.freeze({
           patched_lmp_subversion: intOpt(
@@ -259,6 +265,8 @@ export class LeData {
   default_rx_phys = 0;
   /** Filter accept list: entries "type:address" (type 0 public, 1 random, 0xFF anonymous). */
   readonly accept_list = new Set<string>();
+  /** LL Privacy: the resolving list, address resolution, RPA timeout (controller-privacy.ts). */
+  readonly rl = new ResolvingList();
 
   constructor(private readonly public_addr: () => BdAddr) {}
 
@@ -296,6 +304,7 @@ export class LeData {
     this.default_tx_phys = 0;
     this.default_rx_phys = 0;
     this.accept_list.clear();
+    this.rl.reset();
   }
 
   /** Whether (type, address) is on the filter accept list. */
@@ -319,12 +328,7 @@ export class LeData {
   }
 }
 
-export interface EventFilter {
-  type: number;
-  cod: number;
-  mask: number;
-  addr: BdAddr | null;
-}
+export type EventFilter = { type: number; cod: number; mask: number; addr: BdAddr | null };
 
 /** Counters for diagnostics and tests. */
 export interface ControllerStats {
@@ -482,13 +486,7 @@ export class ControllerState implements EventMasks {
 
   /** The classic connection to `addr`, if any. */
   classic_end(addr: BdAddr): LinkEnd | undefined {
-    for (const e of this.connections.values()) {
-      if (e.air.kind !== 'classic') continue;
-      const a = e.peer_addr;
-      let same = true;
-      for (let i = 0; i < 6; i++) if (a[i] !== addr[i]) same = false;
-      if (same) return e;
-    }
+    for (const e of this.connections.values()) if (e.air.kind === 'classic' && bd_addr_cmp(e.peer_addr, addr) === 0) return e;
     return undefined;
   }
 

@@ -11,7 +11,7 @@
  * - controller-classic.ts: inquiry, paging, disconnection; controller-classic-link.ts: remote
  *   name / features / version, roles, link policy, sniff;
  * - controller-le.ts: advertising, scanning, accept list; controller-le-conn.ts: LE connections,
- *   connection update, data length, PHY;
+ *   connection update, data length, PHY; controller-privacy.ts: resolving list, address resolution;
  * - controller-security.ts: pairing, authentication, encryption;
  * - controller-acl.ts: ACL routing, Number Of Completed Packets, controller-to-host flow control;
  * - controller-events.ts: the HCI event encoders (in the state: every component emits events).
@@ -28,9 +28,10 @@ import { ControllerClassicLink } from './controller-classic-link.js';
 import { bind_commands, ControllerCommands, ControllerReply } from './controller-commands.js';
 import { ControllerLe } from './controller-le.js';
 import { ControllerLeConn } from './controller-le-conn.js';
+import { ControllerPrivacy } from './controller-privacy.js';
 import { ControllerSecurity } from './controller-security.js';
 import { ControllerState, resolve_controller_options, type ControllerOptions, type ControllerStats } from './controller-state.js';
-import { supported_commands_bitmap } from './defs.js';
+import { LE_FEATURE_LL_PRIVACY, SUPPORTED_COMMAND_BIT, supported_commands_bitmap } from './defs.js';
 import { Faults } from './faults.js';
 import type { HostQueueStatus, HostSink } from './host-queue.js';
 import type { RadioLink } from './link.js';
@@ -45,6 +46,7 @@ const COMMAND_TABLES = [
   ControllerClassicLink.COMMANDS,
   ControllerLe.COMMANDS,
   ControllerLeConn.COMMANDS,
+  ControllerPrivacy.COMMANDS,
   ControllerSecurity.COMMANDS,
 ] as const;
 
@@ -101,6 +103,9 @@ export class VirtualController {
         ...bind_commands(classicLink, ControllerClassicLink.COMMANDS),
         ...bind_commands(this.le, ControllerLe.COMMANDS),
         ...bind_commands(this.leConn, ControllerLeConn.COMMANDS),
+        ...(s.config.resolving_list_size > 0
+          ? bind_commands(new ControllerPrivacy(s, { reply }), ControllerPrivacy.COMMANDS)
+          : []),
         ...bind_commands(security, ControllerSecurity.COMMANDS),
         ...bind_commands(new ControllerBcm(s, reply), ControllerBcm.COMMANDS),
       ],
@@ -109,6 +114,14 @@ export class VirtualController {
       schedule_completed_packets: () => this.acl.schedule_completed_packets(),
       restart: () => this.reset(),
     });
+    if (s.config.resolving_list_size === 0) {
+      // no LL Privacy: neither the feature nor its commands
+      s.le_features[LE_FEATURE_LL_PRIVACY >> 3]! &= ~(1 << (LE_FEATURE_LL_PRIVACY & 7));
+      for (const [cmd] of ControllerPrivacy.COMMANDS) {
+        const bit = SUPPORTED_COMMAND_BIT.get(cmd)!;
+        s.supported_commands[bit >> 3]! &= ~(1 << (bit & 7));
+      }
+    }
     ControllerBcm.power_on(s);
     this.reset();
   }

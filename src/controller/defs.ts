@@ -123,6 +123,15 @@ import {
   hci_le_read_phy,
   hci_le_set_default_phy,
   hci_le_set_phy,
+  hci_le_add_device_to_resolving_list,
+  hci_le_remove_device_from_resolving_list,
+  hci_le_clear_resolving_list,
+  hci_le_read_resolving_list_size,
+  hci_le_read_peer_resolvable_address,
+  hci_le_read_local_resolvable_address,
+  hci_le_set_address_resolution_enabled,
+  hci_le_set_resolvable_private_address_timeout,
+  hci_le_set_privacy_mode,
   type HciCommand,
 } from '../hci/commands.js';
 
@@ -250,6 +259,15 @@ export const SUPPORTED_COMMAND_BIT: ReadonlyMap<HciCommand, number> = new Map<Hc
   [hci_le_read_phy, 284],
   [hci_le_set_default_phy, 285],
   [hci_le_set_phy, 286],
+  [hci_le_add_device_to_resolving_list, 275],
+  [hci_le_remove_device_from_resolving_list, 276],
+  [hci_le_clear_resolving_list, 277],
+  [hci_le_read_resolving_list_size, 278],
+  [hci_le_read_peer_resolvable_address, 279],
+  [hci_le_read_local_resolvable_address, 280],
+  [hci_le_set_address_resolution_enabled, 281],
+  [hci_le_set_resolvable_private_address_timeout, 282],
+  [hci_le_set_privacy_mode, 314],
 ]);
 
 /** Build the 64-byte Supported_Commands field for a set of implemented commands. */
@@ -288,9 +306,12 @@ export const HOST_FEATURE_SC = 0x08;
 /**
  * LE features (Vol 6 Part B 4.6): LE Encryption (bit 0), Connection Parameters Request procedure
  * (1), Extended Reject Indication (2), Peripheral-initiated Features Exchange (3), LE Data Packet
- * Length Extension (5), LE 2M PHY (8), LE Coded PHY (11).
+ * Length Extension (5), LL Privacy (6), LE 2M PHY (8), LE Coded PHY (11).
  */
-export const LE_FEATURES: readonly number[] = Object.freeze([0x2f, 0x09, 0, 0, 0, 0, 0, 0]);
+export const LE_FEATURES: readonly number[] = Object.freeze([0x6f, 0x09, 0, 0, 0, 0, 0, 0]);
+export const LE_FEATURE_LL_PRIVACY = 6;
+/** Entries in the resolving list by default (ControllerOptions.resolving_list_size). */
+export const LE_RESOLVING_LIST_SIZE = 8;
 /** LE feature bits the controller's procedures look at. */
 export const LE_FEATURE_CONN_PARAMS_REQUEST = 1;
 export const LE_FEATURE_2M_PHY = 8;

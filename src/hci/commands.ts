@@ -199,6 +199,22 @@ export const hci_le_remote_connection_parameter_request_negative_reply = cmd(
   'H1',
   '1H',
 );
+// LE privacy (Vol 4 Part E 7.8.38-7.8.45, 7.8.77); IRKs (P) go least significant octet first, as on the wire
+export const hci_le_add_device_to_resolving_list = cmd('HCI_LE_Add_Device_To_Resolving_List', LE, 0x27, '1BPP', '1');
+export const hci_le_remove_device_from_resolving_list = cmd('HCI_LE_Remove_Device_From_Resolving_List', LE, 0x28, '1B', '1');
+export const hci_le_clear_resolving_list = cmd('HCI_LE_Clear_Resolving_List', LE, 0x29, '', '1');
+export const hci_le_read_resolving_list_size = cmd('HCI_LE_Read_Resolving_List_Size', LE, 0x2a, '', '11');
+export const hci_le_read_peer_resolvable_address = cmd('HCI_LE_Read_Peer_Resolvable_Address', LE, 0x2b, '1B', '1B');
+export const hci_le_read_local_resolvable_address = cmd('HCI_LE_Read_Local_Resolvable_Address', LE, 0x2c, '1B', '1B');
+export const hci_le_set_address_resolution_enabled = cmd('HCI_LE_Set_Address_Resolution_Enable', LE, 0x2d, '1', '1');
+export const hci_le_set_resolvable_private_address_timeout = cmd(
+  'HCI_LE_Set_Resolvable_Private_Address_Timeout',
+  LE,
+  0x2e,
+  '2',
+  '1',
+);
+export const hci_le_set_privacy_mode = cmd('HCI_LE_Set_Privacy_Mode', LE, 0x4e, '1B1', '1');
 export const hci_le_read_maximum_data_length = cmd('HCI_LE_Read_Maximum_Data_Length', LE, 0x2f, '', '12222');
 export const hci_le_read_phy = cmd('HCI_LE_Read_PHY', LE, 0x30, 'H', '1H11');
 export const hci_le_set_default_phy = cmd('HCI_LE_Set_Default_PHY', LE, 0x31, '111', '1');
@@ -341,6 +357,15 @@ export const HCI_COMMANDS: ReadonlyMap<number, HciCommand> = new Map(
     hci_le_read_phy,
     hci_le_set_default_phy,
     hci_le_set_phy,
+    hci_le_add_device_to_resolving_list,
+    hci_le_remove_device_from_resolving_list,
+    hci_le_clear_resolving_list,
+    hci_le_read_resolving_list_size,
+    hci_le_read_peer_resolvable_address,
+    hci_le_read_local_resolvable_address,
+    hci_le_set_address_resolution_enabled,
+    hci_le_set_resolvable_private_address_timeout,
+    hci_le_set_privacy_mode,
   ].map((c) => [c.opcode, c]),
 );
 

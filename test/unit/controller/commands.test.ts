@@ -80,7 +80,7 @@ test('informational parameters', () => {
     // LE features (Vol 6 Part B 4.6): bits 0 1 2 3 5 (encryption, connection parameters request,
     // extended reject, peripheral-initiated features exchange, data length extension), 8 (2M PHY),
     // 11 (Coded PHY)
-    '0e 0c 01 03 20 00 2f 09 00 00 00 00 00 00',
+    '0e 0c 01 03 20 00 6f 09 00 00 00 00 00 00',
     '0e 0e 01 04 10 00 02 02 00 01 00 00 00 00 00 00',
     '0e 0e 01 04 10 12 03 02 00 00 00 00 00 00 00 00',
   ]);
@@ -343,7 +343,7 @@ test('each controller owns its Supported_Commands and feature tables: changing o
     assert.equal(ev.slice(1), [
       '0e 0c 01 03 10 00 bf 00 00 7e c0 01 5b 80',
       '0e 0e 01 04 10 00 02 02 00 01 00 00 00 00 00 00',
-      '0e 0c 01 03 20 00 2f 09 00 00 00 00 00 00',
+      '0e 0c 01 03 20 00 6f 09 00 00 00 00 00 00',
       '0e 0c 01 1c 20 00 ff ff ff ff ff 03 00 00',
     ]);
   }

@@ -152,7 +152,7 @@ test('connection update (central); the peripheral asks (refused by the central h
   assert.equal(b.take(), ['0f 04 00 01 13 20', `3e 0a 03 3b ${le16(hb)} 20 00 00 00 64 00`]);
   b.cmd(`16 20 02 ${le16(hb)}`);
   loop.run();
-  assert.equal(b.take(), ['0f 04 00 01 16 20', `3e 0c 04 00 ${le16(hb)} 2f 09 00 00 00 00 00 00`]);
+  assert.equal(b.take(), ['0f 04 00 01 16 20', `3e 0c 04 00 ${le16(hb)} 6f 09 00 00 00 00 00 00`]);
   a.cmd(`22 20 06 ${le16(ha)} fb 00 48 08`);
   loop.run();
   assert.equal(a.take(), [`0e 06 01 22 20 00 ${le16(ha)}`, `3e 0b 07 ${le16(ha)} fb 00 48 08 1b 00 48 01`]);
