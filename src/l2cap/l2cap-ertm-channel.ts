@@ -249,8 +249,7 @@ export class L2capErtmChannels {
   /** Room for one SDU of the remote's MTU (or as much as the transmit slots can ever hold). */
   canSend(ch: L2capChannel): boolean {
     const e = ch.ertm!;
-    const most = e.p.num_tx_buffers * Math.max(1, Math.min(e.p.remote_mps, e.p.local_mps)) - 2;
-    return e.can_store(Math.max(1, Math.min(ch.remote_mtu, most)));
+    return e.can_store(Math.max(1, e.max_sdu));
   }
 
   /** l2cap_ertm_set_busy / set_ready. */

@@ -61,6 +61,7 @@ import {
   L2CAP_CHANNEL_MODE_STREAMING_MODE,
   L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU,
   BTSTACK_ACL_BUFFERS_FULL,
+  ERROR_CODE_MEMORY_CAPACITY_EXCEEDED,
 } from '../codes/v1.4.js';
 import { L2capErtmRx, type L2capErtmRxOwner } from './l2cap-ertm-rx.js';
 import { L2capErtmStats, type L2capErtmIo, type L2capErtmParams } from './l2cap-ertm-types.js';
@@ -185,9 +186,22 @@ export class L2capErtm implements L2capErtmRxOwner {
     return this.active && this.stored() + this.segments(len) <= this.p.num_tx_buffers;
   }
 
-  /** Store an SDU for sending: 0, L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU or BTSTACK_ACL_BUFFERS_FULL. */
+  /** The longest SDU the transmit slots can ever hold. */
+  get max_sdu(): number {
+    const seg = this.segment;
+    return Math.min(
+      this.p.remote_mtu,
+      this.p.num_tx_buffers <= 1 ? seg : seg * this.p.num_tx_buffers - L2CAP_ERTM_SDU_LENGTH_SIZE,
+    );
+  }
+
+  /**
+   * Store an SDU for sending: 0, L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU, ERROR_CODE_MEMORY_CAPACITY_EXCEEDED
+   * (more segments than there are transmit slots: it can never be sent) or BTSTACK_ACL_BUFFERS_FULL.
+   */
   send_sdu(data: Uint8Array, off: number, len: number): number {
     if (len > this.p.remote_mtu) return L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU;
+    if (this.segments(len) > this.p.num_tx_buffers) return ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
     if (!this.can_store(len)) return BTSTACK_ACL_BUFFERS_FULL;
     const seg = this.segment;
     const mps = this.p.local_mps;
