@@ -28,6 +28,7 @@ export const BENCHMARKS: Array<{ name: string; file: string }> = [
   { name: 'startup', file: 'startup.ts' },
   { name: 'le-cbm', file: 'le-cbm.ts' },
   { name: 'gatt-notify', file: 'gatt-notify.ts' },
+  { name: 'ertm', file: 'ertm.ts' },
 ];
 
 /** bench/run.ts's flags (ports/options.ts, the one option parser). */
