@@ -7,7 +7,8 @@
  * - Write BD_ADDR: vendor OCF 0x001 (opcode 0xFC01), the address little endian.
  * - Patch download (`set_hcd` with a .hcd file's bytes, validated by bcm_hcd_parse): after Reset
  *   and the baud-rate command, next_command hands out Download Minidriver (0xFC2E), then every
- *   record of the file as it is (Write RAM 0xFC4C ..., Launch RAM 0xFC4E last); the controller then
+ *   record of the file as it is (Write RAM 0xFC4C ..., Launch RAM 0xFC4E last), after a pause of
+ *   BCM_MINIDRIVER_DELAY_MS behind Download Minidriver (pause_ms, as btbcm); the controller then
  *   restarts from RAM at its initial speed, so restart_delay_ms() asks HCI to wait
  *   BCM_LAUNCH_RAM_DELAY_MS (Linux btbcm waits 250 ms), switch the port back to baudrate_init, send
  *   Reset and the baud-rate command again. Without a .hcd, nothing is downloaded (ROM firmware).
@@ -22,6 +23,8 @@ import { bcm_hcd_parse, HCI_BCM_DOWNLOAD_MINIDRIVER, type BcmHcdRecord } from '.
 export const CHIPSET_BCM_BAUDRATE = 115200;
 /** Time the controller needs after Launch RAM before it takes HCI Reset (Linux btbcm: 250 ms). */
 export const BCM_LAUNCH_RAM_DELAY_MS = 250;
+/** Time the controller needs after Download Minidriver before the first Write RAM (Linux btbcm: 50 ms). */
+export const BCM_MINIDRIVER_DELAY_MS = 50;
 
 /** Patch download progress, reported after each command handed out. */
 export interface BcmPatchProgress {
@@ -107,6 +110,9 @@ export function chipset_bcm(options: ChipsetBcmOptions = {}): ChipsetBcm {
       if (rec.kind === 'launch_ram') launched = true;
       options.on_progress?.({ records_sent: next, records_total: records.length, bytes_sent, bytes_total, done: launched });
       return rec.packet.length;
+    },
+    pause_ms(): number {
+      return next === 0 ? BCM_MINIDRIVER_DELAY_MS : 0; // Download Minidriver was the last command
     },
     restart_delay_ms(): number {
       return launched ? BCM_LAUNCH_RAM_DELAY_MS : 0;

@@ -63,6 +63,11 @@ export interface BtstackChipset {
    * after them (0 or absent: it does not restart).
    */
   restart_delay_ms?(): number;
+  /**
+   * Asked before each next_command after the first: ms to wait first, on a run-loop timer (Linux
+   * btbcm sleeps 50 ms after Download Minidriver). 0 or absent: no pause.
+   */
+  pause_ms?(): number;
   /** Write the vendor "change baud rate" command for `baudrate`; returns its size (0 = unsupported). */
   set_baudrate_command?(baudrate: number, buf: Uint8Array): number;
   /** Write the vendor "set public BD_ADDR" command; returns its size (0 = unsupported). */

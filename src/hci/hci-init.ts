@@ -209,7 +209,12 @@ export class HciInit {
     this.s.run_loop.remove_timer(this.resetTimer);
     this.s.run_loop.remove_timer(this.restartTimer);
     this.s.run_loop.remove_timer(this.progressTimer);
+    this.s.run_loop.remove_timer(this.pauseTimer);
   }
+
+  /** A chipset pause between its commands (pause_ms); `paused`: taken before the next one. */
+  private paused = false;
+  private readonly pauseTimer = new Timer(() => void (this.waiting === -2 && ((this.waiting = 0), this.x.run())));
 
   /** The chipset restarted the controller after its init commands (the wait step ran). */
   private restarted = false;
@@ -314,6 +319,14 @@ export class HciInit {
         continue;
       }
       if (this.step === Step.CHIPSET_INIT) {
+        const pause = this.chipsetCommands > 0 && !this.paused ? (this.s.chipset!.pause_ms?.() ?? 0) : 0;
+        this.paused = pause > 0;
+        if (pause > 0) {
+          this.waiting = -2; // no command: the timer goes on
+          this.s.run_loop.set_timer(this.pauseTimer, pause);
+          this.s.run_loop.add_timer(this.pauseTimer);
+          return true;
+        }
         const n = this.s.chipset!.next_command!(this.x.command_buffer());
         if (n <= 0) {
           this.step++;

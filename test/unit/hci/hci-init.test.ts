@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { boot, cc, cs, DUAL_MODE, harness, init_reply } from './hci-script.js';
 import { fromHex, hex } from '../../../src/core/bytes.js';
+import { chipset_bcm } from '../../../src/chipset/bcm.js';
 
 // Command packets below are written out from the Core spec (Vol 4, Part E, 7): opcode little
 // endian (OGF << 10 | OCF), parameter length, parameters.
@@ -370,6 +371,32 @@ test('chipset restart (Launch RAM): wait, port back to baudrate_init, Reset, bau
   assert.equal(h.t.take_commands(), ['01 fc 06 22 11 00 ee ff c0']);
   h.t.event(cc(0xfc01));
   assert.equal(h.t.take_commands(), ['02 10 00']);
+});
+
+test('BCM patch: 50 ms pause after Download Minidriver (as Linux btbcm), none between the records', () => {
+  const bcm = chipset_bcm();
+  // Write RAM 0x00085000 with 2 bytes, another at 0x00085002, Launch RAM 0xFFFFFFFF (.hcd records as sent)
+  const w1 = '4c fc 06 00 50 08 00 aa bb';
+  const w2 = '4c fc 06 02 50 08 00 cc dd';
+  const launch = '4e fc 04 ff ff ff ff';
+  assert.is(bcm.set_hcd(fromHex(`${w1} ${w2} ${launch}`)), null);
+  const h = harness({ chipset: bcm, transport_config: { baudrate_init: 115200 } });
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(0);
+  assert.equal(h.t.take_commands(), ['03 0c 00']);
+  h.t.event(cc(0x0c03));
+  assert.equal(h.t.take_commands(), ['01 10 00']);
+  h.t.event(cc(0x1001, init_reply(0x1001, DUAL_MODE)!));
+  assert.equal(h.t.take_commands(), ['2e fc 00'], 'Download Minidriver');
+  h.t.event(cc(0xfc2e));
+  h.rl.advance(49);
+  assert.equal(h.t.take_commands(), [], 'the minidriver starts');
+  h.rl.advance(1);
+  assert.equal(h.t.take_commands(), [w1]);
+  h.t.event(cc(0xfc4c));
+  assert.equal(h.t.take_commands(), [w2], 'the next record at once');
+  h.t.event(cc(0xfc4c));
+  assert.equal(h.t.take_commands(), [launch]);
 });
 
 test('BTSTACK_EVENT_STATE bytes for the v1.8 profile are the same; scan mode event differs', () => {
