@@ -26,6 +26,7 @@ import {
   type HciArg,
   type HciCommand,
 } from './commands.js';
+import { GapLePrivacy } from './gap-le-privacy.js';
 import type { GapLeConn } from './gap-le-conn.js';
 import type { GapLeConnectionParameters } from './hci-link-control.js';
 
@@ -75,6 +76,8 @@ export interface GapLePeers {
   public_address(): BdAddr;
   /** An LE Create Connection is under way (LE Set Random Address would be refused). */
   initiating(): boolean;
+  /** Supported_Commands bit `bit` is set (the resolving list needs its commands). */
+  supports_command?(bit: number): boolean;
 }
 
 export class GapLe {
@@ -133,7 +136,15 @@ export class GapLe {
   /** Connections, whitelist, parameter updates, data length, PHY (set once by Hci). */
   conn!: GapLeConn;
 
+  /** The controller's resolving list (gap-le-privacy.ts). */
+  readonly privacy: GapLePrivacy;
+
   constructor(private readonly x: GapLePeers) {
+    this.privacy = new GapLePrivacy({
+      send_command: x.send_command,
+      run: x.run,
+      supports_command: (b) => x.supports_command?.(b) ?? false,
+    });
     this.updateTimer.handler = () => {
       this.privateAddrDue = true;
       this.startUpdateTimer();
@@ -210,7 +221,7 @@ export class GapLe {
 
   /** No LE Set Random Address waits or is under way (LE Create Connection must wait for it). */
   get address_settled(): boolean {
-    return !this.randomAddrTodo && !this.randomAddrSent;
+    return !this.randomAddrTodo && !this.randomAddrSent && !this.privacy.pending;
   }
 
   get random_address_mode(): number {
@@ -253,6 +264,7 @@ export class GapLe {
     this.scanParamsTodo = true;
     this.randomAddrTodo = this.random_mode !== GAP_RANDOM_ADDRESS_TYPE_OFF;
     this.randomAddrSent = false;
+    this.privacy.reset_controller_state();
   }
 
   // =============================================================== advertising
@@ -338,6 +350,7 @@ export class GapLe {
     if (this.randomAddrSent) return false; // wait for LE Set Random Address to complete
     if (this.privateAddrDue && !this.x.initiating()) this.makePrivateAddress();
     if (this.randomAddrTodo) return this.runRandomAddress();
+    if (this.privacy.pending) return this.runPrivacy();
     // idle (nothing asked, the controller as wanted): what runAdvertising and runScanning would
     // find, without calling them; this runs on every hci_run (several per packet on a busy link)
     if (
@@ -362,6 +375,19 @@ export class GapLe {
     this.randomAddrTodo = false;
     this.randomAddrSent = true;
     return this.x.send_command(hci_le_set_random_address, this.random_addr);
+  }
+
+  /** The resolving list changes only while advertising, scanning and initiating are off: pause them. */
+  private runPrivacy(): boolean {
+    if (this.privacy.busy || this.advEnableSent >= 0 || this.scanEnableSent >= 0 || this.x.initiating()) return false;
+    if (this.advControllerEnabled) {
+      if (this.advEnabled) this.advTodo |= ADV_ENABLE;
+      return this.sendAdvEnable(0);
+    }
+    if (this.scanControllerEnabled) return this.sendScanEnable(0);
+    if (this.privacy.run()) return true;
+    // done: advertising and scanning as the app wants them
+    return this.runAdvertising() || this.runScanning();
   }
 
   private runAdvertising(): boolean {
@@ -463,6 +489,7 @@ export class GapLe {
         this.randomAddrSent = false;
         return;
       default:
+        this.privacy.on_command_complete(opcode, r);
         return;
     }
   }

@@ -16,6 +16,7 @@ import type { GapSecurity } from './gap-security.js';
 import type { HciLeSecurityProvider } from './hci-le-security.js';
 import type { BtstackLinkKeyIterator, LinkKeyEntry, LinkKeyRecord, LinkKeyType } from './link-key-db.js';
 import type { GapLe } from './gap-le.js';
+import type { ResolvingListSource } from './gap-le-privacy.js';
 import type { LeConnectionParameterRange, LeConnectionParameterUpdateRequest } from './gap-le-conn.js';
 import type { HciLinkControl } from './hci-link-control.js';
 import type { HciState } from './hci-state.js';
@@ -269,6 +270,32 @@ export class Gap {
 
   gap_random_address_get_mode(): number {
     return this.#le.random_address_mode;
+  }
+
+  /**
+   * BTstack's gap_load_resolving_list_from_le_device_db: load the bonds with an IRK into the
+   * controller's resolving list and turn address resolution on (gap-le-privacy.ts); from then on
+   * the list follows the bonds and is rebuilt at every power-on (BTstack's
+   * ENABLE_LE_PRIVACY_ADDRESS_RESOLUTION). 0x11 when the controller has no LE Set Address
+   * Resolution Enable (call it once the stack is working).
+   */
+  gap_load_resolving_list_from_le_device_db(): number {
+    return this.#le.privacy.load();
+  }
+
+  /** @internal The Security Manager's le device db and IRK, for the resolving list. */
+  le_set_resolving_list_source(source: ResolvingListSource | null): void {
+    this.#le.privacy.source = source;
+  }
+
+  /** @internal BTstack's hci_load_le_device_db_entry_into_resolving_list (the SM stored a bond). */
+  hci_load_le_device_db_entry_into_resolving_list(index: number): void {
+    this.#le.privacy.load_entry(index);
+  }
+
+  /** @internal BTstack's hci_remove_le_device_db_entry_from_resolving_list (a bond is deleted). */
+  hci_remove_le_device_db_entry_from_resolving_list(index: number): void {
+    this.#le.privacy.remove_entry(index);
   }
 
   /** Use `addr` as static random address for advertising, scanning and connecting. */

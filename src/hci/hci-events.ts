@@ -488,6 +488,11 @@ export class HciEvents {
       return;
     }
     conn.con_handle = handle;
+    if (type === 0x02 || type === 0x03) {
+      // resolved by the controller's resolving list: the address is the peer's identity
+      conn.identity_addr = addr.slice();
+      conn.identity_addr_type = type & 1;
+    }
     this.setState(conn, ConnState.OPEN, 'LE Connection Complete');
     conn.role = role;
     conn.le_conn_interval = little_endian_read_16(packet, o);

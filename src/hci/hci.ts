@@ -97,6 +97,7 @@ export class Hci implements HciService {
       run,
       run_loop: s.run_loop,
       public_address: () => s.controller.local_bd_addr,
+      supports_command: (bit) => s.controller.supports_command(bit),
       initiating: () => leConn.initiating || s.connections.list.some(le_initiating),
     });
     const leConn = (le.conn = new GapLeConn(s, {

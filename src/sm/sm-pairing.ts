@@ -122,11 +122,16 @@ export class SmPairing {
   // ================================================================ addresses and helpers
 
   private initiator(c: SmConnection): SmAddress {
-    return c.role === 0 ? { type: c.local_addr_type & 1, addr: c.local_addr } : { type: c.peer_addr_type & 1, addr: c.peer_addr };
+    return c.role === 0 ? { type: c.local_addr_type & 1, addr: c.local_addr } : this.peer(c);
   }
 
   private responder(c: SmConnection): SmAddress {
-    return c.role === 1 ? { type: c.local_addr_type & 1, addr: c.local_addr } : { type: c.peer_addr_type & 1, addr: c.peer_addr };
+    return c.role === 1 ? { type: c.local_addr_type & 1, addr: c.local_addr } : this.peer(c);
+  }
+
+  /** The peer's address on the air: its RPA when the controller resolved it to the identity we report. */
+  private peer(c: SmConnection): SmAddress {
+    return c.peer_rpa ? { type: 1, addr: c.peer_rpa } : { type: c.peer_addr_type & 1, addr: c.peer_addr };
   }
 
   private ourParams(c: SmConnection): SmPairingParams {

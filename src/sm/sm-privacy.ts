@@ -18,7 +18,10 @@
  *   with the same events and con_handle 0.
  * - SM_EVENT_IDENTITY_CREATED after a bond was stored, with its identity address and index.
  *
- * Component of sm.ts; resolution is in the host only (the virtual controller has no resolving list).
+ * Component of sm.ts. With the controller's resolving list (gap_load_resolving_list_from_le_device_db,
+ * src/hci/gap-le-privacy.ts) a resolved peer arrives with address type 0x02 / 0x03 and its identity
+ * address: the lookup finds its bond by that address (types mapped to 0 / 1, as BTstack's), the
+ * events carry type 0x02 / 0x03; the pairing functions use its RPA (SmConnection.peer_rpa).
  */
 import { bd_addr_cmp, type BdAddr } from '../core/bytes.js';
 import { btstack_tag32, type BtstackTlv } from '../core/tlv.js';
@@ -151,6 +154,8 @@ export class SmPrivacy {
     const info = this.s.db.le_device_db_info(index);
     if (!info) return;
     this.set_identity(c, info.addr_type, info.addr);
+    // BTstack (ENABLE_LE_PRIVACY_ADDRESS_RESOLUTION): the new bond into the controller's resolving list
+    this.s.hci.gap.hci_load_le_device_db_entry_into_resolving_list?.(index);
     this.ev.identity_created(c, info.addr_type, info.addr, index);
   }
 }

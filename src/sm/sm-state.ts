@@ -4,6 +4,7 @@
  * sm_connection_t + sm_setup_context_t, from the fixed pool `sm_connections` of
  * MAX_NR_HCI_CONNECTIONS) with the one state-change function. No protocol logic here.
  */
+import type { ResolvingListSource } from '../hci/gap-le-privacy.js';
 import { randomBytes } from 'node:crypto';
 import { Timer, type RunLoop } from '../core/run-loop.js';
 import type { Logger } from '../core/log.js';
@@ -35,6 +36,10 @@ export interface SmHci {
     gap_random_address_get_mode?(): number;
     gap_local_bd_addr?(): BdAddr;
     le_set_resolvable_address_source?(source: (() => BdAddr) | null): void;
+    /** The controller's resolving list (gap-le-privacy.ts): our db and IRK, bonds stored / deleted. */
+    le_set_resolving_list_source?(source: ResolvingListSource | null): void;
+    hci_load_le_device_db_entry_into_resolving_list?(index: number): void;
+    hci_remove_le_device_db_entry_from_resolving_list?(index: number): void;
   };
 }
 
@@ -80,6 +85,8 @@ export class SmConnection {
   role = 0;
   peer_addr_type = 0;
   peer_addr: BdAddr = new Uint8Array(6);
+  /** The peer's RPA when the controller resolved it (peer_addr_type 0x02 / 0x03): the address the pairing functions use. */
+  peer_rpa: BdAddr | null = null;
   local_addr_type = 0;
   local_addr: BdAddr = new Uint8Array(6);
   phase: SmPhase = 'IDLE';
@@ -163,6 +170,7 @@ export class SmConnection {
     this.role = 0;
     this.peer_addr_type = 0;
     this.peer_addr = new Uint8Array(6);
+    this.peer_rpa = null;
     this.local_addr_type = 0;
     this.local_addr = new Uint8Array(6);
     this.phase = 'IDLE';

@@ -137,6 +137,12 @@ export class Sm {
     this.#keys.on_stored = (c, index) => this.#privacy.identity_created(c, index);
     // GAP's resolvable private addresses come from our IRK (gap_random_address_set_mode)
     hci.gap.le_set_resolvable_address_source?.(() => sm_rpa_generate(this.state.irk));
+    // the controller's resolving list follows the bonds with an IRK (gap_load_resolving_list_from_le_device_db)
+    hci.gap.le_set_resolving_list_source?.({
+      max_count: () => this.state.db.le_device_db_max_count(),
+      info: (i) => this.state.db.le_device_db_info(i),
+      local_irk: () => this.state.irk,
+    });
     this.#oob = new SmOob(this.state);
     this.#pairing = new SmPairing(this.state, this.#io, this.#ev, this.#keys, this.#oob);
   }
@@ -294,6 +300,7 @@ export class Sm {
     const db = this.state.db;
     const index = db.le_device_db_lookup(address_type, address);
     if (index < 0) return;
+    this.state.hci.gap.hci_remove_le_device_db_entry_from_resolving_list?.(index);
     db.le_device_db_remove(index);
     for (const c of this.state.connections) if (c.db_index === index) c.db_index = -1;
   }
@@ -467,7 +474,13 @@ export class Sm {
         const sub = packet[2];
         if ((sub === HCI_SUBEVENT_LE_CONNECTION_COMPLETE || sub === HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE) && size >= 14) {
           if (packet[3] !== 0) return;
-          this.#connected(little_endian_read_16(packet, 4) & 0x0fff, packet[6]!, packet[7]!, reverse_bd_addr(packet, 8));
+          // LE Enhanced Connection Complete of a peer the controller resolved (0x02 / 0x03): its RPA beside the identity
+          const rpa =
+            sub === HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE && size >= 26 && packet[7]! >= 2
+              ? reverse_bd_addr(packet, 20)
+              : null;
+          const air = rpa && rpa.some((b) => b !== 0) ? rpa : null;
+          this.#connected(little_endian_read_16(packet, 4) & 0x0fff, packet[6]!, packet[7]!, reverse_bd_addr(packet, 8), air);
         } else if (sub === HCI_SUBEVENT_LE_LONG_TERM_KEY_REQUEST && size >= 15) {
           const c = s.connectionFor(little_endian_read_16(packet, 3) & 0x0fff);
           if (c && c.role === 1) this.#keys.on_ltk_request(c, packet.slice(5, 13), little_endian_read_16(packet, 13));
@@ -495,7 +508,7 @@ export class Sm {
     }
   }
 
-  #connected(con_handle: number, role: number, peer_addr_type: number, peer_addr: Uint8Array): void {
+  #connected(con_handle: number, role: number, peer_addr_type: number, peer_addr: Uint8Array, peer_rpa: Uint8Array | null): void {
     const s = this.state;
     const old = s.connectionFor(con_handle);
     if (old) this.#release(old);
@@ -509,6 +522,7 @@ export class Sm {
     c.role = role;
     c.peer_addr_type = peer_addr_type;
     c.peer_addr = peer_addr;
+    c.peer_rpa = peer_rpa;
     c.local_addr_type = own.addr_type;
     c.local_addr = own.addr.slice();
     s.connections.push(c);
