@@ -6,3 +6,4 @@ export type { Faults, LinkParams } from '../../src/controller/faults.js';
 export { VirtualTransport } from './transport.js';
 export { serve_controllers, ControllerServer, type ServeOptions } from './server.js';
 export { controller_main } from './cli.js';
+export { ControllerH5, LineErrors, type ControllerH5Options, type LineErrorOptions } from './h5-line.js';
