@@ -216,6 +216,7 @@ export class HciPairing {
     }
     const type = packet[24]!;
     if (type !== CHANGED_COMBINATION_KEY) sec.link_key_type = type;
+    sec.link_key.set(key); // the link's key (as BTstack's hci_connection->link_key): CTKD from BR/EDR derives from it
     const settings = this.s.security;
     const db = settings.link_key_db;
     let keep = !!db && settings.bondable;

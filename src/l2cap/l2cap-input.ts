@@ -38,6 +38,11 @@ export interface L2capInputPeers {
     onAcl(handle: number, packet: Uint8Array, size: number): void;
     run(): void;
   };
+  /** BR/EDR fixed channels (l2cap-classic-fixed.ts): PDUs on 0x0007; CAN_SEND_NOW after the classic pass. */
+  readonly classicFixed: {
+    onPdu(link: L2capLink, cid: number, packet: Uint8Array, len: number): boolean;
+    run(): void;
+  };
   connectionComplete(status: number, handle: number, addr: BdAddr): void;
   linkDown(handle: number): void;
   /** GAP_EVENT_SECURITY_LEVEL: the link's security level after a gap_request_security_level. */
@@ -99,6 +104,7 @@ export class L2capInput {
   /** Classic pass, then LE. */
   private run(): void {
     this.x.sender.run();
+    this.x.classicFixed.run();
     this.x.le.run();
   }
 
@@ -138,6 +144,7 @@ export class L2capInput {
       return;
     }
     if (cid < L2CAP_CID_DYNAMIC_FIRST) {
+      if (this.x.classicFixed.onPdu(link, cid, packet, len)) return;
       s.log.debug(() => `L2CAP PDU for fixed CID 0x${cid.toString(16)} dropped`);
       return;
     }

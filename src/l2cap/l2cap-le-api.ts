@@ -11,6 +11,7 @@ import type { PacketHandler } from '../hci/hci-service.js';
 import type { L2capCbm, L2capCbmCreateResult } from './l2cap-cbm.js';
 import type { L2capEcbm, L2capEcbmChannelsResult } from './l2cap-ecbm.js';
 import type { L2capLeFixed } from './l2cap-le-fixed.js';
+import type { L2capClassicFixed } from './l2cap-classic-fixed.js';
 import type { L2capLeSignaling } from './l2cap-le-signaling.js';
 import type { L2capFixedChannelService } from './l2cap-fixed-service.js';
 import { checkData, checkHandler, checkInt, checkU16 } from './l2cap-args.js';
@@ -24,6 +25,8 @@ export interface L2capLeParts {
   signaling: L2capLeSignaling;
   cbm: L2capCbm;
   ecbm: L2capEcbm;
+  /** BR/EDR fixed channels (0x0007): the same API on a classic handle. */
+  classic: L2capClassicFixed;
 }
 
 function checkBuffer(fn: string, buf: unknown, mtu: number): void {
@@ -46,7 +49,7 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
 
   // ========================================================================= fixed channels
 
-  /** BTstack's l2cap_register_fixed_channel: PDUs on `channel_id` (LE: 0x0004 ATT, 0x0006 SM) go to `handler`; replaces. */
+  /** BTstack's l2cap_register_fixed_channel: PDUs on `channel_id` (LE: 0x0004 ATT, 0x0006 SM; BR/EDR: 0x0007 SM) go to `handler`; replaces. */
   l2cap_register_fixed_channel(handler: PacketHandler, channel_id: number): void {
     checkHandler('l2cap_register_fixed_channel', handler);
     checkU16('l2cap_register_fixed_channel', 'channel_id', channel_id);
@@ -56,6 +59,7 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
 
   /** True when l2cap_send_connectionless(con_handle, channel_id, ...) would go out now. */
   l2cap_can_send_fixed_channel_packet_now(con_handle: number, channel_id: number): boolean {
+    if (this.le.classic.isClassic(con_handle)) return this.le.classic.canSend(con_handle, channel_id);
     return this.le.fixed.canSend(con_handle, channel_id);
   }
 
@@ -63,7 +67,8 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
   l2cap_request_can_send_fix_channel_now_event(con_handle: number, channel_id: number): void {
     checkU16('l2cap_request_can_send_fix_channel_now_event', 'channel_id', channel_id);
     this.l2cap_init();
-    this.le.fixed.requestCanSend(con_handle, channel_id);
+    if (this.le.classic.isClassic(con_handle)) this.le.classic.requestCanSend(con_handle, channel_id);
+    else this.le.fixed.requestCanSend(con_handle, channel_id);
   }
 
   /**
@@ -74,6 +79,7 @@ export abstract class L2capLeApi implements L2capFixedChannelService {
   l2cap_send_connectionless(con_handle: number, channel_id: number, data: Uint8Array, len: number = data?.length): number {
     checkU16('l2cap_send_connectionless', 'channel_id', channel_id);
     checkData('l2cap_send_connectionless', data, len);
+    if (this.le.classic.isClassic(con_handle)) return this.le.classic.send(con_handle, channel_id, data, len);
     return this.le.fixed.send(con_handle, channel_id, data, len);
   }
 

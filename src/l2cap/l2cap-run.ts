@@ -97,7 +97,7 @@ export const L2CAP_LOCAL_EXTENDED_FEATURES =
   L2CAP_EXTENDED_FEATURE_FCS_OPTION |
   L2CAP_EXTENDED_FEATURE_FIXED_CHANNELS |
   L2CAP_EXTENDED_FEATURE_UNICAST_CONNECTIONLESS_DATA_RECEPTION;
-/** Fixed channels this host announces: bit 1 signalling, bit 2 connectionless. */
+/** Fixed channels this host always announces: bit 1 signalling, bit 2 connectionless (bit 7, BR/EDR SM, while registered). */
 export const L2CAP_LOCAL_FIXED_CHANNELS = (1 << 1) | (1 << 2);
 
 /** Upper bound of PDUs per run pass (a safety net; HCI's buffer credits end a pass long before). */
@@ -122,6 +122,8 @@ export interface L2capSenderPeers {
   };
   /** ERTM / streaming channels (l2cap-ertm-channel.ts). */
   readonly ertm: L2capErtmChannels;
+  /** Our fixed channels mask for the Information Response (l2cap-classic-fixed.ts: + 0x0007 when registered). */
+  fixedChannels(): number;
 }
 
 export class L2capSender {
@@ -360,7 +362,7 @@ export class L2capSender {
             n = l2cap_sig_information_response_extended_features(buf, p, r.identifier, L2CAP_LOCAL_EXTENDED_FEATURES);
             break;
           case L2CAP_INFO_TYPE_FIXED_CHANNELS_SUPPORTED:
-            n = l2cap_sig_information_response_fixed_channels(buf, p, r.identifier, L2CAP_LOCAL_FIXED_CHANNELS, 0);
+            n = l2cap_sig_information_response_fixed_channels(buf, p, r.identifier, this.x.fixedChannels(), 0);
             break;
           default:
             n = l2cap_sig_information_response_not_supported(buf, p, r.identifier, r.info_type);

@@ -57,6 +57,7 @@ import { checkAddr, checkData, checkHandler, checkInt, checkU16 } from './l2cap-
 import { L2capLeApi, type L2capLeParts } from './l2cap-le-api.js';
 import { L2capLeEvents } from './l2cap-le-events.js';
 import { L2capLeFixed } from './l2cap-le-fixed.js';
+import { L2capClassicFixed } from './l2cap-classic-fixed.js';
 import { L2capLeSignaling } from './l2cap-le-signaling.js';
 import { L2capCbm } from './l2cap-cbm.js';
 import { L2capCbmIn } from './l2cap-cbm-in.js';
@@ -133,7 +134,12 @@ export class L2cap extends L2capLeApi implements L2capService {
       decline: (local_cid, result) => ecbm.decline(local_cid, result),
       reconfigureTimeout: (ch) => ecbm.reconfigureTimeout(ch),
     };
-    this.le = { fixed: leFixed, signaling: leSignaling, cbm, ecbm };
+    // BR/EDR fixed channels (0x0007, SMP over BR/EDR): the classic send side sends, the info exchange gates
+    const classicFixed: L2capClassicFixed = new L2capClassicFixed(s, leEvents, {
+      sendPrepared: (handle, cid, len) => sender.sendPrepared(handle, cid, len),
+      scheduleRun: () => sender.scheduleRun(),
+    });
+    this.le = { fixed: leFixed, signaling: leSignaling, cbm, ecbm, classic: classicFixed };
     // siblings reach each other through lambdas: each component sees only its narrow interface
     const ertm: L2capErtmChannels = new L2capErtmChannels(s, {
       scheduleRun: () => sender.scheduleRun(),
@@ -163,7 +169,10 @@ export class L2cap extends L2capLeApi implements L2capService {
       run: () => sender.run(),
       scheduleRun: () => sender.scheduleRun(),
       noteActivity: (link) => links.noteActivity(link),
-      infoReady: (link) => channels.infoReady(link),
+      infoReady: (link) => {
+        channels.infoReady(link);
+        classicFixed.scheduleRun();
+      },
     });
     const links: L2capLinks = new L2capLinks(s, {
       linkReady: (link, addr) => channels.linkReady(link, addr),
@@ -180,6 +189,7 @@ export class L2cap extends L2capLeApi implements L2capService {
       links,
       echoInfo,
       ertm,
+      fixedChannels: () => classicFixed.localMask(),
     });
     const services = new L2capServices(s, {
       noteActivity: (link) => links.noteActivity(link),
@@ -204,6 +214,7 @@ export class L2cap extends L2capLeApi implements L2capService {
     const input = new L2capInput(s, {
       sender,
       le: leFixed,
+      classicFixed,
       connectionComplete: (status, handle, addr) => links.connectionComplete(status, handle, addr),
       linkDown: (handle) => links.linkDown(handle),
       securityLevel: (handle, level) => security.onSecurityLevel(handle, level),

@@ -88,6 +88,7 @@ export class SmEvents {
 
   /** Tell HCI a pairing / encryption ended (answers LE gap_request_security_level). */
   procedure_complete(c: SmConnection, status: number): void {
+    if (c.classic) return; // BR/EDR security levels are HCI's own
     (this.s.hci.gap as Partial<SmGapHooks>).gap_le_security_procedure_complete?.(c.con_handle, status);
   }
 

@@ -3,7 +3,7 @@
  *
  * Sending: `send(c, pdu)` queues one PDU (at most SM_OUT_MAX per connection, a full queue drops
  * with a log line) and `run(c)` writes them with l2cap_send_connectionless while the fixed channel
- * can send, else asks for one L2CAP_EVENT_CAN_SEND_NOW. Every PDU queued during a pairing restarts
+ * can send (0x0006 on LE, 0x0007 on BR/EDR: SmConnection.cid), else asks for one L2CAP_EVENT_CAN_SEND_NOW. Every PDU queued during a pairing restarts
  * the 30 s SMP timer (Vol 3 Part H 3.4); when it fires, pairing ends with ERROR_CODE_CONNECTION_TIMEOUT
  * and no further SMP traffic is sent or accepted on that link until it reconnects.
  *
@@ -14,16 +14,10 @@
  * that peer wait before it may pair again (2.3.6 repeated attempts: 2 s, doubled per failure up to
  * 64 s; SmState.attempt*). An invalid public key ends the pairing without that wait.
  */
-import {
-  ERROR_CODE_AUTHENTICATION_FAILURE,
-  ERROR_CODE_CONNECTION_TIMEOUT,
-  L2CAP_CID_SECURITY_MANAGER_PROTOCOL,
-} from '../codes/v1.4.js';
+import { ERROR_CODE_AUTHENTICATION_FAILURE, ERROR_CODE_CONNECTION_TIMEOUT } from '../codes/v1.4.js';
 import { sm_build_pairing_failed, sm_code_name } from './sm-pdu.js';
 import type { SmEvents } from './sm-events.js';
 import { SM_OUT_MAX, SM_TIMEOUT_MS, type SmConnection, type SmState } from './sm-state.js';
-
-const SM = L2CAP_CID_SECURITY_MANAGER_PROTOCOL;
 
 export class SmIo {
   constructor(
@@ -45,14 +39,14 @@ export class SmIo {
   run(c: SmConnection): void {
     const l2cap = this.s.l2cap;
     while (c.out.length > 0) {
-      if (!l2cap.l2cap_can_send_fixed_channel_packet_now(c.con_handle, SM)) {
-        l2cap.l2cap_request_can_send_fix_channel_now_event(c.con_handle, SM);
+      if (!l2cap.l2cap_can_send_fixed_channel_packet_now(c.con_handle, c.cid)) {
+        l2cap.l2cap_request_can_send_fix_channel_now_event(c.con_handle, c.cid);
         return;
       }
       const pdu = c.out[0]!;
-      const st = l2cap.l2cap_send_connectionless(c.con_handle, SM, pdu, pdu.length);
+      const st = l2cap.l2cap_send_connectionless(c.con_handle, c.cid, pdu, pdu.length);
       if (st !== 0) {
-        l2cap.l2cap_request_can_send_fix_channel_now_event(c.con_handle, SM);
+        l2cap.l2cap_request_can_send_fix_channel_now_event(c.con_handle, c.cid);
         return;
       }
       c.out.shift();

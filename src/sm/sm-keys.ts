@@ -179,7 +179,8 @@ export class SmKeys {
 
   // ================================================================ phase 3
 
-  private start_distribution(c: SmConnection): void {
+  /** Phase 3 (also SMP over BR/EDR right after the feature exchange, sm-br-edr.ts): the responder's keys first. */
+  start_distribution(c: SmConnection): void {
     this.s.setPhase(c, 'W4_KEYS', 'encrypted, key distribution');
     c.keys_expected = c.role === 0 ? c.resp_dist : c.init_dist;
     if (c.role === 1) this.send_keys(c);
@@ -305,7 +306,8 @@ export class SmKeys {
     const ct2 = (c.preq[3]! & c.pres[3]! & SM_AUTHREQ_CT2) !== 0;
     const type =
       c.method === 'JW' ? UNAUTHENTICATED_COMBINATION_KEY_GENERATED_FROM_P256 : AUTHENTICATED_COMBINATION_KEY_GENERATED_FROM_P256;
-    store.call(this.s.hci.gap, addr.slice(), sm_ltk_to_link_key(c.key, ct2), type);
+    // h6 gives the key most significant octet first; HCI (Link Key Request Reply, the key db) takes it least significant first
+    store.call(this.s.hci.gap, addr.slice(), sm_ltk_to_link_key(c.key, ct2).reverse(), type);
     this.s.log.info(`sm 0x${c.con_handle.toString(16)}: BR/EDR link key derived from the LTK (CTKD, ${ct2 ? 'h7' : 'h6'})`);
   }
 }

@@ -25,9 +25,14 @@ export interface SmHci {
   hci_add_event_handler(registration: BtstackPacketCallbackRegistration): void;
   hci_remove_event_handler?(registration: BtstackPacketCallbackRegistration): void;
   hci_send_cmd(cmd: HciCommand, ...args: HciArg[]): number;
-  hci_connection_for_handle(
-    con_handle: number,
-  ): { readonly le_sec: HciLeSecurity; identity_addr?: BdAddr | null; identity_addr_type?: number } | null;
+  hci_connection_for_handle(con_handle: number): {
+    readonly le_sec: HciLeSecurity;
+    identity_addr?: BdAddr | null;
+    identity_addr_type?: number;
+    /** BR/EDR links (sm-br-edr.ts): HCI role (0 central), the link key (as on HCI) and its type. */
+    readonly role?: number;
+    readonly sec?: { readonly link_key: Uint8Array; readonly link_key_type: number };
+  } | null;
   readonly gap: {
     gap_le_get_own_address(): { addr_type: number; addr: BdAddr };
     /** The BR/EDR link key store (dual-mode stacks): where CTKD puts the key derived from an LE SC LTK (sm-keys.ts). */
@@ -58,6 +63,7 @@ export type SmPhase =
   | 'W4_ENCRYPTION'
   | 'W4_KEYS'
   | 'REENCRYPTING'
+  | 'BR_W4_FIXED_CHANNEL'
   | 'TIMEOUT';
 
 export type SmUserState = 'NONE' | 'PENDING' | 'CONFIRMED' | 'DECLINED';
@@ -79,8 +85,18 @@ export class SmPeerKeys {
   }
 }
 
+/** The SM's fixed channels: LE (0x0006) and BR/EDR (0x0007, sm-br-edr.ts). */
+export const SM_CID_LE = 0x0006;
+export const SM_CID_BR_EDR = 0x0007;
+
 export class SmConnection {
   con_handle = 0;
+  /** A BR/EDR link (SMP over BR/EDR on 0x0007, sm-br-edr.ts), else LE. */
+  classic = false;
+  /** The fixed channel SMP runs on. */
+  cid = SM_CID_LE;
+  /** BR/EDR: a Simple Pairing Complete (success) since the last CTKD: a new link key to derive from. */
+  ssp_done = false;
   /** 0 central (initiator), 1 peripheral (responder). */
   role = 0;
   peer_addr_type = 0;
@@ -167,6 +183,9 @@ export class SmConnection {
 
   reset(): void {
     this.con_handle = 0;
+    this.classic = false;
+    this.cid = SM_CID_LE;
+    this.ssp_done = false;
     this.role = 0;
     this.peer_addr_type = 0;
     this.peer_addr = new Uint8Array(6);

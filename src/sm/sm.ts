@@ -29,7 +29,8 @@
  * A peer whose confirm / DHKey check failed gets Repeated Attempts (0x09) for a while (sm-io.ts).
  * OOB: sm_register_oob_data_callback, sm_register_sc_oob_data_callback, sm_generate_sc_oob_data (sm-oob.ts).
  * Privacy (sm-privacy.ts): IR / ER -> IRK, GAP's resolvable private addresses, peers resolved
- * against the bonds (SM_EVENT_IDENTITY_RESOLVING_*, IDENTITY_CREATED). CTKD LE -> BR/EDR (sm-keys.ts). Not built yet: CTKD from BR/EDR (SMP on channel 0x0007), authorization, signed writes.
+ * against the bonds (SM_EVENT_IDENTITY_RESOLVING_*, IDENTITY_CREATED). CTKD LE -> BR/EDR (sm-keys.ts) and BR/EDR -> LE (SMP over BR/EDR on channel
+ * 0x0007, sm-br-edr.ts). Not built yet: authorization, signed writes.
  */
 import type { Logger } from '../core/log.js';
 import type { Pools, StackConfig } from '../core/config.js';
@@ -39,11 +40,13 @@ import { little_endian_read_16, reverse_bd_addr } from '../core/bytes.js';
 import type { Codes } from '../codes/index.js';
 import {
   ERROR_CODE_REMOTE_USER_TERMINATED_CONNECTION,
+  HCI_EVENT_CONNECTION_COMPLETE,
   HCI_EVENT_DISCONNECTION_COMPLETE,
   HCI_EVENT_ENCRYPTION_CHANGE,
   HCI_EVENT_ENCRYPTION_KEY_REFRESH_COMPLETE,
   HCI_EVENT_LE_META,
   HCI_EVENT_PACKET,
+  HCI_EVENT_SIMPLE_PAIRING_COMPLETE,
   HCI_SUBEVENT_LE_CONNECTION_COMPLETE,
   HCI_SUBEVENT_LE_ENHANCED_CONNECTION_COMPLETE,
   HCI_SUBEVENT_LE_LONG_TERM_KEY_REQUEST,
@@ -60,6 +63,7 @@ import type { L2capFixedChannelService } from '../l2cap/l2cap-fixed-service.js';
 import { LeDeviceDbMemory, type LeDeviceDb } from './le-device-db.js';
 import { SmEvents, type SmGapHooks } from './sm-events.js';
 import { SmIo } from './sm-io.js';
+import { SmBrEdr } from './sm-br-edr.js';
 import { SmKeys } from './sm-keys.js';
 import { SmPairing } from './sm-pairing.js';
 import { SmPrivacy } from './sm-privacy.js';
@@ -88,7 +92,7 @@ import {
   sm_code_name,
   sm_pdu_length,
 } from './sm-pdu.js';
-import { SmConnection, SmState, type SmHci } from './sm-state.js';
+import { SM_CID_BR_EDR, SmConnection, SmState, type SmHci } from './sm-state.js';
 
 export type { SmHci } from './sm-state.js';
 export type { LeDeviceDb, LeDeviceDbEncryption, LeDeviceDbInfo } from './le-device-db.js';
@@ -120,6 +124,7 @@ export class Sm {
   readonly #pairing: SmPairing;
   readonly #privacy: SmPrivacy;
   readonly #oob: SmOob;
+  readonly #brEdr: SmBrEdr;
   readonly #hciRegistration = { callback: this.#onHciEvent.bind(this) };
 
   constructor(stack: SmStackLike, l2cap: L2capFixedChannelService, hci: SmHci, db: LeDeviceDb = new LeDeviceDbMemory()) {
@@ -145,6 +150,7 @@ export class Sm {
     });
     this.#oob = new SmOob(this.state);
     this.#pairing = new SmPairing(this.state, this.#io, this.#ev, this.#keys, this.#oob);
+    this.#brEdr = new SmBrEdr(this.state, this.#io, this.#ev, this.#keys);
   }
 
   // ================================================================ setup
@@ -156,13 +162,15 @@ export class Sm {
     s.initialized = true;
     s.hci.hci_add_event_handler(this.#hciRegistration);
     s.l2cap.l2cap_register_fixed_channel(this.#onSm.bind(this), SM);
+    // a dual-mode stack (a BR/EDR link key store): SMP over BR/EDR for CTKD (sm-br-edr.ts), announced in L2CAP's fixed channels mask
+    if (s.hci.gap.gap_store_link_key_for_bd_addr) s.l2cap.l2cap_register_fixed_channel(this.#onSm.bind(this), SM_CID_BR_EDR);
     (s.hci.gap as Partial<SmGapHooks>).gap_le_set_security_provider?.({ le_request_security: (h) => this.#gapRequest(h) });
   }
 
   /** HCI's LE gap_request_security_level: pair / encrypt now (true), or a running one will end (true). */
   #gapRequest(con_handle: number): boolean {
     const c = this.state.connectionFor(con_handle);
-    if (!c || c.phase === 'TIMEOUT') return false;
+    if (!c || c.classic || c.phase === 'TIMEOUT') return false;
     if (c.phase === 'IDLE') this.sm_request_pairing(con_handle);
     return true;
   }
@@ -314,7 +322,7 @@ export class Sm {
   sm_request_pairing(con_handle: number): void {
     check_handle('sm_request_pairing', con_handle);
     const c = this.state.connectionFor(con_handle);
-    if (!c || c.phase !== 'IDLE') return;
+    if (!c || c.classic || c.phase !== 'IDLE') return;
     if (c.role === 0) {
       if (!this.#keys.reencrypt(c)) this.#pairing.start_initiator(c);
     } else {
@@ -388,14 +396,16 @@ export class Sm {
     if (packet_type === HCI_EVENT_PACKET) {
       if (packet[0] === s.codes.L2CAP_EVENT_CAN_SEND_NOW) {
         const c = s.connectionFor(channel);
-        if (c) this.#io.run(c);
+        if (c?.classic) this.#brEdr.can_send_now(c);
+        else if (c) this.#io.run(c);
       }
       return;
     }
     if (packet_type !== SM_DATA_PACKET) return;
     const c = s.connectionFor(channel);
     if (!c || size < 1 || c.phase === 'TIMEOUT') return;
-    this.#pdu(c, packet.subarray(0, size));
+    if (c.classic) this.#brEdr.pdu(c, packet.subarray(0, size));
+    else this.#pdu(c, packet.subarray(0, size));
   }
 
   #pdu(c: SmConnection, pdu: Uint8Array): void {
@@ -490,13 +500,27 @@ export class Sm {
       case HCI_EVENT_ENCRYPTION_CHANGE: {
         if (size < 6) return;
         const c = s.connectionFor(little_endian_read_16(packet, 3) & 0x0fff);
-        if (c) this.#keys.on_encryption_change(c, packet[2]!, packet[5]!);
+        if (c?.classic) this.#brEdr.encryption_change(c, packet[2]!, packet[5]!);
+        else if (c) this.#keys.on_encryption_change(c, packet[2]!, packet[5]!);
         return;
       }
       case HCI_EVENT_ENCRYPTION_KEY_REFRESH_COMPLETE: {
         if (size < 5) return;
         const c = s.connectionFor(little_endian_read_16(packet, 3) & 0x0fff);
-        if (c) this.#keys.on_encryption_change(c, packet[2]!, packet[2] === 0 ? 1 : 0);
+        if (c && !c.classic) this.#keys.on_encryption_change(c, packet[2]!, packet[2] === 0 ? 1 : 0);
+        return;
+      }
+      case HCI_EVENT_CONNECTION_COMPLETE: {
+        // a classic ACL link (link type 0x01): SMP over BR/EDR may run on it (sm-br-edr.ts)
+        if (size < 13 || packet[2] !== 0 || packet[11] !== 0x01 || !s.hci.gap.gap_store_link_key_for_bd_addr) return;
+        const c = this.#newConnection(little_endian_read_16(packet, 3) & 0x0fff);
+        if (c) this.#brEdr.connected(c, reverse_bd_addr(packet, 5));
+        return;
+      }
+      case HCI_EVENT_SIMPLE_PAIRING_COMPLETE: {
+        if (size < 9 || packet[2] !== 0) return;
+        const addr = reverse_bd_addr(packet, 3);
+        for (const c of s.connections) if (c.classic && c.peer_addr.every((b, i) => b === addr[i])) this.#brEdr.paired(c);
         return;
       }
       case HCI_EVENT_DISCONNECTION_COMPLETE: {
@@ -508,24 +532,32 @@ export class Sm {
     }
   }
 
-  #connected(con_handle: number, role: number, peer_addr_type: number, peer_addr: Uint8Array, peer_rpa: Uint8Array | null): void {
+  /** A fresh record for this handle (an old one released), in the connection list; null when the pool is empty. */
+  #newConnection(con_handle: number): SmConnection | null {
     const s = this.state;
     const old = s.connectionFor(con_handle);
     if (old) this.#release(old);
     const c = s.pool.get();
     if (!c) {
       s.log.error(`sm: no connection record free for handle 0x${con_handle.toString(16)}`);
-      return;
+      return null;
     }
-    const own = s.hci.gap.gap_le_get_own_address();
     c.con_handle = con_handle;
+    s.connections.push(c);
+    return c;
+  }
+
+  #connected(con_handle: number, role: number, peer_addr_type: number, peer_addr: Uint8Array, peer_rpa: Uint8Array | null): void {
+    const s = this.state;
+    const c = this.#newConnection(con_handle);
+    if (!c) return;
+    const own = s.hci.gap.gap_le_get_own_address();
     c.role = role;
     c.peer_addr_type = peer_addr_type;
     c.peer_addr = peer_addr;
     c.peer_rpa = peer_rpa;
     c.local_addr_type = own.addr_type;
     c.local_addr = own.addr.slice();
-    s.connections.push(c);
     s.setPhase(c, 'IDLE', 'LE connection complete');
     this.#privacy.connected(c);
     if (role === 1 && s.settings.request_security) this.sm_request_pairing(con_handle);
