@@ -13,10 +13,10 @@
  * per MB of payload as a ratio to each, for both I/O paths of the serialport transport (fd: the
  * default; stream: the fallback).
  *
- *   npx tsx bench/uart.ts [--quick] [--profile] [--strace] [--io fd,stream] [--baud 921600,3000000]
+ *   npx tsx bench/uart.ts [--quick] [--profile] [--strace] [--io fd,stream] [--baud 921600,3000000] [--coalesce MS] [--warm-ms MS]
  *   (--profile: CPU profile of the host process's window; --strace: syscall counts per MB over the
  *   window from strace -c attached to each measured process; it slows them, so CPU figures of such
- *   a run are not comparable)
+ *   a run are not comparable; --coalesce MS: the fd path's rx_coalesce_ms, default the transport's)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -52,7 +52,7 @@ import {
   type BenchOptions,
   type BenchResult,
 } from './lib/harness.js';
-import { strace_attach, strace_available, type SyscallCounts } from './lib/strace-window.js';
+import { perf_attach, strace_attach, strace_available, type SyscallCounts } from './lib/strace-window.js';
 
 const PSM = 0x1001;
 
@@ -99,6 +99,8 @@ export async function uartRun(
   profile = false,
   io: SerialIo = 'fd',
   strace = false,
+  coalesce?: number,
+  warm_ms = 700,
 ): Promise<UartFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'bthost-bench-uart-'));
   const sock = join(dir, 'ctrl.sock');
@@ -149,9 +151,12 @@ export async function uartRun(
   try {
     await until(() => existsSync(tty) || socat.exitCode !== null, 3000, 'socat pty');
     if (socat.exitCode !== null) throw new Error(`uart bench: socat exited: ${socatErr}`);
+    // BTHOST_BENCH_PERF=PREFIX: perf record -g of the host's window into PREFIX-<mode>-<baud>.data
+    const perfPrefix = process.env.BTHOST_BENCH_PERF;
     const child = spawn(
       process.execPath,
       [
+        ...(perfPrefix ? ['--perf-basic-prof'] : []),
         '--import',
         'tsx',
         join(BENCH_DIR, 'lib', 'uart-host.ts'),
@@ -169,6 +174,9 @@ export async function uartRun(
         String(seconds),
         '--io',
         io,
+        ...(coalesce !== undefined ? ['--coalesce', String(coalesce)] : []),
+        '--warm-ms',
+        String(warm_ms),
         ...(profile ? ['--profile'] : []),
       ],
       { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -179,6 +187,8 @@ export async function uartRun(
     const marks: Array<{ t: number; received: number }> = [];
     let tracer: ReturnType<typeof strace_attach> | null = null;
     let traced: Promise<SyscallCounts> | null = null;
+    let perf: ReturnType<typeof perf_attach> | null = null;
+    let perfDone: Promise<void> | null = null;
     child.stdout!.on('data', (d) => {
       const before = out;
       out += d;
@@ -186,6 +196,8 @@ export async function uartRun(
         if (!before.includes(mark) && out.includes(mark)) {
           marks.push({ t: performance.now(), received: peerReceived });
           if (strace && mark === 'WINDOW-START') tracer = strace_attach(child.pid!);
+          if (perfPrefix && mark === 'WINDOW-START') perf = perf_attach(child.pid!, `${perfPrefix}-${io}-${mode}-${baud}.data`);
+          if (perf && mark === 'WINDOW-END') perfDone = perf.stop();
           if (tracer && mark === 'WINDOW-END') traced = tracer.stop();
         }
       }
@@ -203,6 +215,7 @@ export async function uartRun(
       f.fraction = f.payload_Bps / f.line_Bps;
     }
     if (traced) f.syscalls = await traced;
+    if (perfDone) await perfDone;
     return f;
   } finally {
     peerSending = false;
@@ -244,7 +257,13 @@ function procSample(pid: number): { cpu_ns: number; syscr: number; rchar: number
  * io: read syscalls and bytes); 'stream': `serial-floor.ts`, a Node process reading the pty with
  * serialport's stream (same library, baud and RTS/CTS as the transport's stream path).
  */
-export async function floorRun(baud: number, seconds: number, reader: 'cat' | 'stream', strace = false): Promise<FloorFigures> {
+export async function floorRun(
+  baud: number,
+  seconds: number,
+  reader: 'cat' | 'stream',
+  strace = false,
+  warm_ms = 700,
+): Promise<FloorFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'bthost-bench-floor-'));
   const a = join(dir, 'a');
   const b = join(dir, 'b');
@@ -273,6 +292,8 @@ export async function floorRun(baud: number, seconds: number, reader: 'cat' | 's
           String(baud),
           '--seconds',
           String(seconds),
+          '--warm-ms',
+          String(warm_ms),
         ],
         { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -293,7 +314,7 @@ export async function floorRun(baud: number, seconds: number, reader: 'cat' | 's
       exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
       await until(() => existsSync(`/proc/${c.pid}/io`) || c.exitCode !== null, 3000, 'cat started');
     }
-    fd = openSync(b, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+    fd = openSync(b, fsConstants.O_RDWR | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK);
     const chunk = Buffer.alloc(256, 0x55);
     const rate = baud / 10 / 1000; // bytes per ms
     const t0 = performance.now();
@@ -334,7 +355,7 @@ export async function floorRun(baud: number, seconds: number, reader: 'cat' | 's
     }
     // cat: the same warm-up and window as the Node readers, measured from outside
     const pid = child.pid!;
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, warm_ms));
     const s0 = procSample(pid);
     const w0 = performance.now();
     if (strace) tracer = strace_attach(pid);
@@ -390,10 +411,12 @@ function listFlag(v: string | undefined, all: string[]): string[] {
 }
 
 export async function run(
-  opts: BenchOptions & { profile?: boolean; strace?: boolean; io?: string; baud?: string },
+  opts: BenchOptions & { profile?: boolean; strace?: boolean; io?: string; baud?: string; coalesce?: number; warm_ms?: number },
 ): Promise<BenchResult> {
   const r = newResult('uart', '3. UART saturation (socat pty, paced virtual controller)', opts);
   const seconds = opts.quick ? 1 : 4;
+  // the host's hot path must be optimized by the JIT before the window (BTstack's C needs no warm-up)
+  const warm_ms = opts.warm_ms ?? (opts.quick ? 700 : 15_000);
   if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status !== 0) {
     r.notes.push('not measured: socat is not installed');
     return r;
@@ -405,7 +428,7 @@ export async function run(
   for (const baud of bauds) {
     const floors: Record<string, FloorFigures> = {};
     for (const reader of ['cat', 'stream'] as const) {
-      const f = await floorRun(baud, seconds, reader, strace);
+      const f = await floorRun(baud, seconds, reader, strace, warm_ms);
       floors[reader] = f;
       const k = `floor_${reader}_${baud}`;
       r.figures[`${k}_cpu_ms_per_MB`] = f.cpu_ms_per_MB;
@@ -425,7 +448,7 @@ export async function run(
     }
     for (const io of ios) {
       for (const mode of ['tx', 'rx'] as const) {
-        const f = await uartRun(baud, mode, seconds, opts.profile === true, io, strace);
+        const f = await uartRun(baud, mode, seconds, opts.profile === true, io, strace, opts.coalesce, warm_ms);
         if (f.io_path !== io) r.notes.push(`${io} ${mode} @ ${baud}: the transport used the ${f.io_path} path`);
         // the default path (fd) keeps the historical figure names; the fallback is prefixed
         const k = `${io === 'fd' ? '' : 'stream_'}${mode}_${baud}`;
@@ -474,7 +497,7 @@ export async function run(
     }
   }
   r.notes.push(
-    `measured over ${seconds} s per case after 0.7 s of warm-up; L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers 8 x 1021; the host process is node + tsx (TypeScript compiled at load, not during the window); floors read a pty fed in 256-byte chunks at the line rate; I/O paths: ${ios.join(', ')}${strace ? '; strace attached (CPU figures inflated)' : ''}`,
+    `measured over ${seconds} s per case after ${warm_ms / 1000} s of warm-up (the JIT optimizes the host's hot path first); L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers 8 x 1021; the host process is node + tsx (TypeScript compiled at load, not during the window); floors read a pty fed in 256-byte chunks at the line rate; I/O paths: ${ios.join(', ')}${strace ? '; strace attached (CPU figures inflated)' : ''}`,
   );
   return r;
 }
@@ -488,6 +511,15 @@ if (isMain(import.meta.url))
         strace: flag_given(f, 'strace'),
         io: flag_string(f, 'io'),
         baud: flag_string(f, 'baud'),
+        coalesce: flag_string(f, 'coalesce') !== undefined ? Number(flag_string(f, 'coalesce')) : undefined,
+        warm_ms: flag_string(f, 'warm-ms') !== undefined ? Number(flag_string(f, 'warm-ms')) : undefined,
       }),
-    { profile: { type: 'boolean' }, strace: { type: 'boolean' }, io: { type: 'string' }, baud: { type: 'string' } },
+    {
+      profile: { type: 'boolean' },
+      strace: { type: 'boolean' },
+      io: { type: 'string' },
+      baud: { type: 'string' },
+      coalesce: { type: 'string' },
+      'warm-ms': { type: 'string' },
+    },
   );

@@ -47,3 +47,16 @@ export function strace_attach(pid: number): { stop(): Promise<SyscallCounts> } {
     },
   };
 }
+
+/** `perf record -g` of `pid` (every thread) into `file` until stop(); node should run with --perf-basic-prof for JS names. */
+export function perf_attach(pid: number, file: string): { stop(): Promise<void> } {
+  const p = spawn('perf', ['record', '-F', '4999', '-g', '-o', file, '-p', String(pid)], { stdio: 'ignore' });
+  return {
+    async stop() {
+      if (p.exitCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGINT');
+      await exited;
+    },
+  };
+}

@@ -8,9 +8,16 @@
  *   stack) -> `readSync` into one fixed 64 KiB buffer, fed straight to the consumer (the H4
  *   deframer), again while a read fills the buffer, then poll again. No thread-pool hop, no
  *   stream, no Buffer per read.
- * - write: packets are copied into a byte FIFO; one flush per run-loop turn writes what is queued
- *   with one `writeSync` per contiguous span (a burst of packets is one syscall); a short write or
- *   EAGAIN waits for the poller's writable.
+ * - read coalescing (`rx_coalesce_ms`, default 4): what a read costs is mostly the wakeup, not
+ *   the bytes, so while data keeps coming the next read waits for a run-loop timer `rx_coalesce_ms`
+ *   after the last one (at most one read per interval, like termios VTIME but in user space: the
+ *   kernel's tty buffers hold the bytes, 4 KiB in the line discipline + 64 KiB of flip buffers,
+ *   and RTS/CTS or the pty's own flow control stop the sender when they fill). A read that finds
+ *   nothing goes back to polling, so the first bytes after a quiet spell are read at once; inside
+ *   a burst a packet waits at most `rx_coalesce_ms`. 0: poll after every read.
+ * - write: packets are copied into a byte FIFO; one flush (a microtask after the task that sent
+ *   them) writes what is queued with one `writeSync` per contiguous span (a burst of packets is one
+ *   syscall); a short write or EAGAIN waits for the poller's writable.
  * - a read or write error other than EAGAIN / EINTR (EIO: the pty's other end closed; ENXIO /
  *   ENODEV: the USB adapter unplugged), or a read of 0 bytes (a hung-up tty), is the port lost:
  *   `on_lost(reason)`, the same 'failed' the stream path reports.
@@ -19,7 +26,7 @@
  * per chunk) stays as the fallback where this one cannot be used (see `fd_io_handle`).
  */
 import { readSync, writeSync } from 'node:fs';
-import type { RunLoop } from '../../src/core/run-loop.js';
+import { Timer, type RunLoop } from '../../src/core/run-loop.js';
 
 /** The binding's poller (bindings-cpp's Poller: an EventEmitter over uv_poll). */
 export interface FdPoller {
@@ -103,6 +110,7 @@ export class FdSerialIo {
   private flushPosted = false;
   private waitingWritable = false;
   private readArmed = false;
+  private readonly coalesceTimer = new Timer(() => this.readNow());
   private readonly onReadable = (err: Error | null): void => this.readable(err);
   private readonly onWritable = (err: Error | null): void => this.writable(err);
   private readonly drainRead = (): void => this.readNow();
@@ -114,6 +122,7 @@ export class FdSerialIo {
     private readonly consumer: FdIoConsumer,
     private readonly maxQueue: number,
     ringSize: number,
+    private readonly coalesceMs = 4,
     readSize = 65536,
   ) {
     this.rx = Buffer.allocUnsafe(readSize);
@@ -138,6 +147,7 @@ export class FdSerialIo {
     this.stopped = true;
     this.handle.poller.removeListener('readable', this.onReadable);
     this.handle.poller.removeListener('writable', this.onWritable);
+    this.loop.remove_timer(this.coalesceTimer);
     this.used = 0;
   }
 
@@ -170,7 +180,7 @@ export class FdSerialIo {
     this.used += n;
     if (!this.flushPosted && !this.waitingWritable && this.held === 0) {
       this.flushPosted = true;
-      this.loop.execute_on_main_thread(this.drainWrite);
+      queueMicrotask(this.drainWrite);
     }
     return true;
   }
@@ -208,6 +218,7 @@ export class FdSerialIo {
 
   private readNow(): void {
     const rx = this.rx;
+    let got = 0;
     while (!this.stopped) {
       let n: number;
       try {
@@ -223,10 +234,17 @@ export class FdSerialIo {
       }
       this.stats.reads++;
       this.stats.read_bytes += n;
+      got += n;
       this.consumer.on_data(rx, n);
       if (n < rx.length) break;
     }
     if (this.stopped) return;
+    if (got > 0 && this.coalesceMs > 0) {
+      // data is flowing: read again after the interval instead of on the next byte
+      this.loop.set_timer(this.coalesceTimer, this.coalesceMs);
+      this.loop.add_timer(this.coalesceTimer);
+      return;
+    }
     this.readArmed = true;
     this.arm();
   }

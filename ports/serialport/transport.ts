@@ -79,6 +79,8 @@ export interface SerialPortTransportOptions {
    * (default: fd where the binding has one, else stream). Default from BTHOST_SERIAL_IO.
    */
   io?: SerialIoPath;
+  /** fd path: while data keeps coming, read at most once per this many ms (default 4; 0 = after every wakeup). See fd-io.ts. */
+  rx_coalesce_ms?: number;
 }
 
 /** The default presence check: the device node exists (an error other than ENOENT, e.g. EACCES, is not an unplug). */
@@ -126,6 +128,7 @@ export class SerialPortTransport implements HciTransport {
   /** The session whose presence check is in flight (at most one at a time). */
   private presenceChecking: Session | null = null;
   private readonly ioChoice: SerialIoPath;
+  private readonly rxCoalesceMs: number;
   private ioPathUsed: 'fd' | 'stream' | null = null;
   private readonly streamStats: SerialIoStats = { reads: 0, read_bytes: 0, writes: 0, write_bytes: 0, write_waits: 0 };
 
@@ -165,6 +168,10 @@ export class SerialPortTransport implements HciTransport {
     this.devicePresent = options.device_present ?? deviceNodePresent;
     this.PortClass = options.port_class ?? SerialPort;
     this.ioChoice = serial_io_choice(options.io);
+    this.rxCoalesceMs = options.rx_coalesce_ms ?? 4;
+    if (!(this.rxCoalesceMs >= 0 && this.rxCoalesceMs <= 1000)) {
+      throw new TypeError(`SerialPortTransport: bad rx_coalesce_ms ${options.rx_coalesce_ms}`);
+    }
     this.deframer = new H4Deframer({
       accept: [2, 3, 4, 5],
       limits: options.limits,
@@ -439,6 +446,7 @@ export class SerialPortTransport implements HciTransport {
         },
         this.maxWriteQueue,
         this.ring.capacity,
+        this.rxCoalesceMs,
       );
       session.fd = fd;
       this.ioPathUsed = 'fd';
