@@ -82,7 +82,7 @@ export async function open_port_transport(
       return {
         transport: p.transport,
         config: p.config,
-        where: `${spec.path} (${p.config.baudrate_init} baud, flow control ${p.config.flowcontrol ? 'on' : 'off'})`,
+        where: `${spec.path} (${options.h5 ? 'H5, ' : ''}${p.config.baudrate_init} baud, flow control ${p.config.flowcontrol ? 'on' : 'off'})`,
         port,
         host_flow_control: false,
         bus: 'uart',

@@ -9,6 +9,9 @@
  * been sent, as the chip does, and a BCM Launch RAM (controller option `bcm`) puts it back at `baud`. Garbage H4 type bytes get one Hardware Error event per burst and the
  * stream resynchronises on the next plausible packet; other connections are never affected.
  *
+ * With `h5` a connection speaks H5 (Three-wire UART) instead of H4: the controller's side of the
+ * same H5Link (h5-line.ts), optionally with a seeded share of the bytes lost or corrupted both ways.
+ *
  * Socket callbacks enter the stack only through run_loop.execute_on_main_thread.
  */
 import * as fs from 'node:fs';
