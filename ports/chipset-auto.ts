@@ -7,8 +7,9 @@
  * For Broadcom/Cypress on a UART (`bus` 'uart', the default) the port also finds the patch file
  * the way Linux btbcm names it (bcm_firmware_names: chip name from the LMP subversion; searched in
  * `firmware_dirs`, default /lib/firmware/brcm) or takes `firmware` (a file path, or 'none' for the
- * ROM firmware), reads and validates it, and gives it to the driver. Problems (no .hcd found, a
- * bad .hcd) go to `on_error` as one line; the caller decides (the CLI exits 1). Through the HCI user
+ * ROM firmware), reads and validates it, and gives it to the driver. No .hcd found is a warning
+ * (`on_warning`; the ROM firmware runs, as with Linux btbcm and BTstack); a named file that cannot be
+ * read or a bad .hcd goes to `on_error` as one line; the caller decides (the CLI exits 1). Through the HCI user
  * channel (`bus` 'hci') the kernel has loaded the firmware already, and USB and the virtual
  * controller have no UART config: no .hcd there (the BCM driver still takes BD_ADDR).
  *
@@ -330,11 +331,13 @@ export class ChipsetAuto {
           lmp_subversion: info.lmp_subversion,
           ...(this.o.board ? { board: this.o.board } : {}),
         });
-        this.o.on_error?.(
-          `no .hcd patch file for ${chip}: looked for ${names.join(', ')} in ${dirs.join(', ')} ` +
-            `(give one with --firmware PATH, or --firmware none to run the ROM firmware)`,
+        // as Linux btbcm ("firmware Patch file not found") and BTstack's bcm chipset (could not open the
+        // .hcd: init goes on): the controller runs its ROM firmware; a warning, not a failure
+        this.o.on_warning?.(
+          `no .hcd patch file for ${chip}: looked for ${names.join(', ')} in ${dirs.join(', ')}; ` +
+            `running the ROM firmware (give one with --firmware PATH, or --firmware none to silence this)`,
         );
-        return null;
+        return 'none';
       }
     }
     let bytes: Uint8Array;

@@ -25,6 +25,7 @@
  * a fault or a lost link in one line and waits for the next one instead of exiting.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { fstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Timer } from '../../src/core/run-loop.js';
 import type { CliHost } from './host.js';
@@ -291,8 +292,11 @@ export class ByteStream {
       if (this.hash) process.stdout.write(`sha256 ${this.hash.digest('hex')}\n`);
     } else {
       this.host.say(`${this.sent} bytes sent, ${this.received} bytes received`);
-      // the peer closed while input was still coming or waiting: not everything went out
-      if (!this.closing && (!this.eof || this.queued > 0) && !process.stdin.isTTY) {
+      // the peer closed while input was still waiting (read and not sent, or a file not read to its end,
+      // or a pipe that had started to deliver and had not ended): not everything went out. An idle pipe
+      // or a terminal that never gave a byte is no unsent input: a clean close then is success.
+      const unsent = this.queued > 0 || (!this.eof && (stdin_is_file() || this.sent > 0));
+      if (!this.closing && unsent && !process.stdin.isTTY) {
         code = 1;
         message =
           `the peer closed the channel after ${this.sent} bytes sent, ` +
@@ -363,5 +367,14 @@ export class ByteStream {
   private tickProgress(): void {
     process.stderr.write(`\r${this.progressLine()}`);
     this.progressTimer = this.host.after(200, () => this.tickProgress());
+  }
+}
+
+/** Whether standard input is a regular file (`< file`): its unread rest is input the peer did not take. */
+function stdin_is_file(): boolean {
+  try {
+    return fstatSync(0).isFile();
+  } catch {
+    return false;
   }
 }

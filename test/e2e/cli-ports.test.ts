@@ -125,6 +125,7 @@ test('two processes on ptys of one `bthost controller`: every command over --por
     const info = await bthostAsync(['info', '--port', await pty()]);
     assert.is(info.status, 0, info.stderr);
     assert.match(info.stdout, new RegExp(`^Controller on .*tty\\d+ \\(115200 baud, flow control on\\)$`, 'm'));
+    assert.match(info.stdout, /^  Serial I\/O: +fd \(the port read and written on the event loop\)$/m);
     assert.match(info.stdout, new RegExp(`^  BD_ADDR: +${ADDR_RE}$`, 'm'));
 
     // an L2CAP server in one process ...
@@ -195,10 +196,12 @@ test('--chipset bcm --main-baud: the Broadcom baud-rate command on a paced 11520
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, /\(115200 baud, flow control on\)/);
     assertCleanCapture(log);
-    // Update UART Baud Rate (0xFC18): 00 00 then 921600 little endian, right after Reset
+    // Update UART Baud Rate (0xFC18): 00 00 then 921600 little endian, after Reset and Read Local Version
     const cmds = readCapture(fs.readFileSync(log)).records.filter((x) => x.packet_type === 1);
     assert.is(hex(cmds[0]!.data), '03 0c 00');
-    assert.is(hex(cmds[1]!.data), '18 fc 06 00 00 00 10 0e 00');
+    // Read Local Version Information right after Reset (BTstack's init order, for chipset detection)
+    assert.is(hex(cmds[1]!.data), '01 10 00');
+    assert.is(hex(cmds[2]!.data), '18 fc 06 00 00 00 10 0e 00');
   } finally {
     socat?.kill();
     ctl.kill();
