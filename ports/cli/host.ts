@@ -78,6 +78,8 @@ export class CliHost {
   link: RadioLink | null = null;
   /** 'the virtual controller' or '/dev/ttyX (115200 baud, flow control on)'. */
   where = '';
+  /** With --port: the port's transport itself (not the tap), for lines such as the serial I/O path. */
+  port_transport: HciTransport | null = null;
   exit_code = 0;
   /** Answers pairing requests (--io, --yes, --pin, --sc, --ssp); made by open(). */
   agent!: PairingAgent;
@@ -139,6 +141,7 @@ export class CliHost {
         return false;
       }
       transport = port.transport;
+      this.port_transport = port.transport;
       transport_config = port.config as unknown as HciTransportConfig | undefined;
       this.where = port.where;
       host_flow_control ||= port.host_flow_control; // the HCI user channel reads at most 1019-byte ACL packets

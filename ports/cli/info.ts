@@ -37,6 +37,12 @@ export async function info_main(options: CliOptions): Promise<number> {
     const acl = init;
     const out: string[] = [];
     out.push(`Controller on ${host.where}`);
+    // the serial port's I/O path (ports/serialport/fd-io.ts): fd, or serialport's streams as the fallback
+    const io = (host.port_transport as { io_path?: 'fd' | 'stream' | null } | null)?.io_path;
+    if (io)
+      out.push(
+        `  Serial I/O:    ${io === 'fd' ? 'fd (the port read and written on the event loop)' : "stream (serialport's streams)"}`,
+      );
     out.push(`  BD_ADDR:       ${host.local_address}`);
     out.push(`  HCI version:   ${core_version(init.hci_version)} (${init.hci_version}), revision ${hex16(init.hci_revision)}`);
     out.push(

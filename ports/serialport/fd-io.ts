@@ -210,7 +210,7 @@ export class FdSerialIo {
     this.readArmed = false;
     if (err) {
       if ((err as { canceled?: boolean }).canceled) return; // the binding closes the poller
-      this.lost(`poll: ${err.message}`);
+      this.lost(this.readError() ?? `poll: ${err.message}`);
       return;
     }
     this.loop.execute_on_main_thread(this.drainRead);
@@ -249,6 +249,15 @@ export class FdSerialIo {
     this.arm();
   }
 
+  /** After a poll error (a pty whose other end closed reports EBADF there): the read's own error, which names the cause. */
+  private readError(): string | null {
+    try {
+      return readSync(this.handle.fd, this.rx, 0, this.rx.length, null) === 0 ? 'read: end of file (the line hung up)' : null;
+    } catch (err) {
+      return isRetry(err) ? null : `read: ${errnoText(err)}`;
+    }
+  }
+
   // ---- write -----------------------------------------------------------------------------------
 
   private writable(err: Error | null): void {
@@ -256,7 +265,7 @@ export class FdSerialIo {
     this.waitingWritable = false;
     if (err) {
       if ((err as { canceled?: boolean }).canceled) return;
-      this.lost(`poll: ${err.message}`);
+      this.lost(this.readError() ?? `poll: ${err.message}`);
       return;
     }
     this.flush();

@@ -1,0 +1,152 @@
+/**
+ * The serialport transport's fd I/O path (ports/serialport/fd-io.ts) on a real socat pty pair:
+ * which path is chosen, a burst of packets as one write with the exact bytes on the wire, a
+ * stream cut in odd pieces read back as the exact packets, the other end vanishing as a read
+ * error (EIO) -> 'failed', and the stream fallback chosen by option. Real time, bounded waits.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NodeRunLoop } from '../../src/core/run-loop.js';
+import { fromHex, hex } from '../../src/core/bytes.js';
+import { hci_transport_config_uart } from '../../src/chipset/chipset.js';
+import type { TransportEvent } from '../../src/hci/transport.js';
+import { SerialPortTransport, type SerialPortTransportOptions } from '../../ports/serialport/transport.js';
+import { fd_io_handle, serial_io_choice } from '../../ports/serialport/fd-io.js';
+import { PeerPort, ptyPair, until, type PtyPair } from './pty-helpers.js';
+
+interface Rig {
+  pair: PtyPair;
+  t: SerialPortTransport;
+  peer: PeerPort;
+  loop: NodeRunLoop;
+  events: TransportEvent[];
+  packets: Array<{ type: number; bytes: string }>;
+  cleanup(): Promise<void>;
+}
+
+async function rig(opts: SerialPortTransportOptions = {}): Promise<Rig> {
+  const pair = await ptyPair();
+  const loop = new NodeRunLoop();
+  loop.keepAlive = false;
+  const t = new SerialPortTransport(hci_transport_config_uart(pair.a, { baudrate_init: 115200 }), opts);
+  const events: TransportEvent[] = [];
+  const packets: Array<{ type: number; bytes: string }> = [];
+  t.init(loop);
+  t.register_event_handler((e) => events.push(e));
+  t.register_packet_handler((type, p, size) => packets.push({ type, bytes: hex(p, size) }));
+  const peer = new PeerPort(pair.b, true);
+  await peer.open();
+  t.open();
+  await until(() => events.some((e) => e.type === 'opened'), 3000, 'opened');
+  return {
+    pair,
+    t,
+    peer,
+    loop,
+    events,
+    packets,
+    async cleanup() {
+      if (t.is_open) {
+        t.close();
+        await until(() => !t.is_open, 2000, 'closed').catch(() => {});
+      }
+      await peer.close();
+      await pair.cleanup();
+    },
+  };
+}
+
+test('serial_io_choice: option first, then BTHOST_SERIAL_IO, else auto; fd_io_handle needs an fd and a poller', () => {
+  assert.is(serial_io_choice('stream', { BTHOST_SERIAL_IO: 'fd' }), 'stream');
+  assert.is(serial_io_choice(undefined, { BTHOST_SERIAL_IO: ' FD ' }), 'fd');
+  assert.is(serial_io_choice(undefined, { BTHOST_SERIAL_IO: 'bogus' }), 'auto');
+  assert.is(serial_io_choice(undefined, {}), 'auto');
+  assert.is(fd_io_handle(null), null);
+  assert.is(fd_io_handle({ fd: 5 }), null); // the mock binding: no poller
+  assert.is(fd_io_handle({ fd: null, poller: {} }), null); // closed
+  const poller = { poll() {}, on() {}, removeListener() {} };
+  assert.equal(fd_io_handle({ fd: 7, poller }), { fd: 7, poller });
+});
+
+test('fd path by default on Linux: a burst of packets leaves as one write, bytes exact', async () => {
+  const r = await rig();
+  try {
+    assert.is(r.t.io_path, 'fd');
+    const w0 = r.t.io_stats.writes;
+    // three packets sent in one run-loop task
+    r.loop.execute_on_main_thread(() => {
+      assert.is(r.t.send_packet(1, fromHex('03 0c 00'), 3), 0);
+      assert.is(r.t.send_packet(2, fromHex('01 00 03 00 aa bb cc'), 7), 0);
+      assert.is(r.t.send_packet(1, fromHex('01 10 00'), 3), 0);
+    });
+    await until(() => r.peer.received.length >= 4 + 8 + 4, 2000, 'bytes at the peer');
+    assert.is(hex(Uint8Array.from(r.peer.received)), '01 03 0c 00 02 01 00 03 00 aa bb cc 01 01 10 00');
+    assert.is(r.t.io_stats.writes - w0, 1, 'one write for the burst');
+    assert.is(r.t.write_queue_bytes, 0);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('fd path: a stream of events cut in odd pieces comes back as the exact packets', async () => {
+  const r = await rig();
+  try {
+    const expected: string[] = [];
+    const wire: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const ev = [0x0e, 0x04, 0x01, i & 0xff, 0x0c, 0x00]; // Command Complete, opcode varies
+      expected.push(hex(Uint8Array.from(ev)));
+      wire.push(0x04, ...ev);
+    }
+    for (let pos = 0, k = 1; pos < wire.length; k = (k * 7) % 61) {
+      const n = Math.min(wire.length - pos, 1 + k);
+      await r.peer.write(wire.slice(pos, pos + n));
+      pos += n;
+    }
+    await until(() => r.packets.length >= 200, 3000, '200 packets');
+    assert.equal(
+      r.packets.map((p) => p.bytes),
+      expected,
+    );
+    assert.ok(r.packets.every((p) => p.type === 4));
+    assert.is(r.t.io_stats.read_bytes, wire.length);
+    assert.is(r.t.framing_errors, 0);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('fd path: the other end vanishing is a read error -> failed (one event, port closed)', async () => {
+  const r = await rig();
+  try {
+    await r.pair.kill();
+    await until(() => r.events.some((e) => e.type === 'failed'), 3000, 'failed');
+    const f = r.events.find((e) => e.type === 'failed') as { error: string };
+    assert.match(f.error, `serial port ${r.pair.a} failed: `, f.error);
+    assert.match(f.error, /read: (EIO|end of file)/, f.error);
+    assert.is(r.events.filter((e) => e.type === 'failed').length, 1);
+    assert.is(r.t.is_open, false);
+    assert.is(r.t.send_packet(1, fromHex('03 0c 00'), 3), 0x0c);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test("io: 'stream' keeps serialport's streams (the fallback), same bytes", async () => {
+  const r = await rig({ io: 'stream' });
+  try {
+    assert.is(r.t.io_path, 'stream');
+    assert.is(r.t.io_choice, 'stream');
+    assert.is(r.t.send_packet(1, fromHex('03 0c 00'), 3), 0);
+    await until(() => r.peer.received.length >= 4, 2000, 'reset at the peer');
+    assert.is(hex(Uint8Array.from(r.peer.received)), '01 03 0c 00');
+    await r.peer.write(fromHex('04 0e 04 01 03 0c 00'));
+    await until(() => r.packets.length === 1, 2000, 'event');
+    assert.equal(r.packets[0], { type: 4, bytes: '0e 04 01 03 0c 00' });
+    assert.is(r.t.io_stats.reads >= 1, true);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test.run();
