@@ -16,7 +16,7 @@
  *   {"ev":"error","message"}                               anything that failed
  *   peripheral: {"ev":"advertising","start","end"} (the service's handle range) {"ev":"connect","peerAddress","peerAddressType","ownAddress","hasLtk"}
  *     {"ev":"written","uuid","value"} (hex) {"ev":"subscription","uuid","notification","indication"}
- *     {"ev":"notified","uuid","sent"} {"ev":"mtu","mtu"}
+ *     {"ev":"notified","uuid","sent"} {"ev":"mtu","mtu"} {"ev":"pairingRequest","ioCap","mitm","sc"} (serve with ioCap)
  *   central: {"ev":"connect",...} {"ev":"mtu","mtu"} {"ev":"services","services":[{uuid,start,end,
  *     characteristics:[{uuid,properties,declarationHandle,valueHandle}]}]} {"ev":"read","uuid","err","value"}
  *     {"ev":"write","uuid","err"} {"ev":"cccd","uuid","err"} {"ev":"change","uuid","value","indication"}
@@ -25,6 +25,10 @@
  * Reads commands, one JSON object a line:
  *   {"cmd":"serve","name":"ble-host-3p"}      GATT service SERVICE_UUID: CHAR_RW (read/write),
  *                                             CHAR_NOTIFY (read/notify); advertise Flags + name + UUID
+ *     [,"protected":true]                     also CHAR_ENC (readPerm 'encrypted', value 'ble-host encrypted')
+ *                                             and CHAR_MITM_SC ('encrypted-mitm-sc', 'ble-host mitm sc')
+ *     [,"ioCap":N,"mitm":true,"passkey":P]    answer a Pairing Request with these features (default:
+ *                                             ble-host's, Just Works); P typed / "yes" to a comparison
  *   {"cmd":"notify","uuid","value"}           notify the connected client (value hex)
  *   {"cmd":"connect","address","addressType"} as a central
  *   {"cmd":"mtu"} {"cmd":"discover"} {"cmd":"read","uuid"} {"cmd":"write","uuid","value"}
@@ -42,6 +46,10 @@ const readline = require('node:readline');
 const SERVICE_UUID = 'B7E50001-3F2A-4C6B-9D10-5A1E2B3C4D5E';
 const CHAR_RW = 'B7E50002-3F2A-4C6B-9D10-5A1E2B3C4D5E';
 const CHAR_NOTIFY = 'B7E50003-3F2A-4C6B-9D10-5A1E2B3C4D5E';
+/** with serve's "protected": readable on an encrypted link only (ble-host's readPerm 'encrypted') */
+const CHAR_ENC = 'B7E50004-3F2A-4C6B-9D10-5A1E2B3C4D5E';
+/** with serve's "protected": readable with an authenticated SC key only ('encrypted-mitm-sc') */
+const CHAR_MITM_SC = 'B7E50005-3F2A-4C6B-9D10-5A1E2B3C4D5E';
 
 const sockPath = process.argv[2];
 if (!sockPath) {
@@ -169,7 +177,21 @@ function serve(cmd) {
   };
   served.set(CHAR_NOTIFY, notifyChar);
   served.set(CHAR_RW, rwChar);
-  const service = { uuid: SERVICE_UUID, characteristics: [rwChar, notifyChar] };
+  const characteristics = [rwChar, notifyChar];
+  if (cmd.protected) {
+    const enc = { uuid: CHAR_ENC, properties: ['read'], readPerm: 'encrypted', value: Buffer.from('ble-host encrypted') };
+    const mitm = {
+      uuid: CHAR_MITM_SC,
+      properties: ['read'],
+      readPerm: 'encrypted-mitm-sc',
+      value: Buffer.from('ble-host mitm sc'),
+    };
+    served.set(CHAR_ENC, enc);
+    served.set(CHAR_MITM_SC, mitm);
+    characteristics.push(enc, mitm);
+  }
+  if (cmd.ioCap !== undefined) typePasskey = cmd.passkey ?? null;
+  const service = { uuid: SERVICE_UUID, characteristics };
   servedService = service;
   manager.gattDb.addServices([service]);
   const adv = new AdvertisingDataBuilder()
@@ -181,6 +203,12 @@ function serve(cmd) {
     manager.startAdvertising({ intervalMin: 0x30, intervalMax: 0x30 }, (status2, c) => {
       if (status2) return emit({ ev: 'error', message: `startAdvertising: status ${status2}` });
       watch(c);
+      if (cmd.ioCap !== undefined) {
+        c.smp.on('pairingRequest', (req, answer) => {
+          emit({ ev: 'pairingRequest', ioCap: req.ioCap, mitm: req.mitm, sc: req.sc });
+          answer({ ioCap: cmd.ioCap, mitm: cmd.mitm === true, bondingFlags: 1 });
+        });
+      }
     });
     emit({ ev: 'advertising', start: servedService.startHandle, end: servedService.endHandle });
   });
