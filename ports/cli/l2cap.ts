@@ -102,8 +102,8 @@ export async function l2cap_main(options: CliOptions): Promise<number> {
 
   const ops: ChannelOps = {
     request_can_send_now: () => void l2cap.l2cap_request_can_send_now_event(cid),
-    // ERTM / streaming: SDUs of one I-frame (the MPS both bthost sides announce)
-    max_payload: () => Math.min(l2cap.l2cap_get_remote_mtu_for_local_cid(cid), ertm && chMode ? ERTM_MPS : 0xffff),
+    // SDUs of the remote MTU; in ERTM / streaming an SDU above the MPS (ERTM_MPS) goes as start / continuation / end I-frames
+    max_payload: () => l2cap.l2cap_get_remote_mtu_for_local_cid(cid),
     send: (data, len) => l2cap.l2cap_send(cid, data, len),
     disconnect: () => void l2cap.l2cap_disconnect(cid),
   };
@@ -221,7 +221,7 @@ const MODE_NAMES: Record<number, string> = { 0: 'Basic mode', 3: 'ERTM', 4: 'str
  * `--mode basic|ertm|streaming [--mandatory]`: null for basic, else the l2cap_ertm_config_t the CLI
  * uses (16 + 16 buffers of ERTM_MPS, MaxTransmit 50, retransmission 250 ms and monitor 500 ms
  * (BTstack recommends 2000 / 12000 for a real radio; these suit a pty), FCS; MTU --mtu or
- * ERTM_MPS, so every SDU is one I-frame), or a usage problem.
+ * ERTM_MPS: by default every SDU is one I-frame, a larger --mtu on both sides gives segmented SDUs), or a usage problem.
  */
 export function ertm_options(
   mode: string | undefined,

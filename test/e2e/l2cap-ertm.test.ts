@@ -3,11 +3,14 @@
  * l2cap_ertm_create_channel / l2cap_ertm_accept_connection, the RFC and FCS options on the wire
  * (Core spec v5.4, Vol 3, Part A, 5.4, 5.5), CHANNEL_OPENED's mode and fcs, SDUs once and in
  * order over a radio losing and corrupting ACL packets, ERTM_BUFFER_RELEASED, clean captures.
+ * SDUs of 1..1000 octets over an MPS of 300: most are segmented (start / continuation / end); the
+ * captures are checked with test/helpers/ertm-capture.ts (tshark 4.0's start-frame bug, explained there).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex } from '../../src/core/bytes.js';
-import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
+import { tsharkFields } from '../helpers/capture.js';
+import { assertCleanErtmCapture } from '../helpers/ertm-capture.js';
 import { ADDR_B, makePair, pattern, type L2Node, type Pair, type Rec } from './l2cap-helpers.js';
 import type { l2cap_ertm_config_t } from '../../src/l2cap/l2cap.js';
 
@@ -77,8 +80,8 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
         assert.is(ev.slice(-5), '03 01');
       }
       for (const c of p.link.controllers) c.faults.acl_loss(loss, corrupt, 17);
-      // SDUs up to the MPS (300): unsegmented I-frames, which tshark decodes (see the segmented test below)
-      const sdus = Array.from({ length: 400 }, (_, i) => pattern(1 + ((i * 37) % 300), i));
+      // SDUs up to the MTU (1000) over an MPS of 300: unsegmented and segmented
+      const sdus = Array.from({ length: 400 }, (_, i) => pattern(1 + ((i * 37) % 1000), i));
       pump(p, r.local_cid, sdus, CAN_SEND_NOW);
       p.until(() => b.data(0x40).length === sdus.length, 'all SDUs', 600_000);
       const got = b.data(0x40);
@@ -90,8 +93,8 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       assert.is(b.events(BUFFER_RELEASED).length, 1);
       b.stack.l2cap.l2cap_unregister_service(PSM);
       const [logA, logB] = p.finish();
-      assertCleanCapture(logA);
-      assertCleanCapture(logB);
+      assert.ok(assertCleanErtmCapture(logA).start_frames > 200, 'segmented SDUs sent');
+      assert.ok(assertCleanErtmCapture(logB).start_frames > 200, 'segmented SDUs received');
       // tshark's btl2cap decodes the control fields: I-frames from a, S-frames (0 RR, 1 REJ, 3 SREJ) from b
       const s = tsharkFields(logA, ['btl2cap.control_supervisory'], 'btl2cap.cid == 0x0040 && btl2cap.control_type == 1').map(
         (r) => r[0],
