@@ -37,6 +37,7 @@ import { FaultWatch } from '../fault-watch.js';
 import { status_text } from './format.js';
 import { cli_chipset } from './chipset.js';
 import type { ChipsetAuto } from '../chipset-auto.js';
+import { mem_log } from './mem-log.js';
 
 /** The longest timer the Node run loop can arm (Node's setTimeout: a signed 32-bit count of ms, about 24.8 days). */
 export const MAX_TIMER_MS = 0x7fffffff;
@@ -288,6 +289,7 @@ export class CliHost {
 
   /** Run until finish(); resolves with the exit code. */
   async run(): Promise<number> {
+    mem_log(this, process.env['BTHOST_MEM_LOG']);
     await this.run_loop.execute();
     return this.exit_code;
   }

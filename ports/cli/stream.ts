@@ -40,6 +40,8 @@ export interface StreamOptions {
   linger_ms: number;
   /** Hash what is sent / received (SHA-256) and print it. */
   sha256: boolean;
+  /** --serve (listen): after a channel that ended cleanly, serve the next one (never exit on its own). */
+  serve?: boolean;
 }
 
 /** What the stream needs from the channel (L2CAP or RFCOMM). */
@@ -53,7 +55,7 @@ export interface ChannelOps {
 }
 
 export const STREAM_VALUED = ['--send', '--linger'];
-export const STREAM_BOOLEANS = ['--receive', '--progress', '--no-progress', '--sha256'];
+export const STREAM_BOOLEANS = ['--receive', '--progress', '--no-progress', '--sha256', '--serve'];
 
 /** Byte `k` of the --sha256 send stream: depends on the offset, so lost, repeated or reordered chunks change the hash. */
 export function stream_byte(k: number): number {
@@ -84,6 +86,7 @@ export function stream_options(flags: Flags): StreamOptions | string {
   if (flags.has('--progress')) o.progress = true;
   if (flags.has('--no-progress')) o.progress = false;
   if (flags.has('--sha256')) o.sha256 = true;
+  if (flags.has('--serve')) o.serve = true;
   const linger = flags.get('--linger');
   if (linger !== undefined) {
     if (!/^\d+$/.test(linger)) return `--linger: expected milliseconds, got '${linger}'`;
@@ -314,6 +317,11 @@ export class ByteStream {
     }
     if (code === 1 && cut && this.keep_serving && this.host.recover && !this.host.options.once) {
       this.host.say(`bthost: transfer failed: ${cut}; still listening`);
+      this.reset();
+      this.on_next();
+      return;
+    }
+    if (code === 0 && this.keep_serving && o.serve && !this.interrupted) {
       this.reset();
       this.on_next();
       return;

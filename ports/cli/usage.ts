@@ -33,6 +33,8 @@ export const USAGES: Record<string, string> = {
   --receive             throughput: count what arrives until the channel closes; prints MB/s
   --sha256              with --send / --receive: send an offset-dependent byte stream and
                         print 'sha256 HEX' of what was sent / received (compare the two)
+  --serve               (listen) after a channel that ended cleanly, serve the next one: runs
+                        until Ctrl-C (BTHOST_MEM_LOG=FILE: RSS and V8 heap appended every 10 s)
   --progress            a progress bar on stderr (default: when stderr is a terminal)
   --mtu N               the MTU to announce (default 65535; 1000 with --mode ertm|streaming)
   --mode MODE           basic (default), ertm (Enhanced Retransmission Mode: lost or corrupted
