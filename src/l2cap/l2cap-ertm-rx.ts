@@ -74,6 +74,28 @@ export class L2capErtmRx {
     this.rx_base = rx_base;
   }
 
+  /** In SREJ_SENT with frames still asked for: a poll is answered with SREJ (F=1) for them, not with RR. */
+  get srej_recovery(): boolean {
+    return this.rx_state === SREJ_SENT && this.srej_outstanding > 0;
+  }
+
+  /**
+   * Answer to a poll in SREJ_SENT: every frame still missing is asked for again; returns the first
+   * (its SREJ carries F=1), the others go out as SREJ frames after it.
+   */
+  srejPollAnswer(): number {
+    let first = -1;
+    for (let d = 0; d < 64; d++) {
+      const seq = (this.expected_tx_seq + d) & 0x3f;
+      if (!this.srej_requested[seq]) continue;
+      if (first < 0) {
+        first = seq;
+        this.srej_to_send[seq] = 0;
+      } else this.srej_to_send[seq] = 1;
+    }
+    return first;
+  }
+
   /** An SREJ waits to be sent. */
   srejToSend(): boolean {
     for (let d = 0; d < 64; d++) if (this.srej_to_send[(this.expected_tx_seq + d) & 0x3f]) return true;
@@ -120,16 +142,12 @@ export class L2capErtmRx {
       return;
     }
     if (this.rx_state === RECV) {
-      if (d === 1) {
-        this.rx_state = SREJ_SENT;
-        this.requestSrej(this.expected_tx_seq);
-        this.rx_highest = this.expected_tx_seq;
-      } else {
-        this.rx_state = REJ_SENT;
-        this.send_rej = true;
-        this.o.stats.dropped++;
-        return;
-      }
+      // every missing frame is asked for with SREJ (one per frame, below) and the ones received are
+      // kept, instead of a REJ that makes the sender resend frames we already hold (as BTstack, which
+      // stores out-of-sequence frames and answers with SREJ)
+      this.rx_state = SREJ_SENT;
+      this.requestSrej(this.expected_tx_seq);
+      this.rx_highest = this.expected_tx_seq;
     }
     // SREJ_SENT: keep the frame; ask for every new gap before it
     this.storeRx(f, buf, tx, d);

@@ -19,9 +19,11 @@
  * unless a REJ already did (REJ_Actioned); REJ retransmits from its ReqSeq, SREJ one frame; a frame
  * sent MaxTransmit times fails the channel (MaxTransmit 0 = unlimited).
  * Receiver (8.6.6 RECV / REJ_SENT / SREJ_SENT): in-sequence frames are reassembled and acknowledged
- * (RR, or the ReqSeq of the next I-frame); one missing frame is asked for with SREJ and later
- * frames are kept in the receive slots until the gap is filled; a gap of more than one frame is
- * answered with REJ (later frames discarded until the expected one comes again); duplicates are
+ * (RR, or the ReqSeq of the next I-frame); every missing frame is asked for with its own SREJ and
+ * later frames are kept in the receive slots until the gaps are filled (no REJ is sent: it would
+ * make the sender resend frames already kept); a poll met while frames are still missing is
+ * answered with SREJ F=1 for the first of them (SREJs for the others follow), so the sender's
+ * WAIT_F ends without go-back-N and only the missing frames go again; duplicates are
  * dropped; a TxSeq outside the window or a ReqSeq acknowledging unsent frames fails the channel
  * (8.6.5.x "invalid"); P=1 is answered with F=1; local busy sends RNR and drops I-frames.
  * Streaming (8.5): I-frames only, nothing acknowledged or retransmitted; a missing TxSeq drops the
@@ -289,6 +291,26 @@ export class L2capErtm implements L2capErtmRxOwner {
     if (!this.active) return 0;
     if (this.streaming) return this.pollStreaming(out, pos);
     const busy_s = this.rx.local_busy ? L2CAP_SUPERVISORY_RNR : L2CAP_SUPERVISORY_RR;
+    if (this.rx.send_final && this.rx.srej_recovery && !this.rx.local_busy) {
+      // the poll's answer names what is missing (SREJ, F=1), so the sender resends only that
+      this.rx.send_final = false;
+      this.rx.send_busy_state = false;
+      const seq = this.rx.srejPollAnswer();
+      this.stats.srej_sent++;
+      const n = l2cap_ertm_write(
+        out,
+        pos,
+        this.p.remote_cid,
+        l2cap_ertm_s_control(L2CAP_SUPERVISORY_SREJ, seq, false, true),
+        0,
+        null,
+        0,
+        0,
+        this.p.fcs,
+      );
+      if (n > 0) this.stats.s_frames_sent++;
+      return n;
+    }
     if (this.rx.send_final) {
       this.rx.send_final = false;
       this.rx.send_busy_state = false;
