@@ -234,4 +234,206 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
   });
 }
 
+const BR_N = Number(process.env.SM_FUZZ_BREDR_N ?? 50_000);
+/** What the BR/EDR responder sends (3.2): Pairing Response, Pairing Failed, Identity Information / Address, Signing Information. */
+const BR_RESPONDER_CODES = new Set([0x02, 0x05, 0x08, 0x09, 0x0a]);
+
+/*
+ * SMP over BR/EDR (fixed channel 0x0007) at a live classic link: B runs stack.sm (SC + bonding, the
+ * CTKD responder), A is a raw peer with its own handler on 0x0007 (so the fixed channels masks
+ * announce it both ways). A alternates phases: an unencrypted link (every Pairing Request refused
+ * with 0x0E), then gap_request_security_level(2) (SSP with a P-256 link key, AES-CCM encryption:
+ * Pairing Requests answered, B distributes its keys), fuzzing in both; now and then the link is
+ * dropped and made again, or A idles past the SMP timeout. Checked: nothing throws; every PDU B
+ * sends on 0x0007 is one a responder sends, with its length, Pairing Failed reasons 0x01..0x0E;
+ * a refused exchange (PAIRING_COMPLETE status != 0, Pairing Failed before any PAIRING_STARTED)
+ * stores nothing (a fuzzed exchange that is in fact a valid CTKD pairing may store its bond: it is
+ * counted and removed at once); no Pairing Response ever goes out on a link without SC encryption;
+ * pools full after power off.
+ */
+for (const profile of ['v1.4', 'v1.8'] as const) {
+  test(`${profile}: ${BR_N} random and mutated SMP PDUs on the BR/EDR channel 0x0007, with and without SC encryption`, () => {
+    const rnd = prng(profile === 'v1.4' ? 0xb7e1 : 0xb7e2);
+    const int = (n: number): number => Math.floor(rnd() * n);
+    const bytes = (n: number): number[] => Array.from({ length: n }, () => int(256));
+    const rl = new VirtualRunLoop();
+    const link = new RadioLink(rl, { seed: `sm-fuzz-bredr-${profile}` });
+    const node = (addr: typeof ADDR_A, name: string): Stack =>
+      new Stack({ transport: new VirtualTransport(link.create_controller({ bd_addr: addr, name })), run_loop: rl, profile });
+    const A = node(ADDR_A, 'a');
+    const B = node(ADDR_B, 'b');
+    const sm = B.sm;
+    sm.sm_init();
+    sm.sm_set_io_capabilities(3);
+    sm.sm_set_authentication_requirements(0x09);
+    const db = sm.le_device_db;
+    const counts = new Map<string, number>();
+    const bump = (k: string): void => void counts.set(k, (counts.get(k) ?? 0) + 1);
+    sm.sm_add_event_handler({
+      callback: (_t, _c, p) => {
+        bump(`event 0x${p[0]!.toString(16)}`);
+        if (p[0] === B.codes.SM_EVENT_PAIRING_STARTED) assert.is(db.le_device_db_count(), 0, 'no bond before an exchange');
+        if (p[0] !== B.codes.SM_EVENT_PAIRING_COMPLETE) return;
+        if (p[11] !== 0) {
+          assert.is(db.le_device_db_count(), 0, 'nothing stored from a refused exchange');
+          return;
+        }
+        // a valid exchange among the fuzz: a bond when EncKey was agreed in both key distributions
+        // (3.6.1), for the identity address A's fuzzed Identity Address Information named (else A's)
+        assert.ok(db.le_device_db_count() <= 1, 'at most the one bond of this exchange');
+        if (db.le_device_db_count() === 0) return bump('paired, no bond');
+        const i = Array.from({ length: db.le_device_db_max_count() }, (_, k) => k).find((k) => db.le_device_db_info(k))!;
+        const enc = db.le_device_db_encryption_get(i)!;
+        assert.ok(enc.secure_connection && enc.ediv === 0 && enc.key_size >= 7 && enc.key_size <= 16, 'a derived SC bond');
+        db.le_device_db_remove(i);
+        bump('derived');
+      },
+    });
+    // ---- A: a raw peer on 0x0007
+    let a_handle = -1;
+    let encrypted = false;
+    A.l2cap.l2cap_register_fixed_channel((type, channel, p, size) => {
+      if (type !== 0x09 || channel !== a_handle) return;
+      const code = p[0]!;
+      assert.ok(BR_RESPONDER_CODES.has(code), `B sent code 0x${code.toString(16)} over BR/EDR`);
+      assert.is(size, sm_pdu_length(code), `B's 0x${code.toString(16)} has its length`);
+      if (code === 0x05) assert.ok(p[1]! >= 0x01 && p[1]! <= 0x0e, `reason 0x${p[1]!.toString(16)}`);
+      if (code === 0x02) assert.ok(encrypted, 'a Pairing Response only on an SC-encrypted link');
+      bump(`pdu 0x${code.toString(16)}${code === 0x05 ? `/${p[1]!.toString(16)}` : ''}${encrypted ? ' enc' : ''}`);
+    }, 0x0007);
+    A.hci.hci_add_event_handler({
+      callback: (_t, _c, p) => {
+        if (p[0] === 0x03 && p[2] === 0) a_handle = little_endian_read_16(p, 3);
+        if (p[0] === 0x08 && p[2] === 0 && little_endian_read_16(p, 3) === a_handle) encrypted = p[5] === 0x02;
+        if (p[0] === 0x08) bump(`encryption change ${p[2]} ${p[5]}`);
+        if (p[0] === 0x05 && little_endian_read_16(p, 3) === a_handle) {
+          bump(`disconnected 0x${p[5]!.toString(16)}`);
+          a_handle = -1;
+          encrypted = false;
+        }
+      },
+    });
+    A.hci.hci_power_control(1);
+    B.hci.hci_power_control(1);
+    assert.ok(
+      rl.run_until(() => A.hci.hci_get_state() === 2 && B.hci.hci_get_state() === 2, 60_000),
+      'both working',
+    );
+    B.gap.gap_connectable_control(1);
+    const connect = (): void => {
+      // each link pairs anew: the virtual controller encrypts with E0 (0x01) on a stored key, AES-CCM
+      // (0x02) only right after an SC pairing
+      A.gap.gap_drop_link_key_for_bd_addr(ADDR_B);
+      B.gap.gap_drop_link_key_for_bd_addr(ADDR_A);
+      assert.is(A.hci.hci_connect_acl(ADDR_B), 0);
+      assert.ok(
+        rl.run_until(() => a_handle >= 0 && B.sm.state.connections.length === 1, 10_000),
+        'connected',
+      );
+      // learn B's fixed channels (Information Request): 0x0007 may be used from then on
+      A.l2cap.l2cap_request_can_send_fix_channel_now_event(a_handle, 0x0007);
+      assert.ok(
+        rl.run_until(() => A.l2cap.l2cap_can_send_fixed_channel_packet_now(a_handle, 0x0007), 5_000),
+        "B's mask announces 0x0007",
+      );
+    };
+    const disconnect = (): void => {
+      if (a_handle >= 0) A.gap.gap_disconnect(a_handle);
+      assert.ok(
+        rl.run_until(() => a_handle < 0 && B.sm.state.connections.length === 0, 10_000),
+        'disconnected',
+      );
+    };
+    const encrypt = (): void => {
+      A.gap.gap_request_security_level(a_handle, 2);
+      assert.ok(
+        rl.run_until(() => encrypted || a_handle < 0, 10_000),
+        'AES-CCM encryption after SSP',
+      );
+    };
+    const preq = (): number[] => [
+      0x01,
+      int(6),
+      int(4) === 0 ? int(2) : 0,
+      [0, 0x20, 0x21, 0x29, 0x2d, int(256)][int(6)]!,
+      [16, 16, 7 + int(10), int(256)][int(4)]!,
+      int(8) === 0 ? int(256) : int(8),
+      int(8) === 0 ? int(256) : int(8),
+    ];
+    const wellFormed = (): number[] => {
+      const code = [0x02, 0x05, 0x08, 0x09, 0x0a, 0x06, 0x07, 0x03, 0x04, 0x0b, 0x0d, 0x0e][int(12)]!;
+      return [code, ...bytes(sm_pdu_length(code) - 1)];
+    };
+    let last: number[] = preq();
+    const next = (): number[] => {
+      const r = rnd();
+      let p: number[];
+      if (r < 0.3) p = preq();
+      else if (r < 0.6) p = wellFormed();
+      else if (r < 0.68) p = last.slice(0, int(last.length));
+      else if (r < 0.74) p = [...last, ...bytes(1 + int(4))];
+      else if (r < 0.82) {
+        p = last.slice();
+        const i = int(p.length);
+        p[i] = p[i]! ^ (1 << int(8));
+      } else if (r < 0.88) p = [0x05, int(256)];
+      else p = [int(256), ...bytes(int(70))];
+      last = p.length > 0 ? p : last;
+      return p;
+    };
+    connect();
+    let sent = 0;
+    let timeouts = 0;
+    let cycles = 0;
+    while (sent < BR_N) {
+      const roll = rnd();
+      if (roll < 0.002) {
+        // a new link: unencrypted first, encrypted (stored link key, AES-CCM) after the next roll
+        disconnect();
+        connect();
+        cycles++;
+        continue;
+      }
+      if (roll < 0.0026) {
+        rl.run_until(() => false, 31_000); // past the SMP timeout of an exchange under way
+        timeouts++;
+        continue;
+      }
+      if (!encrypted && roll < 0.012) {
+        encrypt();
+        if (a_handle < 0) connect();
+        continue;
+      }
+      const pdu = Uint8Array.from(next());
+      if (pdu.length === 0) continue;
+      if (!rl.run_until(() => a_handle >= 0 && A.l2cap.l2cap_can_send_fixed_channel_packet_now(a_handle, 0x0007), 1000)) {
+        if (a_handle < 0) connect();
+        continue;
+      }
+      assert.is(A.l2cap.l2cap_send_connectionless(a_handle, 0x0007, pdu, pdu.length), 0, 'sent');
+      sent++;
+      bump(encrypted ? 'sent enc' : 'sent plain');
+      rl.run_until(() => false, 3);
+    }
+    disconnect();
+    assert.is(db.le_device_db_count(), 0, 'no bond left (derived ones were removed at once)');
+    const c = (k: string): number => counts.get(k) ?? 0;
+    assert.ok(c('sent plain') > BR_N / 10 && c('sent enc') > BR_N / 10, `both kinds of link fuzzed: ${[...counts]}`);
+    assert.ok(c('pdu 0x5/e') > 100, 'Pairing Requests refused 0x0E on unencrypted links');
+    assert.ok(c('pdu 0x2 enc') > 100, 'Pairing Responses on SC-encrypted links');
+    assert.ok(c('pdu 0x8 enc') > 10 && c('pdu 0xa enc') > 10, "B's identity and signing keys distributed");
+    assert.ok(c('pdu 0x5/8 enc') + c('pdu 0x5/a enc') + c('pdu 0x5/7 enc') > 100, 'exchanges under way refused');
+    assert.ok(cycles > 5 && timeouts > 0, `cycles ${cycles}, timeouts ${timeouts}`);
+    assert.is(c('event 0xd4'), c('event 0xd5'), 'every PAIRING_STARTED has its PAIRING_COMPLETE');
+    assert.ok(c('derived') > 0 && c('paired, no bond') > 0, 'valid exchanges among the fuzz, with and without a bond');
+    if (process.env.SM_FUZZ_VERBOSE) console.log(profile, [...counts].sort().join(' | '), 'cycles', cycles, 'timeouts', timeouts);
+    A.hci.hci_power_control(0);
+    B.hci.hci_power_control(0);
+    rl.run_until(() => A.hci.hci_get_state() === 0 && B.hci.hci_get_state() === 0, 10_000);
+    rl.run(1000);
+    assert.equal(A.pools.busy(), []);
+    assert.equal(B.pools.busy(), []);
+  });
+}
+
 test.run();
