@@ -3,9 +3,8 @@
  * P (peripheral) advertises from resolvable private addresses made from its IRK and rotated every
  * update period; C (central, public address) pairs with it (LE Secure Connections, bonding, IRK and
  * identity address distributed), sees a new address on the air after the period, then P restarts
- * (a new Stack on the same controller, keeping its TLV store with IR / ER and its le device db:
- * the same in-memory db object, as the TLV-backed LE bond store is another part of the issue)
- * with rotation on; C resolves P's new RPA to P's identity: SM_EVENT_IDENTITY_RESOLVING_SUCCEEDED
+ * (a new Stack on the same controller with a new LeDeviceDbTlv over the same TLV store: IR / ER
+ * and the bonds come back from the store, nothing from the first Stack's objects) with rotation on; C resolves P's new RPA to P's identity: SM_EVENT_IDENTITY_RESOLVING_SUCCEEDED
  * with the identity address, re-encryption reported by identity, the HCI connection found by it.
  * Captures decode cleanly (our reader, tshark, btmon).
  */
@@ -17,7 +16,7 @@ import { VirtualRunLoop } from '../../src/core/run-loop.js';
 import { btstack_tlv_memory_instance } from '../../src/core/tlv.js';
 import { RadioLink } from '../../src/controller/index.js';
 import { Stack } from '../../src/stack.js';
-import { LeDeviceDbMemory } from '../../src/sm/sm.js';
+import { LeDeviceDbTlv } from '../../src/sm/le-device-db-tlv.js';
 import { sm_rpa_resolve } from '../../src/sm/crypto.js';
 import { SM_TLV_TAG_IR } from '../../src/sm/sm-privacy.js';
 import { VirtualTransport } from '../../ports/virtual/transport.js';
@@ -36,7 +35,6 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     const logs: string[] = [];
     const until = (pred: () => boolean, what: string, max = 60_000): void => assert.ok(rl.run_until(pred, max), what);
     const tlvP = btstack_tlv_memory_instance();
-    const dbP = new LeDeviceDbMemory();
 
     let conP = -1;
     let conC = -1;
@@ -47,7 +45,7 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
       logs.push(log);
       const sm = stack.sm;
       sm.set_tlv(tlvP);
-      sm.sm_set_le_device_db(dbP);
+      sm.sm_set_le_device_db(new LeDeviceDbTlv(tlvP)); // each boot reads the bonds back from the store
       sm.sm_init();
       sm.sm_set_authentication_requirements(AUTH);
       const app = new SmApp(stack, { io: 3, auth: AUTH }, () => conP);
@@ -152,7 +150,7 @@ for (const profile of ['v1.4', 'v1.8'] as const) {
     assert.is(rpa2.type, 1);
     assert.ok(sm_rpa_resolve(irk, rpa2.addr), 'rotated address made from the same IRK');
 
-    // ---- 4: P restarts (same controller, same TLV store and le device db), rotation on
+    // ---- 4: P restarts (same controller, same TLV store: IR and bonds read back from it), rotation on
     P.stack.hci.hci_power_control(0);
     until(() => P.stack.hci.hci_get_state() === 0, 'P off');
     P.stack.close_packet_log();
