@@ -161,6 +161,10 @@ function respLinkKey(p: Proc, key: Uint8Array | null): void {
     if (!equal(key, p.init_key!)) return authFailedDetach(p);
     air.authenticated = true;
     air.link_key = key;
+    // a stored key: the controllers do not learn its type. When both sides support Secure Connections
+    // they run the secure authentication procedure, after which encryption is AES-CCM (Vol 2 Part H
+    // 5 / 6.1); the key counts as a P-256 one for that choice.
+    air.key_type = sc_on_both(p.init) ? 0x07 : 0x04;
     finish(p, OK);
   });
 }
@@ -312,14 +316,18 @@ function pinReply(p: Proc, end: LinkEnd, pin: Uint8Array | null): void {
   });
 }
 
+/** Both hosts enabled Secure Connections (Write Secure Connections Host Support). */
+function sc_on_both(end: LinkEnd): boolean {
+  return end.controller.secure_connections_host === 1 && end.peer.controller.secure_connections_host === 1;
+}
+
 /** Switch classic encryption on/off: Encryption Change on both sides. */
 function encrypt(end: LinkEnd, on: boolean): void {
   const air = end.air;
   air.encryption_pending = true;
   air.lmp(() => {
     air.encryption_pending = false;
-    const sc = end.controller.secure_connections_host === 1 && end.peer.controller.secure_connections_host === 1;
-    air.encryption = on ? (sc && (air.key_type === 0x07 || air.key_type === 0x08) ? 0x02 : 0x01) : 0x00;
+    air.encryption = on ? (sc_on_both(end) && (air.key_type === 0x07 || air.key_type === 0x08) ? 0x02 : 0x01) : 0x00;
     for (const e of [end, end.peer]) e.controller.ev.encryption_change(OK, e.handle, air.encryption);
   });
 }
