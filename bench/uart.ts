@@ -72,6 +72,10 @@ export interface UartFigures {
   threads: Record<string, { user_ms: number; sys_ms: number }>;
   cpu_pct: number;
   scavenges: number;
+  /** Mark-compact GCs in the window and their pause (main thread; concurrent marking adds worker-thread CPU). */
+  major_gcs: number;
+  major_gc_ms: number;
+  heap_used_MB: number;
   framing_errors: number;
   io_path: string;
   reads: number;
@@ -482,11 +486,14 @@ export async function run(
         r.figures[`${k}_writes_per_s`] = f.writes / secs;
         r.figures[`${k}_bytes_per_write`] = f.write_bytes / Math.max(1, f.writes);
         r.figures[`${k}_scavenges_per_s`] = f.scavenges / secs;
+        r.figures[`${k}_major_gcs`] = f.major_gcs;
+        r.units[`${k}_major_gcs`] =
+          `mark-compact GCs in the ${seconds} s window (heap ${f.heap_used_MB.toFixed(0)} MB used: node + tsx + the stack)`;
         if (f.framing_errors) r.notes.push(`${k}: ${f.framing_errors} H4 framing errors`);
         if (f.syscalls) r.notes.push(`${io} ${mode} @ ${baud} syscalls per MB: ${syscallsPerMB(f.syscalls, f.bytes)}`);
         log(
           opts,
-          `${io} ${mode} @ ${baud}: ${(f.fraction * 100).toFixed(1)} % of the line, host CPU ${f.cpu_pct.toFixed(1)} %, ${ms_per_MB.toFixed(0)} ms/MB = ${xCat.toFixed(2)}x cat, ${xStream.toFixed(2)}x stream floor; ${(f.reads / secs).toFixed(0)} reads/s of ${(f.read_bytes / Math.max(1, f.reads)).toFixed(0)} B, ${(f.writes / secs).toFixed(0)} writes/s of ${(f.write_bytes / Math.max(1, f.writes)).toFixed(0)} B${f.syscalls ? `; syscalls/MB: ${syscallsPerMB(f.syscalls, f.bytes)}` : ''}`,
+          `${io} ${mode} @ ${baud}: ${(f.fraction * 100).toFixed(1)} % of the line, host CPU ${f.cpu_pct.toFixed(1)} %, ${ms_per_MB.toFixed(0)} ms/MB = ${xCat.toFixed(2)}x cat, ${xStream.toFixed(2)}x stream floor; ${(f.reads / secs).toFixed(0)} reads/s of ${(f.read_bytes / Math.max(1, f.reads)).toFixed(0)} B, ${(f.writes / secs).toFixed(0)} writes/s of ${(f.write_bytes / Math.max(1, f.writes)).toFixed(0)} B; ${f.major_gcs} major GC (${f.major_gc_ms.toFixed(0)} ms), heap ${f.heap_used_MB.toFixed(0)} MB${f.syscalls ? `; syscalls/MB: ${syscallsPerMB(f.syscalls, f.bytes)}` : ''}`,
         );
         if (io === 'fd') {
           r.targets.push({ figure: `${k}_line_pct`, target: '>= 90 %', op: '>=', value: 90 });

@@ -44,11 +44,19 @@ const WARM_MS = process.argv.includes('--warm-ms') ? Number(arg('--warm-ms')) : 
 const MTU = Number(process.argv.includes('--mtu') ? arg('--mtu') : 1017);
 
 let scavenges = 0;
+let majorGcs = 0;
+let majorGcMs = 0;
 let measuring = false;
 new PerformanceObserver((list) => {
   if (!measuring) return;
-  for (const e of list.getEntries())
-    if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      majorGcs++;
+      majorGcMs += e.duration;
+    }
+  }
 }).observe({ entryTypes: ['gc'] });
 
 const loop = new NodeRunLoop();
@@ -160,6 +168,9 @@ function start(): void {
         threads,
         cpu_pct: ((cpu.user + cpu.system) / 1000 / wall_ms) * 100,
         scavenges,
+        major_gcs: majorGcs,
+        major_gc_ms: majorGcMs,
+        heap_used_MB: process.memoryUsage().heapUsed / 1e6,
         framing_errors: transport.framing_errors,
         io_path: transport.io_path,
         reads: io1.reads - io0.reads,
