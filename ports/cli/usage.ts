@@ -36,7 +36,8 @@ export const USAGES: Record<string, string> = {
   --serve               (listen) after a channel that ended cleanly, serve the next one: runs
                         until Ctrl-C (BTHOST_MEM_LOG=FILE: RSS and V8 heap appended every 10 s)
   --progress            a progress bar on stderr (default: when stderr is a terminal)
-  --mtu N               the MTU to announce (default 65535; 1000 with --mode ertm|streaming)
+  --mtu N               the MTU to announce (default 65535; 1000 with --mode ertm|streaming:
+                        one I-frame per SDU; a larger MTU on both sides gives segmented SDUs)
   --mode MODE           basic (default), ertm (Enhanced Retransmission Mode: lost or corrupted
                         frames sent again) or streaming (lost frames dropped, whole SDUs only);
                         a peer without the mode gets basic mode unless --mandatory
