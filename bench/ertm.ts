@@ -47,6 +47,11 @@ export interface ErtmFigures {
   cpu_ms_per_mb: number;
   retransmissions_per_mb: number;
   virtual_s: number;
+  /** Polls (P=1) the sender sent: each one waited out its retransmission timer. */
+  polls: number;
+  /** SREJs the receiver sent, and of those sent again on evidence (an SREJ'd frame overtaking an earlier one). */
+  srej: number;
+  srej_resent: number;
 }
 
 /** One transfer of `bytes` at `loss` (share of ACL data packets lost, and as many corrupted). */
@@ -103,6 +108,7 @@ export async function ertmRun(loss: number, bytes: number): Promise<ErtmFigures>
   const n = Math.ceil(bytes / SDU);
   const t0 = w.rl.get_time_ms();
   const ch = la.state.channelForCid(cidA)!;
+  const chB = b.stack.l2cap.state.channels.find((c) => c.ertm)!;
   const { m } = await measure(() => {
     target = n * SDU;
     la.l2cap_request_can_send_now_event(cidA);
@@ -116,6 +122,9 @@ export async function ertmRun(loss: number, bytes: number): Promise<ErtmFigures>
     cpu_ms_per_mb: m.cpu_ms / mb,
     retransmissions_per_mb: (ch.ertm?.stats.retransmissions ?? 0) / mb,
     virtual_s,
+    polls: ch.ertm?.stats.polls_sent ?? 0,
+    srej: chB.ertm?.stats.srej_sent ?? 0,
+    srej_resent: chB.ertm?.rx_srej_resent ?? 0,
   };
 }
 
@@ -133,10 +142,17 @@ export async function run(opts: BenchOptions & { mb?: number }): Promise<BenchRe
     r.units[`${k}_MB_per_cpu_s`] = 'MB of SDUs per CPU second of the process (both stacks, both controllers)';
     r.figures[`${k}_retransmissions_per_MB`] = f.retransmissions_per_mb;
     r.units[`${k}_retransmissions_per_MB`] = 'I-frames sent again per MB';
+    r.figures[`${k}_polls`] = f.polls;
+    r.units[`${k}_polls`] = 'polls (P=1) the sender sent, each after waiting out its retransmission timer';
+    r.figures[`${k}_srej`] = f.srej;
+    r.units[`${k}_srej`] = 'SREJ frames the receiver sent';
+    r.figures[`${k}_srej_resent`] = f.srej_resent;
+    r.units[`${k}_srej_resent`] = 'of those, sent again at once because a frame asked for later arrived first';
     log(
       opts,
       `loss ${loss * 100} % + corrupt ${loss * 100} %: ${f.mbps_virtual.toFixed(2)} MB/s virtual (${f.virtual_s.toFixed(2)} s), ` +
-        `${(1000 / f.cpu_ms_per_mb).toFixed(1)} MB per CPU s, ${f.retransmissions_per_mb.toFixed(1)} retransmissions/MB`,
+        `${(1000 / f.cpu_ms_per_mb).toFixed(1)} MB per CPU s, ${f.retransmissions_per_mb.toFixed(1)} retransmissions/MB, ` +
+        `${f.polls} polls, ${f.srej} SREJ (${f.srej_resent} sent again on evidence)`,
     );
   }
   r.notes.push('acl_loss drops and corrupts that share of the ACL data packets both ways (I-frames and S-frames), seed 7');

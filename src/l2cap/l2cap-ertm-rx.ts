@@ -1,10 +1,17 @@
 /**
  * The receiving half of an ERTM / streaming channel (Core spec v5.4, Vol 3, Part A, 8.5 and
- * 8.6.6 RECV / REJ_SENT / SREJ_SENT): TxSeq checks, the out-of-order receive slots, SREJ / REJ
- * requests, SAR reassembly into the application's buffer, local busy. The sender side
- * (l2cap-ertm.ts) owns this component, processes ReqSeq and the F bit first, and turns the
- * flags here (send_final, send_rej, srej_to_send, send_busy_state, the pending acknowledgement)
- * into frames.
+ * 8.6.6 RECV / SREJ_SENT): TxSeq checks, the out-of-order receive slots, SREJ requests, SAR
+ * reassembly into the application's buffer, local busy. The sender side (l2cap-ertm.ts) owns this
+ * component, processes ReqSeq and the F bit first, and turns the flags here (send_final,
+ * srej_to_send, send_busy_state, the pending acknowledgement) into frames.
+ *
+ * No REJ is ever sent (REJ_SENT is never entered): every missing frame is asked for with its own
+ * SREJ and the frames after a gap are kept, so a REJ would only make the sender resend frames we
+ * hold. The SrejList is `srej_requested` with `srej_stamp`, the order in which each SREJ went on
+ * the wire: a peer answers SREJs in the order it receives them, so when an SREJ'd frame arrives
+ * while a frame asked for before it is still missing, that frame's SREJ or its retransmission was
+ * lost and its SREJ is sent again at once (SREJ_SENT, TxSeq = Unexpected-Srej), instead of
+ * waiting for the peer's retransmission timer and poll.
  */
 import {
   L2CAP_SAR_CONTINUATION,
@@ -19,7 +26,6 @@ import {
 import type { L2capErtmIo, L2capErtmParams, L2capErtmStats } from './l2cap-ertm-types.js';
 
 const RECV = 0;
-const REJ_SENT = 1;
 const SREJ_SENT = 2;
 
 /** What the receiver needs from the engine that owns it. */
@@ -45,6 +51,11 @@ export class L2capErtmRx {
   /** SREJ frames to send, by the missing TxSeq. */
   readonly srej_to_send = new Uint8Array(64);
   srej_outstanding = 0;
+  /** When the SREJ for each requested TxSeq last went on the wire (srej_sent_count then; 0: not yet). */
+  readonly srej_stamp = new Uint32Array(64);
+  private srej_sent_count = 0;
+  /** SREJs sent again because a frame asked for later arrived first (Unexpected-Srej). */
+  srej_resent = 0;
   expected_tx_seq = 0;
   rx_highest = 0;
   /** The ReqSeq last sent (an acknowledgement is pending while it differs from expected_tx_seq). */
@@ -53,7 +64,6 @@ export class L2capErtmRx {
   local_busy = false;
   /** Answer a poll: RR / RNR with F=1. */
   send_final = false;
-  send_rej = false;
   /** Local busy changed: RNR or RR to send. */
   send_busy_state = false;
   reasm_active = false;
@@ -67,9 +77,11 @@ export class L2capErtmRx {
     this.rx_valid.fill(0);
     this.srej_requested.fill(0);
     this.srej_to_send.fill(0);
+    this.srej_stamp.fill(0);
+    this.srej_sent_count = this.srej_resent = 0;
     this.rx_total = this.srej_outstanding = this.expected_tx_seq = this.rx_highest = this.last_ack_sent = 0;
     this.rx_state = RECV;
-    this.local_busy = this.send_final = this.send_rej = this.send_busy_state = this.reasm_active = false;
+    this.local_busy = this.send_final = this.send_busy_state = this.reasm_active = false;
     this.reasm_pos = this.reasm_len = 0;
     this.rx_base = rx_base;
   }
@@ -94,6 +106,11 @@ export class L2capErtmRx {
       } else this.srej_to_send[seq] = 1;
     }
     return first;
+  }
+
+  /** The SREJ for `seq` was written to the wire (the sender side calls this for every SREJ it sends). */
+  srejSent(seq: number): void {
+    this.srej_stamp[seq] = ++this.srej_sent_count;
   }
 
   /** An SREJ waits to be sent. */
@@ -125,20 +142,12 @@ export class L2capErtmRx {
       return;
     }
     if (d === 0) {
-      if (this.rx_state === REJ_SENT) this.rx_state = RECV;
-      if (this.srej_requested[tx]) {
-        this.srej_requested[tx] = 0;
-        this.srej_outstanding--;
-      }
+      this.srejAnswered(tx);
       if (!this.reassemble(l2cap_ertm_sar(c), f.sdu_length, buf, f.payload_offset, f.payload_length)) return;
       this.expected_tx_seq = (tx + 1) & 0x3f;
       this.rx_total++;
       this.rx_valid[tx] = 0;
       this.drainStored();
-      return;
-    }
-    if (this.rx_state === REJ_SENT) {
-      this.o.stats.dropped++;
       return;
     }
     if (this.rx_state === RECV) {
@@ -151,10 +160,7 @@ export class L2capErtmRx {
     }
     // SREJ_SENT: keep the frame; ask for every new gap before it
     this.storeRx(f, buf, tx, d);
-    if (this.srej_requested[tx]) {
-      this.srej_requested[tx] = 0;
-      this.srej_outstanding--;
-    }
+    this.srejAnswered(tx);
     const hd = l2cap_seq_delta(this.rx_highest, this.expected_tx_seq);
     if (d >= hd) {
       for (let s = (this.rx_highest + 1) & 0x3f; s !== tx; s = (s + 1) & 0x3f) {
@@ -162,6 +168,29 @@ export class L2capErtmRx {
         this.requestSrej(s);
       }
       this.rx_highest = tx;
+    }
+  }
+
+  /**
+   * A frame we may have asked for arrived: it leaves the SrejList. When it had been asked for, every
+   * frame whose SREJ went out before its own and is still missing was lost again (its SREJ or its
+   * retransmission: the peer answers SREJs in order) and is asked for again now.
+   */
+  private srejAnswered(tx: number): void {
+    if (!this.srej_requested[tx]) return;
+    this.srej_requested[tx] = 0;
+    this.srej_to_send[tx] = 0;
+    this.srej_outstanding--;
+    const stamp = this.srej_stamp[tx]!;
+    this.srej_stamp[tx] = 0;
+    if (stamp === 0 || this.srej_outstanding === 0) return;
+    for (let d = 0; d < 64; d++) {
+      const s = (this.expected_tx_seq + d) & 0x3f;
+      if (!this.srej_requested[s] || this.srej_to_send[s]) continue;
+      const st = this.srej_stamp[s]!;
+      if (st === 0 || st > stamp) continue;
+      this.srej_to_send[s] = 1;
+      this.srej_resent++;
     }
   }
 

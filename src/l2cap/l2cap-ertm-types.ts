@@ -39,7 +39,6 @@ export class L2capErtmStats {
   i_frames_sent = 0;
   retransmissions = 0;
   s_frames_sent = 0;
-  rej_sent = 0;
   srej_sent = 0;
   rnr_sent = 0;
   polls_sent = 0;
@@ -48,7 +47,7 @@ export class L2capErtmStats {
   dropped = 0;
   sdus_delivered = 0;
   clear(): void {
-    this.i_frames_sent = this.retransmissions = this.s_frames_sent = this.rej_sent = this.srej_sent = 0;
+    this.i_frames_sent = this.retransmissions = this.s_frames_sent = this.srej_sent = 0;
     this.rnr_sent = this.polls_sent = this.fcs_errors = this.malformed = this.dropped = this.sdus_delivered = 0;
   }
 }

@@ -16,19 +16,18 @@
  * in any received frame acknowledges; the retransmission timer polls (RR/RNR with P=1) and enters
  * WAIT_F, the monitor timer polls again until MaxTransmit polls are unanswered (then the channel
  * fails); a frame with F=1 in WAIT_F returns to XMIT and retransmits every unacknowledged frame
- * unless a REJ already did (REJ_Actioned); REJ retransmits from its ReqSeq, SREJ one frame; a frame
+ * unless a REJ already did (REJ_Actioned); a REJ from the peer retransmits from its ReqSeq, an SREJ
+ * one frame (SREJ'd frames go again in the order the SREJs arrived, before new frames); a frame
  * sent MaxTransmit times fails the channel (MaxTransmit 0 = unlimited).
- * Receiver (8.6.6 RECV / REJ_SENT / SREJ_SENT): in-sequence frames are reassembled and acknowledged
- * (RR, or the ReqSeq of the next I-frame); every missing frame is asked for with its own SREJ and
- * later frames are kept in the receive slots until the gaps are filled (no REJ is sent: it would
- * make the sender resend frames already kept); a poll met while frames are still missing is
- * answered with SREJ F=1 for the first of them (SREJs for the others follow), so the sender's
- * WAIT_F ends without go-back-N and only the missing frames go again; duplicates are
+ * Receiver (8.6.6 RECV / SREJ_SENT, l2cap-ertm-rx.ts): in-sequence frames are reassembled and
+ * acknowledged (RR, or the ReqSeq of the next I-frame); each missing frame is asked for with its own
+ * SREJ (never REJ) and later frames are kept until the gaps are filled; an SREJ'd frame arriving
+ * while one asked for before it is still missing sends that one's SREJ again; a poll met while
+ * frames are missing is answered with SREJ F=1 (so WAIT_F ends without go-back-N); duplicates are
  * dropped; a TxSeq outside the window or a ReqSeq acknowledging unsent frames fails the channel
  * (8.6.5.x "invalid"); P=1 is answered with F=1; local busy sends RNR and drops I-frames.
  * Streaming (8.5): I-frames only, nothing acknowledged or retransmitted; a missing TxSeq drops the
- * SDU being reassembled, so only whole SDUs are delivered, in order.
- * Frames failing the FCS are discarded (3.3.5), as are malformed ones.
+ * SDU being reassembled (only whole SDUs, in order). Frames failing the FCS (3.3.5) or malformed: discarded.
  */
 import type { RunLoop } from '../core/run-loop.js';
 import { Timer } from '../core/run-loop.js';
@@ -88,7 +87,9 @@ export class L2capErtm implements L2capErtmRxOwner {
   /** Transmit slot of each stored sequence number (frames counted without wrapping, so any num_tx_buffers works). */
   private readonly tx_slot = new Uint8Array(64);
   private tx_stored_total = 0;
-  private readonly srej_pending = new Uint8Array(64);
+  /** SREJ'd frames to send again: the order their SREJ arrived in (srej_received then; 0 = none). */
+  private readonly srej_pending = new Uint32Array(64);
+  private srej_received = 0;
   private next_tx_seq = 0;
   private expected_ack_seq = 0;
   private next_send_seq = 0;
@@ -128,6 +129,7 @@ export class L2capErtm implements L2capErtmRxOwner {
     this.tx_len.fill(0);
     this.tx_count.fill(0);
     this.srej_pending.fill(0);
+    this.srej_received = 0;
     this.rx.reset(this.rx_base);
     this.next_tx_seq = this.expected_ack_seq = this.next_send_seq = this.sent_end_seq = 0;
     this.tx_state = XMIT;
@@ -247,6 +249,11 @@ export class L2capErtm implements L2capErtmRxOwner {
     this.io.request_send();
   }
 
+  /** SREJs the receiver sent again because a frame it asked for later arrived first. */
+  get rx_srej_resent(): number {
+    return this.rx.srej_resent;
+  }
+
   get is_local_busy(): boolean {
     return this.rx.local_busy;
   }
@@ -259,7 +266,7 @@ export class L2capErtm implements L2capErtmRxOwner {
   has_work(): boolean {
     if (!this.active) return false;
     if (this.streaming) return this.next_send_seq !== this.next_tx_seq;
-    if (this.rx.send_final || this.rx.send_rej || this.rx.srejToSend() || this.send_poll || this.rx.send_busy_state) return true;
+    if (this.rx.send_final || this.rx.srejToSend() || this.send_poll || this.rx.send_busy_state) return true;
     if (this.tx_state === XMIT && !this.remote_busy) {
       if (this.nextSrejRetransmission() >= 0) return true;
       if (this.canSendNext()) return true;
@@ -274,13 +281,20 @@ export class L2capErtm implements L2capErtmRxOwner {
     );
   }
 
+  /** The SREJ'd frame whose SREJ arrived first (8.6.5: each SREJ retransmits its frame, in turn). */
   private nextSrejRetransmission(): number {
     const n = this.unacked;
+    let best = -1;
+    let order = 0;
     for (let d = 0; d < n; d++) {
       const seq = (this.expected_ack_seq + d) & 0x3f;
-      if (this.srej_pending[seq]) return seq;
+      const o = this.srej_pending[seq]!;
+      if (o !== 0 && (best < 0 || o < order)) {
+        best = seq;
+        order = o;
+      }
     }
-    return -1;
+    return best;
   }
 
   /**
@@ -296,6 +310,7 @@ export class L2capErtm implements L2capErtmRxOwner {
       this.rx.send_final = false;
       this.rx.send_busy_state = false;
       const seq = this.rx.srejPollAnswer();
+      this.rx.srejSent(seq);
       this.stats.srej_sent++;
       const n = l2cap_ertm_write(
         out,
@@ -316,15 +331,11 @@ export class L2capErtm implements L2capErtmRxOwner {
       this.rx.send_busy_state = false;
       return this.sFrame(out, pos, busy_s, this.rx.expected_tx_seq, false, true);
     }
-    if (this.rx.send_rej) {
-      this.rx.send_rej = false;
-      this.stats.rej_sent++;
-      return this.sFrame(out, pos, L2CAP_SUPERVISORY_REJ, this.rx.expected_tx_seq, false, false);
-    }
     for (let d = 0; d < 64; d++) {
       const seq = (this.rx.expected_tx_seq + d) & 0x3f;
       if (this.rx.srej_to_send[seq]) {
         this.rx.srej_to_send[seq] = 0;
+        this.rx.srejSent(seq);
         this.stats.srej_sent++;
         // an SREJ's ReqSeq names the missing frame; it acknowledges nothing (8.6.1.4)
         const n = l2cap_ertm_write(
@@ -572,7 +583,7 @@ export class L2capErtm implements L2capErtmRxOwner {
           this.stats.malformed++;
           return;
         }
-        this.srej_pending[req] = 1;
+        this.srej_pending[req] = ++this.srej_received;
         if (final) this.onFinal(false);
         return;
       }
