@@ -6,7 +6,8 @@
  * runner splits the suite into jobs (each end-to-end or pty file alone, each unit directory as
  * one job), runs BTHOST_TEST_JOBS of them at a time (default: CPUs + 1), prints each job's uvu
  * output whole when it ends (never interleaved), and ends with one summary in uvu's own format
- * (Total / Passed / Skipped / Duration), which .ci/run reads. A job that prints no summary (a
+ * (Total / Passed / Skipped / Duration), which .ci/run reads. Each job gets its own empty
+ * BTHOST_KEYS_DIR (removed after it), so no test reads or writes the user's ~/.bthost. A job that prints no summary (a
  * file that throws on import) counts as one failed test. Exit status 1 when anything failed.
  *
  *   npm test                      the whole suite
@@ -86,16 +87,25 @@ function field(out: string, name: string): number {
 function runJob(job: Job): Promise<Result> {
   const pattern = `^(?:${job.files.map(escapeRe).join('|')})$`;
   const started = process.hrtime.bigint();
+  // each job's CLI children keep their keys in a directory of their own, never in ~/.bthost: the
+  // virtual controllers' addresses repeat from run to run, so a key left there by one run (or by a
+  // user) would meet the next run's peer as a stale key
+  const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-test-keys-'));
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', UVU, 'test', pattern], {
       cwd: ROOT,
-      env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? (process.stdout.isTTY ? '1' : '0') },
+      env: {
+        ...process.env,
+        BTHOST_KEYS_DIR: keys,
+        FORCE_COLOR: process.env.FORCE_COLOR ?? (process.stdout.isTTY ? '1' : '0'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('close', (code, signal) => {
+      fs.rmSync(keys, { recursive: true, force: true });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (signal) output += `\n(run-tests: killed by ${signal})\n`;
       resolve({
