@@ -39,7 +39,7 @@ import { NodeRunLoop, Stack, VirtualRunLoop, btstack_event_iterator_create, code
 import type { BdAddr, BtstackEventIterator, Codes, CodesV18, EventInfo, HciTransport } from 'bthost';
 import * as v14 from 'bthost/v1.4';
 import { L2CAP_EVENT_CAN_SEND_NOW, l2cap_event_can_send_now_build, EVENTS } from 'bthost/v1.8';
-import { SerialPortTransport, parse_port_options, serialport_transport_from_options } from 'bthost/serialport';
+import { H5SerialPortTransport, SerialPortTransport, parse_port_options, serialport_transport_from_options } from 'bthost/serialport';
 import { RadioLink, VirtualTransport } from 'bthost/virtual';
 import type { VirtualController } from 'bthost/virtual';
 import { example_main, port_usage, type ExampleContext, type VirtualWorld } from 'bthost/port';
@@ -56,7 +56,7 @@ const name: string | undefined = decode_event(v18, packet, size)?.name;
 const code: number = codes.HCI_EVENT_PACKET + v14.L2CAP_EVENT_CAN_SEND_NOW;
 function open_port(tty: string): HciTransport | undefined {
   const port = serialport_transport_from_options(parse_port_options(['-u', tty]));
-  const t: SerialPortTransport | undefined = port?.transport;
+  const t: SerialPortTransport | H5SerialPortTransport | undefined = port?.transport;
   return t;
 }
 function make_stack(transport: HciTransport, run_loop: VirtualRunLoop | NodeRunLoop): Stack {
