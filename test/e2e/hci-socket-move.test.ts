@@ -11,13 +11,13 @@ import { HciSocketTransport, HCI_SOCKET_MAX_ACL } from '../../ports/hci-socket/t
 import { FakeHciKernel } from '../helpers/fake-hci-socket.js';
 import { host_stack, inquire_and_move, world } from '../helpers/transport-move.js';
 
-test('hci0 on the fake user channel: boot, inquiry, L2CAP and RFCOMM, 1 MiB each way', () => {
+test('hci0 on the fake user channel: boot, inquiry, L2CAP and RFCOMM, 1 MiB each way', async () => {
   const w = world({ acl_size: 1021 });
   const kernel = new FakeHciKernel(w.rl);
   const dev = kernel.add(0, w.controller);
   const transport = new HciSocketTransport(0, { socket_class: kernel.socket_class(), presence_check_ms: 0 });
   const stack = host_stack(w, transport);
-  inquire_and_move(w, stack, 1 << 20);
+  await inquire_and_move(w, stack, 1 << 20);
   assert.is(transport.framing_errors, 0, 'no packet cut short');
   assert.is(HCI_SOCKET_MAX_ACL, 1019);
   assert.ok(kernel.sockets[0]!.writes > 1000, 'the host wrote through the socket');

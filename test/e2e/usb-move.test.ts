@@ -11,13 +11,13 @@ import { UsbTransport } from '../../ports/usb/transport.js';
 import { FakeUsbModule } from '../helpers/fake-usb.js';
 import { host_stack, inquire_and_move, world } from '../helpers/transport-move.js';
 
-test('usb (first Bluetooth device) on the fake libusb: boot, inquiry, L2CAP and RFCOMM, 1 MiB each way', () => {
+test('usb (first Bluetooth device) on the fake libusb: boot, inquiry, L2CAP and RFCOMM, 1 MiB each way', async () => {
   const w = world();
   const usb = new FakeUsbModule(w.rl);
   const dev = usb.add(w.controller, { vid: 0x0a12, pid: 0x0001, bus: 3, ports: [1, 4] });
   const transport = new UsbTransport({ kind: 'first' }, { usb });
   const stack = host_stack(w, transport);
-  inquire_and_move(w, stack, 1 << 20);
+  await inquire_and_move(w, stack, 1 << 20);
   assert.is(transport.opened_device, 'usb:3-1.4 (0a12:0001)');
   assert.is(dev.detaches, 1, 'btusb detached');
   const i = dev.interface(0);

@@ -37,7 +37,7 @@ function epatch(): { file: Uint8Array; patch2: Uint8Array } {
   return { file, patch2 };
 }
 
-test('Realtek RTL8761BU on the fake libusb: rtl_bt firmware downloaded, then boot, inquiry, L2CAP and RFCOMM 1 MiB', () => {
+test('Realtek RTL8761BU on the fake libusb: rtl_bt firmware downloaded, then boot, inquiry, L2CAP and RFCOMM 1 MiB', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bthost-rtl-'));
   try {
     const { file, patch2 } = epatch();
@@ -52,7 +52,7 @@ test('Realtek RTL8761BU on the fake libusb: rtl_bt firmware downloaded, then boo
     const stack = host_stack(w, transport);
     const errors: string[] = [];
     const auto = new ChipsetAuto(stack.hci, { bus: 'usb', firmware_dirs: [dir], on_error: (m) => errors.push(m) });
-    inquire_and_move(w, stack, 1 << 20);
+    await inquire_and_move(w, stack, 1 << 20);
     assert.equal(errors, []);
 
     // the image: patch 2 with the version in its last 4 bytes, then the config
