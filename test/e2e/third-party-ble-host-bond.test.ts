@@ -129,38 +129,114 @@ async function with_dirs(body: (keys: string, ble_dir: string) => Promise<void>)
   }
 }
 
-test('bthost (central) and ble-host (peripheral): the SC bond survives a restart of both; re-encryption, no pairing', () =>
-  with_dirs(async (keys, ble_dir) => {
-    // ---- session 1: pair and bond
+/** Both sides report SC pairing complete; bthost's PAIRING_COMPLETE status 0. */
+async function paired(s: Session): Promise<void> {
+  await s.r.wait(
+    () => names(s).includes(C.SM_EVENT_PAIRING_COMPLETE) && !!s.b.find((e) => e.ev === 'pairingComplete'),
+    8000,
+    'paired',
+    s.b,
+  );
+  assert.is(s.sm_events.find((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE)![11], 0);
+}
+
+/** Both sides re-encrypted with the stored key and nothing paired; security level 2. */
+async function reencrypted(s: Session): Promise<void> {
+  await s.r.wait(
+    () => names(s).includes(C.SM_EVENT_REENCRYPTION_COMPLETE) && !!s.b.find((e) => e.ev === 'encrypt'),
+    8000,
+    're-encrypted',
+    s.b,
+  );
+  assert.equal(names(s), [C.SM_EVENT_REENCRYPTION_STARTED, C.SM_EVENT_REENCRYPTION_COMPLETE], 'no pairing');
+  const done = s.sm_events.find((e) => e[0] === C.SM_EVENT_REENCRYPTION_COMPLETE)!;
+  assert.is(done[done.length - 1], 0, 'REENCRYPTION_COMPLETE status 0');
+  assert.is(s.b.find((e) => e.ev === 'encrypt')!.status, 0, "ble-host's encrypt event: success");
+  assert.not.ok(
+    s.b.find((e) => e.ev === 'pairingComplete'),
+    'ble-host did not pair',
+  );
+  assert.is(s.bt.gap.gap_security_level(s.con()), 2);
+}
+
+/**
+ * The captures of session 2: the central's LE Start Encryption (SC: Rand 0, EDIV 0, the stored
+ * LTK), the peripheral's LTK Request Reply with the same key, no SMP Pairing Request, both clean.
+ */
+function check_reencryption_captures(r2: Rig, ltk: string, central: 'bthost' | 'ble-host'): void {
+  const ours = readCapture(readFileSync(r2.stackLog)).records;
+  const theirs = readCapture(readFileSync(r2.tapLog)).records;
+  const [c, p] = central === 'bthost' ? [ours, theirs] : [theirs, ours];
+  const start_enc = commands(c, 0x2019);
+  assert.is(start_enc.length, 1, `${central}'s LE Start Encryption`);
+  const e = start_enc[0]!;
+  assert.is(hex(e.subarray(5, 13)), hex(new Uint8Array(8)), 'Rand 0 (SC)');
+  assert.is(little_endian_read_16(e, 13), 0, 'EDIV 0');
+  assert.is(rev(e.subarray(15, 31)), ltk, "the central's stored LTK is the one the peripheral keeps");
+  const reply = commands(p, 0x201a);
+  assert.is(reply.length, 1, "the peripheral's LTK Request Reply");
+  assert.is(rev(reply[0]!.subarray(5, 21)), ltk, 'the peripheral answered with the same key from its storage');
+  assert.is(pairing_requests(ours) + pairing_requests(theirs), 0, 'no SMP Pairing Request');
+  assertCleanCapture(r2.stackLog);
+  assertCleanCapture(r2.tapLog);
+}
+
+/**
+ * Session 1 (`first`: pair and bond, its result kept), both hosts stopped, session 2 (`second`:
+ * re-encrypt) on restarted hosts, then session 2's captures checked; rigs cleaned up on failure.
+ */
+function two_sessions<T extends { ltk: string }>(
+  central: 'bthost' | 'ble-host',
+  first: (s: Session) => Promise<T>,
+  second: (s: Session, got: T) => Promise<void>,
+): Promise<void> {
+  return with_dirs(async (keys, ble_dir) => {
     let s: Session | null = await start(keys, ble_dir);
-    let ltk: string;
-    let addrs: string[];
     try {
-      const s1 = s;
+      const got = await first(s);
+      await stop(s);
+      remove_rig(s.r);
+      s = null;
+      s = await start(keys, ble_dir);
+      const r2 = s.r;
+      await second(s, got);
+      await stop(s);
+      s = null;
+      check_reencryption_captures(r2, got.ltk, central);
+      remove_rig(r2);
+    } finally {
+      if (s) {
+        await s.b.stop();
+        await s.r.close();
+        remove_rig(s.r);
+      }
+    }
+  });
+}
+
+/** The LTK of bthost's bond with the peer (asserted stored). */
+function bond_ltk(s: Session, peer: Uint8Array, what: string): string {
+  const i = s.db.le_device_db_lookup(0, peer);
+  assert.ok(i >= 0, what);
+  return hex(s.db.le_device_db_encryption_get(i)!.ltk);
+}
+
+test('bthost (central) and ble-host (peripheral): the SC bond survives a restart of both; re-encryption, no pairing', () =>
+  two_sessions(
+    'bthost',
+    async (s1) => {
+      // ---- session 1: pair and bond
       s1.b.send({ cmd: 'serve', name: 'ble-host-bond' });
       await s1.r.wait(() => !!s1.b.find((e) => e.ev === 'advertising'), 8000, 'ble-host advertising', s1.b);
       const peer = peer_addr(s1);
       assert.is(s1.bt.gap.gap_connect(peer, 0), 0);
       await s1.r.wait(() => s1.con() >= 0 && !!s1.b.find((e) => e.ev === 'connect'), 8000, 'LE link up', s1.b);
       s1.bt.sm.sm_request_pairing(s1.con());
-      await s1.r.wait(
-        () => names(s1).includes(C.SM_EVENT_PAIRING_COMPLETE) && !!s1.b.find((e) => e.ev === 'pairingComplete'),
-        8000,
-        'paired',
-        s1.b,
-      );
-      assert.is(s1.sm_events.find((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE)![11], 0);
-      const i = s1.db.le_device_db_lookup(0, peer);
-      assert.ok(i >= 0, 'bond stored');
-      ltk = hex(s1.db.le_device_db_encryption_get(i)!.ltk);
-      addrs = [s1.ours, bd_addr_to_str(peer)];
-      await stop(s1);
-      remove_rig(s1.r);
-      s = null;
-
+      await paired(s1);
+      return { ltk: bond_ltk(s1, peer, 'bond stored'), addrs: [s1.ours, bd_addr_to_str(peer)] };
+    },
+    async (s2, { ltk, addrs }) => {
       // ---- session 2: both restarted with their stores
-      s = await start(keys, ble_dir);
-      const s2 = s;
       assert.equal([s2.ours, bd_addr_to_str(peer_addr(s2))], addrs, 'the controllers have the addresses they had');
       const i2 = s2.db.le_device_db_lookup(0, peer_addr(s2));
       assert.ok(i2 >= 0, 'the bond read back from the key file');
@@ -172,129 +248,46 @@ test('bthost (central) and ble-host (peripheral): the SC bond survives a restart
       assert.is(s2.bt.gap.gap_connect(peer_addr(s2), 0), 0);
       await s2.r.wait(() => s2.con() >= 0 && !!s2.b.find((e) => e.ev === 'connect'), 8000, 'LE link up', s2.b);
       s2.bt.sm.sm_request_pairing(s2.con());
-      await s2.r.wait(
-        () => names(s2).includes(C.SM_EVENT_REENCRYPTION_COMPLETE) && !!s2.b.find((e) => e.ev === 'encrypt'),
-        8000,
-        're-encrypted',
-        s2.b,
-      );
-      assert.equal(names(s2), [C.SM_EVENT_REENCRYPTION_STARTED, C.SM_EVENT_REENCRYPTION_COMPLETE], 'no pairing');
-      const done = s2.sm_events.find((e) => e[0] === C.SM_EVENT_REENCRYPTION_COMPLETE)!;
-      assert.is(done[done.length - 1], 0, 'REENCRYPTION_COMPLETE status 0');
-      assert.is(s2.b.find((e) => e.ev === 'encrypt')!.status, 0, "ble-host's encrypt event: success");
-      assert.not.ok(
-        s2.b.find((e) => e.ev === 'pairingComplete'),
-        'ble-host did not pair',
-      );
-      assert.is(s2.bt.gap.gap_security_level(s2.con()), 2);
-      const r2 = s2.r;
-      await stop(s2);
-      s = null;
-      // the captures of session 2
-      const ours = readCapture(readFileSync(r2.stackLog)).records;
-      const theirs = readCapture(readFileSync(r2.tapLog)).records;
-      const start_enc = commands(ours, 0x2019);
-      assert.is(start_enc.length, 1, 'one LE Start Encryption');
-      const p = start_enc[0]!;
-      assert.is(hex(p.subarray(5, 13)), hex(new Uint8Array(8)), 'Rand 0 (SC)');
-      assert.is(little_endian_read_16(p, 13), 0, 'EDIV 0');
-      assert.is(rev(p.subarray(15, 31)), ltk, 'the stored LTK');
-      const reply = commands(theirs, 0x201a);
-      assert.is(reply.length, 1, "ble-host's LTK Request Reply");
-      assert.is(rev(reply[0]!.subarray(5, 21)), ltk, 'ble-host answered with the same key from its storage');
-      assert.is(pairing_requests(ours) + pairing_requests(theirs), 0, 'no SMP Pairing Request');
-      assertCleanCapture(r2.stackLog);
-      assertCleanCapture(r2.tapLog);
-      remove_rig(r2);
-    } finally {
-      if (s) {
-        await s.b.stop();
-        await s.r.close();
-        remove_rig(s.r);
-      }
-    }
-  }));
+      await reencrypted(s2);
+    },
+  ));
 
-test('ble-host (central) and bthost (peripheral): the SC bond survives a restart of both; ble-host re-encrypts, no pairing', () =>
-  with_dirs(async (keys, ble_dir) => {
-    const advertise = (s: Session): void => {
-      const bt = s.bt;
-      const name = 'bthost-bond';
-      const ad = Uint8Array.from([0x02, 0x01, 0x06, 1 + name.length, 0x09, ...new TextEncoder().encode(name)]);
-      bt.gap.gap_advertisements_set_params(0x0030, 0x0030, 0x00, 0, new Uint8Array(6), 0x07, 0);
-      bt.gap.gap_advertisements_set_data(ad.length, ad);
-      bt.gap.gap_advertisements_enable(1);
-    };
-    let s: Session | null = await start(keys, ble_dir);
-    let ltk: string;
-    try {
+test('ble-host (central) and bthost (peripheral): the SC bond survives a restart of both; ble-host re-encrypts, no pairing', () => {
+  const advertise = (s: Session): void => {
+    const bt = s.bt;
+    const name = 'bthost-bond';
+    const ad = Uint8Array.from([0x02, 0x01, 0x06, 1 + name.length, 0x09, ...new TextEncoder().encode(name)]);
+    bt.gap.gap_advertisements_set_params(0x0030, 0x0030, 0x00, 0, new Uint8Array(6), 0x07, 0);
+    bt.gap.gap_advertisements_set_data(ad.length, ad);
+    bt.gap.gap_advertisements_enable(1);
+  };
+  /** bthost advertises, ble-host connects; `bonded`: whether ble-host says it holds an LTK for bthost. */
+  const connect = async (s: Session, bonded: boolean, what: string): Promise<void> => {
+    advertise(s);
+    s.b.send({ cmd: 'connect', address: s.ours, addressType: 'public' });
+    await s.r.wait(() => !!s.b.find((e) => e.ev === 'connect') && s.con() >= 0, 8000, 'ble-host connected', s.b);
+    assert.is(s.b.find((e) => e.ev === 'connect')!.hasLtk, bonded, what);
+  };
+  return two_sessions(
+    'ble-host',
+    async (s1) => {
       // ---- session 1: ble-host connects and pairs
-      const s1 = s;
-      advertise(s1);
-      s1.b.send({ cmd: 'connect', address: s1.ours, addressType: 'public' });
-      await s1.r.wait(() => !!s1.b.find((e) => e.ev === 'connect') && s1.con() >= 0, 8000, 'ble-host connected', s1.b);
-      assert.is(s1.b.find((e) => e.ev === 'connect')!.hasLtk, false, 'no bond yet');
+      await connect(s1, false, 'no bond yet');
       s1.b.send({ cmd: 'pair' });
-      await s1.r.wait(
-        () => names(s1).includes(C.SM_EVENT_PAIRING_COMPLETE) && !!s1.b.find((e) => e.ev === 'pairingComplete'),
-        8000,
-        'paired',
-        s1.b,
-      );
-      assert.is(s1.sm_events.find((e) => e[0] === C.SM_EVENT_PAIRING_COMPLETE)![11], 0);
-      const i = s1.db.le_device_db_lookup(0, peer_addr(s1));
-      assert.ok(i >= 0, "a bond for ble-host's address");
-      ltk = hex(s1.db.le_device_db_encryption_get(i)!.ltk);
+      await paired(s1);
+      const ltk = bond_ltk(s1, peer_addr(s1), "a bond for ble-host's address");
       s1.b.send({ cmd: 'disconnect' });
-      await stop(s1);
-      remove_rig(s1.r);
-      s = null;
-
+      return { ltk };
+    },
+    async (s2) => {
       // ---- session 2: both restarted; ble-host has an LTK for bthost and encrypts with it
-      s = await start(keys, ble_dir);
-      const s2 = s;
       assert.ok(s2.db.le_device_db_lookup(0, peer_addr(s2)) >= 0, 'the bond read back from the key file');
-      advertise(s2);
-      s2.b.send({ cmd: 'connect', address: s2.ours, addressType: 'public' });
-      await s2.r.wait(() => !!s2.b.find((e) => e.ev === 'connect') && s2.con() >= 0, 8000, 'ble-host connected', s2.b);
-      assert.is(s2.b.find((e) => e.ev === 'connect')!.hasLtk, true, 'ble-host kept its bond across the restart');
+      await connect(s2, true, 'ble-host kept its bond across the restart');
       s2.b.send({ cmd: 'startEncryption' });
-      await s2.r.wait(
-        () => names(s2).includes(C.SM_EVENT_REENCRYPTION_COMPLETE) && !!s2.b.find((e) => e.ev === 'encrypt'),
-        8000,
-        're-encrypted',
-        s2.b,
-      );
-      assert.equal(names(s2), [C.SM_EVENT_REENCRYPTION_STARTED, C.SM_EVENT_REENCRYPTION_COMPLETE], 'no pairing');
-      const done = s2.sm_events.find((e) => e[0] === C.SM_EVENT_REENCRYPTION_COMPLETE)!;
-      assert.is(done[done.length - 1], 0, 'REENCRYPTION_COMPLETE status 0');
-      assert.is(s2.b.find((e) => e.ev === 'encrypt')!.status, 0);
-      assert.is(s2.bt.gap.gap_security_level(s2.con()), 2);
-      const r2 = s2.r;
+      await reencrypted(s2);
       s2.b.send({ cmd: 'disconnect' });
-      await stop(s2);
-      s = null;
-      const ours = readCapture(readFileSync(r2.stackLog)).records;
-      const theirs = readCapture(readFileSync(r2.tapLog)).records;
-      const start_enc = commands(theirs, 0x2019);
-      assert.is(start_enc.length, 1, "ble-host's LE Start Encryption");
-      assert.is(hex(start_enc[0]!.subarray(5, 13)), hex(new Uint8Array(8)), 'Rand 0 (SC)');
-      assert.is(little_endian_read_16(start_enc[0]!, 13), 0, 'EDIV 0');
-      assert.is(rev(start_enc[0]!.subarray(15, 31)), ltk, "ble-host's stored LTK is the one bthost keeps");
-      const reply = commands(ours, 0x201a);
-      assert.is(reply.length, 1, "bthost's LTK Request Reply");
-      assert.is(rev(reply[0]!.subarray(5, 21)), ltk, 'bthost answered with the key from the reopened file');
-      assert.is(pairing_requests(ours) + pairing_requests(theirs), 0, 'no SMP Pairing Request');
-      assertCleanCapture(r2.stackLog);
-      assertCleanCapture(r2.tapLog);
-      remove_rig(r2);
-    } finally {
-      if (s) {
-        await s.b.stop();
-        await s.r.close();
-        remove_rig(s.r);
-      }
-    }
-  }));
+    },
+  );
+});
 
 test.run();
