@@ -16,7 +16,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { run, tsx, until, type Proc } from '../test/e2e/proc-helpers.js';
+import type { Proc } from '../test/e2e/proc-helpers.js';
+import { lossy_radio, start_transfer } from '../test/helpers/ertm-pty.js';
 import { readCapture } from '../test/helpers/capture.js';
 import { assertCleanErtmCapture } from '../test/helpers/ertm-capture.js';
 
@@ -32,7 +33,6 @@ const MTU = 2500;
 const keep = opt('--keep');
 const tmp = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-ertm-pty-'));
 fs.mkdirSync(tmp, { recursive: true });
-const ADDR = /at ((?:[0-9A-F]{2}:){5}[0-9A-F]{2})/;
 
 /** I-frames an SDU of `len` octets takes with MPS 1000 (the start frame carries the 2-octet SDU Length). */
 const frames = (len: number): number => (len <= 1000 ? 1 : Math.ceil((len + 2) / 1000));
@@ -77,58 +77,11 @@ async function one(loss: number, seed: number): Promise<boolean> {
   const dir = path.join(tmp, `loss-${loss}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir);
-  process.env['BTHOST_KEYS_DIR'] = path.join(dir, 'keys');
   const procs: Proc[] = [];
   try {
-    const sock = path.join(dir, 'controller.sock');
-    const controller = tsx('ports/cli/cli.ts', [
-      'controller',
-      '--listen',
-      `unix:${sock}`,
-      '--acl-loss',
-      `${loss}:${loss}:${seed}`,
-    ]);
-    procs.push(controller);
-    await until(() => controller.out.includes('listening on'), 30_000, 'bthost controller listening');
-    const ttys: string[] = [];
-    for (const name of ['a', 'b']) {
-      const tty = path.join(dir, name);
-      procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
-      await until(() => fs.existsSync(tty), 5000, `pty ${tty}`);
-      ttys.push(tty);
-    }
-    const logRx = path.join(dir, 'listen.btsnoop');
-    const logTx = path.join(dir, 'connect.btsnoop');
+    const { ttys } = await lossy_radio(dir, procs, loss, loss, seed, 30_000);
     const common = ['--mode', 'ertm', '--mtu', String(MTU), '--sha256', '--no-progress', '--security', '0'];
-    const server = tsx('ports/cli/cli.ts', [
-      'l2cap',
-      'listen',
-      '0x1005',
-      '--receive',
-      '--once',
-      ...common,
-      '--port',
-      ttys[0]!,
-      '--log',
-      logRx,
-    ]);
-    procs.push(server);
-    await until(() => ADDR.test(server.out), 30_000, 'listening');
-    const t0 = Date.now();
-    const client = tsx('ports/cli/cli.ts', [
-      'l2cap',
-      'connect',
-      ADDR.exec(server.out)![1]!,
-      '0x1005',
-      '--send',
-      String(SIZE),
-      ...common,
-      '--port',
-      ttys[1]!,
-      '--log',
-      logTx,
-    ]);
-    procs.push(client);
+    const { server, client, t0, logRx, logTx } = await start_transfer(dir, ttys, procs, SIZE, common, 30_000);
     const c = await exitOf(client, 1_800_000);
     const s = await exitOf(server, 60_000);
     const wall = (Date.now() - t0) / 1000;

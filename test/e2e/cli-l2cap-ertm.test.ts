@@ -19,11 +19,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertCleanCapture, tsharkFields } from '../helpers/capture.js';
 import { assertCleanErtmCapture } from '../helpers/ertm-capture.js';
-import { run, tsx, until, type Proc } from './proc-helpers.js';
+import { lossy_radio, start_transfer } from '../helpers/ertm-pty.js';
+import type { Proc } from './proc-helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bthost-cli-ertm-'));
 const procs: Proc[] = [];
-const ADDR = /at ((?:[0-9A-F]{2}:){5}[0-9A-F]{2})/;
 const SIZE = 256 * 1024;
 let seq = 0;
 
@@ -43,66 +43,13 @@ async function exitOf(p: Proc, ms: number): Promise<number | null> {
   }
 }
 
-/** A controller losing `loss` % and corrupting `corrupt` % of the ACL packets, and two ptys on it. */
-async function lossyRadio(loss: number, corrupt: number): Promise<{ dir: string; ttys: string[] }> {
+async function transfer(mode: string, loss: number, corrupt: number, extra: string[] = []) {
   const dir = path.join(tmp, `r${++seq}`);
   fs.mkdirSync(dir);
-  process.env['BTHOST_KEYS_DIR'] = path.join(dir, 'keys');
-  const sock = path.join(dir, 'controller.sock');
-  const controller = tsx('ports/cli/cli.ts', [
-    'controller',
-    '--listen',
-    `unix:${sock}`,
-    '--acl-loss',
-    `${loss}:${corrupt}:${seq}`,
-  ]);
-  procs.push(controller);
-  await until(() => controller.out.includes('listening on'), 20_000, 'bthost controller listening');
+  const { controller, ttys } = await lossy_radio(dir, procs, loss, corrupt, seq, 20_000);
   assert.match(controller.out, new RegExp(`ACL loss ${loss} % corrupt ${corrupt} % seed ${seq}`));
-  const ttys: string[] = [];
-  for (const name of ['a', 'b']) {
-    const tty = path.join(dir, name);
-    procs.push(run('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`]));
-    await until(() => fs.existsSync(tty), 5000, `pty ${tty}`);
-    ttys.push(tty);
-  }
-  return { dir, ttys };
-}
-
-async function transfer(mode: string, loss: number, corrupt: number, extra: string[] = []) {
-  const { dir, ttys } = await lossyRadio(loss, corrupt);
-  const logA = path.join(dir, 'listen.btsnoop');
-  const logB = path.join(dir, 'connect.btsnoop');
   const common = ['--mode', mode, '--sha256', '--no-progress', '--security', '0', ...extra];
-  const server = tsx('ports/cli/cli.ts', [
-    'l2cap',
-    'listen',
-    '0x1005',
-    '--receive',
-    '--once',
-    ...common,
-    '--port',
-    ttys[0]!,
-    '--log',
-    logA,
-  ]);
-  procs.push(server);
-  await until(() => ADDR.test(server.out), 20_000, 'listening');
-  const addr = ADDR.exec(server.out)![1]!;
-  const client = tsx('ports/cli/cli.ts', [
-    'l2cap',
-    'connect',
-    addr,
-    '0x1005',
-    '--send',
-    String(SIZE),
-    ...common,
-    '--port',
-    ttys[1]!,
-    '--log',
-    logB,
-  ]);
-  procs.push(client);
+  const { server, client, logRx: logA, logTx: logB } = await start_transfer(dir, ttys, procs, SIZE, common, 20_000);
   const c = await exitOf(client, 120_000);
   const s = await exitOf(server, 20_000);
   return { server, client, c, s, logA, logB };
