@@ -16,30 +16,12 @@
  * Exit 0 when every case passed, 1 otherwise. Prints one line per case.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { bd_addr_to_str } from '../src/core/bytes.js';
-import { NodeRunLoop } from '../src/core/run-loop.js';
-import { RadioLink } from '../src/controller/link.js';
-import { VirtualTransport } from '../ports/virtual/transport.js';
-import { serve_controllers } from '../ports/virtual/server.js';
-import { Stack } from '../src/stack.js';
-import {
-  HCI_EVENT_PACKET,
-  HCI_POWER_ON,
-  HCI_STATE_WORKING,
-  L2CAP_DATA_PACKET,
-  L2CAP_EVENT_CAN_SEND_NOW,
-  L2CAP_EVENT_CHANNEL_OPENED,
-  L2CAP_EVENT_INCOMING_CONNECTION,
-  l2cap_event_channel_opened_get_local_cid,
-  l2cap_event_channel_opened_get_status,
-  l2cap_event_incoming_connection_get_local_cid,
-} from '../src/codes/v1.4.js';
-import { flag_string, parse_flags } from '../ports/options.js';
+import { flag_given, flag_string, parse_flags } from '../ports/options.js';
 import { BENCH_DIR, ROOT_DIR } from './lib/harness.js';
 import { SoakReceiver, SoakSender, soak_pattern } from './lib/soak-stream.js';
+import { uart_rig, until as rig_until, type PeerStream } from './lib/uart-rig.js';
 
 const PSM = 0x1003;
 const MTU = 1017;
@@ -50,13 +32,7 @@ interface Totals {
   hash: string;
 }
 
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`uart soak: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (pred: () => boolean, ms: number, what: string): Promise<void> => rig_until(pred, ms, what, 'uart soak', 20);
 
 export async function soakCase(
   baud: number,
@@ -66,48 +42,21 @@ export async function soakCase(
   direction: 'tx' | 'rx' | 'both',
 ): Promise<{ ok: boolean; line: string }> {
   const peerSends = direction !== 'tx';
-  const dir = mkdtempSync(join(tmpdir(), 'bthost-uart-soak-'));
-  const sock = join(dir, 'ctrl.sock');
-  const tty = join(dir, 'tty');
-  const loop = new NodeRunLoop();
-  loop.keepAlive = false;
-  const link = new RadioLink(loop, { seed: 'uart-soak' });
-  const server = await serve_controllers(link, `unix:${sock}`, { baud });
-  const peer = new Stack({ transport: new VirtualTransport(link.create_controller()), run_loop: loop });
-  const l2 = peer.l2cap;
   const sender = new SoakSender(soak_pattern(2), MTU);
   const receiver = new SoakReceiver();
-  let cid = 0;
-  let sending = false;
-  const st = l2.l2cap_register_service(
-    (type, _ch, packet, size) => {
-      if (type === L2CAP_DATA_PACKET) {
-        receiver.received(packet, size);
-        return;
-      }
-      if (type !== HCI_EVENT_PACKET) return;
-      if (packet[0] === L2CAP_EVENT_INCOMING_CONNECTION)
-        l2.l2cap_accept_connection(l2cap_event_incoming_connection_get_local_cid(packet));
-      else if (packet[0] === L2CAP_EVENT_CHANNEL_OPENED && l2cap_event_channel_opened_get_status(packet) === 0) {
-        cid = l2cap_event_channel_opened_get_local_cid(packet);
-        sending = peerSends;
-        l2.l2cap_request_can_send_now_event(cid);
-      } else if (packet[0] === L2CAP_EVENT_CAN_SEND_NOW && sending) {
-        const sdu = sender.next();
-        if (l2.l2cap_send(cid, sdu, sdu.length) === 0) sender.sent(sdu);
-        l2.l2cap_request_can_send_now_event(cid);
-      }
-    },
-    PSM,
-    MTU,
+  const stream: PeerStream = {
+    received: (p, size) => receiver.received(p, size),
+    sending: peerSends,
+    next: () => sender.next(),
+    sent: (sdu) => sender.sent(sdu),
+  };
+  const rig = await uart_rig(
+    { baud, seed: 'uart-soak', prefix: 'bthost-uart-soak-', psm: PSM, mtu: MTU, tag: 'uart soak', poll_ms: 20 },
+    stream,
   );
-  if (st !== 0) throw new Error(`uart soak: l2cap_register_service status ${st}`);
-  peer.hci.hci_power_control(HCI_POWER_ON);
-  await until(() => peer.hci.hci_get_state() === HCI_STATE_WORKING, 5000, 'peer WORKING');
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`], { stdio: 'ignore' });
+  const { tty, peer_addr } = rig;
   try {
-    await until(() => existsSync(tty) || socat.exitCode !== null, 3000, 'socat pty');
-    const args = ['--tty', tty, '--baud', String(baud), '--peer', bd_addr_to_str(peer.gap.gap_local_bd_addr())];
+    const args = ['--tty', tty, '--baud', String(baud), '--peer', peer_addr];
     args.push('--psm', String(PSM), '--seconds', String(seconds), '--flow', flow ? 'on' : 'off', '--io', io);
     if (direction === 'rx') args.push('--no-send');
     const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'lib', 'uart-soak-host.ts'), ...args], {
@@ -127,7 +76,7 @@ export async function soakCase(
     const t0 = performance.now();
     await until(() => out.includes('HOST-SENT') || child.exitCode !== null, seconds * 1000 + 30_000, 'host done sending');
     if (child.exitCode !== null) throw new Error(`host exited ${child.exitCode}: ${err.trim()}`);
-    sending = false;
+    stream.sending = false;
     const wall = (performance.now() - t0) / 1000;
     const hostSent = field('HOST-SENT');
     child.stdin!.write(`PEER-SENT ${JSON.stringify({ bytes: sender.bytes, sdus: sender.sdus, hash: sender.digest() })}\n`);
@@ -146,25 +95,28 @@ export async function soakCase(
       `framing errors ${hostGot.framing_errors}; host CPU ${((Number(hostGot.cpu_ms) / 1000 / wall) * 100).toFixed(1)} % of a core; load ${loadavg()[0]!.toFixed(1)}`;
     return { ok, line };
   } finally {
-    sending = false;
-    if (socat.exitCode === null) {
-      socat.kill('SIGTERM');
-      await new Promise((r) => socat.once('exit', r));
-    }
-    await server.close();
-    peer.hci.hci_close();
-    loop.trigger_exit();
-    rmSync(dir, { recursive: true, force: true });
+    await rig.close();
   }
 }
 
+const USAGE =
+  'usage: npx tsx bench/uart-soak.ts [--minutes N (10)] [--baud B (3000000)] [--flow on,off] [--io fd|stream] [--direction each|both|tx|rx]';
 const flags = parse_flags(process.argv.slice(2), {
   minutes: { type: 'string' },
   baud: { type: 'string' },
   flow: { type: 'string' },
   io: { type: 'string' },
   direction: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 });
+if (flag_given(flags, 'help')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (flags.errors.length > 0) {
+  console.error(`uart-soak: ${flags.errors[0]} (${USAGE})`);
+  process.exit(2);
+}
 const minutes = Number(flag_string(flags, 'minutes') ?? 10);
 const baud = Number(flag_string(flags, 'baud') ?? 3_000_000);
 const flows = (flag_string(flags, 'flow') ?? 'on,off').split(',');

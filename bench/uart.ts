@@ -22,24 +22,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bd_addr_to_str } from '../src/core/bytes.js';
-import { NodeRunLoop } from '../src/core/run-loop.js';
-import { RadioLink } from '../src/controller/link.js';
-import { VirtualTransport } from '../ports/virtual/transport.js';
-import { serve_controllers } from '../ports/virtual/server.js';
-import { Stack } from '../src/stack.js';
-import {
-  HCI_EVENT_PACKET,
-  HCI_POWER_ON,
-  HCI_STATE_WORKING,
-  L2CAP_DATA_PACKET,
-  L2CAP_EVENT_CAN_SEND_NOW,
-  L2CAP_EVENT_CHANNEL_OPENED,
-  L2CAP_EVENT_INCOMING_CONNECTION,
-  l2cap_event_channel_opened_get_local_cid,
-  l2cap_event_channel_opened_get_status,
-  l2cap_event_incoming_connection_get_local_cid,
-} from '../src/codes/v1.4.js';
 import { flag_given } from '../ports/options.js';
 import {
   benchMain,
@@ -52,6 +34,7 @@ import {
   type BenchOptions,
   type BenchResult,
 } from './lib/harness.js';
+import { uart_rig, until as rig_until, type PeerStream } from './lib/uart-rig.js';
 import { perf_attach, strace_attach, strace_available, type SyscallCounts } from './lib/strace-window.js';
 
 const PSM = 0x1001;
@@ -88,13 +71,7 @@ export interface UartFigures {
 
 export type SerialIo = 'fd' | 'stream';
 
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`uart bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (pred: () => boolean, ms: number, what: string): Promise<void> => rig_until(pred, ms, what, 'uart bench', 5);
 
 export async function uartRun(
   baud: number,
@@ -106,55 +83,21 @@ export async function uartRun(
   coalesce?: number,
   warm_ms = 700,
 ): Promise<UartFigures> {
-  const dir = mkdtempSync(join(tmpdir(), 'bthost-bench-uart-'));
-  const sock = join(dir, 'ctrl.sock');
-  const tty = join(dir, 'tty');
-  const loop = new NodeRunLoop();
-  loop.keepAlive = false;
-  const link = new RadioLink(loop, { seed: 'bench-uart' });
-  const server = await serve_controllers(link, `unix:${sock}`, { baud });
-
   // the peer: a stack on a controller of the same radio, in this process
-  const peer = new Stack({ transport: new VirtualTransport(link.create_controller()), run_loop: loop });
-  let peerCid = 0;
-  let peerSending = false;
   let peerReceived = 0;
   const payload = new Uint8Array(65535).fill(0x4d);
-  const l2 = peer.l2cap;
-  const st = l2.l2cap_register_service(
-    (type, _ch, packet, size) => {
-      if (type === L2CAP_DATA_PACKET) {
-        peerReceived += size;
-        return;
-      }
-      if (type !== HCI_EVENT_PACKET) return;
-      if (packet[0] === L2CAP_EVENT_INCOMING_CONNECTION)
-        l2.l2cap_accept_connection(l2cap_event_incoming_connection_get_local_cid(packet));
-      else if (packet[0] === L2CAP_EVENT_CHANNEL_OPENED && l2cap_event_channel_opened_get_status(packet) === 0) {
-        peerCid = l2cap_event_channel_opened_get_local_cid(packet);
-        if (mode === 'rx') {
-          peerSending = true;
-          l2.l2cap_request_can_send_now_event(peerCid);
-        }
-      } else if (packet[0] === L2CAP_EVENT_CAN_SEND_NOW && peerSending) {
-        l2.l2cap_send(peerCid, payload, l2.l2cap_get_remote_mtu_for_local_cid(peerCid));
-        l2.l2cap_request_can_send_now_event(peerCid);
-      }
-    },
-    PSM,
-    1017,
+  const stream: PeerStream = {
+    received: (_p, size) => (peerReceived += size),
+    sending: mode === 'rx',
+    next: (mtu) => payload.subarray(0, mtu),
+    sent: () => {},
+  };
+  const rig = await uart_rig(
+    { baud, seed: 'bench-uart', prefix: 'bthost-bench-uart-', psm: PSM, mtu: 1017, tag: 'uart bench', poll_ms: 5 },
+    stream,
   );
-  if (st !== 0) throw new Error(`uart bench: l2cap_register_service status ${st}`);
-  peer.hci.hci_power_control(HCI_POWER_ON);
-  await until(() => peer.hci.hci_get_state() === HCI_STATE_WORKING, 5000, 'peer WORKING');
-  const peerAddr = bd_addr_to_str(peer.gap.gap_local_bd_addr());
-
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${tty}`, `UNIX-CONNECT:${sock}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let socatErr = '';
-  socat.stderr!.on('data', (d) => (socatErr += d));
+  const { tty, peer_addr: peerAddr } = rig;
   try {
-    await until(() => existsSync(tty) || socat.exitCode !== null, 3000, 'socat pty');
-    if (socat.exitCode !== null) throw new Error(`uart bench: socat exited: ${socatErr}`);
     // BTHOST_BENCH_PERF=PREFIX: perf record -g of the host's window into PREFIX-<mode>-<baud>.data
     const perfPrefix = process.env.BTHOST_BENCH_PERF;
     const child = spawn(
@@ -222,15 +165,7 @@ export async function uartRun(
     if (perfDone) await perfDone;
     return f;
   } finally {
-    peerSending = false;
-    if (socat.exitCode === null) {
-      socat.kill('SIGTERM');
-      await new Promise((r) => socat.once('exit', r));
-    }
-    await server.close();
-    peer.hci.hci_close();
-    loop.trigger_exit();
-    rmSync(dir, { recursive: true, force: true });
+    await rig.close();
   }
 }
 

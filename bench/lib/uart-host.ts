@@ -8,36 +8,20 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { sscanf_bd_addr } from '../../src/core/bytes.js';
-import { NodeRunLoop } from '../../src/core/run-loop.js';
-import { hci_transport_config_uart } from '../../src/chipset/index.js';
-import { SerialPortTransport } from '../../ports/serialport/transport.js';
 import { startCpuProfile } from './inspector-profile.js';
-import { Stack } from '../../src/stack.js';
 import {
   HCI_EVENT_PACKET,
-  HCI_POWER_ON,
-  HCI_STATE_WORKING,
   L2CAP_DATA_PACKET,
   L2CAP_EVENT_CAN_SEND_NOW,
   L2CAP_EVENT_CHANNEL_OPENED,
   l2cap_event_channel_opened_get_local_cid,
   l2cap_event_channel_opened_get_status,
 } from '../../src/codes/v1.4.js';
+import { host_arg, host_fail, host_opt, power_on_and_connect, uart_host } from './uart-host-stack.js';
 
-function arg(name: string): string {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (v === undefined) throw new Error(`uart-host: missing ${name}`);
-  return v;
-}
-
-const tty = arg('--tty');
-const baud = Number(arg('--baud'));
-const peer = arg('--peer');
-const psm = Number(arg('--psm'));
+const TAG = 'uart-host';
+const arg = (name: string): string => host_arg(TAG, name);
 const mode = arg('--mode');
-const seconds = Number(arg('--seconds'));
 /** Warm-up before the window (--warm-ms; the JIT must have optimized the hot path: at ~300 packets/s that takes seconds). */
 const WARM_MS = process.argv.includes('--warm-ms') ? Number(arg('--warm-ms')) : 700;
 /** One SDU per 1021-byte ACL packet (4-byte basic header): counting stays fine-grained, overhead is 9 of 1026 line bytes. */
@@ -59,15 +43,9 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-const loop = new NodeRunLoop();
-loop.keepAlive = false;
-const config = hci_transport_config_uart(tty, { baudrate_init: baud });
-const io = process.argv.includes('--io') ? (arg('--io') as 'fd' | 'stream') : undefined;
-const coalesce = process.argv.includes('--coalesce') ? Number(arg('--coalesce')) : undefined;
-const transport = new SerialPortTransport(config, { io, rx_coalesce_ms: coalesce });
-const stack = new Stack({ transport, run_loop: loop, transport_config: config });
-const addr = sscanf_bd_addr(peer);
-if (!addr) throw new Error(`uart-host: bad peer address ${peer}`);
+const coalesce = host_opt(TAG, '--coalesce');
+const h = uart_host(TAG, { rx_coalesce_ms: coalesce !== undefined ? Number(coalesce) : undefined });
+const { stack, transport, baud, seconds } = h;
 
 const payload = new Uint8Array(65535).fill(0x6b);
 let cid = 0;
@@ -100,10 +78,7 @@ function threadCpu(): Map<string, { user: number; sys: number }> {
   return out;
 }
 
-function fail(msg: string): never {
-  console.error(`uart-host: ${msg}`);
-  process.exit(1);
-}
+const fail = (msg: string): never => host_fail(TAG, msg);
 
 const handler = (type: number, _ch: number, packet: Uint8Array, size: number): void => {
   if (type === L2CAP_DATA_PACKET) {
@@ -184,14 +159,5 @@ function start(): void {
   }, WARM_MS);
 }
 
-stack.hci.hci_add_event_handler({
-  callback: (_t, _c, packet) => {
-    if (packet[0] === 0x60 && packet[2] === HCI_STATE_WORKING) {
-      const r = stack.l2cap.l2cap_create_channel(handler, addr, psm, MTU);
-      if (r.status !== 0) fail(`l2cap_create_channel status ${r.status}`);
-    }
-  },
-});
 const openTimeout = setTimeout(() => fail('timeout: no channel within 15 s'), 15_000);
-void loop.execute();
-stack.hci.hci_power_control(HCI_POWER_ON);
+power_on_and_connect(h, TAG, handler, MTU);

@@ -8,15 +8,8 @@
  *   node --import tsx bench/lib/uart-soak-host.ts --tty PATH --baud N --peer ADDR --psm P --seconds S --flow on|off [--io fd|stream] [--no-send]
  */
 import { createInterface } from 'node:readline';
-import { sscanf_bd_addr } from '../../src/core/bytes.js';
-import { NodeRunLoop } from '../../src/core/run-loop.js';
-import { hci_transport_config_uart } from '../../src/chipset/index.js';
-import { SerialPortTransport } from '../../ports/serialport/transport.js';
-import { Stack } from '../../src/stack.js';
 import {
   HCI_EVENT_PACKET,
-  HCI_POWER_ON,
-  HCI_STATE_WORKING,
   L2CAP_DATA_PACKET,
   L2CAP_EVENT_CAN_SEND_NOW,
   L2CAP_EVENT_CHANNEL_CLOSED,
@@ -25,35 +18,16 @@ import {
   l2cap_event_channel_opened_get_status,
 } from '../../src/codes/v1.4.js';
 import { SoakReceiver, SoakSender, soak_pattern } from './soak-stream.js';
+import { host_arg, host_fail, power_on_and_connect, uart_host } from './uart-host-stack.js';
 
-function arg(name: string): string {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (v === undefined) throw new Error(`uart-soak-host: missing ${name}`);
-  return v;
-}
-
-const tty = arg('--tty');
-const baud = Number(arg('--baud'));
-const addr = sscanf_bd_addr(arg('--peer'));
-const psm = Number(arg('--psm'));
-const seconds = Number(arg('--seconds'));
-const flow = arg('--flow') === 'on';
+const TAG = 'uart-soak-host';
+const flow = host_arg(TAG, '--flow') === 'on';
 const send = !process.argv.includes('--no-send');
-const io = process.argv.includes('--io') ? (arg('--io') as 'fd' | 'stream') : undefined;
 const MTU = 1017;
-if (!addr) throw new Error('uart-soak-host: bad --peer');
+const fail = (msg: string): never => host_fail(TAG, msg);
 
-function fail(msg: string): never {
-  console.error(`uart-soak-host: ${msg}`);
-  process.exit(1);
-}
-
-const loop = new NodeRunLoop();
-loop.keepAlive = false;
-const config = hci_transport_config_uart(tty, { baudrate_init: baud, flowcontrol: flow });
-const transport = new SerialPortTransport(config, { io });
-const stack = new Stack({ transport, run_loop: loop, transport_config: config });
+const h = uart_host(TAG, { flow });
+const { stack, transport, seconds } = h;
 const sender = new SoakSender(soak_pattern(1), MTU);
 const receiver = new SoakReceiver();
 let cid = 0;
@@ -103,14 +77,6 @@ const handler = (type: number, _ch: number, packet: Uint8Array, size: number): v
   }
 };
 
-stack.hci.hci_add_event_handler({
-  callback: (_t, _c, packet) => {
-    if (packet[0] === 0x60 && packet[2] === HCI_STATE_WORKING) {
-      const r = stack.l2cap.l2cap_create_channel(handler, addr, psm, MTU);
-      if (r.status !== 0) fail(`l2cap_create_channel status ${r.status}`);
-    }
-  },
-});
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (!line.startsWith('PEER-SENT ')) return;
   expected = (JSON.parse(line.slice(10)) as { bytes: number }).bytes;
@@ -122,5 +88,4 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     process.exit(0);
   }, 60_000).unref();
 });
-void loop.execute();
-stack.hci.hci_power_control(HCI_POWER_ON);
+power_on_and_connect(h, TAG, handler, MTU);
