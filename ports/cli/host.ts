@@ -38,6 +38,7 @@ import { status_text } from './format.js';
 import { cli_chipset } from './chipset.js';
 import type { ChipsetAuto } from '../chipset-auto.js';
 import { mem_log } from './mem-log.js';
+import { PowerOnWitness, poweron_failure_text } from './power-on-report.js';
 
 /** The longest timer the Node run loop can arm (Node's setTimeout: a signed 32-bit count of ms, about 24.8 days). */
 export const MAX_TIMER_MS = 0x7fffffff;
@@ -50,11 +51,15 @@ export function clamp_timer_ms(ms: number): number {
 export type EventHandler = (packet: Uint8Array, size: number) => void;
 
 /** Wrap a transport to see its events (open failures carry the message a user needs). */
-function tap(t: HciTransport, on: (ev: TransportEvent) => void): HciTransport {
+function tap(t: HciTransport, on: (ev: TransportEvent) => void, witness: PowerOnWitness): HciTransport {
   const wrapped: HciTransport = {
     name: t.name,
     init: (rl) => t.init(rl),
-    register_packet_handler: (h) => t.register_packet_handler(h),
+    register_packet_handler: (h) =>
+      t.register_packet_handler((type, packet, size) => {
+        witness.received_packet(type, packet, size);
+        h(type, packet, size);
+      }),
     register_event_handler: (h) =>
       t.register_event_handler((ev) => {
         on(ev);
@@ -63,7 +68,10 @@ function tap(t: HciTransport, on: (ev: TransportEvent) => void): HciTransport {
     open: () => t.open(),
     close: () => t.close(),
     can_send_packet_now: (type) => t.can_send_packet_now(type),
-    send_packet: (type, p, size) => t.send_packet(type, p, size),
+    send_packet: (type, p, size) => {
+      witness.sent_packet(type, p, size);
+      return t.send_packet(type, p, size);
+    },
   };
   if (t.set_baudrate) wrapped.set_baudrate = (baud) => t.set_baudrate!(baud);
   return wrapped;
@@ -108,6 +116,8 @@ export class CliHost {
   private working = false;
   private openError: string | null = null;
   private readonly powerTimer = new Timer(() => this.powerOnTimeout());
+  /** What the controller answered (for the line of a failed or timed-out power-on). */
+  private readonly witness = new PowerOnWitness();
   private readonly handlers: EventHandler[] = [];
   private onWorking: (() => void) | null = null;
   private readonly signal = () => this.run_loop.execute_on_main_thread(() => this.on_interrupt());
@@ -156,10 +166,14 @@ export class CliHost {
       this.where = 'the virtual controller';
     }
     this.stack = new Stack({
-      transport: tap(transport, (ev) => {
-        this.faults?.transport_event(ev);
-        this.transportEvent(ev);
-      }),
+      transport: tap(
+        transport,
+        (ev) => {
+          this.faults?.transport_event(ev);
+          this.transportEvent(ev);
+        },
+        this.witness,
+      ),
       run_loop: this.run_loop,
       profile: o.profile,
       host_flow_control,
@@ -302,7 +316,12 @@ export class CliHost {
     if (this.finishing) return;
     if (packet[0] === BTSTACK_EVENT_STATE) this.checkWorking();
     if (packet[0] === BTSTACK_EVENT_POWERON_FAILED && !this.faults.is_down) {
-      this.finish(1, this.openError ?? `cannot open the controller on ${this.where}`);
+      // the transport's own line; else the init answer that failed (command and status, or no credit)
+      const why = this.stack.hci.state.poweron_failure;
+      this.finish(
+        1,
+        this.openError ?? (why ? `power on failed: ${poweron_failure_text(why)}` : `cannot open the controller on ${this.where}`),
+      );
       return;
     }
     if (packet[0] === BTSTACK_EVENT_STATE && packet[2] === HCI_STATE_OFF && this.working && !this.faults.is_down) {
@@ -370,7 +389,11 @@ export class CliHost {
   private powerOnTimeout(): void {
     if (this.working || this.finishing) return;
     const o = this.options.port;
-    if (o.tty) {
+    // bytes that answered our commands: not a baud-rate problem; say what the controller did
+    const answered = o.tty ? this.witness.timeout_line(this.where, this.options.timeout_ms) : null;
+    if (answered) {
+      this.finish(1, answered);
+    } else if (o.tty) {
       this.finish(
         1,
         `no answer from the controller on ${this.where} within ${this.options.timeout_ms} ms: wrong baud rate or flow control? ` +
