@@ -8,7 +8,13 @@ import { NodeRunLoop } from '../../src/core/run-loop.js';
 import { hci_transport_config_uart } from '../../src/chipset/index.js';
 import { SerialPortTransport } from '../../ports/serialport/transport.js';
 import { Stack } from '../../src/stack.js';
-import { BTSTACK_EVENT_STATE, HCI_POWER_ON, HCI_STATE_WORKING } from '../../src/codes/v1.4.js';
+import {
+  BTSTACK_EVENT_STATE,
+  HCI_POWER_ON,
+  HCI_STATE_WORKING,
+  l2cap_event_channel_opened_get_local_cid,
+  l2cap_event_channel_opened_get_status,
+} from '../../src/codes/v1.4.js';
 import type { PacketHandler } from '../../src/hci/hci-service.js';
 
 /** `--name VALUE` of this process's arguments; throws `<tag>: missing --name` when absent. */
@@ -73,4 +79,11 @@ export function power_on_and_connect(h: UartHost, tag: string, handler: PacketHa
   });
   void h.loop.execute();
   h.stack.hci.hci_power_control(HCI_POWER_ON);
+}
+
+/** The local CID of an L2CAP_EVENT_CHANNEL_OPENED; a non-zero status: host_fail. */
+export function opened_cid(tag: string, packet: Uint8Array): number {
+  const status = l2cap_event_channel_opened_get_status(packet);
+  if (status !== 0) host_fail(tag, `channel open status ${status}`);
+  return l2cap_event_channel_opened_get_local_cid(packet);
 }

@@ -14,10 +14,8 @@ import {
   L2CAP_DATA_PACKET,
   L2CAP_EVENT_CAN_SEND_NOW,
   L2CAP_EVENT_CHANNEL_OPENED,
-  l2cap_event_channel_opened_get_local_cid,
-  l2cap_event_channel_opened_get_status,
 } from '../../src/codes/v1.4.js';
-import { host_arg, host_fail, host_opt, power_on_and_connect, uart_host } from './uart-host-stack.js';
+import { host_arg, host_fail, opened_cid, host_opt, power_on_and_connect, uart_host } from './uart-host-stack.js';
 
 const TAG = 'uart-host';
 const arg = (name: string): string => host_arg(TAG, name);
@@ -87,9 +85,7 @@ const handler = (type: number, _ch: number, packet: Uint8Array, size: number): v
   }
   if (type !== HCI_EVENT_PACKET) return;
   if (packet[0] === L2CAP_EVENT_CHANNEL_OPENED) {
-    if (l2cap_event_channel_opened_get_status(packet) !== 0)
-      fail(`channel open status ${l2cap_event_channel_opened_get_status(packet)}`);
-    cid = l2cap_event_channel_opened_get_local_cid(packet);
+    cid = opened_cid(TAG, packet);
     mtu = stack.l2cap.l2cap_get_remote_mtu_for_local_cid(cid);
     start();
   } else if (packet[0] === L2CAP_EVENT_CAN_SEND_NOW && sending) {

@@ -14,11 +14,9 @@ import {
   L2CAP_EVENT_CAN_SEND_NOW,
   L2CAP_EVENT_CHANNEL_CLOSED,
   L2CAP_EVENT_CHANNEL_OPENED,
-  l2cap_event_channel_opened_get_local_cid,
-  l2cap_event_channel_opened_get_status,
 } from '../../src/codes/v1.4.js';
 import { SoakReceiver, SoakSender, soak_pattern } from './soak-stream.js';
-import { host_arg, host_fail, power_on_and_connect, uart_host } from './uart-host-stack.js';
+import { host_arg, host_fail, opened_cid, power_on_and_connect, uart_host } from './uart-host-stack.js';
 
 const TAG = 'uart-soak-host';
 const flow = host_arg(TAG, '--flow') === 'on';
@@ -58,9 +56,7 @@ const handler = (type: number, _ch: number, packet: Uint8Array, size: number): v
   }
   if (type !== HCI_EVENT_PACKET) return;
   if (packet[0] === L2CAP_EVENT_CHANNEL_OPENED) {
-    if (l2cap_event_channel_opened_get_status(packet) !== 0)
-      fail(`channel open status ${l2cap_event_channel_opened_get_status(packet)}`);
-    cid = l2cap_event_channel_opened_get_local_cid(packet);
+    cid = opened_cid(TAG, packet);
     sending = send;
     process.stdout.write('HOST-OPEN\n');
     stack.l2cap.l2cap_request_can_send_now_event(cid);
