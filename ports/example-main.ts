@@ -61,6 +61,7 @@ import type { HciTransportConfig } from '../src/hci/hci.js';
 import type { BtstackChipset } from '../src/chipset/chipset.js';
 import { parse_port_options, port_chipset, port_usage, type PortOptions } from './main.js';
 import { FaultWatch } from './fault-watch.js';
+import { poweron_failure_text } from './status-text.js';
 import type { ChipsetBus } from './chipset-auto.js';
 import {
   check_int,
@@ -334,7 +335,13 @@ export async function btstack_main_run<S extends ExampleOptionSpecs>(
         else if (state === HCI_STATE_OFF && exiting) bt.btstack_run_loop_trigger_exit();
       } else if (packet[0] === BTSTACK_EVENT_POWERON_FAILED && !faults!.is_down) {
         // the transport's own line when it could not open (hci0: no device, capabilities...; usb: package, permission...)
-        console.error(openError ? `${example.name}: ${openError}` : 'power on failed: is the controller connected and powered?');
+        // else HCI's reason (an init command's error answer, a silent controller), as the CLI prints it
+        const why = stack.hci.state.poweron_failure;
+        console.error(
+          openError
+            ? `${example.name}: ${openError}`
+            : `${example.name}: power on failed: ${why ? poweron_failure_text(why) : 'is the controller connected and powered?'}`,
+        );
         ctx.exit_code = 1;
         exiting = true;
         bt.btstack_run_loop_trigger_exit();

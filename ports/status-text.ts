@@ -94,3 +94,13 @@ export function status_text(status: number): string {
   const name = STATUS[status] ?? ERROR_CODE_NAMES.get(status) ?? 'unknown status';
   return `${name} (0x${status.toString(16).padStart(2, '0')})`;
 }
+
+/** A status's words without the value (`Unspecified Error`), for text that already shows the value. */
+function status_words(status: number): string {
+  return status_text(status).replace(/ \(0x[0-9a-f]+\)$/, '');
+}
+
+/** HciState.poweron_failure with its status decoded: `... failed with status 0x1f (Unspecified Error)`. */
+export function poweron_failure_text(why: string): string {
+  return why.replace(/\bstatus 0x([0-9a-f]{2})\b/, (m, h: string) => `${m} (${status_words(parseInt(h, 16))})`);
+}

@@ -28,15 +28,7 @@ function command_name(opcode: number): string {
   return c ? `${c.name} (opcode ${op4(opcode)})` : `opcode ${op4(opcode)}`;
 }
 
-/** A status's words without the value (`Unspecified Error`), for text that already shows the value. */
-function status_words(status: number): string {
-  return status_text(status).replace(/ \(0x[0-9a-f]+\)$/, '');
-}
-
-/** HciState.poweron_failure with its status decoded: `... failed with status 0x1f (Unspecified Error)`. */
-export function poweron_failure_text(why: string): string {
-  return why.replace(/\bstatus 0x([0-9a-f]{2})\b/, (m, h: string) => `${m} (${status_words(parseInt(h, 16))})`);
-}
+export { poweron_failure_text } from '../status-text.js';
 
 export class PowerOnWitness {
   /** Opcodes of the commands the host wrote. */

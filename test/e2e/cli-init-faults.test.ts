@@ -7,7 +7,8 @@
  *   BD_ADDR 00:00:00:00:00:00 and its other answers as valid, exit 0);
  * - a controller that answers but grants no command credit (Num_HCI_Command_Packets 0): the line
  *   says so, at the CLI's --timeout and at the stack's init timeout (before: "wrong baud rate");
- * - a silent controller keeps the baud-rate / flow-control hint.
+ * - a silent controller keeps the baud-rate / flow-control hint;
+ * - an example (ports/example-main.ts) prints the same decoded reason.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -90,6 +91,19 @@ test('every command through CliHost says the same: scan on a controller failing 
   assert.equal(res.lines, [
     `bthost: power on failed: Read BD_ADDR (opcode 0x1009) failed with status ${hex2(ERROR_CODE_UNSPECIFIED_ERROR)} (Unspecified Error)`,
   ]);
+});
+
+test('an example on a controller failing Read BD_ADDR: exit 1, the same reason in one line', async () => {
+  const p = tsx('examples/gap-inquiry.ts', ['-u', r.ttys[1]!]);
+  procs.push(p);
+  assert.is(await p.exit, 1, p.out);
+  assert.match(
+    p.out,
+    new RegExp(
+      `^gap-inquiry: power on failed: Read BD_ADDR \\(opcode 0x1009\\) failed with status ${hex2(ERROR_CODE_UNSPECIFIED_ERROR)} \\(Unspecified Error\\)$`,
+      'm',
+    ),
+  );
 });
 
 test('no command credit (Num_HCI_Command_Packets 0) at --timeout: the controller answered, no baud-rate hint', async () => {
