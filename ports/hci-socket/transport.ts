@@ -17,14 +17,11 @@
  * - close() stops the reader (the binding waits up to its 1 s read timeout) and so closes the socket.
  */
 import { access, readdir, readFile } from 'node:fs/promises';
-import { Timer, type RunLoop } from '../../src/core/run-loop.js';
+import type { RunLoop } from '../../src/core/run-loop.js';
 import type { Logger } from '../../src/core/log.js';
-import type { HciTransport, TransportEvent, TransportEventHandler, TransportPacketHandler } from '../../src/hci/transport.js';
-import {
-  ERROR_CODE_COMMAND_DISALLOWED,
-  ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS,
-  ERROR_CODE_SUCCESS,
-} from '../../src/codes/v1.4.js';
+import type { HciTransport, TransportEventHandler, TransportPacketHandler } from '../../src/hci/transport.js';
+import { ERROR_CODE_COMMAND_DISALLOWED, ERROR_CODE_SUCCESS } from '../../src/codes/v1.4.js';
+import { PresenceCheck, RunLoopInbox, TransportHandlers, send_packet_args } from '../transport-core.js';
 import {
   load_hci_socket_binding,
   type HciSocketClass,
@@ -90,24 +87,17 @@ export class HciSocketTransport implements HciTransport {
   readonly name = 'HCI user channel';
   /** 'hci0'. */
   readonly device_name: string;
-  private runLoop: RunLoop | null = null;
-  private packetHandler: TransportPacketHandler = () => {};
-  private eventHandler: TransportEventHandler = () => {};
   private readonly logger: Logger | undefined;
+  private readonly up: TransportHandlers;
   private readonly load: () => Promise<HciSocketLoad>;
   private readonly socketClass: HciSocketClass | undefined;
-  private readonly presenceMs: number;
-  private readonly devicePresent: (dev: number) => Promise<boolean>;
   private readonly bluezRunning: () => Promise<boolean>;
-  private readonly presenceTimer = new Timer(() => this.checkPresence());
-  private presenceChecking: Session | null = null;
+  private readonly presence: PresenceCheck<Session>;
   private state: State = 'closed';
   private session: Session | null = null;
   private reopenPending = false;
   private readonly out = Buffer.alloc(1 + 4 + 65535);
-  private rxQueue: Buffer[] = [];
-  private rxPosted = false;
-  private readonly drainRx = (): void => this.processRx();
+  private readonly rx: RunLoopInbox<Buffer>;
   private framingErrors = 0;
 
   constructor(
@@ -118,11 +108,24 @@ export class HciSocketTransport implements HciTransport {
       throw new TypeError(`HciSocketTransport: bad device index ${dev_id}`);
     this.device_name = `hci${dev_id}`;
     this.logger = options.logger;
+    this.up = new TransportHandlers('HciSocketTransport', options.logger);
     this.socketClass = options.socket_class;
     this.load = options.load ?? (() => load_hci_socket_binding());
-    this.presenceMs = options.presence_check_ms ?? 500;
-    this.devicePresent = options.device_present ?? sysfsPresent;
     this.bluezRunning = options.bluez_running ?? bluetoothd_running;
+    const loop = (): RunLoop => this.up.loop();
+    const devicePresent = options.device_present ?? sysfsPresent;
+    this.presence = new PresenceCheck(
+      loop,
+      options.presence_check_ms ?? 500,
+      () => (this.state === 'open' ? this.session : null),
+      () => devicePresent(this.dev_id),
+      (session) => this.fail(session, `${this.device_name} is gone: the controller was unplugged or its driver unloaded`),
+    );
+    this.rx = new RunLoopInbox(
+      loop,
+      () => this.state === 'open',
+      (d) => this.received(d),
+    );
   }
 
   get is_open(): boolean {
@@ -139,26 +142,26 @@ export class HciSocketTransport implements HciTransport {
   }
 
   init(run_loop: RunLoop): void {
-    this.runLoop = run_loop;
+    this.up.init(run_loop);
   }
 
   register_packet_handler(handler: TransportPacketHandler): void {
-    this.packetHandler = handler;
+    this.up.set_packet_handler(handler);
   }
 
   register_event_handler(handler: TransportEventHandler): void {
-    this.eventHandler = handler;
+    this.up.set_event_handler(handler);
   }
 
   open(): void {
-    const loop = this.loop();
+    const loop = this.up.loop();
     if (this.state === 'open' || this.state === 'opening') return;
     if (this.state === 'closing') {
       this.reopenPending = true;
       return;
     }
     this.state = 'opening';
-    this.rxQueue.length = 0;
+    this.rx.clear();
     const session: Session = { socket: null, ended: false };
     this.session = session;
     const cls = this.socketClass;
@@ -173,11 +176,11 @@ export class HciSocketTransport implements HciTransport {
   }
 
   close(): void {
-    const loop = this.loop();
+    const loop = this.up.loop();
     this.reopenPending = false;
     const session = this.session;
     if (this.state === 'closed' || !session) {
-      loop.execute_on_main_thread(() => this.emit({ type: 'closed' }));
+      this.up.post({ type: 'closed' });
       return;
     }
     if (this.state === 'opening') {
@@ -195,10 +198,8 @@ export class HciSocketTransport implements HciTransport {
   }
 
   send_packet(packet_type: number, packet: Uint8Array, size: number): number {
-    if (!(packet instanceof Uint8Array)) throw new TypeError('send_packet: packet must be a Uint8Array');
-    if (!Number.isInteger(size) || size < 0 || size > packet.length || size > this.out.length - 1)
-      return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
-    if (packet_type < 1 || packet_type > 5) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    const bad = send_packet_args(packet_type, packet, size, true, this.out.length - 1);
+    if (bad !== ERROR_CODE_SUCCESS) return bad;
     const socket = this.session?.socket;
     if (this.state !== 'open' || !socket) return ERROR_CODE_COMMAND_DISALLOWED;
     this.out[0] = packet_type;
@@ -209,15 +210,6 @@ export class HciSocketTransport implements HciTransport {
 
   // ---- internals
 
-  private loop(): RunLoop {
-    if (!this.runLoop) throw new TypeError('HciSocketTransport: init(run_loop) must be called first');
-    return this.runLoop;
-  }
-
-  private emit(ev: TransportEvent): void {
-    this.eventHandler(ev);
-  }
-
   private bind(session: Session, load: HciSocketLoad): void {
     if (this.session !== session) return;
     if (this.state === 'closing') {
@@ -225,7 +217,7 @@ export class HciSocketTransport implements HciTransport {
       return;
     }
     if (!load.ok) return this.openFailed(session, load.error);
-    const loop = this.loop();
+    const loop = this.up.loop();
     let socket: HciSocketLike;
     try {
       socket = new load.socket_class();
@@ -258,17 +250,13 @@ export class HciSocketTransport implements HciTransport {
     }
     socket.on('data', (data: Buffer) => {
       if (this.session !== session || session.ended) return;
-      this.rxQueue.push(data);
-      if (!this.rxPosted) {
-        this.rxPosted = true;
-        loop.execute_on_main_thread(this.drainRx);
-      }
+      this.rx.push(data);
     });
     socket.start();
     this.state = 'open';
     this.logger?.info(`${this.device_name}: open on the HCI user channel`);
-    this.armPresenceCheck();
-    this.emit({ type: 'opened' });
+    this.presence.arm();
+    this.up.emit({ type: 'opened' });
   }
 
   private openFailed(session: Session, message: string): void {
@@ -279,19 +267,18 @@ export class HciSocketTransport implements HciTransport {
     this.session = null;
     this.state = 'closed';
     if (closing) {
-      this.emit({ type: 'closed' });
+      this.up.emit({ type: 'closed' });
       this.maybeReopen();
       return;
     }
-    this.logger?.error(message);
-    this.emit({ type: 'open-failed', error: message });
+    this.up.report('open-failed', message);
   }
 
   /** Stop the reader (closes the socket) and forget the session. */
   private endSession(session: Session): void {
     if (session.ended) return;
     session.ended = true;
-    this.loop().remove_timer(this.presenceTimer);
+    this.presence.stop();
     const socket = session.socket;
     if (socket) {
       try {
@@ -301,14 +288,14 @@ export class HciSocketTransport implements HciTransport {
       }
       socket.removeAllListeners();
     }
-    this.rxQueue.length = 0;
+    this.rx.clear();
   }
 
   private closed(): void {
     this.session = null;
     this.state = 'closed';
     this.logger?.info(`${this.device_name}: closed`);
-    this.emit({ type: 'closed' });
+    this.up.emit({ type: 'closed' });
     this.maybeReopen();
   }
 
@@ -328,48 +315,19 @@ export class HciSocketTransport implements HciTransport {
     this.endSession(session);
     this.session = null;
     this.state = 'closed';
-    this.logger?.error(message);
-    this.emit({ type: 'failed', error: message });
+    this.up.report('failed', message);
   }
 
-  private armPresenceCheck(): void {
-    if (this.presenceMs <= 0) return;
-    const loop = this.loop();
-    loop.set_timer(this.presenceTimer, this.presenceMs);
-    loop.add_timer(this.presenceTimer);
-  }
-
-  private checkPresence(): void {
-    const session = this.session;
-    if (this.state !== 'open' || !session || this.presenceChecking === session) return;
-    this.presenceChecking = session;
-    const loop = this.loop();
-    const answer = (present: boolean): void =>
-      loop.execute_on_main_thread(() => {
-        if (this.presenceChecking === session) this.presenceChecking = null;
-        if (this.session !== session || this.state !== 'open') return;
-        if (!present)
-          return this.fail(session, `${this.device_name} is gone: the controller was unplugged or its driver unloaded`);
-        this.armPresenceCheck();
-      });
-    this.devicePresent(this.dev_id).then(answer, () => answer(true));
-  }
-
-  private processRx(): void {
-    this.rxPosted = false;
-    for (let i = 0; i < this.rxQueue.length; i++) {
-      if (this.state !== 'open') break;
-      const d = this.rxQueue[i]!;
-      const r = hci_datagram_check(d, d.length);
-      if (!r.ok) {
-        this.framingErrors++;
-        const message = `${this.device_name}: ${r.error}`;
-        this.logger?.error(`HCI framing error on ${message}`);
-        this.emit({ type: 'framing-error', error: message });
-        continue;
-      }
-      this.packetHandler(r.type, d.subarray(r.offset, r.offset + r.size), r.size);
+  /** One datagram read (on the run loop, while open). */
+  private received(d: Buffer): void {
+    const r = hci_datagram_check(d, d.length);
+    if (!r.ok) {
+      this.framingErrors++;
+      const message = `${this.device_name}: ${r.error}`;
+      this.logger?.error(`HCI framing error on ${message}`);
+      this.up.emit({ type: 'framing-error', error: message });
+      return;
     }
-    this.rxQueue.length = 0;
+    this.up.packet(r.type, d.subarray(r.offset, r.offset + r.size), r.size);
   }
 }

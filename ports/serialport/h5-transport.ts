@@ -23,12 +23,16 @@ import type { RunLoop } from '../../src/core/run-loop.js';
 import type { Logger } from '../../src/core/log.js';
 import type { HciTransport, TransportEvent, TransportEventHandler, TransportPacketHandler } from '../../src/hci/transport.js';
 import type { HciTransportConfigUart } from '../../src/chipset/chipset.js';
+import {
+  ERROR_CODE_COMMAND_DISALLOWED,
+  ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS,
+  ERROR_CODE_SUCCESS,
+} from '../../src/codes/v1.4.js';
 import { describe_open_error } from './errors.js';
+import { check_uart_config } from './uart-config.js';
 import { WriteRing } from './write-ring.js';
 import { H5_MAX_ACL, H5Line, type H5LineOptions } from './h5-line.js';
-
-const ERROR_CODE_COMMAND_DISALLOWED = 0x0c;
-const ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS = 0x12;
+import { RunLoopCounter, RunLoopInbox, TransportHandlers, send_packet_args } from '../transport-core.js';
 
 export interface H5SerialPortTransportOptions extends H5LineOptions {
   logger?: Logger;
@@ -54,10 +58,8 @@ export class H5SerialPortTransport implements HciTransport {
   readonly config: Readonly<HciTransportConfigUart>;
   private line: H5Line | null = null;
   private readonly lineOptions: H5LineOptions;
-  private runLoop: RunLoop | null = null;
-  private packetHandler: TransportPacketHandler = () => {};
-  private eventHandler: TransportEventHandler = () => {};
   private readonly logger: Logger | undefined;
+  private readonly up: TransportHandlers;
   private readonly maxWriteQueue: number;
   private readonly ring: WriteRing;
   private readonly lock: boolean;
@@ -66,28 +68,29 @@ export class H5SerialPortTransport implements HciTransport {
   private state: 'closed' | 'opening' | 'open' | 'closing' = 'closed';
   private currentBaud: number;
   private blocked = false;
-  private rxQueue: Buffer[] = [];
-  private rxPosted = false;
-  private writesDone = 0;
-  private writesPosted = false;
+  private readonly rx: RunLoopInbox<Buffer>;
+  private readonly writesDone: RunLoopCounter;
   /** Frames dropped because the write ring was full. */
   dropped_writes = 0;
 
   constructor(config: HciTransportConfigUart, options: H5SerialPortTransportOptions = {}) {
-    if (!config || typeof config.device_name !== 'string' || config.device_name === '') {
-      throw new TypeError('H5SerialPortTransport: config.device_name (the serial device path) is required');
-    }
-    if (!Number.isInteger(config.baudrate_init) || config.baudrate_init <= 0) {
-      throw new TypeError(`H5SerialPortTransport: bad baudrate_init ${config.baudrate_init}`);
-    }
+    check_uart_config('H5SerialPortTransport', config);
     this.config = { ...config };
     this.currentBaud = config.baudrate_init;
     this.logger = options.logger;
+    this.up = new TransportHandlers('H5SerialPortTransport', options.logger);
     this.maxWriteQueue = options.max_write_queue ?? 8192;
     this.ring = new WriteRing(4 * this.maxWriteQueue + 16 * 1024);
     this.lock = options.lock ?? true;
     this.PortClass = options.port_class ?? SerialPort;
     this.lineOptions = options;
+    const loop = (): RunLoop => this.up.loop();
+    this.rx = new RunLoopInbox(
+      loop,
+      () => this.state === 'open',
+      (c) => this.h5.feed(new Uint8Array(c.buffer, c.byteOffset, c.length)),
+    );
+    this.writesDone = new RunLoopCounter(loop, (n) => this.writesDoneNow(n));
   }
 
   /** The H5 link (state, config, stats); made by init(). */
@@ -97,13 +100,13 @@ export class H5SerialPortTransport implements HciTransport {
   }
 
   init(run_loop: RunLoop): void {
-    this.runLoop = run_loop;
+    this.up.init(run_loop);
     this.line ??= new H5Line(
       {
         run_loop,
         where: () => `${this.config.device_name} at ${this.currentBaud} baud`,
         write: (bytes) => this.write(bytes),
-        packet: (type, packet, size) => this.packetHandler(type, packet, size),
+        packet: (type, packet, size) => this.up.packet(type, packet, size),
         event: (ev) => this.onLineEvent(ev),
         logger: this.logger,
       },
@@ -125,15 +128,15 @@ export class H5SerialPortTransport implements HciTransport {
   }
 
   register_packet_handler(handler: TransportPacketHandler): void {
-    this.packetHandler = handler;
+    this.up.set_packet_handler(handler);
   }
 
   register_event_handler(handler: TransportEventHandler): void {
-    this.eventHandler = handler;
+    this.up.set_event_handler(handler);
   }
 
   open(): void {
-    const loop = this.loop();
+    const loop = this.up.loop();
     if (this.state !== 'closed') {
       this.logger?.info(`${this.config.device_name}: open() while ${this.state}, ignored`);
       return;
@@ -143,8 +146,8 @@ export class H5SerialPortTransport implements HciTransport {
     this.currentBaud = this.config.baudrate_init;
     this.blocked = false;
     this.ring.clear();
-    this.rxQueue.length = 0;
-    this.writesDone = 0;
+    this.rx.clear();
+    this.writesDone.clear();
     let port: PortStream;
     try {
       port = new this.PortClass({
@@ -159,20 +162,14 @@ export class H5SerialPortTransport implements HciTransport {
       });
     } catch (err) {
       this.state = 'closed';
-      const message = describe_open_error(path, err).message;
-      loop.execute_on_main_thread(() => this.eventHandler({ type: 'open-failed', error: message }));
+      this.up.post({ type: 'open-failed', error: describe_open_error(path, err).message });
       return;
     }
     const session: Session = { port, closingByUs: false, ended: false, onWrite: () => {} };
     session.onWrite = (err) => this.onWritten(session, err ?? null);
     this.session = session;
     port.on('data', (chunk: Buffer) => {
-      if (this.session !== session) return;
-      this.rxQueue.push(chunk);
-      if (!this.rxPosted) {
-        this.rxPosted = true;
-        loop.execute_on_main_thread(() => this.processRx());
-      }
+      if (this.session === session) this.rx.push(chunk);
     });
     port.on('close', (err: Error | null) => loop.execute_on_main_thread(() => this.onPortGone(session, err ?? null)));
     port.on('error', (err: Error) => loop.execute_on_main_thread(() => this.onPortGone(session, err)));
@@ -180,11 +177,10 @@ export class H5SerialPortTransport implements HciTransport {
   }
 
   close(): void {
-    const loop = this.loop();
     const session = this.session;
     this.h5.stop();
     if (this.state === 'closed' || !session) {
-      loop.execute_on_main_thread(() => this.eventHandler({ type: 'closed' }));
+      this.up.post({ type: 'closed' });
       return;
     }
     if (this.state === 'closing') return;
@@ -205,9 +201,8 @@ export class H5SerialPortTransport implements HciTransport {
   }
 
   send_packet(packet_type: number, packet: Uint8Array, size: number): number {
-    if (!(packet instanceof Uint8Array)) throw new TypeError('send_packet: packet must be a Uint8Array');
-    if (!Number.isInteger(size) || size < 0 || size > packet.length) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
-    if (packet_type < 1 || packet_type > 5) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    const bad = send_packet_args(packet_type, packet, size, true);
+    if (bad !== ERROR_CODE_SUCCESS) return bad;
     if (this.state !== 'open') return ERROR_CODE_COMMAND_DISALLOWED;
     return this.h5.send(packet_type, packet, size);
   }
@@ -216,7 +211,7 @@ export class H5SerialPortTransport implements HciTransport {
     if (!Number.isInteger(baudrate) || baudrate <= 0) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
     const session = this.session;
     if (this.state !== 'open' || !session) return ERROR_CODE_COMMAND_DISALLOWED;
-    const loop = this.loop();
+    const loop = this.up.loop();
     const port = session.port;
     const previous = this.currentBaud;
     this.currentBaud = baudrate;
@@ -236,11 +231,6 @@ export class H5SerialPortTransport implements HciTransport {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private loop(): RunLoop {
-    if (!this.runLoop) throw new TypeError('H5SerialPortTransport: init(run_loop) must be called first');
-    return this.runLoop;
-  }
-
   private onLineEvent(ev: TransportEvent): void {
     const session = this.session;
     if (ev.type === 'open-failed') {
@@ -248,7 +238,7 @@ export class H5SerialPortTransport implements HciTransport {
       return;
     }
     if (ev.type === 'can-send-now') this.blocked = false;
-    this.eventHandler(ev);
+    this.up.emit(ev);
   }
 
   private onOpened(session: Session, err: Error | null): void {
@@ -258,8 +248,8 @@ export class H5SerialPortTransport implements HciTransport {
       this.session = null;
       this.state = 'closed';
       session.ended = true;
-      if (closing) this.eventHandler({ type: 'closed' });
-      else this.eventHandler({ type: 'open-failed', error: describe_open_error(this.config.device_name, err).message });
+      if (closing) this.up.emit({ type: 'closed' });
+      else this.up.emit({ type: 'open-failed', error: describe_open_error(this.config.device_name, err).message });
       return;
     }
     if (this.state === 'closing') {
@@ -284,32 +274,17 @@ export class H5SerialPortTransport implements HciTransport {
     session.port.write(buf.subarray(pos, pos + bytes.length), session.onWrite);
   }
 
-  private processRx(): void {
-    this.rxPosted = false;
-    for (let i = 0; i < this.rxQueue.length; i++) {
-      if (this.state !== 'open') break;
-      const c = this.rxQueue[i]!;
-      this.h5.feed(new Uint8Array(c.buffer, c.byteOffset, c.length));
-    }
-    this.rxQueue.length = 0;
+  private onWritten(session: Session, err: Error | null): void {
+    if (this.session === session && !err) this.writesDone.add();
   }
 
-  private onWritten(session: Session, err: Error | null): void {
-    if (this.session !== session || err) return;
-    this.writesDone++;
-    if (this.writesPosted) return;
-    this.writesPosted = true;
-    this.loop().execute_on_main_thread(() => {
-      this.writesPosted = false;
-      const n = this.writesDone;
-      this.writesDone = 0;
-      if (this.state !== 'open') return;
-      for (let i = 0; i < n; i++) this.ring.release();
-      if (this.blocked && this.ring.used < this.maxWriteQueue && this.h5.can_send()) {
-        this.blocked = false;
-        this.eventHandler({ type: 'can-send-now' });
-      }
-    });
+  private writesDoneNow(n: number): void {
+    if (this.state !== 'open') return;
+    for (let i = 0; i < n; i++) this.ring.release();
+    if (this.blocked && this.ring.used < this.maxWriteQueue && this.h5.can_send()) {
+      this.blocked = false;
+      this.up.emit({ type: 'can-send-now' });
+    }
   }
 
   private closePort(session: Session, then: TransportEvent): void {
@@ -322,11 +297,11 @@ export class H5SerialPortTransport implements HciTransport {
         this.state = 'closed';
       }
       this.ring.clear();
-      this.rxQueue.length = 0;
+      this.rx.clear();
       this.logger?.info(`${this.config.device_name}: closed`);
-      this.eventHandler(then);
+      this.up.emit(then);
     };
-    const loop = this.loop();
+    const loop = this.up.loop();
     if (!session.port.isOpen) loop.execute_on_main_thread(done);
     else session.port.close(() => loop.execute_on_main_thread(done));
   }

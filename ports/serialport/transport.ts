@@ -26,20 +26,22 @@
  */
 import { access } from 'node:fs/promises';
 import { SerialPort, type SerialPortMock } from 'serialport';
-import { Timer, type RunLoop } from '../../src/core/run-loop.js';
+import type { RunLoop } from '../../src/core/run-loop.js';
 import type { Logger } from '../../src/core/log.js';
 import { H4Deframer, type H4Limits } from '../../src/hci/h4.js';
-import type { HciTransport, TransportEvent, TransportEventHandler, TransportPacketHandler } from '../../src/hci/transport.js';
+import type { HciTransport, TransportEventHandler, TransportPacketHandler } from '../../src/hci/transport.js';
 import { BTSTACK_UART_PARITY_EVEN, BTSTACK_UART_PARITY_ODD, type HciTransportConfigUart } from '../../src/chipset/chipset.js';
+import {
+  ERROR_CODE_COMMAND_DISALLOWED,
+  ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS,
+  ERROR_CODE_MEMORY_CAPACITY_EXCEEDED,
+  ERROR_CODE_SUCCESS,
+} from '../../src/codes/v1.4.js';
 import { describe_open_error } from './errors.js';
+import { check_uart_config } from './uart-config.js';
 import { WriteRing } from './write-ring.js';
 import { FdSerialIo, fd_io_handle, serial_io_choice, type SerialIoPath, type SerialIoStats } from './fd-io.js';
-
-// Status codes (Core spec Vol 1, Part F; BTstack's names).
-const ERROR_CODE_SUCCESS = 0x00;
-const ERROR_CODE_MEMORY_CAPACITY_EXCEEDED = 0x07;
-const ERROR_CODE_COMMAND_DISALLOWED = 0x0c;
-const ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS = 0x12;
+import { PresenceCheck, RunLoopCounter, RunLoopInbox, TransportHandlers, send_packet_args } from '../transport-core.js';
 
 export interface SerialPortTransportOptions {
   /** Log open/close/baud changes and ignored ioctl errors here. */
@@ -112,21 +114,15 @@ interface Session {
 export class SerialPortTransport implements HciTransport {
   readonly name = 'H4 serialport';
   readonly config: Readonly<HciTransportConfigUart>;
-  private runLoop: RunLoop | null = null;
-  private packetHandler: TransportPacketHandler = () => {};
-  private eventHandler: TransportEventHandler = () => {};
   private readonly logger: Logger | undefined;
+  private readonly up: TransportHandlers;
   private readonly maxWriteQueue: number;
   private readonly ring: WriteRing;
   private readonly deframer: H4Deframer;
   private readonly lock: boolean;
   private readonly modemLines: { dtr: boolean; rts: boolean } | null;
-  private readonly presenceMs: number;
-  private readonly presenceTimer = new Timer(() => this.checkPresence());
-  private readonly devicePresent: (path: string) => Promise<boolean>;
+  private readonly presence: PresenceCheck<Session>;
   private readonly PortClass: typeof SerialPort | typeof SerialPortMock;
-  /** The session whose presence check is in flight (at most one at a time). */
-  private presenceChecking: Session | null = null;
   private readonly ioChoice: SerialIoPath;
   private readonly rxCoalesceMs: number;
   private ioPathUsed: 'fd' | 'stream' | null = null;
@@ -140,23 +136,15 @@ export class SerialPortTransport implements HciTransport {
   private blocked = false;
 
   // incoming chunks and write completions queued for the run loop
-  private rxQueue: Buffer[] = [];
-  private rxPosted = false;
-  private writesDone = 0;
-  private writesPosted = false;
-  private readonly drainRx = (): void => this.processRx();
-  private readonly drainWrites = (): void => this.processWritesDone();
+  private readonly rx: RunLoopInbox<Buffer>;
+  private readonly writesDone: RunLoopCounter;
 
   constructor(config: HciTransportConfigUart, options: SerialPortTransportOptions = {}) {
-    if (!config || typeof config.device_name !== 'string' || config.device_name === '') {
-      throw new TypeError('SerialPortTransport: config.device_name (the serial device path) is required');
-    }
-    if (!Number.isInteger(config.baudrate_init) || config.baudrate_init <= 0) {
-      throw new TypeError(`SerialPortTransport: bad baudrate_init ${config.baudrate_init}`);
-    }
+    check_uart_config('SerialPortTransport', config);
     this.config = { ...config };
     this.currentBaud = config.baudrate_init;
     this.logger = options.logger;
+    this.up = new TransportHandlers('SerialPortTransport', options.logger);
     this.maxWriteQueue = options.max_write_queue ?? 8192;
     if (!Number.isInteger(this.maxWriteQueue) || this.maxWriteQueue <= 0) {
       throw new TypeError(`SerialPortTransport: bad max_write_queue ${options.max_write_queue}`);
@@ -164,8 +152,22 @@ export class SerialPortTransport implements HciTransport {
     this.ring = new WriteRing(options.write_ring_size ?? 4 * this.maxWriteQueue + 66 * 1024);
     this.lock = options.lock ?? true;
     this.modemLines = options.modem_lines === undefined ? { dtr: true, rts: true } : options.modem_lines;
-    this.presenceMs = options.presence_check_ms ?? 500;
-    this.devicePresent = options.device_present ?? deviceNodePresent;
+    const loop = (): RunLoop => this.up.loop();
+    const devicePresent = options.device_present ?? deviceNodePresent;
+    this.presence = new PresenceCheck(
+      loop,
+      options.presence_check_ms ?? 500,
+      () => (this.state === 'open' ? this.session : null),
+      () => devicePresent(this.config.device_name),
+      (session) => this.fail(session, `serial port ${this.config.device_name} failed: device removed`),
+    );
+    // A packet handler may close the transport: the rest of the chunks is dropped then.
+    this.rx = new RunLoopInbox(
+      loop,
+      () => this.state === 'open',
+      (chunk) => this.deframer.feed(chunk, 0, chunk.length),
+    );
+    this.writesDone = new RunLoopCounter(loop, (n) => this.processWritesDone(n));
     this.PortClass = options.port_class ?? SerialPort;
     this.ioChoice = serial_io_choice(options.io);
     this.rxCoalesceMs = options.rx_coalesce_ms ?? 4;
@@ -176,10 +178,10 @@ export class SerialPortTransport implements HciTransport {
       accept: [2, 3, 4, 5],
       limits: options.limits,
       // the message carries the stream position, the length and limit, and the error count
-      on_packet: (type, packet, size) => this.packetHandler(type, packet, size),
+      on_packet: (type, packet, size) => this.up.packet(type, packet, size),
       on_error: (message) => {
         this.logger?.error(`H4 framing error on ${this.config.device_name}: ${message}`);
-        this.eventHandler({ type: 'framing-error', error: message });
+        this.up.emit({ type: 'framing-error', error: message });
       },
     });
   }
@@ -225,19 +227,19 @@ export class SerialPortTransport implements HciTransport {
   }
 
   init(run_loop: RunLoop): void {
-    this.runLoop = run_loop;
+    this.up.init(run_loop);
   }
 
   register_packet_handler(handler: TransportPacketHandler): void {
-    this.packetHandler = handler;
+    this.up.set_packet_handler(handler);
   }
 
   register_event_handler(handler: TransportEventHandler): void {
-    this.eventHandler = handler;
+    this.up.set_event_handler(handler);
   }
 
   open(): void {
-    const loop = this.loop();
+    const loop = this.up.loop();
     if (this.state === 'open' || this.state === 'opening') {
       this.logger?.info(`${this.config.device_name}: open() while ${this.state}, ignored`);
       return;
@@ -252,8 +254,8 @@ export class SerialPortTransport implements HciTransport {
     this.baudUpdates = 0;
     this.blocked = false;
     this.ring.clear();
-    this.rxQueue.length = 0;
-    this.writesDone = 0;
+    this.rx.clear();
+    this.writesDone.clear();
     this.deframer.reset();
     let port: PortStream;
     try {
@@ -274,8 +276,7 @@ export class SerialPortTransport implements HciTransport {
       });
     } catch (err) {
       this.state = 'closed';
-      const message = describe_open_error(path, err).message;
-      loop.execute_on_main_thread(() => this.emit({ type: 'open-failed', error: message }));
+      this.up.post({ type: 'open-failed', error: describe_open_error(path, err).message });
       return;
     }
     const session: Session = { port, closingByUs: false, ended: false, onWrite: () => {}, fd: null };
@@ -293,12 +294,11 @@ export class SerialPortTransport implements HciTransport {
   }
 
   close(): void {
-    const loop = this.loop();
     this.reopenPending = false;
     const session = this.session;
     switch (this.state) {
       case 'closed':
-        loop.execute_on_main_thread(() => this.emit({ type: 'closed' }));
+        this.up.post({ type: 'closed' });
         return;
       case 'closing':
         return;
@@ -326,9 +326,8 @@ export class SerialPortTransport implements HciTransport {
   }
 
   send_packet(packet_type: number, packet: Uint8Array, size: number): number {
-    if (!(packet instanceof Uint8Array)) throw new TypeError('send_packet: packet must be a Uint8Array');
-    if (!Number.isInteger(size) || size < 0 || size > packet.length) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
-    if (packet_type < 1 || packet_type > 5) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    const bad = send_packet_args(packet_type, packet, size, true);
+    if (bad !== ERROR_CODE_SUCCESS) return bad;
     const session = this.session;
     if (this.state !== 'open' || !session) return ERROR_CODE_COMMAND_DISALLOWED;
     if (session.fd) return session.fd.write(packet_type, packet, size) ? ERROR_CODE_SUCCESS : ERROR_CODE_MEMORY_CAPACITY_EXCEEDED;
@@ -350,7 +349,7 @@ export class SerialPortTransport implements HciTransport {
     if (!Number.isInteger(baudrate) || baudrate <= 0) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
     const session = this.session;
     if (this.state !== 'open' || !session) return ERROR_CODE_COMMAND_DISALLOWED;
-    const loop = this.loop();
+    const loop = this.up.loop();
     const port = session.port;
     const previous = this.currentBaud;
     this.currentBaud = baudrate;
@@ -377,15 +376,6 @@ export class SerialPortTransport implements HciTransport {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private loop(): RunLoop {
-    if (!this.runLoop) throw new TypeError('SerialPortTransport: init(run_loop) must be called first');
-    return this.runLoop;
-  }
-
-  private emit(event: TransportEvent): void {
-    this.eventHandler(event);
-  }
-
   private onOpened(session: Session, err: Error | null): void {
     if (this.session !== session) return;
     const path = this.config.device_name;
@@ -395,13 +385,11 @@ export class SerialPortTransport implements HciTransport {
       this.state = 'closed';
       session.ended = true;
       if (wasClosing) {
-        this.emit({ type: 'closed' });
+        this.up.emit({ type: 'closed' });
         this.maybeReopen();
         return;
       }
-      const described = describe_open_error(path, err);
-      this.logger?.error(described.message);
-      this.emit({ type: 'open-failed', error: described.message });
+      this.up.report('open-failed', describe_open_error(path, err).message);
       return;
     }
     if (this.state === 'closing') {
@@ -420,13 +408,13 @@ export class SerialPortTransport implements HciTransport {
         if (e) this.logger?.info(`${path}: setting DTR/RTS not supported here, ignored (${e.message})`);
       });
     }
-    this.armPresenceCheck();
-    this.emit({ type: 'opened' });
+    this.presence.arm();
+    this.up.emit({ type: 'opened' });
   }
 
   /** The fd path where the binding offers one (and it was not refused), else serialport's stream. */
   private startIo(session: Session): void {
-    const loop = this.loop();
+    const loop = this.up.loop();
     const handle = this.ioChoice === 'stream' ? null : fd_io_handle((session.port as { port?: unknown }).port);
     if (!handle && this.ioChoice === 'fd') {
       this.logger?.info(`${this.config.device_name}: no file descriptor from the serial binding here, using the stream path`);
@@ -440,7 +428,7 @@ export class SerialPortTransport implements HciTransport {
             if (this.session === session && this.state === 'open') this.deframer.feed(bytes, 0, length);
           },
           on_drained: () => {
-            if (this.session === session && this.state === 'open') this.emit({ type: 'can-send-now' });
+            if (this.session === session && this.state === 'open') this.up.emit({ type: 'can-send-now' });
           },
           on_lost: (reason) => this.fail(session, `serial port ${this.config.device_name} failed: ${reason}`),
         },
@@ -458,46 +446,14 @@ export class SerialPortTransport implements HciTransport {
       if (this.session !== session) return;
       this.streamStats.reads++;
       this.streamStats.read_bytes += chunk.length;
-      this.rxQueue.push(chunk);
-      if (!this.rxPosted) {
-        this.rxPosted = true;
-        loop.execute_on_main_thread(this.drainRx);
-      }
+      this.rx.push(chunk);
     });
-  }
-
-  private armPresenceCheck(): void {
-    if (this.presenceMs <= 0) return;
-    const loop = this.loop();
-    loop.set_timer(this.presenceTimer, this.presenceMs);
-    loop.add_timer(this.presenceTimer);
-  }
-
-  /** The presence timer fired: ask asynchronously; the answer comes back on the run loop. */
-  private checkPresence(): void {
-    const session = this.session;
-    if (this.state !== 'open' || !session || this.presenceChecking === session) return;
-    this.presenceChecking = session;
-    const loop = this.loop();
-    const path = this.config.device_name;
-    const answer = (present: boolean): void => loop.execute_on_main_thread(() => this.onPresence(session, present));
-    this.devicePresent(path).then(answer, () => answer(true));
-  }
-
-  private onPresence(session: Session, present: boolean): void {
-    if (this.presenceChecking === session) this.presenceChecking = null;
-    if (this.session !== session || this.state !== 'open') return;
-    if (!present) {
-      this.fail(session, `serial port ${this.config.device_name} failed: device removed`);
-      return;
-    }
-    this.armPresenceCheck();
   }
 
   private closePort(session: Session): void {
     session.closingByUs = true;
-    const loop = this.loop();
-    loop.remove_timer(this.presenceTimer);
+    const loop = this.up.loop();
+    this.presence.stop();
     session.fd?.stop();
     const port = session.port;
     if (!port.isOpen) {
@@ -510,13 +466,13 @@ export class SerialPortTransport implements HciTransport {
   private onClosedByUs(session: Session): void {
     if (this.session !== session || session.ended) return;
     session.ended = true;
-    this.loop().remove_timer(this.presenceTimer);
+    this.presence.stop();
     this.session = null;
     this.state = 'closed';
     this.ring.clear();
-    this.rxQueue.length = 0;
+    this.rx.clear();
     this.logger?.info(`${this.config.device_name}: closed`);
-    this.emit({ type: 'closed' });
+    this.up.emit({ type: 'closed' });
     this.maybeReopen();
   }
 
@@ -544,48 +500,29 @@ export class SerialPortTransport implements HciTransport {
     if (this.session !== session || session.ended) return;
     session.ended = true;
     session.closingByUs = true;
-    this.loop().remove_timer(this.presenceTimer);
+    this.presence.stop();
     this.session = null;
     this.state = 'closed';
     this.ring.clear();
-    this.rxQueue.length = 0;
+    this.rx.clear();
     this.deframer.reset();
     session.fd?.stop();
     if (session.port.isOpen) session.port.close(() => {});
-    this.logger?.error(message);
-    this.emit({ type: 'failed', error: message });
-  }
-
-  private processRx(): void {
-    this.rxPosted = false;
-    // A packet handler may close the transport: stop as soon as the queue is cleared.
-    for (let i = 0; i < this.rxQueue.length; i++) {
-      if (this.state !== 'open') break;
-      const chunk = this.rxQueue[i]!;
-      this.deframer.feed(chunk, 0, chunk.length);
-    }
-    this.rxQueue.length = 0;
+    this.up.report('failed', message);
   }
 
   private onWritten(session: Session, err: Error | null): void {
     if (this.session !== session) return;
     if (err) return; // the stream reports the failure through 'error'/'close'
-    this.writesDone++;
-    if (!this.writesPosted) {
-      this.writesPosted = true;
-      this.loop().execute_on_main_thread(this.drainWrites);
-    }
+    this.writesDone.add();
   }
 
-  private processWritesDone(): void {
-    this.writesPosted = false;
-    const n = this.writesDone;
-    this.writesDone = 0;
+  private processWritesDone(n: number): void {
     if (this.state !== 'open') return;
     for (let i = 0; i < n; i++) this.ring.release();
     if (this.blocked && this.ring.used < this.maxWriteQueue) {
       this.blocked = false;
-      this.emit({ type: 'can-send-now' });
+      this.up.emit({ type: 'can-send-now' });
     }
   }
 }

@@ -20,7 +20,7 @@
  */
 import type { RunLoop } from '../../src/core/run-loop.js';
 import type { Logger } from '../../src/core/log.js';
-import type { HciTransport, TransportEvent, TransportEventHandler, TransportPacketHandler } from '../../src/hci/transport.js';
+import type { HciTransport, TransportEventHandler, TransportPacketHandler } from '../../src/hci/transport.js';
 import {
   ERROR_CODE_COMMAND_DISALLOWED,
   ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS,
@@ -31,6 +31,7 @@ import {
   HCI_EVENT_PACKET,
 } from '../../src/codes/v1.4.js';
 import { WriteRing } from '../serialport/write-ring.js';
+import { RunLoopInbox, TransportHandlers, send_packet_args } from '../transport-core.js';
 import {
   LIBUSB_ERROR_NOT_SUPPORTED,
   LIBUSB_TRANSFER_TYPE_BULK,
@@ -91,10 +92,8 @@ const FIRMWARE_NOTES: Record<number, string> = {
 
 export class UsbTransport implements HciTransport {
   readonly name = 'USB';
-  private runLoop: RunLoop | null = null;
-  private packetHandler: TransportPacketHandler = () => {};
-  private eventHandler: TransportEventHandler = () => {};
   private readonly logger: Logger | undefined;
+  private readonly up: TransportHandlers;
   private readonly usbModule: UsbModuleLike | undefined;
   private readonly load: () => Promise<UsbLoad>;
   private readonly aclReads: number;
@@ -108,9 +107,7 @@ export class UsbTransport implements HciTransport {
   private session: Session | null = null;
   private reopenPending = false;
   private blocked = false;
-  private rx: { pipe: UsbPacketAssembler; chunk: Buffer }[] = [];
-  private rxPosted = false;
-  private readonly drainRx = (): void => this.processRx();
+  private readonly rx: RunLoopInbox<{ pipe: UsbPacketAssembler; chunk: Buffer }>;
   /** The device opened last: `usb:1-1.2 (0a12:0001)`; '' before. */
   opened_device = '';
 
@@ -119,6 +116,7 @@ export class UsbTransport implements HciTransport {
     options: UsbTransportOptions = {},
   ) {
     this.logger = options.logger;
+    this.up = new TransportHandlers('UsbTransport', options.logger);
     this.usbModule = options.usb;
     this.load = options.load ?? (() => load_usb_binding());
     this.aclReads = options.acl_reads ?? 4;
@@ -126,13 +124,18 @@ export class UsbTransport implements HciTransport {
     this.eventReads = options.event_reads ?? 2;
     this.maxWriteQueue = options.max_write_queue ?? 8192;
     this.ring = new WriteRing(4 * this.maxWriteQueue + 66 * 1024);
-    const on_packet = (type: number, p: Uint8Array, n: number): void => this.packetHandler(type, p, n);
+    const on_packet = (type: number, p: Uint8Array, n: number): void => this.up.packet(type, p, n);
     const on_error = (message: string): void => {
       this.logger?.error(`USB framing error: ${message}`);
-      this.eventHandler({ type: 'framing-error', error: `${this.opened_device}: ${message}` });
+      this.up.emit({ type: 'framing-error', error: `${this.opened_device}: ${message}` });
     };
     this.events = new UsbPacketAssembler({ type: HCI_EVENT_PACKET, on_packet, on_error });
     this.acl = new UsbPacketAssembler({ type: HCI_ACL_DATA_PACKET, max_acl: options.max_acl, on_packet, on_error });
+    this.rx = new RunLoopInbox(
+      () => this.up.loop(),
+      () => this.state === 'open',
+      ({ pipe, chunk }) => pipe.feed(chunk, 0, chunk.length),
+    );
   }
 
   get is_open(): boolean {
@@ -149,19 +152,19 @@ export class UsbTransport implements HciTransport {
   }
 
   init(run_loop: RunLoop): void {
-    this.runLoop = run_loop;
+    this.up.init(run_loop);
   }
 
   register_packet_handler(handler: TransportPacketHandler): void {
-    this.packetHandler = handler;
+    this.up.set_packet_handler(handler);
   }
 
   register_event_handler(handler: TransportEventHandler): void {
-    this.eventHandler = handler;
+    this.up.set_event_handler(handler);
   }
 
   open(): void {
-    const loop = this.loop();
+    const loop = this.up.loop();
     if (this.state === 'open' || this.state === 'opening') return;
     if (this.state === 'closing') {
       this.reopenPending = true;
@@ -170,7 +173,7 @@ export class UsbTransport implements HciTransport {
     this.state = 'opening';
     this.blocked = false;
     this.ring.clear();
-    this.rx.length = 0;
+    this.rx.clear();
     this.events.reset();
     this.acl.reset();
     const session: Session = {
@@ -201,11 +204,10 @@ export class UsbTransport implements HciTransport {
   }
 
   close(): void {
-    const loop = this.loop();
     this.reopenPending = false;
     const session = this.session;
     if (this.state === 'closed' || !session) {
-      loop.execute_on_main_thread(() => this.emit({ type: 'closed' }));
+      this.up.post({ type: 'closed' });
       return;
     }
     if (this.state === 'opening') {
@@ -228,8 +230,8 @@ export class UsbTransport implements HciTransport {
   }
 
   send_packet(packet_type: number, packet: Uint8Array, size: number): number {
-    if (!(packet instanceof Uint8Array)) throw new TypeError('send_packet: packet must be a Uint8Array');
-    if (!Number.isInteger(size) || size < 0 || size > packet.length) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
+    const bad = send_packet_args(packet_type, packet, size, false);
+    if (bad !== ERROR_CODE_SUCCESS) return bad;
     const s = this.session;
     if (this.state !== 'open' || !s || !s.device || !s.aclOut) return ERROR_CODE_COMMAND_DISALLOWED;
     if (packet_type === HCI_COMMAND_DATA_PACKET) {
@@ -237,7 +239,7 @@ export class UsbTransport implements HciTransport {
       try {
         s.device.controlTransfer(USB_HCI_COMMAND_REQUEST_TYPE, 0, 0, 0, b, s.onCommand);
       } catch (err) {
-        this.loop().execute_on_main_thread(() => this.transferDone(s, err as UsbLibError, false));
+        this.up.loop().execute_on_main_thread(() => this.transferDone(s, err as UsbLibError, false));
       }
       return ERROR_CODE_SUCCESS;
     }
@@ -251,21 +253,12 @@ export class UsbTransport implements HciTransport {
     try {
       s.aclOut.transfer(this.ring.buffer.subarray(pos, pos + size), s.onAcl);
     } catch (err) {
-      this.loop().execute_on_main_thread(() => this.transferDone(s, err as UsbLibError, true));
+      this.up.loop().execute_on_main_thread(() => this.transferDone(s, err as UsbLibError, true));
     }
     return ERROR_CODE_SUCCESS;
   }
 
   // ---- internals
-
-  private loop(): RunLoop {
-    if (!this.runLoop) throw new TypeError('UsbTransport: init(run_loop) must be called first');
-    return this.runLoop;
-  }
-
-  private emit(ev: TransportEvent): void {
-    this.eventHandler(ev);
-  }
 
   private start(session: Session, load: UsbLoad): void {
     if (this.session !== session) return;
@@ -330,15 +323,11 @@ export class UsbTransport implements HciTransport {
       );
     }
     Object.assign(session, { evIn, aclIn, aclOut });
-    const loop = this.loop();
+    const loop = this.up.loop();
     const pipe = (ep: UsbInEndpointLike, asm: UsbPacketAssembler): void => {
       ep.on('data', (chunk: Buffer) => {
         if (this.session !== session || session.ended) return;
         this.rx.push({ pipe: asm, chunk });
-        if (!this.rxPosted) {
-          this.rxPosted = true;
-          loop.execute_on_main_thread(this.drainRx);
-        }
       });
       ep.on('error', (err: UsbLibError) => loop.execute_on_main_thread(() => this.transferDone(session, err, false)));
     };
@@ -360,7 +349,7 @@ export class UsbTransport implements HciTransport {
     const note = FIRMWARE_NOTES[dev.deviceDescriptor.idVendor];
     if (note) this.logger?.info(`${this.opened_device}: ${note}`);
     this.logger?.info(`${this.opened_device}: open`);
-    this.emit({ type: 'opened' });
+    this.up.emit({ type: 'opened' });
   }
 
   private reattach(session: Session, iface: UsbInterfaceLike): void {
@@ -384,7 +373,7 @@ export class UsbTransport implements HciTransport {
 
   /** Stop the polls, release interface 0, give it back to the kernel, close the device; then `done` on the run loop. */
   private release(session: Session, polls: boolean, done: () => void): void {
-    const loop = this.loop();
+    const loop = this.up.loop();
     session.ended = true;
     if (session.onDetach) session.usb?.removeListener?.('detach', session.onDetach);
     const iface = session.iface;
@@ -411,21 +400,20 @@ export class UsbTransport implements HciTransport {
     this.session = null;
     this.state = 'closed';
     if (closing) {
-      this.emit({ type: 'closed' });
+      this.up.emit({ type: 'closed' });
       this.maybeReopen();
       return;
     }
-    this.logger?.error(message);
-    this.emit({ type: 'open-failed', error: message });
+    this.up.report('open-failed', message);
   }
 
   private closed(): void {
     this.session = null;
     this.state = 'closed';
     this.ring.clear();
-    this.rx.length = 0;
+    this.rx.clear();
     this.logger?.info(`${this.opened_device}: closed`);
-    this.emit({ type: 'closed' });
+    this.up.emit({ type: 'closed' });
     this.maybeReopen();
   }
 
@@ -440,10 +428,9 @@ export class UsbTransport implements HciTransport {
     this.session = null;
     this.state = 'closed';
     this.ring.clear();
-    this.rx.length = 0;
+    this.rx.clear();
     this.release(session, true, () => {});
-    this.logger?.error(message);
-    this.emit({ type: 'failed', error: message });
+    this.up.report('failed', message);
   }
 
   private transferDone(session: Session, err: UsbLibError | undefined, acl: boolean): void {
@@ -462,17 +449,7 @@ export class UsbTransport implements HciTransport {
     this.ring.release();
     if (this.blocked && this.ring.used < this.maxWriteQueue) {
       this.blocked = false;
-      this.emit({ type: 'can-send-now' });
+      this.up.emit({ type: 'can-send-now' });
     }
-  }
-
-  private processRx(): void {
-    this.rxPosted = false;
-    for (let i = 0; i < this.rx.length; i++) {
-      if (this.state !== 'open') break;
-      const { pipe, chunk } = this.rx[i]!;
-      pipe.feed(chunk, 0, chunk.length);
-    }
-    this.rx.length = 0;
   }
 }
