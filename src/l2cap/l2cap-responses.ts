@@ -55,8 +55,8 @@ export const L2CAP_CONF_RSP_INLINE = 32;
 /** Reason "command not understood" of a Command Reject (Vol 3 Part A, 4.1). */
 export const L2CAP_REJ_NOT_UNDERSTOOD = 0x0000;
 
-// One record type per response kind (discriminated by `code`). Each ring slot holds one record
-// of every kind, preallocated, and points at the one in use: no allocation per request.
+// One record type per response kind (discriminated by `code`). Each ring slot keeps one record of
+// each kind it has held and points at the one in use: no allocation per request once warm.
 
 /** Command Reject: reason (L2CAP_REJ_*) and its data. */
 export class L2capPendingCommandReject {
@@ -130,15 +130,37 @@ export type L2capPendingResponse =
   | L2capPendingEchoResponse
   | L2capPendingInformationResponse;
 
-/** A ring slot: one preallocated record per kind, `active` the one in use. */
+/**
+ * A ring slot: one record per kind, made the first time this slot holds that kind and kept (a link
+ * that answers a few requests at a time makes a few records; none per request after that), `active`
+ * the one in use. Making all six for all 32 slots up front cost ~30 kB per link end (bench/scale).
+ */
 class ResponseSlot {
-  readonly reject = new L2capPendingCommandReject();
-  readonly connection = new L2capPendingConnectionResponse();
-  readonly disconnection = new L2capPendingDisconnectionResponse();
-  readonly echo = new L2capPendingEchoResponse();
-  readonly information = new L2capPendingInformationResponse();
-  readonly configure = new L2capPendingConfigureResponse();
-  active: L2capPendingResponse = this.reject;
+  private r?: L2capPendingCommandReject;
+  private c?: L2capPendingConnectionResponse;
+  private d?: L2capPendingDisconnectionResponse;
+  private e?: L2capPendingEchoResponse;
+  private i?: L2capPendingInformationResponse;
+  private f?: L2capPendingConfigureResponse;
+  active: L2capPendingResponse | null = null;
+  get reject(): L2capPendingCommandReject {
+    return (this.r ??= new L2capPendingCommandReject());
+  }
+  get connection(): L2capPendingConnectionResponse {
+    return (this.c ??= new L2capPendingConnectionResponse());
+  }
+  get disconnection(): L2capPendingDisconnectionResponse {
+    return (this.d ??= new L2capPendingDisconnectionResponse());
+  }
+  get echo(): L2capPendingEchoResponse {
+    return (this.e ??= new L2capPendingEchoResponse());
+  }
+  get information(): L2capPendingInformationResponse {
+    return (this.i ??= new L2capPendingInformationResponse());
+  }
+  get configure(): L2capPendingConfigureResponse {
+    return (this.f ??= new L2capPendingConfigureResponse());
+  }
 }
 
 export class L2capResponseQueue {
@@ -274,7 +296,7 @@ export class L2capResponseQueue {
 
   /** The oldest full answer, or null (then owed rejects may wait: next_owed_reject). */
   peek(): L2capPendingResponse | null {
-    return this.count > 0 ? this.ring[this.head]!.active : null;
+    return this.count > 0 ? this.ring[this.head]!.active : null; // a slot in the ring's count is always active
   }
 
   pop(): void {
