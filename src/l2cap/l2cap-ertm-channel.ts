@@ -56,6 +56,12 @@ export interface L2capErtmChannelPeers {
 }
 
 export class L2capErtmChannels {
+  /**
+   * Channels opened in ERTM / streaming mode, for the sender's frame scan (a closed one leaves at
+   * its next scan): the scan no longer walks every channel when none uses these modes.
+   */
+  readonly open: L2capChannel[] = [];
+
   constructor(
     private readonly s: L2capState,
     private readonly x: L2capErtmChannelPeers,
@@ -195,6 +201,7 @@ export class L2capErtmChannels {
   /** The channel opened in ERTM / streaming mode: start its engine on the application's buffer. */
   opened(ch: L2capChannel): void {
     if (ch.mode === L2CAP_CHANNEL_MODE_BASIC) return;
+    if (!this.open.includes(ch)) this.open.push(ch);
     const e = ch.ertm_cfg;
     this.engineFor(ch).start(
       {

@@ -298,15 +298,21 @@ export class L2capSender {
 
   /** One frame of an ERTM / streaming channel with something to send (round robin). */
   private sendErtmFrame(): boolean {
-    const s = this.s;
-    const hci = s.hci;
-    const chans = s.channels;
+    const hci = this.s.hci;
+    const ertm = this.x.ertm;
+    const chans = ertm.open;
+    for (let i = chans.length - 1; i >= 0; i--) {
+      if (chans[i]!.ertm?.running) continue;
+      chans[i] = chans[chans.length - 1]!; // its engine stopped (channel closed): leaves the list
+      chans.pop();
+    }
     const n = chans.length;
+    if (n === 0) return false;
     const start = this.rrErtm % n;
     for (let i = 0; i < n; i++) {
       const idx = (start + i) % n;
       const c = chans[idx]!;
-      if (!this.x.ertm.isErtm(c) || !c.ertm!.has_work()) continue;
+      if (!ertm.isErtm(c) || !c.ertm!.has_work()) continue;
       if (!hci.hci_can_send_acl_packet_now(c.con_handle)) continue;
       const buf = this.reserve();
       if (!buf) return false;
