@@ -175,7 +175,9 @@ async function main(): Promise<number> {
   await until(() => existsSync(ttyA), 5000, 'pty a');
   socat(ttyB);
   await until(() => existsSync(ttyB), 5000, 'pty b');
-  const env = { BTHOST_MEM_LOG: memFile, BTHOST_KEYS_DIR: join(dir, 'keys') };
+  // --expose-gc: the listener's samples follow a full GC (ports/cli/mem-log.ts), so garbage does not count
+  const env = { BTHOST_MEM_LOG: memFile, BTHOST_KEYS_DIR: join(dir, 'keys'), NODE_OPTIONS: '--expose-gc' };
+  const clientEnv = { BTHOST_KEYS_DIR: join(dir, 'keys') };
   const listener = cli(
     ['l2cap', 'listen', '0x1001', '--receive', '--serve', '--no-progress', '--port', ttyA],
     env,
@@ -218,7 +220,7 @@ async function main(): Promise<number> {
       const startS = (Date.now() - t0) / 1000;
       const c = cli(
         ['l2cap', 'connect', listenerAddr, '0x1001', '--send', SEND, '--no-progress', '--port', ttyB],
-        env,
+        clientEnv, // no BTHOST_MEM_LOG: the memory file is the listener's alone
         clientLog,
       );
       const killer = setTimeout(() => c.child.kill('SIGKILL'), 90_000);

@@ -2,6 +2,8 @@
  * BTHOST_MEM_LOG=FILE (opt-in, for bench/soak.ts): while a command runs, append one JSON line
  * `{"t":MS,"rss":B,"heapUsed":B,"heapTotal":B,"external":B,"arrayBuffers":B}` to FILE every
  * 10 s (and one at the start), from a run-loop timer. t is milliseconds since the Unix epoch.
+ * Under `node --expose-gc` each sample is taken after a full GC, so garbage not yet collected does
+ * not count (bench/soak.ts starts the listener so).
  */
 import { appendFileSync } from 'node:fs';
 
@@ -9,6 +11,7 @@ export const MEM_LOG_PERIOD_MS = 10_000;
 
 /** One sample as a JSON line. */
 export function mem_sample_line(): string {
+  (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   return (
     JSON.stringify({
