@@ -309,22 +309,7 @@ export class L2capErtm implements L2capErtmRxOwner {
       // the poll's answer names what is missing (SREJ, F=1), so the sender resends only that
       this.rx.send_final = false;
       this.rx.send_busy_state = false;
-      const seq = this.rx.srejPollAnswer();
-      this.rx.srejSent(seq);
-      this.stats.srej_sent++;
-      const n = l2cap_ertm_write(
-        out,
-        pos,
-        this.p.remote_cid,
-        l2cap_ertm_s_control(L2CAP_SUPERVISORY_SREJ, seq, false, true),
-        0,
-        null,
-        0,
-        0,
-        this.p.fcs,
-      );
-      if (n > 0) this.stats.s_frames_sent++;
-      return n;
+      return this.srejFrame(out, pos, this.rx.srejPollAnswer(), true);
     }
     if (this.rx.send_final) {
       this.rx.send_final = false;
@@ -335,22 +320,7 @@ export class L2capErtm implements L2capErtmRxOwner {
       const seq = (this.rx.expected_tx_seq + d) & 0x3f;
       if (this.rx.srej_to_send[seq]) {
         this.rx.srej_to_send[seq] = 0;
-        this.rx.srejSent(seq);
-        this.stats.srej_sent++;
-        // an SREJ's ReqSeq names the missing frame; it acknowledges nothing (8.6.1.4)
-        const n = l2cap_ertm_write(
-          out,
-          pos,
-          this.p.remote_cid,
-          l2cap_ertm_s_control(L2CAP_SUPERVISORY_SREJ, seq, false, false),
-          0,
-          null,
-          0,
-          0,
-          this.p.fcs,
-        );
-        if (n > 0) this.stats.s_frames_sent++;
-        return n;
+        return this.srejFrame(out, pos, seq, false);
       }
     }
     if (this.send_poll) {
@@ -386,6 +356,16 @@ export class L2capErtm implements L2capErtmRxOwner {
     if (this.rx.expected_tx_seq !== this.rx.last_ack_sent)
       return this.sFrame(out, pos, busy_s, this.rx.expected_tx_seq, false, false);
     return 0;
+  }
+
+  /** An SREJ for `seq` (F = `final`): its ReqSeq names the missing frame and acknowledges nothing (8.6.1.4). */
+  private srejFrame(out: Uint8Array, pos: number, seq: number, final: boolean): number {
+    this.rx.srejSent(seq);
+    this.stats.srej_sent++;
+    const control = l2cap_ertm_s_control(L2CAP_SUPERVISORY_SREJ, seq, false, final);
+    const n = l2cap_ertm_write(out, pos, this.p.remote_cid, control, 0, null, 0, 0, this.p.fcs);
+    if (n > 0) this.stats.s_frames_sent++;
+    return n;
   }
 
   private sFrame(out: Uint8Array, pos: number, s: number, req: number, poll: boolean, final: boolean): number {
