@@ -35,6 +35,7 @@ import {
   type BenchResult,
 } from './lib/harness.js';
 import { uart_rig, until as rig_until, type PeerStream } from './lib/uart-rig.js';
+import { bench_runner, node_entry } from './lib/node-entry.js';
 import { perf_attach, strace_attach, strace_available, type SyscallCounts } from './lib/strace-window.js';
 
 const PSM = 0x1001;
@@ -100,13 +101,14 @@ export async function uartRun(
   try {
     // BTHOST_BENCH_PERF=PREFIX: perf record -g of the host's window into PREFIX-<mode>-<baud>.data
     const perfPrefix = process.env.BTHOST_BENCH_PERF;
+    // BTHOST_BENCH_HOST_FLAGS='--trace-gc ...': node flags for the host process; its other output lines go to stderr
+    const hostFlags = (process.env.BTHOST_BENCH_HOST_FLAGS ?? '').split(/\s+/).filter(Boolean);
     const child = spawn(
       process.execPath,
       [
         ...(perfPrefix ? ['--perf-basic-prof'] : []),
-        '--import',
-        'tsx',
-        join(BENCH_DIR, 'lib', 'uart-host.ts'),
+        ...hostFlags,
+        ...node_entry(join(BENCH_DIR, 'lib', 'uart-host.ts')),
         '--tty',
         tty,
         '--baud',
@@ -153,7 +155,9 @@ export async function uartRun(
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     if (code !== 0) throw new Error(`uart bench: host process exited ${code}: ${err.trim()}`);
     if (profile) console.error(`-- host process profile, ${mode} @ ${baud}:\n${err}`);
-    const line = out.trim().split('\n').pop()!;
+    const outLines = out.trim().split('\n');
+    const line = outLines.pop()!;
+    if (hostFlags.length) console.error(`-- host process output, ${mode} @ ${baud}:\n${outLines.join('\n')}`);
     const f = JSON.parse(line) as UartFigures;
     if (mode === 'tx') {
       if (marks.length !== 2) throw new Error('uart bench: window markers missing');
@@ -222,9 +226,7 @@ export async function floorRun(
       const c = spawn(
         process.execPath,
         [
-          '--import',
-          'tsx',
-          join(BENCH_DIR, 'lib', 'serial-floor.ts'),
+          ...node_entry(join(BENCH_DIR, 'lib', 'serial-floor.ts')),
           '--tty',
           a,
           '--baud',
@@ -423,7 +425,7 @@ export async function run(
         r.figures[`${k}_scavenges_per_s`] = f.scavenges / secs;
         r.figures[`${k}_major_gcs`] = f.major_gcs;
         r.units[`${k}_major_gcs`] =
-          `mark-compact GCs in the ${seconds} s window (heap ${f.heap_used_MB.toFixed(0)} MB used: node + tsx + the stack)`;
+          `mark-compact GCs in the ${seconds} s window (heap ${f.heap_used_MB.toFixed(0)} MB used: node + the stack)`;
         if (f.framing_errors) r.notes.push(`${k}: ${f.framing_errors} H4 framing errors`);
         if (f.syscalls) r.notes.push(`${io} ${mode} @ ${baud} syscalls per MB: ${syscallsPerMB(f.syscalls, f.bytes)}`);
         log(
@@ -439,7 +441,7 @@ export async function run(
     }
   }
   r.notes.push(
-    `measured over ${seconds} s per case after ${warm_ms / 1000} s of warm-up (the JIT optimizes the host's hot path first); L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers 8 x 1021; the host process is node + tsx (TypeScript compiled at load, not during the window); floors read a pty fed in 256-byte chunks at the line rate; I/O paths: ${ios.join(', ')}${strace ? '; strace attached (CPU figures inflated)' : ''}`,
+    `measured over ${seconds} s per case after ${warm_ms / 1000} s of warm-up (the JIT optimizes the host's hot path first); L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers 8 x 1021; the host process and the stream floor run ${bench_runner() === 'node' ? 'as one esbuild bundle of our modules on plain node, as the published package runs (BTHOST_BENCH_RUNNER=tsx: through tsx)' : 'through tsx (its loader thread and heap count)'}; floors read a pty fed in 256-byte chunks at the line rate; I/O paths: ${ios.join(', ')}${strace ? '; strace attached (CPU figures inflated)' : ''}`,
   );
   return r;
 }
