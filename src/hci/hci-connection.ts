@@ -141,8 +141,13 @@ export class HciConnection {
 
   /** Encryption_Enabled of the last Encryption Change (0 off, 1 E0 / AES-CCM on LE, 2 AES-CCM on BR/EDR). */
   encryption_enabled = 0;
+  // The BR/EDR security record is made the first time the connection needs it (an LE link that
+  // nobody asks about never makes it), then kept and reset with the record.
+  #sec: HciConnectionSecurity | null = null;
   /** @internal BR/EDR security: link key type, key size, pairing, gap_request_security_level (hci-security.ts) */
-  readonly sec = new HciConnectionSecurity();
+  get sec(): HciConnectionSecurity {
+    return (this.#sec ??= new HciConnectionSecurity());
+  }
   /** LE security the Security Manager reports (key size, authenticated, Secure Connections; hci-le-security.ts). */
   readonly le_sec = new HciLeSecurity();
   /**
@@ -188,7 +193,7 @@ export class HciConnection {
     this.le_conn_latency = 0;
     this.le_supervision_timeout = 0;
     this.encryption_enabled = 0;
-    this.sec.reset();
+    this.#sec?.reset();
     this.le_sec.reset();
   }
 }

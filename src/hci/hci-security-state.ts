@@ -191,7 +191,11 @@ export class HciConnectionSecurity {
   io_cap_negative_reason = 0;
   /** The application's answers. */
   passkey = 0;
-  readonly pin = new Uint8Array(16);
+  /** The PIN for legacy pairing, made the first time one is given (SSP links never need it). */
+  #pin: Uint8Array | null = null;
+  get pin(): Uint8Array {
+    return (this.#pin ??= new Uint8Array(16));
+  }
   pin_len = 0;
   /** Which answer the application owes, and until when (run-loop time). */
   awaiting = UserAnswer.NONE;
@@ -215,7 +219,7 @@ export class HciConnectionSecurity {
     this.remote_auth_req = 0;
     this.io_cap_negative_reason = 0;
     this.passkey = 0;
-    this.pin.fill(0);
+    this.#pin?.fill(0);
     this.pin_len = 0;
     this.awaiting = UserAnswer.NONE;
     this.deadline = 0;

@@ -227,8 +227,9 @@ export class L2capErtmChannels {
   /** The channel ended: stop the engine; the buffer goes back to the application (ERTM_BUFFER_RELEASED). */
   closed(ch: L2capChannel): void {
     ch.ertm?.stop();
-    if (ch.ertm_cfg.buffer) {
-      ch.ertm_cfg.buffer = null;
+    const e = ch.ertm_cfg_made;
+    if (e?.buffer) {
+      e.buffer = null;
       this.s.events.ertmBufferReleased(ch);
     }
   }

@@ -23,26 +23,26 @@ const EMPTY_VIEW = new Uint8Array(0);
  * The LE signalling answers a link owes (Vol 3 Part A, 4: every request gets exactly one
  * response). Answers are encoded when queued (code, identifier, length, data) and sent one per
  * C-frame. A full ring owes the request a Command Reject "not understood" (4.1 allows it for any
- * request), counted per identifier, so a flood needs no memory.
+ * request), counted per identifier, so a flood needs no memory. A slot is made the first time the
+ * ring reaches it and the ring starts again at slot 0 whenever it empties (a link with at most n
+ * answers waiting makes n slots); the counters are made at the first overflow. No allocation per
+ * request once warm.
  */
 export class L2capLeResponseQueue {
   private readonly slots: Uint8Array[] = [];
   private readonly lens = new Uint8Array(L2CAP_LE_PENDING_RESPONSES);
   private head = 0;
   private count = 0;
-  private readonly owed = new Uint32Array(256);
+  /** Owed Command Rejects per identifier; null until the ring first overflows. */
+  private owed: Uint32Array | null = null;
   private owedTotal = 0;
   private owedCursor = 0;
   /** Requests answered with an owed Command Reject because the ring was full. */
   overflowed = 0;
 
-  constructor() {
-    for (let i = 0; i < L2CAP_LE_PENDING_RESPONSES; i++) this.slots.push(new Uint8Array(SLOT_SIZE));
-  }
-
   clear(): void {
     this.head = this.count = 0;
-    if (this.owedTotal) this.owed.fill(0);
+    if (this.owedTotal) this.owed!.fill(0);
     this.owedTotal = 0;
     this.owedCursor = 0;
     this.overflowed = 0;
@@ -62,12 +62,20 @@ export class L2capLeResponseQueue {
    */
   slot(identifier: number): Uint8Array | null {
     if (this.count < L2CAP_LE_PENDING_RESPONSES && this.owedTotal === 0) {
-      return this.slots[(this.head + this.count) % L2CAP_LE_PENDING_RESPONSES]!;
+      // the slots in use are always a run of made ones, so the next is made or the next to make
+      const i = (this.head + this.count) % L2CAP_LE_PENDING_RESPONSES;
+      let slot = this.slots[i];
+      if (slot === undefined) {
+        slot = new Uint8Array(SLOT_SIZE);
+        this.slots[i] = slot; // i === slots.length: the run starts at 0 and grows by one
+      }
+      return slot;
     }
     this.overflowed++;
     const id = identifier & 0xff;
-    if (this.owed[id]! < 0xffffffff) {
-      this.owed[id]!++;
+    const owed = (this.owed ??= new Uint32Array(256));
+    if (owed[id]! < 0xffffffff) {
+      owed[id]!++;
       this.owedTotal++;
     }
     return null;
@@ -90,17 +98,18 @@ export class L2capLeResponseQueue {
 
   pop(): void {
     if (this.count === 0) return;
-    this.head = (this.head + 1) % L2CAP_LE_PENDING_RESPONSES;
     this.count--;
+    this.head = this.count === 0 ? 0 : (this.head + 1) % L2CAP_LE_PENDING_RESPONSES;
   }
 
   /** Identifier of the next owed Command Reject (marked sent), or -1. */
   takeOwedReject(): number {
-    if (this.owedTotal === 0) return -1;
+    const owed = this.owed;
+    if (this.owedTotal === 0 || owed === null) return -1;
     for (let i = 0; i < 256; i++) {
       const id = (this.owedCursor + i) & 0xff;
-      if (this.owed[id]! > 0) {
-        this.owed[id]!--;
+      if (owed[id]! > 0) {
+        owed[id]!--;
         this.owedTotal--;
         this.owedCursor = (id + 1) & 0xff;
         return id;

@@ -137,8 +137,8 @@ export class L2capChannel {
   waiting_for_can_send_now = false;
   /** L2CAP_CHANNEL_MODE_*: Basic, or ERTM / streaming once negotiated (l2cap-ertm-channel.ts). */
   mode = L2CAP_CHANNEL_MODE_BASIC;
-  /** ERTM / streaming: what the application asked for, its buffer, the remote's parameters. */
-  readonly ertm_cfg = new L2capErtmChannelConfig();
+  /** ERTM / streaming: what the application asked for, its buffer, the remote's parameters (made on first use). */
+  private ertmCfg: L2capErtmChannelConfig | null = null;
   /** The ERTM / streaming engine, made the first time this record carries such a channel, then reused. */
   ertm: L2capErtm | null = null;
   /** RTX / ERTX timer (also the "send pending" delay of an incoming connection). */
@@ -149,6 +149,20 @@ export class L2capChannel {
   constructor() {
     this.timer = new Timer(null, this);
     this.config_timer = new Timer(null, this);
+  }
+
+  /**
+   * The ERTM / streaming record, made the first time this channel record is asked for one (an
+   * application's ERTM config, or a channel whose mode is not Basic), then kept and reset with the
+   * record: a Basic channel never makes it.
+   */
+  get ertm_cfg(): L2capErtmChannelConfig {
+    return (this.ertmCfg ??= new L2capErtmChannelConfig());
+  }
+
+  /** The ERTM / streaming record if one was ever made, without making it. */
+  get ertm_cfg_made(): L2capErtmChannelConfig | null {
+    return this.ertmCfg;
   }
 
   reset(): void {
@@ -180,7 +194,7 @@ export class L2capChannel {
     this.refuse_result = L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE;
     this.waiting_for_can_send_now = false;
     this.mode = L2CAP_CHANNEL_MODE_BASIC;
-    this.ertm_cfg.reset();
+    this.ertmCfg?.reset();
     this.ertm?.stop();
   }
 }

@@ -163,12 +163,18 @@ class ResponseSlot {
   }
 }
 
+/**
+ * The ring's slots are made the first time the ring reaches them, and the ring starts again at
+ * slot 0 whenever it empties: a link that has at most n answers waiting at a time makes n slots
+ * (most make one or two), not L2CAP_PENDING_RESPONSES_PER_LINK when the link comes up. The owed
+ * counters are made at the first overflow. No allocation per request once warm.
+ */
 export class L2capResponseQueue {
   private readonly ring: ResponseSlot[] = [];
   private head = 0;
   private count = 0;
-  /** Command Rejects owed per identifier (see the file comment). */
-  private readonly owed = new Uint32Array(256);
+  /** Command Rejects owed per identifier (see the file comment); null until the ring first overflows. */
+  private owed: Uint32Array | null = null;
   private owedTotal = 0;
   /** Identifier the scan for owed rejects starts at. */
   private owedCursor = 1;
@@ -177,13 +183,9 @@ export class L2capResponseQueue {
   /** Requests left unanswered because their identifier's counter was full (never on a real link; logged). */
   lost = 0;
 
-  constructor() {
-    for (let i = 0; i < L2CAP_PENDING_RESPONSES_PER_LINK; i++) this.ring.push(new ResponseSlot());
-  }
-
   clear(): void {
     this.head = this.count = 0;
-    if (this.owedTotal) this.owed.fill(0);
+    if (this.owedTotal) this.owed!.fill(0);
     this.owedTotal = 0;
     this.owedCursor = 1;
     this.overflowed = 0;
@@ -206,17 +208,24 @@ export class L2capResponseQueue {
    */
   private add(identifier: number): ResponseSlot | null {
     if (this.count < L2CAP_PENDING_RESPONSES_PER_LINK && this.owedTotal === 0) {
-      const slot = this.ring[(this.head + this.count) % L2CAP_PENDING_RESPONSES_PER_LINK]!;
+      // the slots in use are always a run of made ones, so the next is made or the next to make
+      const i = (this.head + this.count) % L2CAP_PENDING_RESPONSES_PER_LINK;
+      let slot = this.ring[i];
+      if (slot === undefined) {
+        slot = new ResponseSlot();
+        this.ring[i] = slot; // i === ring.length: the run starts at 0 and grows by one
+      }
       this.count++;
       return slot;
     }
     this.overflowed++;
     const id = identifier & 0xff;
-    if (this.owed[id] === 0xffffffff) {
+    const owed = (this.owed ??= new Uint32Array(256));
+    if (owed[id] === 0xffffffff) {
       this.lost++;
       return null;
     }
-    this.owed[id]!++;
+    owed[id]!++;
     this.owedTotal++;
     return null;
   }
@@ -301,16 +310,17 @@ export class L2capResponseQueue {
 
   pop(): void {
     if (this.count === 0) return;
-    this.head = (this.head + 1) % L2CAP_PENDING_RESPONSES_PER_LINK;
     this.count--;
+    this.head = this.count === 0 ? 0 : (this.head + 1) % L2CAP_PENDING_RESPONSES_PER_LINK;
   }
 
   /** Identifier of the next owed Command Reject, or -1. */
   next_owed_reject(): number {
-    if (this.owedTotal === 0) return -1;
+    const owed = this.owed;
+    if (this.owedTotal === 0 || owed === null) return -1;
     for (let i = 0; i < 256; i++) {
       const id = (this.owedCursor + i) & 0xff;
-      if (this.owed[id]! > 0) return id;
+      if (owed[id]! > 0) return id;
     }
     return -1;
   }
@@ -318,8 +328,9 @@ export class L2capResponseQueue {
   /** The owed Command Reject for `identifier` went out. */
   owed_reject_sent(identifier: number): void {
     const id = identifier & 0xff;
-    if (this.owed[id]! === 0) return;
-    this.owed[id]!--;
+    const owed = this.owed;
+    if (owed === null || owed[id]! === 0) return;
+    owed[id]!--;
     this.owedTotal--;
     this.owedCursor = (id + 1) & 0xff;
   }
