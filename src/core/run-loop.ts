@@ -299,29 +299,44 @@ export class NodeRunLoop extends BaseRunLoop {
     this.armedFor = Infinity;
   }
 
+  /**
+   * Inside one of our Node callbacks (timers or posted callbacks): callbacks posted meanwhile run at
+   * the end of this same Node callback (one loop iteration handles timers, then posted callbacks,
+   * like BTstack's run loop) instead of costing one more event-loop turn (a setImmediate: on a
+   * serial line at full rate, the L2CAP run posted after every read doubled the wakeups).
+   */
+  private inLoop = false;
+
   private onNodeTimer(): void {
     this.nodeTimer = null;
     this.armedFor = Infinity;
+    this.inLoop = true;
     try {
       this.fireDue(this.get_time_ms());
+      this.drainPosted();
     } finally {
-      // a handler's error propagates out of this Node callback; the timers left are re-armed
+      this.inLoop = false;
+      // a handler's error propagates out of this Node callback; the timers left are re-armed and
+      // the posted callbacks behind it run on the next turn
       this.timersChanged();
+      if (this.hasPosted()) this.postedChanged();
     }
   }
 
   private readonly onImmediateBound = (): void => {
     this.immediate = null;
+    this.inLoop = true;
     try {
       this.drainPosted();
     } finally {
+      this.inLoop = false;
       // a callback's error propagates out of this Node callback; the ones behind it still run
       if (this.hasPosted()) this.postedChanged();
     }
   };
 
   protected override postedChanged(): void {
-    if (this.immediate || this.exitRequested) return;
+    if (this.immediate || this.exitRequested || this.inLoop) return;
     this.immediate = setImmediate(this.onImmediateBound);
   }
 

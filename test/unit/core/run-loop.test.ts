@@ -226,4 +226,74 @@ test('node loop: 100 timers with at most one Node timer live at any time, armed 
   }
 });
 
+test('node loop: callbacks posted by a timer handler run in the same Node callback, after the due timers, with no setImmediate', async () => {
+  const realImmediate = globalThis.setImmediate;
+  let immediates = 0;
+  globalThis.setImmediate = ((fn: (...a: unknown[]) => void, ...args: unknown[]) => {
+    immediates++;
+    return realImmediate(fn, ...args);
+  }) as typeof setImmediate;
+  try {
+    const loop = new NodeRunLoop();
+    const order: string[] = [];
+    let turn = 0;
+    // a macrotask boundary marker: anything Node runs between two of our callbacks bumps `turn`
+    const tick = setInterval(() => turn++, 1);
+    let immediatesBefore = -1;
+    const a = new Timer(() => {
+      order.push(`a@${turn}`);
+      immediatesBefore = immediates;
+      loop.execute_on_main_thread(() => {
+        order.push(`posted-a@${turn}`);
+        loop.execute_on_main_thread(() => order.push(`posted-again@${turn}`));
+      });
+    });
+    const b = new Timer(() => order.push(`b@${turn}`));
+    loop.set_timer(a, 5);
+    loop.add_timer(a);
+    loop.set_timer(b, 5);
+    loop.add_timer(b);
+    const last = new Timer(() => loop.trigger_exit());
+    loop.set_timer(last, 30);
+    loop.add_timer(last);
+    const run = loop.execute();
+    await run;
+    clearInterval(tick);
+    const t = order[0]!.split('@')[1];
+    // both due timers first, then the posted callbacks (and one posted by a posted one), one turn
+    assert.equal(order, [`a@${t}`, `b@${t}`, `posted-a@${t}`, `posted-again@${t}`]);
+    // (execute() itself may post a turn before the timers; none from the timer's posts)
+    assert.is(immediates, immediatesBefore);
+  } finally {
+    globalThis.setImmediate = realImmediate;
+  }
+});
+
+test('node loop: a timer handler that throws still lets the callbacks it posted run on a later turn', async () => {
+  const loop = new NodeRunLoop();
+  const seen: string[] = [];
+  const realListeners = process.listeners('uncaughtException');
+  process.removeAllListeners('uncaughtException');
+  const caught: unknown[] = [];
+  process.on('uncaughtException', (e) => caught.push(e));
+  try {
+    const a = new Timer(() => {
+      loop.execute_on_main_thread(() => seen.push('posted'));
+      throw new Error('handler failed');
+    });
+    loop.set_timer(a, 2);
+    loop.add_timer(a);
+    const last = new Timer(() => loop.trigger_exit());
+    loop.set_timer(last, 20);
+    loop.add_timer(last);
+    await loop.execute();
+    assert.equal(seen, ['posted']);
+    assert.is(caught.length, 1);
+    assert.match(String(caught[0]), /handler failed/);
+  } finally {
+    process.removeAllListeners('uncaughtException');
+    for (const l of realListeners) process.on('uncaughtException', l);
+  }
+});
+
 test.run();
