@@ -148,6 +148,10 @@ export class HciConnection {
   get sec(): HciConnectionSecurity {
     return (this.#sec ??= new HciConnectionSecurity());
   }
+  /** @internal The BR/EDR security work owed (SEC_* bits) without making the record: 0 when there is none. */
+  get sec_todo(): number {
+    return this.#sec === null ? 0 : this.#sec.todo;
+  }
   /** LE security the Security Manager reports (key size, authenticated, Secure Connections; hci-le-security.ts). */
   readonly le_sec = new HciLeSecurity();
   /**

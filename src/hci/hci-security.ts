@@ -377,7 +377,7 @@ export class HciSecurity {
     if (this.s.power !== HCI_STATE_WORKING) return false;
     if (this.pairing.run_orphan(this.x.send_command)) return true;
     for (const c of this.s.connections.list) {
-      if (c.sec.todo !== 0 && c.con_handle !== 0xffff && this.runConnection(c)) return true;
+      if (c.sec_todo !== 0 && c.con_handle !== 0xffff && this.runConnection(c)) return true;
     }
     return false;
   }
