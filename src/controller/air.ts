@@ -38,20 +38,30 @@ export class Slot {
   }
 }
 
-/** A controller's ACL (or LE) data buffers: `count` buffers of `size` bytes. */
+/**
+ * A controller's ACL (or LE) data buffers: `count` buffers of `size` bytes. A buffer is made the
+ * first time it is taken (HCI Reset makes a new pool on every power on, and a boot sends no data),
+ * then reused through the free list.
+ */
 export class SlotPool {
   private readonly free: Slot[] = [];
+  /** Buffers never made yet. */
+  private unmade: number;
   constructor(
     readonly size: number,
     readonly count: number,
   ) {
-    for (let i = 0; i < count; i++) this.free.push(new Slot(size, this));
+    this.unmade = count;
   }
   get available(): number {
-    return this.free.length;
+    return this.free.length + this.unmade;
   }
   get(): Slot | null {
-    return this.free.pop() ?? null;
+    const s = this.free.pop();
+    if (s !== undefined) return s;
+    if (this.unmade === 0) return null;
+    this.unmade--;
+    return new Slot(this.size, this);
   }
   put(s: Slot): void {
     if (s.pool !== this) return; // from a pool discarded by a reset

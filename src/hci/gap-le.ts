@@ -77,7 +77,7 @@ export interface GapLePeers {
   /** An LE Create Connection is under way (LE Set Random Address would be refused). */
   initiating(): boolean;
   /** Supported_Commands bit `bit` is set (the resolving list needs its commands). */
-  supports_command?(bit: number): boolean;
+  supports_command(bit: number): boolean;
 }
 
 export class GapLe {
@@ -140,11 +140,7 @@ export class GapLe {
   readonly privacy: GapLePrivacy;
 
   constructor(private readonly x: GapLePeers) {
-    this.privacy = new GapLePrivacy({
-      send_command: x.send_command,
-      run: x.run,
-      supports_command: (b) => x.supports_command?.(b) ?? false,
-    });
+    this.privacy = new GapLePrivacy(x);
     this.updateTimer.handler = () => {
       this.privateAddrDue = true;
       this.startUpdateTimer();

@@ -42,7 +42,7 @@ const MAX_FRAGMENT_VIEWS = 512;
 /** What the ACL path needs from its siblings. */
 export interface HciAclPeers {
   /** Write one ACL packet to the packet log and the transport. */
-  send_packet(packet: Uint8Array, size: number): void;
+  transport_send_acl(packet: Uint8Array, size: number): void;
   /** HCI_EVENT_TRANSPORT_PACKET_SENT (deferred; hci-emit.ts). Per packet: a component, not a closure. */
   readonly out: { transport_packet_sent(): void };
   /** An ACL packet of data_length bytes for conn was taken from the transport (host flow control, hci-host-flow.ts). */
@@ -215,7 +215,7 @@ export class HciAcl {
         this.fragTotal = 0;
         this.fragConn = null;
       }
-      this.x.send_packet(this.fragmentView(hdr), HCI_ACL_HEADER_SIZE + len);
+      this.x.transport_send_acl(this.fragmentView(hdr), HCI_ACL_HEADER_SIZE + len);
       if (last) {
         this.release();
         this.x.out.transport_packet_sent();

@@ -90,8 +90,7 @@ export interface HciEventsOut {
 }
 
 /** What event handling needs from its siblings. */
-export interface HciEventsPeers {
-  readonly gap: HciEventsGap;
+export interface HciEventsPeers extends HciEventsGap {
   readonly out: HciEventsOut;
   /** BR/EDR security events (hci-security.ts); MALFORMED drops, CONSUMED answers without dispatch. */
   readonly security: { event(packet: Uint8Array, plen: number): SecurityEventResult };
@@ -150,20 +149,20 @@ export class HciEvents {
         this.x.hardware_error(plen >= 1 ? packet[2]! : 0);
         return;
       case HCI_EVENT_INQUIRY_RESULT:
-        if (!this.x.gap.inquiry_result(packet, size, 'standard')) return this.malformed(packet);
+        if (!this.x.inquiry_result(packet, size, 'standard')) return this.malformed(packet);
         break;
       case HCI_EVENT_INQUIRY_RESULT_WITH_RSSI:
-        if (!this.x.gap.inquiry_result(packet, size, 'rssi')) return this.malformed(packet);
+        if (!this.x.inquiry_result(packet, size, 'rssi')) return this.malformed(packet);
         break;
       case HCI_EVENT_EXTENDED_INQUIRY_RESPONSE:
-        if (!this.x.gap.inquiry_result(packet, size, 'eir')) return this.malformed(packet);
+        if (!this.x.inquiry_result(packet, size, 'eir')) return this.malformed(packet);
         break;
       case HCI_EVENT_INQUIRY_COMPLETE:
         if (plen < 1) return this.malformed(packet);
-        this.x.gap.inquiry_complete(packet[2]!);
+        this.x.inquiry_complete(packet[2]!);
         break;
       case HCI_EVENT_REMOTE_NAME_REQUEST_COMPLETE:
-        this.x.gap.remote_name_request_complete();
+        this.x.remote_name_request_complete();
         break;
       case HCI_EVENT_READ_REMOTE_SUPPORTED_FEATURES_COMPLETE:
         if (plen < 11) return this.malformed(packet);
@@ -196,7 +195,7 @@ export class HciEvents {
         if (plen < 1) return this.malformed(packet);
         if (!this.onLeMeta(packet, size, plen)) return this.malformed(packet);
         this.x.out.dispatch(packet, size);
-        this.x.gap.le_meta(packet, size);
+        this.x.le_meta(packet, size);
         return;
       default: {
         // security events (link keys, pairing, authentication, encryption): hci-security.ts
@@ -244,7 +243,7 @@ export class HciEvents {
     const ret = packet.subarray(5, size);
     this.x.init_command_complete(opcode, ret);
     // GAP state follows both its own commands and init steps (Write Scan Enable emits its event)
-    this.x.gap.command_complete(opcode, ret);
+    this.x.command_complete(opcode, ret);
     this.x.out.dispatch(packet, size);
   }
 
@@ -259,7 +258,7 @@ export class HciEvents {
       return;
     }
     if (status !== ERROR_CODE_SUCCESS) this.x.init_command_complete(opcode, packet.subarray(2, 3));
-    this.x.gap.command_status(opcode, status);
+    this.x.command_status(opcode, status);
     this.x.out.dispatch(packet, size);
     if (status !== ERROR_CODE_SUCCESS) this.onCommandFailed(opcode, status);
   }
@@ -400,7 +399,7 @@ export class HciEvents {
     this.x.out.dispatch(packet, size);
     // BTstack frees the record after the upper layers saw the event
     if (this.s.connections.list.includes(conn)) this.s.connections.free(conn);
-    if (le) this.x.gap.le_disconnection();
+    if (le) this.x.le_disconnection();
     this.x.out.nr_connections_changed();
   }
 
@@ -429,7 +428,7 @@ export class HciEvents {
         return true;
       case HCI_SUBEVENT_LE_ADVERTISING_REPORT:
         if (plen < 2) return false;
-        return this.x.gap.advertising_report(packet, size);
+        return this.x.advertising_report(packet, size);
       case HCI_SUBEVENT_LE_CONNECTION_UPDATE_COMPLETE: {
         if (plen < 10) return false;
         const conn = this.s.connections.for_handle(little_endian_read_16(packet, 4) & 0x0fff);
@@ -498,7 +497,7 @@ export class HciEvents {
     conn.le_conn_interval = little_endian_read_16(packet, o);
     conn.le_conn_latency = little_endian_read_16(packet, o + 2);
     conn.le_supervision_timeout = little_endian_read_16(packet, o + 4);
-    this.x.gap.le_connection_complete(role === HCI_ROLE_SLAVE);
+    this.x.le_connection_complete(role === HCI_ROLE_SLAVE);
     this.closeIfHalting(conn);
     this.x.out.nr_connections_changed();
   }

@@ -131,10 +131,11 @@ export interface HciInitPeers {
   force_command_credit(): void;
   run(): void;
   /** The sequence reached its end: HCI goes WORKING. */
-  done(): void;
+  init_done(): void;
   /** Power-on failed (`why` names the command and status): POWERON_FAILED, then OFF. */
-  failed(why: string): void;
-  readonly gap: HciInitGap;
+  init_failed(why: string): void;
+  /** GAP classic settings written during init (gap-classic.ts). */
+  readonly classic: HciInitGap;
 }
 
 export class HciInit {
@@ -199,7 +200,7 @@ export class HciInit {
 
   private fail(why: string): void {
     this.stop();
-    this.x.failed(why);
+    this.x.init_failed(why);
   }
 
   stop(): void {
@@ -260,14 +261,14 @@ export class HciInit {
       case Step.WRITE_SIMPLE_PAIRING_MODE:
         return (
           classic &&
-          this.x.gap.ssp_enabled() &&
+          this.x.classic.ssp_enabled() &&
           c.has_feature(LMP_FEATURE.SECURE_SIMPLE_PAIRING) &&
           c.supports_command(SUPPORTED_COMMAND.WRITE_SIMPLE_PAIRING_MODE)
         );
       case Step.WRITE_SECURE_CONNECTIONS_HOST:
         return (
           classic &&
-          this.x.gap.secure_connections_enabled() &&
+          this.x.classic.secure_connections_enabled() &&
           c.supports_command_known(SUPPORTED_COMMAND.WRITE_SECURE_CONNECTIONS_HOST_SUPPORT)
         );
       case Step.WRITE_INQUIRY_MODE:
@@ -310,7 +311,7 @@ export class HciInit {
           return false;
         }
         this.stop();
-        this.x.done();
+        this.x.init_done();
         return false;
       }
       if (!this.x.can_send_command()) return false;
@@ -357,7 +358,7 @@ export class HciInit {
   private sendStep(step: Step): boolean {
     const s = this.s;
     const c = s.controller;
-    const gap = this.x.gap;
+    const gap = this.x.classic;
     switch (step) {
       case Step.CHIPSET_RESTART_WAIT: {
         const ms = s.chipset!.restart_delay_ms!();

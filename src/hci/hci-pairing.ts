@@ -77,10 +77,9 @@ import { CHANGED_COMBINATION_KEY, COMBINATION_KEY, DEBUG_COMBINATION_KEY } from 
 /** Negative replies owed to addresses without a connection record, kept at most. */
 export const MAX_ORPHAN_REPLIES = 4;
 
-type SendCommand = (cmd: HciCommand, ...args: HciArg[]) => boolean;
-
 /** What pairing needs from HciSecurity. */
 export interface HciPairingPeers {
+  send_command(cmd: HciCommand, ...args: HciArg[]): boolean;
   run(): void;
   emit(packet: Uint8Array, size: number): void;
   buffer(): Uint8Array;
@@ -101,31 +100,31 @@ export class HciPairing {
   ) {}
 
   /** A negative reply owed to an unknown address; true when one went out. */
-  run_orphan(send: SendCommand): boolean {
+  run_orphan(): boolean {
     if (this.orphans.length === 0) return false; // every hci_run asks: no shift() on an empty array
     const orphan = this.orphans.shift();
     if (!orphan) return false;
     if (orphan.cmd === hci_io_capability_request_negative_reply)
-      return send(orphan.cmd, orphan.addr, ERROR_CODE_PAIRING_NOT_ALLOWED);
-    return send(orphan.cmd, orphan.addr);
+      return this.x.send_command(orphan.cmd, orphan.addr, ERROR_CODE_PAIRING_NOT_ALLOWED);
+    return this.x.send_command(orphan.cmd, orphan.addr);
   }
 
   /** One reply this connection owes; true when one went out. */
-  run_replies(c: HciConnection, send: SendCommand): boolean {
+  run_replies(c: HciConnection): boolean {
     const sec = c.sec;
     const a = c.address;
-    if (sec_take(c, SEC_SEND_LINK_KEY_REPLY)) return send(hci_link_key_request_reply, a, sec.link_key);
-    if (sec_take(c, SEC_SEND_LINK_KEY_NEGATIVE)) return send(hci_link_key_request_negative_reply, a);
-    if (sec_take(c, SEC_SEND_PIN_REPLY)) return send(hci_pin_code_request_reply, a, sec.pin_len, sec.pin);
-    if (sec_take(c, SEC_SEND_PIN_NEGATIVE)) return send(hci_pin_code_request_negative_reply, a);
+    if (sec_take(c, SEC_SEND_LINK_KEY_REPLY)) return this.x.send_command(hci_link_key_request_reply, a, sec.link_key);
+    if (sec_take(c, SEC_SEND_LINK_KEY_NEGATIVE)) return this.x.send_command(hci_link_key_request_negative_reply, a);
+    if (sec_take(c, SEC_SEND_PIN_REPLY)) return this.x.send_command(hci_pin_code_request_reply, a, sec.pin_len, sec.pin);
+    if (sec_take(c, SEC_SEND_PIN_NEGATIVE)) return this.x.send_command(hci_pin_code_request_negative_reply, a);
     if (sec_take(c, SEC_SEND_IO_CAP_REPLY))
-      return send(hci_io_capability_request_reply, a, this.s.security.io_capability, 0, this.authReq(c));
+      return this.x.send_command(hci_io_capability_request_reply, a, this.s.security.io_capability, 0, this.authReq(c));
     if (sec_take(c, SEC_SEND_IO_CAP_NEGATIVE))
-      return send(hci_io_capability_request_negative_reply, a, sec.io_cap_negative_reason);
-    if (sec_take(c, SEC_SEND_CONFIRM_REPLY)) return send(hci_user_confirmation_request_reply, a);
-    if (sec_take(c, SEC_SEND_CONFIRM_NEGATIVE)) return send(hci_user_confirmation_request_negative_reply, a);
-    if (sec_take(c, SEC_SEND_PASSKEY_REPLY)) return send(hci_user_passkey_request_reply, a, sec.passkey);
-    if (sec_take(c, SEC_SEND_PASSKEY_NEGATIVE)) return send(hci_user_passkey_request_negative_reply, a);
+      return this.x.send_command(hci_io_capability_request_negative_reply, a, sec.io_cap_negative_reason);
+    if (sec_take(c, SEC_SEND_CONFIRM_REPLY)) return this.x.send_command(hci_user_confirmation_request_reply, a);
+    if (sec_take(c, SEC_SEND_CONFIRM_NEGATIVE)) return this.x.send_command(hci_user_confirmation_request_negative_reply, a);
+    if (sec_take(c, SEC_SEND_PASSKEY_REPLY)) return this.x.send_command(hci_user_passkey_request_reply, a, sec.passkey);
+    if (sec_take(c, SEC_SEND_PASSKEY_NEGATIVE)) return this.x.send_command(hci_user_passkey_request_negative_reply, a);
     return false;
   }
 

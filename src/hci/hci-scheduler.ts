@@ -32,7 +32,7 @@ export interface HciSchedulerPeers {
   /** State changes caused by any command going out. */
   command_sent(opcode: number, params: Uint8Array): void;
   /** Write one command packet to the packet log and the transport. */
-  send_packet(packet: Uint8Array, size: number): void;
+  transport_send_command(packet: Uint8Array, size: number): void;
   /** Host flow control (hci-host-flow.ts): a report waiting for the transport. Called on every hci_run, so a component, not a closure. */
   readonly host_flow: { run(): void };
   /** ACL (hci-acl.ts): fragments waiting for controller buffers. Called on every hci_run. */
@@ -160,7 +160,7 @@ export class HciScheduler {
    * (Host Number Of Completed Packets, Vol 4 Part E 7.3.40); the caller checked the transport.
    */
   send_command_without_credit(packet: Uint8Array, size: number): void {
-    this.x.send_packet(packet, size);
+    this.x.transport_send_command(packet, size);
   }
 
   /** Encode and send an internal command; false on an encoding bug. */
@@ -181,7 +181,7 @@ export class HciScheduler {
     s.outstanding.push(opcode);
     if (s.outstanding.length > 64) s.outstanding.shift();
     this.x.command_sent(opcode, packet.subarray(3, size));
-    this.x.send_packet(packet, size);
+    this.x.transport_send_command(packet, size);
     return true;
   }
 

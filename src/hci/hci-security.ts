@@ -94,7 +94,7 @@ export class HciSecurity {
     private readonly s: HciState,
     private readonly x: HciSecurityPeers,
   ) {
-    this.pairing = new HciPairing(s, { run: () => x.run(), emit: (p, n) => x.emit(p, n), buffer: () => x.buffer() });
+    this.pairing = new HciPairing(s, x);
   }
 
   // ================================================================== levels
@@ -375,7 +375,7 @@ export class HciSecurity {
   /** Send one command that security work owes; true when one went out. */
   run(): boolean {
     if (this.s.power !== HCI_STATE_WORKING) return false;
-    if (this.pairing.run_orphan(this.x.send_command)) return true;
+    if (this.pairing.run_orphan()) return true;
     for (const c of this.s.connections.list) {
       if (c.sec_todo !== 0 && c.con_handle !== 0xffff && this.runConnection(c)) return true;
     }
@@ -383,7 +383,7 @@ export class HciSecurity {
   }
 
   private runConnection(c: HciConnection): boolean {
-    if (this.pairing.run_replies(c, this.x.send_command)) return true;
+    if (this.pairing.run_replies(c)) return true;
     if (sec_take(c, SEC_SEND_AUTH)) {
       this.set_todo(c, SEC_W4_AUTH, 0, 'Authentication Requested sent');
       this.authSent.push(c.con_handle);

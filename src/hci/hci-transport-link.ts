@@ -28,7 +28,7 @@ export interface HciTransportLinkPeers {
   /** The transport could not be opened (POWERON_FAILED, OFF). */
   open_failed(): void;
   /** The transport failed while in use (everything to OFF). */
-  failed(): void;
+  transport_failed(): void;
   /** Framing lost or the controller restarted: everything to OFF, then power on again. */
   restart(why: string): void;
   /** HCI events from the controller (hci-events.ts). Called per packet: a component, not a closure. */
@@ -139,7 +139,7 @@ export class HciTransportLink {
         return;
       case 'failed':
         s.log.error(() => `transport ${s.transport?.name ?? ''} failed: ${ev.error}`);
-        if (s.power !== HCI_STATE_OFF) this.x.failed();
+        if (s.power !== HCI_STATE_OFF) this.x.transport_failed();
         return;
       case 'closed':
         this.onClosed();

@@ -27,7 +27,7 @@ import { HCI_POWER_OFF, HCI_POWER_ON, HCI_POWER_SLEEP, HCI_ROLE_MASTER, HCI_ROLE
 import type { BtstackChipset } from '../chipset/chipset.js';
 import type { HciTransport } from './transport.js';
 import type { HciArg, HciCommand } from './commands.js';
-import { le_initiating, type HciConnection } from './hci-connection.js';
+import type { HciConnection } from './hci-connection.js';
 import { HciAcl } from './hci-acl.js';
 import { HciEmitter } from './hci-emit.js';
 import { HciEvents } from './hci-events.js';
@@ -39,6 +39,7 @@ import { HciScheduler } from './hci-scheduler.js';
 import type { BtstackPacketCallbackRegistration, HciService, PacketHandler } from './hci-service.js';
 import { HciState, type HciHost, type HciTransportConfig } from './hci-state.js';
 import { HciTransportLink } from './hci-transport-link.js';
+import { HciWiring } from './hci-wiring.js';
 import { Gap } from './gap.js';
 import { GapClassic } from './gap-classic.js';
 import { GapLe } from './gap-le.js';
@@ -79,155 +80,24 @@ export class Hci implements HciService {
   constructor(host: HciHost) {
     const s = new HciState(host);
     this.state = s;
-    const out = new HciEmitter(s);
-    const run = (): void => scheduler.run();
-    const send_command = (cmd: HciCommand, ...args: HciArg[]): boolean => scheduler.send_command(cmd, ...args);
-
-    const hostFlow: HciHostFlow = new HciHostFlow(s, {
-      send_command_without_credit: (p, n) => scheduler.send_command_without_credit(p, n),
-    });
-    const acl: HciAcl = new HciAcl(s, {
-      send_packet: (p, n) => transport.send_acl(p, n),
-      out,
-      host_flow: hostFlow,
-    });
-    const classic: GapClassic = new GapClassic(s, { send_command, run, out });
-    const le: GapLe = new GapLe({
-      send_command,
-      run,
-      run_loop: s.run_loop,
-      public_address: () => s.controller.local_bd_addr,
-      supports_command: (bit) => s.controller.supports_command(bit),
-      initiating: () => leConn.initiating || s.connections.list.some(le_initiating),
-    });
-    const leConn = (le.conn = new GapLeConn(s, {
-      send_command,
-      run,
-      emit: (p, n) => out.emit(p, n),
-      buffer: () => out.buffer(),
-      le_connection_parameters: () => le.le_connection,
-      le_own_address_type: () => le.le_own_address_type,
-      le_address_settled: () => le.address_settled,
-    }));
-    const reports = new GapReports(s, out);
-    const security = new HciSecurity(s, { send_command, run, emit: (p, n) => out.emit(p, n), buffer: () => out.buffer() });
-    const release_connection = (conn: HciConnection): void => {
-      security.link_down(conn);
-      acl.release_connection(conn);
-    };
-    const links: HciLinkControl = new HciLinkControl(s, {
-      send_command,
-      run,
-      gap_command_sent: (opcode, params) => {
-        classic.on_command_sent(opcode);
-        le.on_command_sent(opcode, params);
-      },
-      le_connection_parameters: () => le.le_connection,
-      le_own_address_type: () => le.le_own_address_type,
-      le_address_settled: () => le.address_settled,
-      le_connection_complete_event: (status, type, addr) => out.le_connection_complete(status, type, addr),
-    });
-    const init: HciInit = new HciInit(s, {
-      can_send_command: () => scheduler.can_send_command(),
-      command_buffer: () => scheduler.command_buffer(),
-      send_command,
-      send_command_packet: (p, n) => scheduler.send_command_packet(p, n),
-      force_command_credit: () => scheduler.force_command_credit(),
-      run,
-      done: () => power.init_done(),
-      failed: (why) => power.init_failed(why),
-      gap: classic,
-    });
-    const scheduler: HciScheduler = new HciScheduler(s, {
-      prepare: (p, n) => links.prepare(p, n),
-      command_sent: (opcode, params) => {
-        links.on_command_sent(opcode, params);
-        supervision.command_sent(opcode, params);
-      },
-      send_packet: (p, n) => transport.send_command(p, n),
-      host_flow: hostFlow,
-      acl,
-      init_run: () => init.run(),
-      links,
-      security,
-      classic,
-      le,
-      le_conn: leConn,
-      finish_halting: () => power.finish_halting(),
-    });
-    const events: HciEvents = new HciEvents(s, {
-      gap: {
-        command_complete: (opcode, ret) => {
-          classic.on_command_complete(opcode);
-          le.on_command_complete(opcode, ret);
-          leConn.on_command_complete(opcode, ret);
-          security.command_complete(opcode, ret);
-        },
-        command_status: (opcode, status) => {
-          classic.on_command_status(opcode, status);
-          leConn.on_command_status(opcode, status);
-          security.command_status(opcode, status);
-        },
-        inquiry_result: (p, n, kind) => reports.inquiry_result(p, n, kind),
-        inquiry_complete: (status) => classic.on_inquiry_complete(status),
-        remote_name_request_complete: () => classic.on_remote_name_request_complete(),
-        advertising_report: (p, n) => reports.advertising_report(p, n),
-        le_connection_complete: (peripheral) => le.on_le_connection_complete(peripheral),
-        le_disconnection: () => le.on_le_disconnection(),
-        le_meta: (p, n) => leConn.on_le_meta(p, n),
-      },
-      out,
-      security,
-      init_command_complete: (opcode, ret) => init.command_complete(opcode, ret),
-      acl,
-      release_connection,
-      hardware_error: (code) => power.hardware_error(code),
-      close_for_power_off: (conn) => links.close_for_power_off(conn),
-    });
-    const supervision: HciSupervision = new HciSupervision(s, {
-      inject: (p, n) => {
-        s.event_out.log(p, n);
-        events.handle(p, n);
-      },
-      queue_command: (cmd, ...args) => void scheduler.send_app_command(cmd, ...args),
-      run,
-      remote_name_waiting: () => classic.remote_name_waiting,
-    });
-    const transport: HciTransportLink = new HciTransportLink(s, {
-      start_init: () => power.start_init(),
-      open_failed: () => power.transport_open_failed(),
-      failed: () => power.transport_failed(),
-      restart: (why) => power.restart(why),
-      events,
-      acl,
-      scheduler,
-      acl_buffer_reserved: () => acl.reserved,
-      transport_packet_sent: () => out.transport_packet_sent(),
-    });
-    const power: HciPower = new HciPower(s, {
-      open_transport: () => transport.open(),
-      close_transport: () => transport.close(),
-      init_start: () => init.start(),
-      init_stop: () => init.stop(),
-      run,
-      run_again: () => scheduler.run_again(),
-      reset_controller_state: () => {
-        scheduler.reset_flow();
-        supervision.reset();
-        acl.reset();
-        hostFlow.reset();
-        classic.reset_controller_state();
-        le.reset_controller_state();
-        leConn.reset_controller_state();
-      },
-      drop_queued_commands: () => scheduler.drop_queued(),
-      release_connection,
-      halt_connections: () => links.halt_connections(),
-      state_event: (state) => out.state(state),
-      poweron_failed_event: () => out.poweron_failed(),
-      disconnection_complete_event: (handle, reason) => out.disconnection_complete(handle, reason),
-      nr_connections_changed_event: () => out.nr_connections_changed(),
-    });
+    // the components reach each other only through the narrow interfaces each declares, all
+    // satisfied by one wiring object (hci-wiring.ts) whose fields are set as they are built
+    const w = new HciWiring(s);
+    w.out = new HciEmitter(s);
+    w.host_flow = new HciHostFlow(s, w);
+    const acl = (w.acl = new HciAcl(s, w));
+    const classic = (w.classic = new GapClassic(s, w));
+    const le = (w.le = new GapLe(w));
+    le.conn = w.le_conn = new GapLeConn(s, w);
+    w.reports = new GapReports(s, w.out);
+    const security = (w.security = new HciSecurity(s, w));
+    const links = (w.links = new HciLinkControl(s, w));
+    w.init = new HciInit(s, w);
+    const scheduler = (w.scheduler = new HciScheduler(s, w));
+    w.events = new HciEvents(s, w);
+    w.supervision = new HciSupervision(s, w);
+    const transport = (w.transport = new HciTransportLink(s, w));
+    const power = (w.power = new HciPower(s, w));
 
     this.#power = power;
     this.#transport = transport;

@@ -63,6 +63,7 @@ import { L2capCbm } from './l2cap-cbm.js';
 import { L2capCbmIn } from './l2cap-cbm-in.js';
 import { L2capEcbm } from './l2cap-ecbm.js';
 import { L2capErtmChannels } from './l2cap-ertm-channel.js';
+import { L2capLeWiring, L2capWiring } from './l2cap-wiring.js';
 import type { l2cap_ertm_config_t } from './l2cap-ertm-types.js';
 
 export type { L2capChannelInfo, L2capConnectionInfo } from './l2cap-lists.js';
@@ -104,126 +105,29 @@ export class L2cap extends L2capLeApi implements L2capService {
     this.state = s;
     // LE: fixed channels and the LE send side, signalling, credit-based channels
     const leEvents = new L2capLeEvents(s);
-    const leFixed: L2capLeFixed = new L2capLeFixed(s, leEvents, {
-      signaling: (link, packet, off, len) => leSignaling.handle(link, packet, off, len),
-      kframe: (link, cid, packet, off, len) => cbmIn.kframe(link, cid, packet, off, len),
-      channelStep: (link) => cbm.step(link, (ch) => ecbm.step(link, ch)),
-      channelEvents: () => cbm.events(),
-      linkDown: (link) => cbm.linkDown(link),
-    });
-    const leSignaling: L2capLeSignaling = new L2capLeSignaling(s, leEvents, {
-      cbm: (link, code, id, packet, off, len) =>
-        ecbm.command(link, code, id, packet, off, len) || cbmIn.command(link, code, id, packet, off),
-      cbmRejected: (link, id) => {
-        cbmIn.rejected(link, id);
-        ecbm.rejected(link, id);
-      },
-      cpuAnswered: (link, id, result) => leFixed.cpuAnswered(link, id, result),
-      scheduleRun: () => leFixed.scheduleRun(),
-    });
-    const cbm: L2capCbm = new L2capCbm(s, leEvents, {
-      scheduleRun: () => leFixed.scheduleRun(),
-      respond: (link, code, id, values, extra) => leSignaling.respond(link, code, id, values, extra),
-      reject: (link, id, reason, d1, d2) => leSignaling.reject(link, id, reason, d1, d2),
-      sendPrepared: (handle, cid, len) => leFixed.sendPrepared(handle, cid, len),
-      linkFor: (handle) => leFixed.linkFor(handle),
-    });
-    const cbmIn = new L2capCbmIn(cbm);
-    const ecbm: L2capEcbm = new L2capEcbm(s, leEvents, cbm, cbm.x); // same peers as the CBM channels
-    cbm.enhanced = {
-      decline: (local_cid, result) => ecbm.decline(local_cid, result),
-      reconfigureTimeout: (ch) => ecbm.reconfigureTimeout(ch),
-    };
+    // the components reach each other only through the narrow interfaces each declares, all
+    // satisfied by the wiring objects (l2cap-wiring.ts) whose fields are set as they are built
+    const lw = new L2capLeWiring();
+    const leFixed = (lw.fixed = new L2capLeFixed(s, leEvents, lw));
+    const leSignaling = (lw.sig = new L2capLeSignaling(s, leEvents, lw));
+    const cbm = (lw.cbmChannels = new L2capCbm(s, leEvents, lw));
+    lw.cbmIn = new L2capCbmIn(cbm);
+    const ecbm = (lw.ecbm = new L2capEcbm(s, leEvents, cbm, lw)); // same peers as the CBM channels
+    cbm.enhanced = lw;
     // BR/EDR fixed channels (0x0007, SMP over BR/EDR): the classic send side sends, the info exchange gates
-    const classicFixed: L2capClassicFixed = new L2capClassicFixed(s, leEvents, {
-      sendPrepared: (handle, cid, len) => sender.sendPrepared(handle, cid, len),
-      scheduleRun: () => sender.scheduleRun(),
-    });
+    const w = new L2capWiring(s);
+    const classicFixed = (w.classicFixed = new L2capClassicFixed(s, leEvents, w));
+    w.le = leFixed;
     this.le = { fixed: leFixed, signaling: leSignaling, cbm, ecbm, classic: classicFixed };
-    // siblings reach each other through lambdas: each component sees only its narrow interface
-    const ertm: L2capErtmChannels = new L2capErtmChannels(s, {
-      scheduleRun: () => sender.scheduleRun(),
-      disconnect: (ch, why) => {
-        s.log.info(() => `l2cap cid 0x${ch.local_cid.toString(16)}: ${why}, disconnecting`);
-        channels.disconnect(ch.local_cid);
-      },
-    });
-    const channels: L2capChannels = new L2capChannels(s, {
-      run: () => sender.run(),
-      scheduleRun: () => sender.scheduleRun(),
-      linkUp: (handle, addr) => links.linkUp(handle, addr),
-      linkIdle: (link) => links.startIdleTimer(link),
-      requiredLevel: (psm, level) => security.requiredLevel(psm, level),
-      outgoingState: (ch, link) => security.outgoingState(ch, link),
-      requestSecurity: (ch) => security.request(ch),
-      ertm,
-    });
-    const security: L2capSecurity = new L2capSecurity(s, {
-      setState: (ch, to, why) => channels.setState(ch, to, why),
-      finalize: (ch, status, why) => channels.finalize(ch, status, why),
-      offerIncoming: (ch) => channels.offerIncoming(ch),
-      outgoingReadyState: (link) => channels.outgoingStartState(link),
-      run: () => sender.run(),
-    });
-    const echoInfo: L2capEchoInfo = new L2capEchoInfo(s, {
-      run: () => sender.run(),
-      scheduleRun: () => sender.scheduleRun(),
-      noteActivity: (link) => links.noteActivity(link),
-      infoReady: (link) => {
-        channels.infoReady(link);
-        classicFixed.scheduleRun();
-      },
-    });
-    const links: L2capLinks = new L2capLinks(s, {
-      linkReady: (link, addr) => channels.linkReady(link, addr),
-      linkFailed: (addr, status) => channels.linkFailed(addr, status),
-      finalize: (ch, status, why) => channels.finalize(ch, status, why),
-      linkGone: (link) => echoInfo.linkGone(link),
-    });
-    const sender: L2capSender = new L2capSender(s, {
-      setState: (ch, to, why) => channels.setState(ch, to, why),
-      enterConfig: (ch, why) => channels.enterConfig(ch, why),
-      startRtx: (ch) => channels.startRtx(ch),
-      open: (ch) => channels.open(ch),
-      finalize: (ch, status, why) => channels.finalize(ch, status, why),
-      links,
-      echoInfo,
-      ertm,
-      fixedChannels: () => classicFixed.localMask(),
-    });
-    const services = new L2capServices(s, {
-      noteActivity: (link) => links.noteActivity(link),
-      sendPrepared: (handle, cid, len) => sender.sendPrepared(handle, cid, len),
-    });
-    const signaling = new L2capSignalingIn(s, {
-      ertm,
-      setState: (ch, to, why) => channels.setState(ch, to, why),
-      add: (ch) => channels.add(ch),
-      startRtx: (ch, ertx) => channels.startRtx(ch, ertx),
-      stopTimer: (ch) => channels.stopTimer(ch),
-      requiredLevel: (psm, level) => security.requiredLevel(psm, level),
-      incoming: (ch) => security.incoming(ch),
-      enterConfig: (ch, why) => channels.enterConfig(ch, why),
-      failConfig: (ch, why) => channels.failConfig(ch, why),
-      open: (ch) => channels.open(ch),
-      finalize: (ch, status, why) => channels.finalize(ch, status, why),
-      echoResponse: (link, id, buf, off, len) => echoInfo.echoResponse(link, id, buf, off, len),
-      informationResponse: (link, id, r) => echoInfo.informationResponse(link, id, r),
-      commandReject: (link, id, reason) => echoInfo.commandReject(link, id, reason),
-    });
-    const input = new L2capInput(s, {
-      sender,
-      le: leFixed,
-      classicFixed,
-      connectionComplete: (status, handle, addr) => links.connectionComplete(status, handle, addr),
-      linkDown: (handle) => links.linkDown(handle),
-      securityLevel: (handle, level) => security.onSecurityLevel(handle, level),
-      stackOff: () => links.stackOff(),
-      linkUp: (handle, addr) => links.linkUp(handle, addr),
-      noteActivity: (link) => links.noteActivity(link),
-      signaling,
-      connectionless: (link, packet, len) => services.receiveConnectionless(link, packet, len),
-    });
+    const ertm = (w.ertm = new L2capErtmChannels(s, w));
+    const channels = (w.channels = new L2capChannels(s, w));
+    w.security = new L2capSecurity(s, w);
+    const echoInfo = (w.echoInfo = new L2capEchoInfo(s, w));
+    const links = (w.links = new L2capLinks(s, w));
+    const sender = (w.sender = new L2capSender(s, w));
+    const services = (w.services = new L2capServices(s, w));
+    w.signaling = new L2capSignalingIn(s, w);
+    const input = new L2capInput(s, w);
     this.#channels = channels;
     this.#links = links;
     this.#sender = sender;

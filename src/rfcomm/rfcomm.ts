@@ -126,6 +126,7 @@ import {
 } from './rfcomm-objects.js';
 import { RfcommOutput } from './rfcomm-output.js';
 import { RfcommState, type RfcommStackLike } from './rfcomm-state.js';
+import { RfcommWiring } from './rfcomm-wiring.js';
 
 export {
   rfcomm_event_port_configuration_get_baud_rate,
@@ -153,40 +154,14 @@ export class Rfcomm {
 
   constructor(stack: RfcommStackLike, l2cap?: L2capService) {
     const s = (this.state = new RfcommState(stack, l2cap));
-    // the components reach each other only through the small interfaces each declares; the
-    // lambdas close the cycles (the life cycle asks the send side for CAN_SEND_NOW and the other way round)
-    const life: RfcommLifecycle = new RfcommLifecycle(s, {
-      requestSend: (mux) => out.requestSend(mux),
-      canSend: (ch) => out.canSend(ch),
-      l2capHandler: () => input.l2capHandler,
-    });
-    const out: RfcommOutput = new RfcommOutput(s, life);
-    const muxIn = new RfcommMuxInput(s, {
-      requestSend: (mux) => out.requestSend(mux),
-      createIncoming: (mux, dlci, why) => life.createIncoming(mux, dlci, why),
-      takeChannel: (ch, why) => life.takeChannel(ch, why),
-      emitFinal: (info, status) => life.emitFinal(info, status),
-      stopChannelTimer: (ch) => life.stopChannelTimer(ch),
-      checkOpen: (ch) => life.checkOpen(ch),
-    });
-    const input: RfcommInput = new RfcommInput(s, {
-      newMux: (addr, initiator) => life.newMux(addr, initiator),
-      createIncoming: (mux, dlci, why) => life.createIncoming(mux, dlci, why),
-      muxOpened: (mux, why) => life.muxOpened(mux, why),
-      shutdown: (mux, status, why) => life.shutdown(mux, status, why),
-      finalizeChannels: (mux, status, why) => life.finalizeChannels(mux, status, why),
-      freeMux: (mux, why) => life.freeMux(mux, why),
-      startMuxTimer: (mux, ms) => life.startMuxTimer(mux, ms),
-      stopMuxTimer: (mux) => life.stopMuxTimer(mux),
-      stopChannelTimer: (ch) => life.stopChannelTimer(ch),
-      takeChannel: (ch, why) => life.takeChannel(ch, why),
-      emitFinal: (info, status) => life.emitFinal(info, status),
-      emitFinalFor: (ch, state, accepted, status) => life.emitFinalFor(ch, state, accepted, status),
-      refillCredits: (ch) => life.refillCredits(ch),
-      requestSend: (mux) => out.requestSend(mux),
-      onCanSendNow: (mux) => out.onCanSendNow(mux),
-      onMuxCommands: (mux, buf, pos, len) => muxIn.onMuxCommands(mux, buf, pos, len),
-    });
+    // the components reach each other only through the small interfaces each declares, all
+    // satisfied by one wiring object (rfcomm-wiring.ts) that closes the cycles (the life cycle asks
+    // the send side for CAN_SEND_NOW and the other way round)
+    const w = new RfcommWiring();
+    const life = (w.life = new RfcommLifecycle(s, w));
+    const out = (w.out = new RfcommOutput(s, life));
+    w.muxIn = new RfcommMuxInput(s, w);
+    w.input = new RfcommInput(s, w);
     this.life = life;
     this.out = out;
   }
