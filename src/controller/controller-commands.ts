@@ -23,12 +23,22 @@ import type { ControllerState } from './controller-state.js';
 export type CommandHandler<T> = (x: T, args: HciArg[], cmd: HciCommand) => void;
 /** The commands a component implements. */
 export type CommandTable<T> = ReadonlyArray<readonly [HciCommand, CommandHandler<T>]>;
-/** One handler bound to its component. */
-export type BoundHandler = readonly [HciCommand, (args: HciArg[], cmd: HciCommand) => void];
+/** Where a command goes: the handler, and the place of its component in the facade's list. */
+export interface CommandRoute {
+  readonly slot: number;
+  readonly handler: CommandHandler<never>;
+}
 
-/** Bind a component's command table to the component. */
-export function bind_commands<T>(x: T, table: CommandTable<T>): BoundHandler[] {
-  return table.map(([cmd, h]) => [cmd, (args: HciArg[], c: HciCommand) => h(x, args, c)] as const);
+/**
+ * Opcode -> route for the components' tables in dispatch order (table i is slot i). Built once per
+ * process: a controller holds only its list of components, no handler bound per controller.
+ */
+export function command_routes(tables: ReadonlyArray<CommandTable<never>>): ReadonlyMap<number, CommandRoute> {
+  const routes = new Map<number, CommandRoute>();
+  tables.forEach((table, slot) => {
+    for (const [cmd, handler] of table) routes.set(cmd.opcode, { slot, handler });
+  });
+  return routes;
 }
 
 /** How a component answers the command it handles. */
@@ -98,19 +108,17 @@ export class ControllerReply implements CommandReply {
 
 export interface CommandsPeers {
   reply: CommandReply;
-  /** Every implemented command with its bound handler. */
-  handlers: readonly BoundHandler[];
+  /** Every implemented command's route (command_routes, shared by all controllers). */
+  routes: ReadonlyMap<number, CommandRoute>;
+  /** The component of each route slot; null: not on this controller (its commands are unknown). */
+  components: readonly unknown[];
 }
 
 export class ControllerCommands {
-  private readonly handlers = new Map<number, (args: HciArg[], cmd: HciCommand) => void>();
-
   constructor(
     private readonly s: ControllerState,
     private readonly x: CommandsPeers,
-  ) {
-    for (const [cmd, h] of x.handlers) this.handlers.set(cmd.opcode, h);
-  }
+  ) {}
 
   /** A command packet from the host (`size` bytes, without the H4 type). Never throws on bad input. */
   on_command(packet: Uint8Array, size: number): void {
@@ -132,8 +140,9 @@ export class ControllerCommands {
     const params = packet.subarray(3, 3 + plen);
     s.cur_params = params;
     const cmd = HCI_COMMANDS.get(opcode);
-    const handler = this.handlers.get(opcode);
-    if (!cmd || !handler) {
+    const route = this.x.routes.get(opcode);
+    const component = route === undefined ? null : this.x.components[route.slot];
+    if (!cmd || !route || component === null || component === undefined) {
       s.stats.unknown_commands++;
       const off = s.ev.command_complete(opcode, 1);
       s.ev.buffer[off] = C.ERROR_CODE_UNKNOWN_HCI_COMMAND;
@@ -153,7 +162,7 @@ export class ControllerCommands {
       this.x.reply.fail(cmd, C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS);
       return;
     }
-    handler(args, cmd);
+    (route.handler as CommandHandler<unknown>)(component, args, cmd);
   }
 
   /** True when an injected swallow (Faults.swallow_completion) takes this command. */

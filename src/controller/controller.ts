@@ -25,7 +25,7 @@ import { ControllerAcl } from './controller-acl.js';
 import { ControllerBaseband } from './controller-baseband.js';
 import { ControllerClassic } from './controller-classic.js';
 import { ControllerClassicLink } from './controller-classic-link.js';
-import { bind_commands, ControllerCommands, ControllerReply } from './controller-commands.js';
+import { command_routes, ControllerCommands, ControllerReply } from './controller-commands.js';
 import { ControllerLe } from './controller-le.js';
 import { ControllerLeConn } from './controller-le-conn.js';
 import { ControllerPrivacy } from './controller-privacy.js';
@@ -56,6 +56,9 @@ export function implemented_commands(): HciCommand[] {
   for (const table of COMMAND_TABLES) for (const [cmd] of table) opcodes.add(cmd.opcode);
   return [...opcodes].map((op) => HCI_COMMANDS.get(op)!);
 }
+
+/** Where each command goes: slot i is the i-th component the facade lists (COMMAND_TABLES, then the vendor commands). */
+const COMMAND_ROUTES = command_routes([...COMMAND_TABLES, ControllerBcm.COMMANDS]);
 
 /** Supported_Commands of every controller (frozen; each controller copies it). */
 const SUPPORTED_COMMANDS: readonly number[] = Object.freeze(Array.from(supported_commands_bitmap(implemented_commands())));
@@ -96,18 +99,18 @@ export class VirtualController {
     const security = new ControllerSecurity(s, { reply });
     this.commands = new ControllerCommands(s, {
       reply,
-      handlers: [
-        ...bind_commands(baseband, ControllerBaseband.COMMANDS),
-        ...bind_commands(this.acl, ControllerAcl.COMMANDS),
-        ...bind_commands(this.classic, ControllerClassic.COMMANDS),
-        ...bind_commands(classicLink, ControllerClassicLink.COMMANDS),
-        ...bind_commands(this.le, ControllerLe.COMMANDS),
-        ...bind_commands(this.leConn, ControllerLeConn.COMMANDS),
-        ...(s.config.resolving_list_size > 0
-          ? bind_commands(new ControllerPrivacy(s, { reply }), ControllerPrivacy.COMMANDS)
-          : []),
-        ...bind_commands(security, ControllerSecurity.COMMANDS),
-        ...bind_commands(new ControllerBcm(s, reply), ControllerBcm.COMMANDS),
+      routes: COMMAND_ROUTES,
+      // in the order of COMMAND_TABLES, then the vendor commands
+      components: [
+        baseband,
+        this.acl,
+        this.classic,
+        classicLink,
+        this.le,
+        this.leConn,
+        s.config.resolving_list_size > 0 ? new ControllerPrivacy(s, { reply }) : null,
+        security,
+        new ControllerBcm(s, reply),
       ],
     });
     this.faults = new Faults(s, {
