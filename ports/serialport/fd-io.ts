@@ -14,7 +14,10 @@
  *   kernel's tty buffers hold the bytes, 4 KiB in the line discipline + 64 KiB of flip buffers,
  *   and RTS/CTS or the pty's own flow control stop the sender when they fill). A read that finds
  *   nothing goes back to polling, so the first bytes after a quiet spell are read at once; inside
- *   a burst a packet waits at most `rx_coalesce_ms`. 0: poll after every read.
+ *   a burst a packet waits at most `rx_coalesce_ms`. 0: poll after every read. Sending an HCI
+ *   command ends the wait: its Command Complete / Status is read as soon as it comes, so request /
+ *   response exchanges (HCI init, connection set-up) do not pay the window; ACL data does not (a
+ *   sender's next packets wait for Number Of Completed Packets, which the window batches).
  * - write: packets are copied into a byte FIFO; one flush (a microtask after the task that sent
  *   them) writes what is queued with one `writeSync` per contiguous span (a burst of packets is one
  *   syscall); a short write or EAGAIN waits for the poller's writable.
@@ -27,6 +30,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { Timer, type RunLoop } from '../../src/core/run-loop.js';
+import { HCI_COMMAND_DATA_PACKET } from '../../src/codes/v1.4.js';
 
 /** The binding's poller (bindings-cpp's Poller: an EventEmitter over uv_poll). */
 export interface FdPoller {
@@ -178,6 +182,12 @@ export class FdSerialIo {
     if (h >= cap) h -= cap;
     this.head = h;
     this.used += n;
+    if (type === HCI_COMMAND_DATA_PACKET && this.coalesceTimer.active) {
+      // a command's answer is awaited: read it when it comes, not at the end of the window
+      this.loop.remove_timer(this.coalesceTimer);
+      this.readArmed = true;
+      this.arm();
+    }
     if (!this.flushPosted && !this.waitingWritable && this.held === 0) {
       this.flushPosted = true;
       queueMicrotask(this.drainWrite);
