@@ -22,6 +22,7 @@ export * from './hci/gap.js';
 export * from './hci/link-key-db.js';
 export * from './hci/link-key-db-tlv.js';
 export type { HciConnection } from './hci/hci-connection.js';
+export type { ResolvingListSource } from './hci/gap-le-privacy.js';
 export * from './hci/hci-le-security.js';
 export * from './stack.js';
 export * from './btstack.js';
@@ -30,6 +31,7 @@ export type { L2capService, L2capServicePacketHandler } from './l2cap/l2cap-serv
 export { L2capLeApi } from './l2cap/l2cap-le-api.js';
 export type { L2capFixedChannelService } from './l2cap/l2cap-fixed-service.js';
 export * from './att/att-server.js';
+export type { AttServerGapSecurity } from './att/att-server-state.js';
 export * from './gatt/gatt-client.js';
 export * from './gatt/gatt-client-types.js';
 export * from './sm/sm.js';

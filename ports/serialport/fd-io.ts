@@ -8,16 +8,19 @@
  *   stack) -> `readSync` into one fixed 64 KiB buffer, fed straight to the consumer (the H4
  *   deframer), again while a read fills the buffer, then poll again. No thread-pool hop, no
  *   stream, no Buffer per read.
- * - read coalescing (`rx_coalesce_ms`, default 4): what a read costs is mostly the wakeup, not
+ * - read coalescing (`rx_coalesce_ms`, default 8): what a read costs is mostly the wakeup, not
  *   the bytes, so while data keeps coming the next read waits for a run-loop timer `rx_coalesce_ms`
  *   after the last one (at most one read per interval, like termios VTIME but in user space: the
  *   kernel's tty buffers hold the bytes, 4 KiB in the line discipline + 64 KiB of flip buffers,
  *   and RTS/CTS or the pty's own flow control stop the sender when they fill). A read that finds
  *   nothing goes back to polling, so the first bytes after a quiet spell are read at once; inside
- *   a burst a packet waits at most `rx_coalesce_ms`. 0: poll after every read. Sending an HCI
- *   command ends the wait: its Command Complete / Status is read as soon as it comes, so request /
- *   response exchanges (HCI init, connection set-up) do not pay the window; ACL data does not (a
- *   sender's next packets wait for Number Of Completed Packets, which the window batches).
+ *   a burst a packet waits at most `rx_coalesce_ms`. 0: poll after every read. The default, 8 ms:
+ *   at 3,000,000 baud one read then holds ~2.4 KB (inside the 4 KiB line-discipline buffer up to
+ *   ~5 Mbaud) and the host spends 1.8-2.6x `cat`'s CPU per MB, against 2.5-4x at 4 ms (BENCHMARKS.md,
+ *   UART CPU). Sending an HCI command ends the wait: its Command Complete / Status is read as soon
+ *   as it comes, so request / response exchanges (HCI init, connection set-up) do not pay the
+ *   window; ACL data does not (a sender's next packets wait for Number Of Completed Packets, which
+ *   the window batches).
  * - write: packets are copied into a byte FIFO; one flush (a microtask after the task that sent
  *   them) writes what is queued with one `writeSync` per contiguous span (a burst of packets is one
  *   syscall); a short write or EAGAIN waits for the poller's writable.
@@ -126,7 +129,7 @@ export class FdSerialIo {
     private readonly consumer: FdIoConsumer,
     private readonly maxQueue: number,
     ringSize: number,
-    private readonly coalesceMs = 4,
+    private readonly coalesceMs = 8,
     readSize = 65536,
   ) {
     this.rx = Buffer.allocUnsafe(readSize);

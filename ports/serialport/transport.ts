@@ -81,7 +81,10 @@ export interface SerialPortTransportOptions {
    * (default: fd where the binding has one, else stream). Default from BTHOST_SERIAL_IO.
    */
   io?: SerialIoPath;
-  /** fd path: while data keeps coming, read at most once per this many ms (default 4; 0 = after every wakeup). See fd-io.ts. */
+  /**
+   * fd path: while data keeps coming, read at most once per this many ms (default 8; 0 = after every
+   * wakeup; an HCI command sent ends the wait). See fd-io.ts.
+   */
   rx_coalesce_ms?: number;
 }
 
@@ -170,7 +173,7 @@ export class SerialPortTransport implements HciTransport {
     this.writesDone = new RunLoopCounter(loop, (n) => this.processWritesDone(n));
     this.PortClass = options.port_class ?? SerialPort;
     this.ioChoice = serial_io_choice(options.io);
-    this.rxCoalesceMs = options.rx_coalesce_ms ?? 4;
+    this.rxCoalesceMs = options.rx_coalesce_ms ?? 8;
     if (!(this.rxCoalesceMs >= 0 && this.rxCoalesceMs <= 1000)) {
       throw new TypeError(`SerialPortTransport: bad rx_coalesce_ms ${options.rx_coalesce_ms}`);
     }
