@@ -14,7 +14,9 @@
  *   kernel's tty buffers hold the bytes, 4 KiB in the line discipline + 64 KiB of flip buffers,
  *   and RTS/CTS or the pty's own flow control stop the sender when they fill). A read that finds
  *   nothing goes back to polling, so the first bytes after a quiet spell are read at once; inside
- *   a burst a packet waits at most `rx_coalesce_ms`. 0: poll after every read. The default, 8 ms:
+ *   a burst a packet waits at most `rx_coalesce_ms`. Bytes that come further apart than the window
+ *   (events trickling in) are read on the poller as they come: a timer read would find nothing and
+ *   cost a wakeup of its own; the timer takes over once two reads come within the window. 0: poll after every read. The default, 8 ms:
  *   at 3,000,000 baud one read then holds ~2.4 KB (inside the 4 KiB line-discipline buffer up to
  *   ~5 Mbaud) and the host spends 1.8-2.6x `cat`'s CPU per MB, against 2.5-4x at 4 ms (BENCHMARKS.md,
  *   UART CPU). Sending an HCI command ends the wait: its Command Complete / Status is read as soon
@@ -117,10 +119,12 @@ export class FdSerialIo {
   private flushPosted = false;
   private waitingWritable = false;
   private readArmed = false;
-  private readonly coalesceTimer = new Timer(() => this.readNow());
+  private readonly coalesceTimer = new Timer(() => this.readNow(true));
   private readonly onReadable = (err: Error | null): void => this.readable(err);
   private readonly onWritable = (err: Error | null): void => this.writable(err);
-  private readonly drainRead = (): void => this.readNow();
+  private readonly drainRead = (): void => this.readNow(false);
+  /** Run-loop time of the last read that got bytes (-Infinity: none yet). */
+  private lastDataMs = -Infinity;
   private readonly drainWrite = (): void => this.flush();
 
   constructor(
@@ -229,7 +233,7 @@ export class FdSerialIo {
     this.loop.execute_on_main_thread(this.drainRead);
   }
 
-  private readNow(): void {
+  private readNow(byTimer: boolean): void {
     const rx = this.rx;
     let got = 0;
     while (!this.stopped) {
@@ -253,10 +257,17 @@ export class FdSerialIo {
     }
     if (this.stopped) return;
     if (got > 0 && this.coalesceMs > 0) {
-      // data is flowing: read again after the interval instead of on the next byte
-      this.loop.set_timer(this.coalesceTimer, this.coalesceMs);
-      this.loop.add_timer(this.coalesceTimer);
-      return;
+      const now = this.loop.get_time_ms();
+      const flowing = byTimer || now - this.lastDataMs < this.coalesceMs;
+      this.lastDataMs = now;
+      if (flowing) {
+        // data keeps coming faster than the window: read again after it instead of on the next byte
+        this.loop.set_timer(this.coalesceTimer, this.coalesceMs);
+        this.loop.add_timer(this.coalesceTimer);
+        return;
+      }
+      // bytes further apart than the window (a trickle of events): a timer read would find nothing
+      // and cost a wakeup of its own, so wait for the next bytes on the poller
     }
     this.readArmed = true;
     this.arm();
