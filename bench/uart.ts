@@ -14,6 +14,7 @@
  * default; stream: the fallback).
  *
  *   npx tsx bench/uart.ts [--quick] [--profile] [--strace] [--io fd,stream] [--baud 921600,3000000] [--coalesce MS] [--warm-ms MS]
+ *                         [--acl-buffers N --acl-size S] (the controller's BR/EDR ACL buffers; default 8 x 1021)
  *   (--profile: CPU profile of the host process's window; --strace: syscall counts per MB over the
  *   window from strace -c attached to each measured process; it slows them, so CPU figures of such
  *   a run are not comparable; --coalesce MS: the fd path's rx_coalesce_ms, default the transport's)
@@ -83,6 +84,7 @@ export async function uartRun(
   strace = false,
   coalesce?: number,
   warm_ms = 700,
+  controller: { acl_buffers?: number; acl_size?: number } = {},
 ): Promise<UartFigures> {
   // the peer: a stack on a controller of the same radio, in this process
   let peerReceived = 0;
@@ -94,7 +96,7 @@ export async function uartRun(
     sent: () => {},
   };
   const rig = await uart_rig(
-    { baud, seed: 'bench-uart', prefix: 'bthost-bench-uart-', psm: PSM, mtu: 1017, tag: 'uart bench', poll_ms: 5 },
+    { baud, seed: 'bench-uart', prefix: 'bthost-bench-uart-', psm: PSM, mtu: 1017, tag: 'uart bench', poll_ms: 5, ...controller },
     stream,
   );
   const { tty, peer_addr: peerAddr } = rig;
@@ -352,7 +354,16 @@ function listFlag(v: string | undefined, all: string[]): string[] {
 }
 
 export async function run(
-  opts: BenchOptions & { profile?: boolean; strace?: boolean; io?: string; baud?: string; coalesce?: number; warm_ms?: number },
+  opts: BenchOptions & {
+    profile?: boolean;
+    strace?: boolean;
+    io?: string;
+    baud?: string;
+    coalesce?: number;
+    warm_ms?: number;
+    acl_buffers?: number;
+    acl_size?: number;
+  },
 ): Promise<BenchResult> {
   const r = newResult('uart', '3. UART saturation (socat pty, paced virtual controller)', opts);
   const seconds = opts.quick ? 1 : 4;
@@ -389,7 +400,10 @@ export async function run(
     }
     for (const io of ios) {
       for (const mode of ['tx', 'rx'] as const) {
-        const f = await uartRun(baud, mode, seconds, opts.profile === true, io, strace, opts.coalesce, warm_ms);
+        const f = await uartRun(baud, mode, seconds, opts.profile === true, io, strace, opts.coalesce, warm_ms, {
+          acl_buffers: opts.acl_buffers,
+          acl_size: opts.acl_size,
+        });
         if (f.io_path !== io) r.notes.push(`${io} ${mode} @ ${baud}: the transport used the ${f.io_path} path`);
         // the default path (fd) keeps the historical figure names; the fallback is prefixed
         const k = `${io === 'fd' ? '' : 'stream_'}${mode}_${baud}`;
@@ -441,7 +455,7 @@ export async function run(
     }
   }
   r.notes.push(
-    `measured over ${seconds} s per case after ${warm_ms / 1000} s of warm-up (the JIT optimizes the host's hot path first); L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers 8 x 1021; the host process and the stream floor run ${bench_runner() === 'node' ? 'as one esbuild bundle of our modules on plain node, as the published package runs (BTHOST_BENCH_RUNNER=tsx: through tsx)' : 'through tsx (its loader thread and heap count)'}; floors read a pty fed in 256-byte chunks at the line rate; I/O paths: ${ios.join(', ')}${strace ? '; strace attached (CPU figures inflated)' : ''}`,
+    `measured over ${seconds} s per case after ${warm_ms / 1000} s of warm-up (the JIT optimizes the host's hot path first); L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers ${opts.acl_buffers ?? 8} x ${opts.acl_size ?? 1021}; the host process and the stream floor run ${bench_runner() === 'node' ? 'as one esbuild bundle of our modules on plain node, as the published package runs (BTHOST_BENCH_RUNNER=tsx: through tsx)' : 'through tsx (its loader thread and heap count)'}; floors read a pty fed in 256-byte chunks at the line rate; I/O paths: ${ios.join(', ')}${strace ? '; strace attached (CPU figures inflated)' : ''}`,
   );
   return r;
 }
@@ -457,6 +471,8 @@ if (isMain(import.meta.url))
         baud: flag_string(f, 'baud'),
         coalesce: flag_string(f, 'coalesce') !== undefined ? Number(flag_string(f, 'coalesce')) : undefined,
         warm_ms: flag_string(f, 'warm-ms') !== undefined ? Number(flag_string(f, 'warm-ms')) : undefined,
+        acl_buffers: flag_string(f, 'acl-buffers') !== undefined ? Number(flag_string(f, 'acl-buffers')) : undefined,
+        acl_size: flag_string(f, 'acl-size') !== undefined ? Number(flag_string(f, 'acl-size')) : undefined,
       }),
     {
       profile: { type: 'boolean' },
@@ -465,5 +481,7 @@ if (isMain(import.meta.url))
       baud: { type: 'string' },
       coalesce: { type: 'string' },
       'warm-ms': { type: 'string' },
+      'acl-buffers': { type: 'string' },
+      'acl-size': { type: 'string' },
     },
   );

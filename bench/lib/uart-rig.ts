@@ -68,6 +68,9 @@ export interface UartRigOptions {
   /** Messages start with it. */
   tag: string;
   poll_ms: number;
+  /** The served controller's ACL buffers (default: the virtual controller's 8 x 1021). */
+  acl_buffers?: number;
+  acl_size?: number;
 }
 
 /** The controller on a socket paced at `baud`, the peer WORKING with its service, the pty up. */
@@ -78,7 +81,13 @@ export async function uart_rig(o: UartRigOptions, stream: PeerStream): Promise<U
   const loop = new NodeRunLoop();
   loop.keepAlive = false;
   const link = new RadioLink(loop, { seed: o.seed });
-  const server = await serve_controllers(link, `unix:${sock}`, { baud: o.baud });
+  const server = await serve_controllers(link, `unix:${sock}`, {
+    baud: o.baud,
+    controller: {
+      ...(o.acl_buffers !== undefined ? { acl_buffers: o.acl_buffers } : {}),
+      ...(o.acl_size !== undefined ? { acl_size: o.acl_size } : {}),
+    },
+  });
   const peer = new Stack({ transport: new VirtualTransport(link.create_controller()), run_loop: loop });
   let socat: ChildProcess | null = null;
   const close = async (): Promise<void> => {

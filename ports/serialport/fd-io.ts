@@ -133,11 +133,21 @@ export class FdSerialIo {
     private readonly consumer: FdIoConsumer,
     private readonly maxQueue: number,
     ringSize: number,
-    private readonly coalesceMs = 8,
+    private coalesceMs = 8,
     readSize = 65536,
   ) {
     this.rx = Buffer.allocUnsafe(readSize);
     this.ring = Buffer.allocUnsafe(ringSize);
+  }
+
+  /** Change the read window (ms; 0: read on every wakeup); a window running now ends at once. */
+  set_window(ms: number): void {
+    this.coalesceMs = ms;
+    if (ms === 0 && this.coalesceTimer.active) {
+      this.loop.remove_timer(this.coalesceTimer);
+      this.readArmed = true;
+      this.arm();
+    }
   }
 
   /** Bytes queued and not yet accepted by the OS. */

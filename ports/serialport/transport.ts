@@ -128,6 +128,8 @@ export class SerialPortTransport implements HciTransport {
   private readonly PortClass: typeof SerialPort | typeof SerialPortMock;
   private readonly ioChoice: SerialIoPath;
   private readonly rxCoalesceMs: number;
+  /** The controller's ACL buffer space in bytes as HCI reported it at the end of init (0: not yet). */
+  private aclBufferBytes = 0;
   private ioPathUsed: 'fd' | 'stream' | null = null;
   private readonly streamStats: SerialIoStats = { reads: 0, read_bytes: 0, writes: 0, write_bytes: 0, write_waits: 0 };
 
@@ -215,6 +217,11 @@ export class SerialPortTransport implements HciTransport {
   }
 
   /** Reads and writes of the current (or last) session's path: counts and bytes. */
+  /** The fd path's read window in ms (rx_coalesce_ms capped by the controller's ACL buffers at the current baud). */
+  get read_window_ms(): number {
+    return this.readWindowMs();
+  }
+
   get io_stats(): Readonly<SerialIoStats> {
     return this.session?.fd ? this.session.fd.stats : this.streamStats;
   }
@@ -348,6 +355,24 @@ export class SerialPortTransport implements HciTransport {
     return ERROR_CODE_SUCCESS;
   }
 
+  /**
+   * HCI's report of the controller's ACL buffer space (end of init). The fd path's read window is
+   * kept under half the time the line takes to carry that much, so a sender's Number Of Completed
+   * Packets are read before the controller's buffers run dry: 8 x 1021 bytes at 3,000,000 baud
+   * (27 ms) leaves the 8 ms window as it is; 3 x 27 bytes at 1,000,000 baud (0.8 ms) turns it off.
+   */
+  controller_acl_buffer_bytes(bytes: number): void {
+    this.aclBufferBytes = Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
+    this.session?.fd?.set_window(this.readWindowMs());
+  }
+
+  /** The fd path's read window now: rx_coalesce_ms, capped by the controller's buffers at the current baud. */
+  private readWindowMs(): number {
+    if (this.aclBufferBytes === 0 || !(this.currentBaud > 0)) return this.rxCoalesceMs;
+    const cap = Math.floor((this.aclBufferBytes * 10 * 1000) / this.currentBaud / 2);
+    return Math.min(this.rxCoalesceMs, cap);
+  }
+
   set_baudrate(baudrate: number): number {
     if (!Number.isInteger(baudrate) || baudrate <= 0) return ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
     const session = this.session;
@@ -356,6 +381,7 @@ export class SerialPortTransport implements HciTransport {
     const port = session.port;
     const previous = this.currentBaud;
     this.currentBaud = baudrate;
+    session.fd?.set_window(this.readWindowMs());
     // Hold writes (sent after this call) until the port runs at the new speed.
     if (session.fd) session.fd.hold();
     else port.cork();
@@ -368,6 +394,7 @@ export class SerialPortTransport implements HciTransport {
         else port.uncork();
         if (err) {
           this.currentBaud = previous;
+          session.fd?.set_window(this.readWindowMs());
           this.fail(session, `cannot set ${this.config.device_name} to ${baudrate} baud: ${err.message}`);
           return;
         }
@@ -437,7 +464,7 @@ export class SerialPortTransport implements HciTransport {
         },
         this.maxWriteQueue,
         this.ring.capacity,
-        this.rxCoalesceMs,
+        this.readWindowMs(),
       );
       session.fd = fd;
       this.ioPathUsed = 'fd';

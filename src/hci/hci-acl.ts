@@ -22,6 +22,9 @@ import { SpanCopier } from '../core/span.js';
 import type { HciState } from './hci-state.js';
 
 /** Packet boundary flags (Core Vol 4, Part E, 5.4.2). */
+
+const POOL_ACL = 1;
+const POOL_LE = 2;
 export const ACL_PB_FIRST_NON_FLUSHABLE = 0x00;
 export const ACL_PB_CONTINUATION = 0x01;
 export const ACL_PB_FIRST_FLUSHABLE = 0x02;
@@ -53,6 +56,8 @@ export class HciAcl {
   /** Packets in the controller's (shared or BR/EDR) buffers, and in its LE buffers. */
   private acl_in_flight = 0;
   private le_in_flight = 0;
+  /** The buffer pool last reported to the transport (HCI init reports the BR/EDR or shared one). */
+  private poolReported = POOL_ACL;
 
   /** BTstack's single outgoing packet buffer. */
   readonly outgoing: Uint8Array;
@@ -94,6 +99,7 @@ export class HciAcl {
     c.le_acl_packets_total_num = 0;
     this.acl_in_flight = 0;
     this.le_in_flight = 0;
+    this.poolReported = POOL_ACL;
     this.fragTotal = 0;
     this.fragPos = 0;
     this.fragConn = null;
@@ -105,6 +111,21 @@ export class HciAcl {
 
   get fragmenting(): boolean {
     return this.fragTotal > 0;
+  }
+
+  /**
+   * Tell the transport the size of the buffer pool the packets now go to (its read window must let
+   * Number Of Completed Packets come back before that pool runs dry; see HciTransport), once per
+   * change of pool: HCI init reported the BR/EDR (or shared) pool.
+   */
+  private reportPool(pool: number): void {
+    this.poolReported = pool;
+    const c = this.s.controller;
+    const bytes =
+      pool === POOL_LE
+        ? c.le_acl_packets_total_num * c.le_data_packets_length
+        : c.acl_packets_total_num * c.acl_data_packet_length;
+    this.s.transport?.controller_acl_buffer_bytes?.(bytes);
   }
 
   private usesLeBuffers(conn: HciConnection): boolean {
@@ -207,8 +228,13 @@ export class HciAcl {
       }
       little_endian_store_16(buf, hdr + 2, len);
       conn.acl_outstanding++;
-      if (this.usesLeBuffers(conn)) this.le_in_flight++;
-      else this.acl_in_flight++;
+      if (this.usesLeBuffers(conn)) {
+        this.le_in_flight++;
+        if (this.poolReported !== POOL_LE) this.reportPool(POOL_LE);
+      } else {
+        this.acl_in_flight++;
+        if (this.poolReported !== POOL_ACL) this.reportPool(POOL_ACL);
+      }
       this.fragPos += len;
       const last = this.fragPos >= this.fragTotal;
       if (last) {

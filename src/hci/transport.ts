@@ -54,4 +54,12 @@ export interface HciTransport {
   max_acl_receive_length?(): number;
   /** Change the transport's line speed (UART); 0 on success. */
   set_baudrate?(baudrate: number): number;
+  /**
+   * bthost extension, not in BTstack: HCI tells the transport how many bytes of ACL data the
+   * controller buffers in the pool its packets go to (packets x length): the BR/EDR (or shared) pool
+   * at the end of init, then the LE or BR/EDR pool whenever ACL data starts going to the other one.
+   * A transport that delays its reads (the serial fd path's read window) keeps the delay short
+   * enough that Number Of Completed Packets come back before those buffers run dry.
+   */
+  controller_acl_buffer_bytes?(bytes: number): void;
 }

@@ -26,6 +26,11 @@ export class ScriptedTransport implements HciTransport {
   /** Emit 'closed' when closed (a real transport does). */
   report_closed = true;
   baudrates: number[] = [];
+  /** What HCI reported through controller_acl_buffer_bytes (end of init). */
+  acl_buffer_reports: number[] = [];
+  controller_acl_buffer_bytes(bytes: number): void {
+    this.acl_buffer_reports.push(bytes);
+  }
 
   init(run_loop: RunLoop): void {
     this.run_loop = run_loop;

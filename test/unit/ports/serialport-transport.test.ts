@@ -292,4 +292,39 @@ test('the default presence check: the device node removed -> failed (asynchronou
   }
 });
 
+test("read window: rx_coalesce_ms (8) until HCI reports the controller's ACL buffers, then at most half their line time at the current baud", async () => {
+  const r = await opened();
+  try {
+    assert.is(r.t.read_window_ms, 8, 'the default before init ends');
+    r.t.controller_acl_buffer_bytes(8 * 1021); // 8 x 1021 at 115200 baud: 709 ms of line
+    assert.is(r.t.read_window_ms, 8);
+    assert.is(r.t.set_baudrate(3_000_000), 0); // 27.2 ms of line: half is 13 ms, the 8 ms window stays
+    await settle(r.loop);
+    assert.is(r.t.read_window_ms, 8);
+    r.t.controller_acl_buffer_bytes(4 * 251); // 3.3 ms of line at 3 Mbaud: half is 1 ms
+    assert.is(r.t.read_window_ms, 1);
+    assert.is(r.t.set_baudrate(1_000_000), 0);
+    await settle(r.loop);
+    assert.is(r.t.read_window_ms, 5); // 10 ms of line at 1 Mbaud
+    r.t.controller_acl_buffer_bytes(3 * 27); // 0.8 ms of line: no window
+    assert.is(r.t.read_window_ms, 0);
+    r.t.controller_acl_buffer_bytes(0); // unknown again
+    assert.is(r.t.read_window_ms, 8);
+  } finally {
+    r.t.close();
+    await settle(r.loop);
+  }
+});
+
+test('read window: rx_coalesce_ms given is the most it can be', async () => {
+  const r = await opened({ rx_coalesce_ms: 2 });
+  try {
+    r.t.controller_acl_buffer_bytes(8 * 1021);
+    assert.is(r.t.read_window_ms, 2);
+  } finally {
+    r.t.close();
+    await settle(r.loop);
+  }
+});
+
 test.run();
