@@ -128,7 +128,7 @@ export class SerialPortTransport implements HciTransport {
   private readonly PortClass: typeof SerialPort | typeof SerialPortMock;
   private readonly ioChoice: SerialIoPath;
   private readonly rxCoalesceMs: number;
-  /** The controller's ACL buffer space in bytes as HCI reported it at the end of init (0: not yet). */
+  /** The controller buffer pool holding our ACL packets in flight, in bytes, as HCI reported it (0: none in flight). */
   private aclBufferBytes = 0;
   private ioPathUsed: 'fd' | 'stream' | null = null;
   private readonly streamStats: SerialIoStats = { reads: 0, read_bytes: 0, writes: 0, write_bytes: 0, write_waits: 0 };
@@ -356,10 +356,11 @@ export class SerialPortTransport implements HciTransport {
   }
 
   /**
-   * HCI's report of the controller's ACL buffer space (end of init). The fd path's read window is
-   * kept under half the time the line takes to carry that much, so a sender's Number Of Completed
-   * Packets are read before the controller's buffers run dry: 8 x 1021 bytes at 3,000,000 baud
-   * (27 ms) leaves the 8 ms window as it is; 3 x 27 bytes at 1,000,000 baud (0.8 ms) turns it off.
+   * HCI's report of the controller buffer pool holding our ACL packets in flight (0: none). While
+   * packets are in flight the fd path's read window stays under half the time the line takes to
+   * carry that pool, so a sender's Number Of Completed Packets are read before the controller's
+   * buffers run dry: 8 x 1021 bytes at 3,000,000 baud (27 ms) leaves the 8 ms window as it is;
+   * 3 x 27 bytes at 1,000,000 baud (0.8 ms) turns it off. Receiving alone keeps the whole window.
    */
   controller_acl_buffer_bytes(bytes: number): void {
     this.aclBufferBytes = Number.isFinite(bytes) && bytes > 0 ? bytes : 0;

@@ -22,9 +22,6 @@ import { SpanCopier } from '../core/span.js';
 import type { HciState } from './hci-state.js';
 
 /** Packet boundary flags (Core Vol 4, Part E, 5.4.2). */
-
-const POOL_ACL = 1;
-const POOL_LE = 2;
 export const ACL_PB_FIRST_NON_FLUSHABLE = 0x00;
 export const ACL_PB_CONTINUATION = 0x01;
 export const ACL_PB_FIRST_FLUSHABLE = 0x02;
@@ -56,8 +53,8 @@ export class HciAcl {
   /** Packets in the controller's (shared or BR/EDR) buffers, and in its LE buffers. */
   private acl_in_flight = 0;
   private le_in_flight = 0;
-  /** The buffer pool last reported to the transport (HCI init reports the BR/EDR or shared one). */
-  private poolReported = POOL_ACL;
+  /** What reportInFlight last told the transport (0: no packets in flight). */
+  private bytesReported = 0;
 
   /** BTstack's single outgoing packet buffer. */
   readonly outgoing: Uint8Array;
@@ -99,7 +96,7 @@ export class HciAcl {
     c.le_acl_packets_total_num = 0;
     this.acl_in_flight = 0;
     this.le_in_flight = 0;
-    this.poolReported = POOL_ACL;
+    this.reportInFlight();
     this.fragTotal = 0;
     this.fragPos = 0;
     this.fragConn = null;
@@ -114,17 +111,21 @@ export class HciAcl {
   }
 
   /**
-   * Tell the transport the size of the buffer pool the packets now go to (its read window must let
-   * Number Of Completed Packets come back before that pool runs dry; see HciTransport), once per
-   * change of pool: HCI init reported the BR/EDR (or shared) pool.
+   * Tell the transport the size of the smallest controller buffer pool that holds packets of ours
+   * now, or 0 when none does (HciTransport.controller_acl_buffer_bytes: its read window must let
+   * Number Of Completed Packets come back before that pool runs dry). Called when a pool's count
+   * of packets in flight leaves or reaches 0; says something only when the answer changes.
    */
-  private reportPool(pool: number): void {
-    this.poolReported = pool;
+  private reportInFlight(): void {
     const c = this.s.controller;
-    const bytes =
-      pool === POOL_LE
-        ? c.le_acl_packets_total_num * c.le_data_packets_length
-        : c.acl_packets_total_num * c.acl_data_packet_length;
+    let bytes = 0;
+    if (this.acl_in_flight > 0) bytes = c.acl_packets_total_num * c.acl_data_packet_length;
+    if (this.le_in_flight > 0) {
+      const le = c.le_acl_packets_total_num * c.le_data_packets_length;
+      if (bytes === 0 || le < bytes) bytes = le;
+    }
+    if (bytes === this.bytesReported) return;
+    this.bytesReported = bytes;
     this.s.transport?.controller_acl_buffer_bytes?.(bytes);
   }
 
@@ -229,12 +230,8 @@ export class HciAcl {
       little_endian_store_16(buf, hdr + 2, len);
       conn.acl_outstanding++;
       if (this.usesLeBuffers(conn)) {
-        this.le_in_flight++;
-        if (this.poolReported !== POOL_LE) this.reportPool(POOL_LE);
-      } else {
-        this.acl_in_flight++;
-        if (this.poolReported !== POOL_ACL) this.reportPool(POOL_ACL);
-      }
+        if (this.le_in_flight++ === 0) this.reportInFlight();
+      } else if (this.acl_in_flight++ === 0) this.reportInFlight();
       this.fragPos += len;
       const last = this.fragPos >= this.fragTotal;
       if (last) {
@@ -372,6 +369,7 @@ export class HciAcl {
     conn.acl_outstanding -= count;
     if (this.usesLeBuffers(conn)) this.le_in_flight = Math.max(0, this.le_in_flight - count);
     else this.acl_in_flight = Math.max(0, this.acl_in_flight - count);
+    if (count > 0 && (this.le_in_flight === 0 || this.acl_in_flight === 0)) this.reportInFlight();
   }
 
   /** Disconnection / teardown: return the link's credits, drop its pending fragments and reassembly. */

@@ -311,9 +311,6 @@ export class HciInit {
           return false;
         }
         this.stop();
-        // the BR/EDR (or shared) pool; HciAcl reports the LE pool when packets go there
-        const acl = c.acl_packets_total_num * c.acl_data_packet_length;
-        this.s.transport?.controller_acl_buffer_bytes?.(acl > 0 ? acl : c.le_acl_packets_total_num * c.le_data_packets_length);
         this.x.init_done();
         return false;
       }

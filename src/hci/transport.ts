@@ -55,11 +55,11 @@ export interface HciTransport {
   /** Change the transport's line speed (UART); 0 on success. */
   set_baudrate?(baudrate: number): number;
   /**
-   * bthost extension, not in BTstack: HCI tells the transport how many bytes of ACL data the
-   * controller buffers in the pool its packets go to (packets x length): the BR/EDR (or shared) pool
-   * at the end of init, then the LE or BR/EDR pool whenever ACL data starts going to the other one.
-   * A transport that delays its reads (the serial fd path's read window) keeps the delay short
-   * enough that Number Of Completed Packets come back before those buffers run dry.
+   * bthost extension, not in BTstack: while the host has ACL packets in the controller's buffers,
+   * HCI tells the transport how many bytes the (smallest) buffer pool holding them takes (packets x
+   * length), and 0 once none are in flight; it calls again only when that changes. A transport that
+   * delays its reads (the serial fd path's read window) keeps the delay short enough that Number Of
+   * Completed Packets come back before those buffers run dry; with nothing in flight it need not.
    */
   controller_acl_buffer_bytes?(bytes: number): void;
 }

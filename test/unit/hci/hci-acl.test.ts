@@ -83,12 +83,16 @@ test('LE link uses the LE buffers (3 x 27) separately from BR/EDR', () => {
   assert.is(hci.hci_number_free_acl_slots_for_handle(classic), 4, 'BR/EDR credits untouched');
   assert.ok(hci.hci_can_send_acl_classic_packet_now());
   assert.not.ok(hci.hci_can_send_acl_le_packet_now());
-  // the transport heard of the BR/EDR pool at init (4 x 310), of the LE pool (3 x 27) with the first
-  // LE fragment only, and of BR/EDR again when classic data follows
-  assert.equal(h.t.acl_buffer_reports, [4 * 310, 3 * 27]);
-  const csize = prepare(h, classic, 20, 0x0);
-  assert.is(hci.hci_send_acl_packet_buffer(csize), 0);
-  assert.equal(h.t.acl_buffer_reports, [4 * 310, 3 * 27, 4 * 310]);
+  // the transport hears of the pool holding packets in flight (LE: 3 x 27) once, with the first
+  // fragment; classic packets joining them leave the smaller pool the answer
+  assert.equal(h.t.acl_buffer_reports, [3 * 27]);
+  assert.is(hci.hci_send_acl_packet_buffer(prepare(h, classic, 20, 0x0)), 0);
+  assert.equal(h.t.acl_buffer_reports, [3 * 27]);
+  // the LE packets complete: BR/EDR's pool (4 x 310); then the classic one: nothing in flight (0)
+  h.t.event(nocp(le, 3));
+  assert.equal(h.t.acl_buffer_reports, [3 * 27, 4 * 310]);
+  h.t.event(nocp(classic, 1));
+  assert.equal(h.t.acl_buffer_reports, [3 * 27, 4 * 310, 0]);
 });
 
 test('sending without credits: BTSTACK_ACL_BUFFERS_FULL, buffer released; unknown handle refused', () => {

@@ -292,10 +292,10 @@ test('the default presence check: the device node removed -> failed (asynchronou
   }
 });
 
-test("read window: rx_coalesce_ms (8) until HCI reports the controller's ACL buffers, then at most half their line time at the current baud", async () => {
+test('read window: rx_coalesce_ms (8) while no ACL packets are in flight, else at most half the line time of the pool holding them', async () => {
   const r = await opened();
   try {
-    assert.is(r.t.read_window_ms, 8, 'the default before init ends');
+    assert.is(r.t.read_window_ms, 8, 'nothing in flight');
     r.t.controller_acl_buffer_bytes(8 * 1021); // 8 x 1021 at 115200 baud: 709 ms of line
     assert.is(r.t.read_window_ms, 8);
     assert.is(r.t.set_baudrate(3_000_000), 0); // 27.2 ms of line: half is 13 ms, the 8 ms window stays
@@ -308,7 +308,7 @@ test("read window: rx_coalesce_ms (8) until HCI reports the controller's ACL buf
     assert.is(r.t.read_window_ms, 5); // 10 ms of line at 1 Mbaud
     r.t.controller_acl_buffer_bytes(3 * 27); // 0.8 ms of line: no window
     assert.is(r.t.read_window_ms, 0);
-    r.t.controller_acl_buffer_bytes(0); // unknown again
+    r.t.controller_acl_buffer_bytes(0); // nothing in flight: the whole window again
     assert.is(r.t.read_window_ms, 8);
   } finally {
     r.t.close();
