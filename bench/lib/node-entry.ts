@@ -3,7 +3,8 @@
  *
  * - 'node' (default): our own modules bundled by esbuild into one ES module (npm packages stay
  *   imports), run by plain `node`, as a user runs the published package (dist/ is one bundle per
- *   entry, no TypeScript loader). Built once per process into node_modules/.cache/bthost-bench/.
+ *   entry, no TypeScript loader). Built once per process into node_modules/.cache/bthost-bench/
+ *   and removed when the process exits.
  * - 'tsx': `node --import tsx FILE`: TypeScript compiled at load by tsx's loader, which lives in a
  *   worker thread with its own V8 heap (its garbage collections, memory-reducer ones included, run
  *   on the measured process's CPU) and wraps every named closure in `__name()` (esbuild keepNames).
@@ -11,7 +12,7 @@
  * The choice: the `runner` argument, else BTHOST_BENCH_RUNNER=node|tsx, else 'node'.
  */
 import { buildSync } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ROOT_DIR } from './harness.js';
 
@@ -44,6 +45,8 @@ export function node_entry(file: string, runner: BenchRunner = bench_runner()): 
       logLevel: 'error',
     });
     built.set(file, out);
+    const made = out;
+    process.once('exit', () => rmSync(made, { force: true }));
   }
   return [out];
 }
