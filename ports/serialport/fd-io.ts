@@ -16,13 +16,15 @@
  *   nothing goes back to polling, so the first bytes after a quiet spell are read at once; inside
  *   a burst a packet waits at most `rx_coalesce_ms`. Bytes that come further apart than the window
  *   (events trickling in) are read on the poller as they come: a timer read would find nothing and
- *   cost a wakeup of its own; the timer takes over once two reads come within the window. 0: poll after every read. The default, 8 ms:
- *   at 3,000,000 baud one read then holds ~2.4 KB (inside the 4 KiB line-discipline buffer up to
- *   ~5 Mbaud) and the host spends 1.8-2.6x `cat`'s CPU per MB, against 2.5-4x at 4 ms (BENCHMARKS.md,
- *   UART CPU). Sending an HCI command ends the wait: its Command Complete / Status is read as soon
- *   as it comes, so request / response exchanges (HCI init, connection set-up) do not pay the
- *   window; ACL data does not (a sender's next packets wait for Number Of Completed Packets, which
- *   the window batches).
+ *   cost a wakeup of its own; the timer takes over once two reads come within the window. 0: poll
+ *   after every read. The default, 8 ms: at 3,000,000 baud one read then holds ~2.4 KB (inside the
+ *   4 KiB line-discipline buffer up to ~5 Mbaud) and the host spends a median 2.3x (receiving) and
+ *   3.0x (sending) `cat`'s CPU per MB, against 2.5x and 4x at 4 ms (BENCHMARKS.md, UART CPU).
+ *   Sending an HCI command ends the wait: its Command Complete / Status is read as soon as it
+ *   comes, so request / response exchanges (HCI init, connection set-up) do not pay the window; ACL
+ *   data does not (a sender's next packets wait for Number Of Completed Packets, which the window
+ *   batches). While the host has ACL packets in the controller, the transport keeps the window
+ *   under half the line time of the controller's buffer pool holding them (`set_window`).
  * - write: packets are copied into a byte FIFO; one flush (a microtask after the task that sent
  *   them) writes what is queued with one `writeSync` per contiguous span (a burst of packets is one
  *   syscall); a short write or EAGAIN waits for the poller's writable.
