@@ -142,14 +142,22 @@ export class FdSerialIo {
     this.ring = Buffer.allocUnsafe(ringSize);
   }
 
-  /** Change the read window (ms; 0: read on every wakeup); a window running now ends at once. */
+  /**
+   * Change the read window (ms; 0: read on every wakeup). A window running now that would outlast
+   * the new one is cut to it (0: ends at once, the poller takes over).
+   */
   set_window(ms: number): void {
     this.coalesceMs = ms;
-    if (ms === 0 && this.coalesceTimer.active) {
-      this.loop.remove_timer(this.coalesceTimer);
-      this.readArmed = true;
-      this.arm();
+    const t = this.coalesceTimer;
+    if (!t.active || t.timeout <= this.loop.get_time_ms() + ms) return;
+    this.loop.remove_timer(t);
+    if (ms > 0) {
+      this.loop.set_timer(t, ms);
+      this.loop.add_timer(t);
+      return;
     }
+    this.readArmed = true;
+    this.arm();
   }
 
   /** Bytes queued and not yet accepted by the OS. */

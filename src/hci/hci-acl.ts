@@ -367,9 +367,16 @@ export class HciAcl {
 
   private giveBack(conn: HciConnection, count: number): void {
     conn.acl_outstanding -= count;
-    if (this.usesLeBuffers(conn)) this.le_in_flight = Math.max(0, this.le_in_flight - count);
-    else this.acl_in_flight = Math.max(0, this.acl_in_flight - count);
-    if (count > 0 && (this.le_in_flight === 0 || this.acl_in_flight === 0)) this.reportInFlight();
+    if (count <= 0) return;
+    if (this.usesLeBuffers(conn)) {
+      const before = this.le_in_flight;
+      this.le_in_flight = Math.max(0, before - count);
+      if (before > 0 && this.le_in_flight === 0) this.reportInFlight(); // the LE pool emptied
+    } else {
+      const before = this.acl_in_flight;
+      this.acl_in_flight = Math.max(0, before - count);
+      if (before > 0 && this.acl_in_flight === 0) this.reportInFlight(); // the BR/EDR pool emptied
+    }
   }
 
   /** Disconnection / teardown: return the link's credits, drop its pending fragments and reassembly. */

@@ -149,6 +149,27 @@ test('fd path read window: sparse events are read as they come; inside the windo
   }
 });
 
+test("fd path read window: a cap from the controller's buffers cuts a window already running", async () => {
+  const r = await rig({ rx_coalesce_ms: 1000 });
+  try {
+    const ev = (n: number) => [0x04, 0x13, 0x05, 0x01, 0x01, 0x00, n, 0x00]; // Number Of Completed Packets
+    await r.peer.write(ev(1));
+    await until(() => r.packets.length === 1, 2000, 'first event');
+    await r.peer.write(ev(2));
+    await until(() => r.packets.length === 2, 2000, 'second event: the 1 s window starts');
+    const t1 = performance.now();
+    await r.peer.write(ev(3)); // waits for the window
+    // packets in flight in a 58-byte pool at 115200 baud: 5 ms of line, a 2 ms window
+    r.loop.execute_on_main_thread(() => r.t.controller_acl_buffer_bytes(58));
+    await until(() => r.packets.length === 3, 2000, 'third event');
+    const waited = performance.now() - t1;
+    assert.is(r.t.read_window_ms, 2);
+    assert.ok(waited < 800, `the third event waited ${waited.toFixed(0)} ms: the running 1000 ms window was not cut`);
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test('fd path: the other end vanishing is a read error -> failed (one event, port closed)', async () => {
   const r = await rig();
   try {
