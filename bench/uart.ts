@@ -15,6 +15,8 @@
  *
  *   npx tsx bench/uart.ts [--quick] [--profile] [--strace] [--io fd,stream] [--baud 921600,3000000] [--coalesce MS] [--warm-ms MS]
  *                         [--acl-buffers N --acl-size S] (the controller's BR/EDR ACL buffers; default 8 x 1021)
+ *                         [--mode tx,rx] [--seconds S] (the cases and the window; default both, 4 s)
+ *   (BTHOST_BENCH_ALLOC=PREFIX: the host's allocation sites over the window into PREFIX-<mode>.txt)
  *   (--profile: CPU profile of the host process's window; --strace: syscall counts per MB over the
  *   window from strace -c attached to each measured process; it slows them, so CPU figures of such
  *   a run are not comparable; --coalesce MS: the fd path's rx_coalesce_ms, default the transport's)
@@ -363,10 +365,12 @@ export async function run(
     warm_ms?: number;
     acl_buffers?: number;
     acl_size?: number;
+    mode?: string;
+    seconds?: number;
   },
 ): Promise<BenchResult> {
   const r = newResult('uart', '3. UART saturation (socat pty, paced virtual controller)', opts);
-  const seconds = opts.quick ? 1 : 4;
+  const seconds = opts.seconds ?? (opts.quick ? 1 : 4);
   // the host's hot path must be optimized by the JIT before the window (BTstack's C needs no warm-up)
   const warm_ms = opts.warm_ms ?? (opts.quick ? 700 : 15_000);
   if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status !== 0) {
@@ -399,7 +403,7 @@ export async function run(
       );
     }
     for (const io of ios) {
-      for (const mode of ['tx', 'rx'] as const) {
+      for (const mode of listFlag(opts.mode, ['tx', 'rx']) as Array<'tx' | 'rx'>) {
         const f = await uartRun(baud, mode, seconds, opts.profile === true, io, strace, opts.coalesce, warm_ms, {
           acl_buffers: opts.acl_buffers,
           acl_size: opts.acl_size,
@@ -473,6 +477,8 @@ if (isMain(import.meta.url))
         warm_ms: flag_string(f, 'warm-ms') !== undefined ? Number(flag_string(f, 'warm-ms')) : undefined,
         acl_buffers: flag_string(f, 'acl-buffers') !== undefined ? Number(flag_string(f, 'acl-buffers')) : undefined,
         acl_size: flag_string(f, 'acl-size') !== undefined ? Number(flag_string(f, 'acl-size')) : undefined,
+        mode: flag_string(f, 'mode'),
+        seconds: flag_string(f, 'seconds') !== undefined ? Number(flag_string(f, 'seconds')) : undefined,
       }),
     {
       profile: { type: 'boolean' },
@@ -483,5 +489,7 @@ if (isMain(import.meta.url))
       'warm-ms': { type: 'string' },
       'acl-buffers': { type: 'string' },
       'acl-size': { type: 'string' },
+      mode: { type: 'string' },
+      seconds: { type: 'string' },
     },
   );

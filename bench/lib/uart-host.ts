@@ -6,9 +6,9 @@
  *
  *   node --import tsx bench/lib/uart-host.ts --tty PATH --baud N --peer AA:BB:.. --psm P --mode tx|rx --seconds S [--io fd|stream]
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { startCpuProfile } from './inspector-profile.js';
+import { allocationProfile, startCpuProfile } from './inspector-profile.js';
 import {
   HCI_EVENT_PACKET,
   L2CAP_DATA_PACKET,
@@ -102,6 +102,11 @@ function start(): void {
   }
   // warm up, then measure a window of `seconds`
   setTimeout(async () => {
+    if (process.env.BTHOST_BENCH_ALLOC) {
+      // diagnostic: allocation sites over the window (sampled every 128 bytes) into $BTHOST_BENCH_ALLOC-<mode>.txt
+      const rep = await allocationProfile(() => new Promise((r) => setTimeout(r, seconds * 1000)), 30, 8, 128);
+      writeFileSync(`${process.env.BTHOST_BENCH_ALLOC}-${mode}.txt`, rep);
+    }
     const stopProfile = process.argv.includes('--profile') ? await startCpuProfile(30, 500) : null;
     const b0 = bytes;
     const io0 = { ...transport.io_stats };
