@@ -80,6 +80,16 @@ export interface GapLePeers {
   supports_command(bit: number): boolean;
 }
 
+/**
+ * The update timer's handler, shared by every GapLe (the instance is the timer's context). A closure
+ * assigned in the constructor instead (`timer.handler = () => ...`) kept every Stack ever built
+ * reachable for V8's young-generation GC until the next full GC, so each scavenge copied and
+ * promoted whole dead stacks (bench/startup.ts: ~19 % of CPU in GC against ~4 % at 182843b).
+ */
+function on_update_timer(timer: Timer): void {
+  (timer.context as GapLe).update_timer_fired();
+}
+
 export class GapLe {
   // ---- advertising
   private advTodo = 0;
@@ -117,7 +127,7 @@ export class GapLe {
   /** A private address is due (timer fired or mode set) and is made once nothing initiates. */
   private privateAddrDue = false;
   private update_period_ms = GAP_RANDOM_ADDRESS_UPDATE_PERIOD_DEFAULT_MS;
-  private readonly updateTimer = new Timer();
+  private readonly updateTimer = new Timer(on_update_timer, this);
   /** Makes a resolvable private address from our IRK (set by the Security Manager), or null. */
   private rpaSource: (() => BdAddr) | null = null;
 
@@ -141,11 +151,6 @@ export class GapLe {
 
   constructor(private readonly x: GapLePeers) {
     this.privacy = new GapLePrivacy(x);
-    this.updateTimer.handler = () => {
-      this.privateAddrDue = true;
-      this.startUpdateTimer();
-      this.x.run();
-    };
   }
 
   /** Own_Address_Type of advertising, scanning and LE Create Connection: 0 public, 1 random. */
@@ -195,6 +200,13 @@ export class GapLe {
   /** The Security Manager's maker of resolvable private addresses (null: none, RESOLVABLE refused). */
   set_resolvable_address_source(source: (() => BdAddr) | null): void {
     this.rpaSource = source;
+  }
+
+  /** @internal the update period ended: a new private address is due */
+  update_timer_fired(): void {
+    this.privateAddrDue = true;
+    this.startUpdateTimer();
+    this.x.run();
   }
 
   private startUpdateTimer(): void {
