@@ -3,7 +3,9 @@
  * channels each, and 20 LE links, all in-process (virtual controllers, one radio link).
  * Heap (after a forced GC) and RSS at rest at every step, the cost per stack, per link and per
  * channel, then 10^6 packets (100-byte SDUs, round robin over the 70 channels) and the heap
- * after GC compared with before them (target: within 1 %).
+ * after GC compared with before them (target: within 1 %). A small warm-up world (one classic
+ * link with two channels, one LE link) is built and dropped first, so code compiled on first use
+ * is not counted as per-link memory.
  *
  *   npx tsx bench/scale.ts [--quick]
  */
@@ -15,14 +17,16 @@ import {
   L2CAP_DATA_PACKET,
   L2CAP_EVENT_CAN_SEND_NOW,
 } from '../src/codes/v1.4.js';
+import { setFlagsFromString } from 'node:v8';
 import { benchMain, isMain, log, newResult, type BenchOptions, type BenchResult } from './lib/harness.js';
 import { forceGc, gcAvailable, MB, measure, tick } from './lib/measure.js';
-import { createWorld, openChannel, type ChannelEnds } from './lib/pair.js';
+import { createWorld, openChannel, type ChannelEnds, type Node, type World } from './lib/pair.js';
 
 const CLASSIC_LINKS = 7;
 const CHANNELS_PER_LINK = 10;
 const LE_LINKS = 20;
 const SDU = 100;
+const CONFIG = { MAX_NR_HCI_CONNECTIONS: 32, MAX_NR_L2CAP_CHANNELS: 80, MAX_NR_L2CAP_SERVICES: 16 };
 
 /** After a forced GC: JS heap used, `all` = heap + ArrayBuffer backing stores (packet buffers live there), RSS. */
 async function memory(): Promise<{ heap: number; all: number; rss: number }> {
@@ -33,17 +37,74 @@ async function memory(): Promise<{ heap: number; all: number; rss: number }> {
   return { heap: m.heapUsed, all: m.heapUsed + m.arrayBuffers, rss: m.rss };
 }
 
+/** LE links: each peripheral advertises, the central connects to them one at a time. */
+function connectLe(w: World, central: Node, lePeers: Node[]): { up: number; failure: string } {
+  let up = 0;
+  let failure = '';
+  central.stack.hci.hci_add_event_handler({
+    callback: (type, _ch, packet) => {
+      if (type !== HCI_EVENT_PACKET || packet[0] !== HCI_EVENT_LE_META || packet[2] !== HCI_SUBEVENT_LE_CONNECTION_COMPLETE)
+        return;
+      if (packet[3] === 0) up++;
+      else failure = `LE Connection Complete status 0x${packet[3]!.toString(16)}`;
+    },
+  });
+  for (const p of lePeers) {
+    p.stack.gap.gap_advertisements_set_params(0x0030, 0x0030, 0, 0, new Uint8Array(6), 0x07, 0);
+    p.stack.gap.gap_advertisements_enable(1);
+  }
+  for (const p of lePeers) {
+    const before = up;
+    const st = central.stack.gap.gap_connect(p.addr, BD_ADDR_TYPE_LE_PUBLIC);
+    if (st !== 0) {
+      failure = `gap_connect status ${st}`;
+      break;
+    }
+    w.rl.run_until(() => up > before || failure !== '', 60_000);
+    if (up === before) {
+      failure ||= 'no LE Connection Complete';
+      break;
+    }
+  }
+  return { up, failure };
+}
+
+/**
+ * While the world is built and measured: V8 neither tiers code up (no baseline or optimized
+ * compiles, `--max-opt=0`) nor waits for a function to run a while before giving it its feedback
+ * vector, so the memory samples hold per-stack and per-link data, not code compiled when some
+ * function became hot during link N. The packets run with the defaults again.
+ */
+function setupFlags(building: boolean): void {
+  setFlagsFromString(building ? '--max-opt=0 --no-lazy-feedback-allocation' : '--max-opt=999 --lazy-feedback-allocation');
+}
+
+/**
+ * A small world built and dropped before the baseline sample: one classic link with two channels
+ * (set up exactly as the measured ones, so it pairs where they pair) and one LE link. The code V8
+ * compiles the first time each path runs is then in the baseline, and the per-link and per-channel
+ * figures measure per-link data.
+ */
+function warmUp(): void {
+  const w = createWorld(3, { config: CONFIG });
+  const [central, classic, le] = w.nodes as [Node, Node, Node];
+  openChannel(w, central, classic, 672, 672);
+  openChannel(w, central, classic, 672, 672);
+  const { up, failure } = connectLe(w, central, [le]);
+  if (up !== 1) throw new Error(`scale: warm-up LE link did not come up (${failure})`);
+}
+
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const r = newResult('scale', '6. Scale and memory (7 classic links x 10 channels, 20 LE links)', opts);
   if (!gcAvailable()) r.notes.push('GC not exposed (run with node --expose-gc): heap figures include garbage');
   const packets = opts.quick ? 20_000 : 1_000_000;
   const stacks = 1 + CLASSIC_LINKS + LE_LINKS;
 
+  setupFlags(true);
+  warmUp();
   await memory();
   const m0 = await memory();
-  const w = createWorld(stacks, {
-    config: { MAX_NR_HCI_CONNECTIONS: 32, MAX_NR_L2CAP_CHANNELS: 80, MAX_NR_L2CAP_SERVICES: 16 },
-  });
+  const w = createWorld(stacks, { config: CONFIG });
   const m1 = await memory();
   const central = w.nodes[0]!;
   const classicPeers = w.nodes.slice(1, 1 + CLASSIC_LINKS);
@@ -59,35 +120,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   log(opts, `${channels.length} L2CAP channels open on ${CLASSIC_LINKS} classic links`);
 
   // LE links: each peripheral advertises, the central connects to them one at a time
-  let leUp = 0;
-  let leFailure = '';
-  central.stack.hci.hci_add_event_handler({
-    callback: (type, _ch, packet) => {
-      if (type !== HCI_EVENT_PACKET || packet[0] !== HCI_EVENT_LE_META || packet[2] !== HCI_SUBEVENT_LE_CONNECTION_COMPLETE)
-        return;
-      if (packet[3] === 0) leUp++;
-      else leFailure = `LE Connection Complete status 0x${packet[3]!.toString(16)}`;
-    },
-  });
-  for (const p of lePeers) {
-    p.stack.gap.gap_advertisements_set_params(0x0030, 0x0030, 0, 0, new Uint8Array(6), 0x07, 0);
-    p.stack.gap.gap_advertisements_enable(1);
-  }
-  for (const p of lePeers) {
-    const before = leUp;
-    const st = central.stack.gap.gap_connect(p.addr, BD_ADDR_TYPE_LE_PUBLIC);
-    if (st !== 0) {
-      leFailure = `gap_connect status ${st}`;
-      break;
-    }
-    w.rl.run_until(() => leUp > before || leFailure !== '', 60_000);
-    if (leUp === before) {
-      leFailure ||= 'no LE Connection Complete';
-      break;
-    }
-  }
+  const { up: leUp, failure: leFailure } = connectLe(w, central, lePeers);
   const m4 = await memory();
   log(opts, `${leUp} LE links up${leFailure ? ` (stopped: ${leFailure})` : ''}`);
+  setupFlags(false);
 
   // traffic: central -> peripherals, round robin over every channel (CAN_SEND_NOW per channel)
   const payload = new Uint8Array(SDU).fill(0x33);
