@@ -56,8 +56,8 @@ export class HciAcl {
   /** What reportInFlight last told the transport (0: no packets in flight). */
   private bytesReported = 0;
 
-  /** BTstack's single outgoing packet buffer. */
-  readonly outgoing: Uint8Array;
+  /** BTstack's single outgoing packet buffer, made the first time it is asked for (see `outgoing`). */
+  private outgoingBuf: Uint8Array | null = null;
   reserved = false;
   /** Fragmentation in progress: total packet size (0 = idle), next payload offset, connection. */
   private fragTotal = 0;
@@ -83,8 +83,14 @@ export class HciAcl {
   constructor(
     private readonly s: HciState,
     private readonly x: HciAclPeers,
-  ) {
-    this.outgoing = new Uint8Array(s.config.HCI_PACKET_BUFFER_SIZE);
+  ) {}
+
+  /**
+   * BTstack's single outgoing packet buffer (HCI_PACKET_BUFFER_SIZE octets): made on first use, so
+   * building a Stack and booting it, which sends no ACL data, does not zero-fill 64 KiB.
+   */
+  get outgoing(): Uint8Array {
+    return (this.outgoingBuf ??= new Uint8Array(this.s.config.HCI_PACKET_BUFFER_SIZE));
   }
 
   /** Forget the controller's buffers and everything in flight (power off / reset). */
