@@ -4,8 +4,9 @@
  * Heap (after a forced GC) and RSS at rest at every step, the cost per stack, per link and per
  * channel, then 10^6 packets (100-byte SDUs, round robin over the 70 channels) and the heap
  * after GC compared with before them (target: within 1 %). A small warm-up world (one classic
- * link with two channels, one LE link) is built and dropped first, so code compiled on first use
- * is not counted as per-link memory.
+ * link with two channels, two LE links) is built before the baseline sample and kept until the
+ * memory samples are taken, so code compiled and hidden classes made on first use are not counted
+ * as per-link memory.
  *
  *   npx tsx bench/scale.ts [--quick]
  */
@@ -76,22 +77,31 @@ function connectLe(w: World, central: Node, lePeers: Node[]): { up: number; fail
  * function became hot during link N. The packets run with the defaults again.
  */
 function setupFlags(building: boolean): void {
-  setFlagsFromString(building ? '--max-opt=0 --no-lazy-feedback-allocation' : '--max-opt=999 --lazy-feedback-allocation');
+  setFlagsFromString(
+    building
+      ? '--max-opt=0 --no-lazy-feedback-allocation --no-flush-bytecode'
+      : '--max-opt=999 --lazy-feedback-allocation --flush-bytecode',
+  );
 }
 
 /**
- * A small world built and dropped before the baseline sample: one classic link with two channels
- * (set up exactly as the measured ones, so it pairs where they pair) and one LE link. The code V8
- * compiles the first time each path runs is then in the baseline, and the per-link and per-channel
+ * A small world built before the baseline sample and kept alive until the memory samples are taken:
+ * one classic link with two channels (set up exactly as the measured ones, so it pairs where they
+ * pair) and two LE links (the second peripheral advertises while the first one connects, as in the
+ * measured world). The bytecode V8 compiles the first time each path runs, and the hidden classes
+ * (maps) the objects of a link take on, are then in the baseline (kept alive, because a dropped
+ * world's maps die with it and would be made again in link 1), so the per-link and per-channel
  * figures measure per-link data.
  */
-function warmUp(): void {
-  const w = createWorld(3, { config: CONFIG });
-  const [central, classic, le] = w.nodes as [Node, Node, Node];
+function warmUp(): World {
+  // central, one classic peer, two LE peers
+  const w = createWorld(4, { config: CONFIG });
+  const [central, classic, ...le] = w.nodes as [Node, Node, Node, Node];
   openChannel(w, central, classic, 672, 672);
   openChannel(w, central, classic, 672, 672);
-  const { up, failure } = connectLe(w, central, [le]);
-  if (up !== 1) throw new Error(`scale: warm-up LE link did not come up (${failure})`);
+  const { up, failure } = connectLe(w, central, le);
+  if (up !== le.length) throw new Error(`scale: warm-up LE links did not come up (${failure})`);
+  return w;
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult> {
@@ -101,7 +111,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const stacks = 1 + CLASSIC_LINKS + LE_LINKS;
 
   setupFlags(true);
-  warmUp();
+  let warm: World | null = warmUp();
   await memory();
   const m0 = await memory();
   const w = createWorld(stacks, { config: CONFIG });
@@ -124,6 +134,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   const m4 = await memory();
   log(opts, `${leUp} LE links up${leFailure ? ` (stopped: ${leFailure})` : ''}`);
   setupFlags(false);
+  warm = null; // the memory samples are taken
 
   // traffic: central -> peripherals, round robin over every channel (CAN_SEND_NOW per channel)
   const payload = new Uint8Array(SDU).fill(0x33);
