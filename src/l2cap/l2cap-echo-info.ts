@@ -26,6 +26,7 @@ import {
   INFO_W4_EXTENDED_FEATURES,
   INFO_W4_FIXED_CHANNELS,
   L2CAP_ECHO_BUFFER_SIZE,
+  NO_BYTES,
   type L2capEchoCallback,
   type L2capLink,
 } from './l2cap-objects.js';
@@ -64,7 +65,7 @@ export class L2capEchoInfo {
     if (link.echo_state !== ECHO_IDLE) return ERROR_CODE_COMMAND_DISALLOWED;
     const n = data ? len : 0;
     if (n > L2CAP_ECHO_BUFFER_SIZE - 8) return L2CAP_DATA_LEN_EXCEEDS_REMOTE_MTU;
-    if (data && n) link.echo_req_data.set(data.subarray(0, n), 0);
+    if (data && n) (link.echo_req_data ??= new Uint8Array(L2CAP_ECHO_BUFFER_SIZE)).set(data.subarray(0, n), 0);
     link.echo_req_len = n;
     link.echo_callback = callback;
     link.echo_state = ECHO_W2_SEND;
@@ -109,7 +110,7 @@ export class L2capEchoInfo {
       this.startTimer(link.info_timer, this.onInfoTimeout);
       return n;
     }
-    const n = l2cap_sig_echo_request(buf, pos, id, link.echo_req_data, 0, link.echo_req_len);
+    const n = l2cap_sig_echo_request(buf, pos, id, link.echo_req_data ?? NO_BYTES, 0, link.echo_req_len);
     link.echo_sig_id = id;
     link.echo_state = ECHO_W4_RESPONSE;
     this.startTimer(link.echo_timer, this.onEchoTimeout);

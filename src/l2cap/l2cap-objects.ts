@@ -35,6 +35,18 @@ export const L2CAP_SIGNALING_MTU = L2CAP_DEFAULT_MTU;
 export const L2CAP_CONNECTIONLESS_MTU = L2CAP_DEFAULT_MTU;
 /** Room for the options of one (possibly continued) Configuration Request of the remote. */
 export const L2CAP_CONFIG_BUFFER_SIZE = 1024;
+/** Zero octets: a channel's conf_buf while it holds no options, an Echo Request without data. */
+export const NO_BYTES = new Uint8Array(0);
+
+/** `c.conf_buf` with room for `n` octets (the first conf_len kept); n <= L2CAP_CONFIG_BUFFER_SIZE. */
+export function l2cap_conf_buf_room(c: L2capChannel, n: number): Uint8Array {
+  if (c.conf_buf.length >= n) return c.conf_buf;
+  // small requests (an MTU option is 4 octets) stay in a small array; continuations grow it
+  const b = new Uint8Array(Math.min(L2CAP_CONFIG_BUFFER_SIZE, Math.max(n, 32, 2 * c.conf_buf.length)));
+  b.set(c.conf_buf.subarray(0, c.conf_len), 0);
+  c.conf_buf = b;
+  return b;
+}
 /** Room for the data echoed in one Echo Response (longer echo data is answered truncated). */
 export const L2CAP_ECHO_BUFFER_SIZE = L2CAP_SIGNALING_MTU;
 /** L2capChannel.flush_timeout (and CHANNEL_OPENED's field) while the remote sent no Flush Timeout option, as in BTstack. */
@@ -119,8 +131,12 @@ export class L2capChannel {
   conf_rsp_id = 0;
   conf_rsp_flags = 0;
   readonly conf_answer = new L2capConfigAnswer();
-  /** Options of the remote's Configuration Request collected so far (continuation fragments appended). */
-  readonly conf_buf = new Uint8Array(L2CAP_CONFIG_BUFFER_SIZE);
+  /**
+   * Options of the remote's Configuration Request collected so far (continuation fragments
+   * appended): made for a request, as large as its options (up to L2CAP_CONFIG_BUFFER_SIZE), and
+   * let go once answered (NO_BYTES in between).
+   */
+  conf_buf: Uint8Array = NO_BYTES;
   conf_len = 0;
   /** Parsed options of the remote's last complete request. */
   readonly remote_options = new L2capConfigOptions();
@@ -185,6 +201,7 @@ export class L2capChannel {
     this.conf_rsp_id = 0;
     this.conf_rsp_flags = 0;
     this.conf_answer.clear();
+    this.conf_buf = NO_BYTES;
     this.conf_len = 0;
     this.remote_options.clear();
     this.local_options.clear();
@@ -221,8 +238,8 @@ export class L2capLink {
   channels = 0;
   /** Signalling answers the link owes the remote (every request gets exactly one; see l2cap-responses.ts). */
   readonly responses = new L2capResponseQueue();
-  /** Echo data of the one pending Echo Response that carries data (others go out empty). */
-  readonly echo_rsp_data = new Uint8Array(L2CAP_ECHO_BUFFER_SIZE);
+  /** Echo data of the one pending Echo Response that carries data (others go out empty); made on first use. */
+  echo_rsp_data: Uint8Array | null = null;
   echo_rsp_busy = false;
 
   info_state = INFO_IDLE;
@@ -234,7 +251,8 @@ export class L2capLink {
 
   echo_state = ECHO_IDLE;
   echo_sig_id = 0;
-  readonly echo_req_data = new Uint8Array(L2CAP_ECHO_BUFFER_SIZE);
+  /** Data of our Echo Request; made the first time l2cap_send_echo_request carries data. */
+  echo_req_data: Uint8Array | null = null;
   echo_req_len = 0;
   echo_callback: L2capEchoCallback | null = null;
   readonly echo_timer: Timer;

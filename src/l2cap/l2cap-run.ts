@@ -81,6 +81,7 @@ import {
   TODO_SEND_CONF_REQ,
   TODO_SEND_CONF_RSP,
   TODO_SEND_CONN_RSP_PENDING,
+  NO_BYTES,
   type L2capChannel,
   type L2capLink,
 } from './l2cap-objects.js';
@@ -356,7 +357,7 @@ export class L2capSender {
         n = l2cap_sig_connection_response(buf, p, r.identifier, r.local_cid, r.remote_cid, r.result, r.status);
         break;
       case ECHO_RESPONSE:
-        n = l2cap_sig_echo_response(buf, p, r.identifier, r.echo_shared ? link.echo_rsp_data : r.echo_inline, 0, r.echo_len);
+        n = l2cap_sig_echo_response(buf, p, r.identifier, r.echo_shared ? link.echo_rsp_data! : r.echo_inline, 0, r.echo_len);
         if (r.echo_shared) link.echo_rsp_busy = false;
         break;
       case INFORMATION_RESPONSE:
@@ -498,6 +499,7 @@ export class L2capSender {
       if (c.conf_answer.result === L2CAP_CONF_RESULT_SUCCESS && c.cfg & L2CAP_CFG_REMOTE_REQ_RECEIVED)
         c.cfg |= L2CAP_CFG_REMOTE_RESPONDED;
       c.conf_len = 0;
+      c.conf_buf = NO_BYTES; // answered: the options are not needed any more
     }
     const sent = this.finish(c.con_handle, n);
     if (c.state === L2CAP_STATE_CONFIG && l2cap_config_done(c.cfg)) this.x.open(c);

@@ -45,6 +45,8 @@ import {
   TODO_CONF_REQ_EMPTY,
   TODO_SEND_CONF_REQ,
   TODO_SEND_CONF_RSP,
+  L2CAP_CONFIG_BUFFER_SIZE,
+  l2cap_conf_buf_room,
   type L2capChannel,
   type L2capLink,
 } from './l2cap-objects.js';
@@ -91,9 +93,9 @@ export class L2capConfigIn {
     const n = req.options_length;
     c.conf_rsp_id = cmd.identifier;
     c.todo |= TODO_SEND_CONF_RSP;
-    if (c.conf_len + n > c.conf_buf.length) {
+    if (c.conf_len + n > L2CAP_CONFIG_BUFFER_SIZE) {
       this.s.log.error(
-        () => `configuration options of channel 0x${c.local_cid.toString(16)} exceed ${c.conf_buf.length} bytes: rejected`,
+        () => `configuration options of channel 0x${c.local_cid.toString(16)} exceed ${L2CAP_CONFIG_BUFFER_SIZE} bytes: rejected`,
       );
       c.conf_len = 0;
       c.cfg &= ~L2CAP_CFG_REMOTE_CONTINUATION;
@@ -102,7 +104,7 @@ export class L2capConfigIn {
       c.conf_answer.result = L2CAP_CONF_RESULT_REJECT;
       return;
     }
-    c.conf_buf.set(cmd.buf.subarray(req.options_offset, req.options_offset + n), c.conf_len);
+    l2cap_conf_buf_room(c, c.conf_len + n).set(cmd.buf.subarray(req.options_offset, req.options_offset + n), c.conf_len);
     c.conf_len += n;
     if (req.continuation) {
       // "each Configuration Request with the continuation flag shall be answered" with the flag set (Vol 3 Part A, 4.5)

@@ -73,7 +73,13 @@ import {
   l2cap_sig_parse_information_request,
   l2cap_sig_parse_information_response,
 } from './signaling.js';
-import { L2CAP_SIGNALING_MTU, TODO_DISCONNECT_WHEN_CONNECTED, type L2capChannel, type L2capLink } from './l2cap-objects.js';
+import {
+  L2CAP_ECHO_BUFFER_SIZE,
+  L2CAP_SIGNALING_MTU,
+  TODO_DISCONNECT_WHEN_CONNECTED,
+  type L2capChannel,
+  type L2capLink,
+} from './l2cap-objects.js';
 import type { L2capErtmChannels } from './l2cap-ertm-channel.js';
 import type { L2capState } from './l2cap-state.js';
 import { L2CAP_ECHO_INLINE } from './l2cap-responses.js';
@@ -431,9 +437,10 @@ export class L2capSignalingIn {
     }
     const data = cmd.buf.subarray(cmd.data_offset, cmd.data_offset + cmd.data_length);
     if (data.length > L2CAP_ECHO_INLINE && !link.echo_rsp_busy) {
-      r.echo_len = Math.min(data.length, link.echo_rsp_data.length);
+      const shared = (link.echo_rsp_data ??= new Uint8Array(L2CAP_ECHO_BUFFER_SIZE));
+      r.echo_len = Math.min(data.length, shared.length);
       r.echo_shared = true;
-      link.echo_rsp_data.set(data.subarray(0, r.echo_len), 0);
+      shared.set(data.subarray(0, r.echo_len), 0);
       link.echo_rsp_busy = true;
       return;
     }
