@@ -15,7 +15,7 @@ import type { LinkEnd, Slot } from './air.js';
 import * as C from './codes.js';
 import type { CommandReply, CommandTable } from './controller-commands.js';
 import type { BlockedPipe, ControllerAirPort, ControllerState } from './controller-state.js';
-import { HostAclMerger } from './host-acl.js';
+import { HostAclMerger, type HostAclSink } from './host-acl.js';
 
 const OK = C.ERROR_CODE_SUCCESS;
 const INVALID = C.ERROR_CODE_INVALID_HCI_COMMAND_PARAMETERS;
@@ -26,7 +26,7 @@ export interface AclPeers {
   reply: CommandReply;
 }
 
-export class ControllerAcl implements ControllerAirPort {
+export class ControllerAcl implements ControllerAirPort, HostAclSink {
   private readonly nocp_timer: Timer;
   private readonly nocp_pairs: number[] = [];
   private readonly from_host_copy = new WeakSpanCopier();
@@ -39,11 +39,19 @@ export class ControllerAcl implements ControllerAirPort {
     private readonly x: AclPeers,
   ) {
     this.nocp_timer = new Timer(() => this.flush_completed_packets());
-    this.merger = new HostAclMerger({
-      emit: (handle, pb, data, off, k) => this.emit_acl_to_host(handle, pb, data, off, k),
-      can_emit: () => s.out.ready && (!s.host_flow_control || s.host_acl_credits > 0),
-      copy: (src, from, dst, to, k) => this.to_host_copy.copy(dst, to, src, from, k),
-    });
+    this.merger = new HostAclMerger(this);
+  }
+
+  // ---- HostAclSink: what the merger (host-acl.ts) hands back
+  emit(handle: number, pb: number, data: Uint8Array, off: number, n: number): void {
+    this.emit_acl_to_host(handle, pb, data, off, n);
+  }
+  can_emit(): boolean {
+    const s = this.s;
+    return s.out.ready && (!s.host_flow_control || s.host_acl_credits > 0);
+  }
+  copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+    this.to_host_copy.copy(dst, to, src, from, n);
   }
 
   static readonly COMMANDS: CommandTable<ControllerAcl> = [

@@ -33,6 +33,7 @@ import { ControllerSecurity } from './controller-security.js';
 import { ControllerState, resolve_controller_options, type ControllerOptions, type ControllerStats } from './controller-state.js';
 import { LE_FEATURE_LL_PRIVACY, SUPPORTED_COMMAND_BIT, supported_commands_bitmap } from './defs.js';
 import { Faults } from './faults.js';
+import { ControllerWiring } from './controller-wiring.js';
 import type { HostQueueStatus, HostSink } from './host-queue.js';
 import type { RadioLink } from './link.js';
 
@@ -70,33 +71,23 @@ export class VirtualController {
   readonly faults: Faults;
   private readonly commands: ControllerCommands;
   private readonly acl: ControllerAcl;
-  private readonly classic: ControllerClassic;
-  private readonly le: ControllerLe;
-  private readonly leConn: ControllerLeConn;
 
   /** Use RadioLink.create_controller, which derives the address and puts the controller on the air. */
   constructor(link: RadioLink, index: number, bd_addr: BdAddr, options: ControllerOptions = {}) {
-    const s = new ControllerState(link, index, bd_addr, resolve_controller_options(options), SUPPORTED_COMMANDS, {
-      page_arrived: (from, page) => this.classic.page_arrived(from, page),
-      page_withdrawn: (from, status) => this.classic.page_withdrawn(from, status),
-      page_failed: (page, status) => this.classic.page_failed(page, status),
-      try_connect: () => this.leConn.try_connect(),
-      stop_advertising: () => this.le.stop_advertising(),
-      power_off: () => this.power_off(),
-    });
+    // the components reach each other through one wiring object (controller-wiring.ts) whose
+    // fields are set as they are built
+    const w = new ControllerWiring();
+    const s = (w.s = new ControllerState(link, index, bd_addr, resolve_controller_options(options), SUPPORTED_COMMANDS, w));
     this.state = s;
-    const reply = new ControllerReply(s);
-    this.acl = new ControllerAcl(s, { reply });
+    const reply = (w.reply = new ControllerReply(s));
+    this.acl = w.acl = new ControllerAcl(s, w);
     s.air = this.acl;
-    this.classic = new ControllerClassic(s, {
-      reply,
-      connection_closed: (end, reason) => this.acl.connection_closed(end, reason),
-    });
-    this.le = new ControllerLe(s, { reply });
-    this.leConn = new ControllerLeConn(s, { reply });
-    const baseband = new ControllerBaseband(s, { reply, reset: () => this.reset() });
-    const classicLink = new ControllerClassicLink(s, { reply });
-    const security = new ControllerSecurity(s, { reply });
+    const classic = (w.classic = new ControllerClassic(s, w));
+    const le = (w.le = new ControllerLe(s, w));
+    const leConn = (w.leConn = new ControllerLeConn(s, w));
+    const baseband = new ControllerBaseband(s, w);
+    const classicLink = new ControllerClassicLink(s, w);
+    const security = new ControllerSecurity(s, w);
     this.commands = new ControllerCommands(s, {
       reply,
       routes: COMMAND_ROUTES,
@@ -104,19 +95,16 @@ export class VirtualController {
       components: [
         baseband,
         this.acl,
-        this.classic,
+        classic,
         classicLink,
-        this.le,
-        this.leConn,
-        s.config.resolving_list_size > 0 ? new ControllerPrivacy(s, { reply }) : null,
+        le,
+        leConn,
+        s.config.resolving_list_size > 0 ? new ControllerPrivacy(s, w) : null,
         security,
         new ControllerBcm(s, reply),
       ],
     });
-    this.faults = new Faults(s, {
-      schedule_completed_packets: () => this.acl.schedule_completed_packets(),
-      restart: () => this.reset(),
-    });
+    this.faults = new Faults(s, w);
     if (s.config.resolving_list_size === 0) {
       // no LL Privacy: neither the feature nor its commands
       s.le_features[LE_FEATURE_LL_PRIVACY >> 3]! &= ~(1 << (LE_FEATURE_LL_PRIVACY & 7));
@@ -126,7 +114,7 @@ export class VirtualController {
       }
     }
     ControllerBcm.power_on(s);
-    this.reset();
+    w.reset();
   }
 
   /** The link's run loop: the host must run on it. */
@@ -192,34 +180,5 @@ export class VirtualController {
    */
   set_host_ready(ready: boolean): void {
     this.acl.set_host_ready(ready);
-  }
-
-  // ------------------------------------------------------------------ reset / power
-
-  /** Everything HCI Reset puts back: links are lost for the peers, state to defaults. */
-  private reset(): void {
-    const s = this.state;
-    s.generation++;
-    s.cancel_all();
-    for (const end of [...s.connections.values()]) {
-      end.present = false;
-      end.completed = 0;
-      end.air.lose();
-    }
-    s.connections.clear();
-    this.acl.reset();
-    this.classic.reset();
-    s.set_defaults();
-  }
-
-  /** Power off (removed from the link): the host hears nothing more; peers lose their links. */
-  private power_off(): void {
-    const s = this.state;
-    if (s.powered_off) return;
-    this.reset();
-    ControllerBcm.power_on(s);
-    s.powered_off = true;
-    s.out.sink = null;
-    s.out.clear();
   }
 }
