@@ -143,7 +143,6 @@ export class L2capLeFixed {
     const link = le.linkForHandle(handle);
     if (!link) return;
     this.x.linkDown(link);
-    this.s.run_loop.remove_timer(link.cpu_timer);
     le.links = le.links.filter((l) => l !== link);
     le.linkPool.free(link);
   }
@@ -293,8 +292,8 @@ export class L2capLeFixed {
   /** One signalling answer, request or channel PDU on the link; false when it has nothing to send. */
   private sendOne(link: L2capLeLink): boolean {
     const hci = this.s.hci;
-    const q = link.responses;
-    if (!q.empty) {
+    if (link.responses_pending) {
+      const q = link.responses;
       if (!hci.hci_reserve_packet_buffer()) return false;
       const buf = hci.hci_get_outgoing_packet_buffer();
       const r = q.peek();

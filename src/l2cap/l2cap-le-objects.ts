@@ -134,7 +134,15 @@ export class L2capLeLink {
   peripheral = false;
   /** Fixed channels (bit = CID) whose handler asked for L2CAP_EVENT_CAN_SEND_NOW on this link. */
   fixed_waiting = 0;
-  readonly responses = new L2capLeResponseQueue();
+  #responses: L2capLeResponseQueue | null = null;
+  /** Signalling answers the link owes the remote; made with the first request it answers. */
+  get responses(): L2capLeResponseQueue {
+    return (this.#responses ??= new L2capLeResponseQueue());
+  }
+  /** Answers are owed (without making the queue). */
+  get responses_pending(): boolean {
+    return this.#responses !== null && !this.#responses.empty;
+  }
   /** Our Connection Parameter Update Request (peripheral role). */
   cpu_state = CPU_NONE;
   cpu_sig_id = 0;
@@ -144,11 +152,6 @@ export class L2capLeLink {
   cpu_timeout = 0;
   /** Central, auto-accept off: identifier of the remote's request the application has to answer (0 = none). */
   cpu_remote_sig_id = 0;
-  readonly cpu_timer: Timer;
-
-  constructor() {
-    this.cpu_timer = new Timer(null, this);
-  }
 
   reset(): void {
     this.con_handle = HCI_CON_HANDLE_INVALID;
@@ -156,7 +159,7 @@ export class L2capLeLink {
     this.address_type = 0;
     this.peripheral = false;
     this.fixed_waiting = 0;
-    this.responses.clear();
+    this.#responses?.clear();
     this.cpu_state = CPU_NONE;
     this.cpu_sig_id = 0;
     this.cpu_remote_sig_id = 0;
