@@ -72,7 +72,13 @@ export const COMPARABLE: Record<string, { file: string; args: string[]; figures:
   startup: {
     file: 'startup.ts',
     args: [],
-    figures: ['cold_process_to_working_ms', 'warm_boot_median_ms', 'virtual_boot_median_ms', 'init_commands'],
+    figures: [
+      'cold_process_to_working_ms',
+      'warm_boot_median_ms',
+      'virtual_boot_median_ms',
+      'stack_construct_median_ms',
+      'init_commands',
+    ],
   },
   parser: {
     file: 'parser.ts',

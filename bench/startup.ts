@@ -4,9 +4,10 @@
  *
  * - cold: a fresh node process (tsx, as `npm start` runs): time from process start to the stack
  *   modules imported, and to the first HCI_STATE_WORKING;
- * - warm (in this process, after the first boots): the same boot repeated on Node's run loop
- *   (every controller answer is a real event-loop turn) and on the virtual run loop (pure CPU),
- *   median and p99.
+ * - warm (in this process, after WARMUP_RUNS boots of each kind, so the JIT has compiled the path):
+ *   the same boot repeated WARM_RUNS times on Node's run loop (every controller answer is a real
+ *   event-loop turn) and on the virtual run loop (pure CPU), median and p99; the virtual runs also
+ *   time building the Stack (`new Stack`, its virtual controller built just before) on its own.
  *
  *   npx tsx bench/startup.ts [--quick]
  */
@@ -70,16 +71,22 @@ export async function bootOnNodeLoop(): Promise<{ ms: number; commands: number; 
   return result;
 }
 
-/** Boot on a VirtualRunLoop (no event-loop turns): ms of CPU from power on to WORKING. */
-export function bootOnVirtualLoop(): number {
+/**
+ * Boot on a VirtualRunLoop (no event-loop turns): ms of CPU to build the Stack (`new Stack`, the
+ * virtual controller built before) and from power on to WORKING.
+ */
+export function bootOnVirtualLoop(): { construct_ms: number; boot_ms: number } {
   const rl = new VirtualRunLoop();
-  const b = makeStack(rl);
+  const link = new RadioLink(rl);
+  const transport = new CountingTransport(link.create_controller());
   const t0 = performance.now();
-  b.stack.hci.hci_power_control(HCI_POWER_ON);
-  rl.run_until(() => b.stack.hci.hci_get_state() === HCI_STATE_WORKING, 10_000);
-  const ms = performance.now() - t0;
-  if (b.stack.hci.hci_get_state() !== HCI_STATE_WORKING) throw new Error('start-up: virtual boot did not reach WORKING');
-  return ms;
+  const stack = new Stack({ transport, run_loop: rl });
+  const t1 = performance.now();
+  stack.hci.hci_power_control(HCI_POWER_ON);
+  rl.run_until(() => stack.hci.hci_get_state() === HCI_STATE_WORKING, 10_000);
+  const t2 = performance.now();
+  if (stack.hci.hci_get_state() !== HCI_STATE_WORKING) throw new Error('start-up: virtual boot did not reach WORKING');
+  return { construct_ms: t1 - t0, boot_ms: t2 - t1 };
 }
 
 /** Child mode: report process-start -> imports -> first WORKING, as JSON on stdout. */
@@ -138,14 +145,17 @@ async function npmStart(): Promise<{ up_ms: number | null; exit_ms: number | nul
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const r = newResult('startup', '7. Start-up (power on to HCI_STATE_WORKING)', opts);
   const coldRuns = opts.quick ? 1 : 5;
-  const warmRuns = opts.quick ? 5 : 100;
+  // 100 measured boots after 3 left much of the path in V8's interpreter and baseline tiers, so
+  // the figure was mostly JIT warm-up (a tree with more functions on the path paid more of it)
+  const warmupRuns = opts.quick ? 3 : 300;
+  const warmRuns = opts.quick ? 5 : 1000;
 
   const colds = [];
   for (let i = 0; i < coldRuns; i++) colds.push(coldRun());
   log(opts, `cold: ${colds.map((c) => c.first_boot_ms.toFixed(1)).join(', ')} ms to WORKING`);
 
   // warm: the first boots in this process JIT-compile the path; measure after them
-  for (let i = 0; i < 3; i++) await bootOnNodeLoop();
+  for (let i = 0; i < warmupRuns; i++) await bootOnNodeLoop();
   const node: number[] = [];
   let commands = 0;
   for (let i = 0; i < warmRuns; i++) {
@@ -153,9 +163,14 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
     node.push(b.ms);
     commands = b.commands;
   }
-  for (let i = 0; i < 3; i++) bootOnVirtualLoop();
+  for (let i = 0; i < warmupRuns; i++) bootOnVirtualLoop();
   const virt: number[] = [];
-  for (let i = 0; i < warmRuns; i++) virt.push(bootOnVirtualLoop());
+  const construct: number[] = [];
+  for (let i = 0; i < warmRuns; i++) {
+    const v = bootOnVirtualLoop();
+    virt.push(v.boot_ms);
+    construct.push(v.construct_ms);
+  }
 
   r.figures.cold_process_to_main_ms = median(colds.map((c) => c.t_main));
   r.units.cold_process_to_main_ms = 'ms, process start to the benchmark module running (node + tsx + imports)';
@@ -171,6 +186,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   r.figures.virtual_boot_p99_ms = percentile(virt, 99);
   r.units.virtual_boot_median_ms = 'ms, same on VirtualRunLoop (CPU only, no event-loop turns)';
   r.units.virtual_boot_p99_ms = 'ms';
+  r.figures.stack_construct_median_ms = median(construct);
+  r.figures.stack_construct_p99_ms = percentile(construct, 99);
+  r.units.stack_construct_median_ms = 'ms, new Stack (its virtual controller built before), warm';
+  r.units.stack_construct_p99_ms = 'ms';
   r.figures.init_commands = commands;
   r.units.init_commands = 'HCI commands sent from power on to WORKING';
 
