@@ -127,8 +127,12 @@ export class HciConnection {
   /** Remote LMP features page 0 (classic) or LE features. */
   readonly remote_features = new Uint8Array(8);
   remote_features_valid = false;
-  /** Remote LMP features page 1 (host features: SSP host support). */
-  readonly remote_features_page1 = new Uint8Array(8);
+  // Page 1 is read on classic links only: made the first time it is written or read
+  #features_page1: Uint8Array | null = null;
+  /** Remote LMP features page 1 (host features: SSP host support); zeros until read from the remote. */
+  get remote_features_page1(): Uint8Array {
+    return (this.#features_page1 ??= new Uint8Array(8));
+  }
   remote_version = 0;
   remote_manufacturer = 0;
   remote_subversion = 0;
@@ -152,8 +156,12 @@ export class HciConnection {
   get sec_todo(): number {
     return this.#sec === null ? 0 : this.#sec.todo;
   }
+  // made the first time the LE security is asked about or set (a classic link never makes it)
+  #le_sec: HciLeSecurity | null = null;
   /** LE security the Security Manager reports (key size, authenticated, Secure Connections; hci-le-security.ts). */
-  readonly le_sec = new HciLeSecurity();
+  get le_sec(): HciLeSecurity {
+    return (this.#le_sec ??= new HciLeSecurity());
+  }
   /**
    * LE: the peer's identity address (public or static random) and its type (BD_ADDR_TYPE_LE_PUBLIC /
    * _RANDOM) once the Security Manager found its bond (its resolvable private address resolved with
@@ -188,7 +196,7 @@ export class HciConnection {
     this.host_completed = 0;
     this.remote_features.fill(0);
     this.remote_features_valid = false;
-    this.remote_features_page1.fill(0);
+    this.#features_page1?.fill(0);
     this.remote_version = 0;
     this.remote_manufacturer = 0;
     this.remote_subversion = 0;
@@ -198,7 +206,7 @@ export class HciConnection {
     this.le_supervision_timeout = 0;
     this.encryption_enabled = 0;
     this.#sec?.reset();
-    this.le_sec.reset();
+    this.#le_sec?.reset();
   }
 }
 
