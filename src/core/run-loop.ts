@@ -227,8 +227,9 @@ abstract class BaseRunLoop implements RunLoop {
 
 /**
  * Run loop on Node's event loop: one Node timer for the earliest deadline, posted callbacks
- * drained on setImmediate. Timer changes are settled once per synchronous burst (a microtask):
- * adding 100 timers, or a batch of handlers re-adding theirs, arms the Node timer once.
+ * drained on setImmediate. Timer changes are settled once per synchronous burst: adding 100
+ * timers, or a batch of handlers re-adding theirs, arms the Node timer once (at the end of the
+ * loop's own Node callback, or in a microtask when the change comes from elsewhere).
  */
 export class NodeRunLoop extends BaseRunLoop {
   private readonly start = performance.now();
@@ -272,6 +273,8 @@ export class NodeRunLoop extends BaseRunLoop {
 
   protected override timersChanged(): void {
     if (this.exitRequested || this.armQueued) return;
+    // inside our own Node callback the timer is armed once at its end (no microtask per wakeup)
+    if (this.inLoop) return;
     this.armQueued = true;
     queueMicrotask(this.armNow);
   }
@@ -318,7 +321,7 @@ export class NodeRunLoop extends BaseRunLoop {
       this.inLoop = false;
       // a handler's error propagates out of this Node callback; the timers left are re-armed and
       // the posted callbacks behind it run on the next turn
-      this.timersChanged();
+      this.arm();
       if (this.hasPosted()) this.postedChanged();
     }
   }
@@ -331,6 +334,7 @@ export class NodeRunLoop extends BaseRunLoop {
     } finally {
       this.inLoop = false;
       // a callback's error propagates out of this Node callback; the ones behind it still run
+      this.arm();
       if (this.hasPosted()) this.postedChanged();
     }
   };

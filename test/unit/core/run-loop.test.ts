@@ -269,6 +269,48 @@ test('node loop: callbacks posted by a timer handler run in the same Node callba
   }
 });
 
+test('node loop: timers changed inside its own callbacks are armed at their end, with no microtask (the read window re-arms on every wakeup)', async () => {
+  const realQueue = globalThis.queueMicrotask;
+  let microtasks = 0;
+  globalThis.queueMicrotask = ((fn: () => void) => {
+    microtasks++;
+    realQueue(fn);
+  }) as typeof queueMicrotask;
+  try {
+    const loop = new NodeRunLoop();
+    const fired: number[] = [];
+    const run = loop.execute();
+    await Promise.resolve();
+    // a posted callback (setImmediate turn) adds the first timer; each firing re-adds it
+    let n = 0;
+    const window = new Timer((t) => {
+      fired.push(loop.get_time_ms());
+      if (++n < 5) {
+        loop.set_timer(t, 2);
+        loop.add_timer(t);
+      } else loop.trigger_exit();
+    });
+    const before = microtasks;
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        // outside the loop: the add is settled by a microtask, as before
+        loop.execute_on_main_thread(() => {
+          loop.set_timer(window, 2);
+          loop.add_timer(window);
+        });
+        resolve();
+      }),
+    );
+    const fromOutside = microtasks - before;
+    await run;
+    assert.is(fired.length, 5, 'the timer re-added by its own handler kept firing');
+    for (let i = 1; i < fired.length; i++) assert.ok(fired[i]! - fired[i - 1]! >= 2, `fired at ${fired.join(', ')}`);
+    assert.is(microtasks - before - fromOutside, 0, 'no microtask for timers added inside the loop');
+  } finally {
+    globalThis.queueMicrotask = realQueue;
+  }
+});
+
 test('node loop: a timer handler that throws still lets the callbacks it posted run on a later turn', async () => {
   const loop = new NodeRunLoop();
   const seen: string[] = [];
