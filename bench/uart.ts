@@ -11,19 +11,20 @@
  * Issue 19: the same run measures two floors on a pty fed at the line rate (`cat PTY > /dev/null`,
  * and a Node process reading the pty with serialport's stream, no stack) and gives bthost's CPU
  * per MB of payload as a ratio to each, for both I/O paths of the serialport transport (fd: the
- * default; stream: the fallback).
+ * default; stream: the fallback). The ratio to cat divides by a cat that runs beside each case, on
+ * a pty of its own fed at the same rate, sampled at the host's window markers, so both are
+ * measured over the same seconds (on a shared machine the cat floor alone moved by 2x between runs).
  *
  *   npx tsx bench/uart.ts [--quick] [--profile] [--strace] [--io fd,stream] [--baud 921600,3000000] [--coalesce MS] [--warm-ms MS]
  *                         [--acl-buffers N --acl-size S] (the controller's BR/EDR ACL buffers; default 8 x 1021)
- *                         [--mode tx,rx] [--seconds S] (the cases and the window; default both, 4 s)
- *   (BTHOST_BENCH_ALLOC=PREFIX: the host's allocation sites over the window into PREFIX-<mode>.txt)
+ *                         [--mode tx,rx] [--seconds S] (the cases and the window; default both, 8 s)
+ *   (BTHOST_BENCH_ALLOC=PREFIX: the host's allocation sites over the window into PREFIX-<mode>.txt;
+ *   BTHOST_BENCH_SLICES=MS: the host's CPU ms per MB of every MS from the first byte sent or received)
  *   (--profile: CPU profile of the host process's window; --strace: syscall counts per MB over the
  *   window from strace -c attached to each measured process; it slows them, so CPU figures of such
  *   a run are not comparable; --coalesce MS: the fd path's rx_coalesce_ms, default the transport's)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag_given } from '../ports/options.js';
 import {
@@ -39,6 +40,7 @@ import {
 } from './lib/harness.js';
 import { uart_rig, until as rig_until, type PeerStream } from './lib/uart-rig.js';
 import { bench_runner, node_entry } from './lib/node-entry.js';
+import { catFloor, catWindow, pacedPty, type CatFloor, type CatWindow, type ProcSample } from './lib/paced-pty.js';
 import { perf_attach, strace_attach, strace_available, type SyscallCounts } from './lib/strace-window.js';
 
 const PSM = 0x1001;
@@ -71,6 +73,8 @@ export interface UartFigures {
   write_bytes: number;
   /** With --strace: syscalls of the host process over the window. */
   syscalls?: SyscallCounts;
+  /** `cat` on a pty of its own fed at the same rate, over the host's window (uartRun's beside_cat). */
+  cat?: CatWindow;
 }
 
 export type SerialIo = 'fd' | 'stream';
@@ -87,6 +91,7 @@ export async function uartRun(
   coalesce?: number,
   warm_ms = 700,
   controller: { acl_buffers?: number; acl_size?: number } = {},
+  beside_cat = false,
 ): Promise<UartFigures> {
   // the peer: a stack on a controller of the same radio, in this process
   let peerReceived = 0;
@@ -102,7 +107,11 @@ export async function uartRun(
     stream,
   );
   const { tty, peer_addr: peerAddr } = rig;
+  // the cat floor beside the host, sampled at the host's window markers (same seconds, same machine)
+  let cat: CatFloor | null = null;
+  const catSamples: ProcSample[] = [];
   try {
+    if (beside_cat) cat = await catFloor(baud, 'uart bench');
     // BTHOST_BENCH_PERF=PREFIX: perf record -g of the host's window into PREFIX-<mode>-<baud>.data
     const perfPrefix = process.env.BTHOST_BENCH_PERF;
     // BTHOST_BENCH_HOST_FLAGS='--trace-gc ...': node flags for the host process; its other output lines go to stderr
@@ -148,6 +157,7 @@ export async function uartRun(
       for (const mark of ['WINDOW-START', 'WINDOW-END']) {
         if (!before.includes(mark) && out.includes(mark)) {
           marks.push({ t: performance.now(), received: peerReceived });
+          if (cat) catSamples.push(cat.sample());
           if (strace && mark === 'WINDOW-START') tracer = strace_attach(child.pid!);
           if (perfPrefix && mark === 'WINDOW-START') perf = perf_attach(child.pid!, `${perfPrefix}-${io}-${mode}-${baud}.data`);
           if (perf && mark === 'WINDOW-END') perfDone = perf.stop();
@@ -158,7 +168,7 @@ export async function uartRun(
     child.stderr!.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     if (code !== 0) throw new Error(`uart bench: host process exited ${code}: ${err.trim()}`);
-    if (profile) console.error(`-- host process profile, ${mode} @ ${baud}:\n${err}`);
+    if (profile || process.env.BTHOST_BENCH_SLICES) console.error(`-- host process stderr, ${mode} @ ${baud}:\n${err}`);
     const outLines = out.trim().split('\n');
     const line = outLines.pop()!;
     if (hostFlags.length) console.error(`-- host process output, ${mode} @ ${baud}:\n${outLines.join('\n')}`);
@@ -171,8 +181,13 @@ export async function uartRun(
     }
     if (traced) f.syscalls = await traced;
     if (perfDone) await perfDone;
+    if (cat) {
+      if (catSamples.length !== 2) throw new Error('uart bench: window markers missing for the cat floor');
+      f.cat = catWindow(catSamples[0]!, catSamples[1]!);
+    }
     return f;
   } finally {
+    await cat?.close();
     await rig.close();
   }
 }
@@ -190,19 +205,11 @@ export interface FloorFigures {
   syscalls?: SyscallCounts;
 }
 
-/** CPU ns on the CPU of a single-threaded process (schedstat), and its read syscalls and bytes (/proc/PID/io). */
-function procSample(pid: number): { cpu_ns: number; syscr: number; rchar: number } {
-  const cpu_ns = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
-  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-  const field = (k: string) => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(io)?.[1] ?? NaN);
-  return { cpu_ns, syscr: field('syscr'), rchar: field('rchar') };
-}
-
 /**
  * A floor: a reader with no stack on a pty fed at the line rate in 256-byte chunks (as the paced
- * controller sends them). 'cat': `cat PTY > /dev/null`, measured from /proc (schedstat: CPU ns;
- * io: read syscalls and bytes); 'stream': `serial-floor.ts`, a Node process reading the pty with
- * serialport's stream (same library, baud and RTS/CTS as the transport's stream path).
+ * controller sends them). 'cat': `cat PTY > /dev/null`, measured from /proc (bench/lib/paced-pty.ts);
+ * 'stream': `serial-floor.ts`, a Node process reading the pty with serialport's stream (same
+ * library, baud and RTS/CTS as the transport's stream path).
  */
 export async function floorRun(
   baud: number,
@@ -211,130 +218,83 @@ export async function floorRun(
   strace = false,
   warm_ms = 700,
 ): Promise<FloorFigures> {
-  const dir = mkdtempSync(join(tmpdir(), 'bthost-bench-floor-'));
-  const a = join(dir, 'a');
-  const b = join(dir, 'b');
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
-  let fd = -1;
-  let pacer: ReturnType<typeof setInterval> | null = null;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  if (reader === 'cat') {
+    // the same warm-up and window as the Node readers, measured from outside
+    const cat = await catFloor(baud, 'uart bench');
+    try {
+      await sleep(warm_ms);
+      const s0 = cat.sample();
+      const tracer = strace ? strace_attach(cat.pid) : null;
+      await sleep(seconds * 1000);
+      const s1 = cat.sample();
+      const traced = tracer ? await tracer.stop() : undefined;
+      return { reader, ...catWindow(s0, s1), ...(traced ? { syscalls: traced } : {}) };
+    } finally {
+      await cat.close();
+    }
+  }
+  const pty = await pacedPty('uart bench');
   let child: ChildProcess | null = null;
   try {
-    await until(() => (existsSync(a) && existsSync(b)) || socat.exitCode !== null, 3000, 'socat pty pair');
-    if (socat.exitCode !== null) throw new Error('uart bench: socat exited');
     let out = '';
     let err = '';
     let tracer: ReturnType<typeof strace_attach> | null = null;
     let traced: Promise<SyscallCounts> | null = null;
-    let exited: Promise<number | null>;
-    if (reader === 'stream') {
-      const c = spawn(
-        process.execPath,
-        [
-          ...node_entry(join(BENCH_DIR, 'lib', 'serial-floor.ts')),
-          '--tty',
-          a,
-          '--baud',
-          String(baud),
-          '--seconds',
-          String(seconds),
-          '--warm-ms',
-          String(warm_ms),
-        ],
-        { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      child = c;
-      c.stdout!.on('data', (d) => {
-        const before = out;
-        out += d;
-        if (strace && !before.includes('WINDOW-START') && out.includes('WINDOW-START')) tracer = strace_attach(c.pid!);
-        if (tracer && !before.includes('WINDOW-END') && out.includes('WINDOW-END')) traced = tracer.stop();
-      });
-      c.stderr!.on('data', (d) => (err += d));
-      exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
-      await until(() => out.includes('OPEN') || c.exitCode !== null, 10_000, 'floor reader open');
-    } else {
-      const c = spawn('cat', [a], { stdio: ['ignore', 'ignore', 'pipe'] });
-      child = c;
-      c.stderr!.on('data', (d) => (err += d));
-      exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
-      await until(() => existsSync(`/proc/${c.pid}/io`) || c.exitCode !== null, 3000, 'cat started');
-    }
-    fd = openSync(b, fsConstants.O_RDWR | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK);
-    const chunk = Buffer.alloc(256, 0x55);
-    const rate = baud / 10 / 1000; // bytes per ms
-    const t0 = performance.now();
-    let written = 0;
-    pacer = setInterval(() => {
-      const due = (performance.now() - t0) * rate;
-      while (due - written >= chunk.length) {
-        try {
-          writeSync(fd, chunk);
-        } catch {
-          return; // EAGAIN: the pty is full; catch up on the next tick
-        }
-        written += chunk.length;
-      }
-    }, 1);
-    if (reader === 'stream') {
-      const code = await exited;
-      if (code !== 0) throw new Error(`uart bench: floor reader exited ${code}: ${err.trim()}`);
-      const f = JSON.parse(out.trim().split('\n').pop()!) as {
-        cpu_ms: number;
-        Bps: number;
-        reads: number;
-        bytes: number;
-        wall_ms: number;
-      };
-      return {
-        reader,
-        wall_ms: f.wall_ms,
-        bytes: f.bytes,
-        Bps: f.Bps,
-        cpu_ms: f.cpu_ms,
-        cpu_pct: (100 * f.cpu_ms) / f.wall_ms,
-        cpu_ms_per_MB: f.cpu_ms / (f.bytes / 1e6),
-        reads: f.reads,
-        reads_per_s: f.reads / (f.wall_ms / 1000),
-        ...(traced ? { syscalls: await traced } : {}),
-      };
-    }
-    // cat: the same warm-up and window as the Node readers, measured from outside
-    const pid = child.pid!;
-    await new Promise((r) => setTimeout(r, warm_ms));
-    const s0 = procSample(pid);
-    const w0 = performance.now();
-    if (strace) tracer = strace_attach(pid);
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const s1 = procSample(pid);
-    const wall_ms = performance.now() - w0;
-    if (tracer) traced = (tracer as ReturnType<typeof strace_attach>).stop();
-    const bytes = s1.rchar - s0.rchar;
-    const cpu_ms = (s1.cpu_ns - s0.cpu_ns) / 1e6;
+    const c = spawn(
+      process.execPath,
+      [
+        ...node_entry(join(BENCH_DIR, 'lib', 'serial-floor.ts')),
+        '--tty',
+        pty.tty,
+        '--baud',
+        String(baud),
+        '--seconds',
+        String(seconds),
+        '--warm-ms',
+        String(warm_ms),
+      ],
+      { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = c;
+    c.stdout!.on('data', (d) => {
+      const before = out;
+      out += d;
+      if (strace && !before.includes('WINDOW-START') && out.includes('WINDOW-START')) tracer = strace_attach(c.pid!);
+      if (tracer && !before.includes('WINDOW-END') && out.includes('WINDOW-END')) traced = tracer.stop();
+    });
+    c.stderr!.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
+    await until(() => out.includes('OPEN') || c.exitCode !== null, 10_000, 'floor reader open');
+    pty.feed(baud);
+    const code = await exited;
+    if (code !== 0) throw new Error(`uart bench: floor reader exited ${code}: ${err.trim()}`);
+    const f = JSON.parse(out.trim().split('\n').pop()!) as {
+      cpu_ms: number;
+      Bps: number;
+      reads: number;
+      bytes: number;
+      wall_ms: number;
+    };
     return {
       reader,
-      wall_ms,
-      bytes,
-      Bps: (bytes * 1000) / wall_ms,
-      cpu_ms,
-      cpu_pct: (100 * cpu_ms) / wall_ms,
-      cpu_ms_per_MB: cpu_ms / (bytes / 1e6),
-      reads: s1.syscr - s0.syscr,
-      reads_per_s: (s1.syscr - s0.syscr) / (wall_ms / 1000),
+      wall_ms: f.wall_ms,
+      bytes: f.bytes,
+      Bps: f.Bps,
+      cpu_ms: f.cpu_ms,
+      cpu_pct: (100 * f.cpu_ms) / f.wall_ms,
+      cpu_ms_per_MB: f.cpu_ms / (f.bytes / 1e6),
+      reads: f.reads,
+      reads_per_s: f.reads / (f.wall_ms / 1000),
       ...(traced ? { syscalls: await traced } : {}),
     };
   } finally {
-    if (pacer) clearInterval(pacer);
     if (child && child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((r) => child!.once('exit', r));
       child.kill('SIGTERM');
       await gone;
     }
-    if (fd >= 0) closeSync(fd);
-    if (socat.exitCode === null) {
-      socat.kill('SIGTERM');
-      await new Promise((r) => socat.once('exit', r));
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await pty.close();
   }
 }
 
@@ -370,9 +330,12 @@ export async function run(
   },
 ): Promise<BenchResult> {
   const r = newResult('uart', '3. UART saturation (socat pty, paced virtual controller)', opts);
-  const seconds = opts.seconds ?? (opts.quick ? 1 : 4);
-  // the host's hot path must be optimized by the JIT before the window (BTstack's C needs no warm-up)
-  const warm_ms = opts.warm_ms ?? (opts.quick ? 700 : 15_000);
+  const seconds = opts.seconds ?? (opts.quick ? 1 : 8);
+  // the host's hot path must be optimized by the JIT before the window (BTstack's C needs no
+  // warm-up): at ~120 wakeups a second that takes 20-30 s (BTHOST_BENCH_SLICES=5000 shows it;
+  // BENCHMARKS.md, UART CPU); cat needs none, the stream floor reads ~900 times a second
+  const warm_ms = opts.warm_ms ?? (opts.quick ? 700 : 30_000);
+  const floorWarm = { cat: Math.min(warm_ms, 2000), stream: Math.min(warm_ms, 15_000) };
   if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status !== 0) {
     r.notes.push('not measured: socat is not installed');
     return r;
@@ -384,7 +347,7 @@ export async function run(
   for (const baud of bauds) {
     const floors: Record<string, FloorFigures> = {};
     for (const reader of ['cat', 'stream'] as const) {
-      const f = await floorRun(baud, seconds, reader, strace, warm_ms);
+      const f = await floorRun(baud, seconds, reader, strace, floorWarm[reader]);
       floors[reader] = f;
       const k = `floor_${reader}_${baud}`;
       r.figures[`${k}_cpu_ms_per_MB`] = f.cpu_ms_per_MB;
@@ -404,15 +367,27 @@ export async function run(
     }
     for (const io of ios) {
       for (const mode of listFlag(opts.mode, ['tx', 'rx']) as Array<'tx' | 'rx'>) {
-        const f = await uartRun(baud, mode, seconds, opts.profile === true, io, strace, opts.coalesce, warm_ms, {
-          acl_buffers: opts.acl_buffers,
-          acl_size: opts.acl_size,
-        });
+        const f = await uartRun(
+          baud,
+          mode,
+          seconds,
+          opts.profile === true,
+          io,
+          strace,
+          opts.coalesce,
+          warm_ms,
+          { acl_buffers: opts.acl_buffers, acl_size: opts.acl_size },
+          !strace, // cat beside the host (strace slows the host only)
+        );
         if (f.io_path !== io) r.notes.push(`${io} ${mode} @ ${baud}: the transport used the ${f.io_path} path`);
         // the default path (fd) keeps the historical figure names; the fallback is prefixed
         const k = `${io === 'fd' ? '' : 'stream_'}${mode}_${baud}`;
         const ms_per_MB = f.cpu_ms / (f.bytes / 1e6);
-        const xCat = ms_per_MB / floors.cat!.cpu_ms_per_MB;
+        // the ratio to cat uses the cat that ran beside this case (same seconds, same machine load);
+        // the floor measured alone before the cases is kept for comparison
+        const catBeside = f.cat?.cpu_ms_per_MB;
+        const xCatAlone = ms_per_MB / floors.cat!.cpu_ms_per_MB;
+        const xCat = catBeside ? ms_per_MB / catBeside : xCatAlone;
         const xStream = ms_per_MB / floors.stream!.cpu_ms_per_MB;
         r.figures[`${k}_line_pct`] = f.fraction * 100;
         r.units[`${k}_line_pct`] =
@@ -423,7 +398,15 @@ export async function run(
         r.figures[`${k}_cpu_ms_per_MB`] = ms_per_MB;
         r.units[`${k}_cpu_ms_per_MB`] = 'CPU ms of the host process per MB of L2CAP payload';
         r.figures[`${k}_x_cat`] = xCat;
-        r.units[`${k}_x_cat`] = "host CPU per MB / the cat floor's, same run";
+        r.units[`${k}_x_cat`] = catBeside
+          ? 'host CPU per MB / that of a cat reading its own pty fed at the same rate over the same seconds'
+          : "host CPU per MB / the cat floor's, same run";
+        if (catBeside) {
+          r.figures[`${k}_cat_beside_cpu_ms_per_MB`] = catBeside;
+          r.units[`${k}_cat_beside_cpu_ms_per_MB`] = "CPU ms per MB of the cat beside the host, over the host's window";
+          r.figures[`${k}_x_cat_alone`] = xCatAlone;
+          r.units[`${k}_x_cat_alone`] = "host CPU per MB / the cat floor's measured alone before the cases";
+        }
         r.figures[`${k}_x_stream`] = xStream;
         r.units[`${k}_x_stream`] = "host CPU per MB / the serialport-stream floor's, same run";
         r.figures[`${k}_cpu_user_pct`] = (100 * f.user_ms) / f.wall_ms;
@@ -448,7 +431,7 @@ export async function run(
         if (f.syscalls) r.notes.push(`${io} ${mode} @ ${baud} syscalls per MB: ${syscallsPerMB(f.syscalls, f.bytes)}`);
         log(
           opts,
-          `${io} ${mode} @ ${baud}: ${(f.fraction * 100).toFixed(1)} % of the line, host CPU ${f.cpu_pct.toFixed(1)} %, ${ms_per_MB.toFixed(0)} ms/MB = ${xCat.toFixed(2)}x cat, ${xStream.toFixed(2)}x stream floor; ${(f.reads / secs).toFixed(0)} reads/s of ${(f.read_bytes / Math.max(1, f.reads)).toFixed(0)} B, ${(f.writes / secs).toFixed(0)} writes/s of ${(f.write_bytes / Math.max(1, f.writes)).toFixed(0)} B; ${f.major_gcs} major GC (${f.major_gc_ms.toFixed(0)} ms), heap ${f.heap_used_MB.toFixed(0)} MB${f.syscalls ? `; syscalls/MB: ${syscallsPerMB(f.syscalls, f.bytes)}` : ''}`,
+          `${io} ${mode} @ ${baud}: ${(f.fraction * 100).toFixed(1)} % of the line, host CPU ${f.cpu_pct.toFixed(1)} %, ${ms_per_MB.toFixed(0)} ms/MB = ${xCat.toFixed(2)}x cat${catBeside ? ` (beside: ${catBeside.toFixed(1)} ms/MB; ${xCatAlone.toFixed(2)}x the one alone)` : ''}, ${xStream.toFixed(2)}x stream floor; ${(f.reads / secs).toFixed(0)} reads/s of ${(f.read_bytes / Math.max(1, f.reads)).toFixed(0)} B, ${(f.writes / secs).toFixed(0)} writes/s of ${(f.write_bytes / Math.max(1, f.writes)).toFixed(0)} B; ${f.major_gcs} major GC (${f.major_gc_ms.toFixed(0)} ms), heap ${f.heap_used_MB.toFixed(0)} MB${f.syscalls ? `; syscalls/MB: ${syscallsPerMB(f.syscalls, f.bytes)}` : ''}`,
         );
         if (io === 'fd') {
           r.targets.push({ figure: `${k}_line_pct`, target: '>= 90 %', op: '>=', value: 90 });
@@ -459,7 +442,7 @@ export async function run(
     }
   }
   r.notes.push(
-    `measured over ${seconds} s per case after ${warm_ms / 1000} s of warm-up (the JIT optimizes the host's hot path first); L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers ${opts.acl_buffers ?? 8} x ${opts.acl_size ?? 1021}; the host process and the stream floor run ${bench_runner() === 'node' ? 'as one esbuild bundle of our modules on plain node, as the published package runs (BTHOST_BENCH_RUNNER=tsx: through tsx)' : 'through tsx (its loader thread and heap count)'}; floors read a pty fed in 256-byte chunks at the line rate; I/O paths: ${ios.join(', ')}${strace ? '; strace attached (CPU figures inflated)' : ''}`,
+    `measured over ${seconds} s per case after ${warm_ms / 1000} s of warm-up (the JIT optimizes the host's hot path first); L2CAP MTU 1017 (one SDU per 1021-byte ACL packet: the payload can be at most 1017 of 1026 line bytes = 99.1 %), controller ACL buffers ${opts.acl_buffers ?? 8} x ${opts.acl_size ?? 1021}; the host process and the stream floor run ${bench_runner() === 'node' ? 'as one esbuild bundle of our modules on plain node, as the published package runs (BTHOST_BENCH_RUNNER=tsx: through tsx)' : 'through tsx (its loader thread and heap count)'}; floors read a pty fed in 256-byte chunks at the line rate (cat ${floorWarm.cat / 1000} s and the stream ${floorWarm.stream / 1000} s after the feed starts; x_cat divides by a cat run beside each case over its window); I/O paths: ${ios.join(', ')}${strace ? '; strace attached (CPU figures inflated)' : ''}`,
   );
   return r;
 }

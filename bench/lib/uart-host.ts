@@ -100,6 +100,21 @@ function start(): void {
     sending = true;
     stack.l2cap.l2cap_request_can_send_now_event(cid);
   }
+  const sliceMs = Number(process.env.BTHOST_BENCH_SLICES ?? 0);
+  if (sliceMs > 0) {
+    // diagnostic: CPU ms per MB of each slice from the first byte on (how long the JIT takes to settle), on stderr
+    let c = process.cpuUsage();
+    let b = bytes;
+    let t = performance.now();
+    setInterval(() => {
+      const c1 = process.cpuUsage();
+      const ms = (c1.user + c1.system - c.user - c.system) / 1000;
+      console.error(`slice ${(t / 1000).toFixed(0)} s: ${((ms * 1e6) / Math.max(1, bytes - b)).toFixed(1)} ms/MB`);
+      c = c1;
+      b = bytes;
+      t = performance.now();
+    }, sliceMs).unref();
+  }
   // warm up, then measure a window of `seconds`
   setTimeout(async () => {
     if (process.env.BTHOST_BENCH_ALLOC) {
