@@ -49,9 +49,14 @@ function zero(v: Uint8Array): boolean {
   return v.every((b) => b === 0);
 }
 
+/** Who hears of a stored bond (the privacy component, sm-privacy.ts). */
+export interface SmBondStoredListener {
+  identity_created(c: SmConnection, index: number): void;
+}
+
 export class SmKeys {
-  /** Called after a bond was stored (sm-privacy: SM_EVENT_IDENTITY_CREATED). */
-  on_stored: ((c: SmConnection, index: number) => void) | null = null;
+  /** Told after a bond was stored (sm-privacy: SM_EVENT_IDENTITY_CREATED); set by Sm. */
+  stored_listener: SmBondStoredListener | null = null;
 
   constructor(
     private readonly s: SmState,
@@ -290,7 +295,7 @@ export class SmKeys {
     if (k.csrk) db.le_device_db_remote_csrk_set(index, k.csrk);
     if ((c.role === 0 ? c.init_dist : c.resp_dist) & SM_KEYDIST_SIGN) db.le_device_db_local_csrk_set(index, this.s.csrk);
     c.db_index = index;
-    this.on_stored?.(c, index);
+    this.stored_listener?.identity_created(c, index);
     if (c.ctkd) this.derive_link_key(c, addr_type, addr);
   }
 

@@ -139,7 +139,9 @@ export class Sm {
     this.#io = new SmIo(this.state, this.#ev);
     this.#keys = new SmKeys(this.state, this.#io, this.#ev);
     this.#privacy = new SmPrivacy(this.state, this.#ev);
-    this.#keys.on_stored = (c, index) => this.#privacy.identity_created(c, index);
+    // an object, not a closure assigned here: a closure stored from this constructor kept every
+    // Stack that ever made its Sm reachable for V8's young-generation GC after the Stack died
+    this.#keys.stored_listener = this.#privacy;
     // GAP's resolvable private addresses come from our IRK (gap_random_address_set_mode)
     hci.gap.le_set_resolvable_address_source?.(() => sm_rpa_generate(this.state.irk));
     // the controller's resolving list follows the bonds with an IRK (gap_load_resolving_list_from_le_device_db)
