@@ -146,8 +146,10 @@ export class H5Link {
   private readonly slots: Uint8Array[] = [];
   private readonly slot_type = new Uint8Array(8);
   private readonly slot_size = new Uint16Array(8);
-  private readonly link_timer = new Timer();
-  private readonly retx_timer = new Timer();
+  // handlers shared by every link, the link as context (a closure assigned in the constructor kept
+  // every link, and what it references, reachable for V8's young-generation GC after it died)
+  private readonly link_timer = new Timer(H5Link.linkTimerFired, this);
+  private readonly retx_timer = new Timer(H5Link.retransmitTimerFired, this);
 
   private link_state = H5_LINK_UNINITIALIZED;
   private opened = false;
@@ -201,8 +203,6 @@ export class H5Link {
       on_error: (reason, position) => this.dropped(reason === 1 ? 'bad SLIP escape' : 'frame too long', position),
       on_flow: (xoff) => this.onFlow(xoff),
     });
-    this.link_timer.handler = () => this.onLinkTimer();
-    this.retx_timer.handler = () => this.onRetransmitTimer();
   }
 
   /** Link state: H5_LINK_UNINITIALIZED, _INITIALIZED or _ACTIVE. */
@@ -344,6 +344,14 @@ export class H5Link {
     this.loop.remove_timer(this.retx_timer);
     this.loop.set_timer(this.retx_timer, this.retransmit_ms);
     this.loop.add_timer(this.retx_timer);
+  }
+
+  private static linkTimerFired(this: void, t: Timer): void {
+    (t.context as H5Link).onLinkTimer();
+  }
+
+  private static retransmitTimerFired(this: void, t: Timer): void {
+    (t.context as H5Link).onRetransmitTimer();
   }
 
   private onLinkTimer(): void {
