@@ -83,13 +83,16 @@ export class L2capCbmSecurity {
     );
     if (!this.registration) {
       // lazily, as BTstack registers its SM event handler at the first channel that needs it
-      this.registration = { callback: this.onHciEvent };
+      this.registration = { callback: (this.#onHciEvent ??= this.onHciEvent.bind(this)) };
       this.s.hci.hci_add_event_handler(this.registration);
     }
     this.gap.gap_request_security_level(ch.con_handle, ch.security_level);
   }
 
-  private readonly onHciEvent = (packet_type: number, _channel: number, packet: Uint8Array, size: number): void => {
+  /** onHciEvent bound to this component, made the first time it is handed out. */
+  #onHciEvent: ((packet_type: number, channel: number, packet: Uint8Array, size: number) => void) | null = null;
+
+  private onHciEvent(packet_type: number, _channel: number, packet: Uint8Array, size: number): void {
     if (packet_type !== HCI_EVENT_PACKET || size < 5 || packet[0] !== GAP_EVENT_SECURITY_LEVEL) return;
     const handle = little_endian_read_16(packet, 2);
     if (!this.s.hci.hci_connection_for_handle(handle)) return; // the link went: its channels end with it
@@ -104,5 +107,5 @@ export class L2capCbmSecurity {
       }
     }
     if (changed) this.x.scheduleRun();
-  };
+  }
 }

@@ -56,7 +56,7 @@ import {
   type L2capLeLink,
 } from './l2cap-le-objects.js';
 import { L2CAP_LE_CID_DYNAMIC_FIRST, L2CAP_LE_CID_DYNAMIC_LAST } from './l2cap-le-state.js';
-import { L2capCbmSecurity } from './l2cap-cbm-security.js';
+import { L2capCbmSecurity, type L2capCbmSecurityPeers } from './l2cap-cbm-security.js';
 import type { L2capLeEvents } from './l2cap-le-events.js';
 import {
   LE_SIG_DISCONNECTION_REQUEST,
@@ -112,7 +112,7 @@ export interface L2capCbmEnhanced {
   reconfigureTimeout(ch: L2capCbmChannel): void;
 }
 
-export class L2capCbm {
+export class L2capCbm implements L2capCbmSecurityPeers {
   private rr = 0;
   /** ECBM hooks (null: no enhanced mode). */
   enhanced: L2capCbmEnhanced | null = null;
@@ -124,10 +124,12 @@ export class L2capCbm {
     readonly ev: L2capLeEvents,
     readonly x: L2capCbmPeers,
   ) {
-    this.security = new L2capCbmSecurity(s, {
-      finalize: (ch, status, why) => this.finalize(ch, status, why),
-      scheduleRun: () => x.scheduleRun(),
-    });
+    this.security = new L2capCbmSecurity(s, this);
+  }
+
+  /** L2capCbmSecurityPeers (with finalize below). */
+  scheduleRun(): void {
+    this.x.scheduleRun();
   }
 
   // ============================================================================ services
@@ -182,7 +184,7 @@ export class L2capCbm {
     ch.address_type = link.address_type;
     ch.handler = handler;
     ch.psm = psm;
-    ch.timer.handler = this.onTimeout;
+    ch.timer.handler = this.#onTimeout ??= this.onTimeout.bind(this);
     le.channels = [...le.channels, ch];
     return ch;
   }
@@ -337,13 +339,16 @@ export class L2capCbm {
     this.s.run_loop.add_timer(ch.timer);
   }
 
-  private readonly onTimeout = (t: Timer): void => {
+  /** onTimeout bound to this component, made the first time it is handed out. */
+  #onTimeout: ((t: Timer) => void) | null = null;
+
+  private onTimeout(t: Timer): void {
     const ch = t.context as L2capCbmChannel;
     if (ch.state === CBM_W4_RESPONSE) this.finalize(ch, L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT, 'no response');
     else if (ch.state === CBM_W4_DISCONNECT_RESPONSE) this.finalize(ch, 0, 'no disconnection response');
     else if (ch.state === CBM_OPEN && ch.reconf_sig_id !== 0) this.enhanced?.reconfigureTimeout(ch);
     this.x.scheduleRun();
-  };
+  }
 
   /** Channel opened (both directions known). */
   open(ch: L2capCbmChannel): void {

@@ -248,7 +248,7 @@ export class L2capChannels {
   startRtx(ch: L2capChannel, ertx = false): void {
     const rl = this.s.run_loop;
     rl.remove_timer(ch.timer);
-    ch.timer.handler = this.onChannelTimeout;
+    ch.timer.handler = this.#onChannelTimeout ??= this.onChannelTimeout.bind(this);
     rl.set_timer(ch.timer, ertx ? L2CAP_ERTX_TIMEOUT_MS : L2CAP_RTX_TIMEOUT_MS);
     rl.add_timer(ch.timer);
   }
@@ -267,10 +267,13 @@ export class L2capChannels {
     ch.todo |= TODO_SEND_CONF_REQ;
     const rl = this.s.run_loop;
     rl.remove_timer(ch.config_timer);
-    ch.config_timer.handler = this.onConfigTimeout;
+    ch.config_timer.handler = this.#onConfigTimeout ??= this.onConfigTimeout.bind(this);
     rl.set_timer(ch.config_timer, L2CAP_CONFIG_TIMEOUT_MS);
     rl.add_timer(ch.config_timer);
   }
+
+  /** onConfigTimeout bound to this component, made the first time it is handed out. */
+  #onConfigTimeout: ((t: Timer) => void) | null = null;
 
   /**
    * Configuration did not finish in time (typically: the remote accepted our Configuration
@@ -278,7 +281,7 @@ export class L2capChannels {
    * otherwise the channel is disconnected and, as it never opened, ends with
    * L2CAP_EVENT_CHANNEL_OPENED status L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT.
    */
-  private readonly onConfigTimeout = (t: Timer): void => {
+  private onConfigTimeout(t: Timer): void {
     const ch = t.context as L2capChannel;
     const s = this.s;
     if (!s.channelPool.owns(ch) || ch.state !== L2CAP_STATE_CONFIG) return;
@@ -298,36 +301,42 @@ export class L2capChannels {
     ch.fail_status = L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT;
     this.setState(ch, L2CAP_STATE_WILL_SEND_DISCONNECT_REQUEST, 'configuration timeout');
     this.x.run();
-  };
+  }
 
   /** Timer sending "pending" for an incoming connection the application sits on. */
   startPendingTimer(ch: L2capChannel): void {
     const rl = this.s.run_loop;
     rl.remove_timer(ch.timer);
-    ch.timer.handler = this.onPendingTimeout;
+    ch.timer.handler = this.#onPendingTimeout ??= this.onPendingTimeout.bind(this);
     rl.set_timer(ch.timer, L2CAP_INCOMING_PENDING_DELAY_MS);
     rl.add_timer(ch.timer);
   }
 
-  private readonly onPendingTimeout = (t: Timer): void => {
+  /** onPendingTimeout bound to this component, made the first time it is handed out. */
+  #onPendingTimeout: ((t: Timer) => void) | null = null;
+
+  private onPendingTimeout(t: Timer): void {
     const ch = t.context as L2capChannel;
     const rl = this.s.run_loop;
     if (!this.s.channelPool.owns(ch) || ch.state !== L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT) return;
     ch.todo |= TODO_SEND_CONN_RSP_PENDING;
     // the remote waits ERTX after "pending"; past that nobody waits for this channel any more
     rl.remove_timer(ch.timer);
-    ch.timer.handler = this.onUndecidedTimeout;
+    ch.timer.handler = this.#onUndecidedTimeout ??= this.onUndecidedTimeout.bind(this);
     rl.set_timer(ch.timer, L2CAP_ERTX_TIMEOUT_MS);
     rl.add_timer(ch.timer);
     this.x.run();
-  };
+  }
+
+  /** onUndecidedTimeout bound to this component, made the first time it is handed out. */
+  #onUndecidedTimeout: ((t: Timer) => void) | null = null;
 
   /**
    * The application never answered L2CAP_EVENT_INCOMING_CONNECTION and the remote has given up
    * (ERTX after our "pending"): decline it so the channel does not stay forever, and tell the
    * application with L2CAP_EVENT_CHANNEL_OPENED status L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT.
    */
-  private readonly onUndecidedTimeout = (t: Timer): void => {
+  private onUndecidedTimeout(t: Timer): void {
     const ch = t.context as L2capChannel;
     if (!this.s.channelPool.owns(ch) || ch.state !== L2CAP_STATE_WAIT_CLIENT_ACCEPT_OR_REJECT) return;
     this.s.log.info(() => `L2CAP: incoming channel 0x${ch.local_cid.toString(16)} not answered by the application, declined`);
@@ -335,9 +344,12 @@ export class L2capChannels {
     ch.fail_status = L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT;
     this.setState(ch, L2CAP_STATE_WILL_SEND_CONNECTION_RESPONSE_DECLINE, 'application did not answer');
     this.x.run();
-  };
+  }
 
-  private readonly onChannelTimeout = (t: Timer): void => {
+  /** onChannelTimeout bound to this component, made the first time it is handed out. */
+  #onChannelTimeout: ((t: Timer) => void) | null = null;
+
+  private onChannelTimeout(t: Timer): void {
     const ch = t.context as L2capChannel;
     if (!this.s.channelPool.owns(ch) || ch.state === L2CAP_STATE_CLOSED) return;
     this.s.log.info(() => `L2CAP RTX timeout on channel 0x${ch.local_cid.toString(16)} (state 0x${ch.state.toString(16)})`);
@@ -345,7 +357,7 @@ export class L2capChannels {
     // WAIT_DISCONNECT state. Channels can be transitioned directly to the CLOSED state." (Vol 3 Part A, 6.2)
     this.finalize(ch, L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT, 'RTX timeout');
     this.x.run();
-  };
+  }
 
   // ================================================================================ results
 

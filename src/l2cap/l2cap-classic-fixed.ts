@@ -44,10 +44,13 @@ export class L2capClassicFixed {
   /** Per classic handle: fixed CIDs the remote used towards us (proof it has them). */
   private readonly seen = new Map<number, number>();
   private runScheduled = false;
-  private readonly scheduledRun = (): void => {
+  /** scheduledRun bound to this component, made the first time it is handed out. */
+  #scheduledRun: (() => void) | null = null;
+
+  private scheduledRun(): void {
     this.runScheduled = false;
     this.run();
-  };
+  }
 
   constructor(
     private readonly s: L2capState,
@@ -122,7 +125,7 @@ export class L2capClassicFixed {
   scheduleRun(): void {
     if (this.runScheduled || this.waiting.size === 0) return;
     this.runScheduled = true;
-    this.s.run_loop.execute_on_main_thread(this.scheduledRun);
+    this.s.run_loop.execute_on_main_thread((this.#scheduledRun ??= this.scheduledRun.bind(this)));
   }
 
   /** CAN_SEND_NOW to the waiting handlers whose remote has the channel and whose link can take a packet. */

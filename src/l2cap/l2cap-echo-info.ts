@@ -107,13 +107,13 @@ export class L2capEchoInfo {
       );
       link.info_sig_id = id;
       link.info_state = fixed ? INFO_W4_FIXED_CHANNELS : INFO_W4_EXTENDED_FEATURES;
-      this.startTimer(link.info_timer, this.onInfoTimeout);
+      this.startTimer(link.info_timer, (this.#onInfoTimeout ??= this.onInfoTimeout.bind(this)));
       return n;
     }
     const n = l2cap_sig_echo_request(buf, pos, id, link.echo_req_data ?? NO_BYTES, 0, link.echo_req_len);
     link.echo_sig_id = id;
     link.echo_state = ECHO_W4_RESPONSE;
-    this.startTimer(link.echo_timer, this.onEchoTimeout);
+    this.startTimer(link.echo_timer, (this.#onEchoTimeout ??= this.onEchoTimeout.bind(this)));
     this.x.noteActivity(link);
     return n;
   }
@@ -126,19 +126,25 @@ export class L2capEchoInfo {
     rl.add_timer(timer);
   }
 
-  private readonly onInfoTimeout = (t: Timer): void => {
+  /** onInfoTimeout bound to this component, made the first time it is handed out. */
+  #onInfoTimeout: ((t: Timer) => void) | null = null;
+
+  private onInfoTimeout(t: Timer): void {
     const link = t.context as L2capLink;
     if (!this.s.linkPool.owns(link)) return;
     this.s.log.info(() => `L2CAP information request on handle 0x${link.con_handle.toString(16)} not answered, going on without`);
     this.infoDone(link, 0, 0);
     this.x.run();
-  };
+  }
 
-  private readonly onEchoTimeout = (t: Timer): void => {
+  /** onEchoTimeout bound to this component, made the first time it is handed out. */
+  #onEchoTimeout: ((t: Timer) => void) | null = null;
+
+  private onEchoTimeout(t: Timer): void {
     const link = t.context as L2capLink;
     if (!this.s.linkPool.owns(link)) return;
     this.echoDone(link, L2CAP_CONNECTION_RESPONSE_RESULT_RTX_TIMEOUT, null, 0, 0);
-  };
+  }
 
   // ================================================================================ answers
 

@@ -70,7 +70,7 @@ export class L2capInput {
   ) {}
 
   /** HCI event handler (registered on l2cap_init). */
-  readonly onHciEvent = (type: number, _channel: number, packet: Uint8Array, size: number): void => {
+  onHciEvent(type: number, _channel: number, packet: Uint8Array, size: number): void {
     if (type !== HCI_EVENT_PACKET || size < 2) return;
     this.x.le.onHciEvent(packet, size);
     switch (packet[0]) {
@@ -99,7 +99,7 @@ export class L2capInput {
         return;
     }
     this.run();
-  };
+  }
 
   /** Classic pass, then LE. */
   private run(): void {
@@ -109,7 +109,7 @@ export class L2capInput {
   }
 
   /** HCI ACL handler (registered on l2cap_init): one complete L2CAP PDU. */
-  readonly onAcl = (type: number, handle: number, packet: Uint8Array, size: number): void => {
+  onAcl(type: number, handle: number, packet: Uint8Array, size: number): void {
     if (type !== HCI_ACL_DATA_PACKET) return;
     const s = this.s;
     const check = l2cap_pdu_check(packet, 4, size - 4);
@@ -174,5 +174,5 @@ export class L2capInput {
     const h = ch.handler;
     // the SDU from offset 0 (a view cached per buffer: the same few buffers come back), `len` bytes of it
     if (h) h(L2CAP_DATA_PACKET, ch.local_cid, this.sduViews.at(packet, COMPLETE_L2CAP_HEADER), len);
-  };
+  }
 }

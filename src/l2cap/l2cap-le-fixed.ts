@@ -68,10 +68,13 @@ export class L2capLeFixed {
   private running = false;
   private runAgain = false;
   private runScheduled = false;
-  private readonly scheduledRun = (): void => {
+  /** scheduledRun bound to this component, made the first time it is handed out. */
+  #scheduledRun: (() => void) | null = null;
+
+  private scheduledRun(): void {
     this.runScheduled = false;
     this.run();
-  };
+  }
 
   constructor(
     private readonly s: L2capState,
@@ -242,7 +245,7 @@ export class L2capLeFixed {
   scheduleRun(): void {
     if (this.runScheduled) return;
     this.runScheduled = true;
-    this.s.run_loop.execute_on_main_thread(this.scheduledRun);
+    this.s.run_loop.execute_on_main_thread((this.#scheduledRun ??= this.scheduledRun.bind(this)));
   }
 
   run(): void {

@@ -109,12 +109,15 @@ export class L2capLinks {
     if (s.auto_disconnect_timeout_ms <= 0) return;
     s.run_loop.remove_timer(link.idle_timer);
     link.last_activity_ms = s.run_loop.get_time_ms();
-    link.idle_timer.handler = this.onIdleTimeout;
+    link.idle_timer.handler = this.#onIdleTimeout ??= this.onIdleTimeout.bind(this);
     s.run_loop.set_timer(link.idle_timer, s.auto_disconnect_timeout_ms);
     s.run_loop.add_timer(link.idle_timer);
   }
 
-  private readonly onIdleTimeout = (t: Timer): void => {
+  /** onIdleTimeout bound to this component, made the first time it is handed out. */
+  #onIdleTimeout: ((t: Timer) => void) | null = null;
+
+  private onIdleTimeout(t: Timer): void {
     const s = this.s;
     const link = t.context as L2capLink;
     if (!s.linkPool.owns(link) || link.channels > 0) return;
@@ -131,7 +134,7 @@ export class L2capLinks {
     }
     s.log.info(() => `L2CAP: link 0x${link.con_handle.toString(16)} idle for ${s.auto_disconnect_timeout_ms} ms, disconnecting`);
     if (s.hci.gap.gap_disconnect(link.con_handle) === ERROR_CODE_SUCCESS) link.closing = true;
-  };
+  }
 
   /** L2CAP traffic on a link: an idle one (no channel) waits the full timeout again. */
   noteActivity(link: L2capLink): void {

@@ -137,10 +137,13 @@ export class L2capSender {
   private running = false;
   private runAgain = false;
   private runScheduled = false;
-  private readonly scheduledRun = (): void => {
+  /** scheduledRun bound to this component, made the first time it is handed out. */
+  #scheduledRun: (() => void) | null = null;
+
+  private scheduledRun(): void {
     this.runScheduled = false;
     this.run();
-  };
+  }
   private outgoingView: Uint8Array | null = null;
 
   constructor(
@@ -171,7 +174,7 @@ export class L2capSender {
   scheduleRun(): void {
     if (this.runScheduled) return;
     this.runScheduled = true;
-    this.s.run_loop.execute_on_main_thread(this.scheduledRun);
+    this.s.run_loop.execute_on_main_thread((this.#scheduledRun ??= this.scheduledRun.bind(this)));
   }
 
   // ============================================================================ data (API)

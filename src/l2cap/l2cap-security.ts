@@ -124,13 +124,16 @@ export class L2capSecurity {
   private startGuard(ch: L2capChannel): void {
     const rl = this.s.run_loop;
     rl.remove_timer(ch.timer);
-    ch.timer.handler = this.onGuardTimeout;
+    ch.timer.handler = this.#onGuardTimeout ??= this.onGuardTimeout.bind(this);
     rl.set_timer(ch.timer, L2CAP_ERTX_TIMEOUT_MS);
     rl.add_timer(ch.timer);
   }
 
+  /** onGuardTimeout bound to this component, made the first time it is handed out. */
+  #onGuardTimeout: ((t: Timer) => void) | null = null;
+
   /** No GAP_EVENT_SECURITY_LEVEL for ERTX: the level counts as not reached. */
-  private readonly onGuardTimeout = (t: Timer): void => {
+  private onGuardTimeout(t: Timer): void {
     const ch = t.context as L2capChannel;
     if (!this.s.channelPool.owns(ch)) return;
     if (ch.state === L2CAP_STATE_WAIT_INCOMING_SECURITY_LEVEL_UPDATE) {
@@ -140,5 +143,5 @@ export class L2capSecurity {
       this.x.finalize(ch, L2CAP_CONNECTION_RESPONSE_RESULT_REFUSED_SECURITY, 'no security level answer');
     } else return;
     this.x.run();
-  };
+  }
 }

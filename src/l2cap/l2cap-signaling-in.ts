@@ -83,7 +83,7 @@ import {
 import type { L2capErtmChannels } from './l2cap-ertm-channel.js';
 import type { L2capState } from './l2cap-state.js';
 import { L2CAP_ECHO_INLINE } from './l2cap-responses.js';
-import { L2capConfigIn } from './l2cap-signaling-config.js';
+import { L2capConfigIn, type L2capConfigInAnswers } from './l2cap-signaling-config.js';
 
 /**
  * The status L2CAP_EVENT_CHANNEL_OPENED reports when the remote refused our Connection Request
@@ -131,7 +131,7 @@ export interface L2capSignalingInPeers {
   commandReject(link: L2capLink, id: number, reason: number): boolean;
 }
 
-export class L2capSignalingIn {
+export class L2capSignalingIn implements L2capConfigInAnswers {
   /** Reusable decoding views. */
   private readonly scratch = new L2capSignalingScratch();
 
@@ -142,10 +142,7 @@ export class L2capSignalingIn {
     private readonly s: L2capState,
     private readonly x: L2capSignalingInPeers,
   ) {
-    this.config = new L2capConfigIn(s, x, {
-      reject: (link, id, reason, d1, d2) => this.reject(link, id, reason, d1, d2),
-      owed: (link, id) => this.owed(link, id),
-    });
+    this.config = new L2capConfigIn(s, x, this);
   }
 
   /** Handle the C-frame payload packet[off, off + len) received on `link`. */
@@ -181,12 +178,12 @@ export class L2capSignalingIn {
   }
 
   /** Queue a Command Reject (reason with its data) answering the request `request_code` / `id`. */
-  private reject(link: L2capLink, id: number, reason: number, d1: number, d2: number): void {
+  reject(link: L2capLink, id: number, reason: number, d1: number, d2: number): void {
     if (!link.responses.command_reject(id, reason, d1, d2)) this.owed(link, id);
   }
 
   /** The request `id` got no room in the link's queue: it is owed a Command Reject "not understood" (l2cap-responses.ts). */
-  private owed(link: L2capLink, id: number): void {
+  owed(link: L2capLink, id: number): void {
     const q = link.responses;
     if (q.lost)
       this.s.log.error(

@@ -84,6 +84,9 @@ export { L2CAP_LOCAL_EXTENDED_FEATURES, L2CAP_LOCAL_FIXED_CHANNELS } from './l2c
 
 export type { L2capCbmCreateResult, L2capEcbmChannelsResult } from './l2cap-le-api.js';
 
+/** The v1.4 packet handler's registration before one is set. */
+function ignore_packet(): void {}
+
 export class L2cap extends L2capLeApi implements L2capService {
   /** @internal The layer's state record (tests look at pools, channels and links through it). */
   readonly state: L2capState;
@@ -94,8 +97,7 @@ export class L2cap extends L2capLeApi implements L2capService {
   readonly #echoInfo: L2capEchoInfo;
   readonly #services: L2capServices;
   readonly #ertm: L2capErtmChannels;
-  readonly #hciRegistration: L2capCallbackRegistration;
-  readonly #packetHandlerRegistration: L2capCallbackRegistration = { callback: () => {} };
+  readonly #packetHandlerRegistration: L2capCallbackRegistration = { callback: ignore_packet };
   /** @internal The LE components (l2cap-le-api.ts forwards to them). */
   protected readonly le: L2capLeParts;
 
@@ -135,18 +137,17 @@ export class L2cap extends L2capLeApi implements L2capService {
     this.#echoInfo = echoInfo;
     this.#services = services;
     this.#ertm = ertm;
-    this.#hciRegistration = { callback: input.onHciEvent };
     // BTstack's applications always call l2cap_init; ours may never (a host with no service that
     // only answers): the first L2CAP PDU initialises L2CAP, so every request gets its answer
     // (a Connection Request "PSM not supported"). Until then an idle ACL link stays (raw HCI use).
-    s.hci.hci_register_acl_packet_handler(this.#firstAcl);
+    s.hci.hci_register_acl_packet_handler(this.#firstAcl.bind(this));
   }
 
   /** ACL handler until l2cap_init: initialise on the first PDU, then handle it. */
-  readonly #firstAcl = (type: number, handle: number, packet: Uint8Array, size: number): void => {
+  #firstAcl(type: number, handle: number, packet: Uint8Array, size: number): void {
     this.l2cap_init();
     this.#input.onAcl(type, handle, packet, size);
-  };
+  }
 
   // =================================================================================== API
 
@@ -158,8 +159,9 @@ export class L2cap extends L2capLeApi implements L2capService {
     const s = this.state;
     if (s.initialized) return;
     s.initialized = true;
-    s.hci.hci_add_event_handler(this.#hciRegistration);
-    s.hci.hci_register_acl_packet_handler(this.#input.onAcl);
+    const input = this.#input;
+    s.hci.hci_add_event_handler({ callback: input.onHciEvent.bind(input) });
+    s.hci.hci_register_acl_packet_handler(input.onAcl.bind(input));
   }
 
   /** Handlers for L2CAP events not tied to a channel (BTstack >= v1.5 l2cap_add_event_handler). */

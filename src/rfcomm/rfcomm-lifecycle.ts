@@ -84,8 +84,19 @@ export interface RfcommCreateChannelResult {
 }
 
 export class RfcommLifecycle {
-  private readonly muxTimerHandler = (t: Timer): void => this.onMuxTimer(t.context as RfcommMultiplexer);
-  private readonly channelTimerHandler = (t: Timer): void => this.onChannelTimer(t.context as RfcommChannel);
+  /** muxTimerHandler bound to this component, made the first time it is handed out. */
+  #muxTimerHandler: ((t: Timer) => void) | null = null;
+
+  private muxTimerHandler(t: Timer): void {
+    this.onMuxTimer(t.context as RfcommMultiplexer);
+  }
+
+  /** channelTimerHandler bound to this component, made the first time it is handed out. */
+  #channelTimerHandler: ((t: Timer) => void) | null = null;
+
+  private channelTimerHandler(t: Timer): void {
+    this.onChannelTimer(t.context as RfcommChannel);
+  }
 
   constructor(
     private readonly s: RfcommState,
@@ -143,7 +154,7 @@ export class RfcommLifecycle {
   newMux(addr: BdAddr, initiator: boolean): RfcommMultiplexer | null {
     const mux = this.s.muxPool.get();
     if (!mux) return null;
-    mux.timer.handler = this.muxTimerHandler;
+    mux.timer.handler = this.#muxTimerHandler ??= this.muxTimerHandler.bind(this);
     bd_addr_copy(mux.addr, addr);
     mux.initiator = initiator;
     mux.max_frame_size = this.s.maxInfo;
@@ -155,7 +166,7 @@ export class RfcommLifecycle {
   newChannel(mux: RfcommMultiplexer, dlci: number, handler: RfcommPacketHandler): RfcommChannel | null {
     const ch = this.s.channelPool.get();
     if (!ch) return null;
-    ch.timer.handler = this.channelTimerHandler;
+    ch.timer.handler = this.#channelTimerHandler ??= this.channelTimerHandler.bind(this);
     ch.rfcomm_cid = this.s.nextCid();
     ch.dlci = dlci;
     ch.server_channel = dlci >> 1;
