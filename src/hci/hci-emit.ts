@@ -10,7 +10,10 @@ import type { HciState } from './hci-state.js';
 
 export class HciEmitter {
   private packetSentPending = false;
-  private readonly packetSentCallback = (): void => {
+  /** packetSentCallback bound to this component, made the first time it is handed out. */
+  #packetSentCallback: (() => void) | null = null;
+
+  private packetSentCallback(): void {
     this.packetSentPending = false;
     const st = this.s.power;
     if (st !== HCI_STATE_WORKING && st !== HCI_STATE_HALTING && st !== HCI_STATE_FALLING_ASLEEP) return;
@@ -18,7 +21,7 @@ export class HciEmitter {
     buf[0] = this.s.codes.HCI_EVENT_TRANSPORT_PACKET_SENT;
     buf[1] = 0;
     this.emit(buf, 2, false); // BTstack does not log this one
-  };
+  }
 
   constructor(private readonly s: HciState) {}
 
@@ -75,7 +78,7 @@ export class HciEmitter {
   transport_packet_sent(): void {
     if (this.packetSentPending) return;
     this.packetSentPending = true;
-    this.s.run_loop.execute_on_main_thread(this.packetSentCallback);
+    this.s.run_loop.execute_on_main_thread((this.#packetSentCallback ??= this.packetSentCallback.bind(this)));
   }
 
   /** A synthesized LE Connection Complete for an attempt that ended in the host. */

@@ -42,10 +42,13 @@ export class HciHostFlow {
   private posted = false;
   private waiting_for_transport = false;
   private readonly cmd = new Uint8Array(3 + 1 + 4 * MAX_HANDLES_PER_COMMAND);
-  private readonly flushCb = (): void => {
+  /** flushCb bound to this component, made the first time it is handed out. */
+  #flushCb: (() => void) | null = null;
+
+  private flushCb(): void {
     this.posted = false;
     this.flush();
-  };
+  }
 
   constructor(
     private readonly s: HciState,
@@ -72,7 +75,7 @@ export class HciHostFlow {
     conn.host_completed++;
     if (this.posted) return;
     this.posted = true;
-    this.s.run_loop.execute_on_main_thread(this.flushCb);
+    this.s.run_loop.execute_on_main_thread((this.#flushCb ??= this.flushCb.bind(this)));
   }
 
   /** Called from HCI's run(): send what waited for the transport. */

@@ -51,8 +51,8 @@ export interface SdpClientAttributeParser {
 }
 
 export class SdpClientQuery {
-  /** The L2CAP packet handler of the client's channel. */
-  readonly handler: SdpPacketHandler = (t, c, p, s) => this.packetHandler(t, c, p, s);
+  /** The L2CAP packet handler of the client's channel, bound on the first query. */
+  #handler: SdpPacketHandler | null = null;
   private readonly pdu = new SdpPdu();
 
   constructor(
@@ -98,7 +98,12 @@ export class SdpClientQuery {
     this.parser.reset(pduId === SDP_ServiceAttributeResponse ? 'list' : 'lists', sink);
     s.tx = new Uint8Array(REQUEST_OVERHEAD + pattern.length + attributeList.length);
     this.setState(SDP_CLIENT_W4_CONNECT, 'query started');
-    const { status } = l2cap.l2cap_create_channel(this.handler, remote, BLUETOOTH_PSM_SDP, l2cap.l2cap_max_mtu());
+    const { status } = l2cap.l2cap_create_channel(
+      (this.#handler ??= this.packetHandler.bind(this)),
+      remote,
+      BLUETOOTH_PSM_SDP,
+      l2cap.l2cap_max_mtu(),
+    );
     if (status !== ERROR_CODE_SUCCESS) {
       this.setState(SDP_CLIENT_INIT, `l2cap_create_channel failed, status 0x${status.toString(16)}`);
       this.notifyCallbacks();

@@ -34,7 +34,7 @@ import {
   SDP_ATTRIBUTE_SERVICE_NAME,
 } from './constants.js';
 import type { SdpPacketHandler } from './sdp-stack.js';
-import type { SdpQuerySink } from './client-sinks.js';
+import { ignore_event, type SdpQuerySink } from './client-sinks.js';
 
 /** ProtocolDescriptorLists larger than this are not examined (a real one is about 20 octets). */
 const PDL_MAX = 512;
@@ -68,7 +68,7 @@ export function sdp_find_rfcomm_channel(buf: Uint8Array, pos: number, end: numbe
 }
 
 export class RfcommQuerySink implements SdpQuerySink {
-  private callback: SdpPacketHandler = () => {};
+  private callback: SdpPacketHandler = ignore_event;
   private readonly pdl = new Uint8Array(PDL_MAX);
   private pdlLen = 0;
   private readonly name = new Uint8Array(5 + SDP_SERVICE_NAME_LEN);

@@ -7,6 +7,9 @@ import type { EventOut } from '../core/event-out.js';
 import type { SdpPacketHandler } from './sdp-stack.js';
 
 /** Where a query's results go: the attribute parser's sink (SdpAttributeSink) plus handles and completion. */
+/** A query sink's callback before a query sets one (one shared function, not one per sink). */
+export function ignore_event(): void {}
+
 export interface SdpQuerySink {
   attribute_byte(record_id: number, attribute_id: number, attribute_length: number, data_offset: number, data: number): void;
   record_end(record_id: number): void;
@@ -17,7 +20,7 @@ export interface SdpQuerySink {
 
 /** Forwards results to the app's packet handler. */
 export class AppSink implements SdpQuerySink {
-  callback: SdpPacketHandler = () => {};
+  callback: SdpPacketHandler = ignore_event;
   constructor(
     private readonly codes: Codes,
     private readonly out: EventOut,

@@ -38,8 +38,6 @@ export class SdpServer {
   /** @internal The server's state record (tests). */
   readonly state: SdpServerState;
   readonly #l2cap: SdpServerL2cap;
-  readonly #handler = (packet_type: number, channel: number, packet: Uint8Array, size: number): void =>
-    this.#l2cap.packetHandler(packet_type, channel, packet, size);
 
   constructor(stack: SdpStackLike, l2cap?: L2capService) {
     this.state = new SdpServerState(stack, l2cap ?? stack.l2cap ?? null);
@@ -54,7 +52,8 @@ export class SdpServer {
     if (s.registered) return ERROR_CODE_SUCCESS;
     const l2cap = s.l2cap;
     if (!l2cap) throw new Error('sdp_init: the stack has no L2CAP layer');
-    const status = l2cap.l2cap_register_service(this.#handler, BLUETOOTH_PSM_SDP, 0xffff, LEVEL_0);
+    const server = this.#l2cap;
+    const status = l2cap.l2cap_register_service(server.packetHandler.bind(server), BLUETOOTH_PSM_SDP, 0xffff, LEVEL_0);
     if (status === ERROR_CODE_SUCCESS) s.registered = true;
     else s.log.error(`sdp_init: l2cap_register_service failed, status 0x${status.toString(16)}`);
     return status;
