@@ -8,7 +8,7 @@
  *   stack) -> `readSync` into one fixed 64 KiB buffer, fed straight to the consumer (the H4
  *   deframer), again while a read fills the buffer, then poll again. No thread-pool hop, no
  *   stream, no Buffer per read.
- * - read coalescing (`rx_coalesce_ms`, default 8): what a read costs is mostly the wakeup, not
+ * - read coalescing (`rx_coalesce_ms`, default 12): what a read costs is mostly the wakeup, not
  *   the bytes, so while data keeps coming the next read waits for a run-loop timer `rx_coalesce_ms`
  *   after the last one (at most one read per interval, like termios VTIME but in user space: the
  *   kernel's tty buffers hold the bytes, 4 KiB in the line discipline + 64 KiB of flip buffers,
@@ -17,9 +17,11 @@
  *   a burst a packet waits at most `rx_coalesce_ms`. Bytes that come further apart than the window
  *   (events trickling in) are read on the poller as they come: a timer read would find nothing and
  *   cost a wakeup of its own; the timer takes over once two reads come within the window. 0: poll
- *   after every read. The default, 8 ms: at 3,000,000 baud one read then holds ~2.4 KB (inside the
- *   4 KiB line-discipline buffer up to ~5 Mbaud) and the host spends a median 2.3x (receiving) and
- *   3.0x (sending) `cat`'s CPU per MB, against 2.5x and 4x at 4 ms (BENCHMARKS.md, UART CPU).
+ *   after every read. The default, 12 ms: at 3,000,000 baud one read then holds ~3.6 KB (inside the
+ *   4 KiB line-discipline buffer up to ~3.4 Mbaud; the flip buffers hold more) and a host sending
+ *   at full rate wakes ~75 times a second instead of ~120 at 8 ms: 50-56 ms of CPU per MB against
+ *   52-75 (receiving 35 against 38-39; BENCHMARKS.md, UART CPU). A controller's 8 x 1021-byte
+ *   buffers last 27 ms of line at 3 Mbaud, so a sender refills them in time.
  *   Sending an HCI command ends the wait: its Command Complete / Status is read as soon as it
  *   comes, so request / response exchanges (HCI init, connection set-up) do not pay the window; ACL
  *   data does not (a sender's next packets wait for Number Of Completed Packets, which the window
@@ -135,7 +137,7 @@ export class FdSerialIo {
     private readonly consumer: FdIoConsumer,
     private readonly maxQueue: number,
     ringSize: number,
-    private coalesceMs = 8,
+    private coalesceMs = 12,
     readSize = 65536,
   ) {
     this.rx = Buffer.allocUnsafe(readSize);

@@ -82,7 +82,7 @@ export interface SerialPortTransportOptions {
    */
   io?: SerialIoPath;
   /**
-   * fd path: while data keeps coming, read at most once per this many ms (default 8; 0 = after every
+   * fd path: while data keeps coming, read at most once per this many ms (default 12; 0 = after every
    * wakeup; an HCI command sent ends the wait). See fd-io.ts.
    */
   rx_coalesce_ms?: number;
@@ -175,7 +175,7 @@ export class SerialPortTransport implements HciTransport {
     this.writesDone = new RunLoopCounter(loop, (n) => this.processWritesDone(n));
     this.PortClass = options.port_class ?? SerialPort;
     this.ioChoice = serial_io_choice(options.io);
-    this.rxCoalesceMs = options.rx_coalesce_ms ?? 8;
+    this.rxCoalesceMs = options.rx_coalesce_ms ?? 12;
     if (!(this.rxCoalesceMs >= 0 && this.rxCoalesceMs <= 1000)) {
       throw new TypeError(`SerialPortTransport: bad rx_coalesce_ms ${options.rx_coalesce_ms}`);
     }
@@ -359,7 +359,7 @@ export class SerialPortTransport implements HciTransport {
    * HCI's report of the controller buffer pool holding our ACL packets in flight (0: none). While
    * packets are in flight the fd path's read window stays under half the time the line takes to
    * carry that pool, so a sender's Number Of Completed Packets are read before the controller's
-   * buffers run dry: 8 x 1021 bytes at 3,000,000 baud (27 ms) leaves the 8 ms window as it is;
+   * buffers run dry: 8 x 1021 bytes at 3,000,000 baud (27 ms) leaves the 12 ms window as it is;
    * 3 x 27 bytes at 1,000,000 baud (0.8 ms) turns it off. Receiving alone keeps the whole window.
    */
   controller_acl_buffer_bytes(bytes: number): void {

@@ -292,15 +292,17 @@ test('the default presence check: the device node removed -> failed (asynchronou
   }
 });
 
-test('read window: rx_coalesce_ms (8) while no ACL packets are in flight, else at most half the line time of the pool holding them', async () => {
+test('read window: rx_coalesce_ms (12) while no ACL packets are in flight, else at most half the line time of the pool holding them', async () => {
   const r = await opened();
   try {
-    assert.is(r.t.read_window_ms, 8, 'nothing in flight');
+    assert.is(r.t.read_window_ms, 12, 'nothing in flight');
     r.t.controller_acl_buffer_bytes(8 * 1021); // 8 x 1021 at 115200 baud: 709 ms of line
-    assert.is(r.t.read_window_ms, 8);
-    assert.is(r.t.set_baudrate(3_000_000), 0); // 27.2 ms of line: half is 13 ms, the 8 ms window stays
+    assert.is(r.t.read_window_ms, 12);
+    assert.is(r.t.set_baudrate(3_000_000), 0); // 27.2 ms of line: half is 13 ms, the 12 ms window stays
     await settle(r.loop);
-    assert.is(r.t.read_window_ms, 8);
+    assert.is(r.t.read_window_ms, 12);
+    r.t.controller_acl_buffer_bytes(6 * 1021); // 20.4 ms of line: half is 10 ms
+    assert.is(r.t.read_window_ms, 10);
     r.t.controller_acl_buffer_bytes(4 * 251); // 3.3 ms of line at 3 Mbaud: half is 1 ms
     assert.is(r.t.read_window_ms, 1);
     assert.is(r.t.set_baudrate(1_000_000), 0);
@@ -309,7 +311,7 @@ test('read window: rx_coalesce_ms (8) while no ACL packets are in flight, else a
     r.t.controller_acl_buffer_bytes(3 * 27); // 0.8 ms of line: no window
     assert.is(r.t.read_window_ms, 0);
     r.t.controller_acl_buffer_bytes(0); // nothing in flight: the whole window again
-    assert.is(r.t.read_window_ms, 8);
+    assert.is(r.t.read_window_ms, 12);
   } finally {
     r.t.close();
     await settle(r.loop);
