@@ -9,7 +9,7 @@
  * other).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from './uart-rig.js';
@@ -66,19 +66,38 @@ export interface PacedPty {
   close(): Promise<void>;
 }
 
-/** A socat pty pair; `feed` writes 256-byte chunks at the line rate into the other end. */
+/** Writes 256-byte chunks into the pty at argv[1] at the line rate of argv[2] baud (10 bits per byte). */
+const FEEDER = `
+const fs = require('node:fs');
+const fd = fs.openSync(process.argv[1], fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+const chunk = Buffer.alloc(256, 0x55);
+const rate = Number(process.argv[2]) / 10 / 1000;
+const t0 = performance.now();
+let written = 0;
+setInterval(() => {
+  const due = (performance.now() - t0) * rate;
+  while (due - written >= chunk.length) {
+    try { fs.writeSync(fd, chunk); } catch { return; }
+    written += chunk.length;
+  }
+}, 1);
+`;
+
+/** A socat pty pair; `feed` starts a process writing 256-byte chunks at the line rate into the other end. */
 export async function pacedPty(tag: string): Promise<PacedPty> {
   const dir = mkdtempSync(join(tmpdir(), 'bthost-bench-floor-'));
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   const socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
-  let fd = -1;
-  let pacer: ReturnType<typeof setInterval> | null = null;
+  let feeder: ChildProcess | null = null;
   const close = async (): Promise<void> => {
-    if (pacer) clearInterval(pacer);
-    pacer = null;
-    if (fd >= 0) closeSync(fd);
-    fd = -1;
+    const f = feeder;
+    feeder = null;
+    if (f && f.exitCode === null && f.signalCode === null) {
+      const gone = new Promise((r) => f.once('exit', r));
+      f.kill('SIGTERM');
+      await gone;
+    }
     if (socat.exitCode === null && socat.signalCode === null) {
       const gone = new Promise((r) => socat.once('exit', r));
       socat.kill('SIGTERM');
@@ -96,22 +115,9 @@ export async function pacedPty(tag: string): Promise<PacedPty> {
   return {
     tty: a,
     feed(baud: number): void {
-      fd = openSync(b, fsConstants.O_RDWR | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK);
-      const chunk = Buffer.alloc(256, 0x55);
-      const rate = baud / 10 / 1000; // bytes per ms
-      const t0 = performance.now();
-      let written = 0;
-      pacer = setInterval(() => {
-        const due = (performance.now() - t0) * rate;
-        while (due - written >= chunk.length) {
-          try {
-            writeSync(fd, chunk);
-          } catch {
-            return; // EAGAIN: the pty is full; catch up on the next tick
-          }
-          written += chunk.length;
-        }
-      }, 1);
+      // a process of its own: the orchestrator's timers run late while it serves a host case, and
+      // a late pacer hands cat bigger, cheaper reads than the line would
+      feeder = spawn(process.execPath, ['-e', FEEDER, b, String(baud)], { stdio: 'ignore' });
     },
     close,
   };
