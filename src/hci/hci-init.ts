@@ -52,7 +52,21 @@ import {
   type HciArg,
   type HciCommand,
 } from './commands.js';
-import { REQUIRED_ANSWERS, Step, op4, stepName } from './hci-init-steps.js';
+import {
+  HCI_EVENT_MASK_HIGH,
+  HCI_EVENT_MASK_LOW,
+  HCI_LE_EVENT_MASK_HIGH,
+  HCI_LE_EVENT_MASK_LOW,
+  INQUIRY_MODE_RSSI,
+  INQUIRY_MODE_RSSI_AND_EIR,
+  INQUIRY_MODE_STANDARD,
+  LMP_FEATURE,
+  REQUIRED_ANSWERS,
+  SUPPORTED_COMMAND,
+  Step,
+  op4,
+  stepName,
+} from './hci-init-steps.js';
 import type { HciState } from './hci-state.js';
 
 /** BTstack's HCI_RESET_RESEND_TIMEOUT_MS. */
@@ -62,53 +76,6 @@ export const HCI_RESET_RESEND_TIMEOUT_MS = 200;
  * Reset forever; bthost fails with BTSTACK_EVENT_POWERON_FAILED after 5 s (25 Resets).
  */
 export const HCI_INIT_TIMEOUT_MS = 5000;
-
-/** Bit numbers in the Supported_Commands bitmap (Core Vol 4, Part E, 6.27): octet * 8 + bit. */
-export const SUPPORTED_COMMAND = {
-  WRITE_LOCAL_NAME: 56,
-  WRITE_SCAN_ENABLE: 63,
-  WRITE_CLASS_OF_DEVICE: 73,
-  WRITE_INQUIRY_MODE: 103,
-  READ_LOCAL_EXTENDED_FEATURES: 118,
-  SET_CONTROLLER_TO_HOST_FLOW_CONTROL: 85,
-  HOST_BUFFER_SIZE: 86,
-  READ_BUFFER_SIZE: 119,
-  READ_BD_ADDR: 121,
-  WRITE_EXTENDED_INQUIRY_RESPONSE: 137,
-  WRITE_SIMPLE_PAIRING_MODE: 142,
-  WRITE_LE_HOST_SUPPORTED: 198,
-  LE_SET_EVENT_MASK: 200,
-  LE_READ_BUFFER_SIZE: 201,
-  WRITE_SECURE_CONNECTIONS_HOST_SUPPORT: 259,
-} as const;
-
-/** LMP feature bits, page 0 (Core Vol 2, Part C, 3.3): byte * 8 + bit. */
-export const LMP_FEATURE = {
-  RSSI_WITH_INQUIRY_RESULTS: 30,
-  BR_EDR_NOT_SUPPORTED: 37,
-  LE_SUPPORTED_CONTROLLER: 38,
-  EXTENDED_INQUIRY_RESPONSE: 48,
-  SECURE_SIMPLE_PAIRING: 51,
-  EXTENDED_FEATURES: 63,
-} as const;
-
-/** Event mask: every BR/EDR event plus LE Meta (bit 61). */
-export const HCI_EVENT_MASK_LOW = 0xffffffff;
-export const HCI_EVENT_MASK_HIGH = 0x3fffffff;
-/**
- * LE event mask as BTstack's hci.c (0x809FF: bits 0-8, 11, 19): Connection Complete, Advertising
- * Report, Connection Update Complete, Read Remote Features Complete, Long Term Key Request, Remote
- * Connection Parameter Request (answered by gap-le-conn.ts within the accepted range), Data Length
- * Change, Read Local P-256 Public Key Complete, Generate DHKey Complete, PHY Update Complete,
- * Channel Selection Algorithm. Enhanced Connection Complete (bit 9) stays off.
- */
-export const HCI_LE_EVENT_MASK_LOW = 0x000809ff;
-export const HCI_LE_EVENT_MASK_HIGH = 0;
-
-/** Inquiry_Mode values. */
-export const INQUIRY_MODE_STANDARD = 0;
-export const INQUIRY_MODE_RSSI = 1;
-export const INQUIRY_MODE_RSSI_AND_EIR = 2;
 
 /** The GAP settings the init sequence writes (gap-classic.ts); `take_*` clears that setting's pending write. */
 export interface HciInitGap {
@@ -138,6 +105,18 @@ export interface HciInitPeers {
   readonly classic: HciInitGap;
 }
 
+export {
+  HCI_EVENT_MASK_HIGH,
+  HCI_EVENT_MASK_LOW,
+  HCI_LE_EVENT_MASK_HIGH,
+  HCI_LE_EVENT_MASK_LOW,
+  INQUIRY_MODE_RSSI,
+  INQUIRY_MODE_RSSI_AND_EIR,
+  INQUIRY_MODE_STANDARD,
+  LMP_FEATURE,
+  SUPPORTED_COMMAND,
+};
+
 export class HciInit {
   private step = Step.DONE;
   private started = false;
@@ -151,6 +130,9 @@ export class HciInit {
   private readonly restartTimer: Timer;
   /** No progress for HCI_INIT_TIMEOUT_MS: power-on fails. */
   private readonly progressTimer: Timer;
+  private progressArmed = false;
+  /** Run-loop time of the last progress plus its allowance. */
+  private progressDeadline = 0;
 
   constructor(
     private readonly s: HciState,
@@ -180,16 +162,34 @@ export class HciInit {
     this.progress();
   }
 
-  /** The sequence moved on: the controller has another HCI_INIT_TIMEOUT_MS (plus `extra_ms`). */
+  /**
+   * The sequence moved on: the controller has another HCI_INIT_TIMEOUT_MS (plus `extra_ms`). One
+   * timer for the whole sequence: it stays queued while its deadline is no later than the new one
+   * and, firing before the last progress's deadline, waits for the rest (not re-queued per step).
+   */
   private progress(extra_ms = 0): void {
     const rl = this.s.run_loop;
-    rl.remove_timer(this.progressTimer);
-    rl.set_timer(this.progressTimer, HCI_INIT_TIMEOUT_MS + extra_ms);
-    rl.add_timer(this.progressTimer);
+    const t = this.progressTimer;
+    const deadline = rl.get_time_ms() + HCI_INIT_TIMEOUT_MS + extra_ms;
+    this.progressDeadline = deadline;
+    if (this.progressArmed && t.timeout <= deadline) return;
+    rl.remove_timer(t);
+    rl.set_timer(t, HCI_INIT_TIMEOUT_MS + extra_ms);
+    rl.add_timer(t);
+    this.progressArmed = true;
   }
 
   private onNoProgress(): void {
+    this.progressArmed = false;
     if (!this.started) return;
+    const rl = this.s.run_loop;
+    const left = this.progressDeadline - rl.get_time_ms();
+    if (left > 0) {
+      rl.set_timer(this.progressTimer, left);
+      rl.add_timer(this.progressTimer);
+      this.progressArmed = true;
+      return;
+    }
     const what =
       this.waiting > 0
         ? `${stepName(this.step)} (opcode ${op4(this.waiting)}) not answered`
@@ -210,6 +210,7 @@ export class HciInit {
     this.s.run_loop.remove_timer(this.resetTimer);
     this.s.run_loop.remove_timer(this.restartTimer);
     this.s.run_loop.remove_timer(this.progressTimer);
+    this.progressArmed = false;
     this.s.run_loop.remove_timer(this.pauseTimer);
   }
 

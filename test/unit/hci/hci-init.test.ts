@@ -244,6 +244,23 @@ test('init: a silent controller: Reset resent every 200 ms, power-on fails after
   assert.equal(h.t.take_commands(), [], 'no endless Resets');
 });
 
+test('init: the 5 s without progress count from the last answer, not from power on', () => {
+  const h = harness();
+  h.stack.hci.hci_power_control(1);
+  h.rl.run(0);
+  h.rl.advance(150);
+  h.t.event(cc(0x0c03)); // Reset answered at 150 ms
+  h.rl.advance(3000);
+  h.t.event(cc(0x1001, init_reply(0x1001, DUAL_MODE)!)); // Read Local Version at 3.15 s, then silence
+  assert.equal(h.t.take_commands(), ['03 0c 00', '01 10 00', '02 10 00']);
+  h.rl.advance(4999);
+  assert.is(h.stack.hci.hci_get_state(), 1, 'still INITIALIZING at 8.149 s (past 5 s from power on)');
+  h.rl.advance(1);
+  assert.is(h.stack.hci.hci_get_state(), 0, 'OFF 5 s after the last answer');
+  assert.match(h.stack.hci.state.poweron_failure, /\(opcode 0x1002\) not answered within 5000 ms/);
+  assert.is(h.rl.timer_count(), 0);
+});
+
 test('init: zero command credits: power-on fails naming the credits, not the line', () => {
   const h = harness();
   h.stack.hci.hci_power_control(1);
