@@ -192,16 +192,8 @@ export async function uartRun(
   }
 }
 
-export interface FloorFigures {
+export interface FloorFigures extends CatWindow {
   reader: 'cat' | 'stream';
-  wall_ms: number;
-  bytes: number;
-  Bps: number;
-  cpu_ms: number;
-  cpu_pct: number;
-  cpu_ms_per_MB: number;
-  reads: number;
-  reads_per_s: number;
   syscalls?: SyscallCounts;
 }
 
