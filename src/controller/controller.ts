@@ -39,17 +39,19 @@ import type { RadioLink } from './link.js';
 
 export type { ControllerOptions, ControllerStats } from './controller-state.js';
 
-/** The command tables of the components, in dispatch order. */
-const COMMAND_TABLES = [
-  ControllerBaseband.COMMANDS,
-  ControllerAcl.COMMANDS,
-  ControllerClassic.COMMANDS,
-  ControllerClassicLink.COMMANDS,
-  ControllerLe.COMMANDS,
-  ControllerLeConn.COMMANDS,
-  ControllerPrivacy.COMMANDS,
-  ControllerSecurity.COMMANDS,
+/** The components that answer commands, in dispatch order (the facade lists its instances in this order). */
+const COMMAND_COMPONENTS = [
+  ControllerBaseband,
+  ControllerAcl,
+  ControllerClassic,
+  ControllerClassicLink,
+  ControllerLe,
+  ControllerLeConn,
+  ControllerPrivacy,
+  ControllerSecurity,
 ] as const;
+/** Their command tables (the standard commands; the vendor commands come after them). */
+const COMMAND_TABLES = COMMAND_COMPONENTS.map((c) => c.COMMANDS);
 
 /** The templates of every implemented command. */
 export function implemented_commands(): HciCommand[] {
@@ -58,8 +60,10 @@ export function implemented_commands(): HciCommand[] {
   return [...opcodes].map((op) => HCI_COMMANDS.get(op)!);
 }
 
-/** Where each command goes: slot i is the i-th component the facade lists (COMMAND_TABLES, then the vendor commands). */
-const COMMAND_ROUTES = command_routes([...COMMAND_TABLES, ControllerBcm.COMMANDS]);
+/** The classes of the facade's components, slot by slot: COMMAND_COMPONENTS, then the vendor commands. */
+const COMPONENT_SLOTS = [...COMMAND_COMPONENTS, ControllerBcm] as const;
+/** Where each command goes: slot i is the i-th component the facade lists. */
+const COMMAND_ROUTES = command_routes(COMPONENT_SLOTS.map((c) => c.COMMANDS));
 
 /** Supported_Commands of every controller (frozen; each controller copies it). */
 const SUPPORTED_COMMANDS: readonly number[] = Object.freeze(Array.from(supported_commands_bitmap(implemented_commands())));
@@ -88,22 +92,23 @@ export class VirtualController {
     const baseband = new ControllerBaseband(s, w);
     const classicLink = new ControllerClassicLink(s, w);
     const security = new ControllerSecurity(s, w);
-    this.commands = new ControllerCommands(s, {
-      reply,
-      routes: COMMAND_ROUTES,
-      // in the order of COMMAND_TABLES, then the vendor commands
-      components: [
-        baseband,
-        this.acl,
-        classic,
-        classicLink,
-        le,
-        leConn,
-        s.config.resolving_list_size > 0 ? new ControllerPrivacy(s, w) : null,
-        security,
-        new ControllerBcm(s, reply),
-      ],
+    // in the order of COMPONENT_SLOTS (null: the component is absent and its commands unknown)
+    const components = [
+      baseband,
+      this.acl,
+      classic,
+      classicLink,
+      le,
+      leConn,
+      s.config.resolving_list_size > 0 ? new ControllerPrivacy(s, w) : null,
+      security,
+      new ControllerBcm(s, reply),
+    ];
+    components.forEach((c, i) => {
+      if (c !== null && !(c instanceof COMPONENT_SLOTS[i]!))
+        throw new Error(`controller: component ${i} is not a ${COMPONENT_SLOTS[i]!.name}`);
     });
+    this.commands = new ControllerCommands(s, { reply, routes: COMMAND_ROUTES, components });
     this.faults = new Faults(s, w);
     if (s.config.resolving_list_size === 0) {
       // no LL Privacy: neither the feature nor its commands
