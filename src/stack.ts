@@ -150,10 +150,8 @@ export class Stack {
   open_packet_log(path: string, format: HciDumpFormat): number {
     const err = this.dump.open(path, format);
     if (err === 0 && !this.dumpSink) {
-      const dump = this.dump;
-      this.dumpSink = (level, message) => {
-        if (dump.is_open) dump.log_message(level, message);
-      };
+      // a module function bound to the dump, not a closure made here (448d006)
+      this.dumpSink = logToDump.bind(this.dump);
       this.log.add_sink(this.dumpSink);
     }
     return err;
@@ -164,4 +162,9 @@ export class Stack {
     this.dumpSink = null;
     this.dump.close();
   }
+}
+
+/** The packet log's sink for log lines (`this`: the Stack's HciDump; bound by open_packet_log). */
+function logToDump(this: HciDump, level: number, message: string): void {
+  if (this.is_open) this.log_message(level, message);
 }

@@ -37,6 +37,7 @@ import {
   att_encode_write,
   att_reverse,
 } from '../att/att-pdu.js';
+import type { Timer, TimerHandler } from '../core/run-loop.js';
 import type { PacketHandler } from '../hci/hci-service.js';
 import type { GattClientEvents } from './gatt-client-events.js';
 import type { GattClientSecurity } from './gatt-client-security.js';
@@ -91,11 +92,19 @@ export class GattClientQuery {
     this.complete(c, status, why);
   }
 
+  private timerFired: TimerHandler | null = null;
+
+  private onTimer(t: Timer): void {
+    const c = t.context as GattClientConnection | null; // null once the connection was freed (reset)
+    if (c) this.reportErrorIfPending(c, ATT_ERROR_TIMEOUT, 'ATT timeout');
+  }
+
   timerStart(c: GattClientConnection): void {
     const rl = this.s.run_loop;
     rl.remove_timer(c.timer);
     c.timer.context = c;
-    c.timer.handler = () => this.reportErrorIfPending(c, ATT_ERROR_TIMEOUT, 'ATT timeout');
+    // one bound method for every connection (the connection is the timer's context), not a closure per request
+    c.timer.handler = this.timerFired ??= this.onTimer.bind(this);
     rl.set_timer(c.timer, GATT_CLIENT_TIMEOUT_MS);
     rl.add_timer(c.timer);
   }

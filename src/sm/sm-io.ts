@@ -15,6 +15,7 @@
  * 64 s; SmState.attempt*). An invalid public key ends the pairing without that wait.
  */
 import { ERROR_CODE_AUTHENTICATION_FAILURE, ERROR_CODE_CONNECTION_TIMEOUT } from '../codes/v1.4.js';
+import type { Timer, TimerHandler } from '../core/run-loop.js';
 import { sm_build_pairing_failed, sm_code_name } from './sm-pdu.js';
 import type { SmEvents } from './sm-events.js';
 import { SM_OUT_MAX, SM_TIMEOUT_MS, type SmConnection, type SmState } from './sm-state.js';
@@ -58,13 +59,20 @@ export class SmIo {
     const rl = this.s.run_loop;
     rl.remove_timer(c.timer);
     c.timer.context = c;
-    c.timer.handler = () => this.timeout(c);
+    // one bound method for every connection (the connection is the timer's context), not a closure per restart
+    c.timer.handler = this.timerFired ??= this.onTimer.bind(this);
     rl.set_timer(c.timer, SM_TIMEOUT_MS);
     rl.add_timer(c.timer);
   }
 
   stop_timer(c: SmConnection): void {
     this.s.run_loop.remove_timer(c.timer);
+  }
+
+  private timerFired: TimerHandler | null = null;
+
+  private onTimer(t: Timer): void {
+    this.timeout(t.context as SmConnection);
   }
 
   private timeout(c: SmConnection): void {
