@@ -31,7 +31,7 @@ import {
   type HciArg,
   type HciCommand,
 } from './commands.js';
-import { HCI_LE_EVENT_MASK_HIGH, HCI_LE_EVENT_MASK_LOW } from './hci-init.js';
+import { HCI_LE_EVENT_MASK_HIGH, HCI_LE_EVENT_MASK_LOW } from './hci-init-steps.js';
 
 /** Supported_Commands bits (Vol 4 Part E 6.27). */
 const SUPPORTED_COMMAND_LE_SET_ADDRESS_RESOLUTION_ENABLE = 281;

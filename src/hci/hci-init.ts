@@ -105,18 +105,6 @@ export interface HciInitPeers {
   readonly classic: HciInitGap;
 }
 
-export {
-  HCI_EVENT_MASK_HIGH,
-  HCI_EVENT_MASK_LOW,
-  HCI_LE_EVENT_MASK_HIGH,
-  HCI_LE_EVENT_MASK_LOW,
-  INQUIRY_MODE_RSSI,
-  INQUIRY_MODE_RSSI_AND_EIR,
-  INQUIRY_MODE_STANDARD,
-  LMP_FEATURE,
-  SUPPORTED_COMMAND,
-};
-
 export class HciInit {
   private step = Step.DONE;
   private started = false;
