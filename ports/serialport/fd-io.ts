@@ -16,8 +16,10 @@
  *   nothing goes back to polling, so the first bytes after a quiet spell are read at once; inside
  *   a burst a packet waits at most `rx_coalesce_ms`. Bytes that come further apart than the window
  *   (events trickling in) are read on the poller as they come: a timer read would find nothing and
- *   cost a wakeup of its own; the timer takes over once two reads come within the window. 0: poll
- *   after every read. The default, 12 ms: at 3,000,000 baud one read then holds ~3.6 KB (inside the
+ *   cost a wakeup of its own; the timer takes over once two reads come within the window. A read
+ *   as large as the largest yet (at least 1 KiB) may have been cut by the kernel's tty buffer, so
+ *   the next one waits for the poller, not the window: a link faster than one buffer per window
+ *   keeps its rate. 0: poll after every read. The default, 12 ms: at 3,000,000 baud one read then holds ~3.6 KB (inside the
  *   4 KiB line-discipline buffer up to ~3.4 Mbaud; the flip buffers hold more) and a host sending
  *   at full rate wakes ~75 times a second instead of ~120 at 8 ms: 50-56 ms of CPU per MB against
  *   52-75 (receiving 35 against 38-39; BENCHMARKS.md, UART CPU). A controller's 8 x 1021-byte
@@ -26,7 +28,10 @@
  *   comes, so request / response exchanges (HCI init, connection set-up) do not pay the window; ACL
  *   data does not (a sender's next packets wait for Number Of Completed Packets, which the window
  *   batches). While the host has ACL packets in the controller, the transport keeps the window
- *   under half the line time of the controller's buffer pool holding them (`set_window`).
+ *   under half the line time of the controller's buffer pool holding them (`set_window`). The
+ *   line time comes from the baud: on a link faster than its nominal baud (a USB-CDC adapter, an
+ *   unpaced pty) a sender gets at most the pool per window (8 x 1021 bytes per 12 ms: ~680 KB/s,
+ *   more than a radio carries; e2e cli-large-acl moves 20 MiB each way that way).
  * - write: packets are copied into a byte FIFO; one flush (a microtask after the task that sent
  *   them) writes what is queued with one `writeSync` per contiguous span (a burst of packets is one
  *   syscall); a short write or EAGAIN waits for the poller's writable.
@@ -47,6 +52,9 @@ export interface FdPoller {
   on(event: 'readable' | 'writable', listener: (err: Error | null) => void): unknown;
   removeListener(event: 'readable' | 'writable', listener: (err: Error | null) => void): unknown;
 }
+
+/** Reads below this are never taken as cut by the kernel's tty buffer (every tty buffers more). */
+const SATURATED_READ_MIN = 1024;
 
 /** bindings-cpp's poller flags. */
 const UV_READABLE = 1;
@@ -129,6 +137,8 @@ export class FdSerialIo {
   private readonly drainRead = (): void => this.readNow(false);
   /** Run-loop time of the last read that got bytes (-Infinity: none yet). */
   private lastDataMs = -Infinity;
+  /** The largest single read so far: a read that large may have been cut by the kernel's tty buffer. */
+  private maxRead = 0;
   private readonly drainWrite = (): void => this.flush();
 
   constructor(
@@ -258,6 +268,7 @@ export class FdSerialIo {
   private readNow(byTimer: boolean): void {
     const rx = this.rx;
     let got = 0;
+    let last = 0;
     while (!this.stopped) {
       let n: number;
       try {
@@ -274,6 +285,7 @@ export class FdSerialIo {
       this.stats.reads++;
       this.stats.read_bytes += n;
       got += n;
+      last = n;
       this.consumer.on_data(rx, n);
       if (n < rx.length) break;
     }
@@ -282,7 +294,14 @@ export class FdSerialIo {
       const now = this.loop.get_time_ms();
       const flowing = byTimer || now - this.lastDataMs < this.coalesceMs;
       this.lastDataMs = now;
-      if (flowing) {
+      // A read as large as the largest yet (and at least 1 KiB) may have been cut by the kernel's tty
+      // buffer (Linux's line discipline hands out at most 4 KiB per read; macOS's tty queue less),
+      // with more bytes behind it: read them as they come, on the poller. Waiting a window per
+      // buffer would hold a link faster than buffer / window (4 KiB per 12 ms: ~340 KB/s, below
+      // 4 Mbaud or a USB-CDC adapter) to that rate, throttling RTS/CTS or overrunning the tty.
+      const full = last >= SATURATED_READ_MIN && last >= this.maxRead;
+      if (last > this.maxRead) this.maxRead = last;
+      if (flowing && !full) {
         // data keeps coming faster than the window: read again after it instead of on the next byte
         this.loop.set_timer(this.coalesceTimer, this.coalesceMs);
         this.loop.add_timer(this.coalesceTimer);

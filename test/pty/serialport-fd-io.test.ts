@@ -149,6 +149,40 @@ test('fd path read window: sparse events are read as they come; inside the windo
   }
 });
 
+test("fd path read window: reads cut by the kernel's tty buffer are followed on the poller, so a fast link is not held to one buffer per window", async () => {
+  const r = await rig({ rx_coalesce_ms: 1000 });
+  try {
+    const ev = (n: number) => [0x04, 0x13, 0x05, 0x01, 0x01, 0x00, n, 0x00]; // Number Of Completed Packets
+    await r.peer.write(ev(1));
+    await until(() => r.packets.length === 1, 2000, 'first event');
+    await r.peer.write(ev(2));
+    await until(() => r.packets.length === 2, 2000, 'second event: the 1 s window starts');
+    // 64 ACL packets of 1021 bytes (65,536 bytes with headers) written at once: more than the
+    // pty's line discipline hands out per read (4 KiB); one read per 1 s window would take ~16 s
+    const acl = (i: number) => {
+      const p = new Uint8Array(1 + 4 + 1019);
+      p.set([0x02, 0x01, 0x20, 1019 & 0xff, 1019 >> 8]);
+      p.fill(i & 0xff, 5);
+      return p;
+    };
+    const burst = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 64; i++) burst.set(acl(i), i * 1024);
+    const t0 = performance.now();
+    await r.peer.write(burst);
+    await until(() => r.packets.length === 66, 6000, 'the 64 ACL packets');
+    const took = performance.now() - t0;
+    assert.ok(took < 4000, `64 KiB took ${took.toFixed(0)} ms through a 1000 ms window`);
+    for (let i = 0; i < 64; i++) {
+      const p = r.packets[2 + i]!;
+      assert.is(p.type, 2);
+      assert.is(p.bytes, hex(acl(i).subarray(1)), `ACL packet ${i}`);
+    }
+    assert.is(r.t.framing_errors, 0);
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test("fd path read window: a cap from the controller's buffers cuts a window already running", async () => {
   const r = await rig({ rx_coalesce_ms: 1000 });
   try {
