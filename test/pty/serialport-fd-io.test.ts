@@ -56,6 +56,17 @@ async function rig(opts: SerialPortTransportOptions = {}): Promise<Rig> {
   };
 }
 
+/** Number Of Completed Packets (1 packet on handle n) as it comes from the controller. */
+const nocp = (n: number) => [0x04, 0x13, 0x05, 0x01, 0x01, 0x00, n, 0x00];
+
+/** Two events within the window: the next reads wait for it (the rig's rx_coalesce_ms). */
+async function startWindow(r: Rig): Promise<void> {
+  await r.peer.write(nocp(1));
+  await until(() => r.packets.length === 1, 2000, 'first event');
+  await r.peer.write(nocp(2));
+  await until(() => r.packets.length === 2, 2000, 'second event: the window starts');
+}
+
 test('serial_io_choice: option first, then BTHOST_SERIAL_IO, else auto; fd_io_handle needs an fd and a poller', () => {
   assert.is(serial_io_choice('stream', { BTHOST_SERIAL_IO: 'fd' }), 'stream');
   assert.is(serial_io_choice(undefined, { BTHOST_SERIAL_IO: ' FD ' }), 'fd');
@@ -152,11 +163,7 @@ test('fd path read window: sparse events are read as they come; inside the windo
 test("fd path read window: reads cut by the kernel's tty buffer are followed on the poller, so a fast link is not held to one buffer per window", async () => {
   const r = await rig({ rx_coalesce_ms: 1000 });
   try {
-    const ev = (n: number) => [0x04, 0x13, 0x05, 0x01, 0x01, 0x00, n, 0x00]; // Number Of Completed Packets
-    await r.peer.write(ev(1));
-    await until(() => r.packets.length === 1, 2000, 'first event');
-    await r.peer.write(ev(2));
-    await until(() => r.packets.length === 2, 2000, 'second event: the 1 s window starts');
+    await startWindow(r);
     // 64 ACL packets of 1021 bytes (65,536 bytes with headers) written at once: more than the
     // pty's line discipline hands out per read (4 KiB); one read per 1 s window would take ~16 s
     const acl = (i: number) => {
@@ -186,13 +193,9 @@ test("fd path read window: reads cut by the kernel's tty buffer are followed on 
 test("fd path read window: a cap from the controller's buffers cuts a window already running", async () => {
   const r = await rig({ rx_coalesce_ms: 1000 });
   try {
-    const ev = (n: number) => [0x04, 0x13, 0x05, 0x01, 0x01, 0x00, n, 0x00]; // Number Of Completed Packets
-    await r.peer.write(ev(1));
-    await until(() => r.packets.length === 1, 2000, 'first event');
-    await r.peer.write(ev(2));
-    await until(() => r.packets.length === 2, 2000, 'second event: the 1 s window starts');
+    await startWindow(r);
     const t1 = performance.now();
-    await r.peer.write(ev(3)); // waits for the window
+    await r.peer.write(nocp(3)); // waits for the window
     // packets in flight in a 58-byte pool at 115200 baud: 5 ms of line, a 2 ms window
     r.loop.execute_on_main_thread(() => r.t.controller_acl_buffer_bytes(58));
     await until(() => r.packets.length === 3, 2000, 'third event');
