@@ -19,15 +19,14 @@
  *   cost a wakeup of its own; the timer takes over once two reads come within the window. A read
  *   as large as the largest yet (at least 1 KiB) may have been cut by the kernel's tty buffer, so
  *   the next one waits for the poller, not the window: a link faster than one buffer per window
- *   keeps its rate. 0: poll after every read. The default, 12 ms: at 3,000,000 baud one read then holds ~3.6 KB (inside the
- *   4 KiB line-discipline buffer up to ~3.4 Mbaud; the flip buffers hold more) and a host sending
- *   at full rate wakes ~75 times a second instead of ~120 at 8 ms: 50-56 ms of CPU per MB against
- *   52-75 (receiving 35 against 38-39; BENCHMARKS.md, UART CPU). A controller's 8 x 1021-byte
- *   buffers last 27 ms of line at 3 Mbaud, so a sender refills them in time.
- *   Sending an HCI command ends the wait: its Command Complete / Status is read as soon as it
- *   comes, so request / response exchanges (HCI init, connection set-up) do not pay the window; ACL
- *   data does not (a sender's next packets wait for Number Of Completed Packets, which the window
- *   batches). While the host has ACL packets in the controller, the transport keeps the window
+ *   keeps its rate. 0: poll after every read. The default, 12 ms: at 3,000,000 baud one read then
+ *   holds ~3.6 KB, and a host sending at full rate wakes ~80 times a second instead of ~120 at
+ *   8 ms: 50-56 ms of CPU per MB against 52-75 (receiving 35 against 38-39; BENCHMARKS.md, UART
+ *   CPU). A controller's 8 x 1021-byte buffers last 27 ms of line at 3 Mbaud, so a sender refills
+ *   them in time. Sending an HCI command ends the wait: its Command Complete / Status is read as
+ *   soon as it comes, so request / response exchanges (HCI init, connection set-up) do not pay the
+ *   window; ACL data does not (a sender's next packets wait for Number Of Completed Packets, which
+ *   the window batches). While the host has ACL packets in the controller, the transport keeps the window
  *   under half the line time of the controller's buffer pool holding them (`set_window`). The
  *   line time comes from the baud: on a link faster than its nominal baud (a USB-CDC adapter, an
  *   unpaced pty) a sender gets at most the pool per window (8 x 1021 bytes per 12 ms: ~680 KB/s,

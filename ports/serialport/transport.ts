@@ -216,12 +216,12 @@ export class SerialPortTransport implements HciTransport {
     return this.ioChoice;
   }
 
-  /** Reads and writes of the current (or last) session's path: counts and bytes. */
   /** The fd path's read window in ms (rx_coalesce_ms capped by the controller's ACL buffers at the current baud). */
   get read_window_ms(): number {
     return this.readWindowMs();
   }
 
+  /** Reads and writes of the current (or last) session's path: counts and bytes. */
   get io_stats(): Readonly<SerialIoStats> {
     return this.session?.fd ? this.session.fd.stats : this.streamStats;
   }

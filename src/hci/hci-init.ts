@@ -118,7 +118,6 @@ export class HciInit {
   private readonly restartTimer: Timer;
   /** No progress for HCI_INIT_TIMEOUT_MS: power-on fails. */
   private readonly progressTimer: Timer;
-  private progressArmed = false;
   /** Run-loop time of the last progress plus its allowance. */
   private progressDeadline = 0;
 
@@ -160,22 +159,19 @@ export class HciInit {
     const t = this.progressTimer;
     const deadline = rl.get_time_ms() + HCI_INIT_TIMEOUT_MS + extra_ms;
     this.progressDeadline = deadline;
-    if (this.progressArmed && t.timeout <= deadline) return;
+    if (t.active && t.timeout <= deadline) return;
     rl.remove_timer(t);
     rl.set_timer(t, HCI_INIT_TIMEOUT_MS + extra_ms);
     rl.add_timer(t);
-    this.progressArmed = true;
   }
 
   private onNoProgress(): void {
-    this.progressArmed = false;
     if (!this.started) return;
     const rl = this.s.run_loop;
     const left = this.progressDeadline - rl.get_time_ms();
     if (left > 0) {
       rl.set_timer(this.progressTimer, left);
       rl.add_timer(this.progressTimer);
-      this.progressArmed = true;
       return;
     }
     const what =
@@ -198,7 +194,6 @@ export class HciInit {
     this.s.run_loop.remove_timer(this.resetTimer);
     this.s.run_loop.remove_timer(this.restartTimer);
     this.s.run_loop.remove_timer(this.progressTimer);
-    this.progressArmed = false;
     this.s.run_loop.remove_timer(this.pauseTimer);
   }
 
