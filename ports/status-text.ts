@@ -4,7 +4,7 @@
  * from a short table of the codes a user meets most (HCI, BTstack, L2CAP, RFCOMM, SDP), else from
  * the generated ERROR_CODE_* constant's name (src/codes), never typed by hand; always with the value.
  */
-import * as CODES_V14 from '../src/codes/v1.4.js';
+import { codes_for } from '../src/codes/index.js';
 
 /** Status codes a CLI user meets (Core Vol 1, Part F; BTstack's L2CAP/RFCOMM/SDP codes). */
 const STATUS: Record<number, string> = {
@@ -75,10 +75,13 @@ const ACRONYMS = new Set([
   'PDU',
 ]);
 
-/** Status value -> its generated ERROR_CODE_* constant as words (`Connection Accept Timeout Exceeded`). */
-const ERROR_CODE_NAMES: ReadonlyMap<number, string> = (() => {
+let errorCodeNames: ReadonlyMap<number, string> | undefined;
+
+/** Status value -> its generated ERROR_CODE_* constant as words (`Connection Accept Timeout Exceeded`), made on first use. */
+function error_code_names(): ReadonlyMap<number, string> {
+  if (errorCodeNames) return errorCodeNames;
   const m = new Map<number, string>();
-  for (const [name, value] of Object.entries(CODES_V14)) {
+  for (const [name, value] of Object.entries(codes_for('v1.4'))) {
     if (!name.startsWith('ERROR_CODE_') || typeof value !== 'number' || m.has(value)) continue;
     const words = name
       .slice('ERROR_CODE_'.length)
@@ -86,12 +89,12 @@ const ERROR_CODE_NAMES: ReadonlyMap<number, string> = (() => {
       .map((w) => (ACRONYMS.has(w) ? w : w.charAt(0) + w.slice(1).toLowerCase()));
     m.set(value, words.join(' ').replace('BD ADDR', 'BD_ADDR'));
   }
-  return m;
-})();
+  return (errorCodeNames = m);
+}
 
 /** A status code in words with its value: `page timeout (0x04)`, `Connection Accept Timeout Exceeded (0x10)`. */
 export function status_text(status: number): string {
-  const name = STATUS[status] ?? ERROR_CODE_NAMES.get(status) ?? 'unknown status';
+  const name = STATUS[status] ?? error_code_names().get(status) ?? 'unknown status';
   return `${name} (0x${status.toString(16).padStart(2, '0')})`;
 }
 

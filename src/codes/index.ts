@@ -7,8 +7,8 @@
  * Programs import constants from `bthost/v1.4` or `bthost/v1.8`; layers call the profile they were
  * created with through `codes_for(profile)`. This module also decodes events for readable traces.
  */
-import * as v1_4 from './v1.4.js';
-import * as v1_8 from './v1.8.js';
+import { codes_object_v1_4 } from './v1.4-object.js';
+import { codes_object_v1_8 } from './v1.8-object.js';
 import { bd_addr_to_str } from '../core/bytes.js';
 import { event_end, find_event, rd_reversed, rd_string } from './runtime.js';
 import type { EventInfo } from './runtime.js';
@@ -38,13 +38,17 @@ export function is_code_profile(value: unknown): value is CodeProfile {
   return value === 'v1.4' || value === 'v1.8';
 }
 
-/** The module namespace of a profile. Throws a TypeError for an unknown profile name. */
+/**
+ * The exports of a profile's module as one frozen object, made the first time a profile is asked
+ * for (a process loads no object for the profile it does not use). Throws a TypeError for an
+ * unknown profile name.
+ */
 export function codes_for(profile: 'v1.4'): CodesV14;
 export function codes_for(profile: 'v1.8'): CodesV18;
 export function codes_for(profile?: CodeProfile): Codes;
 export function codes_for(profile: CodeProfile = DEFAULT_CODE_PROFILE): Codes {
-  if (profile === 'v1.4') return v1_4;
-  if (profile === 'v1.8') return v1_8;
+  if (profile === 'v1.4') return codes_object_v1_4();
+  if (profile === 'v1.8') return codes_object_v1_8();
   throw new TypeError(`unknown code profile ${String(profile)} (expected 'v1.4' or 'v1.8')`);
 }
 

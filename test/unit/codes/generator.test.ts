@@ -12,7 +12,9 @@ import { spawnSync } from 'node:child_process';
 import {
   COMMITTED_REFERENCE_DIR,
   generate,
+  generate_object,
   main,
+  object_path,
   output_path,
   reference_dir,
   reference_paths,
@@ -25,10 +27,12 @@ import {
 const REPO = resolve(import.meta.dirname, '../../..');
 
 for (const profile of PROFILES) {
-  test(`${profile}: committed src/codes/${profile}.ts equals a fresh generation`, () => {
+  test(`${profile}: committed src/codes/${profile}.ts and ${profile}-object.ts equal a fresh generation`, () => {
     const committed = readFileSync(output_path(profile), 'utf8');
     const fresh = generate(profile);
     assert.ok(committed === fresh, `src/codes/${profile}.ts is stale: run npm run gen`);
+    const object = readFileSync(object_path(profile), 'utf8');
+    assert.ok(object === generate_object(profile, fresh), `src/codes/${profile}-object.ts is stale: run npm run gen`);
   });
 }
 

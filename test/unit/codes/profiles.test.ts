@@ -154,10 +154,21 @@ test('events whose code, layout or param names differ between the profiles are t
   assert.type(v18.l2cap_event_connection_parameter_update_request_get_latency, 'function');
 });
 
-test('codes_for returns the module namespace of a profile', () => {
-  assert.is(codes_for('v1.4'), v14);
-  assert.is(codes_for('v1.8'), v18);
-  assert.is(codes_for(), v14);
+test("codes_for returns every export of the profile's module, the same values, in one frozen object", () => {
+  for (const [profile, ns] of [
+    ['v1.4', v14],
+    ['v1.8', v18],
+  ] as const) {
+    const codes = codes_for(profile);
+    // the generated object module lists the names: none missing, none extra (a stale generation fails)
+    assert.equal(Object.keys(codes).sort(), Object.keys(ns).sort(), profile);
+    for (const name of Object.keys(ns))
+      assert.ok(Object.is((codes as Record<string, unknown>)[name], (ns as Record<string, unknown>)[name]), name);
+    assert.ok(Object.isFrozen(codes), 'frozen');
+    assert.is(codes_for(profile), codes, 'made once');
+    assert.is(codes.PROFILE, profile);
+  }
+  assert.is(codes_for(), codes_for('v1.4'));
   assert.is(DEFAULT_CODE_PROFILE, 'v1.4');
   assert.equal([...CODE_PROFILES], ['v1.4', 'v1.8']);
   assert.ok(is_code_profile('v1.8'));
