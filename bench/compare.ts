@@ -74,6 +74,7 @@ export const COMPARABLE: Record<string, { file: string; args: string[]; figures:
     args: [],
     figures: [
       'cold_process_to_working_ms',
+      'cold_tsx_process_to_working_ms',
       'warm_boot_median_ms',
       'virtual_boot_median_ms',
       'stack_construct_median_ms',

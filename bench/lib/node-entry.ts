@@ -11,8 +11,8 @@
  *
  * The choice: the `runner` argument, else BTHOST_BENCH_RUNNER=node|tsx, else 'node'.
  */
-import { buildSync } from 'esbuild';
 import { mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { ROOT_DIR } from './harness.js';
 
@@ -34,6 +34,9 @@ export function node_entry(file: string, runner: BenchRunner = bench_runner()): 
     const dir = join(ROOT_DIR, 'node_modules', '.cache', 'bthost-bench');
     mkdirSync(dir, { recursive: true });
     out = join(dir, `${basename(file, '.ts')}-${process.pid}.mjs`);
+    // esbuild is loaded here, not imported at the top: a benchmark's child that is itself bundled
+    // (bench/startup.ts's cold runs) would otherwise load esbuild's API at start and count it
+    const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
     buildSync({
       entryPoints: [file],
       outfile: out,
