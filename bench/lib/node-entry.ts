@@ -11,7 +11,7 @@
  *
  * The choice: the `runner` argument, else BTHOST_BENCH_RUNNER=node|tsx, else 'node'.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { ROOT_DIR } from './harness.js';
@@ -33,7 +33,9 @@ export function node_entry(file: string, runner: BenchRunner = bench_runner()): 
   if (out === undefined) {
     const dir = join(ROOT_DIR, 'node_modules', '.cache', 'bthost-bench');
     mkdirSync(dir, { recursive: true });
-    out = join(dir, `${basename(file, '.ts')}-${process.pid}.mjs`);
+    // the real path: node runs a main module from its real path, so through a symlinked
+    // node_modules (a worktree's) the child's isMain() would not see itself as the main module
+    out = join(realpathSync(dir), `${basename(file, '.ts')}-${process.pid}.mjs`);
     // esbuild is loaded here, not imported at the top: a benchmark's child that is itself bundled
     // (bench/startup.ts's cold runs) would otherwise load esbuild's API at start and count it
     const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
