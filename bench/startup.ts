@@ -156,7 +156,8 @@ async function npmStart(): Promise<{ up_ms: number | null; exit_ms: number | nul
 
 export async function run(opts: BenchOptions): Promise<BenchResult> {
   const r = newResult('startup', '7. Start-up (power on to HCI_STATE_WORKING)', opts);
-  const coldRuns = opts.quick ? 1 : 5;
+  // one fresh process varies by ±30 % on a shared machine (130-200 ms), so a median of several
+  const coldRuns = opts.quick ? 3 : 11;
   // 100 measured boots after 3 left much of the path in V8's interpreter and baseline tiers, so
   // the figure was mostly JIT warm-up (a tree with more functions on the path paid more of it)
   const warmupRuns = opts.quick ? 3 : 300;
