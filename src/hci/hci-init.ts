@@ -125,9 +125,22 @@ export class HciInit {
     private readonly s: HciState,
     private readonly x: HciInitPeers,
   ) {
-    this.resetTimer = new Timer(() => this.onResetExpired());
-    this.progressTimer = new Timer(() => this.onNoProgress());
-    this.restartTimer = new Timer(() => this.onRestartWaited());
+    this.resetTimer = new Timer(HciInit.timerFired, this);
+    this.progressTimer = new Timer(HciInit.timerFired, this);
+    this.restartTimer = new Timer(HciInit.timerFired, this);
+    this.pauseTimer = new Timer(HciInit.timerFired, this);
+  }
+
+  /** The timers' handler (this HciInit is their context): closures made per Stack kept dead Stacks reachable for V8's young-generation GC (gap-le.ts). */
+  private static timerFired(this: void, t: Timer): void {
+    const init = t.context as HciInit;
+    if (t === init.resetTimer) init.onResetExpired();
+    else if (t === init.progressTimer) init.onNoProgress();
+    else if (t === init.restartTimer) init.onRestartWaited();
+    else if (init.waiting === -2) {
+      init.waiting = 0; // the chipset's pause is over
+      init.x.run();
+    }
   }
 
   /** Begin the sequence (transport open, state INITIALIZING). */
@@ -199,7 +212,7 @@ export class HciInit {
 
   /** A chipset pause between its commands (pause_ms); `paused`: taken before the next one. */
   private paused = false;
-  private readonly pauseTimer = new Timer(() => void (this.waiting === -2 && ((this.waiting = 0), this.x.run())));
+  private readonly pauseTimer: Timer;
 
   /** The chipset restarted the controller after its init commands (the wait step ran). */
   private restarted = false;
