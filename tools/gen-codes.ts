@@ -168,7 +168,7 @@ export function generate_object(profile: Profile, module_text: string): string {
     `/** The ${profile} profile's constants, getters, builders and tables as one frozen object, made on first use (codes_for). */`,
     '// In parentheses, so V8 compiles the function with the module (esbuild keeps them): compiled',
     '// lazily at its first call, a function that reads this many imported bindings takes 15-30 ms',
-    '// (the lookups grow with the module\'s own count of bindings); compiled with the module, < 1 ms.',
+    "// (the lookups grow with the module's own count of bindings); compiled with the module, < 1 ms.",
     `export const codes_object_${id} = (function codes_object_${id}(): typeof Profile {`,
     '  return (made ??= Object.freeze({',
     ...names.map((n) => `    ${n},`),
