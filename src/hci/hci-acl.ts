@@ -318,7 +318,7 @@ export class HciAcl {
       }
       return;
     }
-    const d = this.doubt.get(conn);
+    const d = this.doubt.size === 0 ? undefined : this.doubt.get(conn); // none in doubt: no map lookup per event
     this.giveBack(conn, count);
     if (d === undefined) return;
     if (conn.acl_outstanding === 0) this.forgetDoubt(conn);

@@ -72,8 +72,14 @@ export class L2capInput {
   /** HCI event handler (registered on l2cap_init). */
   onHciEvent(type: number, _channel: number, packet: Uint8Array, size: number): void {
     if (type !== HCI_EVENT_PACKET || size < 2) return;
+    const ev = packet[0];
+    // buffers came back: the most frequent events on a busy link, and none the LE side reads
+    if (ev === HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS || ev === HCI_EVENT_TRANSPORT_PACKET_SENT) {
+      this.run();
+      return;
+    }
     this.x.le.onHciEvent(packet, size);
-    switch (packet[0]) {
+    switch (ev) {
       case HCI_EVENT_CONNECTION_COMPLETE:
         if (size >= 13 && packet[11] === 0x01) {
           const addr = new Uint8Array(6);
@@ -87,8 +93,6 @@ export class L2capInput {
       case GAP_EVENT_SECURITY_LEVEL: // handle and level at the same offsets in v1.4 (H1) and v1.8 (H11)
         if (size >= 5) this.x.securityLevel(little_endian_read_16(packet, 2) & 0x0fff, packet[4]!);
         break;
-      case HCI_EVENT_TRANSPORT_PACKET_SENT:
-      case HCI_EVENT_NUMBER_OF_COMPLETED_PACKETS:
       case BTSTACK_EVENT_NR_CONNECTIONS_CHANGED: // a connection record went: channels waiting for a new link may go on
         break;
       case BTSTACK_EVENT_STATE:

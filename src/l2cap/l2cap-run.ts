@@ -305,6 +305,7 @@ export class L2capSender {
     const hci = this.s.hci;
     const ertm = this.x.ertm;
     const chans = ertm.open;
+    if (chans.length === 0) return false;
     for (let i = chans.length - 1; i >= 0; i--) {
       if (chans[i]!.ertm?.running) continue;
       chans[i] = chans[chans.length - 1]!; // its engine stopped (channel closed): leaves the list

@@ -432,17 +432,18 @@ export class L2capSignalingIn implements L2capConfigInAnswers {
       this.owed(link, cmd.identifier);
       return;
     }
-    const data = cmd.buf.subarray(cmd.data_offset, cmd.data_offset + cmd.data_length);
-    if (data.length > L2CAP_ECHO_INLINE && !link.echo_rsp_busy) {
-      const shared = (link.echo_rsp_data ??= new Uint8Array(L2CAP_ECHO_BUFFER_SIZE));
-      r.echo_len = Math.min(data.length, shared.length);
+    const src = cmd.buf;
+    const off = cmd.data_offset;
+    let dst: Uint8Array = r.echo_inline;
+    if (cmd.data_length > L2CAP_ECHO_INLINE && !link.echo_rsp_busy) {
+      dst = link.echo_rsp_data ??= new Uint8Array(L2CAP_ECHO_BUFFER_SIZE);
       r.echo_shared = true;
-      shared.set(data.subarray(0, r.echo_len), 0);
       link.echo_rsp_busy = true;
-      return;
     }
-    r.echo_len = Math.min(data.length, L2CAP_ECHO_INLINE);
-    r.echo_inline.set(data.subarray(0, r.echo_len), 0);
+    const n = (r.echo_len = Math.min(cmd.data_length, dst.length));
+    // byte by byte: echo data is short (a signalling MTU at most), and views to copy through
+    // (cmd.buf.subarray) would be two allocations per request
+    for (let i = 0; i < n; i++) dst[i] = src[off + i]!;
   }
 
   private onInformationResponse(link: L2capLink, cmd: L2capSignalingCommand): void {

@@ -182,6 +182,26 @@ test('echo request from the remote: response with the same identifier and data; 
   assert.equal(h.hci.take(), ['05 00 01 00 09 0b 01 00 64', '05 00 01 00 09 0b 01 00 64', '04 00 01 00 09 0a 00 00']);
 });
 
+test('echo request with more than 16 data bytes: all of them echoed; a second one while the first waits gets its first 16', () => {
+  const h = configuring();
+  const data = '000102030405060708090a0b0c0d0e0f1011121314';
+  const rsp = (id: string, d: string): string => {
+    const n = d.length / 2;
+    return hex(fromHex(`${(4 + n).toString(16).padStart(2, '0')} 00 01 00 09 ${id} ${n.toString(16).padStart(2, '0')} 00 ${d}`));
+  };
+  h.hci.sig(HANDLE, `08 21 1500 ${data}`);
+  h.loop.run(0);
+  assert.equal(h.hci.take(), [rsp('21', data)]);
+  // the link's one echo buffer is taken while the first answer waits: the second gets 16 bytes
+  // (Vol 3 Part A, 4.9: the response "may contain ... different data"), from its own request
+  h.hci.credits = 0;
+  h.hci.sig(HANDLE, `08 22 1500 ${data}`);
+  h.hci.sig(HANDLE, `08 23 1500 ${'ff'.repeat(21)}`);
+  h.hci.complete(HANDLE, 5);
+  h.loop.run(0);
+  assert.equal(h.hci.take(), [rsp('22', data), rsp('23', 'ff'.repeat(16))]);
+});
+
 test('echo request to the remote: request bytes, response data to the callback; RTX -> 0x69; busy', () => {
   const h = configuring();
   const got: Array<[number, string]> = [];
