@@ -39,7 +39,7 @@ async function memory(): Promise<{ heap: number; all: number; rss: number }> {
 }
 
 /** LE links: each peripheral advertises, the central connects to them one at a time. */
-function connectLe(w: World, central: Node, lePeers: Node[]): { up: number; failure: string } {
+export function connectLe(w: World, central: Node, lePeers: Node[]): { up: number; failure: string } {
   let up = 0;
   let failure = '';
   central.stack.hci.hci_add_event_handler({
@@ -68,6 +68,51 @@ function connectLe(w: World, central: Node, lePeers: Node[]): { up: number; fail
     }
   }
   return { up, failure };
+}
+
+/**
+ * Traffic: central -> peripherals, `n` 100-byte SDUs round robin over every channel (CAN_SEND_NOW
+ * per channel), until all of them arrived. Also bench/lib/ab-scenarios.ts's 'scale-70'.
+ */
+export function scaleTraffic(w: World, central: Node, channels: ChannelEnds[]): (n: number) => void {
+  const payload = new Uint8Array(SDU).fill(0x33);
+  let toSend = 0;
+  let received = 0;
+  const l2cap = central.stack.l2cap;
+  for (const ch of channels) {
+    const cid = ch.cid_a;
+    ch.on_a = (type, _c, packet) => {
+      if (type !== HCI_EVENT_PACKET || packet[0] !== L2CAP_EVENT_CAN_SEND_NOW || toSend <= 0) return;
+      if (l2cap.l2cap_send(cid, payload, SDU) === 0) toSend--;
+      if (toSend > 0) l2cap.l2cap_request_can_send_now_event(cid);
+    };
+    ch.on_b = (type) => {
+      if (type === L2CAP_DATA_PACKET) received++;
+    };
+  }
+  return (n: number): void => {
+    const target = received + n;
+    toSend = n;
+    for (const ch of channels) l2cap.l2cap_request_can_send_now_event(ch.cid_a);
+    w.rl.run_until(() => received >= target, 1e12);
+    if (received !== target) throw new Error(`scale: ${received - (target - n)} of ${n} packets arrived`);
+  };
+}
+
+/**
+ * The measured world without the memory samples: a central with CLASSIC_LINKS x CHANNELS_PER_LINK
+ * channels and LE_LINKS LE links (bench/lib/ab-scenarios.ts's 'scale-70').
+ */
+export function scaleWorld(): { sendPackets: (n: number) => void } {
+  const w = createWorld(1 + CLASSIC_LINKS + LE_LINKS, { config: CONFIG });
+  const central = w.nodes[0]!;
+  const classicPeers = w.nodes.slice(1, 1 + CLASSIC_LINKS);
+  // in run()'s order: the first channel on each link, then the others
+  const channels = classicPeers.map((p) => openChannel(w, central, p, 672, 672));
+  for (const p of classicPeers) for (let i = 1; i < CHANNELS_PER_LINK; i++) channels.push(openChannel(w, central, p, 672, 672));
+  const { up, failure } = connectLe(w, central, w.nodes.slice(1 + CLASSIC_LINKS));
+  if (up !== LE_LINKS) throw new Error(`scale: ${up} of ${LE_LINKS} LE links up (${failure})`);
+  return { sendPackets: scaleTraffic(w, central, channels) };
 }
 
 /**
@@ -141,29 +186,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult> {
   setupFlags(false);
   warm = null; // the memory samples are taken
 
-  // traffic: central -> peripherals, round robin over every channel (CAN_SEND_NOW per channel)
-  const payload = new Uint8Array(SDU).fill(0x33);
-  let toSend = 0;
-  let received = 0;
-  const l2cap = central.stack.l2cap;
-  for (const ch of channels) {
-    const cid = ch.cid_a;
-    ch.on_a = (type, _c, packet) => {
-      if (type !== HCI_EVENT_PACKET || packet[0] !== L2CAP_EVENT_CAN_SEND_NOW || toSend <= 0) return;
-      if (l2cap.l2cap_send(cid, payload, SDU) === 0) toSend--;
-      if (toSend > 0) l2cap.l2cap_request_can_send_now_event(cid);
-    };
-    ch.on_b = (type) => {
-      if (type === L2CAP_DATA_PACKET) received++;
-    };
-  }
-  const sendPackets = (n: number): void => {
-    const target = received + n;
-    toSend = n;
-    for (const ch of channels) l2cap.l2cap_request_can_send_now_event(ch.cid_a);
-    w.rl.run_until(() => received >= target, 1e12);
-    if (received !== target) throw new Error(`scale: ${received - (target - n)} of ${n} packets arrived`);
-  };
+  const sendPackets = scaleTraffic(w, central, channels);
   sendPackets(Math.min(packets, 20_000)); // warm-up: JIT, pools, buffers reach their working size
   const m5 = await memory();
   const { m } = await measure(() => sendPackets(packets));

@@ -71,6 +71,15 @@ export const AB_SCENARIOS: Record<string, (tree: string) => Promise<AbScenario>>
     };
     return { warm: () => rounds(20_000), step: () => rounds(5_000), unit: '5000 L2CAP echo round trips' };
   },
+  async 'scale-70'(tree) {
+    const m = await load(tree, 'bench/scale.ts');
+    const p = (m.scaleWorld as () => { sendPackets: (n: number) => void })();
+    return {
+      warm: () => p.sendPackets(100_000),
+      step: () => p.sendPackets(20_000),
+      unit: '20000 100-byte SDUs round robin over 70 channels, 20 LE links up',
+    };
+  },
   async 'parser-reassembly'(tree) {
     const gen = await load(tree, 'bench/lib/h4-stream.ts');
     const fh = await load(tree, 'bench/lib/feed-host.ts');
