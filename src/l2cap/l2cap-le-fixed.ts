@@ -271,8 +271,12 @@ export class L2capLeFixed {
 
   private runOnce(): void {
     const hci = this.s.hci;
+    const anyChannel = this.s.le.channels.length !== 0;
     let sends = 0;
     for (const link of this.s.le.links) {
+      // what the link may have to send first (plain fields), HCI's buffers only then: with LE links
+      // up and no credit-based channel, most passes (one per HCI event) find nothing
+      if (!anyChannel && !link.responses_pending && link.cpu_state !== CPU_SEND_REQUEST) continue;
       while (sends < MAX_SENDS_PER_PASS && hci.hci_can_send_acl_packet_now(link.con_handle)) {
         if (!this.sendOne(link)) break;
         sends++;
