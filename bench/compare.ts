@@ -14,7 +14,9 @@
  * On a loaded machine prefer --inproc, started as
  *   node --no-concurrent-recompilation --no-concurrent-osr --import tsx bench/compare.ts --base DIR --inproc echo,rfcomm-667
  * (JIT tier-up on the main thread, so a busy core does not delay optimization of one side more than
- * the other), and repeat it a few times; deterministic work counts come from V8's precise coverage
+ * the other), and repeat it a few times. echo-latency times each round trip as bench/latency.ts
+ * does and adds rows for their median, p99 and p99.9: tail figures from separate processes (the
+ * latency benchmark's p99) move by 2x from run to run on a shared machine; deterministic work counts come from V8's precise coverage
  * (call counts per function under --no-opt), which is how the regressions were found.
  * Exit 0 when every run succeeded; 1 when one failed; 2 on a usage error.
  */
@@ -152,6 +154,8 @@ async function inproc(trees: { base: string; head: string }, names: string[], ro
     side.head.warm();
     const ms: Record<'base' | 'head', number[]> = { base: [], head: [] };
     const ratios: number[] = [];
+    // per round and side, the median, p99 and p99.9 of a scenario's timed operations
+    const pct: Record<'base' | 'head', number[][]> = { base: [], head: [] };
     const one = (k: 'base' | 'head'): number => {
       gc?.();
       const c0 = process.cpuUsage();
@@ -164,7 +168,11 @@ async function inproc(trees: { base: string; head: string }, names: string[], ro
     for (let r = 0; r < rounds; r++) {
       const order: Array<'base' | 'head'> = r % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
       const got = { base: 0, head: 0 };
-      for (const k of order) got[k] = one(k);
+      for (const k of order) {
+        got[k] = one(k);
+        const t = side[k].samples?.().slice().sort();
+        if (t) pct[k].push([0.5, 0.99, 0.999].map((q) => t[Math.min(t.length - 1, Math.floor(q * t.length))]!));
+      }
       ms.base.push(got.base);
       ms.head.push(got.head);
       ratios.push(got.head / got.base);
@@ -174,6 +182,15 @@ async function inproc(trees: { base: string; head: string }, names: string[], ro
     rows.push(
       `| ${name} (${side.head.unit}) | ${fmt(mb)} | ${fmt(mh)} | ${(mh / mb).toFixed(3)} | ${median(ratios).toFixed(3)} | ${rounds} |`,
     );
+    ['median', 'p99', 'p99.9'].forEach((label, q) => {
+      if (pct.head.length === 0) return;
+      const b = pct.base.map((x) => x[q]!);
+      const h = pct.head.map((x) => x[q]!);
+      const paired = median(h.map((v, r) => v / b[r]!));
+      rows.push(
+        `| ${name}: ${label} of the timed operations, us | ${fmt(median(b))} | ${fmt(median(h))} | ${(median(h) / median(b)).toFixed(3)} | ${paired.toFixed(3)} | ${rounds} |`,
+      );
+    });
     console.error(`  .. ${name} done`);
   }
   console.log(rows.join('\n'));

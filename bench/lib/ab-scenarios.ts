@@ -7,6 +7,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 export interface AbScenario {
   /** Run once to warm up and open links. */
@@ -15,6 +16,11 @@ export interface AbScenario {
   step(): void;
   /** What a step does, for the table. */
   unit: string;
+  /**
+   * Scenarios that time each operation: the times of the last step, in microseconds. compare.ts
+   * then also shows their median, p99 and p99.9, per round and side, like CPU time.
+   */
+  samples?: () => Float64Array;
 }
 
 type Mod = Record<string, unknown>;
@@ -78,6 +84,44 @@ export const AB_SCENARIOS: Record<string, (tree: string) => Promise<AbScenario>>
       warm: () => p.sendPackets(100_000),
       step: () => p.sendPackets(20_000),
       unit: '20000 100-byte SDUs round robin over 70 channels, 20 LE links up',
+    };
+  },
+  /** As bench/latency.ts's echo: each round trip timed alone (performance.now()), 20000 per step. */
+  async 'echo-latency'(tree) {
+    const pair = await load(tree, 'bench/lib/pair.ts');
+    const w = (pair.createWorld as (n: number) => { nodes: Node2[]; rl: RunLoopLike })(2);
+    const [a, b] = w.nodes as [Node2, Node2];
+    const ends = (pair.openChannel as (w: unknown, a: Node2, b: Node2, x: number, y: number) => { con_handle_a: number })(
+      w,
+      a,
+      b,
+      672,
+      672,
+    );
+    const data = new Uint8Array(20).fill(0x5a);
+    let times = new Float64Array(0);
+    let i = 0;
+    let t0 = 0;
+    const start = (): void => {
+      t0 = performance.now();
+      if (a.stack.l2cap.l2cap_send_echo_request(ends.con_handle_a, data, 20, onEcho) !== 0) throw new Error('echo refused');
+    };
+    const onEcho = (status: number): void => {
+      times[i++] = (performance.now() - t0) * 1000;
+      if (status !== 0) throw new Error(`echo status ${status}`);
+      if (i < times.length) w.rl.execute_on_main_thread(start);
+    };
+    const rounds = (n: number): void => {
+      if (times.length !== n) times = new Float64Array(n);
+      i = 0;
+      start();
+      w.rl.run_until(() => i === n, 1e12);
+    };
+    return {
+      warm: () => rounds(200_000),
+      step: () => rounds(20_000),
+      unit: '20000 L2CAP echo round trips, each timed',
+      samples: () => times,
     };
   },
   async 'parser-reassembly'(tree) {
