@@ -134,14 +134,32 @@ function fmt(v: number): string {
 }
 
 /**
- * --inproc: both trees' code in this one process; per round, one step of each scenario on each
- * side (order alternating), CPU time per step; medians and the median of the per-round ratios.
+ * --inproc: both trees' code in one process; per round, one step of the scenario on each side
+ * (order alternating), CPU time per step; medians and the median of the per-round ratios. Several
+ * scenarios run one per child process: run one after the other in one process, a scenario ran
+ * with the type feedback the ones before it left in the shared stack code (l2cap-672 after the
+ * echo scenarios: 1.14-1.24 against 182843b instead of 1.01-1.03 alone).
  */
 async function inproc(trees: { base: string; head: string }, names: string[], rounds: number): Promise<number> {
   const rows = [
     '| Scenario | base CPU ms / step | head CPU ms / step | head / base | median paired ratio | rounds |',
     '|---|---:|---:|---:|---:|---:|',
   ];
+  if (names.length > 1) {
+    let status = 0;
+    for (const name of names) {
+      const args = ['--base', trees.base, '--head', trees.head, '--inproc', name, '--rounds', String(rounds)];
+      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        encoding: 'utf8',
+        env: { ...process.env, BTHOST_BENCH_REEXEC: '1' },
+      });
+      if (r.status !== 0) status = 1;
+      rows.push(...r.stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Scenario')));
+    }
+    console.log(rows.join('\n'));
+    return status;
+  }
   const gc = (globalThis as { gc?: () => void }).gc;
   for (const name of names) {
     // each side gets its own copy of the scenario module, so driver code is not shared (not polymorphic)
