@@ -216,6 +216,18 @@ test('clean fixtures: allowed imports (l2cap down to core, the controller to the
   assert.equal(await lint('clean-hci.ts', 'src/hci/fixture.ts'), []);
 });
 
+test('a hand-written file over 600 lines is reported (src/, ports/, test/ alike); 600 pass; the generated code tables are exempt', async () => {
+  const lines = (n: number): string => Array.from({ length: n }, (_, i) => `export const c${i} = ${i};\n`).join('');
+  const at = async (text: string, file: string): Promise<Array<[string | null, number]>> => {
+    const [result] = await eslint.lintText(text, { filePath: path.join(ROOT, file) });
+    return result!.messages.map((m) => [m.ruleId, m.line]);
+  };
+  for (const file of ['src/l2cap/fixture.ts', 'ports/fixture.ts', 'test/unit/fixture.test.ts'])
+    assert.equal(await at(lines(601), file), [['max-lines', 601]], file);
+  assert.equal(await at(lines(600), 'src/l2cap/fixture.ts'), []);
+  assert.equal(await at(lines(601), 'src/codes/v1.8-object.ts'), []);
+});
+
 test('in src/ an eslint-disable comment cannot switch a rule off', async () => {
   const text = '/* eslint-disable */\nexport const t = Date.now();\n';
   const [result] = await eslint.lintText(text, { filePath: path.join(ROOT, 'src/hci/fixture.ts') });
