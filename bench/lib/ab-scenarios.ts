@@ -51,29 +51,17 @@ export const AB_SCENARIOS: Record<string, (tree: string) => Promise<AbScenario>>
     return { warm: () => p.send(16 * MB), step: () => p.send(8 * MB), unit: '8 MB of 65535-byte SDUs' };
   },
   async echo(tree) {
-    const pair = await load(tree, 'bench/lib/pair.ts');
-    const w = (pair.createWorld as (n: number) => { nodes: Node2[]; rl: RunLoopLike })(2);
-    const [a, b] = w.nodes as [Node2, Node2];
-    const ends = (pair.openChannel as (w: unknown, a: Node2, b: Node2, x: number, y: number) => { con_handle_a: number })(
-      w,
-      a,
-      b,
-      672,
-      672,
-    );
-    const data = new Uint8Array(20).fill(0x5a);
+    const { rl, echo } = await echoLink(tree);
     let left = 0;
-    const start = (): void => {
-      if (a.stack.l2cap.l2cap_send_echo_request(ends.con_handle_a, data, 20, onEcho) !== 0) throw new Error('echo refused');
-    };
+    const start = (): void => echo(onEcho);
     const onEcho = (status: number): void => {
       if (status !== 0) throw new Error(`echo status ${status}`);
-      if (--left > 0) w.rl.execute_on_main_thread(start);
+      if (--left > 0) rl.execute_on_main_thread(start);
     };
     const rounds = (n: number): void => {
       left = n;
       start();
-      w.rl.run_until(() => left === 0, 1e12);
+      rl.run_until(() => left === 0, 1e12);
     };
     return { warm: () => rounds(20_000), step: () => rounds(5_000), unit: '5000 L2CAP echo round trips' };
   },
@@ -88,34 +76,24 @@ export const AB_SCENARIOS: Record<string, (tree: string) => Promise<AbScenario>>
   },
   /** As bench/latency.ts's echo: each round trip timed alone (performance.now()), 20000 per step. */
   async 'echo-latency'(tree) {
-    const pair = await load(tree, 'bench/lib/pair.ts');
-    const w = (pair.createWorld as (n: number) => { nodes: Node2[]; rl: RunLoopLike })(2);
-    const [a, b] = w.nodes as [Node2, Node2];
-    const ends = (pair.openChannel as (w: unknown, a: Node2, b: Node2, x: number, y: number) => { con_handle_a: number })(
-      w,
-      a,
-      b,
-      672,
-      672,
-    );
-    const data = new Uint8Array(20).fill(0x5a);
+    const { rl, echo } = await echoLink(tree);
     let times = new Float64Array(0);
     let i = 0;
     let t0 = 0;
     const start = (): void => {
       t0 = performance.now();
-      if (a.stack.l2cap.l2cap_send_echo_request(ends.con_handle_a, data, 20, onEcho) !== 0) throw new Error('echo refused');
+      echo(onEcho);
     };
     const onEcho = (status: number): void => {
       times[i++] = (performance.now() - t0) * 1000;
       if (status !== 0) throw new Error(`echo status ${status}`);
-      if (i < times.length) w.rl.execute_on_main_thread(start);
+      if (i < times.length) rl.execute_on_main_thread(start);
     };
     const rounds = (n: number): void => {
       if (times.length !== n) times = new Float64Array(n);
       i = 0;
       start();
-      w.rl.run_until(() => i === n, 1e12);
+      rl.run_until(() => i === n, 1e12);
     };
     return {
       warm: () => rounds(200_000),
@@ -139,6 +117,23 @@ export const AB_SCENARIOS: Record<string, (tree: string) => Promise<AbScenario>>
     return { warm: () => (pass(), pass()), step: pass, unit: '4 MB H4 stream, framing + ACL reassembly' };
   },
 };
+
+/** Two stacks with an ACL link (a channel opened on it); echo(cb) sends a 20-byte Echo Request. */
+async function echoLink(tree: string): Promise<{ rl: RunLoopLike; echo: (cb: (status: number) => void) => void }> {
+  const pair = await load(tree, 'bench/lib/pair.ts');
+  const w = (pair.createWorld as (n: number) => { nodes: Node2[]; rl: RunLoopLike })(2);
+  const [a, b] = w.nodes as [Node2, Node2];
+  const openChannel = pair.openChannel as (w: unknown, a: Node2, b: Node2, x: number, y: number) => { con_handle_a: number };
+  const handle = openChannel(w, a, b, 672, 672).con_handle_a;
+  const data = new Uint8Array(20).fill(0x5a);
+  const l2cap = a.stack.l2cap;
+  return {
+    rl: w.rl,
+    echo: (cb) => {
+      if (l2cap.l2cap_send_echo_request(handle, data, 20, cb) !== 0) throw new Error('echo refused');
+    },
+  };
+}
 
 interface Node2 {
   stack: {
