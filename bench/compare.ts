@@ -16,8 +16,9 @@
  * (JIT tier-up on the main thread, so a busy core does not delay optimization of one side more than
  * the other), and repeat it a few times. echo-latency times each round trip as bench/latency.ts
  * does and adds rows for their median, p99 and p99.9: tail figures from separate processes (the
- * latency benchmark's p99) move by 2x from run to run on a shared machine; deterministic work counts come from V8's precise coverage
- * (call counts per function under --no-opt), which is how the regressions were found.
+ * latency benchmark's p99) move by 2x from run to run on a shared machine. Deterministic work
+ * counts come from V8's precise coverage (call counts per function under --no-opt), which is how
+ * the regressions were found.
  * Exit 0 when every run succeeded; 1 when one failed; 2 on a usage error.
  */
 import { spawnSync } from 'node:child_process';
@@ -26,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { check_int, check_path, flag_given, flag_string, parse_flags, read_flag, type FlagSpec } from '../ports/options.js';
 import { ROOT_DIR, isMain, reexecWithGc } from './lib/harness.js';
 import { AB_SCENARIOS, type AbScenario } from './lib/ab-scenarios.js';
+import { percentile } from './lib/measure.js';
 import type * as AbModule from './lib/ab-scenarios.js';
 import { performance } from 'node:perf_hooks';
 
@@ -188,8 +190,8 @@ async function inproc(trees: { base: string; head: string }, names: string[], ro
       const got = { base: 0, head: 0 };
       for (const k of order) {
         got[k] = one(k);
-        const t = side[k].samples?.().slice().sort();
-        if (t) pct[k].push([0.5, 0.99, 0.999].map((q) => t[Math.min(t.length - 1, Math.floor(q * t.length))]!));
+        const t = side[k].samples?.();
+        if (t) pct[k].push([50, 99, 99.9].map((q) => percentile(t, q)));
       }
       ms.base.push(got.base);
       ms.head.push(got.head);

@@ -43,6 +43,7 @@ import {
 } from '../codes/v1.4.js';
 import {} from './channel-state.js';
 import { l2cap_cid_is_dynamic } from './pdu.js';
+import { SpanCopier } from '../core/span.js';
 import {
   L2CAP_CONNECTION_RESULT_INVALID_SOURCE_CID,
   L2CAP_CONNECTION_RESULT_NO_RESOURCES_AVAILABLE,
@@ -134,6 +135,8 @@ export interface L2capSignalingInPeers {
 export class L2capSignalingIn implements L2capConfigInAnswers {
   /** Reusable decoding views. */
   private readonly scratch = new L2capSignalingScratch();
+  /** Echo Request data into its response (no view per request: the requests come in HCI's few receive buffers). */
+  private readonly copier = new SpanCopier();
 
   /** Configuration Requests and Responses (l2cap-signaling-config.ts). */
   private readonly config: L2capConfigIn;
@@ -432,18 +435,14 @@ export class L2capSignalingIn implements L2capConfigInAnswers {
       this.owed(link, cmd.identifier);
       return;
     }
-    const src = cmd.buf;
-    const off = cmd.data_offset;
     let dst: Uint8Array = r.echo_inline;
     if (cmd.data_length > L2CAP_ECHO_INLINE && !link.echo_rsp_busy) {
       dst = link.echo_rsp_data ??= new Uint8Array(L2CAP_ECHO_BUFFER_SIZE);
       r.echo_shared = true;
       link.echo_rsp_busy = true;
     }
-    const n = (r.echo_len = Math.min(cmd.data_length, dst.length));
-    // byte by byte: echo data is short (a signalling MTU at most), and views to copy through
-    // (cmd.buf.subarray) would be two allocations per request
-    for (let i = 0; i < n; i++) dst[i] = src[off + i]!;
+    r.echo_len = Math.min(cmd.data_length, dst.length);
+    this.copier.copy(dst, 0, cmd.buf, cmd.data_offset, r.echo_len);
   }
 
   private onInformationResponse(link: L2capLink, cmd: L2capSignalingCommand): void {
